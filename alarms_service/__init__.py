@@ -1,0 +1,1 @@
+"""Alarms: the internal alarms of seed 000 and their digests."""

@@ -1,0 +1,1 @@
+"""The only public entry: identity (tenants, users, API keys, tokens), routing, merged OpenAPI, rate limits."""

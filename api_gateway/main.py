@@ -1,0 +1,133 @@
+"""The gateway app: its own routes, then every other ``/v1`` path forwarded to the service that owns it."""
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from api_gateway.auth import Authenticator
+from api_gateway.idempotency import fingerprint, idempotent
+from api_gateway.openapi import MergedOpenAPI
+from api_gateway.proxy import forward, upstream_client
+from api_gateway.ratelimit import check_rate_limit
+from api_gateway.routers import auth_router, keys_router, tenants_router, users_router
+from api_gateway.routing import UNAUTHENTICATED_PREFIXES, service_for
+from api_gateway.settings import GatewaySettings
+from shared.app import create_service_app
+from shared.problems import NotFound, Problem
+
+PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Provider signatures are computed over the public URL and body: the service needs these to verify them.
+WEBHOOK_HEADERS = (
+    "x-twilio-signature",
+    "x-hub-signature-256",
+    "host",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+)
+
+TAGS = [
+    {"name": "auth", "description": "Access tokens for people; who am I."},
+    {"name": "tenants", "description": "Tenants (created by the platform operator) and the caller's tenant."},
+    {"name": "users", "description": "The people of a tenant and their roles."},
+    {"name": "api-keys", "description": "API keys for integrations: hashed at rest, shown once, revocable."},
+]
+
+
+def create_app(
+    settings: GatewaySettings | None = None, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """``upstream_transport`` lets tests route to in-process service apps instead of sockets."""
+    settings = settings or GatewaySettings()
+
+    async def startup(app: FastAPI) -> None:
+        app.state.upstream = upstream_client(settings, upstream_transport)
+        app.state.authenticator = Authenticator(settings, app.state.engine)
+        app.state.merged_openapi = MergedOpenAPI(settings, app.state.upstream)
+
+    async def shutdown(app: FastAPI) -> None:
+        await app.state.upstream.aclose()
+
+    app = create_service_app(
+        settings,
+        title="cobranza gateway",
+        description="Identity, routing and the merged OpenAPI of cobranza.",
+        routers=[auth_router, tenants_router, users_router, keys_router],
+        tags=TAGS,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-Id", "Retry-After", "Idempotent-Replayed", "Location"],
+        )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> JSONResponse:
+        return JSONResponse(await request.app.state.merged_openapi.document(_gateway_openapi(app)))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="cobranza API")
+
+    @app.api_route("/webhooks/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+    async def provider_webhook(request: Request) -> Response:
+        """Provider callbacks: no caller identity; the service verifies the provider's signature."""
+        service = next((s for p, s in UNAUTHENTICATED_PREFIXES.items() if request.url.path.startswith(p)), None)
+        if service is None:
+            raise NotFound("No such webhook")
+        body = await _body(request, settings)
+        return await forward(request, app.state.upstream, settings, service, None, body, WEBHOOK_HEADERS)
+
+    @app.api_route("/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
+    async def proxy(request: Request) -> Response:
+        service = service_for(request.url.path)
+        if service is None:
+            raise NotFound(f"No resource at {request.url.path}")
+        principal = await app.state.authenticator.authenticate(
+            request.headers.get("authorization"), request.headers.get("x-api-key")
+        )
+        request.state.tenant_id = str(principal.tenant_id)
+        if principal.api_key_id is not None:
+            await check_rate_limit(app.state.redis, str(principal.api_key_id), principal.rate_limit_per_minute or 0)
+        body = await _body(request, settings)
+
+        async def call() -> Response:
+            return await forward(request, app.state.upstream, settings, service, principal, body)
+
+        key = request.headers.get("idempotency-key")
+        if key is None or request.method != "POST":
+            return await call()
+        request_fingerprint = fingerprint(request.method, request.url.path, request.url.query, body)
+        return await idempotent(
+            app.state.engine,
+            principal.tenant_id,
+            key,
+            request_fingerprint,
+            settings.idempotency_key_hours,
+            call,
+        )
+
+    return app
+
+
+async def _body(request: Request, settings: GatewaySettings) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        raise Problem(f"The body is larger than {settings.max_body_bytes} bytes", status=413, slug="payload-too-large")
+    return await request.body()
+
+
+def _gateway_openapi(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own routes (``app.openapi`` adds the shared Problem schema)."""
+    return app.openapi()

@@ -1,0 +1,117 @@
+"""One OpenAPI document for the whole public API: the gateway's own routes plus every service's public
+routes (exactly the paths the routing table sends to it), with the security schemes the gateway applies.
+
+Fetched from the services and cached for a few seconds; a service that does not answer is listed in
+``x-unavailable-services`` instead of failing the whole document.
+"""
+
+import asyncio
+import copy
+import time
+from typing import Any
+
+import httpx
+
+from api_gateway.routing import SERVICE_RESOURCES, service_for
+from api_gateway.settings import GatewaySettings
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from `POST /v1/auth/token`.",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An integration API key (shown once when created).",
+    },
+}
+SECURITY = [{"bearerAuth": []}, {"apiKey": []}]
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (
+                "#/components/schemas/" + renames.get(v.rsplit("/", 1)[1], v.rsplit("/", 1)[1])
+                if k == "$ref" and isinstance(v, str) and v.startswith("#/components/schemas/")
+                else _rewrite_refs(v, renames)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(v, renames) for v in node]
+    return node
+
+
+def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    merged = copy.deepcopy(gateway_doc)
+    merged["info"] = {
+        "title": "cobranza API",
+        "version": gateway_doc.get("info", {}).get("version", "1.0.0"),
+        "description": (
+            "The public API of cobranza, a collections (dunning) backend. Authenticate with an access token "
+            "(`POST /v1/auth/token`) or an API key (`X-API-Key`). Errors are RFC 9457 problem+json. Lists "
+            "are cursor-paginated. Every POST that creates accepts an `Idempotency-Key`."
+        ),
+    }
+    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    merged["components"]["securitySchemes"] = SECURITY_SCHEMES
+    tags = {t["name"]: t for t in merged.get("tags", [])}
+    for service, doc in service_docs.items():
+        renames: dict[str, str] = {}
+        for name, schema in doc.get("components", {}).get("schemas", {}).items():
+            if name in schemas and schemas[name] != schema:
+                renames[name] = f"{service.capitalize()}{name}"
+        for name, schema in doc.get("components", {}).get("schemas", {}).items():
+            schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
+        for path, item in doc.get("paths", {}).items():
+            if service_for(path) == service:
+                merged["paths"][path] = _rewrite_refs(item, renames)
+        for tag in doc.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+    for item in merged["paths"].values():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is not None and "security" not in operation:
+                operation["security"] = SECURITY
+    merged["tags"] = list(tags.values())
+    return merged
+
+
+class MergedOpenAPI:
+    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self, service: str) -> dict[str, Any] | None:
+        try:
+            response = await self.client.get(
+                self.settings.service_url(service).rstrip("/") + "/openapi.json", timeout=5
+            )
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    async def document(self, gateway_doc: dict[str, Any]) -> dict[str, Any]:
+        async with self._lock:
+            if self._cached and self._cached[0] > time.monotonic():
+                return self._cached[1]
+            services = list(SERVICE_RESOURCES)
+            fetched = await asyncio.gather(*(self._fetch(s) for s in services))
+            docs = {s: d for s, d in zip(services, fetched, strict=True) if d is not None}
+            merged = merge_documents(gateway_doc, docs)
+            missing = [s for s in services if s not in docs]
+            if missing:
+                merged["x-unavailable-services"] = missing
+            # A partial document is cached briefly so a restarted service shows up soon.
+            ttl = self.settings.openapi_cache_seconds if not missing else 2.0
+            self._cached = (time.monotonic() + ttl, merged)
+            return merged

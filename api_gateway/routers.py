@@ -1,0 +1,165 @@
+"""The gateway's own public routes: tokens, the tenant, its users and API keys."""
+
+import hmac
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Header, Request, status
+
+from api_gateway import service
+from api_gateway.auth import CurrentPrincipal, Principal, require
+from api_gateway.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    MeOut,
+    TenantCreate,
+    TenantCreated,
+    TenantOut,
+    TenantUpdate,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from api_gateway.security import issue_access_token
+from shared.db import SessionDep
+from shared.identity import ADMIN, MANAGER, SUPERVISOR
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import Unauthorized, problem_responses
+
+auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
+users_router = APIRouter(prefix="/v1/users", tags=["users"], responses=problem_responses(401, 403, 404, 422))
+keys_router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=problem_responses(401, 403, 404, 422))
+
+AdminOnly = Annotated[Principal, require(ADMIN)]
+PeopleReaders = Annotated[Principal, require(ADMIN, MANAGER, SUPERVISOR)]
+
+
+@auth_router.post(
+    "/token", response_model=TokenOut, responses=problem_responses(401, 422), openapi_extra={"security": []}
+)
+async def issue_token(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(description="The user's email")],
+    password: Annotated[str, Form()],
+    tenant: Annotated[str | None, Form(description="The tenant's slug")] = None,
+    client_id: Annotated[str | None, Form(description="Alias of `tenant` for OAuth2 clients")] = None,
+) -> TokenOut:
+    """OAuth2 password grant: a short-lived access token for a person of a tenant."""
+    slug = tenant or client_id
+    if not slug:
+        raise Unauthorized("Say which tenant you log in to (`tenant`)")
+    user = await service.authenticate_user(session, slug, username, password)
+    settings = request.app.state.settings
+    token = issue_access_token(
+        settings.jwt_secret,
+        settings.jwt_issuer,
+        settings.jwt_ttl_seconds,
+        user.id,
+        user.tenant_id,
+        user.roles,
+    )
+    return TokenOut(access_token=token, expires_in=settings.jwt_ttl_seconds)
+
+
+@auth_router.get("/me", response_model=MeOut, responses=problem_responses(401))
+async def who_am_i(principal: CurrentPrincipal) -> MeOut:
+    """The identity the gateway forwards for this credential."""
+    return MeOut(tenant_id=principal.tenant_id, actor=principal.actor, roles=sorted(principal.roles))
+
+
+@tenants_router.post(
+    "/tenants",
+    response_model=TenantCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 409, 422),
+    openapi_extra={"security": []},
+)
+async def create_tenant(
+    request: Request,
+    data: TenantCreate,
+    session: SessionDep,
+    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
+) -> TenantCreated:
+    """Create a tenant and its first admin user (platform operators only)."""
+    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
+        raise Unauthorized("Creating tenants needs the operator token (X-Operator-Token)")
+    tenant, admin = await service.create_tenant(session, data)
+    return TenantCreated(tenant=TenantOut.model_validate(tenant), admin=UserOut.model_validate(admin))
+
+
+@tenants_router.get("/tenant", response_model=TenantOut, responses=problem_responses(401))
+async def get_current_tenant(principal: CurrentPrincipal, session: SessionDep) -> TenantOut:
+    """The caller's tenant."""
+    return TenantOut.model_validate(await service.get_tenant(session, principal.tenant_id))
+
+
+@tenants_router.patch("/tenant", response_model=TenantOut, responses=problem_responses(401, 403, 422))
+async def update_current_tenant(principal: AdminOnly, data: TenantUpdate, session: SessionDep) -> TenantOut:
+    """Change the tenant's name, country, time zone, currency or language (admins)."""
+    return TenantOut.model_validate(await service.update_tenant(session, principal.tenant_id, data))
+
+
+@users_router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+async def create_user(principal: AdminOnly, data: UserCreate, session: SessionDep) -> UserOut:
+    """Add a person (collector, supervisor, manager, admin) to the tenant."""
+    return UserOut.model_validate(await service.create_user(session, principal.tenant_id, data))
+
+
+@users_router.get("", response_model=Page[UserOut])
+async def list_users(
+    principal: PeopleReaders,
+    session: SessionDep,
+    params: PageDep,
+    role: str | None = None,
+) -> dict:
+    """The tenant's people, by email; filter by `role`."""
+    users = await service.list_users(session, principal.tenant_id, params.limit, params.cursor, role)
+    return make_page(users, params.limit, key=lambda u: [u.email], item=UserOut.model_validate)
+
+
+@users_router.get("/{user_id}", response_model=UserOut)
+async def get_user(principal: PeopleReaders, user_id: uuid.UUID, session: SessionDep) -> UserOut:
+    return UserOut.model_validate(await service.get_user(session, principal.tenant_id, user_id))
+
+
+@users_router.patch("/{user_id}", response_model=UserOut)
+async def update_user(
+    request: Request, principal: AdminOnly, user_id: uuid.UUID, data: UserUpdate, session: SessionDep
+) -> UserOut:
+    """Change a person's name, roles, password, or deactivate them (refused at once on this replica)."""
+    user = await service.update_user(session, principal.tenant_id, user_id, data)
+    request.app.state.authenticator.forget()
+    return UserOut.model_validate(user)
+
+
+@keys_router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+async def create_api_key(
+    request: Request, principal: AdminOnly, data: ApiKeyCreate, session: SessionDep
+) -> ApiKeyCreated:
+    """A key for an integration (ERP). The secret is in the answer only this once."""
+    api_key, secret = await service.create_api_key(
+        session,
+        principal.tenant_id,
+        data,
+        principal.actor,
+        request.app.state.settings.default_rate_limit_per_minute,
+    )
+    return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
+
+
+@keys_router.get("", response_model=list[ApiKeyOut])
+async def list_api_keys(principal: AdminOnly, session: SessionDep) -> list[ApiKeyOut]:
+    """The tenant's keys, without their secrets."""
+    return [ApiKeyOut.model_validate(k) for k in await service.list_api_keys(session, principal.tenant_id)]
+
+
+@keys_router.delete("/{key_id}", response_model=ApiKeyOut)
+async def revoke_api_key(request: Request, principal: AdminOnly, key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
+    """Revoke a key: refused at once on this replica, within seconds on the others."""
+    api_key = await service.revoke_api_key(session, principal.tenant_id, key_id)
+    request.app.state.authenticator.forget()
+    return ApiKeyOut.model_validate(api_key)

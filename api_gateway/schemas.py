@@ -1,0 +1,138 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Currency
+from shared.validation import CountryCode, EmailAddress, LanguageCode, TimeZoneName
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SUPERVISOR = "supervisor"
+    COLLECTOR = "collector"
+    INTEGRATION = "integration"
+
+
+class AdminUserIn(BaseModel):
+    email: EmailAddress
+    full_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=200)
+
+
+class TenantCreate(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$", examples=["acme-ar"])
+    name: str = Field(min_length=1, max_length=200, examples=["Acme Argentina S.A."])
+    country: CountryCode
+    timezone: TimeZoneName
+    default_currency: Currency
+    language: LanguageCode = "es"
+    admin: AdminUserIn
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "slug": "acme-ar",
+                    "name": "Acme Argentina S.A.",
+                    "country": "AR",
+                    "timezone": "America/Argentina/Buenos_Aires",
+                    "default_currency": "ARS",
+                    "language": "es",
+                    "admin": {
+                        "email": "admin@acme.com.ar",
+                        "full_name": "Ana Admin",
+                        "password": "cambiar-esto-123",
+                    },
+                }
+            ]
+        }
+    )
+
+
+class TenantUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    country: CountryCode | None = None
+    timezone: TimeZoneName | None = None
+    default_currency: Currency | None = None
+    language: LanguageCode | None = None
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    country: str
+    timezone: str
+    default_currency: str
+    language: str
+    active: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    email: EmailAddress
+    full_name: str = Field(min_length=1, max_length=200, examples=["Carla Cobradora"])
+    password: str = Field(min_length=10, max_length=200)
+    roles: list[Role] = Field(min_length=1, examples=[["collector"]])
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    roles: list[Role] | None = Field(None, min_length=1)
+    active: bool | None = None
+    password: str | None = Field(None, min_length=10, max_length=200)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    roles: list[str]
+    active: bool
+    created_at: datetime
+
+
+class TenantCreated(BaseModel):
+    tenant: TenantOut
+    admin: UserOut
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=120, examples=["ERP SAP production"])
+    roles: list[Role] = Field(default_factory=lambda: [Role.INTEGRATION], min_length=1)
+    rate_limit_per_minute: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    roles: list[str]
+    rate_limit_per_minute: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key. Shown only now: store it safely.")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    tenant_id: uuid.UUID
+    actor: str
+    roles: list[str]

@@ -1,0 +1,71 @@
+"""Passwords (argon2), access tokens (short-lived JWT) and API keys (random, stored as sha256)."""
+
+import hashlib
+import secrets
+import time
+import uuid
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.problems import Unauthorized
+
+_hasher = PasswordHasher()
+API_KEY_PREFIX = "cbz_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Verifying against this keeps a login for an unknown user as slow as one for a known user.
+DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def issue_access_token(
+    secret: str, issuer: str, ttl_seconds: int, user_id: uuid.UUID, tenant_id: uuid.UUID, roles: list[str]
+) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": str(user_id),
+        "tid": str(tenant_id),
+        "roles": sorted(roles),
+        "typ": "access",
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_access_token(secret: str, issuer: str, token: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], issuer=issuer, options={"require": ["exp", "sub", "tid"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("The access token is not valid") from None
+    if claims.get("typ") != "access":
+        raise Unauthorized("The access token is not valid")
+    return claims
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """A new key: ``(key, prefix, sha256)``. The key is shown once; only the prefix and hash are stored."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:12], hash_api_key(key)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

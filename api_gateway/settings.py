@@ -1,0 +1,38 @@
+from typing import ClassVar
+
+from pydantic import model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+DEVELOPMENT_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"  # noqa: S105
+DEVELOPMENT_OPERATOR_TOKEN = "dev-operator-token"  # noqa: S105
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: ClassVar[str] = "gateway"
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_ttl_seconds: int = 900
+    jwt_issuer: str = "cobranza"
+    # The platform operator creates tenants with this token (X-Operator-Token).
+    operator_token: str = DEVELOPMENT_OPERATOR_TOKEN
+    # A revoked API key or a deactivated user is refused at most this long after the change on other replicas.
+    identity_cache_seconds: float = 5.0
+    default_rate_limit_per_minute: int = 600
+    upstream_connect_timeout_seconds: float = 2.0
+    upstream_timeout_seconds: float = 30.0
+    upstream_max_connections: int = 200
+    max_body_bytes: int = 50 * 1024 * 1024
+    cors_origins: list[str] = []
+    openapi_cache_seconds: float = 30.0
+    idempotency_key_hours: int = 48
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> "GatewaySettings":
+        if self.environment != "development" and (
+            self.jwt_secret == DEVELOPMENT_JWT_SECRET or self.operator_token == DEVELOPMENT_OPERATOR_TOKEN
+        ):
+            raise ValueError("jwt_secret and operator_token must be set outside development")
+        return self

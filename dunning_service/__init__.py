@@ -1,0 +1,1 @@
+"""Dunning: strategies, the daily dunning run, action items, explain and forecast."""

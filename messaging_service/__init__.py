@@ -1,0 +1,1 @@
+"""Messaging: templates and delivery over email, SMS and WhatsApp."""

@@ -1,0 +1,23 @@
+"""alarms: schema, outbox, inbox
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23
+"""
+
+from migrations.helpers import create_schema_with_outbox_and_inbox, drop_schema
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+S = "alarms"
+
+
+def upgrade() -> None:
+    create_schema_with_outbox_and_inbox(S)
+
+
+def downgrade() -> None:
+    drop_schema(S)

@@ -1,0 +1,1 @@
+"""Receivables: customers, invoices, payments, contact outcomes, notes, tasks, timeline and KPIs."""

@@ -1,0 +1,70 @@
+"""Customer queries. The single-customer read is the API's hottest path: plain Core, no ORM identity map."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Customer
+from shared.pagination import typed_cursor
+
+_table = Customer.__table__
+
+
+def _by_id_query(tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+    return select(_table).where(
+        _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
+    )
+
+
+async def read_customer(conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+    return (await conn.execute(_by_id_query(tenant_id, customer_id))).mappings().first()
+
+
+async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
+    return await session.scalar(
+        select(Customer)
+        .where(Customer.tenant_id == tenant_id, Customer.id == customer_id, Customer.deleted.is_(False))
+        .with_for_update()
+    )
+
+
+async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Customer | None:
+    return await session.scalar(
+        select(Customer).where(Customer.tenant_id == tenant_id, Customer.external_id == external_id)
+    )
+
+
+async def list_customers(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    collector_id: uuid.UUID | None = None,
+    segment: str | None = None,
+    tag: str | None = None,
+    search: str | None = None,
+) -> list[Any]:
+    """Customers by name then id (deterministic), keyset-paginated."""
+    query = select(_table).where(_table.c.tenant_id == tenant_id, _table.c.deleted.is_(False))
+    if collector_id:
+        query = query.where(_table.c.collector_id == collector_id)
+    if segment:
+        query = query.where(_table.c.segment == segment)
+    if tag:
+        query = query.where(_table.c.tags.contains([tag.lower()]))
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(
+            or_(
+                _table.c.name.ilike(pattern),
+                _table.c.tax_id.ilike(pattern),
+                _table.c.external_id.ilike(pattern),
+            )
+        )
+    if after:
+        query = query.where(tuple_(_table.c.name, _table.c.id) > tuple_(*typed_cursor(after, str, uuid.UUID)))
+    query = query.order_by(_table.c.name, _table.c.id).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())

@@ -1,0 +1,83 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from services.receivables.customers import repository, service
+from services.receivables.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from shared.db import EngineDep, SessionDep
+from shared.identity import (
+    ADMIN,
+    COLLECTOR,
+    INTEGRATION,
+    MANAGER,
+    READERS,
+    SUPERVISOR,
+    Identity,
+    require_roles,
+)
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION))]
+Remover = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
+
+
+@router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+async def create_customer(identity: Writer, data: CustomerCreate, session: SessionDep) -> CustomerOut:
+    """Create a customer. `external_id` is the ERP's key and must be unique in the tenant."""
+    customer = await service.create_customer(session, identity.tenant_id, data)
+    return CustomerOut.model_validate(customer)
+
+
+@router.get("", response_model=Page[CustomerOut])
+async def list_customers(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    collector_id: uuid.UUID | None = None,
+    segment: str | None = None,
+    tag: str | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Search in name, tax id and external id")] = None,
+) -> dict:
+    """Customers by name; filter by collector, segment, tag, or search text."""
+    async with engine.connect() as conn:
+        rows = await repository.list_customers(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            collector_id=collector_id,
+            segment=segment,
+            tag=tag,
+            search=q,
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))
+async def get_customer(identity: Reader, customer_id: uuid.UUID, engine: EngineDep) -> dict:
+    """One customer (the API's hottest read: no ORM on this path)."""
+    async with engine.connect() as conn:
+        row = await repository.read_customer(conn, identity.tenant_id, customer_id)
+    if row is None:
+        raise NotFound("Customer not found")
+    return dict(row)
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404, 409))
+async def update_customer(
+    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep
+) -> CustomerOut:
+    """Change some fields of a customer; fields left out stay as they are."""
+    return CustomerOut.model_validate(await service.update_customer(session, identity.tenant_id, customer_id, data))
+
+
+@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
+async def delete_customer(identity: Remover, customer_id: uuid.UUID, session: SessionDep) -> Response:
+    """Remove a customer from lists and dunning; its history is kept."""
+    await service.delete_customer(session, identity.tenant_id, customer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

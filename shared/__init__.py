@@ -1,0 +1,1 @@
+"""The project's own common library: what two services or more really share."""

@@ -1,0 +1,89 @@
+"""The FastAPI app factory every service uses: lifespan resources, problem+json, observability."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from arq import create_pool
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from redis.asyncio import Redis
+
+import shared.contracts  # noqa: F401  (registers every message class)
+from shared.db import create_engine, create_sessionmaker
+from shared.logging import configure_logging
+from shared.observability import install_observability
+from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
+from shared.settings import ServiceSettings
+from shared.worker import JOB_CODEC, redis_settings
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids for generated clients: ``<tag>:<function name>``, unique across services."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}:{route.name}"
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    tags: Sequence[dict[str, Any]] = (),
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+    **fastapi_options: Any,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        app.state.engine = create_engine(settings)
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        app.state.redis = Redis.from_url(settings.redis_url)
+        app.state.arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
+        app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+        if on_startup is not None:
+            await on_startup(app)
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await on_shutdown(app)
+            await app.state.http.aclose()
+            await app.state.arq.aclose()
+            await app.state.redis.aclose()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=list(tags),
+        generate_unique_id_function=operation_id,
+        **fastapi_options,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    install_observability(app, settings.service_name)
+    for router in routers:
+        app.include_router(router)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Put the ``Problem`` schema in the OpenAPI components, for the routes that reference it."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Alarms only sends commands (digests through messaging); it announces no events yet."""

@@ -1,0 +1,128 @@
+"""Commands to messaging, and the events it reports back (timeline, acceptance, delivery, opt-outs).
+
+A communication carries everything its template needs, so messaging never looks anything up.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.common import Channel, InvoiceLine, MoneyAmount, Person
+from shared.messages import Command, Event, register
+
+
+class CommunicationKind(StrEnum):
+    """Seed 000's four automatic communications, the unreachable-customer email, digests, campaigns."""
+
+    NEW_INVOICE = "new_invoice"
+    PRE_DUE = "pre_due"
+    OVERDUE = "overdue"
+    ACTION_NOTICE = "action_notice"
+    UNREACHABLE = "unreachable"
+    ALARM_DIGEST = "alarm_digest"
+    CAMPAIGN = "campaign"
+
+
+class CustomerInfo(BaseModel):
+    customer_id: uuid.UUID
+    external_id: str | None = None
+    name: str
+    tax_id: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+class Communication(BaseModel):
+    idempotency_key: str = Field(description="A duplicate command with the same key is a no-op")
+    kind: CommunicationKind
+    channel: Channel
+    to: str = Field(description="Address on the channel: email, or E.164 phone")
+    language: str = "es"
+    tone: int | None = Field(None, ge=1, le=3, description="1 friendly, 2 concerned, 3 firm (seed 004)")
+    customer: CustomerInfo | None = None
+    recipient_name: str | None = None
+    invoices: list[InvoiceLine] = []
+    totals: list[MoneyAmount] = []
+    oldest_days_overdue: int | None = None
+    action: str | None = None
+    collector: Person | None = None
+    advisor: Person | None = None
+    supervisor: Person | None = None
+    attach_statement: bool = False
+    data: dict[str, Any] = Field(default_factory=dict, description="Extra template data (digests, campaigns)")
+    source: str = Field(description="Service that asked: dunning, receivables, alarms")
+    source_ref: str | None = None
+
+
+@register
+class SendCommunications(Command):
+    """Batches, because one job per message would cost more than the message (issue 4)."""
+
+    message_type = "messaging.send_communications"
+    consumers = ("messaging",)
+
+    communications: list[Communication]
+
+
+class MessageState(StrEnum):
+    QUEUED = "queued"
+    DEFERRED = "deferred"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+@register
+class MessageStatusChanged(Event):
+    """A message was accepted (``queued``/``deferred``) or its delivery moved on."""
+
+    message_type = "messaging.message_status_changed"
+    consumers = ("receivables", "dunning")
+
+    message_id: uuid.UUID
+    idempotency_key: str
+    source: str
+    source_ref: str | None = None
+    customer_id: uuid.UUID | None = None
+    kind: CommunicationKind
+    channel: Channel
+    to: str
+    subject: str | None = None
+    invoice_ids: list[uuid.UUID] = []
+    state: MessageState
+    attempts: int = 0
+    error: str | None = None
+    occurred_at: datetime
+
+
+@register
+class ContactInvalidated(Event):
+    """A permanent delivery error (invalid number, hard bounce): the contact must not be used again."""
+
+    message_type = "messaging.contact_invalidated"
+    consumers = ("receivables",)
+
+    customer_id: uuid.UUID
+    channel: Channel
+    address: str
+    reason: str
+
+
+@register
+class OptOutRecorded(Event):
+    """The customer asked for no more messages on a channel (SMS STOP, unsubscribe link)."""
+
+    message_type = "messaging.opt_out_recorded"
+    consumers = ("receivables",)
+
+    customer_id: uuid.UUID
+    channel: Channel
+    address: str
+    source: str

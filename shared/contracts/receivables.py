@@ -1,0 +1,153 @@
+"""Events of receivables, the system of record; dunning keeps its projection from them.
+
+Snapshot events carry the entity's ``revision`` (it grows with every change), so a consumer never
+lets an older event overwrite a newer state.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, Person
+from shared.messages import Command, Event, register
+
+
+@register
+class CustomerChanged(Event):
+    message_type = "receivables.customer_changed"
+    consumers = ("dunning", "alarms")
+
+    customer_id: uuid.UUID
+    revision: int
+    external_id: str | None = None
+    name: str
+    tax_id: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    segment: str | None = None
+    vip: bool = False
+    risk_level: str | None = None
+    tags: list[str] = []
+    contacts: list[ContactPoint] = []
+    opted_out_channels: list[Channel] = []
+    collector_id: uuid.UUID | None = None
+    collector: Person | None = None
+    advisor: Person | None = None
+    supervisor: Person | None = None
+    deleted: bool = False
+
+
+@register
+class InvoiceChanged(Event):
+    message_type = "receivables.invoice_changed"
+    consumers = ("dunning", "alarms")
+
+    invoice_id: uuid.UUID
+    revision: int
+    customer_id: uuid.UUID
+    external_id: str | None = None
+    number: str
+    kind: InvoiceKind = InvoiceKind.INVOICE
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+    issue_date: date
+    due_date: date
+    status: InvoiceStatus
+    promised_date: date | None = None
+    reported_date: date | None = None
+    dispute_area_id: uuid.UUID | None = None
+    document_url: str | None = None
+    reason: str | None = None
+
+
+class Allocation(BaseModel):
+    invoice_id: uuid.UUID
+    amount: Decimal
+
+
+@register
+class PaymentApplied(Event):
+    message_type = "receivables.payment_applied"
+    consumers = ("alarms",)
+
+    payment_id: uuid.UUID
+    customer_id: uuid.UUID
+    external_id: str | None = None
+    currency: str
+    amount: Decimal
+    payment_date: date
+    allocations: list[Allocation] = []
+    unapplied_amount: Decimal = Decimal(0)
+    reversed: bool = False
+
+
+@register
+class OutcomeRecorded(Event):
+    """A personal contact and its result (seed 000, the five outcomes)."""
+
+    message_type = "receivables.outcome_recorded"
+    consumers = ("alarms",)
+
+    outcome_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: str
+    channel: str | None = None
+    spoke_with: str | None = None
+    excuse: str | None = None
+    note: str | None = None
+    hashtags: list[str] = []
+    invoice_ids: list[uuid.UUID] = []
+    collector_id: uuid.UUID | None = None
+    recorded_by: str
+    recorded_at: datetime
+    promised_date: date | None = None
+
+
+@register
+class PromiseBroken(Event):
+    message_type = "receivables.promise_broken"
+    consumers = ("alarms",)
+
+    promise_id: uuid.UUID
+    invoice_id: uuid.UUID
+    customer_id: uuid.UUID
+    collector_id: uuid.UUID | None = None
+    promised_date: date
+    broken_on: date
+    currency: str
+    open_amount: Decimal
+
+
+@register
+class TaskChanged(Event):
+    message_type = "receivables.task_changed"
+    consumers = ("alarms",)
+
+    task_id: uuid.UUID
+    revision: int
+    customer_id: uuid.UUID | None = None
+    title: str
+    assignee_id: uuid.UUID | None = None
+    supervisor_id: uuid.UUID | None = None
+    due_date: date | None = None
+    status: str
+
+
+@register
+class CreateTask(Command):
+    """Ask receivables for a task (e.g. dunning found no channel left for a customer)."""
+
+    message_type = "receivables.create_task"
+    consumers = ("receivables",)
+
+    idempotency_key: str
+    customer_id: uuid.UUID
+    title: str
+    description: str | None = None
+    assignee_id: uuid.UUID | None = None  # default: the customer's collector
+    due_date: date | None = None
+    source: str

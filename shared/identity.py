@@ -1,0 +1,106 @@
+"""The identity the gateway forwards (tenant, actor, roles), as FastAPI dependencies.
+
+Only the gateway is public. It authenticates the caller and forwards who it is in headers signed with
+the internal secret; a service trusts nothing else. Internal calls between services sign the same way
+with the ``service`` role.
+"""
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.problems import Forbidden, Unauthorized
+
+TENANT_HEADER = "x-cobranza-tenant"
+ACTOR_HEADER = "x-cobranza-actor"
+ROLES_HEADER = "x-cobranza-roles"
+SIGNATURE_HEADER = "x-cobranza-signature"
+
+ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION, SERVICE = (
+    "admin",
+    "manager",
+    "supervisor",
+    "collector",
+    "integration",
+    "service",
+)
+PERSON_ROLES = (ADMIN, MANAGER, SUPERVISOR, COLLECTOR)
+ALL_ROLES = (*PERSON_ROLES, INTEGRATION)
+# Who may read portfolio data; writes are narrowed per route.
+READERS = (ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION, SERVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    tenant_id: uuid.UUID
+    actor: str  # "user:<uuid>", "apikey:<uuid>" or "service:<name>"
+    roles: frozenset[str]
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        kind, _, value = self.actor.partition(":")
+        return uuid.UUID(value) if kind == "user" else None
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+def _signature(secret: str, tenant: str, actor: str, roles: str) -> str:
+    message = f"{tenant}|{actor}|{roles}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def identity_headers(secret: str, tenant_id: uuid.UUID | str, actor: str, roles: Iterable[str]) -> dict[str, str]:
+    tenant, role_list = str(tenant_id), ",".join(sorted(roles))
+    return {
+        TENANT_HEADER: tenant,
+        ACTOR_HEADER: actor,
+        ROLES_HEADER: role_list,
+        SIGNATURE_HEADER: _signature(secret, tenant, actor, role_list),
+    }
+
+
+def verify_identity(secret: str, headers: dict[str, str] | object) -> Identity:
+    get = headers.get  # type: ignore[attr-defined]
+    tenant, actor, roles, signature = (
+        get(TENANT_HEADER),
+        get(ACTOR_HEADER),
+        get(ROLES_HEADER, ""),
+        get(SIGNATURE_HEADER),
+    )
+    if not tenant or not actor or not signature:
+        raise Unauthorized("Requests must come through the gateway")
+    if not hmac.compare_digest(signature, _signature(secret, tenant, actor, roles)):
+        raise Unauthorized("The forwarded identity is not signed by the gateway")
+    try:
+        tenant_id = uuid.UUID(tenant)
+    except ValueError:
+        raise Unauthorized("The forwarded tenant is not valid") from None
+    return Identity(tenant_id, actor, frozenset(filter(None, roles.split(","))))
+
+
+def current_identity(request: Request) -> Identity:
+    identity = verify_identity(request.app.state.settings.internal_secret, request.headers)
+    request.state.tenant_id = str(identity.tenant_id)
+    return identity
+
+
+CurrentIdentity = Annotated[Identity, Depends(current_identity)]
+
+
+def require_roles(*roles: str) -> Callable[[Identity], Identity]:
+    """A dependency admitting only callers that hold one of ``roles`` (the service role is always admitted
+    where ``service`` is listed)."""
+    allowed = frozenset(roles)
+
+    def dependency(identity: CurrentIdentity) -> Identity:
+        if identity.roles.isdisjoint(allowed):
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")
+        return identity
+
+    return dependency

@@ -1,0 +1,174 @@
+"""The transactional outbox and its relay.
+
+``emit`` writes the message into the service's ``outbox`` table inside the caller's transaction, so
+the state change and its announcement commit or roll back together. The relay (running in the
+service's worker) moves unpublished rows to the consumers' arq queues and then marks them published.
+If it dies between enqueue and mark, the rows are sent again on restart: consumers drop what they
+already processed (``shared.inbox``), so each message takes effect exactly once.
+"""
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from shared.messages import Envelope, Message
+
+log = structlog.get_logger()
+
+# Envelopes per arq job: one job costs about a millisecond of worker time, so messages travel in batches.
+JOB_BATCH = 200
+HANDLE_MESSAGES = "handle_messages"
+
+
+def queue_name(service: str) -> str:
+    return f"arq:queue:{service}"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", BigInteger, Identity(), primary_key=True),
+        Column("id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("tenant_id", UUID(as_uuid=True), nullable=True),
+        Column("message_type", String(120), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("consumers", ARRAY(String(40)), nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(None, "seq", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+def _row(envelope: Envelope, consumers: Sequence[str]) -> dict[str, Any]:
+    return {
+        "id": envelope.id,
+        "tenant_id": envelope.tenant_id,
+        "message_type": envelope.type,
+        "version": envelope.version,
+        "consumers": list(consumers),
+        "payload": envelope.payload,
+        "occurred_at": envelope.occurred_at,
+    }
+
+
+async def emit_many(
+    session: AsyncSession | AsyncConnection,
+    outbox: Table,
+    tenant_id: uuid.UUID | None,
+    messages: Iterable[Message],
+) -> list[Envelope]:
+    """Write messages into the outbox in the caller's transaction (one multi-row INSERT)."""
+    envelopes = [(Envelope.wrap(m, tenant_id), m.consumers) for m in messages]
+    rows = [_row(env, consumers) for env, consumers in envelopes]
+    if rows:
+        await session.execute(insert(outbox), rows)
+    return [env for env, _ in envelopes]
+
+
+async def emit(
+    session: AsyncSession | AsyncConnection, outbox: Table, tenant_id: uuid.UUID | None, message: Message
+) -> Envelope:
+    (envelope,) = await emit_many(session, outbox, tenant_id, [message])
+    return envelope
+
+
+def _envelope_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "type": row.message_type,
+        "version": row.version,
+        "tenant_id": str(row.tenant_id) if row.tenant_id else None,
+        "occurred_at": row.occurred_at.isoformat(),
+        "payload": row.payload,
+    }
+
+
+async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_size: int = 500) -> int:
+    """Move up to ``batch_size`` unpublished outbox rows to their consumers' queues; returns how many.
+
+    Rows are locked with SKIP LOCKED, so several relays (replicas) share the work without sending a row twice
+    concurrently. The job id makes a re-sent batch a no-op while arq still knows the job; after that the
+    consumer's inbox drops the duplicates.
+    """
+    async with engine.begin() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "  # noqa: S608
+                    f"FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
+                    f"FOR UPDATE SKIP LOCKED"
+                ),
+                {"limit": batch_size},
+            )
+        ).all()
+        if not rows:
+            return 0
+        per_consumer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            envelope = _envelope_json(row)
+            for consumer in row.consumers:
+                per_consumer[consumer].append(envelope)
+        enqueues = []
+        for consumer, envelopes in per_consumer.items():
+            for start in range(0, len(envelopes), JOB_BATCH):
+                chunk = envelopes[start : start + JOB_BATCH]
+                job_id = f"{schema}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
+                enqueues.append(
+                    redis.enqueue_job(HANDLE_MESSAGES, chunk, _queue_name=queue_name(consumer), _job_id=job_id)
+                )
+        await asyncio.gather(*enqueues)
+        await conn.execute(
+            text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),  # noqa: S608
+            {"seqs": [row.seq for row in rows]},
+        )
+    return len(rows)
+
+
+async def relay_forever(
+    engine: AsyncEngine, redis: ArqRedis, schema: str, interval: float = 0.2, batch_size: int = 500
+) -> None:
+    """Relay until cancelled: at once while there is a backlog, every ``interval`` seconds when idle."""
+    while True:
+        try:
+            moved = await relay_once(engine, redis, schema, batch_size)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database or Redis outage must not kill the relay; it retries
+            log.exception("outbox_relay_failed", schema=schema)
+            moved = 0
+            await asyncio.sleep(min(5.0, interval * 10))
+        if moved < batch_size:
+            await asyncio.sleep(interval)
+
+
+async def purge_published(engine: AsyncEngine, schema: str, older_than_days: int = 7) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text(
+                f"DELETE FROM {schema}.outbox WHERE published_at < now() - make_interval(days => :days)"  # noqa: S608
+            ),
+            {"days": older_than_days},
+        )
+    return result.rowcount or 0

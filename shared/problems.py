@@ -1,0 +1,219 @@
+"""RFC 9457 problem details: one error base class, rendered in one place.
+
+Every error path of every service answers ``application/problem+json`` with a stable ``type``.
+Validation errors list each bad field in ``errors[].field`` (dotted path, list indexes in brackets).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_BASE = "https://cobranza.dev/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+log = structlog.get_logger()
+
+
+class Problem(Exception):
+    """An expected error that the API reports to its caller."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        slug: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if slug is not None:
+            self.slug = slug
+        if title is not None:
+            self.title = title
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(Problem):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="cobranza"'}, **extra)
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed for your role"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class ValidationProblem(Problem):
+    """422 naming each bad field: ``errors=[{"field": "items[3].email", "message": "..."}]``."""
+
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+    def __init__(self, errors: Sequence[dict[str, Any]], detail: str | None = None) -> None:
+        errors = list(errors)
+        if detail is None and errors:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        super().__init__(detail, errors=errors)
+
+    @classmethod
+    def field(cls, field: str, message: str) -> "ValidationProblem":
+        return cls([{"field": field, "message": message}])
+
+
+class TooManyRequests(Problem):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class BadGateway(Problem):
+    status, slug, title = 502, "bad-gateway", "The service behind the gateway is unavailable"
+
+
+class GatewayTimeout(Problem):
+    status, slug, title = 504, "gateway-timeout", "The service behind the gateway did not answer in time"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "unavailable", "Not ready"
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """``("body", "items", 3, "email")`` -> ``items[3].email``; the request part is dropped."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+def pydantic_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {"field": field_path(e.get("loc", ())), "message": e.get("msg", "invalid"), "code": e.get("type")}
+        for e in errors
+    ]
+
+
+def problem_response(problem: Problem, instance: str | None = None, request_id: str | None = None) -> Response:
+    body = problem.body(instance)
+    if request_id:
+        body["request_id"] = request_id
+    return Response(
+        orjson.dumps(body, default=str),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id") or request.headers.get("x-request-id")
+
+
+STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed for your role"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict with the current state"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error path renders problem+json: ours, FastAPI's validation, Starlette's HTTP errors, crashes."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return problem_response(exc, request.url.path, _request_id(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problem = ValidationProblem(pydantic_errors(exc.errors()))
+        return problem_response(problem, request.url.path, _request_id(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        slug, title = STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        problem = Problem(detail, status=exc.status_code, slug=slug, title=title, headers=exc.headers)
+        return problem_response(problem, request.url.path, _request_id(request))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(Problem(), request.url.path, _request_id(request))
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "format": "uri", "example": PROBLEM_BASE + "not-found"},
+        "title": {"type": "string", "example": "Not found"},
+        "status": {"type": "integer", "example": 404},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json answers for a route."""
+    return {
+        status: {
+            "description": STATUS_SLUGS.get(status, ("", "Validation error" if status == 422 else "Error"))[1],
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,61 @@
+"""Settings from the environment, with working local defaults.
+
+Each service reads its own prefix first (``RECEIVABLES_DATABASE_URL``), then the common
+``COBRANZA_`` prefix (``COBRANZA_DATABASE_URL``), then the defaults below. So a laptop needs no
+configuration, a test run sets the ``COBRANZA_`` values once, and ops can override one service.
+"""
+
+from typing import ClassVar
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "dev-only-internal-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process (HTTP app and worker) needs."""
+
+    service_name: ClassVar[str] = "service"
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: str = "development"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/cobranza"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # Shared by the gateway and the services: the gateway signs the identity it forwards with it.
+    internal_secret: str = DEVELOPMENT_SECRET
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Outbox relay: how often an idle relay looks for new rows, and how many it takes at once.
+    relay_enabled: bool = True
+    relay_interval_seconds: float = 0.2
+    relay_batch_size: int = 500
+    # Base URLs of the services, for internal calls (resync, look-ups) and for the gateway's routing.
+    gateway_url: str = "http://127.0.0.1:8000"
+    receivables_url: str = "http://127.0.0.1:8001"
+    dunning_url: str = "http://127.0.0.1:8002"
+    messaging_url: str = "http://127.0.0.1:8003"
+    alarms_url: str = "http://127.0.0.1:8004"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        common = EnvSettingsSource(settings_cls, env_prefix="COBRANZA_")
+        return init_settings, env_settings, common, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> "ServiceSettings":
+        if self.environment != "development" and self.internal_secret == DEVELOPMENT_SECRET:
+            raise ValueError("internal_secret must be set outside development")
+        return self
+
+    def service_url(self, service: str) -> str:
+        return getattr(self, f"{service}_url")

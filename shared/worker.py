@@ -1,0 +1,120 @@
+"""The arq worker of a service: its context, its message consumer, its outbox relay.
+
+Every service runs ``arq <service>.worker.WorkerSettings``. The context holds the engine, a session
+maker, one pooled httpx client and the settings; jobs take ids (or envelopes), never ORM objects.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+import structlog
+from arq import cron
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+from arq.worker import Function, func
+
+import shared.contracts  # noqa: F401  (registers every message class)
+from shared.db import create_engine, create_sessionmaker
+from shared.inbox import Handlers, process_batch
+from shared.logging import configure_logging
+from shared.outbox import HANDLE_MESSAGES, purge_published, queue_name, relay_forever
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger()
+
+MAX_TRIES = 8
+
+
+def serialize_job(data: dict[str, Any]) -> bytes:
+    """Jobs are JSON in Redis (not pickle): readable by any tool and safe to load."""
+    return json.dumps(data, default=str, separators=(",", ":")).encode()
+
+
+def deserialize_job(data: bytes) -> dict[str, Any]:
+    return json.loads(data)
+
+
+JOB_CODEC = {"job_serializer": serialize_job, "job_deserializer": deserialize_job}
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def handle_messages(ctx: dict[str, Any], envelopes: list[dict[str, Any]]) -> int:
+    last_try = ctx.get("job_try", 1) >= MAX_TRIES
+    return await process_batch(ctx, ctx["sessionmaker"], ctx["schema"], ctx["handlers"], envelopes, last_try)
+
+
+async def purge_outbox(ctx: dict[str, Any]) -> int:
+    return await purge_published(ctx["engine"], ctx["schema"])
+
+
+async def build_context(ctx: dict[str, Any], settings: ServiceSettings, schema: str, handlers: Handlers) -> None:
+    """Fill an arq context (also used by tests that call jobs directly)."""
+    ctx["settings"] = settings
+    ctx["schema"] = schema
+    ctx["handlers"] = handlers
+    ctx["engine"] = create_engine(settings)
+    ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+    ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+
+
+async def close_context(ctx: dict[str, Any]) -> None:
+    await ctx["http"].aclose()
+    await ctx["engine"].dispose()
+
+
+def worker_settings(
+    settings: ServiceSettings,
+    *,
+    schema: str,
+    handlers: Handlers,
+    functions: Sequence[Function | Callable[..., Awaitable[Any]]] = (),
+    cron_jobs: Sequence[CronJob] = (),
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> type:
+    """The ``WorkerSettings`` class arq's CLI loads for one service."""
+    service = settings.service_name
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        configure_logging(f"{service}-worker", settings.log_level, settings.log_json)
+        await build_context(ctx, settings, schema, handlers)
+        if settings.relay_enabled:
+            ctx["relay_task"] = asyncio.create_task(
+                relay_forever(
+                    ctx["engine"],
+                    ctx["redis"],
+                    schema,
+                    settings.relay_interval_seconds,
+                    settings.relay_batch_size,
+                )
+            )
+        if on_startup is not None:
+            await on_startup(ctx)
+        log.info("worker_started", queue=queue_name(service))
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        task = ctx.get("relay_task")
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await close_context(ctx)
+
+    class WorkerSettings:
+        pass
+
+    WorkerSettings.functions = [func(handle_messages, name=HANDLE_MESSAGES, max_tries=MAX_TRIES), *functions]
+    WorkerSettings.cron_jobs = [cron(purge_outbox, hour={3}, minute={17}), *cron_jobs]
+    WorkerSettings.on_startup = staticmethod(startup)
+    WorkerSettings.on_shutdown = staticmethod(shutdown)
+    WorkerSettings.redis_settings = redis_settings(settings.redis_url)
+    WorkerSettings.queue_name = queue_name(service)
+    WorkerSettings.job_serializer = staticmethod(serialize_job)
+    WorkerSettings.job_deserializer = staticmethod(deserialize_job)
+    WorkerSettings.max_jobs = 10
+    WorkerSettings.handle_signals = True
+    return WorkerSettings

@@ -1,0 +1,40 @@
+"""Test set-up: a real PostgreSQL database migrated with the real migrations, a real Redis database.
+
+Several checkouts may test at once on one machine: each picks its own database and Redis db with
+``COBRANZA_TEST_DATABASE`` and ``COBRANZA_TEST_REDIS_DB``.
+"""
+
+import os
+
+TEST_SERVER = os.environ.get("COBRANZA_TEST_SERVER", "postgres@127.0.0.1:5432")
+TEST_DATABASE = os.environ.get("COBRANZA_TEST_DATABASE", "cobranza_test")
+TEST_REDIS = os.environ.get("COBRANZA_TEST_REDIS", "127.0.0.1:6379")
+TEST_REDIS_DB = os.environ.get("COBRANZA_TEST_REDIS_DB", "15")
+os.environ["COBRANZA_DATABASE_URL"] = f"postgresql+asyncpg://{TEST_SERVER}/{TEST_DATABASE}"
+os.environ["COBRANZA_REDIS_URL"] = f"redis://{TEST_REDIS}/{TEST_REDIS_DB}"
+os.environ["COBRANZA_RELAY_ENABLED"] = "false"  # tests relay explicitly, when they mean to
+os.environ.setdefault("COBRANZA_LOG_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
+
+from tests.support import Stack, create_stack, migrate, recreate_database, reset_state  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+async def database() -> str:
+    await recreate_database(TEST_SERVER, TEST_DATABASE)
+    await migrate(os.environ["COBRANZA_DATABASE_URL"], "head")
+    return os.environ["COBRANZA_DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+async def stack(database: str):
+    async with create_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+async def api(stack: Stack):
+    """A clean system and an HTTP client on the gateway."""
+    await reset_state(stack)
+    return stack.client

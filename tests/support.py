@@ -1,0 +1,207 @@
+"""Helpers for tests: databases, the in-process stack of apps, factories, burst workers."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+from alembic import command
+from alembic.config import Config
+from arq import create_pool
+from arq.connections import ArqRedis
+from arq.worker import Worker
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
+from shared.settings import ServiceSettings
+from shared.worker import JOB_CODEC, redis_settings
+
+SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms")
+OPERATOR = {"X-Operator-Token": GatewaySettings().operator_token}
+PASSWORD = "correct-horse-battery"
+
+
+async def recreate_database(server: str, name: str) -> None:
+    conn = await asyncpg.connect(f"postgresql://{server}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config("alembic.ini")
+    config.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()
+    return config
+
+
+async def migrate(url: str, target: str, down: bool = False) -> None:
+    config = alembic_config(url)
+    run = command.downgrade if down else command.upgrade
+    await asyncio.to_thread(run, config, target)
+
+
+class RoutingTransport(httpx.AsyncBaseTransport):
+    """Sends each request to the in-process app of its host (``http://receivables.test`` -> receivables)."""
+
+    def __init__(self, apps: dict[str, FastAPI]) -> None:
+        self.transports = {f"{name}.test": httpx.ASGITransport(app) for name, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.transports.get(request.url.host)
+        if transport is None:
+            raise httpx.ConnectError(f"no in-process app at {request.url.host}", request=request)
+        return await transport.handle_async_request(request)
+
+
+def service_apps() -> dict[str, FastAPI]:
+    from alarms_service.main import create_app as alarms
+    from dunning_service.main import create_app as dunning
+    from messaging_service.main import create_app as messaging
+    from services.receivables.main import create_app as receivables
+
+    return {"receivables": receivables(), "dunning": dunning(), "messaging": messaging(), "alarms": alarms()}
+
+
+def in_process_urls() -> dict[str, str]:
+    return {f"{name}_url": f"http://{name}.test" for name in ("receivables", "dunning", "messaging", "alarms")}
+
+
+@dataclass
+class Stack:
+    gateway: FastAPI
+    services: dict[str, FastAPI]
+    client: httpx.AsyncClient
+    arq: ArqRedis
+    redis: Redis
+    engine: Any
+    tables: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
+    services = service_apps()
+    gateway = create_gateway(
+        GatewaySettings(**in_process_urls(), **gateway_overrides),
+        upstream_transport=RoutingTransport(services),
+    )
+    settings = ServiceSettings()
+    async with AsyncExitStack() as stack:
+        for app in (*services.values(), gateway):
+            await stack.enter_async_context(running(app))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(gateway), base_url="http://gateway.test")
+        )
+        arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
+        redis = Redis.from_url(settings.redis_url)
+        engine = create_async_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        stack.push_async_callback(redis.aclose)
+        stack.push_async_callback(arq.aclose)
+        async with engine.connect() as conn:
+            tables = (
+                (
+                    await conn.execute(
+                        text("SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname = ANY(:schemas)"),
+                        {"schemas": list(SCHEMAS)},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        yield Stack(gateway, services, client, arq, redis, engine, list(tables))
+
+
+async def reset_state(stack: Stack) -> None:
+    async with stack.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(stack.tables)} RESTART IDENTITY CASCADE"))
+    await stack.redis.flushdb()
+    stack.gateway.state.authenticator.forget()
+
+
+@dataclass
+class TenantCtx:
+    id: uuid.UUID
+    slug: str
+    admin_id: uuid.UUID
+    admin: dict[str, str]  # headers of the admin
+
+
+async def login(client: httpx.AsyncClient, slug: str, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await client.post("/v1/auth/token", data={"tenant": slug, "username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def create_tenant(client: httpx.AsyncClient, slug: str | None = None, **overrides: Any) -> TenantCtx:
+    slug = slug or f"t-{uuid.uuid4().hex[:10]}"
+    body = {
+        "slug": slug,
+        "name": f"Empresa {slug}",
+        "country": "AR",
+        "timezone": "America/Argentina/Buenos_Aires",
+        "default_currency": "ARS",
+        "language": "es",
+        "admin": {"email": f"admin@{slug}.example", "full_name": "Ana Admin", "password": PASSWORD},
+        **overrides,
+    }
+    response = await client.post("/v1/tenants", json=body, headers=OPERATOR)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    headers = await login(client, slug, body["admin"]["email"])
+    return TenantCtx(uuid.UUID(created["tenant"]["id"]), slug, uuid.UUID(created["admin"]["id"]), headers)
+
+
+async def create_user(client: httpx.AsyncClient, tenant: TenantCtx, *roles: str) -> tuple[dict, dict[str, str]]:
+    email = f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}@{tenant.slug}.example"
+    response = await client.post(
+        "/v1/users",
+        json={"email": email, "full_name": f"Persona {email}", "password": PASSWORD, "roles": list(roles)},
+        headers=tenant.admin,
+    )
+    assert response.status_code == 201, response.text
+    return response.json(), await login(client, tenant.slug, email)
+
+
+async def create_api_key(client: httpx.AsyncClient, tenant: TenantCtx, **body: Any) -> dict[str, str]:
+    response = await client.post("/v1/api-keys", json={"name": "ERP", **body}, headers=tenant.admin)
+    assert response.status_code == 201, response.text
+    return {"X-API-Key": response.json()["key"]}
+
+
+async def run_worker(worker_settings: type, **overrides: Any) -> None:
+    """Run a service's arq worker until its queue is empty (``burst``), as the arq docs test jobs."""
+    options = {
+        name: getattr(worker_settings, name)
+        for name in (
+            "functions",
+            "queue_name",
+            "redis_settings",
+            "on_startup",
+            "on_shutdown",
+            "job_serializer",
+            "job_deserializer",
+            "max_jobs",
+        )
+    }
+    options.update(overrides)
+    worker = Worker(**options, burst=True, poll_delay=0, handle_signals=False, cron_jobs=[])
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
