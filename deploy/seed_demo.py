@@ -1,0 +1,151 @@
+"""Seed the demo tenant through the public API, once the system answers, and print where everything is.
+
+Idempotent: a second run finds the tenant and reuses the API key kept in ``.run/demo.env``.
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+GATEWAY = os.environ.get("COBRANZA_GATEWAY_URL", "http://127.0.0.1:8000")
+OPERATOR_TOKEN = os.environ.get("GATEWAY_OPERATOR_TOKEN", "dev-operator-token")
+STATE = Path(".run/demo.env")
+SLUG = "demo"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@demo.cobranza.dev", "demo-admin-123"
+COLLECTOR_EMAIL, COLLECTOR_PASSWORD = "cobrador@demo.cobranza.dev", "demo-collector-123"
+SERVICES = ("receivables", "dunning", "messaging", "alarms")
+
+CUSTOMERS = [
+    {
+        "external_id": "C-001",
+        "name": "Distribuidora del Sur S.A.",
+        "tax_id": "30-71234567-8",
+        "country": "AR",
+        "timezone": "America/Argentina/Buenos_Aires",
+        "language": "es",
+        "segment": "wholesale",
+        "risk_level": "medium",
+        "tags": ["north"],
+        "contacts": [
+            {"channel": "email", "address": "pagos@delsur.example"},
+            {"channel": "whatsapp", "address": "+5491155551234"},
+        ],
+    },
+    {
+        "external_id": "C-002",
+        "name": "Ferretería Los Andes",
+        "country": "AR",
+        "language": "es",
+        "segment": "retail",
+        "vip": True,
+        "contacts": [{"channel": "email", "address": "cuentas@losandes.example"}],
+    },
+    {
+        "external_id": "C-003",
+        "name": "Pampa Foods LLC",
+        "country": "US",
+        "timezone": "America/New_York",
+        "language": "en",
+        "segment": "export",
+        "risk_level": "low",
+        "contacts": [
+            {"channel": "email", "address": "ap@pampafoods.example"},
+            {"channel": "sms", "address": "+12025550143"},
+        ],
+    },
+]
+
+
+async def wait_ready(client: httpx.AsyncClient, seconds: float) -> None:
+    urls = [f"{GATEWAY}/readyz"] + [os.environ.get(f"COBRANZA_{s.upper()}_URL", "") + "/readyz" for s in SERVICES]
+    deadline = asyncio.get_running_loop().time() + seconds
+    for url in urls:
+        while True:
+            try:
+                if (await client.get(url, timeout=2)).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                sys.exit(f"seed: {url} did not become ready")
+            await asyncio.sleep(0.5)
+
+
+async def token(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post(
+        f"{GATEWAY}/v1/auth/token", data={"tenant": SLUG, "username": email, "password": password}
+    )
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def seed(client: httpx.AsyncClient) -> str:
+    response = await client.post(
+        f"{GATEWAY}/v1/tenants",
+        headers={"X-Operator-Token": OPERATOR_TOKEN},
+        json={
+            "slug": SLUG,
+            "name": "Demo Cobranzas S.A.",
+            "country": "AR",
+            "timezone": "America/Argentina/Buenos_Aires",
+            "default_currency": "ARS",
+            "language": "es",
+            "admin": {"email": ADMIN_EMAIL, "full_name": "Ana Admin", "password": ADMIN_PASSWORD},
+        },
+    )
+    if response.status_code not in (201, 409):
+        sys.exit(f"seed: creating the demo tenant failed: {response.text}")
+    admin = await token(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    key = STATE.read_text().split("=", 1)[1].strip() if STATE.exists() else ""
+    if not key or (await client.get(f"{GATEWAY}/v1/auth/me", headers={"X-API-Key": key})).status_code != 200:
+        created = await client.post(
+            f"{GATEWAY}/v1/api-keys", headers=admin, json={"name": "Demo ERP", "rate_limit_per_minute": 100000}
+        )
+        created.raise_for_status()
+        key = created.json()["key"]
+        STATE.parent.mkdir(exist_ok=True)
+        STATE.write_text(f"COBRANZA_DEMO_API_KEY={key}\n")
+    collector = {
+        "email": COLLECTOR_EMAIL,
+        "full_name": "Carlos Cobrador",
+        "password": COLLECTOR_PASSWORD,
+        "roles": ["collector"],
+    }
+    await client.post(f"{GATEWAY}/v1/users", headers=admin, json=collector)  # 409 on a second run
+    integration = {"X-API-Key": key}
+    for customer in CUSTOMERS:
+        await client.post(f"{GATEWAY}/v1/customers", headers=integration, json=customer)  # 409 when present
+    return key
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--wait", type=float, default=60)
+    args = parser.parse_args()
+    async with httpx.AsyncClient(timeout=30) as client:
+        await wait_ready(client, args.wait)
+        key = await seed(client)
+    print(
+        f"""
+cobranza is running.
+  gateway (the public API)  {GATEWAY}      docs: {GATEWAY}/docs   OpenAPI: {GATEWAY}/openapi.json
+  services (internal)       receivables {os.environ.get("COBRANZA_RECEIVABLES_URL")}  dunning {os.environ.get("COBRANZA_DUNNING_URL")}
+                            messaging {os.environ.get("COBRANZA_MESSAGING_URL")}  alarms {os.environ.get("COBRANZA_ALARMS_URL")}
+  local SMTP server         127.0.0.1:{os.environ.get("SMTP_PORT")} (mail kept in .run/mail/new/)
+  SMS/WhatsApp stub         {os.environ.get("COBRANZA_PROVIDER_URL")}
+  demo tenant               slug "{SLUG}"; admin {ADMIN_EMAIL} / {ADMIN_PASSWORD}; collector {COLLECTOR_EMAIL} / {COLLECTOR_PASSWORD}
+  demo API key              {key}   (also in {STATE})
+
+  try:  curl -H "X-API-Key: {key}" {GATEWAY}/v1/customers
+Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
