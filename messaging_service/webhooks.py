@@ -10,7 +10,6 @@ import html
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import or_, select
@@ -318,18 +317,16 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
-async def _unsubscribe_target(request: Request, session: AsyncSession, token: str) -> tuple[Any, dict[str, str]]:
-    request_ = read_unsubscribe_token(request.app.state.settings.link_secret(), token)
-    if request_ is None:
+async def _unsubscribe_target(request: Request, session: AsyncSession, token: str) -> tuple[Message, dict[str, str]]:
+    message_id = read_unsubscribe_token(request.app.state.settings.link_secret(), token)
+    message = await session.get(Message, message_id) if message_id else None
+    if message is None:
         raise NotFound("This link is not valid")
-    tenant = await session.get(TenantSettings, request_.tenant_id)
-    language = tenant.language if tenant and tenant.language in PAGES else "es"
+    tenant = await session.get(TenantSettings, message.tenant_id)
+    language = message.language if message.language in PAGES else "es"
     company = (((tenant.profile or {}).get("company") or {}).get("display_name") or tenant.name) if tenant else ""
-    return request_, {
-        "language": language,
-        "company": html.escape(company or ""),
-        "address": html.escape(request_.address),
-    }
+    words = {"language": language, "company": html.escape(company or ""), "address": html.escape(message.to_address)}
+    return message, words
 
 
 @router.get("/unsubscribe/{token}")
@@ -353,7 +350,7 @@ async def unsubscribe(request: Request, token: str, session: SessionDep) -> Resp
         target.tenant_id,
         kind=OPT_OUT,
         channel=target.channel,
-        address=target.address,
+        address=target.to_address,
         customer_id=target.customer_id,
         source="unsubscribe_link",
         reason="unsubscribe link",

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
 import aiosmtplib
@@ -20,6 +20,10 @@ from messaging_service.channels.config import EmailConfig, SmtpConfig
 from messaging_service.domain.delivery import SendResult
 
 INVALID_RECIPIENT_CODES = frozenset({550, 551, 553})
+# Bodies are 7-bit (quoted-printable or base64 when needed), so any server takes them; when the message is
+# written out, headers are folded at RFC 5322's 998 characters only (a folded List-Unsubscribe URL is mangled).
+MESSAGE_POLICY = SMTP.clone(cte_type="7bit")
+WIRE_POLICY = MESSAGE_POLICY.clone(max_line_length=998)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,7 @@ def build_email(
     language: str | None = None,
 ) -> EmailMessage:
     """multipart/alternative (text + HTML), inside multipart/mixed when a statement is attached."""
-    message = EmailMessage(policy=SMTP_POLICY)
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = formataddr((config.from_name or "", config.from_address))
     message["To"] = formataddr((to_name or "", to))
     message["Subject"] = subject
@@ -118,6 +122,10 @@ class SmtpPool:
 
 
 async def send_email(pool: SmtpPool, config: EmailConfig, message: EmailMessage, to: str) -> SendResult:
+    return await send_raw(pool, config, message.as_bytes(policy=WIRE_POLICY), to, message["Message-ID"])
+
+
+async def send_raw(pool: SmtpPool, config: EmailConfig, raw: bytes, to: str, message_id: str | None) -> SendResult:
     """Hand one message to the SMTP server; the result says whether to retry. A refusal keeps the connection
     (the client resets the transaction); a broken connection is dropped, and a reused one that the server
     had closed is replaced once at no cost to the message."""
@@ -125,7 +133,7 @@ async def send_email(pool: SmtpPool, config: EmailConfig, message: EmailMessage,
         try:
             async with pool.connection(config.smtp) as (client, reused):
                 try:
-                    await client.send_message(message, sender=config.from_address, recipients=[to])
+                    await client.sendmail(config.from_address, [to], raw)
                 except aiosmtplib.SMTPServerDisconnected:
                     if reused and attempt == 1:
                         raise _StaleConnection from None
@@ -135,7 +143,7 @@ async def send_email(pool: SmtpPool, config: EmailConfig, message: EmailMessage,
                     return _refused(refusal.code if refusal else 550, refusal.message if refusal else str(exc))
                 except aiosmtplib.SMTPResponseException as exc:
                     return _reply(exc)
-            return SendResult.sent(message["Message-ID"])
+            return SendResult.sent(message_id)
         except _StaleConnection:
             continue
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -20,7 +20,7 @@ from messaging_service.delivery import repository
 from messaging_service.delivery.events import status_changed
 from messaging_service.delivery.rendering import index_templates, language_of, render_communication, unsubscribe_link
 from messaging_service.domain.compliance import schedule, zone
-from messaging_service.domain.signatures import UnsubscribeRequest, unsubscribe_token
+from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
 from messaging_service.templates.context import TenantView
@@ -119,7 +119,7 @@ async def accept(
             suppression=suppressed.get((channel, address or "")),
         )
         if refusal is None:
-            token = unsubscribe_token(secret, UnsubscribeRequest(tenant_id, channel, address or "", customer_id))
+            token = unsubscribe_token(secret, row["id"])
             try:
                 rendered = render_communication(
                     communication,

@@ -26,7 +26,7 @@ from messaging_service.delivery.statement import statement_attachments
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.domain.compliance import next_opening, zone
 from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
-from messaging_service.domain.signatures import UnsubscribeRequest, unsubscribe_token
+from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
 from shared.contracts.messaging import Communication
@@ -235,10 +235,7 @@ async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
     attachments = (
         statement_attachments(communication, view, row.language, today) if communication.attach_statement else []
     )
-    customer_id = communication.customer.customer_id if communication.customer else None
-    token = unsubscribe_token(
-        settings.link_secret(), UnsubscribeRequest(row.tenant_id, "email", row.to_address, customer_id)
-    )
+    token = unsubscribe_token(settings.link_secret(), row.id)
     message = build_email(
         config,
         to=row.to_address,

@@ -15,7 +15,7 @@ from messaging_service.delivery.rendering import index_templates, render_communi
 from messaging_service.delivery.suppressions import OPT_OUT
 from messaging_service.domain.compliance import schedule, zone
 from messaging_service.domain.delivery import RESENDABLE
-from messaging_service.domain.signatures import UnsubscribeRequest, unsubscribe_token
+from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.messages import repository
 from messaging_service.messages.schemas import DayCount, MessageStats
 from messaging_service.models import Message, TenantSettings, outbox
@@ -54,9 +54,7 @@ async def resend(
     if address != message.to_address and message.payload:
         communication = Communication.model_validate({**message.payload, "to": address})
         view = tenant_view(tenant)
-        token = unsubscribe_token(
-            settings.link_secret(), UnsubscribeRequest(tenant_id, message.channel, address, message.customer_id)
-        )
+        token = unsubscribe_token(settings.link_secret(), message.id)
         rendered = render_communication(
             communication,
             view,

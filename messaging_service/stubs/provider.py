@@ -122,6 +122,12 @@ class ProviderStub:
             }
         )
 
+    async def _hang(self, request: Request, channel: str, body: dict[str, Any], fault: Fault) -> Response:
+        """A provider that does not answer in time: recorded on arrival, answered (504) only after the delay."""
+        self._record(request, channel, body, 504, None)
+        await asyncio.sleep(fault.delay_seconds)
+        return JSONResponse({"code": 20504, "message": "Gateway timeout"}, status_code=504)
+
     # ---- Twilio -------------------------------------------------------------------------------------------------
 
     async def twilio_send(self, request: Request) -> Response:
@@ -135,8 +141,8 @@ class ProviderStub:
         fault = self._fault("sms", to)
         if fault is not None:
             if fault.mode == "timeout":
-                await asyncio.sleep(fault.delay_seconds)
-            elif fault.mode.startswith("http_"):
+                return await self._hang(request, "sms", form, fault)
+            if fault.mode.startswith("http_"):
                 status = int(fault.mode[5:])
                 return self._twilio_error(request, form, status, 20500 if status >= 500 else 20429, "Service error")
             elif fault.mode == "invalid_number":
@@ -202,8 +208,8 @@ class ProviderStub:
         fault = self._fault("whatsapp", to)
         if fault is not None:
             if fault.mode == "timeout":
-                await asyncio.sleep(fault.delay_seconds)
-            elif fault.mode == "http_429":
+                return await self._hang(request, "whatsapp", body if isinstance(body, dict) else {}, fault)
+            if fault.mode == "http_429":
                 return self._whatsapp_error(request, body, 429, 130429, "Rate limit hit", "OAuthException")
             elif fault.mode.startswith("http_"):
                 return self._whatsapp_error(request, body, int(fault.mode[5:]), 131000, "Something went wrong")

@@ -18,6 +18,7 @@ from messaging_service.worker import build_worker_settings
 from shared.contracts.messaging import Communication, SendCommunications
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name, relay_once
+from shared.worker import deserialize_job
 from tests.support import Stack, TenantCtx, create_tenant, run_worker
 
 QUEUE = queue_name("messaging")
@@ -63,12 +64,17 @@ async def run_messaging(worker_settings: MessagingSettings) -> None:
     await run_worker(build_worker_settings(worker_settings))
 
 
-async def messaging_tenant(api: Any, stack: Stack, **overrides: Any) -> TenantCtx:
-    """A tenant created through the gateway whose ``gateway.tenant_changed`` messaging has processed."""
+async def messaging_tenant(api: Any, stack: Stack, *, always_open: bool = True, **overrides: Any) -> TenantCtx:
+    """A tenant created through the gateway whose ``gateway.tenant_changed`` messaging has processed; its channels
+    open at any hour and uncapped (unless ``always_open`` is false), so tests do not depend on the clock."""
     tenant = await create_tenant(api, **overrides)
     while await relay_once(stack.engine, stack.arq, "gateway"):
         pass
     await run_messaging(settings())
+    if always_open:
+        body = {channel: {"quiet_hours": None, "frequency_cap": None} for channel in ("email", "sms", "whatsapp")}
+        response = await api.patch("/v1/messaging-settings", json=body, headers=tenant.admin)
+        assert response.status_code == 200, response.text
     return tenant
 
 
@@ -84,6 +90,29 @@ async def deliver(stack: Stack, worker_settings: MessagingSettings) -> None:
     await run_messaging(worker_settings)
     await stack.arq.enqueue_job(DELIVER, _queue_name=QUEUE, _job_id=f"test-deliver-{uuid.uuid4()}")
     await run_messaging(worker_settings)
+
+
+async def relay_messaging(stack: Stack) -> None:
+    while await relay_once(stack.engine, stack.arq, "messaging"):
+        pass
+
+
+async def queued_envelopes(stack: Stack, service: str) -> list[dict[str, Any]]:
+    """The envelopes waiting in a service's queue (what the relay handed it)."""
+    envelopes = []
+    for job_id in await stack.redis.zrange(queue_name(service), 0, -1):
+        raw = await stack.redis.get(b"arq:job:" + job_id)
+        if raw:
+            job = deserialize_job(raw)
+            if job["f"] == HANDLE_MESSAGES:
+                envelopes.extend(job["a"][0])
+    return envelopes
+
+
+async def outbox(stack: Stack, message_type: str | None = None) -> list[Any]:
+    async with stack.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT * FROM messaging.outbox ORDER BY seq"))).all()
+    return [r for r in rows if message_type in (None, r.message_type)]
 
 
 async def messages(stack: Stack, tenant_id: uuid.UUID | None = None) -> list[Any]:
@@ -150,6 +179,3 @@ def communication(
             "source_ref": "run-1",
         }
     )
-
-
-ALWAYS_OPEN = {"quiet_hours": None, "frequency_cap": None}
