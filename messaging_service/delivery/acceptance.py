@@ -54,8 +54,9 @@ def public_base(settings: MessagingSettings) -> str:
 
 
 def normalize_address(channel: Channel, address: str) -> str:
-    """An email address normalized, a phone number in E.164; ``ValueError`` when it is not one."""
-    return normalize_email(address) if channel is Channel.EMAIL else normalize_phone(address)
+    """An email address checked and lowercased (mailboxes ignore case in practice, and an opt-out must match
+    however the ERP wrote it), a phone number in E.164; ``ValueError`` when it is neither."""
+    return normalize_email(address).lower() if channel is Channel.EMAIL else normalize_phone(address)
 
 
 async def on_send_communications(

@@ -80,6 +80,7 @@ async def resend(
     message.dead_lettered = False
     message.resend_count += 1
     await session.flush()
+    await session.refresh(message)
     await emit(session, outbox, tenant_id, status_changed(message, at=now))
     return message
 

@@ -231,7 +231,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         source = resolve(templates, kind, channel, language, tone)
     view = tenant if data.message_id or data.communication else _sample_view(tenant)
     context = build_context(
-        communication.model_copy(update={"channel": channel, "kind": kind}),
+        communication.model_copy(update={"channel": Channel(channel), "kind": CommunicationKind(kind)}),
         view,
         language=language,
         today=datetime.now(UTC).date(),

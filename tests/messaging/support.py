@@ -1,6 +1,7 @@
 """Helpers for messaging tests: tenants known to messaging, commands as the relay delivers them, the worker."""
 
 import email
+import email.policy
 import socket
 import uuid
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ class Mailbox:
     handler: MaildirHandler
 
     def messages(self) -> list[Message]:
-        return [email.message_from_bytes(m.as_bytes()) for m in self.handler.maildir]
+        return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in self.handler.maildir]
 
 
 @dataclass

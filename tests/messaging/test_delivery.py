@@ -43,7 +43,7 @@ async def test_an_email_arrives_at_the_smtp_server_with_html_text_and_the_statem
     assert row.attempts == 1
     assert row.sent_at is not None
     (mail,) = mailbox.messages()
-    assert mail["To"].endswith("<Pagos@cliente.example>")
+    assert mail["To"] == '"Distribuidora del Sur S.A." <pagos@cliente.example>'
     assert mail["Subject"] == row.subject == f"Recordatorio de pago Empresa {tenant.slug} (US$ 123.427,72)"
     assert mail["Message-ID"] == row.provider_message_id == f"<{row.id}@cobranza.localhost>"
     assert mail["List-Unsubscribe"].strip().startswith("<http")
