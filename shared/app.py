@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from redis.asyncio import Redis
 
 import shared.contracts  # noqa: F401  (registers every message class)
-from shared.db import create_engine, create_sessionmaker
+from shared.db import create_engine, create_pg_pool, create_sessionmaker
 from shared.logging import configure_logging
 from shared.observability import install_observability
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
@@ -41,6 +41,7 @@ def create_service_app(
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
         app.state.engine = create_engine(settings)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        app.state.pg = await create_pg_pool(settings)
         app.state.redis = Redis.from_url(settings.redis_url)
         app.state.arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
@@ -54,6 +55,7 @@ def create_service_app(
             await app.state.http.aclose()
             await app.state.arq.aclose()
             await app.state.redis.aclose()
+            await app.state.pg.close()
             await app.state.engine.dispose()
 
     app = FastAPI(
