@@ -5,10 +5,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from arq import create_pool
+from arq.connections import ArqRedis
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.db import create_engine, create_pg_pool, create_sessionmaker
@@ -16,7 +16,7 @@ from shared.logging import configure_logging
 from shared.observability import install_observability
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
 from shared.settings import ServiceSettings
-from shared.worker import JOB_CODEC, redis_settings
+from shared.worker import JOB_CODEC
 
 
 def operation_id(route: APIRoute) -> str:
@@ -42,8 +42,9 @@ def create_service_app(
         app.state.engine = create_engine(settings)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
         app.state.pg = await create_pg_pool(settings)
+        # No connection is made here: a service starts while Redis is down and says so on /readyz.
         app.state.redis = Redis.from_url(settings.redis_url)
-        app.state.arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
+        app.state.arq = ArqRedis(ConnectionPool.from_url(settings.redis_url), **JOB_CODEC)
         app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         if on_startup is not None:
             await on_startup(app)

@@ -134,7 +134,8 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         for consumer, envelopes in per_consumer.items():
             for start in range(0, len(envelopes), JOB_BATCH):
                 chunk = envelopes[start : start + JOB_BATCH]
-                job_id = f"{schema}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
+                # The consumer is part of the id: the same rows go to several queues as distinct jobs.
+                job_id = f"{schema}>{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
                 enqueues.append(
                     redis.enqueue_job(HANDLE_MESSAGES, chunk, _queue_name=queue_name(consumer), _job_id=job_id)
                 )
