@@ -1,7 +1,6 @@
 """Structured JSON logs carrying the service, the request id and the tenant (bound per request or job)."""
 
 import logging
-import sys
 
 import structlog
 
@@ -23,6 +22,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     )
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s")
+    # Libraries' stdlib logs keep their own handlers (uvicorn, arq): adding a root handler would print them twice.
+    logging.getLogger().setLevel(level.upper())
     # uvicorn's own access log duplicates ours.
     logging.getLogger("uvicorn.access").disabled = True
