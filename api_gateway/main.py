@@ -7,7 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from api_gateway.auth import Authenticator
-from api_gateway.idempotency import fingerprint, idempotent
+from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.openapi import MergedOpenAPI
 from api_gateway.proxy import ServiceRoute, Upstream
 from api_gateway.ratelimit import RateLimiter
@@ -58,6 +58,7 @@ def create_app(
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,
+        middleware=[IdempotencyMiddleware],
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -72,25 +73,14 @@ def create_app(
         )
 
     async def proxy(request: Request, service: str) -> Response:
-        """Authenticate, rate-limit API keys, honour Idempotency-Key, forward to ``service``."""
+        """Authenticate, rate-limit API keys, forward to ``service`` (Idempotency-Key: see the middleware)."""
         principal = await app.state.authenticator.authenticate(
             request.headers.get("authorization"), request.headers.get("x-api-key")
         )
         request.scope["state"]["tenant_id"] = str(principal.tenant_id)
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        body = await _body(request, settings)
-
-        async def call() -> Response:
-            return await app.state.upstream.forward(request, service, principal, body)
-
-        key = request.headers.get("idempotency-key")
-        if key is None or request.method != "POST":
-            return await call()
-        request_fingerprint = fingerprint(request.method, request.url.path, request.url.query, body)
-        return await idempotent(
-            app.state.engine, principal.tenant_id, key, request_fingerprint, settings.idempotency_key_hours, call
-        )
+        return await app.state.upstream.forward(request, service, principal, await _body(request, settings))
 
     app.router.routes.insert(0, ServiceRoute(proxy))
 

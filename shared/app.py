@@ -34,6 +34,7 @@ def create_service_app(
     tags: Sequence[dict[str, Any]] = (),
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+    middleware: Sequence[type] = (),
     **fastapi_options: Any,
 ) -> FastAPI:
     @asynccontextmanager
@@ -70,6 +71,8 @@ def create_service_app(
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    for extra in middleware:  # inside the observability middleware: they see the request id
+        app.add_middleware(extra)
     install_observability(app, settings.service_name)
     for router in routers:
         app.include_router(router)
