@@ -116,7 +116,7 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         rows = (
             await conn.execute(
                 text(
-                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "  # noqa: S608
+                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "
                     f"FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
                     f"FOR UPDATE SKIP LOCKED"
                 ),
@@ -141,7 +141,7 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
                 )
         await asyncio.gather(*enqueues)
         await conn.execute(
-            text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),  # noqa: S608
+            text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),
             {"seqs": [row.seq for row in rows]},
         )
     return len(rows)
@@ -167,9 +167,7 @@ async def relay_forever(
 async def purge_published(engine: AsyncEngine, schema: str, older_than_days: int = 7) -> int:
     async with engine.begin() as conn:
         result = await conn.execute(
-            text(
-                f"DELETE FROM {schema}.outbox WHERE published_at < now() - make_interval(days => :days)"  # noqa: S608
-            ),
+            text(f"DELETE FROM {schema}.outbox WHERE published_at < now() - make_interval(days => :days)"),
             {"days": older_than_days},
         )
     return result.rowcount or 0

@@ -37,6 +37,8 @@ async def test_metrics_count_requests_by_route_template(api, stack):
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         text = (await client.get("/metrics")).text
     assert 'route="/v1/customers"' in text and 'service="receivables"' in text
+    assert 'outbox_pending_messages{service="receivables"}' in text
+    assert 'queue_length_jobs{service="receivables"}' in text
 
 
 async def test_logs_are_json_with_request_id_and_tenant(api, capsys):

@@ -183,3 +183,25 @@ async def test_user_events_reach_the_receivables_projection(stack, api):
     async with stack.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT tenant_id, roles FROM receivables.users"))).all()
     assert rows == [(tenant.id, ["admin"])]
+
+
+async def test_an_operator_replays_a_dead_letter_once_the_cause_is_fixed(stack, effects, capsys):
+    import argparse
+
+    from shared.admin import list_dead_letters, replay
+
+    sessionmaker = create_sessionmaker(stack.engine)
+
+    async def broken(ctx, session, batch):
+        raise RuntimeError("bug in the handler")
+
+    envelope = Envelope.wrap(user_changed("later@example.com"), uuid.uuid4()).model_dump(mode="json")
+    await process_batch({}, sessionmaker, RECEIVABLES, {UserChanged: broken}, [envelope], last_try=True)
+    await list_dead_letters(argparse.Namespace(service=RECEIVABLES))
+    assert "bug in the handler" in capsys.readouterr().out
+    await replay(argparse.Namespace(service=RECEIVABLES, id=None))
+    assert "replayed" in capsys.readouterr().out
+    await run_worker(COUNTING_WORKER)  # the fixed handler
+    assert await effect_count(stack) == 1
+    await list_dead_letters(argparse.Namespace(service=RECEIVABLES))
+    assert capsys.readouterr().out == ""

@@ -15,7 +15,7 @@ _table = Customer.__table__
 
 
 _COLUMNS = ", ".join(c.name for c in _table.columns)
-_READ_ONE = f"SELECT {_COLUMNS} FROM receivables.customers WHERE tenant_id = $1 AND id = $2 AND NOT deleted"  # noqa: S608
+_READ_ONE = f"SELECT {_COLUMNS} FROM receivables.customers WHERE tenant_id = $1 AND id = $2 AND NOT deleted"
 
 
 async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any] | None:
