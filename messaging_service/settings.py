@@ -52,6 +52,8 @@ class MessagingSettings(ServiceSettings):
     delivery_batch_size: int = 200
     delivery_parallelism: int = 4
     delivery_time_budget_seconds: float = 50.0
+    # A deliver job that finds nothing due waits this long for more before it ends (acceptance kicks it early).
+    delivery_linger_seconds: float = 1.0
     # A message left in ``sending`` this long (a worker died mid-send) is failed as interrupted, never resent
     # by itself: the provider may have taken it. An operator can resend it.
     sending_lease_seconds: int = 600

@@ -76,7 +76,7 @@ async def apply_status(
         message.error_code = error_code or "provider_failed"
         message.error = error or "the provider reported the message as failed"
     await session.flush()
-    await emit(session, outbox, message.tenant_id, status_changed(message, at=now))
+    await emit(session, outbox, message.tenant_id, status_changed(message, at=now, with_preview=False))
     invalid = (message.channel == "sms" and error_code in TWILIO_INVALID_NUMBER_CODES) or (
         message.channel == "whatsapp" and error_code in WHATSAPP_INVALID_NUMBER_CODES
     )

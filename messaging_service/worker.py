@@ -10,7 +10,8 @@ from arq import cron
 from arq.worker import func
 
 from messaging_service.delivery.acceptance import on_send_communications
-from messaging_service.delivery.dispatch import DELIVER, deliver, dispatch, purge_old_bodies, shutdown, startup
+from messaging_service.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
+from messaging_service.delivery.jobs import DELIVER
 from messaging_service.models import SCHEMA
 from messaging_service.settings import MessagingSettings
 from messaging_service.tenants import on_tenant_changed

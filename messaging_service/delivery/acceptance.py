@@ -13,11 +13,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from arq import Retry
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import configured, policy
 from messaging_service.delivery import repository
-from messaging_service.delivery.events import status_changed
+from messaging_service.delivery.events import status_rows
+from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import index_templates, language_of, render_communication, unsubscribe_link
 from messaging_service.domain.compliance import schedule, zone
 from messaging_service.domain.signatures import unsubscribe_token
@@ -27,7 +29,6 @@ from messaging_service.templates.context import TenantView
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, ContactInvalidated, SendCommunications
 from shared.inbox import Received
-from shared.messages import Message
 from shared.outbox import emit_many
 from shared.validation import normalize_email, normalize_phone
 
@@ -66,8 +67,12 @@ async def on_send_communications(
     for received in batch:
         per_tenant[received.tenant_id].extend(received.message.communications)
     now = datetime.now(UTC)
+    due = 0
     for tenant_id, communications in per_tenant.items():
-        await accept(session, ctx["settings"], tenant_id, communications, now)
+        due += await accept(session, ctx["settings"], tenant_id, communications, now)
+    if due and "redis" in ctx:
+        # Started now, they find these messages as soon as this transaction commits (they linger a moment).
+        await start_deliveries(ctx["redis"], ctx["settings"].delivery_parallelism)
 
 
 async def accept(
@@ -76,8 +81,8 @@ async def accept(
     tenant_id: uuid.UUID,
     communications: list[Communication],
     now: datetime,
-) -> list[uuid.UUID]:
-    """Create the messages of one tenant's communications; answers the ids created."""
+) -> int:
+    """Create the messages of one tenant's communications; answers how many are due now."""
     tenant = (await repository.tenant_settings(session, [tenant_id])).get(tenant_id)
     if tenant is None or tenant.tenant_event_at is None:
         raise TenantNotKnownYet(defer=30)
@@ -88,7 +93,7 @@ async def accept(
     taken = await repository.existing_keys(session, tenant_id, list(unique))
     fresh = [c for key, c in unique.items() if key not in taken]
     if not fresh:
-        return []
+        return 0
     addresses: dict[str, str | None] = {}
     for communication in fresh:
         try:
@@ -157,10 +162,12 @@ async def accept(
             )
         rows.append(row)
     created = await repository.insert_messages(session, rows)
-    events: list[Message] = [status_changed(SimpleNamespace(**row), at=now) for row in rows if row["id"] in created]
-    events.extend(e for e in invalid if any(r["id"] in created and r["to_address"] == e.address for r in rows))
-    await emit_many(session, outbox, tenant_id, events)
-    return [row["id"] for row in rows if row["id"] in created]
+    accepted = [SimpleNamespace(**row) for row in rows if row["id"] in created]
+    if accepted:
+        await session.execute(insert(outbox), status_rows(tenant_id, accepted, now, with_preview=True))
+    addresses_created = {row.to_address for row in accepted}
+    await emit_many(session, outbox, tenant_id, [e for e in invalid if e.address in addresses_created])
+    return sum(1 for row in rows if row["id"] in created and row["state"] == "queued")
 
 
 def _refusal(

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import email_config, policy, sms_config, whatsapp_config
@@ -20,7 +21,8 @@ from messaging_service.channels.email import SmtpPool, build_email, send_email
 from messaging_service.channels.providers import send_sms, send_whatsapp
 from messaging_service.delivery import repository
 from messaging_service.delivery.acceptance import public_base, tenant_view
-from messaging_service.delivery.events import status_changed
+from messaging_service.delivery.events import status_changed, status_rows
+from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import message_id_header, unsubscribe_link
 from messaging_service.delivery.statement import statement_attachments
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
@@ -29,11 +31,9 @@ from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, 
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
-from shared.contracts.messaging import Communication
 from shared.db import unit_of_work
-from shared.outbox import emit_many, queue_name
+from shared.outbox import emit_many
 
-DELIVER = "messaging.deliver"
 TENANT_CACHE_SECONDS = 10.0
 
 
@@ -86,24 +86,34 @@ async def dispatch(ctx: dict[str, Any]) -> int:
     return len(reaped)
 
 
-async def start_deliveries(redis: Any, parallelism: int) -> None:
-    """One job per slot: the id makes a slot already queued or running a no-op."""
-    for slot in range(parallelism):
-        await redis.enqueue_job(DELIVER, _job_id=f"messaging:deliver:{slot}", _queue_name=queue_name("messaging"))
-
-
 async def deliver(ctx: dict[str, Any]) -> int:
     """Send due messages batch after batch until none is due or the time budget is spent; answers how many."""
     settings: MessagingSettings = ctx["settings"]
     deadline = time.monotonic() + settings.delivery_time_budget_seconds
+    idle_until = time.monotonic() + settings.delivery_linger_seconds
     sent = 0
     while time.monotonic() < deadline:
         async with ctx["engine"].begin() as conn:
             claimed = await repository.claim_due(conn, settings.delivery_batch_size)
-        if not claimed:
+        if claimed:
+            sent += await send_batch(ctx, claimed)
+            idle_until = time.monotonic() + settings.delivery_linger_seconds
+        elif time.monotonic() < idle_until:
+            await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
+        else:
             break
-        sent += await send_batch(ctx, claimed)
     return sent
+
+
+def tenant_view_cached(ctx: dict[str, Any], tenant: Any) -> Any:
+    """One ``TenantView`` per tenant row (its context parts are built once, not per message)."""
+    views: dict[int, Any] = ctx.setdefault("tenant_views", {})
+    view = views.get(id(tenant))
+    if view is None or view[0] is not tenant:
+        view = views[id(tenant)] = (tenant, tenant_view(tenant))
+        if len(views) > 1000:
+            views.clear()
+    return view[1]
 
 
 async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -182,9 +192,10 @@ async def _announce(session: AsyncSession, updated: list[Any], at: datetime) -> 
     by_tenant: dict[uuid.UUID, list[Any]] = {}
     for row in updated:
         if row.changed and row.state in ("sent", "failed", "bounced"):
-            by_tenant.setdefault(row.tenant_id, []).append(status_changed(row, at=at))
-    for tenant_id, events in by_tenant.items():
-        await emit_many(session, outbox, tenant_id, events)
+            by_tenant.setdefault(row.tenant_id, []).append(row)
+    rows = [event for tenant_id, done in by_tenant.items() for event in status_rows(tenant_id, done, at, False)]
+    if rows:
+        await session.execute(insert(outbox), rows)
 
 
 async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
@@ -229,28 +240,28 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
 async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
     settings: MessagingSettings = ctx["settings"]
     config = email_config(settings, tenant.channels, tenant.secrets, tenant.name)
-    communication = Communication.model_validate(row.payload)
-    view = tenant_view(tenant)
+    payload = row.payload or {}
     today = datetime.now(zone(row.timezone)).date()
     attachments = (
-        statement_attachments(communication, view, row.language, today) if communication.attach_statement else []
+        statement_attachments(payload, tenant_view_cached(ctx, tenant), row.language, today)
+        if payload.get("attach_statement")
+        else []
     )
     token = unsubscribe_token(settings.link_secret(), row.id)
-    message = build_email(
+    message_id = message_id_header(row.id, config.from_address)
+    raw = build_email(
         config,
         to=row.to_address,
         to_name=row.recipient_name,
         subject=row.subject or "",
         text=row.body_text or "",
         html=row.body_html,
-        message_id=message_id_header(row.id, config.from_address),
+        message_id=message_id,
         attachments=attachments,
-        unsubscribe_url=unsubscribe_link(public_base(settings), token)
-        if communication.kind.value != "alarm_digest"
-        else None,
+        unsubscribe_url=unsubscribe_link(public_base(settings), token) if row.kind != "alarm_digest" else None,
         language=row.language,
     )
-    return await send_email(ctx["smtp"], config, message, row.to_address)
+    return await send_email(ctx["smtp"], config, raw, row.to_address, message_id)
 
 
 async def purge_old_bodies(ctx: dict[str, Any]) -> int:

@@ -211,7 +211,9 @@ RECORD = text(
                   CAST(:retry_at AS timestamptz[]))
            AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at)
      WHERE m.id = r.id
- RETURNING m.*, (m.state = r.state) AS changed
+ RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.kind, m.channel,
+           m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code, m.scheduled_at,
+           m.deferred_reason, (m.state = r.state) AS changed
     """
 )
 

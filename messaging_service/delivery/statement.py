@@ -1,14 +1,20 @@
 """The account statement attached to an email (seed 004, principle 4: "estado de cuenta y facturas anexas"):
-a printable HTML page and a CSV for the payer's accounts-payable system, both in the customer's language."""
+a printable HTML page and a CSV for the payer's accounts-payable system, both in the customer's language.
+
+Built from the message's stored data when the email goes out. It is ours, not a tenant's template, so plain
+Python writes it (escaped with ``html.escape``): fifty thousand statements a run make the speed matter.
+"""
 
 import csv
 import io
 from datetime import date
+from decimal import Decimal
+from html import escape
+from typing import Any
 
 from messaging_service.channels.email import Attachment
-from messaging_service.templates.context import TenantView, build_context
-from messaging_service.templates.engine import render
-from shared.contracts.messaging import Communication
+from messaging_service.templates.context import TenantView, formatter
+from shared.money import totals_by_currency
 
 TITLES = {"es": "Estado de cuenta", "en": "Account statement", "pt": "Extrato de conta"}
 COLUMNS = {
@@ -17,49 +23,56 @@ COLUMNS = {
     "pt": ("Fatura", "Emissão", "Vencimento", "Dias de atraso", "Moeda", "Valor", "Saldo"),
 }
 FILENAMES = {"es": "estado-de-cuenta", "en": "account-statement", "pt": "extrato-de-conta"}
-
-STATEMENT_HTML = """\
-<!DOCTYPE html>
-<html lang="{{ language }}"><head><meta charset="utf-8"><title>{{ data.title }} - {{ company.name }}</title>
-<style>body{font-family:Arial,Helvetica,sans-serif;font-size:13px}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px}td.n{text-align:right}</style></head>
-<body>
-<h1>{{ data.title }}</h1>
-<p><strong>{{ company.name }}</strong>{% if company.legal_name %} ({{ company.legal_name }}){% endif %}<br>
-{{ customer.name }}{% if customer.tax_id %} · {{ customer.tax_id }}{% endif %}<br>{{ today.long }}</p>
-<table><thead><tr>{% for c in data.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
-{% for i in invoices %}<tr><td>{{ i.number }}</td><td>{{ i.issue_date }}</td><td>{{ i.due_date }}</td>
-<td class="n">{{ i.days_overdue if i.overdue else '' }}</td><td>{{ i.currency }}</td><td class="n">{{ i.amount }}</td>
-<td class="n">{{ i.open_amount }}</td></tr>
-{% endfor %}</tbody><tfoot>{% for t in totals %}<tr><td colspan="6" class="n"><strong>{{ t.currency }}</strong></td>
-<td class="n"><strong>{{ t }}</strong></td></tr>{% endfor %}</tfoot></table>
-</body></html>
-"""
+STYLE = (
+    "body{font-family:Arial,Helvetica,sans-serif;font-size:13px}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px 8px}td.n{text-align:right}"
+)
 
 
-def statement_attachments(
-    communication: Communication, tenant: TenantView, language: str, today: date
-) -> list[Attachment]:
-    data = {"title": TITLES[language], "columns": COLUMNS[language]}
-    context = build_context(communication.model_copy(update={"data": data}), tenant, language=language, today=today)
-    html = render(STATEMENT_HTML, context, html=True)
+def statement_attachments(payload: dict[str, Any], tenant: TenantView, language: str, today: date) -> list[Attachment]:
+    """``payload`` is the communication as stored (its JSON form)."""
+    customer = payload.get("customer") or {}
+    fmt = formatter(language, customer.get("country") or tenant.country)
+    company = tenant.context_parts(language)["company"]
+    lines = sorted(payload.get("invoices") or [], key=lambda i: (i["due_date"], i["number"]))
+    title, columns = TITLES[language], COLUMNS[language]
+    rows, csv_rows = [], []
+    for line in lines:
+        currency, days = line["currency"], int(line["days_overdue"])
+        amount, open_amount = Decimal(line["amount"]), Decimal(line["open_amount"])
+        issued, due = date.fromisoformat(line["issue_date"]), date.fromisoformat(line["due_date"])
+        rows.append(
+            f"<tr><td>{escape(line['number'])}</td><td>{fmt.date(issued)}</td><td>{fmt.date(due)}</td>"
+            f'<td class="n">{days if days > 0 else ""}</td><td>{currency}</td>'
+            f'<td class="n">{fmt.money(amount, currency)}</td>'
+            f'<td class="n">{fmt.money(open_amount, currency)}</td></tr>'
+        )
+        csv_rows.append(
+            [line["number"], issued.isoformat(), due.isoformat(), max(0, days), currency, amount, open_amount]
+        )
+    totals = totals_by_currency((line["currency"], Decimal(line["open_amount"])) for line in lines)
+    footer = "".join(
+        f'<tr><td colspan="6" class="n"><strong>{currency}</strong></td>'
+        f'<td class="n"><strong>{fmt.money(total, currency)}</strong></td></tr>'
+        for currency, total in totals.items()
+    )
+    who = escape(customer.get("name") or payload.get("recipient_name") or "")
+    if customer.get("tax_id"):
+        who += f" · {escape(customer['tax_id'])}"
+    legal = f" ({escape(company.legal_name)})" if company.legal_name else ""
+    page = (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{title} - {escape(company.name)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{title}</h1><p><strong>{escape(company.name)}</strong>{legal}<br>{who}<br>{fmt.date(today).long}</p>"
+        f"<table><thead><tr>{''.join(f'<th>{c}</th>' for c in columns)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{footer}</tfoot></table></body></html>"
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS[language])
-    for line in sorted(communication.invoices, key=lambda i: (i.due_date, i.number)):
-        writer.writerow(
-            [
-                line.number,
-                line.issue_date.isoformat(),
-                line.due_date.isoformat(),
-                max(0, line.days_overdue),
-                line.currency,
-                str(line.amount),
-                str(line.open_amount),
-            ]
-        )
+    writer.writerow(columns)
+    writer.writerows(csv_rows)
     name = f"{FILENAMES[language]}-{today.isoformat()}"
     return [
-        Attachment(f"{name}.html", html.encode(), "text", "html"),
+        Attachment(f"{name}.html", page.encode(), "text", "html"),
         Attachment(f"{name}.csv", ("\ufeff" + buffer.getvalue()).encode(), "text", "csv"),
     ]

@@ -22,11 +22,15 @@ SOFT_BOUNCE = "451 4.3.0 Mailbox temporarily unavailable, try again later"
 
 
 class MaildirHandler:
-    def __init__(self, directory: Path, quiet: bool = False, rejects: dict[str, str] | None = None) -> None:
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        self.maildir = mailbox.Maildir(directory, create=True)
-        for sub in ("tmp", "new", "cur"):  # a directory made earlier without them
-            (directory / sub).mkdir(exist_ok=True)
+    """Keeps each message in the Maildir (or only counts it, with ``directory=None``: for benchmarks)."""
+
+    def __init__(self, directory: Path | None, quiet: bool = False, rejects: dict[str, str] | None = None) -> None:
+        self.maildir = None
+        if directory is not None:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            self.maildir = mailbox.Maildir(directory, create=True)
+            for sub in ("tmp", "new", "cur"):  # a directory made earlier without them
+                (directory / sub).mkdir(exist_ok=True)
         self.quiet = quiet
         self.rejects = dict(rejects or {})
         self.accepted = 0
@@ -47,7 +51,8 @@ class MaildirHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
-        self.maildir.add(content)
+        if self.maildir is not None:
+            self.maildir.add(content)
         self.accepted += 1
         if not self.quiet:
             headers = BytesHeaderParser().parsebytes(content)
@@ -58,7 +63,7 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
-def start(host: str, port: int, directory: Path, quiet: bool = False) -> tuple[Controller, MaildirHandler]:
+def start(host: str, port: int, directory: Path | None, quiet: bool = False) -> tuple[Controller, MaildirHandler]:
     """Start the server in its own thread (as aiosmtpd's controller does); ``controller.stop()`` ends it."""
     handler = MaildirHandler(directory, quiet)
     controller = Controller(handler, hostname=host, port=port, data_size_limit=50 * 1024 * 1024)
@@ -66,9 +71,9 @@ def start(host: str, port: int, directory: Path, quiet: bool = False) -> tuple[C
     return controller, handler
 
 
-async def serve(host: str, port: int, directory: Path, quiet: bool) -> None:
+async def serve(host: str, port: int, directory: Path | None, quiet: bool) -> None:
     controller, _ = start(host, port, directory, quiet)
-    print(f"smtp: listening on {host}:{port}, mail kept in {directory}", flush=True)
+    print(f"smtp: listening on {host}:{port}, mail kept in {directory or 'no Maildir (counted only)'}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -81,9 +86,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--maildir", type=Path, default=Path(".run/mail"))
     parser.add_argument("--quiet", action="store_true", help="no line per message")
+    parser.add_argument("--discard", action="store_true", help="accept and count messages without keeping them")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.maildir, args.quiet))
+        asyncio.run(serve(args.host, args.port, None if args.discard else args.maildir, args.quiet or args.discard))
 
 
 if __name__ == "__main__":

@@ -8,14 +8,20 @@ import re
 import uuid
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Any
 
 import babel.localedata
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from shared.contracts.common import InvoiceLine, Person
 from shared.contracts.messaging import Communication, CommunicationKind
@@ -227,41 +233,59 @@ def normalize_language(value: str | None, fallback: str | None = None) -> str:
 
 
 class Formatter:
-    """Money and dates in one locale. Spanish and Portuguese put the symbol first with a plain space
-    (``US$ 123.427,72``, as seed 004 writes it; a no-break space would make an SMS UCS-2)."""
+    """Money and dates in one locale, from babel's CLDR data. Money follows the pattern ``¤ #,##0.00`` with the
+    currency's own decimals: Spanish and Portuguese put the symbol first with a plain space (``US$ 123.427,72``, as
+    seed 004 writes it; a no-break space would make an SMS UCS-2), English keeps ``$123,427.72``.
+
+    A message formats a dozen amounts and dates, fifty thousand messages a run: the locale's symbols are looked up
+    once per currency, the pattern applied directly (``test_money_matches_babel`` checks it against
+    ``babel.numbers.format_currency``), and dates are remembered.
+    """
 
     def __init__(self, language: str, country: str | None) -> None:
         name = f"{language}_{country.upper()}" if country else language
         self.locale = Locale.parse(name if babel.localedata.exists(name) else language)
+        self.locale_name = str(self.locale)
         self.language = language
         # The locale's short numeric order with two-digit day and month and a four-digit year: 31/08/2026.
         pattern = self.locale.date_formats["short"].pattern
         pattern = re.sub(r"(?<!d)d(?!d)", "dd", re.sub(r"(?<!M)M(?!M)", "MM", pattern))
         self._date_pattern = pattern if "yyyy" in pattern else pattern.replace("yy", "yyyy")
+        self._separators = str.maketrans({",": get_group_symbol(self.locale), ".": get_decimal_symbol(self.locale)})
+        self._currencies: dict[str, tuple[str, int, Decimal]] = {}
+        self._dates: dict[date, LocalDate] = {}
 
-    @property
-    def locale_name(self) -> str:
-        return str(self.locale)
+    def pattern(self, currency: str) -> str:
+        symbol = get_currency_symbol(currency, locale=self.locale)
+        return "¤ #,##0.00" if self.language != "en" or symbol[-1:].isalpha() else "¤#,##0.00"
 
     def money(self, amount: Decimal | int | float | str, currency: str) -> Money:
-        value = Decimal(str(amount))
-        symbol = get_currency_symbol(currency, locale=self.locale)
-        spaced = self.language != "en" or symbol[-1:].isalpha()
-        pattern = "¤ #,##0.00" if spaced else "¤#,##0.00"
-        text = format_currency(value, currency, format=pattern, locale=self.locale, currency_digits=True)
-        if value < 0 and not text.startswith("-"):
-            text = "-" + text.replace("-", "")
-        return Money(value, currency, text)
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        known = self._currencies.get(currency)
+        if known is None:
+            symbol = get_currency_symbol(currency, locale=self.locale)
+            digits = get_currency_precision(currency)
+            prefix = symbol + (" " if self.pattern(currency).startswith("¤ ") else "")
+            known = self._currencies[currency] = (prefix, digits, Decimal(1).scaleb(-digits))
+        prefix, digits, quantum = known
+        rounded = value.quantize(quantum, ROUND_HALF_EVEN)
+        number = f"{abs(rounded):,.{digits}f}".translate(self._separators)
+        return Money(value, currency, f"{'-' if rounded.is_signed() else ''}{prefix}{number}")
 
     def number(self, value: Decimal | int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
     def date(self, value: date) -> LocalDate:
-        return LocalDate(
-            iso=value.isoformat(),
-            text=format_date(value, self._date_pattern, locale=self.locale),
-            long=format_date(value, "long", locale=self.locale),
-        )
+        known = self._dates.get(value)
+        if known is None:
+            if len(self._dates) > 10_000:
+                self._dates.clear()
+            known = self._dates[value] = LocalDate(
+                iso=value.isoformat(),
+                text=format_date(value, self._date_pattern, locale=self.locale),
+                long=format_date(value, "long", locale=self.locale),
+            )
+        return known
 
 
 @lru_cache(maxsize=256)
@@ -310,6 +334,52 @@ class TenantView:
     timezone: str | None = None
     language: str | None = None
     profile: dict[str, Any] = field(default_factory=dict)
+    # The tenant's part of the context per language, built once for a whole batch of messages.
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def context_parts(self, language: str) -> dict[str, Any]:
+        known = self.parts.get(language)
+        if known is None:
+            known = self.parts[language] = _tenant_parts(self, language)
+        return known
+
+
+def _tenant_parts(tenant: TenantView, language: str) -> dict[str, Any]:
+    """Company, collections contact, payment instructions and how to notify a payment (seed 004, principles
+    2, 5, 6 and 7): the same in every message of a tenant."""
+    profile = tenant.profile or {}
+    company_profile = profile.get("company") or {}
+    company = Company(
+        name=company_profile.get("display_name") or tenant.name,
+        legal_name=company_profile.get("legal_name"),
+        tax_id=company_profile.get("tax_id"),
+        email=company_profile.get("email"),
+        phone=company_profile.get("phone"),
+        website=company_profile.get("website"),
+        address=company_profile.get("address"),
+    )
+    collections_profile = profile.get("collections") or {}
+    collections = Collections(
+        **{k: collections_profile.get(k) for k in ("name", "department", "email", "phone", "fax", "office_phone")},
+        whatsapp=collections_profile.get("whatsapp"),
+        whatsapp_link=whatsapp_link(collections_profile.get("whatsapp")),
+        hours=collections_profile.get("hours"),
+    )
+    notify_profile = profile.get("payment_notification") or {}
+    notification = PaymentNotification(
+        fields=tuple(notify_profile.get("fields") or NOTIFY_FIELDS[language]),
+        email=notify_profile.get("email") or collections.email,
+        fax=notify_profile.get("fax") or collections.fax,
+        phone=notify_profile.get("phone") or collections.office_phone or collections.phone,
+        whatsapp=notify_profile.get("whatsapp"),
+        whatsapp_link=whatsapp_link(notify_profile.get("whatsapp")),
+    )
+    return {
+        "company": company,
+        "collections": collections,
+        "payment_instructions": list(profile.get("payment_instructions") or ()),
+        "payment_notification": notification,
+    }
 
 
 def _portal_url(template: str | None, communication: Communication) -> str | None:
@@ -364,16 +434,7 @@ def build_context(
     days = oldest_days(communication)
     oldest_overdue = next((line for line in lines if line.days_overdue > 0), None)
     upcoming = min((line.due_date for line in lines), default=None)
-    company_profile = profile.get("company") or {}
-    company = Company(
-        name=company_profile.get("display_name") or tenant.name,
-        legal_name=company_profile.get("legal_name"),
-        tax_id=company_profile.get("tax_id"),
-        email=company_profile.get("email"),
-        phone=company_profile.get("phone"),
-        website=company_profile.get("website"),
-        address=company_profile.get("address"),
-    )
+    parts = tenant.context_parts(language)
     customer_info = communication.customer
     customer = Customer(
         id=str(customer_info.customer_id) if customer_info else None,
@@ -381,22 +442,6 @@ def build_context(
         name=customer_info.name if customer_info else (communication.recipient_name or ""),
         tax_id=customer_info.tax_id if customer_info else None,
         country=customer_info.country if customer_info else None,
-    )
-    collections_profile = profile.get("collections") or {}
-    collections = Collections(
-        **{k: collections_profile.get(k) for k in ("name", "department", "email", "phone", "fax", "office_phone")},
-        whatsapp=collections_profile.get("whatsapp"),
-        whatsapp_link=whatsapp_link(collections_profile.get("whatsapp")),
-        hours=collections_profile.get("hours"),
-    )
-    notify_profile = profile.get("payment_notification") or {}
-    notification = PaymentNotification(
-        fields=tuple(notify_profile.get("fields") or NOTIFY_FIELDS[language]),
-        email=notify_profile.get("email") or collections.email,
-        fax=notify_profile.get("fax") or collections.fax,
-        phone=notify_profile.get("phone") or collections.office_phone or collections.phone,
-        whatsapp=notify_profile.get("whatsapp"),
-        whatsapp_link=whatsapp_link(notify_profile.get("whatsapp")),
     )
     action = None
     if communication.action:
@@ -407,7 +452,7 @@ def build_context(
     due = fmt.date(upcoming) if upcoming else None
     name = customer.name or communication.recipient_name or ""
     return {
-        "company": company,
+        **parts,
         "customer": customer,
         "recipient_name": communication.recipient_name or name,
         "invoices": invoices,
@@ -423,9 +468,6 @@ def build_context(
         "advisor": _contact(communication.advisor),
         "supervisor": _contact(communication.supervisor),
         "collector": _contact(communication.collector),
-        "collections": collections,
-        "payment_instructions": list(profile.get("payment_instructions") or ()),
-        "payment_notification": notification,
         "portal_url": portal,
         "unsubscribe_url": unsubscribe_url,
         "action": action,

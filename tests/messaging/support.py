@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from messaging_service.delivery.dispatch import DELIVER
+from messaging_service.delivery.jobs import DELIVER
 from messaging_service.settings import MessagingSettings
 from messaging_service.stubs.provider import ProviderStub
 from messaging_service.stubs.smtp_server import MaildirHandler
@@ -37,7 +37,8 @@ class Mailbox:
     handler: MaildirHandler
 
     def messages(self) -> list[Message]:
-        return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in self.handler.maildir]
+        maildir = self.handler.maildir
+        return [email.message_from_bytes(maildir.get_bytes(key), policy=email.policy.default) for key in maildir.keys()]  # noqa: SIM118 - a Maildir
 
 
 @dataclass
@@ -56,6 +57,7 @@ def settings(**overrides: Any) -> MessagingSettings:
         "retry_max_seconds": 0,
         "relay_enabled": False,
         "provider_timeout_seconds": 2.0,
+        "delivery_linger_seconds": 0,
     }
     values.update(overrides)
     return MessagingSettings(**values)

@@ -268,7 +268,8 @@ async def test_the_timeline_receives_every_message_and_its_delivery(api, stack, 
         assert event.kind == "overdue"
         assert event.subject.startswith("Recordatorio de pago")
         assert event.invoice_ids
-        assert "US$ 123.427,72" in event.preview
+        accepted = next(e for e in received if e.type == "messaging.message_status_changed").open()
+        assert "US$ 123.427,72" in accepted.preview  # the text's start goes with the acceptance
         assert received[-1].tenant_id == tenant.id
 
 

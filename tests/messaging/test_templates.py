@@ -4,6 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from messaging_service.delivery.rendering import render_source
@@ -179,3 +182,16 @@ def test_html_is_escaped_in_html_bodies_only():
     ctx = build_context(communication, TENANT, language="es", today=TODAY)
     assert render("{{ recipient_name }}", ctx, html=True) == "&lt;b&gt;Ana&lt;/b&gt;"
     assert render("{{ recipient_name }}", ctx) == "<b>Ana</b>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["USD", "ARS", "EUR", "CLP", "BRL", "MXN", "KWD", "JPY", "COP"]),
+    st.sampled_from([("es", None), ("es", "AR"), ("es", "MX"), ("en", None), ("en", "US"), ("pt", "BR"), ("pt", None)]),
+)
+def test_money_matches_babel(amount, currency, place):
+    """The fast path formats exactly as ``babel.numbers.format_currency`` with the same pattern."""
+    fmt = formatter(*place)
+    expected = format_currency(amount, currency, format=fmt.pattern(currency), locale=fmt.locale, currency_digits=True)
+    assert fmt.money(amount, currency).text == expected
