@@ -10,6 +10,7 @@ runs meanwhile. The clock stops when every message is ``sent``. Goal (issue 5): 
 """
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -53,11 +54,11 @@ PROFILE = {
 }
 
 
-def communications(count: int) -> list[Communication]:
+def communications(count: int, first: int = 0) -> list[Communication]:
     """Overdue reminders, one per customer, two invoices each, in the three tones (seed 004's model email)."""
     today = date.today()
     out = []
-    for n in range(count):
+    for n in range(first, first + count):
         days = 10 + n % 90
         out.append(
             Communication.model_validate(
@@ -166,6 +167,27 @@ async def wait_for(dsn: str, query: str, target: int, limit_seconds: float, *arg
         await conn.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux ``/proc``); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def processes(system: System, smtp: subprocess.Popen[bytes]) -> dict[str, list[int]]:
+    """Who works during the run: the messaging worker, the SMTP server, the database backends of this database."""
+    conn = await asyncpg.connect(system.dsn)
+    backends = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", system.database)
+    await conn.close()
+    found = {"smtp server": [smtp.pid], "postgres": [r["pid"] for r in backends]}
+    for process in system.processes:
+        name = "messaging worker" if "messaging_service.worker" in " ".join(process.args) else "other processes"
+        found.setdefault(name, []).append(process.pid)
+    return found
+
+
 def start_smtp(port: int) -> subprocess.Popen[bytes]:
     """The local SMTP server, counting messages without keeping them (both sides send to it)."""
     return subprocess.Popen(
@@ -173,6 +195,54 @@ def start_smtp(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def tenant_ready(system: System) -> dict:
+    """A tenant messaging knows, its email channel open at any hour and uncapped."""
+    tenant = await system.tenant_api_key()
+    await wait_for(
+        system.dsn,
+        "SELECT count(*) FROM messaging.tenant_settings WHERE tenant_id = $1 AND tenant_event_at IS NOT NULL",
+        1,
+        30,
+        uuid.UUID(tenant["tenant_id"]),
+    )
+    async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=30) as client:
+        response = await client.patch(
+            "/v1/messaging-settings",
+            headers=tenant["admin"],
+            json={"profile": PROFILE, "email": {"quiet_hours": None, "frequency_cap": None}},
+        )
+        response.raise_for_status()
+    return tenant
+
+
+async def pipeline(system: System, smtp: subprocess.Popen[bytes], batch: list[Communication], label: str) -> float:
+    """Hand the commands to the messaging worker(s) and time until every message is sent; answers messages/s."""
+    tenant_id = uuid.UUID((await tenant_ready(system))["tenant_id"])
+    count = len(batch)
+    arq = await create_pool(redis_settings(system.redis_url), **JOB_CODEC)
+    who = await processes(system, smtp)
+    cpu_before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in who.items()}
+    started = time.monotonic()
+    for start in range(0, count, PER_COMMAND):
+        command = SendCommunications(communications=batch[start : start + PER_COMMAND])
+        envelope = Envelope.wrap(command, tenant_id).model_dump(mode="json")
+        await arq.enqueue_job(HANDLE_MESSAGES, [envelope], _queue_name=queue_name("messaging"))
+    await arq.aclose()
+    scoped = "SELECT count(*) FROM messaging.messages WHERE tenant_id = $1"
+    accepted = await wait_for(system.dsn, scoped, count, 3600, tenant_id)
+    finished = await wait_for(system.dsn, scoped + " AND state = 'sent'", count, 3600, tenant_id)
+    ours = count / (finished - started)
+    who = await processes(system, smtp)
+    cpu = {name: sum(cpu_seconds(p) for p in pids) - cpu_before.get(name, 0.0) for name, pids in who.items()}
+    conn = await asyncpg.connect(system.dsn)
+    failed = await conn.fetchval(scoped + " AND state <> 'sent'", tenant_id)
+    await conn.close()
+    print(f"{label}: {count} sent, {failed} not sent; accepted (rendered, stored) after {accepted - started:.1f}s, ")
+    print(f"{label}: all sent after {finished - started:.1f}s: {ours:.0f} messages/s")
+    print(f"{label}: CPU ms per message: " + ", ".join(f"{n} {1000 * v / count:.2f}" for n, v in cpu.items()))
+    return ours
 
 
 async def main() -> None:
@@ -196,54 +266,27 @@ async def main() -> None:
             redis_db=REDIS_DB,
             extra_env=env,
         ) as system:
-            tenant = await system.tenant_api_key()
-            tenant_id = uuid.UUID(tenant["tenant_id"])
-            await wait_for(
-                system.dsn, "SELECT count(*) FROM messaging.tenant_settings WHERE tenant_event_at IS NOT NULL", 1, 30
-            )
-            async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=30) as client:
-                response = await client.patch(
-                    "/v1/messaging-settings",
-                    headers=tenant["admin"],
-                    json={"profile": PROFILE, "email": {"quiet_hours": None, "frequency_cap": None}},
-                )
-                response.raise_for_status()
-
-            batch = communications(count)
             view = TenantView(
                 name="Bench S.A.", country="AR", timezone="America/Argentina/Buenos_Aires", profile=PROFILE
             )
-            render_rate = render_all(batch[: min(count, 5_000)], view)
+            sample = communications(min(count, 5_000))
+            render_rate = render_all(sample, view)
             config = EmailConfig(
                 SmtpConfig("127.0.0.1", smtp_port, None, None, "none", 30),
                 "cobranzas@bench.example",
                 "Bench S.A.",
                 None,
             )
-            baseline = await bare_loop(smtp_port, prerendered(batch[:200], view, config), count)
-
-            arq = await create_pool(redis_settings(system.redis_url), **JOB_CODEC)
-            started = time.monotonic()
-            for start in range(0, count, PER_COMMAND):
-                command = SendCommunications(communications=batch[start : start + PER_COMMAND])
-                envelope = Envelope.wrap(command, tenant_id).model_dump(mode="json")
-                await arq.enqueue_job(HANDLE_MESSAGES, [envelope], _queue_name=queue_name("messaging"))
-            await arq.aclose()
-            accepted = await wait_for(system.dsn, "SELECT count(*) FROM messaging.messages", count, 3600)
-            finished = await wait_for(
-                system.dsn, "SELECT count(*) FROM messaging.messages WHERE state = 'sent'", count, 3600
-            )
-            ours = count / (finished - started)
-            conn = await asyncpg.connect(system.dsn)
-            failed = await conn.fetchval("SELECT count(*) FROM messaging.messages WHERE state <> 'sent'")
-            events = await conn.fetchval("SELECT count(*) FROM messaging.outbox")
-            await conn.close()
-            print(f"messages: {count} sent, {failed} not sent, {events} events written", flush=True)
-            print(f"accepted (rendered, stored) after {accepted - started:.1f}s, sent after {finished - started:.1f}s")
+            baseline = await bare_loop(smtp_port, prerendered(sample[:200], view, config), count)
             print(f"rendering alone: {render_rate:.0f} messages/s (subject + HTML + text)")
-            print(f"bare aiosmtplib loop: {baseline:.0f} messages/s; whole pipeline: {ours:.0f} messages/s")
+            print(f"bare aiosmtplib loop (1 connection, pre-rendered messages): {baseline:.0f} messages/s")
+            one = await pipeline(system, smtp, communications(count), "1 worker process")
+            system.start_worker("messaging")  # workers are stateless: the service scales by processes
+            two = await pipeline(system, smtp, communications(count, count), "2 worker processes")
+            print("goal: the whole pipeline at least half the bare loop's rate")
             print(bench_line("messaging_render", render_rate, baseline, "messages/s"))
-            print(bench_line("messaging", ours, baseline, "messages/s"))
+            print(bench_line("messaging_x2", two, baseline, "messages/s"))
+            print(bench_line("messaging", one, baseline, "messages/s"))
     finally:
         smtp.terminate()
         smtp.wait(10)
