@@ -82,21 +82,26 @@ QUEUED_STATES = ("queued", "deferred")
 
 
 class Message(IdMixin, TimestampMixin, Base):
-    """One message to one address, rendered when accepted; its state follows delivery."""
+    """One message to one address; its state follows delivery. What it says is in ``MessageContent``.
+
+    The row is updated as the message moves on (claimed, sent, delivered...), so it stays narrow and has few
+    indexes: every update of a row whose indexed columns change writes an entry in each index.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_messages_tenant_created", "tenant_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_messages_tenant_customer", "tenant_id", "customer_id", text("created_at DESC")),
-        Index("ix_messages_customer_channel_scheduled", "customer_id", "channel", "scheduled_at"),
+        # A customer's messages (API), the frequency cap, the check against other tenants' customers.
+        Index("ix_messages_customer", "customer_id", "tenant_id", text("created_at DESC")),
         Index("ix_messages_due", "scheduled_at", postgresql_where=text("state IN ('queued', 'deferred')")),
         Index("ix_messages_sending", "updated_at", postgresql_where=text("state = 'sending'")),
+        # Provider callbacks find SMS and WhatsApp messages by the provider's id (emails have no callbacks).
         Index(
             "ix_messages_provider_id",
             "tenant_id",
             "provider_message_id",
-            postgresql_where=text("provider_message_id IS NOT NULL"),
+            postgresql_where=text("provider_message_id IS NOT NULL AND channel <> 'email'"),
         ),
     )
 
@@ -114,10 +119,6 @@ class Message(IdMixin, TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     template_ref: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(Text)
-    body_text: Mapped[str | None] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
-    whatsapp: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
     )
@@ -136,17 +137,31 @@ class Message(IdMixin, TimestampMixin, Base):
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Attempt(IdMixin, Base):
+class MessageContent(Base):
+    """What a message says, rendered when it was accepted, and the communication it came from (for a preview with
+    real data, a resend to a corrected address, the attached statement). Written once."""
+
+    __tablename__ = "message_contents"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    whatsapp: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class Attempt(Base):
     """One try to hand a message to its provider, and what came of it."""
 
     __tablename__ = "attempts"
-    __table_args__ = (UniqueConstraint("message_id", "number"),)
 
     message_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), index=True
+        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
     )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    number: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     outcome: Mapped[str] = mapped_column(String(20))  # sent, transient_error, permanent_error, interrupted

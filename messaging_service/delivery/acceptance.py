@@ -32,6 +32,8 @@ from shared.inbox import Received
 from shared.outbox import emit_many
 from shared.validation import normalize_email, normalize_phone
 
+# What a message says goes to ``message_contents``, written once; the rest to ``messages``.
+CONTENT = ("body_text", "body_html", "whatsapp", "payload")
 # The longest cap window looked back at (a tenant's cap window is at most this long).
 CAP_LOOKBACK = timedelta(days=31)
 
@@ -161,13 +163,13 @@ async def accept(
                 state="deferred" if slot.deferred else "queued", scheduled_at=slot.at, deferred_reason=slot.reason
             )
         rows.append(row)
-    created = await repository.insert_messages(session, rows)
-    accepted = [SimpleNamespace(**row) for row in rows if row["id"] in created]
-    if accepted:
-        await session.execute(insert(outbox), status_rows(tenant_id, accepted, now, with_preview=True))
-    addresses_created = {row.to_address for row in accepted}
-    await emit_many(session, outbox, tenant_id, [e for e in invalid if e.address in addresses_created])
-    return sum(1 for row in rows if row["id"] in created and row["state"] == "queued")
+    await repository.copy_messages(
+        session, rows, [{"message_id": row["id"], **{c: row[c] for c in CONTENT}} for row in rows]
+    )
+    accepted = [SimpleNamespace(**row) for row in rows]
+    await session.execute(insert(outbox), status_rows(tenant_id, accepted, now, with_preview=True))
+    await emit_many(session, outbox, tenant_id, invalid)
+    return sum(1 for row in rows if row["state"] == "queued")
 
 
 def _refusal(
@@ -221,8 +223,14 @@ def _row(
         "scheduled_at": now,
         "deferred_reason": None,
         "attempts": 0,
+        "provider_message_id": None,
         "error_code": None,
         "error": None,
+        "dead_lettered": False,
+        "resend_count": 0,
+        "sent_at": None,
+        "delivered_at": None,
+        "read_at": None,
         "failed_at": None,
         "created_at": now,
         "updated_at": now,

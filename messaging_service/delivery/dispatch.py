@@ -63,7 +63,6 @@ async def dispatch(ctx: dict[str, Any]) -> int:
                 session,
                 [
                     {
-                        "id": uuid.uuid4(),
                         "message_id": r.id,
                         "tenant_id": r.tenant_id,
                         "number": r.attempts,
@@ -155,7 +154,6 @@ async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
         )
         attempts.append(
             {
-                "id": uuid.uuid4(),
                 "message_id": row.id,
                 "tenant_id": row.tenant_id,
                 "number": row.attempts,

@@ -1,5 +1,6 @@
 """Queries of the delivery pipeline: set-based, one statement per batch."""
 
+import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -9,9 +10,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from messaging_service.models import Attempt, Message, Suppression, Template, TenantSettings
+from messaging_service.models import Attempt, Message, MessageContent, Suppression, Template, TenantSettings
 
 messages = Message.__table__
+contents = MessageContent.__table__
 suppressions = Suppression.__table__
 Executor = AsyncSession | AsyncConnection
 
@@ -96,17 +98,40 @@ async def tenant_templates(session: Executor, tenant_id: uuid.UUID) -> list[Any]
     )
 
 
-async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert; a key already taken (a concurrent duplicate) is skipped. Answers the ids inserted."""
-    if not rows:
-        return set()
-    statement = (
-        insert(messages)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-        .returning(messages.c.id)
+MESSAGE_COLUMNS = [c.name for c in messages.c]
+CONTENT_COLUMNS = [c.name for c in contents.c]
+JSONB_COLUMNS = frozenset({"whatsapp", "payload"})
+
+
+def _record(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
+    # asyncpg's JSONB codec (set by SQLAlchemy) takes JSON text.
+    return tuple(
+        json.dumps(row[c], separators=(",", ":")) if c in JSONB_COLUMNS and row[c] is not None else row[c]
+        for c in columns
     )
-    result = await session.execute(statement, rows)
-    return set(result.scalars())
+
+
+async def copy_messages(session: AsyncSession, rows: list[dict[str, Any]], content: list[dict[str, Any]]) -> None:
+    """Write new messages and their contents with COPY (several times cheaper than INSERT for thousands of rows).
+
+    Only under the tenant's acceptance lock, after the idempotency keys were checked: no row can conflict.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.copy_records_to_table(
+        "messages",
+        schema_name="messaging",
+        columns=MESSAGE_COLUMNS,
+        records=[_record(r, MESSAGE_COLUMNS) for r in rows],
+    )
+    await driver.copy_records_to_table(
+        "message_contents",
+        schema_name="messaging",
+        columns=CONTENT_COLUMNS,
+        records=[_record(c, CONTENT_COLUMNS) for c in content],
+    )
 
 
 async def find_customer_for_address(
@@ -175,16 +200,22 @@ async def cancel_pending(
 
 CLAIM = text(
     """
-    UPDATE messaging.messages m
-       SET state = 'sending', attempts = m.attempts + 1, updated_at = now()
-      FROM (SELECT id FROM messaging.messages
-             WHERE state IN ('queued', 'deferred') AND scheduled_at <= now()
-             ORDER BY scheduled_at
-             LIMIT :limit
-             FOR UPDATE SKIP LOCKED) due
-     WHERE m.id = due.id
- RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
-           m.subject, m.body_text, m.body_html, m.whatsapp, m.payload, m.attempts, m.timezone, m.updated_at
+    WITH due AS (
+        SELECT id FROM messaging.messages
+         WHERE state IN ('queued', 'deferred') AND scheduled_at <= now()
+         ORDER BY scheduled_at
+         LIMIT :limit
+           FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE messaging.messages m
+           SET state = 'sending', attempts = m.attempts + 1, updated_at = now()
+          FROM due
+         WHERE m.id = due.id
+     RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
+               m.subject, m.attempts, m.timezone, m.updated_at
+    )
+    SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
+      FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
     """
 )
 
@@ -267,9 +298,10 @@ async def due_exists(conn: AsyncConnection) -> bool:
 async def purge_bodies(session: AsyncSession, days: int) -> int:
     result = await session.execute(
         text(
-            "UPDATE messaging.messages SET body_html = NULL, body_text = NULL, payload = '{}'::jsonb "
-            "WHERE created_at < now() - make_interval(days => :days) AND body_text IS NOT NULL "
-            "AND state NOT IN ('queued', 'deferred', 'sending')"
+            "UPDATE messaging.message_contents c SET body_html = NULL, body_text = NULL, payload = '{}'::jsonb "
+            "FROM messaging.messages m WHERE m.id = c.message_id AND c.body_text IS NOT NULL "
+            "AND m.created_at < now() - make_interval(days => :days) "
+            "AND m.state NOT IN ('queued', 'deferred', 'sending')"
         ),
         {"days": days},
     )

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from messaging_service.models import Attempt, Message
+from messaging_service.models import Attempt, Message, MessageContent
 from shared.pagination import typed_cursor
 
 messages = Message.__table__
+contents = MessageContent.__table__
 attempts = Attempt.__table__
-SUMMARY = [c for c in messages.c if c.name not in ("body_html", "body_text", "payload", "whatsapp")]
 
 
 async def list_messages(
@@ -31,7 +31,7 @@ async def list_messages(
     until: datetime | None,
 ) -> list[Any]:
     """Newest first (created_at, id), keyset-paginated."""
-    query = select(*SUMMARY).where(messages.c.tenant_id == tenant_id)
+    query = select(messages).where(messages.c.tenant_id == tenant_id)
     filters = (
         (messages.c.customer_id, customer_id),
         (messages.c.channel, channel),
@@ -55,12 +55,14 @@ async def list_messages(
     return list((await conn.execute(query)).mappings().all())
 
 
-async def get_message(conn: AsyncConnection, tenant_id: uuid.UUID, message_id: uuid.UUID) -> Any:
-    return (
-        (await conn.execute(select(messages).where(messages.c.tenant_id == tenant_id, messages.c.id == message_id)))
-        .mappings()
-        .first()
+async def get_message(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> Any:
+    """A message with what it says."""
+    query = (
+        select(messages, contents.c.body_text, contents.c.body_html, contents.c.whatsapp)
+        .outerjoin(contents, contents.c.message_id == messages.c.id)
+        .where(messages.c.tenant_id == tenant_id, messages.c.id == message_id)
     )
+    return (await conn.execute(query)).mappings().first()
 
 
 async def attempts_of(conn: AsyncConnection | AsyncSession, message_id: uuid.UUID) -> list[Any]:

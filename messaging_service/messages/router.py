@@ -88,11 +88,7 @@ async def resend_message(
 ) -> MessageDetail:
     """Send a failed or bounced message again, optionally to a corrected address (quiet hours still apply)."""
     settings = request.app.state.settings
-    message = await service.resend(session, settings, identity.tenant_id, message_id, data.to if data else None)
+    await service.resend(session, settings, identity.tenant_id, message_id, data.to if data else None)
+    row = await repository.get_message(session, identity.tenant_id, message_id)
     attempts = await repository.attempts_of(session, message_id)
-    return MessageDetail.model_validate(
-        {
-            **{c.name: getattr(message, c.name) for c in message.__table__.columns},
-            "attempt_log": [dict(a) for a in attempts],
-        }
-    )
+    return MessageDetail.model_validate({**row, "attempt_log": [dict(a) for a in attempts]})

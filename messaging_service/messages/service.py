@@ -18,7 +18,7 @@ from messaging_service.domain.delivery import RESENDABLE
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.messages import repository
 from messaging_service.messages.schemas import DayCount, MessageStats
-from messaging_service.models import Message, TenantSettings, outbox
+from messaging_service.models import Message, MessageContent, TenantSettings, outbox
 from messaging_service.settings import MessagingSettings
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication
@@ -51,8 +51,9 @@ async def resend(
         raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
     tenant = await session.get(TenantSettings, tenant_id)
     now = datetime.now(UTC)
-    if address != message.to_address and message.payload:
-        communication = Communication.model_validate({**message.payload, "to": address})
+    content = await session.get(MessageContent, message.id, with_for_update=True)
+    if address != message.to_address and content is not None and content.payload:
+        communication = Communication.model_validate({**content.payload, "to": address})
         view = tenant_view(tenant)
         token = unsubscribe_token(settings.link_secret(), message.id)
         rendered = render_communication(
@@ -62,9 +63,13 @@ async def resend(
             today=now.astimezone(zone(message.timezone)).date(),
             unsubscribe_url=unsubscribe_link(public_base(settings), token),
         )
-        message.payload = communication.model_dump(mode="json")
-        message.subject, message.body_text, message.body_html = rendered.subject, rendered.body_text, rendered.body_html
-        message.whatsapp, message.template_ref = rendered.whatsapp, rendered.template_ref
+        content.payload = communication.model_dump(mode="json")
+        content.body_text, content.body_html, content.whatsapp = (
+            rendered.body_text,
+            rendered.body_html,
+            rendered.whatsapp,
+        )
+        message.subject, message.template_ref = rendered.subject, rendered.template_ref
     rule = policy(tenant.channels if tenant else None, message.channel)
     recent = []
     if message.customer_id:
@@ -81,7 +86,7 @@ async def resend(
     message.resend_count += 1
     await session.flush()
     await session.refresh(message)
-    await emit(session, outbox, tenant_id, status_changed(message, at=now))
+    await emit(session, outbox, tenant_id, status_changed(message, at=now, with_preview=False))
     return message
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from messaging_service.delivery import repository as delivery_repository
 from messaging_service.delivery.acceptance import tenant_view
 from messaging_service.delivery.rendering import index_templates, render_source, resolve, source_from_row
-from messaging_service.models import Message, Template, TenantSettings
+from messaging_service.models import Message, MessageContent, Template, TenantSettings
 from messaging_service.templates.context import (
     SAMPLE_PROFILE,
     TenantView,
@@ -254,7 +254,9 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
 async def _preview_data(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> Communication:
     if data.message_id is not None:
         payload = await session.scalar(
-            select(Message.payload).where(Message.tenant_id == tenant_id, Message.id == data.message_id)
+            select(MessageContent.payload)
+            .join(Message, Message.id == MessageContent.message_id)
+            .where(Message.tenant_id == tenant_id, Message.id == data.message_id)
         )
         if not payload:
             raise NotFound("Message not found (or its data was purged)")

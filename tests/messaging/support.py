@@ -120,12 +120,15 @@ async def outbox(stack: Stack, message_type: str | None = None) -> list[Any]:
 
 async def messages(stack: Stack, tenant_id: uuid.UUID | None = None) -> list[Any]:
     async with stack.engine.connect() as conn:
-        query = "SELECT * FROM messaging.messages"
+        query = (
+            "SELECT m.*, c.body_text, c.body_html, c.whatsapp, c.payload FROM messaging.messages m "
+            "LEFT JOIN messaging.message_contents c ON c.message_id = m.id"
+        )
         params: dict[str, Any] = {}
         if tenant_id:
-            query += " WHERE tenant_id = :tenant"
+            query += " WHERE m.tenant_id = :tenant"
             params["tenant"] = tenant_id
-        return list((await conn.execute(text(query + " ORDER BY created_at, id"), params)).all())
+        return list((await conn.execute(text(query + " ORDER BY m.created_at, m.id"), params)).all())
 
 
 async def set_channel(api: Any, tenant: TenantCtx, channel: str, **values: Any) -> dict[str, Any]:
