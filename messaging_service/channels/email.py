@@ -151,9 +151,10 @@ class SmtpPool:
             password=config.password,
             use_tls=config.security == "tls",
             start_tls=config.security == "starttls",
-            timeout=config.timeout,
+            timeout=None,  # one deadline per transaction below: no timer task per SMTP command
         )
-        await client.connect()
+        async with asyncio.timeout(config.timeout):
+            await client.connect()
         return client
 
     @asynccontextmanager
@@ -190,7 +191,8 @@ async def send_email(pool: SmtpPool, config: EmailConfig, raw: bytes, to: str, m
         try:
             async with pool.connection(config.smtp) as (client, reused):
                 try:
-                    await client.sendmail(config.from_address, [to], raw)
+                    async with asyncio.timeout(config.smtp.timeout):
+                        await client.sendmail(config.from_address, [to], raw)
                 except aiosmtplib.SMTPServerDisconnected:
                     if reused and attempt == 1:
                         raise _StaleConnection from None

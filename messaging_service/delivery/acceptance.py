@@ -13,7 +13,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import configured, policy
@@ -65,13 +64,15 @@ def normalize_address(channel: Channel, address: str) -> str:
 async def on_send_communications(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[SendCommunications]]
 ) -> None:
-    per_tenant: dict[uuid.UUID, list[Communication]] = defaultdict(list)
+    per_tenant: dict[uuid.UUID, list[tuple[Communication, dict[str, Any]]]] = defaultdict(list)
     for received in batch:
-        per_tenant[received.tenant_id].extend(received.message.communications)
+        # The JSON each communication arrived as is what is stored (no need to serialize the model again).
+        raw = received.envelope.payload["communications"]
+        per_tenant[received.tenant_id].extend(zip(received.message.communications, raw, strict=True))
     now = datetime.now(UTC)
     due = 0
-    for tenant_id, communications in per_tenant.items():
-        due += await accept(session, ctx["settings"], tenant_id, communications, now)
+    for tenant_id, items in per_tenant.items():
+        due += await accept(session, ctx["settings"], tenant_id, [c for c, _ in items], now, [r for _, r in items])
     if due and "redis" in ctx:
         # Started now, they find these messages as soon as this transaction commits (they linger a moment).
         await start_deliveries(ctx["redis"], ctx["settings"].delivery_parallelism)
@@ -83,6 +84,7 @@ async def accept(
     tenant_id: uuid.UUID,
     communications: list[Communication],
     now: datetime,
+    raw: list[dict[str, Any]] | None = None,
 ) -> int:
     """Create the messages of one tenant's communications; answers how many are due now."""
     tenant = (await repository.tenant_settings(session, [tenant_id])).get(tenant_id)
@@ -90,8 +92,13 @@ async def accept(
         raise TenantNotKnownYet(defer=30)
     await repository.lock_tenant(session, tenant_id)
     unique: dict[str, Communication] = {}
-    for communication in communications:
-        unique.setdefault(communication.idempotency_key, communication)
+    payloads: dict[str, dict[str, Any]] = {}
+    for index, communication in enumerate(communications):
+        if communication.idempotency_key not in unique:
+            unique[communication.idempotency_key] = communication
+            payloads[communication.idempotency_key] = (
+                raw[index] if raw is not None else communication.model_dump(mode="json")
+            )
     taken = await repository.existing_keys(session, tenant_id, list(unique))
     fresh = [c for key, c in unique.items() if key not in taken]
     if not fresh:
@@ -117,7 +124,7 @@ async def accept(
         customer_id = communication.customer.customer_id if communication.customer else None
         channel = communication.channel.value
         rule = policy(tenant.channels, channel)
-        row = _row(tenant_id, communication, address, view, now)
+        row = _row(tenant_id, communication, payloads[communication.idempotency_key], address, view, now)
         refusal = _refusal(
             active=tenant.active,
             enabled=rule.enabled,
@@ -167,7 +174,7 @@ async def accept(
         session, rows, [{"message_id": row["id"], **{c: row[c] for c in CONTENT}} for row in rows]
     )
     accepted = [SimpleNamespace(**row) for row in rows]
-    await session.execute(insert(outbox), status_rows(tenant_id, accepted, now, with_preview=True))
+    await repository.copy_outbox(session, status_rows(tenant_id, accepted, now, with_preview=True))
     await emit_many(session, outbox, tenant_id, invalid)
     return sum(1 for row in rows if row["state"] == "queued")
 
@@ -194,7 +201,12 @@ def _refusal(
 
 
 def _row(
-    tenant_id: uuid.UUID, communication: Communication, address: str | None, tenant: TenantView, now: datetime
+    tenant_id: uuid.UUID,
+    communication: Communication,
+    payload: dict[str, Any],
+    address: str | None,
+    tenant: TenantView,
+    now: datetime,
 ) -> dict[str, Any]:
     customer = communication.customer
     timezone = (customer.timezone if customer else None) or tenant.timezone or "UTC"
@@ -217,7 +229,7 @@ def _row(
         "body_text": None,
         "body_html": None,
         "whatsapp": None,
-        "payload": communication.model_dump(mode="json"),
+        "payload": payload,
         "invoice_ids": [i.invoice_id for i in communication.invoices],
         "state": "queued",
         "scheduled_at": now,

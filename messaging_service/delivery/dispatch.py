@@ -13,7 +13,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import email_config, policy, sms_config, whatsapp_config
@@ -67,7 +66,9 @@ async def dispatch(ctx: dict[str, Any]) -> int:
                         "tenant_id": r.tenant_id,
                         "number": r.attempts,
                         "started_at": r.updated_at,
+                        "finished_at": datetime.now(UTC),
                         "outcome": "interrupted",
+                        "provider_message_id": None,
                         "error_code": r.error_code,
                         "error": r.error,
                     }
@@ -191,9 +192,9 @@ async def _announce(session: AsyncSession, updated: list[Any], at: datetime) -> 
     for row in updated:
         if row.changed and row.state in ("sent", "failed", "bounced"):
             by_tenant.setdefault(row.tenant_id, []).append(row)
-    rows = [event for tenant_id, done in by_tenant.items() for event in status_rows(tenant_id, done, at, False)]
-    if rows:
-        await session.execute(insert(outbox), rows)
+    await repository.copy_outbox(
+        session, [event for tenant_id, done in by_tenant.items() for event in status_rows(tenant_id, done, at, False)]
+    )
 
 
 async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:

@@ -111,27 +111,32 @@ def _record(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
     )
 
 
-async def copy_messages(session: AsyncSession, rows: list[dict[str, Any]], content: list[dict[str, Any]]) -> None:
-    """Write new messages and their contents with COPY (several times cheaper than INSERT for thousands of rows).
+OUTBOX_COLUMNS = ["id", "tenant_id", "message_type", "version", "consumers", "payload", "occurred_at"]
+ATTEMPT_COLUMNS = [c.name for c in Attempt.__table__.c]
 
-    Only under the tenant's acceptance lock, after the idempotency keys were checked: no row can conflict.
-    """
+
+async def copy_rows(session: AsyncSession, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """COPY rows into a table of the schema, in the session's transaction: several times cheaper than INSERT for
+    hundreds of rows. Only for rows that cannot conflict (new ids, or keys checked under a lock)."""
     if not rows:
         return
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     await driver.copy_records_to_table(
-        "messages",
-        schema_name="messaging",
-        columns=MESSAGE_COLUMNS,
-        records=[_record(r, MESSAGE_COLUMNS) for r in rows],
+        table, schema_name="messaging", columns=columns, records=[_record(row, columns) for row in rows]
     )
-    await driver.copy_records_to_table(
-        "message_contents",
-        schema_name="messaging",
-        columns=CONTENT_COLUMNS,
-        records=[_record(c, CONTENT_COLUMNS) for c in content],
-    )
+
+
+async def copy_messages(session: AsyncSession, rows: list[dict[str, Any]], content: list[dict[str, Any]]) -> None:
+    """New messages and their contents. Only under the tenant's acceptance lock, after the idempotency keys were
+    checked: no row can conflict."""
+    await copy_rows(session, "messages", MESSAGE_COLUMNS, rows)
+    await copy_rows(session, "message_contents", CONTENT_COLUMNS, content)
+
+
+async def copy_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Events written straight into the outbox (``shared.outbox`` allows it for set-based writes)."""
+    await copy_rows(session, "outbox", OUTBOX_COLUMNS, rows)
 
 
 async def find_customer_for_address(
@@ -264,8 +269,8 @@ async def record_results(session: AsyncSession, results: list[dict[str, Any]]) -
 
 
 async def insert_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    if attempts:
-        await session.execute(insert(Attempt.__table__), attempts)
+    """Each claim numbered its attempt (``attempts + 1``), so (message, number) is new: COPY."""
+    await copy_rows(session, "attempts", ATTEMPT_COLUMNS, attempts)
 
 
 REAP = text(

@@ -39,7 +39,7 @@ def statement_attachments(payload: dict[str, Any], tenant: TenantView, language:
     rows, csv_rows = [], []
     for line in lines:
         currency, days = line["currency"], int(line["days_overdue"])
-        amount, open_amount = Decimal(line["amount"]), Decimal(line["open_amount"])
+        amount, open_amount = Decimal(str(line["amount"])), Decimal(str(line["open_amount"]))
         issued, due = date.fromisoformat(line["issue_date"]), date.fromisoformat(line["due_date"])
         rows.append(
             f"<tr><td>{escape(line['number'])}</td><td>{fmt.date(issued)}</td><td>{fmt.date(due)}</td>"
@@ -50,7 +50,7 @@ def statement_attachments(payload: dict[str, Any], tenant: TenantView, language:
         csv_rows.append(
             [line["number"], issued.isoformat(), due.isoformat(), max(0, days), currency, amount, open_amount]
         )
-    totals = totals_by_currency((line["currency"], Decimal(line["open_amount"])) for line in lines)
+    totals = totals_by_currency((line["currency"], Decimal(str(line["open_amount"]))) for line in lines)
     footer = "".join(
         f'<tr><td colspan="6" class="n"><strong>{currency}</strong></td>'
         f'<td class="n"><strong>{fmt.money(total, currency)}</strong></td></tr>'

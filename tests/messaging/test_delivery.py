@@ -16,6 +16,7 @@ from tests.messaging.support import (
     outbox,
     queued_envelopes,
     relay_messaging,
+    run_messaging,
     send,
     set_channel,
     settings,
@@ -297,3 +298,27 @@ async def test_a_command_before_the_tenant_is_known_waits_for_it(api, stack, mai
 
     await run_worker(build_worker_settings(settings()), retry_jobs=False)
     assert await messages(stack, tenant.id) == []
+
+
+async def test_a_message_left_sending_by_a_dead_worker_is_failed_not_resent(api, stack, mailbox):
+    """Exactly once: the provider may already have it, so it is never sent again by itself; a person may resend."""
+    tenant = await messaging_tenant(api, stack)
+    await send(stack, tenant.id, [communication()])
+    await run_messaging(settings(delivery_parallelism=0))  # accepted, not sent
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE messaging.messages SET state = 'sending', attempts = attempts + 1, "
+                "updated_at = now() - interval '11 minutes' WHERE tenant_id = :t"
+            ),
+            {"t": tenant.id},
+        )
+    await stack.arq.enqueue_job("messaging.dispatch", _queue_name="arq:queue:messaging")
+    await run_messaging(settings(smtp_port=mailbox.port))
+
+    (row,) = await messages(stack, tenant.id)
+    assert (row.state, row.error_code) == ("failed", "interrupted")
+    assert [(a.number, a.outcome) for a in await attempts(stack, row.id)] == [(1, "interrupted")]
+    assert mailbox.messages() == []
+    failed = [e for e in await outbox(stack, "messaging.message_status_changed") if e.payload["state"] == "failed"]
+    assert failed[0].payload["error_code"] == "interrupted"
