@@ -1,7 +1,9 @@
 """The messaging worker: accepts communications, keeps the tenants' facts, sends due messages.
 
-``dispatch`` runs every two seconds and starts up to ``delivery_parallelism`` ``deliver`` jobs while messages are
-due; each job sends batches until the queue is empty, so a burst of 50,000 emails is a handful of jobs.
+Acceptance starts the ``deliver`` jobs (up to ``delivery_parallelism``) as soon as it queued messages; each job
+sends batches until nothing is due, so a burst of 50,000 emails is a handful of jobs. ``dispatch`` runs every ten
+seconds for what becomes due later (deferred messages at the window's opening, retries) and for sends left
+unfinished by a worker that died.
 """
 
 from typing import Any
@@ -35,7 +37,7 @@ def build_worker_settings(settings: MessagingSettings) -> type:
         ],
         cron_jobs=[
             cron(
-                dispatch, name="messaging.dispatch_cron", second=set(range(0, 60, 2)), unique=True, run_at_startup=True
+                dispatch, name="messaging.dispatch_cron", second=set(range(0, 60, 10)), unique=True, run_at_startup=True
             ),
             cron(purge_old_bodies, name="messaging.purge_bodies", hour={4}, minute={11}),
         ],

@@ -129,8 +129,6 @@ class PreviewIn(BaseModel):
     """What to render: a saved template, the template in force for a kind/channel/language/tone, or sources sent
     here; with sample data, a communication (real data) or the data of a message already sent."""
 
-    model_config = ConfigDict(extra="forbid")
-
     template_id: uuid.UUID | None = None
     kind: CommunicationKind | None = None
     channel: Channel | None = None
