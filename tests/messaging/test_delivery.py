@@ -204,9 +204,9 @@ async def test_a_duplicate_command_sends_once(api, stack, mailbox):
     assert len(accepted) == 1
 
 
-def zone_at_23h(now: datetime) -> str:
-    """A zone where it is now between 23:00 and 23:59."""
-    offset = (23 - now.hour) % 24
+def zone_at(now: datetime, hour: int) -> str:
+    """A zone where it is now ``hour`` o'clock (whole-hour zones, so the minutes are the same as UTC's)."""
+    offset = (hour - now.hour) % 24
     offset = offset - 24 if offset > 14 else offset
     return f"Etc/GMT{-offset:+d}" if offset else "UTC"
 
@@ -215,16 +215,17 @@ async def test_seed_002_a_message_due_at_23h_local_under_8_to_20_is_deferred_to_
     tenant = await messaging_tenant(api, stack)
     await set_channel(api, tenant, "email", quiet_hours={"start": "08:00", "end": "20:00"})
     now = datetime.now(UTC)
-    zone = zone_at_23h(now)
-    assert datetime.now(ZoneInfo(zone)).hour == 23 or datetime.now(UTC).minute == 59
-    await send(stack, tenant.id, [communication(timezone=zone)])
+    # 23:xx local; in the last two minutes of the hour 22:xx, so the hour cannot turn while the test runs.
+    zone = ZoneInfo(zone_at(now, 23 if now.minute < 58 else 22))
+    await send(stack, tenant.id, [communication(timezone=str(zone))])
     await deliver(stack, settings(smtp_port=mailbox.port))
 
     (row,) = await messages(stack, tenant.id)
-    local = row.scheduled_at.astimezone(ZoneInfo(zone))
+    accepted, due = row.created_at.astimezone(zone), row.scheduled_at.astimezone(zone)
+    assert accepted.hour in (22, 23)
     assert (row.state, row.deferred_reason) == ("deferred", "quiet_hours")
-    assert (local.hour, local.minute) == (8, 0)
-    assert local.date() == datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    assert (due.hour, due.minute) == (8, 0)
+    assert due.date() == accepted.date() + timedelta(days=1)
     assert mailbox.messages() == []  # not sent, and not dropped
     (event,) = await outbox(stack, "messaging.message_status_changed")
     assert event.payload["state"] == "deferred"
