@@ -134,7 +134,9 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         for consumer, envelopes in per_consumer.items():
             for start in range(0, len(envelopes), JOB_BATCH):
                 chunk = envelopes[start : start + JOB_BATCH]
-                job_id = f"{schema}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
+                # the consumer is part of the id: arq dedupes job ids across queues, so two consumers
+                # given the same chunk would otherwise lose one of the two jobs
+                job_id = f"{schema}:{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
                 enqueues.append(
                     redis.enqueue_job(HANDLE_MESSAGES, chunk, _queue_name=queue_name(consumer), _job_id=job_id)
                 )
