@@ -18,7 +18,9 @@ class DunningSettings(ServiceSettings):
     command_batch_size: int = 100
     # A communication not accepted by messaging after this long no longer blocks its step: it is retried.
     pending_expiry_hours: int = 48
-    # A run that finds another run of the tenant in progress tries again after this many seconds.
+    # A run that finds another run of the tenant in progress waits this long for it, then gives its worker
+    # slot back and tries again after ``run_lock_retry_seconds``.
+    run_lock_wait_seconds: float = 30.0
     run_lock_retry_seconds: int = 20
     # How many planned communications a dry run returns inline (the counts always cover everything).
     dry_run_plan_limit: int = 200

@@ -129,7 +129,6 @@ cust AS (
 # not below the currency's tolerance, no open action item, no action notice yet.
 CANDIDATE_FILTER = """
   i.tenant_id = :tenant_id AND i.status = 'normal' AND i.kind <> 'credit_note' AND NOT i.missing_upstream
-  AND i.issue_date <= CAST(:as_of AS date)
   AND NOT i.stopped_by_action AND i.open_amount > 0
   AND i.open_amount >= coalesce(tol.amount, 0)
   AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = i.id)"""
@@ -161,7 +160,7 @@ cand AS (
   JOIN cust cu ON cu.id = i.customer_id
   JOIN strat st ON st.strategy_id = cu.strategy_id
   LEFT JOIN tol ON tol.currency = i.currency
-  WHERE {CANDIDATE_FILTER}
+  WHERE {CANDIDATE_FILTER} AND i.issue_date <= CAST(:as_of AS date)
 ),
 tgt AS (
   SELECT cand.*,

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from arq.worker import Retry
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dunning_service import rules
 from dunning_service.models import Run
@@ -29,6 +29,7 @@ QUEUED, RUNNING, COMPLETED, SKIPPED, FAILED, INTERRUPTED = (
     "interrupted",
 )
 _runs = Run.__table__
+LOCK_POLL_SECONDS = 0.25
 
 
 def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int) -> list[dict[str, Any]]:
@@ -167,12 +168,21 @@ async def execute_run(engine: AsyncEngine, settings: DunningSettings, run_id: uu
         if run is None or run["status"] not in (QUEUED, RUNNING):
             return run["status"] if run else "missing"
         key = _lock_key(run["tenant_id"])
-        if not await lock.scalar(text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))"), {"key": key}):
-            raise Retry(defer=settings.run_lock_retry_seconds)
+        if not await _acquire(lock, key, settings.run_lock_wait_seconds):
+            raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
         try:
             return await _execute_locked(engine, settings, run)
         finally:
             await lock.execute(text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": key})
+
+
+async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
+    """The tenant's run lock, waiting a little for a run in progress to finish."""
+    for _ in range(max(1, int(wait_seconds / LOCK_POLL_SECONDS))):
+        if await lock.scalar(text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))"), {"key": key}):
+            return True
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    return False
 
 
 async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: Any) -> str:
