@@ -37,6 +37,14 @@ async def _pages(client: InternalClient, path: str, tenant_id: uuid.UUID, page_s
             return
 
 
+async def _seen(conn: Any, table: str, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+    """Listed upstream, even when our copy is newer than the listing (an event overtook the page)."""
+    await conn.execute(
+        text(f"UPDATE dunning.{table} SET seen_at = now() WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),  # noqa: S608
+        {"t": tenant_id, "ids": ids},
+    )
+
+
 async def resync_tenant(
     engine: AsyncEngine, client: InternalClient, settings: DunningSettings, tenant_id: uuid.UUID
 ) -> dict[str, Any]:
@@ -51,6 +59,7 @@ async def resync_tenant(
             ]
             async with engine.begin() as conn:
                 await upserts.upsert_customers(conn, rows)
+                await _seen(conn, "customers", tenant_id, [r["id"] for r in rows])
             report["customers"] += len(rows)
         async for items in _pages(client, "/v1/invoices", tenant_id, settings.resync_page_size, status="open"):
             rows = [
@@ -59,6 +68,7 @@ async def resync_tenant(
             ]
             async with engine.begin() as conn:
                 await upserts.upsert_invoices(conn, rows)
+                await _seen(conn, "invoices", tenant_id, [r["id"] for r in rows])
             report["invoices"] += len(rows)
         async with engine.begin() as conn:
             params = {"tenant_id": tenant_id, "started": started}
