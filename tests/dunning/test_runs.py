@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dry_run, dunning_tenant, real_run
+from shared.contracts.receivables import InvoiceChanged
+from tests.dunning.support import Messaging, Portfolio, create_strategy, dry_run, dunning_tenant, feed, real_run
 
 MONDAY = date(2025, 6, 2)
 
@@ -112,9 +113,8 @@ async def test_older_events_never_overwrite_newer_state(api, stack):
     ana = await portfolio.customer("Ana SRL", email="ana@example.com")
     await portfolio.invoice(ana, "F-1", due=MONDAY)
     await portfolio.change_invoice("F-1", status="dispute")
-    stale = portfolio.invoices[portfolio.by_number["F-1"]].model_copy(update={"revision": 1, "status": "normal"})
-    from tests.dunning.support import feed
-
+    current = portfolio.invoices[portfolio.by_number["F-1"]]
+    stale = InvoiceChanged.model_validate({**current.model_dump(), "revision": 1, "status": "normal"})
     await feed(stack, tenant.id, [stale])
     async with stack.engine.connect() as conn:
         status = await conn.scalar(text("SELECT status FROM dunning.invoices WHERE number = 'F-1'"))
