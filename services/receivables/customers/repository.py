@@ -3,6 +3,8 @@
 import uuid
 from typing import Any
 
+import asyncpg
+import orjson
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -12,14 +14,17 @@ from shared.pagination import typed_cursor
 _table = Customer.__table__
 
 
-def _by_id_query(tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
-    return select(_table).where(
-        _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
-    )
+_COLUMNS = ", ".join(c.name for c in _table.columns)
+_READ_ONE = f"SELECT {_COLUMNS} FROM receivables.customers WHERE tenant_id = $1 AND id = $2 AND NOT deleted"
 
 
-async def read_customer(conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
-    return (await conn.execute(_by_id_query(tenant_id, customer_id))).mappings().first()
+async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await pool.fetchrow(_READ_ONE, tenant_id, customer_id)
+    if row is None:
+        return None
+    customer = dict(row)
+    customer["contacts"] = orjson.loads(customer["contacts"])  # asyncpg hands jsonb over as text
+    return customer
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
