@@ -61,7 +61,7 @@ sent AS (
 SELECT day, step_id, channel, GROUPING(step_id) AS by_channel, count(*) AS invoices,
        count(DISTINCT customer_id) AS customers
 FROM sent
-GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""  # noqa: S608 - fragments are constants
+GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""
 
 
 def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[rules.Strategy]) -> dict[str, Any]:

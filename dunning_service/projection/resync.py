@@ -40,7 +40,7 @@ async def _pages(client: InternalClient, path: str, tenant_id: uuid.UUID, page_s
 async def _seen(conn: Any, table: str, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     """Listed upstream, even when our copy is newer than the listing (an event overtook the page)."""
     await conn.execute(
-        text(f"UPDATE dunning.{table} SET seen_at = now() WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),  # noqa: S608
+        text(f"UPDATE dunning.{table} SET seen_at = now() WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
         {"t": tenant_id, "ids": ids},
     )
 

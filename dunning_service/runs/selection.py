@@ -122,7 +122,7 @@ cust AS (
   SELECT c.id, {compiled.case_sql} AS strategy_id {extra_columns}
   FROM dunning.customers c {join}
   WHERE c.tenant_id = :tenant_id AND NOT c.deleted
-)"""  # noqa: S608 - fragments are constants, values are bound
+)"""
 
 
 # The filters every reminder passes (``rules.invoice_exclusion``): open and normal, not a credit note, owed,
@@ -175,7 +175,7 @@ FROM tgt
 WHERE pos IS NOT NULL
   AND NOT (steps_done && ids[pos:])
   AND NOT (pending_step_id IS NOT NULL AND pending_since > :pending_cutoff AND pending_step_id = ANY(ids[pos:]))
-ORDER BY customer_id, due_date, number, id"""  # noqa: S608 - fragments are constants
+ORDER BY customer_id, due_date, number, id"""
 
 
 def base_params(
