@@ -161,12 +161,18 @@ class CustomerView:
     opted_out: frozenset[Channel] = frozenset()
     deleted: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)  # what messages show (tax id, advisor, ...)
+    _addresses: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        addresses: dict[str, str] = {}
+        for c in self.contacts:  # the first valid address per channel, unless opted out
+            if not c.invalid and c.channel not in self.opted_out:
+                addresses.setdefault(c.channel, c.address)
+        object.__setattr__(self, "_addresses", addresses)
 
     def address(self, channel: Channel) -> str | None:
         """The first valid address on ``channel`` unless the customer opted out of it."""
-        if channel in self.opted_out:
-            return None
-        return next((c.address for c in self.contacts if c.channel == channel and not c.invalid), None)
+        return self._addresses.get(channel)
 
     def channel_problem(self, channel: Channel) -> str | None:
         if channel in self.opted_out:
@@ -605,7 +611,7 @@ def plan_customer(customer: CustomerView, due: Sequence[DueItem], as_of: date) -
     by_channel: dict[Channel, list[DueItem]] = defaultdict(list)
     addresses: dict[Channel, str] = {}
     unreachable: list[DueItem] = []
-    for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, str(i.invoice.id))):
+    for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id)):
         chosen = choose_channel(customer, item.step)
         if chosen is None:
             unreachable.append(item)
@@ -614,7 +620,7 @@ def plan_customer(customer: CustomerView, due: Sequence[DueItem], as_of: date) -
         by_channel[channel].append(item)
         addresses[channel] = address
     communications = []
-    for channel in sorted(by_channel, key=lambda c: c.value):
+    for channel in sorted(by_channel):  # a StrEnum: sorts by its value
         items = tuple(by_channel[channel])
         top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
         actions = [i for i in items if i.step.kind == StepKind.ACTION]
@@ -661,11 +667,13 @@ def evaluate_customer(
 
 def totals_and_oldest(items: Sequence[DueItem], as_of: date) -> tuple[dict[str, Decimal], int]:
     """Open totals per currency (never added across currencies) and the oldest days overdue."""
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Decimal] = {}
+    oldest_due = items[0].invoice.due_date
     for item in items:
-        totals[item.invoice.currency] += item.invoice.open_amount
-    oldest = max(item.invoice.days_overdue(as_of) for item in items)
-    return dict(sorted(totals.items())), oldest
+        invoice = item.invoice
+        totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.open_amount
+        oldest_due = min(oldest_due, invoice.due_date)
+    return dict(sorted(totals.items())), (as_of - oldest_due).days
 
 
 # ------------------------------------------------------------------------------------- step validation

@@ -11,7 +11,7 @@ class DunningSettings(ServiceSettings):
 
     # A real run commits customer by customer in chunks: a crash loses at most the chunk being written,
     # and a rerun picks up exactly where it stopped.
-    run_chunk_size: int = 1000
+    run_chunk_size: int = 2000
     # Pause between chunks: spreads a large run's load on messaging (0: as fast as possible).
     run_chunk_pause_seconds: float = 0.0
     # Communications per messaging.send_communications command (one arq job carries many commands).

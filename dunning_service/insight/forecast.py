@@ -21,7 +21,7 @@ from dunning_service.runs.context import TenantContext
 
 
 def _forecast_query(compiled: selection.CompiledStrategies) -> str:
-    return f"""{selection.with_clause(compiled, ", c.usable_channels AS usable")},
+    return f"""{selection.with_clause(compiled, ", c.usable_channels AS usable", steps=True)},
 fsteps AS (
   SELECT * FROM unnest(CAST(:f_step AS uuid[]), CAST(:f_next_off AS int[]), CAST(:f_ch1 AS text[]),
                        CAST(:f_ch2 AS text[]), CAST(:f_ch3 AS text[])) AS f(step_id, next_off, ch1, ch2, ch3)
@@ -29,10 +29,9 @@ fsteps AS (
 cal AS (SELECT * FROM unnest(CAST(:cal_day AS date[]), CAST(:cal_next AS date[])) AS c(day, next_bd)),
 cand AS (
   SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, i.pending_step_id,
-         cu.strategy_id, cu.usable, st.ids
+         cu.k, cu.usable, {compiled.ids_sql} AS ids
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
-  JOIN strat st ON st.strategy_id = cu.strategy_id
   LEFT JOIN tol ON tol.currency = i.currency
   WHERE {selection.CANDIDATE_FILTER}
 ),
@@ -43,9 +42,10 @@ expanded AS (
                   cand.issue_date, CAST(:start AS date)) AS eff_from,
          cand.due_date + f.next_off AS next_sched
   FROM cand
-  JOIN steps s ON s.strategy_id = cand.strategy_id
+  JOIN steps s ON s.k = cand.k
   JOIN fsteps f ON f.step_id = s.step_id
-  WHERE CASE WHEN s.kind = 'new_invoice' THEN cand.issue_date ELSE cand.due_date + s.off END <= CAST(:end AS date)
+  WHERE cand.ids IS NOT NULL
+    AND CASE WHEN s.kind = 'new_invoice' THEN cand.issue_date ELSE cand.due_date + s.off END <= CAST(:end AS date)
 ),
 sent AS (
   SELECT e.customer_id, e.step_id, cal.next_bd AS day,

@@ -5,13 +5,25 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from dunning_service import rules
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 
 CUSTOMER_EXTRA = ("external_id", "tax_id", "timezone", "language", "collector_id", "people")
 
 
+CHANNELS = {c.value: c for c in Channel}
+
+
+def _json(value: Any) -> Any:
+    """JSONB columns arrive decoded, or as text when a bulk query casts them (orjson is much faster)."""
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
 def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
+    extra = {k: row[k] for k in CUSTOMER_EXTRA}
+    extra["people"] = _json(extra["people"])
     return rules.CustomerView(
         id=row["id"],
         name=row["name"],
@@ -22,11 +34,12 @@ def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
         country=row["country"],
         language=row["language"],
         contacts=tuple(
-            rules.Contact(Channel(c["channel"]), c["address"], bool(c.get("invalid"))) for c in row["contacts"] or ()
+            rules.Contact(CHANNELS[c["channel"]], c["address"], bool(c.get("invalid")))
+            for c in _json(row["contacts"]) or ()
         ),
-        opted_out=frozenset(Channel(c) for c in row["opted_out_channels"] or ()),
+        opted_out=frozenset(CHANNELS[c] for c in row["opted_out_channels"] or ()),
         deleted=row["deleted"],
-        extra={k: row[k] for k in CUSTOMER_EXTRA},
+        extra=extra,
     )
 
 

@@ -83,33 +83,36 @@ def _record(
     tenant: TenantContext,
     run_id: uuid.UUID,
     as_of: date,
-    key: str,
     customer_id: uuid.UUID,
-    items: tuple[rules.DueItem, ...],
-    state: str,
-    channel: str | None = None,
-    address: str | None = None,
+    planned: rules.PlannedCommunication | rules.PlannedTask,
 ) -> tuple[Any, ...]:
-    top = max(items, key=lambda i: (rules.KIND_RANK[i.step.kind], i.step.days))
-    actions = [i for i in items if i.step.kind == rules.StepKind.ACTION]
+    items = planned.items
+    if isinstance(planned, rules.PlannedCommunication):
+        kind, tone, action = planned.kind, planned.tone, planned.action
+        channel, address, state = planned.channel.value, planned.address, "pending"
+    else:
+        top = max(items, key=lambda i: (rules.KIND_RANK[i.step.kind], i.step.days))
+        kind, tone, channel, address, state = top.step.kind, max(i.step.tone for i in items), None, None, "task"
+        actions = [i.step.action for i in items if i.step.kind == rules.StepKind.ACTION]
+        action = actions[-1] if actions else None
     return (
         dispatch_id,
         tenant.tenant_id,
         run_id,
         customer_id,
         as_of,
-        key,
+        planned.key,
         channel,
         address,
-        top.step.kind.value,
-        max(i.step.tone for i in items),
-        actions[-1].step.action.value if actions and actions[-1].step.action else None,
+        kind.value,
+        tone,
+        action.value if action else None,
         state,
         items[0].strategy_id,
         [i.invoice.id for i in items],
         [i.step.id for i in items],
         [i.step.key for i in items],
-        [i.invoice.id for i in actions],
+        [i.invoice.id for i in items if i.step.kind == rules.StepKind.ACTION],
     )
 
 
@@ -148,25 +151,12 @@ async def write_chunk(
         result.customers.append(rules.CustomerPlan(plan.customer, kept_comms, kept_tasks))
         for c in kept_comms:
             dispatch_id = uuid.uuid4()
-            records.append(
-                _record(
-                    dispatch_id,
-                    tenant,
-                    run_id,
-                    as_of,
-                    c.key,
-                    plan.customer.id,
-                    c.items,
-                    "pending",
-                    c.channel.value,
-                    c.address,
-                )
-            )
+            records.append(_record(dispatch_id, tenant, run_id, as_of, plan.customer.id, c))
             communications.append(payloads.communication(c, plan.customer, tenant, as_of, dispatch_id, run_id))
             pending.extend((i.invoice.id, i.step.id) for i in c.items)
         for t in kept_tasks:
             dispatch_id = uuid.uuid4()
-            records.append(_record(dispatch_id, tenant, run_id, as_of, t.key, plan.customer.id, t.items, "task"))
+            records.append(_record(dispatch_id, tenant, run_id, as_of, plan.customer.id, t))
             tasks.append(payloads.task(t, plan.customer, tenant, as_of))
             done.extend((i.invoice.id, i.step.id, i.step.kind == rules.StepKind.ACTION) for i in t.items)
             if any(i.step.kind == rules.StepKind.ACTION for i in t.items):

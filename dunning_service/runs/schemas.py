@@ -38,6 +38,7 @@ class RunCounts(BaseModel):
     by_channel: dict[str, int] = Field(default_factory=dict, description="Communications per channel (and tasks)")
     by_tone: dict[str, int] = Field(default_factory=dict, description="Communications per tone")
     by_kind: dict[str, int] = Field(default_factory=dict, description="Communications per kind")
+    seconds: dict[str, float] | None = Field(None, description="Time spent planning and writing (operations)")
 
 
 class RunOut(BaseModel):

@@ -2,6 +2,7 @@
 and executed by the worker, one tenant at a time, chunk by chunk."""
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -95,11 +96,14 @@ async def dry_run(
     """Compute the plan for ``as_of`` and record the run with its counts; nothing is sent or recorded on
     invoices."""
     started = datetime.now(UTC)
+    clock = time.perf_counter()
     async with engine.connect() as conn:
         tenant = await load_tenant(conn, tenant_id)
         day = resolve_as_of(tenant, as_of, dry_run=True)
         strategies = await load_strategies(conn, tenant_id)
         plan = await planner.compute_plan(conn, tenant, day, strategies, pending_cutoff(settings.pending_expiry_hours))
+    counts = planner.counts(plan.customers, plan.strategies)
+    counts["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     run = Run(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
@@ -108,7 +112,7 @@ async def dry_run(
         trigger="manual",
         status=SKIPPED if plan.closed_reason else COMPLETED,
         requested_by=actor,
-        counts=planner.counts(plan.customers, plan.strategies),
+        counts=counts,
         strategy_versions=plan.strategy_versions(),
         note=_closed_note(plan),
         started_at=started,
@@ -198,6 +202,7 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
             update(_runs).where(_runs.c.id == run_id).values(status=RUNNING, started_at=datetime.now(UTC))
         )
     try:
+        started = time.perf_counter()
         async with engine.connect() as conn:
             tenant = await load_tenant(conn, tenant_id)
             strategies = await load_strategies(conn, tenant_id)
@@ -207,6 +212,7 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
         if plan.closed_reason:
             await _set(engine, run_id, status=SKIPPED, note=_closed_note(plan), finished_at=datetime.now(UTC))
             return SKIPPED
+        planned = time.perf_counter()
         written: list[rules.CustomerPlan] = []
         action_items = 0
         size = max(1, settings.run_chunk_size)
@@ -221,6 +227,7 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
                 await asyncio.sleep(settings.run_chunk_pause_seconds)
         counts = planner.counts(written, plan.strategies)
         counts["action_items_without_notice"] = action_items
+        counts["seconds"] = {"plan": round(planned - started, 3), "write": round(time.perf_counter() - planned, 3)}
         await _set(
             engine,
             run_id,
