@@ -22,8 +22,9 @@ HANDLERS = {
 }
 
 FUNCTIONS = [
-    # a run waits (Retry) while another run of its tenant holds the lock: many tries, an hour at most
-    func(run_dunning, name=RUN_JOB, max_tries=180, timeout=3600),
+    # A run waits (Retry) while another run of its tenant holds the lock: many tries. The timeout also bounds
+    # how long arq waits before it picks up again a run whose worker died (a million invoices take < 1 min).
+    func(run_dunning, name=RUN_JOB, max_tries=180, timeout=900),
     func(resync_job, name=RESYNC_JOB, max_tries=3, timeout=3600, keep_result=0),
 ]
 

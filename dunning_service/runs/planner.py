@@ -89,6 +89,62 @@ def counts(plan_customers: list[rules.CustomerPlan], strategies: dict[uuid.UUID,
     }
 
 
+_DISPATCH_COUNTS = text(
+    """
+SELECT 'channel' AS dim, coalesce(channel, 'task') AS key, NULL::uuid AS strategy_id, count(*) AS n
+  FROM dunning.dispatches WHERE run_id = :run_id GROUP BY 2
+UNION ALL
+SELECT 'tone', tone::text, NULL, count(*) FROM dunning.dispatches
+  WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
+UNION ALL
+SELECT 'kind', kind, NULL, count(*) FROM dunning.dispatches WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
+UNION ALL
+SELECT 'step', key, strategy_id, count(*) FROM dunning.dispatches, unnest(step_keys) AS key
+  WHERE run_id = :run_id GROUP BY 2, 3
+UNION ALL
+SELECT 'customers', NULL, NULL, count(DISTINCT customer_id) FROM dunning.dispatches WHERE run_id = :run_id
+UNION ALL
+SELECT 'notices', NULL, NULL, count(*) FROM dunning.dispatches
+  WHERE run_id = :run_id AND channel IS NOT NULL AND action IS NOT NULL
+"""
+)
+
+
+async def dispatch_counts(
+    conn: AsyncConnection, run_id: uuid.UUID, strategies: dict[uuid.UUID, rules.Strategy]
+) -> dict[str, Any]:
+    """A real run's counts from everything it handed over, including chunks written before a crash."""
+    by: dict[str, dict[Any, int]] = defaultdict(dict)
+    for dim, key, strategy_id, n in (await conn.execute(_DISPATCH_COUNTS, {"run_id": run_id})).all():
+        by[dim][(strategy_id, key) if dim == "step" else key] = n
+    steps = []
+    for (strategy_id, key), n in sorted(by["step"].items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        strategy = strategies.get(strategy_id)
+        step = next((s for s in strategy.steps if s.key == key), None) if strategy else None
+        steps.append(
+            {
+                "strategy_id": str(strategy_id),
+                "strategy": strategy.name if strategy else None,
+                "step_key": key,
+                "kind": step.kind.value if step else None,
+                "tone": step.tone if step else None,
+                "invoices": n,
+            }
+        )
+    channels = by["channel"]
+    return {
+        "customers": by["customers"].get(None, 0),
+        "invoices": sum(by["step"].values()),
+        "communications": sum(n for c, n in channels.items() if c != "task"),
+        "tasks": channels.get("task", 0),
+        "action_notices": by["notices"].get(None, 0),
+        "by_step": steps,
+        "by_channel": dict(sorted(channels.items())),
+        "by_tone": dict(sorted(by["tone"].items())),
+        "by_kind": {rules.COMMUNICATION_KIND[rules.StepKind(kind)].value: n for kind, n in sorted(by["kind"].items())},
+    }
+
+
 async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}

@@ -213,20 +213,16 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
             await _set(engine, run_id, status=SKIPPED, note=_closed_note(plan), finished_at=datetime.now(UTC))
             return SKIPPED
         planned = time.perf_counter()
-        written: list[rules.CustomerPlan] = []
-        action_items = 0
         size = max(1, settings.run_chunk_size)
         for start in range(0, len(plan.customers), size):
             async with engine.begin() as conn:
-                result = await executor.write_chunk(
+                await executor.write_chunk(
                     conn, tenant, run_id, as_of, plan.customers[start : start + size], settings.command_batch_size
                 )
-            written.extend(result.customers)
-            action_items += result.action_items
             if settings.run_chunk_pause_seconds and start + size < len(plan.customers):
                 await asyncio.sleep(settings.run_chunk_pause_seconds)
-        counts = planner.counts(written, plan.strategies)
-        counts["action_items_without_notice"] = action_items
+        async with engine.connect() as conn:  # everything this run handed over, also before a crash
+            counts = await planner.dispatch_counts(conn, run_id, plan.strategies)
         counts["seconds"] = {"plan": round(planned - started, 3), "write": round(time.perf_counter() - planned, 3)}
         await _set(
             engine,

@@ -84,6 +84,8 @@ async def test_worker_killed_mid_run_then_rerun_sends_every_communication_once(a
     await run_worker(WorkerSettings)
     resumed = (await api.get(f"/v1/dunning-runs/{run_id}", headers=tenant.admin)).json()
     assert resumed["status"] == "completed"
+    assert resumed["counts"]["communications"] == CUSTOMERS  # counted from all it handed over, before and after
+    assert resumed["counts"]["invoices"] == 2 * CUSTOMERS
     await messaging.take_and_accept()
     # and a rerun by hand for the same day sends nothing more
     again = await real_run(api, tenant.admin, MONDAY)
