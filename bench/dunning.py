@@ -139,10 +139,13 @@ async def main() -> None:
     args = arguments(__doc__)
     customers = 200_000 if args.scale == "full" else 4_000
     per_customer = 5
-    port_base = int(os.environ.get("COBRANZA_PORT_BASE", args.port_base))
-    redis_db = int(os.environ.get("COBRANZA_BENCH_REDIS_DB", "5"))
+    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
     async with System(
-        "dunning", services=("dunning",), workers=("gateway", "dunning"), port_base=port_base, redis_db=redis_db
+        "dunning",
+        services=("dunning",),
+        workers=("gateway", "dunning"),
+        port_base=args.port_base,
+        redis_db=int(redis_db) if redis_db else None,
     ) as system:
         tenant = await system.tenant_api_key()
         tenant_id = uuid.UUID(tenant["tenant_id"])
