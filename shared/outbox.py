@@ -134,7 +134,9 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         for consumer, envelopes in per_consumer.items():
             for start in range(0, len(envelopes), JOB_BATCH):
                 chunk = envelopes[start : start + JOB_BATCH]
-                job_id = f"{schema}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
+                # arq job ids are global across queues: the consumer is part of the id, or a batch that goes to
+                # two services with the same first/last envelope would reach only one of them.
+                job_id = f"{schema}:{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
                 enqueues.append(
                     redis.enqueue_job(HANDLE_MESSAGES, chunk, _queue_name=queue_name(consumer), _job_id=job_id)
                 )
