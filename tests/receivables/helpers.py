@@ -68,7 +68,7 @@ async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
         "number": f"A-{uuid.uuid4().hex[:6]}",
         "currency": "ARS",
         "amount": "1000.00",
-        "issue_date": "2026-01-01",
+        "issue_date": "2025-06-01",
         "due_date": "2026-02-01",
         **fields,
     }
@@ -93,3 +93,8 @@ async def scalar(stack: Stack, sql: str, **params: Any) -> Any:
 async def rows(stack: Stack, sql: str, **params: Any) -> list[Any]:
     async with stack.engine.connect() as conn:
         return list((await conn.execute(text(sql), params)).mappings().all())
+
+
+async def execute(stack: Stack, sql: str, **params: Any) -> None:
+    async with stack.engine.begin() as conn:
+        await conn.execute(text(sql), params)

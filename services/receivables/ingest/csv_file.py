@@ -176,6 +176,19 @@ def parse_customer_file(body: bytes, tenant_country: str | None, max_rows: int) 
     return parsed
 
 
+def _remember(people: dict[str, PersonSeen], person: PersonSeen) -> None:
+    """A person met on several lines: what a line says replaces what an earlier one said, blanks do not."""
+    key = name_key(person.name)
+    known = people.get(key)
+    if known is None:
+        people[key] = person
+        return
+    for attribute in ("phone", "whatsapp", "email", "supervisor"):
+        value = getattr(person, attribute)
+        if value is not None:
+            setattr(known, attribute, value)
+
+
 def _row(index: int, cells: dict[str, str], tenant_country: str | None, parsed: ParsedFile) -> dict[str, Any]:
     region = (cells.get("country") or tenant_country or "").upper() or None
     contacts = []
@@ -186,10 +199,10 @@ def _row(index: int, cells: dict[str, str], tenant_country: str | None, parsed: 
     supervisor = _person(cells, "supervisor", region)
     advisor = _person(cells, "advisor", region)
     if supervisor is not None:
-        parsed.supervisors[name_key(supervisor.name)] = supervisor
+        _remember(parsed.supervisors, supervisor)
     if advisor is not None:
         advisor.supervisor = name_key(supervisor.name) if supervisor else None
-        parsed.advisors[name_key(advisor.name)] = advisor
+        _remember(parsed.advisors, advisor)
         parsed.advisor_of_row[index] = name_key(advisor.name)
     row: dict[str, Any] = {k: cells[k] for k in ("external_id", "name", "tax_id", "timezone", "segment") if k in cells}
     for k in ("country", "language", "risk_level"):

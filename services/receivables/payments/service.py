@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import emit_invoices_changed
+from services.receivables.invoices.schemas import quantize
 from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
 from services.receivables.models import Invoice, Payment, PaymentAllocation, outbox
 from services.receivables.payments.allocation import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
@@ -353,7 +354,7 @@ async def _write_payments(
                     status="reversed",
                     reversed_on=today,
                     reversal_reason=plan.row.reversal_reason,
-                    unapplied_amount=ZERO,
+                    unapplied_amount=quantize(ZERO, plan.old.currency),
                     revision=payments.c.revision + 1,
                     updated_at=text("now()"),
                 )
@@ -505,7 +506,7 @@ def _event(plan: _Plan) -> PaymentApplied:
             amount=old.amount,
             payment_date=old.payment_date,
             allocations=[Allocation(invoice_id=i, amount=a) for i, a in plan.undone],
-            unapplied_amount=ZERO,
+            unapplied_amount=quantize(ZERO, old.currency),
             reversed=True,
         )
     return PaymentApplied(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.customers.repository import people_of_customer, read_customer
+from services.receivables.invoices.schemas import quantize
 from services.receivables.kpis.formulas import BUCKET_NAMES, aging_bucket
 from services.receivables.models import Invoice, Payment
 from services.receivables.statements.lines import invoice_line
@@ -99,9 +100,10 @@ async def build_statement(
             }
         )
 
-    aging: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(BUCKET_NAMES, ZERO))
+    aging: dict[str, dict[str, Decimal]] = {}
     overdue: dict[str, Decimal] = defaultdict(Decimal)
     for line in lines:
+        aging.setdefault(line["currency"], dict.fromkeys(BUCKET_NAMES, quantize(ZERO, line["currency"])))
         aging[line["currency"]][line["bucket"]] += line["open_amount"]
         if line["days_overdue"] > 0:
             overdue[line["currency"]] += line["open_amount"]
@@ -109,16 +111,19 @@ async def build_statement(
     for item in credits:
         credit[item["currency"]] += item["amount"]
     currencies = sorted(set(aging) | set(credit))
-    totals = [
-        {
-            "currency": c,
-            "open_amount": sum(aging[c].values(), ZERO) if c in aging else ZERO,
-            "overdue_amount": overdue.get(c, ZERO),
-            "credit": credit.get(c, ZERO),
-            "balance": (sum(aging[c].values(), ZERO) if c in aging else ZERO) - credit.get(c, ZERO),
-        }
-        for c in currencies
-    ]
+    totals = []
+    for c in currencies:
+        zero = quantize(ZERO, c)
+        owed = sum(aging[c].values(), zero) if c in aging else zero
+        totals.append(
+            {
+                "currency": c,
+                "open_amount": owed,
+                "overdue_amount": overdue.get(c, zero),
+                "credit": credit.get(c, zero),
+                "balance": owed - credit.get(c, zero),
+            }
+        )
     people = await people_of_customer(conn, tenant_id, customer_id)
     return {
         "customer": {k: customer[k] for k in ("id", "external_id", "name", "tax_id", "country", "language")},
