@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv infra migrate seed lint format bench-small
+.PHONY: run test venv infra migrate lint format bench-small
 
 run: venv infra            ## the whole system: migrate, seed the demo tenant, start every process
 	@bash deploy/run.sh
@@ -25,8 +25,6 @@ infra:                     ## PostgreSQL and Redis reachable (started or install
 migrate: venv infra
 	@$(VENV)/bin/alembic upgrade head
 
-seed: migrate
-	@$(PY) -m api_gateway.cli seed-demo
 
 lint: venv
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,7 +1,5 @@
 """The gateway app: its own routes, then every other ``/v1`` path forwarded to the service that owns it."""
 
-from typing import Any
-
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -9,12 +7,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from api_gateway.auth import Authenticator
-from api_gateway.idempotency import fingerprint, idempotent
+from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.openapi import MergedOpenAPI
-from api_gateway.proxy import forward, upstream_client
-from api_gateway.ratelimit import check_rate_limit
+from api_gateway.proxy import ServiceRoute, Upstream
+from api_gateway.ratelimit import RateLimiter
 from api_gateway.routers import auth_router, keys_router, tenants_router, users_router
-from api_gateway.routing import UNAUTHENTICATED_PREFIXES, service_for
+from api_gateway.routing import UNAUTHENTICATED_PREFIXES
 from api_gateway.settings import GatewaySettings
 from shared.app import create_service_app
 from shared.problems import NotFound, Problem
@@ -44,9 +42,10 @@ def create_app(
     settings = settings or GatewaySettings()
 
     async def startup(app: FastAPI) -> None:
-        app.state.upstream = upstream_client(settings, upstream_transport)
+        app.state.upstream = Upstream(settings, upstream_transport)
         app.state.authenticator = Authenticator(settings, app.state.engine)
-        app.state.merged_openapi = MergedOpenAPI(settings, app.state.upstream)
+        app.state.rate_limiter = RateLimiter(app.state.redis)
+        app.state.merged_openapi = MergedOpenAPI(settings, app.state.upstream.client)
 
     async def shutdown(app: FastAPI) -> None:
         await app.state.upstream.aclose()
@@ -59,6 +58,7 @@ def create_app(
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,
+        middleware=[IdempotencyMiddleware],
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -72,9 +72,21 @@ def create_app(
             expose_headers=["X-Request-Id", "Retry-After", "Idempotent-Replayed", "Location"],
         )
 
+    async def proxy(request: Request, service: str) -> Response:
+        """Authenticate, rate-limit API keys, forward to ``service`` (Idempotency-Key: see the middleware)."""
+        principal = await app.state.authenticator.authenticate(
+            request.headers.get("authorization"), request.headers.get("x-api-key")
+        )
+        request.scope["state"]["tenant_id"] = str(principal.tenant_id)
+        if principal.api_key_id is not None:
+            await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
+        return await app.state.upstream.forward(request, service, principal, await _body(request, settings))
+
+    app.router.routes.insert(0, ServiceRoute(proxy))
+
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> JSONResponse:
-        return JSONResponse(await request.app.state.merged_openapi.document(_gateway_openapi(app)))
+        return JSONResponse(await request.app.state.merged_openapi.document(app.openapi()))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -87,36 +99,11 @@ def create_app(
         if service is None:
             raise NotFound("No such webhook")
         body = await _body(request, settings)
-        return await forward(request, app.state.upstream, settings, service, None, body, WEBHOOK_HEADERS)
+        return await app.state.upstream.forward(request, service, None, body, WEBHOOK_HEADERS)
 
     @app.api_route("/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
-    async def proxy(request: Request) -> Response:
-        service = service_for(request.url.path)
-        if service is None:
-            raise NotFound(f"No resource at {request.url.path}")
-        principal = await app.state.authenticator.authenticate(
-            request.headers.get("authorization"), request.headers.get("x-api-key")
-        )
-        request.state.tenant_id = str(principal.tenant_id)
-        if principal.api_key_id is not None:
-            await check_rate_limit(app.state.redis, str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        body = await _body(request, settings)
-
-        async def call() -> Response:
-            return await forward(request, app.state.upstream, settings, service, principal, body)
-
-        key = request.headers.get("idempotency-key")
-        if key is None or request.method != "POST":
-            return await call()
-        request_fingerprint = fingerprint(request.method, request.url.path, request.url.query, body)
-        return await idempotent(
-            app.state.engine,
-            principal.tenant_id,
-            key,
-            request_fingerprint,
-            settings.idempotency_key_hours,
-            call,
-        )
+    async def unknown_resource(request: Request) -> Response:
+        raise NotFound(f"No resource at {request.url.path}")
 
     return app
 
@@ -126,8 +113,3 @@ async def _body(request: Request, settings: GatewaySettings) -> bytes:
     if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
         raise Problem(f"The body is larger than {settings.max_body_bytes} bytes", status=413, slug="payload-too-large")
     return await request.body()
-
-
-def _gateway_openapi(app: FastAPI) -> dict[str, Any]:
-    """The gateway's own routes (``app.openapi`` adds the shared Problem schema)."""
-    return app.openapi()

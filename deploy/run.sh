@@ -10,7 +10,7 @@ source deploy/env.sh
 .venv/bin/alembic upgrade head
 
 mkdir -p .run
-.venv/bin/honcho start -f deploy/Procfile -d . &
+.venv/bin/honcho start -f "${COBRANZA_PROCFILE:-deploy/Procfile}" -d . &
 HONCHO=$!
 stop() { kill -INT "$HONCHO" 2>/dev/null || true; wait "$HONCHO" 2>/dev/null || true; }
 trap stop INT TERM EXIT

@@ -5,18 +5,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from arq import create_pool
+from arq.connections import ArqRedis
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 import shared.contracts  # noqa: F401  (registers every message class)
-from shared.db import create_engine, create_sessionmaker
+from shared.db import create_engine, create_pg_pool, create_sessionmaker
 from shared.logging import configure_logging
 from shared.observability import install_observability
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
 from shared.settings import ServiceSettings
-from shared.worker import JOB_CODEC, redis_settings
+from shared.worker import JOB_CODEC
 
 
 def operation_id(route: APIRoute) -> str:
@@ -34,6 +34,7 @@ def create_service_app(
     tags: Sequence[dict[str, Any]] = (),
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+    middleware: Sequence[type] = (),
     **fastapi_options: Any,
 ) -> FastAPI:
     @asynccontextmanager
@@ -41,8 +42,10 @@ def create_service_app(
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
         app.state.engine = create_engine(settings)
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        app.state.pg = await create_pg_pool(settings)
+        # No connection is made here: a service starts while Redis is down and says so on /readyz.
         app.state.redis = Redis.from_url(settings.redis_url)
-        app.state.arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
+        app.state.arq = ArqRedis(ConnectionPool.from_url(settings.redis_url), **JOB_CODEC)
         app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         if on_startup is not None:
             await on_startup(app)
@@ -54,6 +57,7 @@ def create_service_app(
             await app.state.http.aclose()
             await app.state.arq.aclose()
             await app.state.redis.aclose()
+            await app.state.pg.close()
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -67,6 +71,8 @@ def create_service_app(
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    for extra in middleware:  # inside the observability middleware: they see the request id
+        app.add_middleware(extra)
     install_observability(app, settings.service_name)
     for router in routers:
         app.include_router(router)

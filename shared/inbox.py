@@ -59,7 +59,7 @@ async def _claim(session: AsyncSession, schema: str, envelopes: list[Envelope]) 
     """Record the ids; answer those not seen before."""
     result = await session.execute(
         text(
-            f"INSERT INTO {schema}.inbox (message_id, message_type) "  # noqa: S608
+            f"INSERT INTO {schema}.inbox (message_id, message_type) "
             "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) "
             "ON CONFLICT DO NOTHING RETURNING message_id"
         ),
@@ -125,7 +125,7 @@ async def _dead_letter(
     async with unit_of_work(sessionmaker) as session:
         await session.execute(
             text(
-                f"INSERT INTO {schema}.inbox (message_id, message_type, error, envelope) "  # noqa: S608
+                f"INSERT INTO {schema}.inbox (message_id, message_type, error, envelope) "
                 "VALUES (:id, :type, :error, CAST(:envelope AS jsonb)) ON CONFLICT DO NOTHING"
             ),
             {

@@ -1,7 +1,6 @@
 """Structured JSON logs carrying the service, the request id and the tenant (bound per request or job)."""
 
 import logging
-import sys
 
 import structlog
 
@@ -18,11 +17,12 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(),  # sys.stdout as it is when a line is written
+        cache_logger_on_first_use=False,  # so a reconfiguration (level, output) reaches every logger
     )
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s")
+    # Libraries' stdlib logs keep their own handlers (uvicorn, arq): adding a root handler would print them twice.
+    logging.getLogger().setLevel(level.upper())
     # uvicorn's own access log duplicates ours.
     logging.getLogger("uvicorn.access").disabled = True

@@ -7,11 +7,12 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.outbox import queue_name
 from shared.problems import ServiceUnavailable
 
 log = structlog.get_logger()
@@ -40,6 +41,32 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.service = service
+        # Read at scrape time: what the service still has to send, and what waits on its queue.
+        self.outbox_pending = Gauge(
+            "outbox_pending_messages", "Outbox rows not yet relayed", ["service"], registry=self.registry
+        )
+        self.queue_length = Gauge(
+            "queue_length_jobs", "Jobs waiting on the service's queue", ["service"], registry=self.registry
+        )
+        self.dead_letters = Gauge(
+            "inbox_dead_letters", "Messages that kept failing (see cobranza-admin)", ["service"], registry=self.registry
+        )
+
+    async def refresh(self, app_state: Any) -> None:
+        schema = self.service
+        try:
+            async with app_state.engine.connect() as conn:
+                pending = (
+                    await conn.execute(text(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL"))
+                ).scalar()
+                dead = (
+                    await conn.execute(text(f"SELECT count(*) FROM {schema}.inbox WHERE error IS NOT NULL"))
+                ).scalar()
+            self.outbox_pending.labels(schema).set(pending)
+            self.dead_letters.labels(schema).set(dead)
+            self.queue_length.labels(schema).set(await app_state.redis.zcard(queue_name(schema)))
+        except Exception:  # metrics never fail the scrape; readiness reports the outage
+            log.warning("metrics_refresh_failed", service=schema)
 
 
 class RequestContextMiddleware:
@@ -133,6 +160,7 @@ def health_router() -> APIRouter:
 
     @router.get("/metrics")
     async def metrics(request: Request) -> Response:
+        await request.app.state.metrics.refresh(request.app.state)
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

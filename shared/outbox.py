@@ -116,7 +116,7 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         rows = (
             await conn.execute(
                 text(
-                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "  # noqa: S608
+                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "
                     f"FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
                     f"FOR UPDATE SKIP LOCKED"
                 ),
@@ -134,15 +134,14 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         for consumer, envelopes in per_consumer.items():
             for start in range(0, len(envelopes), JOB_BATCH):
                 chunk = envelopes[start : start + JOB_BATCH]
-                # arq job ids are global across queues: the consumer is part of the id, or a batch that goes to
-                # two services with the same first/last envelope would reach only one of them.
-                job_id = f"{schema}:{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
+                # The consumer is part of the id: the same rows go to several queues as distinct jobs.
+                job_id = f"{schema}>{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
                 enqueues.append(
                     redis.enqueue_job(HANDLE_MESSAGES, chunk, _queue_name=queue_name(consumer), _job_id=job_id)
                 )
         await asyncio.gather(*enqueues)
         await conn.execute(
-            text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),  # noqa: S608
+            text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),
             {"seqs": [row.seq for row in rows]},
         )
     return len(rows)
@@ -168,9 +167,7 @@ async def relay_forever(
 async def purge_published(engine: AsyncEngine, schema: str, older_than_days: int = 7) -> int:
     async with engine.begin() as conn:
         result = await conn.execute(
-            text(
-                f"DELETE FROM {schema}.outbox WHERE published_at < now() - make_interval(days => :days)"  # noqa: S608
-            ),
+            text(f"DELETE FROM {schema}.outbox WHERE published_at < now() - make_interval(days => :days)"),
             {"days": older_than_days},
         )
     return result.rowcount or 0

@@ -116,5 +116,6 @@ def worker_settings(
     WorkerSettings.job_serializer = staticmethod(serialize_job)
     WorkerSettings.job_deserializer = staticmethod(deserialize_job)
     WorkerSettings.max_jobs = 10
+    WorkerSettings.health_check_interval = 30  # `arq --check` (the Kubernetes liveness probe) reads it
     WorkerSettings.handle_signals = True
     return WorkerSettings

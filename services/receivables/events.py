@@ -81,7 +81,7 @@ async def emit_invoices_changed(
         return
     await session.execute(
         text(
-            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "  # noqa: S608 - static SQL fragments
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
             f"SELECT {outbox_select(InvoiceChanged, invoice_payload('i', 'CAST(:reason AS text)'), 'i.tenant_id')} "
             "FROM receivables.invoices i WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids) ORDER BY i.id"
         ),
@@ -97,7 +97,7 @@ async def emit_customers_changed(
         return
     await session.execute(
         text(
-            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "  # noqa: S608
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
             f"SELECT {outbox_select(CustomerChanged, customer_payload('c'), 'c.tenant_id')} "
             f"FROM receivables.customers c {PEOPLE_JOINS} "
             "WHERE c.tenant_id = :tenant_id AND c.id = ANY(:ids) ORDER BY c.id"
@@ -113,7 +113,7 @@ async def bump_and_emit_customers(
     changed: the snapshot carries that person). Set-based: one UPDATE and one INSERT."""
     result = await session.execute(
         text(
-            "UPDATE receivables.customers c SET revision = c.revision + 1, updated_at = now() "  # noqa: S608
+            "UPDATE receivables.customers c SET revision = c.revision + 1, updated_at = now() "
             f"WHERE c.tenant_id = :tenant_id AND NOT c.deleted AND ({where_sql}) RETURNING c.id"
         ),
         {"tenant_id": tenant_id, **params},
@@ -138,7 +138,7 @@ async def emit_tasks_changed(
         return
     await session.execute(
         text(
-            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "  # noqa: S608
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
             f"SELECT {outbox_select(TaskChanged, task_payload('t'), 't.tenant_id')} "
             "FROM receivables.tasks t WHERE t.tenant_id = :tenant_id AND t.id = ANY(:ids) ORDER BY t.id"
         ),

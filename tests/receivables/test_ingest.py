@@ -233,7 +233,7 @@ async def test_customer_csv_file_with_trailing_advisor_columns(rc):
     result = response.json()
     assert result["ignored_columns"] == ["color_favorito"]
     assert (result["received"], result["created"]) == (3, 2)
-    assert [(r["index"], r["field"]) for r in result["rejected"]] == [(1, "contacts[0]")]
+    assert [(r["index"], r["field"]) for r in result["rejected"]] == [(1, "contacts[0].address")]
     people = (await rc.api.get("/v1/people", headers=rc.admin)).json()["items"]
     assert sorted((p["kind"], p["name"], p["phone"]) for p in people) == [
         ("advisor", "Lucía Fernández", "+541144445555"),

@@ -4,6 +4,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+import asyncpg
+import orjson
 from sqlalchemy import or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -15,14 +17,25 @@ from shared.pagination import typed_cursor
 _table = Customer.__table__
 
 
-def _by_id_query(tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
-    return select(_table).where(
+_COLUMNS = ", ".join(c.name for c in _table.columns)
+_READ_ONE = f"SELECT {_COLUMNS} FROM receivables.customers WHERE tenant_id = $1 AND id = $2 AND NOT deleted"
+
+
+async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await pool.fetchrow(_READ_ONE, tenant_id, customer_id)
+    if row is None:
+        return None
+    customer = dict(row)
+    customer["contacts"] = orjson.loads(customer["contacts"])  # asyncpg hands jsonb over as text
+    return customer
+
+
+async def load_customer(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+    """The customer (not deleted) inside the caller's transaction, or None."""
+    query = select(_table).where(
         _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
     )
-
-
-async def read_customer(conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
-    return (await conn.execute(_by_id_query(tenant_id, customer_id))).mappings().first()
+    return (await conn.execute(query)).mappings().first()
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
@@ -91,7 +104,7 @@ async def people_of_customer(
 ) -> dict:
     """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
     query = text(
-        f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "  # noqa: S608
+        f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "
         f"FROM receivables.customers c {PEOPLE_JOINS} WHERE c.tenant_id = :tenant_id AND c.id = :customer_id"
     )
     row = (await conn.execute(query, {"tenant_id": tenant_id, "customer_id": customer_id})).mappings().first()

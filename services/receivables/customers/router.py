@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from services.receivables.customers import repository, service
 from services.receivables.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, RiskLevel
 from services.receivables.tenants.repository import load_profile
-from shared.db import EngineDep, SessionDep
+from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.identity import (
     ADMIN,
     COLLECTOR,
@@ -72,10 +72,9 @@ async def list_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))
-async def get_customer(identity: Reader, customer_id: uuid.UUID, engine: EngineDep) -> dict:
-    """One customer (the API's hottest read: no ORM on this path)."""
-    async with engine.connect() as conn:
-        row = await repository.read_customer(conn, identity.tenant_id, customer_id)
+async def get_customer(identity: Reader, customer_id: uuid.UUID, pool: PgPoolDep) -> dict:
+    """One customer (the API's hottest read: straight asyncpg on this path)."""
+    row = await repository.read_customer(pool, identity.tenant_id, customer_id)
     if row is None:
         raise NotFound("Customer not found")
     return dict(row)

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from shared.contracts.common import Channel
 from shared.validation import CountryCode, LanguageCode, TimeZoneName, normalize_email, normalize_phone
@@ -19,11 +19,12 @@ class ContactIn(BaseModel):
     channel: Channel
     address: str = Field(min_length=3, max_length=254, examples=["cuentas@cliente.com"])
 
-    @model_validator(mode="after")
-    def _normalize(self) -> "ContactIn":
-        # An email for the email channel, an E.164 number for SMS and WhatsApp.
-        self.address = normalize_email(self.address) if self.channel == Channel.EMAIL else normalize_phone(self.address)
-        return self
+    @field_validator("address")
+    @classmethod
+    def _normalize(cls, address: str, info: ValidationInfo) -> str:
+        """An email for the email channel, an E.164 number for SMS and WhatsApp (errors name ``address``)."""
+        channel = info.data.get("channel")
+        return normalize_email(address) if channel == Channel.EMAIL else normalize_phone(address)
 
 
 class ContactOut(BaseModel):

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import any_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.schemas import contact_rows
@@ -90,7 +90,7 @@ events AS (
     FROM (SELECT * FROM inserted UNION ALL SELECT * FROM updated) c {PEOPLE_JOINS}
 )
 SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
-"""  # noqa: S608 - static SQL fragments, values bound
+"""
 )
 
 
@@ -99,7 +99,9 @@ async def _references(session: AsyncSession, tenant_id: uuid.UUID, rows: list[tu
     collectors = {
         row.user_id: row.email.lower()
         for row in await session.execute(
-            select(users.c.user_id, users.c.email).where(users.c.tenant_id == tenant_id, users.c.roles.any(COLLECTOR))
+            select(users.c.user_id, users.c.email).where(
+                users.c.tenant_id == tenant_id, any_(users.c.roles) == COLLECTOR
+            )
         )
     }
     people = Person.__table__

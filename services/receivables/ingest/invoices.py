@@ -52,7 +52,7 @@ UNKNOWN_CUSTOMERS = text(
     f"""SELECT s.idx, s.external_id, s.customer_external_id, c.deleted
     FROM {STAGING} s LEFT JOIN receivables.customers c
       ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
-    WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""  # noqa: S608
+    WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
 )
 
 UPSERT = text(
@@ -133,7 +133,7 @@ history AS (
     FROM updated u
 )
 SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
-"""  # noqa: S608 - static SQL fragments, values bound
+"""
 )
 
 

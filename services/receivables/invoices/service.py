@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.customers.repository import read_customer
+from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_invoices_changed
 from services.receivables.invoices import repository
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
@@ -43,7 +43,7 @@ def invoice_out(row: Mapping[str, Any], today: date) -> dict[str, Any]:
 
 async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> Mapping[str, Any]:
     tenant_id = identity.tenant_id
-    customer = await read_customer(await session.connection(), tenant_id, data.customer_id)
+    customer = await load_customer(session, tenant_id, data.customer_id)
     if customer is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     profile = await load_profile(session, tenant_id)

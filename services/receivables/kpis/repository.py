@@ -60,7 +60,7 @@ class KpiFilter:
         if self.segment is None:
             return ""
         return (
-            f" AND {alias}.customer_id IN (SELECT id FROM receivables.customers "  # noqa: S608
+            f" AND {alias}.customer_id IN (SELECT id FROM receivables.customers "
             "WHERE tenant_id = :tenant_id AND segment = :segment)"
         )
 
@@ -76,7 +76,7 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         FROM receivables.invoices i {f.customer_join()}
         WHERE i.tenant_id = :tenant_id AND i.status IN {OPEN} AND i.kind <> 'credit_note' AND i.open_amount > 0
               {f.currency_where()}{f.customer_where()}
-        GROUP BY 1, 2 ORDER BY 1, 2"""  # noqa: S608 - static fragments, values bound
+        GROUP BY 1, 2 ORDER BY 1, 2"""
     return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
 
 
@@ -126,7 +126,7 @@ async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> lis
                CASE WHEN r.receivables <= 0 THEN 0 ELSE coalesce(x.dso, max(r.cum_days)) END AS dso,
                (r.receivables > 0 AND x.dso IS NULL) AS exhausted
         FROM running r LEFT JOIN crossing x ON x.currency = r.currency
-        GROUP BY r.currency, r.receivables, x.dso ORDER BY r.currency"""  # noqa: S608
+        GROUP BY r.currency, r.receivables, x.dso ORDER BY r.currency"""
     return [dict(r) for r in (await conn.execute(text(query), {**f.params(), "months": months})).mappings()]
 
 
@@ -167,7 +167,7 @@ async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[
                coalesce(sum(amount) FILTER (WHERE issue_date >= :date_from), 0) AS sales,
                sum({end}) AS ending_total,
                coalesce(sum({end}) FILTER (WHERE due_date >= :date_to), 0) AS ending_current
-        FROM base GROUP BY currency ORDER BY currency"""  # noqa: S608
+        FROM base GROUP BY currency ORDER BY currency"""
     rows = [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
     for row in rows:
         collectible = row["beginning"] + row["sales"] - row["ending_current"]
@@ -190,7 +190,7 @@ async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
                 AS cancelled,
             count(*) FILTER (WHERE p.status = 'open') AS open_now
         FROM receivables.promises p
-        WHERE p.tenant_id = :tenant_id {f.currency_where("p")}{collector}{segment}"""  # noqa: S608
+        WHERE p.tenant_id = :tenant_id {f.currency_where("p")}{collector}{segment}"""
     row = dict((await conn.execute(text(query), f.params())).mappings().one())
     resolved = row["kept"] + row["broken"]
     row["kept_rate"] = None if resolved == 0 else Decimal(row["kept"]) / resolved * 100
@@ -199,7 +199,7 @@ async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         FROM receivables.promises p
         WHERE p.tenant_id = :tenant_id AND p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to
               {f.currency_where("p")}{collector}{segment}
-        GROUP BY 1 ORDER BY 1"""  # noqa: S608
+        GROUP BY 1 ORDER BY 1"""
     row["broken_amounts"] = [dict(r) for r in (await conn.execute(text(amounts), f.params())).mappings()]
     return row
 
@@ -216,13 +216,13 @@ async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         SELECT coalesce(o.excuse, 'none') AS excuse, count(*) AS outcomes
         FROM receivables.outcomes o
         WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
-        GROUP BY 1 ORDER BY 2 DESC, 1"""  # noqa: S608
+        GROUP BY 1 ORDER BY 2 DESC, 1"""
     notes_filter = f.customer_join("n") + " " if (f.collector_id or f.segment) else ""
     by_hashtag = f"""
         SELECT tag AS hashtag, count(*) AS notes
         FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag
         WHERE n.tenant_id = :tenant_id AND {_period("n.created_at")}{f.customer_where()}
-        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""  # noqa: S608
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""
     return {
         "by_reason": [dict(r) for r in (await conn.execute(text(by_reason), f.params())).mappings()],
         "by_hashtag": [dict(r) for r in (await conn.execute(text(by_hashtag), f.params())).mappings()],
@@ -240,7 +240,7 @@ async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         LEFT JOIN receivables.users u ON u.tenant_id = o.tenant_id AND u.user_id = o.recorded_by_user_id
         WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
         GROUP BY GROUPING SETS ((o.recorded_by_user_id, u.full_name, o.kind), (o.recorded_by_user_id, u.full_name))
-        """  # noqa: S608
+        """
     people: dict[Any, dict[str, Any]] = {}
     for row in (await conn.execute(text(query), f.params())).mappings():
         person = people.setdefault(
@@ -264,5 +264,5 @@ async def workload(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         FROM receivables.tasks t
         LEFT JOIN receivables.users u ON u.tenant_id = t.tenant_id AND u.user_id = t.assignee_id
         WHERE t.tenant_id = :tenant_id AND t.status = 'open'{collector}
-        GROUP BY t.assignee_id, u.full_name ORDER BY open_tasks DESC, name"""  # noqa: S608
+        GROUP BY t.assignee_id, u.full_name ORDER BY open_tasks DESC, name"""
     return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.customers.repository import read_customer
+from services.receivables.customers.repository import load_customer
 from services.receivables.models import Invoice, Note
 from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate
@@ -92,7 +92,7 @@ async def insert_note(
 
 async def create_note(session: AsyncSession, identity: Identity, data: NoteCreate) -> Any:
     tenant_id = identity.tenant_id
-    if await read_customer(await session.connection(), tenant_id, data.customer_id) is None:
+    if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     await check_invoices_of_customer(session, tenant_id, data.customer_id, data.invoice_ids, "invoice_ids")
     return await insert_note(

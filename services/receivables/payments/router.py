@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
-from services.receivables.customers.repository import read_customer
+from services.receivables.customers.repository import load_customer
 from services.receivables.payments import repository
 from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
 from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
@@ -34,7 +34,7 @@ async def create_payment(identity: Writer, data: PaymentCreate, session: Session
     customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
     paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`."""
     tenant_id = identity.tenant_id
-    if await read_customer(await session.connection(), tenant_id, data.customer_id) is None:
+    if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
         raise Conflict(f"A payment with external_id {data.external_id!r} already exists")

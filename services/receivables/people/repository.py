@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import any_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser
@@ -97,7 +97,7 @@ async def list_collectors(conn: AsyncConnection, tenant_id: uuid.UUID, include_i
                 _people, (_people.c.tenant_id == tenant_id) & (_people.c.user_id == _users.c.user_id)
             ).outerjoin(counts, counts.c.collector_id == _users.c.user_id)
         )
-        .where(_users.c.tenant_id == tenant_id, _users.c.roles.any(COLLECTOR))
+        .where(_users.c.tenant_id == tenant_id, any_(_users.c.roles) == COLLECTOR)
         .order_by(_users.c.full_name, _users.c.user_id)
     )
     if not include_inactive:

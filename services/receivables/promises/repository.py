@@ -70,7 +70,7 @@ history AS (
     FROM inv
 )
 SELECT (SELECT count(*) FROM broken) AS broken, (SELECT array_agg(id) FROM broken) AS ids
-"""  # noqa: S608 - static SQL fragments
+"""
 )
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.receivables.customers.repository import people_of_customer, read_customer
+from services.receivables.customers.repository import load_customer, people_of_customer
 from services.receivables.invoices.schemas import quantize
 from services.receivables.kpis.formulas import BUCKET_NAMES, aging_bucket
 from services.receivables.models import Invoice, Payment
@@ -25,7 +25,7 @@ ZERO = Decimal(0)
 async def build_statement(
     conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID, as_of: date | None
 ) -> dict:
-    customer = await read_customer(conn, tenant_id, customer_id)
+    customer = await load_customer(conn, tenant_id, customer_id)
     if customer is None:
         raise NotFound("Customer not found")
     profile = await load_profile(conn, tenant_id)

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.customers.repository import read_customer
+from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
 from services.receivables.models import Task
 from services.receivables.people.repository import require_user
@@ -65,7 +65,7 @@ async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[
 
 async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate) -> Any:
     tenant_id = identity.tenant_id
-    if data.customer_id and await read_customer(await session.connection(), tenant_id, data.customer_id) is None:
+    if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     values = data.model_dump()
     values["assignee_id"] = values["assignee_id"] or identity.user_id

@@ -70,13 +70,13 @@ async def list_timeline(
         invoice_filters.append(_after_clause(newest_first).replace("occurred_at", "created_at"))
     direction = "DESC" if newest_first else "ASC"
     branches = [
-        "SELECT id, occurred_at, kind, invoice_id, ref_id, summary, data, actor "  # noqa: S608
+        "SELECT id, occurred_at, kind, invoice_id, ref_id, summary, data, actor "
         f"FROM receivables.timeline_entries WHERE {' AND '.join(entry_filters)} "
         f"ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"
     ]
     if not kinds or INVOICE_KIND in kinds:
         branches.append(
-            "SELECT id, created_at AS occurred_at, 'invoice' AS kind, id AS invoice_id, id AS ref_id, "  # noqa: S608
+            "SELECT id, created_at AS occurred_at, 'invoice' AS kind, id AS invoice_id, id AS ref_id, "
             "'Invoice ' || number || ' for ' || currency || ' ' || amount::text || ', due ' || due_date::text "
             "AS summary, jsonb_build_object('number', number, 'kind', kind, 'currency', currency, "
             "'amount', amount::text, 'issue_date', issue_date, 'due_date', due_date, 'external_id', external_id) "
@@ -85,7 +85,7 @@ async def list_timeline(
             f"ORDER BY created_at {direction}, id {direction} LIMIT :limit"
         )
     union = " UNION ALL ".join(f"({b})" for b in branches)
-    query = f"SELECT * FROM ({union}) t ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"  # noqa: S608
+    query = f"SELECT * FROM ({union}) t ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"
     return list((await conn.execute(text(query), params)).mappings().all())
 
 

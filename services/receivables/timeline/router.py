@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.receivables.customers.repository import read_customer
+from services.receivables.customers.repository import load_customer
 from services.receivables.timeline import repository
 from services.receivables.timeline.schemas import TimelineEntryOut, TimelineKind
 from shared.db import EngineDep
@@ -30,7 +30,7 @@ async def get_customer_timeline(
     """The customer's log [bitácora]: invoices, ERP changes, status changes, payments, outcomes, notes, tasks,
     messages sent with their delivery status, contacts found invalid and opt-outs, in time order."""
     async with engine.connect() as conn:
-        if await read_customer(conn, identity.tenant_id, customer_id) is None:
+        if await load_customer(conn, identity.tenant_id, customer_id) is None:
             raise NotFound("Customer not found")
         rows = await repository.list_timeline(
             conn,

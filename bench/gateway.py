@@ -1,0 +1,83 @@
+"""Gateway overhead: an authenticated single-row read (GET /v1/customers/{id}) through the gateway, beside the
+same read sent straight to the receivables service with the identity headers the gateway would add.
+
+Both measured in the same run with wrk (8 connections). Goals (issue 2): through the gateway at least half the
+direct requests/s, and at most 3 ms added at p50.
+"""
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import System, arguments, bench_line, require_wrk
+from shared.identity import READERS, identity_headers
+from shared.settings import DEVELOPMENT_SECRET
+
+CONNECTIONS = 8
+
+
+def run_wrk(wrk: str, url: str, headers: dict[str, str], seconds: int) -> dict[str, float]:
+    command = [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise SystemExit(f"wrk saw errors:\n{output}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def main() -> None:
+    args = arguments(__doc__)
+    seconds = 5 if args.scale == "small" else 20
+    wrk = require_wrk()
+    async with System("gateway", services=("receivables",), port_base=args.port_base) as system:
+        # The gateway is stateless and scales by processes: measured with one and with two (one per core).
+        two_workers = system.start_app("gateway", args.port_base + 10, workers=2)
+        await system.wait_ready([two_workers])
+        tenant = await system.tenant_api_key()
+        async with httpx.AsyncClient(base_url=system.url("gateway")) as client:
+            created = await client.post(
+                "/v1/customers", headers=tenant["api_key"], json={"name": "Cliente Bench", "external_id": "B-1"}
+            )
+            created.raise_for_status()
+        path = f"/v1/customers/{created.json()['id']}"
+        direct_headers = identity_headers(DEVELOPMENT_SECRET, tenant["tenant_id"], "apikey:bench", READERS)
+        targets = {
+            "direct": (system.url("receivables") + path, direct_headers),
+            "gateway x1": (system.url("gateway") + path, tenant["api_key"]),
+            "gateway x2": (two_workers + path, tenant["api_key"]),
+        }
+        for url, headers in targets.values():  # warm up pools and caches
+            run_wrk(wrk, url, headers, 2)
+        results = {name: run_wrk(wrk, url, headers, seconds) for name, (url, headers) in targets.items()}
+    d = results["direct"]
+    for name, r in results.items():
+        print(
+            f"{name:11s}: {r['rps']:6.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
+            f"  (vs direct: {r['rps'] / d['rps']:.2f}x req/s, {r['p50'] - d['p50']:+.2f} ms at p50)"
+        )
+    print("goals: through the gateway >= 0.5x the direct req/s, <= +3 ms at p50 (8 connections)")
+    for label, name in (("x1", "gateway x1"), ("x2", "gateway x2")):
+        g = results[name]
+        print(bench_line(f"gateway_{label}_read_rps", g["rps"], d["rps"], "req/s"))
+        print(bench_line(f"gateway_{label}_read_p50", g["p50"], d["p50"], "ms"))
+        print(bench_line(f"gateway_{label}_read_p99", g["p99"], d["p99"], "ms"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

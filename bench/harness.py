@@ -1,0 +1,229 @@
+"""Runs the real system for a benchmark: a fresh database, the migrations, and real service processes
+(uvicorn apps and arq workers) on loopback ports, then stops them.
+
+    async with System("gateway", services=("receivables",)) as system:
+        headers = await system.tenant_api_key()
+        ... system.url("gateway") ...
+
+Each benchmark picks its own database name and port base, so benchmarks never touch a developer's data.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+APPS = {
+    "gateway": "api_gateway.main:create_app",
+    "receivables": "services.receivables.main:create_app",
+    "dunning": "dunning_service.main:create_app",
+    "messaging": "messaging_service.main:create_app",
+    "alarms": "alarms_service.main:create_app",
+}
+WORKERS = {
+    "gateway": "api_gateway.worker.WorkerSettings",
+    "receivables": "services.receivables.worker.WorkerSettings",
+    "dunning": "dunning_service.worker.WorkerSettings",
+    "messaging": "messaging_service.worker.WorkerSettings",
+    "alarms": "alarms_service.worker.WorkerSettings",
+}
+OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms": 4}
+PG_SERVER = os.environ.get("COBRANZA_BENCH_PG", "postgres@127.0.0.1:5432")
+REDIS_SERVER = os.environ.get("COBRANZA_BENCH_REDIS", "127.0.0.1:6379")
+OPERATOR_TOKEN = "dev-operator-token"
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--scale", choices=("small", "full"), default="full")
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("COBRANZA_BENCH_PORT_BASE", "8900")))
+    return parser.parse_args()
+
+
+def bench_line(name: str, ours: float, baseline: float, unit: str) -> str:
+    ratio = ours / baseline if baseline else float("nan")
+    return f"BENCH {name} ours={ours:.2f} baseline={baseline:.2f} ratio={ratio:.3f} unit={unit}"
+
+
+class System:
+    def __init__(
+        self,
+        name: str,
+        *,
+        services: tuple[str, ...] = ("receivables",),
+        workers: tuple[str, ...] = (),
+        port_base: int = 8900,
+        redis_db: int = 9,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.database = f"cobranza_bench_{name}"
+        self.services = ("gateway", *services)
+        self.workers = workers
+        self.port_base = port_base
+        self.redis_db = redis_db
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.database_url = f"postgresql+asyncpg://{PG_SERVER}/{self.database}"
+        self.dsn = f"postgresql://{PG_SERVER}/{self.database}"
+        self.redis_url = f"redis://{REDIS_SERVER}/{redis_db}"
+        self.env = {
+            **os.environ,
+            "COBRANZA_DATABASE_URL": self.database_url,
+            "COBRANZA_REDIS_URL": self.redis_url,
+            "COBRANZA_LOG_LEVEL": "WARNING",
+            "COBRANZA_ENVIRONMENT": "development",
+            **{f"COBRANZA_{s.upper()}_URL": self.url(s) for s in APPS},
+            **(extra_env or {}),
+        }
+        self.log_dir = ROOT / ".run" / "bench" / name
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def port(self, service: str) -> int:
+        return self.port_base + OFFSETS[service]
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    async def __aenter__(self) -> "System":
+        await self._recreate_database()
+        await self._migrate()
+        await self._flush_redis()
+        for service in self.services:
+            self.start_app(service, self.port(service))
+        for service in self.workers:
+            self._spawn(f"{service}-worker", [str(VENV_BIN / "arq"), WORKERS[service]])
+        await self.wait_ready([self.url(s) for s in self.services])
+        return self
+
+    def start_app(self, service: str, port: int, workers: int = 1) -> str:
+        """Start (another) uvicorn process of ``service``; answers its URL."""
+        self._spawn(
+            f"{service}-{port}",
+            [
+                *(str(VENV_BIN / "uvicorn"), "--factory", APPS[service], "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", str(workers), "--no-access-log", "--log-level", "warning"),
+            ],
+        )
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - kept open for the process's life
+        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log))
+
+    async def _recreate_database(self) -> None:
+        conn = await asyncpg.connect(f"postgresql://{PG_SERVER}/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            await conn.close()
+
+    async def _migrate(self) -> None:
+        alembic = str(VENV_BIN / "alembic")
+        process = await asyncio.create_subprocess_exec(
+            alembic, "-x", f"url={self.database_url}", "upgrade", "head", cwd=ROOT, env=self.env
+        )
+        if await process.wait() != 0:
+            raise RuntimeError("migrations failed")
+
+    async def _flush_redis(self) -> None:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(self.redis_url)
+        await redis.flushdb()
+        await redis.aclose()
+
+    async def wait_ready(self, urls: list[str], seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient() as client:
+            for url in urls:
+                while True:
+                    try:
+                        if (await client.get(url + "/readyz", timeout=2)).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    dead = [p.args for p in self.processes if p.poll() is not None]
+                    if dead or time.monotonic() > deadline:
+                        raise RuntimeError(f"{url} did not start (see {self.log_dir}); exited: {dead}")
+                    await asyncio.sleep(0.2)
+
+    async def tenant_api_key(self, rate_limit_per_minute: int = 1_000_000) -> dict[str, Any]:
+        """A fresh tenant, its admin token headers and an integration API key that is never rate limited."""
+        slug = f"bench-{uuid.uuid4().hex[:8]}"
+        password = "bench-password-123"
+        gateway = self.url("gateway")
+        async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+            created = await client.post(
+                "/v1/tenants",
+                headers={"X-Operator-Token": OPERATOR_TOKEN},
+                json={
+                    "slug": slug,
+                    "name": "Bench S.A.",
+                    "country": "AR",
+                    "timezone": "America/Argentina/Buenos_Aires",
+                    "default_currency": "ARS",
+                    "language": "es",
+                    "admin": {"email": f"admin@{slug}.example", "full_name": "Bench Admin", "password": password},
+                },
+            )
+            created.raise_for_status()
+            token = await client.post(
+                "/v1/auth/token", data={"tenant": slug, "username": f"admin@{slug}.example", "password": password}
+            )
+            token.raise_for_status()
+            admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            key = await client.post(
+                "/v1/api-keys", headers=admin, json={"name": "bench", "rate_limit_per_minute": rate_limit_per_minute}
+            )
+            key.raise_for_status()
+        return {
+            "tenant_id": created.json()["tenant"]["id"],
+            "admin": admin,
+            "api_key": {"X-API-Key": key.json()["key"]},
+        }
+
+
+def require_wrk() -> str:
+    """wrk, the load generator (Debian package); installed when missing and allowed."""
+    path = shutil.which("wrk")
+    if path:
+        return path
+    if os.geteuid() == 0:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"],
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+    path = shutil.which("wrk")
+    if not path:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return path

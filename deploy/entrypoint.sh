@@ -1,0 +1,27 @@
+#!/bin/sh
+# One image, many processes: the first argument says which one runs.
+#   gateway | receivables | dunning | messaging | alarms            the HTTP apps (uvicorn, port $PORT)
+#   <service>-worker                                                 its arq worker (consumer, relay, cron)
+#   migrate                                                          alembic upgrade head, then exit
+#   smtp | provider                                                  local protocol peers (development only)
+set -eu
+role=${1:-}
+port=${PORT:-8000}
+workers=${WEB_CONCURRENCY:-1}
+app() { exec uvicorn --factory "$1" --host 0.0.0.0 --port "$port" --workers "$workers" --no-access-log --proxy-headers; }
+case "$role" in
+  gateway)            app api_gateway.main:create_app ;;
+  receivables)        app services.receivables.main:create_app ;;
+  dunning)            app dunning_service.main:create_app ;;
+  messaging)          app messaging_service.main:create_app ;;
+  alarms)             app alarms_service.main:create_app ;;
+  gateway-worker)     exec arq api_gateway.worker.WorkerSettings ;;
+  receivables-worker) exec arq services.receivables.worker.WorkerSettings ;;
+  dunning-worker)     exec arq dunning_service.worker.WorkerSettings ;;
+  messaging-worker)   exec arq messaging_service.worker.WorkerSettings ;;
+  alarms-worker)      exec arq alarms_service.worker.WorkerSettings ;;
+  migrate)            exec alembic upgrade head ;;
+  smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail ;;
+  provider)           exec python -m messaging_service.stubs.provider --host 0.0.0.0 --port "$port" ;;
+  *) echo "usage: <gateway|receivables|dunning|messaging|alarms>[-worker] | migrate | smtp | provider" >&2; exit 2 ;;
+esac

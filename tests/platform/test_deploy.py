@@ -1,0 +1,45 @@
+"""The deployment files describe every process: Procfile, compose, Kubernetes (kustomize)."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("gateway", "receivables", "dunning", "messaging", "alarms")
+
+
+def test_procfile_runs_every_service_its_worker_and_the_local_peers():
+    names = {line.split(":", 1)[0] for line in (ROOT / "deploy/Procfile").read_text().splitlines() if line}
+    assert names == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "smtp", "provider"}
+
+
+def test_compose_has_the_stores_and_every_process():
+    compose = yaml.safe_load((ROOT / "deploy/docker-compose.yml").read_text())
+    assert {"postgres", "redis", "migrate", *SERVICES, *(f"{s}-worker" for s in SERVICES)} <= set(compose["services"])
+
+
+def test_kubernetes_has_deployment_service_probes_and_autoscaler_per_service():
+    kustomization = yaml.safe_load((ROOT / "deploy/k8s/kustomization.yaml").read_text())
+    documents = [
+        doc
+        for resource in kustomization["resources"]
+        for doc in yaml.safe_load_all((ROOT / "deploy/k8s" / resource).read_text())
+    ]
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
+    for service in SERVICES:
+        assert {("Deployment", service), ("Service", service), ("HorizontalPodAutoscaler", service)} <= kinds
+        assert {("Deployment", f"{service}-worker"), ("HorizontalPodAutoscaler", f"{service}-worker")} <= kinds
+    for doc in documents:
+        if doc["kind"] == "Deployment" and not doc["metadata"]["name"].endswith("-worker"):
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            assert {"configMapRef", "secretRef"} <= {k for ref in container["envFrom"] for k in ref}
+
+
+def test_readme_starts_with_the_two_commands():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert lines[0] == "```sh"
+    assert lines[1].startswith("make run")
+    assert lines[2].startswith("make test")
+    assert lines[3] == "```"

@@ -1,0 +1,46 @@
+"""One merged OpenAPI document at the gateway: every service's public routes, unique operation ids."""
+
+from collections import Counter
+
+from api_gateway.routing import SERVICE_RESOURCES, service_for
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+async def test_merged_document_has_every_service_and_unique_operation_ids(api):
+    document = (await api.get("/openapi.json")).json()
+    assert "x-unavailable-services" not in document
+    paths = document["paths"]
+    assert "/v1/auth/token" in paths and "/v1/users" in paths  # the gateway's own
+    assert "/v1/customers/{customer_id}" in paths  # a service's
+    owners = {service_for(path) for path in paths} - {None}
+    assert owners <= set(SERVICE_RESOURCES)
+    operation_ids = [op["operationId"] for item in paths.values() for m, op in item.items() if m in METHODS]
+    duplicates = [op for op, n in Counter(operation_ids).items() if n > 1]
+    assert not duplicates
+    assert not [p for p in paths if p in ("/healthz", "/readyz", "/metrics")]
+    assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "apiKey"}
+    assert "Problem" in document["components"]["schemas"]
+    get_customer = paths["/v1/customers/{customer_id}"]["get"]
+    assert get_customer["security"] and "404" in get_customer["responses"]
+    assert paths["/v1/auth/token"]["post"]["security"] == []
+    tags = {t["name"] for t in document["tags"]}
+    assert {"customers", "users", "api-keys"} <= tags
+
+
+async def test_docs_page_points_at_the_merged_document(api):
+    page = await api.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+
+
+async def test_a_service_that_is_down_is_listed_not_fatal(api, stack):
+    merged = stack.gateway.state.merged_openapi
+    original = merged.settings.alarms_url
+    merged._cached = None
+    merged.settings.alarms_url = "http://127.0.0.1:1"
+    try:
+        document = await merged.document(stack.gateway.openapi())
+    finally:
+        merged.settings.alarms_url = original
+        merged._cached = None
+    assert document["x-unavailable-services"] == ["alarms"] and "/v1/customers" in document["paths"]
