@@ -28,8 +28,21 @@ def _tenant() -> sa.Column:
     return sa.Column("tenant_id", UUID, nullable=False)
 
 
+# Time-ordered UUIDs (version 7 layout: 48 bits of milliseconds, then random) for rows written in bulk: new
+# keys land at the right edge of their indexes instead of on a random page each, so a 10,000-row batch dirties
+# a few index pages rather than thousands.
+UUID7 = f"""
+CREATE FUNCTION {S}.uuid7() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+    SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+        PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+$$
+"""
+
+
 def upgrade() -> None:
     create_schema_with_outbox_and_inbox(S)
+    op.execute(UUID7)
     op.create_table(
         "customers",
         _id(),
@@ -148,10 +161,7 @@ def upgrade() -> None:
         sa.Column("source_version", sa.BigInteger, nullable=True),
         *timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_invoices"),
-        sa.ForeignKeyConstraint(["customer_id"], [f"{S}.customers.id"], name="fk_invoices_customer_id_customers"),
-        sa.ForeignKeyConstraint(
-            ["dispute_area_id"], [f"{S}.dispute_areas.id"], name="fk_invoices_dispute_area_id_dispute_areas"
-        ),
+        # no foreign keys on the table of millions of rows (see the model)
         schema=S,
     )
     op.create_index("uq_invoices_tenant_external_id", "invoices", ["tenant_id", "external_id"], unique=True, schema=S)

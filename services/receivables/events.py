@@ -21,7 +21,7 @@ def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str) -> 
     """``SELECT`` list of outbox rows for ``message`` (bind the consumers yourself is not needed: inlined)."""
     consumers = "ARRAY[" + ",".join(f"'{c}'" for c in message.consumers) + "]::varchar[]"
     return (
-        f"gen_random_uuid(), {tenant_sql}, '{message.message_type}', {message.version}, {consumers}, "
+        f"receivables.uuid7(), {tenant_sql}, '{message.message_type}', {message.version}, {consumers}, "
         f"{payload_sql}, clock_timestamp()"
     )
 

@@ -219,7 +219,7 @@ def _row(index: int, cells: dict[str, str], tenant_country: str | None, parsed: 
 PEOPLE_UPSERT = text(
     """
 INSERT INTO receivables.people (id, tenant_id, kind, name, name_key, email, phone, whatsapp, supervisor_id)
-SELECT gen_random_uuid(), :tenant_id, :kind, x.name, x.name_key, x.email, x.phone, x.whatsapp, x.supervisor_id
+SELECT receivables.uuid7(), :tenant_id, :kind, x.name, x.name_key, x.email, x.phone, x.whatsapp, x.supervisor_id
 FROM jsonb_to_recordset(CAST(:rows AS jsonb))
      AS x(name text, name_key text, email text, phone text, whatsapp text, supervisor_id uuid)
 ON CONFLICT (tenant_id, kind, name_key) DO UPDATE SET

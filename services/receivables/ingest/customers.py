@@ -51,36 +51,40 @@ MERGED_CONTACTS = """(SELECT coalesce(jsonb_agg(n || jsonb_build_object('invalid
           AND coalesce((o->>'invalid')::boolean, false))) ORDER BY k), '[]'::jsonb)
     FROM jsonb_array_elements(s.contacts) WITH ORDINALITY AS x(n, k))"""
 
+CHANGED = (
+    f"({', '.join(f'c.{f}' for f in SNAPSHOT)}, c.contacts, c.collector_id, c.advisor_id, c.deleted) "
+    f"IS DISTINCT FROM ({', '.join(f's.{f}' for f in SNAPSHOT)}, {MERGED_CONTACTS}, "
+    "coalesce(s.collector_id, c.collector_id), coalesce(s.advisor_id, c.advisor_id), false)"
+)
+
 UPSERT = text(
     f"""
-WITH matched AS (
-    SELECT s.*, c.id AS customer_id, {MERGED_CONTACTS} AS new_contacts
+WITH looked AS (
+    -- LATERAL ... LIMIT 1: one index probe per row instead of a join over every customer of the tenant.
+    SELECT s.*, c.id AS customer_id
     FROM {STAGING} s
-    JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
-    WHERE (s.version IS NULL OR c.source_version IS NULL OR s.version > c.source_version)
-      AND ({", ".join(f"c.{f}" for f in SNAPSHOT)}, c.contacts, c.collector_id, c.advisor_id, c.deleted)
-          IS DISTINCT FROM ({", ".join(f"s.{f}" for f in SNAPSHOT)}, {MERGED_CONTACTS},
-                            coalesce(s.collector_id, c.collector_id), coalesce(s.advisor_id, c.advisor_id), false)
-    FOR UPDATE OF c
+    LEFT JOIN LATERAL (
+        SELECT c.id FROM receivables.customers c
+        WHERE c.tenant_id = :tenant_id AND c.external_id = s.external_id LIMIT 1
+    ) c ON true
 ),
 updated AS (
     UPDATE receivables.customers c
-    SET {", ".join(f"{f} = m.{f}" for f in SNAPSHOT)}, contacts = m.new_contacts,
-        collector_id = coalesce(m.collector_id, c.collector_id), advisor_id = coalesce(m.advisor_id, c.advisor_id),
-        deleted = false, source_version = coalesce(m.version, c.source_version), revision = c.revision + 1,
+    SET {", ".join(f"{f} = s.{f}" for f in SNAPSHOT)}, contacts = {MERGED_CONTACTS},
+        collector_id = coalesce(s.collector_id, c.collector_id), advisor_id = coalesce(s.advisor_id, c.advisor_id),
+        deleted = false, source_version = coalesce(s.version, c.source_version), revision = c.revision + 1,
         updated_at = now()
-    FROM matched m WHERE c.id = m.customer_id
+    FROM looked s
+    WHERE s.customer_id IS NOT NULL AND c.id = s.customer_id AND c.tenant_id = :tenant_id
+      AND (s.version IS NULL OR c.source_version IS NULL OR s.version > c.source_version) AND {CHANGED}
     RETURNING c.*
 ),
 inserted AS (
     INSERT INTO receivables.customers (id, tenant_id, external_id, {", ".join(SNAPSHOT)}, contacts, collector_id,
                                        advisor_id, source_version)
-    SELECT gen_random_uuid(), :tenant_id, s.external_id, {", ".join(f"s.{f}" for f in SNAPSHOT)}, s.contacts,
+    SELECT receivables.uuid7(), :tenant_id, s.external_id, {", ".join(f"s.{f}" for f in SNAPSHOT)}, s.contacts,
            s.collector_id, s.advisor_id, s.version
-    FROM {STAGING} s
-    WHERE NOT EXISTS (SELECT 1 FROM receivables.customers c
-                      WHERE c.tenant_id = :tenant_id AND c.external_id = s.external_id)
-    ORDER BY s.idx
+    FROM looked s WHERE s.customer_id IS NULL
     ON CONFLICT (tenant_id, external_id) DO NOTHING
     RETURNING *
 ),

@@ -50,55 +50,61 @@ CONTENT = (
 
 UNKNOWN_CUSTOMERS = text(
     f"""SELECT s.idx, s.external_id, s.customer_external_id, c.deleted
-    FROM {STAGING} s LEFT JOIN receivables.customers c
-      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
+    FROM {STAGING} s LEFT JOIN LATERAL (
+        SELECT c.id, c.deleted FROM receivables.customers c
+        WHERE c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id LIMIT 1
+    ) c ON true
     WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
 )
 
+NEW_STATUS = after_ingest_sql("i.status", "m.requested", "m.open_amount")
+# The content compared to decide "unchanged": the ERP's fields and the status they lead to.
+DIFFERS = (
+    f"({', '.join(f'i.{c}' for c in CONTENT)}, i.status) IS DISTINCT FROM "
+    f"({', '.join(f'm.{c}' for c in CONTENT)}, {NEW_STATUS})"
+)
+NEWER = "(m.version IS NULL OR i.source_version IS NULL OR m.version > i.source_version)"
+
 UPSERT = text(
     f"""
-WITH src AS (
-    SELECT s.*, c.id AS customer_id
+WITH looked AS (
+    -- LATERAL ... LIMIT 1: one index probe per row, whatever the size of the portfolio (the planner would
+    -- otherwise hash-join the whole invoices table for every batch).
+    SELECT s.*, c.id AS customer_id, i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount,
+           i.open_amount AS old_open, i.due_date AS old_due
     FROM {STAGING} s
-    JOIN receivables.customers c
-      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted
-),
-matched AS (
-    SELECT src.*, i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount,
-           i.open_amount AS old_open, i.due_date AS old_due,
-           {after_ingest_sql("i.status", "src.requested", "src.open_amount")} AS new_status
-    FROM src JOIN receivables.invoices i ON i.tenant_id = :tenant_id AND i.external_id = src.external_id
-    WHERE (src.version IS NULL OR i.source_version IS NULL OR src.version > i.source_version)
-      AND ({", ".join(f"i.{c}" for c in CONTENT)}, i.status)
-          IS DISTINCT FROM ({", ".join(f"src.{c}" for c in CONTENT)},
-                            {after_ingest_sql("i.status", "src.requested", "src.open_amount")})
-    FOR UPDATE OF i
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM receivables.customers c
+        WHERE c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted LIMIT 1
+    ) c
+    LEFT JOIN LATERAL (
+        SELECT i.id, i.status, i.amount, i.open_amount, i.due_date FROM receivables.invoices i
+        WHERE i.tenant_id = :tenant_id AND i.external_id = s.external_id LIMIT 1
+    ) i ON true
 ),
 updated AS (
+    -- The status is computed from the row being updated (its latest version if another transaction changed it
+    -- meanwhile), so a collector's concurrent status change is never overwritten with a stale one.
     UPDATE receivables.invoices i
-    SET {", ".join(f"{c} = m.{c}" for c in CONTENT)}, status = m.new_status,
-        promised_date = CASE WHEN m.new_status = i.status THEN i.promised_date END,
-        reported_date = CASE WHEN m.new_status = i.status THEN i.reported_date END,
-        dispute_area_id = CASE WHEN m.new_status = i.status THEN i.dispute_area_id END,
-        closed_on = CASE WHEN m.new_status IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
+    SET {", ".join(f"{c} = m.{c}" for c in CONTENT)}, status = {NEW_STATUS},
+        promised_date = CASE WHEN {NEW_STATUS} = i.status THEN i.promised_date END,
+        reported_date = CASE WHEN {NEW_STATUS} = i.status THEN i.reported_date END,
+        dispute_area_id = CASE WHEN {NEW_STATUS} = i.status THEN i.dispute_area_id END,
+        closed_on = CASE WHEN {NEW_STATUS} IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
         source_version = coalesce(m.version, i.source_version), revision = i.revision + 1, updated_at = now()
-    FROM matched m WHERE i.id = m.invoice_id
+    FROM looked m
+    WHERE m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND i.tenant_id = :tenant_id AND {NEWER} AND {DIFFERS}
     RETURNING i.*, m.old_status, m.old_amount, m.old_open, m.old_due
 ),
 inserted AS (
     INSERT INTO receivables.invoices (id, tenant_id, customer_id, external_id, number, kind, currency, amount,
                                       open_amount, issue_date, due_date, document_url, status, closed_on,
                                       source_version)
-    SELECT gen_random_uuid(), :tenant_id, src.customer_id, src.external_id, src.number, src.kind, src.currency,
-           src.amount, src.open_amount, src.issue_date, src.due_date, src.document_url,
-           {after_ingest_sql("NULL", "src.requested", "src.open_amount")},
-           CASE WHEN {after_ingest_sql("NULL", "src.requested", "src.open_amount")} IN {CLOSED}
-                THEN CAST(:today AS date) END,
-           src.version
-    FROM src
-    WHERE NOT EXISTS (SELECT 1 FROM receivables.invoices i
-                      WHERE i.tenant_id = :tenant_id AND i.external_id = src.external_id)
-    ORDER BY src.idx
+    SELECT receivables.uuid7(), :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
+           m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.new_status,
+           CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version
+    FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
+          FROM looked WHERE invoice_id IS NULL) m
     ON CONFLICT (tenant_id, external_id) DO NOTHING
     RETURNING *
 ),
@@ -121,7 +127,7 @@ promises_resolved AS (
 history AS (
     INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, summary,
                                               data, actor)
-    SELECT gen_random_uuid(), u.tenant_id, u.customer_id, now(),
+    SELECT receivables.uuid7(), u.tenant_id, u.customer_id, now(),
            CASE WHEN u.status <> u.old_status THEN 'status_change' ELSE 'invoice_updated' END, u.id,
            'Invoice ' || u.number || ' updated by the ERP'
                || CASE WHEN u.status <> u.old_status THEN ': ' || u.old_status || ' -> ' || u.status ELSE '' END,

@@ -19,4 +19,3 @@ async def copy_rows(
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         table, records=records, columns=[name for name, _ in columns]
     )
-    await session.execute(text(f"ANALYZE {table}"))

@@ -204,7 +204,7 @@ async def apply_status_changes(
             text(
                 "INSERT INTO receivables.promises (id, tenant_id, customer_id, invoice_id, outcome_id, promised_date, "
                 "currency, amount, collector_id, status, created_by) "
-                "SELECT gen_random_uuid(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
+                "SELECT receivables.uuid7(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
                 "i.currency, i.open_amount, c.collector_id, 'open', :actor "
                 "FROM receivables.invoices i JOIN receivables.customers c ON c.id = i.customer_id "
                 "WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids)"

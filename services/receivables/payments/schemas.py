@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from services.receivables.invoices.schemas import quantize
-from shared.money import Currency, check_precision
+from services.receivables.invoices.schemas import money
+from shared.money import Currency
 
 
 class AllocationIn(BaseModel):
@@ -35,7 +35,7 @@ class PaymentFields(BaseModel):
     @classmethod
     def _precision(cls, value: Decimal, info: ValidationInfo) -> Decimal:
         currency = info.data.get("currency")
-        return quantize(check_precision(value, currency), currency) if currency else value
+        return money(value, currency) if currency else value
 
     @field_validator("invoices")
     @classmethod
@@ -45,7 +45,7 @@ class PaymentFields(BaseModel):
             return value
         for item in value:
             if item.amount is not None:
-                item.amount = quantize(check_precision(item.amount, currency), currency)
+                item.amount = money(item.amount, currency)
         named = sum((i.amount for i in value if i.amount is not None), Decimal(0))
         if amount is not None and named > amount:
             raise ValueError("the amounts named for invoices exceed the payment amount")

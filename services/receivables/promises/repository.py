@@ -61,7 +61,7 @@ promise_events AS (
 history AS (
     INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, ref_id,
                                               summary, data, actor)
-    SELECT gen_random_uuid(), inv.tenant_id, inv.customer_id, now(), 'status_change', inv.id, inv.promise_id,
+    SELECT receivables.uuid7(), inv.tenant_id, inv.customer_id, now(), 'status_change', inv.id, inv.promise_id,
            'Invoice ' || inv.number || ': promise_to_pay -> normal (promise of '
            || inv.broken_promised_date::text || ' broken)',
            jsonb_build_object('from', 'promise_to_pay', 'to', 'normal', 'reason', 'promise broken',

@@ -138,7 +138,7 @@ async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list
                     text(
                         "INSERT INTO receivables.tasks (id, tenant_id, customer_id, title, description, assignee_id, "
                         "due_date, status, source, idempotency_key, created_by) "
-                        "SELECT gen_random_uuid(), c.tenant_id, c.id, x.title, x.description, "
+                        "SELECT receivables.uuid7(), c.tenant_id, c.id, x.title, x.description, "
                         "coalesce(x.assignee_id, c.collector_id), "
                         "coalesce(x.due_date, (now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date), "
                         "'open', x.source, "

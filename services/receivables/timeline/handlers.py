@@ -14,7 +14,7 @@ from shared.inbox import Received
 UPSERT = text(
     """
 INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, ref_id, summary, data, actor)
-SELECT gen_random_uuid(), :tenant_id, x.customer_id, x.first_at, 'message', x.message_id, x.summary, x.data,
+SELECT receivables.uuid7(), :tenant_id, x.customer_id, x.first_at, 'message', x.message_id, x.summary, x.data,
        'service:messaging'
 FROM jsonb_to_recordset(CAST(:rows AS jsonb))
      AS x(message_id uuid, customer_id uuid, first_at timestamptz, summary text, data jsonb)

@@ -6,7 +6,7 @@ the timeline reads them from ``invoices`` and merges both sources in one ordered
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -32,14 +32,15 @@ async def add_entries(
         {
             "id": uuid.uuid4(),
             "tenant_id": tenant_id,
-            "occurred_at": now,
+            # a microsecond apart: entries written together keep their order on the timeline
+            "occurred_at": now + timedelta(microseconds=position),
             "invoice_id": None,
             "ref_id": None,
             "actor": None,
             **{k: v for k, v in entry.items() if v is not None or k not in ("occurred_at", "data")},
             "data": to_jsonable_python(entry.get("data") or {}),
         }
-        for entry in entries
+        for position, entry in enumerate(entries)
     ]
     await session.execute(insert(_table), rows)
 
