@@ -17,7 +17,7 @@ from services.receivables.customers.schemas import contact_rows
 from services.receivables.events import OUTBOX_COLUMNS, PEOPLE_JOINS, customer_payload, outbox_select
 from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow
-from services.receivables.ingest.staging import copy_rows
+from services.receivables.ingest.staging import copy_rows, refresh_statistics
 from services.receivables.models import Person, TenantUser
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenants.repository import TenantProfile
@@ -60,13 +60,10 @@ CHANGED = (
 UPSERT = text(
     f"""
 WITH looked AS (
-    -- LATERAL ... LIMIT 1: one index probe per row instead of a join over every customer of the tenant.
+    -- One probe of the unique (tenant, external id) index per staged row (see staging.BULK_PLAN).
     SELECT s.*, c.id AS customer_id
     FROM {STAGING} s
-    LEFT JOIN LATERAL (
-        SELECT c.id FROM receivables.customers c
-        WHERE c.tenant_id = :tenant_id AND c.external_id = s.external_id LIMIT 1
-    ) c ON true
+    LEFT JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
 ),
 updated AS (
     UPDATE receivables.customers c
@@ -75,7 +72,7 @@ updated AS (
         deleted = false, source_version = coalesce(s.version, c.source_version), revision = c.revision + 1,
         updated_at = now()
     FROM looked s
-    WHERE s.customer_id IS NOT NULL AND c.id = s.customer_id AND c.tenant_id = :tenant_id
+    WHERE s.customer_id IS NOT NULL AND c.id = s.customer_id  -- ids found in the tenant
       AND (s.version IS NULL OR c.source_version IS NULL OR s.version > c.source_version) AND {CHANGED}
     RETURNING c.*
 ),
@@ -192,6 +189,7 @@ async def upsert_customers(
         )
     if not records:
         return Counts(), rejected
+    await refresh_statistics(session, "receivables.customers", "receivables.people", "receivables.users")
     await copy_rows(session, STAGING, COLUMNS, records)
     result = (await session.execute(UPSERT, {"tenant_id": profile.tenant_id})).one()
     return Counts(result.created, result.updated, len(records) - result.created - result.updated), rejected

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
 from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
-from services.receivables.ingest.staging import copy_rows
+from services.receivables.ingest.staging import copy_rows, refresh_statistics
 from services.receivables.invoices.status import after_ingest_sql
 from services.receivables.tenants.repository import TenantProfile
 from shared.contracts.receivables import InvoiceChanged
@@ -50,10 +50,8 @@ CONTENT = (
 
 UNKNOWN_CUSTOMERS = text(
     f"""SELECT s.idx, s.external_id, s.customer_external_id, c.deleted
-    FROM {STAGING} s LEFT JOIN LATERAL (
-        SELECT c.id, c.deleted FROM receivables.customers c
-        WHERE c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id LIMIT 1
-    ) c ON true
+    FROM {STAGING} s LEFT JOIN receivables.customers c
+      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
     WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
 )
 
@@ -68,19 +66,13 @@ NEWER = "(m.version IS NULL OR i.source_version IS NULL OR m.version > i.source_
 UPSERT = text(
     f"""
 WITH looked AS (
-    -- LATERAL ... LIMIT 1: one index probe per row, whatever the size of the portfolio (the planner would
-    -- otherwise hash-join the whole invoices table for every batch).
+    -- One probe of the unique (tenant, external id) indexes per staged row (see staging.BULK_PLAN).
     SELECT s.*, c.id AS customer_id, i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount,
            i.open_amount AS old_open, i.due_date AS old_due
     FROM {STAGING} s
-    CROSS JOIN LATERAL (
-        SELECT c.id FROM receivables.customers c
-        WHERE c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted LIMIT 1
-    ) c
-    LEFT JOIN LATERAL (
-        SELECT i.id, i.status, i.amount, i.open_amount, i.due_date FROM receivables.invoices i
-        WHERE i.tenant_id = :tenant_id AND i.external_id = s.external_id LIMIT 1
-    ) i ON true
+    JOIN receivables.customers c
+      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted
+    LEFT JOIN receivables.invoices i ON i.tenant_id = :tenant_id AND i.external_id = s.external_id
 ),
 updated AS (
     -- The status is computed from the row being updated (its latest version if another transaction changed it
@@ -93,7 +85,7 @@ updated AS (
         closed_on = CASE WHEN {NEW_STATUS} IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
         source_version = coalesce(m.version, i.source_version), revision = i.revision + 1, updated_at = now()
     FROM looked m
-    WHERE m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND i.tenant_id = :tenant_id AND {NEWER} AND {DIFFERS}
+    WHERE m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND {NEWER} AND {DIFFERS}  -- ids found in the tenant
     RETURNING i.*, m.old_status, m.old_amount, m.old_open, m.old_due
 ),
 inserted AS (
@@ -173,6 +165,7 @@ async def upsert_invoices(
 ) -> tuple[Counts, list[RejectedRow]]:
     if not rows:
         return Counts(), []
+    await refresh_statistics(session, "receivables.invoices", "receivables.customers")
     await copy_rows(session, STAGING, COLUMNS, [_record(i, r) for i, r in rows])
     params = {"tenant_id": profile.tenant_id}
     rejected = [
