@@ -82,38 +82,36 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
 
 async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> list[dict[str, Any]]:
     """DSO by the countback method (``formulas.countback_dso``): the receivables at the as-of date are matched
-    against the credit sales of the months before it, most recent first. A month is the span between the as-of
-    date and the same day a month earlier. Sales: invoices, installments and promissory notes not voided, by issue
-    date."""
+    against the credit sales of the months before it, most recent first. Month k is (as_of - k months,
+    as_of - (k - 1) months]; an invoice issued on d falls in month k = whole months of age(as_of, d) + 1. Sales:
+    invoices, installments and promissory notes not voided, by issue date. One scan of the invoices."""
+    sales_window = "i.issue_date > CAST(:as_of AS date) - make_interval(months => :months) AND i.issue_date <= :as_of"
     query = f"""
-        WITH ar AS (
-            SELECT i.currency, sum(i.open_amount) AS receivables
+        WITH scanned AS (
+            SELECT i.currency,
+                   CASE WHEN {sales_window} AND i.status <> 'void'
+                        THEN (extract(year FROM age(CAST(:as_of AS date), i.issue_date)) * 12
+                              + extract(month FROM age(CAST(:as_of AS date), i.issue_date)))::int + 1 END AS k,
+                   coalesce(sum(i.open_amount) FILTER (WHERE i.status IN {OPEN} AND i.issue_date <= :as_of), 0)
+                       AS receivables,
+                   coalesce(sum(i.amount) FILTER (WHERE i.status <> 'void'), 0) AS sales
             FROM receivables.invoices i {f.customer_join()}
-            WHERE i.tenant_id = :tenant_id AND i.status IN {OPEN} AND i.kind <> 'credit_note'
-                  AND i.issue_date <= :as_of {f.currency_where()}{f.customer_where()}
-            GROUP BY 1
-        ),
-        periods AS (
-            SELECT k, (CAST(:as_of AS date) - make_interval(months => k))::date AS start_after,
-                      (CAST(:as_of AS date) - make_interval(months => k - 1))::date AS end_on
-            FROM generate_series(1, :months) AS k
-        ),
-        sales AS (
-            SELECT i.currency, p.k, sum(i.amount) AS sales
-            FROM periods p
-            JOIN receivables.invoices i ON i.issue_date > p.start_after AND i.issue_date <= p.end_on
-            {f.customer_join()}
-            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note' AND i.status <> 'void'
+            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note'
+                  AND ((i.status IN {OPEN} AND i.issue_date <= :as_of) OR ({sales_window} AND i.status <> 'void'))
                   {f.currency_where()}{f.customer_where()}
             GROUP BY 1, 2
         ),
+        ar AS (SELECT currency, sum(receivables) AS receivables FROM scanned GROUP BY 1),
+        periods AS (
+            SELECT k, (CAST(:as_of AS date) - make_interval(months => k - 1))::date
+                      - (CAST(:as_of AS date) - make_interval(months => k))::date AS days
+            FROM generate_series(1, :months) AS k
+        ),
         running AS (
-            SELECT a.currency, a.receivables, p.k, (p.end_on - p.start_after) AS days,
-                   coalesce(s.sales, 0) AS sales,
-                   sum(coalesce(s.sales, 0)) OVER w AS cum_sales,
-                   sum(p.end_on - p.start_after) OVER w AS cum_days
+            SELECT a.currency, a.receivables, p.k, p.days, coalesce(s.sales, 0) AS sales,
+                   sum(coalesce(s.sales, 0)) OVER w AS cum_sales, sum(p.days) OVER w AS cum_days
             FROM ar a CROSS JOIN periods p
-            LEFT JOIN sales s ON s.currency = a.currency AND s.k = p.k
+            LEFT JOIN scanned s ON s.currency = a.currency AND s.k = p.k
             WINDOW w AS (PARTITION BY a.currency ORDER BY p.k)
         ),
         crossing AS (
