@@ -143,3 +143,19 @@ async def test_a_collector_renamed_reannounces_its_customers(rc):
     await deliver(rc, renamed)
     event = (await outbox(rc.stack, CustomerChanged))[-1]
     assert (str(event.customer_id), event.revision, event.collector.name) == (c["id"], 2, "Carla Cobradora")
+
+
+async def test_an_invalid_address_sent_again_in_a_patch_stays_invalid(rc):
+    c = await customer(rc, contacts=[{"channel": "email", "address": "malo@cliente.example"}])
+    await deliver(
+        rc, ContactInvalidated(customer_id=c["id"], channel=Channel.EMAIL, address="malo@cliente.example", reason="550")
+    )
+    contacts = [
+        {"channel": "email", "address": "malo@cliente.example"},
+        {"channel": "sms", "address": "+5491155551234"},
+    ]
+    patched = await rc.api.patch(f"/v1/customers/{c['id']}", json={"contacts": contacts}, headers=rc.admin)
+    assert [(x["address"], x["invalid"]) for x in patched.json()["contacts"]] == [
+        ("malo@cliente.example", True),
+        ("+5491155551234", False),
+    ]

@@ -264,3 +264,31 @@ async def test_csv_without_required_columns_is_a_422(rc):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "columns"
+
+
+async def test_a_newer_version_of_a_payment_is_applied_again(rc):
+    await _ingest(rc, "customers", _customers(1))
+    await _ingest(rc, "invoices", _invoices(2))
+    payment = {
+        "external_id": "P-1",
+        "customer_external_id": "C-000",
+        "currency": "ARS",
+        "amount": "150.00",
+        "payment_date": rc.today.isoformat(),
+        "version": 1,
+    }
+    await _ingest(rc, "payments", [payment])
+    corrected = {**payment, "amount": "50.00", "version": 2, "invoices": [{"invoice_external_id": "F-0001"}]}
+    result = await _ingest(rc, "payments", [corrected])
+    assert result["updated"] == 1
+    state = {r["external_id"]: (r["status"], str(r["open_amount"])) for r in await rows(rc.stack, SNAPSHOT)}
+    assert state == {"F-0000": ("normal", "100.00"), "F-0001": ("normal", "50.00")}
+    stale = await _ingest(rc, "payments", [payment])  # version 1 again: older, ignored
+    assert stale["unchanged"] == 1
+    (stored,) = (await rc.api.get("/v1/payments", headers=rc.admin)).json()["items"]
+    assert (stored["amount"], stored["revision"]) == ("50.00", 2)
+    assert [(a["invoice_number"], a["amount"], a["reversed"]) for a in stored["allocations"]] == [
+        ("A-0000", "100.00", True),
+        ("A-0001", "50.00", True),
+        ("A-0001", "50.00", False),
+    ]

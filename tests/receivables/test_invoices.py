@@ -157,3 +157,21 @@ async def test_list_invoices_filters(rc):
     ).json()
     assert rest["items"][0]["id"] != page["items"][0]["id"]
     assert rest["next_cursor"] is None
+
+
+async def test_corrections_are_kept_in_the_history(rc):
+    c = await customer(rc)
+    inv = await invoice(rc, c["id"], due_date="2026-02-01")
+    response = await rc.api.patch(
+        f"/v1/invoices/{inv['id']}",
+        json={"due_date": "2026-03-01", "document_url": "https://x.example/1.pdf"},
+        headers=rc.admin,
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["due_date"], response.json()["revision"]) == ("2026-03-01", 2)
+    (entry,) = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()
+    assert entry["kind"] == "invoice_updated"
+    assert entry["data"]["due_date"] == {"from": "2026-02-01", "to": "2026-03-01"}
+    bad = await rc.api.patch(f"/v1/invoices/{inv['id']}", json={"due_date": "2020-01-01"}, headers=rc.admin)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "due_date"

@@ -262,3 +262,17 @@ async def test_outcomes_are_listed_and_on_the_timeline(rc):
     kinds = [t["kind"] for t in timeline]
     assert kinds[:2] == ["outcome", "task"] or kinds[:2] == ["task", "outcome"]
     assert kinds.count("invoice") == 2
+
+
+async def test_an_outcome_posted_twice_with_one_idempotency_key_is_recorded_once(rc):
+    c, *_ = await _setup(rc)
+    body = {"customer_id": c["id"], "kind": "unreachable"}
+    headers = {**rc.collector, "Idempotency-Key": "llamada-1"}
+    first = await rc.api.post("/v1/outcomes", json=body, headers=headers)
+    second = await rc.api.post("/v1/outcomes", json=body, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert first.json()["id"] == second.json()["id"]
+    assert len(await rows(rc.stack, "SELECT id FROM receivables.outcomes")) == 1
+    assert len(await rows(rc.stack, "SELECT id FROM receivables.tasks")) == 1
+    assert len(await outbox(rc.stack, SendCommunications)) == 1
