@@ -8,7 +8,6 @@ written with every invoice stay for the relay, which is measured elsewhere.
 """
 
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -16,7 +15,6 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
 import asyncpg
 import httpx
@@ -150,12 +148,6 @@ async def time_kpis(client: httpx.AsyncClient, headers: dict) -> dict[str, float
     return timings
 
 
-def redis_db() -> int:
-    url = os.environ.get("COBRANZA_REDIS_URL")
-    path = urlparse(url).path.strip("/") if url else ""
-    return int(path) if path.isdigit() else 9
-
-
 async def main() -> None:
     args = arguments(__doc__)
     customer_count, invoice_count = SCALES[args.scale]
@@ -166,7 +158,7 @@ async def main() -> None:
         for batch in (customers(customer_count)[s : s + BATCH] for s in range(0, customer_count, BATCH))
     ]
     invoice_bodies = [invoice_body(rows[s : s + BATCH]) for s in range(0, invoice_count, BATCH)]
-    async with System("ingest", services=("receivables",), port_base=args.port_base, redis_db=redis_db()) as system:
+    async with System("ingest", services=("receivables",), port_base=args.port_base) as system:
         tenant = await system.tenant_api_key()
         async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=300) as client:
             started = time.perf_counter()
