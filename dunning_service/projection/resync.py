@@ -1,10 +1,11 @@
 """Rebuild the projection from receivables' API (after an outage, a lost queue, or a new deployment).
 
-Pages through ``GET /v1/customers`` and ``GET /v1/invoices?status=open`` (cursor pagination, items shaped
-like the ``customer_changed`` / ``invoice_changed`` snapshots with ``id``) and upserts them with the same
-revision rule as the events, so a resync racing live events never brings back an older state. Customers
-receivables no longer lists are marked deleted; open invoices it no longer lists are marked missing and
-get no reminders until an event or the next resync says otherwise.
+Pages through ``GET /v1/customers`` and ``GET /v1/invoices?status=<each open status>`` (cursor pagination,
+items shaped like the ``customer_changed`` / ``invoice_changed`` snapshots with ``id``) and upserts them
+with the same revision rule as the events, so a resync racing live events never brings back an older
+state. Customers receivables no longer lists are marked deleted; open invoices it no longer lists are
+marked missing and get no reminders until an event or the next resync says otherwise. A listing without
+the collector, advisor and supervisor keeps the ones the events brought.
 """
 
 import uuid
@@ -18,12 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dunning_service.projection import upserts
 from dunning_service.settings import DunningSettings
+from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.internal import InternalClient
 
 log = structlog.get_logger()
 
 RESYNC_JOB = "dunning.resync"
+OPEN = [
+    s.value
+    for s in (InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY, InvoiceStatus.PAYMENT_REPORTED, InvoiceStatus.DISPUTE)
+]
 
 
 async def _pages(client: InternalClient, path: str, tenant_id: uuid.UUID, page_size: int, **filters: Any) -> Any:
@@ -57,11 +63,12 @@ async def resync_tenant(
                 upserts.customer_row(tenant_id, CustomerChanged.model_validate({**item, "customer_id": item["id"]}))
                 for item in items
             ]
+            with_people = any(person in item for item in items for person in upserts.PEOPLE)
             async with engine.begin() as conn:
-                await upserts.upsert_customers(conn, rows)
+                await upserts.upsert_customers(conn, rows, update_people=with_people)
                 await _seen(conn, "customers", tenant_id, [r["id"] for r in rows])
             report["customers"] += len(rows)
-        async for items in _pages(client, "/v1/invoices", tenant_id, settings.resync_page_size, status="open"):
+        async for items in _pages(client, "/v1/invoices", tenant_id, settings.resync_page_size, status=OPEN):
             rows = [
                 upserts.invoice_row(tenant_id, InvoiceChanged.model_validate({**item, "invoice_id": item["id"]}))
                 for item in items

@@ -115,15 +115,20 @@ def _newest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(best.values())
 
 
-async def upsert_customers(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def upsert_customers(
+    db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]], update_people: bool = True
+) -> None:
+    """``update_people=False`` keeps the collector, advisor and supervisor already known (a listing that
+    does not carry them must not erase what the events brought)."""
     if not rows:
         return
     table = Customer.__table__
     statement = insert(table).values(_newest(rows))
+    fields = [f for f in CUSTOMER_FIELDS if update_people or f != "people"]
     await db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],
-            set_={**{f: statement.excluded[f] for f in CUSTOMER_FIELDS}, "seen_at": func.now()},
+            set_={**{f: statement.excluded[f] for f in fields}, "seen_at": func.now()},
             where=table.c.revision <= statement.excluded.revision,
         )
     )

@@ -1,18 +1,19 @@
 """The resync rebuilds the projection from receivables' API, here a small real HTTP server on loopback
-speaking the contract the resync is written against:
-``GET /v1/customers?limit=&cursor=`` and ``GET /v1/invoices?status=open&limit=&cursor=`` answering
-``{"items": [...], "next_cursor": ...}``, items shaped like the snapshot events with ``id``."""
+speaking receivables' contract: ``GET /v1/customers?limit=&cursor=`` and
+``GET /v1/invoices?status=normal&status=promise_to_pay&status=payment_reported&status=dispute&limit=&cursor=``
+answering ``{"items": [...], "next_cursor": ...}``, items shaped like the snapshot events with ``id``
+(``test_with_receivables.py`` also resyncs from the real receivables service)."""
 
 import asyncio
 import socket
 import uuid
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from sqlalchemy import text
 
 from dunning_service.projection.resync import RESYNC_JOB, resync_tenant
@@ -38,9 +39,11 @@ def receivables_stub(customers: list[dict[str, Any]], invoices: list[dict[str, A
         return page(customers, limit, cursor)
 
     @app.get("/v1/invoices")
-    async def list_invoices(request: Request, status: str, limit: int = 50, cursor: str | None = None) -> dict:
+    async def list_invoices(
+        request: Request, status: Annotated[list[str], Query()], limit: int = 50, cursor: str | None = None
+    ) -> dict:
         verify_identity(secret, request.headers)
-        assert status == "open"
+        assert sorted(status) == ["dispute", "normal", "payment_reported", "promise_to_pay"]  # repeatable filter
         app.state.calls.append(("invoices", status, cursor))
         return page(invoices, limit, cursor)
 
