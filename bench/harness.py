@@ -42,6 +42,8 @@ WORKERS = {
 OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms": 4}
 PG_SERVER = os.environ.get("COBRANZA_BENCH_PG", "postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("COBRANZA_BENCH_REDIS", "127.0.0.1:6379")
+# Benchmarks may run at the same time: each flushes only a Redis database of its own.
+BENCH_REDIS_DBS = {"gateway": 7, "ingest": 8, "dunning": 9, "messaging": 10}
 OPERATOR_TOKEN = "dev-operator-token"
 
 
@@ -65,18 +67,18 @@ class System:
         services: tuple[str, ...] = ("receivables",),
         workers: tuple[str, ...] = (),
         port_base: int = 8900,
-        redis_db: int = 9,
+        redis_db: int | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.database = f"cobranza_bench_{name}"
         self.services = ("gateway", *services)
         self.workers = workers
         self.port_base = port_base
-        self.redis_db = redis_db
+        self.redis_db = redis_db if redis_db is not None else BENCH_REDIS_DBS.get(name, 11)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.database_url = f"postgresql+asyncpg://{PG_SERVER}/{self.database}"
         self.dsn = f"postgresql://{PG_SERVER}/{self.database}"
-        self.redis_url = f"redis://{REDIS_SERVER}/{redis_db}"
+        self.redis_url = f"redis://{REDIS_SERVER}/{self.redis_db}"
         self.env = {
             **os.environ,
             "COBRANZA_DATABASE_URL": self.database_url,

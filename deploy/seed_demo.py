@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -58,6 +59,36 @@ CUSTOMERS = [
         ],
     },
 ]
+
+
+def demo_invoices(today: date) -> list[dict]:
+    """A few invoices around today: overdue by different ages, one due soon, one in dollars."""
+
+    def invoice(
+        number: str, customer: str, amount: str, issued_days_ago: int, term: int, currency: str = "ARS"
+    ) -> dict:
+        issued = today - timedelta(days=issued_days_ago)
+        return {
+            "external_id": f"FC-{number}",
+            "customer_external_id": customer,
+            "number": number,
+            "currency": currency,
+            "amount": amount,
+            "issue_date": issued.isoformat(),
+            "due_date": (issued + timedelta(days=term)).isoformat(),
+            "document_url": f"https://erp.demo.example/invoices/{number}.pdf",
+            "version": 1,
+        }
+
+    return [
+        invoice("A-0001-00000101", "C-001", "150000.00", 95, 30),
+        invoice("A-0001-00000102", "C-001", "82500.50", 50, 30),
+        invoice("A-0001-00000103", "C-001", "43000.00", 10, 30),
+        invoice("A-0001-00000201", "C-002", "21999.99", 40, 30),
+        invoice("A-0001-00000202", "C-002", "12000.00", 3, 15),
+        invoice("E-0001-00000301", "C-003", "4800.00", 70, 45, currency="USD"),
+        invoice("E-0001-00000302", "C-003", "1250.00", 20, 45, currency="USD"),
+    ]
 
 
 async def wait_ready(client: httpx.AsyncClient, seconds: float) -> None:
@@ -119,6 +150,23 @@ async def seed(client: httpx.AsyncClient) -> str:
     integration = {"X-API-Key": key}
     for customer in CUSTOMERS:
         await client.post(f"{GATEWAY}/v1/customers", headers=integration, json=customer)  # 409 when present
+    # Bulk ingestion is idempotent: a second run finds the same invoices and the same payment, and changes nothing.
+    today = date.today()
+    invoices = await client.post(
+        f"{GATEWAY}/v1/ingest/invoices", headers=integration, json={"items": demo_invoices(today)}
+    )
+    invoices.raise_for_status()
+    payment = {
+        "external_id": "REC-0000001",
+        "customer_external_id": "C-002",
+        "currency": "ARS",
+        "amount": "10000.00",
+        "payment_date": (today - timedelta(days=2)).isoformat(),
+        "reference": "Transferencia 23763172736",
+        "invoices": [{"invoice_external_id": "FC-A-0001-00000201"}],
+    }
+    payments = await client.post(f"{GATEWAY}/v1/ingest/payments", headers=integration, json={"items": [payment]})
+    payments.raise_for_status()
     return key
 
 

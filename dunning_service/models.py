@@ -1,6 +1,28 @@
-"""The dunning schema."""
+"""The dunning schema: the projection of customers and open invoices, strategies, runs, what was sent,
+action items. Only dunning writes it; the projection is kept from receivables' events."""
 
-from shared.db import make_base
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import IdMixin, TimestampMixin, make_base
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -8,3 +30,222 @@ SCHEMA = "dunning"
 Base = make_base(SCHEMA)
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+
+EMPTY_UUIDS = text("'{}'::uuid[]")
+EMPTY_TEXTS = text("'{}'::text[]")
+
+
+class Tenant(Base):
+    """The tenant as the gateway announces it (country and time zone decide business days and "today"),
+    plus its dunning settings."""
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    default_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # settings
+    automatic: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    run_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("8"))
+    tolerances: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    extra_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default=text("'{}'::date[]"))
+    action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class Customer(Base):
+    """Projection of receivables' customers (snapshot events with a revision: an older one never wins)."""
+
+    __tablename__ = "customers"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str] = mapped_column(String(300))
+    tax_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    segment: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    vip: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    opted_out_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
+    # channels with a valid contact and no opt-out: derived on write, read by set-based queries (forecast)
+    usable_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    people: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))  # collector, advisor…
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class Invoice(Base):
+    """Projection of receivables' invoices, plus the dunning state of each: the steps it had (by stable
+    step id), the one awaiting acceptance, and whether an action notice stopped its reminders."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        # The run's partial index: only invoices that can be reminded, by due date.
+        Index("ix_invoices_dunnable", "tenant_id", "due_date", postgresql_where=text("status = 'normal'")),
+        Index("ix_invoices_customer", "tenant_id", "customer_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    revision: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    number: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), server_default=text("'invoice'"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    open_amount: Mapped[Decimal] = mapped_column(Numeric)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reported_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dispute_area_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    document_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    missing_upstream: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # dunning state
+    steps_done: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=EMPTY_UUIDS)
+    pending_step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    stopped_by_action: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class Strategy(IdMixin, TimestampMixin, Base):
+    """Which customers (``match``), which steps, in which order of priority. Every edit is a new version."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (
+        Index(
+            "uq_strategies_one_default", "tenant_id", unique=True, postgresql_where=text("is_default AND NOT archived")
+        ),
+        Index("uq_strategies_name", "tenant_id", "name", unique=True, postgresql_where=text("NOT archived")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    is_default: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    manual_only: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    archived: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    match: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class StrategyVersion(Base):
+    """Every version of a strategy as it was, for audit and for reading an old run."""
+
+    __tablename__ = "strategy_versions"
+
+    strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class Run(IdMixin, Base):
+    """A dunning run for one as-of date: dry (a plan) or real (steps dispatched), with its counts."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_tenant_created", "tenant_id", "created_at", "id"),
+        # one scheduled run per tenant and local day
+        Index("uq_runs_scheduled", "tenant_id", "as_of", unique=True, postgresql_where=text("trigger = 'schedule'")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    as_of: Mapped[date] = mapped_column(Date)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    trigger: Mapped[str] = mapped_column(String(20))  # manual | schedule
+    status: Mapped[str] = mapped_column(String(20))  # queued | running | completed | skipped | failed | interrupted
+    requested_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    strategy_versions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Dispatch(IdMixin, Base):
+    """What a run handed over for one customer: a communication to messaging (pending until accepted) or a
+    task to receivables when no channel was left. The steps it carries are recorded as done per invoice
+    only when messaging accepts it."""
+
+    __tablename__ = "dispatches"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_dispatches_customer", "tenant_id", "customer_id", "created_at"),
+        Index("ix_dispatches_run", "run_id", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    as_of: Mapped[date] = mapped_column(Date)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(10), nullable=True)  # None: a task
+    address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    tone: Mapped[int] = mapped_column(SmallInteger)
+    action: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    state: Mapped[str] = mapped_column(String(12))  # pending | accepted | failed | task
+    strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    step_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    step_keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    action_invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=EMPTY_UUIDS)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    delivery_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ActionItem(IdMixin, TimestampMixin, Base):
+    """Something a person must do with a customer (seed 000: suspend service, legal, write off, call).
+    While open, its invoices get no reminders; it feeds the daily actions alarm."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        Index("ix_action_items_list", "tenant_id", "created_at", "id"),
+        Index("ix_action_items_open", "tenant_id", postgresql_where=text("status = 'open'")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # open | done | cancelled
+    source: Mapped[str] = mapped_column(String(12))  # step | manual
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    created_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notice_sent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    strategy_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    step_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    dispatch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, unique=True)
+    resolution_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)

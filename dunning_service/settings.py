@@ -8,3 +8,21 @@ from shared.settings import ServiceSettings
 class DunningSettings(ServiceSettings):
     service_name: ClassVar[str] = "dunning"
     model_config = SettingsConfigDict(env_prefix="DUNNING_", extra="ignore")
+
+    # A real run commits customer by customer in chunks: a crash loses at most the chunk being written,
+    # and a rerun picks up exactly where it stopped.
+    run_chunk_size: int = 2000
+    # Pause between chunks: spreads a large run's load on messaging (0: as fast as possible).
+    run_chunk_pause_seconds: float = 0.0
+    # Communications per messaging.send_communications command (one arq job carries many commands).
+    command_batch_size: int = 100
+    # A communication not accepted by messaging after this long no longer blocks its step: it is retried.
+    pending_expiry_hours: int = 48
+    # A run that finds another run of the tenant in progress waits this long for it, then gives its worker
+    # slot back and tries again after ``run_lock_retry_seconds``.
+    run_lock_wait_seconds: float = 30.0
+    run_lock_retry_seconds: int = 20
+    # How many planned communications a dry run returns inline (the counts always cover everything).
+    dry_run_plan_limit: int = 200
+    # Page size of the resync's reads of the receivables API.
+    resync_page_size: int = 500

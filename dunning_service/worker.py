@@ -1,7 +1,37 @@
+from arq import cron
+from arq.worker import func
+
 from dunning_service.models import SCHEMA
+from dunning_service.projection.handlers import on_customer_changed, on_invoice_changed, on_tenant_changed
+from dunning_service.projection.resync import RESYNC_JOB, resync_job
+from dunning_service.runs.acceptance import on_message_status_changed
+from dunning_service.runs.jobs import RUN_JOB, SCHEDULE_JOB, run_dunning, schedule_runs
 from dunning_service.settings import DunningSettings
+from shared.contracts.gateway import TenantChanged
+from shared.contracts.messaging import MessageStatusChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.worker import worker_settings
 
 settings = DunningSettings()
 
-WorkerSettings = worker_settings(settings, schema=SCHEMA, handlers={})
+HANDLERS = {
+    TenantChanged: on_tenant_changed,
+    CustomerChanged: on_customer_changed,
+    InvoiceChanged: on_invoice_changed,
+    MessageStatusChanged: on_message_status_changed,
+}
+
+FUNCTIONS = [
+    # A run waits (Retry) while another run of its tenant holds the lock: many tries. The timeout also bounds
+    # how long arq waits before it picks up again a run whose worker died (a million invoices take < 1 min).
+    func(run_dunning, name=RUN_JOB, max_tries=180, timeout=900),
+    func(resync_job, name=RESYNC_JOB, max_tries=3, timeout=3600, keep_result=0),
+]
+
+WorkerSettings = worker_settings(
+    settings,
+    schema=SCHEMA,
+    handlers=HANDLERS,
+    functions=FUNCTIONS,
+    cron_jobs=[cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True)],
+)

@@ -1,9 +1,29 @@
-"""The receivables schema. Tables are added per domain area; all live in the ``receivables`` schema."""
+"""The receivables schema: every table lives in the ``receivables`` PostgreSQL schema.
+
+The models mirror migration 0002 column for column. Writes that touch many rows use these tables through
+Core or plain SQL (set-based); the ORM is used where one row is changed at a time.
+"""
 
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +43,7 @@ class Customer(IdMixin, TimestampMixin, Base):
         Index("uq_customers_tenant_external_id", "tenant_id", "external_id", unique=True),
         Index("ix_customers_tenant_name", "tenant_id", "name", "id"),
         Index("ix_customers_tags", "tags", postgresql_using="gin"),
+        Index("ix_customers_advisor_id", "advisor_id"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -43,6 +64,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)
     advisor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The ERP's version of the row (bulk ingestion): an older version never overwrites a newer one.
+    source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class TenantUser(Base):
@@ -56,3 +79,281 @@ class TenantUser(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     active: Mapped[bool] = mapped_column(Boolean)
+
+
+class Tenant(Base):
+    """The tenant profile (projection of gateway.tenant_changed) and the tenant's receivables settings."""
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    default_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    promise_grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    follow_up_days: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Person(IdMixin, TimestampMixin, Base):
+    """A business advisor or a supervisor (seed 002), or the phone/WhatsApp profile of a gateway user."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        Index("uq_people_tenant_external_id", "tenant_id", "external_id", unique=True),
+        Index("uq_people_tenant_kind_name_key", "tenant_id", "kind", "name_key", unique=True),
+        Index("uq_people_tenant_user_id", "tenant_id", "user_id", unique=True),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(20))  # advisor | supervisor | staff
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))  # lower-cased, single-spaced name: the CSV's key
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    whatsapp: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("receivables.people.id"), nullable=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class DisputeArea(IdMixin, TimestampMixin, Base):
+    """The area that resolves a dispute (seed 000) and the person responsible for it."""
+
+    __tablename__ = "dispute_areas"
+    __table_args__ = (Index("uq_dispute_areas_tenant_name", "tenant_id", "name", unique=True),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str] = mapped_column(String(120))
+    responsible_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("receivables.people.id"), nullable=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class Invoice(IdMixin, TimestampMixin, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("uq_invoices_tenant_external_id", "tenant_id", "external_id", unique=True),
+        Index("ix_invoices_tenant_customer_due", "tenant_id", "customer_id", "due_date"),
+        Index("ix_invoices_tenant_due_id", "tenant_id", "due_date", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # No foreign keys on this table of millions of rows: their triggers cost a sixth of a bulk load. Customers and
+    # dispute areas are never deleted (soft delete), and every write joins to them in the tenant first.
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    number: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), default="invoice", server_default=text("'invoice'"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    open_amount: Mapped[Decimal] = mapped_column(Numeric)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    document_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="normal", server_default=text("'normal'"))
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reported_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dispute_area_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # When it left the receivables (paid, written off, void): the day the KPIs count it collected or gone.
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Payment(IdMixin, TimestampMixin, Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("uq_payments_tenant_external_id", "tenant_id", "external_id", unique=True),
+        Index("ix_payments_tenant_customer_date", "tenant_id", "customer_id", "payment_date"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    unapplied_amount: Mapped[Decimal] = mapped_column(Numeric)  # over-payment kept as the customer's credit
+    payment_date: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="applied", server_default=text("'applied'"))
+    reversed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reversal_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # The invoices the payer named (ids), empty when allocated oldest-first; kept to re-apply a new version.
+    named_invoices: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
+    source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class PaymentAllocation(Base):
+    __tablename__ = "payment_allocations"
+    __table_args__ = (
+        Index("ix_payment_allocations_payment_id", "payment_id"),
+        Index("ix_payment_allocations_invoice_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    payment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.payments.id"))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.invoices.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    payment_date: Mapped[date] = mapped_column(Date)
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Promise(IdMixin, Base):
+    """A promise to pay one invoice by a date (seed 000): open, then kept, broken or cancelled."""
+
+    __tablename__ = "promises"
+    __table_args__ = (
+        Index("ix_promises_open_due", "tenant_id", "promised_date", postgresql_where=text("status = 'open'")),
+        Index("uq_promises_open_invoice", "invoice_id", unique=True, postgresql_where=text("status = 'open'")),
+        Index("ix_promises_tenant_resolved_on", "tenant_id", "resolved_on"),
+        Index("ix_promises_tenant_customer", "tenant_id", "customer_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.invoices.id"))
+    outcome_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    promised_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default=text("'open'"))
+    resolved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Outcome(IdMixin, Base):
+    """The result of a personal contact (seed 000's five outcomes), with who, why and the note (seed 004)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        Index("ix_outcomes_tenant_recorded_at", "tenant_id", "recorded_at"),
+        Index("ix_outcomes_tenant_customer", "tenant_id", "customer_id", "recorded_at"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    spoke_with: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    excuse: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hashtags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
+    )
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reported_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reported_reference: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    dispute_area_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    note_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    message_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    message_skipped: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Note(IdMixin, Base):
+    """Who I spoke with, why they have not paid, what comes next, and hashtags (seed 004)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index("ix_notes_tenant_customer", "tenant_id", "customer_id", "created_at"),
+        Index("ix_notes_tenant_created_at", "tenant_id", "created_at"),
+        Index("ix_notes_hashtags", "hashtags", postgresql_using="gin"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    body: Mapped[str] = mapped_column(Text)
+    hashtags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
+    )
+    outcome_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    author: Mapped[str] = mapped_column(String(80))
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Task(IdMixin, TimestampMixin, Base):
+    """Something actionable to do, for someone, by a date, possibly under a supervisor (seed 004)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("uq_tasks_tenant_idempotency_key", "tenant_id", "idempotency_key", unique=True),
+        Index("ix_tasks_tenant_assignee_status_due", "tenant_id", "assignee_id", "status", "due_date"),
+        Index("ix_tasks_tenant_customer", "tenant_id", "customer_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("receivables.customers.id"), nullable=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", server_default=text("'open'"))
+    source: Mapped[str] = mapped_column(String(40), default="manual", server_default=text("'manual'"))
+    outcome_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class TimelineEntry(IdMixin, Base):
+    """The customer's log [bitácora]. Invoices add themselves (read from ``invoices``); all else is written here.
+
+    Status changes carry ``invoice_id``: they are also the invoice's history (who, when, why).
+    """
+
+    __tablename__ = "timeline_entries"
+    __table_args__ = (
+        Index("ix_timeline_entries_customer", "tenant_id", "customer_id", "occurred_at", "id"),
+        Index(
+            "ix_timeline_entries_invoice",
+            "tenant_id",
+            "invoice_id",
+            "occurred_at",
+            postgresql_where=text("invoice_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_timeline_entries_message",
+            "tenant_id",
+            "ref_id",
+            unique=True,
+            postgresql_where=text("kind = 'message'"),
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    kind: Mapped[str] = mapped_column(String(30))
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    ref_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    summary: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    actor: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -1,11 +1,57 @@
+"""The receivables worker: consumes the events it needs, answers commands, and breaks due promises every hour."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from arq import cron
+
+from services.receivables.customers.handlers import on_contact_invalidated, on_opt_out_recorded
 from services.receivables.models import SCHEMA
 from services.receivables.people.handlers import on_user_changed
+from services.receivables.promises.repository import detect_broken
 from services.receivables.settings import ReceivablesSettings
-from shared.contracts.gateway import UserChanged
+from services.receivables.tasks.service import on_create_task
+from services.receivables.tenants.handlers import on_tenant_changed
+from services.receivables.timeline.handlers import on_message_status_changed
+from shared.contracts.gateway import TenantChanged, UserChanged
+from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded
+from shared.contracts.receivables import CreateTask
+from shared.db import unit_of_work
 from shared.worker import worker_settings
 
 settings = ReceivablesSettings()
 
-HANDLERS = {UserChanged: on_user_changed}
+HANDLERS = {
+    UserChanged: on_user_changed,
+    TenantChanged: on_tenant_changed,
+    MessageStatusChanged: on_message_status_changed,
+    ContactInvalidated: on_contact_invalidated,
+    OptOutRecorded: on_opt_out_recorded,
+    CreateTask: on_create_task,
+}
 
-WorkerSettings = worker_settings(settings, schema=SCHEMA, handlers=HANDLERS)
+
+async def detect_broken_promises(ctx: dict[str, Any], tenant_id: str | None = None, as_of: str | None = None) -> int:
+    """Break every due promise, each tenant at its own local date (or ``as_of``). Idempotent, set-based."""
+    async with unit_of_work(ctx["sessionmaker"]) as session:
+        count, _ = await detect_broken(
+            session, uuid.UUID(tenant_id) if tenant_id else None, date.fromisoformat(as_of) if as_of else None
+        )
+    return count
+
+
+WorkerSettings = worker_settings(
+    settings,
+    schema=SCHEMA,
+    handlers=HANDLERS,
+    functions=[detect_broken_promises],
+    cron_jobs=[
+        cron(
+            detect_broken_promises,
+            minute={settings.broken_promises_minute},
+            name="receivables.detect_broken_promises",
+            unique=True,
+        )
+    ],
+)

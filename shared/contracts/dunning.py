@@ -21,3 +21,5 @@ class ActionItemChanged(Event):
     assignee_id: uuid.UUID | None = None
     created_on: date
     resolution: str | None = None
+    resolution_reason: str | None = None  # why it was cancelled (or how it was done)
+    note: str | None = None  # what the person who created it wrote

@@ -1,13 +1,16 @@
 """Customer queries. The single-customer read is the API's hottest path: plain Core, no ORM identity map."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
+from services.receivables.invoices.repository import has_overdue as overdue_exists
 from services.receivables.models import Customer
 from shared.pagination import typed_cursor
 
@@ -25,6 +28,14 @@ async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: u
     customer = dict(row)
     customer["contacts"] = orjson.loads(customer["contacts"])  # asyncpg hands jsonb over as text
     return customer
+
+
+async def load_customer(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+    """The customer (not deleted) inside the caller's transaction, or None."""
+    query = select(_table).where(
+        _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
+    )
+    return (await conn.execute(query)).mappings().first()
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
@@ -51,11 +62,24 @@ async def list_customers(
     segment: str | None = None,
     tag: str | None = None,
     search: str | None = None,
+    advisor_id: uuid.UUID | None = None,
+    vip: bool | None = None,
+    risk_level: str | None = None,
+    has_overdue: bool | None = None,
+    today: date | None = None,
 ) -> list[Any]:
     """Customers by name then id (deterministic), keyset-paginated."""
     query = select(_table).where(_table.c.tenant_id == tenant_id, _table.c.deleted.is_(False))
     if collector_id:
         query = query.where(_table.c.collector_id == collector_id)
+    if advisor_id:
+        query = query.where(_table.c.advisor_id == advisor_id)
+    if vip is not None:
+        query = query.where(_table.c.vip.is_(vip))
+    if risk_level:
+        query = query.where(_table.c.risk_level == risk_level)
+    if has_overdue is not None and today is not None:
+        query = query.where(overdue_exists(today) if has_overdue else ~overdue_exists(today))
     if segment:
         query = query.where(_table.c.segment == segment)
     if tag:
@@ -73,3 +97,15 @@ async def list_customers(
         query = query.where(tuple_(_table.c.name, _table.c.id) > tuple_(*typed_cursor(after, str, uuid.UUID)))
     query = query.order_by(_table.c.name, _table.c.id).limit(limit + 1)
     return list((await conn.execute(query)).mappings().all())
+
+
+async def people_of_customer(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> dict:
+    """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
+    query = text(
+        f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "
+        f"FROM receivables.customers c {PEOPLE_JOINS} WHERE c.tenant_id = :tenant_id AND c.id = :customer_id"
+    )
+    row = (await conn.execute(query, {"tenant_id": tenant_id, "customer_id": customer_id})).mappings().first()
+    return dict(row) if row else {"collector": None, "advisor": None, "supervisor": None}

@@ -118,6 +118,12 @@ class CustomerOut(BaseModel):
     updated_at: datetime
 
 
+def merge_contacts(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The new contacts, keeping the ``invalid`` mark of an address that was already found invalid."""
+    invalid = {(c["channel"], c["address"]) for c in old if c.get("invalid")}
+    return [{**c, "invalid": c.get("invalid", False) or (c["channel"], c["address"]) in invalid} for c in new]
+
+
 def contact_rows(contacts: list[ContactIn]) -> list[dict[str, Any]]:
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for c in contacts:

@@ -6,33 +6,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers import repository
-from services.receivables.customers.schemas import CustomerCreate, CustomerUpdate, contact_rows
-from services.receivables.models import Customer, outbox
-from shared.contracts.common import ContactPoint
-from shared.contracts.receivables import CustomerChanged
-from shared.outbox import emit
+from services.receivables.customers.schemas import CustomerCreate, CustomerUpdate, contact_rows, merge_contacts
+from services.receivables.events import emit_customers_changed
+from services.receivables.models import Customer
+from services.receivables.people.repository import require_person, require_user
+from services.receivables.people.schemas import PersonKind
+from services.receivables.timeline.repository import add_entries
+from shared.identity import COLLECTOR
 from shared.problems import Conflict, NotFound
-
-
-def customer_changed(customer: Customer) -> CustomerChanged:
-    return CustomerChanged(
-        customer_id=customer.id,
-        revision=customer.revision,
-        external_id=customer.external_id,
-        name=customer.name,
-        tax_id=customer.tax_id,
-        country=customer.country,
-        timezone=customer.timezone,
-        language=customer.language,
-        segment=customer.segment,
-        vip=customer.vip,
-        risk_level=customer.risk_level,
-        tags=list(customer.tags),
-        contacts=[ContactPoint.model_validate(c) for c in customer.contacts],
-        opted_out_channels=list(customer.opted_out_channels),
-        collector_id=customer.collector_id,
-        deleted=customer.deleted,
-    )
 
 
 def _values(data: CustomerCreate | CustomerUpdate) -> dict:
@@ -42,17 +23,27 @@ def _values(data: CustomerCreate | CustomerUpdate) -> dict:
     return values
 
 
+async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict) -> None:
+    """The collector must be a collector of the tenant, the advisor one of its business advisors."""
+    if values.get("collector_id") is not None:
+        await require_user(session, tenant_id, values["collector_id"], "collector_id", COLLECTOR)
+    if values.get("advisor_id") is not None:
+        await require_person(session, tenant_id, values["advisor_id"], "advisor_id", PersonKind.ADVISOR)
+
+
 async def create_customer(session: AsyncSession, tenant_id: uuid.UUID, data: CustomerCreate) -> Customer:
     if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
         raise Conflict(f"A customer with external_id {data.external_id!r} already exists")
-    customer = Customer(id=uuid.uuid4(), tenant_id=tenant_id, revision=1, **_values(data))
+    values = _values(data)
+    await _check_people(session, tenant_id, values)
+    customer = Customer(id=uuid.uuid4(), tenant_id=tenant_id, revision=1, **values)
     session.add(customer)
     try:
         await session.flush()
     except IntegrityError:
         raise Conflict(f"A customer with external_id {data.external_id!r} already exists") from None
     await session.refresh(customer)
-    await emit(session, outbox, tenant_id, customer_changed(customer))
+    await emit_customers_changed(session, tenant_id, [customer.id])
     return customer
 
 
@@ -63,8 +54,12 @@ async def update_customer(
     if customer is None:
         raise NotFound("Customer not found")
     values = _values(data)
-    if "name" in values and values["name"] is None:
-        values.pop("name")
+    for field in ("name", "vip", "tags", "opted_out_channels"):
+        if field in values and values[field] is None:
+            values.pop(field)
+    await _check_people(session, tenant_id, values)
+    if "contacts" in values:  # an address messaging found invalid stays invalid when it is sent again
+        values["contacts"] = merge_contacts(customer.contacts, values["contacts"])
     for field, value in values.items():
         setattr(customer, field, value)
     customer.revision += 1
@@ -73,7 +68,7 @@ async def update_customer(
     except IntegrityError:
         raise Conflict(f"A customer with external_id {data.external_id!r} already exists") from None
     await session.refresh(customer)
-    await emit(session, outbox, tenant_id, customer_changed(customer))
+    await emit_customers_changed(session, tenant_id, [customer.id])
     return customer
 
 
@@ -85,4 +80,7 @@ async def delete_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_
     customer.deleted = True
     customer.revision += 1
     await session.flush()
-    await emit(session, outbox, tenant_id, customer_changed(customer))
+    await emit_customers_changed(session, tenant_id, [customer.id])
+    await add_entries(
+        session, tenant_id, [{"customer_id": customer.id, "kind": "customer", "summary": "Customer removed"}]
+    )

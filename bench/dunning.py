@@ -1,0 +1,291 @@
+"""Dunning run at portfolio scale: 1,000,000 open invoices of 200,000 customers in dunning's projection
+(--scale small: 20,000 / 4,000), in steady state (every earlier business day already ran), then today's run.
+
+Printed side by side, measured in the same run on the real processes (gateway, dunning app and worker):
+- baseline: the bare SQL statement selecting the invoices that a step falls due on today, grouped per
+  customer (partial index on open invoices, ``due_date = ANY(dates)``);
+- the dry run through the API (the whole plan computed: strategies chosen by rules, catch-up, exclusions,
+  grouping per customer and channel; nothing sent), goal < 5 s at full scale;
+- the real run (POST, then the worker: dispatches, steps pending on their invoices, the commands to
+  messaging in the outbox, in chunks), goal < 15 s; then how long the relay takes to hand every command
+  to messaging's queue, and a rerun of the same day (sends nothing).
+
+The projection is filled with set-based SQL (what the events would have built), not through 1.2 million
+events: this measures the run, not the ingestion.
+"""
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import System, arguments, bench_line
+from dunning_service.rules import BusinessCalendar
+
+STEPS = [
+    {"key": "new", "kind": "new_invoice", "channels": ["email"]},
+    {"key": "pre-3", "kind": "pre_due", "days": 3, "channels": ["email", "whatsapp"]},
+    {"key": "od-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "sms"]},
+    {"key": "od-15", "kind": "overdue", "days": 15, "tone": 2, "channels": ["whatsapp", "email", "sms"]},
+    {"key": "od-30", "kind": "overdue", "days": 30, "tone": 3, "channels": ["email", "sms"]},
+    {"key": "legal-45", "kind": "action", "days": 45, "action": "legal", "channels": ["email", "sms"]},
+]
+HIGH_RISK_STEPS = [
+    {"key": "pre-5", "kind": "pre_due", "days": 5, "channels": ["sms", "email"]},
+    {"key": "od-1", "kind": "overdue", "days": 1, "tone": 2, "channels": ["sms", "whatsapp", "email"]},
+    {"key": "od-10", "kind": "overdue", "days": 10, "tone": 3, "channels": ["whatsapp", "sms", "email"]},
+    {"key": "suspend-20", "kind": "action", "days": 20, "action": "suspend_service", "channels": ["email", "sms"]},
+]
+TERM_DAYS = 30  # every bench invoice is issued 30 days before it is due
+
+CUSTOMERS_SQL = """
+INSERT INTO dunning.customers (tenant_id, id, revision, external_id, name, country, language, segment, vip,
+                               risk_level, tags, contacts, opted_out_channels, usable_channels, people)
+SELECT $1, gen_random_uuid(), 1, 'C-' || g, 'Cliente ' || g, 'AR', 'es',
+       (ARRAY['retail', 'wholesale', 'government'])[1 + g % 3], g % 50 = 0,
+       (ARRAY['low', 'medium', 'medium', 'high'])[1 + g % 4], ARRAY['zone-' || g % 7],
+       (CASE WHEN e THEN jsonb_build_array(jsonb_build_object('channel', 'email', 'address', 'c' || g || '@example.com',
+                                                             'invalid', g % 97 = 0)) ELSE '[]'::jsonb END)
+       || (CASE WHEN s THEN jsonb_build_array(jsonb_build_object('channel', 'sms', 'address', '+5491155551234',
+                                                                'invalid', false)) ELSE '[]'::jsonb END)
+       || (CASE WHEN w THEN jsonb_build_array(jsonb_build_object('channel', 'whatsapp', 'address', '+5491155551234',
+                                                                'invalid', false)) ELSE '[]'::jsonb END),
+       CASE WHEN g % 41 = 0 THEN ARRAY['email'] ELSE '{}' END,
+       array_remove(array_remove(array_remove(ARRAY[
+           CASE WHEN e AND g % 97 <> 0 AND g % 41 <> 0 THEN 'email' END,
+           CASE WHEN s THEN 'sms' END, CASE WHEN w THEN 'whatsapp' END], NULL), NULL), NULL),
+       jsonb_build_object('advisor', jsonb_build_object('name', 'Asesor ' || g % 40, 'whatsapp', '+5491155550000'))
+FROM (SELECT g, g % 20 <> 0 AS e, g % 5 < 2 AS s, g % 10 < 3 AS w FROM generate_series(1, $2) g) flags
+"""
+# Five invoices per customer, due over the last 90 and the next 30 days, in the order an ERP pushes them
+# (issue order), each with the steps it had by the previous business day: steady state, as if every earlier
+# business day ran (an action notice stops reminders).
+INVOICES_SQL = """
+WITH st AS (
+  SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::text[], $8::int[]) AS s(strategy_id, step_id, kind, off)
+),
+base AS (
+  SELECT c.id AS customer_id, c.external_id, k, x.*,
+         CASE WHEN c.vip THEN NULL WHEN c.risk_level = 'high' THEN $9::uuid ELSE $10::uuid END AS strategy_id
+  FROM dunning.customers c
+  CROSS JOIN generate_series(1, $2) k
+  CROSS JOIN LATERAL (
+    SELECT $3::date + (floor(random() * 121)::int - 90) AS due,
+           CASE WHEN random() < 0.1 THEN 'USD' ELSE 'ARS' END AS currency,
+           round((50 + random() * 200000)::numeric, 2) AS amount,
+           CASE WHEN r < 0.90 THEN 'normal' WHEN r < 0.94 THEN 'promise_to_pay'
+                WHEN r < 0.96 THEN 'payment_reported' ELSE 'dispute' END AS status
+    FROM (SELECT random() AS r, c.id AS customer, k AS nth) rr
+  ) x
+  WHERE c.tenant_id = $1
+)
+INSERT INTO dunning.invoices (tenant_id, id, customer_id, revision, number, currency, amount, open_amount,
+                              issue_date, due_date, status, steps_done, stopped_by_action)
+SELECT $1, gen_random_uuid(), b.customer_id, 1, 'F-' || b.external_id || '-' || b.k, b.currency, b.amount, b.amount,
+       b.due - $4::int, b.due, b.status, coalesce(h.done, '{}'), coalesce(h.stopped, false)
+FROM base b
+LEFT JOIN LATERAL (
+  SELECT array_agg(st.step_id) AS done, bool_or(st.kind = 'action') AS stopped
+  FROM st
+  WHERE st.strategy_id = b.strategy_id
+    AND (CASE WHEN st.kind = 'new_invoice' THEN b.due - $4::int ELSE b.due + st.off END) <= $11::date
+) h ON true
+ORDER BY b.due
+"""
+BARE_SQL = """
+SELECT customer_id, array_agg(id) AS invoice_ids
+FROM dunning.invoices
+WHERE tenant_id = $1 AND status = 'normal' AND due_date = ANY($2::date[])
+GROUP BY customer_id
+"""
+
+
+def step_rows(strategy: dict) -> list[tuple]:
+    rows = []
+    for step in strategy["steps"]:
+        off = {"new_invoice": 0, "pre_due": -step["days"]}.get(step["kind"], step["days"])
+        rows.append((uuid.UUID(strategy["id"]), uuid.UUID(step["id"]), step["kind"], off))
+    return rows
+
+
+async def timed(coroutine_factory, repeat: int = 1) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = await coroutine_factory()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+async def wait_run(client: httpx.AsyncClient, headers: dict, run_id: str) -> dict:
+    while True:
+        run = (await client.get(f"/v1/dunning-runs/{run_id}", headers=headers)).json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        await asyncio.sleep(0.05)
+
+
+async def main() -> None:
+    args = arguments(__doc__)
+    customers = 200_000 if args.scale == "full" else 4_000
+    per_customer = 5
+    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
+    async with System(
+        "dunning",
+        services=("dunning",),
+        workers=("gateway", "dunning"),
+        port_base=args.port_base,
+        redis_db=int(redis_db) if redis_db else None,
+    ) as system:
+        tenant = await system.tenant_api_key()
+        tenant_id = uuid.UUID(tenant["tenant_id"])
+        admin = tenant["admin"]
+        calendar = BusinessCalendar(country="AR")
+        today = datetime.now(ZoneInfo("America/Argentina/Buenos_Aires")).date()
+        as_of = today if calendar.is_business_day(today) else calendar.previous_business_day(today)
+        previous = calendar.previous_business_day(as_of)
+        async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=600) as client:
+            for _ in range(200):  # the tenant reaches dunning through the gateway's outbox
+                settings = await client.patch(
+                    "/v1/dunning-settings",
+                    json={"automatic": False, "tolerances": {"ARS": "100", "USD": "5"}},
+                    headers=admin,
+                )
+                settings.raise_for_status()
+                if settings.json()["country"] == "AR":
+                    break
+                await asyncio.sleep(0.1)
+            standard = await client.post(
+                "/v1/strategies", headers=admin, json={"name": "Standard", "is_default": True, "steps": STEPS}
+            )
+            high = await client.post(
+                "/v1/strategies",
+                headers=admin,
+                json={
+                    "name": "High risk",
+                    "priority": 10,
+                    "match": {"risk_levels": ["high"]},
+                    "steps": HIGH_RISK_STEPS,
+                },
+            )
+            vip = await client.post(
+                "/v1/strategies",
+                headers=admin,
+                json={"name": "VIP", "priority": 1, "match": {"vip": True}, "manual_only": True},
+            )
+            for response in (standard, high, vip):
+                response.raise_for_status()
+            standard, high = standard.json(), high.json()
+
+            conn = await asyncpg.connect(system.dsn)
+            try:
+                started = time.perf_counter()
+                await conn.execute(CUSTOMERS_SQL, tenant_id, customers)
+                rows = step_rows(standard) + step_rows(high)
+                await conn.execute(
+                    INVOICES_SQL,
+                    tenant_id,
+                    per_customer,
+                    as_of,
+                    TERM_DAYS,
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    [r[2] for r in rows],
+                    [r[3] for r in rows],
+                    uuid.UUID(high["id"]),
+                    uuid.UUID(standard["id"]),
+                    previous,
+                )
+                await conn.execute(
+                    "INSERT INTO dunning.action_items (id, tenant_id, customer_id, invoice_ids, action, status, "
+                    "source, created_on) SELECT gen_random_uuid(), tenant_id, customer_id, ARRAY[id], 'call', "
+                    "'open', 'manual', $2 FROM dunning.invoices WHERE tenant_id = $1 LIMIT $3",
+                    tenant_id,
+                    as_of,
+                    customers // 200,
+                )
+                await conn.execute("VACUUM ANALYZE dunning.customers")
+                await conn.execute("VACUUM ANALYZE dunning.invoices")
+                invoices = await conn.fetchval("SELECT count(*) FROM dunning.invoices")
+                print(
+                    f"projection: {invoices:,} open invoices, {customers:,} customers, built in "
+                    f"{time.perf_counter() - started:.1f} s; as of {as_of} (previous business day {previous})"
+                )
+
+                # the days a step can fall on today: (previous business day, as_of]
+                window = [previous + timedelta(days=n) for n in range(1, (as_of - previous).days + 1)]
+                offsets = {r[3] for r in rows} | {-TERM_DAYS}  # the new-invoice notice: issue = due - 30
+                dates = sorted({d - timedelta(days=off) for d in window for off in offsets})
+                bare, selected = await timed(lambda: conn.fetch(BARE_SQL, tenant_id, dates), repeat=5)
+                selected_invoices = sum(len(r["invoice_ids"]) for r in selected)
+                counted = f"SELECT count(*) FROM ({BARE_SQL}) selection"
+                server, _ = await timed(lambda: conn.fetchval(counted, tenant_id, dates), repeat=5)
+                print(
+                    f"bare selection: {bare * 1000:.1f} ms with the rows fetched, {server * 1000:.1f} ms in the "
+                    f"server ({selected_invoices:,} invoices of {len(selected):,} customers whose due date puts a "
+                    f"step on {', '.join(map(str, window))})"
+                )
+
+                async def dry() -> dict:
+                    response = await client.post(
+                        "/v1/dunning-runs",
+                        params={"plan_limit": 0},
+                        json={"as_of": as_of.isoformat(), "dry_run": True},
+                        headers=admin,
+                    )
+                    response.raise_for_status()
+                    return response.json()
+
+                dry_seconds, plan = await timed(dry, repeat=3)
+                counts = plan["counts"]
+                print(
+                    f"dry run: {dry_seconds:.2f} s: {counts['communications']:,} communications and "
+                    f"{counts['tasks']:,} tasks for {counts['customers']:,} customers, {counts['invoices']:,} "
+                    f"invoices; by channel {counts['by_channel']}, by tone {counts['by_tone']}"
+                )
+
+                async def real() -> dict:
+                    response = await client.post("/v1/dunning-runs", json={"as_of": as_of.isoformat()}, headers=admin)
+                    response.raise_for_status()
+                    return await wait_run(client, admin, response.json()["id"])
+
+                real_seconds, run = await timed(real)
+                assert run["status"] == "completed", run
+                assert run["counts"]["communications"] == counts["communications"], (run["counts"], counts)
+                commands = await conn.fetchval(
+                    "SELECT count(*) FROM dunning.outbox WHERE message_type = 'messaging.send_communications'"
+                )
+                execution = (
+                    datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+                ).total_seconds()
+                print(
+                    f"real run: {real_seconds:.2f} s from the POST to completed ({execution:.2f} s in the worker): "
+                    f"{run['counts']['communications']:,} communications in "
+                    f"{commands:,} send_communications commands, steps pending on "
+                    f"{run['counts']['invoices']:,} invoices"
+                )
+                relay_start = time.perf_counter()
+                while await conn.fetchval("SELECT count(*) FROM dunning.outbox WHERE published_at IS NULL"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+                print(f"relay: every command on messaging's queue {time.perf_counter() - relay_start:.2f} s later")
+                rerun_seconds, rerun = await timed(real)
+                sent_again = rerun["counts"]["communications"]
+                print(f"rerun of the same day: {rerun_seconds:.2f} s, {sent_again} communications")
+            finally:
+                await conn.close()
+    print(bench_line("dunning_dry_run", dry_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line("dunning_real_run", real_seconds * 1000, bare * 1000, "ms"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

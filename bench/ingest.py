@@ -1,0 +1,198 @@
+"""ERP ingestion: invoices/s through the gateway's bulk endpoint, beside raw asyncpg COPY into a bare table.
+
+Full scale loads 200,000 customers and 1,000,000 invoices (5 per customer, 10,000 rows a request, a few requests
+in flight) through the gateway into receivables, then times each KPI query on that portfolio. The baseline is
+asyncpg's binary COPY of the same 1,000,000 rows into an unindexed table of the same database, in the same run.
+Goals (issue 3): ours at least a third of raw COPY; each KPI under 1 s. Workers are not started: the outbox rows
+written with every invoice stay for the relay, which is measured elsewhere.
+"""
+
+import asyncio
+import random
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import System, arguments, bench_line
+
+BATCH = 10_000
+IN_FLIGHT = 3
+KPIS = ("aging", "dso", "cei", "promises", "excuses", "contacts", "workload")
+SCALES = {"small": (10_000, 50_000), "full": (200_000, 1_000_000)}
+TODAY = date(2026, 11, 20)
+
+
+def customers(count: int) -> list[dict]:
+    segments = ("retail", "wholesale", "export", "government")
+    return [
+        {
+            "external_id": f"C-{i:07}",
+            "name": f"Cliente {i}",
+            "tax_id": f"30-{i:08}-1",
+            "country": "AR",
+            "segment": segments[i % len(segments)],
+            "tags": ["norte"] if i % 3 == 0 else [],
+            "contacts": [{"channel": "email", "address": f"pagos{i}@cliente{i % 97}.example"}],
+        }
+        for i in range(count)
+    ]
+
+
+def invoices(count: int, customer_count: int, rng: random.Random) -> list[tuple]:
+    """(external_id, customer_external_id, number, currency, amount, open, issue, due): 60% open, 40% paid."""
+    rows = []
+    for i in range(count):
+        issue = TODAY - timedelta(days=rng.randrange(0, 540))
+        amount = Decimal(rng.randrange(1_000, 5_000_000)) / 100
+        open_amount = amount if rng.random() < 0.6 else Decimal("0.00")
+        rows.append(
+            (
+                f"F-{i:08}",
+                f"C-{i % customer_count:07}",
+                f"A-{i:08}",
+                "USD" if i % 10 == 0 else "ARS",
+                amount,
+                open_amount,
+                issue,
+                issue + timedelta(days=30),
+            )
+        )
+    return rows
+
+
+def invoice_body(rows: list[tuple]) -> bytes:
+    return orjson.dumps(
+        {
+            "items": [
+                {
+                    "external_id": r[0],
+                    "customer_external_id": r[1],
+                    "number": r[2],
+                    "currency": r[3],
+                    "amount": str(r[4]),
+                    "open_amount": str(r[5]),
+                    "issue_date": r[6].isoformat(),
+                    "due_date": r[7].isoformat(),
+                    "version": 1,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+async def send_all(client: httpx.AsyncClient, path: str, headers: dict, bodies: list[bytes]) -> dict:
+    """POST every body, ``IN_FLIGHT`` at a time; every row must be accepted."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    totals = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+
+    async def sender() -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            response = await client.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}: {response.text[:500]}")
+            result = response.json()
+            for key in ("created", "updated", "unchanged"):
+                totals[key] += result[key]
+            totals["rejected"] += len(result["rejected"])
+            if result["rejected"]:
+                raise SystemExit(f"rows rejected: {result['rejected'][:3]}")
+
+    await asyncio.gather(*(sender() for _ in range(IN_FLIGHT)))
+    return totals
+
+
+async def raw_copy(dsn: str, rows: list[tuple]) -> float:
+    """The baseline: binary COPY of the same rows into a bare, unindexed table; rows/s."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "DROP TABLE IF EXISTS public.bench_raw_invoices; CREATE TABLE public.bench_raw_invoices "
+            "(external_id text, customer_external_id text, number text, currency text, amount numeric, "
+            "open_amount numeric, issue_date date, due_date date)"
+        )
+        started = time.perf_counter()
+        for start in range(0, len(rows), BATCH):
+            await conn.copy_records_to_table("bench_raw_invoices", records=rows[start : start + BATCH])
+        elapsed = time.perf_counter() - started
+        await conn.execute("DROP TABLE public.bench_raw_invoices")
+    finally:
+        await conn.close()
+    return len(rows) / elapsed
+
+
+async def time_kpis(client: httpx.AsyncClient, headers: dict) -> dict[str, float]:
+    """Median of three calls of each KPI endpoint through the gateway, in seconds."""
+    params = {"as_of": TODAY.isoformat(), "from": (TODAY - timedelta(days=29)).isoformat(), "to": TODAY.isoformat()}
+    timings = {}
+    for kpi in KPIS:
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            response = await client.get(f"/v1/kpis/{kpi}", params=params, headers=headers)
+            samples.append(time.perf_counter() - started)
+            response.raise_for_status()
+        timings[kpi] = statistics.median(samples)
+    return timings
+
+
+async def main() -> None:
+    args = arguments(__doc__)
+    customer_count, invoice_count = SCALES[args.scale]
+    rng = random.Random(42)
+    rows = invoices(invoice_count, customer_count, rng)
+    customer_bodies = [
+        orjson.dumps({"items": batch})
+        for batch in (customers(customer_count)[s : s + BATCH] for s in range(0, customer_count, BATCH))
+    ]
+    invoice_bodies = [invoice_body(rows[s : s + BATCH]) for s in range(0, invoice_count, BATCH)]
+    async with System("ingest", services=("receivables",), port_base=args.port_base) as system:
+        tenant = await system.tenant_api_key()
+        async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=300) as client:
+            started = time.perf_counter()
+            result = await send_all(client, "/v1/ingest/customers", tenant["api_key"], customer_bodies)
+            customer_rate = customer_count / (time.perf_counter() - started)
+            print(f"customers: {result['created']} created, {customer_rate:,.0f} customers/s", flush=True)
+
+            started = time.perf_counter()
+            result = await send_all(client, "/v1/ingest/invoices", tenant["api_key"], invoice_bodies)
+            ours = invoice_count / (time.perf_counter() - started)
+            print(f"invoices: {result['created']} created, {ours:,.0f} invoices/s through the gateway", flush=True)
+            if result["created"] != invoice_count:
+                raise SystemExit(f"expected {invoice_count} invoices, got {result}")
+
+            started = time.perf_counter()
+            again = await send_all(client, "/v1/ingest/invoices", tenant["api_key"], invoice_bodies[:5])
+            rate = 5 * BATCH / (time.perf_counter() - started)
+            print(f"same batches again: {again['unchanged']} unchanged, {rate:,.0f} invoices/s", flush=True)
+
+            conn = await asyncpg.connect(system.dsn)
+            try:  # what autovacuum does on its own a little later
+                await conn.execute("VACUUM ANALYZE receivables.invoices")
+                await conn.execute("VACUUM ANALYZE receivables.customers")
+            finally:
+                await conn.close()
+            kpis = await time_kpis(client, tenant["api_key"])
+            for kpi, seconds in kpis.items():
+                verdict = "ok" if seconds < 1 else "SLOW"
+                print(f"kpi {kpi}: {seconds * 1000:,.0f} ms at {invoice_count:,} invoices ({verdict})", flush=True)
+
+        baseline = await raw_copy(system.dsn, rows)
+        print(f"raw asyncpg COPY into a bare table: {baseline:,.0f} rows/s", flush=True)
+    print(bench_line("ingest", ours, baseline, "rows/s"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,78 @@
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunning_service.rules import ActionKind
+
+
+class ActionItemStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Resolution(StrEnum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ActionItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str | None = None
+    invoice_ids: list[uuid.UUID]
+    action: ActionKind
+    status: ActionItemStatus
+    source: str = Field(description="`step` (an action notice of a strategy) or `manual`")
+    assignee_id: uuid.UUID | None
+    created_on: date
+    note: str | None
+    notice_sent: bool = Field(description="Whether the action notice reached messaging (false: no channel left)")
+    strategy_id: uuid.UUID | None
+    step_key: str | None
+    resolution_reason: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionItemCreate(BaseModel):
+    """An action decided by a person (the run creates the others from action steps)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "6f1c1f8e-2b59-4a43-9a57-2f0f1f3c9a10",
+                    "invoice_ids": ["0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21"],
+                    "action": "suspend_service",
+                    "note": "Tercer reclamo sin respuesta",
+                }
+            ]
+        }
+    )
+
+    customer_id: uuid.UUID
+    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    action: ActionKind
+    assignee_id: uuid.UUID | None = None
+    note: str | None = Field(None, max_length=4000)
+
+
+class Assignment(BaseModel):
+    assignee_id: uuid.UUID | None = Field(description="The person who takes the action; null unassigns")
+
+
+class ResolutionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"resolution": "cancelled", "reason": "Customer paid before suspension"}]}
+    )
+
+    resolution: Resolution
+    reason: str | None = Field(None, max_length=2000, description="Required when cancelling")

@@ -1,0 +1,140 @@
+"""Action items: created by action steps (or by a person), assigned, resolved. Every change is announced
+(``dunning.action_item_changed``) for the daily actions alarm (seed 000)."""
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from dunning_service.action_items import repository
+from dunning_service.action_items.schemas import ActionItemCreate, Assignment, Resolution, ResolutionIn
+from dunning_service.models import ActionItem, Customer, Invoice, outbox
+from dunning_service.runs.context import load_tenant
+from shared.contracts.dunning import ActionItemChanged
+from shared.outbox import emit, emit_many
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+
+def changed(item: Any) -> ActionItemChanged:
+    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name)
+    return ActionItemChanged(
+        action_item_id=get("id"),
+        customer_id=get("customer_id"),
+        invoice_ids=list(get("invoice_ids")),
+        action=get("action"),
+        status=get("status"),
+        assignee_id=get("assignee_id"),
+        created_on=get("created_on"),
+        resolution=get("status") if get("status") != "open" else None,
+        resolution_reason=get("resolution_reason"),
+        note=get("note"),
+    )
+
+
+_FROM_DISPATCHES = text(
+    """
+INSERT INTO dunning.action_items (id, tenant_id, customer_id, invoice_ids, action, status, source, assignee_id,
+                                  created_on, notice_sent, strategy_id, step_key, dispatch_id, created_by)
+SELECT gen_random_uuid(), d.tenant_id, d.customer_id, d.action_invoice_ids, d.action, 'open', 'step',
+       coalesce(t.action_owner_id, c.collector_id), d.as_of, d.state = 'accepted', d.strategy_id,
+       d.step_keys[array_position(d.invoice_ids, d.action_invoice_ids[1])], d.id, 'service:dunning'
+FROM dunning.dispatches d
+LEFT JOIN dunning.tenants t ON t.tenant_id = d.tenant_id
+LEFT JOIN dunning.customers c ON c.tenant_id = d.tenant_id AND c.id = d.customer_id
+WHERE d.id = ANY(CAST(:ids AS uuid[])) AND d.action IS NOT NULL AND cardinality(d.action_invoice_ids) > 0
+ON CONFLICT (dispatch_id) DO NOTHING
+RETURNING id, tenant_id, customer_id, invoice_ids, action, status, assignee_id, created_on, resolution_reason, note
+"""
+)
+
+
+async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
+    """One action item per dispatch that carried an action step (once: the dispatch id is unique there)."""
+    if not dispatch_ids:
+        return 0
+    rows = (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all()
+    per_tenant: dict[uuid.UUID, list[ActionItemChanged]] = defaultdict(list)
+    for row in rows:
+        per_tenant[row["tenant_id"]].append(changed(dict(row)))
+    for tenant_id, events in per_tenant.items():
+        await emit_many(conn, outbox, tenant_id, events)
+    return len(rows)
+
+
+async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate, actor: str) -> ActionItem:
+    customer = await session.scalar(
+        select(Customer).where(Customer.tenant_id == tenant_id, Customer.id == data.customer_id)
+    )
+    if customer is None or customer.deleted:
+        raise NotFound("Customer not found")
+    found = set(
+        (
+            await session.execute(
+                select(Invoice.id).where(
+                    Invoice.tenant_id == tenant_id,
+                    Invoice.customer_id == data.customer_id,
+                    Invoice.id.in_(data.invoice_ids),
+                )
+            )
+        ).scalars()
+    )
+    missing = [str(i) for i in data.invoice_ids if i not in found]
+    if missing:
+        raise ValidationProblem.field("invoice_ids", f"not invoices of this customer: {', '.join(missing)}")
+    tenant = await load_tenant(session, tenant_id)
+    item = ActionItem(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        customer_id=data.customer_id,
+        invoice_ids=list(dict.fromkeys(data.invoice_ids)),
+        action=data.action.value,
+        status="open",
+        source="manual",
+        assignee_id=data.assignee_id or tenant.action_owner_id or customer.collector_id,
+        created_on=tenant.today(),
+        note=data.note,
+        notice_sent=False,
+        created_by=actor,
+    )
+    session.add(item)
+    await session.flush()
+    await session.refresh(item)
+    await emit(session, outbox, tenant_id, changed(item))
+    return item
+
+
+async def _open_item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> ActionItem:
+    item = await repository.get_for_update(session, tenant_id, item_id)
+    if item is None:
+        raise NotFound("Action item not found")
+    if item.status != "open":
+        raise Conflict(f"The action item is already {item.status}")
+    return item
+
+
+async def assign_item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID, data: Assignment) -> None:
+    item = await _open_item(session, tenant_id, item_id)
+    item.assignee_id = data.assignee_id
+    await session.flush()
+    await session.refresh(item)
+    await emit(session, outbox, tenant_id, changed(item))
+
+
+async def resolve_item(
+    session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID, data: ResolutionIn, actor: str
+) -> None:
+    """Done, or cancelled with a reason. Reminders of its invoices may resume, unless an action notice
+    already stopped them."""
+    if data.resolution == Resolution.CANCELLED and not (data.reason and data.reason.strip()):
+        raise ValidationProblem.field("reason", "say why the action is cancelled")
+    item = await _open_item(session, tenant_id, item_id)
+    item.status = data.resolution.value
+    item.resolution_reason = data.reason
+    item.resolved_by = actor
+    item.resolved_at = datetime.now(UTC)
+    await session.flush()
+    await session.refresh(item)
+    await emit(session, outbox, tenant_id, changed(item))

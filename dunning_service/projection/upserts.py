@@ -1,0 +1,185 @@
+"""Set-based upserts of the projection, shared by the event handlers and the resync.
+
+Snapshots carry a ``revision``: a row is only overwritten by the same or a newer revision, so events
+arriving out of order (or a resync racing them) never bring back an older state. ``seen_at`` tells the
+resync which rows receivables still lists.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from dunning_service import rules
+from dunning_service.models import Customer, Invoice, Tenant
+from shared.contracts.gateway import TenantChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+
+PEOPLE = ("collector", "advisor", "supervisor")
+CUSTOMER_FIELDS = (
+    "revision",
+    "external_id",
+    "name",
+    "tax_id",
+    "country",
+    "timezone",
+    "language",
+    "segment",
+    "vip",
+    "risk_level",
+    "tags",
+    "contacts",
+    "opted_out_channels",
+    "usable_channels",
+    "collector_id",
+    "people",
+    "deleted",
+)
+INVOICE_FIELDS = (
+    "customer_id",
+    "revision",
+    "external_id",
+    "number",
+    "kind",
+    "currency",
+    "amount",
+    "open_amount",
+    "issue_date",
+    "due_date",
+    "status",
+    "promised_date",
+    "reported_date",
+    "dispute_area_id",
+    "document_url",
+)
+
+
+def customer_row(tenant_id: uuid.UUID, m: CustomerChanged) -> dict[str, Any]:
+    contacts = [rules.Contact(c.channel, c.address, c.invalid) for c in m.contacts]
+    opted_out = [c.value for c in m.opted_out_channels]
+    return {
+        "tenant_id": tenant_id,
+        "id": m.customer_id,
+        "revision": m.revision,
+        "external_id": m.external_id,
+        "name": m.name,
+        "tax_id": m.tax_id,
+        "country": m.country.upper() if m.country else None,
+        "timezone": m.timezone,
+        "language": m.language,
+        "segment": m.segment,
+        "vip": m.vip,
+        "risk_level": m.risk_level,
+        "tags": sorted({t.strip().lower() for t in m.tags if t.strip()}),
+        "contacts": [c.model_dump(mode="json") for c in m.contacts],
+        "opted_out_channels": opted_out,
+        "usable_channels": rules.usable_channels(contacts, opted_out),
+        "collector_id": m.collector_id,
+        "people": {p: person.model_dump(mode="json") for p in PEOPLE if (person := getattr(m, p)) is not None},
+        "deleted": m.deleted,
+    }
+
+
+def invoice_row(tenant_id: uuid.UUID, m: InvoiceChanged) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": m.invoice_id,
+        "customer_id": m.customer_id,
+        "revision": m.revision,
+        "external_id": m.external_id,
+        "number": m.number,
+        "kind": m.kind.value,
+        "currency": m.currency.upper(),
+        "amount": m.amount,
+        "open_amount": m.open_amount,
+        "issue_date": m.issue_date,
+        "due_date": m.due_date,
+        "status": m.status.value,
+        "promised_date": m.promised_date,
+        "reported_date": m.reported_date,
+        "dispute_area_id": m.dispute_area_id,
+        "document_url": m.document_url,
+    }
+
+
+def _newest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per key, the highest revision (one INSERT cannot touch a row twice)."""
+    best: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["tenant_id"], row["id"])
+        if key not in best or row["revision"] >= best[key]["revision"]:
+            best[key] = row
+    return list(best.values())
+
+
+async def upsert_customers(
+    db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]], update_people: bool = True
+) -> None:
+    """``update_people=False`` keeps the collector, advisor and supervisor already known (a listing that
+    does not carry them must not erase what the events brought)."""
+    if not rows:
+        return
+    table = Customer.__table__
+    statement = insert(table).values(_newest(rows))
+    fields = [f for f in CUSTOMER_FIELDS if update_people or f != "people"]
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "id"],
+            set_={**{f: statement.excluded[f] for f in fields}, "seen_at": func.now()},
+            where=table.c.revision <= statement.excluded.revision,
+        )
+    )
+
+
+async def upsert_invoices(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = Invoice.__table__
+    statement = insert(table).values(_newest(rows))
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "id"],
+            set_={
+                **{f: statement.excluded[f] for f in INVOICE_FIELDS},
+                "seen_at": func.now(),
+                "missing_upstream": False,
+            },
+            where=table.c.revision <= statement.excluded.revision,
+        )
+    )
+
+
+async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, TenantChanged]]) -> None:
+    latest: dict[uuid.UUID, tuple[datetime, TenantChanged]] = {}
+    for at, m in announcements:
+        if m.tenant_id not in latest or at >= latest[m.tenant_id][0]:
+            latest[m.tenant_id] = (at, m)
+    if not latest:
+        return
+    table = Tenant.__table__
+    fields = ("name", "country", "timezone", "default_currency", "language", "active", "announced_at")
+    statement = insert(table).values(
+        [
+            {
+                "tenant_id": m.tenant_id,
+                "name": m.name,
+                "country": m.country.upper(),
+                "timezone": m.timezone,
+                "default_currency": m.default_currency,
+                "language": m.language,
+                "active": m.active,
+                "announced_at": at,
+            }
+            for at, m in latest.values()
+        ]
+    )
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id"],
+            set_={f: statement.excluded[f] for f in fields},
+            where=table.c.announced_at.is_(None) | (table.c.announced_at <= statement.excluded.announced_at),
+        )
+    )

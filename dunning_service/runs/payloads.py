@@ -1,0 +1,112 @@
+"""The commands a run hands over, as JSON-ready dicts shaped like the contracts.
+
+Built as plain dicts rather than pydantic models because a large run builds tens of thousands of them;
+``tests/dunning`` validates what lands in the outbox against ``SendCommunications`` and ``CreateTask``.
+Each communication carries everything a template needs (seed 004: the invoices, the total per currency,
+the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up.
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from dunning_service import rules
+from dunning_service.runs.context import TenantContext
+
+TASK_TITLES = {
+    "es": "Contactar a {name}: no queda canal para el recordatorio automático",
+    "en": "Contact {name}: no channel left for the automatic reminder",
+    "pt": "Contatar {name}: não resta canal para o lembrete automático",
+}
+
+
+def _language(customer: rules.CustomerView, tenant: TenantContext) -> str:
+    return customer.language or tenant.language or "es"
+
+
+def invoice_line(item: rules.DueItem, as_of: date) -> dict[str, Any]:
+    inv = item.invoice
+    return {
+        "invoice_id": str(inv.id),
+        "number": inv.number,
+        "kind": inv.kind.value,
+        "currency": inv.currency,
+        "amount": str(inv.amount),
+        "open_amount": str(inv.open_amount),
+        "issue_date": inv.issue_date.isoformat(),
+        "due_date": inv.due_date.isoformat(),
+        "days_overdue": inv.days_overdue(as_of),
+        "status": inv.status.value,
+        "document_url": inv.extra.get("document_url"),
+    }
+
+
+def customer_info(customer: rules.CustomerView) -> dict[str, Any]:
+    extra = customer.extra
+    return {
+        "customer_id": str(customer.id),
+        "external_id": extra.get("external_id"),
+        "name": customer.name,
+        "tax_id": extra.get("tax_id"),
+        "country": customer.country,
+        "timezone": extra.get("timezone"),
+        "language": customer.language,
+    }
+
+
+def communication(
+    planned: rules.PlannedCommunication,
+    customer: rules.CustomerView,
+    tenant: TenantContext,
+    as_of: date,
+    dispatch_id: uuid.UUID,
+    run_id: uuid.UUID,
+) -> dict[str, Any]:
+    totals, oldest = rules.totals_and_oldest(planned.items, as_of)
+    people = customer.extra.get("people") or {}
+    return {
+        "idempotency_key": planned.key,
+        "kind": rules.COMMUNICATION_KIND[planned.kind].value,
+        "channel": planned.channel.value,
+        "to": planned.address,
+        "language": _language(customer, tenant),
+        "tone": planned.tone,
+        "customer": customer_info(customer),
+        "recipient_name": customer.name,
+        "invoices": [invoice_line(item, as_of) for item in planned.items],
+        "totals": [{"currency": currency, "amount": str(amount)} for currency, amount in totals.items()],
+        "oldest_days_overdue": oldest,
+        "action": planned.action.value if planned.action else None,
+        "collector": people.get("collector"),
+        "advisor": people.get("advisor"),
+        "supervisor": people.get("supervisor"),
+        "attach_statement": planned.kind in (rules.StepKind.OVERDUE, rules.StepKind.ACTION),
+        "data": {
+            "as_of": as_of.isoformat(),
+            "run_id": str(run_id),
+            "steps": {str(i.invoice.id): i.step.key for i in planned.items},
+        },
+        "source": "dunning",
+        "source_ref": str(dispatch_id),
+    }
+
+
+def task(
+    planned: rules.PlannedTask, customer: rules.CustomerView, tenant: TenantContext, as_of: date
+) -> dict[str, Any]:
+    lines = [
+        f"{i.invoice.number}: {i.invoice.open_amount} {i.invoice.currency}, due {i.invoice.due_date.isoformat()}"
+        f" ({i.step.describe()}; channels tried: {', '.join(c.value for c in i.step.channels)})"
+        for i in planned.items
+    ]
+    problems = sorted({f"{c.value}: {customer.channel_problem(c)}" for i in planned.items for c in i.step.channels})
+    language = _language(customer, tenant)
+    return {
+        "idempotency_key": planned.key,
+        "customer_id": str(customer.id),
+        "title": TASK_TITLES.get(language, TASK_TITLES["en"]).format(name=customer.name)[:300],
+        "description": "\n".join([*lines, "", "; ".join(problems)]),
+        "assignee_id": None,
+        "due_date": as_of.isoformat(),
+        "source": "dunning",
+    }

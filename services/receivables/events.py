@@ -1,0 +1,146 @@
+"""Events out, written into the outbox by SQL, so one statement announces any number of changed rows.
+
+The payloads are built by PostgreSQL with exactly the fields of the contract classes (``shared/contracts/
+receivables.py``); money travels as strings and dates as ISO strings, as pydantic's JSON mode writes them.
+``tests/receivables/test_events.py`` validates every payload against its class.
+"""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, TaskChanged
+from shared.messages import Message
+
+OUTBOX_COLUMNS = "(id, tenant_id, message_type, version, consumers, payload, occurred_at)"
+
+
+def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str) -> str:
+    """``SELECT`` list of outbox rows for ``message`` (bind the consumers yourself is not needed: inlined)."""
+    consumers = "ARRAY[" + ",".join(f"'{c}'" for c in message.consumers) + "]::varchar[]"
+    return (
+        f"receivables.uuid7(), {tenant_sql}, '{message.message_type}', {message.version}, {consumers}, "
+        f"{payload_sql}, clock_timestamp()"
+    )
+
+
+def invoice_payload(a: str = "i", reason: str = "NULL") -> str:
+    """``InvoiceChanged`` of the invoice row aliased ``a``; ``reason`` is a SQL expression."""
+    return f"""jsonb_build_object(
+        'invoice_id', {a}.id, 'revision', {a}.revision, 'customer_id', {a}.customer_id,
+        'external_id', {a}.external_id, 'number', {a}.number, 'kind', {a}.kind, 'currency', {a}.currency,
+        'amount', {a}.amount::text, 'open_amount', {a}.open_amount::text,
+        'issue_date', {a}.issue_date, 'due_date', {a}.due_date, 'status', {a}.status,
+        'promised_date', {a}.promised_date, 'reported_date', {a}.reported_date,
+        'dispute_area_id', {a}.dispute_area_id, 'document_url', {a}.document_url, 'reason', {reason})"""
+
+
+def person_json(
+    a: str, name: str = "name", email: str = "email", phone: str = "phone", whatsapp: str = "whatsapp"
+) -> str:
+    return (
+        f"CASE WHEN {a}.{name} IS NULL THEN NULL ELSE jsonb_build_object('id', {a}.id, 'name', {a}.{name}, "
+        f"'email', {a}.{email}, 'phone', {a}.{phone}, 'whatsapp', {a}.{whatsapp}) END"
+    )
+
+
+# The collector is a gateway user (name, email) with an optional profile in people (phone, WhatsApp); the
+# advisor and the advisor's supervisor are people (seed 002: customer -> business advisor -> supervisor).
+PEOPLE_JOINS = """
+    LEFT JOIN receivables.users cu ON cu.tenant_id = c.tenant_id AND cu.user_id = c.collector_id
+    LEFT JOIN receivables.people cp ON cp.tenant_id = c.tenant_id AND cp.user_id = c.collector_id
+    LEFT JOIN receivables.people ad ON ad.tenant_id = c.tenant_id AND ad.id = c.advisor_id
+    LEFT JOIN receivables.people su ON su.tenant_id = c.tenant_id AND su.id = ad.supervisor_id
+"""
+COLLECTOR_JSON = (
+    "CASE WHEN cu.user_id IS NULL THEN NULL ELSE jsonb_build_object('id', cu.user_id, 'name', cu.full_name, "
+    "'email', cu.email, 'phone', cp.phone, 'whatsapp', cp.whatsapp) END"
+)
+ADVISOR_JSON = person_json("ad")
+SUPERVISOR_JSON = person_json("su")
+
+
+def customer_payload(c: str = "c") -> str:
+    """``CustomerChanged`` of the customer row aliased ``c`` (needs ``PEOPLE_JOINS``)."""
+    return f"""jsonb_build_object(
+        'customer_id', {c}.id, 'revision', {c}.revision, 'external_id', {c}.external_id, 'name', {c}.name,
+        'tax_id', {c}.tax_id, 'country', {c}.country, 'timezone', {c}.timezone, 'language', {c}.language,
+        'segment', {c}.segment, 'vip', {c}.vip, 'risk_level', {c}.risk_level, 'tags', to_jsonb({c}.tags),
+        'contacts', {c}.contacts, 'opted_out_channels', to_jsonb({c}.opted_out_channels),
+        'collector_id', {c}.collector_id, 'collector', {COLLECTOR_JSON}, 'advisor', {ADVISOR_JSON},
+        'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted)"""
+
+
+async def emit_invoices_changed(
+    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID], reason: str
+) -> None:
+    """One ``InvoiceChanged`` per invoice, with the invoice as it is now in this transaction."""
+    if not invoice_ids:
+        return
+    await session.execute(
+        text(
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
+            f"SELECT {outbox_select(InvoiceChanged, invoice_payload('i', 'CAST(:reason AS text)'), 'i.tenant_id')} "
+            "FROM receivables.invoices i WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids) ORDER BY i.id"
+        ),
+        {"tenant_id": tenant_id, "ids": list(invoice_ids), "reason": reason},
+    )
+
+
+async def emit_customers_changed(
+    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
+) -> None:
+    """One ``CustomerChanged`` per customer, with its collector, advisor and supervisor filled in."""
+    if not customer_ids:
+        return
+    await session.execute(
+        text(
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
+            f"SELECT {outbox_select(CustomerChanged, customer_payload('c'), 'c.tenant_id')} "
+            f"FROM receivables.customers c {PEOPLE_JOINS} "
+            "WHERE c.tenant_id = :tenant_id AND c.id = ANY(:ids) ORDER BY c.id"
+        ),
+        {"tenant_id": tenant_id, "ids": list(customer_ids)},
+    )
+
+
+async def bump_and_emit_customers(
+    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, where_sql: str, params: dict
+) -> int:
+    """Bump the revision of the customers matching ``where_sql`` and announce them (a person they point to
+    changed: the snapshot carries that person). Set-based: one UPDATE and one INSERT."""
+    result = await session.execute(
+        text(
+            "UPDATE receivables.customers c SET revision = c.revision + 1, updated_at = now() "
+            f"WHERE c.tenant_id = :tenant_id AND NOT c.deleted AND ({where_sql}) RETURNING c.id"
+        ),
+        {"tenant_id": tenant_id, **params},
+    )
+    ids = list(result.scalars())
+    await emit_customers_changed(session, tenant_id, ids)
+    return len(ids)
+
+
+def task_payload(t: str = "t") -> str:
+    """``TaskChanged`` of the task row aliased ``t``."""
+    return f"""jsonb_build_object(
+        'task_id', {t}.id, 'revision', {t}.revision, 'customer_id', {t}.customer_id, 'title', {t}.title,
+        'assignee_id', {t}.assignee_id, 'supervisor_id', {t}.supervisor_id, 'due_date', {t}.due_date,
+        'status', {t}.status)"""
+
+
+async def emit_tasks_changed(
+    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, task_ids: Sequence[uuid.UUID]
+) -> None:
+    if not task_ids:
+        return
+    await session.execute(
+        text(
+            f"INSERT INTO receivables.outbox {OUTBOX_COLUMNS} "
+            f"SELECT {outbox_select(TaskChanged, task_payload('t'), 't.tenant_id')} "
+            "FROM receivables.tasks t WHERE t.tenant_id = :tenant_id AND t.id = ANY(:ids) ORDER BY t.id"
+        ),
+        {"tenant_id": tenant_id, "ids": list(task_ids)},
+    )

@@ -1,0 +1,195 @@
+"""Bulk customer upsert: collectors and advisors resolved once for the batch, COPY into staging, one statement.
+
+ERP-owned fields (name, tax id, country, timezone, language, segment, VIP, risk, tags, contacts) take the row's
+values; the collector and the advisor change only when the row names them (collections may assign them here).
+A contact messaging found invalid stays invalid when the ERP sends it again; opt-outs are never touched.
+A deleted customer sent again is active again.
+"""
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import any_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.customers.schemas import contact_rows
+from services.receivables.events import OUTBOX_COLUMNS, PEOPLE_JOINS, customer_payload, outbox_select
+from services.receivables.ingest.invoices import Counts
+from services.receivables.ingest.schemas import CustomerRow, RejectedRow
+from services.receivables.ingest.staging import copy_rows, refresh_statistics
+from services.receivables.models import Person, TenantUser
+from services.receivables.people.schemas import PersonKind
+from services.receivables.tenants.repository import TenantProfile
+from shared.contracts.receivables import CustomerChanged
+from shared.identity import COLLECTOR
+
+STAGING = "ingest_customers"
+COLUMNS = (
+    ("idx", "integer"),
+    ("external_id", "text"),
+    ("name", "text"),
+    ("tax_id", "text"),
+    ("country", "text"),
+    ("timezone", "text"),
+    ("language", "text"),
+    ("segment", "text"),
+    ("vip", "boolean"),
+    ("risk_level", "text"),
+    ("tags", "varchar(60)[]"),
+    ("contacts", "jsonb"),
+    ("collector_id", "uuid"),
+    ("advisor_id", "uuid"),
+    ("version", "bigint"),
+)
+SNAPSHOT = ("name", "tax_id", "country", "timezone", "language", "segment", "vip", "risk_level", "tags")
+
+# The row's contacts, each keeping the invalid mark it has on the stored customer ``c``.
+MERGED_CONTACTS = """(SELECT coalesce(jsonb_agg(n || jsonb_build_object('invalid', EXISTS (
+        SELECT 1 FROM jsonb_array_elements(c.contacts) o
+        WHERE o->>'channel' = n->>'channel' AND o->>'address' = n->>'address'
+          AND coalesce((o->>'invalid')::boolean, false))) ORDER BY k), '[]'::jsonb)
+    FROM jsonb_array_elements(s.contacts) WITH ORDINALITY AS x(n, k))"""
+
+CHANGED = (
+    f"({', '.join(f'c.{f}' for f in SNAPSHOT)}, c.contacts, c.collector_id, c.advisor_id, c.deleted) "
+    f"IS DISTINCT FROM ({', '.join(f's.{f}' for f in SNAPSHOT)}, {MERGED_CONTACTS}, "
+    "coalesce(s.collector_id, c.collector_id), coalesce(s.advisor_id, c.advisor_id), false)"
+)
+
+UPSERT = text(
+    f"""
+WITH looked AS (
+    -- One probe of the unique (tenant, external id) index per staged row (see staging.BULK_PLAN).
+    SELECT s.*, c.id AS customer_id
+    FROM {STAGING} s
+    LEFT JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
+),
+updated AS (
+    UPDATE receivables.customers c
+    SET {", ".join(f"{f} = s.{f}" for f in SNAPSHOT)}, contacts = {MERGED_CONTACTS},
+        collector_id = coalesce(s.collector_id, c.collector_id), advisor_id = coalesce(s.advisor_id, c.advisor_id),
+        deleted = false, source_version = coalesce(s.version, c.source_version), revision = c.revision + 1,
+        updated_at = now()
+    FROM looked s
+    WHERE s.customer_id IS NOT NULL AND c.id = s.customer_id  -- ids found in the tenant
+      AND (s.version IS NULL OR c.source_version IS NULL OR s.version > c.source_version) AND {CHANGED}
+    RETURNING c.*
+),
+inserted AS (
+    INSERT INTO receivables.customers (id, tenant_id, external_id, {", ".join(SNAPSHOT)}, contacts, collector_id,
+                                       advisor_id, source_version)
+    SELECT receivables.uuid7(), :tenant_id, s.external_id, {", ".join(f"s.{f}" for f in SNAPSHOT)}, s.contacts,
+           s.collector_id, s.advisor_id, s.version
+    FROM looked s WHERE s.customer_id IS NULL
+    ON CONFLICT (tenant_id, external_id) DO NOTHING
+    RETURNING *
+),
+events AS (
+    INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
+    SELECT {outbox_select(CustomerChanged, customer_payload("c"), "c.tenant_id")}
+    FROM (SELECT * FROM inserted UNION ALL SELECT * FROM updated) c {PEOPLE_JOINS}
+)
+SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
+"""
+)
+
+
+async def _references(session: AsyncSession, tenant_id: uuid.UUID, rows: list[tuple[int, CustomerRow]]) -> tuple:
+    users = TenantUser.__table__
+    collectors = {
+        row.user_id: row.email.lower()
+        for row in await session.execute(
+            select(users.c.user_id, users.c.email).where(
+                users.c.tenant_id == tenant_id, any_(users.c.roles) == COLLECTOR
+            )
+        )
+    }
+    people = Person.__table__
+    advisor_ids = [r.advisor_id for _, r in rows if r.advisor_id]
+    advisor_external_ids = [r.advisor_external_id for _, r in rows if r.advisor_external_id]
+    advisors: dict[Any, uuid.UUID] = {}
+    if advisor_ids or advisor_external_ids:
+        for row in await session.execute(
+            select(people.c.id, people.c.external_id).where(
+                people.c.tenant_id == tenant_id,
+                people.c.kind == PersonKind.ADVISOR,
+                people.c.id.in_(advisor_ids) | people.c.external_id.in_(advisor_external_ids),
+            )
+        ):
+            advisors[row.id] = row.id
+            if row.external_id:
+                advisors[row.external_id] = row.id
+    return collectors, {email: user_id for user_id, email in collectors.items()}, advisors
+
+
+async def upsert_customers(
+    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, CustomerRow]]
+) -> tuple[Counts, list[RejectedRow]]:
+    if not rows:
+        return Counts(), []
+    collectors, collector_by_email, advisors = await _references(session, profile.tenant_id, rows)
+    rejected: list[RejectedRow] = []
+    records = []
+    for index, row in rows:
+        collector_id = row.collector_id
+        if collector_id is not None and collector_id not in collectors:
+            rejected.append(
+                RejectedRow(
+                    index=index,
+                    external_id=row.external_id,
+                    field="collector_id",
+                    reason="is not a collector of this tenant",
+                )
+            )
+            continue
+        if row.collector_email is not None:
+            collector_id = collector_by_email.get(row.collector_email.lower())
+            if collector_id is None:
+                rejected.append(
+                    RejectedRow(
+                        index=index,
+                        external_id=row.external_id,
+                        field="collector_email",
+                        reason="is not the email of a collector of this tenant",
+                    )
+                )
+                continue
+        advisor_key = row.advisor_id or row.advisor_external_id
+        advisor_id = advisors.get(advisor_key) if advisor_key is not None else None
+        if advisor_key is not None and advisor_id is None:
+            field = "advisor_id" if row.advisor_id else "advisor_external_id"
+            rejected.append(
+                RejectedRow(
+                    index=index,
+                    external_id=row.external_id,
+                    field=field,
+                    reason="is not a business advisor of this tenant",
+                )
+            )
+            continue
+        records.append(
+            (
+                index,
+                row.external_id,
+                row.name,
+                row.tax_id,
+                row.country,
+                row.timezone,
+                row.language,
+                row.segment,
+                row.vip,
+                row.risk_level.value if row.risk_level else None,
+                row.tags,
+                orjson.dumps(contact_rows(row.contacts)).decode(),
+                collector_id,
+                advisor_id,
+                row.version,
+            )
+        )
+    if not records:
+        return Counts(), rejected
+    await refresh_statistics(session, "receivables.customers", "receivables.people", "receivables.users")
+    await copy_rows(session, STAGING, COLUMNS, records)
+    result = (await session.execute(UPSERT, {"tenant_id": profile.tenant_id})).one()
+    return Counts(result.created, result.updated, len(records) - result.created - result.updated), rejected

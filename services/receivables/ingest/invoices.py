@@ -1,0 +1,189 @@
+"""Bulk invoice upsert: COPY the batch into a staging table, then one statement decides, per row, insert /
+update / nothing, and writes the events, the promise resolutions and the history in the same statement.
+
+Same batch twice: every row compares equal to what is stored, nothing is written, nothing is announced.
+A row with an older ``version`` than the stored one is ignored; a newer or unversioned row with other content
+updates the invoice. The status follows ``invoices.status.after_ingest``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
+from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
+from services.receivables.ingest.staging import copy_rows, refresh_statistics
+from services.receivables.invoices.status import after_ingest_sql
+from services.receivables.tenants.repository import TenantProfile
+from shared.contracts.receivables import InvoiceChanged
+
+STAGING = "ingest_invoices"
+COLUMNS = (
+    ("idx", "integer"),
+    ("external_id", "text"),
+    ("customer_external_id", "text"),
+    ("number", "text"),
+    ("kind", "text"),
+    ("currency", "text"),
+    ("amount", "numeric"),
+    ("open_amount", "numeric"),
+    ("issue_date", "date"),
+    ("due_date", "date"),
+    ("document_url", "text"),
+    ("requested", "text"),
+    ("version", "bigint"),
+)
+CLOSED = "('paid', 'written_off', 'void')"
+CONTENT = (
+    "customer_id",
+    "number",
+    "kind",
+    "currency",
+    "amount",
+    "open_amount",
+    "issue_date",
+    "due_date",
+    "document_url",
+)
+
+UNKNOWN_CUSTOMERS = text(
+    f"""SELECT s.idx, s.external_id, s.customer_external_id, c.deleted
+    FROM {STAGING} s LEFT JOIN receivables.customers c
+      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
+    WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
+)
+
+NEW_STATUS = after_ingest_sql("i.status", "m.requested", "m.open_amount")
+# The content compared to decide "unchanged": the ERP's fields and the status they lead to.
+DIFFERS = (
+    f"({', '.join(f'i.{c}' for c in CONTENT)}, i.status) IS DISTINCT FROM "
+    f"({', '.join(f'm.{c}' for c in CONTENT)}, {NEW_STATUS})"
+)
+NEWER = "(m.version IS NULL OR i.source_version IS NULL OR m.version > i.source_version)"
+
+UPSERT = text(
+    f"""
+WITH looked AS (
+    -- One probe of the unique (tenant, external id) indexes per staged row (see staging.BULK_PLAN).
+    SELECT s.*, c.id AS customer_id, i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount,
+           i.open_amount AS old_open, i.due_date AS old_due
+    FROM {STAGING} s
+    JOIN receivables.customers c
+      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted
+    LEFT JOIN receivables.invoices i ON i.tenant_id = :tenant_id AND i.external_id = s.external_id
+),
+updated AS (
+    -- The status is computed from the row being updated (its latest version if another transaction changed it
+    -- meanwhile), so a collector's concurrent status change is never overwritten with a stale one.
+    UPDATE receivables.invoices i
+    SET {", ".join(f"{c} = m.{c}" for c in CONTENT)}, status = {NEW_STATUS},
+        promised_date = CASE WHEN {NEW_STATUS} = i.status THEN i.promised_date END,
+        reported_date = CASE WHEN {NEW_STATUS} = i.status THEN i.reported_date END,
+        dispute_area_id = CASE WHEN {NEW_STATUS} = i.status THEN i.dispute_area_id END,
+        closed_on = CASE WHEN {NEW_STATUS} IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
+        source_version = coalesce(m.version, i.source_version), revision = i.revision + 1, updated_at = now()
+    FROM looked m
+    WHERE m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND {NEWER} AND {DIFFERS}  -- ids found in the tenant
+    RETURNING i.*, m.old_status, m.old_amount, m.old_open, m.old_due
+),
+inserted AS (
+    INSERT INTO receivables.invoices (id, tenant_id, customer_id, external_id, number, kind, currency, amount,
+                                      open_amount, issue_date, due_date, document_url, status, closed_on,
+                                      source_version)
+    SELECT receivables.uuid7(), :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
+           m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.new_status,
+           CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version
+    FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
+          FROM looked WHERE invoice_id IS NULL) m
+    ON CONFLICT (tenant_id, external_id) DO NOTHING
+    RETURNING *
+),
+events AS (
+    INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
+    SELECT {outbox_select(InvoiceChanged, invoice_payload("i", "'ingested'"), "i.tenant_id")} FROM inserted i
+    UNION ALL
+    SELECT {outbox_select(InvoiceChanged, invoice_payload("i", "'updated by the ERP'"), "i.tenant_id")} FROM updated i
+),
+promises_resolved AS (
+    UPDATE receivables.promises p
+    SET resolved_on = CAST(:today AS date),
+        status = CASE WHEN u.status <> 'paid' THEN 'cancelled'
+                      WHEN CAST(:today AS date) <= p.promised_date + CAST(:grace AS integer) THEN 'kept'
+                      ELSE 'broken' END
+    FROM updated u
+    WHERE p.tenant_id = :tenant_id AND p.invoice_id = u.id AND p.status = 'open'
+      AND u.old_status = 'promise_to_pay' AND u.status <> 'promise_to_pay'
+),
+history AS (
+    INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, summary,
+                                              data, actor)
+    SELECT receivables.uuid7(), u.tenant_id, u.customer_id, now(),
+           CASE WHEN u.status <> u.old_status THEN 'status_change' ELSE 'invoice_updated' END, u.id,
+           'Invoice ' || u.number || ' updated by the ERP'
+               || CASE WHEN u.status <> u.old_status THEN ': ' || u.old_status || ' -> ' || u.status ELSE '' END,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', 'ingest',
+                              'amount', jsonb_build_object('from', u.old_amount::text, 'to', u.amount::text),
+                              'open_amount', jsonb_build_object('from', u.old_open::text, 'to', u.open_amount::text),
+                              'due_date', jsonb_build_object('from', u.old_due, 'to', u.due_date)),
+           :actor
+    FROM updated u
+)
+SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
+"""
+)
+
+
+@dataclass(slots=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _record(index: int, row: InvoiceRow) -> tuple[Any, ...]:
+    return (
+        index,
+        row.external_id,
+        row.customer_external_id,
+        row.number,
+        row.kind.value,
+        row.currency,
+        row.amount,
+        row.open,
+        row.issue_date,
+        row.due_date,
+        row.document_url,
+        row.status,
+        row.version,
+    )
+
+
+async def upsert_invoices(
+    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, InvoiceRow]], actor: str
+) -> tuple[Counts, list[RejectedRow]]:
+    if not rows:
+        return Counts(), []
+    await refresh_statistics(session, "receivables.invoices", "receivables.customers")
+    await copy_rows(session, STAGING, COLUMNS, [_record(i, r) for i, r in rows])
+    params = {"tenant_id": profile.tenant_id}
+    rejected = [
+        RejectedRow(
+            index=r.idx,
+            external_id=r.external_id,
+            field="customer_external_id",
+            reason="the customer was deleted"
+            if r.deleted
+            else f"no customer with external id {r.customer_external_id!r}",
+        )
+        for r in await session.execute(UNKNOWN_CUSTOMERS, params)
+    ]
+    result = (
+        await session.execute(
+            UPSERT,
+            {**params, "today": profile.today(), "grace": max(profile.promise_grace_days, 0), "actor": actor},
+        )
+    ).one()
+    counts = Counts(result.created, result.updated, len(rows) - len(rejected) - result.created - result.updated)
+    return counts, rejected

@@ -1,0 +1,121 @@
+"""Invoice queries: reads in plain Core, locks for status changes, the tenant's overdue filter."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Customer, Invoice
+from shared.contracts.common import OPEN_STATUSES, InvoiceKind
+from shared.pagination import typed_cursor
+
+invoices = Invoice.__table__
+customers = Customer.__table__
+OPEN = sorted(s.value for s in OPEN_STATUSES)
+
+
+def overdue_condition(today: date, table: Any = invoices) -> Any:
+    """An invoice that is owed, not a credit note, and past its due date at the tenant's today."""
+    return and_(
+        table.c.status.in_(OPEN),
+        table.c.kind != InvoiceKind.CREDIT_NOTE,
+        table.c.open_amount > 0,
+        table.c.due_date < today,
+    )
+
+
+def has_overdue(today: date) -> Any:
+    """EXISTS clause for customers (``customers`` table) with at least one overdue invoice."""
+    return exists().where(
+        invoices.c.tenant_id == customers.c.tenant_id,
+        invoices.c.customer_id == customers.c.id,
+        overdue_condition(today),
+    )
+
+
+async def get_invoice(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
+    query = select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.id == invoice_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def lock_invoices(session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """The tenant's invoices among ``invoice_ids``, locked in id order (no deadlock between two writers)."""
+    query = (
+        select(invoices)
+        .where(invoices.c.tenant_id == tenant_id, invoices.c.id.in_(list(invoice_ids)))
+        .order_by(invoices.c.id)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).mappings().all())
+
+
+async def lock_open_invoices(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[Any]:
+    """The customer's open invoices (not credit notes), locked, oldest due first."""
+    query = (
+        select(invoices)
+        .where(
+            invoices.c.tenant_id == tenant_id,
+            invoices.c.customer_id == customer_id,
+            invoices.c.status.in_(OPEN),
+            invoices.c.kind != InvoiceKind.CREDIT_NOTE,
+        )
+        .order_by(invoices.c.id)
+        .with_for_update()
+    )
+    rows = list((await session.execute(query)).mappings().all())
+    return sorted(rows, key=lambda r: (r["due_date"], r["issue_date"], r["number"], str(r["id"])))
+
+
+async def list_invoices(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    today: date,
+    customer_id: uuid.UUID | None = None,
+    statuses: Sequence[str] | None = None,
+    overdue: bool | None = None,
+    currency: str | None = None,
+    kind: str | None = None,
+    collector_id: uuid.UUID | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    q: str | None = None,
+) -> list[Any]:
+    """Invoices by due date then id (deterministic), keyset-paginated."""
+    query = select(invoices).where(invoices.c.tenant_id == tenant_id)
+    if customer_id:
+        query = query.where(invoices.c.customer_id == customer_id)
+    if statuses:
+        query = query.where(invoices.c.status.in_(list(statuses)))
+    if overdue is True:
+        query = query.where(overdue_condition(today))
+    elif overdue is False:
+        query = query.where(~overdue_condition(today))
+    if currency:
+        query = query.where(invoices.c.currency == currency.upper())
+    if kind:
+        query = query.where(invoices.c.kind == kind)
+    if collector_id:
+        query = query.where(
+            invoices.c.customer_id.in_(
+                select(customers.c.id).where(
+                    customers.c.tenant_id == tenant_id, customers.c.collector_id == collector_id
+                )
+            )
+        )
+    if due_from:
+        query = query.where(invoices.c.due_date >= due_from)
+    if due_to:
+        query = query.where(invoices.c.due_date <= due_to)
+    if q:
+        query = query.where((invoices.c.number.ilike(f"%{q}%")) | (invoices.c.external_id.ilike(f"%{q}%")))
+    if after:
+        cursor = typed_cursor(after, date.fromisoformat, uuid.UUID)
+        query = query.where(tuple_(invoices.c.due_date, invoices.c.id) > tuple_(*cursor))
+    query = query.order_by(invoices.c.due_date, invoices.c.id).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())

@@ -1,0 +1,244 @@
+"""Invoices: create, correct, change status. Status changes of any origin go through ``apply_status_changes``:
+one UPDATE for all the invoices, their promises, their history and their events."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.customers.repository import load_customer
+from services.receivables.events import emit_invoices_changed
+from services.receivables.invoices import repository
+from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
+from services.receivables.invoices.status import (
+    CLOSED,
+    FieldInvalid,
+    StatusChange,
+    TransitionRefused,
+    check_manual_transition,
+    status_details,
+)
+from services.receivables.models import DisputeArea, Invoice
+from services.receivables.promises.rules import PromiseStatus
+from services.receivables.tenants.repository import TenantProfile, load_profile
+from services.receivables.timeline.repository import add_entries
+from shared.contracts.common import InvoiceStatus
+from shared.identity import Identity
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+invoices = Invoice.__table__
+
+
+def days_overdue(due_date: date, today: date) -> int:
+    return (today - due_date).days
+
+
+def invoice_out(row: Mapping[str, Any], today: date) -> dict[str, Any]:
+    return {**row, "days_overdue": days_overdue(row["due_date"], today)}
+
+
+async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> Mapping[str, Any]:
+    tenant_id = identity.tenant_id
+    customer = await load_customer(session, tenant_id, data.customer_id)
+    if customer is None:
+        raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
+    profile = await load_profile(session, tenant_id)
+    today = profile.today()
+    status = InvoiceStatus.PAID if data.open == 0 else InvoiceStatus.NORMAL
+    values = {
+        **data.model_dump(exclude={"open_amount"}),
+        "open_amount": data.open,
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "status": status,
+        "closed_on": today if status == InvoiceStatus.PAID else None,
+    }
+    try:
+        async with session.begin_nested():
+            row = (await session.execute(insert(invoices).values(values).returning(invoices))).mappings().one()
+    except IntegrityError:
+        raise Conflict(f"An invoice with external_id {data.external_id!r} already exists") from None
+    await emit_invoices_changed(session, tenant_id, [row["id"]], "created")
+    return row
+
+
+async def update_invoice(
+    session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: InvoiceUpdate
+) -> Mapping[str, Any]:
+    (row,) = await _lock_one(session, identity.tenant_id, invoice_id)
+    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "document_url"}
+    issue_date = values.get("issue_date", row["issue_date"])
+    if values.get("due_date", row["due_date"]) < issue_date:
+        raise ValidationProblem.field("due_date", "cannot be before the issue date")
+    if not values:
+        return row
+    changed = {k: v for k, v in values.items() if row[k] != v}
+    if not changed:
+        return row
+    query = (
+        update(invoices)
+        .where(invoices.c.id == invoice_id)
+        .values(**changed, revision=invoices.c.revision + 1, updated_at=text("now()"))
+        .returning(invoices)
+    )
+    updated = (await session.execute(query)).mappings().one()
+    await add_entries(
+        session,
+        identity.tenant_id,
+        [
+            {
+                "customer_id": row["customer_id"],
+                "invoice_id": invoice_id,
+                "kind": "invoice_updated",
+                "summary": f"Invoice {updated['number']} corrected: {', '.join(sorted(changed))}",
+                "data": {k: {"from": row[k], "to": v} for k, v in changed.items()},
+                "actor": identity.actor,
+            }
+        ],
+    )
+    await emit_invoices_changed(session, identity.tenant_id, [invoice_id], "corrected")
+    return updated
+
+
+async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> list[Any]:
+    rows = await repository.lock_invoices(session, tenant_id, [invoice_id])
+    if not rows:
+        raise NotFound("Invoice not found")
+    return rows
+
+
+async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID, field: str) -> Any:
+    area = await session.scalar(
+        select(DisputeArea).where(DisputeArea.tenant_id == tenant_id, DisputeArea.id == area_id)
+    )
+    if area is None:
+        raise ValidationProblem.field(field, "is not a dispute area of this tenant")
+    if not area.active:
+        raise ValidationProblem.field(field, "is a dispute area that is no longer active")
+    return area
+
+
+async def change_status(
+    session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: StatusChangeIn
+) -> Mapping[str, Any]:
+    """A person changes one invoice's status (409 for a change the status machine refuses)."""
+    tenant_id = identity.tenant_id
+    (row,) = await _lock_one(session, tenant_id, invoice_id)
+    profile = await load_profile(session, tenant_id)
+    try:
+        check_manual_transition(row["status"], data.status)
+        promised, reported, area = status_details(
+            data.status,
+            today=profile.today(),
+            promised_date=data.promised_date,
+            reported_date=data.reported_date,
+            dispute_area_id=data.dispute_area_id,
+        )
+    except TransitionRefused as exc:
+        raise Conflict(str(exc), current_status=row["status"], requested_status=data.status.value) from None
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
+    if area is not None:
+        await require_area(session, tenant_id, area, "dispute_area_id")  # type: ignore[arg-type]
+    change = StatusChange(invoice_id, data.status, promised, reported, area)  # type: ignore[arg-type]
+    await apply_status_changes(
+        session, profile, [row], [change], actor=identity.actor, reason=data.reason or "status changed"
+    )
+    return await repository.get_invoice(session, tenant_id, invoice_id)
+
+
+async def apply_status_changes(
+    session: AsyncSession,
+    profile: TenantProfile,
+    rows: Sequence[Mapping[str, Any]],
+    changes: Sequence[StatusChange],
+    *,
+    actor: str,
+    reason: str,
+    outcome_id: uuid.UUID | None = None,
+) -> None:
+    """Apply allowed changes to locked ``rows``: statuses and their details, promises opened or cancelled,
+    the history (timeline) and one ``InvoiceChanged`` per invoice. Set-based: a few statements in all."""
+    if not changes:
+        return
+    tenant_id, today = profile.tenant_id, profile.today()
+    by_id = {r["id"]: r for r in rows}
+    ids = [c.invoice_id for c in changes]
+    await session.execute(
+        text(
+            "UPDATE receivables.invoices i SET status = c.status, promised_date = c.promised_date, "
+            "reported_date = c.reported_date, dispute_area_id = c.dispute_area_id, "
+            "closed_on = CASE WHEN c.status = ANY(:closed) THEN coalesce(i.closed_on, :today) END, "
+            "revision = i.revision + 1, updated_at = now() "
+            "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:promised AS date[]), "
+            "CAST(:reported AS date[]), CAST(:areas AS uuid[])) "
+            "AS c(id, status, promised_date, reported_date, dispute_area_id) "
+            "WHERE i.tenant_id = :tenant_id AND i.id = c.id"
+        ),
+        {
+            "tenant_id": tenant_id,
+            "today": today,
+            "closed": [s.value for s in CLOSED],
+            "ids": ids,
+            "statuses": [c.status.value for c in changes],
+            "promised": [c.promised_date for c in changes],
+            "reported": [c.reported_date for c in changes],
+            "areas": [c.dispute_area_id for c in changes],
+        },
+    )
+    # Any change ends the invoice's open promise (a new promise replaces it); a promise opens one.
+    await session.execute(
+        text(
+            "UPDATE receivables.promises SET status = :cancelled, resolved_on = :today "
+            "WHERE tenant_id = :tenant_id AND invoice_id = ANY(:ids) AND status = 'open'"
+        ),
+        {"tenant_id": tenant_id, "ids": ids, "today": today, "cancelled": PromiseStatus.CANCELLED.value},
+    )
+    promised_ids = [c.invoice_id for c in changes if c.status == InvoiceStatus.PROMISE_TO_PAY]
+    if promised_ids:
+        await session.execute(
+            text(
+                "INSERT INTO receivables.promises (id, tenant_id, customer_id, invoice_id, outcome_id, promised_date, "
+                "currency, amount, collector_id, status, created_by) "
+                "SELECT receivables.uuid7(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
+                "i.currency, i.open_amount, c.collector_id, 'open', :actor "
+                "FROM receivables.invoices i JOIN receivables.customers c ON c.id = i.customer_id "
+                "WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids)"
+            ),
+            {"tenant_id": tenant_id, "ids": promised_ids, "outcome_id": outcome_id, "actor": actor},
+        )
+    await add_entries(
+        session, tenant_id, [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes]
+    )
+    await emit_invoices_changed(session, tenant_id, ids, reason)
+
+
+def _history_entry(
+    row: Mapping[str, Any], change: StatusChange, actor: str, reason: str, outcome_id: uuid.UUID | None
+) -> dict[str, Any]:
+    detail = ""
+    if change.promised_date:
+        detail = f" (promised for {change.promised_date.isoformat()})"
+    elif change.reported_date:
+        detail = f" (reported paid on {change.reported_date.isoformat()})"
+    return {
+        "customer_id": row["customer_id"],
+        "invoice_id": row["id"],
+        "kind": "status_change",
+        "ref_id": outcome_id,
+        "summary": f"Invoice {row['number']}: {row['status']} -> {change.status.value}{detail}",
+        "data": {
+            "from": row["status"],
+            "to": change.status.value,
+            "promised_date": change.promised_date,
+            "reported_date": change.reported_date,
+            "dispute_area_id": change.dispute_area_id,
+            "reason": reason,
+            "outcome_id": outcome_id,
+        },
+        "actor": actor,
+    }

@@ -1,0 +1,266 @@
+"""KPI queries: one set-based SQL statement each over the tenant's portfolio (definitions in ``formulas.py``).
+
+Filters: the customer's collector and segment, the currency, a period (``date_from``..``date_to`` inclusive)
+and the as-of date of balances (aging, DSO). Amounts are per currency, never added across currencies.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.receivables.kpis.formulas import aging_bucket_sql
+from shared.contracts.common import OPEN_STATUSES
+
+OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class KpiFilter:
+    tenant_id: uuid.UUID
+    date_from: date
+    date_to: date
+    as_of: date
+    collector_id: uuid.UUID | None = None
+    segment: str | None = None
+    currency: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "as_of": self.as_of,
+            "before": self.date_from - timedelta(days=1),
+            "collector_id": self.collector_id,
+            "segment": self.segment,
+            "currency": self.currency,
+        }
+
+    def customer_join(self, alias: str = "i") -> str:
+        """A join to the customers when the collector or segment filter needs it (else nothing)."""
+        if self.collector_id is None and self.segment is None:
+            return ""
+        return f"JOIN receivables.customers c ON c.id = {alias}.customer_id"
+
+    def customer_where(self) -> str:
+        parts = []
+        if self.collector_id is not None:
+            parts.append("c.collector_id = :collector_id")
+        if self.segment is not None:
+            parts.append("c.segment = :segment")
+        return "".join(f" AND {p}" for p in parts)
+
+    def segment_of(self, alias: str) -> str:
+        """The segment filter on a table with a customer_id (outcomes, promises), without a join."""
+        if self.segment is None:
+            return ""
+        return (
+            f" AND {alias}.customer_id IN (SELECT id FROM receivables.customers "
+            "WHERE tenant_id = :tenant_id AND segment = :segment)"
+        )
+
+    def currency_where(self, alias: str = "i") -> str:
+        return f" AND {alias}.currency = :currency" if self.currency else ""
+
+
+async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+    """Open receivables (not credit notes) per currency and aging bucket at the as-of date."""
+    query = f"""
+        SELECT i.currency, {aging_bucket_sql("(CAST(:as_of AS date) - i.due_date)")} AS bucket,
+               sum(i.open_amount) AS amount, count(*) AS invoices
+        FROM receivables.invoices i {f.customer_join()}
+        WHERE i.tenant_id = :tenant_id AND i.status IN {OPEN} AND i.kind <> 'credit_note' AND i.open_amount > 0
+              {f.currency_where()}{f.customer_where()}
+        GROUP BY 1, 2 ORDER BY 1, 2"""
+    return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
+
+
+async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> list[dict[str, Any]]:
+    """DSO by the countback method (``formulas.countback_dso``): the receivables at the as-of date are matched
+    against the credit sales of the months before it, most recent first. Month k is (as_of - k months,
+    as_of - (k - 1) months]; an invoice issued on d falls in month k = whole months of age(as_of, d) + 1. Sales:
+    invoices, installments and promissory notes not voided, by issue date. One scan of the invoices."""
+    sales_window = "i.issue_date > CAST(:as_of AS date) - make_interval(months => :months) AND i.issue_date <= :as_of"
+    query = f"""
+        WITH scanned AS (
+            SELECT i.currency,
+                   CASE WHEN {sales_window} AND i.status <> 'void'
+                        THEN (extract(year FROM age(CAST(:as_of AS date), i.issue_date)) * 12
+                              + extract(month FROM age(CAST(:as_of AS date), i.issue_date)))::int + 1 END AS k,
+                   coalesce(sum(i.open_amount) FILTER (WHERE i.status IN {OPEN} AND i.issue_date <= :as_of), 0)
+                       AS receivables,
+                   coalesce(sum(i.amount) FILTER (WHERE i.status <> 'void'), 0) AS sales
+            FROM receivables.invoices i {f.customer_join()}
+            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note'
+                  AND ((i.status IN {OPEN} AND i.issue_date <= :as_of) OR ({sales_window} AND i.status <> 'void'))
+                  {f.currency_where()}{f.customer_where()}
+            GROUP BY 1, 2
+        ),
+        ar AS (SELECT currency, sum(receivables) AS receivables FROM scanned GROUP BY 1),
+        periods AS (
+            SELECT k, (CAST(:as_of AS date) - make_interval(months => k - 1))::date
+                      - (CAST(:as_of AS date) - make_interval(months => k))::date AS days
+            FROM generate_series(1, :months) AS k
+        ),
+        running AS (
+            SELECT a.currency, a.receivables, p.k, p.days, coalesce(s.sales, 0) AS sales,
+                   sum(coalesce(s.sales, 0)) OVER w AS cum_sales, sum(p.days) OVER w AS cum_days
+            FROM ar a CROSS JOIN periods p
+            LEFT JOIN scanned s ON s.currency = a.currency AND s.k = p.k
+            WINDOW w AS (PARTITION BY a.currency ORDER BY p.k)
+        ),
+        crossing AS (
+            SELECT DISTINCT ON (currency) currency,
+                   (cum_days - days) + (receivables - (cum_sales - sales)) / sales * days AS dso
+            FROM running WHERE cum_sales >= receivables AND sales > 0
+            ORDER BY currency, k
+        )
+        SELECT r.currency, r.receivables, max(r.cum_days) AS days_counted, max(r.cum_sales) AS sales_counted,
+               CASE WHEN r.receivables <= 0 THEN 0 ELSE coalesce(x.dso, max(r.cum_days)) END AS dso,
+               (r.receivables > 0 AND x.dso IS NULL) AS exhausted
+        FROM running r LEFT JOIN crossing x ON x.currency = r.currency
+        GROUP BY r.currency, r.receivables, x.dso ORDER BY r.currency"""
+    return [dict(r) for r in (await conn.execute(text(query), {**f.params(), "months": months})).mappings()]
+
+
+def _receivable_at(moment: str, alloc_upto: str) -> str:
+    """The receivable of one invoice at the end of day ``moment`` (SQL), from today's state and dated payments:
+    nothing before it was issued or once it closed; an open invoice owes its open amount plus what was paid
+    after that day; a closed one owed its amount minus what was paid by that day."""
+    return (
+        f"CASE WHEN issue_date > {moment} OR (closed_on IS NOT NULL AND closed_on <= {moment}) THEN 0 "
+        f"WHEN is_open THEN open_amount + paid_total - {alloc_upto} ELSE amount - {alloc_upto} END"
+    )
+
+
+async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+    """CEI over the period (``formulas.collection_effectiveness``): beginning receivables (end of the day before
+    the period), credit sales in the period, ending total and ending current (not yet due) receivables."""
+    begin = _receivable_at("CAST(:before AS date)", "paid_before")
+    end = _receivable_at("CAST(:date_to AS date)", "paid_by_end")
+    query = f"""
+        WITH paid AS (
+            SELECT a.invoice_id, sum(a.amount) AS total,
+                   coalesce(sum(a.amount) FILTER (WHERE a.payment_date <= :before), 0) AS before,
+                   coalesce(sum(a.amount) FILTER (WHERE a.payment_date <= :date_to), 0) AS by_end
+            FROM receivables.payment_allocations a
+            WHERE a.tenant_id = :tenant_id AND a.reversed_at IS NULL
+            GROUP BY a.invoice_id
+        ),
+        base AS (
+            SELECT i.currency, i.amount, i.open_amount, i.issue_date, i.due_date, i.closed_on,
+                   i.status IN {OPEN} AS is_open, coalesce(p.total, 0) AS paid_total,
+                   coalesce(p.before, 0) AS paid_before, coalesce(p.by_end, 0) AS paid_by_end
+            FROM receivables.invoices i LEFT JOIN paid p ON p.invoice_id = i.id {f.customer_join()}
+            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note' AND i.status <> 'void'
+                  AND i.issue_date <= :date_to {f.currency_where()}{f.customer_where()}
+        )
+        SELECT currency,
+               sum({begin}) AS beginning,
+               coalesce(sum(amount) FILTER (WHERE issue_date >= :date_from), 0) AS sales,
+               sum({end}) AS ending_total,
+               coalesce(sum({end}) FILTER (WHERE due_date >= :date_to), 0) AS ending_current
+        FROM base GROUP BY currency ORDER BY currency"""
+    rows = [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
+    for row in rows:
+        collectible = row["beginning"] + row["sales"] - row["ending_current"]
+        row["cei"] = (
+            None if collectible == 0 else (row["beginning"] + row["sales"] - row["ending_total"]) / collectible * 100
+        )
+    return rows
+
+
+async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    """Promises made in the period, and those resolved in it: kept, broken, cancelled; the kept rate."""
+    collector = " AND p.collector_id = :collector_id" if f.collector_id else ""
+    segment = f.segment_of("p")
+    query = f"""
+        SELECT
+            count(*) FILTER (WHERE p.created_at >= :date_from AND p.created_at < CAST(:date_to AS date) + 1) AS made,
+            count(*) FILTER (WHERE p.status = 'kept' AND p.resolved_on BETWEEN :date_from AND :date_to) AS kept,
+            count(*) FILTER (WHERE p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to) AS broken,
+            count(*) FILTER (WHERE p.status = 'cancelled' AND p.resolved_on BETWEEN :date_from AND :date_to)
+                AS cancelled,
+            count(*) FILTER (WHERE p.status = 'open') AS open_now
+        FROM receivables.promises p
+        WHERE p.tenant_id = :tenant_id {f.currency_where("p")}{collector}{segment}"""
+    row = dict((await conn.execute(text(query), f.params())).mappings().one())
+    resolved = row["kept"] + row["broken"]
+    row["kept_rate"] = None if resolved == 0 else Decimal(row["kept"]) / resolved * 100
+    amounts = f"""
+        SELECT p.currency, sum(p.amount) AS amount, count(*) AS promises
+        FROM receivables.promises p
+        WHERE p.tenant_id = :tenant_id AND p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to
+              {f.currency_where("p")}{collector}{segment}
+        GROUP BY 1 ORDER BY 1"""
+    row["broken_amounts"] = [dict(r) for r in (await conn.execute(text(amounts), f.params())).mappings()]
+    return row
+
+
+def _period(column: str) -> str:
+    return f"{column} >= :date_from AND {column} < CAST(:date_to AS date) + 1"
+
+
+async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    """Outcomes of the period by excuse reason (seed 004's five and other), and notes by hashtag."""
+    collector = " AND o.collector_id = :collector_id" if f.collector_id else ""
+    segment = f.segment_of("o")
+    by_reason = f"""
+        SELECT coalesce(o.excuse, 'none') AS excuse, count(*) AS outcomes
+        FROM receivables.outcomes o
+        WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
+        GROUP BY 1 ORDER BY 2 DESC, 1"""
+    notes_filter = f.customer_join("n") + " " if (f.collector_id or f.segment) else ""
+    by_hashtag = f"""
+        SELECT tag AS hashtag, count(*) AS notes
+        FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag
+        WHERE n.tenant_id = :tenant_id AND {_period("n.created_at")}{f.customer_where()}
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""
+    return {
+        "by_reason": [dict(r) for r in (await conn.execute(text(by_reason), f.params())).mappings()],
+        "by_hashtag": [dict(r) for r in (await conn.execute(text(by_hashtag), f.params())).mappings()],
+    }
+
+
+async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+    """Contacts (outcomes recorded) per person who made them, by outcome kind (seed 004: contact counts)."""
+    segment = f.segment_of("o")
+    collector = " AND o.recorded_by_user_id = :collector_id" if f.collector_id else ""
+    query = f"""
+        SELECT o.recorded_by_user_id AS user_id, u.full_name AS name, o.kind, count(*) AS n,
+               count(DISTINCT o.customer_id) AS customers
+        FROM receivables.outcomes o
+        LEFT JOIN receivables.users u ON u.tenant_id = o.tenant_id AND u.user_id = o.recorded_by_user_id
+        WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
+        GROUP BY GROUPING SETS ((o.recorded_by_user_id, u.full_name, o.kind), (o.recorded_by_user_id, u.full_name))
+        """
+    people: dict[Any, dict[str, Any]] = {}
+    for row in (await conn.execute(text(query), f.params())).mappings():
+        person = people.setdefault(
+            row["user_id"],
+            {"user_id": row["user_id"], "name": row["name"], "contacts": 0, "customers": 0, "outcomes": {}},
+        )
+        if row["kind"] is None:
+            person["contacts"], person["customers"] = row["n"], row["customers"]
+        else:
+            person["outcomes"][row["kind"]] = row["n"]
+    return sorted(people.values(), key=lambda p: (-p["contacts"], p["name"] or ""))
+
+
+async def workload(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+    """Open tasks per assignee: how many, how many overdue, how many due at the as-of date."""
+    collector = " AND t.assignee_id = :collector_id" if f.collector_id else ""
+    query = f"""
+        SELECT t.assignee_id AS user_id, u.full_name AS name, count(*) AS open_tasks,
+               count(*) FILTER (WHERE t.due_date < :as_of) AS overdue,
+               count(*) FILTER (WHERE t.due_date = :as_of) AS due_today
+        FROM receivables.tasks t
+        LEFT JOIN receivables.users u ON u.tenant_id = t.tenant_id AND u.user_id = t.assignee_id
+        WHERE t.tenant_id = :tenant_id AND t.status = 'open'{collector}
+        GROUP BY t.assignee_id, u.full_name ORDER BY open_tasks DESC, name"""
+    return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]

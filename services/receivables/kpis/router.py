@@ -1,0 +1,124 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.receivables.kpis import service
+from services.receivables.kpis.repository import KpiFilter
+from services.receivables.kpis.schemas import (
+    AgingOut,
+    CeiOut,
+    ContactsOut,
+    DsoOut,
+    ExcusesOut,
+    KpisOut,
+    PromisesKpiOut,
+    WorkloadOut,
+)
+from services.receivables.tenants.repository import load_profile
+from shared.db import EngineDep
+from shared.identity import READERS, Identity, require_roles
+from shared.problems import ValidationProblem, problem_responses
+
+router = APIRouter(prefix="/v1/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+
+
+class KpiParams:
+    def __init__(
+        self,
+        date_from: Annotated[
+            date | None, Query(alias="from", description="Period start (default: month start)")
+        ] = None,
+        date_to: Annotated[date | None, Query(alias="to", description="Period end, inclusive (default: as_of)")] = None,
+        as_of: Annotated[date | None, Query(description="Balances at this date (default: the tenant's today)")] = None,
+        collector_id: uuid.UUID | None = None,
+        segment: Annotated[str | None, Query(max_length=60)] = None,
+        currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    ) -> None:
+        self.date_from, self.date_to, self.as_of = date_from, date_to, as_of
+        self.collector_id, self.segment = collector_id, segment
+        self.currency = currency.upper() if currency else None
+
+
+Params = Annotated[KpiParams, Depends()]
+Months = Annotated[int, Query(ge=1, le=36, description="Months of sales the DSO countback may look back")]
+
+
+async def _filter(conn: object, identity: Identity, p: KpiParams) -> KpiFilter:
+    as_of = p.as_of or (await load_profile(conn, identity.tenant_id)).today()  # type: ignore[arg-type]
+    date_to = p.date_to or as_of
+    date_from = p.date_from or date_to.replace(day=1)
+    if date_from > date_to:
+        raise ValidationProblem.field("from", "must not be after `to`")
+    return KpiFilter(identity.tenant_id, date_from, date_to, as_of, p.collector_id, p.segment, p.currency)
+
+
+@router.get("", response_model=KpisOut)
+async def get_kpis(identity: Reader, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+    """Every KPI at once (each one is also its own endpoint)."""
+    async with engine.connect() as conn:
+        f = await _filter(conn, identity, p)
+        return {
+            "aging": await service.aging(conn, f),
+            "dso": await service.dso(conn, f, months),
+            "cei": await service.cei(conn, f),
+            "promises": await service.promises(conn, f),
+            "excuses": await service.excuses(conn, f),
+            "contacts": await service.contacts(conn, f),
+            "workload": await service.workload(conn, f),
+        }
+
+
+@router.get("/aging", response_model=AgingOut)
+async def get_aging(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Open receivables per currency in aging buckets by days overdue at `as_of`: current (not yet due), 1-30,
+    31-60, 61-90, 91-120, 120+. Credit notes are credits, not receivables, and are left out."""
+    async with engine.connect() as conn:
+        return await service.aging(conn, await _filter(conn, identity, p))
+
+
+@router.get("/dso", response_model=DsoOut)
+async def get_dso(identity: Reader, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+    """DSO by the countback method: the receivables at `as_of` are matched against the credit sales of the
+    months before it, most recent first; whole months count their days, the last one the fraction its sales
+    cover. Unlike the average method it is not skewed by a change in sales volume."""
+    async with engine.connect() as conn:
+        return await service.dso(conn, await _filter(conn, identity, p), months)
+
+
+@router.get("/cei", response_model=CeiOut)
+async def get_cei(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Collection effectiveness index over the period `from`..`to`, per currency."""
+    async with engine.connect() as conn:
+        return await service.cei(conn, await _filter(conn, identity, p))
+
+
+@router.get("/promises", response_model=PromisesKpiOut)
+async def get_promise_kpis(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Promises made in the period; kept, broken and cancelled in it; the promise-kept rate."""
+    async with engine.connect() as conn:
+        return await service.promises(conn, await _filter(conn, identity, p))
+
+
+@router.get("/excuses", response_model=ExcusesOut)
+async def get_excuses(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Outcomes by excuse reason and notes by hashtag in the period (seed 004's excuse report)."""
+    async with engine.connect() as conn:
+        return await service.excuses(conn, await _filter(conn, identity, p))
+
+
+@router.get("/contacts", response_model=ContactsOut)
+async def get_contacts(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Contacts and outcomes per collector (who recorded them) in the period."""
+    async with engine.connect() as conn:
+        return await service.contacts(conn, await _filter(conn, identity, p))
+
+
+@router.get("/workload", response_model=WorkloadOut)
+async def get_workload(identity: Reader, engine: EngineDep, p: Params) -> dict:
+    """Open tasks per assignee: total, overdue and due at `as_of`."""
+    async with engine.connect() as conn:
+        return await service.workload(conn, await _filter(conn, identity, p))

@@ -1,0 +1,74 @@
+"""Shapes the KPI query results for the API (rounding, buckets in order with zeros)."""
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.receivables.kpis import repository
+from services.receivables.kpis.formulas import BUCKET_NAMES
+from services.receivables.kpis.repository import KpiFilter
+
+ZERO = Decimal(0)
+
+
+def _round(value: Decimal | None, places: str) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+async def aging(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    rows = await repository.aging(conn, f)
+    per_currency: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        per_currency[row["currency"]][row["bucket"]] = row
+    currencies = []
+    for currency, buckets in sorted(per_currency.items()):
+        ordered = [
+            {
+                "bucket": name,
+                "amount": buckets[name]["amount"] if name in buckets else ZERO,
+                "invoices": buckets[name]["invoices"] if name in buckets else 0,
+            }
+            for name in BUCKET_NAMES
+        ]
+        total = sum((b["amount"] for b in ordered), ZERO)
+        overdue = sum((b["amount"] for b in ordered if b["bucket"] != "current"), ZERO)
+        currencies.append({"currency": currency, "total": total, "overdue": overdue, "buckets": ordered})
+    return {"as_of": f.as_of, "currencies": currencies}
+
+
+async def dso(conn: AsyncConnection, f: KpiFilter, months: int) -> dict[str, Any]:
+    rows = await repository.dso_countback(conn, f, months)
+    return {
+        "as_of": f.as_of,
+        "method": "countback",
+        "months": months,
+        "currencies": [{**r, "dso": _round(r["dso"], "0.1")} for r in rows],
+    }
+
+
+async def cei(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    rows = await repository.collection_effectiveness(conn, f)
+    return {
+        "date_from": f.date_from,
+        "date_to": f.date_to,
+        "currencies": [{**r, "cei": _round(r["cei"], "0.01")} for r in rows],
+    }
+
+
+async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    row = await repository.promises(conn, f)
+    return {"date_from": f.date_from, "date_to": f.date_to, **row, "kept_rate": _round(row["kept_rate"], "0.01")}
+
+
+async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    return {"date_from": f.date_from, "date_to": f.date_to, **await repository.excuses(conn, f)}
+
+
+async def contacts(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    return {"date_from": f.date_from, "date_to": f.date_to, "collectors": await repository.contacts(conn, f)}
+
+
+async def workload(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+    return {"as_of": f.as_of, "assignees": await repository.workload(conn, f)}

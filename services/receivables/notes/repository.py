@@ -1,0 +1,50 @@
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Note
+from shared.pagination import typed_cursor
+
+notes = Note.__table__
+
+
+async def get_note(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> Any:
+    return (
+        (await conn.execute(select(notes).where(notes.c.tenant_id == tenant_id, notes.c.id == note_id)))
+        .mappings()
+        .first()
+    )
+
+
+async def list_notes(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    customer_id: uuid.UUID | None,
+    hashtag: str | None,
+    author_user_id: uuid.UUID | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[Any]:
+    """Newest first."""
+    query = select(notes).where(notes.c.tenant_id == tenant_id)
+    if customer_id:
+        query = query.where(notes.c.customer_id == customer_id)
+    if hashtag:
+        query = query.where(notes.c.hashtags.contains([hashtag.lstrip("#").lower()]))
+    if author_user_id:
+        query = query.where(notes.c.author_user_id == author_user_id)
+    if date_from:
+        query = query.where(notes.c.created_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to:
+        query = query.where(notes.c.created_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+    if after:
+        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
+        query = query.where(tuple_(notes.c.created_at, notes.c.id) < tuple_(*cursor))
+    query = query.order_by(notes.c.created_at.desc(), notes.c.id.desc()).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())

@@ -1,0 +1,59 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.receivables.notes import repository, service
+from services.receivables.notes.schemas import NoteCreate, NoteOut
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR))]
+
+
+@router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
+async def create_note(identity: Writer, data: NoteCreate, session: SessionDep) -> dict:
+    """Write a note on a customer; `#hashtags` in the body categorise it (seed 004) and feed the KPIs."""
+    return dict(await service.create_note(session, identity, data))
+
+
+@router.get("", response_model=Page[NoteOut])
+async def list_notes(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    customer_id: uuid.UUID | None = None,
+    hashtag: Annotated[str | None, Query(max_length=60, examples=["olvido"])] = None,
+    author_user_id: uuid.UUID | None = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> dict:
+    """Notes, newest first; filter by customer, hashtag, author, dates."""
+    async with engine.connect() as conn:
+        rows = await repository.list_notes(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            customer_id=customer_id,
+            hashtag=hashtag,
+            author_user_id=author_user_id,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+
+
+@router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
+async def get_note(identity: Reader, note_id: uuid.UUID, engine: EngineDep) -> dict:
+    async with engine.connect() as conn:
+        row = await repository.get_note(conn, identity.tenant_id, note_id)
+    if row is None:
+        raise NotFound("Note not found")
+    return dict(row)

@@ -1,0 +1,105 @@
+"""Notes: the written history of the relationship (seed 004: who, why, what next, #hashtags)."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.customers.repository import load_customer
+from services.receivables.models import Invoice, Note
+from services.receivables.notes.hashtags import parse_hashtags
+from services.receivables.notes.schemas import NoteCreate
+from services.receivables.timeline.repository import add_entries
+from shared.identity import Identity
+from shared.problems import ValidationProblem
+
+notes = Note.__table__
+invoices = Invoice.__table__
+
+
+async def check_invoices_of_customer(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], field: str
+) -> None:
+    if not invoice_ids:
+        return
+    found = set(
+        (
+            await session.execute(
+                select(invoices.c.id).where(
+                    invoices.c.tenant_id == tenant_id,
+                    invoices.c.customer_id == customer_id,
+                    invoices.c.id.in_(invoice_ids),
+                )
+            )
+        ).scalars()
+    )
+    for position, invoice_id in enumerate(invoice_ids):
+        if invoice_id not in found:
+            raise ValidationProblem.field(f"{field}[{position}]", "is not an invoice of this customer")
+
+
+async def insert_note(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    customer_id: uuid.UUID,
+    body: str,
+    invoice_ids: list[uuid.UUID],
+    identity: Identity,
+    outcome_id: uuid.UUID | None = None,
+) -> Any:
+    """Store a note with its hashtags; a note of an outcome is shown within the outcome's timeline entry."""
+    row = (
+        (
+            await session.execute(
+                insert(notes)
+                .values(
+                    id=uuid.uuid4(),
+                    tenant_id=tenant_id,
+                    customer_id=customer_id,
+                    body=body,
+                    hashtags=parse_hashtags(body),
+                    invoice_ids=invoice_ids,
+                    outcome_id=outcome_id,
+                    author=identity.actor,
+                    author_user_id=identity.user_id,
+                )
+                .returning(notes)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    if outcome_id is None:
+        summary = body if len(body) <= 200 else body[:197] + "..."
+        await add_entries(
+            session,
+            tenant_id,
+            [
+                {
+                    "customer_id": customer_id,
+                    "kind": "note",
+                    "ref_id": row["id"],
+                    "summary": summary,
+                    "data": {"body": body, "hashtags": row["hashtags"], "invoice_ids": invoice_ids},
+                    "actor": identity.actor,
+                }
+            ],
+        )
+    return row
+
+
+async def create_note(session: AsyncSession, identity: Identity, data: NoteCreate) -> Any:
+    tenant_id = identity.tenant_id
+    if await load_customer(session, tenant_id, data.customer_id) is None:
+        raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
+    await check_invoices_of_customer(session, tenant_id, data.customer_id, data.invoice_ids, "invoice_ids")
+    return await insert_note(
+        session,
+        tenant_id,
+        customer_id=data.customer_id,
+        body=data.body,
+        invoice_ids=data.invoice_ids,
+        identity=identity,
+    )

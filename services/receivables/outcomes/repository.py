@@ -1,0 +1,56 @@
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Outcome
+from shared.pagination import typed_cursor
+
+outcomes = Outcome.__table__
+
+
+def outcome_out(row: Any) -> dict[str, Any]:
+    return {**row, "message_requested": row["message_key"] is not None}
+
+
+async def get_outcome(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
+    query = select(outcomes).where(outcomes.c.tenant_id == tenant_id, outcomes.c.id == outcome_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_outcomes(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    customer_id: uuid.UUID | None,
+    kind: str | None,
+    excuse: str | None,
+    recorded_by_user_id: uuid.UUID | None,
+    collector_id: uuid.UUID | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[Any]:
+    """Newest first."""
+    query = select(outcomes).where(outcomes.c.tenant_id == tenant_id)
+    for column, value in (
+        (outcomes.c.customer_id, customer_id),
+        (outcomes.c.kind, kind),
+        (outcomes.c.excuse, excuse),
+        (outcomes.c.recorded_by_user_id, recorded_by_user_id),
+        (outcomes.c.collector_id, collector_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if date_from:
+        query = query.where(outcomes.c.recorded_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to:
+        query = query.where(outcomes.c.recorded_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+    if after:
+        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
+        query = query.where(tuple_(outcomes.c.recorded_at, outcomes.c.id) < tuple_(*cursor))
+    query = query.order_by(outcomes.c.recorded_at.desc(), outcomes.c.id.desc()).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())

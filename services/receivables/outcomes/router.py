@@ -1,0 +1,83 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.receivables.outcomes import repository, service
+from services.receivables.outcomes.rules import Excuse, OutcomeKind
+from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, OutcomeRecordedOut
+from services.receivables.people.router import area_out
+from services.receivables.tasks.service import task_out
+from services.receivables.tenants.repository import load_profile
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Recorder = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR))]
+
+
+@router.post(
+    "", response_model=OutcomeRecordedOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409)
+)
+async def record_outcome(identity: Recorder, data: OutcomeCreate, session: SessionDep) -> dict:
+    """Record the result of a contact with a customer (seed 000) and do, in one transaction, what it means:
+
+    - `promise_to_pay`: invoices to `promise_to_pay` with `promised_date` (not in the past); the promise is tracked;
+    - `no_commitment`: a note (required) and a follow-up task in `follow_up_days` (tenant default);
+    - `payment_reported`: invoices to `payment_reported` with `reported_date` (default today);
+    - `dispute`: invoices to `dispute` with `dispute_area_id` (the answer names the area's responsible);
+    - `unreachable`: an email to the customer with its open invoices, and a task to call again the next business
+      day (the tenant country's holidays are not business days).
+    Without `invoice_ids` the outcome covers all the customer's open invoices."""
+    done = await service.record_outcome(session, identity, data)
+    today = (await load_profile(session, identity.tenant_id)).today()
+    return {
+        **repository.outcome_out(done["row"]),
+        "task": task_out(done["task"], today) if done["task"] is not None else None,
+        "dispute_area": await area_out(session, identity.tenant_id, done["area"]) if done["area"] else None,
+    }
+
+
+@router.get("", response_model=Page[OutcomeOut])
+async def list_outcomes(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    customer_id: uuid.UUID | None = None,
+    kind: OutcomeKind | None = None,
+    excuse: Excuse | None = None,
+    recorded_by_user_id: uuid.UUID | None = None,
+    collector_id: uuid.UUID | None = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> dict:
+    """Outcomes, newest first; filter by customer, kind, excuse, who recorded it, collector, dates."""
+    async with engine.connect() as conn:
+        rows = await repository.list_outcomes(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            customer_id=customer_id,
+            kind=kind,
+            excuse=excuse,
+            recorded_by_user_id=recorded_by_user_id,
+            collector_id=collector_id,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["recorded_at"], r["id"]], item=repository.outcome_out)
+
+
+@router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
+async def get_outcome(identity: Reader, outcome_id: uuid.UUID, engine: EngineDep) -> dict:
+    async with engine.connect() as conn:
+        row = await repository.get_outcome(conn, identity.tenant_id, outcome_id)
+    if row is None:
+        raise NotFound("Outcome not found")
+    return repository.outcome_out(row)

@@ -1,0 +1,262 @@
+"""Recording a contact outcome: one transaction does everything the outcome means (``rules.plan_outcome``)."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.customers import repository as customers
+from services.receivables.customers.contacts import usable_address, why_unusable
+from services.receivables.invoices import repository as invoices
+from services.receivables.invoices.service import apply_status_changes, require_area
+from services.receivables.invoices.status import FieldInvalid, TransitionRefused
+from services.receivables.models import Customer, Outcome, outbox
+from services.receivables.notes.hashtags import parse_hashtags
+from services.receivables.notes.service import insert_note
+from services.receivables.outcomes.rules import OutcomeInput, OutcomeKind, OutcomePlan, plan_outcome
+from services.receivables.outcomes.schemas import OutcomeCreate
+from services.receivables.people.repository import require_user
+from services.receivables.statements.lines import invoice_line, oldest_days_overdue, totals
+from services.receivables.tasks.service import insert_task
+from services.receivables.tenants.repository import TenantProfile, load_profile
+from services.receivables.timeline.repository import add_entries
+from shared.contracts.common import Channel, InvoiceKind, Person
+from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
+from shared.contracts.receivables import OutcomeRecorded
+from shared.identity import Identity
+from shared.outbox import emit_many
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+outcomes = Outcome.__table__
+SUMMARY = {
+    OutcomeKind.PROMISE_TO_PAY: "Promise to pay by {promised}",
+    OutcomeKind.NO_COMMITMENT: "Contacted, no commitment to pay",
+    OutcomeKind.PAYMENT_REPORTED: "Customer says it paid on {reported}",
+    OutcomeKind.DISPUTE: "Dispute",
+    OutcomeKind.UNREACHABLE: "Could not reach the customer",
+}
+
+
+async def _invoices_covered(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID]
+) -> list[Any]:
+    """The invoices named (locked; a foreign id is a 404), or all the customer's open invoices."""
+    if not invoice_ids:
+        return await invoices.lock_open_invoices(session, tenant_id, customer_id)
+    rows = await invoices.lock_invoices(session, tenant_id, list(dict.fromkeys(invoice_ids)))
+    found = {r["id"]: r for r in rows}
+    for position, invoice_id in enumerate(invoice_ids):
+        row = found.get(invoice_id)
+        if row is None:
+            raise NotFound("Invoice not found", field=f"invoice_ids[{position}]")
+        if row["customer_id"] != customer_id:
+            raise ValidationProblem.field(f"invoice_ids[{position}]", "is an invoice of another customer")
+        if row["kind"] == InvoiceKind.CREDIT_NOTE:
+            raise ValidationProblem.field(f"invoice_ids[{position}]", "is a credit note: nothing to collect")
+    return [found[i] for i in dict.fromkeys(invoice_ids)]
+
+
+async def record_outcome(session: AsyncSession, identity: Identity, data: OutcomeCreate) -> dict[str, Any]:
+    tenant_id = identity.tenant_id
+    profile = await load_profile(session, tenant_id)
+    customer = await customers.get_for_update(session, tenant_id, data.customer_id)
+    if customer is None:
+        raise NotFound("Customer not found")
+    rows = await _invoices_covered(session, tenant_id, customer.id, data.invoice_ids)
+    language = customer.language or profile.language or "es"
+    try:
+        plan = plan_outcome(
+            OutcomeInput(
+                kind=data.kind,
+                note=data.note,
+                promised_date=data.promised_date,
+                reported_date=data.reported_date,
+                reported_reference=data.reported_reference,
+                dispute_area_id=data.dispute_area_id,
+                follow_up_days=data.follow_up_days,
+                named_invoices=bool(data.invoice_ids),
+            ),
+            {r["id"]: r["status"] for r in rows},
+            today=profile.today(),
+            country=profile.country,
+            default_follow_up_days=profile.follow_up_days,
+            language=language,
+        )
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
+    except TransitionRefused as exc:
+        raise Conflict(str(exc)) from None
+    area = None
+    if data.dispute_area_id is not None:
+        area = await require_area(session, tenant_id, data.dispute_area_id, "dispute_area_id")
+    if data.task_assignee_id is not None:
+        await require_user(session, tenant_id, data.task_assignee_id, "task_assignee_id")
+
+    outcome_id = uuid.uuid4()
+    actor = identity.actor
+    note = None
+    if data.note and data.note.strip():
+        note = await insert_note(
+            session,
+            tenant_id,
+            customer_id=customer.id,
+            body=data.note,
+            invoice_ids=[r["id"] for r in rows],
+            identity=identity,
+            outcome_id=outcome_id,
+        )
+    task = None
+    if plan.task is not None:
+        task = await insert_task(
+            session,
+            tenant_id,
+            {
+                "customer_id": customer.id,
+                "title": plan.task.title,
+                "description": data.note,
+                "assignee_id": data.task_assignee_id or customer.collector_id or identity.user_id,
+                "due_date": plan.task.due_date,
+                "source": "outcome",
+                "outcome_id": outcome_id,
+            },
+            actor,
+        )
+    await apply_status_changes(
+        session,
+        profile,
+        rows,
+        plan.status_changes,
+        actor=actor,
+        reason=f"outcome: {data.kind.value}",
+        outcome_id=outcome_id,
+    )
+    messages, message_key, skipped = await _unreachable_email(
+        session, profile, customer, data.kind, rows, plan, outcome_id, language
+    )
+    values = {
+        "id": outcome_id,
+        "tenant_id": tenant_id,
+        "customer_id": customer.id,
+        "kind": data.kind.value,
+        "channel": data.channel.value,
+        "spoke_with": data.spoke_with,
+        "excuse": data.excuse.value if data.excuse else None,
+        "note": data.note,
+        "hashtags": parse_hashtags(data.note),
+        "invoice_ids": [r["id"] for r in rows],
+        "promised_date": data.promised_date,
+        "reported_date": plan.reported_date,
+        "reported_reference": data.reported_reference,
+        "dispute_area_id": data.dispute_area_id,
+        "task_id": task["id"] if task else None,
+        "note_id": note["id"] if note else None,
+        "message_key": message_key,
+        "message_skipped": skipped,
+        "collector_id": customer.collector_id,
+        "recorded_by": actor,
+        "recorded_by_user_id": identity.user_id,
+        "recorded_at": datetime.now(UTC),
+    }
+    row = (await session.execute(insert(outcomes).values(values).returning(outcomes))).mappings().one()
+    await add_entries(session, tenant_id, [_timeline_entry(row, rows, area, skipped)])
+    event = OutcomeRecorded(
+        outcome_id=outcome_id,
+        customer_id=customer.id,
+        kind=row["kind"],
+        channel=row["channel"],
+        spoke_with=row["spoke_with"],
+        excuse=row["excuse"],
+        note=row["note"],
+        hashtags=row["hashtags"],
+        invoice_ids=row["invoice_ids"],
+        collector_id=row["collector_id"],
+        recorded_by=actor,
+        recorded_at=row["recorded_at"],
+        promised_date=row["promised_date"],
+    )
+    await emit_many(session, outbox, tenant_id, [event, *messages])
+    return {"row": row, "task": task, "area": area}
+
+
+def _timeline_entry(row: Any, invoice_rows: list[Any], area: Any, skipped: str | None) -> dict[str, Any]:
+    kind = OutcomeKind(row["kind"])
+    summary = SUMMARY[kind].format(promised=row["promised_date"], reported=row["reported_date"])
+    if area is not None:
+        summary += f" ({area.name})"
+    if invoice_rows:
+        summary += f" - {len(invoice_rows)} invoice(s)"
+    return {
+        "customer_id": row["customer_id"],
+        "kind": "outcome",
+        "ref_id": row["id"],
+        "summary": summary,
+        "data": {
+            "kind": row["kind"],
+            "channel": row["channel"],
+            "spoke_with": row["spoke_with"],
+            "excuse": row["excuse"],
+            "note": row["note"],
+            "hashtags": row["hashtags"],
+            "invoices": [{"invoice_id": r["id"], "number": r["number"]} for r in invoice_rows],
+            "promised_date": row["promised_date"],
+            "reported_date": row["reported_date"],
+            "dispute_area": area.name if area is not None else None,
+            "task_id": row["task_id"],
+            "message_requested": row["message_key"] is not None,
+            "message_skipped": skipped,
+        },
+        "actor": row["recorded_by"],
+    }
+
+
+async def _unreachable_email(
+    session: AsyncSession,
+    profile: TenantProfile,
+    customer: Customer,
+    kind: OutcomeKind,
+    rows: list[Any],
+    plan: OutcomePlan,
+    outcome_id: uuid.UUID,
+    language: str,
+) -> tuple[list[SendCommunications], str | None, str | None]:
+    """Seed 000: when the customer could not be reached, email it the invoices being claimed. The message
+    carries everything its template needs (invoices, totals, advisor, supervisor, collector)."""
+    if kind != OutcomeKind.UNREACHABLE:
+        return [], None, None
+    if not plan.email_invoices:
+        return [], None, "the customer has no open invoices to send"
+    address = usable_address(customer.contacts, customer.opted_out_channels, Channel.EMAIL)
+    if address is None:
+        return [], None, why_unusable(customer.contacts, customer.opted_out_channels, Channel.EMAIL)
+    today = profile.today()
+    lines = [invoice_line(r, today) for r in sorted(rows, key=lambda r: (r["due_date"], r["number"]))]
+    people = await customers.people_of_customer(session, profile.tenant_id, customer.id)
+    key = f"receivables:outcome:{outcome_id}"
+    communication = Communication(
+        idempotency_key=key,
+        kind=CommunicationKind.UNREACHABLE,
+        channel=Channel.EMAIL,
+        to=address,
+        language=language,
+        customer=CustomerInfo(
+            customer_id=customer.id,
+            external_id=customer.external_id,
+            name=customer.name,
+            tax_id=customer.tax_id,
+            country=customer.country,
+            timezone=customer.timezone,
+            language=customer.language,
+        ),
+        recipient_name=customer.name,
+        invoices=lines,
+        totals=totals(lines),
+        oldest_days_overdue=oldest_days_overdue(lines),
+        collector=Person.model_validate(people["collector"]) if people["collector"] else None,
+        advisor=Person.model_validate(people["advisor"]) if people["advisor"] else None,
+        supervisor=Person.model_validate(people["supervisor"]) if people["supervisor"] else None,
+        source="receivables",
+        source_ref=str(outcome_id),
+    )
+    return [SendCommunications(communications=[communication])], key, None

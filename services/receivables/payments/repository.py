@@ -1,0 +1,91 @@
+"""Payment reads: one payment with its allocations, lists, the customer's credit."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Invoice, Payment, PaymentAllocation
+from shared.pagination import typed_cursor
+
+payments = Payment.__table__
+allocations = PaymentAllocation.__table__
+invoices = Invoice.__table__
+
+
+async def get_payment(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
+    query = select(payments).where(payments.c.tenant_id == tenant_id, payments.c.id == payment_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def find_by_external_id(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
+    query = select(payments.c.id).where(payments.c.tenant_id == tenant_id, payments.c.external_id == external_id)
+    return (await conn.execute(query)).scalar()
+
+
+async def allocations_of(conn: AsyncConnection | AsyncSession, payment_ids: list[uuid.UUID]) -> dict:
+    if not payment_ids:
+        return {}
+    query = (
+        select(
+            allocations.c.payment_id,
+            allocations.c.invoice_id,
+            invoices.c.number.label("invoice_number"),
+            allocations.c.amount,
+            allocations.c.reversed_at.is_not(None).label("reversed"),
+        )
+        .join(invoices, invoices.c.id == allocations.c.invoice_id)
+        .where(allocations.c.payment_id.in_(payment_ids))
+        .order_by(allocations.c.id)
+    )
+    found: dict[uuid.UUID, list[dict]] = {}
+    for row in (await conn.execute(query)).mappings():
+        found.setdefault(row["payment_id"], []).append(dict(row))
+    return found
+
+
+async def list_payments(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    customer_id: uuid.UUID | None,
+    status: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[Any]:
+    """Newest payment first (payment date, then id, both descending)."""
+    query = select(payments).where(payments.c.tenant_id == tenant_id)
+    if customer_id:
+        query = query.where(payments.c.customer_id == customer_id)
+    if status:
+        query = query.where(payments.c.status == status)
+    if date_from:
+        query = query.where(payments.c.payment_date >= date_from)
+    if date_to:
+        query = query.where(payments.c.payment_date <= date_to)
+    if after:
+        cursor = typed_cursor(after, date.fromisoformat, uuid.UUID)
+        query = query.where(tuple_(payments.c.payment_date, payments.c.id) < tuple_(*cursor))
+    query = query.order_by(payments.c.payment_date.desc(), payments.c.id.desc()).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def credit_by_currency(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> dict:
+    """Unapplied money of the customer's payments (its credit), per currency."""
+    query = (
+        select(payments.c.currency, func.sum(payments.c.unapplied_amount))
+        .where(
+            payments.c.tenant_id == tenant_id,
+            payments.c.customer_id == customer_id,
+            payments.c.status == "applied",
+            payments.c.unapplied_amount > 0,
+        )
+        .group_by(payments.c.currency)
+    )
+    return dict((await conn.execute(query)).all())

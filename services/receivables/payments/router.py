@@ -1,0 +1,106 @@
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.receivables.customers.repository import load_customer
+from services.receivables.payments import repository
+from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
+from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
+from services.receivables.tenants.repository import load_profile
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import Conflict, NotFound, ValidationProblem, problem_responses
+
+router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, INTEGRATION))]
+
+
+async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
+    row = await repository.get_payment(conn, tenant_id, payment_id)
+    if row is None:
+        raise NotFound("Payment not found")
+    allocations = await repository.allocations_of(conn, [payment_id])
+    return {**row, "allocations": allocations.get(payment_id, [])}
+
+
+@router.post("", response_model=PaymentOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+async def create_payment(identity: Writer, data: PaymentCreate, session: SessionDep) -> dict:
+    """Apply a payment: to the invoices named (in order, up to each open amount or the amount named), else to the
+    customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
+    paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`."""
+    tenant_id = identity.tenant_id
+    if await load_customer(session, tenant_id, data.customer_id) is None:
+        raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
+    if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
+        raise Conflict(f"A payment with external_id {data.external_id!r} already exists")
+    row = PaymentInput(
+        index=0,
+        customer_id=data.customer_id,
+        currency=data.currency,
+        amount=data.amount,
+        payment_date=data.payment_date,
+        external_id=data.external_id,
+        reference=data.reference,
+        named=[NamedRef(i.invoice_id, i.invoice_external_id, i.amount) for i in data.invoices or []] or None,
+    )
+    (result,) = await apply_payments(session, await load_profile(session, tenant_id), [row], identity.actor)
+    if result.outcome == "rejected":
+        raise ValidationProblem.field(result.field or "body", result.reason or "rejected")
+    return await _out(session, tenant_id, result.payment_id)  # type: ignore[arg-type]
+
+
+@router.get("", response_model=Page[PaymentOut])
+async def list_payments(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    customer_id: uuid.UUID | None = None,
+    payment_status: Annotated[str | None, Query(alias="status", pattern="^(applied|reversed)$")] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> dict:
+    """Payments, newest first, with their allocations."""
+    async with engine.connect() as conn:
+        rows = await repository.list_payments(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            customer_id=customer_id,
+            status=payment_status,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        allocations = await repository.allocations_of(conn, [r["id"] for r in rows[: page.limit]])
+    return make_page(
+        rows,
+        page.limit,
+        key=lambda r: [r["payment_date"], r["id"]],
+        item=lambda r: {**r, "allocations": allocations.get(r["id"], [])},
+    )
+
+
+@router.get("/{payment_id}", response_model=PaymentOut, responses=problem_responses(404))
+async def get_payment(identity: Reader, payment_id: uuid.UUID, engine: EngineDep) -> dict:
+    async with engine.connect() as conn:
+        return await _out(conn, identity.tenant_id, payment_id)
+
+
+@router.post("/{payment_id}/reverse", response_model=PaymentOut, responses=problem_responses(404, 409))
+async def reverse_payment(identity: Writer, payment_id: uuid.UUID, data: PaymentReverse, session: SessionDep) -> dict:
+    """Reverse a payment (a bounced check, a mistaken entry): the invoices it paid owe that money again (a paid
+    invoice goes back to `normal`) and its credit is gone. A reversed payment stays in the history."""
+    tenant_id = identity.tenant_id
+    current = await repository.get_payment(session, tenant_id, payment_id)
+    if current is None:
+        raise NotFound("Payment not found")
+    if current["status"] == "reversed":
+        raise Conflict("The payment is already reversed")
+    row = PaymentInput(index=0, payment_id=payment_id, reverse=True, reversal_reason=data.reason)
+    await apply_payments(session, await load_profile(session, tenant_id), [row], identity.actor)
+    return await _out(session, tenant_id, payment_id)

@@ -1,0 +1,123 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.receivables.models import DisputeArea
+from services.receivables.people import repository, service
+from services.receivables.people.schemas import (
+    CollectorOut,
+    DisputeAreaCreate,
+    DisputeAreaOut,
+    DisputeAreaUpdate,
+    PersonCreate,
+    PersonKind,
+    PersonOut,
+    PersonUpdate,
+)
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/people", tags=["people"], responses=problem_responses(401, 403, 422))
+areas_router = APIRouter(prefix="/v1/dispute-areas", tags=["dispute-areas"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
+
+
+@router.get("/collectors", response_model=list[CollectorOut])
+async def list_collectors(
+    identity: Reader,
+    engine: EngineDep,
+    include_inactive: Annotated[bool, Query(description="Also collectors whose user is deactivated")] = False,
+) -> list[dict]:
+    """Collectors: the tenant's users with the collector role, with phone/WhatsApp and their customer count."""
+    async with engine.connect() as conn:
+        return [dict(r) for r in await repository.list_collectors(conn, identity.tenant_id, include_inactive)]
+
+
+@router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+async def create_person(identity: Manager, data: PersonCreate, session: SessionDep) -> PersonOut:
+    """Add a business advisor, a supervisor (seed 002), or the phone/WhatsApp profile of a user (kind staff)."""
+    return PersonOut.model_validate(await service.create_person(session, identity.tenant_id, data))
+
+
+@router.get("", response_model=Page[PersonOut])
+async def list_people(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    kind: PersonKind | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
+) -> dict:
+    """Advisors, supervisors and staff profiles, by name."""
+    async with engine.connect() as conn:
+        rows = await repository.list_people(
+            conn, identity.tenant_id, limit=page.limit, after=page.cursor, kind=kind, q=q
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+
+
+@router.get("/{person_id}", response_model=PersonOut, responses=problem_responses(404))
+async def get_person(identity: Reader, person_id: uuid.UUID, session: SessionDep) -> PersonOut:
+    return PersonOut.model_validate(await repository.get_person(session, identity.tenant_id, person_id))
+
+
+@router.patch("/{person_id}", response_model=PersonOut, responses=problem_responses(404, 409))
+async def update_person(identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep) -> PersonOut:
+    """Change a person; the customers whose messages show this person are re-announced."""
+    return PersonOut.model_validate(await service.update_person(session, identity.tenant_id, person_id, data))
+
+
+async def area_out(session: SessionDep, tenant_id: uuid.UUID, area: DisputeArea) -> DisputeAreaOut:
+    responsible = None
+    if area.responsible_id is not None:
+        responsible = PersonOut.model_validate(await repository.get_person(session, tenant_id, area.responsible_id))
+    return DisputeAreaOut(
+        id=area.id,
+        name=area.name,
+        responsible_id=area.responsible_id,
+        responsible=responsible,
+        active=area.active,
+        created_at=area.created_at,
+        updated_at=area.updated_at,
+    )
+
+
+@areas_router.post(
+    "", response_model=DisputeAreaOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
+)
+async def create_dispute_area(identity: Manager, data: DisputeAreaCreate, session: SessionDep) -> DisputeAreaOut:
+    """An area that resolves disputes (seed 000: "indicar cuál es el área responsable") and its responsible."""
+    area = await service.create_area(session, identity.tenant_id, data)
+    return await area_out(session, identity.tenant_id, area)
+
+
+@areas_router.get("", response_model=list[DisputeAreaOut])
+async def list_dispute_areas(identity: Reader, session: SessionDep) -> list[DisputeAreaOut]:
+    """The tenant's dispute areas by name (a short list: not paginated)."""
+    rows = await repository.list_areas(session, identity.tenant_id)
+    responsible_ids = [r["responsible_id"] for r in rows if r["responsible_id"]]
+    people = await repository.people_by_id(session, identity.tenant_id, responsible_ids)
+    return [
+        DisputeAreaOut(
+            **r, responsible=PersonOut.model_validate(people[r["responsible_id"]]) if r["responsible_id"] else None
+        )
+        for r in rows
+    ]
+
+
+@areas_router.get("/{area_id}", response_model=DisputeAreaOut, responses=problem_responses(404))
+async def get_dispute_area(identity: Reader, area_id: uuid.UUID, session: SessionDep) -> DisputeAreaOut:
+    area = await repository.get_area(session, identity.tenant_id, area_id)
+    return await area_out(session, identity.tenant_id, area)
+
+
+@areas_router.patch("/{area_id}", response_model=DisputeAreaOut, responses=problem_responses(404, 409))
+async def update_dispute_area(
+    identity: Manager, area_id: uuid.UUID, data: DisputeAreaUpdate, session: SessionDep
+) -> DisputeAreaOut:
+    area = await service.update_area(session, identity.tenant_id, area_id, data)
+    return await area_out(session, identity.tenant_id, area)

@@ -1,0 +1,115 @@
+"""Promises: reads, and the broken-promise detection (one statement for the whole portfolio).
+
+The detection applies ``rules.is_broken`` in SQL: an open promise whose invoice still owes money on the day after
+the promised date plus the tenant's grace days is broken; the invoice goes back to ``normal`` so reminders resume
+(seed 000), and the break is announced for the KPIs and the daily broken-promises alarm.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
+from services.receivables.models import Promise
+from shared.contracts.receivables import InvoiceChanged, PromiseBroken
+from shared.pagination import typed_cursor
+
+promises = Promise.__table__
+
+PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
+    'promise_id', inv.promise_id, 'invoice_id', inv.id, 'customer_id', inv.customer_id,
+    'collector_id', inv.promise_collector, 'promised_date', inv.broken_promised_date, 'broken_on', inv.broken_on,
+    'currency', inv.currency, 'open_amount', inv.open_amount::text)"""
+
+_LOCAL_TODAY = "(now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date"
+
+DETECT_BROKEN = text(
+    f"""
+WITH due AS (
+    SELECT p.id, coalesce(CAST(:as_of AS date), {_LOCAL_TODAY}) AS today
+    FROM receivables.promises p
+    LEFT JOIN receivables.tenants t ON t.tenant_id = p.tenant_id
+    WHERE p.status = 'open'
+      AND (CAST(:tenant_id AS uuid) IS NULL OR p.tenant_id = CAST(:tenant_id AS uuid))
+      AND p.promised_date + coalesce(t.promise_grace_days, 0) < coalesce(CAST(:as_of AS date), {_LOCAL_TODAY})
+    FOR UPDATE OF p SKIP LOCKED
+),
+broken AS (
+    UPDATE receivables.promises p SET status = 'broken', resolved_on = due.today
+    FROM due WHERE p.id = due.id
+    RETURNING p.id, p.invoice_id, p.collector_id, p.promised_date, p.resolved_on
+),
+inv AS (
+    UPDATE receivables.invoices i
+    SET status = 'normal', promised_date = NULL, revision = i.revision + 1, updated_at = now()
+    FROM broken b
+    WHERE i.id = b.invoice_id AND i.status = 'promise_to_pay' AND i.open_amount > 0
+    RETURNING i.*, b.id AS promise_id, b.resolved_on AS broken_on, b.collector_id AS promise_collector,
+              b.promised_date AS broken_promised_date
+),
+invoice_events AS (
+    INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
+    SELECT {outbox_select(InvoiceChanged, invoice_payload("inv", "'promise broken'"), "inv.tenant_id")} FROM inv
+),
+promise_events AS (
+    INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
+    SELECT {outbox_select(PromiseBroken, PROMISE_BROKEN_PAYLOAD, "inv.tenant_id")} FROM inv
+),
+history AS (
+    INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, ref_id,
+                                              summary, data, actor)
+    SELECT receivables.uuid7(), inv.tenant_id, inv.customer_id, now(), 'status_change', inv.id, inv.promise_id,
+           'Invoice ' || inv.number || ': promise_to_pay -> normal (promise of '
+           || inv.broken_promised_date::text || ' broken)',
+           jsonb_build_object('from', 'promise_to_pay', 'to', 'normal', 'reason', 'promise broken',
+                              'promise_id', inv.promise_id, 'promised_date', inv.broken_promised_date),
+           'service:receivables'
+    FROM inv
+)
+SELECT (SELECT count(*) FROM broken) AS broken, (SELECT array_agg(id) FROM broken) AS ids
+"""
+)
+
+
+async def detect_broken(
+    conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID | None = None, as_of: date | None = None
+) -> tuple[int, list[uuid.UUID]]:
+    """Break the due promises of one tenant (or of all, each at its own local date); returns the count and ids."""
+    row = (await conn.execute(DETECT_BROKEN, {"tenant_id": tenant_id, "as_of": as_of})).one()
+    return row.broken, list(row.ids or [])
+
+
+async def list_promises(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    status: str | None,
+    customer_id: uuid.UUID | None,
+    collector_id: uuid.UUID | None,
+    invoice_id: uuid.UUID | None,
+) -> list[Any]:
+    """Newest first."""
+    query = select(promises).where(promises.c.tenant_id == tenant_id)
+    for column, value in (
+        (promises.c.status, status),
+        (promises.c.customer_id, customer_id),
+        (promises.c.collector_id, collector_id),
+        (promises.c.invoice_id, invoice_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after:
+        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
+        query = query.where(tuple_(promises.c.created_at, promises.c.id) < tuple_(*cursor))
+    query = query.order_by(promises.c.created_at.desc(), promises.c.id.desc()).limit(limit + 1)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def get_promise(conn: AsyncConnection, tenant_id: uuid.UUID, promise_id: uuid.UUID) -> Any:
+    query = select(promises).where(promises.c.tenant_id == tenant_id, promises.c.id == promise_id)
+    return (await conn.execute(query)).mappings().first()

@@ -1,0 +1,62 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.receivables.promises import repository
+from services.receivables.promises.rules import PromiseStatus
+from services.receivables.promises.schemas import DetectBrokenIn, DetectBrokenOut, PromiseOut
+from services.receivables.tenants.repository import load_profile
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/promises", tags=["promises"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Operator = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SERVICE))]
+
+
+@router.get("", response_model=Page[PromiseOut])
+async def list_promises(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    promise_status: Annotated[PromiseStatus | None, Query(alias="status")] = None,
+    customer_id: uuid.UUID | None = None,
+    collector_id: uuid.UUID | None = None,
+    invoice_id: uuid.UUID | None = None,
+) -> dict:
+    """Promises to pay, newest first: open, kept, broken or cancelled."""
+    async with engine.connect() as conn:
+        rows = await repository.list_promises(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            status=promise_status,
+            customer_id=customer_id,
+            collector_id=collector_id,
+            invoice_id=invoice_id,
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+
+
+@router.post("/detect-broken", response_model=DetectBrokenOut)
+async def detect_broken_promises(identity: Operator, data: DetectBrokenIn, session: SessionDep) -> DetectBrokenOut:
+    """Run the broken-promise detection now for this tenant (it also runs every hour for every tenant, at each
+    tenant's local date). A promise is broken on the day after its date plus the grace days when its invoice still
+    owes money; the invoice goes back to `normal`. Idempotent: a promise breaks once."""
+    as_of = data.as_of or (await load_profile(session, identity.tenant_id)).today()
+    count, ids = await repository.detect_broken(session, identity.tenant_id, as_of)
+    return DetectBrokenOut(as_of=as_of, broken=count, promise_ids=ids)
+
+
+@router.get("/{promise_id}", response_model=PromiseOut, responses=problem_responses(404))
+async def get_promise(identity: Reader, promise_id: uuid.UUID, engine: EngineDep) -> dict:
+    async with engine.connect() as conn:
+        row = await repository.get_promise(conn, identity.tenant_id, promise_id)
+    if row is None:
+        raise NotFound("Promise not found")
+    return dict(row)

@@ -1,0 +1,32 @@
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from services.receivables.promises.rules import PromiseStatus
+
+
+class PromiseOut(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    invoice_id: uuid.UUID
+    outcome_id: uuid.UUID | None
+    promised_date: date
+    currency: str
+    amount: Decimal = Field(description="The open amount when the promise was made")
+    collector_id: uuid.UUID | None
+    status: PromiseStatus
+    resolved_on: date | None
+    created_by: str
+    created_at: datetime
+
+
+class DetectBrokenIn(BaseModel):
+    as_of: date | None = Field(None, description="The day to check as (default: the tenant's today)")
+
+
+class DetectBrokenOut(BaseModel):
+    as_of: date
+    broken: int
+    promise_ids: list[uuid.UUID]

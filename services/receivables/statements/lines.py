@@ -1,0 +1,35 @@
+"""Invoice lines and totals as statements and messages show them: pure functions."""
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from shared.contracts.common import InvoiceLine, MoneyAmount
+from shared.money import totals_by_currency
+
+
+def invoice_line(row: Mapping[str, Any], today: date) -> InvoiceLine:
+    return InvoiceLine(
+        invoice_id=row["id"],
+        number=row["number"],
+        kind=row["kind"],
+        currency=row["currency"],
+        amount=row["amount"],
+        open_amount=row["open_amount"],
+        issue_date=row["issue_date"],
+        due_date=row["due_date"],
+        days_overdue=(today - row["due_date"]).days,
+        status=row["status"],
+        document_url=row["document_url"],
+    )
+
+
+def totals(lines: Iterable[InvoiceLine]) -> list[MoneyAmount]:
+    """Open amounts per currency (never added across currencies)."""
+    summed = totals_by_currency((line.currency, line.open_amount) for line in lines)
+    return [MoneyAmount(currency=c, amount=a) for c, a in summed.items()]
+
+
+def oldest_days_overdue(lines: Iterable[InvoiceLine]) -> int | None:
+    overdue = [line.days_overdue for line in lines if line.days_overdue > 0]
+    return max(overdue) if overdue else None

@@ -1,0 +1,56 @@
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.common import InvoiceLine, Person
+
+
+class StatementCustomer(BaseModel):
+    id: uuid.UUID
+    external_id: str | None
+    name: str
+    tax_id: str | None
+    country: str | None
+    language: str | None
+
+
+class StatementLine(InvoiceLine):
+    bucket: str = Field(description="Aging bucket: current, 1-30, 31-60, 61-90, 91-120, 120+")
+    promised_date: date | None = None
+    reported_date: date | None = None
+
+
+class StatementCredit(BaseModel):
+    kind: str = Field(description="credit_note or unapplied_payment (an over-payment)")
+    reference: str | None
+    currency: str
+    amount: Decimal
+    date: date
+
+
+class StatementAging(BaseModel):
+    currency: str
+    buckets: dict[str, Decimal]
+
+
+class StatementTotal(BaseModel):
+    currency: str
+    open_amount: Decimal
+    overdue_amount: Decimal
+    credit: Decimal
+    balance: Decimal = Field(description="Open amount minus credit, in this currency")
+
+
+class StatementOut(BaseModel):
+    customer: StatementCustomer
+    company: str | None
+    as_of: date
+    invoices: list[StatementLine]
+    credits: list[StatementCredit]
+    aging: list[StatementAging]
+    totals: list[StatementTotal]
+    collector: Person | None = None
+    advisor: Person | None = None
+    supervisor: Person | None = None

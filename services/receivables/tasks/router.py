@@ -1,0 +1,100 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from services.receivables.tasks import repository, service
+from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
+from services.receivables.tenants.repository import load_profile
+from shared.db import EngineDep, SessionDep
+from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, ValidationProblem, problem_responses
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, SERVICE))]
+
+
+@router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
+async def create_task(identity: Writer, data: TaskCreate, session: SessionDep) -> dict:
+    """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004)."""
+    row = await service.create_task(session, identity, data)
+    return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
+
+
+async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters: object) -> dict:
+    async with engine.connect() as conn:
+        today = (await load_profile(conn, identity.tenant_id)).today()
+        rows = await repository.list_tasks(
+            conn,
+            identity.tenant_id,
+            limit=page.limit,
+            after=page.cursor,
+            today=today,
+            **filters,  # type: ignore[arg-type]
+        )
+    return make_page(
+        rows,
+        page.limit,
+        key=lambda r: [r["due_date"] or repository.NO_DATE, r["id"]],
+        item=lambda r: service.task_out(r, today),
+    )
+
+
+@router.get("", response_model=Page[TaskOut])
+async def list_tasks(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    assignee_id: uuid.UUID | None = None,
+    supervisor_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    task_status: Annotated[TaskStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[bool | None, Query(description="Open and due before the tenant's today")] = None,
+    due_before: date | None = None,
+) -> dict:
+    """Tasks by due date (undated last); filter by assignee, supervisor, customer, status, overdue."""
+    return await _list(
+        identity,
+        engine,
+        page,
+        assignee_id=assignee_id,
+        supervisor_id=supervisor_id,
+        customer_id=customer_id,
+        status=task_status,
+        overdue=overdue,
+        due_before=due_before,
+    )
+
+
+@router.get("/mine", response_model=Page[TaskOut])
+async def list_my_tasks(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
+    overdue: bool | None = None,
+) -> dict:
+    """The caller's tasks (a collector's to-do list), open ones by default."""
+    if identity.user_id is None:
+        raise ValidationProblem.field("Authorization", "my tasks are a person's: call with a user's token")
+    return await _list(identity, engine, page, assignee_id=identity.user_id, status=task_status, overdue=overdue)
+
+
+@router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
+async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> dict:
+    async with engine.connect() as conn:
+        row = await repository.get_task(conn, identity.tenant_id, task_id)
+        if row is None:
+            raise NotFound("Task not found")
+        return service.task_out(row, (await load_profile(conn, identity.tenant_id)).today())
+
+
+@router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
+async def update_task(identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep) -> dict:
+    """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
+    row = await service.update_task(session, identity, task_id, data)
+    return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())

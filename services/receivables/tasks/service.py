@@ -1,0 +1,164 @@
+"""Tasks: created by people, by outcomes and by other services (idempotent by key); every change is announced."""
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.customers.repository import load_customer
+from services.receivables.events import emit_tasks_changed
+from services.receivables.models import Task
+from services.receivables.people.repository import require_user
+from services.receivables.tasks import repository
+from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
+from services.receivables.timeline.repository import add_entries
+from shared.contracts.receivables import CreateTask
+from shared.identity import Identity
+from shared.inbox import Received
+from shared.problems import NotFound, ValidationProblem
+
+tasks = Task.__table__
+
+
+def task_out(row: Any, today: date) -> dict[str, Any]:
+    overdue = row["status"] == TaskStatus.OPEN and row["due_date"] is not None and row["due_date"] < today
+    return {**row, "overdue": overdue}
+
+
+def _entry(row: Any, summary: str, actor: str) -> dict[str, Any]:
+    return {
+        "customer_id": row["customer_id"],
+        "kind": "task",
+        "ref_id": row["id"],
+        "summary": summary,
+        "data": {
+            "title": row["title"],
+            "status": row["status"],
+            "assignee_id": row["assignee_id"],
+            "due_date": row["due_date"],
+        },
+        "actor": actor,
+    }
+
+
+async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any], actor: str) -> Any:
+    """Store a task, log it on the customer's timeline and announce it."""
+    row = (
+        (
+            await session.execute(
+                insert(tasks).values(id=uuid.uuid4(), tenant_id=tenant_id, created_by=actor, **values).returning(tasks)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    if row["customer_id"] is not None:
+        due = f", due {row['due_date'].isoformat()}" if row["due_date"] else ""
+        await add_entries(session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)])
+    await emit_tasks_changed(session, tenant_id, [row["id"]])
+    return row
+
+
+async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate) -> Any:
+    tenant_id = identity.tenant_id
+    if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
+        raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
+    values = data.model_dump()
+    values["assignee_id"] = values["assignee_id"] or identity.user_id
+    for field in ("assignee_id", "supervisor_id"):
+        if values[field] is not None:
+            await require_user(session, tenant_id, values[field], field)
+    return await insert_task(session, tenant_id, {**values, "source": "manual"}, identity.actor)
+
+
+async def update_task(session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate) -> Any:
+    tenant_id = identity.tenant_id
+    current = await repository.get_task(session, tenant_id, task_id)
+    if current is None:
+        raise NotFound("Task not found")
+    values = data.model_dump(exclude_unset=True)
+    for field in ("title", "status"):
+        if field in values and values[field] is None:
+            values.pop(field)
+    for field in ("assignee_id", "supervisor_id"):
+        if values.get(field) is not None:
+            await require_user(session, tenant_id, values[field], field)
+    changed = {k: v for k, v in values.items() if current[k] != v}
+    if not changed:
+        return current
+    if "status" in changed:  # open <-> done / cancelled: who closed it and when
+        closing = changed["status"] != TaskStatus.OPEN
+        changed["completed_at"] = text("now()") if closing else None
+        changed["completed_by"] = identity.actor if closing else None
+    row = (
+        (
+            await session.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id)
+                .values(**changed, revision=tasks.c.revision + 1, updated_at=text("now()"))
+                .returning(tasks)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    if row["customer_id"] is not None:
+        what = f"Task {row['status']}: {row['title']}" if "status" in values else f"Task changed: {row['title']}"
+        await add_entries(session, tenant_id, [_entry(row, what, identity.actor)])
+    await emit_tasks_changed(session, tenant_id, [task_id])
+    return row
+
+
+async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CreateTask]]) -> None:
+    """Another service asks for a task (dunning: no channel left). Idempotent by the command's key; the
+    assignee defaults to the customer's collector and the due date to the tenant's today."""
+    per_tenant: dict[uuid.UUID, list[CreateTask]] = defaultdict(list)
+    for received in batch:
+        per_tenant[received.tenant_id].append(received.message)
+    for tenant_id, commands in per_tenant.items():
+        rows = [
+            {
+                "key": c.idempotency_key,
+                "customer_id": str(c.customer_id),
+                "title": c.title[:200],
+                "description": c.description,
+                "assignee_id": str(c.assignee_id) if c.assignee_id else None,
+                "due_date": c.due_date.isoformat() if c.due_date else None,
+                "source": c.source[:40],
+            }
+            for c in commands
+        ]
+        created = (
+            (
+                await session.execute(
+                    text(
+                        "INSERT INTO receivables.tasks (id, tenant_id, customer_id, title, description, assignee_id, "
+                        "due_date, status, source, idempotency_key, created_by) "
+                        "SELECT receivables.uuid7(), c.tenant_id, c.id, x.title, x.description, "
+                        "coalesce(x.assignee_id, c.collector_id), "
+                        "coalesce(x.due_date, (now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date), "
+                        "'open', x.source, "
+                        "x.key, 'service:' || x.source "
+                        "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(key text, customer_id uuid, title text, "
+                        "description text, assignee_id uuid, due_date date, source text) "
+                        "JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.id = x.customer_id "
+                        "LEFT JOIN receivables.tenants t ON t.tenant_id = c.tenant_id "
+                        "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
+                        "RETURNING id, customer_id, title, status, assignee_id, due_date, created_by"
+                    ),
+                    {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()},
+                )
+            )
+            .mappings()
+            .all()
+        )
+        await add_entries(
+            session,
+            tenant_id,
+            [_entry(r, f"Task: {r['title']}", r["created_by"]) for r in created],
+        )
+        await emit_tasks_changed(session, tenant_id, [r["id"] for r in created])

@@ -1,0 +1,55 @@
+"""The tenant profile (from the gateway's events) and the tenant's receivables settings."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.receivables.models import Tenant
+from services.receivables.tenants.calendar import tenant_today
+
+_table = Tenant.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class TenantProfile:
+    tenant_id: uuid.UUID
+    name: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    default_currency: str | None = None
+    promise_grace_days: int = 0
+    follow_up_days: int = 3
+    action_owner_id: uuid.UUID | None = None
+
+    def today(self, now: datetime | None = None) -> date:
+        return tenant_today(self.timezone, now)
+
+
+async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> TenantProfile:
+    """The profile, or defaults while the gateway's tenant event has not arrived (UTC, no holidays)."""
+    row = (await conn.execute(select(_table).where(_table.c.tenant_id == tenant_id))).mappings().first()
+    if row is None:
+        return TenantProfile(tenant_id)
+    return TenantProfile(
+        tenant_id=tenant_id,
+        name=row["name"],
+        country=row["country"],
+        timezone=row["timezone"],
+        language=row["language"],
+        default_currency=row["default_currency"],
+        promise_grace_days=row["promise_grace_days"],
+        follow_up_days=row["follow_up_days"],
+        action_owner_id=row["action_owner_id"],
+    )
+
+
+async def upsert_settings(session: AsyncSession, tenant_id: uuid.UUID, values: dict) -> None:
+    statement = insert(_table).values(tenant_id=tenant_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["tenant_id"], set_={**values, "updated_at": func.now()})
+    )

@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from services.receivables.people.repository import require_user
+from services.receivables.tenants import repository
+from services.receivables.tenants.schemas import SettingsOut, SettingsUpdate
+from shared.db import SessionDep
+from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
+from shared.problems import problem_responses
+
+router = APIRouter(
+    prefix="/v1/receivables-settings", tags=["receivables-settings"], responses=problem_responses(401, 403, 422)
+)
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
+
+
+async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
+    profile = await repository.load_profile(session, identity.tenant_id)
+    return SettingsOut(
+        tenant_id=profile.tenant_id,
+        name=profile.name,
+        country=profile.country,
+        timezone=profile.timezone,
+        language=profile.language,
+        default_currency=profile.default_currency,
+        today=profile.today().isoformat(),
+        promise_grace_days=profile.promise_grace_days,
+        follow_up_days=profile.follow_up_days,
+        action_owner_id=profile.action_owner_id,
+    )
+
+
+@router.get("", response_model=SettingsOut)
+async def get_receivables_settings(identity: Reader, session: SessionDep) -> SettingsOut:
+    """The tenant's collections settings and the profile receivables uses (country, timezone, today)."""
+    return await _out(session, identity)
+
+
+@router.patch("", response_model=SettingsOut)
+async def update_receivables_settings(identity: Manager, data: SettingsUpdate, session: SessionDep) -> SettingsOut:
+    """Change the promise grace days, the no-commitment follow-up days or the action owner."""
+    values = data.model_dump(exclude_unset=True)
+    if values.get("action_owner_id") is not None:
+        await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id")
+    for field in ("promise_grace_days", "follow_up_days"):
+        if field in values and values[field] is None:
+            values.pop(field)
+    if values:
+        await repository.upsert_settings(session, identity.tenant_id, values)
+    return await _out(session, identity)

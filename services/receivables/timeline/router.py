@@ -1,0 +1,44 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.receivables.customers.repository import load_customer
+from services.receivables.timeline import repository
+from services.receivables.timeline.schemas import TimelineEntryOut, TimelineKind
+from shared.db import EngineDep
+from shared.identity import READERS, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/customers", tags=["timeline"], responses=problem_responses(401, 403, 422))
+
+Reader = Annotated[Identity, Depends(require_roles(*READERS))]
+
+
+@router.get("/{customer_id}/timeline", response_model=Page[TimelineEntryOut], responses=problem_responses(404))
+async def get_customer_timeline(
+    identity: Reader,
+    customer_id: uuid.UUID,
+    engine: EngineDep,
+    page: PageDep,
+    kind: Annotated[list[TimelineKind] | None, Query(description="Only these kinds (repeatable)")] = None,
+    order: Annotated[
+        str, Query(pattern="^(newest|oldest)$", description="newest first (default) or oldest")
+    ] = "newest",
+) -> dict:
+    """The customer's log [bitácora]: invoices, ERP changes, status changes, payments, outcomes, notes, tasks,
+    messages sent with their delivery status, contacts found invalid and opt-outs, in time order."""
+    async with engine.connect() as conn:
+        if await load_customer(conn, identity.tenant_id, customer_id) is None:
+            raise NotFound("Customer not found")
+        rows = await repository.list_timeline(
+            conn,
+            identity.tenant_id,
+            customer_id,
+            kinds=[k.value for k in kind] if kind else None,
+            limit=page.limit,
+            after=page.cursor,
+            newest_first=order == "newest",
+        )
+    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)

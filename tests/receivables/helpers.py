@@ -1,0 +1,100 @@
+"""Helpers for the receivables tests: a tenant with people, projections synced, factories, outbox readers."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from shared.messages import REGISTRY, Message
+from shared.outbox import relay_once
+from tests.support import Stack, TenantCtx, create_api_key, create_tenant, create_user, run_worker
+
+
+async def sync(stack: Stack) -> None:
+    """Deliver the gateway's events (tenant, users) and the other services' to receivables, and process them."""
+    from services.receivables.worker import WorkerSettings
+
+    for schema in ("gateway", "messaging", "dunning"):
+        while await relay_once(stack.engine, stack.arq, schema):
+            pass
+    await run_worker(WorkerSettings)
+
+
+@dataclass
+class Ctx:
+    api: httpx.AsyncClient
+    stack: Stack
+    tenant: TenantCtx
+    admin: dict[str, str]
+    erp: dict[str, str]
+    collector: dict[str, str]
+    collector_id: uuid.UUID
+    today: date
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.tenant.id
+
+
+async def setup_tenant(api: httpx.AsyncClient, stack: Stack, **tenant: Any) -> Ctx:
+    created = await create_tenant(api, **tenant)
+    user, collector = await create_user(api, created, "collector")
+    erp = await create_api_key(api, created, rate_limit_per_minute=100000)
+    await sync(stack)
+    settings = (await api.get("/v1/receivables-settings", headers=created.admin)).json()
+    return Ctx(
+        api, stack, created, created.admin, erp, collector, uuid.UUID(user["id"]), date.fromisoformat(settings["today"])
+    )
+
+
+async def post(api: httpx.AsyncClient, path: str, headers: dict[str, str], body: Any, expect: int = 201) -> Any:
+    response = await api.post(path, json=body, headers=headers)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def customer(ctx: Ctx, **fields: Any) -> dict[str, Any]:
+    body = {"name": f"Cliente {uuid.uuid4().hex[:6]}", "external_id": f"C-{uuid.uuid4().hex[:8]}", **fields}
+    return await post(ctx.api, "/v1/customers", ctx.admin, body)
+
+
+async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "customer_id": customer_id,
+        "number": f"A-{uuid.uuid4().hex[:6]}",
+        "currency": "ARS",
+        "amount": "1000.00",
+        "issue_date": "2025-06-01",
+        "due_date": "2026-02-01",
+        **fields,
+    }
+    return await post(ctx.api, "/v1/invoices", ctx.admin, body)
+
+
+async def outbox(stack: Stack, message: type[Message] | None = None, published: bool | None = None) -> list[Any]:
+    """Messages in receivables' outbox (in order), opened as their contract classes."""
+    query = "SELECT message_type, version, payload FROM receivables.outbox"
+    if message is not None:
+        query += f" WHERE message_type = '{message.message_type}'"
+    async with stack.engine.connect() as conn:
+        rows = (await conn.execute(text(query + " ORDER BY seq"))).all()
+    return [REGISTRY[(r.message_type, r.version)].model_validate(r.payload) for r in rows]
+
+
+async def scalar(stack: Stack, sql: str, **params: Any) -> Any:
+    async with stack.engine.connect() as conn:
+        return (await conn.execute(text(sql), params)).scalar()
+
+
+async def rows(stack: Stack, sql: str, **params: Any) -> list[Any]:
+    async with stack.engine.connect() as conn:
+        return list((await conn.execute(text(sql), params)).mappings().all())
+
+
+async def execute(stack: Stack, sql: str, **params: Any) -> None:
+    async with stack.engine.begin() as conn:
+        await conn.execute(text(sql), params)

@@ -1,0 +1,176 @@
+"""Notes with hashtags, tasks (my tasks, overdue), the customer's timeline, the account statement."""
+
+from datetime import timedelta
+
+from shared.contracts.receivables import TaskChanged
+from tests.receivables.helpers import customer, invoice, outbox, post, sync
+from tests.support import create_user
+
+
+async def test_notes_with_hashtags_and_filters(rc):
+    c = await customer(rc)
+    inv = await invoice(rc, c["id"])
+    note = await post(
+        rc.api,
+        "/v1/notes",
+        rc.collector,
+        {
+            "customer_id": c["id"],
+            "body": "Hablé con Pedro: traspapeló la factura #Olvido #retiro-cheque",
+            "invoice_ids": [inv["id"]],
+        },
+    )
+    assert note["hashtags"] == ["olvido", "retiro-cheque"]
+    assert note["author_user_id"] == str(rc.collector_id)
+    await post(rc.api, "/v1/notes", rc.collector, {"customer_id": c["id"], "body": "Sin novedades"})
+    tagged = (await rc.api.get("/v1/notes", params={"hashtag": "#olvido"}, headers=rc.admin)).json()["items"]
+    assert [n["id"] for n in tagged] == [note["id"]]
+    other = await customer(rc)
+    bad = await rc.api.post(
+        "/v1/notes", json={"customer_id": other["id"], "body": "x", "invoice_ids": [inv["id"]]}, headers=rc.collector
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "invoice_ids[0]"
+
+
+async def test_tasks_mine_overdue_and_status_changes(rc):
+    c = await customer(rc)
+    supervisor, _ = await create_user(rc.api, rc.tenant, "supervisor")
+    await sync(rc.stack)
+    late = await post(
+        rc.api,
+        "/v1/tasks",
+        rc.collector,
+        {
+            "customer_id": c["id"],
+            "title": "Buscar el cheque",
+            "due_date": (rc.today - timedelta(days=2)).isoformat(),
+            "supervisor_id": supervisor["id"],
+        },
+    )
+    assert (late["assignee_id"], late["overdue"]) == (str(rc.collector_id), True)
+    later = await post(
+        rc.api,
+        "/v1/tasks",
+        rc.admin,
+        {"title": "Verificar el pago", "assignee_id": str(rc.collector_id), "due_date": rc.today.isoformat()},
+    )
+    mine = (await rc.api.get("/v1/tasks/mine", headers=rc.collector)).json()["items"]
+    assert [t["id"] for t in mine] == [late["id"], later["id"]]
+    overdue = (await rc.api.get("/v1/tasks", params={"overdue": "true"}, headers=rc.admin)).json()["items"]
+    assert [t["id"] for t in overdue] == [late["id"]]
+    supervised = (await rc.api.get("/v1/tasks", params={"supervisor_id": supervisor["id"]}, headers=rc.admin)).json()
+    assert [t["id"] for t in supervised["items"]] == [late["id"]]
+    done = await rc.api.patch(f"/v1/tasks/{late['id']}", json={"status": "done"}, headers=rc.collector)
+    assert (done.json()["status"], done.json()["overdue"], done.json()["completed_by"]) == (
+        "done",
+        False,
+        f"user:{rc.collector_id}",
+    )
+    mine = (await rc.api.get("/v1/tasks/mine", headers=rc.collector)).json()["items"]
+    assert [t["id"] for t in mine] == [later["id"]]
+    assert [(e.title, e.status, e.revision) for e in await outbox(rc.stack, TaskChanged)] == [
+        ("Buscar el cheque", "open", 1),
+        ("Verificar el pago", "open", 1),
+        ("Buscar el cheque", "done", 2),
+    ]
+    unknown = await rc.api.post("/v1/tasks", json={"title": "x", "assignee_id": c["id"]}, headers=rc.admin)
+    assert unknown.status_code == 422
+    api_key_mine = await rc.api.get("/v1/tasks/mine", headers=rc.erp)
+    assert api_key_mine.status_code in (403, 422)
+
+
+async def test_timeline_in_order_paginated_and_filtered(rc):
+    c = await customer(rc)
+    inv = await invoice(rc, c["id"])
+    await post(rc.api, "/v1/notes", rc.collector, {"customer_id": c["id"], "body": "Primera nota"})
+    await post(
+        rc.api,
+        "/v1/payments",
+        rc.admin,
+        {"customer_id": c["id"], "currency": "ARS", "amount": "1000.00", "payment_date": rc.today.isoformat()},
+    )
+    everything = (await rc.api.get(f"/v1/customers/{c['id']}/timeline", headers=rc.admin)).json()["items"]
+    assert [e["kind"] for e in everything] == ["status_change", "payment", "note", "invoice"]
+    assert everything[-1]["invoice_id"] == inv["id"]
+    oldest = (await rc.api.get(f"/v1/customers/{c['id']}/timeline?order=oldest&limit=2", headers=rc.admin)).json()
+    assert [e["kind"] for e in oldest["items"]] == ["invoice", "note"]
+    rest = (
+        await rc.api.get(
+            f"/v1/customers/{c['id']}/timeline",
+            params={"order": "oldest", "limit": 2, "cursor": oldest["next_cursor"]},
+            headers=rc.admin,
+        )
+    ).json()
+    assert [e["kind"] for e in rest["items"]] == ["payment", "status_change"]
+    assert rest["next_cursor"] is None
+    only = (
+        await rc.api.get(
+            f"/v1/customers/{c['id']}/timeline", params=[("kind", "note"), ("kind", "invoice")], headers=rc.admin
+        )
+    ).json()["items"]
+    assert [e["kind"] for e in only] == ["note", "invoice"]
+
+
+async def test_statement_json_and_printable_html(rc):
+    await post(
+        rc.api, "/v1/people", rc.admin, {"kind": "advisor", "name": "Lucía <Asesora>", "whatsapp": "+5491140000002"}
+    )
+    advisor = (await rc.api.get("/v1/people", headers=rc.admin)).json()["items"][0]
+    c = await customer(rc, name="Ferretería <b>Los Andes</b>", language="es", country="AR", advisor_id=advisor["id"])
+    t = rc.today
+    await invoice(
+        rc,
+        c["id"],
+        number="A-1",
+        amount="1000.00",
+        due_date=(t - timedelta(days=45)).isoformat(),
+        issue_date="2025-01-01",
+    )
+    await invoice(rc, c["id"], number="A-2", amount="500.00", due_date=(t + timedelta(days=10)).isoformat())
+    await invoice(
+        rc,
+        c["id"],
+        number="U-1",
+        amount="70.00",
+        currency="USD",
+        due_date=(t - timedelta(days=130)).isoformat(),
+        issue_date="2025-01-01",
+    )
+    await invoice(rc, c["id"], number="NC-1", amount="100.00", kind="credit_note")
+    await post(
+        rc.api,
+        "/v1/payments",
+        rc.admin,
+        {
+            "customer_id": c["id"],
+            "currency": "ARS",
+            "amount": "1250.00",
+            "payment_date": t.isoformat(),
+        },
+    )
+    statement = (await rc.api.get(f"/v1/customers/{c['id']}/statement", headers=rc.admin)).json()
+    assert [
+        (line["number"], line["open_amount"], line["days_overdue"], line["bucket"]) for line in statement["invoices"]
+    ] == [
+        ("U-1", "70.00", 130, "120+"),
+        ("A-2", "250.00", -10, "current"),
+    ]
+    assert [(x["kind"], x["amount"]) for x in statement["credits"]] == [("credit_note", "100.00")]
+    assert statement["totals"] == [
+        {"currency": "ARS", "open_amount": "250.00", "overdue_amount": "0.00", "credit": "100.00", "balance": "150.00"},
+        {"currency": "USD", "open_amount": "70.00", "overdue_amount": "70.00", "credit": "0.00", "balance": "70.00"},
+    ]
+    assert statement["aging"][1]["buckets"]["120+"] == "70.00"
+    assert statement["advisor"]["name"] == "Lucía <Asesora>"
+    html = await rc.api.get(f"/v1/customers/{c['id']}/statement.html", headers=rc.admin)
+    assert html.status_code == 200
+    assert html.headers["content-type"].startswith("text/html")
+    page = html.text
+    assert "Estado de cuenta" in page
+    assert "Ferretería &lt;b&gt;Los Andes&lt;/b&gt;" in page  # autoescaped
+    assert "Lucía &lt;Asesora&gt;" in page
+    assert "https://wa.me/5491140000002" in page
+    assert "US$" in page  # money in the customer's locale (es_AR)
+    english = await rc.api.get(f"/v1/customers/{c['id']}/statement.html?language=en", headers=rc.admin)
+    assert "Account statement" in english.text
