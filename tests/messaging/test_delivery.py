@@ -323,3 +323,37 @@ async def test_a_message_left_sending_by_a_dead_worker_is_failed_not_resent(api,
     assert mailbox.messages() == []
     failed = [e for e in await outbox(stack, "messaging.message_status_changed") if e.payload["state"] == "failed"]
     assert failed[0].payload["error_code"] == "interrupted"
+
+
+async def test_the_customers_timeline_in_receivables_shows_the_message_and_its_delivery(api, stack, mailbox):
+    """End to end with the real receivables service: the bitácora (seed 003) gets the message and its state; a
+    bounce marks the customer's address invalid there."""
+    from services.receivables.worker import WorkerSettings as ReceivablesWorker
+    from tests.support import run_worker
+
+    tenant = await messaging_tenant(api, stack)
+    created = await api.post(
+        "/v1/customers",
+        json={"name": "Distribuidora del Sur S.A.", "contacts": [{"channel": "email", "address": "bounce@x.example"}]},
+        headers=tenant.admin,
+    )
+    assert created.status_code == 201, created.text
+    customer = uuid.UUID(created.json()["id"])
+    await send(
+        stack,
+        tenant.id,
+        [communication(customer_id=customer), communication(to="bounce@x.example", customer_id=customer)],
+    )
+    await deliver(stack, settings(smtp_port=mailbox.port))
+    await relay_messaging(stack)
+    await run_worker(ReceivablesWorker)
+
+    timeline = await api.get(f"/v1/customers/{customer}/timeline", headers=tenant.admin)
+    assert timeline.status_code == 200, timeline.text
+    entries = [e for e in timeline.json()["items"] if e["kind"] == "message"]
+    assert sorted(e["data"]["state"] for e in entries) == ["bounced", "sent"]
+    sent = next(e for e in entries if e["data"]["state"] == "sent")
+    assert [s["state"] for s in sent["data"]["states"]] == ["queued", "sent"]
+    assert sent["data"]["subject"].startswith("Recordatorio de pago")
+    contacts = (await api.get(f"/v1/customers/{customer}", headers=tenant.admin)).json()["contacts"]
+    assert contacts == [{"channel": "email", "address": "bounce@x.example", "invalid": True}]
