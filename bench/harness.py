@@ -119,6 +119,10 @@ class System:
         )
         return f"http://127.0.0.1:{port}"
 
+    def start_worker(self, service: str, name: str | None = None) -> None:
+        """Start (another) arq worker process of ``service`` (workers are stateless: they scale by processes)."""
+        self._spawn(name or f"{service}-worker-{len(self.processes)}", [str(VENV_BIN / "arq"), WORKERS[service]])
+
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
 

@@ -1,7 +1,22 @@
+"""Messaging: templates and delivery over email, SMS and WhatsApp."""
+
 from fastapi import FastAPI
 
+from messaging_service.configuration.router import router as settings_router
+from messaging_service.messages.router import router as messages_router
+from messaging_service.optouts.router import invalid_router
+from messaging_service.optouts.router import router as optout_router
 from messaging_service.settings import MessagingSettings
+from messaging_service.templates.router import router as templates_router
+from messaging_service.webhooks import router as webhooks_router
 from shared.app import create_service_app
+
+TAGS = [
+    {"name": "templates", "description": "Message templates per kind, channel, language and tone; shipped defaults."},
+    {"name": "messages", "description": "Every message sent: state, attempts, resend, daily counts."},
+    {"name": "messaging-settings", "description": "Channels, contact windows, caps, providers; invalid contacts."},
+    {"name": "opt-out", "description": "Customers who asked not to be contacted on a channel."},
+]
 
 
 def create_app(settings: MessagingSettings | None = None) -> FastAPI:
@@ -9,5 +24,6 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
         settings or MessagingSettings(),
         title="cobranza messaging",
         description="Templates and delivery over email, SMS and WhatsApp.",
-        routers=[],
+        routers=[templates_router, messages_router, settings_router, invalid_router, optout_router, webhooks_router],
+        tags=TAGS,
     )

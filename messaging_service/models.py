@@ -1,6 +1,26 @@
-"""The messaging schema."""
+"""The messaging schema: tenant settings, templates, messages and their attempts, suppressions."""
 
-from shared.db import make_base
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import IdMixin, TimestampMixin, make_base
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -8,3 +28,160 @@ SCHEMA = "messaging"
 Base = make_base(SCHEMA)
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+
+
+class TenantSettings(TimestampMixin, Base):
+    """What messaging knows of a tenant: the gateway's facts (``gateway.tenant_changed``) and its own settings.
+
+    ``secrets`` holds credentials (SMTP password, provider tokens): written by the API, never returned.
+    """
+
+    __tablename__ = "tenant_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str | None] = mapped_column(String(300))
+    country: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(5))
+    default_currency: Mapped[str | None] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    tenant_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    channels: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    secrets: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+
+
+class Template(IdMixin, TimestampMixin, Base):
+    """A tenant's own template; it overrides the shipped default of the same kind, channel, language, tone.
+
+    ``tone`` 0 means every tone.
+    """
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "channel", "language", "tone"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    tone: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    whatsapp_template: Mapped[str | None] = mapped_column(String(512))
+    whatsapp_language: Mapped[str | None] = mapped_column(String(10))
+    whatsapp_parameters: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+QUEUED_STATES = ("queued", "deferred")
+
+
+class Message(IdMixin, TimestampMixin, Base):
+    """One message to one address; its state follows delivery. What it says is in ``MessageContent``.
+
+    The row is updated as the message moves on (claimed, sent, delivered...), so it stays narrow and has few
+    indexes: every update of a row whose indexed columns change writes an entry in each index.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_messages_tenant_created", "tenant_id", text("created_at DESC"), text("id DESC")),
+        # A customer's messages (API), the frequency cap, the check against other tenants' customers.
+        Index("ix_messages_customer", "customer_id", "tenant_id", text("created_at DESC")),
+        Index("ix_messages_due", "scheduled_at", postgresql_where=text("state IN ('queued', 'deferred')")),
+        Index("ix_messages_sending", "updated_at", postgresql_where=text("state = 'sending'")),
+        # Provider callbacks find SMS and WhatsApp messages by the provider's id (emails have no callbacks).
+        Index(
+            "ix_messages_provider_id",
+            "tenant_id",
+            "provider_message_id",
+            postgresql_where=text("provider_message_id IS NOT NULL AND channel <> 'email'"),
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    idempotency_key: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(40))
+    source_ref: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    tone: Mapped[int | None] = mapped_column(SmallInteger)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    to_address: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64))
+    template_ref: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(Text)
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
+    )
+    state: Mapped[str] = mapped_column(String(12))
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deferred_reason: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    error: Mapped[str | None] = mapped_column(Text)
+    dead_lettered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    resend_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageContent(Base):
+    """What a message says, rendered when it was accepted, and the communication it came from (for a preview with
+    real data, a resend to a corrected address, the attached statement). Written once."""
+
+    __tablename__ = "message_contents"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    whatsapp: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class Attempt(Base):
+    """One try to hand a message to its provider, and what came of it."""
+
+    __tablename__ = "attempts"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    outcome: Mapped[str] = mapped_column(String(20))  # sent, transient_error, permanent_error, interrupted
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Suppression(IdMixin, Base):
+    """An address messaging must not use: an opt-out (the customer asked) or an invalid contact
+    (a permanent delivery error)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "channel", "address"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(20))  # opt_out, invalid
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    source: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

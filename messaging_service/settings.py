@@ -1,5 +1,11 @@
-from typing import ClassVar
+"""Messaging settings. Local defaults (SMTP server, provider stub) come from ``deploy/env.sh`` through the
+common ``COBRANZA_`` prefix; what differs per tenant (credentials, windows, caps) lives in the database."""
 
+import hashlib
+import hmac
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +14,64 @@ from shared.settings import ServiceSettings
 class MessagingSettings(ServiceSettings):
     service_name: ClassVar[str] = "messaging"
     model_config = SettingsConfigDict(env_prefix="MESSAGING_", extra="ignore")
+
+    # The SMTP server used when a tenant configured none (COBRANZA_SMTP_HOST / COBRANZA_SMTP_PORT).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = 30.0
+    # Connections a worker keeps open per SMTP server; each carries one transaction at a time.
+    smtp_connections: int = 4
+    default_from_address: str = "cobranzas@cobranza.localhost"
+
+    # The SMS / WhatsApp API base URL used when a tenant configured none (COBRANZA_PROVIDER_URL).
+    provider_url: str = "http://127.0.0.1:8005"
+    provider_timeout_seconds: float = 10.0
+    provider_concurrency: int = 20
+    # Credentials of the local provider stub; used in development only, when a tenant configured none.
+    dev_twilio_account_sid: str = "AC00000000000000000000000000000000"
+    dev_twilio_auth_token: str = "dev-twilio-auth-token"  # noqa: S105
+    dev_twilio_from: str = "+15005550006"
+    dev_whatsapp_phone_number_id: str = "100000000000001"
+    dev_whatsapp_access_token: str = "dev-whatsapp-access-token"  # noqa: S105
+    dev_whatsapp_app_secret: str = "dev-whatsapp-app-secret"  # noqa: S105
+    dev_whatsapp_verify_token: str = "dev-whatsapp-verify-token"  # noqa: S105
+    whatsapp_api_version: str = "v21.0"
+
+    # The public URL of the gateway: status callbacks and unsubscribe links point there, and provider
+    # signatures are computed over it. Unset: the forwarded host headers tell it.
+    public_base_url: str | None = None
+    unsubscribe_secret: str | None = None
+
+    # Delivery: transient errors retry with exponential backoff, then the message is dead-lettered.
+    retry_max_attempts: int = 5
+    retry_base_seconds: float = 60.0
+    retry_max_seconds: float = 3600.0
+    delivery_batch_size: int = 200
+    delivery_parallelism: int = 4
+    delivery_time_budget_seconds: float = 50.0
+    # A deliver job that finds nothing due waits this long for more before it ends (acceptance kicks it early).
+    delivery_linger_seconds: float = 1.0
+    # A message left in ``sending`` this long (a worker died mid-send) is failed as interrupted, never resent
+    # by itself: the provider may have taken it. An operator can resend it.
+    sending_lease_seconds: int = 600
+    # Rendered bodies are kept this long for the message detail; subject and metadata stay.
+    body_retention_days: int = 180
+
+    @model_validator(mode="after")
+    def _check(self) -> "MessagingSettings":
+        if self.environment != "development" and not self.unsubscribe_secret:
+            raise ValueError("unsubscribe_secret must be set outside development")
+        return self
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def link_secret(self) -> bytes:
+        """The key of unsubscribe links (derived from the internal secret in development)."""
+        if self.unsubscribe_secret:
+            return self.unsubscribe_secret.encode()
+        return hmac.new(self.internal_secret.encode(), b"messaging-unsubscribe", hashlib.sha256).digest()

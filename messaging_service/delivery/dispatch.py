@@ -1,0 +1,268 @@
+"""Sending, in arq jobs: ``dispatch`` (cron) starts ``deliver`` jobs while messages are due; each ``deliver``
+claims batches of due messages (``SKIP LOCKED``), sends them concurrently and records every outcome in one
+statement per batch.
+
+Exactly once: a message is claimed (``sending``) in its own committed transaction before it is handed to the
+provider, so no other job can send it again; if the worker dies before recording the outcome, the message
+stays ``sending`` and is failed as ``interrupted`` after the lease, never resent by itself (an operator may).
+"""
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from messaging_service.channels.config import email_config, policy, sms_config, whatsapp_config
+from messaging_service.channels.email import SmtpPool, build_email, send_email
+from messaging_service.channels.providers import send_sms, send_whatsapp
+from messaging_service.delivery import repository
+from messaging_service.delivery.acceptance import public_base, tenant_view
+from messaging_service.delivery.events import status_changed, status_rows
+from messaging_service.delivery.jobs import start_deliveries
+from messaging_service.delivery.rendering import message_id_header, unsubscribe_link
+from messaging_service.delivery.statement import statement_attachments
+from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
+from messaging_service.domain.compliance import next_opening, zone
+from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
+from messaging_service.domain.signatures import unsubscribe_token
+from messaging_service.models import outbox
+from messaging_service.settings import MessagingSettings
+from shared.db import unit_of_work
+from shared.outbox import emit_many
+
+TENANT_CACHE_SECONDS = 10.0
+
+
+def retry_policy(settings: MessagingSettings) -> RetryPolicy:
+    return RetryPolicy(settings.retry_max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: MessagingSettings = ctx["settings"]
+    ctx["smtp"] = SmtpPool(settings.smtp_connections)
+    ctx["provider_slots"] = asyncio.Semaphore(settings.provider_concurrency)
+    ctx["tenant_cache"] = {}
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    if "smtp" in ctx:
+        await ctx["smtp"].close()
+
+
+async def dispatch(ctx: dict[str, Any]) -> int:
+    """Fail messages left ``sending`` past the lease; start the deliver jobs when messages are due."""
+    settings: MessagingSettings = ctx["settings"]
+    async with unit_of_work(ctx["sessionmaker"]) as session:
+        reaped = await repository.reap_interrupted(session, settings.sending_lease_seconds)
+        if reaped:
+            await repository.insert_attempts(
+                session,
+                [
+                    {
+                        "message_id": r.id,
+                        "tenant_id": r.tenant_id,
+                        "number": r.attempts,
+                        "started_at": r.updated_at,
+                        "finished_at": datetime.now(UTC),
+                        "outcome": "interrupted",
+                        "provider_message_id": None,
+                        "error_code": r.error_code,
+                        "error": r.error,
+                    }
+                    for r in reaped
+                ],
+            )
+            for tenant_id in {r.tenant_id for r in reaped}:
+                await emit_many(
+                    session, outbox, tenant_id, [status_changed(r) for r in reaped if r.tenant_id == tenant_id]
+                )
+    async with ctx["engine"].connect() as conn:
+        due = await repository.due_exists(conn)
+    if due:
+        await start_deliveries(ctx["redis"], settings.delivery_parallelism)
+    return len(reaped)
+
+
+async def deliver(ctx: dict[str, Any]) -> int:
+    """Send due messages batch after batch until none is due or the time budget is spent; answers how many."""
+    settings: MessagingSettings = ctx["settings"]
+    deadline = time.monotonic() + settings.delivery_time_budget_seconds
+    idle_until = time.monotonic() + settings.delivery_linger_seconds
+    sent = 0
+    while time.monotonic() < deadline:
+        async with ctx["engine"].begin() as conn:
+            claimed = await repository.claim_due(conn, settings.delivery_batch_size)
+        if claimed:
+            sent += await send_batch(ctx, claimed)
+            idle_until = time.monotonic() + settings.delivery_linger_seconds
+        elif time.monotonic() < idle_until:
+            await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
+        else:
+            break
+    return sent
+
+
+def tenant_view_cached(ctx: dict[str, Any], tenant: Any) -> Any:
+    """One ``TenantView`` per tenant row (its context parts are built once, not per message)."""
+    views: dict[int, Any] = ctx.setdefault("tenant_views", {})
+    view = views.get(id(tenant))
+    if view is None or view[0] is not tenant:
+        view = views[id(tenant)] = (tenant, tenant_view(tenant))
+        if len(views) > 1000:
+            views.clear()
+    return view[1]
+
+
+async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    cache: dict[uuid.UUID, tuple[float, Any]] = ctx.setdefault("tenant_cache", {})
+    now = time.monotonic()
+    missing = [t for t in tenant_ids if t not in cache or cache[t][0] < now]
+    if missing:
+        async with ctx["engine"].connect() as conn:
+            for tenant_id, row in (await repository.tenant_settings(conn, missing)).items():
+                cache[tenant_id] = (now + TENANT_CACHE_SECONDS, row)
+    return {t: cache[t][1] for t in tenant_ids if t in cache}
+
+
+async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
+    settings: MessagingSettings = ctx["settings"]
+    tenants = await _tenants(ctx, {row.tenant_id for row in claimed})
+    started = datetime.now(UTC)
+    outcomes = await asyncio.gather(*(_send_one(ctx, row, tenants.get(row.tenant_id)) for row in claimed))
+    finished = datetime.now(UTC)
+    policy_ = retry_policy(settings)
+    results, attempts, suppressions = [], [], []
+    for row, result in zip(claimed, outcomes, strict=True):
+        tenant = tenants.get(row.tenant_id)
+        decision = after_attempt(result, row.attempts, policy_, finished)
+        retry_at = decision.retry_at
+        if retry_at is not None and tenant is not None:
+            window = policy(tenant.channels, row.channel).window
+            retry_at = next_opening(retry_at, zone(row.timezone), window) or retry_at
+        results.append(
+            {
+                "id": row.id,
+                "state": decision.state.value,
+                "provider_message_id": result.provider_message_id,
+                "error_code": decision.error_code,
+                "error": decision.error,
+                "dead_lettered": decision.dead_lettered,
+                "retry_at": retry_at,
+            }
+        )
+        attempts.append(
+            {
+                "message_id": row.id,
+                "tenant_id": row.tenant_id,
+                "number": row.attempts,
+                "started_at": started,
+                "finished_at": finished,
+                "outcome": result.outcome.value,
+                "provider_message_id": result.provider_message_id,
+                "error_code": result.error_code,
+                "error": result.error,
+            }
+        )
+        if result.invalid_contact or result.opted_out:
+            suppressions.append((row, result))
+    async with unit_of_work(ctx["sessionmaker"]) as session:
+        updated = await repository.record_results(session, results)
+        await repository.insert_attempts(session, attempts)
+        await _announce(session, updated, finished)
+        for row, result in suppressions:
+            await suppress(
+                session,
+                row.tenant_id,
+                kind=OPT_OUT if result.opted_out else INVALID,
+                channel=row.channel,
+                address=row.to_address,
+                customer_id=row.customer_id,
+                source=f"{row.channel}_provider",
+                reason=f"{result.error_code}: {result.error}",
+            )
+    return sum(1 for r in outcomes if r.outcome is Outcome.SENT)
+
+
+async def _announce(session: AsyncSession, updated: list[Any], at: datetime) -> None:
+    """Sent, failed and bounced are announced; a retry scheduled is not (the message stays queued)."""
+    by_tenant: dict[uuid.UUID, list[Any]] = {}
+    for row in updated:
+        if row.changed and row.state in ("sent", "failed", "bounced"):
+            by_tenant.setdefault(row.tenant_id, []).append(row)
+    await repository.copy_outbox(
+        session, [event for tenant_id, done in by_tenant.items() for event in status_rows(tenant_id, done, at, False)]
+    )
+
+
+async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
+    settings: MessagingSettings = ctx["settings"]
+    if tenant is None or not tenant.active:
+        return SendResult.permanent("tenant_inactive", "the tenant is not active")
+    if not policy(tenant.channels, row.channel).enabled:
+        return SendResult.permanent("channel_disabled", "the tenant turned this channel off")
+    try:
+        if row.channel == "email":
+            return await _send_email(ctx, row, tenant)
+        if row.channel == "sms":
+            config = sms_config(settings, tenant.channels, tenant.secrets)
+            if config is None:
+                return SendResult.permanent("channel_not_configured", "no SMS provider configured")
+            callback = f"{public_base(settings)}/webhooks/messaging/twilio/{row.tenant_id}/status?message={row.id}"
+            async with ctx["provider_slots"]:
+                return await send_sms(
+                    ctx["http"],
+                    config,
+                    to=row.to_address,
+                    body=row.body_text or "",
+                    status_callback=callback,
+                    timeout_seconds=settings.provider_timeout_seconds,
+                )
+        config_wa = whatsapp_config(settings, tenant.channels, tenant.secrets)
+        if config_wa is None:
+            return SendResult.permanent("channel_not_configured", "no WhatsApp provider configured")
+        async with ctx["provider_slots"]:
+            return await send_whatsapp(
+                ctx["http"],
+                config_wa,
+                to=row.to_address,
+                whatsapp=row.whatsapp,
+                text=row.body_text or "",
+                timeout_seconds=settings.provider_timeout_seconds,
+            )
+    except Exception as exc:  # an unexpected error must not lose the batch's other outcomes: retry this one
+        return SendResult.transient("internal_error", f"{type(exc).__name__}: {exc}")
+
+
+async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
+    settings: MessagingSettings = ctx["settings"]
+    config = email_config(settings, tenant.channels, tenant.secrets, tenant.name)
+    payload = row.payload or {}
+    today = datetime.now(zone(row.timezone)).date()
+    attachments = (
+        statement_attachments(payload, tenant_view_cached(ctx, tenant), row.language, today)
+        if payload.get("attach_statement")
+        else []
+    )
+    token = unsubscribe_token(settings.link_secret(), row.id)
+    message_id = message_id_header(row.id, config.from_address)
+    raw = build_email(
+        config,
+        to=row.to_address,
+        to_name=row.recipient_name,
+        subject=row.subject or "",
+        text=row.body_text or "",
+        html=row.body_html,
+        message_id=message_id,
+        attachments=attachments,
+        unsubscribe_url=unsubscribe_link(public_base(settings), token) if row.kind != "alarm_digest" else None,
+        language=row.language,
+    )
+    return await send_email(ctx["smtp"], config, raw, row.to_address, message_id)
+
+
+async def purge_old_bodies(ctx: dict[str, Any]) -> int:
+    async with unit_of_work(ctx["sessionmaker"]) as session:
+        return await repository.purge_bodies(session, ctx["settings"].body_retention_days)

@@ -1,0 +1,313 @@
+"""Queries of the delivery pipeline: set-based, one statement per batch."""
+
+import json
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from messaging_service.models import Attempt, Message, MessageContent, Suppression, Template, TenantSettings
+
+messages = Message.__table__
+contents = MessageContent.__table__
+suppressions = Suppression.__table__
+Executor = AsyncSession | AsyncConnection
+
+
+async def tenant_settings(db: Executor, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    table = TenantSettings.__table__
+    rows = (await db.execute(select(table).where(table.c.tenant_id.in_(tenant_ids)))).all()
+    return {row.tenant_id: row for row in rows}
+
+
+async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Acceptance for one tenant runs one at a time, so the frequency cap counts every message."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"messaging:{tenant_id}", 0))))
+
+
+async def existing_keys(session: AsyncSession, tenant_id: uuid.UUID, keys: list[str]) -> set[str]:
+    result = await session.execute(
+        select(messages.c.idempotency_key).where(
+            messages.c.tenant_id == tenant_id, messages.c.idempotency_key.in_(keys)
+        )
+    )
+    return set(result.scalars())
+
+
+async def suppressed(session: Executor, tenant_id: uuid.UUID, addresses: list[str]) -> dict[tuple[str, str], str]:
+    """(channel, address) -> kind (``opt_out`` wins over ``invalid``)."""
+    if not addresses:
+        return {}
+    rows = (
+        await session.execute(
+            select(suppressions.c.kind, suppressions.c.channel, suppressions.c.address).where(
+                suppressions.c.tenant_id == tenant_id, suppressions.c.address.in_(set(addresses))
+            )
+        )
+    ).all()
+    found: dict[tuple[str, str], str] = {}
+    for row in sorted(rows, key=lambda r: r.kind != "opt_out"):
+        found.setdefault((row.channel, row.address), row.kind)
+    return found
+
+
+async def foreign_customers(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Customers already known under another tenant: a message to them from this tenant is refused."""
+    if not customer_ids:
+        return set()
+    result = await session.execute(
+        select(messages.c.customer_id)
+        .where(messages.c.customer_id.in_(customer_ids), messages.c.tenant_id != tenant_id)
+        .distinct()
+    )
+    return set(result.scalars())
+
+
+async def recent_schedule(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_ids: set[uuid.UUID], since: datetime
+) -> dict[tuple[uuid.UUID, str], list[datetime]]:
+    """When each customer's messages per channel went or will go, from ``since`` on (failures do not count)."""
+    found: dict[tuple[uuid.UUID, str], list[datetime]] = defaultdict(list)
+    if not customer_ids:
+        return found
+    rows = (
+        await session.execute(
+            select(messages.c.customer_id, messages.c.channel, messages.c.scheduled_at).where(
+                messages.c.customer_id.in_(customer_ids),
+                messages.c.tenant_id == tenant_id,
+                messages.c.scheduled_at > since,
+                messages.c.state.not_in(("failed", "bounced")),
+            )
+        )
+    ).all()
+    for row in rows:
+        found[(row.customer_id, row.channel)].append(row.scheduled_at)
+    return found
+
+
+async def tenant_templates(session: Executor, tenant_id: uuid.UUID) -> list[Any]:
+    table = Template.__table__
+    return list(
+        (await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))).all()
+    )
+
+
+MESSAGE_COLUMNS = [c.name for c in messages.c]
+CONTENT_COLUMNS = [c.name for c in contents.c]
+JSONB_COLUMNS = frozenset({"whatsapp", "payload"})
+
+
+def _record(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
+    # asyncpg's JSONB codec (set by SQLAlchemy) takes JSON text.
+    return tuple(
+        json.dumps(row[c], separators=(",", ":")) if c in JSONB_COLUMNS and row[c] is not None else row[c]
+        for c in columns
+    )
+
+
+OUTBOX_COLUMNS = ["id", "tenant_id", "message_type", "version", "consumers", "payload", "occurred_at"]
+ATTEMPT_COLUMNS = [c.name for c in Attempt.__table__.c]
+
+
+async def copy_rows(session: AsyncSession, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """COPY rows into a table of the schema, in the session's transaction: several times cheaper than INSERT for
+    hundreds of rows. Only for rows that cannot conflict (new ids, or keys checked under a lock)."""
+    if not rows:
+        return
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.copy_records_to_table(
+        table, schema_name="messaging", columns=columns, records=[_record(row, columns) for row in rows]
+    )
+
+
+async def copy_messages(session: AsyncSession, rows: list[dict[str, Any]], content: list[dict[str, Any]]) -> None:
+    """New messages and their contents. Only under the tenant's acceptance lock, after the idempotency keys were
+    checked: no row can conflict."""
+    await copy_rows(session, "messages", MESSAGE_COLUMNS, rows)
+    await copy_rows(session, "message_contents", CONTENT_COLUMNS, content)
+
+
+async def copy_outbox(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Events written straight into the outbox (``shared.outbox`` allows it for set-based writes)."""
+    await copy_rows(session, "outbox", OUTBOX_COLUMNS, rows)
+
+
+async def find_customer_for_address(
+    session: AsyncSession, tenant_id: uuid.UUID, channel: str, address: str
+) -> uuid.UUID | None:
+    """The customer of the latest message to an address (an inbound STOP names only the number)."""
+    return await session.scalar(
+        select(messages.c.customer_id)
+        .where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.channel == channel,
+            messages.c.to_address == address,
+            messages.c.customer_id.is_not(None),
+        )
+        .order_by(messages.c.created_at.desc())
+        .limit(1)
+    )
+
+
+async def add_suppression(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    kind: str,
+    channel: str,
+    address: str,
+    customer_id: uuid.UUID | None,
+    source: str,
+    reason: str | None,
+) -> bool:
+    """Record a suppression; False when it was already there."""
+    result = await session.execute(
+        insert(suppressions)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            kind=kind,
+            channel=channel,
+            address=address,
+            customer_id=customer_id,
+            source=source,
+            reason=reason,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "channel", "address"])
+        .returning(suppressions.c.id)
+    )
+    return result.scalar() is not None
+
+
+async def cancel_pending(
+    session: AsyncSession, tenant_id: uuid.UUID, channel: str, address: str, code: str, error: str
+) -> list[Any]:
+    """Fail the messages still waiting for an address that may no longer be used; answers them."""
+    result = await session.execute(
+        messages.update()
+        .where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.channel == channel,
+            messages.c.to_address == address,
+            messages.c.state.in_(("queued", "deferred")),
+        )
+        .values(state="failed", error_code=code, error=error, failed_at=func.now(), updated_at=func.now())
+        .returning(*messages.c)
+    )
+    return list(result.all())
+
+
+CLAIM = text(
+    """
+    WITH due AS (
+        SELECT id FROM messaging.messages
+         WHERE state IN ('queued', 'deferred') AND scheduled_at <= now()
+         ORDER BY scheduled_at
+         LIMIT :limit
+           FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE messaging.messages m
+           SET state = 'sending', attempts = m.attempts + 1, updated_at = now()
+          FROM due
+         WHERE m.id = due.id
+     RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
+               m.subject, m.attempts, m.timezone, m.updated_at
+    )
+    SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
+      FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
+    """
+)
+
+
+async def claim_due(conn: AsyncConnection, limit: int) -> list[Any]:
+    """Take up to ``limit`` due messages for sending (``SKIP LOCKED``: parallel jobs take different ones)."""
+    return list((await conn.execute(CLAIM, {"limit": limit})).all())
+
+
+RECORD = text(
+    """
+    UPDATE messaging.messages m
+       SET state = CASE WHEN m.state = 'sending' THEN r.state ELSE m.state END,
+           provider_message_id = coalesce(r.provider_message_id, m.provider_message_id),
+           error_code = r.error_code,
+           error = r.error,
+           dead_lettered = r.dead_lettered,
+           scheduled_at = coalesce(r.retry_at, m.scheduled_at),
+           sent_at = CASE WHEN r.state = 'sent' THEN coalesce(m.sent_at, now()) ELSE m.sent_at END,
+           failed_at = CASE WHEN r.state IN ('failed', 'bounced') THEN now() ELSE m.failed_at END,
+           updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[]), CAST(:provider_ids AS text[]),
+                  CAST(:codes AS text[]), CAST(:errors AS text[]), CAST(:dead AS boolean[]),
+                  CAST(:retry_at AS timestamptz[]))
+           AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at)
+     WHERE m.id = r.id
+ RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.kind, m.channel,
+           m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code, m.scheduled_at,
+           m.deferred_reason, (m.state = r.state) AS changed
+    """
+)
+
+
+async def record_results(session: AsyncSession, results: list[dict[str, Any]]) -> list[Any]:
+    """Write every attempt's outcome in one statement; answers the updated rows."""
+    if not results:
+        return []
+    columns = ("id", "state", "provider_message_id", "error_code", "error", "dead_lettered", "retry_at")
+    params = {
+        key: [r[column] for r in results]
+        for key, column in zip(
+            ("ids", "states", "provider_ids", "codes", "errors", "dead", "retry_at"), columns, strict=True
+        )
+    }
+    return list((await session.execute(RECORD, params)).all())
+
+
+async def insert_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    """Each claim numbered its attempt (``attempts + 1``), so (message, number) is new: COPY."""
+    await copy_rows(session, "attempts", ATTEMPT_COLUMNS, attempts)
+
+
+REAP = text(
+    """
+    UPDATE messaging.messages
+       SET state = 'failed', error_code = 'interrupted',
+           error = 'the worker stopped while sending; the provider may or may not have the message',
+           failed_at = now(), updated_at = now()
+     WHERE state = 'sending' AND updated_at < now() - make_interval(secs => :lease)
+ RETURNING *
+    """
+)
+
+
+async def reap_interrupted(session: AsyncSession, lease_seconds: int) -> list[Any]:
+    return list((await session.execute(REAP, {"lease": lease_seconds})).all())
+
+
+async def due_exists(conn: AsyncConnection) -> bool:
+    return bool(
+        await conn.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM messaging.messages "
+                "WHERE state IN ('queued', 'deferred') AND scheduled_at <= now())"
+            )
+        )
+    )
+
+
+async def purge_bodies(session: AsyncSession, days: int) -> int:
+    result = await session.execute(
+        text(
+            "UPDATE messaging.message_contents c SET body_html = NULL, body_text = NULL, payload = '{}'::jsonb "
+            "FROM messaging.messages m WHERE m.id = c.message_id AND c.body_text IS NOT NULL "
+            "AND m.created_at < now() - make_interval(days => :days) "
+            "AND m.state NOT IN ('queued', 'deferred', 'sending')"
+        ),
+        {"days": days},
+    )
+    return result.rowcount or 0

@@ -1,0 +1,113 @@
+"""Resending a failed message, and the daily counts."""
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from messaging_service.channels.config import policy
+from messaging_service.delivery import repository as delivery_repository
+from messaging_service.delivery.acceptance import normalize_address, public_base, tenant_view
+from messaging_service.delivery.events import status_changed
+from messaging_service.delivery.rendering import index_templates, render_communication, unsubscribe_link
+from messaging_service.delivery.suppressions import OPT_OUT
+from messaging_service.domain.compliance import schedule, zone
+from messaging_service.domain.delivery import RESENDABLE
+from messaging_service.domain.signatures import unsubscribe_token
+from messaging_service.messages import repository
+from messaging_service.messages.schemas import DayCount, MessageStats
+from messaging_service.models import Message, MessageContent, TenantSettings, outbox
+from messaging_service.settings import MessagingSettings
+from shared.contracts.common import Channel
+from shared.contracts.messaging import Communication
+from shared.outbox import emit
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+
+async def resend(
+    session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID, message_id: uuid.UUID, to: str | None
+) -> Message:
+    """Queue a failed or bounced message again (to a corrected address if given), under the same compliance
+    rules as a new one: the contact window and the cap apply, an opted-out address is refused."""
+    message = await session.scalar(
+        select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
+    )
+    if message is None:
+        raise NotFound("Message not found")
+    if message.state not in RESENDABLE:
+        raise Conflict(f"Only a failed or bounced message can be resent; this one is {message.state}")
+    address = message.to_address
+    if to is not None:
+        try:
+            address = normalize_address(Channel(message.channel), to)
+        except ValueError as exc:
+            raise ValidationProblem.field("to", str(exc)) from None
+    blocked = (await delivery_repository.suppressed(session, tenant_id, [address])).get((message.channel, address))
+    if blocked == OPT_OUT:
+        raise Conflict("The customer opted out of this channel at this address")
+    if blocked:
+        raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
+    tenant = await session.get(TenantSettings, tenant_id)
+    now = datetime.now(UTC)
+    content = await session.get(MessageContent, message.id, with_for_update=True)
+    if address != message.to_address and content is not None and content.payload:
+        communication = Communication.model_validate({**content.payload, "to": address})
+        view = tenant_view(tenant)
+        token = unsubscribe_token(settings.link_secret(), message.id)
+        rendered = render_communication(
+            communication,
+            view,
+            index_templates(await delivery_repository.tenant_templates(session, tenant_id)),
+            today=now.astimezone(zone(message.timezone)).date(),
+            unsubscribe_url=unsubscribe_link(public_base(settings), token),
+        )
+        content.payload = communication.model_dump(mode="json")
+        content.body_text, content.body_html, content.whatsapp = (
+            rendered.body_text,
+            rendered.body_html,
+            rendered.whatsapp,
+        )
+        message.subject, message.template_ref = rendered.subject, rendered.template_ref
+    rule = policy(tenant.channels if tenant else None, message.channel)
+    recent = []
+    if message.customer_id:
+        found = await delivery_repository.recent_schedule(
+            session, tenant_id, {message.customer_id}, now - timedelta(days=31)
+        )
+        recent = found[(message.customer_id, message.channel)]
+    slot = schedule(now, zone(message.timezone), rule.window, rule.cap if message.customer_id else None, recent)
+    message.to_address = address
+    message.state = "deferred" if slot.deferred else "queued"
+    message.scheduled_at, message.deferred_reason = slot.at, slot.reason
+    message.error = message.error_code = message.failed_at = None
+    message.dead_lettered = False
+    message.resend_count += 1
+    await session.flush()
+    await session.refresh(message)
+    await emit(session, outbox, tenant_id, status_changed(message, at=now, with_preview=False))
+    return message
+
+
+async def stats(
+    conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
+) -> MessageStats:
+    tenant_zone = await conn.scalar(select(TenantSettings.timezone).where(TenantSettings.tenant_id == tenant_id))
+    tz = zone(tenant_zone)
+    today = datetime.now(tz).date()
+    until = until or today
+    since = since or until - timedelta(days=29)
+    start = datetime.combine(since, time(), tzinfo=tz)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
+    rows = await repository.daily_counts(conn, tenant_id, str(tz), start, end, channel)
+    days: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        days[(row.day, row.channel)][row.state] = row.n
+    return MessageStats(
+        timezone=str(tz),
+        days=[
+            DayCount(date=day, channel=channel_, counts=counts, total=sum(counts.values()))
+            for (day, channel_), counts in sorted(days.items())
+        ],
+    )

@@ -1,0 +1,666 @@
+"""The words of the shipped templates, in Spanish, English and Portuguese, per kind and tone.
+
+Written to seed 004's eight principles: the subject names the company and the urgency (amount or days overdue);
+the body greets from the company, states the situation and the action asked, lists the invoices, says how to
+pay, what to send to notify a payment and how to reach collections and the advisor; the tone follows the age
+of the debt (1 "le recordamos", 2 "estamos preocupados", 3 the collection notice). Seed 002: never threaten,
+always say who writes. Markers ``%OV%``, ``%INV%`` and ``%DUE%`` are replaced by the counting phrases below.
+"""
+
+from typing import Any
+
+# Per language: counting phrases and the labels of the email layout.
+COMMON: dict[str, dict[str, str]] = {
+    "es": {
+        "%OV%": "{{ overdue_count }} factura{{ 's' if overdue_count != 1 else '' }} "
+        "vencida{{ 's' if overdue_count != 1 else '' }}",
+        "%INV%": "{{ 'la factura' if invoice_count == 1 else 'las ' ~ invoice_count ~ ' facturas' }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}en {{ days_to_due }} "
+        "día{{ 's' if days_to_due != 1 else '' }}, el {{ due_date.long }}"
+        "{% elif due_date %}el {{ due_date.long }}{% endif %}",
+        "greeting": "Estimado/a",
+        "hello": "Hola",
+        "from_company": "Reciba un cordial saludo de parte de",
+        "invoice": "Factura",
+        "issued": "Emisión",
+        "due": "Vencimiento",
+        "days": "Días de atraso",
+        "days_late": "días de atraso",
+        "amount": "Importe",
+        "open": "Saldo",
+        "total": "Total",
+        "attached": "Anexo encontrará su estado de cuenta con el detalle de las facturas.",
+        "portal": "Ver el estado de cuenta y pagar en línea",
+        "how_to_pay": "Instrucciones de pago",
+        "notify": "Notificación del pago",
+        "notify_intro": "Para identificar su pago, envíenos el comprobante con la siguiente información:",
+        "send_to": "Envíe el comprobante a",
+        "office": "Oficina",
+        "contacts": "Contactos",
+        "advisor": "Su asesor de negocios",
+        "supervisor": "Supervisor",
+        "collections": "Departamento de Cobros",
+        "write_whatsapp": "Escribir por WhatsApp",
+        "regards": "Atentamente,",
+        "unsubscribe": "No deseo recibir más estos mensajes",
+        "sms_stop": "Resp. BAJA para no recibir SMS",
+        "sms_pay": "Pague en",
+        "sms_ask": "Consultas",
+        "digest_review": "Revise cada caso y registre la gestión realizada.",
+    },
+    "en": {
+        "%OV%": "{{ overdue_count }} overdue invoice{{ 's' if overdue_count != 1 else '' }}",
+        "%INV%": "{{ 'the invoice' if invoice_count == 1 else 'the ' ~ invoice_count ~ ' invoices' }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}in {{ days_to_due }} "
+        "day{{ 's' if days_to_due != 1 else '' }}, on {{ due_date.long }}"
+        "{% elif due_date %}on {{ due_date.long }}{% endif %}",
+        "greeting": "Dear",
+        "hello": "Hello",
+        "from_company": "Kind regards from",
+        "invoice": "Invoice",
+        "issued": "Issued",
+        "due": "Due",
+        "days": "Days overdue",
+        "days_late": "days overdue",
+        "amount": "Amount",
+        "open": "Balance",
+        "total": "Total",
+        "attached": "Your account statement with the detail of the invoices is attached.",
+        "portal": "See your statement and pay online",
+        "how_to_pay": "How to pay",
+        "notify": "Notifying your payment",
+        "notify_intro": "So that we can identify your payment, please send us the receipt with:",
+        "send_to": "Send the receipt to",
+        "office": "Office",
+        "contacts": "Contacts",
+        "advisor": "Your account manager",
+        "supervisor": "Supervisor",
+        "collections": "Collections Department",
+        "write_whatsapp": "Message on WhatsApp",
+        "regards": "Sincerely,",
+        "unsubscribe": "I do not want to receive these messages",
+        "sms_stop": "Reply STOP to opt out",
+        "sms_pay": "Pay at",
+        "sms_ask": "Questions",
+        "digest_review": "Please review each case and record what was done.",
+    },
+    "pt": {
+        "%OV%": "{{ overdue_count }} fatura{{ 's' if overdue_count != 1 else '' }} "
+        "vencida{{ 's' if overdue_count != 1 else '' }}",
+        "%INV%": "{{ 'a fatura' if invoice_count == 1 else 'as ' ~ invoice_count ~ ' faturas' }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}em {{ days_to_due }} "
+        "dia{{ 's' if days_to_due != 1 else '' }}, em {{ due_date.long }}"
+        "{% elif due_date %}em {{ due_date.long }}{% endif %}",
+        "greeting": "Prezado(a)",
+        "hello": "Olá",
+        "from_company": "Receba uma cordial saudação de",
+        "invoice": "Fatura",
+        "issued": "Emissão",
+        "due": "Vencimento",
+        "days": "Dias de atraso",
+        "days_late": "dias de atraso",
+        "amount": "Valor",
+        "open": "Saldo",
+        "total": "Total",
+        "attached": "Em anexo está o seu extrato com o detalhe das faturas.",
+        "portal": "Ver o extrato e pagar online",
+        "how_to_pay": "Como pagar",
+        "notify": "Aviso de pagamento",
+        "notify_intro": "Para identificarmos o seu pagamento, envie-nos o comprovante com:",
+        "send_to": "Envie o comprovante para",
+        "office": "Escritório",
+        "contacts": "Contatos",
+        "advisor": "Seu assessor de negócios",
+        "supervisor": "Supervisor",
+        "collections": "Departamento de Cobrança",
+        "write_whatsapp": "Escrever pelo WhatsApp",
+        "regards": "Atenciosamente,",
+        "unsubscribe": "Não desejo mais receber estas mensagens",
+        "sms_stop": "Resp. SAIR para nao receber SMS",
+        "sms_pay": "Pague em",
+        "sms_ask": "Duvidas",
+        "digest_review": "Revise cada caso e registre a gestão realizada.",
+    },
+}
+
+AMOUNT = "{% if totals %} ({{ total }}){% endif %}"
+DAYS_AND_AMOUNT = "({{ days_overdue_text }}{% if totals %}, {{ total }}{% endif %})"
+DUE_SUBJECT = {
+    "es": "{% if totals or due_date %} ({{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}){% endif %}",
+    "en": "{% if totals or due_date %} ({{ total }}{% if due_date %}, due {{ due_date }}{% endif %}){% endif %}",
+    "pt": "{% if totals or due_date %} ({{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}){% endif %}",
+}
+
+# PHRASES[language][kind][tone] = (subject, situation, action, closing, short). ``short`` is the SMS / WhatsApp
+# sentence. A kind with one entry under tone 0 reads the same in every tone (internal digests, campaigns).
+Phrase = tuple[str, str, str, str, str]
+
+ES: dict[str, dict[int, Phrase]] = {
+    "new_invoice": {
+        1: (
+            "Nueva factura de {{ company.name }}" + AMOUNT,
+            "Le informamos que emitimos %INV% que detallamos abajo por un total de {{ total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}.",
+            "Si encuentra alguna diferencia o no la recibió correctamente, avísenos antes del vencimiento "
+            "para resolverlo a tiempo.",
+            "Gracias por confiar en nosotros.",
+            "{{ company.name }}: emitimos %INV% por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}.",
+        ),
+        2: (
+            "Nueva factura de {{ company.name }}" + DUE_SUBJECT["es"],
+            "Le informamos que emitimos %INV% que detallamos abajo por un total de {{ total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}. Le recordamos la importancia "
+            "de mantener su cuenta al día.",
+            "Le pedimos que confirme la recepción y la fecha prevista de pago.",
+            "Quedamos atentos a su confirmación.",
+            "{{ company.name }}: nueva factura por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}. "
+            "Por favor confirme la fecha de pago.",
+        ),
+        3: (
+            "Nueva factura de {{ company.name }}" + DUE_SUBJECT["es"] + " - requiere su atención",
+            "Emitimos %INV% que detallamos abajo por un total de {{ total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}. Su cuenta registra además "
+            "saldos pendientes, por lo que le pedimos especial atención a este vencimiento.",
+            "Necesitamos que nos confirme la fecha de pago de esta factura.",
+            "Es importante regularizar su cuenta para continuar brindándole el servicio.",
+            "{{ company.name }}: nueva factura por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}. "
+            "Su cuenta tiene saldos pendientes: confirme su fecha de pago.",
+        ),
+    },
+    "pre_due": {
+        1: (
+            "Próximo vencimiento {{ company.name }}" + DUE_SUBJECT["es"],
+            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}.",
+            "Si tiene algún inconveniente (no la recibió, hay una diferencia en el monto o en lo entregado), "
+            "avísenos antes del vencimiento para resolverlo a tiempo.",
+            "Gracias por su puntualidad.",
+            "{{ company.name }}: le recordamos que vence %DUE% su saldo de {{ total }}.",
+        ),
+        2: (
+            "Vencimiento próximo {{ company.name }}" + DUE_SUBJECT["es"],
+            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}. "
+            "Queremos asegurarnos de que el pago esté programado.",
+            "Le pedimos que nos confirme la fecha en que realizará el pago.",
+            "Quedamos atentos a su confirmación.",
+            "{{ company.name }}: vence %DUE% su saldo de {{ total }}. Por favor confirme la fecha de pago.",
+        ),
+        3: (
+            "Importante: vencimiento {{ company.name }}" + DUE_SUBJECT["es"],
+            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}. "
+            "Es importante que el pago se acredite a tiempo para evitar atrasos en su cuenta.",
+            "Necesitamos que nos confirme hoy la fecha de pago programada.",
+            "Contamos con su pago en término.",
+            "{{ company.name }}: IMPORTANTE, vence %DUE% su saldo de {{ total }}. Confirme hoy su fecha de pago.",
+        ),
+    },
+    "overdue": {
+        1: (
+            "Recordatorio de pago {{ company.name }}" + AMOUNT,
+            "Después de revisar su estado de cuenta hemos identificado que tiene %OV% por un monto de {{ total }}"
+            "{% if oldest_days_overdue > 1 %}; la más antigua ya tiene {{ oldest_days_overdue }} días vencida"
+            "{% endif %}.",
+            "Necesitamos confirmación de la fecha esperada de pago. Si ya pagó, envíenos el comprobante y "
+            "disculpe la molestia.",
+            "Para nosotros es muy importante que todos nuestros clientes se mantengan al día en sus pagos para "
+            "continuar brindándoles el nivel de servicio al que están acostumbrados.",
+            "{{ company.name }}: le recordamos que tiene %OV% por {{ total }}.",
+        ),
+        2: (
+            "Pago pendiente {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Estamos preocupados porque aún no hemos recibido el pago de %OV% por {{ total }}; "
+            "la más antigua ya tiene {{ days_overdue_text }}.",
+            "Necesitamos que nos confirme a la brevedad la fecha de pago. Si tiene alguna dificultad para pagar, "
+            "comuníquese con nosotros para buscar juntos una solución.",
+            "Valoramos nuestra relación comercial y queremos resolver esta situación cuanto antes.",
+            "{{ company.name }}: no recibimos el pago de {{ total }} ({{ days_overdue_text }}). "
+            "Confirme su fecha de pago.",
+        ),
+        3: (
+            "Aviso de cobro {{ company.name }} " + DAYS_AND_AMOUNT,
+            "A pesar de nuestros avisos anteriores, su cuenta mantiene %OV% por {{ total }}, "
+            "la más antigua con {{ days_overdue_text }}.",
+            "Le solicitamos regularizar el pago o comunicarse con nosotros dentro de los próximos 5 días hábiles. "
+            "De lo contrario, se aplicarán las acciones de cobro previstas en nuestras condiciones comerciales.",
+            "Si ya realizó el pago, envíenos el comprobante para actualizar su cuenta.",
+            "{{ company.name }}: AVISO DE COBRO. Saldo vencido {{ total }} ({{ days_overdue_text }}). "
+            "Regularice o comuníquese en 5 días hábiles.",
+        ),
+    },
+    "action_notice": {
+        1: (
+            "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Su cuenta registra %OV% por {{ total }} con {{ days_overdue_text }}. Por este motivo le informamos "
+            "que procederemos con {{ action.label if action else 'las acciones de cobro previstas' }}.",
+            "Si ya realizó el pago o desea acordar un plan de pagos, comuníquese con nosotros hoy mismo para evitarlo.",
+            "Preferimos siempre llegar a un acuerdo con nuestros clientes.",
+            "{{ company.name }}: por su saldo vencido de {{ total }} procederemos con "
+            "{{ action.label if action else 'acciones de cobro' }}. Comuníquese hoy para evitarlo.",
+        ),
+        2: (
+            "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "No hemos recibido respuesta a nuestros avisos sobre %OV% por {{ total }} con "
+            "{{ days_overdue_text }}. En consecuencia, procederemos con "
+            "{{ action.label if action else 'las acciones de cobro previstas' }}.",
+            "Para evitarlo, necesitamos el pago o un acuerdo de pago en los próximos días.",
+            "Seguimos a su disposición para encontrar una solución.",
+            "{{ company.name }}: sin respuesta por su saldo de {{ total }} ({{ days_overdue_text }}). "
+            "Procederemos con {{ action.label if action else 'acciones de cobro' }}.",
+        ),
+        3: (
+            "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Vencidos los plazos de nuestros avisos anteriores, y manteniendo su cuenta %OV% por {{ total }} "
+            "con {{ days_overdue_text }}, hemos dispuesto {{ action.label if action else 'iniciar las acciones de "
+            "cobro previstas' }}.",
+            "Para revertir esta medida es necesario regularizar el total adeudado.",
+            "Estamos a su disposición para informarle los pasos a seguir.",
+            "{{ company.name }}: hemos dispuesto {{ action.label if action else 'acciones de cobro' }} por su saldo "
+            "de {{ total }} ({{ days_overdue_text }}).",
+        ),
+    },
+    "unreachable": {
+        1: (
+            "Intentamos comunicarnos con usted - {{ company.name }}" + AMOUNT,
+            "Intentamos comunicarnos con usted por teléfono, sin éxito, para conversar sobre %INV% que "
+            "detallamos abajo por {{ total }}{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "Por favor indíquenos un horario en que podamos llamarle, o comuníquese con nosotros por los medios "
+            "que figuran abajo.",
+            "Gracias por su atención.",
+            "{{ company.name }}: intentamos comunicarnos por su saldo de {{ total }}. Contáctenos, por favor.",
+        ),
+        2: (
+            "Necesitamos hablar con usted - {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Hemos intentado varias veces comunicarnos con usted, sin éxito, por %INV% que detallamos abajo por "
+            "{{ total }} ({{ days_overdue_text }}).",
+            "Necesitamos que se comunique con nosotros a la brevedad para confirmar la fecha de pago.",
+            "Quedamos atentos a su llamada.",
+            "{{ company.name }}: no logramos comunicarnos con usted por su saldo de {{ total }} "
+            "({{ days_overdue_text }}). Llámenos.",
+        ),
+        3: (
+            "Urgente: comuníquese con {{ company.name }} " + DAYS_AND_AMOUNT,
+            "No hemos podido comunicarnos con usted por %INV% que detallamos abajo por {{ total }} "
+            "({{ days_overdue_text }}), a pesar de nuestros intentos.",
+            "Le solicitamos comunicarse con nosotros dentro de los próximos 2 días hábiles para regularizar su cuenta.",
+            "Si ya realizó el pago, envíenos el comprobante.",
+            "{{ company.name }}: URGENTE, comuníquese por su saldo de {{ total }} ({{ days_overdue_text }}).",
+        ),
+    },
+    "alarm_digest": {
+        0: (
+            "{{ data.get('title') or 'Resumen de alarmas de cobranza' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('summary') or 'Estas son las alertas de cobranza de hoy.' }}",
+            "{{ data.get('action') or 'Revise cada caso y registre la gestión realizada.' }}",
+            "",
+            "{{ company.name }}: {{ data.get('title') or 'alarmas de cobranza' }}"
+            "{% if totals %} ({{ total }}){% endif %}.",
+        ),
+    },
+    "campaign": {
+        0: (
+            "{{ data.get('subject') or 'Información sobre su cuenta' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('message') or 'Le escribimos para mantenerle al tanto del estado de su cuenta.' }}",
+            "{{ data.get('action') or '' }}",
+            "Gracias por su atención.",
+            "{{ company.name }}: {{ data.get('short') or data.get('message') or 'información sobre su cuenta' }}",
+        ),
+    },
+}
+
+EN: dict[str, dict[int, Phrase]] = {
+    "new_invoice": {
+        1: (
+            "New invoice from {{ company.name }}" + AMOUNT,
+            "We have issued %INV% listed below for a total of {{ total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}.",
+            "If anything does not match or you did not receive it properly, please let us know before the due "
+            "date so we can sort it out in time.",
+            "Thank you for your business.",
+            "{{ company.name }}: we issued %INV% for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}.",
+        ),
+        2: (
+            "New invoice from {{ company.name }}" + DUE_SUBJECT["en"],
+            "We have issued %INV% listed below for a total of {{ total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}. Keeping your account up to date matters "
+            "to us.",
+            "Please confirm you received it and when you plan to pay.",
+            "We look forward to your confirmation.",
+            "{{ company.name }}: new invoice for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}. "
+            "Please confirm your payment date.",
+        ),
+        3: (
+            "New invoice from {{ company.name }}" + DUE_SUBJECT["en"] + " - needs your attention",
+            "We have issued %INV% listed below for a total of {{ total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}. Your account also shows outstanding "
+            "balances, so please give this due date special attention.",
+            "We need you to confirm the payment date of this invoice.",
+            "Settling your account lets us keep serving you.",
+            "{{ company.name }}: new invoice for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}. "
+            "Your account has outstanding balances: please confirm your payment date.",
+        ),
+    },
+    "pre_due": {
+        1: (
+            "Upcoming due date {{ company.name }}" + DUE_SUBJECT["en"],
+            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}.",
+            "If there is any problem (you did not receive it, or the amount or the delivery differ), please tell "
+            "us before the due date so we can solve it in time.",
+            "Thank you for paying on time.",
+            "{{ company.name }}: reminder, your balance of {{ total }} falls due %DUE%.",
+        ),
+        2: (
+            "Payment due soon {{ company.name }}" + DUE_SUBJECT["en"],
+            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}. "
+            "We want to make sure the payment is scheduled.",
+            "Please confirm the date you will make the payment.",
+            "We look forward to your confirmation.",
+            "{{ company.name }}: your balance of {{ total }} falls due %DUE%. Please confirm your payment date.",
+        ),
+        3: (
+            "Important: due date {{ company.name }}" + DUE_SUBJECT["en"],
+            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}. "
+            "It is important that the payment arrives on time to keep your account current.",
+            "We need you to confirm today the scheduled payment date.",
+            "We count on your timely payment.",
+            "{{ company.name }}: IMPORTANT, your balance of {{ total }} falls due %DUE%. "
+            "Confirm your payment date today.",
+        ),
+    },
+    "overdue": {
+        1: (
+            "Payment reminder {{ company.name }}" + AMOUNT,
+            "After reviewing your account statement we found %OV% for a total of {{ total }}"
+            "{% if oldest_days_overdue > 1 %}; the oldest is {{ days_overdue_text }}{% endif %}.",
+            "Please confirm the date you expect to pay. If you have already paid, send us the receipt and "
+            "please disregard this message.",
+            "It matters to us that every customer keeps their account up to date so that we can keep giving you "
+            "the service you are used to.",
+            "{{ company.name }}: a reminder that you have %OV% for {{ total }}.",
+        ),
+        2: (
+            "Payment pending {{ company.name }} " + DAYS_AND_AMOUNT,
+            "We are concerned that we have not yet received payment of %OV% for {{ total }}; the oldest is "
+            "{{ days_overdue_text }}.",
+            "Please confirm your payment date as soon as possible. If you are having difficulty paying, contact "
+            "us so we can find a solution together.",
+            "We value our relationship and want to resolve this soon.",
+            "{{ company.name }}: we have not received payment of {{ total }} ({{ days_overdue_text }}). "
+            "Please confirm your payment date.",
+        ),
+        3: (
+            "Collection notice {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Despite our previous reminders, your account still has %OV% for {{ total }}, the oldest "
+            "{{ days_overdue_text }}.",
+            "Please settle the balance or contact us within the next 5 business days. Otherwise the collection "
+            "actions set out in our terms of trade will apply.",
+            "If you have already paid, send us the receipt so we can update your account.",
+            "{{ company.name }}: COLLECTION NOTICE. Overdue balance {{ total }} ({{ days_overdue_text }}). "
+            "Settle or contact us within 5 business days.",
+        ),
+    },
+    "action_notice": {
+        1: (
+            "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Your account shows %OV% for {{ total }}, {{ days_overdue_text }}. We therefore inform you that we "
+            "will proceed with {{ action.label if action else 'the collection actions set out in our terms' }}.",
+            "If you have already paid or want to agree a payment plan, contact us today to avoid it.",
+            "We always prefer to reach an agreement with our customers.",
+            "{{ company.name }}: for your overdue balance of {{ total }} we will proceed with "
+            "{{ action.label if action else 'collection action' }}. Contact us today to avoid it.",
+        ),
+        2: (
+            "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "We have had no answer to our reminders about %OV% for {{ total }}, {{ days_overdue_text }}. "
+            "Consequently we will proceed with {{ action.label if action else 'the collection actions set out in "
+            "our terms' }}.",
+            "To avoid it we need the payment or a payment agreement within the next few days.",
+            "We remain available to find a solution.",
+            "{{ company.name }}: no answer about your balance of {{ total }} ({{ days_overdue_text }}). "
+            "We will proceed with {{ action.label if action else 'collection action' }}.",
+        ),
+        3: (
+            "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "The terms of our previous notices have expired and your account still has %OV% for {{ total }}, "
+            "{{ days_overdue_text }}. We have therefore ordered "
+            "{{ action.label if action else 'the collection actions set out in our terms' }}.",
+            "To reverse this measure the full balance must be settled.",
+            "We are available to explain the next steps.",
+            "{{ company.name }}: we have ordered {{ action.label if action else 'collection action' }} for your "
+            "balance of {{ total }} ({{ days_overdue_text }}).",
+        ),
+    },
+    "unreachable": {
+        1: (
+            "We tried to reach you - {{ company.name }}" + AMOUNT,
+            "We tried to reach you by phone, without success, to talk about %INV% listed below for {{ total }}"
+            "{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "Please tell us a time when we can call you, or contact us through the channels below.",
+            "Thank you for your attention.",
+            "{{ company.name }}: we tried to reach you about your balance of {{ total }}. Please contact us.",
+        ),
+        2: (
+            "We need to talk to you - {{ company.name }} " + DAYS_AND_AMOUNT,
+            "We have tried several times, without success, to reach you about %INV% listed below for {{ total }} "
+            "({{ days_overdue_text }}).",
+            "Please contact us as soon as possible to confirm the payment date.",
+            "We look forward to your call.",
+            "{{ company.name }}: we could not reach you about your balance of {{ total }} "
+            "({{ days_overdue_text }}). Please call us.",
+        ),
+        3: (
+            "Urgent: please contact {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Despite our attempts we have not been able to reach you about %INV% listed below for {{ total }} "
+            "({{ days_overdue_text }}).",
+            "Please contact us within the next 2 business days to settle your account.",
+            "If you have already paid, send us the receipt.",
+            "{{ company.name }}: URGENT, please contact us about your balance of {{ total }} "
+            "({{ days_overdue_text }}).",
+        ),
+    },
+    "alarm_digest": {
+        0: (
+            "{{ data.get('title') or 'Collections alarms digest' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('summary') or 'These are the collections alarms of today.' }}",
+            "{{ data.get('action') or 'Please review each case and record what was done.' }}",
+            "",
+            "{{ company.name }}: {{ data.get('title') or 'collections alarms' }}"
+            "{% if totals %} ({{ total }}){% endif %}.",
+        ),
+    },
+    "campaign": {
+        0: (
+            "{{ data.get('subject') or 'About your account' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('message') or 'We are writing to keep you informed about your account.' }}",
+            "{{ data.get('action') or '' }}",
+            "Thank you for your attention.",
+            "{{ company.name }}: {{ data.get('short') or data.get('message') or 'news about your account' }}",
+        ),
+    },
+}
+
+PT: dict[str, dict[int, Phrase]] = {
+    "new_invoice": {
+        1: (
+            "Nova fatura de {{ company.name }}" + AMOUNT,
+            "Informamos que emitimos %INV% listada(s) abaixo no total de {{ total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}.",
+            "Se encontrar alguma divergência ou não a tiver recebido corretamente, avise-nos antes do vencimento "
+            "para resolvermos a tempo.",
+            "Obrigado pela confiança.",
+            "{{ company.name }}: emitimos %INV% de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}.",
+        ),
+        2: (
+            "Nova fatura de {{ company.name }}" + DUE_SUBJECT["pt"],
+            "Informamos que emitimos %INV% listada(s) abaixo no total de {{ total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}. Lembramos a importância de "
+            "manter sua conta em dia.",
+            "Pedimos que confirme o recebimento e a data prevista de pagamento.",
+            "Aguardamos a sua confirmação.",
+            "{{ company.name }}: nova fatura de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}. "
+            "Confirme a data de pagamento.",
+        ),
+        3: (
+            "Nova fatura de {{ company.name }}" + DUE_SUBJECT["pt"] + " - requer sua atenção",
+            "Emitimos %INV% listada(s) abaixo no total de {{ total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}. Sua conta também registra "
+            "saldos pendentes, por isso pedimos atenção especial a este vencimento.",
+            "Precisamos que nos confirme a data de pagamento desta fatura.",
+            "É importante regularizar sua conta para continuarmos atendendo você.",
+            "{{ company.name }}: nova fatura de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}. "
+            "Sua conta tem saldos pendentes: confirme a data de pagamento.",
+        ),
+    },
+    "pre_due": {
+        1: (
+            "Próximo vencimento {{ company.name }}" + DUE_SUBJECT["pt"],
+            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}.",
+            "Se houver algum problema (não a recebeu, há diferença no valor ou na entrega), avise-nos antes do "
+            "vencimento para resolvermos a tempo.",
+            "Obrigado pela pontualidade.",
+            "{{ company.name }}: lembramos que seu saldo de {{ total }} vence %DUE%.",
+        ),
+        2: (
+            "Vencimento próximo {{ company.name }}" + DUE_SUBJECT["pt"],
+            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}. "
+            "Queremos garantir que o pagamento esteja programado.",
+            "Pedimos que nos confirme a data em que fará o pagamento.",
+            "Aguardamos a sua confirmação.",
+            "{{ company.name }}: seu saldo de {{ total }} vence %DUE%. Confirme a data de pagamento.",
+        ),
+        3: (
+            "Importante: vencimento {{ company.name }}" + DUE_SUBJECT["pt"],
+            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}. É importante que o "
+            "pagamento seja creditado a tempo para evitar atrasos em sua conta.",
+            "Precisamos que nos confirme hoje a data de pagamento programada.",
+            "Contamos com o seu pagamento em dia.",
+            "{{ company.name }}: IMPORTANTE, seu saldo de {{ total }} vence %DUE%. Confirme hoje a data de pagamento.",
+        ),
+    },
+    "overdue": {
+        1: (
+            "Lembrete de pagamento {{ company.name }}" + AMOUNT,
+            "Após revisar seu extrato identificamos que há %OV% no valor de {{ total }}"
+            "{% if oldest_days_overdue > 1 %}; a mais antiga já tem {{ days_overdue_text }}{% endif %}.",
+            "Precisamos da confirmação da data prevista de pagamento. Se já pagou, envie-nos o comprovante e "
+            "desconsidere esta mensagem.",
+            "Para nós é muito importante que todos os nossos clientes mantenham seus pagamentos em dia para "
+            "continuarmos oferecendo o nível de serviço a que estão acostumados.",
+            "{{ company.name }}: lembramos que há %OV% no valor de {{ total }}.",
+        ),
+        2: (
+            "Pagamento pendente {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Estamos preocupados porque ainda não recebemos o pagamento de %OV% no valor de {{ total }}; "
+            "a mais antiga já tem {{ days_overdue_text }}.",
+            "Precisamos que confirme o quanto antes a data de pagamento. Se tiver alguma dificuldade para pagar, "
+            "fale conosco para buscarmos juntos uma solução.",
+            "Valorizamos nossa relação comercial e queremos resolver esta situação o quanto antes.",
+            "{{ company.name }}: não recebemos o pagamento de {{ total }} ({{ days_overdue_text }}). "
+            "Confirme a data de pagamento.",
+        ),
+        3: (
+            "Aviso de cobrança {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Apesar dos nossos avisos anteriores, sua conta mantém %OV% no valor de {{ total }}, a mais antiga "
+            "com {{ days_overdue_text }}.",
+            "Solicitamos regularizar o pagamento ou entrar em contato conosco nos próximos 5 dias úteis. "
+            "Caso contrário, serão aplicadas as ações de cobrança previstas em nossas condições comerciais.",
+            "Se já realizou o pagamento, envie-nos o comprovante para atualizarmos sua conta.",
+            "{{ company.name }}: AVISO DE COBRANÇA. Saldo vencido {{ total }} ({{ days_overdue_text }}). "
+            "Regularize ou fale conosco em 5 dias úteis.",
+        ),
+    },
+    "action_notice": {
+        1: (
+            "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Sua conta registra %OV% no valor de {{ total }} com {{ days_overdue_text }}. Por isso informamos "
+            "que procederemos com {{ action.label if action else 'as ações de cobrança previstas' }}.",
+            "Se já realizou o pagamento ou deseja combinar um plano de pagamentos, fale conosco hoje mesmo "
+            "para evitá-lo.",
+            "Preferimos sempre chegar a um acordo com nossos clientes.",
+            "{{ company.name }}: pelo saldo vencido de {{ total }} procederemos com "
+            "{{ action.label if action else 'ações de cobrança' }}. Fale conosco hoje para evitar.",
+        ),
+        2: (
+            "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Não recebemos resposta aos nossos avisos sobre %OV% no valor de {{ total }} com "
+            "{{ days_overdue_text }}. Em consequência, procederemos com "
+            "{{ action.label if action else 'as ações de cobrança previstas' }}.",
+            "Para evitá-lo, precisamos do pagamento ou de um acordo de pagamento nos próximos dias.",
+            "Continuamos à disposição para encontrar uma solução.",
+            "{{ company.name }}: sem resposta sobre seu saldo de {{ total }} ({{ days_overdue_text }}). "
+            "Procederemos com {{ action.label if action else 'ações de cobrança' }}.",
+        ),
+        3: (
+            "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Vencidos os prazos dos nossos avisos anteriores, e mantendo sua conta %OV% no valor de {{ total }} "
+            "com {{ days_overdue_text }}, determinamos {{ action.label if action else 'o início das ações de "
+            "cobrança previstas' }}.",
+            "Para reverter esta medida é necessário regularizar o total devido.",
+            "Estamos à disposição para informar os próximos passos.",
+            "{{ company.name }}: determinamos {{ action.label if action else 'ações de cobrança' }} pelo seu saldo "
+            "de {{ total }} ({{ days_overdue_text }}).",
+        ),
+    },
+    "unreachable": {
+        1: (
+            "Tentamos falar com você - {{ company.name }}" + AMOUNT,
+            "Tentamos falar com você por telefone, sem sucesso, sobre %INV% listada(s) abaixo no valor de "
+            "{{ total }}{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "Por favor, indique-nos um horário em que possamos ligar, ou fale conosco pelos canais abaixo.",
+            "Obrigado pela atenção.",
+            "{{ company.name }}: tentamos falar com você sobre seu saldo de {{ total }}. Fale conosco, por favor.",
+        ),
+        2: (
+            "Precisamos falar com você - {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Tentamos várias vezes, sem sucesso, falar com você sobre %INV% listada(s) abaixo no valor de "
+            "{{ total }} ({{ days_overdue_text }}).",
+            "Precisamos que entre em contato conosco o quanto antes para confirmar a data de pagamento.",
+            "Aguardamos o seu contato.",
+            "{{ company.name }}: não conseguimos falar com você sobre seu saldo de {{ total }} "
+            "({{ days_overdue_text }}). Ligue para nós.",
+        ),
+        3: (
+            "Urgente: fale com {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Apesar das nossas tentativas, não conseguimos falar com você sobre %INV% listada(s) abaixo no "
+            "valor de {{ total }} ({{ days_overdue_text }}).",
+            "Solicitamos que entre em contato nos próximos 2 dias úteis para regularizar sua conta.",
+            "Se já realizou o pagamento, envie-nos o comprovante.",
+            "{{ company.name }}: URGENTE, fale conosco sobre seu saldo de {{ total }} ({{ days_overdue_text }}).",
+        ),
+    },
+    "alarm_digest": {
+        0: (
+            "{{ data.get('title') or 'Resumo de alarmes de cobrança' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('summary') or 'Estes são os alertas de cobrança de hoje.' }}",
+            "{{ data.get('action') or 'Revise cada caso e registre a gestão realizada.' }}",
+            "",
+            "{{ company.name }}: {{ data.get('title') or 'alarmes de cobrança' }}"
+            "{% if totals %} ({{ total }}){% endif %}.",
+        ),
+    },
+    "campaign": {
+        0: (
+            "{{ data.get('subject') or 'Informações sobre sua conta' }} - {{ company.name }}" + AMOUNT,
+            "{{ data.get('message') or 'Escrevemos para mantê-lo informado sobre sua conta.' }}",
+            "{{ data.get('action') or '' }}",
+            "Obrigado pela atenção.",
+            "{{ company.name }}: {{ data.get('short') or data.get('message') or 'informações sobre sua conta' }}",
+        ),
+    },
+}
+
+PHRASES: dict[str, dict[str, dict[int, Phrase]]] = {"es": ES, "en": EN, "pt": PT}
+
+
+def phrase(language: str, kind: str, tone: int) -> tuple[str, ...]:
+    by_tone = PHRASES[language][kind]
+    chosen = by_tone.get(tone) or by_tone[0]
+    markers = {k: v for k, v in COMMON[language].items() if k.startswith("%")}
+    out = []
+    for text in chosen:
+        for marker, replacement in markers.items():
+            text = text.replace(marker, replacement)
+        out.append(text)
+    return tuple(out)
+
+
+def labels(language: str) -> dict[str, Any]:
+    return COMMON[language]

@@ -1,0 +1,359 @@
+"""Provider callbacks and unsubscribe links, public at the gateway under ``/webhooks/messaging/...``.
+
+Nothing here trusts the caller: Twilio requests must carry ``X-Twilio-Signature`` (HMAC-SHA1 of the public URL and
+the sorted parameters, with the tenant's auth token), WhatsApp ones ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw
+body with the app secret), unsubscribe links a token we signed. The signature covers the URL the provider called,
+which is the gateway's: it is rebuilt from ``public_base_url`` or from the forwarded host headers.
+"""
+
+import html
+import json
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from messaging_service.channels.config import sms_config, whatsapp_config
+from messaging_service.delivery.events import status_changed
+from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
+from messaging_service.domain.delivery import (
+    TWILIO_INVALID_NUMBER_CODES,
+    TWILIO_OPT_OUT_CODES,
+    TWILIO_STATUSES,
+    WHATSAPP_INVALID_NUMBER_CODES,
+    WHATSAPP_STATUSES,
+    apply_report,
+    is_stop_request,
+)
+from messaging_service.domain.signatures import read_unsubscribe_token, verify_twilio, verify_whatsapp
+from messaging_service.models import Message, TenantSettings, outbox
+from messaging_service.settings import MessagingSettings
+from shared.db import SessionDep
+from shared.outbox import emit
+from shared.problems import BadRequest, Forbidden, NotFound
+from shared.validation import normalize_phone
+
+router = APIRouter(prefix="/webhooks/messaging", include_in_schema=False)
+
+TIMESTAMPS = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
+
+
+def public_urls(request: Request, settings: MessagingSettings) -> list[str]:
+    """The URLs the provider may have called (and signed): the configured public one, the forwarded one."""
+    tail = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    urls = []
+    if settings.public_base_url:
+        urls.append(settings.public_base_url.rstrip("/") + tail)
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host")
+    if host:
+        proto = request.headers.get("x-forwarded-proto") or request.url.scheme
+        urls.append(f"{proto}://{host}{tail}")
+    return list(dict.fromkeys(urls))
+
+
+async def apply_status(
+    session: AsyncSession, message: Message, reported: str | None, error_code: str | None, error: str | None
+) -> bool:
+    """Move a message on after a provider's report; announce it; invalidate the contact on a permanent error."""
+    if reported is None:
+        return False
+    new = apply_report(message.state, reported)
+    if new is None:
+        return False
+    now = datetime.now(UTC)
+    message.state = new.value
+    column = TIMESTAMPS.get(new.value)
+    if column and getattr(message, column) is None:
+        setattr(message, column, now)
+    if new.value in ("delivered", "read") and message.sent_at is None:
+        message.sent_at = now
+    if new.value == "read" and message.delivered_at is None:
+        message.delivered_at = now
+    if new.value == "failed":
+        message.error_code = error_code or "provider_failed"
+        message.error = error or "the provider reported the message as failed"
+    await session.flush()
+    await emit(session, outbox, message.tenant_id, status_changed(message, at=now, with_preview=False))
+    invalid = (message.channel == "sms" and error_code in TWILIO_INVALID_NUMBER_CODES) or (
+        message.channel == "whatsapp" and error_code in WHATSAPP_INVALID_NUMBER_CODES
+    )
+    opted_out = message.channel == "sms" and error_code in TWILIO_OPT_OUT_CODES
+    if invalid or opted_out:
+        await suppress(
+            session,
+            message.tenant_id,
+            kind=OPT_OUT if opted_out else INVALID,
+            channel=message.channel,
+            address=message.to_address,
+            customer_id=message.customer_id,
+            source=f"{message.channel}_provider",
+            reason=f"{error_code}: {message.error}",
+        )
+    return True
+
+
+async def _message(
+    session: AsyncSession, tenant_ids: list[uuid.UUID], channel: str, provider_id: str | None, ours: str | None
+) -> Message | None:
+    query = select(Message).where(Message.tenant_id.in_(tenant_ids), Message.channel == channel)
+    if ours:
+        try:
+            return await session.scalar(query.where(Message.id == uuid.UUID(ours)).with_for_update())
+        except ValueError:
+            return None
+    if not provider_id:
+        return None
+    return await session.scalar(query.where(Message.provider_message_id == provider_id).with_for_update())
+
+
+# ---- Twilio -------------------------------------------------------------------------------------------------------
+
+
+async def _twilio_form(request: Request, session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, str]:
+    settings: MessagingSettings = request.app.state.settings
+    form = await request.form()
+    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    tenant = await session.get(TenantSettings, tenant_id)
+    config = sms_config(settings, tenant.channels, tenant.secrets) if tenant else None
+    signature = request.headers.get("x-twilio-signature")
+    if config is None or not verify_twilio(config.auth_token, public_urls(request, settings), params, signature):
+        raise Forbidden("The request is not signed by the SMS provider")
+    return dict(params)
+
+
+@router.post("/twilio/{tenant_id}/status")
+async def twilio_status(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
+    """Twilio's StatusCallback: sent, delivered, undelivered, failed (and read on WhatsApp senders)."""
+    data = await _twilio_form(request, session, tenant_id)
+    message = await _message(session, [tenant_id], "sms", data.get("MessageSid"), request.query_params.get("message"))
+    if message is not None:
+        status = data.get("MessageStatus") or data.get("SmsStatus") or ""
+        reported = TWILIO_STATUSES.get(status)
+        code = data.get("ErrorCode") or None
+        await apply_status(session, message, reported.value if reported else None, code, f"Twilio status {status}")
+    return Response(status_code=204)
+
+
+@router.post("/twilio/{tenant_id}/inbound")
+async def twilio_inbound(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
+    """A reply from a customer: STOP (or BAJA, PARAR...) records an opt-out from SMS."""
+    data = await _twilio_form(request, session, tenant_id)
+    if is_stop_request(data.get("Body", "")):
+        try:
+            address = normalize_phone(data.get("From", ""))
+        except ValueError:
+            raise BadRequest("From is not a phone number") from None
+        await suppress(
+            session,
+            tenant_id,
+            kind=OPT_OUT,
+            channel="sms",
+            address=address,
+            customer_id=None,
+            source="sms_stop",
+            reason=f"replied {data.get('Body', '').strip()[:40]!r}",
+        )
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', media_type="text/xml")
+
+
+# ---- WhatsApp -----------------------------------------------------------------------------------------------------
+
+
+async def _whatsapp_tenants(
+    session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID | None, phone_ids: set[str]
+) -> list[TenantSettings]:
+    """The tenants a WhatsApp webhook may be for: the one in the URL, else those owning its phone numbers."""
+    if tenant_id is not None:
+        tenant = await session.get(TenantSettings, tenant_id)
+        return [tenant] if tenant is not None else []
+    owner = TenantSettings.channels["whatsapp"]["provider"]["phone_number_id"].astext
+    conditions = [owner.in_(phone_ids)] if phone_ids else []
+    if settings.development and settings.dev_whatsapp_phone_number_id in phone_ids:
+        conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
+        conditions.append(~TenantSettings.channels.has_key("whatsapp"))
+    if not conditions:
+        return []
+    return list((await session.scalars(select(TenantSettings).where(or_(*conditions)))).all())
+
+
+async def _verify_challenge(request: Request, session: AsyncSession, tenant_id: uuid.UUID | None) -> Response:
+    settings: MessagingSettings = request.app.state.settings
+    params = request.query_params
+    token = params.get("hub.verify_token") or ""
+    if params.get("hub.mode") != "subscribe" or not token:
+        raise Forbidden("Not a webhook verification")
+    if tenant_id is not None:
+        tenant = await session.get(TenantSettings, tenant_id)
+        config = whatsapp_config(settings, tenant.channels, tenant.secrets) if tenant else None
+        ok = config is not None and config.verify_token == token
+    else:
+        owner = TenantSettings.secrets["whatsapp_verify_token"].astext
+        ok = bool(await session.scalar(select(TenantSettings.tenant_id).where(owner == token).limit(1))) or (
+            settings.development and token == settings.dev_whatsapp_verify_token
+        )
+    if not ok:
+        raise Forbidden("The verify token does not match")
+    return PlainTextResponse(params.get("hub.challenge", ""))
+
+
+@router.get("/whatsapp")
+async def whatsapp_verify_platform(request: Request, session: SessionDep) -> Response:
+    return await _verify_challenge(request, session, None)
+
+
+@router.get("/whatsapp/{tenant_id}")
+async def whatsapp_verify(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
+    return await _verify_challenge(request, session, tenant_id)
+
+
+@router.post("/whatsapp")
+async def whatsapp_events_platform(request: Request, session: SessionDep) -> Response:
+    """One webhook for every phone number of the platform's app: the tenant is the number's owner."""
+    return await _whatsapp_events(request, session, None)
+
+
+@router.post("/whatsapp/{tenant_id}")
+async def whatsapp_events(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
+    """A tenant's own WhatsApp app: statuses (sent, delivered, read, failed) and inbound messages (STOP)."""
+    return await _whatsapp_events(request, session, tenant_id)
+
+
+async def _whatsapp_events(request: Request, session: AsyncSession, tenant_id: uuid.UUID | None) -> Response:
+    settings: MessagingSettings = request.app.state.settings
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("The body is not JSON") from None
+    values = [
+        change.get("value") or {}
+        for entry in (body.get("entry") or [] if isinstance(body, dict) else [])
+        for change in entry.get("changes") or []
+    ]
+    phone_ids = {str((v.get("metadata") or {}).get("phone_number_id") or "") for v in values}
+    signature = request.headers.get("x-hub-signature-256")
+    verified = []
+    for tenant in await _whatsapp_tenants(session, settings, tenant_id, phone_ids):
+        config = whatsapp_config(settings, tenant.channels, tenant.secrets)
+        if config is not None and verify_whatsapp(config.app_secret, raw, signature):
+            verified.append(tenant.tenant_id)
+    if not verified:
+        raise Forbidden("The request is not signed by the WhatsApp app")
+    for value in values:
+        for item in value.get("statuses") or []:
+            message = await _message(session, verified, "whatsapp", item.get("id"), None)
+            if message is None:
+                continue
+            errors = item.get("errors") or [{}]
+            code = str(errors[0].get("code")) if errors[0].get("code") is not None else None
+            reported = WHATSAPP_STATUSES.get(item.get("status", ""))
+            detail = errors[0].get("title") or errors[0].get("message")
+            await apply_status(session, message, reported.value if reported else None, code, detail)
+        for item in value.get("messages") or []:
+            text = (item.get("text") or {}).get("body") or (item.get("button") or {}).get("text") or ""
+            if not is_stop_request(text):
+                continue
+            try:
+                address = normalize_phone("+" + str(item.get("from", "")))
+            except ValueError:
+                continue
+            for owner in await _owners(session, verified, address):
+                await suppress(
+                    session,
+                    owner,
+                    kind=OPT_OUT,
+                    channel="whatsapp",
+                    address=address,
+                    customer_id=None,
+                    source="whatsapp_stop",
+                    reason=f"replied {text.strip()[:40]!r}",
+                )
+    return Response(status_code=200)
+
+
+async def _owners(session: AsyncSession, tenant_ids: list[uuid.UUID], address: str) -> list[uuid.UUID]:
+    """The tenants that wrote to this number (one app may serve several); the first tenant when none did."""
+    found = await session.scalars(
+        select(Message.tenant_id)
+        .where(Message.tenant_id.in_(tenant_ids), Message.channel == "whatsapp", Message.to_address == address)
+        .distinct()
+    )
+    owners = list(found.all())
+    return owners or tenant_ids[:1]
+
+
+# ---- unsubscribe links --------------------------------------------------------------------------------------------
+
+PAGES = {
+    "es": (
+        "Dejar de recibir mensajes",
+        "¿Confirma que no desea recibir más mensajes de {company} en {address}?",
+        "Confirmar",
+        "Listo: no enviaremos más mensajes de {company} a {address} por este medio.",
+    ),
+    "en": (
+        "Unsubscribe",
+        "Do you confirm you no longer want messages from {company} at {address}?",
+        "Confirm",
+        "Done: {company} will send no more messages to {address} on this channel.",
+    ),
+    "pt": (
+        "Cancelar mensagens",
+        "Confirma que não deseja mais receber mensagens de {company} em {address}?",
+        "Confirmar",
+        "Pronto: {company} não enviará mais mensagens para {address} por este canal.",
+    ),
+}
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta name="viewport" content="width=device-width"></head>'
+        f'<body style="font-family:Arial,sans-serif;max-width:36em;margin:3em auto">{body}</body></html>'
+    )
+
+
+async def _unsubscribe_target(request: Request, session: AsyncSession, token: str) -> tuple[Message, dict[str, str]]:
+    message_id = read_unsubscribe_token(request.app.state.settings.link_secret(), token)
+    message = await session.get(Message, message_id) if message_id else None
+    if message is None:
+        raise NotFound("This link is not valid")
+    tenant = await session.get(TenantSettings, message.tenant_id)
+    language = message.language if message.language in PAGES else "es"
+    company = (((tenant.profile or {}).get("company") or {}).get("display_name") or tenant.name) if tenant else ""
+    words = {"language": language, "company": html.escape(company or ""), "address": html.escape(message.to_address)}
+    return message, words
+
+
+@router.get("/unsubscribe/{token}")
+async def unsubscribe_page(request: Request, token: str, session: SessionDep) -> Response:
+    """The link in a message: a page asking to confirm (a link scanner following it unsubscribes nobody)."""
+    _, words = await _unsubscribe_target(request, session, token)
+    title, question, button, _ = PAGES[words["language"]]
+    return _page(
+        title,
+        f"<h1>{title}</h1><p>{question.format(**words)}</p>"
+        f'<form method="post"><button type="submit">{button}</button></form>',
+    )
+
+
+@router.post("/unsubscribe/{token}")
+async def unsubscribe(request: Request, token: str, session: SessionDep) -> Response:
+    """The confirmation, or a mail client's one-click unsubscribe (RFC 8058): records the opt-out."""
+    target, words = await _unsubscribe_target(request, session, token)
+    await suppress(
+        session,
+        target.tenant_id,
+        kind=OPT_OUT,
+        channel=target.channel,
+        address=target.to_address,
+        customer_id=target.customer_id,
+        source="unsubscribe_link",
+        reason="unsubscribe link",
+    )
+    title, _, _, done = PAGES[words["language"]]
+    return _page(title, f"<h1>{title}</h1><p>{done.format(**words)}</p>")

@@ -1,0 +1,75 @@
+"""Messaging tests run against real peers on loopback: an aiosmtpd SMTP server, the provider stub over HTTP,
+and the gateway served on a real port (for signed provider callbacks)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from messaging_service.stubs.provider import ProviderStub
+from messaging_service.stubs.smtp_server import MaildirHandler
+from tests.messaging.support import Mailbox, Provider, free_port
+
+
+@pytest.fixture
+async def mailbox(tmp_path: Path) -> AsyncIterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    handler = MaildirHandler(tmp_path / "mail", quiet=True)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Mailbox(port, handler)
+    finally:
+        controller.stop()
+
+
+async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    server.config.timeout_graceful_shutdown = 1
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+@pytest.fixture(scope="session")
+async def provider_server() -> AsyncIterator[Provider]:
+    stub = ProviderStub()
+    port = free_port()
+    server, task = await _serve(stub.app, port)
+    try:
+        yield Provider(f"http://127.0.0.1:{port}", stub)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def provider(provider_server: Provider) -> Provider:
+    stub = provider_server.stub
+    stub.requests.clear()
+    stub.faults.clear()
+    stub.messages.clear()
+    stub.callbacks.clear()
+    stub.twilio_accounts.clear()
+    stub.auto_statuses = []
+    stub.whatsapp_webhook_url = None
+    stub.whatsapp_app_secret = None
+    return provider_server
+
+
+@pytest.fixture(scope="session")
+async def public_gateway(stack) -> AsyncIterator[str]:
+    """The in-process gateway served on a real loopback port, so the provider stub can call it back."""
+    port = free_port()
+    server, task = await _serve(stack.gateway, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
