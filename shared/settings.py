@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     relay_enabled: bool = True
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 500
+    # First delay before a failed message batch is tried again (doubling each time, up to five minutes).
+    retry_base_seconds: float = 1.0
     # Base URLs of the services, for internal calls (resync, look-ups) and for the gateway's routing.
     gateway_url: str = "http://127.0.0.1:8000"
     receivables_url: str = "http://127.0.0.1:8001"

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import structlog
-from arq import cron
+from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function, func
@@ -25,7 +25,16 @@ from shared.settings import ServiceSettings
 
 log = structlog.get_logger()
 
-MAX_TRIES = 8
+# A message that keeps failing is dead-lettered on this try (see shared.inbox). A failure that cannot even
+# be recorded (the database is down) is retried without limit: arq gives up only after JOB_MAX_TRIES.
+DEAD_LETTER_ON_TRY = 8
+JOB_MAX_TRIES = 10_000
+RETRY_CAP_SECONDS = 300.0
+
+
+def retry_delay(job_try: int, base_seconds: float) -> float:
+    """Exponential back-off between tries: base, 2 base, 4 base, ... at most five minutes."""
+    return min(RETRY_CAP_SECONDS, base_seconds * 2 ** (job_try - 1))
 
 
 def serialize_job(data: dict[str, Any]) -> bytes:
@@ -45,8 +54,16 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 async def handle_messages(ctx: dict[str, Any], envelopes: list[dict[str, Any]]) -> int:
-    last_try = ctx.get("job_try", 1) >= MAX_TRIES
-    return await process_batch(ctx, ctx["sessionmaker"], ctx["schema"], ctx["handlers"], envelopes, last_try)
+    """Consume a batch of envelopes; on failure, try again later (arq retries only what raises ``Retry``)."""
+    job_try = ctx.get("job_try", 1)
+    try:
+        return await process_batch(
+            ctx, ctx["sessionmaker"], ctx["schema"], ctx["handlers"], envelopes, job_try >= DEAD_LETTER_ON_TRY
+        )
+    except Exception as exc:
+        delay = retry_delay(job_try, ctx["settings"].retry_base_seconds)
+        log.warning("message_batch_retry", job_try=job_try, in_seconds=delay, error=f"{type(exc).__name__}: {exc}")
+        raise Retry(defer=delay) from exc
 
 
 async def purge_outbox(ctx: dict[str, Any]) -> int:
@@ -107,7 +124,7 @@ def worker_settings(
     class WorkerSettings:
         pass
 
-    WorkerSettings.functions = [func(handle_messages, name=HANDLE_MESSAGES, max_tries=MAX_TRIES), *functions]
+    WorkerSettings.functions = [func(handle_messages, name=HANDLE_MESSAGES, max_tries=JOB_MAX_TRIES), *functions]
     WorkerSettings.cron_jobs = [cron(purge_outbox, hour={3}, minute={17}), *cron_jobs]
     WorkerSettings.on_startup = staticmethod(startup)
     WorkerSettings.on_shutdown = staticmethod(shutdown)

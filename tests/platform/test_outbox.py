@@ -205,3 +205,29 @@ async def test_an_operator_replays_a_dead_letter_once_the_cause_is_fixed(stack, 
     assert await effect_count(stack) == 1
     await list_dead_letters(argparse.Namespace(service=RECEIVABLES))
     assert capsys.readouterr().out == ""
+
+
+async def test_a_failing_batch_is_retried_by_the_worker_until_it_succeeds(stack, effects):
+    """arq retries only jobs that raise ``Retry``: the consumer job turns every failure into one."""
+    failures = {"left": 2}
+
+    async def flaky(ctx, session, batch):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("the database went away")
+        await append_effect(ctx, session, batch)
+
+    settings = ReceivablesSettings(retry_base_seconds=0.01)
+    worker = worker_settings(settings, schema=RECEIVABLES, handlers={UserChanged: flaky})
+    envelope = Envelope.wrap(user_changed("retry@example.com"), uuid.uuid4()).model_dump(mode="json")
+    await stack.arq.enqueue_job("handle_messages", [envelope], _queue_name=queue_name(RECEIVABLES))
+    await run_worker(worker)
+    assert failures["left"] == 0
+    assert await effect_count(stack) == 1
+
+
+def test_retry_delays_double_up_to_five_minutes():
+    from shared.worker import retry_delay
+
+    assert [retry_delay(n, 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert retry_delay(40, 1.0) == 300.0
