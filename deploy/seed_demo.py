@@ -91,6 +91,32 @@ def demo_invoices(today: date) -> list[dict]:
     ]
 
 
+# Seed 000: VIP customers get no automatic messages; everyone else gets the four communications in three tones.
+STRATEGIES = [
+    {
+        "name": "VIP",
+        "description": "Key accounts: handled personally by their collector (seed 000)",
+        "priority": 10,
+        "manual_only": True,
+        "match": {"vip": True},
+    },
+    {
+        "name": "Estándar",
+        "description": "Every other customer",
+        "priority": 100,
+        "is_default": True,
+        "steps": [
+            {"key": "new-invoice", "kind": "new_invoice", "channels": ["email"]},
+            {"key": "pre-due-3", "kind": "pre_due", "days": 3, "channels": ["email", "whatsapp"]},
+            {"key": "overdue-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "whatsapp", "sms"]},
+            {"key": "overdue-15", "kind": "overdue", "days": 15, "tone": 2, "channels": ["whatsapp", "email", "sms"]},
+            {"key": "overdue-30", "kind": "overdue", "days": 30, "tone": 3, "channels": ["email", "sms"]},
+            {"key": "suspend-60", "kind": "action", "days": 60, "action": "suspend_service", "channels": ["email"]},
+        ],
+    },
+]
+
+
 async def wait_ready(client: httpx.AsyncClient, seconds: float) -> None:
     urls = [f"{GATEWAY}/readyz"] + [os.environ.get(f"COBRANZA_{s.upper()}_URL", "") + "/readyz" for s in SERVICES]
     deadline = asyncio.get_running_loop().time() + seconds
@@ -167,7 +193,19 @@ async def seed(client: httpx.AsyncClient) -> str:
     }
     payments = await client.post(f"{GATEWAY}/v1/ingest/payments", headers=integration, json={"items": [payment]})
     payments.raise_for_status()
+    for strategy in STRATEGIES:  # 409 when present
+        await client.post(f"{GATEWAY}/v1/strategies", headers=admin, json=strategy)
     return key
+
+
+async def planned_reminders(client: httpx.AsyncClient, key: str) -> str:
+    """What the next business days' runs will send, from the forecast."""
+    forecast = await client.get(f"{GATEWAY}/v1/dunning-forecast", headers={"X-API-Key": key}, params={"days": 7})
+    if forecast.status_code != 200:
+        return "(forecast unavailable)"
+    days = forecast.json().get("days", [])
+    busy = [f"{d['date']}: {d['communications']}" for d in days if d["communications"]]
+    return ", ".join(busy) or "none in the next 7 days"
 
 
 async def main() -> None:
@@ -177,6 +215,8 @@ async def main() -> None:
     async with httpx.AsyncClient(timeout=30) as client:
         await wait_ready(client, args.wait)
         key = await seed(client)
+        await asyncio.sleep(2)  # the events reach dunning's projection through the queues
+        forecast = await planned_reminders(client, key)
     print(
         f"""
 cobranza is running.
@@ -188,7 +228,11 @@ cobranza is running.
   demo tenant               slug "{SLUG}"; admin {ADMIN_EMAIL} / {ADMIN_PASSWORD}; collector {COLLECTOR_EMAIL} / {COLLECTOR_PASSWORD}
   demo API key              {key}   (also in {STATE})
 
+  reminders planned         {forecast}   (strategies "VIP" manual-only, "Estándar" default)
+
   try:  curl -H "X-API-Key: {key}" {GATEWAY}/v1/customers
+        curl -H "X-API-Key: {key}" {GATEWAY}/v1/dunning-forecast?days=7
+        curl -H "X-API-Key: {key}" -H "content-type: application/json" -d '{{"dry_run": true}}' {GATEWAY}/v1/dunning-runs
 Ctrl-C stops everything.
 """,
         flush=True,
