@@ -37,6 +37,14 @@ class Received(Generic[M]):
         return self.envelope.tenant_id
 
 
+def messages_by_tenant(batch: list[Received[M]]) -> dict[uuid.UUID, list[M]]:
+    """The batch's messages grouped by tenant, in order: most handlers write one statement per tenant."""
+    grouped: dict[uuid.UUID, list[M]] = defaultdict(list)
+    for received in batch:
+        grouped[received.tenant_id].append(received.message)
+    return grouped
+
+
 # A handler gets the job context, the open session and every new message of its type in the batch, in order.
 Handler = Callable[[dict[str, Any], AsyncSession, list[Received[Any]]], Awaitable[None]]
 Handlers = Mapping[type[Message], Handler]

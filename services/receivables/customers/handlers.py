@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.events import emit_customers_changed
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.messaging import ContactInvalidated, OptOutRecorded
-from shared.inbox import Received
+from shared.inbox import Received, messages_by_tenant
 
 INVALIDATE = text(
     """
@@ -45,17 +45,10 @@ RETURNING c.id
 )
 
 
-def _by_tenant(batch: list[Received[Any]]) -> dict[Any, list[Any]]:
-    grouped: dict[Any, list[Any]] = defaultdict(list)
-    for received in batch:
-        grouped[received.tenant_id].append(received.message)
-    return grouped
-
-
 async def on_contact_invalidated(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ContactInvalidated]]
 ) -> None:
-    for tenant_id, messages in _by_tenant(batch).items():
+    for tenant_id, messages in messages_by_tenant(batch).items():
         pairs: dict[Any, list[dict[str, str]]] = defaultdict(list)
         for m in messages:
             pairs[str(m.customer_id)].append({"channel": m.channel.value, "address": m.address})
@@ -84,7 +77,7 @@ async def on_contact_invalidated(
 async def on_opt_out_recorded(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[OptOutRecorded]]
 ) -> None:
-    for tenant_id, messages in _by_tenant(batch).items():
+    for tenant_id, messages in messages_by_tenant(batch).items():
         rows = [{"customer_id": str(m.customer_id), "channel": m.channel.value} for m in messages]
         changed = set(
             (await session.execute(OPT_OUT, {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()})).scalars()

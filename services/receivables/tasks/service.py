@@ -1,7 +1,6 @@
 """Tasks: created by people, by outcomes and by other services (idempotent by key); every change is announced."""
 
 import uuid
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdat
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.receivables import CreateTask
 from shared.identity import Identity
-from shared.inbox import Received
+from shared.inbox import Received, messages_by_tenant
 from shared.problems import NotFound, ValidationProblem
 
 tasks = Task.__table__
@@ -116,10 +115,7 @@ async def update_task(session: AsyncSession, identity: Identity, task_id: uuid.U
 async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CreateTask]]) -> None:
     """Another service asks for a task (dunning: no channel left). Idempotent by the command's key; the
     assignee defaults to the customer's collector and the due date to the tenant's today."""
-    per_tenant: dict[uuid.UUID, list[CreateTask]] = defaultdict(list)
-    for received in batch:
-        per_tenant[received.tenant_id].append(received.message)
-    for tenant_id, commands in per_tenant.items():
+    for tenant_id, commands in messages_by_tenant(batch).items():
         rows = [
             {
                 "key": c.idempotency_key,
