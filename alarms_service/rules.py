@@ -424,7 +424,10 @@ def compose(
     lines = [line(alarm, audience, row, words) for row in rows[:max_lines]]
     if row_count > len(lines):
         lines.append(t["more"].format(count=row_count - len(lines), alarm=alarm.value))
-    summary = t["summary"][key].format(
+    summary = t["summary"][key]
+    if isinstance(summary, tuple):
+        summary = summary[0 if row_count == 1 else 1]
+    summary = summary.format(
         customers=words.count(customers, t["customers"]),
         rows=words.count(row_count, t["rows"][alarm.value]),
         days=words.count(schedule.threshold_days, t["days"]),

@@ -1,6 +1,7 @@
 """The words of the digests, in Spanish, English and Portuguese (seed 000, "Sub-proceso 3: Alarmas internas").
 
-Plain data: ``rules.compose`` fills them. A pair is (singular, plural). Messaging's shipped ``alarm_digest``
+Plain data: ``rules.compose`` fills them. A pair is (singular, plural); a summary given as a pair agrees with the
+number of rows. Messaging's shipped ``alarm_digest``
 templates print ``data.title`` as the subject, then ``data.summary``, ``data.lines`` and ``data.action``.
 """
 
@@ -19,8 +20,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             ("actions", "action_owner"): "{customers} con acciones pendientes ({rows}){owed}.",
             ("broken_promises", "collector"): "{customers} con promesas de pago incumplidas{owed}. "
             "Deben ser gestionados con suma urgencia.",
-            ("payments_reported", "collector"): "{rows} que sus clientes dicen haber pagado siguen impagas "
-            "pasados más de {days}{owed}.",
+            ("payments_reported", "collector"): (
+                "{rows} que sus clientes dicen haber pagado sigue impaga pasados más de {days}{owed}.",
+                "{rows} que sus clientes dicen haber pagado siguen impagas pasados más de {days}{owed}.",
+            ),
             ("disputes", "area"): "{rows} con una disputa a resolver por {areas}{owed}.",
             ("disputes", "collector"): "{rows} de sus clientes con una disputa pendiente de resolver{owed}; "
             "cada línea indica el área responsable.",
@@ -77,8 +80,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             ("actions", "action_owner"): "{customers} with pending actions ({rows}){owed}.",
             ("broken_promises", "collector"): "{customers} with broken payment promises{owed}. "
             "They must be handled with utmost urgency.",
-            ("payments_reported", "collector"): "{rows} your customers say they paid are still unpaid after more "
-            "than {days}{owed}.",
+            ("payments_reported", "collector"): (
+                "{rows} your customers say they paid is still unpaid after more than {days}{owed}.",
+                "{rows} your customers say they paid are still unpaid after more than {days}{owed}.",
+            ),
             ("disputes", "area"): "{rows} with a dispute {areas} must resolve{owed}.",
             ("disputes", "collector"): "{rows} of your customers with a dispute pending resolution{owed}; "
             "each line names the responsible area.",
@@ -136,8 +141,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             ("actions", "action_owner"): "{customers} com ações pendentes ({rows}){owed}.",
             ("broken_promises", "collector"): "{customers} com promessas de pagamento não cumpridas{owed}. "
             "Devem ser tratados com máxima urgência.",
-            ("payments_reported", "collector"): "{rows} que os seus clientes dizem ter pago continuam em aberto "
-            "após mais de {days}{owed}.",
+            ("payments_reported", "collector"): (
+                "{rows} que os seus clientes dizem ter pago continua em aberto após mais de {days}{owed}.",
+                "{rows} que os seus clientes dizem ter pago continuam em aberto após mais de {days}{owed}.",
+            ),
             ("disputes", "area"): "{rows} com uma disputa a resolver por {areas}{owed}.",
             ("disputes", "collector"): "{rows} dos seus clientes com uma disputa pendente{owed}; "
             "cada linha indica a área responsável.",

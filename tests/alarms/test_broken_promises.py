@@ -7,6 +7,7 @@ from datetime import date
 from tests.alarms.support import Portfolio, alarms_tenant, collector, lines_to, run, sent_communications
 
 AS_OF = date(2026, 11, 23)
+PTP = "promise_to_pay"
 
 
 async def test_each_collector_gets_their_customers_with_broken_promises_once_a_day(api, stack):
@@ -17,17 +18,17 @@ async def test_each_collector_gets_their_customers_with_broken_promises_once_a_d
     await p.customer("Ferretería Norte", carla["id"])
     await p.customer("Bazar Sur", bruno["id"])
     await p.customer("Casa Centro", carla["id"])
-    await p.invoice("Ferretería Norte", "A-1", "1500.00", status="promise_to_pay", promised_date=date(2026, 11, 18))
-    await p.invoice("Ferretería Norte", "A-2", "200.00", "USD", status="promise_to_pay", promised_date=date(2026, 11, 19))
-    await p.invoice("Bazar Sur", "B-1", "300.00", status="promise_to_pay", promised_date=date(2026, 11, 17))
-    await p.invoice("Casa Centro", "C-1", "50.00", status="promise_to_pay", promised_date=date(2026, 9, 28))
-    await p.invoice("Casa Centro", "C-2", "75.00", status="promise_to_pay", promised_date=date(2026, 11, 16))
+    await p.invoice("Ferretería Norte", "A-1", "1500.00", status=PTP, promised_date=date(2026, 11, 18))
+    await p.invoice("Ferretería Norte", "A-2", "200.00", "USD", status=PTP, promised_date=date(2026, 11, 19))
+    await p.invoice("Bazar Sur", "B-1", "300.00", status=PTP, promised_date=date(2026, 11, 17))
+    await p.invoice("Casa Centro", "C-1", "50.00", status=PTP, promised_date=date(2026, 9, 28))
+    await p.invoice("Casa Centro", "C-2", "75.00", status=PTP, promised_date=date(2026, 11, 16))
     await p.break_promise("A-1", date(2026, 11, 18), date(2026, 11, 20), collector_id=carla["id"])
     await p.break_promise("A-2", date(2026, 11, 19), date(2026, 11, 21), collector_id=carla["id"])
     await p.break_promise("B-1", date(2026, 11, 17), date(2026, 11, 22))  # no collector on the event: the customer's
     await p.break_promise("C-1", date(2026, 9, 28), date(2026, 10, 1))  # more than 30 days ago: no longer listed
     await p.break_promise("C-2", date(2026, 11, 16), date(2026, 11, 18))
-    await p.change_invoice("C-2", status="promise_to_pay", promised_date=date(2026, 11, 30))  # handled: a new promise
+    await p.change_invoice("C-2", status=PTP, promised_date=date(2026, 11, 30))  # handled: a new promise
 
     first = await run(api, tenant.admin, as_of=AS_OF.isoformat(), alarms=["broken_promises"])
     assert first["counts"] == {"digests": 2, "rows": 2, "already_sent": 0}
@@ -74,7 +75,7 @@ async def test_each_collector_gets_their_customers_with_broken_promises_once_a_d
 
     # Norte pays A-1 and promises A-2 again; Sur's collector changes: only Sur is left, to the event's collector
     await p.change_invoice("A-1", status="paid", open_amount="0")
-    await p.change_invoice("A-2", status="promise_to_pay", promised_date=date(2026, 12, 1))
+    await p.change_invoice("A-2", status=PTP, promised_date=date(2026, 12, 1))
     third = await run(api, tenant.admin, as_of="2026-11-25", alarms=["broken_promises"])
     assert [(d["recipient"]["id"], d["row_count"]) for d in third["digests"]] == [(bruno["id"], 1)]
     listed = (await api.get("/v1/alarms", params={"alarm": "broken_promises"}, headers=tenant.admin)).json()
