@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.connections import ArqRedis
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from alarms_service import rules
 from alarms_service.alarm_settings.repository import load_tenant, schedule_of
@@ -88,15 +88,16 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
                     for run_id, alarms in taken.items()
                 ],
             )
-        lost = (
-            await conn.execute(
-                select(_runs.c.id).where(
-                    _runs.c.status == "queued",
-                    _runs.c.created_at < now - timedelta(minutes=settings.lost_run_minutes),
+        lost_ids = list(
+            (
+                await conn.execute(
+                    select(_runs.c.id).where(
+                        _runs.c.status == "queued",
+                        _runs.c.created_at < func.now() - timedelta(minutes=settings.lost_run_minutes),
+                    )
                 )
-            )
-        ).scalars()
-        lost_ids = list(lost)
+            ).scalars()
+        )
     for run_id in [*taken, *lost_ids]:
         await enqueue_run(ctx["redis"], run_id)
     return len(taken)
