@@ -88,6 +88,8 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
                     for run_id, alarms in taken.items()
                 ],
             )
+        # rows staged by runs that never finished (their transaction rolled back)
+        await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
         lost_ids = list(
             (
                 await conn.execute(
@@ -125,7 +127,7 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
                 )
                 return "failed"
             alarms = [Alarm(a) for a in run["alarms"]]
-            await execute_run(session, receivables(ctx), settings, tenant, rid, alarms, run["as_of"])
+            await execute_run(session, ctx["engine"], receivables(ctx), settings, tenant, rid, alarms, run["as_of"])
         return "completed"
     except DirectoryUnavailable as exc:
         job_try = ctx.get("job_try", 1)

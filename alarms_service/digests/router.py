@@ -93,12 +93,18 @@ def run_out(row: Any) -> dict[str, Any]:
 
 @runs_router.post("", response_model=RunDetail, status_code=status.HTTP_201_CREATED, responses=UNAVAILABLE)
 async def create_alarm_run(
-    identity: Runner, data: RunCreate, request: Request, session: SessionDep, receivables: ReceivablesDep
+    identity: Runner,
+    data: RunCreate,
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    receivables: ReceivablesDep,
+    include_rows: Annotated[bool, Query(description="Dry runs: every digest with all its rows")] = False,
 ) -> dict[str, Any]:
     """Run alarms now for an as-of date (default: the tenant's today) and answer the digests. A real run sends
     the new ones through messaging; running the same period again sends nothing new (`already_sent`). A dry run
-    answers the digests with their rows and stores and sends nothing. 503 when receivables cannot say who
-    receives them (action owner, dispute areas); 409 while the tenant is not known to alarms yet."""
+    answers the digests (with their rows if `include_rows`) and stores and sends nothing. 503 when receivables
+    cannot say who receives them (action owner, dispute areas); 409 while the tenant is not known to alarms yet."""
     settings = request.app.state.settings
     tenant = await require_tenant(session, identity.tenant_id)
     as_of = check_as_of(data.as_of, tenant)
@@ -109,8 +115,12 @@ async def create_alarm_run(
         alarms = [a for a in Alarm if schedules[a].enabled]
         if not alarms:
             raise ValidationProblem.field("alarms", "every alarm is disabled for this tenant: name the ones to run")
+    if not data.dry_run and not tenant.active:
+        raise Conflict("The tenant is not active: its alarms are not sent")
     if data.dry_run:
-        result = await service.plan(session, receivables, settings, tenant, alarms, as_of)
+        result = await service.plan(
+            session, engine, receivables, settings, tenant, alarms, as_of, all_rows=include_rows
+        )
         summary = service.counts(result)
         return {
             "id": None,
@@ -125,10 +135,10 @@ async def create_alarm_run(
             "error": None,
             "created_at": None,
             "finished_at": None,
-            "digests": [planned_out(d, include_rows=True) for d in result.digests],
+            "digests": [planned_out(d, include_rows=include_rows) for d in result.digests],
         }
     run_id = await service.create_run(session, identity.tenant_id, as_of, alarms, "manual", identity.actor)
-    result = await service.execute_run(session, receivables, settings, tenant, run_id, alarms, as_of)
+    result = await service.execute_run(session, engine, receivables, settings, tenant, run_id, alarms, as_of)
     row = await repository.get_run(session, identity.tenant_id, run_id)
     return {**run_out(row), "digests": [planned_out(d, include_rows=False) for d in result.digests]}
 
@@ -171,9 +181,10 @@ async def preview_alarm_digests(
     alarm: Annotated[Alarm | None, Query(description="One alarm (default: every alarm)")] = None,
     recipient: Annotated[uuid.UUID | None, Query(description="A user or person id (default: everyone)")] = None,
     as_of: Annotated[date | None, Query(description="Default: the tenant's today")] = None,
+    include_rows: Annotated[bool, Query(description="All rows of every digest (always, for one recipient)")] = False,
 ) -> list[dict[str, Any]]:
-    """What the digests would contain now, with every row; nothing is stored or sent. `status` says whether this
-    period's digest already went out."""
+    """What the digests would contain now; nothing is stored or sent. A recipient's digests come with every row.
+    `status` says whether this period's digest already went out."""
     only = own_digests_only(identity)
     if only is not None:
         if recipient is not None and recipient != only:
@@ -183,8 +194,11 @@ async def preview_alarm_digests(
         tenant = await require_tenant(conn, identity.tenant_id)
         day = check_as_of(as_of, tenant)
         alarms = [alarm] if alarm else list(Alarm)
-        result = await service.plan(conn, receivables, request.app.state.settings, tenant, alarms, day, recipient)
-    return [planned_out(d, include_rows=True) for d in result.digests]
+        result = await service.plan(
+            conn, engine, receivables, request.app.state.settings, tenant, alarms, day, recipient, all_rows=include_rows
+        )
+    full = include_rows or recipient is not None
+    return [planned_out(d, include_rows=full) for d in result.digests]
 
 
 @router.get("", response_model=Page[DigestOut])

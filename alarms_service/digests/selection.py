@@ -1,11 +1,13 @@
 """What goes into each digest, for a whole portfolio in one statement per alarm and audience.
 
 Each statement applies the predicates of ``rules`` (``action_pending``, ``broken_promise_pending``,
-``reported_not_credited``, ``pending_dispute``: ``tests/alarms/test_rules.py`` holds both to the same answers),
+``reported_not_credited``, ``pending_dispute``),
 decides the recipient key of every row, and answers ONE ROW PER RECIPIENT: the row count, the customers, the
 areas, the totals per currency (never added across currencies) and the rows as a JSON array already in
-``rules.sort_key`` order. Python then only routes and words each recipient's digest; it never loops over
-invoices. The weekly alarms read the invoices through a partial index on the two statuses they look at.
+``rules.sort_key`` order (``tests/alarms/test_selection_agrees.py``, ``test_rules.py``). Python then only routes
+and words each recipient's digest from its first rows; it never loops over invoices, and in a real run the rows
+go from the statement to ``alarms.digests`` without leaving the server (through ``alarms.digest_staging``). The
+weekly alarms read the invoices through a partial index on the two statuses they look at.
 """
 
 import uuid
@@ -21,22 +23,37 @@ from alarms_service.rules import Alarm, AlarmSchedule, Audience, Directory
 
 OWED = "i.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND i.open_amount > 0"
 
-# ``r``: one row per digest row (key, problem, customer_id, area, doc, s1..s5 sort keys);
-# ``m``: the money under those rows (key, problem, currency, amount). This groups them per recipient.
-_TAIL = """
-, g AS (
-    SELECT key, problem, count(*) AS row_count, count(DISTINCT customer_id) AS customers,
-           coalesce(array_agg(DISTINCT area) FILTER (WHERE area IS NOT NULL), '{}') AS areas,
-           jsonb_agg(doc ORDER BY s1, s2, s3, s4, s5) AS rows
-    FROM r GROUP BY key, problem
-), t AS (
-    SELECT key, problem, jsonb_object_agg(currency, amount::text) AS totals
-    FROM (SELECT key, problem, currency, sum(amount) AS amount FROM m GROUP BY key, problem, currency) x
-    GROUP BY key, problem
+# ``r``: one row per digest row (audience, key, problem, customer_id, area, doc, sort keys s1..s5, and its open
+# amounts: ``currency`` and ``amount`` for an invoice, ``money`` ({"ARS": 10.5, "USD": 2}) for a customer or an
+# action item). This groups them per recipient in one pass, totals per currency included.
+_GROUPED = """
+, grouped AS (
+    SELECT audience, key, problem, count(*) AS row_count, count(DISTINCT customer_id) AS customers,
+           coalesce(array_agg(DISTINCT area) FILTER (WHERE area IS NOT NULL), '{{}}') AS areas,
+           jsonb_agg(doc ORDER BY s1, s2, s3, s4, s5) AS rows,
+           (SELECT coalesce(jsonb_object_agg(currency, total::text), '{{}}'::jsonb) FROM ({totals}) x) AS totals
+    FROM r GROUP BY audience, key, problem
+)"""
+_FROM_AMOUNTS = (
+    "SELECT c AS currency, sum(a) AS total FROM unnest(array_agg(currency), array_agg(amount)) AS u(c, a) GROUP BY c"
 )
-SELECT g.key, g.problem, g.row_count, g.customers, g.areas, g.rows, coalesce(t.totals, '{}'::jsonb) AS totals
-FROM g LEFT JOIN t ON t.key IS NOT DISTINCT FROM g.key AND t.problem IS NOT DISTINCT FROM g.problem
-ORDER BY g.key NULLS LAST, g.problem
+_FROM_MONEY = (
+    "SELECT e.key AS currency, sum(e.value::numeric) AS total "
+    "FROM unnest(array_agg(money)) AS u(money), jsonb_each_text(u.money) AS e GROUP BY e.key"
+)
+# A real run stages every recipient's rows for ``service.send`` to store them; Python only sees the first ``head``
+# rows of each group (what the email lists), unless it asks for all of them.
+_SAVE = """
+, saved AS (
+    INSERT INTO alarms.digest_staging (run_id, alarm, audience, key, rows)
+    SELECT CAST(:run AS uuid), '{alarm}', audience, key, rows FROM grouped WHERE key IS NOT NULL
+)"""
+_ANSWER = """
+SELECT audience, key, problem, row_count, customers, areas, totals,
+       CASE WHEN CAST(:full AS boolean) OR key = ANY(CAST(:full_keys AS uuid[])) THEN rows
+            ELSE jsonb_path_query_array(rows, '$[0 to $n]', jsonb_build_object('n', CAST(:head AS int) - 1))
+       END AS rows
+FROM grouped ORDER BY audience, key NULLS LAST, problem
 """
 
 _CUSTOMER = "'customer_id', c_id, 'customer_name', c.name, 'customer_external_id', c.external_id"
@@ -58,8 +75,9 @@ WITH items AS (
            jsonb_object_agg(currency, amount::text) FILTER (WHERE owed > 0) AS totals
     FROM owed GROUP BY id
 ), r AS (
-    SELECT it.key, CASE WHEN it.key IS NULL THEN 'no_action_owner' END AS problem, it.customer_id,
-           NULL::text AS area, it.id AS item_id,
+    SELECT 'action_owner' AS audience, it.key, CASE WHEN it.key IS NULL THEN 'no_action_owner' END AS problem,
+           it.customer_id,
+           NULL::text AS area, coalesce(p.totals, '{{}}'::jsonb) AS money,
            jsonb_build_object(
                'action_item_id', it.id, {_CUSTOMER.replace("c_id", "it.customer_id")},
                'action', it.action, 'created_on', it.created_on,
@@ -71,15 +89,9 @@ WITH items AS (
     LEFT JOIN per_item p ON p.id = it.id
     LEFT JOIN alarms.customers c ON c.tenant_id = CAST(:tenant AS uuid) AND c.id = it.customer_id
     WHERE NOT coalesce(c.deleted, false) AND (coalesce(p.known, 0) = 0 OR p.owed > 0)
-), m AS (
-    SELECT r.key, r.problem, o.currency, o.amount
-    FROM r JOIN owed o ON o.id = r.item_id
-    WHERE o.owed > 0
-)
-{_TAIL}
-"""
+)"""
 
-BROKEN_PROMISES = f"""
+BROKEN_PROMISES = """
 WITH bp AS (
     SELECT b.promise_id, b.invoice_id, b.customer_id, b.promised_date, b.broken_on,
            coalesce(i.currency, b.currency) AS currency, coalesce(i.open_amount, b.open_amount) AS open_amount,
@@ -109,22 +121,18 @@ WITH bp AS (
     FROM (SELECT key, customer_id, currency, sum(open_amount) AS amount FROM money GROUP BY 1, 2, 3) x
     GROUP BY key, customer_id
 ), r AS (
-    SELECT pc.key, CASE WHEN pc.key IS NULL THEN 'no_collector' END AS problem, pc.customer_id,
-           NULL::text AS area,
+    SELECT 'collector' AS audience, pc.key, CASE WHEN pc.key IS NULL THEN 'no_collector' END AS problem,
+           pc.customer_id,
+           NULL::text AS area, coalesce(ct.totals, '{}'::jsonb) AS money,
            jsonb_build_object(
                'customer_id', pc.customer_id, 'customer_name', pc.customer_name,
                'customer_external_id', pc.external_id, 'oldest_broken_on', pc.oldest, 'promises', pc.promises,
-               'open_totals', coalesce(ct.totals, '{{}}'::jsonb)) AS doc,
+               'open_totals', coalesce(ct.totals, '{}'::jsonb)) AS doc,
            pc.oldest AS s1, coalesce(pc.customer_name, '') COLLATE "C" AS s2, pc.customer_id::text AS s3,
            NULL::text AS s4, NULL::text AS s5
     FROM per_customer pc
     LEFT JOIN customer_totals ct ON ct.key IS NOT DISTINCT FROM pc.key AND ct.customer_id = pc.customer_id
-), m AS (
-    SELECT key, CASE WHEN key IS NULL THEN 'no_collector' END AS problem, currency, open_amount AS amount
-    FROM money
-)
-{_TAIL}
-"""
+)"""
 
 _INVOICE_ROW = f"""
     'invoice_id', i.id, 'number', i.number, {_CUSTOMER.replace("c_id", "i.customer_id")},
@@ -132,78 +140,80 @@ _INVOICE_ROW = f"""
 
 PAYMENTS_REPORTED = f"""
 WITH r AS (
-    SELECT c.collector_id AS key, CASE WHEN c.collector_id IS NULL THEN 'no_collector' END AS problem,
-           i.customer_id, NULL::text AS area,
+    SELECT 'collector' AS audience, c.collector_id AS key,
+           CASE WHEN c.collector_id IS NULL THEN 'no_collector' END AS problem, i.customer_id, NULL::text AS area,
            jsonb_build_object({_INVOICE_ROW},
                'reported_date', i.reported_date,
                'days_reported', CAST(:as_of AS date) - i.reported_date) AS doc,
            i.reported_date AS s1, coalesce(c.name, '') COLLATE "C" AS s2, i.number COLLATE "C" AS s3, i.id::text AS s4,
-           NULL::text AS s5, i.currency, i.open_amount
+           NULL::text AS s5, i.currency, i.open_amount AS amount
     FROM alarms.invoices i
     LEFT JOIN alarms.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
     WHERE i.tenant_id = CAST(:tenant AS uuid) AND i.status = 'payment_reported' AND i.open_amount > 0
       AND i.reported_date < CAST(:cutoff AS date) AND NOT coalesce(c.deleted, false)
-), m AS (SELECT key, problem, currency, open_amount AS amount FROM r)
-{_TAIL}
-"""
+)"""
 
 
-def _disputes(audience: Audience) -> str:
-    if audience is Audience.AREA:
-        key = "a.responsible_id"
-        problem = (
-            "CASE WHEN i.dispute_area_id IS NULL THEN 'no_area' WHEN a.id IS NULL THEN 'unknown_area' "
-            "WHEN a.responsible_id IS NULL THEN 'area_without_responsible' END"
-        )
-        order = (
-            "coalesce(a.name, '') COLLATE \"C\"; d.since; coalesce(c.name, '') COLLATE \"C\"; "
-            'i.number COLLATE "C"; i.id::text'
-        )
-    else:
-        key = "c.collector_id"
-        problem = "CASE WHEN c.collector_id IS NULL THEN 'no_collector' END"
-        order = 'd.since; coalesce(c.name, \'\') COLLATE "C"; i.number COLLATE "C"; i.id::text; NULL::text'
-    s1, s2, s3, s4, s5 = (part.strip() for part in order.split(";"))
-    return f"""
+# Disputes: the invoices are read and their rows built once (``d``), then grouped twice: per area's responsible
+# (rows sorted by area first) and per collector.
+DISPUTES = f"""
 WITH areas AS (
     SELECT * FROM unnest(CAST(:area_ids AS uuid[]), CAST(:area_names AS text[]), CAST(:area_responsible AS uuid[]))
         AS a(id, name, responsible_id)
-), r AS (
-    SELECT {key} AS key, {problem} AS problem, i.customer_id, a.name AS area,
+), d AS MATERIALIZED (
+    SELECT i.customer_id, i.dispute_area_id, a.id AS area_id, a.name AS area, a.responsible_id, c.collector_id,
            jsonb_build_object({_INVOICE_ROW},
-               'area_id', i.dispute_area_id, 'area_name', a.name, 'disputed_since', d.since,
-               'days_in_dispute', greatest(CAST(:as_of AS date) - d.since, 0)) AS doc,
-           {s1} AS s1, {s2} AS s2, {s3} AS s3, {s4} AS s4, {s5} AS s5, i.currency, i.open_amount
+               'area_id', i.dispute_area_id, 'area_name', a.name, 'disputed_since', since,
+               'days_in_dispute', greatest(CAST(:as_of AS date) - since, 0)) AS doc,
+           i.currency, i.open_amount AS amount, since, coalesce(c.name, '') COLLATE "C" AS customer_name,
+           i.number COLLATE "C" AS number,
+           i.id::text AS invoice_id
     FROM alarms.invoices i
-    CROSS JOIN LATERAL (SELECT CAST(i.status_since AT TIME ZONE CAST(:tz AS text) AS date) AS since) d
+    CROSS JOIN LATERAL (SELECT CAST(i.status_since AT TIME ZONE CAST(:tz AS text) AS date) AS since) s
     LEFT JOIN alarms.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
     LEFT JOIN areas a ON a.id = i.dispute_area_id
     WHERE i.tenant_id = CAST(:tenant AS uuid) AND i.status = 'dispute' AND i.open_amount > 0
       AND NOT coalesce(c.deleted, false)
-), m AS (SELECT key, problem, currency, open_amount AS amount FROM r)
-{_TAIL}
-"""
+), r AS (
+    SELECT 'area' AS audience, responsible_id AS key,
+           CASE WHEN dispute_area_id IS NULL THEN 'no_area' WHEN area_id IS NULL THEN 'unknown_area'
+                WHEN responsible_id IS NULL THEN 'area_without_responsible' END AS problem,
+           customer_id, area, doc, currency, amount,
+           coalesce(area, '') COLLATE "C" AS s1, since AS s2, customer_name AS s3, number AS s4, invoice_id AS s5
+    FROM d
+    UNION ALL
+    SELECT 'collector', collector_id, CASE WHEN collector_id IS NULL THEN 'no_collector' END,
+           customer_id, area, doc, currency, amount, '' COLLATE "C", since, customer_name, number, invoice_id
+    FROM d
+)"""
 
 
+SELECTIONS = {
+    Alarm.ACTIONS: (ACTIONS, _FROM_MONEY),
+    Alarm.BROKEN_PROMISES: (BROKEN_PROMISES, _FROM_MONEY),
+    Alarm.PAYMENTS_REPORTED: (PAYMENTS_REPORTED, _FROM_AMOUNTS),
+    Alarm.DISPUTES: (DISPUTES, _FROM_AMOUNTS),
+}
 STATEMENTS = {
-    (Alarm.ACTIONS, Audience.ACTION_OWNER): text(ACTIONS),
-    (Alarm.BROKEN_PROMISES, Audience.COLLECTOR): text(BROKEN_PROMISES),
-    (Alarm.PAYMENTS_REPORTED, Audience.COLLECTOR): text(PAYMENTS_REPORTED),
-    (Alarm.DISPUTES, Audience.AREA): text(_disputes(Audience.AREA)),
-    (Alarm.DISPUTES, Audience.COLLECTOR): text(_disputes(Audience.COLLECTOR)),
+    (alarm, save): text(
+        selected + _GROUPED.format(totals=totals) + (_SAVE.format(alarm=alarm.value) if save else "") + _ANSWER
+    )
+    for alarm, (selected, totals) in SELECTIONS.items()
+    for save in (False, True)
 }
 
 
 @dataclass(frozen=True)
 class Group:
-    """The rows of one recipient (``key``), or of none (``key`` None, ``problem`` says why)."""
+    """The rows of one recipient (``key``) in one audience, or of none (``key`` None, ``problem`` says why)."""
 
+    audience: Audience
     key: uuid.UUID | None
     problem: str | None
     row_count: int
     customers: int
     areas: list[str]
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # the first rows, or all of them (see ``select_groups``)
     totals: dict[str, str]
 
 
@@ -232,11 +242,23 @@ def parameters(
 
 
 async def select_groups(
-    conn: AsyncConnection | AsyncSession, alarm: Alarm, audience: Audience, params: dict[str, Any]
+    conn: AsyncConnection | AsyncSession,
+    alarm: Alarm,
+    params: dict[str, Any],
+    *,
+    run_id: uuid.UUID | None = None,
+    head: int = 100,
+    full: bool = False,
+    full_keys: list[uuid.UUID] | None = None,
 ) -> list[Group]:
-    result = await conn.execute(STATEMENTS[(alarm, audience)], params)
+    """The groups of one alarm, per audience and recipient. With a ``run_id``, every group's rows are staged in
+    ``alarms.digest_staging`` under it; the answer carries each group's first ``head`` rows, or all of them with
+    ``full`` or for the keys in ``full_keys``."""
+    values = {**params, "head": head, "full": full, "full_keys": list(full_keys or []), "run": run_id}
+    result = await conn.execute(STATEMENTS[(alarm, run_id is not None)], values)
     return [
         Group(
+            audience=Audience(row.audience),
             key=row.key,
             problem=row.problem,
             row_count=row.row_count,

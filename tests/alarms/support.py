@@ -186,8 +186,9 @@ class Portfolio:
         return event.action_item_id
 
 
-async def run(api: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    response = await api.post("/v1/alarms/runs", json=body, headers=headers)
+async def run(api: httpx.AsyncClient, headers: dict[str, str], rows: bool = False, **body: Any) -> dict[str, Any]:
+    params = {"include_rows": "true"} if rows else {}
+    response = await api.post("/v1/alarms/runs", json=body, headers=headers, params=params)
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -60,7 +60,7 @@ async def test_each_collector_gets_their_customers_with_broken_promises_once_a_d
     assert len(await sent_communications(stack)) == 2
 
     # a dry run of the next day tells what would go, and sends nothing
-    dry = await run(api, tenant.admin, as_of="2026-11-24", alarms=["broken_promises"], dry_run=True)
+    dry = await run(api, tenant.admin, as_of="2026-11-24", alarms=["broken_promises"], dry_run=True, rows=True)
     assert dry["id"] is None and dry["counts"]["digests"] == 2
     assert {d["status"] for d in dry["digests"]} == {"would_send"}
     norte = next(d for d in dry["digests"] if d["recipient"]["id"] == carla["id"])

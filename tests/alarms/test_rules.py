@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -286,3 +287,13 @@ def test_rows_sort_oldest_case_first():
     ]
     ordered = sorted(rows, key=lambda r: rules.sort_key(Alarm.PAYMENTS_REPORTED, Audience.COLLECTOR, r))
     assert [r["number"] for r in ordered] == ["9", "5", "2"]
+
+
+@given(
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("1e12"), places=3, allow_nan=False),
+    st.sampled_from(["ARS", "USD", "EUR", "CLP", "JPY", "BRL", "MXN", "COP", "KWD"]),
+    st.sampled_from([("es", "AR"), ("es", None), ("en", "US"), ("pt", "BR"), ("es", "MX"), ("es", "CO"), ("en", "GB")]),
+)
+def test_money_reads_as_babel_writes_it(amount, currency, place):
+    words = rules.wording(*place)
+    assert words.amount(amount, currency) == format_currency(amount, currency, locale=words.locale)

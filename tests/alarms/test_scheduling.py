@@ -125,6 +125,7 @@ async def test_a_run_waits_while_receivables_is_down_and_fails_after_its_last_tr
         job = {
             "settings": settings,
             "sessionmaker": stack.services["alarms"].state.sessionmaker,
+            "engine": stack.services["alarms"].state.engine,
             "receivables": InternalClient(http, settings),
             "job_try": 1,
         }

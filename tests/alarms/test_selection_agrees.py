@@ -243,8 +243,12 @@ async def test_sql_and_rules_agree_on_random_portfolios(api, stack, seed):
             params = selection.parameters(
                 alarm, schedule, tenant_id=tenant_id, as_of=AS_OF, timezone="UTC", directory=data["directory"]
             )
+            groups = await selection.select_groups(conn, alarm, params, full=True)
+            heads = await selection.select_groups(conn, alarm, params, head=3)
+            assert [h.rows for h in heads] == [g.rows[:3] for g in groups]
+            assert all(g.row_count == len(g.rows) for g in groups)
+            assert {g.audience for g in groups} <= set(AUDIENCES[alarm])
             for audience in AUDIENCES[alarm]:
-                groups = await selection.select_groups(conn, alarm, audience, params)
                 got = {
                     (g.key, g.problem): (
                         [identity(alarm, r) for r in g.rows],
@@ -252,12 +256,12 @@ async def test_sql_and_rules_agree_on_random_portfolios(api, stack, seed):
                         {k: Decimal(v) for k, v in g.totals.items() if Decimal(v) != 0},
                     )
                     for g in groups
+                    if g.audience is audience
                 }
                 want = {
                     key: (ids, n, {k: v for k, v in totals.items() if v != 0})
                     for key, (ids, n, totals) in expected(alarm, audience, data, schedule).items()
                 }
                 assert got == want, (alarm, audience)
-                assert all(g.row_count == len(g.rows) for g in groups)
                 decided += sum(len(ids) for ids, *_ in want.values())
         assert decided > 20  # the random portfolio exercises every alarm
