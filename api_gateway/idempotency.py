@@ -18,6 +18,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.asgi import read_body, replaying
 from shared.problems import Conflict, Problem, ValidationProblem, problem_response
 
 REPLAYED_HEADER = "idempotent-replayed"
@@ -91,8 +92,8 @@ class IdempotencyMiddleware:
         if key is None or not path.startswith("/v1/") or path.startswith("/v1/auth/"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
-        replay = _replaying(body, receive)
+        body = await read_body(receive)
+        replay = replaying(body, receive)
         state = scope["app"].state
         owner = await _owner(state, path, headers)
         if owner is None:  # not authenticated: the route itself answers 401
@@ -138,29 +139,6 @@ async def _owner(state: object, path: str, headers: Headers) -> uuid.UUID | None
     except Problem:
         return None
     return principal.tenant_id
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the already-read body to the app, then behaves as the original."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def purge_expired(engine: AsyncEngine, hours: int) -> int:

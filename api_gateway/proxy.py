@@ -9,6 +9,7 @@ before FastAPI's own routes (no dependency solving), and requests go to the http
 """
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 import httpx
 from starlette.requests import Request
@@ -81,7 +82,9 @@ class Upstream:
                 identity_headers(self.settings.internal_secret, principal.tenant_id, principal.actor, principal.roles)
             )
         query = request.scope["query_string"]
-        url = self.settings.service_url(service).rstrip("/") + request.scope["path"]
+        # The path as the caller sent it (still percent-encoded): the decoded one may hold any character.
+        raw_path = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+        url = self.settings.service_url(service).rstrip("/") + raw_path.decode("latin-1")
         if query:
             url += "?" + query.decode("latin-1")
         outgoing = httpx.Request(

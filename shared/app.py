@@ -16,6 +16,7 @@ from shared.logging import configure_logging
 from shared.observability import install_observability
 from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
 from shared.settings import ServiceSettings
+from shared.text_guard import RejectNulCharacters
 from shared.worker import JOB_CODEC
 
 
@@ -71,6 +72,7 @@ def create_service_app(
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(RejectNulCharacters)
     for extra in middleware:  # inside the observability middleware: they see the request id
         app.add_middleware(extra)
     install_observability(app, settings.service_name)

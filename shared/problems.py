@@ -11,6 +11,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -179,6 +180,29 @@ def install_problem_handlers(app: FastAPI) -> None:
         slug, title = STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         problem = Problem(detail, status=exc.status_code, slug=slug, title=title, headers=exc.headers)
+        return problem_response(problem, request.url.path, _request_id(request))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        """A safety net for what the service did not check first: a constraint (SQLSTATE class 23) is a
+        conflict, a value the database cannot hold (class 22: out of range, bad encoding) a bad request."""
+        error = exc.orig.__cause__ or exc.orig if exc.orig is not None else None
+        sqlstate = str(getattr(error, "sqlstate", "") or "")
+        log.warning("database_error", path=request.url.path, sqlstate=sqlstate, error=str(error)[:200])
+        if sqlstate.startswith("23"):
+            problem: Problem = Conflict(
+                "This conflicts with data already stored", constraint=getattr(error, "constraint_name", None)
+            )
+        elif sqlstate.startswith("22"):
+            problem = Problem(
+                "A value cannot be stored (out of range or not valid text)",
+                status=422,
+                slug="validation-error",
+                title="The request is not valid",
+            )
+        else:
+            log.exception("unhandled_error", path=request.url.path)
+            problem = Problem()
         return problem_response(problem, request.url.path, _request_id(request))
 
     @app.exception_handler(Exception)

@@ -1,6 +1,7 @@
 """Reusable field types: countries, time zones, languages, phones (E.164) and emails, checked by real libraries."""
 
 import zoneinfo
+from datetime import date
 from typing import Annotated
 
 import phonenumbers
@@ -50,6 +51,11 @@ def normalize_email(raw: str) -> str:
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 
+
+# Dates a collections system can mean: arithmetic on date.min or date.max (a day before, a month after) overflows.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+SaneDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 
 CountryCode = Annotated[str, Field(examples=["AR"]), AfterValidator(_country)]
 TimeZoneName = Annotated[str, Field(examples=["America/Argentina/Buenos_Aires"]), AfterValidator(_timezone)]

@@ -26,7 +26,8 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger()
 
 # A message that keeps failing is dead-lettered on this try (see shared.inbox). A failure that cannot even
-# be recorded (the database is down) is retried without limit: arq gives up only after JOB_MAX_TRIES.
+# be recorded (the database is down) keeps being retried, every five minutes at most, until arq lets the job
+# expire (a day after it was enqueued): an outage shorter than that loses nothing.
 DEAD_LETTER_ON_TRY = 8
 JOB_MAX_TRIES = 10_000
 RETRY_CAP_SECONDS = 300.0

@@ -161,7 +161,7 @@ async def update(session: AsyncSession, tenant_id: uuid.UUID, template_id: uuid.
         template.kind, template.channel, template.language, template.tone, merged, await _tenant(session, tenant_id)
     )
     for name, value in changes.items():
-        setattr(template, name, list(value) if name == "whatsapp_parameters" else value)
+        setattr(template, name, list(value or []) if name == "whatsapp_parameters" else value)
     template.revision += 1
     await session.flush()
     await session.refresh(template)

@@ -144,6 +144,12 @@ async def test_a_tenant_template_overrides_the_default(api, stack, mailbox):
     assert response.status_code == 422
     response = await api.patch(f"/v1/templates/{template['id']}", json={"name": "Nuevo"}, headers=tenant.admin)
     assert response.json()["revision"] == 2
+    # found by schemathesis: an explicit null for the WhatsApp parameters was a 500
+    response = await api.patch(
+        f"/v1/templates/{template['id']}", json={"whatsapp_parameters": None}, headers=tenant.admin
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["whatsapp_parameters"] == []
     listed = await api.get("/v1/templates", params={"kind": "overdue"}, headers=tenant.admin)
     assert [t["id"] for t in listed.json()["items"]] == [template["id"]]
     assert (await api.delete(f"/v1/templates/{template['id']}", headers=tenant.admin)).status_code == 204

@@ -112,3 +112,11 @@ async def test_cors_preflight_when_configured(database):
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://desk.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_odd_characters_in_a_path_reach_the_service_as_sent(api):
+    """Found by schemathesis: a decoded path with control characters made the forwarded URL invalid (500)."""
+    tenant = await create_tenant(api)
+    for path in ("/v1/customers/%C2%86%C3%A4%5C%04OS", "/v1/customers/a%0Ab%0Dc", "/v1/customers/%F0%B2%B0%96"):
+        response = await api.get(path, headers=tenant.admin)
+        assert_problem(response, 422)

@@ -116,12 +116,16 @@ async def test_people_collectors_areas_and_settings(rc):
     assert self_supervised.status_code == 422
     area = await post(rc.api, "/v1/dispute-areas", rc.admin, {"name": "Facturación"})
     assert (await rc.api.post("/v1/dispute-areas", json={"name": "Facturación"}, headers=rc.admin)).status_code == 409
+    other = await post(rc.api, "/v1/dispute-areas", rc.admin, {"name": "Logística"})
+    renamed = await rc.api.patch(f"/v1/dispute-areas/{other['id']}", json={"name": "Facturación"}, headers=rc.admin)
+    assert renamed.status_code == 409, renamed.text  # found by schemathesis: was a 500
+    assert "Facturación" in renamed.json()["detail"]
     updated = await rc.api.patch(
         f"/v1/dispute-areas/{area['id']}", json={"responsible_id": duplicate.json()["id"]}, headers=rc.admin
     )
     assert updated.json()["responsible"]["name"] == "Ana"
     listed = (await rc.api.get("/v1/dispute-areas", headers=rc.collector)).json()
-    assert [a["name"] for a in listed] == ["Facturación"]
+    assert [a["name"] for a in listed] == ["Facturación", "Logística"]
     forbidden = await rc.api.patch("/v1/receivables-settings", json={"follow_up_days": 5}, headers=rc.collector)
     assert forbidden.status_code == 403
     settings = await rc.api.patch(

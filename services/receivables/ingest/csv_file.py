@@ -91,10 +91,12 @@ def _header_key(raw: str) -> str:
 
 
 def _decode(body: bytes) -> str:
+    """UTF-8 (with or without BOM), else Latin-1; any line ending (Windows, Unix, old Mac) becomes ``\n``."""
     try:
-        return body.decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return body.decode("latin-1")
+        text = body.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @dataclass
@@ -150,6 +152,13 @@ def parse_customer_file(body: bytes, tenant_country: str | None, max_rows: int) 
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(content), delimiter=delimiter)
+    try:
+        return _parse_rows(reader, tenant_country, max_rows)
+    except csv.Error as exc:  # a line the csv module cannot read (e.g. a line break inside an unquoted cell)
+        raise ValidationProblem.field("body", f"line {reader.line_num} is not valid CSV: {exc}") from None
+
+
+def _parse_rows(reader: Any, tenant_country: str | None, max_rows: int) -> ParsedFile:
     try:
         header = next(reader)
     except StopIteration:

@@ -215,7 +215,7 @@ async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         FROM receivables.outcomes o
         WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
         GROUP BY 1 ORDER BY 2 DESC, 1"""
-    notes_filter = f.customer_join("n") + " " if (f.collector_id or f.segment) else ""
+    notes_filter = f.customer_join("n") + " " if (f.collector_id is not None or f.segment is not None) else ""
     by_hashtag = f"""
         SELECT tag AS hashtag, count(*) AS notes
         FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag

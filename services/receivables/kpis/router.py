@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -20,6 +19,7 @@ from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep
 from shared.identity import READERS, Identity, require_roles
 from shared.problems import ValidationProblem, problem_responses
+from shared.validation import SaneDate
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
 
@@ -30,16 +30,20 @@ class KpiParams:
     def __init__(
         self,
         date_from: Annotated[
-            date | None, Query(alias="from", description="Period start (default: month start)")
+            SaneDate | None, Query(alias="from", description="Period start (default: month start)")
         ] = None,
-        date_to: Annotated[date | None, Query(alias="to", description="Period end, inclusive (default: as_of)")] = None,
-        as_of: Annotated[date | None, Query(description="Balances at this date (default: the tenant's today)")] = None,
+        date_to: Annotated[
+            SaneDate | None, Query(alias="to", description="Period end, inclusive (default: as_of)")
+        ] = None,
+        as_of: Annotated[
+            SaneDate | None, Query(description="Balances at this date (default: the tenant's today)")
+        ] = None,
         collector_id: uuid.UUID | None = None,
         segment: Annotated[str | None, Query(max_length=60)] = None,
         currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     ) -> None:
         self.date_from, self.date_to, self.as_of = date_from, date_to, as_of
-        self.collector_id, self.segment = collector_id, segment
+        self.collector_id, self.segment = collector_id, segment or None  # an empty filter filters nothing
         self.currency = currency.upper() if currency else None
 
 

@@ -116,9 +116,10 @@ async def update_area(
         if value is None and field != "responsible_id":
             continue
         setattr(area, field, value.strip() if isinstance(value, str) else value)
+    name = area.name  # read before the flush: after a failed one the object can no longer be read
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"A dispute area named {area.name!r} already exists") from None
+        raise Conflict(f"A dispute area named {name!r} already exists") from None
     await session.refresh(area)
     return area

@@ -1,0 +1,81 @@
+"""Bad input is a 4xx problem naming what is wrong, never a 500 (cases found by schemathesis)."""
+
+import uuid
+
+from shared.text_guard import nul_paths
+from tests.platform.test_auth import assert_problem
+from tests.support import create_tenant
+
+
+def test_nul_paths_name_the_fields():
+    body = {"items": [{"name": "ok"}, {"name": "a\x00b", "tags": ["x", "\x00"]}], "k\x00": 1}
+    assert list(nul_paths(body)) == ["items[1].name", "items[1].tags[1]", "k\x00"]
+
+
+async def test_nul_characters_are_refused_naming_the_field(api):
+    tenant = await create_tenant(api)
+    problem = assert_problem(await api.post("/v1/customers", json={"name": "A\x00B"}, headers=tenant.admin), 422)
+    assert problem["errors"][0]["field"] == "name"
+    problem = assert_problem(await api.get("/v1/customers?segment=x%00", headers=tenant.admin), 422)
+    assert problem["errors"][0]["field"] == "segment"
+    body = {"items": [{"external_id": "C-1", "name": "Bien"}, {"external_id": "C-2", "name": "Mal\x00"}]}
+    problem = assert_problem(await api.post("/v1/ingest/customers", json=body, headers=tenant.admin), 422)
+    assert problem["errors"][0]["field"] == "items[1].name"
+    # nothing was stored
+    assert (await api.get("/v1/customers", headers=tenant.admin)).json()["items"] == []
+
+
+async def test_a_unique_constraint_the_service_did_not_check_is_a_409(api, stack):
+    """The database's own constraint is the last line: a conflict, not a crash."""
+    from fastapi import APIRouter
+    from sqlalchemy import text
+
+    from shared.db import SessionDep
+
+    router = APIRouter()
+
+    @router.post("/v1/customers-duplicate-probe")
+    async def duplicate(session: SessionDep) -> dict:
+        tenant = uuid.uuid4()
+        for _ in range(2):
+            await session.execute(
+                text(
+                    "INSERT INTO receivables.customers (id, tenant_id, name, external_id) "
+                    "VALUES (gen_random_uuid(), :t, 'x', 'same')"
+                ),
+                {"t": tenant},
+            )
+        return {}
+
+    app = stack.services["receivables"]
+    app.include_router(router)
+    try:
+        import httpx
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://r") as client:
+            response = await client.post("/v1/customers-duplicate-probe")
+    finally:
+        app.router.routes.pop()
+    problem = assert_problem(response, 409)
+    assert problem["constraint"] == "uq_customers_tenant_external_id"
+
+
+async def test_customer_files_with_old_mac_line_endings_are_read(api):
+    tenant = await create_tenant(api)
+    body = b"external_id;name\rC-1;Uno\rC-2;Dos\r"
+    response = await api.post(
+        "/v1/ingest/customers.csv", content=body, headers={**tenant.admin, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 2
+
+
+async def test_a_csv_line_the_csv_module_cannot_read_is_a_422_naming_the_line(api):
+    tenant = await create_tenant(api)
+    body = b"external_id;name\nC-1;Uno\nC-2;" + b"x" * 200_000 + b"\n"  # a cell past the csv module's limit
+    response = await api.post(
+        "/v1/ingest/customers.csv", content=body, headers={**tenant.admin, "Content-Type": "text/csv"}
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "body"
+    assert "line 3" in problem["detail"]
