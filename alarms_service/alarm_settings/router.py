@@ -75,9 +75,7 @@ def merge(current: AlarmSchedule, alarm: Alarm, changes: dict[str, Any]) -> tupl
     values: dict[str, Any] = {}
     for name, value in changes.items():
         where = f"{alarm.value}.{name}"
-        if value is None:
-            errors.append({"field": where, "message": "cannot be null"})
-        elif name == "weekdays":
+        if name == "weekdays":
             days = [WEEKDAY_NAMES.index(d) + 1 for d in value]
             if len(set(days)) != len(days):
                 errors.append({"field": where, "message": "names a day twice"})
@@ -97,9 +95,6 @@ async def update_alarm_settings(identity: Manager, data: AlarmSettingsUpdate, se
     errors: list[dict[str, str]] = []
     for alarm in Alarm:
         part = getattr(data, alarm.value)
-        if alarm.value in data.model_fields_set and part is None:
-            errors.append({"field": alarm.value, "message": "cannot be null"})
-            continue
         if part is None:
             continue
         schedule, problems = merge(current[alarm], alarm, part.model_dump(exclude_unset=True))

@@ -54,28 +54,32 @@ class AlarmSettingsOut(BaseModel):
     disputes: WeeklyAlarm = Field(description="Disputes, to each area's responsible and to each collector")
 
 
+# Every field of an update may be left out, but not set to null: typed without None, defaulting to None (a default
+# is not validated), so an explicit null is a 422 naming the field and the schema offers no null.
+
+
 class DailyAlarmUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
-    hour: int | None = Field(None, ge=0, le=23)
-    weekdays: list[Weekday] | None = Field(None, min_length=1, max_length=7)
+    enabled: bool = None  # type: ignore[assignment]
+    hour: int = Field(None, ge=0, le=23)
+    weekdays: list[Weekday] = Field(None, min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
 
 
 class BrokenPromisesUpdate(DailyAlarmUpdate):
-    lookback_days: int | None = Field(None, ge=1, le=365)
+    lookback_days: int = Field(None, ge=1, le=365)
 
 
 class WeeklyAlarmUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
-    weekday: Weekday | None = None
-    hour: int | None = Field(None, ge=0, le=23)
+    enabled: bool = None  # type: ignore[assignment]
+    weekday: Weekday = None  # type: ignore[assignment]
+    hour: int = Field(None, ge=0, le=23)
 
 
 class PaymentsReportedUpdate(WeeklyAlarmUpdate):
-    threshold_days: int | None = Field(None, ge=0, le=90)
+    threshold_days: int = Field(None, ge=0, le=90)
 
 
 class AlarmSettingsUpdate(BaseModel):
@@ -94,7 +98,7 @@ class AlarmSettingsUpdate(BaseModel):
         },
     )
 
-    actions: DailyAlarmUpdate | None = None
-    broken_promises: BrokenPromisesUpdate | None = None
-    payments_reported: PaymentsReportedUpdate | None = None
-    disputes: WeeklyAlarmUpdate | None = None
+    actions: DailyAlarmUpdate = None  # type: ignore[assignment]
+    broken_promises: BrokenPromisesUpdate = None  # type: ignore[assignment]
+    payments_reported: PaymentsReportedUpdate = None  # type: ignore[assignment]
+    disputes: WeeklyAlarmUpdate = None  # type: ignore[assignment]

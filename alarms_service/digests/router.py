@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from alarms_service import rules
 from alarms_service.alarm_settings.repository import TenantView, load_schedules, load_tenant
 from alarms_service.digests import repository, service
-from alarms_service.digests.schemas import DigestOut, RunCreate, RunDetail, RunOut, digest_out
+from alarms_service.digests.schemas import (
+    FIRST_DAY,
+    LAST_DAY,
+    DigestOut,
+    RunCreate,
+    RunDetail,
+    RunOut,
+    digest_out,
+)
 from alarms_service.directory import ReceivablesDep
 from alarms_service.rules import Alarm, Audience
 from shared.db import EngineDep, SessionDep
@@ -180,7 +188,7 @@ async def preview_alarm_digests(
     receivables: ReceivablesDep,
     alarm: Annotated[Alarm | None, Query(description="One alarm (default: every alarm)")] = None,
     recipient: Annotated[uuid.UUID | None, Query(description="A user or person id (default: everyone)")] = None,
-    as_of: Annotated[date | None, Query(description="Default: the tenant's today")] = None,
+    as_of: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Default: the tenant's today")] = None,
     include_rows: Annotated[bool, Query(description="All rows of every digest (always, for one recipient)")] = False,
 ) -> list[dict[str, Any]]:
     """What the digests would contain now; nothing is stored or sent. A recipient's digests come with every row.

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alarms_service.rules import Alarm, Audience
 
+# The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 TOTALS = Field(description="Open amounts per currency (never added across currencies)", examples=[{"ARS": "1500.00"}])
 
 
@@ -199,7 +201,9 @@ class RunCreate(BaseModel):
         json_schema_extra={"examples": [{"as_of": "2026-11-23", "alarms": ["broken_promises"], "dry_run": True}]},
     )
 
-    as_of: date | None = Field(None, description="The date the alarms look at (default: the tenant's today)")
+    as_of: date | None = Field(
+        None, ge=FIRST_DAY, le=LAST_DAY, description="The date the alarms look at (default: the tenant's today)"
+    )
     alarms: list[Alarm] | None = Field(
         None, min_length=1, description="Which alarms (default: the enabled ones); a named alarm runs even if disabled"
     )

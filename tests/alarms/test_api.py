@@ -84,6 +84,7 @@ async def test_runs_validate_their_body(api, stack):
         ({"alarms": ["nope"]}, "alarms[0]"),
         ({"alarms": []}, "alarms"),
         ({"as_of": "2026-02-30"}, "as_of"),
+        ({"as_of": "0001-01-01"}, "as_of"),
         ({"dryrun": True}, "dryrun"),
     ):
         response = await api.post("/v1/alarms/runs", json=body, headers=tenant.admin)
