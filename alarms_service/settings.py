@@ -8,3 +8,12 @@ from shared.settings import ServiceSettings
 class AlarmsSettings(ServiceSettings):
     service_name: ClassVar[str] = "alarms"
     model_config = SettingsConfigDict(env_prefix="ALARMS_", extra="ignore")
+
+    # Lines an email shows; the rest are counted in a last line (the digest keeps every row: GET /v1/alarms/{id}).
+    digest_max_lines: int = 100
+    # Communications per messaging.send_communications command.
+    command_batch_size: int = 100
+    # A queued run not finished after this long is queued again by the scheduler (its enqueue or worker was lost).
+    lost_run_minutes: int = 10
+    # A scheduled run whose receivables look-ups keep failing is given up (status failed) after this many tries.
+    run_max_tries: int = 12

@@ -1,7 +1,55 @@
+from arq import cron
+from arq.worker import func
+
+from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, run_alarms, schedule_runs
 from alarms_service.models import SCHEMA
+from alarms_service.projection.handlers import (
+    ignore,
+    on_action_item_changed,
+    on_customer_changed,
+    on_invoice_changed,
+    on_promise_broken,
+    on_tenant_changed,
+    on_user_changed,
+)
 from alarms_service.settings import AlarmsSettings
+from shared.contracts.dunning import ActionItemChanged
+from shared.contracts.gateway import TenantChanged, UserChanged
+from shared.contracts.receivables import (
+    CustomerChanged,
+    InvoiceChanged,
+    OutcomeRecorded,
+    PaymentApplied,
+    PromiseBroken,
+    TaskChanged,
+)
 from shared.worker import worker_settings
 
 settings = AlarmsSettings()
 
-WorkerSettings = worker_settings(settings, schema=SCHEMA, handlers={})
+HANDLERS = {
+    TenantChanged: on_tenant_changed,
+    UserChanged: on_user_changed,
+    CustomerChanged: on_customer_changed,
+    InvoiceChanged: on_invoice_changed,
+    PromiseBroken: on_promise_broken,
+    ActionItemChanged: on_action_item_changed,
+    # The contract announces these to alarms too; no alarm reads them (yet).
+    PaymentApplied: ignore,
+    OutcomeRecorded: ignore,
+    TaskChanged: ignore,
+}
+
+FUNCTIONS = [
+    # Retries while receivables cannot name the recipients (see run_alarms); the timeout bounds how long arq
+    # waits before it takes up again a run whose worker died.
+    func(run_alarms, name=RUN_JOB, max_tries=settings.run_max_tries + 1, timeout=600),
+]
+
+WorkerSettings = worker_settings(
+    settings,
+    schema=SCHEMA,
+    handlers=HANDLERS,
+    functions=FUNCTIONS,
+    cron_jobs=[cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True)],
+)

@@ -1,0 +1,88 @@
+"""The tenant as alarms knows it (from the gateway's events) and its alarm settings."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from alarms_service.models import AlarmSetting, Tenant
+from alarms_service.rules import DEFAULTS, Alarm, AlarmSchedule
+
+Db = AsyncConnection | AsyncSession
+
+_settings = AlarmSetting.__table__
+_tenants = Tenant.__table__
+
+
+@dataclass(frozen=True)
+class TenantView:
+    tenant_id: uuid.UUID
+    name: str | None
+    country: str | None
+    timezone: str | None
+    language: str | None
+    active: bool
+
+
+async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
+    row = (await db.execute(select(_tenants).where(_tenants.c.tenant_id == tenant_id))).mappings().first()
+    if row is None:
+        return None
+    return TenantView(
+        tenant_id=row["tenant_id"],
+        name=row["name"],
+        country=row["country"],
+        timezone=row["timezone"],
+        language=row["language"],
+        active=row["active"],
+    )
+
+
+def schedule_of(alarm: Alarm, row: Any | None) -> AlarmSchedule:
+    if row is None:
+        return DEFAULTS[alarm]
+    return AlarmSchedule(
+        alarm=alarm,
+        enabled=row["enabled"],
+        hour=row["hour"],
+        weekdays=frozenset(row["weekdays"]),
+        weekday=row["weekday"],
+        threshold_days=row["threshold_days"],
+        lookback_days=row["lookback_days"],
+    )
+
+
+async def load_schedules(db: Db, tenant_id: uuid.UUID) -> dict[Alarm, AlarmSchedule]:
+    result = await db.execute(select(_settings).where(_settings.c.tenant_id == tenant_id))
+    rows = {r["alarm"]: r for r in result.mappings()}
+    return {alarm: schedule_of(alarm, rows.get(alarm.value)) for alarm in Alarm}
+
+
+async def save_schedules(db: Db, tenant_id: uuid.UUID, schedules: list[AlarmSchedule], actor: str) -> None:
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "alarm": s.alarm.value,
+            "enabled": s.enabled,
+            "hour": s.hour,
+            "weekdays": sorted(s.weekdays),
+            "weekday": s.weekday,
+            "threshold_days": s.threshold_days,
+            "lookback_days": s.lookback_days,
+            "updated_by": actor,
+        }
+        for s in schedules
+    ]
+    if not rows:
+        return
+    statement = insert(_settings).values(rows)
+    fields = ("enabled", "hour", "weekdays", "weekday", "threshold_days", "lookback_days", "updated_by")
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "alarm"],
+            set_={**{f: statement.excluded[f] for f in fields}, "updated_at": statement.excluded.updated_at},
+        )
+    )

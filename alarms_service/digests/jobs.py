@@ -1,0 +1,144 @@
+"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time (once per period:
+``schedule_slots``), and execute queued runs."""
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from arq import Retry
+from arq.connections import ArqRedis
+from sqlalchemy import func, select, text, update
+
+from alarms_service import rules
+from alarms_service.alarm_settings.repository import load_tenant, schedule_of
+from alarms_service.digests.service import execute_run
+from alarms_service.directory import DirectoryUnavailable
+from alarms_service.models import AlarmSetting, Run, Tenant
+from alarms_service.rules import Alarm
+from shared.db import unit_of_work
+from shared.internal import InternalClient
+from shared.outbox import queue_name
+from shared.worker import retry_delay
+
+log = structlog.get_logger()
+
+RUN_JOB = "alarms.run"
+SCHEDULE_JOB = "alarms.schedule"
+
+_runs = Run.__table__
+
+_TAKE_SLOTS = text(
+    """
+INSERT INTO alarms.schedule_slots (tenant_id, alarm, period, run_id)
+SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:alarms AS text[]), CAST(:periods AS text[]),
+                     CAST(:runs AS uuid[]))
+ON CONFLICT DO NOTHING
+RETURNING tenant_id, alarm, run_id
+"""
+)
+
+
+async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
+    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=f"{RUN_JOB}:{run_id}")
+
+
+async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    """Queue a run for every tenant with alarms due now (its local time) whose period was not taken yet; re-queue
+    the runs whose enqueue or worker was lost. Returns how many runs were created."""
+    now = now or datetime.now(UTC)
+    settings = ctx["settings"]
+    async with ctx["engine"].begin() as conn:
+        tenants = (await conn.execute(select(Tenant.tenant_id, Tenant.timezone).where(Tenant.active.is_(True)))).all()
+        rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
+        for row in (await conn.execute(select(AlarmSetting.__table__))).mappings():
+            rows[row["tenant_id"]][row["alarm"]] = row
+        slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
+        as_of = {}
+        for tenant_id, timezone in tenants:
+            local = rules.local_now(now, timezone)
+            schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
+            due = rules.due_alarms(schedules, local)
+            if due:
+                run_id = uuid.uuid4()
+                as_of[run_id] = (tenant_id, local.date())
+                slots.extend((tenant_id, alarm.value, per, run_id) for alarm, per in due)
+        taken: dict[uuid.UUID, list[str]] = defaultdict(list)
+        if slots:
+            tenants_, alarms_, periods_, runs_ = (list(column) for column in zip(*slots, strict=True))
+            result = await conn.execute(
+                _TAKE_SLOTS, {"tenants": tenants_, "alarms": alarms_, "periods": periods_, "runs": runs_}
+            )
+            for _, alarm, run_id in result:
+                taken[run_id].append(alarm)
+        if taken:
+            await conn.execute(
+                _runs.insert(),
+                [
+                    {
+                        "id": run_id,
+                        "tenant_id": as_of[run_id][0],
+                        "as_of": as_of[run_id][1],
+                        "trigger": "schedule",
+                        "alarms": [a.value for a in Alarm if a.value in alarms],
+                        "status": "queued",
+                        "requested_by": "schedule",
+                    }
+                    for run_id, alarms in taken.items()
+                ],
+            )
+        # rows staged by runs that never finished (their transaction rolled back)
+        await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
+        lost_ids = list(
+            (
+                await conn.execute(
+                    select(_runs.c.id).where(
+                        _runs.c.status == "queued",
+                        _runs.c.created_at < func.now() - timedelta(minutes=settings.lost_run_minutes),
+                    )
+                )
+            ).scalars()
+        )
+    for run_id in [*taken, *lost_ids]:
+        await enqueue_run(ctx["redis"], run_id)
+    return len(taken)
+
+
+def receivables(ctx: dict[str, Any]) -> InternalClient:
+    """The worker's client of receivables' API (tests may put one routed in-process in the context)."""
+    return ctx.get("receivables") or InternalClient(ctx["http"], ctx["settings"])
+
+
+async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
+    """Execute a queued run in one transaction. While receivables cannot say who the recipients are, the run
+    waits (arq ``Retry`` with back-off) and, after ``run_max_tries``, is recorded as failed."""
+    settings = ctx["settings"]
+    rid = uuid.UUID(run_id)
+    try:
+        async with unit_of_work(ctx["sessionmaker"]) as session:
+            run = (await session.execute(select(_runs).where(_runs.c.id == rid).with_for_update())).mappings().first()
+            if run is None or run["status"] != "queued":
+                return "skipped"
+            tenant = await load_tenant(session, run["tenant_id"])
+            if tenant is None:
+                await session.execute(
+                    update(_runs).where(_runs.c.id == rid).values(status="failed", error="tenant not known")
+                )
+                return "failed"
+            alarms = [Alarm(a) for a in run["alarms"]]
+            await execute_run(session, ctx["engine"], receivables(ctx), settings, tenant, rid, alarms, run["as_of"])
+        return "completed"
+    except DirectoryUnavailable as exc:
+        job_try = ctx.get("job_try", 1)
+        if job_try < settings.run_max_tries:
+            delay = retry_delay(job_try, settings.retry_base_seconds * 10)
+            log.warning("alarms_run_retry", run_id=run_id, job_try=job_try, in_seconds=delay, error=exc.detail)
+            raise Retry(defer=delay) from exc
+        async with unit_of_work(ctx["sessionmaker"]) as session:
+            await session.execute(
+                update(_runs)
+                .where(_runs.c.id == rid, _runs.c.status == "queued")
+                .values(status="failed", error=exc.detail, finished_at=datetime.now(UTC))
+            )
+        return "failed"

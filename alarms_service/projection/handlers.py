@@ -1,0 +1,215 @@
+"""Inbox handlers keeping the projection: every new message of a type in one set-based statement.
+
+An older event never overwrites a newer state: snapshots of customers and invoices carry a ``revision``; tenants,
+users and action items carry none, so the event's ``occurred_at`` orders them. A broken promise is a fact,
+written once.
+"""
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, case
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
+from shared.contracts.dunning import ActionItemChanged
+from shared.contracts.gateway import TenantChanged, UserChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PromiseBroken
+from shared.inbox import Received
+
+CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
+INVOICE_FIELDS = (
+    "customer_id",
+    "revision",
+    "number",
+    "currency",
+    "amount",
+    "open_amount",
+    "due_date",
+    "status",
+    "promised_date",
+    "reported_date",
+    "dispute_area_id",
+)
+
+
+def _latest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list[dict[str, Any]]:
+    """One row per key, the greatest ``order`` (one INSERT cannot touch a row twice); the later one on a tie."""
+    best: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row[name] for name in key)
+        if k not in best or row[order] >= best[k][order]:
+            best[k] = row
+    return list(best.values())
+
+
+async def _upsert(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], order: str, fields: Any
+) -> None:
+    rows = _latest(rows, key, order)
+    if not rows:
+        return
+    statement = insert(table).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={f: statement.excluded[f] for f in fields},
+            where=table.c[order] <= statement.excluded[order],
+        )
+    )
+
+
+async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
+    rows = [
+        {
+            "tenant_id": r.message.tenant_id,
+            "name": r.message.name,
+            "country": r.message.country.upper(),
+            "timezone": r.message.timezone,
+            "language": r.message.language,
+            "active": r.message.active,
+            "announced_at": r.envelope.occurred_at,
+        }
+        for r in batch
+    ]
+    fields = ("name", "country", "timezone", "language", "active", "announced_at")
+    await _upsert(session, Tenant.__table__, rows, ("tenant_id",), "announced_at", fields)
+
+
+async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[UserChanged]]) -> None:
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "user_id": r.message.user_id,
+            "email": r.message.email,
+            "full_name": r.message.full_name,
+            "roles": list(r.message.roles),
+            "active": r.message.active,
+            "announced_at": r.envelope.occurred_at,
+        }
+        for r in batch
+    ]
+    fields = ("email", "full_name", "roles", "active", "announced_at")
+    await _upsert(session, User.__table__, rows, ("tenant_id", "user_id"), "announced_at", fields)
+
+
+async def on_customer_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomerChanged]]
+) -> None:
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "id": r.message.customer_id,
+            "revision": r.message.revision,
+            "external_id": r.message.external_id,
+            "name": r.message.name,
+            "collector_id": r.message.collector_id,
+            "deleted": r.message.deleted,
+        }
+        for r in batch
+    ]
+    await _upsert(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
+
+
+def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
+    """The newest snapshot of each invoice, with when its status began as far as this batch tells: the earliest
+    event of the run of same-status revisions that ends with the newest."""
+    per_invoice: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[int, datetime, InvoiceChanged]]] = defaultdict(list)
+    for r in batch:
+        per_invoice[(r.tenant_id, r.message.invoice_id)].append((r.message.revision, r.envelope.occurred_at, r.message))
+    rows = []
+    for (tenant_id, invoice_id), events in per_invoice.items():
+        events.sort(key=lambda e: (e[0], e[1]))
+        revision, since, m = events[-1]
+        for _, at, earlier in reversed(events[:-1]):
+            if earlier.status != m.status:
+                break
+            since = at
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "id": invoice_id,
+                "customer_id": m.customer_id,
+                "revision": revision,
+                "number": m.number,
+                "currency": m.currency.upper(),
+                "amount": m.amount,
+                "open_amount": m.open_amount,
+                "due_date": m.due_date,
+                "status": m.status.value,
+                "promised_date": m.promised_date,
+                "reported_date": m.reported_date,
+                "dispute_area_id": m.dispute_area_id,
+                "status_since": since,
+            }
+        )
+    return rows
+
+
+async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
+    rows = invoice_rows(batch)
+    if not rows:
+        return
+    table = Invoice.__table__
+    statement = insert(table).values(rows)
+    excluded = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "id"],
+            set_={
+                **{f: excluded[f] for f in INVOICE_FIELDS},
+                # a status kept keeps its start; a new one starts with this event
+                "status_since": case(
+                    (table.c.status == excluded.status, table.c.status_since), else_=excluded.status_since
+                ),
+            },
+            where=table.c.revision <= excluded.revision,
+        )
+    )
+
+
+async def on_promise_broken(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[PromiseBroken]]) -> None:
+    rows = {
+        (r.tenant_id, r.message.promise_id): {
+            "tenant_id": r.tenant_id,
+            "promise_id": r.message.promise_id,
+            "invoice_id": r.message.invoice_id,
+            "customer_id": r.message.customer_id,
+            "collector_id": r.message.collector_id,
+            "promised_date": r.message.promised_date,
+            "broken_on": r.message.broken_on,
+            "currency": r.message.currency.upper(),
+            "open_amount": r.message.open_amount,
+        }
+        for r in batch
+    }
+    if rows:
+        await session.execute(insert(BrokenPromise.__table__).values(list(rows.values())).on_conflict_do_nothing())
+
+
+async def on_action_item_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ActionItemChanged]]
+) -> None:
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "id": r.message.action_item_id,
+            "customer_id": r.message.customer_id,
+            "invoice_ids": list(r.message.invoice_ids),
+            "action": r.message.action,
+            "status": r.message.status,
+            "assignee_id": r.message.assignee_id,
+            "created_on": r.message.created_on,
+            "changed_at": r.envelope.occurred_at,
+        }
+        for r in batch
+    ]
+    fields = ("customer_id", "invoice_ids", "action", "status", "assignee_id", "created_on", "changed_at")
+    await _upsert(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)
+
+
+async def ignore(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[Any]]) -> None:
+    """Messages the contract sends to alarms that no alarm needs: recorded in the inbox, nothing else."""
