@@ -4,7 +4,6 @@ from arq.worker import func
 from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, run_alarms, schedule_runs
 from alarms_service.models import SCHEMA
 from alarms_service.projection.handlers import (
-    ignore,
     on_action_item_changed,
     on_customer_changed,
     on_invoice_changed,
@@ -18,10 +17,7 @@ from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.receivables import (
     CustomerChanged,
     InvoiceChanged,
-    OutcomeRecorded,
-    PaymentApplied,
     PromiseBroken,
-    TaskChanged,
 )
 from shared.worker import worker_settings
 
@@ -34,10 +30,6 @@ HANDLERS = {
     InvoiceChanged: on_invoice_changed,
     PromiseBroken: on_promise_broken,
     ActionItemChanged: on_action_item_changed,
-    # The contract announces these to alarms too; no alarm reads them (yet).
-    PaymentApplied: ignore,
-    OutcomeRecorded: ignore,
-    TaskChanged: ignore,
 }
 
 FUNCTIONS = [

@@ -209,7 +209,3 @@ async def on_action_item_changed(
     ]
     fields = ("customer_id", "invoice_ids", "action", "status", "assignee_id", "created_on", "changed_at")
     await _upsert(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)
-
-
-async def ignore(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[Any]]) -> None:
-    """Messages the contract sends to alarms that no alarm needs: recorded in the inbox, nothing else."""

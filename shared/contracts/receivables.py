@@ -72,7 +72,7 @@ class Allocation(BaseModel):
 @register
 class PaymentApplied(Event):
     message_type = "receivables.payment_applied"
-    consumers = ("alarms",)
+    consumers = ()  # announced for integrations; no service reads it yet
 
     payment_id: uuid.UUID
     customer_id: uuid.UUID
@@ -90,7 +90,7 @@ class OutcomeRecorded(Event):
     """A personal contact and its result (seed 000, the five outcomes)."""
 
     message_type = "receivables.outcome_recorded"
-    consumers = ("alarms",)
+    consumers = ()  # announced for integrations; no service reads it yet
 
     outcome_id: uuid.UUID
     customer_id: uuid.UUID
@@ -125,7 +125,7 @@ class PromiseBroken(Event):
 @register
 class TaskChanged(Event):
     message_type = "receivables.task_changed"
-    consumers = ("alarms",)
+    consumers = ()  # announced for integrations; no service reads it yet
 
     task_id: uuid.UUID
     revision: int
