@@ -14,7 +14,6 @@ predicates the SQL in ``digests/selection.py`` applies to the whole portfolio, c
 """
 
 import uuid
-import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +28,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol, get_group_symbol
 
 from alarms_service.texts import TEXTS
+from shared import calendar
 
 
 class Alarm(StrEnum):
@@ -95,11 +95,7 @@ DEFAULTS = {alarm: AlarmSchedule(alarm) for alarm in Alarm}
 
 def local_now(now: datetime, timezone: str | None) -> datetime:
     """``now`` (aware) on the tenant's wall clock; an unknown zone counts as UTC."""
-    try:
-        zone = zoneinfo.ZoneInfo(timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return now.astimezone(zone)
+    return calendar.local_now(timezone, now)
 
 
 def period(alarm: Alarm, day: date) -> str:

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
-import holidays
-
+from shared.calendar import BusinessCalendar
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
 
@@ -276,72 +274,6 @@ def overdue_amounts(invoices: Iterable["InvoiceView"], as_of: date) -> dict[str,
         if inv.is_open and inv.kind != InvoiceKind.CREDIT_NOTE and inv.due_date < as_of and not inv.missing_upstream:
             totals[inv.currency] += inv.open_amount
     return dict(totals)
-
-
-# -------------------------------------------------------------------------------------------- calendar
-
-
-@lru_cache(maxsize=256)
-def _holidays(country: str | None, subdivision: str | None, language: str | None, year: int) -> dict[date, str]:
-    if not country:
-        return {}
-    try:
-        table = holidays.country_holidays(country, subdiv=subdivision, years=[year], language=language)
-    except (NotImplementedError, KeyError):  # a country or language the library does not know
-        try:
-            table = holidays.country_holidays(country, subdiv=subdivision, years=[year])
-        except (NotImplementedError, KeyError):
-            return {}
-    return dict(table.items())
-
-
-@lru_cache(maxsize=256)
-def _weekend(country: str | None) -> frozenset[int]:
-    try:
-        return frozenset(holidays.country_holidays(country).weekend) if country else frozenset({5, 6})
-    except (NotImplementedError, KeyError, AttributeError):
-        return frozenset({5, 6})
-
-
-@dataclass(frozen=True, slots=True)
-class BusinessCalendar:
-    """The tenant's business days: not a weekend and not a public holiday of its country (the maintained
-    ``holidays`` library), nor a day the company closes (``extra_holidays``)."""
-
-    country: str | None = None
-    subdivision: str | None = None
-    extra_holidays: frozenset[date] = frozenset()
-    language: str | None = None
-
-    def closed_reason(self, day: date) -> str | None:
-        if day in self.extra_holidays:
-            return "a company holiday"
-        name = _holidays(self.country, self.subdivision, self.language, day.year).get(day)
-        if name:
-            return f"a public holiday ({name})"
-        if day.weekday() in _weekend(self.country):
-            return "a weekend day"
-        return None
-
-    def is_business_day(self, day: date) -> bool:
-        return self.closed_reason(day) is None
-
-    def next_business_day(self, day: date) -> date:
-        """The first business day on or after ``day``."""
-        for _ in range(370):
-            if self.is_business_day(day):
-                return day
-            day += timedelta(days=1)
-        raise ValueError("no business day within a year")
-
-    def previous_business_day(self, day: date) -> date:
-        """The last business day before ``day``."""
-        day -= timedelta(days=1)
-        for _ in range(370):
-            if self.is_business_day(day):
-                return day
-            day -= timedelta(days=1)
-        raise ValueError("no business day within a year")
 
 
 # -------------------------------------------------------------------------------------------- invoices

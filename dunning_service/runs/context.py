@@ -1,7 +1,6 @@
 """What a run needs to know about its tenant: calendar, "today", tolerances, strategies."""
 
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +13,7 @@ from dunning_service import rules
 from dunning_service.models import Tenant
 from dunning_service.strategies import convert
 from dunning_service.strategies.repository import live_strategies
+from shared.calendar import local_today
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,7 @@ class TenantContext:
 
     def today(self, now: datetime | None = None) -> date:
         """Today in the tenant's time zone."""
-        now = now or datetime.now(UTC)
-        try:
-            zone = zoneinfo.ZoneInfo(self.timezone or "UTC")
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        return now.astimezone(zone).date()
+        return local_today(self.timezone, now)
 
 
 def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:

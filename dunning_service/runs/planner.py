@@ -6,6 +6,7 @@ portfolio.
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -62,8 +63,26 @@ def counts(plan_customers: list[rules.CustomerPlan], strategies: dict[uuid.UUID,
             action_notices += c.action is not None
         for _ in customer.tasks:
             by_channel["task"] += 1
+    steps = step_counts(by_step, strategies)
+    return {
+        "customers": len(plan_customers),
+        "invoices": invoices,
+        "communications": sum(by_channel.values()) - by_channel.get("task", 0),
+        "tasks": by_channel.get("task", 0),
+        "action_notices": action_notices,
+        "by_step": steps,
+        "by_channel": dict(sorted(by_channel.items())),
+        "by_tone": dict(sorted(by_tone.items())),
+        "by_kind": dict(sorted(by_kind.items())),
+    }
+
+
+def step_counts(
+    counts: Mapping[tuple[uuid.UUID, str], int], strategies: Mapping[uuid.UUID, rules.Strategy]
+) -> list[dict[str, Any]]:
+    """Invoices per (strategy, step key), named and described from the strategies, in a stable order."""
     steps = []
-    for (strategy_id, key), n in sorted(by_step.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+    for (strategy_id, key), n in sorted(counts.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
         strategy = strategies.get(strategy_id)
         step = next((s for s in strategy.steps if s.key == key), None) if strategy else None
         steps.append(
@@ -76,17 +95,7 @@ def counts(plan_customers: list[rules.CustomerPlan], strategies: dict[uuid.UUID,
                 "invoices": n,
             }
         )
-    return {
-        "customers": len(plan_customers),
-        "invoices": invoices,
-        "communications": sum(by_channel.values()) - by_channel.get("task", 0),
-        "tasks": by_channel.get("task", 0),
-        "action_notices": action_notices,
-        "by_step": steps,
-        "by_channel": dict(sorted(by_channel.items())),
-        "by_tone": dict(sorted(by_tone.items())),
-        "by_kind": dict(sorted(by_kind.items())),
-    }
+    return steps
 
 
 _DISPATCH_COUNTS = text(
@@ -117,20 +126,7 @@ async def dispatch_counts(
     by: dict[str, dict[Any, int]] = defaultdict(dict)
     for dim, key, strategy_id, n in (await conn.execute(_DISPATCH_COUNTS, {"run_id": run_id})).all():
         by[dim][(strategy_id, key) if dim == "step" else key] = n
-    steps = []
-    for (strategy_id, key), n in sorted(by["step"].items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        strategy = strategies.get(strategy_id)
-        step = next((s for s in strategy.steps if s.key == key), None) if strategy else None
-        steps.append(
-            {
-                "strategy_id": str(strategy_id),
-                "strategy": strategy.name if strategy else None,
-                "step_key": key,
-                "kind": step.kind.value if step else None,
-                "tone": step.tone if step else None,
-                "invoices": n,
-            }
-        )
+    steps = step_counts(by["step"], strategies)
     channels = by["channel"]
     return {
         "customers": by["customers"].get(None, 0),

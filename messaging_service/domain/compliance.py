@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.calendar import zone_or_utc
+
 ALL_DAYS = frozenset(range(1, 8))
 
 
@@ -127,10 +129,4 @@ def parse_cap(value: dict | None) -> FrequencyCap | None:
 
 def zone(name: str | None, fallback: str | None = None) -> ZoneInfo:
     """The customer's zone, else the tenant's, else UTC; a name the system does not know falls back too."""
-    for candidate in (name, fallback):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (KeyError, ValueError):
-                continue
-    return ZoneInfo("UTC")
+    return zone_or_utc(name, fallback)
