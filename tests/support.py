@@ -1,6 +1,7 @@
 """Helpers for tests: databases, the in-process stack of apps, factories, burst workers."""
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -27,6 +28,13 @@ from shared.worker import JOB_CODEC, redis_settings
 SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms")
 OPERATOR = {"X-Operator-Token": GatewaySettings().operator_token}
 PASSWORD = "correct-horse-battery"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for servers and peers a test starts on loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 async def recreate_database(server: str, name: str) -> None:

@@ -10,7 +10,8 @@ import uvicorn
 
 from messaging_service.stubs.provider import ProviderStub
 from messaging_service.stubs.smtp_server import MaildirHandler
-from tests.messaging.support import Mailbox, Provider, free_port
+from tests.messaging.support import Mailbox, Provider
+from tests.support import free_port
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import email
 import email.policy
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,12 +22,6 @@ from shared.worker import deserialize_job
 from tests.support import Stack, TenantCtx, create_tenant, run_worker
 
 QUEUE = queue_name("messaging")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

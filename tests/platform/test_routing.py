@@ -1,7 +1,6 @@
 """Routing by path prefix, and what a caller sees when a service is down or slow."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +11,7 @@ from api_gateway.main import create_app as create_gateway
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem
-from tests.support import create_tenant, in_process_urls, running
+from tests.support import create_tenant, free_port, in_process_urls, running
 
 
 def test_service_for_routes_by_first_segment():
@@ -39,12 +38,6 @@ async def test_request_id_is_kept_and_returned(api):
     assert len((await api.get("/v1/customers", headers=tenant.admin)).headers["x-request-id"]) == 32
     problem = await api.get("/v1/customers/not-a-uuid", headers={**tenant.admin, "X-Request-Id": "req-xyz"})
     assert problem.json()["request_id"] == "req-xyz"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @asynccontextmanager
