@@ -13,7 +13,6 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "promises",
         "notes",
         "tasks",
-        "timeline",
         "kpis",
         "people",
         "dispute-areas",

@@ -44,3 +44,12 @@ async def test_a_service_that_is_down_is_listed_not_fatal(api, stack):
         merged.settings.alarms_url = original
         merged._cached = None
     assert document["x-unavailable-services"] == ["alarms"] and "/v1/customers" in document["paths"]
+
+
+def test_the_routing_table_names_exactly_the_resources_the_services_serve():
+    """Each service's public paths are routed, and the table routes nothing a service does not serve."""
+    from tests.support import service_apps
+
+    for service, app in service_apps().items():
+        served = {path[4:].split("/", 1)[0] for path in app.openapi()["paths"] if path.startswith("/v1/")}
+        assert served == set(SERVICE_RESOURCES[service]), service
