@@ -5,12 +5,15 @@ the state change and its announcement commit or roll back together. The relay (r
 service's worker) moves unpublished rows to the consumers' arq queues and then marks them published.
 If it dies between enqueue and mark, the rows are sent again on restart: consumers drop what they
 already processed (``shared.inbox``), so each message takes effect exactly once.
+
+A *deferred* row stands for many messages the relay builds when it sends them (``deferred``): a bulk write
+announces its 10,000 rows with one outbox row instead of 10,000, and the snapshots are read at relay time.
 """
 
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -37,6 +40,8 @@ log = structlog.get_logger()
 
 # Envelopes per arq job: one job costs about a millisecond of worker time, so messages travel in batches.
 JOB_BATCH = 200
+# Envelopes one relay pass builds from deferred rows before it stops taking more rows (memory, job sizes).
+EXPANSION_BUDGET = 20_000
 HANDLE_MESSAGES = "handle_messages"
 
 
@@ -94,6 +99,39 @@ async def emit(
     return envelope
 
 
+Expand = Callable[[AsyncConnection, Any], Awaitable[list[tuple[str, dict[str, Any]]]]]
+"""Reads what a deferred outbox row stands for: ``(key, payload)`` per message, ``key`` unique within the row."""
+
+
+class Deferred:
+    """How the relay expands outbox rows of ``row_type`` into ``message`` envelopes."""
+
+    def __init__(self, row_type: str, message: type[Message], expand: Expand) -> None:
+        self.row_type, self.message, self.expand = row_type, message, expand
+
+
+DEFERRED: dict[str, Deferred] = {}
+DEFERRED_PREFIX = "deferred:"
+
+
+def deferred(row_type: str, message: type[Message]) -> Callable[[Expand], Expand]:
+    """Register ``expand`` for outbox rows of ``row_type``: the relay sends one ``message`` per ``(key, payload)``
+    it returns, with the id ``uuid5(row id, key)``, so a row relayed twice yields the same envelope ids and the
+    consumers' inboxes drop the repeats. The payloads are read when relayed: snapshots carrying a ``revision``
+    stay correct (a later change has its own, later event)."""
+
+    if not row_type.startswith(DEFERRED_PREFIX):
+        raise ValueError(f"deferred outbox row types start with {DEFERRED_PREFIX!r}")
+
+    def register(expand: Expand) -> Expand:
+        if row_type in DEFERRED:
+            raise RuntimeError(f"deferred outbox rows {row_type!r} registered twice")
+        DEFERRED[row_type] = Deferred(row_type, message, expand)
+        return expand
+
+    return register
+
+
 def _envelope_json(row: Any) -> dict[str, Any]:
     return {
         "id": str(row.id),
@@ -103,6 +141,25 @@ def _envelope_json(row: Any) -> dict[str, Any]:
         "occurred_at": row.occurred_at.isoformat(),
         "payload": row.payload,
     }
+
+
+async def _envelopes(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
+    """The envelopes an outbox row stands for: itself, or what its deferred expansion reads now."""
+    if row.message_type.startswith(DEFERRED_PREFIX):
+        how = DEFERRED.get(row.message_type)
+        if how is None:  # never send a reference to consumers; stay unpublished until a relay knows it
+            raise RuntimeError(f"no expansion registered for deferred outbox rows {row.message_type!r}")
+        common = {
+            "type": how.message.message_type,
+            "version": how.message.version,
+            "tenant_id": str(row.tenant_id) if row.tenant_id else None,
+            "occurred_at": row.occurred_at.isoformat(),
+        }
+        return [
+            {"id": str(uuid.uuid5(row.id, key)), **common, "payload": payload}
+            for key, payload in await how.expand(conn, row)
+        ]
+    return [_envelope_json(row)]
 
 
 async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_size: int = 500) -> int:
@@ -126,10 +183,15 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         if not rows:
             return 0
         per_consumer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        relayed, built = [], 0
         for row in rows:
-            envelope = _envelope_json(row)
+            if built >= EXPANSION_BUDGET:  # the rest stays for the next pass
+                break
+            envelopes = await _envelopes(conn, row)
+            built += len(envelopes)
+            relayed.append(row.seq)
             for consumer in row.consumers:
-                per_consumer[consumer].append(envelope)
+                per_consumer[consumer].extend(envelopes)
         enqueues = []
         for consumer, envelopes in per_consumer.items():
             for start in range(0, len(envelopes), JOB_BATCH):
@@ -142,15 +204,16 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         await asyncio.gather(*enqueues)
         await conn.execute(
             text(f"UPDATE {schema}.outbox SET published_at = now() WHERE seq = ANY(:seqs)"),
-            {"seqs": [row.seq for row in rows]},
+            {"seqs": relayed},
         )
-    return len(rows)
+    return len(relayed)
 
 
 async def relay_forever(
     engine: AsyncEngine, redis: ArqRedis, schema: str, interval: float = 0.2, batch_size: int = 500
 ) -> None:
-    """Relay until cancelled: at once while there is a backlog, every ``interval`` seconds when idle."""
+    """Relay until cancelled: at once while rows keep coming (a pass may stop early at ``EXPANSION_BUDGET``),
+    every ``interval`` seconds once a pass finds nothing."""
     while True:
         try:
             moved = await relay_once(engine, redis, schema, batch_size)
@@ -160,7 +223,7 @@ async def relay_forever(
             log.exception("outbox_relay_failed", schema=schema)
             moved = 0
             await asyncio.sleep(min(5.0, interval * 10))
-        if moved < batch_size:
+        if moved == 0:
             await asyncio.sleep(interval)
 
 

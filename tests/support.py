@@ -213,3 +213,18 @@ async def run_worker(worker_settings: type, **overrides: Any) -> None:
         await worker.main()
     finally:
         await worker.close()
+
+
+class Killed(BaseException):
+    """Stands for the process dying: nothing after it runs (the transaction is never committed)."""
+
+
+class DiesAfterEnqueue:
+    """Redis that accepts the jobs, then the relay process dies before it marks the rows published."""
+
+    def __init__(self, arq) -> None:
+        self.arq = arq
+
+    async def enqueue_job(self, *args, **kwargs):
+        await self.arq.enqueue_job(*args, **kwargs)
+        raise Killed

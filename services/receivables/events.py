@@ -7,22 +7,28 @@ receivables.py``); money travels as strings and dates as ISO strings, as pydanti
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged, TaskChanged
 from shared.messages import Message
+from shared.outbox import deferred
 
 OUTBOX_COLUMNS = "(id, tenant_id, message_type, version, consumers, payload, occurred_at)"
+# One outbox row announcing many invoices (a bulk load): the relay sends one InvoiceChanged per invoice, read
+# when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...], "reason": "..."}.
+INVOICES_CHANGED_LATER = "deferred:receivables.invoice_changed"
 
 
-def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str) -> str:
-    """``SELECT`` list of outbox rows for ``message`` (bind the consumers yourself is not needed: inlined)."""
+def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str, row_type: str | None = None) -> str:
+    """``SELECT`` list of outbox rows for ``message`` (the consumers are inlined); ``row_type`` names a deferred
+    row standing for many such messages."""
     consumers = "ARRAY[" + ",".join(f"'{c}'" for c in message.consumers) + "]::varchar[]"
     return (
-        f"receivables.uuid7(), {tenant_sql}, '{message.message_type}', {message.version}, {consumers}, "
-        f"{payload_sql}, clock_timestamp()"
+        f"receivables.uuid7(), {tenant_sql}, '{row_type or message.message_type}', {message.version}, "
+        f"{consumers}, {payload_sql}, clock_timestamp()"
     )
 
 
@@ -35,6 +41,30 @@ def invoice_payload(a: str = "i", reason: str = "NULL") -> str:
         'issue_date', {a}.issue_date, 'due_date', {a}.due_date, 'status', {a}.status,
         'promised_date', {a}.promised_date, 'reported_date', {a}.reported_date,
         'dispute_area_id', {a}.dispute_area_id, 'document_url', {a}.document_url, 'reason', {reason})"""
+
+
+def announce_invoices_later(ids_sql: str, reason_sql: str, tenant_sql: str) -> str:
+    """``SELECT`` list of one deferred outbox row announcing the invoices whose ids ``ids_sql`` aggregates
+    (a ``jsonb`` array): a bulk write announces 10,000 invoices for the price of one row."""
+    payload = f"jsonb_build_object('invoice_ids', {ids_sql}, 'reason', {reason_sql})"
+    return outbox_select(InvoiceChanged, payload, tenant_sql, INVOICES_CHANGED_LATER)
+
+
+@deferred(INVOICES_CHANGED_LATER, InvoiceChanged)
+async def invoices_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The ``InvoiceChanged`` of each invoice a deferred row announces, as the invoice is now."""
+    payload = invoice_payload("i", "o.payload->>'reason'")
+    result = await conn.execute(
+        text(
+            f"SELECT i.id::text AS key, {payload} AS payload "
+            "FROM receivables.outbox o "
+            "CROSS JOIN LATERAL jsonb_array_elements_text(o.payload->'invoice_ids') AS e(id) "
+            "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid) "
+            "WHERE o.seq = :seq ORDER BY i.id"
+        ),
+        {"seq": row.seq},
+    )
+    return [(r.key, r.payload) for r in result]
 
 
 def person_json(

@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import cron
 
+import services.receivables.events  # noqa: F401  (registers the deferred outbox rows the relay expands)
 from services.receivables.customers.handlers import on_contact_invalidated, on_opt_out_recorded
 from services.receivables.models import SCHEMA
 from services.receivables.people.handlers import on_user_changed

@@ -19,7 +19,7 @@ from shared.inbox import process_batch
 from shared.messages import Envelope
 from shared.outbox import emit, queue_name, relay_once
 from shared.worker import worker_settings
-from tests.support import create_tenant, run_worker
+from tests.support import DiesAfterEnqueue, Killed, create_tenant, run_worker
 
 
 @pytest.fixture
@@ -139,21 +139,6 @@ async def test_process_dies_between_commit_and_enqueue_event_arrives_once_after_
     assert await relay_once(stack.engine, stack.arq, GATEWAY) == 1
     await run_worker(COUNTING_WORKER)
     assert await effect_count(stack) == 1
-
-
-class Killed(BaseException):
-    """Stands for the process dying: nothing after it runs (the transaction is never committed)."""
-
-
-class DiesAfterEnqueue:
-    """Redis that accepts the jobs, then the relay process dies before it marks the rows published."""
-
-    def __init__(self, arq) -> None:
-        self.arq = arq
-
-    async def enqueue_job(self, *args, **kwargs):
-        await self.arq.enqueue_job(*args, **kwargs)
-        raise Killed
 
 
 async def test_relay_dies_between_enqueue_and_mark_event_still_takes_effect_once(stack, api, effects):

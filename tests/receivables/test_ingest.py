@@ -2,8 +2,12 @@
 
 from datetime import timedelta
 
+import pytest
+
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PaymentApplied
+from shared.outbox import relay_once
 from tests.receivables.helpers import execute, outbox, post, rows, scalar
+from tests.support import DiesAfterEnqueue, Killed
 
 SNAPSHOT = (
     "SELECT external_id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status, "
@@ -86,6 +90,7 @@ async def test_bad_rows_are_reported_and_the_good_ones_stored(rc):
 async def test_a_newer_version_updates_and_an_older_one_does_not(rc):
     await _ingest(rc, "customers", _customers(1))
     await _ingest(rc, "invoices", _invoices(2, version=5))
+    first = [e for e in await outbox(rc.stack, InvoiceChanged) if e.external_id == "F-0001"]
     newer = _invoices(2, version=6)
     newer[0]["open_amount"] = "40.00"
     newer[1]["open_amount"] = "0.00"
@@ -98,9 +103,11 @@ async def test_a_newer_version_updates_and_an_older_one_does_not(rc):
         r["external_id"]: (r["status"], str(r["open_amount"]), r["revision"]) for r in await rows(rc.stack, SNAPSHOT)
     }
     assert state == {"F-0000": ("normal", "40.00", 2), "F-0001": ("paid", "0.00", 2)}
+    # Each batch is announced by one deferred row; relayed now, both give the invoice as it is (revision 2).
     events = [e for e in await outbox(rc.stack, InvoiceChanged) if e.external_id == "F-0001"]
+    assert [(e.revision, e.status, e.reason) for e in first] == [(1, "normal", "ingested")]
     assert [(e.revision, e.status, e.reason) for e in events] == [
-        (1, "normal", "ingested"),
+        (2, "paid", "ingested"),
         (2, "paid", "updated by the ERP"),
     ]
     history = (await rc.api.get(f"/v1/invoices/{events[0].invoice_id}/history", headers=rc.admin)).json()
@@ -292,3 +299,46 @@ async def test_a_newer_version_of_a_payment_is_applied_again(rc):
         ("A-0001", "50.00", True),
         ("A-0001", "50.00", False),
     ]
+
+
+async def _queued(rc, service):
+    """Envelopes waiting in ``service``'s arq queue."""
+    from shared.outbox import queue_name
+    from shared.worker import deserialize_job
+
+    envelopes = []
+    for job_id in await rc.stack.redis.zrange(queue_name(service), 0, -1):
+        envelopes += deserialize_job(await rc.stack.redis.get(b"arq:job:" + job_id))["a"][0]
+    return envelopes
+
+
+async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_event_per_invoice(rc, monkeypatch):
+    """A batch writes one outbox row per kind of change; the relay sends an InvoiceChanged per invoice, with ids
+    derived from the row, so a relay that dies before marking the row sends the very same envelopes again."""
+    from shared import outbox as outbox_module
+
+    await _ingest(rc, "customers", _customers(1))
+    while await relay_once(rc.stack.engine, rc.stack.arq, "receivables"):
+        pass
+    await rc.stack.redis.flushdb()
+    await _ingest(rc, "invoices", _invoices(450))
+    changed = _invoices(450)
+    changed[7]["open_amount"] = "0.00"
+    await _ingest(rc, "invoices", [*changed, *_invoices(460)[450:]])  # 1 updated, 10 new
+    assert await scalar(rc.stack, "SELECT count(*) FROM receivables.outbox WHERE published_at IS NULL") == 3
+
+    monkeypatch.setattr(outbox_module, "EXPANSION_BUDGET", 100)  # a pass stops taking rows past its budget
+    with pytest.raises(Killed):
+        await relay_once(rc.stack.engine, DiesAfterEnqueue(rc.stack.arq), "receivables")
+    first = {e["id"] for e in await _queued(rc, "dunning")}
+    assert len(first) == 450  # the first row only, whatever the budget: a row is never split
+    await rc.stack.redis.flushdb()
+    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 1
+    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 2
+    for service in ("dunning", "alarms"):
+        envelopes = await _queued(rc, service)
+        assert len(envelopes) == 461
+        assert {e["id"] for e in envelopes} >= first  # the same ids the dead relay had sent
+        assert {e["type"] for e in envelopes} == {InvoiceChanged.message_type}
+        updated = [e["payload"] for e in envelopes if e["payload"]["reason"] == "updated by the ERP"]
+        assert [(p["external_id"], p["status"], p["revision"]) for p in updated] == [("F-0007", "paid", 2)]

@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
+from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later
 from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
 from services.receivables.ingest.staging import copy_rows, refresh_statistics
 from services.receivables.invoices.status import after_ingest_sql
 from services.receivables.tenants.repository import TenantProfile
-from shared.contracts.receivables import InvoiceChanged
 
 STAGING = "ingest_invoices"
 COLUMNS = (
@@ -55,6 +54,7 @@ UNKNOWN_CUSTOMERS = text(
     WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
 )
 
+TENANT = "CAST(:tenant_id AS uuid)"
 NEW_STATUS = after_ingest_sql("i.status", "m.requested", "m.open_amount")
 # The content compared to decide "unchanged": the ERP's fields and the status they lead to.
 DIFFERS = (
@@ -98,13 +98,15 @@ inserted AS (
     FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
           FROM looked WHERE invoice_id IS NULL) m
     ON CONFLICT (tenant_id, external_id) DO NOTHING
-    RETURNING *
+    RETURNING id
 ),
 events AS (
+    -- One deferred row per kind of change, not one row per invoice: the relay expands them.
     INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
-    SELECT {outbox_select(InvoiceChanged, invoice_payload("i", "'ingested'"), "i.tenant_id")} FROM inserted i
+    SELECT {announce_invoices_later("jsonb_agg(i.id)", "'ingested'", TENANT)} FROM inserted i HAVING count(*) > 0
     UNION ALL
-    SELECT {outbox_select(InvoiceChanged, invoice_payload("i", "'updated by the ERP'"), "i.tenant_id")} FROM updated i
+    SELECT {announce_invoices_later("jsonb_agg(i.id)", "'updated by the ERP'", TENANT)} FROM updated i
+    HAVING count(*) > 0
 ),
 promises_resolved AS (
     UPDATE receivables.promises p
