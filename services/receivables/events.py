@@ -53,18 +53,20 @@ def announce_invoices_later(ids_sql: str, reason_sql: str, tenant_sql: str) -> s
 @deferred(INVOICES_CHANGED_LATER, InvoiceChanged)
 async def invoices_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str, dict[str, Any]]]:
     """The ``InvoiceChanged`` of each invoice a deferred row announces, as the invoice is now."""
-    payload = invoice_payload("i", "o.payload->>'reason'")
+    payload = invoice_payload("i", "o.reason")
     result = await conn.execute(
         text(
+            # The row's payload is read once (materialized): an expression on it per invoice would decompress
+            # the whole list of ids again for each of them.
+            "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'invoice_ids' AS ids, payload->>'reason' AS reason "
+            "FROM receivables.outbox WHERE seq = :seq) "
             f"SELECT i.id::text AS key, {payload} AS payload "
-            "FROM receivables.outbox o "
-            "CROSS JOIN LATERAL jsonb_array_elements_text(o.payload->'invoice_ids') AS e(id) "
-            "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid) "
-            "WHERE o.seq = :seq ORDER BY i.id"
+            "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
+            "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid)"
         ),
         {"seq": row.seq},
     )
-    return [(r.key, r.payload) for r in result]
+    return sorted((r.key, r.payload) for r in result)  # a fixed order: the relay's job ids depend on it
 
 
 def person_json(

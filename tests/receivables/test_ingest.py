@@ -342,3 +342,16 @@ async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_event_per_
         assert {e["type"] for e in envelopes} == {InvoiceChanged.message_type}
         updated = [e["payload"] for e in envelopes if e["payload"]["reason"] == "updated by the ERP"]
         assert [(p["external_id"], p["status"], p["revision"]) for p in updated] == [("F-0007", "paid", 2)]
+
+
+async def test_statistics_that_say_the_invoices_table_is_empty_are_refreshed_before_a_batch(rc):
+    """An ANALYZE that ran before a load's first rows committed leaves pages and zero rows: the planner then takes
+    the table for empty for good and may join a batch to it row by row. The next batch refreshes them first."""
+    await _ingest(rc, "customers", _customers(1))
+    await _ingest(rc, "invoices", _invoices(300))
+    await execute(rc.stack, "ANALYZE receivables.invoices")
+    await execute(rc.stack, "UPDATE pg_class SET reltuples = 0 WHERE oid = 'receivables.invoices'::regclass")
+    changed = _invoices(300, open_amount="10.00")
+    result = await _ingest(rc, "invoices", changed)
+    assert (result["updated"], result["rejected"]) == (300, [])
+    assert await scalar(rc.stack, "SELECT reltuples FROM pg_class WHERE oid = 'receivables.invoices'::regclass") > 0

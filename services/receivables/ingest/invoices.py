@@ -1,22 +1,25 @@
 """Bulk invoice upsert: COPY the batch into a staging table, then one statement decides, per row, insert /
-update / nothing, and writes the events, the promise resolutions and the history in the same statement.
+update / nothing, and writes the announcements, the promise resolutions and the history in the same statement,
+and reports the rows naming no customer (or a deleted one).
 
+The changes are announced by one deferred outbox row per kind (``events.announce_invoices_later``): the relay
+sends each invoice's ``InvoiceChanged``, so the request does not build 10,000 payloads.
 Same batch twice: every row compares equal to what is stored, nothing is written, nothing is announced.
 A row with an older ``version`` than the stored one is ignored; a newer or unversioned row with other content
 updates the invoice. The status follows ``invoices.status.after_ingest``.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later
-from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
-from services.receivables.ingest.staging import copy_rows, refresh_statistics
+from services.receivables.ingest.schemas import RejectedRow
+from services.receivables.ingest.staging import copy_lines, refresh_statistics
 from services.receivables.invoices.status import after_ingest_sql
 from services.receivables.tenants.repository import TenantProfile
+from shared.ids import uuid7_texts
 
 STAGING = "ingest_invoices"
 COLUMNS = (
@@ -33,6 +36,7 @@ COLUMNS = (
     ("document_url", "text"),
     ("requested", "text"),
     ("version", "bigint"),
+    ("new_id", "uuid"),  # the id the invoice gets if it is new (minted in Python: shared.ids)
 )
 CLOSED = "('paid', 'written_off', 'void')"
 CONTENT = (
@@ -45,13 +49,6 @@ CONTENT = (
     "issue_date",
     "due_date",
     "document_url",
-)
-
-UNKNOWN_CUSTOMERS = text(
-    f"""SELECT s.idx, s.external_id, s.customer_external_id, c.deleted
-    FROM {STAGING} s LEFT JOIN receivables.customers c
-      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
-    WHERE c.id IS NULL OR c.deleted ORDER BY s.idx"""
 )
 
 TENANT = "CAST(:tenant_id AS uuid)"
@@ -67,11 +64,11 @@ UPSERT = text(
     f"""
 WITH looked AS (
     -- One probe of the unique (tenant, external id) indexes per staged row (see staging.BULK_PLAN).
-    SELECT s.*, c.id AS customer_id, i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount,
-           i.open_amount AS old_open, i.due_date AS old_due
+    SELECT s.*, c.id AS customer_id, c.deleted AS customer_deleted, c.id IS NOT NULL AND NOT c.deleted AS known,
+           i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount, i.open_amount AS old_open,
+           i.due_date AS old_due
     FROM {STAGING} s
-    JOIN receivables.customers c
-      ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id AND NOT c.deleted
+    LEFT JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
     LEFT JOIN receivables.invoices i ON i.tenant_id = :tenant_id AND i.external_id = s.external_id
 ),
 updated AS (
@@ -85,18 +82,18 @@ updated AS (
         closed_on = CASE WHEN {NEW_STATUS} IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
         source_version = coalesce(m.version, i.source_version), revision = i.revision + 1, updated_at = now()
     FROM looked m
-    WHERE m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND {NEWER} AND {DIFFERS}  -- ids found in the tenant
+    WHERE m.known AND m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND {NEWER} AND {DIFFERS}
     RETURNING i.*, m.old_status, m.old_amount, m.old_open, m.old_due
 ),
 inserted AS (
     INSERT INTO receivables.invoices (id, tenant_id, customer_id, external_id, number, kind, currency, amount,
                                       open_amount, issue_date, due_date, document_url, status, closed_on,
                                       source_version)
-    SELECT receivables.uuid7(), :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
+    SELECT m.new_id, :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
            m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.new_status,
            CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version
     FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
-          FROM looked WHERE invoice_id IS NULL) m
+          FROM looked WHERE known AND invoice_id IS NULL) m
     ON CONFLICT (tenant_id, external_id) DO NOTHING
     RETURNING id
 ),
@@ -132,7 +129,11 @@ history AS (
            :actor
     FROM updated u
 )
-SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
+SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated,
+       (SELECT jsonb_agg(jsonb_build_object('index', idx, 'external_id', external_id,
+                                            'customer', customer_external_id, 'deleted', customer_deleted)
+                         ORDER BY idx)
+        FROM looked WHERE NOT known) AS unknown_customers
 """
 )
 
@@ -144,48 +145,27 @@ class Counts:
     unchanged: int = 0
 
 
-def _record(index: int, row: InvoiceRow) -> tuple[Any, ...]:
-    return (
-        index,
-        row.external_id,
-        row.customer_external_id,
-        row.number,
-        row.kind.value,
-        row.currency,
-        row.amount,
-        row.open,
-        row.issue_date,
-        row.due_date,
-        row.document_url,
-        row.status,
-        row.version,
-    )
-
-
 async def upsert_invoices(
-    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, InvoiceRow]], actor: str
+    session: AsyncSession, profile: TenantProfile, lines: list[str], actor: str
 ) -> tuple[Counts, list[RejectedRow]]:
-    if not rows:
+    """Store the rows (lines of COPY text, see ``invoice_rows``); rows naming no customer are rejected."""
+    if not lines:
         return Counts(), []
     await refresh_statistics(session, "receivables.invoices", "receivables.customers")
-    await copy_rows(session, STAGING, COLUMNS, [_record(i, r) for i, r in rows])
-    params = {"tenant_id": profile.tenant_id}
+    new_ids = uuid7_texts(len(lines))
+    await copy_lines(
+        session, STAGING, COLUMNS, [f"{line}\t{new_id}" for line, new_id in zip(lines, new_ids, strict=True)]
+    )
+    params = {"tenant_id": profile.tenant_id, "today": profile.today(), "actor": actor}
+    result = (await session.execute(UPSERT, {**params, "grace": max(profile.promise_grace_days, 0)})).one()
     rejected = [
         RejectedRow(
-            index=r.idx,
-            external_id=r.external_id,
+            index=r["index"],
+            external_id=r["external_id"],
             field="customer_external_id",
-            reason="the customer was deleted"
-            if r.deleted
-            else f"no customer with external id {r.customer_external_id!r}",
+            reason="the customer was deleted" if r["deleted"] else f"no customer with external id {r['customer']!r}",
         )
-        for r in await session.execute(UNKNOWN_CUSTOMERS, params)
+        for r in result.unknown_customers or []
     ]
-    result = (
-        await session.execute(
-            UPSERT,
-            {**params, "today": profile.today(), "grace": max(profile.promise_grace_days, 0), "actor": actor},
-        )
-    ).one()
-    counts = Counts(result.created, result.updated, len(rows) - len(rejected) - result.created - result.updated)
+    counts = Counts(result.created, result.updated, len(lines) - len(rejected) - result.created - result.updated)
     return counts, rejected

@@ -6,9 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.ingest.csv_file import parse_customer_file, upsert_people
 from services.receivables.ingest.customers import upsert_customers
+from services.receivables.ingest.invoice_rows import invoice_lines
 from services.receivables.ingest.invoices import Counts, upsert_invoices
 from services.receivables.ingest.payments import upsert_payments
-from services.receivables.ingest.schemas import CustomerRow, IngestResult, InvoiceRow, PaymentRow, RejectedRow
+from services.receivables.ingest.schemas import CustomerRow, IngestResult, PaymentRow, RejectedRow
 from services.receivables.ingest.validation import drop_duplicates, parse_items, validate_rows
 from services.receivables.tenants.repository import load_profile
 from shared.identity import Identity
@@ -45,9 +46,11 @@ async def ingest_customers(session: AsyncSession, identity: Identity, body: byte
 
 async def ingest_invoices(session: AsyncSession, identity: Identity, body: bytes, max_rows: int) -> IngestResult:
     items = parse_items(body, max_rows)
-    rows, rejected = _valid(items, InvoiceRow)
+    lines, rejected = invoice_lines(items)
+    lines, duplicates = drop_duplicates(lines, key=lambda line: line[1])
     profile = await load_profile(session, identity.tenant_id)
-    counts, refused = await upsert_invoices(session, profile, rows, identity.actor)
+    counts, refused = await upsert_invoices(session, profile, [text for _, _, text in lines], identity.actor)
+    rejected += duplicates
     return _result(len(items), counts, rejected + refused)
 
 

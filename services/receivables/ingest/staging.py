@@ -7,36 +7,52 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+async def _staging(session: AsyncSession, table: str, columns: Sequence[tuple[str, str]]) -> Any:
+    """The temporary ``table``, empty; answers the driver's connection. It lives as long as the pooled connection
+    and is emptied at every commit: creating and dropping it in each transaction would cost the catalog a few
+    rows and every cached plan an invalidation per batch."""
+    definition = ", ".join(f"{name} {kind}" for name, kind in columns)
+    await session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({definition}) ON COMMIT DELETE ROWS"))
+    await session.execute(text(f"TRUNCATE {table}"))  # an earlier chunk of this transaction (the CSV file)
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 async def copy_rows(
     session: AsyncSession, table: str, columns: Sequence[tuple[str, str]], records: Sequence[tuple[Any, ...]]
 ) -> None:
-    """(Re)create the temporary ``table`` for this transaction and COPY ``records`` into it."""
-    definition = ", ".join(f"{name} {kind}" for name, kind in columns)
-    await session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({definition}) ON COMMIT DROP"))
-    await session.execute(text(f"TRUNCATE {table}"))
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table, records=records, columns=[name for name, _ in columns]
-    )
+    """Stage ``records`` (Python values, COPY's binary format) in the temporary ``table``."""
+    driver = await _staging(session, table, columns)
+    await driver.copy_records_to_table(table, records=records, columns=[name for name, _ in columns])
+    await session.execute(text(BULK_PLAN))
+
+
+async def copy_lines(session: AsyncSession, table: str, columns: Sequence[tuple[str, str]], lines: list[str]) -> None:
+    """Stage rows already written as lines of COPY's text format: PostgreSQL parses the numbers and dates, which
+    costs it less than Python spends building the values for the binary format."""
+    driver = await _staging(session, table, columns)
+    data = memoryview(("\n".join(lines) + "\n").encode())  # a buffer: asyncpg would take bytes for a file name
+    await driver.copy_to_table(table, source=data, columns=[name for name, _ in columns], format="text")
     await session.execute(text(BULK_PLAN))
 
 
 async def refresh_statistics(session: AsyncSession, *tables: str) -> None:
-    """ANALYZE the tables whose statistics lag far behind their size. A bulk load into an empty table outruns
-    autovacuum; a table never analyzed looks empty to the planner, which then probes whichever index comes first
-    (a name index scanned whole, once per staged row). Once analyzed, estimates follow the table's size."""
+    """ANALYZE the tables whose statistics would mislead the planner. The planner scales the row count it last
+    saw by the table's current size, so estimates follow a growing table, except when that count is zero: an
+    ANALYZE that ran while a bulk load's first rows were not yet committed (ours or autovacuum's) records a table
+    of pages and no rows, every later plan takes it for empty and may rescan a whole batch once per invoice
+    (seconds per batch, then minutes). Sizes are read from the files, not from the activity statistics, which
+    lag behind concurrent loads; a table that doubled since its last ANALYZE is refreshed too."""
     rows = await session.execute(
         text(
-            "SELECT c.oid::regclass::text AS name, c.reltuples, pg_relation_size(c.oid) AS bytes, s.n_live_tup "
-            "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
-            "WHERE c.oid = ANY(CAST(:tables AS regclass[]))"
+            "SELECT c.oid::regclass::text AS name, c.reltuples, c.relpages, "
+            "pg_relation_size(c.oid) / current_setting('block_size')::int AS pages "
+            "FROM pg_class c WHERE c.oid = ANY(CAST(:tables AS regclass[]))"
         ),
         {"tables": list(tables)},
     )
     for row in rows.all():
-        never = row.reltuples < 0 and row.bytes > 0
-        if never or (row.n_live_tup > 1000 and row.reltuples < row.n_live_tup / 2):
+        if row.pages > 0 and (row.reltuples <= 0 or row.pages > 2 * row.relpages):
             await session.execute(text(f"ANALYZE {row.name}"))
 
 

@@ -11,6 +11,7 @@ from services.receivables.ingest.schemas import RejectedRow
 from shared.problems import ValidationProblem, field_path
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T", bound=tuple)
 _adapters: dict[type, TypeAdapter[Any]] = {}
 
 
@@ -64,21 +65,27 @@ def validate_rows(
     return list(zip(good, rows, strict=True)), sorted(problems.values(), key=lambda r: r.index)
 
 
-def drop_duplicates(
-    rows: list[tuple[int, Any]], key: str = "external_id"
-) -> tuple[list[tuple[int, Any]], list[RejectedRow]]:
-    """Keep the first row of each external id in the batch; the later ones are rejected."""
+def _external_id_of(row: tuple[int, Any]) -> str:
+    return row[1].external_id
+
+
+def drop_duplicates(rows: list[T], key: Callable[[T], str] = _external_id_of) -> tuple[list[T], list[RejectedRow]]:
+    """Keep the first row of each external id in the batch; the later ones are rejected. ``rows`` are tuples whose
+    first item is the row's index."""
     first: dict[str, int] = {}
     kept, rejected = [], []
-    for index, row in rows:
-        value = getattr(row, key)
+    for row in rows:
+        index, value = row[0], key(row)
         if value in first:
             rejected.append(
                 RejectedRow(
-                    index=index, external_id=value, field=key, reason=f"repeats the row at index {first[value]}"
+                    index=index,
+                    external_id=value,
+                    field="external_id",
+                    reason=f"repeats the row at index {first[value]}",
                 )
             )
         else:
             first[value] = index
-            kept.append((index, row))
+            kept.append(row)
     return kept, rejected
