@@ -80,9 +80,10 @@ def test_what_the_plain_path_accepts_the_model_accepts_with_the_same_values(item
 def test_every_row_is_either_a_line_or_a_rejection_naming_its_field(items):
     lines, rejected = invoice_lines(items)
     model_valid, model_rejected = validate_rows(items, InvoiceRow)
-    assert [index for index, _, _ in lines] == [index for index, _ in model_valid]
+    assert [line.index for line in lines] == [index for index, _ in model_valid]
     assert [(r.index, r.field, r.reason) for r in rejected] == [(r.index, r.field, r.reason) for r in model_rejected]
-    assert [line for _, _, line in lines] == [model_invoice_line(i, row) for i, row in model_valid]
+    assert [line.text for line in lines] == [model_invoice_line(i, row) for i, row in model_valid]
+    assert [line.customer_external_id for line in lines] == [row.customer_external_id for _, row in model_valid]
 
 
 def test_the_plain_path_takes_the_usual_rows():

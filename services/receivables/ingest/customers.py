@@ -17,7 +17,7 @@ from services.receivables.customers.schemas import contact_rows
 from services.receivables.events import OUTBOX_COLUMNS, PEOPLE_JOINS, customer_payload, outbox_select
 from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow
-from services.receivables.ingest.staging import copy_rows, refresh_statistics
+from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
 from services.receivables.models import Person, TenantUser
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenants.repository import TenantProfile
@@ -59,11 +59,9 @@ CHANGED = (
 
 UPSERT = text(
     f"""
-WITH looked AS (
-    -- One probe of the unique (tenant, external id) index per staged row (see staging.BULK_PLAN).
-    SELECT s.*, c.id AS customer_id
-    FROM {STAGING} s
-    LEFT JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.external_id
+WITH stored AS MATERIALIZED ({stored_rows("receivables.customers", "c", "external_ids", "c.id")}),
+looked AS (
+    SELECT s.*, c.id AS customer_id FROM {STAGING} s LEFT JOIN stored c ON c.external_id = s.external_id
 ),
 updated AS (
     UPDATE receivables.customers c
@@ -72,7 +70,7 @@ updated AS (
         deleted = false, source_version = coalesce(s.version, c.source_version), revision = c.revision + 1,
         updated_at = now()
     FROM looked s
-    WHERE s.customer_id IS NOT NULL AND c.id = s.customer_id  -- ids found in the tenant
+    WHERE c.id = ANY(ARRAY(SELECT id FROM stored)) AND c.id = s.customer_id  -- ids found in the tenant
       AND (s.version IS NULL OR c.source_version IS NULL OR s.version > c.source_version) AND {CHANGED}
     RETURNING c.*
 ),
@@ -191,5 +189,6 @@ async def upsert_customers(
         return Counts(), rejected
     await refresh_statistics(session, "receivables.customers", "receivables.people", "receivables.users")
     await copy_rows(session, STAGING, COLUMNS, records)
-    result = (await session.execute(UPSERT, {"tenant_id": profile.tenant_id})).one()
+    external_ids = [record[1] for record in records]
+    result = (await session.execute(UPSERT, {"tenant_id": profile.tenant_id, "external_ids": external_ids})).one()
     return Counts(result.created, result.updated, len(records) - result.created - result.updated), rejected

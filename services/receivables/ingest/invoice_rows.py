@@ -10,7 +10,7 @@ the plain path only ever accepts rows the model accepts, with the same values
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
 from services.receivables.ingest.validation import validate_rows
@@ -25,7 +25,17 @@ PLAIN_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,3}))?")
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_VERSION = 2**63 - 1  # bigint
 NULL = "\\N"
-Line = tuple[int, str, str]  # (index in the request, external id, COPY line)
+
+
+class Line(NamedTuple):
+    """A valid row, staged as ``text`` (a line of COPY's text format)."""
+
+    index: int  # in the request
+    external_id: str
+    customer_external_id: str
+    text: str
+
+
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -124,8 +134,8 @@ def plain_invoice_line(index: int, item: Any) -> str | None:
 
 
 def invoice_lines(items: list[Any]) -> tuple[list[Line], list[RejectedRow]]:
-    """``(index, external_id, line)`` of every valid row (plain ones directly, the rest through the model) and the
-    rejected rows, each with its index, field and reason."""
+    """The ``Line`` of every valid row (plain ones directly, the rest through the model) and the rejected rows,
+    each with its index, field and reason."""
     lines: list[Line] = []
     unsure: list[int] = []
     for index, item in enumerate(items):
@@ -133,12 +143,14 @@ def invoice_lines(items: list[Any]) -> tuple[list[Line], list[RejectedRow]]:
         if line is None:
             unsure.append(index)
         else:
-            lines.append((index, item["external_id"], line))
+            lines.append(Line(index, item["external_id"], item["customer_external_id"], line))
     if not unsure:
         return lines, []
     valid, rejected = validate_rows([items[i] for i in unsure], InvoiceRow)
-    lines += [(unsure[i], row.external_id, model_invoice_line(unsure[i], row)) for i, row in valid]
-    lines.sort(key=lambda line: line[0])
+    for position, row in valid:
+        index = unsure[position]
+        lines.append(Line(index, row.external_id, row.customer_external_id, model_invoice_line(index, row)))
+    lines.sort(key=lambda line: line.index)
     return lines, [r.model_copy(update={"index": unsure[r.index]}) for r in rejected]
 
 

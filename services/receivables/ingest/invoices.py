@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later
+from services.receivables.ingest.invoice_rows import Line
 from services.receivables.ingest.schemas import RejectedRow
-from services.receivables.ingest.staging import copy_lines, refresh_statistics
+from services.receivables.ingest.staging import copy_lines, refresh_statistics, stored_rows
 from services.receivables.invoices.status import after_ingest_sql
 from services.receivables.tenants.repository import TenantProfile
 from shared.ids import uuid7_texts
@@ -52,6 +53,7 @@ CONTENT = (
 )
 
 TENANT = "CAST(:tenant_id AS uuid)"
+INVOICE_LOOKED = "i.id, i.status, i.amount, i.open_amount, i.due_date"
 NEW_STATUS = after_ingest_sql("i.status", "m.requested", "m.open_amount")
 # The content compared to decide "unchanged": the ERP's fields and the status they lead to.
 DIFFERS = (
@@ -62,14 +64,19 @@ NEWER = "(m.version IS NULL OR i.source_version IS NULL OR m.version > i.source_
 
 UPSERT = text(
     f"""
-WITH looked AS (
-    -- One probe of the unique (tenant, external id) indexes per staged row (see staging.BULK_PLAN).
+WITH customer_rows AS MATERIALIZED (
+    {stored_rows("receivables.customers", "c", "customer_external_ids", "c.id, c.deleted")}
+),
+invoice_rows AS MATERIALIZED (
+    {stored_rows("receivables.invoices", "i", "external_ids", INVOICE_LOOKED)}
+),
+looked AS (
     SELECT s.*, c.id AS customer_id, c.deleted AS customer_deleted, c.id IS NOT NULL AND NOT c.deleted AS known,
            i.id AS invoice_id, i.status AS old_status, i.amount AS old_amount, i.open_amount AS old_open,
            i.due_date AS old_due
     FROM {STAGING} s
-    LEFT JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.external_id = s.customer_external_id
-    LEFT JOIN receivables.invoices i ON i.tenant_id = :tenant_id AND i.external_id = s.external_id
+    LEFT JOIN customer_rows c ON c.external_id = s.customer_external_id
+    LEFT JOIN invoice_rows i ON i.external_id = s.external_id
 ),
 updated AS (
     -- The status is computed from the row being updated (its latest version if another transaction changed it
@@ -82,7 +89,8 @@ updated AS (
         closed_on = CASE WHEN {NEW_STATUS} IN {CLOSED} THEN coalesce(i.closed_on, CAST(:today AS date)) END,
         source_version = coalesce(m.version, i.source_version), revision = i.revision + 1, updated_at = now()
     FROM looked m
-    WHERE m.known AND m.invoice_id IS NOT NULL AND i.id = m.invoice_id AND {NEWER} AND {DIFFERS}
+    WHERE i.id = ANY(ARRAY(SELECT id FROM invoice_rows)) AND i.id = m.invoice_id AND m.known AND {NEWER}
+      AND {DIFFERS}
     RETURNING i.*, m.old_status, m.old_amount, m.old_open, m.old_due
 ),
 inserted AS (
@@ -146,18 +154,24 @@ class Counts:
 
 
 async def upsert_invoices(
-    session: AsyncSession, profile: TenantProfile, lines: list[str], actor: str
+    session: AsyncSession, profile: TenantProfile, lines: list[Line], actor: str
 ) -> tuple[Counts, list[RejectedRow]]:
-    """Store the rows (lines of COPY text, see ``invoice_rows``); rows naming no customer are rejected."""
+    """Store the rows (staged as COPY text, see ``invoice_rows``); rows naming no customer are rejected."""
     if not lines:
         return Counts(), []
     await refresh_statistics(session, "receivables.invoices", "receivables.customers")
     new_ids = uuid7_texts(len(lines))
-    await copy_lines(
-        session, STAGING, COLUMNS, [f"{line}\t{new_id}" for line, new_id in zip(lines, new_ids, strict=True)]
-    )
-    params = {"tenant_id": profile.tenant_id, "today": profile.today(), "actor": actor}
-    result = (await session.execute(UPSERT, {**params, "grace": max(profile.promise_grace_days, 0)})).one()
+    staged = [f"{line.text}\t{new_id}" for line, new_id in zip(lines, new_ids, strict=True)]
+    await copy_lines(session, STAGING, COLUMNS, staged)
+    params = {
+        "tenant_id": profile.tenant_id,
+        "today": profile.today(),
+        "grace": max(profile.promise_grace_days, 0),
+        "actor": actor,
+        "external_ids": [line.external_id for line in lines],
+        "customer_external_ids": list({line.customer_external_id for line in lines}),
+    }
+    result = (await session.execute(UPSERT, params)).one()
     rejected = [
         RejectedRow(
             index=r["index"],

@@ -47,9 +47,9 @@ async def ingest_customers(session: AsyncSession, identity: Identity, body: byte
 async def ingest_invoices(session: AsyncSession, identity: Identity, body: bytes, max_rows: int) -> IngestResult:
     items = parse_items(body, max_rows)
     lines, rejected = invoice_lines(items)
-    lines, duplicates = drop_duplicates(lines, key=lambda line: line[1])
+    lines, duplicates = drop_duplicates(lines, key=lambda line: line.external_id)
     profile = await load_profile(session, identity.tenant_id)
-    counts, refused = await upsert_invoices(session, profile, [text for _, _, text in lines], identity.actor)
+    counts, refused = await upsert_invoices(session, profile, lines, identity.actor)
     rejected += duplicates
     return _result(len(items), counts, rejected + refused)
 
