@@ -14,6 +14,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -103,11 +104,13 @@ Expand = Callable[[AsyncConnection, Any], Awaitable[list[tuple[str, dict[str, An
 """Reads what a deferred outbox row stands for: ``(key, payload)`` per message, ``key`` unique within the row."""
 
 
+@dataclass(frozen=True, slots=True)
 class Deferred:
     """How the relay expands outbox rows of ``row_type`` into ``message`` envelopes."""
 
-    def __init__(self, row_type: str, message: type[Message], expand: Expand) -> None:
-        self.row_type, self.message, self.expand = row_type, message, expand
+    row_type: str
+    message: type[Message]
+    expand: Expand
 
 
 DEFERRED: dict[str, Deferred] = {}

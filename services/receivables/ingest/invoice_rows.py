@@ -25,6 +25,7 @@ PLAIN_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,3}))?")
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_VERSION = 2**63 - 1  # bigint
 NULL = "\\N"
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class Line(NamedTuple):
@@ -34,9 +35,6 @@ class Line(NamedTuple):
     external_id: str
     customer_external_id: str
     text: str
-
-
-ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def copy_text(value: str) -> str:
@@ -82,8 +80,8 @@ def _text(item: dict[str, Any], key: str, longest: int) -> str | None:
 
 
 def plain_invoice_line(index: int, item: Any) -> str | None:
-    """The COPY line (staging columns of ``ingest.invoices`` but the last, the new id) of a plainly valid row, or
-    None to ask the model."""
+    """The COPY line (the staging ``invoices.COLUMNS`` but the last, the new id) of a plainly valid row, or None
+    to ask the model."""
     if not isinstance(item, dict):
         return None
     external_id = _text(item, "external_id", 100)
