@@ -36,7 +36,11 @@ async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api
     await create_strategy(api, tenant.admin)
     created = await api.post(
         "/v1/customers",
-        json={"name": "Ferretería Norte", "contacts": [{"channel": "email", "address": "pagos@norte.example"}]},
+        json={
+            "name": "Ferretería Norte",
+            "external_id": "C-NORTE",
+            "contacts": [{"channel": "email", "address": "pagos@norte.example"}],
+        },
         headers=erp,
     )
     assert created.status_code == 201, created.text
@@ -58,6 +62,10 @@ async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api
         )
         assert response.status_code == 201, response.text
         invoices[number] = response.json()["id"]
+    bulk = {"external_id": "F-A-2", "customer_external_id": "C-NORTE", "number": "A-2", "currency": "ARS"}
+    bulk |= {"amount": "700.00", "issue_date": "2025-05-04", "due_date": DUE.isoformat()}
+    loaded = await api.post("/v1/ingest/invoices", json={"items": [bulk]}, headers=erp)
+    assert loaded.json()["created"] == 1, loaded.text  # announced by a deferred row the relay expands
     await deliver(stack, "receivables")
 
     messaging = Messaging(stack, tenant.id)
@@ -65,7 +73,7 @@ async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api
     assert run["counts"]["by_channel"] == {"email": 1, "task": 1}
     (sent,) = await messaging.take_and_accept()
     assert sent.to == "pagos@norte.example"
-    assert [i.number for i in sent.invoices] == ["A-1"]
+    assert [i.number for i in sent.invoices] == ["A-1", "A-2"]
     await deliver(stack, "dunning")  # the create_task command reaches receivables
     tasks = (await api.get("/v1/tasks", params={"customer_id": silent}, headers=tenant.admin)).json()["items"]
     assert len(tasks) == 1
@@ -89,9 +97,9 @@ async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api
     async with httpx.AsyncClient(transport=RoutingTransport(stack.services)) as http:
         report = await resync_tenant(stack.engine, InternalClient(http, settings), settings, tenant.id)
     assert report["status"] == "completed", report
-    assert (report["customers"], report["invoices"]) == (2, 2)
+    assert (report["customers"], report["invoices"]) == (2, 3)
     async with stack.engine.connect() as conn:
         rows = dict((await conn.execute(text("SELECT number, status FROM dunning.invoices"))).all())
         names = set((await conn.execute(text("SELECT name FROM dunning.customers"))).scalars())
-    assert rows == {"A-1": "promise_to_pay", "B-1": "normal"}
+    assert rows == {"A-1": "promise_to_pay", "A-2": "normal", "B-1": "normal"}
     assert names == {"Ferretería Norte", "Sin Canal SA"}
