@@ -27,6 +27,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import System, arguments, bench_line
+from shared.outbox import JOB_BATCH, queue_name
 
 BATCH = 10_000
 IN_FLIGHT = 3
@@ -198,8 +199,8 @@ async def relay_announcements(system: System, dsn: str, expected: int) -> float:
                 raise SystemExit("the relay did not finish in 10 minutes")
             await asyncio.sleep(0.2)
         elapsed = time.perf_counter() - started
-        jobs = await redis.zcard("arq:queue:dunning")
-        if jobs * 200 < expected:
+        jobs = await redis.zcard(queue_name("dunning"))
+        if jobs * JOB_BATCH < expected:
             raise SystemExit(f"only {jobs} jobs on the dunning queue for {expected} events")
     finally:
         await conn.close()

@@ -106,9 +106,8 @@ Expand = Callable[[AsyncConnection, Any], Awaitable[list[tuple[str, dict[str, An
 
 @dataclass(frozen=True, slots=True)
 class Deferred:
-    """How the relay expands outbox rows of ``row_type`` into ``message`` envelopes."""
+    """How the relay expands a deferred outbox row into ``message`` envelopes."""
 
-    row_type: str
     message: type[Message]
     expand: Expand
 
@@ -129,7 +128,7 @@ def deferred(row_type: str, message: type[Message]) -> Callable[[Expand], Expand
     def register(expand: Expand) -> Expand:
         if row_type in DEFERRED:
             raise RuntimeError(f"deferred outbox rows {row_type!r} registered twice")
-        DEFERRED[row_type] = Deferred(row_type, message, expand)
+        DEFERRED[row_type] = Deferred(message, expand)
         return expand
 
     return register
@@ -146,8 +145,9 @@ def _envelope_json(row: Any) -> dict[str, Any]:
     }
 
 
-async def _envelopes(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
-    """The envelopes an outbox row stands for: itself, or what its deferred expansion reads now."""
+async def envelopes_of(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
+    """The envelopes (JSON) an outbox row stands for: itself, or what its deferred expansion reads now. ``row``
+    has the outbox's columns."""
     if row.message_type.startswith(DEFERRED_PREFIX):
         how = DEFERRED.get(row.message_type)
         if how is None:  # never send a reference to consumers; stay unpublished until a relay knows it
@@ -190,7 +190,7 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         for row in rows:
             if built >= EXPANSION_BUDGET:  # the rest stays for the next pass
                 break
-            envelopes = await _envelopes(conn, row)
+            envelopes = await envelopes_of(conn, row)
             built += len(envelopes)
             relayed.append(row.seq)
             for consumer in row.consumers:

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api_gateway.main import create_app as create_gateway
 from api_gateway.settings import GatewaySettings
+from shared.outbox import HANDLE_MESSAGES, queue_name
 from shared.settings import ServiceSettings
-from shared.worker import JOB_CODEC, redis_settings
+from shared.worker import JOB_CODEC, deserialize_job, redis_settings
 
 SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms")
 OPERATOR = {"X-Operator-Token": GatewaySettings().operator_token}
@@ -220,11 +221,29 @@ class Killed(BaseException):
 
 
 class DiesAfterEnqueue:
-    """Redis that accepts the jobs, then the relay process dies before it marks the rows published."""
+    """Redis that takes the relay's first job, then the relay process dies: no other job is enqueued and the rows
+    are not marked published. (The relay enqueues concurrently; the jobs after the first never reach Redis, so
+    what was sent does not depend on timing.)"""
 
     def __init__(self, arq) -> None:
         self.arq = arq
+        self.dead = False
 
     async def enqueue_job(self, *args, **kwargs):
+        if self.dead:
+            raise Killed
+        self.dead = True
         await self.arq.enqueue_job(*args, **kwargs)
         raise Killed
+
+
+async def queued_envelopes(stack: Stack, service: str) -> list[dict[str, Any]]:
+    """The envelopes waiting in a service's queue (what the relay handed it)."""
+    envelopes = []
+    for job_id in await stack.redis.zrange(queue_name(service), 0, -1):
+        raw = await stack.redis.get(b"arq:job:" + job_id)
+        if raw:
+            job = deserialize_job(raw)
+            if job["f"] == HANDLE_MESSAGES:
+                envelopes.extend(job["a"][0])
+    return envelopes

@@ -18,7 +18,6 @@ from messaging_service.worker import build_worker_settings
 from shared.contracts.messaging import Communication, SendCommunications
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name, relay_once
-from shared.worker import deserialize_job
 from tests.support import Stack, TenantCtx, create_tenant, run_worker
 
 QUEUE = queue_name("messaging")
@@ -91,18 +90,6 @@ async def deliver(stack: Stack, worker_settings: MessagingSettings) -> None:
 async def relay_messaging(stack: Stack) -> None:
     while await relay_once(stack.engine, stack.arq, "messaging"):
         pass
-
-
-async def queued_envelopes(stack: Stack, service: str) -> list[dict[str, Any]]:
-    """The envelopes waiting in a service's queue (what the relay handed it)."""
-    envelopes = []
-    for job_id in await stack.redis.zrange(queue_name(service), 0, -1):
-        raw = await stack.redis.get(b"arq:job:" + job_id)
-        if raw:
-            job = deserialize_job(raw)
-            if job["f"] == HANDLE_MESSAGES:
-                envelopes.extend(job["a"][0])
-    return envelopes
 
 
 async def outbox(stack: Stack, message_type: str | None = None) -> list[Any]:

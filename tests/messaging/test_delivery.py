@@ -14,13 +14,13 @@ from tests.messaging.support import (
     messages,
     messaging_tenant,
     outbox,
-    queued_envelopes,
     relay_messaging,
     run_messaging,
     send,
     set_channel,
     settings,
 )
+from tests.support import queued_envelopes
 
 
 async def attempts(stack, message_id) -> list:

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import text
 
 from shared.messages import REGISTRY, Message
-from shared.outbox import DEFERRED, relay_once
+from shared.outbox import envelopes_of, relay_once
 from tests.support import Stack, TenantCtx, create_api_key, create_tenant, create_user, run_worker
 
 
@@ -76,17 +76,12 @@ async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
 
 
 async def outbox(stack: Stack, message: type[Message] | None = None) -> list[Any]:
-    """Messages in receivables' outbox (in order), opened as their contract classes; a deferred row gives the
-    messages the relay would build from it now."""
-    query = "SELECT seq, id, tenant_id, message_type, version, payload FROM receivables.outbox ORDER BY seq"
-    opened: list[Any] = []
+    """Messages in receivables' outbox (in order), opened as their contract classes, as the relay would send them
+    now (a deferred row gives one message per invoice it announces)."""
     async with stack.engine.connect() as conn:
-        for row in (await conn.execute(text(query))).all():
-            if row.message_type in DEFERRED:
-                how = DEFERRED[row.message_type]
-                opened += [how.message.model_validate(payload) for _, payload in await how.expand(conn, row)]
-            else:
-                opened.append(REGISTRY[(row.message_type, row.version)].model_validate(row.payload))
+        rows = (await conn.execute(text("SELECT * FROM receivables.outbox ORDER BY seq"))).all()
+        envelopes = [e for row in rows for e in await envelopes_of(conn, row)]
+    opened = [REGISTRY[(e["type"], e["version"])].model_validate(e["payload"]) for e in envelopes]
     return [m for m in opened if message is None or isinstance(m, message)]
 
 
