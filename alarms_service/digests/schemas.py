@@ -63,8 +63,8 @@ class BrokenPromiseRow(BaseModel):
     open_totals: dict[str, Decimal] = TOTALS
 
 
-class ReportedPaymentRow(BaseModel):
-    """Payments reported but not credited: one invoice still unpaid more than X days after the report."""
+class _InvoiceRow(BaseModel):
+    """The invoice a row of the weekly digests is about."""
 
     invoice_id: uuid.UUID
     number: str
@@ -74,21 +74,18 @@ class ReportedPaymentRow(BaseModel):
     due_date: date
     currency: str
     open_amount: Decimal
+
+
+class ReportedPaymentRow(_InvoiceRow):
+    """Payments reported but not credited: one invoice still unpaid more than X days after the report."""
+
     reported_date: date
     days_reported: int
 
 
-class DisputeRow(BaseModel):
+class DisputeRow(_InvoiceRow):
     """Disputes: one invoice in dispute, with the area that must resolve it."""
 
-    invoice_id: uuid.UUID
-    number: str
-    customer_id: uuid.UUID
-    customer_name: str | None
-    customer_external_id: str | None
-    due_date: date
-    currency: str
-    open_amount: Decimal
     area_id: uuid.UUID | None
     area_name: str | None = Field(description="Null: no area was named when the dispute was recorded")
     disputed_since: date = Field(description="When alarms saw the invoice enter dispute")

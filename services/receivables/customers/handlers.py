@@ -2,6 +2,7 @@
 address that bounces is marked invalid, an opt-out is kept; both re-announce the customer (dunning skips them)."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -45,6 +46,28 @@ RETURNING c.id
 )
 
 
+async def _apply(
+    session: AsyncSession,
+    tenant_id: Any,
+    statement: Any,
+    rows: list[dict[str, Any]],
+    messages: list[Any],
+    entry: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Run ``statement`` over ``rows``, announce the customers it changed and put ``entry(message)`` on their
+    timelines (a customer already in that state gets neither)."""
+    changed = set(
+        (await session.execute(statement, {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()})).scalars()
+    )
+    await emit_customers_changed(session, tenant_id, sorted(changed))
+    entries = [
+        {"customer_id": m.customer_id, "kind": "contact", "actor": "service:messaging", **entry(m)}
+        for m in messages
+        if m.customer_id in changed
+    ]
+    await add_entries(session, tenant_id, entries)
+
+
 async def on_contact_invalidated(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ContactInvalidated]]
 ) -> None:
@@ -53,24 +76,16 @@ async def on_contact_invalidated(
         for m in messages:
             pairs[str(m.customer_id)].append({"channel": m.channel.value, "address": m.address})
         rows = [{"customer_id": c, "pairs": p} for c, p in pairs.items()]
-        changed = set(
-            (await session.execute(INVALIDATE, {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()})).scalars()
-        )
-        await emit_customers_changed(session, tenant_id, sorted(changed))
-        await add_entries(
+        await _apply(
             session,
             tenant_id,
-            [
-                {
-                    "customer_id": m.customer_id,
-                    "kind": "contact",
-                    "summary": f"{m.channel.value} {m.address} found invalid: {m.reason}"[:500],
-                    "data": {"channel": m.channel.value, "address": m.address, "reason": m.reason, "event": "invalid"},
-                    "actor": "service:messaging",
-                }
-                for m in messages
-                if m.customer_id in changed
-            ],
+            INVALIDATE,
+            rows,
+            messages,
+            lambda m: {
+                "summary": f"{m.channel.value} {m.address} found invalid: {m.reason}"[:500],
+                "data": {"channel": m.channel.value, "address": m.address, "reason": m.reason, "event": "invalid"},
+            },
         )
 
 
@@ -79,22 +94,14 @@ async def on_opt_out_recorded(
 ) -> None:
     for tenant_id, messages in messages_by_tenant(batch).items():
         rows = [{"customer_id": str(m.customer_id), "channel": m.channel.value} for m in messages]
-        changed = set(
-            (await session.execute(OPT_OUT, {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()})).scalars()
-        )
-        await emit_customers_changed(session, tenant_id, sorted(changed))
-        await add_entries(
+        await _apply(
             session,
             tenant_id,
-            [
-                {
-                    "customer_id": m.customer_id,
-                    "kind": "contact",
-                    "summary": f"Opted out of {m.channel.value} ({m.source})"[:500],
-                    "data": {"channel": m.channel.value, "address": m.address, "source": m.source, "event": "opt_out"},
-                    "actor": "service:messaging",
-                }
-                for m in messages
-                if m.customer_id in changed
-            ],
+            OPT_OUT,
+            rows,
+            messages,
+            lambda m: {
+                "summary": f"Opted out of {m.channel.value} ({m.source})"[:500],
+                "data": {"channel": m.channel.value, "address": m.address, "source": m.source, "event": "opt_out"},
+            },
         )

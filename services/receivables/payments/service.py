@@ -496,26 +496,18 @@ async def _write_timeline(
 
 
 def _event(plan: _Plan) -> PaymentApplied:
-    row, old = plan.row, plan.old
-    if plan.action == "reverse":
-        return PaymentApplied(
-            payment_id=plan.payment_id,
-            customer_id=old.customer_id,
-            external_id=old.external_id,
-            currency=old.currency,
-            amount=old.amount,
-            payment_date=old.payment_date,
-            allocations=[Allocation(invoice_id=i, amount=a) for i, a in plan.undone],
-            unapplied_amount=quantize(ZERO, old.currency),
-            reversed=True,
-        )
+    """What the payment did: its allocations, or, for a reversal, the allocations undone."""
+    reversal = plan.action == "reverse"
+    payment = plan.old if reversal else plan.row
+    allocations = plan.undone if reversal else plan.allocations
     return PaymentApplied(
         payment_id=plan.payment_id,
-        customer_id=row.customer_id,
-        external_id=row.external_id,
-        currency=row.currency,
-        amount=row.amount,
-        payment_date=row.payment_date,
-        allocations=[Allocation(invoice_id=i, amount=a) for i, a in plan.allocations],
-        unapplied_amount=plan.unapplied,
+        customer_id=payment.customer_id,
+        external_id=payment.external_id,
+        currency=payment.currency,
+        amount=payment.amount,
+        payment_date=payment.payment_date,
+        allocations=[Allocation(invoice_id=i, amount=a) for i, a in allocations],
+        unapplied_amount=quantize(ZERO, payment.currency) if reversal else plan.unapplied,
+        reversed=reversal,
     )
