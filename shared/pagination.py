@@ -5,12 +5,13 @@ Keyset pagination stays fast on the millionth row, unlike OFFSET.
 """
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import tuple_
 
 from shared.problems import ValidationProblem
 
@@ -49,6 +50,24 @@ def typed_cursor(values: list[Any], *types: Callable[[Any], Any]) -> list[Any]:
         return [convert(value) for convert, value in zip(types, values, strict=True)]
     except (TypeError, ValueError):
         raise ValidationProblem.field("cursor", "is not a cursor this API issued") from None
+
+
+def keyset(
+    query: Any,
+    key: Sequence[Any],
+    types: Sequence[Callable[[Any], Any]],
+    after: list[Any] | None,
+    limit: int,
+    *,
+    newest_first: bool = False,
+) -> Any:
+    """``query`` ordered by the columns ``key`` (ascending, or descending with ``newest_first``), starting after
+    the cursor's row, ``limit + 1`` rows: ``make_page`` tells from the extra one that a next page exists. ``types``
+    convert the cursor's values to the key's (a tampered cursor is a 422 naming ``cursor``)."""
+    if after:
+        last = tuple_(*typed_cursor(after, *types))
+        query = query.where(tuple_(*key) < last if newest_first else tuple_(*key) > last)
+    return query.order_by(*([column.desc() for column in key] if newest_first else key)).limit(limit + 1)
 
 
 class PageParams(BaseModel):

@@ -4,11 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from alarms_service.models import Digest, Run
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 Db = AsyncConnection | AsyncSession
 _digests = Digest.__table__
@@ -18,10 +18,8 @@ _LISTED = [c for c in _digests.c if c.name != "rows"]
 
 
 def _newest_first(query: Any, table: Any, after: list[Any] | None, limit: int) -> Any:
-    if after:
-        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(table.c.created_at, table.c.id) < tuple_(*cursor))
-    return query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit + 1)
+    key = (table.c.created_at, table.c.id)
+    return keyset(query, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
 
 
 async def list_digests(

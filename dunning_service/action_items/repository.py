@@ -4,11 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dunning_service.models import ActionItem, Customer
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 _items = ActionItem.__table__
 _customers = Customer.__table__
@@ -58,11 +58,9 @@ async def list_items(
         query = query.where(_items.c.created_on >= created_from)
     if created_to:
         query = query.where(_items.c.created_on <= created_to)
-    if after:
-        query = query.where(
-            tuple_(_items.c.created_at, _items.c.id) < tuple_(*typed_cursor(after, datetime.fromisoformat, uuid.UUID))
-        )
-    query = query.order_by(_items.c.created_at.desc(), _items.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query, (_items.c.created_at, _items.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
+    )
     return list((await conn.execute(query)).mappings().all())
 
 

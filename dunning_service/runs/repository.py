@@ -4,11 +4,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dunning_service.models import Dispatch, Run
-from shared.pagination import typed_cursor
+from shared.pagination import keyset, typed_cursor
 
 _runs = Run.__table__
 _dispatches = Dispatch.__table__
@@ -50,11 +50,9 @@ async def list_runs(
         query = query.where(_runs.c.as_of >= as_of_from)
     if as_of_to:
         query = query.where(_runs.c.as_of <= as_of_to)
-    if after:
-        query = query.where(
-            tuple_(_runs.c.created_at, _runs.c.id) < tuple_(*typed_cursor(after, datetime.fromisoformat, uuid.UUID))
-        )
-    query = query.order_by(_runs.c.created_at.desc(), _runs.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query, (_runs.c.created_at, _runs.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
+    )
     return list((await conn.execute(query)).mappings().all())
 
 

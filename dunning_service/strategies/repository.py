@@ -3,11 +3,11 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dunning_service.models import Strategy, StrategyVersion
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 _table = Strategy.__table__
 
@@ -54,11 +54,7 @@ async def list_strategies(
         query = query.where(_table.c.archived.is_(False))
     if active is not None:
         query = query.where(_table.c.active.is_(active))
-    if after:
-        query = query.where(
-            tuple_(_table.c.priority, _table.c.name, _table.c.id) > tuple_(*typed_cursor(after, int, str, uuid.UUID))
-        )
-    query = query.order_by(_table.c.priority, _table.c.name, _table.c.id).limit(limit + 1)
+    query = keyset(query, (_table.c.priority, _table.c.name, _table.c.id), (int, str, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
 
 

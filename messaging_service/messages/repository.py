@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from messaging_service.models import Attempt, Message, MessageContent
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 messages = Message.__table__
 contents = MessageContent.__table__
@@ -48,10 +48,14 @@ async def list_messages(
         query = query.where(messages.c.created_at >= since)
     if until:
         query = query.where(messages.c.created_at < until)
-    if after:
-        created, ident = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(messages.c.created_at, messages.c.id) < tuple_(created, ident))
-    query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query,
+        (messages.c.created_at, messages.c.id),
+        (datetime.fromisoformat, uuid.UUID),
+        after,
+        limit,
+        newest_first=True,
+    )
     return list((await conn.execute(query)).mappings().all())
 
 

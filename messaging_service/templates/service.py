@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from messaging_service.templates.engine import check
 from messaging_service.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 WHATSAPP_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
@@ -189,9 +189,8 @@ async def list_templates(
     for column, value in ((Template.kind, kind), (Template.channel, channel), (Template.language, language)):
         if value:
             query = query.where(column == value)
-    if after:
-        query = query.where(tuple_(*key) > tuple_(*typed_cursor(after, str, str, str, int, uuid.UUID)))
-    return list((await session.scalars(query.order_by(*key).limit(limit + 1))).all())
+    query = keyset(query, key, (str, str, str, int, uuid.UUID), after, limit)
+    return list((await session.scalars(query)).all())
 
 
 async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> PreviewOut:

@@ -6,13 +6,13 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import or_, select, text, tuple_
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
 from services.receivables.invoices.repository import has_overdue as overdue_exists
 from services.receivables.models import Customer
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 _table = Customer.__table__
 
@@ -93,9 +93,7 @@ async def list_customers(
                 _table.c.external_id.ilike(pattern),
             )
         )
-    if after:
-        query = query.where(tuple_(_table.c.name, _table.c.id) > tuple_(*typed_cursor(after, str, uuid.UUID)))
-    query = query.order_by(_table.c.name, _table.c.id).limit(limit + 1)
+    query = keyset(query, (_table.c.name, _table.c.id), (str, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
 
 

@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Customer, Invoice
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 invoices = Invoice.__table__
 customers = Customer.__table__
@@ -114,8 +114,5 @@ async def list_invoices(
         query = query.where(invoices.c.due_date <= due_to)
     if q:
         query = query.where((invoices.c.number.ilike(f"%{q}%")) | (invoices.c.external_id.ilike(f"%{q}%")))
-    if after:
-        cursor = typed_cursor(after, date.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(invoices.c.due_date, invoices.c.id) > tuple_(*cursor))
-    query = query.order_by(invoices.c.due_date, invoices.c.id).limit(limit + 1)
+    query = keyset(query, (invoices.c.due_date, invoices.c.id), (date.fromisoformat, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())

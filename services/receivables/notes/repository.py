@@ -2,11 +2,11 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Note
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 notes = Note.__table__
 
@@ -43,8 +43,7 @@ async def list_notes(
         query = query.where(notes.c.created_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to:
         query = query.where(notes.c.created_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
-    if after:
-        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(notes.c.created_at, notes.c.id) < tuple_(*cursor))
-    query = query.order_by(notes.c.created_at.desc(), notes.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query, (notes.c.created_at, notes.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
+    )
     return list((await conn.execute(query)).mappings().all())

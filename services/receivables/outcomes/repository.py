@@ -2,11 +2,11 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Outcome
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 outcomes = Outcome.__table__
 
@@ -49,8 +49,12 @@ async def list_outcomes(
         query = query.where(outcomes.c.recorded_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to:
         query = query.where(outcomes.c.recorded_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
-    if after:
-        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(outcomes.c.recorded_at, outcomes.c.id) < tuple_(*cursor))
-    query = query.order_by(outcomes.c.recorded_at.desc(), outcomes.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query,
+        (outcomes.c.recorded_at, outcomes.c.id),
+        (datetime.fromisoformat, uuid.UUID),
+        after,
+        limit,
+        newest_first=True,
+    )
     return list((await conn.execute(query)).mappings().all())

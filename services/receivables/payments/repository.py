@@ -4,11 +4,11 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Invoice, Payment, PaymentAllocation
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 payments = Payment.__table__
 allocations = PaymentAllocation.__table__
@@ -67,10 +67,8 @@ async def list_payments(
         query = query.where(payments.c.payment_date >= date_from)
     if date_to:
         query = query.where(payments.c.payment_date <= date_to)
-    if after:
-        cursor = typed_cursor(after, date.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(payments.c.payment_date, payments.c.id) < tuple_(*cursor))
-    query = query.order_by(payments.c.payment_date.desc(), payments.c.id.desc()).limit(limit + 1)
+    key = (payments.c.payment_date, payments.c.id)
+    query = keyset(query, key, (date.fromisoformat, uuid.UUID), after, limit, newest_first=True)
     return list((await conn.execute(query)).mappings().all())
 
 

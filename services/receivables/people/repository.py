@@ -3,12 +3,12 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import any_, func, select, tuple_
+from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser
 from shared.identity import COLLECTOR
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 from shared.problems import NotFound, ValidationProblem
 
 _people = Person.__table__
@@ -67,9 +67,7 @@ async def list_people(
         query = query.where(_people.c.kind == kind)
     if q:
         query = query.where(_people.c.name.ilike(f"%{q}%"))
-    if after:
-        query = query.where(tuple_(_people.c.name, _people.c.id) > tuple_(*typed_cursor(after, str, uuid.UUID)))
-    query = query.order_by(_people.c.name, _people.c.id).limit(limit + 1)
+    query = keyset(query, (_people.c.name, _people.c.id), (str, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
 
 

@@ -9,13 +9,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
 from services.receivables.models import Promise
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 promises = Promise.__table__
 
@@ -103,10 +103,14 @@ async def list_promises(
     ):
         if value is not None:
             query = query.where(column == value)
-    if after:
-        cursor = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
-        query = query.where(tuple_(promises.c.created_at, promises.c.id) < tuple_(*cursor))
-    query = query.order_by(promises.c.created_at.desc(), promises.c.id.desc()).limit(limit + 1)
+    query = keyset(
+        query,
+        (promises.c.created_at, promises.c.id),
+        (datetime.fromisoformat, uuid.UUID),
+        after,
+        limit,
+        newest_first=True,
+    )
     return list((await conn.execute(query)).mappings().all())
 
 

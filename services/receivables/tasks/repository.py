@@ -4,11 +4,11 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Task
-from shared.pagination import typed_cursor
+from shared.pagination import keyset
 
 tasks = Task.__table__
 NO_DATE = date(9999, 12, 31)  # undated tasks sort last
@@ -49,7 +49,5 @@ async def list_tasks(
         query = query.where(~((tasks.c.status == "open") & (tasks.c.due_date < today)) | tasks.c.due_date.is_(None))
     if due_before:
         query = query.where(tasks.c.due_date <= due_before)
-    if after:
-        query = query.where(tuple_(_due_key, tasks.c.id) > tuple_(*typed_cursor(after, date.fromisoformat, uuid.UUID)))
-    query = query.order_by(_due_key, tasks.c.id).limit(limit + 1)
+    query = keyset(query, (_due_key, tasks.c.id), (date.fromisoformat, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
