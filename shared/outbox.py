@@ -176,7 +176,9 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         rows = (
             await conn.execute(
                 text(
-                    f"SELECT seq, id, tenant_id, message_type, version, consumers, payload, occurred_at "
+                    # A deferred row's payload (10,000 ids) is read by its expansion, in SQL: not fetched here.
+                    f"SELECT seq, id, tenant_id, message_type, version, consumers, occurred_at, "
+                    f"CASE WHEN message_type LIKE '{DEFERRED_PREFIX}%' THEN NULL ELSE payload END AS payload "
                     f"FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
                     f"FOR UPDATE SKIP LOCKED"
                 ),
