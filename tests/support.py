@@ -222,18 +222,17 @@ class Killed(BaseException):
 
 class DiesAfterEnqueue:
     """Redis that takes the relay's first job, then the relay process dies: no other job is enqueued and the rows
-    are not marked published. (The relay enqueues concurrently; the jobs after the first never reach Redis, so
-    what was sent does not depend on timing.)"""
+    are not marked published. The relay enqueues concurrently: every call waits until that one job is in Redis
+    before dying, so what was sent never depends on timing."""
 
     def __init__(self, arq) -> None:
         self.arq = arq
-        self.dead = False
+        self.first: asyncio.Task | None = None
 
     async def enqueue_job(self, *args, **kwargs):
-        if self.dead:
-            raise Killed
-        self.dead = True
-        await self.arq.enqueue_job(*args, **kwargs)
+        if self.first is None:
+            self.first = asyncio.create_task(self.arq.enqueue_job(*args, **kwargs))
+        await self.first
         raise Killed
 
 
