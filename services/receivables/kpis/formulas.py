@@ -4,10 +4,13 @@ The KPI endpoints compute the same figures in set-based SQL (``kpis/repository.p
 these functions are the reference the SQL is tested against and the place where each definition is written.
 """
 
+import calendar
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 
 ZERO = Decimal(0)
+ONE_DAY = timedelta(days=1)
 
 # (name, first day overdue, last day overdue); "current" is not yet due (days overdue <= 0).
 AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
@@ -39,6 +42,20 @@ def aging_bucket_sql(days_expression: str) -> str:
             conditions.append(f"{days_expression} <= {high}")
         whens.append(f"WHEN {' AND '.join(conditions)} THEN '{name}'")
     return "CASE " + " ".join(whens) + " END"
+
+
+def months_before(day: date, months: int) -> date:
+    """``day`` so many calendar months earlier, its day of the month cut to that month's length (as
+    PostgreSQL's ``date - interval 'n months'``: March 31 less one month is February 28)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def countback_months(as_of: date, months: int) -> list[tuple[date, date]]:
+    """The months the countback walks, most recent first: month k is (as_of - k months, as_of - (k - 1) months],
+    given as (first day, last day)."""
+    return [(months_before(as_of, k) + ONE_DAY, months_before(as_of, k - 1)) for k in range(1, months + 1)]
 
 
 def countback_dso(receivables: Decimal, periods: Sequence[tuple[Decimal, int]]) -> tuple[Decimal, bool]:
@@ -74,3 +91,24 @@ def collection_effectiveness(
     if collectible == 0:
         return None
     return (beginning + sales - ending_total) / collectible * 100
+
+
+def receivable_at(
+    day: date,
+    *,
+    issue_date: date,
+    closed_on: date | None,
+    is_open: bool,
+    amount: Decimal,
+    open_amount: Decimal,
+    paid_by_day: Decimal,
+    paid_in_all: Decimal,
+) -> Decimal:
+    """What an invoice was owed at the end of ``day``, from its state today and its dated payments: nothing before
+    it was issued or once it closed; an open invoice owed its open amount plus what was paid after that day; a
+    closed one owed its amount less what was paid by that day. CEI's beginning and ending receivables."""
+    if issue_date > day or (closed_on is not None and closed_on <= day):
+        return ZERO
+    if is_open:
+        return open_amount + paid_in_all - paid_by_day
+    return amount - paid_by_day
