@@ -76,6 +76,7 @@ class System:
         self.port_base = port_base
         self.redis_db = redis_db if redis_db is not None else BENCH_REDIS_DBS.get(name, 11)
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.roles: dict[int, str] = {}  # pid -> service, or service-worker
         self.database_url = f"postgresql+asyncpg://{PG_SERVER}/{self.database}"
         self.dsn = f"postgresql://{PG_SERVER}/{self.database}"
         self.redis_url = f"redis://{REDIS_SERVER}/{self.redis_db}"
@@ -104,13 +105,14 @@ class System:
         for service in self.services:
             self.start_app(service, self.port(service))
         for service in self.workers:
-            self._spawn(f"{service}-worker", [str(VENV_BIN / "arq"), WORKERS[service]])
+            self.start_worker(service, f"{service}-worker")
         await self.wait_ready([self.url(s) for s in self.services])
         return self
 
     def start_app(self, service: str, port: int, workers: int = 1) -> str:
         """Start (another) uvicorn process of ``service``; answers its URL."""
         self._spawn(
+            service,
             f"{service}-{port}",
             [
                 *(str(VENV_BIN / "uvicorn"), "--factory", APPS[service], "--host", "127.0.0.1", "--port", str(port)),
@@ -121,7 +123,8 @@ class System:
 
     def start_worker(self, service: str, name: str | None = None) -> None:
         """Start (another) arq worker process of ``service`` (workers are stateless: they scale by processes)."""
-        self._spawn(name or f"{service}-worker-{len(self.processes)}", [str(VENV_BIN / "arq"), WORKERS[service]])
+        name = name or f"{service}-worker-{len(self.processes)}"
+        self._spawn(f"{service}-worker", name, [str(VENV_BIN / "arq"), WORKERS[service]])
 
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
@@ -137,10 +140,26 @@ class System:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+        self.roles.clear()
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, role: str, name: str, command: list[str]) -> None:
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - kept open for the process's life
-        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log))
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        self.processes.append(process)
+        self.roles[process.pid] = role
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each of our running processes, by service, by every PostgreSQL
+        process of this machine (when the server is local) and by this benchmark itself: sampled before and
+        after a phase, it says where the machine's cores went. Linux only (reads /proc)."""
+        used: dict[str, float] = {"benchmark": sum(os.times()[:2])}
+        for process in self.processes:
+            role = self.roles[process.pid]
+            used[role] = used.get(role, 0.0) + _cpu_of(process.pid)
+        if PG_SERVER.split("@")[-1].startswith(("127.0.0.1", "localhost")):
+            servers = [int(comm.parent.name) for comm in Path("/proc").glob("[0-9]*/comm") if _is_postgres(comm)]
+            used["postgres"] = sum(_cpu_of(pid) for pid in servers)
+        return used
 
     async def _recreate_database(self) -> None:
         conn = await asyncpg.connect(f"postgresql://{PG_SERVER}/postgres")
@@ -214,6 +233,22 @@ class System:
             "admin": admin,
             "api_key": {"X-API-Key": key.json()["key"]},
         }
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _is_postgres(comm: Path) -> bool:
+    try:
+        return comm.read_text().strip() == "postgres"
+    except OSError:
+        return False
 
 
 def require_wrk() -> str:

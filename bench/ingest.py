@@ -11,6 +11,7 @@ it takes to put one InvoiceChanged per invoice on the consumers' queues is print
 """
 
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -117,6 +118,14 @@ async def send_all(client: httpx.AsyncClient, path: str, headers: dict, bodies: 
 
     await asyncio.gather(*(sender() for _ in range(IN_FLIGHT)))
     return totals
+
+
+def print_cpu_per_batch(before: dict[str, float], after: dict[str, float], elapsed: float, batches: int) -> None:
+    """Where the cores went during the load: CPU milliseconds of each process per batch, beside the wall time a
+    batch took on all the machine's cores."""
+    used = ", ".join(f"{name} {(after[name] - before.get(name, 0)) / batches * 1000:,.0f}" for name in sorted(after))
+    wall = f"wall {elapsed / batches * 1000:,.0f} ms x {os.cpu_count()} cores"
+    print(f"cpu ms per {BATCH:,}-row batch: {used}; {wall}", flush=True)
 
 
 async def raw_copy(dsn: str, rows: list[tuple]) -> float:
@@ -241,10 +250,12 @@ async def main() -> None:
             customer_rate = customer_count / (time.perf_counter() - started)
             print(f"customers: {result['created']} created, {customer_rate:,.0f} customers/s", flush=True)
 
-            started = time.perf_counter()
+            cpu_before, started = system.cpu_seconds(), time.perf_counter()
             result = await send_all(client, "/v1/ingest/invoices", tenant["api_key"], invoice_bodies)
-            ours = invoice_count / (time.perf_counter() - started)
+            elapsed, cpu_after = time.perf_counter() - started, system.cpu_seconds()
+            ours = invoice_count / elapsed
             print(f"invoices: {result['created']} created, {ours:,.0f} invoices/s through the gateway", flush=True)
+            print_cpu_per_batch(cpu_before, cpu_after, elapsed, len(invoice_bodies))
             if result["created"] != invoice_count:
                 raise SystemExit(f"expected {invoice_count} invoices, got {result}")
 
