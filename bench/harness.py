@@ -148,17 +148,17 @@ class System:
         self.processes.append(process)
         self.roles[process.pid] = role
 
-    def cpu_seconds(self) -> dict[str, float]:
+    def cpu_by_role(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each of our running processes, by service, by every PostgreSQL
         process of this machine (when the server is local) and by this benchmark itself: sampled before and
         after a phase, it says where the machine's cores went. Linux only (reads /proc)."""
         used: dict[str, float] = {"benchmark": sum(os.times()[:2])}
         for process in self.processes:
             role = self.roles[process.pid]
-            used[role] = used.get(role, 0.0) + _cpu_of(process.pid)
+            used[role] = used.get(role, 0.0) + cpu_seconds(process.pid)
         if PG_SERVER.split("@")[-1].startswith(("127.0.0.1", "localhost")):
             servers = [int(comm.parent.name) for comm in Path("/proc").glob("[0-9]*/comm") if _is_postgres(comm)]
-            used["postgres"] = sum(_cpu_of(pid) for pid in servers)
+            used["postgres"] = sum(cpu_seconds(pid) for pid in servers)
         return used
 
     async def _recreate_database(self) -> None:
@@ -235,8 +235,8 @@ class System:
         }
 
 
-def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of a process (0 once it is gone)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux ``/proc``); 0 when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

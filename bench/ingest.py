@@ -250,9 +250,9 @@ async def main() -> None:
             customer_rate = customer_count / (time.perf_counter() - started)
             print(f"customers: {result['created']} created, {customer_rate:,.0f} customers/s", flush=True)
 
-            cpu_before, started = system.cpu_seconds(), time.perf_counter()
+            cpu_before, started = system.cpu_by_role(), time.perf_counter()
             result = await send_all(client, "/v1/ingest/invoices", tenant["api_key"], invoice_bodies)
-            elapsed, cpu_after = time.perf_counter() - started, system.cpu_seconds()
+            elapsed, cpu_after = time.perf_counter() - started, system.cpu_by_role()
             ours = invoice_count / elapsed
             print(f"invoices: {result['created']} created, {ours:,.0f} invoices/s through the gateway", flush=True)
             print_cpu_per_batch(cpu_before, cpu_after, elapsed, len(invoice_bodies))

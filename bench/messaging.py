@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import VENV_BIN, System, arguments, bench_line
+from bench.harness import VENV_BIN, System, arguments, bench_line, cpu_seconds
 from messaging_service.channels.config import EmailConfig, SmtpConfig
 from messaging_service.channels.email import build_email
 from messaging_service.delivery.rendering import render_communication
@@ -165,15 +165,6 @@ async def wait_for(dsn: str, query: str, target: int, limit_seconds: float, *arg
             await asyncio.sleep(0.25)
     finally:
         await conn.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (Linux ``/proc``); 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def processes(system: System, smtp: subprocess.Popen[bytes]) -> dict[str, list[int]]:
