@@ -84,17 +84,18 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
 async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> list[dict[str, Any]]:
     """DSO by the countback method (``formulas.countback_dso``): the receivables at the as-of date are matched
     against the credit sales of the months before it, most recent first (``formulas.countback_months``: month k
-    is (as_of - k months, as_of - (k - 1) months]). Sales: invoices, installments and promissory notes not voided,
-    by issue date. One scan of the invoices; each sale finds its month by a binary search of the months' first
-    days (``width_bucket``), which costs a third of computing the calendar age of every invoice."""
-    first_days = (
-        "ARRAY(SELECT (CAST(:as_of AS date) - make_interval(months => m))::date + 1 "
-        "FROM generate_series(:months, 0, -1) AS m)"
-    )
-    window_start = "(CAST(:as_of AS date) - make_interval(months => :months))::date"
-    sale = f"i.status <> 'void' AND i.issue_date > {window_start} AND i.issue_date <= :as_of"
+    is (as_of - k months, as_of - (k - 1) months], written once in ``periods``). Sales: invoices, installments and
+    promissory notes not voided, by issue date. One scan of the invoices; each sale finds its month by a binary
+    search of the months' first days (``width_bucket``), a third of the cost of the calendar age per invoice."""
+    first_days = "(SELECT array_agg(first_day ORDER BY k DESC) FROM periods)"  # ascending, as width_bucket wants
+    sale = "i.status <> 'void' AND i.issue_date >= (SELECT min(first_day) FROM periods) AND i.issue_date <= :as_of"
     query = f"""
-        WITH scanned AS (
+        WITH periods AS (
+            SELECT k, (CAST(:as_of AS date) - make_interval(months => k))::date + 1 AS first_day,
+                   (CAST(:as_of AS date) - make_interval(months => k - 1))::date AS last_day
+            FROM generate_series(1, :months) AS k
+        ),
+        scanned AS (
             SELECT i.currency,
                    CASE WHEN {sale} THEN :months + 1 - width_bucket(i.issue_date, {first_days}) END AS k,
                    coalesce(sum(i.open_amount) FILTER (WHERE i.status IN {OPEN} AND i.issue_date <= :as_of), 0)
@@ -107,14 +108,10 @@ async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> lis
             GROUP BY 1, 2
         ),
         ar AS (SELECT currency, sum(receivables) AS receivables FROM scanned GROUP BY 1),
-        periods AS (
-            SELECT k, (CAST(:as_of AS date) - make_interval(months => k - 1))::date
-                      - (CAST(:as_of AS date) - make_interval(months => k))::date AS days
-            FROM generate_series(1, :months) AS k
-        ),
         running AS (
-            SELECT a.currency, a.receivables, p.k, p.days, coalesce(s.sales, 0) AS sales,
-                   sum(coalesce(s.sales, 0)) OVER w AS cum_sales, sum(p.days) OVER w AS cum_days
+            SELECT a.currency, a.receivables, p.k, p.last_day - p.first_day + 1 AS days,
+                   coalesce(s.sales, 0) AS sales, sum(coalesce(s.sales, 0)) OVER w AS cum_sales,
+                   sum(p.last_day - p.first_day + 1) OVER w AS cum_days
             FROM ar a CROSS JOIN periods p
             LEFT JOIN scanned s ON s.currency = a.currency AND s.k = p.k
             WINDOW w AS (PARTITION BY a.currency ORDER BY p.k)
