@@ -174,7 +174,7 @@ async def processes(system: System, smtp: subprocess.Popen[bytes]) -> dict[str, 
     await conn.close()
     found = {"smtp server": [smtp.pid], "postgres": [r["pid"] for r in backends]}
     for process in system.processes:
-        name = "messaging worker" if "messaging_service.worker" in " ".join(process.args) else "other processes"
+        name = "messaging worker" if system.roles[process.pid] == "messaging-worker" else "other processes"
         found.setdefault(name, []).append(process.pid)
     return found
 
