@@ -132,3 +132,26 @@ class OptOutRecorded(Event):
     channel: Channel
     address: str
     source: str
+
+
+@register
+class ReplyReceived(Event):
+    """A customer wrote back: an inbound SMS or WhatsApp message, or an email reply (issue 10).
+
+    Receivables puts it on the timeline and gives the collector a task; dunning pauses the customer's automatic
+    reminders for the tenant's ``reply_pause_days``. A STOP/BAJA reply is also recorded as an opt-out by messaging
+    (``opt_out`` true): it reaches the timeline but pauses nothing and asks for no task.
+    """
+
+    message_type = "messaging.reply_received"
+    consumers = ("receivables", "dunning")
+
+    reply_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    channel: Channel
+    from_address: str
+    subject: str | None = None
+    body: str = Field("", description="The reply's text (quoted history cut where it can be), at most 4,000 chars")
+    in_reply_to: uuid.UUID | None = Field(None, description="Our message the customer answered, when known")
+    opt_out: bool = False
+    received_at: datetime
