@@ -185,3 +185,27 @@ class Suppression(IdMixin, Base):
     source: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Reply(IdMixin, Base):
+    """A customer's message to us (SMS, WhatsApp, email reply), matched to the customer and to the message it
+    answers when we can tell; ``opt_out`` marks a STOP/BAJA (also recorded as a suppression)."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        # A provider that delivers the same inbound message twice (webhook retries) records it once.
+        UniqueConstraint("tenant_id", "channel", "external_id"),
+        Index("ix_replies_tenant_customer_received", "tenant_id", "customer_id", text("received_at DESC")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    channel: Mapped[str] = mapped_column(String(20))
+    from_address: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    in_reply_to: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    external_id: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
