@@ -54,16 +54,27 @@ class MessagingSettings(ServiceSettings):
     delivery_time_budget_seconds: float = 50.0
     # A deliver job that finds nothing due waits this long for more before it ends (acceptance kicks it early).
     delivery_linger_seconds: float = 1.0
-    # A message left in ``sending`` this long (a worker died mid-send) is failed as interrupted, never resent
-    # by itself: the provider may have taken it. An operator can resend it.
-    sending_lease_seconds: int = 600
+    # A sender holds the messages it claimed for this long and renews the hold every third of it while it sends;
+    # a message whose hold ran out (the worker died mid-send) is due again: at least once, never lost.
+    sending_lease_seconds: float = 30.0
     # Rendered bodies are kept this long for the message detail; subject and metadata stay.
     body_retention_days: int = 180
+
+    # Email's way back. Each email's envelope sender is ``bounces+<message id>@<bounce_domain>`` (VERP) and its
+    # Reply-To ``reply+<message id>@<reply_domain>``, unless the tenant set its own; both domains' MX must point
+    # to an MTA that posts what it receives to ``/webhooks/messaging/email/inbound``, signed with
+    # ``inbound_email_secret`` (the local SMTP server does, and keeps retrying for ``inbound_email_retry_seconds``).
+    bounce_domain: str = "bounces.cobranza.localhost"
+    reply_domain: str = "replies.cobranza.localhost"
+    inbound_email_secret: str | None = None
+    inbound_email_retry_seconds: float = 4 * 3600.0
 
     @model_validator(mode="after")
     def _check(self) -> "MessagingSettings":
         if self.environment != "development" and not self.unsubscribe_secret:
             raise ValueError("unsubscribe_secret must be set outside development")
+        if self.environment != "development" and not self.inbound_email_secret:
+            raise ValueError("inbound_email_secret must be set outside development")
         return self
 
     @property
@@ -75,3 +86,9 @@ class MessagingSettings(ServiceSettings):
         if self.unsubscribe_secret:
             return self.unsubscribe_secret.encode()
         return hmac.new(self.internal_secret.encode(), b"messaging-unsubscribe", hashlib.sha256).digest()
+
+    def inbound_email_key(self) -> bytes:
+        """The key the MTA signs inbound email with (derived from the internal secret in development)."""
+        if self.inbound_email_secret:
+            return self.inbound_email_secret.encode()
+        return hmac.new(self.internal_secret.encode(), b"messaging-inbound-email", hashlib.sha256).digest()

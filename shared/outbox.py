@@ -214,13 +214,49 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
     return len(relayed)
 
 
+def redis_mark_key(schema: str) -> str:
+    return f"cobranza:outbox-mark:{schema}"
+
+
+async def replay_if_redis_lost(engine: AsyncEngine, redis: ArqRedis, schema: str, window_seconds: float) -> int:
+    """Hand over again the rows published in the last ``window_seconds`` when Redis lost its data.
+
+    Redis keeps nothing on disk here: a restart (or a flush) drops every job the relay had handed over and no
+    consumer had finished yet. The relay keeps a mark in Redis; when the mark is gone, the jobs may be gone too, so
+    the rows published recently become unpublished and go out again (consumers drop what they already processed,
+    by envelope id). The window covers the longest a job waits in Redis: retries back off five minutes at most and
+    dead-letter on the eighth try. ``SET NX`` makes one replica of the service do it. Answers how many rows."""
+    key = redis_mark_key(schema)
+    if await redis.exists(key) or not await redis.set(key, "1", nx=True):
+        return 0
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text(
+                f"UPDATE {schema}.outbox SET published_at = NULL "
+                f"WHERE published_at > now() - make_interval(secs => :window)"
+            ),
+            {"window": window_seconds},
+        )
+    replayed = result.rowcount or 0
+    if replayed:
+        log.warning("outbox_replayed_after_redis_loss", schema=schema, rows=replayed)
+    return replayed
+
+
 async def relay_forever(
-    engine: AsyncEngine, redis: ArqRedis, schema: str, interval: float = 0.2, batch_size: int = 500
+    engine: AsyncEngine,
+    redis: ArqRedis,
+    schema: str,
+    interval: float = 0.2,
+    batch_size: int = 500,
+    replay_window_seconds: float = 3600.0,
 ) -> None:
     """Relay until cancelled: at once while rows keep coming (a pass may stop early at ``EXPANSION_BUDGET``),
-    every ``interval`` seconds once a pass finds nothing."""
+    every ``interval`` seconds once a pass finds nothing. Before each pass, the rows of a Redis that lost its data
+    are handed over again (``replay_if_redis_lost``)."""
     while True:
         try:
+            await replay_if_redis_lost(engine, redis, schema, replay_window_seconds)
             moved = await relay_once(engine, redis, schema, batch_size)
         except asyncio.CancelledError:
             raise

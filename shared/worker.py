@@ -109,6 +109,7 @@ def worker_settings(
                     schema,
                     settings.relay_interval_seconds,
                     settings.relay_batch_size,
+                    settings.relay_replay_window_seconds,
                 )
             )
         if on_startup is not None:

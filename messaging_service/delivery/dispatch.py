@@ -2,17 +2,23 @@
 claims batches of due messages (``SKIP LOCKED``), sends them concurrently and records every outcome in one
 statement per batch.
 
-Exactly once: a message is claimed (``sending``) in its own committed transaction before it is handed to the
-provider, so no other job can send it again; if the worker dies before recording the outcome, the message
-stays ``sending`` and is failed as ``interrupted`` after the lease, never resent by itself (an operator may).
+At least once at the provider, never twice by two senders: a message is claimed (``sending``) in its own committed
+transaction before it is handed to the provider, so no other job takes it while its sender holds it; the sender
+renews that hold (a lease) while the batch is in flight. If the worker dies (kill -9, a lost database, a deploy
+that could not wait), the lease runs out and ``dispatch`` makes the message due again: it is sent once more with the
+same ``Message-ID`` (email) or provider reference (SMS, WhatsApp), so a receiver can tell the repeat. After the
+last attempt it is dead-lettered (``failed``, ``interrupted``). See the README's "Delivery guarantee".
 """
 
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import email_config, policy, sms_config, whatsapp_config
@@ -25,6 +31,7 @@ from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import message_id_header, unsubscribe_link
 from messaging_service.delivery.statement import statement_attachments
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
+from messaging_service.domain.bounces import reply_address, verp_address
 from messaging_service.domain.compliance import next_opening, zone
 from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
 from messaging_service.domain.signatures import unsubscribe_token
@@ -33,7 +40,11 @@ from messaging_service.settings import MessagingSettings
 from shared.db import unit_of_work
 from shared.outbox import emit_many
 
+log = structlog.get_logger()
+
 TENANT_CACHE_SECONDS = 10.0
+# Messages one dispatch pass makes due again after their sender died (the rest wait ten seconds for the next).
+RECLAIM_LIMIT = 5000
 
 
 def retry_policy(settings: MessagingSettings) -> RetryPolicy:
@@ -53,11 +64,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def dispatch(ctx: dict[str, Any]) -> int:
-    """Fail messages left ``sending`` past the lease; start the deliver jobs when messages are due."""
+    """Make messages whose sender died due again (or dead-letter them); start the deliver jobs when messages are
+    due. Runs every ten seconds: after a crash or a Redis that lost its jobs, delivery resumes on its own."""
     settings: MessagingSettings = ctx["settings"]
     async with unit_of_work(ctx["sessionmaker"]) as session:
-        reaped = await repository.reap_interrupted(session, settings.sending_lease_seconds)
-        if reaped:
+        reclaimed = await repository.reclaim_interrupted(
+            session, settings.sending_lease_seconds, settings.retry_max_attempts, RECLAIM_LIMIT
+        )
+        if reclaimed:
             await repository.insert_attempts(
                 session,
                 [
@@ -65,44 +79,68 @@ async def dispatch(ctx: dict[str, Any]) -> int:
                         "message_id": r.id,
                         "tenant_id": r.tenant_id,
                         "number": r.attempts,
-                        "started_at": r.updated_at,
+                        "started_at": r.sending_since,
                         "finished_at": datetime.now(UTC),
                         "outcome": "interrupted",
                         "provider_message_id": None,
-                        "error_code": r.error_code,
-                        "error": r.error,
+                        "error_code": "interrupted",
+                        "error": "the worker stopped while sending",
                     }
-                    for r in reaped
+                    for r in reclaimed
                 ],
             )
-            for tenant_id in {r.tenant_id for r in reaped}:
-                await emit_many(
-                    session, outbox, tenant_id, [status_changed(r) for r in reaped if r.tenant_id == tenant_id]
-                )
+            dead = [r for r in reclaimed if r.state == "failed"]
+            for tenant_id in {r.tenant_id for r in dead}:
+                events = [status_changed(r) for r in dead if r.tenant_id == tenant_id]
+                await emit_many(session, outbox, tenant_id, events)
     async with ctx["engine"].connect() as conn:
         due = await repository.due_exists(conn)
     if due:
         await start_deliveries(ctx["redis"], settings.delivery_parallelism)
-    return len(reaped)
+    return len(reclaimed)
 
 
 async def deliver(ctx: dict[str, Any]) -> int:
-    """Send due messages batch after batch until none is due or the time budget is spent; answers how many."""
+    """Send due messages batch after batch until none is due, the time budget is spent or the worker is stopping
+    (the batch in hand is finished first); answers how many were sent."""
     settings: MessagingSettings = ctx["settings"]
     deadline = time.monotonic() + settings.delivery_time_budget_seconds
     idle_until = time.monotonic() + settings.delivery_linger_seconds
     sent = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not ctx.get("stopping"):
         async with ctx["engine"].begin() as conn:
             claimed = await repository.claim_due(conn, settings.delivery_batch_size)
         if claimed:
-            sent += await send_batch(ctx, claimed)
+            async with _holding(ctx, [row.id for row in claimed]):
+                sent += await send_batch(ctx, claimed)
             idle_until = time.monotonic() + settings.delivery_linger_seconds
         elif time.monotonic() < idle_until:
             await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
         else:
             break
     return sent
+
+
+@asynccontextmanager
+async def _holding(ctx: dict[str, Any], ids: list[uuid.UUID]) -> AsyncIterator[None]:
+    """Renew the lease on a claimed batch every third of the lease while it is being sent."""
+    period = ctx["settings"].sending_lease_seconds / 3
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(period)
+            try:
+                async with ctx["engine"].begin() as conn:
+                    await repository.renew_lease(conn, ids)
+            except Exception:  # the database may be away for a moment; the next renewal tries again
+                log.warning("sending_lease_not_renewed", messages=len(ids))
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 def tenant_view_cached(ctx: dict[str, Any], tenant: Any) -> Any:
@@ -259,8 +297,10 @@ async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
         attachments=attachments,
         unsubscribe_url=unsubscribe_link(public_base(settings), token) if row.kind != "alarm_digest" else None,
         language=row.language,
+        reply_to=reply_address(row.id, settings.reply_domain) if row.kind != "alarm_digest" else None,
     )
-    return await send_email(ctx["smtp"], config, raw, row.to_address, message_id)
+    sender = verp_address(row.id, settings.bounce_domain)
+    return await send_email(ctx["smtp"], config, raw, row.to_address, message_id, sender=sender)
 
 
 async def purge_old_bodies(ctx: dict[str, Any]) -> int:

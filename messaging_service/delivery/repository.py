@@ -273,20 +273,47 @@ async def insert_attempts(session: AsyncSession, attempts: list[dict[str, Any]])
     await copy_rows(session, "attempts", ATTEMPT_COLUMNS, attempts)
 
 
-REAP = text(
+RECLAIM = text(
     """
-    UPDATE messaging.messages
-       SET state = 'failed', error_code = 'interrupted',
-           error = 'the worker stopped while sending; the provider may or may not have the message',
-           failed_at = now(), updated_at = now()
-     WHERE state = 'sending' AND updated_at < now() - make_interval(secs => :lease)
- RETURNING *
+    WITH stale AS (
+        SELECT id, updated_at AS sending_since FROM messaging.messages
+         WHERE state = 'sending' AND updated_at < now() - make_interval(secs => :lease)
+         ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    )
+    UPDATE messaging.messages m
+       SET state = CASE WHEN attempts >= :max_attempts THEN 'failed' ELSE 'queued' END,
+           scheduled_at = CASE WHEN attempts >= :max_attempts THEN scheduled_at ELSE now() END,
+           error_code = 'interrupted',
+           error = CASE WHEN attempts >= :max_attempts
+                        THEN 'dead-lettered after ' || attempts || ' attempts: the worker stopped while sending'
+                        ELSE 'the worker stopped while sending; sent again (the provider may have it already)' END,
+           dead_lettered = attempts >= :max_attempts,
+           failed_at = CASE WHEN attempts >= :max_attempts THEN now() ELSE failed_at END,
+           updated_at = now()
+      FROM stale
+     WHERE m.id = stale.id
+ RETURNING m.*, stale.sending_since
     """
 )
 
 
-async def reap_interrupted(session: AsyncSession, lease_seconds: int) -> list[Any]:
-    return list((await session.execute(REAP, {"lease": lease_seconds})).all())
+async def reclaim_interrupted(session: AsyncSession, lease_seconds: float, max_attempts: int, limit: int) -> list[Any]:
+    """Messages whose sender stopped holding them (its lease ran out: the worker died or lost the database) are
+    due again at once, or dead-lettered when that was their last attempt. At-least-once: the provider may have
+    taken them before the worker died; the repeat carries the same Message-ID / provider reference."""
+    params = {"lease": lease_seconds, "max_attempts": max_attempts, "limit": limit}
+    return list((await session.execute(RECLAIM, params)).all())
+
+
+async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
+    """A sender still busy with its batch keeps holding it (a slow SMTP server must not make it look dead)."""
+    await conn.execute(
+        text(
+            "UPDATE messaging.messages SET updated_at = now() "
+            "WHERE id = ANY(CAST(:ids AS uuid[])) AND state = 'sending'"
+        ),
+        {"ids": ids},
+    )
 
 
 async def due_exists(conn: AsyncConnection) -> bool:

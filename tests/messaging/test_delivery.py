@@ -1,5 +1,6 @@
 """The delivery pipeline against real peers on loopback: aiosmtpd, the provider stub over HTTP."""
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -7,6 +8,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import text
 
+from messaging_service.delivery.jobs import SLOT_PERIOD_SECONDS, deliver_job_id
+from messaging_service.delivery.rendering import message_id_header
 from shared.messages import Envelope
 from tests.messaging.support import (
     communication,
@@ -301,28 +304,80 @@ async def test_a_command_before_the_tenant_is_known_waits_for_it(api, stack, mai
     assert await messages(stack, tenant.id) == []
 
 
-async def test_a_message_left_sending_by_a_dead_worker_is_failed_not_resent(api, stack, mailbox):
-    """Exactly once: the provider may already have it, so it is never sent again by itself; a person may resend."""
-    tenant = await messaging_tenant(api, stack)
-    await send(stack, tenant.id, [communication()])
-    await run_messaging(settings(delivery_parallelism=0))  # accepted, not sent
+async def leave_sending(stack, tenant_id, *, attempts_before: int, seconds_ago: int) -> None:
+    """What a worker that died mid-send leaves behind: its messages claimed (``sending``), the hold not renewed."""
     async with stack.engine.begin() as conn:
         await conn.execute(
             text(
-                "UPDATE messaging.messages SET state = 'sending', attempts = attempts + 1, "
-                "updated_at = now() - interval '11 minutes' WHERE tenant_id = :t"
+                "UPDATE messaging.messages SET state = 'sending', attempts = :n, "
+                "updated_at = now() - make_interval(secs => :ago) WHERE tenant_id = :t"
             ),
-            {"t": tenant.id},
+            {"t": tenant_id, "n": attempts_before + 1, "ago": seconds_ago},
         )
+
+
+async def test_a_message_left_sending_by_a_dead_worker_is_sent_again_with_the_same_message_id(api, stack, mailbox):
+    """At least once: the provider may or may not have it; after the lease it goes again, and the receiver can
+    tell the repeat by its Message-ID (README: delivery guarantee)."""
+    tenant = await messaging_tenant(api, stack)
+    await send(stack, tenant.id, [communication()])
+    await run_messaging(settings(delivery_parallelism=0))  # accepted, not sent
+    await leave_sending(stack, tenant.id, attempts_before=0, seconds_ago=31)
     await stack.arq.enqueue_job("messaging.dispatch", _queue_name="arq:queue:messaging")
     await run_messaging(settings(smtp_port=mailbox.port))
 
     (row,) = await messages(stack, tenant.id)
-    assert (row.state, row.error_code) == ("failed", "interrupted")
-    assert [(a.number, a.outcome) for a in await attempts(stack, row.id)] == [(1, "interrupted")]
+    assert row.state == "sent"
+    assert [(a.number, a.outcome) for a in await attempts(stack, row.id)] == [(1, "interrupted"), (2, "sent")]
+    (received,) = mailbox.messages()
+    assert received["Message-ID"] == message_id_header(row.id, "cobranzas@cobranza.localhost")
+
+
+async def test_a_message_held_by_a_live_sender_is_not_taken(api, stack, mailbox):
+    tenant = await messaging_tenant(api, stack)
+    await send(stack, tenant.id, [communication()])
+    await run_messaging(settings(delivery_parallelism=0))
+    await leave_sending(stack, tenant.id, attempts_before=0, seconds_ago=5)  # renewed 5 s ago: its sender lives
+    await stack.arq.enqueue_job("messaging.dispatch", _queue_name="arq:queue:messaging")
+    await run_messaging(settings(smtp_port=mailbox.port))
+
+    (row,) = await messages(stack, tenant.id)
+    assert row.state == "sending"
+    assert mailbox.messages() == []
+
+
+async def test_a_message_interrupted_on_its_last_attempt_is_dead_lettered_and_announced(api, stack, mailbox):
+    tenant = await messaging_tenant(api, stack)
+    await send(stack, tenant.id, [communication()])
+    await run_messaging(settings(delivery_parallelism=0))
+    await leave_sending(stack, tenant.id, attempts_before=4, seconds_ago=60)  # the 5th of 5 attempts
+    await stack.arq.enqueue_job("messaging.dispatch", _queue_name="arq:queue:messaging")
+    await run_messaging(settings(smtp_port=mailbox.port))
+
+    (row,) = await messages(stack, tenant.id)
+    assert (row.state, row.error_code, row.dead_lettered) == ("failed", "interrupted", True)
     assert mailbox.messages() == []
     failed = [e for e in await outbox(stack, "messaging.message_status_changed") if e.payload["state"] == "failed"]
     assert failed[0].payload["error_code"] == "interrupted"
+
+
+async def test_a_deliver_job_that_died_never_blocks_the_next_ones(api, stack, mailbox):
+    """Measured before: the fixed job ids ``messaging:deliver:0..3`` kept a dead job's failed result for an hour
+    and every later kick was a no-op. Ids now change every period."""
+    tenant = await messaging_tenant(api, stack)
+    for slot in range(4):  # what arq leaves after a job that died: a failed result under the old fixed id
+        await stack.redis.set(f"arq:result:messaging:deliver:{slot}", b"x", ex=3600)
+        await stack.redis.set(f"arq:in-progress:messaging:deliver:{slot}", b"1", ex=300)
+    now = time.time()
+    for slot in range(4):  # and the same for this very period's ids
+        job_id = deliver_job_id(slot, now - SLOT_PERIOD_SECONDS)
+        await stack.redis.set(f"arq:in-progress:{job_id}", b"1", ex=300)
+    await send(stack, tenant.id, [communication()])
+    await run_messaging(settings(smtp_port=mailbox.port))
+
+    (row,) = await messages(stack, tenant.id)
+    assert row.state == "sent"
+    assert len(mailbox.messages()) == 1
 
 
 async def test_the_customers_timeline_in_receivables_shows_the_message_and_its_delivery(api, stack, mailbox):
