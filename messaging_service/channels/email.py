@@ -17,9 +17,9 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from messaging_service.channels.config import EmailConfig, SmtpConfig
+from messaging_service.domain.bounces import invalid_recipient
 from messaging_service.domain.delivery import SendResult
 
-INVALID_RECIPIENT_CODES = frozenset({550, 551, 553})
 CRLF_BYTES = b"\r\n"
 
 
@@ -88,6 +88,7 @@ def build_email(
     attachments: Sequence[Attachment] = (),
     unsubscribe_url: str | None = None,
     language: str | None = None,
+    reply_to: str | None = None,
 ) -> bytes:
     """multipart/alternative (text + HTML), inside multipart/mixed when a statement is attached, as the bytes that
     go on the wire (7-bit: every part base64, non-ASCII headers as RFC 2047 encoded words).
@@ -124,8 +125,8 @@ def build_email(
         "MIME-Version: 1.0",
         "Auto-Submitted: auto-generated",
     ]
-    if config.reply_to:
-        headers.append(f"Reply-To: {config.reply_to}")
+    if config.reply_to or reply_to:  # the tenant's own reply address wins over our per-message one
+        headers.append(f"Reply-To: {config.reply_to or reply_to}")
     if language:
         headers.append(f"Content-Language: {language}")
     if unsubscribe_url:
@@ -183,16 +184,24 @@ class SmtpPool:
         self._idle.clear()
 
 
-async def send_email(pool: SmtpPool, config: EmailConfig, raw: bytes, to: str, message_id: str | None) -> SendResult:
+async def send_email(
+    pool: SmtpPool,
+    config: EmailConfig,
+    raw: bytes,
+    to: str,
+    message_id: str | None,
+    sender: str | None = None,
+) -> SendResult:
     """Hand one message to the SMTP server; the result says whether to retry. A refusal keeps the connection
     (the client resets the transaction); a broken connection is dropped, and a reused one that the server
-    had closed is replaced once at no cost to the message."""
+    had closed is replaced once at no cost to the message. ``sender`` is the envelope sender (MAIL FROM, where
+    bounces go: our per-message VERP address), else the From address."""
     for attempt in (1, 2):
         try:
             async with pool.connection(config.smtp) as (client, reused):
                 try:
                     async with asyncio.timeout(config.smtp.timeout):
-                        await client.sendmail(config.from_address, [to], raw)
+                        await client.sendmail(sender or config.from_address, [to], raw)
                 except aiosmtplib.SMTPServerDisconnected:
                     if reused and attempt == 1:
                         raise _StaleConnection from None
@@ -229,6 +238,6 @@ class _StaleConnection(Exception):
 def _refused(code: int, text: str) -> SendResult:
     if 400 <= code < 500:
         return SendResult.transient(f"smtp_{code}", text)
-    enhanced = re.match(r"\s*5\.(\d)\.", text or "")
-    invalid = code in INVALID_RECIPIENT_CODES or (enhanced is not None and enhanced.group(1) == "1")
+    enhanced = re.match(r"\s*(5\.\d{1,3}\.\d{1,3})", text or "")
+    invalid = invalid_recipient(code, enhanced.group(1) if enhanced else None)
     return SendResult.permanent(f"smtp_{code}", f"{code} {text}", invalid_contact=invalid, bounced=True)

@@ -55,3 +55,15 @@ def read_unsubscribe_token(secret: bytes, token: str) -> uuid.UUID | None:
     message_id, mac = raw[:16], raw[16:]
     expected = hmac.new(secret, b"unsubscribe:" + message_id, hashlib.sha256).digest()[:12]
     return uuid.UUID(bytes=message_id) if hmac.compare_digest(mac, expected) else None
+
+
+def inbound_email_signature(secret: bytes, raw: bytes) -> str:
+    """``X-Cobranza-Signature`` of an email our MTA posts to the inbound webhook: ``sha256=`` + hex
+    HMAC-SHA256(secret, raw message)."""
+    return "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+
+
+def verify_inbound_email_signature(secret: bytes, raw: bytes, signature: str | None) -> bool:
+    if not signature or not secret:
+        return False
+    return hmac.compare_digest(inbound_email_signature(secret, raw), signature.strip())
