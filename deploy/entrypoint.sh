@@ -15,11 +15,11 @@ case "$role" in
   dunning)            app dunning_service.main:create_app ;;
   messaging)          app messaging_service.main:create_app ;;
   alarms)             app alarms_service.main:create_app ;;
-  gateway-worker)     exec arq api_gateway.worker.WorkerSettings ;;
-  receivables-worker) exec arq services.receivables.worker.WorkerSettings ;;
-  dunning-worker)     exec arq dunning_service.worker.WorkerSettings ;;
-  messaging-worker)   exec arq messaging_service.worker.WorkerSettings ;;
-  alarms-worker)      exec arq alarms_service.worker.WorkerSettings ;;
+  gateway-worker)     exec python -m shared.worker_process api_gateway.worker.WorkerSettings ;;
+  receivables-worker) exec python -m shared.worker_process services.receivables.worker.WorkerSettings ;;
+  dunning-worker)     exec python -m shared.worker_process dunning_service.worker.WorkerSettings ;;
+  messaging-worker)   exec python -m shared.worker_process messaging_service.worker.WorkerSettings ;;
+  alarms-worker)      exec python -m shared.worker_process alarms_service.worker.WorkerSettings ;;
   migrate)            exec alembic upgrade head ;;
   smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail ;;
   provider)           exec python -m messaging_service.stubs.provider --host 0.0.0.0 --port "$port" ;;
