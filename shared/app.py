@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from arq.connections import ArqRedis
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -13,9 +12,10 @@ from redis.asyncio import ConnectionPool, Redis
 
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.db import create_engine, create_pg_pool, create_sessionmaker
+from shared.http import create_http_client
 from shared.logging import configure_logging
 from shared.observability import install_observability
-from shared.problems import PROBLEM_SCHEMA, install_problem_handlers
+from shared.problems import PROBLEM_SCHEMA, DatabaseUnavailableAnswers503, install_problem_handlers
 from shared.settings import ServiceSettings
 from shared.text_guard import RejectNulCharacters
 from shared.worker import JOB_CODEC
@@ -48,7 +48,7 @@ def create_service_app(
         # No connection is made here: a service starts while Redis is down and says so on /readyz.
         app.state.redis = Redis.from_url(settings.redis_url)
         app.state.arq = ArqRedis(ConnectionPool.from_url(settings.redis_url), **JOB_CODEC)
-        app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+        app.state.http = create_http_client(settings)
         if on_startup is not None:
             await on_startup(app)
         # What is loaded by now lives as long as the process: keep it out of the collector's full passes, which
@@ -80,6 +80,7 @@ def create_service_app(
     app.add_middleware(RejectNulCharacters)
     for extra in middleware:  # inside the observability middleware: they see the request id
         app.add_middleware(extra)
+    app.add_middleware(DatabaseUnavailableAnswers503)  # around them: a failed connection anywhere is a 503
     install_observability(app, settings.service_name)
     for router in routers:
         app.include_router(router)

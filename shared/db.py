@@ -8,9 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
+import sqlalchemy.exc
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
@@ -54,25 +55,73 @@ def make_base(schema: str) -> type[DeclarativeBase]:
     return Base
 
 
+def _unique_statement_name() -> str:
+    return f"__cobranza_{uuid.uuid4().hex}__"
+
+
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    """The process's engine, within its connection budget (README, "Connection budget").
+
+    A pooled connection is checked before use (``pool_pre_ping``: a server restart or an idle drop costs a
+    reconnect, not an error) and replaced after ``db_pool_recycle_seconds``. Behind PgBouncer in transaction mode
+    nothing prepared may outlive its transaction: no statement cache, and unique statement names (SQLAlchemy's
+    advice for PgBouncer), since the server connection changes from one transaction to the next."""
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": f"cobranza-{settings.service_name}"}}
+    if settings.db_pgbouncer:
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
     return create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": f"cobranza-{settings.service_name}"}},
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
 async def create_pg_pool(settings: ServiceSettings) -> asyncpg.Pool:
-    """A bare asyncpg pool for the hottest reads: SQLAlchemy Core costs about as much as the query itself."""
+    """A bare asyncpg pool for the hottest reads: SQLAlchemy Core costs about as much as the query itself.
+    It counts in the budget with ``db_fast_pool_size``; it opens its connections when first used."""
     dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     return await asyncpg.create_pool(
         dsn,
-        min_size=1,
-        max_size=settings.db_pool_size,
+        min_size=0,
+        max_size=settings.db_fast_pool_size,
+        max_inactive_connection_lifetime=settings.db_pool_recycle_seconds,
+        statement_cache_size=0 if settings.db_pgbouncer else 100,
         server_settings={"application_name": f"cobranza-{settings.service_name}-fast"},
     )
+
+
+# SQLSTATEs of a database out of reach (not of a bad statement): connection exceptions (class 08), too many
+# connections and other resources exhausted (53), the server shutting down or starting (57P01-57P03).
+UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+def connection_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or gave no connection (pool exhausted, too many
+    connections, refused, restarting), as opposed to an error of the statement itself. Such a request is
+    answered 503 with ``Retry-After``, and such a job is retried shortly."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (sqlalchemy.exc.TimeoutError, OSError, TimeoutError)):
+            return True  # the pool's wait ran out; refused, reset, unreachable; no answer while connecting
+        if isinstance(error, (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)):
+            return "closed" in str(error) or isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError)
+        sqlstate = str(getattr(error, "sqlstate", "") or "")
+        if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
+            return True
+        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

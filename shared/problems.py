@@ -13,7 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import connection_unavailable
 
 PROBLEM_BASE = "https://cobranza.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -114,6 +118,54 @@ class ServiceUnavailable(Problem):
     status, slug, title = 503, "unavailable", "Not ready"
 
 
+DEFAULT_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """No database connection to be had (pool exhausted, too many connections, server down or restarting): the
+    request did nothing, and the same request later may well succeed."""
+
+    slug, title = "database-unavailable", "The database is busy or out of reach; try again shortly"
+
+    def __init__(self, retry_after_seconds: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after_seconds)})
+
+
+def database_unavailable(connection: HTTPConnection, exc: BaseException) -> Response:
+    settings = getattr(connection.app.state, "settings", None)
+    retry_after = getattr(settings, "db_unavailable_retry_after_seconds", DEFAULT_RETRY_AFTER_SECONDS)
+    log.warning("database_unavailable", path=connection.url.path, error=f"{type(exc).__name__}: {exc}"[:200])
+    problem = DatabaseUnavailable(retry_after)
+    return problem_response(problem, connection.url.path, connection.scope.get("state", {}).get("request_id"))
+
+
+class DatabaseUnavailableAnswers503:
+    """An ASGI middleware: a request that could not get a database connection answers 503 problem+json with
+    ``Retry-After``, wherever it failed (a route, a dependency's commit, a middleware such as the gateway's
+    idempotency store), never a 500. Errors of the statement itself go on to the handlers below."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started or not connection_unavailable(exc):
+                raise
+            await database_unavailable(HTTPConnection(scope), exc)(scope, receive, send)
+
+
 def field_path(loc: Sequence[str | int]) -> str:
     """``("body", "items", 3, "email")`` -> ``items[3].email``; the request part is dropped."""
     parts = list(loc)
@@ -186,6 +238,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: DBAPIError) -> Response:
         """A safety net for what the service did not check first: a constraint (SQLSTATE class 23) is a
         conflict, a value the database cannot hold (class 22: out of range, bad encoding) a bad request."""
+        if connection_unavailable(exc):
+            return database_unavailable(request, exc)
         error = exc.orig.__cause__ or exc.orig if exc.orig is not None else None
         sqlstate = str(getattr(error, "sqlstate", "") or "")
         log.warning("database_error", path=request.url.path, sqlstate=sqlstate, error=str(error)[:200])
@@ -207,6 +261,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        if connection_unavailable(exc):
+            return database_unavailable(request, exc)
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(Problem(), request.url.path, _request_id(request))
 

@@ -22,8 +22,23 @@ class ServiceSettings(BaseSettings):
     environment: str = "development"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/cobranza"
     redis_url: str = "redis://127.0.0.1:6379/0"
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # The connection budget (README, "Connection budget"): every process holds at most
+    # db_pool_size + db_max_overflow connections (+ db_fast_pool_size in an HTTP app); the defaults keep the ten
+    # processes of `make run` within PostgreSQL's default max_connections = 100 less a reserve of 10.
+    db_pool_size: int = 6
+    db_max_overflow: int = 2
+    db_fast_pool_size: int = 2
+    # How long a request or job waits for a pooled connection before it is answered 503 (or retried).
+    db_pool_timeout_seconds: float = 5.0
+    # Connections are replaced after this long, before a server, PgBouncer or firewall drops them idle.
+    db_pool_recycle_seconds: int = 300
+    # Behind PgBouncer in transaction mode: no prepared statement outlives its transaction.
+    db_pgbouncer: bool = False
+    # What a 503 for a database out of reach tells the caller to wait.
+    db_unavailable_retry_after_seconds: int = 5
+    # Pooled HTTP connections are dropped after this idle time: below uvicorn's keep-alive timeout (5 s), so a
+    # request never goes out on a connection the server is closing.
+    http_keepalive_seconds: float = 3.0
     # Shared by the gateway and the services: the gateway signs the identity it forwards with it.
     internal_secret: str = DEVELOPMENT_SECRET
     log_level: str = "INFO"
@@ -32,6 +47,8 @@ class ServiceSettings(BaseSettings):
     relay_enabled: bool = True
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 500
+    # After Redis lost its data (restart, flush), the rows published this recently are handed over again.
+    relay_replay_window_seconds: float = 3600.0
     # First delay before a failed message batch is tried again (doubling each time, up to five minutes).
     retry_base_seconds: float = 1.0
     # Base URLs of the services, for internal calls (resync, look-ups) and for the gateway's routing.
