@@ -6,6 +6,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from api_gateway import intake
 from api_gateway.auth import Authenticator
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.openapi import MergedOpenAPI
@@ -80,7 +81,8 @@ def create_app(
         request.scope["state"]["tenant_id"] = str(principal.tenant_id)
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        return await app.state.upstream.forward(request, service, principal, await _body(request, settings))
+        body = await _body(request, settings.max_body_bytes)
+        return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))
 
@@ -94,11 +96,19 @@ def create_app(
 
     @app.api_route("/webhooks/{path:path}", methods=["GET", "POST"], include_in_schema=False)
     async def provider_webhook(request: Request) -> Response:
-        """Provider callbacks: no caller identity; the service verifies the provider's signature."""
+        """Provider callbacks: no caller identity; the service verifies the provider's signature. Status and
+        inbound callbacks are stored and answered here (``intake``); the rest (pages, verification) is forwarded."""
+        stored = intake.stored_kind(request.method, request.url.path)
+        if stored is not None:
+            kind, tenant_id = stored
+            await app.state.rate_limiter.check("webhooks", settings.webhook_rate_limit_per_minute)
+            body = await _body(request, settings.webhook_max_body_bytes)
+            await intake.store(app.state.engine, request, tenant_id, body, settings.public_base_url)
+            return intake.provider_answer(kind)
         service = next((s for p, s in UNAUTHENTICATED_PREFIXES.items() if request.url.path.startswith(p)), None)
         if service is None:
             raise NotFound("No such webhook")
-        body = await _body(request, settings)
+        body = await _body(request, settings.max_body_bytes)
         return await app.state.upstream.forward(request, service, None, body, WEBHOOK_HEADERS)
 
     @app.api_route("/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
@@ -108,8 +118,15 @@ def create_app(
     return app
 
 
-async def _body(request: Request, settings: GatewaySettings) -> bytes:
+async def _body(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-        raise Problem(f"The body is larger than {settings.max_body_bytes} bytes", status=413, slug="payload-too-large")
-    return await request.body()
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    body = await request.body()
+    if len(body) > max_bytes:  # chunked, or a Content-Length that lied
+        raise _too_large(max_bytes)
+    return body
+
+
+def _too_large(max_bytes: int) -> Problem:
+    return Problem(f"The body is larger than {max_bytes} bytes", status=413, slug="payload-too-large")

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, func, text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,3 +67,18 @@ class IdempotencyKey(Base):
     headers: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class WebhookRequest(Base):
+    """A provider callback as received (issue 10): stored before the gateway answers, handed to messaging through
+    the outbox in the same transaction, purged ``webhook_retention_days`` after it was handed over."""
+
+    __tablename__ = "webhook_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    path: Mapped[str] = mapped_column(String(500))
+    query: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(JSONB)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

@@ -28,6 +28,12 @@ class GatewaySettings(ServiceSettings):
     cors_origins: list[str] = []
     openapi_cache_seconds: float = 30.0
     idempotency_key_hours: int = 48
+    # Provider callbacks (issue 10): stored, then answered. The public URL the providers call (their signatures
+    # cover it); without it, the URL is rebuilt from the Host / X-Forwarded-* headers.
+    public_base_url: str | None = None
+    webhook_max_body_bytes: int = 1024 * 1024
+    webhook_rate_limit_per_minute: int = 60_000
+    webhook_retention_days: int = 7
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> "GatewaySettings":

@@ -1,10 +1,12 @@
-"""The gateway's worker: relays its outbox (tenant and user events) and purges old idempotency keys."""
+"""The gateway's worker: relays its outbox (tenant and user events, stored provider callbacks) and purges old
+idempotency keys and stored callbacks."""
 
 from typing import Any
 
 from arq import cron
 
 from api_gateway.idempotency import purge_expired
+from api_gateway.intake import purge_handed_over
 from api_gateway.models import SCHEMA
 from api_gateway.settings import GatewaySettings
 from shared.worker import worker_settings
@@ -16,9 +18,13 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
     return await purge_expired(ctx["engine"], ctx["settings"].idempotency_key_hours)
 
 
+async def purge_webhook_requests(ctx: dict[str, Any]) -> int:
+    return await purge_handed_over(ctx["engine"], ctx["settings"].webhook_retention_days)
+
+
 WorkerSettings = worker_settings(
     settings,
     schema=SCHEMA,
     handlers={},
-    cron_jobs=[cron(purge_idempotency_keys, minute={7})],
+    cron_jobs=[cron(purge_idempotency_keys, minute={7}), cron(purge_webhook_requests, hour={2}, minute={37})],
 )

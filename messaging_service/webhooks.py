@@ -2,12 +2,16 @@
 
 Nothing here trusts the caller: Twilio requests must carry ``X-Twilio-Signature`` (HMAC-SHA1 of the public URL and
 the sorted parameters, with the tenant's auth token), WhatsApp ones ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw
-body with the app secret), unsubscribe links a token we signed. The signature covers the URL the provider called,
-which is the gateway's: it is rebuilt from ``public_base_url`` or from the forwarded host headers.
+body with the app secret), unsubscribe links a token we signed.
+
+Status and inbound callbacks (the POSTs) are stored by the gateway before it answers the provider (issue 10) and
+applied by the worker (``messaging_service.inbound.apply``) with the checks below; the signature covers the URL the
+provider called, which the gateway computed from its public URL and forwarded headers. Only the gateway is public,
+so messaging has no route of its own for them. The pages (unsubscribe) and WhatsApp's GET verification are answered
+here, synchronously.
 """
 
 import html
-import json
 import uuid
 from datetime import UTC, datetime
 
@@ -22,36 +26,21 @@ from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.domain.delivery import (
     TWILIO_INVALID_NUMBER_CODES,
     TWILIO_OPT_OUT_CODES,
-    TWILIO_STATUSES,
     WHATSAPP_INVALID_NUMBER_CODES,
-    WHATSAPP_STATUSES,
     apply_report,
-    is_stop_request,
 )
 from messaging_service.domain.signatures import read_unsubscribe_token, verify_twilio, verify_whatsapp
+from messaging_service.inbound.stored import StoredRequest
 from messaging_service.models import Message, TenantSettings, outbox
 from messaging_service.settings import MessagingSettings
 from shared.db import SessionDep
 from shared.outbox import emit
-from shared.problems import BadRequest, Forbidden, NotFound
-from shared.validation import normalize_phone
+from shared.problems import Forbidden, NotFound
 
 router = APIRouter(prefix="/webhooks/messaging", include_in_schema=False)
 
 TIMESTAMPS = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at", "failed": "failed_at"}
-
-
-def public_urls(request: Request, settings: MessagingSettings) -> list[str]:
-    """The URLs the provider may have called (and signed): the configured public one, the forwarded one."""
-    tail = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    urls = []
-    if settings.public_base_url:
-        urls.append(settings.public_base_url.rstrip("/") + tail)
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host")
-    if host:
-        proto = request.headers.get("x-forwarded-proto") or request.url.scheme
-        urls.append(f"{proto}://{host}{tail}")
-    return list(dict.fromkeys(urls))
+TIMESTAMPS["bounced"] = "failed_at"  # a late bounce (DSN) of an email
 
 
 async def apply_status(
@@ -72,7 +61,7 @@ async def apply_status(
         message.sent_at = now
     if new.value == "read" and message.delivered_at is None:
         message.delivered_at = now
-    if new.value == "failed":
+    if new.value in ("failed", "bounced"):  # bounced: a late bounce (DSN) of an email
         message.error_code = error_code or "provider_failed"
         message.error = error or "the provider reported the message as failed"
     await session.flush()
@@ -95,68 +84,36 @@ async def apply_status(
     return True
 
 
-async def _message(
-    session: AsyncSession, tenant_ids: list[uuid.UUID], channel: str, provider_id: str | None, ours: str | None
-) -> Message | None:
-    query = select(Message).where(Message.tenant_id.in_(tenant_ids), Message.channel == channel)
-    if ours:
-        try:
-            return await session.scalar(query.where(Message.id == uuid.UUID(ours)).with_for_update())
-        except ValueError:
-            return None
-    if not provider_id:
+# ---- verifying stored callbacks -----------------------------------------------------------------------------
+
+
+async def verified_twilio_params(
+    session: AsyncSession, settings: MessagingSettings, request: StoredRequest
+) -> dict[str, str] | None:
+    """Twilio's parameters when the tenant's auth token signed them for one of the URLs; else None."""
+    if request.tenant_id is None:
         return None
-    return await session.scalar(query.where(Message.provider_message_id == provider_id).with_for_update())
-
-
-# ---- Twilio -------------------------------------------------------------------------------------------------------
-
-
-async def _twilio_form(request: Request, session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, str]:
-    settings: MessagingSettings = request.app.state.settings
-    form = await request.form()
-    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    tenant = await session.get(TenantSettings, tenant_id)
+    params = request.form()
+    tenant = await session.get(TenantSettings, request.tenant_id)
     config = sms_config(settings, tenant.channels, tenant.secrets) if tenant else None
     signature = request.headers.get("x-twilio-signature")
-    if config is None or not verify_twilio(config.auth_token, public_urls(request, settings), params, signature):
-        raise Forbidden("The request is not signed by the SMS provider")
+    if config is None or not verify_twilio(config.auth_token, request.signed_urls, params, signature):
+        return None
     return dict(params)
 
 
-@router.post("/twilio/{tenant_id}/status")
-async def twilio_status(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
-    """Twilio's StatusCallback: sent, delivered, undelivered, failed (and read on WhatsApp senders)."""
-    data = await _twilio_form(request, session, tenant_id)
-    message = await _message(session, [tenant_id], "sms", data.get("MessageSid"), request.query_params.get("message"))
-    if message is not None:
-        status = data.get("MessageStatus") or data.get("SmsStatus") or ""
-        reported = TWILIO_STATUSES.get(status)
-        code = data.get("ErrorCode") or None
-        await apply_status(session, message, reported.value if reported else None, code, f"Twilio status {status}")
-    return Response(status_code=204)
-
-
-@router.post("/twilio/{tenant_id}/inbound")
-async def twilio_inbound(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
-    """A reply from a customer: STOP (or BAJA, PARAR...) records an opt-out from SMS."""
-    data = await _twilio_form(request, session, tenant_id)
-    if is_stop_request(data.get("Body", "")):
-        try:
-            address = normalize_phone(data.get("From", ""))
-        except ValueError:
-            raise BadRequest("From is not a phone number") from None
-        await suppress(
-            session,
-            tenant_id,
-            kind=OPT_OUT,
-            channel="sms",
-            address=address,
-            customer_id=None,
-            source="sms_stop",
-            reason=f"replied {data.get('Body', '').strip()[:40]!r}",
-        )
-    return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', media_type="text/xml")
+async def verified_whatsapp_tenants(
+    session: AsyncSession, settings: MessagingSettings, request: StoredRequest, values: list[dict]
+) -> list[uuid.UUID]:
+    """The tenants whose WhatsApp app secret signed the body (the one in the path, else the numbers' owners)."""
+    phone_ids = {str((v.get("metadata") or {}).get("phone_number_id") or "") for v in values}
+    signature = request.headers.get("x-hub-signature-256")
+    verified = []
+    for tenant in await _whatsapp_tenants(session, settings, request.tenant_id, phone_ids):
+        config = whatsapp_config(settings, tenant.channels, tenant.secrets)
+        if config is not None and verify_whatsapp(config.app_secret, request.body, signature):
+            verified.append(tenant.tenant_id)
+    return verified
 
 
 # ---- WhatsApp -----------------------------------------------------------------------------------------------------
@@ -207,82 +164,6 @@ async def whatsapp_verify_platform(request: Request, session: SessionDep) -> Res
 @router.get("/whatsapp/{tenant_id}")
 async def whatsapp_verify(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
     return await _verify_challenge(request, session, tenant_id)
-
-
-@router.post("/whatsapp")
-async def whatsapp_events_platform(request: Request, session: SessionDep) -> Response:
-    """One webhook for every phone number of the platform's app: the tenant is the number's owner."""
-    return await _whatsapp_events(request, session, None)
-
-
-@router.post("/whatsapp/{tenant_id}")
-async def whatsapp_events(request: Request, tenant_id: uuid.UUID, session: SessionDep) -> Response:
-    """A tenant's own WhatsApp app: statuses (sent, delivered, read, failed) and inbound messages (STOP)."""
-    return await _whatsapp_events(request, session, tenant_id)
-
-
-async def _whatsapp_events(request: Request, session: AsyncSession, tenant_id: uuid.UUID | None) -> Response:
-    settings: MessagingSettings = request.app.state.settings
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise BadRequest("The body is not JSON") from None
-    values = [
-        change.get("value") or {}
-        for entry in (body.get("entry") or [] if isinstance(body, dict) else [])
-        for change in entry.get("changes") or []
-    ]
-    phone_ids = {str((v.get("metadata") or {}).get("phone_number_id") or "") for v in values}
-    signature = request.headers.get("x-hub-signature-256")
-    verified = []
-    for tenant in await _whatsapp_tenants(session, settings, tenant_id, phone_ids):
-        config = whatsapp_config(settings, tenant.channels, tenant.secrets)
-        if config is not None and verify_whatsapp(config.app_secret, raw, signature):
-            verified.append(tenant.tenant_id)
-    if not verified:
-        raise Forbidden("The request is not signed by the WhatsApp app")
-    for value in values:
-        for item in value.get("statuses") or []:
-            message = await _message(session, verified, "whatsapp", item.get("id"), None)
-            if message is None:
-                continue
-            errors = item.get("errors") or [{}]
-            code = str(errors[0].get("code")) if errors[0].get("code") is not None else None
-            reported = WHATSAPP_STATUSES.get(item.get("status", ""))
-            detail = errors[0].get("title") or errors[0].get("message")
-            await apply_status(session, message, reported.value if reported else None, code, detail)
-        for item in value.get("messages") or []:
-            text = (item.get("text") or {}).get("body") or (item.get("button") or {}).get("text") or ""
-            if not is_stop_request(text):
-                continue
-            try:
-                address = normalize_phone("+" + str(item.get("from", "")))
-            except ValueError:
-                continue
-            for owner in await _owners(session, verified, address):
-                await suppress(
-                    session,
-                    owner,
-                    kind=OPT_OUT,
-                    channel="whatsapp",
-                    address=address,
-                    customer_id=None,
-                    source="whatsapp_stop",
-                    reason=f"replied {text.strip()[:40]!r}",
-                )
-    return Response(status_code=200)
-
-
-async def _owners(session: AsyncSession, tenant_ids: list[uuid.UUID], address: str) -> list[uuid.UUID]:
-    """The tenants that wrote to this number (one app may serve several); the first tenant when none did."""
-    found = await session.scalars(
-        select(Message.tenant_id)
-        .where(Message.tenant_id.in_(tenant_ids), Message.channel == "whatsapp", Message.to_address == address)
-        .distinct()
-    )
-    owners = list(found.all())
-    return owners or tenant_ids[:1]
 
 
 # ---- unsubscribe links --------------------------------------------------------------------------------------------

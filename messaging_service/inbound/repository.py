@@ -55,3 +55,46 @@ async def list_replies(
         query, [Reply.received_at, Reply.id], [datetime.fromisoformat, uuid.UUID], after, limit, newest_first=True
     )
     return list((await session.scalars(query)).all())
+
+
+async def message_for_callback(
+    session: AsyncSession,
+    tenant_ids: list[uuid.UUID],
+    channel: str,
+    provider_id: str | None,
+    ours: str | None,
+) -> tuple[Message | None, bool]:
+    """The message a status callback is about, locked, and whether the lookup was by our own id (the row then
+    exists since acceptance: not finding it means it never will be found)."""
+    query = select(Message).where(Message.tenant_id.in_(tenant_ids), Message.channel == channel).with_for_update()
+    if ours:
+        try:
+            our_id = uuid.UUID(ours)
+        except ValueError:
+            return None, True
+        return await session.scalar(query.where(Message.id == our_id)), True
+    if not provider_id:
+        return None, True
+    return await session.scalar(query.where(Message.provider_message_id == provider_id)), False
+
+
+async def message_by_provider_id(
+    session: AsyncSession, tenant_id: uuid.UUID, channel: str, provider_id: str
+) -> uuid.UUID | None:
+    return await session.scalar(
+        select(Message.id).where(
+            Message.tenant_id == tenant_id, Message.channel == channel, Message.provider_message_id == provider_id
+        )
+    )
+
+
+async def tenants_that_wrote_to(
+    session: AsyncSession, tenant_ids: list[uuid.UUID], channel: str, address: str
+) -> list[uuid.UUID]:
+    """The tenants that wrote to this number (one app may serve several); the first tenant when none did."""
+    found = await session.scalars(
+        select(Message.tenant_id)
+        .where(Message.tenant_id.in_(tenant_ids), Message.channel == channel, Message.to_address == address)
+        .distinct()
+    )
+    return list(found.all()) or tenant_ids[:1]

@@ -155,3 +155,24 @@ class ReplyReceived(Event):
     in_reply_to: uuid.UUID | None = Field(None, description="Our message the customer answered, when known")
     opt_out: bool = False
     received_at: datetime
+
+
+@register
+class WebhookReceived(Command):
+    """A provider's callback (status, inbound message) as the gateway received and stored it, for messaging to
+    verify and apply (issue 10): the gateway answers the provider at once, so a busy messaging loses nothing.
+
+    The signature is checked by messaging against ``signed_urls`` (Twilio signs the URL it called) or the raw body
+    (WhatsApp). The envelope's tenant is the one named in the path, if any.
+    """
+
+    message_type = "messaging.webhook_received"
+    consumers = ("messaging",)
+
+    request_id: uuid.UUID = Field(description="The gateway's stored request")
+    path: str
+    query: str = ""
+    headers: dict[str, str] = Field(default_factory=dict, description="content-type and the provider's signatures")
+    body_base64: str
+    signed_urls: list[str] = Field(description="The public URLs the provider may have called and signed")
+    received_at: datetime

@@ -1,4 +1,5 @@
-"""Provider callbacks and unsubscribe links, through the gateway: signatures verified over the public URL."""
+"""Provider callbacks and unsubscribe links, through the gateway: callbacks stored by the gateway, then verified
+over the public URL and applied by messaging's worker."""
 
 import re
 import uuid
@@ -6,6 +7,8 @@ import uuid
 import httpx
 
 from messaging_service.domain.signatures import twilio_signature, whatsapp_signature
+from messaging_service.inbound.apply import REJECTED
+from tests.messaging.callbacks import apply_callbacks
 from tests.messaging.support import (
     communication,
     deliver,
@@ -42,6 +45,7 @@ async def test_a_signed_twilio_status_callback_moves_the_message_on(api, stack, 
     assert answer["status_code"] == 204
     answer = await stub(provider, "/_stub/callbacks", {"message_id": row.provider_message_id, "status": "sent"})
     assert answer["status_code"] == 204  # late and out of order: accepted, changes nothing
+    await apply_callbacks(stack)
 
     (row,) = await messages(stack, tenant.id)
     assert row.state == "delivered"
@@ -50,8 +54,9 @@ async def test_a_signed_twilio_status_callback_moves_the_message_on(api, stack, 
     assert states == ["queued", "sent", "delivered"]
 
 
-async def test_a_callback_with_a_bad_signature_is_rejected(api, stack, provider, public_gateway):
+async def test_a_callback_with_a_bad_signature_is_dropped_and_counted(api, stack, provider, public_gateway):
     tenant, row = await sent_sms(api, stack, provider, public_gateway)
+    rejected = REJECTED.labels("twilio")._value.get()
     url = f"{public_gateway}/webhooks/messaging/twilio/{tenant.id}/status?message={row.id}"
     params = {"MessageSid": row.provider_message_id, "MessageStatus": "delivered"}
     async with httpx.AsyncClient() as client:
@@ -65,10 +70,12 @@ async def test_a_callback_with_a_bad_signature_is_rejected(api, stack, provider,
             data=params,
             headers={"X-Twilio-Signature": twilio_signature(DEV.dev_twilio_auth_token, url + "x", params.items())},
         )
-    assert [r.status_code for r in (forged, unsigned, wrong_key, other_url)] == [403, 403, 403, 403]
-    assert forged.headers["content-type"] == "application/problem+json"
+    # The gateway stores before anything is verified: the provider (or a forger) learns nothing from the answer.
+    assert [r.status_code for r in (forged, unsigned, wrong_key, other_url)] == [204, 204, 204, 204]
+    await apply_callbacks(stack)
     (row,) = await messages(stack, tenant.id)
     assert row.state == "sent"
+    assert REJECTED.labels("twilio")._value.get() == rejected + 4
 
 
 async def test_a_permanent_failure_reported_later_invalidates_the_number(api, stack, provider, public_gateway):
@@ -79,6 +86,7 @@ async def test_a_permanent_failure_reported_later_invalidates_the_number(api, st
         "/_stub/callbacks",
         {"message_id": row.provider_message_id, "status": "undelivered", "error_code": "30003"},
     )
+    await apply_callbacks(stack)
     (row,) = await messages(stack, tenant.id)
     assert (row.state, row.error_code) == ("failed", "30003")
     (event,) = await outbox(stack, "messaging.contact_invalidated")
@@ -95,6 +103,7 @@ async def test_a_callback_cannot_touch_a_message_of_another_tenant(api, stack, p
     async with httpx.AsyncClient() as client:
         response = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 204
+    await apply_callbacks(stack)
     (row,) = await messages(stack, tenant.id)
     assert row.state == "sent"
 
@@ -113,6 +122,7 @@ async def test_an_sms_stop_reply_records_an_opt_out(api, stack, provider, public
     )
     assert answer["status_code"] == 200
     assert "<Response/>" in answer["body"]
+    await apply_callbacks(stack)
 
     (opt_out,) = await outbox(stack, "messaging.opt_out_recorded")
     assert opt_out.payload == {
@@ -121,6 +131,9 @@ async def test_an_sms_stop_reply_records_an_opt_out(api, stack, provider, public
         "address": row.to_address,
         "source": "sms_stop",
     }
+    (reply,) = await outbox(stack, "messaging.reply_received")
+    assert (reply.payload["body"], reply.payload["opt_out"]) == ("BAJA", True)
+    assert reply.payload["customer_id"] == str(customer)
     waiting = [r for r in await messages(stack, tenant.id) if r.kind == "pre_due"]
     assert [(r.state, r.error_code) for r in waiting] == [("failed", "opted_out")]
     await send(stack, tenant.id, [communication("sms", row.to_address, customer_id=customer)])
@@ -136,12 +149,17 @@ async def test_whatsapp_status_webhooks_are_verified_and_applied(api, stack, pro
     (row,) = await messages(stack, tenant.id)
     provider.stub.whatsapp_webhook_url = f"{public_gateway}/webhooks/messaging/whatsapp/{tenant.id}"
 
+    rejected = REJECTED.labels("whatsapp")._value.get()
     provider.stub.whatsapp_app_secret = "not-the-app-secret"
     answer = await stub(provider, "/_stub/callbacks", {"message_id": row.provider_message_id, "status": "read"})
-    assert answer["status_code"] == 403
+    assert answer["status_code"] == 200  # stored; dropped when verified
+    await apply_callbacks(stack)
+    assert REJECTED.labels("whatsapp")._value.get() == rejected + 1
+    assert (await messages(stack, tenant.id))[0].state == "sent"
     provider.stub.whatsapp_app_secret = DEV.dev_whatsapp_app_secret
     answer = await stub(provider, "/_stub/callbacks", {"message_id": row.provider_message_id, "status": "read"})
     assert answer["status_code"] == 200
+    await apply_callbacks(stack)
 
     (row,) = await messages(stack, tenant.id)
     assert row.state == "read"
@@ -159,6 +177,7 @@ async def test_whatsapp_status_webhooks_are_verified_and_applied(api, stack, pro
             "phone_number_id": DEV.dev_whatsapp_phone_number_id,
         },
     )
+    await apply_callbacks(stack)
     (opt_out,) = await outbox(stack, "messaging.opt_out_recorded")
     assert opt_out.payload["channel"] == "whatsapp"
     assert opt_out.tenant_id == tenant.id
@@ -166,6 +185,7 @@ async def test_whatsapp_status_webhooks_are_verified_and_applied(api, stack, pro
 
 async def test_whatsapp_webhook_verification(api, stack):
     tenant = await messaging_tenant(api, stack)
+    rejected = REJECTED.labels("whatsapp")._value.get()
     query = {"hub.mode": "subscribe", "hub.verify_token": DEV.dev_whatsapp_verify_token, "hub.challenge": "1158201444"}
     response = await api.get(f"/webhooks/messaging/whatsapp/{tenant.id}", params=query)
     assert (response.status_code, response.text) == (200, "1158201444")
@@ -177,7 +197,9 @@ async def test_whatsapp_webhook_verification(api, stack):
         content=body,
         headers={"X-Hub-Signature-256": whatsapp_signature(DEV.dev_whatsapp_app_secret, body + b" ")},
     )
-    assert response.status_code == 403
+    assert response.status_code == 200
+    await apply_callbacks(stack)
+    assert REJECTED.labels("whatsapp")._value.get() == rejected + 1
 
 
 async def test_the_unsubscribe_link_asks_then_records_the_opt_out(api, stack, mailbox):
