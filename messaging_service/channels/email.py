@@ -8,6 +8,7 @@ import asyncio
 import base64
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -137,11 +138,19 @@ def build_email(
 
 class SmtpPool:
     """Open connections per SMTP server, reused across messages and jobs; at most ``size`` per server, each
-    carrying one mail transaction at a time."""
+    carrying one mail transaction at a time.
 
-    def __init__(self, size: int) -> None:
+    Servers close idle connections (RFC 5321 asks them to wait at least 5 minutes; many wait less, and NATs and
+    firewalls drop them silently), so a connection is checked before it carries a message: one the server has
+    closed, or idle longer than ``max_idle_seconds``, is dropped unused; one idle longer than
+    ``check_after_idle_seconds`` must answer a NOOP first. When one fails the check, every connection that sat idle
+    longer is dropped with it. So a dead pooled connection never costs a message a delivery attempt."""
+
+    def __init__(self, size: int, check_after_idle_seconds: float = 5.0, max_idle_seconds: float = 240.0) -> None:
         self.size = size
-        self._idle: dict[tuple, list[aiosmtplib.SMTP]] = {}
+        self.check_after_idle_seconds = check_after_idle_seconds
+        self.max_idle_seconds = max_idle_seconds
+        self._idle: dict[tuple, list[tuple[aiosmtplib.SMTP, float]]] = {}  # (connection, idle since), oldest first
         self._slots: dict[tuple, asyncio.Semaphore] = {}
 
     async def _connect(self, config: SmtpConfig) -> aiosmtplib.SMTP:
@@ -158,25 +167,52 @@ class SmtpPool:
             await client.connect()
         return client
 
+    async def _answers(self, client: aiosmtplib.SMTP, config: SmtpConfig) -> bool:
+        try:
+            async with asyncio.timeout(config.timeout):
+                await client.noop()
+            return True
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+            return False
+
+    async def _reusable(self, config: SmtpConfig) -> aiosmtplib.SMTP | None:
+        """The most recently used idle connection that is still good, or None; the dead ones are dropped."""
+        idle = self._idle.setdefault(config.key, [])
+        now = time.monotonic()
+        for client, since in idle:
+            if not client.is_connected or now - since > self.max_idle_seconds:
+                client.close()
+        idle[:] = [(c, since) for c, since in idle if c.is_connected and now - since <= self.max_idle_seconds]
+        while idle:
+            client, since = idle.pop()
+            if now - since <= self.check_after_idle_seconds or await self._answers(client, config):
+                return client
+            for older, _ in idle:  # they sat idle longer than the one that just failed
+                older.close()
+            idle.clear()
+        return None
+
     @asynccontextmanager
     async def connection(self, config: SmtpConfig) -> AsyncIterator[tuple[aiosmtplib.SMTP, bool]]:
-        """A connection and whether it was reused (a reused one may have been closed by the server)."""
+        """A connection and whether it was reused (a reused one may still have been closed by the server)."""
         slots = self._slots.setdefault(config.key, asyncio.Semaphore(self.size))
-        idle = self._idle.setdefault(config.key, [])
         async with slots:
-            reused = bool(idle)
-            client = idle.pop() if idle else await self._connect(config)
+            client = await self._reusable(config)
+            reused = client is not None
+            if client is None:
+                client = await self._connect(config)
             try:
                 yield client, reused
             except BaseException:
                 client.close()
                 raise
             if client.is_connected:
-                idle.append(client)
+                self._idle.setdefault(config.key, []).append((client, time.monotonic()))
 
     async def close(self) -> None:
         for clients in self._idle.values():
-            for client in clients:
+            for client, _ in clients:
                 try:
                     await asyncio.wait_for(client.quit(), 2)
                 except Exception:  # closing politely is best effort
