@@ -24,7 +24,7 @@ class Counting:
         self.closed = 0
         self.drop_on_noop = False  # answer NOOP with 421 and hang up, as a server restarted behind a proxy would
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages += 1
         return "250 OK"
 
@@ -42,7 +42,7 @@ class Server(SMTP):
         self.counting.closed += 1
         super().connection_lost(exc)
 
-    async def smtp_NOOP(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command name
+    async def smtp_NOOP(self, arg: str) -> None:
         if self.counting.drop_on_noop:
             await self.push("421 4.3.2 Service shutting down")
             self.transport.close()
