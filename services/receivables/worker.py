@@ -15,8 +15,9 @@ from services.receivables.settings import ReceivablesSettings
 from services.receivables.tasks.service import on_create_task
 from services.receivables.tenants.handlers import on_tenant_changed
 from services.receivables.timeline.handlers import on_message_status_changed
+from services.receivables.timeline.replies import on_reply_received
 from shared.contracts.gateway import TenantChanged, UserChanged
-from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded
+from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded, ReplyReceived
 from shared.contracts.receivables import CreateTask
 from shared.db import unit_of_work
 from shared.worker import worker_settings
@@ -30,6 +31,7 @@ HANDLERS = {
     ContactInvalidated: on_contact_invalidated,
     OptOutRecorded: on_opt_out_recorded,
     CreateTask: on_create_task,
+    ReplyReceived: on_reply_received,
 }
 
 

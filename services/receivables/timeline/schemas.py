@@ -16,6 +16,7 @@ class TimelineKind(StrEnum):
     NOTE = "note"
     TASK = "task"
     MESSAGE = "message"  # a message messaging sent, with its delivery status
+    REPLY_RECEIVED = "reply_received"  # the customer wrote back (SMS, WhatsApp, email)
     CONTACT = "contact"  # a contact found invalid, an opt-out
     PROMISE = "promise"  # kept or broken
     CUSTOMER = "customer"
@@ -26,7 +27,7 @@ class TimelineEntryOut(BaseModel):
     occurred_at: datetime
     kind: TimelineKind
     invoice_id: uuid.UUID | None = None
-    ref_id: uuid.UUID | None = Field(None, description="The outcome, note, task, payment or message it is about")
+    ref_id: uuid.UUID | None = Field(None, description="The outcome, note, task, payment, message or reply it is about")
     summary: str = Field(examples=["Promise to pay by 2026-12-05 (2 invoices)"])
     data: dict[str, Any] = Field(default_factory=dict, description="The details, by kind")
     actor: str | None = Field(None, description="Who did it: user:<id>, apikey:<id>, service:<name>")
