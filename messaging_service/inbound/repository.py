@@ -98,3 +98,13 @@ async def tenants_that_wrote_to(
         .distinct()
     )
     return list(found.all()) or tenant_ids[:1]
+
+
+async def email_message(session: AsyncSession, message_ids: list[uuid.UUID]) -> Message | None:
+    """The first of these ids that is an email of ours, locked (a bounce or a reply names it; any tenant)."""
+    for message_id in message_ids:
+        query = select(Message).where(Message.id == message_id, Message.channel == "email").with_for_update()
+        found = await session.scalar(query)
+        if found is not None:
+            return found
+    return None
