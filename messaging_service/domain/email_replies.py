@@ -5,7 +5,7 @@ Pure functions, no I/O, over a parsed ``email.message.Message``.
 
 import html
 import re
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 
 # Subjects of out-of-office and other automatic answers that carry no Auto-Submitted header (es, en, pt).
@@ -25,14 +25,18 @@ SIGNATURE = "-- "
 
 
 def header_text(value: object) -> str:
-    """A header as readable text (RFC 2047 encoded words decoded), unfolded."""
+    """A header as readable text (RFC 2047 encoded words decoded, raw UTF-8 as RFC 6532 allows), unfolded."""
     if value is None:
         return ""
-    try:
-        text = str(make_header(decode_header(str(value))))
-    except (ValueError, LookupError):
-        text = str(value)
-    return " ".join(text.split())
+    pieces = []
+    for chunk, charset in decode_header(value if isinstance(value, Header) else str(value)):
+        if isinstance(chunk, bytes):
+            try:
+                chunk = chunk.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace")
+            except LookupError:
+                chunk = chunk.decode("utf-8", "replace")
+        pieces.append(chunk)
+    return " ".join("".join(pieces).split())
 
 
 def is_auto_reply(message: Message) -> bool:
