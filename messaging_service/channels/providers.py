@@ -35,7 +35,9 @@ async def send_sms(
     body: str,
     status_callback: str | None,
     timeout_seconds: float,
+    reference: str | None = None,
 ) -> SendResult:
+    """``reference`` (our message id) goes as an ``Idempotency-Key`` header, so a repeated send can be told."""
     url = f"{config.base_url}/2010-04-01/Accounts/{config.account_sid}/Messages.json"
     form = {"To": to, "Body": body}
     if config.messaging_service_sid:
@@ -46,7 +48,11 @@ async def send_sms(
         form["StatusCallback"] = status_callback
     try:
         response = await http.post(
-            url, data=form, auth=(config.account_sid, config.auth_token), timeout=timeout_seconds
+            url,
+            data=form,
+            auth=(config.account_sid, config.auth_token),
+            headers={"Idempotency-Key": reference} if reference else None,
+            timeout=timeout_seconds,
         )
     except httpx.TimeoutException:
         return SendResult.transient("timeout", f"the SMS provider did not answer within {timeout_seconds:g}s")
@@ -90,12 +96,17 @@ async def send_whatsapp(
     whatsapp: dict[str, Any] | None,
     text: str,
     timeout_seconds: float,
+    reference: str | None = None,
 ) -> SendResult:
+    """``reference`` (our message id) goes as ``biz_opaque_callback_data``: Meta echoes it in status webhooks."""
     url = f"{config.base_url}/{config.api_version}/{config.phone_number_id}/messages"
+    payload = whatsapp_payload(to, whatsapp, text)
+    if reference:
+        payload["biz_opaque_callback_data"] = reference
     try:
         response = await http.post(
             url,
-            json=whatsapp_payload(to, whatsapp, text),
+            json=payload,
             headers={"Authorization": f"Bearer {config.access_token}"},
             timeout=timeout_seconds,
         )

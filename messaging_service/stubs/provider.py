@@ -12,7 +12,16 @@ Control endpoints (not part of either provider's API), all under ``/_stub``:
   "whatsapp_app_secret": secret, "auto_statuses": ["sent", "delivered"]}``
 - ``POST /_stub/callbacks`` ``{"message_id": "SM...|wamid...", "status": "delivered", "error_code": null, "url": null}``
   sends the provider's signed status callback (Twilio: to the message's StatusCallback)
-- ``POST /_stub/inbound`` ``{"channel": "sms", "from": "+54...", "to": "+1...", "body": "STOP", "url": ...}``
+- ``POST /_stub/inbound`` ``{"channel": "sms", "from": "+54...", "to": "+1...", "body": "STOP", "url": ...,
+  "context_id": "wamid..."|null}``
+
+Callbacks (statuses and inbound messages) that fail (no answer, or not 2xx) are retried as Meta's platform does:
+after 1 s, 2 s, 4 s ... at most ``callback_retry_cap_seconds`` apart, for ``callback_retry_hours`` (24 h by default),
+in order per message (a later status of a message waits behind an earlier one still failing). The request log
+(``GET /_stub/requests``) counts them (``callback_counts``: delivered, pending, retried, expired), and counts every
+accepted send per our message reference (Twilio: the ``message`` parameter of its StatusCallback, or an
+``Idempotency-Key`` / ``I-Twilio-Idempotency-Token`` header; WhatsApp: ``biz_opaque_callback_data``):
+``duplicates`` is how many accepted sends repeated a reference already seen.
 """
 
 import argparse
@@ -24,8 +33,10 @@ import json
 import os
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import phonenumbers
@@ -53,6 +64,17 @@ class Fault:
 
 
 @dataclass
+class PendingCallback:
+    """A callback to deliver: the HTTP request, when it was first due, how many times it was tried."""
+
+    url: str
+    request: dict[str, Any]
+    label: dict[str, Any]
+    first_at: float = field(default_factory=time.time)
+    tries: int = 0
+
+
+@dataclass
 class SentMessage:
     id: str
     channel: str
@@ -62,6 +84,7 @@ class SentMessage:
     auth_token: str | None = None
     account_sid: str | None = None
     phone_number_id: str | None = None
+    reference: str | None = None
 
 
 @dataclass
@@ -76,9 +99,16 @@ class ProviderStub:
     faults: list[Fault] = field(default_factory=list)
     messages: dict[str, SentMessage] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    callback_retry_hours: float = 24.0
+    callback_retry_base_seconds: float = 1.0
+    callback_retry_cap_seconds: float = 300.0
+    references: Counter[str] = field(default_factory=Counter)
+    callback_counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Callbacks still to deliver, per message (or per sender, for inbound messages), in order.
+        self._pending: dict[str, list[PendingCallback]] = {}
         self.app = Starlette(
             routes=[
                 Route("/2010-04-01/Accounts/{sid}/Messages.json", self.twilio_send, methods=["POST"]),
@@ -106,8 +136,16 @@ class ProviderStub:
         return None
 
     def _record(
-        self, request: Request, channel: str, body: dict[str, Any], status: int, message_id: str | None
+        self,
+        request: Request,
+        channel: str,
+        body: dict[str, Any],
+        status: int,
+        message_id: str | None,
+        reference: str | None = None,
     ) -> None:
+        if reference and message_id:  # an accepted send: a repeat of a reference is a duplicate delivery
+            self.references[reference] += 1
         self.requests.append(
             {
                 "channel": channel,
@@ -118,6 +156,7 @@ class ProviderStub:
                 "body": body,
                 "status": status,
                 "message_id": message_id,
+                "reference": reference,
                 "received_at": time.time(),
             }
         )
@@ -158,10 +197,11 @@ class ProviderStub:
         if not form.get("From") and not form.get("MessagingServiceSid"):
             return self._twilio_error(request, form, 400, 21603, "A 'From' or 'MessagingServiceSid' is required.")
         message_id = "SM" + secrets.token_hex(16)
+        reference = _twilio_reference(request, form)
         self.messages[message_id] = SentMessage(
-            message_id, "sms", to, form.get("From"), form.get("StatusCallback"), token, sid
+            message_id, "sms", to, form.get("From"), form.get("StatusCallback"), token, sid, reference=reference
         )
-        self._record(request, "sms", form, 201, message_id)
+        self._record(request, "sms", form, 201, message_id, reference)
         self._auto(message_id)
         return JSONResponse(
             {
@@ -223,10 +263,16 @@ class ProviderStub:
         if not _valid_phone("+" + to):
             return self._whatsapp_error(request, body, 400, 131026, "Message Undeliverable.")
         message_id = "wamid." + base64.b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+        reference = str(body.get("biz_opaque_callback_data") or "") or None
         self.messages[message_id] = SentMessage(
-            message_id, "whatsapp", to, None, phone_number_id=request.path_params["phone_number_id"]
+            message_id,
+            "whatsapp",
+            to,
+            None,
+            phone_number_id=request.path_params["phone_number_id"],
+            reference=reference,
         )
-        self._record(request, "whatsapp", body, 200, message_id)
+        self._record(request, "whatsapp", body, 200, message_id, reference)
         self._auto(message_id)
         return JSONResponse(
             {
@@ -273,7 +319,7 @@ class ProviderStub:
 
     async def send_callback(
         self, message_id: str, status: str, error_code: str | None = None, url: str | None = None
-    ) -> httpx.Response:
+    ) -> httpx.Response | None:
         sent = self.messages[message_id]
         if sent.channel == "sms":
             target = url or sent.status_callback
@@ -292,7 +338,7 @@ class ProviderStub:
             if error_code:
                 params["ErrorCode"] = error_code
             headers = {"X-Twilio-Signature": twilio_signature(sent.auth_token or "", target, params)}
-            response = await _post(target, data=params, headers=headers)
+            request: dict[str, Any] = {"data": params, "headers": headers}
         else:
             target = url or self.whatsapp_webhook_url
             if not target:
@@ -305,32 +351,106 @@ class ProviderStub:
             }
             if error_code:
                 status_item["errors"] = [{"code": int(error_code), "title": "Message failed"}]
+            if sent.reference:  # Meta echoes the send's biz_opaque_callback_data in its status webhooks
+                status_item["biz_opaque_callback_data"] = sent.reference
             body = _whatsapp_envelope(sent.phone_number_id or "", {"statuses": [status_item]})
-            response = await self._post_whatsapp(target, body)
-        self.callbacks.append(
-            {"message_id": message_id, "status": status, "url": target, "answer": response.status_code}
-        )
-        return response
+            request = self._whatsapp_request(body)
+        label = {"message_id": message_id, "status": status, "url": target}
+        return await self.deliver(message_id, PendingCallback(target, request, label))
 
-    async def _post_whatsapp(self, url: str, body: dict[str, Any]) -> httpx.Response:
+    def _whatsapp_request(self, body: dict[str, Any]) -> dict[str, Any]:
         raw = json.dumps(body).encode()
         signature = "sha256=" + hmac.new((self.whatsapp_app_secret or "").encode(), raw, hashlib.sha256).hexdigest()
-        return await _post(
-            url, content=raw, headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
-        )
+        return {"content": raw, "headers": {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}}
+
+    # ---- delivering callbacks, with retries ---------------------------------------------------------------------
+
+    async def deliver(self, key: str, callback: PendingCallback) -> httpx.Response | None:
+        """Try a callback now, unless an earlier one for ``key`` still waits (order per message); a failed one is
+        retried in the background. The answer of the try made now, or None (queued, or no answer at all)."""
+        queue = self._pending.get(key)
+        if queue:
+            queue.append(callback)
+            return None
+        response = await self._attempt(callback)
+        if response is None or not response.is_success:
+            self._pending[key] = [callback]
+            task = asyncio.create_task(self._retry(key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return response
+
+    async def _attempt(self, callback: PendingCallback) -> httpx.Response | None:
+        callback.tries += 1
+        if callback.tries > 1:
+            self.callback_counts["retried"] += 1
+        try:
+            response = await _post(callback.url, **callback.request)
+        except httpx.HTTPError as exc:
+            failure = {"answer": None, "error": type(exc).__name__, "try": callback.tries}
+            self.callbacks.append({**callback.label, **failure})
+            return None
+        self.callbacks.append({**callback.label, "answer": response.status_code, "try": callback.tries})
+        if response.is_success:
+            self.callback_counts["delivered"] += 1
+        return response
+
+    async def _retry(self, key: str) -> None:
+        """Deliver ``key``'s callbacks in order: back off on the head until it succeeds or its time is up."""
+        queue = self._pending[key]
+        try:
+            while queue:
+                head = queue[0]
+                if head.tries:
+                    delay = self.callback_retry_base_seconds * 2 ** (head.tries - 1)
+                    await asyncio.sleep(min(self.callback_retry_cap_seconds, delay))
+                if time.time() - head.first_at > self.callback_retry_hours * 3600:
+                    self.callback_counts["expired"] += 1
+                    queue.pop(0)
+                    continue
+                response = await self._attempt(head)
+                if response is not None and response.is_success:
+                    queue.pop(0)
+        finally:
+            if self._pending.get(key) is queue:
+                del self._pending[key]
+
+    def callback_summary(self) -> dict[str, int]:
+        return {
+            "delivered": self.callback_counts["delivered"],
+            "pending": sum(len(q) for q in self._pending.values()),
+            "retried": self.callback_counts["retried"],
+            "expired": self.callback_counts["expired"],
+        }
+
+    def forget(self) -> None:
+        """Drop every record and every callback still waiting (tests, ``DELETE /_stub/requests``)."""
+        for task in list(self._tasks):
+            task.cancel()
+        self._pending.clear()
+        self.requests.clear()
+        self.faults.clear()
+        self.messages.clear()
+        self.callbacks.clear()
+        self.references.clear()
+        self.callback_counts.clear()
 
     # ---- control endpoints --------------------------------------------------------------------------------------
 
     async def list_requests(self, request: Request) -> Response:
         channel = request.query_params.get("channel")
         items = [r for r in self.requests if channel in (None, r["channel"])]
-        return JSONResponse({"requests": items, "callbacks": self.callbacks})
+        return JSONResponse(
+            {
+                "requests": items,
+                "callbacks": self.callbacks,
+                "callback_counts": self.callback_summary(),
+                "duplicates": sum(n - 1 for n in self.references.values()),
+            }
+        )
 
     async def reset(self, request: Request) -> Response:
-        self.requests.clear()
-        self.faults.clear()
-        self.messages.clear()
-        self.callbacks.clear()
+        self.forget()
         return Response(status_code=204)
 
     async def add_fault(self, request: Request) -> Response:
@@ -365,7 +485,7 @@ class ProviderStub:
         if body.get("message_id") not in self.messages:
             return JSONResponse({"error": "unknown message_id"}, status_code=404)
         response = await self.send_callback(body["message_id"], body["status"], body.get("error_code"), body.get("url"))
-        return JSONResponse({"status_code": response.status_code, "body": response.text})
+        return _answer(response)
 
     async def inbound(self, request: Request) -> Response:
         body = await request.json()
@@ -381,23 +501,45 @@ class ProviderStub:
             }
             token = body.get("auth_token") or next(iter(self.twilio_accounts.values()), "")
             headers = {"X-Twilio-Signature": twilio_signature(token, url, params)}
-            response = await _post(url, data=params, headers=headers)
+            request_data: dict[str, Any] = {"data": params, "headers": headers}
+            inbound_id = params["MessageSid"]
         else:
             digits = "".join(c for c in body["from"] if c.isdigit())
-            value = {
-                "contacts": [{"profile": {"name": body.get("name", "")}, "wa_id": digits}],
-                "messages": [
-                    {
-                        "from": digits,
-                        "id": "wamid." + secrets.token_hex(12),
-                        "timestamp": str(int(time.time())),
-                        "type": "text",
-                        "text": {"body": body.get("body", "")},
-                    }
-                ],
+            inbound_id = "wamid." + secrets.token_hex(12)
+            item: dict[str, Any] = {
+                "from": digits,
+                "id": inbound_id,
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": body.get("body", "")},
             }
-            response = await self._post_whatsapp(url, _whatsapp_envelope(body.get("phone_number_id", ""), value))
-        return JSONResponse({"status_code": response.status_code, "body": response.text})
+            if body.get("context_id"):  # the customer answered one of our messages
+                item["context"] = {"from": "15550000000", "id": body["context_id"]}
+            value = {"contacts": [{"profile": {"name": body.get("name", "")}, "wa_id": digits}], "messages": [item]}
+            request_data = self._whatsapp_request(_whatsapp_envelope(body.get("phone_number_id", ""), value))
+        label = {"message_id": inbound_id, "status": "inbound", "url": url}
+        response = await self.deliver("inbound:" + body["from"], PendingCallback(url, request_data, label))
+        return _answer(response)
+
+
+def _answer(response: httpx.Response | None) -> Response:
+    """What ``/_stub/callbacks`` and ``/_stub/inbound`` say: the receiver's answer, or that it will be retried."""
+    if response is None:
+        return JSONResponse({"status_code": None, "body": None, "retrying": True})
+    return JSONResponse(
+        {"status_code": response.status_code, "body": response.text, "retrying": not response.is_success}
+    )
+
+
+def _twilio_reference(request: Request, form: dict[str, str]) -> str | None:
+    """Our reference of an SMS send: an idempotency header, else the ``message`` parameter of its StatusCallback."""
+    header = request.headers.get("idempotency-key") or request.headers.get("i-twilio-idempotency-token")
+    if header:
+        return header
+    callback = form.get("StatusCallback")
+    if not callback:
+        return None
+    return (parse_qs(urlsplit(callback).query).get("message") or [None])[0]
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
@@ -484,11 +626,15 @@ def main() -> None:
     parser.add_argument(
         "--whatsapp-app-secret", default=os.environ.get("MESSAGING_DEV_WHATSAPP_APP_SECRET", "dev-whatsapp-app-secret")
     )
+    parser.add_argument(
+        "--callback-retry-hours", type=float, default=24.0, help="how long a failing callback is retried"
+    )
     args = parser.parse_args()
     stub = ProviderStub(
         whatsapp_webhook_url=args.whatsapp_webhook_url,
         whatsapp_app_secret=args.whatsapp_app_secret,
         auto_statuses=[s for s in args.auto_status.split(",") if s],
+        callback_retry_hours=args.callback_retry_hours,
     )
     print(f"provider: Twilio and WhatsApp Cloud API shapes on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(stub.app, host=args.host, port=args.port, log_level="warning")

@@ -53,6 +53,7 @@ async def provider_server() -> AsyncIterator[Provider]:
 @pytest.fixture
 async def provider(provider_server: Provider) -> Provider:
     stub = provider_server.stub
+    stub.forget()  # also the callbacks a previous test left retrying
     stub.requests.clear()
     stub.faults.clear()
     stub.messages.clear()
