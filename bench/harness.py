@@ -6,13 +6,20 @@
         ... system.url("gateway") ...
 
 Each benchmark picks its own database name and port base, so benchmarks never touch a developer's data.
+
+``system.supervise()`` makes the harness the supervisor a deployment has (Kubernetes, ``make run``): any of our
+processes that exits is started again about a second later, unless the fault harness holds its role down
+(``system.held``). ``RedisServer`` is a Redis of the benchmark's own, which it can stop and start again.
 """
 
 import argparse
 import asyncio
+import contextlib
+import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +52,15 @@ REDIS_SERVER = os.environ.get("COBRANZA_BENCH_REDIS", "127.0.0.1:6379")
 # Benchmarks may run at the same time: each flushes only a Redis database of its own.
 BENCH_REDIS_DBS = {"gateway": 7, "ingest": 8, "dunning": 9, "messaging": 10}
 OPERATOR_TOKEN = "dev-operator-token"
+RESTART_AFTER_SECONDS = 1.0
+
+
+def worker_command(settings_path: str) -> list[str]:
+    """The worker launcher that rides out Redis and PostgreSQL outages when the checkout has it, else arq's own
+    command (which exits when Redis goes away)."""
+    if importlib.util.find_spec("shared.worker_process") is not None:
+        return [sys.executable, "-m", "shared.worker_process", settings_path]
+    return [str(VENV_BIN / "arq"), settings_path]
 
 
 def arguments(description: str) -> argparse.Namespace:
@@ -68,6 +84,7 @@ class System:
         workers: tuple[str, ...] = (),
         port_base: int = 8900,
         redis_db: int | None = None,
+        redis_url: str | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.database = f"cobranza_bench_{name}"
@@ -77,9 +94,13 @@ class System:
         self.redis_db = redis_db if redis_db is not None else BENCH_REDIS_DBS.get(name, 11)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.roles: dict[int, str] = {}  # pid -> service, or service-worker
+        self.commands: dict[int, tuple[str, list[str]]] = {}  # pid -> (log name, command), to start it again
+        self.held: set[str] = set()  # roles the supervisor must leave down (a fault in progress)
+        self.restarts: list[tuple[float, str]] = []  # (time, role) of every restart by the supervisor
+        self._supervisor: asyncio.Task[None] | None = None
         self.database_url = f"postgresql+asyncpg://{PG_SERVER}/{self.database}"
         self.dsn = f"postgresql://{PG_SERVER}/{self.database}"
-        self.redis_url = f"redis://{REDIS_SERVER}/{self.redis_db}"
+        self.redis_url = redis_url or f"redis://{REDIS_SERVER}/{self.redis_db}"
         self.env = {
             **os.environ,
             "COBRANZA_DATABASE_URL": self.database_url,
@@ -102,11 +123,15 @@ class System:
         await self._recreate_database()
         await self._migrate()
         await self._flush_redis()
-        for service in self.services:
-            self.start_app(service, self.port(service))
-        for service in self.workers:
-            self.start_worker(service, f"{service}-worker")
-        await self.wait_ready([self.url(s) for s in self.services])
+        try:
+            for service in self.services:
+                self.start_app(service, self.port(service))
+            for service in self.workers:
+                self.start_worker(service, f"{service}-worker")
+            await self.wait_ready([self.url(s) for s in self.services])
+        except BaseException:
+            self.stop()  # no process of a failed start outlives it
+            raise
         return self
 
     def start_app(self, service: str, port: int, workers: int = 1) -> str:
@@ -124,12 +149,15 @@ class System:
     def start_worker(self, service: str, name: str | None = None) -> None:
         """Start (another) arq worker process of ``service`` (workers are stateless: they scale by processes)."""
         name = name or f"{service}-worker-{len(self.processes)}"
-        self._spawn(f"{service}-worker", name, [str(VENV_BIN / "arq"), WORKERS[service]])
+        self._spawn(f"{service}-worker", name, worker_command(WORKERS[service]))
 
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            self._supervisor = None
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
@@ -141,12 +169,53 @@ class System:
                 process.kill()
         self.processes.clear()
         self.roles.clear()
+        self.commands.clear()
 
-    def _spawn(self, role: str, name: str, command: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - kept open for the process's life
+    def _spawn(self, role: str, name: str, command: list[str], append: bool = False) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"{name}.log", "ab" if append else "wb")  # noqa: SIM115 - open for its life
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.processes.append(process)
         self.roles[process.pid] = role
+        self.commands[process.pid] = (name, command)
+        return process
+
+    # ---- supervision (the fault harness) -------------------------------------------------------------------
+
+    def processes_of(self, role: str) -> list[subprocess.Popen[bytes]]:
+        """The running processes of a role (``messaging``, ``messaging-worker``...)."""
+        return [p for p in self.processes if self.roles[p.pid] == role and p.poll() is None]
+
+    def signal_role(self, role: str, signum: int) -> int:
+        """Send ``signum`` to every running process of ``role``; answers how many got it."""
+        targets = self.processes_of(role)
+        for process in targets:
+            process.send_signal(signum)
+        return len(targets)
+
+    def supervise(self) -> None:
+        """Start the supervisor: a process of ours that exits is started again ``RESTART_AFTER_SECONDS`` later
+        (roles in ``held`` excepted, until released)."""
+        if self._supervisor is None:
+            self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
+
+    async def _supervise(self) -> None:
+        exited_at: dict[int, float] = {}
+        while True:
+            now = time.monotonic()
+            for process in list(self.processes):
+                if process.poll() is None:
+                    continue
+                role = self.roles[process.pid]
+                since = exited_at.setdefault(process.pid, now)
+                if role in self.held or now - since < RESTART_AFTER_SECONDS:
+                    continue
+                name, command = self.commands.pop(process.pid)
+                self.processes.remove(process)
+                self.roles.pop(process.pid)
+                exited_at.pop(process.pid)
+                self._spawn(role, name, command, append=True)
+                self.restarts.append((time.time(), role))
+            await asyncio.sleep(0.2)
 
     def cpu_by_role(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each of our running processes, by service, by every PostgreSQL
@@ -233,6 +302,73 @@ class System:
             "admin": admin,
             "api_key": {"X-API-Key": key.json()["key"]},
         }
+
+
+class RedisServer:
+    """A Redis of the benchmark's own (``redis-server`` as a child process, nothing kept on disk), so a fault
+    can stop it and start it again on the same port: what it held is gone, as after a real restart."""
+
+    def __init__(self, port: int, log_dir: Path) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.log_path = log_dir / "redis.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("redis-server is needed: apt-get install redis-server")
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life
+        return subprocess.Popen([*command, "--daemonize", "no"], stdout=log, stderr=log)
+
+    async def start(self) -> None:
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        self.process = self._spawn()
+        redis = Redis.from_url(self.url)
+        try:
+            for _ in range(200):
+                with contextlib.suppress(RedisError, OSError):
+                    if await redis.ping():
+                        return
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited (see {self.log_path})")
+                await asyncio.sleep(0.05)
+            raise RuntimeError(f"redis-server did not answer on port {self.port}")
+        finally:
+            await redis.aclose()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_base(offsets: range | list[int]) -> int:
+    """A port base whose ``base + offset`` ports are all free on loopback (for tests that start the system)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + max(offsets) < 65535 and all(port_free(base + n) for n in offsets):
+            return base
+    raise RuntimeError("no free ports")
 
 
 def cpu_seconds(pid: int) -> float:
