@@ -25,8 +25,9 @@ The plan is the dry run's; then the real run is started through the API and the 
 - ``postgres_connections_exhausted_30s``: connections opened to PostgreSQL until it refuses more, held 30 s
   (beware: it starves every client of that server, other test runs included).
 
-Then the harness waits for the system to settle: no message of the tenant ``queued``, ``sending`` or
-``deferred``, the run finished, and nothing changing (messaging's states, the peers' counts) for
+Then the harness waits for the system to settle: the run finished, every planned message accepted by messaging,
+none ``queued``, ``sending`` or ``deferred`` (for ``messaging_app_down_60s`` no SMS/WhatsApp message still
+``sent`` either: its delivery status is awaited), and nothing changing (messaging's states, the peers' counts) for
 ``--quiet`` seconds; or, when something stays stuck, nothing changing for ``--stall`` seconds (the line then
 shows what was lost). Counts come from the peers, never from our database:
 
@@ -86,9 +87,6 @@ OVERDUE_DAYS = (5, 20, 40)  # one invoice on each step: one communication per ch
 OPEN_CHANNEL = {"quiet_hours": None, "frequency_cap": None}
 PENDING_STATES = ("queued", "sending", "deferred", "unknown")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Defaults of messaging's delivery (settings.py): what one worker may have in flight at a crash.
-BATCH_SIZE = int(os.environ.get("MESSAGING_DELIVERY_BATCH_SIZE", "200"))
-PARALLELISM = int(os.environ.get("MESSAGING_DELIVERY_PARALLELISM", "4"))
 
 
 # ---- the peers ------------------------------------------------------------------------------------------------
@@ -473,7 +471,7 @@ class Outcome:
     settled: str  # "settled" or "stalled"
     states: dict[str, int]
     statuses: dict[str, int] | None = None  # messaging_app_down: reached-the-stub messages by final state
-    in_flight_bound: int = BATCH_SIZE * PARALLELISM
+    in_flight_bound: int = 0  # a batch per deliver job: what one messaging worker may have in flight
 
     def line(self) -> str:
         recovered = "never" if self.recovered_s is None else f"{self.recovered_s:.1f}"
@@ -494,9 +492,10 @@ class Outcome:
         return text
 
 
-async def settle(ctx: Context, quiet: float, stall: float) -> str:
-    """Wait until nothing is pending and nothing changes for ``quiet`` seconds ("settled"), or nothing changes
-    for ``stall`` seconds while something is still pending ("stalled")."""
+async def settle(ctx: Context, quiet: float, stall: float, await_statuses: bool = False) -> str:
+    """Wait until nothing is pending (the run finished, every planned message accepted by messaging and none
+    queued, sending or deferred) and nothing changes for ``quiet`` seconds ("settled"), or nothing changes for
+    ``stall`` seconds while something is still pending ("stalled")."""
     last: tuple[Any, ...] | None = None
     changed = time.monotonic()
     while True:
@@ -507,8 +506,11 @@ async def settle(ctx: Context, quiet: float, stall: float) -> str:
         now = time.monotonic()
         if snapshot != last:
             last, changed = snapshot, now
-        pending = status in ("queued", "running", "unknown") or any(
-            key.split(":")[-1] in PENDING_STATES for key in states
+        pending = (
+            status in ("queued", "running", "unknown")
+            or sum(states.values()) < ctx.portfolio.expected  # commands not yet accepted by messaging
+            or any(key.split(":")[-1] in PENDING_STATES for key in states)
+            or (await_statuses and any(key in ("sms:sent", "whatsapp:sent") for key in states))
         )
         if not pending and now - changed >= quiet:
             return "settled"
@@ -563,12 +565,16 @@ async def delivery_statuses(system: System, portfolio: Portfolio, arrivals: list
 async def run_fault(ctx: Context, name: str, quiet: float, stall: float) -> Outcome:
     await start_run(ctx.system, ctx.portfolio)
     fault_end = await FAULTS[name](ctx)
-    settled = await settle(ctx, quiet, stall)
+    statuses = name.startswith("messaging_app_down")
+    settled = await settle(ctx, quiet, stall, await_statuses=statuses)
     arrivals = await ctx.peers.arrivals()
     outcome = tally(name, ctx.portfolio, arrivals, fault_end)
     outcome.settled = settled
+    env = ctx.system.env  # messaging's defaults (settings.py) unless the run sets them
+    batch, jobs = env.get("MESSAGING_DELIVERY_BATCH_SIZE", "200"), env.get("MESSAGING_DELIVERY_PARALLELISM", "4")
+    outcome.in_flight_bound = int(batch) * int(jobs)
     outcome.states = await message_states(ctx.system, ctx.portfolio.tenant_id)
-    if name.startswith("messaging_app_down"):
+    if statuses:
         outcome.statuses = await delivery_statuses(ctx.system, ctx.portfolio, arrivals)
     return outcome
 
