@@ -257,6 +257,7 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
                     body=row.body_text or "",
                     status_callback=callback,
                     timeout_seconds=settings.provider_timeout_seconds,
+                    reference=str(row.id),
                 )
         config_wa = whatsapp_config(settings, tenant.channels, tenant.secrets)
         if config_wa is None:
@@ -269,6 +270,7 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
                 whatsapp=row.whatsapp,
                 text=row.body_text or "",
                 timeout_seconds=settings.provider_timeout_seconds,
+                reference=str(row.id),
             )
     except Exception as exc:  # an unexpected error must not lose the batch's other outcomes: retry this one
         return SendResult.transient("internal_error", f"{type(exc).__name__}: {exc}")
