@@ -47,6 +47,11 @@ INBOUND_EMAIL = Counter(
 )
 
 
+class BounceBeforeSendRecorded(Exception):
+    """The bounced message is still ``sending``: its send's result, about to be recorded, would overwrite the
+    bounce. Raised so the caller applies it again later (the inbox retries the command; our MTA posts again)."""
+
+
 def verify_inbound_email(settings: MessagingSettings, raw: bytes, signature: str | None) -> bool:
     """True when our MTA signed this raw message (``X-Cobranza-Signature: sha256=<hex>``)."""
     return verify_inbound_email_signature(settings.inbound_email_key(), raw, signature)
@@ -76,6 +81,8 @@ async def apply_inbound_email(
         message = await repository.email_message(session, [*verp_ids, *our_message_ids(bounce.original_message_id)])
         if message is None:
             return _ignored("bounce_of_unknown_message", mail)
+        if message.state == "sending":
+            raise BounceBeforeSendRecorded(f"message {message.id} is still sending")
         await _apply_bounce(session, message, bounce)
         return BOUNCE
     if is_auto_reply(mail):

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from messaging_service.inbound.email import apply_inbound_email, verify_inbound_email
+from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
 from messaging_service.settings import MessagingSettings
 from messaging_service.stubs.smtp_server import Inbound, MaildirHandler
 from shared.db import unit_of_work
@@ -60,8 +60,11 @@ def receiver(stack: Stack, settings: MessagingSettings, outcomes: list[str]) -> 
         raw = await request.body()
         if not verify_inbound_email(settings, raw, request.headers.get("x-cobranza-signature")):
             return Response(status_code=403)
-        async with unit_of_work(sessionmaker) as session:
-            outcome = await apply_inbound_email(session, settings, raw, datetime.now(UTC))
+        try:
+            async with unit_of_work(sessionmaker) as session:
+                outcome = await apply_inbound_email(session, settings, raw, datetime.now(UTC))
+        except BounceBeforeSendRecorded:
+            return Response(status_code=503)  # posted again later, as the inbox would retry it
         outcomes.append(outcome)
         return Response(status_code=204)
 

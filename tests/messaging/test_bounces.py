@@ -29,7 +29,7 @@ from messaging_service.domain.bounces import (
     verp_address,
 )
 from messaging_service.domain.signatures import inbound_email_signature
-from messaging_service.inbound.email import apply_inbound_email, verify_inbound_email
+from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
 from messaging_service.settings import MessagingSettings
 from messaging_service.stubs.smtp_server import delivery_status_notification
 from shared.db import unit_of_work
@@ -398,3 +398,22 @@ async def test_a_dsn_for_a_message_that_is_not_ours_is_ignored(stack, api):
         assert await apply_inbound_email(session, settings_, raw, datetime.now(UTC)) == "ignored"
     async with stack.engine.connect() as conn:
         assert (await conn.scalar(text("SELECT count(*) FROM messaging.suppressions"))) == 0
+
+
+async def test_a_dsn_that_overtakes_the_sends_result_waits_for_it(api, stack, inbound):
+    """The relay bounced faster than the worker recorded ``sent``: applying it now would be overwritten, so it
+    is refused (the caller applies it again later) until the message is no longer ``sending``."""
+    tenant, row, raw = await sent_email(api, stack, inbound)
+    dsn = postfix_hard_bounce(verp_address(row.id, BOUNCES), row.to_address, headers_of(raw))
+    sessions = async_sessionmaker(stack.engine)
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("UPDATE messaging.messages SET state = 'sending' WHERE id = :id"), {"id": row.id})
+    with pytest.raises(BounceBeforeSendRecorded):
+        async with unit_of_work(sessions) as session:
+            await apply_inbound_email(session, MessagingSettings(), dsn, datetime.now(UTC))
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("UPDATE messaging.messages SET state = 'sent' WHERE id = :id"), {"id": row.id})
+    async with unit_of_work(sessions) as session:
+        assert await apply_inbound_email(session, MessagingSettings(), dsn, datetime.now(UTC)) == "bounce"
+    (bounced,) = await messages(stack, tenant.id)
+    assert (bounced.state, bounced.error_code) == ("bounced", "dsn_5.1.1")
