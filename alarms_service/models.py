@@ -138,6 +138,8 @@ class ActionItem(Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     created_on: Mapped[date] = mapped_column(Date)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the action notice's state as dunning knows it: pending, sent, failed; None for a manual item
+    notice_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class AlarmSetting(Base):

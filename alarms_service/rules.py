@@ -393,6 +393,7 @@ def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words)
             days=words.count(int(row["days_open"]), t["days"]),
             invoices=f", {words.count(owed_count, t['invoices'])}" if owed_count else "",
             owed=words.owed(row.get("open_totals")),
+            notice=t["notice"].get(row.get("notice_state") or "", ""),
         )
     if alarm is Alarm.BROKEN_PROMISES:
         promises = row["promises"]

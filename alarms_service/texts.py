@@ -55,8 +55,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "write_off": "castigar la venta",
             "call": "llamar",
         },
+        "notice": {"pending": "; aviso aún no enviado", "sent": "; aviso enviado", "failed": "; el aviso no llegó"},
         "line": {
-            ("actions", "action_owner"): "{customer}: {action}, desde el {date} ({days}){invoices}{owed}",
+            ("actions", "action_owner"): "{customer}: {action}, desde el {date} ({days}){invoices}{owed}{notice}",
             ("broken_promises", "collector"): "{customer}: {promises} ({details}){owed}",
             ("payments_reported", "collector"): "{customer}, factura {number}: pago informado el {date} ({days}){owed}",
             ("disputes", "area"): "{customer}, factura {number} ({area}): en disputa desde el {date} ({days}){owed}",
@@ -115,8 +116,13 @@ TEXTS: dict[str, dict[str, Any]] = {
             "write_off": "write off",
             "call": "call",
         },
+        "notice": {
+            "pending": "; notice not sent yet",
+            "sent": "; notice sent",
+            "failed": "; the notice did not reach them",
+        },
         "line": {
-            ("actions", "action_owner"): "{customer}: {action}, since {date} ({days}){invoices}{owed}",
+            ("actions", "action_owner"): "{customer}: {action}, since {date} ({days}){invoices}{owed}{notice}",
             ("broken_promises", "collector"): "{customer}: {promises} ({details}){owed}",
             ("payments_reported", "collector"): "{customer}, invoice {number}: payment reported on {date} "
             "({days}){owed}",
@@ -176,8 +182,9 @@ TEXTS: dict[str, dict[str, Any]] = {
             "write_off": "baixar a venda",
             "call": "ligar",
         },
+        "notice": {"pending": "; aviso ainda não enviado", "sent": "; aviso enviado", "failed": "; o aviso não chegou"},
         "line": {
-            ("actions", "action_owner"): "{customer}: {action}, desde {date} ({days}){invoices}{owed}",
+            ("actions", "action_owner"): "{customer}: {action}, desde {date} ({days}){invoices}{owed}{notice}",
             ("broken_promises", "collector"): "{customer}: {promises} ({details}){owed}",
             ("payments_reported", "collector"): "{customer}, fatura {number}: pagamento informado em {date} "
             "({days}){owed}",

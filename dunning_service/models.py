@@ -56,6 +56,8 @@ class Tenant(Base):
     holiday_subdivision: Mapped[str | None] = mapped_column(String(10), nullable=True)
     extra_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default=text("'{}'::date[]"))
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # a customer's reply pauses their automatic reminders for this many days (issue 10)
+    reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default=text("3"))
     last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
@@ -86,6 +88,8 @@ class Customer(Base):
     people: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))  # collector, advisor…
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # the tenant's local day of the customer's latest reply (not a STOP): reminders pause from it
+    replied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Invoice(Base):
@@ -122,6 +126,8 @@ class Invoice(Base):
     steps_done: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=EMPTY_UUIDS)
     pending_step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # messaging accepted the pending step's message and still holds it: the pending expiry does not apply
+    pending_accepted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     stopped_by_action: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
@@ -188,15 +194,17 @@ class Run(IdMixin, Base):
 
 
 class Dispatch(IdMixin, Base):
-    """What a run handed over for one customer: a communication to messaging (pending until accepted) or a
-    task to receivables when no channel was left. The steps it carries are recorded as done per invoice
-    only when messaging accepts it."""
+    """What a run handed over for one customer: a communication to messaging or a task to receivables when
+    no channel was left. A communication is pending (nobody answered), accepted (messaging holds it), sent
+    (its steps are done), or failed (its steps fell back: ``origin_id`` ties each fallback to the first
+    dispatch of its chain)."""
 
     __tablename__ = "dispatches"
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_dispatches_customer", "tenant_id", "customer_id", "created_at"),
         Index("ix_dispatches_run", "run_id", "id"),
+        Index("ix_dispatches_origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -209,7 +217,7 @@ class Dispatch(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(20))
     tone: Mapped[int] = mapped_column(SmallInteger)
     action: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    state: Mapped[str] = mapped_column(String(12))  # pending | accepted | failed | task
+    state: Mapped[str] = mapped_column(String(12))  # pending | accepted | sent | failed | task
     strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     step_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
@@ -220,6 +228,7 @@ class Dispatch(IdMixin, Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    origin_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)  # a fallback's chain
 
 
 class ActionItem(IdMixin, TimestampMixin, Base):
@@ -241,7 +250,8 @@ class ActionItem(IdMixin, TimestampMixin, Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     created_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    notice_sent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # the action notice's real state: pending (messaging holds it), sent, failed; None for a manual item
+    notice_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
     strategy_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
     dispatch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, unique=True)

@@ -158,6 +158,7 @@ class CustomerView:
     contacts: tuple[Contact, ...] = ()
     opted_out: frozenset[Channel] = frozenset()
     deleted: bool = False
+    replied_on: date | None = None  # the tenant's local day of the customer's latest reply (not a STOP)
     extra: Mapping[str, Any] = field(default_factory=dict)  # what messages show (tax id, advisor, ...)
     _addresses: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -171,6 +172,12 @@ class CustomerView:
     def address(self, channel: Channel) -> str | None:
         """The first valid address on ``channel`` unless the customer opted out of it."""
         return self._addresses.get(channel)
+
+    def addresses(self, channel: Channel) -> list[str]:
+        """Every valid address on ``channel``, in the customer's order (none if opted out): the fallbacks."""
+        if channel in self.opted_out:
+            return []
+        return list(dict.fromkeys(c.address for c in self.contacts if c.channel == channel and not c.invalid))
 
     def channel_problem(self, channel: Channel) -> str | None:
         if channel in self.opted_out:
@@ -295,8 +302,9 @@ class InvoiceView:
     reported_date: date | None = None
     missing_upstream: bool = False
     steps_done: frozenset[uuid.UUID] = frozenset()
-    pending_step_id: uuid.UUID | None = None  # a communication awaiting messaging's acceptance
-    pending_active: bool = False  # False once the pending communication is older than the expiry
+    pending_step_id: uuid.UUID | None = None  # a communication not sent yet
+    # True while it blocks the step: messaging holds it, or nobody answered yet and it is younger than the expiry
+    pending_active: bool = False
     stopped_by_action: bool = False  # an action notice went out: no more reminders
     open_action_item: uuid.UUID | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -349,7 +357,7 @@ def target_step(steps: Sequence[Step], invoice: InvoiceView, day: date) -> Targe
         if later.id in invoice.steps_done:
             return Target(None, "step_already_sent", f"step {later.key!r} was already sent")
         if later.id == invoice.pending_step_id and invoice.pending_active:
-            return Target(None, "awaiting_acceptance", f"step {later.key!r} awaits acceptance by messaging")
+            return Target(None, "awaiting_acceptance", f"step {later.key!r} awaits its message being sent")
     return Target(step, "due", f"step {step.key!r}: {step.describe()}")
 
 
@@ -437,8 +445,33 @@ def invoice_exclusion(invoice: InvoiceView, tolerances: Mapping[str, Decimal]) -
     return None
 
 
+def fallback_exclusion(
+    invoice: InvoiceView, steps: Sequence[Step], index: int, tolerances: Mapping[str, Decimal]
+) -> str | None:
+    """Why a failed message's (invoice, step) gets no fallback, or None (issue 10): the invoice no longer
+    warrants a reminder (paid, paused, below tolerance...; an open action item or a stopped invoice do not
+    count: the action notice itself is what opens and stops them), or a later step already went out or is
+    on its way, so this one is stale."""
+    excluded = invoice_exclusion(invoice, tolerances)
+    if excluded and excluded[0] not in ("open_action_item", "action_taken"):
+        return excluded[0]
+    for later in steps[index + 1 :]:
+        if later.id in invoice.steps_done or later.id == invoice.pending_step_id:
+            return "superseded"
+    return None
+
+
 def _on(day: date | None) -> str:
     return f" ({day.isoformat()})" if day else ""
+
+
+def reply_pause(customer: CustomerView, as_of: date, pause_days: int) -> str | None:
+    """Issue 10: a customer who wrote back (anything but STOP) gets no automatic reminder for ``pause_days``
+    days from the day of the reply, so the collector can answer first. None when not paused on ``as_of``."""
+    if customer.replied_on is None or as_of >= customer.replied_on + timedelta(days=pause_days):
+        return None
+    until = customer.replied_on + timedelta(days=pause_days)
+    return f"paused: customer replied on {customer.replied_on.isoformat()} (reminders resume {until.isoformat()})"
 
 
 def decide_invoice(
@@ -448,12 +481,16 @@ def decide_invoice(
     as_of: date,
     calendar: BusinessCalendar,
     tolerances: Mapping[str, Decimal],
+    reply_pause_days: int = 0,
 ) -> Decision:
     excluded = invoice_exclusion(invoice, tolerances)
     if excluded:
         return Decision(invoice, *excluded, strategy=choice.strategy)
     if customer.deleted:
         return Decision(invoice, "customer_deleted", "the customer was deleted", strategy=choice.strategy)
+    paused = reply_pause(customer, as_of, reply_pause_days)
+    if paused:
+        return Decision(invoice, "paused_reply", paused, strategy=choice.strategy)
     strategy = choice.strategy
     if strategy is None:
         return Decision(invoice, "no_strategy", choice.reason)
@@ -528,40 +565,58 @@ def communication_key(customer_id: uuid.UUID, channel: str, as_of: date, items: 
     return f"dunning:{customer_id}:{channel}:{as_of.isoformat()}:{_digest(items)}"
 
 
-def choose_channel(customer: CustomerView, step: Step) -> tuple[Channel, str] | None:
-    """The step's first channel the customer can be reached on (opted-out or invalid ones are skipped)."""
+Tried = frozenset[tuple[Channel, str]]
+
+
+def choose_channel(customer: CustomerView, step: Step, tried: Tried = frozenset()) -> tuple[Channel, str] | None:
+    """The step's first channel the customer can be reached on (opted-out or invalid ones are skipped).
+    A fallback passes the (channel, address) pairs already tried: the next valid address on the same
+    channel comes first, then the step's next channel (issue 10)."""
     for channel in step.channels:
-        address = customer.address(channel)
-        if address:
-            return channel, address
+        if not tried:
+            address = customer.address(channel)
+            if address:
+                return channel, address
+            continue
+        for address in customer.addresses(channel):
+            if (channel, address) not in tried:
+                return channel, address
     return None
 
 
-def plan_customer(customer: CustomerView, due: Sequence[DueItem], as_of: date) -> CustomerPlan:
+def fallback_key(base: str, channel: str, address: str | None) -> str:
+    """A fallback's own idempotency key: the run's key plus the address it goes to, so a fallback on the same
+    channel (another address) never collides with the failed message, and a replayed failure finds it."""
+    tail = hashlib.sha256((address or "").encode()).hexdigest()[:10]
+    return f"{base}:fallback:{channel}:{tail}"
+
+
+def plan_customer(
+    customer: CustomerView, due: Sequence[DueItem], as_of: date, tried: Tried = frozenset()
+) -> CustomerPlan:
     """One communication per channel carrying every due invoice whose step prefers that channel, in the
-    highest tone among them; items with no channel left become one task for the collector."""
-    by_channel: dict[Channel, list[DueItem]] = defaultdict(list)
-    addresses: dict[Channel, str] = {}
+    highest tone among them; items with no channel left become one task for the collector. With ``tried``
+    (a fallback after a failed message) the pairs tried are skipped and the keys are fallback keys."""
+    by_channel: dict[tuple[Channel, str], list[DueItem]] = defaultdict(list)
     unreachable: list[DueItem] = []
     for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id)):
-        chosen = choose_channel(customer, item.step)
+        chosen = choose_channel(customer, item.step, tried)
         if chosen is None:
             unreachable.append(item)
             continue
-        channel, address = chosen
-        by_channel[channel].append(item)
-        addresses[channel] = address
+        by_channel[chosen].append(item)
     communications = []
-    for channel in sorted(by_channel):  # a StrEnum: sorts by its value
-        items = tuple(by_channel[channel])
+    for channel, address in sorted(by_channel):  # a StrEnum: sorts by its value
+        items = tuple(by_channel[(channel, address)])
         top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
         actions = [i for i in items if i.step.kind == StepKind.ACTION]
+        key = communication_key(customer.id, channel.value, as_of, items)
         communications.append(
             PlannedCommunication(
-                key=communication_key(customer.id, channel.value, as_of, items),
+                key=fallback_key(key, channel.value, address) if tried else key,
                 customer_id=customer.id,
                 channel=channel,
-                address=addresses[channel],
+                address=address,
                 kind=top.step.kind,
                 tone=max(i.step.tone for i in items),
                 action=max(actions, key=lambda i: i.step.days).step.action if actions else None,
@@ -571,7 +626,7 @@ def plan_customer(customer: CustomerView, due: Sequence[DueItem], as_of: date) -
     tasks = ()
     if unreachable:
         key = communication_key(customer.id, "task", as_of, unreachable)
-        tasks = (PlannedTask(key, customer.id, tuple(unreachable)),)
+        tasks = (PlannedTask(fallback_key(key, "task", None) if tried else key, customer.id, tuple(unreachable)),)
     return CustomerPlan(customer, tuple(communications), tasks)
 
 
@@ -589,10 +644,13 @@ def evaluate_customer(
     as_of: date,
     calendar: BusinessCalendar,
     tolerances: Mapping[str, Decimal],
+    reply_pause_days: int = 0,
 ) -> CustomerEvaluation:
     """The whole decision for one customer on one day: strategy, each invoice, and what goes out."""
     choice = select_strategy(strategies, customer, overdue_amounts(invoices, as_of))
-    decisions = tuple(decide_invoice(inv, customer, choice, as_of, calendar, tolerances) for inv in invoices)
+    decisions = tuple(
+        decide_invoice(inv, customer, choice, as_of, calendar, tolerances, reply_pause_days) for inv in invoices
+    )
     due = [DueItem(d.invoice, d.step, d.strategy.id) for d in decisions if d.step is not None and d.strategy]
     return CustomerEvaluation(choice, decisions, plan_customer(customer, due, as_of))
 

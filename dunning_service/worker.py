@@ -2,13 +2,18 @@ from arq import cron
 from arq.worker import func
 
 from dunning_service.models import SCHEMA
-from dunning_service.projection.handlers import on_customer_changed, on_invoice_changed, on_tenant_changed
+from dunning_service.projection.handlers import (
+    on_customer_changed,
+    on_invoice_changed,
+    on_reply_received,
+    on_tenant_changed,
+)
 from dunning_service.projection.resync import RESYNC_JOB, resync_job
 from dunning_service.runs.acceptance import on_message_status_changed
 from dunning_service.runs.jobs import RUN_JOB, SCHEDULE_JOB, run_dunning, schedule_runs
 from dunning_service.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.messaging import MessageStatusChanged
+from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.worker import worker_settings
 
@@ -19,6 +24,7 @@ HANDLERS = {
     CustomerChanged: on_customer_changed,
     InvoiceChanged: on_invoice_changed,
     MessageStatusChanged: on_message_status_changed,
+    ReplyReceived: on_reply_received,
 }
 
 FUNCTIONS = [

@@ -35,6 +35,11 @@ class ActionRow(BaseModel):
     customer_name: str | None
     customer_external_id: str | None
     action: str = Field(examples=["suspend_service"], description="suspend_service, legal, write_off or call")
+    notice_state: str | None = Field(
+        None,
+        description="The action notice to the customer: pending (not sent yet), sent, failed (a fallback or the "
+        "collector is on it); null for an item a person created",
+    )
     created_on: date
     days_open: int
     invoice_ids: list[uuid.UUID]

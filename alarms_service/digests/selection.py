@@ -60,7 +60,7 @@ _CUSTOMER = "'customer_id', c_id, 'customer_name', c.name, 'customer_external_id
 
 ACTIONS = f"""
 WITH items AS (
-    SELECT a.id, a.customer_id, a.action, a.created_on, a.invoice_ids,
+    SELECT a.id, a.customer_id, a.action, a.created_on, a.invoice_ids, a.notice_state,
            coalesce(CAST(:owner AS uuid), a.assignee_id) AS key
     FROM alarms.action_items a
     WHERE a.tenant_id = CAST(:tenant AS uuid) AND a.status = 'open' AND a.created_on <= CAST(:as_of AS date)
@@ -80,7 +80,7 @@ WITH items AS (
            NULL::text AS area, coalesce(p.totals, '{{}}'::jsonb) AS money,
            jsonb_build_object(
                'action_item_id', it.id, {_CUSTOMER.replace("c_id", "it.customer_id")},
-               'action', it.action, 'created_on', it.created_on,
+               'action', it.action, 'created_on', it.created_on, 'notice_state', it.notice_state,
                'days_open', CAST(:as_of AS date) - it.created_on, 'invoice_ids', to_jsonb(it.invoice_ids),
                'invoices_owed', coalesce(p.owed, 0), 'open_totals', coalesce(p.totals, '{{}}'::jsonb)) AS doc,
            it.created_on AS s1, coalesce(c.name, '') COLLATE "C" AS s2, it.id::text AS s3,

@@ -204,8 +204,18 @@ async def on_action_item_changed(
             "assignee_id": r.message.assignee_id,
             "created_on": r.message.created_on,
             "changed_at": r.envelope.occurred_at,
+            "notice_state": r.message.notice_state,
         }
         for r in batch
     ]
-    fields = ("customer_id", "invoice_ids", "action", "status", "assignee_id", "created_on", "changed_at")
+    fields = (
+        "customer_id",
+        "invoice_ids",
+        "action",
+        "status",
+        "assignee_id",
+        "created_on",
+        "changed_at",
+        "notice_state",
+    )
     await _upsert(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)

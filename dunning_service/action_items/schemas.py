@@ -13,6 +13,12 @@ class ActionItemStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class NoticeState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Resolution(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
@@ -31,7 +37,11 @@ class ActionItemOut(BaseModel):
     assignee_id: uuid.UUID | None
     created_on: date
     note: str | None
-    notice_sent: bool = Field(description="Whether the action notice reached messaging (false: no channel left)")
+    notice_state: NoticeState | None = Field(
+        description="The action notice's real state: `pending` (messaging holds it, not sent yet), `sent`, or "
+        "`failed` (it failed and a fallback is on its way, or no channel was left: a task for the collector); "
+        "null for a manual item, which has no notice"
+    )
     strategy_id: uuid.UUID | None
     step_key: str | None
     resolution_reason: str | None

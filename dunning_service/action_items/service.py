@@ -31,37 +31,68 @@ def changed(item: Any) -> ActionItemChanged:
         resolution=get("status") if get("status") != "open" else None,
         resolution_reason=get("resolution_reason"),
         note=get("note"),
+        notice_state=get("notice_state"),
     )
 
 
+# The notice's state from the dispatch that carried it: messaging holds it (pending), sent it, or it failed (also
+# while a fallback nobody answered yet is on its way, and when the fallback ended in a task).
+NOTICE_STATE = "CASE d.state WHEN 'sent' THEN 'sent' WHEN 'accepted' THEN 'pending' ELSE 'failed' END"
+_RETURNED = "id, tenant_id, customer_id, invoice_ids, action, status, assignee_id, created_on, resolution_reason, note"
+
 _FROM_DISPATCHES = text(
-    """
+    f"""
 INSERT INTO dunning.action_items (id, tenant_id, customer_id, invoice_ids, action, status, source, assignee_id,
-                                  created_on, notice_sent, strategy_id, step_key, dispatch_id, created_by)
+                                  created_on, notice_state, strategy_id, step_key, dispatch_id, created_by)
 SELECT gen_random_uuid(), d.tenant_id, d.customer_id, d.action_invoice_ids, d.action, 'open', 'step',
-       coalesce(t.action_owner_id, c.collector_id), d.as_of, d.state = 'accepted', d.strategy_id,
-       d.step_keys[array_position(d.invoice_ids, d.action_invoice_ids[1])], d.id, 'service:dunning'
+       coalesce(t.action_owner_id, c.collector_id), d.as_of, {NOTICE_STATE}, d.strategy_id,
+       d.step_keys[array_position(d.invoice_ids, d.action_invoice_ids[1])], coalesce(d.origin_id, d.id),
+       'service:dunning'
 FROM dunning.dispatches d
 LEFT JOIN dunning.tenants t ON t.tenant_id = d.tenant_id
 LEFT JOIN dunning.customers c ON c.tenant_id = d.tenant_id AND c.id = d.customer_id
 WHERE d.id = ANY(CAST(:ids AS uuid[])) AND d.action IS NOT NULL AND cardinality(d.action_invoice_ids) > 0
 ON CONFLICT (dispatch_id) DO NOTHING
-RETURNING id, tenant_id, customer_id, invoice_ids, action, status, assignee_id, created_on, resolution_reason, note
+RETURNING {_RETURNED}, notice_state
+"""
+)
+# A fallback's answer moves the notice state of the item its chain opened (``dispatch_id`` is the chain's first).
+_SYNC_NOTICE = text(
+    f"""
+UPDATE dunning.action_items a SET notice_state = n.state, updated_at = now()
+FROM (SELECT DISTINCT ON (coalesce(d.origin_id, d.id)) coalesce(d.origin_id, d.id) AS root, {NOTICE_STATE} AS state
+      FROM dunning.dispatches d
+      WHERE d.id = ANY(CAST(:ids AS uuid[])) AND cardinality(d.action_invoice_ids) > 0
+      ORDER BY coalesce(d.origin_id, d.id), d.created_at DESC, d.id) n
+WHERE a.dispatch_id = n.root AND a.notice_state IS DISTINCT FROM n.state
+RETURNING a.id, a.tenant_id, a.customer_id, a.invoice_ids, a.action, a.status, a.assignee_id, a.created_on,
+          a.resolution_reason, a.note, a.notice_state
 """
 )
 
 
-async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
-    """One action item per dispatch that carried an action step (once: the dispatch id is unique there)."""
-    if not dispatch_ids:
-        return 0
-    rows = (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all()
+async def _announce(conn: AsyncConnection | AsyncSession, rows: Any) -> int:
     per_tenant: dict[uuid.UUID, list[ActionItemChanged]] = defaultdict(list)
     for row in rows:
         per_tenant[row["tenant_id"]].append(changed(dict(row)))
     for tenant_id, events in per_tenant.items():
         await emit_many(conn, outbox, tenant_id, events)
     return len(rows)
+
+
+async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
+    """One action item per chain of dispatches that carried an action step (once: the id of the chain's first
+    dispatch is unique there)."""
+    if not dispatch_ids:
+        return 0
+    return await _announce(conn, (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all())
+
+
+async def sync_notice_states(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
+    """The action notice's real state follows the message (and its fallbacks); each change is announced."""
+    if not dispatch_ids:
+        return 0
+    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all())
 
 
 async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate, actor: str) -> ActionItem:
@@ -96,7 +127,7 @@ async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionI
         assignee_id=data.assignee_id or tenant.action_owner_id or customer.collector_id,
         created_on=tenant.today(),
         note=data.note,
-        notice_sent=False,
+        notice_state=None,
         created_by=actor,
     )
     session.add(item)

@@ -1,6 +1,7 @@
 """Explain: for one customer and day, which strategy applies and why, and for each open invoice its last
-step, the step due today or the exact reason there is none, and its next step and date. What a collector
-needs to answer "why did (or didn't) this customer get a message?". Decided by the same pure rules."""
+step, the step due today or the exact reason there is none, and its next step and date; then each message's
+fate (delivery state, error, the fallbacks it took). What a collector needs to answer "why did (or didn't)
+this customer get a message?". Decided by the same pure rules."""
 
 import uuid
 from datetime import date
@@ -30,7 +31,7 @@ def _outcome(decision: rules.Decision) -> str:
 
 def _last_step(invoice_id: uuid.UUID, history: list[Any]) -> dict[str, Any] | None:
     for d in history:  # newest first
-        if invoice_id in d["invoice_ids"] and d["state"] in ("accepted", "pending", "task"):
+        if invoice_id in d["invoice_ids"] and d["state"] in ("sent", "accepted", "pending", "task"):
             key = d["step_keys"][d["invoice_ids"].index(invoice_id)]
             return {
                 "step_key": key,
@@ -43,23 +44,38 @@ def _last_step(invoice_id: uuid.UUID, history: list[Any]) -> dict[str, Any] | No
     return None
 
 
+def _fate(d: Any) -> dict[str, Any]:
+    return {
+        "id": d["id"],
+        "as_of": d["as_of"],
+        "channel": d["channel"],
+        "address": d["address"],
+        "message_id": d["message_id"],
+        "state": d["state"],
+        "delivery_state": d["delivery_state"],
+        "error": d["error"],
+        "dispatched_at": d["created_at"],
+    }
+
+
 def _history(rows: list[Any]) -> list[dict[str, Any]]:
+    """What runs handed over, newest first, each with the fallbacks its failure took (oldest first)."""
+    fallbacks: dict[Any, list[dict[str, Any]]] = {}
+    for d in reversed(rows):
+        if d["origin_id"] is not None:
+            fallbacks.setdefault(d["origin_id"], []).append(_fate(d))
     return [
         {
-            "id": d["id"],
-            "as_of": d["as_of"],
-            "channel": d["channel"],
+            **_fate(d),
             "kind": d["kind"],
             "tone": d["tone"],
-            "state": d["state"],
-            "delivery_state": d["delivery_state"],
-            "error": d["error"],
             "invoice_ids": d["invoice_ids"],
             "step_keys": d["step_keys"],
-            "dispatched_at": d["created_at"],
+            "fallbacks": fallbacks.get(d["id"], []),
         }
-        for d in rows[:20]
-    ]
+        for d in rows
+        if d["origin_id"] is None
+    ][:20]
 
 
 async def explain_customer(
@@ -102,7 +118,9 @@ async def explain_customer(
     customer = customer_view(customer_row)
     invoices = [invoice_view(r, cutoff, open_items) for r in invoice_rows]
     strategies = await load_strategies(conn, tenant_id)
-    evaluation = rules.evaluate_customer(customer, invoices, strategies, day, tenant.calendar, tenant.tolerances)
+    evaluation = rules.evaluate_customer(
+        customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
+    )
     history = await customer_dispatches(conn, tenant_id, customer_id)
     channel_of: dict[uuid.UUID, str] = {}
     for c in evaluation.plan.communications:
@@ -162,6 +180,7 @@ async def explain_customer(
             else None
         ),
         "strategy_reason": evaluation.choice.reason,
+        "paused": rules.reply_pause(customer, day, tenant.reply_pause_days),
         "channels": [
             {
                 "channel": channel,

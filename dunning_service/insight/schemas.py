@@ -26,7 +26,9 @@ class LastStep(BaseModel):
     step_key: str
     as_of: date
     channel: str | None
-    state: str = Field(description="accepted, pending (awaiting messaging) or task")
+    state: str = Field(
+        description="sent, accepted (messaging holds it, not sent yet), pending (nobody answered yet) or task"
+    )
     delivery_state: str | None
     dispatched_at: datetime
 
@@ -41,9 +43,10 @@ class InvoiceExplanation(BaseModel):
     days_overdue: int
     outcome: str = Field(description="due (goes out today), waiting (a later day) or excluded")
     reason: str = Field(
-        description="due, no_step_yet, step_already_sent, awaiting_acceptance, not_business_day, closed, "
-        "missing_upstream, credit_note, paused_promise_to_pay, paused_payment_reported, paused_dispute, "
-        "nothing_owed, below_tolerance, open_action_item, action_taken, customer_deleted, no_strategy, manual_only"
+        description="due, no_step_yet, step_already_sent, awaiting_acceptance (its message is not sent yet), "
+        "not_business_day, closed, missing_upstream, credit_note, paused_promise_to_pay, paused_payment_reported, "
+        "paused_dispute, nothing_owed, below_tolerance, open_action_item, action_taken, customer_deleted, "
+        "paused_reply (the customer replied), no_strategy, manual_only"
     )
     detail: str
     due_step: StepInfo | None
@@ -78,18 +81,34 @@ class CustomerRef(BaseModel):
     deleted: bool
 
 
-class HistoryEntry(BaseModel):
+class MessageFate(BaseModel):
+    """One message (or the task that replaced it) and what became of it."""
+
     id: uuid.UUID
     as_of: date
-    channel: str | None
+    channel: str | None = Field(description="null: a task for the collector")
+    address: str | None
+    message_id: uuid.UUID | None = Field(description="Messaging's id, once it answered")
+    state: str = Field(
+        description="pending (nobody answered yet), accepted (messaging holds it), sent (its steps are done), "
+        "failed (bounced or failed: it fell back), task"
+    )
+    delivery_state: str | None = Field(
+        description="What messaging last said: queued, deferred, sending, sent, delivered, read, failed, bounced"
+    )
+    error: str | None
+    dispatched_at: datetime
+
+
+class HistoryEntry(MessageFate):
     kind: str
     tone: int
-    state: str
-    delivery_state: str | None
-    error: str | None
     invoice_ids: list[uuid.UUID]
     step_keys: list[str]
-    dispatched_at: datetime
+    fallbacks: list[MessageFate] = Field(
+        description="After a failure, the same communication on the next channel or contact, oldest first; "
+        "a task when none was left"
+    )
 
 
 class Explanation(BaseModel):
@@ -100,6 +119,9 @@ class Explanation(BaseModel):
     next_business_day: date
     strategy: StrategyRef | None
     strategy_reason: str = Field(description="Why this strategy applies (the rules it matched), or why none does")
+    paused: str | None = Field(
+        None, description="Set while a reply of the customer pauses automatic reminders (the tenant's reply_pause_days)"
+    )
     channels: list[ChannelState]
     invoices: list[InvoiceExplanation]
     planned: list[PlannedCommunicationOut] = Field(description="What a run on as_of sends this customer")

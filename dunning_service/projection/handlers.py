@@ -2,12 +2,26 @@
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.projection import upserts
 from shared.contracts.gateway import TenantChanged
+from shared.contracts.messaging import ReplyReceived
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.inbox import Received
+
+# The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in.
+_REPLIED = text(
+    """
+UPDATE dunning.customers c
+SET replied_on = greatest(c.replied_on, CAST(u.received_at AT TIME ZONE coalesce(t.timezone, 'UTC') AS date))
+FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[]), CAST(:received AS timestamptz[]))
+     AS u(tenant_id, customer_id, received_at)
+LEFT JOIN dunning.tenants t ON t.tenant_id = u.tenant_id
+WHERE c.tenant_id = u.tenant_id AND c.id = u.customer_id
+"""
+)
 
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
@@ -22,3 +36,24 @@ async def on_customer_changed(
 
 async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
     await upserts.upsert_invoices(session, [upserts.invoice_row(r.tenant_id, r.message) for r in batch])
+
+
+async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:
+    """A customer wrote back (issue 10): their automatic reminders pause for the tenant's ``reply_pause_days``
+    from that day (``rules.reply_pause``). A STOP/BAJA is an opt-out, not a conversation: it pauses nothing."""
+    replies = {}
+    for r in batch:
+        if r.message.opt_out or r.message.customer_id is None:
+            continue
+        key = (r.tenant_id, r.message.customer_id)
+        if key not in replies or r.message.received_at > replies[key]:
+            replies[key] = r.message.received_at
+    if replies:
+        await session.execute(
+            _REPLIED,
+            {
+                "tenants": [k[0] for k in replies],
+                "customers": [k[1] for k in replies],
+                "received": list(replies.values()),
+            },
+        )

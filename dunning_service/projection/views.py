@@ -39,6 +39,7 @@ def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
         ),
         opted_out=frozenset(CHANNELS[c] for c in row["opted_out_channels"] or ()),
         deleted=row["deleted"],
+        replied_on=row.get("replied_on"),
         extra=extra,
     )
 
@@ -65,7 +66,9 @@ def invoice_view(
         missing_upstream=bool(row.get("missing_upstream")),
         steps_done=frozenset(row.get("steps_done") or ()),
         pending_step_id=row.get("pending_step_id"),
-        pending_active=bool(pending_since and pending_cutoff and pending_since > pending_cutoff),
+        pending_active=bool(
+            row.get("pending_accepted") or (pending_since and pending_cutoff and pending_since > pending_cutoff)
+        ),
         stopped_by_action=bool(row.get("stopped_by_action")),
         open_action_item=(open_action_items or {}).get(row["id"]),
         extra={"external_id": row.get("external_id"), "document_url": row.get("document_url")},

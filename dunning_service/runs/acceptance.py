@@ -1,9 +1,16 @@
-"""Messaging's answers to the communications a run asked for, matched by idempotency key.
+"""Messaging's answers to the communications dunning asked for, matched by idempotency key (issue 10).
 
-Acceptance (queued, deferred, sending, sent, delivered, read) records the dispatch's steps as done on
-their invoices; an action step then stops the invoice's reminders and opens its action item. A failure
-before acceptance (failed, bounced) releases the steps, so the next run tries again. Whatever arrives after
-acceptance only updates the delivery state shown by explain. All set-based, for any batch size.
+- queued, deferred, sending: messaging holds the message. The dispatch is *accepted*, its steps stay pending
+  (and no longer expire: only a dispatch nobody answered does); an action step opens its action item with the
+  notice *pending*.
+- sent, delivered, read: the steps are *done*; an action step stops the invoice's reminders, notice *sent*.
+- failed, bounced (before or after sent: an SMS ``undelivered``, a late bounce): final. The steps are not done;
+  the same communication falls back at once to the next channel or contact (``runs/fallback.py``), or, with
+  none left, to a task for the collector.
+
+Each message counts by its most advanced state in the batch (failed and bounced are last: they are final), and
+every transition is guarded by the dispatch's current state, so a batch may arrive twice, out of order or in
+any size: one statement per kind of transition.
 """
 
 import uuid
@@ -12,23 +19,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.action_items.service import create_from_dispatches
+from dunning_service.action_items.service import create_from_dispatches, sync_notice_states
 from dunning_service.runs.executor import record_steps_done
+from dunning_service.runs.fallback import fall_back
 from shared.contracts.messaging import MessageState, MessageStatusChanged
 from shared.inbox import Received
 
-ACCEPTED = frozenset(
-    {
-        MessageState.QUEUED,
-        MessageState.DEFERRED,
-        MessageState.SENDING,
-        MessageState.SENT,
-        MessageState.DELIVERED,
-        MessageState.READ,
-    }
-)
-REJECTED = frozenset({MessageState.FAILED, MessageState.BOUNCED})
-# Later states win; a delivery report never moves a message back.
+HELD = frozenset({MessageState.QUEUED, MessageState.DEFERRED, MessageState.SENDING})
+SENT = frozenset({MessageState.SENT, MessageState.DELIVERED, MessageState.READ})
+FAILED = frozenset({MessageState.FAILED, MessageState.BOUNCED})
+# Later states win; a delivery report never moves a message back, and a failure is final.
 RANK = {
     "queued": 1,
     "deferred": 2,
@@ -40,29 +40,37 @@ RANK = {
     "bounced": 7,
 }
 
-_ACCEPT = text(
-    """
-UPDATE dunning.dispatches d
-SET state = 'accepted', message_id = u.message_id, delivery_state = u.state, resolved_at = now(), error = NULL
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:message_ids AS uuid[]), CAST(:states AS text[]))
-     AS u(tenant_id, key, message_id, state)
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'failed')
-RETURNING d.id, d.tenant_id, d.invoice_ids, d.step_ids, d.action_invoice_ids
-"""
-)
-_REJECT = text(
-    """
-UPDATE dunning.dispatches d
-SET state = 'failed', message_id = u.message_id, delivery_state = u.state, error = u.error, resolved_at = now()
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:message_ids AS uuid[]), CAST(:states AS text[]),
-            CAST(:errors AS text[])) AS u(tenant_id, key, message_id, state, error)
+_UNNEST = """unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:message_ids AS uuid[]),
+            CAST(:errors AS text[])) AS u(tenant_id, key, message_id, error)"""
+_RETURNING = """RETURNING d.id, d.tenant_id, d.run_id, d.customer_id, d.as_of, d.channel, d.address, d.invoice_ids,
+          d.step_ids, d.step_keys, d.action_invoice_ids, d.origin_id, u.error"""
+
+_HOLD = text(
+    f"""
+UPDATE dunning.dispatches d SET state = 'accepted', message_id = u.message_id, resolved_at = now()
+FROM {_UNNEST}
 WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state = 'pending'
-RETURNING d.tenant_id, d.invoice_ids, d.step_ids
-"""
+{_RETURNING}"""
 )
-_RELEASE = text(
+_SEND = text(
+    f"""
+UPDATE dunning.dispatches d
+SET state = 'sent', message_id = u.message_id, resolved_at = coalesce(d.resolved_at, now())
+FROM {_UNNEST}
+WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'accepted')
+{_RETURNING}"""
+)
+_FAIL = text(
+    f"""
+UPDATE dunning.dispatches d
+SET state = 'failed', message_id = u.message_id, resolved_at = coalesce(d.resolved_at, now())
+FROM {_UNNEST}
+WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'accepted', 'sent')
+{_RETURNING}"""
+)
+_HELD_STEPS = text(
     """
-UPDATE dunning.invoices i SET pending_step_id = NULL, pending_since = NULL
+UPDATE dunning.invoices i SET pending_accepted = true
 FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[]))
      AS u(tenant_id, invoice_id, step)
 WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id AND i.pending_step_id = u.step
@@ -74,7 +82,7 @@ UPDATE dunning.dispatches d
 SET delivery_state = u.state, error = coalesce(u.error, d.error)
 FROM unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:states AS text[]), CAST(:ranks AS int[]),
             CAST(:errors AS text[])) AS u(tenant_id, key, state, rank, error)
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state = 'accepted'
+WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.channel IS NOT NULL
   AND u.rank > CASE d.delivery_state WHEN 'queued' THEN 1 WHEN 'deferred' THEN 2 WHEN 'sending' THEN 3
                  WHEN 'sent' THEN 4 WHEN 'delivered' THEN 5 WHEN 'read' THEN 6 WHEN 'failed' THEN 7
                  WHEN 'bounced' THEN 7 ELSE 0 END
@@ -82,8 +90,8 @@ WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state = 'acc
 )
 
 
-def _latest(batch: list[Received[MessageStatusChanged]]) -> list[tuple[uuid.UUID, MessageStatusChanged]]:
-    """Per message, the most advanced state of the batch."""
+def latest(batch: list[Received[MessageStatusChanged]]) -> list[tuple[uuid.UUID, MessageStatusChanged]]:
+    """Per message of dunning's, the most advanced state of the batch."""
     best: dict[tuple[uuid.UUID, str], tuple[uuid.UUID, MessageStatusChanged]] = {}
     for r in batch:
         if r.message.source != "dunning":
@@ -95,72 +103,60 @@ def _latest(batch: list[Received[MessageStatusChanged]]) -> list[tuple[uuid.UUID
     return list(best.values())
 
 
+def _error(m: MessageStatusChanged) -> str | None:
+    if m.error_code and m.error and m.error_code not in m.error:
+        return f"{m.error_code}: {m.error}"
+    return m.error or m.error_code
+
+
+async def _transition(
+    session: AsyncSession, statement: Any, messages: list[tuple[uuid.UUID, MessageStatusChanged]]
+) -> list[Any]:
+    if not messages:
+        return []
+    params = {
+        "tenants": [t for t, _ in messages],
+        "keys": [m.idempotency_key for _, m in messages],
+        "message_ids": [m.message_id for _, m in messages],
+        "errors": [_error(m) for _, m in messages],
+    }
+    return list((await session.execute(statement, params)).all())
+
+
+def _steps(rows: list[Any]) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bool]]:
+    return [
+        (row.tenant_id, invoice_id, step, invoice_id in row.action_invoice_ids)
+        for row in rows
+        for invoice_id, step in zip(row.invoice_ids, row.step_ids, strict=True)
+    ]
+
+
 async def on_message_status_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[MessageStatusChanged]]
 ) -> None:
-    latest = _latest(batch)
-    # Any accepted state in the batch accepts the message, even if a later report in it says failed.
-    accepted_keys = {
-        (r.tenant_id, r.message.idempotency_key)
-        for r in batch
-        if r.message.source == "dunning" and r.message.state in ACCEPTED
-    }
-    accepted = [(t, m) for t, m in latest if (t, m.idempotency_key) in accepted_keys]
-    rejected = [(t, m) for t, m in latest if m.state in REJECTED and (t, m.idempotency_key) not in accepted_keys]
-    if accepted:
-        rows = (
-            await session.execute(
-                _ACCEPT,
-                {
-                    "tenants": [t for t, _ in accepted],
-                    "keys": [m.idempotency_key for _, m in accepted],
-                    "message_ids": [m.message_id for _, m in accepted],
-                    "states": [m.state.value for _, m in accepted],
-                },
-            )
-        ).all()
-        steps = [
-            (row.tenant_id, invoice_id, step, invoice_id in row.action_invoice_ids)
-            for row in rows
-            for invoice_id, step in zip(row.invoice_ids, row.step_ids, strict=True)
-        ]
-        await record_steps_done(session, steps)
-        await create_from_dispatches(session, [row.id for row in rows if row.action_invoice_ids])
-    if rejected:
-        rows = (
-            await session.execute(
-                _REJECT,
-                {
-                    "tenants": [t for t, _ in rejected],
-                    "keys": [m.idempotency_key for _, m in rejected],
-                    "message_ids": [m.message_id for _, m in rejected],
-                    "states": [m.state.value for _, m in rejected],
-                    "errors": [m.error for _, m in rejected],
-                },
-            )
-        ).all()
-        released = [
-            (row.tenant_id, invoice_id, step)
-            for row in rows
-            for invoice_id, step in zip(row.invoice_ids, row.step_ids, strict=True)
-        ]
-        if released:
-            await session.execute(
-                _RELEASE,
-                {
-                    "tenants": [r[0] for r in released],
-                    "invoices": [r[1] for r in released],
-                    "steps": [r[2] for r in released],
-                },
-            )
-    if latest:  # delivery progress of messages accepted earlier (or just now)
+    messages = latest(batch)
+    held = await _transition(session, _HOLD, [(t, m) for t, m in messages if m.state in HELD])
+    if held:
+        steps = _steps(held)
+        await session.execute(
+            _HELD_STEPS,
+            {"tenants": [s[0] for s in steps], "invoices": [s[1] for s in steps], "steps": [s[2] for s in steps]},
+        )
+    sent = await _transition(session, _SEND, [(t, m) for t, m in messages if m.state in SENT])
+    await record_steps_done(session, _steps(sent))
+    failed = await _transition(session, _FAIL, [(t, m) for t, m in messages if m.state in FAILED])
+    if messages:  # what messaging last said, shown by explain
         await session.execute(
             _DELIVERY,
             {
-                "tenants": [t for t, _ in latest],
-                "keys": [m.idempotency_key for _, m in latest],
-                "states": [m.state.value for _, m in latest],
-                "ranks": [RANK[m.state.value] for _, m in latest],
-                "errors": [m.error for _, m in latest],
+                "tenants": [t for t, _ in messages],
+                "keys": [m.idempotency_key for _, m in messages],
+                "states": [m.state.value for _, m in messages],
+                "ranks": [RANK[m.state.value] for _, m in messages],
+                "errors": [_error(m) for _, m in messages],
             },
         )
+    # an action item opens once messaging holds (or sent) the notice; a failure first tries the fallback
+    await create_from_dispatches(session, [row.id for row in [*held, *sent] if row.action_invoice_ids])
+    await sync_notice_states(session, [row.id for row in [*held, *sent, *failed] if row.action_invoice_ids])
+    await fall_back(session, failed)

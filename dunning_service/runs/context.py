@@ -27,6 +27,7 @@ class TenantContext:
     run_hour: int = 8
     tolerances: dict[str, Decimal] = field(default_factory=dict)
     action_owner_id: uuid.UUID | None = None
+    reply_pause_days: int = 3
     calendar: rules.BusinessCalendar = field(default_factory=rules.BusinessCalendar)
 
     def today(self, now: datetime | None = None) -> date:
@@ -47,6 +48,7 @@ def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
         run_hour=row["run_hour"],
         tolerances={k.upper(): Decimal(str(v)) for k, v in (row["tolerances"] or {}).items()},
         action_owner_id=row["action_owner_id"],
+        reply_pause_days=row["reply_pause_days"],
         calendar=rules.BusinessCalendar(
             country=row["country"],
             subdivision=row["holiday_subdivision"],

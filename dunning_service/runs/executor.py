@@ -167,19 +167,7 @@ async def write_chunk(
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         "dispatches", schema_name="dunning", columns=list(DISPATCH_COLUMNS), records=records
     )
-    if pending:
-        await conn.execute(
-            text(
-                "UPDATE dunning.invoices i SET pending_step_id = u.step_id, pending_since = now() "
-                "FROM unnest(CAST(:invoice_ids AS uuid[]), CAST(:step_ids AS uuid[])) AS u(invoice_id, step_id) "
-                "WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"
-            ),
-            {
-                "tenant_id": tenant.tenant_id,
-                "invoice_ids": [p[0] for p in pending],
-                "step_ids": [p[1] for p in pending],
-            },
-        )
+    await record_steps_pending(conn, [(tenant.tenant_id, *p) for p in pending])
     if done:
         await record_steps_done(conn, [(tenant.tenant_id, *d) for d in done])
     messages: list[tuple[type, dict[str, Any]]] = [
@@ -191,6 +179,23 @@ async def write_chunk(
     if task_dispatches_with_action:
         result.action_items = await action_items.create_from_dispatches(conn, task_dispatches_with_action)
     return result
+
+
+async def record_steps_pending(conn: Any, steps: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
+    """Record (tenant, invoice, step) as handed to messaging and not sent yet: nobody answered so far, so the
+    pending expiry applies until messaging accepts it."""
+    if not steps:
+        return
+    await conn.execute(
+        text(
+            "UPDATE dunning.invoices i "
+            "SET pending_step_id = u.step_id, pending_since = now(), pending_accepted = false "
+            "FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoice_ids AS uuid[]), CAST(:step_ids AS uuid[])) "
+            "AS u(tenant_id, invoice_id, step_id) "
+            "WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id"
+        ),
+        {"tenants": [s[0] for s in steps], "invoice_ids": [s[1] for s in steps], "step_ids": [s[2] for s in steps]},
+    )
 
 
 async def record_steps_done(conn: Any, steps: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bool]]) -> None:
@@ -211,6 +216,8 @@ async def record_steps_done(conn: Any, steps: list[tuple[uuid.UUID, uuid.UUID, u
             "ELSE i.pending_step_id END, "
             "pending_since = CASE WHEN i.pending_step_id = ANY(CAST(u.steps AS uuid[])) THEN NULL "
             "ELSE i.pending_since END, "
+            "pending_accepted = i.pending_accepted AND NOT coalesce(i.pending_step_id = ANY(CAST(u.steps AS uuid[])), "
+            "false), "
             "stopped_by_action = i.stopped_by_action OR u.is_action "
             "FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS text[]), "
             "CAST(:actions AS boolean[])) AS u(tenant_id, invoice_id, steps, is_action) "

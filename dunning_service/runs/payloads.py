@@ -20,6 +20,13 @@ TASK_TITLES = {
 }
 
 
+UNREACHABLE_TITLES = {
+    "es": "No se pudo contactar a {name} por {channels}",
+    "en": "Could not reach {name} by {channels}",
+    "pt": "Não foi possível contatar {name} por {channels}",
+}
+
+
 def _language(customer: rules.CustomerView, tenant: TenantContext) -> str:
     return customer.language or tenant.language or "es"
 
@@ -106,6 +113,39 @@ def task(
         "customer_id": str(customer.id),
         "title": TASK_TITLES.get(language, TASK_TITLES["en"]).format(name=customer.name)[:300],
         "description": "\n".join([*lines, "", "; ".join(problems)]),
+        "assignee_id": None,
+        "due_date": as_of.isoformat(),
+        "source": "dunning",
+    }
+
+
+def unreachable_task(
+    planned: rules.PlannedTask,
+    customer: rules.CustomerView,
+    tenant: TenantContext,
+    as_of: date,
+    tried: list[Any],
+) -> dict[str, Any]:
+    """Every channel and contact failed (issue 10): the collector takes over, told what was tried and why it
+    failed (``tried``: the chain's failed dispatches, with channel, address, delivery state and error)."""
+    channels = list(dict.fromkeys(t.channel for t in tried)) or sorted(
+        {c.value for i in planned.items for c in i.step.channels}
+    )
+    lines = [
+        f"{i.invoice.number}: {i.invoice.open_amount} {i.invoice.currency}, due {i.invoice.due_date.isoformat()}"
+        f" ({i.step.describe()})"
+        for i in planned.items
+    ]
+    failures = [
+        f"{t.channel} {t.address}: {t.delivery_state or 'failed'}{f' ({t.error})' if t.error else ''}" for t in tried
+    ]
+    language = _language(customer, tenant)
+    title = UNREACHABLE_TITLES.get(language, UNREACHABLE_TITLES["en"])
+    return {
+        "idempotency_key": planned.key,
+        "customer_id": str(customer.id),
+        "title": title.format(name=customer.name, channels=", ".join(channels))[:300],
+        "description": "\n".join([*lines, "", *failures]),
         "assignee_id": None,
         "due_date": as_of.isoformat(),
         "source": "dunning",

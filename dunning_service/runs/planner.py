@@ -150,7 +150,7 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
                 text(
                     "SELECT id, name, vip, segment, risk_level, tags, country, language, "
                     "CAST(contacts AS text) AS contacts, opted_out_channels, deleted, external_id, tax_id, timezone, "
-                    "collector_id, CAST(people AS text) AS people "
+                    "collector_id, CAST(people AS text) AS people, replied_on "
                     "FROM dunning.customers WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))"
                 ),
                 {"tenant_id": tenant_id, "ids": ids},
@@ -174,7 +174,9 @@ async def compute_plan(
         return Plan(as_of, closed, tenant.calendar.next_business_day(as_of))
     compiled = selection.compile_strategies(strategies)
     plan = Plan(as_of, strategies=compiled.by_id)
-    rows = await selection.select_due(conn, tenant.tenant_id, as_of, compiled, tenant.tolerances, pending_cutoff)
+    rows = await selection.select_due(
+        conn, tenant.tenant_id, as_of, compiled, tenant.tolerances, pending_cutoff, tenant.reply_pause_days
+    )
     if not rows:
         return plan
     by_customer: dict[uuid.UUID, list[rules.DueItem]] = defaultdict(list)

@@ -164,15 +164,17 @@ def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps:
 
 
 def due_query(compiled: CompiledStrategies) -> str:
-    return f"""{with_clause(compiled)},
+    return f"""{with_clause(compiled, ", c.replied_on")},
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
          i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, i.pending_step_id, i.pending_since,
-         cu.k, {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
+         i.pending_accepted, cu.k,
+         {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   LEFT JOIN tol ON tol.currency = i.currency
   WHERE {CANDIDATE_FILTER} AND i.issue_date <= CAST(:as_of AS date)
+    AND NOT coalesce(cu.replied_on + CAST(:reply_pause_days AS int) > CAST(:as_of AS date), false)
 ),
 counted AS (
   SELECT cand.*, coalesce(width_bucket(CAST(:as_of AS date) - due_date, offs), 0) AS n
@@ -190,7 +192,8 @@ SELECT id, customer_id, external_id, number, kind, currency, amount, open_amount
 FROM tgt
 WHERE pos IS NOT NULL
   AND NOT (steps_done && ids[pos:])
-  AND NOT (pending_step_id IS NOT NULL AND pending_since > :pending_cutoff AND pending_step_id = ANY(ids[pos:]))
+  AND NOT (pending_step_id IS NOT NULL AND (pending_accepted OR pending_since > :pending_cutoff)
+           AND pending_step_id = ANY(ids[pos:]))
 ORDER BY customer_id, due_date, number, id"""
 
 
@@ -200,6 +203,7 @@ def base_params(
     compiled: CompiledStrategies,
     tolerances: dict[str, Decimal],
     pending_cutoff: datetime,
+    reply_pause_days: int = 0,
 ) -> dict[str, Any]:
     return {
         **compiled.params,
@@ -208,6 +212,7 @@ def base_params(
         "tol_cur": list(tolerances),
         "tol_amt": [str(v) for v in tolerances.values()],
         "pending_cutoff": pending_cutoff,
+        "reply_pause_days": reply_pause_days,
     }
 
 
@@ -218,11 +223,13 @@ async def select_due(
     compiled: CompiledStrategies,
     tolerances: dict[str, Decimal],
     pending_cutoff: datetime,
+    reply_pause_days: int = 0,
 ) -> list[Any]:
-    """Every invoice due a step on ``as_of``, with its strategy and the step's position, by customer."""
+    """Every invoice due a step on ``as_of``, with its strategy and the step's position, by customer; customers
+    paused by a reply (``rules.reply_pause``) have none."""
     if not compiled.by_id:
         return []
-    params = base_params(tenant_id, as_of, compiled, tolerances, pending_cutoff)
+    params = base_params(tenant_id, as_of, compiled, tolerances, pending_cutoff, reply_pause_days)
     await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on this statement
     return list((await conn.execute(text(due_query(compiled)), params)).all())
 

@@ -44,6 +44,7 @@ async def _out(db: Any, identity: Identity) -> dict[str, Any]:
         "holiday_subdivision": row["holiday_subdivision"] if row else None,
         "extra_holidays": sorted(row["extra_holidays"] or []) if row else [],
         "action_owner_id": tenant.action_owner_id,
+        "reply_pause_days": tenant.reply_pause_days,
         "last_resync": row["last_resync"] if row else None,
     }
 
@@ -57,7 +58,7 @@ async def get_dunning_settings(identity: Reader, engine: EngineDep) -> dict[str,
 def _check(data: DunningSettingsUpdate, country: str | None) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=True)
     errors = []
-    for name in ("automatic", "run_hour", "tolerances", "extra_holidays"):
+    for name in ("automatic", "run_hour", "tolerances", "extra_holidays", "reply_pause_days"):
         if name in values and values[name] is None:
             errors.append({"field": name, "message": "cannot be null"})
     tolerances: dict[str, str] = {}

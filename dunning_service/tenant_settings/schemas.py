@@ -20,6 +20,9 @@ class DunningSettingsOut(BaseModel):
     holiday_subdivision: str | None = Field(description="A state or province whose holidays also apply")
     extra_holidays: list[date] = Field(description="Company holidays: not business days either")
     action_owner_id: uuid.UUID | None = Field(description="Who gets new action items (default: the collector)")
+    reply_pause_days: int = Field(
+        description="A customer's reply (not a STOP) pauses their automatic reminders for this many days"
+    )
     last_resync: dict[str, Any] | None
 
 
@@ -34,6 +37,7 @@ class DunningSettingsUpdate(BaseModel):
     holiday_subdivision: str | None = Field(None, max_length=10)
     extra_holidays: list[date] | None = Field(None, max_length=400)
     action_owner_id: uuid.UUID | None = None
+    reply_pause_days: int | None = Field(None, ge=0, le=60)
 
 
 class ResyncAccepted(BaseModel):

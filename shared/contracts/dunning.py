@@ -23,3 +23,5 @@ class ActionItemChanged(Event):
     resolution: str | None = None
     resolution_reason: str | None = None  # why it was cancelled (or how it was done)
     note: str | None = None  # what the person who created it wrote
+    # the action notice's real state (issue 10): pending (messaging holds it), sent, failed; None: no notice
+    notice_state: str | None = None

@@ -171,7 +171,11 @@ class Messaging:
         return communications
 
     async def answer(
-        self, communications: list[Communication], state: str = "queued", error: str | None = None
+        self,
+        communications: list[Communication],
+        state: str = "queued",
+        error: str | None = None,
+        error_code: str | None = None,
     ) -> None:
         events = [
             MessageStatusChanged(
@@ -186,6 +190,7 @@ class Messaging:
                 invoice_ids=[i.invoice_id for i in c.invoices],
                 state=state,
                 error=error,
+                error_code=error_code,
                 occurred_at=datetime.now(UTC),
             )
             for c in communications
@@ -199,8 +204,10 @@ class Messaging:
                     self.sent.append(c)
 
     async def take_and_accept(self) -> list[Communication]:
+        """New commands, accepted (queued) and then sent, as messaging reports a message that went out."""
         communications = await self.take()
         await self.answer(communications)
+        await self.answer(communications, state="sent")
         return communications
 
 

@@ -10,7 +10,7 @@ from tests.support import create_user
 MONDAY = date(2025, 6, 2)
 
 
-async def test_action_step_opens_an_action_item_once_its_notice_is_accepted(api, stack):
+async def test_action_step_opens_an_action_item_once_its_notice_is_accepted_and_follows_the_notice(api, stack):
     tenant = await dunning_tenant(api, stack)
     owner, _ = await create_user(api, tenant, "supervisor")
     await api.patch("/v1/dunning-settings", json={"action_owner_id": owner["id"]}, headers=tenant.admin)
@@ -30,15 +30,18 @@ async def test_action_step_opens_an_action_item_once_its_notice_is_accepted(api,
     (item,) = (await api.get("/v1/action-items", params={"status": "open"}, headers=tenant.admin)).json()["items"]
     assert item["action"] == "legal"
     assert item["source"] == "step"
-    assert item["notice_sent"] is True
+    assert item["notice_state"] == "pending"  # messaging holds it: not sent yet
     assert item["assignee_id"] == owner["id"]
     assert item["customer_name"] == "Ana"
     assert item["step_key"] == "legal-45"
     assert item["created_on"] == MONDAY.isoformat()
+    await messaging.answer([notice], state="sent")
+    (item,) = (await api.get("/v1/action-items", params={"status": "open"}, headers=tenant.admin)).json()["items"]
+    assert item["notice_state"] == "sent"
     await messaging.take()
-    (event,) = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
-    assert event["status"] == "open"
-    assert event["action_item_id"] == item["id"]
+    events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
+    assert [(e["status"], e["notice_state"]) for e in events] == [("open", "pending"), ("open", "sent")]
+    assert {e["action_item_id"] for e in events} == {item["id"]}
 
     # reminders stopped for good, even after the action item is resolved
     resolved = await api.post(
@@ -119,7 +122,7 @@ async def test_action_step_with_no_channel_left_opens_the_item_and_a_task_at_onc
     assert task.source == "dunning"
     assert "email: no contact" in task.description
     (item,) = (await api.get("/v1/action-items", headers=tenant.admin)).json()["items"]
-    assert item["notice_sent"] is False
+    assert item["notice_state"] == "failed"  # no channel: the notice never went out
     await real_run(api, tenant.admin, MONDAY + timedelta(days=1))
     await messaging.take()
     assert len(messaging.tasks) == 1  # recorded as done: no second task

@@ -175,6 +175,7 @@ async def test_ninety_days_of_dunning(api, stack):
         (date.fromisoformat(i["created_on"]), sorted(number_of[str(x)] for x in i["invoice_ids"])) for i in items
     )
     assert created == EXPECTED_ACTION_ITEMS
-    assert all(i["status"] == "open" and i["action"] == "legal" and i["notice_sent"] for i in items)
+    assert all(i["status"] == "open" and i["action"] == "legal" and i["notice_state"] == "sent" for i in items)
     announced = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
-    assert len(announced) == len(EXPECTED_ACTION_ITEMS)
+    # each announced when it opened (notice pending) and when its notice was sent
+    assert sorted(e["notice_state"] for e in announced) == sorted(["pending", "sent"] * len(EXPECTED_ACTION_ITEMS))

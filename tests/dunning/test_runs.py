@@ -62,7 +62,7 @@ async def test_dry_run_plans_without_sending_then_real_run_sends_once(api, stack
     assert again["counts"]["communications"] == 0
     assert await messaging.take() == []
     first = await api.get(f"/v1/dunning-runs/{run['id']}", headers=tenant.admin)
-    assert first.json()["delivery"] == {"accepted": 1}
+    assert first.json()["delivery"] == {"sent": 1}
 
 
 async def test_a_rerun_before_acceptance_sends_nothing_new(api, stack):
@@ -83,7 +83,9 @@ async def test_a_rerun_before_acceptance_sends_nothing_new(api, stack):
     assert explained["invoices"][0]["reason"] == "awaiting_acceptance"
 
 
-async def test_a_failed_communication_is_retried_on_the_next_business_day(api, stack):
+async def test_a_failed_communication_with_no_other_channel_becomes_a_task_at_once(api, stack):
+    """Issue 10: a failure falls back in the same handler; Ana has no other contact, so the collector gets a task
+    and the step is handed over (the next day's run does not fail again)."""
     tenant = await dunning_tenant(api, stack)
     await create_strategy(api, tenant.admin)
     portfolio = Portfolio(stack, tenant.id)
@@ -93,18 +95,21 @@ async def test_a_failed_communication_is_retried_on_the_next_business_day(api, s
     await real_run(api, tenant.admin, MONDAY)
     (failed,) = await messaging.take()
     await messaging.answer([failed], state="failed", error="template missing")
+    assert await messaging.take() == []
+    (task,) = messaging.tasks
+    assert task.title == "No se pudo contactar a Ana SRL por email"
+    assert "email ana@example.com: failed (template missing)" in task.description
     explained = (
         await api.get(f"/v1/dunning-explain/{ana}", params={"as_of": MONDAY.isoformat()}, headers=tenant.admin)
     ).json()
-    assert explained["invoices"][0]["reason"] == "due"
-    assert explained["history"][0]["state"] == "failed"
-    assert explained["history"][0]["error"] == "template missing"
+    assert explained["invoices"][0]["reason"] == "step_already_sent"
+    (first,) = [h for h in explained["history"] if h["channel"] == "email"]
+    assert first["state"] == "failed"
+    assert first["error"] == "template missing"
+    assert [f["state"] for f in first["fallbacks"]] == ["task"]
     await real_run(api, tenant.admin, MONDAY + timedelta(days=1))
-    (retry,) = await messaging.take_and_accept()
-    assert retry.idempotency_key != failed.idempotency_key
-    assert [i.number for i in retry.invoices] == ["F-1"]
-    await real_run(api, tenant.admin, MONDAY + timedelta(days=2))
     assert await messaging.take() == []
+    assert len(messaging.tasks) == 1
 
 
 async def test_older_events_never_overwrite_newer_state(api, stack):

@@ -1,6 +1,7 @@
 """The run's set-based SQL selection and the pure rules must decide the same: random portfolios (strategies
-chosen by rules and priority, every exclusion, step histories, pending and expired communications, open
-action items, opt-outs, tolerances), several days; the plan from SQL equals the plan from the rules."""
+chosen by rules and priority, every exclusion, step histories, pending, accepted and expired communications,
+open action items, opt-outs, tolerances, customers paused by a reply), several days; the plan from SQL equals
+the plan from the rules."""
 
 import random
 import uuid
@@ -88,15 +89,23 @@ async def _scramble_history(stack, rng: random.Random, strategies: list[rules.St
                 "done": rng.sample(step_ids, rng.randint(0, 3)) if roll < 0.6 else [],
                 "pending": rng.choice(step_ids) if rng.random() < 0.15 else None,
                 "since": datetime.now(UTC) - timedelta(hours=rng.choice([1, 100])),
+                "accepted": rng.random() < 0.3,  # messaging holds it: never expires
                 "stopped": rng.random() < 0.05,
                 "missing": rng.random() < 0.03,
             }
             await conn.execute(
                 text(
                     "UPDATE dunning.invoices SET steps_done = CAST(:done AS uuid[]), pending_step_id = :pending, "
-                    "pending_since = :since, stopped_by_action = :stopped, missing_upstream = :missing WHERE id = :id"
+                    "pending_since = :since, pending_accepted = :accepted, stopped_by_action = :stopped, "
+                    "missing_upstream = :missing WHERE id = :id"
                 ),
                 values,
+            )
+        customers = list((await conn.execute(text("SELECT id FROM dunning.customers"))).scalars())
+        for customer_id in rng.sample(customers, len(customers) // 4):  # replied around the days compared
+            replied = DAYS[rng.randrange(len(DAYS))] - timedelta(days=rng.choice([0, 1, 2, 3, 5]))
+            await conn.execute(
+                text("UPDATE dunning.customers SET replied_on = :d WHERE id = :id"), {"d": replied, "id": customer_id}
             )
         some = rng.sample(ids, 5)
         await conn.execute(
@@ -137,7 +146,7 @@ async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> 
     for row in customers:
         own = [invoice_view(i, cutoff, open_items) for i in invoices if i["customer_id"] == row["id"]]
         evaluation = rules.evaluate_customer(
-            customer_view(row), own, strategies, day, tenant.calendar, tenant.tolerances
+            customer_view(row), own, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
         )
         if evaluation.plan.items:
             plans.append(evaluation.plan)

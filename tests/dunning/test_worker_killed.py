@@ -68,7 +68,7 @@ async def test_worker_killed_mid_run_then_rerun_sends_every_communication_once(a
     try:
         await _wait_for(stack, run_id, 3, worker)
         first = await messaging.take()
-        await messaging.answer(first)  # messaging accepts what it got so far
+        await messaging.answer(first, state="sent")  # messaging sends what it got so far
         await _wait_for(stack, run_id, len(first) + 2, worker)
     finally:
         worker.send_signal(signal.SIGKILL)
@@ -102,5 +102,5 @@ async def test_worker_killed_mid_run_then_rerun_sends_every_communication_once(a
     async with stack.engine.connect() as conn:
         states = dict((await conn.execute(text("SELECT state, count(*) FROM dunning.dispatches GROUP BY state"))).all())
         pending = await conn.scalar(text("SELECT count(*) FROM dunning.invoices WHERE pending_step_id IS NOT NULL"))
-    assert states == {"accepted": CUSTOMERS}
+    assert states == {"sent": CUSTOMERS}
     assert pending == 0
