@@ -177,6 +177,7 @@ class Run(IdMixin, Base):
         Index("ix_runs_tenant_created", "tenant_id", "created_at", "id"),
         # one scheduled run per tenant and local day
         Index("uq_runs_scheduled", "tenant_id", "as_of", unique=True, postgresql_where=text("trigger = 'schedule'")),
+        Index("ix_runs_unfinished", "status", postgresql_where=text("status IN ('queued', 'running') AND NOT dry_run")),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -191,6 +192,8 @@ class Run(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # stamped while a worker executes the run: a stale one means the worker died (runs.jobs.sweep_runs)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Dispatch(IdMixin, Base):

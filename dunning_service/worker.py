@@ -10,7 +10,7 @@ from dunning_service.projection.handlers import (
 )
 from dunning_service.projection.resync import RESYNC_JOB, resync_job
 from dunning_service.runs.acceptance import on_message_status_changed
-from dunning_service.runs.jobs import RUN_JOB, SCHEDULE_JOB, run_dunning, schedule_runs
+from dunning_service.runs.jobs import RUN_JOB, SCHEDULE_JOB, SWEEP_JOB, run_dunning, schedule_runs, sweep_runs
 from dunning_service.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
@@ -39,5 +39,9 @@ WorkerSettings = worker_settings(
     schema=SCHEMA,
     handlers=HANDLERS,
     functions=FUNCTIONS,
-    cron_jobs=[cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True)],
+    cron_jobs=[
+        cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True),
+        # runs whose job or worker was lost resume within a minute (runs.jobs)
+        cron(sweep_runs, name=SWEEP_JOB, second={0, 30}, run_at_startup=True),
+    ],
 )

@@ -1,26 +1,50 @@
 """Worker jobs of runs: execute a queued run; every quarter hour, queue the runs of the tenants whose
-configured local hour has come today (and re-queue a run whose enqueue was lost)."""
+configured local hour has come today; twice a minute, re-drive the runs whose job or worker was lost.
+
+A run's job has no fixed arq id: arq keeps a dead worker's in-progress key until the job's timeout and a failed
+result for ``keep_result``, and either would silently swallow an enqueue under the same id. Every enqueue has its
+own id, so the sweeper's are never blocked; it adds at most one job per lost run and sweep, and the tenant's
+advisory lock and the run's status make an extra job harmless (see service.execute_run).
+"""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
+from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from dunning_service.runs.service import execute_run
+from dunning_service.runs.service import STALE_SECONDS, execute_run
+from shared.db import connection_unavailable
 from shared.outbox import queue_name
+
+log = structlog.get_logger()
 
 RUN_JOB = "dunning.run"
 SCHEDULE_JOB = "dunning.schedule_runs"
+SWEEP_JOB = "dunning.sweep_runs"
+# A job that found no database connection tries again after this long (the sweeper would within a minute anyway).
+CONNECTION_RETRY_SECONDS = 10
+
+
+def run_job_id(run_id: uuid.UUID | str) -> str:
+    """A new job id for the run (never one fixed id: see the module docstring)."""
+    return f"{RUN_JOB}:{run_id}:{uuid.uuid4().hex[:12]}"
 
 
 async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
-    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=f"{RUN_JOB}:{run_id}")
+    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id))
 
 
 async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
-    return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
+    try:
+        return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
+    except Exception as exc:
+        if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise
 
 
 _SCHEDULE = text(
@@ -35,10 +59,17 @@ ON CONFLICT (tenant_id, as_of) WHERE trigger = 'schedule' DO NOTHING
 RETURNING id
 """
 )
+# Real runs whose job was lost: queued for a while (no job took them: the enqueue or the job failed, Redis lost it)
+# unless a live run of the tenant holds them back, or running with a stale heartbeat (their worker died).
 _LOST = text(
     """
-SELECT id FROM dunning.runs
-WHERE status = 'queued' AND NOT dry_run AND created_at < CAST(:now AS timestamptz) - interval '10 minutes'
+SELECT r.id FROM dunning.runs r
+WHERE NOT r.dry_run AND (
+    (r.status = 'queued' AND r.created_at < CAST(:stale AS timestamptz)
+     AND NOT EXISTS (SELECT 1 FROM dunning.runs o WHERE o.tenant_id = r.tenant_id AND o.status = 'running'
+                     AND o.heartbeat_at >= CAST(:stale AS timestamptz)))
+    OR (r.status = 'running' AND coalesce(r.heartbeat_at, r.started_at, r.created_at) < CAST(:stale AS timestamptz))
+)
 """
 )
 
@@ -49,7 +80,19 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
     now = now or datetime.now(UTC)
     async with ctx["engine"].begin() as conn:
         created = list((await conn.execute(_SCHEDULE, {"now": now})).scalars())
-        lost = list((await conn.execute(_LOST, {"now": now})).scalars())
-    for run_id in [*created, *lost]:
+    for run_id in created:
         await enqueue_run(ctx["redis"], run_id)
     return len(created)
+
+
+async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[uuid.UUID]:
+    """Enqueue again every run whose job or worker was lost (see ``_LOST``), so a run interrupted by a killed
+    worker, a lost job or a database outage resumes within a minute. Returns the runs re-driven."""
+    stale = (now or datetime.now(UTC)) - timedelta(seconds=STALE_SECONDS)
+    async with ctx["engine"].connect() as conn:
+        lost = list((await conn.execute(_LOST, {"stale": stale})).scalars())
+    for run_id in lost:
+        await enqueue_run(ctx["redis"], run_id)
+    if lost:
+        log.warning("dunning_runs_resumed", runs=[str(r) for r in lost])
+    return lost

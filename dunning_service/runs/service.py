@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from arq.worker import Retry
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dunning_service import rules
@@ -17,6 +17,7 @@ from dunning_service.models import Run
 from dunning_service.runs import executor, planner
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.settings import DunningSettings
+from shared.db import connection_unavailable
 from shared.problems import ValidationProblem
 
 log = structlog.get_logger()
@@ -31,6 +32,10 @@ QUEUED, RUNNING, COMPLETED, SKIPPED, FAILED, INTERRUPTED = (
 )
 _runs = Run.__table__
 LOCK_POLL_SECONDS = 0.25
+# A run being executed stamps ``heartbeat_at`` this often; one whose stamp is older than ``STALE_SECONDS`` lost
+# its worker and is resumed by the sweeper (jobs.sweep_runs).
+HEARTBEAT_SECONDS = 10
+STALE_SECONDS = 30
 
 
 def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int) -> list[dict[str, Any]]:
@@ -164,32 +169,48 @@ def _lock_key(tenant_id: uuid.UUID) -> str:
 
 
 async def execute_run(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
-    """Execute a queued real run. One run per tenant at a time (a PostgreSQL advisory lock held by this
-    connection: a killed worker releases it with its connection). Returns the final status."""
-    async with engine.connect() as lock:
-        await lock.execution_options(isolation_level="AUTOCOMMIT")
+    """Execute a queued run, or resume one whose worker died (a rerun skips what is pending or done). One run per
+    tenant at a time: a PostgreSQL advisory lock held by an open transaction on its own connection (transaction
+    scoped, so it also holds behind PgBouncer in transaction mode); a killed worker releases it with its
+    connection. Returns the final status; a database out of reach propagates (the job retries shortly)."""
+    async with engine.connect() as lock, lock.begin():
         run = (await lock.execute(select(_runs).where(_runs.c.id == run_id))).mappings().first()
         if run is None or run["status"] not in (QUEUED, RUNNING):
             return run["status"] if run else "missing"
-        key = _lock_key(run["tenant_id"])
-        if not await _acquire(lock, key, settings.run_lock_wait_seconds):
+        if not await _acquire(lock, _lock_key(run["tenant_id"]), settings.run_lock_wait_seconds):
             raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
-        try:
-            return await _execute_locked(engine, settings, run)
-        finally:
-            await lock.execute(text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": key})
+        return await _execute_locked(engine, settings, run)
 
 
 async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
-    """The tenant's run lock, waiting a little for a run in progress to finish."""
+    """The tenant's run lock (until ``lock``'s transaction ends), waiting a little for a run in progress."""
     for _ in range(max(1, int(wait_seconds / LOCK_POLL_SECONDS))):
-        if await lock.scalar(text("SELECT pg_try_advisory_lock(hashtextextended(:key, 0))"), {"key": key}):
+        if await lock.scalar(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}):
             return True
         await asyncio.sleep(LOCK_POLL_SECONDS)
     return False
 
 
+async def _beat(engine: AsyncEngine, run_id: uuid.UUID) -> None:
+    """Say the run is alive every ``HEARTBEAT_SECONDS``; the sweeper resumes a run whose heartbeat went stale."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await _set(engine, run_id, heartbeat_at=func.now())
+        except Exception as exc:  # a missed beat is harmless: the run's own statements will fail or succeed
+            log.warning("dunning_run_heartbeat_failed", run_id=str(run_id), error=f"{type(exc).__name__}: {exc}")
+
+
 async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: Any) -> str:
+    heartbeat = asyncio.create_task(_beat(engine, run["id"]))
+    try:
+        return await _execute_with_heartbeat(engine, settings, run)
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+
+
+async def _execute_with_heartbeat(engine: AsyncEngine, settings: DunningSettings, run: Any) -> str:
     run_id, tenant_id, as_of = run["id"], run["tenant_id"], run["as_of"]
     async with engine.begin() as conn:
         # We hold the tenant's lock: any other run still "running" died with its worker.
@@ -199,7 +220,9 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
             .values(status=INTERRUPTED, finished_at=datetime.now(UTC), note="its worker stopped during the run")
         )
         await conn.execute(
-            update(_runs).where(_runs.c.id == run_id).values(status=RUNNING, started_at=datetime.now(UTC))
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(status=RUNNING, started_at=func.coalesce(_runs.c.started_at, func.now()), heartbeat_at=func.now())
         )
     try:
         started = time.perf_counter()
@@ -235,6 +258,8 @@ async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: A
         log.info("dunning_run_completed", run_id=str(run_id), tenant_id=str(tenant_id), **_summary(counts))
         return COMPLETED
     except Exception as exc:
+        if connection_unavailable(exc):
+            raise  # the run stays running and resumes where it stopped (jobs.run_dunning retries it)
         log.exception("dunning_run_failed", run_id=str(run_id))
         await _set(
             engine, run_id, status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC)

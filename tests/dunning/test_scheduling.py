@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from dunning_service.runs.jobs import RUN_JOB, schedule_runs
+from dunning_service.runs.jobs import RUN_JOB, schedule_runs, sweep_runs
 from dunning_service.worker import WorkerSettings
 from tests.dunning.support import dunning_tenant
 from tests.support import run_worker
@@ -67,8 +67,8 @@ async def test_a_queued_run_whose_enqueue_was_lost_is_queued_again(api, stack):
             ),
             {"id": run_id, "t": tenant.id},
         )
-    await schedule_runs({"engine": stack.engine, "redis": stack.arq})
-    assert await stack.redis.exists(f"arq:job:{RUN_JOB}:{run_id}")
+    assert await sweep_runs({"engine": stack.engine, "redis": stack.arq}) == [run_id]
+    assert await stack.redis.keys(f"arq:job:{RUN_JOB}:{run_id}:*")
     await run_worker(WorkerSettings)
     run = (await api.get(f"/v1/dunning-runs/{run_id}", headers=tenant.admin)).json()
     assert run["status"] == "completed"

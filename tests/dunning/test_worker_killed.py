@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
-from dunning_service.runs.jobs import RUN_JOB
+from dunning_service.runs.jobs import RUN_JOB, sweep_runs
+from dunning_service.runs.service import STALE_SECONDS
 from dunning_service.worker import WorkerSettings
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 from tests.support import run_worker
@@ -79,8 +81,13 @@ async def test_worker_killed_mid_run_then_rerun_sends_every_communication_once(a
     status = (await api.get(f"/v1/dunning-runs/{run_id}", headers=tenant.admin)).json()["status"]
     assert status == "running"
 
-    # arq retries a job whose worker died once its in-progress mark expires; expire it now
-    await stack.redis.delete(f"arq:in-progress:{RUN_JOB}:{run_id}")
+    # the sweeper re-drives a run whose heartbeat went stale, under a new job id (the dead one stays in progress)
+    later = datetime.now(UTC) + timedelta(seconds=STALE_SECONDS + 1)
+    assert await sweep_runs({"engine": stack.engine, "redis": stack.arq}, now=later) == [uuid.UUID(run_id)]
+    # the dead job stays in the queue until its in-progress mark expires (its timeout): a burst worker would wait
+    # for it, so it leaves; the sweeper's job does the work
+    for job_id in await stack.redis.keys(f"arq:in-progress:{RUN_JOB}:{run_id}:*"):
+        await stack.redis.zrem("arq:queue:dunning", job_id.decode().removeprefix("arq:in-progress:"))
     await run_worker(WorkerSettings)
     resumed = (await api.get(f"/v1/dunning-runs/{run_id}", headers=tenant.admin)).json()
     assert resumed["status"] == "completed"
