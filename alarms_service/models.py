@@ -52,6 +52,18 @@ class Tenant(Base):
     announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class TenantCalendar(Base):
+    """The tenant's holiday subdivision and company holidays (``dunning.calendar_changed``): with its country's
+    public holidays they decide the business days digests keep to. Its own row, so it may arrive first."""
+
+    __tablename__ = "tenant_calendars"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    company_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default=text("'{}'::date[]"))
+    announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class User(Base):
     """The tenant's people with a login (collectors, the action owner), from ``gateway.user_changed``."""
 

@@ -67,6 +67,10 @@ OWED_STATUSES = ("normal", "promise_to_pay", "payment_reported", "dispute")
 WORKDAYS = frozenset({1, 2, 3, 4, 5})
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LANGUAGES = ("es", "en", "pt")
+# A tenant whose calendar is not known: weekends only, no holidays.
+NO_HOLIDAYS = calendar.BusinessCalendar()
+# How far ahead the next digest is looked for (past weeks of company holidays).
+NEXT_DUE_HORIZON_DAYS = 60
 
 
 # --- when -----------------------------------------------------------------------------------------------------
@@ -74,8 +78,9 @@ LANGUAGES = ("es", "en", "pt")
 
 @dataclass(frozen=True)
 class AlarmSchedule:
-    """A tenant's setting of one alarm. Daily alarms go out on ``weekdays`` (ISO, 1 = Monday) from ``hour``;
-    weekly ones on ``weekday`` from ``hour``, or later in the same week if that moment was missed."""
+    """A tenant's setting of one alarm. Daily alarms go out on ``weekdays`` (ISO, 1 = Monday) from ``hour``, not on
+    holidays; weekly ones on the first business day from ``weekday`` on, from ``hour``, or on a later business day
+    of the same week if that moment was missed."""
 
     alarm: Alarm
     enabled: bool = True
@@ -112,41 +117,60 @@ def period_start(alarm: Alarm, day: date) -> date:
     return day - timedelta(days=day.isoweekday() - 1)
 
 
-def due_period(schedule: AlarmSchedule, now: datetime) -> str | None:
+def weekly_day(schedule: AlarmSchedule, day: date, business: calendar.BusinessCalendar) -> date | None:
+    """The day the weekly digest of ``day``'s week goes out: the first business day from the chosen weekday on
+    (a holiday Monday moves it to Tuesday); when the rest of the week has none, the week's first business day; None
+    for a week without a business day."""
+    monday = day - timedelta(days=day.isoweekday() - 1)
+    open_days = [d for d in (monday + timedelta(days=n) for n in range(7)) if business.is_business_day(d)]
+    later = [d for d in open_days if d.isoweekday() >= schedule.weekday]
+    return (later or open_days or [None])[0]
+
+
+def due_period(schedule: AlarmSchedule, now: datetime, business: calendar.BusinessCalendar = NO_HOLIDAYS) -> str | None:
     """The period whose digest is due at the local moment ``now``, or None. Due from the configured hour on; the
     scheduler sends each period once, so a missed hour (a worker down) is caught up later the same day (daily) or
-    week (weekly)."""
+    on a later business day of the week (weekly). Daily digests skip the tenant's public and company holidays;
+    weekly ones go out on business days only (``weekly_day``)."""
     if not schedule.enabled:
         return None
     day = now.date()
     if schedule.cadence is Cadence.DAILY:
-        if day.isoweekday() in schedule.weekdays and now.hour >= schedule.hour:
+        if day.isoweekday() in schedule.weekdays and not business.is_holiday(day) and now.hour >= schedule.hour:
             return period(schedule.alarm, day)
         return None
-    if (day.isoweekday(), now.hour) >= (schedule.weekday, schedule.hour):
+    sending = weekly_day(schedule, day, business)
+    if sending is not None and business.is_business_day(day) and (day, now.hour) >= (sending, schedule.hour):
         return period(schedule.alarm, day)
     return None
 
 
-def due_alarms(schedules: Iterable[AlarmSchedule], now: datetime) -> list[tuple[Alarm, str]]:
+def due_alarms(
+    schedules: Iterable[AlarmSchedule], now: datetime, business: calendar.BusinessCalendar = NO_HOLIDAYS
+) -> list[tuple[Alarm, str]]:
     """Every alarm due at the local moment ``now`` with its period, in the order of ``Alarm``."""
-    due = {s.alarm: p for s in schedules if (p := due_period(s, now)) is not None}
+    due = {s.alarm: p for s in schedules if (p := due_period(s, now, business)) is not None}
     return [(alarm, due[alarm]) for alarm in Alarm if alarm in due]
 
 
-def next_due(schedule: AlarmSchedule, now: datetime, done: Iterable[str] = ()) -> datetime | None:
+def next_due(
+    schedule: AlarmSchedule,
+    now: datetime,
+    done: Iterable[str] = (),
+    business: calendar.BusinessCalendar = NO_HOLIDAYS,
+) -> datetime | None:
     """The next local moment the alarm will go out, given the periods already sent: ``now`` itself when it is due
     and not sent yet (the scheduler takes it at its next quarter hour)."""
     if not schedule.enabled:
         return None
     sent = set(done)
-    current = due_period(schedule, now)
+    current = due_period(schedule, now, business)
     if current is not None and current not in sent:
         return now
-    for ahead in range(1, 15):
+    for ahead in range(1, NEXT_DUE_HORIZON_DAYS):
         day = now.date() + timedelta(days=ahead)
         moment = datetime.combine(day, time(schedule.hour), tzinfo=now.tzinfo)
-        candidate = due_period(schedule, moment)
+        candidate = due_period(schedule, moment, business)
         if candidate is not None and candidate not in sent:
             return moment
     return None

@@ -3,6 +3,7 @@ from arq.worker import func
 
 from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, run_alarms, schedule_runs
 from alarms_service.models import SCHEMA
+from alarms_service.projection.calendars import on_calendar_changed
 from alarms_service.projection.handlers import (
     on_action_item_changed,
     on_customer_changed,
@@ -12,7 +13,7 @@ from alarms_service.projection.handlers import (
     on_user_changed,
 )
 from alarms_service.settings import AlarmsSettings
-from shared.contracts.dunning import ActionItemChanged
+from shared.contracts.dunning import ActionItemChanged, CalendarChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.receivables import (
     CustomerChanged,
@@ -30,6 +31,7 @@ HANDLERS = {
     InvoiceChanged: on_invoice_changed,
     PromiseBroken: on_promise_broken,
     ActionItemChanged: on_action_item_changed,
+    CalendarChanged: on_calendar_changed,
 }
 
 FUNCTIONS = [

@@ -1,11 +1,12 @@
 """The messaging schema: tenant settings, templates, messages and their attempts, suppressions."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -50,6 +51,12 @@ class TenantSettings(TimestampMixin, Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     channels: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     secrets: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # The tenant's holidays beyond its country's (``dunning.calendar_changed``): messages keep off them too.
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(10))
+    company_holidays: Mapped[list[date]] = mapped_column(
+        ARRAY(Date), default=list, server_default=text("'{}'::date[]")
+    )
+    calendar_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Template(IdMixin, TimestampMixin, Base):

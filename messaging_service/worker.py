@@ -11,6 +11,7 @@ from typing import Any
 from arq import cron
 from arq.worker import func
 
+from messaging_service.calendars import on_calendar_changed
 from messaging_service.delivery.acceptance import on_send_communications
 from messaging_service.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
 from messaging_service.delivery.jobs import DELIVER
@@ -18,6 +19,7 @@ from messaging_service.inbound.apply import on_webhook_received
 from messaging_service.models import SCHEMA
 from messaging_service.settings import MessagingSettings
 from messaging_service.tenants import on_tenant_changed
+from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import SendCommunications, WebhookReceived
 from shared.worker import worker_settings
@@ -25,6 +27,7 @@ from shared.worker import worker_settings
 HANDLERS = {
     SendCommunications: on_send_communications,
     TenantChanged: on_tenant_changed,
+    CalendarChanged: on_calendar_changed,
     WebhookReceived: on_webhook_received,
 }
 

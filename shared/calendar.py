@@ -70,15 +70,23 @@ class BusinessCalendar:
         if self.country:
             object.__setattr__(self, "country", self.country.upper())
 
-    def closed_reason(self, day: date) -> str | None:
+    def holiday(self, day: date) -> str | None:
+        """Why ``day`` is a holiday (company or public), or None; weekends are not holidays."""
         if day in self.extra_holidays:
             return "a company holiday"
         name = _holidays(self.country, self.subdivision, self.language, day.year).get(day)
         if name:
             return f"a public holiday ({name})"
-        if day.weekday() in _weekend(self.country):
-            return "a weekend day"
         return None
+
+    def is_holiday(self, day: date) -> bool:
+        return self.holiday(day) is not None
+
+    def closed_reason(self, day: date) -> str | None:
+        reason = self.holiday(day)
+        if reason is None and day.weekday() in _weekend(self.country):
+            return "a weekend day"
+        return reason
 
     def is_business_day(self, day: date) -> bool:
         return self.closed_reason(day) is None
@@ -99,3 +107,15 @@ class BusinessCalendar:
                 return day
             day -= timedelta(days=1)
         raise ValueError("no business day within a year")
+
+
+def future_as_of(as_of: date, today: date) -> str | None:
+    """Why a real run (dunning, alarms, promise checks) may not be for ``as_of``, or None. A real run acts on the
+    world (sends, breaks promises, marks a period done), so its day must have begun on the tenant's clock; a rehearsal
+    of a later day is a test clock's job (a dry run only shows its plan)."""
+    if as_of > today:
+        return (
+            f"is after the tenant's today ({today.isoformat()}): a real run cannot be for a future date; "
+            "rehearsals are for test clocks"
+        )
+    return None

@@ -1,20 +1,23 @@
 """The tenant as alarms knows it (from the gateway's events) and its alarm settings."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from alarms_service.models import AlarmSetting, Tenant
+from alarms_service.models import AlarmSetting, Tenant, TenantCalendar
 from alarms_service.rules import DEFAULTS, Alarm, AlarmSchedule
+from shared.calendar import BusinessCalendar
 
 Db = AsyncConnection | AsyncSession
 
 _settings = AlarmSetting.__table__
 _tenants = Tenant.__table__
+_calendars = TenantCalendar.__table__
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,29 @@ class TenantView:
     timezone: str | None
     language: str | None
     active: bool
+    holiday_subdivision: str | None = None
+    company_holidays: frozenset[date] = field(default_factory=frozenset)
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """Its business days: the country's (and subdivision's) public holidays and the company holidays."""
+        return business_calendar(self.country, self.holiday_subdivision, self.company_holidays)
+
+
+def business_calendar(country: str | None, subdivision: str | None, company_holidays: Any) -> BusinessCalendar:
+    return BusinessCalendar(country, subdivision, frozenset(company_holidays or ()))
+
+
+def tenants_with_calendars() -> Any:
+    """Tenants joined to their calendar (a tenant whose calendar was never announced has no company holidays)."""
+    return select(_tenants, _calendars.c.holiday_subdivision, _calendars.c.company_holidays).select_from(
+        _tenants.outerjoin(_calendars, _calendars.c.tenant_id == _tenants.c.tenant_id)
+    )
 
 
 async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
-    row = (await db.execute(select(_tenants).where(_tenants.c.tenant_id == tenant_id))).mappings().first()
+    query = tenants_with_calendars().where(_tenants.c.tenant_id == tenant_id)
+    row = (await db.execute(query)).mappings().first()
     if row is None:
         return None
     return TenantView(
@@ -38,6 +60,8 @@ async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
         timezone=row["timezone"],
         language=row["language"],
         active=row["active"],
+        holiday_subdivision=row["holiday_subdivision"],
+        company_holidays=frozenset(row["company_holidays"] or ()),
     )
 
 

@@ -12,6 +12,7 @@ from alarms_service.alarm_settings import repository
 from alarms_service.alarm_settings.schemas import AlarmSettingsOut, AlarmSettingsUpdate
 from alarms_service.models import ScheduleSlot
 from alarms_service.rules import WEEKDAY_NAMES, Alarm, AlarmSchedule, Cadence
+from shared.calendar import BusinessCalendar
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
 from shared.problems import ValidationProblem, problem_responses
@@ -22,12 +23,12 @@ Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
 
 
-def _alarm_out(schedule: AlarmSchedule, now: Any, done: set[str]) -> dict[str, Any]:
+def _alarm_out(schedule: AlarmSchedule, now: Any, done: set[str], business: BusinessCalendar) -> dict[str, Any]:
     out: dict[str, Any] = {
         "enabled": schedule.enabled,
         "cadence": schedule.cadence,
         "hour": schedule.hour,
-        "next_at": rules.next_due(schedule, now, done) if now is not None else None,
+        "next_at": rules.next_due(schedule, now, done, business) if now is not None else None,
     }
     if schedule.cadence is Cadence.DAILY:
         out["weekdays"] = [WEEKDAY_NAMES[d - 1] for d in sorted(schedule.weekdays)]
@@ -44,6 +45,7 @@ async def _out(db: Any, identity: Identity) -> dict[str, Any]:
     tenant = await repository.load_tenant(db, identity.tenant_id)
     schedules = await repository.load_schedules(db, identity.tenant_id)
     now = rules.local_now(rules.utc_now(), tenant.timezone) if tenant else None
+    business = tenant.calendar if tenant else rules.NO_HOLIDAYS
     slots = ScheduleSlot.__table__
     done: dict[str, set[str]] = {a.value: set() for a in Alarm}
     if now is not None:
@@ -58,7 +60,7 @@ async def _out(db: Any, identity: Identity) -> dict[str, Any]:
         "timezone": tenant.timezone if tenant else None,
         "language": tenant.language if tenant else None,
         "today": now.date() if now else None,
-        **{alarm.value: _alarm_out(schedules[alarm], now, done[alarm.value]) for alarm in Alarm},
+        **{alarm.value: _alarm_out(schedules[alarm], now, done[alarm.value], business) for alarm in Alarm},
     }
 
 

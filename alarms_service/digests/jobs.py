@@ -1,5 +1,5 @@
-"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time (once per period:
-``schedule_slots``), and execute queued runs."""
+"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time and on its business
+days (once per period: ``schedule_slots``), and execute queued runs."""
 
 import uuid
 from collections import defaultdict
@@ -12,7 +12,12 @@ from arq.connections import ArqRedis
 from sqlalchemy import func, select, text, update
 
 from alarms_service import rules
-from alarms_service.alarm_settings.repository import load_tenant, schedule_of
+from alarms_service.alarm_settings.repository import (
+    business_calendar,
+    load_tenant,
+    schedule_of,
+    tenants_with_calendars,
+)
 from alarms_service.digests.service import execute_run
 from alarms_service.directory import DirectoryUnavailable
 from alarms_service.models import AlarmSetting, Run, Tenant
@@ -50,16 +55,18 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
     now = now or datetime.now(UTC)
     settings = ctx["settings"]
     async with ctx["engine"].begin() as conn:
-        tenants = (await conn.execute(select(Tenant.tenant_id, Tenant.timezone).where(Tenant.active.is_(True)))).all()
+        tenants = (await conn.execute(tenants_with_calendars().where(Tenant.active.is_(True)))).mappings().all()
         rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
         for row in (await conn.execute(select(AlarmSetting.__table__))).mappings():
             rows[row["tenant_id"]][row["alarm"]] = row
         slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
         as_of = {}
-        for tenant_id, timezone in tenants:
-            local = rules.local_now(now, timezone)
+        for tenant in tenants:
+            tenant_id = tenant["tenant_id"]
+            local = rules.local_now(now, tenant["timezone"])
             schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
-            due = rules.due_alarms(schedules, local)
+            business = business_calendar(tenant["country"], tenant["holiday_subdivision"], tenant["company_holidays"])
+            due = rules.due_alarms(schedules, local, business)
             if due:
                 run_id = uuid.uuid4()
                 as_of[run_id] = (tenant_id, local.date())

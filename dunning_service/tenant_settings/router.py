@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from dunning_service.models import Tenant
 from dunning_service.projection.resync import RESYNC_JOB
 from dunning_service.runs.context import load_tenant
+from dunning_service.tenant_settings.calendar import CALENDAR_FIELDS, announce_calendar
 from dunning_service.tenant_settings.schemas import DunningSettingsOut, DunningSettingsUpdate, ResyncAccepted
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_roles
@@ -110,6 +111,8 @@ async def update_dunning_settings(identity: Admin, data: DunningSettingsUpdate, 
                 index_elements=["tenant_id"], set_={**{k: statement.excluded[k] for k in values}}
             )
         )
+        if CALENDAR_FIELDS & values.keys():
+            await announce_calendar(session, identity.tenant_id)
     return await _out(session, identity)
 
 

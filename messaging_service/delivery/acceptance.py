@@ -20,7 +20,7 @@ from messaging_service.delivery import repository
 from messaging_service.delivery.events import status_rows
 from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import index_templates, language_of, render_communication, unsubscribe_link
-from messaging_service.domain.compliance import schedule, zone
+from messaging_service.domain.compliance import schedule, tenant_calendar, zone
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
@@ -164,7 +164,8 @@ async def accept(
                 )
         else:
             times = recent[(customer_id, channel)] if customer_id else []
-            slot = schedule(now, zone(row["timezone"]), rule.window, rule.cap if customer_id else None, times)
+            cap = rule.cap if customer_id else None
+            slot = schedule(now, zone(row["timezone"]), rule.window, cap, times, tenant_calendar(tenant))
             times.append(slot.at)
             row.update(
                 state="deferred" if slot.deferred else "queued", scheduled_at=slot.at, deferred_reason=slot.reason

@@ -32,7 +32,7 @@ from messaging_service.delivery.rendering import message_id_header, unsubscribe_
 from messaging_service.delivery.statement import statement_attachments
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.domain.bounces import reply_address, verp_address
-from messaging_service.domain.compliance import next_opening, zone
+from messaging_service.domain.compliance import next_opening, tenant_calendar, zone
 from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
@@ -179,7 +179,7 @@ async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
         retry_at = decision.retry_at
         if retry_at is not None and tenant is not None:
             window = policy(tenant.channels, row.channel).window
-            retry_at = next_opening(retry_at, zone(row.timezone), window) or retry_at
+            retry_at = next_opening(retry_at, zone(row.timezone), window, tenant_calendar(tenant)) or retry_at
         results.append(
             {
                 "id": row.id,

@@ -1,16 +1,19 @@
 """When a message may go: the contact window in the customer's time zone and the frequency cap.
 
 Pure functions, no I/O. Seed 002 lists "llamar fuera del horario establecido" among what a collector must
-never do: a message outside the window is deferred to the next opening, never dropped. A message over the
-cap is deferred until the window frees a place, so the cap holds and nothing is lost.
+never do: a message outside the window is deferred to the next opening, never dropped; the tenant's public and
+company holidays are outside the window all day long. A message over the cap is deferred until the window frees
+a place, so the cap holds and nothing is lost.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.calendar import zone_or_utc
+from shared.calendar import BusinessCalendar, zone_or_utc
 
 ALL_DAYS = frozenset(range(1, 8))
 
@@ -46,22 +49,46 @@ def _openings(day: date, window: ContactWindow, tz: ZoneInfo) -> tuple[datetime,
     return opens, _local(end_day, window.end, tz)
 
 
-def next_opening(at: datetime, tz: ZoneInfo, window: ContactWindow | None) -> datetime | None:
-    """None when ``at`` is inside the window; else the instant the window opens next (UTC)."""
+# How far ahead an opening is looked for: past a year of holidays and closed days.
+HORIZON_DAYS = 400
+
+
+def _past_holidays(start: datetime, tz: ZoneInfo, calendar: BusinessCalendar | None) -> datetime:
+    """``start``, or the local midnight after the run of holidays it falls in (the customer's local date)."""
+    if calendar is None:
+        return start
+    day = start.astimezone(tz).date()
+    if not calendar.is_holiday(day):
+        return start
+    for _ in range(HORIZON_DAYS):
+        day += timedelta(days=1)
+        if not calendar.is_holiday(day):
+            return _local(day, time(0), tz)
+    raise ValueError("no day without a holiday within the horizon")
+
+
+def next_opening(
+    at: datetime, tz: ZoneInfo, window: ContactWindow | None, calendar: BusinessCalendar | None = None
+) -> datetime | None:
+    """None when ``at`` is inside the window; else the instant the window opens next (UTC).
+
+    With a ``calendar``, the tenant's public and company holidays close the window for the whole local day (the
+    customer's zone decides the date): a message never goes out on one. Without a window nothing is closed.
+    """
     if window is None or not window.days:
         return None
-    today = at.astimezone(tz).date()
-    candidates = []
-    for offset in range(-1, 9):
-        day = today + timedelta(days=offset)
+    first = at.astimezone(tz).date() - timedelta(days=1)  # yesterday's window may run past midnight
+    for offset in range(HORIZON_DAYS):
+        day = first + timedelta(days=offset)
         if day.isoweekday() not in window.days:
             continue
         opens, closes = _openings(day, window, tz)
-        if opens <= at < closes:
-            return None
-        if opens > at:
-            candidates.append(opens)
-    return min(candidates) if candidates else None
+        if closes <= at:
+            continue
+        start = _past_holidays(max(opens, at), tz, calendar)
+        if start < closes:
+            return None if start == at else start
+    return None
 
 
 def cap_release(at: datetime, scheduled: Iterable[datetime], cap: FrequencyCap | None) -> datetime:
@@ -84,7 +111,7 @@ def cap_release(at: datetime, scheduled: Iterable[datetime], cap: FrequencyCap |
 @dataclass(frozen=True, slots=True)
 class Slot:
     at: datetime
-    reason: str | None  # None: now; "quiet_hours" or "frequency_cap": deferred
+    reason: str | None  # None: now; "quiet_hours" (holidays included) or "frequency_cap": deferred
 
     @property
     def deferred(self) -> bool:
@@ -97,12 +124,13 @@ def schedule(
     window: ContactWindow | None,
     cap: FrequencyCap | None = None,
     scheduled: Iterable[datetime] = (),
+    calendar: BusinessCalendar | None = None,
 ) -> Slot:
     """When a message accepted ``now`` goes out. The cap only loosens as time passes, so applying the window
-    after the cap keeps both."""
+    (closed on the ``calendar``'s holidays) after the cap keeps both."""
     t = cap_release(now, scheduled, cap)
     reason = "frequency_cap" if t > now else None
-    opening = next_opening(t, tz, window)
+    opening = next_opening(t, tz, window, calendar)
     if opening is not None:
         t = opening
         reason = reason or "quiet_hours"
@@ -130,3 +158,14 @@ def parse_cap(value: dict | None) -> FrequencyCap | None:
 def zone(name: str | None, fallback: str | None = None) -> ZoneInfo:
     """The customer's zone, else the tenant's, else UTC; a name the system does not know falls back too."""
     return zone_or_utc(name, fallback)
+
+
+@lru_cache(maxsize=1024)
+def _calendar(country: str | None, subdivision: str | None, company_holidays: frozenset[date]) -> BusinessCalendar:
+    return BusinessCalendar(country, subdivision, company_holidays)
+
+
+def tenant_calendar(tenant: Any) -> BusinessCalendar:
+    """The holidays a tenant's messages keep off: its country's (and subdivision's) public holidays, from the
+    gateway, and its company holidays, from dunning's settings (``dunning.calendar_changed``)."""
+    return _calendar(tenant.country, tenant.holiday_subdivision, frozenset(tenant.company_holidays or ()))

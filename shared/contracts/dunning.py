@@ -25,3 +25,15 @@ class ActionItemChanged(Event):
     note: str | None = None  # what the person who created it wrote
     # the action notice's real state (issue 10): pending (messaging holds it), sent, failed; None: no notice
     notice_state: str | None = None
+
+
+@register
+class CalendarChanged(Event):
+    """The tenant's company holidays or holiday subdivision changed (dunning's settings): messaging keeps deferred
+    messages off them and alarms keeps digests to the same business days. The whole state, not a delta."""
+
+    message_type = "dunning.calendar_changed"
+    consumers = ("messaging", "alarms")
+
+    holiday_subdivision: str | None = None
+    company_holidays: list[date] = []

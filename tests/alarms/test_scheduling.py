@@ -43,21 +43,27 @@ async def test_alarms_go_out_at_each_tenants_local_time_once_per_period(api, sta
     c = ctx(stack)
     monday = date(2026, 11, 23)
 
+    # Monday 23 November 2026 is a public holiday in Argentina (Día de la Soberanía Nacional), not in Mexico:
+    # Buenos Aires' daily alarms skip it and its weekly ones go out on Tuesday, the week's first business day.
     assert await schedule_runs(c, now=datetime(2026, 11, 23, 10, 45, tzinfo=UTC)) == 0  # 07:45 in Buenos Aires
-    assert await schedule_runs(c, now=datetime(2026, 11, 23, 11, 0, tzinfo=UTC)) == 1  # 08:00
-    assert await schedule_runs(c, now=datetime(2026, 11, 23, 11, 15, tzinfo=UTC)) == 0  # once per period
+    assert await schedule_runs(c, now=datetime(2026, 11, 23, 11, 0, tzinfo=UTC)) == 0  # 08:00, a holiday there
     assert await schedule_runs(c, now=datetime(2026, 11, 23, 14, 0, tzinfo=UTC)) == 1  # 08:00 in Mexico City
+    assert await schedule_runs(c, now=datetime(2026, 11, 23, 14, 15, tzinfo=UTC)) == 0  # once per period
     assert await schedule_runs(c, now=datetime(2026, 11, 23, 15, 0, tzinfo=UTC)) == 1  # 09:00 there
     assert await schedule_runs(c, now=datetime(2026, 11, 24, 2, 30, tzinfo=UTC)) == 0  # still Monday in both
-    assert await schedule_runs(c, now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC)) == 1  # Tuesday 08:00 BA: daily only
+    assert await schedule_runs(c, now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC)) == 1  # Tuesday 08:00 BA: all four
     assert await schedule_runs(c, now=datetime(2026, 11, 27, 15, 0, tzinfo=UTC)) == 2  # Friday: both, MX weekly
     assert await schedule_runs(c, now=datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) == 0  # Saturday: none
     runs = await scheduled(stack)
     assert runs == [
-        (buenos_aires.id, monday, ["actions", "broken_promises", "payments_reported", "disputes"], "queued"),
         (mexico.id, monday, ["actions"], "queued"),
         (mexico.id, monday, ["broken_promises"], "queued"),
-        (buenos_aires.id, date(2026, 11, 24), ["actions", "broken_promises"], "queued"),
+        (
+            buenos_aires.id,
+            date(2026, 11, 24),
+            ["actions", "broken_promises", "payments_reported", "disputes"],
+            "queued",
+        ),
         *sorted(
             [
                 (buenos_aires.id, date(2026, 11, 27), ["actions", "broken_promises"], "queued"),
@@ -69,7 +75,7 @@ async def test_alarms_go_out_at_each_tenants_local_time_once_per_period(api, sta
     await alarms_worker(stack)
     assert {status for *_, status in await scheduled(stack)} == {"completed"}
     listed = (await api.get("/v1/alarms/runs", params={"trigger": "schedule"}, headers=buenos_aires.admin)).json()
-    assert [r["as_of"] for r in listed["items"]] == ["2026-11-27", "2026-11-24", "2026-11-23"]
+    assert [r["as_of"] for r in listed["items"]] == ["2026-11-27", "2026-11-24"]
 
     settings = (await api.get("/v1/alarm-settings", headers=mexico.admin)).json()
     assert settings["payments_reported"]["weekday"] == "friday" and settings["disputes"]["enabled"] is False
@@ -83,7 +89,8 @@ async def test_a_scheduled_run_sends_the_digests_through_the_worker(api, stack):
     await p.customer("Ferretería Norte", carla["id"])
     await p.invoice("Ferretería Norte", "R-1", status="payment_reported", reported_date=date(2026, 11, 2))
     await p.invoice("Ferretería Norte", "D-1", status="dispute")
-    assert await schedule_runs(ctx(stack), now=datetime(2026, 11, 23, 11, 0, tzinfo=UTC)) == 1
+    # Tuesday 24 November 08:00 in Buenos Aires: Monday 23 is a holiday there, so the weekly alarms go out too
+    assert await schedule_runs(ctx(stack), now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC)) == 1
     await alarms_worker(stack)  # the disputes alarm asks the in-process receivables for the areas
     sent = await sent_communications(stack)
     assert sorted(c.data["title"] for c in sent) == [
@@ -118,7 +125,8 @@ async def test_a_queued_run_whose_enqueue_was_lost_is_queued_again(api, stack):
 
 async def test_a_run_waits_while_receivables_is_down_and_fails_after_its_last_try(api, stack):
     tenant = await alarms_tenant(api, stack)
-    assert await schedule_runs(ctx(stack), now=datetime(2026, 11, 23, 11, 0, tzinfo=UTC)) == 1
+    # Tuesday 24 November 08:00 in Buenos Aires: Monday 23 is a holiday there, so the weekly alarms go out too
+    assert await schedule_runs(ctx(stack), now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC)) == 1
     (run_id,) = [r["id"] for r in (await api.get("/v1/alarms/runs", headers=tenant.admin)).json()["items"]]
     settings = AlarmsSettings(receivables_url="http://127.0.0.1:1", run_max_tries=3)
     async with httpx.AsyncClient() as http:
