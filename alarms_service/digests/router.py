@@ -21,6 +21,7 @@ from alarms_service.digests.schemas import (
 )
 from alarms_service.directory import ReceivablesDep
 from alarms_service.rules import Alarm, Audience
+from shared import calendar
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
@@ -123,6 +124,8 @@ async def create_alarm_run(
         alarms = [a for a in Alarm if schedules[a].enabled]
         if not alarms:
             raise ValidationProblem.field("alarms", "every alarm is disabled for this tenant: name the ones to run")
+    if not data.dry_run and (refusal := calendar.future_as_of(as_of, today(tenant))):
+        raise ValidationProblem.field("as_of", refusal)  # it would mark the period sent before its day
     if not data.dry_run and not tenant.active:
         raise Conflict("The tenant is not active: its alarms are not sent")
     if data.dry_run:

@@ -204,7 +204,10 @@ class RunCreate(BaseModel):
     )
 
     as_of: date | None = Field(
-        None, ge=FIRST_DAY, le=LAST_DAY, description="The date the alarms look at (default: the tenant's today)"
+        None,
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description="The date the alarms look at (default: the tenant's today); a real run: not in the future",
     )
     alarms: list[Alarm] | None = Field(
         None, min_length=1, description="Which alarms (default: the enabled ones); a named alarm runs even if disabled"

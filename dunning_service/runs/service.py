@@ -17,6 +17,7 @@ from dunning_service.models import Run
 from dunning_service.runs import executor, planner
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.settings import DunningSettings
+from shared.calendar import future_as_of
 from shared.db import connection_unavailable
 from shared.problems import ValidationProblem
 
@@ -82,10 +83,8 @@ def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> d
     today = tenant.today()
     if as_of is None:
         return today
-    if not dry_run and as_of > today:
-        raise ValidationProblem.field(
-            "as_of", f"a real run cannot be for a future date (today is {today.isoformat()}); use dry_run"
-        )
+    if not dry_run and (refusal := future_as_of(as_of, today)):
+        raise ValidationProblem.field("as_of", refusal)
     return as_of
 
 

@@ -6,6 +6,8 @@ them to a real SMTP server on loopback."""
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import text as sa_text
+
 from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.identity import MANAGER
@@ -87,7 +89,16 @@ async def test_a_broken_promise_and_an_action_item_become_digests_that_messaging
             headers=tenant.admin,
         )
     )
-    as_of = promised + timedelta(days=3)
+    # the promise as if made four days ago (no real check looks at a day that has not ended; issue 10)
+    async with stack.engine.begin() as conn:
+        for table in ("promises", "invoices"):
+            await conn.execute(
+                sa_text(
+                    f"UPDATE receivables.{table} SET promised_date = promised_date - 4 WHERE promised_date IS NOT NULL"
+                )
+            )
+    promised -= timedelta(days=4)
+    as_of = promised + timedelta(days=3)  # today
     broken = await created(
         await api.post("/v1/promises/detect-broken", json={"as_of": as_of.isoformat()}, headers=tenant.admin)
     )

@@ -7,10 +7,11 @@ from services.receivables.promises import repository
 from services.receivables.promises.rules import PromiseStatus
 from services.receivables.promises.schemas import DetectBrokenIn, DetectBrokenOut, PromiseOut
 from services.receivables.tenants.repository import load_profile
+from shared.calendar import future_as_of
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import NotFound, problem_responses
+from shared.problems import NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/promises", tags=["promises"], responses=problem_responses(401, 403, 422))
 
@@ -47,8 +48,12 @@ async def list_promises(
 async def detect_broken_promises(identity: Operator, data: DetectBrokenIn, session: SessionDep) -> DetectBrokenOut:
     """Run the broken-promise detection now for this tenant (it also runs every hour for every tenant, at each
     tenant's local date). A promise is broken on the day after its date plus the grace days when its invoice still
-    owes money; the invoice goes back to `normal`. Idempotent: a promise breaks once."""
-    as_of = data.as_of or (await load_profile(session, identity.tenant_id)).today()
+    owes money; the invoice goes back to `normal`. Idempotent: a promise breaks once. `as_of` may not be after the
+    tenant's today (422): a promise whose day has not ended cannot break."""
+    today = (await load_profile(session, identity.tenant_id)).today()
+    as_of = data.as_of or today
+    if refusal := future_as_of(as_of, today):
+        raise ValidationProblem.field("as_of", refusal)  # a promise's day must have ended on the tenant's clock
     count, ids = await repository.detect_broken(session, identity.tenant_id, as_of)
     return DetectBrokenOut(as_of=as_of, broken=count, promise_ids=ids)
 

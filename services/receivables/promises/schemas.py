@@ -23,7 +23,9 @@ class PromiseOut(BaseModel):
 
 
 class DetectBrokenIn(BaseModel):
-    as_of: date | None = Field(None, description="The day to check as (default: the tenant's today)")
+    as_of: date | None = Field(
+        None, description="The day to check as (default: the tenant's today); not after the tenant's today"
+    )
 
 
 class DetectBrokenOut(BaseModel):
