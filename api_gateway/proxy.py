@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from api_gateway.auth import Principal
 from api_gateway.routing import service_for
 from api_gateway.settings import GatewaySettings
+from shared.http import http_transport
 from shared.identity import identity_headers
 from shared.problems import BadGateway, GatewayTimeout
 
@@ -50,11 +51,10 @@ class Upstream:
 
     def __init__(self, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
-        self.transport = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
-                max_connections=settings.upstream_max_connections,
-                max_keepalive_connections=settings.upstream_max_connections,
-            )
+        self.transport = transport or http_transport(  # short keep-alive, a retry of a failed connect
+            settings,
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
         )
         timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds)
         self.timeout = timeout.as_dict()

@@ -9,7 +9,6 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import httpx
 import structlog
 from arq import Retry, cron
 from arq.connections import RedisSettings
@@ -18,6 +17,7 @@ from arq.worker import Function, func
 
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.db import create_engine, create_sessionmaker
+from shared.http import create_http_client
 from shared.inbox import Handlers, process_batch
 from shared.logging import configure_logging
 from shared.outbox import HANDLE_MESSAGES, purge_published, queue_name, relay_forever
@@ -78,7 +78,7 @@ async def build_context(ctx: dict[str, Any], settings: ServiceSettings, schema: 
     ctx["handlers"] = handlers
     ctx["engine"] = create_engine(settings)
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
-    ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+    ctx["http"] = create_http_client(settings)
 
 
 async def close_context(ctx: dict[str, Any]) -> None:
