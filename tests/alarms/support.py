@@ -172,6 +172,7 @@ class Portfolio:
         assignee_id: uuid.UUID | str | None = None,
         item_id: uuid.UUID | None = None,
         at: datetime | None = None,
+        notice_state: str | None = None,
     ) -> uuid.UUID:
         event = ActionItemChanged(
             action_item_id=item_id or uuid.uuid4(),
@@ -181,6 +182,7 @@ class Portfolio:
             status=status,
             assignee_id=uuid.UUID(str(assignee_id)) if assignee_id else None,
             created_on=created_on,
+            notice_state=notice_state,
         )
         await feed(self.stack, self.tenant_id, [event], at=at or datetime.now(UTC))
         return event.action_item_id

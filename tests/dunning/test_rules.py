@@ -625,3 +625,69 @@ def test_property_grouping_covers_every_item_once(items_spec, reachable, opted_o
         assert all(rules.choose_channel(cust, i.step)[0] == comm.channel for i in comm.items)
     for task in plan.tasks:
         assert all(rules.choose_channel(cust, i.step) is None for i in task.items)
+
+
+# ------------------------------------------------------------------------------------ fallback, replies (issue 10)
+
+
+def test_fallback_tries_the_next_address_on_the_channel_then_the_steps_next_channel():
+    cust = customer(
+        contacts=(
+            Contact(EMAIL, "pagos@sur.example"),
+            Contact(EMAIL, "bad@sur.example", invalid=True),
+            Contact(EMAIL, "admin@sur.example"),
+            Contact(SMS, "+5491155551234"),
+        )
+    )
+    step = STANDARD.steps[2]  # overdue-1: email, then sms
+    tried = frozenset({(EMAIL, "pagos@sur.example")})
+    assert rules.choose_channel(cust, step, tried) == (EMAIL, "admin@sur.example")
+    tried |= {(EMAIL, "admin@sur.example")}
+    assert rules.choose_channel(cust, step, tried) == (SMS, "+5491155551234")
+    tried |= {(SMS, "+5491155551234")}
+    assert rules.choose_channel(cust, step, tried) is None
+    opted_out = customer(opted_out=frozenset({SMS}))
+    assert rules.choose_channel(opted_out, step, frozenset({(EMAIL, "pagos@sur.example")})) is None
+
+
+def test_a_fallback_plan_has_its_own_keys_and_a_task_when_nothing_is_left():
+    inv = invoice(DUE)
+    item = DueItem(inv, STANDARD.steps[2], STRATEGY_ID)
+    day = DUE + timedelta(days=1)
+    first = rules.plan_customer(customer(), [item], day)
+    fallback = rules.plan_customer(customer(), [item], day, tried=frozenset({(EMAIL, "pagos@sur.example")}))
+    (original,), (again,) = first.communications, fallback.communications
+    assert again.channel == SMS
+    assert again.key.startswith(rules.communication_key(customer().id, "sms", day, [item]))
+    assert again.key != rules.communication_key(customer().id, "sms", day, [item])
+    assert original.key == rules.communication_key(customer().id, "email", day, [item])
+    tried = frozenset({(EMAIL, "pagos@sur.example"), (SMS, "+5491155551234")})
+    nothing_left = rules.plan_customer(customer(), [item], day, tried=tried)
+    assert nothing_left.communications == ()
+    assert nothing_left.tasks[0].key.endswith(":fallback:task:" + nothing_left.tasks[0].key.rsplit(":", 1)[1])
+
+
+def test_a_failed_message_gets_no_fallback_when_paid_paused_or_superseded_but_does_after_its_action_notice():
+    steps = STANDARD.steps
+    assert rules.fallback_exclusion(invoice(DUE), steps, 2, {}) is None
+    assert rules.fallback_exclusion(invoice(DUE, status=InvoiceStatus.PAID), steps, 2, {}) == "closed"
+    assert rules.fallback_exclusion(invoice(DUE, status=InvoiceStatus.DISPUTE), steps, 2, {}) == "paused_dispute"
+    assert rules.fallback_exclusion(had(invoice(DUE), "overdue-15"), steps, 2, {}) == "superseded"
+    notice = invoice(DUE, stopped_by_action=True, open_action_item=uuid.uuid4())
+    assert rules.fallback_exclusion(notice, steps, len(steps) - 1, {}) is None
+
+
+@given(st.integers(min_value=0, max_value=60), st.integers(min_value=-5, max_value=70))
+def test_a_reply_pauses_reminders_for_exactly_the_tenants_days(pause_days, offset):
+    replied = date(2025, 6, 2)
+    cust = customer(replied_on=replied)
+    day = replied + timedelta(days=offset)
+    paused = rules.reply_pause(cust, day, pause_days)
+    assert (paused is not None) == (offset < pause_days)
+    if paused:
+        assert paused.startswith("paused: customer replied on 2025-06-02")
+        decision = rules.decide_invoice(
+            invoice(day - timedelta(days=1)), cust, rules.StrategyChoice(STANDARD, ""), day, NO_HOLIDAYS, {}, pause_days
+        )
+        assert decision.reason == "paused_reply"
+    assert rules.reply_pause(customer(), day, pause_days) is None
