@@ -98,3 +98,17 @@ async def rows(stack: Stack, sql: str, **params: Any) -> list[Any]:
 async def execute(stack: Stack, sql: str, **params: Any) -> None:
     async with stack.engine.begin() as conn:
         await conn.execute(text(sql), params)
+
+
+async def promises_made_earlier(ctx: Ctx, days: int) -> None:
+    """Every promise (and its invoice's promised date) as if made ``days`` earlier: a real check only looks at days
+    that have ended (issue 10: no future as-of date), so a test moves the promise back instead of the check forward."""
+    async with ctx.stack.engine.begin() as conn:
+        for table in ("promises", "invoices"):
+            await conn.execute(
+                text(
+                    f"UPDATE receivables.{table} SET promised_date = promised_date - CAST(:days AS int) "
+                    "WHERE promised_date IS NOT NULL"
+                ),
+                {"days": days},
+            )

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.receivables.helpers import customer, invoice, post
+from tests.receivables.helpers import customer, invoice, post, promises_made_earlier
 
 
 async def _get(rc, path, **params):
@@ -146,7 +146,7 @@ async def test_promises_excuses_contacts_and_workload(rc):
         note="Consulta con administración",
     )
     await outcome(rc.admin, customer_id=b["id"], kind="unreachable")
-    # I3 paid today: its promise is kept; I1's breaks two days from now; I5's is cancelled by a dispute.
+    # I3 paid today: its promise is kept; I1's breaks (made two days earlier); I5's is cancelled by a dispute.
     await post(
         rc.api,
         "/v1/payments",
@@ -167,9 +167,8 @@ async def test_promises_excuses_contacts_and_workload(rc):
         {"status": "dispute", "dispute_area_id": area["id"]},
         expect=200,
     )
-    await post(
-        rc.api, "/v1/promises/detect-broken", rc.admin, {"as_of": (t + timedelta(days=2)).isoformat()}, expect=200
-    )
+    await promises_made_earlier(rc, 2)  # I1's promise was for yesterday: it breaks today
+    await post(rc.api, "/v1/promises/detect-broken", rc.admin, {"as_of": t.isoformat()}, expect=200)
     await post(
         rc.api, "/v1/tasks", rc.collector, {"title": "Atrasada", "due_date": (t - timedelta(days=1)).isoformat()}
     )

@@ -2,11 +2,9 @@
 
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.outbox import queue_name
-from tests.receivables.helpers import customer, invoice, outbox, post, rows
+from tests.receivables.helpers import customer, invoice, outbox, post, promises_made_earlier, rows
 from tests.support import run_worker
 
 
@@ -23,20 +21,6 @@ async def _promise(rc, days_ahead=1, **customer_fields):
     return c, inv, promised
 
 
-async def _made_earlier(rc, days):
-    """The promises (and their invoices) as if made ``days`` earlier: a real check only looks at days that ended
-    (issue 10: no future as-of date), so a test moves the promise back instead of the check forward."""
-    async with rc.stack.engine.begin() as conn:
-        for table in ("promises", "invoices"):
-            await conn.execute(
-                text(
-                    f"UPDATE receivables.{table} SET promised_date = promised_date - CAST(:days AS int) "
-                    "WHERE promised_date IS NOT NULL"
-                ),
-                {"days": days},
-            )
-
-
 async def _detect(rc, as_of):
     return await post(rc.api, "/v1/promises/detect-broken", rc.admin, {"as_of": as_of.isoformat()}, expect=200)
 
@@ -45,7 +29,7 @@ async def test_broken_on_the_day_after_the_promised_date_plus_grace(rc):
     settings = await rc.api.patch("/v1/receivables-settings", json={"promise_grace_days": 2}, headers=rc.admin)
     assert settings.json()["promise_grace_days"] == 2
     _c, inv, promised = await _promise(rc)
-    await _made_earlier(rc, 4)
+    await promises_made_earlier(rc, 4)
     promised -= timedelta(days=4)  # three days ago
     assert (await _detect(rc, promised + timedelta(days=2)))["broken"] == 0
     result = await _detect(rc, promised + timedelta(days=3))
@@ -83,7 +67,7 @@ async def test_a_partly_paid_promise_is_broken_a_fully_paid_one_kept(rc):
         rc.admin,
         {"customer_id": c2["id"], "currency": "ARS", "amount": "1000.00", "payment_date": rc.today.isoformat()},
     )
-    await _made_earlier(rc, 2)
+    await promises_made_earlier(rc, 2)
     assert (await _detect(rc, promised - timedelta(days=1)))["broken"] == 1  # the day after the promise: today
     statuses = {str(r["invoice_id"]): r["status"] for r in await rows(rc.stack, "SELECT * FROM receivables.promises")}
     assert statuses == {partly["id"]: "broken", paid["id"]: "kept"}

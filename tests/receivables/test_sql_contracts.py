@@ -14,7 +14,7 @@ from services.receivables.models import Base
 from shared.contracts.common import InvoiceStatus
 from shared.messages import REGISTRY
 from shared.outbox import envelopes_of
-from tests.receivables.helpers import customer, invoice, post, setup_tenant
+from tests.receivables.helpers import customer, invoice, post, promises_made_earlier, setup_tenant
 
 
 async def test_ingest_status_sql_agrees_with_the_rule(stack):
@@ -78,7 +78,8 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
         rc.collector,
         {"customer_id": c["id"], "kind": "promise_to_pay", "promised_date": rc.today.isoformat()},
     )
-    await post(rc.api, "/v1/promises/detect-broken", rc.admin, {"as_of": "2999-01-01"}, expect=200)
+    await promises_made_earlier(rc, 1)  # promised for yesterday: today's check breaks it
+    await post(rc.api, "/v1/promises/detect-broken", rc.admin, {}, expect=200)
     await post(rc.api, "/v1/outcomes", rc.collector, {"customer_id": c["id"], "kind": "unreachable"})
     ingested = {"external_id": "F-1", "customer_external_id": c["external_id"], "number": "A-1", "currency": "ARS"}
     ingested |= {"amount": "5.00", "issue_date": "2026-01-01", "due_date": "2026-02-01"}
