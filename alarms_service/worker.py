@@ -1,7 +1,7 @@
 from arq import cron
 from arq.worker import func
 
-from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, run_alarms, schedule_runs
+from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, SWEEP_JOB, run_alarms, schedule_runs, sweep_runs
 from alarms_service.models import SCHEMA
 from alarms_service.projection.calendars import on_calendar_changed
 from alarms_service.projection.handlers import (
@@ -45,5 +45,9 @@ WorkerSettings = worker_settings(
     schema=SCHEMA,
     handlers=HANDLERS,
     functions=FUNCTIONS,
-    cron_jobs=[cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True)],
+    cron_jobs=[
+        cron(schedule_runs, name=SCHEDULE_JOB, minute={0, 15, 30, 45}, run_at_startup=True),
+        # runs whose job or worker was lost resume within a minute (digests.jobs)
+        cron(sweep_runs, name=SWEEP_JOB, second={0, 30}, run_at_startup=True),
+    ],
 )

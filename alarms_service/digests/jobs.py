@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.connections import ArqRedis
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 
 from alarms_service import rules
 from alarms_service.alarm_settings.repository import (
@@ -22,7 +22,7 @@ from alarms_service.digests.service import execute_run
 from alarms_service.directory import DirectoryUnavailable
 from alarms_service.models import AlarmSetting, Run, Tenant
 from alarms_service.rules import Alarm
-from shared.db import unit_of_work
+from shared.db import connection_unavailable, unit_of_work
 from shared.internal import InternalClient
 from shared.outbox import queue_name
 from shared.worker import retry_delay
@@ -31,6 +31,9 @@ log = structlog.get_logger()
 
 RUN_JOB = "alarms.run"
 SCHEDULE_JOB = "alarms.schedule"
+SWEEP_JOB = "alarms.sweep_runs"
+LOST_AFTER_SECONDS = 60
+CONNECTION_RETRY_SECONDS = 10
 
 _runs = Run.__table__
 
@@ -46,14 +49,16 @@ RETURNING tenant_id, alarm, run_id
 
 
 async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
-    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=f"{RUN_JOB}:{run_id}")
+    """Each enqueue has its own job id: a dead worker's in-progress key or a failed result kept by arq would
+    swallow an enqueue under a fixed one. Extra jobs are harmless: a run executes under its row lock, once."""
+    job_id = f"{RUN_JOB}:{run_id}:{uuid.uuid4().hex[:12]}"
+    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=job_id)
 
 
 async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Queue a run for every tenant with alarms due now (its local time) whose period was not taken yet; re-queue
-    the runs whose enqueue or worker was lost. Returns how many runs were created."""
+    """Queue a run for every tenant with alarms due now (its local time) whose period was not taken yet
+    (``sweep_runs`` re-queues the runs whose job or worker was lost). Returns how many runs were created."""
     now = now or datetime.now(UTC)
-    settings = ctx["settings"]
     async with ctx["engine"].begin() as conn:
         tenants = (await conn.execute(tenants_with_calendars().where(Tenant.active.is_(True)))).mappings().all()
         rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
@@ -97,19 +102,33 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
             )
         # rows staged by runs that never finished (their transaction rolled back)
         await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
-        lost_ids = list(
+    for run_id in taken:
+        await enqueue_run(ctx["redis"], run_id)
+    return len(taken)
+
+
+async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[uuid.UUID]:
+    """Enqueue again every run still queued a minute after it was created or after the retry it waits for was
+    due: its job was lost (an enqueue that failed, a worker killed mid-run: the run's transaction rolled back, a
+    job that found no database connection, Redis lost it). So an interrupted run resumes within a minute."""
+    stale = (now or datetime.now(UTC)) - timedelta(seconds=LOST_AFTER_SECONDS)
+    async with ctx["engine"].connect() as conn:
+        lost = list(
             (
                 await conn.execute(
                     select(_runs.c.id).where(
                         _runs.c.status == "queued",
-                        _runs.c.created_at < func.now() - timedelta(minutes=settings.lost_run_minutes),
+                        _runs.c.created_at < stale,
+                        or_(_runs.c.retry_at.is_(None), _runs.c.retry_at < stale),
                     )
                 )
             ).scalars()
         )
-    for run_id in [*taken, *lost_ids]:
+    for run_id in lost:
         await enqueue_run(ctx["redis"], run_id)
-    return len(taken)
+    if lost:
+        log.warning("alarm_runs_resumed", runs=[str(r) for r in lost])
+    return lost
 
 
 def receivables(ctx: dict[str, Any]) -> InternalClient:
@@ -124,7 +143,9 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
     rid = uuid.UUID(run_id)
     try:
         async with unit_of_work(ctx["sessionmaker"]) as session:
-            run = (await session.execute(select(_runs).where(_runs.c.id == rid).with_for_update())).mappings().first()
+            # a run another job is executing right now is locked: skip it rather than wait and run it twice
+            query = select(_runs).where(_runs.c.id == rid).with_for_update(skip_locked=True)
+            run = (await session.execute(query)).mappings().first()
             if run is None or run["status"] != "queued":
                 return "skipped"
             tenant = await load_tenant(session, run["tenant_id"])
@@ -141,6 +162,10 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
         if job_try < settings.run_max_tries:
             delay = retry_delay(job_try, settings.retry_base_seconds * 10)
             log.warning("alarms_run_retry", run_id=run_id, job_try=job_try, in_seconds=delay, error=exc.detail)
+            async with ctx["engine"].begin() as conn:  # the sweeper leaves it to this retry while it is due
+                await conn.execute(
+                    update(_runs).where(_runs.c.id == rid).values(retry_at=func.now() + timedelta(seconds=delay))
+                )
             raise Retry(defer=delay) from exc
         async with unit_of_work(ctx["sessionmaker"]) as session:
             await session.execute(
@@ -149,3 +174,7 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
                 .values(status="failed", error=exc.detail, finished_at=datetime.now(UTC))
             )
         return "failed"
+    except Exception as exc:
+        if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise

@@ -10,7 +10,7 @@ import pytest
 from arq import Retry
 from sqlalchemy import text
 
-from alarms_service.digests.jobs import RUN_JOB, run_alarms, schedule_runs
+from alarms_service.digests.jobs import RUN_JOB, run_alarms, schedule_runs, sweep_runs
 from alarms_service.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, alarms_worker, collector, sent_communications
@@ -116,8 +116,8 @@ async def test_a_queued_run_whose_enqueue_was_lost_is_queued_again(api, stack):
             ),
             {"id": run_id, "t": tenant.id},
         )
-    await schedule_runs(ctx(stack), now=datetime(2026, 11, 23, 3, 0, tzinfo=UTC))  # nothing due at 00:00 local
-    assert await stack.redis.exists(f"arq:job:{RUN_JOB}:{run_id}")
+    assert await sweep_runs(ctx(stack)) == [run_id]
+    assert await stack.redis.keys(f"arq:job:{RUN_JOB}:{run_id}:*")
     await alarms_worker(stack)
     run = (await api.get(f"/v1/alarms/runs/{run_id}", headers=tenant.admin)).json()
     assert run["status"] == "completed"
