@@ -71,6 +71,10 @@ def receiver(stack: Stack, settings: MessagingSettings, outcomes: list[str]) -> 
     return Starlette(routes=[Route(INBOUND_PATH, inbound, methods=["POST"])])
 
 
+def local_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}{INBOUND_PATH}"
+
+
 @asynccontextmanager
 async def webhook(stack: Stack, port: int, outcomes: list[str]) -> AsyncIterator[None]:
     """The receiver served on a real loopback port."""
@@ -87,11 +91,11 @@ async def webhook(stack: Stack, port: int, outcomes: list[str]) -> AsyncIterator
 
 
 @asynccontextmanager
-async def mail_server(directory: Path, inbound_port: int, late_bounce_seconds: float = 0.2) -> AsyncIterator[Mailbox]:
-    """The SMTP server as the MX of our domains, posting to ``inbound_port`` (which may not be listening yet)."""
+async def mail_server(directory: Path, inbound_url: str, late_bounce_seconds: float = 0.2) -> AsyncIterator[Mailbox]:
+    """The SMTP server as the MX of our domains, posting to ``inbound_url`` (which may not be listening yet)."""
     settings = MessagingSettings()
     inbound = Inbound(
-        url=f"http://127.0.0.1:{inbound_port}{INBOUND_PATH}",
+        url=inbound_url,
         secret=settings.inbound_email_key(),
         domains=frozenset({settings.bounce_domain, settings.reply_domain}),
         retry_seconds=120.0,
@@ -113,5 +117,5 @@ async def inbound_mail(stack: Stack, directory: Path) -> AsyncIterator[InboundMa
     """The SMTP server posting mail for our domains to the webhook, both up."""
     outcomes: list[str] = []
     port = free_port()
-    async with webhook(stack, port, outcomes), mail_server(directory, port) as mailbox:
+    async with webhook(stack, port, outcomes), mail_server(directory, local_url(port)) as mailbox:
         yield InboundMail(mailbox, outcomes)

@@ -33,8 +33,16 @@ from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbo
 from messaging_service.settings import MessagingSettings
 from messaging_service.stubs.smtp_server import delivery_status_notification
 from shared.db import unit_of_work
-from tests.messaging.inbound_mail import InboundMail, inbound_mail, mail_server, until, webhook
-from tests.messaging.support import communication, deliver, messages, messaging_tenant, outbox, send, settings
+from tests.messaging.inbound_mail import InboundMail, inbound_mail, local_url, mail_server, until, webhook
+from tests.messaging.support import (
+    communication,
+    deliver,
+    messages,
+    messaging_tenant,
+    outbox,
+    send,
+    settings,
+)
 from tests.support import free_port
 
 BOUNCES = "bounces.cobranza.localhost"
@@ -377,13 +385,14 @@ async def test_the_smtp_server_posts_again_until_the_webhook_takes_the_message(a
     """As an MTA's queue: while the webhook does not answer, the message waits and is posted again."""
     outcomes: list[str] = []
     port = free_port()
-    async with mail_server(tmp_path / "mail", port) as mailbox:
+    async with mail_server(tmp_path / "mail", local_url(port)) as mailbox:
         mail = InboundMail(mailbox, outcomes)
         tenant, row, raw = await sent_email(api, stack, mail)
         verp = f"bounces+{row.id.hex}@bounces.cobranza.localhost"
         await mail.send(postfix_hard_bounce(verp, row.to_address, headers_of(raw)), "", verp)
         await until(lambda: mailbox.handler.refused_posts >= 2)  # nobody listening yet
-        assert (await messages(stack, tenant.id))[0].state == "sent"
+        (waiting,) = await messages(stack, tenant.id)
+        assert (waiting.state, waiting.error) == ("sent", None)
         async with webhook(stack, port, outcomes):
             assert await mail.wait_for(1) == ["bounce"]
         assert mailbox.handler.posted == 1
