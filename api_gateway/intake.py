@@ -29,6 +29,8 @@ STORED_PATHS = {
     "twilio_status": re.compile(rf"twilio/({UUID_PATTERN})/status"),
     "twilio_inbound": re.compile(rf"twilio/({UUID_PATTERN})/inbound"),
     "whatsapp": re.compile(rf"whatsapp(?:/({UUID_PATTERN}))?"),
+    # Mail for the bounce and reply domains, posted by our MTA (issue 10: DSNs, email replies).
+    "email_inbound": re.compile(r"email/inbound()"),
 }
 # What the signatures need (and what a person looking at a stored request wants to see).
 KEPT_HEADERS = (
@@ -36,6 +38,7 @@ KEPT_HEADERS = (
     "x-twilio-signature",
     "i-twilio-idempotency-token",
     "x-hub-signature-256",
+    "x-cobranza-signature",
     "host",
     "x-forwarded-host",
     "x-forwarded-proto",

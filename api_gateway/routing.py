@@ -27,7 +27,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "dunning-forecast",
         "dunning-settings",
     ),
-    "messaging": ("templates", "messages", "messaging-settings", "opt-out"),
+    "messaging": ("templates", "messages", "replies", "messaging-settings", "opt-out"),
     "alarms": ("alarms", "alarm-settings"),
 }
 

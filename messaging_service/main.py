@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from messaging_service.configuration.router import router as settings_router
+from messaging_service.inbound.router import router as replies_router
 from messaging_service.messages.router import router as messages_router
 from messaging_service.optouts.router import invalid_router
 from messaging_service.optouts.router import router as optout_router
@@ -13,7 +14,7 @@ from shared.app import create_service_app
 
 TAGS = [
     {"name": "templates", "description": "Message templates per kind, channel, language and tone; shipped defaults."},
-    {"name": "messages", "description": "Every message sent: state, attempts, resend, daily counts."},
+    {"name": "messages", "description": "Every message sent: state, attempts, resend, daily counts; replies."},
     {"name": "messaging-settings", "description": "Channels, contact windows, caps, providers; invalid contacts."},
     {"name": "opt-out", "description": "Customers who asked not to be contacted on a channel."},
 ]
@@ -24,6 +25,14 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
         settings or MessagingSettings(),
         title="cobranza messaging",
         description="Templates and delivery over email, SMS and WhatsApp.",
-        routers=[templates_router, messages_router, settings_router, invalid_router, optout_router, webhooks_router],
+        routers=[
+            templates_router,
+            messages_router,
+            replies_router,
+            settings_router,
+            invalid_router,
+            optout_router,
+            webhooks_router,
+        ],
         tags=TAGS,
     )

@@ -55,8 +55,10 @@ async def on_webhook_received(
             continue
         if request.kind.startswith("twilio"):
             await _apply_twilio(session, settings, request, command)
-        else:
+        elif request.kind == "whatsapp":
             await _apply_whatsapp(session, settings, request, command)
+        else:  # kept (retried, then a dead letter to replay) until this worker knows how to apply it
+            raise LookupError(f"no applier for stored {request.kind} requests")
 
 
 def _reject(provider: str, command: WebhookReceived) -> None:

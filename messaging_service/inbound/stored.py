@@ -17,7 +17,7 @@ WHATSAPP_PATH = re.compile(r"whatsapp(?:/([0-9a-fA-F-]{36}))?/?")
 
 @dataclass(frozen=True, slots=True)
 class StoredRequest:
-    kind: str  # twilio_status, twilio_inbound, whatsapp
+    kind: str  # twilio_status, twilio_inbound, whatsapp, email_inbound
     tenant_id: uuid.UUID | None  # the tenant the path names
     body: bytes
     query: dict[str, str]
@@ -52,6 +52,8 @@ def read_stored(command: WebhookReceived) -> StoredRequest | None:
         kind, tenant = f"twilio_{match.group(2)}", match.group(1)
     elif match := WHATSAPP_PATH.fullmatch(tail):
         kind, tenant = "whatsapp", match.group(1)
+    elif tail.rstrip("/") == "email/inbound":
+        kind = "email_inbound"
     if kind is None:
         return None
     try:
