@@ -45,3 +45,11 @@ if ! reachable "$REDIS_HOST" "$REDIS_PORT"; then
     --dir /tmp --logfile /tmp/cobranza-redis.log
   wait_for "$REDIS_HOST" "$REDIS_PORT" || { echo "Redis did not start" >&2; exit 1; }
 fi
+
+# PgBouncer (transaction mode in front of PostgreSQL): the test suite starts its own on a free port
+# (tests/platform/test_pgbouncer.py); only the program is needed here.
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer </dev/null \
+    || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer </dev/null; } \
+    || echo "Cannot install PgBouncer: install it (its test needs it)" >&2
+fi
