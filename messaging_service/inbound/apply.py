@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from messaging_service.delivery.suppressions import OPT_OUT, suppress
 from messaging_service.domain.delivery import TWILIO_STATUSES, WHATSAPP_STATUSES, is_stop_request
 from messaging_service.inbound import repository
+from messaging_service.inbound.email import apply_inbound_email, verify_inbound_email
 from messaging_service.inbound.replies import record_reply
 from messaging_service.inbound.stored import StoredRequest, read_stored
 from messaging_service.models import Message
@@ -57,8 +58,21 @@ async def on_webhook_received(
             await _apply_twilio(session, settings, request, command)
         elif request.kind == "whatsapp":
             await _apply_whatsapp(session, settings, request, command)
+        elif request.kind == "email_inbound":
+            await _apply_email(session, settings, request, command)
         else:  # kept (retried, then a dead letter to replay) until this worker knows how to apply it
             raise LookupError(f"no applier for stored {request.kind} requests")
+
+
+async def _apply_email(
+    session: AsyncSession, settings: MessagingSettings, request: StoredRequest, command: WebhookReceived
+) -> None:
+    """A DSN or an email reply our MTA posted (``inbound.email``); a bounce that overtook its send's result raises
+    and is retried."""
+    if not verify_inbound_email(settings, request.body, request.headers.get("x-cobranza-signature")):
+        _reject("email", command)
+        return
+    await apply_inbound_email(session, settings, request.body, command.received_at)
 
 
 def _reject(provider: str, command: WebhookReceived) -> None:
