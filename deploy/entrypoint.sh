@@ -21,7 +21,7 @@ case "$role" in
   messaging-worker)   exec python -m shared.worker_process messaging_service.worker.WorkerSettings ;;
   alarms-worker)      exec python -m shared.worker_process alarms_service.worker.WorkerSettings ;;
   migrate)            exec alembic upgrade head ;;
-  smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail ;;
+  smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail --inbound-url "${INBOUND_URL:-http://gateway:8000/webhooks/messaging/email/inbound}" ;;
   provider)           exec python -m messaging_service.stubs.provider --host 0.0.0.0 --port "$port" ;;
   *) echo "usage: <gateway|receivables|dunning|messaging|alarms>[-worker] | migrate | smtp | provider" >&2; exit 2 ;;
 esac
