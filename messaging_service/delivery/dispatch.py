@@ -89,6 +89,7 @@ async def dispatch(ctx: dict[str, Any]) -> int:
                     for r in reclaimed
                 ],
             )
+            await _keep_to_the_window(ctx, session, [r for r in reclaimed if r.state == "queued"])
             dead = [r for r in reclaimed if r.state == "failed"]
             for tenant_id in {r.tenant_id for r in dead}:
                 events = [status_changed(r) for r in dead if r.tenant_id == tenant_id]
@@ -98,6 +99,22 @@ async def dispatch(ctx: dict[str, Any]) -> int:
     if due:
         await start_deliveries(ctx["redis"], settings.delivery_parallelism)
     return len(reclaimed)
+
+
+async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeued: list[Any]) -> None:
+    """A message made due again goes now only if its contact window is open now (seed 002: never outside the allowed
+    hours, never on a holiday); else at the window's next opening, as a retry would."""
+    tenants = await _tenants(ctx, {row.tenant_id for row in requeued})
+    now = datetime.now(UTC)
+    later = []
+    for row in requeued:
+        tenant = tenants.get(row.tenant_id)
+        if tenant is not None:
+            window = policy(tenant.channels, row.channel).window
+            opening = next_opening(now, zone(row.timezone), window, tenant_calendar(tenant))
+            if opening is not None:
+                later.append((row.id, opening))
+    await repository.reschedule(session, later)
 
 
 async def deliver(ctx: dict[str, Any]) -> int:

@@ -305,6 +305,18 @@ async def reclaim_interrupted(session: AsyncSession, lease_seconds: float, max_a
     return list((await session.execute(RECLAIM, params)).all())
 
 
+async def reschedule(session: AsyncSession, due: list[tuple[uuid.UUID, datetime]]) -> None:
+    """Move queued messages to a later time (the next opening of their window)."""
+    if due:
+        await session.execute(
+            text(
+                "UPDATE messaging.messages m SET scheduled_at = d.at FROM unnest(CAST(:ids AS uuid[]), "
+                "CAST(:ats AS timestamptz[])) AS d(id, at) WHERE m.id = d.id AND m.state = 'queued'"
+            ),
+            {"ids": [i for i, _ in due], "ats": [a for _, a in due]},
+        )
+
+
 async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
     """A sender still busy with its batch keeps holding it (a slow SMTP server must not make it look dead)."""
     await conn.execute(

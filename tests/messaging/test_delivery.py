@@ -365,6 +365,24 @@ async def test_a_message_interrupted_on_its_last_attempt_is_dead_lettered_and_an
     assert failed[0].payload["error_code"] == "interrupted"
 
 
+async def test_a_message_made_due_again_after_the_window_closed_waits_for_its_opening(api, stack, mailbox):
+    """Seed 002 (never outside the allowed hours): a send cut off just before 20:00 is not retried at 20:00:30."""
+    tenant = await messaging_tenant(api, stack)
+    now = datetime.now(UTC)
+    zone = ZoneInfo(zone_at(now, 12 if now.minute < 58 else 11))  # noon there: accepted inside 08:00-20:00
+    await send(stack, tenant.id, [communication(timezone=str(zone))])
+    await run_messaging(settings(delivery_parallelism=0))
+    await set_channel(api, tenant, "email", quiet_hours={"start": "02:00", "end": "03:00"})  # now closed there
+    await leave_sending(stack, tenant.id, attempts_before=0, seconds_ago=31)
+    await stack.arq.enqueue_job("messaging.dispatch", _queue_name="arq:queue:messaging")
+    await run_messaging(settings(smtp_port=mailbox.port))
+
+    (row,) = await messages(stack, tenant.id)
+    due = row.scheduled_at.astimezone(zone)
+    assert (row.state, due.hour, due.minute) == ("queued", 2, 0)
+    assert mailbox.messages() == []
+
+
 async def test_a_deliver_job_that_died_never_blocks_the_next_ones(api, stack, mailbox):
     """Measured before: the fixed job ids ``messaging:deliver:0..3`` kept a dead job's failed result for an hour
     and every later kick was a no-op. Ids now change every period."""
