@@ -16,7 +16,7 @@ from arq.cron import CronJob
 from arq.worker import Function, func
 
 import shared.contracts  # noqa: F401  (registers every message class)
-from shared.db import create_engine, create_sessionmaker
+from shared.db import connection_unavailable, create_engine, create_sessionmaker
 from shared.http import create_http_client
 from shared.inbox import Handlers, process_batch
 from shared.logging import configure_logging
@@ -31,6 +31,8 @@ log = structlog.get_logger()
 DEAD_LETTER_ON_TRY = 8
 JOB_MAX_TRIES = 10_000
 RETRY_CAP_SECONDS = 300.0
+# A batch that failed for want of a database connection is tried again this soon (issue 10: within a minute).
+CONNECTION_RETRY_SECONDS = 10.0
 
 
 def retry_delay(job_try: int, base_seconds: float) -> float:
@@ -63,6 +65,8 @@ async def handle_messages(ctx: dict[str, Any], envelopes: list[dict[str, Any]]) 
         )
     except Exception as exc:
         delay = retry_delay(job_try, ctx["settings"].retry_base_seconds)
+        if connection_unavailable(exc):  # the database is away or full: try again soon, not in minutes
+            delay = min(delay, CONNECTION_RETRY_SECONDS)
         log.warning("message_batch_retry", job_try=job_try, in_seconds=delay, error=f"{type(exc).__name__}: {exc}")
         raise Retry(defer=delay) from exc
 

@@ -15,6 +15,8 @@ import pytest
 from arq.connections import RedisSettings, create_pool
 from sqlalchemy import text
 
+from shared.contracts.gateway import TenantChanged
+from shared.messages import Envelope
 from shared.outbox import emit, queue_name, redis_mark_key, relay_once, replay_if_redis_lost
 from shared.worker import JOB_CODEC
 from shared.worker_process import next_backoff, serve
@@ -110,7 +112,6 @@ async def test_a_worker_rides_out_a_redis_restart():
 
 async def test_the_relay_hands_over_again_what_a_redis_that_lost_its_data_dropped(api, stack):
     from api_gateway.models import outbox
-    from shared.contracts.gateway import TenantChanged
 
     async with stack.engine.begin() as conn:
         await emit(
@@ -166,3 +167,37 @@ def test_the_supervisor_restarts_a_process_that_exits_and_stops_all_on_sigterm(t
     assert supervisor.returncode == 0
     assert "exited with code 3; restarting" in output
     assert "steady" in output
+
+
+async def test_a_batch_that_gets_no_database_connection_is_retried_within_seconds():
+    """Issue 10: a job that failed for want of a connection is retried within a minute, not in minutes."""
+    from arq import Retry
+
+    from shared.db import create_engine, create_sessionmaker
+    from shared.settings import ServiceSettings
+    from shared.worker import CONNECTION_RETRY_SECONDS, handle_messages
+
+    settings = ServiceSettings(
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing",  # nothing listens
+        retry_base_seconds=60,
+    )
+    engine = create_engine(settings)
+    envelope = Envelope.wrap(
+        TenantChanged(
+            tenant_id=uuid.uuid4(),
+            slug="x",
+            name="X",
+            country="AR",
+            timezone="UTC",
+            default_currency="ARS",
+            language="es",
+        ),
+        None,
+    ).model_dump(mode="json")
+    ctx = {"settings": settings, "sessionmaker": create_sessionmaker(engine), "schema": "gateway", "handlers": {}}
+    try:
+        with pytest.raises(Retry) as retry:
+            await handle_messages({**ctx, "job_try": 3}, [envelope])
+    finally:
+        await engine.dispose()
+    assert retry.value.defer_score <= CONNECTION_RETRY_SECONDS * 1000
