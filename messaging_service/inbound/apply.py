@@ -3,9 +3,9 @@
 The gateway stored the request and answered the provider; here its signature is checked exactly as a direct call
 would have been (an unverifiable request is logged, counted and dropped), statuses move messages on (late and
 out-of-order reports are ordered by ``domain.delivery.apply_report``), and inbound messages become replies (STOP is
-also an opt-out). A status that arrives before the send's result is recorded (the callback raced the send's
-commit) raises ``CallbackTooEarly``: the batch is retried later by the inbox (with back-off, then kept as a dead
-letter to replay), so it is never lost.
+also an opt-out). A status naming a provider id not recorded yet (the callback raced the send's commit, and the
+request carries no id of ours) raises ``CallbackTooEarly``: the batch is retried later by the inbox (with back-off,
+then kept as a dead letter to replay), so it is never lost.
 """
 
 import uuid
@@ -37,7 +37,6 @@ REJECTED = Counter(
 # A status naming a provider id we do not know yet may be racing the send's commit: it is retried this long,
 # then dropped as not ours.
 UNKNOWN_MESSAGE_PATIENCE = timedelta(minutes=20)
-NOT_SENT_YET = ("queued", "deferred", "sending")
 
 
 class CallbackTooEarly(Exception):
@@ -94,8 +93,9 @@ async def _apply_status(
             log.info("webhook_status_for_unknown_message", path=command.path, request_id=str(command.request_id))
             return
         raise CallbackTooEarly(f"no message with this provider id yet ({command.request_id})")
-    if message.state in NOT_SENT_YET and reported is not None:
-        raise CallbackTooEarly(f"message {message.id} is {message.state}: its send is not recorded yet")
+    # A report for a message still ``sending`` (the callback overtook the send's commit) or ``queued`` again (its
+    # sender died after the provider took it) is applied now: the provider has it. Recording the send's result later
+    # never moves it back, and a message already delivered is not sent again.
     await apply_status(session, message, reported, code, detail)
 
 

@@ -5,7 +5,6 @@ import asyncio
 import time
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from api_gateway.intake import purge_handed_over
@@ -13,15 +12,15 @@ from api_gateway.main import create_app as create_gateway
 from api_gateway.settings import GatewaySettings
 from messaging_service.channels.config import SmsConfig
 from messaging_service.channels.providers import send_sms
+from messaging_service.delivery.repository import RECORD
 from messaging_service.domain.signatures import twilio_signature
-from messaging_service.inbound.apply import CallbackTooEarly
 from messaging_service.worker import HANDLERS
 from shared.inbox import process_batch
 from shared.outbox import relay_once
 from shared.worker import build_context, close_context
 from tests.messaging.callbacks import apply_callbacks, stored_requests
 from tests.messaging.conftest import _serve
-from tests.messaging.support import messages, settings
+from tests.messaging.support import messages, run_messaging, settings
 from tests.messaging.test_webhooks import DEV, sent_sms, stub
 from tests.support import RoutingTransport, free_port, in_process_urls, queued_envelopes, running
 
@@ -46,7 +45,9 @@ async def test_a_status_callback_is_stored_while_messaging_is_down_and_applied_l
     assert (await messages(stack, tenant.id))[0].state == "delivered"
 
 
-async def test_a_callback_racing_the_send_is_applied_once_the_send_is_recorded(api, stack, provider, public_gateway):
+async def test_a_callback_racing_the_send_is_applied_and_the_late_send_result_keeps_it(
+    api, stack, provider, public_gateway
+):
     tenant, row = await sent_sms(api, stack, provider, public_gateway)
     async with stack.engine.begin() as conn:  # as if the send's result were not committed yet
         await conn.execute(
@@ -60,18 +61,51 @@ async def test_a_callback_racing_the_send_is_applied_once_the_send_is_recorded(a
     ctx: dict = {}
     await build_context(ctx, settings(), "messaging", HANDLERS)
     try:
-        with pytest.raises(CallbackTooEarly):  # the inbox retries the job later
-            await process_batch(ctx, ctx["sessionmaker"], "messaging", HANDLERS, envelopes)
-        assert (await messages(stack, tenant.id))[0].state == "sending"
-        async with stack.engine.begin() as conn:  # the send's result is committed
-            await conn.execute(
-                text("UPDATE messaging.messages SET state = 'sent', provider_message_id = :sid WHERE id = :id"),
-                {"id": row.id, "sid": row.provider_message_id},
-            )
         assert await process_batch(ctx, ctx["sessionmaker"], "messaging", HANDLERS, envelopes) == 1
     finally:
         await close_context(ctx)
     assert (await messages(stack, tenant.id))[0].state == "delivered"
+    async with stack.engine.begin() as conn:  # the send's result is committed after the report
+        await conn.execute(
+            RECORD,
+            {
+                "ids": [row.id],
+                "states": ["sent"],
+                "provider_ids": [row.provider_message_id],
+                "codes": [None],
+                "errors": [None],
+                "dead": [False],
+                "retry_at": [None],
+            },
+        )
+    (after,) = await messages(stack, tenant.id)
+    assert (after.state, after.provider_message_id) == ("delivered", row.provider_message_id)
+
+
+async def test_a_report_for_a_message_queued_again_after_a_crash_ends_it_and_it_is_not_resent(
+    api, stack, provider, public_gateway
+):
+    """The sender died after the provider took the SMS; its lease ran out and the message is due again. The
+    provider's report proves it arrived: the message is delivered and not sent a second time."""
+    tenant, row = await sent_sms(api, stack, provider, public_gateway)
+    sends = len(provider.requests("sms"))
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE messaging.messages SET state = 'queued', scheduled_at = now() + interval '1 hour' "
+                "WHERE id = :id"
+            ),
+            {"id": row.id},
+        )
+    await stub(provider, "/_stub/callbacks", {"message_id": row.provider_message_id, "status": "delivered"})
+    while await relay_once(stack.engine, stack.arq, "gateway"):
+        pass
+    await run_messaging(settings())
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("UPDATE messaging.messages SET scheduled_at = now() WHERE id = :id"), {"id": row.id})
+    await run_messaging(settings())
+    assert (await messages(stack, tenant.id))[0].state == "delivered"
+    assert len(provider.requests("sms")) == sends
 
 
 async def test_a_callback_larger_than_a_megabyte_is_refused(api, stack):
