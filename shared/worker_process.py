@@ -4,8 +4,8 @@ arq's own command ends the process when Redis goes away (its poll loop raises), 
 stopped every worker until someone started them again. This runs the same arq ``Worker`` under a loop that rides
 out outages: when the worker's main loop fails (Redis or PostgreSQL unreachable), the jobs already running are given
 time to finish, the worker's context is closed, and a new worker starts after a back-off (1 s doubling to 30 s).
-A job cut off that way is not lost: arq re-runs it or the service's sweepers re-drive its work (see each
-service's README).
+A job cut off that way is not lost: arq re-runs it once its claim lapses (``LeasedWorker``: 30 s, renewed while
+the job runs) or the service's sweepers re-drive its work (see each service's README).
 
 SIGTERM or SIGINT (a deploy, Ctrl-C) stop it gracefully: no new job is picked, ``ctx["stopping"]`` tells
 long jobs to stop taking more work (messaging's deliver jobs finish the batch in hand), running jobs get
@@ -20,7 +20,8 @@ import signal
 import sys
 from typing import Any
 
-from arq.worker import Worker, create_worker
+from arq.constants import in_progress_key_prefix
+from arq.worker import Worker, get_kwargs
 
 log = logging.getLogger("cobranza.worker_process")
 
@@ -30,6 +31,31 @@ BACKOFF_MAX_SECONDS = 30.0
 COMPLETION_WAIT_SECONDS = 20.0
 # A worker that ran this long before failing was healthy: the back-off starts again from the first step.
 HEALTHY_AFTER_SECONDS = 60.0
+
+
+# How long a started job stays claimed when its worker stops renewing the claim (it died): then another worker runs
+# it again. arq's own claim lasts the longest job timeout of the worker plus 10 s (dunning: 910 s), so a batch of
+# commands a killed worker was taking waited a quarter of an hour.
+JOB_CLAIM_SECONDS = 30.0
+
+
+class LeasedWorker(Worker):
+    """arq's worker, whose claim on a running job (the in-progress key) is a short lease renewed while it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = JOB_CLAIM_SECONDS
+        self._claims_renewed_at = 0.0
+
+    async def heart_beat(self) -> None:
+        await super().heart_beat()
+        now = asyncio.get_running_loop().time()
+        if self.tasks and now - self._claims_renewed_at >= JOB_CLAIM_SECONDS / 3:
+            self._claims_renewed_at = now
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for job_id in self.tasks:
+                    pipe.pexpire(in_progress_key_prefix + job_id, int(JOB_CLAIM_SECONDS * 1000))
+                await pipe.execute()
 
 
 def load_settings(path: str) -> type:
@@ -73,7 +99,7 @@ async def serve(settings_cls: type, stop: asyncio.Event, **overrides: Any) -> in
     backoff: float | None = None
     loop = asyncio.get_running_loop()
     while not stop.is_set():
-        worker = create_worker(settings_cls, handle_signals=False, **overrides)
+        worker = LeasedWorker(**{**get_kwargs(settings_cls), "handle_signals": False, **overrides})
         started += 1
         began = loop.time()
         main = asyncio.ensure_future(worker.main())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from arq.connections import RedisSettings, create_pool
+from arq.worker import func
 from sqlalchemy import text
 
 from shared.contracts.gateway import TenantChanged
@@ -201,3 +202,47 @@ async def test_a_batch_that_gets_no_database_connection_is_retried_within_second
     finally:
         await engine.dispose()
     assert retry.value.defer_score <= CONNECTION_RETRY_SECONDS * 1000
+
+
+async def test_a_running_jobs_claim_is_a_short_lease_renewed_while_it_runs(monkeypatch):
+    """A worker killed mid-job leaves its claim (arq's in-progress key); before, it lasted the worker's longest job
+    timeout + 10 s (dunning: 910 s), so the batch it was taking waited that long. Now the claim lapses within
+    ``JOB_CLAIM_SECONDS`` unless the live worker renews it."""
+    import shared.worker_process
+
+    monkeypatch.setattr(shared.worker_process, "JOB_CLAIM_SECONDS", 1.5)
+    redis = Redis()
+    redis.start()
+    queue = f"arq:queue:test-{uuid.uuid4().hex[:6]}"
+    release = asyncio.Event()
+
+    async def long_job(ctx) -> None:
+        DONE.append("started")
+        await release.wait()
+
+    class Settings:
+        functions = [func(long_job, name="long_job")]
+        queue_name = queue
+        redis_settings = RedisSettings(port=redis.port)
+        job_serializer = staticmethod(JOB_CODEC["job_serializer"])
+        job_deserializer = staticmethod(JOB_CODEC["job_deserializer"])
+        poll_delay = 0.05
+
+    DONE.clear()
+    stop = asyncio.Event()
+    pool = await redis.pool()
+    served = asyncio.create_task(serve(Settings, stop))
+    try:
+        job = await pool.enqueue_job("long_job", _queue_name=queue)
+        await wait_for(lambda: "started" in DONE)
+        key = f"arq:in-progress:{job.job_id}"
+        assert 0 < await pool.pttl(key) <= 1500
+        for _ in range(4):  # three claims' length later, the live worker still holds it
+            await asyncio.sleep(1)
+            assert await pool.exists(key)
+        release.set()
+    finally:
+        stop.set()
+        await asyncio.wait_for(served, 60)
+        await pool.aclose()
+        redis.stop()
