@@ -6,7 +6,6 @@ examples by hand with `schemathesis run http://127.0.0.1:8000/openapi.json -H "A
 """
 
 import asyncio
-import socket
 import sys
 from pathlib import Path
 
@@ -18,29 +17,9 @@ from tests.conftest import TEST_DATABASE, TEST_REDIS_DB
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import System  # noqa: E402
+from bench.harness import System, free_port_base  # noqa: E402
 
 SEED = "20261123"
-
-
-def free_port_base() -> int:
-    """Six consecutive free ports."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + 6 < 65535 and all(_free(base + n) for n in range(6)):
-            return base
-    raise RuntimeError("no free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 # Bounded by its number of examples, not by time: on a busy 2-core machine the run took more than the suite's
@@ -48,7 +27,9 @@ def _free(port: int) -> bool:
 @pytest.mark.timeout(900)
 async def test_no_generated_request_gets_a_server_error():
     services = ("receivables", "dunning", "messaging", "alarms")
-    system = System(f"fuzz_{TEST_DATABASE}", services=services, port_base=free_port_base(), redis_db=int(TEST_REDIS_DB))
+    system = System(
+        f"fuzz_{TEST_DATABASE}", services=services, port_base=free_port_base(range(6)), redis_db=int(TEST_REDIS_DB)
+    )
     async with system:
         tenant = await system.tenant_api_key()
         gateway = system.url("gateway")

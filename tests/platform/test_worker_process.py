@@ -58,6 +58,20 @@ class Redis:
         raise AssertionError("redis-server did not start")
 
 
+def worker_settings(redis: Redis, functions: list) -> type:
+    """Settings of a worker on the test's own Redis and a queue of its own."""
+
+    class Settings:
+        queue_name = f"arq:queue:test-{uuid.uuid4().hex[:6]}"
+        redis_settings = RedisSettings(port=redis.port, conn_retries=2, conn_retry_delay=0.2)
+        job_serializer = staticmethod(JOB_CODEC["job_serializer"])
+        job_deserializer = staticmethod(JOB_CODEC["job_deserializer"])
+        poll_delay = 0.05
+
+    Settings.functions = functions
+    return Settings
+
+
 async def wait_for(condition, tries: int = 600) -> None:
     """Poll a condition for up to a minute (bounded by tries, not by what the machine's load makes of a timer)."""
     for _ in range(tries):
@@ -77,16 +91,8 @@ def test_backoff_doubles_to_thirty_seconds():
 async def test_a_worker_rides_out_a_redis_restart():
     redis = Redis()
     redis.start()
-    queue = f"arq:queue:test-{uuid.uuid4().hex[:6]}"
-
-    class Settings:
-        functions = [record]
-        queue_name = queue
-        redis_settings = RedisSettings(port=redis.port, conn_retries=2, conn_retry_delay=0.2)
-        job_serializer = staticmethod(JOB_CODEC["job_serializer"])
-        job_deserializer = staticmethod(JOB_CODEC["job_deserializer"])
-        poll_delay = 0.05
-
+    Settings = worker_settings(redis, [record])
+    queue = Settings.queue_name
     DONE.clear()
     stop = asyncio.Event()
     pool = await redis.pool()
@@ -213,21 +219,14 @@ async def test_a_running_jobs_claim_is_a_short_lease_renewed_while_it_runs(monke
     monkeypatch.setattr(shared.worker_process, "JOB_CLAIM_SECONDS", 1.5)
     redis = Redis()
     redis.start()
-    queue = f"arq:queue:test-{uuid.uuid4().hex[:6]}"
     release = asyncio.Event()
 
     async def long_job(ctx) -> None:
         DONE.append("started")
         await release.wait()
 
-    class Settings:
-        functions = [func(long_job, name="long_job")]
-        queue_name = queue
-        redis_settings = RedisSettings(port=redis.port)
-        job_serializer = staticmethod(JOB_CODEC["job_serializer"])
-        job_deserializer = staticmethod(JOB_CODEC["job_deserializer"])
-        poll_delay = 0.05
-
+    Settings = worker_settings(redis, [func(long_job, name="long_job")])
+    queue = Settings.queue_name
     DONE.clear()
     stop = asyncio.Event()
     pool = await redis.pool()
