@@ -53,3 +53,10 @@ if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
     || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbouncer </dev/null; } \
     || echo "Cannot install PgBouncer: install it (its test needs it)" >&2
 fi
+
+# redis-server itself: the tests of workers riding out a Redis restart and bench/faults.py start their own.
+if ! command -v redis-server >/dev/null; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server </dev/null \
+    || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server </dev/null; } \
+    || echo "Cannot install redis-server: install it (the Redis restart tests need it)" >&2
+fi
