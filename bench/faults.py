@@ -11,7 +11,8 @@ about a second later (not while a fault holds it down).
 Each fault gets a tenant of its own: customers with an email address, an SMS phone and a WhatsApp number (each
 address used by that customer only), three overdue invoices each (5, 20 and 40 days), a strategy whose three
 overdue steps prefer email, SMS and WhatsApp in turn, no contact window and no frequency cap: the plan sends one
-message per customer on each channel (``--scale full``: 700 customers, 2,100 messages; ``small``: 100, 300).
+message per customer on each channel (``--scale full``: 700 customers, 2,100 messages; ``small``: 100, 300,
+with shorter outages: a smoke run of a few minutes).
 The plan is the dry run's; then the real run is started through the API and the fault injected:
 
 - ``dunning_worker_kill9``: kill -9 the dunning worker while the run is ``running`` (the run is chunked and
@@ -641,13 +642,20 @@ async def main() -> None:
     if unknown:
         raise SystemExit(f"unknown faults: {', '.join(unknown)}; known: {', '.join(FAULTS)}")
     customers = 700 if args.scale == "full" else 100
+    # Small scale is a smoke run of every fault: shorter outages (5 s Redis stop, 10 s provider or app outage, 5 s of
+    # exhausted connections) and a shorter quiet spell; the figures in bench/README.md are the full size's.
+    durations = (
+        {} if args.scale == "full" else {"redis_stop_seconds": 5, "outage_seconds": 10, "connections_seconds": 5}
+    )
+    quiet = args.quiet if args.scale == "full" or args.quiet != 10.0 else 5.0
     outcomes = []
     async with running_system("faults", args.port_base, customers) as (system, peers, redis):
         for index, name in enumerate(names, start=1):
             portfolio = await build_portfolio(system, index, customers)
             print(f"{name}: {portfolio.expected} messages planned {portfolio.by_channel}, as of {portfolio.as_of}")
             started = time.monotonic()
-            outcome = await run_fault(Context(system, peers, redis, portfolio), name, args.quiet, args.stall)
+            context = Context(system, peers, redis, portfolio, **durations)
+            outcome = await run_fault(context, name, quiet, args.stall)
             outcomes.append(outcome)
             print(outcome.line(), flush=True)
             print(outcome.detail() + f" ({time.monotonic() - started:.0f} s)", flush=True)
