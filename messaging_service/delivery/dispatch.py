@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,9 @@ log = structlog.get_logger()
 TENANT_CACHE_SECONDS = 10.0
 # Messages one dispatch pass makes due again after their sender died (the rest wait ten seconds for the next).
 RECLAIM_LIMIT = 5000
+# How often a batch in flight records the results that came in: what a crash can make repeat is at most this much
+# sending (plus the sends then in the SMTP and HTTP pipes).
+RECORD_EVERY_SECONDS = 0.25
 
 
 def retry_policy(settings: MessagingSettings) -> RetryPolicy:
@@ -182,17 +186,48 @@ async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid
     return {t: cache[t][1] for t in tenant_ids if t in cache}
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One attempt's result and when it ran."""
+
+    row: Any
+    result: SendResult
+    started: datetime
+    finished: datetime
+
+
 async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
-    settings: MessagingSettings = ctx["settings"]
+    """Send a claimed batch concurrently, recording results as they come (every ``RECORD_EVERY_SECONDS``), so a
+    worker that dies mid-batch repeats only what was handed over in that last moment, not the whole batch."""
     tenants = await _tenants(ctx, {row.tenant_id for row in claimed})
+    sending = {asyncio.create_task(_timed(ctx, row, tenants.get(row.tenant_id))) for row in claimed}
+    sent = 0
+    try:
+        while sending:
+            done, sending = await asyncio.wait(sending, timeout=RECORD_EVERY_SECONDS)
+            if done:
+                finished = [task.result() for task in done]
+                await _record(ctx, tenants, finished)
+                sent += sum(1 for f in finished if f.result.outcome is Outcome.SENT)
+    finally:  # stopping (a deploy that could not wait): what is unrecorded is made due again after the lease
+        for task in sending:
+            task.cancel()
+    return sent
+
+
+async def _timed(ctx: dict[str, Any], row: Any, tenant: Any) -> Finished:
     started = datetime.now(UTC)
-    outcomes = await asyncio.gather(*(_send_one(ctx, row, tenants.get(row.tenant_id)) for row in claimed))
-    finished = datetime.now(UTC)
-    policy_ = retry_policy(settings)
-    results, attempts, suppressions = [], [], []
-    for row, result in zip(claimed, outcomes, strict=True):
-        tenant = tenants.get(row.tenant_id)
-        decision = after_attempt(result, row.attempts, policy_, finished)
+    result = await _send_one(ctx, row, tenant)
+    return Finished(row, result, started, datetime.now(UTC))
+
+
+async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: list[Finished]) -> None:
+    """Every outcome, its attempt and its event in one transaction."""
+    policy_ = retry_policy(ctx["settings"])
+    results, attempts = [], []
+    for f in finished:
+        row, result, tenant = f.row, f.result, tenants.get(f.row.tenant_id)
+        decision = after_attempt(result, row.attempts, policy_, f.finished)
         retry_at = decision.retry_at
         if retry_at is not None and tenant is not None:
             window = policy(tenant.channels, row.channel).window
@@ -213,32 +248,30 @@ async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
                 "message_id": row.id,
                 "tenant_id": row.tenant_id,
                 "number": row.attempts,
-                "started_at": started,
-                "finished_at": finished,
+                "started_at": f.started,
+                "finished_at": f.finished,
                 "outcome": result.outcome.value,
                 "provider_message_id": result.provider_message_id,
                 "error_code": result.error_code,
                 "error": result.error,
             }
         )
-        if result.invalid_contact or result.opted_out:
-            suppressions.append((row, result))
     async with unit_of_work(ctx["sessionmaker"]) as session:
         updated = await repository.record_results(session, results)
         await repository.insert_attempts(session, attempts)
-        await _announce(session, updated, finished)
-        for row, result in suppressions:
-            await suppress(
-                session,
-                row.tenant_id,
-                kind=OPT_OUT if result.opted_out else INVALID,
-                channel=row.channel,
-                address=row.to_address,
-                customer_id=row.customer_id,
-                source=f"{row.channel}_provider",
-                reason=f"{result.error_code}: {result.error}",
-            )
-    return sum(1 for r in outcomes if r.outcome is Outcome.SENT)
+        await _announce(session, updated, max(f.finished for f in finished))
+        for f in finished:
+            if f.result.invalid_contact or f.result.opted_out:
+                await suppress(
+                    session,
+                    f.row.tenant_id,
+                    kind=OPT_OUT if f.result.opted_out else INVALID,
+                    channel=f.row.channel,
+                    address=f.row.to_address,
+                    customer_id=f.row.customer_id,
+                    source=f"{f.row.channel}_provider",
+                    reason=f"{f.result.error_code}: {f.result.error}",
+                )
 
 
 async def _announce(session: AsyncSession, updated: list[Any], at: datetime) -> None:
