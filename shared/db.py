@@ -5,7 +5,7 @@ flushes. ``expire_on_commit`` is off so a response can still be built from the o
 """
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -103,25 +103,36 @@ async def create_pg_pool(settings: ServiceSettings) -> asyncpg.Pool:
 UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P01", "57P02", "57P03")
 
 
-def connection_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached or gave no connection (pool exhausted, too many
-    connections, refused, restarting), as opposed to an error of the statement itself. Such a request is
-    answered 503 with ``Retry-After``, and such a job is retried shortly."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """An error and what it wraps (SQLAlchemy's ``orig``, then causes and contexts), each once."""
     seen: set[int] = set()
     error: BaseException | None = exc
     while error is not None and id(error) not in seen:
         seen.add(id(error))
+        yield error
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+
+
+def connection_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or gave no connection (pool exhausted, too many
+    connections, refused, restarting), as opposed to an error of the statement itself. Such a request is
+    answered 503 with ``Retry-After``, and such a job is retried shortly."""
+    for error in _chain(exc):
         if isinstance(error, (sqlalchemy.exc.TimeoutError, OSError, TimeoutError)):
             return True  # the pool's wait ran out; refused, reset, unreachable; no answer while connecting
         if isinstance(error, (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError)):
             return "closed" in str(error) or isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError)
-        sqlstate = str(getattr(error, "sqlstate", "") or "")
-        if sqlstate.startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
+        if str(getattr(error, "sqlstate", "") or "").startswith(UNAVAILABLE_SQLSTATE_PREFIXES):
             return True
         if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
             return True
-        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
     return False
+
+
+def transient_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: PostgreSQL rolled the transaction back, and running it again is
+    the documented answer (SQLSTATE 40P01, 40001)."""
+    return any(str(getattr(error, "sqlstate", "") or "") in ("40P01", "40001") for error in _chain(exc))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -38,7 +38,7 @@ from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, 
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
-from shared.db import unit_of_work
+from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
 
 log = structlog.get_logger()
@@ -49,6 +49,9 @@ RECLAIM_LIMIT = 5000
 # How often a batch in flight records the results that came in: what a crash can make repeat is at most this much
 # sending (plus the sends then in the SMTP and HTTP pipes).
 RECORD_EVERY_SECONDS = 0.25
+# A write of results that meets a deadlock (a callback locking the same messages in another order) is tried again:
+# failing it would make the whole lot look unsent, and be sent again after the lease.
+RECORD_TRIES = 3
 
 
 def retry_policy(settings: MessagingSettings) -> RetryPolicy:
@@ -256,6 +259,19 @@ async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: 
                 "error": result.error,
             }
         )
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            await _write_results(ctx, finished, results, attempts)
+            return
+        except Exception as exc:
+            if attempt == RECORD_TRIES or not transient_conflict(exc):
+                raise
+            log.warning("delivery_results_retried", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+async def _write_results(
+    ctx: dict[str, Any], finished: list[Finished], results: list[dict[str, Any]], attempts: list[dict[str, Any]]
+) -> None:
     async with unit_of_work(ctx["sessionmaker"]) as session:
         updated = await repository.record_results(session, results)
         await repository.insert_attempts(session, attempts)

@@ -254,10 +254,16 @@ RECORD = text(
 )
 
 
+LOCK_IN_ORDER = text("SELECT id FROM messaging.messages WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
+
+
 async def record_results(session: AsyncSession, results: list[dict[str, Any]]) -> list[Any]:
-    """Write every attempt's outcome in one statement; answers the updated rows."""
+    """Write every attempt's outcome in one statement; answers the updated rows. The rows are locked in id order
+    first: two writers of overlapping sets (results coming in, a lease renewal) then never wait on each other
+    in a cycle."""
     if not results:
         return []
+    await session.execute(LOCK_IN_ORDER, {"ids": [r["id"] for r in results]})
     columns = ("id", "state", "provider_message_id", "error_code", "error", "dead_lettered", "retry_at")
     params = {
         key: [r[column] for r in results]
@@ -321,8 +327,9 @@ async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
     """A sender still busy with its batch keeps holding it (a slow SMTP server must not make it look dead)."""
     await conn.execute(
         text(
-            "UPDATE messaging.messages SET updated_at = now() "
-            "WHERE id = ANY(CAST(:ids AS uuid[])) AND state = 'sending'"
+            "UPDATE messaging.messages SET updated_at = now() WHERE id IN ("
+            "SELECT id FROM messaging.messages WHERE id = ANY(CAST(:ids AS uuid[])) AND state = 'sending' "
+            "ORDER BY id FOR UPDATE SKIP LOCKED)"  # a row locked now is being recorded: no need to hold it
         ),
         {"ids": ids},
     )

@@ -84,3 +84,33 @@ async def test_too_many_connections_answers_503(api, stack):
     limited = f"postgresql+asyncpg://{LIMITED_ROLE}@{host}/{TEST_DATABASE}"
     async with system_with(stack, ReceivablesSettings(database_url=limited)) as (client, _, _):
         assert_unavailable(await client.get("/v1/customers", headers=tenant.admin))
+
+
+async def test_a_deadlock_is_told_apart_as_a_conflict_to_run_again(stack):
+    """Two transactions locking two rows in opposite orders: PostgreSQL breaks the cycle with SQLSTATE 40P01, which
+    ``transient_conflict`` recognises (delivery results are then written again, not given up)."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from shared.db import connection_unavailable, transient_conflict
+
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS public.lock_order (id int PRIMARY KEY)"))
+        await conn.execute(text("INSERT INTO public.lock_order VALUES (1), (2) ON CONFLICT DO NOTHING"))
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(first: int, second: int) -> None:
+        async with stack.engine.begin() as conn:
+            await conn.execute(text("SELECT 1 FROM public.lock_order WHERE id = :i FOR UPDATE"), {"i": first})
+            await both_hold_one.wait()
+            await conn.execute(text("SELECT 1 FROM public.lock_order WHERE id = :i FOR UPDATE"), {"i": second})
+
+    try:
+        outcomes = await asyncio.gather(lock(1, 2), lock(2, 1), return_exceptions=True)
+    finally:
+        async with stack.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE public.lock_order"))
+    (failure,) = [o for o in outcomes if isinstance(o, Exception)]
+    assert transient_conflict(failure)
+    assert not connection_unavailable(failure)
