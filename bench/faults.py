@@ -36,9 +36,11 @@ shows what was lost). Counts come from the peers, never from our database:
 - delivered: how many of them arrived at least once (an email in the Maildir to that address, an accepted
   SMS/WhatsApp send to that number);
 - lost = expected - delivered; duplicates = every arrival of a planned message beyond its first;
-- recovered_s: seconds from the fault's end (the signal for a kill, the moment the outage is lifted otherwise)
-  until the last planned message first arrived (0 when all had arrived before the end); ``never`` when some
-  were lost. The detail line adds ``flowing_s``: from the fault's end to the first arrival after it.
+- recovered_s: the delay the fault caused beyond its own length: the time from the run's start until its last
+  planned message first arrived, less the same time measured first in a run with no fault (the baseline, printed
+  before the faults), less the outage itself (20 s of Redis stopped, 60 s of provider 5xx...; 0 for a kill);
+  ``never`` when some were lost. The detail line adds ``took_s`` (that time for this run) and ``flowing_s``: from
+  the fault's end to the first arrival after it.
 
 ``python bench/faults.py [--scale small] [--faults a,b]`` prints one line per fault:
 ``FAULT <name> expected=<n> delivered=<n> lost=<n> duplicates=<n> recovered_s=<s>``.
@@ -379,57 +381,61 @@ async def mid_send(ctx: Context, share: float = 0.1) -> None:
     await wait_until(enough, f"{target} messages sent", 600)
 
 
-async def dunning_worker_kill9(ctx: Context) -> float:
+async def dunning_worker_kill9(ctx: Context) -> tuple[float, float]:
     async def running() -> bool:
         return await run_status(ctx.system, ctx.portfolio) == "running"
 
     await wait_until(running, "the run to be running", 300)
     await asyncio.sleep(1)  # some customers' communications handed over, most not yet
     ctx.system.signal_role("dunning-worker", signal.SIGKILL)
-    return time.time()
+    return time.time(), time.time()
 
 
-async def messaging_worker_kill9(ctx: Context) -> float:
+async def messaging_worker_kill9(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
     ctx.system.signal_role("messaging-worker", signal.SIGKILL)
-    return time.time()
+    return time.time(), time.time()
 
 
-async def messaging_worker_sigterm(ctx: Context) -> float:
+async def messaging_worker_sigterm(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
     ctx.system.signal_role("messaging-worker", signal.SIGTERM)
-    return time.time()
+    return time.time(), time.time()
 
 
-async def redis_stop(ctx: Context) -> float:
+async def redis_stop(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
+    injected = time.time()
     ctx.redis.stop()
     await asyncio.sleep(ctx.redis_stop_seconds)
     await ctx.redis.start()
-    return time.time()
+    return injected, time.time()
 
 
-async def provider_5xx(ctx: Context) -> float:
+async def provider_5xx(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
+    injected = time.time()
     await ctx.peers.add_fault("http_503")
     await asyncio.sleep(ctx.outage_seconds)
     await ctx.peers.clear_faults()
-    return time.time()
+    return injected, time.time()
 
 
-async def messaging_app_down(ctx: Context) -> float:
+async def messaging_app_down(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
+    injected = time.time()
     ctx.system.held.add("messaging")
     try:
         ctx.system.signal_role("messaging", signal.SIGKILL)
         await asyncio.sleep(ctx.outage_seconds)
     finally:
         ctx.system.held.discard("messaging")
-    return time.time()
+    return injected, time.time()
 
 
-async def postgres_connections_exhausted(ctx: Context) -> float:
+async def postgres_connections_exhausted(ctx: Context) -> tuple[float, float]:
     await mid_send(ctx)
+    injected = time.time()
     held: list[asyncpg.Connection] = []
     try:
         for _ in range(2000):
@@ -441,10 +447,17 @@ async def postgres_connections_exhausted(ctx: Context) -> float:
         await asyncio.sleep(ctx.connections_seconds)
     finally:
         await asyncio.gather(*(c.close() for c in held), return_exceptions=True)
-    return time.time()
+    return injected, time.time()
 
 
-FAULTS: dict[str, Callable[[Context], Awaitable[float]]] = {
+async def no_fault(ctx: Context) -> tuple[float, float]:
+    """The baseline: the same run with nothing injected (how long the system takes to send it all)."""
+    await mid_send(ctx)
+    return time.time(), time.time()
+
+
+BASELINE = "no_fault"
+FAULTS: dict[str, Callable[[Context], Awaitable[tuple[float, float]]]] = {
     "dunning_worker_kill9": dunning_worker_kill9,
     "messaging_worker_kill9": messaging_worker_kill9,
     "messaging_worker_sigterm": messaging_worker_sigterm,
@@ -467,6 +480,7 @@ class Outcome:
     duplicates: int
     recovered_s: float | None  # None: some planned messages never arrived
     flowing_s: float | None
+    took_s: float  # from the run's start until its last planned message first arrived
     references: dict[str, int]  # distinct references (Message-ID, message id) seen per channel
     sends: dict[str, int]  # every arrival of a planned message, per channel
     settled: str  # "settled" or "stalled"
@@ -484,7 +498,8 @@ class Outcome:
     def detail(self) -> str:
         flowing = "never" if self.flowing_s is None else f"{self.flowing_s:.1f}"
         text = (
-            f"  {self.settled}; flowing_s={flowing}; arrivals {self.sends}; distinct references {self.references}; "
+            f"  {self.settled}; took_s={self.took_s:.1f}; flowing_s={flowing}; arrivals {self.sends}; "
+            f"distinct references {self.references}; "
             f"duplicates allowed up to the sends in flight at a crash ({self.in_flight_bound} per worker); "
             f"messaging's states {dict(sorted(self.states.items()))}"
         )
@@ -520,7 +535,14 @@ async def settle(ctx: Context, quiet: float, stall: float, await_statuses: bool 
         await asyncio.sleep(1)
 
 
-def tally(name: str, portfolio: Portfolio, arrivals: list[Arrival], fault_end: float) -> Outcome:
+def tally(
+    name: str,
+    portfolio: Portfolio,
+    arrivals: list[Arrival],
+    started: float,
+    fault: tuple[float, float],
+    baseline_s: float | None,
+) -> Outcome:
     planned = [a for a in arrivals if (a.channel, a.recipient) in portfolio.recipients]
     first: dict[tuple[str, str], float] = {}
     for arrival in planned:
@@ -528,8 +550,15 @@ def tally(name: str, portfolio: Portfolio, arrivals: list[Arrival], fault_end: f
         first[key] = min(first.get(key, arrival.at), arrival.at)
     delivered = len(first)
     lost = portfolio.expected - delivered
+    injected, fault_end = fault
     after = [a.at for a in planned if a.at >= fault_end]
-    recovered = None if lost else max(0.0, max(first.values(), default=fault_end) - fault_end)
+    took = max(first.values(), default=started) - started  # from the run's start to the last first arrival
+    if lost:
+        recovered = None
+    elif baseline_s is None:  # no baseline: until the last planned message arrived
+        recovered = max(0.0, max(first.values(), default=fault_end) - fault_end)
+    else:  # the delay the fault caused beyond its own length
+        recovered = max(0.0, took - baseline_s - (fault_end - injected))
     references: dict[str, set[str]] = {}
     for arrival in planned:
         if arrival.reference:
@@ -542,6 +571,7 @@ def tally(name: str, portfolio: Portfolio, arrivals: list[Arrival], fault_end: f
         duplicates=len(planned) - delivered,
         recovered_s=recovered,
         flowing_s=(min(after) - fault_end) if after else None,
+        took_s=took,
         references={channel: len(refs) for channel, refs in sorted(references.items())},
         sends=dict(sorted(Counter(a.channel for a in planned).items())),
         settled="",
@@ -563,13 +593,14 @@ async def delivery_statuses(system: System, portfolio: Portfolio, arrivals: list
     return dict(Counter(r["state"] for r in rows if (r["channel"], r["to_address"]) in reached))
 
 
-async def run_fault(ctx: Context, name: str, quiet: float, stall: float) -> Outcome:
+async def run_fault(ctx: Context, name: str, quiet: float, stall: float, baseline_s: float | None = None) -> Outcome:
+    started = time.time()
     await start_run(ctx.system, ctx.portfolio)
-    fault_end = await FAULTS[name](ctx)
+    fault = await (no_fault if name == BASELINE else FAULTS[name])(ctx)
     statuses = name.startswith("messaging_app_down")
     settled = await settle(ctx, quiet, stall, await_statuses=statuses)
     arrivals = await ctx.peers.arrivals()
-    outcome = tally(name, ctx.portfolio, arrivals, fault_end)
+    outcome = tally(name, ctx.portfolio, arrivals, started, fault, baseline_s)
     outcome.settled = settled
     env = ctx.system.env  # messaging's defaults (settings.py) unless the run sets them
     batch, jobs = env.get("MESSAGING_DELIVERY_BATCH_SIZE", "200"), env.get("MESSAGING_DELIVERY_PARALLELISM", "4")
@@ -649,13 +680,18 @@ async def main() -> None:
     )
     quiet = args.quiet if args.scale == "full" or args.quiet != 10.0 else 5.0
     outcomes = []
+    baseline_s: float | None = None
     async with running_system("faults", args.port_base, customers) as (system, peers, redis):
-        for index, name in enumerate(names, start=1):
+        for index, name in enumerate([BASELINE, *names], start=1):
             portfolio = await build_portfolio(system, index, customers)
             print(f"{name}: {portfolio.expected} messages planned {portfolio.by_channel}, as of {portfolio.as_of}")
             started = time.monotonic()
             context = Context(system, peers, redis, portfolio, **durations)
-            outcome = await run_fault(context, name, quiet, args.stall)
+            outcome = await run_fault(context, name, quiet, args.stall, baseline_s)
+            if name == BASELINE:
+                baseline_s = outcome.took_s
+                print(f"{BASELINE}: the run took {baseline_s:.1f} s to the last arrival with no fault", flush=True)
+                continue
             outcomes.append(outcome)
             print(outcome.line(), flush=True)
             print(outcome.detail() + f" ({time.monotonic() - started:.0f} s)", flush=True)
