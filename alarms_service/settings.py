@@ -13,7 +13,5 @@ class AlarmsSettings(ServiceSettings):
     digest_max_lines: int = 100
     # Communications per messaging.send_communications command.
     command_batch_size: int = 100
-    # A queued run not finished after this long is queued again by the scheduler (its enqueue or worker was lost).
-    lost_run_minutes: int = 10
     # A scheduled run whose receivables look-ups keep failing is given up (status failed) after this many tries.
     run_max_tries: int = 12
