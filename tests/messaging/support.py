@@ -165,3 +165,14 @@ def communication(
             "source_ref": "run-1",
         }
     )
+
+
+async def customer_with_email(api: Any, tenant: TenantCtx, address: str) -> uuid.UUID:
+    """A customer of receivables with one email contact (end-to-end tests: the timeline, bounces, replies)."""
+    created = await api.post(
+        "/v1/customers",
+        json={"name": "Distribuidora del Sur S.A.", "contacts": [{"channel": "email", "address": address}]},
+        headers=tenant.admin,
+    )
+    assert created.status_code == 201, created.text
+    return uuid.UUID(created.json()["id"])

@@ -14,6 +14,7 @@ from shared.calendar import BusinessCalendar
 from shared.messages import Envelope
 from tests.messaging.support import (
     communication,
+    customer_with_email,
     deliver,
     messages,
     messaging_tenant,
@@ -409,13 +410,7 @@ async def test_the_customers_timeline_in_receivables_shows_the_message_and_its_d
     from tests.support import run_worker
 
     tenant = await messaging_tenant(api, stack)
-    created = await api.post(
-        "/v1/customers",
-        json={"name": "Distribuidora del Sur S.A.", "contacts": [{"channel": "email", "address": "bounce@x.example"}]},
-        headers=tenant.admin,
-    )
-    assert created.status_code == 201, created.text
-    customer = uuid.UUID(created.json()["id"])
+    customer = await customer_with_email(api, tenant, "bounce@x.example")
     await send(
         stack,
         tenant.id,

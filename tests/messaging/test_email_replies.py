@@ -17,6 +17,7 @@ from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from tests.messaging.inbound_mail import InboundMail, inbound_mail
 from tests.messaging.support import (
     communication,
+    customer_with_email,
     deliver,
     messages,
     messaging_tenant,
@@ -124,13 +125,7 @@ async def inbound(stack, tmp_path: Path):
 async def sent_to_customer(api, stack, inbound: InboundMail):
     """A customer of receivables with an email contact, and one reminder sent to it."""
     tenant = await messaging_tenant(api, stack)
-    created = await api.post(
-        "/v1/customers",
-        json={"name": "Distribuidora del Sur S.A.", "contacts": [{"channel": "email", "address": "pagos@x.example"}]},
-        headers=tenant.admin,
-    )
-    assert created.status_code == 201, created.text
-    customer = uuid.UUID(created.json()["id"])
+    customer = await customer_with_email(api, tenant, "pagos@x.example")
     await send(stack, tenant.id, [communication(to="pagos@x.example", customer_id=customer)])
     await deliver(stack, settings(smtp_port=inbound.mailbox.port))
     (row,) = await messages(stack, tenant.id)
