@@ -111,7 +111,7 @@ def cap_release(at: datetime, scheduled: Iterable[datetime], cap: FrequencyCap |
 @dataclass(frozen=True, slots=True)
 class Slot:
     at: datetime
-    reason: str | None  # None: now; "quiet_hours" (holidays included) or "frequency_cap": deferred
+    reason: str | None  # None: now; deferred for "quiet_hours", a "holiday" or the "frequency_cap"
 
     @property
     def deferred(self) -> bool:
@@ -132,8 +132,10 @@ def schedule(
     reason = "frequency_cap" if t > now else None
     opening = next_opening(t, tz, window, calendar)
     if opening is not None:
+        # Inside the hours on a holiday: "holiday"; outside them (the holiday may make the wait longer): "quiet_hours".
+        closed_for = "holiday" if next_opening(t, tz, window) is None else "quiet_hours"
         t = opening
-        reason = reason or "quiet_hours"
+        reason = reason or closed_for
     return Slot(t, reason)
 
 

@@ -23,7 +23,7 @@ class MessageOut(BaseModel):
     state: MessageState
     attempts: int
     scheduled_at: datetime = Field(description="When it goes (or went): later than created when deferred")
-    deferred_reason: str | None = Field(examples=["quiet_hours", "frequency_cap"])
+    deferred_reason: str | None = Field(examples=["quiet_hours", "holiday", "frequency_cap"])
     sent_at: datetime | None
     delivered_at: datetime | None
     read_at: datetime | None

@@ -101,7 +101,7 @@ class MessageStatusChanged(Event):
     error: str | None = None
     occurred_at: datetime
     # Optional, for the timeline: a stable error code (opted_out, invalid_contact, 21211, smtp_550...), when a
-    # queued or deferred message is due and why it was deferred (quiet_hours, frequency_cap), the text's start.
+    # queued or deferred message is due and why it was deferred (quiet_hours, holiday, frequency_cap), the text's start.
     error_code: str | None = None
     scheduled_at: datetime | None = None
     deferred_reason: str | None = None

@@ -44,6 +44,15 @@ def test_a_message_accepted_during_a_holiday_waits_even_inside_the_hours():
     )
 
 
+def test_the_reason_says_holiday_only_when_the_hours_were_open():
+    """The timeline tells the collector why a message waits: a holiday inside the hours, else the quiet hours."""
+    christmas_morning = local(date(2026, 12, 25), 11)
+    assert schedule(christmas_morning, BUENOS_AIRES, MONDAY_TO_SATURDAY, calendar=ARGENTINA).reason == "holiday"
+    saturday_evening = local(date(2026, 12, 5), 21)
+    slot = schedule(saturday_evening, BUENOS_AIRES, MONDAY_TO_SATURDAY, calendar=ARGENTINA)
+    assert (slot.at, slot.reason) == (local(date(2026, 12, 9), 8), "quiet_hours")
+
+
 def test_company_holidays_are_skipped_too():
     company = BusinessCalendar("AR", extra_holidays=frozenset({date(2026, 12, 9), date(2026, 12, 10)}))
     opening = next_opening(local(date(2026, 12, 5), 21), BUENOS_AIRES, MONDAY_TO_SATURDAY, company)
