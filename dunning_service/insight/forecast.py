@@ -1,10 +1,10 @@
 """Forecast: the communications the strategies will produce over the next days, per day, step and channel,
 for capacity planning and for reviewing a strategy before switching it on.
 
-Assumes nothing changes: no payment, no new invoice, every communication accepted the day it goes out.
+Assumes nothing changes: no payment, no new invoice, no reply, every communication sent the day it goes out.
 One SQL statement over the portfolio: each (invoice, step) not yet had goes out on the first business day
-on or after its day (or on the first forecast day, catching up), unless a later step of the invoice has
-also come by then (the highest step wins, as in a run).
+on or after its day (or on the first forecast day, catching up; or once the pause of a customer who replied is
+over), unless a later step of the invoice has also come by then (the highest step wins, as in a run).
 """
 
 import uuid
@@ -21,7 +21,7 @@ from dunning_service.runs.context import TenantContext
 
 
 def _forecast_query(compiled: selection.CompiledStrategies) -> str:
-    return f"""{selection.with_clause(compiled, ", c.usable_channels AS usable", steps=True)},
+    return f"""{selection.with_clause(compiled, ", c.usable_channels AS usable, c.replied_on", steps=True)},
 fsteps AS (
   SELECT * FROM unnest(CAST(:f_step AS uuid[]), CAST(:f_next_off AS int[]), CAST(:f_ch1 AS text[]),
                        CAST(:f_ch2 AS text[]), CAST(:f_ch3 AS text[])) AS f(step_id, next_off, ch1, ch2, ch3)
@@ -29,7 +29,7 @@ fsteps AS (
 cal AS (SELECT * FROM unnest(CAST(:cal_day AS date[]), CAST(:cal_next AS date[])) AS c(day, next_bd)),
 cand AS (
   SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, i.pending_step_id,
-         cu.k, cu.usable, {compiled.ids_sql} AS ids
+         cu.k, cu.usable, cu.replied_on, {compiled.ids_sql} AS ids
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   LEFT JOIN tol ON tol.currency = i.currency
@@ -39,7 +39,8 @@ expanded AS (
   SELECT cand.customer_id, cand.usable, cand.due_date, cand.steps_done, cand.pending_step_id, cand.ids,
          s.step_id, s.idx, s.kind, f.ch1, f.ch2, f.ch3,
          greatest(CASE WHEN s.kind = 'new_invoice' THEN cand.issue_date ELSE cand.due_date + s.off END,
-                  cand.issue_date, CAST(:start AS date)) AS eff_from,
+                  cand.issue_date, CAST(:start AS date),
+                  cand.replied_on + CAST(:reply_pause_days AS int)) AS eff_from,
          cand.due_date + f.next_off AS next_sched
   FROM cand
   JOIN steps s ON s.k = cand.k
@@ -96,7 +97,9 @@ async def forecast(
     rows: list[Any] = []
     if compiled.by_id and any(not s.manual_only for s in compiled.by_id.values()):
         params = {
-            **selection.base_params(tenant.tenant_id, start, compiled, tenant.tolerances, pending_cutoff),
+            **selection.base_params(
+                tenant.tenant_id, start, compiled, tenant.tolerances, pending_cutoff, tenant.reply_pause_days
+            ),
             **_forecast_params(compiled, strategies),
             "start": start,
             "end": end,

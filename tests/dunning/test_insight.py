@@ -2,12 +2,14 @@
 checked against what the runs then actually do."""
 
 import random
+import uuid
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
+from shared.contracts.messaging import ReplyReceived
+from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, feed, real_run
 
 START = date(2025, 6, 2)
 
@@ -63,11 +65,13 @@ async def test_explain_answers_why_and_what_next(api, stack):
 
 @pytest.mark.parametrize("seed", [7, 11])
 async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
+    """Also with customers who replied (issue 10): their reminders wait for the pause's end in both."""
     rng = random.Random(seed)
     tenant = await dunning_tenant(api, stack)
     await create_strategy(api, tenant.admin)
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)
+    replies = []
     for n in range(15):
         contacts = rng.choice(
             [{"email": f"c{n}@example.com"}, {"sms": "+5491155551234"}, {"whatsapp": "+5491155551234"}, {}]
@@ -75,11 +79,24 @@ async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
         customer = await portfolio.customer(
             f"Cliente {n}", **contacts, opted_out_channels=rng.choice([[], [], ["email"], ["sms"]])
         )
+        if n % 5 == 0:  # wrote back a few days before the forecast's start: reminders paused into its first days
+            replied = datetime.combine(START - timedelta(days=rng.randint(0, 2)), time(15), tzinfo=UTC)
+            replies.append(
+                ReplyReceived(
+                    reply_id=uuid.uuid4(),
+                    customer_id=customer,
+                    channel="email",
+                    from_address="x@example.com",
+                    body="ya pagué",
+                    received_at=replied,
+                )
+            )
         for k in range(rng.randint(1, 3)):
             due = START + timedelta(days=rng.randint(-50, 35))
             await portfolio.invoice(
                 customer, f"F-{n}-{k}", due=due, issue=due - timedelta(days=rng.choice([0, 15, 30]))
             )
+    await feed(stack, tenant.id, replies)
     days = 30
     response = await api.get(
         "/v1/dunning-forecast", params={"from": START.isoformat(), "days": days}, headers=tenant.admin
