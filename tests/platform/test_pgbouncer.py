@@ -201,3 +201,35 @@ async def test_ingest_a_dunning_run_and_a_delivery_through_pgbouncer_in_transact
     async with stack.engine.connect() as conn:
         states = dict((await conn.execute(text("SELECT state, count(*) FROM messaging.messages GROUP BY state"))).all())
     assert states == {"sent": 20}
+
+
+async def test_the_pgbouncer_setting_is_what_keeps_a_prepared_statement_from_going_missing(pgbouncer):
+    """A client prepares a statement in one transaction (on a server connection PgBouncer lends it), another client
+    then holds that server connection, and the first client's next transaction gets another one. Without the
+    setting, the first client reuses its cached prepared statement, which that server connection never saw; with
+    it, nothing prepared outlives its transaction."""
+    from shared.db import create_engine
+    from shared.settings import ServiceSettings
+
+    query = text("SELECT CAST(:x AS int) + 1")
+
+    async def moved_between_server_connections(pgbouncer_mode: bool) -> BaseException | None:
+        settings = ServiceSettings(database_url=pgbouncer, db_pgbouncer=pgbouncer_mode)
+        first, second = create_engine(settings), create_engine(settings)
+        try:
+            async with first.connect() as conn:
+                await conn.execute(query, {"x": 1})  # prepared on server connection S1, then S1 is let go
+            async with second.connect() as holder:
+                await holder.execute(text("SELECT 1"))  # S1, the one used last, is lent again and kept
+                async with first.connect() as conn:
+                    await conn.execute(query, {"x": 2})  # on S2
+        except Exception as exc:  # what an application would see
+            return exc
+        finally:
+            await first.dispose()
+            await second.dispose()
+        return None
+
+    without = await moved_between_server_connections(False)
+    assert without is not None and "prepared statement" in str(without), without
+    assert await moved_between_server_connections(True) is None
