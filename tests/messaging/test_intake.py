@@ -45,6 +45,23 @@ async def test_a_status_callback_is_stored_while_messaging_is_down_and_applied_l
     assert (await messages(stack, tenant.id))[0].state == "delivered"
 
 
+async def test_a_status_callback_is_stored_while_redis_is_down(api, stack, provider, public_gateway):
+    """The intake's rate limit lives in Redis; a Redis outage must not cost a callback (issue 10: a 20 s Redis stop
+    mid-send)."""
+    tenant, row = await sent_sms(api, stack, provider, public_gateway)
+    no_redis = f"redis://127.0.0.1:{free_port()}/0"
+    gateway = create_gateway(
+        GatewaySettings(**in_process_urls(), redis_url=no_redis), upstream_transport=RoutingTransport({})
+    )
+    url = f"http://gateway.test/webhooks/messaging/twilio/{tenant.id}/status?message={row.id}"
+    params = {"MessageSid": row.provider_message_id, "MessageStatus": "delivered"}
+    signature = twilio_signature(DEV.dev_twilio_auth_token, url, params.items())
+    async with running(gateway), httpx.AsyncClient(transport=httpx.ASGITransport(gateway)) as client:
+        answer = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 204
+    assert len(await stored_requests(stack)) == 1
+
+
 async def test_a_callback_racing_the_send_is_applied_and_the_late_send_result_keeps_it(
     api, stack, provider, public_gateway
 ):
