@@ -1,6 +1,7 @@
 """Seed the demo tenant through the public API, once the system answers, and print where everything is.
 
-Idempotent: a second run finds the tenant and reuses the API key kept in ``.run/demo.env``.
+Idempotent: a second run finds the tenant and reuses the API key kept in ``.run/demo.env``. The credentials are
+written there (readable by the owner only) and never printed: logs are no place for secrets (issue 11).
 """
 
 import argparse
@@ -157,15 +158,14 @@ async def seed(client: httpx.AsyncClient) -> str:
     if response.status_code not in (201, 409):
         sys.exit(f"seed: creating the demo tenant failed: {response.text}")
     admin = await token(client, ADMIN_EMAIL, ADMIN_PASSWORD)
-    key = STATE.read_text().split("=", 1)[1].strip() if STATE.exists() else ""
+    key = stored_key()
     if not key or (await client.get(f"{GATEWAY}/v1/auth/me", headers={"X-API-Key": key})).status_code != 200:
         created = await client.post(
             f"{GATEWAY}/v1/api-keys", headers=admin, json={"name": "Demo ERP", "rate_limit_per_minute": 100000}
         )
         created.raise_for_status()
         key = created.json()["key"]
-        STATE.parent.mkdir(exist_ok=True)
-        STATE.write_text(f"COBRANZA_DEMO_API_KEY={key}\n")
+    write_state(key)
     collector = {
         "email": COLLECTOR_EMAIL,
         "full_name": "Carlos Cobrador",
@@ -198,6 +198,25 @@ async def seed(client: httpx.AsyncClient) -> str:
     return key
 
 
+def stored_key() -> str:
+    if not STATE.exists():
+        return ""
+    lines = dict(line.split("=", 1) for line in STATE.read_text().splitlines() if "=" in line)
+    return lines.get("COBRANZA_DEMO_API_KEY", "").strip()
+
+
+def write_state(key: str) -> None:
+    """The demo's credentials, for the owner's eyes only (mode 600), in a form a shell can ``source``."""
+    STATE.parent.mkdir(exist_ok=True)
+    STATE.touch(mode=0o600)
+    STATE.chmod(0o600)
+    STATE.write_text(
+        f"COBRANZA_DEMO_API_KEY={key}\n"
+        f"COBRANZA_DEMO_ADMIN={ADMIN_EMAIL}\nCOBRANZA_DEMO_ADMIN_PASSWORD={ADMIN_PASSWORD}\n"
+        f"COBRANZA_DEMO_COLLECTOR={COLLECTOR_EMAIL}\nCOBRANZA_DEMO_COLLECTOR_PASSWORD={COLLECTOR_PASSWORD}\n"
+    )
+
+
 async def planned_reminders(client: httpx.AsyncClient, key: str) -> str:
     """What the next business days' runs will send, from the forecast."""
     forecast = await client.get(f"{GATEWAY}/v1/dunning-forecast", headers={"X-API-Key": key}, params={"days": 7})
@@ -225,14 +244,15 @@ cobranza is running.
                             messaging {os.environ.get("COBRANZA_MESSAGING_URL")}  alarms {os.environ.get("COBRANZA_ALARMS_URL")}
   local SMTP server         127.0.0.1:{os.environ.get("SMTP_PORT")} (mail kept in .run/mail/new/)
   SMS/WhatsApp stub         {os.environ.get("COBRANZA_PROVIDER_URL")}
-  demo tenant               slug "{SLUG}"; admin {ADMIN_EMAIL} / {ADMIN_PASSWORD}; collector {COLLECTOR_EMAIL} / {COLLECTOR_PASSWORD}
-  demo API key              {key}   (also in {STATE})
+  demo tenant               slug "{SLUG}"; the admin's and the collector's logins and an API key are in {STATE}
+                            (readable by you only; never printed)
 
   reminders planned         {forecast}   (strategies "VIP" manual-only, "Estándar" default)
 
-  try:  curl -H "X-API-Key: {key}" {GATEWAY}/v1/customers
-        curl -H "X-API-Key: {key}" {GATEWAY}/v1/dunning-forecast?days=7
-        curl -H "X-API-Key: {key}" -H "content-type: application/json" -d '{{"dry_run": true}}' {GATEWAY}/v1/dunning-runs
+  try:  source {STATE}
+        curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/customers
+        curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/dunning-forecast?days=7
+        curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" -H "content-type: application/json" -d '{{"dry_run": true}}' {GATEWAY}/v1/dunning-runs
 Ctrl-C stops everything.
 """,
         flush=True,

@@ -43,3 +43,19 @@ def test_readme_starts_with_the_two_commands():
     assert lines[1].startswith("make run")
     assert lines[2].startswith("make test")
     assert lines[3] == "```"
+
+
+def test_the_demo_credentials_go_to_a_file_only_its_owner_reads_and_are_never_printed(tmp_path, monkeypatch):
+    """Issue 11: `make run` printed the demo API key and passwords into the log."""
+    import inspect
+
+    monkeypatch.syspath_prepend(str(ROOT / "deploy"))
+    import seed_demo
+
+    monkeypatch.setattr(seed_demo, "STATE", tmp_path / ".run" / "demo.env")
+    seed_demo.write_state("cbz_secret")
+    assert seed_demo.STATE.stat().st_mode & 0o777 == 0o600
+    assert seed_demo.stored_key() == "cbz_secret"
+    assert f"COBRANZA_DEMO_ADMIN_PASSWORD={seed_demo.ADMIN_PASSWORD}" in seed_demo.STATE.read_text()
+    printed = inspect.getsource(seed_demo.main)
+    assert "{key}" not in printed and "PASSWORD" not in printed
