@@ -8,11 +8,16 @@ from typing import Annotated
 from babel.numbers import get_currency_precision, list_currencies
 from pydantic import AfterValidator, BaseModel, Field
 
-ISO_4217 = frozenset(list_currencies())
+# ISO 4217 codes that are not money anyone owes: "no currency", the testing code, precious metals, bond-market
+# units, the IMF's special drawing right and other settlement units.
+NOT_OWED = frozenset({"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"})
+ISO_4217 = frozenset(list_currencies()) - NOT_OWED
 
 
 def _check_currency(code: str) -> str:
     code = code.upper()
+    if code in NOT_OWED:
+        raise ValueError(f"{code!r} is an ISO 4217 code for no currency, a test, a metal or a unit of account")
     if code not in ISO_4217:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code

@@ -10,6 +10,5 @@ class ReceivablesSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RECEIVABLES_", extra="ignore")
 
     ingest_max_rows: int = 10_000  # rows per bulk request
-    csv_max_rows: int = 100_000  # rows of an uploaded customer file (stored 10,000 at a time)
     # The broken-promise detection runs every hour at this minute, for every tenant at its own local date.
     broken_promises_minute: int = 5

@@ -2,6 +2,8 @@
 
 import uuid
 
+import pytest
+
 from shared.text_guard import nul_paths
 from tests.platform.test_auth import assert_problem
 from tests.support import create_tenant
@@ -79,3 +81,58 @@ async def test_a_csv_line_the_csv_module_cannot_read_is_a_422_naming_the_line(ap
     problem = assert_problem(response, 422)
     assert problem["errors"][0]["field"] == "body"
     assert "line 3" in problem["detail"]
+
+
+async def test_the_customer_file_holds_the_json_routes_row_limit(api):
+    """Issue 11: the CSV took 10,001 rows where the JSON route refuses them."""
+    tenant = await create_tenant(api)
+    rows = "".join(f"C-{n};Cliente {n}\n" for n in range(10_001))
+    response = await api.post(
+        "/v1/ingest/customers.csv",
+        content=f"external_id;name\n{rows}".encode(),
+        headers={**tenant.admin, "Content-Type": "text/csv"},
+    )
+    problem = assert_problem(response, 422)
+    assert "at most 10000 rows" in problem["errors"][0]["message"]
+
+
+async def test_a_byte_that_is_not_of_the_files_charset_is_a_422_naming_its_line(api):
+    tenant = await create_tenant(api)
+    body = "external_id;name\nC-1;Uno\nC-2;Peña\n".encode("cp1252")  # ñ in Windows-1252: not UTF-8
+    undeclared = await api.post(
+        "/v1/ingest/customers.csv", content=body, headers={**tenant.admin, "Content-Type": "text/csv"}
+    )
+    problem = assert_problem(undeclared, 422)
+    assert problem["errors"][0]["field"] == "body"
+    assert "line 3" in problem["detail"]
+    declared = await api.post(
+        "/v1/ingest/customers.csv",
+        content=body,
+        headers={**tenant.admin, "Content-Type": "text/csv; charset=windows-1252"},
+    )
+    assert declared.status_code == 200, declared.text
+    customers = (await api.get("/v1/customers", headers=tenant.admin)).json()["items"]
+    assert "Peña" in {c["name"] for c in customers}
+
+
+@pytest.mark.parametrize("code", ["XXX", "XTS", "XAU"])
+async def test_a_currency_nobody_owes_is_refused(api, code):
+    """ISO 4217's 'no currency', testing code and metals are codes, not money a customer can owe."""
+    tenant = await create_tenant(api)
+    customer = await api.post("/v1/customers", json={"name": "Uno", "external_id": "C-1"}, headers=tenant.admin)
+    assert customer.status_code == 201, customer.text
+    response = await api.post(
+        "/v1/invoices",
+        json={
+            "customer_id": customer.json()["id"],
+            "external_id": "F-1",
+            "number": "F-1",
+            "currency": code,
+            "amount": "10.00",
+            "issue_date": "2026-11-01",
+            "due_date": "2026-11-30",
+        },
+        headers=tenant.admin,
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "currency"

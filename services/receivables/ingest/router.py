@@ -84,6 +84,10 @@ async def ingest_customer_file(identity: Integrator, request: Request, session: 
     `whatsapp`, `collector_email`, then optional at the end (seed 002) `advisor_first_name`, `advisor_last_name`,
     `advisor_phone`, `advisor_whatsapp`, `advisor_email`, `supervisor_first_name`, `supervisor_last_name`,
     `supervisor_phone`, `supervisor_email`. Unknown columns are ignored and listed in `ignored_columns`; rows are
-    validated one by one as in `POST /v1/ingest/customers`."""
+    validated one by one as in `POST /v1/ingest/customers`, at most 10,000 rows a file as there. UTF-8 unless the
+    `Content-Type` declares `charset=` `iso-8859-1` or `windows-1252`; a byte that is not of it is a 422 naming
+    its line."""
     body = await request.body()
-    return await service.ingest_customer_file(session, identity, body, request.app.state.settings.csv_max_rows)
+    charset = request.headers.get("content-type", "").partition("charset=")[2].split(";")[0].strip(' "') or None
+    max_rows = request.app.state.settings.ingest_max_rows
+    return await service.ingest_customer_file(session, identity, body, max_rows, charset)

@@ -62,9 +62,11 @@ async def ingest_payments(session: AsyncSession, identity: Identity, body: bytes
     return _result(len(items), counts, rejected + refused)
 
 
-async def ingest_customer_file(session: AsyncSession, identity: Identity, body: bytes, max_rows: int) -> IngestResult:
+async def ingest_customer_file(
+    session: AsyncSession, identity: Identity, body: bytes, max_rows: int, charset: str | None = None
+) -> IngestResult:
     profile = await load_profile(session, identity.tenant_id)
-    parsed = parse_customer_file(body, profile.country, max_rows)
+    parsed = parse_customer_file(body, profile.country, max_rows, charset)
     advisor_ids = await upsert_people(session, identity.tenant_id, parsed)
     items = [
         {**row, "advisor_id": str(advisor_ids[parsed.advisor_of_row[i]])} if i in parsed.advisor_of_row else row
