@@ -48,6 +48,22 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+def _renames(service: str, theirs: dict[str, Any], merged: dict[str, Any]) -> dict[str, str]:
+    """The service's schemas that must take another name: those whose name is taken by a different schema, and then
+    those that refer to a renamed one (``Page_RunOut_`` is the same text in two services, but each one's refers to
+    its own ``RunOut``), until nothing more changes."""
+    renames: dict[str, str] = {}
+    while True:
+        more = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in theirs.items()
+            if name not in renames and name in merged and merged[name] != _rewrite_refs(schema, renames)
+        }
+        if not more:
+            return renames
+        renames |= more
+
+
 def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     merged = copy.deepcopy(gateway_doc)
     merged["info"] = {
@@ -63,10 +79,7 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
     merged["components"]["securitySchemes"] = SECURITY_SCHEMES
     tags = {t["name"]: t for t in merged.get("tags", [])}
     for service, doc in service_docs.items():
-        renames: dict[str, str] = {}
-        for name, schema in doc.get("components", {}).get("schemas", {}).items():
-            if name in schemas and schemas[name] != schema:
-                renames[name] = f"{service.capitalize()}{name}"
+        renames = _renames(service, doc.get("components", {}).get("schemas", {}), schemas)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
         for path, item in doc.get("paths", {}).items():
