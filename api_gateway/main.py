@@ -22,6 +22,7 @@ from shared.app import create_service_app
 from shared.problems import NotFound, Problem
 
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+BULK_PREFIX = "/v1/ingest/"  # the routes whose bodies may be large (GatewaySettings.bulk_max_body_bytes)
 # Provider signatures are computed over the public URL and body: the service needs these to verify them.
 WEBHOOK_HEADERS = (
     "x-twilio-signature",
@@ -84,7 +85,8 @@ def create_app(
         request.scope["state"]["tenant_id"] = str(principal.tenant_id)
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        body = await _body(request, settings.max_body_bytes)
+        bulk = request.url.path.startswith(BULK_PREFIX)
+        body = await _body(request, settings.bulk_max_body_bytes if bulk else settings.max_body_bytes)
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))

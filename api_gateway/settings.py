@@ -24,7 +24,10 @@ class GatewaySettings(ServiceSettings):
     upstream_connect_timeout_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
     upstream_max_connections: int = 200
-    max_body_bytes: int = 50 * 1024 * 1024
+    # Request bodies beyond these are refused with 413 before they are read further (issue 11): bulk ingest
+    # (10,000 rows a request) gets room; every other route's body is a form or a single record.
+    max_body_bytes: int = 1024 * 1024
+    bulk_max_body_bytes: int = 50 * 1024 * 1024
     cors_origins: list[str] = []
     openapi_cache_seconds: float = 30.0
     idempotency_key_hours: int = 48

@@ -136,3 +136,14 @@ async def test_a_currency_nobody_owes_is_refused(api, code):
     )
     problem = assert_problem(response, 422)
     assert problem["errors"][0]["field"] == "currency"
+
+
+async def test_a_body_over_the_routes_limit_is_a_413_and_bulk_routes_have_more_room(api):
+    """Issue 11: a 20 MB JSON body was parsed. One record's route takes 1 MB; bulk ingest 50 MB."""
+    tenant = await create_tenant(api)
+    big = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    refused = await api.post("/v1/customers", content=big, headers={**tenant.admin, "Content-Type": "application/json"})
+    assert_problem(refused, 413)
+    rows = [{"external_id": f"C-{n}", "name": "Cliente " + "x" * 200} for n in range(9_000)]  # about 2 MB
+    bulk = await api.post("/v1/ingest/customers", json={"items": rows}, headers=tenant.admin)
+    assert bulk.status_code == 200, bulk.text[:500]
