@@ -60,6 +60,16 @@ class MessagingSettings(ServiceSettings):
     # Rendered bodies are kept this long for the message detail; subject and metadata stay.
     body_retention_days: int = 180
 
+    # Tenant templates render under limits (a breach is a 422 on save and preview, ``template_error`` on a send):
+    # loop iterations and calls per render, characters produced (output and intermediate strings), nesting of
+    # macro calls and recursive loops, and wall-clock time of a save or preview (rendered in a worker thread,
+    # abandoned past it) with at most ``template_renders_per_tenant`` of one tenant's renders at once.
+    template_max_iterations: int = 100_000
+    template_max_output_chars: int = 1_000_000
+    template_max_depth: int = 10
+    template_render_seconds: float = 2.0
+    template_renders_per_tenant: int = 2
+
     # Email's way back. Each email's envelope sender is ``bounces+<message id>@<bounce_domain>`` (VERP) and its
     # Reply-To ``reply+<message id>@<reply_domain>``, unless the tenant set its own; both domains' MX must point
     # to an MTA that posts what it receives to ``/webhooks/messaging/email/inbound``, signed with

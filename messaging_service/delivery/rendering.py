@@ -62,17 +62,21 @@ def language_of(communication: Communication, tenant: TenantView) -> str:
 
 
 def render_source(source: TemplateSource, channel: str, context: dict[str, Any]) -> Rendered:
-    subject = render_line(source.subject, context) if source.subject and channel == "email" else None
-    text = render(source.body_text, context).strip()
+    """A tenant's template renders under the engine's limits (``TemplateLimit`` past one); a shipped one does not."""
+    shipped = source.ref.startswith("default:")
+    subject = render_line(source.subject, context, shipped=shipped) if source.subject and channel == "email" else None
+    text = render(source.body_text, context, shipped=shipped).strip()
     if channel != "email":
         text = " ".join(text.split())
-    html = render(source.body_html, context, html=True) if source.body_html and channel == "email" else None
+    html = None
+    if source.body_html and channel == "email":
+        html = render(source.body_html, context, html=True, shipped=shipped)
     whatsapp = None
     if channel == "whatsapp":
         whatsapp = {
             "name": source.whatsapp_template,
             "language": source.whatsapp_language,
-            "parameters": [render_line(p, context) for p in source.whatsapp_parameters],
+            "parameters": [render_line(p, context, shipped=shipped) for p in source.whatsapp_parameters],
         }
     return Rendered(subject, text, html, whatsapp, source.ref)
 
