@@ -1,22 +1,28 @@
 """Who is calling: a person with a JWT, or an integration with an API key.
 
-Answers a ``Principal`` or raises 401. Look-ups of API keys and of a token's user are cached for a few
-seconds per process, so the hot path costs no database round trip while a revoked key or a deactivated
-user is still refused within ``identity_cache_seconds`` everywhere (at once on the replica that did it).
+Answers a ``Principal`` with the caller's current roles or raises 401. The JWT only identifies the user: roles
+and the active state come from the database, cached per process and dropped on every process as soon as a user,
+key or tenant changes (``GENERATION_KEY``), so a demotion, deactivation or revocation holds on the next request.
 """
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api_gateway.security import API_KEY_PREFIX, decode_access_token, hash_api_key
 from api_gateway.settings import GatewaySettings
+from shared.identity import ADMIN, INTEGRATION
 from shared.problems import Forbidden, Unauthorized
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,27 +60,77 @@ class TTLCache:
 
 
 _API_KEY_QUERY = text(
-    "SELECT k.id, k.tenant_id, k.roles, k.rate_limit_per_minute, (k.revoked_at IS NULL AND t.active) AS usable "
+    "SELECT k.id, k.tenant_id, k.roles, k.rate_limit_per_minute, k.created_by, "
+    "(k.revoked_at IS NULL AND t.active) AS usable "
     "FROM gateway.api_keys k JOIN gateway.tenants t ON t.id = k.tenant_id WHERE k.key_hash = :hash"
 )
-_USER_QUERY = text(
-    "SELECT (u.active AND t.active) AS usable FROM gateway.users u JOIN gateway.tenants t ON t.id = u.tenant_id "
-    "WHERE u.id = :user_id AND u.tenant_id = :tenant_id"
+_CREATOR_KEY_QUERY = text(
+    "SELECT roles, created_by, revoked_at IS NULL AS usable FROM gateway.api_keys "
+    "WHERE id = :key_id AND tenant_id = :tenant_id"
 )
-_REFUSED = object()
+_USER_QUERY = text(
+    "SELECT u.roles, (u.active AND t.active) AS usable FROM gateway.users u "
+    "JOIN gateway.tenants t ON t.id = u.tenant_id WHERE u.id = :user_id AND u.tenant_id = :tenant_id"
+)
+# Bumped (INCR) after every committed change of a user, key or tenant; every gateway process reads it on each
+# request and drops its cached identities when it moved. A key read per request (not a pub/sub channel): nothing
+# to subscribe or keep alive, and a missed message cannot exist, so a change is seen by the very next request.
+GENERATION_KEY = "gateway:identity-generation"
+_UNKNOWN = b""  # Redis did not answer
+_MAX_KEY_CHAIN = 8  # keys created by keys created by keys...
+
+
+def grantable(roles: frozenset[str]) -> frozenset[str]:
+    """The roles a holder of ``roles`` may put on an API key: their own, and ``integration`` for admins."""
+    return roles | {INTEGRATION} if ADMIN in roles else roles
 
 
 class Authenticator:
-    def __init__(self, settings: GatewaySettings, engine: AsyncEngine) -> None:
+    """Current roles and active state from the database, cached per process until the identity generation moves
+    (or ``identity_cache_seconds`` pass). A JWT only says who the user is; its roles claim is not used.
+
+    An API key answers with its roles reduced to what its creator may grant now (``grantable`` of the creator's
+    current roles; a key created by a key: that key's effective roles); when nothing is left, or the creator was
+    deactivated or revoked, the key is refused (401)."""
+
+    def __init__(self, settings: GatewaySettings, engine: AsyncEngine, redis: Redis | None = None) -> None:
         self.settings = settings
         self.engine = engine
+        self.redis = redis or Redis.from_url(settings.redis_url)
         self.api_keys = TTLCache(settings.identity_cache_seconds)
         self.users = TTLCache(settings.identity_cache_seconds)
+        self._generation: bytes = _UNKNOWN
 
     def forget(self) -> None:
         """Drop cached identities (after a key is revoked or a user deactivated here)."""
         self.api_keys.clear()
         self.users.clear()
+
+    async def changed(self) -> None:
+        """Call after a change of a user, key or tenant was committed: every process drops its cache."""
+        self.forget()
+        try:
+            await self.redis.incr(GENERATION_KEY)
+        except RedisError:
+            logger.warning("identity generation not bumped: other gateways see the change within their cache time")
+
+    async def _sync(self) -> bytes:
+        try:
+            generation = await self.redis.get(GENERATION_KEY)
+        except RedisError:  # without the generation nothing cached can be trusted: read the database
+            self.forget()
+            self._generation = _UNKNOWN
+            return _UNKNOWN
+        generation = generation or b"0"
+        if generation != self._generation:
+            self.forget()
+            self._generation = generation
+        return generation
+
+    def _put(self, cache: TTLCache, key: Any, value: Any, generation: bytes) -> None:
+        # Not when the generation moved (or is unknown) while we read: the value may predate the change.
+        if generation != _UNKNOWN and generation == self._generation:
+            cache.put(key, value)
 
     async def authenticate(self, authorization: str | None, api_key: str | None) -> Principal:
         scheme, _, credential = (authorization or "").partition(" ")
@@ -88,24 +144,48 @@ class Authenticator:
 
     async def _from_api_key(self, api_key: str) -> Principal:
         key_hash = hash_api_key(api_key)
+        generation = await self._sync()
         principal = self.api_keys.get(key_hash)
         if principal is None:
             async with self.engine.connect() as conn:
-                row = (await conn.execute(_API_KEY_QUERY, {"hash": key_hash})).first()
-            if row is None or not row.usable:
-                principal = _REFUSED
-            else:
-                principal = Principal(
-                    tenant_id=row.tenant_id,
-                    actor=f"apikey:{row.id}",
-                    roles=frozenset(row.roles),
-                    api_key_id=row.id,
-                    rate_limit_per_minute=row.rate_limit_per_minute,
-                )
-            self.api_keys.put(key_hash, principal)
-        if principal is _REFUSED:
-            raise Unauthorized("The API key is not valid or was revoked")
+                principal = await self._load_api_key(conn, key_hash)
+            self._put(self.api_keys, key_hash, principal, generation)
+        if isinstance(principal, str):
+            raise Unauthorized(principal)
         return principal
+
+    async def _load_api_key(self, conn: AsyncConnection, key_hash: str) -> Principal | str:
+        row = (await conn.execute(_API_KEY_QUERY, {"hash": key_hash})).first()
+        if row is None or not row.usable:
+            return "The API key is not valid or was revoked"
+        roles = frozenset(row.roles) & await self._creator_grants(conn, row.tenant_id, row.created_by, 0)
+        if not roles:
+            return "The API key's creator was deactivated or no longer holds its roles"
+        return Principal(
+            tenant_id=row.tenant_id,
+            actor=f"apikey:{row.id}",
+            roles=roles,
+            api_key_id=row.id,
+            rate_limit_per_minute=row.rate_limit_per_minute,
+        )
+
+    async def _creator_grants(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, created_by: str, depth: int
+    ) -> frozenset[str]:
+        kind, _, value = created_by.partition(":")
+        try:
+            creator_id = uuid.UUID(value)
+        except ValueError:
+            return frozenset()
+        if kind == "user":
+            row = (await conn.execute(_USER_QUERY, {"user_id": creator_id, "tenant_id": tenant_id})).first()
+            return grantable(frozenset(row.roles)) if row is not None and row.usable else frozenset()
+        if kind == "apikey" and depth < _MAX_KEY_CHAIN:
+            row = (await conn.execute(_CREATOR_KEY_QUERY, {"key_id": creator_id, "tenant_id": tenant_id})).first()
+            if row is not None and row.usable:
+                roles = frozenset(row.roles) & await self._creator_grants(conn, tenant_id, row.created_by, depth + 1)
+                return grantable(roles)
+        return frozenset()
 
     async def _from_token(self, token: str) -> Principal:
         claims = decode_access_token(self.settings.jwt_secret, self.settings.jwt_issuer, token)
@@ -113,14 +193,16 @@ class Authenticator:
             user_id, tenant_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"])
         except ValueError:
             raise Unauthorized("The access token is not valid") from None
-        usable = self.users.get(user_id)
-        if usable is None:
+        generation = await self._sync()
+        roles = self.users.get((user_id, tenant_id))
+        if roles is None:
             async with self.engine.connect() as conn:
-                usable = bool((await conn.execute(_USER_QUERY, {"user_id": user_id, "tenant_id": tenant_id})).scalar())
-            self.users.put(user_id, usable)
-        if not usable:
+                row = (await conn.execute(_USER_QUERY, {"user_id": user_id, "tenant_id": tenant_id})).first()
+            roles = frozenset(row.roles) if row is not None and row.usable else frozenset()
+            self._put(self.users, (user_id, tenant_id), roles, generation)
+        if not roles:
             raise Unauthorized("The user or its tenant is no longer active")
-        return Principal(tenant_id=tenant_id, actor=f"user:{user_id}", roles=frozenset(claims.get("roles", ())))
+        return Principal(tenant_id=tenant_id, actor=f"user:{user_id}", roles=roles)
 
 
 async def current_principal(request: Request) -> Principal:
