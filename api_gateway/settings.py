@@ -1,6 +1,6 @@
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import PositiveFloat, PositiveInt, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -37,6 +37,15 @@ class GatewaySettings(ServiceSettings):
     webhook_max_body_bytes: int = 1024 * 1024
     webhook_rate_limit_per_minute: int = 60_000
     webhook_retention_days: int = 7
+    # Failed logins (issue 11): after this many failures in a row an account waits base, 2 base, 4 base ... up to
+    # the cap before its next attempt; an address (X-Forwarded-For's first hop when trusted, else the peer) after
+    # its own, higher, count. Counts expire after a window without failures.
+    login_account_free_failures: PositiveInt = 5
+    login_address_free_failures: PositiveInt = 30
+    login_backoff_base_seconds: PositiveFloat = 1.0
+    login_backoff_max_seconds: PositiveFloat = 15 * 60
+    login_failure_window_seconds: PositiveInt = 3600
+    trust_forwarded_for: bool = False
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> "GatewaySettings":
