@@ -181,10 +181,16 @@ def field_path(loc: Sequence[str | int]) -> str:
 
 
 def pydantic_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    return [
-        {"field": field_path(e.get("loc", ())), "message": e.get("msg", "invalid"), "code": e.get("type")}
-        for e in errors
-    ]
+    return [_error_entry(e) for e in errors]
+
+
+def _error_entry(error: Any) -> dict[str, Any]:
+    """One field's error. A body that is not JSON names ``body`` (FastAPI's location is the character offset)."""
+    if error.get("type") == "json_invalid":
+        offset = error.get("loc", ("body", 0))[-1]
+        return {"field": "body", "message": f"is not valid JSON (at character {offset})", "code": "json_invalid"}
+    field = field_path(error.get("loc", ()))
+    return {"field": field, "message": error.get("msg", "invalid"), "code": error.get("type")}
 
 
 def problem_response(problem: Problem, instance: str | None = None, request_id: str | None = None) -> Response:

@@ -147,3 +147,14 @@ async def test_a_body_over_the_routes_limit_is_a_413_and_bulk_routes_have_more_r
     rows = [{"external_id": f"C-{n}", "name": "Cliente " + "x" * 200} for n in range(9_000)]  # about 2 MB
     bulk = await api.post("/v1/ingest/customers", json={"items": rows}, headers=tenant.admin)
     assert bulk.status_code == 200, bulk.text[:500]
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/templates", "/v1/strategies", "/v1/ingest/customers"])
+async def test_a_body_that_is_not_json_is_the_same_422_naming_the_body_everywhere(api, path):
+    tenant = await create_tenant(api)
+    response = await api.post(
+        path, content=b'{"name": "Uno",', headers={**tenant.admin, "Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "body"
+    assert "not valid JSON" in problem["errors"][0]["message"]
