@@ -5,9 +5,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Header, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api_gateway import service
-from api_gateway.auth import CurrentPrincipal, Principal, require
+from api_gateway.auth import CurrentPrincipal, Principal, grantable, require
 from api_gateway.login_throttle import LoginSubject, LoginThrottle, client_address
 from api_gateway.schemas import (
     ApiKeyCreate,
@@ -27,7 +28,7 @@ from api_gateway.security import issue_access_token
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, SUPERVISOR
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import Unauthorized, problem_responses
+from shared.problems import Forbidden, Unauthorized, problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
@@ -106,9 +107,19 @@ async def get_current_tenant(principal: CurrentPrincipal, session: SessionDep) -
 
 
 @tenants_router.patch("/tenant", response_model=TenantOut, responses=problem_responses(401, 403, 422))
-async def update_current_tenant(principal: AdminOnly, data: TenantUpdate, session: SessionDep) -> TenantOut:
+async def update_current_tenant(
+    request: Request, principal: AdminOnly, data: TenantUpdate, session: SessionDep
+) -> TenantOut:
     """Change the tenant's name, country, time zone, currency or language (admins)."""
-    return TenantOut.model_validate(await service.update_tenant(session, principal.tenant_id, data))
+    tenant = await service.update_tenant(session, principal.tenant_id, data)
+    await _committed_identity_change(request, session)
+    return TenantOut.model_validate(tenant)
+
+
+async def _committed_identity_change(request: Request, session: AsyncSession) -> None:
+    """Commit now (not at the edge) so no gateway can reload the old state after being told of the change."""
+    await session.commit()
+    await request.app.state.authenticator.changed()
 
 
 @users_router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
@@ -138,9 +149,9 @@ async def get_user(principal: PeopleReaders, user_id: uuid.UUID, session: Sessio
 async def update_user(
     request: Request, principal: AdminOnly, user_id: uuid.UUID, data: UserUpdate, session: SessionDep
 ) -> UserOut:
-    """Change a person's name, roles, password, or deactivate them (refused at once on this replica)."""
+    """Change a person's name, roles, password, or deactivate them: every gateway applies it on its next request."""
     user = await service.update_user(session, principal.tenant_id, user_id, data)
-    request.app.state.authenticator.forget()
+    await _committed_identity_change(request, session)
     return UserOut.model_validate(user)
 
 
@@ -148,7 +159,12 @@ async def update_user(
 async def create_api_key(
     request: Request, principal: AdminOnly, data: ApiKeyCreate, session: SessionDep
 ) -> ApiKeyCreated:
-    """A key for an integration (ERP). The secret is in the answer only this once."""
+    """A key for an integration (ERP). The secret is in the answer only this once. A key carries only roles its
+    creator holds now (and `integration`, which admins grant); it answers with no more than its creator may grant
+    at the time of each request, and stops working when its creator is deactivated."""
+    beyond = {str(r) for r in data.roles} - grantable(principal.roles)
+    if beyond:
+        raise Forbidden(f"You cannot give a key roles you do not hold: {', '.join(sorted(beyond))}")
     api_key, secret = await service.create_api_key(
         session,
         principal.tenant_id,
@@ -167,7 +183,7 @@ async def list_api_keys(principal: AdminOnly, session: SessionDep) -> list[ApiKe
 
 @keys_router.delete("/{key_id}", response_model=ApiKeyOut)
 async def revoke_api_key(request: Request, principal: AdminOnly, key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
-    """Revoke a key: refused at once on this replica, within seconds on the others."""
+    """Revoke a key: refused by every gateway from its next request on."""
     api_key = await service.revoke_api_key(session, principal.tenant_id, key_id)
-    request.app.state.authenticator.forget()
+    await _committed_identity_change(request, session)
     return ApiKeyOut.model_validate(api_key)
