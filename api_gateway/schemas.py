@@ -118,6 +118,10 @@ class ApiKeyOut(BaseModel):
     prefix: str
     roles: list[str]
     rate_limit_per_minute: int
+    created_by: str = Field(
+        description="Who made the key (`user:<id>` or `apikey:<id>`): the key never answers with more roles than "
+        "its creator may grant at the time, and stops working when its creator is deactivated or revoked"
+    )
     created_at: datetime
     revoked_at: datetime | None
 

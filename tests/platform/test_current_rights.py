@@ -4,12 +4,17 @@ request, a change is seen by every gateway process on its next request, and a ke
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
 
+from api_gateway.auth import Authenticator
 from api_gateway.main import create_app as create_gateway
 from api_gateway.security import issue_access_token
 from api_gateway.settings import GatewaySettings
+from shared.problems import Unauthorized
 from tests.platform.test_auth import assert_problem
-from tests.support import RoutingTransport, create_tenant, create_user, in_process_urls, running
+from tests.support import RoutingTransport, create_tenant, create_user, free_port, in_process_urls, running
 
 
 async def roles_of(api: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
@@ -146,3 +151,26 @@ async def test_a_change_through_one_gateway_is_seen_by_another_at_once(api, stac
 
         await other.patch(f"/v1/users/{user['id']}", json={"active": False}, headers=tenant.admin)
         assert_problem(await api.get("/v1/customers", headers=token), 401)
+
+
+async def test_without_redis_every_request_reads_the_database(api, stack):
+    tenant = await create_tenant(api)
+    user, token = await create_user(api, tenant, "admin")
+    key = await new_key(api, token, "admin")
+    created_by = (await api.get("/v1/api-keys", headers=tenant.admin)).json()[0]["created_by"]
+    assert created_by == f"user:{user['id']}"
+
+    nowhere = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    authenticator = Authenticator(GatewaySettings(identity_cache_seconds=3600), stack.engine, nowhere)
+    try:
+        assert (await authenticator.authenticate(token["Authorization"], None)).roles == {"admin"}
+        assert (await authenticator.authenticate(None, key["X-API-Key"])).roles == {"admin"}
+        async with stack.engine.begin() as conn:  # a change this process was not told of
+            await conn.execute(
+                text("UPDATE gateway.users SET roles = '{collector}' WHERE id = :id"), {"id": user["id"]}
+            )
+        assert (await authenticator.authenticate(token["Authorization"], None)).roles == {"collector"}
+        with pytest.raises(Unauthorized):
+            await authenticator.authenticate(None, key["X-API-Key"])
+    finally:
+        await nowhere.aclose()
