@@ -63,7 +63,7 @@ class MessagingSettings(ServiceSettings):
     # Tenant templates render under limits (a breach is a 422 on save and preview, ``template_error`` on a send):
     # loop iterations and calls per render, characters produced (output and intermediate strings), nesting of
     # macro calls and recursive loops, and wall-clock time of a save or preview (rendered in a worker thread,
-    # abandoned past it) with at most ``template_renders_per_tenant`` of one tenant's renders at once.
+    # abandoned past it) with at most ``template_renders_per_tenant`` of one tenant's renders at once (one more: 429).
     template_max_iterations: int = 100_000
     template_max_output_chars: int = 1_000_000
     template_max_depth: int = 10

@@ -15,6 +15,7 @@ budget holds whatever the template does.
 
 import functools
 import re
+import threading
 import types
 import typing
 from collections.abc import Iterable, Iterator
@@ -114,6 +115,9 @@ class Limits:
     iterations: int = 100_000
     output_chars: int = 1_000_000
     depth: int = 10
+    # Saves and previews (``renders.py``): wall-clock time per render, renders of one tenant at once.
+    seconds: float = 2.0
+    per_tenant: int = 2
 
 
 class TemplateLimit(TemplateError):
@@ -125,10 +129,11 @@ class TemplateLimit(TemplateError):
 
 
 class Budget:
-    __slots__ = ("depth", "limits", "output", "produced", "steps")
+    __slots__ = ("abandoned", "depth", "limits", "output", "produced", "steps")
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, abandoned: threading.Event | None = None) -> None:
         self.limits = limits
+        self.abandoned = abandoned
         self.steps = limits.iterations
         self.produced = limits.output_chars * 4  # intermediate strings, output included
         self.output = limits.output_chars
@@ -138,6 +143,8 @@ class Budget:
         self.steps -= count
         if self.steps < 0:
             raise TemplateLimit("iterations", f"more than {self.limits.iterations} loop iterations or calls")
+        if self.abandoned is not None and self.abandoned.is_set():
+            raise TemplateLimit("render_seconds", f"rendering took more than {self.limits.seconds} s")
 
     def size(self, count: int) -> None:
         """Before building a string (or list) of ``count`` items."""
@@ -159,6 +166,8 @@ class Budget:
 
 _LIMITS: list[Limits] = []
 _budget: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
+# Set by whoever waits for a render in another thread, when it stops waiting: the render stops at its next step.
+abandoned: ContextVar[threading.Event | None] = ContextVar("template_abandoned", default=None)
 
 
 def configure(limits: Limits) -> None:
@@ -172,7 +181,13 @@ def limits() -> Limits:
 
         settings = MessagingSettings()
         configure(
-            Limits(settings.template_max_iterations, settings.template_max_output_chars, settings.template_max_depth)
+            Limits(
+                settings.template_max_iterations,
+                settings.template_max_output_chars,
+                settings.template_max_depth,
+                settings.template_render_seconds,
+                settings.template_renders_per_tenant,
+            )
         )
     return _LIMITS[0]
 
@@ -180,7 +195,7 @@ def limits() -> Limits:
 def _current() -> Budget:
     budget = _budget.get()
     if budget is None:  # rendered outside ``render`` (a test, a shell): a fresh budget for this thread of work
-        budget = Budget(limits())
+        budget = Budget(limits(), abandoned.get())
         _budget.set(budget)
     return budget
 
@@ -394,7 +409,7 @@ def render(source: str, context: dict[str, Any], *, html: bool = False, shipped:
     """Render under a fresh budget (``TemplateLimit`` past it); ``shipped`` templates (ours) are not counted."""
     if shipped:
         return compiled(source, html, True).render(context)
-    token = _budget.set(Budget(limits()))
+    token = _budget.set(Budget(limits(), abandoned.get()))
     try:
         return compiled(source, html).render(context)
     except RecursionError:

@@ -75,13 +75,13 @@ async def list_default_templates(
     return out
 
 
-@router.post("/preview", response_model=PreviewOut, responses=problem_responses(404))
+@router.post("/preview", response_model=PreviewOut, responses=problem_responses(404, 429))
 async def preview_template(identity: Reader, data: PreviewIn, session: SessionDep) -> PreviewOut:
     """Render a template (saved, in force, or sent here) with sample data, a communication, or a message's data."""
     return await service.preview(session, identity.tenant_id, data)
 
 
-@router.post("", response_model=TemplateOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+@router.post("", response_model=TemplateOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 429))
 async def create_template(identity: Editor, data: TemplateCreate, session: SessionDep) -> TemplateOut:
     """Override a shipped template. Checked first: a syntax error or an unknown tag is a 422 naming it."""
     return TemplateOut.model_validate(await service.create(session, identity.tenant_id, data))
@@ -119,7 +119,7 @@ async def get_template(identity: Reader, template_id: uuid.UUID, session: Sessio
     return TemplateOut.model_validate(await service.get(session, identity.tenant_id, template_id))
 
 
-@router.patch("/{template_id}", response_model=TemplateOut, responses=problem_responses(404))
+@router.patch("/{template_id}", response_model=TemplateOut, responses=problem_responses(404, 429))
 async def update_template(
     identity: Editor, template_id: uuid.UUID, data: TemplateUpdate, session: SessionDep
 ) -> TemplateOut:

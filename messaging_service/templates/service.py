@@ -14,6 +14,7 @@ from messaging_service.delivery import repository as delivery_repository
 from messaging_service.delivery.acceptance import tenant_view
 from messaging_service.delivery.rendering import index_templates, render_source, resolve, source_from_row
 from messaging_service.models import Message, MessageContent, Template, TenantSettings
+from messaging_service.templates import renders
 from messaging_service.templates.context import (
     SAMPLE_PROFILE,
     TenantView,
@@ -49,8 +50,17 @@ def _sample_view(tenant: TenantView) -> TenantView:
     )
 
 
-def validate(kind: str, channel: str, language: str, tone: int, values: dict[str, Any], tenant: TenantView) -> None:
-    """422 naming each field whose template is wrong: syntax, unknown tags, or failing on sample data."""
+async def validate(
+    tenant_id: uuid.UUID,
+    kind: str,
+    channel: str,
+    language: str,
+    tone: int,
+    values: dict[str, Any],
+    tenant: TenantView,
+) -> None:
+    """422 naming each field whose template is wrong: syntax, unknown tags, or failing on sample data (rendered
+    under the engine's limits, in a render thread: a breach names the limit)."""
     errors: list[dict[str, str]] = []
     sources: dict[str, tuple[str, bool]] = {}
     for name in ("subject", "body_text", "body_html"):
@@ -81,7 +91,7 @@ def validate(kind: str, channel: str, language: str, tone: int, values: dict[str
         )
         for field, (source, _html) in sources.items():
             try:
-                render_source(_single(field, source, channel), channel, context)
+                await renders.render(tenant_id, render_source, _single(field, source, channel), channel, context)
             except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
                 errors.append({"field": field, "message": f"does not render with sample data: {exc}"})
     if errors:
@@ -106,8 +116,14 @@ def _single(field: str, source: str, channel: str) -> TemplateSource:
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, data: TemplateCreate) -> Template:
     values = data.model_dump(exclude={"kind", "channel", "language", "tone"})
-    validate(
-        data.kind.value, data.channel.value, data.language, data.tone or 0, values, await _tenant(session, tenant_id)
+    await validate(
+        tenant_id,
+        data.kind.value,
+        data.channel.value,
+        data.language,
+        data.tone or 0,
+        values,
+        await _tenant(session, tenant_id),
     )
     template = Template(
         id=uuid.uuid4(),
@@ -157,8 +173,14 @@ async def update(session: AsyncSession, tenant_id: uuid.UUID, template_id: uuid.
         name: changes.get(name, getattr(template, name))
         for name in ("subject", "body_text", "body_html", "whatsapp_template", "whatsapp_parameters")
     }
-    validate(
-        template.kind, template.channel, template.language, template.tone, merged, await _tenant(session, tenant_id)
+    await validate(
+        tenant_id,
+        template.kind,
+        template.channel,
+        template.language,
+        template.tone,
+        merged,
+        await _tenant(session, tenant_id),
     )
     for name, value in changes.items():
         setattr(template, name, list(value or []) if name == "whatsapp_parameters" else value)
@@ -211,7 +233,9 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         values["whatsapp_template"] = "preview" if channel == Channel.WHATSAPP else None
         if channel == Channel.EMAIL and not values.get("subject"):
             values["subject"] = ""
-        validate(kind, channel, language, tone, {**values, "subject": values["subject"] or "x"}, tenant)
+        await validate(
+            tenant_id, kind, channel, language, tone, {**values, "subject": values["subject"] or "x"}, tenant
+        )
         source = TemplateSource(
             kind,
             channel,
@@ -237,7 +261,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         unsubscribe_url=SAMPLE_UNSUBSCRIBE,
     )
     try:
-        rendered = render_source(source, channel, context)
+        rendered = await renders.render(tenant_id, render_source, source, channel, context)
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise ValidationProblem.field("template", f"does not render with this data: {exc}") from None
     return PreviewOut(

@@ -2,12 +2,17 @@
 a breach is a 422 naming the limit on save and preview and ``template_error`` on a send, and other tenants' messages
 go out meanwhile."""
 
+import asyncio
+import dataclasses
+import time
 import uuid
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.models import Template
+from messaging_service.templates import engine, renders
 from messaging_service.templates.engine import TemplateLimit, render
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, send, settings
 
@@ -105,3 +110,72 @@ async def test_a_send_whose_template_breaks_a_limit_fails_with_template_error_an
     assert "template limit 'iterations'" in failed.error
     (sent,) = await messages(stack, other.id)
     assert sent.state == "sent"
+
+
+# Loops that would run for minutes once the iteration budget is lifted: only the wall-clock cap stops them.
+ENDLESS = "{% for i in range(30000) %}{% for j in range(30000) %}{% endfor %}{% endfor %}"
+
+
+@pytest.fixture
+def lifted():
+    """No iteration budget to speak of: the wall-clock cap and the per-tenant cap are what is left."""
+    before = engine.limits()
+    engine.configure(dataclasses.replace(before, iterations=10**12, seconds=3.0))
+    yield
+    engine.configure(before)
+
+
+async def _running(tenant_id: uuid.UUID, count: int) -> None:
+    for _ in range(2000):  # bounded by polls, not by time
+        if renders.running(tenant_id) == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{renders.running(tenant_id)} renders running, not {count}")
+
+
+async def test_a_render_past_the_wall_clock_cap_is_abandoned_while_the_service_answers(api, stack, mailbox, lifted):
+    hostile = await messaging_tenant(api, stack)
+    other = await messaging_tenant(api, stack)
+    started = time.monotonic()
+    slow = asyncio.create_task(api.post("/v1/templates", json={**BASE, "body_text": ENDLESS}, headers=hostile.admin))
+    await _running(hostile.id, 1)
+    messaging = httpx.AsyncClient(transport=httpx.ASGITransport(stack.services["messaging"]), base_url="http://m")
+    async with messaging:
+        assert (await messaging.get("/healthz")).status_code == 200
+    assert not slow.done()
+    await send(stack, other.id, [communication(to="b@cliente.example")])
+    await deliver(stack, settings(smtp_port=mailbox.port))
+    (sent,) = await messages(stack, other.id)
+    assert sent.state == "sent"
+    response = await slow
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == "body_text"
+    assert "template limit 'render_seconds'" in error["message"]
+    assert time.monotonic() - started < 60  # generous: the cap is 3 s
+    await _running(hostile.id, 0)  # the abandoned render stopped at its next step
+
+
+async def test_one_tenant_cannot_occupy_every_renderer(api, stack, lifted):
+    hostile = await messaging_tenant(api, stack)
+    other = await messaging_tenant(api, stack)
+    preview = {"kind": "overdue", "channel": "email", "subject": "Hola"}
+    slow = [
+        asyncio.create_task(
+            api.post("/v1/templates/preview", json={**preview, "body_text": ENDLESS}, headers=hostile.admin)
+        )
+        for _ in range(2)
+    ]
+    await _running(hostile.id, 2)
+    third = await api.post("/v1/templates/preview", json={**preview, "body_text": "hola"}, headers=hostile.admin)
+    assert third.status_code == 429, third.text
+    assert third.headers["retry-after"]
+    assert "renders_per_tenant" in third.json()["detail"]
+    fine = await api.post(
+        "/v1/templates/preview", json={**preview, "body_text": "Hola {{ customer.name }}"}, headers=other.admin
+    )
+    assert fine.status_code == 200, fine.text
+    for response in await asyncio.gather(*slow):
+        assert response.status_code == 422
+        assert "template limit 'render_seconds'" in response.json()["errors"][0]["message"]
+    await _running(hostile.id, 0)
