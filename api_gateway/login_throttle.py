@@ -7,18 +7,23 @@ out for long.
 
 An attempt is counted before its password is checked (one Lua script: refuse if waiting, else count and start the
 next wait), so a burst of parallel guesses cannot slip in before the first failure is recorded. A success takes
-its attempt back: the account starts over, the address loses the one count.
+its attempt back: the account starts over, the address loses the one count. Without Redis, logins go on
+unthrottled (and logged) rather than all refused.
 """
 
 import hashlib
 import math
 from dataclasses import dataclass
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.requests import Request
 
 from api_gateway.settings import GatewaySettings
 from shared.problems import TooManyRequests
+
+log = structlog.get_logger()
 
 
 def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:
@@ -116,7 +121,11 @@ class LoginThrottle:
             s.login_address_free_failures, s.login_backoff_base_seconds, s.login_backoff_max_seconds
         )
         args = [s.login_failure_window_seconds, s.login_account_free_failures, s.login_address_free_failures]
-        waiting = await self.redis.eval(_ATTEMPT, 4, *subject.keys(), *args, len(account), *account, *address)
+        try:
+            waiting = await self.redis.eval(_ATTEMPT, 4, *subject.keys(), *args, len(account), *account, *address)
+        except RedisError as error:
+            log.warning("login_throttle_unavailable", error=str(error))
+            return
         if waiting:
             seconds = max(1, math.ceil(int(waiting) / 1000))
             raise TooManyRequests(
@@ -126,4 +135,7 @@ class LoginThrottle:
 
     async def succeeded(self, subject: LoginSubject) -> None:
         """The password was right: the account starts over and the address takes back this attempt."""
-        await self.redis.eval(_SUCCEEDED, 4, *subject.keys(), self.settings.login_address_free_failures)
+        try:
+            await self.redis.eval(_SUCCEEDED, 4, *subject.keys(), self.settings.login_address_free_failures)
+        except RedisError as error:
+            log.warning("login_throttle_unavailable", error=str(error))

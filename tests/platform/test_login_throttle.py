@@ -152,3 +152,17 @@ async def test_counts_expire_after_a_quiet_window(throttled, stack):
     assert_problem(await token(api, tenant.slug, email, WRONG), 401)
     ttls = [await stack.redis.ttl(key) async for key in stack.redis.scan_iter("login:*:n")]
     assert ttls and all(0 < ttl <= 3600 for ttl in ttls)
+
+
+async def test_without_redis_logins_go_on_unthrottled(stack):
+    from redis.asyncio import Redis
+
+    from tests.support import free_port
+
+    redis = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=5)
+    throttle = LoginThrottle(redis, stack.gateway.state.settings)
+    subject = LoginSubject.of("acme", "ana@acme.example", "203.0.113.7")
+    for _ in range(10):
+        await throttle.attempt(subject)
+    await throttle.succeeded(subject)
+    await redis.aclose()
