@@ -53,9 +53,7 @@ class TenantSettings(TimestampMixin, Base):
     secrets: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     # The tenant's holidays beyond its country's (``dunning.calendar_changed``): messages keep off them too.
     holiday_subdivision: Mapped[str | None] = mapped_column(String(10))
-    company_holidays: Mapped[list[date]] = mapped_column(
-        ARRAY(Date), default=list, server_default=text("'{}'::date[]")
-    )
+    company_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list, server_default=text("'{}'::date[]"))
     calendar_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
