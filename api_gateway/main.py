@@ -48,7 +48,7 @@ def create_app(
 
     async def startup(app: FastAPI) -> None:
         app.state.upstream = Upstream(settings, upstream_transport)
-        app.state.authenticator = Authenticator(settings, app.state.engine)
+        app.state.authenticator = Authenticator(settings, app.state.engine, app.state.redis)
         app.state.rate_limiter = RateLimiter(app.state.redis)
         app.state.merged_openapi = MergedOpenAPI(settings, app.state.upstream.client)
 
