@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case
+from sqlalchemy import case
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PromiseBroken
 from shared.inbox import Received
+from shared.projection import upsert_newest
 
 CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
 INVOICE_FIELDS = (
@@ -36,32 +37,6 @@ INVOICE_FIELDS = (
 )
 
 
-def _latest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list[dict[str, Any]]:
-    """One row per key, the greatest ``order`` (one INSERT cannot touch a row twice); the later one on a tie."""
-    best: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        k = tuple(row[name] for name in key)
-        if k not in best or row[order] >= best[k][order]:
-            best[k] = row
-    return list(best.values())
-
-
-async def _upsert(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], order: str, fields: Any
-) -> None:
-    rows = _latest(rows, key, order)
-    if not rows:
-        return
-    statement = insert(table).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={f: statement.excluded[f] for f in fields},
-            where=table.c[order] <= statement.excluded[order],
-        )
-    )
-
-
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
     rows = [
         {
@@ -76,7 +51,7 @@ async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: l
         for r in batch
     ]
     fields = ("name", "country", "timezone", "language", "active", "announced_at")
-    await _upsert(session, Tenant.__table__, rows, ("tenant_id",), "announced_at", fields)
+    await upsert_newest(session, Tenant.__table__, rows, ("tenant_id",), "announced_at", fields)
 
 
 async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[UserChanged]]) -> None:
@@ -93,7 +68,7 @@ async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: lis
         for r in batch
     ]
     fields = ("email", "full_name", "roles", "active", "announced_at")
-    await _upsert(session, User.__table__, rows, ("tenant_id", "user_id"), "announced_at", fields)
+    await upsert_newest(session, User.__table__, rows, ("tenant_id", "user_id"), "announced_at", fields)
 
 
 async def on_customer_changed(
@@ -111,7 +86,7 @@ async def on_customer_changed(
         }
         for r in batch
     ]
-    await _upsert(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
+    await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
 
 
 def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
@@ -218,4 +193,4 @@ async def on_action_item_changed(
         "changed_at",
         "notice_state",
     )
-    await _upsert(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)
+    await upsert_newest(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)

@@ -1,0 +1,39 @@
+"""Local copies of another service's facts (projections): the newest announcement of each row wins.
+
+Events arrive in batches, twice, or out of order; a row keeps what the latest one said, judged by a column that
+grows with each announcement (a revision, or when it was announced), so a late older event never overwrites a
+newer one.
+"""
+
+from typing import Any
+
+from sqlalchemy import Table, or_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def newest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list[dict[str, Any]]:
+    """One row per key, the greatest ``order`` (one INSERT cannot touch a row twice); the later one on a tie."""
+    best: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        k = tuple(row[name] for name in key)
+        if k not in best or row[order] >= best[k][order]:
+            best[k] = row
+    return list(best.values())
+
+
+async def upsert_newest(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], order: str, fields: Any
+) -> None:
+    """Insert the rows or update ``fields`` (and ``order``) of the stored ones, unless the stored row is newer."""
+    rows = newest(rows, key, order)
+    if not rows:
+        return
+    statement = insert(table).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={f: statement.excluded[f] for f in {*fields, order}},
+            where=or_(table.c[order].is_(None), table.c[order] <= statement.excluded[order]),
+        )
+    )
