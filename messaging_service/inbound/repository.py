@@ -102,9 +102,8 @@ async def tenants_that_wrote_to(
 
 async def email_message(session: AsyncSession, message_ids: list[uuid.UUID]) -> Message | None:
     """The first of these ids that is an email of ours, locked (a bounce or a reply names it; any tenant)."""
-    for message_id in message_ids:
-        query = select(Message).where(Message.id == message_id, Message.channel == "email").with_for_update()
-        found = await session.scalar(query)
-        if found is not None:
-            return found
-    return None
+    if not message_ids:
+        return None
+    query = select(Message).where(Message.id.in_(message_ids), Message.channel == "email").with_for_update()
+    found = {message.id: message for message in (await session.scalars(query)).all()}
+    return next((found[i] for i in message_ids if i in found), None)
