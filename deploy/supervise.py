@@ -4,8 +4,8 @@
 
 honcho (what ``make run`` used before) stops every process when one exits, so a crashed worker took the whole
 system down with it. Here a process that exits is started again after a back-off (1 s doubling to 30 s, reset
-once it has run a minute); each line it prints is prefixed with its name. Ctrl-C or SIGTERM stops them all
-(SIGTERM first, SIGKILL after ten seconds).
+once it has run a minute: ``shared.worker_process.next_backoff``); each line it prints is prefixed with its name.
+Ctrl-C or SIGTERM stops them all (SIGTERM first, SIGKILL after ten seconds).
 """
 
 import asyncio
@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-BACKOFF_FIRST_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 30.0
-HEALTHY_AFTER_SECONDS = 60.0
+from shared.worker_process import next_backoff
+
 STOP_WAIT_SECONDS = 10.0
 COLOURS = [36, 33, 32, 35, 34, 31, 96, 93, 92, 95, 94, 91]
 
@@ -33,12 +32,6 @@ def read_procfile(path: Path) -> dict[str, str]:
         name, _, command = line.partition(":")
         processes[name.strip()] = command.strip()
     return processes
-
-
-def next_backoff(previous: float | None, ran_seconds: float) -> float:
-    if previous is None or ran_seconds > HEALTHY_AFTER_SECONDS:
-        return BACKOFF_FIRST_SECONDS
-    return min(BACKOFF_MAX_SECONDS, previous * 2)
 
 
 class Supervisor:

@@ -63,9 +63,12 @@ def load_settings(path: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def next_backoff(previous: float | None) -> float:
-    """1 s, 2 s, 4 s ... at most 30 s between two starts of a failing worker."""
-    return BACKOFF_FIRST_SECONDS if previous is None else min(BACKOFF_MAX_SECONDS, previous * 2)
+def next_backoff(previous: float | None, ran_seconds: float) -> float:
+    """The wait before starting a process or worker again: 1 s, 2 s, 4 s ... at most 30 s while it keeps failing;
+    1 s again once it had run healthy for a minute. Also ``deploy/supervise.py``'s rule."""
+    if previous is None or ran_seconds > HEALTHY_AFTER_SECONDS:
+        return BACKOFF_FIRST_SECONDS
+    return min(BACKOFF_MAX_SECONDS, previous * 2)
 
 
 async def _stop_worker(worker: Worker, main: asyncio.Task[None], wait_seconds: float) -> None:
@@ -110,9 +113,7 @@ async def serve(settings_cls: type, stop: asyncio.Event, **overrides: Any) -> in
         await _stop_worker(worker, main, COMPLETION_WAIT_SECONDS)
         if stop.is_set():
             break
-        if loop.time() - began > HEALTHY_AFTER_SECONDS:
-            backoff = None
-        backoff = next_backoff(backoff)
+        backoff = next_backoff(backoff, loop.time() - began)
         log.warning(
             "worker_restarting in_seconds=%s error=%s",
             backoff,

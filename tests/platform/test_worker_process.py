@@ -82,10 +82,11 @@ async def wait_for(condition, tries: int = 600) -> None:
 
 
 def test_backoff_doubles_to_thirty_seconds():
-    delays = [next_backoff(None)]
+    delays = [next_backoff(None, 0)]
     for _ in range(7):
-        delays.append(next_backoff(delays[-1]))
+        delays.append(next_backoff(delays[-1], 0.5))
     assert delays == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert next_backoff(30, 61) == 1  # healthy for a minute: from the start again
 
 
 async def test_a_worker_rides_out_a_redis_restart():
