@@ -113,8 +113,7 @@ async def update_task(session: AsyncSession, identity: Identity, task_id: uuid.U
 
 
 async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CreateTask]]) -> None:
-    """Another service asks for a task (dunning: no channel left). Idempotent by the command's key; the
-    assignee defaults to the customer's collector and the due date to the tenant's today."""
+    """Another service asks for a task (dunning: no channel left)."""
     for tenant_id, commands in messages_by_tenant(batch).items():
         rows = [
             {
@@ -128,6 +127,14 @@ async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list
             }
             for c in commands
         ]
+        await insert_service_tasks(session, tenant_id, rows)
+
+
+async def insert_service_tasks(session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    """Tasks another service asks for (``key``, ``customer_id``, ``title``, ``description``, ``assignee_id``,
+    ``due_date``, ``source``), each logged on its customer's timeline and announced. Idempotent by key; the
+    assignee defaults to the customer's collector and the due date to the tenant's today."""
+    if rows:
         created = (
             (
                 await session.execute(

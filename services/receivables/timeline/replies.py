@@ -12,8 +12,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.events import emit_tasks_changed
-from services.receivables.timeline.repository import add_entries
+from services.receivables.tasks.service import insert_service_tasks
 from shared.contracts.messaging import ReplyReceived
 from shared.inbox import Received, messages_by_tenant
 
@@ -30,20 +29,8 @@ JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.id = x.customer_i
 """
 )
 
-REPLY_TASKS = text(
-    """
-INSERT INTO receivables.tasks (id, tenant_id, customer_id, title, description, assignee_id, due_date, status, source,
-                               idempotency_key, created_by)
-SELECT receivables.uuid7(), c.tenant_id, c.id,
-       left(c.name || ' replied by ' || x.channel || ': ' || x.start, 200), x.body, c.collector_id,
-       (now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date, 'open', 'messaging', 'reply:' || x.reply_id,
-       'service:messaging'
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(reply_id uuid, customer_id uuid, channel text, start text, body text)
-JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.id = x.customer_id
-LEFT JOIN receivables.tenants t ON t.tenant_id = c.tenant_id
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-RETURNING id, customer_id, title, status, assignee_id, due_date, created_by
-"""
+CUSTOMER_NAMES = text(
+    "SELECT id, name FROM receivables.customers WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))"
 )
 
 
@@ -73,23 +60,6 @@ def entry_row(reply: ReplyReceived) -> dict[str, Any]:
     }
 
 
-def _task_entry(task: Any) -> dict[str, Any]:
-    """The task's own line on the timeline, as every task created for a customer has."""
-    return {
-        "customer_id": task["customer_id"],
-        "kind": "task",
-        "ref_id": task["id"],
-        "summary": f"Task: {task['title']}",
-        "data": {
-            "title": task["title"],
-            "status": task["status"],
-            "assignee_id": task["assignee_id"],
-            "due_date": task["due_date"],
-        },
-        "actor": task["created_by"],
-    }
-
-
 async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:
     for tenant_id, replies in messages_by_tenant(batch).items():
         known = [r for r in replies if r.customer_id is not None]
@@ -98,23 +68,24 @@ async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: l
         await session.execute(
             REPLY_ENTRIES, {"tenant_id": tenant_id, "rows": orjson.dumps([entry_row(r) for r in known]).decode()}
         )
-        asks = [
-            {
-                "reply_id": str(r.reply_id),
-                "customer_id": str(r.customer_id),
-                "channel": r.channel.value,
-                "start": text_start(r.body),
-                "body": r.body,
-            }
-            for r in known
-            if not r.opt_out
-        ]
+        asks = [r for r in known if not r.opt_out]
         if not asks:
             continue
-        created = (
-            (await session.execute(REPLY_TASKS, {"tenant_id": tenant_id, "rows": orjson.dumps(asks).decode()}))
-            .mappings()
-            .all()
-        )
-        await add_entries(session, tenant_id, [_task_entry(r) for r in created])
-        await emit_tasks_changed(session, tenant_id, [r["id"] for r in created])
+        ids = list({r.customer_id for r in asks})
+        names = {
+            row.id: row.name for row in await session.execute(CUSTOMER_NAMES, {"tenant_id": tenant_id, "ids": ids})
+        }
+        rows = [
+            {
+                "key": f"reply:{r.reply_id}",
+                "customer_id": str(r.customer_id),
+                "title": f"{names.get(r.customer_id, '')} replied by {r.channel.value}: {text_start(r.body)}"[:200],
+                "description": r.body,
+                "assignee_id": None,
+                "due_date": None,
+                "source": "messaging",
+            }
+            for r in asks
+            if r.customer_id in names
+        ]
+        await insert_service_tasks(session, tenant_id, rows)
