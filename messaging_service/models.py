@@ -83,6 +83,20 @@ class Template(IdMixin, TimestampMixin, Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
+class TemplatePartial(IdMixin, TimestampMixin, Base):
+    """A piece of a tenant's templates (a footer, a macro), included or imported by ``name``: the only thing a
+    template of the tenant may include, import or extend."""
+
+    __tablename__ = "template_partials"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
 QUEUED_STATES = ("queued", "deferred")
 
 
