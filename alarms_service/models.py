@@ -266,3 +266,21 @@ class Digest(Base):
     idempotency_key: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20))  # sent: handed to messaging
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class LoginAlert(Base):
+    """``gateway.login_failures_exceeded``: an account of the tenant failed to log in too often. The tenant's active
+    admins (``recipients``: their emails) were told by email; the id is the event's, so a repeat writes nothing."""
+
+    __tablename__ = "login_alerts"
+    __table_args__ = (Index("ix_login_alerts_tenant_id_occurred_at", "tenant_id", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    username: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(100))
+    failures: Mapped[int] = mapped_column(Integer)
+    window_seconds: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)

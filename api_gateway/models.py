@@ -1,4 +1,4 @@
-"""The gateway's schema: tenants, users, API keys, idempotency keys, and its outbox/inbox."""
+"""The gateway's schema: tenants, users, API keys, refresh tokens, idempotency keys, and its outbox/inbox."""
 
 import uuid
 from datetime import datetime
@@ -82,3 +82,24 @@ class WebhookRequest(Base):
     headers: Mapped[dict] = mapped_column(JSONB)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+
+
+class RefreshToken(Base):
+    """A refresh token (OAuth2, RFC 6749 §6), stored as its sha256 like API keys. Each use spends it and issues the
+    next of its ``family`` (one login); using a spent one again revokes the whole family (theft sign)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        Index("ix_refresh_tokens_family_id", "family_id"),
+        Index("ix_refresh_tokens_user_id_live", "user_id", postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.users.id"))
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    spent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -2,14 +2,15 @@
 
 import hmac
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Header, Request, status
+from fastapi import APIRouter, Form, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api_gateway import service
+from api_gateway import refresh, service
 from api_gateway.auth import CurrentPrincipal, Principal, grantable, require
 from api_gateway.login_throttle import LoginSubject, LoginThrottle, client_address
+from api_gateway.models import User
 from api_gateway.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -25,10 +26,11 @@ from api_gateway.schemas import (
     UserUpdate,
 )
 from api_gateway.security import issue_access_token
+from api_gateway.settings import GatewaySettings
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, SUPERVISOR
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import Forbidden, Unauthorized, problem_responses
+from shared.problems import Forbidden, Unauthorized, ValidationProblem, problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
@@ -39,39 +41,78 @@ AdminOnly = Annotated[Principal, require(ADMIN)]
 PeopleReaders = Annotated[Principal, require(ADMIN, MANAGER, SUPERVISOR)]
 
 
+GrantType = Literal["password", "refresh_token"]
+
+
 @auth_router.post(
     "/token", response_model=TokenOut, responses=problem_responses(401, 422, 429), openapi_extra={"security": []}
 )
 async def issue_token(
     request: Request,
     session: SessionDep,
-    username: Annotated[str, Form(description="The user's email")],
-    password: Annotated[str, Form()],
-    tenant: Annotated[str | None, Form(description="The tenant's slug")] = None,
+    grant_type: Annotated[GrantType, Form(description="`password` (the default) or `refresh_token`")] = "password",
+    username: Annotated[str | None, Form(description="The user's email (password grant)")] = None,
+    password: Annotated[str | None, Form(description="The user's password (password grant)")] = None,
+    tenant: Annotated[str | None, Form(description="The tenant's slug (password grant)")] = None,
     client_id: Annotated[str | None, Form(description="Alias of `tenant` for OAuth2 clients")] = None,
+    refresh_token: Annotated[str | None, Form(description="The refresh token to trade (refresh grant)")] = None,
 ) -> TokenOut:
-    """OAuth2 password grant: a short-lived access token for a person of a tenant.
+    """OAuth2 token endpoint: a short-lived access token and a refresh token for a person of a tenant.
 
-    Failed logins are throttled per account and per address: after a few, the next attempts wait (429 with
-    `Retry-After`, the right password included), twice as long after each further failure, up to 15 minutes."""
+    Password grant (`tenant`, `username`, `password`): failed logins are throttled per account and per address:
+    after a few, the next attempts wait (429 with `Retry-After`, the right password included), twice as long after
+    each further failure, up to 15 minutes; after many, the tenant's admins are alerted by email.
+
+    Refresh grant (`refresh_token`): the token is spent and the answer carries the next one. Using a spent token
+    again revokes every token of that login (401); so does the user's password change or deactivation."""
+    settings = request.app.state.settings
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise ValidationProblem.field("refresh_token", "is required for grant_type=refresh_token")
+        user, next_token = await refresh.rotate(session, refresh_token, settings.refresh_token_ttl_seconds)
+        return _token_answer(settings, user, next_token)
+    if not username:
+        raise ValidationProblem.field("username", "is required for grant_type=password")
+    if not password:
+        raise ValidationProblem.field("password", "is required for grant_type=password")
     slug = tenant or client_id
     if not slug:
         raise Unauthorized("Say which tenant you log in to (`tenant`)")
-    settings = request.app.state.settings
     throttle = LoginThrottle(request.app.state.redis, settings)
     subject = LoginSubject.of(slug, username, client_address(request, settings.trust_forwarded_for))
     await throttle.attempt(subject)
     user = await service.authenticate_user(session, slug, username, password)
     await throttle.succeeded(subject)
+    return _token_answer(settings, user, await refresh.issue(session, user, settings.refresh_token_ttl_seconds))
+
+
+def _token_answer(settings: GatewaySettings, user: User, refresh_token: str) -> TokenOut:
     token = issue_access_token(
-        settings.jwt_secret,
-        settings.jwt_issuer,
-        settings.jwt_ttl_seconds,
-        user.id,
-        user.tenant_id,
-        user.roles,
+        settings.jwt_secret, settings.jwt_issuer, settings.jwt_ttl_seconds, user.id, user.tenant_id, user.roles
     )
-    return TokenOut(access_token=token, expires_in=settings.jwt_ttl_seconds)
+    return TokenOut(
+        access_token=token,
+        expires_in=settings.jwt_ttl_seconds,
+        refresh_token=refresh_token,
+        refresh_expires_in=settings.refresh_token_ttl_seconds,
+    )
+
+
+@auth_router.post(
+    "/revoke",
+    response_class=Response,
+    responses={200: {"description": "Revoked, or not a token this gateway knows"}, **problem_responses(422)},
+    openapi_extra={"security": []},
+)
+async def revoke_token(
+    session: SessionDep,
+    token: Annotated[str, Form(description="The refresh token to revoke")],
+    token_type_hint: Annotated[str | None, Form(description="`refresh_token` (others are ignored)")] = None,
+) -> Response:
+    """Log out (RFC 7009): revoke the refresh token and every token of its login. Answers 200 for any token, known
+    or not. Access tokens are not stored: they expire on their own within minutes."""
+    await refresh.revoke(session, token)
+    return Response(status_code=status.HTTP_200_OK)
 
 
 @auth_router.get("/me", response_model=MeOut, responses=problem_responses(401))

@@ -131,9 +131,16 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 class TokenOut(BaseModel):
+    """The OAuth2 token response (RFC 6749 §5.1)."""
+
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token is valid")
+    refresh_token: str = Field(
+        description="Trade it for a new access token (`grant_type=refresh_token`): it is spent then, and the answer "
+        "carries the next one. Using a spent one again revokes every token of this login."
+    )
+    refresh_expires_in: int = Field(description="Seconds the refresh token is valid if not used")
 
 
 class MeOut(BaseModel):

@@ -1,4 +1,4 @@
-"""Passwords (argon2), access tokens (short-lived JWT) and API keys (random, stored as sha256)."""
+"""Passwords (argon2), access tokens (short-lived JWT), refresh tokens and API keys (random, stored as sha256)."""
 
 import hashlib
 import secrets
@@ -14,6 +14,7 @@ from shared.problems import Unauthorized
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "cbz_"
+REFRESH_TOKEN_PREFIX = "cbzr_"  # noqa: S105 - a prefix, not a secret
 
 
 def hash_password(password: str) -> str:
@@ -69,3 +70,9 @@ def new_api_key() -> tuple[str, str, str]:
 
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A new refresh token: ``(token, sha256)``. Only the hash is stored, like an API key's."""
+    token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_api_key(token)

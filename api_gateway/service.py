@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api_gateway import refresh
 from api_gateway.models import ApiKey, Tenant, User, outbox
 from api_gateway.schemas import ApiKeyCreate, TenantCreate, TenantUpdate, UserCreate, UserUpdate
 from api_gateway.security import DUMMY_PASSWORD_HASH, hash_password, new_api_key, verify_password
@@ -132,6 +133,8 @@ async def list_users(
 async def update_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, data: UserUpdate) -> User:
     user = await get_user(session, tenant_id, user_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "password" in changes or changes.get("active") is False:  # whoever held a session must log in again
+        await refresh.revoke_user(session, user.id)
     if "password" in changes:
         user.password_hash = hash_password(changes.pop("password"))
     if "roles" in changes:

@@ -14,7 +14,9 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    # Access tokens stay short; a client keeps its session with the refresh token (rotated on each use).
     jwt_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: PositiveInt = 30 * 24 * 3600
     jwt_issuer: str = "cobranza"
     # The platform operator creates tenants with this token (X-Operator-Token).
     operator_token: str = DEVELOPMENT_OPERATOR_TOKEN
@@ -24,17 +26,18 @@ class GatewaySettings(ServiceSettings):
     upstream_connect_timeout_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
     upstream_max_connections: int = 200
-    # Request bodies beyond these are refused with 413 before they are read further (issue 11): bulk ingest
-    # (10,000 rows a request) gets room; every other route's body is a form or a single record.
-    max_body_bytes: int = 1024 * 1024
-    bulk_max_body_bytes: int = 50 * 1024 * 1024
+    # Request bodies beyond their limit are refused with 413 before they are read further (issue 11). A path gets
+    # the limit of the longest prefix in body_limits it starts with (env: JSON, GATEWAY_BODY_LIMITS=
+    # '{"/v1/ingest/": 52428800}'), any other path max_body_bytes: bulk ingest (10,000 rows a request) gets room;
+    # every other route's body is a form or a single record, a provider callback a small form.
+    max_body_bytes: PositiveInt = 1024 * 1024
+    body_limits: dict[str, PositiveInt] = {"/v1/ingest/": 50 * 1024 * 1024, "/webhooks/": 1024 * 1024}
     cors_origins: list[str] = []
     openapi_cache_seconds: float = 30.0
     idempotency_key_hours: int = 48
     # Provider callbacks (issue 10): stored, then answered. The public URL the providers call (their signatures
     # cover it); without it, the URL is rebuilt from the Host / X-Forwarded-* headers.
     public_base_url: str | None = None
-    webhook_max_body_bytes: int = 1024 * 1024
     webhook_rate_limit_per_minute: int = 60_000
     webhook_retention_days: int = 7
     # Failed logins (issue 11): after this many failures in a row an account waits base, 2 base, 4 base ... up to
