@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from api_gateway import intake
 from api_gateway.auth import Authenticator
 from api_gateway.idempotency import IdempotencyMiddleware
+from api_gateway.limits import BodyLimit
 from api_gateway.openapi import MergedOpenAPI
 from api_gateway.proxy import ServiceRoute, Upstream
 from api_gateway.ratelimit import RateLimiter
@@ -19,10 +20,9 @@ from api_gateway.routers import auth_router, keys_router, tenants_router, users_
 from api_gateway.routing import UNAUTHENTICATED_PREFIXES
 from api_gateway.settings import GatewaySettings
 from shared.app import create_service_app
-from shared.problems import NotFound, Problem
+from shared.problems import NotFound
 
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-BULK_PREFIX = "/v1/ingest/"  # the routes whose bodies may be large (GatewaySettings.bulk_max_body_bytes)
 # Provider signatures are computed over the public URL and body: the service needs these to verify them.
 WEBHOOK_HEADERS = (
     "x-twilio-signature",
@@ -63,7 +63,7 @@ def create_app(
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,
-        middleware=[IdempotencyMiddleware],
+        middleware=[IdempotencyMiddleware, BodyLimit],  # the limit first: before anything reads a body
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -85,8 +85,7 @@ def create_app(
         request.scope["state"]["tenant_id"] = str(principal.tenant_id)
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        bulk = request.url.path.startswith(BULK_PREFIX)
-        body = await _body(request, settings.bulk_max_body_bytes if bulk else settings.max_body_bytes)
+        body = await request.body()  # within its limit: BodyLimit
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))
@@ -108,13 +107,13 @@ def create_app(
             kind, tenant_id = stored
             with contextlib.suppress(RedisError):  # the limit needs Redis, the callback does not: none lost
                 await app.state.rate_limiter.check("webhooks", settings.webhook_rate_limit_per_minute)
-            body = await _body(request, settings.webhook_max_body_bytes)
+            body = await request.body()  # within its limit: BodyLimit
             await intake.store(app.state.engine, request, tenant_id, body, settings.public_base_url)
             return intake.provider_answer(kind)
         service = next((s for p, s in UNAUTHENTICATED_PREFIXES.items() if request.url.path.startswith(p)), None)
         if service is None:
             raise NotFound("No such webhook")
-        body = await _body(request, settings.max_body_bytes)
+        body = await request.body()  # within its limit: BodyLimit
         return await app.state.upstream.forward(request, service, None, body, WEBHOOK_HEADERS)
 
     @app.api_route("/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
@@ -122,17 +121,3 @@ def create_app(
         raise NotFound(f"No resource at {request.url.path}")
 
     return app
-
-
-async def _body(request: Request, max_bytes: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
-    body = await request.body()
-    if len(body) > max_bytes:  # chunked, or a Content-Length that lied
-        raise _too_large(max_bytes)
-    return body
-
-
-def _too_large(max_bytes: int) -> Problem:
-    return Problem(f"The body is larger than {max_bytes} bytes", status=413, slug="payload-too-large")

@@ -1,0 +1,67 @@
+"""Request body limits (issue 11): one table of path prefixes in the settings; the longest prefix a path starts
+with gives its limit, every other path the default. A body beyond its limit is a 413 problem, refused as soon as
+the declared length or the bytes received so far pass it, before anything else reads it (the idempotency and
+NUL checks, the routes), so an oversized body is never held whole in memory nor parsed."""
+
+from collections.abc import AsyncIterator, Mapping
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.asgi import replaying
+from shared.problems import Problem, problem_response
+
+
+def body_limit(path: str, limits: Mapping[str, int], default: int) -> int:
+    """The most bytes a body sent to ``path`` may have: the longest matching prefix of ``limits``, else
+    ``default``."""
+    prefix = max((p for p in limits if path.startswith(p)), key=len, default=None)
+    return default if prefix is None else limits[prefix]
+
+
+def too_large(max_bytes: int) -> Problem:
+    return Problem(f"The body is larger than {max_bytes} bytes", status=413, slug="payload-too-large")
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        yield message.get("body", b"")
+        if not message.get("more_body"):
+            return
+
+
+async def read_limited(receive: Receive, content_length: str | None, max_bytes: int) -> bytes:
+    """The whole body, or ``too_large``: by the declared length, then by the bytes counted as they arrive
+    (chunked, or a Content-Length that lied)."""
+    if content_length and content_length.isdigit() and int(content_length) > max_bytes:
+        raise too_large(max_bytes)
+    parts, size = [], 0
+    async for chunk in _chunks(receive):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+class BodyLimit:
+    """An ASGI middleware holding every request of the gateway to its body limit (settings ``body_limits`` and
+    ``max_body_bytes``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = scope["app"].state.settings
+        max_bytes = body_limit(scope["path"], settings.body_limits, settings.max_body_bytes)
+        try:
+            body = await read_limited(receive, Headers(scope=scope).get("content-length"), max_bytes)
+        except Problem as problem:
+            request_id = scope.get("state", {}).get("request_id")
+            await problem_response(problem, scope["path"], request_id)(scope, receive, send)
+            return
+        await self.app(scope, replaying(body, receive), send)
