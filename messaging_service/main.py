@@ -7,6 +7,7 @@ from messaging_service.inbound.router import router as replies_router
 from messaging_service.messages.router import router as messages_router
 from messaging_service.optouts.router import invalid_router
 from messaging_service.optouts.router import router as optout_router
+from messaging_service.partials.router import router as partials_router
 from messaging_service.settings import MessagingSettings
 from messaging_service.templates.router import router as templates_router
 from messaging_service.webhooks import router as webhooks_router
@@ -26,6 +27,7 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
         title="cobranza messaging",
         description="Templates and delivery over email, SMS and WhatsApp.",
         routers=[
+            partials_router,  # before the templates' /{template_id}
             templates_router,
             messages_router,
             replies_router,

@@ -19,7 +19,7 @@ from messaging_service.channels.config import configured, policy
 from messaging_service.delivery import repository
 from messaging_service.delivery.events import status_rows
 from messaging_service.delivery.jobs import start_deliveries
-from messaging_service.delivery.rendering import index_templates, language_of, render_communication, unsubscribe_link
+from messaging_service.delivery.rendering import language_of, render_communication, unsubscribe_link
 from messaging_service.domain.compliance import schedule, tenant_calendar, zone
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
@@ -113,7 +113,7 @@ async def accept(
     suppressed = await repository.suppressed(session, tenant_id, [a for a in addresses.values() if a])
     foreign = await repository.foreign_customers(session, tenant_id, customers)
     recent = await repository.recent_schedule(session, tenant_id, customers, now - CAP_LOOKBACK)
-    templates = index_templates(await repository.tenant_templates(session, tenant_id))
+    templates = await repository.template_index(session, tenant_id)
     view = tenant_view(tenant)
     base = public_base(settings)
     secret = settings.link_secret()

@@ -24,7 +24,7 @@ class Rendered:
     template_ref: str
 
 
-def source_from_row(row: Template | Any) -> TemplateSource:
+def source_from_row(row: Template | Any, partials: Mapping[str, str] | None = None) -> TemplateSource:
     return TemplateSource(
         kind=row.kind,
         channel=row.channel,
@@ -38,11 +38,15 @@ def source_from_row(row: Template | Any) -> TemplateSource:
         whatsapp_language=row.whatsapp_language,
         whatsapp_parameters=tuple(row.whatsapp_parameters or ()),
         ref=f"tenant:{row.id}:{row.revision}",
+        partials=partials or {},
     )
 
 
-def index_templates(rows: Iterable[Template | Any]) -> dict[TemplateKey, TemplateSource]:
-    return {(r.kind, r.channel, r.language, r.tone): source_from_row(r) for r in rows if r.active}
+def index_templates(
+    rows: Iterable[Template | Any], partials: Mapping[str, str] | None = None
+) -> dict[TemplateKey, TemplateSource]:
+    """The tenant's active templates by kind, channel, language and tone, each with the tenant's partials."""
+    return {(r.kind, r.channel, r.language, r.tone): source_from_row(r, partials) for r in rows if r.active}
 
 
 def resolve(
@@ -64,19 +68,24 @@ def language_of(communication: Communication, tenant: TenantView) -> str:
 def render_source(source: TemplateSource, channel: str, context: dict[str, Any]) -> Rendered:
     """A tenant's template renders under the engine's limits (``TemplateLimit`` past one); a shipped one does not."""
     shipped = source.ref.startswith("default:")
-    subject = render_line(source.subject, context, shipped=shipped) if source.subject and channel == "email" else None
-    text = render(source.body_text, context, shipped=shipped).strip()
+    partials = source.partials
+    subject = None
+    if source.subject and channel == "email":
+        subject = render_line(source.subject, context, shipped=shipped, partials=partials)
+    text = render(source.body_text, context, shipped=shipped, partials=partials).strip()
     if channel != "email":
         text = " ".join(text.split())
     html = None
     if source.body_html and channel == "email":
-        html = render(source.body_html, context, html=True, shipped=shipped)
+        html = render(source.body_html, context, html=True, shipped=shipped, partials=partials)
     whatsapp = None
     if channel == "whatsapp":
         whatsapp = {
             "name": source.whatsapp_template,
             "language": source.whatsapp_language,
-            "parameters": [render_line(p, context, shipped=shipped) for p in source.whatsapp_parameters],
+            "parameters": [
+                render_line(p, context, shipped=shipped, partials=partials) for p in source.whatsapp_parameters
+            ],
         }
     return Rendered(subject, text, html, whatsapp, source.ref)
 

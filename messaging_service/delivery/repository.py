@@ -10,7 +10,17 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from messaging_service.models import Attempt, Message, MessageContent, Suppression, Template, TenantSettings
+from messaging_service.delivery.rendering import TemplateKey, index_templates
+from messaging_service.models import (
+    Attempt,
+    Message,
+    MessageContent,
+    Suppression,
+    Template,
+    TemplatePartial,
+    TenantSettings,
+)
+from messaging_service.templates.defaults import TemplateSource
 
 messages = Message.__table__
 contents = MessageContent.__table__
@@ -91,11 +101,18 @@ async def recent_schedule(
     return found
 
 
-async def tenant_templates(session: Executor, tenant_id: uuid.UUID) -> list[Any]:
+async def tenant_partials(session: Executor, tenant_id: uuid.UUID) -> dict[str, str]:
+    """The tenant's partials, name -> source: what its templates may include or import."""
+    table = TemplatePartial.__table__
+    rows = await session.execute(select(table.c.name, table.c.body).where(table.c.tenant_id == tenant_id))
+    return {row.name: row.body for row in rows}
+
+
+async def template_index(session: Executor, tenant_id: uuid.UUID) -> dict[TemplateKey, TemplateSource]:
+    """The tenant's active templates, each with the tenant's partials (``rendering.resolve`` picks among them)."""
     table = Template.__table__
-    return list(
-        (await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))).all()
-    )
+    rows = await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))
+    return index_templates(rows, await tenant_partials(session, tenant_id))
 
 
 MESSAGE_COLUMNS = [c.name for c in messages.c]

@@ -11,7 +11,7 @@ from messaging_service.channels.config import policy
 from messaging_service.delivery import repository as delivery_repository
 from messaging_service.delivery.acceptance import normalize_address, public_base, tenant_view
 from messaging_service.delivery.events import status_changed
-from messaging_service.delivery.rendering import index_templates, render_communication, unsubscribe_link
+from messaging_service.delivery.rendering import render_communication, unsubscribe_link
 from messaging_service.delivery.suppressions import OPT_OUT
 from messaging_service.domain.compliance import schedule, zone
 from messaging_service.domain.delivery import RESENDABLE
@@ -59,7 +59,7 @@ async def resend(
         rendered = render_communication(
             communication,
             view,
-            index_templates(await delivery_repository.tenant_templates(session, tenant_id)),
+            await delivery_repository.template_index(session, tenant_id),
             today=now.astimezone(zone(message.timezone)).date(),
             unsubscribe_url=unsubscribe_link(public_base(settings), token),
         )

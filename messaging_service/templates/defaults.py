@@ -5,6 +5,7 @@ and override it. The customer layout follows seed 004's model email section by s
 (alarm digests) is a plain list for the collections team.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,6 +35,8 @@ class TemplateSource:
     whatsapp_language: str | None = None
     whatsapp_parameters: tuple[str, ...] = field(default_factory=tuple)
     ref: str = ""
+    # A tenant's template: the tenant's partials (name -> source), what it may include or import.
+    partials: Mapping[str, str] = field(default_factory=dict)
 
 
 INVOICE_TABLE_HTML = """\

@@ -8,7 +8,8 @@ A render runs under a budget (``Limits``): loop iterations and calls, characters
 strings built on the way: ``~``, ``+``, ``*``, filters and string methods), and the nesting of macro calls and
 recursive loops. Sizes are checked before an operation that could allocate a lot (``'x' * 50000000``,
 ``'x'|center(10**9)``, ``'%999999999d' % 1``, ``9 ** 9 ** 9``), so no render holds more than a few times the output
-limit. There is no loader: ``include``, ``import`` and ``extends`` find nothing (``TemplateLimit('include')``).
+limit. ``include``, ``import`` and ``extends`` find only the tenant's own partials, by the name in quotes (the
+render's ``partials``); anything else is ``TemplateLimit('include')``. Loading a partial is a step of the budget.
 The compiled code is instrumented (every loop's iterable and every output go through a counting filter), so the
 budget holds whatever the template does.
 """
@@ -18,7 +19,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -166,6 +167,8 @@ class Budget:
 
 _LIMITS: list[Limits] = []
 _budget: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
+# The tenant's partials (name -> source) for the render in progress: what ``include`` / ``import`` may load.
+_partials: ContextVar[Mapping[str, str] | None] = ContextVar("template_partials", default=None)
 # Set by whoever waits for a render in another thread, when it stops waiting: the render stops at its next step.
 abandoned: ContextVar[threading.Event | None] = ContextVar("template_abandoned", default=None)
 
@@ -314,7 +317,7 @@ class _Instrument(NodeTransformer):
 
 class _NoLoader(BaseLoader):
     def get_source(self, environment: Any, template: str) -> Any:
-        raise TemplateLimit("include", "templates cannot include, import or extend other templates")
+        raise TemplateLimit("include", "the shipped templates include nothing")
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -329,6 +332,15 @@ class LimitedSandbox(Sandbox):
     """The sandbox of tenants' templates: every step counted against the render's budget."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
+
+    def _load_template(self, name: Any, globals: Any) -> Any:
+        """A partial of the render's tenant, compiled once per source (never a cache keyed by name alone: two
+        tenants may have partials of one name)."""
+        source = (_partials.get() or {}).get(name) if isinstance(name, str) else None
+        if source is None:
+            raise TemplateLimit("include", f"'{name}' is not one of the tenant's partials")
+        _current().step()
+        return compiled(source, bool(self.autoescape))
 
     def _generate(self, source: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(source, nodes.Template):
@@ -405,11 +417,20 @@ def compiled(source: str, html: bool, shipped: bool = False) -> Any:
     return (HTML if html else TEXT).from_string(source)
 
 
-def render(source: str, context: dict[str, Any], *, html: bool = False, shipped: bool = False) -> str:
-    """Render under a fresh budget (``TemplateLimit`` past it); ``shipped`` templates (ours) are not counted."""
+def render(
+    source: str,
+    context: dict[str, Any],
+    *,
+    html: bool = False,
+    shipped: bool = False,
+    partials: Mapping[str, str] | None = None,
+) -> str:
+    """Render under a fresh budget (``TemplateLimit`` past it), able to include the tenant's ``partials``;
+    ``shipped`` templates (ours) are not counted and include nothing."""
     if shipped:
         return compiled(source, html, True).render(context)
     token = _budget.set(Budget(limits(), abandoned.get()))
+    loaded = _partials.set(partials)
     try:
         return compiled(source, html).render(context)
     except RecursionError:
@@ -417,16 +438,32 @@ def render(source: str, context: dict[str, Any], *, html: bool = False, shipped:
     except MemoryError:
         raise TemplateLimit("output_size", "out of memory") from None
     finally:
+        _partials.reset(loaded)
         _budget.reset(token)
 
 
-def render_line(source: str, context: dict[str, Any], *, shipped: bool = False) -> str:
+def render_line(
+    source: str, context: dict[str, Any], *, shipped: bool = False, partials: Mapping[str, str] | None = None
+) -> str:
     """A one-line field (email subject, WhatsApp parameter): whitespace collapsed."""
-    return " ".join(render(source, context, shipped=shipped).split())
+    return " ".join(render(source, context, shipped=shipped, partials=partials).split())
 
 
-def check(source: str, *, html: bool = False) -> list[str]:
-    """What is wrong with a template: syntax, unknown tags or attributes, unknown filters. Empty when fine."""
+def references(source: str) -> list[str | None]:
+    """The partials a template includes, imports or extends, in order; ``None`` for a name that is not a literal.
+    Empty when the template does not parse (``check`` says why)."""
+    try:
+        return list(meta.find_referenced_templates(TEXT.parse(source)))
+    except TemplateSyntaxError:
+        return []
+
+
+def check(source: str, *, html: bool = False, partials: Collection[str] = (), partial: bool = False) -> list[str]:
+    """What is wrong with a template: syntax, unknown tags or attributes, unknown filters, an include of anything
+    but one of the tenant's ``partials`` by its name in quotes. Empty when fine.
+
+    A ``partial`` may read names its includer defines (a loop's ``invoice``, a ``set``): only the attributes of
+    documented tags are checked there, an unknown name fails when a template using the partial is rendered."""
     env = HTML if html else TEXT
     try:
         tree = env.parse(source)
@@ -436,7 +473,12 @@ def check(source: str, *, html: bool = False) -> list[str]:
         undeclared = meta.find_undeclared_variables(tree)
     except TemplateAssertionError as exc:
         return [f"line {exc.lineno}: {exc.message}"]
-    problems = [f"unknown tag '{name}'" for name in sorted(undeclared) if name not in TAGS]
+    problems = [] if partial else [f"unknown tag '{name}'" for name in sorted(undeclared) if name not in TAGS]
+    for name in meta.find_referenced_templates(tree):
+        if name is None:
+            problems.append("template limit 'include': include, import and extends take a partial's name in quotes")
+        elif name not in partials:
+            problems.append(f"template limit 'include': '{name}' is not one of the tenant's partials")
     _Walker(problems).walk(tree, {})
     return list(dict.fromkeys(problems))
 

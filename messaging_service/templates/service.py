@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.delivery import repository as delivery_repository
 from messaging_service.delivery.acceptance import tenant_view
-from messaging_service.delivery.rendering import index_templates, render_source, resolve, source_from_row
+from messaging_service.delivery.rendering import render_source, resolve, source_from_row
 from messaging_service.models import Message, MessageContent, Template, TenantSettings
 from messaging_service.templates import renders
 from messaging_service.templates.context import (
@@ -34,7 +35,7 @@ WHATSAPP_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 SAMPLE_UNSUBSCRIBE = "https://cobranza.example/webhooks/messaging/unsubscribe/sample"
 
 
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView:
+async def tenant_of(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView:
     row = await session.get(TenantSettings, tenant_id)
     return tenant_view(row) if row is not None else TenantView(name="")
 
@@ -50,6 +51,14 @@ def _sample_view(tenant: TenantView) -> TenantView:
     )
 
 
+EDITABLE = ("subject", "body_text", "body_html", "whatsapp_template", "whatsapp_parameters")
+
+
+def template_values(template: Template) -> dict[str, Any]:
+    """What ``validate`` checks of a saved template."""
+    return {name: getattr(template, name) for name in EDITABLE}
+
+
 async def validate(
     tenant_id: uuid.UUID,
     kind: str,
@@ -58,9 +67,11 @@ async def validate(
     tone: int,
     values: dict[str, Any],
     tenant: TenantView,
+    partials: Mapping[str, str],
 ) -> None:
-    """422 naming each field whose template is wrong: syntax, unknown tags, or failing on sample data (rendered
-    under the engine's limits, in a render thread: a breach names the limit)."""
+    """422 naming each field whose template is wrong: syntax, unknown tags, an include of anything but one of the
+    tenant's ``partials``, or failing on sample data (rendered under the engine's limits, in a render thread: a
+    breach names the limit)."""
     errors: list[dict[str, str]] = []
     sources: dict[str, tuple[str, bool]] = {}
     for name in ("subject", "body_text", "body_html"):
@@ -77,7 +88,8 @@ async def validate(
         elif not WHATSAPP_NAME.match(name):
             errors.append({"field": "whatsapp_template", "message": "lowercase letters, digits and underscores only"})
     for field, (source, html) in sources.items():
-        errors.extend({"field": field, "message": problem} for problem in check(source, html=html))
+        problems = check(source, html=html, partials=partials.keys())
+        errors.extend({"field": field, "message": problem} for problem in problems)
     if not errors:
         communication = sample_communication(CommunicationKind(kind), language, channel).model_copy(
             update={"tone": tone or None}
@@ -91,14 +103,15 @@ async def validate(
         )
         for field, (source, _html) in sources.items():
             try:
-                await renders.render(tenant_id, render_source, _single(field, source, channel), channel, context)
+                single = _single(field, source, channel, partials)
+                await renders.render(tenant_id, render_source, single, channel, context)
             except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
                 errors.append({"field": field, "message": f"does not render with sample data: {exc}"})
     if errors:
         raise ValidationProblem(errors)
 
 
-def _single(field: str, source: str, channel: str) -> TemplateSource:
+def _single(field: str, source: str, channel: str, partials: Mapping[str, str]) -> TemplateSource:
     """A template made of one field, to render it alone."""
     parameters = (source,) if field.startswith("whatsapp_parameters") else ()
     return TemplateSource(
@@ -111,6 +124,7 @@ def _single(field: str, source: str, channel: str) -> TemplateSource:
         body_text=source if field == "body_text" else "",
         body_html=source if field == "body_html" else None,
         whatsapp_parameters=parameters,
+        partials=partials,
     )
 
 
@@ -123,7 +137,8 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, data: TemplateCrea
         data.language,
         data.tone or 0,
         values,
-        await _tenant(session, tenant_id),
+        await tenant_of(session, tenant_id),
+        await delivery_repository.tenant_partials(session, tenant_id),
     )
     template = Template(
         id=uuid.uuid4(),
@@ -169,10 +184,7 @@ async def update(session: AsyncSession, tenant_id: uuid.UUID, template_id: uuid.
     for required in ("name", "body_text", "active"):
         if required in changes and changes[required] is None:
             raise ValidationProblem.field(required, "may not be null")
-    merged = {
-        name: changes.get(name, getattr(template, name))
-        for name in ("subject", "body_text", "body_html", "whatsapp_template", "whatsapp_parameters")
-    }
+    merged = {name: changes.get(name, value) for name, value in template_values(template).items()}
     await validate(
         tenant_id,
         template.kind,
@@ -180,7 +192,8 @@ async def update(session: AsyncSession, tenant_id: uuid.UUID, template_id: uuid.
         template.language,
         template.tone,
         merged,
-        await _tenant(session, tenant_id),
+        await tenant_of(session, tenant_id),
+        await delivery_repository.tenant_partials(session, tenant_id),
     )
     for name, value in changes.items():
         setattr(template, name, list(value or []) if name == "whatsapp_parameters" else value)
@@ -216,7 +229,7 @@ async def list_templates(
 
 
 async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> PreviewOut:
-    tenant = await _tenant(session, tenant_id)
+    tenant = await tenant_of(session, tenant_id)
     communication = await _preview_data(session, tenant_id, data)
     channel = (data.channel or communication.channel).value
     kind = (data.kind or communication.kind).value
@@ -224,9 +237,10 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
     tone = data.tone or tone_for(communication)
     communication = communication.model_copy(update={"tone": tone})
     inline = any(v is not None for v in (data.subject, data.body_text, data.body_html, data.whatsapp_parameters))
+    partials = await delivery_repository.tenant_partials(session, tenant_id)
     if data.template_id is not None:
         row = await get(session, tenant_id, data.template_id)
-        source = source_from_row(row)
+        source = source_from_row(row, partials)
         channel, kind, language = row.channel, row.kind, row.language
     elif inline:
         values = data.model_dump(include={"subject", "body_text", "body_html", "whatsapp_parameters"})
@@ -234,7 +248,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         if channel == Channel.EMAIL and not values.get("subject"):
             values["subject"] = ""
         await validate(
-            tenant_id, kind, channel, language, tone, {**values, "subject": values["subject"] or "x"}, tenant
+            tenant_id, kind, channel, language, tone, {**values, "subject": values["subject"] or "x"}, tenant, partials
         )
         source = TemplateSource(
             kind,
@@ -248,9 +262,10 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
             whatsapp_template=values["whatsapp_template"],
             whatsapp_parameters=tuple(values.get("whatsapp_parameters") or ()),
             ref="preview",
+            partials=partials,
         )
     else:
-        templates = index_templates(await delivery_repository.tenant_templates(session, tenant_id))
+        templates = await delivery_repository.template_index(session, tenant_id)
         source = resolve(templates, kind, channel, language, tone)
     view = tenant if data.message_id or data.communication else _sample_view(tenant)
     context = build_context(
