@@ -5,7 +5,7 @@ import hashlib
 import hmac
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -69,6 +69,8 @@ class MessagingSettings(ServiceSettings):
     template_max_depth: int = 10
     template_render_seconds: float = 2.0
     template_renders_per_tenant: int = 2
+    # The threads of a process that render saves and previews (shared by all tenants, each held to its own cap).
+    template_render_threads: int = Field(8, ge=1)
 
     # Email's way back. Each email's envelope sender is ``bounces+<message id>@<bounce_domain>`` (VERP) and its
     # Reply-To ``reply+<message id>@<reply_domain>``, unless the tenant set its own; both domains' MX must point

@@ -103,7 +103,8 @@ async def _validate(
     includes = rules.graph(after)
     loop = rules.cycle(includes, name)
     if loop:
-        raise ValidationProblem.field("body", f"template limit 'recursion_depth': includes itself ({' -> '.join(loop)})")
+        chain = " -> ".join(loop)
+        raise ValidationProblem.field("body", f"template limit 'recursion_depth': includes itself ({chain})")
     users = rules.users_of(includes, name)
     deepest = max(rules.nesting(includes, p) for p in {name, *users})
     if deepest > limits().depth:

@@ -119,6 +119,7 @@ class Limits:
     # Saves and previews (``renders.py``): wall-clock time per render, renders of one tenant at once.
     seconds: float = 2.0
     per_tenant: int = 2
+    threads: int = 8
 
 
 class TemplateLimit(TemplateError):
@@ -190,6 +191,7 @@ def limits() -> Limits:
                 settings.template_max_depth,
                 settings.template_render_seconds,
                 settings.template_renders_per_tenant,
+                settings.template_render_threads,
             )
         )
     return _LIMITS[0]

@@ -21,9 +21,17 @@ from shared.problems import TooManyRequests
 
 T = TypeVar("T")
 
-POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="template-render")
+_pools: list[ThreadPoolExecutor] = []
 _running: dict[uuid.UUID, int] = {}
 _lock = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The process's render threads (``Limits.threads``), made at the first render."""
+    with _lock:
+        if not _pools:
+            _pools.append(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="template-render"))
+        return _pools[0]
 
 
 def running(tenant_id: uuid.UUID) -> int:
@@ -55,7 +63,7 @@ async def render(tenant_id: uuid.UUID, function: Callable[..., T], *args: Any) -
     context = copy_context()
     context.run(engine.abandoned.set, stop)
     try:
-        future: Future[T] = POOL.submit(context.run, function, *args)
+        future: Future[T] = _pool(limits.threads).submit(context.run, function, *args)
     except BaseException:
         _release(tenant_id)
         raise

@@ -43,7 +43,8 @@ async def _partial(api, tenant, name, body, status=201):
 async def test_templates_include_and_import_the_tenants_partials(api, stack, mailbox):
     tenant = await messaging_tenant(api, stack)
     await _partial(api, tenant, "macros", "{% macro firma() %}Equipo de {{ company.name }}{% endmacro %}")
-    await _partial(api, tenant, "pie", "{% import 'macros' as m with context %}-- {{ m.firma() }} ({{ customer.name }})")
+    footer = "{% import 'macros' as m with context %}-- {{ m.firma() }} ({{ customer.name }})"
+    await _partial(api, tenant, "pie", footer)
     body = "Saldo: {{ total }}\n{% include 'pie' %}"
     created = await api.post("/v1/templates", json={**EMAIL, "body_text": body}, headers=tenant.admin)
     assert created.status_code == 201, created.text
