@@ -69,7 +69,8 @@ class Customer(IdMixin, TimestampMixin, Base):
 
 
 class TenantUser(Base):
-    """The tenant's people as the gateway announces them (collectors, supervisors, ...): a projection."""
+    """The tenant's people as the gateway announces them (collectors, supervisors, ...): a projection. A user not
+    announced yet is asked of the gateway (``announced_at`` NULL then: any event replaces that row)."""
 
     __tablename__ = "users"
 
@@ -79,6 +80,7 @@ class TenantUser(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     active: Mapped[bool] = mapped_column(Boolean)
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Tenant(Base):
@@ -284,6 +286,9 @@ class Note(IdMixin, Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
     body: Mapped[str] = mapped_column(Text)
+    spoken_with: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who?
+    reason: Mapped[str | None] = mapped_column(String(30), nullable=True)  # why not paid? (outcomes.rules.Excuse)
+    agreed: Mapped[str | None] = mapped_column(Text, nullable=True)  # what was agreed?
     hashtags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
     invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'")
