@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from alarms_service.alarm_settings.router import router as settings_router
 from alarms_service.digests.router import router as digests_router
 from alarms_service.digests.router import runs_router
+from alarms_service.login_alerts.router import router as login_alerts_router
 from alarms_service.settings import AlarmsSettings
 from shared.app import create_service_app
 
@@ -24,7 +25,7 @@ def create_app(settings: AlarmsSettings | None = None) -> FastAPI:
         settings or AlarmsSettings(),
         title="cobranza alarms",
         description="The internal alarms and their digests.",
-        # /v1/alarms/runs before /v1/alarms/{digest_id}
-        routers=[runs_router, digests_router, settings_router],
+        # /v1/alarms/runs and /v1/alarms/login-alerts before /v1/alarms/{digest_id}
+        routers=[runs_router, login_alerts_router, digests_router, settings_router],
         tags=TAGS,
     )

@@ -2,6 +2,7 @@ from arq import cron
 from arq.worker import func
 
 from alarms_service.digests.jobs import RUN_JOB, SCHEDULE_JOB, SWEEP_JOB, run_alarms, schedule_runs, sweep_runs
+from alarms_service.login_alerts.handlers import on_login_failures_exceeded
 from alarms_service.models import SCHEMA
 from alarms_service.projection.calendars import on_calendar_changed
 from alarms_service.projection.handlers import (
@@ -14,7 +15,7 @@ from alarms_service.projection.handlers import (
 )
 from alarms_service.settings import AlarmsSettings
 from shared.contracts.dunning import ActionItemChanged, CalendarChanged
-from shared.contracts.gateway import TenantChanged, UserChanged
+from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserChanged
 from shared.contracts.receivables import (
     CustomerChanged,
     InvoiceChanged,
@@ -32,6 +33,7 @@ HANDLERS = {
     PromiseBroken: on_promise_broken,
     ActionItemChanged: on_action_item_changed,
     CalendarChanged: on_calendar_changed,
+    LoginFailuresExceeded: on_login_failures_exceeded,
 }
 
 FUNCTIONS = [

@@ -3,7 +3,8 @@
 After ``free`` failures an account (or an address, with a higher ``free``) waits ``backoff_seconds`` before its
 next attempt; every attempt during the wait is a 429 with ``Retry-After``, the right password included, and is not
 checked. The wait is capped and the counts expire after a quiet ``window``, so an attacker cannot lock a real user
-out for long.
+out for long. When an account's failures in the window reach ``login_alarm_failures``, its tenant's admins are
+alerted, once per window (``login_alarm``).
 
 An attempt is counted before its password is checked (one Lua script: refuse if waiting, else count and start the
 next wait), so a burst of parallel guesses cannot slip in before the first failure is recorded. A success takes
@@ -36,6 +37,12 @@ def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:
     return min(cap, base * 2**exponent)
 
 
+def alarm_due(attempts: int, threshold: int) -> bool:
+    """A failed attempt at or past ``threshold`` in the window alarms the tenant's admins (once: see
+    ``LoginThrottle.first_alarm``)."""
+    return attempts >= threshold
+
+
 def backoff_schedule_ms(free: int, base: float, cap: float) -> list[int]:
     """The waits after free, free + 1 ... failures in ms, up to the first capped one (which serves all after)."""
     schedule: list[int] = []
@@ -61,7 +68,7 @@ def client_address(request: Request, trust_forwarded_for: bool) -> str:
 # ARGV: window seconds, account free, address free, n account waits (ms)..., address waits (ms)...
 _ATTEMPT = """
 local waiting = math.max(redis.call('PTTL', KEYS[2]), redis.call('PTTL', KEYS[4]))
-if waiting > 0 then return waiting end
+if waiting > 0 then return {waiting, 0} end
 local window = tonumber(ARGV[1])
 local n_account = tonumber(ARGV[4])
 local function count(counter, wait, free, first, last)
@@ -71,10 +78,11 @@ local function count(counter, wait, free, first, last)
     local i = math.min(first + n - free, last)
     redis.call('SET', wait, '1', 'PX', ARGV[i])
   end
+  return n
 end
-count(KEYS[1], KEYS[2], tonumber(ARGV[2]), 5, 4 + n_account)
+local failures = count(KEYS[1], KEYS[2], tonumber(ARGV[2]), 5, 4 + n_account)
 count(KEYS[3], KEYS[4], tonumber(ARGV[3]), 5 + n_account, #ARGV)
-return 0
+return {0, failures}
 """
 
 # KEYS: account count, account wait, address count, address wait. ARGV: address free.
@@ -97,6 +105,9 @@ class LoginSubject:
         account = hashlib.sha256(f"{tenant.lower()}\0{username.lower()}".encode()).hexdigest()
         return cls(account, hashlib.sha256(address.encode()).hexdigest())
 
+    def alarm_key(self) -> str:
+        return f"login:account:{self.account}:alarmed"
+
     def keys(self) -> list[str]:
         return [
             f"login:account:{self.account}:n",
@@ -111,8 +122,9 @@ class LoginThrottle:
         self.redis = redis
         self.settings = settings
 
-    async def attempt(self, subject: LoginSubject) -> None:
-        """Count one login attempt, or refuse it (429 with ``Retry-After``) while the account or address waits."""
+    async def attempt(self, subject: LoginSubject) -> int:
+        """Count one login attempt, or refuse it (429 with ``Retry-After``) while the account or address waits.
+        Answers the account's attempts in the window, this one included (0 without Redis)."""
         s = self.settings
         account = backoff_schedule_ms(
             s.login_account_free_failures, s.login_backoff_base_seconds, s.login_backoff_max_seconds
@@ -122,16 +134,33 @@ class LoginThrottle:
         )
         args = [s.login_failure_window_seconds, s.login_account_free_failures, s.login_address_free_failures]
         try:
-            waiting = await self.redis.eval(_ATTEMPT, 4, *subject.keys(), *args, len(account), *account, *address)
+            waiting, attempts = await self.redis.eval(
+                _ATTEMPT, 4, *subject.keys(), *args, len(account), *account, *address
+            )
         except RedisError as error:
             log.warning("login_throttle_unavailable", error=str(error))
-            return
+            return 0
         if waiting:
             seconds = max(1, math.ceil(int(waiting) / 1000))
             raise TooManyRequests(
                 f"Too many failed logins for this account or from this address; try again in {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
+        return int(attempts)
+
+    async def first_alarm(self, subject: LoginSubject, attempts: int) -> bool:
+        """After a failure: whether it is the one that alarms the tenant's admins (the account reached the
+        threshold, and no alarm went out for it in this window). Without Redis: no alarm."""
+        if not alarm_due(attempts, self.settings.login_alarm_failures):
+            return False
+        try:
+            marked = await self.redis.set(
+                subject.alarm_key(), "1", nx=True, ex=self.settings.login_failure_window_seconds
+            )
+        except RedisError as error:
+            log.warning("login_throttle_unavailable", error=str(error))
+            return False
+        return bool(marked)
 
     async def succeeded(self, subject: LoginSubject) -> None:
         """The password was right: the account starts over and the address takes back this attempt."""

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api_gateway import refresh, service
 from api_gateway.auth import CurrentPrincipal, Principal, grantable, require
+from api_gateway.login_alarm import login_failed
 from api_gateway.login_throttle import LoginSubject, LoginThrottle, client_address
 from api_gateway.models import User
 from api_gateway.schemas import (
@@ -79,9 +80,15 @@ async def issue_token(
     if not slug:
         raise Unauthorized("Say which tenant you log in to (`tenant`)")
     throttle = LoginThrottle(request.app.state.redis, settings)
-    subject = LoginSubject.of(slug, username, client_address(request, settings.trust_forwarded_for))
-    await throttle.attempt(subject)
-    user = await service.authenticate_user(session, slug, username, password)
+    address = client_address(request, settings.trust_forwarded_for)
+    subject = LoginSubject.of(slug, username, address)
+    attempts = await throttle.attempt(subject)
+    try:
+        user = await service.authenticate_user(session, slug, username, password)
+    except Unauthorized:
+        engine = request.app.state.engine
+        await login_failed(engine, throttle, subject, slug, username, address, attempts)
+        raise
     await throttle.succeeded(subject)
     return _token_answer(settings, user, await refresh.issue(session, user, settings.refresh_token_ttl_seconds))
 

@@ -48,6 +48,8 @@ class GatewaySettings(ServiceSettings):
     login_backoff_base_seconds: PositiveFloat = 1.0
     login_backoff_max_seconds: PositiveFloat = 15 * 60
     login_failure_window_seconds: PositiveInt = 3600
+    # This many failures of one account in the window alert the tenant's admins by email (once per window).
+    login_alarm_failures: PositiveInt = 10
     trust_forwarded_for: bool = False
 
     @model_validator(mode="after")

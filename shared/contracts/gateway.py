@@ -2,6 +2,8 @@
 
 import uuid
 
+from pydantic import Field
+
 from shared.messages import Event, register
 
 
@@ -32,3 +34,18 @@ class UserChanged(Event):
     full_name: str
     roles: list[str]
     active: bool = True
+
+
+@register
+class LoginFailuresExceeded(Event):
+    """An account of the tenant failed to log in ``failures`` times within the gateway's throttle window (issue 11):
+    announced once per window, whether or not ``username`` is a user (the caller is never told)."""
+
+    message_type = "gateway.login_failures_exceeded"
+    consumers = ("alarms",)
+
+    tenant_id: uuid.UUID
+    username: str = Field(max_length=320)
+    failures: int
+    address: str = Field(max_length=100, description="The client address of the last failure")
+    window_seconds: int

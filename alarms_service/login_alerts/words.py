@@ -1,0 +1,51 @@
+"""What the failed-login alarm says to a tenant's admins, in Spanish, English and Portuguese (pure)."""
+
+from typing import Any
+
+LANGUAGES = ("es", "en", "pt")
+
+_TEXTS = {
+    "es": {
+        "title": "Inicios de sesión fallidos",
+        "summary": "La cuenta {username} falló {failures} veces al iniciar sesión en {window}.",
+        "lines": ("Cuenta: {username}", "Intentos fallidos: {failures}", "Última dirección: {address}"),
+        "action": "Si no fue esa persona, revise la cuenta y cambie su contraseña. Cada nuevo intento fallido "
+        "espera más que el anterior.",
+        "minutes": "los últimos {n} minutos",
+        "hours": "las últimas {n} horas",
+    },
+    "en": {
+        "title": "Failed logins",
+        "summary": "The account {username} failed to log in {failures} times in {window}.",
+        "lines": ("Account: {username}", "Failed attempts: {failures}", "Last address: {address}"),
+        "action": "If it was not that person, review the account and change its password. Each further failed "
+        "attempt waits longer than the one before.",
+        "minutes": "the last {n} minutes",
+        "hours": "the last {n} hours",
+    },
+    "pt": {
+        "title": "Logins com falha",
+        "summary": "A conta {username} falhou {failures} vezes ao entrar em {window}.",
+        "lines": ("Conta: {username}", "Tentativas com falha: {failures}", "Último endereço: {address}"),
+        "action": "Se não foi essa pessoa, revise a conta e troque a senha. Cada nova tentativa com falha espera "
+        "mais que a anterior.",
+        "minutes": "os últimos {n} minutos",
+        "hours": "as últimas {n} horas",
+    },
+}
+
+
+def alert_data(language: str | None, username: str, failures: int, address: str, window_seconds: int) -> dict[str, Any]:
+    """The ``data`` of the alarm email (what messaging's ``alarm_digest`` templates print)."""
+    texts = _TEXTS[language if language in LANGUAGES else "es"]
+    if window_seconds % 3600 == 0:
+        window = texts["hours"].format(n=window_seconds // 3600)
+    else:
+        window = texts["minutes"].format(n=max(1, round(window_seconds / 60)))
+    values = {"username": username, "failures": failures, "address": address, "window": window}
+    return {
+        "title": texts["title"],
+        "summary": texts["summary"].format(**values),
+        "lines": [line.format(**values) for line in texts["lines"]],
+        "action": texts["action"],
+    }
