@@ -195,9 +195,9 @@ async def test_promises_excuses_contacts_and_workload(rc):
 
     excuses = await _get(rc, "/v1/kpis/excuses", **period)
     assert excuses["by_reason"] == [
-        {"excuse": "forgetting", "outcomes": 2},
-        {"excuse": "inability_to_pay", "outcomes": 2},
-        {"excuse": "none", "outcomes": 1},
+        {"excuse": "forgetting", "outcomes": 2, "notes": 0},
+        {"excuse": "inability_to_pay", "outcomes": 2, "notes": 0},
+        {"excuse": "none", "outcomes": 1, "notes": 0},
     ]
     assert excuses["by_hashtag"] == [{"hashtag": "olvido", "notes": 2}, {"hashtag": "vacaciones", "notes": 1}]
 

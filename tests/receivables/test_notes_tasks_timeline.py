@@ -33,6 +33,29 @@ async def test_notes_with_hashtags_and_filters(rc):
     assert bad.json()["errors"][0]["field"] == "invoice_ids[0]"
 
 
+async def test_a_note_answers_seed_004s_three_questions_and_its_reason_counts_as_an_excuse(rc):
+    """Seed 004, "La excusa como nota": who was spoken to, why the customer has not paid, what was agreed."""
+    c = await customer(rc)
+    answers = {"spoken_with": "Marisol (tesorería)", "reason": "inability_to_pay", "agreed": "Paga mañana"}
+    body = "El gerente estaba de vacaciones #vacaciones"
+    note = await post(rc.api, "/v1/notes", rc.collector, {"customer_id": c["id"], "body": body, **answers})
+    assert {k: note[k] for k in answers} == answers
+    plain = await post(rc.api, "/v1/notes", rc.collector, {"customer_id": c["id"], "body": "Sin novedades"})
+    assert (plain["spoken_with"], plain["reason"], plain["agreed"]) == (None, None, None)
+    by_reason = (await rc.api.get("/v1/notes", params={"reason": "inability_to_pay"}, headers=rc.admin)).json()
+    assert [n["id"] for n in by_reason["items"]] == [note["id"]]
+    timeline = (await rc.api.get(f"/v1/customers/{c['id']}/timeline", headers=rc.admin)).json()["items"]
+    (entry,) = [e for e in timeline if e.get("ref_id") == note["id"]]
+    assert entry["data"]["spoken_with"] == "Marisol (tesorería)"
+    excuses = (await rc.api.get("/v1/kpis/excuses", headers=rc.admin)).json()
+    assert {"excuse": "inability_to_pay", "outcomes": 0, "notes": 1} in excuses["by_reason"]
+    bad = await rc.api.post(
+        "/v1/notes", json={"customer_id": c["id"], "body": "x", "reason": "porque si"}, headers=rc.collector
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "reason"
+
+
 async def test_tasks_mine_overdue_and_status_changes(rc):
     c = await customer(rc)
     supervisor, _ = await create_user(rc.api, rc.tenant, "supervisor")

@@ -218,15 +218,25 @@ def _period(column: str) -> str:
 
 
 async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    """Outcomes of the period by excuse reason (seed 004's five and other), and notes by hashtag."""
+    """Outcomes and notes of the period by excuse reason (seed 004's five and other; a note's reason counts when
+    the note is not an outcome's, whose excuse is counted already), and notes by hashtag."""
     collector = " AND o.collector_id = :collector_id" if f.collector_id else ""
     segment = f.segment_of("o")
-    by_reason = f"""
-        SELECT coalesce(o.excuse, 'none') AS excuse, count(*) AS outcomes
-        FROM receivables.outcomes o
-        WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
-        GROUP BY 1 ORDER BY 2 DESC, 1"""
     notes_filter = f.customer_join("n") + " " if (f.collector_id is not None or f.segment is not None) else ""
+    by_reason = f"""
+        SELECT excuse, sum(outcomes)::int AS outcomes, sum(notes)::int AS notes FROM (
+            SELECT coalesce(o.excuse, 'none') AS excuse, count(*) AS outcomes, 0 AS notes
+            FROM receivables.outcomes o
+            WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
+            GROUP BY 1
+            UNION ALL
+            SELECT n.reason, 0, count(*)
+            FROM receivables.notes n {notes_filter}
+            WHERE n.tenant_id = :tenant_id AND n.reason IS NOT NULL AND n.outcome_id IS NULL
+              AND {_period("n.created_at")}{f.customer_where()}
+            GROUP BY 1
+        ) counted
+        GROUP BY 1 ORDER BY sum(outcomes) + sum(notes) DESC, 1"""
     by_hashtag = f"""
         SELECT tag AS hashtag, count(*) AS notes
         FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag

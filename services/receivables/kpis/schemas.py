@@ -75,6 +75,7 @@ class PromisesKpiOut(BaseModel):
 class ExcuseCountOut(BaseModel):
     excuse: str
     outcomes: int
+    notes: int = Field(0, description="Notes (not an outcome's) that give this reason")
 
 
 class HashtagCountOut(BaseModel):

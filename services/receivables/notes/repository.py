@@ -27,6 +27,7 @@ async def list_notes(
     after: list[Any] | None,
     customer_id: uuid.UUID | None,
     hashtag: str | None,
+    reason: str | None,
     author_user_id: uuid.UUID | None,
     date_from: date | None,
     date_to: date | None,
@@ -37,6 +38,8 @@ async def list_notes(
         query = query.where(notes.c.customer_id == customer_id)
     if hashtag:
         query = query.where(notes.c.hashtags.contains([hashtag.lstrip("#").lower()]))
+    if reason:
+        query = query.where(notes.c.reason == reason)
     if author_user_id:
         query = query.where(notes.c.author_user_id == author_user_id)
     if date_from:

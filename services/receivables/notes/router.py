@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services.receivables.notes import repository, service
 from services.receivables.notes.schemas import NoteCreate, NoteOut
+from services.receivables.outcomes.rules import Excuse
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
@@ -19,7 +20,8 @@ Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, C
 
 @router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
 async def create_note(identity: Writer, data: NoteCreate, session: SessionDep) -> dict:
-    """Write a note on a customer; `#hashtags` in the body categorise it (seed 004) and feed the KPIs."""
+    """Write a note on a customer (seed 004): who was spoken to, why they have not paid, what was agreed;
+    `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI."""
     return dict(await service.create_note(session, identity, data))
 
 
@@ -30,11 +32,12 @@ async def list_notes(
     page: PageDep,
     customer_id: uuid.UUID | None = None,
     hashtag: Annotated[str | None, Query(max_length=60, examples=["olvido"])] = None,
+    reason: Excuse | None = None,
     author_user_id: uuid.UUID | None = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict:
-    """Notes, newest first; filter by customer, hashtag, author, dates."""
+    """Notes, newest first; filter by customer, hashtag, reason (why the customer has not paid), author, dates."""
     async with engine.connect() as conn:
         rows = await repository.list_notes(
             conn,
@@ -43,6 +46,7 @@ async def list_notes(
             after=page.cursor,
             customer_id=customer_id,
             hashtag=hashtag,
+            reason=reason.value if reason else None,
             author_user_id=author_user_id,
             date_from=date_from,
             date_to=date_to,

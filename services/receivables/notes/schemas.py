@@ -3,6 +3,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables.outcomes.rules import Excuse
+
 
 class NoteCreate(BaseModel):
     model_config = ConfigDict(
@@ -12,6 +14,9 @@ class NoteCreate(BaseModel):
                     "customer_id": "7b1d6a8e-8a4f-4f7e-9a39-6a3a3b8e2f10",
                     "body": "Hablé con Pedro. No canceló porque traspapeló la factura; mañana pasa el vendedor a "
                     "retirar el pago. #olvido #retiro",
+                    "spoken_with": "Pedro (tesorería)",
+                    "reason": "forgetting",
+                    "agreed": "Mañana el vendedor retira el pago",
                     "invoice_ids": [],
                 }
             ]
@@ -20,6 +25,9 @@ class NoteCreate(BaseModel):
 
     customer_id: uuid.UUID
     body: str = Field(min_length=1, max_length=5000, description="Who I spoke with, why, what next; #hashtags")
+    spoken_with: str | None = Field(None, max_length=200, description="Who? The customer's person spoken to")
+    reason: Excuse | None = Field(None, description="Why has the customer not paid? (seed 004's five, or other)")
+    agreed: str | None = Field(None, max_length=2000, description="What was agreed: the customer's commitment")
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
 
 
@@ -27,6 +35,9 @@ class NoteOut(BaseModel):
     id: uuid.UUID
     customer_id: uuid.UUID
     body: str
+    spoken_with: str | None
+    reason: Excuse | None
+    agreed: str | None
     hashtags: list[str] = Field(description="Parsed from the body, lower-cased, without '#'")
     invoice_ids: list[uuid.UUID]
     outcome_id: uuid.UUID | None

@@ -48,8 +48,12 @@ async def insert_note(
     invoice_ids: list[uuid.UUID],
     identity: Identity,
     outcome_id: uuid.UUID | None = None,
+    spoken_with: str | None = None,
+    reason: str | None = None,
+    agreed: str | None = None,
 ) -> Any:
-    """Store a note with its hashtags; a note of an outcome is shown within the outcome's timeline entry."""
+    """Store a note with its hashtags and seed 004's answers (who, why, what was agreed); a note of an outcome is
+    shown within the outcome's timeline entry."""
     row = (
         (
             await session.execute(
@@ -59,6 +63,9 @@ async def insert_note(
                     tenant_id=tenant_id,
                     customer_id=customer_id,
                     body=body,
+                    spoken_with=spoken_with,
+                    reason=reason,
+                    agreed=agreed,
                     hashtags=parse_hashtags(body),
                     invoice_ids=invoice_ids,
                     outcome_id=outcome_id,
@@ -82,7 +89,14 @@ async def insert_note(
                     "kind": "note",
                     "ref_id": row["id"],
                     "summary": summary,
-                    "data": {"body": body, "hashtags": row["hashtags"], "invoice_ids": invoice_ids},
+                    "data": {
+                        "body": body,
+                        "spoken_with": spoken_with,
+                        "reason": reason,
+                        "agreed": agreed,
+                        "hashtags": row["hashtags"],
+                        "invoice_ids": invoice_ids,
+                    },
                     "actor": identity.actor,
                 }
             ],
@@ -102,4 +116,7 @@ async def create_note(session: AsyncSession, identity: Identity, data: NoteCreat
         body=data.body,
         invoice_ids=data.invoice_ids,
         identity=identity,
+        spoken_with=data.spoken_with,
+        reason=data.reason.value if data.reason else None,
+        agreed=data.agreed,
     )
