@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from api_gateway import intake
 from api_gateway.auth import Authenticator
 from api_gateway.idempotency import IdempotencyMiddleware
+from api_gateway.internal import router as internal_router
 from api_gateway.limits import BodyLimit
 from api_gateway.openapi import MergedOpenAPI
 from api_gateway.proxy import ServiceRoute, Upstream
@@ -59,7 +60,7 @@ def create_app(
         settings,
         title="cobranza gateway",
         description="Identity, routing and the merged OpenAPI of cobranza.",
-        routers=[auth_router, tenants_router, users_router, keys_router],
+        routers=[auth_router, tenants_router, users_router, keys_router, internal_router],
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,

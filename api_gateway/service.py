@@ -29,7 +29,8 @@ def _tenant_changed(tenant: Tenant) -> TenantChanged:
     )
 
 
-def _user_changed(user: User) -> UserChanged:
+def user_announcement(user: User) -> UserChanged:
+    """What ``gateway.user_changed`` says of a user; the internal API answers a look-up in the same shape."""
     return UserChanged(
         user_id=user.id,
         email=user.email,
@@ -108,7 +109,7 @@ async def create_user(
         raise Conflict(f"A user with email {data.email!r} already exists in this tenant") from None
     if announce_tenant is not None:  # the tenant's event must come first for consumers
         await emit(session, outbox, tenant_id, _tenant_changed(announce_tenant))
-    await emit(session, outbox, tenant_id, _user_changed(user))
+    await emit(session, outbox, tenant_id, user_announcement(user))
     return user
 
 
@@ -142,7 +143,7 @@ async def update_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid
     for field, value in changes.items():
         setattr(user, field, value)
     await session.flush()
-    await emit(session, outbox, tenant_id, _user_changed(user))
+    await emit(session, outbox, tenant_id, user_announcement(user))
     return user
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api_gateway.main import create_app as create_gateway
 from api_gateway.settings import GatewaySettings
+from shared.internal import InternalClient
 from shared.outbox import HANDLE_MESSAGES, queue_name
 from shared.settings import ServiceSettings
 from shared.worker import JOB_CODEC, deserialize_job, redis_settings
@@ -103,6 +104,25 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 
 @asynccontextmanager
+async def ask_gateway_in_process(receivables: FastAPI, gateway: FastAPI) -> AsyncIterator[None]:
+    """Receivables' look-ups of users (``GET /internal/users``) go to the in-process gateway."""
+    from services.receivables.people.gateway import GatewayUsers, gateway_users
+    from services.receivables.settings import ReceivablesSettings
+
+    async with httpx.AsyncClient(transport=RoutingTransport({"gateway": gateway})) as http:
+        users = GatewayUsers(InternalClient(http, ReceivablesSettings(gateway_url="http://gateway.test")))
+
+        async def routed() -> GatewayUsers:
+            return users
+
+        receivables.dependency_overrides[gateway_users] = routed
+        try:
+            yield
+        finally:
+            receivables.dependency_overrides.pop(gateway_users, None)
+
+
+@asynccontextmanager
 async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
     services = service_apps()
     gateway = create_gateway(
@@ -116,6 +136,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(gateway), base_url="http://gateway.test")
         )
+        await stack.enter_async_context(ask_gateway_in_process(services["receivables"], gateway))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.receivables.customers import repository, service
 from services.receivables.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, RiskLevel
+from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.identity import (
@@ -27,10 +28,12 @@ Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, C
 Remover = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
 
 
-@router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_customer(identity: Writer, data: CustomerCreate, session: SessionDep) -> CustomerOut:
+@router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
+async def create_customer(
+    identity: Writer, data: CustomerCreate, session: SessionDep, gateway: GatewayUsersDep
+) -> CustomerOut:
     """Create a customer. `external_id` is the ERP's key and must be unique in the tenant."""
-    customer = await service.create_customer(session, identity.tenant_id, data)
+    customer = await service.create_customer(session, identity.tenant_id, data, gateway)
     return CustomerOut.model_validate(customer)
 
 
@@ -80,12 +83,14 @@ async def get_customer(identity: Reader, customer_id: uuid.UUID, pool: PgPoolDep
     return dict(row)
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404, 409))
+@router.patch("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404, 409, 503))
 async def update_customer(
-    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep
+    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep, gateway: GatewayUsersDep
 ) -> CustomerOut:
     """Change some fields of a customer; fields left out stay as they are."""
-    return CustomerOut.model_validate(await service.update_customer(session, identity.tenant_id, customer_id, data))
+    return CustomerOut.model_validate(
+        await service.update_customer(session, identity.tenant_id, customer_id, data, gateway)
+    )
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))

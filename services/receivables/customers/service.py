@@ -9,6 +9,7 @@ from services.receivables.customers import repository
 from services.receivables.customers.schemas import CustomerCreate, CustomerUpdate, contact_rows, merge_contacts
 from services.receivables.events import emit_customers_changed
 from services.receivables.models import Customer
+from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_person, require_user
 from services.receivables.people.schemas import PersonKind
 from services.receivables.timeline.repository import add_entries
@@ -23,19 +24,21 @@ def _values(data: CustomerCreate | CustomerUpdate) -> dict:
     return values
 
 
-async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict) -> None:
+async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict, gateway: GatewayUsers) -> None:
     """The collector must be a collector of the tenant, the advisor one of its business advisors."""
     if values.get("collector_id") is not None:
-        await require_user(session, tenant_id, values["collector_id"], "collector_id", COLLECTOR)
+        await require_user(session, tenant_id, values["collector_id"], "collector_id", COLLECTOR, gateway=gateway)
     if values.get("advisor_id") is not None:
         await require_person(session, tenant_id, values["advisor_id"], "advisor_id", PersonKind.ADVISOR)
 
 
-async def create_customer(session: AsyncSession, tenant_id: uuid.UUID, data: CustomerCreate) -> Customer:
+async def create_customer(
+    session: AsyncSession, tenant_id: uuid.UUID, data: CustomerCreate, gateway: GatewayUsers
+) -> Customer:
     if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
         raise Conflict(f"A customer with external_id {data.external_id!r} already exists")
     values = _values(data)
-    await _check_people(session, tenant_id, values)
+    await _check_people(session, tenant_id, values, gateway)
     customer = Customer(id=uuid.uuid4(), tenant_id=tenant_id, revision=1, **values)
     session.add(customer)
     try:
@@ -48,7 +51,7 @@ async def create_customer(session: AsyncSession, tenant_id: uuid.UUID, data: Cus
 
 
 async def update_customer(
-    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate, gateway: GatewayUsers
 ) -> Customer:
     customer = await repository.get_for_update(session, tenant_id, customer_id)
     if customer is None:
@@ -57,7 +60,7 @@ async def update_customer(
     for field in ("name", "vip", "tags", "opted_out_channels"):
         if field in values and values[field] is None:
             values.pop(field)
-    await _check_people(session, tenant_id, values)
+    await _check_people(session, tenant_id, values, gateway)
     if "contacts" in values:  # an address messaging found invalid stays invalid when it is sent again
         values["contacts"] = merge_contacts(customer.contacts, values["contacts"])
     for field, value in values.items():

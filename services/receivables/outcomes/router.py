@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from services.receivables.outcomes import repository, service
 from services.receivables.outcomes.rules import Excuse, OutcomeKind
 from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, OutcomeRecordedOut
+from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.router import area_out
 from services.receivables.tasks.service import task_out
 from services.receivables.tenants.repository import load_profile
@@ -22,9 +23,14 @@ Recorder = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR,
 
 
 @router.post(
-    "", response_model=OutcomeRecordedOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409)
+    "",
+    response_model=OutcomeRecordedOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(404, 409, 503),
 )
-async def record_outcome(identity: Recorder, data: OutcomeCreate, session: SessionDep) -> dict:
+async def record_outcome(
+    identity: Recorder, data: OutcomeCreate, session: SessionDep, gateway: GatewayUsersDep
+) -> dict:
     """Record the result of a contact with a customer (seed 000) and do, in one transaction, what it means:
 
     - `promise_to_pay`: invoices to `promise_to_pay` with `promised_date` (not in the past); the promise is tracked;
@@ -34,7 +40,7 @@ async def record_outcome(identity: Recorder, data: OutcomeCreate, session: Sessi
     - `unreachable`: an email to the customer with its open invoices, and a task to call again the next business
       day (the tenant country's holidays are not business days).
     Without `invoice_ids` the outcome covers all the customer's open invoices."""
-    done = await service.record_outcome(session, identity, data)
+    done = await service.record_outcome(session, identity, data, gateway)
     today = (await load_profile(session, identity.tenant_id)).today()
     return {
         **repository.outcome_out(done["row"]),

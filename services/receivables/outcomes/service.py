@@ -17,6 +17,7 @@ from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.notes.service import insert_note
 from services.receivables.outcomes.rules import OutcomeInput, OutcomeKind, OutcomePlan, plan_outcome
 from services.receivables.outcomes.schemas import OutcomeCreate
+from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue, totals
 from services.receivables.tasks.service import insert_task
@@ -58,7 +59,9 @@ async def _invoices_covered(
     return [found[i] for i in dict.fromkeys(invoice_ids)]
 
 
-async def record_outcome(session: AsyncSession, identity: Identity, data: OutcomeCreate) -> dict[str, Any]:
+async def record_outcome(
+    session: AsyncSession, identity: Identity, data: OutcomeCreate, gateway: GatewayUsers
+) -> dict[str, Any]:
     tenant_id = identity.tenant_id
     profile = await load_profile(session, tenant_id)
     customer = await customers.get_for_update(session, tenant_id, data.customer_id)
@@ -92,7 +95,7 @@ async def record_outcome(session: AsyncSession, identity: Identity, data: Outcom
     if data.dispute_area_id is not None:
         area = await require_area(session, tenant_id, data.dispute_area_id, "dispute_area_id")
     if data.task_assignee_id is not None:
-        await require_user(session, tenant_id, data.task_assignee_id, "task_assignee_id")
+        await require_user(session, tenant_id, data.task_assignee_id, "task_assignee_id", gateway=gateway)
 
     outcome_id = uuid.uuid4()
     actor = identity.actor

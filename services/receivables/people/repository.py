@@ -1,15 +1,22 @@
 """Queries on the tenant's people: gateway users (projection), advisors and supervisors, dispute areas."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, select
+from sqlalchemy import any_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser
+from services.receivables.people.gateway import GatewayUsers
+from shared.contracts.gateway import UserChanged
 from shared.identity import COLLECTOR
 from shared.pagination import keyset
 from shared.problems import NotFound, ValidationProblem
+from shared.projection import newest, upsert_newest
 
 _people = Person.__table__
 _users = TenantUser.__table__
@@ -21,13 +28,80 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).lower()
 
 
+USER_KEY = ("tenant_id", "user_id")
+USER_FIELDS = ("email", "full_name", "roles", "active")
+SHOWN = ("email", "full_name")  # what a customer snapshot shows of its collector
+
+
+def user_row(tenant_id: uuid.UUID, user: UserChanged, announced_at: datetime | None) -> dict[str, Any]:
+    """A projection row: ``announced_at`` is the event's time, None for what a look-up of the gateway answered."""
+    return {
+        "tenant_id": tenant_id,
+        "user_id": user.user_id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "roles": list(user.roles),
+        "active": user.active,
+        "announced_at": announced_at,
+    }
+
+
+async def store_users(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The one write of the users projection, for events and look-ups alike: the newest announcement of a user
+    wins, so a late older event never overwrites a newer one; a looked-up row (no announcement time) never
+    replaces an announced one, and any event replaces it. Customers whose collector changed name or email are
+    re-announced (their snapshot shows them)."""
+    rows = newest(rows, USER_KEY, "announced_at")
+    if not rows:
+        return
+    before = {
+        (row.tenant_id, row.user_id): row
+        for row in await session.execute(
+            select(_users.c.tenant_id, _users.c.user_id, _users.c.announced_at, *(_users.c[f] for f in SHOWN)).where(
+                tuple_(_users.c.tenant_id, _users.c.user_id).in_([(r["tenant_id"], r["user_id"]) for r in rows])
+            )
+        )
+    }
+    await upsert_newest(session, _users, rows, USER_KEY, "announced_at", USER_FIELDS)
+    renamed: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for row in rows:
+        old = before.get((row["tenant_id"], row["user_id"]))
+        if old is None or not any(getattr(old, f) != row[f] for f in SHOWN):
+            continue
+        if old.announced_at is None or (row["announced_at"] is not None and old.announced_at <= row["announced_at"]):
+            renamed[row["tenant_id"]].append(row["user_id"])
+    for tenant_id, user_ids in renamed.items():
+        await bump_and_emit_customers(session, tenant_id, "c.collector_id = ANY(:user_ids)", {"user_ids": user_ids})
+
+
+async def learn_users(
+    session: AsyncSession,
+    gateway: GatewayUsers,
+    tenant_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID] = (),
+    emails: Sequence[str] = (),
+) -> int:
+    """Ask the gateway about users the projection has not heard of and store what it answers; how many it knew."""
+    found = await gateway.find(tenant_id, user_ids, emails)
+    await store_users(session, [user_row(tenant_id, user, None) for user in found])
+    return len(found)
+
+
 async def require_user(
-    conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, user_id: uuid.UUID, field: str, role: str | None = None
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    field: str,
+    role: str | None = None,
+    *,
+    gateway: GatewayUsers,
 ) -> Any:
-    """The tenant's user, or a 422 naming ``field`` (an unknown id, or one without ``role``)."""
-    row = (
-        await conn.execute(select(_users).where(_users.c.tenant_id == tenant_id, _users.c.user_id == user_id))
-    ).first()
+    """The tenant's user, or a 422 naming ``field`` (an unknown id, or one without ``role``). A user the projection
+    has not heard of yet (created a moment ago) is asked of the gateway, which knows only the tenant's own users."""
+    query = select(_users).where(_users.c.tenant_id == tenant_id, _users.c.user_id == user_id)
+    row = (await session.execute(query)).first()
+    if row is None and await learn_users(session, gateway, tenant_id, [user_id]):
+        row = (await session.execute(query)).first()
     if row is None:
         raise ValidationProblem.field(field, "is not a user of this tenant")
     if role is not None and role not in row.roles:

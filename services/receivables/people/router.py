@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services.receivables.models import DisputeArea
 from services.receivables.people import repository, service
+from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.schemas import (
     CollectorOut,
     DisputeAreaCreate,
@@ -38,10 +39,12 @@ async def list_collectors(
         return [dict(r) for r in await repository.list_collectors(conn, identity.tenant_id, include_inactive)]
 
 
-@router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_person(identity: Manager, data: PersonCreate, session: SessionDep) -> PersonOut:
+@router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
+async def create_person(
+    identity: Manager, data: PersonCreate, session: SessionDep, gateway: GatewayUsersDep
+) -> PersonOut:
     """Add a business advisor, a supervisor (seed 002), or the phone/WhatsApp profile of a user (kind staff)."""
-    return PersonOut.model_validate(await service.create_person(session, identity.tenant_id, data))
+    return PersonOut.model_validate(await service.create_person(session, identity.tenant_id, data, gateway))
 
 
 @router.get("", response_model=Page[PersonOut])
@@ -65,10 +68,12 @@ async def get_person(identity: Reader, person_id: uuid.UUID, session: SessionDep
     return PersonOut.model_validate(await repository.get_person(session, identity.tenant_id, person_id))
 
 
-@router.patch("/{person_id}", response_model=PersonOut, responses=problem_responses(404, 409))
-async def update_person(identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep) -> PersonOut:
+@router.patch("/{person_id}", response_model=PersonOut, responses=problem_responses(404, 409, 503))
+async def update_person(
+    identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, gateway: GatewayUsersDep
+) -> PersonOut:
     """Change a person; the customers whose messages show this person are re-announced."""
-    return PersonOut.model_validate(await service.update_person(session, identity.tenant_id, person_id, data))
+    return PersonOut.model_validate(await service.update_person(session, identity.tenant_id, person_id, data, gateway))
 
 
 async def area_out(session: SessionDep, tenant_id: uuid.UUID, area: DisputeArea) -> DisputeAreaOut:

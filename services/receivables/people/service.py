@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import DisputeArea, Person
 from services.receivables.people import repository
+from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import name_key, require_person, require_user
 from services.receivables.people.schemas import (
     DisputeAreaCreate,
@@ -27,13 +28,15 @@ CUSTOMERS_OF_PERSON = (
 )
 
 
-async def _check_links(session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict) -> None:
+async def _check_links(
+    session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict, gateway: GatewayUsers
+) -> None:
     if values.get("supervisor_id") is not None:
         if kind != PersonKind.ADVISOR:
             raise ValidationProblem.field("supervisor_id", "only an advisor has a supervisor")
         await require_person(session, tenant_id, values["supervisor_id"], "supervisor_id", PersonKind.SUPERVISOR)
     if values.get("user_id") is not None:
-        await require_user(session, tenant_id, values["user_id"], "user_id")
+        await require_user(session, tenant_id, values["user_id"], "user_id", gateway=gateway)
 
 
 async def _flush(session: AsyncSession) -> None:
@@ -48,9 +51,11 @@ async def _flush(session: AsyncSession) -> None:
         raise Conflict("A person of this kind with this name already exists") from None
 
 
-async def create_person(session: AsyncSession, tenant_id: uuid.UUID, data: PersonCreate) -> Person:
+async def create_person(
+    session: AsyncSession, tenant_id: uuid.UUID, data: PersonCreate, gateway: GatewayUsers
+) -> Person:
     values = data.model_dump(exclude_unset=True)
-    await _check_links(session, tenant_id, data.kind, values)
+    await _check_links(session, tenant_id, data.kind, values, gateway)
     values["active"] = values.get("active") if values.get("active") is not None else True
     person = Person(id=uuid.uuid4(), tenant_id=tenant_id, name_key=name_key(data.name), **values)
     session.add(person)
@@ -62,13 +67,13 @@ async def create_person(session: AsyncSession, tenant_id: uuid.UUID, data: Perso
 
 
 async def update_person(
-    session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID, data: PersonUpdate
+    session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID, data: PersonUpdate, gateway: GatewayUsers
 ) -> Person:
     person = await repository.get_person(session, tenant_id, person_id)
     values = data.model_dump(exclude_unset=True)
     if values.get("supervisor_id") == person.id:
         raise ValidationProblem.field("supervisor_id", "a person cannot supervise itself")
-    await _check_links(session, tenant_id, person.kind, values)
+    await _check_links(session, tenant_id, person.kind, values, gateway)
     for field in ("name", "active"):
         if field in values and values[field] is None:
             values.pop(field)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.tasks import repository, service
 from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
 from services.receivables.tenants.repository import load_profile
@@ -18,10 +19,10 @@ Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, SERVICE))]
 
 
-@router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
-async def create_task(identity: Writer, data: TaskCreate, session: SessionDep) -> dict:
+@router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
+async def create_task(identity: Writer, data: TaskCreate, session: SessionDep, gateway: GatewayUsersDep) -> dict:
     """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004)."""
-    row = await service.create_task(session, identity, data)
+    row = await service.create_task(session, identity, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
@@ -93,8 +94,10 @@ async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> d
         return service.task_out(row, (await load_profile(conn, identity.tenant_id)).today())
 
 
-@router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
-async def update_task(identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep) -> dict:
+@router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))
+async def update_task(
+    identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: GatewayUsersDep
+) -> dict:
     """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
-    row = await service.update_task(session, identity, task_id, data)
+    row = await service.update_task(session, identity, task_id, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())

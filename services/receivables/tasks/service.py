@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
 from services.receivables.models import Task
+from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
 from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
@@ -62,7 +63,7 @@ async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[
     return row
 
 
-async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate) -> Any:
+async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate, gateway: GatewayUsers) -> Any:
     tenant_id = identity.tenant_id
     if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
@@ -70,11 +71,13 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
     values["assignee_id"] = values["assignee_id"] or identity.user_id
     for field in ("assignee_id", "supervisor_id"):
         if values[field] is not None:
-            await require_user(session, tenant_id, values[field], field)
+            await require_user(session, tenant_id, values[field], field, gateway=gateway)
     return await insert_task(session, tenant_id, {**values, "source": "manual"}, identity.actor)
 
 
-async def update_task(session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate) -> Any:
+async def update_task(
+    session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate, gateway: GatewayUsers
+) -> Any:
     tenant_id = identity.tenant_id
     current = await repository.get_task(session, tenant_id, task_id)
     if current is None:
@@ -85,7 +88,7 @@ async def update_task(session: AsyncSession, identity: Identity, task_id: uuid.U
             values.pop(field)
     for field in ("assignee_id", "supervisor_id"):
         if values.get(field) is not None:
-            await require_user(session, tenant_id, values[field], field)
+            await require_user(session, tenant_id, values[field], field, gateway=gateway)
     changed = {k: v for k, v in values.items() if current[k] != v}
     if not changed:
         return current

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.repository import require_user
 from services.receivables.tenants import repository
 from services.receivables.tenants.schemas import SettingsOut, SettingsUpdate
@@ -39,12 +40,14 @@ async def get_receivables_settings(identity: Reader, session: SessionDep) -> Set
     return await _out(session, identity)
 
 
-@router.patch("", response_model=SettingsOut)
-async def update_receivables_settings(identity: Manager, data: SettingsUpdate, session: SessionDep) -> SettingsOut:
+@router.patch("", response_model=SettingsOut, responses=problem_responses(503))
+async def update_receivables_settings(
+    identity: Manager, data: SettingsUpdate, session: SessionDep, gateway: GatewayUsersDep
+) -> SettingsOut:
     """Change the promise grace days, the no-commitment follow-up days or the action owner."""
     values = data.model_dump(exclude_unset=True)
     if values.get("action_owner_id") is not None:
-        await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id")
+        await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id", gateway=gateway)
     for field in ("promise_grace_days", "follow_up_days"):
         if field in values and values[field] is None:
             values.pop(field)
