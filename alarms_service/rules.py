@@ -17,18 +17,14 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-import babel.localedata
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol, get_group_symbol
-
 from alarms_service.texts import TEXTS
 from shared import calendar
+from shared.words import words as shared_words
 
 
 class Alarm(StrEnum):
@@ -341,53 +337,27 @@ class DigestText:
 
 
 class Words:
-    """The texts of one language and the money and dates of its locale (the tenant's country when babel knows
-    ``<language>_<country>``). A run words thousands of lines: each currency's shape and each date are worked
-    out with babel once, then reused (``test_rules`` checks the amounts against ``babel.numbers.format_currency``)."""
+    """The texts of one language, with money, dates and plurals written by ``shared.words`` (the tenant's country
+    when babel knows ``<language>_<country>``): an amount reads in a digest as in a reminder (issue 12, point 5)."""
 
     def __init__(self, language: str | None, country: str | None) -> None:
         self.language = language if language in LANGUAGES else "es"
         self.t = TEXTS[self.language]
-        name = f"{self.language}_{country.upper()}" if country else self.language
-        self.locale = Locale.parse(name if babel.localedata.exists(name) else self.language)
-        self._symbols = str.maketrans({",": get_group_symbol(self.locale), ".": get_decimal_symbol(self.locale)})
-        self._currencies: dict[str, tuple[str, str, int] | None] = {}
-        self._dates: dict[date | str, str] = {}
+        self.words = shared_words(self.language, country)
+        self.locale = self.words.locale
 
     def count(self, n: int, forms: tuple[str, str]) -> str:
-        return f"{n} {forms[0] if n == 1 else forms[1]}"
+        return self.words.count(n, forms)
 
     def date(self, value: date | str) -> str:
-        text = self._dates.get(value)
-        if text is None:
-            text = self._dates[value] = format_date(_date(value), "medium", locale=self.locale)
-        return text
-
-    def _number(self, value: Decimal, digits: int) -> str:
-        return f"{value:,.{digits}f}".translate(self._symbols)
-
-    def _shape(self, currency: str) -> tuple[str, str, int] | None:
-        """What babel writes around a number of ``currency``: (before, after, decimals); None if it is not that."""
-        if currency not in self._currencies:
-            digits = get_currency_precision(currency)
-            sample = Decimal("1111111")
-            written = format_currency(sample, currency, locale=self.locale)
-            number = self._number(sample, digits)
-            before, found, after = written.partition(number)
-            self._currencies[currency] = (before, after, digits) if found else None
-        return self._currencies[currency]
+        return self.words.date(value, "medium")
 
     def amount(self, amount: Decimal | str, currency: str) -> str:
-        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-        shape = self._shape(currency)
-        if shape is None or value < 0:
-            return format_currency(value, currency, locale=self.locale)
-        before, after, digits = shape
-        return before + self._number(value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN), digits) + after
+        return self.words.money(amount, currency)
 
     def money(self, totals: Mapping[str, Any] | None) -> str:
         """Amounts per currency, never added across currencies."""
-        return "; ".join(self.amount(str(amount), currency) for currency, amount in sorted((totals or {}).items()))
+        return self.words.amounts({currency: str(amount) for currency, amount in (totals or {}).items()}, "; ")
 
     def owed(self, totals: Mapping[str, Any] | None) -> str:
         amounts = self.money(totals)

@@ -8,24 +8,14 @@ import re
 import uuid
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-
-import babel.localedata
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import (
-    format_decimal,
-    get_currency_precision,
-    get_currency_symbol,
-    get_decimal_symbol,
-    get_group_symbol,
-)
 
 from shared.contracts.common import InvoiceLine, Person
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.money import totals_by_currency
+from shared.words import words
 
 LANGUAGES = ("es", "en", "pt")
 
@@ -233,47 +223,29 @@ def normalize_language(value: str | None, fallback: str | None = None) -> str:
 
 
 class Formatter:
-    """Money and dates in one locale, from babel's CLDR data. Money follows the pattern ``¤ #,##0.00`` with the
-    currency's own decimals: Spanish and Portuguese put the symbol first with a plain space (``US$ 123.427,72``, as
-    seed 004 writes it; a no-break space would make an SMS UCS-2), English keeps ``$123,427.72``.
-
-    A message formats a dozen amounts and dates, fifty thousand messages a run: the locale's symbols are looked up
-    once per currency, the pattern applied directly (``test_money_matches_babel`` checks it against
-    ``babel.numbers.format_currency``), and dates are remembered.
-    """
+    """Money and dates of one locale as the template values ``Money`` and ``LocalDate``. The writing itself is
+    ``shared.words`` (issue 12, point 5), the same for digests and statements: ``US$ 123.427,72`` as seed 004
+    writes it, ``$123,427.72`` in English, ``21/11/2026``. ``test_money_matches_babel`` checks it against babel."""
 
     def __init__(self, language: str, country: str | None) -> None:
-        name = f"{language}_{country.upper()}" if country else language
-        self.locale = Locale.parse(name if babel.localedata.exists(name) else language)
-        self.locale_name = str(self.locale)
+        self.words = words(language, country)
+        self.locale = self.words.locale
+        self.locale_name = self.words.locale_name
         self.language = language
-        # The locale's short numeric order with two-digit day and month and a four-digit year: 31/08/2026.
-        pattern = self.locale.date_formats["short"].pattern
-        pattern = re.sub(r"(?<!d)d(?!d)", "dd", re.sub(r"(?<!M)M(?!M)", "MM", pattern))
-        self._date_pattern = pattern if "yyyy" in pattern else pattern.replace("yy", "yyyy")
-        self._separators = str.maketrans({",": get_group_symbol(self.locale), ".": get_decimal_symbol(self.locale)})
-        self._currencies: dict[str, tuple[str, int, Decimal]] = {}
         self._dates: dict[date, LocalDate] = {}
 
     def pattern(self, currency: str) -> str:
-        symbol = get_currency_symbol(currency, locale=self.locale)
-        return "¤ #,##0.00" if self.language != "en" or symbol[-1:].isalpha() else "¤#,##0.00"
+        return self.words.pattern(currency)
 
     def money(self, amount: Decimal | int | float | str, currency: str) -> Money:
         value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-        known = self._currencies.get(currency)
-        if known is None:
-            symbol = get_currency_symbol(currency, locale=self.locale)
-            digits = get_currency_precision(currency)
-            prefix = symbol + (" " if self.pattern(currency).startswith("¤ ") else "")
-            known = self._currencies[currency] = (prefix, digits, Decimal(1).scaleb(-digits))
-        prefix, digits, quantum = known
-        rounded = value.quantize(quantum, ROUND_HALF_EVEN)
-        number = f"{abs(rounded):,.{digits}f}".translate(self._separators)
-        return Money(value, currency, f"{'-' if rounded.is_signed() else ''}{prefix}{number}")
+        return Money(value, currency, self.words.money(value, currency))
 
     def number(self, value: Decimal | int | float) -> str:
-        return format_decimal(value, locale=self.locale)
+        return self.words.number(value)
+
+    def plural(self, n: int, one: str, other: str) -> str:
+        return self.words.plural(n, (one, other))
 
     def date(self, value: date) -> LocalDate:
         known = self._dates.get(value)
@@ -281,9 +253,7 @@ class Formatter:
             if len(self._dates) > 10_000:
                 self._dates.clear()
             known = self._dates[value] = LocalDate(
-                iso=value.isoformat(),
-                text=format_date(value, self._date_pattern, locale=self.locale),
-                long=format_date(value, "long", locale=self.locale),
+                iso=value.isoformat(), text=self.words.date(value), long=self.words.date(value, "long")
             )
         return known
 

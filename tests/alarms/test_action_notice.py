@@ -32,11 +32,11 @@ async def test_the_actions_list_shows_the_notice_state_of_each_item(api, stack):
 
     result = await run(api, tenant.admin, as_of=AS_OF.isoformat(), alarms=["actions"])
     assert lines_to(await sent_communications(stack), owner["email"]) == [
-        "Bazar Sur: iniciar acciones legales, desde el 18 nov 2026 (5 días), 1 factura, saldo $300,00; "
+        "Bazar Sur: iniciar acciones legales, desde el 18 nov 2026 (5 días), 1 factura, saldo $ 300,00; "
         "el aviso no llegó",
-        "Ferretería Norte: suspender el servicio, desde el 20 nov 2026 (3 días), 1 factura, saldo $1.500,00; "
+        "Ferretería Norte: suspender el servicio, desde el 20 nov 2026 (3 días), 1 factura, saldo $ 1.500,00; "
         "aviso enviado",
-        "Casa Centro: llamar, desde el 21 nov 2026 (2 días), 1 factura, saldo $50,00",
+        "Casa Centro: llamar, desde el 21 nov 2026 (2 días), 1 factura, saldo $ 50,00",
     ]
     (digest,) = result["digests"]
     detail = (await api.get(f"/v1/alarms/{digest['id']}", headers=tenant.admin)).json()

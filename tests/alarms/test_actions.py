@@ -36,13 +36,13 @@ async def test_the_action_owner_gets_the_customers_to_act_on_every_day(api, stac
     assert result["counts"] == {"digests": 1, "rows": 2, "already_sent": 0}
     sent = await sent_communications(stack)
     assert lines_to(sent, owner["email"]) == [
-        "Bazar Sur: iniciar acciones legales, desde el 18 nov 2026 (5 días), 1 factura, saldo $300,00",
-        "Ferretería Norte: suspender el servicio, desde el 20 nov 2026 (3 días), 1 factura, saldo $1.500,00",
+        "Bazar Sur: iniciar acciones legales, desde el 18 nov 2026 (5 días), 1 factura, saldo $ 300,00",
+        "Ferretería Norte: suspender el servicio, desde el 20 nov 2026 (3 días), 1 factura, saldo $ 1.500,00",
     ]
     (digest,) = result["digests"]
     assert digest["audience"] == "action_owner" and digest["period"] == "2026-11-23"
     assert digest["title"] == "Clientes con los que se deben tomar acciones"
-    assert digest["summary"] == "2 clientes con acciones pendientes (2 acciones), saldo $1.800,00."
+    assert digest["summary"] == "2 clientes con acciones pendientes (2 acciones), saldo $ 1.800,00."
     detail = (await api.get(f"/v1/alarms/{digest['id']}", headers=tenant.admin)).json()
     assert [(r["customer_name"], r["action"], r["days_open"], r["open_totals"]) for r in detail["rows"]] == [
         ("Bazar Sur", "legal", 5, {"ARS": "300.00"}),

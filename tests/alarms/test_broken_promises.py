@@ -37,10 +37,10 @@ async def test_each_collector_gets_their_customers_with_broken_promises_once_a_d
     assert sorted(c.to for c in sent) == sorted([carla["email"], bruno["email"]])
     assert lines_to(sent, carla["email"]) == [
         "Ferretería Norte: 2 promesas incumplidas (A-1 prometida para el 18 nov 2026; A-2 prometida para el "
-        "19 nov 2026), saldo $1.500,00; US$200,00"
+        "19 nov 2026), saldo $ 1.500,00; US$ 200,00"
     ]
     assert lines_to(sent, bruno["email"]) == [
-        "Bazar Sur: 1 promesa incumplida (B-1 prometida para el 17 nov 2026), saldo $300,00"
+        "Bazar Sur: 1 promesa incumplida (B-1 prometida para el 17 nov 2026), saldo $ 300,00"
     ]
     to_carla = next(c for c in sent if c.to == carla["email"])
     assert to_carla.kind == "alarm_digest" and to_carla.channel == "email" and to_carla.language == "es"
@@ -48,7 +48,7 @@ async def test_each_collector_gets_their_customers_with_broken_promises_once_a_d
     assert to_carla.recipient_name == carla["full_name"]
     assert to_carla.data["title"] == "Promesas de pago incumplidas"
     assert to_carla.data["summary"] == (
-        "1 cliente con promesas de pago incumplidas, saldo $1.500,00; US$200,00. "
+        "1 cliente con promesas de pago incumplidas, saldo $ 1.500,00; US$ 200,00. "
         "Deben ser gestionados con suma urgencia."
     )
     assert set(to_carla.data) == {"title", "summary", "lines", "action"}

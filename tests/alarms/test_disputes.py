@@ -72,24 +72,24 @@ async def test_each_area_and_each_collector_get_the_disputes_weekly(api, stack):
     }
     sent = await sent_communications(stack)
     assert lines_to(sent, "lucia@empresa.example") == [
-        "Ferretería Norte, factura D-1 (Logística): en disputa desde el 2 nov 2026 (21 días), saldo $100,00",
-        "Ferretería Norte, factura D-3 (Logística): en disputa desde el 15 nov 2026 (8 días), saldo $100,00",
+        "Ferretería Norte, factura D-1 (Logística): en disputa desde el 2 nov 2026 (21 días), saldo $ 100,00",
+        "Ferretería Norte, factura D-3 (Logística): en disputa desde el 15 nov 2026 (8 días), saldo $ 100,00",
     ]
     assert lines_to(sent, marcos_user["email"]) == [
-        "Bazar Sur, factura D-2 (Comercial): en disputa desde el 10 nov 2026 (13 días), saldo $100,00"
+        "Bazar Sur, factura D-2 (Comercial): en disputa desde el 10 nov 2026 (13 días), saldo $ 100,00"
     ]
     assert lines_to(sent, carla["email"]) == [
-        "Ferretería Norte, factura D-1: en disputa con Logística desde el 2 nov 2026 (21 días), saldo $100,00",
-        "Ferretería Norte, factura D-3: en disputa con Logística desde el 15 nov 2026 (8 días), saldo $100,00",
-        "Casa Centro, factura D-4: en disputa con ningún área asignada desde el 16 nov 2026 (7 días), saldo $100,00",
+        "Ferretería Norte, factura D-1: en disputa con Logística desde el 2 nov 2026 (21 días), saldo $ 100,00",
+        "Ferretería Norte, factura D-3: en disputa con Logística desde el 15 nov 2026 (8 días), saldo $ 100,00",
+        "Casa Centro, factura D-4: en disputa con ningún área asignada desde el 16 nov 2026 (7 días), saldo $ 100,00",
     ]
     assert lines_to(sent, bruno["email"]) == [
-        "Bazar Sur, factura D-5: en disputa con Precios desde el 3 nov 2026 (20 días), saldo $100,00",
-        "Bazar Sur, factura D-2: en disputa con Comercial desde el 10 nov 2026 (13 días), saldo $100,00",
+        "Bazar Sur, factura D-5: en disputa con Precios desde el 3 nov 2026 (20 días), saldo $ 100,00",
+        "Bazar Sur, factura D-2: en disputa con Comercial desde el 10 nov 2026 (13 días), saldo $ 100,00",
     ]
     to_lucia = next(c for c in sent if c.to == "lucia@empresa.example")
     assert to_lucia.data["title"] == "Facturas en disputa a resolver por su área"
-    assert to_lucia.data["summary"] == "2 facturas con una disputa a resolver por Logística, saldo $200,00."
+    assert to_lucia.data["summary"] == "2 facturas con una disputa a resolver por Logística, saldo $ 200,00."
     assert by_audience[("area", "Marcos")]["recipient"] == {
         "id": marcos["id"],
         "kind": "person",

@@ -28,14 +28,14 @@ async def test_collectors_get_the_payments_reported_more_than_x_days_ago_once_a_
     assert first["counts"] == {"digests": 2, "rows": 2, "already_sent": 0}
     sent = await sent_communications(stack)
     assert lines_to(sent, carla["email"]) == [
-        "Ferretería Norte, factura R-1: pago informado el 17 nov 2026 (6 días), saldo $500,00"
+        "Ferretería Norte, factura R-1: pago informado el 17 nov 2026 (6 días), saldo $ 500,00"
     ]
     assert lines_to(sent, bruno["email"]) == [
-        "Bazar Sur, factura R-4: pago informado el 2 nov 2026 (21 días), saldo $900,00"
+        "Bazar Sur, factura R-4: pago informado el 2 nov 2026 (21 días), saldo $ 900,00"
     ]
     to_carla = next(c for c in sent if c.to == carla["email"])
     assert to_carla.data["summary"] == (
-        "1 factura que sus clientes dicen haber pagado sigue impaga pasados más de 5 días, saldo $500,00."
+        "1 factura que sus clientes dicen haber pagado sigue impaga pasados más de 5 días, saldo $ 500,00."
     )
     assert first["unrouted"] == [
         {
@@ -64,7 +64,7 @@ async def test_collectors_get_the_payments_reported_more_than_x_days_ago_once_a_
     assert (to_carla["period"], to_carla["status"], to_carla["lines"]) == (
         "2026-W49",
         "sent",
-        ["Ferretería Norte, factura R-1: pago informado el 17 nov 2026 (13 días), saldo $500,00"],
+        ["Ferretería Norte, factura R-1: pago informado el 17 nov 2026 (13 días), saldo $ 500,00"],
     )
     assert "más de 12 días" in to_carla["summary"]
     assert len(await sent_communications(stack)) == 4

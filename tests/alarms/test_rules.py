@@ -252,11 +252,11 @@ def test_a_long_digest_lists_the_first_lines_and_counts_the_rest():
         country="AR",
     )
     assert len(text.lines) == 4
-    assert text.lines[0] == "Norte, factura D-0 (Logística): en disputa desde el 2 nov 2026 (21 días), saldo US$10,50"
+    assert text.lines[0] == "Norte, factura D-0 (Logística): en disputa desde el 2 nov 2026 (21 días), saldo US$ 10,50"
     assert text.lines[-1] == "… y 247 más (el detalle completo está en cobranza: alarma disputes)."
     # amounts of different currencies side by side, never added
     assert (
-        text.summary == "250 facturas con una disputa a resolver por Logística y Precios, saldo $100,00; US$2.625,00."
+        text.summary == "250 facturas con una disputa a resolver por Logística y Precios, saldo $ 100,00; US$ 2.625,00."
     )
 
 
@@ -298,5 +298,8 @@ def test_rows_sort_oldest_case_first():
     st.sampled_from([("es", "AR"), ("es", None), ("en", "US"), ("pt", "BR"), ("es", "MX"), ("es", "CO"), ("en", "GB")]),
 )
 def test_money_reads_as_babel_writes_it(amount, currency, place):
+    """Digests write money with ``shared.words``, as messages do (issue 12, point 5): babel with that pattern."""
     words = rules.wording(*place)
-    assert words.amount(amount, currency) == format_currency(amount, currency, locale=words.locale)
+    pattern = words.words.pattern(currency)
+    expected = format_currency(amount, currency, format=pattern, locale=words.locale, currency_digits=True)
+    assert words.amount(amount, currency) == expected

@@ -126,7 +126,7 @@ async def test_a_broken_promise_and_an_action_item_become_digests_that_messaging
     to_carla = mails[carla["email"]]
     assert to_carla["Subject"].startswith("Promesas de pago incumplidas - ")
     text = to_carla.get_body(preferencelist=("plain",)).get_content()
-    assert "1 cliente con promesas de pago incumplidas, saldo $1.500,00." in text
+    assert "1 cliente con promesas de pago incumplidas, saldo $ 1.500,00." in text
     assert "- Ferretería Norte: 1 promesa incumplida (A-1 prometida para el" in text
     assert "Comuníquese hoy con cada cliente y registre el resultado de la gestión." in text
     html = mails[owner["email"]].get_body(preferencelist=("html",)).get_content()

@@ -1,14 +1,14 @@
-"""The printable statement: HTML from a jinja2 template (autoescaped), money and dates in the customer's locale."""
+"""The printable statement: HTML from a jinja2 template (autoescaped), money and dates in the customer's locale,
+written by ``shared.words`` as in messages and digests (issue 12, point 5)."""
 
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.words import words
 
 LABELS = {
     "es": {
@@ -97,27 +97,16 @@ _environment = Environment(
 )
 
 
-def _locale(language: str, country: str | None) -> str:
-    for candidate in (f"{language}_{country}" if country else None, language):
-        if candidate:
-            try:
-                Locale.parse(candidate)
-                return candidate
-            except (UnknownLocaleError, ValueError):
-                continue
-    return "es"
-
-
 def render_statement(statement: dict[str, Any], language: str | None) -> str:
     customer = statement["customer"]
     language = language if language in LABELS else "es"
-    locale = _locale(language, customer.get("country"))
+    written = words(language, customer.get("country"))
 
     def money(amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=locale)
+        return written.money(amount, currency)
 
     def day(value: date | None) -> str:
-        return format_date(value, format="medium", locale=locale) if value else ""
+        return written.date(value, "medium") if value else ""
 
     return _environment.get_template("statement.html").render(
         s=statement, t=LABELS[language], money=money, day=day, lang=language
