@@ -125,3 +125,29 @@ async def test_the_internal_look_up_answers_only_signed_services_and_is_not_publ
     too_many = {"user_id": [str(uuid.uuid4()) for _ in range(101)]}
     assert_problem(await rc.api.get(path, params=too_many, headers=as_service), 422)
     assert not any(p.startswith("/internal") for p in (await rc.api.get("/openapi.json")).json()["paths"])
+
+
+async def test_bulk_ingest_names_collectors_created_a_moment_ago(rc):
+    by_id, _ = await create_user(rc.api, rc.tenant, "collector")
+    by_email, _ = await create_user(rc.api, rc.tenant, "collector")
+    in_file, _ = await create_user(rc.api, rc.tenant, "collector")
+    items = [
+        {"external_id": "C-1", "name": "Uno", "collector_id": by_id["id"]},
+        {"external_id": "C-2", "name": "Dos", "collector_email": by_email["email"].upper()},
+        {"external_id": "C-3", "name": "Tres", "collector_id": str(uuid.uuid4())},
+        {"external_id": "C-4", "name": "Cuatro", "collector_email": "nadie@x.example"},
+    ]
+    result = (await rc.api.post("/v1/ingest/customers", json={"items": items}, headers=rc.erp)).json()
+    assert result["created"] == 2, result
+    assert [(r["index"], r["field"]) for r in result["rejected"]] == [(2, "collector_id"), (3, "collector_email")]
+    csv = f"external_id;name;collector_email\nC-5;Cinco;{in_file['email']}\n".encode()
+    result = (
+        await rc.api.post("/v1/ingest/customers.csv", content=csv, headers={**rc.erp, "Content-Type": "text/csv"})
+    ).json()
+    assert result["created"] == 1 and result["rejected"] == [], result
+    assigned = await rows(rc.stack, "SELECT external_id, collector_id FROM receivables.customers ORDER BY external_id")
+    assert [(r["external_id"], str(r["collector_id"])) for r in assigned] == [
+        ("C-1", by_id["id"]),
+        ("C-2", by_email["id"]),
+        ("C-5", in_file["id"]),
+    ]

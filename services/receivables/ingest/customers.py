@@ -19,6 +19,8 @@ from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow
 from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
 from services.receivables.models import Person, TenantUser
+from services.receivables.people.gateway import GatewayUsers
+from services.receivables.people.repository import learn_users
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenants.repository import TenantProfile
 from shared.contracts.receivables import CustomerChanged
@@ -93,16 +95,28 @@ SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated
 )
 
 
-async def _references(session: AsyncSession, tenant_id: uuid.UUID, rows: list[tuple[int, CustomerRow]]) -> tuple:
+async def _collectors(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
     users = TenantUser.__table__
-    collectors = {
-        row.user_id: row.email.lower()
-        for row in await session.execute(
-            select(users.c.user_id, users.c.email).where(
-                users.c.tenant_id == tenant_id, any_(users.c.roles) == COLLECTOR
-            )
-        )
-    }
+    query = select(users.c.user_id, users.c.email).where(
+        users.c.tenant_id == tenant_id, any_(users.c.roles) == COLLECTOR
+    )
+    return {row.user_id: row.email.lower() for row in await session.execute(query)}
+
+
+async def _references(
+    session: AsyncSession, gateway: GatewayUsers, tenant_id: uuid.UUID, rows: list[tuple[int, CustomerRow]]
+) -> tuple:
+    collectors = await _collectors(session, tenant_id)
+    # Collectors named but not known here may have been created a moment ago: the gateway is asked once.
+    emails = set(collectors.values())
+    missing_ids = list(
+        dict.fromkeys(r.collector_id for _, r in rows if r.collector_id and r.collector_id not in collectors)
+    )
+    missing_emails = list(
+        dict.fromkeys(e.lower() for _, r in rows if (e := r.collector_email) and e.lower() not in emails)
+    )
+    if (missing_ids or missing_emails) and await learn_users(session, gateway, tenant_id, missing_ids, missing_emails):
+        collectors = await _collectors(session, tenant_id)
     people = Person.__table__
     advisor_ids = [r.advisor_id for _, r in rows if r.advisor_id]
     advisor_external_ids = [r.advisor_external_id for _, r in rows if r.advisor_external_id]
@@ -122,11 +136,11 @@ async def _references(session: AsyncSession, tenant_id: uuid.UUID, rows: list[tu
 
 
 async def upsert_customers(
-    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, CustomerRow]]
+    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, CustomerRow]], gateway: GatewayUsers
 ) -> tuple[Counts, list[RejectedRow]]:
     if not rows:
         return Counts(), []
-    collectors, collector_by_email, advisors = await _references(session, profile.tenant_id, rows)
+    collectors, collector_by_email, advisors = await _references(session, gateway, profile.tenant_id, rows)
     rejected: list[RejectedRow] = []
     records = []
     for index, row in rows:

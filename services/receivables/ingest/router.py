@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from services.receivables.ingest import service
 from services.receivables.ingest.schemas import CustomerBatch, IngestResult, InvoiceBatch, PaymentBatch
+from services.receivables.people.gateway import GatewayUsersDep
 from shared.db import SessionDep
 from shared.identity import ADMIN, INTEGRATION, MANAGER, Identity, require_roles
 from shared.problems import problem_responses
@@ -36,10 +37,14 @@ ROWS_RULES = (
     response_model=IngestResult,
     openapi_extra=_json_body(CustomerBatch),
     description="Create or update customers in bulk. " + ROWS_RULES,
+    responses=problem_responses(503),
 )
-async def ingest_customers(identity: Integrator, request: Request, session: SessionDep) -> IngestResult:
+async def ingest_customers(
+    identity: Integrator, request: Request, session: SessionDep, gateway: GatewayUsersDep
+) -> IngestResult:
     body = await request.body()
-    return await service.ingest_customers(session, identity, body, request.app.state.settings.ingest_max_rows)
+    max_rows = request.app.state.settings.ingest_max_rows
+    return await service.ingest_customers(session, identity, body, max_rows, gateway)
 
 
 @router.post(
@@ -69,6 +74,7 @@ async def ingest_payments(identity: Integrator, request: Request, session: Sessi
 @router.post(
     "/customers.csv",
     response_model=IngestResult,
+    responses=problem_responses(503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -78,7 +84,9 @@ async def ingest_payments(identity: Integrator, request: Request, session: Sessi
         }
     },
 )
-async def ingest_customer_file(identity: Integrator, request: Request, session: SessionDep) -> IngestResult:
+async def ingest_customer_file(
+    identity: Integrator, request: Request, session: SessionDep, gateway: GatewayUsersDep
+) -> IngestResult:
     """Upload the customer input file (CSV, the body itself): `external_id`, `name`, `tax_id`, `country`,
     `timezone`, `language`, `segment`, `vip`, `risk_level`, `tags` (`|`-separated), `email`, `sms_phone`,
     `whatsapp`, `collector_email`, then optional at the end (seed 002) `advisor_first_name`, `advisor_last_name`,
@@ -90,4 +98,4 @@ async def ingest_customer_file(identity: Integrator, request: Request, session: 
     body = await request.body()
     charset = request.headers.get("content-type", "").partition("charset=")[2].split(";")[0].strip(' "') or None
     max_rows = request.app.state.settings.ingest_max_rows
-    return await service.ingest_customer_file(session, identity, body, max_rows, charset)
+    return await service.ingest_customer_file(session, identity, body, max_rows, gateway, charset)

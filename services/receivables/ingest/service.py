@@ -11,6 +11,7 @@ from services.receivables.ingest.invoices import Counts, upsert_invoices
 from services.receivables.ingest.payments import upsert_payments
 from services.receivables.ingest.schemas import CustomerRow, IngestResult, PaymentRow, RejectedRow
 from services.receivables.ingest.validation import drop_duplicates, parse_items, validate_rows
+from services.receivables.people.gateway import GatewayUsers
 from services.receivables.tenants.repository import load_profile
 from shared.identity import Identity
 
@@ -36,11 +37,13 @@ def _valid(items: list[Any], model: type) -> tuple[list[tuple[int, Any]], list[R
     return rows, rejected + duplicates
 
 
-async def ingest_customers(session: AsyncSession, identity: Identity, body: bytes, max_rows: int) -> IngestResult:
+async def ingest_customers(
+    session: AsyncSession, identity: Identity, body: bytes, max_rows: int, gateway: GatewayUsers
+) -> IngestResult:
     items = parse_items(body, max_rows)
     rows, rejected = _valid(items, CustomerRow)
     profile = await load_profile(session, identity.tenant_id)
-    counts, refused = await upsert_customers(session, profile, rows)
+    counts, refused = await upsert_customers(session, profile, rows, gateway)
     return _result(len(items), counts, rejected + refused)
 
 
@@ -63,7 +66,12 @@ async def ingest_payments(session: AsyncSession, identity: Identity, body: bytes
 
 
 async def ingest_customer_file(
-    session: AsyncSession, identity: Identity, body: bytes, max_rows: int, charset: str | None = None
+    session: AsyncSession,
+    identity: Identity,
+    body: bytes,
+    max_rows: int,
+    gateway: GatewayUsers,
+    charset: str | None = None,
 ) -> IngestResult:
     profile = await load_profile(session, identity.tenant_id)
     parsed = parse_customer_file(body, profile.country, max_rows, charset)
@@ -80,7 +88,7 @@ async def ingest_customer_file(
     total = Counts()
     refused_all: list[RejectedRow] = []
     for start in range(0, len(valid), CHUNK):
-        counts, refused = await upsert_customers(session, profile, valid[start : start + CHUNK])
+        counts, refused = await upsert_customers(session, profile, valid[start : start + CHUNK], gateway)
         total.created += counts.created
         total.updated += counts.updated
         total.unchanged += counts.unchanged

@@ -14,6 +14,8 @@ from shared.contracts.gateway import UserChanged
 from shared.internal import InternalClient
 from shared.problems import ServiceUnavailable
 
+LOOKUP_LIMIT = 100  # ids and emails each, per look-up (what the gateway answers at most)
+
 
 class GatewayUnavailable(ServiceUnavailable):
     """The user may well exist: the caller tries again rather than hear it is not a user."""
@@ -30,8 +32,9 @@ class GatewayUsers:
     async def find(
         self, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID] = (), emails: Iterable[str] = ()
     ) -> list[UserChanged]:
-        """The tenant's users among these ids and emails (at most 100 of each), as the gateway announces them."""
-        params = {"user_id": [str(u) for u in user_ids], "email": list(emails)}
+        """The tenant's users among these ids and emails (the first ``LOOKUP_LIMIT`` of each), as the gateway
+        announces them."""
+        params = {"user_id": [str(u) for u in user_ids][:LOOKUP_LIMIT], "email": list(emails)[:LOOKUP_LIMIT]}
         try:
             listed = await self.client.get_json("gateway", "/internal/users", tenant_id, **params)
             return [UserChanged.model_validate(item) for item in listed]
