@@ -60,3 +60,12 @@ if ! command -v redis-server >/dev/null; then
     || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server </dev/null; } \
     || echo "Cannot install redis-server: install it (the Redis restart tests need it)" >&2
 fi
+
+# weasyprint (the PDF statements) loads pango, harfbuzz and fontconfig at run time, and needs a font.
+if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \
+  || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  pdf_packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pdf_packages </dev/null \
+    || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pdf_packages </dev/null; } \
+    || echo "Cannot install pango and fonts: install them (PDF statements need them)" >&2
+fi
