@@ -67,7 +67,12 @@ class MoneyAmount(BaseModel):
 
 
 class InvoiceLine(BaseModel):
-    """An invoice as a message shows it."""
+    """An invoice as a message shows it.
+
+    In a dunning communication the list is the customer's whole open position (issue 12): ``triggered`` marks the
+    invoices that reached the step that caused the message, ``demanded`` is False for paused ones (promise, payment
+    reported, dispute), which are listed with their status and dates but not asked for.
+    """
 
     invoice_id: uuid.UUID
     number: str
@@ -80,3 +85,7 @@ class InvoiceLine(BaseModel):
     days_overdue: int  # negative: days left to the due date
     status: InvoiceStatus = InvoiceStatus.NORMAL
     document_url: str | None = None
+    triggered: bool = False
+    demanded: bool = True
+    promised_date: date | None = None
+    reported_date: date | None = None

@@ -45,9 +45,22 @@ class Communication(BaseModel):
     tone: int | None = Field(None, ge=1, le=3, description="1 friendly, 2 concerned, 3 firm (seed 004)")
     customer: CustomerInfo | None = None
     recipient_name: str | None = None
-    invoices: list[InvoiceLine] = []
-    totals: list[MoneyAmount] = []
-    oldest_days_overdue: int | None = None
+    invoices: list[InvoiceLine] = Field(
+        default_factory=list,
+        description="Dunning: the customer's full open position, overdue first (oldest due first), then not yet "
+        "due (by due date); credit notes are not listed (issue 12)",
+    )
+    totals: list[MoneyAmount] = Field(
+        default_factory=list,
+        description="Per currency: overdue and demanded (paused excluded) minus unapplied credits, never below 0",
+    )
+    open_totals: list[MoneyAmount] = Field(
+        default_factory=list,
+        description="Per currency: everything open and demanded (overdue and not yet due) minus credits, never below 0",
+    )
+    credits: list[MoneyAmount] = Field(default_factory=list, description="Unapplied credits per currency")
+    overdue_count: int | None = Field(None, description="Overdue demanded invoices in the position")
+    oldest_days_overdue: int | None = Field(None, description="Days overdue of the oldest overdue demanded invoice")
     action: str | None = None
     collector: Person | None = None
     advisor: Person | None = None
