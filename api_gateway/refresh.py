@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api_gateway.models import RefreshToken, Tenant, User
 from api_gateway.security import hash_api_key, new_refresh_token
@@ -106,3 +106,12 @@ async def revoke(session: AsyncSession, token: str) -> None:
 async def revoke_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Revoke every refresh token of a user (their password changed, or they were deactivated)."""
     await session.execute(_REVOKE_USER, {"user": user_id})
+
+
+async def purge_expired(engine: AsyncEngine) -> int:
+    """Delete tokens expired over a day ago: spent or not, they can only be refused (as expired) by then."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text("DELETE FROM gateway.refresh_tokens WHERE expires_at < now() - interval '1 day'")
+        )
+    return result.rowcount

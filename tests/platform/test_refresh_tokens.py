@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from api_gateway.refresh import StoredToken, refusal
+from api_gateway.refresh import StoredToken, purge_expired, refusal
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant, create_user
 
@@ -138,3 +138,16 @@ async def test_bad_refresh_requests_name_the_field(api):
     body = assert_problem(await api.post("/v1/auth/token", data={"tenant": "acme", "username": "a@b.example"}), 422)
     assert body["errors"][0]["field"] == "password"
     assert_problem(await refresh(api, "cbzr_never-issued"), 401)
+
+
+async def test_tokens_expired_over_a_day_ago_are_purged(api, stack):
+    _, answer = await admin_login(api)
+    assert (await refresh(api, answer["refresh_token"])).status_code == 200
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE gateway.refresh_tokens SET expires_at = now() - interval '2 days' WHERE spent_at IS NOT NULL")
+        )
+    assert await purge_expired(stack.engine) == 1
+    async with stack.engine.connect() as conn:
+        left = (await conn.execute(text("SELECT count(*) FROM gateway.refresh_tokens"))).scalar()
+    assert left == 2  # create_tenant's login and the live token of this one
