@@ -15,7 +15,7 @@ from typing import Any
 from shared.contracts.common import InvoiceLine, Person
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.money import totals_by_currency
-from shared.words import words
+from shared.words import AND, words
 
 LANGUAGES = ("es", "en", "pt")
 
@@ -105,6 +105,10 @@ class PaymentNotification:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
+    """An invoice of the customer's position (issue 12): ``triggered`` if it reached the step that caused the
+    message, ``demanded`` unless paused (promise, payment reported, dispute: ``paused``), ``status_text`` says why
+    in words ("promesa de pago para el 12/03/2026")."""
+
     number: str
     kind: str
     currency: str
@@ -117,12 +121,22 @@ class Invoice:
     overdue: bool
     status: str
     document_url: str | None
+    triggered: bool = False
+    demanded: bool = True
+    paused: bool = False
+    promised_date: LocalDate | None = None
+    reported_date: LocalDate | None = None
+    status_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """An action notice's action: ``label`` for titles ("suspensión del servicio"), ``noun`` with its article
+    for sentences ("hemos dispuesto la suspensión del servicio")."""
+
     code: str
     label: str
+    noun: str = ""
 
 
 # tag -> (type, description). A list type is written [T]; ``Any`` accepts every attribute below it.
@@ -130,15 +144,43 @@ TAGS: dict[str, tuple[Any, str]] = {
     "company": (Company, "The company that collects: name, legal_name, tax_id, email, phone, website, address"),
     "customer": (Customer, "The customer: id, external_id, name, tax_id, country"),
     "recipient_name": (str, "Who the message is addressed to (a contact person), else the customer's name"),
-    "invoices": ([Invoice], "Every invoice the message is about, oldest due first"),
-    "overdue_invoices": ([Invoice], "The overdue ones among them"),
-    "invoice_count": (int, "How many invoices"),
-    "overdue_count": (int, "How many are overdue"),
-    "totals": ([Money], "Open amount per currency (never added across currencies)"),
+    "invoices": (
+        [Invoice],
+        "The customer's whole open position, overdue first (oldest due first) then not yet due; each with number, "
+        "kind, currency, amount, open_amount, issue_date, due_date, days_overdue, days_to_due, overdue, status "
+        "(normal, promise_to_pay, payment_reported, dispute), status_text (`promesa de pago para el 12/03/2026`), "
+        "promised_date, reported_date, triggered (reached the step that caused this message), demanded (asked for "
+        "now; false when paused), paused, document_url",
+    ),
+    "overdue_invoices": ([Invoice], "The overdue invoices asked for (paused ones excluded)"),
+    "upcoming_invoices": ([Invoice], "The invoices not yet due that are asked for (paused ones excluded)"),
+    "paused_invoices": ([Invoice], "Invoices under a promise, a reported payment or a dispute: listed, not asked for"),
+    "triggered_invoices": (
+        [Invoice],
+        "The invoices that reached the step that caused this message (all of them, if none is marked)",
+    ),
+    "invoice_count": (int, "How many invoices in the position"),
+    "overdue_count": (int, "How many overdue invoices are asked for"),
+    "upcoming_count": (int, "How many invoices not yet due are asked for"),
+    "paused_count": (int, "How many invoices are paused"),
+    "triggered_count": (int, "How many invoices caused this message"),
+    "triggered_numbers": (str, "Their numbers in one phrase: `A-3212 y A-3307`"),
+    "paused_text": (str, "The paused invoices in one phrase: `A-3350 (promesa de pago para el 12/03/2026)`"),
+    "totals": (
+        [Money],
+        "What is asked for now, per currency: overdue and not paused, minus unapplied credits, never below zero "
+        "(never added across currencies)",
+    ),
     "total": (str, "The totals in one phrase: `US$ 1.200,00 y $ 35.000,00`"),
-    "oldest_days_overdue": (int, "Days overdue of the oldest invoice (0 when none is overdue)"),
-    "days_overdue_text": (str, "`84 días de atraso` / `84 days overdue`"),
-    "due_date": (LocalDate, "The nearest due date among the invoices (None when no invoice)"),
+    "open_totals": ([Money], "Everything open and asked for (overdue and not yet due) minus credits, per currency"),
+    "open_total": (str, "The open totals in one phrase"),
+    "triggered_totals": ([Money], "Open amount of the invoices that caused this message, per currency"),
+    "triggered_total": (str, "Those amounts in one phrase (what a new-invoice or pre-due reminder is about)"),
+    "credits": ([Money], "Unapplied credits in the customer's favour, per currency (credit notes, over-payments)"),
+    "credit_total": (str, "The credits in one phrase"),
+    "oldest_days_overdue": (int, "Days overdue of the oldest overdue invoice asked for (0 when none)"),
+    "days_overdue_text": (str, "`84 días de atraso` / `84 days overdue` (singular or plural as the number asks)"),
+    "due_date": (LocalDate, "The nearest due date among the invoices that caused the message (None when none)"),
     "days_to_due": (int, "Days left to that due date (negative when past)"),
     "advisor": (Contact, "The customer's business advisor (seed 002): name, email, phone, whatsapp, whatsapp_link"),
     "supervisor": (Contact, "The advisor's supervisor, same fields"),
@@ -148,7 +190,11 @@ TAGS: dict[str, tuple[Any, str]] = {
     "payment_notification": (PaymentNotification, "What to send to notify a payment (fields) and where"),
     "portal_url": (str, "The customer's payment portal link"),
     "unsubscribe_url": (str, "The link that records an opt-out"),
-    "action": (Action, "Action notices: code and label (suspend_service, legal, write_off)"),
+    "action": (
+        Action,
+        "Action notices: code (suspend_service, legal, write_off), label (`suspensión del servicio`) and noun, "
+        "the label with its article (`la suspensión del servicio`)",
+    ),
     "statement_attached": (bool, "Whether the account statement is attached"),
     "kind": (str, "new_invoice, pre_due, overdue, action_notice, unreachable, alarm_digest, campaign"),
     "tone": (int, "1 friendly, 2 concerned, 3 firm (seed 004)"),
@@ -184,12 +230,51 @@ ACTION_LABELS = {
         "call": "contato telefônico",
     },
 }
-DAYS_OVERDUE = {
-    "es": ("{n} día de atraso", "{n} días de atraso"),
-    "en": ("{n} day overdue", "{n} days overdue"),
-    "pt": ("{n} dia de atraso", "{n} dias de atraso"),
+# The label with its article, for sentences ("procederemos con la suspensión del servicio").
+ACTION_NOUNS = {
+    "es": {
+        "suspend_service": "la suspensión del servicio",
+        "legal": "el inicio de acciones legales",
+        "write_off": "el cierre de la cuenta corriente",
+        "call": "un contacto telefónico",
+    },
+    "en": {
+        "suspend_service": "the suspension of your service",
+        "legal": "legal action",
+        "write_off": "the closure of your credit account",
+        "call": "a phone call",
+    },
+    "pt": {
+        "suspend_service": "a suspensão do serviço",
+        "legal": "o início de ações judiciais",
+        "write_off": "o encerramento da conta corrente",
+        "call": "um contato telefônico",
+    },
 }
-AND = {"es": " y ", "en": " and ", "pt": " e "}
+DAYS_OVERDUE = {
+    "es": ("día de atraso", "días de atraso"),
+    "en": ("day overdue", "days overdue"),
+    "pt": ("dia de atraso", "dias de atraso"),
+}
+# Why a paused invoice is not asked for: (with its date, without it).
+STATUS_TEXTS = {
+    "es": {
+        "promise_to_pay": ("promesa de pago para el {date}", "promesa de pago"),
+        "payment_reported": ("pago informado el {date}", "pago informado"),
+        "dispute": ("en disputa", "en disputa"),
+    },
+    "en": {
+        "promise_to_pay": ("payment promised for {date}", "payment promised"),
+        "payment_reported": ("payment reported on {date}", "payment reported"),
+        "dispute": ("in dispute", "in dispute"),
+    },
+    "pt": {
+        "promise_to_pay": ("promessa de pagamento para {date}", "promessa de pagamento"),
+        "payment_reported": ("pagamento informado em {date}", "pagamento informado"),
+        "dispute": ("em disputa", "em disputa"),
+    },
+}
+PAUSED_STATUSES = frozenset({"promise_to_pay", "payment_reported", "dispute"})
 NOTIFY_FIELDS = {
     "es": (
         "Fecha de pago",
@@ -284,15 +369,18 @@ def _contact(person: Person | None) -> Contact | None:
 
 
 def join_amounts(amounts: list[Money], language: str) -> str:
-    texts = [m.text for m in amounts]
+    return join_words([m.text for m in amounts], language)
+
+
+def join_words(texts: list[str], language: str) -> str:
+    """``A, B y C`` (``and`` / ``e``)."""
     if len(texts) <= 1:
         return "".join(texts)
-    return ", ".join(texts[:-1]) + AND[language] + texts[-1]
+    return ", ".join(texts[:-1]) + AND.get(language, ", ") + texts[-1]
 
 
-def days_overdue_text(days: int, language: str) -> str:
-    one, many = DAYS_OVERDUE[language]
-    return (one if days == 1 else many).format(n=days)
+def days_overdue_text(days: int, language: str, country: str | None = None) -> str:
+    return words(language, country).count(days, DAYS_OVERDUE[language])
 
 
 @dataclass
@@ -375,9 +463,20 @@ def tone_for(communication: Communication) -> int:
 
 
 def oldest_days(communication: Communication) -> int:
+    """The oldest overdue invoice asked for (paused ones do not age the tone)."""
     if communication.oldest_days_overdue is not None:
         return max(0, communication.oldest_days_overdue)
-    return max([0, *(i.days_overdue for i in communication.invoices)])
+    return max([0, *(i.days_overdue for i in communication.invoices if _demanded(i))])
+
+
+def _demanded(line: InvoiceLine) -> bool:
+    return line.demanded and line.status.value not in PAUSED_STATUSES
+
+
+def _net(lines: list[InvoiceLine], credits: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Open amounts per currency minus the credits of that currency, never below zero."""
+    sums = totals_by_currency((i.currency, i.open_amount) for i in lines)
+    return {currency: max(Decimal(0), amount - credits.get(currency, Decimal(0))) for currency, amount in sums.items()}
 
 
 def build_context(
@@ -388,22 +487,42 @@ def build_context(
     today: date,
     unsubscribe_url: str | None = None,
 ) -> dict[str, Any]:
-    """The values of every documented tag for one communication."""
+    """The values of every documented tag for one communication.
+
+    A dunning communication carries the customer's whole position (issue 12): its totals are what is asked for
+    now. A communication without it (an older producer, no invoice marked ``triggered``) reads as before: every
+    invoice caused the message and the totals, when not given, sum every invoice."""
     country = (communication.customer.country if communication.customer else None) or tenant.country
     fmt = formatter(language, country)
     profile = tenant.profile or {}
     lines = sorted(communication.invoices, key=lambda i: (i.due_date, i.number))
-    invoices = [_invoice(line, fmt) for line in lines]
-    overdue = [i for i in invoices if i.overdue]
-    if communication.totals:
+    invoices = [_invoice(line, fmt, language) for line in lines]
+    overdue = [i for i in invoices if i.demanded and i.overdue]
+    upcoming = [i for i in invoices if i.demanded and not i.overdue]
+    paused = [i for i in invoices if i.paused]
+    positioned = any(line.triggered for line in lines)
+    triggered_lines = [line for line in lines if line.triggered] if positioned else lines
+    triggered = [i for i in invoices if i.triggered] if positioned else invoices
+    credit_sums = totals_by_currency((c.currency, c.amount) for c in communication.credits)
+    demanded_lines = [line for line in lines if _demanded(line)]
+
+    def money(pairs: dict[str, Decimal]) -> list[Money]:
+        return [fmt.money(amount, currency) for currency, amount in sorted(pairs.items())]
+
+    if communication.totals or positioned:
         totals = [fmt.money(t.amount, t.currency) for t in communication.totals]
     else:
-        sums = totals_by_currency((i.currency, i.open_amount) for i in lines)
-        totals = [fmt.money(amount, currency) for currency, amount in sums.items()]
+        totals = money(totals_by_currency((i.currency, i.open_amount) for i in lines))
+    if communication.open_totals:
+        open_totals = [fmt.money(t.amount, t.currency) for t in communication.open_totals]
+    else:
+        open_totals = money(_net(demanded_lines, credit_sums))
+    triggered_totals = money(totals_by_currency((i.currency, i.open_amount) for i in triggered_lines))
+    credits = money(credit_sums)
     total = join_amounts(totals, language)
     days = oldest_days(communication)
-    oldest_overdue = next((line for line in lines if line.days_overdue > 0), None)
-    upcoming = min((line.due_date for line in lines), default=None)
+    oldest_overdue = next((line for line in demanded_lines if line.days_overdue > 0), None)
+    nearest = min((line.due_date for line in triggered_lines), default=None)
     parts = tenant.context_parts(language)
     customer_info = communication.customer
     customer = Customer(
@@ -415,26 +534,42 @@ def build_context(
     )
     action = None
     if communication.action:
-        labels = ACTION_LABELS[language]
-        action = Action(communication.action, labels.get(communication.action, communication.action.replace("_", " ")))
+        code = communication.action
+        label = ACTION_LABELS[language].get(code, code.replace("_", " "))
+        action = Action(code, label, ACTION_NOUNS[language].get(code, label))
     data = communication.data or {}
     portal = data.get("portal_url") or _portal_url(profile.get("portal_url"), communication)
-    due = fmt.date(upcoming) if upcoming else None
+    due = fmt.date(nearest) if nearest else None
     name = customer.name or communication.recipient_name or ""
+    overdue_count = communication.overdue_count if communication.overdue_count is not None else len(overdue)
     return {
         **parts,
         "customer": customer,
         "recipient_name": communication.recipient_name or name,
         "invoices": invoices,
         "overdue_invoices": overdue,
+        "upcoming_invoices": upcoming,
+        "paused_invoices": paused,
+        "triggered_invoices": triggered,
         "invoice_count": len(invoices),
-        "overdue_count": len(overdue),
+        "overdue_count": overdue_count,
+        "upcoming_count": len(upcoming),
+        "paused_count": len(paused),
+        "triggered_count": len(triggered),
+        "triggered_numbers": join_words([i.number for i in triggered], language),
+        "paused_text": join_words([f"{i.number} ({i.status_text})" for i in paused], language),
         "totals": totals,
         "total": total,
+        "open_totals": open_totals,
+        "open_total": join_amounts(open_totals, language),
+        "triggered_totals": triggered_totals,
+        "triggered_total": join_amounts(triggered_totals, language),
+        "credits": credits,
+        "credit_total": join_amounts(credits, language),
         "oldest_days_overdue": days,
-        "days_overdue_text": days_overdue_text(days, language),
+        "days_overdue_text": days_overdue_text(days, language, country),
         "due_date": due,
-        "days_to_due": (upcoming - today).days if upcoming else None,
+        "days_to_due": (nearest - today).days if nearest else None,
         "advisor": _contact(communication.advisor),
         "supervisor": _contact(communication.supervisor),
         "collector": _contact(communication.collector),
@@ -456,7 +591,16 @@ def build_context(
     }
 
 
-def _invoice(line: InvoiceLine, fmt: Formatter) -> Invoice:
+def _invoice(line: InvoiceLine, fmt: Formatter, language: str) -> Invoice:
+    status = line.status.value
+    paused = status in PAUSED_STATUSES or not line.demanded
+    promised = fmt.date(line.promised_date) if line.promised_date else None
+    reported = fmt.date(line.reported_date) if line.reported_date else None
+    status_text = ""
+    if status in PAUSED_STATUSES:
+        with_date, without = STATUS_TEXTS[language][status]
+        when = promised if status == "promise_to_pay" else reported if status == "payment_reported" else None
+        status_text = with_date.format(date=when) if when else without
     return Invoice(
         number=line.number,
         kind=line.kind.value,
@@ -468,8 +612,14 @@ def _invoice(line: InvoiceLine, fmt: Formatter) -> Invoice:
         days_overdue=line.days_overdue,
         days_to_due=-line.days_overdue,
         overdue=line.days_overdue > 0,
-        status=line.status.value,
+        status=status,
         document_url=line.document_url,
+        triggered=line.triggered,
+        demanded=not paused,
+        paused=paused,
+        promised_date=promised,
+        reported_date=reported,
+        status_text=status_text,
     )
 
 
@@ -483,12 +633,47 @@ def attributes(kind: Any) -> dict[str, Any] | None:
 def sample_communication(
     kind: CommunicationKind = CommunicationKind.OVERDUE, language: str = "es", channel: str = "email"
 ) -> Communication:
-    """The data a preview or a template check renders with: seed 004's model email (2 invoices, US$ 123.427,72,
-    84 days), an advisor and supervisor with WhatsApp (seed 002)."""
+    """The data a preview or a template check renders with: seed 004's model email (2 overdue invoices asked for,
+    US$ 123.427,72, 84 days), the second one having reached the step, plus the rest of the position (issue 12): an
+    invoice under a payment promise (listed, not asked for) and one not yet due; an advisor and supervisor with
+    WhatsApp (seed 002). Before the due date (new invoice, pre-due) the two invoices are not yet due."""
     today = date.today()
     day = date.fromordinal
     pre_due = kind in (CommunicationKind.PRE_DUE, CommunicationKind.NEW_INVOICE)
     first_days, second_days = (-5, -20) if pre_due else (84, 31)
+
+    def line(number: str, days: int, amount: str, open_amount: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "invoice_id": uuid.UUID(int=len(number) * 100 + int(number[-4:])),
+            "number": number,
+            "currency": "USD",
+            "amount": amount,
+            "open_amount": open_amount,
+            "issue_date": day(today.toordinal() - days - 30),
+            "due_date": day(today.toordinal() - days),
+            "days_overdue": days,
+            **extra,
+        }
+
+    invoices = [
+        line(
+            "A-3212",
+            first_days,
+            "100000.00",
+            "100000.00",
+            document_url="https://erp.example/invoices/A-3212.pdf",
+            triggered=pre_due,
+        ),
+        line("A-3307", second_days, "30000.00", "23427.72", triggered=not pre_due),
+    ]
+    if not pre_due:
+        promised = day(today.toordinal() + 7)
+        invoices.append(
+            line("A-3350", 20, "5000.00", "5000.00", status="promise_to_pay", demanded=False, promised_date=promised)
+        )
+        invoices.append(line("A-3400", -10, "8000.00", "8000.00"))
+    totals = [] if pre_due else [{"currency": "USD", "amount": "123427.72"}]
+    open_total = "123427.72" if pre_due else "131427.72"
     return Communication.model_validate(
         {
             "idempotency_key": f"sample-{uuid.uuid4()}",
@@ -506,30 +691,10 @@ def sample_communication(
                 "language": language,
             },
             "recipient_name": "Marisol Pérez",
-            "invoices": [
-                {
-                    "invoice_id": uuid.UUID(int=11),
-                    "number": "A-3212",
-                    "currency": "USD",
-                    "amount": "100000.00",
-                    "open_amount": "100000.00",
-                    "issue_date": day(today.toordinal() - first_days - 30),
-                    "due_date": day(today.toordinal() - first_days),
-                    "days_overdue": first_days,
-                    "document_url": "https://erp.example/invoices/A-3212.pdf",
-                },
-                {
-                    "invoice_id": uuid.UUID(int=12),
-                    "number": "A-3307",
-                    "currency": "USD",
-                    "amount": "30000.00",
-                    "open_amount": "23427.72",
-                    "issue_date": day(today.toordinal() - second_days - 30),
-                    "due_date": day(today.toordinal() - second_days),
-                    "days_overdue": second_days,
-                },
-            ],
-            "totals": [{"currency": "USD", "amount": "123427.72"}],
+            "invoices": sorted(invoices, key=lambda i: i["due_date"]),
+            "totals": totals,
+            "open_totals": [{"currency": "USD", "amount": open_total}],
+            "overdue_count": 0 if pre_due else 2,
             "oldest_days_overdue": max(0, first_days),
             "action": "suspend_service" if kind is CommunicationKind.ACTION_NOTICE else None,
             "collector": {"name": "Andrea Figuera", "email": "afiguera@empresa.example", "phone": "+18294123122"},

@@ -62,6 +62,45 @@ INVOICE_TABLE_HTML = """\
 {% endif %}
 """
 
+# The customer's position (issue 12): every open invoice, the ones that caused the message in bold, the paused ones
+# greyed with their status; below, the credits, what is asked for now and the whole balance.
+POSITION_TABLE_HTML = """\
+{% if invoices %}
+<table cellpadding="6" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#ddd;font-size:13px">
+<thead style="background:#f3f3f3"><tr><th align="left">[[invoice]]</th><th>[[issued]]</th><th>[[due]]</th>\
+<th>[[days]]</th><th align="right">[[amount]]</th><th align="right">[[open]]</th><th align="left">[[status]]</th></tr>\
+</thead>
+<tbody>
+{% for invoice in invoices %}
+<tr{% if invoice.paused %} style="color:#777"{% endif %}><td>{% if invoice.triggered %}<strong>{% endif %}\
+{% if invoice.document_url %}<a href="{{ invoice.document_url }}">{{ invoice.number }}</a>\
+{% else %}{{ invoice.number }}{% endif %}{% if invoice.triggered %}</strong>{% endif %}</td>\
+<td>{{ invoice.issue_date }}</td><td>{{ invoice.due_date }}</td>\
+<td align="center">{{ invoice.days_overdue if invoice.overdue else '-' }}</td>\
+<td align="right">{{ invoice.amount }}</td><td align="right">{{ invoice.open_amount }}</td>\
+<td>{{ invoice.status_text }}</td></tr>
+{% endfor %}
+</tbody>
+<tfoot>
+{% for amount in credits %}
+<tr><td colspan="5" align="right">[[credit]] {{ amount.currency }}</td><td align="right">-{{ amount }}</td>\
+<td></td></tr>
+{% endfor %}
+{% for amount in totals %}
+<tr><td colspan="5" align="right"><strong>[[total_overdue]] {{ amount.currency }}</strong></td>\
+<td align="right"><strong>{{ amount }}</strong></td><td></td></tr>
+{% endfor %}
+{% if upcoming_count or not totals %}
+{% for amount in open_totals %}
+<tr><td colspan="5" align="right">[[total_open]] {{ amount.currency }}</td><td align="right">{{ amount }}</td>\
+<td></td></tr>
+{% endfor %}
+{% endif %}
+</tfoot>
+</table>
+{% endif %}
+"""
+
 CUSTOMER_HTML = (
     """\
 <!DOCTYPE html>
@@ -69,11 +108,11 @@ CUSTOMER_HTML = (
 <head><meta charset="utf-8"><title>[[SUBJECT]]</title></head>
 <body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222;line-height:1.5">
 <p>[[greeting]] {{ recipient_name }}:</p>
-<p>[[from_company]] <strong>{{ company.name }}</strong>.</p>
+<p>[[from_company]] <strong>{{ company.name | sentence }}</strong></p>
 <p>[[SITUATION]]</p>
 <p><strong>[[ACTION]]</strong></p>
 """
-    + INVOICE_TABLE_HTML
+    + POSITION_TABLE_HTML
     + """\
 {% if statement_attached %}
 <p>[[attached]]</p>
@@ -133,7 +172,7 @@ CUSTOMER_HTML = (
 CUSTOMER_TEXT = """\
 [[greeting]] {{ recipient_name }}:
 
-[[from_company]] {{ company.name }}.
+[[from_company]] {{ company.name | sentence }}
 
 [[SITUATION]]
 
@@ -142,11 +181,20 @@ CUSTOMER_TEXT = """\
 
 {% for invoice in invoices %}
 - [[invoice]] {{ invoice.number }} · [[due]] {{ invoice.due_date }}\
-{% if invoice.overdue %} · {{ invoice.days_overdue }} [[days_late]]{% endif %} · [[open]] {{ invoice.open_amount }}
+{% if invoice.overdue %} · {{ invoice.days_overdue | counted('[[day_late]]', '[[days_late]]') }}{% endif %}\
+ · [[open]] {{ invoice.open_amount }}{{ ' · ' ~ invoice.status_text if invoice.status_text else '' }}
+{% endfor %}
+{% for amount in credits %}
+[[credit]] {{ amount.currency }}: -{{ amount }}
 {% endfor %}
 {% for amount in totals %}
-[[total]] {{ amount.currency }}: {{ amount }}
+[[total_overdue]] {{ amount.currency }}: {{ amount }}
 {% endfor %}
+{% if upcoming_count or not totals %}
+{% for amount in open_totals %}
+[[total_open]] {{ amount.currency }}: {{ amount }}
+{% endfor %}
+{% endif %}
 {% endif %}
 {% if statement_attached %}
 

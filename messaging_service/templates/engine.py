@@ -103,6 +103,25 @@ def _date(context: Context, value: Any, style: str = "short") -> str:
     return item.long if style == "long" else item.text
 
 
+@pass_context
+def _plural(context: Context, value: Any, one: str, other: str) -> str:
+    """``{{ n | plural('factura', 'facturas') }}``: the form that agrees with ``n`` (babel's plural rules)."""
+    return _formatter(context).words.plural(int(value or 0), (one, other))
+
+
+@pass_context
+def _counted(context: Context, value: Any, one: str, other: str) -> str:
+    """``{{ n | counted('factura vencida', 'facturas vencidas') }}``: ``3 facturas vencidas``."""
+    return _formatter(context).words.count(int(value or 0), (one, other))
+
+
+def _sentence(value: Any) -> str:
+    """``{{ company.name | sentence }}``: a period to end the sentence, unless the text ends in one already
+    (``Lácteos del Plata S.A.``, never ``S.A..``)."""
+    text = str(value or "").rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 # The context's own value objects: frozen dataclasses whose fields are plain data. Reading a field of one needs
 # none of the sandbox's checks (which cost more than the rest of a render); everything else goes through them.
 TRUSTED_FIELDS = {
@@ -397,7 +416,15 @@ def _environment(autoescape: bool, limited: bool = True) -> ImmutableSandboxedEn
         loader=_NoLoader(),
     )
     env.globals.pop("lipsum", None)
-    env.filters.update(money=_money, number=_number, date=_date, wa_link=whatsapp_link)
+    env.filters.update(
+        money=_money,
+        number=_number,
+        date=_date,
+        wa_link=whatsapp_link,
+        plural=_plural,
+        counted=_counted,
+        sentence=_sentence,
+    )
     if limited:
         env.globals["range"] = _range
         env.filters.update({name: _guard_filter(name, function) for name, function in env.filters.items()})

@@ -1,23 +1,45 @@
 """The words of the shipped templates, in Spanish, English and Portuguese, per kind and tone.
 
-Written to seed 004's eight principles: the subject names the company and the urgency (amount or days overdue);
-the body greets from the company, states the situation and the action asked, lists the invoices, says how to
-pay, what to send to notify a payment and how to reach collections and the advisor; the tone follows the age
-of the debt (1 "le recordamos", 2 "estamos preocupados", 3 the collection notice). Seed 002: never threaten,
-always say who writes. Markers ``%OV%``, ``%INV%`` and ``%DUE%`` are replaced by the counting phrases below.
+Written to seed 004's eight principles: the subject names the company and the urgency (the overdue total and the
+oldest days overdue); the body greets from the company, states the whole position ("tienen 2 facturas vencidas por
+un monto de $ 123.123,12, la más antigua ya tiene 84 días vencida"), says which invoices caused the message, which
+ones are paused (a promise, a reported payment, a dispute: listed with their status, not asked for) and the credits
+already deducted, the action asked, how to pay, what to send to notify a payment and how to reach collections and
+the advisor; the tone follows the age of the debt (1 "le recordamos", 2 "estamos preocupados", 3 the collection
+notice). Seed 002: never threaten, always say who writes.
+
+Markers close their ``{% if %}`` with ``+%}`` so a paragraph ending in one keeps its line break (``trim_blocks``).
+Numbers agree with their nouns and verbs through babel's plural rules (the ``counted`` and ``plural`` filters:
+"1 factura vence", "las 2 facturas vencen"). Markers ``%...%`` are replaced by the phrases of ``COMMON``.
 """
 
 from typing import Any
 
-# Per language: counting phrases and the labels of the email layout.
+# Per language: the phrases behind the markers, and the labels of the email layout.
 COMMON: dict[str, dict[str, str]] = {
     "es": {
-        "%OV%": "{{ overdue_count }} factura{{ 's' if overdue_count != 1 else '' }} "
-        "vencida{{ 's' if overdue_count != 1 else '' }}",
-        "%INV%": "{{ 'la factura' if invoice_count == 1 else 'las ' ~ invoice_count ~ ' facturas' }}",
-        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}en {{ days_to_due }} "
-        "día{{ 's' if days_to_due != 1 else '' }}, el {{ due_date.long }}"
-        "{% elif due_date %}el {{ due_date.long }}{% endif %}",
+        "%OV%": "{{ overdue_count | counted('factura vencida', 'facturas vencidas') }}",
+        "%INV%": "{{ invoice_count | plural('la factura', 'las ' ~ invoice_count ~ ' facturas') }}",
+        "%TRG%": "{{ triggered_count | plural('la factura', 'las facturas') }} {{ triggered_numbers }}",
+        "%TRG_DUE%": "{{ triggered_count | plural('vence', 'vencen') }}",
+        "%TRG_IT%": "{{ triggered_count | plural('la', 'las') }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}en {{ days_to_due | counted('día', 'días') }}, "
+        "el {{ due_date.long }}{% elif due_date %}el {{ due_date.long }}{% endif +%}",
+        "%OLDEST%": "{% if overdue_count > 1 %}; la más antigua ya tiene {{ days_overdue_text }}"
+        "{% elif oldest_days_overdue %}, con {{ days_overdue_text }}{% endif +%}",
+        "%CHANGED%": "{% if triggered_count and triggered_count < invoice_count %} "
+        "{{ triggered_count | plural('La factura', 'Las facturas') }} {{ triggered_numbers }} "
+        "{{ triggered_count | plural('sigue pendiente de pago', 'siguen pendientes de pago') }}.{% endif +%}",
+        "%CONCERNS%": "{% if triggered_count and triggered_count < invoice_count %} Este aviso se refiere a "
+        "{{ triggered_count | plural('la factura', 'las facturas') }} {{ triggered_numbers }}.{% endif +%}",
+        "%OVERDUE_TOO%": "{% if overdue_count %} Además, su cuenta registra %OV% por {{ total }}%OLDEST%.{% endif +%}",
+        "%UPCOMING%": "{% if upcoming_count %} Su saldo total, con "
+        "{{ upcoming_count | counted('factura por vencer', 'facturas por vencer') }}, es de {{ open_total }}."
+        "{% endif +%}",
+        "%PAUSED%": "{% if paused_count %} No le reclamamos {{ paused_count | plural('la factura', 'las facturas') }} "
+        "{{ paused_text }}.{% endif +%}",
+        "%CREDITS%": "{% if credits %} Su saldo a favor de {{ credit_total }} ya está descontado de los totales."
+        "{% endif +%}",
         "greeting": "Estimado/a",
         "hello": "Hola",
         "from_company": "Reciba un cordial saludo de parte de",
@@ -25,10 +47,15 @@ COMMON: dict[str, dict[str, str]] = {
         "issued": "Emisión",
         "due": "Vencimiento",
         "days": "Días de atraso",
+        "day_late": "día de atraso",
         "days_late": "días de atraso",
         "amount": "Importe",
         "open": "Saldo",
+        "status": "Estado",
         "total": "Total",
+        "total_overdue": "Total vencido",
+        "total_open": "Saldo total",
+        "credit": "Saldo a favor",
         "attached": "Anexo encontrará su estado de cuenta con el detalle de las facturas.",
         "portal": "Ver el estado de cuenta y pagar en línea",
         "how_to_pay": "Instrucciones de pago",
@@ -49,11 +76,28 @@ COMMON: dict[str, dict[str, str]] = {
         "digest_review": "Revise cada caso y registre la gestión realizada.",
     },
     "en": {
-        "%OV%": "{{ overdue_count }} overdue invoice{{ 's' if overdue_count != 1 else '' }}",
-        "%INV%": "{{ 'the invoice' if invoice_count == 1 else 'the ' ~ invoice_count ~ ' invoices' }}",
-        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}in {{ days_to_due }} "
-        "day{{ 's' if days_to_due != 1 else '' }}, on {{ due_date.long }}"
-        "{% elif due_date %}on {{ due_date.long }}{% endif %}",
+        "%OV%": "{{ overdue_count | counted('overdue invoice', 'overdue invoices') }}",
+        "%INV%": "{{ invoice_count | plural('the invoice', 'the ' ~ invoice_count ~ ' invoices') }}",
+        "%TRG%": "{{ triggered_count | plural('invoice', 'invoices') }} {{ triggered_numbers }}",
+        "%TRG_DUE%": "{{ triggered_count | plural('falls', 'fall') }}",
+        "%TRG_IT%": "{{ triggered_count | plural('it', 'them') }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}in {{ days_to_due | counted('day', 'days') }}, "
+        "on {{ due_date.long }}{% elif due_date %}on {{ due_date.long }}{% endif +%}",
+        "%OLDEST%": "{% if overdue_count > 1 %}; the oldest is {{ days_overdue_text }}"
+        "{% elif oldest_days_overdue %}, {{ days_overdue_text }}{% endif +%}",
+        "%CHANGED%": "{% if triggered_count and triggered_count < invoice_count %} "
+        "{{ triggered_count | plural('Invoice', 'Invoices') }} {{ triggered_numbers }} "
+        "{{ triggered_count | plural('is', 'are') }} still unpaid.{% endif +%}",
+        "%CONCERNS%": "{% if triggered_count and triggered_count < invoice_count %} This notice concerns "
+        "{{ triggered_count | plural('invoice', 'invoices') }} {{ triggered_numbers }}.{% endif +%}",
+        "%OVERDUE_TOO%": "{% if overdue_count %} Your account also shows %OV% for {{ total }}%OLDEST%.{% endif +%}",
+        "%UPCOMING%": "{% if upcoming_count %} Your total balance, including "
+        "{{ upcoming_count | counted('invoice not yet due', 'invoices not yet due') }}, is {{ open_total }}."
+        "{% endif +%}",
+        "%PAUSED%": "{% if paused_count %} We are not asking you to pay "
+        "{{ paused_count | plural('invoice', 'invoices') }} {{ paused_text }}.{% endif +%}",
+        "%CREDITS%": "{% if credits %} Your credit of {{ credit_total }} has already been deducted from the totals."
+        "{% endif +%}",
         "greeting": "Dear",
         "hello": "Hello",
         "from_company": "Kind regards from",
@@ -61,10 +105,15 @@ COMMON: dict[str, dict[str, str]] = {
         "issued": "Issued",
         "due": "Due",
         "days": "Days overdue",
+        "day_late": "day overdue",
         "days_late": "days overdue",
         "amount": "Amount",
         "open": "Balance",
+        "status": "Status",
         "total": "Total",
+        "total_overdue": "Overdue total",
+        "total_open": "Total balance",
+        "credit": "Credit",
         "attached": "Your account statement with the detail of the invoices is attached.",
         "portal": "See your statement and pay online",
         "how_to_pay": "How to pay",
@@ -85,12 +134,30 @@ COMMON: dict[str, dict[str, str]] = {
         "digest_review": "Please review each case and record what was done.",
     },
     "pt": {
-        "%OV%": "{{ overdue_count }} fatura{{ 's' if overdue_count != 1 else '' }} "
-        "vencida{{ 's' if overdue_count != 1 else '' }}",
-        "%INV%": "{{ 'a fatura' if invoice_count == 1 else 'as ' ~ invoice_count ~ ' faturas' }}",
-        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}em {{ days_to_due }} "
-        "dia{{ 's' if days_to_due != 1 else '' }}, em {{ due_date.long }}"
-        "{% elif due_date %}em {{ due_date.long }}{% endif %}",
+        "%OV%": "{{ overdue_count | counted('fatura vencida', 'faturas vencidas') }}",
+        "%INV%": "{{ invoice_count | plural('a fatura', 'as ' ~ invoice_count ~ ' faturas') }}",
+        "%TRG%": "{{ triggered_count | plural('a fatura', 'as faturas') }} {{ triggered_numbers }}",
+        "%TRG_DUE%": "{{ triggered_count | plural('vence', 'vencem') }}",
+        "%TRG_IT%": "{{ triggered_count | plural('a', 'as') }}",
+        "%TRG_LISTED%": "{{ triggered_count | plural('listada abaixo', 'listadas abaixo') }}",
+        "%INV_LISTED%": "{{ invoice_count | plural('listada abaixo', 'listadas abaixo') }}",
+        "%DUE%": "{% if days_to_due is not none and days_to_due > 0 %}em {{ days_to_due | counted('dia', 'dias') }}, "
+        "em {{ due_date.long }}{% elif due_date %}em {{ due_date.long }}{% endif +%}",
+        "%OLDEST%": "{% if overdue_count > 1 %}; a mais antiga já tem {{ days_overdue_text }}"
+        "{% elif oldest_days_overdue %}, com {{ days_overdue_text }}{% endif +%}",
+        "%CHANGED%": "{% if triggered_count and triggered_count < invoice_count %} "
+        "{{ triggered_count | plural('A fatura', 'As faturas') }} {{ triggered_numbers }} "
+        "{{ triggered_count | plural('continua pendente de pagamento', 'continuam pendentes de pagamento') }}."
+        "{% endif +%}",
+        "%CONCERNS%": "{% if triggered_count and triggered_count < invoice_count %} Este aviso refere-se "
+        "{{ triggered_count | plural('à fatura', 'às faturas') }} {{ triggered_numbers }}.{% endif +%}",
+        "%OVERDUE_TOO%": "{% if overdue_count %} Sua conta também registra %OV% no valor de {{ total }}%OLDEST%."
+        "{% endif +%}",
+        "%UPCOMING%": "{% if upcoming_count %} Seu saldo total, com "
+        "{{ upcoming_count | counted('fatura a vencer', 'faturas a vencer') }}, é de {{ open_total }}.{% endif +%}",
+        "%PAUSED%": "{% if paused_count %} Não estamos cobrando {{ paused_count | plural('a fatura', 'as faturas') }} "
+        "{{ paused_text }}.{% endif +%}",
+        "%CREDITS%": "{% if credits %} Seu crédito de {{ credit_total }} já foi descontado dos totais.{% endif +%}",
         "greeting": "Prezado(a)",
         "hello": "Olá",
         "from_company": "Receba uma cordial saudação de",
@@ -98,10 +165,15 @@ COMMON: dict[str, dict[str, str]] = {
         "issued": "Emissão",
         "due": "Vencimento",
         "days": "Dias de atraso",
+        "day_late": "dia de atraso",
         "days_late": "dias de atraso",
         "amount": "Valor",
         "open": "Saldo",
+        "status": "Situação",
         "total": "Total",
+        "total_overdue": "Total vencido",
+        "total_open": "Saldo total",
+        "credit": "Crédito",
         "attached": "Em anexo está o seu extrato com o detalhe das faturas.",
         "portal": "Ver o extrato e pagar online",
         "how_to_pay": "Como pagar",
@@ -125,80 +197,107 @@ COMMON: dict[str, dict[str, str]] = {
 
 AMOUNT = "{% if totals %} ({{ total }}){% endif %}"
 DAYS_AND_AMOUNT = "({{ days_overdue_text }}{% if totals %}, {{ total }}{% endif %})"
+# A new-invoice or pre-due subject: what falls due, when, and what is already overdue.
 DUE_SUBJECT = {
-    "es": "{% if totals or due_date %} ({{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}){% endif %}",
-    "en": "{% if totals or due_date %} ({{ total }}{% if due_date %}, due {{ due_date }}{% endif %}){% endif %}",
-    "pt": "{% if totals or due_date %} ({{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}){% endif %}",
+    "es": "{% if triggered_totals or due_date %} ({{ triggered_total }}{% if due_date %}, vence el {{ due_date }}"
+    "{% endif %}){% endif %}{% if overdue_count and totals %} - vencido {{ total }} ({{ days_overdue_text }})"
+    "{% endif %}",
+    "en": "{% if triggered_totals or due_date %} ({{ triggered_total }}{% if due_date %}, due {{ due_date }}"
+    "{% endif %}){% endif %}{% if overdue_count and totals %} - overdue {{ total }} ({{ days_overdue_text }})"
+    "{% endif %}",
+    "pt": "{% if triggered_totals or due_date %} ({{ triggered_total }}{% if due_date %}, vence em {{ due_date }}"
+    "{% endif %}){% endif %}{% if overdue_count and totals %} - vencido {{ total }} ({{ days_overdue_text }})"
+    "{% endif %}",
 }
+# What the body says of the position after its first sentence (issue 12).
+OVERDUE_POSITION = "%CHANGED%%PAUSED%%UPCOMING%%CREDITS%"
+ACTION_POSITION = "%CONCERNS%%PAUSED%%UPCOMING%%CREDITS%"
+DUE_POSITION = "%OVERDUE_TOO%%PAUSED%%CREDITS%"
 
 # PHRASES[language][kind][tone] = (subject, situation, action, closing, short). ``short`` is the SMS / WhatsApp
 # sentence. A kind with one entry under tone 0 reads the same in every tone (internal digests, campaigns).
 Phrase = tuple[str, str, str, str, str]
 
+NEW_SUBJECT = {
+    "es": "{{ triggered_count | plural('Nueva factura', 'Nuevas facturas') }} de {{ company.name }}",
+    "en": "{{ triggered_count | plural('New invoice', 'New invoices') }} from {{ company.name }}",
+    "pt": "{{ triggered_count | plural('Nova fatura', 'Novas faturas') }} de {{ company.name }}",
+}
+TRIGGERED_AMOUNT = "{% if triggered_totals %} ({{ triggered_total }}){% endif %}"
+
 ES: dict[str, dict[int, Phrase]] = {
     "new_invoice": {
         1: (
-            "Nueva factura de {{ company.name }}" + AMOUNT,
-            "Le informamos que emitimos %INV% que detallamos abajo por un total de {{ total }}"
-            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}.",
-            "Si encuentra alguna diferencia o no la recibió correctamente, avísenos antes del vencimiento "
+            NEW_SUBJECT["es"] + TRIGGERED_AMOUNT,
+            "Le informamos que emitimos %TRG%, que detallamos abajo, por un total de {{ triggered_total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}." + DUE_POSITION,
+            "Si encuentra alguna diferencia o no %TRG_IT% recibió correctamente, avísenos antes del vencimiento "
             "para resolverlo a tiempo.",
             "Gracias por confiar en nosotros.",
-            "{{ company.name }}: emitimos %INV% por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}.",
+            "{{ company.name }}: emitimos %TRG% por {{ triggered_total }}"
+            "{% if due_date %}, vence el {{ due_date }}{% endif %}.",
         ),
         2: (
-            "Nueva factura de {{ company.name }}" + DUE_SUBJECT["es"],
-            "Le informamos que emitimos %INV% que detallamos abajo por un total de {{ total }}"
-            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}. Le recordamos la importancia "
-            "de mantener su cuenta al día.",
+            NEW_SUBJECT["es"] + DUE_SUBJECT["es"],
+            "Le informamos que emitimos %TRG%, que detallamos abajo, por un total de {{ triggered_total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}." + DUE_POSITION + " Le recordamos "
+            "la importancia de mantener su cuenta al día.",
             "Le pedimos que confirme la recepción y la fecha prevista de pago.",
             "Quedamos atentos a su confirmación.",
-            "{{ company.name }}: nueva factura por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}. "
+            "{{ company.name }}: {{ triggered_count | plural('nueva factura', 'nuevas facturas') }} por "
+            "{{ triggered_total }}{% if due_date %}, vence el {{ due_date }}{% endif %}. "
             "Por favor confirme la fecha de pago.",
         ),
         3: (
-            "Nueva factura de {{ company.name }}" + DUE_SUBJECT["es"] + " - requiere su atención",
-            "Emitimos %INV% que detallamos abajo por un total de {{ total }}"
-            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}. Su cuenta registra además "
-            "saldos pendientes, por lo que le pedimos especial atención a este vencimiento.",
-            "Necesitamos que nos confirme la fecha de pago de esta factura.",
+            NEW_SUBJECT["es"] + DUE_SUBJECT["es"] + " - requiere su atención",
+            "Emitimos %TRG%, que detallamos abajo, por un total de {{ triggered_total }}"
+            "{% if due_date %}, con vencimiento el {{ due_date.long }}{% endif %}." + DUE_POSITION + " Le pedimos "
+            "especial atención a este vencimiento.",
+            "Necesitamos que nos confirme la fecha de pago de "
+            "{{ triggered_count | plural('esta factura', 'estas facturas') }}.",
             "Es importante regularizar su cuenta para continuar brindándole el servicio.",
-            "{{ company.name }}: nueva factura por {{ total }}{% if due_date %}, vence el {{ due_date }}{% endif %}. "
-            "Su cuenta tiene saldos pendientes: confirme su fecha de pago.",
+            "{{ company.name }}: {{ triggered_count | plural('nueva factura', 'nuevas facturas') }} por "
+            "{{ triggered_total }}{% if due_date %}, vence el {{ due_date }}{% endif %}."
+            "{% if overdue_count %} Su saldo vencido es de {{ total }}.{% endif %} Confirme su fecha de pago.",
         ),
     },
     "pre_due": {
         1: (
             "Próximo vencimiento {{ company.name }}" + DUE_SUBJECT["es"],
-            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}.",
-            "Si tiene algún inconveniente (no la recibió, hay una diferencia en el monto o en lo entregado), "
+            "Le recordamos que %TRG%, que detallamos abajo, %TRG_DUE% %DUE%, por un total de {{ triggered_total }}."
+            + DUE_POSITION,
+            "Si tiene algún inconveniente (no %TRG_IT% recibió, hay una diferencia en el monto o en lo entregado), "
             "avísenos antes del vencimiento para resolverlo a tiempo.",
             "Gracias por su puntualidad.",
-            "{{ company.name }}: le recordamos que vence %DUE% su saldo de {{ total }}.",
+            "{{ company.name }}: le recordamos que vence %DUE% su saldo de {{ triggered_total }}."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %}",
         ),
         2: (
             "Vencimiento próximo {{ company.name }}" + DUE_SUBJECT["es"],
-            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}. "
-            "Queremos asegurarnos de que el pago esté programado.",
+            "Le recordamos que %TRG%, que detallamos abajo, %TRG_DUE% %DUE%, por un total de {{ triggered_total }}."
+            + DUE_POSITION
+            + " Queremos asegurarnos de que el pago esté programado.",
             "Le pedimos que nos confirme la fecha en que realizará el pago.",
             "Quedamos atentos a su confirmación.",
-            "{{ company.name }}: vence %DUE% su saldo de {{ total }}. Por favor confirme la fecha de pago.",
+            "{{ company.name }}: vence %DUE% su saldo de {{ triggered_total }}."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %} Por favor confirme la fecha de pago.",
         ),
         3: (
             "Importante: vencimiento {{ company.name }}" + DUE_SUBJECT["es"],
-            "Le recordamos que %INV% que detallamos abajo vence %DUE%, por un total de {{ total }}. "
-            "Es importante que el pago se acredite a tiempo para evitar atrasos en su cuenta.",
+            "Le recordamos que %TRG%, que detallamos abajo, %TRG_DUE% %DUE%, por un total de {{ triggered_total }}."
+            + DUE_POSITION
+            + " Es importante que el pago se acredite a tiempo para evitar atrasos en su cuenta.",
             "Necesitamos que nos confirme hoy la fecha de pago programada.",
             "Contamos con su pago en término.",
-            "{{ company.name }}: IMPORTANTE, vence %DUE% su saldo de {{ total }}. Confirme hoy su fecha de pago.",
+            "{{ company.name }}: IMPORTANTE, vence %DUE% su saldo de {{ triggered_total }}."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %} Confirme hoy su fecha de pago.",
         ),
     },
     "overdue": {
         1: (
-            "Recordatorio de pago {{ company.name }}" + AMOUNT,
+            "Recordatorio de pago {{ company.name }} " + DAYS_AND_AMOUNT,
             "Después de revisar su estado de cuenta hemos identificado que tiene %OV% por un monto de {{ total }}"
-            "{% if oldest_days_overdue > 1 %}; la más antigua ya tiene {{ oldest_days_overdue }} días vencida"
-            "{% endif %}.",
+            "%OLDEST%." + OVERDUE_POSITION,
             "Necesitamos confirmación de la fecha esperada de pago. Si ya pagó, envíenos el comprobante y "
             "disculpe la molestia.",
             "Para nosotros es muy importante que todos nuestros clientes se mantengan al día en sus pagos para "
@@ -207,8 +306,8 @@ ES: dict[str, dict[int, Phrase]] = {
         ),
         2: (
             "Pago pendiente {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Estamos preocupados porque aún no hemos recibido el pago de %OV% por {{ total }}; "
-            "la más antigua ya tiene {{ days_overdue_text }}.",
+            "Estamos preocupados porque aún no hemos recibido el pago de %OV% por {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Necesitamos que nos confirme a la brevedad la fecha de pago. Si tiene alguna dificultad para pagar, "
             "comuníquese con nosotros para buscar juntos una solución.",
             "Valoramos nuestra relación comercial y queremos resolver esta situación cuanto antes.",
@@ -217,8 +316,8 @@ ES: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Aviso de cobro {{ company.name }} " + DAYS_AND_AMOUNT,
-            "A pesar de nuestros avisos anteriores, su cuenta mantiene %OV% por {{ total }}, "
-            "la más antigua con {{ days_overdue_text }}.",
+            "A pesar de nuestros avisos anteriores, su cuenta mantiene %OV% por {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Le solicitamos regularizar el pago o comunicarse con nosotros dentro de los próximos 5 días hábiles. "
             "De lo contrario, se aplicarán las acciones de cobro previstas en nuestras condiciones comerciales.",
             "Si ya realizó el pago, envíenos el comprobante para actualizar su cuenta.",
@@ -229,31 +328,30 @@ ES: dict[str, dict[int, Phrase]] = {
     "action_notice": {
         1: (
             "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Su cuenta registra %OV% por {{ total }} con {{ days_overdue_text }}. Por este motivo le informamos "
-            "que procederemos con {{ action.label if action else 'las acciones de cobro previstas' }}.",
+            "Su cuenta registra %OV% por {{ total }}%OLDEST%. Por este motivo le informamos que procederemos con "
+            "{{ action.noun if action else 'las acciones de cobro previstas' }}." + ACTION_POSITION,
             "Si ya realizó el pago o desea acordar un plan de pagos, comuníquese con nosotros hoy mismo para evitarlo.",
             "Preferimos siempre llegar a un acuerdo con nuestros clientes.",
             "{{ company.name }}: por su saldo vencido de {{ total }} procederemos con "
-            "{{ action.label if action else 'acciones de cobro' }}. Comuníquese hoy para evitarlo.",
+            "{{ action.noun if action else 'acciones de cobro' }}. Comuníquese hoy para evitarlo.",
         ),
         2: (
             "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "No hemos recibido respuesta a nuestros avisos sobre %OV% por {{ total }} con "
-            "{{ days_overdue_text }}. En consecuencia, procederemos con "
-            "{{ action.label if action else 'las acciones de cobro previstas' }}.",
+            "No hemos recibido respuesta a nuestros avisos sobre %OV% por {{ total }}%OLDEST%. En consecuencia, "
+            "procederemos con {{ action.noun if action else 'las acciones de cobro previstas' }}." + ACTION_POSITION,
             "Para evitarlo, necesitamos el pago o un acuerdo de pago en los próximos días.",
             "Seguimos a su disposición para encontrar una solución.",
             "{{ company.name }}: sin respuesta por su saldo de {{ total }} ({{ days_overdue_text }}). "
-            "Procederemos con {{ action.label if action else 'acciones de cobro' }}.",
+            "Procederemos con {{ action.noun if action else 'acciones de cobro' }}.",
         ),
         3: (
             "Aviso de {{ action.label if action else 'gestión de cobro' }} {{ company.name }} " + DAYS_AND_AMOUNT,
             "Vencidos los plazos de nuestros avisos anteriores, y manteniendo su cuenta %OV% por {{ total }} "
-            "con {{ days_overdue_text }}, hemos dispuesto {{ action.label if action else 'iniciar las acciones de "
-            "cobro previstas' }}.",
+            "({{ overdue_count | plural('con', 'la más antigua con') }} {{ days_overdue_text }}), hemos dispuesto "
+            "{{ action.noun if action else 'el inicio de las acciones de cobro previstas' }}." + ACTION_POSITION,
             "Para revertir esta medida es necesario regularizar el total adeudado.",
             "Estamos a su disposición para informarle los pasos a seguir.",
-            "{{ company.name }}: hemos dispuesto {{ action.label if action else 'acciones de cobro' }} por su saldo "
+            "{{ company.name }}: hemos dispuesto {{ action.noun if action else 'acciones de cobro' }} por su saldo "
             "de {{ total }} ({{ days_overdue_text }}).",
         ),
     },
@@ -306,70 +404,79 @@ ES: dict[str, dict[int, Phrase]] = {
     },
 }
 
+
 EN: dict[str, dict[int, Phrase]] = {
     "new_invoice": {
         1: (
-            "New invoice from {{ company.name }}" + AMOUNT,
-            "We have issued %INV% listed below for a total of {{ total }}"
-            "{% if due_date %}, due on {{ due_date.long }}{% endif %}.",
-            "If anything does not match or you did not receive it properly, please let us know before the due "
+            NEW_SUBJECT["en"] + TRIGGERED_AMOUNT,
+            "We have issued %TRG%, listed below, for a total of {{ triggered_total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}." + DUE_POSITION,
+            "If anything does not match or you did not receive %TRG_IT% properly, please let us know before the due "
             "date so we can sort it out in time.",
             "Thank you for your business.",
-            "{{ company.name }}: we issued %INV% for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}.",
+            "{{ company.name }}: we issued %TRG% for {{ triggered_total }}{% if due_date %}, due {{ due_date }}"
+            "{% endif %}.",
         ),
         2: (
-            "New invoice from {{ company.name }}" + DUE_SUBJECT["en"],
-            "We have issued %INV% listed below for a total of {{ total }}"
-            "{% if due_date %}, due on {{ due_date.long }}{% endif %}. Keeping your account up to date matters "
-            "to us.",
-            "Please confirm you received it and when you plan to pay.",
+            NEW_SUBJECT["en"] + DUE_SUBJECT["en"],
+            "We have issued %TRG%, listed below, for a total of {{ triggered_total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}." + DUE_POSITION + " Keeping your account up "
+            "to date matters to us.",
+            "Please confirm you received %TRG_IT% and when you plan to pay.",
             "We look forward to your confirmation.",
-            "{{ company.name }}: new invoice for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}. "
-            "Please confirm your payment date.",
+            "{{ company.name }}: {{ triggered_count | plural('new invoice', 'new invoices') }} for "
+            "{{ triggered_total }}{% if due_date %}, due {{ due_date }}{% endif %}. Please confirm your payment date.",
         ),
         3: (
-            "New invoice from {{ company.name }}" + DUE_SUBJECT["en"] + " - needs your attention",
-            "We have issued %INV% listed below for a total of {{ total }}"
-            "{% if due_date %}, due on {{ due_date.long }}{% endif %}. Your account also shows outstanding "
-            "balances, so please give this due date special attention.",
-            "We need you to confirm the payment date of this invoice.",
+            NEW_SUBJECT["en"] + DUE_SUBJECT["en"] + " - needs your attention",
+            "We have issued %TRG%, listed below, for a total of {{ triggered_total }}"
+            "{% if due_date %}, due on {{ due_date.long }}{% endif %}." + DUE_POSITION + " Please give this due "
+            "date special attention.",
+            "We need you to confirm the payment date of "
+            "{{ triggered_count | plural('this invoice', 'these invoices') }}.",
             "Settling your account lets us keep serving you.",
-            "{{ company.name }}: new invoice for {{ total }}{% if due_date %}, due {{ due_date }}{% endif %}. "
-            "Your account has outstanding balances: please confirm your payment date.",
+            "{{ company.name }}: {{ triggered_count | plural('new invoice', 'new invoices') }} for "
+            "{{ triggered_total }}{% if due_date %}, due {{ due_date }}{% endif %}."
+            "{% if overdue_count %} Your overdue balance is {{ total }}.{% endif %} Please confirm your payment date.",
         ),
     },
     "pre_due": {
         1: (
             "Upcoming due date {{ company.name }}" + DUE_SUBJECT["en"],
-            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}.",
-            "If there is any problem (you did not receive it, or the amount or the delivery differ), please tell "
-            "us before the due date so we can solve it in time.",
+            "This is a reminder that %TRG%, listed below, %TRG_DUE% due %DUE%, for a total of {{ triggered_total }}."
+            + DUE_POSITION,
+            "If there is any problem (you did not receive %TRG_IT%, or the amount or the delivery differ), please "
+            "tell us before the due date so we can solve it in time.",
             "Thank you for paying on time.",
-            "{{ company.name }}: reminder, your balance of {{ total }} falls due %DUE%.",
+            "{{ company.name }}: reminder, your balance of {{ triggered_total }} falls due %DUE%."
+            "{% if overdue_count %} Overdue: {{ total }}.{% endif %}",
         ),
         2: (
             "Payment due soon {{ company.name }}" + DUE_SUBJECT["en"],
-            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}. "
-            "We want to make sure the payment is scheduled.",
+            "This is a reminder that %TRG%, listed below, %TRG_DUE% due %DUE%, for a total of {{ triggered_total }}."
+            + DUE_POSITION
+            + " We want to make sure the payment is scheduled.",
             "Please confirm the date you will make the payment.",
             "We look forward to your confirmation.",
-            "{{ company.name }}: your balance of {{ total }} falls due %DUE%. Please confirm your payment date.",
+            "{{ company.name }}: your balance of {{ triggered_total }} falls due %DUE%."
+            "{% if overdue_count %} Overdue: {{ total }}.{% endif %} Please confirm your payment date.",
         ),
         3: (
             "Important: due date {{ company.name }}" + DUE_SUBJECT["en"],
-            "This is a reminder that %INV% listed below falls due %DUE%, for a total of {{ total }}. "
-            "It is important that the payment arrives on time to keep your account current.",
+            "This is a reminder that %TRG%, listed below, %TRG_DUE% due %DUE%, for a total of {{ triggered_total }}."
+            + DUE_POSITION
+            + " It is important that the payment arrives on time to keep your account current.",
             "We need you to confirm today the scheduled payment date.",
             "We count on your timely payment.",
-            "{{ company.name }}: IMPORTANT, your balance of {{ total }} falls due %DUE%. "
-            "Confirm your payment date today.",
+            "{{ company.name }}: IMPORTANT, your balance of {{ triggered_total }} falls due %DUE%."
+            "{% if overdue_count %} Overdue: {{ total }}.{% endif %} Confirm your payment date today.",
         ),
     },
     "overdue": {
         1: (
-            "Payment reminder {{ company.name }}" + AMOUNT,
-            "After reviewing your account statement we found %OV% for a total of {{ total }}"
-            "{% if oldest_days_overdue > 1 %}; the oldest is {{ days_overdue_text }}{% endif %}.",
+            "Payment reminder {{ company.name }} " + DAYS_AND_AMOUNT,
+            "After reviewing your account statement we found %OV% for a total of {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Please confirm the date you expect to pay. If you have already paid, send us the receipt and "
             "please disregard this message.",
             "It matters to us that every customer keeps their account up to date so that we can keep giving you "
@@ -378,8 +485,8 @@ EN: dict[str, dict[int, Phrase]] = {
         ),
         2: (
             "Payment pending {{ company.name }} " + DAYS_AND_AMOUNT,
-            "We are concerned that we have not yet received payment of %OV% for {{ total }}; the oldest is "
-            "{{ days_overdue_text }}.",
+            "We are concerned that we have not yet received payment of %OV% for {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Please confirm your payment date as soon as possible. If you are having difficulty paying, contact "
             "us so we can find a solution together.",
             "We value our relationship and want to resolve this soon.",
@@ -388,8 +495,7 @@ EN: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Collection notice {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Despite our previous reminders, your account still has %OV% for {{ total }}, the oldest "
-            "{{ days_overdue_text }}.",
+            "Despite our previous reminders, your account still has %OV% for {{ total }}%OLDEST%." + OVERDUE_POSITION,
             "Please settle the balance or contact us within the next 5 business days. Otherwise the collection "
             "actions set out in our terms of trade will apply.",
             "If you have already paid, send us the receipt so we can update your account.",
@@ -400,31 +506,31 @@ EN: dict[str, dict[int, Phrase]] = {
     "action_notice": {
         1: (
             "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Your account shows %OV% for {{ total }}, {{ days_overdue_text }}. We therefore inform you that we "
-            "will proceed with {{ action.label if action else 'the collection actions set out in our terms' }}.",
+            "Your account shows %OV% for {{ total }}%OLDEST%. We therefore inform you that we will proceed with "
+            "{{ action.noun if action else 'the collection actions set out in our terms' }}." + ACTION_POSITION,
             "If you have already paid or want to agree a payment plan, contact us today to avoid it.",
             "We always prefer to reach an agreement with our customers.",
             "{{ company.name }}: for your overdue balance of {{ total }} we will proceed with "
-            "{{ action.label if action else 'collection action' }}. Contact us today to avoid it.",
+            "{{ action.noun if action else 'collection action' }}. Contact us today to avoid it.",
         ),
         2: (
             "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "We have had no answer to our reminders about %OV% for {{ total }}, {{ days_overdue_text }}. "
-            "Consequently we will proceed with {{ action.label if action else 'the collection actions set out in "
-            "our terms' }}.",
+            "We have had no answer to our reminders about %OV% for {{ total }}%OLDEST%. Consequently we will "
+            "proceed with {{ action.noun if action else 'the collection actions set out in our terms' }}."
+            + ACTION_POSITION,
             "To avoid it we need the payment or a payment agreement within the next few days.",
             "We remain available to find a solution.",
             "{{ company.name }}: no answer about your balance of {{ total }} ({{ days_overdue_text }}). "
-            "We will proceed with {{ action.label if action else 'collection action' }}.",
+            "We will proceed with {{ action.noun if action else 'collection action' }}.",
         ),
         3: (
             "Notice of {{ action.label if action else 'collection action' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "The terms of our previous notices have expired and your account still has %OV% for {{ total }}, "
-            "{{ days_overdue_text }}. We have therefore ordered "
-            "{{ action.label if action else 'the collection actions set out in our terms' }}.",
+            "The terms of our previous notices have expired and your account still has %OV% for {{ total }}"
+            "%OLDEST%. We have therefore ordered "
+            "{{ action.noun if action else 'the collection actions set out in our terms' }}." + ACTION_POSITION,
             "To reverse this measure the full balance must be settled.",
             "We are available to explain the next steps.",
-            "{{ company.name }}: we have ordered {{ action.label if action else 'collection action' }} for your "
+            "{{ company.name }}: we have ordered {{ action.noun if action else 'collection action' }} for your "
             "balance of {{ total }} ({{ days_overdue_text }}).",
         ),
     },
@@ -477,69 +583,77 @@ EN: dict[str, dict[int, Phrase]] = {
     },
 }
 
+
 PT: dict[str, dict[int, Phrase]] = {
     "new_invoice": {
         1: (
-            "Nova fatura de {{ company.name }}" + AMOUNT,
-            "Informamos que emitimos %INV% listada(s) abaixo no total de {{ total }}"
-            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}.",
-            "Se encontrar alguma divergência ou não a tiver recebido corretamente, avise-nos antes do vencimento "
-            "para resolvermos a tempo.",
+            NEW_SUBJECT["pt"] + TRIGGERED_AMOUNT,
+            "Informamos que emitimos %TRG%, %TRG_LISTED%, no total de {{ triggered_total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}." + DUE_POSITION,
+            "Se encontrar alguma divergência ou não %TRG_IT% tiver recebido corretamente, avise-nos antes do "
+            "vencimento para resolvermos a tempo.",
             "Obrigado pela confiança.",
-            "{{ company.name }}: emitimos %INV% de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}.",
+            "{{ company.name }}: emitimos %TRG% de {{ triggered_total }}{% if due_date %}, vence em {{ due_date }}"
+            "{% endif %}.",
         ),
         2: (
-            "Nova fatura de {{ company.name }}" + DUE_SUBJECT["pt"],
-            "Informamos que emitimos %INV% listada(s) abaixo no total de {{ total }}"
-            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}. Lembramos a importância de "
-            "manter sua conta em dia.",
+            NEW_SUBJECT["pt"] + DUE_SUBJECT["pt"],
+            "Informamos que emitimos %TRG%, %TRG_LISTED%, no total de {{ triggered_total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}." + DUE_POSITION + " Lembramos a "
+            "importância de manter sua conta em dia.",
             "Pedimos que confirme o recebimento e a data prevista de pagamento.",
             "Aguardamos a sua confirmação.",
-            "{{ company.name }}: nova fatura de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}. "
-            "Confirme a data de pagamento.",
+            "{{ company.name }}: {{ triggered_count | plural('nova fatura', 'novas faturas') }} de "
+            "{{ triggered_total }}{% if due_date %}, vence em {{ due_date }}{% endif %}. Confirme a data de pagamento.",
         ),
         3: (
-            "Nova fatura de {{ company.name }}" + DUE_SUBJECT["pt"] + " - requer sua atenção",
-            "Emitimos %INV% listada(s) abaixo no total de {{ total }}"
-            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}. Sua conta também registra "
-            "saldos pendentes, por isso pedimos atenção especial a este vencimento.",
-            "Precisamos que nos confirme a data de pagamento desta fatura.",
+            NEW_SUBJECT["pt"] + DUE_SUBJECT["pt"] + " - requer sua atenção",
+            "Emitimos %TRG%, %TRG_LISTED%, no total de {{ triggered_total }}"
+            "{% if due_date %}, com vencimento em {{ due_date.long }}{% endif %}." + DUE_POSITION + " Pedimos "
+            "atenção especial a este vencimento.",
+            "Precisamos que nos confirme a data de pagamento "
+            "{{ triggered_count | plural('desta fatura', 'destas faturas') }}.",
             "É importante regularizar sua conta para continuarmos atendendo você.",
-            "{{ company.name }}: nova fatura de {{ total }}{% if due_date %}, vence em {{ due_date }}{% endif %}. "
-            "Sua conta tem saldos pendentes: confirme a data de pagamento.",
+            "{{ company.name }}: {{ triggered_count | plural('nova fatura', 'novas faturas') }} de "
+            "{{ triggered_total }}{% if due_date %}, vence em {{ due_date }}{% endif %}."
+            "{% if overdue_count %} Seu saldo vencido é de {{ total }}.{% endif %} Confirme a data de pagamento.",
         ),
     },
     "pre_due": {
         1: (
             "Próximo vencimento {{ company.name }}" + DUE_SUBJECT["pt"],
-            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}.",
-            "Se houver algum problema (não a recebeu, há diferença no valor ou na entrega), avise-nos antes do "
-            "vencimento para resolvermos a tempo.",
+            "Lembramos que %TRG%, %TRG_LISTED%, %TRG_DUE% %DUE%, no total de {{ triggered_total }}." + DUE_POSITION,
+            "Se houver algum problema (não %TRG_IT% recebeu, há diferença no valor ou na entrega), avise-nos antes "
+            "do vencimento para resolvermos a tempo.",
             "Obrigado pela pontualidade.",
-            "{{ company.name }}: lembramos que seu saldo de {{ total }} vence %DUE%.",
+            "{{ company.name }}: lembramos que seu saldo de {{ triggered_total }} vence %DUE%."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %}",
         ),
         2: (
             "Vencimento próximo {{ company.name }}" + DUE_SUBJECT["pt"],
-            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}. "
-            "Queremos garantir que o pagamento esteja programado.",
+            "Lembramos que %TRG%, %TRG_LISTED%, %TRG_DUE% %DUE%, no total de {{ triggered_total }}."
+            + DUE_POSITION
+            + " Queremos garantir que o pagamento esteja programado.",
             "Pedimos que nos confirme a data em que fará o pagamento.",
             "Aguardamos a sua confirmação.",
-            "{{ company.name }}: seu saldo de {{ total }} vence %DUE%. Confirme a data de pagamento.",
+            "{{ company.name }}: seu saldo de {{ triggered_total }} vence %DUE%."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %} Confirme a data de pagamento.",
         ),
         3: (
             "Importante: vencimento {{ company.name }}" + DUE_SUBJECT["pt"],
-            "Lembramos que %INV% listada(s) abaixo vence %DUE%, no total de {{ total }}. É importante que o "
-            "pagamento seja creditado a tempo para evitar atrasos em sua conta.",
+            "Lembramos que %TRG%, %TRG_LISTED%, %TRG_DUE% %DUE%, no total de {{ triggered_total }}."
+            + DUE_POSITION
+            + " É importante que o pagamento seja creditado a tempo para evitar atrasos em sua conta.",
             "Precisamos que nos confirme hoje a data de pagamento programada.",
             "Contamos com o seu pagamento em dia.",
-            "{{ company.name }}: IMPORTANTE, seu saldo de {{ total }} vence %DUE%. Confirme hoje a data de pagamento.",
+            "{{ company.name }}: IMPORTANTE, seu saldo de {{ triggered_total }} vence %DUE%."
+            "{% if overdue_count %} Saldo vencido: {{ total }}.{% endif %} Confirme hoje a data de pagamento.",
         ),
     },
     "overdue": {
         1: (
-            "Lembrete de pagamento {{ company.name }}" + AMOUNT,
-            "Após revisar seu extrato identificamos que há %OV% no valor de {{ total }}"
-            "{% if oldest_days_overdue > 1 %}; a mais antiga já tem {{ days_overdue_text }}{% endif %}.",
+            "Lembrete de pagamento {{ company.name }} " + DAYS_AND_AMOUNT,
+            "Após revisar seu extrato identificamos que há %OV% no valor de {{ total }}%OLDEST%." + OVERDUE_POSITION,
             "Precisamos da confirmação da data prevista de pagamento. Se já pagou, envie-nos o comprovante e "
             "desconsidere esta mensagem.",
             "Para nós é muito importante que todos os nossos clientes mantenham seus pagamentos em dia para "
@@ -548,8 +662,8 @@ PT: dict[str, dict[int, Phrase]] = {
         ),
         2: (
             "Pagamento pendente {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Estamos preocupados porque ainda não recebemos o pagamento de %OV% no valor de {{ total }}; "
-            "a mais antiga já tem {{ days_overdue_text }}.",
+            "Estamos preocupados porque ainda não recebemos o pagamento de %OV% no valor de {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Precisamos que confirme o quanto antes a data de pagamento. Se tiver alguma dificuldade para pagar, "
             "fale conosco para buscarmos juntos uma solução.",
             "Valorizamos nossa relação comercial e queremos resolver esta situação o quanto antes.",
@@ -558,8 +672,8 @@ PT: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Aviso de cobrança {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Apesar dos nossos avisos anteriores, sua conta mantém %OV% no valor de {{ total }}, a mais antiga "
-            "com {{ days_overdue_text }}.",
+            "Apesar dos nossos avisos anteriores, sua conta mantém %OV% no valor de {{ total }}%OLDEST%."
+            + OVERDUE_POSITION,
             "Solicitamos regularizar o pagamento ou entrar em contato conosco nos próximos 5 dias úteis. "
             "Caso contrário, serão aplicadas as ações de cobrança previstas em nossas condições comerciais.",
             "Se já realizou o pagamento, envie-nos o comprovante para atualizarmos sua conta.",
@@ -570,39 +684,38 @@ PT: dict[str, dict[int, Phrase]] = {
     "action_notice": {
         1: (
             "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Sua conta registra %OV% no valor de {{ total }} com {{ days_overdue_text }}. Por isso informamos "
-            "que procederemos com {{ action.label if action else 'as ações de cobrança previstas' }}.",
+            "Sua conta registra %OV% no valor de {{ total }}%OLDEST%. Por isso informamos que procederemos com "
+            "{{ action.noun if action else 'as ações de cobrança previstas' }}." + ACTION_POSITION,
             "Se já realizou o pagamento ou deseja combinar um plano de pagamentos, fale conosco hoje mesmo "
             "para evitá-lo.",
             "Preferimos sempre chegar a um acordo com nossos clientes.",
             "{{ company.name }}: pelo saldo vencido de {{ total }} procederemos com "
-            "{{ action.label if action else 'ações de cobrança' }}. Fale conosco hoje para evitar.",
+            "{{ action.noun if action else 'ações de cobrança' }}. Fale conosco hoje para evitar.",
         ),
         2: (
             "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Não recebemos resposta aos nossos avisos sobre %OV% no valor de {{ total }} com "
-            "{{ days_overdue_text }}. Em consequência, procederemos com "
-            "{{ action.label if action else 'as ações de cobrança previstas' }}.",
+            "Não recebemos resposta aos nossos avisos sobre %OV% no valor de {{ total }}%OLDEST%. Em consequência, "
+            "procederemos com {{ action.noun if action else 'as ações de cobrança previstas' }}." + ACTION_POSITION,
             "Para evitá-lo, precisamos do pagamento ou de um acordo de pagamento nos próximos dias.",
             "Continuamos à disposição para encontrar uma solução.",
             "{{ company.name }}: sem resposta sobre seu saldo de {{ total }} ({{ days_overdue_text }}). "
-            "Procederemos com {{ action.label if action else 'ações de cobrança' }}.",
+            "Procederemos com {{ action.noun if action else 'ações de cobrança' }}.",
         ),
         3: (
             "Aviso de {{ action.label if action else 'ação de cobrança' }} {{ company.name }} " + DAYS_AND_AMOUNT,
             "Vencidos os prazos dos nossos avisos anteriores, e mantendo sua conta %OV% no valor de {{ total }} "
-            "com {{ days_overdue_text }}, determinamos {{ action.label if action else 'o início das ações de "
-            "cobrança previstas' }}.",
+            "({{ overdue_count | plural('com', 'a mais antiga com') }} {{ days_overdue_text }}), determinamos "
+            "{{ action.noun if action else 'o início das ações de cobrança previstas' }}." + ACTION_POSITION,
             "Para reverter esta medida é necessário regularizar o total devido.",
             "Estamos à disposição para informar os próximos passos.",
-            "{{ company.name }}: determinamos {{ action.label if action else 'ações de cobrança' }} pelo seu saldo "
+            "{{ company.name }}: determinamos {{ action.noun if action else 'ações de cobrança' }} pelo seu saldo "
             "de {{ total }} ({{ days_overdue_text }}).",
         ),
     },
     "unreachable": {
         1: (
             "Tentamos falar com você - {{ company.name }}" + AMOUNT,
-            "Tentamos falar com você por telefone, sem sucesso, sobre %INV% listada(s) abaixo no valor de "
+            "Tentamos falar com você por telefone, sem sucesso, sobre %INV% %INV_LISTED% no valor de "
             "{{ total }}{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
             "Por favor, indique-nos um horário em que possamos ligar, ou fale conosco pelos canais abaixo.",
             "Obrigado pela atenção.",
@@ -610,7 +723,7 @@ PT: dict[str, dict[int, Phrase]] = {
         ),
         2: (
             "Precisamos falar com você - {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Tentamos várias vezes, sem sucesso, falar com você sobre %INV% listada(s) abaixo no valor de "
+            "Tentamos várias vezes, sem sucesso, falar com você sobre %INV% %INV_LISTED% no valor de "
             "{{ total }} ({{ days_overdue_text }}).",
             "Precisamos que entre em contato conosco o quanto antes para confirmar a data de pagamento.",
             "Aguardamos o seu contato.",
@@ -619,7 +732,7 @@ PT: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Urgente: fale com {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Apesar das nossas tentativas, não conseguimos falar com você sobre %INV% listada(s) abaixo no "
+            "Apesar das nossas tentativas, não conseguimos falar com você sobre %INV% %INV_LISTED% no "
             "valor de {{ total }} ({{ days_overdue_text }}).",
             "Solicitamos que entre em contato nos próximos 2 dias úteis para regularizar sua conta.",
             "Se já realizou o pagamento, envie-nos o comprovante.",
@@ -647,17 +760,20 @@ PT: dict[str, dict[int, Phrase]] = {
     },
 }
 
+
 PHRASES: dict[str, dict[str, dict[int, Phrase]]] = {"es": ES, "en": EN, "pt": PT}
 
 
 def phrase(language: str, kind: str, tone: int) -> tuple[str, ...]:
+    """The five texts of a kind and tone, markers replaced (a marker may hold others: ``%OVERDUE_TOO%``)."""
     by_tone = PHRASES[language][kind]
     chosen = by_tone.get(tone) or by_tone[0]
     markers = {k: v for k, v in COMMON[language].items() if k.startswith("%")}
     out = []
     for text in chosen:
-        for marker, replacement in markers.items():
-            text = text.replace(marker, replacement)
+        while "%" in text and any(marker in text for marker in markers):
+            for marker, replacement in markers.items():
+                text = text.replace(marker, replacement)
         out.append(text)
     return tuple(out)
 

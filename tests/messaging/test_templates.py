@@ -50,7 +50,13 @@ def test_seed_004_every_shipped_email_renders_and_its_subject_names_company_and_
             assert "Nimbox Dominicana" in rendered.subject
             amount = {"es": "US$ 123.427,72", "en": "$123,427.72", "pt": "US$ 123.427,72"}[language]
             days = {"es": "84 días", "en": "84 days", "pt": "84 dias"}[language]
+            if kind in (CommunicationKind.NEW_INVOICE, CommunicationKind.PRE_DUE):
+                # Before the due date the subject names what falls due (the invoice that caused the message).
+                amount = {"es": "US$ 100.000,00", "en": "$100,000.00", "pt": "US$ 100.000,00"}[language]
             assert amount in rendered.subject or days in rendered.subject, rendered.subject
+            if kind in (CommunicationKind.OVERDUE, CommunicationKind.ACTION_NOTICE):
+                # Issue 12: the overdue total and the oldest days overdue, in every tone.
+                assert amount in rendered.subject and days in rendered.subject, rendered.subject
             assert rendered.body_html
             assert "<table" in rendered.body_html
         if channel is Channel.WHATSAPP:
@@ -116,13 +122,18 @@ def test_dates_are_localized():
 
 
 def test_totals_are_never_added_across_currencies():
-    communication = sample_communication().model_copy(update={"totals": []})
+    """A communication without the position (an older producer: no invoice marked triggered) sums its invoices."""
+    communication = sample_communication().model_copy(update={"totals": [], "open_totals": []})
     lines = [
-        communication.invoices[0],
-        communication.invoices[1].model_copy(update={"currency": "ARS", "open_amount": Decimal("35000")}),
+        communication.invoices[0].model_copy(update={"triggered": False}),
+        communication.invoices[1].model_copy(
+            update={"currency": "ARS", "open_amount": Decimal("35000"), "triggered": False}
+        ),
     ]
     ctx = build_context(communication.model_copy(update={"invoices": lines}), TENANT, language="es", today=TODAY)
     assert ctx["total"] == "$ 35.000,00 y US$ 100.000,00"  # es_AR: the peso is "$"
+    assert ctx["open_total"] == "$ 35.000,00 y US$ 100.000,00"
+    assert ctx["triggered_count"] == 2  # without marks, every invoice caused the message
 
 
 def test_seed_003_variables_are_aliases():
