@@ -94,6 +94,21 @@ ADVISOR_JSON = person_json("ad")
 SUPERVISOR_JSON = person_json("su")
 
 
+def credits_json(c: str = "c") -> str:
+    """The unapplied credit of the customer row aliased ``c`` per currency (a ``MoneyAmount`` list): what is left
+    of its open credit notes and its payments' unapplied amounts. Partial indexes keep it one probe each."""
+    return f"""(SELECT coalesce(jsonb_agg(jsonb_build_object('currency', k.currency, 'amount', k.amount::text)
+            ORDER BY k.currency), '[]'::jsonb)
+        FROM (SELECT x.currency, sum(x.amount) AS amount FROM (
+            SELECT ci.currency, ci.open_amount AS amount FROM receivables.invoices ci
+            WHERE ci.tenant_id = {c}.tenant_id AND ci.customer_id = {c}.id AND ci.kind = 'credit_note'
+              AND ci.open_amount > 0 AND ci.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute')
+            UNION ALL
+            SELECT cp.currency, cp.unapplied_amount FROM receivables.payments cp
+            WHERE cp.tenant_id = {c}.tenant_id AND cp.customer_id = {c}.id AND cp.status = 'applied'
+              AND cp.unapplied_amount > 0) x GROUP BY x.currency) k)"""
+
+
 def customer_payload(c: str = "c") -> str:
     """``CustomerChanged`` of the customer row aliased ``c`` (needs ``PEOPLE_JOINS``)."""
     return f"""jsonb_build_object(
@@ -102,7 +117,7 @@ def customer_payload(c: str = "c") -> str:
         'segment', {c}.segment, 'vip', {c}.vip, 'risk_level', {c}.risk_level, 'tags', to_jsonb({c}.tags),
         'contacts', {c}.contacts, 'opted_out_channels', to_jsonb({c}.opted_out_channels),
         'collector_id', {c}.collector_id, 'collector', {COLLECTOR_JSON}, 'advisor', {ADVISOR_JSON},
-        'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted)"""
+        'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted, 'credits', {credits_json(c)})"""
 
 
 async def emit_invoices_changed(

@@ -99,6 +99,8 @@ class Tenant(Base):
     promise_grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     follow_up_days: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # Credit notes and over-payments go to open invoices by themselves; off: kept as credit and only reported.
+    auto_apply_credits: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -147,6 +149,15 @@ class Invoice(IdMixin, TimestampMixin, Base):
         Index("uq_invoices_tenant_external_id", "tenant_id", "external_id", unique=True),
         Index("ix_invoices_tenant_customer_due", "tenant_id", "customer_id", "due_date"),
         Index("ix_invoices_tenant_due_id", "tenant_id", "due_date", "id"),
+        Index(
+            "ix_invoices_open_credit_notes",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text(
+                "kind = 'credit_note' AND open_amount > 0 AND status IN ('normal', 'promise_to_pay', "
+                "'payment_reported', 'dispute')"
+            ),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -170,6 +181,8 @@ class Invoice(IdMixin, TimestampMixin, Base):
     # When it left the receivables (paid, written off, void): the day the KPIs count it collected or gone.
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A credit note: the invoices it settles (ids or the ERP's external ids), in order; empty: oldest first.
+    applies_to: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default=text("'{}'"))
 
 
 class Payment(IdMixin, TimestampMixin, Base):
@@ -177,6 +190,12 @@ class Payment(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("uq_payments_tenant_external_id", "tenant_id", "external_id", unique=True),
         Index("ix_payments_tenant_customer_date", "tenant_id", "customer_id", "payment_date"),
+        Index(
+            "ix_payments_unapplied",
+            "tenant_id",
+            "customer_id",
+            postgresql_where=text("status = 'applied' AND unapplied_amount > 0"),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -210,6 +229,25 @@ class PaymentAllocation(Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.invoices.id"))
     amount: Mapped[Decimal] = mapped_column(Numeric)
     payment_date: Mapped[date] = mapped_column(Date)
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CreditApplication(Base):
+    """A credit note's money applied to an invoice (issue 12); undone (``reversed_at``) when the credit note
+    changes or is voided, or the invoice is voided. Over-payments applied later are payment allocations."""
+
+    __tablename__ = "credit_applications"
+    __table_args__ = (
+        Index("ix_credit_applications_credit_id", "credit_id", postgresql_where=text("reversed_at IS NULL")),
+        Index("ix_credit_applications_invoice_id", "invoice_id", postgresql_where=text("reversed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    credit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
     reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

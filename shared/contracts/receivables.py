@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, Person
+from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
 from shared.messages import Command, Event, register
 
 
@@ -38,6 +38,8 @@ class CustomerChanged(Event):
     advisor: Person | None = None
     supervisor: Person | None = None
     deleted: bool = False
+    # Unapplied credit per currency (open credit notes not applied + unapplied over-payments), issue 12.
+    credits: list[MoneyAmount] = []
 
 
 @register

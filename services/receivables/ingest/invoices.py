@@ -19,6 +19,7 @@ from services.receivables.ingest.invoice_rows import Line
 from services.receivables.ingest.schemas import RejectedRow
 from services.receivables.ingest.staging import copy_lines, refresh_statistics, stored_rows
 from services.receivables.invoices.status import after_ingest_sql
+from services.receivables.payments.credits import apply_credits
 from services.receivables.tenants.repository import TenantProfile
 from shared.ids import uuid7_texts
 
@@ -103,7 +104,7 @@ inserted AS (
     FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
           FROM looked WHERE known AND invoice_id IS NULL) m
     ON CONFLICT (tenant_id, external_id) DO NOTHING
-    RETURNING id
+    RETURNING id, customer_id, kind
 ),
 events AS (
     -- One deferred row per kind of change, not one row per invoice: the relay expands them.
@@ -138,6 +139,12 @@ history AS (
     FROM updated u
 )
 SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated,
+       -- for credits (payments/credits.py): whose credit may move, what the ERP wrote anew
+       ARRAY(SELECT customer_id FROM inserted UNION SELECT customer_id FROM updated) AS customers,
+       ARRAY(SELECT customer_id FROM inserted WHERE kind = 'credit_note'
+             UNION SELECT customer_id FROM updated WHERE kind = 'credit_note') AS credit_customers,
+       ARRAY(SELECT id FROM updated WHERE kind = 'credit_note') AS credit_notes,
+       ARRAY(SELECT id FROM updated WHERE kind <> 'credit_note' AND open_amount <> old_open) AS rewritten,
        (SELECT jsonb_agg(jsonb_build_object('index', idx, 'external_id', external_id,
                                             'customer', customer_external_id, 'deleted', customer_deleted)
                          ORDER BY idx)
@@ -172,6 +179,15 @@ async def upsert_invoices(
         "customer_external_ids": list({line.customer_external_id for line in lines}),
     }
     result = (await session.execute(UPSERT, params)).one()
+    await apply_credits(
+        session,
+        profile,
+        result.customers,
+        actor,
+        changed_credit_notes=result.credit_notes,
+        rewritten_invoices=result.rewritten,
+        credit_touched=result.credit_customers,
+    )
     rejected = [
         RejectedRow(
             index=r["index"],

@@ -23,10 +23,11 @@ from services.receivables.invoices.status import (
     status_details,
 )
 from services.receivables.models import DisputeArea, Invoice
+from services.receivables.payments.credits import apply_credits
 from services.receivables.promises.rules import PromiseStatus
 from services.receivables.tenants.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
-from shared.contracts.common import InvoiceStatus
+from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.identity import Identity
 from shared.problems import Conflict, NotFound, ValidationProblem
 
@@ -63,7 +64,11 @@ async def create_invoice(session: AsyncSession, identity: Identity, data: Invoic
     except IntegrityError:
         raise Conflict(f"An invoice with external_id {data.external_id!r} already exists") from None
     await emit_invoices_changed(session, tenant_id, [row["id"]], "created")
-    return row
+    credit_note = data.kind == InvoiceKind.CREDIT_NOTE
+    await apply_credits(
+        session, profile, [data.customer_id], identity.actor, credit_touched=[data.customer_id] if credit_note else ()
+    )
+    return await repository.get_invoice(session, tenant_id, row["id"])  # as credit left it
 
 
 async def update_invoice(
@@ -215,6 +220,16 @@ async def apply_status_changes(
         session, tenant_id, [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes]
     )
     await emit_invoices_changed(session, tenant_id, ids, reason)
+    # A voided credit note takes its credit back; an invoice out of dispute or voided moves credit too (issue 12).
+    credit_notes = [c.invoice_id for c in changes if by_id[c.invoice_id]["kind"] == InvoiceKind.CREDIT_NOTE]
+    await apply_credits(
+        session,
+        profile,
+        {r["customer_id"] for r in rows},
+        actor,
+        changed_credit_notes=credit_notes,
+        credit_touched={by_id[i]["customer_id"] for i in credit_notes},
+    )
 
 
 def _history_entry(

@@ -128,3 +128,40 @@ class Ledger:
         self.items[invoice_id] = OpenItem(
             item.invoice_id, item.open_amount, item.due_date, item.issue_date, item.number, status, item.kind
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Money of the customer's that no invoice took yet (issue 12): what is left of a credit note, or a payment's
+    unapplied amount (over-payment). ``named``: the invoices the ERP said it settles (then only those)."""
+
+    source: str  # credit_note | payment
+    source_id: uuid.UUID
+    currency: str
+    amount: Decimal
+    on: date  # the credit note's issue date, the payment's date: older credit is used first
+    named: tuple[Named, ...] = ()
+
+
+def plan_credits(
+    credits: Iterable[Credit], ledger: Ledger, currency_of: dict[uuid.UUID, str]
+) -> list[tuple[Credit, Allocation]]:
+    """Apply one customer's credits, oldest first, with the payments' rule (``allocate``): to the invoices a credit
+    names, else to the open invoices of its currency oldest first (never across currencies; disputed ones only
+    when named). ``ledger`` holds the customer's invoices and moves as credit is applied."""
+    done: list[tuple[Credit, Allocation]] = []
+    for credit in sorted(credits, key=lambda c: (c.on, c.source, str(c.source_id))):
+        candidates = [
+            item
+            for invoice_id, item in ledger.items.items()
+            if currency_of[invoice_id] == credit.currency and item.kind != InvoiceKind.CREDIT_NOTE
+        ]
+        ids = {item.invoice_id for item in candidates}
+        named = [n for n in credit.named if n.invoice_id in ids]
+        if credit.named and not named:
+            continue  # the invoices it names are gone or closed: the credit waits, unapplied
+        result = allocate(credit.amount, candidates, named or None)
+        if result.allocations:
+            ledger.apply(result)
+            done.append((credit, result))
+    return done

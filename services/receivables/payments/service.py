@@ -21,7 +21,8 @@ from services.receivables.invoices.schemas import quantize
 from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
 from services.receivables.models import Invoice, Payment, PaymentAllocation, outbox
 from services.receivables.payments.allocation import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
-from services.receivables.promises.rules import on_payment
+from services.receivables.payments.credits import apply_credits
+from services.receivables.payments.writes import InvoiceState, write_invoices
 from services.receivables.tenants.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind, InvoiceStatus
@@ -75,18 +76,6 @@ class _Plan:
     allocations: list[tuple[uuid.UUID, Decimal]] = field(default_factory=list)
     unapplied: Decimal = ZERO
     undone: list[tuple[uuid.UUID, Decimal]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _InvoiceState:
-    customer_id: uuid.UUID
-    currency: str
-    number: str
-    status: str
-    original_status: str
-    closed_on: date | None
-    promised_date: date | None
-    paid_on: date | None = None
 
 
 class _Rejected(Exception):
@@ -165,14 +154,27 @@ async def apply_payments(
     plans = [p for p in plans if p.action != "skip"]
 
     await _write_payments(session, tenant_id, plans, today, actor)
-    touched = await _write_invoices(session, profile, states, ledger, actor)
+    touched = await write_invoices(session, profile, states, ledger, actor)
     await _write_timeline(session, tenant_id, plans, states, actor)
     await emit_many(session, outbox, tenant_id, [_event(plan) for plan in plans])
     await emit_invoices_changed(session, tenant_id, touched, "payment")
+    # Over-payments are credit (and a reversal may free invoices that credit can now settle): issue 12.
+    credit_moved = [p for p in plans if p.unapplied or (p.old is not None and p.old.unapplied_amount)]
+    await apply_credits(
+        session,
+        profile,
+        {_customer_of(p) for p in plans},
+        actor,
+        credit_touched={_customer_of(p) for p in credit_moved},
+    )
     for plan in plans:
         outcome = {"create": "created", "reapply": "updated", "reverse": "reversed"}[plan.action]
         results[plan.row.index] = RowResult(plan.row.index, outcome, plan.payment_id)
     return [results[row.index] for row in inputs]
+
+
+def _customer_of(plan: _Plan) -> uuid.UUID:
+    return plan.old.customer_id if plan.action == "reverse" else plan.row.customer_id
 
 
 async def _existing_payments(session: AsyncSession, tenant_id: uuid.UUID, inputs: Sequence[PaymentInput]) -> dict:
@@ -272,7 +274,7 @@ def _classify(row: PaymentInput, old: Any, references: dict) -> _Plan | None:
 
 async def _lock_ledger(
     session: AsyncSession, tenant_id: uuid.UUID, plans: list[_Plan], old_allocations: dict
-) -> tuple[dict[uuid.UUID, _InvoiceState], Ledger]:
+) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
     """Every invoice the batch may touch, locked in id order: the customers' open invoices, the named ones and
     those the reversed payments had paid."""
     customers = {p.row.customer_id for p in plans if p.action != "reverse"}
@@ -294,17 +296,17 @@ async def _lock_ledger(
         .order_by(invoices.c.id)
         .with_for_update()
     )
-    states: dict[uuid.UUID, _InvoiceState] = {}
+    states: dict[uuid.UUID, InvoiceState] = {}
     items = []
     for row in await session.execute(query):
-        states[row.id] = _InvoiceState(
+        states[row.id] = InvoiceState(
             row.customer_id, row.currency, row.number, row.status, row.status, row.closed_on, row.promised_date
         )
         items.append(OpenItem(row.id, row.open_amount, row.due_date, row.issue_date, row.number, row.status, row.kind))
     return states, Ledger(items)
 
 
-def _allocate(plan: _Plan, states: dict[uuid.UUID, _InvoiceState], ledger: Ledger) -> tuple[list, Decimal]:
+def _allocate(plan: _Plan, states: dict[uuid.UUID, InvoiceState], ledger: Ledger) -> tuple[list, Decimal]:
     row = plan.row
     assert row.amount is not None
     candidates = [
@@ -381,62 +383,8 @@ async def _write_payments(
         await session.execute(insert(allocations_table), new_allocations)
 
 
-async def _write_invoices(
-    session: AsyncSession,
-    profile: TenantProfile,
-    states: dict[uuid.UUID, _InvoiceState],
-    ledger: Ledger,
-    actor: str,
-) -> list[uuid.UUID]:
-    """One UPDATE for every invoice whose open amount or status moved; promises of paid invoices resolved."""
-    touched = [i for i, s in states.items() if s.status != s.original_status or ledger.changed(i)]
-    if not touched:
-        return []
-    await session.execute(
-        text(
-            "UPDATE receivables.invoices i SET open_amount = u.open_amount, status = u.status, "
-            "closed_on = u.closed_on, revision = i.revision + 1, updated_at = now(), "
-            "promised_date = CASE WHEN u.status = i.status THEN i.promised_date END, "
-            "reported_date = CASE WHEN u.status = i.status THEN i.reported_date END, "
-            "dispute_area_id = CASE WHEN u.status = i.status THEN i.dispute_area_id END "
-            "FROM unnest(CAST(:ids AS uuid[]), CAST(:open AS numeric[]), CAST(:statuses AS text[]), "
-            "CAST(:closed AS date[])) AS u(id, open_amount, status, closed_on) "
-            "WHERE i.tenant_id = :tenant_id AND i.id = u.id"
-        ),
-        {
-            "tenant_id": profile.tenant_id,
-            "ids": touched,
-            "open": [ledger.items[i].open_amount for i in touched],
-            "statuses": [str(states[i].status) for i in touched],
-            "closed": [states[i].closed_on for i in touched],
-        },
-    )
-    # A promise whose invoice got fully paid is kept, or broken when paid after the deadline (promises/rules.py).
-    resolved = [
-        (i, s.paid_on, on_payment(s.promised_date, profile.promise_grace_days, s.paid_on))
-        for i, s in states.items()
-        if i in touched and s.original_status == InvoiceStatus.PROMISE_TO_PAY and s.paid_on and s.promised_date
-    ]
-    if resolved:
-        await session.execute(
-            text(
-                "UPDATE receivables.promises p SET resolved_on = u.paid_on, status = u.status "
-                "FROM unnest(CAST(:ids AS uuid[]), CAST(:paid AS date[]), CAST(:statuses AS text[])) "
-                "AS u(id, paid_on, status) "
-                "WHERE p.tenant_id = :tenant_id AND p.invoice_id = u.id AND p.status = 'open'"
-            ),
-            {
-                "tenant_id": profile.tenant_id,
-                "ids": [i for i, _, _ in resolved],
-                "paid": [d for _, d, _ in resolved],
-                "statuses": [str(st) for _, _, st in resolved],
-            },
-        )
-    return touched
-
-
 async def _write_timeline(
-    session: AsyncSession, tenant_id: uuid.UUID, plans: list[_Plan], states: dict[uuid.UUID, _InvoiceState], actor: str
+    session: AsyncSession, tenant_id: uuid.UUID, plans: list[_Plan], states: dict[uuid.UUID, InvoiceState], actor: str
 ) -> None:
     entries: list[dict[str, Any]] = []
     for plan in plans:

@@ -25,6 +25,7 @@ class TenantProfile:
     promise_grace_days: int = 0
     follow_up_days: int = 3
     action_owner_id: uuid.UUID | None = None
+    auto_apply_credits: bool = True
 
     def today(self, now: datetime | None = None) -> date:
         return tenant_today(self.timezone, now)
@@ -45,6 +46,7 @@ async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUI
         promise_grace_days=row["promise_grace_days"],
         follow_up_days=row["follow_up_days"],
         action_owner_id=row["action_owner_id"],
+        auto_apply_credits=row["auto_apply_credits"],
     )
 
 

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from services.receivables.payments.credits import apply_credits
 from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.repository import require_user
 from services.receivables.tenants import repository
@@ -31,6 +32,7 @@ async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
         promise_grace_days=profile.promise_grace_days,
         follow_up_days=profile.follow_up_days,
         action_owner_id=profile.action_owner_id,
+        auto_apply_credits=profile.auto_apply_credits,
     )
 
 
@@ -44,13 +46,17 @@ async def get_receivables_settings(identity: Reader, session: SessionDep) -> Set
 async def update_receivables_settings(
     identity: Manager, data: SettingsUpdate, session: SessionDep, gateway: GatewayUsersDep
 ) -> SettingsOut:
-    """Change the promise grace days, the no-commitment follow-up days or the action owner."""
+    """Change the promise grace days, the no-commitment follow-up days, the action owner, or whether credits are
+    applied automatically (switched on, the credit waiting is applied at once)."""
     values = data.model_dump(exclude_unset=True)
     if values.get("action_owner_id") is not None:
         await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id", gateway=gateway)
-    for field in ("promise_grace_days", "follow_up_days"):
+    for field in ("promise_grace_days", "follow_up_days", "auto_apply_credits"):
         if field in values and values[field] is None:
             values.pop(field)
     if values:
         await repository.upsert_settings(session, identity.tenant_id, values)
+    if values.get("auto_apply_credits"):
+        profile = await repository.load_profile(session, identity.tenant_id)
+        await apply_credits(session, profile, None, identity.actor)
     return await _out(session, identity)

@@ -16,13 +16,23 @@ class SettingsOut(BaseModel):
     promise_grace_days: int = Field(description="Days after the promised date a payment still keeps the promise")
     follow_up_days: int = Field(description="Days until the follow-up task of a no-commitment outcome")
     action_owner_id: uuid.UUID | None = Field(None, description="The user who receives the daily actions list")
+    auto_apply_credits: bool = Field(
+        True,
+        description="Credit notes and over-payments settle open invoices by themselves (oldest first unless they "
+        "name invoices, never across currencies); false: they stay as credit, reported in statements and messages",
+    )
 
 
 class SettingsUpdate(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"promise_grace_days": 2, "follow_up_days": 3, "action_owner_id": None}]}
+        json_schema_extra={
+            "examples": [
+                {"promise_grace_days": 2, "follow_up_days": 3, "action_owner_id": None, "auto_apply_credits": True}
+            ]
+        }
     )
 
     promise_grace_days: int | None = Field(None, ge=0, le=30)
     follow_up_days: int | None = Field(None, ge=1, le=90)
     action_owner_id: uuid.UUID | None = None
+    auto_apply_credits: bool | None = None

@@ -12,6 +12,8 @@ class TimelineKind(StrEnum):
     STATUS_CHANGE = "status_change"
     PAYMENT = "payment"
     PAYMENT_REVERSED = "payment_reversed"
+    CREDIT_APPLIED = "credit_applied"  # a credit note or an over-payment settled invoices
+    CREDIT_UNDONE = "credit_undone"  # a credit note or an invoice changed: the credit went back
     OUTCOME = "outcome"
     NOTE = "note"
     TASK = "task"

@@ -1,0 +1,351 @@
+"""Credits applied (issue 12 point 3): credit notes and over-payments settle the customer's open invoices, so
+dunning and messages chase net amounts.
+
+Called after every write that can create, free or consume credit (payments, invoices created or changed by the
+API or the ERP, status changes, the tenant switching automatic application on). Two steps, each a fixed number
+of statements whatever the number of customers:
+
+1. undo what is no longer valid: the applications of a credit note the ERP changed or that was voided (its
+   invoices owe again; the credit note's new open amount is the ERP's word), and those to an invoice voided or
+   written off (the credit goes back to its credit note);
+2. apply what is unapplied, with the payments' allocation rule (``allocation.plan_credits``): the invoices a
+   credit names, else oldest first, never across currencies. Over-payments applied later become allocations of
+   their payment (a reversed payment undoes them with the rest); credit notes leave ``credit_applications``.
+   With the tenant's ``auto_apply_credits`` off, step 2 does nothing: credit stays and is only reported.
+
+The customers whose credit may have moved get a new snapshot (``CustomerChanged.credits``).
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.receivables.events import bump_and_emit_customers, emit_invoices_changed
+from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
+from services.receivables.payments.allocation import Credit, Ledger, Named, OpenItem, plan_credits
+from services.receivables.payments.writes import InvoiceState, write_invoices
+from services.receivables.tenants.repository import TenantProfile
+from services.receivables.timeline.repository import add_entries
+from shared.contracts.common import InvoiceKind, InvoiceStatus
+
+OPEN = "('normal', 'promise_to_pay', 'payment_reported', 'dispute')"
+
+
+def _scope(column: str, customers: Collection[uuid.UUID] | None) -> str:
+    """SQL condition on ``column``: among ``:customers``, or every customer of the tenant (None)."""
+    return "TRUE" if customers is None else f"{column} = ANY(:customers)"
+
+
+async def apply_credits(
+    session: AsyncSession,
+    profile: TenantProfile,
+    customers: Iterable[uuid.UUID] | None,
+    actor: str,
+    *,
+    changed_credit_notes: Iterable[uuid.UUID] = (),
+    rewritten_invoices: Iterable[uuid.UUID] = (),
+    credit_touched: Iterable[uuid.UUID] = (),
+) -> None:
+    """Bring the credit of ``customers`` (None: all the tenant's) up to date. ``changed_credit_notes``: credit
+    notes written anew (ERP update, void) whose applications are undone first; ``rewritten_invoices``: invoices whose
+    open amount the ERP wrote anew (the credit they had goes back to its credit note, to be applied again);
+    ``credit_touched``: customers whose credit changed in the caller's write (their snapshot is announced)."""
+    scope = None if customers is None else sorted(set(customers))
+    if scope is not None and not scope:
+        return
+    changed = sorted(set(changed_credit_notes))
+    rewritten = sorted(set(rewritten_invoices))
+    announce = set(credit_touched) | await _undo(session, profile, scope, changed, rewritten, actor)
+    if profile.auto_apply_credits:
+        announce |= await _apply(session, profile, scope, actor)
+    else:
+        announce |= await _customers_with_credit(session, profile.tenant_id, scope)
+    if announce:
+        await bump_and_emit_customers(session, profile.tenant_id, "c.id = ANY(:ids)", {"ids": sorted(announce)})
+
+
+async def _customers_with_credit(
+    session: AsyncSession, tenant_id: uuid.UUID, scope: list[uuid.UUID] | None
+) -> set[uuid.UUID]:
+    result = await session.execute(
+        text(
+            "SELECT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id AND kind = 'credit_note' "
+            f"AND open_amount > 0 AND status IN {OPEN} AND {_scope('customer_id', scope)} "
+            "UNION SELECT customer_id FROM receivables.payments WHERE tenant_id = :tenant_id AND status = 'applied' "
+            f"AND unapplied_amount > 0 AND {_scope('customer_id', scope)}"
+        ),
+        {"tenant_id": tenant_id, "customers": scope},
+    )
+    return set(result.scalars())
+
+
+async def _undo(
+    session: AsyncSession,
+    profile: TenantProfile,
+    scope: list[uuid.UUID] | None,
+    changed: list[uuid.UUID],
+    rewritten: list[uuid.UUID],
+    actor: str,
+) -> set[uuid.UUID]:
+    """Step 1; answers the customers whose applications were undone."""
+    tenant_id = profile.tenant_id
+    undone = (
+        (
+            await session.execute(
+                text(
+                    "SELECT a.id, a.credit_id, a.invoice_id, a.amount, a.credit_id = ANY(:changed) AS credit_changed, "
+                    "(i.status IN ('void', 'written_off') OR a.invoice_id = ANY(:rewritten)) AS invoice_gone "
+                    "FROM receivables.credit_applications a JOIN receivables.invoices i ON i.id = a.invoice_id "
+                    "WHERE a.tenant_id = :tenant_id AND a.reversed_at IS NULL AND (a.credit_id = ANY(:changed) "
+                    "OR a.invoice_id = ANY(:rewritten) OR "
+                    f"(i.tenant_id = :tenant_id AND i.status IN ('void', 'written_off') "
+                    f"AND {_scope('i.customer_id', scope)})) "
+                    "ORDER BY a.id FOR UPDATE OF a"
+                ),
+                {"tenant_id": tenant_id, "changed": changed, "rewritten": rewritten, "customers": scope},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    if not undone:
+        return set()
+    # Who gets the money back: the invoice when its credit note changed, the credit note when the invoice is gone
+    # (voided, written off, or its open amount rewritten by the ERP); neither when both changed.
+    back: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+    for a in undone:
+        if a["credit_changed"] and not a["invoice_gone"]:
+            back[a["invoice_id"]] += a["amount"]
+        elif not a["credit_changed"]:
+            back[a["credit_id"]] += a["amount"]
+    rows = await _lock(session, tenant_id, "id = ANY(:ids)", {"ids": sorted(back)})
+    states, ledger = _ledger(rows)
+    for invoice_id, amount in back.items():
+        if invoice_id not in states:
+            continue
+        row = rows[invoice_id]
+        if states[invoice_id].status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF):
+            continue
+        ledger.adjust(invoice_id, min(amount, row["amount"] - row["open_amount"]))  # never above its amount
+        state = states[invoice_id]
+        state.status = after_reversal(state.status, ledger.items[invoice_id].open_amount)
+        if state.status not in CLOSED:
+            state.closed_on = None
+    await session.execute(
+        text("UPDATE receivables.credit_applications SET reversed_at = now() WHERE id = ANY(:ids)"),
+        {"ids": [a["id"] for a in undone]},
+    )
+    touched = await write_invoices(session, profile, states, ledger, actor)
+    entries = [
+        {
+            "customer_id": rows[i]["customer_id"],
+            "invoice_id": i,
+            "kind": "credit_undone",
+            "summary": f"Credit of {rows[i]['currency']} {amount} given back to {rows[i]['number']}",
+            "data": {"amount": amount, "reason": "credit note or invoice changed"},
+            "actor": actor,
+        }
+        for i, amount in back.items()
+        if i in touched
+    ]
+    await add_entries(session, tenant_id, entries + _status_entries(states, actor))
+    await emit_invoices_changed(session, tenant_id, touched, "credit undone")
+    customers = {rows[i]["customer_id"] for i in rows}
+    ids = [a["invoice_id"] for a in undone] + [a["credit_id"] for a in undone]
+    result = await session.execute(
+        text("SELECT DISTINCT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id AND id = ANY(:ids)"),
+        {"tenant_id": tenant_id, "ids": ids},
+    )
+    return customers | set(result.scalars())
+
+
+async def _apply(
+    session: AsyncSession, profile: TenantProfile, scope: list[uuid.UUID] | None, actor: str
+) -> set[uuid.UUID]:
+    """Step 2; answers the customers that have credit (applied now or still unapplied)."""
+    tenant_id, today = profile.tenant_id, profile.today()
+    params = {"tenant_id": tenant_id, "customers": scope}
+    # Payments first, then invoices (in id order): the order the payments engine locks them in.
+    payments = (
+        (
+            await session.execute(
+                text(
+                    "SELECT id, customer_id, currency, unapplied_amount, payment_date, named_invoices "
+                    "FROM receivables.payments WHERE tenant_id = :tenant_id AND status = 'applied' "
+                    f"AND unapplied_amount > 0 AND {_scope('customer_id', scope)} ORDER BY id FOR UPDATE"
+                ),
+                params,
+            )
+        )
+        .mappings()
+        .all()
+    )
+    paying = sorted({p["customer_id"] for p in payments})
+    rows = await _lock(
+        session,
+        tenant_id,
+        f"status IN {OPEN} AND open_amount > 0 AND {_scope('customer_id', scope)} AND (customer_id = ANY(:paying) "
+        "OR customer_id IN (SELECT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id "
+        f"AND kind = 'credit_note' AND open_amount > 0 AND status IN {OPEN} AND {_scope('customer_id', scope)}))",
+        {**params, "paying": paying},
+    )
+    credits: dict[uuid.UUID, list[Credit]] = defaultdict(list)
+    for p in payments:
+        # A payment that named its invoices gave them what it named: what is left waits as credit (an impossible
+        # name, see ``_named``), it does not go oldest first against the payer's word.
+        named = (Named(p["id"]),) if p["named_invoices"] else ()
+        credits[p["customer_id"]].append(
+            Credit("payment", p["id"], p["currency"], p["unapplied_amount"], p["payment_date"], named)
+        )
+    for row in rows.values():
+        if row["kind"] == InvoiceKind.CREDIT_NOTE:
+            named = _named(row, rows)
+            credits[row["customer_id"]].append(
+                Credit("credit_note", row["id"], row["currency"], row["open_amount"], row["issue_date"], named)
+            )
+    states, ledger = _ledger(rows)
+    currency_of = {i: r["currency"] for i, r in rows.items()}
+    applied: list[tuple[Credit, Any]] = []
+    for customer_id, theirs in credits.items():
+        own = Ledger(ledger.items[i] for i, r in rows.items() if r["customer_id"] == customer_id)
+        for credit, result in plan_credits(theirs, own, currency_of):
+            applied.append((credit, result))
+            if credit.source == "credit_note":
+                own.adjust(credit.source_id, -result.applied)
+        for invoice_id, item in own.items.items():
+            ledger.items[invoice_id] = item
+    for invoice_id in [i for i in rows if ledger.changed(i)]:
+        state = states[invoice_id]
+        state.status = after_payment(state.status, ledger.items[invoice_id].open_amount)
+        if state.status == InvoiceStatus.PAID:
+            state.closed_on = state.paid_on = today
+    if applied:
+        await _write_applications(session, tenant_id, applied, {p["id"]: p for p in payments})
+        touched = await write_invoices(session, profile, states, ledger, actor)
+        await add_entries(session, tenant_id, _applied_entries(applied, rows, actor) + _status_entries(states, actor))
+        await emit_invoices_changed(session, tenant_id, touched, "credit applied")
+    return set(credits)
+
+
+async def _lock(session: AsyncSession, tenant_id: uuid.UUID, where: str, params: dict) -> dict[uuid.UUID, Any]:
+    result = await session.execute(
+        text(f"SELECT * FROM receivables.invoices WHERE tenant_id = :tenant_id AND {where} ORDER BY id FOR UPDATE"),
+        {"tenant_id": tenant_id, **params},
+    )
+    return {row["id"]: row for row in result.mappings()}
+
+
+def _ledger(rows: dict[uuid.UUID, Any]) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
+    states = {
+        i: InvoiceState(
+            r["customer_id"], r["currency"], r["number"], r["status"], r["status"], r["closed_on"], r["promised_date"]
+        )
+        for i, r in rows.items()
+    }
+    items = [
+        OpenItem(i, r["open_amount"], r["due_date"], r["issue_date"], r["number"], r["status"], r["kind"])
+        for i, r in rows.items()
+    ]
+    return states, Ledger(items)
+
+
+def _named(credit_note: Any, rows: dict[uuid.UUID, Any]) -> tuple[Named, ...]:
+    """The invoices a credit note names (``applies_to``: ids or the ERP's external ids) among its customer's."""
+    wanted = list(credit_note["applies_to"] or [])
+    if not wanted:
+        return ()
+    mine = [r for r in rows.values() if r["customer_id"] == credit_note["customer_id"]]
+    by_key = {str(r["id"]): r["id"] for r in mine} | {r["external_id"]: r["id"] for r in mine if r["external_id"]}
+    found = [by_key[k] for k in wanted if k in by_key]
+    # Named invoices that are closed or gone: keep one impossible name so the credit waits instead of going
+    # oldest first (plan_credits drops names it cannot find).
+    return tuple(Named(i) for i in dict.fromkeys(found)) or (Named(credit_note["id"]),)
+
+
+async def _write_applications(
+    session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]], payments: dict
+) -> None:
+    notes = [
+        {"tenant_id": tenant_id, "credit_id": c.source_id, "invoice_id": i, "amount": a}
+        for c, result in applied
+        if c.source == "credit_note"
+        for i, a in result.allocations
+    ]
+    if notes:
+        await session.execute(
+            text(
+                "INSERT INTO receivables.credit_applications (tenant_id, credit_id, invoice_id, amount) "
+                "VALUES (:tenant_id, :credit_id, :invoice_id, :amount)"
+            ),
+            notes,
+        )
+    allocations = [
+        {"tenant_id": tenant_id, "payment_id": c.source_id, "invoice_id": i, "amount": a, "payment_date": c.on}
+        for c, result in applied
+        if c.source == "payment"
+        for i, a in result.allocations
+    ]
+    if allocations:
+        await session.execute(
+            text(
+                "INSERT INTO receivables.payment_allocations (tenant_id, payment_id, invoice_id, amount, payment_date) "
+                "VALUES (:tenant_id, :payment_id, :invoice_id, :amount, :payment_date)"
+            ),
+            allocations,
+        )
+        used: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
+        for c, result in applied:
+            if c.source == "payment":
+                used[c.source_id] += result.applied
+        await session.execute(
+            text(
+                "UPDATE receivables.payments p SET unapplied_amount = p.unapplied_amount - u.used, "
+                "revision = p.revision + 1, updated_at = now() "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:used AS numeric[])) AS u(id, used) "
+                "WHERE p.tenant_id = :tenant_id AND p.id = u.id"
+            ),
+            {"tenant_id": tenant_id, "ids": list(used), "used": list(used.values())},
+        )
+
+
+def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, Any], actor: str) -> list[dict]:
+    entries = []
+    for credit, result in applied:
+        what = f"credit note {rows[credit.source_id]['number']}" if credit.source == "credit_note" else "over-payment"
+        entries.append(
+            {
+                "customer_id": rows[result.allocations[0][0]]["customer_id"],
+                "kind": "credit_applied",
+                "ref_id": credit.source_id,
+                "summary": f"Credit of {credit.currency} {result.applied} applied ({what})",
+                "data": {
+                    "source": credit.source,
+                    "source_id": credit.source_id,
+                    "allocations": [
+                        {"invoice_id": i, "number": rows[i]["number"], "amount": a} for i, a in result.allocations
+                    ],
+                },
+                "actor": actor,
+            }
+        )
+    return entries
+
+
+def _status_entries(states: dict[uuid.UUID, InvoiceState], actor: str) -> list[dict]:
+    return [
+        {
+            "customer_id": s.customer_id,
+            "invoice_id": i,
+            "kind": "status_change",
+            "summary": f"Invoice {s.number}: {s.original_status} -> {s.status}",
+            "data": {"from": s.original_status, "to": str(s.status), "reason": "credit"},
+            "actor": actor,
+        }
+        for i, s in states.items()
+        if s.status != s.original_status
+    ]
