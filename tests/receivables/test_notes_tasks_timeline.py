@@ -181,8 +181,22 @@ async def test_statement_json_and_printable_html(rc):
     ]
     assert [(x["kind"], x["amount"]) for x in statement["credits"]] == [("credit_note", "100.00")]
     assert statement["totals"] == [
-        {"currency": "ARS", "open_amount": "250.00", "overdue_amount": "0.00", "credit": "100.00", "balance": "150.00"},
-        {"currency": "USD", "open_amount": "70.00", "overdue_amount": "70.00", "credit": "0.00", "balance": "70.00"},
+        {
+            "currency": "ARS",
+            "open_amount": "250.00",
+            "overdue_amount": "0.00",
+            "credit": "100.00",
+            "balance": "150.00",
+            "amount_due": "0.00",
+        },
+        {
+            "currency": "USD",
+            "open_amount": "70.00",
+            "overdue_amount": "70.00",
+            "credit": "0.00",
+            "balance": "70.00",
+            "amount_due": "70.00",
+        },
     ]
     assert statement["aging"][1]["buckets"]["120+"] == "70.00"
     assert statement["advisor"]["name"] == "Lucía <Asesora>"

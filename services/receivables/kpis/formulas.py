@@ -9,26 +9,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from shared.aging import AGING_BUCKETS, BUCKET_NAMES, aging_bucket  # noqa: F401 (the KPI modules import them here)
+
 ZERO = Decimal(0)
 ONE_DAY = timedelta(days=1)
-
-# (name, first day overdue, last day overdue); "current" is not yet due (days overdue <= 0).
-AGING_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
-    ("current", None, 0),
-    ("1-30", 1, 30),
-    ("31-60", 31, 60),
-    ("61-90", 61, 90),
-    ("91-120", 91, 120),
-    ("120+", 121, None),
-)
-BUCKET_NAMES = tuple(name for name, _, _ in AGING_BUCKETS)
-
-
-def aging_bucket(days_overdue: int) -> str:
-    for name, low, high in AGING_BUCKETS:
-        if (low is None or days_overdue >= low) and (high is None or days_overdue <= high):
-            return name
-    raise AssertionError("the buckets cover every integer")
 
 
 def aging_bucket_sql(days_expression: str) -> str:

@@ -3,28 +3,42 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.receivables.statements.render import render_statement
+from services.receivables.statements.render import render_statement, render_statement_pdf
 from services.receivables.statements.schemas import StatementOut
 from services.receivables.statements.service import build_statement
+from services.receivables.statements.tenant import MessagingProfilesDep
 from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep
 from shared.identity import READERS, Identity, require_roles
 from shared.problems import problem_responses
+from shared.statement import language_of
 
 router = APIRouter(prefix="/v1/customers", tags=["statements"], responses=problem_responses(401, 403, 404, 422))
 
 Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 AsOf = Annotated[date | None, Query(description="Days overdue counted at this date (default: the tenant's today)")]
+Language = Annotated[str | None, Query(pattern="^(es|en|pt)$", description="Default: the customer's language")]
 
 
 @router.get("/{customer_id}/statement", response_model=StatementOut)
 async def get_statement(identity: Reader, customer_id: uuid.UUID, engine: EngineDep, as_of: AsOf = None) -> dict:
-    """The account statement: open invoices with days overdue and aging bucket, credits (credit notes and
-    over-payments), aging and totals per currency (never added across currencies), and the customer's contacts."""
+    """The account statement: open invoices with days overdue and aging bucket, the payments received on them,
+    credits (credit notes and over-payments), aging and totals per currency (never added across currencies), what
+    is to pay now (overdue and demanded, net of credits), and the customer's contacts."""
     async with engine.connect() as conn:
         return await build_statement(conn, identity.tenant_id, customer_id, as_of)
+
+
+async def _statement(
+    identity: Identity, customer_id: uuid.UUID, engine: AsyncEngine, as_of: date | None, language: str | None
+) -> tuple[dict, str]:
+    async with engine.connect() as conn:
+        statement = await build_statement(conn, identity.tenant_id, customer_id, as_of)
+        tenant_language = (await load_profile(conn, identity.tenant_id)).language
+    return statement, language_of(language, statement["customer"]["language"], tenant_language)
 
 
 @router.get(
@@ -36,12 +50,46 @@ async def get_statement_html(
     identity: Reader,
     customer_id: uuid.UUID,
     engine: EngineDep,
+    profiles: MessagingProfilesDep,
     as_of: AsOf = None,
-    language: Annotated[str | None, Query(pattern="^(es|en|pt)$", description="Default: the customer's")] = None,
+    language: Language = None,
 ) -> HTMLResponse:
-    """The same statement as a printable HTML page, in the customer's language, money and dates localized."""
-    async with engine.connect() as conn:
-        statement = await build_statement(conn, identity.tenant_id, customer_id, as_of)
-        tenant_language = (await load_profile(conn, identity.tenant_id)).language
-    chosen = language or statement["customer"]["language"] or tenant_language
-    return HTMLResponse(render_statement(statement, chosen))
+    """The same statement as a printable HTML page, in the customer's language, money and dates localized, with
+    the tenant's identity, payment instructions and how to notify a payment (its messaging profile)."""
+    statement, chosen = await _statement(identity, customer_id, engine, as_of, language)
+    return HTMLResponse(render_statement(statement, chosen, await profiles.profile(identity.tenant_id)))
+
+
+@router.get(
+    "/{customer_id}/statement.pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The statement as a PDF document (the same page as statement.html)",
+        }
+    },
+)
+async def get_statement_pdf(
+    identity: Reader,
+    customer_id: uuid.UUID,
+    engine: EngineDep,
+    profiles: MessagingProfilesDep,
+    as_of: AsOf = None,
+    language: Language = None,
+) -> Response:
+    """The statement as PDF (issue 12): the tenant's identity and tax data, the customer, every open item with
+    credits and payments, aging, totals, payment instructions and how to notify a payment; es/en/pt. Rendered in
+    a worker thread, so the service keeps answering meanwhile."""
+    statement, chosen = await _statement(identity, customer_id, engine, as_of, language)
+    pdf = await render_statement_pdf(statement, chosen, await profiles.profile(identity.tenant_id))
+    filename = f"statement-{statement['customer']['external_id'] or customer_id}-{statement['as_of'].isoformat()}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{_safe(filename)}"'},
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -41,6 +41,18 @@ class StatementTotal(BaseModel):
     overdue_amount: Decimal
     credit: Decimal
     balance: Decimal = Field(description="Open amount minus credit, in this currency")
+    amount_due: Decimal = Field(
+        description="What the reminders ask for: overdue and demanded (invoices under a promise, a reported payment "
+        "or a dispute excluded) minus credits, never below 0"
+    )
+
+
+class StatementPayment(BaseModel):
+    date: date
+    reference: str | None
+    invoice: str = Field(description="Number of the open invoice the payment went to")
+    currency: str
+    amount: Decimal
 
 
 class StatementOut(BaseModel):
@@ -49,8 +61,11 @@ class StatementOut(BaseModel):
     as_of: date
     invoices: list[StatementLine]
     credits: list[StatementCredit]
+    payments: list[StatementPayment] = Field(description="Payments received on account of the open invoices")
     aging: list[StatementAging]
     totals: list[StatementTotal]
+    overdue_count: int = Field(description="Overdue invoices that are demanded (not paused)")
+    oldest_days_overdue: int | None = Field(description="Days overdue of the oldest demanded overdue invoice")
     collector: Person | None = None
     advisor: Person | None = None
     supervisor: Person | None = None

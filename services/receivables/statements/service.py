@@ -1,25 +1,24 @@
-"""The account statement of a customer: open invoices with days overdue, credits, aging and totals per currency."""
+"""The account statement of a customer: open invoices with days overdue, the payments received on them, credits,
+aging and totals per currency (``shared.statement.summarize``, the same figures messaging's attachment shows)."""
 
 import uuid
-from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.customers.repository import load_customer, people_of_customer
-from services.receivables.invoices.schemas import quantize
-from services.receivables.kpis.formulas import BUCKET_NAMES, aging_bucket
-from services.receivables.models import Invoice, Payment
+from services.receivables.models import Invoice, Payment, PaymentAllocation
 from services.receivables.statements.lines import invoice_line
 from services.receivables.tenants.repository import load_profile
+from shared.aging import aging_bucket
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.problems import NotFound
+from shared.statement import summarize
 
 invoices = Invoice.__table__
 payments = Payment.__table__
-ZERO = Decimal(0)
+allocations = PaymentAllocation.__table__
 
 
 async def build_statement(
@@ -100,30 +99,7 @@ async def build_statement(
             }
         )
 
-    aging: dict[str, dict[str, Decimal]] = {}
-    overdue: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        aging.setdefault(line["currency"], dict.fromkeys(BUCKET_NAMES, quantize(ZERO, line["currency"])))
-        aging[line["currency"]][line["bucket"]] += line["open_amount"]
-        if line["days_overdue"] > 0:
-            overdue[line["currency"]] += line["open_amount"]
-    credit: dict[str, Decimal] = defaultdict(Decimal)
-    for item in credits:
-        credit[item["currency"]] += item["amount"]
-    currencies = sorted(set(aging) | set(credit))
-    totals = []
-    for c in currencies:
-        zero = quantize(ZERO, c)
-        owed = sum(aging[c].values(), zero) if c in aging else zero
-        totals.append(
-            {
-                "currency": c,
-                "open_amount": owed,
-                "overdue_amount": overdue.get(c, zero),
-                "credit": credit.get(c, zero),
-                "balance": owed - credit.get(c, zero),
-            }
-        )
+    received = await _payments_on(conn, tenant_id, [line["invoice_id"] for line in lines])
     people = await people_of_customer(conn, tenant_id, customer_id)
     return {
         "customer": {k: customer[k] for k in ("id", "external_id", "name", "tax_id", "country", "language")},
@@ -131,7 +107,31 @@ async def build_statement(
         "as_of": today,
         "invoices": lines,
         "credits": credits,
-        "aging": [{"currency": c, "buckets": aging[c]} for c in sorted(aging)],
-        "totals": totals,
+        "payments": received,
+        **summarize(lines, credits),
         **people,
     }
+
+
+async def _payments_on(conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]) -> list[dict]:
+    """Payments received on account of the open invoices (partial payments, not reversed), oldest first."""
+    if not invoice_ids:
+        return []
+    rows = await conn.execute(
+        select(
+            allocations.c.payment_date.label("date"),
+            payments.c.reference,
+            invoices.c.number.label("invoice"),
+            invoices.c.currency,
+            allocations.c.amount,
+        )
+        .join(payments, payments.c.id == allocations.c.payment_id)
+        .join(invoices, invoices.c.id == allocations.c.invoice_id)
+        .where(
+            allocations.c.tenant_id == tenant_id,
+            allocations.c.invoice_id.in_(invoice_ids),
+            allocations.c.reversed_at.is_(None),
+        )
+        .order_by(allocations.c.payment_date, allocations.c.id)
+    )
+    return [dict(row) for row in rows.mappings()]
