@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from api_gateway.security import API_KEY_PREFIX, decode_access_token, hash_api_key
 from api_gateway.settings import GatewaySettings
 from shared.identity import ADMIN, INTEGRATION
-from shared.problems import Forbidden, Unauthorized
+from shared.problems import Forbidden, Unauthorized, answers
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ class Authenticator:
         return Principal(tenant_id=tenant_id, actor=f"user:{user_id}", roles=roles)
 
 
+@answers(401)
 async def current_principal(request: Request) -> Principal:
     principal = await request.app.state.authenticator.authenticate(
         request.headers.get("authorization"), request.headers.get("x-api-key")
@@ -219,6 +220,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(*roles: str) -> Any:
     allowed = frozenset(roles)
 
+    @answers(403)
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.roles.isdisjoint(allowed):
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")

@@ -1,13 +1,15 @@
 """The FastAPI app factory every service uses: lifespan resources, problem+json, observability."""
 
 import gc
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from arq.connections import ArqRedis
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from redis.asyncio import ConnectionPool, Redis
 
 import shared.contracts  # noqa: F401  (registers every message class)
@@ -15,7 +17,13 @@ from shared.db import create_engine, create_pg_pool, create_sessionmaker
 from shared.http import create_http_client
 from shared.logging import configure_logging
 from shared.observability import install_observability
-from shared.problems import PROBLEM_SCHEMA, DatabaseUnavailableAnswers503, install_problem_handlers
+from shared.problems import (
+    PROBLEM_SCHEMA,
+    DatabaseUnavailableAnswers503,
+    document_problems,
+    install_problem_handlers,
+    statuses_by_construction,
+)
 from shared.settings import ServiceSettings
 from shared.text_guard import RejectNulCharacters
 from shared.worker import JOB_CODEC
@@ -84,19 +92,45 @@ def create_service_app(
     install_observability(app, settings.service_name)
     for router in routers:
         app.include_router(router)
-    _add_problem_schema(app)
+    _document_problems(app)
     return app
 
 
-def _add_problem_schema(app: FastAPI) -> None:
-    """Put the ``Problem`` schema in the OpenAPI components, for the routes that reference it."""
+def _dependency_statuses(dependant: Dependant) -> set[int]:
+    """The statuses the route's dependencies declare (``shared.problems.answers``), however deep."""
+    statuses = set(getattr(dependant.call, "problem_statuses", ()))
+    for sub in dependant.dependencies:
+        statuses |= _dependency_statuses(sub)
+    return statuses
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every operation documents the problems it can answer by construction (``statuses_by_construction``, and
+    its dependencies' ``answers``), all as problem+json, and the ``Problem`` schema they reference."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        dependants = {
+            (route.path_format, method.lower()): route.dependant
+            for route in iter_route_contexts(app.routes)  # included routers' routes, with their prefixes
+            if isinstance(route.original_route, APIRoute)
+            for method in route.methods or ()
+        }
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                dependant = dependants.get((path, method))
+                if dependant is not None:
+                    statuses = statuses_by_construction(operation) | _dependency_statuses(dependant)
+                    document_problems(operation, statuses)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422 body, which no route answers
+            removed = components.pop(name, None)
+            if removed is not None and f'"#/components/schemas/{name}"' in json.dumps(schema):  # ours after all
+                components[name] = removed
+        components["Problem"] = PROBLEM_SCHEMA
         app.openapi_schema = schema
         return schema
 

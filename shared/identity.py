@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shared.problems import Forbidden, Unauthorized
+from shared.problems import Forbidden, Unauthorized, answers
 
 TENANT_HEADER = "x-cobranza-tenant"
 ACTOR_HEADER = "x-cobranza-actor"
@@ -87,6 +87,7 @@ def verify_identity(secret: str, headers: dict[str, str] | object) -> Identity:
     return Identity(tenant_id, actor, frozenset(filter(None, roles.split(","))))
 
 
+@answers(401)
 async def current_identity(request: Request) -> Identity:
     identity = verify_identity(request.app.state.settings.internal_secret, request.headers)
     request.state.tenant_id = str(identity.tenant_id)
@@ -101,6 +102,7 @@ def require_roles(*roles: str) -> Callable[[Identity], Awaitable[Identity]]:
     where ``service`` is listed)."""
     allowed = frozenset(roles)
 
+    @answers(403)
     async def dependency(identity: CurrentIdentity) -> Identity:
         if identity.roles.isdisjoint(allowed):
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")

@@ -218,6 +218,11 @@ STATUS_SLUGS = {
     409: ("conflict", "Conflict with the current state"),
     413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "The request is not valid"),
+    429: ("rate-limited", "Too many requests"),
+    502: ("bad-gateway", "The service behind the gateway is unavailable"),
+    503: ("unavailable", "The database is busy or out of reach; try again shortly"),
+    504: ("gateway-timeout", "The service behind the gateway did not answer in time"),
 }
 
 
@@ -235,6 +240,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI's 400 for a JSON body that is not UTF-8: the same 422 as any other body that is not JSON.
+            error = {"field": "body", "message": "is not valid JSON (not UTF-8)", "code": "json_invalid"}
+            return problem_response(ValidationProblem([error]), request.url.path, _request_id(request))
         slug, title = STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         problem = Problem(detail, status=exc.status_code, slug=slug, title=title, headers=exc.headers)
@@ -294,12 +303,47 @@ PROBLEM_SCHEMA = {
 }
 
 
+def problem_content() -> dict[str, Any]:
+    return {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting problem+json answers for a route."""
     return {
-        status: {
-            "description": STATUS_SLUGS.get(status, ("", "Validation error" if status == 422 else "Error"))[1],
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
+        status: {"description": STATUS_SLUGS.get(status, ("", "Error"))[1], "content": problem_content()}
         for status in statuses
     }
+
+
+def answers(*statuses: int) -> Any:
+    """Mark a dependency with the problem statuses it may answer: every route that depends on it documents them
+    (``document_problems``), so a status raised in a shared dependency is declared once, not on each route."""
+
+    def mark(dependency: Any) -> Any:
+        dependency.problem_statuses = frozenset(statuses)
+        return dependency
+
+    return mark
+
+
+def statuses_by_construction(operation: dict[str, Any]) -> set[int]:
+    """What any route of a service can answer, read from its operation: 503 (no database connection: the
+    middleware above every route), 422 when it takes parameters or a body, 404 when a path names a resource."""
+    parameters = operation.get("parameters", [])
+    statuses = {503}
+    if parameters or "requestBody" in operation:
+        statuses.add(422)
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    return statuses
+
+
+def document_problems(operation: dict[str, Any], statuses: set[int] | frozenset[int]) -> None:
+    """Add ``statuses`` to an operation's responses and say that every error answer (4xx, 5xx) is problem+json
+    (FastAPI's own 422 entry names ``application/json`` and a schema no route answers with)."""
+    responses = operation.setdefault("responses", {})
+    for status in sorted(statuses):
+        responses.setdefault(str(status), {"description": STATUS_SLUGS.get(status, ("", "Error"))[1]})
+    for code, response in responses.items():
+        if code[:1] in ("4", "5"):
+            response["content"] = problem_content()
