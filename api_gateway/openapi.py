@@ -14,6 +14,7 @@ import httpx
 
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
+from shared.problems import document_problems
 
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -31,6 +32,13 @@ SECURITY_SCHEMES = {
 }
 SECURITY = [{"bearerAuth": []}, {"apiKey": []}]
 METHODS = ("get", "put", "post", "delete", "patch")
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "The same key sent again (with the same request) gets the first answer again, acting once.",
+}
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -87,13 +95,40 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
                 merged["paths"][path] = _rewrite_refs(item, renames)
         for tag in doc.get("tags", []):
             tags.setdefault(tag["name"], tag)
-    for item in merged["paths"].values():
+    for path, item in merged["paths"].items():
         for method in METHODS:
             operation = item.get(method)
-            if operation is not None and "security" not in operation:
+            if operation is None:
+                continue
+            if "security" not in operation:
                 operation["security"] = SECURITY
+            document_problems(operation, gateway_statuses(path, method, operation))
+            if idempotent(path, method):
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
     merged["tags"] = list(tags.values())
     return merged
+
+
+def idempotent(path: str, method: str) -> bool:
+    """The requests the idempotency middleware takes (``api_gateway.idempotency``)."""
+    return method == "post" and path.startswith("/v1/") and not path.startswith("/v1/auth/")
+
+
+def gateway_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """What the gateway itself may answer before or instead of the route: 401 from the authenticator, 429 from an
+    API key's rate limit and 502/504 from the service behind (forwarded routes), 413 from the body limit, 422 and
+    409 from the idempotency middleware (a key reused or still in progress). 503 when its database is out of reach."""
+    statuses = {503}
+    forwarded = service_for(path) is not None
+    if operation.get("security"):
+        statuses.add(401)
+        if forwarded:
+            statuses |= {429, 502, 504}
+    if "requestBody" in operation:
+        statuses.add(413)
+    if idempotent(path, method):
+        statuses |= {409, 422}
+    return statuses
 
 
 class MergedOpenAPI:

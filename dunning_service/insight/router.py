@@ -41,7 +41,7 @@ async def explain_customer(
         return await explain.explain_customer(conn, request.app.state.settings, identity.tenant_id, customer_id, as_of)
 
 
-@forecast_router.get("", response_model=Forecast, response_model_by_alias=True)
+@forecast_router.get("", response_model=Forecast, response_model_by_alias=True, responses=problem_responses(404))
 async def forecast_dunning(
     identity: Reader,
     request: Request,

@@ -1,10 +1,15 @@
-"""One merged OpenAPI document at the gateway: every service's public routes, unique operation ids."""
+"""One merged OpenAPI document at the gateway: every service's public routes, unique operation ids, every status a
+route can answer documented."""
 
 from collections import Counter
 
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 
 METHODS = ("get", "post", "put", "patch", "delete")
+# What the gateway answers itself, before or instead of the service: the merge adds these to the services' routes.
+GATEWAY_STATUSES = {"401", "409", "413", "422", "429", "502", "503", "504"}
+# Any authenticated caller may ask who it is: no role is needed, so no 403.
+ANY_ROLE = {("get", "/v1/auth/me"), ("get", "/v1/tenant")}
 
 
 async def test_merged_document_has_every_service_and_unique_operation_ids(api):
@@ -86,10 +91,68 @@ async def test_every_route_of_the_merged_document_means_what_its_service_publish
                 if method not in item:
                     continue
                 theirs, ours = item[method], merged["paths"][path][method]
-                for part in ("requestBody", "responses"):
-                    assert _inline(ours.get(part), merged_schemas) == _inline(theirs.get(part), own_schemas), (
-                        f"{method.upper()} {path} {part}"
-                    )
+                assert _inline(ours.get("requestBody"), merged_schemas) == _inline(
+                    theirs.get("requestBody"), own_schemas
+                ), f"{method.upper()} {path} requestBody"
+                own_answers = {code: r for code, r in ours["responses"].items() if code in theirs["responses"]}
+                assert _inline(own_answers, merged_schemas) == _inline(theirs["responses"], own_schemas), (
+                    f"{method.upper()} {path} responses"
+                )
+                assert set(ours["responses"]) - set(theirs["responses"]) <= GATEWAY_STATUSES
                 checked += 1
     assert checked > 100
     assert merged["paths"]["/v1/dunning-runs"]["get"] != merged["paths"]["/v1/alarms/runs"]["get"]
+
+
+def _answerable(path: str, method: str, operation: dict) -> set[str]:
+    """The statuses an operation can answer by construction, whatever the route does."""
+    parameters = operation.get("parameters", [])
+    statuses = {"503"}  # no database connection (gateway or service)
+    if any(p["in"] == "path" for p in parameters):
+        statuses.add("404")  # an id that names nothing
+    if parameters or "requestBody" in operation:
+        statuses.add("422")
+    if "requestBody" in operation:
+        statuses.add("413")  # the gateway's body limit
+    if operation.get("security"):
+        statuses.add("401")
+        if (method, path) not in ANY_ROLE:
+            statuses.add("403")
+        if service_for(path) is not None:
+            statuses |= {"429", "502", "504"}  # an API key's rate limit; the service behind down or slow
+    if method == "post" and not path.startswith("/v1/auth/"):
+        statuses.add("409")  # an Idempotency-Key still in progress
+    return statuses
+
+
+async def test_every_operation_documents_what_it_can_answer_by_construction_as_problem_json(api):
+    """Issue 11: every status a route can answer is documented, and every error answer is problem+json."""
+    document = (await api.get("/openapi.json")).json()
+    lacking, not_problems, checked = [], [], 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            checked += 1
+            missing = _answerable(path, method, operation) - set(operation["responses"])
+            if missing:
+                lacking.append(f"{method.upper()} {path}: {sorted(missing)}")
+            for code, response in operation["responses"].items():
+                if code[0] in "45" and set(response.get("content", {})) != {"application/problem+json"}:
+                    not_problems.append(f"{method.upper()} {path} {code}: {sorted(response.get('content', {}))}")
+    assert checked > 100
+    assert not lacking, lacking
+    assert not not_problems, not_problems
+    assert "HTTPValidationError" not in document["components"]["schemas"]  # FastAPI's 422 body: nobody answers it
+    idempotent = document["paths"]["/v1/customers"]["post"]["parameters"]
+    assert [p["name"] for p in idempotent if p["in"] == "header"] == ["Idempotency-Key"]
+
+
+async def test_a_status_raised_by_a_shared_dependency_is_documented_on_every_route_using_it(stack):
+    """``answers`` on a dependency: the role check's 403 and the identity's 401 reach each route's document."""
+    receivables = stack.services["receivables"].openapi()["paths"]
+    assert {"401", "403", "404", "422", "503"} <= set(receivables["/v1/customers/{customer_id}"]["get"]["responses"])
+    gateway = stack.gateway.openapi()["paths"]
+    assert {"401", "503"} <= set(gateway["/v1/auth/me"]["get"]["responses"])
+    assert "403" not in gateway["/v1/auth/me"]["get"]["responses"]
+    assert "403" in gateway["/v1/users/{user_id}"]["patch"]["responses"]
