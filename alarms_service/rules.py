@@ -448,7 +448,7 @@ def compose(
         lines.append(t["more"].format(count=row_count - len(lines), alarm=alarm.value))
     summary = t["summary"][key]
     if isinstance(summary, tuple):
-        summary = summary[0 if row_count == 1 else 1]
+        summary = words.words.plural(row_count, summary)
     summary = summary.format(
         customers=words.count(customers, t["customers"]),
         rows=words.count(row_count, t["rows"][alarm.value]),

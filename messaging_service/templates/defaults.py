@@ -312,12 +312,14 @@ SMS_TEXT = (
 
 # The body of the approved WhatsApp template, as the customer reads it; its variables are the parameters below.
 WHATSAPP_TEXT = "[[hello]] {{ recipient_name }}. [[SHORT]]{% if portal_url %} [[sms_pay]]: {{ portal_url }}{% endif %}"
-# The approved template's variables {{1}}..{{5}}: who, from whom, how much, how late (or when due), where to go.
+# The approved template's variables {{1}}..{{5}}: who, from whom, how much (what falls due, before the due date),
+# how late (or when due), where to go.
 WHATSAPP_PARAMETERS = (
     "{{ recipient_name }}",
     "{{ company.name }}",
-    "{{ total or '-' }}",
-    "{{ days_overdue_text if oldest_days_overdue else (due_date if due_date else '-') }}",
+    "{{ (triggered_total if kind in ('new_invoice', 'pre_due') else total) or '-' }}",
+    "{{ due_date if kind in ('new_invoice', 'pre_due') and due_date else "
+    "(days_overdue_text if oldest_days_overdue else (due_date if due_date else '-')) }}",
     "{{ portal_url or (advisor.whatsapp_link if advisor and advisor.whatsapp_link else '') "
     "or collections.phone or company.name }}",
 )
