@@ -218,7 +218,10 @@ async def test_could_not_reach_asks_for_an_email_and_a_call_the_next_business_da
     assert (mail.kind, mail.channel, mail.to, mail.language) == ("unreachable", "email", "pagos@cliente.example", "es")
     assert mail.idempotency_key == f"receivables:outcome:{outcome['id']}"
     assert [(str(i.invoice_id), i.days_overdue) for i in mail.invoices] == [(first["id"], 20), (second["id"], -5)]
-    assert sorted((t.currency, str(t.amount)) for t in mail.totals) == [("ARS", "1000.00"), ("USD", "1000.00")]
+    # totals: what is overdue and demanded; open_totals: all that is open and demanded (issue 12)
+    assert [(t.currency, str(t.amount)) for t in mail.totals] == [("ARS", "1000.00")]
+    assert [(t.currency, str(t.amount)) for t in mail.open_totals] == [("ARS", "1000.00"), ("USD", "1000.00")]
+    assert (mail.overdue_count, mail.credits) == (1, [])
     assert mail.oldest_days_overdue == 20
     assert (mail.advisor.name, mail.advisor.whatsapp) == ("Lucía Asesora", "+5491140000002")
     assert (mail.supervisor.name, mail.supervisor.phone) == ("Sara Supervisora", "+5491140000001")
@@ -276,3 +279,77 @@ async def test_an_outcome_posted_twice_with_one_idempotency_key_is_recorded_once
     assert len(await rows(rc.stack, "SELECT id FROM receivables.outcomes")) == 1
     assert len(await rows(rc.stack, "SELECT id FROM receivables.tasks")) == 1
     assert len(await outbox(rc.stack, SendCommunications)) == 1
+
+
+async def _dispute(rc, inv):
+    area = await post(rc.api, "/v1/dispute-areas", rc.admin, {"name": f"Área {inv['number']}"})
+    body = {"status": "dispute", "dispute_area_id": area["id"]}
+    await post(rc.api, f"/v1/invoices/{inv['id']}/status", rc.admin, body, expect=200)
+
+
+async def test_a_promise_without_invoices_never_silently_turns_a_dispute_into_a_promise(rc):
+    """Issue 12 point 4: an outcome without invoice_ids acts only on invoices whose status allows it."""
+    c, first, second = await _setup(rc)
+    await _dispute(rc, second)
+    promised = rc.today + timedelta(days=3)
+    outcome = await _record(rc, {"customer_id": c["id"], "kind": "promise_to_pay", "promised_date": str(promised)})
+    invoices, *_ = await _effects(rc, c)
+    assert invoices[first["id"]][0] == "promise_to_pay"
+    assert invoices[second["id"]][0] == "dispute"
+    assert outcome["invoice_ids"] == [first["id"]]
+    # every open invoice disputed: nothing the promise may cover
+    await _dispute(rc, first)
+    refused = await rc.api.post(
+        "/v1/outcomes",
+        json={"customer_id": c["id"], "kind": "promise_to_pay", "promised_date": str(promised)},
+        headers=rc.collector,
+    )
+    assert refused.status_code == 409 and "promise_to_pay" in refused.json()["detail"]
+
+
+async def test_a_conflicting_named_invoice_answers_409_naming_it(rc):
+    c, first, _second = await _setup(rc)
+    paid = await invoice(rc, c["id"], amount="10.00", open_amount="0.00", number="FC-PAGADA")
+    body = {
+        "customer_id": c["id"],
+        "kind": "promise_to_pay",
+        "promised_date": str(rc.today + timedelta(days=3)),
+        "invoice_ids": [first["id"], paid["id"]],
+    }
+    refused = await rc.api.post("/v1/outcomes", json=body, headers=rc.collector)
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert (problem["field"], problem["invoice_id"], problem["number"]) == ("invoice_ids[1]", paid["id"], "FC-PAGADA")
+    assert "FC-PAGADA" in problem["detail"]
+    invoices, *_ = await _effects(rc, c)
+    assert invoices[first["id"]][0] == "normal"  # nothing done
+    unreachable = {"customer_id": c["id"], "kind": "unreachable", "invoice_ids": [paid["id"]]}
+    refused = await rc.api.post("/v1/outcomes", json=unreachable, headers=rc.collector)
+    assert (refused.status_code, refused.json()["field"]) == (409, "invoice_ids[0]")
+
+
+async def test_the_unreachable_email_claims_only_the_demanded_invoices_net_of_credit(rc):
+    """Issue 12 point 4: the email lists what is really claimed, not paused or disputed invoices."""
+    await rc.api.patch("/v1/receivables-settings", json={"auto_apply_credits": False}, headers=rc.admin)
+    c, first, second = await _setup(rc)
+    disputed = await invoice(rc, c["id"], due_date=str(rc.today - timedelta(days=40)), number="FC-DISPUTA")
+    await _dispute(rc, disputed)
+    promised = await invoice(rc, c["id"], due_date=str(rc.today - timedelta(days=30)), number="FC-PROMESA")
+    body = {"status": "promise_to_pay", "promised_date": str(rc.today + timedelta(days=2))}
+    await post(rc.api, f"/v1/invoices/{promised['id']}/status", rc.admin, body, expect=200)
+    await invoice(rc, c["id"], kind="credit_note", amount="300.00", issue_date="2026-03-01", due_date="2026-03-01")
+    outcome = await _record(rc, {"customer_id": c["id"], "kind": "unreachable"})
+    assert sorted(outcome["invoice_ids"]) == sorted([first["id"], second["id"], disputed["id"], promised["id"]])
+    (command,) = (await _effects(rc, c))[3]
+    (mail,) = command.communications
+    assert [str(i.invoice_id) for i in mail.invoices] == [first["id"], second["id"]]
+    assert all(i.demanded for i in mail.invoices)
+    assert [(t.currency, str(t.amount)) for t in mail.totals] == [("ARS", "700.00")]
+    assert [(t.currency, str(t.amount)) for t in mail.credits] == [("ARS", "300.00")]
+    assert (mail.overdue_count, mail.oldest_days_overdue) == (1, 20)
+    # nothing but paused invoices: no email, and the outcome says why
+    other = await customer(rc, contacts=[{"channel": "email", "address": "x@cliente.example"}])
+    only = await invoice(rc, other["id"], due_date=str(rc.today - timedelta(days=3)))
+    await _dispute(rc, only)
+    skipped = await _record(rc, {"customer_id": other["id"], "kind": "unreachable"})
+    assert skipped["message_requested"] is False

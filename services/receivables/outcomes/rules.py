@@ -9,9 +9,11 @@ Excuse reasons are seed 004's: forgetting, inability to pay, dissatisfaction, un
 """
 
 import uuid
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from services.receivables.invoices.status import (
@@ -83,7 +85,27 @@ TASK_TITLES = {
 }
 
 
+# What an outcome recorded without ``invoice_ids`` may change (issue 12 point 4): the invoices whose status lets it
+# act, never silently over a stronger state. A promise takes normal invoices and renews a promise, but leaves a
+# dispute or a reported payment as they are; a reported payment may follow a promise; a dispute covers every
+# open invoice. Named explicitly, an invoice follows the status machine (``check_manual_transition``).
+IMPLICIT_FROM: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.PROMISE_TO_PAY: frozenset({InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY}),
+    InvoiceStatus.PAYMENT_REPORTED: frozenset(
+        {InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY, InvoiceStatus.PAYMENT_REPORTED}
+    ),
+    InvoiceStatus.DISPUTE: frozenset(OPEN_STATUSES),
+}
+
 OutcomeInvalid = FieldInvalid
+
+
+class InvoiceRefused(TransitionRefused):
+    """A named invoice cannot take the outcome (the API answers 409 naming it)."""
+
+    def __init__(self, message: str, invoice_id: uuid.UUID, position: int) -> None:
+        super().__init__(message)
+        self.invoice_id, self.position = invoice_id, position
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +133,8 @@ class OutcomePlan:
     task: TaskPlan | None = None
     email_invoices: bool = False  # could not reach: ask messaging for the email with the invoices
     reported_date: date | None = None
+    covered: tuple[uuid.UUID, ...] = ()  # the invoices the outcome is about (recorded with it)
+    claimed: tuple[uuid.UUID, ...] = ()  # those being asked for: not paused (what the unreachable email lists)
 
 
 def _check_fields(data: OutcomeInput) -> None:
@@ -128,9 +152,11 @@ def plan_outcome(
     default_follow_up_days: int,
     language: str = "es",
 ) -> OutcomePlan:
-    """The side effects of one outcome on ``invoices`` (id -> current status) at the tenant's ``today``.
+    """The side effects of one outcome on ``invoices`` (id -> current status, the named ones in order, else all
+    the customer's open invoices) at the tenant's ``today``.
 
-    Raises ``OutcomeInvalid`` for a bad field and ``TransitionRefused`` when an invoice cannot take the change.
+    Raises ``OutcomeInvalid`` for a bad field, ``InvoiceRefused`` when a named invoice cannot take the change, and
+    ``TransitionRefused`` when no invoice can.
     """
     _check_fields(data)
     language = language if language in ("es", "en", "pt") else "es"
@@ -150,12 +176,17 @@ def plan_outcome(
     if data.follow_up_days is not None and not 1 <= data.follow_up_days <= 90:
         raise OutcomeInvalid("follow_up_days", "must be between 1 and 90")
 
+    if target is not None and not data.named_invoices:
+        invoices = {i: s for i, s in invoices.items() if s in IMPLICIT_FROM[target]}
     if target is not None and not invoices:
-        raise TransitionRefused("The customer has no open invoices for this outcome to cover")
+        raise TransitionRefused(f"The customer has no open invoice that can go to {target.value}")
     changes: list[StatusChange] = []
     if target is not None:
-        for invoice_id, status in invoices.items():
-            check_manual_transition(status, target)
+        for position, (invoice_id, status) in enumerate(invoices.items()):
+            try:
+                check_manual_transition(status, target)
+            except TransitionRefused as exc:
+                raise InvoiceRefused(str(exc), invoice_id, position) from None
             changes.append(
                 StatusChange(
                     invoice_id,
@@ -166,9 +197,11 @@ def plan_outcome(
                 )
             )
     elif data.named_invoices:
-        for status in invoices.values():
+        for position, (invoice_id, status) in enumerate(invoices.items()):
             if status not in OPEN_STATUSES:
-                raise TransitionRefused(f"An outcome covers open invoices only; one is {status}")
+                raise InvoiceRefused(
+                    f"An outcome covers open invoices only; this one is {status}", invoice_id, position
+                )
 
     task = None
     if kind == OutcomeKind.NO_COMMITMENT:
@@ -176,9 +209,31 @@ def plan_outcome(
         task = TaskPlan("follow_up", TASK_TITLES["follow_up"][language], follow_up_date(today, days, country))
     elif kind == OutcomeKind.UNREACHABLE:
         task = TaskPlan("call_again", TASK_TITLES["call_again"][language], next_business_day(today, country))
+    claimed = tuple(i for i, s in invoices.items() if s == InvoiceStatus.NORMAL)
     return OutcomePlan(
         status_changes=changes,
         task=task,
-        email_invoices=kind == OutcomeKind.UNREACHABLE and bool(invoices),
+        email_invoices=kind == OutcomeKind.UNREACHABLE and bool(claimed),
         reported_date=reported_date,
+        covered=tuple(invoices),
+        claimed=claimed,
     )
+
+
+def claimed_totals(
+    lines: Iterable[tuple[str, Decimal, int]], credits: Mapping[str, Decimal]
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """What the unreachable email asks for, per currency, from the claimed invoices' (currency, open amount, days
+    overdue): the overdue total and the open total, each net of the credit of its currency, never below zero
+    (the same figures as a dunning message, shared/contracts/messaging.py)."""
+    overdue: dict[str, Decimal] = defaultdict(Decimal)
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, amount, days in lines:
+        owed[currency] += amount
+        if days > 0:
+            overdue[currency] += amount
+
+    def net(sums: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        return {c: max(a - credits.get(c, Decimal(0)), Decimal(0) * a) for c, a in sorted(sums.items())}
+
+    return net(overdue), net(owed)

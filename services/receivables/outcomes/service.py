@@ -15,15 +15,23 @@ from services.receivables.invoices.status import FieldInvalid, TransitionRefused
 from services.receivables.models import Customer, Outcome, outbox
 from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.notes.service import insert_note
-from services.receivables.outcomes.rules import OutcomeInput, OutcomeKind, OutcomePlan, plan_outcome
+from services.receivables.outcomes.rules import (
+    InvoiceRefused,
+    OutcomeInput,
+    OutcomeKind,
+    OutcomePlan,
+    claimed_totals,
+    plan_outcome,
+)
 from services.receivables.outcomes.schemas import OutcomeCreate
+from services.receivables.payments.repository import unapplied_credits
 from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
-from services.receivables.statements.lines import invoice_line, oldest_days_overdue, totals
+from services.receivables.statements.lines import invoice_line, oldest_days_overdue
 from services.receivables.tasks.service import insert_task
 from services.receivables.tenants.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
-from shared.contracts.common import Channel, InvoiceKind, Person
+from shared.contracts.common import Channel, InvoiceKind, MoneyAmount, Person
 from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
 from shared.contracts.receivables import OutcomeRecorded
 from shared.identity import Identity
@@ -89,8 +97,18 @@ async def record_outcome(
         )
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
+    except InvoiceRefused as exc:
+        refused = next(r for r in rows if r["id"] == exc.invoice_id)
+        raise Conflict(
+            f"Invoice {refused['number']}: {exc}",
+            field=f"invoice_ids[{data.invoice_ids.index(exc.invoice_id)}]",
+            invoice_id=str(exc.invoice_id),
+            number=refused["number"],
+            current_status=refused["status"],
+        ) from None
     except TransitionRefused as exc:
         raise Conflict(str(exc)) from None
+    rows = [r for r in rows if r["id"] in set(plan.covered)]  # what the outcome may act on (issue 12 point 4)
     area = None
     if data.dispute_area_id is not None:
         area = await require_area(session, tenant_id, data.dispute_area_id, "dispute_area_id")
@@ -229,12 +247,21 @@ async def _unreachable_email(
     if kind != OutcomeKind.UNREACHABLE:
         return [], None, None
     if not plan.email_invoices:
-        return [], None, "the customer has no open invoices to send"
+        return [], None, "the customer has no invoices being claimed (none open, or all paused)"
     address = usable_address(customer.contacts, customer.opted_out_channels, Channel.EMAIL)
     if address is None:
         return [], None, why_unusable(customer.contacts, customer.opted_out_channels, Channel.EMAIL)
     today = profile.today()
-    lines = [invoice_line(r, today) for r in sorted(rows, key=lambda r: (r["due_date"], r["number"]))]
+    # What is really claimed (issue 12 point 4): the demanded invoices, overdue first then not yet due (by due
+    # date), not the paused or disputed ones; totals net of the customer's unapplied credit.
+    claimed = set(plan.claimed)
+    lines = [
+        invoice_line(r, today)
+        for r in sorted(rows, key=lambda r: (r["due_date"], r["number"], str(r["id"])))
+        if r["id"] in claimed and r["open_amount"] > 0
+    ]
+    credits = await unapplied_credits(session, profile.tenant_id, customer.id)
+    overdue, owed = claimed_totals(((x.currency, x.open_amount, x.days_overdue) for x in lines), credits)
     people = await customers.people_of_customer(session, profile.tenant_id, customer.id)
     key = f"receivables:outcome:{outcome_id}"
     communication = Communication(
@@ -254,7 +281,10 @@ async def _unreachable_email(
         ),
         recipient_name=customer.name,
         invoices=lines,
-        totals=totals(lines),
+        totals=[MoneyAmount(currency=c, amount=a) for c, a in overdue.items()],
+        open_totals=[MoneyAmount(currency=c, amount=a) for c, a in owed.items()],
+        credits=[MoneyAmount(currency=c, amount=a) for c, a in credits.items()],
+        overdue_count=sum(1 for x in lines if x.days_overdue > 0),
         oldest_days_overdue=oldest_days_overdue(lines),
         collector=Person.model_validate(people["collector"]) if people["collector"] else None,
         advisor=Person.model_validate(people["advisor"]) if people["advisor"] else None,

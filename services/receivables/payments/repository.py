@@ -2,12 +2,14 @@
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Invoice, Payment, PaymentAllocation
+from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
 
 payments = Payment.__table__
@@ -86,4 +88,32 @@ async def credit_by_currency(
         )
         .group_by(payments.c.currency)
     )
+    return dict((await conn.execute(query)).all())
+
+
+async def unapplied_credits(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> dict[str, Decimal]:
+    """The customer's credit no invoice took, per currency: open credit notes and unapplied over-payments (the
+    same sum as ``CustomerChanged.credits``, ``events.credits_json``)."""
+    notes = (
+        select(invoices.c.currency, invoices.c.open_amount.label("amount"))
+        .where(
+            invoices.c.tenant_id == tenant_id,
+            invoices.c.customer_id == customer_id,
+            invoices.c.kind == InvoiceKind.CREDIT_NOTE,
+            invoices.c.open_amount > 0,
+            invoices.c.status.in_(sorted(s.value for s in OPEN_STATUSES)),
+        )
+        .union_all(
+            select(payments.c.currency, payments.c.unapplied_amount).where(
+                payments.c.tenant_id == tenant_id,
+                payments.c.customer_id == customer_id,
+                payments.c.status == "applied",
+                payments.c.unapplied_amount > 0,
+            )
+        )
+        .subquery()
+    )
+    query = select(notes.c.currency, func.sum(notes.c.amount)).group_by(notes.c.currency).order_by(notes.c.currency)
     return dict((await conn.execute(query)).all())
