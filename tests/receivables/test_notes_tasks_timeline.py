@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from shared.contracts.receivables import TaskChanged
 from tests.receivables.helpers import customer, invoice, outbox, post, sync
-from tests.support import create_user
+from tests.support import create_api_key, create_user
 
 
 async def test_notes_with_hashtags_and_filters(rc):
@@ -101,6 +101,43 @@ async def test_tasks_mine_overdue_and_status_changes(rc):
     assert unknown.status_code == 422
     api_key_mine = await rc.api.get("/v1/tasks/mine", headers=rc.erp)
     assert api_key_mine.status_code in (403, 422)
+
+
+async def test_a_task_for_someone_else_has_a_supervisor_who_sees_it_in_supervised_by_me(rc):
+    """Seed 004: a task "puede estar dirigida a otra persona ... en cuyo caso hay que definir el supervisor"."""
+    supervisor, supervisor_headers = await create_user(rc.api, rc.tenant, "supervisor")
+    await sync(rc.stack)
+    given = await post(
+        rc.api, "/v1/tasks", rc.admin, {"title": "Conciliar el pago", "assignee_id": str(rc.collector_id)}
+    )
+    assert given["supervisor_id"] == str(rc.tenant.admin_id)  # the person who gives it follows it up
+    named = await post(
+        rc.api,
+        "/v1/tasks",
+        rc.admin,
+        {"title": "Verificar el pago", "assignee_id": str(rc.collector_id), "supervisor_id": supervisor["id"]},
+    )
+    own = await post(rc.api, "/v1/tasks", rc.collector, {"title": "Llamar de nuevo"})
+    assert (own["assignee_id"], own["supervisor_id"]) == (str(rc.collector_id), None)
+    admin_key = await create_api_key(rc.api, rc.tenant, roles=["admin"])  # no person behind it
+    from_key = await rc.api.post(
+        "/v1/tasks", json={"title": "Buscar el cheque", "assignee_id": str(rc.collector_id)}, headers=admin_key
+    )
+    assert from_key.status_code == 422, from_key.text
+    assert from_key.json()["errors"][0]["field"] == "supervisor_id"
+
+    supervised = (await rc.api.get("/v1/tasks/supervised", headers=supervisor_headers)).json()["items"]
+    assert [t["id"] for t in supervised] == [named["id"]]
+    mine_to_follow = (await rc.api.get("/v1/tasks/supervised", headers=rc.admin)).json()["items"]
+    assert [t["id"] for t in mine_to_follow] == [given["id"]]
+    await rc.api.patch(f"/v1/tasks/{named['id']}", json={"status": "done"}, headers=rc.collector)
+    assert (await rc.api.get("/v1/tasks/supervised", headers=supervisor_headers)).json()["items"] == []
+    done = await rc.api.get("/v1/tasks/supervised", params={"status": "done"}, headers=supervisor_headers)
+    assert [t["id"] for t in done.json()["items"]] == [named["id"]]
+    # handing one's own task to someone else: the one who hands it over supervises it
+    handed = await rc.api.patch(f"/v1/tasks/{own['id']}", json={"assignee_id": supervisor["id"]}, headers=rc.collector)
+    assert handed.json()["supervisor_id"] == str(rc.collector_id)
+    assert (await rc.api.get("/v1/tasks/supervised", headers=admin_key)).status_code == 422
 
 
 async def test_timeline_in_order_paginated_and_filtered(rc):

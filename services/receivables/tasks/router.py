@@ -85,6 +85,21 @@ async def list_my_tasks(
     return await _list(identity, engine, page, assignee_id=identity.user_id, status=task_status, overdue=overdue)
 
 
+@router.get("/supervised", response_model=Page[TaskOut])
+async def list_supervised_tasks(
+    identity: Reader,
+    engine: EngineDep,
+    page: PageDep,
+    task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
+    overdue: bool | None = None,
+) -> dict:
+    """The tasks the caller supervises (seed 004: a task given to someone else has a supervisor who follows it
+    up), open ones by default."""
+    if identity.user_id is None:
+        raise ValidationProblem.field("Authorization", "supervised tasks are a person's: call with a user's token")
+    return await _list(identity, engine, page, supervisor_id=identity.user_id, status=task_status, overdue=overdue)
+
+
 @router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
 async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:

@@ -33,7 +33,11 @@ class TaskCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     assignee_id: uuid.UUID | None = Field(None, description="A user of the tenant; default: the caller")
-    supervisor_id: uuid.UUID | None = Field(None, description="A user who follows the task up")
+    supervisor_id: uuid.UUID | None = Field(
+        None,
+        description="A user who follows the task up; a task for someone else without one is supervised by the "
+        "person who gives it (an integration must name one)",
+    )
     due_date: date | None = None
 
 

@@ -14,6 +14,7 @@ from services.receivables.models import Task
 from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
+from services.receivables.tasks.rules import supervisor_for
 from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.receivables import CreateTask
@@ -69,6 +70,7 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     values = data.model_dump()
     values["assignee_id"] = values["assignee_id"] or identity.user_id
+    values["supervisor_id"] = supervisor_for(values["assignee_id"], values["supervisor_id"], identity.user_id)
     for field in ("assignee_id", "supervisor_id"):
         if values[field] is not None:
             await require_user(session, tenant_id, values[field], field, gateway=gateway)
@@ -86,6 +88,10 @@ async def update_task(
     for field in ("title", "status"):
         if field in values and values[field] is None:
             values.pop(field)
+    if "assignee_id" in values or "supervisor_id" in values:
+        assignee = values.get("assignee_id", current["assignee_id"])
+        supervisor = values.get("supervisor_id", current["supervisor_id"])
+        values["supervisor_id"] = supervisor_for(assignee, supervisor, identity.user_id)
     for field in ("assignee_id", "supervisor_id"):
         if values.get(field) is not None:
             await require_user(session, tenant_id, values[field], field, gateway=gateway)
