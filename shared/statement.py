@@ -333,10 +333,14 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
 
 
-async def render_pdf(statement: Mapping[str, Any], language: str | None, country: str | None = None) -> bytes:
-    """The statement as PDF, rendered off the event loop."""
+async def to_pdf(html: str) -> bytes:
+    """``html_to_pdf`` off the event loop, in the statements' own threads."""
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=PDF_THREADS, thread_name_prefix="statement-pdf")
-    html = render_html(statement, language, country)
     return await asyncio.get_running_loop().run_in_executor(_pool, html_to_pdf, html)
+
+
+async def render_pdf(statement: Mapping[str, Any], language: str | None, country: str | None = None) -> bytes:
+    """The statement as PDF, rendered off the event loop."""
+    return await to_pdf(render_html(statement, language, country))

@@ -150,6 +150,20 @@ class ProfileIn(Strict):
         examples=["https://pagos.empresa.com/c/{external_id}"],
         description="The payment portal; `{customer_id}` and `{external_id}` are replaced per customer",
     )
+    statement_formats: list[Literal["pdf", "csv", "html"]] | None = Field(
+        None,
+        min_length=1,
+        max_length=3,
+        examples=[["pdf"]],
+        description="The account statement attached to overdue and action emails, in these formats (null: pdf and csv)",
+    )
+
+    @field_validator("statement_formats")
+    @classmethod
+    def _formats_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("names each format once")
+        return value
 
 
 class SettingsPatch(Strict):

@@ -30,7 +30,7 @@ from messaging_service.delivery.acceptance import public_base, tenant_view
 from messaging_service.delivery.events import status_changed, status_rows
 from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import message_id_header, unsubscribe_link
-from messaging_service.delivery.statement import statement_attachments
+from messaging_service.delivery.statement import statement_files
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.domain.bounces import reply_address, verp_address
 from messaging_service.domain.compliance import next_opening, tenant_calendar, zone
@@ -348,7 +348,7 @@ async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
     payload = row.payload or {}
     today = datetime.now(zone(row.timezone)).date()
     attachments = (
-        statement_attachments(payload, tenant_view_cached(ctx, tenant), row.language, today)
+        await statement_files(payload, tenant_view_cached(ctx, tenant), row.language, today)
         if payload.get("attach_statement")
         else []
     )

@@ -101,7 +101,7 @@ def test_the_statement_lists_the_invoices_in_the_customers_language():
     assert "23 de noviembre de 2026" in html
     assert (
         sheet.content.decode("utf-8-sig").splitlines()[0]
-        == "Factura,Emisión,Vencimiento,Días de atraso,Moneda,Importe,Saldo"
+        == "Factura,Emisión,Vencimiento,Días de atraso,Estado,Moneda,Importe,Saldo"
     )
 
 

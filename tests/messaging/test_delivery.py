@@ -61,10 +61,9 @@ async def test_an_email_arrives_at_the_smtp_server_with_html_text_and_the_statem
     html_parts = [p for p in mail.walk() if p.get_content_type() == "text/html" and not p.get_filename()]
     assert "<table" in html_parts[0].get_payload(decode=True).decode()
     attachments = {p.get_filename(): p.get_payload(decode=True) for p in mail.walk() if p.get_filename()}
-    statement = next(name for name in attachments if name.endswith(".html"))
-    assert statement.startswith("estado-de-cuenta-")
-    assert "US$ 123.427,72" in attachments[statement].decode()
-    assert b"A-3212" in attachments[statement.replace(".html", ".csv")]
+    statement = next(name for name in attachments if name.endswith(".pdf"))  # the default: pdf and csv
+    assert statement.startswith("estado-de-cuenta-") and attachments[statement].startswith(b"%PDF-")
+    assert b"A-3212" in attachments[statement.replace(".pdf", ".csv")]
     (attempt,) = await attempts(stack, row.id)
     assert attempt.outcome == "sent"
 
