@@ -30,6 +30,8 @@ async def _portfolio(rc):
     i4 = await invoice(rc, b["id"], amount="500.00", issue_date="2026-04-20", due_date="2026-05-20")
     await invoice(rc, a["id"], amount="300.00", issue_date="2026-01-05", due_date="2026-02-04")
     await invoice(rc, b["id"], amount="200.00", currency="USD", issue_date="2026-06-01", due_date="2026-07-01")
+    # I7 stays a credit (issue 12 applies credit notes by themselves unless the tenant switches that off)
+    await rc.api.patch("/v1/receivables-settings", json={"auto_apply_credits": False}, headers=rc.admin)
     await invoice(rc, a["id"], amount="50.00", kind="credit_note", issue_date="2026-06-01", due_date="2026-06-01")
     for customer_id, invoice_id, amount, day in (
         (b["id"], i4["id"], "500.00", "2026-06-10"),

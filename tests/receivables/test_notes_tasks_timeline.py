@@ -197,6 +197,8 @@ async def test_statement_json_and_printable_html(rc):
         due_date=(t - timedelta(days=130)).isoformat(),
         issue_date="2025-01-01",
     )
+    # the credit note stays a credit to list (issue 12: applied by itself unless the tenant switches that off)
+    await rc.api.patch("/v1/receivables-settings", json={"auto_apply_credits": False}, headers=rc.admin)
     await invoice(rc, c["id"], number="NC-1", amount="100.00", kind="credit_note")
     await post(
         rc.api,
