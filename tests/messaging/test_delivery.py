@@ -50,7 +50,11 @@ async def test_an_email_arrives_at_the_smtp_server_with_html_text_and_the_statem
     assert row.sent_at is not None
     (mail,) = mailbox.messages()
     assert mail["To"] == '"Distribuidora del Sur S.A." <pagos@cliente.example>'
-    assert mail["Subject"] == row.subject == f"Recordatorio de pago Empresa {tenant.slug} (US$ 123.427,72)"
+    assert (
+        mail["Subject"]
+        == row.subject
+        == f"Recordatorio de pago Empresa {tenant.slug} (84 días de atraso, US$ 123.427,72)"
+    )
     assert mail["Message-ID"] == row.provider_message_id == f"<{row.id}@cobranza.localhost>"
     assert mail["List-Unsubscribe"].strip().startswith("<http")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
