@@ -86,6 +86,8 @@ class Customer(Base):
     usable_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
     collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     people: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))  # collector, advisor…
+    # unapplied credit per currency ({"ARS": "120.00"}) from the snapshot: messages state the debt net of it
+    credits: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     # the tenant's local day of the customer's latest reply (not a STOP): reminders pause from it

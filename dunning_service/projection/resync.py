@@ -64,8 +64,9 @@ async def resync_tenant(
                 for item in items
             ]
             with_people = any(person in item for item in items for person in upserts.PEOPLE)
+            with_credits = any("credits" in item for item in items)
             async with engine.begin() as conn:
-                await upserts.upsert_customers(conn, rows, update_people=with_people)
+                await upserts.upsert_customers(conn, rows, update_people=with_people, update_credits=with_credits)
                 await _seen(conn, "customers", tenant_id, [r["id"] for r in rows])
             report["customers"] += len(rows)
         async for items in _pages(client, "/v1/invoices", tenant_id, settings.resync_page_size, status=OPEN):

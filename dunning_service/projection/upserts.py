@@ -7,6 +7,7 @@ resync which rows receivables still lists.
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -36,6 +37,7 @@ CUSTOMER_FIELDS = (
     "usable_channels",
     "collector_id",
     "people",
+    "credits",
     "deleted",
 )
 INVOICE_FIELDS = (
@@ -79,8 +81,18 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerChanged) -> dict[str, Any]:
         "usable_channels": rules.usable_channels(contacts, opted_out),
         "collector_id": m.collector_id,
         "people": {p: person.model_dump(mode="json") for p in PEOPLE if (person := getattr(m, p)) is not None},
+        "credits": credits_json(m),
         "deleted": m.deleted,
     }
+
+
+def credits_json(m: CustomerChanged) -> dict[str, str]:
+    """Unapplied credit per currency as the projection keeps it (one entry per currency, summed)."""
+    sums: dict[str, Decimal] = {}
+    for credit in m.credits:
+        currency = credit.currency.upper()
+        sums[currency] = sums.get(currency, Decimal(0)) + credit.amount
+    return {currency: str(amount) for currency, amount in sorted(sums.items()) if amount > 0}
 
 
 def invoice_row(tenant_id: uuid.UUID, m: InvoiceChanged) -> dict[str, Any]:
@@ -116,15 +128,19 @@ def _newest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def upsert_customers(
-    db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]], update_people: bool = True
+    db: AsyncSession | AsyncConnection,
+    rows: list[dict[str, Any]],
+    update_people: bool = True,
+    update_credits: bool = True,
 ) -> None:
-    """``update_people=False`` keeps the collector, advisor and supervisor already known (a listing that
-    does not carry them must not erase what the events brought)."""
+    """``update_people=False`` keeps the collector, advisor and supervisor already known, ``update_credits=False``
+    the credits (a listing that does not carry them must not erase what the events brought)."""
     if not rows:
         return
     table = Customer.__table__
     statement = insert(table).values(_newest(rows))
-    fields = [f for f in CUSTOMER_FIELDS if update_people or f != "people"]
+    kept = {*(() if update_people else ("people",)), *(() if update_credits else ("credits",))}
+    fields = [f for f in CUSTOMER_FIELDS if f not in kept]
     await db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ def _json(value: Any) -> Any:
 def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
     extra = {k: row[k] for k in CUSTOMER_EXTRA}
     extra["people"] = _json(extra["people"])
+    extra["credits"] = {c: Decimal(a) for c, a in (_json(row.get("credits")) or {}).items()}
     return rules.CustomerView(
         id=row["id"],
         name=row["name"],
