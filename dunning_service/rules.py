@@ -78,6 +78,7 @@ class Step:
     tone: int
     channels: tuple[Channel, ...]
     action: ActionKind | None = None
+    pin_tone: bool = False  # the step's tone is used as is, not raised by the age of the debt (seed 004)
 
     @property
     def offset(self) -> int | None:
@@ -530,9 +531,10 @@ class PlannedCommunication:
     channel: Channel
     address: str
     kind: StepKind  # the highest kind among the items
-    tone: int  # the highest tone among the items
+    tone: int  # the highest tone among the items, raised by the age of the debt (``communication_tone``)
     action: ActionKind | None
     items: tuple[DueItem, ...]
+    position: "Position | None" = None  # the customer's whole open position, the items marked triggered
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,11 +594,19 @@ def fallback_key(base: str, channel: str, address: str | None) -> str:
 
 
 def plan_customer(
-    customer: CustomerView, due: Sequence[DueItem], as_of: date, tried: Tried = frozenset()
+    customer: CustomerView,
+    due: Sequence[DueItem],
+    as_of: date,
+    tried: Tried = frozenset(),
+    open_invoices: Sequence[InvoiceView] = (),
 ) -> CustomerPlan:
-    """One communication per channel carrying every due invoice whose step prefers that channel, in the
-    highest tone among them; items with no channel left become one task for the collector. With ``tried``
-    (a fallback after a failed message) the pairs tried are skipped and the keys are fallback keys."""
+    """One communication per channel, triggered by every due invoice whose step prefers that channel; items
+    with no channel left become one task for the collector. With ``tried`` (a fallback after a failed message)
+    the pairs tried are skipped and the keys are fallback keys.
+
+    Each communication carries the customer's whole open position (issue 12): ``open_invoices`` (the
+    projection's open invoices of the customer) plus the due ones, net of the customer's credits; its tone is
+    the highest step tone raised by the age of the oldest overdue demanded invoice (``communication_tone``)."""
     by_channel: dict[tuple[Channel, str], list[DueItem]] = defaultdict(list)
     unreachable: list[DueItem] = []
     for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id)):
@@ -611,6 +621,12 @@ def plan_customer(
         top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
         actions = [i for i in items if i.step.kind == StepKind.ACTION]
         key = communication_key(customer.id, channel.value, as_of, items)
+        held = position(
+            [*(i.invoice for i in items), *open_invoices],
+            customer_credits(customer),
+            as_of,
+            frozenset(i.invoice.id for i in items),
+        )
         communications.append(
             PlannedCommunication(
                 key=fallback_key(key, channel.value, address) if tried else key,
@@ -618,9 +634,10 @@ def plan_customer(
                 channel=channel,
                 address=address,
                 kind=top.step.kind,
-                tone=max(i.step.tone for i in items),
+                tone=communication_tone([i.step for i in items], held.oldest_days_overdue),
                 action=max(actions, key=lambda i: i.step.days).step.action if actions else None,
                 items=items,
+                position=held,
             )
         )
     tasks = ()
@@ -652,11 +669,12 @@ def evaluate_customer(
         decide_invoice(inv, customer, choice, as_of, calendar, tolerances, reply_pause_days) for inv in invoices
     )
     due = [DueItem(d.invoice, d.step, d.strategy.id) for d in decisions if d.step is not None and d.strategy]
-    return CustomerEvaluation(choice, decisions, plan_customer(customer, due, as_of))
+    return CustomerEvaluation(choice, decisions, plan_customer(customer, due, as_of, open_invoices=invoices))
 
 
 def totals_and_oldest(items: Sequence[DueItem], as_of: date) -> tuple[dict[str, Decimal], int]:
-    """Open totals per currency (never added across currencies) and the oldest days overdue."""
+    """Open totals per currency (never added across currencies) and the oldest days overdue of the triggering
+    invoices alone (what a message said before issue 12; the bench compares payload sizes with it)."""
     totals: dict[str, Decimal] = {}
     oldest_due = items[0].invoice.due_date
     for item in items:
@@ -664,6 +682,116 @@ def totals_and_oldest(items: Sequence[DueItem], as_of: date) -> tuple[dict[str, 
         totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.open_amount
         oldest_due = min(oldest_due, invoice.due_date)
     return dict(sorted(totals.items())), (as_of - oldest_due).days
+
+
+# ------------------------------------------------------------------------------------------- position
+
+
+def tone_by_age(days_overdue: int | None) -> int:
+    """Seed 004, principle 8 (tone by the age of the debt in 3 levels), with the thresholds messaging uses
+    when no tone is given (``tone_for``): friendly up to 15 days overdue, concerned up to 45, firm after."""
+    if days_overdue is None or days_overdue <= 15:
+        return 1
+    return 2 if days_overdue <= 45 else 3
+
+
+def communication_tone(steps: Sequence[Step], oldest_days_overdue: int | None) -> int:
+    """The highest tone of the steps, raised to the tone the age of the customer's oldest overdue demanded
+    invoice calls for (seed 004: a reminder for a new invoice to a customer who owes one 90 days old is not a
+    friendly one), unless a step pins its tone: then the steps alone decide."""
+    tone = max(s.tone for s in steps)
+    if any(s.pin_tone for s in steps):
+        return tone
+    return max(tone, tone_by_age(oldest_days_overdue))
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLine:
+    invoice: InvoiceView
+    days_overdue: int  # negative: days left to the due date
+    demanded: bool  # False while paused (promise to pay, payment reported, dispute): listed, not asked for
+    triggered: bool  # reached the step that caused the message
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A customer's whole open position on a day, as every dunning message states it (issue 12, seed 004:
+    "tienen [2] facturas vencidas por un monto de [...], la más antigua ya tiene [84] días vencida")."""
+
+    lines: tuple[PositionLine, ...]  # overdue first (oldest due first), then not yet due (by due date)
+    totals: dict[str, Decimal]  # per currency: overdue and demanded, minus credits, never below zero
+    open_totals: dict[str, Decimal]  # per currency: open and demanded (overdue or not), minus credits, >= 0
+    credits: dict[str, Decimal]  # unapplied credits per currency
+    overdue_count: int  # overdue demanded invoices
+    oldest_days_overdue: int | None  # the oldest overdue demanded invoice; None when nothing is overdue
+
+
+def in_position(invoice: InvoiceView) -> bool:
+    """Open and owed: credit notes are credits, not debts (their open amount reaches us in the customer's
+    ``credits``), and an invoice receivables no longer lists is not claimed."""
+    return (
+        invoice.is_open
+        and invoice.kind != InvoiceKind.CREDIT_NOTE
+        and not invoice.missing_upstream
+        and invoice.open_amount > 0
+    )
+
+
+def position(
+    invoices: Iterable[InvoiceView],
+    credits: Mapping[str, Decimal],
+    as_of: date,
+    triggered_ids: frozenset[uuid.UUID] = frozenset(),
+) -> Position:
+    """The position of one customer's ``invoices`` on ``as_of`` (the first copy of an invoice listed twice
+    wins). Paused invoices are listed but not demanded: they count in no total, no count, no age. Totals are
+    per currency, never added across currencies, each net of the credit of its own currency and never below
+    zero."""
+    chosen: dict[uuid.UUID, InvoiceView] = {}
+    for invoice in invoices:
+        if in_position(invoice):
+            chosen.setdefault(invoice.id, invoice)
+    lines = sorted(
+        (
+            PositionLine(inv, (as_of - inv.due_date).days, inv.status not in PAUSED_STATUSES, inv.id in triggered_ids)
+            for inv in chosen.values()
+        ),
+        key=lambda line: (not line.overdue, line.invoice.due_date, line.invoice.number, str(line.invoice.id)),
+    )
+    overdue: dict[str, Decimal] = defaultdict(Decimal)
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    oldest: int | None = None
+    count = 0
+    for line in lines:
+        if not line.demanded:
+            continue
+        owed[line.invoice.currency] += line.invoice.open_amount
+        if line.overdue:
+            overdue[line.invoice.currency] += line.invoice.open_amount
+            count += 1
+            oldest = line.days_overdue if oldest is None else max(oldest, line.days_overdue)
+
+    def net(sums: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        return {c: max(Decimal(0), a - credits.get(c, Decimal(0))) for c, a in sorted(sums.items())}
+
+    return Position(
+        lines=tuple(lines),
+        totals=net(overdue),
+        open_totals=net(owed),
+        credits={c: a for c, a in sorted(credits.items()) if a > 0},
+        overdue_count=count,
+        oldest_days_overdue=oldest,
+    )
+
+
+def customer_credits(customer: CustomerView) -> dict[str, Decimal]:
+    """The customer's unapplied credits per currency, from receivables' snapshot (open credit notes not
+    applied and unapplied over-payments: receivables decides what counts)."""
+    return customer.extra.get("credits") or {}
 
 
 # ------------------------------------------------------------------------------------- step validation
@@ -679,6 +807,7 @@ class StepSpec:
     tone: int | None = None
     action: ActionKind | None = None
     key: str | None = None
+    pin_tone: bool = False
 
 
 def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[str, str]]:
@@ -774,6 +903,7 @@ def assign_keys(strategy_id: uuid.UUID, specs: Sequence[StepSpec], previous: Seq
                 tone=spec.tone if spec.tone is not None else DEFAULT_TONE.get(spec.kind, 1),
                 channels=tuple(spec.channels),
                 action=spec.action,
+                pin_tone=spec.pin_tone,
             )
         )
     return tuple(steps)

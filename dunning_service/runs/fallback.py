@@ -27,7 +27,7 @@ from dunning_service.projection.views import CHANNELS, customer_view, invoice_vi
 from dunning_service.runs import payloads
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant
 from dunning_service.runs.executor import insert_outbox, record_steps_done, record_steps_pending
-from dunning_service.runs.planner import load_customers
+from dunning_service.runs.planner import load_customers, load_positions
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
 
@@ -108,6 +108,7 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         .all()
     )
     invoices = {r["id"]: r for r in invoice_rows}
+    positions = await load_positions(session, tenant_id, list({row.customer_id for row in rows}))  # type: ignore[arg-type]
     tried: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for t in (await session.execute(_TRIED, {"tenant_id": tenant_id, "roots": [_root(r) for r in rows]})).all():
         tried[t.root].append(t)
@@ -130,7 +131,9 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
             continue
         chain = tried[_root(row)]
         exclude = frozenset((CHANNELS[t.channel], t.address) for t in chain)
-        plan = rules.plan_customer(customer, items, day, tried=exclude)
+        plan = rules.plan_customer(
+            customer, items, day, tried=exclude, open_invoices=positions.get(row.customer_id, ())
+        )
         for c in plan.communications:
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, c))
@@ -188,7 +191,7 @@ def _record(
         "channel": planned.channel.value if is_message else None,  # type: ignore[union-attr]
         "address": planned.address if is_message else None,  # type: ignore[union-attr]
         "kind": top.step.kind.value,
-        "tone": max(i.step.tone for i in items),
+        "tone": planned.tone if is_message else max(i.step.tone for i in items),  # type: ignore[union-attr]
         "action": actions[-1].step.action.value if actions and actions[-1].step.action else None,
         "state": "pending" if is_message else "task",
         "strategy_id": items[0].strategy_id,

@@ -3,7 +3,8 @@
 Built as plain dicts rather than pydantic models because a large run builds tens of thousands of them;
 ``tests/dunning`` validates what lands in the outbox against ``SendCommunications`` and ``CreateTask``.
 Each communication carries everything a template needs (seed 004: the invoices, the total per currency,
-the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up.
+the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up. Since issue 12
+that is the customer's whole open position (``rules.position``), the invoices that triggered it marked.
 """
 
 import uuid
@@ -32,6 +33,7 @@ def _language(customer: rules.CustomerView, tenant: TenantContext) -> str:
 
 
 def invoice_line(item: rules.DueItem, as_of: date) -> dict[str, Any]:
+    """The triggering invoice alone, as messages carried it before issue 12 (the bench's baseline)."""
     inv = item.invoice
     return {
         "invoice_id": str(inv.id),
@@ -45,6 +47,51 @@ def invoice_line(item: rules.DueItem, as_of: date) -> dict[str, Any]:
         "days_overdue": inv.days_overdue(as_of),
         "status": inv.status.value,
         "document_url": inv.extra.get("document_url"),
+    }
+
+
+def position_line(line: rules.PositionLine) -> dict[str, Any]:
+    inv = line.invoice
+    return {
+        "invoice_id": str(inv.id),
+        "number": inv.number,
+        "kind": inv.kind.value,
+        "currency": inv.currency,
+        "amount": str(inv.amount),
+        "open_amount": str(inv.open_amount),
+        "issue_date": inv.issue_date.isoformat(),
+        "due_date": inv.due_date.isoformat(),
+        "days_overdue": line.days_overdue,
+        "status": inv.status.value,
+        "document_url": inv.extra.get("document_url"),
+        "triggered": line.triggered,
+        "demanded": line.demanded,
+        "promised_date": inv.promised_date.isoformat() if inv.promised_date else None,
+        "reported_date": inv.reported_date.isoformat() if inv.reported_date else None,
+    }
+
+
+def _amounts(sums: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"currency": currency, "amount": str(amount)} for currency, amount in sums.items()]
+
+
+def position_fields(planned: rules.PlannedCommunication, customer: rules.CustomerView, as_of: date) -> dict[str, Any]:
+    """The communication's position fields (``invoices``, ``totals``, ``open_totals``, ``credits``,
+    ``overdue_count``, ``oldest_days_overdue``); a plan made without the open invoices still states the
+    triggering ones net of the credits."""
+    held = planned.position or rules.position(
+        [i.invoice for i in planned.items],
+        rules.customer_credits(customer),
+        as_of,
+        frozenset(i.invoice.id for i in planned.items),
+    )
+    return {
+        "invoices": [position_line(line) for line in held.lines],
+        "totals": _amounts(held.totals),
+        "open_totals": _amounts(held.open_totals),
+        "credits": _amounts(held.credits),
+        "overdue_count": held.overdue_count,
+        "oldest_days_overdue": held.oldest_days_overdue,
     }
 
 
@@ -69,7 +116,6 @@ def communication(
     dispatch_id: uuid.UUID,
     run_id: uuid.UUID,
 ) -> dict[str, Any]:
-    totals, oldest = rules.totals_and_oldest(planned.items, as_of)
     people = customer.extra.get("people") or {}
     return {
         "idempotency_key": planned.key,
@@ -80,9 +126,7 @@ def communication(
         "tone": planned.tone,
         "customer": customer_info(customer),
         "recipient_name": customer.name,
-        "invoices": [invoice_line(item, as_of) for item in planned.items],
-        "totals": [{"currency": currency, "amount": str(amount)} for currency, amount in totals.items()],
-        "oldest_days_overdue": oldest,
+        **position_fields(planned, customer, as_of),
         "action": planned.action.value if planned.action else None,
         "collector": people.get("collector"),
         "advisor": people.get("advisor"),

@@ -1,7 +1,8 @@
 """A run's plan: the SQL selection of due invoices, then the rules group them per customer and channel.
 
-Python only sees the invoices that are due today (tens of thousands at a million invoices), never the
-portfolio.
+Python only sees the invoices that are due today (tens of thousands at a million invoices) and the open
+invoices of the customers they belong to (each message states the customer's whole position, issue 12),
+never the whole portfolio.
 """
 
 import uuid
@@ -150,7 +151,7 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
                 text(
                     "SELECT id, name, vip, segment, risk_level, tags, country, language, "
                     "CAST(contacts AS text) AS contacts, opted_out_channels, deleted, external_id, tax_id, timezone, "
-                    "collector_id, CAST(people AS text) AS people, replied_on "
+                    "collector_id, CAST(people AS text) AS people, CAST(credits AS text) AS credits, replied_on "
                     "FROM dunning.customers WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))"
                 ),
                 {"tenant_id": tenant_id, "ids": ids},
@@ -160,6 +161,49 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
         .all()
     )
     return {row["id"]: row for row in rows}
+
+
+# The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
+_POSITIONS = text(
+    """
+SELECT id, customer_id, external_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
+       promised_date, reported_date, document_url
+FROM dunning.invoices
+WHERE tenant_id = :tenant_id AND customer_id = ANY(CAST(:ids AS uuid[]))
+  AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND kind <> 'credit_note'
+  AND NOT missing_upstream AND open_amount > 0"""
+)
+POSITION_BATCH = 5_000
+
+
+async def load_positions(
+    conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
+) -> dict[uuid.UUID, list[rules.InvoiceView]]:
+    """Every open invoice of the customers ``ids``, per customer: one query per ``batch`` customers."""
+    out: dict[uuid.UUID, list[rules.InvoiceView]] = defaultdict(list)
+    for start in range(0, len(ids), batch):
+        params = {"tenant_id": tenant_id, "ids": ids[start : start + batch]}
+        for row in (await conn.execute(_POSITIONS, params)).all():  # positional: no mapping look-ups
+            invoice_id, customer_id, external_id, number, kind, currency, amount, open_amount = row[:8]
+            issue_date, due_date, status, promised_date, reported_date, document_url = row[8:]
+            out[customer_id].append(
+                rules.InvoiceView(
+                    id=invoice_id,
+                    customer_id=customer_id,
+                    number=number,
+                    currency=currency,
+                    amount=amount,
+                    open_amount=open_amount,
+                    issue_date=issue_date,
+                    due_date=due_date,
+                    status=_STATUS[status],
+                    kind=_KIND[kind],
+                    promised_date=promised_date,
+                    reported_date=reported_date,
+                    extra={"external_id": external_id, "document_url": document_url},
+                )
+            )
+    return out
 
 
 async def compute_plan(
@@ -199,6 +243,8 @@ async def compute_plan(
         )
         by_customer[customer_id].append(rules.DueItem(invoice, strategy.steps[step_index], strategy.id))
     customers = await load_customers(conn, tenant.tenant_id, list(by_customer))
+    positions = await load_positions(conn, tenant.tenant_id, list(by_customer))
     for customer_id, items in by_customer.items():
-        plan.customers.append(rules.plan_customer(customer_view(customers[customer_id]), items, as_of))
+        customer = customer_view(customers[customer_id])
+        plan.customers.append(rules.plan_customer(customer, items, as_of, open_invoices=positions.get(customer_id, ())))
     return plan

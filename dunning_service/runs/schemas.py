@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunning_service.rules import ActionKind, StepKind
-from shared.contracts.common import Channel
+from shared.contracts.common import Channel, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
 
 
@@ -69,6 +69,36 @@ class PlannedInvoice(BaseModel):
     currency: str
 
 
+class PositionInvoice(BaseModel):
+    invoice_id: uuid.UUID
+    number: str
+    status: InvoiceStatus
+    currency: str
+    open_amount: Decimal
+    due_date: date
+    days_overdue: int = Field(description="Negative: days left to the due date")
+    triggered: bool = Field(description="Reached the step that causes the message")
+    demanded: bool = Field(description="False while paused (promise to pay, payment reported, dispute)")
+    promised_date: date | None = None
+    reported_date: date | None = None
+
+
+class Amount(BaseModel):
+    currency: str
+    amount: Decimal
+
+
+class PositionOut(BaseModel):
+    """The customer's whole open position as the message states it (issue 12)."""
+
+    invoices: list[PositionInvoice] = Field(description="Overdue first (oldest first), then not yet due")
+    totals: list[Amount] = Field(description="Overdue and demanded, net of credits, per currency")
+    open_totals: list[Amount] = Field(description="Everything open and demanded, net of credits, per currency")
+    credits: list[Amount] = Field(description="Unapplied credits per currency")
+    overdue_count: int
+    oldest_days_overdue: int | None
+
+
 class PlannedCommunicationOut(BaseModel):
     customer_id: uuid.UUID
     customer_name: str
@@ -79,7 +109,8 @@ class PlannedCommunicationOut(BaseModel):
     action: ActionKind | None
     task: bool
     idempotency_key: str
-    invoices: list[PlannedInvoice]
+    invoices: list[PlannedInvoice] = Field(description="The invoices that reached a step: they cause the message")
+    position: PositionOut | None = Field(None, description="Messages (not tasks): what the message states")
 
 
 class RunWithPlan(RunOut):

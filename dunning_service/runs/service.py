@@ -58,7 +58,7 @@ def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int
                     "channel": None if is_task else entry.channel,
                     "to": None if is_task else entry.address,
                     "kind": rules.COMMUNICATION_KIND[top.step.kind],
-                    "tone": max(i.step.tone for i in items),
+                    "tone": max(i.step.tone for i in items) if is_task else entry.tone,
                     "action": None if is_task else entry.action,
                     "task": is_task,
                     "idempotency_key": entry.key,
@@ -74,9 +74,41 @@ def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int
                         }
                         for i in items
                     ],
+                    "position": None if is_task or entry.position is None else position_out(entry.position),
                 }
             )
     return out
+
+
+def position_out(position: rules.Position) -> dict[str, Any]:
+    """What the customer's message states (issue 12): every open invoice, the totals, the credits."""
+    return {
+        "invoices": [
+            {
+                "invoice_id": line.invoice.id,
+                "number": line.invoice.number,
+                "status": line.invoice.status,
+                "currency": line.invoice.currency,
+                "open_amount": line.invoice.open_amount,
+                "due_date": line.invoice.due_date,
+                "days_overdue": line.days_overdue,
+                "triggered": line.triggered,
+                "demanded": line.demanded,
+                "promised_date": line.invoice.promised_date,
+                "reported_date": line.invoice.reported_date,
+            }
+            for line in position.lines
+        ],
+        "totals": _amounts(position.totals),
+        "open_totals": _amounts(position.open_totals),
+        "credits": _amounts(position.credits),
+        "overdue_count": position.overdue_count,
+        "oldest_days_overdue": position.oldest_days_overdue,
+    }
+
+
+def _amounts(sums: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"currency": currency, "amount": amount} for currency, amount in sums.items()]
 
 
 def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> date:

@@ -17,6 +17,7 @@ def steps_from_json(strategy_id: Any, steps: list[dict[str, Any]]) -> tuple[rule
             tone=int(s["tone"]),
             channels=tuple(Channel(c) for c in s["channels"]),
             action=rules.ActionKind(s["action"]) if s.get("action") else None,
+            pin_tone=bool(s.get("pin_tone", False)),
         )
         for s in steps
     )
@@ -31,6 +32,7 @@ def steps_to_json(steps: tuple[rules.Step, ...]) -> list[dict[str, Any]]:
             "tone": s.tone,
             "channels": [c.value for c in s.channels],
             "action": s.action.value if s.action else None,
+            "pin_tone": s.pin_tone,
         }
         for s in steps
     ]

@@ -37,6 +37,7 @@ def strategy_out(row: Any) -> dict[str, Any]:
                 "tone": s.tone,
                 "channels": list(s.channels),
                 "action": s.action,
+                "pin_tone": s.pin_tone,
             }
             for s in steps
         ],

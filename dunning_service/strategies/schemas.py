@@ -46,6 +46,12 @@ class StepIn(BaseModel):
         default_factory=list, max_length=3, description="In order of preference", examples=[["email", "sms"]]
     )
     action: ActionKind | None = Field(None, description="Action steps only: what the company does next")
+    pin_tone: bool = Field(
+        False,
+        description="Use this step's tone as is. By default a message's tone is raised to what the age of the "
+        "customer's oldest overdue invoice calls for (seed 004: friendly up to 15 days, concerned up to 45, firm "
+        "after).",
+    )
 
 
 class StepOut(BaseModel):
@@ -56,6 +62,7 @@ class StepOut(BaseModel):
     tone: int
     channels: list[Channel]
     action: ActionKind | None = None
+    pin_tone: bool = False
 
 
 class AmountRange(BaseModel):

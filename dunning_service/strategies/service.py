@@ -15,7 +15,15 @@ from shared.problems import Conflict, NotFound, ValidationProblem
 
 def _specs(steps: list[StepIn]) -> list[rules.StepSpec]:
     return [
-        rules.StepSpec(kind=s.kind, channels=tuple(s.channels), days=s.days, tone=s.tone, action=s.action, key=s.key)
+        rules.StepSpec(
+            kind=s.kind,
+            channels=tuple(s.channels),
+            days=s.days,
+            tone=s.tone,
+            action=s.action,
+            key=s.key,
+            pin_tone=s.pin_tone,
+        )
         for s in steps
     ]
 

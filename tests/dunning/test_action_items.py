@@ -75,7 +75,8 @@ async def test_manual_action_item_pauses_reminders_until_resolved(api, stack):
     assert item["source"] == "manual"
     await real_run(api, tenant.admin, MONDAY)
     (sent,) = await messaging.take_and_accept()
-    assert [i.number for i in sent.invoices] == ["F-2"]  # F-1 has an open action item
+    assert [i.number for i in sent.invoices if i.triggered] == ["F-2"]  # F-1 has an open action item
+    assert [i.number for i in sent.invoices] == ["F-1", "F-2"]  # still owed: the message states it (issue 12)
 
     supervisor, _ = await create_user(api, tenant, "supervisor")
     assigned = await api.post(
@@ -100,7 +101,7 @@ async def test_manual_action_item_pauses_reminders_until_resolved(api, stack):
     # cancelled: F-1's reminders resume with the step it missed
     await real_run(api, tenant.admin, MONDAY + timedelta(days=1))
     (resumed,) = await messaging.take_and_accept()
-    assert [i.number for i in resumed.invoices] == ["F-1"]
+    assert [i.number for i in resumed.invoices if i.triggered] == ["F-1"]
     events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
     assert [e["status"] for e in events] == ["open", "open", "cancelled"]
     assert events[-1]["resolution_reason"] == "Pagará la semana próxima"

@@ -621,7 +621,9 @@ def test_property_grouping_covers_every_item_once(items_spec, reachable, opted_o
     assert len(plan.tasks) <= 1
     for comm in plan.communications:
         assert comm.channel in reachable - opted_out
-        assert comm.tone == max(i.step.tone for i in comm.items)
+        assert comm.position is not None
+        assert comm.tone == rules.communication_tone([i.step for i in comm.items], comm.position.oldest_days_overdue)
+        assert comm.tone >= max(i.step.tone for i in comm.items)
         assert all(rules.choose_channel(cust, i.step)[0] == comm.channel for i in comm.items)
     for task in plan.tasks:
         assert all(rules.choose_channel(cust, i.step) is None for i in task.items)

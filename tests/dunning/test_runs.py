@@ -51,7 +51,9 @@ async def test_dry_run_plans_without_sending_then_real_run_sends_once(api, stack
     assert sent.to == "ana@example.com"
     assert {i.number: i.days_overdue for i in sent.invoices} == {"F-2": 15, "F-1": 1, "F-3": -20}
     assert [i.number for i in sent.invoices] == ["F-2", "F-1", "F-3"]
-    assert [(t.currency, t.amount) for t in sent.totals] == [("ARS", 3000)]
+    assert [(t.currency, t.amount) for t in sent.totals] == [("ARS", 2000)]  # overdue (issue 12)
+    assert [(t.currency, t.amount) for t in sent.open_totals] == [("ARS", 3000)]
+    assert sent.overdue_count == 2
     assert sent.oldest_days_overdue == 15
     assert sent.advisor.whatsapp == "+5491155550001"
     assert sent.supervisor.name == "Susana Supervisora"
