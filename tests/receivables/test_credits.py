@@ -185,3 +185,28 @@ async def test_an_invoice_fully_covered_is_paid_and_dunning_sees_the_net_amount(
         covered["id"]: ("paid", Decimal("0.00")),
         partly["id"]: ("normal", Decimal("350.00")),
     }
+
+
+async def test_the_erp_names_the_invoices_a_credit_note_settles_in_bulk(rc):
+    c = await customer(rc)
+    older = await invoice(rc, c["id"], due_date="2026-01-01")
+    odd = 'FC "2" \\ tab\there'  # quoted and escaped on the way through COPY
+    named = await invoice(rc, c["id"], due_date="2026-02-01", external_id=odd)
+    row = {
+        "external_id": "NC-B1",
+        "customer_external_id": c["external_id"],
+        "number": "NC-B1",
+        "kind": "credit_note",
+        "currency": "ARS",
+        "amount": "400.00",
+        "issue_date": "2026-03-01",
+        "due_date": "2026-03-01",
+        "applies_to": [odd],
+    }
+    result = await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [row]}, expect=200)
+    assert (result["created"], result["rejected"]) == (1, [])
+    assert await _open(rc, older) == ("normal", "1000.00")
+    assert await _open(rc, named) == ("normal", "600.00")
+    wrong = {**row, "external_id": "FC-X", "kind": "invoice"}
+    result = await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [wrong]}, expect=200)
+    assert [r["field"] for r in result["rejected"]] == ["applies_to"]

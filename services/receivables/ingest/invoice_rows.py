@@ -25,6 +25,7 @@ PLAIN_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,3}))?")
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_VERSION = 2**63 - 1  # bigint
 NULL = "\\N"
+NO_INVOICES = "{}"  # applies_to of a row naming no invoices
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -42,6 +43,12 @@ def copy_text(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(ESCAPES)
     return value
+
+
+def copy_array(values: list[str]) -> str:
+    """A list of strings as a COPY text field holding a PostgreSQL array literal (each element quoted)."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return copy_text("{" + ",".join(quoted) + "}")
 
 
 def _amount(value: Any, places: int) -> str | None:
@@ -92,6 +99,8 @@ def plain_invoice_line(index: int, item: Any) -> str | None:
     url = item.get("document_url")
     requested = item.get("status")
     version = item.get("version")
+    if item.get("applies_to"):
+        return None  # a credit note naming invoices: the model checks the list
     if (
         external_id is None
         or customer is None
@@ -127,6 +136,7 @@ def plain_invoice_line(index: int, item: Any) -> str | None:
         NULL if url is None else copy_text(url),
         NULL if requested is None else requested,
         NULL if version is None else str(version),
+        NO_INVOICES,
     )
     return "\t".join(fields)
 
@@ -168,5 +178,6 @@ def model_invoice_line(index: int, row: InvoiceRow) -> str:
         NULL if row.document_url is None else copy_text(row.document_url),
         NULL if row.status is None else row.status,
         NULL if row.version is None else str(row.version),
+        copy_array(row.applies_to),
     )
     return "\t".join(fields)

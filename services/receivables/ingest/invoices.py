@@ -38,6 +38,7 @@ COLUMNS = (
     ("document_url", "text"),
     ("requested", "text"),
     ("version", "bigint"),
+    ("applies_to", "varchar(100)[]"),  # a credit note: the invoices it names
     ("new_id", "uuid"),  # the id the invoice gets if it is new (minted in Python: shared.ids)
 )
 CLOSED = "('paid', 'written_off', 'void')"
@@ -51,6 +52,7 @@ CONTENT = (
     "issue_date",
     "due_date",
     "document_url",
+    "applies_to",
 )
 
 TENANT = "CAST(:tenant_id AS uuid)"
@@ -96,10 +98,10 @@ updated AS (
 ),
 inserted AS (
     INSERT INTO receivables.invoices (id, tenant_id, customer_id, external_id, number, kind, currency, amount,
-                                      open_amount, issue_date, due_date, document_url, status, closed_on,
-                                      source_version)
+                                      open_amount, issue_date, due_date, document_url, applies_to, status,
+                                      closed_on, source_version)
     SELECT m.new_id, :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
-           m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.new_status,
+           m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.applies_to, m.new_status,
            CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version
     FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
           FROM looked WHERE known AND invoice_id IS NULL) m

@@ -42,6 +42,21 @@ class InvoiceFields(BaseModel):
     issue_date: date
     due_date: date
     document_url: str | None = Field(None, max_length=500)
+    applies_to: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="A credit note: the invoices it settles (ids or the ERP's external ids), in order; empty: the "
+        "customer's open invoices in its currency, oldest first",
+    )
+
+    @field_validator("applies_to")
+    @classmethod
+    def _credit_notes_only(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("kind") != InvoiceKind.CREDIT_NOTE:
+            raise ValueError("only a credit note names the invoices it settles")
+        if any(not 0 < len(v) <= 100 for v in value):
+            raise ValueError("each entry is an invoice id or external id (1 to 100 characters)")
+        return value
 
     @field_validator("amount", "open_amount")
     @classmethod
@@ -92,21 +107,6 @@ class InvoiceCreate(InvoiceFields):
     )
 
     customer_id: uuid.UUID
-    applies_to: list[str] = Field(
-        default_factory=list,
-        max_length=100,
-        description="A credit note: the invoices it settles (ids or the ERP's external ids), in order; empty: the "
-        "customer's open invoices in its currency, oldest first",
-    )
-
-    @field_validator("applies_to")
-    @classmethod
-    def _credit_notes_only(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if value and info.data.get("kind") != InvoiceKind.CREDIT_NOTE:
-            raise ValueError("only a credit note names the invoices it settles")
-        if any(not 0 < len(v) <= 100 for v in value):
-            raise ValueError("each entry is an invoice id or external id (1 to 100 characters)")
-        return value
 
 
 class InvoiceUpdate(BaseModel):
