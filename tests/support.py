@@ -104,22 +104,32 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 
 @asynccontextmanager
-async def ask_gateway_in_process(receivables: FastAPI, gateway: FastAPI) -> AsyncIterator[None]:
-    """Receivables' look-ups of users (``GET /internal/users``) go to the in-process gateway."""
+async def ask_gateway_in_process(services: dict[str, FastAPI], gateway: FastAPI) -> AsyncIterator[None]:
+    """The services' look-ups of users (``GET /internal/users``: receivables', dunning's) go to the in-process
+    gateway."""
+    from dunning_service.settings import DunningSettings
     from services.receivables.people.gateway import GatewayUsers, gateway_users
     from services.receivables.settings import ReceivablesSettings
+    from shared.tenant_users import TenantUsers, tenant_users
 
+    receivables, dunning = services["receivables"], services["dunning"]
     async with httpx.AsyncClient(transport=RoutingTransport({"gateway": gateway})) as http:
         users = GatewayUsers(InternalClient(http, ReceivablesSettings(gateway_url="http://gateway.test")))
+        dunning_users = TenantUsers(InternalClient(http, DunningSettings(gateway_url="http://gateway.test")))
 
         async def routed() -> GatewayUsers:
             return users
 
+        async def dunning_routed() -> TenantUsers:
+            return dunning_users
+
         receivables.dependency_overrides[gateway_users] = routed
+        dunning.dependency_overrides[tenant_users] = dunning_routed
         try:
             yield
         finally:
             receivables.dependency_overrides.pop(gateway_users, None)
+            dunning.dependency_overrides.pop(tenant_users, None)
 
 
 @asynccontextmanager
@@ -136,7 +146,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         client = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(gateway), base_url="http://gateway.test")
         )
-        await stack.enter_async_context(ask_gateway_in_process(services["receivables"], gateway))
+        await stack.enter_async_context(ask_gateway_in_process(services, gateway))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

@@ -17,6 +17,7 @@ from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/action-items", tags=["action-items"], responses=problem_responses(401, 403, 422))
 
@@ -61,9 +62,15 @@ async def list_action_items(
     return make_page(rows, page.limit, key=lambda r: [r["created_at"].isoformat(), r["id"]], item=dict)
 
 
-@router.post("", response_model=ActionItemOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(404))
-async def create_action_item(identity: Manager, data: ActionItemCreate, session: SessionDep) -> dict[str, Any]:
-    """Decide an action by hand: its invoices get no reminders while it is open."""
+@router.post(
+    "", response_model=ActionItemOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 503)
+)
+async def create_action_item(
+    identity: Manager, data: ActionItemCreate, session: SessionDep, users: TenantUsersDep
+) -> dict[str, Any]:
+    """Decide an action by hand: its invoices get no reminders while it is open. The assignee must be a user of
+    the tenant (422)."""
+    await users.require(identity.tenant_id, {"assignee_id": data.assignee_id})
     item = await service.create_item(session, identity.tenant_id, data, identity.actor)
     return await _read(session, identity.tenant_id, item.id)
 
@@ -74,11 +81,12 @@ async def get_action_item(identity: Reader, item_id: uuid.UUID, engine: EngineDe
         return await _read(conn, identity.tenant_id, item_id)
 
 
-@router.post("/{item_id}/assign", response_model=ActionItemOut, responses=problem_responses(404, 409))
+@router.post("/{item_id}/assign", response_model=ActionItemOut, responses=problem_responses(404, 409, 503))
 async def assign_action_item(
-    identity: Manager, item_id: uuid.UUID, data: Assignment, session: SessionDep
+    identity: Manager, item_id: uuid.UUID, data: Assignment, session: SessionDep, users: TenantUsersDep
 ) -> dict[str, Any]:
-    """Give the action to someone (409 once it is resolved)."""
+    """Give the action to a user of the tenant (422 for anyone else; 409 once it is resolved)."""
+    await users.require(identity.tenant_id, {"assignee_id": data.assignee_id})
     await service.assign_item(session, identity.tenant_id, item_id, data)
     return await _read(session, identity.tenant_id, item_id)
 

@@ -17,6 +17,7 @@ from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_
 from shared.money import ISO_4217, check_precision
 from shared.outbox import queue_name
 from shared.problems import ValidationProblem, problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/dunning-settings", tags=["dunning-settings"], responses=problem_responses(401, 403))
 
@@ -99,11 +100,14 @@ def _subdivisions(country: str | None) -> set[str]:
         return set()
 
 
-@router.patch("", response_model=DunningSettingsOut, responses=problem_responses(422))
-async def update_dunning_settings(identity: Admin, data: DunningSettingsUpdate, session: SessionDep) -> dict[str, Any]:
-    """Change some settings; fields left out stay as they are."""
+@router.patch("", response_model=DunningSettingsOut, responses=problem_responses(422, 503))
+async def update_dunning_settings(
+    identity: Admin, data: DunningSettingsUpdate, session: SessionDep, users: TenantUsersDep
+) -> dict[str, Any]:
+    """Change some settings; fields left out stay as they are. The action owner must be a user of the tenant."""
     tenant = await load_tenant(session, identity.tenant_id)
     values = _check(data, tenant.country)
+    await users.require(identity.tenant_id, {"action_owner_id": values.get("action_owner_id")})
     if values:
         statement = insert(Tenant).values(tenant_id=identity.tenant_id, **values)
         await session.execute(
