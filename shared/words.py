@@ -56,6 +56,7 @@ class Words:
         self._separators = str.maketrans({",": get_group_symbol(self.locale), ".": get_decimal_symbol(self.locale)})
         self._currencies: dict[str, tuple[str, int, Decimal]] = {}
         self._dates: dict[tuple[date, str], str] = {}
+        self._plurals: dict[int, str] = {}
 
     # --- money and numbers -----------------------------------------------------------------------------------
 
@@ -87,6 +88,8 @@ class Words:
         return ", ".join(texts[:-1]) + AND.get(self.language, ", ") + texts[-1]
 
     def number(self, value: Decimal | int | float) -> str:
+        if isinstance(value, int):  # counts: grouped digits without babel's pattern machinery (a hot path)
+            return f"{value:,d}".translate(self._separators)
         return format_decimal(value, locale=self.locale)
 
     # --- dates -----------------------------------------------------------------------------------------------
@@ -107,10 +110,21 @@ class Words:
 
     def plural(self, n: int | Decimal, forms: Forms) -> str:
         """The form of a noun (or verb) that agrees with ``n``: ``forms`` is (one, other) or a CLDR category map."""
-        category = self.locale.plural_form(abs(n))
+        category = self._category(n)
         if isinstance(forms, Mapping):
             return forms.get(category) or forms["other"]
         return forms[0] if category == "one" else forms[1]
+
+    def _category(self, n: int | Decimal) -> str:
+        """The CLDR plural category of ``n``, remembered for whole numbers (a message asks a dozen times)."""
+        if not isinstance(n, int):
+            return self.locale.plural_form(abs(n))
+        category = self._plurals.get(n)
+        if category is None:
+            if len(self._plurals) > 10_000:
+                self._plurals.clear()
+            category = self._plurals[n] = self.locale.plural_form(abs(n))
+        return category
 
     def count(self, n: int, forms: Forms) -> str:
         """``3 facturas``, ``1 factura``."""
