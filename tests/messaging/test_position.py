@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 
 from alarms_service import rules as alarm_rules
 from messaging_service.delivery.rendering import render_source
 from messaging_service.templates.context import TAGS, TenantView, build_context
 from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
+from messaging_service.templates.engine import check, render
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize
@@ -270,3 +272,23 @@ def test_money_is_written_the_same_in_a_message_a_digest_and_a_statement():
         **summarize([invoice], []),
     }
     assert written in render_html(statement, "es", "AR")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_words_count_and_agree_as_babel_says(language):
+    fmt = words(language, "AR" if language == "es" else None)
+    for n in (0, 1, 2, 21, 1000, 1234567):
+        assert fmt.number(n) == format_decimal(n, locale=fmt.locale)
+    # A category without a form of its own (CLDR's "many" for a million in es/pt) takes the plural.
+    assert fmt.plural(1_000_000, ("factura", "facturas")) == "facturas"
+    assert fmt.plural(1, {"one": "fatura", "other": "faturas"}) == "fatura"
+
+
+def test_the_plural_filters_and_the_sentence_filter_are_usable_in_a_tenant_template():
+    source = (
+        "{{ overdue_count | counted('factura vencida', 'facturas vencidas') }} "
+        "{{ triggered_count | plural('vence', 'vencen') }}. {{ company.name | sentence }}"
+    )
+    assert check(source) == []
+    ctx = build_context(position(), TENANT, language="es", today=TODAY)
+    assert render(source, ctx) == "3 facturas vencidas vence. Lácteos del Plata S.A."
