@@ -52,6 +52,9 @@ PROFILE = {
     ],
     "portal_url": "https://pagos.bench.example/c/{external_id}",
 }
+# The attached statement's formats (the tenant's choice; default pdf and csv): e.g. "html,csv" to compare.
+if os.environ.get("COBRANZA_BENCH_STATEMENT_FORMATS"):
+    PROFILE["statement_formats"] = os.environ["COBRANZA_BENCH_STATEMENT_FORMATS"].split(",")
 
 
 def communications(count: int, first: int = 0) -> list[Communication]:
