@@ -1,13 +1,17 @@
-"""The isolation walk (issue 11): a second tenant, with an admin token and an admin API key, calls every operation of
-the merged OpenAPI with the first tenant's ids, and reads and changes nothing of it.
+"""The isolation walk (issue 11): a second tenant B, with an admin token and an admin API key (admin is the broadest
+role), calls every operation of the merged OpenAPI with the first tenant A's ids, and reads and changes nothing of A.
 
-The operations come from ``GET /openapi.json``, not from a list kept here: a path parameter, or an id field of a body
-or a query, gets tenant A's id of its kind (the kind follows from its name, see ``kind_of``); a name the walk does not
-know, or a kind A has no object of, fails the test naming the operation, so a new route cannot go unwalked. Tenant A
-has one or more of everything, made through the public API and the real workers (a dunning run whose emails reach a
-real SMTP server on loopback, a bounce, alarm digests). "Nothing read": no answer to B holds an id of A, A's marker
-(its slug, in every name, email and external id of A) or A's marker amounts. "Nothing changed": every GET of A (lists,
-and details with A's ids), read with A's token, is the same after the walk and after every worker has run.
+The operations come from ``GET /openapi.json``, not from a list kept here. Each reference of an operation (a path
+parameter, a query filter, an id field of the body; its kind follows from its name, see ``kind_of``) gets A's id in
+turn while every other reference gets B's own, so a refusal is for A's id and not for something else (a 422 must name
+where A's id is). A name the walk does not know, or a kind A has no object of, fails the test naming the operation:
+a new route cannot go unwalked. Both tenants have one or more of everything, made through the public API and the real
+workers (a dunning run whose emails reach a real SMTP server on loopback, a bounce, alarm digests).
+
+"Nothing read": no answer to B holds an id of A, A's marker (in every name, email and external id of A), A's API key
+or A's marker amounts, but for what B itself sent. "Nothing changed": every GET of A (lists, and details with A's
+ids), read with A's token, is equal after the walk and after every worker has run, field for field (no field is
+ignored: none changes by itself within the test). The allow-lists (``PUBLIC``, ``OPAQUE``, ``COHERENT``) say why.
 """
 
 import json
@@ -33,7 +37,6 @@ DUE = date(2025, 6, 3)  # a Tuesday; the dunning run is for the day after
 AS_OF = date(2025, 6, 4)
 AMOUNTS = ("73310.17", "84620.29", "1111.37")  # A's invoices and payment: no other tenant has these amounts
 B_AMOUNTS = ("1500.00", "2500.00", "100.00")
-A_PASSWORD = "alfa-only-password-1"  # B knows its own password, not A's
 
 # Which kind of A object an id parameter or field names. ``run_id`` depends on the path (dunning's or alarms' runs).
 KINDS = {
@@ -306,8 +309,8 @@ def query_of(method: str, path: str, operation: dict[str, Any], refs: Refs) -> d
 
 
 class Bodies:
-    """Minimal valid bodies: the schema's example, else its required fields, and every reference (also optional
-    ones: they are what the walk is about); names, emails and external ids fresh for each request."""
+    """Minimal valid bodies: the schema's example, else its required fields; an optional reference only when it is
+    the one under test (or the example has it); names, emails and external ids fresh for each request."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.schemas = document["components"]["schemas"]
@@ -369,7 +372,7 @@ class Bodies:
             # optional references: the one under test (or what holds it), else the example's
             target = self.refs.target
             holding = {p for p, sub in properties.items() if p == target or target in self.references(sub, path)}
-            optional = {p for p in properties if p not in required and self.references({"properties": {p: {}}}, path)}
+            optional = {p for p in properties if p not in required and kind_of(p, path) is not None}
             wanted = required | (set(given) - optional) | (holding or (optional & set(given)))
             built = {
                 p: self.value(properties.get(p, {}), given.get(p), p, method, path)
