@@ -33,9 +33,11 @@ COMMON: dict[str, dict[str, str]] = {
         "%CONCERNS%": "{% if triggered_count and triggered_count < invoice_count %} Este aviso se refiere a "
         "{{ triggered_count | plural('la factura', 'las facturas') }} {{ triggered_numbers }}.{% endif +%}",
         "%OVERDUE_TOO%": "{% if overdue_count %} Además, su cuenta registra %OV% por {{ total }}%OLDEST%.{% endif +%}",
-        "%UPCOMING%": "{% if upcoming_count %} Su saldo total, con "
+        "%UPCOMING%": "{% if upcoming_count and overdue_count %} Su saldo total, con "
         "{{ upcoming_count | counted('factura por vencer', 'facturas por vencer') }}, es de {{ open_total }}."
         "{% endif +%}",
+        "%ABOUT%": "{% if overdue_count %}%OV% por {{ total }}%OLDEST%{% else %}%INV% que detallamos abajo por "
+        "{{ open_total }}{% endif +%}",
         "%PAUSED%": "{% if paused_count %} No le reclamamos {{ paused_count | plural('la factura', 'las facturas') }} "
         "{{ paused_text }}.{% endif +%}",
         "%CREDITS%": "{% if credits %} Su saldo a favor de {{ credit_total }} ya está descontado de los totales."
@@ -91,9 +93,11 @@ COMMON: dict[str, dict[str, str]] = {
         "%CONCERNS%": "{% if triggered_count and triggered_count < invoice_count %} This notice concerns "
         "{{ triggered_count | plural('invoice', 'invoices') }} {{ triggered_numbers }}.{% endif +%}",
         "%OVERDUE_TOO%": "{% if overdue_count %} Your account also shows %OV% for {{ total }}%OLDEST%.{% endif +%}",
-        "%UPCOMING%": "{% if upcoming_count %} Your total balance, including "
+        "%UPCOMING%": "{% if upcoming_count and overdue_count %} Your total balance, including "
         "{{ upcoming_count | counted('invoice not yet due', 'invoices not yet due') }}, is {{ open_total }}."
         "{% endif +%}",
+        "%ABOUT%": "{% if overdue_count %}%OV% for {{ total }}%OLDEST%{% else %}%INV% listed below for "
+        "{{ open_total }}{% endif +%}",
         "%PAUSED%": "{% if paused_count %} We are not asking you to pay "
         "{{ paused_count | plural('invoice', 'invoices') }} {{ paused_text }}.{% endif +%}",
         "%CREDITS%": "{% if credits %} Your credit of {{ credit_total }} has already been deducted from the totals."
@@ -153,8 +157,10 @@ COMMON: dict[str, dict[str, str]] = {
         "{{ triggered_count | plural('à fatura', 'às faturas') }} {{ triggered_numbers }}.{% endif +%}",
         "%OVERDUE_TOO%": "{% if overdue_count %} Sua conta também registra %OV% no valor de {{ total }}%OLDEST%."
         "{% endif +%}",
-        "%UPCOMING%": "{% if upcoming_count %} Seu saldo total, com "
+        "%UPCOMING%": "{% if upcoming_count and overdue_count %} Seu saldo total, com "
         "{{ upcoming_count | counted('fatura a vencer', 'faturas a vencer') }}, é de {{ open_total }}.{% endif +%}",
+        "%ABOUT%": "{% if overdue_count %}%OV% no valor de {{ total }}%OLDEST%{% else %}%INV% %INV_LISTED% no "
+        "valor de {{ open_total }}{% endif +%}",
         "%PAUSED%": "{% if paused_count %} Não estamos cobrando {{ paused_count | plural('a fatura', 'as faturas') }} "
         "{{ paused_text }}.{% endif +%}",
         "%CREDITS%": "{% if credits %} Seu crédito de {{ credit_total }} já foi descontado dos totais.{% endif +%}",
@@ -196,7 +202,11 @@ COMMON: dict[str, dict[str, str]] = {
 }
 
 AMOUNT = "{% if totals %} ({{ total }}){% endif %}"
-DAYS_AND_AMOUNT = "({{ days_overdue_text }}{% if totals %}, {{ total }}{% endif %})"
+# "(84 días de atraso, US$ 1.000,00)"; what is missing is left out (nothing overdue: no days).
+DAYS_AND_AMOUNT = (
+    "{% if oldest_days_overdue or totals %}({% if oldest_days_overdue %}{{ days_overdue_text }}"
+    "{% if totals %}, {% endif %}{% endif %}{{ total }}){% endif %}"
+)
 # A new-invoice or pre-due subject: what falls due, when, and what is already overdue.
 DUE_SUBJECT = {
     "es": "{% if triggered_totals or due_date %} ({{ triggered_total }}{% if due_date %}, vence el {{ due_date }}"
@@ -213,6 +223,7 @@ DUE_SUBJECT = {
 OVERDUE_POSITION = "%CHANGED%%PAUSED%%UPCOMING%%CREDITS%"
 ACTION_POSITION = "%CONCERNS%%PAUSED%%UPCOMING%%CREDITS%"
 DUE_POSITION = "%OVERDUE_TOO%%PAUSED%%CREDITS%"
+UNREACHABLE_POSITION = "%PAUSED%%UPCOMING%%CREDITS%"
 
 # PHRASES[language][kind][tone] = (subject, situation, action, closing, short). ``short`` is the SMS / WhatsApp
 # sentence. A kind with one entry under tone 0 reads the same in every tone (internal digests, campaigns).
@@ -358,8 +369,8 @@ ES: dict[str, dict[int, Phrase]] = {
     "unreachable": {
         1: (
             "Intentamos comunicarnos con usted - {{ company.name }}" + AMOUNT,
-            "Intentamos comunicarnos con usted por teléfono, sin éxito, para conversar sobre %INV% que "
-            "detallamos abajo por {{ total }}{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "Intentamos comunicarnos con usted por teléfono, sin éxito, para conversar sobre %ABOUT%."
+            + UNREACHABLE_POSITION,
             "Por favor indíquenos un horario en que podamos llamarle, o comuníquese con nosotros por los medios "
             "que figuran abajo.",
             "Gracias por su atención.",
@@ -367,8 +378,7 @@ ES: dict[str, dict[int, Phrase]] = {
         ),
         2: (
             "Necesitamos hablar con usted - {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Hemos intentado varias veces comunicarnos con usted, sin éxito, por %INV% que detallamos abajo por "
-            "{{ total }} ({{ days_overdue_text }}).",
+            "Hemos intentado varias veces, sin éxito, comunicarnos con usted acerca de %ABOUT%." + UNREACHABLE_POSITION,
             "Necesitamos que se comunique con nosotros a la brevedad para confirmar la fecha de pago.",
             "Quedamos atentos a su llamada.",
             "{{ company.name }}: no logramos comunicarnos con usted por su saldo de {{ total }} "
@@ -376,8 +386,8 @@ ES: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Urgente: comuníquese con {{ company.name }} " + DAYS_AND_AMOUNT,
-            "No hemos podido comunicarnos con usted por %INV% que detallamos abajo por {{ total }} "
-            "({{ days_overdue_text }}), a pesar de nuestros intentos.",
+            "A pesar de nuestros intentos, no hemos podido comunicarnos con usted acerca de %ABOUT%."
+            + UNREACHABLE_POSITION,
             "Le solicitamos comunicarse con nosotros dentro de los próximos 2 días hábiles para regularizar su cuenta.",
             "Si ya realizó el pago, envíenos el comprobante.",
             "{{ company.name }}: URGENTE, comuníquese por su saldo de {{ total }} ({{ days_overdue_text }}).",
@@ -537,16 +547,14 @@ EN: dict[str, dict[int, Phrase]] = {
     "unreachable": {
         1: (
             "We tried to reach you - {{ company.name }}" + AMOUNT,
-            "We tried to reach you by phone, without success, to talk about %INV% listed below for {{ total }}"
-            "{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "We tried to reach you by phone, without success, to talk about %ABOUT%." + UNREACHABLE_POSITION,
             "Please tell us a time when we can call you, or contact us through the channels below.",
             "Thank you for your attention.",
             "{{ company.name }}: we tried to reach you about your balance of {{ total }}. Please contact us.",
         ),
         2: (
             "We need to talk to you - {{ company.name }} " + DAYS_AND_AMOUNT,
-            "We have tried several times, without success, to reach you about %INV% listed below for {{ total }} "
-            "({{ days_overdue_text }}).",
+            "We have tried several times, without success, to reach you about %ABOUT%." + UNREACHABLE_POSITION,
             "Please contact us as soon as possible to confirm the payment date.",
             "We look forward to your call.",
             "{{ company.name }}: we could not reach you about your balance of {{ total }} "
@@ -554,8 +562,7 @@ EN: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Urgent: please contact {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Despite our attempts we have not been able to reach you about %INV% listed below for {{ total }} "
-            "({{ days_overdue_text }}).",
+            "Despite our attempts we have not been able to reach you about %ABOUT%." + UNREACHABLE_POSITION,
             "Please contact us within the next 2 business days to settle your account.",
             "If you have already paid, send us the receipt.",
             "{{ company.name }}: URGENT, please contact us about your balance of {{ total }} "
@@ -715,16 +722,14 @@ PT: dict[str, dict[int, Phrase]] = {
     "unreachable": {
         1: (
             "Tentamos falar com você - {{ company.name }}" + AMOUNT,
-            "Tentamos falar com você por telefone, sem sucesso, sobre %INV% %INV_LISTED% no valor de "
-            "{{ total }}{% if oldest_days_overdue %} ({{ days_overdue_text }}){% endif %}.",
+            "Tentamos falar com você por telefone, sem sucesso, sobre %ABOUT%." + UNREACHABLE_POSITION,
             "Por favor, indique-nos um horário em que possamos ligar, ou fale conosco pelos canais abaixo.",
             "Obrigado pela atenção.",
             "{{ company.name }}: tentamos falar com você sobre seu saldo de {{ total }}. Fale conosco, por favor.",
         ),
         2: (
             "Precisamos falar com você - {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Tentamos várias vezes, sem sucesso, falar com você sobre %INV% %INV_LISTED% no valor de "
-            "{{ total }} ({{ days_overdue_text }}).",
+            "Tentamos várias vezes, sem sucesso, falar com você sobre %ABOUT%." + UNREACHABLE_POSITION,
             "Precisamos que entre em contato conosco o quanto antes para confirmar a data de pagamento.",
             "Aguardamos o seu contato.",
             "{{ company.name }}: não conseguimos falar com você sobre seu saldo de {{ total }} "
@@ -732,8 +737,7 @@ PT: dict[str, dict[int, Phrase]] = {
         ),
         3: (
             "Urgente: fale com {{ company.name }} " + DAYS_AND_AMOUNT,
-            "Apesar das nossas tentativas, não conseguimos falar com você sobre %INV% %INV_LISTED% no "
-            "valor de {{ total }} ({{ days_overdue_text }}).",
+            "Apesar das nossas tentativas, não conseguimos falar com você sobre %ABOUT%." + UNREACHABLE_POSITION,
             "Solicitamos que entre em contato nos próximos 2 dias úteis para regularizar sua conta.",
             "Se já realizou o pagamento, envie-nos o comprovante.",
             "{{ company.name }}: URGENTE, fale conosco sobre seu saldo de {{ total }} ({{ days_overdue_text }}).",

@@ -125,7 +125,14 @@ def test_issue_12_one_message_states_the_whole_position(language):
 
 
 def test_every_shipped_template_renders_the_full_position_in_every_language_and_tone():
-    for kind in (CommunicationKind.OVERDUE, CommunicationKind.PRE_DUE, CommunicationKind.ACTION_NOTICE):
+    customer_kinds = (
+        CommunicationKind.NEW_INVOICE,
+        CommunicationKind.PRE_DUE,
+        CommunicationKind.OVERDUE,
+        CommunicationKind.ACTION_NOTICE,
+        CommunicationKind.UNREACHABLE,
+    )
+    for kind in customer_kinds:
         for language in LANGUAGES:
             for channel in Channel:
                 for tone in TONES:
@@ -219,6 +226,13 @@ def test_plural_forms_agree_for_one_and_many(language):
     assert many_overdue in several and many_days in several, several
     fmt = words(language)
     assert fmt.count(1, ("x", "xs")) == "1 x" and fmt.count(2, ("x", "xs")) == "2 xs"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_unreachable_email_states_the_overdue_position(language):
+    text = " ".join(rendered(position("unreachable", language)).body_text.split())
+    for key in ("count", "total", "oldest", "promise", "credit", "open"):
+        assert EXPECTED[language][key] in text, (key, text)
 
 
 def test_an_action_is_named_with_its_article():
