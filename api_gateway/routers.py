@@ -197,7 +197,10 @@ async def get_user(principal: PeopleReaders, user_id: uuid.UUID, session: Sessio
 async def update_user(
     request: Request, principal: AdminOnly, user_id: uuid.UUID, data: UserUpdate, session: SessionDep
 ) -> UserOut:
-    """Change a person's name, roles, password, or deactivate them: every gateway applies it on its next request."""
+    """Change a person's name, roles, password, or deactivate them: every gateway applies it on its next request.
+    Not one's own active state or admin role (422): another admin changes those."""
+    if user_id == principal.user_id and (refusal := service.own_lockout(data)) is not None:
+        raise refusal
     user = await service.update_user(session, principal.tenant_id, user_id, data)
     await _committed_identity_change(request, session)
     return UserOut.model_validate(user)

@@ -12,8 +12,9 @@ from api_gateway.models import ApiKey, Tenant, User, outbox
 from api_gateway.schemas import ApiKeyCreate, TenantCreate, TenantUpdate, UserCreate, UserUpdate
 from api_gateway.security import DUMMY_PASSWORD_HASH, hash_password, new_api_key, verify_password
 from shared.contracts.gateway import TenantChanged, UserChanged
+from shared.identity import ADMIN
 from shared.outbox import emit
-from shared.problems import Conflict, NotFound, Unauthorized
+from shared.problems import Conflict, NotFound, Unauthorized, ValidationProblem
 
 
 def _tenant_changed(tenant: Tenant) -> TenantChanged:
@@ -129,6 +130,16 @@ async def list_users(
     if after:
         query = query.where(User.email > after[0])
     return list((await session.scalars(query.order_by(User.email).limit(limit + 1))).all())
+
+
+def own_lockout(data: UserUpdate) -> ValidationProblem | None:
+    """An admin may not deactivate themselves nor drop their own admin role: the last admin of a tenant would lock
+    everyone out, and a caller that did it by mistake could not undo it. Another admin can."""
+    if data.active is False:
+        return ValidationProblem.field("active", "you cannot deactivate yourself: another admin can")
+    if data.roles is not None and ADMIN not in data.roles:
+        return ValidationProblem.field("roles", "you cannot give up your own admin role: another admin can")
+    return None
 
 
 async def update_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, data: UserUpdate) -> User:

@@ -86,6 +86,20 @@ async def test_deactivated_user_is_refused_at_once(api):
     assert_problem(await api.get("/v1/customers", headers=headers), 401)
 
 
+async def test_an_admin_cannot_lock_themselves_out_but_another_admin_can(api):
+    """Found by schemathesis: the run deactivated the admin it ran as, and every later request was a 401. A
+    tenant's last admin doing that would lock the tenant out."""
+    tenant = await create_tenant(api)
+    own = f"/v1/users/{tenant.admin_id}"
+    for change, field in (({"active": False}, "active"), ({"roles": ["manager"]}, "roles")):
+        problem = assert_problem(await api.patch(own, json=change, headers=tenant.admin), 422)
+        assert problem["errors"][0]["field"] == field
+    assert (await api.patch(own, json={"roles": ["admin", "manager"]}, headers=tenant.admin)).status_code == 200
+    _, other_admin = await create_user(api, tenant, "admin")
+    assert (await api.patch(own, json={"active": False}, headers=other_admin)).status_code == 200
+    assert_problem(await api.get("/v1/users", headers=tenant.admin), 401)
+
+
 async def test_role_not_allowed_is_403(api):
     tenant = await create_tenant(api)
     _, collector = await create_user(api, tenant, "collector")
