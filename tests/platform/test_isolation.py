@@ -72,6 +72,8 @@ KINDS = {
     "digest_id": "digest",
     "source_ref": "dunning_run",
     "collector_email": "user_email",
+    "q": "search",  # a list's text search: the tenant's marker, in its every name
+    "hashtag": "search",  # notes by hashtag: the marker is one (``Nota #<mark>``)
     "customer_external_id": "customer_external_id",
     "invoice_external_id": "invoice_external_id",
     "advisor_external_id": "person_external_id",
@@ -183,7 +185,7 @@ class World:
         promise = {"customer_id": customer, "kind": "promise_to_pay", "invoice_ids": [self.invoices[0]["id"]]}
         promise |= {"promised_date": (self.today + timedelta(days=1)).isoformat(), "note": f"Paga #{mark}"}
         self.outcome = await self.post("/v1/outcomes", promise)
-        self.note = await self.post("/v1/notes", {"customer_id": customer, "body": f"Nota {mark}"})
+        self.note = await self.post("/v1/notes", {"customer_id": customer, "body": f"Nota #{mark}"})
         task = {"customer_id": customer, "title": f"Llamar {mark}", "assignee_id": self.carla["id"]}
         self.task = await self.post("/v1/tasks", task)
         item = {"customer_id": self.customers[1]["id"], "invoice_ids": [self.invoices[1]["id"]]}
@@ -234,6 +236,7 @@ class World:
             "alarm_run": self.alarm_run["id"],
             "digest": (await self.first("/v1/alarms"))["id"],
             "email": f"pagos@{self.slug}.example",
+            "search": self.mark,
             "user_email": self.carla["email"],
             "customer_external_id": self.customers[0]["external_id"],
             "invoice_external_id": self.invoices[0]["external_id"],
