@@ -598,15 +598,18 @@ def plan_customer(
     due: Sequence[DueItem],
     as_of: date,
     tried: Tried = frozenset(),
-    open_invoices: Sequence[InvoiceView] = (),
+    open_invoices: Sequence[InvoiceView] | None = None,
+    debt_age: int | None = None,
 ) -> CustomerPlan:
     """One communication per channel, triggered by every due invoice whose step prefers that channel; items
     with no channel left become one task for the collector. With ``tried`` (a fallback after a failed message)
     the pairs tried are skipped and the keys are fallback keys.
 
-    Each communication carries the customer's whole open position (issue 12): ``open_invoices`` (the
-    projection's open invoices of the customer) plus the due ones, net of the customer's credits; its tone is
-    the highest step tone raised by the age of the oldest overdue demanded invoice (``communication_tone``)."""
+    With ``open_invoices`` (the projection's open invoices of the customer) each communication carries the
+    customer's whole open position (issue 12): those plus the due ones, net of the customer's credits. Its tone
+    is the highest step tone raised by the age of the oldest overdue demanded invoice (``communication_tone``):
+    the position's, else ``debt_age`` (the same age computed in SQL by a run, which builds the positions only
+    for what it writes) or the due invoices' own."""
     by_channel: dict[tuple[Channel, str], list[DueItem]] = defaultdict(list)
     unreachable: list[DueItem] = []
     for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id)):
@@ -621,12 +624,15 @@ def plan_customer(
         top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
         actions = [i for i in items if i.step.kind == StepKind.ACTION]
         key = communication_key(customer.id, channel.value, as_of, items)
-        held = position(
-            [*(i.invoice for i in items), *open_invoices],
-            customer_credits(customer),
-            as_of,
-            frozenset(i.invoice.id for i in items),
-        )
+        held = None
+        if open_invoices is not None:
+            held = position(
+                [*(i.invoice for i in items), *open_invoices],
+                customer_credits(customer),
+                as_of,
+                frozenset(i.invoice.id for i in items),
+            )
+        age = held.oldest_days_overdue if held else oldest_overdue(items, as_of, debt_age)
         communications.append(
             PlannedCommunication(
                 key=fallback_key(key, channel.value, address) if tried else key,
@@ -634,7 +640,7 @@ def plan_customer(
                 channel=channel,
                 address=address,
                 kind=top.step.kind,
-                tone=communication_tone([i.step for i in items], held.oldest_days_overdue),
+                tone=communication_tone([i.step for i in items], age),
                 action=max(actions, key=lambda i: i.step.days).step.action if actions else None,
                 items=items,
                 position=held,
@@ -685,6 +691,14 @@ def totals_and_oldest(items: Sequence[DueItem], as_of: date) -> tuple[dict[str, 
 
 
 # ------------------------------------------------------------------------------------------- position
+
+
+def oldest_overdue(items: Iterable[DueItem], as_of: date, known: int | None = None) -> int | None:
+    """The oldest days overdue among due invoices (always demanded: only normal invoices are due) and ``known``."""
+    ages = [(as_of - i.invoice.due_date).days for i in items if i.invoice.due_date < as_of]
+    if known is not None:
+        ages.append(known)
+    return max(ages, default=None)
 
 
 def tone_by_age(days_overdue: int | None) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dunning_service import rules
 from dunning_service.action_items import service as action_items
-from dunning_service.runs import payloads
+from dunning_service.runs import payloads, planner
 from dunning_service.runs.context import TenantContext
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
@@ -138,7 +138,7 @@ async def write_chunk(
     )
     result = ChunkResult()
     records: list[tuple[Any, ...]] = []
-    communications: list[dict[str, Any]] = []
+    planned: list[tuple[rules.PlannedCommunication, rules.CustomerPlan, uuid.UUID]] = []
     tasks: list[dict[str, Any]] = []
     pending: list[tuple[uuid.UUID, uuid.UUID]] = []
     done: list[tuple[uuid.UUID, uuid.UUID, bool]] = []
@@ -152,7 +152,7 @@ async def write_chunk(
         for c in kept_comms:
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, tenant, run_id, as_of, plan.customer.id, c))
-            communications.append(payloads.communication(c, plan.customer, tenant, as_of, dispatch_id, run_id))
+            planned.append((c, plan, dispatch_id))
             pending.extend((i.invoice.id, i.step.id) for i in c.items)
         for t in kept_tasks:
             dispatch_id = uuid.uuid4()
@@ -163,6 +163,14 @@ async def write_chunk(
                 task_dispatches_with_action.append(dispatch_id)
     if not records:
         return result
+    # each message states the customer's whole position (issue 12): one query for the chunk's customers
+    positions = await planner.load_positions(
+        conn, tenant.tenant_id, [p.customer.id for p in result.customers if p.communications]
+    )
+    communications = [
+        payloads.communication(c, plan.customer, tenant, as_of, dispatch_id, run_id, positions.get(c.customer_id, ()))
+        for c, plan, dispatch_id in planned
+    ]
     raw = await conn.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         "dispatches", schema_name="dunning", columns=list(DISPATCH_COLUMNS), records=records

@@ -8,6 +8,7 @@ that is the customer's whole open position (``rules.position``), the invoices th
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -75,16 +76,25 @@ def _amounts(sums: dict[str, Any]) -> list[dict[str, str]]:
     return [{"currency": currency, "amount": str(amount)} for currency, amount in sums.items()]
 
 
-def position_fields(planned: rules.PlannedCommunication, customer: rules.CustomerView, as_of: date) -> dict[str, Any]:
-    """The communication's position fields (``invoices``, ``totals``, ``open_totals``, ``credits``,
-    ``overdue_count``, ``oldest_days_overdue``); a plan made without the open invoices still states the
-    triggering ones net of the credits."""
-    held = planned.position or rules.position(
-        [i.invoice for i in planned.items],
+def communication_position(
+    planned: rules.PlannedCommunication,
+    customer: rules.CustomerView,
+    as_of: date,
+    open_invoices: Sequence[rules.InvoiceView] = (),
+) -> rules.Position:
+    """The position the plan holds, else the one of the triggering and ``open_invoices`` (the customer's open
+    invoices, read when the run writes)."""
+    return planned.position or rules.position(
+        [*(i.invoice for i in planned.items), *open_invoices],
         rules.customer_credits(customer),
         as_of,
         frozenset(i.invoice.id for i in planned.items),
     )
+
+
+def position_fields(held: rules.Position) -> dict[str, Any]:
+    """The communication's position fields (``invoices``, ``totals``, ``open_totals``, ``credits``,
+    ``overdue_count``, ``oldest_days_overdue``)."""
     return {
         "invoices": [position_line(line) for line in held.lines],
         "totals": _amounts(held.totals),
@@ -115,6 +125,7 @@ def communication(
     as_of: date,
     dispatch_id: uuid.UUID,
     run_id: uuid.UUID,
+    open_invoices: Sequence[rules.InvoiceView] = (),
 ) -> dict[str, Any]:
     people = customer.extra.get("people") or {}
     return {
@@ -126,7 +137,7 @@ def communication(
         "tone": planned.tone,
         "customer": customer_info(customer),
         "recipient_name": customer.name,
-        **position_fields(planned, customer, as_of),
+        **position_fields(communication_position(planned, customer, as_of, open_invoices)),
         "action": planned.action.value if planned.action else None,
         "collector": people.get("collector"),
         "advisor": people.get("advisor"),

@@ -1,8 +1,9 @@
 """A run's plan: the SQL selection of due invoices, then the rules group them per customer and channel.
 
-Python only sees the invoices that are due today (tens of thousands at a million invoices) and the open
-invoices of the customers they belong to (each message states the customer's whole position, issue 12),
-never the whole portfolio.
+Python only sees the invoices that are due today (tens of thousands at a million invoices), never the
+portfolio. Each message states the customer's whole position (issue 12): the plan only needs its age (one
+aggregate per customer, for the tone); a real run reads the open invoices chunk by chunk as it writes
+(``load_positions``), a dry run only for the communications it shows.
 """
 
 import uuid
@@ -174,6 +175,26 @@ WHERE tenant_id = :tenant_id AND customer_id = ANY(CAST(:ids AS uuid[]))
   AND NOT missing_upstream AND open_amount > 0"""
 )
 POSITION_BATCH = 5_000
+# ``Position.oldest_days_overdue`` in SQL: the oldest overdue invoice still demanded (normal: not paused).
+_DEBT_AGES = text(
+    """
+SELECT customer_id, CAST(:as_of AS date) - min(due_date)
+FROM dunning.invoices
+WHERE tenant_id = :tenant_id AND customer_id = ANY(CAST(:ids AS uuid[])) AND status = 'normal'
+  AND kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0 AND due_date < CAST(:as_of AS date)
+GROUP BY customer_id"""
+)
+
+
+async def load_debt_ages(
+    conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID], as_of: date
+) -> dict[uuid.UUID, int]:
+    """Days overdue of each customer's oldest overdue demanded invoice (the tone's age), for customers with one."""
+    out: dict[uuid.UUID, int] = {}
+    for start in range(0, len(ids), POSITION_BATCH):
+        params = {"tenant_id": tenant_id, "ids": ids[start : start + POSITION_BATCH], "as_of": as_of}
+        out.update((customer_id, age) for customer_id, age in (await conn.execute(_DEBT_AGES, params)).all())
+    return out
 
 
 async def load_positions(
@@ -243,8 +264,8 @@ async def compute_plan(
         )
         by_customer[customer_id].append(rules.DueItem(invoice, strategy.steps[step_index], strategy.id))
     customers = await load_customers(conn, tenant.tenant_id, list(by_customer))
-    positions = await load_positions(conn, tenant.tenant_id, list(by_customer))
+    ages = await load_debt_ages(conn, tenant.tenant_id, list(by_customer), as_of)
     for customer_id, items in by_customer.items():
         customer = customer_view(customers[customer_id])
-        plan.customers.append(rules.plan_customer(customer, items, as_of, open_invoices=positions.get(customer_id, ())))
+        plan.customers.append(rules.plan_customer(customer, items, as_of, debt_age=ages.get(customer_id)))
     return plan

@@ -4,6 +4,7 @@ and executed by the worker, one tenant at a time, chunk by chunk."""
 import asyncio
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dunning_service import rules
 from dunning_service.models import Run
-from dunning_service.runs import executor, planner
+from dunning_service.runs import executor, payloads, planner
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.settings import DunningSettings
 from shared.calendar import future_as_of
@@ -39,8 +40,14 @@ HEARTBEAT_SECONDS = 10
 STALE_SECONDS = 30
 
 
-def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int) -> list[dict[str, Any]]:
-    """The planned communications and tasks as the API shows them (at most ``limit``)."""
+def plan_items(
+    plan_customers: list[rules.CustomerPlan],
+    as_of: date,
+    limit: int,
+    positions: Mapping[uuid.UUID, Sequence[rules.InvoiceView]] | None = None,
+) -> list[dict[str, Any]]:
+    """The planned communications and tasks as the API shows them (at most ``limit``), each message with the
+    position it states (the plan's, else built from ``positions``: the customers' open invoices)."""
     out: list[dict[str, Any]] = []
     for customer_plan in plan_customers:
         customer = customer_plan.customer
@@ -74,10 +81,19 @@ def plan_items(plan_customers: list[rules.CustomerPlan], as_of: date, limit: int
                         }
                         for i in items
                     ],
-                    "position": None if is_task or entry.position is None else position_out(entry.position),
+                    "position": None if is_task else position_out(_position(entry, customer, as_of, positions)),
                 }
             )
     return out
+
+
+def _position(
+    planned: rules.PlannedCommunication,
+    customer: rules.CustomerView,
+    as_of: date,
+    positions: Mapping[uuid.UUID, Sequence[rules.InvoiceView]] | None,
+) -> rules.Position:
+    return payloads.communication_position(planned, customer, as_of, (positions or {}).get(customer.id, ()))
 
 
 def position_out(position: rules.Position) -> dict[str, Any]:
@@ -138,6 +154,8 @@ async def dry_run(
         day = resolve_as_of(tenant, as_of, dry_run=True)
         strategies = await load_strategies(conn, tenant_id)
         plan = await planner.compute_plan(conn, tenant, day, strategies, pending_cutoff(settings.pending_expiry_hours))
+        shown = [p.customer.id for p in plan.customers[:limit] if p.communications]  # each shows at least one item
+        positions = await planner.load_positions(conn, tenant_id, shown)
     counts = planner.counts(plan.customers, plan.strategies)
     counts["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     run = Run(
@@ -157,7 +175,7 @@ async def dry_run(
     session.add(run)
     await session.flush()
     await session.refresh(run)
-    items = plan_items(plan.customers, day, limit)
+    items = plan_items(plan.customers, day, limit, positions)
     total = len(plan.communications) + len(plan.tasks)
     return run, items, total > len(items)
 

@@ -156,6 +156,18 @@ def test_one_message_when_one_invoice_reaches_a_step_carries_the_whole_position(
     assert comm.tone == 3  # od-1 asks for tone 1; the 84-day invoice calls for the firm one
 
 
+def test_a_run_plans_the_tone_from_the_debts_age_and_builds_the_position_as_it_writes():
+    """The run's SQL gives the age of the oldest overdue demanded invoice (``debt_age``); the tone is the same as
+    with the whole position (``test_selection_agrees`` holds the two to agreement on random portfolios)."""
+    five = the_five()
+    trigger = DueItem(five["A-5"], OD_1, STRATEGY_ID)
+    (comm,) = rules.plan_customer(customer(), [trigger], DAY, debt_age=84).communications
+    assert comm.position is None
+    assert comm.tone == 3
+    (alone,) = rules.plan_customer(customer(), [trigger], DAY).communications
+    assert alone.tone == 1  # nothing known but the trigger itself, 5 days overdue
+
+
 def test_pin_tone_is_kept_by_keys_and_json():
     assert OD_15_PINNED.pin_tone and not OD_1.pin_tone
     again = convert.steps_from_json(STRATEGY_ID, convert.steps_to_json(STEPS))

@@ -109,7 +109,7 @@ async def test_resync_rebuilds_the_projection_from_the_receivables_api(api, stac
     fresh_customer, fresh_invoice = uuid.uuid4(), uuid.uuid4()
     customers = [
         customer_item(newer, 3, "Newer", segment="retail"),  # older than what dunning has: ignored
-        customer_item(fresh_customer, 2, "Fresh", vip=True),
+        customer_item(fresh_customer, 2, "Fresh", vip=True, credits=[{"currency": "USD", "amount": "12.50"}]),
         *[customer_item(uuid.uuid4(), 1, f"Filler{n}") for n in range(3)],
     ]
     invoices = [
@@ -132,7 +132,9 @@ async def test_resync_rebuilds_the_projection_from_the_receivables_api(api, stac
         rows = {
             r.name: r
             for r in (
-                await conn.execute(text("SELECT name, revision, segment, vip, deleted, tags FROM dunning.customers"))
+                await conn.execute(
+                    text("SELECT name, revision, segment, vip, deleted, tags, credits FROM dunning.customers")
+                )
             )
         }
         invoices_now = {
@@ -145,6 +147,7 @@ async def test_resync_rebuilds_the_projection_from_the_receivables_api(api, stac
     assert (rows["Newer"].revision, rows["Newer"].segment) == (5, "wholesale")
     assert rows["Fresh"].vip is True
     assert rows["Fresh"].tags == ["north"]
+    assert rows["Fresh"].credits == {"USD": "12.50"}  # unapplied credit, issue 12
     assert invoices_now["LOST-1"].missing_upstream is True
     assert invoices_now["F-100"].status == "promise_to_pay"
     assert invoices_now["F-100"].promised_date == date(2025, 6, 10)
