@@ -16,6 +16,7 @@ the event loop keeps serving while a PDF is made and other thread-pool users are
 
 import asyncio
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ PAUSED = frozenset({"promise_to_pay", "payment_reported", "dispute"})
 LANGUAGES = ("es", "en", "pt")
 # Two threads: weasyprint holds the GIL for most of a render, more threads would only queue behind it.
 PDF_THREADS = 2
+PACE_MEMORY_SECONDS = 60.0
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -330,7 +332,36 @@ def html_to_pdf(html: str) -> bytes:
     if fonts is None:  # one per thread: loading the system's fonts is a third of a small render
         fonts = _local.fonts = FontConfiguration()
     fetcher = URLFetcher(allowed_protocols=("data",))
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
+    started = time.monotonic()
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
+    _pace.note(time.monotonic() - started)
+    return pdf
+
+
+class _Pace:
+    """How fast this process has been making PDFs lately (a moving average of one render's wall time)."""
+
+    def __init__(self) -> None:
+        self.seconds: float | None = None
+        self.at = 0.0
+
+    def note(self, seconds: float) -> None:
+        self.seconds = seconds if self.seconds is None else 0.8 * self.seconds + 0.2 * seconds
+        self.at = time.monotonic()
+
+    def rate(self) -> float | None:
+        if self.seconds is None or time.monotonic() - self.at > PACE_MEMORY_SECONDS:
+            return None
+        return PDF_THREADS / max(self.seconds, 0.001)
+
+
+_pace = _Pace()
+
+
+def pdf_rate() -> float | None:
+    """PDFs per second this process makes, as measured in the last minute (None: it made none): a sender sizes
+    its batches by it, so a batch of emails with PDFs ends in a bounded time."""
+    return _pace.rate()
 
 
 async def to_pdf(html: str) -> bytes:

@@ -40,6 +40,7 @@ from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
+from shared.statement import pdf_rate
 
 log = structlog.get_logger()
 
@@ -52,6 +53,20 @@ RECORD_EVERY_SECONDS = 0.25
 # A write of results that meets a deadlock (a callback locking the same messages in another order) is tried again:
 # failing it would make the whole lot look unsent, and be sent again after the lease.
 RECORD_TRIES = 3
+# While PDF statements are being rendered, a batch holds what the PDF threads make in this long (at least a few).
+BATCH_PDF_SECONDS = 20.0
+MIN_PDF_BATCH = 5
+
+
+def batch_limit(settings: MessagingSettings) -> int:
+    """Messages one deliver job claims at once. While this process renders PDF statements (~0.1-0.5 s of CPU
+    each), no more than its PDF threads make in ``BATCH_PDF_SECONDS`` shared by its parallel jobs: a batch must end
+    well within the job's timeout, or its unsent messages wait for their lease and count an interrupted attempt."""
+    rate = pdf_rate()
+    if rate is None:
+        return settings.delivery_batch_size
+    fits = int(rate * BATCH_PDF_SECONDS / max(1, settings.delivery_parallelism))
+    return max(MIN_PDF_BATCH, min(settings.delivery_batch_size, fits))
 
 
 def retry_policy(settings: MessagingSettings) -> RetryPolicy:
@@ -133,7 +148,7 @@ async def deliver(ctx: dict[str, Any]) -> int:
     sent = 0
     while time.monotonic() < deadline and not ctx.get("stopping"):
         async with ctx["engine"].begin() as conn:
-            claimed = await repository.claim_due(conn, settings.delivery_batch_size)
+            claimed = await repository.claim_due(conn, batch_limit(settings))
         if claimed:
             async with _holding(ctx, [row.id for row in claimed]):
                 sent += await send_batch(ctx, claimed)
