@@ -116,6 +116,11 @@ events AS (
     SELECT {announce_invoices_later("jsonb_agg(i.id)", "'updated by the ERP'", TENANT)} FROM updated i
     HAVING count(*) > 0
 ),
+rewritten AS (
+    SELECT u.id, u.customer_id FROM updated u
+    WHERE u.kind <> 'credit_note' AND (u.open_amount <> u.old_open OR u.status IN ('void', 'written_off'))
+      AND EXISTS (SELECT 1 FROM receivables.credit_applications a WHERE a.invoice_id = u.id AND a.reversed_at IS NULL)
+),
 promises_resolved AS (
     UPDATE receivables.promises p
     SET resolved_on = CAST(:today AS date),
@@ -141,12 +146,22 @@ history AS (
     FROM updated u
 )
 SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated,
-       -- for credits (payments/credits.py): whose credit may move, what the ERP wrote anew
-       ARRAY(SELECT customer_id FROM inserted UNION SELECT customer_id FROM updated) AS customers,
+       -- For credits (payments/credits.py), only the few customers concerned: those with credit (as it was before
+       -- this statement: the partial indexes answer), with a credit note in the batch, or with an invoice whose
+       -- applied credit the ERP overwrote (open amount rewritten, voided, written off).
+       ARRAY(SELECT x.customer_id FROM (SELECT customer_id FROM inserted UNION SELECT customer_id FROM updated) x
+             WHERE EXISTS (SELECT 1 FROM receivables.invoices cn WHERE cn.tenant_id = :tenant_id
+                             AND cn.customer_id = x.customer_id AND cn.kind = 'credit_note' AND cn.open_amount > 0
+                             AND cn.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute'))
+                OR EXISTS (SELECT 1 FROM receivables.payments p WHERE p.tenant_id = :tenant_id
+                             AND p.customer_id = x.customer_id AND p.status = 'applied' AND p.unapplied_amount > 0)
+             UNION SELECT customer_id FROM inserted WHERE kind = 'credit_note'
+             UNION SELECT customer_id FROM updated WHERE kind = 'credit_note'
+             UNION SELECT customer_id FROM rewritten) AS customers,
        ARRAY(SELECT customer_id FROM inserted WHERE kind = 'credit_note'
              UNION SELECT customer_id FROM updated WHERE kind = 'credit_note') AS credit_customers,
        ARRAY(SELECT id FROM updated WHERE kind = 'credit_note') AS credit_notes,
-       ARRAY(SELECT id FROM updated WHERE kind <> 'credit_note' AND open_amount <> old_open) AS rewritten,
+       ARRAY(SELECT id FROM rewritten) AS rewritten,
        (SELECT jsonb_agg(jsonb_build_object('index', idx, 'external_id', external_id,
                                             'customer', customer_external_id, 'deleted', customer_deleted)
                          ORDER BY idx)

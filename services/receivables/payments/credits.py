@@ -169,7 +169,12 @@ async def _apply(
 ) -> set[uuid.UUID]:
     """Step 2; answers the customers that have credit (applied now or still unapplied)."""
     tenant_id, today = profile.tenant_id, profile.today()
-    params = {"tenant_id": tenant_id, "customers": scope}
+    # Most customers of a batch have no credit: find the few that do through the partial indexes first, and
+    # read (lock) only their payments and invoices.
+    holders = sorted(await _customers_with_credit(session, tenant_id, scope))
+    if not holders:
+        return set()
+    params = {"tenant_id": tenant_id, "holders": holders}
     # Payments first, then invoices (in id order): the order the payments engine locks them in.
     payments = (
         (
@@ -177,7 +182,7 @@ async def _apply(
                 text(
                     "SELECT id, customer_id, currency, unapplied_amount, payment_date, named_invoices "
                     "FROM receivables.payments WHERE tenant_id = :tenant_id AND status = 'applied' "
-                    f"AND unapplied_amount > 0 AND {_scope('customer_id', scope)} ORDER BY id FOR UPDATE"
+                    "AND unapplied_amount > 0 AND customer_id = ANY(:holders) ORDER BY id FOR UPDATE"
                 ),
                 params,
             )
@@ -185,14 +190,8 @@ async def _apply(
         .mappings()
         .all()
     )
-    paying = sorted({p["customer_id"] for p in payments})
     rows = await _lock(
-        session,
-        tenant_id,
-        f"status IN {OPEN} AND open_amount > 0 AND {_scope('customer_id', scope)} AND (customer_id = ANY(:paying) "
-        "OR customer_id IN (SELECT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id "
-        f"AND kind = 'credit_note' AND open_amount > 0 AND status IN {OPEN} AND {_scope('customer_id', scope)}))",
-        {**params, "paying": paying},
+        session, tenant_id, f"customer_id = ANY(:holders) AND status IN {OPEN} AND open_amount > 0", params
     )
     credits: dict[uuid.UUID, list[Credit]] = defaultdict(list)
     for p in payments:
