@@ -167,7 +167,8 @@ LABELS: dict[str, dict[str, str]] = {
         "credit_generic": "Crédito",
     },
 }
-# An invoice's status as the statement says it; {date} is the promised or reported date.
+# An invoice's status as the statement says it (the words of the messages' status texts); {date} is the promised
+# or reported date.
 STATUS_TEXT: dict[str, dict[str, str]] = {
     "es": {
         "promise_to_pay": "Promesa de pago para el {date}",
@@ -175,14 +176,14 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
         "dispute": "En disputa",
     },
     "en": {
-        "promise_to_pay": "Promised for {date}",
+        "promise_to_pay": "Payment promised for {date}",
         "payment_reported": "Payment reported on {date}",
         "dispute": "In dispute",
     },
     "pt": {
         "promise_to_pay": "Promessa de pagamento para {date}",
         "payment_reported": "Pagamento informado em {date}",
-        "dispute": "Em contestação",
+        "dispute": "Em disputa",
     },
 }
 # What to send to notify a payment when the tenant set nothing (seed 004, principle 6).

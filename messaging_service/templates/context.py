@@ -15,6 +15,7 @@ from typing import Any
 from shared.contracts.common import InvoiceLine, Person
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.money import totals_by_currency
+from shared.statement import NOTIFY_FIELDS  # what to send to notify a payment (seed 004): statements say it too
 from shared.words import AND, words
 
 LANGUAGES = ("es", "en", "pt")
@@ -275,29 +276,6 @@ STATUS_TEXTS = {
     },
 }
 PAUSED_STATUSES = frozenset({"promise_to_pay", "payment_reported", "dispute"})
-NOTIFY_FIELDS = {
-    "es": (
-        "Fecha de pago",
-        "Número de factura o facturas pagadas",
-        "Banco y número de cuenta donde se realizó el pago",
-        "Monto del pago",
-        "Número de referencia del depósito o transferencia",
-    ),
-    "en": (
-        "Payment date",
-        "Number of the invoice or invoices paid",
-        "Bank and account number the payment was made to",
-        "Amount paid",
-        "Reference number of the deposit or transfer",
-    ),
-    "pt": (
-        "Data do pagamento",
-        "Número da fatura ou faturas pagas",
-        "Banco e número da conta onde o pagamento foi feito",
-        "Valor do pagamento",
-        "Número de referência do depósito ou transferência",
-    ),
-}
 
 
 def normalize_language(value: str | None, fallback: str | None = None) -> str:

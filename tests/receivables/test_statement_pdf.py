@@ -117,7 +117,7 @@ async def test_the_pdf_statement_downloads_opens_and_holds_the_figures(rc, langu
     assert w.money("700.00", "ARS") in text  # F-84 after the payment on account
     assert "TRF-5531" in text  # the payment, listed
     assert "NC-7" in text and w.money("50.00", "USD") in text  # the credit
-    assert ("Promesa de pago para el" if language == "es" else "Promised for") in text
+    assert ("Promesa de pago para el" if language == "es" else "Payment promised for") in text
     for total in statement["totals"]:
         for key in ("open_amount", "overdue_amount", "amount_due"):
             assert w.money(total[key], total["currency"]) in text
