@@ -30,7 +30,16 @@ from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 
 from tests.alarms.support import alarms_worker, relay
 from tests.dunning.support import STANDARD_STEPS
 from tests.messaging.support import deliver, settings
-from tests.support import OPERATOR, PASSWORD, SCHEMAS, create_api_key, create_tenant, create_user, run_worker
+from tests.support import (
+    OPERATOR,
+    PASSWORD,
+    SCHEMAS,
+    RoutingTransport,
+    create_api_key,
+    create_tenant,
+    create_user,
+    run_worker,
+)
 
 METHODS = ("get", "post", "put", "patch", "delete")
 DUE = date(2025, 6, 3)  # a Tuesday; the dunning run is for the day after
@@ -110,12 +119,24 @@ def kind_of(name: str, path: str) -> str | None:
 # --- tenants with one or more of everything, through the public API and the real workers ---------------------------
 
 
+async def dunning_worker(stack) -> None:
+    """Dunning's worker until its queue is empty, with receivables' API (a projection resync) routed in-process."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        await DunningWorker.on_startup(ctx)
+        await ctx["http"].aclose()
+        ctx["http"] = httpx.AsyncClient(transport=RoutingTransport(stack.services))
+        ctx["settings"] = ctx["settings"].model_copy(update={"receivables_url": "http://receivables.test"})
+
+    await run_worker(DunningWorker, on_startup=startup)
+
+
 async def everyone(stack, smtp_port: int, rounds: int = 1) -> None:
     """Relay every outbox, then every worker takes what reached its queue; ``rounds`` times, for answers to answers."""
     for _ in range(rounds):
         await relay(stack, *SCHEMAS)
         await run_worker(ReceivablesWorker)
-        await run_worker(DunningWorker)
+        await dunning_worker(stack)
         await alarms_worker(stack)
         await deliver(stack, settings(smtp_port=smtp_port))
 
