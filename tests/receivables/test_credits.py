@@ -210,3 +210,16 @@ async def test_the_erp_names_the_invoices_a_credit_note_settles_in_bulk(rc):
     wrong = {**row, "external_id": "FC-X", "kind": "invoice"}
     result = await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [wrong]}, expect=200)
     assert [r["field"] for r in result["rejected"]] == ["applies_to"]
+
+
+async def test_an_invoice_voided_by_a_person_gives_its_credit_back(rc):
+    c = await customer(rc)
+    inv = await invoice(rc, c["id"], due_date="2026-01-01")
+    note = await _credit_note(rc, c["id"], "300.00")
+    assert await _open(rc, inv) == ("normal", "700.00")
+    await post(rc.api, f"/v1/invoices/{inv['id']}/status", rc.admin, {"status": "void"}, expect=200)
+    got = await _get(rc, f"/v1/invoices/{note['id']}")
+    assert (got["status"], got["open_amount"]) == ("normal", "300.00")
+    assert await _credits_announced(rc, c["id"]) == [("ARS", Decimal("300.00"))]
+    timeline = await _get(rc, f"/v1/customers/{c['id']}/timeline?kind=credit_undone")
+    assert len(timeline["items"]) == 1

@@ -220,14 +220,17 @@ async def apply_status_changes(
         session, tenant_id, [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes]
     )
     await emit_invoices_changed(session, tenant_id, ids, reason)
-    # A voided credit note takes its credit back; an invoice out of dispute or voided moves credit too (issue 12).
+    # A voided credit note takes its credit back; an invoice voided gives it back; one out of dispute may take some
+    # (issue 12).
     credit_notes = [c.invoice_id for c in changes if by_id[c.invoice_id]["kind"] == InvoiceKind.CREDIT_NOTE]
+    closed = [c.invoice_id for c in changes if c.status in CLOSED and c.invoice_id not in credit_notes]
     await apply_credits(
         session,
         profile,
         {r["customer_id"] for r in rows},
         actor,
         changed_credit_notes=credit_notes,
+        rewritten_invoices=closed,
         credit_touched={by_id[i]["customer_id"] for i in credit_notes},
     )
 
