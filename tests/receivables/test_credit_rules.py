@@ -70,6 +70,11 @@ def test_a_named_invoice_that_cannot_take_the_outcome_is_named_in_the_refusal():
     with pytest.raises(InvoiceRefused) as refused:
         _plan(OutcomeKind.PROMISE_TO_PAY, [InvoiceStatus.NORMAL, InvoiceStatus.PAID], named=True, promised_date=TODAY)
     assert refused.value.position == 1
+    with pytest.raises(InvoiceRefused) as refused:
+        _plan(OutcomeKind.PROMISE_TO_PAY, [InvoiceStatus.DISPUTE], named=True, promised_date=TODAY)
+    assert "dispute" in str(refused.value)
+    _, plan = _plan(OutcomeKind.DISPUTE, [InvoiceStatus.PAYMENT_REPORTED], named=True, dispute_area_id=uuid.uuid4())
+    assert len(plan.status_changes) == 1
 
 
 def test_claimed_totals_are_net_of_credit_per_currency_never_below_zero():

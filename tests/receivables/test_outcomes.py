@@ -323,6 +323,12 @@ async def test_a_conflicting_named_invoice_answers_409_naming_it(rc):
     assert "FC-PAGADA" in problem["detail"]
     invoices, *_ = await _effects(rc, c)
     assert invoices[first["id"]][0] == "normal"  # nothing done
+    # a disputed invoice named in a promise: refused, the dispute is resolved first
+    await _dispute(rc, first)
+    body["invoice_ids"] = [first["id"]]
+    refused = await rc.api.post("/v1/outcomes", json=body, headers=rc.collector)
+    assert refused.status_code == 409
+    assert (refused.json()["field"], refused.json()["current_status"]) == ("invoice_ids[0]", "dispute")
     unreachable = {"customer_id": c["id"], "kind": "unreachable", "invoice_ids": [paid["id"]]}
     refused = await rc.api.post("/v1/outcomes", json=unreachable, headers=rc.collector)
     assert (refused.status_code, refused.json()["field"]) == (409, "invoice_ids[0]")

@@ -40,10 +40,11 @@ async def record_outcome(
     - `unreachable`: an email to the customer with the invoices being claimed (open and not paused: no promise,
       reported payment or dispute; totals net of unapplied credit), and a task to call again the next business
       day (the tenant country's holidays are not business days).
-    Without `invoice_ids` the outcome covers the customer's open invoices whose status allows it: a promise takes
-    `normal` ones and renews promises (never a dispute or a reported payment); a reported payment also takes
-    promised ones; a dispute takes all. A named invoice that cannot take the outcome answers 409 naming it
-    (`field` `invoice_ids[i]`, `invoice_id`, `number`, `current_status`)."""
+    An outcome acts only on open invoices whose status allows it: a promise takes `normal` ones and renews
+    promises (never a dispute or a reported payment: resolve the dispute first); a reported payment also takes
+    promised ones; a dispute takes all. Without `invoice_ids` it covers the customer's open invoices that allow
+    it; a named invoice that does not answers 409 naming it (`field` `invoice_ids[i]`, `invoice_id`, `number`,
+    `current_status`)."""
     done = await service.record_outcome(session, identity, data, gateway)
     today = (await load_profile(session, identity.tenant_id)).today()
     return {

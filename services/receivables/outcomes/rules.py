@@ -85,11 +85,11 @@ TASK_TITLES = {
 }
 
 
-# What an outcome recorded without ``invoice_ids`` may change (issue 12 point 4): the invoices whose status lets it
-# act, never silently over a stronger state. A promise takes normal invoices and renews a promise, but leaves a
-# dispute or a reported payment as they are; a reported payment may follow a promise; a dispute covers every
-# open invoice. Named explicitly, an invoice follows the status machine (``check_manual_transition``).
-IMPLICIT_FROM: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+# The statuses an outcome may act on (issue 12 point 4), never over a stronger state: a promise takes normal
+# invoices and renews a promise, but leaves a dispute or a reported payment as they are (resolve the dispute
+# first); a reported payment may follow a promise; a dispute covers every open invoice. Without ``invoice_ids``
+# the others are left alone; a named one in another status is refused (409 naming it).
+ALLOWED_FROM: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.PROMISE_TO_PAY: frozenset({InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY}),
     InvoiceStatus.PAYMENT_REPORTED: frozenset(
         {InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY, InvoiceStatus.PAYMENT_REPORTED}
@@ -177,7 +177,7 @@ def plan_outcome(
         raise OutcomeInvalid("follow_up_days", "must be between 1 and 90")
 
     if target is not None and not data.named_invoices:
-        invoices = {i: s for i, s in invoices.items() if s in IMPLICIT_FROM[target]}
+        invoices = {i: s for i, s in invoices.items() if s in ALLOWED_FROM[target]}
     if target is not None and not invoices:
         raise TransitionRefused(f"The customer has no open invoice that can go to {target.value}")
     changes: list[StatusChange] = []
@@ -187,6 +187,12 @@ def plan_outcome(
                 check_manual_transition(status, target)
             except TransitionRefused as exc:
                 raise InvoiceRefused(str(exc), invoice_id, position) from None
+            if status not in ALLOWED_FROM[target]:
+                raise InvoiceRefused(
+                    f"A {kind.value} outcome does not apply to an invoice in {status}: change its status first",
+                    invoice_id,
+                    position,
+                )
             changes.append(
                 StatusChange(
                     invoice_id,
