@@ -60,5 +60,8 @@ async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answe
             cwd=ROOT,
         )
         output, _ = await process.communicate()
+        async with httpx.AsyncClient() as client:  # still the admin: the run did not lock itself out
+            me = (await client.get(gateway + "/v1/auth/me", headers=tenant["admin"])).status_code
     report = output.decode(errors="replace")
     assert process.returncode == 0, report[-6000:]
+    assert me == 200, "the caller lost its rights during the run: most operations were only tried with a 401"
