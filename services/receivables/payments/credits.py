@@ -51,17 +51,17 @@ async def apply_credits(
     rewritten_invoices: Iterable[uuid.UUID] = (),
     credit_touched: Iterable[uuid.UUID] = (),
 ) -> None:
-    """Bring the credit of ``customers`` (None: all the tenant's) up to date. ``changed_credit_notes``: credit
-    notes written anew (ERP update, void) whose applications are undone first; ``rewritten_invoices``: invoices voided,
-    written off or whose open amount the ERP wrote anew (the credit they had goes back to its credit note, to be
-    applied again);
-    ``credit_touched``: customers whose credit changed in the caller's write (their snapshot is announced)."""
-    scope = None if customers is None else sorted(set(customers))
-    if scope is not None and not scope:
+    """Bring the credit of ``customers`` (None: all the tenant's) up to date.
+
+    ``changed_credit_notes``: credit notes written anew (ERP update, void), whose applications are undone first;
+    ``rewritten_invoices``: invoices voided, written off or whose open amount the ERP wrote anew (the credit they
+    had goes back to its credit note, to be applied again); ``credit_touched``: customers whose credit changed in
+    the caller's write (their snapshot is announced)."""
+    undone = await _undo(session, profile, sorted(set(changed_credit_notes)), sorted(set(rewritten_invoices)), actor)
+    announce = set(credit_touched) | undone
+    scope = None if customers is None else sorted(set(customers) | undone)  # what was undone is applied again
+    if scope == [] and not announce:
         return
-    changed = sorted(set(changed_credit_notes))
-    rewritten = sorted(set(rewritten_invoices))
-    announce = set(credit_touched) | await _undo(session, profile, changed, rewritten, actor)
     if profile.auto_apply_credits:
         announce |= await _apply(session, profile, scope, actor)
     else:
