@@ -774,7 +774,7 @@ def position(
             PositionLine(inv, (as_of - inv.due_date).days, inv.status not in PAUSED_STATUSES, inv.id in triggered_ids)
             for inv in chosen.values()
         ),
-        key=lambda line: (not line.overdue, line.invoice.due_date, line.invoice.number, str(line.invoice.id)),
+        key=lambda line: (line.days_overdue <= 0, line.invoice.due_date, line.invoice.number, line.invoice.id),
     )
     overdue: dict[str, Decimal] = defaultdict(Decimal)
     owed: dict[str, Decimal] = defaultdict(Decimal)

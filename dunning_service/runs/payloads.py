@@ -53,7 +53,7 @@ def invoice_line(item: rules.DueItem, as_of: date) -> dict[str, Any]:
 
 def position_line(line: rules.PositionLine) -> dict[str, Any]:
     inv = line.invoice
-    return {
+    out: dict[str, Any] = {
         "invoice_id": str(inv.id),
         "number": inv.number,
         "kind": inv.kind.value,
@@ -64,12 +64,17 @@ def position_line(line: rules.PositionLine) -> dict[str, Any]:
         "due_date": inv.due_date.isoformat(),
         "days_overdue": line.days_overdue,
         "status": inv.status.value,
-        "document_url": inv.extra.get("document_url"),
         "triggered": line.triggered,
         "demanded": line.demanded,
-        "promised_date": inv.promised_date.isoformat() if inv.promised_date else None,
-        "reported_date": inv.reported_date.isoformat() if inv.reported_date else None,
     }
+    # optional fields only when set: the contract defaults them, and a run hands over tens of thousands of lines
+    if document_url := inv.extra.get("document_url"):
+        out["document_url"] = document_url
+    if inv.promised_date:
+        out["promised_date"] = inv.promised_date.isoformat()
+    if inv.reported_date:
+        out["reported_date"] = inv.reported_date.isoformat()
+    return out
 
 
 def _amounts(sums: dict[str, Any]) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dunning_service import rules
 from dunning_service.projection.views import customer_view
@@ -165,15 +165,14 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
 
 
 # The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
-_POSITIONS = text(
-    """
-SELECT id, customer_id, external_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
+# Run on the driver's connection: a run reads some 180,000 rows at a million invoices.
+_POSITIONS = """
+SELECT id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
        promised_date, reported_date, document_url
 FROM dunning.invoices
-WHERE tenant_id = :tenant_id AND customer_id = ANY(CAST(:ids AS uuid[]))
+WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])
   AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND kind <> 'credit_note'
   AND NOT missing_upstream AND open_amount > 0"""
-)
 POSITION_BATCH = 5_000
 # ``Position.oldest_days_overdue`` in SQL: the oldest overdue invoice still demanded (normal: not paused).
 _DEBT_AGES = text(
@@ -198,15 +197,19 @@ async def load_debt_ages(
 
 
 async def load_positions(
-    conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
 ) -> dict[uuid.UUID, list[rules.InvoiceView]]:
     """Every open invoice of the customers ``ids``, per customer: one query per ``batch`` customers."""
     out: dict[uuid.UUID, list[rules.InvoiceView]] = defaultdict(list)
+    if not ids:
+        return out
+    if isinstance(conn, AsyncSession):
+        conn = await conn.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
     for start in range(0, len(ids), batch):
-        params = {"tenant_id": tenant_id, "ids": ids[start : start + batch]}
-        for row in (await conn.execute(_POSITIONS, params)).all():  # positional: no mapping look-ups
-            invoice_id, customer_id, external_id, number, kind, currency, amount, open_amount = row[:8]
-            issue_date, due_date, status, promised_date, reported_date, document_url = row[8:]
+        for row in await driver.fetch(_POSITIONS, tenant_id, ids[start : start + batch]):  # type: ignore[union-attr]
+            invoice_id, customer_id, number, kind, currency, amount, open_amount = row[:7]
+            issue_date, due_date, status, promised_date, reported_date, document_url = row[7:]
             out[customer_id].append(
                 rules.InvoiceView(
                     id=invoice_id,
@@ -221,7 +224,7 @@ async def load_positions(
                     kind=_KIND[kind],
                     promised_date=promised_date,
                     reported_date=reported_date,
-                    extra={"external_id": external_id, "document_url": document_url},
+                    extra={"document_url": document_url},
                 )
             )
     return out
