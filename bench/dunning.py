@@ -8,7 +8,10 @@ Printed side by side, measured in the same run on the real processes (gateway, d
   grouping per customer and channel; nothing sent), goal < 5 s at full scale;
 - the real run (POST, then the worker: dispatches, steps pending on their invoices, the commands to
   messaging in the outbox, in chunks), goal < 15 s; then how long the relay takes to hand every command
-  to messaging's queue, and a rerun of the same day (sends nothing).
+  to messaging's queue, and a rerun of the same day (sends nothing);
+- the average size of a communication handed to messaging (the JSON of each one in the outbox): every message
+  carries the customer's whole open position (issue 12); the baseline is the same message with only the
+  invoices that triggered it, as messages were before.
 
 The projection is filled with set-based SQL (what the events would have built), not through 1.2 million
 events: this measures the run, not the ingestion.
@@ -26,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -108,6 +112,37 @@ FROM dunning.invoices
 WHERE tenant_id = $1 AND status = 'normal' AND due_date = ANY($2::date[])
 GROUP BY customer_id
 """
+
+
+def triggered_only(communication: dict) -> dict:
+    """The message as it was before issue 12: the triggering invoices alone, their totals and oldest age."""
+    old_keys = ("triggered", "demanded", "promised_date", "reported_date")
+    lines = [{k: v for k, v in i.items() if k not in old_keys} for i in communication["invoices"] if i["triggered"]]
+    totals: dict[str, float] = {}
+    for line in lines:
+        totals[line["currency"]] = totals.get(line["currency"], 0) + float(line["open_amount"])
+    new_keys = ("open_totals", "credits", "overdue_count")
+    return {
+        **{k: v for k, v in communication.items() if k not in new_keys},
+        "invoices": lines,
+        "totals": [{"currency": c, "amount": f"{a:.2f}"} for c, a in sorted(totals.items())],
+        "oldest_days_overdue": max((line["days_overdue"] for line in lines), default=None),
+    }
+
+
+async def payload_sizes(conn: asyncpg.Connection) -> tuple[float, float, float]:
+    """Average bytes of a communication's JSON (ours, triggered only) and invoices per message, from the outbox."""
+    ours = baseline = lines = count = 0
+    rows = await conn.fetch(
+        "SELECT payload::text AS payload FROM dunning.outbox WHERE message_type = 'messaging.send_communications'"
+    )
+    for row in rows:
+        for communication in orjson.loads(row["payload"])["communications"]:
+            ours += len(orjson.dumps(communication))
+            baseline += len(orjson.dumps(triggered_only(communication)))
+            lines += len(communication["invoices"])
+            count += 1
+    return ours / max(count, 1), baseline / max(count, 1), lines / max(count, 1)
 
 
 def step_rows(strategy: dict) -> list[tuple]:
@@ -278,6 +313,11 @@ async def main() -> None:
                 while await conn.fetchval("SELECT count(*) FROM dunning.outbox WHERE published_at IS NULL"):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 print(f"relay: every command on messaging's queue {time.perf_counter() - relay_start:.2f} s later")
+                ours_bytes, baseline_bytes, per_message = await payload_sizes(conn)
+                print(
+                    f"payload: {ours_bytes:,.0f} bytes per communication on average ({per_message:.1f} invoices of "
+                    f"the customer's position each); {baseline_bytes:,.0f} bytes with only the triggering invoices"
+                )
                 rerun_seconds, rerun = await timed(real)
                 sent_again = rerun["counts"]["communications"]
                 print(f"rerun of the same day: {rerun_seconds:.2f} s, {sent_again} communications")
@@ -285,6 +325,7 @@ async def main() -> None:
                 await conn.close()
     print(bench_line("dunning_dry_run", dry_seconds * 1000, bare * 1000, "ms"))
     print(bench_line("dunning_real_run", real_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line("dunning_payload_bytes", ours_bytes, baseline_bytes, "bytes"))
 
 
 if __name__ == "__main__":
