@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.receivables.invoices.status import TransitionRefused
 from services.receivables.outcomes.rules import InvoiceRefused, OutcomeInput, OutcomeKind, claimed_totals, plan_outcome
@@ -82,3 +84,25 @@ def test_claimed_totals_are_net_of_credit_per_currency_never_below_zero():
     overdue, owed = claimed_totals(lines, {"ARS": D("120.00"), "USD": D("30.00")})
     assert overdue == {"ARS": D("0.00"), "USD": D("0.00")}
     assert owed == {"ARS": D("30.00"), "USD": D("0.00")}
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["ARS", "USD"]), st.integers(1, 5000), st.integers(0, 60)), max_size=8),
+    st.lists(st.tuples(st.sampled_from(["ARS", "USD"]), st.integers(1, 8000)), max_size=4),
+)
+def test_credits_never_cross_currencies_nor_take_more_than_is_owed_or_given(invoices, credits):
+    items = [_item(str(amount), f"2026-01-{1 + day % 28:02d}") for _, amount, day in invoices]
+    currency = {item.invoice_id: c for item, (c, _, _) in zip(items, invoices, strict=True)}
+    given_credits = [Credit("payment", uuid.uuid4(), c, D(a), TODAY) for c, a in credits]
+    ledger = Ledger(items)
+    done = plan_credits(given_credits, ledger, currency)
+    for credit, result in done:
+        assert result.applied + result.unapplied == credit.amount
+        assert all(currency[i] == credit.currency for i, _ in result.allocations)
+    for item in items:
+        assert D(0) <= ledger.items[item.invoice_id].open_amount <= item.open_amount
+    for c in ("ARS", "USD"):
+        owed = sum((i.open_amount for i in items if currency[i.invoice_id] == c), D(0))
+        given_c = sum((x.amount for x in given_credits if x.currency == c), D(0))
+        applied = sum((r.applied for x, r in done if x.currency == c), D(0))
+        assert applied == min(owed, given_c)  # nothing is left owed while credit of its currency waits
