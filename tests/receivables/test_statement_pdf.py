@@ -56,7 +56,8 @@ async def messaging_in_process(stack):
 
 async def position(rc):
     """Seed 004's customer: three overdue invoices (10, 40 and 84 days), one not yet due, one promised, a payment
-    on account of the oldest and a credit in another currency (never applied across currencies)."""
+    on account of the oldest, a credit note applied to F-40 and a credit in another currency (never applied across
+    currencies)."""
     t = rc.today
     c = await customer(rc, name="Distribuidora del Sur", language="es", country="AR", tax_id="30-70000000-1")
     numbers = {}
@@ -87,6 +88,7 @@ async def position(rc):
         },
     )
     await invoice(rc, c["id"], number="NC-7", amount="50.00", currency="USD", kind="credit_note")
+    await invoice(rc, c["id"], number="NC-9", amount="100.00", kind="credit_note", applies_to=[numbers["F-40"]["id"]])
     return c
 
 
@@ -97,6 +99,10 @@ async def test_the_pdf_statement_downloads_opens_and_holds_the_figures(rc, langu
     c = await position(rc)
     statement = (await rc.api.get(f"/v1/customers/{c['id']}/statement", headers=rc.admin)).json()
     assert statement["overdue_count"] == 3 and statement["oldest_days_overdue"] == 84
+    assert sorted((p["reference"], p["invoice"], p["amount"]) for p in statement["payments"]) == [
+        ("NC-9", "F-40", "100.00"),
+        ("TRF-5531", "F-84", "300.00"),
+    ]
 
     async with messaging_in_process(rc.stack):
         response = await rc.api.get(f"/v1/customers/{c['id']}/statement.pdf?language={language}", headers=rc.admin)
@@ -115,7 +121,8 @@ async def test_the_pdf_statement_downloads_opens_and_holds_the_figures(rc, langu
         assert line["number"] in text
         assert w.money(line["open_amount"], line["currency"]) in text
     assert w.money("700.00", "ARS") in text  # F-84 after the payment on account
-    assert "TRF-5531" in text  # the payment, listed
+    assert "TRF-5531" in text and "NC-9" in text  # the payment and the credit note applied, listed
+    assert w.money("2400.50", "ARS") in text  # F-40 net of NC-9
     assert "NC-7" in text and w.money("50.00", "USD") in text  # the credit
     assert ("Promesa de pago para el" if language == "es" else "Payment promised for") in text
     for total in statement["totals"]:
@@ -123,7 +130,7 @@ async def test_the_pdf_statement_downloads_opens_and_holds_the_figures(rc, langu
             assert w.money(total[key], total["currency"]) in text
     ars = next(t for t in statement["totals"] if t["currency"] == "ARS")
     # to pay now: the three overdue demanded invoices, not the promised one
-    assert ars["amount_due"] == "3323.95"  # 700.00 + 2500.50 + 123.45
+    assert ars["amount_due"] == "3223.95"  # 700.00 + 2400.50 + 123.45
     for row in statement["aging"]:
         for amount in row["buckets"].values():
             assert w.money(amount, row["currency"]) in text

@@ -49,8 +49,8 @@ class StatementTotal(BaseModel):
 
 class StatementPayment(BaseModel):
     date: date
-    reference: str | None
-    invoice: str = Field(description="Number of the open invoice the payment went to")
+    reference: str | None = Field(description="The payment's reference, or the number of the credit note applied")
+    invoice: str = Field(description="Number of the open invoice it went to")
     currency: str
     amount: Decimal
 
@@ -61,7 +61,9 @@ class StatementOut(BaseModel):
     as_of: date
     invoices: list[StatementLine]
     credits: list[StatementCredit]
-    payments: list[StatementPayment] = Field(description="Payments received on account of the open invoices")
+    payments: list[StatementPayment] = Field(
+        description="Payments and credit notes applied to the open invoices (not reversed), oldest first"
+    )
     aging: list[StatementAging]
     totals: list[StatementTotal]
     overdue_count: int = Field(description="Overdue invoices that are demanded (not paused)")

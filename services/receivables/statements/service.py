@@ -4,11 +4,11 @@ aging and totals per currency (``shared.statement.summarize``, the same figures 
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Date, cast, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.customers.repository import load_customer, people_of_customer
-from services.receivables.models import Invoice, Payment, PaymentAllocation
+from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation
 from services.receivables.statements.lines import invoice_line
 from services.receivables.tenants.repository import load_profile
 from shared.aging import aging_bucket
@@ -19,6 +19,7 @@ from shared.statement import summarize
 invoices = Invoice.__table__
 payments = Payment.__table__
 allocations = PaymentAllocation.__table__
+applications = CreditApplication.__table__
 
 
 async def build_statement(
@@ -114,16 +115,18 @@ async def build_statement(
 
 
 async def _payments_on(conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]) -> list[dict]:
-    """Payments received on account of the open invoices (partial payments, not reversed), oldest first."""
+    """What was received on account of the open invoices, oldest first: payments (partial payments) and credit
+    notes applied to them (issue 12), neither reversed."""
     if not invoice_ids:
         return []
-    rows = await conn.execute(
+    paid = (
         select(
             allocations.c.payment_date.label("date"),
             payments.c.reference,
             invoices.c.number.label("invoice"),
             invoices.c.currency,
             allocations.c.amount,
+            allocations.c.id.label("seq"),
         )
         .join(payments, payments.c.id == allocations.c.payment_id)
         .join(invoices, invoices.c.id == allocations.c.invoice_id)
@@ -132,6 +135,25 @@ async def _payments_on(conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids:
             allocations.c.invoice_id.in_(invoice_ids),
             allocations.c.reversed_at.is_(None),
         )
-        .order_by(allocations.c.payment_date, allocations.c.id)
     )
-    return [dict(row) for row in rows.mappings()]
+    credit_notes = invoices.alias("credit_note")
+    credited = (
+        select(
+            cast(applications.c.created_at, Date).label("date"),
+            credit_notes.c.number.label("reference"),
+            invoices.c.number.label("invoice"),
+            invoices.c.currency,
+            applications.c.amount,
+            applications.c.id.label("seq"),
+        )
+        .join(credit_notes, credit_notes.c.id == applications.c.credit_id)
+        .join(invoices, invoices.c.id == applications.c.invoice_id)
+        .where(
+            applications.c.tenant_id == tenant_id,
+            applications.c.invoice_id.in_(invoice_ids),
+            applications.c.reversed_at.is_(None),
+        )
+    )
+    both = union_all(paid, credited).subquery()
+    rows = await conn.execute(select(both).order_by(both.c.date, both.c.invoice, both.c.seq))
+    return [{k: v for k, v in row.items() if k != "seq"} for row in rows.mappings()]
