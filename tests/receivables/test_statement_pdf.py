@@ -38,11 +38,11 @@ def pdf_text(content: bytes) -> str:
 
 
 @asynccontextmanager
-async def messaging_in_process(stack):
-    """Receivables asks the in-process messaging app for the tenant's profile (its real HTTP API)."""
+async def messaging_in_process(stack, url: str = "http://messaging.test"):
+    """Receivables asks the in-process messaging app for the tenant's profile (its real HTTP API), or ``url``."""
     receivables = stack.services["receivables"]
     async with httpx.AsyncClient(transport=RoutingTransport({"messaging": stack.services["messaging"]})) as http:
-        profiles = MessagingProfiles(InternalClient(http, ReceivablesSettings(messaging_url="http://messaging.test")))
+        profiles = MessagingProfiles(InternalClient(http, ReceivablesSettings(messaging_url=url)))
 
         async def routed() -> MessagingProfiles:
             return profiles
@@ -143,7 +143,8 @@ async def test_the_pdf_statement_downloads_opens_and_holds_the_figures(rc, langu
 async def test_the_pdf_still_comes_without_messaging(rc):
     """Messaging down: the statement comes without the payment instructions, named after the tenant."""
     c = await position(rc)
-    response = await rc.api.get(f"/v1/customers/{c['id']}/statement.pdf", headers=rc.admin)
+    async with messaging_in_process(rc.stack, url="http://nowhere.test"):  # no app there: a connection error
+        response = await rc.api.get(f"/v1/customers/{c['id']}/statement.pdf", headers=rc.admin)
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert "F-84" in pdf_text(response.content)
 
