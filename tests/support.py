@@ -3,7 +3,7 @@
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,28 +108,25 @@ async def ask_gateway_in_process(services: dict[str, FastAPI], gateway: FastAPI)
     """The services' look-ups of users (``GET /internal/users``: receivables', dunning's) go to the in-process
     gateway."""
     from dunning_service.settings import DunningSettings
-    from services.receivables.people.gateway import GatewayUsers, gateway_users
     from services.receivables.settings import ReceivablesSettings
     from shared.tenant_users import TenantUsers, tenant_users
 
-    receivables, dunning = services["receivables"], services["dunning"]
-    async with httpx.AsyncClient(transport=RoutingTransport({"gateway": gateway})) as http:
-        users = GatewayUsers(InternalClient(http, ReceivablesSettings(gateway_url="http://gateway.test")))
-        dunning_users = TenantUsers(InternalClient(http, DunningSettings(gateway_url="http://gateway.test")))
-
-        async def routed() -> GatewayUsers:
+    def answering(users: TenantUsers) -> Callable[[], Awaitable[TenantUsers]]:
+        async def routed() -> TenantUsers:
             return users
 
-        async def dunning_routed() -> TenantUsers:
-            return dunning_users
+        return routed
 
-        receivables.dependency_overrides[gateway_users] = routed
-        dunning.dependency_overrides[tenant_users] = dunning_routed
+    asking = {"receivables": ReceivablesSettings, "dunning": DunningSettings}
+    async with httpx.AsyncClient(transport=RoutingTransport({"gateway": gateway})) as http:
+        for name, settings in asking.items():
+            users = TenantUsers(InternalClient(http, settings(gateway_url="http://gateway.test")))
+            services[name].dependency_overrides[tenant_users] = answering(users)
         try:
             yield
         finally:
-            receivables.dependency_overrides.pop(gateway_users, None)
-            dunning.dependency_overrides.pop(tenant_users, None)
+            for name in asking:
+                services[name].dependency_overrides.pop(tenant_users, None)
 
 
 @asynccontextmanager

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from services.receivables.people.gateway import GatewayUsers, gateway_users
 from services.receivables.people.repository import store_users, user_row
 from services.receivables.settings import ReceivablesSettings
 from shared.contracts.gateway import UserChanged
 from shared.identity import SERVICE, identity_headers
 from shared.internal import InternalClient
 from shared.settings import ServiceSettings
+from shared.tenant_users import TenantUsers, tenant_users
 from tests.platform.test_auth import assert_problem
 from tests.receivables.helpers import rows, sync
 from tests.support import create_tenant, create_user
@@ -66,20 +66,20 @@ async def test_an_unknown_user_and_another_tenants_user_are_still_refused(rc):
 async def test_the_gateway_out_of_reach_is_a_503_not_a_false_422(rc):
     user, _ = await create_user(rc.api, rc.tenant, "collector")
     app = rc.stack.services["receivables"]
-    routed = app.dependency_overrides[gateway_users]
+    routed = app.dependency_overrides[tenant_users]
     async with httpx.AsyncClient() as http:
-        down = GatewayUsers(InternalClient(http, ReceivablesSettings(gateway_url="http://127.0.0.1:1")))
+        down = TenantUsers(InternalClient(http, ReceivablesSettings(gateway_url="http://127.0.0.1:1")))
 
-        async def unreachable() -> GatewayUsers:
+        async def unreachable() -> TenantUsers:
             return down
 
-        app.dependency_overrides[gateway_users] = unreachable
+        app.dependency_overrides[tenant_users] = unreachable
         try:
             response = await rc.api.post(
                 "/v1/people", json={"kind": "staff", "name": "Nueva", "user_id": user["id"]}, headers=rc.admin
             )
         finally:
-            app.dependency_overrides[gateway_users] = routed
+            app.dependency_overrides[tenant_users] = routed
     assert assert_problem(response, 503)["type"].endswith("/gateway-unavailable")
 
 

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.receivables.customers import repository, service
 from services.receivables.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, RiskLevel
-from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.identity import (
@@ -20,6 +19,7 @@ from shared.identity import (
 )
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=problem_responses(401, 403, 422))
 
@@ -30,7 +30,7 @@ Remover = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION)
 
 @router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
 async def create_customer(
-    identity: Writer, data: CustomerCreate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Writer, data: CustomerCreate, session: SessionDep, gateway: TenantUsersDep
 ) -> CustomerOut:
     """Create a customer. `external_id` is the ERP's key and must be unique in the tenant."""
     customer = await service.create_customer(session, identity.tenant_id, data, gateway)
@@ -85,7 +85,7 @@ async def get_customer(identity: Reader, customer_id: uuid.UUID, pool: PgPoolDep
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404, 409, 503))
 async def update_customer(
-    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> CustomerOut:
     """Change some fields of a customer; fields left out stay as they are."""
     return CustomerOut.model_validate(

@@ -9,12 +9,12 @@ from services.receivables.customers import repository
 from services.receivables.customers.schemas import CustomerCreate, CustomerUpdate, contact_rows, merge_contacts
 from services.receivables.events import emit_customers_changed
 from services.receivables.models import Customer
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_person, require_user
 from services.receivables.people.schemas import PersonKind
 from services.receivables.timeline.repository import add_entries
 from shared.identity import COLLECTOR
 from shared.problems import Conflict, NotFound
+from shared.tenant_users import TenantUsers
 
 
 def _values(data: CustomerCreate | CustomerUpdate) -> dict:
@@ -24,7 +24,7 @@ def _values(data: CustomerCreate | CustomerUpdate) -> dict:
     return values
 
 
-async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict, gateway: GatewayUsers) -> None:
+async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict, gateway: TenantUsers) -> None:
     """The collector must be a collector of the tenant, the advisor one of its business advisors."""
     if values.get("collector_id") is not None:
         await require_user(session, tenant_id, values["collector_id"], "collector_id", COLLECTOR, gateway=gateway)
@@ -33,7 +33,7 @@ async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dic
 
 
 async def create_customer(
-    session: AsyncSession, tenant_id: uuid.UUID, data: CustomerCreate, gateway: GatewayUsers
+    session: AsyncSession, tenant_id: uuid.UUID, data: CustomerCreate, gateway: TenantUsers
 ) -> Customer:
     if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
         raise Conflict(f"A customer with external_id {data.external_id!r} already exists")
@@ -51,7 +51,7 @@ async def create_customer(
 
 
 async def update_customer(
-    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate, gateway: GatewayUsers
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, data: CustomerUpdate, gateway: TenantUsers
 ) -> Customer:
     customer = await repository.get_for_update(session, tenant_id, customer_id)
     if customer is None:

@@ -19,12 +19,12 @@ from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow
 from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
 from services.receivables.models import Person, TenantUser
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import learn_users
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenants.repository import TenantProfile
 from shared.contracts.receivables import CustomerChanged
 from shared.identity import COLLECTOR
+from shared.tenant_users import TenantUsers
 
 STAGING = "ingest_customers"
 COLUMNS = (
@@ -104,7 +104,7 @@ async def _collectors(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.
 
 
 async def _references(
-    session: AsyncSession, gateway: GatewayUsers, tenant_id: uuid.UUID, rows: list[tuple[int, CustomerRow]]
+    session: AsyncSession, gateway: TenantUsers, tenant_id: uuid.UUID, rows: list[tuple[int, CustomerRow]]
 ) -> tuple:
     collectors = await _collectors(session, tenant_id)
     # Collectors named but not known here may have been created a moment ago: the gateway is asked once.
@@ -136,7 +136,7 @@ async def _references(
 
 
 async def upsert_customers(
-    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, CustomerRow]], gateway: GatewayUsers
+    session: AsyncSession, profile: TenantProfile, rows: list[tuple[int, CustomerRow]], gateway: TenantUsers
 ) -> tuple[Counts, list[RejectedRow]]:
     if not rows:
         return Counts(), []

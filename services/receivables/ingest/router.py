@@ -4,10 +4,10 @@ from fastapi import APIRouter, Depends, Request
 
 from services.receivables.ingest import service
 from services.receivables.ingest.schemas import CustomerBatch, IngestResult, InvoiceBatch, PaymentBatch
-from services.receivables.people.gateway import GatewayUsersDep
 from shared.db import SessionDep
 from shared.identity import ADMIN, INTEGRATION, MANAGER, Identity, require_roles
 from shared.problems import problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"], responses=problem_responses(401, 403, 422))
 
@@ -40,7 +40,7 @@ ROWS_RULES = (
     responses=problem_responses(503),
 )
 async def ingest_customers(
-    identity: Integrator, request: Request, session: SessionDep, gateway: GatewayUsersDep
+    identity: Integrator, request: Request, session: SessionDep, gateway: TenantUsersDep
 ) -> IngestResult:
     body = await request.body()
     max_rows = request.app.state.settings.ingest_max_rows
@@ -85,7 +85,7 @@ async def ingest_payments(identity: Integrator, request: Request, session: Sessi
     },
 )
 async def ingest_customer_file(
-    identity: Integrator, request: Request, session: SessionDep, gateway: GatewayUsersDep
+    identity: Integrator, request: Request, session: SessionDep, gateway: TenantUsersDep
 ) -> IngestResult:
     """Upload the customer input file (CSV, the body itself): `external_id`, `name`, `tax_id`, `country`,
     `timezone`, `language`, `segment`, `vip`, `risk_level`, `tags` (`|`-separated), `email`, `sms_phone`,

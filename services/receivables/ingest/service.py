@@ -11,9 +11,9 @@ from services.receivables.ingest.invoices import Counts, upsert_invoices
 from services.receivables.ingest.payments import upsert_payments
 from services.receivables.ingest.schemas import CustomerRow, IngestResult, PaymentRow, RejectedRow
 from services.receivables.ingest.validation import drop_duplicates, parse_items, validate_rows
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.tenants.repository import load_profile
 from shared.identity import Identity
+from shared.tenant_users import TenantUsers
 
 CHUNK = 10_000
 
@@ -38,7 +38,7 @@ def _valid(items: list[Any], model: type) -> tuple[list[tuple[int, Any]], list[R
 
 
 async def ingest_customers(
-    session: AsyncSession, identity: Identity, body: bytes, max_rows: int, gateway: GatewayUsers
+    session: AsyncSession, identity: Identity, body: bytes, max_rows: int, gateway: TenantUsers
 ) -> IngestResult:
     items = parse_items(body, max_rows)
     rows, rejected = _valid(items, CustomerRow)
@@ -70,7 +70,7 @@ async def ingest_customer_file(
     identity: Identity,
     body: bytes,
     max_rows: int,
-    gateway: GatewayUsers,
+    gateway: TenantUsers,
     charset: str | None = None,
 ) -> IngestResult:
     profile = await load_profile(session, identity.tenant_id)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query, status
 from services.receivables.outcomes import repository, service
 from services.receivables.outcomes.rules import Excuse, OutcomeKind
 from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, OutcomeRecordedOut
-from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.router import area_out
 from services.receivables.tasks.service import task_out
 from services.receivables.tenants.repository import load_profile
@@ -15,6 +14,7 @@ from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=problem_responses(401, 403, 422))
 
@@ -28,9 +28,7 @@ Recorder = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(404, 409, 503),
 )
-async def record_outcome(
-    identity: Recorder, data: OutcomeCreate, session: SessionDep, gateway: GatewayUsersDep
-) -> dict:
+async def record_outcome(identity: Recorder, data: OutcomeCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
     """Record the result of a contact with a customer (seed 000) and do, in one transaction, what it means:
 
     - `promise_to_pay`: invoices to `promise_to_pay` with `promised_date` (not in the past); the promise is tracked;

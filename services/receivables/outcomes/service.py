@@ -25,7 +25,6 @@ from services.receivables.outcomes.rules import (
 )
 from services.receivables.outcomes.schemas import OutcomeCreate
 from services.receivables.payments.repository import unapplied_credits
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue
 from services.receivables.tasks.service import insert_task
@@ -37,6 +36,7 @@ from shared.contracts.receivables import OutcomeRecorded
 from shared.identity import Identity
 from shared.outbox import emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
+from shared.tenant_users import TenantUsers
 
 outcomes = Outcome.__table__
 SUMMARY = {
@@ -68,7 +68,7 @@ async def _invoices_covered(
 
 
 async def record_outcome(
-    session: AsyncSession, identity: Identity, data: OutcomeCreate, gateway: GatewayUsers
+    session: AsyncSession, identity: Identity, data: OutcomeCreate, gateway: TenantUsers
 ) -> dict[str, Any]:
     tenant_id = identity.tenant_id
     profile = await load_profile(session, tenant_id)

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser
-from services.receivables.people.gateway import GatewayUsers
 from shared.contracts.gateway import UserChanged
 from shared.identity import COLLECTOR
 from shared.pagination import keyset
 from shared.problems import NotFound, ValidationProblem
 from shared.projection import newest, upsert_newest
+from shared.tenant_users import TenantUsers
 
 _people = Person.__table__
 _users = TenantUser.__table__
@@ -76,7 +76,7 @@ async def store_users(session: AsyncSession, rows: list[dict[str, Any]]) -> None
 
 async def learn_users(
     session: AsyncSession,
-    gateway: GatewayUsers,
+    gateway: TenantUsers,
     tenant_id: uuid.UUID,
     user_ids: Sequence[uuid.UUID] = (),
     emails: Sequence[str] = (),
@@ -94,7 +94,7 @@ async def require_user(
     field: str,
     role: str | None = None,
     *,
-    gateway: GatewayUsers,
+    gateway: TenantUsers,
 ) -> Any:
     """The tenant's user, or a 422 naming ``field`` (an unknown id, or one without ``role``). A user the projection
     has not heard of yet (created a moment ago) is asked of the gateway, which knows only the tenant's own users."""

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services.receivables.models import DisputeArea
 from services.receivables.people import repository, service
-from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.schemas import (
     CollectorOut,
     DisputeAreaCreate,
@@ -20,6 +19,7 @@ from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=problem_responses(401, 403, 422))
 areas_router = APIRouter(prefix="/v1/dispute-areas", tags=["dispute-areas"], responses=problem_responses(401, 403, 422))
@@ -41,7 +41,7 @@ async def list_collectors(
 
 @router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
 async def create_person(
-    identity: Manager, data: PersonCreate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Manager, data: PersonCreate, session: SessionDep, gateway: TenantUsersDep
 ) -> PersonOut:
     """Add a business advisor, a supervisor (seed 002), or the phone/WhatsApp profile of a user (kind staff)."""
     return PersonOut.model_validate(await service.create_person(session, identity.tenant_id, data, gateway))
@@ -70,7 +70,7 @@ async def get_person(identity: Reader, person_id: uuid.UUID, session: SessionDep
 
 @router.patch("/{person_id}", response_model=PersonOut, responses=problem_responses(404, 409, 503))
 async def update_person(
-    identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> PersonOut:
     """Change a person; the customers whose messages show this person are re-announced."""
     return PersonOut.model_validate(await service.update_person(session, identity.tenant_id, person_id, data, gateway))

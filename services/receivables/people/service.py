@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import DisputeArea, Person
 from services.receivables.people import repository
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import name_key, require_person, require_user
 from services.receivables.people.schemas import (
     DisputeAreaCreate,
@@ -19,6 +18,7 @@ from services.receivables.people.schemas import (
     PersonUpdate,
 )
 from shared.problems import Conflict, ValidationProblem
+from shared.tenant_users import TenantUsers
 
 # Customers whose snapshot shows the person: as advisor, as the advisor's supervisor, or as collector (staff).
 CUSTOMERS_OF_PERSON = (
@@ -29,7 +29,7 @@ CUSTOMERS_OF_PERSON = (
 
 
 async def _check_links(
-    session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict, gateway: GatewayUsers
+    session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict, gateway: TenantUsers
 ) -> None:
     if values.get("supervisor_id") is not None:
         if kind != PersonKind.ADVISOR:
@@ -52,7 +52,7 @@ async def _flush(session: AsyncSession) -> None:
 
 
 async def create_person(
-    session: AsyncSession, tenant_id: uuid.UUID, data: PersonCreate, gateway: GatewayUsers
+    session: AsyncSession, tenant_id: uuid.UUID, data: PersonCreate, gateway: TenantUsers
 ) -> Person:
     values = data.model_dump(exclude_unset=True)
     await _check_links(session, tenant_id, data.kind, values, gateway)
@@ -67,7 +67,7 @@ async def create_person(
 
 
 async def update_person(
-    session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID, data: PersonUpdate, gateway: GatewayUsers
+    session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID, data: PersonUpdate, gateway: TenantUsers
 ) -> Person:
     person = await repository.get_person(session, tenant_id, person_id)
     values = data.model_dump(exclude_unset=True)

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.tasks import repository, service
 from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
 from services.receivables.tenants.repository import load_profile
@@ -12,6 +11,7 @@ from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_responses(401, 403, 422))
 
@@ -20,7 +20,7 @@ Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, C
 
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
-async def create_task(identity: Writer, data: TaskCreate, session: SessionDep, gateway: GatewayUsersDep) -> dict:
+async def create_task(identity: Writer, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
     """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004)."""
     row = await service.create_task(session, identity, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
@@ -111,7 +111,7 @@ async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> d
 
 @router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))
 async def update_task(
-    identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> dict:
     """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
     row = await service.update_task(session, identity, task_id, data, gateway)

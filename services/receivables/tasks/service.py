@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
 from services.receivables.models import Task
-from services.receivables.people.gateway import GatewayUsers
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
 from services.receivables.tasks.rules import supervisor_for
@@ -21,6 +20,7 @@ from shared.contracts.receivables import CreateTask
 from shared.identity import Identity
 from shared.inbox import Received, messages_by_tenant
 from shared.problems import NotFound, ValidationProblem
+from shared.tenant_users import TenantUsers
 
 tasks = Task.__table__
 
@@ -64,7 +64,7 @@ async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[
     return row
 
 
-async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate, gateway: GatewayUsers) -> Any:
+async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate, gateway: TenantUsers) -> Any:
     tenant_id = identity.tenant_id
     if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
@@ -78,7 +78,7 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
 
 
 async def update_task(
-    session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate, gateway: GatewayUsers
+    session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate, gateway: TenantUsers
 ) -> Any:
     tenant_id = identity.tenant_id
     current = await repository.get_task(session, tenant_id, task_id)

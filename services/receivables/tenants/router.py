@@ -3,13 +3,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from services.receivables.payments.credits import apply_credits
-from services.receivables.people.gateway import GatewayUsersDep
 from services.receivables.people.repository import require_user
 from services.receivables.tenants import repository
 from services.receivables.tenants.schemas import SettingsOut, SettingsUpdate
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
 from shared.problems import problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(
     prefix="/v1/receivables-settings", tags=["receivables-settings"], responses=problem_responses(401, 403, 422)
@@ -44,7 +44,7 @@ async def get_receivables_settings(identity: Reader, session: SessionDep) -> Set
 
 @router.patch("", response_model=SettingsOut, responses=problem_responses(503))
 async def update_receivables_settings(
-    identity: Manager, data: SettingsUpdate, session: SessionDep, gateway: GatewayUsersDep
+    identity: Manager, data: SettingsUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> SettingsOut:
     """Change the promise grace days, the no-commitment follow-up days, the action owner, or whether credits are
     applied automatically (switched on, the credit waiting is applied at once)."""
