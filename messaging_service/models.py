@@ -113,7 +113,8 @@ class Message(IdMixin, TimestampMixin, Base):
         Index("ix_messages_tenant_created", "tenant_id", text("created_at DESC"), text("id DESC")),
         # A customer's messages (API), the frequency cap, the check against other tenants' customers.
         Index("ix_messages_customer", "customer_id", "tenant_id", text("created_at DESC")),
-        Index("ix_messages_due", "scheduled_at", postgresql_where=text("state IN ('queued', 'deferred')")),
+        # Due messages per lane: those that attach a PDF statement are claimed apart (capped), the rest at full size.
+        Index("ix_messages_due", "needs_pdf", "scheduled_at", postgresql_where=text("state IN ('queued', 'deferred')")),
         Index("ix_messages_sending", "updated_at", postgresql_where=text("state = 'sending'")),
         # Provider callbacks find SMS and WhatsApp messages by the provider's id (emails have no callbacks).
         Index(
@@ -149,6 +150,8 @@ class Message(IdMixin, TimestampMixin, Base):
     error_code: Mapped[str | None] = mapped_column(String(60))
     error: Mapped[str | None] = mapped_column(Text)
     dead_lettered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # An email that will attach the PDF statement (set at acceptance): sent in the PDF lane, a few per batch.
+    needs_pdf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     resend_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

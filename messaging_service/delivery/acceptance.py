@@ -20,6 +20,7 @@ from messaging_service.delivery import repository
 from messaging_service.delivery.events import status_rows
 from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.rendering import language_of, render_communication, unsubscribe_link
+from messaging_service.delivery.statement import needs_pdf
 from messaging_service.domain.compliance import schedule, tenant_calendar, zone
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
@@ -240,6 +241,7 @@ def _row(
         "error_code": None,
         "error": None,
         "dead_lettered": False,
+        "needs_pdf": needs_pdf(communication.channel.value, bool(communication.attach_statement), tenant),
         "resend_count": 0,
         "sent_at": None,
         "delivered_at": None,

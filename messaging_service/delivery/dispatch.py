@@ -40,7 +40,7 @@ from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
-from shared.statement import pdf_rate
+from shared.statement import PDF_THREADS, pdf_rate
 
 log = structlog.get_logger()
 
@@ -53,18 +53,19 @@ RECORD_EVERY_SECONDS = 0.25
 # A write of results that meets a deadlock (a callback locking the same messages in another order) is tried again:
 # failing it would make the whole lot look unsent, and be sent again after the lease.
 RECORD_TRIES = 3
-# While PDF statements are being rendered, a batch holds what the PDF threads make in this long (at least a few).
+# A PDF batch holds what the PDF threads make in this long (at least a few); before any PDF was timed, a PDF is
+# taken to cost the upper end of what was measured (~0.1-0.5 s of CPU each).
 BATCH_PDF_SECONDS = 20.0
 MIN_PDF_BATCH = 5
+FIRST_PDF_SECONDS = 0.5
 
 
-def batch_limit(settings: MessagingSettings) -> int:
-    """Messages one deliver job claims at once. While this process renders PDF statements (~0.1-0.5 s of CPU
-    each), no more than its PDF threads make in ``BATCH_PDF_SECONDS`` shared by its parallel jobs: a batch must end
-    well within the job's timeout, or its unsent messages wait for their lease and count an interrupted attempt."""
-    rate = pdf_rate()
-    if rate is None:
-        return settings.delivery_batch_size
+def pdf_batch_limit(settings: MessagingSettings) -> int:
+    """Emails with a PDF statement one deliver job claims at once: no more than this process's PDF threads make in
+    ``BATCH_PDF_SECONDS``, shared by its parallel jobs. A batch must end well within the job's timeout, or its
+    unsent messages wait for their lease and count an interrupted attempt. Other messages are claimed apart, at
+    ``delivery_batch_size``: PDFs never shrink their batches."""
+    rate = pdf_rate() or PDF_THREADS / FIRST_PDF_SECONDS
     fits = int(rate * BATCH_PDF_SECONDS / max(1, settings.delivery_parallelism))
     return max(MIN_PDF_BATCH, min(settings.delivery_batch_size, fits))
 
@@ -140,23 +141,40 @@ async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeu
 
 
 async def deliver(ctx: dict[str, Any]) -> int:
-    """Send due messages batch after batch until none is due, the time budget is spent or the worker is stopping
-    (the batch in hand is finished first); answers how many were sent."""
+    """Send due messages until none is due, the time budget is spent or the worker is stopping (the batch in hand
+    is finished first); answers how many were sent. Two lanes run side by side: emails that attach a PDF statement
+    (small batches at the PDF threads' pace) and all the others (full batches), so a tenant's PDFs never slow
+    another's SMS or plain emails (issue 11's noisy neighbour)."""
     settings: MessagingSettings = ctx["settings"]
     deadline = time.monotonic() + settings.delivery_time_budget_seconds
+    active = {False: True, True: True}
+    async with asyncio.TaskGroup() as lanes:
+        others = lanes.create_task(_lane(ctx, deadline, active, pdf=False))
+        pdfs = lanes.create_task(_lane(ctx, deadline, active, pdf=True))
+    return others.result() + pdfs.result()
+
+
+async def _lane(ctx: dict[str, Any], deadline: float, active: dict[bool, bool], *, pdf: bool) -> int:
+    """Claim and send one lane's batches. A lane with nothing due lingers while the other lane is still sending:
+    messages accepted meanwhile go at once, not when the other lane's long run ends."""
+    settings: MessagingSettings = ctx["settings"]
     idle_until = time.monotonic() + settings.delivery_linger_seconds
     sent = 0
     while time.monotonic() < deadline and not ctx.get("stopping"):
+        limit = pdf_batch_limit(settings) if pdf else settings.delivery_batch_size
         async with ctx["engine"].begin() as conn:
-            claimed = await repository.claim_due(conn, batch_limit(settings))
+            claimed = await repository.claim_due(conn, limit, pdf=pdf)
         if claimed:
+            active[pdf] = True
             async with _holding(ctx, [row.id for row in claimed]):
                 sent += await send_batch(ctx, claimed)
             idle_until = time.monotonic() + settings.delivery_linger_seconds
-        elif time.monotonic() < idle_until:
-            await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
-        else:
+            continue
+        active[pdf] = time.monotonic() < idle_until
+        if not active[pdf] and not active[not pdf]:
             break
+        await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
+    active[pdf] = False
     return sent
 
 

@@ -220,30 +220,60 @@ async def cancel_pending(
     return list(result.all())
 
 
-CLAIM = text(
-    """
-    WITH due AS (
-        SELECT id FROM messaging.messages
-         WHERE state IN ('queued', 'deferred') AND scheduled_at <= now()
-         ORDER BY scheduled_at
-         LIMIT :limit
-           FOR UPDATE SKIP LOCKED
-    ), claimed AS (
+CLAIMED = """
+    claimed AS (
         UPDATE messaging.messages m
            SET state = 'sending', attempts = m.attempts + 1, updated_at = now()
           FROM due
          WHERE m.id = due.id
      RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
-               m.subject, m.attempts, m.timezone, m.updated_at
+               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf
     )
     SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
       FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
+"""
+# Messages without a PDF: the oldest due first, a full batch.
+CLAIM = text(
     """
+    WITH due AS (
+        SELECT id FROM messaging.messages
+         WHERE needs_pdf = false AND state IN ('queued', 'deferred') AND scheduled_at <= now()
+         ORDER BY scheduled_at
+         LIMIT :limit
+           FOR UPDATE SKIP LOCKED
+    ),"""
+    + CLAIMED
 )
+# Messages with a PDF: in turns across tenants (each tenant's oldest first, then each one's second...), so one
+# tenant's thousands of PDFs do not hold back another's few. Ranking reads every due PDF message, a few thousand
+# rows at most per claim, and a PDF batch takes seconds to render: cheap beside it. A few more candidates than the
+# limit are ranked, as parallel senders may hold (lock) some of them.
+CLAIM_PDF = text(
+    """
+    WITH ranked AS (
+        SELECT id, scheduled_at, row_number() OVER (PARTITION BY tenant_id ORDER BY scheduled_at) AS turn
+          FROM messaging.messages
+         WHERE needs_pdf = true AND state IN ('queued', 'deferred') AND scheduled_at <= now()
+    ), due AS (
+        SELECT m.id
+          FROM (SELECT id, scheduled_at, turn FROM ranked ORDER BY turn, scheduled_at LIMIT :scan) r
+          JOIN messaging.messages m ON m.id = r.id
+         WHERE m.state IN ('queued', 'deferred') AND m.scheduled_at <= now()
+         ORDER BY r.turn, r.scheduled_at
+         LIMIT :limit
+           FOR UPDATE OF m SKIP LOCKED
+    ),"""
+    + CLAIMED
+)
+PDF_SCAN_FACTOR = 4
 
 
-async def claim_due(conn: AsyncConnection, limit: int) -> list[Any]:
-    """Take up to ``limit`` due messages for sending (``SKIP LOCKED``: parallel jobs take different ones)."""
+async def claim_due(conn: AsyncConnection, limit: int, *, pdf: bool = False) -> list[Any]:
+    """Take up to ``limit`` due messages for sending (``SKIP LOCKED``: parallel jobs take different ones): those
+    that attach a PDF statement (``pdf``) or all the others. The two are claimed apart, so a batch of others never
+    waits for PDFs to be rendered."""
+    if pdf:
+        return list((await conn.execute(CLAIM_PDF, {"limit": limit, "scan": limit * PDF_SCAN_FACTOR})).all())
     return list((await conn.execute(CLAIM, {"limit": limit})).all())
 
 
@@ -353,14 +383,12 @@ async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
 
 
 async def due_exists(conn: AsyncConnection) -> bool:
-    return bool(
-        await conn.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM messaging.messages "
-                "WHERE state IN ('queued', 'deferred') AND scheduled_at <= now())"
-            )
-        )
+    """Whether any message is due, of either lane (each probe one look into the due index)."""
+    due = (
+        "EXISTS (SELECT 1 FROM messaging.messages "
+        "WHERE needs_pdf = {} AND state IN ('queued', 'deferred') AND scheduled_at <= now())"
     )
+    return bool(await conn.scalar(text(f"SELECT {due.format('false')} OR {due.format('true')}")))
 
 
 async def purge_bodies(session: AsyncSession, days: int) -> int:

@@ -34,6 +34,12 @@ def statement_formats(tenant: TenantView) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
+def needs_pdf(channel: str, attach_statement: bool, tenant: TenantView) -> bool:
+    """Whether a message will render a PDF when it goes (decided at acceptance): an email with the statement
+    attached, for a tenant whose formats hold PDF. The deliver jobs send these apart, a few per batch."""
+    return channel == "email" and attach_statement and "pdf" in statement_formats(tenant)
+
+
 def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 

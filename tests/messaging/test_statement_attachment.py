@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from pypdf import PdfReader
 
-from messaging_service.delivery.dispatch import batch_limit
+from messaging_service.delivery.dispatch import pdf_batch_limit
 from messaging_service.delivery.statement import statement_attachments, statement_formats
 from messaging_service.templates.context import SAMPLE_PROFILE, TenantView, sample_communication
 from shared import statement
@@ -147,15 +147,18 @@ def test_the_statement_renders_in_every_language():
         assert title in text and "A-3212" in text and "A-3350" in text
 
 
-def test_batches_shrink_to_what_the_pdf_threads_make_while_pdfs_are_rendered(monkeypatch):
+def test_pdf_batches_hold_what_the_pdf_threads_make(monkeypatch):
     """A batch of emails with PDFs must end well within the deliver job's timeout (issue 12: ~0.1-0.5 s a PDF)."""
     pace = statement._Pace()
     monkeypatch.setattr(statement, "_pace", pace)
     config = settings(delivery_batch_size=250, delivery_parallelism=4)
-    assert batch_limit(config) == 250  # no PDF made lately: the full batch
-    pace.note(0.5)  # two threads, half a second each: 4 PDFs/s, 80 in 20 s, shared by 4 jobs
-    assert batch_limit(config) == 20
+    assert pdf_batch_limit(config) == 20  # no PDF made lately: half a second each is assumed
+    pace.note(0.1)  # two threads, a tenth of a second each: 20 PDFs/s, 400 in 20 s, shared by 4 jobs
+    assert pdf_batch_limit(config) == 100
+    pace.seconds = None
+    pace.note(0.5)  # 4 PDFs/s, 80 in 20 s, shared by 4 jobs
+    assert pdf_batch_limit(config) == 20
     pace.note(60.0)
-    assert batch_limit(config) == 5  # never below a few
+    assert pdf_batch_limit(config) == 5  # never below a few
     pace.at -= statement.PACE_MEMORY_SECONDS + 1
-    assert batch_limit(config) == 250  # forgotten after a minute without PDFs
+    assert pdf_batch_limit(config) == 20  # forgotten after a minute without PDFs
