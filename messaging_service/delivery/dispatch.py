@@ -148,10 +148,15 @@ async def deliver(ctx: dict[str, Any]) -> int:
     settings: MessagingSettings = ctx["settings"]
     deadline = time.monotonic() + settings.delivery_time_budget_seconds
     active = {False: True, True: True}
-    async with asyncio.TaskGroup() as lanes:
-        others = lanes.create_task(_lane(ctx, deadline, active, pdf=False))
-        pdfs = lanes.create_task(_lane(ctx, deadline, active, pdf=True))
-    return others.result() + pdfs.result()
+    # A lane that fails (the database away) does not cancel the other's batch in flight: that would only make its
+    # handed-over sends repeat after the lease. The error is raised once both have ended.
+    results = await asyncio.gather(
+        _lane(ctx, deadline, active, pdf=False), _lane(ctx, deadline, active, pdf=True), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(results)
 
 
 async def _lane(ctx: dict[str, Any], deadline: float, active: dict[bool, bool], *, pdf: bool) -> int:
@@ -160,21 +165,23 @@ async def _lane(ctx: dict[str, Any], deadline: float, active: dict[bool, bool], 
     settings: MessagingSettings = ctx["settings"]
     idle_until = time.monotonic() + settings.delivery_linger_seconds
     sent = 0
-    while time.monotonic() < deadline and not ctx.get("stopping"):
-        limit = pdf_batch_limit(settings) if pdf else settings.delivery_batch_size
-        async with ctx["engine"].begin() as conn:
-            claimed = await repository.claim_due(conn, limit, pdf=pdf)
-        if claimed:
-            active[pdf] = True
-            async with _holding(ctx, [row.id for row in claimed]):
-                sent += await send_batch(ctx, claimed)
-            idle_until = time.monotonic() + settings.delivery_linger_seconds
-            continue
-        active[pdf] = time.monotonic() < idle_until
-        if not active[pdf] and not active[not pdf]:
-            break
-        await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
-    active[pdf] = False
+    try:
+        while time.monotonic() < deadline and not ctx.get("stopping"):
+            limit = pdf_batch_limit(settings) if pdf else settings.delivery_batch_size
+            async with ctx["engine"].begin() as conn:
+                claimed = await repository.claim_due(conn, limit, pdf=pdf)
+            if claimed:
+                active[pdf] = True
+                async with _holding(ctx, [row.id for row in claimed]):
+                    sent += await send_batch(ctx, claimed)
+                idle_until = time.monotonic() + settings.delivery_linger_seconds
+                continue
+            active[pdf] = time.monotonic() < idle_until
+            if not active[pdf] and not active[not pdf]:
+                break
+            await asyncio.sleep(0.2)  # acceptance may be committing the next batch right now
+    finally:
+        active[pdf] = False
     return sent
 
 
