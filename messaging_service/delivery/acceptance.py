@@ -181,6 +181,13 @@ async def accept(
     return sum(1 for row in rows if row["state"] == "queued")
 
 
+def invoices_about(communication: Communication) -> list[uuid.UUID]:
+    """The invoices a message is about (its timeline link, its effect): those that triggered it when the
+    communication marks them (a reminder carrying the customer's whole position, issue 12), else all it lists."""
+    triggered = [i.invoice_id for i in communication.invoices if i.triggered]
+    return triggered or [i.invoice_id for i in communication.invoices]
+
+
 def _refusal(
     *, active: bool, enabled: bool, configured: bool, foreign: bool, address: str | None, suppression: str | None
 ) -> tuple[str, str] | None:
@@ -232,7 +239,7 @@ def _row(
         "body_html": None,
         "whatsapp": None,
         "payload": payload,
-        "invoice_ids": [i.invoice_id for i in communication.invoices],
+        "invoice_ids": invoices_about(communication),
         "state": "queued",
         "scheduled_at": now,
         "deferred_reason": None,

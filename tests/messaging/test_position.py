@@ -9,6 +9,7 @@ import pytest
 from babel.numbers import format_decimal
 
 from alarms_service import rules as alarm_rules
+from messaging_service.delivery.acceptance import invoices_about
 from messaging_service.delivery.rendering import render_source
 from messaging_service.templates.context import TAGS, TenantView, build_context
 from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
@@ -17,6 +18,7 @@ from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize
 from shared.words import words
+from tests.messaging.support import communication
 
 TODAY = date(2026, 11, 23)
 TENANT = TenantView(name="Lácteos del Plata S.A.", country="AR", profile={})
@@ -306,3 +308,13 @@ def test_the_plural_filters_and_the_sentence_filter_are_usable_in_a_tenant_templ
     assert check(source) == []
     ctx = build_context(position(), TENANT, language="es", today=TODAY)
     assert render(source, ctx) == "3 facturas vencidas vence. Lácteos del Plata S.A."
+
+
+def test_a_message_is_about_the_invoices_that_triggered_it_not_the_whole_position():
+    """The timeline links a reminder to the invoices that reached a step; a communication that marks none (the
+    'could not reach' email) is about every invoice it lists."""
+    reminder = communication()
+    first = reminder.invoices[0]
+    lines = [first.model_copy(update={"invoice_id": uuid.uuid4(), "triggered": i == 1}) for i in range(3)]
+    assert invoices_about(reminder.model_copy(update={"invoices": lines})) == [lines[1].invoice_id]
+    assert invoices_about(reminder) == [first.invoice_id]
