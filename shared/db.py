@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
+import orjson
 import sqlalchemy.exc
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
@@ -81,6 +82,9 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=True,
         connect_args=connect_args,
+        # JSONB read back (outbox payloads the relay hands on: megabytes a run) parses with orjson, not the
+        # standard library's json, which took a fifth of a dunning worker's CPU in a 1M-invoice run.
+        json_deserializer=orjson.loads,
     )
 
 
