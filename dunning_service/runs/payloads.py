@@ -33,24 +33,6 @@ def _language(customer: rules.CustomerView, tenant: TenantContext) -> str:
     return customer.language or tenant.language or "es"
 
 
-def invoice_line(item: rules.DueItem, as_of: date) -> dict[str, Any]:
-    """The triggering invoice alone, as messages carried it before issue 12 (the bench's baseline)."""
-    inv = item.invoice
-    return {
-        "invoice_id": str(inv.id),
-        "number": inv.number,
-        "kind": inv.kind.value,
-        "currency": inv.currency,
-        "amount": str(inv.amount),
-        "open_amount": str(inv.open_amount),
-        "issue_date": inv.issue_date.isoformat(),
-        "due_date": inv.due_date.isoformat(),
-        "days_overdue": inv.days_overdue(as_of),
-        "status": inv.status.value,
-        "document_url": inv.extra.get("document_url"),
-    }
-
-
 def position_line(line: rules.PositionLine) -> dict[str, Any]:
     inv = line.invoice
     out: dict[str, Any] = {
