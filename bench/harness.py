@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms
 PG_SERVER = os.environ.get("COBRANZA_BENCH_PG", "postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("COBRANZA_BENCH_REDIS", "127.0.0.1:6379")
 # Benchmarks may run at the same time: each flushes only a Redis database of its own.
-BENCH_REDIS_DBS = {"gateway": 7, "ingest": 8, "dunning": 9, "messaging": 10}
+BENCH_REDIS_DBS = {"gateway": 7, "ingest": 8, "dunning": 9, "messaging": 10, "dunning_catchup": 12}
+MEMORY_GOAL_MB = 500  # issue 13: every process under 500 MB at 1M invoices
 OPERATOR_TOKEN = "dev-operator-token"
 RESTART_AFTER_SECONDS = 1.0
 
@@ -63,10 +65,13 @@ def worker_command(settings_path: str) -> list[str]:
     return [str(VENV_BIN / "arq"), settings_path]
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """--scale and --port-base, and whatever options ``extra`` adds for one bench."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--scale", choices=("small", "full"), default="full")
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("COBRANZA_BENCH_PORT_BASE", "8900")))
+    if extra is not None:
+        extra(parser)
     return parser.parse_args()
 
 
@@ -87,6 +92,7 @@ class System:
         redis_url: str | None = None,
         extra_env: dict[str, str] | None = None,
     ) -> None:
+        self.name = name
         self.database = f"cobranza_bench_{name}"
         self.services = ("gateway", *services)
         self.workers = workers
@@ -158,6 +164,11 @@ class System:
         if self._supervisor is not None:
             self._supervisor.cancel()
             self._supervisor = None
+        if self.processes:
+            peaks = self.peak_rss()
+            print(peak_rss_line(peaks), flush=True)
+            if peaks:
+                print(bench_line(f"{self.name}_peak_rss", max(peaks.values()), MEMORY_GOAL_MB, "MB"), flush=True)
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
@@ -216,6 +227,26 @@ class System:
                 self._spawn(role, name, command, append=True)
                 self.restarts.append((time.time(), role))
             await asyncio.sleep(0.2)
+
+    def peak_rss(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM, MB) of each of our running processes and of their children (uvicorn's
+        worker processes, a worker launcher's child), named by role; read just before they are stopped. A process
+        the supervisor restarted counts from its restart."""
+        peaks: dict[str, float] = {}
+        for process in self.processes:
+            if process.poll() is not None:
+                continue
+            role = self.roles[process.pid]
+            for n, pid in enumerate([process.pid, *descendants(process.pid)]):
+                kb = vm_hwm_kb(_read(f"/proc/{pid}/status"))
+                if kb is None:
+                    continue
+                name = role if n == 0 else f"{role}-child"
+                key, k = name, 2
+                while key in peaks:
+                    key, k = f"{name}#{k}", k + 1
+                peaks[key] = kb / 1024
+        return peaks
 
     def cpu_by_role(self) -> dict[str, float]:
         """CPU time (user + system) used so far by each of our running processes, by service, by every PostgreSQL
@@ -369,6 +400,39 @@ def free_port_base(offsets: range | list[int]) -> int:
         if base + max(offsets) < 65535 and all(port_free(base + n) for n in offsets):
             return base
     raise RuntimeError("no free ports")
+
+
+def vm_hwm_kb(status: str) -> int | None:
+    """The peak resident set size (``VmHWM``, kB) in the text of ``/proc/<pid>/status``; None when absent."""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
+
+
+def peak_rss_line(peaks: dict[str, float]) -> str:
+    """``peak RSS: gateway 112 MB, dunning 310 MB, ...`` in the order given."""
+    return "peak RSS: " + (", ".join(f"{name} {mb:,.0f} MB" for name, mb in peaks.items()) or "no process")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (Linux ``/proc``: the children listed by each of its threads)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            for child in _read(str(children)).split():
+                found.append(int(child))
+                pending.append(int(child))
+    return found
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
 
 
 def cpu_seconds(pid: int) -> float:
