@@ -15,15 +15,26 @@ Printed side by side, measured in the same run on the real processes (gateway, d
 
 The projection is filled with set-based SQL (what the events would have built), not through 1.2 million
 events: this measures the run, not the ingestion.
+
+``--shape catch-up`` (issue 13) is the first run over a freshly loaded portfolio instead: N invoices (``--size``;
+100,000 by default, 10,000 with --scale small), N/5 customers with 5 invoices each, every invoice open and overdue,
+due dates spread evenly over the last 90 days, amounts 10.00-10,000.00, one strategy with overdue steps at 1, 7,
+15, 30 and 60 days, email only; loaded through the PUBLIC API (the gateway's bulk ingest, receivables' relay,
+dunning's consumer). Timed: the load, until dunning's projection holds every invoice, the first dry run and the
+first real run (the catch-up: each invoice reaching its highest due step). Baselines from the same run: asyncpg's
+COPY of the same invoice rows into a bare table (load, load-to-ready), the bare SQL selecting each invoice's highest
+due step (dry and real runs).
 """
 
 import asyncio
 import os
+import random
 import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,6 +45,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import System, arguments, bench_line
+from bench.ingest import BATCH, invoice_body, raw_copy, send_all
+from bench.ingest import customers as ingest_customers
 from dunning_service.rules import BusinessCalendar
 
 STEPS = [
@@ -170,8 +183,180 @@ async def wait_run(client: httpx.AsyncClient, headers: dict, run_id: str) -> dic
         await asyncio.sleep(0.05)
 
 
+CATCH_UP_STEPS = [
+    {"key": f"od-{days}", "kind": "overdue", "days": days, "tone": tone, "channels": ["email"]}
+    for days, tone in ((1, 1), (7, 1), (15, 2), (30, 3), (60, 3))
+]
+CATCH_UP_DAYS = [step["days"] for step in CATCH_UP_STEPS]
+# The baseline: each open invoice's highest due overdue step, computed by the server alone.
+HIGHEST_STEP_SQL = """
+SELECT i.customer_id, i.id, max(s.days) AS step_days
+FROM dunning.invoices i JOIN unnest($2::int[]) AS s(days) ON i.due_date + s.days <= $3::date
+WHERE i.tenant_id = $1 AND i.status = 'normal' AND i.open_amount > 0
+GROUP BY i.customer_id, i.id
+"""
+TRYTON_NOTE = (
+    "# published, not measured here: Tryton 8.2 account_dunning 'Create Dunnings' 57-66 s at 100,000 lines, "
+    "~690 s at 1M (issue 13); goal: first real run < 1.4 s at 100k, < 14 s at 1M"
+)
+
+
+def catch_up_invoices(count: int, customer_count: int, as_of: date) -> list[tuple]:
+    """(external_id, customer, number, currency, amount, open, issue, due): all open, due 1-90 days ago, evenly."""
+    rng = random.Random(13)
+    rows = []
+    for i in range(count):
+        due = as_of - timedelta(days=1 + i % 90)
+        amount = Decimal(rng.randrange(1_000, 1_000_001)) / 100
+        rows.append(
+            (f"F-{i:08}", f"C-{i % customer_count:07}", f"A-{i:08}", "ARS", amount, amount, due - timedelta(30), due)
+        )
+    return rows
+
+
+async def configure_tenant(client: httpx.AsyncClient, admin: dict) -> None:
+    """Manual runs and no tolerance (every overdue invoice is dunned, as the peer does), once the tenant has
+    reached dunning through the gateway's outbox."""
+    for _ in range(200):
+        settings = await client.patch(
+            "/v1/dunning-settings", json={"automatic": False, "tolerances": {}}, headers=admin
+        )
+        settings.raise_for_status()
+        if settings.json()["country"] == "AR":
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit("the tenant did not reach dunning")
+
+
+async def dry_run(client: httpx.AsyncClient, admin: dict, as_of: date) -> dict:
+    """The plan without sending; polled when the API answers with a run id (issue 13's point 6)."""
+    response = await client.post(
+        "/v1/dunning-runs", params={"plan_limit": 0}, json={"as_of": as_of.isoformat(), "dry_run": True}, headers=admin
+    )
+    response.raise_for_status()
+    body = response.json()
+    if "counts" in body and body.get("status") not in ("queued", "running"):
+        return body
+    return await wait_run(client, admin, body["id"])
+
+
+async def catch_up(args) -> None:
+    """The first run over a freshly loaded, wholly overdue portfolio (issue 13's shape)."""
+    invoice_count = args.size or (10_000 if args.scale == "small" else 100_000)
+    customer_count = invoice_count // 5
+    calendar = BusinessCalendar(country="AR")
+    today = datetime.now(ZoneInfo("America/Argentina/Buenos_Aires")).date()
+    as_of = today if calendar.is_business_day(today) else calendar.previous_business_day(today)
+    rows = catch_up_invoices(invoice_count, customer_count, as_of)
+    customer_bodies = [
+        orjson.dumps({"items": batch})
+        for batch in (ingest_customers(customer_count)[s : s + BATCH] for s in range(0, customer_count, BATCH))
+    ]
+    invoice_bodies = [invoice_body(rows[s : s + BATCH]) for s in range(0, invoice_count, BATCH)]
+    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")
+    async with System(
+        "dunning_catchup",
+        services=("receivables", "dunning"),
+        workers=("gateway", "receivables", "dunning"),
+        port_base=args.port_base,
+        redis_db=int(redis_db) if redis_db else None,
+    ) as system:
+        tenant = await system.tenant_api_key()
+        tenant_id = uuid.UUID(tenant["tenant_id"])
+        admin = tenant["admin"]
+        async with httpx.AsyncClient(base_url=system.url("gateway"), timeout=600) as client:
+            await configure_tenant(client, admin)
+            strategy = await client.post(
+                "/v1/strategies",
+                headers=admin,
+                json={"name": "Catch-up", "is_default": True, "steps": CATCH_UP_STEPS},
+            )
+            strategy.raise_for_status()
+            conn = await asyncpg.connect(system.dsn)
+            try:
+                started = time.perf_counter()
+                await send_all(client, "/v1/ingest/customers", tenant["api_key"], customer_bodies)
+                loaded = await send_all(client, "/v1/ingest/invoices", tenant["api_key"], invoice_bodies)
+                load_seconds = time.perf_counter() - started
+                if loaded["created"] != invoice_count:
+                    raise SystemExit(f"expected {invoice_count} invoices, got {loaded}")
+                print(
+                    f"load: {customer_count:,} customers and {invoice_count:,} invoices through the gateway's bulk "
+                    f"API in {load_seconds:.2f} s",
+                    flush=True,
+                )
+                held = 0
+                limit = max(600.0, invoice_count / 1000)
+                while held < invoice_count:
+                    if time.perf_counter() - started > limit:
+                        raise SystemExit(f"dunning's projection holds {held:,} of {invoice_count:,} invoices")
+                    await asyncio.sleep(0.2)
+                    held = await conn.fetchval("SELECT count(*) FROM dunning.invoices WHERE tenant_id = $1", tenant_id)
+                ready_seconds = time.perf_counter() - started
+                print(
+                    f"load-to-ready: dunning's projection holds every invoice {ready_seconds:.2f} s after the "
+                    f"first bulk request",
+                    flush=True,
+                )
+                await conn.execute("VACUUM ANALYZE dunning.customers")  # what autovacuum does on its own later
+                await conn.execute("VACUUM ANALYZE dunning.invoices")
+
+                bare, selected = await timed(
+                    lambda: conn.fetch(HIGHEST_STEP_SQL, tenant_id, CATCH_UP_DAYS, as_of), repeat=3
+                )
+                counted = f"SELECT count(*) FROM ({HIGHEST_STEP_SQL}) selection"
+                server, _ = await timed(lambda: conn.fetchval(counted, tenant_id, CATCH_UP_DAYS, as_of), repeat=3)
+                print(
+                    f"bare SQL, each invoice's highest due step: {bare * 1000:.1f} ms with the rows fetched, "
+                    f"{server * 1000:.1f} ms in the server ({len(selected):,} invoices)",
+                    flush=True,
+                )
+                dry_started = time.perf_counter()
+                plan = await dry_run(client, admin, as_of)
+                dry_seconds = time.perf_counter() - dry_started
+                counts = plan["counts"]
+                print(
+                    f"first dry run: {dry_seconds:.2f} s: {counts['communications']:,} communications for "
+                    f"{counts['customers']:,} customers, {counts['invoices']:,} invoices",
+                    flush=True,
+                )
+                real_started = time.perf_counter()
+                response = await client.post("/v1/dunning-runs", json={"as_of": as_of.isoformat()}, headers=admin)
+                response.raise_for_status()
+                run = await wait_run(client, admin, response.json()["id"])
+                real_seconds = time.perf_counter() - real_started
+                assert run["status"] == "completed", run
+                execution = (
+                    datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+                ).total_seconds()
+                print(
+                    f"first real run: {real_seconds:.2f} s from the POST to completed ({execution:.2f} s in the "
+                    f"worker): {run['counts']['communications']:,} communications, steps pending on "
+                    f"{run['counts']['invoices']:,} invoices",
+                    flush=True,
+                )
+                raw_rate = await raw_copy(system.dsn, rows)
+                raw_seconds = invoice_count / raw_rate
+                print(f"raw asyncpg COPY of the same invoice rows into a bare table: {raw_seconds:.2f} s", flush=True)
+            finally:
+                await conn.close()
+    print(TRYTON_NOTE)
+    print(bench_line("dunning_catchup_load", load_seconds, raw_seconds, "s"))
+    print(bench_line("dunning_catchup_load_to_ready", ready_seconds, raw_seconds, "s"))
+    print(bench_line("dunning_catchup_dry_run", dry_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line("dunning_catchup_real_run", real_seconds * 1000, bare * 1000, "ms"))
+
+
+def shape_options(parser) -> None:
+    parser.add_argument("--shape", choices=("steady", "catch-up"), default="steady")
+    parser.add_argument("--size", type=int, default=0, help="invoices of the catch-up shape")
+
+
 async def main() -> None:
-    args = arguments(__doc__)
+    args = arguments(__doc__, shape_options)
+    if args.shape == "catch-up":
+        await catch_up(args)
+        return
     customers = 200_000 if args.scale == "full" else 4_000
     per_customer = 5
     redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
