@@ -236,16 +236,11 @@ class System:
         for process in self.processes:
             if process.poll() is not None:
                 continue
-            role = self.roles[process.pid]
+            parent = unique_name(self.roles[process.pid], peaks)
             for n, pid in enumerate([process.pid, *descendants(process.pid)]):
                 kb = vm_hwm_kb(_read(f"/proc/{pid}/status"))
-                if kb is None:
-                    continue
-                name = role if n == 0 else f"{role}-child"
-                key, k = name, 2
-                while key in peaks:
-                    key, k = f"{name}#{k}", k + 1
-                peaks[key] = kb / 1024
+                if kb is not None:
+                    peaks[parent if n == 0 else unique_name(f"{parent}-child", peaks)] = kb / 1024
         return peaks
 
     def cpu_by_role(self) -> dict[str, float]:
@@ -408,6 +403,14 @@ def vm_hwm_kb(status: str) -> int | None:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return None
+
+
+def unique_name(name: str, taken: dict[str, float]) -> str:
+    """``name``, or ``name#2``, ``name#3``... when a process of the same role is already named."""
+    key, n = name, 2
+    while key in taken:
+        key, n = f"{name}#{n}", n + 1
+    return key
 
 
 def peak_rss_line(peaks: dict[str, float]) -> str:

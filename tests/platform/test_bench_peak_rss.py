@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.harness import descendants, peak_rss_line, vm_hwm_kb
+from bench.harness import descendants, peak_rss_line, unique_name, vm_hwm_kb
 
 
 def test_vm_hwm_is_read_from_the_status_text() -> None:
@@ -22,6 +22,11 @@ def test_one_line_names_every_process() -> None:
     line = peak_rss_line({"gateway": 112.4, "dunning": 310.0, "dunning-worker": 1_305.6})
     assert line == "peak RSS: gateway 112 MB, dunning 310 MB, dunning-worker 1,306 MB"
     assert peak_rss_line({}) == "peak RSS: no process"
+
+
+def test_processes_of_one_role_get_numbered() -> None:
+    assert unique_name("gateway", {}) == "gateway"
+    assert unique_name("gateway", {"gateway": 1.0, "gateway#2": 1.0}) == "gateway#3"
 
 
 def test_descendants_include_grandchildren() -> None:
