@@ -369,10 +369,6 @@ def wording(language: str | None, country: str | None) -> Words:
     return Words(language, country)
 
 
-def _date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words) -> str:
     """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes)."""
     t = words.t

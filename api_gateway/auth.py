@@ -93,10 +93,10 @@ class Authenticator:
     current roles; a key created by a key: that key's effective roles); when nothing is left, or the creator was
     deactivated or revoked, the key is refused (401)."""
 
-    def __init__(self, settings: GatewaySettings, engine: AsyncEngine, redis: Redis | None = None) -> None:
+    def __init__(self, settings: GatewaySettings, engine: AsyncEngine, redis: Redis) -> None:
         self.settings = settings
         self.engine = engine
-        self.redis = redis or Redis.from_url(settings.redis_url)
+        self.redis = redis
         self.api_keys = TTLCache(settings.identity_cache_seconds)
         self.users = TTLCache(settings.identity_cache_seconds)
         self._generation: bytes = _UNKNOWN

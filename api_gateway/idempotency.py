@@ -77,6 +77,12 @@ async def settle(engine: AsyncEngine, ids: dict, status: int | None, headers: He
         await conn.execute(_STORE, {**ids, "status": status, "headers": orjson.dumps(kept).decode(), "body": body})
 
 
+def idempotent(path: str, method: str) -> bool:
+    """The requests this middleware takes when they carry a key: ``POST /v1/...``, token requests excepted (the
+    merged OpenAPI documents the header on exactly these)."""
+    return method.upper() == "POST" and path.startswith("/v1/") and not path.startswith("/v1/auth/")
+
+
 class IdempotencyMiddleware:
     """Wraps every ``POST /v1/...`` that carries an ``Idempotency-Key`` (token requests excepted)."""
 
@@ -89,7 +95,7 @@ class IdempotencyMiddleware:
             return
         headers = Headers(scope=scope)
         key, path = headers.get("idempotency-key"), scope["path"]
-        if key is None or not path.startswith("/v1/") or path.startswith("/v1/auth/"):
+        if key is None or not idempotent(path, scope["method"]):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)

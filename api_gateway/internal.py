@@ -15,8 +15,7 @@ from api_gateway.models import User
 from api_gateway.service import user_announcement
 from shared.db import SessionDep
 from shared.identity import SERVICE, Identity, require_roles
-
-MAX_LOOKUP = 100  # ids and emails each, per request
+from shared.tenant_users import LOOKUP_LIMIT
 
 router = APIRouter(prefix="/internal", include_in_schema=False)
 Service = Annotated[Identity, Depends(require_roles(SERVICE))]
@@ -26,8 +25,8 @@ Service = Annotated[Identity, Depends(require_roles(SERVICE))]
 async def find_users(
     identity: Service,
     session: SessionDep,
-    user_id: Annotated[list[uuid.UUID], Query(max_length=MAX_LOOKUP)] = [],  # noqa: B006 - FastAPI copies it
-    email: Annotated[list[str], Query(max_length=MAX_LOOKUP)] = [],  # noqa: B006
+    user_id: Annotated[list[uuid.UUID], Query(max_length=LOOKUP_LIMIT)] = [],  # noqa: B006 - FastAPI copies it
+    email: Annotated[list[str], Query(max_length=LOOKUP_LIMIT)] = [],  # noqa: B006
 ) -> list[dict[str, Any]]:
     """The signed tenant's users with these ids or emails (any case), as their ``gateway.user_changed``
     announcement says them; users of other tenants and unknown ones are simply not in the answer."""

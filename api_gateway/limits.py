@@ -3,12 +3,12 @@ with gives its limit, every other path the default. A body beyond its limit is a
 the declared length or the bytes received so far pass it, before anything else reads it (the idempotency and
 NUL checks, the routes), so an oversized body is never held whole in memory nor parsed."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.asgi import replaying
+from shared.asgi import BodyTooLarge, read_body, replaying
 from shared.problems import Problem, problem_response
 
 
@@ -23,26 +23,15 @@ def too_large(max_bytes: int) -> Problem:
     return Problem(f"The body is larger than {max_bytes} bytes", status=413, slug="payload-too-large")
 
 
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        yield message.get("body", b"")
-        if not message.get("more_body"):
-            return
-
-
 async def read_limited(receive: Receive, content_length: str | None, max_bytes: int) -> bytes:
     """The whole body, or ``too_large``: by the declared length, then by the bytes counted as they arrive
     (chunked, or a Content-Length that lied)."""
     if content_length and content_length.isdigit() and int(content_length) > max_bytes:
         raise too_large(max_bytes)
-    parts, size = [], 0
-    async for chunk in _chunks(receive):
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large(max_bytes)
-        parts.append(chunk)
-    return b"".join(parts)
+    try:
+        return await read_body(receive, max_bytes)
+    except BodyTooLarge:
+        raise too_large(max_bytes) from None
 
 
 class BodyLimit:

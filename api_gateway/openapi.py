@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from api_gateway.idempotency import idempotent
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
 from shared.problems import document_problems
@@ -107,11 +108,6 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
     merged["tags"] = list(tags.values())
     return merged
-
-
-def idempotent(path: str, method: str) -> bool:
-    """The requests the idempotency middleware takes (``api_gateway.idempotency``)."""
-    return method == "post" and path.startswith("/v1/") and not path.startswith("/v1/auth/")
 
 
 def gateway_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:

@@ -96,9 +96,7 @@ async def rotate(session: AsyncSession, token: str, ttl_seconds: int) -> tuple[U
 
 async def revoke(session: AsyncSession, token: str) -> None:
     """Revoke the family of ``token`` (logout). Unknown tokens are ignored (RFC 7009 §2.2)."""
-    family_id = await session.scalar(
-        text("SELECT family_id FROM gateway.refresh_tokens WHERE token_hash = :hash"), {"hash": hash_api_key(token)}
-    )
+    family_id = await session.scalar(_FIND, {"hash": hash_api_key(token)})
     if family_id is not None:
         await session.execute(_REVOKE_FAMILY, {"family": family_id})
 

@@ -3,11 +3,20 @@
 from starlette.types import Message, Receive
 
 
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
+class BodyTooLarge(Exception):
+    """The body went past ``max_bytes`` as it arrived."""
+
+
+async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes:
+    """The whole request body; ``BodyTooLarge`` as soon as the bytes received pass ``max_bytes`` (if given)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise BodyTooLarge
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 

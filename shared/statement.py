@@ -28,11 +28,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared.aging import BUCKET_NAMES, aging_bucket
 from shared.money import minor_units
+from shared.validation import LANGUAGES
 from shared.words import words
 
 # Paused invoices are listed with their status, not demanded (issue 12; seed 000's statuses).
 PAUSED = frozenset({"promise_to_pay", "payment_reported", "dispute"})
-LANGUAGES = ("es", "en", "pt")
 # Two threads: weasyprint holds the GIL for most of a render, more threads would only queue behind it.
 PDF_THREADS = 2
 PACE_MEMORY_SECONDS = 60.0

@@ -8,7 +8,7 @@ from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.login_alerts.words import LANGUAGES, alert_data
+from alarms_service.login_alerts.words import alert_data
 from alarms_service.models import LoginAlert, Tenant, User, outbox
 from shared.contracts.common import Channel
 from shared.contracts.gateway import LoginFailuresExceeded
@@ -16,6 +16,7 @@ from shared.contracts.messaging import Communication, CommunicationKind, SendCom
 from shared.identity import ADMIN
 from shared.inbox import Received
 from shared.outbox import emit
+from shared.validation import LANGUAGES
 
 
 async def on_login_failures_exceeded(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-LANGUAGES = ("es", "en", "pt")
+from shared.validation import LANGUAGES
 
 _TEXTS = {
     "es": {
