@@ -23,7 +23,7 @@ from typing import Any
 
 from shared.calendar import BusinessCalendar
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
-from shared.contracts.messaging import CommunicationKind
+from shared.contracts.messaging import CommunicationKind, tone_by_age
 
 # ---------------------------------------------------------------------------------------------- steps
 
@@ -624,14 +624,7 @@ def plan_customer(
         top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
         actions = [i for i in items if i.step.kind == StepKind.ACTION]
         key = communication_key(customer.id, channel.value, as_of, items)
-        held = None
-        if open_invoices is not None:
-            held = position(
-                [*(i.invoice for i in items), *open_invoices],
-                customer_credits(customer),
-                as_of,
-                frozenset(i.invoice.id for i in items),
-            )
+        held = items_position(items, customer, as_of, open_invoices) if open_invoices is not None else None
         age = held.oldest_days_overdue if held else oldest_overdue(items, as_of, debt_age)
         communications.append(
             PlannedCommunication(
@@ -699,14 +692,6 @@ def oldest_overdue(items: Iterable[DueItem], as_of: date, known: int | None = No
     if known is not None:
         ages.append(known)
     return max(ages, default=None)
-
-
-def tone_by_age(days_overdue: int | None) -> int:
-    """Seed 004, principle 8 (tone by the age of the debt in 3 levels), with the thresholds messaging uses
-    when no tone is given (``tone_for``): friendly up to 15 days overdue, concerned up to 45, firm after."""
-    if days_overdue is None or days_overdue <= 15:
-        return 1
-    return 2 if days_overdue <= 45 else 3
 
 
 def communication_tone(steps: Sequence[Step], oldest_days_overdue: int | None) -> int:
@@ -799,6 +784,18 @@ def position(
         credits={c: a for c, a in sorted(credits.items()) if a > 0},
         overdue_count=count,
         oldest_days_overdue=oldest,
+    )
+
+
+def items_position(
+    items: Sequence[DueItem], customer: CustomerView, as_of: date, open_invoices: Iterable[InvoiceView]
+) -> Position:
+    """The position of a message: its triggering ``items`` (marked) among the customer's ``open_invoices``."""
+    return position(
+        [*(i.invoice for i in items), *open_invoices],
+        customer_credits(customer),
+        as_of,
+        frozenset(i.invoice.id for i in items),
     )
 
 

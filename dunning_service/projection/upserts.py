@@ -7,7 +7,6 @@ resync which rows receivables still lists.
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -18,6 +17,7 @@ from dunning_service import rules
 from dunning_service.models import Customer, Invoice, Tenant
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+from shared.money import totals_by_currency
 
 PEOPLE = ("collector", "advisor", "supervisor")
 CUSTOMER_FIELDS = (
@@ -88,11 +88,8 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerChanged) -> dict[str, Any]:
 
 def credits_json(m: CustomerChanged) -> dict[str, str]:
     """Unapplied credit per currency as the projection keeps it (one entry per currency, summed)."""
-    sums: dict[str, Decimal] = {}
-    for credit in m.credits:
-        currency = credit.currency.upper()
-        sums[currency] = sums.get(currency, Decimal(0)) + credit.amount
-    return {currency: str(amount) for currency, amount in sorted(sums.items()) if amount > 0}
+    sums = totals_by_currency((credit.currency.upper(), credit.amount) for credit in m.credits)
+    return {currency: str(amount) for currency, amount in sums.items() if amount > 0}
 
 
 def invoice_row(tenant_id: uuid.UUID, m: InvoiceChanged) -> dict[str, Any]:

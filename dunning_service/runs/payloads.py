@@ -71,12 +71,7 @@ def communication_position(
 ) -> rules.Position:
     """The position the plan holds, else the one of the triggering and ``open_invoices`` (the customer's open
     invoices, read when the run writes)."""
-    return planned.position or rules.position(
-        [*(i.invoice for i in planned.items), *open_invoices],
-        rules.customer_credits(customer),
-        as_of,
-        frozenset(i.invoice.id for i in planned.items),
-    )
+    return planned.position or rules.items_position(planned.items, customer, as_of, open_invoices)
 
 
 def position_fields(held: rules.Position) -> dict[str, Any]:

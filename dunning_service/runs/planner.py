@@ -164,23 +164,24 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
     return {row["id"]: row for row in rows}
 
 
+# An invoice owed and listed by receivables, not a credit note: ``rules.in_position`` but its status, in SQL.
+_OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
 # The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
 # Run on the driver's connection: a run reads some 180,000 rows at a million invoices.
-_POSITIONS = """
+_POSITIONS = f"""
 SELECT id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
        promised_date, reported_date, document_url
 FROM dunning.invoices
 WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])
-  AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND kind <> 'credit_note'
-  AND NOT missing_upstream AND open_amount > 0"""
+  AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND {_OWED}"""
 POSITION_BATCH = 5_000
 # ``Position.oldest_days_overdue`` in SQL: the oldest overdue invoice still demanded (normal: not paused).
 _DEBT_AGES = text(
-    """
+    f"""
 SELECT customer_id, CAST(:as_of AS date) - min(due_date)
 FROM dunning.invoices
 WHERE tenant_id = :tenant_id AND customer_id = ANY(CAST(:ids AS uuid[])) AND status = 'normal'
-  AND kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0 AND due_date < CAST(:as_of AS date)
+  AND {_OWED} AND due_date < CAST(:as_of AS date)
 GROUP BY customer_id"""
 )
 

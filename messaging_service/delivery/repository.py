@@ -108,11 +108,14 @@ async def tenant_partials(session: Executor, tenant_id: uuid.UUID) -> dict[str, 
     return {row.name: row.body for row in rows}
 
 
-async def template_index(session: Executor, tenant_id: uuid.UUID) -> dict[TemplateKey, TemplateSource]:
-    """The tenant's active templates, each with the tenant's partials (``rendering.resolve`` picks among them)."""
+async def template_index(
+    session: Executor, tenant_id: uuid.UUID, partials: dict[str, str] | None = None
+) -> dict[TemplateKey, TemplateSource]:
+    """The tenant's active templates, each with the tenant's partials (read here unless given), among which
+    ``rendering.resolve`` picks."""
     table = Template.__table__
     rows = await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))
-    return index_templates(rows, await tenant_partials(session, tenant_id))
+    return index_templates(rows, partials if partials is not None else await tenant_partials(session, tenant_id))
 
 
 MESSAGE_COLUMNS = [c.name for c in messages.c]

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from shared.contracts.common import InvoiceLine, Person
-from shared.contracts.messaging import Communication, CommunicationKind
+from shared.contracts.messaging import Communication, CommunicationKind, tone_by_age
 from shared.money import totals_by_currency
 from shared.statement import NOTIFY_FIELDS  # what to send to notify a payment (seed 004): statements say it too
 from shared.words import AND, words
@@ -434,10 +434,9 @@ def tone_for(communication: Communication) -> int:
         return communication.tone
     if communication.kind is CommunicationKind.ACTION_NOTICE:
         return 3
-    days = oldest_days(communication)
-    if communication.kind is not CommunicationKind.OVERDUE or days <= 15:
+    if communication.kind is not CommunicationKind.OVERDUE:
         return 1
-    return 2 if days <= 45 else 3
+    return tone_by_age(oldest_days(communication))
 
 
 def oldest_days(communication: Communication) -> int:

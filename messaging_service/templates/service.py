@@ -265,7 +265,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
             partials=partials,
         )
     else:
-        templates = await delivery_repository.template_index(session, tenant_id)
+        templates = await delivery_repository.template_index(session, tenant_id, partials)
         source = resolve(templates, kind, channel, language, tone)
     view = tenant if data.message_id or data.communication else _sample_view(tenant)
     context = build_context(

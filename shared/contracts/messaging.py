@@ -36,6 +36,14 @@ class CustomerInfo(BaseModel):
     language: str | None = None
 
 
+def tone_by_age(days_overdue: int | None) -> int:
+    """Seed 004, principle 8 (tone by the age of the debt in 3 levels): friendly up to 15 days overdue,
+    concerned up to 45, firm after. Dunning raises a step's tone by it; messaging uses it when none is given."""
+    if days_overdue is None or days_overdue <= 15:
+        return 1
+    return 2 if days_overdue <= 45 else 3
+
+
 class Communication(BaseModel):
     idempotency_key: str = Field(description="A duplicate command with the same key is a no-op")
     kind: CommunicationKind
