@@ -219,7 +219,7 @@ async def _apply(
         if state.status == InvoiceStatus.PAID:
             state.closed_on = state.paid_on = today
     if applied:
-        await _write_applications(session, tenant_id, applied, {p["id"]: p for p in payments})
+        await _write_applications(session, tenant_id, applied)
         touched = await write_invoices(session, profile, states, ledger, actor)
         await add_entries(session, tenant_id, _applied_entries(applied, rows, actor) + _status_entries(states, actor))
         await emit_invoices_changed(session, tenant_id, touched, "credit applied")
@@ -261,9 +261,7 @@ def _named(credit_note: Any, rows: dict[uuid.UUID, Any]) -> tuple[Named, ...]:
     return tuple(Named(i) for i in dict.fromkeys(found)) or (Named(credit_note["id"]),)
 
 
-async def _write_applications(
-    session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]], payments: dict
-) -> None:
+async def _write_applications(session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]]) -> None:
     notes = [
         {"tenant_id": tenant_id, "credit_id": c.source_id, "invoice_id": i, "amount": a}
         for c, result in applied

@@ -74,23 +74,6 @@ async def list_payments(
     return list((await conn.execute(query)).mappings().all())
 
 
-async def credit_by_currency(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
-) -> dict:
-    """Unapplied money of the customer's payments (its credit), per currency."""
-    query = (
-        select(payments.c.currency, func.sum(payments.c.unapplied_amount))
-        .where(
-            payments.c.tenant_id == tenant_id,
-            payments.c.customer_id == customer_id,
-            payments.c.status == "applied",
-            payments.c.unapplied_amount > 0,
-        )
-        .group_by(payments.c.currency)
-    )
-    return dict((await conn.execute(query)).all())
-
-
 async def unapplied_credits(
     conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
 ) -> dict[str, Decimal]:

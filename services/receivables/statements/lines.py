@@ -4,8 +4,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from shared.contracts.common import InvoiceLine, MoneyAmount
-from shared.money import totals_by_currency
+from shared.contracts.common import InvoiceLine
 
 
 def invoice_line(row: Mapping[str, Any], today: date) -> InvoiceLine:
@@ -22,12 +21,6 @@ def invoice_line(row: Mapping[str, Any], today: date) -> InvoiceLine:
         status=row["status"],
         document_url=row["document_url"],
     )
-
-
-def totals(lines: Iterable[InvoiceLine]) -> list[MoneyAmount]:
-    """Open amounts per currency (never added across currencies)."""
-    summed = totals_by_currency((line.currency, line.open_amount) for line in lines)
-    return [MoneyAmount(currency=c, amount=a) for c, a in summed.items()]
 
 
 def oldest_days_overdue(lines: Iterable[InvoiceLine]) -> int | None:

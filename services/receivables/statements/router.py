@@ -36,9 +36,9 @@ async def _statement(
     identity: Identity, customer_id: uuid.UUID, engine: AsyncEngine, as_of: date | None, language: str | None
 ) -> tuple[dict, str]:
     async with engine.connect() as conn:
-        statement = await build_statement(conn, identity.tenant_id, customer_id, as_of)
-        tenant_language = (await load_profile(conn, identity.tenant_id)).language
-    return statement, language_of(language, statement["customer"]["language"], tenant_language)
+        profile = await load_profile(conn, identity.tenant_id)
+        statement = await build_statement(conn, identity.tenant_id, customer_id, as_of, profile)
+    return statement, language_of(language, statement["customer"]["language"], profile.language)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.receivables.customers.repository import load_customer, people_of_customer
 from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation
 from services.receivables.statements.lines import invoice_line
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenants.repository import TenantProfile, load_profile
 from shared.aging import aging_bucket
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.problems import NotFound
@@ -23,12 +23,17 @@ applications = CreditApplication.__table__
 
 
 async def build_statement(
-    conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID, as_of: date | None
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    as_of: date | None,
+    profile: TenantProfile | None = None,
 ) -> dict:
+    """The customer's statement; ``profile``: the tenant's, when the caller has it already."""
     customer = await load_customer(conn, tenant_id, customer_id)
     if customer is None:
         raise NotFound("Customer not found")
-    profile = await load_profile(conn, tenant_id)
+    profile = profile or await load_profile(conn, tenant_id)
     today = as_of or profile.today()
     rows = (
         (
