@@ -81,7 +81,9 @@ def plan_items(
                         }
                         for i in items
                     ],
-                    "position": None if is_task else position_out(_position(entry, customer, as_of, positions)),
+                    "position": None
+                    if is_task
+                    else payloads.position_fields(_position(entry, customer, as_of, positions)),
                 }
             )
     return out
@@ -94,37 +96,6 @@ def _position(
     positions: Mapping[uuid.UUID, Sequence[rules.InvoiceView]] | None,
 ) -> rules.Position:
     return payloads.communication_position(planned, customer, as_of, (positions or {}).get(customer.id, ()))
-
-
-def position_out(position: rules.Position) -> dict[str, Any]:
-    """What the customer's message states (issue 12): every open invoice, the totals, the credits."""
-    return {
-        "invoices": [
-            {
-                "invoice_id": line.invoice.id,
-                "number": line.invoice.number,
-                "status": line.invoice.status,
-                "currency": line.invoice.currency,
-                "open_amount": line.invoice.open_amount,
-                "due_date": line.invoice.due_date,
-                "days_overdue": line.days_overdue,
-                "triggered": line.triggered,
-                "demanded": line.demanded,
-                "promised_date": line.invoice.promised_date,
-                "reported_date": line.invoice.reported_date,
-            }
-            for line in position.lines
-        ],
-        "totals": _amounts(position.totals),
-        "open_totals": _amounts(position.open_totals),
-        "credits": _amounts(position.credits),
-        "overdue_count": position.overdue_count,
-        "oldest_days_overdue": position.oldest_days_overdue,
-    }
-
-
-def _amounts(sums: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"currency": currency, "amount": amount} for currency, amount in sums.items()]
 
 
 def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> date:
