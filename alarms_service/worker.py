@@ -9,6 +9,7 @@ from alarms_service.projection.handlers import (
     on_action_item_changed,
     on_customer_changed,
     on_invoice_changed,
+    on_invoices_changed,
     on_promise_broken,
     on_tenant_changed,
     on_user_changed,
@@ -19,6 +20,7 @@ from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserC
 from shared.contracts.receivables import (
     CustomerChanged,
     InvoiceChanged,
+    InvoicesChanged,
     PromiseBroken,
 )
 from shared.worker import worker_settings
@@ -30,6 +32,7 @@ HANDLERS = {
     UserChanged: on_user_changed,
     CustomerChanged: on_customer_changed,
     InvoiceChanged: on_invoice_changed,
+    InvoicesChanged: on_invoices_changed,
     PromiseBroken: on_promise_broken,
     ActionItemChanged: on_action_item_changed,
     CalendarChanged: on_calendar_changed,

@@ -5,16 +5,26 @@ from dunning_service.models import SCHEMA
 from dunning_service.projection.handlers import (
     on_customer_changed,
     on_invoice_changed,
+    on_invoices_changed,
     on_reply_received,
     on_tenant_changed,
 )
 from dunning_service.projection.resync import RESYNC_JOB, resync_job
 from dunning_service.runs.acceptance import on_message_status_changed
-from dunning_service.runs.jobs import RUN_JOB, SCHEDULE_JOB, SWEEP_JOB, run_dunning, schedule_runs, sweep_runs
+from dunning_service.runs.jobs import (
+    PARTS_JOB,
+    RUN_JOB,
+    SCHEDULE_JOB,
+    SWEEP_JOB,
+    hand_over_run_parts,
+    run_dunning,
+    schedule_runs,
+    sweep_runs,
+)
 from dunning_service.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged
 from shared.worker import worker_settings
 
 settings = DunningSettings()
@@ -23,6 +33,7 @@ HANDLERS = {
     TenantChanged: on_tenant_changed,
     CustomerChanged: on_customer_changed,
     InvoiceChanged: on_invoice_changed,
+    InvoicesChanged: on_invoices_changed,
     MessageStatusChanged: on_message_status_changed,
     ReplyReceived: on_reply_received,
 }
@@ -31,6 +42,7 @@ FUNCTIONS = [
     # A run waits (Retry) while another run of its tenant holds the lock: many tries. The timeout also bounds
     # how long arq waits before it picks up again a run whose worker died (a million invoices take < 1 min).
     func(run_dunning, name=RUN_JOB, max_tries=180, timeout=900),
+    func(hand_over_run_parts, name=PARTS_JOB, max_tries=180, timeout=900),
     func(resync_job, name=RESYNC_JOB, max_tries=3, timeout=3600, keep_result=0),
 ]
 

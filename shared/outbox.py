@@ -6,8 +6,10 @@ service's worker) moves unpublished rows to the consumers' arq queues and then m
 If it dies between enqueue and mark, the rows are sent again on restart: consumers drop what they
 already processed (``shared.inbox``), so each message takes effect exactly once.
 
-A *deferred* row stands for many messages the relay builds when it sends them (``deferred``): a bulk write
-announces its 10,000 rows with one outbox row instead of 10,000, and the snapshots are read at relay time.
+A *deferred* row stands for messages the relay builds when it sends them (``deferred``): a bulk write announces
+its 10,000 rows with one outbox row, and the snapshots are read at relay time. A message may stand for many items
+(a batch event carrying 10,000 snapshots): its *weight*, which the relay's budget and the jobs' sizes count, so
+a consumer's job never holds more than one such batch.
 """
 
 import asyncio
@@ -39,9 +41,10 @@ from shared.messages import Envelope, Message
 
 log = structlog.get_logger()
 
-# Envelopes per arq job: one job costs about a millisecond of worker time, so messages travel in batches.
+# Weight per arq job (an envelope weighs 1, a batch event its items): one job costs about a millisecond of worker
+# time, so messages travel in batches; a heavier batch event travels alone.
 JOB_BATCH = 200
-# Envelopes one relay pass builds from deferred rows before it stops taking more rows (memory, job sizes).
+# Weight one relay pass builds from deferred rows before it stops taking more rows (memory, job sizes).
 EXPANSION_BUDGET = 20_000
 HANDLE_MESSAGES = "handle_messages"
 
@@ -102,25 +105,31 @@ async def emit(
 
 Expand = Callable[[AsyncConnection, Any], Awaitable[list[tuple[str, dict[str, Any]]]]]
 """Reads what a deferred outbox row stands for: ``(key, payload)`` per message, ``key`` unique within the row."""
+Weight = Callable[[dict[str, Any]], int]
+
+
+def one(payload: dict[str, Any]) -> int:
+    return 1
 
 
 @dataclass(frozen=True, slots=True)
 class Deferred:
-    """How the relay expands a deferred outbox row into ``message`` envelopes."""
+    """How the relay expands a deferred outbox row into ``message`` envelopes, and what each weighs."""
 
     message: type[Message]
     expand: Expand
+    weight: Weight = one
 
 
 DEFERRED: dict[str, Deferred] = {}
 DEFERRED_PREFIX = "deferred:"
 
 
-def deferred(row_type: str, message: type[Message]) -> Callable[[Expand], Expand]:
+def deferred(row_type: str, message: type[Message], weight: Weight = one) -> Callable[[Expand], Expand]:
     """Register ``expand`` for outbox rows of ``row_type``: the relay sends one ``message`` per ``(key, payload)``
     it returns, with the id ``uuid5(row id, key)``, so a row relayed twice yields the same envelope ids and the
     consumers' inboxes drop the repeats. The payloads are read when relayed: snapshots carrying a ``revision``
-    stay correct (a later change has its own, later event)."""
+    stay correct (a later change has its own, later event). ``weight`` tells how many items a payload carries."""
 
     if not row_type.startswith(DEFERRED_PREFIX):
         raise ValueError(f"deferred outbox row types start with {DEFERRED_PREFIX!r}")
@@ -128,7 +137,7 @@ def deferred(row_type: str, message: type[Message]) -> Callable[[Expand], Expand
     def register(expand: Expand) -> Expand:
         if row_type in DEFERRED:
             raise RuntimeError(f"deferred outbox rows {row_type!r} registered twice")
-        DEFERRED[row_type] = Deferred(message, expand)
+        DEFERRED[row_type] = Deferred(message, expand, weight)
         return expand
 
     return register
@@ -148,6 +157,11 @@ def _envelope_json(row: Any) -> dict[str, Any]:
 async def envelopes_of(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
     """The envelopes (JSON) an outbox row stands for: itself, or what its deferred expansion reads now. ``row``
     has the outbox's columns."""
+    return [envelope for envelope, _ in await weighed_envelopes_of(conn, row)]
+
+
+async def weighed_envelopes_of(conn: AsyncConnection, row: Any) -> list[tuple[dict[str, Any], int]]:
+    """``envelopes_of`` with the weight of each envelope."""
     if row.message_type.startswith(DEFERRED_PREFIX):
         how = DEFERRED.get(row.message_type)
         if how is None:  # never send a reference to consumers; stay unpublished until a relay knows it
@@ -159,10 +173,26 @@ async def envelopes_of(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
             "occurred_at": row.occurred_at.isoformat(),
         }
         return [
-            {"id": str(uuid.uuid5(row.id, key)), **common, "payload": payload}
+            ({"id": str(uuid.uuid5(row.id, key)), **common, "payload": payload}, how.weight(payload))
             for key, payload in await how.expand(conn, row)
         ]
-    return [_envelope_json(row)]
+    return [(_envelope_json(row), 1)]
+
+
+def jobs_of(envelopes: list[tuple[dict[str, Any], int]], limit: int) -> list[list[dict[str, Any]]]:
+    """Cut the envelopes, in order, into jobs weighing at most ``limit``; an envelope heavier than that alone."""
+    jobs: list[list[dict[str, Any]]] = []
+    job: list[dict[str, Any]] = []
+    load = 0
+    for envelope, weight in envelopes:
+        if job and load + weight > limit:
+            jobs.append(job)
+            job, load = [], 0
+        job.append(envelope)
+        load += weight
+    if job:
+        jobs.append(job)
+    return jobs
 
 
 async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_size: int = 500) -> int:
@@ -187,20 +217,19 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
         ).all()
         if not rows:
             return 0
-        per_consumer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        per_consumer: dict[str, list[tuple[dict[str, Any], int]]] = defaultdict(list)
         relayed, built = [], 0
         for row in rows:
             if built >= EXPANSION_BUDGET:  # the rest stays for the next pass
                 break
-            envelopes = await envelopes_of(conn, row)
-            built += len(envelopes)
+            envelopes = await weighed_envelopes_of(conn, row)
+            built += sum(weight for _, weight in envelopes)
             relayed.append(row.seq)
             for consumer in row.consumers:
                 per_consumer[consumer].extend(envelopes)
         enqueues = []
         for consumer, envelopes in per_consumer.items():
-            for start in range(0, len(envelopes), JOB_BATCH):
-                chunk = envelopes[start : start + JOB_BATCH]
+            for chunk in jobs_of(envelopes, JOB_BATCH):
                 # The consumer is part of the id: the same rows go to several queues as distinct jobs.
                 job_id = f"{schema}>{consumer}:{chunk[0]['id']}:{chunk[-1]['id']}:{len(chunk)}"
                 enqueues.append(

@@ -5,9 +5,11 @@ grows with each announcement (a revision, or when it was announced), so a late o
 newer one.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, or_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +39,13 @@ async def upsert_newest(
             where=or_(table.c[order].is_(None), table.c[order] <= statement.excluded[order]),
         )
     )
+
+
+def unnest_source(table: Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> tuple[str, dict[str, list]]:
+    """``SELECT`` of ``rows`` as one relation (``unnest`` of one array per column, typed by ``table``) and its
+    parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES`` would need
+    one per value (asyncpg takes 32,767 at most) and SQLAlchemy would compile each of them."""
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    sql = f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})"
+    return sql, {c: [row[c] for row in rows] for c in columns}

@@ -10,16 +10,22 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PromiseBroken
+from shared.contracts.receivables import (
+    CustomerChanged,
+    InvoiceChanged,
+    InvoicesChanged,
+    InvoiceSnapshot,
+    PromiseBroken,
+)
 from shared.inbox import Received
-from shared.projection import upsert_newest
+from shared.projection import unnest_source, upsert_newest
 
 CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
 INVOICE_FIELDS = (
@@ -89,12 +95,17 @@ async def on_customer_changed(
     await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
 
 
-def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
-    """The newest snapshot of each invoice, with when its status began as far as this batch tells: the earliest
-    event of the run of same-status revisions that ends with the newest."""
-    per_invoice: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[int, datetime, InvoiceChanged]]] = defaultdict(list)
-    for r in batch:
-        per_invoice[(r.tenant_id, r.message.invoice_id)].append((r.message.revision, r.envelope.occurred_at, r.message))
+INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS, "status_since")
+# An invoice's announcement: its tenant, when it was announced, the snapshot.
+Announced = tuple[uuid.UUID, datetime, InvoiceSnapshot]
+
+
+def invoice_rows(announced: list[Announced]) -> list[dict[str, Any]]:
+    """The newest snapshot of each invoice, with when its status began as far as these announcements tell: the
+    earliest of the run of same-status revisions that ends with the newest."""
+    per_invoice: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[int, datetime, InvoiceSnapshot]]] = defaultdict(list)
+    for tenant_id, at, m in announced:
+        per_invoice[(tenant_id, m.invoice_id)].append((m.revision, at, m))
     rows = []
     for (tenant_id, invoice_id), events in per_invoice.items():
         events.sort(key=lambda e: (e[0], e[1]))
@@ -124,25 +135,36 @@ def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
     return rows
 
 
-async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
-    rows = invoice_rows(batch)
+async def upsert_invoices(session: AsyncSession, announced: list[Announced]) -> None:
+    """One statement for any number of announcements (a bulk load's batch of 10,000 as well as one invoice): an
+    older revision changes nothing; a status kept keeps its start, a new one starts with its announcement."""
+    rows = invoice_rows(announced)
     if not rows:
         return
-    table = Invoice.__table__
-    statement = insert(table).values(rows)
-    excluded = statement.excluded
+    source, params = unnest_source(Invoice.__table__, INVOICE_COLUMNS, rows)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "id"],
-            set_={
-                **{f: excluded[f] for f in INVOICE_FIELDS},
-                # a status kept keeps its start; a new one starts with this event
-                "status_since": case(
-                    (table.c.status == excluded.status, table.c.status_since), else_=excluded.status_since
-                ),
-            },
-            where=table.c.revision <= excluded.revision,
-        )
+        text(
+            f"INSERT INTO alarms.invoices ({', '.join(INVOICE_COLUMNS)}) {source} "
+            "ON CONFLICT (tenant_id, id) DO UPDATE SET "
+            f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, "
+            "status_since = CASE WHEN alarms.invoices.status = excluded.status THEN alarms.invoices.status_since "
+            "ELSE excluded.status_since END "
+            "WHERE alarms.invoices.revision <= excluded.revision"
+        ),
+        params,
+    )
+
+
+async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
+    await upsert_invoices(session, [(r.tenant_id, r.envelope.occurred_at, r.message) for r in batch])
+
+
+async def on_invoices_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoicesChanged]]
+) -> None:
+    """A bulk load's batches: the same upsert as single changes, one statement for all their snapshots."""
+    await upsert_invoices(
+        session, [(r.tenant_id, r.envelope.occurred_at, snapshot) for r in batch for snapshot in r.message.invoices]
     )
 
 

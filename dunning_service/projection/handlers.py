@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.projection import upserts
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import ReplyReceived
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged
 from shared.inbox import Received
 
 # The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in.
@@ -36,6 +36,14 @@ async def on_customer_changed(
 
 async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
     await upserts.upsert_invoices(session, [upserts.invoice_row(r.tenant_id, r.message) for r in batch])
+
+
+async def on_invoices_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoicesChanged]]
+) -> None:
+    """A bulk load's batches: the same upsert as single changes, one statement for all their snapshots."""
+    rows = [upserts.invoice_row(r.tenant_id, snapshot) for r in batch for snapshot in r.message.invoices]
+    await upserts.upsert_invoices(session, rows)
 
 
 async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:

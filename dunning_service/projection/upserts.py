@@ -9,15 +9,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dunning_service import rules
 from dunning_service.models import Customer, Invoice, Tenant
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
+from shared.projection import unnest_source
 
 PEOPLE = ("collector", "advisor", "supervisor")
 CUSTOMER_FIELDS = (
@@ -92,7 +93,7 @@ def credits_json(m: CustomerChanged) -> dict[str, str]:
     return {currency: str(amount) for currency, amount in sums.items() if amount > 0}
 
 
-def invoice_row(tenant_id: uuid.UUID, m: InvoiceChanged) -> dict[str, Any]:
+def invoice_row(tenant_id: uuid.UUID, m: InvoiceSnapshot) -> dict[str, Any]:
     return {
         "tenant_id": tenant_id,
         "id": m.invoice_id,
@@ -147,21 +148,22 @@ async def upsert_customers(
     )
 
 
+INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS)
+
+
 async def upsert_invoices(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """One statement for any number of snapshots (a bulk load's batch of 10,000 as well as one invoice)."""
     if not rows:
         return
-    table = Invoice.__table__
-    statement = insert(table).values(_newest(rows))
+    source, params = unnest_source(Invoice.__table__, INVOICE_COLUMNS, _newest(rows))
     await db.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "id"],
-            set_={
-                **{f: statement.excluded[f] for f in INVOICE_FIELDS},
-                "seen_at": func.now(),
-                "missing_upstream": False,
-            },
-            where=table.c.revision <= statement.excluded.revision,
-        )
+        text(
+            f"INSERT INTO dunning.invoices ({', '.join(INVOICE_COLUMNS)}) {source} "
+            "ON CONFLICT (tenant_id, id) DO UPDATE SET "
+            f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, seen_at = now(), missing_upstream = false "
+            "WHERE dunning.invoices.revision <= excluded.revision"
+        ),
+        params,
     )
 
 

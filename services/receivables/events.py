@@ -12,19 +12,19 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, TaskChanged
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged, TaskChanged
 from shared.messages import Message
 from shared.outbox import deferred
 
 OUTBOX_COLUMNS = "(id, tenant_id, message_type, version, consumers, payload, occurred_at)"
-# One outbox row announcing many invoices (a bulk load): the relay sends one InvoiceChanged per invoice, read
-# when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...], "reason": "..."}.
+# One outbox row announcing a bulk write's invoices: the relay sends it as one InvoicesChanged carrying their
+# snapshots, read when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...], "reason": "..."}.
 INVOICES_CHANGED_LATER = "deferred:receivables.invoice_changed"
 
 
 def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str, row_type: str | None = None) -> str:
     """``SELECT`` list of outbox rows for ``message`` (the consumers are inlined); ``row_type`` names a deferred
-    row standing for many such messages."""
+    row the relay turns into such messages."""
     consumers = "ARRAY[" + ",".join(f"'{c}'" for c in message.consumers) + "]::varchar[]"
     return (
         f"receivables.uuid7(), {tenant_sql}, '{row_type or message.message_type}', {message.version}, "
@@ -32,41 +32,54 @@ def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str, row
     )
 
 
-def invoice_payload(a: str = "i", reason: str = "NULL") -> str:
-    """``InvoiceChanged`` of the invoice row aliased ``a``; ``reason`` is a SQL expression."""
-    return f"""jsonb_build_object(
-        'invoice_id', {a}.id, 'revision', {a}.revision, 'customer_id', {a}.customer_id,
+def invoice_fields(a: str = "i") -> str:
+    """The ``InvoiceSnapshot`` fields of the invoice row aliased ``a``, as ``jsonb_build_object`` arguments."""
+    return f"""'invoice_id', {a}.id, 'revision', {a}.revision, 'customer_id', {a}.customer_id,
         'external_id', {a}.external_id, 'number', {a}.number, 'kind', {a}.kind, 'currency', {a}.currency,
         'amount', {a}.amount::text, 'open_amount', {a}.open_amount::text,
         'issue_date', {a}.issue_date, 'due_date', {a}.due_date, 'status', {a}.status,
         'promised_date', {a}.promised_date, 'reported_date', {a}.reported_date,
-        'dispute_area_id', {a}.dispute_area_id, 'document_url', {a}.document_url, 'reason', {reason})"""
+        'dispute_area_id', {a}.dispute_area_id, 'document_url', {a}.document_url"""
+
+
+def invoice_payload(a: str = "i", reason: str = "NULL") -> str:
+    """``InvoiceChanged`` of the invoice row aliased ``a``; ``reason`` is a SQL expression."""
+    return f"jsonb_build_object({invoice_fields(a)}, 'reason', {reason})"
 
 
 def announce_invoices_later(ids_sql: str, reason_sql: str, tenant_sql: str) -> str:
     """``SELECT`` list of one deferred outbox row announcing the invoices whose ids ``ids_sql`` aggregates
     (a ``jsonb`` array): a bulk write announces 10,000 invoices for the price of one row."""
     payload = f"jsonb_build_object('invoice_ids', {ids_sql}, 'reason', {reason_sql})"
-    return outbox_select(InvoiceChanged, payload, tenant_sql, INVOICES_CHANGED_LATER)
+    return outbox_select(InvoicesChanged, payload, tenant_sql, INVOICES_CHANGED_LATER)
 
 
-@deferred(INVOICES_CHANGED_LATER, InvoiceChanged)
+def invoice_count(payload: dict[str, Any]) -> int:
+    return len(payload["invoices"])
+
+
+@deferred(INVOICES_CHANGED_LATER, InvoicesChanged, weight=invoice_count)
 async def invoices_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The ``InvoiceChanged`` of each invoice a deferred row announces, as the invoice is now."""
-    payload = invoice_payload("i", "o.reason")
+    """One ``InvoicesChanged`` with the snapshot of every invoice the deferred row announces, as it is now; none
+    if none of them is left."""
     result = await conn.execute(
         text(
             # The row's payload is read once (materialized): an expression on it per invoice would decompress
-            # the whole list of ids again for each of them.
+            # the whole list of ids again for each of them. The order is fixed: a row relayed twice gives the
+            # very same message.
             "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'invoice_ids' AS ids, payload->>'reason' AS reason "
             "FROM receivables.outbox WHERE seq = :seq) "
-            f"SELECT i.id::text AS key, {payload} AS payload "
+            f"SELECT min(o.reason) AS reason, jsonb_agg(jsonb_build_object({invoice_fields('i')}) ORDER BY i.id) "
+            "AS invoices "
             "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
             "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid)"
         ),
         {"seq": row.seq},
     )
-    return sorted((r.key, r.payload) for r in result)  # a fixed order: the relay's job ids depend on it
+    batch = result.one()
+    if batch.invoices is None:
+        return []
+    return [("batch", {"reason": batch.reason, "invoices": batch.invoices})]
 
 
 def person_json(

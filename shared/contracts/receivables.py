@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
 from shared.messages import Command, Event, register
@@ -42,10 +42,11 @@ class CustomerChanged(Event):
     credits: list[MoneyAmount] = []
 
 
-@register
-class InvoiceChanged(Event):
-    message_type = "receivables.invoice_changed"
-    consumers = ("dunning", "alarms")
+class InvoiceSnapshot(BaseModel):
+    """An invoice as receivables holds it at one ``revision``: what ``InvoiceChanged`` and ``InvoicesChanged``
+    carry."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     invoice_id: uuid.UUID
     revision: int
@@ -63,7 +64,28 @@ class InvoiceChanged(Event):
     reported_date: date | None = None
     dispute_area_id: uuid.UUID | None = None
     document_url: str | None = None
+
+
+@register
+class InvoiceChanged(Event, InvoiceSnapshot):
+    """One invoice changed (API, payments, promises, credits)."""
+
+    message_type = "receivables.invoice_changed"
+    consumers = ("dunning", "alarms")
+
     reason: str | None = None
+
+
+@register
+class InvoicesChanged(Event):
+    """A bulk write changed many invoices (one ERP batch, up to 10,000): one message for the batch, which the
+    consumers apply in one statement, instead of one ``InvoiceChanged`` per invoice."""
+
+    message_type = "receivables.invoices_changed"
+    consumers = ("dunning", "alarms")
+
+    reason: str | None = None
+    invoices: list[InvoiceSnapshot]
 
 
 class Allocation(BaseModel):

@@ -6,15 +6,25 @@ from datetime import date
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from alarms_service.projection.handlers import on_invoices_changed as alarms_invoices_changed
+from alarms_service.worker import HANDLERS as ALARMS_HANDLERS
+from dunning_service.projection.handlers import on_invoices_changed as dunning_invoices_changed
 from dunning_service.projection.resync import resync_tenant
 from dunning_service.settings import DunningSettings
+from dunning_service.worker import HANDLERS as DUNNING_HANDLERS
 from dunning_service.worker import WorkerSettings as DunningWorker
+from services.receivables.events import emit_invoices_changed
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
+from shared.contracts.receivables import InvoiceChanged, InvoicesChanged
+from shared.db import unit_of_work
+from shared.inbox import Received, process_batch
 from shared.internal import InternalClient
-from shared.outbox import relay_once
+from shared.messages import Envelope
+from shared.outbox import queue_name, relay_once
 from tests.dunning.support import Messaging, create_strategy, real_run
-from tests.support import RoutingTransport, create_api_key, create_tenant, run_worker
+from tests.support import RoutingTransport, create_api_key, create_tenant, queued_envelopes, run_worker
 
 DUE = date(2025, 6, 3)  # a Tuesday
 AS_OF = date(2025, 6, 4)
@@ -103,3 +113,135 @@ async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api
         names = set((await conn.execute(text("SELECT name FROM dunning.customers"))).scalars())
     assert rows == {"A-1": "promise_to_pay", "A-2": "normal", "B-1": "normal"}
     assert names == {"Ferretería Norte", "Sin Canal SA"}
+
+
+# A bulk load is announced by one InvoicesChanged per batch (issue 13): both projections must hold what the
+# per-invoice path gives them, and the batch obeys the same guards as a single event.
+DUNNING_ROWS = (
+    "SELECT tenant_id, id, customer_id, revision, external_id, number, kind, currency, amount, open_amount, "
+    "issue_date, due_date, status, promised_date, reported_date, dispute_area_id, document_url, missing_upstream "
+    "FROM dunning.invoices ORDER BY id"
+)
+# status_since is when each announcement was written (the batch's or each single event's): compared apart.
+ALARMS_ROWS = (
+    "SELECT tenant_id, id, customer_id, revision, number, currency, amount, open_amount, due_date, status, "
+    "promised_date, reported_date, dispute_area_id FROM alarms.invoices ORDER BY id"
+)
+
+
+async def projections(stack) -> tuple[list, list]:
+    return await rows(stack, DUNNING_ROWS), await rows(stack, ALARMS_ROWS)
+
+
+async def rows(stack, sql: str) -> list[tuple]:
+    async with stack.engine.connect() as conn:
+        return sorted(tuple(r) for r in (await conn.execute(text(sql))).all())
+
+
+async def consume(stack, service: str, envelopes: list[dict]) -> int:
+    """Hand ``envelopes`` to a consumer as its worker would (inbox included); answers how many were new."""
+    handlers = {"dunning": DUNNING_HANDLERS, "alarms": ALARMS_HANDLERS}[service]
+    sessions = async_sessionmaker(stack.engine, expire_on_commit=False)
+    return await process_batch({}, sessions, service, handlers, envelopes)
+
+
+async def take_queued(stack) -> dict[str, list[dict]]:
+    """Relay receivables' outbox and take what reached dunning's and alarms' queues off them."""
+    while await relay_once(stack.engine, stack.arq, "receivables"):
+        pass
+    taken = {service: await queued_envelopes(stack, service) for service in ("dunning", "alarms")}
+    await stack.redis.delete(queue_name("dunning"), queue_name("alarms"))
+    return taken
+
+
+async def bulk_tenant(api, stack) -> tuple:
+    tenant = await create_tenant(api)
+    await deliver(stack, "gateway")
+    erp = await create_api_key(api, tenant, rate_limit_per_minute=100000)
+    customers = [{"external_id": f"C-{n}", "name": f"Cliente {n}"} for n in range(3)]
+    assert (await api.post("/v1/ingest/customers", json={"items": customers}, headers=erp)).status_code == 200
+    await take_queued(stack)
+    return tenant, erp
+
+
+def bulk_invoices(count: int, **fields) -> list[dict]:
+    return [
+        {
+            "external_id": f"F-{n:03}",
+            "customer_external_id": f"C-{n % 3}",
+            "number": f"A-{n:03}",
+            "currency": "USD" if n % 4 == 0 else "ARS",
+            "amount": f"{100 + n}.50",
+            "open_amount": "0.00" if n % 5 == 0 else f"{100 + n}.50",
+            "issue_date": "2025-05-04",
+            "due_date": DUE.isoformat(),
+            "document_url": f"https://erp.example/F-{n:03}.pdf" if n % 2 else None,
+            **fields,
+        }
+        for n in range(count)
+    ]
+
+
+async def test_a_bulk_load_reaches_both_projections_as_one_event_per_invoice_would(api, stack):
+    tenant, erp = await bulk_tenant(api, stack)
+    assert (await api.post("/v1/ingest/invoices", json={"items": bulk_invoices(40)}, headers=erp)).status_code == 200
+    changed = bulk_invoices(45)  # 5 new, 3 updated
+    for n in (1, 2, 3):
+        changed[n]["open_amount"] = "0.00" if n == 1 else "10.00"
+    assert (await api.post("/v1/ingest/invoices", json={"items": changed}, headers=erp)).status_code == 200
+    queued = await take_queued(stack)
+    for service in ("dunning", "alarms"):
+        assert {e["type"] for e in queued[service]} == {InvoicesChanged.message_type}
+        assert sorted(len(e["payload"]["invoices"]) for e in queued[service]) == [3, 5, 40]
+        assert await consume(stack, service, queued[service]) == 3
+    by_batches = await projections(stack)
+    assert len(by_batches[0]) == len(by_batches[1]) == 45
+
+    # The same invoices, each announced by its own InvoiceChanged (the API's path), into emptied projections.
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM dunning.invoices"))
+        await conn.execute(text("DELETE FROM alarms.invoices"))
+        ids = list((await conn.execute(text("SELECT id FROM receivables.invoices ORDER BY id"))).scalars())
+        await emit_invoices_changed(conn, tenant.id, ids, "per invoice")
+    queued = await take_queued(stack)
+    for service in ("dunning", "alarms"):
+        assert {e["type"] for e in queued[service]} == {InvoiceChanged.message_type}
+        assert await consume(stack, service, queued[service]) == 45
+    assert await projections(stack) == by_batches
+
+
+async def test_a_batch_delivered_twice_or_older_than_a_single_event_changes_nothing(api, stack):
+    tenant, erp = await bulk_tenant(api, stack)
+    assert (await api.post("/v1/ingest/invoices", json={"items": bulk_invoices(6)}, headers=erp)).status_code == 200
+    batch = await take_queued(stack)  # relayed at revision 1 of every invoice
+    async with stack.engine.connect() as conn:
+        promised_id = (await conn.execute(text("SELECT id FROM receivables.invoices WHERE number = 'A-001'"))).scalar()
+    promised = await api.post(
+        f"/v1/invoices/{promised_id}/status",
+        json={"status": "promise_to_pay", "promised_date": "2099-01-31"},
+        headers=tenant.admin,
+    )
+    assert promised.status_code == 200, promised.text
+    single = await take_queued(stack)  # revision 2 of A-001
+
+    for service in ("dunning", "alarms"):
+        assert await consume(stack, service, single[service]) == 1
+        assert await consume(stack, service, batch[service]) == 1  # the older batch arrives after
+    state = await projections(stack)
+    expected = {f"A-{n:03}": (1, "paid" if n % 5 == 0 else "normal") for n in range(6)}
+    expected["A-001"] = (2, "promise_to_pay")  # the single event's newer state stands
+    for service in ("dunning", "alarms"):
+        held = await rows(stack, f"SELECT number, revision, status FROM {service}.invoices")
+        assert {number: (revision, status) for number, revision, status in held} == expected
+    since = await rows(stack, "SELECT id, status_since FROM alarms.invoices")
+
+    for service in ("dunning", "alarms"):
+        assert await consume(stack, service, batch[service]) == 0  # delivered twice: the inbox drops it
+    # Even past the inbox (a handler run twice), the batch's upsert leaves the rows as they were.
+    sessions = async_sessionmaker(stack.engine, expire_on_commit=False)
+    for service, handler in (("dunning", dunning_invoices_changed), ("alarms", alarms_invoices_changed)):
+        received = [Received(e, e.open()) for e in map(Envelope.model_validate, batch[service])]
+        async with unit_of_work(sessions) as session:
+            await handler({}, session, received)
+    assert await projections(stack) == state
+    assert await rows(stack, "SELECT id, status_since FROM alarms.invoices") == since

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from shared.contracts.receivables import InvoiceChanged, InvoicesChanged
 from shared.messages import REGISTRY, Message
 from shared.outbox import envelopes_of, relay_once
 from tests.support import Stack, TenantCtx, create_api_key, create_tenant, create_user, run_worker
@@ -77,12 +78,24 @@ async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
 
 async def outbox(stack: Stack, message: type[Message] | None = None) -> list[Any]:
     """Messages in receivables' outbox (in order), opened as their contract classes, as the relay would send them
-    now (a deferred row gives one message per invoice it announces)."""
+    now (a deferred row gives what the relay builds from it: a bulk write's ``InvoicesChanged``)."""
     async with stack.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT * FROM receivables.outbox ORDER BY seq"))).all()
         envelopes = [e for row in rows for e in await envelopes_of(conn, row)]
     opened = [REGISTRY[(e["type"], e["version"])].model_validate(e["payload"]) for e in envelopes]
     return [m for m in opened if message is None or isinstance(m, message)]
+
+
+async def invoice_announcements(stack: Stack) -> list[InvoiceChanged]:
+    """Every announcement of an invoice in receivables' outbox, in order, as an ``InvoiceChanged``: the single
+    ones, and each snapshot of a bulk write's ``InvoicesChanged`` with the batch's reason."""
+    announced = []
+    for m in await outbox(stack):
+        if isinstance(m, InvoiceChanged):
+            announced.append(m)
+        elif isinstance(m, InvoicesChanged):
+            announced.extend(InvoiceChanged(**s.model_dump(), reason=m.reason) for s in m.invoices)
+    return announced
 
 
 async def scalar(stack: Stack, sql: str, **params: Any) -> Any:

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PaymentApplied
-from shared.outbox import JOB_BATCH, relay_once
-from tests.receivables.helpers import execute, outbox, post, rows, scalar
+from shared.contracts.receivables import CustomerChanged, InvoicesChanged, PaymentApplied
+from shared.outbox import JOB_BATCH, jobs_of, queue_name, relay_once
+from tests.receivables.helpers import execute, invoice_announcements, outbox, post, rows, scalar
 from tests.support import DiesAfterEnqueue, Killed, queued_envelopes
 
 SNAPSHOT = (
@@ -57,7 +57,8 @@ async def test_same_batch_twice_gives_identical_state_and_no_new_events(rc):
     assert (result["received"], result["created"], result["rejected"]) == (50, 50, [])
     state = await rows(rc.stack, SNAPSHOT)
     events = len(await outbox(rc.stack))
-    assert len(await outbox(rc.stack, InvoiceChanged)) == 50
+    assert len(await outbox(rc.stack, InvoicesChanged)) == 1  # the batch, announced at once
+    assert len(await invoice_announcements(rc.stack)) == 50
 
     again_customers = await _ingest(rc, "customers", _customers(3))
     again = await _ingest(rc, "invoices", _invoices(50))
@@ -92,7 +93,7 @@ async def test_bad_rows_are_reported_and_the_good_ones_stored(rc):
 async def test_a_newer_version_updates_and_an_older_one_does_not(rc):
     await _ingest(rc, "customers", _customers(1))
     await _ingest(rc, "invoices", _invoices(2, version=5))
-    first = [e for e in await outbox(rc.stack, InvoiceChanged) if e.external_id == "F-0001"]
+    first = [e for e in await invoice_announcements(rc.stack) if e.external_id == "F-0001"]
     newer = _invoices(2, version=6)
     newer[0]["open_amount"] = "40.00"
     newer[1]["open_amount"] = "0.00"
@@ -106,7 +107,7 @@ async def test_a_newer_version_updates_and_an_older_one_does_not(rc):
     }
     assert state == {"F-0000": ("normal", "40.00", 2), "F-0001": ("paid", "0.00", 2)}
     # Each batch is announced by one deferred row; relayed now, both give the invoice as it is (revision 2).
-    events = [e for e in await outbox(rc.stack, InvoiceChanged) if e.external_id == "F-0001"]
+    events = [e for e in await invoice_announcements(rc.stack) if e.external_id == "F-0001"]
     assert [(e.revision, e.status, e.reason) for e in first] == [(1, "normal", "ingested")]
     assert [(e.revision, e.status, e.reason) for e in events] == [
         (2, "paid", "ingested"),
@@ -303,9 +304,10 @@ async def test_a_newer_version_of_a_payment_is_applied_again(rc):
     ]
 
 
-async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_event_per_invoice(rc, monkeypatch):
-    """A batch writes one outbox row per kind of change; the relay sends an InvoiceChanged per invoice, with ids
-    derived from the row, so a relay that dies before marking the row sends the very same envelopes again."""
+async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_batch_event(rc, monkeypatch):
+    """A batch writes one outbox row per kind of change; the relay sends each as one InvoicesChanged carrying the
+    snapshots, in a job of its own, with an id derived from the row: a relay that dies before marking the rows
+    sends the very same envelopes again."""
     from shared import outbox as outbox_module
 
     await _ingest(rc, "customers", _customers(1))
@@ -318,21 +320,29 @@ async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_event_per_
     await _ingest(rc, "invoices", [*changed, *_invoices(460)[450:]])  # 1 updated, 10 new
     assert await scalar(rc.stack, "SELECT count(*) FROM receivables.outbox WHERE published_at IS NULL") == 3
 
-    monkeypatch.setattr(outbox_module, "EXPANSION_BUDGET", 100)  # a pass stops taking rows past its budget
+    monkeypatch.setattr(outbox_module, "EXPANSION_BUDGET", 400)  # a pass stops taking rows past its budget
     with pytest.raises(Killed):
         await relay_once(rc.stack.engine, DiesAfterEnqueue(rc.stack.arq), "receivables")
     first = {e["id"] for service in ("dunning", "alarms") for e in await queued_envelopes(rc.stack, service)}
-    assert len(first) == JOB_BATCH  # the one job that reached Redis before the relay died
+    assert len(first) == 1  # the one job that reached Redis before the relay died: the first batch
     await rc.stack.redis.flushdb()
-    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 1  # a row is never split
+    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 1  # 450 snapshots: over the budget
     assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 2
     for service in ("dunning", "alarms"):
+        jobs = sorted(job.decode().rsplit(":", 1)[1] for job in await rc.stack.redis.zrange(queue_name(service), 0, -1))
+        assert jobs == ["1", "2"]  # a batch weighs its snapshots: the 450 go alone, the 10 and the 1 together
         envelopes = await queued_envelopes(rc.stack, service)
-        assert len(envelopes) == 461
-        assert {e["id"] for e in envelopes} >= first  # the same ids the dead relay had sent
-        assert {e["type"] for e in envelopes} == {InvoiceChanged.message_type}
-        updated = [e["payload"] for e in envelopes if e["payload"]["reason"] == "updated by the ERP"]
-        assert [(p["external_id"], p["status"], p["revision"]) for p in updated] == [("F-0007", "paid", 2)]
+        assert {e["id"] for e in envelopes} >= first  # the same id the dead relay had sent
+        assert {e["type"] for e in envelopes} == {InvoicesChanged.message_type}
+        assert sorted(len(e["payload"]["invoices"]) for e in envelopes) == [1, 10, 450]
+        (updated,) = [e["payload"] for e in envelopes if e["payload"]["reason"] == "updated by the ERP"]
+        assert [(p["external_id"], p["status"], p["revision"]) for p in updated["invoices"]] == [("F-0007", "paid", 2)]
+
+
+def test_jobs_hold_envelopes_up_to_a_weight_and_a_heavier_one_alone():
+    envelopes = [({"id": str(n)}, weight) for n, weight in enumerate((1, 1, 10_000, 1, 150, 60, 200))]
+    jobs = jobs_of(envelopes, JOB_BATCH)
+    assert [[e["id"] for e in job] for job in jobs] == [["0", "1"], ["2"], ["3", "4"], ["5"], ["6"]]
 
 
 async def test_statistics_that_say_the_invoices_table_is_empty_are_refreshed_before_a_batch(rc):

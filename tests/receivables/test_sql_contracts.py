@@ -12,6 +12,7 @@ from services.receivables.invoices.status import after_ingest, after_ingest_sql
 from services.receivables.kpis.formulas import aging_bucket, aging_bucket_sql
 from services.receivables.models import Base
 from shared.contracts.common import InvoiceStatus
+from shared.contracts.receivables import InvoicesChanged, InvoiceSnapshot
 from shared.messages import REGISTRY
 from shared.outbox import envelopes_of
 from tests.receivables.helpers import customer, invoice, post, promises_made_earlier, setup_tenant
@@ -95,6 +96,9 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
                 cls = REGISTRY[(envelope["type"], envelope["version"])]
                 cls.model_validate(envelope["payload"])
                 assert set(envelope["payload"]) == set(cls.model_fields), row.message_type
+                if cls is InvoicesChanged:  # a bulk write's batch: each snapshot too
+                    for snapshot in envelope["payload"]["invoices"]:
+                        assert set(snapshot) == set(InvoiceSnapshot.model_fields)
                 assert list(row.consumers) == list(cls.consumers)
             seen.add(row.message_type)
     assert seen == {

@@ -3,7 +3,8 @@ update / nothing, and writes the announcements, the promise resolutions and the 
 and reports the rows naming no customer (or a deleted one).
 
 The changes are announced by one deferred outbox row per kind (``events.announce_invoices_later``): the relay
-sends each invoice's ``InvoiceChanged``, so the request does not build 10,000 payloads.
+sends it as one ``InvoicesChanged`` with the snapshots of the batch's invoices, which each consumer applies in
+one statement; the request does not build 10,000 payloads, nor the consumers take 10,000 messages.
 Same batch twice: every row compares equal to what is stored, nothing is written, nothing is announced.
 A row with an older ``version`` than the stored one is ignored; a newer or unversioned row with other content
 updates the invoice. The status follows ``invoices.status.after_ingest``.
