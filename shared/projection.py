@@ -31,21 +31,28 @@ async def upsert_newest(
     rows = newest(rows, key, order)
     if not rows:
         return
-    statement = insert(table).values(rows)
+    statement = insert(table)
+    # The rows as parameters (executemany), not in the statement: SQLAlchemy compiles the statement once and caches
+    # it, where ``values(rows)`` compiled a parameter per value on every call.
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=list(key),
-            set_={f: statement.excluded[f] for f in {*fields, order}},
+            set_={f: statement.excluded[f] for f in sorted({*fields, order})},
             where=or_(table.c[order].is_(None), table.c[order] <= statement.excluded[order]),
-        )
+        ),
+        rows,
     )
 
 
-def unnest_source(table: Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> tuple[str, dict[str, list]]:
-    """``SELECT`` of ``rows`` as one relation (``unnest`` of one array per column, typed by ``table``) and its
-    parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES`` would need
-    one per value (asyncpg takes 32,767 at most) and SQLAlchemy would compile each of them."""
+def unnest_source(table: Table, columns: dict[str, list[Any]]) -> tuple[str, dict[str, list[Any]]]:
+    """``SELECT`` of rows given as columns (one list per column of ``table``, one item per row) through ``unnest``,
+    and its parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES``
+    would need one per value (asyncpg takes 32,767 at most) and SQLAlchemy would compile each of them."""
     dialect = postgresql.dialect()
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    sql = f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})"
-    return sql, {c: [row[c] for row in rows] for c in columns}
+    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})", columns
+
+
+def columns_of(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Rows as columns (``unnest_source``)."""
+    return {name: [row[name] for row in rows] for name in names}

@@ -17,15 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
-from shared.contracts.receivables import (
-    CustomerChanged,
-    InvoiceChanged,
-    InvoicesChanged,
-    InvoiceSnapshot,
-    PromiseBroken,
-)
+from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged, PromiseBroken
 from shared.inbox import Received
-from shared.projection import unnest_source, upsert_newest
+from shared.projection import columns_of, unnest_source, upsert_newest
 
 CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
 INVOICE_FIELDS = (
@@ -96,16 +90,14 @@ async def on_customer_changed(
 
 
 INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS, "status_since")
-# An invoice's announcement: its tenant, when it was announced, the snapshot.
-Announced = tuple[uuid.UUID, datetime, InvoiceSnapshot]
 
 
-def invoice_rows(announced: list[Announced]) -> list[dict[str, Any]]:
-    """The newest snapshot of each invoice, with when its status began as far as these announcements tell: the
-    earliest of the run of same-status revisions that ends with the newest."""
-    per_invoice: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[int, datetime, InvoiceSnapshot]]] = defaultdict(list)
-    for tenant_id, at, m in announced:
-        per_invoice[(tenant_id, m.invoice_id)].append((m.revision, at, m))
+def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
+    """The newest snapshot of each invoice, with when its status began as far as this batch tells: the earliest
+    event of the run of same-status revisions that ends with the newest."""
+    per_invoice: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[int, datetime, InvoiceChanged]]] = defaultdict(list)
+    for r in batch:
+        per_invoice[(r.tenant_id, r.message.invoice_id)].append((r.message.revision, r.envelope.occurred_at, r.message))
     rows = []
     for (tenant_id, invoice_id), events in per_invoice.items():
         events.sort(key=lambda e: (e[0], e[1]))
@@ -135,16 +127,28 @@ def invoice_rows(announced: list[Announced]) -> list[dict[str, Any]]:
     return rows
 
 
-async def upsert_invoices(session: AsyncSession, announced: list[Announced]) -> None:
-    """One statement for any number of announcements (a bulk load's batch of 10,000 as well as one invoice): an
-    older revision changes nothing; a status kept keeps its start, a new one starts with its announcement."""
-    rows = invoice_rows(announced)
-    if not rows:
+def batch_columns(tenant_id: uuid.UUID, announced_at: datetime, m: InvoicesChanged) -> dict[str, list[Any]]:
+    """A bulk load's batch as the projection's columns: each status as if it began with the batch."""
+    count = len(m.invoice_id)
+    return {
+        "tenant_id": [tenant_id] * count,
+        "id": m.invoice_id,
+        **{f: getattr(m, f) for f in INVOICE_FIELDS if f not in ("currency", "status")},
+        "currency": [currency.upper() for currency in m.currency],
+        "status": [status.value for status in m.status],
+        "status_since": [announced_at] * count,
+    }
+
+
+async def upsert_invoice_columns(session: AsyncSession, columns: dict[str, list[Any]]) -> None:
+    """One statement for any number of invoices (a bulk load's batch of 10,000 as well as one), each at most once:
+    an older revision than the stored one changes nothing; a status kept keeps its start."""
+    if not columns["id"]:
         return
-    source, params = unnest_source(Invoice.__table__, INVOICE_COLUMNS, rows)
+    source, params = unnest_source(Invoice.__table__, columns)
     await session.execute(
         text(
-            f"INSERT INTO alarms.invoices ({', '.join(INVOICE_COLUMNS)}) {source} "
+            f"INSERT INTO alarms.invoices ({', '.join(columns)}) {source} "
             "ON CONFLICT (tenant_id, id) DO UPDATE SET "
             f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, "
             "status_since = CASE WHEN alarms.invoices.status = excluded.status THEN alarms.invoices.status_since "
@@ -156,16 +160,16 @@ async def upsert_invoices(session: AsyncSession, announced: list[Announced]) -> 
 
 
 async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
-    await upsert_invoices(session, [(r.tenant_id, r.envelope.occurred_at, r.message) for r in batch])
+    await upsert_invoice_columns(session, columns_of(invoice_rows(batch), INVOICE_COLUMNS))
 
 
 async def on_invoices_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoicesChanged]]
 ) -> None:
-    """A bulk load's batches: the same upsert as single changes, one statement for all their snapshots."""
-    await upsert_invoices(
-        session, [(r.tenant_id, r.envelope.occurred_at, snapshot) for r in batch for snapshot in r.message.invoices]
-    )
+    """A bulk load's batches: the same upsert as single changes, one statement per batch (in order: a later batch
+    may carry the same invoices at a later revision)."""
+    for r in batch:
+        await upsert_invoice_columns(session, batch_columns(r.tenant_id, r.envelope.occurred_at, r.message))
 
 
 async def on_promise_broken(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[PromiseBroken]]) -> None:

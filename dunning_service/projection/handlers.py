@@ -41,9 +41,10 @@ async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: 
 async def on_invoices_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoicesChanged]]
 ) -> None:
-    """A bulk load's batches: the same upsert as single changes, one statement for all their snapshots."""
-    rows = [upserts.invoice_row(r.tenant_id, snapshot) for r in batch for snapshot in r.message.invoices]
-    await upserts.upsert_invoices(session, rows)
+    """A bulk load's batches: the same upsert as single changes, one statement per batch (in order: a later batch
+    may carry the same invoices at a later revision)."""
+    for r in batch:
+        await upserts.upsert_invoice_columns(session, upserts.batch_columns(r.tenant_id, r.message))
 
 
 async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from dunning_service import rules
 from dunning_service.models import Customer, Invoice, Tenant
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.receivables import CustomerChanged, InvoiceSnapshot
+from shared.contracts.receivables import CustomerChanged, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
-from shared.projection import unnest_source
+from shared.projection import columns_of, unnest_source
 
 PEOPLE = ("collector", "advisor", "supervisor")
 CUSTOMER_FIELDS = (
@@ -136,29 +136,50 @@ async def upsert_customers(
     if not rows:
         return
     table = Customer.__table__
-    statement = insert(table).values(_newest(rows))
+    statement = insert(table)
     kept = {*(() if update_people else ("people",)), *(() if update_credits else ("credits",))}
     fields = [f for f in CUSTOMER_FIELDS if f not in kept]
+    # The rows as parameters (executemany), not in the statement: SQLAlchemy compiles the statement once and
+    # caches it, where ``values(rows)`` compiled 20 parameters per row on every call.
     await db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],
             set_={**{f: statement.excluded[f] for f in fields}, "seen_at": func.now()},
             where=table.c.revision <= statement.excluded.revision,
-        )
+        ),
+        _newest(rows),
     )
 
 
 INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS)
 
 
+def batch_columns(tenant_id: uuid.UUID, m: InvoicesChanged) -> dict[str, list[Any]]:
+    """A bulk load's batch as the projection's columns (what ``invoice_row`` does to one snapshot)."""
+    count = len(m.invoice_id)
+    return {
+        "tenant_id": [tenant_id] * count,
+        "id": m.invoice_id,
+        **{f: getattr(m, f) for f in INVOICE_FIELDS if f not in ("kind", "currency", "status")},
+        "kind": [kind.value for kind in m.kind],
+        "currency": [currency.upper() for currency in m.currency],
+        "status": [status.value for status in m.status],
+    }
+
+
 async def upsert_invoices(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """One statement for any number of snapshots (a bulk load's batch of 10,000 as well as one invoice)."""
-    if not rows:
+    await upsert_invoice_columns(db, columns_of(_newest(rows), INVOICE_COLUMNS))
+
+
+async def upsert_invoice_columns(db: AsyncSession | AsyncConnection, columns: dict[str, list[Any]]) -> None:
+    """One statement for any number of snapshots (a bulk load's batch of 10,000 as well as one invoice), each
+    invoice at most once; an older revision than the stored one changes nothing."""
+    if not columns["id"]:
         return
-    source, params = unnest_source(Invoice.__table__, INVOICE_COLUMNS, _newest(rows))
+    source, params = unnest_source(Invoice.__table__, columns)
     await db.execute(
         text(
-            f"INSERT INTO dunning.invoices ({', '.join(INVOICE_COLUMNS)}) {source} "
+            f"INSERT INTO dunning.invoices ({', '.join(columns)}) {source} "
             "ON CONFLICT (tenant_id, id) DO UPDATE SET "
             f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, seen_at = now(), missing_upstream = false "
             "WHERE dunning.invoices.revision <= excluded.revision"

@@ -12,13 +12,20 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged, TaskChanged
+from shared.contracts.receivables import (
+    CustomerChanged,
+    InvoiceChanged,
+    InvoicesChanged,
+    InvoiceSnapshot,
+    TaskChanged,
+)
 from shared.messages import Message
 from shared.outbox import deferred
 
 OUTBOX_COLUMNS = "(id, tenant_id, message_type, version, consumers, payload, occurred_at)"
 # One outbox row announcing a bulk write's invoices: the relay sends it as one InvoicesChanged carrying their
-# snapshots, read when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...], "reason": "..."}.
+# snapshots (as columns), read when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...],
+# "reason": "..."}.
 INVOICES_CHANGED_LATER = "deferred:receivables.invoice_changed"
 
 
@@ -32,19 +39,23 @@ def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str, row
     )
 
 
-def invoice_fields(a: str = "i") -> str:
-    """The ``InvoiceSnapshot`` fields of the invoice row aliased ``a``, as ``jsonb_build_object`` arguments."""
-    return f"""'invoice_id', {a}.id, 'revision', {a}.revision, 'customer_id', {a}.customer_id,
-        'external_id', {a}.external_id, 'number', {a}.number, 'kind', {a}.kind, 'currency', {a}.currency,
-        'amount', {a}.amount::text, 'open_amount', {a}.open_amount::text,
-        'issue_date', {a}.issue_date, 'due_date', {a}.due_date, 'status', {a}.status,
-        'promised_date', {a}.promised_date, 'reported_date', {a}.reported_date,
-        'dispute_area_id', {a}.dispute_area_id, 'document_url', {a}.document_url"""
+def invoice_fields(a: str = "i") -> list[tuple[str, str]]:
+    """The ``InvoiceSnapshot`` fields of the invoice row aliased ``a``: ``(name, SQL expression)``; money as text,
+    as pydantic's JSON mode writes it."""
+    expressions = {"invoice_id": f"{a}.id", "amount": f"{a}.amount::text", "open_amount": f"{a}.open_amount::text"}
+    return [(name, expressions.get(name, f"{a}.{name}")) for name in InvoiceSnapshot.model_fields]
 
 
 def invoice_payload(a: str = "i", reason: str = "NULL") -> str:
     """``InvoiceChanged`` of the invoice row aliased ``a``; ``reason`` is a SQL expression."""
-    return f"jsonb_build_object({invoice_fields(a)}, 'reason', {reason})"
+    fields = ", ".join(f"'{name}', {sql}" for name, sql in invoice_fields(a))
+    return f"jsonb_build_object({fields}, 'reason', {reason})"
+
+
+def invoice_columns(a: str = "i") -> str:
+    """``InvoicesChanged``'s columns of the invoice rows aliased ``a`` (an aggregate): one list per field, in the
+    invoices' id order, as ``jsonb_build_object`` arguments."""
+    return ", ".join(f"'{name}', jsonb_agg({sql} ORDER BY {a}.id)" for name, sql in invoice_fields(a))
 
 
 def announce_invoices_later(ids_sql: str, reason_sql: str, tenant_sql: str) -> str:
@@ -55,7 +66,7 @@ def announce_invoices_later(ids_sql: str, reason_sql: str, tenant_sql: str) -> s
 
 
 def invoice_count(payload: dict[str, Any]) -> int:
-    return len(payload["invoices"])
+    return len(payload["invoice_id"])
 
 
 @deferred(INVOICES_CHANGED_LATER, InvoicesChanged, weight=invoice_count)
@@ -69,17 +80,14 @@ async def invoices_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str
             # very same message.
             "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'invoice_ids' AS ids, payload->>'reason' AS reason "
             "FROM receivables.outbox WHERE seq = :seq) "
-            f"SELECT min(o.reason) AS reason, jsonb_agg(jsonb_build_object({invoice_fields('i')}) ORDER BY i.id) "
-            "AS invoices "
+            f"SELECT jsonb_build_object('reason', min(o.reason), {invoice_columns('i')}) AS payload "
             "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
-            "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid)"
+            "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid) "
+            "HAVING count(*) > 0"
         ),
         {"seq": row.seq},
     )
-    batch = result.one()
-    if batch.invoices is None:
-        return []
-    return [("batch", {"reason": batch.reason, "invoices": batch.invoices})]
+    return [("batch", payload) for payload in result.scalars()]
 
 
 def person_json(

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
 from shared.messages import Command, Event, register
@@ -79,13 +79,45 @@ class InvoiceChanged(Event, InvoiceSnapshot):
 @register
 class InvoicesChanged(Event):
     """A bulk write changed many invoices (one ERP batch, up to 10,000): one message for the batch, which the
-    consumers apply in one statement, instead of one ``InvoiceChanged`` per invoice."""
+    consumers apply in one statement, instead of one ``InvoiceChanged`` per invoice.
+
+    The snapshots travel as columns, one list per ``InvoiceSnapshot`` field, the i-th item of each list belonging
+    to the i-th invoice: 16 lists validate ten times faster than 10,000 objects, go to PostgreSQL as they are
+    (``unnest``), and do not repeat the field names 10,000 times. ``snapshots()`` gives them as objects."""
 
     message_type = "receivables.invoices_changed"
     consumers = ("dunning", "alarms")
 
     reason: str | None = None
-    invoices: list[InvoiceSnapshot]
+    invoice_id: list[uuid.UUID]
+    revision: list[int]
+    customer_id: list[uuid.UUID]
+    external_id: list[str | None]
+    number: list[str]
+    kind: list[InvoiceKind]
+    currency: list[str]
+    amount: list[Decimal]
+    open_amount: list[Decimal]
+    issue_date: list[date]
+    due_date: list[date]
+    status: list[InvoiceStatus]
+    promised_date: list[date | None]
+    reported_date: list[date | None]
+    dispute_area_id: list[uuid.UUID | None]
+    document_url: list[str | None]
+
+    @model_validator(mode="after")
+    def _columns_of_one_length(self) -> "InvoicesChanged":
+        if len({len(getattr(self, name)) for name in InvoiceSnapshot.model_fields}) != 1:
+            raise ValueError("every column of a batch holds one item per invoice")
+        return self
+
+    def snapshots(self) -> list[InvoiceSnapshot]:
+        names = list(InvoiceSnapshot.model_fields)
+        return [
+            InvoiceSnapshot(**dict(zip(names, values, strict=True)))
+            for values in zip(*(getattr(self, n) for n in names), strict=True)
+        ]
 
 
 class Allocation(BaseModel):

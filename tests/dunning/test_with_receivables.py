@@ -192,7 +192,7 @@ async def test_a_bulk_load_reaches_both_projections_as_one_event_per_invoice_wou
     queued = await take_queued(stack)
     for service in ("dunning", "alarms"):
         assert {e["type"] for e in queued[service]} == {InvoicesChanged.message_type}
-        assert sorted(len(e["payload"]["invoices"]) for e in queued[service]) == [3, 5, 40]
+        assert sorted(len(e["payload"]["invoice_id"]) for e in queued[service]) == [3, 5, 40]
         assert await consume(stack, service, queued[service]) == 3
     by_batches = await projections(stack)
     assert len(by_batches[0]) == len(by_batches[1]) == 45

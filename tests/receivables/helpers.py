@@ -94,7 +94,7 @@ async def invoice_announcements(stack: Stack) -> list[InvoiceChanged]:
         if isinstance(m, InvoiceChanged):
             announced.append(m)
         elif isinstance(m, InvoicesChanged):
-            announced.extend(InvoiceChanged(**s.model_dump(), reason=m.reason) for s in m.invoices)
+            announced.extend(InvoiceChanged(**s.model_dump(), reason=m.reason) for s in m.snapshots())
     return announced
 
 
