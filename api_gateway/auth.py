@@ -2,10 +2,9 @@
 
 Answers a ``Principal`` with the caller's current roles or raises 401. The JWT only identifies the user: roles
 and the active state come from the database, cached per process and dropped on every process as soon as a user,
-key or tenant changes (``GENERATION_KEY``), so a demotion, deactivation or revocation holds on the next request.
+key or tenant changes (``generation``), so a demotion, deactivation or revocation holds on the next request.
 """
 
-import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,16 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from api_gateway.generation import IdentityGeneration
 from api_gateway.security import API_KEY_PREFIX, decode_access_token, hash_api_key
 from api_gateway.settings import GatewaySettings
 from shared.identity import ADMIN, INTEGRATION
 from shared.problems import Forbidden, Unauthorized, answers
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +69,6 @@ _USER_QUERY = text(
     "SELECT u.roles, (u.active AND t.active) AS usable FROM gateway.users u "
     "JOIN gateway.tenants t ON t.id = u.tenant_id WHERE u.id = :user_id AND u.tenant_id = :tenant_id"
 )
-# Bumped (INCR) after every committed change of a user, key or tenant; every gateway process reads it on each
-# request and drops its cached identities when it moved. A key read per request (not a pub/sub channel): nothing
-# to subscribe or keep alive, and a missed message cannot exist, so a change is seen by the very next request.
-GENERATION_KEY = "gateway:identity-generation"
-_UNKNOWN = b""  # Redis did not answer
 _MAX_KEY_CHAIN = 8  # keys created by keys created by keys...
 
 
@@ -87,7 +79,7 @@ def grantable(roles: frozenset[str]) -> frozenset[str]:
 
 class Authenticator:
     """Current roles and active state from the database, cached per process until the identity generation moves
-    (or ``identity_cache_seconds`` pass). A JWT only says who the user is; its roles claim is not used.
+    (``generation``) or ``identity_cache_seconds`` pass. A JWT only says who the user is; its roles claim is not used.
 
     An API key answers with its roles reduced to what its creator may grant now (``grantable`` of the creator's
     current roles; a key created by a key: that key's effective roles); when nothing is left, or the creator was
@@ -96,10 +88,9 @@ class Authenticator:
     def __init__(self, settings: GatewaySettings, engine: AsyncEngine, redis: Redis) -> None:
         self.settings = settings
         self.engine = engine
-        self.redis = redis
         self.api_keys = TTLCache(settings.identity_cache_seconds)
         self.users = TTLCache(settings.identity_cache_seconds)
-        self._generation: bytes = _UNKNOWN
+        self.generation = IdentityGeneration(redis, settings.identity_check_seconds, self.forget)
 
     def forget(self) -> None:
         """Drop cached identities (after a key is revoked or a user deactivated here)."""
@@ -108,28 +99,11 @@ class Authenticator:
 
     async def changed(self) -> None:
         """Call after a change of a user, key or tenant was committed: every process drops its cache."""
-        self.forget()
-        try:
-            await self.redis.incr(GENERATION_KEY)
-        except RedisError:
-            logger.warning("identity generation not bumped: other gateways see the change within their cache time")
+        await self.generation.bump()
 
-    async def _sync(self) -> bytes:
-        try:
-            generation = await self.redis.get(GENERATION_KEY)
-        except RedisError:  # without the generation nothing cached can be trusted: read the database
-            self.forget()
-            self._generation = _UNKNOWN
-            return _UNKNOWN
-        generation = generation or b"0"
-        if generation != self._generation:
-            self.forget()
-            self._generation = generation
-        return generation
-
-    def _put(self, cache: TTLCache, key: Any, value: Any, generation: bytes) -> None:
+    def _put(self, cache: TTLCache, key: Any, value: Any, epoch: int | None) -> None:
         # Not when the generation moved (or is unknown) while we read: the value may predate the change.
-        if generation != _UNKNOWN and generation == self._generation:
+        if self.generation.valid(epoch):
             cache.put(key, value)
 
     async def authenticate(self, authorization: str | None, api_key: str | None) -> Principal:
@@ -144,12 +118,12 @@ class Authenticator:
 
     async def _from_api_key(self, api_key: str) -> Principal:
         key_hash = hash_api_key(api_key)
-        generation = await self._sync()
-        principal = self.api_keys.get(key_hash)
+        epoch = await self.generation.current()
+        principal = self.api_keys.get(key_hash) if epoch is not None else None
         if principal is None:
             async with self.engine.connect() as conn:
                 principal = await self._load_api_key(conn, key_hash)
-            self._put(self.api_keys, key_hash, principal, generation)
+            self._put(self.api_keys, key_hash, principal, epoch)
         if isinstance(principal, str):
             raise Unauthorized(principal)
         return principal
@@ -193,13 +167,13 @@ class Authenticator:
             user_id, tenant_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"])
         except ValueError:
             raise Unauthorized("The access token is not valid") from None
-        generation = await self._sync()
-        roles = self.users.get((user_id, tenant_id))
+        epoch = await self.generation.current()
+        roles = self.users.get((user_id, tenant_id)) if epoch is not None else None
         if roles is None:
             async with self.engine.connect() as conn:
                 row = (await conn.execute(_USER_QUERY, {"user_id": user_id, "tenant_id": tenant_id})).first()
             roles = frozenset(row.roles) if row is not None and row.usable else frozenset()
-            self._put(self.users, (user_id, tenant_id), roles, generation)
+            self._put(self.users, (user_id, tenant_id), roles, epoch)
         if not roles:
             raise Unauthorized("The user or its tenant is no longer active")
         return Principal(tenant_id=tenant_id, actor=f"user:{user_id}", roles=roles)

@@ -19,6 +19,15 @@ def body_limit(path: str, limits: Mapping[str, int], default: int) -> int:
     return default if prefix is None else limits[prefix]
 
 
+def declares_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a Content-Length above 0, or a Transfer-Encoding). An HTTP/1.1
+    request without either has none (RFC 9112, 6.3): nothing to limit, nothing to read."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
+
+
 def too_large(max_bytes: int) -> Problem:
     return Problem(f"The body is larger than {max_bytes} bytes", status=413, slug="payload-too-large")
 
@@ -42,7 +51,7 @@ class BodyLimit:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not declares_body(scope):
             await self.app(scope, receive, send)
             return
         settings = scope["app"].state.settings

@@ -13,7 +13,7 @@ from api_gateway import intake
 from api_gateway.auth import Authenticator
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
-from api_gateway.limits import BodyLimit
+from api_gateway.limits import BodyLimit, declares_body
 from api_gateway.openapi import MergedOpenAPI
 from api_gateway.proxy import ServiceRoute, Upstream
 from api_gateway.ratelimit import RateLimiter
@@ -25,12 +25,8 @@ from shared.problems import NotFound
 
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # Provider signatures are computed over the public URL and body: the service needs these to verify them.
-WEBHOOK_HEADERS = (
-    "x-twilio-signature",
-    "x-hub-signature-256",
-    "host",
-    "x-forwarded-proto",
-    "x-forwarded-host",
+WEBHOOK_HEADERS = frozenset(
+    {b"x-twilio-signature", b"x-hub-signature-256", b"host", b"x-forwarded-proto", b"x-forwarded-host"}
 )
 
 TAGS = [
@@ -50,10 +46,12 @@ def create_app(
     async def startup(app: FastAPI) -> None:
         app.state.upstream = Upstream(settings, upstream_transport)
         app.state.authenticator = Authenticator(settings, app.state.engine, app.state.redis)
+        app.state.authenticator.generation.start()
         app.state.rate_limiter = RateLimiter(app.state.redis)
         app.state.merged_openapi = MergedOpenAPI(settings, app.state.upstream.client)
 
     async def shutdown(app: FastAPI) -> None:
+        await app.state.authenticator.generation.aclose()
         await app.state.upstream.aclose()
 
     app = create_service_app(
@@ -86,7 +84,7 @@ def create_app(
         request.scope["state"]["tenant_id"] = str(principal.tenant_id)
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
-        body = await request.body()  # within its limit: BodyLimit
+        body = await request.body() if declares_body(request.scope) else b""  # within its limit: BodyLimit
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))

@@ -2,7 +2,8 @@
 same read sent straight to the receivables service with the identity headers the gateway would add.
 
 Both measured in the same run with wrk (8 connections). Goals (issue 2): through the gateway at least half the
-direct requests/s, and at most 3 ms added at p50.
+direct requests/s, and at most 3 ms added at p50. Also printed: the CPU each process spent per request (the
+gateway with one process, the service), which says what the gateway's own work costs whatever the machine's load.
 """
 
 import asyncio
@@ -30,6 +31,7 @@ def run_wrk(wrk: str, url: str, headers: dict[str, str], seconds: int) -> dict[s
     if "Non-2xx" in output:
         raise SystemExit(f"wrk saw errors:\n{output}")
     return {
+        "requests": float(re.search(r"(\d+) requests in", output).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
@@ -64,19 +66,33 @@ async def main() -> None:
         }
         for url, headers in targets.values():  # warm up pools and caches
             run_wrk(wrk, url, headers, 2)
-        results = {name: run_wrk(wrk, url, headers, seconds) for name, (url, headers) in targets.items()}
+        results, cpu_ms = {}, {}
+        for name, (url, headers) in targets.items():
+            before = system.cpu_by_role()
+            results[name] = run_wrk(wrk, url, headers, seconds)
+            after = system.cpu_by_role()
+            cpu_ms[name] = {
+                role: (after[role] - before[role]) * 1000 / results[name]["requests"]
+                for role in ("gateway", "receivables")
+            }
     d = results["direct"]
     for name, r in results.items():
         print(
             f"{name:11s}: {r['rps']:6.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
             f"  (vs direct: {r['rps'] / d['rps']:.2f}x req/s, {r['p50'] - d['p50']:+.2f} ms at p50)"
         )
+    print(
+        f"CPU per request: gateway (1 process) {cpu_ms['gateway x1']['gateway']:.3f} ms beside the service's"
+        f" {cpu_ms['gateway x1']['receivables']:.3f} ms; direct: the service {cpu_ms['direct']['receivables']:.3f} ms"
+    )
     print("goals: through the gateway >= 0.5x the direct req/s, <= +3 ms at p50 (8 connections)")
     for label, name in (("x1", "gateway x1"), ("x2", "gateway x2")):
         g = results[name]
         print(bench_line(f"gateway_{label}_read_rps", g["rps"], d["rps"], "req/s"))
         print(bench_line(f"gateway_{label}_read_p50", g["p50"], d["p50"], "ms"))
         print(bench_line(f"gateway_{label}_read_p99", g["p99"], d["p99"], "ms"))
+    gateway_cpu, service_cpu = cpu_ms["gateway x1"]["gateway"], cpu_ms["direct"]["receivables"]
+    print(bench_line("gateway_x1_cpu_per_request", gateway_cpu, service_cpu, "ms"))
 
 
 if __name__ == "__main__":
