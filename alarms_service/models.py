@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import make_base
+from shared.db import make_base, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -178,10 +178,11 @@ class Run(Base):
     __table_args__ = (
         Index("ix_runs_tenant_id_created_at", "tenant_id", "created_at"),
         Index("ix_runs_queued", "created_at", postgresql_where=text("status = 'queued'")),
+        *tenant_keys("runs", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     as_of: Mapped[date] = mapped_column(Date)
     trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual
     alarms: Mapped[list[str]] = mapped_column(ARRAY(Text))
@@ -243,10 +244,11 @@ class Digest(Base):
         ),
         Index("ix_digests_tenant_id_created_at", "tenant_id", "created_at"),
         Index("ix_digests_run_id", "run_id"),
+        *tenant_keys("digests", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     alarm: Mapped[str] = mapped_column(String(40))
     audience: Mapped[str] = mapped_column(String(20))
@@ -273,10 +275,13 @@ class LoginAlert(Base):
     admins (``recipients``: their emails) were told by email; the id is the event's, so a repeat writes nothing."""
 
     __tablename__ = "login_alerts"
-    __table_args__ = (Index("ix_login_alerts_tenant_id_occurred_at", "tenant_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_login_alerts_tenant_id_occurred_at", "tenant_id", "occurred_at"),
+        *tenant_keys("login_alerts", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     username: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(100))
     failures: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinar
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base
+from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -31,9 +31,12 @@ class Tenant(IdMixin, TimestampMixin, Base):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (Index("uq_users_tenant_email", "tenant_id", text("lower(email)"), unique=True),)
+    __table_args__ = (
+        Index("uq_users_tenant_email", "tenant_id", text("lower(email)"), unique=True),
+        *tenant_keys("users", "id"),
+    )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"), primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -43,8 +46,11 @@ class User(IdMixin, TimestampMixin, Base):
 
 class ApiKey(IdMixin, TimestampMixin, Base):
     __tablename__ = "api_keys"
+    __table_args__ = (*tenant_keys("api_keys", "id"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"), index=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("gateway.tenants.id"), index=True, primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     prefix: Mapped[str] = mapped_column(String(20))
     # sha256 of the whole key: keys are long random strings, so a fast hash is safe and keeps auth cheap.
@@ -92,11 +98,13 @@ class RefreshToken(Base):
     __table_args__ = (
         Index("ix_refresh_tokens_family_id", "family_id"),
         Index("ix_refresh_tokens_user_id_live", "user_id", postgresql_where=text("revoked_at IS NULL")),
+        *tenant_keys("refresh_tokens", "id"),
+        tenant_reference("fk_refresh_tokens_user_id_users", "user_id", "gateway.users"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"))
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.users.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("gateway.tenants.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base
+from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -142,9 +142,10 @@ class Strategy(IdMixin, TimestampMixin, Base):
             "uq_strategies_one_default", "tenant_id", unique=True, postgresql_where=text("is_default AND NOT archived")
         ),
         Index("uq_strategies_name", "tenant_id", "name", unique=True, postgresql_where=text("NOT archived")),
+        *tenant_keys("strategies", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     priority: Mapped[int] = mapped_column(Integer)
@@ -162,10 +163,11 @@ class StrategyVersion(Base):
     """Every version of a strategy as it was, for audit and for reading an old run."""
 
     __tablename__ = "strategy_versions"
+    __table_args__ = (*tenant_keys("strategy_versions", "strategy_id", "version"),)
 
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
     changed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
@@ -180,9 +182,10 @@ class Run(IdMixin, Base):
         # one scheduled run per tenant and local day
         Index("uq_runs_scheduled", "tenant_id", "as_of", unique=True, postgresql_where=text("trigger = 'schedule'")),
         Index("ix_runs_unfinished", "status", postgresql_where=text("status IN ('queued', 'running') AND NOT dry_run")),
+        *tenant_keys("runs", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     as_of: Mapped[date] = mapped_column(Date)
     dry_run: Mapped[bool] = mapped_column(Boolean)
     trigger: Mapped[str] = mapped_column(String(20))  # manual | schedule
@@ -210,9 +213,10 @@ class Dispatch(IdMixin, Base):
         Index("ix_dispatches_customer", "tenant_id", "customer_id", "created_at"),
         Index("ix_dispatches_run", "run_id", "id"),
         Index("ix_dispatches_origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
+        *tenant_keys("dispatches", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     as_of: Mapped[date] = mapped_column(Date)
@@ -244,9 +248,11 @@ class ActionItem(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_action_items_list", "tenant_id", "created_at", "id"),
         Index("ix_action_items_open", "tenant_id", postgresql_where=text("status = 'open'")),
+        UniqueConstraint("tenant_id", "dispatch_id"),
+        *tenant_keys("action_items", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     action: Mapped[str] = mapped_column(String(20))
@@ -259,7 +265,7 @@ class ActionItem(IdMixin, TimestampMixin, Base):
     notice_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
     strategy_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     step_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    dispatch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, unique=True)
+    dispatch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     resolution_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base
+from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -64,9 +63,12 @@ class Template(IdMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "templates"
-    __table_args__ = (UniqueConstraint("tenant_id", "kind", "channel", "language", "tone"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "channel", "language", "tone"),
+        *tenant_keys("templates", "id"),
+    )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     channel: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5))
@@ -88,9 +90,9 @@ class TemplatePartial(IdMixin, TimestampMixin, Base):
     template of the tenant may include, import or extend."""
 
     __tablename__ = "template_partials"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), *tenant_keys("template_partials", "id"))
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
@@ -123,9 +125,10 @@ class Message(IdMixin, TimestampMixin, Base):
             "provider_message_id",
             postgresql_where=text("provider_message_id IS NOT NULL AND channel <> 'email'"),
         ),
+        *tenant_keys("messages", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(40))
     source_ref: Mapped[str | None] = mapped_column(String(300))
@@ -164,10 +167,15 @@ class MessageContent(Base):
     real data, a resend to a corrected address, the attached statement). Written once."""
 
     __tablename__ = "message_contents"
-
-    message_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        *tenant_keys("message_contents", "message_id"),
+        tenant_reference(
+            "fk_message_contents_message_id_messages", "message_id", "messaging.messages", ondelete="CASCADE"
+        ),
     )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     whatsapp: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -178,12 +186,14 @@ class Attempt(Base):
     """One try to hand a message to its provider, and what came of it."""
 
     __tablename__ = "attempts"
-
-    message_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        *tenant_keys("attempts", "message_id", "number"),
+        tenant_reference("fk_attempts_message_id_messages", "message_id", "messaging.messages", ondelete="CASCADE"),
     )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     outcome: Mapped[str] = mapped_column(String(20))  # sent, transient_error, permanent_error, interrupted
@@ -197,9 +207,9 @@ class Suppression(IdMixin, Base):
     (a permanent delivery error)."""
 
     __tablename__ = "suppressions"
-    __table_args__ = (UniqueConstraint("tenant_id", "kind", "channel", "address"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "channel", "address"), *tenant_keys("suppressions", "id"))
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # opt_out, invalid
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(320))
@@ -218,9 +228,10 @@ class Reply(IdMixin, Base):
         # A provider that delivers the same inbound message twice (webhook retries) records it once.
         UniqueConstraint("tenant_id", "channel", "external_id"),
         Index("ix_replies_tenant_customer_received", "tenant_id", "customer_id", text("received_at DESC")),
+        *tenant_keys("replies", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     from_address: Mapped[str] = mapped_column(String(320))
     customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

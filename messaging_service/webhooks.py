@@ -200,7 +200,8 @@ def _page(title: str, body: str) -> HTMLResponse:
 
 async def _unsubscribe_target(request: Request, session: AsyncSession, token: str) -> tuple[Message, dict[str, str]]:
     message_id = read_unsubscribe_token(request.app.state.settings.link_secret(), token)
-    message = await session.get(Message, message_id) if message_id else None
+    # The link carries the message's id alone (links already sent stay valid): found across tenants by its id.
+    message = await session.scalar(select(Message).where(Message.id == message_id)) if message_id else None
     if message is None:
         raise NotFound("This link is not valid")
     tenant = await session.get(TenantSettings, message.tenant_id)

@@ -4,6 +4,7 @@ Sessions commit at the edge (end of the request or job) and roll back on error; 
 flushes. ``expire_on_commit`` is off so a response can still be built from the objects after commit.
 """
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ import asyncpg
 import orjson
 import sqlalchemy.exc
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryKeyConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -47,6 +48,20 @@ class TimestampMixin:
     )
 
 
+def tenant_keys(table: str, *columns: str) -> tuple[PrimaryKeyConstraint, Index]:
+    """The primary key led by tenant_id, so the rows can be distributed by tenant (docs/scaling.md;
+    tests/platform/test_keys_lead_with_tenant.py checks the migrated keys), and the old key as a plain index: rows
+    are still found by their id alone (delivery, sweepers, consumers) without a second unique key."""
+    return PrimaryKeyConstraint("tenant_id", *columns), Index(f"ix_{table}_{'_'.join(columns)}", *columns)
+
+
+def tenant_reference(name: str, column: str, table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key (tenant_id, column) to ``table``'s (tenant_id, id): a row and its parent share a tenant."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], name=name, ondelete=ondelete
+    )
+
+
 def make_base(schema: str) -> type[DeclarativeBase]:
     """A declarative base bound to a service schema."""
 
@@ -67,7 +82,9 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
     reconnect, not an error) and replaced after ``db_pool_recycle_seconds``. Behind PgBouncer in transaction mode
     nothing prepared may outlive its transaction: no statement cache, and unique statement names (SQLAlchemy's
     advice for PgBouncer), since the server connection changes from one transaction to the next."""
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": f"cobranza-{settings.service_name}"}}
+    # the process id in the name: pg_stat_activity tells which process holds or waits for what
+    name = f"cobranza-{settings.service_name}-{os.getpid()}"
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": name}}
     if settings.db_pgbouncer:
         connect_args |= {
             "statement_cache_size": 0,

@@ -52,7 +52,7 @@ FROM dunning.dispatches d
 LEFT JOIN dunning.tenants t ON t.tenant_id = d.tenant_id
 LEFT JOIN dunning.customers c ON c.tenant_id = d.tenant_id AND c.id = d.customer_id
 WHERE d.id = ANY(CAST(:ids AS uuid[])) AND d.action IS NOT NULL AND cardinality(d.action_invoice_ids) > 0
-ON CONFLICT (dispatch_id) DO NOTHING
+ON CONFLICT (tenant_id, dispatch_id) DO NOTHING
 RETURNING {_RETURNED}, notice_state
 """
 )

@@ -173,7 +173,9 @@ async def accept(
             )
         rows.append(row)
     await repository.copy_messages(
-        session, rows, [{"message_id": row["id"], **{c: row[c] for c in CONTENT}} for row in rows]
+        session,
+        rows,
+        [{"tenant_id": row["tenant_id"], "message_id": row["id"], **{c: row[c] for c in CONTENT}} for row in rows],
     )
     accepted = [SimpleNamespace(**row) for row in rows]
     await repository.copy_outbox(session, status_rows(tenant_id, accepted, now, with_preview=True))

@@ -51,7 +51,7 @@ async def resend(
         raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
     tenant = await session.get(TenantSettings, tenant_id)
     now = datetime.now(UTC)
-    content = await session.get(MessageContent, message.id, with_for_update=True)
+    content = await session.get(MessageContent, (message.tenant_id, message.id), with_for_update=True)
     if address != message.to_address and content is not None and content.payload:
         communication = Communication.model_validate({**content.payload, "to": address})
         view = tenant_view(tenant)

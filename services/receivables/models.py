@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base
+from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -44,9 +43,10 @@ class Customer(IdMixin, TimestampMixin, Base):
         Index("ix_customers_tenant_name", "tenant_id", "name", "id"),
         Index("ix_customers_tags", "tags", postgresql_using="gin"),
         Index("ix_customers_advisor_id", "advisor_id"),
+        *tenant_keys("customers", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     name: Mapped[str] = mapped_column(String(300))
@@ -112,9 +112,11 @@ class Person(IdMixin, TimestampMixin, Base):
         Index("uq_people_tenant_external_id", "tenant_id", "external_id", unique=True),
         Index("uq_people_tenant_kind_name_key", "tenant_id", "kind", "name_key", unique=True),
         Index("uq_people_tenant_user_id", "tenant_id", "user_id", unique=True),
+        *tenant_keys("people", "id"),
+        tenant_reference("fk_people_supervisor_id_people", "supervisor_id", "receivables.people"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # advisor | supervisor | staff
     external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -122,9 +124,7 @@ class Person(IdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     whatsapp: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("receivables.people.id"), nullable=True
-    )
+    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
@@ -133,13 +133,15 @@ class DisputeArea(IdMixin, TimestampMixin, Base):
     """The area that resolves a dispute (seed 000) and the person responsible for it."""
 
     __tablename__ = "dispute_areas"
-    __table_args__ = (Index("uq_dispute_areas_tenant_name", "tenant_id", "name", unique=True),)
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    name: Mapped[str] = mapped_column(String(120))
-    responsible_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("receivables.people.id"), nullable=True
+    __table_args__ = (
+        Index("uq_dispute_areas_tenant_name", "tenant_id", "name", unique=True),
+        *tenant_keys("dispute_areas", "id"),
+        tenant_reference("fk_dispute_areas_responsible_id_people", "responsible_id", "receivables.people"),
     )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    responsible_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
@@ -158,9 +160,10 @@ class Invoice(IdMixin, TimestampMixin, Base):
                 "'payment_reported', 'dispute')"
             ),
         ),
+        *tenant_keys("invoices", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     # No foreign keys on this table of millions of rows: their triggers cost a sixth of a bulk load. Customers and
     # dispute areas are never deleted (soft delete), and every write joins to them in the tenant first.
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -196,10 +199,12 @@ class Payment(IdMixin, TimestampMixin, Base):
             "customer_id",
             postgresql_where=text("status = 'applied' AND unapplied_amount > 0"),
         ),
+        *tenant_keys("payments", "id"),
+        tenant_reference("fk_payments_customer_id_customers", "customer_id", "receivables.customers"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -221,12 +226,15 @@ class PaymentAllocation(Base):
     __table_args__ = (
         Index("ix_payment_allocations_payment_id", "payment_id"),
         Index("ix_payment_allocations_invoice_id", "invoice_id"),
+        *tenant_keys("payment_allocations", "id"),
+        tenant_reference("fk_payment_allocations_payment_id_payments", "payment_id", "receivables.payments"),
+        tenant_reference("fk_payment_allocations_invoice_id_invoices", "invoice_id", "receivables.invoices"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    payment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.payments.id"))
-    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.invoices.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    payment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     amount: Mapped[Decimal] = mapped_column(Numeric)
     payment_date: Mapped[date] = mapped_column(Date)
     reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -241,10 +249,11 @@ class CreditApplication(Base):
     __table_args__ = (
         Index("ix_credit_applications_credit_id", "credit_id", postgresql_where=text("reversed_at IS NULL")),
         Index("ix_credit_applications_invoice_id", "invoice_id", postgresql_where=text("reversed_at IS NULL")),
+        *tenant_keys("credit_applications", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     credit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     amount: Mapped[Decimal] = mapped_column(Numeric)
@@ -258,14 +267,19 @@ class Promise(IdMixin, Base):
     __tablename__ = "promises"
     __table_args__ = (
         Index("ix_promises_open_due", "tenant_id", "promised_date", postgresql_where=text("status = 'open'")),
-        Index("uq_promises_open_invoice", "invoice_id", unique=True, postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_promises_open_invoice", "tenant_id", "invoice_id", unique=True, postgresql_where=text("status = 'open'")
+        ),
         Index("ix_promises_tenant_resolved_on", "tenant_id", "resolved_on"),
         Index("ix_promises_tenant_customer", "tenant_id", "customer_id"),
+        *tenant_keys("promises", "id"),
+        tenant_reference("fk_promises_customer_id_customers", "customer_id", "receivables.customers"),
+        tenant_reference("fk_promises_invoice_id_invoices", "invoice_id", "receivables.invoices"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
-    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.invoices.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     outcome_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     promised_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
@@ -284,10 +298,12 @@ class Outcome(IdMixin, Base):
     __table_args__ = (
         Index("ix_outcomes_tenant_recorded_at", "tenant_id", "recorded_at"),
         Index("ix_outcomes_tenant_customer", "tenant_id", "customer_id", "recorded_at"),
+        *tenant_keys("outcomes", "id"),
+        tenant_reference("fk_outcomes_customer_id_customers", "customer_id", "receivables.customers"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20))
     spoke_with: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -319,10 +335,12 @@ class Note(IdMixin, Base):
         Index("ix_notes_tenant_customer", "tenant_id", "customer_id", "created_at"),
         Index("ix_notes_tenant_created_at", "tenant_id", "created_at"),
         Index("ix_notes_hashtags", "hashtags", postgresql_using="gin"),
+        *tenant_keys("notes", "id"),
+        tenant_reference("fk_notes_customer_id_customers", "customer_id", "receivables.customers"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("receivables.customers.id"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     body: Mapped[str] = mapped_column(Text)
     spoken_with: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who?
     reason: Mapped[str | None] = mapped_column(String(30), nullable=True)  # why not paid? (outcomes.rules.Excuse)
@@ -345,12 +363,12 @@ class Task(IdMixin, TimestampMixin, Base):
         Index("uq_tasks_tenant_idempotency_key", "tenant_id", "idempotency_key", unique=True),
         Index("ix_tasks_tenant_assignee_status_due", "tenant_id", "assignee_id", "status", "due_date"),
         Index("ix_tasks_tenant_customer", "tenant_id", "customer_id"),
+        *tenant_keys("tasks", "id"),
+        tenant_reference("fk_tasks_customer_id_customers", "customer_id", "receivables.customers"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("receivables.customers.id"), nullable=True
-    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -389,9 +407,10 @@ class TimelineEntry(IdMixin, Base):
             unique=True,
             postgresql_where=text("kind = 'message'"),
         ),
+        *tenant_keys("timeline_entries", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     kind: Mapped[str] = mapped_column(String(30))
