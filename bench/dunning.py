@@ -261,6 +261,7 @@ async def catch_up(args) -> None:
         port_base=args.port_base,
         redis_db=int(redis_db) if redis_db else None,
     ) as system:
+        more_dunning_workers(system, args.dunning_workers)
         tenant = await system.tenant_api_key()
         tenant_id = uuid.UUID(tenant["tenant_id"])
         admin = tenant["admin"]
@@ -350,6 +351,15 @@ async def catch_up(args) -> None:
 def shape_options(parser) -> None:
     parser.add_argument("--shape", choices=("steady", "catch-up"), default="steady")
     parser.add_argument("--size", type=int, default=0, help="invoices of the catch-up shape")
+    parser.add_argument(
+        "--dunning-workers", type=int, default=2, help="dunning worker processes (a run's parts spread over them)"
+    )
+
+
+def more_dunning_workers(system: System, workers: int) -> None:
+    """The System starts one dunning worker; a run's parts are handed over by every worker there is."""
+    for n in range(1, workers):
+        system.start_worker("dunning", f"dunning-worker-{n + 1}")
 
 
 async def main() -> None:
@@ -367,6 +377,7 @@ async def main() -> None:
         port_base=args.port_base,
         redis_db=int(redis_db) if redis_db else None,
     ) as system:
+        more_dunning_workers(system, args.dunning_workers)
         tenant = await system.tenant_api_key()
         tenant_id = uuid.UUID(tenant["tenant_id"])
         admin = tenant["admin"]

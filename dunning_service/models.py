@@ -199,6 +199,21 @@ class Run(IdMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # stamped while a worker executes the run: a stale one means the worker died (runs.jobs.sweep_runs)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a real run's plan is written to the dispatches (with their parts) once, at this moment (runs.service)
+    planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RunPart(Base):
+    """One part of a real run (its customers by hash): any worker hands it over, in one transaction that also
+    stamps ``handed_at``; a worker killed in the middle leaves it to the next (runs.service.hand_over_parts)."""
+
+    __tablename__ = "run_parts"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    part: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    communications: Mapped[int] = mapped_column(Integer)
+    handed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Dispatch(IdMixin, Base):
@@ -213,6 +228,7 @@ class Dispatch(IdMixin, Base):
         Index("ix_dispatches_customer", "tenant_id", "customer_id", "created_at"),
         Index("ix_dispatches_run", "run_id", "id"),
         Index("ix_dispatches_origin", "origin_id", postgresql_where=text("origin_id IS NOT NULL")),
+        Index("ix_dispatches_run_part", "run_id", "part", postgresql_where=text("part IS NOT NULL")),
         *tenant_keys("dispatches", "id"),
     )
 
@@ -238,6 +254,7 @@ class Dispatch(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     origin_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)  # a fallback's chain
+    part: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # the run's part (RunPart); None: fallback
 
 
 class ActionItem(IdMixin, TimestampMixin, Base):

@@ -1,9 +1,9 @@
 """The dunning rules: which strategy applies to a customer, which step an invoice is due, what goes out.
 
 Pure functions over plain values, no I/O; everything a collector can ask "why?" about is decided here.
-The portfolio-wide run selects the due invoices in one SQL statement (``runs/selection.py``) that
-mirrors ``select_strategy`` and ``target_step``; ``tests/dunning/test_selection_agrees.py`` holds the two
-to agreement on random portfolios. Explain and the unit tests use these functions directly.
+The portfolio-wide run is a few SQL statements (``runs/selection.py``, ``runs/statements.py``) that mirror
+``select_strategy``, ``target_step``, ``plan_customer`` and ``position``; ``tests/dunning/test_selection_agrees.py``
+holds them to agreement on random portfolios. Explain, fallbacks and the unit tests use these functions directly.
 
 Sources: seed 000 (the four automatic communications, VIP schemes without automatic messages, the
 statuses that pause reminders, the action notice that stops them), seed 003 (strategies segmented by

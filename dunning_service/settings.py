@@ -9,11 +9,11 @@ class DunningSettings(ServiceSettings):
     service_name: ClassVar[str] = "dunning"
     model_config = SettingsConfigDict(env_prefix="DUNNING_", extra="ignore")
 
-    # A real run commits customer by customer in chunks: a crash loses at most the chunk being written,
-    # and a rerun picks up exactly where it stopped.
-    run_chunk_size: int = 2000
-    # Pause between chunks: spreads a large run's load on messaging (0: as fast as possible).
-    run_chunk_pause_seconds: float = 0.0
+    # A real run is planned in one transaction, then handed over in this many parts (customers by hash), one
+    # transaction each, by any worker: a crash loses at most the part being handed over, which the next takes.
+    run_parts: int = 8
+    # Pause after each part: spreads a large run's load on messaging (0: as fast as possible).
+    run_part_pause_seconds: float = 0.0
     # Communications per messaging.send_communications command (one arq job carries many commands).
     command_batch_size: int = 100
     # A communication not accepted by messaging after this long no longer blocks its step: it is retried.

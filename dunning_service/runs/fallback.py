@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dunning_service import rules
 from dunning_service.action_items.service import create_from_dispatches, sync_notice_states
@@ -27,7 +27,8 @@ from dunning_service.projection.views import CHANNELS, customer_view, invoice_vi
 from dunning_service.runs import payloads
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant
 from dunning_service.runs.executor import insert_outbox, record_steps_done, record_steps_pending
-from dunning_service.runs.planner import load_customers, load_positions
+from dunning_service.runs.statements import OPEN_STATUSES, OWED
+from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
 
@@ -201,3 +202,72 @@ def _record(
         "action_invoice_ids": [i.invoice.id for i in actions],
         "origin_id": _root(failed),
     }
+
+
+_STATUS = {s.value: s for s in InvoiceStatus}
+_KIND = {k.value: k for k in InvoiceKind}
+
+
+async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    rows = (
+        (
+            await conn.execute(
+                text(
+                    "SELECT id, name, vip, segment, risk_level, tags, country, language, "
+                    "CAST(contacts AS text) AS contacts, opted_out_channels, deleted, external_id, tax_id, timezone, "
+                    "collector_id, CAST(people AS text) AS people, CAST(credits AS text) AS credits, replied_on "
+                    "FROM dunning.customers WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))"
+                ),
+                {"tenant_id": tenant_id, "ids": ids},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return {row["id"]: row for row in rows}
+
+
+# The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
+_POSITIONS = f"""
+SELECT id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
+       promised_date, reported_date, document_url
+FROM dunning.invoices
+WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[])
+  AND status IN {OPEN_STATUSES} AND {OWED}"""
+POSITION_BATCH = 5_000
+
+
+async def load_positions(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
+) -> dict[uuid.UUID, list[rules.InvoiceView]]:
+    """Every open invoice of the customers ``ids``, per customer: one query per ``batch`` customers."""
+    out: dict[uuid.UUID, list[rules.InvoiceView]] = defaultdict(list)
+    if not ids:
+        return out
+    if isinstance(conn, AsyncSession):
+        conn = await conn.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    for start in range(0, len(ids), batch):
+        for row in await driver.fetch(_POSITIONS, tenant_id, ids[start : start + batch]):  # type: ignore[union-attr]
+            invoice_id, customer_id, number, kind, currency, amount, open_amount = row[:7]
+            issue_date, due_date, status, promised_date, reported_date, document_url = row[7:]
+            out[customer_id].append(
+                rules.InvoiceView(
+                    id=invoice_id,
+                    customer_id=customer_id,
+                    number=number,
+                    currency=currency,
+                    amount=amount,
+                    open_amount=open_amount,
+                    issue_date=issue_date,
+                    due_date=due_date,
+                    status=_STATUS[status],
+                    kind=_KIND[kind],
+                    promised_date=promised_date,
+                    reported_date=reported_date,
+                    extra={"document_url": document_url},
+                )
+            )
+    return out

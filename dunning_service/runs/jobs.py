@@ -16,13 +16,14 @@ from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from dunning_service.runs.service import STALE_SECONDS, execute_run
+from dunning_service.runs.service import STALE_SECONDS, execute_run, hand_over_parts
 from shared.db import connection_unavailable
 from shared.outbox import queue_name
 
 log = structlog.get_logger()
 
 RUN_JOB = "dunning.run"
+PARTS_JOB = "dunning.run_parts"  # another worker's hand of a run's parts
 SCHEDULE_JOB = "dunning.schedule_runs"
 SWEEP_JOB = "dunning.sweep_runs"
 # A job that found no database connection tries again after this long (the sweeper would within a minute anyway).
@@ -39,10 +40,26 @@ async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
 
 
 async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
+    async def enqueue_parts(jobs: int) -> None:
+        """Ask other workers to take parts too (one that finds none left returns at once)."""
+        for _ in range(jobs):
+            await ctx["redis"].enqueue_job(
+                PARTS_JOB, run_id, _queue_name=queue_name("dunning"), _job_id=f"{PARTS_JOB}:{run_id}:{uuid.uuid4().hex}"
+            )
+
     try:
-        return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
+        return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id), enqueue_parts)
     except Exception as exc:
         if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise
+
+
+async def hand_over_run_parts(ctx: dict[str, Any], run_id: str) -> str:
+    try:
+        return await hand_over_parts(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
+    except Exception as exc:
+        if connection_unavailable(exc):  # the sweeper re-drives the run if nobody else finishes it
             raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
         raise
 

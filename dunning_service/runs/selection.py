@@ -3,7 +3,7 @@
 It mirrors the pure rules (``dunning_service.rules``): strategy selection becomes a ``CASE`` over the
 customers in priority order, the highest reached step a ``width_bucket`` over the strategy's sorted
 offsets (catch-up for free), "not yet had" an array overlap with the invoice's steps done and pending.
-Only the invoices that are due a step come back to Python, which groups them per customer and channel.
+The run's statements (``runs/statements.py``) build the plan on it, in the server.
 """
 
 import uuid
@@ -93,6 +93,19 @@ def compile_strategies(strategies: list[rules.Strategy]) -> CompiledStrategies:
         st_step=[step.id for _, _, step in rows],
         st_kind=[step.kind.value for _, _, step in rows],
         st_off=[step.offset or 0 for _, _, step in rows],
+        # what a run's statements need of each step (runs/statements.py)
+        st_strategy=[by_k[k].id for k, _, _ in rows],
+        st_key=[step.key for _, _, step in rows],
+        st_days=[step.days for _, _, step in rows],
+        st_tone=[step.tone for _, _, step in rows],
+        st_pin=[step.pin_tone for _, _, step in rows],
+        st_action=[step.action.value if step.action else None for _, _, step in rows],
+        st_rank=[rules.KIND_RANK[step.kind] for _, _, step in rows],
+        st_describe=[step.describe() for _, _, step in rows],
+        **{
+            f"st_ch{n}": [step.channels[n - 1].value if len(step.channels) >= n else None for _, _, step in rows]
+            for n in range(1, len(rules.Channel) + 1)
+        },
     )
 
     def per_k(whens: list[str]) -> str:
@@ -163,7 +176,10 @@ def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps:
     return "WITH " + ",".join(ctes)
 
 
-def due_query(compiled: CompiledStrategies) -> str:
+def due_query(compiled: CompiledStrategies, ordered: bool = True) -> str:
+    """Every invoice due a step, with its strategy's number ``k`` and the step's index (ordered per customer for
+    the Python plan; a run's statements take it unordered)."""
+    order = "ORDER BY customer_id, due_date, number, id" if ordered else ""
     return f"""{with_clause(compiled, ", c.replied_on")},
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
@@ -194,7 +210,7 @@ WHERE pos IS NOT NULL
   AND NOT (steps_done && ids[pos:])
   AND NOT (pending_step_id IS NOT NULL AND (pending_accepted OR pending_since > :pending_cutoff)
            AND pending_step_id = ANY(ids[pos:]))
-ORDER BY customer_id, due_date, number, id"""
+{order}"""
 
 
 def base_params(
@@ -214,24 +230,6 @@ def base_params(
         "pending_cutoff": pending_cutoff,
         "reply_pause_days": reply_pause_days,
     }
-
-
-async def select_due(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    as_of: date,
-    compiled: CompiledStrategies,
-    tolerances: dict[str, Decimal],
-    pending_cutoff: datetime,
-    reply_pause_days: int = 0,
-) -> list[Any]:
-    """Every invoice due a step on ``as_of``, with its strategy and the step's position, by customer; customers
-    paused by a reply (``rules.reply_pause``) have none."""
-    if not compiled.by_id:
-        return []
-    params = base_params(tenant_id, as_of, compiled, tolerances, pending_cutoff, reply_pause_days)
-    await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on this statement
-    return list((await conn.execute(text(due_query(compiled)), params)).all())
 
 
 BARE_SELECTION = """

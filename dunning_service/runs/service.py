@@ -4,7 +4,7 @@ and executed by the worker, one tenant at a time, chunk by chunk."""
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,8 +14,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dunning_service import rules
+from dunning_service.action_items import service as action_items
 from dunning_service.models import Run
-from dunning_service.runs import executor, payloads, planner
+from dunning_service.runs import counts, payloads, selection, statements
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.settings import DunningSettings
 from shared.calendar import future_as_of
@@ -107,6 +108,10 @@ def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> d
     return as_of
 
 
+DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
+CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE dunning.dispatches INCLUDING ALL) ON COMMIT DROP"
+
+
 async def dry_run(
     session: AsyncSession,
     engine: AsyncEngine,
@@ -116,47 +121,58 @@ async def dry_run(
     actor: str,
     limit: int,
 ) -> tuple[Run, list[dict[str, Any]], bool]:
-    """Compute the plan for ``as_of`` and record the run with its counts; nothing is sent or recorded on
-    invoices."""
+    """Compute the plan for ``as_of`` with the real run's statements, into a temporary table, and record the run
+    with its counts; nothing is sent or recorded on invoices. Shows the first ``limit`` entries."""
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    async with engine.connect() as conn:
+    run_id = uuid.uuid4()
+    items: list[dict[str, Any]] = []
+    async with engine.begin() as conn:
         tenant = await load_tenant(conn, tenant_id)
         day = resolve_as_of(tenant, as_of, dry_run=True)
         strategies = await load_strategies(conn, tenant_id)
-        plan = await planner.compute_plan(conn, tenant, day, strategies, pending_cutoff(settings.pending_expiry_hours))
-        shown = [p.customer.id for p in plan.customers[:limit] if p.communications]  # each shows at least one item
-        positions = await planner.load_positions(conn, tenant_id, shown)
-    counts = planner.counts(plan.customers, plan.strategies)
-    counts["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
+        compiled = selection.compile_strategies(strategies)
+        closed = tenant.calendar.closed_reason(day)
+        await conn.execute(text(CREATE_DRY_PLAN))
+        if not closed:  # nothing goes out on a closed day: the plan stays empty
+            cutoff = pending_cutoff(settings.pending_expiry_hours)
+            params = statements.plan_params(tenant, run_id, day, compiled, cutoff, parts=1)
+            await statements.plan_into(conn, DRY_PLAN, compiled, params)
+            items = await statements.shown(conn, tenant, day, DRY_PLAN, limit, compiled.by_id)
+        totals = await counts.dispatch_counts(conn, run_id, compiled.by_id, table=DRY_PLAN)
+    totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     run = Run(
-        id=uuid.uuid4(),
+        id=run_id,
         tenant_id=tenant_id,
         as_of=day,
         dry_run=True,
         trigger="manual",
-        status=SKIPPED if plan.closed_reason else COMPLETED,
+        status=SKIPPED if closed else COMPLETED,
         requested_by=actor,
-        counts=counts,
-        strategy_versions=plan.strategy_versions(),
-        note=_closed_note(plan),
+        counts=totals,
+        strategy_versions=_versions(compiled),
+        note=_closed_note(tenant, day),
         started_at=started,
         finished_at=datetime.now(UTC),
     )
     session.add(run)
     await session.flush()
     await session.refresh(run)
-    items = plan_items(plan.customers, day, limit, positions)
-    total = len(plan.communications) + len(plan.tasks)
-    return run, items, total > len(items)
+    return run, items, totals["communications"] + totals["tasks"] > len(items)
 
 
-def _closed_note(plan: planner.Plan) -> str | None:
-    if not plan.closed_reason:
+def _versions(compiled: selection.CompiledStrategies) -> dict[str, int]:
+    """The version of every strategy the run could choose."""
+    return {str(s.id): s.version for s in compiled.by_id.values()}
+
+
+def _closed_note(tenant: TenantContext, day: date) -> str | None:
+    closed = tenant.calendar.closed_reason(day)
+    if not closed:
         return None
     return (
-        f"{plan.as_of.isoformat()} is {plan.closed_reason}: nothing goes out; what falls due today goes out on "
-        f"{plan.next_business_day.isoformat() if plan.next_business_day else 'the next business day'}"
+        f"{day.isoformat()} is {closed}: nothing goes out; what falls due today goes out on "
+        f"{tenant.calendar.next_business_day(day).isoformat()}"
     )
 
 
@@ -188,18 +204,201 @@ def _lock_key(tenant_id: uuid.UUID) -> str:
     return f"dunning-run:{tenant_id}"
 
 
-async def execute_run(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
-    """Execute a queued run, or resume one whose worker died (a rerun skips what is pending or done). One run per
-    tenant at a time: a PostgreSQL advisory lock held by an open transaction on its own connection (transaction
-    scoped, so it also holds behind PgBouncer in transaction mode); a killed worker releases it with its
-    connection. Returns the final status; a database out of reach propagates (the job retries shortly)."""
-    async with engine.connect() as lock, lock.begin():
-        run = (await lock.execute(select(_runs).where(_runs.c.id == run_id))).mappings().first()
-        if run is None or run["status"] not in (QUEUED, RUNNING):
-            return run["status"] if run else "missing"
-        if not await _acquire(lock, _lock_key(run["tenant_id"]), settings.run_lock_wait_seconds):
-            raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
-        return await _execute_locked(engine, settings, run)
+def _drop_unhanded(runs: str) -> Any:
+    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their dispatches:
+    they never left the service, and their keys must not hold back a later run."""
+    return text(
+        f"""
+WITH dropped AS (
+  DELETE FROM dunning.run_parts p USING dunning.runs r
+  WHERE r.tenant_id = :tenant_id AND {runs}
+    AND p.tenant_id = r.tenant_id AND p.run_id = r.id AND p.handed_at IS NULL
+  RETURNING p.run_id, p.part
+)
+DELETE FROM dunning.dispatches d USING dropped
+WHERE d.tenant_id = :tenant_id AND d.run_id = dropped.run_id AND d.part = dropped.part"""
+    )
+
+
+# Another run of the tenant still "running" while we hold the lock and none is alive: its worker died.
+_DROP_DEAD_RUNS = _drop_unhanded("r.id <> :run_id AND r.status = 'running' AND NOT r.dry_run")
+_DROP_FAILED_RUN = _drop_unhanded("r.id = :run_id")
+_OTHER_LIVE_RUN = text(
+    """
+SELECT 1 FROM dunning.runs
+WHERE tenant_id = :tenant_id AND id <> :run_id AND status = 'running' AND NOT dry_run
+  AND coalesce(heartbeat_at, started_at) >= now() - make_interval(secs => :stale)
+LIMIT 1"""
+)
+
+
+async def execute_run(
+    engine: AsyncEngine,
+    settings: DunningSettings,
+    run_id: uuid.UUID,
+    enqueue_parts: Callable[[int], Awaitable[None]] | None = None,
+) -> str:
+    """Execute a queued run, or resume one whose worker died. One run per tenant at a time: the plan is written
+    under a PostgreSQL advisory lock held by an open transaction on its own connection (transaction scoped, so it
+    also holds behind PgBouncer in transaction mode), and waits while another run of the tenant is alive. Then
+    the run's parts are handed over by this worker and any other (``enqueue_parts`` asks for more workers).
+    Returns the run's status; a database out of reach propagates (the job retries shortly)."""
+    try:
+        async with engine.connect() as lock, lock.begin():
+            run = (await lock.execute(select(_runs).where(_runs.c.id == run_id))).mappings().first()
+            if run is None or run["status"] not in (QUEUED, RUNNING):
+                return run["status"] if run else "missing"
+            if not await _acquire(lock, _lock_key(run["tenant_id"]), settings.run_lock_wait_seconds):
+                raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
+            if run["planned_at"] is None:
+                params = {"tenant_id": run["tenant_id"], "run_id": run_id, "stale": STALE_SECONDS}
+                if await lock.scalar(_OTHER_LIVE_RUN, params):
+                    raise Retry(defer=settings.run_lock_retry_seconds)  # its parts are being handed over
+                status = await _plan(lock, settings, run)
+                if status != RUNNING:
+                    return status
+    except Retry:
+        raise
+    except Exception as exc:
+        return await _fail(engine, run_id, exc)
+    parts = await _unhanded_parts(engine, run_id)
+    if enqueue_parts and parts > 1:
+        await enqueue_parts(parts - 1)
+    return await hand_over_parts(engine, settings, run_id)
+
+
+async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> str:
+    """Under the tenant's lock, in one transaction: the day's plan written to the dispatches (each with its part),
+    the tasks handed over, one row per part to hand over. A closed day skips the run."""
+    run_id, tenant_id, as_of = run["id"], run["tenant_id"], run["as_of"]
+    # We hold the tenant's lock and no other run of it is alive: any other still "running" died with its worker.
+    await conn.execute(_DROP_DEAD_RUNS, {"tenant_id": tenant_id, "run_id": run_id})
+    await conn.execute(
+        update(_runs)
+        .where(_runs.c.tenant_id == tenant_id, _runs.c.status == RUNNING, _runs.c.id != run_id)
+        .values(status=INTERRUPTED, finished_at=datetime.now(UTC), note="its worker stopped during the run")
+    )
+    tenant = await load_tenant(conn, tenant_id)
+    if tenant.calendar.closed_reason(as_of):
+        await conn.execute(
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(status=SKIPPED, note=_closed_note(tenant, as_of), finished_at=datetime.now(UTC))
+        )
+        return SKIPPED
+    started = time.perf_counter()
+    compiled = selection.compile_strategies(await load_strategies(conn, tenant_id))
+    params = statements.plan_params(
+        tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
+    )
+    await conn.execute(text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches) ON COMMIT DROP"))
+    await statements.plan_into(conn, "dunning.dispatches", compiled, params, capture=statements.PLANNED)
+    await conn.execute(text(f"ANALYZE {statements.PLANNED}"))  # the tasks' statements read it
+    await statements.hand_over_tasks(conn, tenant, as_of, params)
+    await action_items.create_from_dispatches(conn, await statements.planned_task_actions(conn))
+    await statements.record_parts(conn, tenant_id, run_id)
+    await conn.execute(
+        update(_runs)
+        .where(_runs.c.id == run_id)
+        .values(
+            status=RUNNING,
+            started_at=func.coalesce(_runs.c.started_at, func.now()),
+            heartbeat_at=func.now(),
+            planned_at=func.now(),
+            strategy_versions=_versions(compiled),
+            counts={"seconds": {"plan": round(time.perf_counter() - started, 3)}},
+        )
+    )
+    return RUNNING
+
+
+async def _unhanded_parts(engine: AsyncEngine, run_id: uuid.UUID) -> int:
+    async with engine.connect() as conn:
+        return int(
+            await conn.scalar(
+                text("SELECT count(*) FROM dunning.run_parts WHERE run_id = :run_id AND handed_at IS NULL"),
+                {"run_id": run_id},
+            )
+            or 0
+        )
+
+
+async def hand_over_parts(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
+    """Hand over the run's parts nobody holds, one transaction each (``FOR UPDATE SKIP LOCKED``: a part being
+    handed over by another worker is skipped; a worker killed in the middle rolls its part back and releases it
+    to the next). The last one done completes the run. Returns the run's status as this worker leaves it."""
+    async with engine.connect() as conn:
+        run = (await conn.execute(select(_runs).where(_runs.c.id == run_id))).mappings().first()
+        tenant = await load_tenant(conn, run["tenant_id"])
+    if run["status"] != RUNNING:
+        return run["status"]
+    heartbeat = asyncio.create_task(_beat(engine, run_id))
+    started = time.perf_counter()
+    try:
+        while True:
+            async with engine.begin() as conn:
+                part = await conn.scalar(_CLAIM_PART, {"tenant_id": tenant.tenant_id, "run_id": run_id})
+                if part is None:
+                    break
+                await statements.hand_over_part(conn, tenant, run_id, run["as_of"], part, settings.command_batch_size)
+                if settings.run_part_pause_seconds:  # spreads a large run's load on messaging
+                    await asyncio.sleep(settings.run_part_pause_seconds)
+                await conn.execute(_PART_HANDED, {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part})
+    except Exception as exc:
+        return await _fail(engine, run_id, exc)
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+    return await _complete(engine, run, time.perf_counter() - started)
+
+
+_CLAIM_PART = text(
+    """
+SELECT part FROM dunning.run_parts
+WHERE tenant_id = :tenant_id AND run_id = :run_id AND handed_at IS NULL
+ORDER BY part LIMIT 1 FOR UPDATE SKIP LOCKED"""
+)
+_PART_HANDED = text(
+    "UPDATE dunning.run_parts SET handed_at = now() WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
+)
+
+
+async def _complete(engine: AsyncEngine, run: Any, seconds: float) -> str:
+    """Complete the run once every part is handed over (whichever worker gets here last: the status guard makes
+    it once). Counts come from everything the run handed over."""
+    run_id = run["id"]
+    if await _unhanded_parts(engine, run_id):
+        return RUNNING  # another worker holds a part, or a dead one's part awaits the sweeper
+    async with engine.begin() as conn:
+        strategies = {s.id: s for s in await load_strategies(conn, run["tenant_id"])}
+        totals = await counts.dispatch_counts(conn, run_id, strategies)
+        totals["seconds"] = {**(run["counts"] or {}).get("seconds", {}), "hand_over": round(seconds, 3)}
+        done = await conn.scalar(
+            update(_runs)
+            .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
+            .values(status=COMPLETED, counts=totals, finished_at=datetime.now(UTC))
+            .returning(_runs.c.id)
+        )
+    if done:
+        log.info("dunning_run_completed", run_id=str(run_id), tenant_id=str(run["tenant_id"]), **_summary(totals))
+    return COMPLETED
+
+
+async def _fail(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> str:
+    """A run that cannot go on fails with the error as its note; what it did not hand over is dropped. A
+    database out of reach is no failure: it propagates, and the run resumes where it stopped."""
+    if connection_unavailable(exc):
+        raise exc
+    log.exception("dunning_run_failed", run_id=str(run_id))
+    async with engine.begin() as conn:
+        tenant_id = await conn.scalar(select(_runs.c.tenant_id).where(_runs.c.id == run_id))
+        await conn.execute(_DROP_FAILED_RUN, {"tenant_id": tenant_id, "run_id": run_id})
+        await conn.execute(
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC))
+        )
+    return FAILED
 
 
 async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
@@ -219,72 +418,6 @@ async def _beat(engine: AsyncEngine, run_id: uuid.UUID) -> None:
             await _set(engine, run_id, heartbeat_at=func.now())
         except Exception as exc:  # a missed beat is harmless: the run's own statements will fail or succeed
             log.warning("dunning_run_heartbeat_failed", run_id=str(run_id), error=f"{type(exc).__name__}: {exc}")
-
-
-async def _execute_locked(engine: AsyncEngine, settings: DunningSettings, run: Any) -> str:
-    heartbeat = asyncio.create_task(_beat(engine, run["id"]))
-    try:
-        return await _execute_with_heartbeat(engine, settings, run)
-    finally:
-        heartbeat.cancel()
-        await asyncio.gather(heartbeat, return_exceptions=True)
-
-
-async def _execute_with_heartbeat(engine: AsyncEngine, settings: DunningSettings, run: Any) -> str:
-    run_id, tenant_id, as_of = run["id"], run["tenant_id"], run["as_of"]
-    async with engine.begin() as conn:
-        # We hold the tenant's lock: any other run still "running" died with its worker.
-        await conn.execute(
-            update(_runs)
-            .where(_runs.c.tenant_id == tenant_id, _runs.c.status == RUNNING, _runs.c.id != run_id)
-            .values(status=INTERRUPTED, finished_at=datetime.now(UTC), note="its worker stopped during the run")
-        )
-        await conn.execute(
-            update(_runs)
-            .where(_runs.c.id == run_id)
-            .values(status=RUNNING, started_at=func.coalesce(_runs.c.started_at, func.now()), heartbeat_at=func.now())
-        )
-    try:
-        started = time.perf_counter()
-        async with engine.connect() as conn:
-            tenant = await load_tenant(conn, tenant_id)
-            strategies = await load_strategies(conn, tenant_id)
-            plan = await planner.compute_plan(
-                conn, tenant, as_of, strategies, pending_cutoff(settings.pending_expiry_hours)
-            )
-        if plan.closed_reason:
-            await _set(engine, run_id, status=SKIPPED, note=_closed_note(plan), finished_at=datetime.now(UTC))
-            return SKIPPED
-        planned = time.perf_counter()
-        size = max(1, settings.run_chunk_size)
-        for start in range(0, len(plan.customers), size):
-            async with engine.begin() as conn:
-                await executor.write_chunk(
-                    conn, tenant, run_id, as_of, plan.customers[start : start + size], settings.command_batch_size
-                )
-            if settings.run_chunk_pause_seconds and start + size < len(plan.customers):
-                await asyncio.sleep(settings.run_chunk_pause_seconds)
-        async with engine.connect() as conn:  # everything this run handed over, also before a crash
-            counts = await planner.dispatch_counts(conn, run_id, plan.strategies)
-        counts["seconds"] = {"plan": round(planned - started, 3), "write": round(time.perf_counter() - planned, 3)}
-        await _set(
-            engine,
-            run_id,
-            status=COMPLETED,
-            counts=counts,
-            strategy_versions=plan.strategy_versions(),
-            finished_at=datetime.now(UTC),
-        )
-        log.info("dunning_run_completed", run_id=str(run_id), tenant_id=str(tenant_id), **_summary(counts))
-        return COMPLETED
-    except Exception as exc:
-        if connection_unavailable(exc):
-            raise  # the run stays running and resumes where it stopped (jobs.run_dunning retries it)
-        log.exception("dunning_run_failed", run_id=str(run_id))
-        await _set(
-            engine, run_id, status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC)
-        )
-        return FAILED
 
 
 def _summary(counts: dict[str, Any]) -> dict[str, Any]:

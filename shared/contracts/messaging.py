@@ -36,12 +36,17 @@ class CustomerInfo(BaseModel):
     language: str | None = None
 
 
+# Seed 004, principle 8 (tone by the age of the debt in 3 levels): (up to these days overdue, this tone), then firm.
+TONE_AGES = ((15, 1), (45, 2))
+FIRM_TONE = 3
+
+
 def tone_by_age(days_overdue: int | None) -> int:
-    """Seed 004, principle 8 (tone by the age of the debt in 3 levels): friendly up to 15 days overdue,
-    concerned up to 45, firm after. Dunning raises a step's tone by it; messaging uses it when none is given."""
-    if days_overdue is None or days_overdue <= 15:
-        return 1
-    return 2 if days_overdue <= 45 else 3
+    """Friendly up to 15 days overdue, concerned up to 45, firm after (``TONE_AGES``). Dunning raises a step's
+    tone by it (its run in SQL reads the same table); messaging uses it when none is given."""
+    if days_overdue is None:
+        return TONE_AGES[0][1]
+    return next((tone for limit, tone in TONE_AGES if days_overdue <= limit), FIRM_TONE)
 
 
 class Communication(BaseModel):

@@ -1,7 +1,8 @@
-"""The run's set-based SQL selection and the pure rules must decide the same: random portfolios (strategies
-chosen by rules and priority, every exclusion, step histories, pending, accepted and expired communications,
-open action items, opt-outs, tolerances, customers paused by a reply), several days; the plan from SQL equals
-the plan from the rules."""
+"""The run's set-based SQL and the pure rules must decide the same: random portfolios (strategies chosen by rules
+and priority, every exclusion, step histories, pending, accepted and expired communications, open action items,
+opt-outs, tolerances, customers paused by a reply, credits), several days. The selection's plan, the run's
+statements' plan (``runs/statements.py``: the dispatches, keys, tones) and every message and task they build
+equal what the rules and ``payloads`` build."""
 
 import random
 import uuid
@@ -13,14 +14,17 @@ from sqlalchemy import text
 
 from dunning_service import rules
 from dunning_service.projection.views import customer_view, invoice_view
-from dunning_service.runs import planner
+from dunning_service.runs import payloads, selection, statements
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged
+from shared.contracts.messaging import Communication
+from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
 from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenant, feed
 
 DAYS = [date(2025, 6, 2), date(2025, 6, 4), date(2025, 6, 20), date(2025, 7, 9)]  # 9 July: a holiday
 EXPIRY_HOURS = 48
+RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000013")
+CREDITS = [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
 
 
 def _customers(rng: random.Random, n: int) -> list[CustomerChanged]:
@@ -46,6 +50,10 @@ def _customers(rng: random.Random, n: int) -> list[CustomerChanged]:
                 contacts=contacts,
                 opted_out_channels=rng.sample(["email", "sms", "whatsapp"], rng.choice([0, 0, 0, 1, 2])),
                 deleted=rng.random() < 0.05,
+                language=rng.choice([None, "en", "pt"]),
+                credits=rng.choice(
+                    [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
+                ),
             )
         )
     return out
@@ -206,10 +214,64 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
     cutoff = pending_cutoff(EXPIRY_HOURS)
     compared = 0
     for day in DAYS:
-        async with stack.engine.connect() as conn:
-            plan = await planner.compute_plan(conn, tenant, day, strategies, cutoff)
         pure = await _pure_plan(stack, tenant, strategies, day, cutoff)
-        assert _summary(plan.customers) == _summary(pure), day
-        compared += len(_summary(pure))
+        sql_plan, messages, tasks = await _statements_plan(stack, tenant, strategies, day, cutoff)
+        assert _rows_summary(sql_plan) == _summary(pure), day
+        assert messages == _pure_messages(pure, tenant, day), day
+        assert tasks == _pure_tasks(pure, tenant, day), day
+        compared += len(messages) + len(tasks)
     assert compared > 20  # the portfolios are not trivially empty
-    assert all(c.channel in Channel for c in plan.communications)
+    assert all(Channel(row["channel"]) for row in sql_plan if row["channel"])
+
+
+async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetime):
+    """The run's statements' plan (into a temporary table, as a dry run), its messages and its tasks."""
+    compiled = selection.compile_strategies(strategies)
+    params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches INCLUDING ALL) ON COMMIT DROP")
+        )
+        if tenant.calendar.closed_reason(day) is None:
+            await statements.plan_into(conn, statements.PLANNED, compiled, params)
+        rows = (await conn.execute(text(f"SELECT * FROM {statements.PLANNED}"))).mappings().all()
+        query = statements.communications_query(f"SELECT * FROM {statements.PLANNED} WHERE channel IS NOT NULL")
+        built = (await conn.execute(text(query), statements.message_params(tenant, day))).mappings().all()
+        task_rows = await conn.execute(
+            text(statements.task_payloads_query()), statements.task_params(tenant, day, params)
+        )
+        tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
+    assert all(0 <= row["part"] < 4 for row in rows)
+    messages = {}
+    for row in built:
+        message = Communication.model_validate(row["payload"])
+        messages[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
+    return rows, messages, tasks
+
+
+def _rows_summary(rows) -> set[tuple]:
+    out = set()
+    for row in rows:
+        items = tuple(sorted((str(i), k) for i, k in zip(row["invoice_ids"], row["step_keys"], strict=True)))
+        if row["channel"] is None:
+            out.add((str(row["customer_id"]), "task", None, None, row["idempotency_key"], items))
+        else:
+            out.add((str(row["customer_id"]), row["channel"], row["kind"], row["tone"], row["idempotency_key"], items))
+    return out
+
+
+def _pure_messages(plans: list[rules.CustomerPlan], tenant, day: date) -> dict[str, dict]:
+    out = {}
+    for plan in plans:
+        for c in plan.communications:
+            payload = payloads.communication(c, plan.customer, tenant, day, uuid.uuid4(), RUN_ID)
+            out[c.key] = Communication.model_validate(payload).model_dump(exclude={"source_ref"})
+    return out
+
+
+def _pure_tasks(plans: list[rules.CustomerPlan], tenant, day: date) -> dict[str, dict]:
+    return {
+        t.key: CreateTask.model_validate(payloads.task(t, plan.customer, tenant, day)).model_dump()
+        for plan in plans
+        for t in plan.tasks
+    }
