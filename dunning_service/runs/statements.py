@@ -88,7 +88,7 @@ def plan_statement(compiled: selection.CompiledStrategies, target: str, capture:
     return f"""
 WITH due AS ({selection.due_query(compiled, ordered=False)}),
 {_STEP_ROWS},
-addr AS (
+addr AS MATERIALIZED (  -- once per customer: the CASE below reads it up to six times per item
   SELECT c.id, {_FIRST_ADDRESSES} AS addresses
   FROM dunning.customers c
   WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM due)
