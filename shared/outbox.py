@@ -17,6 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import structlog
@@ -46,6 +47,10 @@ log = structlog.get_logger()
 JOB_BATCH = 200
 # Weight one relay pass builds from deferred rows before it stops taking more rows (memory, job sizes).
 EXPANSION_BUDGET = 20_000
+# Payload bytes (as stored, compressed) one relay pass reads, and per unit of an envelope's weight: a dunning run
+# writes rows of a hundred messages each (~230 KB of JSON), and 500 of them at once were 115 MB in one process.
+PASS_BYTES = 4 << 20
+BYTES_PER_WEIGHT = 4 << 10
 HANDLE_MESSAGES = "handle_messages"
 
 
@@ -161,7 +166,7 @@ async def envelopes_of(conn: AsyncConnection, row: Any) -> list[dict[str, Any]]:
 
 
 async def weighed_envelopes_of(conn: AsyncConnection, row: Any) -> list[tuple[dict[str, Any], int]]:
-    """``envelopes_of`` with the weight of each envelope."""
+    """``envelopes_of`` with the weight of each envelope (a large payload weighs by its size)."""
     if row.message_type.startswith(DEFERRED_PREFIX):
         how = DEFERRED.get(row.message_type)
         if how is None:  # never send a reference to consumers; stay unpublished until a relay knows it
@@ -176,7 +181,7 @@ async def weighed_envelopes_of(conn: AsyncConnection, row: Any) -> list[tuple[di
             ({"id": str(uuid.uuid5(row.id, key)), **common, "payload": payload}, how.weight(payload))
             for key, payload in await how.expand(conn, row)
         ]
-    return [(_envelope_json(row), 1)]
+    return [(_envelope_json(row), 1 + (row.stored_bytes or 0) // BYTES_PER_WEIGHT)]
 
 
 def jobs_of(envelopes: list[tuple[dict[str, Any], int]], limit: int) -> list[list[dict[str, Any]]]:
@@ -195,6 +200,34 @@ def jobs_of(envelopes: list[tuple[dict[str, Any], int]], limit: int) -> list[lis
     return jobs
 
 
+async def _take_rows(conn: AsyncConnection, schema: str, batch_size: int) -> list[Any]:
+    """Lock up to ``batch_size`` unpublished rows, and read the payloads of those that fit ``PASS_BYTES`` (at
+    least one). A deferred row's payload (10,000 ids) is read by its expansion, in SQL: not fetched here."""
+    heads = (
+        await conn.execute(
+            text(
+                f"SELECT seq, id, tenant_id, message_type, version, consumers, occurred_at, "
+                f"CASE WHEN message_type LIKE '{DEFERRED_PREFIX}%' THEN 0 ELSE pg_column_size(payload) END "
+                f"AS stored_bytes FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
+                f"FOR UPDATE SKIP LOCKED"
+            ),
+            {"limit": batch_size},
+        )
+    ).all()
+    taken, total = [], 0
+    for head in heads:
+        if taken and total + head.stored_bytes > PASS_BYTES:
+            break  # the rest stays locked until this pass commits, then goes in the next
+        taken.append(head)
+        total += head.stored_bytes
+    wanted = [h.seq for h in taken if h.stored_bytes]
+    payloads: dict[int, Any] = {}
+    if wanted:
+        query = text(f"SELECT seq, payload FROM {schema}.outbox WHERE seq = ANY(:seqs)")
+        payloads = dict((await conn.execute(query, {"seqs": wanted})).all())
+    return [SimpleNamespace(**head._mapping, payload=payloads.get(head.seq)) for head in taken]
+
+
 async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_size: int = 500) -> int:
     """Move up to ``batch_size`` unpublished outbox rows to their consumers' queues; returns how many.
 
@@ -203,18 +236,7 @@ async def relay_once(engine: AsyncEngine, redis: ArqRedis, schema: str, batch_si
     consumer's inbox drops the duplicates.
     """
     async with engine.begin() as conn:
-        rows = (
-            await conn.execute(
-                text(
-                    # A deferred row's payload (10,000 ids) is read by its expansion, in SQL: not fetched here.
-                    f"SELECT seq, id, tenant_id, message_type, version, consumers, occurred_at, "
-                    f"CASE WHEN message_type LIKE '{DEFERRED_PREFIX}%' THEN NULL ELSE payload END AS payload "
-                    f"FROM {schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT :limit "
-                    f"FOR UPDATE SKIP LOCKED"
-                ),
-                {"limit": batch_size},
-            )
-        ).all()
+        rows = await _take_rows(conn, schema, batch_size)
         if not rows:
             return 0
         per_consumer: dict[str, list[tuple[dict[str, Any], int]]] = defaultdict(list)

@@ -2,6 +2,7 @@
 whatever process dies where."""
 
 import asyncio
+import json
 import sys
 import textwrap
 import uuid
@@ -216,3 +217,28 @@ def test_retry_delays_double_up_to_five_minutes():
 
     assert [retry_delay(n, 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
     assert retry_delay(40, 1.0) == 300.0
+
+
+async def test_a_relay_pass_reads_a_bounded_number_of_payload_bytes(stack, monkeypatch):
+    """Rows of a hundred messages each (a dunning run's) are relayed a few at a time: never hundreds of megabytes
+    in one process (issue 13, memory); each envelope weighs by its size, so jobs stay small too."""
+    from shared import outbox
+
+    async with stack.engine.begin() as conn:
+        for _ in range(12):  # ~90 KB each
+            payload = {"items": [uuid.uuid4().hex * 4 for _ in range(700)]}
+            await conn.execute(
+                text(
+                    "INSERT INTO gateway.outbox (id, message_type, version, consumers, payload, occurred_at) "
+                    "VALUES (gen_random_uuid(), 'test.big', 1, '{receivables}', CAST(:p AS jsonb), now())"
+                ),
+                {"p": json.dumps(payload)},
+            )
+        stored = await conn.scalar(text("SELECT max(pg_column_size(payload)) FROM gateway.outbox"))
+    monkeypatch.setattr(outbox, "PASS_BYTES", stored * 5 // 2)  # two of these rows, as stored
+    passes = [await relay_once(stack.engine, stack.arq, GATEWAY) for _ in range(12)]
+    assert passes[0] == 2
+    assert sum(passes) == 12
+    assert await unpublished(stack) == 0
+    jobs = await stack.redis.zcard(queue_name("receivables"))
+    assert jobs >= 12 // outbox.JOB_BATCH + 4  # heavy envelopes travel a few per job, not 200
