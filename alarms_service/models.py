@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -223,7 +224,7 @@ class DigestStaging(Base):
     alarm: Mapped[str] = mapped_column(String(40))
     audience: Mapped[str] = mapped_column(String(20))
     key: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # json, not jsonb: written once, read back whole
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 
 
@@ -263,7 +264,7 @@ class Digest(Base):
     row_count: Mapped[int] = mapped_column(Integer)
     customers: Mapped[int] = mapped_column(Integer)
     totals: Mapped[dict[str, str]] = mapped_column(JSONB)
-    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     idempotency_key: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20))  # sent: handed to messaging

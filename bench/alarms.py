@@ -15,6 +15,10 @@ Printed side by side, measured in the same run:
 - the real run: the same, plus the digests stored and their commands written to the outbox; and a rerun of the
   same day (sends nothing).
 
+Beside each run's time, the CPU it took: the bench database's server processes and the services' (gateway,
+receivables, alarms), from /proc when PostgreSQL runs on this machine. On a shared machine the times follow the
+load; the CPU a run takes hardly does.
+
 The projection is filled with set-based SQL (what the events would have built), not through a million events:
 this measures the alarms, not the ingestion.
 """
@@ -35,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import System, arguments, bench_line
+from bench.harness import System, arguments, bench_line, cpu_seconds
 
 COLLECTORS = 50
 USERS_SQL = """
@@ -203,13 +207,13 @@ async def main() -> None:
                     f"projection: {invoices:,} invoices, {customers:,} customers, {COLLECTORS} collectors, built in "
                     f"{time.perf_counter() - started:.1f} s; as of {as_of}"
                 )
-                usual = await measure(conn, client, admin, tenant_id, as_of, "usual")
+                usual = await measure(system, conn, client, admin, tenant_id, as_of, "usual")
                 await conn.execute("DELETE FROM alarms.digests")
                 await conn.execute(HEAVIER_SQL, tenant_id, as_of, areas)
                 await conn.execute(PROMISES_SQL, tenant_id, customers // 10 - customers // 40, as_of)
                 await conn.execute(ITEMS_SQL, tenant_id, customers // 40 - customers // 200, as_of, customers // 200)
                 await analyze(conn)
-                heavy = await measure(conn, client, admin, tenant_id, as_of, "heavy")
+                heavy = await measure(system, conn, client, admin, tenant_id, as_of, "heavy")
             finally:
                 await conn.close()
     for mix, (bare, dry, real) in (("", usual), ("_heavy", heavy)):
@@ -223,9 +227,29 @@ async def analyze(conn: asyncpg.Connection) -> None:
 
 
 async def measure(
-    conn: asyncpg.Connection, client: httpx.AsyncClient, admin: dict, tenant_id: uuid.UUID, as_of: date, mix: str
+    system: System,
+    conn: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    admin: dict,
+    tenant_id: uuid.UUID,
+    as_of: date,
+    mix: str,
 ) -> tuple[float, float, float]:
     """The bare reads, a dry run, a real run and a rerun of the same day; answers the first three, in seconds."""
+    database = await conn.fetchval("SELECT current_database()")
+
+    async def cpu() -> dict[int, float]:
+        """CPU seconds used so far by each of the bench database's server processes and of the services."""
+        backends = [r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)]
+        services = [p.pid for p in system.processes if system.roles[p.pid] in ("gateway", "receivables", "alarms")]
+        return {pid: cpu_seconds(pid) for pid in [*backends, *services]}
+
+    async def timed_cpu(factory, repeat: int = 1) -> tuple[float, object, float]:
+        """``timed``, and the CPU seconds a call took (a process started meanwhile counts whole)."""
+        before = await cpu()
+        seconds, result = await timed(factory, repeat)
+        after = await cpu()
+        return seconds, result, sum(used - before.get(pid, 0.0) for pid, used in after.items()) / repeat
 
     async def bare() -> int:
         fetched = 0
@@ -243,18 +267,23 @@ async def measure(
         response.raise_for_status()
         return response.json()
 
-    dry_seconds, dry = await timed(lambda: post(True), repeat=3)
+    dry_seconds, dry, dry_cpu = await timed_cpu(lambda: post(True), repeat=3)
     counts = dry["counts"]
     print(
-        f"{mix}: dry run {dry_seconds * 1000:.0f} ms: {counts['digests']} digests, {counts['rows']:,} rows; "
+        f"{mix}: dry run {dry_seconds * 1000:.0f} ms (CPU {dry_cpu * 1000:.0f} ms): {counts['digests']} digests, "
+        f"{counts['rows']:,} rows; "
         f"unrouted {[(u['alarm'], u['audience'], u['reason'], u['rows']) for u in dry['unrouted']]}"
     )
-    real_seconds, real = await timed(lambda: post(False))
+    real_seconds, real, real_cpu = await timed_cpu(lambda: post(False))
     stored = await conn.fetchval("SELECT count(*) FROM alarms.digests")
-    print(f"{mix}: real run {real_seconds * 1000:.0f} ms: {real['counts']['digests']} digests stored ({stored})")
-    rerun_seconds, rerun = await timed(lambda: post(False))
     print(
-        f"{mix}: rerun of the same day {rerun_seconds * 1000:.0f} ms, {rerun['counts']['digests']} digests sent, "
+        f"{mix}: real run {real_seconds * 1000:.0f} ms (CPU {real_cpu * 1000:.0f} ms): "
+        f"{real['counts']['digests']} digests stored ({stored})"
+    )
+    rerun_seconds, rerun, rerun_cpu = await timed_cpu(lambda: post(False))
+    print(
+        f"{mix}: rerun of the same day {rerun_seconds * 1000:.0f} ms (CPU {rerun_cpu * 1000:.0f} ms), "
+        f"{rerun['counts']['digests']} digests sent, "
         f"{rerun['counts']['already_sent']} already sent"
     )
     return bare_seconds, dry_seconds, real_seconds

@@ -23,24 +23,31 @@ from alarms_service.rules import Alarm, AlarmSchedule, Audience, Directory
 
 OWED = "i.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND i.open_amount > 0"
 
-# ``r``: one row per digest row (audience, key, problem, customer_id, area, doc, sort keys s1..s5, and its open
-# amounts: ``currency`` and ``amount`` for an invoice, ``money`` ({"ARS": 10.5, "USD": 2}) for a customer or an
-# action item). This groups them per recipient in one pass, totals per currency included.
+# Each alarm's SQL defines ``r``: one row per digest row (audience, key, problem, customer_id, area, ``doc``: the row
+# as JSON, sort keys s1..s5) and ``money``: the open amounts its rows add up (audience, key, problem, currency,
+# amount). The rows are built as ``json`` (text), not ``jsonb``: they are only stored and read back whole, and
+# json_agg appends each row's text where jsonb_agg decodes and re-encodes it. Below, one sort numbers every
+# recipient's rows in ``rules.sort_key`` order (the recipient first: a uuid tells the rows apart sooner than the
+# audience), one pass groups them per recipient with the counts, the customers and the areas, and the totals per
+# currency are summed apart from ``money``. All the rows are aggregated only when they are staged or asked for;
+# otherwise only the first ``head``.
 _GROUPED = """
-, grouped AS (
+, ranked AS (
+    SELECT audience, key, problem, customer_id, area, doc,
+           row_number() OVER (PARTITION BY key, audience, problem ORDER BY s1, s2, s3, s4, s5) AS n
+    FROM r
+), grouped AS (
     SELECT audience, key, problem, count(*) AS row_count, count(DISTINCT customer_id) AS customers,
            coalesce(array_agg(DISTINCT area) FILTER (WHERE area IS NOT NULL), '{{}}') AS areas,
-           jsonb_agg(doc ORDER BY s1, s2, s3, s4, s5) AS rows,
-           (SELECT coalesce(jsonb_object_agg(currency, total::text), '{{}}'::jsonb) FROM ({totals}) x) AS totals
-    FROM r GROUP BY audience, key, problem
+           json_agg(doc ORDER BY n) FILTER (WHERE {all_rows}) AS rows,
+           json_agg(doc ORDER BY n) FILTER (WHERE n <= CAST(:head AS int)) AS head
+    FROM ranked GROUP BY key, audience, problem
+), totals AS (
+    SELECT audience, key, problem, jsonb_object_agg(currency, total::text) AS totals
+    FROM (SELECT audience, key, problem, currency, sum(amount) AS total FROM money GROUP BY 1, 2, 3, 4) m
+    GROUP BY audience, key, problem
 )"""
-_FROM_AMOUNTS = (
-    "SELECT c AS currency, sum(a) AS total FROM unnest(array_agg(currency), array_agg(amount)) AS u(c, a) GROUP BY c"
-)
-_FROM_MONEY = (
-    "SELECT e.key AS currency, sum(e.value::numeric) AS total "
-    "FROM unnest(array_agg(money)) AS u(money), jsonb_each_text(u.money) AS e GROUP BY e.key"
-)
+_FULL = "CAST(:full AS boolean) OR key = ANY(CAST(:full_keys AS uuid[]))"
 # A real run stages every recipient's rows for ``service.send`` to store them; Python only sees the first ``head``
 # rows of each group (what the email lists), unless it asks for all of them.
 _SAVE = """
@@ -49,11 +56,13 @@ _SAVE = """
     SELECT CAST(:run AS uuid), '{alarm}', audience, key, rows FROM grouped WHERE key IS NOT NULL
 )"""
 _ANSWER = """
-SELECT audience, key, problem, row_count, customers, areas, totals,
-       CASE WHEN CAST(:full AS boolean) OR key = ANY(CAST(:full_keys AS uuid[])) THEN rows
-            ELSE jsonb_path_query_array(rows, '$[0 to $n]', jsonb_build_object('n', CAST(:head AS int) - 1))
-       END AS rows
-FROM grouped ORDER BY audience, key NULLS LAST, problem
+SELECT g.audience, g.key, g.problem, g.row_count, g.customers, g.areas, coalesce(t.totals, '{}') AS totals,
+       CASE WHEN CAST(:full AS boolean) OR g.key = ANY(CAST(:full_keys AS uuid[])) THEN g.rows
+            ELSE coalesce(g.head, '[]') END AS rows
+FROM grouped g
+LEFT JOIN totals t
+  ON t.audience = g.audience AND t.key IS NOT DISTINCT FROM g.key AND t.problem IS NOT DISTINCT FROM g.problem
+ORDER BY g.audience, g.key NULLS LAST, g.problem
 """
 
 _CUSTOMER = "'customer_id', c_id, 'customer_name', c.name, 'customer_external_id', c.external_id"
@@ -72,25 +81,27 @@ WITH items AS (
     GROUP BY it.id, i.currency
 ), per_item AS (
     SELECT id, sum(known) AS known, sum(owed) AS owed,
-           jsonb_object_agg(currency, amount::text) FILTER (WHERE owed > 0) AS totals
+           json_object_agg(currency, amount::text ORDER BY currency) FILTER (WHERE owed > 0) AS totals
     FROM owed GROUP BY id
-), r AS (
+), r AS MATERIALIZED (
     SELECT 'action_owner' AS audience, it.key, CASE WHEN it.key IS NULL THEN 'no_action_owner' END AS problem,
-           it.customer_id,
-           NULL::text AS area, coalesce(p.totals, '{{}}'::jsonb) AS money,
-           jsonb_build_object(
+           it.id AS item_id, it.customer_id, NULL::text AS area,
+           json_build_object(
                'action_item_id', it.id, {_CUSTOMER.replace("c_id", "it.customer_id")},
                'action', it.action, 'created_on', it.created_on, 'notice_state', it.notice_state,
-               'days_open', CAST(:as_of AS date) - it.created_on, 'invoice_ids', to_jsonb(it.invoice_ids),
-               'invoices_owed', coalesce(p.owed, 0), 'open_totals', coalesce(p.totals, '{{}}'::jsonb)) AS doc,
+               'days_open', CAST(:as_of AS date) - it.created_on, 'invoice_ids', to_json(it.invoice_ids),
+               'invoices_owed', coalesce(p.owed, 0), 'open_totals', coalesce(p.totals, '{{}}'::json)) AS doc,
            it.created_on AS s1, coalesce(c.name, '') COLLATE "C" AS s2, it.id::text AS s3,
            NULL::text AS s4, NULL::text AS s5
     FROM items it
     LEFT JOIN per_item p ON p.id = it.id
     LEFT JOIN alarms.customers c ON c.tenant_id = CAST(:tenant AS uuid) AND c.id = it.customer_id
     WHERE NOT coalesce(c.deleted, false) AND (coalesce(p.known, 0) = 0 OR p.owed > 0)
+), money AS (
+    SELECT r.audience, r.key, r.problem, o.currency, o.amount FROM r JOIN owed o ON o.id = r.item_id WHERE o.owed > 0
 )"""
 
+# A customer's open amount counts each invoice once (its latest broken promise), per currency.
 BROKEN_PROMISES = """
 WITH bp AS (
     SELECT b.promise_id, b.invoice_id, b.customer_id, b.promised_date, b.broken_on,
@@ -108,30 +119,33 @@ WITH bp AS (
 ), per_customer AS (
     SELECT key, customer_id, min(customer_name) AS customer_name, min(customer_external_id) AS external_id,
            min(broken_on) AS oldest,
-           jsonb_agg(jsonb_build_object(
+           json_agg(json_build_object(
                'promise_id', promise_id, 'invoice_id', invoice_id, 'number', number,
                'promised_date', promised_date, 'broken_on', broken_on, 'currency', currency,
                'open_amount', open_amount::text) ORDER BY broken_on, number COLLATE "C", promise_id) AS promises
     FROM bp GROUP BY key, customer_id
-), money AS (
-    SELECT DISTINCT ON (key, customer_id, invoice_id) key, customer_id, invoice_id, currency, open_amount
-    FROM bp ORDER BY key, customer_id, invoice_id, broken_on DESC
+), owed AS MATERIALIZED (
+    SELECT key, customer_id, currency, sum(open_amount) AS amount
+    FROM (SELECT DISTINCT ON (key, customer_id, invoice_id) key, customer_id, invoice_id, currency, open_amount
+          FROM bp ORDER BY key, customer_id, invoice_id, broken_on DESC) latest
+    GROUP BY key, customer_id, currency
 ), customer_totals AS (
-    SELECT key, customer_id, jsonb_object_agg(currency, amount::text) AS totals
-    FROM (SELECT key, customer_id, currency, sum(open_amount) AS amount FROM money GROUP BY 1, 2, 3) x
-    GROUP BY key, customer_id
+    SELECT key, customer_id, json_object_agg(currency, amount::text ORDER BY currency) AS totals
+    FROM owed GROUP BY key, customer_id
 ), r AS (
     SELECT 'collector' AS audience, pc.key, CASE WHEN pc.key IS NULL THEN 'no_collector' END AS problem,
-           pc.customer_id,
-           NULL::text AS area, coalesce(ct.totals, '{}'::jsonb) AS money,
-           jsonb_build_object(
+           pc.customer_id, NULL::text AS area,
+           json_build_object(
                'customer_id', pc.customer_id, 'customer_name', pc.customer_name,
                'customer_external_id', pc.external_id, 'oldest_broken_on', pc.oldest, 'promises', pc.promises,
-               'open_totals', coalesce(ct.totals, '{}'::jsonb)) AS doc,
+               'open_totals', coalesce(ct.totals, '{}'::json)) AS doc,
            pc.oldest AS s1, coalesce(pc.customer_name, '') COLLATE "C" AS s2, pc.customer_id::text AS s3,
            NULL::text AS s4, NULL::text AS s5
     FROM per_customer pc
     LEFT JOIN customer_totals ct ON ct.key IS NOT DISTINCT FROM pc.key AND ct.customer_id = pc.customer_id
+), money AS (
+    SELECT 'collector' AS audience, key, CASE WHEN key IS NULL THEN 'no_collector' END AS problem, currency, amount
+    FROM owed
 )"""
 
 _INVOICE_ROW = f"""
@@ -139,10 +153,10 @@ _INVOICE_ROW = f"""
     'due_date', i.due_date, 'currency', i.currency, 'open_amount', i.open_amount::text"""
 
 PAYMENTS_REPORTED = f"""
-WITH r AS (
+WITH r AS MATERIALIZED (
     SELECT 'collector' AS audience, c.collector_id AS key,
            CASE WHEN c.collector_id IS NULL THEN 'no_collector' END AS problem, i.customer_id, NULL::text AS area,
-           jsonb_build_object({_INVOICE_ROW},
+           json_build_object({_INVOICE_ROW},
                'reported_date', i.reported_date,
                'days_reported', CAST(:as_of AS date) - i.reported_date) AS doc,
            i.reported_date AS s1, coalesce(c.name, '') COLLATE "C" AS s2, i.number COLLATE "C" AS s3, i.id::text AS s4,
@@ -151,6 +165,8 @@ WITH r AS (
     LEFT JOIN alarms.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
     WHERE i.tenant_id = CAST(:tenant AS uuid) AND i.status = 'payment_reported' AND i.open_amount > 0
       AND i.reported_date < CAST(:cutoff AS date) AND NOT coalesce(c.deleted, false)
+), money AS (
+    SELECT audience, key, problem, currency, amount FROM r
 )"""
 
 
@@ -162,7 +178,7 @@ WITH areas AS (
         AS a(id, name, responsible_id)
 ), d AS MATERIALIZED (
     SELECT i.customer_id, i.dispute_area_id, a.id AS area_id, a.name AS area, a.responsible_id, c.collector_id,
-           jsonb_build_object({_INVOICE_ROW},
+           json_build_object({_INVOICE_ROW},
                'area_id', i.dispute_area_id, 'area_name', a.name, 'disputed_since', since,
                'days_in_dispute', greatest(CAST(:as_of AS date) - since, 0)) AS doc,
            i.currency, i.open_amount AS amount, since, coalesce(c.name, '') COLLATE "C" AS customer_name,
@@ -174,7 +190,7 @@ WITH areas AS (
     LEFT JOIN areas a ON a.id = i.dispute_area_id
     WHERE i.tenant_id = CAST(:tenant AS uuid) AND i.status = 'dispute' AND i.open_amount > 0
       AND NOT coalesce(c.deleted, false)
-), r AS (
+), r AS NOT MATERIALIZED (
     SELECT 'area' AS audience, responsible_id AS key,
            CASE WHEN dispute_area_id IS NULL THEN 'no_area' WHEN area_id IS NULL THEN 'unknown_area'
                 WHEN responsible_id IS NULL THEN 'area_without_responsible' END AS problem,
@@ -185,20 +201,25 @@ WITH areas AS (
     SELECT 'collector', collector_id, CASE WHEN collector_id IS NULL THEN 'no_collector' END,
            customer_id, area, doc, currency, amount, '' COLLATE "C", since, customer_name, number, invoice_id
     FROM d
+), money AS (
+    SELECT audience, key, problem, currency, amount FROM r
 )"""
 
 
 SELECTIONS = {
-    Alarm.ACTIONS: (ACTIONS, _FROM_MONEY),
-    Alarm.BROKEN_PROMISES: (BROKEN_PROMISES, _FROM_MONEY),
-    Alarm.PAYMENTS_REPORTED: (PAYMENTS_REPORTED, _FROM_AMOUNTS),
-    Alarm.DISPUTES: (DISPUTES, _FROM_AMOUNTS),
+    Alarm.ACTIONS: ACTIONS,
+    Alarm.BROKEN_PROMISES: BROKEN_PROMISES,
+    Alarm.PAYMENTS_REPORTED: PAYMENTS_REPORTED,
+    Alarm.DISPUTES: DISPUTES,
 }
 STATEMENTS = {
     (alarm, save): text(
-        selected + _GROUPED.format(totals=totals) + (_SAVE.format(alarm=alarm.value) if save else "") + _ANSWER
+        selected
+        + _GROUPED.format(all_rows="true" if save else _FULL)
+        + (_SAVE.format(alarm=alarm.value) if save else "")
+        + _ANSWER
     )
-    for alarm, (selected, totals) in SELECTIONS.items()
+    for alarm, selected in SELECTIONS.items()
     for save in (False, True)
 }
 

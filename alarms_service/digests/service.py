@@ -108,24 +108,10 @@ async def plan(
         for alarm in alarms
     }
 
-    async def select(alarm: Alarm) -> list[selection.Group]:
-        async with engine.begin() as conn:
-            for setting in PLANNER:
-                await conn.execute(setting)
-            return await selection.select_groups(
-                conn,
-                alarm,
-                parameters[alarm],
-                run_id=run_id,
-                head=settings.digest_max_lines,
-                full=all_rows,
-                full_keys=full_keys,
-            )
-
-    selected = await asyncio.gather(*(select(alarm) for alarm in alarms))
-    digests: list[Planned] = []
-    unrouted: list[Unrouted] = []
-    for alarm, groups in zip(alarms, selected, strict=True):
+    def word(alarm: Alarm, groups: list[selection.Group]) -> tuple[list[Planned], list[Unrouted]]:
+        """Each group's recipient (or why it has none) and its digest's words."""
+        digests: list[Planned] = []
+        unrouted: list[Unrouted] = []
         per = rules.period(alarm, as_of)
         for group in groups:
             audience = group.audience
@@ -150,6 +136,29 @@ async def plan(
             )
             key = rules.idempotency_key(tenant.tenant_id, alarm, audience, target.id, per)
             digests.append(Planned(alarm, audience, per, as_of, target, group, text, key, language))
+        return digests, unrouted
+
+    async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
+        async with engine.begin() as conn:
+            for setting in PLANNER:
+                await conn.execute(setting)
+            groups = await selection.select_groups(
+                conn,
+                alarm,
+                parameters[alarm],
+                run_id=run_id,
+                head=settings.digest_max_lines,
+                full=all_rows,
+                full_keys=full_keys,
+            )
+        # Worded as soon as this alarm's statement answers, while the others still run on the server.
+        return word(alarm, groups)
+
+    digests: list[Planned] = []
+    unrouted: list[Unrouted] = []
+    for planned, missed in await asyncio.gather(*(select(alarm) for alarm in alarms)):
+        digests.extend(planned)
+        unrouted.extend(missed)
     await _mark_already_sent(db, tenant.tenant_id, digests)
     return Plan(digests, unrouted)
 
