@@ -1,7 +1,7 @@
-"""The commands a run hands over, as JSON-ready dicts shaped like the contracts.
-
-Built as plain dicts rather than pydantic models because a large run builds tens of thousands of them;
-``tests/dunning`` validates what lands in the outbox against ``SendCommunications`` and ``CreateTask``.
+"""The commands dunning hands over, as JSON-ready dicts shaped like the contracts: what a fallback sends, what
+explain shows, and the reference the run's SQL (``runs/statements.py``) is held to by
+``tests/dunning/test_selection_agrees.py``; ``tests/dunning`` validates what lands in the outbox against
+``SendCommunications`` and ``CreateTask``.
 Each communication carries everything a template needs (seed 004: the invoices, the total per currency,
 the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up. Since issue 12
 that is the customer's whole open position (``rules.position``), the invoices that triggered it marked.
@@ -70,7 +70,7 @@ def communication_position(
     open_invoices: Sequence[rules.InvoiceView] = (),
 ) -> rules.Position:
     """The position the plan holds, else the one of the triggering and ``open_invoices`` (the customer's open
-    invoices, read when the run writes)."""
+    invoices, read by a fallback)."""
     return planned.position or rules.items_position(planned.items, customer, as_of, open_invoices)
 
 
