@@ -467,17 +467,7 @@ async def main() -> None:
                     f"step on {', '.join(map(str, window))})"
                 )
 
-                async def dry() -> dict:
-                    response = await client.post(
-                        "/v1/dunning-runs",
-                        params={"plan_limit": 0},
-                        json={"as_of": as_of.isoformat(), "dry_run": True},
-                        headers=admin,
-                    )
-                    response.raise_for_status()
-                    return response.json()
-
-                dry_seconds, plan = await timed(dry, repeat=3)
+                dry_seconds, plan = await timed(lambda: dry_run(client, admin, as_of), repeat=3)
                 counts = plan["counts"]
                 print(
                     f"dry run: {dry_seconds:.2f} s: {counts['communications']:,} communications and "

@@ -308,7 +308,11 @@ async def build_portfolio(system: System, index: int, customers: int) -> Portfol
                                                                                     "dry_run": True}
             )  # fmt: skip
             dry.raise_for_status()
-            counts = dry.json()["counts"]
+            plan = dry.json()
+            while plan["status"] in ("queued", "running"):  # a dry run not done within a few seconds is polled
+                await asyncio.sleep(0.2)
+                plan = (await client.get(f"/v1/dunning-runs/{plan['id']}", headers=admin)).json()
+            counts = plan["counts"]
     finally:
         await conn.close()
     portfolio = Portfolio(tenant_id, admin, as_of, recipients, counts["communications"], counts["by_channel"])

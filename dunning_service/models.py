@@ -181,7 +181,8 @@ class Run(IdMixin, Base):
         Index("ix_runs_tenant_created", "tenant_id", "created_at", "id"),
         # one scheduled run per tenant and local day
         Index("uq_runs_scheduled", "tenant_id", "as_of", unique=True, postgresql_where=text("trigger = 'schedule'")),
-        Index("ix_runs_unfinished", "status", postgresql_where=text("status IN ('queued', 'running') AND NOT dry_run")),
+        # the sweeper's look-up of runs whose job or worker was lost, dry and real (runs.jobs)
+        Index("ix_runs_unfinished", "status", postgresql_where=text("status IN ('queued', 'running')")),
         *tenant_keys("runs", "id"),
     )
 
@@ -201,6 +202,10 @@ class Run(IdMixin, Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # a real run's plan is written to the dispatches (with their parts) once, at this moment (runs.service)
     planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a dry run: how many planned entries to keep, and, once the worker computed it, the first ``plan_limit``
+    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.service.execute_dry_run)
+    plan_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 
 
 class RunPart(Base):

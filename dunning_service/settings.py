@@ -24,5 +24,8 @@ class DunningSettings(ServiceSettings):
     run_lock_retry_seconds: int = 20
     # How many planned communications a dry run returns inline (the counts always cover everything).
     dry_run_plan_limit: int = 200
+    # A dry run is computed by the worker; its request waits this long for the result (201 with the plan), then
+    # answers 202 with the run to poll: no request comes near the gateway's upstream timeout (30 s).
+    dry_run_wait_seconds: float = 5.0
     # Page size of the resync's reads of the receivables API.
     resync_page_size: int = 500

@@ -12,11 +12,13 @@ from dunning_service.projection.handlers import (
 from dunning_service.projection.resync import RESYNC_JOB, resync_job
 from dunning_service.runs.acceptance import on_message_status_changed
 from dunning_service.runs.jobs import (
+    DRY_RUN_JOB,
     PARTS_JOB,
     RUN_JOB,
     SCHEDULE_JOB,
     SWEEP_JOB,
     hand_over_run_parts,
+    run_dry_run,
     run_dunning,
     schedule_runs,
     sweep_runs,
@@ -43,6 +45,8 @@ FUNCTIONS = [
     # how long arq waits before it picks up again a run whose worker died (a million invoices take < 1 min).
     func(run_dunning, name=RUN_JOB, max_tries=180, timeout=900),
     func(hand_over_run_parts, name=PARTS_JOB, max_tries=180, timeout=900),
+    # A dry run is one transaction; tries only for a database out of reach (then the sweeper re-drives it).
+    func(run_dry_run, name=DRY_RUN_JOB, max_tries=30, timeout=900),
     func(resync_job, name=RESYNC_JOB, max_tries=3, timeout=3600, keep_result=0),
 ]
 

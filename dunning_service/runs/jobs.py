@@ -1,5 +1,5 @@
-"""Worker jobs of runs: execute a queued run; every quarter hour, queue the runs of the tenants whose
-configured local hour has come today; twice a minute, re-drive the runs whose job or worker was lost.
+"""Worker jobs of runs: execute a queued run, compute a queued dry run; every quarter hour, queue the runs of the
+tenants whose configured local hour has come today; twice a minute, re-drive the runs whose job or worker was lost.
 
 A run's job has no fixed arq id: arq keeps a dead worker's in-progress key until the job's timeout and a failed
 result for ``keep_result``, and either would silently swallow an enqueue under the same id. Every enqueue has its
@@ -16,13 +16,14 @@ from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from dunning_service.runs.service import STALE_SECONDS, execute_run, hand_over_parts
+from dunning_service.runs.service import STALE_SECONDS, execute_dry_run, execute_run, hand_over_parts
 from shared.db import connection_unavailable
 from shared.outbox import queue_name
 
 log = structlog.get_logger()
 
 RUN_JOB = "dunning.run"
+DRY_RUN_JOB = "dunning.dry_run"
 PARTS_JOB = "dunning.run_parts"  # another worker's hand of a run's parts
 SCHEDULE_JOB = "dunning.schedule_runs"
 SWEEP_JOB = "dunning.sweep_runs"
@@ -30,13 +31,24 @@ SWEEP_JOB = "dunning.sweep_runs"
 CONNECTION_RETRY_SECONDS = 10
 
 
-def run_job_id(run_id: uuid.UUID | str) -> str:
+def run_job_id(run_id: uuid.UUID | str, job: str = RUN_JOB) -> str:
     """A new job id for the run (never one fixed id: see the module docstring)."""
-    return f"{RUN_JOB}:{run_id}:{uuid.uuid4().hex[:12]}"
+    return f"{job}:{run_id}:{uuid.uuid4().hex[:12]}"
 
 
 async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id))
+
+
+async def enqueue_dry_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
+    """Queue a dry run's computation. An enqueue that fails (Redis out of reach) is logged, not raised: the
+    run is recorded, its request answers 202, and the sweeper re-drives it within a minute."""
+    try:
+        await arq.enqueue_job(
+            DRY_RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id, DRY_RUN_JOB)
+        )
+    except Exception as exc:
+        log.warning("dunning_dry_run_enqueue_failed", run_id=str(run_id), error=f"{type(exc).__name__}: {exc}")
 
 
 async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
@@ -51,6 +63,15 @@ async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
         return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id), enqueue_parts)
     except Exception as exc:
         if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise
+
+
+async def run_dry_run(ctx: dict[str, Any], run_id: str) -> str:
+    try:
+        return await execute_dry_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
+    except Exception as exc:
+        if connection_unavailable(exc):  # retried shortly; the sweeper re-drives it if the retries run out
             raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
         raise
 
@@ -76,15 +97,17 @@ ON CONFLICT (tenant_id, as_of) WHERE trigger = 'schedule' DO NOTHING
 RETURNING id
 """
 )
-# Real runs whose job was lost: queued for a while (no job took them: the enqueue or the job failed, Redis lost it)
-# unless a live run of the tenant holds them back, or running with a stale heartbeat (their worker died).
+# Runs, dry or real, whose job was lost: queued for a while (no job took them: the enqueue or the job failed, Redis
+# lost it) unless, for a real run, a live real run of the tenant holds it back; or running with a stale heartbeat
+# (their worker died).
 _LOST = text(
     """
-SELECT r.id FROM dunning.runs r
-WHERE NOT r.dry_run AND (
+SELECT r.id, r.dry_run FROM dunning.runs r
+WHERE r.status IN ('queued', 'running') AND (
     (r.status = 'queued' AND r.created_at < CAST(:stale AS timestamptz)
-     AND NOT EXISTS (SELECT 1 FROM dunning.runs o WHERE o.tenant_id = r.tenant_id AND o.status = 'running'
-                     AND o.heartbeat_at >= CAST(:stale AS timestamptz)))
+     AND (r.dry_run OR NOT EXISTS (
+         SELECT 1 FROM dunning.runs o WHERE o.tenant_id = r.tenant_id AND o.status = 'running' AND NOT o.dry_run
+           AND o.heartbeat_at >= CAST(:stale AS timestamptz))))
     OR (r.status = 'running' AND coalesce(r.heartbeat_at, r.started_at, r.created_at) < CAST(:stale AS timestamptz))
 )
 """
@@ -107,9 +130,9 @@ async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[u
     worker, a lost job or a database outage resumes within a minute. Returns the runs re-driven."""
     stale = (now or datetime.now(UTC)) - timedelta(seconds=STALE_SECONDS)
     async with ctx["engine"].connect() as conn:
-        lost = list((await conn.execute(_LOST, {"stale": stale})).scalars())
-    for run_id in lost:
-        await enqueue_run(ctx["redis"], run_id)
+        lost = (await conn.execute(_LOST, {"stale": stale})).all()
+    for run_id, dry_run in lost:
+        await (enqueue_dry_run if dry_run else enqueue_run)(ctx["redis"], run_id)
     if lost:
-        log.warning("dunning_runs_resumed", runs=[str(r) for r in lost])
-    return lost
+        log.warning("dunning_runs_resumed", runs=[str(r.id) for r in lost])
+    return [r.id for r in lost]

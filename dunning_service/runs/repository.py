@@ -38,8 +38,8 @@ async def list_runs(
     as_of_from: date | None = None,
     as_of_to: date | None = None,
 ) -> list[Any]:
-    """Newest first."""
-    query = select(_runs).where(_runs.c.tenant_id == tenant_id)
+    """Newest first, without dry runs' plans (read one run for its plan)."""
+    query = select(*(c for c in _runs.c if c.name != "plan")).where(_runs.c.tenant_id == tenant_id)
     if dry_run is not None:
         query = query.where(_runs.c.dry_run.is_(dry_run))
     if status:

@@ -114,8 +114,14 @@ class PlannedCommunicationOut(BaseModel):
 
 
 class RunWithPlan(RunOut):
-    plan: list[PlannedCommunicationOut] = Field(default_factory=list, description="Dry runs: what would go out")
-    plan_truncated: bool = False
+    plan: list[PlannedCommunicationOut] | None = Field(
+        None,
+        description="Dry runs, once computed (status completed or skipped): what would go out, the first "
+        "`plan_limit` entries; null while queued or running. Real runs: empty on creation, null when read",
+    )
+    plan_truncated: bool | None = Field(
+        None, description="Dry runs, once computed: the plan has more entries than shown (the counts cover all)"
+    )
 
 
 class DispatchOut(BaseModel):
@@ -152,4 +158,14 @@ def run_out(row: Any, delivery: dict[str, int] | None = None) -> dict[str, Any]:
         "created_at": get("created_at"),
         "started_at": get("started_at"),
         "finished_at": get("finished_at"),
+    }
+
+
+def run_with_plan_out(row: Any, delivery: dict[str, int] | None = None) -> dict[str, Any]:
+    """A run with its dry-run plan, once the worker stored it (``{"items": [...], "truncated": bool}``)."""
+    plan = row["plan"]
+    return {
+        **run_out(row, delivery),
+        "plan": plan["items"] if plan else None,
+        "plan_truncated": plan["truncated"] if plan else None,
     }

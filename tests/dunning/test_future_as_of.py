@@ -4,7 +4,7 @@ rehearsal of a later day is a test clock's job. A dry run may look ahead: it sen
 from datetime import timedelta
 
 from shared.calendar import local_today
-from tests.dunning.support import dunning_tenant
+from tests.dunning.support import dry_run, dunning_tenant
 
 KIRITIMATI = "Pacific/Kiritimati"  # UTC+14: its date is always one or two days after Pago Pago's (UTC-11)
 PAGO_PAGO = "Pacific/Pago_Pago"
@@ -27,8 +27,5 @@ async def test_a_real_run_refuses_a_date_after_the_tenants_today(api, stack):
 async def test_a_dry_run_may_look_ahead(api, stack):
     tenant = await dunning_tenant(api, stack)
     ahead = local_today("America/Argentina/Buenos_Aires") + timedelta(days=30)
-    response = await api.post(
-        "/v1/dunning-runs", json={"as_of": ahead.isoformat(), "dry_run": True}, headers=tenant.admin
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["as_of"] == ahead.isoformat()
+    plan = await dry_run(api, tenant.admin, ahead)
+    assert plan["as_of"] == ahead.isoformat()
