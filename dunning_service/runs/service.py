@@ -316,9 +316,8 @@ async def execute_run(
             if not await _acquire(lock, _lock_key(run["tenant_id"]), settings.run_lock_wait_seconds):
                 raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
             if run["planned_at"] is None:
-                params = {"tenant_id": run["tenant_id"], "run_id": run_id, "stale": STALE_SECONDS}
-                if await lock.scalar(_OTHER_LIVE_RUN, params):
-                    raise Retry(defer=settings.run_lock_retry_seconds)  # its parts are being handed over
+                if not await _others_done(lock, run, settings.run_lock_wait_seconds):
+                    raise Retry(defer=settings.run_lock_retry_seconds)  # its parts are still being handed over
                 status = await _plan(lock, settings, run)
                 if status != RUNNING:
                     return status
@@ -466,6 +465,16 @@ async def _fail(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> str:
             .values(status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC))
         )
     return FAILED
+
+
+async def _others_done(lock: AsyncConnection, run: Any, wait_seconds: float) -> bool:
+    """No other run of the tenant is being handed over (waiting a little for one that is)."""
+    params = {"tenant_id": run["tenant_id"], "run_id": run["id"], "stale": STALE_SECONDS}
+    for _ in range(max(1, int(wait_seconds / LOCK_POLL_SECONDS))):
+        if not await lock.scalar(_OTHER_LIVE_RUN, params):
+            return True
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    return False
 
 
 async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
