@@ -140,6 +140,9 @@ def worker_settings(
     WorkerSettings.job_serializer = staticmethod(serialize_job)
     WorkerSettings.job_deserializer = staticmethod(deserialize_job)
     WorkerSettings.max_jobs = 10
+    # An idle worker looks at its queue this often (arq's default is 0.5 s): a run's parts, a dry run the API waits
+    # for, a message's fallback start sooner; ten cheap Redis reads a second per idle worker.
+    WorkerSettings.poll_delay = 0.1
     WorkerSettings.health_check_interval = 30  # `arq --check` (the Kubernetes liveness probe) reads it
     WorkerSettings.handle_signals = True
     return WorkerSettings
