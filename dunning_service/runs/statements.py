@@ -31,6 +31,9 @@ from shared.contracts.receivables import CreateTask
 
 CHANNEL_SLOTS = range(1, len(rules.Channel) + 1)  # a step lists each channel at most once
 PLANNED = "planned"  # a real run's dispatches just written (a temporary table, dropped with the transaction)
+# Memory for the sorts and hashes of one run statement (the server's default, 4 MB, spills a million due items to
+# disk): one statement per run or part at a time, so a few of these at once at most.
+RUN_WORK_MEM = "128MB"
 
 # An invoice owed and listed by receivables, not a credit note (``rules.in_position`` but its status).
 OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
@@ -177,6 +180,7 @@ async def plan_into(
     # The planner cannot estimate the CTEs' sizes (the due items, their customers): it guesses a few hundred rows
     # and loops over an index per customer, 4x slower at 100,000 invoices than hashing one scan of the table.
     await conn.execute(text("SET LOCAL enable_nestloop = off"))
+    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     await conn.execute(text(plan_statement(compiled, target, capture)), params)
     await conn.execute(text("SET LOCAL enable_nestloop = on"))
 
@@ -325,6 +329,7 @@ async def hand_over_part(
     """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
     await conn.execute(text("SET LOCAL jit = off"))
+    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
     # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
     await conn.execute(text(f"CREATE TEMP TABLE {PART} (LIKE dunning.dispatches) ON COMMIT DROP"))
