@@ -8,6 +8,7 @@ from alarms_service.projection.calendars import on_calendar_changed
 from alarms_service.projection.handlers import (
     on_action_item_changed,
     on_customer_changed,
+    on_customers_changed,
     on_invoice_changed,
     on_invoices_changed,
     on_promise_broken,
@@ -19,6 +20,7 @@ from shared.contracts.dunning import ActionItemChanged, CalendarChanged
 from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserChanged
 from shared.contracts.receivables import (
     CustomerChanged,
+    CustomersChanged,
     InvoiceChanged,
     InvoicesChanged,
     PromiseBroken,
@@ -31,6 +33,7 @@ HANDLERS = {
     TenantChanged: on_tenant_changed,
     UserChanged: on_user_changed,
     CustomerChanged: on_customer_changed,
+    CustomersChanged: on_customers_changed,
     InvoiceChanged: on_invoice_changed,
     InvoicesChanged: on_invoices_changed,
     PromiseBroken: on_promise_broken,

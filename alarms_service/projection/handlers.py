@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged, PromiseBroken
+from shared.contracts.receivables import (
+    CustomerChanged,
+    CustomersChanged,
+    CustomerSnapshot,
+    InvoiceChanged,
+    InvoicesChanged,
+    PromiseBroken,
+)
 from shared.inbox import Received
 from shared.projection import columns_of, unnest_source, upsert_newest
 
@@ -71,21 +78,30 @@ async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: lis
     await upsert_newest(session, User.__table__, rows, ("tenant_id", "user_id"), "announced_at", fields)
 
 
+def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": m.customer_id,
+        "revision": m.revision,
+        "external_id": m.external_id,
+        "name": m.name,
+        "collector_id": m.collector_id,
+        "deleted": m.deleted,
+    }
+
+
 async def on_customer_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomerChanged]]
 ) -> None:
-    rows = [
-        {
-            "tenant_id": r.tenant_id,
-            "id": r.message.customer_id,
-            "revision": r.message.revision,
-            "external_id": r.message.external_id,
-            "name": r.message.name,
-            "collector_id": r.message.collector_id,
-            "deleted": r.message.deleted,
-        }
-        for r in batch
-    ]
+    rows = [customer_row(r.tenant_id, r.message) for r in batch]
+    await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
+
+
+async def on_customers_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomersChanged]]
+) -> None:
+    """A bulk load's batches: the same upsert as single changes."""
+    rows = [customer_row(r.tenant_id, snapshot) for r in batch for snapshot in r.message.customers]
     await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.projection import upserts
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import ReplyReceived
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.inbox import Received
 
 # The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in.
@@ -32,6 +32,14 @@ async def on_customer_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomerChanged]]
 ) -> None:
     await upserts.upsert_customers(session, [upserts.customer_row(r.tenant_id, r.message) for r in batch])
+
+
+async def on_customers_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomersChanged]]
+) -> None:
+    """A bulk load's batches: the same upsert as single changes."""
+    rows = [upserts.customer_row(r.tenant_id, snapshot) for r in batch for snapshot in r.message.customers]
+    await upserts.upsert_customers(session, rows)
 
 
 async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:

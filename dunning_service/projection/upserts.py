@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from dunning_service import rules
 from dunning_service.models import Customer, Invoice, Tenant
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.receivables import CustomerChanged, InvoicesChanged, InvoiceSnapshot
+from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
 from shared.projection import columns_of, unnest_source
 
@@ -60,7 +60,7 @@ INVOICE_FIELDS = (
 )
 
 
-def customer_row(tenant_id: uuid.UUID, m: CustomerChanged) -> dict[str, Any]:
+def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
     contacts = [rules.Contact(c.channel, c.address, c.invalid) for c in m.contacts]
     opted_out = [c.value for c in m.opted_out_channels]
     return {
@@ -87,7 +87,7 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerChanged) -> dict[str, Any]:
     }
 
 
-def credits_json(m: CustomerChanged) -> dict[str, str]:
+def credits_json(m: CustomerSnapshot) -> dict[str, str]:
     """Unapplied credit per currency as the projection keeps it (one entry per currency, summed)."""
     sums = totals_by_currency((credit.currency.upper(), credit.amount) for credit in m.credits)
     return {currency: str(amount) for currency, amount in sums.items() if amount > 0}

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.contracts.receivables import (
     CustomerChanged,
+    CustomersChanged,
     InvoiceChanged,
     InvoicesChanged,
     InvoiceSnapshot,
@@ -27,6 +28,8 @@ OUTBOX_COLUMNS = "(id, tenant_id, message_type, version, consumers, payload, occ
 # snapshots (as columns), read when it relays them (shared.outbox.deferred). Payload: {"invoice_ids": [...],
 # "reason": "..."}.
 INVOICES_CHANGED_LATER = "deferred:receivables.invoice_changed"
+# The same for a bulk write's customers: one CustomersChanged. Payload: {"customer_ids": [...]}.
+CUSTOMERS_CHANGED_LATER = "deferred:receivables.customers_changed"
 
 
 def outbox_select(message: type[Message], payload_sql: str, tenant_sql: str, row_type: str | None = None) -> str:
@@ -139,6 +142,35 @@ def customer_payload(c: str = "c") -> str:
         'contacts', {c}.contacts, 'opted_out_channels', to_jsonb({c}.opted_out_channels),
         'collector_id', {c}.collector_id, 'collector', {COLLECTOR_JSON}, 'advisor', {ADVISOR_JSON},
         'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted, 'credits', {credits_json(c)})"""
+
+
+def announce_customers_later(ids_sql: str, tenant_sql: str) -> str:
+    """``SELECT`` list of one deferred outbox row announcing the customers whose ids ``ids_sql`` aggregates (a
+    ``jsonb`` array)."""
+    return outbox_select(
+        CustomersChanged, f"jsonb_build_object('customer_ids', {ids_sql})", tenant_sql, CUSTOMERS_CHANGED_LATER
+    )
+
+
+def customer_count(payload: dict[str, Any]) -> int:
+    return len(payload["customers"])
+
+
+@deferred(CUSTOMERS_CHANGED_LATER, CustomersChanged, weight=customer_count)
+async def customers_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str, dict[str, Any]]]:
+    """One ``CustomersChanged`` with the snapshot of every customer the deferred row announces, as it is now."""
+    result = await conn.execute(
+        text(
+            "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'customer_ids' AS ids "
+            "FROM receivables.outbox WHERE seq = :seq) "
+            f"SELECT jsonb_build_object('customers', jsonb_agg({customer_payload('c')} ORDER BY c.id)) AS payload "
+            "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
+            "JOIN receivables.customers c ON c.tenant_id = o.tenant_id AND c.id = CAST(e.id AS uuid) "
+            f"{PEOPLE_JOINS} HAVING count(*) > 0"
+        ),
+        {"seq": row.seq},
+    )
+    return [("batch", payload) for payload in result.scalars()]
 
 
 async def emit_invoices_changed(

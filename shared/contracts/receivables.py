@@ -14,10 +14,11 @@ from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceS
 from shared.messages import Command, Event, register
 
 
-@register
-class CustomerChanged(Event):
-    message_type = "receivables.customer_changed"
-    consumers = ("dunning", "alarms")
+class CustomerSnapshot(BaseModel):
+    """A customer as receivables holds it at one ``revision``: what ``CustomerChanged`` and ``CustomersChanged``
+    carry."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     customer_id: uuid.UUID
     revision: int
@@ -40,6 +41,25 @@ class CustomerChanged(Event):
     deleted: bool = False
     # Unapplied credit per currency (open credit notes not applied + unapplied over-payments), issue 12.
     credits: list[MoneyAmount] = []
+
+
+@register
+class CustomerChanged(Event, CustomerSnapshot):
+    """One customer changed (API, people, credits, opt-outs)."""
+
+    message_type = "receivables.customer_changed"
+    consumers = ("dunning", "alarms")
+
+
+@register
+class CustomersChanged(Event):
+    """A bulk write changed many customers (one ERP batch, up to 10,000): one message for the batch, which the
+    consumers apply in one statement, instead of one ``CustomerChanged`` per customer."""
+
+    message_type = "receivables.customers_changed"
+    consumers = ("dunning", "alarms")
+
+    customers: list[CustomerSnapshot]
 
 
 class InvoiceSnapshot(BaseModel):

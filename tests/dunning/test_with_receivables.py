@@ -15,9 +15,9 @@ from dunning_service.projection.resync import resync_tenant
 from dunning_service.settings import DunningSettings
 from dunning_service.worker import HANDLERS as DUNNING_HANDLERS
 from dunning_service.worker import WorkerSettings as DunningWorker
-from services.receivables.events import emit_invoices_changed
+from services.receivables.events import emit_customers_changed, emit_invoices_changed
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
-from shared.contracts.receivables import InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.db import unit_of_work
 from shared.inbox import Received, process_batch
 from shared.internal import InternalClient
@@ -245,3 +245,49 @@ async def test_a_batch_delivered_twice_or_older_than_a_single_event_changes_noth
             await handler({}, session, received)
     assert await projections(stack) == state
     assert await rows(stack, "SELECT id, status_since FROM alarms.invoices") == since
+
+
+async def test_a_bulk_load_of_customers_reaches_both_projections_as_one_event_per_customer_would(api, stack):
+    tenant = await create_tenant(api)
+    await deliver(stack, "gateway")
+    erp = await create_api_key(api, tenant, rate_limit_per_minute=100000)
+    await take_queued(stack)  # what the gateway announced
+    customers = [
+        {
+            "external_id": f"C-{n}",
+            "name": f"Cliente {n}",
+            "country": "ar",
+            "tags": ["Norte", "mayorista"] if n % 2 else [],
+            "vip": n % 3 == 0,
+            "contacts": [{"channel": "email", "address": f"pagos{n}@x.example"}] if n % 4 else [],
+        }
+        for n in range(12)
+    ]
+    assert (await api.post("/v1/ingest/customers", json={"items": customers}, headers=erp)).status_code == 200
+    customers[5]["name"] = "Cliente cinco"
+    assert (await api.post("/v1/ingest/customers", json={"items": customers}, headers=erp)).status_code == 200
+    queued = await take_queued(stack)
+    for service in ("dunning", "alarms"):
+        assert [e["type"] for e in queued[service]] == [CustomersChanged.message_type] * 2
+        assert await consume(stack, service, queued[service]) == 2
+    by_batches = await rows(stack, DUNNING_CUSTOMERS), await rows(stack, ALARMS_CUSTOMERS)
+    assert len(by_batches[0]) == len(by_batches[1]) == 12
+
+    async with stack.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM dunning.customers"))
+        await conn.execute(text("DELETE FROM alarms.customers"))
+        ids = list((await conn.execute(text("SELECT id FROM receivables.customers ORDER BY id"))).scalars())
+        await emit_customers_changed(conn, tenant.id, ids)
+    queued = await take_queued(stack)
+    for service in ("dunning", "alarms"):
+        assert {e["type"] for e in queued[service]} == {CustomerChanged.message_type}
+        assert await consume(stack, service, queued[service]) == 12
+    assert (await rows(stack, DUNNING_CUSTOMERS), await rows(stack, ALARMS_CUSTOMERS)) == by_batches
+
+
+DUNNING_CUSTOMERS = (
+    "SELECT tenant_id, id, revision, external_id, name, tax_id, country, timezone, language, segment, vip, "
+    "risk_level, tags, contacts::text, opted_out_channels, usable_channels, collector_id, people::text, "
+    "credits::text, deleted FROM dunning.customers"
+)
+ALARMS_CUSTOMERS = "SELECT tenant_id, id, revision, external_id, name, collector_id, deleted FROM alarms.customers"

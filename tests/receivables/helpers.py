@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from shared.contracts.receivables import InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.messages import REGISTRY, Message
 from shared.outbox import envelopes_of, relay_once
 from tests.support import Stack, TenantCtx, create_api_key, create_tenant, create_user, run_worker
@@ -76,11 +76,15 @@ async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
     return await post(ctx.api, "/v1/invoices", ctx.admin, body)
 
 
+# The outbox's rows as the relay reads them (with the stored size it weighs envelopes by).
+OUTBOX_ROWS = "SELECT *, pg_column_size(payload) AS stored_bytes FROM receivables.outbox"
+
+
 async def outbox(stack: Stack, message: type[Message] | None = None) -> list[Any]:
     """Messages in receivables' outbox (in order), opened as their contract classes, as the relay would send them
     now (a deferred row gives what the relay builds from it: a bulk write's ``InvoicesChanged``)."""
     async with stack.engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT * FROM receivables.outbox ORDER BY seq"))).all()
+        rows = (await conn.execute(text(OUTBOX_ROWS + " ORDER BY seq"))).all()
         envelopes = [e for row in rows for e in await envelopes_of(conn, row)]
     opened = [REGISTRY[(e["type"], e["version"])].model_validate(e["payload"]) for e in envelopes]
     return [m for m in opened if message is None or isinstance(m, message)]
@@ -95,6 +99,18 @@ async def invoice_announcements(stack: Stack) -> list[InvoiceChanged]:
             announced.append(m)
         elif isinstance(m, InvoicesChanged):
             announced.extend(InvoiceChanged(**s.model_dump(), reason=m.reason) for s in m.snapshots())
+    return announced
+
+
+async def customer_announcements(stack: Stack) -> list[CustomerChanged]:
+    """Every announcement of a customer in receivables' outbox, in order, as a ``CustomerChanged``: the single
+    ones, and each snapshot of a bulk write's ``CustomersChanged``."""
+    announced = []
+    for m in await outbox(stack):
+        if isinstance(m, CustomerChanged):
+            announced.append(m)
+        elif isinstance(m, CustomersChanged):
+            announced.extend(CustomerChanged(**s.model_dump()) for s in m.customers)
     return announced
 
 

@@ -6,9 +6,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from shared.contracts.receivables import CustomerChanged, InvoicesChanged, PaymentApplied
+from shared.contracts.receivables import CustomersChanged, InvoicesChanged, PaymentApplied
 from shared.outbox import JOB_BATCH, jobs_of, queue_name, relay_once
-from tests.receivables.helpers import execute, invoice_announcements, outbox, post, rows, scalar
+from tests.receivables.helpers import (
+    customer_announcements,
+    execute,
+    invoice_announcements,
+    outbox,
+    post,
+    rows,
+    scalar,
+)
 from tests.support import DiesAfterEnqueue, Killed, queued_envelopes
 
 SNAPSHOT = (
@@ -161,7 +169,8 @@ async def test_customer_ingest_resolves_people_and_keeps_invalid_contacts(rc):
         1,
         [(1, "advisor_external_id")],
     )
-    (event,) = await outbox(rc.stack, CustomerChanged)
+    assert len(await outbox(rc.stack, CustomersChanged)) == 1  # the batch, announced at once
+    (event,) = await customer_announcements(rc.stack)
     assert (event.collector.name, event.advisor.name) == (f"Persona {collector_email}", advisor["name"])
     customer_id = event.customer_id
     await execute(
@@ -260,7 +269,7 @@ async def test_customer_csv_file_with_trailing_advisor_columns(rc):
         {"channel": "sms", "address": "+541155551234", "invalid": False},
     ]
     assert first["advisor_id"] == advisor["id"]
-    event = next(e for e in await outbox(rc.stack, CustomerChanged) if e.external_id == "C-1")
+    event = next(e for e in await customer_announcements(rc.stack) if e.external_id == "C-1")
     assert (event.advisor.phone, event.supervisor.name) == ("+541144445555", "Sara Gómez")
     again = await rc.api.post(
         "/v1/ingest/customers.csv", content=CSV.encode(), headers={**rc.erp, "Content-Type": "text/csv"}

@@ -14,10 +14,16 @@ from services.receivables.invoices.status import after_ingest, after_ingest_sql
 from services.receivables.kpis.formulas import aging_bucket, aging_bucket_sql
 from services.receivables.models import Base
 from shared.contracts.common import InvoiceStatus
-from shared.contracts.receivables import InvoiceChanged, InvoicesChanged, InvoiceSnapshot
+from shared.contracts.receivables import (
+    CustomersChanged,
+    CustomerSnapshot,
+    InvoiceChanged,
+    InvoicesChanged,
+    InvoiceSnapshot,
+)
 from shared.messages import REGISTRY
 from shared.outbox import envelopes_of
-from tests.receivables.helpers import customer, invoice, post, promises_made_earlier, setup_tenant
+from tests.receivables.helpers import OUTBOX_ROWS, customer, invoice, post, promises_made_earlier, setup_tenant
 
 
 async def test_ingest_status_sql_agrees_with_the_rule(stack):
@@ -87,10 +93,11 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
     ingested = {"external_id": "F-1", "customer_external_id": c["external_id"], "number": "A-1", "currency": "ARS"}
     ingested |= {"amount": "5.00", "issue_date": "2026-01-01", "due_date": "2026-02-01"}
     await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [ingested]}, expect=200)
+    await post(rc.api, "/v1/ingest/customers", rc.erp, {"items": [{"external_id": "C-1", "name": "Uno"}]}, expect=200)
     assert inv["status"] == "normal"
     seen = set()
     async with stack.engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT * FROM receivables.outbox"))).all()
+        rows = (await conn.execute(text(OUTBOX_ROWS))).all()
         for row in rows:
             envelopes = await envelopes_of(conn, row)
             assert envelopes, row.message_type
@@ -98,10 +105,13 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
                 cls = REGISTRY[(envelope["type"], envelope["version"])]
                 cls.model_validate(envelope["payload"])
                 assert set(envelope["payload"]) == set(cls.model_fields), row.message_type
+                for snapshot in envelope["payload"]["customers"] if cls is CustomersChanged else ():
+                    assert set(snapshot) == set(CustomerSnapshot.model_fields)  # a bulk write's batch
                 assert list(row.consumers) == list(cls.consumers)
             seen.add(row.message_type)
     assert seen == {
         "deferred:receivables.invoice_changed",
+        "deferred:receivables.customers_changed",
         "receivables.customer_changed",
         "receivables.invoice_changed",
         "receivables.payment_applied",

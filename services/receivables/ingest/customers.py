@@ -3,7 +3,8 @@
 ERP-owned fields (name, tax id, country, timezone, language, segment, VIP, risk, tags, contacts) take the row's
 values; the collector and the advisor change only when the row names them (collections may assign them here).
 A contact messaging found invalid stays invalid when the ERP sends it again; opt-outs are never touched.
-A deleted customer sent again is active again.
+A deleted customer sent again is active again. The batch's changes are announced by one deferred outbox row, which
+the relay sends as one ``CustomersChanged``.
 """
 
 import uuid
@@ -14,7 +15,7 @@ from sqlalchemy import any_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.schemas import contact_rows
-from services.receivables.events import OUTBOX_COLUMNS, PEOPLE_JOINS, customer_payload, outbox_select
+from services.receivables.events import OUTBOX_COLUMNS, announce_customers_later
 from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow
 from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
@@ -22,7 +23,6 @@ from services.receivables.models import Person, TenantUser
 from services.receivables.people.repository import learn_users
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenants.repository import TenantProfile
-from shared.contracts.receivables import CustomerChanged
 from shared.identity import COLLECTOR
 from shared.tenant_users import TenantUsers
 
@@ -86,9 +86,10 @@ inserted AS (
     RETURNING *
 ),
 events AS (
+    -- One deferred row for the batch: the relay sends it as one CustomersChanged.
     INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
-    SELECT {outbox_select(CustomerChanged, customer_payload("c"), "c.tenant_id")}
-    FROM (SELECT * FROM inserted UNION ALL SELECT * FROM updated) c {PEOPLE_JOINS}
+    SELECT {announce_customers_later("jsonb_agg(c.id)", "CAST(:tenant_id AS uuid)")}
+    FROM (SELECT id FROM inserted UNION ALL SELECT id FROM updated) c HAVING count(*) > 0
 )
 SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated) AS updated
 """
