@@ -4,6 +4,7 @@ from arq.worker import func
 from dunning_service.models import SCHEMA
 from dunning_service.projection.handlers import (
     on_customer_changed,
+    on_customers_changed,
     on_invoice_changed,
     on_invoices_changed,
     on_reply_received,
@@ -26,7 +27,7 @@ from dunning_service.runs.jobs import (
 from dunning_service.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
-from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.worker import worker_settings
 
 settings = DunningSettings()
@@ -34,6 +35,7 @@ settings = DunningSettings()
 HANDLERS = {
     TenantChanged: on_tenant_changed,
     CustomerChanged: on_customer_changed,
+    CustomersChanged: on_customers_changed,
     InvoiceChanged: on_invoice_changed,
     InvoicesChanged: on_invoices_changed,
     MessageStatusChanged: on_message_status_changed,
