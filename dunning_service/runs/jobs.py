@@ -8,6 +8,7 @@ advisory lock and the run's status make an extra job harmless (see service.execu
 """
 
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,17 @@ async def enqueue_dry_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
         log.warning("dunning_dry_run_enqueue_failed", run_id=str(run_id), error=f"{type(exc).__name__}: {exc}")
 
 
+async def _retried_if_unreachable(work: Awaitable[str]) -> str:
+    """A job that found no database connection is retried shortly (the sweeper re-drives the run if the
+    retries run out); any other error propagates."""
+    try:
+        return await work
+    except Exception as exc:
+        if connection_unavailable(exc):
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise
+
+
 async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
     async def enqueue_parts(jobs: int) -> None:
         """Ask other workers to take parts too (one that finds none left returns at once)."""
@@ -59,30 +71,15 @@ async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
                 PARTS_JOB, run_id, _queue_name=queue_name("dunning"), _job_id=f"{PARTS_JOB}:{run_id}:{uuid.uuid4().hex}"
             )
 
-    try:
-        return await execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id), enqueue_parts)
-    except Exception as exc:
-        if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
-            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
-        raise
+    return await _retried_if_unreachable(execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id), enqueue_parts))
 
 
 async def run_dry_run(ctx: dict[str, Any], run_id: str) -> str:
-    try:
-        return await execute_dry_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
-    except Exception as exc:
-        if connection_unavailable(exc):  # retried shortly; the sweeper re-drives it if the retries run out
-            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
-        raise
+    return await _retried_if_unreachable(execute_dry_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id)))
 
 
 async def hand_over_run_parts(ctx: dict[str, Any], run_id: str) -> str:
-    try:
-        return await hand_over_parts(ctx["engine"], ctx["settings"], uuid.UUID(run_id))
-    except Exception as exc:
-        if connection_unavailable(exc):  # the sweeper re-drives the run if nobody else finishes it
-            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
-        raise
+    return await _retried_if_unreachable(hand_over_parts(ctx["engine"], ctx["settings"], uuid.UUID(run_id)))
 
 
 _SCHEDULE = text(
