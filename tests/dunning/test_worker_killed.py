@@ -68,11 +68,15 @@ def _worker() -> subprocess.Popen:
     )
 
 
-async def _blocked_worker(stack, workers: list[subprocess.Popen]) -> subprocess.Popen:
+async def _blocked_worker(stack, workers: list[subprocess.Popen], run_id: str) -> subprocess.Popen:
     """The worker whose connection waits for the row the test holds (its application name carries its pid)."""
     pids = {w.pid: w for w in workers}
     for _ in range(BOUND):
         async with stack.engine.connect() as conn:
+            run = (
+                await conn.execute(text("SELECT status, note FROM dunning.runs WHERE id = :r"), {"r": run_id})
+            ).first()
+            assert run.status in ("queued", "running"), f"the run ended before the kill: {run.status} {run.note}"
             names = (
                 await conn.execute(
                     text(
@@ -129,7 +133,7 @@ async def test_two_workers_one_killed_mid_part_send_every_communication_once(api
     run_id = response.json()["id"]
     workers = [_worker(), _worker()]
     try:
-        killed = await _blocked_worker(stack, workers)
+        killed = await _blocked_worker(stack, workers, run_id)
         killed.send_signal(signal.SIGKILL)
         killed.wait()
         await holder.rollback()  # the dead worker's part goes on, fails to answer its client, and rolls back
