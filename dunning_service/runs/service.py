@@ -110,7 +110,7 @@ def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> d
 
 
 DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
-CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE dunning.dispatches INCLUDING ALL) ON COMMIT DROP"
+CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE {statements.DISPATCHES} INCLUDING DEFAULTS) ON COMMIT DROP"
 WAIT_POLL_SECONDS = 0.05  # how often a request waiting for its dry run reads the run's status
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
 
@@ -357,8 +357,8 @@ async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> s
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    await conn.execute(text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches) ON COMMIT DROP"))
-    await statements.plan_into(conn, "dunning.dispatches", compiled, params, capture=statements.PLANNED)
+    await conn.execute(text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE {statements.DISPATCHES}) ON COMMIT DROP"))
+    await statements.plan_into(conn, statements.DISPATCHES, compiled, params, capture=statements.PLANNED)
     await conn.execute(text(f"ANALYZE {statements.PLANNED}"))  # the tasks' statements read it
     await statements.hand_over_tasks(conn, tenant, as_of, params)
     await action_items.create_from_dispatches(conn, await statements.planned_task_actions(conn))

@@ -30,6 +30,7 @@ from shared.contracts.messaging import FIRM_TONE, TONE_AGES, SendCommunications
 from shared.contracts.receivables import CreateTask
 
 CHANNEL_SLOTS = range(1, len(rules.Channel) + 1)  # a step lists each channel at most once
+DISPATCHES = "dunning.dispatches"
 PLANNED = "planned"  # a real run's dispatches just written (a temporary table, dropped with the transaction)
 # Memory for the sorts and hashes of one run statement (the server's default, 4 MB, spills a million due items to
 # disk): one statement per run or part at a time, so a few of these at once at most.
@@ -87,9 +88,10 @@ _ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
 
 
 def plan_statement(compiled: selection.CompiledStrategies, target: str, capture: str | None = None) -> str:
-    """The plan of the day into ``target`` (the dispatches, or a dry run's table like them): one row per
-    communication and per task, as ``rules.plan_customer`` groups them, and the rows written also into
-    ``capture``. The key's digest is ``rules.communication_key``'s: sha256 of the sorted ``invoice:step`` pairs."""
+    """The plan of the day into ``target`` (the dispatches, skipping keys already there; or a dry run's table like
+    them, without indexes: its keys are unique by construction): one row per communication and per task, as
+    ``rules.plan_customer`` groups them, and the rows written also into ``capture``. The key's digest is
+    ``rules.communication_key``'s: sha256 of the sorted ``invoice:step`` pairs."""
     insert = f"INSERT INTO {target} ({DISPATCH_COLUMNS})"
     if capture:
         insert = f"written AS (\n{insert}"
@@ -144,7 +146,7 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
        g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
        mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts)
 FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+{"ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if target == DISPATCHES else ""}
 {f"RETURNING *) INSERT INTO {capture} SELECT * FROM written" if capture else ""}"""
 
 
@@ -332,7 +334,7 @@ async def hand_over_part(
     await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
     # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
-    await conn.execute(text(f"CREATE TEMP TABLE {PART} (LIKE dunning.dispatches) ON COMMIT DROP"))
+    await conn.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
     await conn.execute(_PART_DISPATCHES, params)
     await conn.execute(text(f"ANALYZE {PART}"))
     await conn.execute(_PART_PENDING, params)

@@ -230,7 +230,7 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
     async with stack.engine.begin() as conn:
         await conn.execute(
-            text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches INCLUDING ALL) ON COMMIT DROP")
+            text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches INCLUDING DEFAULTS) ON COMMIT DROP")
         )
         if tenant.calendar.closed_reason(day) is None:
             await statements.plan_into(conn, statements.PLANNED, compiled, params)
