@@ -1,12 +1,13 @@
-"""Forwarding a public request to the service that owns it, over pooled keep-alive connections.
+"""Forwarding a public request to the service that owns it, over the process's one pooled httpx transport.
 
 Only an allow-list of headers goes through, and never identity headers sent by the caller: the gateway
 sets them itself, signed. A service that is down answers 502, one too slow 504, both as problem+json.
 
 This is the gateway's hot path, so it avoids what it does not need: the proxy is a route object matched
-before FastAPI's own routes (no dependency solving), requests go out on the gateway's own lean connections
-(``upstream``: httpx cost half the gateway's CPU), headers stay the bytes ASGI has, and the signed identity
-headers of a caller are computed once per identity, not per request.
+before FastAPI's own routes (no dependency solving); requests go to the httpx transport directly (no cookie,
+auth or redirect handling, which the client would add per request); headers stay the bytes ASGI has, and the
+signed identity headers of a caller are computed once per identity, not per request; the answer streams back
+as the service sent it (no decoding, no re-wrapping of its headers).
 """
 
 from collections.abc import Awaitable, Callable
@@ -21,63 +22,68 @@ from starlette.types import Receive, Scope, Send
 from api_gateway.auth import Principal
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
-from api_gateway.upstream import Answer, Headers, HttpxConnector, SocketConnector, UpstreamTimeout, UpstreamUnavailable
 from shared.http import http_transport
 from shared.identity import identity_headers
 from shared.problems import BadGateway, GatewayTimeout
 
+Headers = list[tuple[bytes, bytes]]
+
 FORWARDED_REQUEST_HEADERS = frozenset(
     {b"content-type", b"accept", b"accept-language", b"if-none-match", b"if-match", b"user-agent"}
 )
+# Hop-by-hop headers, and those the gateway sets itself. Content-Length stays: the body passes as it came.
 DROPPED_RESPONSE_HEADERS = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"transfer-encoding",
-        b"content-length",
-        b"x-request-id",
-        b"server",
-        b"date",
-    }
+    {b"connection", b"keep-alive", b"transfer-encoding", b"x-request-id", b"server", b"date"}
 )
 _IDENTITY_CACHE_LIMIT = 10_000
 
 
 class ForwardedResponse(Response):
-    """A service's answer as it came (less hop-by-hop headers), without re-deriving its headers."""
+    """A service's answer streamed as it came (less hop-by-hop headers), its connection back to the pool at the
+    end. The last chunk goes out with the end of the body, so a one-chunk answer is one message."""
 
-    def __init__(self, answer: Answer) -> None:
-        self.status_code = answer.status
-        self.body = answer.body
+    def __init__(self, upstream: httpx.Response) -> None:
+        self.upstream = upstream
+        self.status_code = upstream.status_code
         self.background = None
-        self.raw_headers = [(k, v) for k, v in answer.headers if k not in DROPPED_RESPONSE_HEADERS]
-        self.raw_headers.append((b"content-length", b"%d" % len(answer.body)))
+        self.raw_headers = [(k, v) for k, v in _lower(upstream.headers.raw) if k not in DROPPED_RESPONSE_HEADERS]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            pending = b""
+            async for chunk in self.upstream.aiter_raw():
+                if pending:
+                    await send({"type": "http.response.body", "body": pending, "more_body": True})
+                pending = chunk
+            await send({"type": "http.response.body", "body": pending, "more_body": False})
+        finally:
+            await self.upstream.aclose()
+
+
+def _lower(headers: Headers) -> Headers:
+    """ASGI header names are lower case; a service's usually already are."""
+    return [(k if k.islower() else k.lower(), v) for k, v in headers]
 
 
 class Upstream:
-    """The pooled connections to the services: a lean connector for forwarding, and an httpx client on its own
-    transport for ordinary calls (the merged OpenAPI)."""
+    """The process's one pooled httpx transport to the services (keep-alive HTTP/1.1), and a client on it for
+    ordinary calls (the merged OpenAPI)."""
 
     def __init__(self, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
+        self.transport = transport or http_transport(  # short keep-alive, a retry of a failed connect
+            settings,
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        )
         timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds)
-        urls = {service: settings.service_url(service) for service in SERVICE_RESOURCES}
-        if transport is None:
-            self.connector: SocketConnector | HttpxConnector = SocketConnector(
-                urls,
-                timeout=settings.upstream_timeout_seconds,
-                connect_timeout=settings.upstream_connect_timeout_seconds,
-                max_connections=settings.upstream_max_connections,
-                keepalive=settings.http_keepalive_seconds,
-            )
-            transport = http_transport(settings)  # short keep-alive, a retry of a failed connect
-        else:
-            self.connector = HttpxConnector(transport, urls, timeout)
-        self.client = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self.extensions = {"timeout": timeout.as_dict()}  # what the client would add to each request
+        self.client = httpx.AsyncClient(transport=self.transport, timeout=timeout)
+        self.bases = {service: settings.service_url(service).rstrip("/") for service in SERVICE_RESOURCES}
         self._identities: dict[Principal, Headers] = {}
 
     async def aclose(self) -> None:
-        await self.connector.aclose()
         await self.client.aclose()
 
     def _identity(self, principal: Principal) -> Headers:
@@ -114,22 +120,22 @@ class Upstream:
         if principal is not None:
             headers += self._identity(principal)
         # The path as the caller sent it (still percent-encoded): the decoded one may hold any character.
-        target = (scope.get("raw_path") or quote(scope["path"]).encode()).decode("latin-1")
+        url = self.bases[service] + (scope.get("raw_path") or quote(scope["path"]).encode()).decode("latin-1")
         if scope["query_string"]:
-            target += "?" + scope["query_string"].decode("latin-1")
+            url += "?" + scope["query_string"].decode("latin-1")
+        outgoing = httpx.Request(scope["method"], url, headers=headers, content=body, extensions=self.extensions)
         try:
-            answer = await self.connector.send(service, scope["method"], target, headers, body)
-        except UpstreamTimeout:
+            upstream = await self.transport.handle_async_request(outgoing)
+        except httpx.TimeoutException:
             raise GatewayTimeout(f"The {service} service did not answer in time", service=service) from None
-        except UpstreamUnavailable as exc:
-            raise BadGateway(f"The {service} service is unavailable ({exc})", service=service) from None
-        if answer.status in (502, 503, 504) and not _content_type(answer).startswith(b"application/problem+json"):
-            raise BadGateway(f"The {service} service answered {answer.status}", service=service)
-        return ForwardedResponse(answer)
-
-
-def _content_type(answer: Answer) -> bytes:
-    return next((value for name, value in answer.headers if name == b"content-type"), b"")
+        except httpx.TransportError as exc:
+            raise BadGateway(f"The {service} service is unavailable ({type(exc).__name__})", service=service) from None
+        if upstream.status_code in (502, 503, 504):
+            content_type = upstream.headers.get("content-type", "")
+            if not content_type.startswith("application/problem+json"):
+                await upstream.aclose()
+                raise BadGateway(f"The {service} service answered {upstream.status_code}", service=service)
+        return ForwardedResponse(upstream)
 
 
 class ServiceRoute(BaseRoute):
