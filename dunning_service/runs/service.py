@@ -357,11 +357,9 @@ async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> s
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    await conn.execute(text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE {statements.DISPATCHES}) ON COMMIT DROP"))
-    await statements.plan_into(conn, statements.DISPATCHES, compiled, params, capture=statements.PLANNED)
-    await conn.execute(text(f"ANALYZE {statements.PLANNED}"))  # the tasks' statements read it
+    await statements.plan_into(conn, statements.DISPATCHES, compiled, params)
     await statements.hand_over_tasks(conn, tenant, as_of, params)
-    await action_items.create_from_dispatches(conn, await statements.planned_task_actions(conn))
+    await action_items.create_from_dispatches(conn, await statements.planned_task_actions(conn, tenant_id, run_id))
     await statements.record_parts(conn, tenant_id, run_id)
     await conn.execute(
         update(_runs)

@@ -31,7 +31,8 @@ from shared.contracts.receivables import CreateTask
 
 CHANNEL_SLOTS = range(1, len(rules.Channel) + 1)  # a step lists each channel at most once
 DISPATCHES = "dunning.dispatches"
-PLANNED = "planned"  # a real run's dispatches just written (a temporary table, dropped with the transaction)
+# The tasks of the run being planned (written by its plan in the same transaction).
+RUN_TASKS = f"SELECT * FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NULL"
 # Memory for the sorts and hashes of one run statement (the server's default, 4 MB, spills a million due items to
 # disk): one statement per run or part at a time, so a few of these at once at most.
 RUN_WORK_MEM = "128MB"
@@ -87,14 +88,11 @@ _FIRST_ADDRESSES = """
 _ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
 
 
-def plan_statement(compiled: selection.CompiledStrategies, target: str, capture: str | None = None) -> str:
+def plan_statement(compiled: selection.CompiledStrategies, target: str) -> str:
     """The plan of the day into ``target`` (the dispatches, skipping keys already there; or a dry run's table like
     them, without indexes: its keys are unique by construction): one row per communication and per task, as
-    ``rules.plan_customer`` groups them, and the rows written also into ``capture``. The key's digest is
-    ``rules.communication_key``'s: sha256 of the sorted ``invoice:step`` pairs."""
-    insert = f"INSERT INTO {target} ({DISPATCH_COLUMNS})"
-    if capture:
-        insert = f"written AS (\n{insert}"
+    ``rules.plan_customer`` groups them. The key's digest is ``rules.communication_key``'s: sha256 of the sorted
+    ``invoice:step`` pairs."""
     first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
 WITH due AS ({selection.due_query(compiled, ordered=False)}),
@@ -134,8 +132,8 @@ grouped AS (
                   CAST('{{}}' AS uuid[])) AS action_invoice_ids
   FROM items i
   GROUP BY i.customer_id, i.channel, i.address
-){"," if capture else ""}
-{insert}
+)
+INSERT INTO {target} ({DISPATCH_COLUMNS})
 SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.customer_id, CAST(:as_of AS date),
        'dunning:' || CAST(g.customer_id AS text) || ':' || coalesce(g.channel, 'task') || ':'
          || CAST(:as_of_text AS text) || ':' || left(encode(sha256(convert_to(g.pairs, 'UTF8')), 'hex'), 20),
@@ -146,8 +144,7 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
        g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
        mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts)
 FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id
-{"ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if target == DISPATCHES else ""}
-{f"RETURNING *) INSERT INTO {capture} SELECT * FROM written" if capture else ""}"""
+{"ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if target == DISPATCHES else ""}"""
 
 
 def plan_params(
@@ -173,9 +170,8 @@ async def plan_into(
     target: str,
     compiled: selection.CompiledStrategies,
     params: dict[str, Any],
-    capture: str | None = None,
 ) -> None:
-    """Write the plan into ``target`` (and ``capture``); nothing when no strategy sends automatic messages."""
+    """Write the plan into ``target``; nothing when no strategy sends automatic messages."""
     if not compiled.params.get("st_k"):
         return
     await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
@@ -183,7 +179,7 @@ async def plan_into(
     # and loops over an index per customer, 4x slower at 100,000 invoices than hashing one scan of the table.
     await conn.execute(text("SET LOCAL enable_nestloop = off"))
     await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
-    await conn.execute(text(plan_statement(compiled, target, capture)), params)
+    await conn.execute(text(plan_statement(compiled, target)), params)
     await conn.execute(text("SET LOCAL enable_nestloop = on"))
 
 
@@ -194,17 +190,17 @@ async def record_parts(conn: AsyncConnection, tenant_id: uuid.UUID, run_id: uuid
             f"""
 INSERT INTO dunning.run_parts (tenant_id, run_id, part, communications)
 SELECT CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), part, count(*)
-FROM {PLANNED} WHERE channel IS NOT NULL GROUP BY part
+FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NOT NULL GROUP BY part
 ON CONFLICT DO NOTHING"""
         ),
         {"tenant_id": tenant_id, "run_id": run_id},
     )
 
 
-async def planned_task_actions(conn: AsyncConnection) -> list[uuid.UUID]:
-    """The tasks just planned that carry an action step (each opens its action item)."""
-    query = f"SELECT id FROM {PLANNED} WHERE channel IS NULL AND cardinality(action_invoice_ids) > 0"
-    return list((await conn.execute(text(query))).scalars())
+async def planned_task_actions(conn: AsyncConnection, tenant_id: uuid.UUID, run_id: uuid.UUID) -> list[uuid.UUID]:
+    """The run's tasks that carry an action step (each opens its action item)."""
+    query = f"SELECT id FROM ({RUN_TASKS}) t WHERE cardinality(action_invoice_ids) > 0"
+    return list((await conn.execute(text(query), {"tenant_id": tenant_id, "run_id": run_id})).scalars())
 
 
 # ------------------------------------------------------------------------------------------------- messages
@@ -352,14 +348,15 @@ UPDATE dunning.invoices i SET
   pending_accepted = i.pending_accepted AND i.pending_step_id IS DISTINCT FROM u.step_id,
   stopped_by_action = i.stopped_by_action OR u.is_action
 FROM (SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id, action_invoice_ids
-      FROM {PLANNED} WHERE channel IS NULL) t,
+      FROM ({RUN_TASKS}) tasks) t,
      LATERAL (SELECT t.step_id, t.invoice_id = ANY(t.action_invoice_ids) AS is_action) u
 WHERE i.tenant_id = :tenant_id AND i.id = t.invoice_id"""
 )
 
 
-def task_payloads_query() -> str:
-    """``payloads.task`` in SQL: title in the customer's language, a line per item, the channels' problems."""
+def task_payloads_query(source: str = RUN_TASKS) -> str:
+    """``payloads.task`` in SQL for the tasks of ``source`` (a query of dispatch rows): title in the customer's
+    language, a line per item, the channels' problems."""
     slots = ", ".join(f"s.ch{n}" for n in CHANNEL_SLOTS)
     lines = f"""(SELECT string_agg(i.number || ': ' || CAST(i.open_amount AS text) || ' ' || i.currency || ', due '
                           || to_char(i.due_date, 'YYYY-MM-DD') || ' (' || s.describe || '; channels tried: '
@@ -386,7 +383,7 @@ SELECT jsonb_build_object(
       (SELECT title FROM titles WHERE lang = 'en')), '{{name}}', c.name), 300),
   'description', {lines} || E'\\n\\n' || {problems},
   'assignee_id', NULL, 'due_date', CAST(:as_of_text AS text), 'source', 'dunning') AS payload
-FROM {PLANNED} t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id
+FROM ({source}) t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id
 WHERE t.channel IS NULL"""
 
 
@@ -414,9 +411,9 @@ def task_params(tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> dic
 
 
 async def hand_over_tasks(conn: AsyncConnection, tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> None:
-    """The tasks just planned (in ``PLANNED``): their steps done and one ``CreateTask`` each."""
-    await conn.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id})
-    await conn.execute(_CREATE_TASKS, task_params(tenant, as_of, plan))
+    """The tasks the run just planned: their steps done and one ``CreateTask`` each."""
+    await conn.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]})
+    await conn.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
 
 
 # --------------------------------------------------------------------------------------------- a dry run

@@ -24,6 +24,7 @@ from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenan
 DAYS = [date(2025, 6, 2), date(2025, 6, 4), date(2025, 6, 20), date(2025, 7, 9)]  # 9 July: a holiday
 EXPIRY_HOURS = 48
 RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000013")
+PLANNED = "planned"  # the statements' plan, as a dry run writes it
 CREDITS = [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
 
 
@@ -230,15 +231,16 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
     async with stack.engine.begin() as conn:
         await conn.execute(
-            text(f"CREATE TEMP TABLE {statements.PLANNED} (LIKE dunning.dispatches INCLUDING DEFAULTS) ON COMMIT DROP")
+            text(f"CREATE TEMP TABLE {PLANNED} (LIKE dunning.dispatches INCLUDING DEFAULTS) ON COMMIT DROP")
         )
         if tenant.calendar.closed_reason(day) is None:
-            await statements.plan_into(conn, statements.PLANNED, compiled, params)
-        rows = (await conn.execute(text(f"SELECT * FROM {statements.PLANNED}"))).mappings().all()
-        query = statements.communications_query(f"SELECT * FROM {statements.PLANNED} WHERE channel IS NOT NULL")
+            await statements.plan_into(conn, PLANNED, compiled, params)
+        rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
+        query = statements.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
         built = (await conn.execute(text(query), statements.message_params(tenant, day))).mappings().all()
         task_rows = await conn.execute(
-            text(statements.task_payloads_query()), statements.task_params(tenant, day, params)
+            text(statements.task_payloads_query(f"SELECT * FROM {PLANNED}")),
+            statements.task_params(tenant, day, params),
         )
         tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
     assert all(0 <= row["part"] < 4 for row in rows)
