@@ -12,6 +12,9 @@ class DunningSettings(ServiceSettings):
     # A real run is planned in one transaction, then handed over in this many parts (customers by hash), one
     # transaction each, by any worker: a crash loses at most the part being handed over, which the next takes.
     run_parts: int = 8
+    # Parts handed over at once, across all workers: each is one busy PostgreSQL backend, so about the database's
+    # cores (more only queue up on them, each holding its work_mem).
+    run_parallel_parts: int = 2
     # Pause after each part: spreads a large run's load on messaging (0: as fast as possible).
     run_part_pause_seconds: float = 0.0
     # Communications per messaging.send_communications command (one arq job carries many commands).

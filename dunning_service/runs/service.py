@@ -306,7 +306,8 @@ async def execute_run(
     """Execute a queued run, or resume one whose worker died. One run per tenant at a time: the plan is written
     under a PostgreSQL advisory lock held by an open transaction on its own connection (transaction scoped, so it
     also holds behind PgBouncer in transaction mode), and waits while another run of the tenant is alive. Then
-    the run's parts are handed over by this worker and any other (``enqueue_parts`` asks for more workers).
+    the run's parts are handed over by this worker and others (``enqueue_parts`` asks for up to
+    ``run_parallel_parts`` at once in all).
     Returns the run's status; a database out of reach propagates (the job retries shortly)."""
     try:
         async with engine.connect() as lock, lock.begin():
@@ -325,9 +326,9 @@ async def execute_run(
         raise
     except Exception as exc:
         return await _fail(engine, run_id, exc)
-    parts = await _unhanded_parts(engine, run_id)
-    if enqueue_parts and parts > 1:
-        await enqueue_parts(parts - 1)
+    helpers = min(await _unhanded_parts(engine, run_id), settings.run_parallel_parts) - 1
+    if enqueue_parts and helpers > 0:
+        await enqueue_parts(helpers)
     return await hand_over_parts(engine, settings, run_id)
 
 
