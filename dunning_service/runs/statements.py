@@ -226,6 +226,10 @@ def communications_query(source: str) -> str:
 
     return f"""
 WITH d AS ({source}),
+cust AS MATERIALIZED (  -- the customers written to, read once
+  SELECT c.* FROM dunning.customers c
+  WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM d)
+),
 pos AS (
   SELECT i.customer_id, i.id, i.number, i.kind, i.currency, i.amount, i.open_amount, i.issue_date, i.due_date,
          i.status, i.promised_date, i.reported_date, i.document_url,
@@ -245,7 +249,7 @@ sums AS (
 position AS (
   SELECT s.customer_id, {net("overdue")} AS totals, {net("owed")} AS open_totals,
          sum(s.overdue_count) AS overdue_count, max(s.oldest) AS oldest
-  FROM sums s JOIN dunning.customers c ON c.tenant_id = :tenant_id AND c.id = s.customer_id
+  FROM sums s JOIN cust c ON c.id = s.customer_id
   GROUP BY s.customer_id
 ),
 lines AS (
@@ -273,7 +277,7 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
                                        FROM unnest(d.invoice_ids, d.step_keys) AS u(invoice_id, step_key))),
   'source', 'dunning', 'source_ref', CAST(d.id AS text)) AS payload
 FROM d
-JOIN dunning.customers c ON c.tenant_id = :tenant_id AND c.id = d.customer_id
+JOIN cust c ON c.id = d.customer_id
 LEFT JOIN position ps ON ps.customer_id = d.customer_id
 LEFT JOIN lines l ON l.id = d.id"""
 
