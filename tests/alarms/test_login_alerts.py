@@ -19,9 +19,12 @@ def test_the_alarm_is_due_from_the_threshold_on():
     assert [alarm_due(n, 3) for n in range(1, 6)] == [False, False, True, True, True]
 
 
-def test_the_alarm_reads_in_the_tenants_language():
+def test_the_alarm_reads_in_the_tenants_language_with_one_hour_singular():
     data = alert_data("es", "carla@acme.example", 10, "203.0.113.7", 3600)
-    assert data["summary"] == "La cuenta carla@acme.example falló 10 veces al iniciar sesión en las últimas 1 horas."
+    assert data["summary"] == "La cuenta carla@acme.example falló 10 veces al iniciar sesión en la última hora."
+    assert alert_data("es", "a@b.example", 10, "x", 7200)["summary"].endswith("en las últimas 2 horas.")
+    assert alert_data("pt", "a@b.example", 10, "x", 60)["summary"].endswith("ao entrar no último minuto.")
+    assert alert_data("pt", "a@b.example", 10, "x", 7200)["summary"].endswith("ao entrar nas últimas 2 horas.")
     assert "Última dirección: 203.0.113.7" in data["lines"]
     assert alert_data("en", "a@b.example", 4, "x", 900)["summary"].endswith("4 times in the last 15 minutes.")
     assert alert_data("xx", "a@b.example", 4, "x", 900)["title"] == "Inicios de sesión fallidos"
