@@ -270,8 +270,8 @@ def _lock_key(tenant_id: uuid.UUID) -> str:
 
 
 def _drop_unhanded(runs: str) -> Any:
-    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their dispatches:
-    they never left the service, and their keys must not hold back a later run."""
+    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their communications'
+    dispatches: they never left the service, and their keys must not hold back a later run."""
     return text(
         f"""
 WITH dropped AS (
@@ -281,7 +281,8 @@ WITH dropped AS (
   RETURNING p.run_id, p.part
 )
 DELETE FROM dunning.dispatches d USING dropped
-WHERE d.tenant_id = :tenant_id AND d.run_id = dropped.run_id AND d.part = dropped.part"""
+WHERE d.tenant_id = :tenant_id AND d.run_id = dropped.run_id AND d.part = dropped.part
+  AND d.channel IS NOT NULL  -- tasks were handed over with the plan"""
     )
 
 
