@@ -37,17 +37,20 @@ def run_job_id(run_id: uuid.UUID | str, job: str = RUN_JOB) -> str:
     return f"{job}:{run_id}:{uuid.uuid4().hex[:12]}"
 
 
+async def enqueue(arq: ArqRedis, job: str, run_id: uuid.UUID | str) -> None:
+    """Queue ``job`` for the run on dunning's queue, under a job id of its own."""
+    await arq.enqueue_job(job, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id, job))
+
+
 async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
-    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id))
+    await enqueue(arq, RUN_JOB, run_id)
 
 
 async def enqueue_dry_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     """Queue a dry run's computation. An enqueue that fails (Redis out of reach) is logged, not raised: the
     run is recorded, its request answers 202, and the sweeper re-drives it within a minute."""
     try:
-        await arq.enqueue_job(
-            DRY_RUN_JOB, str(run_id), _queue_name=queue_name("dunning"), _job_id=run_job_id(run_id, DRY_RUN_JOB)
-        )
+        await enqueue(arq, DRY_RUN_JOB, run_id)
     except Exception as exc:
         log.warning("dunning_dry_run_enqueue_failed", run_id=str(run_id), error=f"{type(exc).__name__}: {exc}")
 
@@ -67,9 +70,7 @@ async def run_dunning(ctx: dict[str, Any], run_id: str) -> str:
     async def enqueue_parts(jobs: int) -> None:
         """Ask other workers to take parts too (one that finds none left returns at once)."""
         for _ in range(jobs):
-            await ctx["redis"].enqueue_job(
-                PARTS_JOB, run_id, _queue_name=queue_name("dunning"), _job_id=f"{PARTS_JOB}:{run_id}:{uuid.uuid4().hex}"
-            )
+            await enqueue(ctx["redis"], PARTS_JOB, run_id)
 
     return await _retried_if_unreachable(execute_run(ctx["engine"], ctx["settings"], uuid.UUID(run_id), enqueue_parts))
 
