@@ -467,23 +467,28 @@ async def _fail(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> str:
     return FAILED
 
 
-async def _others_done(lock: AsyncConnection, run: Any, wait_seconds: float) -> bool:
-    """No other run of the tenant is being handed over (waiting a little for one that is)."""
-    params = {"tenant_id": run["tenant_id"], "run_id": run["id"], "stale": STALE_SECONDS}
+async def _within(wait_seconds: float, check: Callable[[], Awaitable[Any]]) -> bool:
+    """Whether ``check`` comes true within ``wait_seconds``, asked every ``LOCK_POLL_SECONDS``."""
     for _ in range(max(1, int(wait_seconds / LOCK_POLL_SECONDS))):
-        if not await lock.scalar(_OTHER_LIVE_RUN, params):
+        if await check():
             return True
         await asyncio.sleep(LOCK_POLL_SECONDS)
     return False
+
+
+async def _others_done(lock: AsyncConnection, run: Any, wait_seconds: float) -> bool:
+    """No other run of the tenant is being handed over (waiting a little for one that is)."""
+    params = {"tenant_id": run["tenant_id"], "run_id": run["id"], "stale": STALE_SECONDS}
+
+    async def none_alive() -> bool:
+        return not await lock.scalar(_OTHER_LIVE_RUN, params)
+
+    return await _within(wait_seconds, none_alive)
 
 
 async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
     """The tenant's run lock (until ``lock``'s transaction ends), waiting a little for a run in progress."""
-    for _ in range(max(1, int(wait_seconds / LOCK_POLL_SECONDS))):
-        if await lock.scalar(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}):
-            return True
-        await asyncio.sleep(LOCK_POLL_SECONDS)
-    return False
+    return await _within(wait_seconds, lambda: lock.scalar(_TRY_LOCK, {"key": key}))
 
 
 async def _beat(engine: AsyncEngine, run_id: uuid.UUID) -> None:
