@@ -15,6 +15,7 @@ from dunning_service.action_items.repository import open_items_of_customer
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.repository import customer_dispatches
+from dunning_service.runs.selection import OPEN_STATUSES
 from dunning_service.runs.service import plan_items
 from dunning_service.settings import DunningSettings
 from shared.contracts.common import Channel
@@ -100,7 +101,7 @@ async def explain_customer(
             await conn.execute(
                 text(
                     "SELECT * FROM dunning.invoices WHERE tenant_id = :t AND customer_id = :c "
-                    "AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') "
+                    f"AND status IN {OPEN_STATUSES} "
                     "ORDER BY due_date, number, id"
                 ),
                 {"t": tenant_id, "c": customer_id},

@@ -27,7 +27,7 @@ from dunning_service.projection.views import CHANNELS, customer_view, invoice_vi
 from dunning_service.runs import payloads
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant
 from dunning_service.runs.executor import insert_outbox, record_steps_done, record_steps_pending
-from dunning_service.runs.statements import OPEN_STATUSES, OWED
+from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask

@@ -16,6 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dunning_service import rules
+from shared.contracts.common import InvoiceStatus
+
+# The statuses of an open invoice (``rules.InvoiceView.is_open``) and an invoice owed and listed by receivables, not
+# a credit note (``rules.in_position`` but its status), as SQL: the selection, the run's statements and the
+# fallback's positions read them here.
+OPEN_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in InvoiceStatus if s not in rules.CLOSED_STATUSES) + ")"
+OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
 
 
 @dataclass
@@ -130,11 +137,11 @@ steps AS (
                        CAST(:st_kind AS text[]), CAST(:st_off AS int[])) AS s(k, idx, step_id, kind, off)
 )"""
 
-_OVERDUE = """
+_OVERDUE = f"""
 ov AS (
   SELECT customer_id, jsonb_object_agg(currency, total) AS amounts
   FROM (SELECT customer_id, currency, sum(open_amount) AS total FROM dunning.invoices
-        WHERE tenant_id = :tenant_id AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute')
+        WHERE tenant_id = :tenant_id AND status IN {OPEN_STATUSES}
           AND kind <> 'credit_note' AND NOT missing_upstream AND due_date < CAST(:as_of AS date)
         GROUP BY customer_id, currency) per_currency
   GROUP BY customer_id

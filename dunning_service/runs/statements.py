@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dunning_service import rules
 from dunning_service.runs import payloads, selection
 from dunning_service.runs.context import TenantContext
+from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from shared.contracts.messaging import FIRM_TONE, TONE_AGES, SendCommunications
 from shared.contracts.receivables import CreateTask
 
@@ -37,9 +38,6 @@ RUN_TASKS = f"SELECT * FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id
 # disk): one statement per run or part at a time, so a few of these at once at most.
 RUN_WORK_MEM = "128MB"
 
-# An invoice owed and listed by receivables, not a credit note (``rules.in_position`` but its status).
-OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
-OPEN_STATUSES = "('normal', 'promise_to_pay', 'payment_reported', 'dispute')"
 
 DISPATCH_COLUMNS = (
     "id, tenant_id, run_id, customer_id, as_of, idempotency_key, channel, address, kind, tone, action, state, "
