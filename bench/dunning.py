@@ -33,6 +33,8 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -253,15 +255,7 @@ async def catch_up(args) -> None:
         for batch in (ingest_customers(customer_count)[s : s + BATCH] for s in range(0, customer_count, BATCH))
     ]
     invoice_bodies = [invoice_body(rows[s : s + BATCH]) for s in range(0, invoice_count, BATCH)]
-    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")
-    async with System(
-        "dunning_catchup",
-        services=("receivables", "dunning"),
-        workers=("gateway", "receivables", "dunning"),
-        port_base=args.port_base,
-        redis_db=int(redis_db) if redis_db else None,
-    ) as system:
-        more_dunning_workers(system, args.dunning_workers)
+    async with dunning_system("dunning_catchup", args, receivables=True) as system:
         tenant = await system.tenant_api_key()
         tenant_id = uuid.UUID(tenant["tenant_id"])
         admin = tenant["admin"]
@@ -356,10 +350,22 @@ def shape_options(parser) -> None:
     )
 
 
-def more_dunning_workers(system: System, workers: int) -> None:
-    """The System starts one dunning worker; a run's parts are handed over by every worker there is."""
-    for n in range(1, workers):
-        system.start_worker("dunning", f"dunning-worker-{n + 1}")
+@asynccontextmanager
+async def dunning_system(name: str, args, receivables: bool = False) -> AsyncIterator[System]:
+    """The real processes of a dunning bench (receivables too when the portfolio is loaded through its API), with
+    ``--dunning-workers`` workers: a run's parts are handed over by every worker there is."""
+    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
+    services = ("receivables", "dunning") if receivables else ("dunning",)
+    async with System(
+        name,
+        services=services,
+        workers=("gateway", *services),
+        port_base=args.port_base,
+        redis_db=int(redis_db) if redis_db else None,
+    ) as system:
+        for n in range(1, args.dunning_workers):
+            system.start_worker("dunning", f"dunning-worker-{n + 1}")
+        yield system
 
 
 async def main() -> None:
@@ -369,15 +375,7 @@ async def main() -> None:
         return
     customers = 200_000 if args.scale == "full" else 4_000
     per_customer = 5
-    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
-    async with System(
-        "dunning",
-        services=("dunning",),
-        workers=("gateway", "dunning"),
-        port_base=args.port_base,
-        redis_db=int(redis_db) if redis_db else None,
-    ) as system:
-        more_dunning_workers(system, args.dunning_workers)
+    async with dunning_system("dunning", args) as system:
         tenant = await system.tenant_api_key()
         tenant_id = uuid.UUID(tenant["tenant_id"])
         admin = tenant["admin"]
