@@ -18,9 +18,10 @@ from dunning_service.models import Customer, Invoice, Tenant
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
-from shared.projection import columns_of, unnest_source
+from shared.projection import columns_of, newest, unnest_source
 
 PEOPLE = ("collector", "advisor", "supervisor")
+KEY = ("tenant_id", "id")  # one row per key and statement, the highest revision (shared.projection.newest)
 CUSTOMER_FIELDS = (
     "revision",
     "external_id",
@@ -115,16 +116,6 @@ def invoice_row(tenant_id: uuid.UUID, m: InvoiceSnapshot) -> dict[str, Any]:
     }
 
 
-def _newest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per key, the highest revision (one INSERT cannot touch a row twice)."""
-    best: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for row in rows:
-        key = (row["tenant_id"], row["id"])
-        if key not in best or row["revision"] >= best[key]["revision"]:
-            best[key] = row
-    return list(best.values())
-
-
 async def upsert_customers(
     db: AsyncSession | AsyncConnection,
     rows: list[dict[str, Any]],
@@ -147,7 +138,7 @@ async def upsert_customers(
             set_={**{f: statement.excluded[f] for f in fields}, "seen_at": func.now()},
             where=table.c.revision <= statement.excluded.revision,
         ),
-        _newest(rows),
+        newest(rows, KEY, "revision"),
     )
 
 
@@ -168,7 +159,7 @@ def batch_columns(tenant_id: uuid.UUID, m: InvoicesChanged) -> dict[str, list[An
 
 
 async def upsert_invoices(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    await upsert_invoice_columns(db, columns_of(_newest(rows), INVOICE_COLUMNS))
+    await upsert_invoice_columns(db, columns_of(newest(rows, KEY, "revision"), INVOICE_COLUMNS))
 
 
 async def upsert_invoice_columns(db: AsyncSession | AsyncConnection, columns: dict[str, list[Any]]) -> None:
