@@ -1,13 +1,12 @@
 import datetime as dt
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
 from dunning_service.rules import ActionKind, StepKind
-from dunning_service.runs.schemas import PlannedCommunicationOut
-from shared.contracts.common import Channel, InvoiceStatus
+from dunning_service.runs.schemas import OpenInvoice, PlannedCommunicationOut
+from shared.contracts.common import Channel
 
 
 class StepInfo(BaseModel):
@@ -33,13 +32,7 @@ class LastStep(BaseModel):
     dispatched_at: datetime
 
 
-class InvoiceExplanation(BaseModel):
-    invoice_id: uuid.UUID
-    number: str
-    status: InvoiceStatus
-    currency: str
-    open_amount: Decimal
-    due_date: date
+class InvoiceExplanation(OpenInvoice):
     days_overdue: int
     outcome: str = Field(description="due (goes out today), waiting (a later day) or excluded")
     reason: str = Field(

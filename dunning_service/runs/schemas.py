@@ -69,13 +69,18 @@ class PlannedInvoice(BaseModel):
     currency: str
 
 
-class PositionInvoice(BaseModel):
+class OpenInvoice(BaseModel):
+    """What every dunning view of an open invoice shows first (a message's position line, explain)."""
+
     invoice_id: uuid.UUID
     number: str
     status: InvoiceStatus
     currency: str
     open_amount: Decimal
     due_date: date
+
+
+class PositionInvoice(OpenInvoice):
     days_overdue: int = Field(description="Negative: days left to the due date")
     triggered: bool = Field(description="Reached the step that causes the message")
     demanded: bool = Field(description="False while paused (promise to pay, payment reported, dispute)")
