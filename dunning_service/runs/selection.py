@@ -12,9 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dunning_service import rules
 from shared.contracts.common import InvoiceStatus
 
@@ -237,15 +234,3 @@ def base_params(
         "pending_cutoff": pending_cutoff,
         "reply_pause_days": reply_pause_days,
     }
-
-
-BARE_SELECTION = """
-SELECT customer_id, array_agg(id) AS invoice_ids
-FROM dunning.invoices
-WHERE tenant_id = :tenant_id AND status = 'normal' AND due_date = ANY(CAST(:dates AS date[]))
-GROUP BY customer_id"""
-
-
-async def bare_selection(conn: AsyncConnection, tenant_id: uuid.UUID, dates: list[date]) -> list[Any]:
-    """The benchmark's baseline: the invoices whose due date puts a step on one of ``dates``, per customer."""
-    return list((await conn.execute(text(BARE_SELECTION), {"tenant_id": tenant_id, "dates": dates})).all())
