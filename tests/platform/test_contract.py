@@ -11,13 +11,15 @@ import uuid
 from typing import Any
 
 import pytest
+from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api_gateway import ratelimit
 from api_gateway.idempotency import idempotent
 from api_gateway.routing import service_for
-from shared.app import declared_query
-from shared.identity import ADMIN, ALL_ROLES, COLLECTOR, INTEGRATION, MANAGER, SUPERVISOR
+from shared.app import create_service_app, declared_query
+from shared.identity import ADMIN, ALL_ROLES, COLLECTOR, INTEGRATION, MANAGER, SUPERVISOR, require_roles
+from shared.settings import ServiceSettings
 from tests.support import create_api_key, create_tenant, create_user
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -261,3 +263,37 @@ async def test_a_rate_limited_post_is_not_replayed_under_its_idempotency_key(api
     replayed = await api.post("/v1/customers", json=body, headers={**tenant.admin, "Idempotency-Key": "create-c-429"})
     assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
     assert json.loads(replayed.content) == created.json()
+
+
+def test_roles_are_read_from_every_check_a_route_depends_on():
+    """Two checks on one route admit only the roles both admit; a route nobody checks is public; a dependency's
+    ``access`` sentence names a credential that is no role."""
+
+    async def operator_token() -> None:
+        return None
+
+    operator_token.admitted_roles = frozenset()  # type: ignore[attr-defined]
+    operator_token.access = "the operator's token"  # type: ignore[attr-defined]
+    router = APIRouter(prefix="/v1/things", tags=["things"])
+
+    @router.get(
+        "/both", dependencies=[Depends(require_roles(ADMIN, MANAGER)), Depends(require_roles(MANAGER, "service"))]
+    )
+    async def both() -> None:
+        """Both checks."""
+
+    @router.get("/public")
+    async def public(q: str | None = None) -> None:
+        return None
+
+    @router.get("/operator", dependencies=[Depends(operator_token)])
+    async def operator() -> None:
+        return None
+
+    app = create_service_app(ServiceSettings(), title="t", description="t", routers=[router])
+    paths = app.openapi()["paths"]
+    assert paths["/v1/things/both"]["get"]["x-roles"] == [MANAGER]
+    assert paths["/v1/things/both"]["get"]["description"] == "Both checks.\n\nRoles: manager."
+    assert paths["/v1/things/public"]["get"]["x-roles"] == []
+    assert paths["/v1/things/public"]["get"]["description"] == "Roles: none needed (no credentials)."
+    assert paths["/v1/things/operator"]["get"]["description"] == "Roles: the operator's token."
