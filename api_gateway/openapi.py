@@ -40,6 +40,11 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "The same key sent again (with the same request) gets the first answer again, acting once.",
 }
+IDEMPOTENT_REPLAYED = {
+    "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+WRITES = ("put", "post", "patch", "delete")
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -105,21 +110,34 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
                 operation["security"] = SECURITY
             document_problems(operation, gateway_statuses(path, method, operation))
             if idempotent(path, method):
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+                document_idempotency(operation)
     merged["tags"] = list(tags.values())
     return merged
 
 
+def document_idempotency(operation: dict[str, Any]) -> None:
+    """The ``Idempotency-Key`` request header, and ``Idempotent-Replayed`` on its success answers (a replayed
+    refusal carries it too, but a problem is a problem however it came)."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    for code, response in operation.get("responses", {}).items():
+        if code[:1] == "2":
+            response.setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+
+
 def gateway_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """What the gateway itself may answer before or instead of the route: 401 from the authenticator, 429 from an
-    API key's rate limit and 502/504 from the service behind (forwarded routes), 413 from the body limit, 422 and
-    409 from the idempotency middleware (a key reused or still in progress). 503 when its database is out of reach."""
+    API key's rate limit (every authenticated route), 502/504 from the service behind (forwarded routes), 413 from
+    the body limit, 422 and 409 from the idempotency middleware (a key reused or still in progress). 503 when its
+    database is out of reach. And 409 on every write: the constraint safety net of every service
+    (``shared.problems``) answers a write that conflicts with stored data so."""
     statuses = {503}
     forwarded = service_for(path) is not None
     if operation.get("security"):
-        statuses.add(401)
+        statuses |= {401, 429}
         if forwarded:
-            statuses |= {429, 502, 504}
+            statuses |= {502, 504}
+        if method in WRITES:
+            statuses.add(409)
     if "requestBody" in operation:
         statuses.add(413)
     if idempotent(path, method):

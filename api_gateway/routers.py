@@ -4,7 +4,7 @@ import hmac
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api_gateway import refresh, service
@@ -31,7 +31,7 @@ from api_gateway.settings import GatewaySettings
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, SUPERVISOR
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import Forbidden, Unauthorized, ValidationProblem, problem_responses
+from shared.problems import Forbidden, Unauthorized, ValidationProblem, answers, problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
@@ -128,6 +128,21 @@ async def who_am_i(principal: CurrentPrincipal) -> MeOut:
     return MeOut(tenant_id=principal.tenant_id, actor=principal.actor, roles=sorted(principal.roles))
 
 
+@answers(401)
+async def platform_operator(
+    request: Request,
+    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
+) -> None:
+    """The platform operator, who holds no tenant's credentials and so none of a tenant's roles."""
+    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
+        raise Unauthorized("Creating tenants needs the operator token (X-Operator-Token)")
+
+
+platform_operator.admitted_roles = frozenset()  # type: ignore[attr-defined]
+platform_operator.access = "none of a tenant's: the platform operator's token (`X-Operator-Token`)"  # type: ignore[attr-defined]
+OperatorOnly = Annotated[None, Depends(platform_operator)]
+
+
 @tenants_router.post(
     "/tenants",
     response_model=TenantCreated,
@@ -135,15 +150,8 @@ async def who_am_i(principal: CurrentPrincipal) -> MeOut:
     responses=problem_responses(401, 409, 422),
     openapi_extra={"security": []},
 )
-async def create_tenant(
-    request: Request,
-    data: TenantCreate,
-    session: SessionDep,
-    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
-) -> TenantCreated:
+async def create_tenant(data: TenantCreate, session: SessionDep, _: OperatorOnly) -> TenantCreated:
     """Create a tenant and its first admin user (platform operators only)."""
-    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
-        raise Unauthorized("Creating tenants needs the operator token (X-Operator-Token)")
     tenant, admin = await service.create_tenant(session, data)
     return TenantCreated(tenant=TenantOut.model_validate(tenant), admin=UserOut.model_validate(admin))
 
