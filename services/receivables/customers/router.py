@@ -5,6 +5,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.receivables.customers import repository, service
 from services.receivables.customers.schemas import CustomerCreate, CustomerFilters, CustomerOut, CustomerUpdate
+from services.receivables.exports import repository as exports
+from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.tables import CUSTOMERS, customer_row
 from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.identity import (
@@ -48,6 +51,21 @@ async def list_customers(
             conn, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today
         )
     return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+
+
+@router.get("/export", response_class=Response, responses=export_responses("The customers"))
+async def export_customers(
+    identity: Reader,
+    engine: EngineDep,
+    filters: Annotated[CustomerFilters, Query()],
+    export_format: FormatParam = ExportFormat.CSV,
+) -> Response:
+    """Every customer the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets:
+    contacts in one column per channel."""
+    async with engine.connect() as conn:
+        today = (await load_profile(conn, identity.tenant_id)).today()
+    query = exports.customers_query(identity.tenant_id, filters, today)
+    return await export(CUSTOMERS, export_format, exports.batches(engine, query, customer_row), today)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))

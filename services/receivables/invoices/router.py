@@ -1,8 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from services.receivables.exports import repository as exports
+from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.tables import INVOICES, invoice_row
 from services.receivables.invoices import repository, service
 from services.receivables.invoices.schemas import (
     InvoiceCreate,
@@ -46,6 +49,21 @@ async def list_invoices(
     return make_page(
         rows, page.limit, key=lambda r: [r["due_date"], r["id"]], item=lambda r: service.invoice_out(r, today)
     )
+
+
+@router.get("/export", response_class=Response, responses=export_responses("The invoices"))
+async def export_invoices(
+    identity: Reader,
+    engine: EngineDep,
+    filters: Annotated[InvoiceFilters, Query()],
+    export_format: FormatParam = ExportFormat.CSV,
+) -> Response:
+    """Every invoice the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets,
+    with the customer's external id and name."""
+    async with engine.connect() as conn:
+        today = (await load_profile(conn, identity.tenant_id)).today()
+    query = exports.invoices_query(identity.tenant_id, filters, today)
+    return await export(INVOICES, export_format, exports.batches(engine, query, lambda r: invoice_row(r, today)), today)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
