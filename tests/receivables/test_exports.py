@@ -249,6 +249,18 @@ def number(value: Any) -> Decimal | None:
 @pytest.mark.parametrize("export_format", ["csv", "xlsx"])
 async def test_kpis_export_holds_every_figure_of_the_report(two_tenants, export_format):
     ours, _ = two_tenants
+    vip = ours.extra["vip"]
+    promised = (await listed(ours, "/v1/invoices", [("customer_id", vip["id"]), ("currency", "ARS")]))[0]
+    outcome = {
+        "customer_id": vip["id"],
+        "kind": "promise_to_pay",
+        "invoice_ids": [promised["id"]],
+        "promised_date": str(ours.today + timedelta(days=1)),
+        "excuse": "forgetting",
+        "note": "Se olvidó #olvido",
+    }
+    await post(ours.api, "/v1/outcomes", ours.collector, outcome)
+    await post(ours.api, "/v1/tasks", ours.collector, {"title": "Llamar", "due_date": str(ours.today)})
     header, rows = await download(ours, "/v1/kpis/export", export_format, [("months", "6")])
     assert header == KPIS.header
     column = {key: i for i, key in enumerate(header)}
@@ -274,9 +286,33 @@ async def test_kpis_export_holds_every_figure_of_the_report(two_tenants, export_
             wanted[("cei", c["currency"], "", metric)] = c[metric]
     for metric in ("made", "kept", "broken", "cancelled", "open_now", "kept_rate"):
         wanted[("promises", "", "", metric)] = report["promises"][metric]
+    for excuse in report["excuses"]["by_reason"]:
+        wanted[("excuses", "", excuse["excuse"], "outcomes")] = excuse["outcomes"]
+        wanted[("excuses", "", excuse["excuse"], "notes")] = excuse["notes"]
+    for hashtag in report["excuses"]["by_hashtag"]:
+        wanted[("hashtags", "", hashtag["hashtag"], "notes")] = hashtag["notes"]
+    for collector in report["contacts"]["collectors"]:
+        for metric in ("contacts", "customers"):
+            wanted[("contacts", "", collector["name"], metric)] = collector[metric]
+        for kind, n in collector["outcomes"].items():
+            wanted[("contacts", "", collector["name"], f"outcome:{kind}")] = n
+    for assignee in report["workload"]["assignees"]:
+        for metric in ("open_tasks", "overdue", "due_today"):
+            wanted[("workload", "", assignee["name"], metric)] = assignee[metric]
     assert len(report["aging"]["currencies"]) == 3 and report["dso"]["currencies"]
+    assert report["excuses"]["by_hashtag"] and report["contacts"]["collectors"] and report["workload"]["assignees"]
+    assert report["promises"]["made"] == 1
     assert {k: figures.get(k, "missing") for k in wanted} == {k: number(v) for k, v in wanted.items()}
-    assert {r[column["kpi"]] for r in rows} >= {"aging", "dso", "cei", "promises"}
+    assert {r[column["kpi"]] for r in rows} == {
+        "aging",
+        "dso",
+        "cei",
+        "promises",
+        "excuses",
+        "hashtags",
+        "contacts",
+        "workload",
+    }
 
 
 async def test_exports_need_a_reader_and_a_known_format(two_tenants):

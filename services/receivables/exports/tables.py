@@ -5,7 +5,7 @@ Money is a number with the currency in its own column; dates are dates; a list (
 its entries separated by ``;``.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -98,15 +98,11 @@ def aging_rows(aging: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _numbers(**fixed: Any) -> Any:
-    """A KPI row per number of ``values``: ``metric`` is its name (booleans as 1 and 0)."""
-
-    def rows(values: Mapping[str, Any], names: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-        for name in names:
-            value = values[name]
-            yield {**fixed, "metric": name, "value": int(value) if isinstance(value, bool) else value}
-
-    return rows
+def _figures(values: Mapping[str, Any], metrics: Iterable[str], **where: Any) -> list[dict[str, Any]]:
+    """A KPI row per metric of ``values``, each with ``where`` (kpi, dates, currency, subject); booleans as 1/0."""
+    return [
+        {**where, "metric": m, "value": int(values[m]) if isinstance(values[m], bool) else values[m]} for m in metrics
+    ]
 
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -115,39 +111,39 @@ def kpi_rows(kpis: Mapping[str, Any]) -> list[dict[str, Any]]:
     (bucket, excuse, hashtag, collector, assignee) it is about, then ``metric`` and ``value``."""
     rows: list[dict[str, Any]] = []
     aging, dso, cei, promises = kpis["aging"], kpis["dso"], kpis["cei"], kpis["promises"]
-    period = {"date_from": kpis["cei"]["date_from"], "date_to": kpis["cei"]["date_to"]}
+    period = {"date_from": cei["date_from"], "date_to": cei["date_to"]}
     for currency in aging["currencies"]:
         at = {"kpi": "aging", "as_of": aging["as_of"], "currency": currency["currency"]}
-        rows += _numbers(**at, subject="all")(currency, ("total", "overdue"))
+        rows += _figures(currency, ("total", "overdue"), **at, subject="all")
         for bucket in currency["buckets"]:
-            rows += _numbers(**at, subject=bucket["bucket"])(bucket, ("amount", "invoices"))
+            rows += _figures(bucket, ("amount", "invoices"), **at, subject=bucket["bucket"])
     for currency in dso["currencies"]:
-        rows += _numbers(kpi="dso", as_of=dso["as_of"], currency=currency["currency"])(
-            currency, ("dso", "receivables", "exhausted")
-        )
+        at = {"kpi": "dso", "as_of": dso["as_of"], "currency": currency["currency"]}
+        rows += _figures(currency, ("dso", "receivables", "exhausted"), **at)
     for currency in cei["currencies"]:
-        rows += _numbers(kpi="cei", **period, currency=currency["currency"])(
-            currency, ("cei", "beginning", "sales", "ending_total", "ending_current")
-        )
-    rows += _numbers(kpi="promises", **period)(
-        promises, ("made", "kept", "broken", "cancelled", "open_now", "kept_rate")
-    )
+        metrics = ("cei", "beginning", "sales", "ending_total", "ending_current")
+        rows += _figures(currency, metrics, kpi="cei", **period, currency=currency["currency"])
+    metrics = ("made", "kept", "broken", "cancelled", "open_now", "kept_rate")
+    rows += _figures(promises, metrics, kpi="promises", **period)
     for broken in promises["broken_amounts"]:
-        rows += _numbers(kpi="promises", **period, currency=broken["currency"], subject="broken")(
-            broken, ("amount", "promises")
-        )
+        at = {"kpi": "promises", **period, "currency": broken["currency"], "subject": "broken"}
+        rows += _figures(broken, ("amount", "promises"), **at)
     for excuse in kpis["excuses"]["by_reason"]:
-        rows += _numbers(kpi="excuses", **period, subject=excuse["excuse"])(excuse, ("outcomes", "notes"))
+        rows += _figures(excuse, ("outcomes", "notes"), kpi="excuses", **period, subject=excuse["excuse"])
     for hashtag in kpis["excuses"]["by_hashtag"]:
-        rows += _numbers(kpi="hashtags", **period, subject=hashtag["hashtag"])(hashtag, ("notes",))
+        rows += _figures(hashtag, ("notes",), kpi="hashtags", **period, subject=hashtag["hashtag"])
     for collector in kpis["contacts"]["collectors"]:
         who = {"kpi": "contacts", **period, "subject": collector["name"], "subject_id": collector["user_id"]}
-        rows += _numbers(**who)(collector, ("contacts", "customers"))
-        rows += _numbers(**who)(
-            {f"outcome:{k}": v for k, v in collector["outcomes"].items()},
-            tuple(f"outcome:{k}" for k in sorted(collector["outcomes"])),
-        )
-    for assignee in kpis["workload"]["assignees"]:
-        who = {"kpi": "workload", "as_of": kpis["workload"]["as_of"], "subject": assignee["name"]}
-        rows += _numbers(**who, subject_id=assignee["user_id"])(assignee, ("open_tasks", "overdue", "due_today"))
+        rows += _figures(collector, ("contacts", "customers"), **who)
+        outcomes = {f"outcome:{kind}": n for kind, n in sorted(collector["outcomes"].items())}
+        rows += _figures(outcomes, outcomes, **who)
+    workload = kpis["workload"]
+    for assignee in workload["assignees"]:
+        who = {
+            "kpi": "workload",
+            "as_of": workload["as_of"],
+            "subject": assignee["name"],
+            "subject_id": assignee["user_id"],
+        }
+        rows += _figures(assignee, ("open_tasks", "overdue", "due_today"), **who)
     return rows
