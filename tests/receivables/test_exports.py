@@ -6,8 +6,10 @@ import asyncio
 import csv
 import io
 import re
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,6 +333,10 @@ async def test_exports_need_a_reader_and_a_known_format(two_tenants):
 INVOICES_AT_SCALE = 5000
 
 
+def exported_files() -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob("cobranza-export-*"))
+
+
 async def asgi_get(rc: Ctx, path: str) -> tuple[int, list[bytes]]:
     """GET from the receivables app itself, as the gateway forwards it (a signed identity), recording each body
     message the app sends: the chunks of the answer as they leave the service (an in-process HTTP client would
@@ -403,3 +409,4 @@ async def test_a_large_export_streams_in_chunks(rc):
     assert due == sorted(due)  # the list's order
     _, rows = await download(rc, "/v1/invoices/export", "xlsx")
     assert len(rows) == INVOICES_AT_SCALE
+    assert not exported_files()  # the workbook's file is gone

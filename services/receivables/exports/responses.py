@@ -6,8 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from services.receivables.exports.tables import Table
 from services.receivables.exports.writers import (
@@ -16,6 +15,7 @@ from services.receivables.exports.writers import (
     Batches,
     ExportFormat,
     csv_chunks,
+    file_chunks,
     xlsx_file,
 )
 
@@ -48,19 +48,21 @@ def _disposition(table: Table, export_format: ExportFormat, day: date) -> str:
 
 
 async def export(table: Table, export_format: ExportFormat, batches: Batches, day: date) -> Response:
-    """CSV: rows are sent as they are read. XLSX: built to a temporary file first (removed once sent)."""
+    """CSV: rows are sent as they are read. XLSX: built in a temporary file first, then sent from it."""
     if export_format is ExportFormat.CSV:
         return StreamingResponse(
             csv_chunks(table, batches),
             media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
             headers={"Content-Disposition": _disposition(table, export_format, day)},
         )
-    path = await xlsx_file(table, batches)
-    return FileResponse(
-        path,
+    workbook = await xlsx_file(table, batches)
+    return StreamingResponse(
+        file_chunks(workbook),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": _disposition(table, export_format, day)},
-        background=BackgroundTask(os.unlink, path),
+        headers={
+            "Content-Disposition": _disposition(table, export_format, day),
+            "Content-Length": str(os.fstat(workbook.fileno()).st_size),
+        },
     )
 
 

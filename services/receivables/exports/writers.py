@@ -11,11 +11,11 @@ import io
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -111,10 +111,18 @@ def _append(sheet: WriteOnlyWorksheet, columns: tuple[Column, ...], batch: Itera
         sheet.append(_xlsx_row(sheet, columns, row))
 
 
-async def xlsx_file(table: Table, batches: Batches) -> str:
-    """The workbook (one sheet named after the table, the header frozen) in a temporary file: the caller streams
-    it and removes it. openpyxl's write-only sheets spill their rows to disk as they are appended; the CPU work of
-    each batch runs in a thread, so the event loop keeps serving."""
+def _open_unlinked(path: str) -> BinaryIO:
+    """The file open for reading, its name already removed: the disk space is freed when the handle closes, however
+    the download ends (finished, cut off, never started)."""
+    handle = open(path, "rb")  # noqa: SIM115 - the caller's response closes it
+    os.unlink(path)
+    return handle
+
+
+async def xlsx_file(table: Table, batches: Batches) -> BinaryIO:
+    """The workbook (one sheet named after the table, the header frozen) in an anonymous temporary file, open for
+    reading. openpyxl's write-only sheets spill their rows to disk as they are appended; the CPU work of each batch
+    runs in a thread, so the event loop keeps serving."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.name)
     sheet.freeze_panes = "A2"
@@ -124,8 +132,15 @@ async def xlsx_file(table: Table, batches: Batches) -> str:
     path = os.path.join(tempfile.gettempdir(), f"cobranza-export-{uuid.uuid4().hex}.xlsx")
     try:
         await asyncio.to_thread(workbook.save, path)
+        return await asyncio.to_thread(_open_unlinked, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
-    return path
+
+
+def file_chunks(handle: BinaryIO, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The file's bytes in chunks, closing it at the end (Starlette reads a plain iterator in a thread)."""
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk
