@@ -5,12 +5,12 @@ import contextlib
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from redis.exceptions import RedisError
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from api_gateway import intake
 from api_gateway.auth import Authenticator
+from api_gateway.docs import install_docs
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
 from api_gateway.limits import BodyLimit, declares_body
@@ -93,9 +93,7 @@ def create_app(
     async def openapi_document(request: Request) -> JSONResponse:
         return JSONResponse(await request.app.state.merged_openapi.document(app.openapi()))
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="cobranza API")
+    install_docs(app)
 
     @app.api_route("/webhooks/{path:path}", methods=["GET", "POST"], include_in_schema=False)
     async def provider_webhook(request: Request) -> Response:

@@ -36,6 +36,21 @@ class ContactOut(BaseModel):
 Tag = Field(min_length=1, max_length=60)
 
 
+class CustomerFilters(BaseModel):
+    """The filters of the customer list, also taken by its export (query parameters)."""
+
+    collector_id: uuid.UUID | None = None
+    segment: str | None = None
+    tag: str | None = None
+    q: str | None = Field(None, max_length=100, description="Search in name, tax id and external id")
+    advisor_id: uuid.UUID | None = None
+    vip: bool | None = None
+    risk_level: RiskLevel | None = None
+    has_overdue: bool | None = Field(
+        None, description="With (true) or without (false) an invoice past due at the tenant's today"
+    )
+
+
 class CustomerFields(BaseModel):
     """What an ERP or a person may set on a customer (all optional, for PATCH)."""
 

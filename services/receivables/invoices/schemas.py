@@ -132,6 +132,20 @@ class StatusChangeIn(BaseModel):
     reason: str | None = Field(None, max_length=300, description="Why: kept in the invoice's history")
 
 
+class InvoiceFilters(BaseModel):
+    """The filters of the invoice list, also taken by its export (query parameters)."""
+
+    customer_id: uuid.UUID | None = None
+    status: list[InvoiceStatus] | None = Field(None, description="Repeatable: any of these statuses")
+    overdue: bool | None = Field(None, description="Owed and past due at the tenant's today")
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    kind: InvoiceKind | None = None
+    collector_id: uuid.UUID | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str | None = Field(None, max_length=100, description="Search in the number and external id")
+
+
 class InvoiceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
