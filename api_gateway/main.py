@@ -9,7 +9,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from redis.exceptions import RedisError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from api_gateway import intake
+from api_gateway import external_ids, intake
 from api_gateway.auth import Authenticator
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
@@ -85,6 +85,7 @@ def create_app(
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
         body = await request.body() if declares_body(request.scope) else b""  # within its limit: BodyLimit
+        await external_ids.resolve(request.scope, app.state.upstream, principal)  # `ext:<the ERP's id>`
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from api_gateway import external_ids
 from api_gateway.idempotency import idempotent
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
@@ -107,6 +108,7 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
             if idempotent(path, method):
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
     merged["tags"] = list(tags.values())
+    external_ids.document(merged)
     return merged
 
 
