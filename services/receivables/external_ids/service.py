@@ -100,18 +100,17 @@ async def resolve_references(
 async def resolved(session: AsyncSession, tenant_id: uuid.UUID, body: Body, customer_required: bool = True) -> Body:
     """``body`` (outcome, note, task, payment) with ``customer_id`` and ``invoice_ids`` (when it has them) set
     from whichever form it used; the rest of the request then runs as if it had sent cobranza's ids."""
-    has_invoices = hasattr(body, "invoice_ids")
     customer_id, invoice_ids = await resolve_references(
         session,
         tenant_id,
         customer_id=body.customer_id,  # type: ignore[attr-defined]
         customer_external_id=body.customer_external_id,  # type: ignore[attr-defined]
-        invoice_ids=body.invoice_ids if has_invoices else (),  # type: ignore[attr-defined]
-        invoice_external_ids=body.invoice_external_ids if has_invoices else (),  # type: ignore[attr-defined]
+        invoice_ids=getattr(body, "invoice_ids", ()),
+        invoice_external_ids=getattr(body, "invoice_external_ids", ()),
         customer_required=customer_required,
     )
     update: dict[str, Any] = {"customer_id": customer_id}
-    if has_invoices:
+    if hasattr(body, "invoice_ids"):
         update["invoice_ids"] = invoice_ids
     return body.model_copy(update=update)
 

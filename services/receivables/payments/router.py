@@ -39,7 +39,7 @@ async def create_payment(identity: Writer, data: PaymentCreate, session: Session
     data = await resolved(session, tenant_id, data)
     named = {f"invoices[{i}].invoice_external_id": n.invoice_external_id for i, n in enumerate(data.invoices or [])}
     await require_known(session, tenant_id, "invoice", {f: e for f, e in named.items() if e is not None})
-    if await load_customer(session, tenant_id, data.customer_id) is None:  # type: ignore[arg-type]
+    if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field(
             "customer_external_id" if data.customer_external_id else "customer_id", "is not a customer of this tenant"
         )
