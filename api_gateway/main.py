@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from redis.exceptions import RedisError
 from starlette.responses import JSONResponse, Response
 
-from api_gateway import intake
+from api_gateway import external_ids, intake
 from api_gateway.auth import Authenticator
 from api_gateway.docs import install_docs
 from api_gateway.idempotency import IdempotencyMiddleware
@@ -85,6 +85,7 @@ def create_app(
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
         body = await request.body() if declares_body(request.scope) else b""  # within its limit: BodyLimit
+        await external_ids.resolve(request.scope, app.state.upstream, principal)  # `ext:<the ERP's id>`
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))

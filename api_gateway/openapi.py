@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from api_gateway import external_ids
 from api_gateway.idempotency import idempotent
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
@@ -112,6 +113,7 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
             if idempotent(path, method):
                 document_idempotency(operation)
     merged["tags"] = list(tags.values())
+    external_ids.document(merged)
     return merged
 
 

@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,12 +24,18 @@ class NoteCreate(BaseModel):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     body: str = Field(min_length=1, max_length=5000, description="Who I spoke with, why, what next; #hashtags")
     spoken_with: str | None = Field(None, max_length=200, description="Who? The customer's person spoken to")
     reason: Excuse | None = Field(None, description="Why has the customer not paid? (seed 004's five, or other)")
     agreed: str | None = Field(None, max_length=2000, description="What was agreed: the customer's commitment")
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="The ERP's ids of the invoices, instead of `invoice_ids`"
+    )
 
 
 class NoteOut(BaseModel):

@@ -69,7 +69,10 @@ class PaymentCreate(PaymentFields):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The paying customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     external_id: str | None = Field(None, min_length=1, max_length=100)
 
 

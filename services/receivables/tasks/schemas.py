@@ -30,6 +30,9 @@ class TaskCreate(BaseModel):
     )
 
     customer_id: uuid.UUID | None = None
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     assignee_id: uuid.UUID | None = Field(None, description="A user of the tenant; default: the caller")
