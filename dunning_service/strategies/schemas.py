@@ -66,6 +66,10 @@ class StepOut(BaseModel):
 
 
 class AmountRange(BaseModel):
+    # One schema for requests and answers (the answer's amounts are strings, which the request's schema accepts),
+    # so the OpenAPI document has one AmountRange, not AmountRange-Input and AmountRange-Output.
+    model_config = ConfigDict(json_schema_mode_override="validation")
+
     currency: Currency
     min: Decimal | None = Field(None, ge=0, examples=["100000"])
     max: Decimal | None = Field(None, ge=0)

@@ -147,7 +147,9 @@ class PreviewIn(BaseModel):
     )
 
 
-class WhatsAppOut(BaseModel):
+class RenderedWhatsApp(BaseModel):
+    """A WhatsApp template message as rendered: the approved template and its body parameters."""
+
     name: str | None
     language: str | None
     parameters: list[str]
@@ -158,5 +160,5 @@ class PreviewOut(BaseModel):
     subject: str | None
     body_text: str
     body_html: str | None
-    whatsapp: WhatsAppOut | None
+    whatsapp: RenderedWhatsApp | None
     data: dict[str, Any] = Field(description="The communication rendered (sample or real)")
