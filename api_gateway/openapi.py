@@ -69,9 +69,9 @@ def _plain_names(doc: dict[str, Any]) -> dict[str, Any]:
     renames: dict[str, str] = {}
     for name, schema in schemas.items():
         title = schema.get("title")
-        if not PLAIN_NAME.match(name) and isinstance(title, str) and PLAIN_NAME.match(title):
-            if title not in schemas and title not in renames.values():
-                renames[name] = title
+        plain_title = isinstance(title, str) and PLAIN_NAME.match(title)
+        if not PLAIN_NAME.match(name) and plain_title and title not in schemas and title not in renames.values():
+            renames[name] = title
     return _rewrite_refs(doc, renames) | {
         "components": {
             **doc.get("components", {}),

@@ -212,10 +212,11 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
 
 
-@keys_router.get("", response_model=list[ApiKeyOut])
-async def list_api_keys(principal: AdminOnly, session: SessionDep) -> list[ApiKeyOut]:
-    """The tenant's keys, without their secrets."""
-    return [ApiKeyOut.model_validate(k) for k in await service.list_api_keys(session, principal.tenant_id)]
+@keys_router.get("", response_model=Page[ApiKeyOut])
+async def list_api_keys(principal: AdminOnly, session: SessionDep, params: PageDep) -> dict:
+    """The tenant's keys, without their secrets, oldest first."""
+    keys = await service.list_api_keys(session, principal.tenant_id, params.limit, params.cursor)
+    return make_page(keys, params.limit, key=lambda k: [k.created_at, k.id], item=ApiKeyOut.model_validate)
 
 
 @keys_router.delete("/{key_id}", response_model=ApiKeyOut)

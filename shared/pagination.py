@@ -114,3 +114,19 @@ def make_page(rows: list[Any], limit: int, key: Any, item: Any = None) -> dict[s
     items = [item(r) for r in rows] if item else rows
     next_cursor = encode_cursor(list(key(rows[-1]))) if has_more and rows else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+def page_of(
+    items: Sequence[T],
+    params: PageParams,
+    key: Callable[[T], list[Any]],
+    types: Sequence[Callable[[Any], Any]],
+    item: Callable[[T], Any] | None = None,
+) -> dict[str, Any]:
+    """A page of a short list computed in memory (the shipped templates, the template tags, a digest preview), in
+    ``key`` order after the cursor's item: the same contract as a list read with ``keyset``."""
+    ordered = sorted(items, key=key)
+    if params.cursor:
+        after = typed_cursor(params.cursor, *types)
+        ordered = [item for item in ordered if key(item) > after]
+    return make_page(ordered[: params.limit + 1], params.limit, key=key, item=item)

@@ -153,9 +153,34 @@ class StrategyOut(BaseModel):
     updated_at: datetime
 
 
+class SnapshotStep(BaseModel):
+    """A step as a version recorded it (its id derives from the strategy and the key)."""
+
+    key: str
+    kind: StepKind
+    days: int
+    tone: int
+    channels: list[Channel]
+    action: ActionKind | None = None
+    pin_tone: bool = False
+
+
+class StrategySnapshot(BaseModel):
+    """The strategy as a version recorded it (``service.snapshot``)."""
+
+    name: str
+    description: str | None = None
+    priority: int
+    is_default: bool
+    manual_only: bool = False
+    active: bool = True
+    match: MatchIn
+    steps: list[SnapshotStep]
+
+
 class StrategyVersionOut(BaseModel):
     strategy_id: uuid.UUID
     version: int
-    snapshot: dict = Field(description="The strategy as it was in this version")
+    snapshot: StrategySnapshot = Field(description="The strategy as it was in this version")
     changed_by: str | None
     created_at: datetime

@@ -1,9 +1,22 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class ResyncReport(BaseModel):
+    """What the last resync of the projection from receivables did (``dunning_service.projection.resync``)."""
+
+    status: Literal["completed", "failed"] | None = Field(None, description="null while it runs")
+    started_at: datetime
+    finished_at: datetime | None = None
+    customers: int = Field(description="Customers read from receivables")
+    invoices: int = Field(description="Open invoices read from receivables")
+    customers_deleted: int | None = Field(None, description="Customers receivables no longer lists")
+    invoices_missing: int | None = Field(None, description="Open invoices receivables no longer lists as open")
+    error: str | None = Field(None, description="Why it failed")
 
 
 class DunningSettingsOut(BaseModel):
@@ -23,7 +36,7 @@ class DunningSettingsOut(BaseModel):
     reply_pause_days: int = Field(
         description="A customer's reply (not a STOP) pauses their automatic reminders for this many days"
     )
-    last_resync: dict[str, Any] | None
+    last_resync: ResyncReport | None
 
 
 class DunningSettingsUpdate(BaseModel):

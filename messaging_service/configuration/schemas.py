@@ -254,7 +254,7 @@ class WebhooksOut(BaseModel):
 
 
 class SettingsOut(BaseModel):
-    profile: dict
+    profile: ProfileIn = Field(description="As set (what is not set is not shown): templates read it")
     email: EmailOut
     sms: SmsOut
     whatsapp: WhatsAppOut

@@ -1,9 +1,9 @@
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from messaging_service.templates.schemas import RenderedWhatsApp
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind, MessageState
 
@@ -58,7 +58,7 @@ class MessageDetail(MessageOut):
     template_ref: str | None = Field(examples=["default:overdue/email/es/1"])
     body_text: str | None
     body_html: str | None
-    whatsapp: dict[str, Any] | None
+    whatsapp: RenderedWhatsApp | None = Field(description="What a WhatsApp message sent: its template and parameters")
     provider_message_id: str | None
     dead_lettered: bool
     resend_count: int

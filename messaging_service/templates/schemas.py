@@ -161,4 +161,7 @@ class PreviewOut(BaseModel):
     body_text: str
     body_html: str | None
     whatsapp: RenderedWhatsApp | None
-    data: dict[str, Any] = Field(description="The communication rendered (sample or real)")
+    data: dict[str, Any] = Field(
+        description="The template context rendered (sample or real data): an open object by design, its keys are "
+        "the template tags (`GET /v1/templates/tags`) plus whatever extra data the communication carried"
+    )

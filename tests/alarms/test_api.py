@@ -148,7 +148,7 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
         response = await api.get(path, headers=other.admin)
         assert response.status_code == 404 and response.headers["content-type"].startswith(PROBLEM)
     preview = await api.get("/v1/alarms/preview", params={"as_of": "2026-11-23"}, headers=other.admin)
-    assert preview.json() == []
+    assert preview.json() == {"items": [], "next_cursor": None}
 
     # a collector: only their own digests, in lists, runs, details and previews
     mine = (await api.get("/v1/alarms", headers=as_carla)).json()["items"]
@@ -158,7 +158,7 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
     seen = (await api.get(f"/v1/alarms/runs/{result['id']}", headers=as_bruno)).json()["digests"]
     assert [d["id"] for d in seen] == [digests[bruno["id"]]]
     own = await api.get("/v1/alarms/preview", params={"as_of": "2026-11-23"}, headers=as_carla)
-    assert [(d["recipient"]["id"], d["status"]) for d in own.json()] == [(carla["id"], "already_sent")]
+    assert [(d["recipient"]["id"], d["status"]) for d in own.json()["items"]] == [(carla["id"], "already_sent")]
     refused = await api.get("/v1/alarms/preview", params={"recipient": bruno["id"]}, headers=as_carla)
     assert refused.status_code == 403
     # the manager sees everyone's, filtered on demand

@@ -77,7 +77,7 @@ async def test_create_list_edit_version_archive(api, stack):
     assert edited.json()["version"] == 2
     # a step sent without its key keeps the key of the previous version's step of the same kind and days
     assert [s["key"] for s in edited.json()["steps"]][3] == "od-15"
-    versions = (await api.get(f"/v1/strategies/{standard['id']}/versions", headers=tenant.admin)).json()
+    versions = (await api.get(f"/v1/strategies/{standard['id']}/versions", headers=tenant.admin)).json()["items"]
     assert [v["version"] for v in versions] == [2, 1]
     assert versions[1]["snapshot"]["steps"][3]["key"] == "od-15"
     bad_edit = await api.patch(f"/v1/strategies/{vip['id']}", json={"manual_only": False}, headers=tenant.admin)

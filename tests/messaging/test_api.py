@@ -158,9 +158,14 @@ async def test_a_tenant_template_overrides_the_default(api, stack, mailbox):
 
 async def test_defaults_tags_and_preview(api, stack):
     tenant = await messaging_tenant(api, stack)
-    defaults = (await api.get("/v1/templates/defaults", params={"language": "pt"}, headers=tenant.admin)).json()
-    assert len(defaults) == 7 * 3 * 3
-    tags = {t["name"]: t for t in (await api.get("/v1/templates/tags", headers=tenant.admin)).json()}
+    first = (await api.get("/v1/templates/defaults", params={"language": "pt"}, headers=tenant.admin)).json()
+    rest = await api.get(
+        "/v1/templates/defaults", params={"language": "pt", "cursor": first["next_cursor"]}, headers=tenant.admin
+    )
+    assert rest.json()["next_cursor"] is None
+    refs = [t["ref"] for t in first["items"] + rest.json()["items"]]
+    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 7 * 3 * 3 and refs == sorted(refs)
+    tags = {t["name"]: t for t in (await api.get("/v1/templates/tags", headers=tenant.admin)).json()["items"]}
     assert "whatsapp_link" in tags["advisor"]["attributes"]
     assert "DueDays" in tags
 
