@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api_gateway import examples
 from shared.money import Currency
 from shared.validation import CountryCode, EmailAddress, LanguageCode, TimeZoneName
 
@@ -54,6 +55,8 @@ class TenantCreate(BaseModel):
 
 
 class TenantUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_UPDATE]})
+
     name: str | None = Field(None, min_length=1, max_length=200)
     country: CountryCode | None = None
     timezone: TimeZoneName | None = None
@@ -62,7 +65,7 @@ class TenantUpdate(BaseModel):
 
 
 class TenantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.TENANT_OUT]})
 
     id: uuid.UUID
     slug: str
@@ -76,6 +79,8 @@ class TenantOut(BaseModel):
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USER_CREATE]})
+
     email: EmailAddress
     full_name: str = Field(min_length=1, max_length=200, examples=["Carla Cobradora"])
     password: str = Field(min_length=10, max_length=200)
@@ -83,6 +88,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USER_UPDATE]})
+
     full_name: str | None = Field(None, min_length=1, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1)
     active: bool | None = None
@@ -90,7 +97,7 @@ class UserUpdate(BaseModel):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.USER_OUT]})
 
     id: uuid.UUID
     email: str
@@ -101,18 +108,22 @@ class UserOut(BaseModel):
 
 
 class TenantCreated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_CREATED]})
+
     tenant: TenantOut
     admin: UserOut
 
 
 class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATE]})
+
     name: str = Field(min_length=1, max_length=120, examples=["ERP SAP production"])
     roles: list[Role] = Field(default_factory=lambda: [Role.INTEGRATION], min_length=1)
     rate_limit_per_minute: int | None = Field(None, ge=1, le=1_000_000)
 
 
 class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.API_KEY_OUT]})
 
     id: uuid.UUID
     name: str
@@ -128,6 +139,8 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
+
     key: str = Field(description="The secret key. Shown only now: store it safely.")
 
 
@@ -172,6 +185,8 @@ class RevokeRequest(BaseModel):
 class TokenOut(BaseModel):
     """The OAuth2 token response (RFC 6749 §5.1)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TOKEN_OUT]})
+
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int = Field(description="Seconds the access token is valid")
@@ -183,6 +198,8 @@ class TokenOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ME_OUT]})
+
     tenant_id: uuid.UUID
     actor: str
     roles: list[str]

@@ -17,6 +17,7 @@ from shared.db import create_engine, create_pg_pool, create_sessionmaker
 from shared.http import create_http_client
 from shared.logging import configure_logging
 from shared.observability import install_observability
+from shared.openapi_examples import restore_examples
 from shared.problems import (
     PROBLEM_SCHEMA,
     DatabaseUnavailableAnswers503,
@@ -131,6 +132,7 @@ def _document_problems(app: FastAPI) -> None:
             if removed is not None and f'"#/components/schemas/{name}"' in json.dumps(schema):  # ours after all
                 components[name] = removed
         components["Problem"] = PROBLEM_SCHEMA
+        restore_examples(app, schema)
         app.openapi_schema = schema
         return schema
 

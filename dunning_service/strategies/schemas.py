@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dunning_service import examples
 from dunning_service.rules import ActionKind, StepKind
 from shared.contracts.common import Channel
 from shared.money import Currency
@@ -127,6 +128,8 @@ class StrategyCreate(BaseModel):
 class StrategyUpdate(BaseModel):
     """Fields left out stay as they are; ``steps`` replaces the whole list (keys keep identities)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_UPDATE]})
+
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
     priority: int | None = Field(None, ge=0, le=1_000_000)
@@ -138,6 +141,8 @@ class StrategyUpdate(BaseModel):
 
 
 class StrategyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_OUT]})
+
     id: uuid.UUID
     name: str
     description: str | None
@@ -179,6 +184,8 @@ class StrategySnapshot(BaseModel):
 
 
 class StrategyVersionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_VERSION_OUT]})
+
     strategy_id: uuid.UUID
     version: int
     snapshot: StrategySnapshot = Field(description="The strategy as it was in this version")

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_service import examples
+
 
 class ResyncReport(BaseModel):
     """What the last resync of the projection from receivables did (``dunning_service.projection.resync``)."""
@@ -20,6 +22,8 @@ class ResyncReport(BaseModel):
 
 
 class DunningSettingsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DUNNING_SETTINGS_OUT]})
+
     country: str | None = Field(description="From the tenant (gateway): whose public holidays are not business days")
     timezone: str | None = Field(description="From the tenant: what 'today' and the run hour mean")
     language: str | None
@@ -54,5 +58,7 @@ class DunningSettingsUpdate(BaseModel):
 
 
 class ResyncAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESYNC_ACCEPTED]})
+
     status: str = Field(examples=["queued"])
     detail: str

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from messaging_service import examples
 from shared.validation import E164Phone, EmailAddress
 
 Text = Field(None, max_length=300)
@@ -254,6 +255,8 @@ class WebhooksOut(BaseModel):
 
 
 class SettingsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SETTINGS_OUT]})
+
     profile: ProfileIn = Field(description="As set (what is not set is not shown): templates read it")
     email: EmailOut
     sms: SmsOut

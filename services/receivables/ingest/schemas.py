@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.receivables import examples
 from services.receivables.customers.schemas import ContactIn, RiskLevel
 from services.receivables.invoices.schemas import InvoiceFields
 from services.receivables.payments.schemas import PaymentFields
@@ -72,6 +73,8 @@ class PaymentRow(PaymentFields):
 
 
 class CustomerBatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_BATCH]})
+
     items: list[CustomerRow] = Field(description="Up to 10,000 customers")
 
 
@@ -102,6 +105,8 @@ class InvoiceBatch(BaseModel):
 
 
 class PaymentBatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAYMENT_BATCH]})
+
     items: list[PaymentRow] = Field(description="Up to 10,000 payments")
 
 
@@ -147,6 +152,8 @@ class RejectedRow(BaseModel):
 
 
 class IngestResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INGEST_RESULT]})
+
     received: int
     created: int
     updated: int

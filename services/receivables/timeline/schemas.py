@@ -3,7 +3,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.receivables import examples
 
 ENTRY_DATA = (
     "The details, by kind: an open object by design (entries are a log, kept as written). Keys per kind: "
@@ -36,6 +38,8 @@ class TimelineKind(StrEnum):
 
 
 class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TIMELINE_ENTRY_OUT]})
+
     id: uuid.UUID
     occurred_at: datetime
     kind: TimelineKind
@@ -47,6 +51,8 @@ class TimelineEntryOut(BaseModel):
 
 
 class HistoryEntryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HISTORY_ENTRY_OUT]})
+
     id: uuid.UUID
     occurred_at: datetime
     kind: TimelineKind
