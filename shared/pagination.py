@@ -128,5 +128,5 @@ def page_of(
     ordered = sorted(items, key=key)
     if params.cursor:
         after = typed_cursor(params.cursor, *types)
-        ordered = [item for item in ordered if key(item) > after]
+        ordered = [entry for entry in ordered if key(entry) > after]
     return make_page(ordered[: params.limit + 1], params.limit, key=key, item=item)

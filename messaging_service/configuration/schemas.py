@@ -257,7 +257,7 @@ class WebhooksOut(BaseModel):
 class SettingsOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.SETTINGS_OUT]})
 
-    profile: ProfileIn = Field(description="As set (what is not set is not shown): templates read it")
+    profile: ProfileIn = Field(description="As set (null: not set); templates read it")
     email: EmailOut
     sms: SmsOut
     whatsapp: WhatsAppOut

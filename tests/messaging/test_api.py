@@ -55,7 +55,11 @@ async def test_settings_defaults_and_write_only_secrets(api, stack):
     assert body["sms"]["provider"]["auth_token_set"]
     assert body["whatsapp"]["quiet_hours"] is None
     assert body["whatsapp"]["provider"]["verify_token_set"]
-    assert body["profile"]["collections"] == {"name": "Andrea"}
+    # typed (issue 14): what is not set is null
+    assert {k: v for k, v in body["profile"]["collections"].items() if v is not None} == {"name": "Andrea"}
+    assert (
+        body["profile"]["payment_instructions"] == ["Banco Mercantil: 0105-0091"] and body["profile"]["company"] is None
+    )
 
     cleared = await api.patch(
         "/v1/messaging-settings",
