@@ -9,7 +9,7 @@ from alarms_service.directory import receivables_client
 from alarms_service.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, collector, run
-from tests.support import create_tenant
+from tests.support import create_tenant, two_pages
 
 PROBLEM = "application/problem+json"
 
@@ -167,3 +167,24 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
     paged = (await api.get("/v1/alarms", params={"limit": 1}, headers=tenant.admin)).json()
     rest = (await api.get("/v1/alarms", params={"cursor": paged["next_cursor"]}, headers=tenant.admin)).json()
     assert {paged["items"][0]["id"], rest["items"][0]["id"]} == set(digests.values()) and rest["next_cursor"] is None
+
+
+async def test_the_preview_comes_in_pages(api, stack):
+    """Issue 14: the preview was a bare array; it is cursor-paginated like every list (in idempotency key order)."""
+    tenant = await alarms_tenant(api, stack)
+    p = Portfolio(stack, tenant.id)
+    for n in range(3):
+        user, _ = await collector(api, stack, tenant)
+        await p.customer(f"Cliente {n}", user["id"])
+        await p.invoice(f"Cliente {n}", f"R-{n}", status="payment_reported", reported_date=date(2026, 11, 1))
+    digests = await two_pages(
+        api,
+        "/v1/alarms/preview",
+        tenant.admin,
+        limit=2,
+        identity=lambda digest: digest["idempotency_key"],  # a digest not sent yet has a new id each time
+        as_of="2026-11-23",
+        alarm="payments_reported",
+    )
+    assert len({d["recipient"]["id"] for d in digests}) == 3
+    assert [d["idempotency_key"] for d in digests] == sorted(d["idempotency_key"] for d in digests)

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, outbox, send, settings
-from tests.support import create_user
+from tests.support import create_user, two_pages
 
 SECRETS = ("smtp-password-1", "twilio-token-2", "wa-access-3", "wa-app-secret-4", "wa-verify-5")
 
@@ -169,7 +169,7 @@ async def test_defaults_tags_and_preview(api, stack):
     assert rest.json()["next_cursor"] is None
     refs = [t["ref"] for t in first["items"] + rest.json()["items"]]
     assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 7 * 3 * 3 and refs == sorted(refs)
-    tags = {t["name"]: t for t in (await api.get("/v1/templates/tags", headers=tenant.admin)).json()["items"]}
+    tags = {t["name"]: t for t in await two_pages(api, "/v1/templates/tags", tenant.admin, limit=10)}
     assert "whatsapp_link" in tags["advisor"]["attributes"]
     assert "DueDays" in tags
 

@@ -7,7 +7,7 @@ import pytest
 
 from api_gateway.security import issue_access_token
 from api_gateway.settings import GatewaySettings
-from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login
+from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login, two_pages
 
 PROBLEM = "application/problem+json"
 
@@ -179,3 +179,13 @@ async def test_duplicate_slug_and_email_are_409(api):
     again = {"email": user["email"].upper(), "full_name": "X", "password": PASSWORD, "roles": ["collector"]}
     assert_problem(await api.post("/v1/users", json=again, headers=tenant.admin), 409)
     assert (await login(api, tenant.slug, user["email"]))["Authorization"].startswith("Bearer ")
+
+
+async def test_api_keys_come_in_pages_oldest_first(api):
+    """Issue 14: the list of keys was a bare array; it is cursor-paginated like every list."""
+    tenant = await create_tenant(api)
+    for _ in range(3):
+        await create_api_key(api, tenant)
+    keys = await two_pages(api, "/v1/api-keys", tenant.admin, limit=2)
+    assert len({k["id"] for k in keys}) == 3
+    assert [k["created_at"] for k in keys] == sorted(k["created_at"] for k in keys)
