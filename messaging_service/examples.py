@@ -101,18 +101,18 @@ REPLY_OUT = {
     "received_at": "2026-03-10T17:22:48Z",
 }
 OPT_OUT_IN = {
-    "channel": "sms",
-    "address": "+5491145556677",
+    "channel": "email",
+    "address": "compras@ferreterialosandes.com.ar",
     "customer_id": CUSTOMER_ID,
-    "reason": "Pidió por teléfono no recibir más SMS",
+    "reason": "Pidió no recibir más correos de cobranza en esta casilla",
 }
 SUPPRESSION_OUT = {
     "id": SUPPRESSION_ID,
-    "channel": "sms",
-    "address": "+5491145556677",
+    "channel": "email",
+    "address": "compras@ferreterialosandes.com.ar",
     "customer_id": CUSTOMER_ID,
-    "source": "manual",
-    "reason": "Pidió por teléfono no recibir más SMS",
+    "source": "api",
+    "reason": "Pidió no recibir más correos de cobranza en esta casilla",
     "created_at": "2026-03-11T14:05:31Z",
 }
 PARTIAL_BODY = "Carla Gómez\nDepartamento de Cobros, {{ company.name }}\n{{ collections.phone }}"
