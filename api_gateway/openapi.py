@@ -7,6 +7,7 @@ Fetched from the services and cached for a few seconds; a service that does not 
 
 import asyncio
 import copy
+import re
 import time
 from typing import Any
 
@@ -63,6 +64,28 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+PLAIN_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def _plain_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """The service's document with its schemas named by their titles where pydantic's name is not a plain
+    identifier: a page of customers is ``CustomerPage`` (its title, see ``shared.pagination.Page``), not
+    ``Page_CustomerOut_``. A name stays when its title is not plain either or is another schema's name."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    renames: dict[str, str] = {}
+    for name, schema in schemas.items():
+        title = schema.get("title")
+        plain_title = isinstance(title, str) and PLAIN_NAME.match(title)
+        if not PLAIN_NAME.match(name) and plain_title and title not in schemas and title not in renames.values():
+            renames[name] = title
+    return _rewrite_refs(doc, renames) | {
+        "components": {
+            **doc.get("components", {}),
+            "schemas": {renames.get(n, n): _rewrite_refs(s, renames) for n, s in schemas.items()},
+        }
+    }
+
+
 def _renames(service: str, theirs: dict[str, Any], merged: dict[str, Any]) -> dict[str, str]:
     """The service's schemas that must take another name: those whose name is taken by a different schema, and then
     those that refer to a renamed one (``Page_RunOut_`` is the same text in two services, but each one's refers to
@@ -80,7 +103,7 @@ def _renames(service: str, theirs: dict[str, Any], merged: dict[str, Any]) -> di
 
 
 def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    merged = copy.deepcopy(gateway_doc)
+    merged = copy.deepcopy(_plain_names(gateway_doc))
     merged["info"] = {
         "title": "cobranza API",
         "version": gateway_doc.get("info", {}).get("version", "1.0.0"),
@@ -94,6 +117,7 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
     merged["components"]["securitySchemes"] = SECURITY_SCHEMES
     tags = {t["name"]: t for t in merged.get("tags", [])}
     for service, doc in service_docs.items():
+        doc = _plain_names(doc)
         renames = _renames(service, doc.get("components", {}).get("schemas", {}), schemas)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)

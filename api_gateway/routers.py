@@ -2,7 +2,7 @@
 
 import hmac
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,11 +17,13 @@ from api_gateway.schemas import (
     ApiKeyCreated,
     ApiKeyOut,
     MeOut,
+    RevokeRequest,
     TenantCreate,
     TenantCreated,
     TenantOut,
     TenantUpdate,
     TokenOut,
+    TokenRequest,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -42,22 +44,10 @@ AdminOnly = Annotated[Principal, require(ADMIN)]
 PeopleReaders = Annotated[Principal, require(ADMIN, MANAGER, SUPERVISOR)]
 
 
-GrantType = Literal["password", "refresh_token"]
-
-
 @auth_router.post(
     "/token", response_model=TokenOut, responses=problem_responses(401, 422, 429), openapi_extra={"security": []}
 )
-async def issue_token(
-    request: Request,
-    session: SessionDep,
-    grant_type: Annotated[GrantType, Form(description="`password` (the default) or `refresh_token`")] = "password",
-    username: Annotated[str | None, Form(description="The user's email (password grant)")] = None,
-    password: Annotated[str | None, Form(description="The user's password (password grant)")] = None,
-    tenant: Annotated[str | None, Form(description="The tenant's slug (password grant)")] = None,
-    client_id: Annotated[str | None, Form(description="Alias of `tenant` for OAuth2 clients")] = None,
-    refresh_token: Annotated[str | None, Form(description="The refresh token to trade (refresh grant)")] = None,
-) -> TokenOut:
+async def issue_token(request: Request, session: SessionDep, form: Annotated[TokenRequest, Form()]) -> TokenOut:
     """OAuth2 token endpoint: a short-lived access token and a refresh token for a person of a tenant.
 
     Password grant (`tenant`, `username`, `password`): failed logins are throttled per account and per address:
@@ -67,27 +57,27 @@ async def issue_token(
     Refresh grant (`refresh_token`): the token is spent and the answer carries the next one. Using a spent token
     again revokes every token of that login (401); so does the user's password change or deactivation."""
     settings = request.app.state.settings
-    if grant_type == "refresh_token":
-        if not refresh_token:
+    if form.grant_type == "refresh_token":
+        if not form.refresh_token:
             raise ValidationProblem.field("refresh_token", "is required for grant_type=refresh_token")
-        user, next_token = await refresh.rotate(session, refresh_token, settings.refresh_token_ttl_seconds)
+        user, next_token = await refresh.rotate(session, form.refresh_token, settings.refresh_token_ttl_seconds)
         return _token_answer(settings, user, next_token)
-    if not username:
+    if not form.username:
         raise ValidationProblem.field("username", "is required for grant_type=password")
-    if not password:
+    if not form.password:
         raise ValidationProblem.field("password", "is required for grant_type=password")
-    slug = tenant or client_id
+    slug = form.tenant or form.client_id
     if not slug:
         raise Unauthorized("Say which tenant you log in to (`tenant`)")
     throttle = LoginThrottle(request.app.state.redis, settings)
     address = client_address(request, settings.trust_forwarded_for)
-    subject = LoginSubject.of(slug, username, address)
+    subject = LoginSubject.of(slug, form.username, address)
     attempts = await throttle.attempt(subject)
     try:
-        user = await service.authenticate_user(session, slug, username, password)
+        user = await service.authenticate_user(session, slug, form.username, form.password)
     except Unauthorized:
         engine = request.app.state.engine
-        await login_failed(engine, throttle, subject, slug, username, address, attempts)
+        await login_failed(engine, throttle, subject, slug, form.username, address, attempts)
         raise
     await throttle.succeeded(subject)
     return _token_answer(settings, user, await refresh.issue(session, user, settings.refresh_token_ttl_seconds))
@@ -111,14 +101,10 @@ def _token_answer(settings: GatewaySettings, user: User, refresh_token: str) -> 
     responses={200: {"description": "Revoked, or not a token this gateway knows"}, **problem_responses(422)},
     openapi_extra={"security": []},
 )
-async def revoke_token(
-    session: SessionDep,
-    token: Annotated[str, Form(description="The refresh token to revoke")],
-    token_type_hint: Annotated[str | None, Form(description="`refresh_token` (others are ignored)")] = None,
-) -> Response:
+async def revoke_token(session: SessionDep, form: Annotated[RevokeRequest, Form()]) -> Response:
     """Log out (RFC 7009): revoke the refresh token and every token of its login. Answers 200 for any token, known
     or not. Access tokens are not stored: they expire on their own within minutes."""
-    await refresh.revoke(session, token)
+    await refresh.revoke(session, form.token)
     return Response(status_code=status.HTTP_200_OK)
 
 
@@ -234,10 +220,11 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
 
 
-@keys_router.get("", response_model=list[ApiKeyOut])
-async def list_api_keys(principal: AdminOnly, session: SessionDep) -> list[ApiKeyOut]:
-    """The tenant's keys, without their secrets."""
-    return [ApiKeyOut.model_validate(k) for k in await service.list_api_keys(session, principal.tenant_id)]
+@keys_router.get("", response_model=Page[ApiKeyOut])
+async def list_api_keys(principal: AdminOnly, session: SessionDep, params: PageDep) -> dict:
+    """The tenant's keys, without their secrets, oldest first."""
+    keys = await service.list_api_keys(session, principal.tenant_id, params.limit, params.cursor)
+    return make_page(keys, params.limit, key=lambda k: [k.created_at, k.id], item=ApiKeyOut.model_validate)
 
 
 @keys_router.delete("/{key_id}", response_model=ApiKeyOut)

@@ -19,6 +19,7 @@ from shared.http import create_http_client
 from shared.identity import ALL_ROLES, admits
 from shared.logging import configure_logging
 from shared.observability import install_observability
+from shared.openapi_examples import restore_examples
 from shared.problems import (
     PROBLEM_SCHEMA,
     DatabaseUnavailableAnswers503,
@@ -197,6 +198,7 @@ def _document_problems(app: FastAPI) -> None:
             if removed is not None and f'"#/components/schemas/{name}"' in json.dumps(schema):  # ours after all
                 components[name] = removed
         components["Problem"] = PROBLEM_SCHEMA
+        restore_examples(app, schema)
         app.openapi_schema = schema
         return schema
 

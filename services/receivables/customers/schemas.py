@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from services.receivables import examples
 from shared.contracts.common import Channel
 from shared.validation import CountryCode, LanguageCode, TimeZoneName, normalize_email, normalize_phone
 
@@ -107,11 +108,13 @@ class CustomerCreate(CustomerFields):
 
 
 class CustomerUpdate(CustomerFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_UPDATE]})
+
     pass
 
 
 class CustomerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CUSTOMER_OUT]})
 
     id: uuid.UUID
     revision: int

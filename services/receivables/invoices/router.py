@@ -93,10 +93,11 @@ async def change_invoice_status(
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
-@router.get("/{invoice_id}/history", response_model=list[HistoryEntryOut], responses=problem_responses(404))
-async def get_invoice_history(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep) -> list[dict]:
+@router.get("/{invoice_id}/history", response_model=Page[HistoryEntryOut], responses=problem_responses(404))
+async def get_invoice_history(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
     """Every change of the invoice, oldest first: status changes (who, when, why), corrections, payments."""
     async with engine.connect() as conn:
         if await repository.get_invoice(conn, identity.tenant_id, invoice_id) is None:
             raise NotFound("Invoice not found")
-        return [dict(r) for r in await invoice_history(conn, identity.tenant_id, invoice_id)]
+        rows = await invoice_history(conn, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
+    return make_page(rows, params.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from services.receivables import examples
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.money import Currency, minor_units
 
@@ -112,6 +113,8 @@ class InvoiceCreate(InvoiceFields):
 class InvoiceUpdate(BaseModel):
     """Corrections a person may make; amounts change through the ERP's ingestion and through payments."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INVOICE_UPDATE]})
+
     number: str | None = Field(None, min_length=1, max_length=60)
     issue_date: date | None = None
     due_date: date | None = None
@@ -121,7 +124,9 @@ class InvoiceUpdate(BaseModel):
 class StatusChangeIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"status": "dispute", "dispute_area_id": "1f0e...", "reason": "Wrong quantities billed"}]
+            "examples": [
+                {"status": "dispute", "dispute_area_id": examples.AREA_ID, "reason": "Wrong quantities billed"}
+            ]
         }
     )
 
@@ -147,7 +152,7 @@ class InvoiceFilters(BaseModel):
 
 
 class InvoiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.INVOICE_OUT]})
 
     id: uuid.UUID
     revision: int

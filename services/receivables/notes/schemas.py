@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from services.receivables.outcomes.rules import Excuse
 
 
@@ -39,6 +40,8 @@ class NoteCreate(BaseModel):
 
 
 class NoteOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.NOTE_OUT]})
+
     id: uuid.UUID
     customer_id: uuid.UUID
     body: str

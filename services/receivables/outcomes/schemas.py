@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from services.receivables.outcomes.rules import ContactChannel, Excuse, OutcomeKind
 from services.receivables.people.schemas import DisputeAreaOut
 from services.receivables.tasks.schemas import TaskOut
@@ -53,6 +54,8 @@ class OutcomeCreate(BaseModel):
 
 
 class OutcomeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OUTCOME_OUT]})
+
     id: uuid.UUID
     customer_id: uuid.UUID
     kind: OutcomeKind
@@ -78,6 +81,8 @@ class OutcomeOut(BaseModel):
 
 class OutcomeRecordedOut(OutcomeOut):
     """The outcome with what it did: the follow-up task and the dispute area with its responsible."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OUTCOME_RECORDED_OUT]})
 
     task: TaskOut | None = None
     dispute_area: DisputeAreaOut | None = None

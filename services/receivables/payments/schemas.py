@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from services.receivables import examples
 from services.receivables.invoices.schemas import money
 from shared.money import Currency
 
@@ -90,6 +91,8 @@ class AllocationOut(BaseModel):
 
 
 class PaymentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAYMENT_OUT]})
+
     id: uuid.UUID
     revision: int
     customer_id: uuid.UUID
