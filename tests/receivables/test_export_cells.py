@@ -1,9 +1,11 @@
 """How a value becomes a cell, in each format (pure: no database)."""
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from services.receivables.exports.tables import Column, aging_rows
+from services.receivables.exports.tables import AGING, CUSTOMERS, INVOICES, KPIS, Column, aging_rows
 from services.receivables.exports.writers import _money_format, csv_cell, xlsx_value
 
 BUENOS_AIRES = timezone(timedelta(hours=-3))
@@ -53,3 +55,10 @@ def test_aging_has_one_row_per_currency_with_every_bucket():
             "invoices": 3,
         }
     ]
+
+
+def test_each_exports_openapi_example_has_one_cell_per_column():
+    for table in (CUSTOMERS, INVOICES, AGING, KPIS):
+        header, row = list(csv.reader(io.StringIO(table.example_csv)))
+        assert header == table.header
+        assert len(row) == len(header), table.name

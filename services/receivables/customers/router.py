@@ -53,7 +53,7 @@ async def list_customers(
     return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
 
 
-@router.get("/export", response_class=Response, responses=export_responses("The customers"))
+@router.get("/export", response_class=Response, responses=export_responses("The customers", CUSTOMERS))
 async def export_customers(
     identity: Reader,
     engine: EngineDep,

@@ -28,15 +28,15 @@ FormatParam = Annotated[
 ]
 
 
-def export_responses(what: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 answer in both media types (OpenAPI ``responses=``)."""
+def export_responses(what: str, table: Table) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer in both media types (OpenAPI ``responses=``), the CSV with an example of ``table``."""
     return {
         200: {
             "description": f"{what}: a header row of English keys (the JSON field names), then one row per item. "
             "Money is a number with its currency in its own column; dates are ISO (CSV) or dates (XLSX); "
             "lists are one cell, entries separated by `;`. `Content-Disposition` names the file.",
             "content": {
-                CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+                CSV_MEDIA_TYPE: {"schema": {"type": "string"}, "example": table.example_csv},
                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
         }

@@ -26,6 +26,11 @@ class Column:
 class Table:
     name: str  # the file's and the sheet's name
     columns: tuple[Column, ...]
+    example: tuple[str, ...] = ()  # one realistic CSV row, for the OpenAPI document
+
+    @property
+    def example_csv(self) -> str:
+        return ",".join(self.header) + "\r\n" + ",".join(self.example) + "\r\n"
 
     @property
     def header(self) -> list[str]:
@@ -44,6 +49,27 @@ CUSTOMERS = Table(
         "email:list sms:list whatsapp:list opted_out_channels:list collector_id advisor_id "
         "created_at:datetime updated_at:datetime"
     ),
+    (
+        "0192f1a4-5c1e-7b3a-9d2e-4f6a8b0c1d2e",
+        "ERP-C-100",
+        "Ferretería Los Andes S.A.",
+        "30-71234567-9",
+        "AR",
+        "America/Argentina/Buenos_Aires",
+        "es",
+        "pyme",
+        "false",
+        "medium",
+        "mayorista;zona-norte",
+        "pagos@losandes.example",
+        "+5491155550100",
+        "+5491155550100",
+        "",
+        "0192f1a4-0000-7000-8000-00000000c01e",
+        "",
+        "2026-03-02T13:15:00+00:00",
+        "2026-11-30T18:40:12+00:00",
+    ),
 )
 INVOICES = Table(
     "invoices",
@@ -52,6 +78,30 @@ INVOICES = Table(
         "open_amount:money issue_date:date due_date:date days_overdue:integer status promised_date:date "
         "reported_date:date dispute_area_id closed_on:date applies_to:list document_url "
         "created_at:datetime updated_at:datetime"
+    ),
+    (
+        "0192f1a4-7d10-7c55-8e41-2b9d6a3f0451",
+        "A-0001-00000451",
+        "A-0001-00000451",
+        "invoice",
+        "0192f1a4-5c1e-7b3a-9d2e-4f6a8b0c1d2e",
+        "ERP-C-100",
+        "Ferretería Los Andes S.A.",
+        "ARS",
+        "125000.00",
+        "45000.00",
+        "2026-10-01",
+        "2026-10-31",
+        "36",
+        "promise_to_pay",
+        "2026-12-15",
+        "",
+        "",
+        "",
+        "",
+        "https://erp.example/facturas/A-0001-00000451.pdf",
+        "2026-10-01T12:00:00+00:00",
+        "2026-12-05T15:22:09+00:00",
     ),
 )
 AGING = Table(
@@ -64,10 +114,24 @@ AGING = Table(
         Column("total", "money"),
         Column("invoices", "integer"),
     ),
+    (
+        "2026-12-06",
+        "ARS",
+        "310500.00",
+        "125000.00",
+        "48200.50",
+        "0.00",
+        "12000.00",
+        "9800.00",
+        "195000.50",
+        "505500.50",
+        "27",
+    ),
 )
 KPIS = Table(
     "kpis",
     _columns("kpi date_from:date date_to:date as_of:date currency subject subject_id metric value:number"),
+    ("dso", "2026-11-01", "2026-11-30", "", "ARS", "", "", "days", "41.7"),
 )
 
 

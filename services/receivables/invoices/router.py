@@ -51,7 +51,7 @@ async def list_invoices(
     )
 
 
-@router.get("/export", response_class=Response, responses=export_responses("The invoices"))
+@router.get("/export", response_class=Response, responses=export_responses("The invoices", INVOICES))
 async def export_invoices(
     identity: Reader,
     engine: EngineDep,

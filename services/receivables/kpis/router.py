@@ -130,7 +130,7 @@ async def get_workload(identity: Reader, engine: EngineDep, p: Params) -> dict:
         return await service.workload(conn, await _filter(conn, identity, p))
 
 
-@router.get("/export", response_class=Response, responses=export_responses("Every KPI, one row per figure"))
+@router.get("/export", response_class=Response, responses=export_responses("Every KPI, one row per figure", KPIS))
 async def export_kpis(
     identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV, months: Months = 12
 ) -> Response:
@@ -140,7 +140,7 @@ async def export_kpis(
     return await export(KPIS, export_format, rows_once(kpi_rows(kpis)), kpis["aging"]["as_of"])
 
 
-@router.get("/aging/export", response_class=Response, responses=export_responses("The aging report"))
+@router.get("/aging/export", response_class=Response, responses=export_responses("The aging report", AGING))
 async def export_aging(
     identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV
 ) -> Response:
