@@ -154,7 +154,7 @@ async def apply_payments(
     plans = [p for p in plans if p.action != "skip"]
 
     await _write_payments(session, tenant_id, plans, today, actor)
-    touched = await write_invoices(session, profile, states, ledger, actor)
+    touched = await write_invoices(session, profile, states, ledger, actor, "payment")
     await _write_timeline(session, tenant_id, plans, states, actor)
     await emit_many(session, outbox, tenant_id, [_event(plan) for plan in plans])
     await emit_invoices_changed(session, tenant_id, touched, "payment")
