@@ -18,7 +18,8 @@ from shared.outbox import emit, emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
-def changed(item: Any) -> ActionItemChanged:
+def changed(item: Any, change: str) -> ActionItemChanged:
+    """The announcement of ``item``; ``change`` says what happened to it (created, assigned, notice, resolved)."""
     get = item.get if isinstance(item, dict) else lambda name: getattr(item, name)
     return ActionItemChanged(
         action_item_id=get("id"),
@@ -32,6 +33,7 @@ def changed(item: Any) -> ActionItemChanged:
         resolution_reason=get("resolution_reason"),
         note=get("note"),
         notice_state=get("notice_state"),
+        change=change,
     )
 
 
@@ -71,10 +73,10 @@ RETURNING a.id, a.tenant_id, a.customer_id, a.invoice_ids, a.action, a.status, a
 )
 
 
-async def _announce(conn: AsyncConnection | AsyncSession, rows: Any) -> int:
+async def _announce(conn: AsyncConnection | AsyncSession, rows: Any, change: str) -> int:
     per_tenant: dict[uuid.UUID, list[ActionItemChanged]] = defaultdict(list)
     for row in rows:
-        per_tenant[row["tenant_id"]].append(changed(dict(row)))
+        per_tenant[row["tenant_id"]].append(changed(dict(row), change))
     for tenant_id, events in per_tenant.items():
         await emit_many(conn, outbox, tenant_id, events)
     return len(rows)
@@ -85,14 +87,15 @@ async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_
     dispatch is unique there)."""
     if not dispatch_ids:
         return 0
-    return await _announce(conn, (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all())
+    rows = (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all()
+    return await _announce(conn, rows, "created")
 
 
 async def sync_notice_states(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
     """The action notice's real state follows the message (and its fallbacks); each change is announced."""
     if not dispatch_ids:
         return 0
-    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all())
+    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all(), "notice")
 
 
 async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate, actor: str) -> ActionItem:
@@ -133,7 +136,7 @@ async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionI
     session.add(item)
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "created"))
     return item
 
 
@@ -151,7 +154,7 @@ async def assign_item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid
     item.assignee_id = data.assignee_id
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "assigned"))
 
 
 async def resolve_item(
@@ -168,4 +171,4 @@ async def resolve_item(
     item.resolved_at = datetime.now(UTC)
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "resolved"))

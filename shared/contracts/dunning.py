@@ -11,7 +11,7 @@ class ActionItemChanged(Event):
     """An action step reached (suspend service, legal, write off, call): feeds the daily actions alarm."""
 
     message_type = "dunning.action_item_changed"
-    consumers = ("alarms",)
+    consumers = ("alarms", "webhooks")
 
     action_item_id: uuid.UUID
     customer_id: uuid.UUID
@@ -25,6 +25,8 @@ class ActionItemChanged(Event):
     note: str | None = None  # what the person who created it wrote
     # the action notice's real state (issue 10): pending (messaging holds it), sent, failed; None: no notice
     notice_state: str | None = None
+    # what this announcement is (issue 14): created, assigned, notice (its notice state moved), resolved
+    change: str | None = None
 
 
 @register

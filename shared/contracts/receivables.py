@@ -143,16 +143,18 @@ class InvoicesChanged(Event):
 class Allocation(BaseModel):
     invoice_id: uuid.UUID
     amount: Decimal
+    invoice_external_id: str | None = None
 
 
 @register
 class PaymentApplied(Event):
     message_type = "receivables.payment_applied"
-    consumers = ()  # announced for integrations; no service reads it yet
+    consumers = ("webhooks",)
 
     payment_id: uuid.UUID
     customer_id: uuid.UUID
     external_id: str | None = None
+    customer_external_id: str | None = None
     currency: str
     amount: Decimal
     payment_date: date

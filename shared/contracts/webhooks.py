@@ -500,7 +500,7 @@ PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
 
 def _envelope(event_type: WebhookEventType, payload: type[BaseModel]) -> type[BaseModel]:
     """The body on the wire for one type: ``{"type", "timestamp", "data"}``, exact per type (OpenAPI)."""
-    name = payload.__name__.removesuffix("V1") + "Webhook"
+    name = payload.__name__.removesuffix("V1") + "Event"
     example = {"type": event_type.value, "timestamp": "2026-12-06T13:05:00Z"}
     model = create_model(
         name,

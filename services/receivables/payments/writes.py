@@ -24,6 +24,7 @@ class InvoiceState:
     closed_on: date | None
     promised_date: date | None
     paid_on: date | None = None
+    external_id: str | None = None
 
 
 async def write_invoices(
