@@ -41,6 +41,7 @@ async def test_action_step_opens_an_action_item_once_its_notice_is_accepted_and_
     await messaging.take()
     events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
     assert [(e["status"], e["notice_state"]) for e in events] == [("open", "pending"), ("open", "sent")]
+    assert [e["change"] for e in events] == ["created", "notice"]  # what the webhook catalogue announces by
     assert {e["action_item_id"] for e in events} == {item["id"]}
 
     # reminders stopped for good, even after the action item is resolved
@@ -104,6 +105,7 @@ async def test_manual_action_item_pauses_reminders_until_resolved(api, stack):
     assert [i.number for i in resumed.invoices if i.triggered] == ["F-1"]
     events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
     assert [e["status"] for e in events] == ["open", "open", "cancelled"]
+    assert [e["change"] for e in events] == ["created", "assigned", "resolved"]
     assert events[-1]["resolution_reason"] == "Pagará la semana próxima"
 
 

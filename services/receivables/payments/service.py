@@ -460,7 +460,7 @@ async def _customer_external_ids(
     query = select(Customer.id, Customer.external_id).where(
         Customer.tenant_id == tenant_id, Customer.id.in_(list(customer_ids))
     )
-    return dict((await session.execute(query)).tuples().all())
+    return {row.id: row.external_id for row in await session.execute(query)}
 
 
 def _event(
