@@ -468,12 +468,18 @@ class WebhookPingV1(_Payload):
     """Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``) to check the integration."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 1, "endpoint_id": _P, "message": "ping from cobranza"}]}
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "endpoint_id": _P, "url": "https://erp.example.com/hooks/cobranza"}
+                | {"sent_at": "2026-12-06T13:05:00Z"}
+            ]
+        }
     )
 
     version: Literal[1] = 1
     endpoint_id: uuid.UUID = Field(description="The endpoint being tested")
-    message: str = Field("ping from cobranza", description="A fixed text")
+    url: str = Field(description="The endpoint's URL")
+    sent_at: datetime = Field(description="When the test was asked for")
 
 
 PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
