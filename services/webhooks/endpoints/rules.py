@@ -19,7 +19,9 @@ def address_is_private(address: str) -> bool:
     """Whether ``address`` (an IPv4 or IPv6 literal) is anything but a public unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # a zone index ("fe80::1%eth0") is not part of it
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 address a.b.c.d
+            return address_is_private(str(ip.ipv4_mapped))
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None and address_is_private(str(embedded)):
             return True
     return (
