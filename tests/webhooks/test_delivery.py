@@ -189,3 +189,19 @@ async def test_a_worker_that_dies_mid_delivery_loses_nothing(api, stack, hook):
     Webhook(endpoint["secret"]).verify(hook.received[1].body, hook.received[1].headers)
     (row,) = await fetch(stack, "SELECT state, attempts FROM webhooks.deliveries")
     assert (row["state"], row["attempts"]) == ("succeeded", 1)
+
+
+async def test_a_host_name_is_resolved_checked_and_called_at_the_address_checked(api, stack, hook):
+    """The request goes to the address the check saw, with the URL's own host in ``Host``; once the tenant may no
+    longer call private addresses, the worker refuses the next attempt itself (checked again at delivery)."""
+    tenant, endpoint = await tenant_with_endpoint(api, f"http://localhost:{hook.port}/hooks")
+    await api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.admin)
+    assert await deliver(stack) == 1
+    assert hook.received[0].headers["host"] == f"localhost:{hook.port}"
+
+    await allow_private(api, tenant.id, False)
+    await api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.admin)
+    assert await deliver(stack) == 1
+    assert len(hook.received) == 1  # not called
+    (row,) = await fetch(stack, "SELECT state, last_error FROM webhooks.deliveries WHERE state = 'pending'")
+    assert "private" in row["last_error"]

@@ -78,26 +78,41 @@ async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: A
     url = httpx.URL(claimed["url"])
     content, headers = signed_request(claimed, datetime.now(UTC))
     headers["host"] = url.netloc.decode("ascii")
-    pinned = url.copy_with(host=addresses[0])
     try:
         async with asyncio.timeout(settings.timeout_seconds):
-            request = client.build_request(
-                "POST", pinned, content=content, headers=headers, extensions={"sni_hostname": url.host}
-            )
-            response = await client.send(request, stream=True)
-            try:
-                head = b""
-                async for chunk in response.aiter_raw():
-                    head += chunk
-                    if len(head) >= rules.RESPONSE_EXCERPT_BYTES:
-                        break
-            finally:
-                await response.aclose()
+            status, head = await _post_to_first_reachable(client, url, addresses, content, headers)
     except (TimeoutError, httpx.TimeoutException):
         return outcome(error=f"timed out after {settings.timeout_seconds:g} s")
     except httpx.HTTPError as exc:
-        return outcome(error=f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__)
-    return outcome(response.status_code, rules.excerpt(head))
+        return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+    return outcome(status, rules.excerpt(head))
+
+
+async def _post_to_first_reachable(
+    client: httpx.AsyncClient, url: httpx.URL, addresses: list[str], content: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """POST to the checked addresses in turn until one accepts the connection (nothing was sent to those that
+    refused); the status and the first KB of the answer."""
+    for n, address in enumerate(addresses):
+        request = client.build_request(
+            "POST", url.copy_with(host=address), content=content, headers=headers, extensions={"sni_hostname": url.host}
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n == len(addresses) - 1:
+                raise
+            continue
+        try:
+            head = b""
+            async for chunk in response.aiter_raw():
+                head += chunk
+                if len(head) >= rules.RESPONSE_EXCERPT_BYTES:
+                    break
+        finally:
+            await response.aclose()
+        return response.status_code, head
+    raise AssertionError("no address to send to")  # url_refusal answers at least one address or a refusal
 
 
 async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:

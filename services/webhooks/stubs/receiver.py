@@ -18,9 +18,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
 class Receiver:
-    def __init__(self, secrets: list[str], secrets_file: Path | None) -> None:
+    def __init__(self, secrets: list[str], secrets_file: Path | None, quiet: bool = False) -> None:
         self.secrets = secrets
         self.secrets_file = secrets_file
+        self.quiet = quiet
 
     def known_secrets(self) -> list[str]:
         found = list(self.secrets)
@@ -56,7 +57,8 @@ class Receiver:
             event_type = json.loads(body).get("type", "?")
         except (ValueError, AttributeError):
             event_type = "(not JSON)"
-        print(f"webhook {event_type} id={headers.get('webhook-id', '-')} {verdict}", flush=True)
+        if not self.quiet or not ok:
+            print(f"webhook {event_type} id={headers.get('webhook-id', '-')} {verdict}", flush=True)
         status = 204 if ok else 400
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"" if ok else verdict.encode()})
@@ -68,8 +70,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8007)
     parser.add_argument("--secret", action="append", default=[], help="a whsec_ secret (repeatable)")
     parser.add_argument("--secrets-file", type=Path, default=None)
+    parser.add_argument("--quiet", action="store_true", help="print only what does not verify (benchmarks)")
     args = parser.parse_args()
-    app = Receiver(args.secret, args.secrets_file)
+    app = Receiver(args.secret, args.secrets_file, args.quiet)
     print(f"webhook receiver on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
 
