@@ -29,6 +29,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
     ),
     "messaging": ("templates", "messages", "replies", "messaging-settings", "opt-out"),
     "alarms": ("alarms", "alarm-settings"),
+    "webhooks": ("webhook-endpoints", "webhook-events", "webhook-settings"),
 }
 
 # Public, unauthenticated paths a service answers itself (provider callbacks it verifies by signature).
