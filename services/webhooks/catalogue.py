@@ -197,7 +197,8 @@ def _action_item(r: Received[ActionItemChanged]) -> list[Announcement]:
     """Created: the item's first announcement. Resolved: done or cancelled (once: an item resolves once; an
     announcement from before ``change`` existed counts as resolved by its status)."""
     m = r.message
-    common = {"customer_id": m.customer_id, "action_item_id": m.action_item_id, "invoice_ids": m.invoice_ids}
+    common = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    common |= {"action_item_id": m.action_item_id, "invoice_ids": m.invoice_ids}
     common |= {"action": m.action, "created_on": m.created_on}
     if m.change == "created":
         details = {"assignee_id": m.assignee_id, "note": m.note, "notice_state": m.notice_state}

@@ -15,6 +15,7 @@ class ActionItemChanged(Event):
 
     action_item_id: uuid.UUID
     customer_id: uuid.UUID
+    customer_external_id: str | None = None  # the ERP's id of the customer (issue 14)
     invoice_ids: list[uuid.UUID]
     action: str
     status: str

@@ -3,7 +3,10 @@ payload of each, and the event that tells alarms an endpoint was disabled.
 
 What goes on the wire follows the Standard Webhooks convention: a JSON body ``{"type", "timestamp", "data"}``
 signed with ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` headers. ``data`` is the type's payload
-model (its ``version`` field says which shape); adding an optional field keeps the version.
+model (its ``version`` field says which shape); adding an optional field keeps the version. ``PAYLOADS`` names
+each type's payload model, ``WEBHOOK_BODIES`` the whole body's (for the OpenAPI ``webhooks`` section). Payloads
+carry cobranza's ids and the ERP's (``*_external_id``, None when the ERP gave none or the source does not know
+it), money as decimal strings beside its currency, dates in ISO 8601.
 
 The webhooks service (``services/webhooks``) turns the services' internal events into ``OutgoingEvent``s
 (``services/webhooks/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its type.

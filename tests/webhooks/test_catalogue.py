@@ -63,6 +63,7 @@ def action_item(status: str, change: str | None, item_id: uuid.UUID | None = Non
     return ActionItemChanged(
         action_item_id=item_id or uuid.uuid4(),
         customer_id=CUSTOMER,
+        customer_external_id="ERP-C-1",
         invoice_ids=[INVOICE],
         action="suspend_service",
         status=status,
@@ -253,6 +254,9 @@ def test_action_items_are_announced_when_created_and_when_resolved_only():
     assert types_of(action_item("open", None, item)) == []
     (resolved,) = webhook_events([received(action_item("cancelled", "resolved", item))])
     assert resolved.data["resolution"] == "cancelled" and resolved.data["resolution_reason"] == "paid"
+    (created,) = webhook_events([received(action_item("open", "created", item))])
+    assert (created.data["action_item_id"], created.data["customer_external_id"]) == (str(item), "ERP-C-1")
+    assert created.event_id != resolved.event_id
 
 
 def test_message_states_map_to_sent_delivered_failed():
