@@ -16,6 +16,7 @@ from alarms_service.projection.handlers import (
     on_user_changed,
 )
 from alarms_service.settings import AlarmsSettings
+from alarms_service.webhook_alerts.handlers import on_webhook_endpoint_disabled
 from shared.contracts.dunning import ActionItemChanged, CalendarChanged
 from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserChanged
 from shared.contracts.receivables import (
@@ -25,6 +26,7 @@ from shared.contracts.receivables import (
     InvoicesChanged,
     PromiseBroken,
 )
+from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.worker import worker_settings
 
 settings = AlarmsSettings()
@@ -40,6 +42,7 @@ HANDLERS = {
     ActionItemChanged: on_action_item_changed,
     CalendarChanged: on_calendar_changed,
     LoginFailuresExceeded: on_login_failures_exceeded,
+    WebhookEndpointDisabled: on_webhook_endpoint_disabled,
 }
 
 FUNCTIONS = [

@@ -1,5 +1,6 @@
 """One OpenAPI document for the whole public API: the gateway's own routes plus every service's public
-routes (exactly the paths the routing table sends to it), with the security schemes the gateway applies.
+routes (exactly the paths the routing table sends to it), with the security schemes the gateway applies, and the
+webhooks the services send out (their ``webhooks`` sections).
 
 Fetched from the services and cached for a few seconds; a service that does not answer is listed in
 ``x-unavailable-services`` instead of failing the whole document.
@@ -124,6 +125,8 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
         for path, item in doc.get("paths", {}).items():
             if service_for(path) == service:
                 merged["paths"][path] = _rewrite_refs(item, renames)
+        for name, item in doc.get("webhooks", {}).items():  # what a service sends out (issue 14)
+            merged.setdefault("webhooks", {})[name] = _rewrite_refs(item, renames)
         for tag in doc.get("tags", []):
             tags.setdefault(tag["name"], tag)
     for path, item in merged["paths"].items():

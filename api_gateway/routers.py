@@ -22,6 +22,7 @@ from api_gateway.schemas import (
     TenantCreated,
     TenantOut,
     TenantUpdate,
+    TenantWebhookSettings,
     TokenOut,
     TokenRequest,
     UserCreate,
@@ -31,9 +32,9 @@ from api_gateway.schemas import (
 from api_gateway.security import issue_access_token
 from api_gateway.settings import GatewaySettings
 from shared.db import SessionDep
-from shared.identity import ADMIN, MANAGER, SUPERVISOR
+from shared.identity import ADMIN, MANAGER, SERVICE, SUPERVISOR, identity_headers
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import Forbidden, Unauthorized, ValidationProblem, answers, problem_responses
+from shared.problems import BadGateway, Forbidden, Unauthorized, ValidationProblem, answers, problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
@@ -140,6 +141,35 @@ async def create_tenant(data: TenantCreate, session: SessionDep, _: OperatorOnly
     """Create a tenant and its first admin user (platform operators only)."""
     tenant, admin = await service.create_tenant(session, data)
     return TenantCreated(tenant=TenantOut.model_validate(tenant), admin=UserOut.model_validate(admin))
+
+
+@tenants_router.put(
+    "/tenants/{tenant_id}/webhook-settings",
+    response_model=TenantWebhookSettings,
+    responses=problem_responses(401, 404, 422, 502),
+    openapi_extra={"security": []},
+)
+async def set_tenant_webhook_settings(
+    request: Request,
+    tenant_id: uuid.UUID,
+    data: TenantWebhookSettings,
+    session: SessionDep,
+    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
+) -> TenantWebhookSettings:
+    """Allow a tenant webhook endpoints on private or loopback addresses (platform operators only: it opens the
+    operator's own network to the tenant's URLs; development and demo set-ups need it for local receivers)."""
+    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
+        raise Unauthorized("Changing a tenant's webhook settings needs the operator token (X-Operator-Token)")
+    await service.get_tenant(session, tenant_id)  # 404 for an unknown tenant
+    settings: GatewaySettings = request.app.state.settings
+    response = await request.app.state.upstream.client.put(
+        settings.service_url("webhooks").rstrip("/") + "/internal/webhook-settings/private-urls",
+        json=data.model_dump(),
+        headers=identity_headers(settings.internal_secret, tenant_id, "service:gateway", [SERVICE]),
+    )
+    if response.status_code != 200:
+        raise BadGateway(f"The webhooks service answered {response.status_code}", service="webhooks")
+    return TenantWebhookSettings(allow_private_urls=response.json()["allow_private_urls"])
 
 
 @tenants_router.get("/tenant", response_model=TenantOut, responses=problem_responses(401))

@@ -64,6 +64,14 @@ class TenantUpdate(BaseModel):
     language: LanguageCode | None = None
 
 
+class TenantWebhookSettings(BaseModel):
+    """What the platform operator decides about a tenant's webhooks."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"allow_private_urls": True}]})
+
+    allow_private_urls: bool = Field(description="Endpoints may be on private, loopback or link-local addresses")
+
+
 class TenantOut(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.TENANT_OUT]})
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # One image, many processes: the first argument says which one runs.
-#   gateway | receivables | dunning | messaging | alarms            the HTTP apps (uvicorn, port $PORT)
+#   gateway | receivables | dunning | messaging | alarms | webhooks the HTTP apps (uvicorn, port $PORT)
 #   <service>-worker                                                 its arq worker (consumer, relay, cron)
 #   migrate                                                          alembic upgrade head, then exit
 #   smtp | provider                                                  local protocol peers (development only)
@@ -15,13 +15,15 @@ case "$role" in
   dunning)            app dunning_service.main:create_app ;;
   messaging)          app messaging_service.main:create_app ;;
   alarms)             app alarms_service.main:create_app ;;
+  webhooks)           app services.webhooks.main:create_app ;;
   gateway-worker)     exec python -m shared.worker_process api_gateway.worker.WorkerSettings ;;
   receivables-worker) exec python -m shared.worker_process services.receivables.worker.WorkerSettings ;;
   dunning-worker)     exec python -m shared.worker_process dunning_service.worker.WorkerSettings ;;
   messaging-worker)   exec python -m shared.worker_process messaging_service.worker.WorkerSettings ;;
   alarms-worker)      exec python -m shared.worker_process alarms_service.worker.WorkerSettings ;;
+  webhooks-worker)    exec python -m shared.worker_process services.webhooks.worker.WorkerSettings ;;
   migrate)            exec alembic upgrade head ;;
   smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail --inbound-url "${INBOUND_URL:-http://gateway:8000/webhooks/messaging/email/inbound}" ;;
   provider)           exec python -m messaging_service.stubs.provider --host 0.0.0.0 --port "$port" ;;
-  *) echo "usage: <gateway|receivables|dunning|messaging|alarms>[-worker] | migrate | smtp | provider" >&2; exit 2 ;;
+  *) echo "usage: <gateway|receivables|dunning|messaging|alarms|webhooks>[-worker] | migrate | smtp | provider" >&2; exit 2 ;;
 esac

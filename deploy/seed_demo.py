@@ -16,10 +16,13 @@ import httpx
 GATEWAY = os.environ.get("COBRANZA_GATEWAY_URL", "http://127.0.0.1:8000")
 OPERATOR_TOKEN = os.environ.get("GATEWAY_OPERATOR_TOKEN", "dev-operator-token")
 STATE = Path(".run/demo.env")
+# The demo endpoint's signing secret, which the local receiver (deploy/Procfile: receiver) verifies with.
+WEBHOOK_SECRETS = Path(".run/webhook-secrets")
+RECEIVER = os.environ.get("COBRANZA_RECEIVER_URL", "http://127.0.0.1:8007")
 SLUG = "demo"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@demo.cobranza.dev", "demo-admin-123"
 COLLECTOR_EMAIL, COLLECTOR_PASSWORD = "cobrador@demo.cobranza.dev", "demo-collector-123"
-SERVICES = ("receivables", "dunning", "messaging", "alarms")
+SERVICES = ("receivables", "dunning", "messaging", "alarms", "webhooks")
 
 CUSTOMERS = [
     {
@@ -195,7 +198,47 @@ async def seed(client: httpx.AsyncClient) -> str:
     payments.raise_for_status()
     for strategy in STRATEGIES:  # 409 when present
         await client.post(f"{GATEWAY}/v1/strategies", headers=admin, json=strategy)
+    await demo_webhook(client, admin)
     return key
+
+
+async def demo_webhook(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """An endpoint of the demo tenant on the local receiver (a loopback URL: the operator allows the demo tenant
+    private URLs), its secret handed to the receiver through ``WEBHOOK_SECRETS``, and a test ping to it. A second
+    run keeps the endpoint; it rotates the secret only when the receiver's file lost it."""
+    tenant_id = (await client.get(f"{GATEWAY}/v1/tenant", headers=admin)).json()["id"]
+    allowed = await client.put(
+        f"{GATEWAY}/v1/tenants/{tenant_id}/webhook-settings",
+        headers={"X-Operator-Token": OPERATOR_TOKEN},
+        json={"allow_private_urls": True},
+    )
+    allowed.raise_for_status()
+    url = f"{RECEIVER}/webhooks"
+    listed = await client.get(f"{GATEWAY}/v1/webhook-endpoints", headers=admin, params={"limit": 500})
+    listed.raise_for_status()
+    endpoint = next((e for e in listed.json()["items"] if e["url"] == url), None)
+    known = WEBHOOK_SECRETS.exists() and WEBHOOK_SECRETS.read_text().strip()
+    if endpoint is None:
+        body = {"url": url, "description": "Local receiver (make run)"}
+        created = await client.post(f"{GATEWAY}/v1/webhook-endpoints", headers=admin, json=body)
+        created.raise_for_status()
+        endpoint, secret = created.json(), created.json()["secret"]
+    elif not known:
+        rotated = await client.post(
+            f"{GATEWAY}/v1/webhook-endpoints/{endpoint['id']}/rotate-secret",
+            headers=admin,
+            json={"overlap_seconds": 0},
+        )
+        rotated.raise_for_status()
+        secret = rotated.json()["secret"]
+    else:
+        secret = ""
+    if secret:
+        WEBHOOK_SECRETS.parent.mkdir(exist_ok=True)
+        WEBHOOK_SECRETS.touch(mode=0o600)
+        WEBHOOK_SECRETS.chmod(0o600)
+        WEBHOOK_SECRETS.write_text(secret + "\n")
+    await client.post(f"{GATEWAY}/v1/webhook-endpoints/{endpoint['id']}/test", headers=admin)
 
 
 def stored_key() -> str:
@@ -242,6 +285,8 @@ cobranza is running.
   gateway (the public API)  {GATEWAY}      docs: {GATEWAY}/docs  {GATEWAY}/redoc   OpenAPI: {GATEWAY}/openapi.json
   services (internal)       receivables {os.environ.get("COBRANZA_RECEIVABLES_URL")}  dunning {os.environ.get("COBRANZA_DUNNING_URL")}
                             messaging {os.environ.get("COBRANZA_MESSAGING_URL")}  alarms {os.environ.get("COBRANZA_ALARMS_URL")}
+                            webhooks {os.environ.get("COBRANZA_WEBHOOKS_URL")}
+  webhook receiver          {RECEIVER}/webhooks verifies and prints each event the demo tenant's endpoint gets
   local SMTP server         127.0.0.1:{os.environ.get("SMTP_PORT")} (mail kept in .run/mail/new/)
   SMS/WhatsApp stub         {os.environ.get("COBRANZA_PROVIDER_URL")}
   demo tenant               slug "{SLUG}"; the admin's and the collector's logins and an API key are in {STATE}

@@ -15,6 +15,7 @@ import api_gateway.models
 import dunning_service.models
 import messaging_service.models
 import services.receivables.models
+import services.webhooks.models
 from shared.settings import ServiceSettings
 
 config = context.config
@@ -24,6 +25,7 @@ target_metadata = [
     dunning_service.models.Base.metadata,
     messaging_service.models.Base.metadata,
     alarms_service.models.Base.metadata,
+    services.webhooks.models.Base.metadata,
 ]
 
 

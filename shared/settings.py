@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
     dunning_url: str = "http://127.0.0.1:8002"
     messaging_url: str = "http://127.0.0.1:8003"
     alarms_url: str = "http://127.0.0.1:8004"
+    webhooks_url: str = "http://127.0.0.1:8006"
 
     @classmethod
     def settings_customise_sources(

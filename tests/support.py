@@ -27,7 +27,7 @@ from shared.outbox import HANDLE_MESSAGES, queue_name
 from shared.settings import ServiceSettings
 from shared.worker import JOB_CODEC, deserialize_job, redis_settings
 
-SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms")
+SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks")
 OPERATOR = {"X-Operator-Token": GatewaySettings().operator_token}
 PASSWORD = "correct-horse-battery"
 
@@ -78,12 +78,21 @@ def service_apps() -> dict[str, FastAPI]:
     from dunning_service.main import create_app as dunning
     from messaging_service.main import create_app as messaging
     from services.receivables.main import create_app as receivables
+    from services.webhooks.main import create_app as webhooks
 
-    return {"receivables": receivables(), "dunning": dunning(), "messaging": messaging(), "alarms": alarms()}
+    return {
+        "receivables": receivables(),
+        "dunning": dunning(),
+        "messaging": messaging(),
+        "alarms": alarms(),
+        "webhooks": webhooks(),
+    }
 
 
 def in_process_urls() -> dict[str, str]:
-    return {f"{name}_url": f"http://{name}.test" for name in ("receivables", "dunning", "messaging", "alarms")}
+    return {
+        f"{name}_url": f"http://{name}.test" for name in ("receivables", "dunning", "messaging", "alarms", "webhooks")
+    }
 
 
 @dataclass

@@ -18,11 +18,13 @@ from shared.outbox import emit, emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
-def changed(item: Any) -> ActionItemChanged:
+def changed(item: Any, change: str, customer_external_id: str | None) -> ActionItemChanged:
+    """The announcement of ``item``; ``change`` says what happened to it (created, assigned, notice, resolved)."""
     get = item.get if isinstance(item, dict) else lambda name: getattr(item, name)
     return ActionItemChanged(
         action_item_id=get("id"),
         customer_id=get("customer_id"),
+        customer_external_id=customer_external_id,
         invoice_ids=list(get("invoice_ids")),
         action=get("action"),
         status=get("status"),
@@ -32,6 +34,7 @@ def changed(item: Any) -> ActionItemChanged:
         resolution_reason=get("resolution_reason"),
         note=get("note"),
         notice_state=get("notice_state"),
+        change=change,
     )
 
 
@@ -39,6 +42,11 @@ def changed(item: Any) -> ActionItemChanged:
 # while a fallback nobody answered yet is on its way, and when the fallback ended in a task).
 NOTICE_STATE = "CASE d.state WHEN 'sent' THEN 'sent' WHEN 'accepted' THEN 'pending' ELSE 'failed' END"
 _RETURNED = "id, tenant_id, customer_id, invoice_ids, action, status, assignee_id, created_on, resolution_reason, note"
+# The ERP's id of the item's customer (``a``: the item row), for the integrations' announcement.
+_CUSTOMER_EXTERNAL_ID = (
+    "(SELECT ce.external_id FROM dunning.customers ce WHERE ce.tenant_id = {a}.tenant_id AND ce.id = {a}.customer_id) "
+    "AS customer_external_id"
+)
 
 _FROM_DISPATCHES = text(
     f"""
@@ -53,7 +61,7 @@ LEFT JOIN dunning.tenants t ON t.tenant_id = d.tenant_id
 LEFT JOIN dunning.customers c ON c.tenant_id = d.tenant_id AND c.id = d.customer_id
 WHERE d.id = ANY(CAST(:ids AS uuid[])) AND d.action IS NOT NULL AND cardinality(d.action_invoice_ids) > 0
 ON CONFLICT (tenant_id, dispatch_id) DO NOTHING
-RETURNING {_RETURNED}, notice_state
+RETURNING {_RETURNED}, notice_state, {_CUSTOMER_EXTERNAL_ID.format(a="action_items")}
 """
 )
 # A fallback's answer moves the notice state of the item its chain opened (``dispatch_id`` is the chain's first).
@@ -66,15 +74,15 @@ FROM (SELECT DISTINCT ON (coalesce(d.origin_id, d.id)) coalesce(d.origin_id, d.i
       ORDER BY coalesce(d.origin_id, d.id), d.created_at DESC, d.id) n
 WHERE a.dispatch_id = n.root AND a.notice_state IS DISTINCT FROM n.state
 RETURNING a.id, a.tenant_id, a.customer_id, a.invoice_ids, a.action, a.status, a.assignee_id, a.created_on,
-          a.resolution_reason, a.note, a.notice_state
+          a.resolution_reason, a.note, a.notice_state, {_CUSTOMER_EXTERNAL_ID.format(a="a")}
 """
 )
 
 
-async def _announce(conn: AsyncConnection | AsyncSession, rows: Any) -> int:
+async def _announce(conn: AsyncConnection | AsyncSession, rows: Any, change: str) -> int:
     per_tenant: dict[uuid.UUID, list[ActionItemChanged]] = defaultdict(list)
     for row in rows:
-        per_tenant[row["tenant_id"]].append(changed(dict(row)))
+        per_tenant[row["tenant_id"]].append(changed(dict(row), change, row["customer_external_id"]))
     for tenant_id, events in per_tenant.items():
         await emit_many(conn, outbox, tenant_id, events)
     return len(rows)
@@ -85,14 +93,15 @@ async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_
     dispatch is unique there)."""
     if not dispatch_ids:
         return 0
-    return await _announce(conn, (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all())
+    rows = (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all()
+    return await _announce(conn, rows, "created")
 
 
 async def sync_notice_states(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
     """The action notice's real state follows the message (and its fallbacks); each change is announced."""
     if not dispatch_ids:
         return 0
-    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all())
+    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all(), "notice")
 
 
 async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate, actor: str) -> ActionItem:
@@ -133,7 +142,7 @@ async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionI
     session.add(item)
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "created", customer.external_id))
     return item
 
 
@@ -151,7 +160,7 @@ async def assign_item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid
     item.assignee_id = data.assignee_id
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "assigned", await _customer_external_id(session, item)))
 
 
 async def resolve_item(
@@ -168,4 +177,9 @@ async def resolve_item(
     item.resolved_at = datetime.now(UTC)
     await session.flush()
     await session.refresh(item)
-    await emit(session, outbox, tenant_id, changed(item))
+    await emit(session, outbox, tenant_id, changed(item, "resolved", await _customer_external_id(session, item)))
+
+
+async def _customer_external_id(session: AsyncSession, item: ActionItem) -> str | None:
+    query = select(Customer.external_id).where(Customer.tenant_id == item.tenant_id, Customer.id == item.customer_id)
+    return await session.scalar(query)

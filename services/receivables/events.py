@@ -173,6 +173,12 @@ async def customers_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[st
     return [("batch", payload) for payload in result.scalars()]
 
 
+async def explain_invoice_changes(session: AsyncSession | AsyncConnection, reason: str) -> None:
+    """Say why the next UPDATE of invoices in this transaction changes statuses: the trigger that announces each
+    status change (``InvoiceStatusChanged``, migration 0027) takes the reason and clears it."""
+    await session.execute(text("SELECT set_config('receivables.change_reason', :reason, true)"), {"reason": reason})
+
+
 async def emit_invoices_changed(
     session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID], reason: str
 ) -> None:

@@ -3,4 +3,4 @@
 Importing this package registers every message class, so an ``Envelope`` can always be opened.
 """
 
-from shared.contracts import alarms, dunning, gateway, messaging, receivables  # noqa: F401
+from shared.contracts import alarms, dunning, gateway, messaging, receivables, webhooks  # noqa: F401

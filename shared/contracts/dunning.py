@@ -11,10 +11,11 @@ class ActionItemChanged(Event):
     """An action step reached (suspend service, legal, write off, call): feeds the daily actions alarm."""
 
     message_type = "dunning.action_item_changed"
-    consumers = ("alarms",)
+    consumers = ("alarms", "webhooks")
 
     action_item_id: uuid.UUID
     customer_id: uuid.UUID
+    customer_external_id: str | None = None  # the ERP's id of the customer (issue 14)
     invoice_ids: list[uuid.UUID]
     action: str
     status: str
@@ -25,6 +26,8 @@ class ActionItemChanged(Event):
     note: str | None = None  # what the person who created it wrote
     # the action notice's real state (issue 10): pending (messaging holds it), sent, failed; None: no notice
     notice_state: str | None = None
+    # what this announcement is (issue 14): created, assigned, notice (its notice state moved), resolved
+    change: str | None = None
 
 
 @register

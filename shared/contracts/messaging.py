@@ -114,7 +114,7 @@ class MessageStatusChanged(Event):
     """A message was accepted (``queued``/``deferred``) or its delivery moved on."""
 
     message_type = "messaging.message_status_changed"
-    consumers = ("receivables", "dunning")
+    consumers = ("receivables", "dunning", "webhooks")
 
     message_id: uuid.UUID
     idempotency_key: str
@@ -143,7 +143,7 @@ class ContactInvalidated(Event):
     """A permanent delivery error (invalid number, hard bounce): the contact must not be used again."""
 
     message_type = "messaging.contact_invalidated"
-    consumers = ("receivables",)
+    consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
     channel: Channel
@@ -156,7 +156,7 @@ class OptOutRecorded(Event):
     """The customer asked for no more messages on a channel (SMS STOP, unsubscribe link)."""
 
     message_type = "messaging.opt_out_recorded"
-    consumers = ("receivables",)
+    consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
     channel: Channel
@@ -174,7 +174,7 @@ class ReplyReceived(Event):
     """
 
     message_type = "messaging.reply_received"
-    consumers = ("receivables", "dunning")
+    consumers = ("receivables", "dunning", "webhooks")
 
     reply_id: uuid.UUID
     customer_id: uuid.UUID | None = None

@@ -143,16 +143,18 @@ class InvoicesChanged(Event):
 class Allocation(BaseModel):
     invoice_id: uuid.UUID
     amount: Decimal
+    invoice_external_id: str | None = None
 
 
 @register
 class PaymentApplied(Event):
     message_type = "receivables.payment_applied"
-    consumers = ()  # announced for integrations; no service reads it yet
+    consumers = ("webhooks",)
 
     payment_id: uuid.UUID
     customer_id: uuid.UUID
     external_id: str | None = None
+    customer_external_id: str | None = None
     currency: str
     amount: Decimal
     payment_date: date
@@ -186,16 +188,94 @@ class OutcomeRecorded(Event):
 @register
 class PromiseBroken(Event):
     message_type = "receivables.promise_broken"
-    consumers = ("alarms",)
+    consumers = ("alarms", "webhooks")
 
     promise_id: uuid.UUID
     invoice_id: uuid.UUID
+    invoice_external_id: str | None = None
     customer_id: uuid.UUID
+    customer_external_id: str | None = None
     collector_id: uuid.UUID | None = None
     promised_date: date
     broken_on: date
     currency: str
     open_amount: Decimal
+
+
+@register
+class PromiseMade(Event):
+    """A promise to pay one invoice was opened (an outcome or a status change to ``promise_to_pay``). Written by
+    the trigger on ``receivables.promises`` (migration 0027), so every way a promise opens announces it."""
+
+    message_type = "receivables.promise_made"
+    consumers = ("webhooks",)
+
+    promise_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_external_id: str | None = None
+    number: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    outcome_id: uuid.UUID | None = None
+    collector_id: uuid.UUID | None = None
+    promised_date: date
+    currency: str
+    promised_amount: Decimal
+    amount: Decimal
+    open_amount: Decimal
+
+
+@register
+class PromiseKept(Event):
+    """A promise's invoice was paid in full in time (a payment, a credit, the ERP's bulk load): written by the
+    trigger on ``receivables.promises`` (migration 0027) when a promise goes from open to kept."""
+
+    message_type = "receivables.promise_kept"
+    consumers = ("webhooks",)
+
+    promise_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_external_id: str | None = None
+    number: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    promised_date: date
+    kept_on: date
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+
+
+@register
+class InvoiceStatusChanged(Event):
+    """An invoice's status changed, or the detail that goes with it (promised date, reported date, dispute area):
+    one per invoice and change, with the status before and after.
+
+    Written by the statement trigger on ``receivables.invoices`` (migration 0027), in the transaction of the
+    change, whichever of the many set-based UPDATEs made it (``events.py``'s snapshots carry the new state only).
+    ``reason`` is what the writer declared with ``events.explain_invoice_changes`` (None if it did not)."""
+
+    message_type = "receivables.invoice_status_changed"
+    consumers = ("webhooks",)
+
+    invoice_id: uuid.UUID
+    revision: int
+    external_id: str | None = None
+    number: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+    previous_status: InvoiceStatus
+    status: InvoiceStatus
+    previous_promised_date: date | None = None
+    promised_date: date | None = None
+    previous_reported_date: date | None = None
+    reported_date: date | None = None
+    previous_dispute_area_id: uuid.UUID | None = None
+    dispute_area_id: uuid.UUID | None = None
+    reason: str | None = None
 
 
 @register

@@ -3,7 +3,10 @@ payload of each, and the event that tells alarms an endpoint was disabled.
 
 What goes on the wire follows the Standard Webhooks convention: a JSON body ``{"type", "timestamp", "data"}``
 signed with ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` headers. ``data`` is the type's payload
-model (its ``version`` field says which shape); adding an optional field keeps the version.
+model (its ``version`` field says which shape); adding an optional field keeps the version. ``PAYLOADS`` names
+each type's payload model, ``WEBHOOK_BODIES`` the whole body's (for the OpenAPI ``webhooks`` section). Payloads
+carry cobranza's ids and the ERP's (``*_external_id``, None when the ERP gave none or the source does not know
+it), money as decimal strings beside its currency, dates in ISO 8601.
 
 The webhooks service (``services/webhooks``) turns the services' internal events into ``OutgoingEvent``s
 (``services/webhooks/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its type.
@@ -11,11 +14,17 @@ The webhooks service (``services/webhooks``) turns the services' internal events
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
+
+from shared.contracts.common import Channel, InvoiceStatus
+from shared.contracts.messaging import CommunicationKind
 from shared.messages import Event, register
+from shared.money import Currency
 
 
 class WebhookEventType(StrEnum):
@@ -69,3 +78,452 @@ class WebhookEndpointDisabled(Event):
     failing_since: datetime
     disabled_at: datetime
     last_error: str | None = None
+
+
+# --- Payloads (``data``), one versioned model per type -------------------------------------------------------------
+
+DecimalString = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["1250.50"]}),
+]
+"""Money as a decimal string (``"1250.50"``): never a float, so no cent is lost on the ERP's side."""
+
+_C = "11111111-2222-4333-8444-555555555555"  # the examples' customer, invoice, promise... (realistic, fixed)
+_I = "0193a1b2-7c4d-7e5f-8a6b-1c2d3e4f5a6b"
+_P = "0193a1b3-1111-7222-8333-444455556666"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _Customer(_Payload):
+    customer_id: uuid.UUID = Field(description="cobranza's id of the customer")
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when it gave one")
+
+
+class _Invoice(_Customer):
+    invoice_id: uuid.UUID = Field(description="cobranza's id of the invoice")
+    invoice_external_id: str | None = Field(None, description="The ERP's id of the invoice, when it gave one")
+    invoice_number: str = Field(description="The invoice's number as printed")
+    currency: Currency
+    amount: DecimalString = Field(description="The invoice's total")
+    open_amount: DecimalString = Field(description="What is still owed on it, after this change")
+
+
+_INVOICE_EXAMPLE = {
+    "customer_id": _C,
+    "customer_external_id": "ERP-C-100",
+    "invoice_id": _I,
+    "invoice_external_id": "ERP-F-2031",
+    "invoice_number": "A-0001-00002031",
+    "currency": "ARS",
+    "amount": "150000.00",
+    "open_amount": "150000.00",
+}
+
+
+class InvoiceStatusChangedV1(_Invoice):
+    """Sent when an invoice's status changes, whoever changed it: a collector, an outcome, a payment, the ERP's
+    bulk load, a promise that broke. Not sent when only its amounts or dates change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _INVOICE_EXAMPLE
+                | {"version": 1, "previous_status": "normal", "status": "dispute", "dispute_area_id": _P}
+                | {"promised_date": None, "reported_date": None, "reason": "status changed"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    previous_status: InvoiceStatus = Field(description="The status before the change")
+    status: InvoiceStatus = Field(description="The status now")
+    promised_date: date | None = Field(None, description="promise_to_pay: the date promised")
+    reported_date: date | None = Field(None, description="payment_reported: the day the customer says it paid")
+    dispute_area_id: uuid.UUID | None = Field(None, description="dispute: the area that resolves it")
+    reason: str | None = Field(None, description="What made the change: payment, ingest, promise broken, a note")
+
+
+class PromiseMadeV1(_Invoice):
+    """Sent when the customer promises to pay an invoice by a date (an outcome or a status change): one per
+    invoice promised. A new promise on the same invoice replaces the open one and is sent again."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _INVOICE_EXAMPLE
+                | {"version": 1, "promise_id": _P, "promised_date": "2026-12-15", "promised_amount": "150000.00"}
+                | {"outcome_id": None, "collector_id": None}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    promise_id: uuid.UUID = Field(description="cobranza's id of the promise (also in promise.kept / .broken)")
+    promised_date: date = Field(description="The day the customer promised to pay by")
+    promised_amount: DecimalString = Field(description="What was owed when the promise was made")
+    outcome_id: uuid.UUID | None = Field(None, description="The contact outcome that recorded it, if any")
+    collector_id: uuid.UUID | None = Field(None, description="The customer's collector when it was made")
+
+
+class PromiseKeptV1(_Invoice):
+    """Sent when a promised invoice is paid in full by its date (plus the tenant's grace days)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _INVOICE_EXAMPLE
+                | {"version": 1, "promise_id": _P, "promised_date": "2026-12-15", "kept_on": "2026-12-14"}
+                | {"open_amount": "0.00"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    promise_id: uuid.UUID = Field(description="cobranza's id of the promise (as in promise.made)")
+    promised_date: date = Field(description="The day the customer promised to pay by")
+    kept_on: date = Field(description="The day it was settled")
+
+
+class PromiseBrokenV1(_Customer):
+    """Sent when a promise's date (plus the tenant's grace days) passed and the invoice still owes money: the
+    invoice goes back to ``normal`` and reminders resume (an ``invoice.status_changed`` says so too)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "promise_id": _P}
+                | {"invoice_id": _I, "invoice_external_id": "ERP-F-2031", "promised_date": "2026-12-15"}
+                | {"broken_on": "2026-12-16", "currency": "ARS", "open_amount": "150000.00", "collector_id": None}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    promise_id: uuid.UUID = Field(description="cobranza's id of the promise (as in promise.made)")
+    invoice_id: uuid.UUID = Field(description="cobranza's id of the invoice")
+    invoice_external_id: str | None = Field(None, description="The ERP's id of the invoice, when it gave one")
+    promised_date: date = Field(description="The day the customer had promised to pay by")
+    broken_on: date = Field(description="The day the promise was found broken")
+    currency: Currency
+    open_amount: DecimalString = Field(description="What is still owed on the invoice")
+    collector_id: uuid.UUID | None = Field(None, description="The collector who got the promise")
+
+
+class PaymentReportedV1(_Invoice):
+    """Sent when the customer says it paid an invoice (an outcome, or a collector's status change) and the
+    payment has not arrived: reminders pause. Sent again if the reported date changes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_INVOICE_EXAMPLE | {"version": 1, "reported_date": "2026-12-05", "reason": "status changed"}]
+        }
+    )
+
+    version: Literal[1] = 1
+    reported_date: date = Field(description="The day the customer says it paid")
+    reason: str | None = Field(None, description="What recorded it (an outcome, a status change)")
+
+
+class AllocationV1(_Payload):
+    invoice_id: uuid.UUID = Field(description="cobranza's id of the invoice")
+    invoice_external_id: str | None = Field(None, description="The ERP's id of the invoice, when known")
+    amount: DecimalString = Field(description="The part of the payment applied to it (or undone)")
+
+
+class PaymentAllocatedV1(_Customer):
+    """Sent when a payment is applied to invoices (explicitly named, else oldest first), and when it is
+    reversed (``reversed``: the allocations listed were undone)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "payment_id": _P}
+                | {"payment_external_id": "ERP-R-7788", "currency": "ARS", "amount": "200000.00"}
+                | {"payment_date": "2026-12-05", "unapplied_amount": "50000.00", "reversed": False}
+                | {"allocations": [{"invoice_id": _I, "invoice_external_id": None, "amount": "150000.00"}]}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    payment_id: uuid.UUID = Field(description="cobranza's id of the payment")
+    payment_external_id: str | None = Field(None, description="The ERP's id of the payment, when it gave one")
+    currency: Currency
+    amount: DecimalString = Field(description="The payment's amount")
+    payment_date: date
+    allocations: list[AllocationV1] = Field(description="What went to which invoice (or was undone)")
+    unapplied_amount: DecimalString = Field(description="What is left as the customer's credit")
+    reversed: bool = Field(False, description="True: the payment was reversed and these allocations undone")
+
+
+class DisputeOpenedV1(_Invoice):
+    """Sent when an invoice goes into dispute (the customer contests it): reminders pause until it is resolved."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_INVOICE_EXAMPLE | {"version": 1, "dispute_area_id": _P, "reason": "wrong quantity billed"}]
+        }
+    )
+
+    version: Literal[1] = 1
+    dispute_area_id: uuid.UUID = Field(description="The area responsible for resolving it")
+    reason: str | None = Field(None, description="Why, as recorded")
+
+
+class DisputeResolvedV1(_Invoice):
+    """Sent when an invoice leaves ``dispute``: ``status`` says how (``normal``: owed again, ``void`` or
+    ``written_off``: the customer was right, ``paid``, or a promise or reported payment)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _INVOICE_EXAMPLE
+                | {"version": 1, "dispute_area_id": _P, "status": "void", "reason": "credit note issued"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    dispute_area_id: uuid.UUID | None = Field(None, description="The area that had the dispute")
+    status: InvoiceStatus = Field(description="The invoice's status after the dispute")
+    reason: str | None = Field(None, description="Why, as recorded")
+
+
+class ActionItemCreatedV1(_Customer):
+    """Sent when an action is due (suspend service, legal, write off, call): a strategy's action step reached it
+    or a person created it. The ERP acts on it (suspends the service, hands it to legal...)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": None, "action_item_id": _P}
+                | {"invoice_ids": [_I], "action": "suspend_service", "assignee_id": None, "created_on": "2026-12-06"}
+                | {"note": None, "notice_state": "sent"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    action_item_id: uuid.UUID = Field(description="cobranza's id of the action item")
+    invoice_ids: list[uuid.UUID] = Field(description="The invoices it is about")
+    action: str = Field(description="suspend_service, legal, write_off or call")
+    assignee_id: uuid.UUID | None = Field(None, description="Who must act")
+    created_on: date
+    note: str | None = Field(None, description="What the person who created it wrote")
+    notice_state: str | None = Field(None, description="The action notice to the customer: pending, sent, failed")
+
+
+class ActionItemResolvedV1(_Customer):
+    """Sent when an action item is done or cancelled (with the reason)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": None, "action_item_id": _P}
+                | {"invoice_ids": [_I], "action": "suspend_service", "created_on": "2026-12-06"}
+                | {"resolution": "cancelled", "resolution_reason": "Customer paid before suspension"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    action_item_id: uuid.UUID = Field(description="cobranza's id of the action item (as in action_item.created)")
+    invoice_ids: list[uuid.UUID] = Field(description="The invoices it is about")
+    action: str = Field(description="suspend_service, legal, write_off or call")
+    created_on: date
+    resolution: Literal["done", "cancelled"] = Field(description="Done, or cancelled")
+    resolution_reason: str | None = Field(None, description="Why it was cancelled, or how it was done")
+
+
+_MESSAGE_EXAMPLE = {
+    "version": 1,
+    "customer_id": _C,
+    "customer_external_id": None,
+    "message_id": _P,
+    "kind": "overdue",
+    "channel": "email",
+    "to": "pagos@cliente.example",
+    "subject": "Facturas vencidas",
+    "invoice_ids": [_I],
+    "occurred_at": "2026-12-06T13:05:00Z",
+}
+
+
+class _Message(_Payload):
+    customer_id: uuid.UUID | None = Field(None, description="cobranza's id of the customer, if to a customer")
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
+    message_id: uuid.UUID = Field(description="cobranza's id of the message")
+    kind: CommunicationKind = Field(description="What the message was: a reminder, an action notice...")
+    channel: Channel
+    to: str = Field(description="The address: an email, or an E.164 phone number")
+    subject: str | None = None
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, description="The invoices it was about")
+    occurred_at: datetime = Field(description="When the provider reported it")
+
+
+class MessageSentV1(_Message):
+    """Sent when the provider accepted a message for delivery (SMTP server, SMS or WhatsApp API)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE_EXAMPLE]})
+
+    version: Literal[1] = 1
+
+
+class MessageDeliveredV1(_Message):
+    """Sent once per message when the provider reports it delivered, or read when no delivery receipt came
+    first (``state`` says which)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE_EXAMPLE | {"state": "delivered"}]})
+
+    version: Literal[1] = 1
+    state: Literal["delivered", "read"] = Field(description="delivered, or read (WhatsApp's blue ticks)")
+
+
+class MessageFailedV1(_Message):
+    """Sent when a message could not be delivered: the provider refused it, it bounced (also a late bounce), or
+    every attempt failed. ``error_code`` is stable (``invalid_contact``, ``smtp_550``, ``21211``...)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _MESSAGE_EXAMPLE
+                | {"state": "bounced", "error": "550 5.1.1 user unknown", "error_code": "smtp_550", "attempts": 1}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    state: Literal["failed", "bounced"] = Field(description="failed (refused, gave up) or bounced")
+    error: str | None = Field(None, description="The provider's answer")
+    error_code: str | None = Field(None, description="A stable code for the error")
+    attempts: int = Field(0, description="Delivery attempts made")
+
+
+class ContactInvalidV1(_Customer):
+    """Sent when a contact point got a permanent delivery error (invalid number, hard bounce): cobranza no
+    longer uses it; the ERP may want to fix it at the source."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": None, "channel": "sms"}
+                | {"address": "+5491155550000", "reason": "21211 invalid 'To' phone number"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    channel: Channel
+    address: str = Field(description="The email address or E.164 phone number")
+    reason: str = Field(description="The provider's error")
+
+
+class CustomerOptedOutV1(_Customer):
+    """Sent when the customer asked for no more messages on a channel (SMS STOP, the unsubscribe link)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": None, "channel": "sms"}
+                | {"address": "+5491155550000", "source": "sms_stop"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    channel: Channel
+    address: str = Field(description="The email address or E.164 phone number")
+    source: str = Field(description="How it was asked: sms_stop, unsubscribe_link, reply...")
+
+
+class CustomerRepliedV1(_Payload):
+    """Sent when a customer wrote back (an SMS, a WhatsApp message, an email reply): a collector gets a task."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "customer_id": _C, "customer_external_id": None, "reply_id": _P}
+                | {"channel": "whatsapp", "from_address": "+5491155550000", "subject": None}
+                | {"body": "Pago el viernes", "in_reply_to": None, "opt_out": False}
+                | {"received_at": "2026-12-06T14:20:00Z"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    customer_id: uuid.UUID | None = Field(None, description="cobranza's id of the customer, when recognised")
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
+    reply_id: uuid.UUID = Field(description="cobranza's id of the reply")
+    channel: Channel
+    from_address: str = Field(description="Who wrote: an email address or an E.164 phone number")
+    subject: str | None = None
+    body: str = Field(description="The reply's text, quoted history cut where possible (at most 4,000 chars)")
+    in_reply_to: uuid.UUID | None = Field(None, description="The message it answers, when known")
+    opt_out: bool = Field(False, description="A STOP/BAJA reply: also sent as customer.opted_out")
+    received_at: datetime
+
+
+class WebhookPingV1(_Payload):
+    """Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``) to check the integration."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "endpoint_id": _P, "url": "https://erp.example.com/hooks/cobranza"}
+                | {"sent_at": "2026-12-06T13:05:00Z"}
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    endpoint_id: uuid.UUID = Field(description="The endpoint being tested")
+    url: str = Field(description="The endpoint's URL")
+    sent_at: datetime = Field(description="When the test was asked for")
+
+
+PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
+    WebhookEventType.INVOICE_STATUS_CHANGED: InvoiceStatusChangedV1,
+    WebhookEventType.PROMISE_MADE: PromiseMadeV1,
+    WebhookEventType.PROMISE_KEPT: PromiseKeptV1,
+    WebhookEventType.PROMISE_BROKEN: PromiseBrokenV1,
+    WebhookEventType.PAYMENT_REPORTED: PaymentReportedV1,
+    WebhookEventType.PAYMENT_ALLOCATED: PaymentAllocatedV1,
+    WebhookEventType.DISPUTE_OPENED: DisputeOpenedV1,
+    WebhookEventType.DISPUTE_RESOLVED: DisputeResolvedV1,
+    WebhookEventType.ACTION_ITEM_CREATED: ActionItemCreatedV1,
+    WebhookEventType.ACTION_ITEM_RESOLVED: ActionItemResolvedV1,
+    WebhookEventType.MESSAGE_SENT: MessageSentV1,
+    WebhookEventType.MESSAGE_DELIVERED: MessageDeliveredV1,
+    WebhookEventType.MESSAGE_FAILED: MessageFailedV1,
+    WebhookEventType.CONTACT_INVALID: ContactInvalidV1,
+    WebhookEventType.CUSTOMER_OPTED_OUT: CustomerOptedOutV1,
+    WebhookEventType.CUSTOMER_REPLIED: CustomerRepliedV1,
+    WebhookEventType.PING: WebhookPingV1,
+}
+"""Each event type's payload (the body's ``data``)."""
+
+
+def _envelope(event_type: WebhookEventType, payload: type[BaseModel]) -> type[BaseModel]:
+    """The body on the wire for one type: ``{"type", "timestamp", "data"}``, exact per type (OpenAPI)."""
+    name = payload.__name__.removesuffix("V1") + "Event"
+    example = {"type": event_type.value, "timestamp": "2026-12-06T13:05:00Z"}
+    model = create_model(
+        name,
+        __base__=_Payload,
+        __doc__=f"The body of a ``{event_type.value}`` webhook. {payload.__doc__}",
+        type=(Literal[event_type.value], Field(description="The event type")),  # type: ignore[valid-type]
+        timestamp=(datetime, Field(description="When it happened")),
+        data=(payload, Field(description="The payload, versioned (its `version`)")),
+    )
+    examples = (payload.model_config.get("json_schema_extra") or {}).get("examples", [])  # type: ignore[union-attr]
+    model.model_config["json_schema_extra"] = {"examples": [example | {"data": e} for e in examples]}
+    model.model_rebuild(force=True)
+    return model
+
+
+WEBHOOK_BODIES: dict[WebhookEventType, type[BaseModel]] = {t: _envelope(t, p) for t, p in PAYLOADS.items()}
+"""Each event type's whole body as delivered, for the OpenAPI ``webhooks`` section."""

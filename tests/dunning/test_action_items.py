@@ -17,7 +17,7 @@ async def test_action_step_opens_an_action_item_once_its_notice_is_accepted_and_
     await create_strategy(api, tenant.admin)
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)
-    ana = await portfolio.customer("Ana", email="ana@example.com")
+    ana = await portfolio.customer("Ana", email="ana@example.com", external_id="ERP-C-ANA")
     await portfolio.invoice(ana, "F-1", due=MONDAY - timedelta(days=50), issue=MONDAY - timedelta(days=80))
     await real_run(api, tenant.admin, MONDAY)
     (notice,) = await messaging.take()
@@ -41,6 +41,8 @@ async def test_action_step_opens_an_action_item_once_its_notice_is_accepted_and_
     await messaging.take()
     events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
     assert [(e["status"], e["notice_state"]) for e in events] == [("open", "pending"), ("open", "sent")]
+    assert [e["change"] for e in events] == ["created", "notice"]  # what the webhook catalogue announces by
+    assert {e["customer_external_id"] for e in events} == {"ERP-C-ANA"}  # the ERP's id, for its webhooks
     assert {e["action_item_id"] for e in events} == {item["id"]}
 
     # reminders stopped for good, even after the action item is resolved
@@ -62,7 +64,7 @@ async def test_manual_action_item_pauses_reminders_until_resolved(api, stack):
     await create_strategy(api, tenant.admin)
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)
-    ana = await portfolio.customer("Ana", email="ana@example.com")
+    ana = await portfolio.customer("Ana", email="ana@example.com", external_id="ERP-C-ANA")
     f1 = await portfolio.invoice(ana, "F-1", due=MONDAY - timedelta(days=1), issue=MONDAY - timedelta(days=31))
     await portfolio.invoice(ana, "F-2", due=MONDAY - timedelta(days=1), issue=MONDAY - timedelta(days=31))
     created = await api.post(
@@ -104,6 +106,8 @@ async def test_manual_action_item_pauses_reminders_until_resolved(api, stack):
     assert [i.number for i in resumed.invoices if i.triggered] == ["F-1"]
     events = [e for e in messaging.events if e["type"] == "dunning.action_item_changed"]
     assert [e["status"] for e in events] == ["open", "open", "cancelled"]
+    assert [e["change"] for e in events] == ["created", "assigned", "resolved"]
+    assert {e["customer_external_id"] for e in events} == {"ERP-C-ANA"}
     assert events[-1]["resolution_reason"] == "Pagará la semana próxima"
 
 

@@ -88,7 +88,7 @@ def test_status_rows_match_the_contract():
         payload=written["payload"],
     )
     assert isinstance(envelope.open(), MessageStatusChanged)
-    assert written["consumers"] == ["receivables", "dunning"]
+    assert written["consumers"] == ["receivables", "dunning", "webhooks"]
 
 
 def test_the_statement_lists_the_invoices_in_the_customers_language():

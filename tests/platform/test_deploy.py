@@ -5,12 +5,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("gateway", "receivables", "dunning", "messaging", "alarms")
+SERVICES = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks")
 
 
 def test_procfile_runs_every_service_its_worker_and_the_local_peers():
     names = {line.split(":", 1)[0] for line in (ROOT / "deploy/Procfile").read_text().splitlines() if line}
-    assert names == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "smtp", "provider"}
+    assert names == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "smtp", "provider", "receiver"}
 
 
 def test_compose_has_the_stores_and_every_process():

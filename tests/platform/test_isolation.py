@@ -87,6 +87,9 @@ KINDS = {
     "invoice_external_id": "invoice_external_id",
     "advisor_external_id": "person_external_id",
     "task_assignee_id": "user",
+    "endpoint_id": "webhook_endpoint",
+    "delivery_id": "webhook_delivery",
+    "event_id": "webhook_event",
     "external_id": None,  # the new object's own id in the ERP: fresh for each request of B
     "tax_id": None,  # the customer's, not an object
     "phone_number_id": None,  # the tenant's WhatsApp number at Meta
@@ -97,6 +100,8 @@ PUBLIC = {
     ("post", "/v1/auth/token"): "login: B's credentials against A's slug, test below",
     ("post", "/v1/tenants"): "the operator's route: B's credentials are refused, test below",
     ("post", "/v1/auth/revoke"): "revokes the refresh token in its body, a secret only its holder knows: no id to aim",
+    ("put", "/v1/tenants/{tenant_id}/webhook-settings"): "the operator's route: B's credentials are refused, test "
+    "in tests/webhooks/test_endpoints.py",
 }
 
 
@@ -195,6 +200,17 @@ class World:
         if "/v1/templates/partials" in self.document["paths"]:  # issue 11.1: walked from the moment it is served
             self.partial = await self.post("/v1/templates/partials", {"name": f"pie-{mark}", "body": f"Chau {mark}"})
 
+    async def webhooks(self) -> None:
+        """An endpoint (on a loopback port nobody answers: the operator allows the tenant private URLs), and a
+        test ping to it: an event and its delivery."""
+        body = {"allow_private_urls": True}
+        await created(
+            await self.api.put(f"/v1/tenants/{self.tenant.id}/webhook-settings", json=body, headers=OPERATOR), 200
+        )
+        body = {"url": f"http://127.0.0.1:9/{self.mark}", "description": f"ERP {self.mark}"}
+        self.webhook_endpoint = await self.post("/v1/webhook-endpoints", body)
+        self.ping = await self.post(f"/v1/webhook-endpoints/{self.webhook_endpoint['id']}/test", {}, 202)
+
     async def run(self) -> None:
         """A dunning run: its emails go out to the SMTP server on loopback (and one bounces)."""
         self.dunning_run = await self.post("/v1/dunning-runs", {"as_of": AS_OF.isoformat()}, 202)
@@ -262,6 +278,9 @@ class World:
             "customer_external_id": self.customers[0]["external_id"],
             "invoice_external_id": self.invoices[0]["external_id"],
             "person_external_id": self.person["external_id"],
+            "webhook_endpoint": self.webhook_endpoint["id"],
+            "webhook_delivery": self.ping["delivery_id"],
+            "webhook_event": self.ping["event_id"],
         }
         if self.partial:
             ids["partial"] = self.partial["id"]
@@ -274,7 +293,8 @@ class World:
 async def full_tenants(api, stack, smtp_port: int, document: dict[str, Any], *amounts: tuple[str, ...]) -> list[World]:
     """Tenants made side by side, stage by stage, each stage followed by as many worker rounds as its events need."""
     worlds = [World(api, stack, document, a) for a in amounts]
-    for stage, rounds in (("start", 1), ("portfolio", 1), ("run", 2), ("contacts", 1), ("alarms", 1)):
+    stages = (("start", 1), ("portfolio", 1), ("webhooks", 0), ("run", 2), ("contacts", 1), ("alarms", 1))
+    for stage, rounds in stages:
         for world in worlds:
             await getattr(world, stage)()
         await everyone(stack, smtp_port, rounds)

@@ -10,7 +10,7 @@ from services.receivables.settings import ReceivablesSettings
 from tests.support import create_tenant, running
 
 
-@pytest.mark.parametrize("app_name", ["gateway", "receivables", "dunning", "messaging", "alarms"])
+@pytest.mark.parametrize("app_name", ["gateway", "receivables", "dunning", "messaging", "alarms", "webhooks"])
 async def test_health_readiness_and_metrics(stack, app_name):
     app = stack.gateway if app_name == "gateway" else stack.services[app_name]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as client:

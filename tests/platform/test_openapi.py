@@ -1,9 +1,15 @@
 """One merged OpenAPI document at the gateway: every service's public routes, unique operation ids, every status a
 route can answer documented."""
 
+import asyncio
+import json
+import re
 from collections import Counter
 
 from api_gateway.routing import SERVICE_RESOURCES, service_for
+from shared.contracts.webhooks import PAYLOADS, WEBHOOK_BODIES, WebhookEventType
+from tests.platform.test_frontend_contract import generate_and_compile
+from tests.support import service_apps
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # What the gateway answers itself, before or instead of the service: the merge adds these to the services' routes.
@@ -53,8 +59,6 @@ async def test_a_service_that_is_down_is_listed_not_fatal(api, stack):
 
 def test_the_routing_table_names_exactly_the_resources_the_services_serve():
     """Each service's public paths are routed, and the table routes nothing a service does not serve."""
-    from tests.support import service_apps
-
     for service, app in service_apps().items():
         served = {path[4:].split("/", 1)[0] for path in app.openapi()["paths"] if path.startswith("/v1/")}
         assert served == set(SERVICE_RESOURCES[service]), service
@@ -166,3 +170,38 @@ async def test_a_status_raised_by_a_shared_dependency_is_documented_on_every_rou
     assert {"401", "503"} <= set(gateway["/v1/auth/me"]["get"]["responses"])
     assert "403" not in gateway["/v1/auth/me"]["get"]["responses"]
     assert "403" in gateway["/v1/users/{user_id}"]["patch"]["responses"]
+
+
+async def test_the_merged_document_carries_the_services_webhooks(api, tmp_path):
+    """The webhooks service's ``webhooks`` section (the catalogue, ``document_webhooks``) reaches the gateway's
+    merged document with every event type, its exact body and payload; openapi-typescript still makes a client of
+    it, with no ``unknown`` in the events' types."""
+    document = (await api.get("/openapi.json")).json()
+    assert "x-unavailable-services" not in document
+    schemas = document["components"]["schemas"]
+
+    def resolve(node: dict) -> dict:
+        return schemas[node["$ref"].rsplit("/", 1)[1]]
+
+    assert set(document["webhooks"]) == {t.value for t in WebhookEventType}
+    for event_type in WebhookEventType:
+        operation = document["webhooks"][event_type.value]["post"]
+        body = resolve(operation["requestBody"]["content"]["application/json"]["schema"])
+        assert body["properties"]["type"]["const"] == event_type.value
+        payload = resolve(body["properties"]["data"])
+        assert set(payload["properties"]) == set(PAYLOADS[event_type].model_fields)
+        assert payload["properties"]["version"]["const"] == 1
+        assert payload["required"] == PAYLOADS[event_type].model_json_schema()["required"]
+    assert schemas["InvoiceStatusChangedV1"]["properties"]["open_amount"]["type"] == "string"  # money as text
+
+    spec, client = tmp_path / "openapi.json", tmp_path / "schema.d.ts"
+    spec.write_text(json.dumps(document))
+    await asyncio.to_thread(generate_and_compile, spec, client)
+    generated = client.read_text()
+    assert '"promise.kept": {' in generated and 'post: operations["webhook_promise_kept"]' in generated
+    # Each component schema, as the generated client types it ("        Name: {" ... "        };").
+    types = dict(re.findall(r"^        (\w+): \{\n(.*?)^        \};$", generated, flags=re.M | re.S))
+    for event_type, payload in PAYLOADS.items():
+        for name in (payload.__name__, WEBHOOK_BODIES[event_type].__name__):
+            assert name in types and "unknown" not in types[name], name
+    assert "open_amount: string;" in types["InvoiceStatusChangedV1"]

@@ -19,6 +19,7 @@ def test_service_for_routes_by_first_segment():
     assert service_for("/v1/strategies") == "dunning"
     assert service_for("/v1/templates/x") == "messaging"
     assert service_for("/v1/alarms") == "alarms"
+    assert service_for("/v1/webhook-endpoints/x/replay") == "webhooks"
     assert service_for("/v1/users") is None  # the gateway's own
     assert service_for("/v2/customers") is None
     resources = [r for rs in SERVICE_RESOURCES.values() for r in rs]
@@ -83,7 +84,7 @@ async def test_a_service_that_is_slow_is_504_problem(api):
     assert body["service"] == "receivables"
 
 
-@pytest.mark.parametrize("service", ["dunning", "messaging", "alarms"])
+@pytest.mark.parametrize("service", ["dunning", "messaging", "alarms", "webhooks"])
 async def test_every_service_is_reachable_through_the_gateway(api, service):
     """Each service answers the gateway: a resource of its own, or its own 404 problem."""
     tenant = await create_tenant(api)

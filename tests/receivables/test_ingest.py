@@ -365,7 +365,8 @@ async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_batch_even
     changed = _invoices(450)
     changed[7]["open_amount"] = "0.00"
     await _ingest(rc, "invoices", [*changed, *_invoices(460)[450:]])  # 1 updated, 10 new
-    assert await scalar(rc.stack, "SELECT count(*) FROM receivables.outbox WHERE published_at IS NULL") == 3
+    # the two batches and their one status change (F-0007 paid: announced for webhooks, migration 0027)
+    assert await scalar(rc.stack, "SELECT count(*) FROM receivables.outbox WHERE published_at IS NULL") == 4
 
     monkeypatch.setattr(outbox_module, "EXPANSION_BUDGET", 400)  # a pass stops taking rows past its budget
     with pytest.raises(Killed):
@@ -374,7 +375,7 @@ async def test_a_bulk_load_is_one_deferred_row_the_relay_sends_as_one_batch_even
     assert len(first) == 1  # the one job that reached Redis before the relay died: the first batch
     await rc.stack.redis.flushdb()
     assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 1  # 450 snapshots: over the budget
-    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 2
+    assert await relay_once(rc.stack.engine, rc.stack.arq, "receivables") == 3
     for service in ("dunning", "alarms"):
         jobs = sorted(job.decode().rsplit(":", 1)[1] for job in await rc.stack.redis.zrange(queue_name(service), 0, -1))
         assert jobs == ["1", "2"]  # a batch weighs its snapshots: the 450 go alone, the 10 and the 1 together

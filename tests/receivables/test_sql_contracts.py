@@ -89,6 +89,12 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
     )
     await promises_made_earlier(rc, 1)  # promised for yesterday: today's check breaks it
     await post(rc.api, "/v1/promises/detect-broken", rc.admin, {}, expect=200)
+    kept = await customer(rc)
+    await invoice(rc, kept["id"], amount="100.00")
+    promise = {"customer_id": kept["id"], "kind": "promise_to_pay", "promised_date": rc.today.isoformat()}
+    await post(rc.api, "/v1/outcomes", rc.collector, promise)
+    paid = {"customer_id": kept["id"], "currency": "ARS", "amount": "100.00", "payment_date": rc.today.isoformat()}
+    await post(rc.api, "/v1/payments", rc.admin, paid)  # pays the promise in time: kept
     await post(rc.api, "/v1/outcomes", rc.collector, {"customer_id": c["id"], "kind": "unreachable"})
     ingested = {"external_id": "F-1", "customer_external_id": c["external_id"], "number": "A-1", "currency": "ARS"}
     ingested |= {"amount": "5.00", "issue_date": "2026-01-01", "due_date": "2026-02-01"}
@@ -117,6 +123,9 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
         "receivables.payment_applied",
         "receivables.outcome_recorded",
         "receivables.promise_broken",
+        "receivables.promise_made",
+        "receivables.promise_kept",
+        "receivables.invoice_status_changed",
         "receivables.task_changed",
         "messaging.send_communications",
     }

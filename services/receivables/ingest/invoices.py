@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later
+from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later, explain_invoice_changes
 from services.receivables.ingest.invoice_rows import Line
 from services.receivables.ingest.schemas import RejectedRow
 from services.receivables.ingest.staging import copy_lines, refresh_statistics, stored_rows
@@ -196,6 +196,7 @@ async def upsert_invoices(
         "external_ids": [line.external_id for line in lines],
         "customer_external_ids": list({line.customer_external_id for line in lines}),
     }
+    await explain_invoice_changes(session, "updated by the ERP")
     result = (await session.execute(UPSERT, params)).one()
     await apply_credits(
         session,

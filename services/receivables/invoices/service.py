@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
-from services.receivables.events import emit_invoices_changed
+from services.receivables.events import emit_invoices_changed, explain_invoice_changes
 from services.receivables.invoices import repository
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
 from services.receivables.invoices.status import (
@@ -173,6 +173,7 @@ async def apply_status_changes(
     tenant_id, today = profile.tenant_id, profile.today()
     by_id = {r["id"]: r for r in rows}
     ids = [c.invoice_id for c in changes]
+    await explain_invoice_changes(session, reason)
     await session.execute(
         text(
             "UPDATE receivables.invoices i SET status = c.status, promised_date = c.promised_date, "

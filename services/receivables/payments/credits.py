@@ -135,7 +135,7 @@ async def _undo(
         text("UPDATE receivables.credit_applications SET reversed_at = now() WHERE id = ANY(:ids)"),
         {"ids": [a["id"] for a in undone]},
     )
-    touched = await write_invoices(session, profile, states, ledger, actor)
+    touched = await write_invoices(session, profile, states, ledger, actor, "credit undone")
     entries = [
         {
             "customer_id": rows[i]["customer_id"],
@@ -220,7 +220,7 @@ async def _apply(
             state.closed_on = state.paid_on = today
     if applied:
         await _write_applications(session, tenant_id, applied)
-        touched = await write_invoices(session, profile, states, ledger, actor)
+        touched = await write_invoices(session, profile, states, ledger, actor, "credit applied")
         await add_entries(session, tenant_id, _applied_entries(applied, rows, actor) + _status_entries(states, actor))
         await emit_invoices_changed(session, tenant_id, touched, "credit applied")
     return set(credits)

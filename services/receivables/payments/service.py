@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.events import emit_invoices_changed
 from services.receivables.invoices.schemas import quantize
 from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
-from services.receivables.models import Invoice, Payment, PaymentAllocation, outbox
+from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, outbox
 from services.receivables.payments.allocation import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
 from services.receivables.payments.credits import apply_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
@@ -154,9 +154,10 @@ async def apply_payments(
     plans = [p for p in plans if p.action != "skip"]
 
     await _write_payments(session, tenant_id, plans, today, actor)
-    touched = await write_invoices(session, profile, states, ledger, actor)
+    touched = await write_invoices(session, profile, states, ledger, actor, "payment")
     await _write_timeline(session, tenant_id, plans, states, actor)
-    await emit_many(session, outbox, tenant_id, [_event(plan) for plan in plans])
+    customer_refs = await _customer_external_ids(session, tenant_id, {_customer_of(p) for p in plans})
+    await emit_many(session, outbox, tenant_id, [_event(plan, states, customer_refs) for plan in plans])
     await emit_invoices_changed(session, tenant_id, touched, "payment")
     # Over-payments are credit (and a reversal may free invoices that credit can now settle): issue 12.
     credit_moved = [p for p in plans if p.unapplied or (p.old is not None and p.old.unapplied_amount)]
@@ -303,7 +304,14 @@ async def _lock_ledger(
     items = []
     for row in await session.execute(query):
         states[row.id] = InvoiceState(
-            row.customer_id, row.currency, row.number, row.status, row.status, row.closed_on, row.promised_date
+            row.customer_id,
+            row.currency,
+            row.number,
+            row.status,
+            row.status,
+            row.closed_on,
+            row.promised_date,
+            external_id=row.external_id,
         )
         items.append(OpenItem(row.id, row.open_amount, row.due_date, row.issue_date, row.number, row.status, row.kind))
     return states, Ledger(items)
@@ -446,8 +454,22 @@ async def _write_timeline(
     await add_entries(session, tenant_id, entries)
 
 
-def _event(plan: _Plan) -> PaymentApplied:
-    """What the payment did: its allocations, or, for a reversal, the allocations undone."""
+async def _customer_external_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
+    """The ERP's ids of the batch's customers, for the announcements integrations read (one query)."""
+    if not customer_ids:
+        return {}
+    query = select(Customer.id, Customer.external_id).where(
+        Customer.tenant_id == tenant_id, Customer.id.in_(list(customer_ids))
+    )
+    return {row.id: row.external_id for row in await session.execute(query)}
+
+
+def _event(
+    plan: _Plan, states: dict[uuid.UUID, InvoiceState], customer_refs: dict[uuid.UUID, str | None]
+) -> PaymentApplied:
+    """What the payment did: its allocations, or, for a reversal, the allocations undone; with the ERP's ids."""
     reversal = plan.action == "reverse"
     payment = plan.old if reversal else plan.row
     allocations = plan.undone if reversal else plan.allocations
@@ -455,10 +477,13 @@ def _event(plan: _Plan) -> PaymentApplied:
         payment_id=plan.payment_id,
         customer_id=payment.customer_id,
         external_id=payment.external_id,
+        customer_external_id=customer_refs.get(payment.customer_id),
         currency=payment.currency,
         amount=payment.amount,
         payment_date=payment.payment_date,
-        allocations=[Allocation(invoice_id=i, amount=a) for i, a in allocations],
+        allocations=[
+            Allocation(invoice_id=i, amount=a, invoice_external_id=states[i].external_id) for i, a in allocations
+        ],
         unapplied_amount=quantize(ZERO, payment.currency) if reversal else plan.unapplied,
         reversed=reversal,
     )

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.receivables.events import explain_invoice_changes
 from services.receivables.payments.allocation import Ledger
 from services.receivables.promises.rules import on_payment
 from services.receivables.tenants.repository import TenantProfile
@@ -23,6 +24,7 @@ class InvoiceState:
     closed_on: date | None
     promised_date: date | None
     paid_on: date | None = None
+    external_id: str | None = None
 
 
 async def write_invoices(
@@ -31,11 +33,14 @@ async def write_invoices(
     states: dict[uuid.UUID, InvoiceState],
     ledger: Ledger,
     actor: str,
+    reason: str,
 ) -> list[uuid.UUID]:
-    """One UPDATE for every invoice whose open amount or status moved; promises of paid invoices resolved."""
+    """One UPDATE for every invoice whose open amount or status moved; promises of paid invoices resolved.
+    ``reason`` says why, for the status changes it announces."""
     touched = [i for i, s in states.items() if s.status != s.original_status or ledger.changed(i)]
     if not touched:
         return []
+    await explain_invoice_changes(session, reason)
     await session.execute(
         text(
             "UPDATE receivables.invoices i SET open_amount = u.open_amount, status = u.status, "

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.events import OUTBOX_COLUMNS, invoice_payload, outbox_select
+from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
 from services.receivables.models import Promise
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.pagination import keyset
@@ -20,7 +20,8 @@ from shared.pagination import keyset
 promises = Promise.__table__
 
 PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
-    'promise_id', inv.promise_id, 'invoice_id', inv.id, 'customer_id', inv.customer_id,
+    'promise_id', inv.promise_id, 'invoice_id', inv.id, 'invoice_external_id', inv.external_id,
+    'customer_id', inv.customer_id, 'customer_external_id', inv.customer_external_id,
     'collector_id', inv.promise_collector, 'promised_date', inv.broken_promised_date, 'broken_on', inv.broken_on,
     'currency', inv.currency, 'open_amount', inv.open_amount::text)"""
 
@@ -47,7 +48,9 @@ inv AS (
     SET status = 'normal', promised_date = NULL, revision = i.revision + 1, updated_at = now()
     FROM broken b
     WHERE i.id = b.invoice_id AND i.status = 'promise_to_pay' AND i.open_amount > 0
-    RETURNING i.*, b.id AS promise_id, b.resolved_on AS broken_on, b.collector_id AS promise_collector,
+    RETURNING i.*, (SELECT c.external_id FROM receivables.customers c
+                    WHERE c.tenant_id = i.tenant_id AND c.id = i.customer_id) AS customer_external_id,
+              b.id AS promise_id, b.resolved_on AS broken_on, b.collector_id AS promise_collector,
               b.promised_date AS broken_promised_date
 ),
 invoice_events AS (
@@ -78,6 +81,7 @@ async def detect_broken(
     conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID | None = None, as_of: date | None = None
 ) -> tuple[int, list[uuid.UUID]]:
     """Break the due promises of one tenant (or of all, each at its own local date); returns the count and ids."""
+    await explain_invoice_changes(conn, "promise broken")
     row = (await conn.execute(DETECT_BROKEN, {"tenant_id": tenant_id, "as_of": as_of})).one()
     return row.broken, list(row.ids or [])
 

@@ -1,0 +1,29 @@
+"""Name resolution at the edge (registration and every delivery), for ``endpoints.rules``."""
+
+import asyncio
+import ipaddress
+import socket
+
+from services.webhooks.endpoints.rules import addresses_problem, host_and_port, url_problem
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to now (a literal address is itself); none when it does not resolve."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def url_refusal(url: str, *, development: bool, allow_private: bool) -> tuple[str | None, list[str]]:
+    """Why ``url`` may not be called now (or None), and the addresses its host resolved to."""
+    problem = url_problem(url, development=development)
+    if problem is not None:
+        return problem, []
+    addresses = await resolve(*host_and_port(url))
+    return addresses_problem(addresses, allow_private=allow_private), addresses

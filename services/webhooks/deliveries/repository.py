@@ -1,0 +1,284 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, func, insert, literal, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.webhooks.models import PENDING, Attempt, Delivery, Endpoint, Event, Secret
+from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
+from shared.pagination import keyset
+
+events = Event.__table__
+deliveries = Delivery.__table__
+attempts = Attempt.__table__
+endpoints = Endpoint.__table__
+secrets = Secret.__table__
+
+Conn = AsyncConnection | AsyncSession
+PING = WebhookEventType.PING.value
+
+
+def _subscribed(event_type: Any) -> Any:
+    """An enabled endpoint wants this type: it listed it, or it listed none (every type but pings, which go only
+    to the endpoint tested)."""
+    return and_(
+        endpoints.c.enabled,
+        event_type != PING,
+        or_(endpoints.c.event_types == text("'{}'::text[]"), event_type == func.any(endpoints.c.event_types)),
+    )
+
+
+async def store_events(session: AsyncSession, batch: list[OutgoingEvent]) -> int:
+    """Store new events and fan each out: one pending delivery per enabled endpoint of its tenant subscribed to
+    its type. An event already stored (same tenant and id) creates nothing. Returns the deliveries created."""
+    if not batch:
+        return 0
+    rows = [
+        {
+            "tenant_id": e.tenant_id,
+            "event_id": e.event_id,
+            "type": e.event_type.value,
+            "occurred_at": e.occurred_at,
+            "data": e.data,
+        }
+        for e in batch
+    ]
+    fresh = (
+        await session.execute(
+            pg_insert(events).values(rows).on_conflict_do_nothing().returning(events.c.tenant_id, events.c.event_id)
+        )
+    ).all()
+    if not fresh:
+        return 0
+    new = (
+        select(events.c.tenant_id, events.c.event_id, events.c.type, events.c.occurred_at)
+        .where(tuple_(events.c.tenant_id, events.c.event_id).in_([tuple(row) for row in fresh]))
+        .cte("new")
+    )
+    fan_out = (
+        select(
+            new.c.tenant_id,
+            func.gen_random_uuid(),
+            endpoints.c.id,
+            new.c.event_id,
+            new.c.type,
+        )
+        .select_from(new.join(endpoints, endpoints.c.tenant_id == new.c.tenant_id))
+        .where(_subscribed(new.c.type))
+        .order_by(new.c.occurred_at, new.c.event_id)
+    )
+    result = await session.execute(
+        insert(deliveries).from_select(["tenant_id", "id", "endpoint_id", "event_id", "event_type"], fan_out)
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+async def insert_event(session: AsyncSession, event: OutgoingEvent) -> None:
+    await session.execute(
+        insert(events).values(
+            tenant_id=event.tenant_id,
+            event_id=event.event_id,
+            type=event.event_type.value,
+            occurred_at=event.occurred_at,
+            data=event.data,
+        )
+    )
+
+
+async def get_event(conn: Conn, tenant_id: uuid.UUID, event_id: str) -> Any:
+    query = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_events(
+    conn: Conn,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    event_type: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[Any]:
+    """Newest first."""
+    query = select(events).where(events.c.tenant_id == tenant_id)
+    if event_type:
+        query = query.where(events.c.type == event_type)
+    if since:
+        query = query.where(events.c.occurred_at >= since)
+    if until:
+        query = query.where(events.c.occurred_at < until)
+    key = (events.c.occurred_at, events.c.event_id)
+    query = keyset(query, key, (datetime.fromisoformat, str), after, limit, newest_first=True)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def add_deliveries(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_ids: list[str], *, replay: bool
+) -> list[Any]:
+    """New pending deliveries of stored events to one endpoint (a test ping, a replay), due at once."""
+    if not event_ids:
+        return []
+    chosen = (
+        select(
+            events.c.tenant_id,
+            func.gen_random_uuid(),
+            literal(endpoint_id),
+            events.c.event_id,
+            events.c.type,
+            literal(replay),
+        )
+        .where(events.c.tenant_id == tenant_id, events.c.event_id.in_(event_ids))
+        .order_by(events.c.occurred_at, events.c.event_id)
+    )
+    statement = (
+        insert(deliveries)
+        .from_select(["tenant_id", "id", "endpoint_id", "event_id", "event_type", "replay"], chosen)
+        .returning(deliveries)
+    )
+    return list((await session.execute(statement)).mappings().all())
+
+
+async def events_in_range(
+    conn: Conn,
+    tenant_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    types: list[str] | None,
+    endpoint_types: list[str],
+    limit: int,
+) -> list[str]:
+    """The ids of the tenant's events in [since, until), of ``types`` (default: the endpoint's), oldest first;
+    pings are never replayed."""
+    query = select(events.c.event_id).where(
+        events.c.tenant_id == tenant_id,
+        events.c.occurred_at >= since,
+        events.c.occurred_at < until,
+        events.c.type != PING,
+    )
+    wanted = types or endpoint_types
+    if wanted:
+        query = query.where(events.c.type.in_(wanted))
+    query = query.order_by(events.c.occurred_at, events.c.event_id).limit(limit + 1)
+    return list((await conn.execute(query)).scalars().all())
+
+
+async def list_deliveries(
+    conn: Conn,
+    tenant_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    state: str | None,
+    event_id: str | None,
+) -> list[Any]:
+    """An endpoint's delivery log, newest first."""
+    query = select(deliveries).where(deliveries.c.tenant_id == tenant_id, deliveries.c.endpoint_id == endpoint_id)
+    if state:
+        query = query.where(deliveries.c.state == state)
+    if event_id:
+        query = query.where(deliveries.c.event_id == event_id)
+    key = (deliveries.c.created_at, deliveries.c.id)
+    query = keyset(query, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def get_delivery(conn: Conn, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Any:
+    query = select(deliveries).where(
+        deliveries.c.tenant_id == tenant_id,
+        deliveries.c.endpoint_id == endpoint_id,
+        deliveries.c.id == delivery_id,
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_attempts(conn: Conn, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[Any]:
+    query = (
+        select(attempts)
+        .where(attempts.c.tenant_id == tenant_id, attempts.c.delivery_id == delivery_id)
+        .order_by(attempts.c.at, attempts.c.id)
+    )
+    return list((await conn.execute(query)).mappings().all())
+
+
+CLAIM = text(
+    """
+    WITH due AS (
+        SELECT d.tenant_id, d.id FROM webhooks.deliveries d
+        JOIN webhooks.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
+        WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled
+        ORDER BY d.next_attempt_at
+        LIMIT :limit
+        FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE webhooks.deliveries d
+    SET next_attempt_at = now() + make_interval(secs => :lease), updated_at = now()
+    FROM due, webhooks.endpoints e, webhooks.events ev
+    WHERE d.tenant_id = due.tenant_id AND d.id = due.id
+      AND e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
+      AND ev.tenant_id = d.tenant_id AND ev.event_id = d.event_id
+    RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.attempts, ev.type, ev.occurred_at, ev.data, e.url,
+        e.failing_since,
+        ARRAY(SELECT s.secret FROM webhooks.secrets s
+              WHERE s.tenant_id = d.tenant_id AND s.endpoint_id = d.endpoint_id
+                AND (s.expires_at IS NULL OR s.expires_at > now())
+              ORDER BY s.created_at DESC) AS secrets,
+        COALESCE((SELECT t.allow_private_urls FROM webhooks.tenant_settings t WHERE t.tenant_id = d.tenant_id),
+                 false) AS allow_private_urls,
+        COALESCE((SELECT t.disable_after_days FROM webhooks.tenant_settings t WHERE t.tenant_id = d.tenant_id),
+                 5) AS disable_after_days
+    """
+)
+
+
+async def claim_due(conn: AsyncConnection, limit: int, lease_seconds: float) -> list[Any]:
+    """Take up to ``limit`` due deliveries of enabled endpoints (skipping those another worker holds) and hide
+    them for the lease: a worker that dies with them leaves them due again when it ends."""
+    result = await conn.execute(CLAIM, {"limit": limit, "lease": lease_seconds})
+    return list(result.mappings().all())
+
+
+async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(attempts), rows)
+
+
+async def finish_delivery(conn: AsyncConnection, tenant_id: uuid.UUID, delivery_id: uuid.UUID, **values: Any) -> None:
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.tenant_id == tenant_id, deliveries.c.id == delivery_id, deliveries.c.state == PENDING)
+        .values(**values, updated_at=func.now())
+    )
+
+
+async def endpoint_succeeded(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    await conn.execute(
+        update(endpoints)
+        .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
+        .values(failing_since=None, last_success_at=func.now())
+    )
+
+
+async def endpoint_failed(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> Any:
+    """Mark the endpoint failing (from now, unless it already was); answers its row after the change."""
+    statement = (
+        update(endpoints)
+        .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
+        .values(failing_since=func.coalesce(endpoints.c.failing_since, func.now()))
+        .returning(endpoints)
+    )
+    return (await conn.execute(statement)).mappings().first()
+
+
+async def disable_endpoint(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, reason: str) -> Any:
+    """Disable an enabled endpoint; None when it was disabled already (by another worker, or by hand)."""
+    statement = (
+        update(endpoints)
+        .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id, endpoints.c.enabled)
+        .values(enabled=False, disabled_reason=reason, disabled_at=func.now(), updated_at=func.now())
+        .returning(endpoints)
+    )
+    return (await conn.execute(statement)).mappings().first()

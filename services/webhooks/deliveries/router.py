@@ -1,0 +1,126 @@
+"""The delivery log of an endpoint, test pings and replays (admins and integrations: an ERP that was down
+replays what it missed), and the tenant's events (``/v1/webhook-events``)."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from services.webhooks.deliveries import repository, service
+from services.webhooks.deliveries.schemas import (
+    DeliveryDetail,
+    DeliveryOut,
+    EventOut,
+    PingSent,
+    ReplayRange,
+    ReplayResult,
+)
+from services.webhooks.endpoints.service import load
+from shared.contracts.webhooks import WebhookEventType
+from shared.db import SessionDep
+from shared.identity import ADMIN, INTEGRATION, SERVICE, Identity, require_roles
+from shared.pagination import Page, PageDep, make_page
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], responses=problem_responses(401, 403, 422))
+events_router = APIRouter(prefix="/v1/webhook-events", tags=["webhooks"], responses=problem_responses(401, 403, 422))
+
+Operator = Annotated[Identity, Depends(require_roles(ADMIN, INTEGRATION, SERVICE))]
+EventId = Annotated[str, Path(max_length=100, examples=["msg_2f1c0e7a9b4d4e8f"])]
+State = Literal["pending", "succeeded", "failed", "abandoned"]
+
+
+def _replayed(rows: list) -> dict:
+    return {"deliveries": len(rows), "delivery_ids": [r["id"] for r in rows]}
+
+
+@router.post(
+    "/{endpoint_id}/test",
+    response_model=PingSent,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404),
+)
+async def test_endpoint(identity: Operator, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
+    """Send a `webhook.ping` event to this endpoint (delivered, signed and logged like any event)."""
+    return await service.send_ping(session, identity.tenant_id, endpoint_id)
+
+
+@router.get("/{endpoint_id}/deliveries", response_model=Page[DeliveryOut], responses=problem_responses(404))
+async def list_deliveries(
+    identity: Operator,
+    endpoint_id: uuid.UUID,
+    session: SessionDep,
+    page: PageDep,
+    state: State | None = None,
+    event_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict:
+    """The endpoint's delivery log, newest first: each event's state, attempts and next attempt."""
+    await load(session, identity.tenant_id, endpoint_id)
+    rows = await repository.list_deliveries(
+        session, identity.tenant_id, endpoint_id, limit=page.limit, after=page.cursor, state=state, event_id=event_id
+    )
+    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+
+
+@router.get("/{endpoint_id}/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=problem_responses(404))
+async def get_delivery(identity: Operator, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep) -> dict:
+    """One delivery with every attempt: status, latency, the first KB of the answer, the error."""
+    delivery = await repository.get_delivery(session, identity.tenant_id, endpoint_id, delivery_id)
+    if delivery is None:
+        raise NotFound("Delivery not found")
+    attempts = await repository.list_attempts(session, identity.tenant_id, delivery_id)
+    return {**delivery, "attempts_log": [dict(a) for a in attempts]}
+
+
+@router.post(
+    "/{endpoint_id}/events/{event_id}/replay",
+    response_model=ReplayResult,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404),
+)
+async def replay_event(identity: Operator, endpoint_id: uuid.UUID, event_id: EventId, session: SessionDep) -> dict:
+    """Deliver one event again to this endpoint: a new delivery, the same `webhook-id`."""
+    return _replayed(await service.replay_event(session, identity.tenant_id, endpoint_id, event_id))
+
+
+@router.post(
+    "/{endpoint_id}/replay",
+    response_model=ReplayResult,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404),
+)
+async def replay_range(identity: Operator, endpoint_id: uuid.UUID, data: ReplayRange, session: SessionDep) -> dict:
+    """Deliver again every event of a time range [since, until) to this endpoint (the types it wants, or
+    `event_types`): new deliveries, the same `webhook-id`s, oldest first. At most 10,000 events a call."""
+    return _replayed(await service.replay_range(session, identity.tenant_id, endpoint_id, data))
+
+
+@events_router.get("", response_model=Page[EventOut])
+async def list_events(
+    identity: Operator,
+    session: SessionDep,
+    page: PageDep,
+    type: WebhookEventType | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict:
+    """The tenant's events, newest first."""
+    rows = await repository.list_events(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        event_type=type.value if type else None,
+        since=since,
+        until=until,
+    )
+    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["event_id"]], item=dict)
+
+
+@events_router.get("/{event_id}", response_model=EventOut, responses=problem_responses(404))
+async def get_event(identity: Operator, event_id: EventId, session: SessionDep) -> dict:
+    event = await repository.get_event(session, identity.tenant_id, event_id)
+    if event is None:
+        raise NotFound("Webhook event not found")
+    return dict(event)

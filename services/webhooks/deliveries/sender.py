@@ -1,0 +1,222 @@
+"""The delivery loop of the worker: claim due deliveries, send them (signed, concurrently, bounded), record
+every attempt and decide what comes next (``rules``).
+
+One pooled ``httpx.AsyncClient`` per worker process, no redirects followed, tight timeouts. The host is resolved
+and checked before each attempt and the request goes to the address checked (the ``Host`` header and TLS name
+stay the URL's), so a DNS answer that changes after the check (rebinding) cannot send it elsewhere.
+"""
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from standardwebhooks.webhooks import Webhook
+
+from services.webhooks.addresses import url_refusal
+from services.webhooks.deliveries import repository, rules
+from services.webhooks.models import ABANDONED, FAILED, PENDING, SUCCEEDED, outbox
+from services.webhooks.settings import WebhooksSettings
+from shared.contracts.webhooks import WebhookEndpointDisabled
+from shared.outbox import emit
+
+log = structlog.get_logger()
+
+
+def create_delivery_client(settings: WebhooksSettings) -> httpx.AsyncClient:
+    """The process's one client for deliveries: never follows a redirect, ignores proxy variables."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
+        limits=httpx.Limits(max_connections=settings.max_connections, keepalive_expiry=settings.http_keepalive_seconds),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"user-agent": settings.user_agent},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    claimed: Any
+    status_code: int | None
+    latency_ms: int
+    excerpt: str | None
+    error: str | None
+
+
+def signed_request(claimed: Any, now: datetime) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one attempt: signed with every secret that signs now, at the real time."""
+    content = rules.body(claimed["type"], claimed["occurred_at"], claimed["data"])
+    signatures = [Webhook(secret).sign(claimed["event_id"], now, content) for secret in claimed["secrets"]]
+    headers = {
+        "webhook-id": claimed["event_id"],
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": rules.signature_header(signatures),
+        "content-type": "application/json",
+    }
+    return content, headers
+
+
+async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: Any) -> Outcome:
+    """One attempt; never raises (a failure is an outcome)."""
+    started = time.perf_counter()
+
+    def outcome(status: int | None = None, excerpt: str | None = None, error: str | None = None) -> Outcome:
+        return Outcome(claimed, status, int((time.perf_counter() - started) * 1000), excerpt, error)
+
+    refusal, addresses = await url_refusal(
+        claimed["url"], development=settings.environment == "development", allow_private=claimed["allow_private_urls"]
+    )
+    if refusal is not None:
+        return outcome(error=f"url {refusal}")
+    if not claimed["secrets"]:
+        return outcome(error="the endpoint has no signing secret")
+    url = httpx.URL(claimed["url"])
+    content, headers = signed_request(claimed, datetime.now(UTC))
+    headers["host"] = url.netloc.decode("ascii")
+    try:
+        async with asyncio.timeout(settings.timeout_seconds):
+            status, head = await _post_to_first_reachable(client, url, addresses, content, headers)
+    except (TimeoutError, httpx.TimeoutException):
+        return outcome(error=f"timed out after {settings.timeout_seconds:g} s")
+    except httpx.HTTPError as exc:
+        return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+    return outcome(status, rules.excerpt(head))
+
+
+async def _post_to_first_reachable(
+    client: httpx.AsyncClient, url: httpx.URL, addresses: list[str], content: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """POST to the checked addresses in turn until one accepts the connection (nothing was sent to those that
+    refused); the status and the first KB of the answer."""
+    for n, address in enumerate(addresses):
+        request = client.build_request(
+            "POST", url.copy_with(host=address), content=content, headers=headers, extensions={"sni_hostname": url.host}
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n == len(addresses) - 1:
+                raise
+            continue
+        try:
+            head = b""
+            async for chunk in response.aiter_raw():
+                head += chunk
+                if len(head) >= rules.RESPONSE_EXCERPT_BYTES:
+                    break
+        finally:
+            await response.aclose()
+        return response.status_code, head
+    raise AssertionError("no address to send to")  # url_refusal answers at least one address or a refusal
+
+
+async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:
+    """Store the attempts and each delivery's next state; disable an endpoint that is gone or failed for too
+    long, announcing it to alarms in the same transaction."""
+    now = datetime.now(UTC)
+    await repository.record_attempts(
+        conn,
+        [
+            {
+                "tenant_id": o.claimed["tenant_id"],
+                "id": uuid.uuid4(),
+                "delivery_id": o.claimed["id"],
+                "status_code": o.status_code,
+                "latency_ms": o.latency_ms,
+                "response_excerpt": o.excerpt,
+                "error": o.error,
+            }
+            for o in outcomes
+        ],
+    )
+    for o in outcomes:
+        tenant_id, endpoint_id, made = o.claimed["tenant_id"], o.claimed["endpoint_id"], o.claimed["attempts"] + 1
+        common = {"attempts": made, "last_status": o.status_code, "last_error": o.error}
+        if rules.succeeded(o.status_code):
+            await repository.finish_delivery(
+                conn, tenant_id, o.claimed["id"], state=SUCCEEDED, next_attempt_at=None, **common
+            )
+            await repository.endpoint_succeeded(conn, tenant_id, endpoint_id)
+            continue
+        if rules.gone(o.status_code):
+            await repository.finish_delivery(
+                conn, tenant_id, o.claimed["id"], state=FAILED, next_attempt_at=None, **common
+            )
+            await _disable(conn, o, "gone: the endpoint answered 410")
+            continue
+        delay = rules.retry_delay(made, settings.retry_schedule_seconds)
+        if delay is None:
+            await repository.finish_delivery(
+                conn, tenant_id, o.claimed["id"], state=ABANDONED, next_attempt_at=None, **common
+            )
+        else:
+            await repository.finish_delivery(
+                conn,
+                tenant_id,
+                o.claimed["id"],
+                state=PENDING,
+                next_attempt_at=now + timedelta(seconds=delay),
+                **common,
+            )
+        endpoint = await repository.endpoint_failed(conn, tenant_id, endpoint_id)
+        if endpoint is not None and rules.should_disable(
+            endpoint["failing_since"], now, o.claimed["disable_after_days"]
+        ):
+            days = o.claimed["disable_after_days"]
+            await _disable(conn, o, f"failing: no successful delivery for {days} days")
+
+
+async def _disable(conn: AsyncConnection, o: Outcome, reason: str) -> None:
+    tenant_id = o.claimed["tenant_id"]
+    endpoint = await repository.disable_endpoint(conn, tenant_id, o.claimed["endpoint_id"], reason)
+    if endpoint is None:
+        return
+    log.warning("webhook_endpoint_disabled", tenant_id=str(tenant_id), endpoint_id=str(endpoint["id"]), reason=reason)
+    last_error = o.error or (f"HTTP {o.status_code}" if o.status_code is not None else None)
+    message = WebhookEndpointDisabled(
+        endpoint_id=endpoint["id"],
+        url=endpoint["url"],
+        failing_since=endpoint["failing_since"] or endpoint["disabled_at"],
+        disabled_at=endpoint["disabled_at"],
+        last_error=last_error,
+    )
+    await emit(conn, outbox, tenant_id, message)
+
+
+async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> int:
+    """One pass: claim (committed at once, so the lease holds whatever happens next), send, record.
+    Returns how many deliveries were attempted."""
+    async with engine.begin() as conn:
+        claimed = await repository.claim_due(conn, settings.delivery_batch_size, settings.lease_seconds)
+    if not claimed:
+        return 0
+    limit = asyncio.Semaphore(settings.delivery_concurrency)
+
+    async def bounded(row: Any) -> Outcome:
+        async with limit:
+            return await send(client, settings, row)
+
+    outcomes = await asyncio.gather(*(bounded(row) for row in claimed))
+    async with engine.begin() as conn:
+        await record(conn, settings, list(outcomes))
+    return len(outcomes)
+
+
+async def deliver_forever(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
+    """Deliver until cancelled: pass after pass while there is work, every ``delivery_interval_seconds`` when
+    idle. A pass that fails (the database away) is logged and tried again; its claims come back after the lease."""
+    while True:
+        try:
+            done = await deliver_due(engine, client, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("webhook_delivery_pass_failed")
+            done = 0
+        if done == 0:
+            await asyncio.sleep(settings.delivery_interval_seconds)

@@ -1,0 +1,98 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.webhooks.models import PENDING, Delivery, Endpoint, Secret, TenantSettings
+from shared.pagination import keyset
+
+endpoints = Endpoint.__table__
+secrets = Secret.__table__
+tenant_settings = TenantSettings.__table__
+deliveries = Delivery.__table__
+
+Conn = AsyncConnection | AsyncSession
+
+
+async def load_settings(conn: Conn, tenant_id: uuid.UUID) -> Any:
+    return (
+        (await conn.execute(select(tenant_settings).where(tenant_settings.c.tenant_id == tenant_id))).mappings().first()
+    )
+
+
+async def upsert_settings(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> Any:
+    statement = pg_insert(tenant_settings).values(tenant_id=tenant_id, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id"], set_={**values, "updated_at": func.now()}
+    ).returning(tenant_settings)
+    return (await session.execute(statement)).mappings().one()
+
+
+async def get_endpoint(conn: Conn, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False) -> Any:
+    query = select(endpoints).where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
+    if lock:
+        query = query.with_for_update()
+    return (await conn.execute(query)).mappings().first()
+
+
+async def list_endpoints(conn: Conn, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None) -> list[Any]:
+    query = select(endpoints).where(endpoints.c.tenant_id == tenant_id)
+    query = keyset(query, (endpoints.c.created_at, endpoints.c.id), (datetime.fromisoformat, uuid.UUID), after, limit)
+    return list((await conn.execute(query)).mappings().all())
+
+
+async def insert_endpoint(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> Any:
+    statement = insert(endpoints).values(id=uuid.uuid4(), tenant_id=tenant_id, **values).returning(endpoints)
+    return (await session.execute(statement)).mappings().one()
+
+
+async def update_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any) -> Any:
+    statement = (
+        update(endpoints)
+        .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
+        .values(**values, updated_at=func.now())
+        .returning(endpoints)
+    )
+    return (await session.execute(statement)).mappings().first()
+
+
+async def delete_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> bool:
+    statement = delete(endpoints).where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
+    return (await session.execute(statement.returning(endpoints.c.id))).first() is not None
+
+
+async def add_secret(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, secret: str) -> None:
+    await session.execute(
+        insert(secrets).values(id=uuid.uuid4(), tenant_id=tenant_id, endpoint_id=endpoint_id, secret=secret)
+    )
+
+
+async def expire_secrets(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, expires_at: datetime
+) -> None:
+    """The secrets that sign now stop at ``expires_at`` (or sooner, if they were to stop sooner already)."""
+    await session.execute(
+        update(secrets)
+        .where(
+            secrets.c.tenant_id == tenant_id,
+            secrets.c.endpoint_id == endpoint_id,
+            or_(secrets.c.expires_at.is_(None), secrets.c.expires_at > expires_at),
+        )
+        .values(expires_at=expires_at)
+    )
+
+
+async def resume_deliveries(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    """A re-enabled endpoint's pending deliveries are due at once."""
+    await session.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.tenant_id == tenant_id,
+            deliveries.c.endpoint_id == endpoint_id,
+            deliveries.c.state == PENDING,
+        )
+        .values(next_attempt_at=func.now(), updated_at=func.now())
+    )

@@ -1,0 +1,96 @@
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.webhooks import WebhookEventType
+
+EXAMPLE_ID = "0b8f9c4e-3a51-4c1e-9d7a-5f2e8b6c1a90"
+
+
+class EndpointCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://erp.example.com/cobranza/webhooks",
+                    "description": "ERP: suspend service on action items",
+                    "event_types": ["action_item.created", "promise.broken"],
+                }
+            ]
+        },
+    )
+
+    url: str = Field(max_length=2000, description="https (http only in development); a public address")
+    description: str | None = Field(None, max_length=500)
+    event_types: list[WebhookEventType] = Field(
+        default_factory=list, max_length=50, description="The event types wanted; empty: every type"
+    )
+    enabled: bool = True
+
+
+class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"event_types": ["invoice.status_changed"], "enabled": False}]},
+    )
+
+    url: str | None = Field(None, max_length=2000)
+    description: str | None = Field(None, max_length=500)
+    event_types: list[WebhookEventType] | None = Field(None, max_length=50)
+    enabled: bool | None = Field(None, description="false disables it; true enables it (as `/enable` does)")
+
+
+class EndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str
+    description: str | None
+    event_types: list[str] = Field(description="Empty: every type")
+    enabled: bool
+    disabled_reason: str | None = Field(description="Why it was disabled: by request, gone (410), or failing")
+    disabled_at: datetime | None
+    failing_since: datetime | None = Field(description="First failed attempt since the last success")
+    last_success_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointCreated(EndpointOut):
+    secret: str = Field(description="The signing secret (`whsec_` + base64): shown this once, never again")
+
+
+class RotateSecret(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
+
+    overlap_seconds: int | None = Field(
+        None, ge=0, le=7 * 86400, description="How long the previous secret keeps signing too (default 24 h)"
+    )
+
+
+class SecretRotated(BaseModel):
+    secret: str = Field(description="The new signing secret: shown this once")
+    previous_expires_at: datetime = Field(description="Until then every delivery carries both signatures")
+
+
+class WebhookSettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    allow_private_urls: bool = Field(description="Set by the platform operator only")
+    disable_after_days: int = Field(description="An endpoint with no success for this many days is disabled")
+
+
+class WebhookSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"disable_after_days": 7}]})
+
+    disable_after_days: int = Field(ge=1, le=30)
+
+
+class PrivateUrlsSetting(BaseModel):
+    """What the operator sets (through the gateway's operator route)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"allow_private_urls": True}]})
+
+    allow_private_urls: bool

@@ -1,0 +1,31 @@
+from typing import ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+# Seconds to wait after each failed attempt (the 1st, 2nd, ...): 3 days and 3 hours in all, ten attempts; then
+# the delivery is abandoned (a replay can still send it).
+RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400]
+
+
+class WebhooksSettings(ServiceSettings):
+    service_name: ClassVar[str] = "webhooks"
+    model_config = SettingsConfigDict(env_prefix="WEBHOOKS_", extra="ignore")
+
+    # Tight: an ERP endpoint that is slow must not hold the worker (issue 14).
+    connect_timeout_seconds: float = 3.0
+    timeout_seconds: float = 10.0
+    retry_schedule_seconds: list[float] = Field(default_factory=lambda: list(RETRY_SCHEDULE_SECONDS))
+    # A claimed delivery is hidden this long; a worker that died with it leaves it due again afterwards.
+    lease_seconds: float = 60.0
+    # The delivery loop: deliveries claimed per pass, sent at most this many at once, pause when idle.
+    delivery_loop_enabled: bool = True
+    delivery_batch_size: int = 200
+    delivery_concurrency: int = 50
+    delivery_interval_seconds: float = 0.5
+    max_connections: int = 200
+    user_agent: str = "cobranza-webhooks/1.0"
+    # How long a rotated secret keeps signing when the rotation does not say (the receiver's time to switch).
+    rotation_overlap_seconds: int = 24 * 3600
