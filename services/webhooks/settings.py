@@ -24,6 +24,9 @@ class WebhooksSettings(ServiceSettings):
     delivery_loop_enabled: bool = True
     delivery_batch_size: int = 200
     delivery_concurrency: int = 50
+    # Requests in flight to one endpoint (per worker process): a slow endpoint with a backlog holds this many
+    # slots at most, the others go on.
+    max_in_flight_per_endpoint: int = 10
     delivery_interval_seconds: float = 0.5
     max_connections: int = 200
     user_agent: str = "cobranza-webhooks/1.0"

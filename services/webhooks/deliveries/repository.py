@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -6,7 +7,7 @@ from sqlalchemy import CursorResult, and_, func, insert, literal, or_, select, t
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.webhooks.models import PENDING, Attempt, Delivery, Endpoint, Event, Secret
+from services.webhooks.models import Attempt, Delivery, Endpoint, Event, Secret
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
 from shared.pagination import keyset
 
@@ -206,11 +207,22 @@ async def list_attempts(conn: Conn, tenant_id: uuid.UUID, delivery_id: uuid.UUID
 
 CLAIM = text(
     """
-    WITH due AS (
-        SELECT d.tenant_id, d.id FROM webhooks.deliveries d
+    WITH scanned AS (
+        SELECT d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at FROM webhooks.deliveries d
         JOIN webhooks.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
         WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled
+          AND NOT (d.endpoint_id = ANY(CAST(:busy AS uuid[])))
         ORDER BY d.next_attempt_at
+        LIMIT :scan
+    ), ranked AS (
+        SELECT tenant_id, id, next_attempt_at,
+               row_number() OVER (PARTITION BY tenant_id, endpoint_id ORDER BY next_attempt_at, id) AS n
+        FROM scanned
+    ), due AS (
+        SELECT d.tenant_id, d.id FROM webhooks.deliveries d
+        JOIN ranked r ON r.tenant_id = d.tenant_id AND r.id = d.id
+        WHERE r.n <= :per_endpoint AND d.state = 'pending' AND d.next_attempt_at <= now()
+        ORDER BY r.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED
     )
@@ -232,13 +244,29 @@ CLAIM = text(
                  5) AS disable_after_days
     """
 )
+# How many due deliveries a claim looks at per delivery it may take (room for the per-endpoint cap).
+SCAN_FACTOR = 4
 
 
-async def claim_due(conn: AsyncConnection, limit: int, lease_seconds: float) -> list[Any]:
-    """Take up to ``limit`` due deliveries of enabled endpoints (skipping those another worker holds) and hide
-    them for the lease: a worker that dies with them leaves them due again when it ends."""
-    result = await conn.execute(CLAIM, {"limit": limit, "lease": lease_seconds})
-    return list(result.mappings().all())
+async def claim_due(
+    conn: AsyncConnection,
+    limit: int,
+    lease_seconds: float,
+    *,
+    per_endpoint: int,
+    busy: Sequence[uuid.UUID] = (),
+) -> list[Any]:
+    """Take up to ``limit`` due deliveries of enabled endpoints, oldest first, at most ``per_endpoint`` of one
+    endpoint and none of the ``busy`` ones (those already at their cap in this process), skipping those another
+    worker holds; hide them for the lease: a worker that dies with them leaves them due again when it ends."""
+    params = {
+        "limit": limit,
+        "scan": limit * SCAN_FACTOR,
+        "per_endpoint": per_endpoint,
+        "busy": list(busy),
+        "lease": lease_seconds,
+    }
+    return list((await conn.execute(CLAIM, params)).mappings().all())
 
 
 async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -246,12 +274,28 @@ async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
         await conn.execute(insert(attempts), rows)
 
 
-async def finish_delivery(conn: AsyncConnection, tenant_id: uuid.UUID, delivery_id: uuid.UUID, **values: Any) -> None:
-    await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.tenant_id == tenant_id, deliveries.c.id == delivery_id, deliveries.c.state == PENDING)
-        .values(**values, updated_at=func.now())
-    )
+FINISH = text(
+    """
+    UPDATE webhooks.deliveries d
+    SET state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_status = v.last_status,
+        last_error = v.last_error, updated_at = now()
+    FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:ids AS uuid[]), CAST(:states AS text[]),
+                CAST(:attempts AS int[]), CAST(:next_attempts AS timestamptz[]), CAST(:statuses AS int[]),
+                CAST(:errors AS text[]))
+         AS v(tenant_id, id, state, attempts, next_attempt_at, last_status, last_error)
+    WHERE d.tenant_id = v.tenant_id AND d.id = v.id AND d.state = 'pending'
+    """
+)
+
+
+async def finish_deliveries(conn: AsyncConnection, changes: list[tuple[Any, ...]]) -> None:
+    """Each attempted delivery's new state: ``(tenant_id, id, state, attempts, next_attempt_at, last_status,
+    last_error)`` rows, in one statement."""
+    if not changes:
+        return
+    columns = list(zip(*changes, strict=True))
+    names = ("tenant_ids", "ids", "states", "attempts", "next_attempts", "statuses", "errors")
+    await conn.execute(FINISH, {name: list(column) for name, column in zip(names, columns, strict=True)})
 
 
 async def endpoint_succeeded(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:

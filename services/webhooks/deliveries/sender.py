@@ -9,6 +9,7 @@ stay the URL's), so a DNS answer that changes after the check (rebinding) cannot
 import asyncio
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.webhooks.addresses import url_refusal
 from services.webhooks.deliveries import repository, rules
-from services.webhooks.models import ABANDONED, FAILED, PENDING, SUCCEEDED, outbox
+from services.webhooks.models import FAILED, SUCCEEDED, outbox
 from services.webhooks.settings import WebhooksSettings
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.outbox import emit
@@ -116,8 +117,9 @@ async def _post_to_first_reachable(
 
 
 async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:
-    """Store the attempts and each delivery's next state; disable an endpoint that is gone or failed for too
-    long, announcing it to alarms in the same transaction."""
+    """Store the attempts and each delivery's next state (a few statements for the whole batch); an endpoint
+    that succeeded is failing no more; one that is gone, or has failed for its tenant's period, is disabled and
+    announced to alarms in the same transaction."""
     now = datetime.now(UTC)
     await repository.record_attempts(
         conn,
@@ -134,41 +136,27 @@ async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: li
             for o in outcomes
         ],
     )
+    changes = []
+    by_endpoint: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Outcome]] = {}
     for o in outcomes:
-        tenant_id, endpoint_id, made = o.claimed["tenant_id"], o.claimed["endpoint_id"], o.claimed["attempts"] + 1
-        common = {"attempts": made, "last_status": o.status_code, "last_error": o.error}
-        if rules.succeeded(o.status_code):
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=SUCCEEDED, next_attempt_at=None, **common
-            )
-            await repository.endpoint_succeeded(conn, tenant_id, endpoint_id)
-            continue
-        if rules.gone(o.status_code):
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=FAILED, next_attempt_at=None, **common
-            )
-            await _disable(conn, o, "gone: the endpoint answered 410")
-            continue
-        delay = rules.retry_delay(made, settings.retry_schedule_seconds)
-        if delay is None:
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=ABANDONED, next_attempt_at=None, **common
-            )
+        made = o.claimed["attempts"] + 1
+        state, delay = rules.after_attempt(made, o.status_code, settings.retry_schedule_seconds)
+        next_attempt_at = None if delay is None else now + timedelta(seconds=delay)
+        changes.append((o.claimed["tenant_id"], o.claimed["id"], state, made, next_attempt_at, o.status_code, o.error))
+        by_endpoint.setdefault((o.claimed["tenant_id"], o.claimed["endpoint_id"]), {})[state] = o
+    await repository.finish_deliveries(conn, changes)
+    for key in sorted(by_endpoint):  # one order in every worker: no deadlock between two recording at once
+        states = by_endpoint[key]
+        if FAILED in states:
+            await _disable(conn, states[FAILED], "gone: the endpoint answered 410")
+        elif SUCCEEDED in states:  # it answered in this batch: not failing any more
+            await repository.endpoint_succeeded(conn, *key)
         else:
-            await repository.finish_delivery(
-                conn,
-                tenant_id,
-                o.claimed["id"],
-                state=PENDING,
-                next_attempt_at=now + timedelta(seconds=delay),
-                **common,
-            )
-        endpoint = await repository.endpoint_failed(conn, tenant_id, endpoint_id)
-        if endpoint is not None and rules.should_disable(
-            endpoint["failing_since"], now, o.claimed["disable_after_days"]
-        ):
+            o = next(iter(states.values()))
+            endpoint = await repository.endpoint_failed(conn, *key)
             days = o.claimed["disable_after_days"]
-            await _disable(conn, o, f"failing: no successful delivery for {days} days")
+            if endpoint is not None and rules.should_disable(endpoint["failing_since"], now, days):
+                await _disable(conn, o, f"failing: no successful delivery for {days} days")
 
 
 async def _disable(conn: AsyncConnection, o: Outcome, reason: str) -> None:
@@ -192,7 +180,9 @@ async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: 
     """One pass: claim (committed at once, so the lease holds whatever happens next), send, record.
     Returns how many deliveries were attempted."""
     async with engine.begin() as conn:
-        claimed = await repository.claim_due(conn, settings.delivery_batch_size, settings.lease_seconds)
+        claimed = await repository.claim_due(
+            conn, settings.delivery_batch_size, settings.lease_seconds, per_endpoint=settings.max_in_flight_per_endpoint
+        )
     if not claimed:
         return 0
     limit = asyncio.Semaphore(settings.delivery_concurrency)
@@ -208,15 +198,61 @@ async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: 
 
 
 async def deliver_forever(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
-    """Deliver until cancelled: pass after pass while there is work, every ``delivery_interval_seconds`` when
-    idle. A pass that fails (the database away) is logged and tried again; its claims come back after the lease."""
-    while True:
+    """Deliver until cancelled, with up to ``delivery_concurrency`` requests in flight: as requests end, more due
+    deliveries are claimed, so a slow endpoint holds one slot per request, not a whole batch; outcomes are recorded
+    in batches as they come. Every ``delivery_interval_seconds`` when nothing is due. A claim or record that fails
+    (the database away) is logged; its deliveries come back when their lease ends (same webhook-id)."""
+    outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
+    sending: set[asyncio.Task[None]] = set()
+    in_flight: Counter[uuid.UUID] = Counter()  # requests in flight per endpoint
+
+    async def attempt(row: Any) -> None:
         try:
-            done = await deliver_due(engine, client, settings)
-        except asyncio.CancelledError:
-            raise
+            await outcomes.put(await send(client, settings, row))
+        finally:
+            in_flight[row["endpoint_id"]] -= 1
+
+    recorder = asyncio.create_task(_record_forever(engine, settings, outcomes))
+    try:
+        while True:
+            free = settings.delivery_concurrency - len(sending)
+            if free <= 0:
+                await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            busy = [e for e, n in in_flight.items() if n >= settings.max_in_flight_per_endpoint]
+            try:
+                async with engine.begin() as conn:
+                    claimed = await repository.claim_due(
+                        conn,
+                        min(free, settings.delivery_batch_size),
+                        settings.lease_seconds,
+                        per_endpoint=settings.max_in_flight_per_endpoint,
+                        busy=busy,
+                    )
+            except Exception:
+                log.exception("webhook_claim_failed")
+                claimed = []
+            for row in claimed:
+                in_flight[row["endpoint_id"]] += 1
+                task = asyncio.create_task(attempt(row))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+            if not claimed:
+                await asyncio.sleep(settings.delivery_interval_seconds)
+    finally:
+        for task in (*sending, recorder):
+            task.cancel()
+        await asyncio.gather(*sending, recorder, return_exceptions=True)
+
+
+async def _record_forever(engine: AsyncEngine, settings: WebhooksSettings, outcomes: asyncio.Queue[Outcome]) -> None:
+    """Record the outcomes as they arrive: whatever has arrived, in one transaction, up to a batch at a time."""
+    while True:
+        batch = [await outcomes.get()]
+        while not outcomes.empty() and len(batch) < settings.delivery_batch_size:
+            batch.append(outcomes.get_nowait())
+        try:
+            async with engine.begin() as conn:
+                await record(conn, settings, batch)
         except Exception:
-            log.exception("webhook_delivery_pass_failed")
-            done = 0
-        if done == 0:
-            await asyncio.sleep(settings.delivery_interval_seconds)
+            log.exception("webhook_record_failed", deliveries=len(batch))
