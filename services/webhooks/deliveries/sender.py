@@ -9,7 +9,7 @@ stay the URL's), so a DNS answer that changes after the check (rebinding) cannot
 import asyncio
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,10 @@ from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.outbox import emit
 
 log = structlog.get_logger()
+
+# A claim takes up to this many shares (``max_in_flight_per_endpoint``) of an endpoint's due deliveries: one claim
+# serves several rounds of requests, and what waits here is sent within two timeouts, well inside the lease.
+CLAIM_AHEAD = 2
 
 
 def create_delivery_client(settings: WebhooksSettings) -> httpx.AsyncClient:
@@ -198,51 +202,99 @@ async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: 
 
 
 async def deliver_forever(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
-    """Deliver until cancelled, with up to ``delivery_concurrency`` requests in flight: as requests end, more due
-    deliveries are claimed, so a slow endpoint holds one slot per request, not a whole batch; outcomes are recorded
-    in batches as they come. Every ``delivery_interval_seconds`` when nothing is due. A claim or record that fails
-    (the database away) is logged; its deliveries come back when their lease ends (same webhook-id)."""
-    outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
-    sending: set[asyncio.Task[None]] = set()
-    in_flight: Counter[uuid.UUID] = Counter()  # requests in flight per endpoint
+    """Deliver until cancelled (``DeliveryLoop``)."""
+    await DeliveryLoop(engine, client, settings).run()
 
-    async def attempt(row: Any) -> None:
+
+class DeliveryLoop:
+    """Up to ``delivery_concurrency`` requests in flight, at most ``max_in_flight_per_endpoint`` to one endpoint:
+    a slow endpoint holds its share of the slots, never all of them. Deliveries are claimed ahead
+    (``CLAIM_AHEAD``), so a claim serves many requests; outcomes are recorded in batches as they come. A claim or
+    record that fails (the database away) is logged; its deliveries come back when their lease ends (same
+    webhook-id)."""
+
+    def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
+        self.engine, self.client, self.settings = engine, client, settings
+        self.cap = settings.max_in_flight_per_endpoint
+        self.queued: dict[uuid.UUID, deque[Any]] = defaultdict(deque)  # claimed, waiting for a slot
+        self.in_flight: Counter[uuid.UUID] = Counter()
+        self.sending: set[asyncio.Task[None]] = set()
+        self.outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
+
+    def held(self, endpoint_id: uuid.UUID) -> int:
+        return self.in_flight[endpoint_id] + len(self.queued[endpoint_id])
+
+    def held_in_all(self) -> int:
+        return len(self.sending) + sum(len(waiting) for waiting in self.queued.values())
+
+    def full(self) -> set[uuid.UUID]:
+        """Endpoints with a share in flight or waiting: a claim leaves them out."""
+        return {e for e in set(self.in_flight) | set(self.queued) if self.held(e) >= self.cap}
+
+    async def attempt(self, row: Any) -> None:
         try:
-            await outcomes.put(await send(client, settings, row))
+            await self.outcomes.put(await send(self.client, self.settings, row))
         finally:
-            in_flight[row["endpoint_id"]] -= 1
+            self.in_flight[row["endpoint_id"]] -= 1
 
-    recorder = asyncio.create_task(_record_forever(engine, settings, outcomes))
-    try:
-        while True:
-            free = settings.delivery_concurrency - len(sending)
-            if free <= 0:
-                await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            busy = [e for e, n in in_flight.items() if n >= settings.max_in_flight_per_endpoint]
-            try:
-                async with engine.begin() as conn:
-                    claimed = await repository.claim_due(
-                        conn,
-                        min(free, settings.delivery_batch_size),
-                        settings.lease_seconds,
-                        per_endpoint=settings.max_in_flight_per_endpoint,
-                        busy=busy,
-                    )
-            except Exception:
-                log.exception("webhook_claim_failed")
-                claimed = []
-            for row in claimed:
-                in_flight[row["endpoint_id"]] += 1
-                task = asyncio.create_task(attempt(row))
-                sending.add(task)
-                task.add_done_callback(sending.discard)
-            if not claimed:
-                await asyncio.sleep(settings.delivery_interval_seconds)
-    finally:
-        for task in (*sending, recorder):
-            task.cancel()
-        await asyncio.gather(*sending, recorder, return_exceptions=True)
+    def dispatch(self) -> None:
+        """Start what the slots allow, endpoint by endpoint."""
+        for endpoint_id, waiting in self.queued.items():
+            while waiting and self.in_flight[endpoint_id] < self.cap:
+                if len(self.sending) >= self.settings.delivery_concurrency:
+                    return
+                self.in_flight[endpoint_id] += 1
+                task = asyncio.create_task(self.attempt(waiting.popleft()))
+                self.sending.add(task)
+                task.add_done_callback(self.sending.discard)
+
+    async def claim(self, full: set[uuid.UUID]) -> int:
+        try:
+            async with self.engine.begin() as conn:
+                claimed = await repository.claim_due(
+                    conn,
+                    self.settings.delivery_batch_size,
+                    self.settings.lease_seconds,
+                    per_endpoint=self.cap * CLAIM_AHEAD,
+                    busy=sorted(full),
+                )
+        except Exception:
+            log.exception("webhook_claim_failed")
+            return 0
+        for row in claimed:
+            self.queued[row["endpoint_id"]].append(row)
+        return len(claimed)
+
+    async def run(self) -> None:
+        recorder = asyncio.create_task(_record_forever(self.engine, self.settings, self.outcomes))
+        clock = asyncio.get_running_loop().time
+        interval = self.settings.delivery_interval_seconds
+        # After a claim that took all there was, the next waits until an endpoint has room again or the interval
+        # has passed: the full endpoints then (None: claim at once).
+        took_all_when: set[uuid.UUID] | None = None
+        claimed_at = 0.0
+        try:
+            while True:
+                self.dispatch()
+                if self.held_in_all() >= 2 * self.settings.delivery_concurrency:  # enough claimed ahead
+                    await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                full = self.full()
+                if took_all_when is None or full != took_all_when or clock() - claimed_at >= interval:
+                    claimed_at = clock()
+                    taken = await self.claim(full)
+                    self.dispatch()
+                    took_all_when = None if taken >= self.settings.delivery_batch_size else self.full()
+                if took_all_when is None:
+                    continue
+                if self.sending:  # until a request ends (its endpoint may have room again), or the interval
+                    await asyncio.wait(self.sending, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await asyncio.sleep(interval)
+        finally:
+            for task in (*self.sending, recorder):
+                task.cancel()
+            await asyncio.gather(*self.sending, recorder, return_exceptions=True)
 
 
 async def _record_forever(engine: AsyncEngine, settings: WebhooksSettings, outcomes: asyncio.Queue[Outcome]) -> None:
