@@ -3,8 +3,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, insert, literal, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+from sqlalchemy import CursorResult, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.webhooks.models import Attempt, Delivery, Endpoint, Event, Secret
@@ -21,58 +21,52 @@ Conn = AsyncConnection | AsyncSession
 PING = WebhookEventType.PING.value
 
 
-def _subscribed(event_type: Any) -> Any:
-    """An enabled endpoint wants this type: it listed it, or it listed none (every type but pings, which go only
-    to the endpoint tested)."""
-    return and_(
-        endpoints.c.enabled,
-        event_type != PING,
-        or_(endpoints.c.event_types == text("'{}'::text[]"), event_type == func.any(endpoints.c.event_types)),
-    )
+STORE = text(
+    """
+    INSERT INTO webhooks.events (tenant_id, event_id, type, occurred_at, data)
+    SELECT * FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:types AS text[]),
+                         CAST(:occurred AS timestamptz[]), CAST(:data AS jsonb[]))
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, event_id, type, occurred_at
+    """
+)
+# One delivery per new event and enabled endpoint of its tenant that wants its type (the types it listed, or every
+# type when it listed none; a ping goes only to the endpoint tested).
+FAN_OUT = text(
+    """
+    INSERT INTO webhooks.deliveries (tenant_id, id, endpoint_id, event_id, event_type)
+    SELECT n.tenant_id, gen_random_uuid(), e.id, n.event_id, n.type
+    FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:types AS text[]),
+                CAST(:occurred AS timestamptz[])) AS n(tenant_id, event_id, type, occurred_at)
+    JOIN webhooks.endpoints e ON e.tenant_id = n.tenant_id
+    WHERE e.enabled AND n.type <> 'webhook.ping' AND (e.event_types = '{}' OR n.type = ANY(e.event_types))
+    ORDER BY n.occurred_at, n.event_id
+    """
+)
 
 
 async def store_events(session: AsyncSession, batch: list[OutgoingEvent]) -> int:
     """Store new events and fan each out: one pending delivery per enabled endpoint of its tenant subscribed to
-    its type. An event already stored (same tenant and id) creates nothing. Returns the deliveries created."""
+    its type. An event already stored (same tenant and id) creates nothing. Two statements whatever the batch's
+    size (arrays, not one parameter per value). Returns the deliveries created."""
     if not batch:
         return 0
-    rows = [
+    stored = await session.execute(
+        STORE,
         {
-            "tenant_id": e.tenant_id,
-            "event_id": e.event_id,
-            "type": e.event_type.value,
-            "occurred_at": e.occurred_at,
-            "data": e.data,
-        }
-        for e in batch
-    ]
-    fresh = (
-        await session.execute(
-            pg_insert(events).values(rows).on_conflict_do_nothing().returning(events.c.tenant_id, events.c.event_id)
-        )
-    ).all()
+            "tenant_ids": [e.tenant_id for e in batch],
+            "event_ids": [e.event_id for e in batch],
+            "types": [e.event_type.value for e in batch],
+            "occurred": [e.occurred_at for e in batch],
+            "data": [orjson.dumps(e.data).decode() for e in batch],
+        },
+    )
+    fresh = stored.all()
     if not fresh:
         return 0
-    new = (
-        select(events.c.tenant_id, events.c.event_id, events.c.type, events.c.occurred_at)
-        .where(tuple_(events.c.tenant_id, events.c.event_id).in_([tuple(row) for row in fresh]))
-        .cte("new")
-    )
-    fan_out = (
-        select(
-            new.c.tenant_id,
-            func.gen_random_uuid(),
-            endpoints.c.id,
-            new.c.event_id,
-            new.c.type,
-        )
-        .select_from(new.join(endpoints, endpoints.c.tenant_id == new.c.tenant_id))
-        .where(_subscribed(new.c.type))
-        .order_by(new.c.occurred_at, new.c.event_id)
-    )
-    result = await session.execute(
-        insert(deliveries).from_select(["tenant_id", "id", "endpoint_id", "event_id", "event_type"], fan_out)
-    )
+    names = ("tenant_ids", "event_ids", "types", "occurred")
+    columns = {name: list(column) for name, column in zip(names, zip(*fresh, strict=True), strict=True)}
+    result = await session.execute(FAN_OUT, columns)
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
