@@ -234,6 +234,8 @@ async def test_an_endpoint_failing_for_days_is_disabled_its_admins_alarmed_and_r
     assert mail["to"] == f"admin@{tenant.slug}.example" and mail["kind"] == "alarm_digest"
     assert mail["data"]["title"] == "Webhook desactivado" and hook.url in mail["data"]["summary"]
 
+    response = await api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test", headers=tenant.admin)
+    assert response.status_code == 409 and response.json()["disabled_reason"].startswith("failing")
     hook.default = 200
     response = await api.post(f"/v1/webhook-endpoints/{endpoint['id']}/enable", headers=tenant.admin)
     assert response.status_code == 200 and response.json()["enabled"] is True

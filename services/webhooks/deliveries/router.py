@@ -39,10 +39,11 @@ def _replayed(rows: list) -> dict:
     "/{endpoint_id}/test",
     response_model=PingSent,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 async def test_endpoint(identity: Operator, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
-    """Send a `webhook.ping` event to this endpoint (delivered, signed and logged like any event)."""
+    """Send a `webhook.ping` event to this endpoint (delivered, signed and logged like any event); 409 while it
+    is disabled."""
     return await service.send_ping(session, identity.tenant_id, endpoint_id)
 
 
@@ -80,7 +81,8 @@ async def get_delivery(identity: Operator, endpoint_id: uuid.UUID, delivery_id: 
     responses=problem_responses(404),
 )
 async def replay_event(identity: Operator, endpoint_id: uuid.UUID, event_id: EventId, session: SessionDep) -> dict:
-    """Deliver one event again to this endpoint: a new delivery, the same `webhook-id`."""
+    """Deliver one event again to this endpoint: a new delivery, the same `webhook-id` (a disabled endpoint gets
+    it once enabled again)."""
     return _replayed(await service.replay_event(session, identity.tenant_id, endpoint_id, event_id))
 
 
