@@ -30,5 +30,7 @@ class WebhooksSettings(ServiceSettings):
     delivery_interval_seconds: float = 0.5
     max_connections: int = 200
     user_agent: str = "cobranza-webhooks/1.0"
+    # Finished deliveries (and their attempts) and events are kept this long: the log and what a replay can send.
+    retention_days: int = 30
     # How long a rotated secret keeps signing when the rotation does not say (the receiver's time to switch).
     rotation_overlap_seconds: int = 24 * 3600

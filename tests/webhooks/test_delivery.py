@@ -10,6 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.webhooks.catalogue import CONSUMED_MESSAGES
+from services.webhooks.deliveries.repository import purge
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_due, deliver_forever
 from services.webhooks.deliveries.service import store_events
 from services.webhooks.worker import HANDLERS
@@ -242,3 +243,25 @@ async def succeeded(stack, endpoint_id: str) -> int:
         e=uuid.UUID(endpoint_id),
     )
     return rows[0]["n"]
+
+
+async def test_finished_deliveries_and_events_are_forgotten_after_the_retention_pending_ones_stay(api, stack, hook):
+    tenant, _ = await tenant_with_endpoint(api, hook.url)
+    old, recent, waiting = events(tenant.id, [WebhookEventType.PROMISE_MADE] * 3)
+    await store(stack, [old, recent, waiting])
+    due_at = "UPDATE webhooks.deliveries SET next_attempt_at = now() + CAST(:wait AS interval) WHERE event_id = :e"
+    await execute(stack, due_at, wait=timedelta(hours=1), e=waiting.event_id)
+    assert await deliver(stack) == 2  # the old and the recent one succeed
+    await execute(stack, due_at, wait=timedelta(0), e=waiting.event_id)
+    hook.default = 500
+    assert await deliver(stack, retry_schedule_seconds=[3600.0]) == 1  # the third fails: pending for an hour
+    aged = "UPDATE webhooks.{t} SET {c} = now() - interval '31 days' WHERE event_id = ANY(:e)"
+    await execute(stack, aged.format(t="deliveries", c="updated_at"), e=[old.event_id, waiting.event_id])
+    await execute(stack, aged.format(t="events", c="created_at"), e=[old.event_id, waiting.event_id])
+
+    async with stack.engine.begin() as conn:
+        assert await purge(conn, 30) == (1, 1)
+    left = await fetch(stack, "SELECT event_id FROM webhooks.events ORDER BY event_id")
+    assert {r["event_id"] for r in left} == {recent.event_id, waiting.event_id}
+    rows = await fetch(stack, "SELECT count(*) AS n FROM webhooks.attempts")
+    assert rows[0]["n"] == 2  # the old delivery's attempt went with it

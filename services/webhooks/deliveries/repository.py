@@ -320,3 +320,26 @@ async def disable_endpoint(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint
         .returning(endpoints)
     )
     return (await conn.execute(statement)).mappings().first()
+
+
+PURGE_DELIVERIES = text(
+    """
+    DELETE FROM webhooks.deliveries
+    WHERE state <> 'pending' AND updated_at < now() - make_interval(days => :days)
+    """
+)
+PURGE_EVENTS = text(
+    """
+    DELETE FROM webhooks.events ev
+    WHERE ev.created_at < now() - make_interval(days => :days)
+      AND NOT EXISTS (SELECT 1 FROM webhooks.deliveries d WHERE d.tenant_id = ev.tenant_id AND d.event_id = ev.event_id)
+    """
+)
+
+
+async def purge(conn: AsyncConnection, days: int) -> tuple[int, int]:
+    """Forget finished deliveries (with their attempts) and events older than ``days``; a pending delivery and
+    its event stay. Answers (deliveries, events) deleted."""
+    deliveries_deleted = (await conn.execute(PURGE_DELIVERIES, {"days": days})).rowcount
+    events_deleted = (await conn.execute(PURGE_EVENTS, {"days": days})).rowcount
+    return deliveries_deleted, events_deleted
