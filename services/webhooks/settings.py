@@ -14,6 +14,11 @@ class WebhooksSettings(ServiceSettings):
     service_name: ClassVar[str] = "webhooks"
     model_config = SettingsConfigDict(env_prefix="WEBHOOKS_", extra="ignore")
 
+    # Small pools (README, "Connection budget"): the app answers few requests, the worker's loop holds at most two
+    # connections at once (a claim, a record) besides its consumer and relay.
+    db_pool_size: int = 2
+    db_max_overflow: int = 1
+    db_fast_pool_size: int = 1  # the app never uses the fast read pool (it opens connections only when used)
     # Tight: an ERP endpoint that is slow must not hold the worker (issue 14).
     connect_timeout_seconds: float = 3.0
     timeout_seconds: float = 10.0
