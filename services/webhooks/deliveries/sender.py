@@ -90,6 +90,9 @@ async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: A
         return outcome(error=f"timed out after {settings.timeout_seconds:g} s")
     except httpx.HTTPError as exc:
         return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+    except Exception as exc:  # whatever else went wrong on the way out is this attempt's failure, logged
+        log.exception("webhook_attempt_error", delivery_id=str(claimed["id"]))
+        return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
     return outcome(status, rules.excerpt(head))
 
 
