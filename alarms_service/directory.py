@@ -47,7 +47,7 @@ async def fetch_directory(
             profile = await client.get_json("receivables", "/v1/receivables-settings", tenant_id)
             owner = uuid.UUID(profile["action_owner_id"]) if profile.get("action_owner_id") else None
         if Alarm.DISPUTES in wanted:
-            listed: list[dict[str, Any]] = await client.get_json("receivables", "/v1/dispute-areas", tenant_id)
+            listed: list[dict[str, Any]] = await client.all_items("receivables", "/v1/dispute-areas", tenant_id)
             for item in listed:
                 responsible = item.get("responsible")
                 areas.append(

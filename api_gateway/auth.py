@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from api_gateway.generation import IdentityGeneration
 from api_gateway.security import API_KEY_PREFIX, decode_access_token, hash_api_key
 from api_gateway.settings import GatewaySettings
-from shared.identity import ADMIN, INTEGRATION
+from shared.identity import ADMIN, ALL_ROLES, INTEGRATION
 from shared.problems import Forbidden, Unauthorized, answers
 
 
@@ -179,13 +179,21 @@ class Authenticator:
         return Principal(tenant_id=tenant_id, actor=f"user:{user_id}", roles=roles)
 
 
-@answers(401)
+@answers(401, 429)
 async def current_principal(request: Request) -> Principal:
+    """The caller of one of the gateway's own routes; an API key spends its rate limit here as on forwarded
+    routes."""
     principal = await request.app.state.authenticator.authenticate(
         request.headers.get("authorization"), request.headers.get("x-api-key")
     )
     request.state.tenant_id = str(principal.tenant_id)
+    if principal.api_key_id is not None:
+        await request.app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
     return principal
+
+
+# Any authenticated caller: the OpenAPI document reads this (``shared.identity.admits``) where no role is required.
+current_principal.admitted_roles = frozenset(ALL_ROLES)  # type: ignore[attr-defined]
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -200,4 +208,5 @@ def require(*roles: str) -> Any:
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")
         return principal
 
+    dependency.admitted_roles = allowed  # type: ignore[attr-defined]
     return Depends(dependency)

@@ -1,8 +1,8 @@
 """``Idempotency-Key`` on every POST of the public API, with the semantics integrators know from Stripe.
 
 The same key with the same request replays the stored answer (``Idempotent-Replayed: true``); the same key
-with another request is refused (422); a key whose first request is still running answers 409. A 5xx is
-not stored, so the caller can retry. Keys belong to a tenant and are kept ``idempotency_key_hours``.
+with another request is refused (422); a key whose first request is still running answers 409. A 5xx or a
+429 is not stored, so the caller can retry. Keys belong to a tenant and are kept ``idempotency_key_hours``.
 
 One ASGI middleware serves the gateway's own routes and the ones it forwards to the services alike.
 """
@@ -68,9 +68,10 @@ async def claim(engine: AsyncEngine, ids: dict, request_fingerprint: str, hours:
 
 
 async def settle(engine: AsyncEngine, ids: dict, status: int | None, headers: Headers, body: bytes) -> None:
-    """Store the answer; forget the key when there is no answer worth replaying (a crash, a 5xx)."""
+    """Store the answer; forget the key when there is no answer worth replaying (a crash, a 5xx, the rate limit's
+    429: the same request later must be able to act)."""
     async with engine.begin() as conn:
-        if status is None or status >= 500:
+        if status is None or status >= 500 or status == 429:
             await conn.execute(_RELEASE, ids)
             return
         kept = {h: headers[h] for h in STORED_HEADERS if h in headers}

@@ -5,12 +5,12 @@ import contextlib
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from redis.exceptions import RedisError
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
-from api_gateway import intake
+from api_gateway import external_ids, intake
 from api_gateway.auth import Authenticator
+from api_gateway.docs import install_docs
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
 from api_gateway.limits import BodyLimit, declares_body
@@ -85,6 +85,7 @@ def create_app(
         if principal.api_key_id is not None:
             await app.state.rate_limiter.check(str(principal.api_key_id), principal.rate_limit_per_minute or 0)
         body = await request.body() if declares_body(request.scope) else b""  # within its limit: BodyLimit
+        await external_ids.resolve(request.scope, app.state.upstream, principal)  # `ext:<the ERP's id>`
         return await app.state.upstream.forward(request, service, principal, body)
 
     app.router.routes.insert(0, ServiceRoute(proxy))
@@ -93,9 +94,7 @@ def create_app(
     async def openapi_document(request: Request) -> JSONResponse:
         return JSONResponse(await request.app.state.merged_openapi.document(app.openapi()))
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="cobranza API")
+    install_docs(app)
 
     @app.api_route("/webhooks/{path:path}", methods=["GET", "POST"], include_in_schema=False)
     async def provider_webhook(request: Request) -> Response:

@@ -7,11 +7,13 @@ Fetched from the services and cached for a few seconds; a service that does not 
 
 import asyncio
 import copy
+import re
 import time
 from typing import Any
 
 import httpx
 
+from api_gateway import external_ids
 from api_gateway.idempotency import idempotent
 from api_gateway.routing import SERVICE_RESOURCES, service_for
 from api_gateway.settings import GatewaySettings
@@ -40,6 +42,11 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "The same key sent again (with the same request) gets the first answer again, acting once.",
 }
+IDEMPOTENT_REPLAYED = {
+    "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+WRITES = ("put", "post", "patch", "delete")
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -55,6 +62,28 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, list):
         return [_rewrite_refs(v, renames) for v in node]
     return node
+
+
+PLAIN_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def _plain_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """The service's document with its schemas named by their titles where pydantic's name is not a plain
+    identifier: a page of customers is ``CustomerPage`` (its title, see ``shared.pagination.Page``), not
+    ``Page_CustomerOut_``. A name stays when its title is not plain either or is another schema's name."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    renames: dict[str, str] = {}
+    for name, schema in schemas.items():
+        title = schema.get("title")
+        plain_title = isinstance(title, str) and PLAIN_NAME.match(title)
+        if not PLAIN_NAME.match(name) and plain_title and title not in schemas and title not in renames.values():
+            renames[name] = title
+    return _rewrite_refs(doc, renames) | {
+        "components": {
+            **doc.get("components", {}),
+            "schemas": {renames.get(n, n): _rewrite_refs(s, renames) for n, s in schemas.items()},
+        }
+    }
 
 
 def _renames(service: str, theirs: dict[str, Any], merged: dict[str, Any]) -> dict[str, str]:
@@ -74,7 +103,7 @@ def _renames(service: str, theirs: dict[str, Any], merged: dict[str, Any]) -> di
 
 
 def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    merged = copy.deepcopy(gateway_doc)
+    merged = copy.deepcopy(_plain_names(gateway_doc))
     merged["info"] = {
         "title": "cobranza API",
         "version": gateway_doc.get("info", {}).get("version", "1.0.0"),
@@ -88,6 +117,7 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
     merged["components"]["securitySchemes"] = SECURITY_SCHEMES
     tags = {t["name"]: t for t in merged.get("tags", [])}
     for service, doc in service_docs.items():
+        doc = _plain_names(doc)
         renames = _renames(service, doc.get("components", {}).get("schemas", {}), schemas)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
@@ -105,21 +135,35 @@ def merge_documents(gateway_doc: dict[str, Any], service_docs: dict[str, dict[st
                 operation["security"] = SECURITY
             document_problems(operation, gateway_statuses(path, method, operation))
             if idempotent(path, method):
-                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+                document_idempotency(operation)
     merged["tags"] = list(tags.values())
+    external_ids.document(merged)
     return merged
+
+
+def document_idempotency(operation: dict[str, Any]) -> None:
+    """The ``Idempotency-Key`` request header, and ``Idempotent-Replayed`` on its success answers (a replayed
+    refusal carries it too, but a problem is a problem however it came)."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    for code, response in operation.get("responses", {}).items():
+        if code[:1] == "2":
+            response.setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
 
 
 def gateway_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """What the gateway itself may answer before or instead of the route: 401 from the authenticator, 429 from an
-    API key's rate limit and 502/504 from the service behind (forwarded routes), 413 from the body limit, 422 and
-    409 from the idempotency middleware (a key reused or still in progress). 503 when its database is out of reach."""
+    API key's rate limit (every authenticated route), 502/504 from the service behind (forwarded routes), 413 from
+    the body limit, 422 and 409 from the idempotency middleware (a key reused or still in progress). 503 when its
+    database is out of reach. And 409 on every write: the constraint safety net of every service
+    (``shared.problems``) answers a write that conflicts with stored data so."""
     statuses = {503}
     forwarded = service_for(path) is not None
     if operation.get("security"):
-        statuses.add(401)
+        statuses |= {401, 429}
         if forwarded:
-            statuses |= {429, 502, 504}
+            statuses |= {502, 504}
+        if method in WRITES:
+            statuses.add(409)
     if "requestBody" in operation:
         statuses.add(413)
     if idempotent(path, method):

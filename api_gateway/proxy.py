@@ -86,7 +86,7 @@ class Upstream:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    def _identity(self, principal: Principal) -> Headers:
+    def identity(self, principal: Principal) -> Headers:
         """The signed identity headers of ``principal`` (principals come from the authenticator's cache)."""
         headers = self._identities.get(principal)
         if headers is None:
@@ -118,7 +118,7 @@ class Upstream:
             headers.append((b"x-forwarded-host", forwarded_host))
         headers.append((b"x-request-id", scope["state"]["request_id"].encode("latin-1")))
         if principal is not None:
-            headers += self._identity(principal)
+            headers += self.identity(principal)
         # The path as the caller sent it (still percent-encoded): the decoded one may hold any character.
         url = self.bases[service] + (scope.get("raw_path") or quote(scope["path"]).encode()).decode("latin-1")
         if scope["query_string"]:

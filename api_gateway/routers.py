@@ -2,9 +2,9 @@
 
 import hmac
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api_gateway import refresh, service
@@ -17,12 +17,14 @@ from api_gateway.schemas import (
     ApiKeyCreated,
     ApiKeyOut,
     MeOut,
+    RevokeRequest,
     TenantCreate,
     TenantCreated,
     TenantOut,
     TenantUpdate,
     TenantWebhookSettings,
     TokenOut,
+    TokenRequest,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -32,7 +34,7 @@ from api_gateway.settings import GatewaySettings
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, SERVICE, SUPERVISOR, identity_headers
 from shared.pagination import Page, PageDep, make_page
-from shared.problems import BadGateway, Forbidden, Unauthorized, ValidationProblem, problem_responses
+from shared.problems import BadGateway, Forbidden, Unauthorized, ValidationProblem, answers, problem_responses
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 tenants_router = APIRouter(prefix="/v1", tags=["tenants"])
@@ -43,22 +45,10 @@ AdminOnly = Annotated[Principal, require(ADMIN)]
 PeopleReaders = Annotated[Principal, require(ADMIN, MANAGER, SUPERVISOR)]
 
 
-GrantType = Literal["password", "refresh_token"]
-
-
 @auth_router.post(
     "/token", response_model=TokenOut, responses=problem_responses(401, 422, 429), openapi_extra={"security": []}
 )
-async def issue_token(
-    request: Request,
-    session: SessionDep,
-    grant_type: Annotated[GrantType, Form(description="`password` (the default) or `refresh_token`")] = "password",
-    username: Annotated[str | None, Form(description="The user's email (password grant)")] = None,
-    password: Annotated[str | None, Form(description="The user's password (password grant)")] = None,
-    tenant: Annotated[str | None, Form(description="The tenant's slug (password grant)")] = None,
-    client_id: Annotated[str | None, Form(description="Alias of `tenant` for OAuth2 clients")] = None,
-    refresh_token: Annotated[str | None, Form(description="The refresh token to trade (refresh grant)")] = None,
-) -> TokenOut:
+async def issue_token(request: Request, session: SessionDep, form: Annotated[TokenRequest, Form()]) -> TokenOut:
     """OAuth2 token endpoint: a short-lived access token and a refresh token for a person of a tenant.
 
     Password grant (`tenant`, `username`, `password`): failed logins are throttled per account and per address:
@@ -68,27 +58,27 @@ async def issue_token(
     Refresh grant (`refresh_token`): the token is spent and the answer carries the next one. Using a spent token
     again revokes every token of that login (401); so does the user's password change or deactivation."""
     settings = request.app.state.settings
-    if grant_type == "refresh_token":
-        if not refresh_token:
+    if form.grant_type == "refresh_token":
+        if not form.refresh_token:
             raise ValidationProblem.field("refresh_token", "is required for grant_type=refresh_token")
-        user, next_token = await refresh.rotate(session, refresh_token, settings.refresh_token_ttl_seconds)
+        user, next_token = await refresh.rotate(session, form.refresh_token, settings.refresh_token_ttl_seconds)
         return _token_answer(settings, user, next_token)
-    if not username:
+    if not form.username:
         raise ValidationProblem.field("username", "is required for grant_type=password")
-    if not password:
+    if not form.password:
         raise ValidationProblem.field("password", "is required for grant_type=password")
-    slug = tenant or client_id
+    slug = form.tenant or form.client_id
     if not slug:
         raise Unauthorized("Say which tenant you log in to (`tenant`)")
     throttle = LoginThrottle(request.app.state.redis, settings)
     address = client_address(request, settings.trust_forwarded_for)
-    subject = LoginSubject.of(slug, username, address)
+    subject = LoginSubject.of(slug, form.username, address)
     attempts = await throttle.attempt(subject)
     try:
-        user = await service.authenticate_user(session, slug, username, password)
+        user = await service.authenticate_user(session, slug, form.username, form.password)
     except Unauthorized:
         engine = request.app.state.engine
-        await login_failed(engine, throttle, subject, slug, username, address, attempts)
+        await login_failed(engine, throttle, subject, slug, form.username, address, attempts)
         raise
     await throttle.succeeded(subject)
     return _token_answer(settings, user, await refresh.issue(session, user, settings.refresh_token_ttl_seconds))
@@ -112,14 +102,10 @@ def _token_answer(settings: GatewaySettings, user: User, refresh_token: str) -> 
     responses={200: {"description": "Revoked, or not a token this gateway knows"}, **problem_responses(422)},
     openapi_extra={"security": []},
 )
-async def revoke_token(
-    session: SessionDep,
-    token: Annotated[str, Form(description="The refresh token to revoke")],
-    token_type_hint: Annotated[str | None, Form(description="`refresh_token` (others are ignored)")] = None,
-) -> Response:
+async def revoke_token(session: SessionDep, form: Annotated[RevokeRequest, Form()]) -> Response:
     """Log out (RFC 7009): revoke the refresh token and every token of its login. Answers 200 for any token, known
     or not. Access tokens are not stored: they expire on their own within minutes."""
-    await refresh.revoke(session, token)
+    await refresh.revoke(session, form.token)
     return Response(status_code=status.HTTP_200_OK)
 
 
@@ -129,6 +115,21 @@ async def who_am_i(principal: CurrentPrincipal) -> MeOut:
     return MeOut(tenant_id=principal.tenant_id, actor=principal.actor, roles=sorted(principal.roles))
 
 
+@answers(401)
+async def platform_operator(
+    request: Request,
+    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
+) -> None:
+    """The platform operator, who holds no tenant's credentials and so none of a tenant's roles."""
+    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
+        raise Unauthorized("Creating tenants needs the operator token (X-Operator-Token)")
+
+
+platform_operator.admitted_roles = frozenset()  # type: ignore[attr-defined]
+platform_operator.access = "none of a tenant's: the platform operator's token (`X-Operator-Token`)"  # type: ignore[attr-defined]
+OperatorOnly = Annotated[None, Depends(platform_operator)]
+
+
 @tenants_router.post(
     "/tenants",
     response_model=TenantCreated,
@@ -136,15 +137,8 @@ async def who_am_i(principal: CurrentPrincipal) -> MeOut:
     responses=problem_responses(401, 409, 422),
     openapi_extra={"security": []},
 )
-async def create_tenant(
-    request: Request,
-    data: TenantCreate,
-    session: SessionDep,
-    x_operator_token: Annotated[str | None, Header(description="The platform operator's token")] = None,
-) -> TenantCreated:
+async def create_tenant(data: TenantCreate, session: SessionDep, _: OperatorOnly) -> TenantCreated:
     """Create a tenant and its first admin user (platform operators only)."""
-    if not x_operator_token or not hmac.compare_digest(x_operator_token, request.app.state.settings.operator_token):
-        raise Unauthorized("Creating tenants needs the operator token (X-Operator-Token)")
     tenant, admin = await service.create_tenant(session, data)
     return TenantCreated(tenant=TenantOut.model_validate(tenant), admin=UserOut.model_validate(admin))
 
@@ -256,10 +250,11 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
 
 
-@keys_router.get("", response_model=list[ApiKeyOut])
-async def list_api_keys(principal: AdminOnly, session: SessionDep) -> list[ApiKeyOut]:
-    """The tenant's keys, without their secrets."""
-    return [ApiKeyOut.model_validate(k) for k in await service.list_api_keys(session, principal.tenant_id)]
+@keys_router.get("", response_model=Page[ApiKeyOut])
+async def list_api_keys(principal: AdminOnly, session: SessionDep, params: PageDep) -> dict:
+    """The tenant's keys, without their secrets, oldest first."""
+    keys = await service.list_api_keys(session, principal.tenant_id, params.limit, params.cursor)
+    return make_page(keys, params.limit, key=lambda k: [k.created_at, k.id], item=ApiKeyOut.model_validate)
 
 
 @keys_router.delete("/{key_id}", response_model=ApiKeyOut)

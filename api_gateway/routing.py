@@ -32,6 +32,15 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
     "webhooks": ("webhook-endpoints", "webhook-events", "webhook-settings"),
 }
 
+# Resources whose paths name a customer, invoice or payment right after them (``/v1/customers/{customer_id}/...``):
+# there the ERP's id is taken too, written ``ext:<external id>`` (see ``external_ids``).
+REFERENCE_SEGMENTS: dict[str, str] = {
+    "customers": "customer",
+    "invoices": "invoice",
+    "payments": "payment",
+    "dunning-explain": "customer",
+}
+
 # Public, unauthenticated paths a service answers itself (provider callbacks it verifies by signature).
 UNAUTHENTICATED_PREFIXES: dict[str, str] = {"/webhooks/messaging/": "messaging"}
 

@@ -1,9 +1,11 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api_gateway import examples
 from shared.money import Currency
 from shared.validation import CountryCode, EmailAddress, LanguageCode, TimeZoneName
 
@@ -53,6 +55,8 @@ class TenantCreate(BaseModel):
 
 
 class TenantUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_UPDATE]})
+
     name: str | None = Field(None, min_length=1, max_length=200)
     country: CountryCode | None = None
     timezone: TimeZoneName | None = None
@@ -69,7 +73,7 @@ class TenantWebhookSettings(BaseModel):
 
 
 class TenantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.TENANT_OUT]})
 
     id: uuid.UUID
     slug: str
@@ -83,6 +87,8 @@ class TenantOut(BaseModel):
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USER_CREATE]})
+
     email: EmailAddress
     full_name: str = Field(min_length=1, max_length=200, examples=["Carla Cobradora"])
     password: str = Field(min_length=10, max_length=200)
@@ -90,6 +96,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USER_UPDATE]})
+
     full_name: str | None = Field(None, min_length=1, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1)
     active: bool | None = None
@@ -97,7 +105,7 @@ class UserUpdate(BaseModel):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.USER_OUT]})
 
     id: uuid.UUID
     email: str
@@ -108,18 +116,22 @@ class UserOut(BaseModel):
 
 
 class TenantCreated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_CREATED]})
+
     tenant: TenantOut
     admin: UserOut
 
 
 class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATE]})
+
     name: str = Field(min_length=1, max_length=120, examples=["ERP SAP production"])
     roles: list[Role] = Field(default_factory=lambda: [Role.INTEGRATION], min_length=1)
     rate_limit_per_minute: int | None = Field(None, ge=1, le=1_000_000)
 
 
 class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.API_KEY_OUT]})
 
     id: uuid.UUID
     name: str
@@ -135,11 +147,53 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
+
     key: str = Field(description="The secret key. Shown only now: store it safely.")
+
+
+class TokenRequest(BaseModel):
+    """The OAuth2 token request (RFC 6749 §4.3 and §6), form-encoded."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "grant_type": "password",
+                    "tenant": "distribuidora-andina",
+                    "username": "lucia.fernandez@andina.com.ar",
+                    "password": "correct-horse-battery",
+                },
+                {"grant_type": "refresh_token", "refresh_token": "rt_3k9Qz7vXbW2mL8pN4sT1yU6"},
+            ]
+        }
+    )
+
+    grant_type: Literal["password", "refresh_token"] = Field(
+        "password", description="`password` (the default) or `refresh_token`"
+    )
+    username: str | None = Field(None, description="The user's email (password grant)")
+    password: str | None = Field(None, description="The user's password (password grant)")
+    tenant: str | None = Field(None, description="The tenant's slug (password grant)")
+    client_id: str | None = Field(None, description="Alias of `tenant` for OAuth2 clients")
+    refresh_token: str | None = Field(None, description="The refresh token to trade (refresh grant)")
+
+
+class RevokeRequest(BaseModel):
+    """The OAuth2 revocation request (RFC 7009), form-encoded."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "rt_3k9Qz7vXbW2mL8pN4sT1yU6", "token_type_hint": "refresh_token"}]}
+    )
+
+    token: str = Field(description="The refresh token to revoke")
+    token_type_hint: str | None = Field(None, description="`refresh_token` (others are ignored)")
 
 
 class TokenOut(BaseModel):
     """The OAuth2 token response (RFC 6749 §5.1)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TOKEN_OUT]})
 
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
@@ -152,6 +206,8 @@ class TokenOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ME_OUT]})
+
     tenant_id: uuid.UUID
     actor: str
     roles: list[str]

@@ -14,6 +14,7 @@ from api_gateway.security import DUMMY_PASSWORD_HASH, hash_password, new_api_key
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.identity import ADMIN
 from shared.outbox import emit
+from shared.pagination import keyset
 from shared.problems import Conflict, NotFound, Unauthorized, ValidationProblem
 
 
@@ -191,10 +192,15 @@ async def create_api_key(
     return api_key, key
 
 
-async def list_api_keys(session: AsyncSession, tenant_id: uuid.UUID) -> list[ApiKey]:
-    return list(
-        (await session.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at))).all()
+async def list_api_keys(session: AsyncSession, tenant_id: uuid.UUID, limit: int, after: list | None) -> list[ApiKey]:
+    query = keyset(
+        select(ApiKey).where(ApiKey.tenant_id == tenant_id),
+        (ApiKey.created_at, ApiKey.id),
+        (datetime.fromisoformat, uuid.UUID),
+        after,
+        limit,
     )
+    return list((await session.scalars(query)).all())
 
 
 async def revoke_api_key(session: AsyncSession, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:

@@ -69,3 +69,10 @@ if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'li
     || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pdf_packages </dev/null; } \
     || echo "Cannot install pango and fonts: install them (PDF statements need them)" >&2
 fi
+
+# chromium and its driver: the browser test of /docs and /redoc (tests/platform/test_docs_browser.py) drives them.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver </dev/null \
+    || { as_root apt-get update -q </dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver </dev/null; } \
+    || echo "Cannot install chromium and chromium-driver: install them (the browser test of /docs needs them)" >&2
+fi

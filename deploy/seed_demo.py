@@ -282,7 +282,7 @@ async def main() -> None:
     print(
         f"""
 cobranza is running.
-  gateway (the public API)  {GATEWAY}      docs: {GATEWAY}/docs   OpenAPI: {GATEWAY}/openapi.json
+  gateway (the public API)  {GATEWAY}      docs: {GATEWAY}/docs  {GATEWAY}/redoc   OpenAPI: {GATEWAY}/openapi.json
   services (internal)       receivables {os.environ.get("COBRANZA_RECEIVABLES_URL")}  dunning {os.environ.get("COBRANZA_DUNNING_URL")}
                             messaging {os.environ.get("COBRANZA_MESSAGING_URL")}  alarms {os.environ.get("COBRANZA_ALARMS_URL")}
                             webhooks {os.environ.get("COBRANZA_WEBHOOKS_URL")}

@@ -13,7 +13,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -94,12 +94,16 @@ async def current_identity(request: Request) -> Identity:
     return identity
 
 
+# Any identity the gateway forwards: the OpenAPI document reads this (``admits``) where no role is required.
+current_identity.admitted_roles = frozenset(READERS)  # type: ignore[attr-defined]
+
+
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
 def require_roles(*roles: str) -> Callable[[Identity], Awaitable[Identity]]:
     """A dependency admitting only callers that hold one of ``roles`` (the service role is always admitted
-    where ``service`` is listed)."""
+    where ``service`` is listed). It keeps them in ``admitted_roles``: the OpenAPI document says what it enforces."""
     allowed = frozenset(roles)
 
     @answers(403)
@@ -108,4 +112,16 @@ def require_roles(*roles: str) -> Callable[[Identity], Awaitable[Identity]]:
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")
         return identity
 
+    dependency.admitted_roles = allowed  # type: ignore[attr-defined]
     return dependency
+
+
+def admits(dependant: Any) -> frozenset[str] | None:
+    """The roles a route admits, read from its dependencies' ``admitted_roles`` (each must pass: their intersection);
+    None when no dependency asks who the caller is (a public route)."""
+    found = [frozenset(dependant.call.admitted_roles)] if hasattr(dependant.call, "admitted_roles") else []
+    for sub in dependant.dependencies:
+        roles = admits(sub)
+        if roles is not None:
+            found.append(roles)
+    return frozenset.intersection(*found) if found else None

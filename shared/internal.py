@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from shared.identity import SERVICE, identity_headers
+from shared.pagination import MAX_LIMIT
 from shared.settings import ServiceSettings
 
 
@@ -31,3 +32,16 @@ class InternalClient:
 
     async def get_json(self, service: str, path: str, tenant_id: uuid.UUID, **params: Any) -> Any:
         return (await self.request("GET", service, path, tenant_id, params=params)).json()
+
+    async def all_items(self, service: str, path: str, tenant_id: uuid.UUID, **params: Any) -> list[Any]:
+        """Every item of a cursor-paginated list, page after page (for the short lists a service needs whole)."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            page = await self.get_json(
+                service, path, tenant_id, **params, limit=MAX_LIMIT, **({"cursor": cursor} if cursor else {})
+            )
+            items.extend(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items

@@ -6,11 +6,11 @@ Keyset pagination stays fast on the millionth row, unlike OFFSET.
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import orjson
 from fastapi import Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import tuple_
 
 from shared.problems import ValidationProblem
@@ -21,9 +21,28 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
+def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:
+    """A page's example is its item's example on a page with a next one: every page type of the API has one as
+    soon as its item model has."""
+    (item,) = get_args(page.model_fields["items"].annotation) or (None,)
+    extra = getattr(item, "model_config", {}).get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if examples:
+        schema["examples"] = [{"items": examples[:1], "next_cursor": encode_cursor(["2026-03-15", 1042])}]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        """``CustomerPage`` for ``Page[CustomerOut]``: a plain name in the OpenAPI document (pydantic's own,
+        ``Page[CustomerOut]``, reaches it as ``Page_CustomerOut_``)."""
+        name = params[0].__name__
+        return f"{name.removesuffix('Out')}Page"
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -95,3 +114,19 @@ def make_page(rows: list[Any], limit: int, key: Any, item: Any = None) -> dict[s
     items = [item(r) for r in rows] if item else rows
     next_cursor = encode_cursor(list(key(rows[-1]))) if has_more and rows else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+def page_of(
+    items: Sequence[T],
+    params: PageParams,
+    key: Callable[[T], list[Any]],
+    types: Sequence[Callable[[Any], Any]],
+    item: Callable[[T], Any] | None = None,
+) -> dict[str, Any]:
+    """A page of a short list computed in memory (the shipped templates, the template tags, a digest preview), in
+    ``key`` order after the cursor's item: the same contract as a list read with ``keyset``."""
+    ordered = sorted(items, key=key)
+    if params.cursor:
+        after = typed_cursor(params.cursor, *types)
+        ordered = [entry for entry in ordered if key(entry) > after]
+    return make_page(ordered[: params.limit + 1], params.limit, key=key, item=item)

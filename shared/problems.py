@@ -295,7 +295,12 @@ PROBLEM_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                },
             },
         },
     },
@@ -303,14 +308,50 @@ PROBLEM_SCHEMA = {
 }
 
 
-def problem_content() -> dict[str, Any]:
-    return {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_EXAMPLE_REQUEST_ID = "5f2b7c1e9a0d4e3f8b6a2c4d1e0f9a8b"
+# What each status looks like on the wire, for the document's examples (the details are ones the code raises).
+PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
+    401: {"detail": "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)"},
+    403: {"detail": "This needs one of the roles: admin, manager"},
+    404: {"detail": "Customer not found", "instance": "/v1/customers/0d9f6a52-3c1b-4e8a-9f7d-2b6c4e1a8f30"},
+    409: {"detail": "A request with this Idempotency-Key is still in progress"},
+    413: {"detail": "The body is larger than 1048576 bytes"},
+    422: {
+        "detail": "email: value is not a valid email address",
+        "errors": [{"field": "email", "message": "value is not a valid email address", "code": "value_error"}],
+    },
+    429: {"detail": "The API key may make 600 requests a minute", "limit": 600},
+    502: {"detail": "The receivables service is unavailable (ConnectError)", "service": "receivables"},
+    503: {"type": PROBLEM_BASE + "database-unavailable"},
+    504: {"detail": "The receivables service did not answer in time", "service": "receivables"},
+}
+# Statuses answered with ``Retry-After``: the rate limit (and login throttle), and no database connection.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 1, "example": 30},
+}
+
+
+def problem_example(status: int) -> dict[str, Any]:
+    slug, title = STATUS_SLUGS.get(status, ("http-error", "HTTP error"))
+    example: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    example.update({"instance": "/v1/customers", **PROBLEM_EXAMPLES.get(status, {})})
+    example["request_id"] = _EXAMPLE_REQUEST_ID
+    return example
+
+
+def problem_content(status: int | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    if status is not None:
+        content["example"] = problem_example(status)
+    return {PROBLEM_CONTENT_TYPE: content}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting problem+json answers for a route."""
     return {
-        status: {"description": STATUS_SLUGS.get(status, ("", "Error"))[1], "content": problem_content()}
+        status: {"description": STATUS_SLUGS.get(status, ("", "Error"))[1], "content": problem_content(status)}
         for status in statuses
     }
 
@@ -345,5 +386,7 @@ def document_problems(operation: dict[str, Any], statuses: set[int] | frozenset[
     for status in sorted(statuses):
         responses.setdefault(str(status), {"description": STATUS_SLUGS.get(status, ("", "Error"))[1]})
     for code, response in responses.items():
-        if code[:1] in ("4", "5"):
-            response["content"] = problem_content()
+        if code[:1] in ("4", "5") and code.isdigit():
+            response["content"] = problem_content(int(code))
+            if int(code) in RETRY_AFTER_STATUSES:
+                response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER

@@ -283,3 +283,37 @@ async def queued_envelopes(stack: Stack, service: str) -> list[dict[str, Any]]:
             if job["f"] == HANDLE_MESSAGES:
                 envelopes.extend(job["a"][0])
     return envelopes
+
+
+async def two_pages(
+    client: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    limit: int,
+    identity: Callable[[dict[str, Any]], Any] = lambda item: item,
+    **params: Any,
+) -> list[dict[str, Any]]:
+    """Every item of a cursor-paginated list read ``limit`` at a time, checked against one page of it all: the
+    first page is full, the pages hold the whole list once each (no duplicates, none left out), in the same
+    deterministic order, and the last one says there is no next. ``identity`` says what makes two items the same
+    (the whole item unless the list computes fresh ids each time)."""
+    everything = await client.get(path, params={**params, "limit": 500}, headers=headers)
+    assert everything.status_code == 200, everything.text
+    assert everything.json()["next_cursor"] is None
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    while True:
+        response = await client.get(
+            path, params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        pages.append(response.json()["items"])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+        assert len(pages[-1]) == limit
+    assert len(pages) >= 2, "the list fits one page: give it more items than the limit"
+    paged = [identity(item) for page in pages for item in page]
+    assert paged == [identity(item) for item in everything.json()["items"]]
+    assert len(paged) == len(set(map(repr, paged)))
+    return everything.json()["items"]

@@ -3,6 +3,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alarms_service import examples
 from alarms_service.rules import Cadence
 
 
@@ -45,6 +46,8 @@ class PaymentsReportedAlarm(WeeklyAlarm):
 
 
 class AlarmSettingsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALARM_SETTINGS_OUT]})
+
     timezone: str | None = Field(description="From the tenant (gateway): what the hours mean")
     language: str | None = Field(description="From the tenant: the digests' language")
     today: date | None = Field(description="Today in the tenant's time zone")

@@ -24,7 +24,7 @@ from alarms_service.rules import Alarm, Audience
 from shared import calendar
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
-from shared.pagination import Page, PageDep, make_page
+from shared.pagination import Page, PageDep, make_page, page_of
 from shared.problems import Conflict, Forbidden, NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/alarms", tags=["alarms"], responses=problem_responses(401, 403, 422))
@@ -183,9 +183,10 @@ async def get_alarm_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) 
     return {**run_out(row), "digests": [digest_out(d, include_rows=False) for d in visible]}
 
 
-@router.get("/preview", response_model=list[DigestOut], responses=UNAVAILABLE)
+@router.get("/preview", response_model=Page[DigestOut], responses=UNAVAILABLE)
 async def preview_alarm_digests(
     identity: Reader,
+    params: PageDep,
     request: Request,
     engine: EngineDep,
     receivables: ReceivablesDep,
@@ -193,9 +194,10 @@ async def preview_alarm_digests(
     recipient: Annotated[uuid.UUID | None, Query(description="A user or person id (default: everyone)")] = None,
     as_of: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Default: the tenant's today")] = None,
     include_rows: Annotated[bool, Query(description="All rows of every digest (always, for one recipient)")] = False,
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     """What the digests would contain now; nothing is stored or sent. A recipient's digests come with every row.
-    `status` says whether this period's digest already went out."""
+    `status` says whether this period's digest already went out. In the order of their idempotency keys (alarm,
+    audience, recipient, period)."""
     only = own_digests_only(identity)
     if only is not None:
         if recipient is not None and recipient != only:
@@ -209,7 +211,13 @@ async def preview_alarm_digests(
             conn, engine, receivables, request.app.state.settings, tenant, alarms, day, recipient, all_rows=include_rows
         )
     full = include_rows or recipient is not None
-    return [planned_out(d, include_rows=full) for d in result.digests]
+    return page_of(
+        result.digests,
+        params,
+        key=lambda d: [d.idempotency_key],
+        types=(str,),
+        item=lambda d: planned_out(d, include_rows=full),
+    )
 
 
 @router.get("", response_model=Page[DigestOut])

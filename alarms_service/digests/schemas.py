@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alarms_service import examples
 from alarms_service.rules import Alarm, Audience
 
 # The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
@@ -101,40 +102,7 @@ Row = ActionRow | BrokenPromiseRow | ReportedPaymentRow | DisputeRow
 
 
 class DigestOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21",
-                    "run_id": "6f1c1f8e-2b59-4a43-9a57-2f0f1f3c9a10",
-                    "alarm": "broken_promises",
-                    "audience": "collector",
-                    "period": "2026-11-23",
-                    "as_of": "2026-11-23",
-                    "recipient": {
-                        "id": "5d0c1a52-97b4-4f55-a3a5-2c6b0f1f7f0e",
-                        "kind": "user",
-                        "user_id": "5d0c1a52-97b4-4f55-a3a5-2c6b0f1f7f0e",
-                        "name": "Carla Cobradora",
-                        "email": "carla@empresa.example",
-                    },
-                    "language": "es",
-                    "row_count": 1,
-                    "customers": 1,
-                    "totals": {"ARS": "1500.00"},
-                    "title": "Promesas de pago incumplidas",
-                    "summary": "1 cliente con promesas de pago incumplidas, saldo $1.500,00. "
-                    "Deben ser gestionados con suma urgencia.",
-                    "lines": ["Ferretería Norte: 1 promesa incumplida (A-1 prometida para el 20 nov 2026)"],
-                    "action": "Comuníquese hoy con cada cliente y registre el resultado de la gestión.",
-                    "status": "sent",
-                    "idempotency_key": "alarms:…:broken_promises:collector:…:2026-11-23",
-                    "created_at": "2026-11-23T11:00:02Z",
-                    "rows": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DIGEST_OUT]})
 
     id: uuid.UUID
     run_id: uuid.UUID | None = Field(description="The run that sent it (null in dry runs and previews)")
@@ -179,6 +147,8 @@ class RunCounts(BaseModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RUN_OUT]})
+
     id: uuid.UUID | None = Field(description="Null for a dry run (nothing is stored)")
     as_of: date
     trigger: str = Field(examples=["manual"], description="`schedule` or `manual`")
@@ -194,6 +164,8 @@ class RunOut(BaseModel):
 
 
 class RunDetail(RunOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RUN_DETAIL]})
+
     digests: list[DigestOut]
 
 

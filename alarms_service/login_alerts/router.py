@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from alarms_service import examples
 from alarms_service.models import LoginAlert
 from shared.db import SessionDep
 from shared.identity import ADMIN, SERVICE, Identity, require_roles
@@ -20,7 +21,7 @@ Admin = Annotated[Identity, Depends(require_roles(ADMIN, SERVICE))]
 
 
 class LoginAlertOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.LOGIN_ALERT_OUT]})
 
     id: uuid.UUID
     username: str = Field(description="The email tried (it need not be a user of the tenant)")

@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_service import examples
 from dunning_service.rules import ActionKind
 
 
@@ -25,7 +26,7 @@ class Resolution(StrEnum):
 
 
 class ActionItemOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.ACTION_ITEM_OUT]})
 
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -76,6 +77,8 @@ class ActionItemCreate(BaseModel):
 
 
 class Assignment(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ASSIGNMENT]})
+
     assignee_id: uuid.UUID | None = Field(description="The person who takes the action; null unassigns")
 
 

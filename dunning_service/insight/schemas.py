@@ -2,8 +2,9 @@ import datetime as dt
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_service import examples
 from dunning_service.rules import ActionKind, StepKind
 from dunning_service.runs.schemas import OpenInvoice, PlannedCommunicationOut
 from shared.contracts.common import Channel
@@ -105,6 +106,8 @@ class HistoryEntry(MessageFate):
 
 
 class Explanation(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EXPLANATION]})
+
     customer: CustomerRef
     as_of: date
     business_day: bool
@@ -148,7 +151,7 @@ class ForecastTotals(BaseModel):
 
 
 class Forecast(BaseModel):
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [examples.FORECAST]})
 
     from_: date = Field(alias="from")
     to: date

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_service import examples
 from dunning_service.rules import ActionKind, StepKind
 from shared.contracts.common import Channel, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
@@ -42,6 +43,8 @@ class RunCounts(BaseModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RUN_OUT]})
+
     id: uuid.UUID
     as_of: date
     dry_run: bool
@@ -119,6 +122,8 @@ class PlannedCommunicationOut(BaseModel):
 
 
 class RunWithPlan(RunOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RUN_WITH_PLAN]})
+
     plan: list[PlannedCommunicationOut] | None = Field(
         None,
         description="Dry runs, once computed (status completed or skipped): what would go out, the first "
@@ -130,6 +135,8 @@ class RunWithPlan(RunOut):
 
 
 class DispatchOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DISPATCH_OUT]})
+
     id: uuid.UUID
     customer_id: uuid.UUID
     channel: Channel | None

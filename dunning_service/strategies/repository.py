@@ -64,11 +64,17 @@ async def live_strategies(conn: AsyncConnection | AsyncSession, tenant_id: uuid.
     return list((await conn.execute(query)).mappings().all())
 
 
-async def list_versions(conn: AsyncConnection, tenant_id: uuid.UUID, strategy_id: uuid.UUID) -> list[Any]:
+async def list_versions(
+    conn: AsyncConnection, tenant_id: uuid.UUID, strategy_id: uuid.UUID, *, limit: int, after: list[Any] | None
+) -> list[Any]:
+    """Newest version first."""
     table = StrategyVersion.__table__
-    query = (
-        select(table)
-        .where(table.c.tenant_id == tenant_id, table.c.strategy_id == strategy_id)
-        .order_by(table.c.version.desc())
+    query = keyset(
+        select(table).where(table.c.tenant_id == tenant_id, table.c.strategy_id == strategy_id),
+        (table.c.version,),
+        (int,),
+        after,
+        limit,
+        newest_first=True,
     )
     return list((await conn.execute(query)).mappings().all())

@@ -101,11 +101,13 @@ async def archive_strategy(identity: Editor, strategy_id: uuid.UUID, session: Se
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{strategy_id}/versions", response_model=list[StrategyVersionOut], responses=problem_responses(404))
-async def list_strategy_versions(identity: Reader, strategy_id: uuid.UUID, engine: EngineDep) -> list[Any]:
+@router.get("/{strategy_id}/versions", response_model=Page[StrategyVersionOut], responses=problem_responses(404))
+async def list_strategy_versions(identity: Reader, strategy_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
     """Every version of the strategy, newest first."""
     async with engine.connect() as conn:
-        rows = await repository.list_versions(conn, identity.tenant_id, strategy_id)
-    if not rows:
-        raise NotFound("Strategy not found")
-    return [dict(r) for r in rows]
+        if await repository.read(conn, identity.tenant_id, strategy_id) is None:
+            raise NotFound("Strategy not found")
+        rows = await repository.list_versions(
+            conn, identity.tenant_id, strategy_id, limit=params.limit, after=params.cursor
+        )
+    return make_page(rows, params.limit, key=lambda r: [r["version"]], item=dict)

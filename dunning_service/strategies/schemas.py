@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dunning_service import examples
 from dunning_service.rules import ActionKind, StepKind
 from shared.contracts.common import Channel
 from shared.money import Currency
@@ -66,6 +67,10 @@ class StepOut(BaseModel):
 
 
 class AmountRange(BaseModel):
+    # One schema for requests and answers (the answer's amounts are strings, which the request's schema accepts),
+    # so the OpenAPI document has one AmountRange, not AmountRange-Input and AmountRange-Output.
+    model_config = ConfigDict(json_schema_mode_override="validation")
+
     currency: Currency
     min: Decimal | None = Field(None, ge=0, examples=["100000"])
     max: Decimal | None = Field(None, ge=0)
@@ -123,6 +128,8 @@ class StrategyCreate(BaseModel):
 class StrategyUpdate(BaseModel):
     """Fields left out stay as they are; ``steps`` replaces the whole list (keys keep identities)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_UPDATE]})
+
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
     priority: int | None = Field(None, ge=0, le=1_000_000)
@@ -134,6 +141,8 @@ class StrategyUpdate(BaseModel):
 
 
 class StrategyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_OUT]})
+
     id: uuid.UUID
     name: str
     description: str | None
@@ -149,9 +158,36 @@ class StrategyOut(BaseModel):
     updated_at: datetime
 
 
+class SnapshotStep(BaseModel):
+    """A step as a version recorded it (its id derives from the strategy and the key)."""
+
+    key: str
+    kind: StepKind
+    days: int
+    tone: int
+    channels: list[Channel]
+    action: ActionKind | None = None
+    pin_tone: bool = False
+
+
+class StrategySnapshot(BaseModel):
+    """The strategy as a version recorded it (``service.snapshot``)."""
+
+    name: str
+    description: str | None = None
+    priority: int
+    is_default: bool
+    manual_only: bool = False
+    active: bool = True
+    match: MatchIn
+    steps: list[SnapshotStep]
+
+
 class StrategyVersionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY_VERSION_OUT]})
+
     strategy_id: uuid.UUID
     version: int
-    snapshot: dict = Field(description="The strategy as it was in this version")
+    snapshot: StrategySnapshot = Field(description="The strategy as it was in this version")
     changed_by: str | None
     created_at: datetime

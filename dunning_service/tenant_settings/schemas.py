@@ -1,12 +1,29 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_service import examples
+
+
+class ResyncReport(BaseModel):
+    """What the last resync of the projection from receivables did (``dunning_service.projection.resync``)."""
+
+    status: Literal["completed", "failed"] | None = Field(None, description="null while it runs")
+    started_at: datetime
+    finished_at: datetime | None = None
+    customers: int = Field(description="Customers read from receivables")
+    invoices: int = Field(description="Open invoices read from receivables")
+    customers_deleted: int | None = Field(None, description="Customers receivables no longer lists")
+    invoices_missing: int | None = Field(None, description="Open invoices receivables no longer lists as open")
+    error: str | None = Field(None, description="Why it failed")
+
 
 class DunningSettingsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DUNNING_SETTINGS_OUT]})
+
     country: str | None = Field(description="From the tenant (gateway): whose public holidays are not business days")
     timezone: str | None = Field(description="From the tenant: what 'today' and the run hour mean")
     language: str | None
@@ -23,7 +40,7 @@ class DunningSettingsOut(BaseModel):
     reply_pause_days: int = Field(
         description="A customer's reply (not a STOP) pauses their automatic reminders for this many days"
     )
-    last_resync: dict[str, Any] | None
+    last_resync: ResyncReport | None
 
 
 class DunningSettingsUpdate(BaseModel):
@@ -41,5 +58,7 @@ class DunningSettingsUpdate(BaseModel):
 
 
 class ResyncAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESYNC_ACCEPTED]})
+
     status: str = Field(examples=["queued"])
     detail: str

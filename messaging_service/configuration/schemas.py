@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from messaging_service import examples
 from shared.validation import E164Phone, EmailAddress
 
 Text = Field(None, max_length=300)
@@ -254,7 +255,9 @@ class WebhooksOut(BaseModel):
 
 
 class SettingsOut(BaseModel):
-    profile: dict
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SETTINGS_OUT]})
+
+    profile: ProfileIn = Field(description="As set (null: not set); templates read it")
     email: EmailOut
     sms: SmsOut
     whatsapp: WhatsAppOut

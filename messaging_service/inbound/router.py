@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from messaging_service import examples
 from messaging_service.inbound import repository
 from shared.contracts.common import Channel
 from shared.db import SessionDep
@@ -20,7 +21,7 @@ Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 
 
 class ReplyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.REPLY_OUT]})
 
     id: uuid.UUID
     channel: Channel

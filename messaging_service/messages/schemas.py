@@ -1,9 +1,10 @@
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from messaging_service import examples
+from messaging_service.templates.schemas import RenderedWhatsApp
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind, MessageState
 
@@ -11,7 +12,7 @@ from shared.contracts.messaging import CommunicationKind, MessageState
 class MessageOut(BaseModel):
     """A message as lists show it."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.MESSAGE_OUT]})
 
     id: uuid.UUID
     customer_id: uuid.UUID | None
@@ -51,6 +52,8 @@ class AttemptOut(BaseModel):
 class MessageDetail(MessageOut):
     """A message with what it said and every attempt to deliver it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MESSAGE_DETAIL]})
+
     language: str
     tone: int | None
     timezone: str
@@ -58,7 +61,7 @@ class MessageDetail(MessageOut):
     template_ref: str | None = Field(examples=["default:overdue/email/es/1"])
     body_text: str | None
     body_html: str | None
-    whatsapp: dict[str, Any] | None
+    whatsapp: RenderedWhatsApp | None = Field(description="What a WhatsApp message sent: its template and parameters")
     provider_message_id: str | None
     dead_lettered: bool
     resend_count: int
@@ -67,7 +70,7 @@ class MessageDetail(MessageOut):
 
 
 class ResendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.RESEND_IN]})
 
     to: str | None = Field(None, max_length=320, description="A corrected address; default: the same one")
 
@@ -81,6 +84,8 @@ class DayCount(BaseModel):
 
 class MessageStats(BaseModel):
     """Messages per day (in the tenant's time zone, by creation) and channel, counted by current state."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MESSAGE_STATS]})
 
     timezone: str
     days: list[DayCount]

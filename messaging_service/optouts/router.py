@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select, tuple_
 
+from messaging_service import examples
 from messaging_service.delivery.acceptance import normalize_address
 from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.models import Suppression
@@ -30,7 +31,7 @@ table = Suppression.__table__
 
 
 class SuppressionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.SUPPRESSION_OUT]})
 
     id: uuid.UUID
     channel: Channel
@@ -43,6 +44,8 @@ class SuppressionOut(BaseModel):
 
 class OptOutIn(BaseModel):
     """Record that a customer asked not to be contacted on a channel (e.g. told a collector on the phone)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OPT_OUT_IN]})
 
     channel: Channel
     address: str = Field(min_length=3, max_length=320, examples=["+5491155551234"])

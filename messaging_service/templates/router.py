@@ -20,7 +20,7 @@ from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 from shared.db import SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, SUPERVISOR, Identity, require_roles
-from shared.pagination import Page, PageDep, make_page
+from shared.pagination import Page, PageDep, make_page, page_of
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(401, 403, 422))
@@ -29,8 +29,8 @@ Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 Editor = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR))]
 
 
-@router.get("/tags", response_model=list[TagOut])
-async def list_template_tags(identity: Reader) -> list[TagOut]:
+@router.get("/tags", response_model=Page[TagOut])
+async def list_template_tags(identity: Reader, params: PageDep) -> dict:
     """Every tag a template may use, with its attributes (an unknown one is refused when a template is saved)."""
     out = []
     for name, (kind, description) in TAGS.items():
@@ -38,18 +38,20 @@ async def list_template_tags(identity: Reader) -> list[TagOut]:
         item = kind.item if isinstance(kind, ListOf) else kind
         known = attributes(item) if isinstance(item, type) else None
         out.append(TagOut(name=name, description=description, attributes=sorted(known or ())))
-    return out
+    return page_of(out, params, key=lambda tag: [tag.name], types=(str,))
 
 
-@router.get("/defaults", response_model=list[DefaultTemplateOut])
+@router.get("/defaults", response_model=Page[DefaultTemplateOut])
 async def list_default_templates(
     identity: Reader,
+    params: PageDep,
     kind: CommunicationKind | None = None,
     channel: Channel | None = None,
     language: Annotated[str | None, Query(pattern="^(es|en|pt)$")] = None,
     tone: Annotated[int | None, Query(ge=1, le=3)] = None,
-) -> list[DefaultTemplateOut]:
-    """The shipped templates (Spanish, English, Portuguese; every kind, channel and tone), to copy and adapt."""
+) -> dict:
+    """The shipped templates (Spanish, English, Portuguese; every kind, channel and tone), to copy and adapt, by
+    `ref`."""
     out = []
     for (k, c, lang, t), source in all_defaults().items():
         if (kind and k != kind.value) or (channel and c != channel.value) or (language and lang != language):
@@ -72,7 +74,7 @@ async def list_default_templates(
                 whatsapp_parameters=list(source.whatsapp_parameters),
             )
         )
-    return out
+    return page_of(out, params, key=lambda template: [template.ref], types=(str,))
 
 
 @router.post("/preview", response_model=PreviewOut, responses=problem_responses(404, 429))

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from messaging_service import examples
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.validation import LanguageCode
@@ -74,9 +75,11 @@ class TemplateCreate(TemplateFields):
 class TemplateUpdate(TemplateFields):
     """Change some fields; kind, channel, language and tone stay."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TEMPLATE_UPDATE]})
+
 
 class TemplateOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.TEMPLATE_OUT]})
 
     id: uuid.UUID
     kind: CommunicationKind
@@ -105,6 +108,8 @@ class TemplateOut(BaseModel):
 class DefaultTemplateOut(BaseModel):
     """A shipped template: copy it into a tenant template to change it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DEFAULT_TEMPLATE_OUT]})
+
     ref: str = Field(examples=["default:overdue/email/es/1"])
     kind: CommunicationKind
     channel: Channel
@@ -120,6 +125,8 @@ class DefaultTemplateOut(BaseModel):
 
 
 class TagOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TAG_OUT]})
+
     name: str = Field(examples=["advisor"])
     description: str
     attributes: list[str] = Field(examples=[["name", "email", "phone", "whatsapp", "whatsapp_link"]])
@@ -147,16 +154,23 @@ class PreviewIn(BaseModel):
     )
 
 
-class WhatsAppOut(BaseModel):
+class RenderedWhatsApp(BaseModel):
+    """A WhatsApp template message as rendered: the approved template and its body parameters."""
+
     name: str | None
     language: str | None
     parameters: list[str]
 
 
 class PreviewOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PREVIEW_OUT]})
+
     template_ref: str = Field(examples=["default:overdue/email/es/2"])
     subject: str | None
     body_text: str
     body_html: str | None
-    whatsapp: WhatsAppOut | None
-    data: dict[str, Any] = Field(description="The communication rendered (sample or real)")
+    whatsapp: RenderedWhatsApp | None
+    data: dict[str, Any] = Field(
+        description="The template context rendered (sample or real data): an open object by design, its keys are "
+        "the template tags (`GET /v1/templates/tags`) plus whatever extra data the communication carried"
+    )

@@ -22,7 +22,11 @@ def upgrade() -> None:
     op.add_column("runs", sa.Column("planned_at", sa.DateTime(timezone=True), nullable=True), schema=S)
     op.add_column("dispatches", sa.Column("part", sa.SmallInteger, nullable=True), schema=S)
     op.create_index(
-        "ix_dispatches_run_part", "dispatches", ["run_id", "part"], schema=S, postgresql_where=sa.text("part IS NOT NULL")
+        "ix_dispatches_run_part",
+        "dispatches",
+        ["run_id", "part"],
+        schema=S,
+        postgresql_where=sa.text("part IS NOT NULL"),
     )
     op.create_table(
         "run_parts",

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
 from services.receivables.customers.router import router as customers_router
+from services.receivables.external_ids.router import router as external_ids_router
 from services.receivables.ingest.router import INGEST_MODELS
 from services.receivables.ingest.router import router as ingest_router
 from services.receivables.invoices.router import router as invoices_router
@@ -59,6 +60,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             kpis_router,
             ingest_router,
             settings_router,
+            external_ids_router,
         ],
         tags=TAGS,
     )

@@ -79,7 +79,11 @@ class Communication(BaseModel):
     advisor: Person | None = None
     supervisor: Person | None = None
     attach_statement: bool = False
-    data: dict[str, Any] = Field(default_factory=dict, description="Extra template data (digests, campaigns)")
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra template data (digests, campaigns): an open object by design, whatever keys the "
+        "tenant's own templates read (`data.<key>`)",
+    )
     source: str = Field(description="Service that asked: dunning, receivables, alarms")
     source_ref: str | None = None
 

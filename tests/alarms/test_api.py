@@ -9,7 +9,7 @@ from alarms_service.directory import receivables_client
 from alarms_service.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, collector, run
-from tests.support import create_tenant
+from tests.support import create_tenant, two_pages
 
 PROBLEM = "application/problem+json"
 
@@ -148,7 +148,7 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
         response = await api.get(path, headers=other.admin)
         assert response.status_code == 404 and response.headers["content-type"].startswith(PROBLEM)
     preview = await api.get("/v1/alarms/preview", params={"as_of": "2026-11-23"}, headers=other.admin)
-    assert preview.json() == []
+    assert preview.json() == {"items": [], "next_cursor": None}
 
     # a collector: only their own digests, in lists, runs, details and previews
     mine = (await api.get("/v1/alarms", headers=as_carla)).json()["items"]
@@ -158,7 +158,7 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
     seen = (await api.get(f"/v1/alarms/runs/{result['id']}", headers=as_bruno)).json()["digests"]
     assert [d["id"] for d in seen] == [digests[bruno["id"]]]
     own = await api.get("/v1/alarms/preview", params={"as_of": "2026-11-23"}, headers=as_carla)
-    assert [(d["recipient"]["id"], d["status"]) for d in own.json()] == [(carla["id"], "already_sent")]
+    assert [(d["recipient"]["id"], d["status"]) for d in own.json()["items"]] == [(carla["id"], "already_sent")]
     refused = await api.get("/v1/alarms/preview", params={"recipient": bruno["id"]}, headers=as_carla)
     assert refused.status_code == 403
     # the manager sees everyone's, filtered on demand
@@ -167,3 +167,24 @@ async def test_tenants_are_isolated_and_a_collector_sees_only_their_digests(api,
     paged = (await api.get("/v1/alarms", params={"limit": 1}, headers=tenant.admin)).json()
     rest = (await api.get("/v1/alarms", params={"cursor": paged["next_cursor"]}, headers=tenant.admin)).json()
     assert {paged["items"][0]["id"], rest["items"][0]["id"]} == set(digests.values()) and rest["next_cursor"] is None
+
+
+async def test_the_preview_comes_in_pages(api, stack):
+    """Issue 14: the preview was a bare array; it is cursor-paginated like every list (in idempotency key order)."""
+    tenant = await alarms_tenant(api, stack)
+    p = Portfolio(stack, tenant.id)
+    for n in range(3):
+        user, _ = await collector(api, stack, tenant)
+        await p.customer(f"Cliente {n}", user["id"])
+        await p.invoice(f"Cliente {n}", f"R-{n}", status="payment_reported", reported_date=date(2026, 11, 1))
+    digests = await two_pages(
+        api,
+        "/v1/alarms/preview",
+        tenant.admin,
+        limit=2,
+        identity=lambda digest: digest["idempotency_key"],  # a digest not sent yet has a new id each time
+        as_of="2026-11-23",
+        alarm="payments_reported",
+    )
+    assert len({d["recipient"]["id"] for d in digests}) == 3
+    assert [d["idempotency_key"] for d in digests] == sorted(d["idempotency_key"] for d in digests)

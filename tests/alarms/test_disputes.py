@@ -115,6 +115,6 @@ async def test_each_area_and_each_collector_get_the_disputes_weekly(api, stack):
         headers=tenant.admin,
     )
     assert preview.status_code == 200, preview.text
-    (shown,) = preview.json()
+    (shown,) = preview.json()["items"]
     assert shown["status"] == "already_sent" and [r["number"] for r in shown["rows"]] == ["D-3"]
     assert shown["rows"][0]["area_name"] == "Logística" and shown["rows"][0]["days_in_dispute"] == 15

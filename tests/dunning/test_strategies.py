@@ -4,7 +4,7 @@ tenant isolation, and editing a strategy never re-sends a step already sent."""
 from datetime import date, timedelta
 
 from tests.dunning.support import STANDARD_STEPS, Messaging, Portfolio, create_strategy, dunning_tenant, real_run
-from tests.support import create_tenant, create_user
+from tests.support import create_tenant, create_user, two_pages
 
 MONDAY = date(2025, 6, 2)
 
@@ -77,7 +77,7 @@ async def test_create_list_edit_version_archive(api, stack):
     assert edited.json()["version"] == 2
     # a step sent without its key keeps the key of the previous version's step of the same kind and days
     assert [s["key"] for s in edited.json()["steps"]][3] == "od-15"
-    versions = (await api.get(f"/v1/strategies/{standard['id']}/versions", headers=tenant.admin)).json()
+    versions = (await api.get(f"/v1/strategies/{standard['id']}/versions", headers=tenant.admin)).json()["items"]
     assert [v["version"] for v in versions] == [2, 1]
     assert versions[1]["snapshot"]["steps"][3]["key"] == "od-15"
     bad_edit = await api.patch(f"/v1/strategies/{vip['id']}", json={"manual_only": False}, headers=tenant.admin)
@@ -132,3 +132,16 @@ async def test_editing_a_strategy_never_resends_a_step_already_sent(api, stack):
     assert invoice["last_step"]["step_key"] == "od-1"
     assert invoice["next_step"]["key"] == "od-15"
     assert invoice["next_step"]["date"] == "2025-06-17"  # 16 June 2025 is a holiday in Argentina (Güemes)
+
+
+async def test_strategy_versions_come_in_pages_newest_first(api, stack):
+    """Issue 14: the versions were a bare array; they are cursor-paginated like every list."""
+    tenant = await dunning_tenant(api, stack)
+    created = await create_strategy(api, tenant.admin, name="Mayoristas", priority=10)
+    path = f"/v1/strategies/{created['id']}"
+    for priority in (20, 30):
+        assert (await api.patch(path, json={"priority": priority}, headers=tenant.admin)).status_code == 200
+    versions = await two_pages(api, f"{path}/versions", tenant.admin, limit=2)
+    assert [(v["version"], v["snapshot"]["priority"]) for v in versions] == [(3, 30), (2, 20), (1, 10)]
+    missing = await api.get(f"/v1/strategies/{tenant.id}/versions", headers=tenant.admin)
+    assert missing.status_code == 404

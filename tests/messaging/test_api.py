@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, outbox, send, settings
-from tests.support import create_user
+from tests.support import create_user, two_pages
 
 SECRETS = ("smtp-password-1", "twilio-token-2", "wa-access-3", "wa-app-secret-4", "wa-verify-5")
 
@@ -55,7 +55,11 @@ async def test_settings_defaults_and_write_only_secrets(api, stack):
     assert body["sms"]["provider"]["auth_token_set"]
     assert body["whatsapp"]["quiet_hours"] is None
     assert body["whatsapp"]["provider"]["verify_token_set"]
-    assert body["profile"]["collections"] == {"name": "Andrea"}
+    # typed (issue 14): what is not set is null
+    assert {k: v for k, v in body["profile"]["collections"].items() if v is not None} == {"name": "Andrea"}
+    assert (
+        body["profile"]["payment_instructions"] == ["Banco Mercantil: 0105-0091"] and body["profile"]["company"] is None
+    )
 
     cleared = await api.patch(
         "/v1/messaging-settings",
@@ -158,9 +162,14 @@ async def test_a_tenant_template_overrides_the_default(api, stack, mailbox):
 
 async def test_defaults_tags_and_preview(api, stack):
     tenant = await messaging_tenant(api, stack)
-    defaults = (await api.get("/v1/templates/defaults", params={"language": "pt"}, headers=tenant.admin)).json()
-    assert len(defaults) == 7 * 3 * 3
-    tags = {t["name"]: t for t in (await api.get("/v1/templates/tags", headers=tenant.admin)).json()}
+    first = (await api.get("/v1/templates/defaults", params={"language": "pt"}, headers=tenant.admin)).json()
+    rest = await api.get(
+        "/v1/templates/defaults", params={"language": "pt", "cursor": first["next_cursor"]}, headers=tenant.admin
+    )
+    assert rest.json()["next_cursor"] is None
+    refs = [t["ref"] for t in first["items"] + rest.json()["items"]]
+    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 7 * 3 * 3 and refs == sorted(refs)
+    tags = {t["name"]: t for t in await two_pages(api, "/v1/templates/tags", tenant.admin, limit=10)}
     assert "whatsapp_link" in tags["advisor"]["attributes"]
     assert "DueDays" in tags
 

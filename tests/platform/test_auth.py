@@ -7,7 +7,7 @@ import pytest
 
 from api_gateway.security import issue_access_token
 from api_gateway.settings import GatewaySettings
-from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login
+from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login, two_pages
 
 PROBLEM = "application/problem+json"
 
@@ -53,7 +53,7 @@ async def test_invalid_and_revoked_api_keys_are_401(api):
     # the same key also works as a bearer credential
     bearer = {"Authorization": f"Bearer {key['X-API-Key']}"}
     assert (await api.get("/v1/customers", headers=bearer)).status_code == 200
-    key_id = (await api.get("/v1/api-keys", headers=tenant.admin)).json()[0]["id"]
+    key_id = (await api.get("/v1/api-keys", headers=tenant.admin)).json()["items"][0]["id"]
     assert (await api.delete(f"/v1/api-keys/{key_id}", headers=tenant.admin)).status_code == 200
     assert_problem(await api.get("/v1/customers", headers=key), 401)
 
@@ -61,7 +61,7 @@ async def test_invalid_and_revoked_api_keys_are_401(api):
 async def test_api_key_secret_is_shown_once_and_stored_hashed(api, stack):
     tenant = await create_tenant(api)
     key = (await create_api_key(api, tenant))["X-API-Key"]
-    listed = (await api.get("/v1/api-keys", headers=tenant.admin)).json()
+    listed = (await api.get("/v1/api-keys", headers=tenant.admin)).json()["items"]
     assert "key" not in listed[0] and key.startswith(listed[0]["prefix"])
     async with stack.engine.connect() as conn:
         stored = (await conn.exec_driver_sql("SELECT key_hash FROM gateway.api_keys")).scalar()
@@ -117,7 +117,7 @@ async def test_foreign_tenant_ids_are_404(api):
     customer = (await api.post("/v1/customers", json={"name": "De A"}, headers=a.admin)).json()
     user, _ = await create_user(api, a, "collector")
     await create_api_key(api, a)
-    key_id = (await api.get("/v1/api-keys", headers=a.admin)).json()[0]["id"]
+    key_id = (await api.get("/v1/api-keys", headers=a.admin)).json()["items"][0]["id"]
 
     for method, path, body in (
         ("GET", f"/v1/customers/{customer['id']}", None),
@@ -179,3 +179,13 @@ async def test_duplicate_slug_and_email_are_409(api):
     again = {"email": user["email"].upper(), "full_name": "X", "password": PASSWORD, "roles": ["collector"]}
     assert_problem(await api.post("/v1/users", json=again, headers=tenant.admin), 409)
     assert (await login(api, tenant.slug, user["email"]))["Authorization"].startswith("Bearer ")
+
+
+async def test_api_keys_come_in_pages_oldest_first(api):
+    """Issue 14: the list of keys was a bare array; it is cursor-paginated like every list."""
+    tenant = await create_tenant(api)
+    for _ in range(3):
+        await create_api_key(api, tenant)
+    keys = await two_pages(api, "/v1/api-keys", tenant.admin, limit=2)
+    assert len({k["id"] for k in keys}) == 3
+    assert [k["created_at"] for k in keys] == sorted(k["created_at"] for k in keys)

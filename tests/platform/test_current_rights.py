@@ -99,7 +99,9 @@ async def test_a_key_made_by_a_key_cannot_exceed_it(api):
     assert await roles_of(api, child) == ["admin", "integration"]
 
     parent_id = next(
-        k["id"] for k in (await api.get("/v1/api-keys", headers=tenant.admin)).json() if k["roles"] == ["admin"]
+        k["id"]
+        for k in (await api.get("/v1/api-keys", headers=tenant.admin)).json()["items"]
+        if k["roles"] == ["admin"]
     )
     assert (await api.delete(f"/v1/api-keys/{parent_id}", headers=tenant.admin)).status_code == 200
     assert_problem(await api.get("/v1/customers", headers=child), 401)
@@ -143,7 +145,7 @@ async def test_a_change_through_one_gateway_is_seen_by_another_at_once(api, stac
         assert (await api.get("/v1/customers", headers=second)).status_code == 200
         second_id = next(
             k["id"]
-            for k in (await other.get("/v1/api-keys", headers=tenant.admin)).json()
+            for k in (await other.get("/v1/api-keys", headers=tenant.admin)).json()["items"]
             if k["roles"] == ["integration"]
         )
         assert (await other.delete(f"/v1/api-keys/{second_id}", headers=tenant.admin)).status_code == 200
@@ -157,7 +159,7 @@ async def test_without_redis_every_request_reads_the_database(api, stack):
     tenant = await create_tenant(api)
     user, token = await create_user(api, tenant, "admin")
     key = await new_key(api, token, "admin")
-    created_by = (await api.get("/v1/api-keys", headers=tenant.admin)).json()[0]["created_by"]
+    created_by = (await api.get("/v1/api-keys", headers=tenant.admin)).json()["items"][0]["created_by"]
     assert created_by == f"user:{user['id']}"
 
     nowhere = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")

@@ -52,7 +52,7 @@ async def test_the_gateways_own_creations_are_idempotent_too(api):
     keys = [await api.post("/v1/api-keys", json={"name": "k"}, headers={**tenant.admin, "Idempotency-Key": "k"})]
     keys.append(await api.post("/v1/api-keys", json={"name": "k"}, headers={**tenant.admin, "Idempotency-Key": "k"}))
     assert keys[0].json()["key"] == keys[1].json()["key"]
-    assert len((await api.get("/v1/api-keys", headers=tenant.admin)).json()) == 1
+    assert len((await api.get("/v1/api-keys", headers=tenant.admin)).json()["items"]) == 1
     body = {
         "slug": "idem-tenant",
         "name": "T",

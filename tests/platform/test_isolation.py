@@ -417,7 +417,14 @@ class Bodies:
             target = self.refs.target
             holding = {p for p, sub in properties.items() if p == target or target in self.references(sub, path)}
             optional = {p for p in properties if p not in required and kind_of(p, path) is not None}
-            wanted = required | (set(given) - optional) | (holding or (optional & set(given)))
+            # a reference a body may also give by the ERP's id (customer_id or customer_external_id) is needed in
+            # one of its two forms: the example's, unless the other form is the one under test
+            paired = {
+                p
+                for p in optional & set(given)
+                if (other := p.removesuffix("_id") + "_external_id") in properties and target not in (p, other)
+            }
+            wanted = required | (set(given) - optional) | (holding or (optional & set(given))) | paired
             built = {
                 p: self.value(properties.get(p, {}), given.get(p), p, method, path)
                 for p in sorted(wanted)

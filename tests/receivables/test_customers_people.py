@@ -102,7 +102,7 @@ async def test_customer_changed_carries_collector_advisor_supervisor(rc):
 
 
 async def test_people_collectors_areas_and_settings(rc):
-    collectors = (await rc.api.get("/v1/people/collectors", headers=rc.admin)).json()
+    collectors = (await rc.api.get("/v1/people/collectors", headers=rc.admin)).json()["items"]
     assert [(c["user_id"], c["customers"]) for c in collectors] == [(str(rc.collector_id), 0)]
     duplicate = await rc.api.post("/v1/people", json={"kind": "advisor", "name": "Ana"}, headers=rc.admin)
     assert duplicate.status_code == 201
@@ -124,7 +124,7 @@ async def test_people_collectors_areas_and_settings(rc):
         f"/v1/dispute-areas/{area['id']}", json={"responsible_id": duplicate.json()["id"]}, headers=rc.admin
     )
     assert updated.json()["responsible"]["name"] == "Ana"
-    listed = (await rc.api.get("/v1/dispute-areas", headers=rc.collector)).json()
+    listed = (await rc.api.get("/v1/dispute-areas", headers=rc.collector)).json()["items"]
     assert [a["name"] for a in listed] == ["Facturación", "Logística"]
     forbidden = await rc.api.patch("/v1/receivables-settings", json={"follow_up_days": 5}, headers=rc.collector)
     assert forbidden.status_code == 403

@@ -121,7 +121,7 @@ async def test_a_newer_version_updates_and_an_older_one_does_not(rc):
         (2, "paid", "ingested"),
         (2, "paid", "updated by the ERP"),
     ]
-    history = (await rc.api.get(f"/v1/invoices/{events[0].invoice_id}/history", headers=rc.admin)).json()
+    history = (await rc.api.get(f"/v1/invoices/{events[0].invoice_id}/history", headers=rc.admin)).json()["items"]
     assert [(h["kind"], h["data"]["to"]) for h in history] == [("status_change", "paid")]
 
 
@@ -161,7 +161,7 @@ async def test_customer_ingest_resolves_people_and_keeps_invalid_contacts(rc):
         rc.api, "/v1/people", rc.admin, {"kind": "advisor", "name": "Ana Asesora", "external_id": "A1"}
     )
     items = _customers(2)
-    collector_email = (await rc.api.get("/v1/people/collectors", headers=rc.admin)).json()[0]["email"]
+    collector_email = (await rc.api.get("/v1/people/collectors", headers=rc.admin)).json()["items"][0]["email"]
     items[0].update(collector_email=collector_email, advisor_external_id="A1")
     items[1].update(advisor_external_id="A404")
     result = await _ingest(rc, "customers", items)
@@ -226,6 +226,44 @@ async def test_payments_in_bulk(rc):
     assert reversal["updated"] == 1
     state = {r["external_id"]: (r["status"], str(r["open_amount"])) for r in await rows(rc.stack, SNAPSHOT)}
     assert state == {"F-0000": ("normal", "100.00"), "F-0001": ("normal", "80.00")}
+
+
+async def test_a_rejected_row_lists_every_problem_it_has(rc):
+    """Issue 14: the ERP fixes a row in one go, so the answer names every field at fault, not only the first."""
+    await _ingest(rc, "customers", _customers(1))
+    items = _invoices(2)
+    del items[1]["number"]
+    items[1].update(currency="ZZZ", due_date="1 de marzo")
+    result = await _ingest(rc, "invoices", items)
+    assert result["created"] == 1
+    (rejected,) = result["rejected"]
+    assert (rejected["index"], rejected["external_id"]) == (1, "F-0001")
+    assert [e["field"] for e in rejected["errors"]] == ["number", "currency", "due_date"]
+    assert all(e["reason"] for e in rejected["errors"])
+    assert (rejected["field"], rejected["reason"]) == (rejected["errors"][0]["field"], rejected["errors"][0]["reason"])
+
+    payments = [{"external_id": "R-1", "customer_external_id": "C-000", "currency": "ARS", "amount": "-5"}]
+    (payment,) = (await _ingest(rc, "payments", payments))["rejected"]
+    assert {e["field"] for e in payment["errors"]} >= {"amount", "payment_date"}
+
+
+async def test_a_customer_row_lists_every_unknown_reference_and_a_csv_row_every_bad_cell(rc):
+    rows_ = _customers(1, collector_id=str(uuid.uuid4()), advisor_external_id="A404")
+    rows_[0]["collector_email"] = "nadie@empresa.example"
+    (rejected,) = (await _ingest(rc, "customers", rows_))["rejected"]
+    assert [e["field"] for e in rejected["errors"]] == ["collector_id", "collector_email", "advisor_external_id"]
+
+    csv = (
+        "external_id;Razón Social;telefono;asesor_nombre;asesor_email\n"
+        "C-1;Distribuidora del Sur;011 5555-1234;Lucía;lucia@andina.example\n"
+        "C-2;;12;Lucía;no-es-un-email\n"
+    )
+    response = await rc.api.post(
+        "/v1/ingest/customers.csv", content=csv.encode(), headers={**rc.erp, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    (bad,) = response.json()["rejected"]
+    assert (bad["index"], [e["field"] for e in bad["errors"]]) == (1, ["sms_phone", "advisor_email", "name"])
 
 
 async def test_too_many_rows_is_a_422(rc):

@@ -127,7 +127,7 @@ async def test_history_says_who_when_why(rc):
     await post(
         rc.api, f"/v1/invoices/{inv['id']}/status", rc.admin, {"status": "normal", "reason": "Error"}, expect=200
     )
-    history = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()
+    history = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()["items"]
     assert [(h["data"]["from"], h["data"]["to"], h["data"]["reason"]) for h in history] == [
         ("normal", "promise_to_pay", "Llamada con Marisol"),
         ("promise_to_pay", "normal", "Error"),
@@ -169,7 +169,7 @@ async def test_corrections_are_kept_in_the_history(rc):
     )
     assert response.status_code == 200, response.text
     assert (response.json()["due_date"], response.json()["revision"]) == ("2026-03-01", 2)
-    (entry,) = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()
+    (entry,) = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()["items"]
     assert entry["kind"] == "invoice_updated"
     assert entry["data"]["due_date"] == {"from": "2026-02-01", "to": "2026-03-01"}
     bad = await rc.api.patch(f"/v1/invoices/{inv['id']}", json={"due_date": "2020-01-01"}, headers=rc.admin)

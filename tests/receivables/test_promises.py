@@ -47,7 +47,7 @@ async def test_broken_on_the_day_after_the_promised_date_plus_grace(rc):
     )
     last = [e for e in await outbox(rc.stack, InvoiceChanged) if str(e.invoice_id) == inv["id"]][-1]
     assert (last.status, last.reason, last.revision) == ("normal", "promise broken", 3)
-    history = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()
+    history = (await rc.api.get(f"/v1/invoices/{inv['id']}/history", headers=rc.admin)).json()["items"]
     assert history[-1]["data"]["reason"] == "promise broken"
     assert (await _detect(rc, rc.today))["broken"] == 0  # once only
 

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.receivables.customers.schemas import CustomerFilters
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
 from services.receivables.invoices.repository import has_overdue as overdue_exists
 from services.receivables.models import Customer
@@ -52,40 +53,25 @@ async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, exter
     )
 
 
-async def list_customers(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    *,
-    limit: int,
-    after: list[Any] | None,
-    collector_id: uuid.UUID | None = None,
-    segment: str | None = None,
-    tag: str | None = None,
-    search: str | None = None,
-    advisor_id: uuid.UUID | None = None,
-    vip: bool | None = None,
-    risk_level: str | None = None,
-    has_overdue: bool | None = None,
-    today: date | None = None,
-) -> list[Any]:
-    """Customers by name then id (deterministic), keyset-paginated."""
+def filtered_customers(tenant_id: uuid.UUID, filters: CustomerFilters, today: date | None) -> Any:
+    """The tenant's customers that pass the list's filters (``today`` for ``has_overdue``), unordered."""
     query = select(_table).where(_table.c.tenant_id == tenant_id, _table.c.deleted.is_(False))
-    if collector_id:
-        query = query.where(_table.c.collector_id == collector_id)
-    if advisor_id:
-        query = query.where(_table.c.advisor_id == advisor_id)
-    if vip is not None:
-        query = query.where(_table.c.vip.is_(vip))
-    if risk_level:
-        query = query.where(_table.c.risk_level == risk_level)
-    if has_overdue is not None and today is not None:
-        query = query.where(overdue_exists(today) if has_overdue else ~overdue_exists(today))
-    if segment:
-        query = query.where(_table.c.segment == segment)
-    if tag:
-        query = query.where(_table.c.tags.contains([tag.lower()]))
-    if search:
-        pattern = f"%{search}%"
+    if filters.collector_id:
+        query = query.where(_table.c.collector_id == filters.collector_id)
+    if filters.advisor_id:
+        query = query.where(_table.c.advisor_id == filters.advisor_id)
+    if filters.vip is not None:
+        query = query.where(_table.c.vip.is_(filters.vip))
+    if filters.risk_level:
+        query = query.where(_table.c.risk_level == filters.risk_level)
+    if filters.has_overdue is not None and today is not None:
+        query = query.where(overdue_exists(today) if filters.has_overdue else ~overdue_exists(today))
+    if filters.segment:
+        query = query.where(_table.c.segment == filters.segment)
+    if filters.tag:
+        query = query.where(_table.c.tags.contains([filters.tag.lower()]))
+    if filters.q:
+        pattern = f"%{filters.q}%"
         query = query.where(
             or_(
                 _table.c.name.ilike(pattern),
@@ -93,7 +79,23 @@ async def list_customers(
                 _table.c.external_id.ilike(pattern),
             )
         )
-    query = keyset(query, (_table.c.name, _table.c.id), (str, uuid.UUID), after, limit)
+    return query
+
+
+ORDER = (_table.c.name, _table.c.id)  # the list's order, deterministic
+
+
+async def list_customers(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+    filters: CustomerFilters,
+    today: date | None = None,
+) -> list[Any]:
+    """Customers by name then id (deterministic), keyset-paginated."""
+    query = keyset(filtered_customers(tenant_id, filters, today), ORDER, (str, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
 
 

@@ -4,7 +4,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.receivables.customers import repository, service
-from services.receivables.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, RiskLevel
+from services.receivables.customers.schemas import CustomerCreate, CustomerFilters, CustomerOut, CustomerUpdate
+from services.receivables.exports import repository as exports
+from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.tables import CUSTOMERS, customer_row
 from services.receivables.tenants.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.identity import (
@@ -39,39 +42,30 @@ async def create_customer(
 
 @router.get("", response_model=Page[CustomerOut])
 async def list_customers(
-    identity: Reader,
-    engine: EngineDep,
-    page: PageDep,
-    collector_id: uuid.UUID | None = None,
-    segment: str | None = None,
-    tag: str | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Search in name, tax id and external id")] = None,
-    advisor_id: uuid.UUID | None = None,
-    vip: bool | None = None,
-    risk_level: RiskLevel | None = None,
-    has_overdue: Annotated[
-        bool | None, Query(description="With (true) or without (false) an invoice past due at the tenant's today")
-    ] = None,
+    identity: Reader, engine: EngineDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
 ) -> dict:
     """Customers by name; filter by collector, advisor, segment, tag, VIP, risk, overdue invoices, or search text."""
     async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today() if has_overdue is not None else None
+        today = (await load_profile(conn, identity.tenant_id)).today() if filters.has_overdue is not None else None
         rows = await repository.list_customers(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            collector_id=collector_id,
-            segment=segment,
-            tag=tag,
-            search=q,
-            advisor_id=advisor_id,
-            vip=vip,
-            risk_level=risk_level,
-            has_overdue=has_overdue,
-            today=today,
+            conn, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today
         )
     return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+
+
+@router.get("/export", response_class=Response, responses=export_responses("The customers", CUSTOMERS))
+async def export_customers(
+    identity: Reader,
+    engine: EngineDep,
+    filters: Annotated[CustomerFilters, Query()],
+    export_format: FormatParam = ExportFormat.CSV,
+) -> Response:
+    """Every customer the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets:
+    contacts in one column per channel."""
+    async with engine.connect() as conn:
+        today = (await load_profile(conn, identity.tenant_id)).today()
+    query = exports.customers_query(identity.tenant_id, filters, today)
+    return await export(CUSTOMERS, export_format, exports.batches(engine, query, customer_row), today)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))

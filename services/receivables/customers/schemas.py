@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from services.receivables import examples
 from shared.contracts.common import Channel
 from shared.validation import CountryCode, LanguageCode, TimeZoneName, normalize_email, normalize_phone
 
@@ -34,6 +35,21 @@ class ContactOut(BaseModel):
 
 
 Tag = Field(min_length=1, max_length=60)
+
+
+class CustomerFilters(BaseModel):
+    """The filters of the customer list, also taken by its export (query parameters)."""
+
+    collector_id: uuid.UUID | None = None
+    segment: str | None = None
+    tag: str | None = None
+    q: str | None = Field(None, max_length=100, description="Search in name, tax id and external id")
+    advisor_id: uuid.UUID | None = None
+    vip: bool | None = None
+    risk_level: RiskLevel | None = None
+    has_overdue: bool | None = Field(
+        None, description="With (true) or without (false) an invoice past due at the tenant's today"
+    )
 
 
 class CustomerFields(BaseModel):
@@ -92,11 +108,13 @@ class CustomerCreate(CustomerFields):
 
 
 class CustomerUpdate(CustomerFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_UPDATE]})
+
     pass
 
 
 class CustomerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CUSTOMER_OUT]})
 
     id: uuid.UUID
     revision: int

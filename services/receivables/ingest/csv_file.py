@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
-from services.receivables.ingest.schemas import RejectedRow
+from services.receivables.ingest.schemas import CustomerRow, RejectedRow, RowError
+from services.receivables.ingest.validation import validate_rows
 from services.receivables.people.repository import name_key
 from shared.problems import ValidationProblem
 from shared.validation import normalize_email, normalize_phone
@@ -137,32 +138,29 @@ class ParsedFile:
     advisor_of_row: dict[int, str] = field(default_factory=dict)
 
 
-def _phone(raw: str, region: str | None, column: str) -> str:
+def _phone(raw: str, region: str | None, column: str, errors: list[RowError]) -> str | None:
+    """The phone in E.164, or None with the problem added to ``errors``."""
     try:
         return normalize_phone(raw, region)
     except ValueError as exc:
-        raise _CellError(column, str(exc)) from None
+        errors.append(RowError(field=column, reason=str(exc)))
+        return None
 
 
-class _CellError(ValueError):
-    def __init__(self, column: str, reason: str) -> None:
-        self.column, self.reason = column, reason
-
-
-def _person(cells: dict[str, str], prefix: str, region: str | None) -> PersonSeen | None:
+def _person(cells: dict[str, str], prefix: str, region: str | None, errors: list[RowError]) -> PersonSeen | None:
     name = " ".join(p for p in (cells.get(f"{prefix}_first_name"), cells.get(f"{prefix}_last_name")) if p).strip()
     if not name:
         return None
     seen = PersonSeen(name=" ".join(name.split()))
     if cells.get(f"{prefix}_phone"):
-        seen.phone = _phone(cells[f"{prefix}_phone"], region, f"{prefix}_phone")
+        seen.phone = _phone(cells[f"{prefix}_phone"], region, f"{prefix}_phone", errors)
     if cells.get(f"{prefix}_whatsapp"):
-        seen.whatsapp = _phone(cells[f"{prefix}_whatsapp"], region, f"{prefix}_whatsapp")
+        seen.whatsapp = _phone(cells[f"{prefix}_whatsapp"], region, f"{prefix}_whatsapp", errors)
     if cells.get(f"{prefix}_email"):
         try:
             seen.email = normalize_email(cells[f"{prefix}_email"])
         except ValueError as exc:
-            raise _CellError(f"{prefix}_email", str(exc)) from None
+            errors.append(RowError(field=f"{prefix}_email", reason=str(exc)))
     return seen
 
 
@@ -197,12 +195,23 @@ def _parse_rows(reader: Any, tenant_country: str | None, max_rows: int) -> Parse
         if not any(v.strip() for v in values):
             continue
         cells = {k: v.strip() for k, v in zip(keys, values, strict=False) if k in COLUMNS and v.strip()}
-        try:
-            parsed.rows.append((index, _row(index, cells, tenant_country, parsed)))
-        except _CellError as exc:
-            parsed.rejected.append(
-                RejectedRow(index=index, external_id=cells.get("external_id"), field=exc.column, reason=exc.reason)
+        errors: list[RowError] = []
+        row = _row(index, cells, tenant_country, parsed, errors)
+        if not errors:
+            parsed.rows.append((index, row))
+            continue
+        # The row's other problems too (a missing name...), so that one answer lists them all.
+        _, invalid = validate_rows([row], CustomerRow)
+        errors += invalid[0].errors if invalid else []
+        parsed.rejected.append(
+            RejectedRow(
+                index=index,
+                external_id=cells.get("external_id"),
+                field=errors[0].field,
+                reason=errors[0].reason,
+                errors=errors,
             )
+        )
     return parsed
 
 
@@ -219,15 +228,22 @@ def _remember(people: dict[str, PersonSeen], person: PersonSeen) -> None:
             setattr(known, attribute, value)
 
 
-def _row(index: int, cells: dict[str, str], tenant_country: str | None, parsed: ParsedFile) -> dict[str, Any]:
+def _row(
+    index: int, cells: dict[str, str], tenant_country: str | None, parsed: ParsedFile, errors: list[RowError]
+) -> dict[str, Any]:
+    """The row as ``CustomerRow`` reads it; a cell that cannot be read is left out and its problem added to
+    ``errors`` (the row is then rejected, and the people it names are not remembered)."""
     region = (cells.get("country") or tenant_country or "").upper() or None
     contacts = []
     for column, channel in (("email", "email"), ("sms_phone", "sms"), ("whatsapp", "whatsapp")):
         for value in filter(None, (v.strip() for v in cells.get(column, "").split(MULTI))):
-            address = value if channel == "email" else _phone(value, region, column)
-            contacts.append({"channel": channel, "address": address})
-    supervisor = _person(cells, "supervisor", region)
-    advisor = _person(cells, "advisor", region)
+            address = value if channel == "email" else _phone(value, region, column, errors)
+            if address is not None:
+                contacts.append({"channel": channel, "address": address})
+    supervisor = _person(cells, "supervisor", region, errors)
+    advisor = _person(cells, "advisor", region, errors)
+    if errors:
+        supervisor = advisor = None
     if supervisor is not None:
         _remember(parsed.supervisors, supervisor)
     if advisor is not None:

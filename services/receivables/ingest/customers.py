@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.schemas import contact_rows
 from services.receivables.events import OUTBOX_COLUMNS, announce_customers_later
 from services.receivables.ingest.invoices import Counts
-from services.receivables.ingest.schemas import CustomerRow, RejectedRow
+from services.receivables.ingest.schemas import CustomerRow, RejectedRow, RowError
 from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
 from services.receivables.models import Person, TenantUser
 from services.receivables.people.repository import learn_users
@@ -146,38 +146,28 @@ async def upsert_customers(
     records = []
     for index, row in rows:
         collector_id = row.collector_id
+        errors: list[RowError] = []
         if collector_id is not None and collector_id not in collectors:
-            rejected.append(
-                RejectedRow(
-                    index=index,
-                    external_id=row.external_id,
-                    field="collector_id",
-                    reason="is not a collector of this tenant",
-                )
-            )
-            continue
+            errors.append(RowError(field="collector_id", reason="is not a collector of this tenant"))
         if row.collector_email is not None:
             collector_id = collector_by_email.get(row.collector_email.lower())
             if collector_id is None:
-                rejected.append(
-                    RejectedRow(
-                        index=index,
-                        external_id=row.external_id,
-                        field="collector_email",
-                        reason="is not the email of a collector of this tenant",
-                    )
+                errors.append(
+                    RowError(field="collector_email", reason="is not the email of a collector of this tenant")
                 )
-                continue
         advisor_key = row.advisor_id or row.advisor_external_id
         advisor_id = advisors.get(advisor_key) if advisor_key is not None else None
         if advisor_key is not None and advisor_id is None:
             field = "advisor_id" if row.advisor_id else "advisor_external_id"
+            errors.append(RowError(field=field, reason="is not a business advisor of this tenant"))
+        if errors:
             rejected.append(
                 RejectedRow(
                     index=index,
                     external_id=row.external_id,
-                    field=field,
-                    reason="is not a business advisor of this tenant",
+                    field=errors[0].field,
+                    reason=errors[0].reason,
+                    errors=errors,
                 )
             )
             continue

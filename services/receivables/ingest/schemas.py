@@ -3,8 +3,9 @@
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.receivables import examples
 from services.receivables.customers.schemas import ContactIn, RiskLevel
 from services.receivables.invoices.schemas import InvoiceFields
 from services.receivables.payments.schemas import PaymentFields
@@ -72,6 +73,8 @@ class PaymentRow(PaymentFields):
 
 
 class CustomerBatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_BATCH]})
+
     items: list[CustomerRow] = Field(description="Up to 10,000 customers")
 
 
@@ -102,17 +105,55 @@ class InvoiceBatch(BaseModel):
 
 
 class PaymentBatch(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAYMENT_BATCH]})
+
     items: list[PaymentRow] = Field(description="Up to 10,000 payments")
 
 
+class RowError(BaseModel):
+    field: str = Field(examples=["currency"], description="The field at fault (`row` for the row as a whole)")
+    reason: str = Field(examples=["Input should be a valid ISO 4217 currency code"])
+
+
 class RejectedRow(BaseModel):
+    """A row not loaded, with every problem found in it: the ERP fixes them all in one go."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "index": 2,
+                    "external_id": "FC-A-0001-00012347",
+                    "field": "number",
+                    "reason": "Field required",
+                    "errors": [
+                        {"field": "number", "reason": "Field required"},
+                        {"field": "currency", "reason": "is not an ISO 4217 currency"},
+                        {"field": "due_date", "reason": "Input should be a valid date"},
+                    ],
+                }
+            ]
+        }
+    )
+
     index: int = Field(description="Position of the row in `items` (0-based; CSV: data line, 0-based)")
     external_id: str | None = None
-    field: str = Field(examples=["due_date"])
-    reason: str = Field(examples=["cannot be before the issue date"])
+    field: str = Field(examples=["due_date"], description="The first field at fault (`errors` lists them all)")
+    reason: str = Field(examples=["cannot be before the issue date"], description="What is wrong with `field`")
+    errors: list[RowError] = Field(
+        default_factory=list, description="Every problem of the row, the first one (`field`, `reason`) included"
+    )
+
+    @model_validator(mode="after")
+    def _at_least_the_first(self) -> "RejectedRow":
+        if not self.errors:
+            self.errors = [RowError(field=self.field, reason=self.reason)]
+        return self
 
 
 class IngestResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INGEST_RESULT]})
+
     received: int
     created: int
     updated: int

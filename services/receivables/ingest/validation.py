@@ -1,13 +1,14 @@
 """Per-row validation of a bulk request: every row is checked on its own, the bad ones are reported by index,
 field and reason, the good ones go on. One pydantic pass over the whole list when all rows are good."""
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from services.receivables.ingest.schemas import RejectedRow
+from services.receivables.ingest.schemas import RejectedRow, RowError
 from shared.problems import ValidationProblem, field_path
 
 R = TypeVar("R", bound=BaseModel)
@@ -43,26 +44,31 @@ def _external_id(item: Any) -> str | None:
 def validate_rows(
     items: Sequence[Any], model: type[R], message: Callable[[dict[str, Any]], str] | None = None
 ) -> tuple[list[tuple[int, R]], list[RejectedRow]]:
-    """(index, row) of the valid rows and the rejected ones (first problem of each row)."""
+    """(index, row) of the valid rows and the rejected ones, each with every problem pydantic found in it."""
     adapter = _adapter(model)
     try:
         return list(enumerate(adapter.validate_python(items))), []
     except ValidationError as exc:
-        problems: dict[int, RejectedRow] = {}
+        errors: dict[int, list[RowError]] = defaultdict(list)
         for error in exc.errors():
             index = error["loc"][0]
-            if not isinstance(index, int) or index in problems:
+            if not isinstance(index, int):
                 continue
             field = field_path(error["loc"][1:]) if len(error["loc"]) > 1 else "row"
-            problems[index] = RejectedRow(
-                index=index,
-                external_id=_external_id(items[index]),
-                field=field,
-                reason=message(error) if message else error["msg"],
-            )
-    good = [i for i in range(len(items)) if i not in problems]
+            errors[index].append(RowError(field=field, reason=message(error) if message else error["msg"]))
+    problems = [
+        RejectedRow(
+            index=index,
+            external_id=_external_id(items[index]),
+            field=found[0].field,
+            reason=found[0].reason,
+            errors=found,
+        )
+        for index, found in sorted(errors.items())
+    ]
+    good = [i for i in range(len(items)) if i not in errors]
     rows = adapter.validate_python([items[i] for i in good])
-    return list(zip(good, rows, strict=True)), sorted(problems.values(), key=lambda r: r.index)
+    return list(zip(good, rows, strict=True)), problems
 
 
 def _external_id_of(row: tuple[int, Any]) -> str:

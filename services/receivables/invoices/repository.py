@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.receivables.invoices.schemas import InvoiceFilters
 from services.receivables.models import Customer, Invoice
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
@@ -69,6 +70,42 @@ async def lock_open_invoices(session: AsyncSession, tenant_id: uuid.UUID, custom
     return sorted(rows, key=lambda r: (r["due_date"], r["issue_date"], r["number"], str(r["id"])))
 
 
+def filtered_invoices(tenant_id: uuid.UUID, filters: InvoiceFilters, today: date) -> Any:
+    """The tenant's invoices that pass the list's filters, unordered."""
+    query = select(invoices).where(invoices.c.tenant_id == tenant_id)
+    if filters.customer_id:
+        query = query.where(invoices.c.customer_id == filters.customer_id)
+    if filters.status:
+        query = query.where(invoices.c.status.in_([s.value for s in filters.status]))
+    if filters.overdue is True:
+        query = query.where(overdue_condition(today))
+    elif filters.overdue is False:
+        query = query.where(~overdue_condition(today))
+    if filters.currency:
+        query = query.where(invoices.c.currency == filters.currency.upper())
+    if filters.kind:
+        query = query.where(invoices.c.kind == filters.kind)
+    if filters.collector_id:
+        query = query.where(
+            invoices.c.customer_id.in_(
+                select(customers.c.id).where(
+                    customers.c.tenant_id == tenant_id, customers.c.collector_id == filters.collector_id
+                )
+            )
+        )
+    if filters.due_from:
+        query = query.where(invoices.c.due_date >= filters.due_from)
+    if filters.due_to:
+        query = query.where(invoices.c.due_date <= filters.due_to)
+    if filters.q:
+        q = filters.q
+        query = query.where((invoices.c.number.ilike(f"%{q}%")) | (invoices.c.external_id.ilike(f"%{q}%")))
+    return query
+
+
+ORDER = (invoices.c.due_date, invoices.c.id)  # the list's order, deterministic
+
+
 async def list_invoices(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -76,43 +113,8 @@ async def list_invoices(
     limit: int,
     after: list[Any] | None,
     today: date,
-    customer_id: uuid.UUID | None = None,
-    statuses: Sequence[str] | None = None,
-    overdue: bool | None = None,
-    currency: str | None = None,
-    kind: str | None = None,
-    collector_id: uuid.UUID | None = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
-    q: str | None = None,
+    filters: InvoiceFilters,
 ) -> list[Any]:
     """Invoices by due date then id (deterministic), keyset-paginated."""
-    query = select(invoices).where(invoices.c.tenant_id == tenant_id)
-    if customer_id:
-        query = query.where(invoices.c.customer_id == customer_id)
-    if statuses:
-        query = query.where(invoices.c.status.in_(list(statuses)))
-    if overdue is True:
-        query = query.where(overdue_condition(today))
-    elif overdue is False:
-        query = query.where(~overdue_condition(today))
-    if currency:
-        query = query.where(invoices.c.currency == currency.upper())
-    if kind:
-        query = query.where(invoices.c.kind == kind)
-    if collector_id:
-        query = query.where(
-            invoices.c.customer_id.in_(
-                select(customers.c.id).where(
-                    customers.c.tenant_id == tenant_id, customers.c.collector_id == collector_id
-                )
-            )
-        )
-    if due_from:
-        query = query.where(invoices.c.due_date >= due_from)
-    if due_to:
-        query = query.where(invoices.c.due_date <= due_to)
-    if q:
-        query = query.where((invoices.c.number.ilike(f"%{q}%")) | (invoices.c.external_id.ilike(f"%{q}%")))
-    query = keyset(query, (invoices.c.due_date, invoices.c.id), (date.fromisoformat, uuid.UUID), after, limit)
+    query = keyset(filtered_invoices(tenant_id, filters, today), ORDER, (date.fromisoformat, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())

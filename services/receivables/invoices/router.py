@@ -1,15 +1,22 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from services.receivables.exports import repository as exports
+from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.tables import INVOICES, invoice_row
 from services.receivables.invoices import repository, service
-from services.receivables.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, StatusChangeIn
+from services.receivables.invoices.schemas import (
+    InvoiceCreate,
+    InvoiceFilters,
+    InvoiceOut,
+    InvoiceUpdate,
+    StatusChangeIn,
+)
 from services.receivables.tenants.repository import load_profile
 from services.receivables.timeline.repository import invoice_history
 from services.receivables.timeline.schemas import HistoryEntryOut
-from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, COLLECTOR, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
@@ -31,41 +38,32 @@ async def create_invoice(identity: Writer, data: InvoiceCreate, session: Session
 
 @router.get("", response_model=Page[InvoiceOut])
 async def list_invoices(
-    identity: Reader,
-    engine: EngineDep,
-    page: PageDep,
-    customer_id: uuid.UUID | None = None,
-    invoice_status: Annotated[list[InvoiceStatus] | None, Query(alias="status")] = None,
-    overdue: Annotated[bool | None, Query(description="Owed and past due at the tenant's today")] = None,
-    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
-    kind: InvoiceKind | None = None,
-    collector_id: uuid.UUID | None = None,
-    due_from: date | None = None,
-    due_to: date | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Search in the number and external id")] = None,
+    identity: Reader, engine: EngineDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
 ) -> dict:
     """Invoices by due date; filter by customer, status (repeatable), overdue, currency, kind, collector."""
     async with engine.connect() as conn:
         today = (await load_profile(conn, identity.tenant_id)).today()
         rows = await repository.list_invoices(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            today=today,
-            customer_id=customer_id,
-            statuses=[s.value for s in invoice_status] if invoice_status else None,
-            overdue=overdue,
-            currency=currency,
-            kind=kind,
-            collector_id=collector_id,
-            due_from=due_from,
-            due_to=due_to,
-            q=q,
+            conn, identity.tenant_id, limit=page.limit, after=page.cursor, today=today, filters=filters
         )
     return make_page(
         rows, page.limit, key=lambda r: [r["due_date"], r["id"]], item=lambda r: service.invoice_out(r, today)
     )
+
+
+@router.get("/export", response_class=Response, responses=export_responses("The invoices", INVOICES))
+async def export_invoices(
+    identity: Reader,
+    engine: EngineDep,
+    filters: Annotated[InvoiceFilters, Query()],
+    export_format: FormatParam = ExportFormat.CSV,
+) -> Response:
+    """Every invoice the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets,
+    with the customer's external id and name."""
+    async with engine.connect() as conn:
+        today = (await load_profile(conn, identity.tenant_id)).today()
+    query = exports.invoices_query(identity.tenant_id, filters, today)
+    return await export(INVOICES, export_format, exports.batches(engine, query, lambda r: invoice_row(r, today)), today)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
@@ -95,10 +93,11 @@ async def change_invoice_status(
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
-@router.get("/{invoice_id}/history", response_model=list[HistoryEntryOut], responses=problem_responses(404))
-async def get_invoice_history(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep) -> list[dict]:
+@router.get("/{invoice_id}/history", response_model=Page[HistoryEntryOut], responses=problem_responses(404))
+async def get_invoice_history(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
     """Every change of the invoice, oldest first: status changes (who, when, why), corrections, payments."""
     async with engine.connect() as conn:
         if await repository.get_invoice(conn, identity.tenant_id, invoice_id) is None:
             raise NotFound("Invoice not found")
-        return [dict(r) for r in await invoice_history(conn, identity.tenant_id, invoice_id)]
+        rows = await invoice_history(conn, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
+    return make_page(rows, params.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from services.receivables import examples
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.money import Currency, minor_units
 
@@ -112,6 +113,8 @@ class InvoiceCreate(InvoiceFields):
 class InvoiceUpdate(BaseModel):
     """Corrections a person may make; amounts change through the ERP's ingestion and through payments."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INVOICE_UPDATE]})
+
     number: str | None = Field(None, min_length=1, max_length=60)
     issue_date: date | None = None
     due_date: date | None = None
@@ -121,7 +124,9 @@ class InvoiceUpdate(BaseModel):
 class StatusChangeIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"status": "dispute", "dispute_area_id": "1f0e...", "reason": "Wrong quantities billed"}]
+            "examples": [
+                {"status": "dispute", "dispute_area_id": examples.AREA_ID, "reason": "Wrong quantities billed"}
+            ]
         }
     )
 
@@ -132,8 +137,22 @@ class StatusChangeIn(BaseModel):
     reason: str | None = Field(None, max_length=300, description="Why: kept in the invoice's history")
 
 
+class InvoiceFilters(BaseModel):
+    """The filters of the invoice list, also taken by its export (query parameters)."""
+
+    customer_id: uuid.UUID | None = None
+    status: list[InvoiceStatus] | None = Field(None, description="Repeatable: any of these statuses")
+    overdue: bool | None = Field(None, description="Owed and past due at the tenant's today")
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    kind: InvoiceKind | None = None
+    collector_id: uuid.UUID | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str | None = Field(None, max_length=100, description="Search in the number and external id")
+
+
 class InvoiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.INVOICE_OUT]})
 
     id: uuid.UUID
     revision: int

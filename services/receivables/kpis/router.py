@@ -1,8 +1,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
+from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses, rows_once
+from services.receivables.exports.tables import AGING, KPIS, aging_rows, kpi_rows
 from services.receivables.kpis import service
 from services.receivables.kpis.repository import KpiFilter
 from services.receivables.kpis.schemas import (
@@ -126,3 +128,23 @@ async def get_workload(identity: Reader, engine: EngineDep, p: Params) -> dict:
     """Open tasks per assignee: total, overdue and due at `as_of`."""
     async with engine.connect() as conn:
         return await service.workload(conn, await _filter(conn, identity, p))
+
+
+@router.get("/export", response_class=Response, responses=export_responses("Every KPI, one row per figure", KPIS))
+async def export_kpis(
+    identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV, months: Months = 12
+) -> Response:
+    """`GET /v1/kpis` as one long table for spreadsheets (pivot it): `kpi`, the period or date, the currency and
+    the subject (bucket, excuse, hashtag, collector, assignee) of each figure, then `metric` and `value`."""
+    kpis = await get_kpis(identity, engine, p, months)
+    return await export(KPIS, export_format, rows_once(kpi_rows(kpis)), kpis["aging"]["as_of"])
+
+
+@router.get("/aging/export", response_class=Response, responses=export_responses("The aging report", AGING))
+async def export_aging(
+    identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV
+) -> Response:
+    """The aging report for spreadsheets: one row per currency, the open amount of each bucket (current, 1-30,
+    31-60, 61-90, 91-120, 120+ days overdue), overdue, total and the number of open invoices."""
+    aging = await get_aging(identity, engine, p)
+    return await export(AGING, export_format, rows_once(aging_rows(aging)), aging["as_of"])

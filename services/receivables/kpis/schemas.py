@@ -2,7 +2,9 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.receivables import examples
 
 
 class AgingBucketOut(BaseModel):
@@ -19,6 +21,8 @@ class AgingCurrencyOut(BaseModel):
 
 
 class AgingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.AGING_OUT]})
+
     as_of: date
     currencies: list[AgingCurrencyOut]
 
@@ -31,6 +35,8 @@ class DsoCurrencyOut(BaseModel):
 
 
 class DsoOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DSO_OUT]})
+
     as_of: date
     method: str = Field("countback", description="Receivables counted back against the most recent months' sales")
     months: int
@@ -49,6 +55,8 @@ class CeiCurrencyOut(BaseModel):
 
 
 class CeiOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CEI_OUT]})
+
     date_from: date
     date_to: date
     currencies: list[CeiCurrencyOut]
@@ -61,6 +69,8 @@ class BrokenAmountOut(BaseModel):
 
 
 class PromisesKpiOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PROMISES_KPI_OUT]})
+
     date_from: date
     date_to: date
     made: int = Field(description="Promises made in the period")
@@ -84,6 +94,8 @@ class HashtagCountOut(BaseModel):
 
 
 class ExcusesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EXCUSES_OUT]})
+
     date_from: date
     date_to: date
     by_reason: list[ExcuseCountOut]
@@ -99,6 +111,8 @@ class CollectorContactsOut(BaseModel):
 
 
 class ContactsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CONTACTS_OUT]})
+
     date_from: date
     date_to: date
     collectors: list[CollectorContactsOut]
@@ -113,11 +127,15 @@ class WorkloadRowOut(BaseModel):
 
 
 class WorkloadOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WORKLOAD_OUT]})
+
     as_of: date
     assignees: list[WorkloadRowOut]
 
 
 class KpisOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.KPIS_OUT]})
+
     aging: AgingOut
     dso: DsoOut
     cei: CeiOut

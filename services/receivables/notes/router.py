@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.notes import repository, service
 from services.receivables.notes.schemas import NoteCreate, NoteOut
 from services.receivables.outcomes.rules import Excuse
@@ -21,8 +22,10 @@ Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, C
 @router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
 async def create_note(identity: Writer, data: NoteCreate, session: SessionDep) -> dict:
     """Write a note on a customer (seed 004): who was spoken to, why they have not paid, what was agreed;
-    `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI."""
-    return dict(await service.create_note(session, identity, data))
+    `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI. The customer and invoices
+    may be named by the ERP's ids: `customer_external_id`, `invoice_external_ids`."""
+    with fields_named_as_sent(data):
+        return dict(await service.create_note(session, identity, await resolved(session, identity.tenant_id, data)))
 
 
 @router.get("", response_model=Page[NoteOut])

@@ -1,8 +1,10 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from services.receivables.outcomes.rules import Excuse
 
 
@@ -23,15 +25,23 @@ class NoteCreate(BaseModel):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     body: str = Field(min_length=1, max_length=5000, description="Who I spoke with, why, what next; #hashtags")
     spoken_with: str | None = Field(None, max_length=200, description="Who? The customer's person spoken to")
     reason: Excuse | None = Field(None, description="Why has the customer not paid? (seed 004's five, or other)")
     agreed: str | None = Field(None, max_length=2000, description="What was agreed: the customer's commitment")
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="The ERP's ids of the invoices, instead of `invoice_ids`"
+    )
 
 
 class NoteOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.NOTE_OUT]})
+
     id: uuid.UUID
     customer_id: uuid.UUID
     body: str

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.outcomes import repository, service
 from services.receivables.outcomes.rules import Excuse, OutcomeKind
 from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, OutcomeRecordedOut
@@ -42,8 +43,12 @@ async def record_outcome(identity: Recorder, data: OutcomeCreate, session: Sessi
     promises (never a dispute or a reported payment: resolve the dispute first); a reported payment also takes
     promised ones; a dispute takes all. Without `invoice_ids` it covers the customer's open invoices that allow
     it; a named invoice that does not answers 409 naming it (`field` `invoice_ids[i]`, `invoice_id`, `number`,
-    `current_status`)."""
-    done = await service.record_outcome(session, identity, data, gateway)
+    `current_status`). The customer and invoices may be named by the ERP's ids instead: `customer_external_id`,
+    `invoice_external_ids` (errors then name those fields)."""
+    with fields_named_as_sent(data):
+        done = await service.record_outcome(
+            session, identity, await resolved(session, identity.tenant_id, data), gateway
+        )
     today = (await load_profile(session, identity.tenant_id)).today()
     return {
         **repository.outcome_out(done["row"]),

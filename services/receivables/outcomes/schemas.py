@@ -1,8 +1,10 @@
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from services.receivables.outcomes.rules import ContactChannel, Excuse, OutcomeKind
 from services.receivables.people.schemas import DisputeAreaOut
 from services.receivables.tasks.schemas import TaskOut
@@ -28,7 +30,10 @@ class OutcomeCreate(BaseModel):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     kind: OutcomeKind
     channel: ContactChannel = ContactChannel.PHONE
     spoke_with: str | None = Field(None, max_length=200, description="Who was spoken to (seed 004: ¿con quién?)")
@@ -36,6 +41,9 @@ class OutcomeCreate(BaseModel):
     note: str | None = Field(None, max_length=5000, description="What was said and agreed; #hashtags categorise it")
     invoice_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=500, description="The invoices it covers; empty: all open invoices"
+    )
+    invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=500, description="The ERP's ids of the invoices, instead of `invoice_ids`"
     )
     promised_date: date | None = Field(None, description="promise_to_pay: the date promised (not in the past)")
     reported_date: date | None = Field(None, description="payment_reported: when it says it paid (default today)")
@@ -46,6 +54,8 @@ class OutcomeCreate(BaseModel):
 
 
 class OutcomeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OUTCOME_OUT]})
+
     id: uuid.UUID
     customer_id: uuid.UUID
     kind: OutcomeKind
@@ -71,6 +81,8 @@ class OutcomeOut(BaseModel):
 
 class OutcomeRecordedOut(OutcomeOut):
     """The outcome with what it did: the follow-up task and the dispute area with its responsible."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OUTCOME_RECORDED_OUT]})
 
     task: TaskOut | None = None
     dispute_area: DisputeAreaOut | None = None

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from services.receivables.customers.repository import load_customer
+from services.receivables.external_ids.service import require_known, resolved
 from services.receivables.payments import repository
 from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
 from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
@@ -32,10 +33,16 @@ async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
 async def create_payment(identity: Writer, data: PaymentCreate, session: SessionDep) -> dict:
     """Apply a payment: to the invoices named (in order, up to each open amount or the amount named), else to the
     customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
-    paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`."""
+    paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`. The customer and the
+    invoices may be named by the ERP's ids: `customer_external_id`, allocations' `invoice_external_id`."""
     tenant_id = identity.tenant_id
+    data = await resolved(session, tenant_id, data)
+    named = {f"invoices[{i}].invoice_external_id": n.invoice_external_id for i, n in enumerate(data.invoices or [])}
+    await require_known(session, tenant_id, "invoice", {f: e for f, e in named.items() if e is not None})
     if await load_customer(session, tenant_id, data.customer_id) is None:
-        raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
+        raise ValidationProblem.field(
+            "customer_external_id" if data.customer_external_id else "customer_id", "is not a customer of this tenant"
+        )
     if data.external_id and await repository.find_by_external_id(session, tenant_id, data.external_id):
         raise Conflict(f"A payment with external_id {data.external_id!r} already exists")
     row = PaymentInput(

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from services.receivables import examples
 from services.receivables.invoices.schemas import money
 from shared.money import Currency
 
@@ -69,7 +70,10 @@ class PaymentCreate(PaymentFields):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The paying customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     external_id: str | None = Field(None, min_length=1, max_length=100)
 
 
@@ -87,6 +91,8 @@ class AllocationOut(BaseModel):
 
 
 class PaymentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAYMENT_OUT]})
+
     id: uuid.UUID
     revision: int
     customer_id: uuid.UUID

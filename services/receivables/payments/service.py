@@ -241,6 +241,9 @@ def _resolve_named(row: PaymentInput, references: dict) -> list[Named] | None:
         key = ("id", ref.invoice_id) if ref.invoice_id else ("ext", ref.invoice_external_id)
         invoice = references.get(key)
         if invoice is None:
+            if ref.invoice_external_id:
+                message = f"no invoice with external id {ref.invoice_external_id!r} in this tenant"
+                raise _Rejected(f"{where}.invoice_external_id", message)
             raise _Rejected(where, "no such invoice")
         if invoice.customer_id != row.customer_id:
             raise _Rejected(where, "the invoice belongs to another customer")

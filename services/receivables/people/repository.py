@@ -145,7 +145,9 @@ async def list_people(
     return list((await conn.execute(query)).mappings().all())
 
 
-async def list_collectors(conn: AsyncConnection, tenant_id: uuid.UUID, include_inactive: bool) -> list[Any]:
+async def list_collectors(
+    conn: AsyncConnection, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
+) -> list[Any]:
     customers = Customer.__table__
     counts = (
         select(customers.c.collector_id, func.count().label("customers"))
@@ -170,10 +172,10 @@ async def list_collectors(conn: AsyncConnection, tenant_id: uuid.UUID, include_i
             ).outerjoin(counts, counts.c.collector_id == _users.c.user_id)
         )
         .where(_users.c.tenant_id == tenant_id, any_(_users.c.roles) == COLLECTOR)
-        .order_by(_users.c.full_name, _users.c.user_id)
     )
     if not include_inactive:
         query = query.where(_users.c.active.is_(True))
+    query = keyset(query, (_users.c.full_name, _users.c.user_id), (str, uuid.UUID), after, limit)
     return list((await conn.execute(query)).mappings().all())
 
 
@@ -186,8 +188,16 @@ async def get_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UU
     return area
 
 
-async def list_areas(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
-    query = select(_areas).where(_areas.c.tenant_id == tenant_id).order_by(_areas.c.name, _areas.c.id)
+async def list_areas(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
+) -> list[Any]:
+    query = keyset(
+        select(_areas).where(_areas.c.tenant_id == tenant_id),
+        (_areas.c.name, _areas.c.id),
+        (str, uuid.UUID),
+        after,
+        limit,
+    )
     return list((await conn.execute(query)).mappings().all())
 
 

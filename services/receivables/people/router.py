@@ -28,15 +28,20 @@ Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
 
 
-@router.get("/collectors", response_model=list[CollectorOut])
+@router.get("/collectors", response_model=Page[CollectorOut])
 async def list_collectors(
     identity: Reader,
     engine: EngineDep,
+    params: PageDep,
     include_inactive: Annotated[bool, Query(description="Also collectors whose user is deactivated")] = False,
-) -> list[dict]:
-    """Collectors: the tenant's users with the collector role, with phone/WhatsApp and their customer count."""
+) -> dict:
+    """Collectors by name: the tenant's users with the collector role, with phone/WhatsApp and their customer
+    count."""
     async with engine.connect() as conn:
-        return [dict(r) for r in await repository.list_collectors(conn, identity.tenant_id, include_inactive)]
+        rows = await repository.list_collectors(
+            conn, identity.tenant_id, include_inactive, limit=params.limit, after=params.cursor
+        )
+    return make_page(rows, params.limit, key=lambda r: [r["name"], r["user_id"]], item=dict)
 
 
 @router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
@@ -100,18 +105,20 @@ async def create_dispute_area(identity: Manager, data: DisputeAreaCreate, sessio
     return await area_out(session, identity.tenant_id, area)
 
 
-@areas_router.get("", response_model=list[DisputeAreaOut])
-async def list_dispute_areas(identity: Reader, session: SessionDep) -> list[DisputeAreaOut]:
-    """The tenant's dispute areas by name (a short list: not paginated)."""
-    rows = await repository.list_areas(session, identity.tenant_id)
+@areas_router.get("", response_model=Page[DisputeAreaOut])
+async def list_dispute_areas(identity: Reader, session: SessionDep, params: PageDep) -> dict:
+    """The tenant's dispute areas by name."""
+    rows = await repository.list_areas(session, identity.tenant_id, limit=params.limit, after=params.cursor)
     responsible_ids = [r["responsible_id"] for r in rows if r["responsible_id"]]
     people = await repository.people_by_id(session, identity.tenant_id, responsible_ids)
-    return [
-        DisputeAreaOut(
+    return make_page(
+        rows,
+        params.limit,
+        key=lambda r: [r["name"], r["id"]],
+        item=lambda r: DisputeAreaOut(
             **r, responsible=PersonOut.model_validate(people[r["responsible_id"]]) if r["responsible_id"] else None
-        )
-        for r in rows
-    ]
+        ),
+    )
 
 
 @areas_router.get("/{area_id}", response_model=DisputeAreaOut, responses=problem_responses(404))

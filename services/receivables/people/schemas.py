@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from shared.validation import E164Phone, EmailAddress
 
 
@@ -45,11 +46,13 @@ class PersonCreate(PersonFields):
 
 
 class PersonUpdate(PersonFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PERSON_UPDATE]})
+
     pass
 
 
 class PersonOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.PERSON_OUT]})
 
     id: uuid.UUID
     kind: PersonKind
@@ -67,6 +70,8 @@ class PersonOut(BaseModel):
 
 class CollectorOut(BaseModel):
     """A collector: a gateway user with the collector role, with the phone/WhatsApp of its staff profile."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.COLLECTOR_OUT]})
 
     user_id: uuid.UUID
     name: str
@@ -86,12 +91,16 @@ class DisputeAreaCreate(BaseModel):
 
 
 class DisputeAreaUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DISPUTE_AREA_UPDATE]})
+
     name: str | None = Field(None, min_length=1, max_length=120)
     responsible_id: uuid.UUID | None = None
     active: bool | None = None
 
 
 class DisputeAreaOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DISPUTE_AREA_OUT]})
+
     id: uuid.UUID
     name: str
     responsible_id: uuid.UUID | None

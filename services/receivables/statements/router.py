@@ -41,10 +41,17 @@ async def _statement(
     return statement, language_of(language, statement["customer"]["language"], profile.language)
 
 
+STATEMENT_HTML = (
+    '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>Estado de cuenta: Ferretería Los Andes '
+    "S.R.L.</title></head><body><h1>Estado de cuenta al 16 de marzo de 2026</h1><table><tr><td>A-0001-00000451</td>"
+    "<td>vencida el 3 mar 2026</td><td>$ 85.000,00</td></tr></table></body></html>"
+)
+
+
 @router.get(
     "/{customer_id}/statement.html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "A printable HTML page"}},
+    responses={200: {"content": {"text/html": {"example": STATEMENT_HTML}}, "description": "A printable HTML page"}},
 )
 async def get_statement_html(
     identity: Reader,

@@ -2,8 +2,9 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
 from shared.contracts.common import InvoiceLine, Person
 
 
@@ -56,6 +57,8 @@ class StatementPayment(BaseModel):
 
 
 class StatementOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STATEMENT_OUT]})
+
     customer: StatementCustomer
     company: str | None
     as_of: date

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.tasks import repository, service
 from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
 from services.receivables.tenants.repository import load_profile
@@ -21,8 +22,11 @@ Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, C
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
 async def create_task(identity: Writer, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
-    """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004)."""
-    row = await service.create_task(session, identity, data, gateway)
+    """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004); its customer by
+    `customer_id` or by the ERP's `customer_external_id`."""
+    with fields_named_as_sent(data):
+        data = await resolved(session, identity.tenant_id, data, customer_required=False)
+        row = await service.create_task(session, identity, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
+
 
 class TaskStatus(StrEnum):
     OPEN = "open"
@@ -30,6 +32,9 @@ class TaskCreate(BaseModel):
     )
 
     customer_id: uuid.UUID | None = None
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     assignee_id: uuid.UUID | None = Field(None, description="A user of the tenant; default: the caller")
@@ -42,6 +47,8 @@ class TaskCreate(BaseModel):
 
 
 class TaskUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TASK_UPDATE]})
+
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     assignee_id: uuid.UUID | None = None
@@ -51,6 +58,8 @@ class TaskUpdate(BaseModel):
 
 
 class TaskOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TASK_OUT]})
+
     id: uuid.UUID
     revision: int
     customer_id: uuid.UUID | None

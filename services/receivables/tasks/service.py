@@ -68,7 +68,7 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
     tenant_id = identity.tenant_id
     if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
-    values = data.model_dump()
+    values = data.model_dump(exclude={"customer_external_id"})
     values["assignee_id"] = values["assignee_id"] or identity.user_id
     values["supervisor_id"] = supervisor_for(values["assignee_id"], values["supervisor_id"], identity.user_id)
     for field in ("assignee_id", "supervisor_id"):

@@ -2,9 +2,13 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.receivables import examples
+
 
 class SettingsOut(BaseModel):
     """The tenant as receivables sees it: its profile (from the gateway) and its collections settings."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SETTINGS_OUT]})
 
     tenant_id: uuid.UUID
     name: str | None = None

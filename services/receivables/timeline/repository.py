@@ -91,11 +91,22 @@ async def list_timeline(
 
 
 async def invoice_history(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID
+    conn: AsyncConnection | AsyncSession,
+    tenant_id: uuid.UUID,
+    invoice_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
 ) -> list[Any]:
-    """The invoice's status changes and other events, oldest first (who, when, why)."""
+    """The invoice's status changes and other events, oldest first (who, when, why), ``limit + 1`` after the
+    cursor's entry."""
+    params: dict[str, Any] = {"tenant_id": tenant_id, "invoice_id": invoice_id, "limit": limit + 1}
+    filters = ["tenant_id = :tenant_id", "invoice_id = :invoice_id"]
+    if after:
+        params["after_at"], params["after_id"] = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
+        filters.append(_after_clause(order_desc=False))
     query = (
         "SELECT id, occurred_at, kind, summary, data, actor FROM receivables.timeline_entries "
-        "WHERE tenant_id = :tenant_id AND invoice_id = :invoice_id ORDER BY occurred_at, id"
+        f"WHERE {' AND '.join(filters)} ORDER BY occurred_at, id LIMIT :limit"
     )
-    return list((await conn.execute(text(query), {"tenant_id": tenant_id, "invoice_id": invoice_id})).mappings().all())
+    return list((await conn.execute(text(query), params)).mappings().all())

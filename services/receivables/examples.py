@@ -1,0 +1,490 @@
+"""Examples of receivables' request and response bodies, for the OpenAPI document (``json_schema_extra`` of the
+schemas). One made-up story throughout, so that ids and amounts agree: Ferretería Los Andes (ERP-C-100), a customer
+of Distribuidora Los Andes in Argentina, owes invoice A-0001-00000451 (ARS 125,000.00 due 2026-03-03); it paid
+ARS 40,000.00 on 2026-03-12, and its collector Carla Gómez got a promise for the rest by 2026-03-20.
+``tests/platform/test_examples.py`` validates every example against its schema."""
+
+TENANT_ID = "0192f5a0-1111-7aaa-8bbb-0c0d0e0f1a2b"
+COLLECTOR_ID = "0192f5a3-2b3c-7d4e-9f5a-6b7c8d9e0f13"
+ACTOR = f"user:{COLLECTOR_ID}"
+CUSTOMER_ID = "0192f5a4-6b1e-7c3d-9a2f-3e4b5c6d7e81"
+INVOICE_ID = "0192f5a4-7c2d-7e4f-8b1a-4c5d6e7f8091"
+PAYMENT_ID = "0192f5a5-1a2b-7c3d-8e4f-5a6b7c8d9e02"
+ADVISOR_ID = "0192f5a3-4d5e-7f6a-8b7c-8d9e0f1a2b35"
+SUPERVISOR_ID = "0192f5a3-5e6f-7a7b-9c8d-9e0f1a2b3c46"
+RESPONSIBLE_ID = "0192f5a3-6f7a-7b8c-8d9e-0f1a2b3c4d57"
+AREA_ID = "0192f5a7-7a8b-7c9d-8e0f-1a2b3c4d5e68"
+OUTCOME_ID = "0192f5a8-8b9c-7d0e-9f1a-2b3c4d5e6f79"
+PROMISE_ID = "0192f5a8-9c0d-7e1f-8a2b-3c4d5e6f7a8a"
+TASK_ID = "0192f5a9-0d1e-7f2a-9b3c-4d5e6f7a8b9b"
+NOTE_ID = "0192f5a9-1e2f-7a3b-8c4d-5e6f7a8b9cac"
+ENTRY_ID = "0192f5af-7e8f-7a9b-8cad-becfd0e1f203"
+
+CUSTOMER_OUT = {
+    "id": CUSTOMER_ID,
+    "revision": 4,
+    "external_id": "ERP-C-100",
+    "name": "Ferretería Los Andes S.R.L.",
+    "tax_id": "30-71234567-8",
+    "country": "AR",
+    "timezone": "America/Argentina/Buenos_Aires",
+    "language": "es",
+    "segment": "mayorista",
+    "vip": False,
+    "risk_level": "medium",
+    "tags": ["cuenta-clave", "zona-norte"],
+    "contacts": [
+        {"channel": "email", "address": "pagos@ferreterialosandes.com.ar", "invalid": False},
+        {"channel": "whatsapp", "address": "+5491145556677", "invalid": False},
+    ],
+    "opted_out_channels": [],
+    "collector_id": COLLECTOR_ID,
+    "advisor_id": ADVISOR_ID,
+    "created_at": "2026-01-15T13:20:41Z",
+    "updated_at": "2026-03-12T18:05:09Z",
+}
+CUSTOMER_UPDATE = {
+    "segment": "mayorista",
+    "risk_level": "high",
+    "tags": ["cuenta-clave", "zona-norte"],
+    "contacts": [{"channel": "email", "address": "tesoreria@ferreterialosandes.com.ar"}],
+}
+INVOICE_OUT = {
+    "id": INVOICE_ID,
+    "revision": 3,
+    "customer_id": CUSTOMER_ID,
+    "external_id": "ERP-F-2026-000451",
+    "number": "A-0001-00000451",
+    "kind": "invoice",
+    "currency": "ARS",
+    "amount": "125000.00",
+    "open_amount": "85000.00",
+    "issue_date": "2026-02-01",
+    "due_date": "2026-03-03",
+    "days_overdue": 13,
+    "document_url": "https://erp.andina.com.ar/facturas/A-0001-00000451.pdf",
+    "status": "promise_to_pay",
+    "promised_date": "2026-03-20",
+    "reported_date": None,
+    "dispute_area_id": None,
+    "closed_on": None,
+    "applies_to": [],
+    "created_at": "2026-02-01T10:00:12Z",
+    "updated_at": "2026-03-16T15:42:03Z",
+}
+INVOICE_UPDATE = {
+    "due_date": "2026-03-10",
+    "document_url": "https://erp.andina.com.ar/facturas/A-0001-00000451-corregida.pdf",
+}
+INGEST_RESULT = {
+    "received": 1000,
+    "created": 982,
+    "updated": 12,
+    "unchanged": 5,
+    "rejected": [
+        {
+            "index": 417,
+            "external_id": "ERP-F-2026-000868",
+            "field": "number",
+            "reason": "Field required",
+            "errors": [
+                {"field": "number", "reason": "Field required"},
+                {"field": "currency", "reason": "is not an ISO 4217 currency"},
+                {"field": "due_date", "reason": "Input should be a valid date or datetime"},
+            ],
+        }
+    ],
+    "ignored_columns": [],
+}
+_AGING = {
+    "as_of": "2026-03-16",
+    "currencies": [
+        {
+            "currency": "ARS",
+            "total": "18452300.00",
+            "overdue": "6420150.00",
+            "buckets": [
+                {"bucket": "current", "amount": "12032150.00", "invoices": 214},
+                {"bucket": "1-30", "amount": "4120400.00", "invoices": 61},
+                {"bucket": "31-60", "amount": "1380250.00", "invoices": 22},
+                {"bucket": "61-90", "amount": "512000.00", "invoices": 9},
+                {"bucket": "91-120", "amount": "245500.00", "invoices": 4},
+                {"bucket": "120+", "amount": "162000.00", "invoices": 3},
+            ],
+        },
+        {
+            "currency": "MXN",
+            "total": "842500.50",
+            "overdue": "120300.00",
+            "buckets": [
+                {"bucket": "current", "amount": "722200.50", "invoices": 18},
+                {"bucket": "1-30", "amount": "120300.00", "invoices": 4},
+            ],
+        },
+    ],
+}
+AGING_OUT = _AGING
+DSO_OUT = {
+    "as_of": "2026-03-16",
+    "method": "countback",
+    "months": 12,
+    "currencies": [{"currency": "ARS", "receivables": "18452300.00", "dso": "41.3", "exhausted": False}],
+}
+CEI_OUT = {
+    "date_from": "2026-02-01",
+    "date_to": "2026-02-28",
+    "currencies": [
+        {
+            "currency": "ARS",
+            "beginning": "16210400.00",
+            "sales": "13905000.00",
+            "ending_total": "17650200.00",
+            "ending_current": "11830000.00",
+            "cei": "68.2",
+        }
+    ],
+}
+PROMISES_KPI_OUT = {
+    "date_from": "2026-02-01",
+    "date_to": "2026-02-28",
+    "made": 48,
+    "kept": 31,
+    "broken": 9,
+    "cancelled": 2,
+    "open_now": 6,
+    "kept_rate": "77.5",
+    "broken_amounts": [{"currency": "ARS", "amount": "1126400.00", "promises": 9}],
+}
+EXCUSES_OUT = {
+    "date_from": "2026-02-01",
+    "date_to": "2026-02-28",
+    "by_reason": [
+        {"excuse": "forgetting", "outcomes": 22, "notes": 9},
+        {"excuse": "inability", "outcomes": 14, "notes": 6},
+    ],
+    "by_hashtag": [{"hashtag": "transferencia", "notes": 17}, {"hashtag": "cheque", "notes": 4}],
+}
+CONTACTS_OUT = {
+    "date_from": "2026-02-01",
+    "date_to": "2026-02-28",
+    "collectors": [
+        {
+            "user_id": COLLECTOR_ID,
+            "name": "Carla Gómez",
+            "contacts": 132,
+            "customers": 87,
+            "outcomes": {"promise_to_pay": 41, "no_commitment": 30, "could_not_reach": 52, "dispute": 9},
+        }
+    ],
+}
+WORKLOAD_OUT = {
+    "as_of": "2026-03-16",
+    "assignees": [{"user_id": COLLECTOR_ID, "name": "Carla Gómez", "open_tasks": 23, "overdue": 4, "due_today": 6}],
+}
+KPIS_OUT = {
+    "aging": AGING_OUT,
+    "dso": DSO_OUT,
+    "cei": CEI_OUT,
+    "promises": PROMISES_KPI_OUT,
+    "excuses": EXCUSES_OUT,
+    "contacts": CONTACTS_OUT,
+    "workload": WORKLOAD_OUT,
+}
+NOTE_OUT = {
+    "id": NOTE_ID,
+    "customer_id": CUSTOMER_ID,
+    "body": "Marisol (cuentas a pagar) se olvidó de cargar la factura; paga el viernes por #transferencia",
+    "spoken_with": "Marisol Gutiérrez (cuentas a pagar)",
+    "reason": "forgetting",
+    "agreed": "Transferencia del saldo el viernes 20",
+    "hashtags": ["transferencia"],
+    "invoice_ids": [INVOICE_ID],
+    "outcome_id": OUTCOME_ID,
+    "author": ACTOR,
+    "author_user_id": COLLECTOR_ID,
+    "created_at": "2026-03-16T15:42:03Z",
+}
+TASK_OUT = {
+    "id": TASK_ID,
+    "revision": 1,
+    "customer_id": CUSTOMER_ID,
+    "title": "Confirmar la transferencia de Ferretería Los Andes",
+    "description": "Promesa de pago del saldo de A-0001-00000451 para el 20/03",
+    "assignee_id": COLLECTOR_ID,
+    "supervisor_id": SUPERVISOR_ID,
+    "due_date": "2026-03-21",
+    "status": "open",
+    "overdue": False,
+    "source": "outcome",
+    "outcome_id": OUTCOME_ID,
+    "created_by": ACTOR,
+    "completed_at": None,
+    "completed_by": None,
+    "created_at": "2026-03-16T15:42:03Z",
+    "updated_at": "2026-03-16T15:42:03Z",
+}
+TASK_UPDATE = {"status": "done"}
+OUTCOME_OUT = {
+    "id": OUTCOME_ID,
+    "customer_id": CUSTOMER_ID,
+    "kind": "promise_to_pay",
+    "channel": "phone",
+    "spoke_with": "Marisol Gutiérrez (cuentas a pagar)",
+    "excuse": "forgetting",
+    "note": "Se olvidó de cargar la factura; paga el viernes por #transferencia",
+    "hashtags": ["transferencia"],
+    "invoice_ids": [INVOICE_ID],
+    "promised_date": "2026-03-20",
+    "reported_date": None,
+    "reported_reference": None,
+    "dispute_area_id": None,
+    "task_id": TASK_ID,
+    "note_id": NOTE_ID,
+    "message_requested": False,
+    "message_skipped": None,
+    "collector_id": COLLECTOR_ID,
+    "recorded_by": ACTOR,
+    "recorded_by_user_id": COLLECTOR_ID,
+    "recorded_at": "2026-03-16T15:42:03Z",
+}
+OUTCOME_RECORDED_OUT = {**OUTCOME_OUT, "task": TASK_OUT, "dispute_area": None}
+PAYMENT_OUT = {
+    "id": PAYMENT_ID,
+    "revision": 1,
+    "customer_id": CUSTOMER_ID,
+    "external_id": "ERP-P-2026-000088",
+    "currency": "ARS",
+    "amount": "40000.00",
+    "unapplied_amount": "0.00",
+    "payment_date": "2026-03-12",
+    "reference": "Transferencia Banco Galicia 0007-4412",
+    "status": "applied",
+    "reversed_on": None,
+    "reversal_reason": None,
+    "allocations": [
+        {"invoice_id": INVOICE_ID, "invoice_number": "A-0001-00000451", "amount": "40000.00", "reversed": False}
+    ],
+    "created_at": "2026-03-12T18:05:09Z",
+    "updated_at": "2026-03-12T18:05:09Z",
+}
+PERSON_OUT = {
+    "id": ADVISOR_ID,
+    "kind": "advisor",
+    "external_id": "ERP-V-017",
+    "name": "Martín Rodríguez",
+    "email": "martin.rodriguez@andina.com.ar",
+    "phone": "+5491155551234",
+    "whatsapp": "+5491155551234",
+    "supervisor_id": SUPERVISOR_ID,
+    "user_id": None,
+    "active": True,
+    "created_at": "2026-01-12T16:00:00Z",
+    "updated_at": "2026-02-20T11:31:45Z",
+}
+PERSON_UPDATE = {"phone": "+5491155559876", "whatsapp": "+5491155559876"}
+COLLECTOR_OUT = {
+    "user_id": COLLECTOR_ID,
+    "name": "Carla Gómez",
+    "email": "carla.gomez@andina.com.ar",
+    "phone": "+5491144442222",
+    "whatsapp": "+5491144442222",
+    "roles": ["collector"],
+    "active": True,
+    "customers": 312,
+}
+DISPUTE_AREA_OUT = {
+    "id": AREA_ID,
+    "name": "Logística",
+    "responsible_id": RESPONSIBLE_ID,
+    "responsible": {
+        **PERSON_OUT,
+        "id": RESPONSIBLE_ID,
+        "kind": "supervisor",
+        "external_id": None,
+        "name": "Sara Domínguez",
+        "email": "sara.dominguez@andina.com.ar",
+        "phone": "+5491166663333",
+        "whatsapp": None,
+        "supervisor_id": None,
+    },
+    "active": True,
+    "created_at": "2026-01-12T16:10:00Z",
+    "updated_at": "2026-01-12T16:10:00Z",
+}
+DISPUTE_AREA_UPDATE = {"responsible_id": RESPONSIBLE_ID}
+DETECT_BROKEN_IN = {"as_of": "2026-03-21"}
+DETECT_BROKEN_OUT = {"as_of": "2026-03-21", "broken": 1, "promise_ids": [PROMISE_ID]}
+PROMISE_OUT = {
+    "id": PROMISE_ID,
+    "customer_id": CUSTOMER_ID,
+    "invoice_id": INVOICE_ID,
+    "outcome_id": OUTCOME_ID,
+    "promised_date": "2026-03-20",
+    "currency": "ARS",
+    "amount": "85000.00",
+    "collector_id": COLLECTOR_ID,
+    "status": "open",
+    "resolved_on": None,
+    "created_by": ACTOR,
+    "created_at": "2026-03-16T15:42:03Z",
+}
+_PERSON = {"name": "Carla Gómez", "email": "carla.gomez@andina.com.ar", "phone": "+5491144442222"}
+STATEMENT_OUT = {
+    "customer": {
+        "id": CUSTOMER_ID,
+        "external_id": "ERP-C-100",
+        "name": "Ferretería Los Andes S.R.L.",
+        "tax_id": "30-71234567-8",
+        "country": "AR",
+        "language": "es",
+    },
+    "company": "Distribuidora Los Andes S.A.",
+    "as_of": "2026-03-16",
+    "invoices": [
+        {
+            "invoice_id": INVOICE_ID,
+            "number": "A-0001-00000451",
+            "kind": "invoice",
+            "currency": "ARS",
+            "amount": "125000.00",
+            "open_amount": "85000.00",
+            "issue_date": "2026-02-01",
+            "due_date": "2026-03-03",
+            "days_overdue": 13,
+            "status": "promise_to_pay",
+            "document_url": "https://erp.andina.com.ar/facturas/A-0001-00000451.pdf",
+            "triggered": False,
+            "demanded": True,
+            "promised_date": "2026-03-20",
+            "reported_date": None,
+            "bucket": "1-30",
+        }
+    ],
+    "credits": [],
+    "payments": [
+        {
+            "date": "2026-03-12",
+            "reference": "Transferencia Banco Galicia 0007-4412",
+            "invoice": "A-0001-00000451",
+            "currency": "ARS",
+            "amount": "40000.00",
+        }
+    ],
+    "aging": [{"currency": "ARS", "buckets": {"current": "0.00", "1-30": "85000.00"}}],
+    "totals": [
+        {
+            "currency": "ARS",
+            "open_amount": "85000.00",
+            "overdue_amount": "85000.00",
+            "credit": "0.00",
+            "balance": "85000.00",
+            "amount_due": "85000.00",
+        }
+    ],
+    "overdue_count": 1,
+    "oldest_days_overdue": 13,
+    "collector": {"id": COLLECTOR_ID, **_PERSON, "whatsapp": "+5491144442222"},
+    "advisor": {
+        "id": ADVISOR_ID,
+        "name": "Martín Rodríguez",
+        "email": "martin.rodriguez@andina.com.ar",
+        "phone": "+5491155551234",
+        "whatsapp": "+5491155551234",
+    },
+    "supervisor": None,
+}
+SETTINGS_OUT = {
+    "tenant_id": TENANT_ID,
+    "name": "Distribuidora Los Andes S.A.",
+    "country": "AR",
+    "timezone": "America/Argentina/Buenos_Aires",
+    "language": "es",
+    "default_currency": "ARS",
+    "today": "2026-03-16",
+    "promise_grace_days": 2,
+    "follow_up_days": 3,
+    "action_owner_id": None,
+    "auto_apply_credits": True,
+}
+HISTORY_ENTRY_OUT = {
+    "id": ENTRY_ID,
+    "occurred_at": "2026-03-16T15:42:03Z",
+    "kind": "status_change",
+    "summary": "Invoice A-0001-00000451: normal -> promise_to_pay",
+    "data": {
+        "from": "normal",
+        "to": "promise_to_pay",
+        "promised_date": "2026-03-20",
+        "reported_date": None,
+        "dispute_area_id": None,
+        "reason": "outcome",
+        "outcome_id": OUTCOME_ID,
+    },
+    "actor": ACTOR,
+}
+TIMELINE_ENTRY_OUT = {
+    **HISTORY_ENTRY_OUT,
+    "kind": "outcome",
+    "invoice_id": None,
+    "ref_id": OUTCOME_ID,
+    "summary": "Promise to pay by 2026-03-20 (1 invoice)",
+    "data": {
+        "kind": "promise_to_pay",
+        "channel": "phone",
+        "spoke_with": "Marisol Gutiérrez (cuentas a pagar)",
+        "excuse": "forgetting",
+        "note": "Se olvidó de cargar la factura; paga el viernes por #transferencia",
+        "hashtags": ["transferencia"],
+        "invoices": [{"invoice_id": INVOICE_ID, "number": "A-0001-00000451"}],
+        "promised_date": "2026-03-20",
+        "reported_date": None,
+    },
+}
+CUSTOMER_BATCH = {
+    "items": [
+        {
+            "external_id": "ERP-C-100",
+            "name": "Ferretería Los Andes S.R.L.",
+            "tax_id": "30-71234567-8",
+            "country": "AR",
+            "segment": "mayorista",
+            "tags": ["cuenta-clave"],
+            "contacts": [{"channel": "email", "address": "pagos@ferreterialosandes.com.ar"}],
+            "collector_email": "carla.gomez@andina.com.ar",
+            "advisor_external_id": "ERP-V-017",
+            "version": 7,
+        },
+        {
+            "external_id": "ERP-C-215",
+            "name": "Comercial Valparaíso SpA",
+            "tax_id": "76.543.210-K",
+            "country": "CL",
+            "timezone": "America/Santiago",
+            "contacts": [{"channel": "sms", "address": "+56961234567"}],
+            "version": 2,
+        },
+    ]
+}
+PAYMENT_BATCH = {
+    "items": [
+        {
+            "external_id": "ERP-P-2026-000088",
+            "customer_external_id": "ERP-C-100",
+            "currency": "ARS",
+            "amount": "40000.00",
+            "payment_date": "2026-03-12",
+            "reference": "Transferencia Banco Galicia 0007-4412",
+            "invoices": [{"invoice_external_id": "ERP-F-2026-000451", "amount": "40000.00"}],
+            "version": 1,
+        },
+        {
+            "external_id": "ERP-P-2026-000091",
+            "customer_external_id": "ERP-C-215",
+            "currency": "CLP",
+            "amount": "1250000",
+            "payment_date": "2026-03-13",
+            "reference": "Depósito BancoEstado 88120",
+            "version": 1,
+        },
+    ]
+}
