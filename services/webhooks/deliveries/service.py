@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks import catalogue
 from services.webhooks.deliveries import repository
-from services.webhooks.deliveries.schemas import ReplayRange
+from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
 from shared.inbox import Received
@@ -56,7 +56,7 @@ async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id:
 
 
 async def replay_range(
-    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: ReplayRange
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: WebhookReplayRange
 ) -> list[Any]:
     endpoint = await load(session, tenant_id, endpoint_id)
     event_ids = await repository.events_in_range(
