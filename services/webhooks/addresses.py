@@ -6,6 +6,9 @@ import socket
 
 from services.webhooks.endpoints.rules import addresses_problem, host_and_port, url_problem
 
+# A name that does not resolve this soon is treated as one that does not resolve.
+RESOLVE_TIMEOUT_SECONDS = 3.0
+
 
 async def resolve(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to now (a literal address is itself); none when it does not resolve."""
@@ -14,8 +17,9 @@ async def resolve(host: str, port: int) -> list[str]:
     except ValueError:
         pass
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError, TimeoutError):  # gaierror is an OSError
         return []
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

@@ -4,7 +4,10 @@
 import asyncio
 from typing import Any
 
+from arq import cron
+
 from services.webhooks.catalogue import CONSUMED_MESSAGES
+from services.webhooks.deliveries.repository import purge
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_forever
 from services.webhooks.deliveries.service import on_catalogue_messages
 from services.webhooks.models import SCHEMA
@@ -33,7 +36,20 @@ async def stop_delivery(ctx: dict[str, Any]) -> None:
         await client.aclose()
 
 
-WorkerSettings = worker_settings(settings, schema=SCHEMA, handlers=HANDLERS, on_startup=start_delivery)
+async def purge_old(ctx: dict[str, Any]) -> tuple[int, int]:
+    """Daily: forget what is older than ``retention_days`` (``repository.purge``)."""
+    async with ctx["engine"].begin() as conn:
+        return await purge(conn, settings.retention_days)
+
+
+WorkerSettings = worker_settings(
+    settings,
+    schema=SCHEMA,
+    handlers=HANDLERS,
+    functions=[purge_old],
+    cron_jobs=[cron(purge_old, name="webhooks.purge_old", hour={4}, minute={23}, unique=True)],
+    on_startup=start_delivery,
+)
 _shutdown = WorkerSettings.on_shutdown
 
 

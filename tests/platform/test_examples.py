@@ -21,6 +21,7 @@ OPEN_BY_DESIGN = {
     "TimelineEntryOut.data",
     "Communication.data",
     "PreviewOut.data",
+    "WebhookEventOut.data",  # every catalogue type's payload in one list; each shape is in the `webhooks` section
 }
 
 

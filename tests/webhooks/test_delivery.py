@@ -10,7 +10,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.webhooks.catalogue import CONSUMED_MESSAGES
-from services.webhooks.deliveries.sender import create_delivery_client, deliver_due
+from services.webhooks.deliveries.repository import purge
+from services.webhooks.deliveries.sender import create_delivery_client, deliver_due, deliver_forever
 from services.webhooks.deliveries.service import store_events
 from services.webhooks.worker import HANDLERS
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
@@ -205,3 +206,62 @@ async def test_a_host_name_is_resolved_checked_and_called_at_the_address_checked
     assert len(hook.received) == 1  # not called
     (row,) = await fetch(stack, "SELECT state, last_error FROM webhooks.deliveries WHERE state = 'pending'")
     assert "private" in row["last_error"]
+
+
+async def test_the_delivery_loop_keeps_serving_others_while_a_slow_endpoint_holds_its_share(api, stack, hook):
+    """The worker's loop: a receiver that does not answer holds at most ``max_in_flight_per_endpoint`` of the
+    loop's requests; the other endpoint's events all go out meanwhile, and the slow one's when it answers."""
+    tenant, fast = await tenant_with_endpoint(api, hook.url)
+    async with receiver() as slow_hook:
+        slow_hook.hold = asyncio.Event()
+        slow = await register(api, tenant.admin, slow_hook.url)
+        batch = events(tenant.id, [WebhookEventType.PAYMENT_ALLOCATED] * 8)
+        await store(stack, batch)
+        config = settings(delivery_concurrency=4, max_in_flight_per_endpoint=2, delivery_interval_seconds=0.01)
+        engine = stack.services["webhooks"].state.engine
+        async with create_delivery_client(config) as client:
+            loop = asyncio.create_task(deliver_forever(engine, client, config))
+            try:
+                # progress of the loop's own task: polled, bounded by the test's timeout, nothing asserted on time
+                while len(hook.received) < len(batch) or await succeeded(stack, fast["id"]) < len(batch):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+                assert len(slow_hook.received) == 2  # its cap: the rest of its deliveries wait their turn
+                slow_hook.hold.set()
+                while await succeeded(stack, slow["id"]) < len(batch):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            finally:
+                loop.cancel()
+                await asyncio.gather(loop, return_exceptions=True)
+    assert sorted(r.webhook_id for r in hook.received) == sorted(e.event_id for e in batch)
+    assert sorted(r.webhook_id for r in slow_hook.received) == sorted(e.event_id for e in batch)
+
+
+async def succeeded(stack, endpoint_id: str) -> int:
+    rows = await fetch(
+        stack,
+        "SELECT count(*) AS n FROM webhooks.deliveries WHERE endpoint_id = :e AND state = 'succeeded'",
+        e=uuid.UUID(endpoint_id),
+    )
+    return rows[0]["n"]
+
+
+async def test_finished_deliveries_and_events_are_forgotten_after_the_retention_pending_ones_stay(api, stack, hook):
+    tenant, _ = await tenant_with_endpoint(api, hook.url)
+    old, recent, waiting = events(tenant.id, [WebhookEventType.PROMISE_MADE] * 3)
+    await store(stack, [old, recent, waiting])
+    due_at = "UPDATE webhooks.deliveries SET next_attempt_at = now() + CAST(:wait AS interval) WHERE event_id = :e"
+    await execute(stack, due_at, wait=timedelta(hours=1), e=waiting.event_id)
+    assert await deliver(stack) == 2  # the old and the recent one succeed
+    await execute(stack, due_at, wait=timedelta(0), e=waiting.event_id)
+    hook.default = 500
+    assert await deliver(stack, retry_schedule_seconds=[3600.0]) == 1  # the third fails: pending for an hour
+    aged = "UPDATE webhooks.{t} SET {c} = now() - interval '31 days' WHERE event_id = ANY(:e)"
+    await execute(stack, aged.format(t="deliveries", c="updated_at"), e=[old.event_id, waiting.event_id])
+    await execute(stack, aged.format(t="events", c="created_at"), e=[old.event_id, waiting.event_id])
+
+    async with stack.engine.begin() as conn:
+        assert await purge(conn, 30) == (1, 1)
+    left = await fetch(stack, "SELECT event_id FROM webhooks.events ORDER BY event_id")
+    assert {r["event_id"] for r in left} == {recent.event_id, waiting.event_id}
+    rows = await fetch(stack, "SELECT count(*) AS n FROM webhooks.attempts")
+    assert rows[0]["n"] == 2  # the old delivery's attempt went with it

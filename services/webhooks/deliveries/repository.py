@@ -1,12 +1,13 @@
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, insert, literal, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+from sqlalchemy import CursorResult, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.webhooks.models import PENDING, Attempt, Delivery, Endpoint, Event, Secret
+from services.webhooks.models import Attempt, Delivery, Endpoint, Event, Secret
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
 from shared.pagination import keyset
 
@@ -20,58 +21,52 @@ Conn = AsyncConnection | AsyncSession
 PING = WebhookEventType.PING.value
 
 
-def _subscribed(event_type: Any) -> Any:
-    """An enabled endpoint wants this type: it listed it, or it listed none (every type but pings, which go only
-    to the endpoint tested)."""
-    return and_(
-        endpoints.c.enabled,
-        event_type != PING,
-        or_(endpoints.c.event_types == text("'{}'::text[]"), event_type == func.any(endpoints.c.event_types)),
-    )
+STORE = text(
+    """
+    INSERT INTO webhooks.events (tenant_id, event_id, type, occurred_at, data)
+    SELECT * FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:types AS text[]),
+                         CAST(:occurred AS timestamptz[]), CAST(:data AS jsonb[]))
+    ON CONFLICT DO NOTHING
+    RETURNING tenant_id, event_id, type, occurred_at
+    """
+)
+# One delivery per new event and enabled endpoint of its tenant that wants its type (the types it listed, or every
+# type when it listed none; a ping goes only to the endpoint tested).
+FAN_OUT = text(
+    """
+    INSERT INTO webhooks.deliveries (tenant_id, id, endpoint_id, event_id, event_type)
+    SELECT n.tenant_id, gen_random_uuid(), e.id, n.event_id, n.type
+    FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:types AS text[]),
+                CAST(:occurred AS timestamptz[])) AS n(tenant_id, event_id, type, occurred_at)
+    JOIN webhooks.endpoints e ON e.tenant_id = n.tenant_id
+    WHERE e.enabled AND n.type <> 'webhook.ping' AND (e.event_types = '{}' OR n.type = ANY(e.event_types))
+    ORDER BY n.occurred_at, n.event_id
+    """
+)
 
 
 async def store_events(session: AsyncSession, batch: list[OutgoingEvent]) -> int:
     """Store new events and fan each out: one pending delivery per enabled endpoint of its tenant subscribed to
-    its type. An event already stored (same tenant and id) creates nothing. Returns the deliveries created."""
+    its type. An event already stored (same tenant and id) creates nothing. Two statements whatever the batch's
+    size (arrays, not one parameter per value). Returns the deliveries created."""
     if not batch:
         return 0
-    rows = [
+    stored = await session.execute(
+        STORE,
         {
-            "tenant_id": e.tenant_id,
-            "event_id": e.event_id,
-            "type": e.event_type.value,
-            "occurred_at": e.occurred_at,
-            "data": e.data,
-        }
-        for e in batch
-    ]
-    fresh = (
-        await session.execute(
-            pg_insert(events).values(rows).on_conflict_do_nothing().returning(events.c.tenant_id, events.c.event_id)
-        )
-    ).all()
+            "tenant_ids": [e.tenant_id for e in batch],
+            "event_ids": [e.event_id for e in batch],
+            "types": [e.event_type.value for e in batch],
+            "occurred": [e.occurred_at for e in batch],
+            "data": [orjson.dumps(e.data).decode() for e in batch],
+        },
+    )
+    fresh = stored.all()
     if not fresh:
         return 0
-    new = (
-        select(events.c.tenant_id, events.c.event_id, events.c.type, events.c.occurred_at)
-        .where(tuple_(events.c.tenant_id, events.c.event_id).in_([tuple(row) for row in fresh]))
-        .cte("new")
-    )
-    fan_out = (
-        select(
-            new.c.tenant_id,
-            func.gen_random_uuid(),
-            endpoints.c.id,
-            new.c.event_id,
-            new.c.type,
-        )
-        .select_from(new.join(endpoints, endpoints.c.tenant_id == new.c.tenant_id))
-        .where(_subscribed(new.c.type))
-        .order_by(new.c.occurred_at, new.c.event_id)
-    )
-    result = await session.execute(
-        insert(deliveries).from_select(["tenant_id", "id", "endpoint_id", "event_id", "event_type"], fan_out)
-    )
+    names = ("tenant_ids", "event_ids", "types", "occurred")
+    columns = {name: list(column) for name, column in zip(names, zip(*fresh, strict=True), strict=True)}
+    result = await session.execute(FAN_OUT, columns)
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
@@ -206,11 +201,22 @@ async def list_attempts(conn: Conn, tenant_id: uuid.UUID, delivery_id: uuid.UUID
 
 CLAIM = text(
     """
-    WITH due AS (
-        SELECT d.tenant_id, d.id FROM webhooks.deliveries d
+    WITH scanned AS (
+        SELECT d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at FROM webhooks.deliveries d
         JOIN webhooks.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
         WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled
+          AND NOT (d.endpoint_id = ANY(CAST(:busy AS uuid[])))
         ORDER BY d.next_attempt_at
+        LIMIT :scan
+    ), ranked AS (
+        SELECT tenant_id, id, next_attempt_at,
+               row_number() OVER (PARTITION BY tenant_id, endpoint_id ORDER BY next_attempt_at, id) AS n
+        FROM scanned
+    ), due AS (
+        SELECT d.tenant_id, d.id FROM webhooks.deliveries d
+        JOIN ranked r ON r.tenant_id = d.tenant_id AND r.id = d.id
+        WHERE r.n <= :per_endpoint AND d.state = 'pending' AND d.next_attempt_at <= now()
+        ORDER BY r.next_attempt_at
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED
     )
@@ -232,13 +238,29 @@ CLAIM = text(
                  5) AS disable_after_days
     """
 )
+# How many due deliveries a claim looks at per delivery it may take (room for the per-endpoint cap).
+SCAN_FACTOR = 4
 
 
-async def claim_due(conn: AsyncConnection, limit: int, lease_seconds: float) -> list[Any]:
-    """Take up to ``limit`` due deliveries of enabled endpoints (skipping those another worker holds) and hide
-    them for the lease: a worker that dies with them leaves them due again when it ends."""
-    result = await conn.execute(CLAIM, {"limit": limit, "lease": lease_seconds})
-    return list(result.mappings().all())
+async def claim_due(
+    conn: AsyncConnection,
+    limit: int,
+    lease_seconds: float,
+    *,
+    per_endpoint: int,
+    busy: Sequence[uuid.UUID] = (),
+) -> list[Any]:
+    """Take up to ``limit`` due deliveries of enabled endpoints, oldest first, at most ``per_endpoint`` of one
+    endpoint and none of the ``busy`` ones (those already at their cap in this process), skipping those another
+    worker holds; hide them for the lease: a worker that dies with them leaves them due again when it ends."""
+    params = {
+        "limit": limit,
+        "scan": limit * SCAN_FACTOR,
+        "per_endpoint": per_endpoint,
+        "busy": list(busy),
+        "lease": lease_seconds,
+    }
+    return list((await conn.execute(CLAIM, params)).mappings().all())
 
 
 async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -246,12 +268,28 @@ async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> 
         await conn.execute(insert(attempts), rows)
 
 
-async def finish_delivery(conn: AsyncConnection, tenant_id: uuid.UUID, delivery_id: uuid.UUID, **values: Any) -> None:
-    await conn.execute(
-        update(deliveries)
-        .where(deliveries.c.tenant_id == tenant_id, deliveries.c.id == delivery_id, deliveries.c.state == PENDING)
-        .values(**values, updated_at=func.now())
-    )
+FINISH = text(
+    """
+    UPDATE webhooks.deliveries d
+    SET state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_status = v.last_status,
+        last_error = v.last_error, updated_at = now()
+    FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:ids AS uuid[]), CAST(:states AS text[]),
+                CAST(:attempts AS int[]), CAST(:next_attempts AS timestamptz[]), CAST(:statuses AS int[]),
+                CAST(:errors AS text[]))
+         AS v(tenant_id, id, state, attempts, next_attempt_at, last_status, last_error)
+    WHERE d.tenant_id = v.tenant_id AND d.id = v.id AND d.state = 'pending'
+    """
+)
+
+
+async def finish_deliveries(conn: AsyncConnection, changes: list[tuple[Any, ...]]) -> None:
+    """Each attempted delivery's new state: ``(tenant_id, id, state, attempts, next_attempt_at, last_status,
+    last_error)`` rows, in one statement."""
+    if not changes:
+        return
+    columns = list(zip(*changes, strict=True))
+    names = ("tenant_ids", "ids", "states", "attempts", "next_attempts", "statuses", "errors")
+    await conn.execute(FINISH, {name: list(column) for name, column in zip(names, columns, strict=True)})
 
 
 async def endpoint_succeeded(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
@@ -282,3 +320,26 @@ async def disable_endpoint(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint
         .returning(endpoints)
     )
     return (await conn.execute(statement)).mappings().first()
+
+
+PURGE_DELIVERIES = text(
+    """
+    DELETE FROM webhooks.deliveries
+    WHERE state <> 'pending' AND updated_at < now() - make_interval(days => :days)
+    """
+)
+PURGE_EVENTS = text(
+    """
+    DELETE FROM webhooks.events ev
+    WHERE ev.created_at < now() - make_interval(days => :days)
+      AND NOT EXISTS (SELECT 1 FROM webhooks.deliveries d WHERE d.tenant_id = ev.tenant_id AND d.event_id = ev.event_id)
+    """
+)
+
+
+async def purge(conn: AsyncConnection, days: int) -> tuple[int, int]:
+    """Forget finished deliveries (with their attempts) and events older than ``days``; a pending delivery and
+    its event stay. Answers (deliveries, events) deleted."""
+    deliveries_deleted = (await conn.execute(PURGE_DELIVERIES, {"days": days})).rowcount
+    events_deleted = (await conn.execute(PURGE_EVENTS, {"days": days})).rowcount
+    return deliveries_deleted, events_deleted

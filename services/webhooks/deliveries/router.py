@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query, status
 
 from services.webhooks.deliveries import repository, service
 from services.webhooks.deliveries.schemas import (
-    DeliveryDetail,
-    DeliveryOut,
-    EventOut,
-    PingSent,
-    ReplayRange,
-    ReplayResult,
+    WebhookDeliveryDetail,
+    WebhookDeliveryOut,
+    WebhookEventOut,
+    WebhookPingSent,
+    WebhookReplayRange,
+    WebhookReplayResult,
 )
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import WebhookEventType
@@ -37,16 +37,17 @@ def _replayed(rows: list) -> dict:
 
 @router.post(
     "/{endpoint_id}/test",
-    response_model=PingSent,
+    response_model=WebhookPingSent,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 async def test_endpoint(identity: Operator, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
-    """Send a `webhook.ping` event to this endpoint (delivered, signed and logged like any event)."""
+    """Send a `webhook.ping` event to this endpoint (delivered, signed and logged like any event); 409 while it
+    is disabled."""
     return await service.send_ping(session, identity.tenant_id, endpoint_id)
 
 
-@router.get("/{endpoint_id}/deliveries", response_model=Page[DeliveryOut], responses=problem_responses(404))
+@router.get("/{endpoint_id}/deliveries", response_model=Page[WebhookDeliveryOut], responses=problem_responses(404))
 async def list_deliveries(
     identity: Operator,
     endpoint_id: uuid.UUID,
@@ -63,7 +64,9 @@ async def list_deliveries(
     return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
 
 
-@router.get("/{endpoint_id}/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=problem_responses(404))
+@router.get(
+    "/{endpoint_id}/deliveries/{delivery_id}", response_model=WebhookDeliveryDetail, responses=problem_responses(404)
+)
 async def get_delivery(identity: Operator, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep) -> dict:
     """One delivery with every attempt: status, latency, the first KB of the answer, the error."""
     delivery = await repository.get_delivery(session, identity.tenant_id, endpoint_id, delivery_id)
@@ -75,28 +78,31 @@ async def get_delivery(identity: Operator, endpoint_id: uuid.UUID, delivery_id: 
 
 @router.post(
     "/{endpoint_id}/events/{event_id}/replay",
-    response_model=ReplayResult,
+    response_model=WebhookReplayResult,
     status_code=status.HTTP_202_ACCEPTED,
     responses=problem_responses(404),
 )
 async def replay_event(identity: Operator, endpoint_id: uuid.UUID, event_id: EventId, session: SessionDep) -> dict:
-    """Deliver one event again to this endpoint: a new delivery, the same `webhook-id`."""
+    """Deliver one event again to this endpoint: a new delivery, the same `webhook-id` (a disabled endpoint gets
+    it once enabled again)."""
     return _replayed(await service.replay_event(session, identity.tenant_id, endpoint_id, event_id))
 
 
 @router.post(
     "/{endpoint_id}/replay",
-    response_model=ReplayResult,
+    response_model=WebhookReplayResult,
     status_code=status.HTTP_202_ACCEPTED,
     responses=problem_responses(404),
 )
-async def replay_range(identity: Operator, endpoint_id: uuid.UUID, data: ReplayRange, session: SessionDep) -> dict:
+async def replay_range(
+    identity: Operator, endpoint_id: uuid.UUID, data: WebhookReplayRange, session: SessionDep
+) -> dict:
     """Deliver again every event of a time range [since, until) to this endpoint (the types it wants, or
     `event_types`): new deliveries, the same `webhook-id`s, oldest first. At most 10,000 events a call."""
     return _replayed(await service.replay_range(session, identity.tenant_id, endpoint_id, data))
 
 
-@events_router.get("", response_model=Page[EventOut])
+@events_router.get("", response_model=Page[WebhookEventOut])
 async def list_events(
     identity: Operator,
     session: SessionDep,
@@ -118,7 +124,7 @@ async def list_events(
     return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["event_id"]], item=dict)
 
 
-@events_router.get("/{event_id}", response_model=EventOut, responses=problem_responses(404))
+@events_router.get("/{event_id}", response_model=WebhookEventOut, responses=problem_responses(404))
 async def get_event(identity: Operator, event_id: EventId, session: SessionDep) -> dict:
     event = await repository.get_event(session, identity.tenant_id, event_id)
     if event is None:

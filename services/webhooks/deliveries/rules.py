@@ -26,6 +26,17 @@ def gone(status_code: int | None) -> bool:
     return status_code == 410
 
 
+def after_attempt(attempts_made: int, status_code: int | None, schedule: list[float]) -> tuple[str, float | None]:
+    """The delivery's state after its ``attempts_made``-th attempt answered ``status_code`` (None: no answer),
+    and the seconds until the next attempt when there is one."""
+    if succeeded(status_code):
+        return "succeeded", None
+    if gone(status_code):
+        return "failed", None
+    delay = retry_delay(attempts_made, schedule)
+    return ("abandoned", None) if delay is None else ("pending", delay)
+
+
 def should_disable(failing_since: datetime | None, now: datetime, disable_after_days: int) -> bool:
     """An endpoint that has had no success for ``disable_after_days`` while its attempts keep failing."""
     return failing_since is not None and now - failing_since >= timedelta(days=disable_after_days)

@@ -4,17 +4,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.webhooks import examples
 from shared.contracts.webhooks import WebhookEventType
 
 
-class EventOut(BaseModel):
+class WebhookEventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EVENT_OUT]})
+
     event_id: str = Field(description="The `webhook-id` every delivery of this event carries")
     type: str
     occurred_at: datetime
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="The type's payload (the OpenAPI document's `webhooks` section has each type's shape): an open "
+        "object by design here, since one list holds every type"
+    )
 
 
-class DeliveryOut(BaseModel):
+class WebhookDeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DELIVERY_OUT]})
+
     id: uuid.UUID
     endpoint_id: uuid.UUID
     event_id: str
@@ -29,7 +37,9 @@ class DeliveryOut(BaseModel):
     updated_at: datetime
 
 
-class AttemptOut(BaseModel):
+class WebhookAttemptOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ATTEMPTS[1]]})
+
     id: uuid.UUID
     at: datetime
     status_code: int | None = Field(description="The endpoint's answer; null when none came (see `error`)")
@@ -38,11 +48,13 @@ class AttemptOut(BaseModel):
     error: str | None
 
 
-class DeliveryDetail(DeliveryOut):
-    attempts_log: list[AttemptOut] = Field(description="Every attempt, oldest first")
+class WebhookDeliveryDetail(WebhookDeliveryOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DELIVERY_DETAIL]})
+
+    attempts_log: list[WebhookAttemptOut] = Field(description="Every attempt, oldest first")
 
 
-class ReplayRange(BaseModel):
+class WebhookReplayRange(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -63,7 +75,7 @@ class ReplayRange(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ReplayRange":
+    def _ordered(self) -> "WebhookReplayRange":
         if self.since.tzinfo is None or self.until.tzinfo is None:
             raise ValueError("since and until need a time zone")
         if self.until <= self.since:
@@ -71,11 +83,15 @@ class ReplayRange(BaseModel):
         return self
 
 
-class ReplayResult(BaseModel):
+class WebhookReplayResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.REPLAY_RESULT]})
+
     deliveries: int = Field(description="New deliveries created (due at once)")
     delivery_ids: list[uuid.UUID]
 
 
-class PingSent(BaseModel):
+class WebhookPingSent(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PING_SENT]})
+
     event_id: str
     delivery_id: uuid.UUID

@@ -9,6 +9,7 @@ stay the URL's), so a DNS answer that changes after the check (rebinding) cannot
 import asyncio
 import time
 import uuid
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,12 +21,16 @@ from standardwebhooks.webhooks import Webhook
 
 from services.webhooks.addresses import url_refusal
 from services.webhooks.deliveries import repository, rules
-from services.webhooks.models import ABANDONED, FAILED, PENDING, SUCCEEDED, outbox
+from services.webhooks.models import FAILED, SUCCEEDED, outbox
 from services.webhooks.settings import WebhooksSettings
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.outbox import emit
 
 log = structlog.get_logger()
+
+# A claim takes up to this many shares (``max_in_flight_per_endpoint``) of an endpoint's due deliveries: one claim
+# serves several rounds of requests, and what waits here is sent within two timeouts, well inside the lease.
+CLAIM_AHEAD = 2
 
 
 def create_delivery_client(settings: WebhooksSettings) -> httpx.AsyncClient:
@@ -85,6 +90,9 @@ async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: A
         return outcome(error=f"timed out after {settings.timeout_seconds:g} s")
     except httpx.HTTPError as exc:
         return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+    except Exception as exc:  # whatever else went wrong on the way out is this attempt's failure, logged
+        log.exception("webhook_attempt_error", delivery_id=str(claimed["id"]))
+        return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
     return outcome(status, rules.excerpt(head))
 
 
@@ -116,8 +124,9 @@ async def _post_to_first_reachable(
 
 
 async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:
-    """Store the attempts and each delivery's next state; disable an endpoint that is gone or failed for too
-    long, announcing it to alarms in the same transaction."""
+    """Store the attempts and each delivery's next state (a few statements for the whole batch); an endpoint
+    that succeeded is failing no more; one that is gone, or has failed for its tenant's period, is disabled and
+    announced to alarms in the same transaction."""
     now = datetime.now(UTC)
     await repository.record_attempts(
         conn,
@@ -134,41 +143,27 @@ async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: li
             for o in outcomes
         ],
     )
+    changes = []
+    by_endpoint: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Outcome]] = {}
     for o in outcomes:
-        tenant_id, endpoint_id, made = o.claimed["tenant_id"], o.claimed["endpoint_id"], o.claimed["attempts"] + 1
-        common = {"attempts": made, "last_status": o.status_code, "last_error": o.error}
-        if rules.succeeded(o.status_code):
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=SUCCEEDED, next_attempt_at=None, **common
-            )
-            await repository.endpoint_succeeded(conn, tenant_id, endpoint_id)
-            continue
-        if rules.gone(o.status_code):
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=FAILED, next_attempt_at=None, **common
-            )
-            await _disable(conn, o, "gone: the endpoint answered 410")
-            continue
-        delay = rules.retry_delay(made, settings.retry_schedule_seconds)
-        if delay is None:
-            await repository.finish_delivery(
-                conn, tenant_id, o.claimed["id"], state=ABANDONED, next_attempt_at=None, **common
-            )
+        made = o.claimed["attempts"] + 1
+        state, delay = rules.after_attempt(made, o.status_code, settings.retry_schedule_seconds)
+        next_attempt_at = None if delay is None else now + timedelta(seconds=delay)
+        changes.append((o.claimed["tenant_id"], o.claimed["id"], state, made, next_attempt_at, o.status_code, o.error))
+        by_endpoint.setdefault((o.claimed["tenant_id"], o.claimed["endpoint_id"]), {})[state] = o
+    await repository.finish_deliveries(conn, changes)
+    for key in sorted(by_endpoint):  # one order in every worker: no deadlock between two recording at once
+        states = by_endpoint[key]
+        if FAILED in states:
+            await _disable(conn, states[FAILED], "gone: the endpoint answered 410")
+        elif SUCCEEDED in states:  # it answered in this batch: not failing any more
+            await repository.endpoint_succeeded(conn, *key)
         else:
-            await repository.finish_delivery(
-                conn,
-                tenant_id,
-                o.claimed["id"],
-                state=PENDING,
-                next_attempt_at=now + timedelta(seconds=delay),
-                **common,
-            )
-        endpoint = await repository.endpoint_failed(conn, tenant_id, endpoint_id)
-        if endpoint is not None and rules.should_disable(
-            endpoint["failing_since"], now, o.claimed["disable_after_days"]
-        ):
+            o = next(iter(states.values()))
+            endpoint = await repository.endpoint_failed(conn, *key)
             days = o.claimed["disable_after_days"]
-            await _disable(conn, o, f"failing: no successful delivery for {days} days")
+            if endpoint is not None and rules.should_disable(endpoint["failing_since"], now, days):
+                await _disable(conn, o, f"failing: no successful delivery for {days} days")
 
 
 async def _disable(conn: AsyncConnection, o: Outcome, reason: str) -> None:
@@ -192,7 +187,9 @@ async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: 
     """One pass: claim (committed at once, so the lease holds whatever happens next), send, record.
     Returns how many deliveries were attempted."""
     async with engine.begin() as conn:
-        claimed = await repository.claim_due(conn, settings.delivery_batch_size, settings.lease_seconds)
+        claimed = await repository.claim_due(
+            conn, settings.delivery_batch_size, settings.lease_seconds, per_endpoint=settings.max_in_flight_per_endpoint
+        )
     if not claimed:
         return 0
     limit = asyncio.Semaphore(settings.delivery_concurrency)
@@ -208,15 +205,109 @@ async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: 
 
 
 async def deliver_forever(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
-    """Deliver until cancelled: pass after pass while there is work, every ``delivery_interval_seconds`` when
-    idle. A pass that fails (the database away) is logged and tried again; its claims come back after the lease."""
-    while True:
+    """Deliver until cancelled (``DeliveryLoop``)."""
+    await DeliveryLoop(engine, client, settings).run()
+
+
+class DeliveryLoop:
+    """Up to ``delivery_concurrency`` requests in flight, at most ``max_in_flight_per_endpoint`` to one endpoint:
+    a slow endpoint holds its share of the slots, never all of them. Deliveries are claimed ahead
+    (``CLAIM_AHEAD``), so a claim serves many requests; outcomes are recorded in batches as they come. A claim or
+    record that fails (the database away) is logged; its deliveries come back when their lease ends (same
+    webhook-id)."""
+
+    def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
+        self.engine, self.client, self.settings = engine, client, settings
+        self.cap = settings.max_in_flight_per_endpoint
+        self.queued: dict[uuid.UUID, deque[Any]] = defaultdict(deque)  # claimed, waiting for a slot
+        self.in_flight: Counter[uuid.UUID] = Counter()
+        self.sending: set[asyncio.Task[None]] = set()
+        self.outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
+
+    def held(self, endpoint_id: uuid.UUID) -> int:
+        return self.in_flight[endpoint_id] + len(self.queued[endpoint_id])
+
+    def held_in_all(self) -> int:
+        return len(self.sending) + sum(len(waiting) for waiting in self.queued.values())
+
+    def full(self) -> set[uuid.UUID]:
+        """Endpoints with a share in flight or waiting: a claim leaves them out."""
+        return {e for e in set(self.in_flight) | set(self.queued) if self.held(e) >= self.cap}
+
+    async def attempt(self, row: Any) -> None:
         try:
-            done = await deliver_due(engine, client, settings)
-        except asyncio.CancelledError:
-            raise
+            await self.outcomes.put(await send(self.client, self.settings, row))
+        finally:
+            self.in_flight[row["endpoint_id"]] -= 1
+
+    def dispatch(self) -> None:
+        """Start what the slots allow, endpoint by endpoint."""
+        for endpoint_id, waiting in self.queued.items():
+            while waiting and self.in_flight[endpoint_id] < self.cap:
+                if len(self.sending) >= self.settings.delivery_concurrency:
+                    return
+                self.in_flight[endpoint_id] += 1
+                task = asyncio.create_task(self.attempt(waiting.popleft()))
+                self.sending.add(task)
+                task.add_done_callback(self.sending.discard)
+
+    async def claim(self, full: set[uuid.UUID]) -> int:
+        try:
+            async with self.engine.begin() as conn:
+                claimed = await repository.claim_due(
+                    conn,
+                    self.settings.delivery_batch_size,
+                    self.settings.lease_seconds,
+                    per_endpoint=self.cap * CLAIM_AHEAD,
+                    busy=sorted(full),
+                )
         except Exception:
-            log.exception("webhook_delivery_pass_failed")
-            done = 0
-        if done == 0:
-            await asyncio.sleep(settings.delivery_interval_seconds)
+            log.exception("webhook_claim_failed")
+            return 0
+        for row in claimed:
+            self.queued[row["endpoint_id"]].append(row)
+        return len(claimed)
+
+    async def run(self) -> None:
+        recorder = asyncio.create_task(_record_forever(self.engine, self.settings, self.outcomes))
+        clock = asyncio.get_running_loop().time
+        interval = self.settings.delivery_interval_seconds
+        # After a claim that took all there was, the next waits until an endpoint has room again or the interval
+        # has passed: the full endpoints then (None: claim at once).
+        took_all_when: set[uuid.UUID] | None = None
+        claimed_at = 0.0
+        try:
+            while True:
+                self.dispatch()
+                if self.held_in_all() >= 2 * self.settings.delivery_concurrency:  # enough claimed ahead
+                    await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                full = self.full()
+                if took_all_when is None or full != took_all_when or clock() - claimed_at >= interval:
+                    claimed_at = clock()
+                    taken = await self.claim(full)
+                    self.dispatch()
+                    took_all_when = None if taken >= self.settings.delivery_batch_size else self.full()
+                if took_all_when is None:
+                    continue
+                if self.sending:  # until a request ends (its endpoint may have room again), or the interval
+                    await asyncio.wait(self.sending, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await asyncio.sleep(interval)
+        finally:
+            for task in (*self.sending, recorder):
+                task.cancel()
+            await asyncio.gather(*self.sending, recorder, return_exceptions=True)
+
+
+async def _record_forever(engine: AsyncEngine, settings: WebhooksSettings, outcomes: asyncio.Queue[Outcome]) -> None:
+    """Record the outcomes as they arrive: whatever has arrived, in one transaction, up to a batch at a time."""
+    while True:
+        batch = [await outcomes.get()]
+        while not outcomes.empty() and len(batch) < settings.delivery_batch_size:
+            batch.append(outcomes.get_nowait())
+        try:
+            async with engine.begin() as conn:
+                await record(conn, settings, batch)
+        except Exception:
+            log.exception("webhook_record_failed", deliveries=len(batch))

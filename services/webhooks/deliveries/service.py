@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks import catalogue
 from services.webhooks.deliveries import repository
-from services.webhooks.deliveries.schemas import ReplayRange
+from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
 from shared.inbox import Received
-from shared.problems import NotFound, ValidationProblem
+from shared.problems import Conflict, NotFound, ValidationProblem
 
 # A range replay creates at most this many deliveries; a longer range is refused (ask for smaller ranges).
 MAX_REPLAY = 10_000
@@ -32,6 +32,9 @@ async def on_catalogue_messages(ctx: dict[str, Any], session: AsyncSession, batc
 async def send_ping(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> dict[str, Any]:
     """A ``webhook.ping`` to this endpoint only (delivered by the worker like any event)."""
     endpoint = await load(session, tenant_id, endpoint_id)
+    if not endpoint["enabled"]:
+        detail = "The endpoint is disabled: enable it first (POST .../enable)"
+        raise Conflict(detail, disabled_reason=endpoint["disabled_reason"])
     now = datetime.now(UTC)
     event = OutgoingEvent(
         tenant_id=tenant_id,
@@ -53,7 +56,7 @@ async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id:
 
 
 async def replay_range(
-    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: ReplayRange
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: WebhookReplayRange
 ) -> list[Any]:
     endpoint = await load(session, tenant_id, endpoint_id)
     event_ids = await repository.events_in_range(

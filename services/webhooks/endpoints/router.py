@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from services.webhooks.endpoints import repository, service
 from services.webhooks.endpoints.schemas import (
-    EndpointCreate,
-    EndpointCreated,
-    EndpointOut,
-    EndpointUpdate,
     PrivateUrlsSetting,
-    RotateSecret,
-    SecretRotated,
+    WebhookEndpointCreate,
+    WebhookEndpointCreated,
+    WebhookEndpointOut,
+    WebhookEndpointUpdate,
+    WebhookSecretRotated,
+    WebhookSecretRotation,
     WebhookSettingsOut,
     WebhookSettingsUpdate,
 )
@@ -42,28 +42,30 @@ def _settings(request: Request) -> WebhooksSettings:
 SettingsDep = Annotated[WebhooksSettings, Depends(_settings)]
 
 
-@router.post("", response_model=EndpointCreated, status_code=status.HTTP_201_CREATED)
-async def create_endpoint(identity: Admin, data: EndpointCreate, session: SessionDep, settings: SettingsDep) -> dict:
+@router.post("", response_model=WebhookEndpointCreated, status_code=status.HTTP_201_CREATED)
+async def create_endpoint(
+    identity: Admin, data: WebhookEndpointCreate, session: SessionDep, settings: SettingsDep
+) -> dict:
     """Register an endpoint (admins). The answer holds its signing secret, shown this once: keep it. The URL must
     be https and public (a private address only if the platform operator allowed the tenant)."""
     return await service.create_endpoint(session, settings, identity.tenant_id, data)
 
 
-@router.get("", response_model=Page[EndpointOut])
+@router.get("", response_model=Page[WebhookEndpointOut])
 async def list_endpoints(identity: Reader, session: SessionDep, page: PageDep) -> dict:
     """The tenant's endpoints, oldest first (admins, integrations)."""
     rows = await repository.list_endpoints(session, identity.tenant_id, limit=page.limit, after=page.cursor)
     return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
 
 
-@router.get("/{endpoint_id}", response_model=EndpointOut, responses=problem_responses(404))
+@router.get("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
 async def get_endpoint(identity: Reader, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
     return dict(await service.load(session, identity.tenant_id, endpoint_id))
 
 
-@router.patch("/{endpoint_id}", response_model=EndpointOut, responses=problem_responses(404))
+@router.patch("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
 async def update_endpoint(
-    identity: Admin, endpoint_id: uuid.UUID, data: EndpointUpdate, session: SessionDep, settings: SettingsDep
+    identity: Admin, endpoint_id: uuid.UUID, data: WebhookEndpointUpdate, session: SessionDep, settings: SettingsDep
 ) -> dict:
     """Change the URL (checked again), description, event types, or enable / disable it (admins)."""
     return dict(await service.update_endpoint(session, settings, identity.tenant_id, endpoint_id, data))
@@ -76,20 +78,22 @@ async def delete_endpoint(identity: Admin, endpoint_id: uuid.UUID, session: Sess
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{endpoint_id}/rotate-secret", response_model=SecretRotated, responses=problem_responses(404))
+@router.post("/{endpoint_id}/rotate-secret", response_model=WebhookSecretRotated, responses=problem_responses(404))
 async def rotate_secret(
     identity: Admin,
     endpoint_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    data: RotateSecret | None = None,
+    data: WebhookSecretRotation | None = None,
 ) -> dict:
     """A new signing secret, shown this once (admins). The previous one keeps signing for the overlap (24 h unless
     `overlap_seconds` says): meanwhile every delivery's `webhook-signature` carries both signatures."""
-    return await service.rotate_secret(session, settings, identity.tenant_id, endpoint_id, data or RotateSecret())
+    return await service.rotate_secret(
+        session, settings, identity.tenant_id, endpoint_id, data or WebhookSecretRotation()
+    )
 
 
-@router.post("/{endpoint_id}/enable", response_model=EndpointOut, responses=problem_responses(404))
+@router.post("/{endpoint_id}/enable", response_model=WebhookEndpointOut, responses=problem_responses(404))
 async def enable_endpoint(identity: Admin, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
     """Re-enable a disabled endpoint (admins): the deliveries it kept pending go out at once; events that came
     while it was disabled were not queued for it (replay their time range)."""

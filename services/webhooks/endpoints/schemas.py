@@ -3,12 +3,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.webhooks import examples
 from shared.contracts.webhooks import WebhookEventType
 
-EXAMPLE_ID = "0b8f9c4e-3a51-4c1e-9d7a-5f2e8b6c1a90"
 
-
-class EndpointCreate(BaseModel):
+class WebhookEndpointCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -30,7 +29,7 @@ class EndpointCreate(BaseModel):
     enabled: bool = True
 
 
-class EndpointUpdate(BaseModel):
+class WebhookEndpointUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"event_types": ["invoice.status_changed"], "enabled": False}]},
@@ -42,8 +41,8 @@ class EndpointUpdate(BaseModel):
     enabled: bool | None = Field(None, description="false disables it; true enables it (as `/enable` does)")
 
 
-class EndpointOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class WebhookEndpointOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.ENDPOINT_OUT]})
 
     id: uuid.UUID
     url: str
@@ -58,11 +57,13 @@ class EndpointOut(BaseModel):
     updated_at: datetime
 
 
-class EndpointCreated(EndpointOut):
+class WebhookEndpointCreated(WebhookEndpointOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ENDPOINT_CREATED]})
+
     secret: str = Field(description="The signing secret (`whsec_` + base64): shown this once, never again")
 
 
-class RotateSecret(BaseModel):
+class WebhookSecretRotation(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_seconds": 86400}]})
 
     overlap_seconds: int | None = Field(
@@ -70,13 +71,15 @@ class RotateSecret(BaseModel):
     )
 
 
-class SecretRotated(BaseModel):
+class WebhookSecretRotated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SECRET_ROTATED]})
+
     secret: str = Field(description="The new signing secret: shown this once")
     previous_expires_at: datetime = Field(description="Until then every delivery carries both signatures")
 
 
 class WebhookSettingsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.SETTINGS_OUT]})
 
     allow_private_urls: bool = Field(description="Set by the platform operator only")
     disable_after_days: int = Field(description="An endpoint with no success for this many days is disabled")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks.addresses import url_refusal
 from services.webhooks.endpoints import repository
-from services.webhooks.endpoints.schemas import EndpointCreate, EndpointUpdate, RotateSecret
+from services.webhooks.endpoints.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, WebhookSecretRotation
 from services.webhooks.settings import WebhooksSettings
 from shared.problems import NotFound, ValidationProblem
 
@@ -46,7 +46,7 @@ async def load(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UU
 
 
 async def create_endpoint(
-    session: AsyncSession, settings: WebhooksSettings, tenant_id: uuid.UUID, data: EndpointCreate
+    session: AsyncSession, settings: WebhooksSettings, tenant_id: uuid.UUID, data: WebhookEndpointCreate
 ) -> dict[str, Any]:
     await check_url(session, settings, tenant_id, data.url)
     endpoint = await repository.insert_endpoint(
@@ -69,7 +69,7 @@ async def update_endpoint(
     settings: WebhooksSettings,
     tenant_id: uuid.UUID,
     endpoint_id: uuid.UUID,
-    data: EndpointUpdate,
+    data: WebhookEndpointUpdate,
 ) -> Any:
     endpoint = await load(session, tenant_id, endpoint_id, lock=True)
     values: dict[str, Any] = {}
@@ -116,7 +116,7 @@ async def rotate_secret(
     settings: WebhooksSettings,
     tenant_id: uuid.UUID,
     endpoint_id: uuid.UUID,
-    data: RotateSecret,
+    data: WebhookSecretRotation,
 ) -> dict[str, Any]:
     """A new secret; the ones signing now keep signing for the overlap, so deliveries carry both signatures."""
     await load(session, tenant_id, endpoint_id, lock=True)
