@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,7 +127,7 @@ async def list_users(
 ) -> list[User]:
     query = select(User).where(User.tenant_id == tenant_id)
     if role:
-        query = query.where(User.roles.any(role))
+        query = query.where(literal(role) == any_(User.roles))
     if after:
         query = query.where(User.email > after[0])
     return list((await session.scalars(query.order_by(User.email).limit(limit + 1))).all())

@@ -10,7 +10,7 @@ from services.webhooks import catalogue
 from services.webhooks.deliveries import repository
 from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
-from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
+from shared.contracts.webhooks import OutgoingEvent, WebhookEventType, WebhookPingV1
 from shared.inbox import Received
 from shared.problems import Conflict, NotFound, ValidationProblem
 
@@ -41,7 +41,7 @@ async def send_ping(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uu
         event_id=f"msg_ping_{uuid.uuid4().hex}",
         event_type=WebhookEventType.PING,
         occurred_at=now,
-        data={"endpoint_id": str(endpoint["id"]), "url": endpoint["url"], "sent_at": now.isoformat()},
+        data=WebhookPingV1(endpoint_id=endpoint["id"], url=endpoint["url"], sent_at=now).model_dump(mode="json"),
     )
     await repository.insert_event(session, event)
     (delivery,) = await repository.add_deliveries(session, tenant_id, endpoint_id, [event.event_id], replay=True)
