@@ -1,0 +1,51 @@
+"""One clock per tenant (issue 15): every rule and job that decides something for a tenant asks here for its
+"now" and its "today", never the wall clock directly.
+
+A live tenant's clock is the wall clock. A sandbox tenant may have a *test clock*: a frozen instant that moves only
+when the tenant sets or advances it (``POST /v1/test-clock``, ``POST /v1/test-clock/advance``), so that months of
+collections can be replayed in minutes, as Stripe's test clocks do for subscriptions. Every service keeps its
+tenants' ``test_clock`` from ``TenantChanged`` and builds a ``TenantClock`` from it.
+
+What stays on the wall clock, because it is not a decision about the tenant's collections: leases, retries and
+timeouts of jobs and deliveries, people's sessions and tokens, the ``webhook-timestamp`` header (receivers check
+it against their own clock), rate limits, and the moment a row was written (``created_at``), which is a fact of
+the system, not of the calendar being played.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from shared.calendar import local_now
+
+
+def wall_now() -> datetime:
+    """The real instant (aware, UTC): for the things listed above, never for a tenant's decision."""
+    return datetime.now(UTC)
+
+
+def tenant_now(test_clock: datetime | None) -> datetime:
+    """The tenant's instant: its test clock when it has one, else the real one."""
+    return test_clock.astimezone(UTC) if test_clock is not None else wall_now()
+
+
+def tenant_today(timezone: str | None, test_clock: datetime | None) -> date:
+    """The tenant's local date (in ``timezone``; UTC when unknown) at its instant."""
+    return local_now(timezone, tenant_now(test_clock)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class TenantClock:
+    """A tenant's clock as a service holds it: its time zone and its test clock (None: the wall clock)."""
+
+    timezone: str | None = None
+    test_clock: datetime | None = None
+
+    def now(self) -> datetime:
+        return tenant_now(self.test_clock)
+
+    def today(self) -> date:
+        return tenant_today(self.timezone, self.test_clock)
+
+    @property
+    def is_test(self) -> bool:
+        return self.test_clock is not None
