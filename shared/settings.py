@@ -23,9 +23,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/cobranza"
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The connection budget (README, "Connection budget"): every process holds at most
-    # db_pool_size + db_max_overflow connections (+ db_fast_pool_size in an HTTP app); the defaults keep the ten
+    # db_pool_size + db_max_overflow connections (+ db_fast_pool_size in an HTTP app); the defaults keep the twelve
     # processes of `make run` within PostgreSQL's default max_connections = 100 less a reserve of 10.
-    db_pool_size: int = 6
+    db_pool_size: int = 5
     db_max_overflow: int = 2
     db_fast_pool_size: int = 2
     # How long a request or job waits for a pooled connection before it is answered 503 (or retried).
