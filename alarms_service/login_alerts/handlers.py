@@ -4,19 +4,15 @@ event's, so a repeated event sends nothing twice)."""
 
 from typing import Any
 
-from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alarms_service.admin_alerts import active_admins, emails_to_admins, tenant_language
 from alarms_service.login_alerts.words import alert_data
-from alarms_service.models import LoginAlert, Tenant, User, outbox
-from shared.contracts.common import Channel
+from alarms_service.models import LoginAlert, outbox
 from shared.contracts.gateway import LoginFailuresExceeded
-from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
-from shared.identity import ADMIN
 from shared.inbox import Received
 from shared.outbox import emit
-from shared.validation import LANGUAGES
 
 
 async def on_login_failures_exceeded(
@@ -28,13 +24,7 @@ async def on_login_failures_exceeded(
 
 async def _alert(session: AsyncSession, received: Received[LoginFailuresExceeded]) -> None:
     m, tenant_id = received.message, received.tenant_id
-    admins = (
-        await session.execute(
-            select(User.user_id, User.email, User.full_name)
-            .where(User.tenant_id == tenant_id, User.active, literal(ADMIN) == any_(User.roles))
-            .order_by(User.email)
-        )
-    ).all()
+    admins = await active_admins(session, tenant_id)
     alert_id = await session.scalar(
         insert(LoginAlert)
         .values(
@@ -52,21 +42,7 @@ async def _alert(session: AsyncSession, received: Received[LoginFailuresExceeded
     )
     if alert_id is None or not admins:
         return
-    language = await session.scalar(select(Tenant.language).where(Tenant.tenant_id == tenant_id))
-    language = language if language in LANGUAGES else "es"
+    language = await tenant_language(session, tenant_id)
     data = alert_data(language, m.username, m.failures, m.address, m.window_seconds)
-    communications = [
-        Communication(
-            idempotency_key=f"alarms:{tenant_id}:login_failures:{alert_id}:{admin.user_id}",
-            kind=CommunicationKind.ALARM_DIGEST,
-            channel=Channel.EMAIL,
-            to=admin.email,
-            language=language,
-            recipient_name=admin.full_name,
-            data=data,
-            source="alarms",
-            source_ref=str(alert_id),
-        )
-        for admin in admins
-    ]
-    await emit(session, outbox, tenant_id, SendCommunications(communications=communications))
+    key = f"alarms:{tenant_id}:login_failures:{alert_id}"
+    await emit(session, outbox, tenant_id, emails_to_admins(admins, language, data, key, str(alert_id)))

@@ -4,18 +4,14 @@ transaction (the inbox makes a repeated event send nothing twice; the idempotenc
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.models import Tenant, User, outbox
+from alarms_service.admin_alerts import active_admins, emails_to_admins, tenant_language
+from alarms_service.models import outbox
 from alarms_service.webhook_alerts.words import disabled_data
-from shared.contracts.common import Channel
-from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
 from shared.contracts.webhooks import WebhookEndpointDisabled
-from shared.identity import ADMIN
 from shared.inbox import Received
 from shared.outbox import emit
-from shared.validation import LANGUAGES
 
 
 async def on_webhook_endpoint_disabled(
@@ -27,30 +23,10 @@ async def on_webhook_endpoint_disabled(
 
 async def _alert(session: AsyncSession, received: Received[WebhookEndpointDisabled]) -> None:
     m, tenant_id = received.message, received.tenant_id
-    admins = (
-        await session.execute(
-            select(User.user_id, User.email, User.full_name)
-            .where(User.tenant_id == tenant_id, User.active, literal(ADMIN) == any_(User.roles))
-            .order_by(User.email)
-        )
-    ).all()
+    admins = await active_admins(session, tenant_id)
     if not admins:
         return
-    language = await session.scalar(select(Tenant.language).where(Tenant.tenant_id == tenant_id))
-    language = language if language in LANGUAGES else "es"
+    language = await tenant_language(session, tenant_id)
     data = disabled_data(language, m.url, m.failing_since.astimezone(UTC), m.disabled_at.astimezone(UTC), m.last_error)
-    communications = [
-        Communication(
-            idempotency_key=f"alarms:{tenant_id}:webhook_disabled:{received.envelope.id}:{admin.user_id}",
-            kind=CommunicationKind.ALARM_DIGEST,
-            channel=Channel.EMAIL,
-            to=admin.email,
-            language=language,
-            recipient_name=admin.full_name,
-            data=data,
-            source="alarms",
-            source_ref=str(m.endpoint_id),
-        )
-        for admin in admins
-    ]
-    await emit(session, outbox, tenant_id, SendCommunications(communications=communications))
+    key = f"alarms:{tenant_id}:webhook_disabled:{received.envelope.id}"
+    await emit(session, outbox, tenant_id, emails_to_admins(admins, language, data, key, str(m.endpoint_id)))
