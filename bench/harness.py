@@ -19,6 +19,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import random
 import socket
 import subprocess
 import sys
@@ -389,12 +390,13 @@ def port_free(port: int) -> bool:
 
 
 def free_port_base(offsets: range | list[int]) -> int:
-    """A port base whose ``base + offset`` ports are all free on loopback (for tests that start the system)."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + max(offsets) < 65535 and all(port_free(base + n) for n in offsets):
+    """A port base whose ``base + offset`` ports are all free on loopback (for tests that start the system).
+
+    Taken below the kernel's ephemeral range (32768 and up), which outgoing connections draw from: a port found free
+    there could be taken by any client's connection before the system binds it (seen under two test workers)."""
+    for _ in range(200):
+        base = random.randrange(20_000, 32_000 - max(offsets))
+        if all(port_free(base + n) for n in offsets):
             return base
     raise RuntimeError("no free ports")
 
