@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import random
 import shutil
 import signal
-import random
 import socket
 import subprocess
 import sys
