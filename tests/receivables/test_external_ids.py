@@ -6,8 +6,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from api_gateway.routing import REFERENCE_SEGMENTS
 from dunning_service.worker import WorkerSettings as DunningWorker
+from messaging_service.settings import MessagingSettings
+from shared.external_ids import ExternalIdLookUp, external_id_look_up
+from shared.internal import InternalClient
 from shared.outbox import relay_once
 from tests.receivables.helpers import Ctx, customer, invoice, post, setup_tenant
 from tests.receivables.test_statement_pdf import messaging_in_process, pdf_text
@@ -499,3 +504,25 @@ async def test_dunning_and_messaging_bodies_with_unknown_or_doubly_named_referen
         headers=rc.erp,
     )
     assert errors(answer) == [("customer_external_id", "NO-SUCH")]
+
+
+async def test_an_opt_out_by_the_erps_id_while_receivables_is_out_of_reach_is_a_503_and_records_nothing(rc):
+    await customer(rc, external_id=CUSTOMER_EXT)
+    app = rc.stack.services["messaging"]
+    routed = app.dependency_overrides[external_id_look_up]
+    async with httpx.AsyncClient() as http:
+        down = ExternalIdLookUp(InternalClient(http, MessagingSettings(receivables_url="http://127.0.0.1:1")))
+
+        async def unreachable() -> ExternalIdLookUp:
+            return down
+
+        app.dependency_overrides[external_id_look_up] = unreachable
+        try:
+            body = {"channel": "sms", "address": "+5491155551234", "customer_external_id": CUSTOMER_EXT}
+            answer = await rc.api.post("/v1/opt-out", json=body, headers=rc.erp)
+        finally:
+            app.dependency_overrides[external_id_look_up] = routed
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"].endswith("/receivables-unavailable")
+    listed = await rc.api.get("/v1/opt-out", params={"address": "+5491155551234"}, headers=rc.admin)
+    assert listed.status_code == 200 and listed.json()["items"] == []
