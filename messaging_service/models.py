@@ -137,6 +137,8 @@ class Message(IdMixin, TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(5))
     tone: Mapped[int | None] = mapped_column(SmallInteger)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # the ERP's id of the customer, from the communication: messaging's events carry it to the ERP's webhooks
+    customer_external_id: Mapped[str | None] = mapped_column(String(100))
     to_address: Mapped[str] = mapped_column(String(320))
     recipient_name: Mapped[str | None] = mapped_column(String(300))
     timezone: Mapped[str] = mapped_column(String(64))

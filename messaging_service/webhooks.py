@@ -80,6 +80,7 @@ async def apply_status(
             customer_id=message.customer_id,
             source=f"{message.channel}_provider",
             reason=f"{error_code}: {message.error}",
+            customer_external_id=message.customer_external_id,
         )
     return True
 

@@ -139,6 +139,25 @@ async def ask_gateway_in_process(services: dict[str, FastAPI], gateway: FastAPI)
 
 
 @asynccontextmanager
+async def ask_receivables_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
+    """Messaging's look-up of the ERP's ids (``POST /internal/external-ids``) goes to the in-process receivables."""
+    from messaging_service.settings import MessagingSettings
+    from shared.external_ids import ExternalIdLookUp, external_id_look_up
+
+    async with httpx.AsyncClient(transport=RoutingTransport({"receivables": services["receivables"]})) as http:
+        look_up = ExternalIdLookUp(InternalClient(http, MessagingSettings(receivables_url="http://receivables.test")))
+
+        async def routed() -> ExternalIdLookUp:
+            return look_up
+
+        services["messaging"].dependency_overrides[external_id_look_up] = routed
+        try:
+            yield
+        finally:
+            services["messaging"].dependency_overrides.pop(external_id_look_up, None)
+
+
+@asynccontextmanager
 async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
     services = service_apps()
     gateway = create_gateway(
@@ -153,6 +172,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
             httpx.AsyncClient(transport=httpx.ASGITransport(gateway), base_url="http://gateway.test")
         )
         await stack.enter_async_context(ask_gateway_in_process(services, gateway))
+        await stack.enter_async_context(ask_receivables_in_process(services))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from dunning_service.models import ActionItem, Customer
+from dunning_service.models import ActionItem, Customer, Invoice
 from shared.pagination import keyset
 
 _items = ActionItem.__table__
@@ -18,6 +18,17 @@ def _with_customer_name() -> Any:
     return select(_items, _customers.c.name.label("customer_name")).outerjoin(
         _customers, (_customers.c.tenant_id == _items.c.tenant_id) & (_customers.c.id == _items.c.customer_id)
     )
+
+
+async def ids_by_external_id(
+    session: AsyncSession, tenant_id: uuid.UUID, model: type[Customer] | type[Invoice], external_ids: list[str]
+) -> dict[str, uuid.UUID]:
+    """``{external_id: id}`` of the tenant's projected customers or invoices among ``external_ids`` (those not
+    found are absent)."""
+    query = select(model.external_id, model.id).where(
+        model.tenant_id == tenant_id, model.external_id.in_(set(external_ids))
+    )
+    return {row.external_id: row.id for row in await session.execute(query)}
 
 
 async def read(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Any:

@@ -69,8 +69,10 @@ async def create_action_item(
     identity: Manager, data: ActionItemCreate, session: SessionDep, users: TenantUsersDep
 ) -> dict[str, Any]:
     """Decide an action by hand: its invoices get no reminders while it is open. The assignee must be a user of
-    the tenant (422)."""
+    the tenant (422). The customer and invoices may be named by the ERP's ids instead: `customer_external_id`,
+    `invoice_external_ids` (one form each; every unknown one is listed in one 422)."""
     await users.require(identity.tenant_id, {"assignee_id": data.assignee_id})
+    data = await service.resolved(session, identity.tenant_id, data)
     item = await service.create_item(session, identity.tenant_id, data, identity.actor)
     return await _read(session, identity.tenant_id, item.id)
 

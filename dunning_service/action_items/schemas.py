@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,8 +70,16 @@ class ActionItemCreate(BaseModel):
         }
     )
 
-    customer_id: uuid.UUID
-    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
+    invoice_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=500, description="At least one of the customer's invoices"
+    )
+    invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=500, description="The ERP's ids of the invoices, instead of `invoice_ids`"
+    )
     action: ActionKind
     assignee_id: uuid.UUID | None = None
     note: str | None = Field(None, max_length=4000)

@@ -14,6 +14,7 @@ from dunning_service.action_items.schemas import ActionItemCreate, Assignment, R
 from dunning_service.models import ActionItem, Customer, Invoice, outbox
 from dunning_service.runs.context import load_tenant
 from shared.contracts.dunning import ActionItemChanged
+from shared.external_ids import form_errors, unknown
 from shared.outbox import emit, emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 
@@ -104,7 +105,32 @@ async def sync_notice_states(conn: AsyncConnection | AsyncSession, dispatch_ids:
     return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all(), "notice")
 
 
+async def resolved(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate) -> ActionItemCreate:
+    """``data`` with ``customer_id`` and ``invoice_ids`` set from whichever form it used: the projection holds the
+    ERP's ids of the customers and invoices dunning can act on. A 422 names every field in error at once."""
+    errors = form_errors(
+        data.customer_id, data.customer_external_id, data.invoice_ids, data.invoice_external_ids, invoices_required=True
+    )
+    if errors:
+        raise ValidationProblem(errors)
+    customer_id, invoice_ids = data.customer_id, data.invoice_ids
+    if data.customer_external_id is not None:
+        found = await repository.ids_by_external_id(session, tenant_id, Customer, [data.customer_external_id])
+        customer_id = found.get(data.customer_external_id)
+        if customer_id is None:
+            errors.append(unknown("customer_external_id", "customer", data.customer_external_id))
+    if data.invoice_external_ids:
+        found = await repository.ids_by_external_id(session, tenant_id, Invoice, data.invoice_external_ids)
+        named = enumerate(data.invoice_external_ids)
+        errors += [unknown(f"invoice_external_ids[{i}]", "invoice", e) for i, e in named if e not in found]
+        invoice_ids = [found[e] for e in data.invoice_external_ids if e in found]
+    if errors:
+        raise ValidationProblem(errors)
+    return data.model_copy(update={"customer_id": customer_id, "invoice_ids": invoice_ids})
+
+
 async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate, actor: str) -> ActionItem:
+    """An action item by hand; ``data`` names the customer and invoices by cobranza's ids (see ``resolved``)."""
     customer = await session.scalar(
         select(Customer).where(Customer.tenant_id == tenant_id, Customer.id == data.customer_id)
     )
@@ -121,6 +147,19 @@ async def create_item(session: AsyncSession, tenant_id: uuid.UUID, data: ActionI
             )
         ).scalars()
     )
+    if data.invoice_external_ids:  # named as sent, position by position
+        strangers = [
+            (i, e)
+            for i, (e, ident) in enumerate(zip(data.invoice_external_ids, data.invoice_ids, strict=True))
+            if ident not in found
+        ]
+        if strangers:
+            raise ValidationProblem(
+                [
+                    {"field": f"invoice_external_ids[{i}]", "message": "not an invoice of this customer", "value": e}
+                    for i, e in strangers
+                ]
+            )
     missing = [str(i) for i in data.invoice_ids if i not in found]
     if missing:
         raise ValidationProblem.field("invoice_ids", f"not invoices of this customer: {', '.join(missing)}")

@@ -160,7 +160,11 @@ async def accept(
             if code == "invalid_address" and customer_id is not None:
                 invalid.append(
                     ContactInvalidated(
-                        customer_id=customer_id, channel=communication.channel, address=communication.to, reason=error
+                        customer_id=customer_id,
+                        customer_external_id=row["customer_external_id"],
+                        channel=communication.channel,
+                        address=communication.to,
+                        reason=error,
                     )
                 )
         else:
@@ -232,6 +236,7 @@ def _row(
         "language": language_of(communication, tenant),
         "tone": communication.tone,
         "customer_id": customer.customer_id if customer else None,
+        "customer_external_id": customer.external_id if customer else None,
         "to_address": address or communication.to,
         "recipient_name": communication.recipient_name or (customer.name if customer else None),
         "timezone": str(zone(timezone)),

@@ -176,6 +176,21 @@ async def find_customer_for_address(
     )
 
 
+async def customer_external_id(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> str | None:
+    """The ERP's id of a customer, as the latest message to it that knew one carried it (messaging learns
+    customers only from the communications it is given)."""
+    return await session.scalar(
+        select(messages.c.customer_external_id)
+        .where(
+            messages.c.customer_id == customer_id,
+            messages.c.tenant_id == tenant_id,
+            messages.c.customer_external_id.is_not(None),
+        )
+        .order_by(messages.c.created_at.desc())
+        .limit(1)
+    )
+
+
 async def add_suppression(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -297,9 +312,9 @@ RECORD = text(
                   CAST(:retry_at AS timestamptz[]))
            AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at)
      WHERE m.id = r.id
- RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.kind, m.channel,
-           m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code, m.scheduled_at,
-           m.deferred_reason, (m.state = r.state) AS changed
+ RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.customer_external_id,
+           m.kind, m.channel, m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code,
+           m.scheduled_at, m.deferred_reason, (m.state = r.state) AS changed
     """
 )
 

@@ -26,8 +26,10 @@ async def suppress(
     customer_id: uuid.UUID | None,
     source: str,
     reason: str | None = None,
+    customer_external_id: str | None = None,
 ) -> bool:
-    """Record that an address must not be used; False when it already was."""
+    """Record that an address must not be used; False when it already was. The event names the customer by
+    both ids: the ERP's one as the caller knows it, else as the customer's latest message carried it."""
     if customer_id is None:
         customer_id = await repository.find_customer_for_address(session, tenant_id, channel, address)
     added = await repository.add_suppression(session, tenant_id, kind, channel, address, customer_id, source, reason)
@@ -36,15 +38,14 @@ async def suppress(
     cancelled = await repository.cancel_pending(session, tenant_id, channel, address, code, text)
     events: list[Message] = [status_changed(row, with_preview=False) for row in cancelled]
     if added and customer_id is not None:
+        if customer_external_id is None:
+            customer_external_id = await repository.customer_external_id(session, tenant_id, customer_id)
+        customer = {"customer_id": customer_id, "customer_external_id": customer_external_id}
         if kind == OPT_OUT:
-            events.append(
-                OptOutRecorded(customer_id=customer_id, channel=Channel(channel), address=address, source=source)
-            )
+            events.append(OptOutRecorded(**customer, channel=Channel(channel), address=address, source=source))
         else:
             events.append(
-                ContactInvalidated(
-                    customer_id=customer_id, channel=Channel(channel), address=address, reason=reason or "invalid"
-                )
+                ContactInvalidated(**customer, channel=Channel(channel), address=address, reason=reason or "invalid")
             )
     await emit_many(session, outbox, tenant_id, events)
     return added

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from messaging_service.delivery.repository import customer_external_id
 from messaging_service.inbound import repository
 from messaging_service.models import outbox
 from shared.contracts.common import Channel
@@ -47,6 +48,11 @@ async def record_reply(
         answered = await repository.latest_message_to(session, tenant_id, channel, from_address)
     if customer_id is None and answered is not None:
         customer_id = answered.customer_id
+    erp_id = None  # the ERP's id of the customer: the answered message's, else the customer's latest one
+    if answered is not None and answered.customer_id == customer_id:
+        erp_id = answered.customer_external_id
+    if erp_id is None and customer_id is not None:
+        erp_id = await customer_external_id(session, tenant_id, customer_id)
     text = body[:BODY_CHARS]
     reply_id = await repository.insert_reply(
         session,
@@ -73,6 +79,7 @@ async def record_reply(
         ReplyReceived(
             reply_id=reply_id,
             customer_id=customer_id,
+            customer_external_id=erp_id,
             channel=Channel(channel),
             from_address=from_address,
             subject=subject,

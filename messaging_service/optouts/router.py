@@ -15,9 +15,10 @@ from messaging_service.delivery.suppressions import INVALID, OPT_OUT, suppress
 from messaging_service.models import Suppression
 from shared.contracts.common import Channel
 from shared.db import EngineDep, SessionDep
+from shared.external_ids import ExternalIdLookUpDep, form_errors
 from shared.identity import ADMIN, COLLECTOR, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page, typed_cursor
-from shared.problems import NotFound, problem_responses
+from shared.problems import NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/opt-out", tags=["opt-out"], responses=problem_responses(401, 403, 422))
 invalid_router = APIRouter(
@@ -49,7 +50,10 @@ class OptOutIn(BaseModel):
 
     channel: Channel
     address: str = Field(min_length=3, max_length=320, examples=["+5491155551234"])
-    customer_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`; else none)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     reason: str | None = Field(None, max_length=500, examples=["Pidió por teléfono no recibir más SMS"])
 
     @model_validator(mode="after")
@@ -99,18 +103,30 @@ async def list_opt_outs(
     return await _list(engine, identity.tenant_id, OPT_OUT, page, channel, customer_id, address)
 
 
-@router.post("", response_model=SuppressionOut, status_code=status.HTTP_201_CREATED)
-async def record_opt_out(identity: Writer, data: OptOutIn, session: SessionDep) -> SuppressionOut:
-    """Record an opt-out: messages waiting for the address fail at once, receivables is told."""
+@router.post("", response_model=SuppressionOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
+async def record_opt_out(
+    identity: Writer, data: OptOutIn, session: SessionDep, external_ids: ExternalIdLookUpDep
+) -> SuppressionOut:
+    """Record an opt-out: messages waiting for the address fail at once, receivables is told. The customer may
+    be named by the ERP's id, `customer_external_id` (an unknown one is a 422 naming it; receivables out of reach
+    is a 503)."""
+    errors = form_errors(data.customer_id, data.customer_external_id, customer_required=False)
+    if errors:
+        raise ValidationProblem(errors)
+    customer_id = data.customer_id
+    if data.customer_external_id is not None:
+        named = {"customer_external_id": data.customer_external_id}
+        customer_id = (await external_ids.require(identity.tenant_id, "customer", named))["customer_external_id"]
     await suppress(
         session,
         identity.tenant_id,
         kind=OPT_OUT,
         channel=data.channel.value,
         address=data.address,
-        customer_id=data.customer_id,
+        customer_id=customer_id,
         source="api",
         reason=data.reason or f"recorded by {identity.actor}",
+        customer_external_id=data.customer_external_id,
     )
     row = (
         await session.execute(

@@ -223,7 +223,8 @@ def _message_status(r: Received[MessageStatusChanged]) -> list[Announcement]:
     if m.customer_id is None or m.state not in MESSAGE_EVENTS:
         return []
     event_type, model = MESSAGE_EVENTS[m.state]
-    fields = {"customer_id": m.customer_id, "message_id": m.message_id, "kind": m.kind, "channel": m.channel}
+    fields = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    fields |= {"message_id": m.message_id, "kind": m.kind, "channel": m.channel}
     fields |= {"to": m.to, "subject": m.subject, "invoice_ids": m.invoice_ids, "occurred_at": m.occurred_at}
     if event_type != T.MESSAGE_SENT:
         fields["state"] = m.state.value
@@ -234,13 +235,15 @@ def _message_status(r: Received[MessageStatusChanged]) -> list[Announcement]:
 
 def _contact_invalidated(r: Received[ContactInvalidated]) -> list[Announcement]:
     m = r.message
-    invalid = ContactInvalidV1(customer_id=m.customer_id, channel=m.channel, address=m.address, reason=m.reason)
+    customer = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    invalid = ContactInvalidV1(**customer, channel=m.channel, address=m.address, reason=m.reason)
     return [(T.CONTACT_INVALID, r.envelope.id, invalid)]
 
 
 def _opt_out(r: Received[OptOutRecorded]) -> list[Announcement]:
     m = r.message
-    opted_out = CustomerOptedOutV1(customer_id=m.customer_id, channel=m.channel, address=m.address, source=m.source)
+    customer = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    opted_out = CustomerOptedOutV1(**customer, channel=m.channel, address=m.address, source=m.source)
     return [(T.CUSTOMER_OPTED_OUT, r.envelope.id, opted_out)]
 
 

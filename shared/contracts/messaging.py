@@ -121,6 +121,7 @@ class MessageStatusChanged(Event):
     source: str
     source_ref: str | None = None
     customer_id: uuid.UUID | None = None
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
     kind: CommunicationKind
     channel: Channel
     to: str
@@ -146,6 +147,7 @@ class ContactInvalidated(Event):
     consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
     channel: Channel
     address: str
     reason: str
@@ -159,6 +161,7 @@ class OptOutRecorded(Event):
     consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
     channel: Channel
     address: str
     source: str
@@ -178,6 +181,7 @@ class ReplyReceived(Event):
 
     reply_id: uuid.UUID
     customer_id: uuid.UUID | None = None
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
     channel: Channel
     from_address: str
     subject: str | None = None

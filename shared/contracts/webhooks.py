@@ -342,7 +342,7 @@ class ActionItemResolvedV1(_Customer):
 _MESSAGE_EXAMPLE = {
     "version": 1,
     "customer_id": _C,
-    "customer_external_id": None,
+    "customer_external_id": "ERP-C-100",
     "message_id": _P,
     "kind": "overdue",
     "channel": "email",
@@ -410,7 +410,7 @@ class ContactInvalidV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": None, "channel": "sms"}
+                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "channel": "sms"}
                 | {"address": "+5491155550000", "reason": "21211 invalid 'To' phone number"}
             ]
         }
@@ -428,7 +428,7 @@ class CustomerOptedOutV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": None, "channel": "sms"}
+                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "channel": "sms"}
                 | {"address": "+5491155550000", "source": "sms_stop"}
             ]
         }
@@ -446,7 +446,7 @@ class CustomerRepliedV1(_Payload):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": None, "reply_id": _P}
+                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "reply_id": _P}
                 | {"channel": "whatsapp", "from_address": "+5491155550000", "subject": None}
                 | {"body": "Pago el viernes", "in_reply_to": None, "opt_out": False}
                 | {"received_at": "2026-12-06T14:20:00Z"}

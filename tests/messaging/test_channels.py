@@ -64,6 +64,7 @@ def test_status_rows_match_the_contract():
         source="dunning",
         source_ref="run-1",
         customer_id=uuid.uuid4(),
+        customer_external_id="ERP-C-100",
         kind="overdue",
         channel="email",
         to_address="pagos@cliente.example",

@@ -127,6 +127,7 @@ async def test_an_sms_stop_reply_records_an_opt_out(api, stack, provider, public
     (opt_out,) = await outbox(stack, "messaging.opt_out_recorded")
     assert opt_out.payload == {
         "customer_id": str(customer),
+        "customer_external_id": "C-001",  # the ERP's id, as the message it answered carried it
         "channel": "sms",
         "address": row.to_address,
         "source": "sms_stop",

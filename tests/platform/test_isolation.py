@@ -417,12 +417,12 @@ class Bodies:
             target = self.refs.target
             holding = {p for p, sub in properties.items() if p == target or target in self.references(sub, path)}
             optional = {p for p in properties if p not in required and kind_of(p, path) is not None}
-            # a reference a body may also give by the ERP's id (customer_id or customer_external_id) is needed in
-            # one of its two forms: the example's, unless the other form is the one under test
+            # a reference a body may also give by the ERP's id (customer_id or customer_external_id, invoice_ids or
+            # invoice_external_ids) is needed in one of its two forms: the example's, unless the other is under test
             paired = {
                 p
                 for p in optional & set(given)
-                if (other := p.removesuffix("_id") + "_external_id") in properties and target not in (p, other)
+                if (other := external_form(p)) in properties and target not in (p, other)
             }
             wanted = required | (set(given) - optional) | (holding or (optional & set(given))) | paired
             built = {
@@ -517,6 +517,14 @@ def error_paths(value: Any, wanted: str, at: str = "") -> set[str]:
     elif value == wanted:
         found.add(at)
     return {p for path in found for p in [path, *(path[: m.start()] for m in re.finditer(r"[.\[]", path))] if p}
+
+
+def external_form(reference: str) -> str:
+    """The field a body names the same reference by with the ERP's id: ``customer_external_id``,
+    ``invoice_external_ids``."""
+    if reference.endswith("_ids"):
+        return reference.removesuffix("_ids") + "_external_ids"
+    return reference.removesuffix("_id") + "_external_id"
 
 
 def verdict(method: str, path: str, target: str | None, response: httpx.Response, echoed: list[str], where: set[str]):

@@ -6,8 +6,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from api_gateway.routing import REFERENCE_SEGMENTS
 from dunning_service.worker import WorkerSettings as DunningWorker
+from messaging_service.settings import MessagingSettings
+from shared.external_ids import ExternalIdLookUp, external_id_look_up
+from shared.internal import InternalClient
 from shared.outbox import relay_once
 from tests.receivables.helpers import Ctx, customer, invoice, post, setup_tenant
 from tests.receivables.test_statement_pdf import messaging_in_process, pdf_text
@@ -346,3 +351,178 @@ async def test_unknown_or_doubly_named_references_in_bodies_are_422s_naming_each
         headers=rc.erp,
     )
     assert both_forms.status_code == 422 and both_forms.json()["errors"][0]["field"] == "invoices[0]"
+
+
+# Every request body that names a customer, invoice or payment by cobranza's id, in every service: each takes the
+# ERP's id too (``<kind>_external_id``, ``invoice_external_ids``), exercised below and above.
+BODY_REFERENCES = {
+    ("post", "/v1/invoices"): {"customer_id"},
+    ("post", "/v1/payments"): {"customer_id", "invoices[].invoice_id"},
+    ("post", "/v1/outcomes"): {"customer_id", "invoice_ids"},
+    ("post", "/v1/notes"): {"customer_id", "invoice_ids"},
+    ("post", "/v1/tasks"): {"customer_id"},
+    ("post", "/v1/action-items"): {"customer_id", "invoice_ids"},
+    ("post", "/v1/opt-out"): {"customer_id"},
+    ("post", "/v1/ingest/payments"): {"items[].invoices[].invoice_id"},  # the ERP's bulk load: its own tests
+}
+# A template preview's ``communication`` is sample data in the command's shape, not a reference to look up.
+NOT_REFERENCES = {("post", "/v1/templates/preview")}
+EXTERNAL_FORM = {"customer_id": "customer_external_id", "invoice_ids": "invoice_external_ids"}
+EXTERNAL_FORM |= {"invoice_id": "invoice_external_id", "payment_id": "payment_external_id"}
+
+
+def body_fields(document: dict[str, Any], schema: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """``{field path: its schema}`` of a request body (``invoices[].invoice_id``), through ``$ref``s, unions and
+    arrays."""
+    if "$ref" in schema:
+        return body_fields(document, document["components"]["schemas"][schema["$ref"].split("/")[-1]], prefix)
+    found: dict[str, dict[str, Any]] = {}
+    for variant in schema.get("anyOf", []) + schema.get("allOf", []):
+        found |= body_fields(document, variant, prefix)
+    if "items" in schema:
+        found |= body_fields(document, schema["items"], prefix[:-1] + "[].")
+    for name, field in schema.get("properties", {}).items():
+        found[prefix + name] = field
+        found |= body_fields(document, field, f"{prefix}{name}.")
+    return found
+
+
+async def test_every_body_naming_a_customer_invoice_or_payment_also_takes_the_erps_id(rc):
+    document = (await rc.api.get("/openapi.json")).json()
+    named: dict[tuple[str, str], set[str]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            fields = body_fields(document, body["schema"])
+            references = {f for f in fields if f.rpartition(".")[2] in EXTERNAL_FORM}
+            if references and (method, path) not in NOT_REFERENCES:
+                named[(method, path)] = references
+                for reference in references:
+                    head, _, last = reference.rpartition(".")
+                    external = (head + "." if head else "") + EXTERNAL_FORM[last]
+                    assert external in fields, (method, path, reference)
+    assert named == BODY_REFERENCES
+
+
+async def test_dunning_and_messaging_bodies_take_the_erps_ids_with_the_same_result(rc):
+    objects = await portfolio(rc)
+    client, first, second = objects["customer"], objects["invoice"], objects["second"]
+    action = {"action": "suspend_service", "note": "Tercer reclamo sin respuesta"}
+    by_ext = await post(
+        rc.api,
+        "/v1/action-items",
+        rc.admin,
+        {**action, "customer_external_id": CUSTOMER_EXT, "invoice_external_ids": [second["external_id"], INVOICE_EXT]},
+    )
+    by_id = await post(
+        rc.api,
+        "/v1/action-items",
+        rc.admin,
+        {**action, "customer_id": client["id"], "invoice_ids": [second["id"], first["id"]]},
+    )
+    volatile = {"id", "created_at", "updated_at"}
+    assert {k: v for k, v in by_ext.items() if k not in volatile} == {
+        k: v for k, v in by_id.items() if k not in volatile
+    }
+    assert (by_ext["customer_id"], by_ext["invoice_ids"]) == (client["id"], [second["id"], first["id"]])
+
+    opt_out = {"channel": "email", "address": "pagos@nandu.example", "customer_external_id": CUSTOMER_EXT}
+    recorded = await post(rc.api, "/v1/opt-out", rc.erp, opt_out)
+    assert (recorded["customer_id"], recorded["address"]) == (client["id"], "pagos@nandu.example")
+
+    created = await post(
+        rc.api,
+        "/v1/invoices",
+        rc.erp,
+        {
+            "customer_external_id": CUSTOMER_EXT,
+            "external_id": "F 0001/00014",
+            "number": "A-0001-00014",
+            "currency": "ARS",
+            "amount": "10.00",
+            "issue_date": rc.today.isoformat(),
+            "due_date": rc.today.isoformat(),
+        },
+    )
+    assert created["customer_id"] == client["id"]
+
+
+async def test_dunning_and_messaging_bodies_with_unknown_or_doubly_named_references_are_422s(rc):
+    objects = await portfolio(rc)
+    client = objects["customer"]
+    other = await customer(rc, external_id="ERP-C-200")
+    await invoice(rc, other["id"], external_id="F-AJENA", due_date=(rc.today - timedelta(days=20)).isoformat())
+    while await relay_once(rc.stack.engine, rc.stack.arq, "receivables"):
+        pass
+    await run_worker(DunningWorker)
+
+    def errors(answer) -> list[tuple[str, str | None]]:
+        assert answer.status_code == 422, answer.text
+        return [(e["field"], e.get("value")) for e in answer.json()["errors"]]
+
+    action = {"action": "legal"}
+    unknown = {"customer_external_id": "NO-SUCH", "invoice_external_ids": ["NO-1", INVOICE_EXT, "NO-2"]}
+    answer = await rc.api.post("/v1/action-items", json={**action, **unknown}, headers=rc.admin)
+    assert errors(answer) == [
+        ("customer_external_id", "NO-SUCH"),
+        ("invoice_external_ids[0]", "NO-1"),
+        ("invoice_external_ids[2]", "NO-2"),
+    ]
+    both = {
+        "customer_id": client["id"],
+        "customer_external_id": CUSTOMER_EXT,
+        "invoice_ids": [objects["invoice"]["id"]],
+    }
+    answer = await rc.api.post("/v1/action-items", json={**action, **both}, headers=rc.admin)
+    assert errors(answer) == [("customer_external_id", None)]
+    mixed = {"customer_id": client["id"], "invoice_ids": [objects["invoice"]["id"]], "invoice_external_ids": ["X"]}
+    answer = await rc.api.post("/v1/action-items", json={**action, **mixed}, headers=rc.admin)
+    assert errors(answer) == [("invoice_external_ids", None)]
+    answer = await rc.api.post("/v1/action-items", json=action, headers=rc.admin)
+    assert errors(answer) == [("customer_id", None), ("invoice_ids", None)]
+    stranger = {"customer_external_id": CUSTOMER_EXT, "invoice_external_ids": [INVOICE_EXT, "F-AJENA"]}
+    answer = await rc.api.post("/v1/action-items", json={**action, **stranger}, headers=rc.admin)
+    assert errors(answer) == [("invoice_external_ids[1]", "F-AJENA")]
+
+    opt_out = {"channel": "sms", "address": "+5491155551234"}
+    answer = await rc.api.post("/v1/opt-out", json={**opt_out, "customer_external_id": "NO-SUCH"}, headers=rc.erp)
+    assert errors(answer) == [("customer_external_id", "NO-SUCH")]
+    doubly = {**opt_out, "customer_id": client["id"], "customer_external_id": CUSTOMER_EXT}
+    answer = await rc.api.post("/v1/opt-out", json=doubly, headers=rc.erp)
+    assert errors(answer) == [("customer_external_id", None)]
+    # Another tenant's customer is unknown here.
+    theirs = await setup_tenant(rc.api, rc.stack)
+    await customer(theirs, external_id="SOLO-DEL-OTRO")
+    answer = await rc.api.post("/v1/opt-out", json={**opt_out, "customer_external_id": "SOLO-DEL-OTRO"}, headers=rc.erp)
+    assert errors(answer) == [("customer_external_id", "SOLO-DEL-OTRO")]
+    answer = await rc.api.post(
+        "/v1/invoices",
+        json={"customer_external_id": "NO-SUCH", "number": "X-1", "currency": "ARS", "amount": "1.00"}
+        | {"issue_date": rc.today.isoformat(), "due_date": rc.today.isoformat()},
+        headers=rc.erp,
+    )
+    assert errors(answer) == [("customer_external_id", "NO-SUCH")]
+
+
+async def test_an_opt_out_by_the_erps_id_while_receivables_is_out_of_reach_is_a_503_and_records_nothing(rc):
+    await customer(rc, external_id=CUSTOMER_EXT)
+    app = rc.stack.services["messaging"]
+    routed = app.dependency_overrides[external_id_look_up]
+    async with httpx.AsyncClient() as http:
+        down = ExternalIdLookUp(InternalClient(http, MessagingSettings(receivables_url="http://127.0.0.1:1")))
+
+        async def unreachable() -> ExternalIdLookUp:
+            return down
+
+        app.dependency_overrides[external_id_look_up] = unreachable
+        try:
+            body = {"channel": "sms", "address": "+5491155551234", "customer_external_id": CUSTOMER_EXT}
+            answer = await rc.api.post("/v1/opt-out", json=body, headers=rc.erp)
+        finally:
+            app.dependency_overrides[external_id_look_up] = routed
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"].endswith("/receivables-unavailable")
+    listed = await rc.api.get("/v1/opt-out", params={"address": "+5491155551234"}, headers=rc.admin)
+    assert listed.status_code == 200 and listed.json()["items"] == []

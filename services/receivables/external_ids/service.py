@@ -11,40 +11,10 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.external_ids.repository import ids_by_external_id
+from shared.external_ids import form_errors, unknown
 from shared.problems import Problem, ValidationProblem
 
 Body = TypeVar("Body", bound=BaseModel)
-
-
-def form_errors(
-    customer_id: uuid.UUID | None,
-    customer_external_id: str | None,
-    invoice_ids: Sequence[uuid.UUID],
-    invoice_external_ids: Sequence[str],
-    customer_required: bool,
-) -> list[dict[str, Any]]:
-    """What is wrong with the way a body names its customer and invoices: exactly one form each."""
-    errors = []
-    if customer_id is not None and customer_external_id is not None:
-        errors.append(
-            {"field": "customer_external_id", "message": "name the customer by customer_id or customer_external_id"}
-        )
-    elif customer_required and customer_id is None and customer_external_id is None:
-        errors.append({"field": "customer_id", "message": "required (or customer_external_id)"})
-    if invoice_ids and invoice_external_ids:
-        errors.append(
-            {"field": "invoice_external_ids", "message": "name the invoices by invoice_ids or invoice_external_ids"}
-        )
-    return errors
-
-
-def unknown(field: str, kind: str, external_id: str) -> dict[str, Any]:
-    return {
-        "field": field,
-        "message": f"no {kind} with external id {external_id!r} in this tenant",
-        "code": "unknown_external_id",
-        "value": external_id,
-    }
 
 
 async def _look_up(

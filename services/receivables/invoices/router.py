@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from services.receivables.exports import repository as exports
 from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
 from services.receivables.exports.tables import INVOICES, invoice_row
+from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.invoices import repository, service
 from services.receivables.invoices.schemas import (
     InvoiceCreate,
@@ -31,8 +32,10 @@ StatusWriter = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVI
 
 @router.post("", response_model=InvoiceOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
 async def create_invoice(identity: Writer, data: InvoiceCreate, session: SessionDep) -> dict:
-    """Create one invoice (ERPs push many at once with `POST /v1/ingest/invoices`). A zero open amount is paid."""
-    row = await service.create_invoice(session, identity, data)
+    """Create one invoice (ERPs push many at once with `POST /v1/ingest/invoices`). A zero open amount is paid.
+    The customer may be named by the ERP's id instead: `customer_external_id`."""
+    with fields_named_as_sent(data):
+        row = await service.create_invoice(session, identity, await resolved(session, identity.tenant_id, data))
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 

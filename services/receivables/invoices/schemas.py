@@ -107,7 +107,10 @@ class InvoiceCreate(InvoiceFields):
         }
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
 
 
 class InvoiceUpdate(BaseModel):

@@ -51,7 +51,7 @@ async def create_invoice(session: AsyncSession, identity: Identity, data: Invoic
     today = profile.today()
     status = InvoiceStatus.PAID if data.open == 0 else InvoiceStatus.NORMAL
     values = {
-        **data.model_dump(exclude={"open_amount"}),
+        **data.model_dump(exclude={"open_amount", "customer_external_id"}),
         "open_amount": data.open,
         "id": uuid.uuid4(),
         "tenant_id": tenant_id,
