@@ -6,6 +6,8 @@ horizon, the follow-up's due date, the KPIs' periods, the timeline's order); ``r
 the system's fact of when the row was written. An invoice's ``entered_at`` is when it entered the tenant's
 collections (the tenant's clock when it was loaded), so that the timeline of a replayed calendar keeps its order;
 invoices loaded before this revision have none and fall back to ``created_at`` (no rewrite of the invoices table).
+A credit note's application to an invoice keeps ``applied_on``, the tenant's day (the statement's date of the line;
+before this revision, ``created_at``'s date).
 
 Existing rows take their written moment as their ``occurred_at`` (backfilled before NOT NULL).
 
@@ -35,9 +37,11 @@ def upgrade() -> None:
     op.create_index("ix_outcomes_tenant_occurred_at", "outcomes", ["tenant_id", "occurred_at"], schema=S)
     op.create_index("ix_notes_tenant_occurred_at", "notes", ["tenant_id", "occurred_at"], schema=S)
     op.add_column("invoices", sa.Column("entered_at", sa.DateTime(timezone=True), nullable=True), schema=S)
+    op.add_column("credit_applications", sa.Column("applied_on", sa.Date(), nullable=True), schema=S)
 
 
 def downgrade() -> None:
+    op.drop_column("credit_applications", "applied_on", schema=S)
     op.drop_column("invoices", "entered_at", schema=S)
     op.drop_index("ix_notes_tenant_occurred_at", table_name="notes", schema=S)
     op.drop_index("ix_outcomes_tenant_occurred_at", table_name="outcomes", schema=S)

@@ -265,6 +265,8 @@ class CreditApplication(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric)
     reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the tenant's day it was applied, on its clock (issue 15; NULL before it: created_at's date)
+    applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Promise(IdMixin, Base):

@@ -167,12 +167,14 @@ async def apply_status_changes(
     reason: str,
     outcome_id: uuid.UUID | None = None,
     at: datetime | None = None,
+    history_at: datetime | None = None,
 ) -> None:
     """Apply allowed changes to locked ``rows``: statuses and their details, promises opened or cancelled,
     the history (timeline) and one ``InvoiceChanged`` per invoice. Set-based: a few statements in all.
 
     ``at`` is when the change happened on the tenant's calendar (a back-dated outcome's ``occurred_at``; default
-    the tenant's clock): the day a promise is made or ends, an invoice closes, and the history's place."""
+    the tenant's clock): the day a promise is made or ends, an invoice closes, and the history's place (or
+    ``history_at``, for a caller that writes other entries of the same moment first)."""
     if not changes:
         return
     at = at or profile.clock.now()
@@ -227,7 +229,7 @@ async def apply_status_changes(
         session,
         tenant_id,
         [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes],
-        at=at,
+        at=history_at or at,
     )
     await emit_invoices_changed(session, tenant_id, ids, reason)
     # A voided credit note takes its credit back; an invoice voided gives it back; one out of dispute may take some

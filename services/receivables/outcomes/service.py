@@ -169,7 +169,8 @@ async def record_outcome(
         actor=actor,
         reason=f"outcome: {data.kind.value}",
         outcome_id=outcome_id,
-        at=at + _STEP,  # after the task, before the outcome itself: the timeline reads in that order
+        at=at,
+        history_at=at + _STEP,  # after the task, before the outcome itself: the timeline reads in that order
     )
     messages, message_key, skipped = await _unreachable_email(
         session, profile, customer, data.kind, rows, plan, outcome_id, language

@@ -65,9 +65,7 @@ async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[
     )
     if row["customer_id"] is not None:
         due = f", due {row['due_date'].isoformat()}" if row["due_date"] else ""
-        await add_entries(
-            session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)], at=row["occurred_at"]
-        )
+        await add_entries(session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)], at=row["occurred_at"])
     await emit_tasks_changed(session, tenant_id, [row["id"]])
     return row
 

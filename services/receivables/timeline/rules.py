@@ -24,9 +24,7 @@ def occurred_at(given: datetime | None, now: datetime, field: str = "occurred_at
     return min(given, now)
 
 
-def check_not_before_issue(
-    day: date, invoices: Iterable[tuple[date, str]], field: str = "occurred_at"
-) -> None:
+def check_not_before_issue(day: date, invoices: Iterable[tuple[date, str]], field: str = "occurred_at") -> None:
     """A record about invoices cannot be older than they are: ``day`` (the record's local date) on or after each
     invoice's issue date (``(issue_date, number)`` pairs)."""
     for issue_date, number in invoices:
