@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import TimelineEntry
 from services.receivables.tenants.repository import load_profile
+from shared.ids import uuid7_texts
 from shared.pagination import typed_cursor
 
 _table = TimelineEntry.__table__
@@ -36,9 +37,12 @@ async def add_entries(
     if not entries:
         return
     now = at or (await load_profile(session, tenant_id)).clock.now()
+    # Time-ordered ids: a test clock stands still between advances, and entries of the same instant then read in
+    # the order they were written (the timeline's order is occurred_at, then id).
+    ids = [uuid.UUID(i) for i in uuid7_texts(len(entries))]
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": ids[position],
             "tenant_id": tenant_id,
             # a microsecond apart: entries written together keep their order on the timeline
             "occurred_at": now + timedelta(microseconds=position),
