@@ -137,3 +137,23 @@ async def test_the_timeline_of_a_replayed_calendar_keeps_the_order_of_its_days(r
         ("note", "2027-04-10"),
         ("note", "2027-05-20"),
     ]
+
+
+async def test_a_days_play_may_name_its_instant_before_the_projection_has_it(rc):
+    """The test clock's advance plays each day at its instant (``at``), whatever the projection says yet."""
+    await set_clock(rc, START)
+    c = await customer(rc)
+    await invoice(rc, c["id"], issue_date="2027-02-01", due_date="2027-03-01")
+    await post(
+        rc.api,
+        "/v1/outcomes",
+        rc.collector,
+        {"customer_id": c["id"], "kind": "promise_to_pay", "promised_date": "2027-04-11"},
+    )
+    day_3 = START + timedelta(days=2)
+    async with unit_of_work(create_sessionmaker(rc.stack.engine)) as session:
+        assert await detect_broken(session, rc.tenant_id, at=START + timedelta(days=1)) == (0, [])
+        count, _ = await detect_broken(session, rc.tenant_id, at=day_3)
+    assert count == 1
+    (promise,) = (await get(rc, "/v1/promises"))["items"]
+    assert promise["resolved_on"] == "2027-04-12"

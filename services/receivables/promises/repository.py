@@ -26,8 +26,9 @@ PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
     'collector_id', inv.promise_collector, 'promised_date', inv.broken_promised_date, 'broken_on', inv.broken_on,
     'currency', inv.currency, 'open_amount', inv.open_amount::text)"""
 
-# Each tenant's clock (issue 15): its test clock, else the instant the caller passes (the wall clock), at its zone.
-_TENANT_NOW = "coalesce(t.test_clock, CAST(:now AS timestamptz))"
+# Each tenant's clock (issue 15): the instant a test clock's advance names (:at), else the tenant's test clock, else
+# the wall clock's instant the caller passes (:now); its date in the tenant's zone.
+_TENANT_NOW = "coalesce(CAST(:at AS timestamptz), t.test_clock, CAST(:now AS timestamptz))"
 _LOCAL_TODAY = f"({_TENANT_NOW} AT TIME ZONE coalesce(t.timezone, 'UTC'))::date"
 
 DETECT_BROKEN = text(
@@ -82,12 +83,15 @@ SELECT (SELECT count(*) FROM broken) AS broken, (SELECT array_agg(id) FROM broke
 
 
 async def detect_broken(
-    conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID | None = None, as_of: date | None = None
+    conn: AsyncSession | AsyncConnection,
+    tenant_id: uuid.UUID | None = None,
+    as_of: date | None = None,
+    at: datetime | None = None,
 ) -> tuple[int, list[uuid.UUID]]:
     """Break the due promises of one tenant (or of all, each at its own local date on its own clock: a sandbox
-    tenant's test clock); returns the count and ids."""
+    tenant's test clock; ``at``: the instant a test clock's day is played at); returns the count and ids."""
     await explain_invoice_changes(conn, "promise broken")
-    params = {"tenant_id": tenant_id, "as_of": as_of, "now": wall_now()}
+    params = {"tenant_id": tenant_id, "as_of": as_of, "at": at, "now": wall_now()}
     row = (await conn.execute(DETECT_BROKEN, params)).one()
     return row.broken, list(row.ids or [])
 
