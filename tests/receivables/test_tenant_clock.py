@@ -5,20 +5,31 @@ load and the timeline."""
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from services.receivables.promises.repository import detect_broken
 from services.receivables.tasks.service import insert_service_tasks
 from services.receivables.tenants.calendar import follow_up_date
 from shared.db import create_sessionmaker, unit_of_work
-from tests.receivables.helpers import customer, invoice, post
+from tests.receivables.helpers import Ctx, customer, invoice, post, setup_tenant, sync
 
 # Noon in Buenos Aires, four months after the wall clock's "today" of these tests (December 2026).
 START = datetime(2027, 4, 10, 15, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+async def rc(api, stack) -> Ctx:
+    """A sandbox tenant (Argentina) whose test clock starts at ``START``, set through the public API and synced."""
+    ctx = await setup_tenant(api, stack, sandbox=True)
+    await post(api, "/v1/test-clock", ctx.admin, {"frozen_time": START.isoformat()}, expect=200)
+    await sync(stack)
+    return ctx
+
+
 async def set_clock(rc, instant: datetime) -> None:
-    """The tenant's projection as ``gateway.tenant_changed`` leaves it for a sandbox tenant whose clock is set."""
+    """Move the clock as ``gateway.tenant_changed`` will after an advance (the advance itself is another part's):
+    the tenant's receivables projection."""
     async with rc.stack.engine.begin() as conn:
         await conn.execute(
             text("UPDATE receivables.tenants SET sandbox = true, test_clock = :at WHERE tenant_id = :tenant_id"),
@@ -33,7 +44,6 @@ async def get(rc, path: str, **params) -> dict:
 
 
 async def test_a_sandbox_tenant_months_away_gets_the_answers_of_its_date(rc):
-    await set_clock(rc, START)
     assert (await get(rc, "/v1/receivables-settings"))["today"] == "2027-04-10"
     c = await customer(rc, collector_id=str(rc.collector_id))
     # due on 1 March 2027: months ahead of the wall clock, 40 days overdue on the tenant's
@@ -105,7 +115,6 @@ async def test_a_sandbox_tenant_months_away_gets_the_answers_of_its_date(rc):
 
 async def test_the_timeline_of_a_replayed_calendar_keeps_the_order_of_its_days(rc):
     """A customer imported on day 40 of a replayed calendar sits on day 40, after what happened on day 5."""
-    await set_clock(rc, START)
     early = await customer(rc)
     await invoice(rc, early["id"], issue_date="2027-03-01", due_date="2027-03-31")
     await post(rc.api, "/v1/notes", rc.collector, {"customer_id": early["id"], "body": "Día 1"})
@@ -141,7 +150,6 @@ async def test_the_timeline_of_a_replayed_calendar_keeps_the_order_of_its_days(r
 
 async def test_a_days_play_may_name_its_instant_before_the_projection_has_it(rc):
     """The test clock's advance plays each day at its instant (``at``), whatever the projection says yet."""
-    await set_clock(rc, START)
     c = await customer(rc)
     await invoice(rc, c["id"], issue_date="2027-02-01", due_date="2027-03-01")
     await post(
