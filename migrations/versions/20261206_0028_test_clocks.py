@@ -2,7 +2,8 @@
 
 ``gateway.tenants`` owns both facts; each service's tenants projection keeps them from ``gateway.tenant_changed``
 (receivables, dunning, messaging, alarms), so that every rule builds the tenant's ``shared.clock.TenantClock``
-from its own row. ``test_clock`` NULL means the wall clock.
+from its own row. ``test_clock`` NULL means the wall clock. Receivables' projection gains ``announced_at``, as the
+others have, so that a late older announcement never moves a clock back.
 
 Revision ID: 0028
 Revises: 0027
@@ -30,6 +31,8 @@ def upgrade() -> None:
     for schema, table in TENANT_TABLES:
         op.add_column(table, sa.Column("sandbox", sa.Boolean, nullable=False, server_default=sa.false()), schema=schema)
         op.add_column(table, sa.Column("test_clock", sa.DateTime(timezone=True), nullable=True), schema=schema)
+    # Receivables kept the last event of a batch; a clock moves often, so an older announcement must never win.
+    op.add_column("tenants", sa.Column("announced_at", sa.DateTime(timezone=True), nullable=True), schema="receivables")
     op.create_check_constraint(
         "ck_tenants_test_clock_sandbox", "tenants", "sandbox OR test_clock IS NULL", schema="gateway"
     )
@@ -37,6 +40,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_constraint("ck_tenants_test_clock_sandbox", "tenants", schema="gateway", type_="check")
+    op.drop_column("tenants", "announced_at", schema="receivables")
     for schema, table in TENANT_TABLES:
         op.drop_column(table, "test_clock", schema=schema)
         op.drop_column(table, "sandbox", schema=schema)

@@ -99,6 +99,8 @@ class Tenant(Base):
     # issue 15, from gateway.tenant_changed: a sandbox tenant, and its test clock (NULL: the wall clock)
     sandbox: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     test_clock: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # when the gateway announced what the row holds: an older announcement arriving late never wins
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     promise_grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     follow_up_days: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)

@@ -16,7 +16,8 @@ from messaging_service.models import TenantSettings
 from services.receivables.tenants.repository import load_profile
 from shared.calendar import local_today
 from shared.contracts.gateway import TenantChanged
-from shared.outbox import envelopes_of
+from shared.messages import Envelope
+from shared.outbox import HANDLE_MESSAGES, envelopes_of, queue_name
 from tests.alarms.support import deliver_gateway
 from tests.messaging.support import run_messaging
 from tests.messaging.support import settings as messaging_settings
@@ -177,3 +178,48 @@ async def test_receivables_counts_overdue_days_by_the_clock(api, stack):
     shown = (await api.get(f"/v1/invoices/{on_clock['id']}", headers=sandbox.admin)).json()
     assert shown["days_overdue"] == 44
     assert uuid.UUID(shown["id"]) == uuid.UUID(on_clock["id"])
+
+
+async def test_a_late_older_announcement_never_moves_a_clock_back(api, stack):
+    """The clock moves often (every advanced day): an announcement that arrives after a newer one is ignored by
+    every service's projection."""
+    tenant = await create_tenant(api, sandbox=True, timezone=ZONE)
+    await announce_everywhere(stack)
+    announced = datetime.now(UTC) + timedelta(minutes=5)  # after the announcements of the creation
+    earlier, later = FAR - timedelta(days=3), FAR
+
+    def announcement(clock: datetime, at: datetime) -> dict:
+        message = TenantChanged(
+            tenant_id=tenant.id,
+            slug=tenant.slug,
+            name=f"Empresa {tenant.slug}",
+            country="AR",
+            timezone=ZONE,
+            default_currency="ARS",
+            language="es",
+            sandbox=True,
+            test_clock=clock,
+        )
+        return Envelope.wrap(message, tenant.id).model_copy(update={"occurred_at": at}).model_dump(mode="json")
+
+    def newer() -> dict:
+        return announcement(later, announced + timedelta(seconds=2))
+
+    def older() -> dict:
+        return announcement(earlier, announced)
+
+    # The newer one; then the older one alone, after it; then both in one batch, the older one last.
+    for batch in ([newer()], [older()], [newer(), older()]):
+        for service in ("receivables", "dunning", "messaging", "alarms"):
+            await stack.arq.enqueue_job(HANDLE_MESSAGES, batch, _queue_name=queue_name(service))
+        await announce_everywhere(stack)
+        async with stack.engine.connect() as conn:
+            clocks = {
+                "receivables": (await load_profile(conn, tenant.id)).test_clock,
+                "dunning": (await dunning_tenant(conn, tenant.id)).test_clock,
+                "alarms": (await alarms_tenant(conn, tenant.id)).test_clock,
+                "messaging": await conn.scalar(
+                    text("SELECT test_clock FROM messaging.tenant_settings WHERE tenant_id = :id"), {"id": tenant.id}
+                ),
+            }
+        assert clocks == dict.fromkeys(clocks, later), batch
