@@ -208,7 +208,17 @@ async def test_bodies_name_customers_and_invoices_by_the_erps_ids_with_the_same_
     client, first, second = objects["customer"], objects["invoice"], objects["second"]
     by_ext = {"customer_external_id": CUSTOMER_EXT, "invoice_external_ids": [INVOICE_EXT, second["external_id"]]}
     by_id = {"customer_id": client["id"], "invoice_ids": [first["id"], second["id"]]}
-    volatile = {"id", "created_at", "recorded_at", "updated_at", "outcome_id", "task_id", "note_id", "task"}
+    volatile = {
+        "id",
+        "created_at",
+        "recorded_at",
+        "occurred_at",
+        "updated_at",
+        "outcome_id",
+        "task_id",
+        "note_id",
+        "task",
+    }
 
     def same(a: dict[str, Any], b: dict[str, Any]) -> None:
         assert {k: v for k, v in a.items() if k not in volatile} == {k: v for k, v in b.items() if k not in volatile}

@@ -1,7 +1,7 @@
 """Bulk ingestion from the ERP: idempotent, versioned, per-row errors, set-based; and the customer CSV file."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -435,6 +435,7 @@ async def test_a_batch_meets_the_stored_rows_without_a_nested_loop_whatever_the_
                 {
                     "tenant_id": newcomer.tenant_id,
                     "today": rc.today,
+                    "now": datetime.now(UTC),
                     "grace": 0,
                     "actor": "test",
                     "external_ids": [line.external_id for line in lines],

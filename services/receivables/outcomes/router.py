@@ -44,7 +44,9 @@ async def record_outcome(identity: Recorder, data: OutcomeCreate, session: Sessi
     promised ones; a dispute takes all. Without `invoice_ids` it covers the customer's open invoices that allow
     it; a named invoice that does not answers 409 naming it (`field` `invoice_ids[i]`, `invoice_id`, `number`,
     `current_status`). The customer and invoices may be named by the ERP's ids instead: `customer_external_id`,
-    `invoice_external_ids` (errors then name those fields)."""
+    `invoice_external_ids` (errors then name those fields). `occurred_at` back-dates the contact (default now on
+    the tenant's clock; not in the future, not before the invoices it names were issued): its day is the one the
+    promise's horizon, the reported date and the follow-up's due date count from."""
     with fields_named_as_sent(data):
         done = await service.record_outcome(
             session, identity, await resolved(session, identity.tenant_id, data), gateway
@@ -85,7 +87,7 @@ async def list_outcomes(
             date_from=date_from,
             date_to=date_to,
         )
-    return make_page(rows, page.limit, key=lambda r: [r["recorded_at"], r["id"]], item=repository.outcome_out)
+    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=repository.outcome_out)
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
