@@ -20,6 +20,7 @@ from api_gateway.ratelimit import RateLimiter
 from api_gateway.routers import auth_router, keys_router, tenants_router, users_router
 from api_gateway.routing import UNAUTHENTICATED_PREFIXES
 from api_gateway.settings import GatewaySettings
+from api_gateway.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 from shared.problems import NotFound
 
@@ -34,6 +35,10 @@ TAGS = [
     {"name": "tenants", "description": "Tenants (created by the platform operator) and the caller's tenant."},
     {"name": "users", "description": "The people of a tenant and their roles."},
     {"name": "api-keys", "description": "API keys for integrations: hashed at rest, shown once, revocable."},
+    {
+        "name": "test-clock",
+        "description": "A sandbox tenant's test clock: months of collections rehearsed in minutes (issue 15).",
+    },
 ]
 
 
@@ -58,7 +63,7 @@ def create_app(
         settings,
         title="cobranza gateway",
         description="Identity, routing and the merged OpenAPI of cobranza.",
-        routers=[auth_router, tenants_router, users_router, keys_router, internal_router],
+        routers=[auth_router, tenants_router, users_router, keys_router, test_clock_router, internal_router],
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,
