@@ -1,22 +1,15 @@
-"""A sandbox tenant's test clock set as the gateway sets it (issue 15): the tenant row changed and announced
-(``gateway.tenant_changed``) through the gateway's outbox, which the caller then delivers to the services."""
+"""A sandbox tenant's test clock set through the public API (issue 15): ``POST /v1/test-clock`` by its admin; the
+gateway announces it (``gateway.tenant_changed``) and the caller delivers it to the services."""
 
-import uuid
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import httpx
 
-from api_gateway.models import Tenant, outbox
-from api_gateway.service import _tenant_changed
-from shared.outbox import emit
-from tests.support import Stack
+from tests.support import TenantCtx
 
 
-async def announce_test_clock(stack: Stack, tenant_id: uuid.UUID, instant: datetime) -> None:
-    """Make the tenant a sandbox whose clock stands at ``instant``, and announce it."""
-    async with AsyncSession(stack.engine, expire_on_commit=False) as session, session.begin():
-        tenant = await session.get(Tenant, tenant_id)
-        assert tenant is not None
-        tenant.sandbox = True
-        tenant.test_clock = instant
-        await emit(session, outbox, tenant.id, _tenant_changed(tenant))
+async def start_test_clock(api: httpx.AsyncClient, tenant: TenantCtx, instant: datetime) -> None:
+    """Start the sandbox tenant's clock at ``instant`` (once: later it only advances)."""
+    response = await api.post("/v1/test-clock", json={"frozen_time": instant.isoformat()}, headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["frozen_time"] == instant.isoformat().replace("+00:00", "Z")

@@ -18,7 +18,7 @@ from tests.alarms.support import (
     run,
     sent_communications,
 )
-from tests.tenant_clock_support import announce_test_clock
+from tests.tenant_clock_support import start_test_clock
 
 MONDAY = date(2027, 3, 1)  # months after the wall clock's today; a business day in Argentina
 CLOCK = datetime(2027, 3, 1, 11, 30, tzinfo=UTC)  # 08:30 in Buenos Aires (UTC-3)
@@ -26,8 +26,8 @@ PTP = "promise_to_pay"
 
 
 async def sandbox(api, stack, instant: datetime = CLOCK):
-    tenant = await alarms_tenant(api, stack)
-    await announce_test_clock(stack, tenant.id, instant)
+    tenant = await alarms_tenant(api, stack, sandbox=True)
+    await start_test_clock(api, tenant, instant)
     await deliver_gateway(stack)
     return tenant
 

@@ -14,16 +14,16 @@ from shared.contracts.messaging import ReplyReceived
 from shared.outbox import relay_once
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, feed, real_run
 from tests.support import run_worker
-from tests.tenant_clock_support import announce_test_clock
+from tests.tenant_clock_support import start_test_clock
 
 CLOCK_DAY = date(2027, 4, 14)  # a Wednesday, months after the wall clock's today, a business day in Argentina
 CLOCK = datetime(2027, 4, 14, 15, 0, tzinfo=UTC)  # 12:00 in Buenos Aires (UTC-3)
 
 
 async def sandbox(api, stack, instant: datetime = CLOCK):
-    """A tenant known to dunning whose test clock stands at ``instant``."""
-    tenant = await dunning_tenant(api, stack)
-    await announce_test_clock(stack, tenant.id, instant)
+    """A sandbox tenant known to dunning whose test clock stands at ``instant``."""
+    tenant = await dunning_tenant(api, stack, sandbox=True)
+    await start_test_clock(api, tenant, instant)
     while await relay_once(stack.engine, stack.arq, "gateway"):
         pass
     await run_worker(WorkerSettings)
