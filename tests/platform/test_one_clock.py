@@ -56,7 +56,6 @@ WALL_CLOCK: dict[str, str] = {
     "services/receivables/promises/repository.py::detect_broken": "the hourly job's instant for live tenants; a "
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases
-    "dunning_service/action_items/service.py::resolve_item": "resolved_at: when a person resolved it",
     "dunning_service/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
     "dunning_service/runs/service.py::execute_dry_run": "when a run finished: a fact of the system",
     "dunning_service/runs/service.py::_plan": "when a run finished: a fact of the system",
@@ -64,6 +63,8 @@ WALL_CLOCK: dict[str, str] = {
     "dunning_service/runs/service.py::_fail": "when a run finished: a fact of the system",
     "dunning_service/runs/jobs.py::sweep_runs": "a lost run's lease",
     "dunning_service/runs/context.py::pending_cutoff": "a communication's patience: a real-time timeout",
+    "dunning_service/runs/jobs.py::schedule_runs": "the instant of the tenants without a test clock (the SQL "
+    "takes each test clock's)",
     # messaging: sending, its leases and timings, provider reports, real mail headers; the stand-in peers
     "messaging_service/delivery/dispatch.py::dispatch": "when a send finished: a fact of the system",
     "messaging_service/delivery/dispatch.py::_timed": "how long a send took",
@@ -74,19 +75,17 @@ WALL_CLOCK: dict[str, str] = {
     "messaging_service/stubs/smtp_server.py::delivery_status_notification": "a stand-in peer, not a service",
     "messaging_service/stubs/smtp_server.py::handle_DATA": "a stand-in peer, not a service",
     # alarms: its wall clock (callers checked) and digest bookkeeping
-    "alarms_service/rules.py::utc_now": "alarms' wall clock; every caller is checked here",
     "alarms_service/digests/service.py::execute_run": "when a digest run finished: a fact of the system",
     "alarms_service/digests/jobs.py::sweep_runs": "a lost digest run's lease",
+    "alarms_service/digests/jobs.py::schedule_runs": "the instant of the tenants without a test clock (each "
+    "test clock's is read)",
+    "alarms_service/alarm_settings/router.py::_out": "how far back taken slots are read (a bound, not a date)",
     "alarms_service/digests/jobs.py::run_alarms": "when a digest run failed: a fact of the system",
 }
 
 # Tenant decisions still on the wall clock in this branch; the named part of issue 15 moves each to the tenant's
 # clock. Not checked for staleness: the lead empties this list when the parts are merged.
 NOT_YET_ON_THE_TENANT_CLOCK: dict[str, str] = {
-    "dunning_service/runs/jobs.py::schedule_runs": "dunclock: the run hour",
-    "alarms_service/digests/jobs.py::schedule_runs": "dunclock: alarms' schedule",
-    "alarms_service/digests/router.py::today": "dunclock: a digest's day",
-    "alarms_service/alarm_settings/router.py::_out": "dunclock: the next alarms",
     "messaging_service/delivery/dispatch.py::_keep_to_the_window": "msgclock: quiet hours",
     "messaging_service/delivery/dispatch.py::_send_email": "msgclock: a statement's date",
     "messaging_service/delivery/acceptance.py::on_send_communications": "msgclock: quiet hours, caps",
