@@ -26,6 +26,7 @@ from messaging_service.templates.context import (
 from messaging_service.templates.defaults import TemplateSource
 from messaging_service.templates.engine import check
 from messaging_service.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
+from messaging_service.tenants import clock_of
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.pagination import keyset
@@ -272,7 +273,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         communication.model_copy(update={"channel": Channel(channel), "kind": CommunicationKind(kind)}),
         view,
         language=language,
-        today=datetime.now(UTC).date(),
+        today=clock_of(await session.get(TenantSettings, tenant_id)).today(),
         unsubscribe_url=SAMPLE_UNSUBSCRIBE,
     )
     try:
