@@ -129,9 +129,11 @@ async def _whatsapp_tenants(
         return [tenant] if tenant is not None else []
     owner = TenantSettings.channels["whatsapp"]["provider"]["phone_number_id"].astext
     conditions = [owner.in_(phone_ids)] if phone_ids else []
-    if settings.development and settings.dev_whatsapp_phone_number_id in phone_ids:
-        conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
-        conditions.append(~TenantSettings.channels.has_key("whatsapp"))
+    if settings.dev_whatsapp_phone_number_id in phone_ids:
+        conditions.append(TenantSettings.sandbox.is_(True))  # a sandbox tenant's WhatsApp is the sandbox number
+        if settings.development:
+            conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
+            conditions.append(~TenantSettings.channels.has_key("whatsapp"))
     if not conditions:
         return []
     return list((await session.scalars(select(TenantSettings).where(or_(*conditions)))).all())

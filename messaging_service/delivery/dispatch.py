@@ -38,7 +38,8 @@ from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, 
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
-from messaging_service.tenants import clock_of, is_sandbox
+from messaging_service.tenants import is_sandbox
+from shared.clock import tenant_now
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
 from shared.statement import PDF_THREADS, pdf_rate
@@ -134,7 +135,7 @@ async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeu
         tenant = tenants.get(row.tenant_id)
         if tenant is not None:
             window = policy(tenant.channels, row.channel).window
-            opening = next_opening(clock_of(tenant).now(), zone(row.timezone), window, tenant_calendar(tenant))
+            opening = next_opening(tenant_now(row.test_clock), zone(row.timezone), window, tenant_calendar(tenant))
             if opening is not None:
                 later.append((row.id, opening))
     await repository.reschedule(session, later)
@@ -270,7 +271,7 @@ async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: 
     results, attempts = [], []
     for f in finished:
         row, result, tenant = f.row, f.result, tenants.get(f.row.tenant_id)
-        at = calendar_instant(tenant, f.finished)
+        at = calendar_instant(row.test_clock, f.finished)
         decision = after_attempt(result, row.attempts, policy_, at)
         retry_at = decision.retry_at
         if retry_at is not None and tenant is not None:
@@ -342,11 +343,11 @@ async def _announce(session: AsyncSession, updated: list[Any], at: dict[uuid.UUI
     await repository.copy_outbox(session, events)
 
 
-def calendar_instant(tenant: Any, finished: datetime) -> datetime:
-    """When an attempt happened in the tenant's calendar: when it ended, or the tenant's test clock (issue 15), so
-    a replayed message is sent, retried and announced on the day being played. The attempt's own timing stays real."""
-    clock = clock_of(tenant)
-    return clock.now() if clock.is_test else finished
+def calendar_instant(test_clock: datetime | None, finished: datetime) -> datetime:
+    """When an attempt happened in the tenant's calendar: when it ended, or the tenant's test clock as the claim
+    read it (issue 15), so a replayed message is sent, retried and announced on the day being played (not on the
+    day a cached tenant row remembers). The attempt's own timing stays real."""
+    return test_clock if test_clock is not None else finished
 
 
 async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
@@ -396,7 +397,7 @@ async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
     if config is None:
         return SendResult.permanent("channel_not_configured", "no sandbox SMTP server configured")
     payload = row.payload or {}
-    today = clock_of(tenant).now().astimezone(zone(row.timezone)).date()
+    today = tenant_now(row.test_clock).astimezone(zone(row.timezone)).date()
     attachments = (
         await statement_files(payload, tenant_view_cached(ctx, tenant), row.language, today)
         if payload.get("attach_statement")

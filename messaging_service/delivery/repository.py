@@ -256,7 +256,8 @@ CLAIMED = """
           FROM due
          WHERE m.id = due.id
      RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
-               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf
+               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf,
+               (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
     )
     SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
       FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
@@ -385,7 +386,8 @@ RECLAIM = text(
            updated_at = now()
       FROM stale
      WHERE m.id = stale.id
- RETURNING m.*, stale.sending_since
+ RETURNING m.*, stale.sending_since,
+           (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
     """
 )
 

@@ -3,7 +3,6 @@
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateError
@@ -26,7 +25,6 @@ from messaging_service.templates.context import (
 from messaging_service.templates.defaults import TemplateSource
 from messaging_service.templates.engine import check
 from messaging_service.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
-from messaging_service.tenants import clock_of
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.pagination import keyset
@@ -99,7 +97,7 @@ async def validate(
             communication,
             _sample_view(tenant),
             language=language,
-            today=datetime.now(UTC).date(),
+            today=tenant.clock.today(),
             unsubscribe_url=SAMPLE_UNSUBSCRIBE,
         )
         for field, (source, _html) in sources.items():
@@ -273,7 +271,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         communication.model_copy(update={"channel": Channel(channel), "kind": CommunicationKind(kind)}),
         view,
         language=language,
-        today=clock_of(await session.get(TenantSettings, tenant_id)).today(),
+        today=tenant.clock.today(),
         unsubscribe_url=SAMPLE_UNSUBSCRIBE,
     )
     try:
