@@ -117,7 +117,7 @@ async def dispatch(ctx: dict[str, Any]) -> int:
             await _keep_to_the_window(ctx, session, [r for r in reclaimed if r.state == "queued"])
             dead = [r for r in reclaimed if r.state == "failed"]
             for tenant_id in {r.tenant_id for r in dead}:
-                events = [status_changed(r) for r in dead if r.tenant_id == tenant_id]
+                events = [status_changed(r, at=r.failed_at) for r in dead if r.tenant_id == tenant_id]
                 await emit_many(session, outbox, tenant_id, events)
     async with ctx["engine"].connect() as conn:
         due = await repository.due_exists(conn)

@@ -108,7 +108,7 @@ async def test_the_frequency_cap_counts_in_the_tenants_calendar(api, stack, mail
     await deliver(stack, worker)
     await send(stack, tenant.id, [communication(key="cap-2", customer_id=customer)])
     await deliver(stack, worker)
-    first, second = await messages(stack, tenant.id)
+    first, second = sorted(await messages(stack, tenant.id), key=lambda m: m.idempotency_key)
     assert (first.state, first.scheduled_at, first.sent_at) == ("sent", clock, clock)
     assert (second.state, second.deferred_reason) == ("deferred", "frequency_cap")
     assert second.scheduled_at == clock + timedelta(days=7)  # a week after the first, by the clock
