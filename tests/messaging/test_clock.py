@@ -94,6 +94,10 @@ async def test_quiet_hours_holidays_and_the_release_follow_a_test_clock_months_a
     assert await pending(stack, tenant.id) == 0
     sent = [r for r in await outbox(stack, "messaging.message_status_changed") if r.payload["state"] == "sent"]
     assert [r.occurred_at for r in sent if r.tenant_id == tenant.id] == [released]
+    # The daily counts end on the clock's today by default: the Saturday it was accepted is within their 30 days.
+    stats = await api.get("/v1/messages/stats", headers=tenant.admin)
+    assert stats.status_code == 200, stats.text
+    assert [(d["date"], d["counts"]) for d in stats.json()["days"]] == [("2026-08-15", {"sent": 1})]
 
 
 async def test_the_frequency_cap_counts_in_the_tenants_calendar(api, stack, mailbox):
