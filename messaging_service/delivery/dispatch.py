@@ -417,6 +417,7 @@ async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
         unsubscribe_url=unsubscribe_link(public_base(settings), token) if row.kind != "alarm_digest" else None,
         language=row.language,
         reply_to=reply_address(row.id, settings.reply_domain) if row.kind != "alarm_digest" else None,
+        date=row.test_clock,
     )
     sender = verp_address(row.id, settings.bounce_domain)
     return await send_email(ctx["smtp"], config, raw, row.to_address, message_id, sender=sender)

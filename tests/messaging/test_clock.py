@@ -4,6 +4,7 @@ only the sandbox peers, never a real provider."""
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from messaging_service.channels.config import configured, email_config, sms_config, whatsapp_config
@@ -90,7 +91,8 @@ async def test_quiet_hours_holidays_and_the_release_follow_a_test_clock_months_a
     (row,) = await messages(stack, tenant.id)
     assert row.state == "sent"
     assert row.sent_at == released  # sent on the day being played, as the timeline will show it
-    assert len(mailbox.messages()) == 1
+    (mail,) = mailbox.messages()
+    assert parsedate_to_datetime(mail["Date"]) == released  # dated on the day being played
     assert await pending(stack, tenant.id) == 0
     sent = [r for r in await outbox(stack, "messaging.message_status_changed") if r.payload["state"] == "sent"]
     assert [r.occurred_at for r in sent if r.tenant_id == tenant.id] == [released]
