@@ -90,6 +90,7 @@ def build_email(
     unsubscribe_url: str | None = None,
     language: str | None = None,
     reply_to: str | None = None,
+    date: datetime | None = None,
 ) -> bytes:
     """multipart/alternative (text + HTML), inside multipart/mixed when a statement is attached, as the bytes that
     go on the wire (7-bit: every part base64, non-ASCII headers as RFC 2047 encoded words).
@@ -97,7 +98,8 @@ def build_email(
     Written out directly rather than through ``email.message``: the layout is fixed and the stdlib generator
     (header refolding, a regular expression compiled per boundary) cost more than the rest of the pipeline together
     at 50,000 messages a run. Headers are still encoded by ``email.header`` and ``email.utils``; the tests parse
-    the result with the stdlib parser.
+    the result with the stdlib parser. ``date`` (default: now) is the ``Date`` header: a sandbox tenant's test clock
+    dates its mail on the day being played.
     """
     body = _text_part(text, "plain")
     if html:
@@ -121,7 +123,7 @@ def build_email(
         f"From: {address(config.from_name, config.from_address)}",
         f"To: {address(to_name, to)}",
         f"Subject: {encoded_words(subject)}",
-        f"Date: {format_datetime(datetime.now(UTC))}",
+        f"Date: {format_datetime(date or datetime.now(UTC))}",
         f"Message-ID: {message_id}",
         "MIME-Version: 1.0",
         "Auto-Submitted: auto-generated",

@@ -36,7 +36,7 @@ async def suppress(
     code = "opted_out" if kind == OPT_OUT else "invalid_contact"
     text = "the customer opted out of this channel" if kind == OPT_OUT else f"the address is invalid: {reason}"
     cancelled = await repository.cancel_pending(session, tenant_id, channel, address, code, text)
-    events: list[Message] = [status_changed(row, with_preview=False) for row in cancelled]
+    events: list[Message] = [status_changed(row, at=row.failed_at, with_preview=False) for row in cancelled]
     if added and customer_id is not None:
         if customer_external_id is None:
             customer_external_id = await repository.customer_external_id(session, tenant_id, customer_id)
