@@ -55,12 +55,14 @@ async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=job_id)
 
 
-async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Queue a run for every tenant with alarms due now (its local time) whose period was not taken yet
-    (``sweep_runs`` re-queues the runs whose job or worker was lost). Returns how many runs were created."""
+async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None, tenant_id: uuid.UUID | None = None) -> int:
+    """Queue a run for every tenant (or only ``tenant_id``: a test clock's day) with alarms due now (its local
+    time) whose period was not taken yet (``sweep_runs`` re-queues the runs whose job or worker was lost).
+    Returns how many runs were created."""
     now = now or datetime.now(UTC)
+    only = [Tenant.tenant_id == tenant_id] if tenant_id is not None else []
     async with ctx["engine"].begin() as conn:
-        tenants = (await conn.execute(tenants_with_calendars().where(Tenant.active.is_(True)))).mappings().all()
+        tenants = (await conn.execute(tenants_with_calendars().where(Tenant.active.is_(True), *only))).mappings().all()
         rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
         for row in (await conn.execute(select(AlarmSetting.__table__))).mappings():
             rows[row["tenant_id"]][row["alarm"]] = row
