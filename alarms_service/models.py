@@ -51,6 +51,9 @@ class Tenant(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # issue 15, from gateway.tenant_changed: a sandbox tenant, and its test clock (NULL: the wall clock)
+    sandbox: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    test_clock: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class TenantCalendar(Base):

@@ -3,7 +3,19 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, func, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +31,7 @@ inbox = inbox_table(Base.metadata)
 
 class Tenant(IdMixin, TimestampMixin, Base):
     __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint("sandbox OR test_clock IS NULL", name="test_clock_sandbox"),)
 
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -27,6 +40,9 @@ class Tenant(IdMixin, TimestampMixin, Base):
     default_currency: Mapped[str] = mapped_column(String(3))
     language: Mapped[str] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # issue 15: a sandbox never reaches real providers and may have a test clock (NULL: the wall clock)
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    test_clock: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -28,6 +28,8 @@ def _tenant_changed(tenant: Tenant) -> TenantChanged:
         default_currency=tenant.default_currency,
         language=tenant.language,
         active=tenant.active,
+        sandbox=tenant.sandbox,
+        test_clock=tenant.test_clock,
     )
 
 

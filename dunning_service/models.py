@@ -49,6 +49,9 @@ class Tenant(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # issue 15, from gateway.tenant_changed: a sandbox tenant, and its test clock (NULL: the wall clock)
+    sandbox: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    test_clock: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # settings
     automatic: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     run_hour: Mapped[int] = mapped_column(SmallInteger, server_default=text("8"))

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.clock import TenantClock
 from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
@@ -47,6 +48,9 @@ class TenantSettings(TimestampMixin, Base):
     default_currency: Mapped[str | None] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     tenant_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # issue 15, from gateway.tenant_changed: a sandbox tenant, and its test clock (NULL: the wall clock)
+    sandbox: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    test_clock: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     profile: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     channels: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     secrets: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
@@ -54,6 +58,11 @@ class TenantSettings(TimestampMixin, Base):
     holiday_subdivision: Mapped[str | None] = mapped_column(String(10))
     company_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list, server_default=text("'{}'::date[]"))
     calendar_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
 
 
 class Template(IdMixin, TimestampMixin, Base):

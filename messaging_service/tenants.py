@@ -10,7 +10,7 @@ from shared.contracts.gateway import TenantChanged
 from shared.inbox import Received
 from shared.projection import upsert_newest
 
-FIELDS = ("slug", "name", "country", "timezone", "language", "default_currency", "active")
+FIELDS = ("slug", "name", "country", "timezone", "language", "default_currency", "active", "sandbox", "test_clock")
 
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:

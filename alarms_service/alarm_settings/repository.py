@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from alarms_service.models import AlarmSetting, Tenant, TenantCalendar
 from alarms_service.rules import DEFAULTS, Alarm, AlarmSchedule
 from shared.calendar import BusinessCalendar
+from shared.clock import TenantClock
 
 Db = AsyncConnection | AsyncSession
 
@@ -30,6 +31,13 @@ class TenantView:
     active: bool
     holiday_subdivision: str | None = None
     company_holidays: frozenset[date] = field(default_factory=frozenset)
+    sandbox: bool = False
+    test_clock: datetime | None = None
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -62,6 +70,8 @@ async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
         active=row["active"],
         holiday_subdivision=row["holiday_subdivision"],
         company_holidays=frozenset(row["company_holidays"] or ()),
+        sandbox=row["sandbox"],
+        test_clock=row["test_clock"],
     )
 
 

@@ -53,11 +53,13 @@ async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: l
             "timezone": r.message.timezone,
             "language": r.message.language,
             "active": r.message.active,
+            "sandbox": r.message.sandbox,
+            "test_clock": r.message.test_clock,
             "announced_at": r.envelope.occurred_at,
         }
         for r in batch
     ]
-    fields = ("name", "country", "timezone", "language", "active", "announced_at")
+    fields = ("name", "country", "timezone", "language", "active", "sandbox", "test_clock", "announced_at")
     await upsert_newest(session, Tenant.__table__, rows, ("tenant_id",), "announced_at", fields)
 
 

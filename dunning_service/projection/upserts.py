@@ -187,7 +187,17 @@ async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, T
     if not latest:
         return
     table = Tenant.__table__
-    fields = ("name", "country", "timezone", "default_currency", "language", "active", "announced_at")
+    fields = (
+        "name",
+        "country",
+        "timezone",
+        "default_currency",
+        "language",
+        "active",
+        "sandbox",
+        "test_clock",
+        "announced_at",
+    )
     statement = insert(table).values(
         [
             {
@@ -198,6 +208,8 @@ async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, T
                 "default_currency": m.default_currency,
                 "language": m.language,
                 "active": m.active,
+                "sandbox": m.sandbox,
+                "test_clock": m.test_clock,
                 "announced_at": at,
             }
             for at, m in latest.values()

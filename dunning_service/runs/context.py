@@ -14,6 +14,7 @@ from dunning_service.models import Tenant
 from dunning_service.strategies import convert
 from dunning_service.strategies.repository import live_strategies
 from shared.calendar import local_today
+from shared.clock import TenantClock
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,17 @@ class TenantContext:
     action_owner_id: uuid.UUID | None = None
     reply_pause_days: int = 3
     calendar: rules.BusinessCalendar = field(default_factory=rules.BusinessCalendar)
+    sandbox: bool = False
+    test_clock: datetime | None = None
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
 
     def today(self, now: datetime | None = None) -> date:
-        """Today in the tenant's time zone."""
-        return local_today(self.timezone, now)
+        """Today in the tenant's time zone at ``now``; without one, its clock's today."""
+        return local_today(self.timezone, now) if now is not None else self.clock.today()
 
 
 def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
@@ -55,6 +63,8 @@ def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
             extra_holidays=frozenset(row["extra_holidays"] or ()),
             language=row["language"],
         ),
+        sandbox=row["sandbox"],
+        test_clock=row["test_clock"],
     )
 
 

@@ -49,6 +49,7 @@ def tenant_view(row: Any) -> TenantView:
         timezone=row.timezone,
         language=row.language,
         profile=dict(row.profile or {}),
+        test_clock=row.test_clock,
     )
 
 

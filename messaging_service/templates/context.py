@@ -7,11 +7,12 @@ the validation of saved templates and the renderer all read the same definitions
 import re
 import uuid
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from shared.clock import TenantClock
 from shared.contracts.common import InvoiceLine, Person
 from shared.contracts.messaging import Communication, CommunicationKind, tone_by_age
 from shared.money import totals_by_currency
@@ -370,6 +371,7 @@ class TenantView:
     timezone: str | None = None
     language: str | None = None
     profile: dict[str, Any] = field(default_factory=dict)
+    test_clock: datetime | None = None
     # The tenant's part of the context per language, built once for a whole batch of messages.
     parts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -378,6 +380,11 @@ class TenantView:
         if known is None:
             known = self.parts[language] = _tenant_parts(self, language)
         return known
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
 
 
 def _tenant_parts(tenant: TenantView, language: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Events of the gateway, which owns tenants and users."""
 
 import uuid
+from datetime import datetime
 
 from pydantic import Field
 
@@ -20,6 +21,10 @@ class TenantChanged(Event):
     default_currency: str
     language: str
     active: bool = True
+    sandbox: bool = Field(False, description="A sandbox tenant never reaches real providers (issue 15)")
+    test_clock: datetime | None = Field(
+        None, description="The sandbox tenant's frozen instant (its test clock); None: the wall clock"
+    )
 
 
 @register

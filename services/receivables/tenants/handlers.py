@@ -10,7 +10,7 @@ from services.receivables.models import Tenant
 from shared.contracts.gateway import TenantChanged
 from shared.inbox import Received
 
-PROFILE = ("slug", "name", "country", "timezone", "default_currency", "language", "active")
+PROFILE = ("slug", "name", "country", "timezone", "default_currency", "language", "active", "sandbox", "test_clock")
 
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:

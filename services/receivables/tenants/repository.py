@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Tenant
 from services.receivables.tenants.calendar import tenant_today
+from shared.clock import TenantClock
 
 _table = Tenant.__table__
 
@@ -26,9 +27,17 @@ class TenantProfile:
     follow_up_days: int = 3
     action_owner_id: uuid.UUID | None = None
     auto_apply_credits: bool = True
+    sandbox: bool = False
+    test_clock: datetime | None = None
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
 
     def today(self, now: datetime | None = None) -> date:
-        return tenant_today(self.timezone, now)
+        """The tenant's local date at ``now``; without one, its clock's today."""
+        return tenant_today(self.timezone, now) if now is not None else self.clock.today()
 
 
 async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> TenantProfile:
@@ -47,6 +56,8 @@ async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUI
         follow_up_days=row["follow_up_days"],
         action_owner_id=row["action_owner_id"],
         auto_apply_credits=row["auto_apply_credits"],
+        sandbox=row["sandbox"],
+        test_clock=row["test_clock"],
     )
 
 
