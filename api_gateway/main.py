@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from api_gateway import external_ids, intake
 from api_gateway.auth import Authenticator
+from api_gateway.clock_advance import router as clock_advance_router
 from api_gateway.docs import install_docs
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
@@ -34,6 +35,10 @@ TAGS = [
     {"name": "tenants", "description": "Tenants (created by the platform operator) and the caller's tenant."},
     {"name": "users", "description": "The people of a tenant and their roles."},
     {"name": "api-keys", "description": "API keys for integrations: hashed at rest, shown once, revocable."},
+    {
+        "name": "test-clock",
+        "description": "A sandbox tenant's test clock: set it, advance it, replay months of collections.",
+    },
 ]
 
 
@@ -58,7 +63,7 @@ def create_app(
         settings,
         title="cobranza gateway",
         description="Identity, routing and the merged OpenAPI of cobranza.",
-        routers=[auth_router, tenants_router, users_router, keys_router, internal_router],
+        routers=[auth_router, tenants_router, users_router, keys_router, internal_router, clock_advance_router],
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,
