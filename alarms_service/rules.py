@@ -16,7 +16,7 @@ predicates the SQL in ``digests/selection.py`` applies to the whole portfolio, c
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -453,7 +453,3 @@ def compose(
         owed=words.owed(totals),
     )
     return DigestText(title=t["title"][key], summary=summary, lines=tuple(lines), action=t["action"][key])
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

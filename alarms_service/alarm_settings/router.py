@@ -13,6 +13,7 @@ from alarms_service.alarm_settings.schemas import AlarmSettingsOut, AlarmSetting
 from alarms_service.models import ScheduleSlot
 from alarms_service.rules import WEEKDAY_NAMES, Alarm, AlarmSchedule, Cadence
 from shared.calendar import BusinessCalendar
+from shared.clock import wall_now
 from shared.db import EngineDep, SessionDep
 from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
 from shared.problems import ValidationProblem, problem_responses
@@ -44,14 +45,14 @@ def _alarm_out(schedule: AlarmSchedule, now: Any, done: set[str], business: Busi
 async def _out(db: Any, identity: Identity) -> dict[str, Any]:
     tenant = await repository.load_tenant(db, identity.tenant_id)
     schedules = await repository.load_schedules(db, identity.tenant_id)
-    now = rules.local_now(rules.utc_now(), tenant.timezone) if tenant else None
+    now = rules.local_now(tenant.clock.now(), tenant.timezone) if tenant else None  # on its clock (issue 15)
     business = tenant.calendar if tenant else rules.NO_HOLIDAYS
     slots = ScheduleSlot.__table__
     done: dict[str, set[str]] = {a.value: set() for a in Alarm}
     if now is not None:
         taken = await db.execute(
             select(slots.c.alarm, slots.c.period).where(
-                slots.c.tenant_id == identity.tenant_id, slots.c.created_at > rules.utc_now() - timedelta(days=8)
+                slots.c.tenant_id == identity.tenant_id, slots.c.created_at > wall_now() - timedelta(days=8)
             )
         )
         for alarm, per in taken:

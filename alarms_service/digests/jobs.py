@@ -1,9 +1,10 @@
-"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time and on its business
-days (once per period: ``schedule_slots``), and execute queued runs."""
+"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time on its clock (a
+sandbox's test clock, issue 15) and on its business days (once per period: ``schedule_slots``), and execute queued
+runs."""
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from alarms_service.digests.service import execute_run
 from alarms_service.directory import DirectoryUnavailable
 from alarms_service.models import AlarmSetting, Run, Tenant
 from alarms_service.rules import Alarm
+from shared.clock import wall_now
 from shared.db import connection_unavailable, unit_of_work
 from shared.internal import InternalClient
 from shared.outbox import queue_name
@@ -55,22 +57,36 @@ async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=job_id)
 
 
-async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None, tenant_id: uuid.UUID | None = None) -> int:
-    """Queue a run for every tenant (or only ``tenant_id``: a test clock's day) with alarms due now (its local
-    time) whose period was not taken yet (``sweep_runs`` re-queues the runs whose job or worker was lost).
-    Returns how many runs were created."""
-    now = now or datetime.now(UTC)
-    only = [Tenant.tenant_id == tenant_id] if tenant_id is not None else []
+async def schedule_runs(
+    ctx: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Queue a run for every tenant with alarms due now on its clock (its local time) whose period was not taken
+    yet (``sweep_runs`` re-queues the runs whose job or worker was lost). ``now`` stands for the wall clock; a
+    tenant with a test clock (issue 15) is scheduled by its test clock. ``tenant_id`` limits it to one tenant, and
+    ``at`` plays that tenant's clock at that instant (advancing a test clock). Returns how many runs were created."""
+    if at is not None and tenant_id is None:
+        raise ValueError("at plays one tenant's clock: give its tenant_id")
+    now = now or wall_now()
+    query = tenants_with_calendars().where(Tenant.active.is_(True))
+    settings_query = select(AlarmSetting.__table__)
+    if tenant_id is not None:
+        query = query.where(Tenant.tenant_id == tenant_id)
+        settings_query = settings_query.where(AlarmSetting.tenant_id == tenant_id)
     async with ctx["engine"].begin() as conn:
-        tenants = (await conn.execute(tenants_with_calendars().where(Tenant.active.is_(True), *only))).mappings().all()
+        tenants = (await conn.execute(query)).mappings().all()
         rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
-        for row in (await conn.execute(select(AlarmSetting.__table__))).mappings():
+        for row in (await conn.execute(settings_query)).mappings():
             rows[row["tenant_id"]][row["alarm"]] = row
         slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
         as_of = {}
         for tenant in tenants:
             tenant_id = tenant["tenant_id"]
-            local = rules.local_now(now, tenant["timezone"])
+            instant = at or tenant["test_clock"] or now  # the tenant's clock (``shared.clock.tenant_now``)
+            local = rules.local_now(instant, tenant["timezone"])
             schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
             business = business_calendar(tenant["country"], tenant["holiday_subdivision"], tenant["company_holidays"])
             due = rules.due_alarms(schedules, local, business)
@@ -113,7 +129,7 @@ async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[u
     """Enqueue again every run still queued a minute after it was created or after the retry it waits for was
     due: its job was lost (an enqueue that failed, a worker killed mid-run: the run's transaction rolled back, a
     job that found no database connection, Redis lost it). So an interrupted run resumes within a minute."""
-    stale = (now or datetime.now(UTC)) - timedelta(seconds=LOST_AFTER_SECONDS)
+    stale = (now or wall_now()) - timedelta(seconds=LOST_AFTER_SECONDS)  # a lease: real time
     async with ctx["engine"].connect() as conn:
         lost = list(
             (
@@ -173,7 +189,7 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
             await session.execute(
                 update(_runs)
                 .where(_runs.c.id == rid, _runs.c.status == "queued")
-                .values(status="failed", error=exc.detail, finished_at=datetime.now(UTC))
+                .values(status="failed", error=exc.detail, finished_at=wall_now())
             )
         return "failed"
     except Exception as exc:

@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, text, tuple_, update
@@ -24,6 +24,7 @@ from alarms_service.directory import fetch_directory
 from alarms_service.models import Digest, Run, outbox
 from alarms_service.rules import Alarm, Audience, Recipient
 from alarms_service.settings import AlarmsSettings
+from shared.clock import wall_now
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
 from shared.internal import InternalClient
@@ -313,7 +314,7 @@ async def execute_run(
             already_sent=summary["already_sent"],
             unrouted=summary["unrouted"],
             error=None,
-            finished_at=datetime.now(UTC),
+            finished_at=wall_now(),
         )
     )
     return result

@@ -3,7 +3,6 @@
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -171,10 +170,11 @@ async def resolve_item(
     if data.resolution == Resolution.CANCELLED and not (data.reason and data.reason.strip()):
         raise ValidationProblem.field("reason", "say why the action is cancelled")
     item = await _open_item(session, tenant_id, item_id)
+    tenant = await load_tenant(session, tenant_id)
     item.status = data.resolution.value
     item.resolution_reason = data.reason
     item.resolved_by = actor
-    item.resolved_at = datetime.now(UTC)
+    item.resolved_at = tenant.clock.now()  # when it happened on the tenant's clock (a sandbox's test clock)
     await session.flush()
     await session.refresh(item)
     await emit(session, outbox, tenant_id, changed(item, "resolved", await _customer_external_id(session, item)))

@@ -33,7 +33,7 @@ async def explain_customer(
     customer_id: uuid.UUID,
     request: Request,
     engine: EngineDep,
-    as_of: Annotated[date | None, Query(description="Default: today in the tenant's time zone")] = None,
+    as_of: Annotated[date | None, Query(description="Default: today on the tenant's clock")] = None,
 ) -> dict[str, Any]:
     """Why did (or didn't) this customer get a message? The strategy and why, and per open invoice: the last
     step, the step due on `as_of` (and its channel) or the exact reason there is none, the next step and date."""
@@ -47,7 +47,7 @@ async def forecast_dunning(
     request: Request,
     engine: EngineDep,
     days: Annotated[int, Query(ge=1, le=120, description="How many days, starting with `from`")] = 30,
-    start: Annotated[date | None, Query(alias="from", description="Default: today (tenant time zone)")] = None,
+    start: Annotated[date | None, Query(alias="from", description="Default: today on the tenant's clock")] = None,
     strategy_id: Annotated[
         uuid.UUID | None, Query(description="Preview: treat this (inactive) strategy as switched on")
     ] = None,

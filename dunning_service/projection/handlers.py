@@ -11,11 +11,13 @@ from shared.contracts.messaging import ReplyReceived
 from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.inbox import Received
 
-# The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in.
+# The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in. A tenant with a
+# test clock (issue 15) hears the reply on its clock's day: the mail arrived in real time, the calendar is played.
 _REPLIED = text(
     """
 UPDATE dunning.customers c
-SET replied_on = greatest(c.replied_on, CAST(u.received_at AT TIME ZONE coalesce(t.timezone, 'UTC') AS date))
+SET replied_on = greatest(
+  c.replied_on, CAST(coalesce(t.test_clock, u.received_at) AT TIME ZONE coalesce(t.timezone, 'UTC') AS date))
 FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[]), CAST(:received AS timestamptz[]))
      AS u(tenant_id, customer_id, received_at)
 LEFT JOIN dunning.tenants t ON t.tenant_id = u.tenant_id

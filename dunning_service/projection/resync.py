@@ -9,7 +9,6 @@ the collector, advisor and supervisor keeps the ones the events brought.
 """
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dunning_service.projection import upserts
 from dunning_service.settings import DunningSettings
+from shared.clock import wall_now
 from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.internal import InternalClient
@@ -104,7 +104,7 @@ async def resync_tenant(
         log.exception("dunning_resync_failed", tenant_id=str(tenant_id))
         report["status"] = "failed"
         report["error"] = f"{type(exc).__name__}: {exc}"[:1000]
-    report["finished_at"] = datetime.now(UTC).isoformat()
+    report["finished_at"] = wall_now().isoformat()
     async with engine.begin() as conn:
         await conn.execute(
             text(

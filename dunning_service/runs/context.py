@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from dunning_service.models import Tenant
 from dunning_service.strategies import convert
 from dunning_service.strategies.repository import live_strategies
 from shared.calendar import local_today
-from shared.clock import TenantClock
+from shared.clock import TenantClock, wall_now
 
 
 @dataclass(frozen=True)
@@ -94,4 +94,4 @@ def _fields(strategy: rules.Strategy) -> dict[str, Any]:
 
 def pending_cutoff(hours: int, now: datetime | None = None) -> datetime:
     """Communications handed to messaging before this moment and still not accepted no longer block."""
-    return (now or datetime.now(UTC)) - timedelta(hours=hours)
+    return (now or wall_now()) - timedelta(hours=hours)

@@ -1,5 +1,6 @@
 """Worker jobs of runs: execute a queued run, compute a queued dry run; every quarter hour, queue the runs of the
-tenants whose configured local hour has come today; twice a minute, re-drive the runs whose job or worker was lost.
+tenants whose configured local hour has come today on their clock (a sandbox's test clock, issue 15); twice a
+minute, re-drive the runs whose job or worker was lost.
 
 A run's job has no fixed arq id: arq keeps a dead worker's in-progress key until the job's timeout and a failed
 result for ``keep_result``, and either would silently swallow an enqueue under the same id. Every enqueue has its
@@ -9,7 +10,7 @@ advisory lock and the run's status make an extra job harmless (see service.execu
 
 import uuid
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 
 from dunning_service.runs.service import STALE_SECONDS, execute_dry_run, execute_run, hand_over_parts
+from shared.clock import wall_now
 from shared.db import connection_unavailable
 from shared.outbox import queue_name
 
@@ -83,14 +85,21 @@ async def hand_over_run_parts(ctx: dict[str, Any], run_id: str) -> str:
     return await _retried_if_unreachable(hand_over_parts(ctx["engine"], ctx["settings"], uuid.UUID(run_id)))
 
 
+# Each tenant's instant is its own clock's: its test clock when it has one (issue 15), else the wall clock
+# (``:now``); ``:at`` plays one tenant's instant given by the caller (a test clock's day being advanced).
 _SCHEDULE = text(
     """
+WITH clocks AS (
+  SELECT t.tenant_id, t.run_hour,
+         coalesce(CAST(:at AS timestamptz), t.test_clock, CAST(:now AS timestamptz))
+           AT TIME ZONE coalesce(t.timezone, 'UTC') AS local_now
+  FROM dunning.tenants t
+  WHERE t.active AND t.automatic AND (CAST(:tenant_id AS uuid) IS NULL OR t.tenant_id = CAST(:tenant_id AS uuid))
+)
 INSERT INTO dunning.runs (id, tenant_id, as_of, dry_run, trigger, status, requested_by)
-SELECT gen_random_uuid(), t.tenant_id, CAST(CAST(:now AS timestamptz) AT TIME ZONE coalesce(t.timezone, 'UTC') AS date),
-       false, 'schedule', 'queued', 'schedule'
-FROM dunning.tenants t
-WHERE t.active AND t.automatic
-  AND extract(hour FROM CAST(:now AS timestamptz) AT TIME ZONE coalesce(t.timezone, 'UTC')) >= t.run_hour
+SELECT gen_random_uuid(), c.tenant_id, CAST(c.local_now AS date), false, 'schedule', 'queued', 'schedule'
+FROM clocks c
+WHERE extract(hour FROM c.local_now) >= c.run_hour
 ON CONFLICT (tenant_id, as_of) WHERE trigger = 'schedule' DO NOTHING
 RETURNING id
 """
@@ -112,12 +121,22 @@ WHERE r.status IN ('queued', 'running') AND (
 )
 
 
-async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Queue today's scheduled run of every tenant whose local run hour has come (set-based: one INSERT
-    for all tenants; the unique index makes it once per tenant and local day). Returns how many."""
-    now = now or datetime.now(UTC)
+async def schedule_runs(
+    ctx: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Queue today's scheduled run of every tenant whose local run hour has come on its clock (set-based: one
+    INSERT for all tenants; the unique index makes it once per tenant and local day). ``now`` stands for the wall
+    clock; a tenant with a test clock is scheduled by its test clock. ``tenant_id`` limits it to one tenant, and
+    ``at`` plays that tenant's clock at that instant (advancing a test clock day by day). Returns how many."""
+    if at is not None and tenant_id is None:
+        raise ValueError("at plays one tenant's clock: give its tenant_id")
+    params = {"now": now or wall_now(), "tenant_id": tenant_id, "at": at}
     async with ctx["engine"].begin() as conn:
-        created = list((await conn.execute(_SCHEDULE, {"now": now})).scalars())
+        created = list((await conn.execute(_SCHEDULE, params)).scalars())
     for run_id in created:
         await enqueue_run(ctx["redis"], run_id)
     return len(created)
@@ -126,7 +145,7 @@ async def schedule_runs(ctx: dict[str, Any], now: datetime | None = None) -> int
 async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[uuid.UUID]:
     """Enqueue again every run whose job or worker was lost (see ``_LOST``), so a run interrupted by a killed
     worker, a lost job or a database outage resumes within a minute. Returns the runs re-driven."""
-    stale = (now or datetime.now(UTC)) - timedelta(seconds=STALE_SECONDS)
+    stale = (now or wall_now()) - timedelta(seconds=STALE_SECONDS)  # a lease: real time
     async with ctx["engine"].connect() as conn:
         lost = (await conn.execute(_LOST, {"stale": stale})).all()
     for run_id, dry_run in lost:

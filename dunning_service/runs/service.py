@@ -5,7 +5,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from dunning_service.runs import counts, payloads, selection, statements
 from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.settings import DunningSettings
 from shared.calendar import future_as_of
+from shared.clock import wall_now
 from shared.db import connection_unavailable
 from shared.problems import ValidationProblem
 
@@ -189,9 +190,7 @@ async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id
             finally:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
-            await conn.execute(
-                update(_runs).where(_runs.c.id == run_id).values(**values, finished_at=datetime.now(UTC))
-            )
+            await conn.execute(update(_runs).where(_runs.c.id == run_id).values(**values, finished_at=wall_now()))
             return values["status"]
     except Exception as exc:
         return await _fail(engine, run_id, exc)
@@ -344,14 +343,14 @@ async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> s
         .where(
             _runs.c.tenant_id == tenant_id, _runs.c.status == RUNNING, _runs.c.id != run_id, _runs.c.dry_run.is_(False)
         )
-        .values(status=INTERRUPTED, finished_at=datetime.now(UTC), note="its worker stopped during the run")
+        .values(status=INTERRUPTED, finished_at=wall_now(), note="its worker stopped during the run")
     )
     tenant = await load_tenant(conn, tenant_id)
     if tenant.calendar.closed_reason(as_of):
         await conn.execute(
             update(_runs)
             .where(_runs.c.id == run_id)
-            .values(status=SKIPPED, note=_closed_note(tenant, as_of), finished_at=datetime.now(UTC))
+            .values(status=SKIPPED, note=_closed_note(tenant, as_of), finished_at=wall_now())
         )
         return SKIPPED
     started = time.perf_counter()
@@ -442,7 +441,7 @@ async def _complete(engine: AsyncEngine, run: Any, seconds: float) -> str:
         done = await conn.scalar(
             update(_runs)
             .where(_runs.c.id == run_id, _runs.c.status == RUNNING)
-            .values(status=COMPLETED, counts=totals, finished_at=datetime.now(UTC))
+            .values(status=COMPLETED, counts=totals, finished_at=wall_now())
             .returning(_runs.c.id)
         )
     if done:
@@ -462,7 +461,7 @@ async def _fail(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> str:
         await conn.execute(
             update(_runs)
             .where(_runs.c.id == run_id)
-            .values(status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC))
+            .values(status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=wall_now())
         )
     return FAILED
 
