@@ -213,6 +213,7 @@ SETTINGS_OUT = {
         "portal_url": "https://pagos.andina.com.ar/c/{external_id}",
         "statement_formats": ["pdf"],
     },
+    "sandbox": False,
     "email": {
         "enabled": True,
         "quiet_hours": _WINDOW,

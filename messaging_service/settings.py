@@ -40,6 +40,12 @@ class MessagingSettings(ServiceSettings):
     dev_whatsapp_verify_token: str = "dev-whatsapp-verify-token"  # noqa: S105
     whatsapp_api_version: str = "v21.0"
 
+    # Where a sandbox tenant's messages go (issue 15): never a real provider. Unset: in development the local SMTP
+    # server and provider stub above; outside development the channel is not configured for sandbox tenants.
+    sandbox_smtp_host: str | None = None
+    sandbox_smtp_port: int | None = None
+    sandbox_provider_url: str | None = None
+
     # The public URL of the gateway: status callbacks and unsubscribe links point there, and provider
     # signatures are computed over it. Unset: the forwarded host headers tell it.
     public_base_url: str | None = None

@@ -13,7 +13,6 @@ here, synchronously.
 
 import html
 import uuid
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from sqlalchemy import or_, select
@@ -33,6 +32,7 @@ from messaging_service.domain.signatures import read_unsubscribe_token, verify_t
 from messaging_service.inbound.stored import StoredRequest
 from messaging_service.models import Message, TenantSettings, outbox
 from messaging_service.settings import MessagingSettings
+from messaging_service.tenants import clock_of, is_sandbox
 from shared.db import SessionDep
 from shared.outbox import emit
 from shared.problems import Forbidden, NotFound
@@ -52,7 +52,8 @@ async def apply_status(
     new = apply_report(message.state, reported)
     if new is None:
         return False
-    now = datetime.now(UTC)
+    # The report's instant in the tenant's calendar (a sandbox tenant's test clock: delivered on the day played).
+    now = clock_of(await session.get(TenantSettings, message.tenant_id)).now()
     message.state = new.value
     column = TIMESTAMPS.get(new.value)
     if column and getattr(message, column) is None:
@@ -95,7 +96,7 @@ async def verified_twilio_params(
         return None
     params = request.form()
     tenant = await session.get(TenantSettings, request.tenant_id)
-    config = sms_config(settings, tenant.channels, tenant.secrets) if tenant else None
+    config = sms_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant)) if tenant else None
     signature = request.headers.get("x-twilio-signature")
     if config is None or not verify_twilio(config.auth_token, request.signed_urls, params, signature):
         return None
@@ -110,7 +111,7 @@ async def verified_whatsapp_tenants(
     signature = request.headers.get("x-hub-signature-256")
     verified = []
     for tenant in await _whatsapp_tenants(session, settings, request.tenant_id, phone_ids):
-        config = whatsapp_config(settings, tenant.channels, tenant.secrets)
+        config = whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
         if config is not None and verify_whatsapp(config.app_secret, request.body, signature):
             verified.append(tenant.tenant_id)
     return verified
@@ -128,9 +129,11 @@ async def _whatsapp_tenants(
         return [tenant] if tenant is not None else []
     owner = TenantSettings.channels["whatsapp"]["provider"]["phone_number_id"].astext
     conditions = [owner.in_(phone_ids)] if phone_ids else []
-    if settings.development and settings.dev_whatsapp_phone_number_id in phone_ids:
-        conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
-        conditions.append(~TenantSettings.channels.has_key("whatsapp"))
+    if settings.dev_whatsapp_phone_number_id in phone_ids:
+        conditions.append(TenantSettings.sandbox.is_(True))  # a sandbox tenant's WhatsApp is the sandbox number
+        if settings.development:
+            conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
+            conditions.append(~TenantSettings.channels.has_key("whatsapp"))
     if not conditions:
         return []
     return list((await session.scalars(select(TenantSettings).where(or_(*conditions)))).all())
@@ -144,7 +147,9 @@ async def _verify_challenge(request: Request, session: AsyncSession, tenant_id: 
         raise Forbidden("Not a webhook verification")
     if tenant_id is not None:
         tenant = await session.get(TenantSettings, tenant_id)
-        config = whatsapp_config(settings, tenant.channels, tenant.secrets) if tenant else None
+        config = (
+            whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant)) if tenant else None
+        )
         ok = config is not None and config.verify_token == token
     else:
         owner = TenantSettings.secrets["whatsapp_verify_token"].astext

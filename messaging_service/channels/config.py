@@ -1,6 +1,10 @@
 """A tenant's channel configuration: its own settings where it set them, else the local defaults (development).
 
 Outside development a tenant must configure SMS and WhatsApp itself; email falls back to the operator's SMTP relay.
+
+A sandbox tenant (issue 15) never reaches a real provider: whatever its settings say, its email goes to the sandbox
+SMTP server and its SMS and WhatsApp to the sandbox provider (``sandbox_*`` settings; in development the local
+peers), with the sandbox credentials; without a sandbox peer for a channel, the channel is not configured.
 """
 
 from dataclasses import dataclass
@@ -75,16 +79,47 @@ def policy(channels: dict[str, Any] | None, channel: str) -> ChannelPolicy:
     return ChannelPolicy(bool(values.get("enabled", True)), parse_window(window), parse_cap(cap))
 
 
+def sandbox_smtp(settings: MessagingSettings) -> SmtpConfig | None:
+    """The SMTP server a sandbox tenant's email goes to: the configured sandbox peer, else (development) the local
+    one; None outside development when none is configured."""
+    host = settings.sandbox_smtp_host or (settings.smtp_host if settings.development else None)
+    if host is None:
+        return None
+    port = settings.sandbox_smtp_port or (settings.smtp_port if host == settings.smtp_host else 25)
+    return SmtpConfig(
+        host=host, port=port, username=None, password=None, security="none", timeout=settings.smtp_timeout_seconds
+    )
+
+
+def sandbox_provider_url(settings: MessagingSettings) -> str | None:
+    """The SMS / WhatsApp API a sandbox tenant's messages go to (the local stub in development)."""
+    url = settings.sandbox_provider_url or (settings.provider_url if settings.development else None)
+    return url.rstrip("/") if url else None
+
+
 def email_config(
     settings: MessagingSettings,
     channels: dict[str, Any] | None,
     secrets: dict[str, Any] | None,
     tenant_name: str | None,
-) -> EmailConfig:
+    *,
+    sandbox: bool = False,
+) -> EmailConfig | None:
+    """The tenant's email sending; None only for a sandbox tenant when no sandbox SMTP server is configured."""
     values = channel_settings(channels, "email")
     smtp = values.get("smtp") or {}
     secrets = secrets or {}
     own = bool(smtp.get("host"))
+    if sandbox:
+        server = sandbox_smtp(settings)
+        if server is None:
+            return None
+        return EmailConfig(
+            server,
+            values.get("from_address") or settings.default_from_address,
+            values.get("from_name") or tenant_name,
+            values.get("reply_to"),
+        )
     return EmailConfig(
         smtp=SmtpConfig(
             host=smtp["host"] if own else settings.smtp_host,
@@ -101,10 +136,21 @@ def email_config(
 
 
 def sms_config(
-    settings: MessagingSettings, channels: dict[str, Any] | None, secrets: dict[str, Any] | None
+    settings: MessagingSettings,
+    channels: dict[str, Any] | None,
+    secrets: dict[str, Any] | None,
+    *,
+    sandbox: bool = False,
 ) -> SmsConfig | None:
     provider = channel_settings(channels, "sms").get("provider") or {}
     secrets = secrets or {}
+    if sandbox:
+        base_url = sandbox_provider_url(settings)
+        if base_url is None:
+            return None
+        return SmsConfig(
+            base_url, settings.dev_twilio_account_sid, settings.dev_twilio_auth_token, settings.dev_twilio_from, None
+        )
     if provider.get("account_sid") and secrets.get("twilio_auth_token"):
         return SmsConfig(
             base_url=(provider.get("base_url") or settings.provider_url).rstrip("/"),
@@ -125,10 +171,26 @@ def sms_config(
 
 
 def whatsapp_config(
-    settings: MessagingSettings, channels: dict[str, Any] | None, secrets: dict[str, Any] | None
+    settings: MessagingSettings,
+    channels: dict[str, Any] | None,
+    secrets: dict[str, Any] | None,
+    *,
+    sandbox: bool = False,
 ) -> WhatsAppConfig | None:
     provider = channel_settings(channels, "whatsapp").get("provider") or {}
     secrets = secrets or {}
+    if sandbox:
+        base_url = sandbox_provider_url(settings)
+        if base_url is None:
+            return None
+        return WhatsAppConfig(
+            base_url=base_url,
+            api_version=settings.whatsapp_api_version,
+            phone_number_id=settings.dev_whatsapp_phone_number_id,
+            access_token=settings.dev_whatsapp_access_token,
+            app_secret=settings.dev_whatsapp_app_secret,
+            verify_token=settings.dev_whatsapp_verify_token,
+        )
     if provider.get("phone_number_id") and secrets.get("whatsapp_access_token"):
         return WhatsAppConfig(
             base_url=(provider.get("base_url") or settings.provider_url).rstrip("/"),
@@ -150,9 +212,11 @@ def whatsapp_config(
     )
 
 
-def configured(settings: MessagingSettings, channel: str, channels: dict[str, Any] | None, secrets: Any) -> bool:
+def configured(
+    settings: MessagingSettings, channel: str, channels: dict[str, Any] | None, secrets: Any, *, sandbox: bool = False
+) -> bool:
     if channel == "sms":
-        return sms_config(settings, channels, secrets) is not None
+        return sms_config(settings, channels, secrets, sandbox=sandbox) is not None
     if channel == "whatsapp":
-        return whatsapp_config(settings, channels, secrets) is not None
-    return True
+        return whatsapp_config(settings, channels, secrets, sandbox=sandbox) is not None
+    return not sandbox or sandbox_smtp(settings) is not None

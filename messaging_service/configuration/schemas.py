@@ -258,6 +258,11 @@ class SettingsOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.SETTINGS_OUT]})
 
     profile: ProfileIn = Field(description="As set (null: not set); templates read it")
+    sandbox: bool = Field(
+        False,
+        description="A sandbox tenant (issue 15): its messages go only to the platform's sandbox SMTP server and "
+        "provider, never to a real one, and it cannot set its own",
+    )
     email: EmailOut
     sms: SmsOut
     whatsapp: WhatsAppOut

@@ -22,6 +22,7 @@ from messaging_service.configuration.schemas import (
 from messaging_service.delivery.acceptance import public_base
 from messaging_service.models import TenantSettings
 from messaging_service.settings import MessagingSettings
+from shared.problems import ValidationProblem
 
 # Where each write-only field of a provider block is kept in ``secrets``.
 SECRET_FIELDS = {
@@ -50,6 +51,8 @@ async def patch(
     session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID, data: SettingsPatch
 ) -> TenantSettings:
     row = await load(session, tenant_id, for_update=True)
+    if row is not None and row.sandbox:
+        refuse_real_providers(data)
     if row is None:
         row = TenantSettings(tenant_id=tenant_id, profile={}, channels={}, secrets={}, active=True)
         session.add(row)
@@ -98,9 +101,25 @@ async def patch(
     return row
 
 
+def refuse_real_providers(data: SettingsPatch) -> None:
+    """A sandbox tenant never reaches a real provider (issue 15): it may not set its own SMTP server or SMS and
+    WhatsApp provider (clearing one is fine). A 422 names each block it tried to set."""
+    errors = [
+        {
+            "field": f"{channel}.{block}",
+            "message": "a sandbox tenant sends only to the sandbox peers; it cannot use its own server or provider",
+        }
+        for channel, block in BLOCKS.items()
+        if (change := getattr(data, channel)) is not None and getattr(change, block, None) is not None
+    ]
+    if errors:
+        raise ValidationProblem(errors, "A sandbox tenant cannot be switched to real providers")
+
+
 def view(settings: MessagingSettings, tenant_id: uuid.UUID, row: TenantSettings | None) -> SettingsOut:
     channels = (row.channels if row else None) or {}
     secrets = (row.secrets if row else None) or {}
+    sandbox = bool(row is not None and row.sandbox)
 
     def common(channel: str) -> dict[str, Any]:
         rule = policy(channels, channel)
@@ -109,17 +128,19 @@ def view(settings: MessagingSettings, tenant_id: uuid.UUID, row: TenantSettings 
             "enabled": rule.enabled,
             "quiet_hours": stored["quiet_hours"] if "quiet_hours" in stored else _window_out(rule),
             "frequency_cap": stored["frequency_cap"] if "frequency_cap" in stored else _cap_out(rule),
-            "configured": configured(settings, channel, channels, secrets),
+            "configured": configured(settings, channel, channels, secrets, sandbox=sandbox),
         }
 
     email = channels.get("email") or {}
     effective = email_config(settings, channels, secrets, row.name if row else None)
+    assert effective is not None  # only a sandbox's may be missing, and the sender fields do not depend on it
     smtp = email.get("smtp")
     sms_provider = (channels.get("sms") or {}).get("provider")
     wa_provider = (channels.get("whatsapp") or {}).get("provider")
     base = public_base(settings)
     return SettingsOut(
         profile=(row.profile if row else None) or {},
+        sandbox=sandbox,
         email=EmailOut(
             **common("email"),
             from_address=effective.from_address,

@@ -8,7 +8,7 @@ command a no-op. Sending happens later, in the ``deliver`` jobs.
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +26,7 @@ from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
 from messaging_service.templates.context import TenantView
+from messaging_service.tenants import clock_of, is_sandbox
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, ContactInvalidated, SendCommunications
 from shared.inbox import Received
@@ -71,10 +72,9 @@ async def on_send_communications(
         # The JSON each communication arrived as is what is stored (no need to serialize the model again).
         raw = received.envelope.payload["communications"]
         per_tenant[received.tenant_id].extend(zip(received.message.communications, raw, strict=True))
-    now = datetime.now(UTC)
     due = 0
     for tenant_id, items in per_tenant.items():
-        due += await accept(session, ctx["settings"], tenant_id, [c for c, _ in items], now, [r for _, r in items])
+        due += await accept(session, ctx["settings"], tenant_id, [c for c, _ in items], None, [r for _, r in items])
     if due and "redis" in ctx:
         # Started now, they find these messages as soon as this transaction commits (they linger a moment).
         await start_deliveries(ctx["redis"], ctx["settings"].delivery_parallelism)
@@ -85,13 +85,15 @@ async def accept(
     settings: MessagingSettings,
     tenant_id: uuid.UUID,
     communications: list[Communication],
-    now: datetime,
+    now: datetime | None = None,
     raw: list[dict[str, Any]] | None = None,
 ) -> int:
-    """Create the messages of one tenant's communications; answers how many are due now."""
+    """Create the messages of one tenant's communications; answers how many are due now. ``now`` is the
+    tenant's clock unless given: a sandbox tenant's test clock decides the window, the cap and the holidays."""
     tenant = (await repository.tenant_settings(session, [tenant_id])).get(tenant_id)
     if tenant is None or tenant.tenant_event_at is None:
         raise TenantNotKnownYet(defer=30)
+    now = now or clock_of(tenant).now()
     await repository.lock_tenant(session, tenant_id)
     unique: dict[str, Communication] = {}
     payloads: dict[str, dict[str, Any]] = {}
@@ -130,7 +132,7 @@ async def accept(
         refusal = _refusal(
             active=tenant.active,
             enabled=rule.enabled,
-            configured=configured(settings, channel, tenant.channels, tenant.secrets),
+            configured=configured(settings, channel, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant)),
             foreign=customer_id in foreign,
             address=address,
             suppression=suppressed.get((channel, address or "")),

@@ -38,6 +38,8 @@ from messaging_service.domain.delivery import Outcome, RetryPolicy, SendResult, 
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.models import outbox
 from messaging_service.settings import MessagingSettings
+from messaging_service.tenants import is_sandbox
+from shared.clock import tenant_now
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
 from shared.statement import PDF_THREADS, pdf_rate
@@ -128,13 +130,12 @@ async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeu
     """A message made due again goes now only if its contact window is open now (seed 002: never outside the allowed
     hours, never on a holiday); else at the window's next opening, as a retry would."""
     tenants = await _tenants(ctx, {row.tenant_id for row in requeued})
-    now = datetime.now(UTC)
     later = []
     for row in requeued:
         tenant = tenants.get(row.tenant_id)
         if tenant is not None:
             window = policy(tenant.channels, row.channel).window
-            opening = next_opening(now, zone(row.timezone), window, tenant_calendar(tenant))
+            opening = next_opening(tenant_now(row.test_clock), zone(row.timezone), window, tenant_calendar(tenant))
             if opening is not None:
                 later.append((row.id, opening))
     await repository.reschedule(session, later)
@@ -270,7 +271,8 @@ async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: 
     results, attempts = [], []
     for f in finished:
         row, result, tenant = f.row, f.result, tenants.get(f.row.tenant_id)
-        decision = after_attempt(result, row.attempts, policy_, f.finished)
+        at = calendar_instant(row.test_clock, f.finished)
+        decision = after_attempt(result, row.attempts, policy_, at)
         retry_at = decision.retry_at
         if retry_at is not None and tenant is not None:
             window = policy(tenant.channels, row.channel).window
@@ -284,6 +286,7 @@ async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: 
                 "error": decision.error,
                 "dead_lettered": decision.dead_lettered,
                 "retry_at": retry_at,
+                "at": at,
             }
         )
         attempts.append(
@@ -315,7 +318,7 @@ async def _write_results(
     async with unit_of_work(ctx["sessionmaker"]) as session:
         updated = await repository.record_results(session, results)
         await repository.insert_attempts(session, attempts)
-        await _announce(session, updated, max(f.finished for f in finished))
+        await _announce(session, updated, {r["id"]: r["at"] for r in results})
         for f in finished:
             if f.result.invalid_contact or f.result.opted_out:
                 await suppress(
@@ -330,15 +333,21 @@ async def _write_results(
                 )
 
 
-async def _announce(session: AsyncSession, updated: list[Any], at: datetime) -> None:
-    """Sent, failed and bounced are announced; a retry scheduled is not (the message stays queued)."""
-    by_tenant: dict[uuid.UUID, list[Any]] = {}
+async def _announce(session: AsyncSession, updated: list[Any], at: dict[uuid.UUID, datetime]) -> None:
+    """Sent, failed and bounced are announced, each at its tenant's instant; a retry scheduled is not (the message
+    stays queued)."""
+    events = []
     for row in updated:
         if row.changed and row.state in ("sent", "failed", "bounced"):
-            by_tenant.setdefault(row.tenant_id, []).append(row)
-    await repository.copy_outbox(
-        session, [event for tenant_id, done in by_tenant.items() for event in status_rows(tenant_id, done, at, False)]
-    )
+            events.extend(status_rows(row.tenant_id, [row], at[row.id], False))
+    await repository.copy_outbox(session, events)
+
+
+def calendar_instant(test_clock: datetime | None, finished: datetime) -> datetime:
+    """When an attempt happened in the tenant's calendar: when it ended, or the tenant's test clock as the claim
+    read it (issue 15), so a replayed message is sent, retried and announced on the day being played (not on the
+    day a cached tenant row remembers). The attempt's own timing stays real."""
+    return test_clock if test_clock is not None else finished
 
 
 async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
@@ -351,7 +360,7 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
         if row.channel == "email":
             return await _send_email(ctx, row, tenant)
         if row.channel == "sms":
-            config = sms_config(settings, tenant.channels, tenant.secrets)
+            config = sms_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
             if config is None:
                 return SendResult.permanent("channel_not_configured", "no SMS provider configured")
             callback = f"{public_base(settings)}/webhooks/messaging/twilio/{row.tenant_id}/status?message={row.id}"
@@ -365,7 +374,7 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
                     timeout_seconds=settings.provider_timeout_seconds,
                     reference=str(row.id),
                 )
-        config_wa = whatsapp_config(settings, tenant.channels, tenant.secrets)
+        config_wa = whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
         if config_wa is None:
             return SendResult.permanent("channel_not_configured", "no WhatsApp provider configured")
         async with ctx["provider_slots"]:
@@ -384,9 +393,11 @@ async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
 
 async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
     settings: MessagingSettings = ctx["settings"]
-    config = email_config(settings, tenant.channels, tenant.secrets, tenant.name)
+    config = email_config(settings, tenant.channels, tenant.secrets, tenant.name, sandbox=is_sandbox(tenant))
+    if config is None:
+        return SendResult.permanent("channel_not_configured", "no sandbox SMTP server configured")
     payload = row.payload or {}
-    today = datetime.now(zone(row.timezone)).date()
+    today = tenant_now(row.test_clock).astimezone(zone(row.timezone)).date()
     attachments = (
         await statement_files(payload, tenant_view_cached(ctx, tenant), row.language, today)
         if payload.get("attach_statement")

@@ -118,6 +118,25 @@ async def template_index(
     return index_templates(rows, partials if partials is not None else await tenant_partials(session, tenant_id))
 
 
+# "Now" for a message's tenant (issue 15): its test clock when it has one, else the wall clock.
+TENANT_NOW = "coalesce((SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = {m}.tenant_id), now())"
+# Due by its tenant's clock: a sandbox tenant's deferred messages go when ITS clock reaches them, the others' on
+# the wall clock. The first bound is one value for the whole statement (the latest of all clocks), so the due index
+# is still range-scanned; the second, per row, holds back a test clock behind the wall clock.
+DUE = (
+    "{m}.scheduled_at <= GREATEST(now(), (SELECT max(test_clock) FROM messaging.tenant_settings)) "
+    "AND {m}.scheduled_at <= " + TENANT_NOW
+)
+
+
+def due_by_clock(alias: str) -> str:
+    return DUE.format(m=alias)
+
+
+def tenant_now(alias: str) -> str:
+    return TENANT_NOW.format(m=alias)
+
+
 MESSAGE_COLUMNS = [c.name for c in messages.c]
 CONTENT_COLUMNS = [c.name for c in contents.c]
 JSONB_COLUMNS = frozenset({"whatsapp", "payload"})
@@ -176,6 +195,13 @@ async def find_customer_for_address(
     )
 
 
+def _tenant_now(tenant_id: uuid.UUID) -> Any:
+    """The tenant's "now" as an SQL expression (its test clock, else the database's clock)."""
+    table = TenantSettings.__table__
+    clock = select(table.c.test_clock).where(table.c.tenant_id == tenant_id).scalar_subquery()
+    return func.coalesce(clock, func.now())
+
+
 async def add_suppression(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -217,7 +243,7 @@ async def cancel_pending(
             messages.c.to_address == address,
             messages.c.state.in_(("queued", "deferred")),
         )
-        .values(state="failed", error_code=code, error=error, failed_at=func.now(), updated_at=func.now())
+        .values(state="failed", error_code=code, error=error, failed_at=_tenant_now(tenant_id), updated_at=func.now())
         .returning(*messages.c)
     )
     return list(result.all())
@@ -230,7 +256,8 @@ CLAIMED = """
           FROM due
          WHERE m.id = due.id
      RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
-               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf
+               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf,
+               (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
     )
     SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
       FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
@@ -239,8 +266,10 @@ CLAIMED = """
 CLAIM = text(
     """
     WITH due AS (
-        SELECT id FROM messaging.messages
-         WHERE needs_pdf = false AND state IN ('queued', 'deferred') AND scheduled_at <= now()
+        SELECT id FROM messaging.messages d
+         WHERE needs_pdf = false AND state IN ('queued', 'deferred') AND """
+    + due_by_clock("d")
+    + """
          ORDER BY scheduled_at
          LIMIT :limit
            FOR UPDATE SKIP LOCKED
@@ -255,13 +284,17 @@ CLAIM_PDF = text(
     """
     WITH ranked AS (
         SELECT id, scheduled_at, row_number() OVER (PARTITION BY tenant_id ORDER BY scheduled_at) AS turn
-          FROM messaging.messages
-         WHERE needs_pdf = true AND state IN ('queued', 'deferred') AND scheduled_at <= now()
+          FROM messaging.messages d
+         WHERE needs_pdf = true AND state IN ('queued', 'deferred') AND """
+    + due_by_clock("d")
+    + """
     ), due AS (
         SELECT m.id
           FROM (SELECT id, scheduled_at, turn FROM ranked ORDER BY turn, scheduled_at LIMIT :scan) r
           JOIN messaging.messages m ON m.id = r.id
-         WHERE m.state IN ('queued', 'deferred') AND m.scheduled_at <= now()
+         WHERE m.state IN ('queued', 'deferred') AND """
+    + due_by_clock("m")
+    + """
          ORDER BY r.turn, r.scheduled_at
          LIMIT :limit
            FOR UPDATE OF m SKIP LOCKED
@@ -289,13 +322,13 @@ RECORD = text(
            error = r.error,
            dead_lettered = r.dead_lettered,
            scheduled_at = coalesce(r.retry_at, m.scheduled_at),
-           sent_at = CASE WHEN r.state = 'sent' THEN coalesce(m.sent_at, now()) ELSE m.sent_at END,
-           failed_at = CASE WHEN r.state IN ('failed', 'bounced') THEN now() ELSE m.failed_at END,
+           sent_at = CASE WHEN r.state = 'sent' THEN coalesce(m.sent_at, r.at) ELSE m.sent_at END,
+           failed_at = CASE WHEN r.state IN ('failed', 'bounced') THEN r.at ELSE m.failed_at END,
            updated_at = now()
       FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[]), CAST(:provider_ids AS text[]),
                   CAST(:codes AS text[]), CAST(:errors AS text[]), CAST(:dead AS boolean[]),
-                  CAST(:retry_at AS timestamptz[]))
-           AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at)
+                  CAST(:retry_at AS timestamptz[]), CAST(:at AS timestamptz[]))
+           AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at, at)
      WHERE m.id = r.id
  RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.kind, m.channel,
            m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code, m.scheduled_at,
@@ -308,17 +341,18 @@ LOCK_IN_ORDER = text("SELECT id FROM messaging.messages WHERE id = ANY(CAST(:ids
 
 
 async def record_results(session: AsyncSession, results: list[dict[str, Any]]) -> list[Any]:
-    """Write every attempt's outcome in one statement; answers the updated rows. The rows are locked in id order
+    """Write every attempt's outcome in one statement; answers the updated rows. ``at`` is when it happened in
+    the tenant's calendar (``sent_at``, ``failed_at``). The rows are locked in id order
     first: two writers of overlapping sets (results coming in, a lease renewal) then never wait on each other
     in a cycle."""
     if not results:
         return []
     await session.execute(LOCK_IN_ORDER, {"ids": [r["id"] for r in results]})
-    columns = ("id", "state", "provider_message_id", "error_code", "error", "dead_lettered", "retry_at")
+    columns = ("id", "state", "provider_message_id", "error_code", "error", "dead_lettered", "retry_at", "at")
     params = {
         key: [r[column] for r in results]
         for key, column in zip(
-            ("ids", "states", "provider_ids", "codes", "errors", "dead", "retry_at"), columns, strict=True
+            ("ids", "states", "provider_ids", "codes", "errors", "dead", "retry_at", "at"), columns, strict=True
         )
     }
     return list((await session.execute(RECORD, params)).all())
@@ -338,17 +372,22 @@ RECLAIM = text(
     )
     UPDATE messaging.messages m
        SET state = CASE WHEN attempts >= :max_attempts THEN 'failed' ELSE 'queued' END,
-           scheduled_at = CASE WHEN attempts >= :max_attempts THEN scheduled_at ELSE now() END,
+           scheduled_at = CASE WHEN attempts >= :max_attempts THEN scheduled_at ELSE """
+    + tenant_now("m")
+    + """ END,
            error_code = 'interrupted',
            error = CASE WHEN attempts >= :max_attempts
                         THEN 'dead-lettered after ' || attempts || ' attempts: the worker stopped while sending'
                         ELSE 'the worker stopped while sending; sent again (the provider may have it already)' END,
            dead_lettered = attempts >= :max_attempts,
-           failed_at = CASE WHEN attempts >= :max_attempts THEN now() ELSE failed_at END,
+           failed_at = CASE WHEN attempts >= :max_attempts THEN """
+    + tenant_now("m")
+    + """ ELSE failed_at END,
            updated_at = now()
       FROM stale
      WHERE m.id = stale.id
- RETURNING m.*, stale.sending_since
+ RETURNING m.*, stale.sending_since,
+           (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
     """
 )
 
@@ -387,11 +426,28 @@ async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
 
 async def due_exists(conn: AsyncConnection) -> bool:
     """Whether any message is due, of either lane (each probe one look into the due index)."""
-    due = (
-        "EXISTS (SELECT 1 FROM messaging.messages "
-        "WHERE needs_pdf = {} AND state IN ('queued', 'deferred') AND scheduled_at <= now())"
+    probe = (
+        "EXISTS (SELECT 1 FROM messaging.messages d "
+        "WHERE needs_pdf = {} AND state IN ('queued', 'deferred') AND " + due_by_clock("d") + ")"
     )
-    return bool(await conn.scalar(text(f"SELECT {due.format('false')} OR {due.format('true')}")))
+    return bool(await conn.scalar(text(f"SELECT {probe.format('false')} OR {probe.format('true')}")))
+
+
+PENDING = text(
+    """
+    SELECT count(*) FROM messaging.messages m
+     WHERE m.tenant_id = :tenant_id
+       AND (m.state = 'sending' OR (m.state IN ('queued', 'deferred') AND """
+    + due_by_clock("m")
+    + """))
+    """
+)
+
+
+async def pending(conn: Executor, tenant_id: uuid.UUID) -> int:
+    """A tenant's messages still to be sent by its clock (due now, or being sent): what a test clock's advance waits
+    for (issue 15). Messages deferred past the clock are not pending: they go when the clock reaches them."""
+    return int(await conn.scalar(PENDING, {"tenant_id": tenant_id}) or 0)
 
 
 async def purge_bodies(session: AsyncSession, days: int) -> int:
@@ -399,7 +455,7 @@ async def purge_bodies(session: AsyncSession, days: int) -> int:
         text(
             "UPDATE messaging.message_contents c SET body_html = NULL, body_text = NULL, payload = '{}'::jsonb "
             "FROM messaging.messages m WHERE m.id = c.message_id AND c.body_text IS NOT NULL "
-            "AND m.created_at < now() - make_interval(days => :days) "
+            f"AND m.created_at < {tenant_now('m')} - make_interval(days => :days) "
             "AND m.state NOT IN ('queued', 'deferred', 'sending')"
         ),
         {"days": days},

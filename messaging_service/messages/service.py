@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -13,13 +13,14 @@ from messaging_service.delivery.acceptance import normalize_address, public_base
 from messaging_service.delivery.events import status_changed
 from messaging_service.delivery.rendering import render_communication, unsubscribe_link
 from messaging_service.delivery.suppressions import OPT_OUT
-from messaging_service.domain.compliance import schedule, zone
+from messaging_service.domain.compliance import schedule, tenant_calendar, zone
 from messaging_service.domain.delivery import RESENDABLE
 from messaging_service.domain.signatures import unsubscribe_token
 from messaging_service.messages import repository
 from messaging_service.messages.schemas import DayCount, MessageStats
 from messaging_service.models import Message, MessageContent, TenantSettings, outbox
 from messaging_service.settings import MessagingSettings
+from messaging_service.tenants import clock_of
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication
 from shared.outbox import emit
@@ -50,7 +51,7 @@ async def resend(
     if blocked:
         raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
     tenant = await session.get(TenantSettings, tenant_id)
-    now = datetime.now(UTC)
+    now = clock_of(tenant).now()
     content = await session.get(MessageContent, (message.tenant_id, message.id), with_for_update=True)
     if address != message.to_address and content is not None and content.payload:
         communication = Communication.model_validate({**content.payload, "to": address})
@@ -77,7 +78,9 @@ async def resend(
             session, tenant_id, {message.customer_id}, now - timedelta(days=31)
         )
         recent = found[(message.customer_id, message.channel)]
-    slot = schedule(now, zone(message.timezone), rule.window, rule.cap if message.customer_id else None, recent)
+    calendar = tenant_calendar(tenant) if tenant else None
+    cap = rule.cap if message.customer_id else None
+    slot = schedule(now, zone(message.timezone), rule.window, cap, recent, calendar)
     message.to_address = address
     message.state = "deferred" if slot.deferred else "queued"
     message.scheduled_at, message.deferred_reason = slot.at, slot.reason
@@ -93,9 +96,9 @@ async def resend(
 async def stats(
     conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
 ) -> MessageStats:
-    tenant_zone = await conn.scalar(select(TenantSettings.timezone).where(TenantSettings.tenant_id == tenant_id))
-    tz = zone(tenant_zone)
-    today = datetime.now(tz).date()
+    tenant = (await conn.execute(select(TenantSettings.__table__).where(TenantSettings.tenant_id == tenant_id))).first()
+    tz = zone(tenant.timezone if tenant else None)
+    today = clock_of(tenant).now().astimezone(tz).date()
     until = until or today
     since = since or until - timedelta(days=29)
     start = datetime.combine(since, time(), tzinfo=tz)

@@ -3,7 +3,6 @@
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateError
@@ -98,7 +97,7 @@ async def validate(
             communication,
             _sample_view(tenant),
             language=language,
-            today=datetime.now(UTC).date(),
+            today=tenant.clock.today(),
             unsubscribe_url=SAMPLE_UNSUBSCRIBE,
         )
         for field, (source, _html) in sources.items():
@@ -272,7 +271,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         communication.model_copy(update={"channel": Channel(channel), "kind": CommunicationKind(kind)}),
         view,
         language=language,
-        today=datetime.now(UTC).date(),
+        today=tenant.clock.today(),
         unsubscribe_url=SAMPLE_UNSUBSCRIBE,
     )
     try:

@@ -3,6 +3,7 @@ calls back is lost while messaging is down, busy, or has not recorded the send y
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import text
@@ -93,6 +94,7 @@ async def test_a_callback_racing_the_send_is_applied_and_the_late_send_result_ke
                 "errors": [None],
                 "dead": [False],
                 "retry_at": [None],
+                "at": [datetime.now(UTC)],
             },
         )
     (after,) = await messages(stack, tenant.id)
