@@ -202,6 +202,7 @@ NOTE_OUT = {
     "outcome_id": OUTCOME_ID,
     "author": ACTOR,
     "author_user_id": COLLECTOR_ID,
+    "occurred_at": "2026-03-16T14:05:00Z",
     "created_at": "2026-03-16T15:42:03Z",
 }
 TASK_OUT = {
@@ -220,6 +221,7 @@ TASK_OUT = {
     "created_by": ACTOR,
     "completed_at": None,
     "completed_by": None,
+    "occurred_at": "2026-03-16T14:05:00Z",
     "created_at": "2026-03-16T15:42:03Z",
     "updated_at": "2026-03-16T15:42:03Z",
 }
@@ -246,6 +248,7 @@ OUTCOME_OUT = {
     "recorded_by": ACTOR,
     "recorded_by_user_id": COLLECTOR_ID,
     "recorded_at": "2026-03-16T15:42:03Z",
+    "occurred_at": "2026-03-16T14:05:00Z",
 }
 OUTCOME_RECORDED_OUT = {**OUTCOME_OUT, "task": TASK_OUT, "dispute_area": None}
 PAYMENT_OUT = {
@@ -327,6 +330,7 @@ PROMISE_OUT = {
     "resolved_on": None,
     "created_by": ACTOR,
     "created_at": "2026-03-16T15:42:03Z",
+    "occurred_at": "2026-03-16T14:05:00Z",
 }
 _PERSON = {"name": "Carla Gómez", "email": "carla.gomez@andina.com.ar", "phone": "+5491144442222"}
 STATEMENT_OUT = {

@@ -189,6 +189,9 @@ class Invoice(IdMixin, TimestampMixin, Base):
     source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # A credit note: the invoices it settles (ids or the ERP's external ids), in order; empty: oldest first.
     applies_to: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list, server_default=text("'{}'"))
+    # When it entered the tenant's collections, on its clock (issue 15): the timeline's place of the invoice
+    # (NULL for invoices loaded before it: their created_at).
+    entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Payment(IdMixin, TimestampMixin, Base):
@@ -262,6 +265,8 @@ class CreditApplication(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric)
     reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # the tenant's day it was applied, on its clock (issue 15; NULL before it: created_at's date)
+    applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Promise(IdMixin, Base):
@@ -292,6 +297,8 @@ class Promise(IdMixin, Base):
     resolved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # when it was made on the tenant's calendar (the outcome's occurred_at; issue 15)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Outcome(IdMixin, Base):
@@ -301,6 +308,7 @@ class Outcome(IdMixin, Base):
     __table_args__ = (
         Index("ix_outcomes_tenant_recorded_at", "tenant_id", "recorded_at"),
         Index("ix_outcomes_tenant_customer", "tenant_id", "customer_id", "recorded_at"),
+        Index("ix_outcomes_tenant_occurred_at", "tenant_id", "occurred_at"),
         *tenant_keys("outcomes", "id"),
         tenant_reference("fk_outcomes_customer_id_customers", "customer_id", "receivables.customers"),
     )
@@ -328,6 +336,8 @@ class Outcome(IdMixin, Base):
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # when the contact happened on the tenant's calendar (back-dated, or its test clock; issue 15)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Note(IdMixin, Base):
@@ -337,6 +347,7 @@ class Note(IdMixin, Base):
     __table_args__ = (
         Index("ix_notes_tenant_customer", "tenant_id", "customer_id", "created_at"),
         Index("ix_notes_tenant_created_at", "tenant_id", "created_at"),
+        Index("ix_notes_tenant_occurred_at", "tenant_id", "occurred_at"),
         Index("ix_notes_hashtags", "hashtags", postgresql_using="gin"),
         *tenant_keys("notes", "id"),
         tenant_reference("fk_notes_customer_id_customers", "customer_id", "receivables.customers"),
@@ -356,6 +367,7 @@ class Note(IdMixin, Base):
     author: Mapped[str] = mapped_column(String(80))
     author_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Task(IdMixin, TimestampMixin, Base):
@@ -385,6 +397,8 @@ class Task(IdMixin, TimestampMixin, Base):
     created_by: Mapped[str] = mapped_column(String(80))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # when it was given on the tenant's calendar (back-dated, or its test clock; issue 15)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TimelineEntry(IdMixin, Base):

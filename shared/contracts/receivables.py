@@ -183,6 +183,7 @@ class OutcomeRecorded(Event):
     recorded_by: str
     recorded_at: datetime
     promised_date: date | None = None
+    occurred_at: datetime | None = None  # when the contact happened on the tenant's calendar (issue 15)
 
 
 @register

@@ -100,10 +100,10 @@ updated AS (
 inserted AS (
     INSERT INTO receivables.invoices (id, tenant_id, customer_id, external_id, number, kind, currency, amount,
                                       open_amount, issue_date, due_date, document_url, applies_to, status,
-                                      closed_on, source_version)
+                                      closed_on, source_version, entered_at)
     SELECT m.new_id, :tenant_id, m.customer_id, m.external_id, m.number, m.kind, m.currency,
            m.amount, m.open_amount, m.issue_date, m.due_date, m.document_url, m.applies_to, m.new_status,
-           CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version
+           CASE WHEN m.new_status IN {CLOSED} THEN CAST(:today AS date) END, m.version, CAST(:now AS timestamptz)
     FROM (SELECT looked.*, {after_ingest_sql("NULL", "looked.requested", "looked.open_amount")} AS new_status
           FROM looked WHERE known AND invoice_id IS NULL) m
     ON CONFLICT (tenant_id, external_id) DO NOTHING
@@ -135,7 +135,7 @@ promises_resolved AS (
 history AS (
     INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, summary,
                                               data, actor)
-    SELECT receivables.uuid7(), u.tenant_id, u.customer_id, now(),
+    SELECT receivables.uuid7(), u.tenant_id, u.customer_id, CAST(:now AS timestamptz),
            CASE WHEN u.status <> u.old_status THEN 'status_change' ELSE 'invoice_updated' END, u.id,
            'Invoice ' || u.number || ' updated by the ERP'
                || CASE WHEN u.status <> u.old_status THEN ': ' || u.old_status || ' -> ' || u.status ELSE '' END,
@@ -191,6 +191,7 @@ async def upsert_invoices(
     params = {
         "tenant_id": profile.tenant_id,
         "today": profile.today(),
+        "now": profile.clock.now(),
         "grace": max(profile.promise_grace_days, 0),
         "actor": actor,
         "external_ids": [line.external_id for line in lines],

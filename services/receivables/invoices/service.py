@@ -3,7 +3,7 @@ one UPDATE for all the invoices, their promises, their history and their events.
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
@@ -29,6 +29,7 @@ from services.receivables.tenants.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.identity import Identity
+from shared.ids import uuid7_texts
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 invoices = Invoice.__table__
@@ -53,10 +54,11 @@ async def create_invoice(session: AsyncSession, identity: Identity, data: Invoic
     values = {
         **data.model_dump(exclude={"open_amount"}),
         "open_amount": data.open,
-        "id": uuid.uuid4(),
+        "id": uuid.UUID(uuid7_texts(1)[0]),  # time-ordered: the timeline's order within a test clock's instant
         "tenant_id": tenant_id,
         "status": status,
         "closed_on": today if status == InvoiceStatus.PAID else None,
+        "entered_at": profile.clock.now(),
     }
     try:
         async with session.begin_nested():
@@ -165,12 +167,19 @@ async def apply_status_changes(
     actor: str,
     reason: str,
     outcome_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+    history_at: datetime | None = None,
 ) -> None:
     """Apply allowed changes to locked ``rows``: statuses and their details, promises opened or cancelled,
-    the history (timeline) and one ``InvoiceChanged`` per invoice. Set-based: a few statements in all."""
+    the history (timeline) and one ``InvoiceChanged`` per invoice. Set-based: a few statements in all.
+
+    ``at`` is when the change happened on the tenant's calendar (a back-dated outcome's ``occurred_at``; default
+    the tenant's clock): the day a promise is made or ends, an invoice closes, and the history's place (or
+    ``history_at``, for a caller that writes other entries of the same moment first)."""
     if not changes:
         return
-    tenant_id, today = profile.tenant_id, profile.today()
+    at = at or profile.clock.now()
+    tenant_id, today = profile.tenant_id, profile.today(at)
     by_id = {r["id"]: r for r in rows}
     ids = [c.invoice_id for c in changes]
     await explain_invoice_changes(session, reason)
@@ -209,16 +218,19 @@ async def apply_status_changes(
         await session.execute(
             text(
                 "INSERT INTO receivables.promises (id, tenant_id, customer_id, invoice_id, outcome_id, promised_date, "
-                "currency, amount, collector_id, status, created_by) "
+                "currency, amount, collector_id, status, created_by, occurred_at) "
                 "SELECT receivables.uuid7(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
-                "i.currency, i.open_amount, c.collector_id, 'open', :actor "
+                "i.currency, i.open_amount, c.collector_id, 'open', :actor, :at "
                 "FROM receivables.invoices i JOIN receivables.customers c ON c.id = i.customer_id "
                 "WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids)"
             ),
-            {"tenant_id": tenant_id, "ids": promised_ids, "outcome_id": outcome_id, "actor": actor},
+            {"tenant_id": tenant_id, "ids": promised_ids, "outcome_id": outcome_id, "actor": actor, "at": at},
         )
     await add_entries(
-        session, tenant_id, [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes]
+        session,
+        tenant_id,
+        [_history_entry(by_id[c.invoice_id], c, actor, reason, outcome_id) for c in changes],
+        at=history_at or at,
     )
     await emit_invoices_changed(session, tenant_id, ids, reason)
     # A voided credit note takes its credit back; an invoice voided gives it back; one out of dispute may take some

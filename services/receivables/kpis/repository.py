@@ -192,7 +192,7 @@ async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
     segment = f.segment_of("p")
     query = f"""
         SELECT
-            count(*) FILTER (WHERE p.created_at >= :date_from AND p.created_at < CAST(:date_to AS date) + 1) AS made,
+            count(*) FILTER (WHERE {_period("p.occurred_at")}) AS made,
             count(*) FILTER (WHERE p.status = 'kept' AND p.resolved_on BETWEEN :date_from AND :date_to) AS kept,
             count(*) FILTER (WHERE p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to) AS broken,
             count(*) FILTER (WHERE p.status = 'cancelled' AND p.resolved_on BETWEEN :date_from AND :date_to)
@@ -227,20 +227,20 @@ async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         SELECT excuse, sum(outcomes)::int AS outcomes, sum(notes)::int AS notes FROM (
             SELECT coalesce(o.excuse, 'none') AS excuse, count(*) AS outcomes, 0 AS notes
             FROM receivables.outcomes o
-            WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
+            WHERE o.tenant_id = :tenant_id AND {_period("o.occurred_at")}{collector}{segment}
             GROUP BY 1
             UNION ALL
             SELECT n.reason, 0, count(*)
             FROM receivables.notes n {notes_filter}
             WHERE n.tenant_id = :tenant_id AND n.reason IS NOT NULL AND n.outcome_id IS NULL
-              AND {_period("n.created_at")}{f.customer_where()}
+              AND {_period("n.occurred_at")}{f.customer_where()}
             GROUP BY 1
         ) counted
         GROUP BY 1 ORDER BY sum(outcomes) + sum(notes) DESC, 1"""
     by_hashtag = f"""
         SELECT tag AS hashtag, count(*) AS notes
         FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag
-        WHERE n.tenant_id = :tenant_id AND {_period("n.created_at")}{f.customer_where()}
+        WHERE n.tenant_id = :tenant_id AND {_period("n.occurred_at")}{f.customer_where()}
         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""
     return {
         "by_reason": [dict(r) for r in (await conn.execute(text(by_reason), f.params())).mappings()],
@@ -257,7 +257,7 @@ async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
                count(DISTINCT o.customer_id) AS customers
         FROM receivables.outcomes o
         LEFT JOIN receivables.users u ON u.tenant_id = o.tenant_id AND u.user_id = o.recorded_by_user_id
-        WHERE o.tenant_id = :tenant_id AND {_period("o.recorded_at")}{collector}{segment}
+        WHERE o.tenant_id = :tenant_id AND {_period("o.occurred_at")}{collector}{segment}
         GROUP BY GROUPING SETS ((o.recorded_by_user_id, u.full_name, o.kind), (o.recorded_by_user_id, u.full_name))
         """
     people: dict[Any, dict[str, Any]] = {}

@@ -32,7 +32,7 @@ async def list_notes(
     date_from: date | None,
     date_to: date | None,
 ) -> list[Any]:
-    """Newest first."""
+    """Newest first (by when they happened, on the tenant's calendar)."""
     query = select(notes).where(notes.c.tenant_id == tenant_id)
     if customer_id:
         query = query.where(notes.c.customer_id == customer_id)
@@ -43,10 +43,10 @@ async def list_notes(
     if author_user_id:
         query = query.where(notes.c.author_user_id == author_user_id)
     if date_from:
-        query = query.where(notes.c.created_at >= datetime.combine(date_from, datetime.min.time()))
+        query = query.where(notes.c.occurred_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to:
-        query = query.where(notes.c.created_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+        query = query.where(notes.c.occurred_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
     query = keyset(
-        query, (notes.c.created_at, notes.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
+        query, (notes.c.occurred_at, notes.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
     )
     return list((await conn.execute(query)).mappings().all())

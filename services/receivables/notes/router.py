@@ -54,7 +54,7 @@ async def list_notes(
             date_from=date_from,
             date_to=date_to,
         )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))

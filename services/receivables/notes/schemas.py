@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.receivables import examples
 from services.receivables.outcomes.rules import Excuse
@@ -37,6 +37,11 @@ class NoteCreate(BaseModel):
     invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=200, description="The ERP's ids of the invoices, instead of `invoice_ids`"
     )
+    occurred_at: AwareDatetime | None = Field(
+        None,
+        description="When it happened (default now on the tenant's clock; not in the future, not before its "
+        "invoices were issued): a collector noting yesterday's talk records it as yesterday",
+    )
 
 
 class NoteOut(BaseModel):
@@ -53,4 +58,5 @@ class NoteOut(BaseModel):
     outcome_id: uuid.UUID | None
     author: str
     author_user_id: uuid.UUID | None
+    occurred_at: datetime = Field(description="When it happened, on the tenant's calendar (the timeline's order)")
     created_at: datetime

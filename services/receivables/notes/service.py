@@ -1,16 +1,20 @@
 """Notes: the written history of the relationship (seed 004: who, why, what next, #hashtags)."""
 
 import uuid
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
+from services.receivables.invoices.status import FieldInvalid
 from services.receivables.models import Invoice, Note
 from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate
+from services.receivables.tenants.repository import load_profile
 from services.receivables.timeline.repository import add_entries
+from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.identity import Identity
 from shared.problems import ValidationProblem
 
@@ -20,23 +24,22 @@ invoices = Invoice.__table__
 
 async def check_invoices_of_customer(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], field: str
-) -> None:
+) -> list[tuple[date, str]]:
+    """The invoices' (issue date, number); 422 naming the position of one that is not the customer's."""
     if not invoice_ids:
-        return
-    found = set(
-        (
-            await session.execute(
-                select(invoices.c.id).where(
-                    invoices.c.tenant_id == tenant_id,
-                    invoices.c.customer_id == customer_id,
-                    invoices.c.id.in_(invoice_ids),
-                )
-            )
-        ).scalars()
+        return []
+    rows = await session.execute(
+        select(invoices.c.id, invoices.c.issue_date, invoices.c.number).where(
+            invoices.c.tenant_id == tenant_id,
+            invoices.c.customer_id == customer_id,
+            invoices.c.id.in_(invoice_ids),
+        )
     )
+    found = {r.id: (r.issue_date, r.number) for r in rows}
     for position, invoice_id in enumerate(invoice_ids):
         if invoice_id not in found:
             raise ValidationProblem.field(f"{field}[{position}]", "is not an invoice of this customer")
+    return list(found.values())
 
 
 async def insert_note(
@@ -51,9 +54,12 @@ async def insert_note(
     spoken_with: str | None = None,
     reason: str | None = None,
     agreed: str | None = None,
+    at: datetime | None = None,
 ) -> Any:
-    """Store a note with its hashtags and seed 004's answers (who, why, what was agreed); a note of an outcome is
-    shown within the outcome's timeline entry."""
+    """Store a note with its hashtags and seed 004's answers (who, why, what was agreed), as of ``at`` (when it
+    happened; default now on the tenant's clock); a note of an outcome is shown within the outcome's timeline
+    entry."""
+    at = at or (await load_profile(session, tenant_id)).clock.now()
     row = (
         (
             await session.execute(
@@ -71,6 +77,7 @@ async def insert_note(
                     outcome_id=outcome_id,
                     author=identity.actor,
                     author_user_id=identity.user_id,
+                    occurred_at=at,
                 )
                 .returning(notes)
             )
@@ -100,6 +107,7 @@ async def insert_note(
                     "actor": identity.actor,
                 }
             ],
+            at=at,
         )
     return row
 
@@ -108,7 +116,13 @@ async def create_note(session: AsyncSession, identity: Identity, data: NoteCreat
     tenant_id = identity.tenant_id
     if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
-    await check_invoices_of_customer(session, tenant_id, data.customer_id, data.invoice_ids, "invoice_ids")
+    issued = await check_invoices_of_customer(session, tenant_id, data.customer_id, data.invoice_ids, "invoice_ids")
+    profile = await load_profile(session, tenant_id)
+    try:
+        at = occurred_at(data.occurred_at, profile.clock.now())
+        check_not_before_issue(profile.today(at), issued)
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
     return await insert_note(
         session,
         tenant_id,
@@ -119,4 +133,5 @@ async def create_note(session: AsyncSession, identity: Identity, data: NoteCreat
         spoken_with=data.spoken_with,
         reason=data.reason.value if data.reason else None,
         agreed=data.agreed,
+        at=at,
     )

@@ -34,7 +34,7 @@ async def list_outcomes(
     date_from: date | None,
     date_to: date | None,
 ) -> list[Any]:
-    """Newest first."""
+    """Newest first (by when they happened, on the tenant's calendar)."""
     query = select(outcomes).where(outcomes.c.tenant_id == tenant_id)
     for column, value in (
         (outcomes.c.customer_id, customer_id),
@@ -46,12 +46,12 @@ async def list_outcomes(
         if value is not None:
             query = query.where(column == value)
     if date_from:
-        query = query.where(outcomes.c.recorded_at >= datetime.combine(date_from, datetime.min.time()))
+        query = query.where(outcomes.c.occurred_at >= datetime.combine(date_from, datetime.min.time()))
     if date_to:
-        query = query.where(outcomes.c.recorded_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
+        query = query.where(outcomes.c.occurred_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time()))
     query = keyset(
         query,
-        (outcomes.c.recorded_at, outcomes.c.id),
+        (outcomes.c.occurred_at, outcomes.c.id),
         (datetime.fromisoformat, uuid.UUID),
         after,
         limit,

@@ -85,7 +85,7 @@ async def list_outcomes(
             date_from=date_from,
             date_to=date_to,
         )
-    return make_page(rows, page.limit, key=lambda r: [r["recorded_at"], r["id"]], item=repository.outcome_out)
+    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=repository.outcome_out)
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.receivables import examples
 from services.receivables.outcomes.rules import ContactChannel, Excuse, OutcomeKind
@@ -51,6 +51,12 @@ class OutcomeCreate(BaseModel):
     dispute_area_id: uuid.UUID | None = Field(None, description="dispute: the area responsible for resolving it")
     follow_up_days: int | None = Field(None, description="no_commitment: days to the follow-up task (tenant default)")
     task_assignee_id: uuid.UUID | None = Field(None, description="Who gets the task; default the customer's collector")
+    occurred_at: AwareDatetime | None = Field(
+        None,
+        description="When the contact happened (default now on the tenant's clock; not in the future, not before "
+        "the invoices it names were issued): a call logged a day late is recorded as yesterday, and the promise's "
+        "horizon, the follow-up's due date and the timeline read that date",
+    )
 
 
 class OutcomeOut(BaseModel):
@@ -76,7 +82,8 @@ class OutcomeOut(BaseModel):
     collector_id: uuid.UUID | None
     recorded_by: str
     recorded_by_user_id: uuid.UUID | None
-    recorded_at: datetime
+    recorded_at: datetime = Field(description="When it was written (the system's clock)")
+    occurred_at: datetime = Field(description="When the contact happened, on the tenant's calendar")
 
 
 class OutcomeRecordedOut(OutcomeOut):

@@ -1,7 +1,7 @@
 """Recording a contact outcome: one transaction does everything the outcome means (``rules.plan_outcome``)."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -30,6 +30,8 @@ from services.receivables.statements.lines import invoice_line, oldest_days_over
 from services.receivables.tasks.service import insert_task
 from services.receivables.tenants.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
+from services.receivables.timeline.rules import check_not_before_issue, occurred_at
+from shared.clock import wall_now
 from shared.contracts.common import Channel, InvoiceKind, MoneyAmount, Person
 from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
 from shared.contracts.receivables import OutcomeRecorded
@@ -39,6 +41,7 @@ from shared.problems import Conflict, NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
 outcomes = Outcome.__table__
+_STEP = timedelta(microseconds=1)  # entries written for one outcome, at its moment, keep their order
 SUMMARY = {
     OutcomeKind.PROMISE_TO_PAY: "Promise to pay by {promised}",
     OutcomeKind.NO_COMMITMENT: "Contacted, no commitment to pay",
@@ -49,11 +52,13 @@ SUMMARY = {
 
 
 async def _invoices_covered(
-    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID]
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], day: date
 ) -> list[Any]:
-    """The invoices named (locked; a foreign id is a 404), or all the customer's open invoices."""
+    """The invoices named (locked; a foreign id is a 404; one issued after the contact's ``day`` a 422), or all
+    the customer's open invoices that existed on ``day``."""
     if not invoice_ids:
-        return await invoices.lock_open_invoices(session, tenant_id, customer_id)
+        rows = await invoices.lock_open_invoices(session, tenant_id, customer_id)
+        return [r for r in rows if r["issue_date"] <= day]
     rows = await invoices.lock_invoices(session, tenant_id, list(dict.fromkeys(invoice_ids)))
     found = {r["id"]: r for r in rows}
     for position, invoice_id in enumerate(invoice_ids):
@@ -64,7 +69,12 @@ async def _invoices_covered(
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is an invoice of another customer")
         if row["kind"] == InvoiceKind.CREDIT_NOTE:
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is a credit note: nothing to collect")
-    return [found[i] for i in dict.fromkeys(invoice_ids)]
+    covered = [found[i] for i in dict.fromkeys(invoice_ids)]
+    try:
+        check_not_before_issue(day, ((r["issue_date"], r["number"]) for r in covered))
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
+    return covered
 
 
 async def record_outcome(
@@ -72,10 +82,15 @@ async def record_outcome(
 ) -> dict[str, Any]:
     tenant_id = identity.tenant_id
     profile = await load_profile(session, tenant_id)
+    try:
+        at = occurred_at(data.occurred_at, profile.clock.now())
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
+    day = profile.today(at)  # the contact's date: the promise's horizon, the follow-up's due date
     customer = await customers.get_for_update(session, tenant_id, data.customer_id)
     if customer is None:
         raise NotFound("Customer not found")
-    rows = await _invoices_covered(session, tenant_id, customer.id, data.invoice_ids)
+    rows = await _invoices_covered(session, tenant_id, customer.id, data.invoice_ids, day)
     language = customer.language or profile.language or "es"
     try:
         plan = plan_outcome(
@@ -90,7 +105,7 @@ async def record_outcome(
                 named_invoices=bool(data.invoice_ids),
             ),
             {r["id"]: r["status"] for r in rows},
-            today=profile.today(),
+            today=day,
             country=profile.country,
             default_follow_up_days=profile.follow_up_days,
             language=language,
@@ -127,6 +142,7 @@ async def record_outcome(
             invoice_ids=[r["id"] for r in rows],
             identity=identity,
             outcome_id=outcome_id,
+            at=at,
         )
     task = None
     if plan.task is not None:
@@ -141,6 +157,7 @@ async def record_outcome(
                 "due_date": plan.task.due_date,
                 "source": "outcome",
                 "outcome_id": outcome_id,
+                "occurred_at": at,
             },
             actor,
         )
@@ -152,6 +169,8 @@ async def record_outcome(
         actor=actor,
         reason=f"outcome: {data.kind.value}",
         outcome_id=outcome_id,
+        at=at,
+        history_at=at + _STEP,  # after the task, before the outcome itself: the timeline reads in that order
     )
     messages, message_key, skipped = await _unreachable_email(
         session, profile, customer, data.kind, rows, plan, outcome_id, language
@@ -178,10 +197,12 @@ async def record_outcome(
         "collector_id": customer.collector_id,
         "recorded_by": actor,
         "recorded_by_user_id": identity.user_id,
-        "recorded_at": datetime.now(UTC),
+        "recorded_at": wall_now(),
+        "occurred_at": at,
     }
     row = (await session.execute(insert(outcomes).values(values).returning(outcomes))).mappings().one()
-    await add_entries(session, tenant_id, [_timeline_entry(row, rows, area, skipped)])
+    later = at + _STEP * (len(plan.status_changes) + 1)
+    await add_entries(session, tenant_id, [_timeline_entry(row, rows, area, skipped)], at=later)
     event = OutcomeRecorded(
         outcome_id=outcome_id,
         customer_id=customer.id,
@@ -195,6 +216,7 @@ async def record_outcome(
         collector_id=row["collector_id"],
         recorded_by=actor,
         recorded_at=row["recorded_at"],
+        occurred_at=row["occurred_at"],
         promised_date=row["promised_date"],
     )
     await emit_many(session, outbox, tenant_id, [event, *messages])

@@ -19,6 +19,7 @@ The customers whose credit may have moved get a new snapshot (``CustomerChanged.
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -219,7 +220,7 @@ async def _apply(
         if state.status == InvoiceStatus.PAID:
             state.closed_on = state.paid_on = today
     if applied:
-        await _write_applications(session, tenant_id, applied)
+        await _write_applications(session, tenant_id, applied, today)
         touched = await write_invoices(session, profile, states, ledger, actor, "credit applied")
         await add_entries(session, tenant_id, _applied_entries(applied, rows, actor) + _status_entries(states, actor))
         await emit_invoices_changed(session, tenant_id, touched, "credit applied")
@@ -261,9 +262,12 @@ def _named(credit_note: Any, rows: dict[uuid.UUID, Any]) -> tuple[Named, ...]:
     return tuple(Named(i) for i in dict.fromkeys(found)) or (Named(credit_note["id"]),)
 
 
-async def _write_applications(session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]]) -> None:
+async def _write_applications(
+    session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]], today: date
+) -> None:
+    """Credit notes' applications are dated by the tenant's today (its clock: the statement's date of the line)."""
     notes = [
-        {"tenant_id": tenant_id, "credit_id": c.source_id, "invoice_id": i, "amount": a}
+        {"tenant_id": tenant_id, "credit_id": c.source_id, "invoice_id": i, "amount": a, "applied_on": today}
         for c, result in applied
         if c.source == "credit_note"
         for i, a in result.allocations
@@ -271,8 +275,8 @@ async def _write_applications(session: AsyncSession, tenant_id: uuid.UUID, appli
     if notes:
         await session.execute(
             text(
-                "INSERT INTO receivables.credit_applications (tenant_id, credit_id, invoice_id, amount) "
-                "VALUES (:tenant_id, :credit_id, :invoice_id, :amount)"
+                "INSERT INTO receivables.credit_applications (tenant_id, credit_id, invoice_id, amount, applied_on) "
+                "VALUES (:tenant_id, :credit_id, :invoice_id, :amount, :applied_on)"
             ),
             notes,
         )

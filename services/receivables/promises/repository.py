@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
 from services.receivables.models import Promise
+from shared.clock import wall_now
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.pagination import keyset
 
@@ -25,12 +26,14 @@ PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
     'collector_id', inv.promise_collector, 'promised_date', inv.broken_promised_date, 'broken_on', inv.broken_on,
     'currency', inv.currency, 'open_amount', inv.open_amount::text)"""
 
-_LOCAL_TODAY = "(now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date"
+# Each tenant's clock (issue 15): its test clock, else the instant the caller passes (the wall clock), at its zone.
+_TENANT_NOW = "coalesce(t.test_clock, CAST(:now AS timestamptz))"
+_LOCAL_TODAY = f"({_TENANT_NOW} AT TIME ZONE coalesce(t.timezone, 'UTC'))::date"
 
 DETECT_BROKEN = text(
     f"""
 WITH due AS (
-    SELECT p.id, coalesce(CAST(:as_of AS date), {_LOCAL_TODAY}) AS today
+    SELECT p.id, coalesce(CAST(:as_of AS date), {_LOCAL_TODAY}) AS today, {_TENANT_NOW} AS at
     FROM receivables.promises p
     LEFT JOIN receivables.tenants t ON t.tenant_id = p.tenant_id
     WHERE p.status = 'open'
@@ -41,7 +44,7 @@ WITH due AS (
 broken AS (
     UPDATE receivables.promises p SET status = 'broken', resolved_on = due.today
     FROM due WHERE p.id = due.id
-    RETURNING p.id, p.invoice_id, p.collector_id, p.promised_date, p.resolved_on
+    RETURNING p.id, p.invoice_id, p.collector_id, p.promised_date, p.resolved_on, due.at
 ),
 inv AS (
     UPDATE receivables.invoices i
@@ -51,7 +54,7 @@ inv AS (
     RETURNING i.*, (SELECT c.external_id FROM receivables.customers c
                     WHERE c.tenant_id = i.tenant_id AND c.id = i.customer_id) AS customer_external_id,
               b.id AS promise_id, b.resolved_on AS broken_on, b.collector_id AS promise_collector,
-              b.promised_date AS broken_promised_date
+              b.promised_date AS broken_promised_date, b.at AS broken_at
 ),
 invoice_events AS (
     INSERT INTO receivables.outbox {OUTBOX_COLUMNS}
@@ -64,7 +67,8 @@ promise_events AS (
 history AS (
     INSERT INTO receivables.timeline_entries (id, tenant_id, customer_id, occurred_at, kind, invoice_id, ref_id,
                                               summary, data, actor)
-    SELECT receivables.uuid7(), inv.tenant_id, inv.customer_id, now(), 'status_change', inv.id, inv.promise_id,
+    SELECT receivables.uuid7(), inv.tenant_id, inv.customer_id, inv.broken_at, 'status_change', inv.id,
+           inv.promise_id,
            'Invoice ' || inv.number || ': promise_to_pay -> normal (promise of '
            || inv.broken_promised_date::text || ' broken)',
            jsonb_build_object('from', 'promise_to_pay', 'to', 'normal', 'reason', 'promise broken',
@@ -80,9 +84,11 @@ SELECT (SELECT count(*) FROM broken) AS broken, (SELECT array_agg(id) FROM broke
 async def detect_broken(
     conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID | None = None, as_of: date | None = None
 ) -> tuple[int, list[uuid.UUID]]:
-    """Break the due promises of one tenant (or of all, each at its own local date); returns the count and ids."""
+    """Break the due promises of one tenant (or of all, each at its own local date on its own clock: a sandbox
+    tenant's test clock); returns the count and ids."""
     await explain_invoice_changes(conn, "promise broken")
-    row = (await conn.execute(DETECT_BROKEN, {"tenant_id": tenant_id, "as_of": as_of})).one()
+    params = {"tenant_id": tenant_id, "as_of": as_of, "now": wall_now()}
+    row = (await conn.execute(DETECT_BROKEN, params)).one()
     return row.broken, list(row.ids or [])
 
 

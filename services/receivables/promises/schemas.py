@@ -23,6 +23,7 @@ class PromiseOut(BaseModel):
     resolved_on: date | None
     created_by: str
     created_at: datetime
+    occurred_at: datetime = Field(description="When it was made, on the tenant's calendar (its outcome's moment)")
 
 
 class DetectBrokenIn(BaseModel):

@@ -4,7 +4,7 @@ aging and totals per currency (``shared.statement.summarize``, the same figures 
 import uuid
 from datetime import date
 
-from sqlalchemy import Date, cast, select, union_all
+from sqlalchemy import Date, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.customers.repository import load_customer, people_of_customer
@@ -144,7 +144,7 @@ async def _payments_on(conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids:
     credit_notes = invoices.alias("credit_note")
     credited = (
         select(
-            cast(applications.c.created_at, Date).label("date"),
+            func.coalesce(applications.c.applied_on, cast(applications.c.created_at, Date)).label("date"),
             credit_notes.c.number.label("reference"),
             invoices.c.number.label("invoice"),
             invoices.c.currency,

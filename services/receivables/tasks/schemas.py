@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.receivables import examples
 
@@ -44,6 +44,9 @@ class TaskCreate(BaseModel):
         "person who gives it (an integration must name one)",
     )
     due_date: date | None = None
+    occurred_at: AwareDatetime | None = Field(
+        None, description="When the task was given (default now on the tenant's clock; not in the future)"
+    )
 
 
 class TaskUpdate(BaseModel):
@@ -75,5 +78,6 @@ class TaskOut(BaseModel):
     created_by: str
     completed_at: datetime | None
     completed_by: str | None
+    occurred_at: datetime = Field(description="When it was given, on the tenant's calendar")
     created_at: datetime
     updated_at: datetime

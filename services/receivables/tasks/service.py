@@ -10,12 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
+from services.receivables.invoices.status import FieldInvalid
 from services.receivables.models import Task
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
 from services.receivables.tasks.rules import supervisor_for
 from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
+from services.receivables.tenants.repository import load_profile
 from services.receivables.timeline.repository import add_entries
+from services.receivables.timeline.rules import occurred_at
 from shared.contracts.receivables import CreateTask
 from shared.identity import Identity
 from shared.inbox import Received, messages_by_tenant
@@ -47,7 +50,10 @@ def _entry(row: Any, summary: str, actor: str) -> dict[str, Any]:
 
 
 async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any], actor: str) -> Any:
-    """Store a task, log it on the customer's timeline and announce it."""
+    """Store a task, log it on the customer's timeline (at its ``occurred_at``: when it was given, default now on
+    the tenant's clock) and announce it."""
+    if values.get("occurred_at") is None:
+        values = {**values, "occurred_at": (await load_profile(session, tenant_id)).clock.now()}
     row = (
         (
             await session.execute(
@@ -59,7 +65,7 @@ async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[
     )
     if row["customer_id"] is not None:
         due = f", due {row['due_date'].isoformat()}" if row["due_date"] else ""
-        await add_entries(session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)])
+        await add_entries(session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)], at=row["occurred_at"])
     await emit_tasks_changed(session, tenant_id, [row["id"]])
     return row
 
@@ -69,6 +75,10 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
     if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     values = data.model_dump(exclude={"customer_external_id"})
+    try:
+        values["occurred_at"] = occurred_at(data.occurred_at, (await load_profile(session, tenant_id)).clock.now())
+    except FieldInvalid as exc:
+        raise ValidationProblem.field(exc.field, exc.message) from None
     values["assignee_id"] = values["assignee_id"] or identity.user_id
     values["supervisor_id"] = supervisor_for(values["assignee_id"], values["supervisor_id"], identity.user_id)
     for field in ("assignee_id", "supervisor_id"):
@@ -100,7 +110,7 @@ async def update_task(
         return current
     if "status" in changed:  # open <-> done / cancelled: who closed it and when
         closing = changed["status"] != TaskStatus.OPEN
-        changed["completed_at"] = text("now()") if closing else None
+        changed["completed_at"] = (await load_profile(session, tenant_id)).clock.now() if closing else None
         changed["completed_by"] = identity.actor if closing else None
     row = (
         (
@@ -142,27 +152,31 @@ async def on_create_task(ctx: dict[str, Any], session: AsyncSession, batch: list
 async def insert_service_tasks(session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
     """Tasks another service asks for (``key``, ``customer_id``, ``title``, ``description``, ``assignee_id``,
     ``due_date``, ``source``), each logged on its customer's timeline and announced. Idempotent by key; the
-    assignee defaults to the customer's collector and the due date to the tenant's today."""
+    assignee defaults to the customer's collector and the due date to the tenant's today (its clock)."""
     if rows:
+        profile = await load_profile(session, tenant_id)
         created = (
             (
                 await session.execute(
                     text(
                         "INSERT INTO receivables.tasks (id, tenant_id, customer_id, title, description, assignee_id, "
-                        "due_date, status, source, idempotency_key, created_by) "
+                        "due_date, status, source, idempotency_key, created_by, occurred_at) "
                         "SELECT receivables.uuid7(), c.tenant_id, c.id, x.title, x.description, "
                         "coalesce(x.assignee_id, c.collector_id), "
-                        "coalesce(x.due_date, (now() AT TIME ZONE coalesce(t.timezone, 'UTC'))::date), "
-                        "'open', x.source, "
-                        "x.key, 'service:' || x.source "
+                        "coalesce(x.due_date, CAST(:today AS date)), 'open', x.source, "
+                        "x.key, 'service:' || x.source, CAST(:now AS timestamptz) "
                         "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(key text, customer_id uuid, title text, "
                         "description text, assignee_id uuid, due_date date, source text) "
                         "JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.id = x.customer_id "
-                        "LEFT JOIN receivables.tenants t ON t.tenant_id = c.tenant_id "
                         "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
                         "RETURNING id, customer_id, title, status, assignee_id, due_date, created_by"
                     ),
-                    {"tenant_id": tenant_id, "rows": orjson.dumps(rows).decode()},
+                    {
+                        "tenant_id": tenant_id,
+                        "rows": orjson.dumps(rows).decode(),
+                        "today": profile.today(),
+                        "now": profile.clock.now(),
+                    },
                 )
             )
             .mappings()

@@ -6,7 +6,7 @@ the timeline reads them from ``invoices`` and merges both sources in one ordered
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -14,23 +14,35 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import TimelineEntry
+from services.receivables.tenants.repository import load_profile
+from shared.ids import uuid7_texts
 from shared.pagination import typed_cursor
 
 _table = TimelineEntry.__table__
 INVOICE_KIND = "invoice"
+# An invoice's place on the timeline: when it entered the tenant's collections (its clock), else when written.
+INVOICE_ENTERED = "coalesce(entered_at, created_at)"
 
 
 async def add_entries(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, entries: Sequence[dict[str, Any]]
+    session: AsyncSession | AsyncConnection,
+    tenant_id: uuid.UUID,
+    entries: Sequence[dict[str, Any]],
+    *,
+    at: datetime | None = None,
 ) -> None:
     """Append entries (one multi-row INSERT). Each has customer_id, kind, summary; optional data, invoice_id,
-    ref_id, actor, occurred_at."""
+    ref_id, actor, occurred_at. They happened ``at`` (a back-dated record's moment), by default now on the
+    tenant's clock (a sandbox tenant's test clock), so that a replayed calendar's timeline keeps its order."""
     if not entries:
         return
-    now = datetime.now(UTC)
+    now = at or (await load_profile(session, tenant_id)).clock.now()
+    # Time-ordered ids: a test clock stands still between advances, and entries of the same instant then read in
+    # the order they were written (the timeline's order is occurred_at, then id).
+    ids = [uuid.UUID(i) for i in uuid7_texts(len(entries))]
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": ids[position],
             "tenant_id": tenant_id,
             # a microsecond apart: entries written together keep their order on the timeline
             "occurred_at": now + timedelta(microseconds=position),
@@ -68,7 +80,7 @@ async def list_timeline(
     if after:
         params["after_at"], params["after_id"] = typed_cursor(after, datetime.fromisoformat, uuid.UUID)
         entry_filters.append(_after_clause(newest_first))
-        invoice_filters.append(_after_clause(newest_first).replace("occurred_at", "created_at"))
+        invoice_filters.append(_after_clause(newest_first).replace("occurred_at", INVOICE_ENTERED))
     direction = "DESC" if newest_first else "ASC"
     branches = [
         "SELECT id, occurred_at, kind, invoice_id, ref_id, summary, data, actor "
@@ -77,13 +89,13 @@ async def list_timeline(
     ]
     if not kinds or INVOICE_KIND in kinds:
         branches.append(
-            "SELECT id, created_at AS occurred_at, 'invoice' AS kind, id AS invoice_id, id AS ref_id, "
+            f"SELECT id, {INVOICE_ENTERED} AS occurred_at, 'invoice' AS kind, id AS invoice_id, id AS ref_id, "
             "'Invoice ' || number || ' for ' || currency || ' ' || amount::text || ', due ' || due_date::text "
             "AS summary, jsonb_build_object('number', number, 'kind', kind, 'currency', currency, "
             "'amount', amount::text, 'issue_date', issue_date, 'due_date', due_date, 'external_id', external_id) "
             "AS data, NULL AS actor "
             f"FROM receivables.invoices WHERE {' AND '.join(invoice_filters)} "
-            f"ORDER BY created_at {direction}, id {direction} LIMIT :limit"
+            f"ORDER BY {INVOICE_ENTERED} {direction}, id {direction} LIMIT :limit"
         )
     union = " UNION ALL ".join(f"({b})" for b in branches)
     query = f"SELECT * FROM ({union}) t ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"
