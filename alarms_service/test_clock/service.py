@@ -16,7 +16,7 @@ _IN_FLIGHT = text("SELECT count(*) FROM alarms.runs WHERE tenant_id = :tenant_id
 
 async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
     state = request.app.state
-    created = await schedule_runs({"engine": state.engine, "redis": state.arq}, now, tenant_id)
+    created = await schedule_runs({"engine": state.engine, "redis": state.arq}, tenant_id=tenant_id, at=now)
     return {"runs": created}
 
 
