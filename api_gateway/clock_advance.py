@@ -122,16 +122,17 @@ class Advancer:
         response.raise_for_status()
         return response.json()["done"]
 
+    async def pending(self, service: str, instant: datetime) -> int:
+        params = {"tenant_id": str(self.tenant_id), "now": instant.isoformat()}
+        response = await self.http.get(self._url(service, PENDING_PATH), params=params, headers=self.headers)
+        response.raise_for_status()
+        return response.json()["pending"]
+
     async def in_flight(self, instant: datetime) -> int:
-        """The tenant's work not settled yet, summed over the gateway's outbox and every service."""
+        """The tenant's work not settled yet, summed over the gateway's outbox and every service (asked at once)."""
         async with self.state.engine.connect() as conn:
             total = await unpublished(conn, "gateway", self.tenant_id)
-        params = {"tenant_id": str(self.tenant_id), "now": instant.isoformat()}
-        for service in SETTLING:
-            response = await self.http.get(self._url(service, PENDING_PATH), params=params, headers=self.headers)
-            response.raise_for_status()
-            total += response.json()["pending"]
-        return total
+        return total + sum(await asyncio.gather(*(self.pending(service, instant) for service in SETTLING)))
 
     async def settle(self, instant: datetime) -> None:
         """Wait until nothing of the tenant is in flight, seen twice in a row: an event handed from one service to
