@@ -63,7 +63,9 @@ class AdvanceRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ADVANCE_EXAMPLE]})
 
-    to: AwareDatetime | None = Field(None, description="The instant to move the clock to (after its current one)")
+    to: AwareDatetime | None = Field(
+        None, description="The instant to move the clock to (its current one: play and settle that instant's day)"
+    )
     days: int | None = Field(None, ge=1, description="Move the clock this many days forward")
 
     @model_validator(mode="after")
@@ -208,8 +210,8 @@ async def _sandbox_clock(request: Request, tenant_id: uuid.UUID) -> datetime:
 def _checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> datetime:
     target = advance_target(current, data.to, data.days)
     field = "to" if data.to is not None else "days"
-    if target <= current:
-        raise ValidationProblem.field(field, f"must be after the clock's current instant, {current.isoformat()}")
+    if target < current:
+        raise ValidationProblem.field(field, f"must not be before the clock's instant, {current.isoformat()}")
     if (target - current).days > max_days:
         raise ValidationProblem.field(field, f"advances at most {max_days} days at a time")
     return target

@@ -37,3 +37,7 @@ def test_steps_are_in_order_a_day_apart_at_most_and_end_at_the_target(span):
     gaps = [b - a for a, b in itertools.pairwise(steps)]
     assert all(timedelta(0) < gap <= timedelta(days=1) for gap in gaps)
     assert len(steps) == span.days + (2 if span % timedelta(days=1) else 1)
+
+
+def test_advancing_to_the_current_instant_plays_it_once():
+    assert advance_steps(START, START) == [START]
