@@ -16,6 +16,8 @@ TENANT_OUT = {
     "default_currency": "ARS",
     "language": "es",
     "active": True,
+    "sandbox": False,
+    "test_clock": None,
     "created_at": "2026-01-12T14:03:27Z",
 }
 TENANT_UPDATE = {"name": "Distribuidora Los Andes S.A.", "timezone": "America/Argentina/Cordoba"}
@@ -66,3 +68,11 @@ TOKEN_OUT = {
     "refresh_expires_in": 2592000,
 }
 ME_OUT = {"tenant_id": TENANT_ID, "actor": f"user:{COLLECTOR_ID}", "roles": ["collector"]}
+TEST_CLOCK_START = {"frozen_time": "2027-01-04T09:00:00-03:00"}
+TEST_CLOCK_OUT = {
+    "tenant_id": TENANT_ID,
+    "sandbox": True,
+    "frozen_time": "2027-01-04T12:00:00Z",
+    "timezone": "America/Argentina/Buenos_Aires",
+    "today": "2027-01-04",
+}

@@ -10,7 +10,6 @@ from starlette.responses import JSONResponse, Response
 
 from api_gateway import external_ids, intake
 from api_gateway.auth import Authenticator
-from api_gateway.clock_advance import router as clock_advance_router
 from api_gateway.docs import install_docs
 from api_gateway.idempotency import IdempotencyMiddleware
 from api_gateway.internal import router as internal_router
@@ -21,6 +20,8 @@ from api_gateway.ratelimit import RateLimiter
 from api_gateway.routers import auth_router, keys_router, tenants_router, users_router
 from api_gateway.routing import UNAUTHENTICATED_PREFIXES
 from api_gateway.settings import GatewaySettings
+from api_gateway.test_clock.advance import router as advance_router
+from api_gateway.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 from shared.problems import NotFound
 
@@ -37,7 +38,7 @@ TAGS = [
     {"name": "api-keys", "description": "API keys for integrations: hashed at rest, shown once, revocable."},
     {
         "name": "test-clock",
-        "description": "A sandbox tenant's test clock: set it, advance it, replay months of collections.",
+        "description": "A sandbox tenant's test clock: months of collections rehearsed in minutes (issue 15).",
     },
 ]
 
@@ -63,7 +64,15 @@ def create_app(
         settings,
         title="cobranza gateway",
         description="Identity, routing and the merged OpenAPI of cobranza.",
-        routers=[auth_router, tenants_router, users_router, keys_router, internal_router, clock_advance_router],
+        routers=[
+            auth_router,
+            tenants_router,
+            users_router,
+            keys_router,
+            test_clock_router,
+            advance_router,
+            internal_router,
+        ],
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,

@@ -31,6 +31,12 @@ class TenantCreate(BaseModel):
     timezone: TimeZoneName
     default_currency: Currency
     language: LanguageCode = "es"
+    sandbox: bool = Field(
+        False,
+        description="A sandbox tenant, for rehearsing and integrating: it never reaches real providers (its "
+        "messages go to the local or configured sandbox peers) and it may have a test clock (`/v1/test-clock`). "
+        "Fixed for the tenant's life.",
+    )
     admin: AdminUserIn
 
     model_config = ConfigDict(
@@ -83,6 +89,10 @@ class TenantOut(BaseModel):
     default_currency: str
     language: str
     active: bool
+    sandbox: bool = Field(description="A sandbox tenant never reaches real providers and may have a test clock")
+    test_clock: datetime | None = Field(
+        description="A sandbox tenant's test clock (`/v1/test-clock`); null: the wall clock"
+    )
     created_at: datetime
 
 

@@ -18,7 +18,8 @@ from shared.pagination import keyset
 from shared.problems import Conflict, NotFound, Unauthorized, ValidationProblem
 
 
-def _tenant_changed(tenant: Tenant) -> TenantChanged:
+def tenant_changed(tenant: Tenant) -> TenantChanged:
+    """What ``gateway.tenant_changed`` says of a tenant: every change of a tenant announces all of it."""
     return TenantChanged(
         tenant_id=tenant.id,
         slug=tenant.slug,
@@ -56,6 +57,7 @@ async def create_tenant(session: AsyncSession, data: TenantCreate) -> tuple[Tena
         default_currency=data.default_currency,
         language=data.language,
         active=True,
+        sandbox=data.sandbox,
     )
     session.add(tenant)
     await session.flush()
@@ -73,8 +75,8 @@ async def create_tenant(session: AsyncSession, data: TenantCreate) -> tuple[Tena
     return tenant, admin
 
 
-async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    tenant = await session.get(Tenant, tenant_id)
+async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID, for_update: bool = False) -> Tenant:
+    tenant = await session.get(Tenant, tenant_id, with_for_update=for_update)
     if tenant is None:
         raise NotFound("Tenant not found")
     return tenant
@@ -85,7 +87,7 @@ async def update_tenant(session: AsyncSession, tenant_id: uuid.UUID, data: Tenan
     for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(tenant, field, value)
     await session.flush()
-    await emit(session, outbox, tenant.id, _tenant_changed(tenant))
+    await emit(session, outbox, tenant.id, tenant_changed(tenant))
     return tenant
 
 
@@ -112,7 +114,7 @@ async def create_user(
     except IntegrityError:
         raise Conflict(f"A user with email {data.email!r} already exists in this tenant") from None
     if announce_tenant is not None:  # the tenant's event must come first for consumers
-        await emit(session, outbox, tenant_id, _tenant_changed(announce_tenant))
+        await emit(session, outbox, tenant_id, tenant_changed(announce_tenant))
     await emit(session, outbox, tenant_id, user_announcement(user))
     return user
 

@@ -7,20 +7,18 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import httpx
 from arq.worker import Worker
 
 from alarms_service.worker import WorkerSettings as AlarmsWorker
-from api_gateway.models import Tenant, outbox
-from api_gateway.service import _tenant_changed
 from dunning_service.worker import WorkerSettings as DunningWorker
 from messaging_service.settings import MessagingSettings
 from messaging_service.worker import build_worker_settings
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
-from shared.db import unit_of_work
-from shared.outbox import emit, relay_once
+from shared.outbox import relay_once
 from tests.alarms.support import routed_receivables
-from tests.support import Stack
+from tests.support import Stack, TenantCtx, create_tenant
 
 SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks")
 POLL_SECONDS = 0.01
@@ -85,10 +83,10 @@ async def live_services(stack: Stack, messaging: MessagingSettings) -> AsyncIter
             await worker.close()
 
 
-async def make_sandbox(stack: Stack, tenant_id: Any, clock: datetime | None) -> None:
-    """Make the tenant a sandbox with its clock at ``clock`` and announce it, as the gateway's test-clock routes do
-    (``gateway.tenant_changed`` through its outbox)."""
-    async with unit_of_work(stack.gateway.state.sessionmaker) as session:
-        tenant = await session.get(Tenant, tenant_id)
-        tenant.sandbox, tenant.test_clock = True, clock
-        await emit(session, outbox, tenant.id, _tenant_changed(tenant))
+async def sandbox_tenant(api: httpx.AsyncClient, clock: datetime | None) -> TenantCtx:
+    """A sandbox tenant created through the public API, its clock started at ``clock`` (None: not started)."""
+    tenant = await create_tenant(api, sandbox=True)
+    if clock is not None:
+        response = await api.post("/v1/test-clock", json={"frozen_time": clock.isoformat()}, headers=tenant.admin)
+        assert response.status_code == 200, response.text
+    return tenant

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from shared.identity import SERVICE, identity_headers
 from shared.settings import ServiceSettings
-from tests.clock.support import live_services, make_sandbox
+from tests.clock.support import live_services, sandbox_tenant
 from tests.dunning.support import create_strategy
 from tests.messaging.support import settings as messaging_settings
 from tests.support import RoutingTransport, create_api_key, create_tenant
@@ -60,10 +60,9 @@ async def portfolio(api, tenant) -> None:
 
 
 async def test_advancing_a_week_plays_each_day_in_every_service_and_answers_settled(api, stack, mailbox):
-    tenant = await create_tenant(api)
+    tenant = await sandbox_tenant(api, START)
     messaging = messaging_settings(smtp_port=mailbox.port)
     async with live_services(stack, messaging):
-        await make_sandbox(stack, tenant.id, START)
         await portfolio(api, tenant)
         response = await api.post("/v1/test-clock/advance", json={"days": 7}, headers=tenant.admin)
         assert response.status_code == 200, response.text
@@ -75,6 +74,8 @@ async def test_advancing_a_week_plays_each_day_in_every_service_and_answers_sett
     assert progress["work"]["dunning.runs"] == 8  # one scheduled run a day, weekend days included (skipped)
     watched = await api.get("/v1/test-clock/advance", headers=tenant.admin)
     assert watched.status_code == 200 and watched.json() == progress
+    clock = (await api.get("/v1/test-clock", headers=tenant.admin)).json()
+    assert clock["frozen_time"] == progress["current"] and clock["advance"] == progress
 
     async with stack.engine.connect() as conn:
         clock = (
@@ -116,16 +117,14 @@ async def test_only_a_sandbox_with_its_clock_set_can_advance_and_only_forward(ap
     live = await create_tenant(api)
     response = await api.post("/v1/test-clock/advance", json={"days": 1}, headers=live.admin)
     assert response.status_code == 403, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/not-a-sandbox")
 
-    unset = await create_tenant(api)
-    await make_sandbox(stack, unset.id, None)
+    unset = await sandbox_tenant(api, None)
     response = await api.post("/v1/test-clock/advance", json={"days": 1}, headers=unset.admin)
     assert response.status_code == 409, response.text
     assert (await api.get("/v1/test-clock/advance", headers=unset.admin)).status_code == 404
 
-    sandbox = await create_tenant(api)
-    await make_sandbox(stack, sandbox.id, START)
+    sandbox = await sandbox_tenant(api, START)
     for body, field in (
         ({"to": "2025-03-09T15:00:00Z"}, "to"),
         ({"days": 401}, "days"),

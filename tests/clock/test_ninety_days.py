@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import text
 
 from shared.identity import MANAGER
-from tests.clock.support import live_services, make_sandbox
+from tests.clock.support import live_services, sandbox_tenant
 from tests.dunning.support import create_strategy
 from tests.messaging.support import settings as messaging_settings
-from tests.support import create_api_key, create_tenant, create_user
+from tests.support import create_api_key, create_user
 
 ZONE = ZoneInfo("America/Argentina/Buenos_Aires")
 START = datetime(2025, 3, 10, 12, 0, tzinfo=ZONE).astimezone(UTC)  # day 0, noon: after the run hour (9)
@@ -96,10 +96,9 @@ async def sent_by_day(stack, tenant_id) -> dict[str, list[tuple[date, str, str, 
 
 @pytest.mark.timeout(900)
 async def test_ninety_days_of_collections_by_advancing_a_sandbox_clock(api, stack, mailbox, provider):
-    tenant = await create_tenant(api)
+    tenant = await sandbox_tenant(api, START)
     live = messaging_settings(smtp_port=mailbox.port, provider_url=provider.url)
     async with live_services(stack, live):
-        await make_sandbox(stack, tenant.id, START)
         collector, _ = await create_user(api, tenant, "collector")
         await create_user(api, tenant, MANAGER)
         await ok(await api.patch("/v1/dunning-settings", json={"run_hour": 9}, headers=tenant.admin))

@@ -13,26 +13,25 @@ import asyncio
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from redis.asyncio import Redis
 
 from api_gateway.auth import Principal, require
-from api_gateway.clock_advance_rules import advance_steps, advance_target
-from api_gateway.models import Tenant, outbox
-from api_gateway.service import _tenant_changed
 from api_gateway.settings import GatewaySettings
+from api_gateway.test_clock.advance_rules import advance_steps, advance_target
+from api_gateway.test_clock.advance_schemas import AdvanceProgress, AdvanceRequest
+from api_gateway.test_clock.service import checked_instant, move_clock, sandbox_tenant
 from shared.clock import wall_now
 from shared.db import unit_of_work
-from shared.identity import ADMIN, SERVICE, identity_headers
-from shared.outbox import emit
-from shared.problems import Conflict, Forbidden, GatewayTimeout, NotFound, ValidationProblem, problem_responses
+from shared.identity import ADMIN, ALL_ROLES, SERVICE, identity_headers
+from shared.problems import Conflict, GatewayTimeout, NotFound, ValidationProblem, problem_responses
 from shared.test_clock import DAY_PATH, PENDING_PATH, unpublished
 
 router = APIRouter(prefix="/v1/test-clock", tags=["test-clock"], responses=problem_responses(401, 403, 409, 422))
 AdminOnly = Annotated[Principal, require(ADMIN)]
+Anyone = Annotated[Principal, require(*ALL_ROLES)]
 
 # Each stop's work, in the order a day runs it: promises broken first (dunning resumes their reminders), then the
 # run, then the alarms (they list the run's action items and the broken promises), then the deferred messages.
@@ -42,54 +41,6 @@ SETTLING = ("receivables", "dunning", "alarms", "messaging", "webhooks")
 PROGRESS_KEY = "test-clock:advance:{tenant_id}"
 LOCK_KEY = "test-clock:advancing:{tenant_id}"
 LOCK_SECONDS = 3600  # a gateway that died mid-advance frees the tenant after this long
-
-ADVANCE_EXAMPLE = {"days": 7}
-PROGRESS_EXAMPLE = {
-    "status": "settled",
-    "started_from": "2026-03-02T12:00:00Z",
-    "target": "2026-03-09T12:00:00Z",
-    "current": "2026-03-09T12:00:00Z",
-    "stops_done": 8,
-    "stops_total": 8,
-    "work": {"dunning.runs": 6, "alarms.runs": 5, "receivables.promises_broken": 1, "messaging.due": 4},
-    "started_at": "2026-12-06T19:40:02Z",
-    "finished_at": "2026-12-06T19:40:09Z",
-    "error": None,
-}
-
-
-class AdvanceRequest(BaseModel):
-    """Where to move the clock: to an instant (``to``) or by whole days (``days``), one of the two."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ADVANCE_EXAMPLE]})
-
-    to: AwareDatetime | None = Field(
-        None, description="The instant to move the clock to (its current one: play and settle that instant's day)"
-    )
-    days: int | None = Field(None, ge=1, description="Move the clock this many days forward")
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "AdvanceRequest":
-        if (self.to is None) == (self.days is None):
-            raise ValueError("give either `to` or `days`")
-        return self
-
-
-class AdvanceProgress(BaseModel):
-    """An advance of the test clock: where it stands, and what the days played so far have run."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [PROGRESS_EXAMPLE]})
-
-    status: Literal["advancing", "settled", "failed"]
-    started_from: datetime = Field(description="The clock when the advance began")
-    target: datetime = Field(description="Where the advance takes the clock")
-    current: datetime = Field(description="The clock now")
-    stops_done: int = Field(description="Instants played so far (the start, each day after it, the target)")
-    stops_total: int
-    work: dict[str, int] = Field(description="What the services did over the days played, `service.kind`: count")
-    started_at: datetime = Field(description="When the advance began (the wall clock)")
-    finished_at: datetime | None = Field(description="When it settled or failed (the wall clock)")
-    error: str | None = None
 
 
 class Advancer:
@@ -113,10 +64,7 @@ class Advancer:
     async def set_clock(self, instant: datetime) -> None:
         """Move the clock and announce it (``gateway.tenant_changed``), in one transaction."""
         async with unit_of_work(self.state.sessionmaker) as session:
-            tenant = await session.get(Tenant, self.tenant_id, with_for_update=True)
-            assert tenant is not None
-            tenant.test_clock = instant
-            await emit(session, outbox, tenant.id, _tenant_changed(tenant))
+            await move_clock(session, await sandbox_tenant(session, self.tenant_id, for_update=True), instant)
 
     async def run_day(self, service: str, instant: datetime) -> dict[str, int]:
         body = {"tenant_id": str(self.tenant_id), "now": instant.isoformat()}
@@ -190,21 +138,18 @@ class Advancer:
 
 
 async def read_progress(redis: Redis, tenant_id: uuid.UUID) -> AdvanceProgress | None:
-    """The tenant's latest advance, if any (``GET /v1/test-clock`` may show it too)."""
+    """The tenant's latest advance, if any (``GET /v1/test-clock`` shows it too)."""
     raw = await redis.get(PROGRESS_KEY.format(tenant_id=tenant_id))
     return AdvanceProgress.model_validate(json.loads(raw)) if raw else None
 
 
 async def _sandbox_clock(request: Request, tenant_id: uuid.UUID) -> datetime:
-    async with request.app.state.engine.connect() as conn:
-        row = (
-            (await conn.execute(Tenant.__table__.select().where(Tenant.__table__.c.id == tenant_id))).mappings().first()
-        )
-    if row is None or not row["sandbox"]:
-        raise Forbidden("Only a sandbox tenant has a test clock")
-    if row["test_clock"] is None:
+    """The sandbox tenant's clock (403 for a live tenant, 409 while its start is not set)."""
+    async with request.app.state.sessionmaker() as session:
+        tenant = await sandbox_tenant(session, tenant_id)
+    if tenant.test_clock is None:
         raise Conflict("The tenant's clock is not set: start it with POST /v1/test-clock")
-    return row["test_clock"]
+    return tenant.test_clock
 
 
 def _checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> datetime:
@@ -214,7 +159,7 @@ def _checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> d
         raise ValidationProblem.field(field, f"must not be before the clock's instant, {current.isoformat()}")
     if (target - current).days > max_days:
         raise ValidationProblem.field(field, f"advances at most {max_days} days at a time")
-    return target
+    return checked_instant(field, target)
 
 
 @router.post("/advance", response_model=AdvanceProgress, responses=problem_responses(504))
@@ -241,7 +186,7 @@ async def advance_test_clock(request: Request, principal: AdminOnly, data: Advan
 
 
 @router.get("/advance", response_model=AdvanceProgress, responses=problem_responses(404))
-async def get_test_clock_advance(request: Request, principal: AdminOnly) -> Any:
+async def get_test_clock_advance(request: Request, principal: Anyone) -> Any:
     """The progress of the tenant's latest advance of its test clock (under way, settled or failed)."""
     progress = await read_progress(request.app.state.redis, principal.tenant_id)
     if progress is None:
