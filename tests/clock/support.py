@@ -13,12 +13,13 @@ from arq.worker import Worker
 from alarms_service.worker import WorkerSettings as AlarmsWorker
 from dunning_service.worker import WorkerSettings as DunningWorker
 from messaging_service.settings import MessagingSettings
+from messaging_service.worker import WorkerSettings as MessagingWorker
 from messaging_service.worker import build_worker_settings
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once
 from tests.alarms.support import routed_receivables
-from tests.support import Stack, TenantCtx, create_tenant
+from tests.support import Stack, TenantCtx, create_tenant, run_worker
 
 SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks")
 POLL_SECONDS = 0.01
@@ -83,10 +84,17 @@ async def live_services(stack: Stack, messaging: MessagingSettings) -> AsyncIter
             await worker.close()
 
 
-async def sandbox_tenant(api: httpx.AsyncClient, clock: datetime | None) -> TenantCtx:
-    """A sandbox tenant created through the public API, its clock started at ``clock`` (None: not started)."""
+async def sandbox_tenant(api: httpx.AsyncClient, clock: datetime | None, stack: Stack | None = None) -> TenantCtx:
+    """A sandbox tenant created through the public API, its clock started at ``clock`` (None: not started); with
+    ``stack``, announced to every service before the test goes on (its settings are then changed, not created)."""
     tenant = await create_tenant(api, sandbox=True)
     if clock is not None:
         response = await api.post("/v1/test-clock", json={"frozen_time": clock.isoformat()}, headers=tenant.admin)
         assert response.status_code == 200, response.text
+    if stack is not None:
+        for schema in SCHEMAS:
+            while await relay_once(stack.engine, stack.arq, schema):
+                pass
+        for worker_settings in (ReceivablesWorker, DunningWorker, AlarmsWorker, MessagingWorker, WebhooksWorker):
+            await run_worker(worker_settings)
     return tenant

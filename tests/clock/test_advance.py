@@ -60,7 +60,7 @@ async def portfolio(api, tenant) -> None:
 
 
 async def test_advancing_a_week_plays_each_day_in_every_service_and_answers_settled(api, stack, mailbox):
-    tenant = await sandbox_tenant(api, START)
+    tenant = await sandbox_tenant(api, START, stack)
     messaging = messaging_settings(smtp_port=mailbox.port)
     async with live_services(stack, messaging):
         await portfolio(api, tenant)

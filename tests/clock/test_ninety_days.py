@@ -96,7 +96,7 @@ async def sent_by_day(stack, tenant_id) -> dict[str, list[tuple[date, str, str, 
 
 @pytest.mark.timeout(900)
 async def test_ninety_days_of_collections_by_advancing_a_sandbox_clock(api, stack, mailbox, provider):
-    tenant = await sandbox_tenant(api, START)
+    tenant = await sandbox_tenant(api, START, stack)
     live = messaging_settings(smtp_port=mailbox.port, provider_url=provider.url)
     async with live_services(stack, live):
         collector, _ = await create_user(api, tenant, "collector")
