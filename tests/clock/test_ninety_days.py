@@ -223,7 +223,7 @@ async def test_ninety_days_of_collections_by_advancing_a_sandbox_clock(api, stac
     for address, rows in EXPECTED.items():  # each one reached the SMTP server or the provider stub
         if rows[0][1] == "email":
             assert len([m for m in mailbox.messages() if address in m["To"]]) == len(rows), address
-    assert [r["to"] for r in provider.requests("sms")] == ["+5491155550606"] * len(EXPECTED["+5491155550606"])
+    assert [r["body"]["To"] for r in provider.requests("sms")] == ["+5491155550606"] * len(EXPECTED["+5491155550606"])
     beta = sent["beta@example.com"]
 
     # Beta promised on day 5 for day 12: nothing while the promise held; broken on day 13, reminders resumed
