@@ -7,6 +7,7 @@ from alarms_service.digests.router import router as digests_router
 from alarms_service.digests.router import runs_router
 from alarms_service.login_alerts.router import router as login_alerts_router
 from alarms_service.settings import AlarmsSettings
+from alarms_service.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 
 TAGS = [
@@ -26,6 +27,6 @@ def create_app(settings: AlarmsSettings | None = None) -> FastAPI:
         title="cobranza alarms",
         description="The internal alarms and their digests.",
         # /v1/alarms/runs and /v1/alarms/login-alerts before /v1/alarms/{digest_id}
-        routers=[runs_router, login_alerts_router, digests_router, settings_router],
+        routers=[runs_router, login_alerts_router, digests_router, settings_router, test_clock_router],
         tags=TAGS,
     )

@@ -20,6 +20,7 @@ from api_gateway.ratelimit import RateLimiter
 from api_gateway.routers import auth_router, keys_router, tenants_router, users_router
 from api_gateway.routing import UNAUTHENTICATED_PREFIXES
 from api_gateway.settings import GatewaySettings
+from api_gateway.test_clock.advance import router as advance_router
 from api_gateway.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 from shared.problems import NotFound
@@ -63,7 +64,15 @@ def create_app(
         settings,
         title="cobranza gateway",
         description="Identity, routing and the merged OpenAPI of cobranza.",
-        routers=[auth_router, tenants_router, users_router, keys_router, test_clock_router, internal_router],
+        routers=[
+            auth_router,
+            tenants_router,
+            users_router,
+            keys_router,
+            test_clock_router,
+            advance_router,
+            internal_router,
+        ],
         tags=TAGS,
         on_startup=startup,
         on_shutdown=shutdown,

@@ -54,6 +54,11 @@ class GatewaySettings(ServiceSettings):
     # This many failures of one account in the window alert the tenant's admins by email (once per window).
     login_alarm_failures: PositiveInt = 10
     trust_forwarded_for: bool = False
+    # Advancing a test clock (issue 15): how often the gateway asks the services whether the day's work has
+    # settled, how many times at most before the advance is reported failed, and its longest span in days.
+    test_clock_poll_seconds: PositiveFloat = 0.02
+    test_clock_settle_polls: PositiveInt = 30_000
+    test_clock_max_days: PositiveInt = 400
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> "GatewaySettings":

@@ -6,6 +6,7 @@ from dunning_service.runs.router import router as runs_router
 from dunning_service.settings import DunningSettings
 from dunning_service.strategies.router import router as strategies_router
 from dunning_service.tenant_settings.router import router as settings_router
+from dunning_service.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 
 TAGS = [
@@ -30,6 +31,7 @@ def create_app(settings: DunningSettings | None = None) -> FastAPI:
             explain_router,
             forecast_router,
             settings_router,
+            test_clock_router,
         ],
         tags=TAGS,
     )

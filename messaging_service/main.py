@@ -10,6 +10,7 @@ from messaging_service.optouts.router import router as optout_router
 from messaging_service.partials.router import router as partials_router
 from messaging_service.settings import MessagingSettings
 from messaging_service.templates.router import router as templates_router
+from messaging_service.test_clock.router import router as test_clock_router
 from messaging_service.webhooks import router as webhooks_router
 from shared.app import create_service_app
 
@@ -35,6 +36,7 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
             invalid_router,
             optout_router,
             webhooks_router,
+            test_clock_router,
         ],
         tags=TAGS,
     )

@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api_gateway.auth import Principal, require
 from api_gateway.models import Tenant
 from api_gateway.test_clock import service
+from api_gateway.test_clock.advance import read_progress
 from api_gateway.test_clock.schemas import ClockOut, ClockStart
 from shared.db import SessionDep
 from shared.identity import ADMIN, ALL_ROLES
@@ -29,10 +30,12 @@ def clock_out(tenant: Tenant) -> ClockOut:
 
 
 @router.get("", response_model=ClockOut)
-async def get_test_clock(principal: Anyone, session: SessionDep) -> ClockOut:
+async def get_test_clock(request: Request, principal: Anyone, session: SessionDep) -> ClockOut:
     """The sandbox tenant's clock: its instant and the tenant's date there (before its start is set, the wall
-    clock's). A live tenant has no test clock: 403."""
-    return clock_out(await service.sandbox_tenant(session, principal.tenant_id))
+    clock's), and its latest advance's progress. A live tenant has no test clock: 403."""
+    clock = clock_out(await service.sandbox_tenant(session, principal.tenant_id))
+    clock.advance = await read_progress(request.app.state.redis, principal.tenant_id)
+    return clock
 
 
 @router.post("", response_model=ClockOut, responses=problem_responses(409))

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api_gateway import examples
+from api_gateway.test_clock.advance_schemas import AdvanceProgress
 
 
 class ClockStart(BaseModel):
@@ -29,3 +30,6 @@ class ClockOut(BaseModel):
     )
     timezone: str = Field(description="The tenant's time zone, which says its date at `frozen_time`")
     today: date = Field(description="The tenant's date by its clock: every date rule of every service uses it")
+    advance: AdvanceProgress | None = Field(
+        None, description="The latest advance (`POST /v1/test-clock/advance`): under way, settled or failed"
+    )

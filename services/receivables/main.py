@@ -19,6 +19,7 @@ from services.receivables.settings import ReceivablesSettings
 from services.receivables.statements.router import router as statements_router
 from services.receivables.tasks.router import router as tasks_router
 from services.receivables.tenants.router import router as settings_router
+from services.receivables.test_clock.router import router as test_clock_router
 from services.receivables.timeline.router import router as timeline_router
 from shared.app import create_service_app
 
@@ -61,6 +62,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             ingest_router,
             settings_router,
             external_ids_router,
+            test_clock_router,
         ],
         tags=TAGS,
     )

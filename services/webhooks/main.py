@@ -9,6 +9,7 @@ from services.webhooks.deliveries.router import router as deliveries_router
 from services.webhooks.endpoints.router import internal_router, settings_router
 from services.webhooks.endpoints.router import router as endpoints_router
 from services.webhooks.settings import WebhooksSettings
+from services.webhooks.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 
 TAGS = [
@@ -25,7 +26,14 @@ def create_app(settings: WebhooksSettings | None = None) -> FastAPI:
         settings or WebhooksSettings(),
         title="cobranza webhooks",
         description="Webhooks out to integrations: endpoints, deliveries, replays.",
-        routers=[endpoints_router, deliveries_router, events_router, settings_router, internal_router],
+        routers=[
+            endpoints_router,
+            deliveries_router,
+            events_router,
+            settings_router,
+            internal_router,
+            test_clock_router,
+        ],
         tags=TAGS,
     )
     document_webhooks(app)

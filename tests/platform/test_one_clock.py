@@ -44,6 +44,7 @@ WALL_CLOCK: dict[str, str] = {
     "api_gateway/refresh.py::rotate": "refresh tokens' expiry: people's sessions stay real",
     "api_gateway/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
     "api_gateway/intake.py::store": "when a provider's callback arrived: a fact of the system",
+    "api_gateway/test_clock/advance.py::advance": "when an advance began and ended: its progress, a fact of the system",
     # webhooks: deliveries, retries and the signed timestamp stay real (receivers check it against their clock)
     "services/webhooks/deliveries/service.py::send_ping": "the webhook-timestamp header: receivers check it",
     "services/webhooks/deliveries/sender.py::send": "the webhook-timestamp header: receivers check it",

@@ -89,6 +89,7 @@ async def test_the_admin_sets_the_start_once_and_it_is_announced(api, stack):
         "frozen_time": "2027-07-15T15:00:00Z",
         "timezone": ZONE,
         "today": "2027-07-15",
+        "advance": None,  # never advanced
     }
     # Everyone of the tenant reads it; it does not tick.
     assert (await api.get("/v1/test-clock", headers=collector)).json() == response.json()

@@ -1,0 +1,25 @@
+"""Receivables' part of a test clock's day: break the tenant's promises whose date (and grace) has passed by its
+clock's local date, as the hourly ``detect_broken_promises`` cron would."""
+
+import uuid
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy import select
+
+from services.receivables.models import SCHEMA, Tenant
+from services.receivables.promises.repository import detect_broken
+from shared.calendar import local_today
+from shared.db import unit_of_work
+from shared.test_clock import common_pending
+
+
+async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        timezone = await session.scalar(select(Tenant.timezone).where(Tenant.tenant_id == tenant_id))
+        broken, _ = await detect_broken(session, tenant_id, local_today(timezone, now))
+    return {"promises_broken": broken}
+
+
+async def pending(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
+    return await common_pending(request, SCHEMA, tenant_id)
