@@ -4,16 +4,16 @@
 webhooks of ``message.*``, ``contact.invalid``, ``customer.opted_out`` and ``customer.replied`` name the ERP's
 customer. A nullable column without a default: adding it rewrites nothing.
 
-Revision ID: 0033
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0033"
-down_revision = "0027"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
