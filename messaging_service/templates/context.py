@@ -615,13 +615,13 @@ def attributes(kind: Any) -> dict[str, Any] | None:
 
 
 def sample_communication(
-    kind: CommunicationKind = CommunicationKind.OVERDUE, language: str = "es", channel: str = "email"
+    today: date, kind: CommunicationKind = CommunicationKind.OVERDUE, language: str = "es", channel: str = "email"
 ) -> Communication:
     """The data a preview or a template check renders with: seed 004's model email (2 overdue invoices asked for,
     US$ 123.427,72, 84 days), the second one having reached the step, plus the rest of the position (issue 12): an
     invoice under a payment promise (listed, not asked for) and one not yet due; an advisor and supervisor with
-    WhatsApp (seed 002). Before the due date (new invoice, pre-due) the two invoices are not yet due."""
-    today = date.today()
+    WhatsApp (seed 002). Before the due date (new invoice, pre-due) the two invoices are not yet due. Its dates count
+    from ``today``: the tenant's day (its clock), so a preview on a test clock shows that calendar's dates."""
     day = date.fromordinal
     pre_due = kind in (CommunicationKind.PRE_DUE, CommunicationKind.NEW_INVOICE)
     first_days, second_days = (-5, -20) if pre_due else (84, 31)

@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from jinja2 import TemplateError
@@ -90,9 +91,9 @@ async def validate(
         problems = check(source, html=html, partials=partials.keys())
         errors.extend({"field": field, "message": problem} for problem in problems)
     if not errors:
-        communication = sample_communication(CommunicationKind(kind), language, channel).model_copy(
-            update={"tone": tone or None}
-        )
+        communication = sample_communication(
+            tenant.clock.today(), CommunicationKind(kind), language, channel
+        ).model_copy(update={"tone": tone or None})
         context = build_context(
             communication,
             _sample_view(tenant),
@@ -229,7 +230,7 @@ async def list_templates(
 
 async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> PreviewOut:
     tenant = await tenant_of(session, tenant_id)
-    communication = await _preview_data(session, tenant_id, data)
+    communication = await _preview_data(session, tenant_id, data, tenant.clock.today())
     channel = (data.channel or communication.channel).value
     kind = (data.kind or communication.kind).value
     language = data.language or (communication.language if communication.language in ("es", "en", "pt") else "es")
@@ -288,7 +289,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
     )
 
 
-async def _preview_data(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> Communication:
+async def _preview_data(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn, today: date) -> Communication:
     if data.message_id is not None:
         payload = await session.scalar(
             select(MessageContent.payload)
@@ -301,5 +302,5 @@ async def _preview_data(session: AsyncSession, tenant_id: uuid.UUID, data: Previ
     if data.communication is not None:
         return data.communication
     return sample_communication(
-        data.kind or CommunicationKind.OVERDUE, data.language or "es", (data.channel or Channel.EMAIL).value
+        today, data.kind or CommunicationKind.OVERDUE, data.language or "es", (data.channel or Channel.EMAIL).value
     )

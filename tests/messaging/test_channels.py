@@ -93,7 +93,7 @@ def test_status_rows_match_the_contract():
 
 
 def test_the_statement_lists_the_invoices_in_the_customers_language():
-    payload = sample_communication().model_dump(mode="json")
+    payload = sample_communication(date.today()).model_dump(mode="json")
     tenant = TenantView(name="Nimbox", country="AR", profile=SAMPLE_PROFILE)
     page, sheet = statement_attachments(payload, tenant, "es", date(2026, 11, 23))
     assert page.filename == "estado-de-cuenta-2026-11-23.html" and sheet.filename.endswith(".csv")

@@ -141,7 +141,7 @@ def test_the_formats_default_to_pdf_and_csv_in_a_fixed_order():
 def test_the_statement_renders_in_every_language():
     tenant = TenantView(name="Nimbox", country="AR", profile=SAMPLE_PROFILE)
     for language, title in (("es", "Estado de cuenta"), ("en", "Account statement"), ("pt", "Extrato de conta")):
-        payload = sample_communication(language=language).model_dump(mode="json")
+        payload = sample_communication(date.today(), language=language).model_dump(mode="json")
         (pdf,) = statement_attachments(payload, tenant, language, date(2026, 11, 23), formats=("pdf",))
         text = pdf_text(pdf.content)
         assert title in text and "A-3212" in text and "A-3350" in text

@@ -29,7 +29,7 @@ TODAY = date(2026, 11, 23)
 
 
 def context(kind: CommunicationKind, language: str, channel: str = "email") -> dict:
-    communication = sample_communication(kind, language, channel)
+    communication = sample_communication(date.today(), kind, language, channel)
     return build_context(communication, TENANT, language=language, today=TODAY, unsubscribe_url="https://x.example/u")
 
 
@@ -92,7 +92,7 @@ def test_seed_004_tone_follows_the_age_of_the_debt():
 
 def test_tone_by_age_when_the_command_gives_none():
     def tone(days: int, kind: str = "overdue") -> int:
-        communication = sample_communication(CommunicationKind(kind)).model_copy(
+        communication = sample_communication(date.today(), CommunicationKind(kind)).model_copy(
             update={"tone": None, "oldest_days_overdue": days}
         )
         return tone_for(communication)
@@ -123,7 +123,7 @@ def test_dates_are_localized():
 
 def test_totals_are_never_added_across_currencies():
     """A communication without the position (an older producer: no invoice marked triggered) sums its invoices."""
-    communication = sample_communication().model_copy(update={"totals": [], "open_totals": []})
+    communication = sample_communication(date.today()).model_copy(update={"totals": [], "open_totals": []})
     lines = [
         communication.invoices[0].model_copy(update={"triggered": False}),
         communication.invoices[1].model_copy(
@@ -143,7 +143,7 @@ def test_seed_003_variables_are_aliases():
     ctx = context(CommunicationKind.OVERDUE, "es")
     text = render(source, ctx)
     assert text.startswith("Estimado Distribuidora del Sur S.A., deuda de US$ 123.427,72, 84 días en mora desde el ")
-    assert ctx["DueDate"].iso == sample_communication().invoices[0].due_date.isoformat()
+    assert ctx["DueDate"].iso == sample_communication(date.today()).invoices[0].due_date.isoformat()
 
 
 def test_seed_002_advisor_and_supervisor_tags_with_click_to_chat():
@@ -189,7 +189,7 @@ def test_the_sandbox_refuses_python_internals():
 
 
 def test_html_is_escaped_in_html_bodies_only():
-    communication = sample_communication().model_copy(update={"recipient_name": "<b>Ana</b>"})
+    communication = sample_communication(date.today()).model_copy(update={"recipient_name": "<b>Ana</b>"})
     ctx = build_context(communication, TENANT, language="es", today=TODAY)
     assert render("{{ recipient_name }}", ctx, html=True) == "&lt;b&gt;Ana&lt;/b&gt;"
     assert render("{{ recipient_name }}", ctx) == "<b>Ana</b>"
