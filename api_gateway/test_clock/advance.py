@@ -185,9 +185,12 @@ async def advance_test_clock(request: Request, principal: AdminOnly, data: Advan
         await redis.delete(lock)
 
 
-@router.get("/advance", response_model=AdvanceProgress, responses=problem_responses(404))
+@router.get("/advance", response_model=AdvanceProgress, responses=problem_responses(403, 404))
 async def get_test_clock_advance(request: Request, principal: Anyone) -> Any:
-    """The progress of the tenant's latest advance of its test clock (under way, settled or failed)."""
+    """The progress of the tenant's latest advance of its test clock (under way, settled or failed); 403 for a
+    tenant that is not a sandbox (it has no clock), like every test-clock route."""
+    async with request.app.state.sessionmaker() as session:
+        await sandbox_tenant(session, principal.tenant_id)
     progress = await read_progress(request.app.state.redis, principal.tenant_id)
     if progress is None:
         raise NotFound("The tenant's test clock was never advanced")
