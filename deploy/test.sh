@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check . || exit 1
 # two workers (pytest-xdist, one file at a time each): the tests wait on PostgreSQL, Redis and subprocesses about
 # half the time, so two run in little more than the time of one; each worker has its own database (tests/conftest.py)
-.venv/bin/pytest -n "${COBRANZA_TEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/pytest -n "${COBRANZA_TEST_WORKERS:-2}" --dist loadfile --durations=10 "$@"
 code=$?
 if [ $code -eq 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
