@@ -250,22 +250,26 @@ async def create_api_key(client: httpx.AsyncClient, tenant: TenantCtx, **body: A
     return {"X-API-Key": response.json()["key"]}
 
 
+WORKER_OPTIONS = (
+    "functions",
+    "queue_name",
+    "redis_settings",
+    "on_startup",
+    "on_shutdown",
+    "job_serializer",
+    "job_deserializer",
+    "max_jobs",
+)
+
+
+def worker_options(worker_settings: type, **overrides: Any) -> dict[str, Any]:
+    """A service's arq ``WorkerSettings`` as ``Worker`` arguments (its crons left out by the callers)."""
+    return {**{name: getattr(worker_settings, name) for name in WORKER_OPTIONS}, **overrides}
+
+
 async def run_worker(worker_settings: type, **overrides: Any) -> None:
     """Run a service's arq worker until its queue is empty (``burst``), as the arq docs test jobs."""
-    options = {
-        name: getattr(worker_settings, name)
-        for name in (
-            "functions",
-            "queue_name",
-            "redis_settings",
-            "on_startup",
-            "on_shutdown",
-            "job_serializer",
-            "job_deserializer",
-            "max_jobs",
-        )
-    }
-    options.update(overrides)
+    options = worker_options(worker_settings, **overrides)
     worker = Worker(**options, burst=True, poll_delay=0, handle_signals=False, cron_jobs=[])
     try:
         await worker.main()

@@ -19,27 +19,14 @@ from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once
 from tests.alarms.support import routed_receivables
-from tests.support import Stack, TenantCtx, create_tenant, run_worker
+from tests.support import Stack, TenantCtx, create_tenant, run_worker, worker_options
 
 SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks")
 POLL_SECONDS = 0.01
 
 
 def _worker(worker_settings: type, **overrides: Any) -> Worker:
-    options = {
-        name: getattr(worker_settings, name)
-        for name in (
-            "functions",
-            "queue_name",
-            "redis_settings",
-            "on_startup",
-            "on_shutdown",
-            "job_serializer",
-            "job_deserializer",
-            "max_jobs",
-        )
-    }
-    options.update(overrides)
+    options = worker_options(worker_settings, **overrides)
     return Worker(**options, poll_delay=POLL_SECONDS, handle_signals=False, cron_jobs=[])
 
 
