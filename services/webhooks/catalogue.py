@@ -89,12 +89,15 @@ def event_id(basis: uuid.UUID, event_type: WebhookEventType) -> str:
     return "evt_" + uuid.uuid5(basis, event_type.value).hex
 
 
-def _invoice_fields(m: InvoiceStatusChanged) -> dict[str, Any]:
+def _invoice_fields(
+    m: InvoiceStatusChanged | PromiseMade | PromiseKept, invoice_external_id: str | None
+) -> dict[str, Any]:
+    """The invoice's part (``_Invoice``) of a payload, from an internal event about one invoice."""
     return {
         "customer_id": m.customer_id,
         "customer_external_id": m.customer_external_id,
         "invoice_id": m.invoice_id,
-        "invoice_external_id": m.external_id,
+        "invoice_external_id": invoice_external_id,
         "invoice_number": m.number,
         "currency": m.currency,
         "amount": m.amount,
@@ -105,7 +108,7 @@ def _invoice_fields(m: InvoiceStatusChanged) -> dict[str, Any]:
 def _status_changed(r: Received[InvoiceStatusChanged]) -> list[Announcement]:
     """The status change itself, and what entering or leaving a paused status means to the ERP."""
     m, basis = r.message, r.envelope.id
-    invoice = _invoice_fields(m)
+    invoice = _invoice_fields(m, m.external_id)
     out: list[Announcement] = []
     if m.previous_status != m.status:
         details = {"promised_date": m.promised_date, "reported_date": m.reported_date}
@@ -129,14 +132,7 @@ def _status_changed(r: Received[InvoiceStatusChanged]) -> list[Announcement]:
 def _promise_made(r: Received[PromiseMade]) -> list[Announcement]:
     m = r.message
     made = PromiseMadeV1(
-        customer_id=m.customer_id,
-        customer_external_id=m.customer_external_id,
-        invoice_id=m.invoice_id,
-        invoice_external_id=m.invoice_external_id,
-        invoice_number=m.number,
-        currency=m.currency,
-        amount=m.amount,
-        open_amount=m.open_amount,
+        **_invoice_fields(m, m.invoice_external_id),
         promise_id=m.promise_id,
         promised_date=m.promised_date,
         promised_amount=m.promised_amount,
@@ -149,14 +145,7 @@ def _promise_made(r: Received[PromiseMade]) -> list[Announcement]:
 def _promise_kept(r: Received[PromiseKept]) -> list[Announcement]:
     m = r.message
     kept = PromiseKeptV1(
-        customer_id=m.customer_id,
-        customer_external_id=m.customer_external_id,
-        invoice_id=m.invoice_id,
-        invoice_external_id=m.invoice_external_id,
-        invoice_number=m.number,
-        currency=m.currency,
-        amount=m.amount,
-        open_amount=m.open_amount,
+        **_invoice_fields(m, m.invoice_external_id),
         promise_id=m.promise_id,
         promised_date=m.promised_date,
         kept_on=m.kept_on,

@@ -203,48 +203,43 @@ class PromiseBroken(Event):
     open_amount: Decimal
 
 
+class _PromiseOnInvoice(Event):
+    """What every announcement of a promise says of it and of its invoice (not sent as such)."""
+
+    promise_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_external_id: str | None = None
+    number: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    promised_date: date
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+
+
 @register
-class PromiseMade(Event):
+class PromiseMade(_PromiseOnInvoice):
     """A promise to pay one invoice was opened (an outcome or a status change to ``promise_to_pay``). Written by
     the trigger on ``receivables.promises`` (migration 0027), so every way a promise opens announces it."""
 
     message_type = "receivables.promise_made"
     consumers = ("webhooks",)
 
-    promise_id: uuid.UUID
-    invoice_id: uuid.UUID
-    invoice_external_id: str | None = None
-    number: str
-    customer_id: uuid.UUID
-    customer_external_id: str | None = None
     outcome_id: uuid.UUID | None = None
     collector_id: uuid.UUID | None = None
-    promised_date: date
-    currency: str
     promised_amount: Decimal
-    amount: Decimal
-    open_amount: Decimal
 
 
 @register
-class PromiseKept(Event):
+class PromiseKept(_PromiseOnInvoice):
     """A promise's invoice was paid in full in time (a payment, a credit, the ERP's bulk load): written by the
     trigger on ``receivables.promises`` (migration 0027) when a promise goes from open to kept."""
 
     message_type = "receivables.promise_kept"
     consumers = ("webhooks",)
 
-    promise_id: uuid.UUID
-    invoice_id: uuid.UUID
-    invoice_external_id: str | None = None
-    number: str
-    customer_id: uuid.UUID
-    customer_external_id: str | None = None
-    promised_date: date
     kept_on: date
-    currency: str
-    amount: Decimal
-    open_amount: Decimal
 
 
 @register

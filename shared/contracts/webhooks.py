@@ -403,7 +403,12 @@ class MessageFailedV1(_Message):
     attempts: int = Field(0, description="Delivery attempts made")
 
 
-class ContactInvalidV1(_Customer):
+class _ContactPoint(_Customer):
+    channel: Channel
+    address: str = Field(description="The email address or E.164 phone number")
+
+
+class ContactInvalidV1(_ContactPoint):
     """Sent when a contact point got a permanent delivery error (invalid number, hard bounce): cobranza no
     longer uses it; the ERP may want to fix it at the source."""
 
@@ -417,12 +422,10 @@ class ContactInvalidV1(_Customer):
     )
 
     version: Literal[1] = 1
-    channel: Channel
-    address: str = Field(description="The email address or E.164 phone number")
     reason: str = Field(description="The provider's error")
 
 
-class CustomerOptedOutV1(_Customer):
+class CustomerOptedOutV1(_ContactPoint):
     """Sent when the customer asked for no more messages on a channel (SMS STOP, the unsubscribe link)."""
 
     model_config = ConfigDict(
@@ -435,8 +438,6 @@ class CustomerOptedOutV1(_Customer):
     )
 
     version: Literal[1] = 1
-    channel: Channel
-    address: str = Field(description="The email address or E.164 phone number")
     source: str = Field(description="How it was asked: sms_stop, unsubscribe_link, reply...")
 
 
