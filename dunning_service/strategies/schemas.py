@@ -55,8 +55,9 @@ class StepIn(BaseModel):
     )
 
 
-class StepOut(BaseModel):
-    id: uuid.UUID = Field(description="Derived from the strategy and the key")
+class SnapshotStep(BaseModel):
+    """A step as a version recorded it (its id derives from the strategy and the key)."""
+
     key: str
     kind: StepKind
     days: int
@@ -64,6 +65,12 @@ class StepOut(BaseModel):
     channels: list[Channel]
     action: ActionKind | None = None
     pin_tone: bool = False
+
+
+class StepOut(SnapshotStep):
+    """A strategy's step as the API shows it: the step as recorded, with its id."""
+
+    id: uuid.UUID = Field(description="Derived from the strategy and the key")
 
 
 class AmountRange(BaseModel):
@@ -156,18 +163,6 @@ class StrategyOut(BaseModel):
     updated_by: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class SnapshotStep(BaseModel):
-    """A step as a version recorded it (its id derives from the strategy and the key)."""
-
-    key: str
-    kind: StepKind
-    days: int
-    tone: int
-    channels: list[Channel]
-    action: ActionKind | None = None
-    pin_tone: bool = False
 
 
 class StrategySnapshot(BaseModel):
