@@ -24,8 +24,8 @@ SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms")
 
 
 async def create_tenant(args: argparse.Namespace) -> None:
-    from api_gateway.schemas import AdminUserIn, TenantCreate
-    from api_gateway.service import create_tenant as create
+    from services.gateway.schemas import AdminUserIn, TenantCreate
+    from services.gateway.service import create_tenant as create
 
     data = TenantCreate(
         slug=args.slug,

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from alarms_service import rules
-from alarms_service.digests.jobs import schedule_runs
-from alarms_service.rules import Alarm, AlarmSchedule, Cadence
-from alarms_service.settings import AlarmsSettings
+from services.alarms import rules
+from services.alarms.digests.jobs import schedule_runs
+from services.alarms.rules import Alarm, AlarmSchedule, Cadence
+from services.alarms.settings import AlarmsSettings
 from shared.calendar import BusinessCalendar, local_today
 from shared.contracts.dunning import CalendarChanged
 from tests.alarms.support import alarms_tenant, feed

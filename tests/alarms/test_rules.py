@@ -8,8 +8,8 @@ from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alarms_service import rules
-from alarms_service.rules import Alarm, AlarmSchedule, Audience, Directory, Recipient
+from services.alarms import rules
+from services.alarms.rules import Alarm, AlarmSchedule, Audience, Directory, Recipient
 
 BUENOS_AIRES = "America/Argentina/Buenos_Aires"
 MONDAY = date(2026, 11, 23)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from alarms_service import rules
-from alarms_service.digests import selection
-from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice
-from alarms_service.rules import AUDIENCES, Alarm, AlarmSchedule, Area, Audience, Directory
+from services.alarms import rules
+from services.alarms.digests import selection
+from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice
+from services.alarms.rules import AUDIENCES, Alarm, AlarmSchedule, Area, Audience, Directory
 
 AS_OF = date(2026, 11, 23)
 STATUSES = ["normal", "promise_to_pay", "payment_reported", "dispute", "paid", "written_off", "void"]

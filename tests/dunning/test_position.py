@@ -6,9 +6,9 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dunning_service import rules
-from dunning_service.rules import Contact, CustomerView, DueItem, InvoiceView, StepKind, StepSpec
-from dunning_service.strategies import convert
+from services.dunning import rules
+from services.dunning.rules import Contact, CustomerView, DueItem, InvoiceView, StepKind, StepSpec
+from services.dunning.strategies import convert
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 
 DAY = date(2025, 6, 4)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunning_service import rules
-from dunning_service.rules import (
+from services.dunning import rules
+from services.dunning.rules import (
     ActionKind,
     BusinessCalendar,
     Contact,

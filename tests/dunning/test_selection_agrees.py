@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from dunning_service import rules
-from dunning_service.projection.views import customer_view, invoice_view
-from dunning_service.runs import payloads, selection, statements
-from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
+from services.dunning import rules
+from services.dunning.projection.views import customer_view, invoice_view
+from services.dunning.runs import payloads, selection, statements
+from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import Communication
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged

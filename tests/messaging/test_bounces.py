@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from messaging_service.channels.config import EmailConfig, SmtpConfig
-from messaging_service.channels.email import _refused, build_email
-from messaging_service.domain.bounces import (
+from services.messaging.channels.config import EmailConfig, SmtpConfig
+from services.messaging.channels.email import _refused, build_email
+from services.messaging.domain.bounces import (
     BounceKind,
     invalid_recipient,
     our_message_ids,
@@ -28,10 +28,10 @@ from messaging_service.domain.bounces import (
     reply_address,
     verp_address,
 )
-from messaging_service.domain.signatures import inbound_email_signature
-from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
-from messaging_service.settings import MessagingSettings
-from messaging_service.stubs.smtp_server import delivery_status_notification
+from services.messaging.domain.signatures import inbound_email_signature
+from services.messaging.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
+from services.messaging.settings import MessagingSettings
+from services.messaging.stubs.smtp_server import delivery_status_notification
 from shared.db import unit_of_work
 from tests.messaging.inbound_mail import InboundMail, inbound_mail, local_url, mail_server, until, webhook
 from tests.messaging.support import (

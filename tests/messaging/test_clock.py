@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-from messaging_service.channels.config import configured, email_config, sms_config, whatsapp_config
-from messaging_service.delivery import repository
-from messaging_service.settings import MessagingSettings
+from services.messaging.channels.config import configured, email_config, sms_config, whatsapp_config
+from services.messaging.delivery import repository
+from services.messaging.settings import MessagingSettings
 from shared.contracts.gateway import TenantChanged
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from messaging_service.domain.bounces import parse_message
-from messaging_service.domain.email_replies import body_text, cut_quoted_history, header_text, is_auto_reply
+from services.messaging.domain.bounces import parse_message
+from services.messaging.domain.email_replies import body_text, cut_quoted_history, header_text, is_auto_reply
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from tests.messaging.inbound_mail import InboundMail, inbound_mail
 from tests.messaging.support import (

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_decimal
 
-from alarms_service import rules as alarm_rules
-from messaging_service.delivery.acceptance import invoices_about
-from messaging_service.delivery.rendering import render_source
-from messaging_service.templates.context import TAGS, TenantView, build_context
-from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
-from messaging_service.templates.engine import check, render
+from services.alarms import rules as alarm_rules
+from services.messaging.delivery.acceptance import invoices_about
+from services.messaging.delivery.rendering import render_source
+from services.messaging.templates.context import TAGS, TenantView, build_context
+from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
+from services.messaging.templates.engine import check, render
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messaging_service.domain.compliance import ContactWindow, FrequencyCap, cap_release, next_opening, schedule
-from messaging_service.domain.delivery import (
+from services.messaging.domain.compliance import ContactWindow, FrequencyCap, cap_release, next_opening, schedule
+from services.messaging.domain.delivery import (
     RetryPolicy,
     SendResult,
     after_attempt,
     apply_report,
     is_stop_request,
 )
-from messaging_service.domain.signatures import (
+from services.messaging.domain.signatures import (
     read_unsubscribe_token,
     twilio_signature,
     unsubscribe_token,

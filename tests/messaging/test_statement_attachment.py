@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from pypdf import PdfReader
 
-from messaging_service.delivery.dispatch import pdf_batch_limit
-from messaging_service.delivery.statement import statement_attachments, statement_formats
-from messaging_service.templates.context import SAMPLE_PROFILE, TenantView, sample_communication
+from services.messaging.delivery.dispatch import pdf_batch_limit
+from services.messaging.delivery.statement import statement_attachments, statement_formats
+from services.messaging.templates.context import SAMPLE_PROFILE, TenantView, sample_communication
 from shared import statement
 from shared.contracts.messaging import Communication
 from shared.words import words

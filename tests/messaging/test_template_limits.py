@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging_service.models import Template
-from messaging_service.templates import engine, renders
-from messaging_service.templates.engine import TemplateLimit, render
+from services.messaging.models import Template
+from services.messaging.templates import engine, renders
+from services.messaging.templates.engine import TemplateLimit, render
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, send, settings
 
 ABUSES = {

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from messaging_service.delivery.rendering import render_source
-from messaging_service.templates.context import (
+from services.messaging.delivery.rendering import render_source
+from services.messaging.templates.context import (
     SAMPLE_PROFILE,
     TenantView,
     build_context,
@@ -19,8 +19,8 @@ from messaging_service.templates.context import (
     tone_for,
     whatsapp_link,
 )
-from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
-from messaging_service.templates.engine import check, render
+from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
+from services.messaging.templates.engine import check, render
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 

@@ -6,8 +6,8 @@ import uuid
 
 import httpx
 
-from messaging_service.domain.signatures import twilio_signature, whatsapp_signature
-from messaging_service.inbound.apply import REJECTED
+from services.messaging.domain.signatures import twilio_signature, whatsapp_signature
+from services.messaging.inbound.apply import REJECTED
 from tests.messaging.callbacks import apply_callbacks
 from tests.messaging.support import (
     communication,

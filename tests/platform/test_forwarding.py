@@ -1,4 +1,4 @@
-"""How the gateway forwards (api_gateway.proxy.Upstream on its pooled httpx transport), against real sockets on
+"""How the gateway forwards (services.gateway.proxy.Upstream on its pooled httpx transport), against real sockets on
 loopback: a small HTTP/1.1 server whose behaviour each test picks (keep-alive, close, chunks, a broken answer)."""
 
 import asyncio
@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 import pytest
 from starlette.requests import Request
 
-from api_gateway.proxy import Upstream
-from api_gateway.settings import GatewaySettings
+from services.gateway.proxy import Upstream
+from services.gateway.settings import GatewaySettings
 from shared.problems import BadGateway, GatewayTimeout
 from tests.support import free_port
 

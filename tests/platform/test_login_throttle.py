@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from api_gateway.login_throttle import LoginSubject, LoginThrottle, backoff_schedule_ms, backoff_seconds
+from services.gateway.login_throttle import LoginSubject, LoginThrottle, backoff_schedule_ms, backoff_seconds
 from shared.problems import TooManyRequests
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from api_gateway.models import SCHEMA as GATEWAY
-from api_gateway.models import outbox as gateway_outbox
+from services.gateway.models import SCHEMA as GATEWAY
+from services.gateway.models import outbox as gateway_outbox
 from services.receivables.models import SCHEMA as RECEIVABLES
 from services.receivables.settings import ReceivablesSettings
 from shared.contracts.gateway import UserChanged
@@ -114,7 +114,7 @@ async def test_a_failing_message_does_not_hold_back_the_batch_and_is_dead_letter
 CRASH_AFTER_COMMIT = textwrap.dedent(
     """
     import asyncio, os, uuid
-    from api_gateway.models import outbox
+    from services.gateway.models import outbox
     from shared.contracts.gateway import UserChanged
     from shared.db import create_engine, create_sessionmaker, unit_of_work
     from shared.outbox import emit

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from api_gateway.refresh import StoredToken, purge_expired, refusal
+from services.gateway.refresh import StoredToken, purge_expired, refusal
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant, create_user
 

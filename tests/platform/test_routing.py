@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from api_gateway.main import create_app as create_gateway
-from api_gateway.routing import SERVICE_RESOURCES, service_for
-from api_gateway.settings import GatewaySettings
+from services.gateway.main import create_app as create_gateway
+from services.gateway.routing import SERVICE_RESOURCES, service_for
+from services.gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem
 from tests.support import create_tenant, free_port, in_process_urls, running
 

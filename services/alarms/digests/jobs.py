@@ -1,0 +1,198 @@
+"""Worker jobs: every quarter hour, queue each tenant's alarms that are due at its local time on its clock (a
+sandbox's test clock, issue 15) and on its business days (once per period: ``schedule_slots``), and execute queued
+runs."""
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from arq import Retry
+from arq.connections import ArqRedis
+from sqlalchemy import func, or_, select, text, update
+
+from services.alarms import rules
+from services.alarms.alarm_settings.repository import (
+    business_calendar,
+    load_tenant,
+    schedule_of,
+    tenants_with_calendars,
+)
+from services.alarms.digests.service import execute_run
+from services.alarms.directory import DirectoryUnavailable
+from services.alarms.models import AlarmSetting, Run, Tenant
+from services.alarms.rules import Alarm
+from shared.clock import wall_now
+from shared.db import connection_unavailable, unit_of_work
+from shared.internal import InternalClient
+from shared.outbox import queue_name
+from shared.worker import retry_delay
+
+log = structlog.get_logger()
+
+RUN_JOB = "alarms.run"
+SCHEDULE_JOB = "alarms.schedule"
+SWEEP_JOB = "alarms.sweep_runs"
+LOST_AFTER_SECONDS = 60
+CONNECTION_RETRY_SECONDS = 10
+
+_runs = Run.__table__
+
+_TAKE_SLOTS = text(
+    """
+INSERT INTO alarms.schedule_slots (tenant_id, alarm, period, run_id)
+SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:alarms AS text[]), CAST(:periods AS text[]),
+                     CAST(:runs AS uuid[]))
+ON CONFLICT DO NOTHING
+RETURNING tenant_id, alarm, run_id
+"""
+)
+
+
+async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
+    """Each enqueue has its own job id: a dead worker's in-progress key or a failed result kept by arq would
+    swallow an enqueue under a fixed one. Extra jobs are harmless: a run executes under its row lock, once."""
+    job_id = f"{RUN_JOB}:{run_id}:{uuid.uuid4().hex[:12]}"
+    await arq.enqueue_job(RUN_JOB, str(run_id), _queue_name=queue_name("alarms"), _job_id=job_id)
+
+
+async def schedule_runs(
+    ctx: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Queue a run for every tenant with alarms due now on its clock (its local time) whose period was not taken
+    yet (``sweep_runs`` re-queues the runs whose job or worker was lost). ``now`` stands for the wall clock; a
+    tenant with a test clock (issue 15) is scheduled by its test clock. ``tenant_id`` limits it to one tenant, and
+    ``at`` plays that tenant's clock at that instant (advancing a test clock). Returns how many runs were created."""
+    if at is not None and tenant_id is None:
+        raise ValueError("at plays one tenant's clock: give its tenant_id")
+    now = now or wall_now()
+    query = tenants_with_calendars().where(Tenant.active.is_(True))
+    settings_query = select(AlarmSetting.__table__)
+    if tenant_id is not None:
+        query = query.where(Tenant.tenant_id == tenant_id)
+        settings_query = settings_query.where(AlarmSetting.tenant_id == tenant_id)
+    async with ctx["engine"].begin() as conn:
+        tenants = (await conn.execute(query)).mappings().all()
+        rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
+        for row in (await conn.execute(settings_query)).mappings():
+            rows[row["tenant_id"]][row["alarm"]] = row
+        slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
+        as_of = {}
+        for tenant in tenants:
+            tenant_id = tenant["tenant_id"]
+            instant = at or tenant["test_clock"] or now  # the tenant's clock (``shared.clock.tenant_now``)
+            local = rules.local_now(instant, tenant["timezone"])
+            schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
+            business = business_calendar(tenant["country"], tenant["holiday_subdivision"], tenant["company_holidays"])
+            due = rules.due_alarms(schedules, local, business)
+            if due:
+                run_id = uuid.uuid4()
+                as_of[run_id] = (tenant_id, local.date())
+                slots.extend((tenant_id, alarm.value, per, run_id) for alarm, per in due)
+        taken: dict[uuid.UUID, list[str]] = defaultdict(list)
+        if slots:
+            tenants_, alarms_, periods_, runs_ = (list(column) for column in zip(*slots, strict=True))
+            result = await conn.execute(
+                _TAKE_SLOTS, {"tenants": tenants_, "alarms": alarms_, "periods": periods_, "runs": runs_}
+            )
+            for _, alarm, run_id in result:
+                taken[run_id].append(alarm)
+        if taken:
+            await conn.execute(
+                _runs.insert(),
+                [
+                    {
+                        "id": run_id,
+                        "tenant_id": as_of[run_id][0],
+                        "as_of": as_of[run_id][1],
+                        "trigger": "schedule",
+                        "alarms": [a.value for a in Alarm if a.value in alarms],
+                        "status": "queued",
+                        "requested_by": "schedule",
+                    }
+                    for run_id, alarms in taken.items()
+                ],
+            )
+        # rows staged by runs that never finished (their transaction rolled back)
+        await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
+    for run_id in taken:
+        await enqueue_run(ctx["redis"], run_id)
+    return len(taken)
+
+
+async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[uuid.UUID]:
+    """Enqueue again every run still queued a minute after it was created or after the retry it waits for was
+    due: its job was lost (an enqueue that failed, a worker killed mid-run: the run's transaction rolled back, a
+    job that found no database connection, Redis lost it). So an interrupted run resumes within a minute."""
+    stale = (now or wall_now()) - timedelta(seconds=LOST_AFTER_SECONDS)  # a lease: real time
+    async with ctx["engine"].connect() as conn:
+        lost = list(
+            (
+                await conn.execute(
+                    select(_runs.c.id).where(
+                        _runs.c.status == "queued",
+                        _runs.c.created_at < stale,
+                        or_(_runs.c.retry_at.is_(None), _runs.c.retry_at < stale),
+                    )
+                )
+            ).scalars()
+        )
+    for run_id in lost:
+        await enqueue_run(ctx["redis"], run_id)
+    if lost:
+        log.warning("alarm_runs_resumed", runs=[str(r) for r in lost])
+    return lost
+
+
+def receivables(ctx: dict[str, Any]) -> InternalClient:
+    """The worker's client of receivables' API (tests may put one routed in-process in the context)."""
+    return ctx.get("receivables") or InternalClient(ctx["http"], ctx["settings"])
+
+
+async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
+    """Execute a queued run in one transaction. While receivables cannot say who the recipients are, the run
+    waits (arq ``Retry`` with back-off) and, after ``run_max_tries``, is recorded as failed."""
+    settings = ctx["settings"]
+    rid = uuid.UUID(run_id)
+    try:
+        async with unit_of_work(ctx["sessionmaker"]) as session:
+            # a run another job is executing right now is locked: skip it rather than wait and run it twice
+            query = select(_runs).where(_runs.c.id == rid).with_for_update(skip_locked=True)
+            run = (await session.execute(query)).mappings().first()
+            if run is None or run["status"] != "queued":
+                return "skipped"
+            tenant = await load_tenant(session, run["tenant_id"])
+            if tenant is None:
+                await session.execute(
+                    update(_runs).where(_runs.c.id == rid).values(status="failed", error="tenant not known")
+                )
+                return "failed"
+            alarms = [Alarm(a) for a in run["alarms"]]
+            await execute_run(session, ctx["engine"], receivables(ctx), settings, tenant, rid, alarms, run["as_of"])
+        return "completed"
+    except DirectoryUnavailable as exc:
+        job_try = ctx.get("job_try", 1)
+        if job_try < settings.run_max_tries:
+            delay = retry_delay(job_try, settings.retry_base_seconds * 10)
+            log.warning("alarms_run_retry", run_id=run_id, job_try=job_try, in_seconds=delay, error=exc.detail)
+            async with ctx["engine"].begin() as conn:  # the sweeper leaves it to this retry while it is due
+                await conn.execute(
+                    update(_runs).where(_runs.c.id == rid).values(retry_at=func.now() + timedelta(seconds=delay))
+                )
+            raise Retry(defer=delay) from exc
+        async with unit_of_work(ctx["sessionmaker"]) as session:
+            await session.execute(
+                update(_runs)
+                .where(_runs.c.id == rid, _runs.c.status == "queued")
+                .values(status="failed", error=exc.detail, finished_at=wall_now())
+            )
+        return "failed"
+    except Exception as exc:
+        if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued
+            raise Retry(defer=CONNECTION_RETRY_SECONDS) from exc
+        raise

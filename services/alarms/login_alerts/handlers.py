@@ -1,0 +1,48 @@
+"""``gateway.login_failures_exceeded``: record the alert and email each active admin of the tenant, through
+messaging, in the inbox's transaction (the alert row and its command commit together; the alert's id is the
+event's, so a repeated event sends nothing twice)."""
+
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.alarms.admin_alerts import active_admins, emails_to_admins, tenant_language
+from services.alarms.login_alerts.words import alert_data
+from services.alarms.models import LoginAlert, outbox
+from shared.contracts.gateway import LoginFailuresExceeded
+from shared.inbox import Received
+from shared.outbox import emit
+
+
+async def on_login_failures_exceeded(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[LoginFailuresExceeded]]
+) -> None:
+    for received in batch:  # rare, and each goes to its own tenant's admins
+        await _alert(session, received)
+
+
+async def _alert(session: AsyncSession, received: Received[LoginFailuresExceeded]) -> None:
+    m, tenant_id = received.message, received.tenant_id
+    admins = await active_admins(session, tenant_id)
+    alert_id = await session.scalar(
+        insert(LoginAlert)
+        .values(
+            id=received.envelope.id,
+            tenant_id=tenant_id,
+            username=m.username,
+            address=m.address,
+            failures=m.failures,
+            window_seconds=m.window_seconds,
+            occurred_at=received.envelope.occurred_at,
+            recipients=[a.email for a in admins],
+        )
+        .on_conflict_do_nothing()
+        .returning(LoginAlert.id)
+    )
+    if alert_id is None or not admins:
+        return
+    language = await tenant_language(session, tenant_id)
+    data = alert_data(language, m.username, m.failures, m.address, m.window_seconds)
+    key = f"alarms:{tenant_id}:login_failures:{alert_id}"
+    await emit(session, outbox, tenant_id, emails_to_admins(admins, language, data, key, str(alert_id)))

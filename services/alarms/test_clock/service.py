@@ -1,0 +1,27 @@
+"""The alarms' part of a test clock's day: the tenant's digests due at its clock's instant, as the quarter-hourly
+scheduler would have queued them (``digests.jobs.schedule_runs`` for this one tenant)."""
+
+import uuid
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy import text
+
+from services.alarms.digests.jobs import schedule_runs
+from services.alarms.models import SCHEMA
+from shared.test_clock import common_pending
+
+_IN_FLIGHT = text("SELECT count(*) FROM alarms.runs WHERE tenant_id = :tenant_id AND status = 'queued'")
+
+
+async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
+    state = request.app.state
+    created = await schedule_runs({"engine": state.engine, "redis": state.arq}, tenant_id=tenant_id, at=now)
+    return {"runs": created}
+
+
+async def pending(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
+    """The tenant's alarm runs not executed yet, besides the outbox and the queue."""
+    async with request.app.state.engine.connect() as conn:
+        runs = int((await conn.execute(_IN_FLIGHT, {"tenant_id": tenant_id})).scalar_one())
+    return {**await common_pending(request, SCHEMA, tenant_id), "runs": runs}

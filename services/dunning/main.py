@@ -1,0 +1,37 @@
+from fastapi import FastAPI
+
+from services.dunning.action_items.router import router as action_items_router
+from services.dunning.insight.router import explain_router, forecast_router
+from services.dunning.runs.router import router as runs_router
+from services.dunning.settings import DunningSettings
+from services.dunning.strategies.router import router as strategies_router
+from services.dunning.tenant_settings.router import router as settings_router
+from services.dunning.test_clock.router import router as test_clock_router
+from shared.app import create_service_app
+
+TAGS = [
+    {"name": "strategies", "description": "Who is reminded of what, when, on which channel, in which tone."},
+    {"name": "dunning-runs", "description": "Daily runs (scheduled or on demand), dry runs, what they sent."},
+    {"name": "action-items", "description": "Actions decided by action steps or people: suspend, legal, write off."},
+    {"name": "dunning-explain", "description": "Why a customer did or didn't get a message."},
+    {"name": "dunning-forecast", "description": "What the strategies will send over the next days."},
+    {"name": "dunning-settings", "description": "Run hour, tolerances, holidays, action owner; projection resync."},
+]
+
+
+def create_app(settings: DunningSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or DunningSettings(),
+        title="cobranza dunning",
+        description="Strategies, daily dunning runs, action items, explain and forecast.",
+        routers=[
+            strategies_router,
+            runs_router,
+            action_items_router,
+            explain_router,
+            forecast_router,
+            settings_router,
+            test_clock_router,
+        ],
+        tags=TAGS,
+    )

@@ -1,0 +1,116 @@
+"""Resending a failed message, and the daily counts."""
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.messaging.channels.config import policy
+from services.messaging.delivery import repository as delivery_repository
+from services.messaging.delivery.acceptance import normalize_address, public_base, tenant_view
+from services.messaging.delivery.events import status_changed
+from services.messaging.delivery.rendering import render_communication, unsubscribe_link
+from services.messaging.delivery.suppressions import OPT_OUT
+from services.messaging.domain.compliance import schedule, tenant_calendar, zone
+from services.messaging.domain.delivery import RESENDABLE
+from services.messaging.domain.signatures import unsubscribe_token
+from services.messaging.messages import repository
+from services.messaging.messages.schemas import DayCount, MessageStats
+from services.messaging.models import Message, MessageContent, TenantSettings, outbox
+from services.messaging.settings import MessagingSettings
+from services.messaging.tenants import clock_of
+from shared.contracts.common import Channel
+from shared.contracts.messaging import Communication
+from shared.outbox import emit
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+
+async def resend(
+    session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID, message_id: uuid.UUID, to: str | None
+) -> Message:
+    """Queue a failed or bounced message again (to a corrected address if given), under the same compliance
+    rules as a new one: the contact window and the cap apply, an opted-out address is refused."""
+    message = await session.scalar(
+        select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
+    )
+    if message is None:
+        raise NotFound("Message not found")
+    if message.state not in RESENDABLE:
+        raise Conflict(f"Only a failed or bounced message can be resent; this one is {message.state}")
+    address = message.to_address
+    if to is not None:
+        try:
+            address = normalize_address(Channel(message.channel), to)
+        except ValueError as exc:
+            raise ValidationProblem.field("to", str(exc)) from None
+    blocked = (await delivery_repository.suppressed(session, tenant_id, [address])).get((message.channel, address))
+    if blocked == OPT_OUT:
+        raise Conflict("The customer opted out of this channel at this address")
+    if blocked:
+        raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
+    tenant = await session.get(TenantSettings, tenant_id)
+    now = clock_of(tenant).now()
+    content = await session.get(MessageContent, (message.tenant_id, message.id), with_for_update=True)
+    if address != message.to_address and content is not None and content.payload:
+        communication = Communication.model_validate({**content.payload, "to": address})
+        view = tenant_view(tenant)
+        token = unsubscribe_token(settings.link_secret(), message.id)
+        rendered = render_communication(
+            communication,
+            view,
+            await delivery_repository.template_index(session, tenant_id),
+            today=now.astimezone(zone(message.timezone)).date(),
+            unsubscribe_url=unsubscribe_link(public_base(settings), token),
+        )
+        content.payload = communication.model_dump(mode="json")
+        content.body_text, content.body_html, content.whatsapp = (
+            rendered.body_text,
+            rendered.body_html,
+            rendered.whatsapp,
+        )
+        message.subject, message.template_ref = rendered.subject, rendered.template_ref
+    rule = policy(tenant.channels if tenant else None, message.channel)
+    recent = []
+    if message.customer_id:
+        found = await delivery_repository.recent_schedule(
+            session, tenant_id, {message.customer_id}, now - timedelta(days=31)
+        )
+        recent = found[(message.customer_id, message.channel)]
+    calendar = tenant_calendar(tenant) if tenant else None
+    cap = rule.cap if message.customer_id else None
+    slot = schedule(now, zone(message.timezone), rule.window, cap, recent, calendar)
+    message.to_address = address
+    message.state = "deferred" if slot.deferred else "queued"
+    message.scheduled_at, message.deferred_reason = slot.at, slot.reason
+    message.error = message.error_code = message.failed_at = None
+    message.dead_lettered = False
+    message.resend_count += 1
+    await session.flush()
+    await session.refresh(message)
+    await emit(session, outbox, tenant_id, status_changed(message, at=now, with_preview=False))
+    return message
+
+
+async def stats(
+    conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
+) -> MessageStats:
+    tenant = (await conn.execute(select(TenantSettings.__table__).where(TenantSettings.tenant_id == tenant_id))).first()
+    tz = zone(tenant.timezone if tenant else None)
+    today = clock_of(tenant).now().astimezone(tz).date()
+    until = until or today
+    since = since or until - timedelta(days=29)
+    start = datetime.combine(since, time(), tzinfo=tz)
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
+    rows = await repository.daily_counts(conn, tenant_id, str(tz), start, end, channel)
+    days: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        days[(row.day, row.channel)][row.state] = row.n
+    return MessageStats(
+        timezone=str(tz),
+        days=[
+            DayCount(date=day, channel=channel_, counts=counts, total=sum(counts.values()))
+            for (day, channel_), counts in sorted(days.items())
+        ],
+    )

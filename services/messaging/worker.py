@@ -1,0 +1,65 @@
+"""The messaging worker: accepts communications, keeps the tenants' facts, sends due messages.
+
+Acceptance starts the ``deliver`` jobs (up to ``delivery_parallelism``) as soon as it queued messages; each job
+sends batches until nothing is due, so a burst of 50,000 emails is a handful of jobs. ``dispatch`` runs every ten
+seconds for what becomes due later (deferred messages at the window's opening, retries) and for sends left
+unfinished by a worker that died.
+"""
+
+from typing import Any
+
+from arq import cron
+from arq.worker import func
+
+from services.messaging.calendars import on_calendar_changed
+from services.messaging.delivery.acceptance import on_send_communications
+from services.messaging.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
+from services.messaging.delivery.jobs import DELIVER
+from services.messaging.inbound.apply import on_webhook_received
+from services.messaging.models import SCHEMA
+from services.messaging.settings import MessagingSettings
+from services.messaging.tenants import on_tenant_changed
+from shared.contracts.dunning import CalendarChanged
+from shared.contracts.gateway import TenantChanged
+from shared.contracts.messaging import SendCommunications, WebhookReceived
+from shared.worker import worker_settings
+
+HANDLERS = {
+    SendCommunications: on_send_communications,
+    TenantChanged: on_tenant_changed,
+    CalendarChanged: on_calendar_changed,
+    WebhookReceived: on_webhook_received,
+}
+
+
+def build_worker_settings(settings: MessagingSettings) -> type:
+    base = worker_settings(
+        settings,
+        schema=SCHEMA,
+        handlers=HANDLERS,
+        functions=[
+            func(
+                deliver, name=DELIVER, keep_result=0, max_tries=1, timeout=settings.delivery_time_budget_seconds + 120
+            ),
+            func(dispatch, name="messaging.dispatch", keep_result=0),
+        ],
+        cron_jobs=[
+            cron(
+                dispatch, name="messaging.dispatch_cron", second=set(range(0, 60, 10)), unique=True, run_at_startup=True
+            ),
+            cron(purge_old_bodies, name="messaging.purge_bodies", hour={4}, minute={11}),
+        ],
+        on_startup=startup,
+    )
+    original_shutdown = base.on_shutdown
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await shutdown(ctx)
+        await original_shutdown(ctx)
+
+    base.on_shutdown = staticmethod(on_shutdown)
+    return base
+
+
+settings = MessagingSettings()
+WorkerSettings = build_worker_settings(settings)
