@@ -1,0 +1,108 @@
+"""Who may do what: the one table of roles per resource and action, and the dependency the routers use.
+
+Every route that asks who the caller is depends on ``require(RESOURCE, ACTION)``; each domain package names those
+dependencies in its ``auth.py`` by what they allow (``CustomerRead``, ``CustomerWrite``). The OpenAPI document says
+the roles (``x-roles``, read through ``admitted_roles``) and ``tests/platform/test_role_matrix.py`` calls every route
+with every role and holds the answers to this table. Change a right here, nowhere else.
+
+``service`` is the role of the services' own signed calls to each other (never a person's or a key's).
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
+
+from shared.identity import (
+    ADMIN,
+    COLLECTOR,
+    INTEGRATION,
+    MANAGER,
+    READERS,
+    SERVICE,
+    SUPERVISOR,
+    CurrentIdentity,
+    Identity,
+)
+from shared.problems import Forbidden, answers
+
+Roles = frozenset[str]
+
+EVERYONE: Roles = frozenset(READERS)
+PEOPLE_AND_ERP: Roles = frozenset({ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION})
+COLLECTORS: Roles = frozenset({ADMIN, MANAGER, SUPERVISOR, COLLECTOR})
+SUPERVISORS: Roles = frozenset({ADMIN, MANAGER, SUPERVISOR})
+MANAGERS: Roles = frozenset({ADMIN, MANAGER})
+ERP_WRITERS: Roles = frozenset({ADMIN, MANAGER, SUPERVISOR, INTEGRATION})
+ERP_MANAGERS: Roles = frozenset({ADMIN, MANAGER, INTEGRATION})
+RUNNERS: Roles = frozenset({ADMIN, MANAGER, INTEGRATION, SERVICE})
+SERVICES: Roles = frozenset({SERVICE})
+
+
+class Permission(NamedTuple):
+    resource: str
+    action: str
+
+
+# resource -> action -> the roles allowed. Reads are open to every role of the tenant (collectors see the whole
+# portfolio: seed 004's follow-up needs it); writes are narrowed to who does that work.
+MATRIX: dict[str, dict[str, Roles]] = {
+    # receivables: the system of record
+    "customers": {"read": EVERYONE, "write": PEOPLE_AND_ERP, "delete": ERP_MANAGERS},
+    "external-ids": {"read": EVERYONE},
+    "imports": {"write": ERP_MANAGERS},
+    "invoices": {"read": EVERYONE, "write": ERP_WRITERS, "status": PEOPLE_AND_ERP},
+    "kpis": {"read": EVERYONE},
+    "notes": {"read": EVERYONE, "write": COLLECTORS},
+    "outcomes": {"read": EVERYONE, "write": COLLECTORS},
+    "payments": {"read": EVERYONE, "write": ERP_WRITERS},
+    "people": {"read": EVERYONE, "write": ERP_MANAGERS},
+    "promises": {"read": EVERYONE, "review": frozenset({ADMIN, MANAGER, SERVICE})},
+    "statements": {"read": EVERYONE},
+    "tasks": {"read": EVERYONE, "write": COLLECTORS | SERVICES},
+    "timeline": {"read": EVERYONE},
+    # the tenant's settings, one section per service
+    "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
+    # dunning
+    "strategies": {"read": EVERYONE, "write": MANAGERS},
+    "dunning-runs": {"read": EVERYONE, "run": RUNNERS},
+    "dunning-projection": {"resync": frozenset({ADMIN, MANAGER, SERVICE})},
+    "action-items": {"read": EVERYONE, "work": COLLECTORS, "assign": SUPERVISORS},
+    "insight": {"read": EVERYONE},
+    # messaging
+    "messages": {"read": EVERYONE, "resend": COLLECTORS},
+    "replies": {"read": EVERYONE},
+    "opt-outs": {"read": EVERYONE, "write": PEOPLE_AND_ERP, "delete": MANAGERS},
+    "templates": {"read": EVERYONE, "write": SUPERVISORS},
+    # alarms
+    "alarm-runs": {"read": EVERYONE, "run": RUNNERS},
+    "login-alerts": {"write": frozenset({ADMIN, SERVICE})},
+    # webhooks
+    "webhook-endpoints": {"read": frozenset({ADMIN, INTEGRATION, SERVICE}), "write": frozenset({ADMIN, SERVICE})},
+    "webhook-deliveries": {
+        "read": frozenset({ADMIN, INTEGRATION, SERVICE}),
+        "replay": frozenset({ADMIN, INTEGRATION, SERVICE}),
+    },
+    # the services' calls to each other (/internal/...)
+    "internal": {"call": SERVICES},
+}
+
+
+def allowed_roles(permission: Permission) -> Roles:
+    """The roles the table gives ``permission``; a KeyError names a resource or action the table lacks."""
+    return MATRIX[permission.resource][permission.action]
+
+
+def require(resource: str, action: str) -> Callable[[Identity], Awaitable[Identity]]:
+    """A dependency admitting only the roles the table gives (resource, action). It keeps the permission and its
+    roles on itself: the OpenAPI document (``x-roles``) and the role-matrix test read them there."""
+    permission = Permission(resource, action)
+    roles = allowed_roles(permission)
+
+    @answers(403)
+    async def dependency(identity: CurrentIdentity) -> Identity:
+        if identity.roles.isdisjoint(roles):
+            raise Forbidden(f"{action} on {resource} needs one of the roles: {', '.join(sorted(roles))}")
+        return identity
+
+    dependency.admitted_roles = roles  # type: ignore[attr-defined]
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
