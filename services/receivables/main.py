@@ -18,7 +18,7 @@ from services.receivables.promises.router import router as promises_router
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.statements.router import router as statements_router
 from services.receivables.tasks.router import router as tasks_router
-from services.receivables.tenants.router import router as settings_router
+from services.receivables.tenant_settings.router import router as settings_router
 from services.receivables.test_clock.router import router as test_clock_router
 from services.receivables.timeline.router import router as timeline_router
 from shared.app import create_service_app

@@ -13,7 +13,7 @@ from services.receivables.people.handlers import on_user_changed
 from services.receivables.promises.repository import detect_broken
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.tasks.service import on_create_task
-from services.receivables.tenants.handlers import on_tenant_changed
+from services.receivables.tenant_settings.handlers import on_tenant_changed
 from services.receivables.timeline.handlers import on_message_status_changed
 from services.receivables.timeline.replies import on_reply_received
 from shared.contracts.gateway import TenantChanged, UserChanged

@@ -13,7 +13,7 @@ from services.alarms.alarm_settings.repository import load_tenant as alarms_tena
 from services.dunning.runs.context import load_tenant as dunning_tenant
 from services.dunning.worker import WorkerSettings as DunningWorker
 from services.messaging.models import TenantSettings
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.calendar import local_today
 from shared.contracts.gateway import TenantChanged
 from shared.messages import Envelope

@@ -4,7 +4,7 @@ the timeline's order, the lists and the KPIs' periods."""
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.receivables.tenants.calendar import follow_up_date
+from services.receivables.tenant_settings.calendar import follow_up_date
 from tests.receivables.helpers import customer, invoice, post
 
 

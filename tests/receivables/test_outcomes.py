@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from services.receivables.tenants.calendar import follow_up_date, next_business_day
+from services.receivables.tenant_settings.calendar import follow_up_date, next_business_day
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import InvoiceChanged, OutcomeRecorded, TaskChanged
 from tests.receivables.helpers import customer, invoice, outbox, post, rows

@@ -23,7 +23,7 @@ from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.outcomes.rules import OutcomeInput, OutcomeKind, plan_outcome
 from services.receivables.payments.allocation import Named, OpenItem, allocate, oldest_first
 from services.receivables.promises.rules import PromiseStatus, is_broken, on_payment
-from services.receivables.tenants.calendar import (
+from services.receivables.tenant_settings.calendar import (
     follow_up_date,
     is_business_day,
     next_business_day,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from services.receivables.promises.repository import detect_broken
 from services.receivables.tasks.service import insert_service_tasks
-from services.receivables.tenants.calendar import follow_up_date
+from services.receivables.tenant_settings.calendar import follow_up_date
 from shared.db import create_sessionmaker, unit_of_work
 from tests.receivables.helpers import Ctx, customer, invoice, post, setup_tenant, sync
 
@@ -32,7 +32,7 @@ async def set_clock(rc, instant: datetime) -> None:
     the tenant's receivables projection."""
     async with rc.stack.engine.begin() as conn:
         await conn.execute(
-            text("UPDATE receivables.tenants SET sandbox = true, test_clock = :at WHERE tenant_id = :tenant_id"),
+            text("UPDATE receivables.tenant_settings SET sandbox = true, test_clock = :at WHERE tenant_id = :tenant_id"),
             {"at": instant, "tenant_id": rc.tenant_id},
         )
 

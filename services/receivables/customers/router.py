@@ -1,39 +1,26 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.receivables.customers import repository, service
+from services.receivables.customers.auth import CustomerDelete, CustomerRead, CustomerWrite
 from services.receivables.customers.schemas import CustomerCreate, CustomerFilters, CustomerOut, CustomerUpdate
 from services.receivables.exports import repository as exports
 from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
 from services.receivables.exports.tables import CUSTOMERS, customer_row
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
-from shared.identity import (
-    ADMIN,
-    COLLECTOR,
-    INTEGRATION,
-    MANAGER,
-    READERS,
-    SUPERVISOR,
-    Identity,
-    require_roles,
-)
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION))]
-Remover = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
-
 
 @router.post("", response_model=CustomerOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
 async def create_customer(
-    identity: Writer, data: CustomerCreate, session: SessionDep, gateway: TenantUsersDep
+    identity: CustomerWrite, data: CustomerCreate, session: SessionDep, gateway: TenantUsersDep
 ) -> CustomerOut:
     """Create a customer. `external_id` is the ERP's key and must be unique in the tenant."""
     customer = await service.create_customer(session, identity.tenant_id, data, gateway)
@@ -42,7 +29,7 @@ async def create_customer(
 
 @router.get("", response_model=Page[CustomerOut])
 async def list_customers(
-    identity: Reader, engine: EngineDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
+    identity: CustomerRead, engine: EngineDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
 ) -> dict:
     """Customers by name; filter by collector, advisor, segment, tag, VIP, risk, overdue invoices, or search text."""
     async with engine.connect() as conn:
@@ -55,7 +42,7 @@ async def list_customers(
 
 @router.get("/export", response_class=Response, responses=export_responses("The customers", CUSTOMERS))
 async def export_customers(
-    identity: Reader,
+    identity: CustomerRead,
     engine: EngineDep,
     filters: Annotated[CustomerFilters, Query()],
     export_format: FormatParam = ExportFormat.CSV,
@@ -69,7 +56,7 @@ async def export_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))
-async def get_customer(identity: Reader, customer_id: uuid.UUID, pool: PgPoolDep) -> dict:
+async def get_customer(identity: CustomerRead, customer_id: uuid.UUID, pool: PgPoolDep) -> dict:
     """One customer (the API's hottest read: straight asyncpg on this path)."""
     row = await repository.read_customer(pool, identity.tenant_id, customer_id)
     if row is None:
@@ -79,7 +66,7 @@ async def get_customer(identity: Reader, customer_id: uuid.UUID, pool: PgPoolDep
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404, 409, 503))
 async def update_customer(
-    identity: Writer, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep, gateway: TenantUsersDep
+    identity: CustomerWrite, customer_id: uuid.UUID, data: CustomerUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> CustomerOut:
     """Change some fields of a customer; fields left out stay as they are."""
     return CustomerOut.model_validate(
@@ -88,7 +75,7 @@ async def update_customer(
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-async def delete_customer(identity: Remover, customer_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_customer(identity: CustomerDelete, customer_id: uuid.UUID, session: SessionDep) -> Response:
     """Remove a customer from lists and dunning; its history is kept."""
     await service.delete_customer(session, identity.tenant_id, customer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

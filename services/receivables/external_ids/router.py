@@ -4,16 +4,15 @@ receivables is the system of record of customers, invoices and payments."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from services.receivables.external_ids.auth import ExternalIdRead
 from services.receivables.external_ids.repository import ids_by_external_id
 from shared.db import EngineDep
-from shared.identity import READERS, Identity, require_roles
 
 router = APIRouter(prefix="/internal/external-ids", include_in_schema=False)
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -27,7 +26,7 @@ class ExternalIds(BaseModel):
 
 @router.post("")
 async def look_up_external_ids(
-    identity: Reader, data: ExternalIds, engine: EngineDep
+    identity: ExternalIdRead, data: ExternalIds, engine: EngineDep
 ) -> dict[str, dict[str, uuid.UUID]]:
     """``{kind: {external_id: id}}`` of those the caller's tenant has; the others are left out."""
     async with engine.connect() as conn:

@@ -22,7 +22,7 @@ from services.receivables.ingest.staging import copy_rows, refresh_statistics, s
 from services.receivables.models import Person, TenantUser
 from services.receivables.people.repository import learn_users
 from services.receivables.people.schemas import PersonKind
-from services.receivables.tenants.repository import TenantProfile
+from services.receivables.tenant_settings.repository import TenantProfile
 from shared.identity import COLLECTOR
 from shared.tenant_users import TenantUsers
 

@@ -9,7 +9,7 @@ from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import PaymentRow, RejectedRow
 from services.receivables.models import Customer
 from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
-from services.receivables.tenants.repository import TenantProfile
+from services.receivables.tenant_settings.repository import TenantProfile
 
 customers = Customer.__table__
 

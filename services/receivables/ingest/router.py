@@ -1,17 +1,15 @@
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from services.receivables.ingest import service
+from services.receivables.ingest.auth import ImportWrite
 from services.receivables.ingest.schemas import CustomerBatch, IngestResult, InvoiceBatch, PaymentBatch
 from shared.db import SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, Identity, require_roles
 from shared.problems import problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"], responses=problem_responses(401, 403, 422))
-
-Integrator = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
 
 
 def _json_body(model: type) -> dict[str, Any]:
@@ -40,7 +38,7 @@ ROWS_RULES = (
     responses=problem_responses(503),
 )
 async def ingest_customers(
-    identity: Integrator, request: Request, session: SessionDep, gateway: TenantUsersDep
+    identity: ImportWrite, request: Request, session: SessionDep, gateway: TenantUsersDep
 ) -> IngestResult:
     body = await request.body()
     max_rows = request.app.state.settings.ingest_max_rows
@@ -54,7 +52,7 @@ async def ingest_customers(
     description="Create or update invoices in bulk; `customer_external_id` names the customer. A zero open amount "
     "is paid; `status` void / written_off closes an invoice. " + ROWS_RULES,
 )
-async def ingest_invoices(identity: Integrator, request: Request, session: SessionDep) -> IngestResult:
+async def ingest_invoices(identity: ImportWrite, request: Request, session: SessionDep) -> IngestResult:
     body = await request.body()
     return await service.ingest_invoices(session, identity, body, request.app.state.settings.ingest_max_rows)
 
@@ -66,7 +64,7 @@ async def ingest_invoices(identity: Integrator, request: Request, session: Sessi
     description="Apply payments in bulk: to the invoices named, else oldest first; over-payments are credit; "
     "`reversed: true` reverses a payment sent before. " + ROWS_RULES,
 )
-async def ingest_payments(identity: Integrator, request: Request, session: SessionDep) -> IngestResult:
+async def ingest_payments(identity: ImportWrite, request: Request, session: SessionDep) -> IngestResult:
     body = await request.body()
     return await service.ingest_payments(session, identity, body, request.app.state.settings.ingest_max_rows)
 
@@ -85,7 +83,7 @@ async def ingest_payments(identity: Integrator, request: Request, session: Sessi
     },
 )
 async def ingest_customer_file(
-    identity: Integrator, request: Request, session: SessionDep, gateway: TenantUsersDep
+    identity: ImportWrite, request: Request, session: SessionDep, gateway: TenantUsersDep
 ) -> IngestResult:
     """Upload the customer input file (CSV, the body itself): `external_id`, `name`, `tax_id`, `country`,
     `timezone`, `language`, `segment`, `vip`, `risk_level`, `tags` (`|`-separated), `email`, `sms_phone`,

@@ -11,7 +11,7 @@ from services.receivables.ingest.invoices import Counts, upsert_invoices
 from services.receivables.ingest.payments import upsert_payments
 from services.receivables.ingest.schemas import CustomerRow, IngestResult, PaymentRow, RejectedRow
 from services.receivables.ingest.validation import drop_duplicates, parse_items, validate_rows
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.identity import Identity
 from shared.tenant_users import TenantUsers
 

@@ -1,13 +1,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.receivables.exports import repository as exports
 from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
 from services.receivables.exports.tables import INVOICES, invoice_row
 from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.invoices import repository, service
+from services.receivables.invoices.auth import InvoiceRead, InvoiceStatusWrite, InvoiceWrite
 from services.receivables.invoices.schemas import (
     InvoiceCreate,
     InvoiceFilters,
@@ -15,23 +16,18 @@ from services.receivables.invoices.schemas import (
     InvoiceUpdate,
     StatusChangeIn,
 )
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import invoice_history
 from services.receivables.timeline.schemas import HistoryEntryOut
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, COLLECTOR, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, INTEGRATION))]
-StatusWriter = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION))]
-
 
 @router.post("", response_model=InvoiceOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_invoice(identity: Writer, data: InvoiceCreate, session: SessionDep) -> dict:
+async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: SessionDep) -> dict:
     """Create one invoice (ERPs push many at once with `POST /v1/ingest/invoices`). A zero open amount is paid.
     The customer may be named by the ERP's id instead: `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -41,7 +37,7 @@ async def create_invoice(identity: Writer, data: InvoiceCreate, session: Session
 
 @router.get("", response_model=Page[InvoiceOut])
 async def list_invoices(
-    identity: Reader, engine: EngineDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
+    identity: InvoiceRead, engine: EngineDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
 ) -> dict:
     """Invoices by due date; filter by customer, status (repeatable), overdue, currency, kind, collector."""
     async with engine.connect() as conn:
@@ -56,7 +52,7 @@ async def list_invoices(
 
 @router.get("/export", response_class=Response, responses=export_responses("The invoices", INVOICES))
 async def export_invoices(
-    identity: Reader,
+    identity: InvoiceRead,
     engine: EngineDep,
     filters: Annotated[InvoiceFilters, Query()],
     export_format: FormatParam = ExportFormat.CSV,
@@ -70,7 +66,7 @@ async def export_invoices(
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def get_invoice(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         row = await repository.get_invoice(conn, identity.tenant_id, invoice_id)
         if row is None:
@@ -79,7 +75,9 @@ async def get_invoice(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep
 
 
 @router.patch("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def update_invoice(identity: Writer, invoice_id: uuid.UUID, data: InvoiceUpdate, session: SessionDep) -> dict:
+async def update_invoice(
+    identity: InvoiceWrite, invoice_id: uuid.UUID, data: InvoiceUpdate, session: SessionDep
+) -> dict:
     """Correct the number, dates or document link; the change is kept in the invoice's history."""
     row = await service.update_invoice(session, identity, invoice_id, data)
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
@@ -87,7 +85,7 @@ async def update_invoice(identity: Writer, invoice_id: uuid.UUID, data: InvoiceU
 
 @router.post("/{invoice_id}/status", response_model=InvoiceOut, responses=problem_responses(404, 409))
 async def change_invoice_status(
-    identity: StatusWriter, invoice_id: uuid.UUID, data: StatusChangeIn, session: SessionDep
+    identity: InvoiceStatusWrite, invoice_id: uuid.UUID, data: StatusChangeIn, session: SessionDep
 ) -> dict:
     """Move the invoice in its status machine. Allowed: between `normal`, `promise_to_pay` (promised date, not in
     the past), `payment_reported` (reported date) and `dispute` (area), and from those to `written_off` or
@@ -97,7 +95,7 @@ async def change_invoice_status(
 
 
 @router.get("/{invoice_id}/history", response_model=Page[HistoryEntryOut], responses=problem_responses(404))
-async def get_invoice_history(identity: Reader, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
+async def get_invoice_history(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
     """Every change of the invoice, oldest first: status changes (who, when, why), corrections, payments."""
     async with engine.connect() as conn:
         if await repository.get_invoice(conn, identity.tenant_id, invoice_id) is None:

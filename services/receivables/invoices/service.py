@@ -25,7 +25,7 @@ from services.receivables.invoices.status import (
 from services.receivables.models import DisputeArea, Invoice
 from services.receivables.payments.credits import apply_credits
 from services.receivables.promises.rules import PromiseStatus
-from services.receivables.tenants.repository import TenantProfile, load_profile
+from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.identity import Identity

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses, rows_once
 from services.receivables.exports.tables import AGING, KPIS, aging_rows, kpi_rows
 from services.receivables.kpis import service
+from services.receivables.kpis.auth import KpiRead
 from services.receivables.kpis.repository import KpiFilter
 from services.receivables.kpis.schemas import (
     AgingOut,
@@ -17,15 +18,13 @@ from services.receivables.kpis.schemas import (
     PromisesKpiOut,
     WorkloadOut,
 )
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep
-from shared.identity import READERS, Identity, require_roles
+from shared.identity import Identity
 from shared.problems import ValidationProblem, problem_responses
 from shared.validation import SaneDate
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 
 
 class KpiParams:
@@ -63,7 +62,7 @@ async def _filter(conn: object, identity: Identity, p: KpiParams) -> KpiFilter:
 
 
 @router.get("", response_model=KpisOut)
-async def get_kpis(identity: Reader, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+async def get_kpis(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict:
     """Every KPI at once (each one is also its own endpoint)."""
     async with engine.connect() as conn:
         f = await _filter(conn, identity, p)
@@ -79,7 +78,7 @@ async def get_kpis(identity: Reader, engine: EngineDep, p: Params, months: Month
 
 
 @router.get("/aging", response_model=AgingOut)
-async def get_aging(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_aging(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Open receivables per currency in aging buckets by days overdue at `as_of`: current (not yet due), 1-30,
     31-60, 61-90, 91-120, 120+. Credit notes are credits, not receivables, and are left out."""
     async with engine.connect() as conn:
@@ -87,7 +86,7 @@ async def get_aging(identity: Reader, engine: EngineDep, p: Params) -> dict:
 
 
 @router.get("/dso", response_model=DsoOut)
-async def get_dso(identity: Reader, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+async def get_dso(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict:
     """DSO by the countback method: the receivables at `as_of` are matched against the credit sales of the
     months before it, most recent first; whole months count their days, the last one the fraction its sales
     cover. Unlike the average method it is not skewed by a change in sales volume."""
@@ -96,35 +95,35 @@ async def get_dso(identity: Reader, engine: EngineDep, p: Params, months: Months
 
 
 @router.get("/cei", response_model=CeiOut)
-async def get_cei(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_cei(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Collection effectiveness index over the period `from`..`to`, per currency."""
     async with engine.connect() as conn:
         return await service.cei(conn, await _filter(conn, identity, p))
 
 
 @router.get("/promises", response_model=PromisesKpiOut)
-async def get_promise_kpis(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_promise_kpis(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Promises made in the period; kept, broken and cancelled in it; the promise-kept rate."""
     async with engine.connect() as conn:
         return await service.promises(conn, await _filter(conn, identity, p))
 
 
 @router.get("/excuses", response_model=ExcusesOut)
-async def get_excuses(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_excuses(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Outcomes by excuse reason and notes by hashtag in the period (seed 004's excuse report)."""
     async with engine.connect() as conn:
         return await service.excuses(conn, await _filter(conn, identity, p))
 
 
 @router.get("/contacts", response_model=ContactsOut)
-async def get_contacts(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_contacts(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Contacts and outcomes per collector (who recorded them) in the period."""
     async with engine.connect() as conn:
         return await service.contacts(conn, await _filter(conn, identity, p))
 
 
 @router.get("/workload", response_model=WorkloadOut)
-async def get_workload(identity: Reader, engine: EngineDep, p: Params) -> dict:
+async def get_workload(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
     """Open tasks per assignee: total, overdue and due at `as_of`."""
     async with engine.connect() as conn:
         return await service.workload(conn, await _filter(conn, identity, p))
@@ -132,7 +131,7 @@ async def get_workload(identity: Reader, engine: EngineDep, p: Params) -> dict:
 
 @router.get("/export", response_class=Response, responses=export_responses("Every KPI, one row per figure", KPIS))
 async def export_kpis(
-    identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV, months: Months = 12
+    identity: KpiRead, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV, months: Months = 12
 ) -> Response:
     """`GET /v1/kpis` as one long table for spreadsheets (pivot it): `kpi`, the period or date, the currency and
     the subject (bucket, excuse, hashtag, collector, assignee) of each figure, then `metric` and `value`."""
@@ -142,7 +141,7 @@ async def export_kpis(
 
 @router.get("/aging/export", response_class=Response, responses=export_responses("The aging report", AGING))
 async def export_aging(
-    identity: Reader, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV
+    identity: KpiRead, engine: EngineDep, p: Params, export_format: FormatParam = ExportFormat.CSV
 ) -> Response:
     """The aging report for spreadsheets: one row per currency, the open amount of each bucket (current, 1-30,
     31-60, 61-90, 91-120, 120+ days overdue), overdue, total and the number of open invoices."""

@@ -2,25 +2,22 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.notes import repository, service
+from services.receivables.notes.auth import NoteRead, NoteWrite
 from services.receivables.notes.schemas import NoteCreate, NoteOut
 from services.receivables.outcomes.rules import Excuse
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR))]
-
 
 @router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
-async def create_note(identity: Writer, data: NoteCreate, session: SessionDep) -> dict:
+async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep) -> dict:
     """Write a note on a customer (seed 004): who was spoken to, why they have not paid, what was agreed;
     `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI. The customer and invoices
     may be named by the ERP's ids: `customer_external_id`, `invoice_external_ids`."""
@@ -30,7 +27,7 @@ async def create_note(identity: Writer, data: NoteCreate, session: SessionDep) -
 
 @router.get("", response_model=Page[NoteOut])
 async def list_notes(
-    identity: Reader,
+    identity: NoteRead,
     engine: EngineDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
@@ -58,7 +55,7 @@ async def list_notes(
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
-async def get_note(identity: Reader, note_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_note(identity: NoteRead, note_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         row = await repository.get_note(conn, identity.tenant_id, note_id)
     if row is None:

@@ -12,7 +12,7 @@ from services.receivables.invoices.status import FieldInvalid
 from services.receivables.models import Invoice, Note
 from services.receivables.notes.hashtags import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.identity import Identity

@@ -2,25 +2,22 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.outcomes import repository, service
+from services.receivables.outcomes.auth import OutcomeRead, OutcomeWrite
 from services.receivables.outcomes.rules import Excuse, OutcomeKind
 from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, OutcomeRecordedOut
 from services.receivables.people.router import area_out
 from services.receivables.tasks.service import task_out
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Recorder = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR))]
 
 
 @router.post(
@@ -29,7 +26,9 @@ Recorder = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(404, 409, 503),
 )
-async def record_outcome(identity: Recorder, data: OutcomeCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
+async def record_outcome(
+    identity: OutcomeWrite, data: OutcomeCreate, session: SessionDep, gateway: TenantUsersDep
+) -> dict:
     """Record the result of a contact with a customer (seed 000) and do, in one transaction, what it means:
 
     - `promise_to_pay`: invoices to `promise_to_pay` with `promised_date` (not in the past); the promise is tracked;
@@ -61,7 +60,7 @@ async def record_outcome(identity: Recorder, data: OutcomeCreate, session: Sessi
 
 @router.get("", response_model=Page[OutcomeOut])
 async def list_outcomes(
-    identity: Reader,
+    identity: OutcomeRead,
     engine: EngineDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
@@ -91,7 +90,7 @@ async def list_outcomes(
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
-async def get_outcome(identity: Reader, outcome_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         row = await repository.get_outcome(conn, identity.tenant_id, outcome_id)
     if row is None:

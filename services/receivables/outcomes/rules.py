@@ -23,7 +23,7 @@ from services.receivables.invoices.status import (
     check_manual_transition,
     status_details,
 )
-from services.receivables.tenants.calendar import follow_up_date, next_business_day
+from services.receivables.tenant_settings.calendar import follow_up_date, next_business_day
 from shared.contracts.common import OPEN_STATUSES, InvoiceStatus
 
 

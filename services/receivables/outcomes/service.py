@@ -28,7 +28,7 @@ from services.receivables.payments.repository import unapplied_credits
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue
 from services.receivables.tasks.service import insert_task
-from services.receivables.tenants.repository import TenantProfile, load_profile
+from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.clock import wall_now

@@ -30,7 +30,7 @@ from services.receivables.events import bump_and_emit_customers, emit_invoices_c
 from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
 from services.receivables.payments.allocation import Credit, Ledger, Named, OpenItem, plan_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
-from services.receivables.tenants.repository import TenantProfile
+from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 

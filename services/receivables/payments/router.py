@@ -2,23 +2,20 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.external_ids.service import require_known, resolved
 from services.receivables.payments import repository
+from services.receivables.payments.auth import PaymentRead, PaymentWrite
 from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
 from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import Conflict, NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, INTEGRATION))]
 
 
 async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
@@ -30,7 +27,7 @@ async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
 
 
 @router.post("", response_model=PaymentOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_payment(identity: Writer, data: PaymentCreate, session: SessionDep) -> dict:
+async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: SessionDep) -> dict:
     """Apply a payment: to the invoices named (in order, up to each open amount or the amount named), else to the
     customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
     paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`. The customer and the
@@ -63,7 +60,7 @@ async def create_payment(identity: Writer, data: PaymentCreate, session: Session
 
 @router.get("", response_model=Page[PaymentOut])
 async def list_payments(
-    identity: Reader,
+    identity: PaymentRead,
     engine: EngineDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
@@ -93,13 +90,15 @@ async def list_payments(
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problem_responses(404))
-async def get_payment(identity: Reader, payment_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         return await _out(conn, identity.tenant_id, payment_id)
 
 
 @router.post("/{payment_id}/reverse", response_model=PaymentOut, responses=problem_responses(404, 409))
-async def reverse_payment(identity: Writer, payment_id: uuid.UUID, data: PaymentReverse, session: SessionDep) -> dict:
+async def reverse_payment(
+    identity: PaymentWrite, payment_id: uuid.UUID, data: PaymentReverse, session: SessionDep
+) -> dict:
     """Reverse a payment (a bounced check, a mistaken entry): the invoices it paid owe that money again (a paid
     invoice goes back to `normal`) and its credit is gone. A reversed payment stays in the history."""
     tenant_id = identity.tenant_id

@@ -23,7 +23,7 @@ from services.receivables.models import Customer, Invoice, Payment, PaymentAlloc
 from services.receivables.payments.allocation import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
 from services.receivables.payments.credits import apply_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
-from services.receivables.tenants.repository import TenantProfile
+from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind, InvoiceStatus
 from shared.contracts.receivables import Allocation, PaymentApplied

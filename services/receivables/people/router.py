@@ -1,10 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.receivables.models import DisputeArea
 from services.receivables.people import repository, service
+from services.receivables.people.auth import PeopleRead, PeopleWrite
 from services.receivables.people.schemas import (
     CollectorOut,
     DisputeAreaCreate,
@@ -16,7 +17,6 @@ from services.receivables.people.schemas import (
     PersonUpdate,
 )
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
 from shared.tenant_users import TenantUsersDep
@@ -24,13 +24,10 @@ from shared.tenant_users import TenantUsersDep
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=problem_responses(401, 403, 422))
 areas_router = APIRouter(prefix="/v1/dispute-areas", tags=["dispute-areas"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION))]
-
 
 @router.get("/collectors", response_model=Page[CollectorOut])
 async def list_collectors(
-    identity: Reader,
+    identity: PeopleRead,
     engine: EngineDep,
     params: PageDep,
     include_inactive: Annotated[bool, Query(description="Also collectors whose user is deactivated")] = False,
@@ -46,7 +43,7 @@ async def list_collectors(
 
 @router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
 async def create_person(
-    identity: Manager, data: PersonCreate, session: SessionDep, gateway: TenantUsersDep
+    identity: PeopleWrite, data: PersonCreate, session: SessionDep, gateway: TenantUsersDep
 ) -> PersonOut:
     """Add a business advisor, a supervisor (seed 002), or the phone/WhatsApp profile of a user (kind staff)."""
     return PersonOut.model_validate(await service.create_person(session, identity.tenant_id, data, gateway))
@@ -54,7 +51,7 @@ async def create_person(
 
 @router.get("", response_model=Page[PersonOut])
 async def list_people(
-    identity: Reader,
+    identity: PeopleRead,
     engine: EngineDep,
     page: PageDep,
     kind: PersonKind | None = None,
@@ -69,13 +66,13 @@ async def list_people(
 
 
 @router.get("/{person_id}", response_model=PersonOut, responses=problem_responses(404))
-async def get_person(identity: Reader, person_id: uuid.UUID, session: SessionDep) -> PersonOut:
+async def get_person(identity: PeopleRead, person_id: uuid.UUID, session: SessionDep) -> PersonOut:
     return PersonOut.model_validate(await repository.get_person(session, identity.tenant_id, person_id))
 
 
 @router.patch("/{person_id}", response_model=PersonOut, responses=problem_responses(404, 409, 503))
 async def update_person(
-    identity: Manager, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, gateway: TenantUsersDep
+    identity: PeopleWrite, person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> PersonOut:
     """Change a person; the customers whose messages show this person are re-announced."""
     return PersonOut.model_validate(await service.update_person(session, identity.tenant_id, person_id, data, gateway))
@@ -99,14 +96,14 @@ async def area_out(session: SessionDep, tenant_id: uuid.UUID, area: DisputeArea)
 @areas_router.post(
     "", response_model=DisputeAreaOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409)
 )
-async def create_dispute_area(identity: Manager, data: DisputeAreaCreate, session: SessionDep) -> DisputeAreaOut:
+async def create_dispute_area(identity: PeopleWrite, data: DisputeAreaCreate, session: SessionDep) -> DisputeAreaOut:
     """An area that resolves disputes (seed 000: "indicar cuál es el área responsable") and its responsible."""
     area = await service.create_area(session, identity.tenant_id, data)
     return await area_out(session, identity.tenant_id, area)
 
 
 @areas_router.get("", response_model=Page[DisputeAreaOut])
-async def list_dispute_areas(identity: Reader, session: SessionDep, params: PageDep) -> dict:
+async def list_dispute_areas(identity: PeopleRead, session: SessionDep, params: PageDep) -> dict:
     """The tenant's dispute areas by name."""
     rows = await repository.list_areas(session, identity.tenant_id, limit=params.limit, after=params.cursor)
     responsible_ids = [r["responsible_id"] for r in rows if r["responsible_id"]]
@@ -122,14 +119,14 @@ async def list_dispute_areas(identity: Reader, session: SessionDep, params: Page
 
 
 @areas_router.get("/{area_id}", response_model=DisputeAreaOut, responses=problem_responses(404))
-async def get_dispute_area(identity: Reader, area_id: uuid.UUID, session: SessionDep) -> DisputeAreaOut:
+async def get_dispute_area(identity: PeopleRead, area_id: uuid.UUID, session: SessionDep) -> DisputeAreaOut:
     area = await repository.get_area(session, identity.tenant_id, area_id)
     return await area_out(session, identity.tenant_id, area)
 
 
 @areas_router.patch("/{area_id}", response_model=DisputeAreaOut, responses=problem_responses(404, 409))
 async def update_dispute_area(
-    identity: Manager, area_id: uuid.UUID, data: DisputeAreaUpdate, session: SessionDep
+    identity: PeopleWrite, area_id: uuid.UUID, data: DisputeAreaUpdate, session: SessionDep
 ) -> DisputeAreaOut:
     area = await service.update_area(session, identity.tenant_id, area_id, data)
     return await area_out(session, identity.tenant_id, area)

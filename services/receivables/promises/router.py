@@ -1,27 +1,24 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from services.receivables.promises import repository
+from services.receivables.promises.auth import PromiseRead, PromiseReview
 from services.receivables.promises.rules import PromiseStatus
 from services.receivables.promises.schemas import DetectBrokenIn, DetectBrokenOut, PromiseOut
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.calendar import future_as_of
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/promises", tags=["promises"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Operator = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SERVICE))]
-
 
 @router.get("", response_model=Page[PromiseOut])
 async def list_promises(
-    identity: Reader,
+    identity: PromiseRead,
     engine: EngineDep,
     page: PageDep,
     promise_status: Annotated[PromiseStatus | None, Query(alias="status")] = None,
@@ -45,7 +42,7 @@ async def list_promises(
 
 
 @router.post("/detect-broken", response_model=DetectBrokenOut)
-async def detect_broken_promises(identity: Operator, data: DetectBrokenIn, session: SessionDep) -> DetectBrokenOut:
+async def detect_broken_promises(identity: PromiseReview, data: DetectBrokenIn, session: SessionDep) -> DetectBrokenOut:
     """Run the broken-promise detection now for this tenant (it also runs every hour for every tenant, at each
     tenant's local date). A promise is broken on the day after its date plus the grace days when its invoice still
     owes money; the invoice goes back to `normal`. Idempotent: a promise breaks once. `as_of` may not be after the
@@ -59,7 +56,7 @@ async def detect_broken_promises(identity: Operator, data: DetectBrokenIn, sessi
 
 
 @router.get("/{promise_id}", response_model=PromiseOut, responses=problem_responses(404))
-async def get_promise(identity: Reader, promise_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         row = await repository.get_promise(conn, identity.tenant_id, promise_id)
     if row is None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.receivables.customers.repository import load_customer, people_of_customer
 from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation
 from services.receivables.statements.lines import invoice_line
-from services.receivables.tenants.repository import TenantProfile, load_profile
+from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from shared.aging import aging_bucket
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.problems import NotFound

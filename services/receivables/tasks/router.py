@@ -2,26 +2,24 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.tasks import repository, service
+from services.receivables.tasks.auth import TaskRead, TaskWrite
 from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
+from shared.identity import Identity
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, SERVICE))]
-
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
-async def create_task(identity: Writer, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
+async def create_task(identity: TaskWrite, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
     """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004); its customer by
     `customer_id` or by the ERP's `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -51,7 +49,7 @@ async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters:
 
 @router.get("", response_model=Page[TaskOut])
 async def list_tasks(
-    identity: Reader,
+    identity: TaskRead,
     engine: EngineDep,
     page: PageDep,
     assignee_id: uuid.UUID | None = None,
@@ -77,7 +75,7 @@ async def list_tasks(
 
 @router.get("/mine", response_model=Page[TaskOut])
 async def list_my_tasks(
-    identity: Reader,
+    identity: TaskRead,
     engine: EngineDep,
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
@@ -91,7 +89,7 @@ async def list_my_tasks(
 
 @router.get("/supervised", response_model=Page[TaskOut])
 async def list_supervised_tasks(
-    identity: Reader,
+    identity: TaskRead,
     engine: EngineDep,
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
@@ -105,7 +103,7 @@ async def list_supervised_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
-async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_task(identity: TaskRead, task_id: uuid.UUID, engine: EngineDep) -> dict:
     async with engine.connect() as conn:
         row = await repository.get_task(conn, identity.tenant_id, task_id)
         if row is None:
@@ -115,7 +113,7 @@ async def get_task(identity: Reader, task_id: uuid.UUID, engine: EngineDep) -> d
 
 @router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))
 async def update_task(
-    identity: Writer, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: TenantUsersDep
+    identity: TaskWrite, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> dict:
     """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
     row = await service.update_task(session, identity, task_id, data, gateway)

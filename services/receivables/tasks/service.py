@@ -16,7 +16,7 @@ from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
 from services.receivables.tasks.rules import supervisor_for
 from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
-from services.receivables.tenants.repository import load_profile
+from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import occurred_at
 from shared.contracts.receivables import CreateTask

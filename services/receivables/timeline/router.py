@@ -1,24 +1,22 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.timeline import repository
+from services.receivables.timeline.auth import TimelineRead
 from services.receivables.timeline.schemas import TimelineEntryOut, TimelineKind
 from shared.db import EngineDep
-from shared.identity import READERS, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/customers", tags=["timeline"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-
 
 @router.get("/{customer_id}/timeline", response_model=Page[TimelineEntryOut], responses=problem_responses(404))
 async def get_customer_timeline(
-    identity: Reader,
+    identity: TimelineRead,
     customer_id: uuid.UUID,
     engine: EngineDep,
     page: PageDep,

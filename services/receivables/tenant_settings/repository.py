@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.models import Tenant
-from services.receivables.tenants.calendar import tenant_today
+from services.receivables.tenant_settings.calendar import tenant_today
 from shared.clock import TenantClock
 
 _table = Tenant.__table__

@@ -1,22 +1,18 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from services.receivables.payments.credits import apply_credits
 from services.receivables.people.repository import require_user
-from services.receivables.tenants import repository
-from services.receivables.tenants.schemas import SettingsOut, SettingsUpdate
+from services.receivables.tenant_settings import repository
+from services.receivables.tenant_settings.auth import SettingsRead, SettingsWrite
+from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate
 from shared.db import SessionDep
-from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
+from shared.identity import Identity
 from shared.problems import problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(
     prefix="/v1/receivables-settings", tags=["receivables-settings"], responses=problem_responses(401, 403, 422)
 )
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Manager = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
 
 
 async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
@@ -37,14 +33,14 @@ async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
 
 
 @router.get("", response_model=SettingsOut)
-async def get_receivables_settings(identity: Reader, session: SessionDep) -> SettingsOut:
+async def get_receivables_settings(identity: SettingsRead, session: SessionDep) -> SettingsOut:
     """The tenant's collections settings and the profile receivables uses (country, timezone, today)."""
     return await _out(session, identity)
 
 
 @router.patch("", response_model=SettingsOut, responses=problem_responses(503))
 async def update_receivables_settings(
-    identity: Manager, data: SettingsUpdate, session: SessionDep, gateway: TenantUsersDep
+    identity: SettingsWrite, data: SettingsUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> SettingsOut:
     """Change the promise grace days, the no-commitment follow-up days, the action owner, or whether credits are
     applied automatically (switched on, the credit waiting is applied at once)."""
