@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.receivables.invoices.status import TransitionRefused
+from services.receivables.invoices.rules import TransitionRefused
 from services.receivables.outcomes.rules import InvoiceRefused, OutcomeInput, OutcomeKind, claimed_totals, plan_outcome
-from services.receivables.payments.allocation import Credit, Ledger, Named, OpenItem, plan_credits
+from services.receivables.payments.rules import Credit, Ledger, Named, OpenItem, plan_credits
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 
 TODAY = date(2026, 12, 6)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.receivables.invoices.status import MANUAL_TRANSITIONS
+from services.receivables.invoices.rules import MANUAL_TRANSITIONS
 from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import InvoiceChanged
 from tests.receivables.helpers import customer, invoice, outbox, post

@@ -1,4 +1,4 @@
-"""The DSO and CEI statements agree with their definitions in ``kpis/formulas.py`` on random portfolios.
+"""The DSO and CEI statements agree with their definitions in ``kpis/rules.py`` on random portfolios.
 
 The statements are shaped for speed at a million invoices (months found by binary search, invoices summed in
 groups before the formula is applied), so each is held here to the plain per-invoice definition: sales on the
@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import text
 
 from services.receivables.kpis import repository
-from services.receivables.kpis.formulas import (
+from services.receivables.kpis.repository import KpiFilter
+from services.receivables.kpis.rules import (
     collection_effectiveness,
     countback_dso,
     countback_months,
     months_before,
     receivable_at,
 )
-from services.receivables.kpis.repository import KpiFilter
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind, InvoiceStatus
 
 ZERO = Decimal(0)

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.receivables.invoices.status import FieldInvalid
+from services.receivables.invoices.rules import FieldInvalid
 from services.receivables.timeline.rules import CLOCK_SKEW, check_not_before_issue, occurred_at
 
 NOW = datetime(2027, 4, 10, 15, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.receivables.invoices.status import (
+from services.receivables.invoices.rules import (
     MANUAL_TRANSITIONS,
     FieldInvalid,
     TransitionRefused,
@@ -18,10 +18,10 @@ from services.receivables.invoices.status import (
     check_manual_transition,
     status_details,
 )
-from services.receivables.kpis.formulas import aging_bucket, collection_effectiveness, countback_dso
-from services.receivables.notes.hashtags import parse_hashtags
+from services.receivables.kpis.rules import aging_bucket, collection_effectiveness, countback_dso
+from services.receivables.notes.rules import parse_hashtags
 from services.receivables.outcomes.rules import OutcomeInput, OutcomeKind, plan_outcome
-from services.receivables.payments.allocation import Named, OpenItem, allocate, oldest_first
+from services.receivables.payments.rules import Named, OpenItem, allocate, oldest_first
 from services.receivables.promises.rules import PromiseStatus, is_broken, on_payment
 from services.receivables.tenant_settings.calendar import (
     follow_up_date,

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from services.receivables.invoices.status import after_ingest, after_ingest_sql
-from services.receivables.kpis.formulas import aging_bucket, aging_bucket_sql
+from services.receivables.invoices.rules import after_ingest, after_ingest_sql
+from services.receivables.kpis.rules import aging_bucket, aging_bucket_sql
 from services.receivables.models import Base
 from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import (

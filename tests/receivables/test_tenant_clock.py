@@ -32,7 +32,7 @@ async def set_clock(rc, instant: datetime) -> None:
     the tenant's receivables projection."""
     async with rc.stack.engine.begin() as conn:
         await conn.execute(
-            text("UPDATE receivables.tenant_settings SET sandbox = true, test_clock = :at WHERE tenant_id = :tenant_id"),
+            text("UPDATE receivables.tenants SET sandbox = true, test_clock = :at WHERE tenant_id = :tenant_id"),
             {"at": instant, "tenant_id": rc.tenant_id},
         )
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Literal
 
 from services.receivables.invoices.service import days_overdue
-from services.receivables.kpis.formulas import BUCKET_NAMES
+from services.receivables.kpis.rules import BUCKET_NAMES
 
 Kind = Literal["text", "money", "number", "integer", "date", "datetime", "boolean", "list"]
 

@@ -19,7 +19,7 @@ from services.receivables.events import OUTBOX_COLUMNS, announce_invoices_later,
 from services.receivables.ingest.invoice_rows import Line
 from services.receivables.ingest.schemas import RejectedRow
 from services.receivables.ingest.staging import copy_lines, refresh_statistics, stored_rows
-from services.receivables.invoices.status import after_ingest_sql
+from services.receivables.invoices.rules import after_ingest_sql
 from services.receivables.payments.credits import apply_credits
 from services.receivables.tenant_settings.repository import TenantProfile
 from shared.ids import uuid7_texts

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_invoices_changed, explain_invoice_changes
 from services.receivables.invoices import repository
-from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
-from services.receivables.invoices.status import (
+from services.receivables.invoices.rules import (
     CLOSED,
     FieldInvalid,
     StatusChange,
@@ -22,6 +21,7 @@ from services.receivables.invoices.status import (
     check_manual_transition,
     status_details,
 )
+from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
 from services.receivables.models import DisputeArea, Invoice
 from services.receivables.payments.credits import apply_credits
 from services.receivables.promises.rules import PromiseStatus

@@ -1,4 +1,4 @@
-"""KPI queries: one set-based SQL statement each over the tenant's portfolio (definitions in ``formulas.py``).
+"""KPI queries: one set-based SQL statement each over the tenant's portfolio (definitions in ``rules.py``).
 
 Filters: the customer's collector and segment, the currency, a period (``date_from``..``date_to`` inclusive)
 and the as-of date of balances (aging, DSO). Amounts are per currency, never added across currencies.
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.receivables.kpis import formulas
-from services.receivables.kpis.formulas import aging_bucket_sql
+from services.receivables.kpis import rules
+from services.receivables.kpis.rules import aging_bucket_sql
 from shared.contracts.common import OPEN_STATUSES
 
 OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
@@ -82,8 +82,8 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
 
 
 async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> list[dict[str, Any]]:
-    """DSO by the countback method (``formulas.countback_dso``): the receivables at the as-of date are matched
-    against the credit sales of the months before it, most recent first (``formulas.countback_months``: month k
+    """DSO by the countback method (``rules.countback_dso``): the receivables at the as-of date are matched
+    against the credit sales of the months before it, most recent first (``rules.countback_months``: month k
     is (as_of - k months, as_of - (k - 1) months], written once in ``periods``). Sales: invoices, installments and
     promissory notes not voided, by issue date. One scan of the invoices; each sale finds its month by a binary
     search of the months' first days (``width_bucket``), a third of the cost of the calendar age per invoice."""
@@ -136,7 +136,7 @@ def _owed_at(moment: str) -> str:
 
 
 def _receivable_at(owed: str, paid_by: str) -> str:
-    """``formulas.receivable_at`` over a group of invoices alike (all owed or not, all open or not), from the
+    """``rules.receivable_at`` over a group of invoices alike (all owed or not, all open or not), from the
     sums of their amounts and payments: the sum of what each owes."""
     return (
         f"CASE WHEN NOT {owed} THEN 0 WHEN is_open THEN open_amount + coalesce(paid_in_all, 0) "
@@ -145,9 +145,9 @@ def _receivable_at(owed: str, paid_by: str) -> str:
 
 
 async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
-    """CEI over the period (``formulas.collection_effectiveness``): beginning receivables (end of the day before
+    """CEI over the period (``rules.collection_effectiveness``): beginning receivables (end of the day before
     the period), credit sales in the period, ending total and ending current (not yet due) receivables, each
-    invoice's share given by ``formulas.receivable_at``. The invoices are first summed in groups that answer the
+    invoice's share given by ``rules.receivable_at``. The invoices are first summed in groups that answer the
     same to every condition of the formula (a few dozen per currency), so the per-invoice work is one hash
     aggregate rather than four sums of case-by-case arithmetic; the sums are exact, so the figures are equal."""
     begin = _receivable_at("owed_before", "paid_before")
@@ -180,7 +180,7 @@ async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[
         FROM alike GROUP BY currency ORDER BY currency"""
     rows = [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
     for row in rows:
-        row["cei"] = formulas.collection_effectiveness(
+        row["cei"] = rules.collection_effectiveness(
             row["beginning"], row["sales"], row["ending_total"], row["ending_current"]
         )
     return rows

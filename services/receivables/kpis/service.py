@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.kpis import repository
-from services.receivables.kpis.formulas import BUCKET_NAMES
 from services.receivables.kpis.repository import KpiFilter
+from services.receivables.kpis.rules import BUCKET_NAMES
 
 ZERO = Decimal(0)
 

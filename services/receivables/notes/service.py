@@ -8,9 +8,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
-from services.receivables.invoices.status import FieldInvalid
+from services.receivables.invoices.rules import FieldInvalid
 from services.receivables.models import Invoice, Note
-from services.receivables.notes.hashtags import parse_hashtags
+from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate
 from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import add_entries

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.receivables.invoices.status import (
+from services.receivables.invoices.rules import (
     FieldInvalid,
     StatusChange,
     TransitionRefused,

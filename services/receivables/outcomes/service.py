@@ -8,12 +8,12 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers import repository as customers
-from services.receivables.customers.contacts import usable_address, why_unusable
+from services.receivables.customers.rules import usable_address, why_unusable
 from services.receivables.invoices import repository as invoices
+from services.receivables.invoices.rules import FieldInvalid, TransitionRefused
 from services.receivables.invoices.service import apply_status_changes, require_area
-from services.receivables.invoices.status import FieldInvalid, TransitionRefused
 from services.receivables.models import Customer, Outcome, outbox
-from services.receivables.notes.hashtags import parse_hashtags
+from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.service import insert_note
 from services.receivables.outcomes.rules import (
     InvoiceRefused,

@@ -8,7 +8,7 @@ of statements whatever the number of customers:
 1. undo what is no longer valid: the applications of a credit note the ERP changed or that was voided (its
    invoices owe again; the credit note's new open amount is the ERP's word), and those to an invoice voided or
    written off (the credit goes back to its credit note);
-2. apply what is unapplied, with the payments' allocation rule (``allocation.plan_credits``): the invoices a
+2. apply what is unapplied, with the payments' allocation rule (``rules.plan_credits``): the invoices a
    credit names, else oldest first, never across currencies. Over-payments applied later become allocations of
    their payment (a reversed payment undoes them with the rest); credit notes leave ``credit_applications``.
    With the tenant's ``auto_apply_credits`` off, step 2 does nothing: credit stays and is only reported.
@@ -27,8 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers, emit_invoices_changed
-from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
-from services.receivables.payments.allocation import Credit, Ledger, Named, OpenItem, plan_credits
+from services.receivables.invoices.rules import CLOSED, after_payment, after_reversal
+from services.receivables.payments.rules import Credit, Ledger, Named, OpenItem, plan_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries

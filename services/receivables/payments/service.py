@@ -1,7 +1,7 @@
 """Applying payments: one engine for the single API call, the bulk ingestion and reversals.
 
 A batch costs a fixed number of statements whatever its size: read the payments and invoices involved (locked),
-decide every allocation in memory with the pure rules (``allocation.py``, ``invoices/status.py``), then write
+decide every allocation in memory with the pure rules (``rules.py``, ``invoices/rules.py``), then write
 payments, allocations, invoices, promises, timeline and events with one multi-row statement each.
 """
 
@@ -17,11 +17,11 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import emit_invoices_changed
+from services.receivables.invoices.rules import CLOSED, after_payment, after_reversal
 from services.receivables.invoices.schemas import quantize
-from services.receivables.invoices.status import CLOSED, after_payment, after_reversal
 from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, outbox
-from services.receivables.payments.allocation import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
 from services.receivables.payments.credits import apply_credits
+from services.receivables.payments.rules import NAMEABLE, ZERO, Ledger, Named, OpenItem, allocate
 from services.receivables.payments.writes import InvoiceState, write_invoices
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries

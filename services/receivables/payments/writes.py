@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import explain_invoice_changes
-from services.receivables.payments.allocation import Ledger
+from services.receivables.payments.rules import Ledger
 from services.receivables.promises.rules import on_payment
 from services.receivables.tenant_settings.repository import TenantProfile
 from shared.contracts.common import InvoiceStatus

@@ -36,7 +36,7 @@ DETECT_BROKEN = text(
 WITH due AS (
     SELECT p.id, coalesce(CAST(:as_of AS date), {_LOCAL_TODAY}) AS today, {_TENANT_NOW} AS at
     FROM receivables.promises p
-    LEFT JOIN receivables.tenant_settings t ON t.tenant_id = p.tenant_id
+    LEFT JOIN receivables.tenants t ON t.tenant_id = p.tenant_id
     WHERE p.status = 'open'
       AND (CAST(:tenant_id AS uuid) IS NULL OR p.tenant_id = CAST(:tenant_id AS uuid))
       AND p.promised_date + coalesce(t.promise_grace_days, 0) < coalesce(CAST(:as_of AS date), {_LOCAL_TODAY})

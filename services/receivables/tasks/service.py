@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
-from services.receivables.invoices.status import FieldInvalid
+from services.receivables.invoices.rules import FieldInvalid
 from services.receivables.models import Task
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository

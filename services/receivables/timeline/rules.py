@@ -9,7 +9,7 @@ records of its own days. Pure: the caller passes the tenant's now.
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from services.receivables.invoices.status import FieldInvalid
+from services.receivables.invoices.rules import FieldInvalid
 
 # A device's clock a little ahead of ours is not a record from the future: it is taken as "now".
 CLOCK_SKEW = timedelta(minutes=2)
