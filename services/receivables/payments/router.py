@@ -8,8 +8,9 @@ from services.receivables.customers.repository import load_customer
 from services.receivables.external_ids.service import require_known, resolved
 from services.receivables.payments import repository
 from services.receivables.payments.auth import PaymentRead, PaymentWrite
+from services.receivables.payments.batch import NamedRef, PaymentInput
 from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
-from services.receivables.payments.service import NamedRef, PaymentInput, apply_payments
+from services.receivables.payments.service import apply_payments
 from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, SessionDep
 from shared.pagination import Page, PageDep, make_page

@@ -165,3 +165,8 @@ def plan_credits(
             ledger.apply(result)
             done.append((credit, result))
     return done
+
+
+def named_key(named: list[Named] | None) -> list[list[str | None]]:
+    """The named invoices as a payment stores them (``named_invoices``): a re-sent payment is compared by it."""
+    return [[str(n.invoice_id), None if n.amount is None else str(n.amount)] for n in named or []]
