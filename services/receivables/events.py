@@ -213,7 +213,7 @@ async def emit_customers_changed(
 
 
 async def bump_and_emit_customers(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, where_sql: str, params: dict
+    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, where_sql: str, params: dict[str, Any]
 ) -> int:
     """Bump the revision of the customers matching ``where_sql`` and announce them (a person they point to
     changed: the snapshot carries that person). Set-based: one UPDATE and one INSERT."""

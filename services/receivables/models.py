@@ -10,7 +10,7 @@ Core or plain SQL (set-based); the ORM is used where one row is changed at a tim
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     func,
     text,
@@ -40,6 +41,12 @@ class Base(DeclarativeBase):
     """The declarative base of the receivables schema (a class, not ``make_base``'s value: mypy reads it)."""
 
     metadata = schema_metadata(SCHEMA)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a model, typed as the ``Table`` it is (SQLAlchemy types ``__table__`` as a FromClause,
+    which has no ``insert``/``update``): the set-based writes use the tables."""
+    return cast(Table, model.__table__)
 
 
 outbox = outbox_table(Base.metadata)

@@ -20,11 +20,12 @@ from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded, ReplyReceived
 from shared.contracts.receivables import CreateTask
 from shared.db import unit_of_work
+from shared.inbox import Handlers
 from shared.worker import worker_settings
 
 settings = ReceivablesSettings()
 
-HANDLERS = {
+HANDLERS: Handlers = {
     UserChanged: on_user_changed,
     TenantChanged: on_tenant_changed,
     MessageStatusChanged: on_message_status_changed,

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from services.receivables.customers.schemas import CustomerFilters
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
 from services.receivables.invoices.repository import has_overdue as overdue_exists
-from services.receivables.models import Customer
+from services.receivables.models import Customer, table
 from shared.pagination import keyset
 
-_table = Customer.__table__
+_table = table(Customer)
 
 
 _COLUMNS = ", ".join(c.name for c in _table.columns)
@@ -101,7 +101,7 @@ async def list_customers(
 
 async def people_of_customer(
     conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
-) -> dict:
+) -> dict[str, Any]:
     """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
     query = text(
         f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "

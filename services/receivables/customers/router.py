@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -7,8 +7,9 @@ from services.receivables.customers import repository, service
 from services.receivables.customers.auth import CustomerDelete, CustomerRead, CustomerWrite
 from services.receivables.customers.schemas import CustomerCreate, CustomerFilters, CustomerOut, CustomerUpdate
 from services.receivables.exports import repository as exports
-from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.responses import FormatParam, export, export_responses
 from services.receivables.exports.tables import CUSTOMERS, customer_row
+from services.receivables.exports.writers import ExportFormat
 from services.receivables.tenant_settings.repository import load_profile
 from shared.db import EngineDep, PgPoolDep, SessionDep
 from shared.pagination import Page, PageDep, make_page
@@ -30,7 +31,7 @@ async def create_customer(
 @router.get("", response_model=Page[CustomerOut])
 async def list_customers(
     identity: CustomerRead, engine: EngineDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
-) -> dict:
+) -> dict[str, Any]:
     """Customers by name; filter by collector, advisor, segment, tag, VIP, risk, overdue invoices, or search text."""
     async with engine.connect() as conn:
         today = (await load_profile(conn, identity.tenant_id)).today() if filters.has_overdue is not None else None
@@ -56,7 +57,7 @@ async def export_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problem_responses(404))
-async def get_customer(identity: CustomerRead, customer_id: uuid.UUID, pool: PgPoolDep) -> dict:
+async def get_customer(identity: CustomerRead, customer_id: uuid.UUID, pool: PgPoolDep) -> dict[str, Any]:
     """One customer (the API's hottest read: straight asyncpg on this path)."""
     row = await repository.read_customer(pool, identity.tenant_id, customer_id)
     if row is None:

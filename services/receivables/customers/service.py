@@ -1,6 +1,7 @@
 """Customers: create, change, delete; every change bumps the revision and announces a snapshot."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,14 +18,16 @@ from shared.problems import Conflict, NotFound
 from shared.tenant_users import TenantUsers
 
 
-def _values(data: CustomerCreate | CustomerUpdate) -> dict:
+def _values(data: CustomerCreate | CustomerUpdate) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=True, exclude={"contacts"})
     if data.contacts is not None:
         values["contacts"] = contact_rows(data.contacts)
     return values
 
 
-async def _check_people(session: AsyncSession, tenant_id: uuid.UUID, values: dict, gateway: TenantUsers) -> None:
+async def _check_people(
+    session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any], gateway: TenantUsers
+) -> None:
     """The collector must be a collector of the tenant, the advisor one of its business advisors."""
     if values.get("collector_id") is not None:
         await require_user(session, tenant_id, values["collector_id"], "collector_id", COLLECTOR, gateway=gateway)

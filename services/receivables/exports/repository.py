@@ -34,7 +34,7 @@ def invoices_query(tenant_id: uuid.UUID, filters: InvoiceFilters, today: date) -
 
 
 async def batches(
-    engine: AsyncEngine, query: Any, shape: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    engine: AsyncEngine, query: Any, shape: Callable[[Any], Mapping[str, Any]]
 ) -> AsyncIterator[list[Mapping[str, Any]]]:
     """``query``'s rows, ``BATCH`` at a time, each shaped for the sheet. The connection is held while the caller
     iterates (the whole download, for a streamed CSV)."""

@@ -8,10 +8,10 @@ its entries separated by ``;``.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from services.receivables.invoices.service import days_overdue
-from services.receivables.kpis.rules import BUCKET_NAMES
+from shared.aging import BUCKET_NAMES
 
 Kind = Literal["text", "money", "number", "integer", "date", "datetime", "boolean", "list"]
 
@@ -39,7 +39,11 @@ class Table:
 
 def _columns(spec: str) -> tuple[Column, ...]:
     """``"id name:text amount:money"``: a column per word, its kind after a colon (text when none)."""
-    return tuple(Column(*word.split(":")) if ":" in word else Column(word) for word in spec.split())
+    columns = []
+    for word in spec.split():
+        key, _, kind = word.partition(":")
+        columns.append(Column(key, cast(Kind, kind or "text")))
+    return tuple(columns)
 
 
 CUSTOMERS = Table(
@@ -185,7 +189,7 @@ def kpi_rows(kpis: Mapping[str, Any]) -> list[dict[str, Any]]:
         at = {"kpi": "dso", "as_of": dso["as_of"], "currency": currency["currency"]}
         rows += _figures(currency, ("dso", "receivables", "exhausted"), **at)
     for currency in cei["currencies"]:
-        metrics = ("cei", "beginning", "sales", "ending_total", "ending_current")
+        metrics: tuple[str, ...] = ("cei", "beginning", "sales", "ending_total", "ending_current")
         rows += _figures(currency, metrics, kpi="cei", **period, currency=currency["currency"])
     metrics = ("made", "kept", "broken", "cancelled", "open_now", "kept_rate")
     rows += _figures(promises, metrics, kpi="promises", **period)

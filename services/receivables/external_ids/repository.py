@@ -6,12 +6,12 @@ from collections.abc import Collection
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Customer, Invoice, Payment
+from services.receivables.models import Customer, Invoice, Payment, table
 
 TABLES: dict[str, Table] = {
-    "customer": Customer.__table__,
-    "invoice": Invoice.__table__,
-    "payment": Payment.__table__,
+    "customer": table(Customer),
+    "invoice": table(Invoice),
+    "payment": table(Payment),
 }
 
 
@@ -22,8 +22,8 @@ async def ids_by_external_id(
     A deleted customer keeps its external id and is found: its routes answer as they do for its id."""
     if not external_ids:
         return {}
-    table = TABLES[kind]
-    query = select(table.c.external_id, table.c.id).where(
-        table.c.tenant_id == tenant_id, table.c.external_id.in_(list(external_ids))
+    source = TABLES[kind]
+    query = select(source.c.external_id, source.c.id).where(
+        source.c.tenant_id == tenant_id, source.c.external_id.in_(list(external_ids))
     )
     return {row.external_id: row.id for row in await conn.execute(query)}

@@ -10,7 +10,7 @@ the plain path only ever accepts rows the model accepts, with the same values
 
 import re
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
 from services.receivables.ingest.validation import validate_rows
@@ -32,7 +32,7 @@ ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 class Line(NamedTuple):
     """A valid row, staged as ``text`` (a line of COPY's text format)."""
 
-    index: int  # in the request
+    index: int  # type: ignore[assignment]  # the row's place in the request (shadows tuple.index; tests read it)
     external_id: str
     customer_external_id: str
     text: str
@@ -77,7 +77,7 @@ def _date(value: Any) -> str | None:
     return None
 
 
-def _member(value: Any, allowed: frozenset[str] | dict[str, int]) -> bool:
+def _member(value: Any, allowed: frozenset[str] | dict[str, int]) -> TypeGuard[str]:
     return isinstance(value, str) and value in allowed
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.ingest.csv_file import parse_customer_file, upsert_people
@@ -31,7 +32,7 @@ def _result(
     )
 
 
-def _valid(items: list[Any], model: type) -> tuple[list[tuple[int, Any]], list[RejectedRow]]:
+def _valid(items: list[Any], model: type[BaseModel]) -> tuple[list[tuple[int, Any]], list[RejectedRow]]:
     rows, rejected = validate_rows(items, model)
     rows, duplicates = drop_duplicates(rows)
     return rows, rejected + duplicates

@@ -7,12 +7,13 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from services.receivables.ingest.schemas import RejectedRow, RowError
 from shared.problems import ValidationProblem, field_path
 
 R = TypeVar("R", bound=BaseModel)
-T = TypeVar("T", bound=tuple)
+T = TypeVar("T", bound=tuple[Any, ...])
 _adapters: dict[type, TypeAdapter[Any]] = {}
 
 
@@ -30,7 +31,7 @@ def parse_items(body: bytes, max_rows: int) -> list[Any]:
         raise ValidationProblem.field("body", f"is not valid JSON ({exc})") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
         raise ValidationProblem.field("items", "send the rows as a list in `items`")
-    items = payload["items"]
+    items: list[Any] = payload["items"]
     if len(items) > max_rows:
         raise ValidationProblem.field("items", f"at most {max_rows} rows per request (got {len(items)})")
     return items
@@ -42,7 +43,7 @@ def _external_id(item: Any) -> str | None:
 
 
 def validate_rows(
-    items: Sequence[Any], model: type[R], message: Callable[[dict[str, Any]], str] | None = None
+    items: Sequence[Any], model: type[R], message: Callable[[ErrorDetails], str] | None = None
 ) -> tuple[list[tuple[int, R]], list[RejectedRow]]:
     """(index, row) of the valid rows and the rejected ones, each with every problem pydantic found in it."""
     adapter = _adapter(model)
@@ -72,7 +73,8 @@ def validate_rows(
 
 
 def _external_id_of(row: tuple[int, Any]) -> str:
-    return row[1].external_id
+    external_id: str = row[1].external_id
+    return external_id
 
 
 def drop_duplicates(rows: list[T], key: Callable[[T], str] = _external_id_of) -> tuple[list[T], list[RejectedRow]]:

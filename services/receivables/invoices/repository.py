@@ -5,26 +5,26 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import RowMapping, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.invoices.schemas import InvoiceFilters
-from services.receivables.models import Customer, Invoice
+from services.receivables.models import Customer, Invoice, table
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
 
-invoices = Invoice.__table__
-customers = Customer.__table__
+invoices = table(Invoice)
+customers = table(Customer)
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 
 
-def overdue_condition(today: date, table: Any = invoices) -> Any:
+def overdue_condition(today: date, source: Any = invoices) -> Any:
     """An invoice that is owed, not a credit note, and past its due date at the tenant's today."""
     return and_(
-        table.c.status.in_(OPEN),
-        table.c.kind != InvoiceKind.CREDIT_NOTE,
-        table.c.open_amount > 0,
-        table.c.due_date < today,
+        source.c.status.in_(OPEN),
+        source.c.kind != InvoiceKind.CREDIT_NOTE,
+        source.c.open_amount > 0,
+        source.c.due_date < today,
     )
 
 
@@ -37,12 +37,16 @@ def has_overdue(today: date) -> Any:
     )
 
 
-async def get_invoice(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> Any:
+async def get_invoice(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID
+) -> RowMapping | None:
     query = select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.id == invoice_id)
     return (await conn.execute(query)).mappings().first()
 
 
-async def lock_invoices(session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]) -> list[Any]:
+async def lock_invoices(
+    session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
+) -> list[RowMapping]:
     """The tenant's invoices among ``invoice_ids``, locked in id order (no deadlock between two writers)."""
     query = (
         select(invoices)

@@ -1,11 +1,12 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
 from services.receivables.exports import repository as exports
-from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses
+from services.receivables.exports.responses import FormatParam, export, export_responses
 from services.receivables.exports.tables import INVOICES, invoice_row
+from services.receivables.exports.writers import ExportFormat
 from services.receivables.external_ids.service import fields_named_as_sent, resolved
 from services.receivables.invoices import repository, service
 from services.receivables.invoices.auth import InvoiceRead, InvoiceStatusWrite, InvoiceWrite
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1/invoices", tags=["invoices"], responses=problem_r
 
 
 @router.post("", response_model=InvoiceOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: SessionDep) -> dict:
+async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: SessionDep) -> dict[str, Any]:
     """Create one invoice (ERPs push many at once with `POST /v1/ingest/invoices`). A zero open amount is paid.
     The customer may be named by the ERP's id instead: `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -38,7 +39,7 @@ async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: S
 @router.get("", response_model=Page[InvoiceOut])
 async def list_invoices(
     identity: InvoiceRead, engine: EngineDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
-) -> dict:
+) -> dict[str, Any]:
     """Invoices by due date; filter by customer, status (repeatable), overdue, currency, kind, collector."""
     async with engine.connect() as conn:
         today = (await load_profile(conn, identity.tenant_id)).today()
@@ -66,7 +67,7 @@ async def export_invoices(
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         row = await repository.get_invoice(conn, identity.tenant_id, invoice_id)
         if row is None:
@@ -77,7 +78,7 @@ async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, engine: Engi
 @router.patch("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
 async def update_invoice(
     identity: InvoiceWrite, invoice_id: uuid.UUID, data: InvoiceUpdate, session: SessionDep
-) -> dict:
+) -> dict[str, Any]:
     """Correct the number, dates or document link; the change is kept in the invoice's history."""
     row = await service.update_invoice(session, identity, invoice_id, data)
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
@@ -86,7 +87,7 @@ async def update_invoice(
 @router.post("/{invoice_id}/status", response_model=InvoiceOut, responses=problem_responses(404, 409))
 async def change_invoice_status(
     identity: InvoiceStatusWrite, invoice_id: uuid.UUID, data: StatusChangeIn, session: SessionDep
-) -> dict:
+) -> dict[str, Any]:
     """Move the invoice in its status machine. Allowed: between `normal`, `promise_to_pay` (promised date, not in
     the past), `payment_reported` (reported date) and `dispute` (area), and from those to `written_off` or
     `void`. `paid` comes only from payments; `paid`, `written_off` and `void` are final. Others answer 409."""
@@ -95,7 +96,9 @@ async def change_invoice_status(
 
 
 @router.get("/{invoice_id}/history", response_model=Page[HistoryEntryOut], responses=problem_responses(404))
-async def get_invoice_history(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep) -> dict:
+async def get_invoice_history(
+    identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep
+) -> dict[str, Any]:
     """Every change of the invoice, oldest first: status changes (who, when, why), corrections, payments."""
     async with engine.connect() as conn:
         if await repository.get_invoice(conn, identity.tenant_id, invoice_id) is None:

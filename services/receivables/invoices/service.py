@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import RowMapping, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from services.receivables.invoices.rules import (
     status_details,
 )
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
-from services.receivables.models import DisputeArea, Invoice
+from services.receivables.models import DisputeArea, Invoice, table
 from services.receivables.payments.credits import apply_credits
 from services.receivables.promises.rules import PromiseStatus
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
@@ -32,19 +32,20 @@ from shared.identity import Identity
 from shared.ids import uuid7_texts
 from shared.problems import Conflict, NotFound, ValidationProblem
 
-invoices = Invoice.__table__
+invoices = table(Invoice)
 
 
 def days_overdue(due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def invoice_out(row: Mapping[str, Any], today: date) -> dict[str, Any]:
+def invoice_out(row: Mapping[Any, Any], today: date) -> dict[str, Any]:
     return {**row, "days_overdue": days_overdue(row["due_date"], today)}
 
 
-async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> Mapping[str, Any]:
+async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> RowMapping:
     tenant_id = identity.tenant_id
+    assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     customer = await load_customer(session, tenant_id, data.customer_id)
     if customer is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
@@ -70,12 +71,12 @@ async def create_invoice(session: AsyncSession, identity: Identity, data: Invoic
     await apply_credits(
         session, profile, [data.customer_id], identity.actor, credit_touched=[data.customer_id] if credit_note else ()
     )
-    return await repository.get_invoice(session, tenant_id, row["id"])  # as credit left it
+    return await _reread(session, tenant_id, row["id"])  # as credit left it
 
 
 async def update_invoice(
     session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: InvoiceUpdate
-) -> Mapping[str, Any]:
+) -> RowMapping:
     (row,) = await _lock_one(session, identity.tenant_id, invoice_id)
     values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "document_url"}
     issue_date = values.get("issue_date", row["issue_date"])
@@ -92,7 +93,7 @@ async def update_invoice(
         .values(**changed, revision=invoices.c.revision + 1, updated_at=text("now()"))
         .returning(invoices)
     )
-    updated = (await session.execute(query)).mappings().one()
+    updated: RowMapping = (await session.execute(query)).mappings().one()
     await add_entries(
         session,
         identity.tenant_id,
@@ -111,7 +112,15 @@ async def update_invoice(
     return updated
 
 
-async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> list[Any]:
+async def _reread(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> RowMapping:
+    """The invoice as the writes of this transaction left it (it exists: it was locked or written)."""
+    row = await repository.get_invoice(session, tenant_id, invoice_id)
+    if row is None:
+        raise NotFound("Invoice not found")
+    return row
+
+
+async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> list[RowMapping]:
     rows = await repository.lock_invoices(session, tenant_id, [invoice_id])
     if not rows:
         raise NotFound("Invoice not found")
@@ -131,7 +140,7 @@ async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uui
 
 async def change_status(
     session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: StatusChangeIn
-) -> Mapping[str, Any]:
+) -> RowMapping:
     """A person changes one invoice's status (409 for a change the status machine refuses)."""
     tenant_id = identity.tenant_id
     (row,) = await _lock_one(session, tenant_id, invoice_id)
@@ -155,13 +164,13 @@ async def change_status(
     await apply_status_changes(
         session, profile, [row], [change], actor=identity.actor, reason=data.reason or "status changed"
     )
-    return await repository.get_invoice(session, tenant_id, invoice_id)
+    return await _reread(session, tenant_id, invoice_id)
 
 
 async def apply_status_changes(
     session: AsyncSession,
     profile: TenantProfile,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[Any, Any]],
     changes: Sequence[StatusChange],
     *,
     actor: str,

@@ -1,10 +1,11 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.receivables.exports.responses import ExportFormat, FormatParam, export, export_responses, rows_once
+from services.receivables.exports.responses import FormatParam, export, export_responses, rows_once
 from services.receivables.exports.tables import AGING, KPIS, aging_rows, kpi_rows
+from services.receivables.exports.writers import ExportFormat
 from services.receivables.kpis import service
 from services.receivables.kpis.auth import KpiRead
 from services.receivables.kpis.repository import KpiFilter
@@ -62,7 +63,7 @@ async def _filter(conn: object, identity: Identity, p: KpiParams) -> KpiFilter:
 
 
 @router.get("", response_model=KpisOut)
-async def get_kpis(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+async def get_kpis(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict[str, Any]:
     """Every KPI at once (each one is also its own endpoint)."""
     async with engine.connect() as conn:
         f = await _filter(conn, identity, p)
@@ -78,7 +79,7 @@ async def get_kpis(identity: KpiRead, engine: EngineDep, p: Params, months: Mont
 
 
 @router.get("/aging", response_model=AgingOut)
-async def get_aging(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_aging(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Open receivables per currency in aging buckets by days overdue at `as_of`: current (not yet due), 1-30,
     31-60, 61-90, 91-120, 120+. Credit notes are credits, not receivables, and are left out."""
     async with engine.connect() as conn:
@@ -86,7 +87,7 @@ async def get_aging(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
 
 
 @router.get("/dso", response_model=DsoOut)
-async def get_dso(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict:
+async def get_dso(identity: KpiRead, engine: EngineDep, p: Params, months: Months = 12) -> dict[str, Any]:
     """DSO by the countback method: the receivables at `as_of` are matched against the credit sales of the
     months before it, most recent first; whole months count their days, the last one the fraction its sales
     cover. Unlike the average method it is not skewed by a change in sales volume."""
@@ -95,35 +96,35 @@ async def get_dso(identity: KpiRead, engine: EngineDep, p: Params, months: Month
 
 
 @router.get("/cei", response_model=CeiOut)
-async def get_cei(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_cei(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Collection effectiveness index over the period `from`..`to`, per currency."""
     async with engine.connect() as conn:
         return await service.cei(conn, await _filter(conn, identity, p))
 
 
 @router.get("/promises", response_model=PromisesKpiOut)
-async def get_promise_kpis(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_promise_kpis(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Promises made in the period; kept, broken and cancelled in it; the promise-kept rate."""
     async with engine.connect() as conn:
         return await service.promises(conn, await _filter(conn, identity, p))
 
 
 @router.get("/excuses", response_model=ExcusesOut)
-async def get_excuses(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_excuses(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Outcomes by excuse reason and notes by hashtag in the period (seed 004's excuse report)."""
     async with engine.connect() as conn:
         return await service.excuses(conn, await _filter(conn, identity, p))
 
 
 @router.get("/contacts", response_model=ContactsOut)
-async def get_contacts(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_contacts(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Contacts and outcomes per collector (who recorded them) in the period."""
     async with engine.connect() as conn:
         return await service.contacts(conn, await _filter(conn, identity, p))
 
 
 @router.get("/workload", response_model=WorkloadOut)
-async def get_workload(identity: KpiRead, engine: EngineDep, p: Params) -> dict:
+async def get_workload(identity: KpiRead, engine: EngineDep, p: Params) -> dict[str, Any]:
     """Open tasks per assignee: total, overdue and due at `as_of`."""
     async with engine.connect() as conn:
         return await service.workload(conn, await _filter(conn, identity, p))

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.kpis import repository
 from services.receivables.kpis.repository import KpiFilter
-from services.receivables.kpis.rules import BUCKET_NAMES
+from shared.aging import BUCKET_NAMES
 
 ZERO = Decimal(0)
 

@@ -5,10 +5,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Note
+from services.receivables.models import Note, table
 from shared.pagination import keyset
 
-notes = Note.__table__
+notes = table(Note)
 
 
 async def get_note(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> Any:

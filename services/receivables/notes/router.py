@@ -1,6 +1,6 @@
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=problem_respons
 
 
 @router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
-async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep) -> dict:
+async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep) -> dict[str, Any]:
     """Write a note on a customer (seed 004): who was spoken to, why they have not paid, what was agreed;
     `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI. The customer and invoices
     may be named by the ERP's ids: `customer_external_id`, `invoice_external_ids`."""
@@ -36,7 +36,7 @@ async def list_notes(
     author_user_id: uuid.UUID | None = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Notes, newest first; filter by customer, hashtag, reason (why the customer has not paid), author, dates."""
     async with engine.connect() as conn:
         rows = await repository.list_notes(
@@ -55,7 +55,7 @@ async def list_notes(
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
-async def get_note(identity: NoteRead, note_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_note(identity: NoteRead, note_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         row = await repository.get_note(conn, identity.tenant_id, note_id)
     if row is None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.invoices.rules import FieldInvalid
-from services.receivables.models import Invoice, Note
+from services.receivables.models import Invoice, Note, table
 from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate
 from services.receivables.tenant_settings.repository import load_profile
@@ -18,8 +18,8 @@ from services.receivables.timeline.rules import check_not_before_issue, occurred
 from shared.identity import Identity
 from shared.problems import ValidationProblem
 
-notes = Note.__table__
-invoices = Invoice.__table__
+notes = table(Note)
+invoices = table(Invoice)
 
 
 async def check_invoices_of_customer(
@@ -114,6 +114,7 @@ async def insert_note(
 
 async def create_note(session: AsyncSession, identity: Identity, data: NoteCreate) -> Any:
     tenant_id = identity.tenant_id
+    assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
     issued = await check_invoices_of_customer(session, tenant_id, data.customer_id, data.invoice_ids, "invoice_ids")

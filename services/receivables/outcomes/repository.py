@@ -5,10 +5,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Outcome
+from services.receivables.models import Outcome, table
 from shared.pagination import keyset
 
-outcomes = Outcome.__table__
+outcomes = table(Outcome)
 
 
 def outcome_out(row: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=problem_r
 )
 async def record_outcome(
     identity: OutcomeWrite, data: OutcomeCreate, session: SessionDep, gateway: TenantUsersDep
-) -> dict:
+) -> dict[str, Any]:
     """Record the result of a contact with a customer (seed 000) and do, in one transaction, what it means:
 
     - `promise_to_pay`: invoices to `promise_to_pay` with `promised_date` (not in the past); the promise is tracked;
@@ -70,7 +70,7 @@ async def list_outcomes(
     collector_id: uuid.UUID | None = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Outcomes, newest first; filter by customer, kind, excuse, who recorded it, collector, dates."""
     async with engine.connect() as conn:
         rows = await repository.list_outcomes(
@@ -90,7 +90,7 @@ async def list_outcomes(
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
-async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         row = await repository.get_outcome(conn, identity.tenant_id, outcome_id)
     if row is None:

@@ -12,7 +12,7 @@ from services.receivables.customers.rules import usable_address, why_unusable
 from services.receivables.invoices import repository as invoices
 from services.receivables.invoices.rules import FieldInvalid, TransitionRefused
 from services.receivables.invoices.service import apply_status_changes, require_area
-from services.receivables.models import Customer, Outcome, outbox
+from services.receivables.models import Customer, Outcome, outbox, table
 from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.service import insert_note
 from services.receivables.outcomes.rules import (
@@ -40,7 +40,7 @@ from shared.outbox import emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
-outcomes = Outcome.__table__
+outcomes = table(Outcome)
 _STEP = timedelta(microseconds=1)  # entries written for one outcome, at its moment, keep their order
 SUMMARY = {
     OutcomeKind.PROMISE_TO_PAY: "Promise to pay by {promised}",
@@ -87,6 +87,7 @@ async def record_outcome(
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     day = profile.today(at)  # the contact's date: the promise's horizon, the follow-up's due date
+    assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     customer = await customers.get_for_update(session, tenant_id, data.customer_id)
     if customer is None:
         raise NotFound("Customer not found")

@@ -12,6 +12,11 @@ from services.receivables.payments.rules import NAMEABLE, ZERO, Ledger, Named, a
 from services.receivables.payments.writes import InvoiceState
 from shared.contracts.common import InvoiceKind
 
+# Rows read for a batch, found by ("id", their id) or ("ext", the ERP's id): payments or named invoices.
+Found = dict[tuple[str, Any], Any]
+# The allocations a payment holds now: payment id -> [(invoice id, amount)].
+Allocations = dict[uuid.UUID, list[tuple[uuid.UUID, Decimal]]]
+
 
 @dataclass(slots=True)
 class NamedRef:
@@ -73,7 +78,7 @@ def same_content(old: Any, row: PaymentInput, named: list[Named] | None) -> bool
     )
 
 
-def resolve_named(row: PaymentInput, references: dict) -> list[Named] | None:
+def resolve_named(row: PaymentInput, references: Found) -> list[Named] | None:
     if not row.named:
         return None
     named = []
@@ -98,7 +103,7 @@ def resolve_named(row: PaymentInput, references: dict) -> list[Named] | None:
     return named
 
 
-def classify(row: PaymentInput, old: Any, references: dict) -> Plan | None:
+def classify(row: PaymentInput, old: Any, references: Found) -> Plan | None:
     """What to do with one input: None when it changes nothing (same content, older version, already reversed)."""
     if row.reverse:
         if old is None:
@@ -116,7 +121,9 @@ def classify(row: PaymentInput, old: Any, references: dict) -> Plan | None:
     return Plan(row, "reapply", old, named)
 
 
-def allocate_plan(plan: Plan, states: dict[uuid.UUID, InvoiceState], ledger: Ledger) -> tuple[list, Decimal]:
+def allocate_plan(
+    plan: Plan, states: dict[uuid.UUID, InvoiceState], ledger: Ledger
+) -> tuple[list[tuple[uuid.UUID, Decimal]], Decimal]:
     row = plan.row
     assert row.amount is not None
     candidates = [
@@ -128,4 +135,6 @@ def allocate_plan(plan: Plan, states: dict[uuid.UUID, InvoiceState], ledger: Led
 
 
 def customer_of(plan: Plan) -> uuid.UUID:
-    return plan.old.customer_id if plan.action == "reverse" else plan.row.customer_id
+    customer_id = plan.old.customer_id if plan.action == "reverse" else plan.row.customer_id
+    assert customer_id is not None  # a payment to apply names its customer (checked before it is planned)
+    return customer_id

@@ -193,7 +193,7 @@ async def _apply(
     for p in payments:
         # A payment that named its invoices gave them what it named: what is left waits as credit (an impossible
         # name, see ``_named``), it does not go oldest first against the payer's word.
-        named = (Named(p["id"]),) if p["named_invoices"] else ()
+        named: tuple[Named, ...] = (Named(p["id"]),) if p["named_invoices"] else ()
         credits[p["customer_id"]].append(
             Credit("payment", p["id"], p["currency"], p["unapplied_amount"], p["payment_date"], named)
         )
@@ -227,7 +227,9 @@ async def _apply(
     return set(credits)
 
 
-async def _lock(session: AsyncSession, tenant_id: uuid.UUID, where: str, params: dict) -> dict[uuid.UUID, Any]:
+async def _lock(
+    session: AsyncSession, tenant_id: uuid.UUID, where: str, params: dict[str, Any]
+) -> dict[uuid.UUID, Any]:
     result = await session.execute(
         text(f"SELECT * FROM receivables.invoices WHERE tenant_id = :tenant_id AND {where} ORDER BY id FOR UPDATE"),
         {"tenant_id": tenant_id, **params},
@@ -309,7 +311,7 @@ async def _write_applications(
         )
 
 
-def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, Any], actor: str) -> list[dict]:
+def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, Any], actor: str) -> list[dict[str, Any]]:
     entries = []
     for credit, result in applied:
         what = f"credit note {rows[credit.source_id]['number']}" if credit.source == "credit_note" else "over-payment"
@@ -332,7 +334,7 @@ def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, An
     return entries
 
 
-def _status_entries(states: dict[uuid.UUID, InvoiceState], actor: str) -> list[dict]:
+def _status_entries(states: dict[uuid.UUID, InvoiceState], actor: str) -> list[dict[str, Any]]:
     return [
         {
             "customer_id": s.customer_id,

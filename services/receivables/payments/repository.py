@@ -10,16 +10,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation
-from services.receivables.payments.batch import PaymentInput, Plan
+from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, table
+from services.receivables.payments.batch import Allocations, Found, PaymentInput, Plan
 from services.receivables.payments.rules import Ledger, OpenItem
 from services.receivables.payments.writes import InvoiceState
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
 
-payments = Payment.__table__
-allocations = PaymentAllocation.__table__
-invoices = Invoice.__table__
+payments = table(Payment)
+allocations = table(PaymentAllocation)
+invoices = table(Invoice)
 
 
 async def get_payment(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
@@ -32,7 +32,9 @@ async def find_by_external_id(conn: AsyncConnection | AsyncSession, tenant_id: u
     return (await conn.execute(query)).scalar()
 
 
-async def allocations_of(conn: AsyncConnection | AsyncSession, payment_ids: list[uuid.UUID]) -> dict:
+async def allocations_of(
+    conn: AsyncConnection | AsyncSession, payment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
     if not payment_ids:
         return {}
     query = (
@@ -47,7 +49,7 @@ async def allocations_of(conn: AsyncConnection | AsyncSession, payment_ids: list
         .where(allocations.c.payment_id.in_(payment_ids))
         .order_by(allocations.c.id)
     )
-    found: dict[uuid.UUID, list[dict]] = {}
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for row in (await conn.execute(query)).mappings():
         found.setdefault(row["payment_id"], []).append(dict(row))
     return found
@@ -110,7 +112,7 @@ async def unapplied_credits(
 # --- the reads of a batch of payments (``service.apply_payments``): each one statement, rows locked in id order
 
 
-async def existing_payments(session: AsyncSession, tenant_id: uuid.UUID, inputs: Sequence[PaymentInput]) -> dict:
+async def existing_payments(session: AsyncSession, tenant_id: uuid.UUID, inputs: Sequence[PaymentInput]) -> Found:
     external_ids = [r.external_id for r in inputs if r.external_id]
     ids = [r.payment_id for r in inputs if r.payment_id]
     if not external_ids and not ids:
@@ -129,7 +131,7 @@ async def existing_payments(session: AsyncSession, tenant_id: uuid.UUID, inputs:
     return found
 
 
-async def active_allocations(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dict:
+async def active_allocations(session: AsyncSession, payment_ids: list[uuid.UUID]) -> Allocations:
     if not payment_ids:
         return {}
     query = (
@@ -143,7 +145,7 @@ async def active_allocations(session: AsyncSession, payment_ids: list[uuid.UUID]
     return found
 
 
-async def named_invoices(session: AsyncSession, tenant_id: uuid.UUID, inputs: Sequence[PaymentInput]) -> dict:
+async def named_invoices(session: AsyncSession, tenant_id: uuid.UUID, inputs: Sequence[PaymentInput]) -> Found:
     refs = [n for r in inputs for n in (r.named or [])]
     ids = [n.invoice_id for n in refs if n.invoice_id]
     external_ids = [n.invoice_external_id for n in refs if n.invoice_external_id]
@@ -166,7 +168,7 @@ async def named_invoices(session: AsyncSession, tenant_id: uuid.UUID, inputs: Se
 
 
 async def lock_ledger(
-    session: AsyncSession, tenant_id: uuid.UUID, plans: list[Plan], old_allocations: dict
+    session: AsyncSession, tenant_id: uuid.UUID, plans: list[Plan], old_allocations: Allocations
 ) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
     """Every invoice the batch may touch, locked in id order: the customers' open invoices, the named ones and
     those the reversed payments had paid."""

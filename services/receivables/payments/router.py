@@ -19,7 +19,7 @@ from shared.problems import Conflict, NotFound, ValidationProblem, problem_respo
 router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=problem_responses(401, 403, 422))
 
 
-async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
+async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict[str, Any]:
     row = await repository.get_payment(conn, tenant_id, payment_id)
     if row is None:
         raise NotFound("Payment not found")
@@ -28,7 +28,7 @@ async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict:
 
 
 @router.post("", response_model=PaymentOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: SessionDep) -> dict:
+async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: SessionDep) -> dict[str, Any]:
     """Apply a payment: to the invoices named (in order, up to each open amount or the amount named), else to the
     customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
     paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`. The customer and the
@@ -37,6 +37,7 @@ async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: S
     data = await resolved(session, tenant_id, data)
     named = {f"invoices[{i}].invoice_external_id": n.invoice_external_id for i, n in enumerate(data.invoices or [])}
     await require_known(session, tenant_id, "invoice", {f: e for f, e in named.items() if e is not None})
+    assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     if await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field(
             "customer_external_id" if data.customer_external_id else "customer_id", "is not a customer of this tenant"
@@ -68,7 +69,7 @@ async def list_payments(
     payment_status: Annotated[str | None, Query(alias="status", pattern="^(applied|reversed)$")] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Payments, newest first, with their allocations."""
     async with engine.connect() as conn:
         rows = await repository.list_payments(
@@ -91,7 +92,7 @@ async def list_payments(
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problem_responses(404))
-async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         return await _out(conn, identity.tenant_id, payment_id)
 
@@ -99,7 +100,7 @@ async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, engine: Engi
 @router.post("/{payment_id}/reverse", response_model=PaymentOut, responses=problem_responses(404, 409))
 async def reverse_payment(
     identity: PaymentWrite, payment_id: uuid.UUID, data: PaymentReverse, session: SessionDep
-) -> dict:
+) -> dict[str, Any]:
     """Reverse a payment (a bounced check, a mistaken entry): the invoices it paid owe that money again (a paid
     invoice goes back to `normal`) and its credit is gone. A reversed payment stays in the history."""
     tenant_id = identity.tenant_id

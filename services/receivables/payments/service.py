@@ -7,6 +7,7 @@ payments, allocations, invoices, promises, timeline and events with one multi-ro
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,7 @@ async def apply_payments(
             results[row.index] = RowResult(row.index, "rejected", None, exc.field, exc.reason)
             continue
         if plan is None:
+            assert old is not None  # only a known payment can be left as it is
             results[row.index] = RowResult(row.index, "unchanged", old.id)
         else:
             if old is not None:
@@ -85,7 +87,7 @@ async def apply_payments(
             state.status = after_payment(state.status, ledger.items[invoice_id].open_amount)
             ledger.set_status(invoice_id, state.status)
             if state.status == InvoiceStatus.PAID:
-                state.closed_on = state.paid_on = row.payment_date  # type: ignore[assignment]
+                state.closed_on = state.paid_on = row.payment_date
     plans = [p for p in plans if p.action != "skip"]
 
     await write_payments(session, tenant_id, plans, today, actor)
@@ -114,7 +116,7 @@ def _event(
 ) -> PaymentApplied:
     """What the payment did: its allocations, or, for a reversal, the allocations undone; with the ERP's ids."""
     reversal = plan.action == "reverse"
-    payment = plan.old if reversal else plan.row
+    payment: Any = plan.old if reversal else plan.row  # the stored row or the input: the same fields
     allocations = plan.undone if reversal else plan.allocations
     return PaymentApplied(
         payment_id=plan.payment_id,

@@ -10,7 +10,7 @@ from sqlalchemy import any_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
-from services.receivables.models import Customer, DisputeArea, Person, TenantUser
+from services.receivables.models import Customer, DisputeArea, Person, TenantUser, table
 from shared.contracts.gateway import UserChanged
 from shared.identity import COLLECTOR
 from shared.pagination import keyset
@@ -18,9 +18,9 @@ from shared.problems import NotFound, ValidationProblem
 from shared.projection import newest, upsert_newest
 from shared.tenant_users import TenantUsers
 
-_people = Person.__table__
-_users = TenantUser.__table__
-_areas = DisputeArea.__table__
+_people = table(Person)
+_users = table(TenantUser)
+_areas = table(DisputeArea)
 
 
 def name_key(name: str) -> str:
@@ -148,7 +148,7 @@ async def list_people(
 async def list_collectors(
     conn: AsyncConnection, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
 ) -> list[Any]:
-    customers = Customer.__table__
+    customers = table(Customer)
     counts = (
         select(customers.c.collector_id, func.count().label("customers"))
         .where(customers.c.tenant_id == tenant_id, customers.c.deleted.is_(False))
@@ -201,7 +201,9 @@ async def list_areas(
     return list((await conn.execute(query)).mappings().all())
 
 
-async def people_by_id(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict:
+async def people_by_id(
+    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]
+) -> dict[str, Any]:
     if not ids:
         return {}
     rows = (

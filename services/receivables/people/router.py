@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -31,7 +31,7 @@ async def list_collectors(
     engine: EngineDep,
     params: PageDep,
     include_inactive: Annotated[bool, Query(description="Also collectors whose user is deactivated")] = False,
-) -> dict:
+) -> dict[str, Any]:
     """Collectors by name: the tenant's users with the collector role, with phone/WhatsApp and their customer
     count."""
     async with engine.connect() as conn:
@@ -56,7 +56,7 @@ async def list_people(
     page: PageDep,
     kind: PersonKind | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Advisors, supervisors and staff profiles, by name."""
     async with engine.connect() as conn:
         rows = await repository.list_people(
@@ -103,7 +103,7 @@ async def create_dispute_area(identity: PeopleWrite, data: DisputeAreaCreate, se
 
 
 @areas_router.get("", response_model=Page[DisputeAreaOut])
-async def list_dispute_areas(identity: PeopleRead, session: SessionDep, params: PageDep) -> dict:
+async def list_dispute_areas(identity: PeopleRead, session: SessionDep, params: PageDep) -> dict[str, Any]:
     """The tenant's dispute areas by name."""
     rows = await repository.list_areas(session, identity.tenant_id, limit=params.limit, after=params.cursor)
     responsible_ids = [r["responsible_id"] for r in rows if r["responsible_id"]]

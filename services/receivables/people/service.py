@@ -2,6 +2,7 @@
 whose snapshot names that person (messages carry the advisor's and supervisor's phone, seed 002)."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ CUSTOMERS_OF_PERSON = (
 
 
 async def _check_links(
-    session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict, gateway: TenantUsers
+    session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict[str, Any], gateway: TenantUsers
 ) -> None:
     if values.get("supervisor_id") is not None:
         if kind != PersonKind.ADVISOR:

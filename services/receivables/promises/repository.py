@@ -13,12 +13,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
-from services.receivables.models import Promise
+from services.receivables.models import Promise, table
 from shared.clock import wall_now
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.pagination import keyset
 
-promises = Promise.__table__
+promises = table(Promise)
 
 PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
     'promise_id', inv.promise_id, 'invoice_id', inv.id, 'invoice_external_id', inv.external_id,

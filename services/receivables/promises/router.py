@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -25,7 +25,7 @@ async def list_promises(
     customer_id: uuid.UUID | None = None,
     collector_id: uuid.UUID | None = None,
     invoice_id: uuid.UUID | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Promises to pay, newest first: open, kept, broken or cancelled."""
     async with engine.connect() as conn:
         rows = await repository.list_promises(
@@ -56,7 +56,7 @@ async def detect_broken_promises(identity: PromiseReview, data: DetectBrokenIn, 
 
 
 @router.get("/{promise_id}", response_model=PromiseOut, responses=problem_responses(404))
-async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         row = await repository.get_promise(conn, identity.tenant_id, promise_id)
     if row is None:

@@ -7,7 +7,7 @@ from typing import Any
 from shared.contracts.common import InvoiceLine
 
 
-def invoice_line(row: Mapping[str, Any], today: date) -> InvoiceLine:
+def invoice_line(row: Mapping[Any, Any], today: date) -> InvoiceLine:
     return InvoiceLine(
         invoice_id=row["id"],
         number=row["number"],

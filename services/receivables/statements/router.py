@@ -1,6 +1,6 @@
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
@@ -24,7 +24,9 @@ Language = Annotated[str | None, Query(pattern="^(es|en|pt)$", description="Defa
 
 
 @router.get("/{customer_id}/statement", response_model=StatementOut)
-async def get_statement(identity: StatementRead, customer_id: uuid.UUID, engine: EngineDep, as_of: AsOf = None) -> dict:
+async def get_statement(
+    identity: StatementRead, customer_id: uuid.UUID, engine: EngineDep, as_of: AsOf = None
+) -> dict[str, Any]:
     """The account statement: open invoices with days overdue and aging bucket, the payments received on them,
     credits (credit notes and over-payments), aging and totals per currency (never added across currencies), what
     is to pay now (overdue and demanded, net of credits), and the customer's contacts."""
@@ -34,7 +36,7 @@ async def get_statement(identity: StatementRead, customer_id: uuid.UUID, engine:
 
 async def _statement(
     identity: Identity, customer_id: uuid.UUID, engine: AsyncEngine, as_of: date | None, language: str | None
-) -> tuple[dict, str]:
+) -> tuple[dict[str, Any], str]:
     async with engine.connect() as conn:
         profile = await load_profile(conn, identity.tenant_id)
         statement = await build_statement(conn, identity.tenant_id, customer_id, as_of, profile)

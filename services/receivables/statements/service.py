@@ -3,12 +3,13 @@ aging and totals per currency (``shared.statement.summarize``, the same figures 
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Date, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.receivables.customers.repository import load_customer, people_of_customer
-from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation
+from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation, table
 from services.receivables.statements.lines import invoice_line
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from shared.aging import aging_bucket
@@ -16,10 +17,10 @@ from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.problems import NotFound
 from shared.statement import summarize
 
-invoices = Invoice.__table__
-payments = Payment.__table__
-allocations = PaymentAllocation.__table__
-applications = CreditApplication.__table__
+invoices = table(Invoice)
+payments = table(Payment)
+allocations = table(PaymentAllocation)
+applications = table(CreditApplication)
 
 
 async def build_statement(
@@ -28,7 +29,7 @@ async def build_statement(
     customer_id: uuid.UUID,
     as_of: date | None,
     profile: TenantProfile | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The customer's statement; ``profile``: the tenant's, when the caller has it already."""
     customer = await load_customer(conn, tenant_id, customer_id)
     if customer is None:
@@ -119,7 +120,9 @@ async def build_statement(
     }
 
 
-async def _payments_on(conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]) -> list[dict]:
+async def _payments_on(
+    conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]
+) -> list[dict[str, Any]]:
     """What was received on account of the open invoices, oldest first: payments (partial payments) and credit
     notes applied to them (issue 12), neither reversed."""
     if not invoice_ids:

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Task
+from services.receivables.models import Task, table
 from shared.pagination import keyset
 
-tasks = Task.__table__
+tasks = table(Task)
 NO_DATE = date(9999, 12, 31)  # undated tasks sort last
 _due_key = func.coalesce(tasks.c.due_date, NO_DATE)
 

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -19,7 +19,9 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_respons
 
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
-async def create_task(identity: TaskWrite, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> dict:
+async def create_task(
+    identity: TaskWrite, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep
+) -> dict[str, Any]:
     """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004); its customer by
     `customer_id` or by the ERP's `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -28,7 +30,7 @@ async def create_task(identity: TaskWrite, data: TaskCreate, session: SessionDep
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
-async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters: object) -> dict:
+async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters: object) -> dict[str, Any]:
     async with engine.connect() as conn:
         today = (await load_profile(conn, identity.tenant_id)).today()
         rows = await repository.list_tasks(
@@ -58,7 +60,7 @@ async def list_tasks(
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = None,
     overdue: Annotated[bool | None, Query(description="Open and due before the tenant's today")] = None,
     due_before: date | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Tasks by due date (undated last); filter by assignee, supervisor, customer, status, overdue."""
     return await _list(
         identity,
@@ -80,7 +82,7 @@ async def list_my_tasks(
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
     overdue: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The caller's tasks (a collector's to-do list), open ones by default."""
     if identity.user_id is None:
         raise ValidationProblem.field("Authorization", "my tasks are a person's: call with a user's token")
@@ -94,7 +96,7 @@ async def list_supervised_tasks(
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
     overdue: bool | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The tasks the caller supervises (seed 004: a task given to someone else has a supervisor who follows it
     up), open ones by default."""
     if identity.user_id is None:
@@ -103,7 +105,7 @@ async def list_supervised_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
-async def get_task(identity: TaskRead, task_id: uuid.UUID, engine: EngineDep) -> dict:
+async def get_task(identity: TaskRead, task_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         row = await repository.get_task(conn, identity.tenant_id, task_id)
         if row is None:
@@ -114,7 +116,7 @@ async def get_task(identity: TaskRead, task_id: uuid.UUID, engine: EngineDep) ->
 @router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))
 async def update_task(
     identity: TaskWrite, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: TenantUsersDep
-) -> dict:
+) -> dict[str, Any]:
     """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
     row = await service.update_task(session, identity, task_id, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
 from services.receivables.invoices.rules import FieldInvalid
-from services.receivables.models import Task
+from services.receivables.models import Task, table
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
 from services.receivables.tasks.rules import supervisor_for
@@ -25,7 +25,7 @@ from shared.inbox import Received, messages_by_tenant
 from shared.problems import NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
-tasks = Task.__table__
+tasks = table(Task)
 
 
 def task_out(row: Any, today: date) -> dict[str, Any]:

@@ -3,16 +3,17 @@
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import Tenant
+from services.receivables.models import Tenant, table
 from services.receivables.tenant_settings.calendar import tenant_today
 from shared.clock import TenantClock
 
-_table = Tenant.__table__
+_table = table(Tenant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUI
     )
 
 
-async def upsert_settings(session: AsyncSession, tenant_id: uuid.UUID, values: dict) -> None:
+async def upsert_settings(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any]) -> None:
     statement = insert(_table).values(tenant_id=tenant_id, **values)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["tenant_id"], set_={**values, "updated_at": func.now()})

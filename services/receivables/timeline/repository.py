@@ -13,12 +13,12 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.receivables.models import TimelineEntry
+from services.receivables.models import TimelineEntry, table
 from services.receivables.tenant_settings.repository import load_profile
 from shared.ids import uuid7_texts
 from shared.pagination import typed_cursor
 
-_table = TimelineEntry.__table__
+_table = table(TimelineEntry)
 INVOICE_KIND = "invoice"
 # An invoice's place on the timeline: when it entered the tenant's collections (its clock), else when written.
 INVOICE_ENTERED = "coalesce(entered_at, created_at)"

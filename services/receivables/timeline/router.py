@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -24,7 +24,7 @@ async def get_customer_timeline(
     order: Annotated[
         str, Query(pattern="^(newest|oldest)$", description="newest first (default) or oldest")
     ] = "newest",
-) -> dict:
+) -> dict[str, Any]:
     """The customer's log [bitácora]: invoices, ERP changes, status changes, payments, outcomes, notes, tasks,
     messages sent with their delivery status, contacts found invalid and opt-outs, in time order."""
     async with engine.connect() as conn:
