@@ -173,14 +173,14 @@ async def customers_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[st
     return [("batch", payload) for payload in result.scalars()]
 
 
-async def explain_invoice_changes(session: AsyncSession | AsyncConnection, reason: str) -> None:
+async def explain_invoice_changes(session: AsyncSession, reason: str) -> None:
     """Say why the next UPDATE of invoices in this transaction changes statuses: the trigger that announces each
     status change (``InvoiceStatusChanged``, migration 0027) takes the reason and clears it."""
     await session.execute(text("SELECT set_config('receivables.change_reason', :reason, true)"), {"reason": reason})
 
 
 async def emit_invoices_changed(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID], reason: str
+    session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID], reason: str
 ) -> None:
     """One ``InvoiceChanged`` per invoice, with the invoice as it is now in this transaction."""
     if not invoice_ids:
@@ -196,7 +196,7 @@ async def emit_invoices_changed(
 
 
 async def emit_customers_changed(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
+    session: AsyncSession, tenant_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
 ) -> None:
     """One ``CustomerChanged`` per customer, with its collector, advisor and supervisor filled in."""
     if not customer_ids:
@@ -213,7 +213,7 @@ async def emit_customers_changed(
 
 
 async def bump_and_emit_customers(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, where_sql: str, params: dict[str, Any]
+    session: AsyncSession, tenant_id: uuid.UUID, where_sql: str, params: dict[str, Any]
 ) -> int:
     """Bump the revision of the customers matching ``where_sql`` and announce them (a person they point to
     changed: the snapshot carries that person). Set-based: one UPDATE and one INSERT."""
@@ -237,9 +237,7 @@ def task_payload(t: str = "t") -> str:
         'status', {t}.status)"""
 
 
-async def emit_tasks_changed(
-    session: AsyncSession | AsyncConnection, tenant_id: uuid.UUID, task_ids: Sequence[uuid.UUID]
-) -> None:
+async def emit_tasks_changed(session: AsyncSession, tenant_id: uuid.UUID, task_ids: Sequence[uuid.UUID]) -> None:
     if not task_ids:
         return
     await session.execute(

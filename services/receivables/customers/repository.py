@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import orjson
 from sqlalchemy import or_, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.schemas import CustomerFilters
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
@@ -31,12 +31,12 @@ async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: u
     return customer
 
 
-async def load_customer(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+async def load_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
     """The customer (not deleted) inside the caller's transaction, or None."""
     query = select(_table).where(
         _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
     )
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
@@ -86,7 +86,7 @@ ORDER = (_table.c.name, _table.c.id)  # the list's order, deterministic
 
 
 async def list_customers(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -96,16 +96,14 @@ async def list_customers(
 ) -> list[Any]:
     """Customers by name then id (deterministic), keyset-paginated."""
     query = keyset(filtered_customers(tenant_id, filters, today), ORDER, (str, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
-async def people_of_customer(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
-) -> dict[str, Any]:
+async def people_of_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any]:
     """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
     query = text(
         f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "
         f"FROM receivables.customers c {PEOPLE_JOINS} WHERE c.tenant_id = :tenant_id AND c.id = :customer_id"
     )
-    row = (await conn.execute(query, {"tenant_id": tenant_id, "customer_id": customer_id})).mappings().first()
+    row = (await session.execute(query, {"tenant_id": tenant_id, "customer_id": customer_id})).mappings().first()
     return dict(row) if row else {"collector": None, "advisor": None, "supervisor": None}

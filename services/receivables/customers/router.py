@@ -30,28 +30,27 @@ async def create_customer(
 
 @router.get("", response_model=Page[CustomerOut])
 async def list_customers(
-    identity: CustomerRead, engine: EngineDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
+    identity: CustomerRead, session: SessionDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
 ) -> dict[str, Any]:
     """Customers by name; filter by collector, advisor, segment, tag, VIP, risk, overdue invoices, or search text."""
-    async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today() if filters.has_overdue is not None else None
-        rows = await repository.list_customers(
-            conn, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today
-        )
+    today = (await load_profile(session, identity.tenant_id)).today() if filters.has_overdue is not None else None
+    rows = await repository.list_customers(
+        session, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today
+    )
     return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
 
 
 @router.get("/export", response_class=Response, responses=export_responses("The customers", CUSTOMERS))
 async def export_customers(
     identity: CustomerRead,
+    session: SessionDep,
     engine: EngineDep,
     filters: Annotated[CustomerFilters, Query()],
     export_format: FormatParam = ExportFormat.CSV,
 ) -> Response:
     """Every customer the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets:
     contacts in one column per channel."""
-    async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today()
+    today = (await load_profile(session, identity.tenant_id)).today()
     query = exports.customers_query(identity.tenant_id, filters, today)
     return await export(CUSTOMERS, export_format, exports.batches(engine, query, customer_row), today)
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.receivables.customers import repository as customers
 from services.receivables.customers.schemas import CustomerFilters
@@ -37,8 +37,9 @@ async def batches(
     engine: AsyncEngine, query: Any, shape: Callable[[Any], Mapping[str, Any]]
 ) -> AsyncIterator[list[Mapping[str, Any]]]:
     """``query``'s rows, ``BATCH`` at a time, each shaped for the sheet. The connection is held while the caller
-    iterates (the whole download, for a streamed CSV)."""
-    async with engine.connect() as conn:
-        result = await conn.stream(query.execution_options(yield_per=BATCH))
+    iterates (the whole download, for a streamed CSV): a session of its own, since the request's one is closed
+    before the response streams."""
+    async with AsyncSession(engine) as session:
+        result = await session.stream(query.execution_options(yield_per=BATCH))
         async for part in result.mappings().partitions(BATCH):
             yield [shape(row) for row in part]

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Collection
 
 from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Customer, Invoice, Payment, table
 
@@ -16,7 +16,7 @@ TABLES: dict[str, Table] = {
 
 
 async def ids_by_external_id(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, kind: str, external_ids: Collection[str]
+    session: AsyncSession, tenant_id: uuid.UUID, kind: str, external_ids: Collection[str]
 ) -> dict[str, uuid.UUID]:
     """``{external_id: id}`` of the tenant's ``kind`` rows among ``external_ids`` (those not found are absent).
     A deleted customer keeps its external id and is found: its routes answer as they do for its id."""
@@ -26,4 +26,4 @@ async def ids_by_external_id(
     query = select(source.c.external_id, source.c.id).where(
         source.c.tenant_id == tenant_id, source.c.external_id.in_(list(external_ids))
     )
-    return {row.external_id: row.id for row in await conn.execute(query)}
+    return {row.external_id: row.id for row in await session.execute(query)}

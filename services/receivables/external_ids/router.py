@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.receivables.external_ids.auth import ExternalIdRead
 from services.receivables.external_ids.repository import ids_by_external_id
-from shared.db import EngineDep
+from shared.db import SessionDep
 
 router = APIRouter(prefix="/internal/external-ids", include_in_schema=False)
 
@@ -26,11 +26,10 @@ class ExternalIds(BaseModel):
 
 @router.post("")
 async def look_up_external_ids(
-    identity: ExternalIdRead, data: ExternalIds, engine: EngineDep
+    identity: ExternalIdRead, data: ExternalIds, session: SessionDep
 ) -> dict[str, dict[str, uuid.UUID]]:
     """``{kind: {external_id: id}}`` of those the caller's tenant has; the others are left out."""
-    async with engine.connect() as conn:
-        return {
-            kind: await ids_by_external_id(conn, identity.tenant_id, kind, getattr(data, kind))
-            for kind in ("customer", "invoice", "payment")
-        }
+    return {
+        kind: await ids_by_external_id(session, identity.tenant_id, kind, getattr(data, kind))
+        for kind in ("customer", "invoice", "payment")
+    }

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, exists, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.schemas import InvoiceFilters
 from services.receivables.models import Customer, Invoice, table
@@ -37,11 +37,9 @@ def has_overdue(today: date) -> Any:
     )
 
 
-async def get_invoice(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID
-) -> RowMapping | None:
+async def get_invoice(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> RowMapping | None:
     query = select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.id == invoice_id)
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
 async def lock_invoices(
@@ -111,7 +109,7 @@ ORDER = (invoices.c.due_date, invoices.c.id)  # the list's order, deterministic
 
 
 async def list_invoices(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -121,4 +119,4 @@ async def list_invoices(
 ) -> list[Any]:
     """Invoices by due date then id (deterministic), keyset-paginated."""
     query = keyset(filtered_invoices(tenant_id, filters, today), ORDER, (date.fromisoformat, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())

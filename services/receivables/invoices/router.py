@@ -38,14 +38,13 @@ async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: S
 
 @router.get("", response_model=Page[InvoiceOut])
 async def list_invoices(
-    identity: InvoiceRead, engine: EngineDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
+    identity: InvoiceRead, session: SessionDep, page: PageDep, filters: Annotated[InvoiceFilters, Query()]
 ) -> dict[str, Any]:
     """Invoices by due date; filter by customer, status (repeatable), overdue, currency, kind, collector."""
-    async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today()
-        rows = await repository.list_invoices(
-            conn, identity.tenant_id, limit=page.limit, after=page.cursor, today=today, filters=filters
-        )
+    today = (await load_profile(session, identity.tenant_id)).today()
+    rows = await repository.list_invoices(
+        session, identity.tenant_id, limit=page.limit, after=page.cursor, today=today, filters=filters
+    )
     return make_page(
         rows, page.limit, key=lambda r: [r["due_date"], r["id"]], item=lambda r: service.invoice_out(r, today)
     )
@@ -54,25 +53,24 @@ async def list_invoices(
 @router.get("/export", response_class=Response, responses=export_responses("The invoices", INVOICES))
 async def export_invoices(
     identity: InvoiceRead,
+    session: SessionDep,
     engine: EngineDep,
     filters: Annotated[InvoiceFilters, Query()],
     export_format: FormatParam = ExportFormat.CSV,
 ) -> Response:
     """Every invoice the list's filters select (the list's order, no pages) as CSV or XLSX, for spreadsheets,
     with the customer's external id and name."""
-    async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today()
+    today = (await load_profile(session, identity.tenant_id)).today()
     query = exports.invoices_query(identity.tenant_id, filters, today)
     return await export(INVOICES, export_format, exports.batches(engine, query, lambda r: invoice_row(r, today)), today)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.get_invoice(conn, identity.tenant_id, invoice_id)
-        if row is None:
-            raise NotFound("Invoice not found")
-        return service.invoice_out(row, (await load_profile(conn, identity.tenant_id)).today())
+async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.get_invoice(session, identity.tenant_id, invoice_id)
+    if row is None:
+        raise NotFound("Invoice not found")
+    return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
 @router.patch("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
@@ -97,11 +95,10 @@ async def change_invoice_status(
 
 @router.get("/{invoice_id}/history", response_model=Page[HistoryEntryOut], responses=problem_responses(404))
 async def get_invoice_history(
-    identity: InvoiceRead, invoice_id: uuid.UUID, engine: EngineDep, params: PageDep
+    identity: InvoiceRead, invoice_id: uuid.UUID, session: SessionDep, params: PageDep
 ) -> dict[str, Any]:
     """Every change of the invoice, oldest first: status changes (who, when, why), corrections, payments."""
-    async with engine.connect() as conn:
-        if await repository.get_invoice(conn, identity.tenant_id, invoice_id) is None:
-            raise NotFound("Invoice not found")
-        rows = await invoice_history(conn, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
+    if await repository.get_invoice(session, identity.tenant_id, invoice_id) is None:
+        raise NotFound("Invoice not found")
+    rows = await invoice_history(session, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
     return make_page(rows, params.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)

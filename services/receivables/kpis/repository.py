@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.kpis import rules
 from services.receivables.kpis.rules import aging_bucket_sql
@@ -69,7 +69,7 @@ class KpiFilter:
         return f" AND {alias}.currency = :currency" if self.currency else ""
 
 
-async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+async def aging(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
     """Open receivables (not credit notes) per currency and aging bucket at the as-of date."""
     query = f"""
         SELECT i.currency, {aging_bucket_sql("(CAST(:as_of AS date) - i.due_date)")} AS bucket,
@@ -78,10 +78,10 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         WHERE i.tenant_id = :tenant_id AND i.status IN {OPEN} AND i.kind <> 'credit_note' AND i.open_amount > 0
               {f.currency_where()}{f.customer_where()}
         GROUP BY 1, 2 ORDER BY 1, 2"""
-    return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
+    return [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]
 
 
-async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> list[dict[str, Any]]:
+async def dso_countback(session: AsyncSession, f: KpiFilter, months: int) -> list[dict[str, Any]]:
     """DSO by the countback method (``rules.countback_dso``): the receivables at the as-of date are matched
     against the credit sales of the months before it, most recent first (``rules.countback_months``: month k
     is (as_of - k months, as_of - (k - 1) months], written once in ``periods``). Sales: invoices, installments and
@@ -127,7 +127,7 @@ async def dso_countback(conn: AsyncConnection, f: KpiFilter, months: int) -> lis
                (r.receivables > 0 AND x.dso IS NULL) AS exhausted
         FROM running r LEFT JOIN crossing x ON x.currency = r.currency
         GROUP BY r.currency, r.receivables, x.dso ORDER BY r.currency"""
-    return [dict(r) for r in (await conn.execute(text(query), {**f.params(), "months": months})).mappings()]
+    return [dict(r) for r in (await session.execute(text(query), {**f.params(), "months": months})).mappings()]
 
 
 def _owed_at(moment: str) -> str:
@@ -144,7 +144,7 @@ def _receivable_at(owed: str, paid_by: str) -> str:
     )
 
 
-async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+async def collection_effectiveness(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
     """CEI over the period (``rules.collection_effectiveness``): beginning receivables (end of the day before
     the period), credit sales in the period, ending total and ending current (not yet due) receivables, each
     invoice's share given by ``rules.receivable_at``. The invoices are first summed in groups that answer the
@@ -178,7 +178,7 @@ async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[
                sum({end}) AS ending_total,
                coalesce(sum({end}) FILTER (WHERE current_at_end), 0) AS ending_current
         FROM alike GROUP BY currency ORDER BY currency"""
-    rows = [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
+    rows = [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]
     for row in rows:
         row["cei"] = rules.collection_effectiveness(
             row["beginning"], row["sales"], row["ending_total"], row["ending_current"]
@@ -186,7 +186,7 @@ async def collection_effectiveness(conn: AsyncConnection, f: KpiFilter) -> list[
     return rows
 
 
-async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+async def promises(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
     """Promises made in the period, and those resolved in it: kept, broken, cancelled; the kept rate."""
     collector = " AND p.collector_id = :collector_id" if f.collector_id else ""
     segment = f.segment_of("p")
@@ -200,7 +200,7 @@ async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
             count(*) FILTER (WHERE p.status = 'open') AS open_now
         FROM receivables.promises p
         WHERE p.tenant_id = :tenant_id {f.currency_where("p")}{collector}{segment}"""
-    row = dict((await conn.execute(text(query), f.params())).mappings().one())
+    row = dict((await session.execute(text(query), f.params())).mappings().one())
     resolved = row["kept"] + row["broken"]
     row["kept_rate"] = None if resolved == 0 else Decimal(row["kept"]) / resolved * 100
     amounts = f"""
@@ -209,7 +209,7 @@ async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         WHERE p.tenant_id = :tenant_id AND p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to
               {f.currency_where("p")}{collector}{segment}
         GROUP BY 1 ORDER BY 1"""
-    row["broken_amounts"] = [dict(r) for r in (await conn.execute(text(amounts), f.params())).mappings()]
+    row["broken_amounts"] = [dict(r) for r in (await session.execute(text(amounts), f.params())).mappings()]
     return row
 
 
@@ -217,7 +217,7 @@ def _period(column: str) -> str:
     return f"{column} >= :date_from AND {column} < CAST(:date_to AS date) + 1"
 
 
-async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
+async def excuses(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
     """Outcomes and notes of the period by excuse reason (seed 004's five and other; a note's reason counts when
     the note is not an outcome's, whose excuse is counted already), and notes by hashtag."""
     collector = " AND o.collector_id = :collector_id" if f.collector_id else ""
@@ -243,12 +243,12 @@ async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
         WHERE n.tenant_id = :tenant_id AND {_period("n.occurred_at")}{f.customer_where()}
         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""
     return {
-        "by_reason": [dict(r) for r in (await conn.execute(text(by_reason), f.params())).mappings()],
-        "by_hashtag": [dict(r) for r in (await conn.execute(text(by_hashtag), f.params())).mappings()],
+        "by_reason": [dict(r) for r in (await session.execute(text(by_reason), f.params())).mappings()],
+        "by_hashtag": [dict(r) for r in (await session.execute(text(by_hashtag), f.params())).mappings()],
     }
 
 
-async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+async def contacts(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
     """Contacts (outcomes recorded) per person who made them, by outcome kind (seed 004: contact counts)."""
     segment = f.segment_of("o")
     collector = " AND o.recorded_by_user_id = :collector_id" if f.collector_id else ""
@@ -261,7 +261,7 @@ async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         GROUP BY GROUPING SETS ((o.recorded_by_user_id, u.full_name, o.kind), (o.recorded_by_user_id, u.full_name))
         """
     people: dict[Any, dict[str, Any]] = {}
-    for row in (await conn.execute(text(query), f.params())).mappings():
+    for row in (await session.execute(text(query), f.params())).mappings():
         person = people.setdefault(
             row["user_id"],
             {"user_id": row["user_id"], "name": row["name"], "contacts": 0, "customers": 0, "outcomes": {}},
@@ -273,7 +273,7 @@ async def contacts(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
     return sorted(people.values(), key=lambda p: (-p["contacts"], p["name"] or ""))
 
 
-async def workload(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
+async def workload(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
     """Open tasks per assignee: how many, how many overdue, how many due at the as-of date."""
     collector = " AND t.assignee_id = :collector_id" if f.collector_id else ""
     query = f"""
@@ -284,4 +284,4 @@ async def workload(conn: AsyncConnection, f: KpiFilter) -> list[dict[str, Any]]:
         LEFT JOIN receivables.users u ON u.tenant_id = t.tenant_id AND u.user_id = t.assignee_id
         WHERE t.tenant_id = :tenant_id AND t.status = 'open'{collector}
         GROUP BY t.assignee_id, u.full_name ORDER BY open_tasks DESC, name"""
-    return [dict(r) for r in (await conn.execute(text(query), f.params())).mappings()]
+    return [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]

@@ -4,7 +4,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.kpis import repository
 from services.receivables.kpis.repository import KpiFilter
@@ -17,8 +17,8 @@ def _round(value: Decimal | None, places: str) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
-async def aging(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    rows = await repository.aging(conn, f)
+async def aging(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    rows = await repository.aging(session, f)
     per_currency: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
         per_currency[row["currency"]][row["bucket"]] = row
@@ -38,8 +38,8 @@ async def aging(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
     return {"as_of": f.as_of, "currencies": currencies}
 
 
-async def dso(conn: AsyncConnection, f: KpiFilter, months: int) -> dict[str, Any]:
-    rows = await repository.dso_countback(conn, f, months)
+async def dso(session: AsyncSession, f: KpiFilter, months: int) -> dict[str, Any]:
+    rows = await repository.dso_countback(session, f, months)
     return {
         "as_of": f.as_of,
         "method": "countback",
@@ -48,8 +48,8 @@ async def dso(conn: AsyncConnection, f: KpiFilter, months: int) -> dict[str, Any
     }
 
 
-async def cei(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    rows = await repository.collection_effectiveness(conn, f)
+async def cei(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    rows = await repository.collection_effectiveness(session, f)
     return {
         "date_from": f.date_from,
         "date_to": f.date_to,
@@ -57,18 +57,18 @@ async def cei(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
     }
 
 
-async def promises(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    row = await repository.promises(conn, f)
+async def promises(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    row = await repository.promises(session, f)
     return {"date_from": f.date_from, "date_to": f.date_to, **row, "kept_rate": _round(row["kept_rate"], "0.01")}
 
 
-async def excuses(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    return {"date_from": f.date_from, "date_to": f.date_to, **await repository.excuses(conn, f)}
+async def excuses(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    return {"date_from": f.date_from, "date_to": f.date_to, **await repository.excuses(session, f)}
 
 
-async def contacts(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    return {"date_from": f.date_from, "date_to": f.date_to, "collectors": await repository.contacts(conn, f)}
+async def contacts(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    return {"date_from": f.date_from, "date_to": f.date_to, "collectors": await repository.contacts(session, f)}
 
 
-async def workload(conn: AsyncConnection, f: KpiFilter) -> dict[str, Any]:
-    return {"as_of": f.as_of, "assignees": await repository.workload(conn, f)}
+async def workload(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+    return {"as_of": f.as_of, "assignees": await repository.workload(session, f)}

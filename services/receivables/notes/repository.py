@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Note, table
 from shared.pagination import keyset
@@ -11,16 +11,16 @@ from shared.pagination import keyset
 notes = table(Note)
 
 
-async def get_note(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> Any:
+async def get_note(session: AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> Any:
     return (
-        (await conn.execute(select(notes).where(notes.c.tenant_id == tenant_id, notes.c.id == note_id)))
+        (await session.execute(select(notes).where(notes.c.tenant_id == tenant_id, notes.c.id == note_id)))
         .mappings()
         .first()
     )
 
 
 async def list_notes(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -49,4 +49,4 @@ async def list_notes(
     query = keyset(
         query, (notes.c.occurred_at, notes.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
     )
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())

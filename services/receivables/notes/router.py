@@ -9,7 +9,7 @@ from services.receivables.notes import repository, service
 from services.receivables.notes.auth import NoteRead, NoteWrite
 from services.receivables.notes.schemas import NoteCreate, NoteOut
 from services.receivables.outcomes.rules import Excuse
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
@@ -28,7 +28,7 @@ async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep
 @router.get("", response_model=Page[NoteOut])
 async def list_notes(
     identity: NoteRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
     hashtag: Annotated[str | None, Query(max_length=60, examples=["olvido"])] = None,
@@ -38,26 +38,24 @@ async def list_notes(
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Notes, newest first; filter by customer, hashtag, reason (why the customer has not paid), author, dates."""
-    async with engine.connect() as conn:
-        rows = await repository.list_notes(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            customer_id=customer_id,
-            hashtag=hashtag,
-            reason=reason.value if reason else None,
-            author_user_id=author_user_id,
-            date_from=date_from,
-            date_to=date_to,
-        )
+    rows = await repository.list_notes(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        customer_id=customer_id,
+        hashtag=hashtag,
+        reason=reason.value if reason else None,
+        author_user_id=author_user_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
     return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
-async def get_note(identity: NoteRead, note_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.get_note(conn, identity.tenant_id, note_id)
+async def get_note(identity: NoteRead, note_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.get_note(session, identity.tenant_id, note_id)
     if row is None:
         raise NotFound("Note not found")
     return dict(row)

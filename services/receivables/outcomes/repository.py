@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Outcome, table
 from shared.pagination import keyset
@@ -15,13 +15,13 @@ def outcome_out(row: Any) -> dict[str, Any]:
     return {**row, "message_requested": row["message_key"] is not None}
 
 
-async def get_outcome(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
+async def get_outcome(session: AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
     query = select(outcomes).where(outcomes.c.tenant_id == tenant_id, outcomes.c.id == outcome_id)
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
 async def list_outcomes(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -57,4 +57,4 @@ async def list_outcomes(
         limit,
         newest_first=True,
     )
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())

@@ -12,7 +12,7 @@ from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut, Out
 from services.receivables.people.router import area_out
 from services.receivables.tasks.service import task_out
 from services.receivables.tenant_settings.repository import load_profile
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 from shared.tenant_users import TenantUsersDep
@@ -61,7 +61,7 @@ async def record_outcome(
 @router.get("", response_model=Page[OutcomeOut])
 async def list_outcomes(
     identity: OutcomeRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
     kind: OutcomeKind | None = None,
@@ -72,27 +72,25 @@ async def list_outcomes(
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Outcomes, newest first; filter by customer, kind, excuse, who recorded it, collector, dates."""
-    async with engine.connect() as conn:
-        rows = await repository.list_outcomes(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            customer_id=customer_id,
-            kind=kind,
-            excuse=excuse,
-            recorded_by_user_id=recorded_by_user_id,
-            collector_id=collector_id,
-            date_from=date_from,
-            date_to=date_to,
-        )
+    rows = await repository.list_outcomes(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        customer_id=customer_id,
+        kind=kind,
+        excuse=excuse,
+        recorded_by_user_id=recorded_by_user_id,
+        collector_id=collector_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
     return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=repository.outcome_out)
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
-async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.get_outcome(conn, identity.tenant_id, outcome_id)
+async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.get_outcome(session, identity.tenant_id, outcome_id)
     if row is None:
         raise NotFound("Outcome not found")
     return repository.outcome_out(row)

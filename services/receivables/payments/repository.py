@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, table
 from services.receivables.payments.batch import Allocations, Found, PaymentInput, Plan
@@ -22,19 +22,17 @@ allocations = table(PaymentAllocation)
 invoices = table(Invoice)
 
 
-async def get_payment(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
+async def get_payment(session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
     query = select(payments).where(payments.c.tenant_id == tenant_id, payments.c.id == payment_id)
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
-async def find_by_external_id(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
+async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
     query = select(payments.c.id).where(payments.c.tenant_id == tenant_id, payments.c.external_id == external_id)
-    return (await conn.execute(query)).scalar()
+    return (await session.execute(query)).scalar()
 
 
-async def allocations_of(
-    conn: AsyncConnection | AsyncSession, payment_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
+async def allocations_of(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
     if not payment_ids:
         return {}
     query = (
@@ -50,13 +48,13 @@ async def allocations_of(
         .order_by(allocations.c.id)
     )
     found: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for row in (await conn.execute(query)).mappings():
+    for row in (await session.execute(query)).mappings():
         found.setdefault(row["payment_id"], []).append(dict(row))
     return found
 
 
 async def list_payments(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -78,12 +76,10 @@ async def list_payments(
         query = query.where(payments.c.payment_date <= date_to)
     key = (payments.c.payment_date, payments.c.id)
     query = keyset(query, key, (date.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
-async def unapplied_credits(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
-) -> dict[str, Decimal]:
+async def unapplied_credits(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Decimal]:
     """The customer's credit no invoice took, per currency: open credit notes and unapplied over-payments (the
     same sum as ``CustomerChanged.credits``, ``events.credits_json``)."""
     notes = (
@@ -106,7 +102,7 @@ async def unapplied_credits(
         .subquery()
     )
     query = select(notes.c.currency, func.sum(notes.c.amount)).group_by(notes.c.currency).order_by(notes.c.currency)
-    return dict((await conn.execute(query)).all())
+    return dict((await session.execute(query)).all())
 
 
 # --- the reads of a batch of payments (``service.apply_payments``): each one statement, rows locked in id order

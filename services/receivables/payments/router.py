@@ -12,18 +12,18 @@ from services.receivables.payments.batch import NamedRef, PaymentInput
 from services.receivables.payments.schemas import PaymentCreate, PaymentOut, PaymentReverse
 from services.receivables.payments.service import apply_payments
 from services.receivables.tenant_settings.repository import load_profile
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import Conflict, NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=problem_responses(401, 403, 422))
 
 
-async def _out(conn: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.get_payment(conn, tenant_id, payment_id)
+async def _out(session: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict[str, Any]:
+    row = await repository.get_payment(session, tenant_id, payment_id)
     if row is None:
         raise NotFound("Payment not found")
-    allocations = await repository.allocations_of(conn, [payment_id])
+    allocations = await repository.allocations_of(session, [payment_id])
     return {**row, "allocations": allocations.get(payment_id, [])}
 
 
@@ -63,7 +63,7 @@ async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: S
 @router.get("", response_model=Page[PaymentOut])
 async def list_payments(
     identity: PaymentRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
     payment_status: Annotated[str | None, Query(alias="status", pattern="^(applied|reversed)$")] = None,
@@ -71,18 +71,17 @@ async def list_payments(
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Payments, newest first, with their allocations."""
-    async with engine.connect() as conn:
-        rows = await repository.list_payments(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            customer_id=customer_id,
-            status=payment_status,
-            date_from=date_from,
-            date_to=date_to,
-        )
-        allocations = await repository.allocations_of(conn, [r["id"] for r in rows[: page.limit]])
+    rows = await repository.list_payments(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        customer_id=customer_id,
+        status=payment_status,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    allocations = await repository.allocations_of(session, [r["id"] for r in rows[: page.limit]])
     return make_page(
         rows,
         page.limit,
@@ -92,9 +91,8 @@ async def list_payments(
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problem_responses(404))
-async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        return await _out(conn, identity.tenant_id, payment_id)
+async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    return await _out(session, identity.tenant_id, payment_id)
 
 
 @router.post("/{payment_id}/reverse", response_model=PaymentOut, responses=problem_responses(404, 409))

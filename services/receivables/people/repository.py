@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import any_, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser, table
@@ -110,14 +110,14 @@ async def require_user(
 
 
 async def require_person(
-    conn: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     person_id: uuid.UUID,
     field: str,
     kind: str | None = None,
 ) -> Any:
     row = (
-        await conn.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id == person_id))
+        await session.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id == person_id))
     ).first()
     if row is None:
         raise ValidationProblem.field(field, "is not a person of this tenant")
@@ -134,7 +134,7 @@ async def get_person(session: AsyncSession, tenant_id: uuid.UUID, person_id: uui
 
 
 async def list_people(
-    conn: AsyncConnection, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None, kind: str | None, q: str | None
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None, kind: str | None, q: str | None
 ) -> list[Any]:
     query = select(_people).where(_people.c.tenant_id == tenant_id)
     if kind:
@@ -142,11 +142,11 @@ async def list_people(
     if q:
         query = query.where(_people.c.name.ilike(f"%{q}%"))
     query = keyset(query, (_people.c.name, _people.c.id), (str, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
 async def list_collectors(
-    conn: AsyncConnection, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
+    session: AsyncSession, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
 ) -> list[Any]:
     customers = table(Customer)
     counts = (
@@ -176,7 +176,7 @@ async def list_collectors(
     if not include_inactive:
         query = query.where(_users.c.active.is_(True))
     query = keyset(query, (_users.c.full_name, _users.c.user_id), (str, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
 async def get_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID) -> DisputeArea:
@@ -188,9 +188,7 @@ async def get_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UU
     return area
 
 
-async def list_areas(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
-) -> list[Any]:
+async def list_areas(session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None) -> list[Any]:
     query = keyset(
         select(_areas).where(_areas.c.tenant_id == tenant_id),
         (_areas.c.name, _areas.c.id),
@@ -198,15 +196,13 @@ async def list_areas(
         after,
         limit,
     )
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
-async def people_by_id(
-    conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]
-) -> dict[str, Any]:
+async def people_by_id(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[str, Any]:
     if not ids:
         return {}
     rows = (
-        await conn.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id.in_(ids)))
+        await session.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id.in_(ids)))
     ).mappings()
     return {row["id"]: dict(row) for row in rows}

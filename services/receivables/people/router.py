@@ -16,7 +16,7 @@ from services.receivables.people.schemas import (
     PersonOut,
     PersonUpdate,
 )
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
 from shared.tenant_users import TenantUsersDep
@@ -28,16 +28,15 @@ areas_router = APIRouter(prefix="/v1/dispute-areas", tags=["dispute-areas"], res
 @router.get("/collectors", response_model=Page[CollectorOut])
 async def list_collectors(
     identity: PeopleRead,
-    engine: EngineDep,
+    session: SessionDep,
     params: PageDep,
     include_inactive: Annotated[bool, Query(description="Also collectors whose user is deactivated")] = False,
 ) -> dict[str, Any]:
     """Collectors by name: the tenant's users with the collector role, with phone/WhatsApp and their customer
     count."""
-    async with engine.connect() as conn:
-        rows = await repository.list_collectors(
-            conn, identity.tenant_id, include_inactive, limit=params.limit, after=params.cursor
-        )
+    rows = await repository.list_collectors(
+        session, identity.tenant_id, include_inactive, limit=params.limit, after=params.cursor
+    )
     return make_page(rows, params.limit, key=lambda r: [r["name"], r["user_id"]], item=dict)
 
 
@@ -52,16 +51,15 @@ async def create_person(
 @router.get("", response_model=Page[PersonOut])
 async def list_people(
     identity: PeopleRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     kind: PersonKind | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
 ) -> dict[str, Any]:
     """Advisors, supervisors and staff profiles, by name."""
-    async with engine.connect() as conn:
-        rows = await repository.list_people(
-            conn, identity.tenant_id, limit=page.limit, after=page.cursor, kind=kind, q=q
-        )
+    rows = await repository.list_people(
+        session, identity.tenant_id, limit=page.limit, after=page.cursor, kind=kind, q=q
+    )
     return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
 from services.receivables.models import Promise, table
@@ -83,21 +83,21 @@ SELECT (SELECT count(*) FROM broken) AS broken, (SELECT array_agg(id) FROM broke
 
 
 async def detect_broken(
-    conn: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID | None = None,
     as_of: date | None = None,
     at: datetime | None = None,
 ) -> tuple[int, list[uuid.UUID]]:
     """Break the due promises of one tenant (or of all, each at its own local date on its own clock: a sandbox
     tenant's test clock; ``at``: the instant a test clock's day is played at); returns the count and ids."""
-    await explain_invoice_changes(conn, "promise broken")
+    await explain_invoice_changes(session, "promise broken")
     params = {"tenant_id": tenant_id, "as_of": as_of, "at": at, "now": wall_now()}
-    row = (await conn.execute(DETECT_BROKEN, params)).one()
+    row = (await session.execute(DETECT_BROKEN, params)).one()
     return row.broken, list(row.ids or [])
 
 
 async def list_promises(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -125,9 +125,9 @@ async def list_promises(
         limit,
         newest_first=True,
     )
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
-async def get_promise(conn: AsyncConnection, tenant_id: uuid.UUID, promise_id: uuid.UUID) -> Any:
+async def get_promise(session: AsyncSession, tenant_id: uuid.UUID, promise_id: uuid.UUID) -> Any:
     query = select(promises).where(promises.c.tenant_id == tenant_id, promises.c.id == promise_id)
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()

@@ -9,7 +9,7 @@ from services.receivables.promises.rules import PromiseStatus
 from services.receivables.promises.schemas import DetectBrokenIn, DetectBrokenOut, PromiseOut
 from services.receivables.tenant_settings.repository import load_profile
 from shared.calendar import future_as_of
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/promises", tags=["promises"], responses=problem_r
 @router.get("", response_model=Page[PromiseOut])
 async def list_promises(
     identity: PromiseRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     promise_status: Annotated[PromiseStatus | None, Query(alias="status")] = None,
     customer_id: uuid.UUID | None = None,
@@ -27,17 +27,16 @@ async def list_promises(
     invoice_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Promises to pay, newest first: open, kept, broken or cancelled."""
-    async with engine.connect() as conn:
-        rows = await repository.list_promises(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            status=promise_status,
-            customer_id=customer_id,
-            collector_id=collector_id,
-            invoice_id=invoice_id,
-        )
+    rows = await repository.list_promises(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        status=promise_status,
+        customer_id=customer_id,
+        collector_id=collector_id,
+        invoice_id=invoice_id,
+    )
     return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
 
 
@@ -56,9 +55,8 @@ async def detect_broken_promises(identity: PromiseReview, data: DetectBrokenIn, 
 
 
 @router.get("/{promise_id}", response_model=PromiseOut, responses=problem_responses(404))
-async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.get_promise(conn, identity.tenant_id, promise_id)
+async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.get_promise(session, identity.tenant_id, promise_id)
     if row is None:
         raise NotFound("Promise not found")
     return dict(row)

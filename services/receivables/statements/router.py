@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.receivables.statements.auth import StatementRead
 from services.receivables.statements.render import render_statement, render_statement_pdf
@@ -12,7 +12,7 @@ from services.receivables.statements.schemas import StatementOut
 from services.receivables.statements.service import build_statement
 from services.receivables.statements.tenant import MessagingProfilesDep
 from services.receivables.tenant_settings.repository import load_profile
-from shared.db import EngineDep
+from shared.db import EngineDep, SessionDep
 from shared.identity import Identity
 from shared.problems import problem_responses
 from shared.statement import language_of
@@ -25,21 +25,21 @@ Language = Annotated[str | None, Query(pattern="^(es|en|pt)$", description="Defa
 
 @router.get("/{customer_id}/statement", response_model=StatementOut)
 async def get_statement(
-    identity: StatementRead, customer_id: uuid.UUID, engine: EngineDep, as_of: AsOf = None
+    identity: StatementRead, customer_id: uuid.UUID, session: SessionDep, as_of: AsOf = None
 ) -> dict[str, Any]:
     """The account statement: open invoices with days overdue and aging bucket, the payments received on them,
     credits (credit notes and over-payments), aging and totals per currency (never added across currencies), what
     is to pay now (overdue and demanded, net of credits), and the customer's contacts."""
-    async with engine.connect() as conn:
-        return await build_statement(conn, identity.tenant_id, customer_id, as_of)
+    return await build_statement(session, identity.tenant_id, customer_id, as_of)
 
 
 async def _statement(
     identity: Identity, customer_id: uuid.UUID, engine: AsyncEngine, as_of: date | None, language: str | None
 ) -> tuple[dict[str, Any], str]:
-    async with engine.connect() as conn:
-        profile = await load_profile(conn, identity.tenant_id)
-        statement = await build_statement(conn, identity.tenant_id, customer_id, as_of, profile)
+    # A session of its own, closed before the page or PDF is rendered: no connection is held meanwhile.
+    async with AsyncSession(engine) as session:
+        profile = await load_profile(session, identity.tenant_id)
+        statement = await build_statement(session, identity.tenant_id, customer_id, as_of, profile)
     return statement, language_of(language, statement["customer"]["language"], profile.language)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer, people_of_customer
 from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation, table
@@ -24,21 +24,21 @@ applications = table(CreditApplication)
 
 
 async def build_statement(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     customer_id: uuid.UUID,
     as_of: date | None,
     profile: TenantProfile | None = None,
 ) -> dict[str, Any]:
     """The customer's statement; ``profile``: the tenant's, when the caller has it already."""
-    customer = await load_customer(conn, tenant_id, customer_id)
+    customer = await load_customer(session, tenant_id, customer_id)
     if customer is None:
         raise NotFound("Customer not found")
-    profile = profile or await load_profile(conn, tenant_id)
+    profile = profile or await load_profile(session, tenant_id)
     today = as_of or profile.today()
     rows = (
         (
-            await conn.execute(
+            await session.execute(
                 select(invoices)
                 .where(
                     invoices.c.tenant_id == tenant_id,
@@ -54,7 +54,7 @@ async def build_statement(
     )
     unapplied = (
         (
-            await conn.execute(
+            await session.execute(
                 select(
                     payments.c.id,
                     payments.c.reference,
@@ -106,8 +106,8 @@ async def build_statement(
             }
         )
 
-    received = await _payments_on(conn, tenant_id, [line["invoice_id"] for line in lines])
-    people = await people_of_customer(conn, tenant_id, customer_id)
+    received = await _payments_on(session, tenant_id, [line["invoice_id"] for line in lines])
+    people = await people_of_customer(session, tenant_id, customer_id)
     return {
         "customer": {k: customer[k] for k in ("id", "external_id", "name", "tax_id", "country", "language")},
         "company": profile.name,
@@ -121,7 +121,7 @@ async def build_statement(
 
 
 async def _payments_on(
-    conn: AsyncConnection, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]
+    session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID]
 ) -> list[dict[str, Any]]:
     """What was received on account of the open invoices, oldest first: payments (partial payments) and credit
     notes applied to them (issue 12), neither reversed."""
@@ -163,5 +163,5 @@ async def _payments_on(
         )
     )
     both = union_all(paid, credited).subquery()
-    rows = await conn.execute(select(both).order_by(both.c.date, both.c.invoice, both.c.seq))
+    rows = await session.execute(select(both).order_by(both.c.date, both.c.invoice, both.c.seq))
     return [{k: v for k, v in row.items() if k != "seq"} for row in rows.mappings()]

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Task, table
 from shared.pagination import keyset
@@ -15,13 +15,13 @@ NO_DATE = date(9999, 12, 31)  # undated tasks sort last
 _due_key = func.coalesce(tasks.c.due_date, NO_DATE)
 
 
-async def get_task(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID) -> Any:
+async def get_task(session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID) -> Any:
     query = select(tasks).where(tasks.c.tenant_id == tenant_id, tasks.c.id == task_id)
-    return (await conn.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
 async def list_tasks(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -50,4 +50,4 @@ async def list_tasks(
     if due_before:
         query = query.where(tasks.c.due_date <= due_before)
     query = keyset(query, (_due_key, tasks.c.id), (date.fromisoformat, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())

@@ -9,7 +9,7 @@ from services.receivables.tasks import repository, service
 from services.receivables.tasks.auth import TaskRead, TaskWrite
 from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
 from services.receivables.tenant_settings.repository import load_profile
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.identity import Identity
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
@@ -30,17 +30,16 @@ async def create_task(
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
-async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters: object) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        today = (await load_profile(conn, identity.tenant_id)).today()
-        rows = await repository.list_tasks(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            today=today,
-            **filters,  # type: ignore[arg-type]
-        )
+async def _list(identity: Identity, session: SessionDep, page: PageDep, **filters: object) -> dict[str, Any]:
+    today = (await load_profile(session, identity.tenant_id)).today()
+    rows = await repository.list_tasks(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        today=today,
+        **filters,  # type: ignore[arg-type]
+    )
     return make_page(
         rows,
         page.limit,
@@ -52,7 +51,7 @@ async def _list(identity: Identity, engine: EngineDep, page: PageDep, **filters:
 @router.get("", response_model=Page[TaskOut])
 async def list_tasks(
     identity: TaskRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     assignee_id: uuid.UUID | None = None,
     supervisor_id: uuid.UUID | None = None,
@@ -64,7 +63,7 @@ async def list_tasks(
     """Tasks by due date (undated last); filter by assignee, supervisor, customer, status, overdue."""
     return await _list(
         identity,
-        engine,
+        session,
         page,
         assignee_id=assignee_id,
         supervisor_id=supervisor_id,
@@ -78,7 +77,7 @@ async def list_tasks(
 @router.get("/mine", response_model=Page[TaskOut])
 async def list_my_tasks(
     identity: TaskRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
     overdue: bool | None = None,
@@ -86,13 +85,13 @@ async def list_my_tasks(
     """The caller's tasks (a collector's to-do list), open ones by default."""
     if identity.user_id is None:
         raise ValidationProblem.field("Authorization", "my tasks are a person's: call with a user's token")
-    return await _list(identity, engine, page, assignee_id=identity.user_id, status=task_status, overdue=overdue)
+    return await _list(identity, session, page, assignee_id=identity.user_id, status=task_status, overdue=overdue)
 
 
 @router.get("/supervised", response_model=Page[TaskOut])
 async def list_supervised_tasks(
     identity: TaskRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     task_status: Annotated[TaskStatus | None, Query(alias="status")] = TaskStatus.OPEN,
     overdue: bool | None = None,
@@ -101,16 +100,15 @@ async def list_supervised_tasks(
     up), open ones by default."""
     if identity.user_id is None:
         raise ValidationProblem.field("Authorization", "supervised tasks are a person's: call with a user's token")
-    return await _list(identity, engine, page, supervisor_id=identity.user_id, status=task_status, overdue=overdue)
+    return await _list(identity, session, page, supervisor_id=identity.user_id, status=task_status, overdue=overdue)
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
-async def get_task(identity: TaskRead, task_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.get_task(conn, identity.tenant_id, task_id)
-        if row is None:
-            raise NotFound("Task not found")
-        return service.task_out(row, (await load_profile(conn, identity.tenant_id)).today())
+async def get_task(identity: TaskRead, task_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.get_task(session, identity.tenant_id, task_id)
+    if row is None:
+        raise NotFound("Task not found")
+    return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())
 
 
 @router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))

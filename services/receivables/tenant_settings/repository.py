@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Tenant, table
 from services.receivables.tenant_settings.calendar import tenant_today
@@ -41,9 +41,9 @@ class TenantProfile:
         return tenant_today(self.timezone, now) if now is not None else self.clock.today()
 
 
-async def load_profile(conn: AsyncSession | AsyncConnection, tenant_id: uuid.UUID) -> TenantProfile:
+async def load_profile(session: AsyncSession, tenant_id: uuid.UUID) -> TenantProfile:
     """The profile, or defaults while the gateway's tenant event has not arrived (UTC, no holidays)."""
-    row = (await conn.execute(select(_table).where(_table.c.tenant_id == tenant_id))).mappings().first()
+    row = (await session.execute(select(_table).where(_table.c.tenant_id == tenant_id))).mappings().first()
     if row is None:
         return TenantProfile(tenant_id)
     return TenantProfile(

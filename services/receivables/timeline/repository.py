@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import TimelineEntry, table
 from services.receivables.tenant_settings.repository import load_profile
@@ -25,7 +25,7 @@ INVOICE_ENTERED = "coalesce(entered_at, created_at)"
 
 
 async def add_entries(
-    session: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     entries: Sequence[dict[str, Any]],
     *,
@@ -62,7 +62,7 @@ def _after_clause(order_desc: bool) -> str:
 
 
 async def list_timeline(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     customer_id: uuid.UUID,
     *,
@@ -99,11 +99,11 @@ async def list_timeline(
         )
     union = " UNION ALL ".join(f"({b})" for b in branches)
     query = f"SELECT * FROM ({union}) t ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"
-    return list((await conn.execute(text(query), params)).mappings().all())
+    return list((await session.execute(text(query), params)).mappings().all())
 
 
 async def invoice_history(
-    conn: AsyncConnection | AsyncSession,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     invoice_id: uuid.UUID,
     *,
@@ -121,4 +121,4 @@ async def invoice_history(
         "SELECT id, occurred_at, kind, summary, data, actor FROM receivables.timeline_entries "
         f"WHERE {' AND '.join(filters)} ORDER BY occurred_at, id LIMIT :limit"
     )
-    return list((await conn.execute(text(query), params)).mappings().all())
+    return list((await session.execute(text(query), params)).mappings().all())

@@ -7,7 +7,7 @@ from services.receivables.customers.repository import load_customer
 from services.receivables.timeline import repository
 from services.receivables.timeline.auth import TimelineRead
 from services.receivables.timeline.schemas import TimelineEntryOut, TimelineKind
-from shared.db import EngineDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/customers", tags=["timeline"], responses=problem_
 async def get_customer_timeline(
     identity: TimelineRead,
     customer_id: uuid.UUID,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     kind: Annotated[list[TimelineKind] | None, Query(description="Only these kinds (repeatable)")] = None,
     order: Annotated[
@@ -27,16 +27,15 @@ async def get_customer_timeline(
 ) -> dict[str, Any]:
     """The customer's log [bitácora]: invoices, ERP changes, status changes, payments, outcomes, notes, tasks,
     messages sent with their delivery status, contacts found invalid and opt-outs, in time order."""
-    async with engine.connect() as conn:
-        if await load_customer(conn, identity.tenant_id, customer_id) is None:
-            raise NotFound("Customer not found")
-        rows = await repository.list_timeline(
-            conn,
-            identity.tenant_id,
-            customer_id,
-            kinds=[k.value for k in kind] if kind else None,
-            limit=page.limit,
-            after=page.cursor,
-            newest_first=order == "newest",
-        )
+    if await load_customer(session, identity.tenant_id, customer_id) is None:
+        raise NotFound("Customer not found")
+    rows = await repository.list_timeline(
+        session,
+        identity.tenant_id,
+        customer_id,
+        kinds=[k.value for k in kind] if kind else None,
+        limit=page.limit,
+        after=page.cursor,
+        newest_first=order == "newest",
+    )
     return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
