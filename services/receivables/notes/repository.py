@@ -6,17 +6,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Note, table
+from services.receivables.notes.schemas import NoteOut
 from shared.pagination import keyset
 
 notes = table(Note)
 
 
-async def get_note(session: AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> Any:
-    return (
+async def get_note(session: AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> NoteOut | None:
+    row = (
         (await session.execute(select(notes).where(notes.c.tenant_id == tenant_id, notes.c.id == note_id)))
         .mappings()
         .first()
     )
+    return None if row is None else NoteOut.model_validate(dict(row))
 
 
 async def list_notes(
@@ -31,7 +33,7 @@ async def list_notes(
     author_user_id: uuid.UUID | None,
     date_from: date | None,
     date_to: date | None,
-) -> list[Any]:
+) -> list[NoteOut]:
     """Newest first (by when they happened, on the tenant's calendar)."""
     query = select(notes).where(notes.c.tenant_id == tenant_id)
     if customer_id:
@@ -49,4 +51,4 @@ async def list_notes(
     query = keyset(
         query, (notes.c.occurred_at, notes.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
     )
-    return list((await session.execute(query)).mappings().all())
+    return [NoteOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]

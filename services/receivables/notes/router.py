@@ -50,12 +50,12 @@ async def list_notes(
         date_from=date_from,
         date_to=date_to,
     )
-    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda note: [note.occurred_at, note.id])
 
 
 @router.get("/{note_id}", response_model=NoteOut, responses=problem_responses(404))
-async def get_note(identity: NoteRead, note_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
-    row = await repository.get_note(session, identity.tenant_id, note_id)
-    if row is None:
+async def get_note(identity: NoteRead, note_id: uuid.UUID, session: SessionDep) -> NoteOut:
+    note = await repository.get_note(session, identity.tenant_id, note_id)
+    if note is None:
         raise NotFound("Note not found")
-    return dict(row)
+    return note
