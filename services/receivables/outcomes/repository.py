@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Outcome, table
+from services.receivables.outcomes.schemas import OutcomeOut
 from shared.pagination import keyset
 
 outcomes = table(Outcome)
@@ -15,9 +16,14 @@ def outcome_out(row: Any) -> dict[str, Any]:
     return {**row, "message_requested": row["message_key"] is not None}
 
 
-async def get_outcome(session: AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> Any:
+def _typed(row: Any) -> OutcomeOut:
+    return OutcomeOut.model_validate(outcome_out(row))
+
+
+async def get_outcome(session: AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> OutcomeOut | None:
     query = select(outcomes).where(outcomes.c.tenant_id == tenant_id, outcomes.c.id == outcome_id)
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else _typed(row)
 
 
 async def list_outcomes(
@@ -33,7 +39,7 @@ async def list_outcomes(
     collector_id: uuid.UUID | None,
     date_from: date | None,
     date_to: date | None,
-) -> list[Any]:
+) -> list[OutcomeOut]:
     """Newest first (by when they happened, on the tenant's calendar)."""
     query = select(outcomes).where(outcomes.c.tenant_id == tenant_id)
     for column, value in (
@@ -57,4 +63,4 @@ async def list_outcomes(
         limit,
         newest_first=True,
     )
-    return list((await session.execute(query)).mappings().all())
+    return [_typed(row) for row in (await session.execute(query)).mappings()]

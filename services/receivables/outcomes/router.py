@@ -85,12 +85,12 @@ async def list_outcomes(
         date_from=date_from,
         date_to=date_to,
     )
-    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=repository.outcome_out)
+    return make_page(rows, page.limit, key=lambda outcome: [outcome.occurred_at, outcome.id])
 
 
 @router.get("/{outcome_id}", response_model=OutcomeOut, responses=problem_responses(404))
-async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
-    row = await repository.get_outcome(session, identity.tenant_id, outcome_id)
-    if row is None:
+async def get_outcome(identity: OutcomeRead, outcome_id: uuid.UUID, session: SessionDep) -> OutcomeOut:
+    outcome = await repository.get_outcome(session, identity.tenant_id, outcome_id)
+    if outcome is None:
         raise NotFound("Outcome not found")
-    return repository.outcome_out(row)
+    return outcome

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
 from services.receivables.models import Promise, table
+from services.receivables.promises.schemas import PromiseOut
 from shared.clock import wall_now
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.pagination import keyset
@@ -106,7 +107,7 @@ async def list_promises(
     customer_id: uuid.UUID | None,
     collector_id: uuid.UUID | None,
     invoice_id: uuid.UUID | None,
-) -> list[Any]:
+) -> list[PromiseOut]:
     """Newest first."""
     query = select(promises).where(promises.c.tenant_id == tenant_id)
     for column, value in (
@@ -125,9 +126,10 @@ async def list_promises(
         limit,
         newest_first=True,
     )
-    return list((await session.execute(query)).mappings().all())
+    return [PromiseOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
 
 
-async def get_promise(session: AsyncSession, tenant_id: uuid.UUID, promise_id: uuid.UUID) -> Any:
+async def get_promise(session: AsyncSession, tenant_id: uuid.UUID, promise_id: uuid.UUID) -> PromiseOut | None:
     query = select(promises).where(promises.c.tenant_id == tenant_id, promises.c.id == promise_id)
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else PromiseOut.model_validate(dict(row))

@@ -37,7 +37,7 @@ async def list_promises(
         collector_id=collector_id,
         invoice_id=invoice_id,
     )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda promise: [promise.created_at, promise.id])
 
 
 @router.post("/detect-broken", response_model=DetectBrokenOut)
@@ -55,8 +55,8 @@ async def detect_broken_promises(identity: PromiseReview, data: DetectBrokenIn, 
 
 
 @router.get("/{promise_id}", response_model=PromiseOut, responses=problem_responses(404))
-async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
-    row = await repository.get_promise(session, identity.tenant_id, promise_id)
-    if row is None:
+async def get_promise(identity: PromiseRead, promise_id: uuid.UUID, session: SessionDep) -> PromiseOut:
+    promise = await repository.get_promise(session, identity.tenant_id, promise_id)
+    if promise is None:
         raise NotFound("Promise not found")
-    return dict(row)
+    return promise
