@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, table
 from services.receivables.payments.batch import Allocations, Found, PaymentInput, Plan
 from services.receivables.payments.rules import Ledger, OpenItem
+from services.receivables.payments.schemas import AllocationOut, PaymentOut
 from services.receivables.payments.writes import InvoiceState
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
@@ -22,9 +23,11 @@ allocations = table(PaymentAllocation)
 invoices = table(Invoice)
 
 
-async def get_payment(session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Any:
+async def get_payment(session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentOut | None:
+    """The payment without its allocations (``allocations_of`` reads them)."""
     query = select(payments).where(payments.c.tenant_id == tenant_id, payments.c.id == payment_id)
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else PaymentOut.model_validate(dict(row))
 
 
 async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
@@ -32,7 +35,7 @@ async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, exter
     return (await session.execute(query)).scalar()
 
 
-async def allocations_of(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+async def allocations_of(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AllocationOut]]:
     if not payment_ids:
         return {}
     query = (
@@ -47,9 +50,9 @@ async def allocations_of(session: AsyncSession, payment_ids: list[uuid.UUID]) ->
         .where(allocations.c.payment_id.in_(payment_ids))
         .order_by(allocations.c.id)
     )
-    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    found: dict[uuid.UUID, list[AllocationOut]] = {}
     for row in (await session.execute(query)).mappings():
-        found.setdefault(row["payment_id"], []).append(dict(row))
+        found.setdefault(row["payment_id"], []).append(AllocationOut.model_validate(dict(row)))
     return found
 
 
@@ -63,8 +66,8 @@ async def list_payments(
     status: str | None,
     date_from: date | None,
     date_to: date | None,
-) -> list[Any]:
-    """Newest payment first (payment date, then id, both descending)."""
+) -> list[PaymentOut]:
+    """Newest payment first (payment date, then id, both descending), without their allocations."""
     query = select(payments).where(payments.c.tenant_id == tenant_id)
     if customer_id:
         query = query.where(payments.c.customer_id == customer_id)
@@ -76,7 +79,7 @@ async def list_payments(
         query = query.where(payments.c.payment_date <= date_to)
     key = (payments.c.payment_date, payments.c.id)
     query = keyset(query, key, (date.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return list((await session.execute(query)).mappings().all())
+    return [PaymentOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
 
 
 async def unapplied_credits(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Decimal]:

@@ -3,6 +3,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.external_ids.service import require_known, resolved
@@ -19,16 +20,16 @@ from shared.problems import Conflict, NotFound, ValidationProblem, problem_respo
 router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=problem_responses(401, 403, 422))
 
 
-async def _out(session: Any, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.get_payment(session, tenant_id, payment_id)
-    if row is None:
+async def _out(session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentOut:
+    payment = await repository.get_payment(session, tenant_id, payment_id)
+    if payment is None:
         raise NotFound("Payment not found")
     allocations = await repository.allocations_of(session, [payment_id])
-    return {**row, "allocations": allocations.get(payment_id, [])}
+    return payment.model_copy(update={"allocations": allocations.get(payment_id, [])})
 
 
 @router.post("", response_model=PaymentOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: SessionDep) -> dict[str, Any]:
+async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: SessionDep) -> PaymentOut:
     """Apply a payment: to the invoices named (in order, up to each open amount or the amount named), else to the
     customer's open invoices in its currency, oldest due first. What is left is the customer's credit. A fully
     paid invoice becomes `paid` whatever its status; a payment settles `payment_reported`. The customer and the
@@ -57,7 +58,8 @@ async def create_payment(identity: PaymentWrite, data: PaymentCreate, session: S
     (result,) = await apply_payments(session, await load_profile(session, tenant_id), [row], identity.actor)
     if result.outcome == "rejected":
         raise ValidationProblem.field(result.field or "body", result.reason or "rejected")
-    return await _out(session, tenant_id, result.payment_id)  # type: ignore[arg-type]
+    assert result.payment_id is not None  # every result but a rejected one names its payment
+    return await _out(session, tenant_id, result.payment_id)
 
 
 @router.get("", response_model=Page[PaymentOut])
@@ -81,31 +83,31 @@ async def list_payments(
         date_from=date_from,
         date_to=date_to,
     )
-    allocations = await repository.allocations_of(session, [r["id"] for r in rows[: page.limit]])
+    allocations = await repository.allocations_of(session, [payment.id for payment in rows[: page.limit]])
     return make_page(
         rows,
         page.limit,
-        key=lambda r: [r["payment_date"], r["id"]],
-        item=lambda r: {**r, "allocations": allocations.get(r["id"], [])},
+        key=lambda payment: [payment.payment_date, payment.id],
+        item=lambda payment: payment.model_copy(update={"allocations": allocations.get(payment.id, [])}),
     )
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problem_responses(404))
-async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+async def get_payment(identity: PaymentRead, payment_id: uuid.UUID, session: SessionDep) -> PaymentOut:
     return await _out(session, identity.tenant_id, payment_id)
 
 
 @router.post("/{payment_id}/reverse", response_model=PaymentOut, responses=problem_responses(404, 409))
 async def reverse_payment(
     identity: PaymentWrite, payment_id: uuid.UUID, data: PaymentReverse, session: SessionDep
-) -> dict[str, Any]:
+) -> PaymentOut:
     """Reverse a payment (a bounced check, a mistaken entry): the invoices it paid owe that money again (a paid
     invoice goes back to `normal`) and its credit is gone. A reversed payment stays in the history."""
     tenant_id = identity.tenant_id
     current = await repository.get_payment(session, tenant_id, payment_id)
     if current is None:
         raise NotFound("Payment not found")
-    if current["status"] == "reversed":
+    if current.status == "reversed":
         raise Conflict("The payment is already reversed")
     row = PaymentInput(index=0, payment_id=payment_id, reverse=True, reversal_reason=data.reason)
     await apply_payments(session, await load_profile(session, tenant_id), [row], identity.actor)
