@@ -87,4 +87,5 @@ class ServiceSettings(BaseSettings):
         return self
 
     def service_url(self, service: str) -> str:
-        return getattr(self, f"{service}_url")
+        url: str = getattr(self, f"{service}_url")
+        return url

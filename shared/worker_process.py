@@ -82,7 +82,8 @@ class LeasedWorker(Worker):
 
 def load_settings(path: str) -> type:
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    settings: type = getattr(importlib.import_module(module), name)
+    return settings
 
 
 def next_backoff(previous: float | None, ran_seconds: float) -> float:
