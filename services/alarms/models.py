@@ -159,7 +159,7 @@ class ActionItem(Base):
 
 
 class AlarmSetting(Base):
-    """A tenant's setting of one alarm; an alarm without a row uses ``rules.DEFAULTS``."""
+    """A tenant's setting of one alarm; an alarm without a row uses ``tenant_settings.rules.DEFAULTS``."""
 
     __tablename__ = "alarm_settings"
 

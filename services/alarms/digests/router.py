@@ -5,10 +5,12 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
-from services.alarms.alarm_settings.repository import TenantView, load_schedules, load_tenant
 from services.alarms.digests import repository, service
+from services.alarms.digests.auth import AlarmsRead, AlarmsRun, own_digests_only
+from services.alarms.digests.directory import ReceivablesDep
+from services.alarms.digests.rules import Audience
 from services.alarms.digests.schemas import (
     FIRST_DAY,
     LAST_DAY,
@@ -18,26 +20,17 @@ from services.alarms.digests.schemas import (
     RunOut,
     digest_out,
 )
-from services.alarms.directory import ReceivablesDep
-from services.alarms.rules import Alarm, Audience
+from services.alarms.tenant_settings.repository import TenantView, load_schedules, load_tenant
+from services.alarms.tenant_settings.rules import Alarm
 from shared import calendar
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page, page_of
 from shared.problems import Conflict, Forbidden, NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/alarms", tags=["alarms"], responses=problem_responses(401, 403, 422))
 runs_router = APIRouter(prefix="/v1/alarms/runs", tags=["alarm-runs"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Runner = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION, SERVICE))]
-SEES_ALL = (ADMIN, MANAGER, SUPERVISOR, INTEGRATION, SERVICE)
 UNAVAILABLE = problem_responses(409, 503)
-
-
-def own_digests_only(identity: Identity) -> uuid.UUID | None:
-    """A collector reads the digests addressed to them; the other roles read every digest of the tenant."""
-    return None if identity.has_any(SEES_ALL) else (identity.user_id or uuid.UUID(int=0))
 
 
 async def require_tenant(db: Any, tenant_id: uuid.UUID) -> TenantView:
@@ -102,7 +95,7 @@ def run_out(row: Any) -> dict[str, Any]:
 
 @runs_router.post("", response_model=RunDetail, status_code=status.HTTP_201_CREATED, responses=UNAVAILABLE)
 async def create_alarm_run(
-    identity: Runner,
+    identity: AlarmsRun,
     data: RunCreate,
     request: Request,
     session: SessionDep,
@@ -156,7 +149,7 @@ async def create_alarm_run(
 
 @runs_router.get("", response_model=Page[RunOut])
 async def list_alarm_runs(
-    identity: Reader,
+    identity: AlarmsRead,
     engine: EngineDep,
     page: PageDep,
     trigger: Annotated[str | None, Query(description="`schedule` or `manual`")] = None,
@@ -171,7 +164,7 @@ async def list_alarm_runs(
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail, responses=problem_responses(404))
-async def get_alarm_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_alarm_run(identity: AlarmsRead, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     """A run and the digests it sent (a collector sees only theirs)."""
     only = own_digests_only(identity)
     async with engine.connect() as conn:
@@ -185,7 +178,7 @@ async def get_alarm_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) 
 
 @router.get("/preview", response_model=Page[DigestOut], responses=UNAVAILABLE)
 async def preview_alarm_digests(
-    identity: Reader,
+    identity: AlarmsRead,
     params: PageDep,
     request: Request,
     engine: EngineDep,
@@ -222,7 +215,7 @@ async def preview_alarm_digests(
 
 @router.get("", response_model=Page[DigestOut])
 async def list_alarm_digests(
-    identity: Reader,
+    identity: AlarmsRead,
     engine: EngineDep,
     page: PageDep,
     alarm: Alarm | None = None,
@@ -258,7 +251,7 @@ async def list_alarm_digests(
 
 
 @router.get("/{digest_id}", response_model=DigestOut, responses=problem_responses(404))
-async def get_alarm_digest(identity: Reader, digest_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_alarm_digest(identity: AlarmsRead, digest_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     """A digest with every row, in the order the email lists them."""
     async with engine.connect() as conn:
         row = await repository.get_digest(conn, identity.tenant_id, digest_id)

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.alarms import rules
-from services.alarms.rules import Alarm, AlarmSchedule, Audience, Directory
+from services.alarms.digests import rules
+from services.alarms.digests.rules import Audience, Directory
+from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule
 
 OWED = "i.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND i.open_amount > 0"
 

@@ -17,13 +17,13 @@ from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from services.alarms import rules
-from services.alarms.alarm_settings.repository import TenantView, load_schedules
-from services.alarms.digests import selection
-from services.alarms.directory import fetch_directory
+from services.alarms.digests import rules, selection, wording
+from services.alarms.digests.directory import fetch_directory
+from services.alarms.digests.rules import Audience, Recipient
 from services.alarms.models import Digest, Run, outbox
-from services.alarms.rules import Alarm, Audience, Recipient
 from services.alarms.settings import AlarmsSettings
+from services.alarms.tenant_settings.repository import TenantView, load_schedules
+from services.alarms.tenant_settings.rules import Alarm
 from shared.clock import wall_now
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
@@ -48,7 +48,7 @@ class Planned:
     as_of: date
     recipient: Recipient
     group: selection.Group
-    text: rules.DigestText
+    text: wording.DigestText
     idempotency_key: str
     language: str
     status: str = "would_send"
@@ -93,7 +93,7 @@ async def plan(
     first rows (what the email lists), or all of them with ``all_rows`` and for the one ``recipient_id`` asked."""
     schedules = await load_schedules(db, tenant.tenant_id)
     directory = await fetch_directory(db, client, tenant.tenant_id, alarms)
-    language = tenant.language if tenant.language in rules.LANGUAGES else "es"
+    language = tenant.language if tenant.language in wording.LANGUAGES else "es"
     full_keys: list[uuid.UUID] = []
     if recipient_id is not None:
         full_keys = [recipient_id, *(p.id for p in directory.people.values() if p.user_id == recipient_id)]
@@ -122,7 +122,7 @@ async def plan(
                 continue
             if recipient_id is not None and recipient_id not in (target.id, target.user_id):
                 continue
-            text = rules.compose(
+            text = wording.compose(
                 alarm,
                 audience,
                 group.rows[: settings.digest_max_lines],

@@ -4,7 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.alarms import examples
-from services.alarms.rules import Cadence
+from services.alarms.tenant_settings.rules import Cadence
 
 
 class Weekday(StrEnum):

@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.alarms.digests.rules import Area, Directory, Recipient, person_recipient
 from services.alarms.models import User
-from services.alarms.rules import Alarm, Area, Directory, Recipient, person_recipient
+from services.alarms.tenant_settings.rules import Alarm
 from shared.internal import InternalClient
 from shared.problems import ServiceUnavailable
 
