@@ -76,7 +76,8 @@ def weekly_day(schedule: AlarmSchedule, day: date, business: calendar.BusinessCa
     monday = day - timedelta(days=day.isoweekday() - 1)
     open_days = [d for d in (monday + timedelta(days=n) for n in range(7)) if business.is_business_day(d)]
     later = [d for d in open_days if d.isoweekday() >= schedule.weekday]
-    return (later or open_days or [None])[0]
+    first = later or open_days
+    return first[0] if first else None
 
 
 def due_period(schedule: AlarmSchedule, now: datetime, business: calendar.BusinessCalendar = NO_HOLIDAYS) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.alarms.digests import rules, selection, wording
 from services.alarms.digests.directory import fetch_directory
@@ -30,7 +30,6 @@ from shared.contracts.messaging import Communication, CommunicationKind, SendCom
 from shared.internal import InternalClient
 from shared.outbox import emit_many
 
-Db = AsyncConnection | AsyncSession
 _digests = Digest.__table__
 _runs = Run.__table__
 # For this transaction only: sort a large tenant's rows in memory rather than on disk, and look rows up by their
@@ -76,7 +75,7 @@ class Plan:
 
 
 async def plan(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -140,11 +139,11 @@ async def plan(
         return digests, unrouted
 
     async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
-        async with engine.begin() as conn:
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
             for setting in PLANNER:
-                await conn.execute(setting)
+                await session.execute(setting)
             groups = await selection.select_groups(
-                conn,
+                session,
                 alarm,
                 parameters[alarm],
                 run_id=run_id,
@@ -164,7 +163,7 @@ async def plan(
     return Plan(digests, unrouted)
 
 
-async def _mark_already_sent(db: Db, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
+async def _mark_already_sent(db: AsyncSession, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
     if not digests:
         return
     keys = [(d.alarm.value, d.audience.value, d.recipient.id, d.period) for d in digests]
@@ -222,7 +221,9 @@ RETURNING id, created_at
 _UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
 
 
-async def send(db: Db, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan) -> None:
+async def send(
+    db: AsyncSession, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan
+) -> None:
     """Store the new digests (their rows straight from the staging, on the server) and write their commands, in the
     caller's transaction, after a ``plan(..., run_id=run_id)``. A digest another run wrote in the meantime loses
     the unique index race here (``ON CONFLICT DO NOTHING``) and is not sent again."""
@@ -291,7 +292,7 @@ def counts(result: Plan) -> dict[str, Any]:
 
 
 async def execute_run(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -321,7 +322,7 @@ async def execute_run(
 
 
 async def create_run(
-    db: Db,
+    db: AsyncSession,
     tenant_id: uuid.UUID,
     as_of: date,
     alarms: list[Alarm],

@@ -65,7 +65,7 @@ def wording(language: str | None, country: str | None) -> Words:
 def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words) -> str:
     """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes)."""
     t = words.t
-    template = t["line"][(alarm.value, audience.value)]
+    template: str = t["line"][(alarm.value, audience.value)]
     customer = row.get("customer_name") or t["unknown_customer"]
     if alarm is Alarm.ACTIONS:
         owed_count = int(row.get("invoices_owed") or 0)

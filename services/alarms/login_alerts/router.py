@@ -3,6 +3,7 @@ they name accounts and addresses)."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,7 +32,7 @@ class LoginAlertOut(BaseModel):
 
 
 @router.get("", response_model=Page[LoginAlertOut])
-async def list_login_alerts(identity: LoginAlertsRead, session: SessionDep, params: PageDep) -> dict:
+async def list_login_alerts(identity: LoginAlertsRead, session: SessionDep, params: PageDep) -> dict[str, Any]:
     """Accounts that failed to log in too often (`login_alarm_failures` in the gateway's window), newest first."""
     query = select(LoginAlert).where(LoginAlert.tenant_id == identity.tenant_id)
     query = keyset(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +90,7 @@ async def active_tenants(session: AsyncSession, tenant_id: uuid.UUID | None = No
     return [_tenant_view(row) for row in (await session.execute(query)).mappings()]
 
 
-def _schedule_of(alarm: Alarm, row: Mapping[str, Any] | None) -> AlarmSchedule:
+def _schedule_of(alarm: Alarm, row: RowMapping | None) -> AlarmSchedule:
     if row is None:
         return DEFAULTS[alarm]
     return AlarmSchedule(
@@ -117,7 +117,7 @@ async def schedules_by_tenant(
     query = select(_settings)
     if tenant_id is not None:
         query = query.where(_settings.c.tenant_id == tenant_id)
-    rows: dict[uuid.UUID, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+    rows: dict[uuid.UUID, dict[str, RowMapping]] = defaultdict(dict)
     for row in (await session.execute(query)).mappings():
         rows[row["tenant_id"]][row["alarm"]] = row
     return {t: {alarm: _schedule_of(alarm, set_.get(alarm.value)) for alarm in Alarm} for t, set_ in rows.items()}
