@@ -1,5 +1,8 @@
 """Alerts to a tenant's admins (a login under attack, a webhook endpoint disabled): who they are, in which language
-to write to them, and the emails, one per admin, that messaging sends."""
+to write to them, and the emails, one per admin, that messaging sends.
+
+At the top of the service because two packages share it: ``login_alerts`` and ``webhook_alerts`` both write to the
+admins, and neither owns the other."""
 
 import uuid
 from typing import Any

@@ -79,7 +79,7 @@ WALL_CLOCK: dict[str, str] = {
     "services/alarms/digests/jobs.py::sweep_runs": "a lost digest run's lease",
     "services/alarms/digests/jobs.py::schedule_runs": "the instant of the tenants without a test clock (each "
     "test clock's is read)",
-    "services/alarms/alarm_settings/router.py::_out": "how far back taken slots are read (a bound, not a date)",
+    "services/alarms/tenant_settings/service.py::settings_out": "how far back taken slots are read (a bound)",
     "services/alarms/digests/jobs.py::run_alarms": "when a digest run failed: a fact of the system",
 }
 

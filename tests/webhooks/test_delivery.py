@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.webhooks.catalogue import CONSUMED_MESSAGES
+from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES
 from services.webhooks.deliveries.repository import purge
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_due, deliver_forever
 from services.webhooks.deliveries.service import store_events

@@ -11,18 +11,14 @@ import structlog
 from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms import rules
-from services.alarms.alarm_settings.repository import (
-    business_calendar,
-    load_tenant,
-    schedule_of,
-    tenants_with_calendars,
-)
+from services.alarms.digests import rules
+from services.alarms.digests.directory import DirectoryUnavailable
 from services.alarms.digests.service import execute_run
-from services.alarms.directory import DirectoryUnavailable
-from services.alarms.models import AlarmSetting, Run, Tenant
-from services.alarms.rules import Alarm
+from services.alarms.models import Run
+from services.alarms.tenant_settings.repository import active_tenants, load_tenant, schedules_by_tenant
+from services.alarms.tenant_settings.rules import DEFAULTS, Alarm
 from shared.clock import wall_now
 from shared.db import connection_unavailable, unit_of_work
 from shared.internal import InternalClient
@@ -71,39 +67,30 @@ async def schedule_runs(
     if at is not None and tenant_id is None:
         raise ValueError("at plays one tenant's clock: give its tenant_id")
     now = now or wall_now()
-    query = tenants_with_calendars().where(Tenant.active.is_(True))
-    settings_query = select(AlarmSetting.__table__)
-    if tenant_id is not None:
-        query = query.where(Tenant.tenant_id == tenant_id)
-        settings_query = settings_query.where(AlarmSetting.tenant_id == tenant_id)
-    async with ctx["engine"].begin() as conn:
-        tenants = (await conn.execute(query)).mappings().all()
-        rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
-        for row in (await conn.execute(settings_query)).mappings():
-            rows[row["tenant_id"]][row["alarm"]] = row
+    async with ctx["engine"].begin() as conn, AsyncSession(bind=conn) as session:
+        tenants = await active_tenants(session, tenant_id)
+        schedules = await schedules_by_tenant(session, tenant_id)
         slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
         as_of = {}
         for tenant in tenants:
-            tenant_id = tenant["tenant_id"]
-            instant = at or tenant["test_clock"] or now  # the tenant's clock (``shared.clock.tenant_now``)
-            local = rules.local_now(instant, tenant["timezone"])
-            schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
-            business = business_calendar(tenant["country"], tenant["holiday_subdivision"], tenant["company_holidays"])
-            due = rules.due_alarms(schedules, local, business)
+            instant = at or tenant.test_clock or now  # the tenant's clock (``shared.clock.tenant_now``)
+            local = rules.local_now(instant, tenant.timezone)
+            settings = schedules.get(tenant.tenant_id, DEFAULTS)
+            due = rules.due_alarms([settings[alarm] for alarm in Alarm], local, tenant.calendar)
             if due:
                 run_id = uuid.uuid4()
-                as_of[run_id] = (tenant_id, local.date())
-                slots.extend((tenant_id, alarm.value, per, run_id) for alarm, per in due)
+                as_of[run_id] = (tenant.tenant_id, local.date())
+                slots.extend((tenant.tenant_id, alarm.value, per, run_id) for alarm, per in due)
         taken: dict[uuid.UUID, list[str]] = defaultdict(list)
         if slots:
             tenants_, alarms_, periods_, runs_ = (list(column) for column in zip(*slots, strict=True))
-            result = await conn.execute(
+            result = await session.execute(
                 _TAKE_SLOTS, {"tenants": tenants_, "alarms": alarms_, "periods": periods_, "runs": runs_}
             )
             for _, alarm, run_id in result:
                 taken[run_id].append(alarm)
         if taken:
-            await conn.execute(
+            await session.execute(
                 _runs.insert(),
                 [
                     {
@@ -119,7 +106,7 @@ async def schedule_runs(
                 ],
             )
         # rows staged by runs that never finished (their transaction rolled back)
-        await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
+        await session.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
     for run_id in taken:
         await enqueue_run(ctx["redis"], run_id)
     return len(taken)

@@ -5,12 +5,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alarms.models import Digest, Run
 from shared.pagination import keyset
 
-Db = AsyncConnection | AsyncSession
 _digests = Digest.__table__
 _runs = Run.__table__
 # Lists leave the rows out: a digest may carry thousands.
@@ -23,7 +22,7 @@ def _newest_first(query: Any, table: Any, after: list[Any] | None, limit: int) -
 
 
 async def list_digests(
-    db: Db,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -54,25 +53,25 @@ async def list_digests(
         query = query.where(_digests.c.as_of >= as_of_from)
     if as_of_to is not None:
         query = query.where(_digests.c.as_of <= as_of_to)
-    return list((await db.execute(_newest_first(query, _digests, after, limit))).mappings().all())
+    return list((await session.execute(_newest_first(query, _digests, after, limit))).mappings().all())
 
 
-async def get_digest(db: Db, tenant_id: uuid.UUID, digest_id: uuid.UUID) -> Any | None:
+async def get_digest(session: AsyncSession, tenant_id: uuid.UUID, digest_id: uuid.UUID) -> Any | None:
     query = select(_digests).where(_digests.c.tenant_id == tenant_id, _digests.c.id == digest_id)
-    return (await db.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()
 
 
-async def run_digests(db: Db, tenant_id: uuid.UUID, run_id: uuid.UUID) -> list[Any]:
+async def run_digests(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> list[Any]:
     query = (
         select(*_LISTED)
         .where(_digests.c.tenant_id == tenant_id, _digests.c.run_id == run_id)
         .order_by(_digests.c.alarm, _digests.c.audience, _digests.c.recipient_name, _digests.c.id)
     )
-    return list((await db.execute(query)).mappings().all())
+    return list((await session.execute(query)).mappings().all())
 
 
 async def list_runs(
-    db: Db,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -85,9 +84,9 @@ async def list_runs(
         query = query.where(_runs.c.trigger == trigger)
     if status is not None:
         query = query.where(_runs.c.status == status)
-    return list((await db.execute(_newest_first(query, _runs, after, limit))).mappings().all())
+    return list((await session.execute(_newest_first(query, _runs, after, limit))).mappings().all())
 
 
-async def get_run(db: Db, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any | None:
+async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any | None:
     query = select(_runs).where(_runs.c.tenant_id == tenant_id, _runs.c.id == run_id)
-    return (await db.execute(query)).mappings().first()
+    return (await session.execute(query)).mappings().first()

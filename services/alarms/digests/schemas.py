@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.alarms import examples
-from services.alarms.rules import Alarm, Audience
+from services.alarms.digests.rules import Audience
+from services.alarms.tenant_settings.rules import Alarm
 
 # The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)

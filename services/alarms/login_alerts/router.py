@@ -3,21 +3,20 @@ they name accounts and addresses)."""
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.alarms import examples
+from services.alarms.login_alerts.auth import LoginAlertsRead
 from services.alarms.models import LoginAlert
 from shared.db import SessionDep
-from shared.identity import ADMIN, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, keyset, make_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/alarms/login-alerts", tags=["alarms"], responses=problem_responses(401, 403, 422))
-Admin = Annotated[Identity, Depends(require_roles(ADMIN, SERVICE))]
 
 
 class LoginAlertOut(BaseModel):
@@ -33,7 +32,7 @@ class LoginAlertOut(BaseModel):
 
 
 @router.get("", response_model=Page[LoginAlertOut])
-async def list_login_alerts(identity: Admin, session: SessionDep, params: PageDep) -> dict:
+async def list_login_alerts(identity: LoginAlertsRead, session: SessionDep, params: PageDep) -> dict[str, Any]:
     """Accounts that failed to log in too often (`login_alarm_failures` in the gateway's window), newest first."""
     query = select(LoginAlert).where(LoginAlert.tenant_id == identity.tenant_id)
     query = keyset(

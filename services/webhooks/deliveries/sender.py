@@ -19,8 +19,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from standardwebhooks.webhooks import Webhook
 
-from services.webhooks.addresses import url_refusal
 from services.webhooks.deliveries import repository, rules
+from services.webhooks.endpoints.addresses import url_refusal
 from services.webhooks.models import FAILED, SUCCEEDED, outbox
 from services.webhooks.settings import WebhooksSettings
 from shared.contracts.webhooks import WebhookEndpointDisabled

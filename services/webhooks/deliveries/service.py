@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks import catalogue
-from services.webhooks.deliveries import repository
+from services.webhooks.deliveries import catalogue, repository
 from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType, WebhookPingV1

@@ -1,22 +1,23 @@
 """The tenant as alarms knows it (from the gateway's events) and its alarm settings."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.models import AlarmSetting, Tenant, TenantCalendar
-from services.alarms.rules import DEFAULTS, Alarm, AlarmSchedule
+from services.alarms.models import AlarmSetting, ScheduleSlot, Tenant, TenantCalendar
+from services.alarms.tenant_settings.rules import DEFAULTS, Alarm, AlarmSchedule
 from shared.calendar import BusinessCalendar
 from shared.clock import TenantClock
 
-Db = AsyncConnection | AsyncSession
-
 _settings = AlarmSetting.__table__
+_slots = ScheduleSlot.__table__
 _tenants = Tenant.__table__
 _calendars = TenantCalendar.__table__
 
@@ -42,25 +43,25 @@ class TenantView:
     @property
     def calendar(self) -> BusinessCalendar:
         """Its business days: the country's (and subdivision's) public holidays and the company holidays."""
-        return business_calendar(self.country, self.holiday_subdivision, self.company_holidays)
+        return BusinessCalendar(self.country, self.holiday_subdivision, self.company_holidays)
 
 
-def business_calendar(country: str | None, subdivision: str | None, company_holidays: Any) -> BusinessCalendar:
-    return BusinessCalendar(country, subdivision, frozenset(company_holidays or ()))
+@dataclass(frozen=True)
+class TakenSlot:
+    """A period of an alarm the scheduler has taken (its digest was queued)."""
+
+    alarm: str
+    period: str
 
 
-def tenants_with_calendars() -> Any:
+def _tenants_with_calendars() -> Select[Any]:
     """Tenants joined to their calendar (a tenant whose calendar was never announced has no company holidays)."""
     return select(_tenants, _calendars.c.holiday_subdivision, _calendars.c.company_holidays).select_from(
         _tenants.outerjoin(_calendars, _calendars.c.tenant_id == _tenants.c.tenant_id)
     )
 
 
-async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
-    query = tenants_with_calendars().where(_tenants.c.tenant_id == tenant_id)
-    row = (await db.execute(query)).mappings().first()
-    if row is None:
-        return None
+def _tenant_view(row: Mapping[str, Any]) -> TenantView:
     return TenantView(
         tenant_id=row["tenant_id"],
         name=row["name"],
@@ -75,7 +76,21 @@ async def load_tenant(db: Db, tenant_id: uuid.UUID) -> TenantView | None:
     )
 
 
-def schedule_of(alarm: Alarm, row: Any | None) -> AlarmSchedule:
+async def load_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView | None:
+    query = _tenants_with_calendars().where(_tenants.c.tenant_id == tenant_id)
+    row = (await session.execute(query)).mappings().first()
+    return _tenant_view(row) if row is not None else None
+
+
+async def active_tenants(session: AsyncSession, tenant_id: uuid.UUID | None = None) -> list[TenantView]:
+    """Every active tenant (or only ``tenant_id``, if active)."""
+    query = _tenants_with_calendars().where(_tenants.c.active.is_(True))
+    if tenant_id is not None:
+        query = query.where(_tenants.c.tenant_id == tenant_id)
+    return [_tenant_view(row) for row in (await session.execute(query)).mappings()]
+
+
+def _schedule_of(alarm: Alarm, row: RowMapping | None) -> AlarmSchedule:
     if row is None:
         return DEFAULTS[alarm]
     return AlarmSchedule(
@@ -89,13 +104,34 @@ def schedule_of(alarm: Alarm, row: Any | None) -> AlarmSchedule:
     )
 
 
-async def load_schedules(db: Db, tenant_id: uuid.UUID) -> dict[Alarm, AlarmSchedule]:
-    result = await db.execute(select(_settings).where(_settings.c.tenant_id == tenant_id))
-    rows = {r["alarm"]: r for r in result.mappings()}
-    return {alarm: schedule_of(alarm, rows.get(alarm.value)) for alarm in Alarm}
+async def load_schedules(session: AsyncSession, tenant_id: uuid.UUID) -> dict[Alarm, AlarmSchedule]:
+    """Each alarm's setting for the tenant; an alarm never set has the defaults."""
+    return (await schedules_by_tenant(session, tenant_id)).get(tenant_id, dict(DEFAULTS))
 
 
-async def save_schedules(db: Db, tenant_id: uuid.UUID, schedules: list[AlarmSchedule], actor: str) -> None:
+async def schedules_by_tenant(
+    session: AsyncSession, tenant_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, dict[Alarm, AlarmSchedule]]:
+    """Each alarm's setting of every tenant that set one (or of ``tenant_id`` only), in one read; a tenant absent
+    from the answer has the defaults."""
+    query = select(_settings)
+    if tenant_id is not None:
+        query = query.where(_settings.c.tenant_id == tenant_id)
+    rows: dict[uuid.UUID, dict[str, RowMapping]] = defaultdict(dict)
+    for row in (await session.execute(query)).mappings():
+        rows[row["tenant_id"]][row["alarm"]] = row
+    return {t: {alarm: _schedule_of(alarm, set_.get(alarm.value)) for alarm in Alarm} for t, set_ in rows.items()}
+
+
+async def taken_periods(session: AsyncSession, tenant_id: uuid.UUID, since: datetime) -> list[TakenSlot]:
+    """The periods the scheduler took for the tenant since ``since``."""
+    query = select(_slots.c.alarm, _slots.c.period).where(_slots.c.tenant_id == tenant_id, _slots.c.created_at > since)
+    return [TakenSlot(alarm=r.alarm, period=r.period) for r in await session.execute(query)]
+
+
+async def save_schedules(
+    session: AsyncSession, tenant_id: uuid.UUID, schedules: list[AlarmSchedule], actor: str
+) -> None:
     rows = [
         {
             "tenant_id": tenant_id,
@@ -114,7 +150,7 @@ async def save_schedules(db: Db, tenant_id: uuid.UUID, schedules: list[AlarmSche
         return
     statement = insert(_settings).values(rows)
     fields = ("enabled", "hour", "weekdays", "weekday", "threshold_days", "lookback_days", "updated_by")
-    await db.execute(
+    await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "alarm"],
             set_={**{f: statement.excluded[f] for f in fields}, "updated_at": statement.excluded.updated_at},

@@ -111,7 +111,7 @@ def _status_changed(r: Received[InvoiceStatusChanged]) -> list[Announcement]:
     invoice = _invoice_fields(m, m.external_id)
     out: list[Announcement] = []
     if m.previous_status != m.status:
-        details = {"promised_date": m.promised_date, "reported_date": m.reported_date}
+        details: dict[str, Any] = {"promised_date": m.promised_date, "reported_date": m.reported_date}
         details |= {"dispute_area_id": m.dispute_area_id, "reason": m.reason}
         changed = InvoiceStatusChangedV1(**invoice, previous_status=m.previous_status, status=m.status, **details)
         out.append((T.INVOICE_STATUS_CHANGED, basis, changed))
@@ -186,7 +186,7 @@ def _action_item(r: Received[ActionItemChanged]) -> list[Announcement]:
     """Created: the item's first announcement. Resolved: done or cancelled (once: an item resolves once; an
     announcement from before ``change`` existed counts as resolved by its status)."""
     m = r.message
-    common = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    common: dict[str, Any] = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
     common |= {"action_item_id": m.action_item_id, "invoice_ids": m.invoice_ids}
     common |= {"action": m.action, "created_on": m.created_on}
     if m.change == "created":
@@ -212,7 +212,7 @@ def _message_status(r: Received[MessageStatusChanged]) -> list[Announcement]:
     if m.customer_id is None or m.state not in MESSAGE_EVENTS:
         return []
     event_type, model = MESSAGE_EVENTS[m.state]
-    fields = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
+    fields: dict[str, Any] = {"customer_id": m.customer_id, "customer_external_id": m.customer_external_id}
     fields |= {"message_id": m.message_id, "kind": m.kind, "channel": m.channel}
     fields |= {"to": m.to, "subject": m.subject, "invoice_ids": m.invoice_ids, "occurred_at": m.occurred_at}
     if event_type != T.MESSAGE_SENT:

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.alarms.digests.rules import Area, Directory, Recipient, person_recipient
 from services.alarms.models import User
-from services.alarms.rules import Alarm, Area, Directory, Recipient, person_recipient
+from services.alarms.tenant_settings.rules import Alarm
 from shared.internal import InternalClient
 from shared.problems import ServiceUnavailable
 
@@ -23,9 +24,9 @@ class DirectoryUnavailable(ServiceUnavailable):
     slug, title = "receivables-unavailable", "Receivables did not answer the look-up of recipients"
 
 
-async def load_users(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, Recipient]:
+async def load_users(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, Recipient]:
     users = User.__table__
-    rows = await conn.execute(
+    rows = await session.execute(
         select(users.c.user_id, users.c.full_name, users.c.email, users.c.active).where(users.c.tenant_id == tenant_id)
     )
     return {
@@ -34,11 +35,11 @@ async def load_users(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID)
 
 
 async def fetch_directory(
-    conn: AsyncConnection | AsyncSession, client: InternalClient, tenant_id: uuid.UUID, alarms: Iterable[Alarm]
+    session: AsyncSession, client: InternalClient, tenant_id: uuid.UUID, alarms: Iterable[Alarm]
 ) -> Directory:
     """Only what the alarms at hand need: the action owner for the actions list, the areas for disputes."""
     wanted = set(alarms)
-    users = await load_users(conn, tenant_id)
+    users = await load_users(session, tenant_id)
     owner: uuid.UUID | None = None
     areas: list[Area] = []
     people: dict[uuid.UUID, Recipient] = {}

@@ -1,4 +1,6 @@
-"""Name resolution at the edge (registration and every delivery), for ``endpoints.rules``."""
+"""Name resolution at the edge, for ``endpoints.rules``: at registration (``endpoints.service``) and again before
+every delivery (``deliveries.sender``: DNS rebinding). An endpoint's URL is the endpoints' concern; deliveries only
+ask it again."""
 
 import asyncio
 import ipaddress

@@ -1,4 +1,4 @@
-"""The internal alarms of seed 000 ("Sub-proceso 3: Alarmas internas"), as pure functions: no I/O.
+"""The digests of the internal alarms of seed 000 ("Sub-proceso 3: Alarmas internas"), as pure functions: no I/O.
 
 "Alarmas internas que deben dispararse en forma automática, sin depender de que alguien tenga que ocuparse de
 revisar cliente por cliente":
@@ -8,9 +8,10 @@ revisar cliente por cliente":
 3. payments reported but not credited after more than X days, weekly, to each collector;
 4. disputed invoices, weekly, to the person responsible for each area, and to each collector naming the area.
 
-This module decides when an alarm is due for a tenant (its local time), which rows belong in a digest (the same
+This module decides when a set alarm is due for a tenant (its local time), which rows belong in a digest (the same
 predicates the SQL in ``digests/selection.py`` applies to the whole portfolio, checked against each other in
-``tests/alarms/test_rules.py``), in which order, to whom, and what the digest says.
+``tests/alarms/test_rules.py``), in which order and to whom. What a digest says is ``digests/wording.py``; the
+alarms and a tenant's setting of each are ``tenant_settings/rules.py``.
 """
 
 import uuid
@@ -19,19 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
-from services.alarms.texts import TEXTS
+from services.alarms.tenant_settings.rules import CADENCE, Alarm, AlarmSchedule, Cadence
 from shared import calendar
-from shared.words import words as shared_words
-
-
-class Alarm(StrEnum):
-    ACTIONS = "actions"
-    BROKEN_PROMISES = "broken_promises"
-    PAYMENTS_REPORTED = "payments_reported"
-    DISPUTES = "disputes"
 
 
 class Audience(StrEnum):
@@ -40,17 +32,6 @@ class Audience(StrEnum):
     AREA = "area"  # the person responsible for a dispute area
 
 
-class Cadence(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-CADENCE = {
-    Alarm.ACTIONS: Cadence.DAILY,
-    Alarm.BROKEN_PROMISES: Cadence.DAILY,
-    Alarm.PAYMENTS_REPORTED: Cadence.WEEKLY,
-    Alarm.DISPUTES: Cadence.WEEKLY,
-}
 # Whom each alarm writes to; the disputes alarm writes two digests (seed 000: "Además se envía otro mail semanal
 # a cada cobrador ... indicando el área responsable de resolverla").
 AUDIENCES: dict[Alarm, tuple[Audience, ...]] = {
@@ -60,9 +41,6 @@ AUDIENCES: dict[Alarm, tuple[Audience, ...]] = {
     Alarm.DISPUTES: (Audience.AREA, Audience.COLLECTOR),
 }
 OWED_STATUSES = ("normal", "promise_to_pay", "payment_reported", "dispute")
-WORKDAYS = frozenset({1, 2, 3, 4, 5})
-WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-LANGUAGES = ("es", "en", "pt")
 # A tenant whose calendar is not known: weekends only, no holidays.
 NO_HOLIDAYS = calendar.BusinessCalendar()
 # How far ahead the next digest is looked for (past weeks of company holidays).
@@ -70,28 +48,6 @@ NEXT_DUE_HORIZON_DAYS = 60
 
 
 # --- when -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AlarmSchedule:
-    """A tenant's setting of one alarm. Daily alarms go out on ``weekdays`` (ISO, 1 = Monday) from ``hour``, not on
-    holidays; weekly ones on the first business day from ``weekday`` on, from ``hour``, or on a later business day
-    of the same week if that moment was missed."""
-
-    alarm: Alarm
-    enabled: bool = True
-    hour: int = 8
-    weekdays: frozenset[int] = WORKDAYS
-    weekday: int = 1
-    threshold_days: int = 5  # payments reported: listed once reported more than this many days ago (seed: "x días")
-    lookback_days: int = 30  # broken promises: listed while broken at most this many days ago and still unpaid
-
-    @property
-    def cadence(self) -> Cadence:
-        return CADENCE[self.alarm]
-
-
-DEFAULTS = {alarm: AlarmSchedule(alarm) for alarm in Alarm}
 
 
 def local_now(now: datetime, timezone: str | None) -> datetime:
@@ -120,7 +76,8 @@ def weekly_day(schedule: AlarmSchedule, day: date, business: calendar.BusinessCa
     monday = day - timedelta(days=day.isoweekday() - 1)
     open_days = [d for d in (monday + timedelta(days=n) for n in range(7)) if business.is_business_day(d)]
     later = [d for d in open_days if d.isoweekday() >= schedule.weekday]
-    return (later or open_days or [None])[0]
+    first = later or open_days
+    return first[0] if first else None
 
 
 def due_period(schedule: AlarmSchedule, now: datetime, business: calendar.BusinessCalendar = NO_HOLIDAYS) -> str | None:
@@ -318,138 +275,3 @@ def route(audience: Audience, key: uuid.UUID | None, problem: str | None, direct
 def idempotency_key(tenant_id: uuid.UUID, alarm: Alarm, audience: Audience, recipient_id: uuid.UUID, per: str) -> str:
     """One digest per tenant, alarm, audience, recipient and period: a rerun or a crash never sends it twice."""
     return f"alarms:{tenant_id}:{alarm.value}:{audience.value}:{recipient_id}:{per}"
-
-
-# --- what it says ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestText:
-    """``data`` of the ``alarm_digest`` communication: messaging's templates print exactly these."""
-
-    title: str
-    summary: str
-    lines: tuple[str, ...]
-    action: str
-
-    def data(self) -> dict[str, Any]:
-        return {"title": self.title, "summary": self.summary, "lines": list(self.lines), "action": self.action}
-
-
-class Words:
-    """The texts of one language, with money, dates and plurals written by ``shared.words`` (the tenant's country
-    when babel knows ``<language>_<country>``): an amount reads in a digest as in a reminder (issue 12, point 5)."""
-
-    def __init__(self, language: str | None, country: str | None) -> None:
-        self.language = language if language in LANGUAGES else "es"
-        self.t = TEXTS[self.language]
-        self.words = shared_words(self.language, country)
-        self.locale = self.words.locale
-
-    def count(self, n: int, forms: tuple[str, str]) -> str:
-        return self.words.count(n, forms)
-
-    def date(self, value: date | str) -> str:
-        return self.words.date(value, "medium")
-
-    def amount(self, amount: Decimal | str, currency: str) -> str:
-        return self.words.money(amount, currency)
-
-    def money(self, totals: Mapping[str, Any] | None) -> str:
-        """Amounts per currency, never added across currencies."""
-        return self.words.amounts({currency: str(amount) for currency, amount in (totals or {}).items()}, "; ")
-
-    def owed(self, totals: Mapping[str, Any] | None) -> str:
-        amounts = self.money(totals)
-        return self.t["owed"].format(amounts=amounts) if amounts else ""
-
-
-@lru_cache(maxsize=128)
-def wording(language: str | None, country: str | None) -> Words:
-    return Words(language, country)
-
-
-def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words) -> str:
-    """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes)."""
-    t = words.t
-    template = t["line"][(alarm.value, audience.value)]
-    customer = row.get("customer_name") or t["unknown_customer"]
-    if alarm is Alarm.ACTIONS:
-        owed_count = int(row.get("invoices_owed") or 0)
-        return template.format(
-            customer=customer,
-            action=t["actions"].get(row["action"], row["action"]),
-            date=words.date(row["created_on"]),
-            days=words.count(int(row["days_open"]), t["days"]),
-            invoices=f", {words.count(owed_count, t['invoices'])}" if owed_count else "",
-            owed=words.owed(row.get("open_totals")),
-            notice=t["notice"].get(row.get("notice_state") or "", ""),
-        )
-    if alarm is Alarm.BROKEN_PROMISES:
-        promises = row["promises"]
-        details = "; ".join(
-            t["promise"].format(number=p.get("number") or "?", date=words.date(p["promised_date"]))
-            for p in promises[:3]
-        )
-        if len(promises) > 3:
-            details += "; …"
-        return template.format(
-            customer=customer,
-            promises=words.count(len(promises), t["rows"]["broken_promises"]),
-            details=details,
-            owed=words.owed(row.get("open_totals")),
-        )
-    money = {row["currency"]: row["open_amount"]}
-    if alarm is Alarm.PAYMENTS_REPORTED:
-        return template.format(
-            customer=customer,
-            number=row["number"],
-            date=words.date(row["reported_date"]),
-            days=words.count(int(row["days_reported"]), t["days"]),
-            owed=words.owed(money),
-        )
-    return template.format(
-        customer=customer,
-        number=row["number"],
-        area=row.get("area_name") or t["no_area"],
-        date=words.date(row["disputed_since"]),
-        days=words.count(int(row["days_in_dispute"]), t["days"]),
-        owed=words.owed(money),
-    )
-
-
-def compose(
-    alarm: Alarm,
-    audience: Audience,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    row_count: int,
-    customers: int,
-    totals: Mapping[str, Any],
-    areas: Sequence[str] = (),
-    schedule: AlarmSchedule | None = None,
-    language: str | None = "es",
-    country: str | None = None,
-    max_lines: int = 100,
-) -> DigestText:
-    """Title, summary, one line per row (the first ``max_lines`` of the sorted rows; the last line says how many
-    more there are) and the action asked. ``rows`` may hold only the first ``max_lines`` rows: the counts and
-    totals come from the whole group."""
-    words = wording(language, country)
-    t = words.t
-    key = (alarm.value, audience.value)
-    schedule = schedule or DEFAULTS[alarm]
-    lines = [line(alarm, audience, row, words) for row in rows[:max_lines]]
-    if row_count > len(lines):
-        lines.append(t["more"].format(count=row_count - len(lines), alarm=alarm.value))
-    summary = t["summary"][key]
-    if isinstance(summary, tuple):
-        summary = words.words.plural(row_count, summary)
-    summary = summary.format(
-        customers=words.count(customers, t["customers"]),
-        rows=words.count(row_count, t["rows"][alarm.value]),
-        days=words.count(schedule.threshold_days, t["days"]),
-        areas=t["and"].join(areas) if areas else t["no_area"],
-        owed=words.owed(totals),
-    )
-    return DigestText(title=t["title"][key], summary=summary, lines=tuple(lines), action=t["action"][key])

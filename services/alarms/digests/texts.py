@@ -1,6 +1,6 @@
 """The words of the digests, in Spanish, English and Portuguese (seed 000, "Sub-proceso 3: Alarmas internas").
 
-Plain data: ``rules.compose`` fills them. A pair is (singular, plural); a summary given as a pair agrees with the
+Plain data: ``wording.compose`` fills them. A pair is (singular, plural); a summary given as a pair agrees with the
 number of rows. Messaging's shipped ``alarm_digest``
 templates print ``data.title`` as the subject, then ``data.summary``, ``data.lines`` and ``data.action``.
 """

@@ -4,7 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.alarms import examples
-from services.alarms.rules import Cadence
+from services.alarms.tenant_settings.rules import Cadence
 
 
 class Weekday(StrEnum):
@@ -65,12 +65,17 @@ class DailyAlarmUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = None  # type: ignore[assignment]
-    hour: int = Field(None, ge=0, le=23)
-    weekdays: list[Weekday] = Field(None, min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
+    hour: int = Field(None, ge=0, le=23)  # type: ignore[assignment]
+    weekdays: list[Weekday] = Field(
+        None,  # type: ignore[arg-type]
+        min_length=1,
+        max_length=7,
+        json_schema_extra={"uniqueItems": True},
+    )
 
 
 class BrokenPromisesUpdate(DailyAlarmUpdate):
-    lookback_days: int = Field(None, ge=1, le=365)
+    lookback_days: int = Field(None, ge=1, le=365)  # type: ignore[assignment]
 
 
 class WeeklyAlarmUpdate(BaseModel):
@@ -78,11 +83,11 @@ class WeeklyAlarmUpdate(BaseModel):
 
     enabled: bool = None  # type: ignore[assignment]
     weekday: Weekday = None  # type: ignore[assignment]
-    hour: int = Field(None, ge=0, le=23)
+    hour: int = Field(None, ge=0, le=23)  # type: ignore[assignment]
 
 
 class PaymentsReportedUpdate(WeeklyAlarmUpdate):
-    threshold_days: int = Field(None, ge=0, le=90)
+    threshold_days: int = Field(None, ge=0, le=90)  # type: ignore[assignment]
 
 
 class AlarmSettingsUpdate(BaseModel):
