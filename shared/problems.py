@@ -4,8 +4,8 @@ Every error path of every service answers ``application/problem+json`` with a st
 Validation errors list each bad field in ``errors[].field`` (dotted path, list indexes in brackets).
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import structlog
@@ -356,12 +356,15 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def answers(*statuses: int) -> Any:
+Dependency = TypeVar("Dependency", bound=Callable[..., Any])
+
+
+def answers(*statuses: int) -> Callable[[Dependency], Dependency]:
     """Mark a dependency with the problem statuses it may answer: every route that depends on it documents them
     (``document_problems``), so a status raised in a shared dependency is declared once, not on each route."""
 
-    def mark(dependency: Any) -> Any:
-        dependency.problem_statuses = frozenset(statuses)
+    def mark(dependency: Dependency) -> Dependency:
+        dependency.problem_statuses = frozenset(statuses)  # type: ignore[attr-defined]  # read by document_problems
         return dependency
 
     return mark
