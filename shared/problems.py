@@ -364,7 +364,7 @@ def answers(*statuses: int) -> Callable[[_Dependency], _Dependency]:
     (``document_problems``), so a status raised in a shared dependency is declared once, not on each route."""
 
     def mark(dependency: _Dependency) -> _Dependency:
-        dependency.problem_statuses = frozenset(statuses)  # type: ignore[attr-defined]
+        dependency.problem_statuses = frozenset(statuses)  # type: ignore[attr-defined]  # read by document_problems
         return dependency
 
     return mark

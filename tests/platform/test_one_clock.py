@@ -40,10 +40,10 @@ WALL_CLOCK: dict[str, str] = {
     "shared/calendar.py::local_now": "the calendar's default instant; callers pass the tenant's (checked here)",
     "shared/messages.py::Envelope": "when a message was written: a fact of the system, not of the calendar played",
     # gateway: people's sessions and keys, provider callbacks' arrival
-    "services/gateway/refresh.py::issue": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/refresh.py::rotate": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
-    "services/gateway/intake.py::store": "when a provider's callback arrived: a fact of the system",
+    "services/gateway/tokens/service.py::issue": "refresh tokens' expiry: people's sessions stay real",
+    "services/gateway/tokens/service.py::rotate": "refresh tokens' expiry: people's sessions stay real",
+    "services/gateway/api_keys/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
+    "services/gateway/proxy/intake.py::store": "when a provider's callback arrived: a fact of the system",
     "services/gateway/test_clock/advance.py::advance": "when an advance began and ended: a fact of the system",
     # webhooks: deliveries, retries and the signed timestamp stay real (receivers check it against their clock)
     "services/webhooks/deliveries/service.py::send_ping": "the webhook-timestamp header: receivers check it",
