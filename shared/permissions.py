@@ -89,7 +89,8 @@ MATRIX: dict[str, dict[str, Roles]] = {
     # the services' calls to each other (/internal/...)
     "internal": {"call": SERVICES},
     # gateway: the tenant's people and keys, checked on the gateway's own routes (a ``Principal``, not an Identity)
-    "tenant": {"write": ADMINS},
+    "tenant": {"read": TENANT_ROLES, "write": ADMINS},
+    "identity": {"read": TENANT_ROLES},  # who am I: every caller may ask
     "users": {"read": SUPERVISORS, "write": ADMINS},
     "api-keys": {"read": ADMINS, "write": ADMINS},
     "test-clock": {"read": TENANT_ROLES, "write": ADMINS},

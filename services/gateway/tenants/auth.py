@@ -1,6 +1,5 @@
 """Who may change the tenant (``tenant`` in ``shared.permissions.MATRIX``), and the platform operator, who creates
-tenants and holds none of a tenant's roles (its token, ``X-Operator-Token``). Reading one's own tenant needs only
-to be authenticated (``CurrentPrincipal``)."""
+tenants and holds none of a tenant's roles (its token, ``X-Operator-Token``)."""
 
 import hmac
 from typing import Annotated
@@ -11,6 +10,7 @@ from services.gateway.identity.principal import Principal, require
 from services.gateway.settings import GatewaySettings
 from shared.problems import Unauthorized, answers
 
+TenantRead = Annotated[Principal, Depends(require("tenant", "read"))]
 TenantWrite = Annotated[Principal, Depends(require("tenant", "write"))]
 OperatorTokenHeader = Annotated[str | None, Header(description="The platform operator's token")]
 

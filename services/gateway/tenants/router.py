@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
-from services.gateway.identity.principal import CurrentPrincipal, committed_identity_change
+from services.gateway.identity.principal import committed_identity_change
 from services.gateway.tenants import service
-from services.gateway.tenants.auth import OperatorOnly, OperatorTokenHeader, TenantWrite, is_operator
+from services.gateway.tenants.auth import OperatorOnly, OperatorTokenHeader, TenantRead, TenantWrite, is_operator
 from services.gateway.tenants.schemas import TenantCreate, TenantCreated, TenantOut, TenantUpdate, TenantWebhookSettings
 from services.gateway.users.schemas import UserOut
 from shared.db import SessionDep
@@ -51,7 +51,7 @@ async def set_tenant_webhook_settings(
 
 
 @router.get("/tenant", response_model=TenantOut, responses=problem_responses(401))
-async def get_current_tenant(principal: CurrentPrincipal, session: SessionDep) -> TenantOut:
+async def get_current_tenant(principal: TenantRead, session: SessionDep) -> TenantOut:
     """The caller's tenant."""
     return TenantOut.model_validate(await service.get_tenant(session, principal.tenant_id))
 

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
-from services.gateway.identity.principal import CurrentPrincipal
 from services.gateway.tokens import service
+from services.gateway.tokens.auth import IdentityRead
 from services.gateway.tokens.login import password_grant
 from services.gateway.tokens.schemas import MeOut, RevokeRequest, TokenOut, TokenRequest
 from shared.db import SessionDep
@@ -49,6 +49,6 @@ async def revoke_token(session: SessionDep, form: Annotated[RevokeRequest, Form(
 
 
 @router.get("/me", response_model=MeOut, responses=problem_responses(401))
-async def who_am_i(principal: CurrentPrincipal) -> MeOut:
+async def who_am_i(principal: IdentityRead) -> MeOut:
     """The identity the gateway forwards for this credential."""
     return MeOut(tenant_id=principal.tenant_id, actor=principal.actor, roles=sorted(principal.roles))
