@@ -5,6 +5,7 @@ import asyncio
 from typing import Any
 
 from arq import cron
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES
 from services.webhooks.deliveries.repository import purge
@@ -38,8 +39,8 @@ async def stop_delivery(ctx: dict[str, Any]) -> None:
 
 async def purge_old(ctx: dict[str, Any]) -> tuple[int, int]:
     """Daily: forget what is older than ``retention_days`` (``repository.purge``)."""
-    async with ctx["engine"].begin() as conn:
-        return await purge(conn, settings.retention_days)
+    async with ctx["engine"].begin() as conn, AsyncSession(bind=conn) as session:
+        return await purge(session, settings.retention_days)
 
 
 WorkerSettings = worker_settings(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.alarms.digests import repository, service
 from services.alarms.digests.auth import AlarmsRead, AlarmsRun, own_digests_only
 from services.alarms.digests.directory import ReceivablesDep
+from services.alarms.digests.repository import RunRow
 from services.alarms.digests.rules import Audience
 from services.alarms.digests.schemas import (
     FIRST_DAY,
@@ -77,20 +78,20 @@ def planned_out(d: service.Planned, include_rows: bool) -> dict[str, Any]:
     }
 
 
-def run_out(row: Any) -> dict[str, Any]:
+def run_out(row: RunRow) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "as_of": row["as_of"],
-        "trigger": row["trigger"],
-        "alarms": row["alarms"],
+        "id": row.id,
+        "as_of": row.as_of,
+        "trigger": row.trigger,
+        "alarms": row.alarms,
         "dry_run": False,
-        "status": row["status"],
-        "counts": {"digests": row["digests"], "rows": row["rows"], "already_sent": row["already_sent"]},
-        "unrouted": row["unrouted"],
-        "requested_by": row["requested_by"],
-        "error": row["error"],
-        "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
+        "status": row.status,
+        "counts": {"digests": row.digests, "rows": row.rows, "already_sent": row.already_sent},
+        "unrouted": row.unrouted,
+        "requested_by": row.requested_by,
+        "error": row.error,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
     }
 
 
@@ -145,6 +146,7 @@ async def create_alarm_run(
     run_id = await service.create_run(session, identity.tenant_id, as_of, alarms, "manual", identity.actor)
     result = await service.execute_run(session, engine, receivables, settings, tenant, run_id, alarms, as_of)
     row = await repository.get_run(session, identity.tenant_id, run_id)
+    assert row is not None, "the run was created in this transaction"
     return {**run_out(row), "digests": [planned_out(d, include_rows=False) for d in result.digests]}
 
 
@@ -160,7 +162,7 @@ async def list_alarm_runs(
     rows = await repository.list_runs(
         session, identity.tenant_id, limit=page.limit, after=page.cursor, trigger=trigger, status=run_status
     )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"].isoformat(), r["id"]], item=run_out)
+    return make_page(rows, page.limit, key=lambda r: [r.created_at.isoformat(), r.id], item=run_out)
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail, responses=problem_responses(404))
@@ -171,7 +173,7 @@ async def get_alarm_run(identity: AlarmsRead, run_id: uuid.UUID, session: Sessio
     if row is None:
         raise NotFound("Alarm run not found")
     digests = await repository.run_digests(session, identity.tenant_id, run_id)
-    visible = [d for d in digests if only is None or d["recipient_user_id"] == only]
+    visible = [d for d in digests if only is None or d.recipient_user_id == only]
     return {**run_out(row), "digests": [digest_out(d, include_rows=False) for d in visible]}
 
 
@@ -243,7 +245,7 @@ async def list_alarm_digests(
     return make_page(
         rows,
         page.limit,
-        key=lambda r: [r["created_at"].isoformat(), r["id"]],
+        key=lambda r: [r.created_at.isoformat(), r.id],
         item=lambda r: digest_out(r, include_rows=False),
     )
 
@@ -253,6 +255,6 @@ async def get_alarm_digest(identity: AlarmsRead, digest_id: uuid.UUID, session: 
     """A digest with every row, in the order the email lists them."""
     row = await repository.get_digest(session, identity.tenant_id, digest_id)
     only = own_digests_only(identity)
-    if row is None or (only is not None and row["recipient_user_id"] != only):
+    if row is None or (only is not None and row.recipient_user_id != only):
         raise NotFound("Alarm digest not found")
     return digest_out(row, include_rows=True)

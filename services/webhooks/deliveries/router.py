@@ -2,7 +2,7 @@
 replays what it missed), and the tenant's events (``/v1/webhook-events``)."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from services.webhooks.deliveries import repository, service
 from services.webhooks.deliveries.auth import DeliveriesRead, DeliveriesReplay
+from services.webhooks.deliveries.rows import DeliveryRow, StoredEvent
 from services.webhooks.deliveries.schemas import (
     WebhookDeliveryDetail,
     WebhookDeliveryOut,
@@ -31,8 +32,8 @@ EventId = Annotated[str, Path(max_length=100, examples=["msg_2f1c0e7a9b4d4e8f"])
 State = Literal["pending", "succeeded", "failed", "abandoned"]
 
 
-def _replayed(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"deliveries": len(rows), "delivery_ids": [r["id"] for r in rows]}
+def _replayed(rows: Sequence[DeliveryRow]) -> dict[str, Any]:
+    return {"deliveries": len(rows), "delivery_ids": [r.id for r in rows]}
 
 
 @router.post(
@@ -61,7 +62,7 @@ async def list_deliveries(
     rows = await repository.list_deliveries(
         session, identity.tenant_id, endpoint_id, limit=page.limit, after=page.cursor, state=state, event_id=event_id
     )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.created_at, r.id], item=DeliveryRow.as_dict)
 
 
 @router.get(
@@ -75,7 +76,7 @@ async def get_delivery(
     if delivery is None:
         raise NotFound("Delivery not found")
     attempts = await repository.list_attempts(session, identity.tenant_id, delivery_id)
-    return {**delivery, "attempts_log": [dict(a) for a in attempts]}
+    return {**delivery.as_dict(), "attempts_log": [a.as_dict() for a in attempts]}
 
 
 @router.post(
@@ -125,7 +126,7 @@ async def list_events(
         since=since,
         until=until,
     )
-    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["event_id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.occurred_at, r.event_id], item=StoredEvent.as_dict)
 
 
 @events_router.get("/{event_id}", response_model=WebhookEventOut, responses=problem_responses(404))
@@ -133,4 +134,4 @@ async def get_event(identity: DeliveriesRead, event_id: EventId, session: Sessio
     event = await repository.get_event(session, identity.tenant_id, event_id)
     if event is None:
         raise NotFound("Webhook event not found")
-    return dict(event)
+    return event.as_dict()
