@@ -11,14 +11,13 @@ from typing import Any
 from arq import cron
 from arq.worker import func
 
-from services.messaging.calendars import on_calendar_changed
 from services.messaging.delivery.acceptance import on_send_communications
 from services.messaging.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
 from services.messaging.delivery.jobs import DELIVER
 from services.messaging.inbound.apply import on_webhook_received
 from services.messaging.models import SCHEMA
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import on_tenant_changed
+from services.messaging.tenant_settings.handlers import on_calendar_changed, on_tenant_changed
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import SendCommunications, WebhookReceived

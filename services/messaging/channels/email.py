@@ -18,8 +18,8 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.domain.bounces import invalid_recipient
-from services.messaging.domain.delivery import SendResult
+from services.messaging.delivery.rules import SendResult
+from services.messaging.inbound.rules import invalid_recipient
 
 CRLF_BYTES = b"\r\n"
 

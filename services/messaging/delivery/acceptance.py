@@ -20,13 +20,13 @@ from services.messaging.delivery import repository
 from services.messaging.delivery.events import status_rows
 from services.messaging.delivery.jobs import start_deliveries
 from services.messaging.delivery.rendering import language_of, render_communication, unsubscribe_link
+from services.messaging.delivery.rules import schedule, zone
 from services.messaging.delivery.statement import needs_pdf
-from services.messaging.domain.compliance import schedule, tenant_calendar, zone
-from services.messaging.domain.signatures import unsubscribe_token
 from services.messaging.models import outbox
+from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
 from services.messaging.templates.context import TenantView
-from services.messaging.tenants import clock_of, is_sandbox
+from services.messaging.tenant_settings.rules import clock_of, is_sandbox, tenant_calendar
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, ContactInvalidated, SendCommunications
 from shared.inbox import Received

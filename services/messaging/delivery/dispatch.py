@@ -30,15 +30,14 @@ from services.messaging.delivery.acceptance import public_base, tenant_view
 from services.messaging.delivery.events import status_changed, status_rows
 from services.messaging.delivery.jobs import start_deliveries
 from services.messaging.delivery.rendering import message_id_header, unsubscribe_link
+from services.messaging.delivery.rules import Outcome, RetryPolicy, SendResult, after_attempt, next_opening, zone
 from services.messaging.delivery.statement import statement_files
 from services.messaging.delivery.suppressions import INVALID, OPT_OUT, suppress
-from services.messaging.domain.bounces import reply_address, verp_address
-from services.messaging.domain.compliance import next_opening, tenant_calendar, zone
-from services.messaging.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
-from services.messaging.domain.signatures import unsubscribe_token
+from services.messaging.inbound.rules import reply_address, verp_address
 from services.messaging.models import outbox
+from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import is_sandbox
+from services.messaging.tenant_settings.rules import is_sandbox, tenant_calendar
 from shared.clock import tenant_now
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many

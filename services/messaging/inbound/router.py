@@ -2,22 +2,19 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.messaging import examples
 from services.messaging.inbound import repository
+from services.messaging.inbound.auth import ReplyRead
 from shared.contracts.common import Channel
 from shared.db import SessionDep
-from shared.identity import READERS, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/replies", tags=["messages"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 
 
 class ReplyOut(BaseModel):
@@ -36,7 +33,7 @@ class ReplyOut(BaseModel):
 
 @router.get("", response_model=Page[ReplyOut])
 async def list_replies(
-    identity: Reader,
+    identity: ReplyRead,
     session: SessionDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,

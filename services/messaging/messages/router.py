@@ -2,26 +2,23 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.messaging.messages import repository, service
+from services.messaging.messages.auth import MessageRead, MessageResend
 from services.messaging.messages.schemas import MessageDetail, MessageOut, MessageStats, ResendIn
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind, MessageState
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, COLLECTOR, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Resender = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR))]
-
 
 @router.get("/stats", response_model=MessageStats)
 async def message_stats(
-    identity: Reader,
+    identity: MessageRead,
     engine: EngineDep,
     since: Annotated[date | None, Query(description="First day (default: 29 days before `until`)")] = None,
     until: Annotated[date | None, Query(description="Last day, included (default: today)")] = None,
@@ -38,7 +35,7 @@ async def message_stats(
 
 @router.get("", response_model=Page[MessageOut])
 async def list_messages(
-    identity: Reader,
+    identity: MessageRead,
     engine: EngineDep,
     page: PageDep,
     customer_id: uuid.UUID | None = None,
@@ -72,7 +69,7 @@ async def list_messages(
 
 
 @router.get("/{message_id}", response_model=MessageDetail, responses=problem_responses(404))
-async def get_message(identity: Reader, message_id: uuid.UUID, engine: EngineDep) -> MessageDetail:
+async def get_message(identity: MessageRead, message_id: uuid.UUID, engine: EngineDep) -> MessageDetail:
     """One message: what it said, where it went, and every delivery attempt."""
     async with engine.connect() as conn:
         row = await repository.get_message(conn, identity.tenant_id, message_id)
@@ -84,7 +81,7 @@ async def get_message(identity: Reader, message_id: uuid.UUID, engine: EngineDep
 
 @router.post("/{message_id}/resend", response_model=MessageDetail, responses=problem_responses(404, 409))
 async def resend_message(
-    request: Request, identity: Resender, message_id: uuid.UUID, session: SessionDep, data: ResendIn | None = None
+    request: Request, identity: MessageResend, message_id: uuid.UUID, session: SessionDep, data: ResendIn | None = None
 ) -> MessageDetail:
     """Send a failed or bounced message again, optionally to a corrected address (quiet hours still apply)."""
     settings = request.app.state.settings

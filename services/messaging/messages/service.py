@@ -12,15 +12,14 @@ from services.messaging.delivery import repository as delivery_repository
 from services.messaging.delivery.acceptance import normalize_address, public_base, tenant_view
 from services.messaging.delivery.events import status_changed
 from services.messaging.delivery.rendering import render_communication, unsubscribe_link
+from services.messaging.delivery.rules import RESENDABLE, schedule, zone
 from services.messaging.delivery.suppressions import OPT_OUT
-from services.messaging.domain.compliance import schedule, tenant_calendar, zone
-from services.messaging.domain.delivery import RESENDABLE
-from services.messaging.domain.signatures import unsubscribe_token
 from services.messaging.messages import repository
 from services.messaging.messages.schemas import DayCount, MessageStats
 from services.messaging.models import Message, MessageContent, TenantSettings, outbox
+from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import clock_of
+from services.messaging.tenant_settings.rules import clock_of, tenant_calendar
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication
 from shared.outbox import emit

@@ -3,9 +3,8 @@ error), as lists an operator can read and correct."""
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select, tuple_
 
@@ -13,10 +12,10 @@ from services.messaging import examples
 from services.messaging.delivery.acceptance import normalize_address
 from services.messaging.delivery.suppressions import INVALID, OPT_OUT, suppress
 from services.messaging.models import Suppression
+from services.messaging.optouts.auth import OptOutDelete, OptOutRead, OptOutWrite
 from shared.contracts.common import Channel
 from shared.db import EngineDep, SessionDep
 from shared.external_ids import ExternalIdLookUpDep, form_errors
-from shared.identity import ADMIN, COLLECTOR, INTEGRATION, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page, typed_cursor
 from shared.problems import NotFound, ValidationProblem, problem_responses
 
@@ -25,9 +24,6 @@ invalid_router = APIRouter(
     prefix="/v1/messaging-settings/invalid-contacts", tags=["messaging-settings"], responses=problem_responses(401, 403)
 )
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Writer = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR, COLLECTOR, INTEGRATION))]
-Remover = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
 table = Suppression.__table__
 
 
@@ -92,7 +88,7 @@ async def _list(
 
 @router.get("", response_model=Page[SuppressionOut])
 async def list_opt_outs(
-    identity: Reader,
+    identity: OptOutRead,
     engine: EngineDep,
     page: PageDep,
     channel: Channel | None = None,
@@ -105,7 +101,7 @@ async def list_opt_outs(
 
 @router.post("", response_model=SuppressionOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
 async def record_opt_out(
-    identity: Writer, data: OptOutIn, session: SessionDep, external_ids: ExternalIdLookUpDep
+    identity: OptOutWrite, data: OptOutIn, session: SessionDep, external_ids: ExternalIdLookUpDep
 ) -> SuppressionOut:
     """Record an opt-out: messages waiting for the address fail at once, receivables is told. The customer may
     be named by the ERP's id, `customer_external_id` (an unknown one is a 422 naming it; receivables out of reach
@@ -142,7 +138,7 @@ async def record_opt_out(
 
 
 @router.delete("/{opt_out_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-async def delete_opt_out(identity: Remover, opt_out_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_opt_out(identity: OptOutDelete, opt_out_id: uuid.UUID, session: SessionDep) -> Response:
     """Withdraw an opt-out (the customer asked to be contacted again on this channel)."""
     await _delete(session, identity.tenant_id, OPT_OUT, opt_out_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -150,7 +146,7 @@ async def delete_opt_out(identity: Remover, opt_out_id: uuid.UUID, session: Sess
 
 @invalid_router.get("", response_model=Page[SuppressionOut])
 async def list_invalid_contacts(
-    identity: Reader,
+    identity: OptOutRead,
     engine: EngineDep,
     page: PageDep,
     channel: Channel | None = None,
@@ -162,7 +158,7 @@ async def list_invalid_contacts(
 
 
 @invalid_router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-async def delete_invalid_contact(identity: Remover, contact_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_invalid_contact(identity: OptOutDelete, contact_id: uuid.UUID, session: SessionDep) -> Response:
     """Use the address again (the customer fixed the mailbox or the number)."""
     await _delete(session, identity.tenant_id, INVALID, contact_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -31,7 +31,7 @@ import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.messaging.domain.signatures import inbound_email_signature
+from services.messaging.inbound.rules import inbound_email_signature
 from services.messaging.settings import MessagingSettings
 
 HARD_BOUNCE = "550 5.1.1 Recipient address rejected: User unknown"

@@ -1,21 +1,71 @@
-"""Late bounces: per-message return paths (VERP), reply addresses, and delivery status notifications (RFC 3464).
+"""The inbound rules: which callbacks and emails are genuinely ours (provider signatures), what a late bounce says,
+and what a customer wrote in an email reply. Pure functions, no I/O.
 
-Pure functions, no I/O. Every email goes out with the envelope sender ``bounces+<message id>@<bounce domain>``, so
-a bounce names its message by the address it is sent to, even when the report inside is mangled; the original
-``Message-ID`` in the returned headers is the second way to find it.
+Every email goes out with the envelope sender ``bounces+<message id>@<bounce domain>``, so a bounce names its
+message by the address it is sent to, even when the report inside is mangled; the original ``Message-ID`` in the
+returned headers is the second way to find it.
 
-Parsed with the stdlib ``email`` package rather than flufl.bounce: flufl.bounce answers which addresses failed
-(its heuristics are for mailing lists), while we need the status code, the action and the diagnostic of one
+Bounces are parsed with the stdlib ``email`` package rather than flufl.bounce: flufl.bounce answers which addresses
+failed (its heuristics are for mailing lists), while we need the status code, the action and the diagnostic of one
 message we already know, which RFC 3464 gives directly and the stdlib parser reads as header blocks.
 """
 
+import base64
+import hashlib
+import hmac
+import html
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from enum import StrEnum
+
+# ---- signatures of provider callbacks and of our MTA's posts ------------------------------------------------------
+
+
+def twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    """``X-Twilio-Signature``: base64(HMAC-SHA1(auth token, full URL + each POST parameter name and value,
+    sorted by name)), as Twilio documents it."""
+    data = url + "".join(name + value for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_twilio(auth_token: str, urls: Iterable[str], params: list[tuple[str, str]], signature: str | None) -> bool:
+    """True when the signature matches one of the URLs the provider may have posted to."""
+    if not signature or not auth_token:
+        return False
+    return any(hmac.compare_digest(twilio_signature(auth_token, url, params), signature) for url in urls)
+
+
+def whatsapp_signature(app_secret: str, body: bytes) -> str:
+    """``X-Hub-Signature-256``: ``sha256=`` + hex HMAC-SHA256(app secret, raw body)."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_whatsapp(app_secret: str, body: bytes, signature: str | None) -> bool:
+    if not signature or not app_secret:
+        return False
+    return hmac.compare_digest(whatsapp_signature(app_secret, body), signature)
+
+
+def inbound_email_signature(secret: bytes, raw: bytes) -> str:
+    """``X-Cobranza-Signature`` of an email our MTA posts to the inbound webhook: ``sha256=`` + hex
+    HMAC-SHA256(secret, raw message)."""
+    return "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
+
+
+def verify_inbound_email_signature(secret: bytes, raw: bytes, signature: str | None) -> bool:
+    if not signature or not secret:
+        return False
+    return hmac.compare_digest(inbound_email_signature(secret, raw), signature.strip())
+
+
+# ---- late bounces -----------------------------------------------------------------------------------------------
 
 VERP_PREFIX = "bounces"
 REPLY_PREFIX = "reply"
@@ -187,3 +237,100 @@ def read_plain_bounce(message: Message) -> Bounce | None:
         kind = BounceKind.HARD if status.startswith("5.") else BounceKind.SOFT
         return Bounce(kind, status, None, None, _returned_message_id(message))
     return None
+
+
+# ---- email replies ---------------------------------------------------------------------------------------------
+
+# Subjects of out-of-office and other automatic answers that carry no Auto-Submitted header (es, en, pt).
+AUTO_REPLY_SUBJECTS = re.compile(
+    r"^\s*(auto(matic)?[ -]?reply|autoresponder|out of (the )?office|respuesta autom[aá]tica|"
+    r"fuera de (la )?oficina|ausente|ausencia|resposta autom[aá]tica|fora do escrit[oó]rio)",
+    re.IGNORECASE,
+)
+# The line a mail client writes above the message it quotes: "On <date>, <name> wrote:" and its translations.
+QUOTE_INTRO = re.compile(r"^\s*(on|el|em|le|am)\b.*\b(wrote|escribi[oó]|escreveu|a [eé]crit|schrieb)\s*:\s*$", re.I)
+QUOTE_END = re.compile(r"\b(wrote|escribi[oó]|escreveu)\s*:\s*$", re.IGNORECASE)
+QUOTE_START = re.compile(r"^\s*(on|el|em)\b", re.IGNORECASE)
+ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(original message|mensaje original|mensagem original)\s*-{2,}\s*$", re.IGNORECASE
+)
+SIGNATURE = "-- "
+
+
+def header_text(value: object) -> str:
+    """A header as readable text (RFC 2047 encoded words decoded, raw UTF-8 as RFC 6532 allows), unfolded."""
+    if value is None:
+        return ""
+    pieces = []
+    for chunk, charset in decode_header(value if isinstance(value, Header) else str(value)):
+        if isinstance(chunk, bytes):
+            try:
+                chunk = chunk.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace")
+            except LookupError:
+                chunk = chunk.decode("utf-8", "replace")
+        pieces.append(chunk)
+    return " ".join("".join(pieces).split())
+
+
+def is_auto_reply(message: Message) -> bool:
+    """An automatic answer (RFC 3834 ``Auto-Submitted``, the common vendor headers, an out-of-office subject):
+    neither a bounce nor something the customer wrote."""
+    auto = (message.get("Auto-Submitted") or "no").strip().lower()
+    if not auto.startswith("no"):
+        return True
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return True
+    if (message.get("Precedence") or "").strip().lower() in ("auto_reply", "bulk", "junk"):
+        return True
+    return bool(AUTO_REPLY_SUBJECTS.match(header_text(message.get("Subject"))))
+
+
+def _decoded(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except LookupError:
+        return payload.decode("utf-8", "replace")
+
+
+def _html_to_text(markup: str) -> str:
+    markup = re.sub(r"(?is)<(script|style|blockquote)\b.*?</\1>", "", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", markup)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def body_text(message: Message) -> str:
+    """The first text/plain part that is not an attachment, else the first HTML part as plain text."""
+    html_part = None
+    for part in message.walk():
+        if part.is_multipart() or part.get_filename() or part.get("Content-Disposition", "").startswith("attach"):
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain":
+            return _decoded(part)
+        if kind == "text/html" and html_part is None:
+            html_part = part
+    return _html_to_text(_decoded(html_part)) if html_part is not None else ""
+
+
+def cut_quoted_history(text: str) -> str:
+    """What the customer wrote above the history their client quoted: stops at "On ... wrote:" (also "El ...
+    escribió:", "Em ... escreveu:", over two lines as Gmail folds it), "-----Original Message-----" or the
+    signature delimiter, and leaves out lines quoted with ">"."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if QUOTE_INTRO.match(line) or ORIGINAL_MESSAGE.match(line) or line == SIGNATURE:
+            break
+        if QUOTE_END.search(line) and kept and QUOTE_START.match(kept[-1]):
+            kept.pop()  # "El lun, 7 dic 2026 a las 10:00, Cobranzas <\ncobranzas@x> escribió:"
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+def reply_text(message: Message) -> str:
+    return cut_quoted_history(body_text(message))

@@ -7,7 +7,10 @@ from pydantic import BaseModel, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.channels.config import configured, email_config, policy
-from services.messaging.configuration.schemas import (
+from services.messaging.delivery.acceptance import public_base
+from services.messaging.models import TenantSettings
+from services.messaging.settings import MessagingSettings
+from services.messaging.tenant_settings.schemas import (
     ChannelCommon,
     EmailOut,
     SettingsOut,
@@ -19,9 +22,6 @@ from services.messaging.configuration.schemas import (
     WhatsAppOut,
     WhatsAppProviderOut,
 )
-from services.messaging.delivery.acceptance import public_base
-from services.messaging.models import TenantSettings
-from services.messaging.settings import MessagingSettings
 from shared.problems import ValidationProblem
 
 # Where each write-only field of a provider block is kept in ``secrets``.
