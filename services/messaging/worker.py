@@ -6,6 +6,7 @@ seconds for what becomes due later (deferred messages at the window's opening, r
 unfinished by a worker that died.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import cron
@@ -21,9 +22,10 @@ from services.messaging.tenant_settings.handlers import on_calendar_changed, on_
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import SendCommunications, WebhookReceived
+from shared.inbox import Handlers
 from shared.worker import worker_settings
 
-HANDLERS = {
+HANDLERS: Handlers = {
     SendCommunications: on_send_communications,
     TenantChanged: on_tenant_changed,
     CalendarChanged: on_calendar_changed,
@@ -50,13 +52,14 @@ def build_worker_settings(settings: MessagingSettings) -> type:
         ],
         on_startup=startup,
     )
-    original_shutdown = base.on_shutdown
+    # worker_settings builds the class at run time: its hooks are read and set by name.
+    original_shutdown: Callable[[dict[str, Any]], Awaitable[None]] = getattr(base, "on_shutdown")  # noqa: B009
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await shutdown(ctx)
         await original_shutdown(ctx)
 
-    base.on_shutdown = staticmethod(on_shutdown)
+    setattr(base, "on_shutdown", staticmethod(on_shutdown))  # noqa: B010
     return base
 
 

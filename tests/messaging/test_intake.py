@@ -13,7 +13,7 @@ from services.gateway.main import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from services.messaging.channels.config import SmsConfig
 from services.messaging.channels.providers import send_sms
-from services.messaging.delivery.repository import RECORD
+from services.messaging.delivery.queue import RECORD
 from services.messaging.inbound.rules import twilio_signature
 from services.messaging.worker import HANDLERS
 from shared.inbox import process_batch

@@ -34,7 +34,7 @@ QUEUED, DEFERRED, SENDING, SENT, DELIVERED, READ, FAILED, BOUNCED = (
 TERMINAL_FAILURES = frozenset({FAILED, BOUNCED})
 RESENDABLE = TERMINAL_FAILURES
 # How far a message has come: a report never moves a message back (callbacks arrive out of order).
-PROGRESS = {QUEUED: 0, DEFERRED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
+PROGRESS: dict[str, int] = {QUEUED: 0, DEFERRED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
 
 
 class Outcome(StrEnum):
@@ -64,8 +64,17 @@ class SendResult:
         return cls(Outcome.TRANSIENT, error_code=code, error=error[:2000])
 
     @classmethod
-    def permanent(cls, code: str, error: str, **flags: bool) -> "SendResult":
-        return cls(Outcome.PERMANENT, error_code=code, error=error[:2000], **flags)
+    def permanent(
+        cls, code: str, error: str, *, invalid_contact: bool = False, opted_out: bool = False, bounced: bool = False
+    ) -> "SendResult":
+        return cls(
+            Outcome.PERMANENT,
+            error_code=code,
+            error=error[:2000],
+            invalid_contact=invalid_contact,
+            opted_out=opted_out,
+            bounced=bounced,
+        )
 
 
 @dataclass(frozen=True, slots=True)

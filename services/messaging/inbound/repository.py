@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +46,7 @@ async def list_replies(
     limit: int,
 ) -> list[Reply]:
     """Newest first, by (received_at, id)."""
-    query: Select[tuple[Reply]] = select(Reply).where(Reply.tenant_id == tenant_id)
+    query = select(Reply).where(Reply.tenant_id == tenant_id)
     if customer_id is not None:
         query = query.where(Reply.customer_id == customer_id)
     if channel is not None:

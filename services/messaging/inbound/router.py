@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,7 +39,7 @@ async def list_replies(
     page: PageDep,
     customer_id: uuid.UUID | None = None,
     channel: Channel | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """What customers wrote back (SMS, WhatsApp, email), newest first; filter by customer and channel."""
     rows = await repository.list_replies(
         session, identity.tenant_id, customer_id, channel.value if channel else None, page.cursor, page.limit

@@ -156,8 +156,19 @@ def parse_message(raw: bytes) -> Message:
 
 def is_delivery_report(message: Message) -> bool:
     return message.get_content_type() == "multipart/report" and (
-        (message.get_param("report-type") or "").lower() == "delivery-status"
+        _param_text(message.get_param("report-type")).lower() == "delivery-status"
     )
+
+
+def _param_text(value: str | tuple[str | None, str | None, str] | None) -> str:
+    """A header parameter as text (an RFC 2231 parameter comes as (charset, language, value))."""
+    return value[2] if isinstance(value, tuple) else value or ""
+
+
+def _payload_bytes(part: Message) -> bytes:
+    """A leaf part's body, transfer-decoded (a multipart part has none)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _field(block: Message, name: str) -> str | None:
@@ -180,7 +191,7 @@ def _returned_message_id(message: Message) -> str | None:
     for part in message.walk():
         kind = part.get_content_type()
         if kind == "text/rfc822-headers":
-            payload = part.get_payload(decode=True) or b""
+            payload = _payload_bytes(part)
             headers = HeaderParser(policy=compat32).parsestr(payload.decode("utf-8", "replace"))
             if headers.get("Message-ID"):
                 return " ".join(str(headers["Message-ID"]).split())
@@ -212,6 +223,8 @@ def read_delivery_report(message: Message) -> Bounce | None:
         if not isinstance(blocks, list):
             continue
         for block in blocks[1:]:  # the first block is about the message, the others one recipient each
+            if not isinstance(block, Message):
+                continue
             action = (_field(block, "Action") or "").lower()
             status = _status(_field(block, "Status"))
             kind = _kind(action, status)
@@ -227,7 +240,7 @@ def read_plain_bounce(message: Message) -> Bounce | None:
     for part in message.walk():
         if part.get_content_maintype() != "text":
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = _payload_bytes(part)
         match = _STATUS.search(payload.decode("utf-8", "replace"))
         if match is None:
             continue
@@ -286,7 +299,7 @@ def is_auto_reply(message: Message) -> bool:
 
 
 def _decoded(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
+    payload = _payload_bytes(part)
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")

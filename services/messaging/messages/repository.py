@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.messaging.models import Attempt, Message, MessageContent
+from services.messaging.models import Attempt, Message, MessageContent, table_of
 from shared.pagination import keyset
 
-messages = Message.__table__
-contents = MessageContent.__table__
-attempts = Attempt.__table__
+messages = table_of(Message)
+contents = table_of(MessageContent)
+attempts = table_of(Attempt)
 
 
 async def list_messages(

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -46,7 +46,7 @@ async def list_messages(
     source_ref: str | None = None,
     since: Annotated[datetime | None, Query(description="Created at or after")] = None,
     until: Annotated[datetime | None, Query(description="Created before")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """Messages, newest first; filter by customer, channel, state, kind, source and creation date."""
     async with engine.connect() as conn:
         rows = await repository.list_messages(

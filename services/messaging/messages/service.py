@@ -16,7 +16,7 @@ from services.messaging.delivery.rules import RESENDABLE, schedule, zone
 from services.messaging.delivery.suppressions import OPT_OUT
 from services.messaging.messages import repository
 from services.messaging.messages.schemas import DayCount, MessageStats
-from services.messaging.models import Message, MessageContent, TenantSettings, outbox
+from services.messaging.models import Message, MessageContent, TenantSettings, outbox, table_of
 from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
 from services.messaging.tenant_settings.rules import clock_of, tenant_calendar
@@ -95,7 +95,7 @@ async def resend(
 async def stats(
     conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
 ) -> MessageStats:
-    tenant = (await conn.execute(select(TenantSettings.__table__).where(TenantSettings.tenant_id == tenant_id))).first()
+    tenant = (await conn.execute(select(table_of(TenantSettings)).where(TenantSettings.tenant_id == tenant_id))).first()
     tz = zone(tenant.timezone if tenant else None)
     today = clock_of(tenant).now().astimezone(tz).date()
     until = until or today

@@ -1,6 +1,7 @@
 """The tenant's template partials: under `/v1/templates/partials`, beside the templates that include them."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response, status
 
@@ -21,7 +22,7 @@ async def create_partial(identity: TemplateWrite, data: PartialCreate, session: 
 
 
 @router.get("", response_model=Page[PartialOut])
-async def list_partials(identity: TemplateRead, session: SessionDep, page: PageDep) -> dict:
+async def list_partials(identity: TemplateRead, session: SessionDep, page: PageDep) -> dict[str, Any]:
     """The tenant's partials, by name."""
     rows = await service.list_partials(session, identity.tenant_id, limit=page.limit, after=page.cursor)
     return make_page(rows, page.limit, key=lambda p: [p.name], item=PartialOut.model_validate)

@@ -539,7 +539,8 @@ def _twilio_reference(request: Request, form: dict[str, str]) -> str | None:
     callback = form.get("StatusCallback")
     if not callback:
         return None
-    return (parse_qs(urlsplit(callback).query).get("message") or [None])[0]
+    values = parse_qs(urlsplit(callback).query).get("message")
+    return values[0] if values else None
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:

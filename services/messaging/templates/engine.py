@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
+import jinja2
 from jinja2 import (
     BaseLoader,
     StrictUndefined,
@@ -47,6 +48,7 @@ from services.messaging.templates.context import (
     Company,
     Contact,
     Customer,
+    Formatter,
     Invoice,
     LocalDate,
     Money,
@@ -73,7 +75,7 @@ def normalize_type(kind: Any) -> Any:
     return kind
 
 
-def _formatter(context: Context) -> Any:
+def _formatter(context: Context) -> Formatter:
     locale = str(context.get("locale") or context.get("language") or "es")
     return formatter(locale[:2], locale[3:5] or None)
 
@@ -97,7 +99,7 @@ def _number(context: Context, value: Any) -> str:
 def _date(context: Context, value: Any, style: str = "short") -> str:
     if value is None:
         return ""
-    if hasattr(value, "iso"):
+    if isinstance(value, LocalDate):
         return value.long if style == "long" else value.text
     item = _formatter(context).date(value)
     return item.long if style == "long" else item.text
@@ -439,7 +441,7 @@ SHIPPED = {True: _environment(autoescape=True, limited=False), False: _environme
 
 
 @lru_cache(maxsize=2048)
-def compiled(source: str, html: bool, shipped: bool = False) -> Any:
+def compiled(source: str, html: bool, shipped: bool = False) -> jinja2.Template:
     """Templates compile once per process (the cache is keyed by the source itself)."""
     if shipped:
         return SHIPPED[html].from_string(source)

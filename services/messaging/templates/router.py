@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem
 
 
 @router.get("/tags", response_model=Page[TagOut])
-async def list_template_tags(identity: TemplateRead, params: PageDep) -> dict:
+async def list_template_tags(identity: TemplateRead, params: PageDep) -> dict[str, Any]:
     """Every tag a template may use, with its attributes (an unknown one is refused when a template is saved)."""
     out = []
     for name, (kind, description) in TAGS.items():
@@ -46,7 +46,7 @@ async def list_default_templates(
     channel: Channel | None = None,
     language: Annotated[str | None, Query(pattern="^(es|en|pt)$")] = None,
     tone: Annotated[int | None, Query(ge=1, le=3)] = None,
-) -> dict:
+) -> dict[str, Any]:
     """The shipped templates (Spanish, English, Portuguese; every kind, channel and tone), to copy and adapt, by
     `ref`."""
     out = []
@@ -94,7 +94,7 @@ async def list_templates(
     kind: CommunicationKind | None = None,
     channel: Channel | None = None,
     language: Annotated[str | None, Query(pattern="^(es|en|pt)$")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """The tenant's own templates (the shipped ones are at `/v1/templates/defaults`)."""
     rows = await service.list_templates(
         session,

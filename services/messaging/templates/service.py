@@ -82,10 +82,10 @@ async def validate(
     if channel == Channel.EMAIL and not values.get("subject"):
         errors.append({"field": "subject", "message": "an email template needs a subject"})
     if channel == Channel.WHATSAPP:
-        name = values.get("whatsapp_template")
-        if not name:
+        template_name = values.get("whatsapp_template")
+        if not template_name:
             errors.append({"field": "whatsapp_template", "message": "a WhatsApp template names its approved template"})
-        elif not WHATSAPP_NAME.match(name):
+        elif not WHATSAPP_NAME.match(template_name):
             errors.append({"field": "whatsapp_template", "message": "lowercase letters, digits and underscores only"})
     for field, (source, html) in sources.items():
         problems = check(source, html=html, partials=partials.keys())
