@@ -11,9 +11,11 @@ from babel.numbers import format_decimal
 from services.alarms import rules as alarm_rules
 from services.messaging.delivery.acceptance import invoices_about
 from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.context import TAGS, TenantView, build_context
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context
 from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import check, render
+from services.messaging.templates.engine import render
+from services.messaging.templates.tags import TAGS
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize

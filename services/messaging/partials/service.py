@@ -18,7 +18,8 @@ from services.messaging.models import Template, TemplatePartial
 from services.messaging.partials import rules
 from services.messaging.partials.schemas import PartialCreate, PartialUpdate
 from services.messaging.templates import service as templates
-from services.messaging.templates.engine import check, limits
+from services.messaging.templates.budget import limits
+from services.messaging.templates.checks import check
 from shared.pagination import keyset
 from shared.problems import Conflict, NotFound, ValidationProblem
 

@@ -5,9 +5,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from services.messaging.templates import service
 from services.messaging.templates.auth import TemplateRead, TemplateWrite
-from services.messaging.templates.context import TAGS, attributes
+from services.messaging.templates.checks import ListOf, normalize_type
 from services.messaging.templates.defaults import all_defaults
-from services.messaging.templates.engine import ListOf, normalize_type
 from services.messaging.templates.schemas import (
     DefaultTemplateOut,
     PreviewIn,
@@ -17,6 +16,7 @@ from services.messaging.templates.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
+from services.messaging.templates.tags import TAGS, attributes
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 from shared.db import SessionDep

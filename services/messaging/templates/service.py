@@ -16,15 +16,10 @@ from services.messaging.delivery.acceptance import tenant_view
 from services.messaging.delivery.rendering import render_source, resolve, source_from_row
 from services.messaging.models import Message, MessageContent, Template, TenantSettings
 from services.messaging.templates import renders
-from services.messaging.templates.context import (
-    SAMPLE_PROFILE,
-    TenantView,
-    build_context,
-    sample_communication,
-    tone_for,
-)
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context, tone_for
 from services.messaging.templates.defaults import TemplateSource
-from services.messaging.templates.engine import check
+from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from services.messaging.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
