@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,7 +194,7 @@ async def customer_external_id(session: AsyncSession, tenant_id: uuid.UUID, cust
     )
 
 
-def _tenant_now(tenant_id: uuid.UUID) -> Any:
+def _tenant_now(tenant_id: uuid.UUID) -> ColumnElement[datetime]:
     """The tenant's "now" as an SQL expression (its test clock, else the database's clock)."""
     table = table_of(TenantSettings)
     clock = select(table.c.test_clock).where(table.c.tenant_id == tenant_id).scalar_subquery()

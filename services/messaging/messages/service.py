@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.channels.config import policy
 from services.messaging.delivery import repository as delivery_repository
@@ -16,7 +16,7 @@ from services.messaging.delivery.rules import RESENDABLE, schedule, zone
 from services.messaging.delivery.suppressions import OPT_OUT
 from services.messaging.messages import repository
 from services.messaging.messages.schemas import DayCount, MessageStats
-from services.messaging.models import Message, MessageContent, TenantSettings, outbox, table_of
+from services.messaging.models import Message, MessageContent, TenantSettings, outbox
 from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
 from services.messaging.tenant_settings.rules import clock_of, tenant_calendar
@@ -93,16 +93,16 @@ async def resend(
 
 
 async def stats(
-    conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
+    session: AsyncSession, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
 ) -> MessageStats:
-    tenant = (await conn.execute(select(table_of(TenantSettings)).where(TenantSettings.tenant_id == tenant_id))).first()
+    tenant = await session.get(TenantSettings, tenant_id)
     tz = zone(tenant.timezone if tenant else None)
     today = clock_of(tenant).now().astimezone(tz).date()
     until = until or today
     since = since or until - timedelta(days=29)
     start = datetime.combine(since, time(), tzinfo=tz)
     end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
-    rows = await repository.daily_counts(conn, tenant_id, str(tz), start, end, channel)
+    rows = await repository.daily_counts(session, tenant_id, str(tz), start, end, channel)
     days: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
     for row in rows:
         days[(row.day, row.channel)][row.state] = row.n
