@@ -15,11 +15,11 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import PlainTextResponse, Response
 
 from services.messaging.channels.config import sms_config, whatsapp_config
+from services.messaging.inbound import repository
 from services.messaging.inbound.rules import verify_twilio, verify_whatsapp
 from services.messaging.inbound.stored import StoredRequest
 from services.messaging.models import TenantSettings
@@ -56,7 +56,7 @@ async def verified_whatsapp_tenants(
     phone_ids = {str((v.get("metadata") or {}).get("phone_number_id") or "") for v in values}
     signature = request.headers.get("x-hub-signature-256")
     verified = []
-    for tenant in await _whatsapp_tenants(session, settings, request.tenant_id, phone_ids):
+    for tenant in await repository.whatsapp_tenants(session, settings, request.tenant_id, phone_ids):
         config = whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
         if config is not None and verify_whatsapp(config.app_secret, request.body, signature):
             verified.append(tenant.tenant_id)
@@ -64,25 +64,6 @@ async def verified_whatsapp_tenants(
 
 
 # ---- WhatsApp -----------------------------------------------------------------------------------------------------
-
-
-async def _whatsapp_tenants(
-    session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID | None, phone_ids: set[str]
-) -> list[TenantSettings]:
-    """The tenants a WhatsApp webhook may be for: the one in the URL, else those owning its phone numbers."""
-    if tenant_id is not None:
-        tenant = await session.get(TenantSettings, tenant_id)
-        return [tenant] if tenant is not None else []
-    owner = TenantSettings.channels["whatsapp"]["provider"]["phone_number_id"].astext
-    conditions = [owner.in_(phone_ids)] if phone_ids else []
-    if settings.dev_whatsapp_phone_number_id in phone_ids:
-        conditions.append(TenantSettings.sandbox.is_(True))  # a sandbox tenant's WhatsApp is the sandbox number
-        if settings.development:
-            conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
-            conditions.append(~TenantSettings.channels.has_key("whatsapp"))
-    if not conditions:
-        return []
-    return list((await session.scalars(select(TenantSettings).where(or_(*conditions)))).all())
 
 
 async def _verify_challenge(request: Request, session: AsyncSession, tenant_id: uuid.UUID | None) -> Response:
@@ -98,8 +79,7 @@ async def _verify_challenge(request: Request, session: AsyncSession, tenant_id: 
         )
         ok = config is not None and config.verify_token == token
     else:
-        owner = TenantSettings.secrets["whatsapp_verify_token"].astext
-        ok = bool(await session.scalar(select(TenantSettings.tenant_id).where(owner == token).limit(1))) or (
+        ok = await repository.verify_token_owned(session, token) or (
             settings.development and token == settings.dev_whatsapp_verify_token
         )
     if not ok:

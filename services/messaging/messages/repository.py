@@ -102,3 +102,10 @@ async def daily_counts(
     if channel:
         query = query.where(messages.c.channel == channel)
     return [DailyCount(row.day, row.channel, row.state, row.n) for row in await session.execute(query)]
+
+
+async def locked_message(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> Message | None:
+    """A message of the tenant, locked for an update (a resend)."""
+    return await session.scalar(
+        select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
+    )

@@ -4,7 +4,6 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.channels.config import policy
@@ -31,9 +30,7 @@ async def resend(
 ) -> Message:
     """Queue a failed or bounced message again (to a corrected address if given), under the same compliance
     rules as a new one: the contact window and the cap apply, an opted-out address is refused."""
-    message = await session.scalar(
-        select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
-    )
+    message = await repository.locked_message(session, tenant_id, message_id)
     if message is None:
         raise NotFound("Message not found")
     if message.state not in RESENDABLE:

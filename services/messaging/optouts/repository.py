@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.models import Suppression, table_of
+from services.messaging.models import Message, Suppression, table_of
 from services.messaging.optouts.schemas import SuppressionOut
 from shared.pagination import typed_cursor
 
@@ -64,3 +64,9 @@ async def delete_suppression(session: AsyncSession, tenant_id: uuid.UUID, kind: 
         delete(table).where(table.c.tenant_id == tenant_id, table.c.kind == kind, table.c.id == ident)
     )
     return isinstance(result, CursorResult) and bool(result.rowcount)
+
+
+async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> Message | None:
+    """A message found by its id alone, across tenants: an unsubscribe link carries nothing else (links already sent
+    stay valid)."""
+    return await session.scalar(select(Message).where(Message.id == message_id))

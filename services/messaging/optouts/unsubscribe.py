@@ -5,12 +5,12 @@ mail client's one-click unsubscribe) records the opt-out."""
 import html
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import HTMLResponse, Response
 
 from services.messaging.delivery.suppressions import OPT_OUT, suppress
 from services.messaging.models import Message, TenantSettings
+from services.messaging.optouts import repository
 from services.messaging.optouts.rules import read_unsubscribe_token
 from shared.db import SessionDep
 from shared.problems import NotFound
@@ -50,7 +50,7 @@ def _page(title: str, body: str) -> HTMLResponse:
 async def _unsubscribe_target(request: Request, session: AsyncSession, token: str) -> tuple[Message, dict[str, str]]:
     message_id = read_unsubscribe_token(request.app.state.settings.link_secret(), token)
     # The link carries the message's id alone (links already sent stay valid): found across tenants by its id.
-    message = await session.scalar(select(Message).where(Message.id == message_id)) if message_id else None
+    message = await repository.message_by_id(session, message_id) if message_id else None
     if message is None:
         raise NotFound("This link is not valid")
     tenant = await session.get(TenantSettings, message.tenant_id)
