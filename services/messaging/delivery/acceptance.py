@@ -20,9 +20,10 @@ from services.messaging.delivery import repository
 from services.messaging.delivery.events import status_rows
 from services.messaging.delivery.jobs import start_deliveries
 from services.messaging.delivery.rendering import language_of, render_communication, unsubscribe_link
+from services.messaging.delivery.rows import Tenant
 from services.messaging.delivery.rules import schedule, zone
 from services.messaging.delivery.statement import needs_pdf
-from services.messaging.models import outbox
+from services.messaging.models import TenantSettings, outbox
 from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
 from services.messaging.templates.context import TenantView
@@ -43,7 +44,7 @@ class TenantNotKnownYet(Retry):
     """A command for a tenant whose ``gateway.tenant_changed`` has not arrived yet: try again shortly."""
 
 
-def tenant_view(row: Any) -> TenantView:
+def tenant_view(row: Tenant | TenantSettings) -> TenantView:
     return TenantView(
         name=row.name or row.slug or "",
         country=row.country,

@@ -11,7 +11,8 @@ from services.messaging.delivery.rules import (
     apply_report,
 )
 from services.messaging.delivery.suppressions import INVALID, OPT_OUT, suppress
-from services.messaging.models import Message, TenantSettings, outbox
+from services.messaging.models import Message, outbox
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from services.messaging.tenant_settings.rules import clock_of
 from shared.outbox import emit
 
@@ -29,7 +30,7 @@ async def apply_status(
     if new is None:
         return False
     # The report's instant in the tenant's calendar (a sandbox tenant's test clock: delivered on the day played).
-    now = clock_of(await session.get(TenantSettings, message.tenant_id)).now()
+    now = clock_of(await tenant_settings_repository.load(session, message.tenant_id)).now()
     message.state = new.value
     column = TIMESTAMPS.get(new.value)
     if column and getattr(message, column) is None:

@@ -22,8 +22,8 @@ from services.messaging.channels.config import sms_config, whatsapp_config
 from services.messaging.inbound import repository
 from services.messaging.inbound.rules import verify_twilio, verify_whatsapp
 from services.messaging.inbound.stored import StoredRequest
-from services.messaging.models import TenantSettings
 from services.messaging.settings import MessagingSettings
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from services.messaging.tenant_settings.rules import is_sandbox
 from shared.db import SessionDep
 from shared.problems import Forbidden
@@ -41,7 +41,7 @@ async def verified_twilio_params(
     if request.tenant_id is None:
         return None
     params = request.form()
-    tenant = await session.get(TenantSettings, request.tenant_id)
+    tenant = await tenant_settings_repository.load(session, request.tenant_id)
     config = sms_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant)) if tenant else None
     signature = request.headers.get("x-twilio-signature")
     if config is None or not verify_twilio(config.auth_token, request.signed_urls, params, signature):
@@ -73,7 +73,7 @@ async def _verify_challenge(request: Request, session: AsyncSession, tenant_id: 
     if params.get("hub.mode") != "subscribe" or not token:
         raise Forbidden("Not a webhook verification")
     if tenant_id is not None:
-        tenant = await session.get(TenantSettings, tenant_id)
+        tenant = await tenant_settings_repository.load(session, tenant_id)
         config = (
             whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant)) if tenant else None
         )

@@ -109,3 +109,8 @@ async def locked_message(session: AsyncSession, tenant_id: uuid.UUID, message_id
     return await session.scalar(
         select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
     )
+
+
+async def locked_content(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> MessageContent | None:
+    """What a message says and the communication it came from, locked for an update (a resend re-renders it)."""
+    return await session.get(MessageContent, (tenant_id, message_id), with_for_update=True)

@@ -15,9 +15,10 @@ from services.messaging.delivery.rules import RESENDABLE, schedule, zone
 from services.messaging.delivery.suppressions import OPT_OUT
 from services.messaging.messages import repository
 from services.messaging.messages.schemas import DayCount, MessageStats
-from services.messaging.models import Message, MessageContent, TenantSettings, outbox
+from services.messaging.models import Message, outbox
 from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from services.messaging.tenant_settings.rules import clock_of, tenant_calendar
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication
@@ -46,9 +47,11 @@ async def resend(
         raise Conflict("The customer opted out of this channel at this address")
     if blocked:
         raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
-    tenant = await session.get(TenantSettings, tenant_id)
+    tenant = await tenant_settings_repository.load(session, tenant_id)
+    if tenant is None:  # never: a message is accepted only for a tenant whose settings row exists
+        raise NotFound("Message not found")
     now = clock_of(tenant).now()
-    content = await session.get(MessageContent, (message.tenant_id, message.id), with_for_update=True)
+    content = await repository.locked_content(session, message.tenant_id, message.id)
     if address != message.to_address and content is not None and content.payload:
         communication = Communication.model_validate({**content.payload, "to": address})
         view = tenant_view(tenant)
@@ -92,7 +95,7 @@ async def resend(
 async def stats(
     session: AsyncSession, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
 ) -> MessageStats:
-    tenant = await session.get(TenantSettings, tenant_id)
+    tenant = await tenant_settings_repository.load(session, tenant_id)
     tz = zone(tenant.timezone if tenant else None)
     today = clock_of(tenant).now().astimezone(tz).date()
     until = until or today

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import HTMLResponse, Response
 
 from services.messaging.delivery.suppressions import OPT_OUT, suppress
-from services.messaging.models import Message, TenantSettings
+from services.messaging.models import Message
 from services.messaging.optouts import repository
 from services.messaging.optouts.rules import read_unsubscribe_token
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from shared.db import SessionDep
 from shared.problems import NotFound
 
@@ -53,7 +54,7 @@ async def _unsubscribe_target(request: Request, session: AsyncSession, token: st
     message = await repository.message_by_id(session, message_id) if message_id else None
     if message is None:
         raise NotFound("This link is not valid")
-    tenant = await session.get(TenantSettings, message.tenant_id)
+    tenant = await tenant_settings_repository.load(session, message.tenant_id)
     language = message.language if message.language in PAGES else "es"
     company = (((tenant.profile or {}).get("company") or {}).get("display_name") or tenant.name) if tenant else ""
     words = {"language": language, "company": html.escape(company or ""), "address": html.escape(message.to_address)}

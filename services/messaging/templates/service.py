@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.messaging.delivery import repository as delivery_repository
 from services.messaging.delivery.acceptance import tenant_view
 from services.messaging.delivery.rendering import render_source, resolve, source_from_row
-from services.messaging.models import Template, TenantSettings
+from services.messaging.models import Template
 from services.messaging.templates import renders, repository
 from services.messaging.templates.checks import check
 from services.messaging.templates.context import TenantView, build_context, tone_for
 from services.messaging.templates.defaults import TemplateSource
 from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from services.messaging.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.problems import Conflict, NotFound, ValidationProblem
@@ -29,7 +30,7 @@ SAMPLE_UNSUBSCRIBE = "https://cobranza.example/webhooks/messaging/unsubscribe/sa
 
 
 async def tenant_of(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView:
-    row = await session.get(TenantSettings, tenant_id)
+    row = await tenant_settings_repository.load(session, tenant_id)
     return tenant_view(row) if row is not None else TenantView(name="")
 
 
