@@ -12,21 +12,29 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import TenantClock
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "messaging"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The messaging schema's declarative base, a class of its own so that the type checker sees the models."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -257,3 +265,11 @@ class Reply(IdMixin, Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's ``Table`` for Core statements (SQLAlchemy types ``__table__`` as any FromClause; a declarative
+    model's is always a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -13,9 +13,11 @@ from services.alarms.digests import wording as alarm_wording
 from services.alarms.tenant_settings.rules import Alarm
 from services.messaging.delivery.acceptance import invoices_about
 from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.context import TAGS, TenantView, build_context
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context
 from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import check, render
+from services.messaging.templates.engine import render
+from services.messaging.templates.tags import TAGS
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize

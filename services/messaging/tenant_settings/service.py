@@ -7,7 +7,11 @@ from pydantic import BaseModel, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.channels.config import configured, email_config, policy
-from services.messaging.configuration.schemas import (
+from services.messaging.delivery.acceptance import public_base
+from services.messaging.models import TenantSettings
+from services.messaging.settings import MessagingSettings
+from services.messaging.tenant_settings import repository
+from services.messaging.tenant_settings.schemas import (
     ChannelCommon,
     EmailOut,
     SettingsOut,
@@ -19,9 +23,6 @@ from services.messaging.configuration.schemas import (
     WhatsAppOut,
     WhatsAppProviderOut,
 )
-from services.messaging.delivery.acceptance import public_base
-from services.messaging.models import TenantSettings
-from services.messaging.settings import MessagingSettings
 from shared.problems import ValidationProblem
 
 # Where each write-only field of a provider block is kept in ``secrets``.
@@ -36,7 +37,7 @@ BLOCKS = {"email": "smtp", "sms": "provider", "whatsapp": "provider"}
 
 
 async def load(session: AsyncSession, tenant_id: uuid.UUID, for_update: bool = False) -> TenantSettings | None:
-    return await session.get(TenantSettings, tenant_id, with_for_update=for_update)
+    return await repository.load(session, tenant_id, for_update)
 
 
 def _plain(value: Any) -> Any:

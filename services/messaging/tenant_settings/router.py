@@ -1,23 +1,18 @@
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
-from services.messaging.configuration import service
-from services.messaging.configuration.schemas import SettingsOut, SettingsPatch
+from services.messaging.tenant_settings import service
+from services.messaging.tenant_settings.auth import SettingsRead, SettingsWrite
+from services.messaging.tenant_settings.schemas import SettingsOut, SettingsPatch
 from shared.db import SessionDep
-from shared.identity import ADMIN, MANAGER, READERS, Identity, require_roles
 from shared.problems import problem_responses
 
 router = APIRouter(
     prefix="/v1/messaging-settings", tags=["messaging-settings"], responses=problem_responses(401, 403, 422)
 )
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Admin = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
-
 
 @router.get("", response_model=SettingsOut)
-async def get_messaging_settings(request: Request, identity: Reader, session: SessionDep) -> SettingsOut:
+async def get_messaging_settings(request: Request, identity: SettingsRead, session: SessionDep) -> SettingsOut:
     """The tenant's messaging profile and channels as in force (defaults filled in); secrets only say if set."""
     row = await service.load(session, identity.tenant_id)
     return service.view(request.app.state.settings, identity.tenant_id, row)
@@ -25,7 +20,7 @@ async def get_messaging_settings(request: Request, identity: Reader, session: Se
 
 @router.patch("", response_model=SettingsOut)
 async def update_messaging_settings(
-    request: Request, identity: Admin, data: SettingsPatch, session: SessionDep
+    request: Request, identity: SettingsWrite, data: SettingsPatch, session: SessionDep
 ) -> SettingsOut:
     """Change part of the settings (admins and managers). Left out: unchanged; `null`: cleared."""
     settings = request.app.state.settings
