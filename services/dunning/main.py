@@ -2,6 +2,7 @@ from fastapi import FastAPI
 
 from services.dunning.action_items.router import router as action_items_router
 from services.dunning.insight.router import explain_router, forecast_router
+from services.dunning.projection.router import router as projection_router
 from services.dunning.runs.router import router as runs_router
 from services.dunning.settings import DunningSettings
 from services.dunning.strategies.router import router as strategies_router
@@ -31,6 +32,7 @@ def create_app(settings: DunningSettings | None = None) -> FastAPI:
             explain_router,
             forecast_router,
             settings_router,
+            projection_router,
             test_clock_router,
         ],
         tags=TAGS,

@@ -2,17 +2,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.dunning.insight import explain, forecast
+from services.dunning.insight.auth import InsightRead
 from services.dunning.insight.schemas import Explanation, Forecast
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.strategies.repository import read as read_strategy
 from shared.db import EngineDep
-from shared.identity import READERS, Identity, require_roles
 from shared.problems import NotFound, problem_responses
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 
 explain_router = APIRouter(
     prefix="/v1/dunning-explain", tags=["dunning-explain"], responses=problem_responses(401, 403, 422)
@@ -29,7 +27,7 @@ ASSUMPTIONS = (
 
 @explain_router.get("/{customer_id}", response_model=Explanation, responses=problem_responses(404))
 async def explain_customer(
-    identity: Reader,
+    identity: InsightRead,
     customer_id: uuid.UUID,
     request: Request,
     engine: EngineDep,
@@ -43,7 +41,7 @@ async def explain_customer(
 
 @forecast_router.get("", response_model=Forecast, response_model_by_alias=True, responses=problem_responses(404))
 async def forecast_dunning(
-    identity: Reader,
+    identity: InsightRead,
     request: Request,
     engine: EngineDep,
     days: Annotated[int, Query(ge=1, le=120, description="How many days, starting with `from`")] = 30,

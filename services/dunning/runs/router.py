@@ -2,20 +2,17 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from services.dunning.runs import repository, service
+from services.dunning.runs.auth import RunRead, RunStart
 from services.dunning.runs.jobs import enqueue_dry_run, enqueue_run
 from services.dunning.runs.schemas import DispatchOut, RunCreate, RunOut, RunWithPlan, run_out, run_with_plan_out
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/dunning-runs", tags=["dunning-runs"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Runner = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION, SERVICE))]
 
 
 _QUEUED_ANSWER = {
@@ -29,7 +26,7 @@ _QUEUED_ANSWER = {
 
 @router.post("", response_model=RunWithPlan, status_code=status.HTTP_201_CREATED, responses={202: _QUEUED_ANSWER})
 async def create_dunning_run(
-    identity: Runner,
+    identity: RunStart,
     data: RunCreate,
     request: Request,
     response: Response,
@@ -69,7 +66,7 @@ def _accepted(response: Response, run_id: uuid.UUID) -> None:
 
 @router.get("", response_model=Page[RunOut])
 async def list_dunning_runs(
-    identity: Reader,
+    identity: RunRead,
     engine: EngineDep,
     page: PageDep,
     dry_run: bool | None = None,
@@ -95,7 +92,7 @@ async def list_dunning_runs(
 
 
 @router.get("/{run_id}", response_model=RunWithPlan, responses=problem_responses(404))
-async def get_dunning_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_dunning_run(identity: RunRead, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
     """One run; for real runs, how many of its dispatches messaging has accepted so far; for dry runs, once
     computed, the plan (the first `plan_limit` entries)."""
     async with engine.connect() as conn:
@@ -108,7 +105,7 @@ async def get_dunning_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep
 
 @router.get("/{run_id}/communications", response_model=Page[DispatchOut], responses=problem_responses(404))
 async def list_dunning_run_communications(
-    identity: Reader, run_id: uuid.UUID, engine: EngineDep, page: PageDep, state: str | None = None
+    identity: RunRead, run_id: uuid.UUID, engine: EngineDep, page: PageDep, state: str | None = None
 ) -> dict[str, Any]:
     """What a real run handed over: communications (with messaging's answer) and tasks."""
     async with engine.connect() as conn:

@@ -1,29 +1,24 @@
-"""Per-tenant dunning settings (run hour, tolerances, holidays, action owner) and the projection resync."""
+"""Per-tenant dunning settings (run hour, tolerances, holidays, reply pause); the resync is in ``projection.router``."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import holidays
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter
 from sqlalchemy.dialects.postgresql import insert
 
 from services.dunning.models import Tenant
-from services.dunning.projection.resync import RESYNC_JOB
 from services.dunning.runs.context import load_tenant
+from services.dunning.tenant_settings.auth import SettingsRead, SettingsWrite
 from services.dunning.tenant_settings.calendar import CALENDAR_FIELDS, announce_calendar
-from services.dunning.tenant_settings.schemas import DunningSettingsOut, DunningSettingsUpdate, ResyncAccepted
+from services.dunning.tenant_settings.schemas import DunningSettingsOut, DunningSettingsUpdate
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, MANAGER, READERS, SERVICE, Identity, require_roles
+from shared.identity import Identity
 from shared.money import ISO_4217, check_precision
-from shared.outbox import queue_name
 from shared.problems import ValidationProblem, problem_responses
 from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/dunning-settings", tags=["dunning-settings"], responses=problem_responses(401, 403))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Admin = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER))]
-Operator = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SERVICE))]
 
 
 async def _out(db: Any, identity: Identity) -> dict[str, Any]:
@@ -52,7 +47,7 @@ async def _out(db: Any, identity: Identity) -> dict[str, Any]:
 
 
 @router.get("", response_model=DunningSettingsOut)
-async def get_dunning_settings(identity: Reader, engine: EngineDep) -> dict[str, Any]:
+async def get_dunning_settings(identity: SettingsRead, engine: EngineDep) -> dict[str, Any]:
     async with engine.connect() as conn:
         return await _out(conn, identity)
 
@@ -102,7 +97,7 @@ def _subdivisions(country: str | None) -> set[str]:
 
 @router.patch("", response_model=DunningSettingsOut, responses=problem_responses(422, 503))
 async def update_dunning_settings(
-    identity: Admin, data: DunningSettingsUpdate, session: SessionDep, users: TenantUsersDep
+    identity: SettingsWrite, data: DunningSettingsUpdate, session: SessionDep, users: TenantUsersDep
 ) -> dict[str, Any]:
     """Change some settings; fields left out stay as they are. The action owner must be a user of the tenant."""
     tenant = await load_tenant(session, identity.tenant_id)
@@ -118,16 +113,3 @@ async def update_dunning_settings(
         if CALENDAR_FIELDS & values.keys():
             await announce_calendar(session, identity.tenant_id)
     return await _out(session, identity)
-
-
-@router.post("/resync", response_model=ResyncAccepted, status_code=status.HTTP_202_ACCEPTED)
-async def resync_projection(identity: Operator, request: Request) -> dict[str, Any]:
-    """Rebuild dunning's copy of customers and open invoices from receivables (runs in the worker; the
-    outcome appears in `last_resync`)."""
-    await request.app.state.arq.enqueue_job(
-        RESYNC_JOB,
-        str(identity.tenant_id),
-        _queue_name=queue_name("dunning"),
-        _job_id=f"{RESYNC_JOB}:{identity.tenant_id}",
-    )
-    return {"status": "queued", "detail": "The resync runs in the background; see last_resync in the settings"}
