@@ -13,7 +13,7 @@ from services.dunning.action_items.schemas import (
     Assignment,
     ResolutionIn,
 )
-from services.dunning.rules import ActionKind
+from services.dunning.strategies.rules import ActionKind
 from shared.db import EngineDep, SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses

@@ -10,21 +10,22 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning import rules
 from services.dunning.action_items.repository import open_items_of_customer
 from services.dunning.projection.views import customer_view, invoice_view
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.runs.repository import customer_dispatches
+from services.dunning.runs.rules import Decision, evaluate_customer, reply_pause
 from services.dunning.runs.selection import OPEN_STATUSES
 from services.dunning.runs.service import plan_items
 from services.dunning.settings import DunningSettings
+from services.dunning.strategies.rules import Step, next_step
 from shared.contracts.common import Channel
 from shared.problems import NotFound
 
 WAITING = frozenset({"no_step_yet", "step_already_sent", "awaiting_acceptance", "not_business_day"})
 
 
-def _outcome(decision: rules.Decision) -> str:
+def _outcome(decision: Decision) -> str:
     if decision.due:
         return "due"
     return "waiting" if decision.reason in WAITING else "excluded"
@@ -119,7 +120,7 @@ async def explain_customer(
     customer = customer_view(customer_row)
     invoices = [invoice_view(r, cutoff, open_items) for r in invoice_rows]
     strategies = await load_strategies(conn, tenant_id)
-    evaluation = rules.evaluate_customer(
+    evaluation = evaluate_customer(
         customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
     )
     history = await customer_dispatches(conn, tenant_id, customer_id)
@@ -135,7 +136,7 @@ async def explain_customer(
         inv = decision.invoice
         upcoming = None
         if strategy is not None and not strategy.manual_only and decision.reason in WAITING | {"due"}:
-            upcoming = rules.next_step(strategy.steps, inv, day, tenant.calendar, sent_today=decision.step)
+            upcoming = next_step(strategy.steps, inv, day, tenant.calendar, sent_today=decision.step)
         out_invoices.append(
             {
                 "invoice_id": inv.id,
@@ -181,7 +182,7 @@ async def explain_customer(
             else None
         ),
         "strategy_reason": evaluation.choice.reason,
-        "paused": rules.reply_pause(customer, day, tenant.reply_pause_days),
+        "paused": reply_pause(customer, day, tenant.reply_pause_days),
         "channels": [
             {
                 "channel": channel,
@@ -197,7 +198,7 @@ async def explain_customer(
     }
 
 
-def _step(step: rules.Step, channel: str | None = None) -> dict[str, Any]:
+def _step(step: Step, channel: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": step.key,
         "kind": step.kind,

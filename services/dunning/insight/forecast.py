@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning import rules
 from services.dunning.runs import selection
 from services.dunning.runs.context import TenantContext
+from services.dunning.strategies.rules import Step, Strategy
 
 
 def _forecast_query(compiled: selection.CompiledStrategies) -> str:
@@ -65,7 +65,7 @@ FROM sent
 GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""
 
 
-def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[rules.Strategy]) -> dict[str, Any]:
+def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[Strategy]) -> dict[str, Any]:
     steps, next_offs, ch1, ch2, ch3 = [], [], [], [], []
     for strategy in compiled.by_id.values():
         if strategy.manual_only:
@@ -84,7 +84,7 @@ def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[ru
 async def forecast(
     conn: AsyncConnection,
     tenant: TenantContext,
-    strategies: list[rules.Strategy],
+    strategies: list[Strategy],
     start: date,
     days: int,
     pending_cutoff: Any,
@@ -107,7 +107,7 @@ async def forecast(
             "cal_next": [d if d <= end else None for d in next_bd],
         }
         rows = list((await conn.execute(text(_forecast_query(compiled)), params)).mappings())
-    steps: dict[uuid.UUID, tuple[rules.Strategy, rules.Step]] = {
+    steps: dict[uuid.UUID, tuple[Strategy, Step]] = {
         step.id: (s, step) for s in compiled.by_id.values() for step in s.steps
     }
     per_day: dict[date, dict[str, Any]] = {

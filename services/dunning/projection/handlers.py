@@ -59,7 +59,7 @@ async def on_invoices_changed(
 
 async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:
     """A customer wrote back (issue 10): their automatic reminders pause for the tenant's ``reply_pause_days``
-    from that day (``rules.reply_pause``). A STOP/BAJA is an opt-out, not a conversation: it pauses nothing."""
+    from that day (``runs.rules.reply_pause``). A STOP/BAJA is an opt-out, not a conversation: it pauses nothing."""
     replies = {}
     for r in batch:
         if r.message.opt_out or r.message.customer_id is None:

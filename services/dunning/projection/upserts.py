@@ -13,8 +13,8 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning import rules
 from services.dunning.models import Customer, Invoice, Tenant
+from services.dunning.projection.rules import Contact, usable_channels
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
@@ -62,7 +62,7 @@ INVOICE_FIELDS = (
 
 
 def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
-    contacts = [rules.Contact(c.channel, c.address, c.invalid) for c in m.contacts]
+    contacts = [Contact(c.channel, c.address, c.invalid) for c in m.contacts]
     opted_out = [c.value for c in m.opted_out_channels]
     return {
         "tenant_id": tenant_id,
@@ -80,7 +80,7 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
         "tags": sorted({t.strip().lower() for t in m.tags if t.strip()}),
         "contacts": [c.model_dump(mode="json") for c in m.contacts],
         "opted_out_channels": opted_out,
-        "usable_channels": rules.usable_channels(contacts, opted_out),
+        "usable_channels": usable_channels(contacts, opted_out),
         "collector_id": m.collector_id,
         "people": {p: person.model_dump(mode="json") for p in PEOPLE if (person := getattr(m, p)) is not None},
         "credits": credits_json(m),

@@ -1,5 +1,5 @@
 """A failed or bounced message falls back at once (issue 10): the same communication goes on the step's next
-channel or to the customer's next valid contact (``rules.choose_channel`` with the pairs already tried), as a
+channel or to the customer's next valid contact (``choose_channel`` with the pairs already tried), as a
 new dispatch with its own idempotency key, written with its command to the outbox in the handler's
 transaction. With nothing left, a task "could not reach <customer> by <channels>" goes to the collector and
 the steps count as handed over (done), exactly like a run that finds no channel: the collector owns the step
@@ -20,14 +20,23 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning import rules
 from services.dunning.action_items.service import create_from_dispatches, sync_notice_states
 from services.dunning.models import Dispatch
+from services.dunning.projection.rules import InvoiceView
 from services.dunning.projection.views import CHANNELS, customer_view, invoice_view
 from services.dunning.runs import payloads
 from services.dunning.runs.context import TenantContext, load_strategies, load_tenant
 from services.dunning.runs.executor import insert_outbox, record_steps_done, record_steps_pending
+from services.dunning.runs.rules import (
+    DueItem,
+    PlannedCommunication,
+    PlannedTask,
+    fallback_exclusion,
+    plan_customer,
+    reply_pause,
+)
 from services.dunning.runs.selection import OPEN_STATUSES, OWED
+from services.dunning.strategies.rules import KIND_RANK, StepKind, Strategy
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
@@ -61,8 +70,8 @@ def _root(row: Any) -> uuid.UUID:
 
 
 def fallback_items(
-    row: Any, invoices: dict[uuid.UUID, Any], steps: dict[uuid.UUID, tuple[rules.Strategy, int]], tenant: TenantContext
-) -> list[rules.DueItem]:
+    row: Any, invoices: dict[uuid.UUID, Any], steps: dict[uuid.UUID, tuple[Strategy, int]], tenant: TenantContext
+) -> list[DueItem]:
     """The failed dispatch's (invoice, step) pairs that still warrant this message."""
     items = []
     for invoice_id, step_id in zip(row.invoice_ids, row.step_ids, strict=True):
@@ -71,9 +80,9 @@ def fallback_items(
             continue
         strategy, index = found
         invoice = invoice_view(invoice_row)
-        if rules.fallback_exclusion(invoice, strategy.steps, index, tenant.tolerances):
+        if fallback_exclusion(invoice, strategy.steps, index, tenant.tolerances):
             continue
-        items.append(rules.DueItem(invoice, strategy.steps[index], strategy.id))
+        items.append(DueItem(invoice, strategy.steps[index], strategy.id))
     return items
 
 
@@ -125,16 +134,14 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         if customer_row is None:
             continue
         customer = customer_view(customer_row)
-        if customer.deleted or rules.reply_pause(customer, day, tenant.reply_pause_days):
+        if customer.deleted or reply_pause(customer, day, tenant.reply_pause_days):
             continue  # released: a run takes the steps up again when it may
         items = fallback_items(row, invoices, steps, tenant)
         if not items:
             continue
         chain = tried[_root(row)]
         exclude = frozenset((CHANNELS[t.channel], t.address) for t in chain)
-        plan = rules.plan_customer(
-            customer, items, day, tried=exclude, open_invoices=positions.get(row.customer_id, ())
-        )
+        plan = plan_customer(customer, items, day, tried=exclude, open_invoices=positions.get(row.customer_id, ()))
         for c in plan.communications:
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, c))
@@ -146,10 +153,8 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, t))
             tasks[dispatch_id] = payloads.unreachable_task(t, customer, tenant, day, chain)
-            done[dispatch_id] = [
-                (tenant_id, i.invoice.id, i.step.id, i.step.kind == rules.StepKind.ACTION) for i in t.items
-            ]
-            if any(i.step.kind == rules.StepKind.ACTION for i in t.items):
+            done[dispatch_id] = [(tenant_id, i.invoice.id, i.step.id, i.step.kind == StepKind.ACTION) for i in t.items]
+            if any(i.step.kind == StepKind.ACTION for i in t.items):
                 tasks_with_action.append(dispatch_id)
     if not records:
         return
@@ -176,12 +181,12 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
 
 
 def _record(
-    dispatch_id: uuid.UUID, failed: Any, day: date, planned: rules.PlannedCommunication | rules.PlannedTask
+    dispatch_id: uuid.UUID, failed: Any, day: date, planned: PlannedCommunication | PlannedTask
 ) -> dict[str, Any]:
     items = planned.items
-    actions = [i for i in items if i.step.kind == rules.StepKind.ACTION]
-    top = max(items, key=lambda i: (rules.KIND_RANK[i.step.kind], i.step.days))
-    is_message = isinstance(planned, rules.PlannedCommunication)
+    actions = [i for i in items if i.step.kind == StepKind.ACTION]
+    top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
+    is_message = isinstance(planned, PlannedCommunication)
     return {
         "id": dispatch_id,
         "tenant_id": failed.tenant_id,
@@ -229,7 +234,7 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
     return {row["id"]: row for row in rows}
 
 
-# The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
+# The customer's open position (``in_position``): open, owed, not a credit note, listed by receivables.
 _POSITIONS = f"""
 SELECT id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
        promised_date, reported_date, document_url
@@ -241,9 +246,9 @@ POSITION_BATCH = 5_000
 
 async def load_positions(
     conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
-) -> dict[uuid.UUID, list[rules.InvoiceView]]:
+) -> dict[uuid.UUID, list[InvoiceView]]:
     """Every open invoice of the customers ``ids``, per customer: one query per ``batch`` customers."""
-    out: dict[uuid.UUID, list[rules.InvoiceView]] = defaultdict(list)
+    out: dict[uuid.UUID, list[InvoiceView]] = defaultdict(list)
     if not ids:
         return out
     if isinstance(conn, AsyncSession):
@@ -254,7 +259,7 @@ async def load_positions(
             invoice_id, customer_id, number, kind, currency, amount, open_amount = row[:7]
             issue_date, due_date, status, promised_date, reported_date, document_url = row[7:]
             out[customer_id].append(
-                rules.InvoiceView(
+                InvoiceView(
                     id=invoice_id,
                     customer_id=customer_id,
                     number=number,

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dunning import examples
-from services.dunning.rules import ActionKind, StepKind
+from services.dunning.strategies.rules import ActionKind, StepKind
 from shared.contracts.common import Channel, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
 

@@ -14,12 +14,14 @@ from arq.worker import Retry
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from services.dunning import rules
 from services.dunning.action_items import service as action_items
 from services.dunning.models import Run
+from services.dunning.projection.rules import CustomerView, InvoiceView, Position
 from services.dunning.runs import counts, payloads, selection, statements
 from services.dunning.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
+from services.dunning.runs.rules import CustomerPlan, PlannedCommunication, PlannedTask
 from services.dunning.settings import DunningSettings
+from services.dunning.strategies.rules import COMMUNICATION_KIND, KIND_RANK
 from shared.calendar import future_as_of
 from shared.clock import wall_now
 from shared.db import connection_unavailable
@@ -44,10 +46,10 @@ STALE_SECONDS = 30
 
 
 def plan_items(
-    plan_customers: list[rules.CustomerPlan],
+    plan_customers: list[CustomerPlan],
     as_of: date,
     limit: int,
-    positions: Mapping[uuid.UUID, Sequence[rules.InvoiceView]] | None = None,
+    positions: Mapping[uuid.UUID, Sequence[InvoiceView]] | None = None,
 ) -> list[dict[str, Any]]:
     """The planned communications and tasks as the API shows them (at most ``limit``), each message with the
     position it states (the plan's, else built from ``positions``: the customers' open invoices)."""
@@ -59,15 +61,15 @@ def plan_items(
         for entry, items in entries:
             if len(out) >= limit:
                 return out
-            is_task = isinstance(entry, rules.PlannedTask)
-            top = max(items, key=lambda i: (rules.KIND_RANK[i.step.kind], i.step.days))
+            is_task = isinstance(entry, PlannedTask)
+            top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
             out.append(
                 {
                     "customer_id": customer.id,
                     "customer_name": customer.name,
                     "channel": None if is_task else entry.channel,
                     "to": None if is_task else entry.address,
-                    "kind": rules.COMMUNICATION_KIND[top.step.kind],
+                    "kind": COMMUNICATION_KIND[top.step.kind],
                     "tone": max(i.step.tone for i in items) if is_task else entry.tone,
                     "action": None if is_task else entry.action,
                     "task": is_task,
@@ -93,11 +95,11 @@ def plan_items(
 
 
 def _position(
-    planned: rules.PlannedCommunication,
-    customer: rules.CustomerView,
+    planned: PlannedCommunication,
+    customer: CustomerView,
     as_of: date,
-    positions: Mapping[uuid.UUID, Sequence[rules.InvoiceView]] | None,
-) -> rules.Position:
+    positions: Mapping[uuid.UUID, Sequence[InvoiceView]] | None,
+) -> Position:
     return payloads.communication_position(planned, customer, as_of, (positions or {}).get(customer.id, ()))
 
 

@@ -10,7 +10,7 @@
    ``SendCommunications`` commands, each message carrying the customer's whole position built by the server
    (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
 
-The pure rules stay the reference: ``rules.plan_customer`` (grouping, channel, tone, key), ``rules.position`` and
+The pure rules stay the reference: ``plan_customer`` (grouping, channel, tone, key), ``position`` and
 ``payloads.communication`` (the message). ``tests/dunning/test_selection_agrees.py`` holds these statements to
 them on random portfolios, dispatch by dispatch and payload by payload.
 """
@@ -23,14 +23,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning import rules
 from services.dunning.runs import payloads, selection
 from services.dunning.runs.context import TenantContext
 from services.dunning.runs.selection import OPEN_STATUSES, OWED
+from services.dunning.strategies.rules import COMMUNICATION_KIND, KIND_RANK, StepKind, Strategy
+from shared.contracts.common import Channel
 from shared.contracts.messaging import FIRM_TONE, TONE_AGES, SendCommunications
 from shared.contracts.receivables import CreateTask
 
-CHANNEL_SLOTS = range(1, len(rules.Channel) + 1)  # a step lists each channel at most once
+CHANNEL_SLOTS = range(1, len(Channel) + 1)  # a step lists each channel at most once
 DISPATCHES = "dunning.dispatches"
 # The tasks of the run being planned (written by its plan in the same transaction).
 RUN_TASKS = f"SELECT * FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NULL"
@@ -52,14 +53,14 @@ def _tone_by_age(age: str) -> str:
 
 
 def _kind_of_rank(rank: str) -> str:
-    """The step kind of a ``rules.KIND_RANK`` (one kind per rank): the highest kind among a message's items."""
-    whens = " ".join(f"WHEN {n} THEN '{kind.value}'" for kind, n in rules.KIND_RANK.items())
+    """The step kind of a ``KIND_RANK`` (one kind per rank): the highest kind among a message's items."""
+    whens = " ".join(f"WHEN {n} THEN '{kind.value}'" for kind, n in KIND_RANK.items())
     return f"CASE {rank} {whens} END"
 
 
 def _communication_kind(kind: str) -> str:
-    """``rules.COMMUNICATION_KIND`` as a SQL expression over a step kind."""
-    whens = " ".join(f"WHEN '{step.value}' THEN '{kind_.value}'" for step, kind_ in rules.COMMUNICATION_KIND.items())
+    """``COMMUNICATION_KIND`` as a SQL expression over a step kind."""
+    whens = " ".join(f"WHEN '{step.value}' THEN '{kind_.value}'" for step, kind_ in COMMUNICATION_KIND.items())
     return f"CASE {kind} {whens} END"
 
 
@@ -74,7 +75,7 @@ step_rows AS (
          describe, {", ".join(f"ch{n}" for n in CHANNEL_SLOTS)})
 )"""
 
-# The customer's first valid address per channel, unless opted out (``rules.CustomerView.address``).
+# The customer's first valid address per channel, unless opted out (``CustomerView.address``).
 _FIRST_ADDRESSES = """
 (SELECT jsonb_object_agg(ch, address) FROM (
    SELECT DISTINCT ON (e->>'channel') e->>'channel' AS ch, e->>'address' AS address
@@ -89,7 +90,7 @@ _ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
 def plan_statement(compiled: selection.CompiledStrategies, target: str) -> str:
     """The plan of the day into ``target`` (the dispatches, skipping keys already there; or a dry run's table like
     them, without indexes: its keys are unique by construction): one row per communication and per task, as
-    ``rules.plan_customer`` groups them. The key's digest is ``rules.communication_key``'s: sha256 of the sorted
+    ``plan_customer`` groups them. The key's digest is ``communication_key``'s: sha256 of the sorted
     ``invoice:step`` pairs."""
     first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
@@ -107,7 +108,7 @@ items AS (
   JOIN addr a ON a.id = d.customer_id
   CROSS JOIN LATERAL (SELECT CASE {first_reachable} END AS channel) ch
 ),
-ages AS (  -- the oldest overdue demanded invoice of each customer (``rules.Position.oldest_days_overdue``)
+ages AS (  -- the oldest overdue demanded invoice of each customer (``Position.oldest_days_overdue``)
   SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
   FROM dunning.invoices
   WHERE tenant_id = :tenant_id AND customer_id IN (SELECT customer_id FROM due) AND status = 'normal' AND {OWED}
@@ -206,7 +207,7 @@ async def planned_task_actions(conn: AsyncConnection, tenant_id: uuid.UUID, run_
 
 def communications_query(source: str) -> str:
     """Each communication of ``source`` (a query of dispatch rows) as ``payloads.communication`` builds it: the
-    customer's whole open position (``rules.position``: overdue first, the triggering invoices marked, totals per
+    customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
     currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
     appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel, payload."""
     line = """json_strip_nulls(json_build_object(
@@ -448,7 +449,7 @@ async def shown(
     as_of: date,
     table: str,
     limit: int,
-    strategies: Mapping[uuid.UUID, rules.Strategy],
+    strategies: Mapping[uuid.UUID, Strategy],
 ) -> list[dict[str, Any]]:
     """The first ``limit`` entries of a dry run's plan as the API shows them (``service.plan_items``' shape),
     each message with the position its payload states."""
@@ -466,7 +467,7 @@ async def shown(
                 "customer_name": row["name"],
                 "channel": row["channel"],
                 "to": row["address"],
-                "kind": rules.COMMUNICATION_KIND[rules.StepKind(row["kind"])],
+                "kind": COMMUNICATION_KIND[StepKind(row["kind"])],
                 "tone": row["tone"],
                 "action": row["action"],
                 "task": row["channel"] is None,
