@@ -16,7 +16,11 @@ TAGS = [
     {"name": "action-items", "description": "Actions decided by action steps or people: suspend, legal, write off."},
     {"name": "dunning-explain", "description": "Why a customer did or didn't get a message."},
     {"name": "dunning-forecast", "description": "What the strategies will send over the next days."},
-    {"name": "dunning-settings", "description": "Run hour, tolerances, holidays, action owner; projection resync."},
+    {
+        "name": "dunning-settings",
+        "description": "Run hour, tolerances, holidays, reply pause; the action owner (read-only: set in receivables' "
+        "settings); projection resync.",
+    },
 ]
 
 

@@ -15,19 +15,34 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "dunning"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The dunning schema's declarative base (a class, not ``make_base``'s value: mypy takes it as a base)."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Core table, typed as a ``Table`` (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning.models import ActionItem, Customer, Invoice
+from services.dunning.models import ActionItem, Customer, Invoice, table_of
 from shared.pagination import keyset
 
-_items = ActionItem.__table__
-_customers = Customer.__table__
+_items = table_of(ActionItem)
+_customers = table_of(Customer)
 
 
 def _with_customer_name() -> Any:

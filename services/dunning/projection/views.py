@@ -22,7 +22,7 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 
 
-def customer_view(row: Mapping[str, Any]) -> CustomerView:
+def customer_view(row: Mapping[Any, Any]) -> CustomerView:
     extra = {k: row[k] for k in CUSTOMER_EXTRA}
     extra["people"] = _json(extra["people"])
     extra["credits"] = {c: Decimal(a) for c, a in (_json(row.get("credits")) or {}).items()}
@@ -46,7 +46,7 @@ def customer_view(row: Mapping[str, Any]) -> CustomerView:
 
 
 def invoice_view(
-    row: Mapping[str, Any],
+    row: Mapping[Any, Any],
     pending_cutoff: datetime | None = None,
     open_action_items: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> InvoiceView:

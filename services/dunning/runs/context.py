@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning.models import Tenant
+from services.dunning.models import Tenant, table_of
 from services.dunning.strategies import convert
 from services.dunning.strategies.repository import live_strategies
 from services.dunning.strategies.rules import Strategy
@@ -69,7 +69,7 @@ def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
 
 
 async def load_tenant(conn: Any, tenant_id: uuid.UUID) -> TenantContext:
-    table = Tenant.__table__
+    table = table_of(Tenant)
     row = (await conn.execute(select(table).where(table.c.tenant_id == tenant_id))).mappings().first()
     return tenant_context(tenant_id, row)
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.dunning.action_items.service import create_from_dispatches, sync_notice_states
-from services.dunning.models import Dispatch
+from services.dunning.models import Dispatch, table_of
 from services.dunning.projection.rules import InvoiceView
 from services.dunning.projection.views import CHANNELS, customer_view, invoice_view
 from services.dunning.runs import payloads
@@ -66,7 +66,8 @@ ORDER BY created_at, id
 
 
 def _root(row: Any) -> uuid.UUID:
-    return row.origin_id or row.id
+    root: uuid.UUID = row.origin_id or row.id
+    return root
 
 
 def fallback_items(
@@ -106,7 +107,7 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         for strategy in await load_strategies(session, tenant_id)  # type: ignore[arg-type]
         for index, step in enumerate(strategy.steps)
     }
-    customers = await load_customers(session, tenant_id, list({row.customer_id for row in rows}))  # type: ignore[arg-type]
+    customers = await load_customers(session, tenant_id, list({row.customer_id for row in rows}))
     invoice_rows = (
         (
             await session.execute(
@@ -118,10 +119,10 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         .all()
     )
     invoices = {r["id"]: r for r in invoice_rows}
-    positions = await load_positions(session, tenant_id, list({row.customer_id for row in rows}))  # type: ignore[arg-type]
+    positions = await load_positions(session, tenant_id, list({row.customer_id for row in rows}))
     tried: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for t in (await session.execute(_TRIED, {"tenant_id": tenant_id, "roots": [_root(r) for r in rows]})).all():
-        tried[t.root].append(t)
+    for attempt in (await session.execute(_TRIED, {"tenant_id": tenant_id, "roots": [_root(r) for r in rows]})).all():
+        tried[attempt.root].append(attempt)
 
     records: list[dict[str, Any]] = []
     communications: dict[uuid.UUID, dict[str, Any]] = {}
@@ -162,10 +163,10 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
     written = set(
         (
             await session.execute(
-                insert(Dispatch.__table__)
+                insert(table_of(Dispatch))
                 .values(records)
                 .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-                .returning(Dispatch.__table__.c.id)
+                .returning(table_of(Dispatch).c.id)
             )
         ).scalars()
     )
@@ -213,7 +214,7 @@ _STATUS = {s.value: s for s in InvoiceStatus}
 _KIND = {k.value: k for k in InvoiceKind}
 
 
-async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+async def load_customers(conn: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
     rows = (

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning.models import Dispatch, Run
+from services.dunning.models import Dispatch, Run, table_of
 from shared.pagination import keyset, typed_cursor
 
-_runs = Run.__table__
-_dispatches = Dispatch.__table__
+_runs = table_of(Run)
+_dispatches = table_of(Dispatch)
 
 
 async def read(conn: AsyncConnection, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from services.dunning.action_items import service as action_items
-from services.dunning.models import Run
+from services.dunning.models import Run, table_of
 from services.dunning.projection.rules import CustomerView, InvoiceView, Position
 from services.dunning.runs import counts, payloads, selection, statements
 from services.dunning.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
@@ -37,7 +37,7 @@ QUEUED, RUNNING, COMPLETED, SKIPPED, FAILED, INTERRUPTED = (
     "failed",
     "interrupted",
 )
-_runs = Run.__table__
+_runs = table_of(Run)
 LOCK_POLL_SECONDS = 0.25
 # A run being executed stamps ``heartbeat_at`` this often; one whose stamp is older than ``STALE_SECONDS`` lost
 # its worker and is resumed by the sweeper (jobs.sweep_runs).
@@ -193,7 +193,8 @@ async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
             await conn.execute(update(_runs).where(_runs.c.id == run_id).values(**values, finished_at=wall_now()))
-            return values["status"]
+            status: str = values["status"]
+            return status
     except Exception as exc:
         return await _fail(engine, run_id, exc)
 
@@ -395,10 +396,10 @@ async def hand_over_parts(engine: AsyncEngine, settings: DunningSettings, run_id
     handed over by another worker is skipped; a worker killed in the middle rolls its part back and releases it
     to the next). The last one done completes the run. Returns the run's status as this worker leaves it."""
     async with engine.connect() as conn:
-        run = (await conn.execute(select(_runs).where(_runs.c.id == run_id))).mappings().first()
+        run = (await conn.execute(select(_runs).where(_runs.c.id == run_id))).mappings().one()
         tenant = await load_tenant(conn, run["tenant_id"])
     if run["status"] != RUNNING:
-        return run["status"]
+        return str(run["status"])
     heartbeat = asyncio.create_task(_beat(engine, run_id))
     started = time.perf_counter()
     try:

@@ -30,6 +30,7 @@ from services.dunning.strategies.rules import COMMUNICATION_KIND, KIND_RANK, Ste
 from shared.contracts.common import Channel
 from shared.contracts.messaging import FIRM_TONE, TONE_AGES, SendCommunications
 from shared.contracts.receivables import CreateTask
+from shared.messages import Message
 
 CHANNEL_SLOTS = range(1, len(Channel) + 1)  # a step lists each channel at most once
 DISPATCHES = "dunning.dispatches"
@@ -297,7 +298,7 @@ WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
 )
 
 
-def _outbox_insert(message: type, payload_select: str) -> str:
+def _outbox_insert(message: type[Message], payload_select: str) -> str:
     """An outbox row (``shared.outbox.emit``'s columns) per row of ``payload_select`` (a ``payload`` column)."""
     consumers = "{" + ",".join(message.consumers) + "}"
     return f"""

@@ -59,7 +59,10 @@ def match_from_json(match: dict[str, Any]) -> Match:
 
 def to_domain(row: Any) -> Strategy:
     """A strategy row (ORM object or mapping) as the rules see it."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+
+    def get(name: str) -> Any:
+        return row.get(name) if isinstance(row, dict) else getattr(row, name)
+
     return Strategy(
         id=get("id"),
         name=get("name"),

@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning.models import Strategy, StrategyVersion
+from services.dunning.models import Strategy, StrategyVersion, table_of
 from shared.pagination import keyset
 
-_table = Strategy.__table__
+_table = table_of(Strategy)
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, strategy_id: uuid.UUID) -> Strategy | None:
@@ -68,7 +68,7 @@ async def list_versions(
     conn: AsyncConnection, tenant_id: uuid.UUID, strategy_id: uuid.UUID, *, limit: int, after: list[Any] | None
 ) -> list[Any]:
     """Newest version first."""
-    table = StrategyVersion.__table__
+    table = table_of(StrategyVersion)
     query = keyset(
         select(table).where(table.c.tenant_id == tenant_id, table.c.strategy_id == strategy_id),
         (table.c.version,),

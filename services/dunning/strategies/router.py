@@ -14,7 +14,10 @@ router = APIRouter(prefix="/v1/strategies", tags=["strategies"], responses=probl
 
 
 def strategy_out(row: Any) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else row.__getitem__
+
+    def get(name: str) -> Any:
+        return row.get(name) if isinstance(row, dict) else row[name]
+
     steps = convert.steps_from_json(get("id"), get("steps"))
     return {
         "id": get("id"),
@@ -101,7 +104,7 @@ async def archive_strategy(identity: StrategyWrite, strategy_id: uuid.UUID, sess
 @router.get("/{strategy_id}/versions", response_model=Page[StrategyVersionOut], responses=problem_responses(404))
 async def list_strategy_versions(
     identity: StrategyRead, strategy_id: uuid.UUID, engine: EngineDep, params: PageDep
-) -> dict:
+) -> dict[str, Any]:
     """Every version of the strategy, newest first."""
     async with engine.connect() as conn:
         if await repository.read(conn, identity.tenant_id, strategy_id) is None:

@@ -103,7 +103,7 @@ class MatchIn(BaseModel):
     amount_overdue: AmountRange | None = Field(None, description="Open amount past due in one currency")
 
 
-STRATEGY_EXAMPLE = {
+STRATEGY_EXAMPLE: examples.Example = {
     "name": "Standard",
     "description": "Every customer not matched by another strategy",
     "priority": 100,

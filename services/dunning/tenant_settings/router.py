@@ -1,4 +1,5 @@
-"""Per-tenant dunning settings (run hour, tolerances, holidays, reply pause); the resync is in ``projection.router``."""
+"""Per-tenant dunning settings (run hour, tolerances, holidays, reply pause; the action owner read-only: receivables
+owns it); the resync is in ``projection.router``."""
 
 from decimal import Decimal
 from typing import Any
@@ -7,16 +8,15 @@ import holidays
 from fastapi import APIRouter
 from sqlalchemy.dialects.postgresql import insert
 
-from services.dunning.models import Tenant
+from services.dunning.models import Tenant, table_of
 from services.dunning.runs.context import load_tenant
 from services.dunning.tenant_settings.auth import SettingsRead, SettingsWrite
 from services.dunning.tenant_settings.calendar import CALENDAR_FIELDS, announce_calendar
-from services.dunning.tenant_settings.schemas import DunningSettingsOut, DunningSettingsUpdate
+from services.dunning.tenant_settings.schemas import ACTION_OWNER_OWNER, DunningSettingsOut, DunningSettingsUpdate
 from shared.db import EngineDep, SessionDep
 from shared.identity import Identity
 from shared.money import ISO_4217, check_precision
 from shared.problems import ValidationProblem, problem_responses
-from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/dunning-settings", tags=["dunning-settings"], responses=problem_responses(401, 403))
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/dunning-settings", tags=["dunning-settings"], res
 async def _out(db: Any, identity: Identity) -> dict[str, Any]:
     tenant = await load_tenant(db, identity.tenant_id)
     row = (
-        (await db.execute(Tenant.__table__.select().where(Tenant.__table__.c.tenant_id == identity.tenant_id)))
+        (await db.execute(table_of(Tenant).select().where(table_of(Tenant).c.tenant_id == identity.tenant_id)))
         .mappings()
         .first()
     )
@@ -55,6 +55,8 @@ async def get_dunning_settings(identity: SettingsRead, engine: EngineDep) -> dic
 def _check(data: DunningSettingsUpdate, country: str | None) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=True)
     errors = []
+    if "action_owner_id" in values:
+        errors.append({"field": "action_owner_id", "message": f"is set in receivables' settings: {ACTION_OWNER_OWNER}"})
     for name in ("automatic", "run_hour", "tolerances", "extra_holidays", "reply_pause_days"):
         if name in values and values[name] is None:
             errors.append({"field": name, "message": "cannot be null"})
@@ -95,14 +97,14 @@ def _subdivisions(country: str | None) -> set[str]:
         return set()
 
 
-@router.patch("", response_model=DunningSettingsOut, responses=problem_responses(422, 503))
+@router.patch("", response_model=DunningSettingsOut, responses=problem_responses(422))
 async def update_dunning_settings(
-    identity: SettingsWrite, data: DunningSettingsUpdate, session: SessionDep, users: TenantUsersDep
+    identity: SettingsWrite, data: DunningSettingsUpdate, session: SessionDep
 ) -> dict[str, Any]:
-    """Change some settings; fields left out stay as they are. The action owner must be a user of the tenant."""
+    """Change some settings; fields left out stay as they are. The action owner is not set here: receivables owns
+    it (`PATCH /v1/receivables-settings`) and dunning learns it from receivables' events."""
     tenant = await load_tenant(session, identity.tenant_id)
     values = _check(data, tenant.country)
-    await users.require(identity.tenant_id, {"action_owner_id": values.get("action_owner_id")})
     if values:
         statement = insert(Tenant).values(tenant_id=identity.tenant_id, **values)
         await session.execute(
