@@ -221,7 +221,7 @@ class Run(IdMixin, Base):
     # a real run's plan is written to the dispatches (with their parts) once, at this moment (runs.service)
     planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # a dry run: how many planned entries to keep, and, once the worker computed it, the first ``plan_limit``
-    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.service.execute_dry_run)
+    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.dry_runs.execute_dry_run)
     plan_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from services.dunning.projection.views import customer_view, invoice_view
-from services.dunning.runs import payloads, selection, statements
+from services.dunning.runs import handover, payloads, selection, statements
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.runs.rules import CustomerPlan, evaluate_customer
 from services.dunning.strategies.rules import Strategy
@@ -237,11 +237,11 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
         if tenant.calendar.closed_reason(day) is None:
             await statements.plan_into(conn, PLANNED, compiled, params)
         rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
-        query = statements.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
-        built = (await conn.execute(text(query), statements.message_params(tenant, day))).mappings().all()
+        query = handover.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
+        built = (await conn.execute(text(query), handover.message_params(tenant, day))).mappings().all()
         task_rows = await conn.execute(
-            text(statements.task_payloads_query(f"SELECT * FROM {PLANNED}")),
-            statements.task_params(tenant, day, params),
+            text(handover.task_payloads_query(f"SELECT * FROM {PLANNED}")),
+            handover.task_params(tenant, day, params),
         )
         tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
     assert all(0 <= row["part"] < 4 for row in rows)

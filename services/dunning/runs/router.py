@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
-from services.dunning.runs import repository, service
+from services.dunning.runs import dry_runs, lifecycle, repository, service
 from services.dunning.runs.auth import RunRead, RunStart
 from services.dunning.runs.jobs import enqueue_dry_run, enqueue_run
 from services.dunning.runs.schemas import DispatchOut, RunCreate, RunOut, RunWithPlan, run_out, run_with_plan_out
@@ -42,14 +42,14 @@ async def create_dunning_run(
     settings = request.app.state.settings
     if data.dry_run:
         limit = settings.dry_run_plan_limit if plan_limit is None else plan_limit
-        run_id, queued = await service.request_dry_run(
+        run_id, queued = await dry_runs.request_dry_run(
             engine, settings, identity.tenant_id, data.as_of, identity.actor, limit
         )
         if queued:  # the run is committed: the worker may take it at once
             await enqueue_dry_run(request.app.state.arq, run_id)
         wait = settings.dry_run_wait_seconds if queued else 0
-        run = await service.wait_for_run(engine, identity.tenant_id, run_id, wait)
-        if run["status"] in (service.QUEUED, service.RUNNING):
+        run = await dry_runs.wait_for_run(engine, identity.tenant_id, run_id, wait)
+        if run["status"] in (lifecycle.QUEUED, lifecycle.RUNNING):
             _accepted(response, run_id)
         return run_with_plan_out(run)
     run = await service.request_run(session, identity.tenant_id, data.as_of, identity.actor)
