@@ -2,9 +2,11 @@
 action items. Only dunning writes it; the projection is kept from receivables' events."""
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +29,11 @@ from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
 SCHEMA = "dunning"
 
 
@@ -34,6 +41,12 @@ class Base(DeclarativeBase):
     """The dunning schema's declarative base (a class, not ``make_base``'s value: mypy takes it as a base)."""
 
     metadata = schema_metadata(SCHEMA)
+
+
+def row_as(cls: type[R], mapping: Mapping[Any, Any]) -> R:
+    """A typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the query left
+    out takes the field's default."""
+    return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
 
 
 def table_of(model: type[Base]) -> Table:

@@ -1,8 +1,10 @@
 import uuid
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.action_items import repository, service
 from services.dunning.action_items.auth import ActionItemAssign, ActionItemRead, ActionItemWork
@@ -14,7 +16,7 @@ from services.dunning.action_items.schemas import (
     ResolutionIn,
 )
 from services.dunning.strategies.rules import ActionKind
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 from shared.tenant_users import TenantUsersDep
@@ -22,17 +24,17 @@ from shared.tenant_users import TenantUsersDep
 router = APIRouter(prefix="/v1/action-items", tags=["action-items"], responses=problem_responses(401, 403, 422))
 
 
-async def _read(db: Any, tenant_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.read(db, tenant_id, item_id)
+async def _read(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> dict[str, Any]:
+    row = await repository.read(session, tenant_id, item_id)
     if row is None:
         raise NotFound("Action item not found")
-    return dict(row)
+    return asdict(row)
 
 
 @router.get("", response_model=Page[ActionItemOut])
 async def list_action_items(
     identity: ActionItemRead,
-    engine: EngineDep,
+    session: SessionDep,
     page: PageDep,
     status: ActionItemStatus | None = None,
     assignee_id: uuid.UUID | None = None,
@@ -42,20 +44,19 @@ async def list_action_items(
     created_to: date | None = None,
 ) -> dict[str, Any]:
     """Action items, newest first: the action owner's list (seed 000's daily actions alarm reads the same)."""
-    async with engine.connect() as conn:
-        rows = await repository.list_items(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            status=status.value if status else None,
-            assignee_id=assignee_id,
-            customer_id=customer_id,
-            action=action.value if action else None,
-            created_from=created_from,
-            created_to=created_to,
-        )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"].isoformat(), r["id"]], item=dict)
+    rows = await repository.list_items(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        status=status.value if status else None,
+        assignee_id=assignee_id,
+        customer_id=customer_id,
+        action=action.value if action else None,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    return make_page(rows, page.limit, key=lambda r: [r.created_at.isoformat(), r.id], item=asdict)
 
 
 @router.post(
@@ -74,9 +75,8 @@ async def create_action_item(
 
 
 @router.get("/{item_id}", response_model=ActionItemOut, responses=problem_responses(404))
-async def get_action_item(identity: ActionItemRead, item_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        return await _read(conn, identity.tenant_id, item_id)
+async def get_action_item(identity: ActionItemRead, item_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    return await _read(session, identity.tenant_id, item_id)
 
 
 @router.post("/{item_id}/assign", response_model=ActionItemOut, responses=problem_responses(404, 409, 503))

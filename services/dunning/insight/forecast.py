@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.runs import selection
 from services.dunning.runs.context import TenantContext
@@ -82,7 +82,7 @@ def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[St
 
 
 async def forecast(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant: TenantContext,
     strategies: list[Strategy],
     start: date,
@@ -106,7 +106,7 @@ async def forecast(
             "cal_day": window,
             "cal_next": [d if d <= end else None for d in next_bd],
         }
-        rows = list((await conn.execute(text(_forecast_query(compiled)), params)).mappings())
+        rows = list((await session.execute(text(_forecast_query(compiled)), params)).mappings())
     steps: dict[uuid.UUID, tuple[Strategy, Step]] = {
         step.id: (s, step) for s in compiled.by_id.values() for step in s.steps
     }

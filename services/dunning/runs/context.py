@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.dunning.models import Tenant, table_of
 from services.dunning.strategies import convert
@@ -74,15 +74,22 @@ async def load_tenant(conn: Any, tenant_id: uuid.UUID) -> TenantContext:
     return tenant_context(tenant_id, row)
 
 
+async def strategies_on(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Strategy]:
+    """``load_strategies`` inside a worker's transaction: a session on its connection (the repositories take
+    sessions; closing it leaves the connection's transaction alone)."""
+    async with AsyncSession(bind=conn) as session:
+        return await load_strategies(session, tenant_id)
+
+
 async def load_strategies(
-    conn: AsyncConnection, tenant_id: uuid.UUID, preview: uuid.UUID | None = None
+    session: AsyncSession, tenant_id: uuid.UUID, preview: uuid.UUID | None = None
 ) -> list[Strategy]:
     """The live strategies; ``preview`` treats one inactive strategy as switched on (forecast)."""
-    rows = await live_strategies(conn, tenant_id)
+    rows = await live_strategies(session, tenant_id)
     strategies = []
     for row in rows:
         strategy = convert.to_domain(row)
-        if preview is not None and row["id"] == preview and not strategy.active:
+        if preview is not None and row.id == preview and not strategy.active:
             strategy = Strategy(**{**_fields(strategy), "active": True})
         strategies.append(strategy)
     return strategies

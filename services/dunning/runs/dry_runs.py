@@ -11,8 +11,9 @@ import orjson
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.dunning.models import row_as
 from services.dunning.runs import counts, handover, selection, statements
-from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
+from services.dunning.runs.context import load_tenant, pending_cutoff, strategies_on
 from services.dunning.runs.lifecycle import (
     COMPLETED,
     QUEUED,
@@ -27,6 +28,7 @@ from services.dunning.runs.lifecycle import (
     set_run,
     strategy_versions,
 )
+from services.dunning.runs.repository import RunRow
 from services.dunning.settings import DunningSettings
 from shared.clock import wall_now
 
@@ -72,7 +74,7 @@ async def request_dry_run(
     return run_id, True
 
 
-async def wait_for_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.UUID, seconds: float) -> Any:
+async def wait_for_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.UUID, seconds: float) -> RunRow:
     """The run once it left queued/running, or as it is after ``seconds`` (a cheap read of its status every
     ``WAIT_POLL_SECONDS``): a dry run quick enough is answered in the request, a long one is polled by the
     client and never holds a request near the gateway's timeout."""
@@ -84,7 +86,7 @@ async def wait_for_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.U
                 break
         await asyncio.sleep(WAIT_POLL_SECONDS)
     async with engine.connect() as conn:
-        return (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().one()
+        return row_as(RunRow, (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().one())
 
 
 async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
@@ -126,7 +128,7 @@ async def _dry_plan(conn: AsyncConnection, settings: DunningSettings, run: Any) 
     clock = time.perf_counter()
     run_id, day = run["id"], run["as_of"]
     tenant = await load_tenant(conn, run["tenant_id"])
-    compiled = selection.compile_strategies(await load_strategies(conn, tenant.tenant_id))
+    compiled = selection.compile_strategies(await strategies_on(conn, tenant.tenant_id))
     closed = tenant.calendar.closed_reason(day)
     items: list[dict[str, Any]] = []
     await conn.execute(text(CREATE_DRY_PLAN))

@@ -104,7 +104,7 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
     day = tenant.today()
     steps = {
         step.id: (strategy, index)
-        for strategy in await load_strategies(session, tenant_id)  # type: ignore[arg-type]
+        for strategy in await load_strategies(session, tenant_id)
         for index, step in enumerate(strategy.steps)
     }
     customers = await load_customers(session, tenant_id, list({row.customer_id for row in rows}))

@@ -17,7 +17,7 @@ from services.dunning.action_items import service as action_items
 from services.dunning.models import Run
 from services.dunning.projection.rules import CustomerView, InvoiceView, Position
 from services.dunning.runs import counts, handover, payloads, selection, statements
-from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
+from services.dunning.runs.context import load_tenant, pending_cutoff, strategies_on
 from services.dunning.runs.lifecycle import (
     COMPLETED,
     INTERRUPTED,
@@ -191,7 +191,7 @@ async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> s
         )
         return SKIPPED
     started = time.perf_counter()
-    compiled = selection.compile_strategies(await load_strategies(conn, tenant_id))
+    compiled = selection.compile_strategies(await strategies_on(conn, tenant_id))
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
@@ -272,7 +272,7 @@ async def _complete(engine: AsyncEngine, run: Any, seconds: float) -> str:
     if await _unhanded_parts(engine, run_id):
         return RUNNING  # another worker holds a part, or a dead one's part awaits the sweeper
     async with engine.begin() as conn:
-        strategies = {s.id: s for s in await load_strategies(conn, run["tenant_id"])}
+        strategies = {s.id: s for s in await strategies_on(conn, run["tenant_id"])}
         totals = await counts.dispatch_counts(conn, run_id, strategies)
         totals["seconds"] = {**(run["counts"] or {}).get("seconds", {}), "hand_over": round(seconds, 3)}
         done = await conn.scalar(

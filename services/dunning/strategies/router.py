@@ -1,22 +1,25 @@
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Response, status
 
 from services.dunning.strategies import convert, repository, service
 from services.dunning.strategies.auth import StrategyRead, StrategyWrite
+from services.dunning.strategies.repository import StrategyRow
 from services.dunning.strategies.schemas import StrategyCreate, StrategyOut, StrategyUpdate, StrategyVersionOut
-from shared.db import EngineDep, SessionDep
+from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/strategies", tags=["strategies"], responses=problem_responses(401, 403, 422))
 
 
-def strategy_out(row: Any) -> dict[str, Any]:
+def strategy_out(row: StrategyRow | dict[str, Any]) -> dict[str, Any]:
+    """A strategy as the API shows it, from its typed row or the fields of the ORM object a request just wrote."""
 
     def get(name: str) -> Any:
-        return row.get(name) if isinstance(row, dict) else row[name]
+        return row.get(name) if isinstance(row, dict) else getattr(row, name)
 
     steps = convert.steps_from_json(get("id"), get("steps"))
     return {
@@ -61,25 +64,27 @@ async def create_strategy(identity: StrategyWrite, data: StrategyCreate, session
 
 @router.get("", response_model=Page[StrategyOut])
 async def list_strategies(
-    identity: StrategyRead, engine: EngineDep, page: PageDep, active: bool | None = None, include_archived: bool = False
+    identity: StrategyRead,
+    session: SessionDep,
+    page: PageDep,
+    active: bool | None = None,
+    include_archived: bool = False,
 ) -> dict[str, Any]:
     """Strategies in the order they are tried (priority, then name)."""
-    async with engine.connect() as conn:
-        rows = await repository.list_strategies(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            active=active,
-            include_archived=include_archived,
-        )
-    return make_page(rows, page.limit, key=lambda r: [r["priority"], r["name"], r["id"]], item=strategy_out)
+    rows = await repository.list_strategies(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        active=active,
+        include_archived=include_archived,
+    )
+    return make_page(rows, page.limit, key=lambda r: [r.priority, r.name, r.id], item=strategy_out)
 
 
 @router.get("/{strategy_id}", response_model=StrategyOut, responses=problem_responses(404))
-async def get_strategy(identity: StrategyRead, strategy_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = await repository.read(conn, identity.tenant_id, strategy_id)
+async def get_strategy(identity: StrategyRead, strategy_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    row = await repository.read(session, identity.tenant_id, strategy_id)
     if row is None:
         raise NotFound("Strategy not found")
     return strategy_out(row)
@@ -103,13 +108,12 @@ async def archive_strategy(identity: StrategyWrite, strategy_id: uuid.UUID, sess
 
 @router.get("/{strategy_id}/versions", response_model=Page[StrategyVersionOut], responses=problem_responses(404))
 async def list_strategy_versions(
-    identity: StrategyRead, strategy_id: uuid.UUID, engine: EngineDep, params: PageDep
+    identity: StrategyRead, strategy_id: uuid.UUID, session: SessionDep, params: PageDep
 ) -> dict[str, Any]:
     """Every version of the strategy, newest first."""
-    async with engine.connect() as conn:
-        if await repository.read(conn, identity.tenant_id, strategy_id) is None:
-            raise NotFound("Strategy not found")
-        rows = await repository.list_versions(
-            conn, identity.tenant_id, strategy_id, limit=params.limit, after=params.cursor
-        )
-    return make_page(rows, params.limit, key=lambda r: [r["version"]], item=dict)
+    if await repository.read(session, identity.tenant_id, strategy_id) is None:
+        raise NotFound("Strategy not found")
+    rows = await repository.list_versions(
+        session, identity.tenant_id, strategy_id, limit=params.limit, after=params.cursor
+    )
+    return make_page(rows, params.limit, key=lambda r: [r.version], item=asdict)
