@@ -1,7 +1,11 @@
 """Alerts to a tenant's admins (a login under attack, a webhook endpoint disabled): who they are, in which language
-to write to them, and the emails, one per admin, that messaging sends."""
+to write to them, and the emails, one per admin, that messaging sends.
+
+At the top of the service because two packages share it: ``login_alerts`` and ``webhook_alerts`` both write to the
+admins, and neither owns the other."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import any_, literal, select
@@ -14,14 +18,23 @@ from shared.identity import ADMIN
 from shared.validation import LANGUAGES
 
 
-async def active_admins(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
-    """The tenant's active admins (``user_id``, ``email``, ``full_name``), by email."""
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """An active admin of the tenant: whom an alert is written to."""
+
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+
+
+async def active_admins(session: AsyncSession, tenant_id: uuid.UUID) -> list[Admin]:
+    """The tenant's active admins, by email."""
     query = (
         select(User.user_id, User.email, User.full_name)
         .where(User.tenant_id == tenant_id, User.active, literal(ADMIN) == any_(User.roles))
         .order_by(User.email)
     )
-    return list((await session.execute(query)).all())
+    return [Admin(user_id, email, full_name) for user_id, email, full_name in await session.execute(query)]
 
 
 async def tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> str:
@@ -31,7 +44,7 @@ async def tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> str:
 
 
 def emails_to_admins(
-    admins: list[Any], language: str, data: dict[str, Any], key_prefix: str, source_ref: str
+    admins: list[Admin], language: str, data: dict[str, Any], key_prefix: str, source_ref: str
 ) -> SendCommunications:
     """One alert email per admin; the idempotency key is ``key_prefix`` and the admin, so a repeat sends nothing."""
     return SendCommunications(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -88,7 +89,7 @@ class Tenant(Base):
     extra_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default=text("'{}'::date[]"))
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     # a customer's reply pauses their automatic reminders for this many days (issue 10)
-    reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default=text("3"))
+    reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default="3")  # as migration 0008: '3'::smallint
     last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
@@ -244,6 +245,8 @@ class RunPart(Base):
     stamps ``handed_at``; a worker killed in the middle leaves it to the next (runs.service.hand_over_parts)."""
 
     __tablename__ = "run_parts"
+    # Named as PostgreSQL named it: migration 0022 came after 0021 renamed the keys to the pk_ convention.
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "run_id", "part", name="run_parts_pkey"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

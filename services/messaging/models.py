@@ -99,7 +99,11 @@ class TemplatePartial(IdMixin, TimestampMixin, Base):
     template of the tenant may include, import or extend."""
 
     __tablename__ = "template_partials"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"), *tenant_keys("template_partials", "id"))
+    # Named as PostgreSQL named it: migration 0014 created the constraint without a name.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="template_partials_tenant_id_name_key"),
+        *tenant_keys("template_partials", "id"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

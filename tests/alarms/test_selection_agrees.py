@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from services.alarms import rules
-from services.alarms.digests import selection
+from services.alarms.digests import rules, selection
+from services.alarms.digests.rules import AUDIENCES, Area, Audience, Directory
 from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice
-from services.alarms.rules import AUDIENCES, Alarm, AlarmSchedule, Area, Audience, Directory
+from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule
 
 AS_OF = date(2026, 11, 23)
 STATUSES = ["normal", "promise_to_pay", "payment_reported", "dispute", "paid", "written_off", "void"]

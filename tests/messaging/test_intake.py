@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import text
 
-from services.gateway.intake import purge_handed_over
 from services.gateway.main import create_app as create_gateway
+from services.gateway.proxy.intake import purge_handed_over
 from services.gateway.settings import GatewaySettings
 from services.messaging.channels.config import SmsConfig
 from services.messaging.channels.providers import send_sms

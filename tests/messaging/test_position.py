@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_decimal
 
-from services.alarms import rules as alarm_rules
+from services.alarms.digests import rules as alarm_rules
+from services.alarms.digests import wording as alarm_wording
+from services.alarms.tenant_settings.rules import Alarm
 from services.messaging.delivery.acceptance import invoices_about
 from services.messaging.delivery.rendering import render_source
 from services.messaging.templates.context import TAGS, TenantView, build_context
@@ -258,8 +260,8 @@ def test_money_is_written_the_same_in_a_message_a_digest_and_a_statement():
         position(totals=[{"currency": "USD", "amount": str(amount)}]), TENANT, language="es", today=TODAY
     )
     assert message["total"] == written
-    digest = alarm_rules.compose(
-        alarm_rules.Alarm.DISPUTES,
+    digest = alarm_wording.compose(
+        Alarm.DISPUTES,
         alarm_rules.Audience.AREA,
         [],
         row_count=0,

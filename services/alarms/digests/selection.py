@@ -16,10 +16,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms import rules
-from services.alarms.rules import Alarm, AlarmSchedule, Audience, Directory
+from services.alarms.digests import rules
+from services.alarms.digests.rules import Audience, Directory
+from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule
 
 OWED = "i.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND i.open_amount > 0"
 
@@ -263,7 +264,7 @@ def parameters(
 
 
 async def select_groups(
-    conn: AsyncConnection | AsyncSession,
+    session: AsyncSession,
     alarm: Alarm,
     params: dict[str, Any],
     *,
@@ -276,7 +277,7 @@ async def select_groups(
     ``alarms.digest_staging`` under it; the answer carries each group's first ``head`` rows, or all of them with
     ``full`` or for the keys in ``full_keys``."""
     values = {**params, "head": head, "full": full, "full_keys": list(full_keys or []), "run": run_id}
-    result = await conn.execute(STATEMENTS[(alarm, run_id is not None)], values)
+    result = await session.execute(STATEMENTS[(alarm, run_id is not None)], values)
     return [
         Group(
             audience=Audience(row.audience),

@@ -15,22 +15,21 @@ from typing import Any
 
 from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.alarms import rules
-from services.alarms.alarm_settings.repository import TenantView, load_schedules
-from services.alarms.digests import selection
-from services.alarms.directory import fetch_directory
+from services.alarms.digests import rules, selection, wording
+from services.alarms.digests.directory import fetch_directory
+from services.alarms.digests.rules import Audience, Recipient
 from services.alarms.models import Digest, Run, outbox
-from services.alarms.rules import Alarm, Audience, Recipient
 from services.alarms.settings import AlarmsSettings
+from services.alarms.tenant_settings.repository import TenantView, load_schedules
+from services.alarms.tenant_settings.rules import Alarm
 from shared.clock import wall_now
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
 from shared.internal import InternalClient
 from shared.outbox import emit_many
 
-Db = AsyncConnection | AsyncSession
 _digests = Digest.__table__
 _runs = Run.__table__
 # For this transaction only: sort a large tenant's rows in memory rather than on disk, and look rows up by their
@@ -48,7 +47,7 @@ class Planned:
     as_of: date
     recipient: Recipient
     group: selection.Group
-    text: rules.DigestText
+    text: wording.DigestText
     idempotency_key: str
     language: str
     status: str = "would_send"
@@ -76,7 +75,7 @@ class Plan:
 
 
 async def plan(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -93,7 +92,7 @@ async def plan(
     first rows (what the email lists), or all of them with ``all_rows`` and for the one ``recipient_id`` asked."""
     schedules = await load_schedules(db, tenant.tenant_id)
     directory = await fetch_directory(db, client, tenant.tenant_id, alarms)
-    language = tenant.language if tenant.language in rules.LANGUAGES else "es"
+    language = tenant.language if tenant.language in wording.LANGUAGES else "es"
     full_keys: list[uuid.UUID] = []
     if recipient_id is not None:
         full_keys = [recipient_id, *(p.id for p in directory.people.values() if p.user_id == recipient_id)]
@@ -122,7 +121,7 @@ async def plan(
                 continue
             if recipient_id is not None and recipient_id not in (target.id, target.user_id):
                 continue
-            text = rules.compose(
+            text = wording.compose(
                 alarm,
                 audience,
                 group.rows[: settings.digest_max_lines],
@@ -140,11 +139,11 @@ async def plan(
         return digests, unrouted
 
     async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
-        async with engine.begin() as conn:
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
             for setting in PLANNER:
-                await conn.execute(setting)
+                await session.execute(setting)
             groups = await selection.select_groups(
-                conn,
+                session,
                 alarm,
                 parameters[alarm],
                 run_id=run_id,
@@ -164,7 +163,7 @@ async def plan(
     return Plan(digests, unrouted)
 
 
-async def _mark_already_sent(db: Db, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
+async def _mark_already_sent(db: AsyncSession, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
     if not digests:
         return
     keys = [(d.alarm.value, d.audience.value, d.recipient.id, d.period) for d in digests]
@@ -222,7 +221,9 @@ RETURNING id, created_at
 _UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
 
 
-async def send(db: Db, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan) -> None:
+async def send(
+    db: AsyncSession, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan
+) -> None:
     """Store the new digests (their rows straight from the staging, on the server) and write their commands, in the
     caller's transaction, after a ``plan(..., run_id=run_id)``. A digest another run wrote in the meantime loses
     the unique index race here (``ON CONFLICT DO NOTHING``) and is not sent again."""
@@ -291,7 +292,7 @@ def counts(result: Plan) -> dict[str, Any]:
 
 
 async def execute_run(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -321,7 +322,7 @@ async def execute_run(
 
 
 async def create_run(
-    db: Db,
+    db: AsyncSession,
     tenant_id: uuid.UUID,
     as_of: date,
     alarms: list[Alarm],

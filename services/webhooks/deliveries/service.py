@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks import catalogue
-from services.webhooks.deliveries import repository
+from services.webhooks.deliveries import catalogue, repository
+from services.webhooks.deliveries.rows import DeliveryRow
 from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType, WebhookPingV1
@@ -45,10 +45,12 @@ async def send_ping(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uu
     )
     await repository.insert_event(session, event)
     (delivery,) = await repository.add_deliveries(session, tenant_id, endpoint_id, [event.event_id], replay=True)
-    return {"event_id": event.event_id, "delivery_id": delivery["id"]}
+    return {"event_id": event.event_id, "delivery_id": delivery.id}
 
 
-async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_id: str) -> list[Any]:
+async def replay_event(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_id: str
+) -> list[DeliveryRow]:
     await load(session, tenant_id, endpoint_id)
     if await repository.get_event(session, tenant_id, event_id) is None:
         raise NotFound("Webhook event not found")
@@ -57,7 +59,7 @@ async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id:
 
 async def replay_range(
     session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: WebhookReplayRange
-) -> list[Any]:
+) -> list[DeliveryRow]:
     endpoint = await load(session, tenant_id, endpoint_id)
     event_ids = await repository.events_in_range(
         session,

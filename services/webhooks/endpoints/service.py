@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks.addresses import url_refusal
 from services.webhooks.endpoints import repository
+from services.webhooks.endpoints.addresses import url_refusal
 from services.webhooks.endpoints.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, WebhookSecretRotation
 from services.webhooks.settings import WebhooksSettings
+from services.webhooks.tenant_settings import service as tenant_settings
 from shared.problems import NotFound, ValidationProblem
 
 SECRET_BYTES = 32
-DEFAULT_DISABLE_AFTER_DAYS = 5
 
 
 def new_secret() -> str:
@@ -23,16 +23,9 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(random.token_bytes(SECRET_BYTES)).decode()
 
 
-async def tenant_settings(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.load_settings(session, tenant_id)
-    if row is None:
-        return {"allow_private_urls": False, "disable_after_days": DEFAULT_DISABLE_AFTER_DAYS}
-    return {"allow_private_urls": row["allow_private_urls"], "disable_after_days": row["disable_after_days"]}
-
-
 async def check_url(session: AsyncSession, settings: WebhooksSettings, tenant_id: uuid.UUID, url: str) -> None:
     """A 422 naming ``url`` when it may not be called (``endpoints.rules``)."""
-    allow_private = (await tenant_settings(session, tenant_id))["allow_private_urls"]
+    allow_private = (await tenant_settings.current(session, tenant_id)).allow_private_urls
     refusal, _ = await url_refusal(url, development=settings.environment == "development", allow_private=allow_private)
     if refusal is not None:
         raise ValidationProblem.field("url", refusal)
