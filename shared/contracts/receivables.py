@@ -284,7 +284,6 @@ class TenantSettingsChanged(Event):
     whole on every change of receivables' settings (``PATCH /v1/receivables-settings``)."""
 
     message_type = "receivables.tenant_settings_changed"
-    consumers = ("dunning",)
 
     action_owner_id: uuid.UUID | None = Field(
         None, description="Who gets new action items (dunning); None: each customer's collector"
