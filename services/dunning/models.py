@@ -2,9 +2,11 @@
 action items. Only dunning writes it; the projection is kept from receivables' events."""
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -16,19 +18,45 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
 SCHEMA = "dunning"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The dunning schema's declarative base (a class, not ``make_base``'s value: mypy takes it as a base)."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+def row_as(cls: type[R], mapping: Mapping[Any, Any]) -> R:
+    """A typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the query left
+    out takes the field's default."""
+    return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Core table, typed as a ``Table`` (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -207,7 +235,7 @@ class Run(IdMixin, Base):
     # a real run's plan is written to the dispatches (with their parts) once, at this moment (runs.service)
     planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # a dry run: how many planned entries to keep, and, once the worker computed it, the first ``plan_limit``
-    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.service.execute_dry_run)
+    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.dry_runs.execute_dry_run)
     plan_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 

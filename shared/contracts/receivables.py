@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
 from shared.messages import Command, Event, register
@@ -276,6 +276,18 @@ class TaskChanged(Event):
     supervisor_id: uuid.UUID | None = None
     due_date: date | None = None
     status: str
+
+
+@register
+class TenantSettingsChanged(Event):
+    """The tenant-wide settings receivables owns that other services act on (issue 16: one owner per setting), sent
+    whole on every change of receivables' settings (``PATCH /v1/receivables-settings``)."""
+
+    message_type = "receivables.tenant_settings_changed"
+
+    action_owner_id: uuid.UUID | None = Field(
+        None, description="Who gets new action items (dunning); None: each customer's collector"
+    )
 
 
 @register

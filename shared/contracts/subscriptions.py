@@ -29,6 +29,7 @@ from shared.contracts.receivables import (
     PromiseBroken,
     PromiseKept,
     PromiseMade,
+    TenantSettingsChanged,
 )
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.messages import Message
@@ -56,6 +57,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             InvoicesChanged,
             MessageStatusChanged,
             ReplyReceived,
+            TenantSettingsChanged,  # the action owner: receivables owns it (issue 16)
         }
     ),
     # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks

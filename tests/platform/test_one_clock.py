@@ -58,10 +58,10 @@ WALL_CLOCK: dict[str, str] = {
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases
     "services/dunning/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
-    "services/dunning/runs/service.py::execute_dry_run": "when a run finished: a fact of the system",
+    "services/dunning/runs/dry_runs.py::execute_dry_run": "when a run finished: a fact of the system",
     "services/dunning/runs/service.py::_plan": "when a run finished: a fact of the system",
     "services/dunning/runs/service.py::_complete": "when a run finished: a fact of the system",
-    "services/dunning/runs/service.py::_fail": "when a run finished: a fact of the system",
+    "services/dunning/runs/lifecycle.py::fail_run": "when a run finished: a fact of the system",
     "services/dunning/runs/jobs.py::sweep_runs": "a lost run's lease",
     "services/dunning/runs/context.py::pending_cutoff": "a communication's patience: a real-time timeout",
     "services/dunning/runs/jobs.py::schedule_runs": "the instant of the tenants without a test clock (the SQL "
