@@ -1,13 +1,15 @@
-"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination) and the scheduler's and
-run job's writes (schedule slots, queued runs, their retries and failures)."""
+"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination), the scheduler's and run
+job's writes (schedule slots, queued runs, their retries, failures and completion) and a run's digests, stored from
+the rows the selection staged (``selection_repository``)."""
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, func, or_, select, text, update
+from sqlalchemy import RowMapping, Select, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alarms.models import Digest, Run
@@ -74,6 +76,40 @@ class TakenSlot:
     tenant_id: uuid.UUID
     alarm: str
     run_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    """A digest stored already under the identity (tenant, alarm, audience, recipient, period) a run looks up."""
+
+    alarm: str
+    audience: str
+    recipient_id: uuid.UUID
+    period: str
+    id: uuid.UUID
+    run_id: uuid.UUID
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewDigest:
+    """A digest a run stores (``store_staged_digests``); its rows are the ones staged for its recipient."""
+
+    id: uuid.UUID
+    alarm: str
+    audience: str
+    period: str
+    recipient_id: uuid.UUID
+    recipient_kind: str
+    recipient_user_id: uuid.UUID | None
+    recipient_name: str
+    recipient_email: str | None
+    language: str
+    row_count: int
+    customers: int
+    totals: dict[str, str]
+    data: dict[str, Any]
+    idempotency_key: str
 
 
 def _run(row: RowMapping) -> RunRow:
@@ -162,6 +198,135 @@ async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID
     query = select(_runs).where(_runs.c.tenant_id == tenant_id, _runs.c.id == run_id)
     row = (await session.execute(query)).mappings().first()
     return None if row is None else _run(row)
+
+
+async def queued_runs(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """How many of the tenant's runs wait to be executed."""
+    query = select(func.count()).select_from(_runs).where(_runs.c.tenant_id == tenant_id, _runs.c.status == "queued")
+    return int((await session.execute(query)).scalar_one())
+
+
+async def sent_digests(
+    session: AsyncSession, tenant_id: uuid.UUID, keys: Sequence[tuple[str, str, uuid.UUID, str]]
+) -> list[SentDigest]:
+    """The digests stored already among ``keys``: ``(alarm, audience, recipient_id, period)``."""
+    if not keys:
+        return []
+    identity = (_digests.c.alarm, _digests.c.audience, _digests.c.recipient_id, _digests.c.period)
+    query = select(*identity, _digests.c.id, _digests.c.run_id, _digests.c.created_at).where(
+        _digests.c.tenant_id == tenant_id, tuple_(*identity).in_(list(keys))
+    )
+    return [SentDigest(**row) for row in (await session.execute(query)).mappings()]
+
+
+async def create_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    as_of: date,
+    alarms: Sequence[str],
+    trigger: str,
+    requested_by: str | None,
+) -> None:
+    """A queued run."""
+    await session.execute(
+        _runs.insert().values(
+            id=run_id,
+            tenant_id=tenant_id,
+            as_of=as_of,
+            trigger=trigger,
+            alarms=list(alarms),
+            status="queued",
+            requested_by=requested_by,
+        )
+    )
+
+
+async def complete_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    digests: int,
+    rows: int,
+    already_sent: int,
+    unrouted: list[dict[str, Any]],
+    finished_at: datetime,
+) -> None:
+    """Record the run as completed, with its counts."""
+    await session.execute(
+        update(_runs)
+        .where(_runs.c.id == run_id)
+        .values(
+            status="completed",
+            digests=digests,
+            rows=rows,
+            already_sent=already_sent,
+            unrouted=unrouted,
+            error=None,
+            finished_at=finished_at,
+        )
+    )
+
+
+# The digests' rows go from alarms.digest_staging (filled by the selection) to alarms.digests on the server.
+_STORE_STAGED = text(
+    """
+INSERT INTO alarms.digests (id, tenant_id, run_id, alarm, audience, period, as_of, recipient_id, recipient_kind,
+                            recipient_user_id, recipient_name, recipient_email, language, row_count, customers,
+                            totals, rows, data, idempotency_key, status)
+SELECT p.id, CAST(:tenant AS uuid), CAST(:run AS uuid), p.alarm, p.audience, p.period, CAST(:as_of AS date),
+       p.recipient_id, p.kind, p.user_id, p.name, p.email, p.language, p.row_count, p.customers, p.totals, g.rows,
+       p.data, p.idempotency_key, 'sent'
+FROM unnest(CAST(:ids AS uuid[]), CAST(:alarms AS text[]), CAST(:audiences AS text[]), CAST(:periods AS text[]),
+            CAST(:recipients AS uuid[]), CAST(:kinds AS text[]), CAST(:user_ids AS uuid[]), CAST(:names AS text[]),
+            CAST(:emails AS text[]), CAST(:languages AS text[]), CAST(:row_counts AS int[]),
+            CAST(:customers AS int[]), CAST(CAST(:totals AS text[]) AS jsonb[]), CAST(CAST(:data AS text[]) AS jsonb[]),
+            CAST(:keys AS text[]))
+     AS p(id, alarm, audience, period, recipient_id, kind, user_id, name, email, language, row_count, customers,
+          totals, data, idempotency_key)
+JOIN alarms.digest_staging g
+  ON g.run_id = CAST(:run AS uuid) AND g.alarm = p.alarm AND g.audience = p.audience AND g.key = p.recipient_id
+ON CONFLICT DO NOTHING
+RETURNING id, created_at
+"""
+)
+_UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
+
+
+async def store_staged_digests(
+    session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, as_of: date, digests: Sequence[NewDigest]
+) -> dict[uuid.UUID, datetime]:
+    """Store the run's new digests, each with the rows staged for its recipient, in one statement, and empty the
+    run's staging. Answers when each stored digest was created; a digest missing from the answer lost the unique
+    index race to another run (``ON CONFLICT DO NOTHING``): it is not sent again."""
+    created: dict[uuid.UUID, datetime] = {}
+    if digests:
+        returned = await session.execute(
+            _STORE_STAGED,
+            {
+                "tenant": tenant_id,
+                "run": run_id,
+                "as_of": as_of,
+                "ids": [d.id for d in digests],
+                "alarms": [d.alarm for d in digests],
+                "audiences": [d.audience for d in digests],
+                "periods": [d.period for d in digests],
+                "recipients": [d.recipient_id for d in digests],
+                "kinds": [d.recipient_kind for d in digests],
+                "user_ids": [d.recipient_user_id for d in digests],
+                "names": [d.recipient_name[:200] for d in digests],
+                "emails": [d.recipient_email for d in digests],
+                "languages": [d.language for d in digests],
+                "row_counts": [d.row_count for d in digests],
+                "customers": [d.customers for d in digests],
+                "totals": [json.dumps(d.totals) for d in digests],
+                "data": [json.dumps(d.data) for d in digests],
+                "keys": [d.idempotency_key for d in digests],
+            },
+        )
+        created = {row.id: row.created_at for row in returned}
+    await session.execute(_UNSTAGE, {"run": run_id})
+    return created
 
 
 _TAKE_SLOTS = text(
