@@ -1,8 +1,7 @@
-"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination), the scheduler's and run
-job's writes (schedule slots, queued runs, their retries, failures and completion) and a run's digests, stored from
-the rows the selection staged (``selection_repository``)."""
+"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination) and the scheduler's and run
+job's writes (schedule slots, queued runs, their retries, failures and completion). A run's new digests are stored
+from the rows the selection staged, by ``selection_repository.store_staged_digests``."""
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,27 +88,6 @@ class SentDigest:
     id: uuid.UUID
     run_id: uuid.UUID
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NewDigest:
-    """A digest a run stores (``store_staged_digests``); its rows are the ones staged for its recipient."""
-
-    id: uuid.UUID
-    alarm: str
-    audience: str
-    period: str
-    recipient_id: uuid.UUID
-    recipient_kind: str
-    recipient_user_id: uuid.UUID | None
-    recipient_name: str
-    recipient_email: str | None
-    language: str
-    row_count: int
-    customers: int
-    totals: dict[str, str]
-    data: dict[str, Any]
-    idempotency_key: str
 
 
 def _run(row: RowMapping) -> RunRow:
@@ -268,67 +246,6 @@ async def complete_run(
     )
 
 
-# The digests' rows go from alarms.digest_staging (filled by the selection) to alarms.digests on the server.
-_STORE_STAGED = text(
-    """
-INSERT INTO alarms.digests (id, tenant_id, run_id, alarm, audience, period, as_of, recipient_id, recipient_kind,
-                            recipient_user_id, recipient_name, recipient_email, language, row_count, customers,
-                            totals, rows, data, idempotency_key, status)
-SELECT p.id, CAST(:tenant AS uuid), CAST(:run AS uuid), p.alarm, p.audience, p.period, CAST(:as_of AS date),
-       p.recipient_id, p.kind, p.user_id, p.name, p.email, p.language, p.row_count, p.customers, p.totals, g.rows,
-       p.data, p.idempotency_key, 'sent'
-FROM unnest(CAST(:ids AS uuid[]), CAST(:alarms AS text[]), CAST(:audiences AS text[]), CAST(:periods AS text[]),
-            CAST(:recipients AS uuid[]), CAST(:kinds AS text[]), CAST(:user_ids AS uuid[]), CAST(:names AS text[]),
-            CAST(:emails AS text[]), CAST(:languages AS text[]), CAST(:row_counts AS int[]),
-            CAST(:customers AS int[]), CAST(CAST(:totals AS text[]) AS jsonb[]), CAST(CAST(:data AS text[]) AS jsonb[]),
-            CAST(:keys AS text[]))
-     AS p(id, alarm, audience, period, recipient_id, kind, user_id, name, email, language, row_count, customers,
-          totals, data, idempotency_key)
-JOIN alarms.digest_staging g
-  ON g.run_id = CAST(:run AS uuid) AND g.alarm = p.alarm AND g.audience = p.audience AND g.key = p.recipient_id
-ON CONFLICT DO NOTHING
-RETURNING id, created_at
-"""
-)
-_UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
-
-
-async def store_staged_digests(
-    session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, as_of: date, digests: Sequence[NewDigest]
-) -> dict[uuid.UUID, datetime]:
-    """Store the run's new digests, each with the rows staged for its recipient, in one statement, and empty the
-    run's staging. Answers when each stored digest was created; a digest missing from the answer lost the unique
-    index race to another run (``ON CONFLICT DO NOTHING``): it is not sent again."""
-    created: dict[uuid.UUID, datetime] = {}
-    if digests:
-        returned = await session.execute(
-            _STORE_STAGED,
-            {
-                "tenant": tenant_id,
-                "run": run_id,
-                "as_of": as_of,
-                "ids": [d.id for d in digests],
-                "alarms": [d.alarm for d in digests],
-                "audiences": [d.audience for d in digests],
-                "periods": [d.period for d in digests],
-                "recipients": [d.recipient_id for d in digests],
-                "kinds": [d.recipient_kind for d in digests],
-                "user_ids": [d.recipient_user_id for d in digests],
-                "names": [d.recipient_name[:200] for d in digests],
-                "emails": [d.recipient_email for d in digests],
-                "languages": [d.language for d in digests],
-                "row_counts": [d.row_count for d in digests],
-                "customers": [d.customers for d in digests],
-                "totals": [json.dumps(d.totals) for d in digests],
-                "data": [json.dumps(d.data) for d in digests],
-                "keys": [d.idempotency_key for d in digests],
-            },
-        )
-        created = {row.id: row.created_at for row in returned}
-    await session.execute(_UNSTAGE, {"run": run_id})
-    return created
-
-
 _TAKE_SLOTS = text(
     """
 INSERT INTO alarms.schedule_slots (tenant_id, alarm, period, run_id)
@@ -374,11 +291,6 @@ async def insert_scheduled_runs(
             for run_id, (tenant_id, as_of, alarms) in runs.items()
         ],
     )
-
-
-async def forget_stale_staging(session: AsyncSession) -> None:
-    """Rows staged by runs that never finished (their transaction rolled back)."""
-    await session.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
 
 
 async def lost_runs(session: AsyncSession, stale: datetime) -> list[uuid.UUID]:

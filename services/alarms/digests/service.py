@@ -179,8 +179,8 @@ def communication(d: Planned) -> Communication:
     )
 
 
-def _new_digest(d: Planned) -> repository.NewDigest:
-    return repository.NewDigest(
+def _new_digest(d: Planned) -> selection_repository.NewDigest:
+    return selection_repository.NewDigest(
         id=d.id,
         alarm=d.alarm.value,
         audience=d.audience.value,
@@ -207,7 +207,7 @@ async def send(
     the unique index race here and is not sent again."""
     fresh = [d for d in result.digests if d.status == "would_send"]
     fresh_rows = [_new_digest(d) for d in fresh]
-    created = await repository.store_staged_digests(db, tenant_id, run_id, result.as_of, fresh_rows)
+    created = await selection_repository.store_staged_digests(db, tenant_id, run_id, result.as_of, fresh_rows)
     new = []
     for d in fresh:
         if d.id in created:
