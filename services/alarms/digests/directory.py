@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alarms.digests.rules import Area, Directory, Recipient, person_recipient
-from services.alarms.models import User
+from services.alarms.projection.repository import tenant_users
 from services.alarms.tenant_settings.rules import Alarm
 from shared.internal import InternalClient
 from shared.problems import ServiceUnavailable
@@ -25,12 +24,10 @@ class DirectoryUnavailable(ServiceUnavailable):
 
 
 async def load_users(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, Recipient]:
-    users = User.__table__
-    rows = await session.execute(
-        select(users.c.user_id, users.c.full_name, users.c.email, users.c.active).where(users.c.tenant_id == tenant_id)
-    )
+    """The tenant's users as recipients, by id (our projection of the gateway's events)."""
     return {
-        r.user_id: Recipient(r.user_id, "user", r.full_name, r.email, active=r.active, user_id=r.user_id) for r in rows
+        u.user_id: Recipient(u.user_id, "user", u.full_name, u.email, active=u.active, user_id=u.user_id)
+        for u in await tenant_users(session, tenant_id)
     }
 
 

@@ -12,7 +12,7 @@ from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.digests import repository, rules
+from services.alarms.digests import repository, rules, selection_repository
 from services.alarms.digests.directory import DirectoryUnavailable
 from services.alarms.digests.service import execute_run
 from services.alarms.tenant_settings.repository import active_tenants, load_tenant, schedules_by_tenant
@@ -74,7 +74,7 @@ async def schedule_runs(
             run_id: (*as_of[run_id], [a.value for a in Alarm if a.value in alarms]) for run_id, alarms in taken.items()
         }
         await repository.insert_scheduled_runs(session, runs)
-        await repository.forget_stale_staging(session)
+        await selection_repository.forget_stale_staging(session)
     for run_id in taken:
         await enqueue_run(ctx["redis"], run_id)
     return len(taken)

@@ -1,5 +1,6 @@
-"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination) and the scheduler's and
-run job's writes (schedule slots, queued runs, their retries and failures)."""
+"""Runs and digests: reads (always scoped by tenant; newest first, keyset pagination) and the scheduler's and run
+job's writes (schedule slots, queued runs, their retries, failures and completion). A run's new digests are stored
+from the rows the selection staged, by ``selection_repository.store_staged_digests``."""
 
 import uuid
 from collections.abc import Mapping, Sequence
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, func, or_, select, text, update
+from sqlalchemy import RowMapping, Select, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alarms.models import Digest, Run
@@ -74,6 +75,19 @@ class TakenSlot:
     tenant_id: uuid.UUID
     alarm: str
     run_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    """A digest stored already under the identity (tenant, alarm, audience, recipient, period) a run looks up."""
+
+    alarm: str
+    audience: str
+    recipient_id: uuid.UUID
+    period: str
+    id: uuid.UUID
+    run_id: uuid.UUID
+    created_at: datetime
 
 
 def _run(row: RowMapping) -> RunRow:
@@ -164,6 +178,74 @@ async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID
     return None if row is None else _run(row)
 
 
+async def queued_runs(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """How many of the tenant's runs wait to be executed."""
+    query = select(func.count()).select_from(_runs).where(_runs.c.tenant_id == tenant_id, _runs.c.status == "queued")
+    return int((await session.execute(query)).scalar_one())
+
+
+async def sent_digests(
+    session: AsyncSession, tenant_id: uuid.UUID, keys: Sequence[tuple[str, str, uuid.UUID, str]]
+) -> list[SentDigest]:
+    """The digests stored already among ``keys``: ``(alarm, audience, recipient_id, period)``."""
+    if not keys:
+        return []
+    identity = (_digests.c.alarm, _digests.c.audience, _digests.c.recipient_id, _digests.c.period)
+    query = select(*identity, _digests.c.id, _digests.c.run_id, _digests.c.created_at).where(
+        _digests.c.tenant_id == tenant_id, tuple_(*identity).in_(list(keys))
+    )
+    return [SentDigest(**row) for row in (await session.execute(query)).mappings()]
+
+
+async def create_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    as_of: date,
+    alarms: Sequence[str],
+    trigger: str,
+    requested_by: str | None,
+) -> None:
+    """A queued run."""
+    await session.execute(
+        _runs.insert().values(
+            id=run_id,
+            tenant_id=tenant_id,
+            as_of=as_of,
+            trigger=trigger,
+            alarms=list(alarms),
+            status="queued",
+            requested_by=requested_by,
+        )
+    )
+
+
+async def complete_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    digests: int,
+    rows: int,
+    already_sent: int,
+    unrouted: list[dict[str, Any]],
+    finished_at: datetime,
+) -> None:
+    """Record the run as completed, with its counts."""
+    await session.execute(
+        update(_runs)
+        .where(_runs.c.id == run_id)
+        .values(
+            status="completed",
+            digests=digests,
+            rows=rows,
+            already_sent=already_sent,
+            unrouted=unrouted,
+            error=None,
+            finished_at=finished_at,
+        )
+    )
+
+
 _TAKE_SLOTS = text(
     """
 INSERT INTO alarms.schedule_slots (tenant_id, alarm, period, run_id)
@@ -209,11 +291,6 @@ async def insert_scheduled_runs(
             for run_id, (tenant_id, as_of, alarms) in runs.items()
         ],
     )
-
-
-async def forget_stale_staging(session: AsyncSession) -> None:
-    """Rows staged by runs that never finished (their transaction rolled back)."""
-    await session.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
 
 
 async def lost_runs(session: AsyncSession, stale: datetime) -> list[uuid.UUID]:

@@ -9,7 +9,7 @@ revisar cliente por cliente":
 4. disputed invoices, weekly, to the person responsible for each area, and to each collector naming the area.
 
 This module decides when a set alarm is due for a tenant (its local time), which rows belong in a digest (the same
-predicates the SQL in ``digests/selection.py`` applies to the whole portfolio, checked against each other in
+predicates the SQL in ``digests/selection_repository.py`` applies to the whole portfolio, checked against each other in
 ``tests/alarms/test_rules.py``), in which order and to whom. What a digest says is ``digests/wording.py``; the
 alarms and a tenant's setting of each are ``tenant_settings/rules.py``.
 """

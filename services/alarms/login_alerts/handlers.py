@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.admin_alerts import active_admins, emails_to_admins, tenant_language
+from services.alarms.admin_alerts import emails_to_admins, tenant_language
 from services.alarms.login_alerts import repository
 from services.alarms.login_alerts.words import alert_data
 from services.alarms.models import outbox
+from services.alarms.projection.repository import active_admins
 from shared.contracts.gateway import LoginFailuresExceeded
 from shared.inbox import Received
 from shared.outbox import emit

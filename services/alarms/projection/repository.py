@@ -1,15 +1,19 @@
-"""The projection's writes: each a set-based statement for a whole batch of rows (built by ``handlers``).
+"""The projection's writes: each a set-based statement for a whole batch of rows (built by ``handlers``); and the
+few reads of its users and tenants that are not the digests' selection (recipients, admins, a tenant's language).
 
 An older event never overwrites a newer state: customers and invoices are ordered by their ``revision``; tenants,
 users and action items by the event's time. A broken promise is a fact, written once."""
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import any_, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
+from shared.identity import ADMIN
 from shared.projection import unnest_source, upsert_newest
 
 CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
@@ -79,3 +83,44 @@ async def insert_broken_promises(session: AsyncSession, rows: list[dict[str, Any
 
 async def upsert_action_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await upsert_newest(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", ACTION_ITEM_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """A user of the tenant as the gateway announced it."""
+
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """An active admin of the tenant: whom an alert is written to."""
+
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+
+
+async def tenant_users(session: AsyncSession, tenant_id: uuid.UUID) -> list[UserRow]:
+    """Every user of the tenant, active or not (a digest to an inactive one says so)."""
+    query = select(User.user_id, User.full_name, User.email, User.active).where(User.tenant_id == tenant_id)
+    return [UserRow(**row) for row in (await session.execute(query)).mappings()]
+
+
+async def active_admins(session: AsyncSession, tenant_id: uuid.UUID) -> list[Admin]:
+    """The tenant's active admins, by email."""
+    query = (
+        select(User.user_id, User.email, User.full_name)
+        .where(User.tenant_id == tenant_id, User.active, literal(ADMIN) == any_(User.roles))
+        .order_by(User.email)
+    )
+    return [Admin(**row) for row in (await session.execute(query)).mappings()]
+
+
+async def tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    """The tenant's language as announced (None: not announced yet)."""
+    language: str | None = await session.scalar(select(Tenant.language).where(Tenant.tenant_id == tenant_id))
+    return language

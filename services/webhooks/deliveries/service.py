@@ -32,16 +32,16 @@ async def on_catalogue_messages(ctx: dict[str, Any], session: AsyncSession, batc
 async def send_ping(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> dict[str, Any]:
     """A ``webhook.ping`` to this endpoint only (delivered by the worker like any event)."""
     endpoint = await load(session, tenant_id, endpoint_id)
-    if not endpoint["enabled"]:
+    if not endpoint.enabled:
         detail = "The endpoint is disabled: enable it first (POST .../enable)"
-        raise Conflict(detail, disabled_reason=endpoint["disabled_reason"])
+        raise Conflict(detail, disabled_reason=endpoint.disabled_reason)
     now = datetime.now(UTC)
     event = OutgoingEvent(
         tenant_id=tenant_id,
         event_id=f"msg_ping_{uuid.uuid4().hex}",
         event_type=WebhookEventType.PING,
         occurred_at=now,
-        data=WebhookPingV1(endpoint_id=endpoint["id"], url=endpoint["url"], sent_at=now).model_dump(mode="json"),
+        data=WebhookPingV1(endpoint_id=endpoint.id, url=endpoint.url, sent_at=now).model_dump(mode="json"),
     )
     await repository.insert_event(session, event)
     (delivery,) = await repository.add_deliveries(session, tenant_id, endpoint_id, [event.event_id], replay=True)
@@ -67,7 +67,7 @@ async def replay_range(
         data.since,
         data.until,
         [t.value for t in data.event_types],
-        endpoint["event_types"],
+        endpoint.event_types,
         MAX_REPLAY,
     )
     if len(event_ids) > MAX_REPLAY:

@@ -1,3 +1,6 @@
+"""Endpoints and their secrets: all of the endpoints' SQL, answering ``EndpointRow`` (the same row the delivery
+loop reads and changes, so both name the same fields)."""
+
 import uuid
 from datetime import datetime
 from typing import Any
@@ -5,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.webhooks.deliveries.rows import EndpointRow
 from services.webhooks.models import PENDING, Delivery, Endpoint, Secret
 from shared.pagination import keyset
 
@@ -15,34 +19,40 @@ deliveries = Delivery.__table__
 
 async def get_endpoint(
     session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False
-) -> Any:
+) -> EndpointRow | None:
     query = select(endpoints).where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
     if lock:
         query = query.with_for_update()
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
 async def list_endpoints(
     session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
-) -> list[Any]:
+) -> list[EndpointRow]:
+    """Oldest first, ``limit + 1`` rows (keyset pagination)."""
     query = select(endpoints).where(endpoints.c.tenant_id == tenant_id)
     query = keyset(query, (endpoints.c.created_at, endpoints.c.id), (datetime.fromisoformat, uuid.UUID), after, limit)
-    return list((await session.execute(query)).mappings().all())
+    return [EndpointRow.of(row) for row in (await session.execute(query)).mappings()]
 
 
-async def insert_endpoint(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> Any:
+async def insert_endpoint(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> EndpointRow:
     statement = insert(endpoints).values(id=uuid.uuid4(), tenant_id=tenant_id, **values).returning(endpoints)
-    return (await session.execute(statement)).mappings().one()
+    return EndpointRow.of((await session.execute(statement)).mappings().one())
 
 
-async def update_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any) -> Any:
+async def update_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any
+) -> EndpointRow | None:
+    """The endpoint after the change; None when there is none."""
     statement = (
         update(endpoints)
         .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
         .values(**values, updated_at=func.now())
         .returning(endpoints)
     )
-    return (await session.execute(statement)).mappings().first()
+    row = (await session.execute(statement)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
 async def delete_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from services.webhooks.deliveries.rows import EndpointRow
 from services.webhooks.endpoints import repository, service
 from services.webhooks.endpoints.auth import EndpointsRead, EndpointsWrite
 from services.webhooks.endpoints.schemas import (
@@ -46,12 +47,12 @@ async def create_endpoint(
 async def list_endpoints(identity: EndpointsRead, session: SessionDep, page: PageDep) -> dict[str, Any]:
     """The tenant's endpoints, oldest first (admins, integrations)."""
     rows = await repository.list_endpoints(session, identity.tenant_id, limit=page.limit, after=page.cursor)
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.created_at, r.id], item=EndpointRow.as_dict)
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
 async def get_endpoint(identity: EndpointsRead, endpoint_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
-    return dict(await service.load(session, identity.tenant_id, endpoint_id))
+    return (await service.load(session, identity.tenant_id, endpoint_id)).as_dict()
 
 
 @router.patch("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
@@ -63,7 +64,7 @@ async def update_endpoint(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Change the URL (checked again), description, event types, or enable / disable it (admins)."""
-    return dict(await service.update_endpoint(session, settings, identity.tenant_id, endpoint_id, data))
+    return (await service.update_endpoint(session, settings, identity.tenant_id, endpoint_id, data)).as_dict()
 
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
@@ -92,4 +93,4 @@ async def rotate_secret(
 async def enable_endpoint(identity: EndpointsWrite, endpoint_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """Re-enable a disabled endpoint (admins): the deliveries it kept pending go out at once; events that came
     while it was disabled were not queued for it (replay their time range)."""
-    return dict(await service.enable(session, identity.tenant_id, endpoint_id))
+    return (await service.enable(session, identity.tenant_id, endpoint_id)).as_dict()

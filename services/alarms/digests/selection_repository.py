@@ -1,4 +1,5 @@
-"""What goes into each digest, for a whole portfolio in one statement per alarm and audience.
+"""The selection's repository: what goes into each digest, for a whole portfolio in one statement per alarm and
+audience (the statements are measured by ``bench/alarms.py``: change them with the bench at hand).
 
 Each statement applies the predicates of ``rules`` (``action_pending``, ``broken_promise_pending``,
 ``reported_not_credited``, ``pending_dispute``),
@@ -8,11 +9,16 @@ areas, the totals per currency (never added across currencies) and the rows as a
 and words each recipient's digest from its first rows; it never loops over invoices, and in a real run the rows
 go from the statement to ``alarms.digests`` without leaving the server (through ``alarms.digest_staging``). The
 weekly alarms read the invoices through a partial index on the two statuses they look at.
+
+The staging's whole life is here: the statements fill it, ``store_staged_digests`` moves a run's rows into its new
+digests and empties it, ``forget_stale_staging`` drops what runs that rolled back left.
 """
 
+import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -49,8 +55,8 @@ _GROUPED = """
     GROUP BY audience, key, problem
 )"""
 _FULL = "CAST(:full AS boolean) OR key = ANY(CAST(:full_keys AS uuid[]))"
-# A real run stages every recipient's rows for ``service.send`` to store them; Python only sees the first ``head``
-# rows of each group (what the email lists), unless it asks for all of them.
+# A real run stages every recipient's rows for ``repository.store_staged_digests`` to store them; Python only sees
+# the first ``head`` rows of each group (what the email lists), unless it asks for all of them.
 _SAVE = """
 , saved AS (
     INSERT INTO alarms.digest_staging (run_id, alarm, audience, key, rows)
@@ -263,6 +269,17 @@ def parameters(
     return params
 
 
+# For this transaction only: sort a large tenant's rows in memory rather than on disk, and look rows up by their
+# index (the projection is small and hot: a seq scan of a million invoices to find 15,000 is the wrong plan).
+PLANNER = (text("SET LOCAL work_mem = '64MB'"), text("SET LOCAL random_page_cost = 1.1"))
+
+
+async def tune_planner(session: AsyncSession) -> None:
+    """Set ``PLANNER`` for the session's transaction, before its ``select_groups``."""
+    for setting in PLANNER:
+        await session.execute(setting)
+
+
 async def select_groups(
     session: AsyncSession,
     alarm: Alarm,
@@ -291,3 +308,90 @@ async def select_groups(
         )
         for row in result
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDigest:
+    """A digest a run stores (``store_staged_digests``); its rows are the ones staged for its recipient."""
+
+    id: uuid.UUID
+    alarm: str
+    audience: str
+    period: str
+    recipient_id: uuid.UUID
+    recipient_kind: str
+    recipient_user_id: uuid.UUID | None
+    recipient_name: str
+    recipient_email: str | None
+    language: str
+    row_count: int
+    customers: int
+    totals: dict[str, str]
+    data: dict[str, Any]
+    idempotency_key: str
+
+
+# The digests' rows go from alarms.digest_staging (filled by the selection) to alarms.digests on the server.
+_STORE_STAGED = text(
+    """
+INSERT INTO alarms.digests (id, tenant_id, run_id, alarm, audience, period, as_of, recipient_id, recipient_kind,
+                            recipient_user_id, recipient_name, recipient_email, language, row_count, customers,
+                            totals, rows, data, idempotency_key, status)
+SELECT p.id, CAST(:tenant AS uuid), CAST(:run AS uuid), p.alarm, p.audience, p.period, CAST(:as_of AS date),
+       p.recipient_id, p.kind, p.user_id, p.name, p.email, p.language, p.row_count, p.customers, p.totals, g.rows,
+       p.data, p.idempotency_key, 'sent'
+FROM unnest(CAST(:ids AS uuid[]), CAST(:alarms AS text[]), CAST(:audiences AS text[]), CAST(:periods AS text[]),
+            CAST(:recipients AS uuid[]), CAST(:kinds AS text[]), CAST(:user_ids AS uuid[]), CAST(:names AS text[]),
+            CAST(:emails AS text[]), CAST(:languages AS text[]), CAST(:row_counts AS int[]),
+            CAST(:customers AS int[]), CAST(CAST(:totals AS text[]) AS jsonb[]), CAST(CAST(:data AS text[]) AS jsonb[]),
+            CAST(:keys AS text[]))
+     AS p(id, alarm, audience, period, recipient_id, kind, user_id, name, email, language, row_count, customers,
+          totals, data, idempotency_key)
+JOIN alarms.digest_staging g
+  ON g.run_id = CAST(:run AS uuid) AND g.alarm = p.alarm AND g.audience = p.audience AND g.key = p.recipient_id
+ON CONFLICT DO NOTHING
+RETURNING id, created_at
+"""
+)
+_UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
+
+
+async def store_staged_digests(
+    session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID, as_of: date, digests: Sequence[NewDigest]
+) -> dict[uuid.UUID, datetime]:
+    """Store the run's new digests, each with the rows staged for its recipient, in one statement, and empty the
+    run's staging. Answers when each stored digest was created; a digest missing from the answer lost the unique
+    index race to another run (``ON CONFLICT DO NOTHING``): it is not sent again."""
+    created: dict[uuid.UUID, datetime] = {}
+    if digests:
+        returned = await session.execute(
+            _STORE_STAGED,
+            {
+                "tenant": tenant_id,
+                "run": run_id,
+                "as_of": as_of,
+                "ids": [d.id for d in digests],
+                "alarms": [d.alarm for d in digests],
+                "audiences": [d.audience for d in digests],
+                "periods": [d.period for d in digests],
+                "recipients": [d.recipient_id for d in digests],
+                "kinds": [d.recipient_kind for d in digests],
+                "user_ids": [d.recipient_user_id for d in digests],
+                "names": [d.recipient_name[:200] for d in digests],
+                "emails": [d.recipient_email for d in digests],
+                "languages": [d.language for d in digests],
+                "row_counts": [d.row_count for d in digests],
+                "customers": [d.customers for d in digests],
+                "totals": [json.dumps(d.totals) for d in digests],
+                "data": [json.dumps(d.data) for d in digests],
+                "keys": [d.idempotency_key for d in digests],
+            },
+        )
+        created = {row.id: row.created_at for row in returned}
+    await session.execute(_UNSTAGE, {"run": run_id})
+    return created
+
+
+async def forget_stale_staging(session: AsyncSession) -> None:
+    """Rows staged by runs that never finished (their transaction rolled back)."""
+    await session.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
