@@ -121,11 +121,13 @@ def require_of(
     permission = Permission(resource, action)
     roles = allowed_roles(permission)
 
-    @answers(403)
     async def dependency(who: Annotated[Caller, Depends(caller)]) -> Caller:
         if who.roles.isdisjoint(roles):
             raise Forbidden(f"{action} on {resource} needs one of the roles: {', '.join(sorted(roles))}")
         return who
+
+    if not roles >= TENANT_ROLES:  # given to every role of a tenant, it refuses no caller: no 403 to document
+        dependency = answers(403)(dependency)
 
     dependency.admitted_roles = roles  # type: ignore[attr-defined]
     dependency.permission = permission  # type: ignore[attr-defined]
