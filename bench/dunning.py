@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import System, arguments, bench_line
 from bench.ingest import BATCH, invoice_body, raw_copy, send_all
 from bench.ingest import customers as ingest_customers
-from services.dunning.rules import BusinessCalendar
+from shared.calendar import BusinessCalendar
 
 STEPS = [
     {"key": "new", "kind": "new_invoice", "channels": ["email"]},

@@ -74,7 +74,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import PG_SERVER, ROOT, VENV_BIN, RedisServer, System, port_free
-from services.dunning.rules import BusinessCalendar
+from shared.calendar import BusinessCalendar
 
 TIMEZONE = "America/Argentina/Buenos_Aires"
 SERVICES = ("receivables", "dunning", "messaging", "alarms")

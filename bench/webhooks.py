@@ -59,10 +59,9 @@ async def baseline(url: str, secret: str, batch: list[OutgoingEvent], settings: 
 
     async def post(client: httpx.AsyncClient, event: OutgoingEvent) -> None:
         nonlocal failures
-        row = {"type": event.event_type.value, "occurred_at": event.occurred_at, "data": event.data}
-        row |= {"event_id": event.event_id, "secrets": [secret]}
+        signed = (event.event_id, event.event_type.value, event.occurred_at, event.data, [secret])
         async with limit:
-            content, headers = signed_request(row, datetime.now(UTC))
+            content, headers = signed_request(*signed, datetime.now(UTC))
             response = await client.post(url, content=content, headers=headers)
             failures += not 200 <= response.status_code < 300
 

@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from redis.asyncio import ConnectionPool, Redis
+from starlette.types import ASGIApp
 
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.db import create_engine, create_pg_pool, create_sessionmaker
@@ -48,7 +49,7 @@ def create_service_app(
     tags: Sequence[dict[str, Any]] = (),
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
-    middleware: Sequence[type] = (),
+    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
     **fastapi_options: Any,
 ) -> FastAPI:
     @asynccontextmanager

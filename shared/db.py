@@ -183,7 +183,8 @@ SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")
 
 
 async def engine_dependency(request: Request) -> AsyncEngine:
-    return request.app.state.engine
+    engine: AsyncEngine = request.app.state.engine
+    return engine
 
 
 EngineDep = Annotated[AsyncEngine, Depends(engine_dependency)]

@@ -11,7 +11,7 @@ with the ``service`` role.
 import hashlib
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -68,8 +68,8 @@ def identity_headers(secret: str, tenant_id: uuid.UUID | str, actor: str, roles:
     }
 
 
-def verify_identity(secret: str, headers: dict[str, str] | object) -> Identity:
-    get = headers.get  # type: ignore[attr-defined]
+def verify_identity(secret: str, headers: Mapping[str, str]) -> Identity:
+    get = headers.get
     tenant, actor, roles, signature = (
         get(TENANT_HEADER),
         get(ACTOR_HEADER),

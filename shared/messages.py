@@ -1,8 +1,9 @@
 """Typed, versioned messages between services: events (facts, many consumers) and commands (one handler).
 
-A message class names its ``message_type``, ``version`` and ``consumers`` (the services whose queues
-receive it): this is the one routing table, read by the outbox relay. Payloads cross the wire inside an
-``Envelope`` as JSON. Adding an optional field keeps the version; anything else is a new version.
+A message class names its ``message_type`` and ``version``; its ``consumers`` (the services whose queues receive
+it, read by the outbox relay) come from what each consumer declares it reads (``shared/contracts/subscriptions.py``).
+Payloads cross the wire inside an ``Envelope`` as JSON. Adding an optional field keeps the version; anything else
+is a new version.
 """
 
 import uuid
@@ -17,7 +18,7 @@ class Message(BaseModel):
 
     message_type: ClassVar[str]
     version: ClassVar[int] = 1
-    consumers: ClassVar[tuple[str, ...]] = ()
+    consumers: ClassVar[tuple[str, ...]] = ()  # set by shared.contracts from the subscriptions
 
 
 class Event(Message):
@@ -25,7 +26,7 @@ class Event(Message):
 
 
 class Command(Message):
-    """A request for one service to do something; ``consumers`` names that one service."""
+    """A request for one service to do something: one service subscribes to it."""
 
 
 REGISTRY: dict[tuple[str, int], type[Message]] = {}

@@ -215,7 +215,8 @@ async def _take_rows(conn: AsyncConnection, schema: str, batch_size: int) -> lis
             {"limit": batch_size},
         )
     ).all()
-    taken, total = [], 0
+    taken: list[Any] = []
+    total = 0
     for head in heads:
         if taken and total + head.stored_bytes > PASS_BYTES:
             break  # the rest stays locked until this pass commits, then goes in the next

@@ -38,7 +38,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
         """``CustomerPage`` for ``Page[CustomerOut]``: a plain name in the OpenAPI document (pydantic's own,
         ``Page[CustomerOut]``, reaches it as ``Page_CustomerOut_``)."""
         name = params[0].__name__

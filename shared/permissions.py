@@ -9,18 +9,21 @@ with every role and holds the answers to this table. Change a right here, nowher
 """
 
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import Annotated, NamedTuple, Protocol, TypeVar
+
+from fastapi import Depends
 
 from shared.identity import (
     ADMIN,
+    ALL_ROLES,
     COLLECTOR,
     INTEGRATION,
     MANAGER,
     READERS,
     SERVICE,
     SUPERVISOR,
-    CurrentIdentity,
     Identity,
+    current_identity,
 )
 from shared.problems import Forbidden, answers
 
@@ -35,6 +38,8 @@ ERP_WRITERS: Roles = frozenset({ADMIN, MANAGER, SUPERVISOR, INTEGRATION})
 ERP_MANAGERS: Roles = frozenset({ADMIN, MANAGER, INTEGRATION})
 RUNNERS: Roles = frozenset({ADMIN, MANAGER, INTEGRATION, SERVICE})
 SERVICES: Roles = frozenset({SERVICE})
+ADMINS: Roles = frozenset({ADMIN})
+TENANT_ROLES: Roles = frozenset(ALL_ROLES)  # every role of a tenant's people and keys (not ``service``)
 
 
 class Permission(NamedTuple):
@@ -83,6 +88,12 @@ MATRIX: dict[str, dict[str, Roles]] = {
     },
     # the services' calls to each other (/internal/...)
     "internal": {"call": SERVICES},
+    # gateway: the tenant's people and keys, checked on the gateway's own routes (a ``Principal``, not an Identity)
+    "tenant": {"read": TENANT_ROLES, "write": ADMINS},
+    "identity": {"read": TENANT_ROLES},  # who am I: every caller may ask
+    "users": {"read": SUPERVISORS, "write": ADMINS},
+    "api-keys": {"read": ADMINS, "write": ADMINS},
+    "test-clock": {"read": TENANT_ROLES, "write": ADMINS},
 }
 
 
@@ -91,18 +102,38 @@ def allowed_roles(permission: Permission) -> Roles:
     return MATRIX[permission.resource][permission.action]
 
 
-def require(resource: str, action: str) -> Callable[[Identity], Awaitable[Identity]]:
-    """A dependency admitting only the roles the table gives (resource, action). It keeps the permission and its
-    roles on itself: the OpenAPI document (``x-roles``) and the role-matrix test read them there."""
+class HasRoles(Protocol):
+    """A caller as a role check sees it: a service's ``Identity``, the gateway's ``Principal``."""
+
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+
+Caller = TypeVar("Caller", bound=HasRoles)
+
+
+def require_of(
+    resource: str, action: str, caller: Callable[..., Awaitable[Caller]]
+) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency admitting only the roles the table gives (resource, action), asking ``caller`` (a dependency)
+    who calls. It keeps the permission and its roles on itself: the OpenAPI document (``x-roles``) and the
+    role-matrix test read them there."""
     permission = Permission(resource, action)
     roles = allowed_roles(permission)
 
-    @answers(403)
-    async def dependency(identity: CurrentIdentity) -> Identity:
-        if identity.roles.isdisjoint(roles):
+    async def dependency(who: Annotated[Caller, Depends(caller)]) -> Caller:
+        if who.roles.isdisjoint(roles):
             raise Forbidden(f"{action} on {resource} needs one of the roles: {', '.join(sorted(roles))}")
-        return identity
+        return who
+
+    if not roles >= TENANT_ROLES:  # given to every role of a tenant, it refuses no caller: no 403 to document
+        dependency = answers(403)(dependency)
 
     dependency.admitted_roles = roles  # type: ignore[attr-defined]
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def require(resource: str, action: str) -> Callable[[Identity], Awaitable[Identity]]:
+    """The services' check of (resource, action) on the identity the gateway forwards (``require_of``)."""
+    return require_of(resource, action, current_identity)

@@ -4,8 +4,8 @@ Every error path of every service answers ``application/problem+json`` with a st
 Validation errors list each bad field in ``errors[].field`` (dotted path, list indexes in brackets).
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import structlog
@@ -39,7 +39,7 @@ class Problem(Exception):
         status: int | None = None,
         slug: str | None = None,
         title: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail or self.title)
@@ -50,7 +50,7 @@ class Problem(Exception):
             self.slug = slug
         if title is not None:
             self.title = title
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
         self.extra = extra
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
@@ -356,12 +356,15 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def answers(*statuses: int) -> Any:
+_Dependency = TypeVar("_Dependency", bound=Callable[..., Any])
+
+
+def answers(*statuses: int) -> Callable[[_Dependency], _Dependency]:
     """Mark a dependency with the problem statuses it may answer: every route that depends on it documents them
     (``document_problems``), so a status raised in a shared dependency is declared once, not on each route."""
 
-    def mark(dependency: Any) -> Any:
-        dependency.problem_statuses = frozenset(statuses)
+    def mark(dependency: _Dependency) -> _Dependency:
+        dependency.problem_statuses = frozenset(statuses)  # type: ignore[attr-defined]  # read by document_problems
         return dependency
 
     return mark

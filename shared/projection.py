@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, or_
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -48,7 +48,7 @@ def unnest_source(table: Table, columns: dict[str, list[Any]]) -> tuple[str, dic
     """``SELECT`` of rows given as columns (one list per column of ``table``, one item per row) through ``unnest``,
     and its parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES``
     would need one per value (asyncpg takes 32,767 at most) and SQLAlchemy would compile each of them."""
-    dialect = postgresql.dialect()
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialects' __init__ untyped
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
     return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})", columns
 

@@ -11,6 +11,9 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "dev-only-internal-secret-change-me"  # noqa: S105 - refused outside development
+# What the shipped templates (deploy/k8s/secret.yaml) put where a secret goes: a value still holding it was never
+# replaced, and a process outside development refuses to start with it.
+PLACEHOLDER_MARK = "change-me"
 
 
 class ServiceSettings(BaseSettings):
@@ -75,7 +78,14 @@ class ServiceSettings(BaseSettings):
     def _refuse_development_secret_in_production(self) -> "ServiceSettings":
         if self.environment != "development" and self.internal_secret == DEVELOPMENT_SECRET:
             raise ValueError("internal_secret must be set outside development")
+        if self.environment != "development":
+            placeholders = sorted(
+                name for name, value in self if isinstance(value, str) and PLACEHOLDER_MARK in value.lower()
+            )
+            if placeholders:
+                raise ValueError(f"replace the placeholder value of {', '.join(placeholders)} outside development")
         return self
 
     def service_url(self, service: str) -> str:
-        return getattr(self, f"{service}_url")
+        url: str = getattr(self, f"{service}_url")
+        return url

@@ -334,7 +334,7 @@ def html_to_pdf(html: str) -> bytes:
         fonts = _local.fonts = FontConfiguration()
     fetcher = URLFetcher(allowed_protocols=("data",))
     started = time.monotonic()
-    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=fonts)
     _pace.note(time.monotonic() - started)
     return pdf
 

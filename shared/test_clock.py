@@ -22,8 +22,9 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.identity import SERVICE, Identity, require_roles
+from shared.identity import Identity
 from shared.outbox import queue_name
+from shared.permissions import require
 from shared.problems import Forbidden
 
 DAY_PATH = "/internal/test-clock/day"
@@ -58,7 +59,7 @@ class Pending(BaseModel):
 
 RunDay = Callable[[Request, uuid.UUID, datetime], Awaitable[dict[str, int]]]
 CountPending = Callable[[Request, uuid.UUID, datetime], Awaitable[dict[str, int]]]
-ServiceCaller = Annotated[Identity, Depends(require_roles(SERVICE))]
+ServiceCaller = Annotated[Identity, Depends(require("internal", "call"))]
 
 
 def _same_tenant(identity: Identity, tenant_id: uuid.UUID) -> None:

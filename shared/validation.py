@@ -9,7 +9,9 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field
 
-COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+COUNTRIES = frozenset(
+    code for code in Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha()
+)
 TIMEZONES = frozenset(zoneinfo.available_timezones())
 LANGUAGES = ("es", "en", "pt")
 

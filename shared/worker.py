@@ -6,7 +6,7 @@ maker, one pooled httpx client and the settings; jobs take ids (or envelopes), n
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 import structlog
@@ -16,6 +16,7 @@ from arq.cron import CronJob
 from arq.worker import Function, func
 
 import shared.contracts  # noqa: F401  (registers every message class)
+from shared.contracts.subscriptions import check_handlers
 from shared.db import connection_unavailable, create_engine, create_sessionmaker
 from shared.http import create_http_client
 from shared.inbox import Handlers, process_batch
@@ -37,7 +38,7 @@ CONNECTION_RETRY_SECONDS = 10.0
 
 def retry_delay(job_try: int, base_seconds: float) -> float:
     """Exponential back-off between tries: base, 2 base, 4 base, ... at most five minutes."""
-    return min(RETRY_CAP_SECONDS, base_seconds * 2 ** (job_try - 1))
+    return min(RETRY_CAP_SECONDS, base_seconds * 2.0 ** (job_try - 1))
 
 
 def serialize_job(data: dict[str, Any]) -> bytes:
@@ -47,10 +48,16 @@ def serialize_job(data: dict[str, Any]) -> bytes:
 
 
 def deserialize_job(data: bytes) -> dict[str, Any]:
-    return orjson.loads(data)
+    job: dict[str, Any] = orjson.loads(data)
+    return job
 
 
-JOB_CODEC = {"job_serializer": serialize_job, "job_deserializer": deserialize_job}
+class JobCodec(TypedDict):
+    job_serializer: Callable[[dict[str, Any]], bytes]
+    job_deserializer: Callable[[bytes], dict[str, Any]]
+
+
+JOB_CODEC = JobCodec(job_serializer=serialize_job, job_deserializer=deserialize_job)
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -100,8 +107,10 @@ def worker_settings(
     cron_jobs: Sequence[CronJob] = (),
     on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> type:
-    """The ``WorkerSettings`` class arq's CLI loads for one service."""
+    """The ``WorkerSettings`` class arq's CLI loads for one service; its handlers must be what the service subscribes
+    to (``shared/contracts/subscriptions.py``)."""
     service = settings.service_name
+    check_handlers(service, handlers)
 
     async def startup(ctx: dict[str, Any]) -> None:
         configure_logging(f"{service}-worker", settings.log_level, settings.log_json)
@@ -128,21 +137,26 @@ def worker_settings(
             await asyncio.gather(task, return_exceptions=True)
         await close_context(ctx)
 
-    class WorkerSettings:
-        pass
+    # A class body cannot read the enclosing function's names it also assigns: their values under other names.
+    all_functions = [func(handle_messages, name=HANDLE_MESSAGES, max_tries=JOB_MAX_TRIES), *functions]
+    all_cron_jobs = [cron(purge_outbox, hour={3}, minute={17}), *cron_jobs]
+    redis = redis_settings(settings.redis_url)
+    queue = queue_name(service)
 
-    WorkerSettings.functions = [func(handle_messages, name=HANDLE_MESSAGES, max_tries=JOB_MAX_TRIES), *functions]
-    WorkerSettings.cron_jobs = [cron(purge_outbox, hour={3}, minute={17}), *cron_jobs]
-    WorkerSettings.on_startup = staticmethod(startup)
-    WorkerSettings.on_shutdown = staticmethod(shutdown)
-    WorkerSettings.redis_settings = redis_settings(settings.redis_url)
-    WorkerSettings.queue_name = queue_name(service)
-    WorkerSettings.job_serializer = staticmethod(serialize_job)
-    WorkerSettings.job_deserializer = staticmethod(deserialize_job)
-    WorkerSettings.max_jobs = 10
-    # An idle worker looks at its queue this often (arq's default is 0.5 s): a run's parts, a dry run the API waits
-    # for, a message's fallback start sooner; ten cheap Redis reads a second per idle worker.
-    WorkerSettings.poll_delay = 0.1
-    WorkerSettings.health_check_interval = 30  # `arq --check` (the Kubernetes liveness probe) reads it
-    WorkerSettings.handle_signals = True
+    class WorkerSettings:
+        functions = all_functions
+        cron_jobs = all_cron_jobs
+        on_startup = staticmethod(startup)
+        on_shutdown = staticmethod(shutdown)
+        redis_settings = redis
+        queue_name = queue
+        job_serializer = staticmethod(serialize_job)
+        job_deserializer = staticmethod(deserialize_job)
+        max_jobs = 10
+        # An idle worker looks at its queue this often (arq's default is 0.5 s): a run's parts, a dry run the API
+        # waits for, a message's fallback start sooner; ten cheap Redis reads a second per idle worker.
+        poll_delay = 0.1
+        health_check_interval = 30  # `arq --check` (the Kubernetes liveness probe) reads it
+        handle_signals = True
+
     return WorkerSettings

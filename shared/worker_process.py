@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from arq.constants import in_progress_key_prefix
@@ -38,6 +40,21 @@ HEALTHY_AFTER_SECONDS = 60.0
 # commands a killed worker was taking waited a quarter of an hour.
 JOB_CLAIM_SECONDS = 30.0
 
+# Liveness per process (Kubernetes probes each worker pod, deploy/k8s): the file named by this variable is touched
+# while the process's loop turns, in arq's poll loop or in the back-off between two workers. ``arq --check`` reads
+# one key per queue, which any replica keeps fresh (and a stopping one deletes): it cannot tell which pod is stuck.
+HEARTBEAT_FILE_VARIABLE = "COBRANZA_WORKER_HEARTBEAT_FILE"
+HEARTBEAT_SECONDS = 10.0
+
+
+def touch(path: Path | None) -> None:
+    """Mark the process alive (a file's modification time: the probe needs no Python and no Redis)."""
+    if path is not None:
+        try:
+            path.touch()
+        except OSError:
+            log.warning("worker_heartbeat_failed path=%s", path)
+
 
 class LeasedWorker(Worker):
     """arq's worker, whose claim on a running job (the in-progress key) is a short lease renewed while it runs."""
@@ -46,10 +63,15 @@ class LeasedWorker(Worker):
         super().__init__(*args, **kwargs)
         self.in_progress_timeout_s = JOB_CLAIM_SECONDS
         self._claims_renewed_at = 0.0
+        self.heartbeat_file: Path | None = None
+        self._heartbeat_at = 0.0
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
         now = asyncio.get_running_loop().time()
+        if now - self._heartbeat_at >= HEARTBEAT_SECONDS:
+            self._heartbeat_at = now
+            touch(self.heartbeat_file)
         if self.tasks and now - self._claims_renewed_at >= JOB_CLAIM_SECONDS / 3:
             self._claims_renewed_at = now
             async with self.pool.pipeline(transaction=False) as pipe:
@@ -60,7 +82,8 @@ class LeasedWorker(Worker):
 
 def load_settings(path: str) -> type:
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    settings: type = getattr(importlib.import_module(module), name)
+    return settings
 
 
 def next_backoff(previous: float | None, ran_seconds: float) -> float:
@@ -96,13 +119,15 @@ async def _stop_worker(worker: Worker, main: asyncio.Task[None], wait_seconds: f
         worker._pool = None
 
 
-async def serve(settings_cls: type, stop: asyncio.Event, **overrides: Any) -> int:
+async def serve(settings_cls: type, stop: asyncio.Event, heartbeat_file: Path | None = None, **overrides: Any) -> int:
     """Run workers of ``settings_cls`` one after another until ``stop`` is set; answers how many were started."""
     started = 0
     backoff: float | None = None
     loop = asyncio.get_running_loop()
     while not stop.is_set():
+        touch(heartbeat_file)
         worker = LeasedWorker(**{**get_kwargs(settings_cls), "handle_signals": False, **overrides})
+        worker.heartbeat_file = heartbeat_file
         started += 1
         began = loop.time()
         main = asyncio.ensure_future(worker.main())
@@ -119,6 +144,7 @@ async def serve(settings_cls: type, stop: asyncio.Event, **overrides: Any) -> in
             backoff,
             f"{type(failure).__name__}: {failure}" if failure else "the worker stopped",
         )
+        touch(heartbeat_file)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), backoff)
     return started
@@ -129,7 +155,8 @@ async def _main(path: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await serve(load_settings(path), stop)
+    heartbeat = os.environ.get(HEARTBEAT_FILE_VARIABLE)
+    await serve(load_settings(path), stop, Path(heartbeat) if heartbeat else None)
 
 
 def main(argv: list[str] | None = None) -> None:

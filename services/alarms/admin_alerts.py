@@ -1,37 +1,29 @@
-"""Alerts to a tenant's admins (a login under attack, a webhook endpoint disabled): who they are, in which language
-to write to them, and the emails, one per admin, that messaging sends."""
+"""Alerts to a tenant's admins (a login under attack, a webhook endpoint disabled): in which language to write to
+them, and the emails, one per admin, that messaging sends (who they are: ``projection.repository.active_admins``).
+
+At the top of the service because two packages share it: ``login_alerts`` and ``webhook_alerts`` both write to the
+admins, and neither owns the other."""
 
 import uuid
 from typing import Any
 
-from sqlalchemy import any_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.models import Tenant, User
+from services.alarms.projection import repository
+from services.alarms.projection.repository import Admin
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
-from shared.identity import ADMIN
 from shared.validation import LANGUAGES
-
-
-async def active_admins(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
-    """The tenant's active admins (``user_id``, ``email``, ``full_name``), by email."""
-    query = (
-        select(User.user_id, User.email, User.full_name)
-        .where(User.tenant_id == tenant_id, User.active, literal(ADMIN) == any_(User.roles))
-        .order_by(User.email)
-    )
-    return list((await session.execute(query)).all())
 
 
 async def tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     """The tenant's language when the alerts speak it, else Spanish."""
-    language = await session.scalar(select(Tenant.language).where(Tenant.tenant_id == tenant_id))
+    language = await repository.tenant_language(session, tenant_id)
     return language if language in LANGUAGES else "es"
 
 
 def emails_to_admins(
-    admins: list[Any], language: str, data: dict[str, Any], key_prefix: str, source_ref: str
+    admins: list[Admin], language: str, data: dict[str, Any], key_prefix: str, source_ref: str
 ) -> SendCommunications:
     """One alert email per admin; the idempotency key is ``key_prefix`` and the admin, so a repeat sends nothing."""
     return SendCommunications(

@@ -2,10 +2,12 @@
 the broken-promises digest of ``DigestOut``'s own example (2026-11-23, to the collector Carla).
 ``tests/platform/test_examples.py`` validates every example against its schema."""
 
+from typing import Any
+
 RUN_ID = "6f1c1f8e-2b59-4a43-9a57-2f0f1f3c9a10"
 ADMIN_ID = "0192f5a3-1a2b-7c3d-8e4f-5a6b7c8d9e01"
 
-ALARM_SETTINGS_OUT = {
+ALARM_SETTINGS_OUT: dict[str, Any] = {
     "timezone": "America/Argentina/Buenos_Aires",
     "language": "es",
     "today": "2026-11-23",
@@ -40,7 +42,7 @@ ALARM_SETTINGS_OUT = {
         "next_at": "2026-11-30T11:00:00Z",
     },
 }
-RUN_OUT = {
+RUN_OUT: dict[str, Any] = {
     "id": RUN_ID,
     "as_of": "2026-11-23",
     "trigger": "schedule",
@@ -63,7 +65,7 @@ RUN_OUT = {
     "created_at": "2026-11-23T11:00:00Z",
     "finished_at": "2026-11-23T11:00:02Z",
 }
-DIGEST_OUT = {
+DIGEST_OUT: dict[str, Any] = {
     "id": "0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21",
     "run_id": "6f1c1f8e-2b59-4a43-9a57-2f0f1f3c9a10",
     "alarm": "broken_promises",
@@ -90,8 +92,8 @@ DIGEST_OUT = {
     "created_at": "2026-11-23T11:00:02Z",
     "rows": None,
 }
-RUN_DETAIL = {**RUN_OUT, "digests": [DIGEST_OUT]}
-LOGIN_ALERT_OUT = {
+RUN_DETAIL: dict[str, Any] = {**RUN_OUT, "digests": [DIGEST_OUT]}
+LOGIN_ALERT_OUT: dict[str, Any] = {
     "id": "0192f5b3-8c9d-7e0f-9a1b-3c4d5e6f7a8b",
     "username": "lucia.fernandez@andina.com.ar",
     "address": "181.47.12.203",

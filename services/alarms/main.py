@@ -2,11 +2,11 @@
 
 from fastapi import FastAPI
 
-from services.alarms.alarm_settings.router import router as settings_router
 from services.alarms.digests.router import router as digests_router
 from services.alarms.digests.router import runs_router
 from services.alarms.login_alerts.router import router as login_alerts_router
 from services.alarms.settings import AlarmsSettings
+from services.alarms.tenant_settings.router import router as settings_router
 from services.alarms.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 

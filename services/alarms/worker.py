@@ -27,11 +27,12 @@ from shared.contracts.receivables import (
     PromiseBroken,
 )
 from shared.contracts.webhooks import WebhookEndpointDisabled
+from shared.inbox import Handlers
 from shared.worker import worker_settings
 
 settings = AlarmsSettings()
 
-HANDLERS = {
+HANDLERS: Handlers = {
     TenantChanged: on_tenant_changed,
     UserChanged: on_user_changed,
     CustomerChanged: on_customer_changed,

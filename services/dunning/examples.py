@@ -3,6 +3,11 @@ schemas). The story of ``services.receivables.examples`` seen from dunning: on 2
 of Ferretería Los Andes (ERP-C-100) is 7 days overdue and the "Mayoristas" strategy sends its first overdue
 reminder by email. ``tests/platform/test_examples.py`` validates every example against its schema."""
 
+from typing import Any
+
+# What ``json_schema_extra`` takes (pydantic's JsonDict); the literals below are JSON by construction.
+Example = dict[str, Any]
+
 COLLECTOR_ID = "0192f5a3-2b3c-7d4e-9f5a-6b7c8d9e0f13"
 ACTOR = f"user:{COLLECTOR_ID}"
 CUSTOMER_ID = "0192f5a4-6b1e-7c3d-9a2f-3e4b5c6d7e81"
@@ -34,7 +39,7 @@ STEPS = [
 _STEPS_OUT = [{"id": STEP_ID, "action": None, **step} for step in STEPS[:4]] + [
     {"id": "0192f5b0-2d3e-7f4a-9b5c-6d7e8f9a0b1c", "pin_tone": False, **STEPS[4]}
 ]
-STRATEGY_OUT = {
+STRATEGY_OUT: Example = {
     "id": STRATEGY_ID,
     "name": "Mayoristas",
     "description": "Clientes mayoristas de Argentina y Uruguay con deuda vencida desde ARS 50.000",
@@ -49,7 +54,7 @@ STRATEGY_OUT = {
     "created_at": "2026-01-20T13:00:00Z",
     "updated_at": "2026-02-27T17:45:10Z",
 }
-STRATEGY_UPDATE = {
+STRATEGY_UPDATE: Example = {
     "description": "Clientes mayoristas de Argentina y Uruguay con deuda vencida desde ARS 50.000",
     "steps": [
         {
@@ -63,7 +68,7 @@ STRATEGY_UPDATE = {
         for step in STEPS
     ],
 }
-STRATEGY_VERSION_OUT = {
+STRATEGY_VERSION_OUT: Example = {
     "strategy_id": STRATEGY_ID,
     "version": 3,
     "snapshot": {
@@ -143,7 +148,7 @@ _COUNTS = {
     "by_kind": {"pre_due": 455, "overdue": 1444, "action_notice": 12},
     "seconds": {"plan": 0.84, "write": 1.62},
 }
-RUN_OUT = {
+RUN_OUT: Example = {
     "id": RUN_ID,
     "as_of": "2026-03-10",
     "dry_run": False,
@@ -158,7 +163,7 @@ RUN_OUT = {
     "started_at": "2026-03-10T12:00:01Z",
     "finished_at": "2026-03-10T12:00:04Z",
 }
-RUN_WITH_PLAN = {
+RUN_WITH_PLAN: Example = {
     **RUN_OUT,
     "dry_run": True,
     "trigger": "manual",
@@ -168,7 +173,7 @@ RUN_WITH_PLAN = {
     "plan": [_PLANNED],
     "plan_truncated": True,
 }
-DISPATCH_OUT = {
+DISPATCH_OUT: Example = {
     "id": DISPATCH_ID,
     "customer_id": CUSTOMER_ID,
     "channel": "email",
@@ -185,7 +190,7 @@ DISPATCH_OUT = {
     "created_at": "2026-03-10T12:00:03Z",
     "resolved_at": "2026-03-10T12:00:09Z",
 }
-ACTION_ITEM_OUT = {
+ACTION_ITEM_OUT: Example = {
     "id": ACTION_ITEM_ID,
     "customer_id": CUSTOMER_ID,
     "customer_name": "Ferretería Los Andes S.R.L.",
@@ -206,7 +211,7 @@ ACTION_ITEM_OUT = {
     "created_at": "2026-04-17T12:00:03Z",
     "updated_at": "2026-04-17T12:00:03Z",
 }
-ASSIGNMENT = {"assignee_id": COLLECTOR_ID}
+ASSIGNMENT: Example = {"assignee_id": COLLECTOR_ID}
 _STEP_INFO = {
     "key": "overdue-7",
     "kind": "overdue",
@@ -229,7 +234,7 @@ _LAST_SENT = {
     "error": None,
     "dispatched_at": "2026-02-28T12:00:02Z",
 }
-EXPLANATION = {
+EXPLANATION: Example = {
     "customer": {
         "id": CUSTOMER_ID,
         "name": "Ferretería Los Andes S.R.L.",
@@ -303,7 +308,7 @@ EXPLANATION = {
         }
     ],
 }
-FORECAST = {
+FORECAST: Example = {
     "from": "2026-03-16",
     "to": "2026-03-17",
     "preview_strategy_id": None,
@@ -341,7 +346,7 @@ FORECAST = {
     ],
     "totals": {"communications": 412, "tasks": 10, "invoices": 730},
 }
-DUNNING_SETTINGS_OUT = {
+DUNNING_SETTINGS_OUT: Example = {
     "country": "AR",
     "timezone": "America/Argentina/Buenos_Aires",
     "language": "es",
@@ -365,7 +370,7 @@ DUNNING_SETTINGS_OUT = {
         "error": None,
     },
 }
-RESYNC_ACCEPTED = {
+RESYNC_ACCEPTED: Example = {
     "status": "queued",
     "detail": "The resync runs in the background; see last_resync in the settings",
 }

@@ -2,6 +2,7 @@ from fastapi import FastAPI
 
 from services.dunning.action_items.router import router as action_items_router
 from services.dunning.insight.router import explain_router, forecast_router
+from services.dunning.projection.router import router as projection_router
 from services.dunning.runs.router import router as runs_router
 from services.dunning.settings import DunningSettings
 from services.dunning.strategies.router import router as strategies_router
@@ -15,7 +16,11 @@ TAGS = [
     {"name": "action-items", "description": "Actions decided by action steps or people: suspend, legal, write off."},
     {"name": "dunning-explain", "description": "Why a customer did or didn't get a message."},
     {"name": "dunning-forecast", "description": "What the strategies will send over the next days."},
-    {"name": "dunning-settings", "description": "Run hour, tolerances, holidays, action owner; projection resync."},
+    {
+        "name": "dunning-settings",
+        "description": "Run hour, tolerances, holidays, reply pause; the action owner (read-only: set in receivables' "
+        "settings); projection resync.",
+    },
 ]
 
 
@@ -31,6 +36,7 @@ def create_app(settings: DunningSettings | None = None) -> FastAPI:
             explain_router,
             forecast_router,
             settings_router,
+            projection_router,
             test_clock_router,
         ],
         tags=TAGS,

@@ -2,9 +2,11 @@
 action items. Only dunning writes it; the projection is kept from receivables' events."""
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -13,21 +15,48 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
 SCHEMA = "dunning"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The dunning schema's declarative base (a class, not ``make_base``'s value: mypy takes it as a base)."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
+def row_as(cls: type[R], mapping: Mapping[Any, Any]) -> R:
+    """A typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the query left
+    out takes the field's default."""
+    return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Core table, typed as a ``Table`` (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -60,7 +89,7 @@ class Tenant(Base):
     extra_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default=text("'{}'::date[]"))
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     # a customer's reply pauses their automatic reminders for this many days (issue 10)
-    reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default=text("3"))
+    reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default="3")  # as migration 0008: '3'::smallint
     last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
@@ -206,7 +235,7 @@ class Run(IdMixin, Base):
     # a real run's plan is written to the dispatches (with their parts) once, at this moment (runs.service)
     planned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # a dry run: how many planned entries to keep, and, once the worker computed it, the first ``plan_limit``
-    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.service.execute_dry_run)
+    # entries as the API shows them: {"items": [...], "truncated": bool} (runs.dry_runs.execute_dry_run)
     plan_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 
@@ -216,6 +245,8 @@ class RunPart(Base):
     stamps ``handed_at``; a worker killed in the middle leaves it to the next (runs.service.hand_over_parts)."""
 
     __tablename__ = "run_parts"
+    # Named as PostgreSQL named it: migration 0022 came after 0021 renamed the keys to the pk_ convention.
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "run_id", "part", name="run_parts_pkey"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

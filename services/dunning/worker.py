@@ -9,6 +9,7 @@ from services.dunning.projection.handlers import (
     on_invoices_changed,
     on_reply_received,
     on_tenant_changed,
+    on_tenant_settings_changed,
 )
 from services.dunning.projection.resync import RESYNC_JOB, resync_job
 from services.dunning.runs.acceptance import on_message_status_changed
@@ -27,13 +28,21 @@ from services.dunning.runs.jobs import (
 from services.dunning.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
-from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import (
+    CustomerChanged,
+    CustomersChanged,
+    InvoiceChanged,
+    InvoicesChanged,
+    TenantSettingsChanged,
+)
+from shared.inbox import Handlers
 from shared.worker import worker_settings
 
 settings = DunningSettings()
 
-HANDLERS = {
+HANDLERS: Handlers = {
     TenantChanged: on_tenant_changed,
+    TenantSettingsChanged: on_tenant_settings_changed,
     CustomerChanged: on_customer_changed,
     CustomersChanged: on_customers_changed,
     InvoiceChanged: on_invoice_changed,

@@ -17,14 +17,21 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "gateway"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The gateway schema's declarative base (a class, not ``make_base``'s value: the type checker needs one)."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -86,7 +93,7 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    headers: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSONB, nullable=True)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
 
@@ -101,7 +108,7 @@ class WebhookRequest(Base):
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     path: Mapped[str] = mapped_column(String(500))
     query: Mapped[str] = mapped_column(Text)
-    headers: Mapped[dict] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
 

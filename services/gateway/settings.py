@@ -23,7 +23,7 @@ class GatewaySettings(ServiceSettings):
     # A revoked API key or a deactivated user is refused at most this long after the change on other replicas.
     identity_cache_seconds: float = 5.0
     # Each process confirms the identity generation this often even when no change is announced (a lost
-    # announcement is caught within this time; services/gateway/generation.py).
+    # announcement is caught within this time; services/gateway/identity/generation.py).
     identity_check_seconds: PositiveFloat = 1.0
     default_rate_limit_per_minute: int = 600
     upstream_connect_timeout_seconds: float = 2.0

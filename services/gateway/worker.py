@@ -5,18 +5,18 @@ from typing import Any
 
 from arq import cron
 
-from services.gateway.idempotency import purge_expired
-from services.gateway.intake import purge_handed_over
+from services.gateway.idempotency.middleware import purge_expired as purge_expired_idempotency_keys
 from services.gateway.models import SCHEMA
-from services.gateway.refresh import purge_expired as purge_expired_refresh_tokens
+from services.gateway.proxy.intake import purge_handed_over
 from services.gateway.settings import GatewaySettings
+from services.gateway.tokens.service import purge_expired as purge_expired_refresh_tokens
 from shared.worker import worker_settings
 
 settings = GatewaySettings()
 
 
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
-    return await purge_expired(ctx["engine"], ctx["settings"].idempotency_key_hours)
+    return await purge_expired_idempotency_keys(ctx["engine"], ctx["settings"].idempotency_key_hours)
 
 
 async def purge_webhook_requests(ctx: dict[str, Any]) -> int:

@@ -3,6 +3,12 @@ schemas). The story of ``services.receivables.examples`` seen from messaging: th
 on 2026-03-10 goes to Ferretería Los Andes by email, and the customer answers it.
 ``tests/platform/test_examples.py`` validates every example against its schema."""
 
+from typing import Any
+
+# An OpenAPI example: a JSON object (pydantic's ``json_schema_extra`` takes it as is).
+Example = dict[str, Any]
+
+
 CUSTOMER_ID = "0192f5a4-6b1e-7c3d-9a2f-3e4b5c6d7e81"
 INVOICE_ID = "0192f5a4-7c2d-7e4f-8b1a-4c5d6e7f8091"
 MESSAGE_ID = "0192f5aa-2f3a-7b4c-9d5e-6f7a8b9cadbd"
@@ -22,12 +28,12 @@ BODY_HTML = (
     "<p>Estimada Marisol:</p><p>Le escribimos de Distribuidora Los Andes. La factura <b>A-0001-00000451</b> por "
     "$ 125.000,00 venció el 3 de marzo de 2026 (hace 7 días).</p>"
 )
-WHATSAPP = {
+WHATSAPP: Example = {
     "name": "cobranza_vencida_1",
     "language": "es_AR",
     "parameters": ["Marisol", "Distribuidora Los Andes", "$ 125.000,00", "A-0001-00000451"],
 }
-MESSAGE_OUT = {
+MESSAGE_OUT: Example = {
     "id": MESSAGE_ID,
     "customer_id": CUSTOMER_ID,
     "kind": "overdue",
@@ -50,7 +56,7 @@ MESSAGE_OUT = {
     "created_at": "2026-03-10T12:00:03Z",
     "updated_at": "2026-03-10T12:00:09Z",
 }
-MESSAGE_DETAIL = {
+MESSAGE_DETAIL: Example = {
     **MESSAGE_OUT,
     "language": "es",
     "tone": 1,
@@ -76,7 +82,7 @@ MESSAGE_DETAIL = {
         }
     ],
 }
-MESSAGE_STATS = {
+MESSAGE_STATS: Example = {
     "timezone": "America/Argentina/Buenos_Aires",
     "days": [
         {
@@ -88,8 +94,8 @@ MESSAGE_STATS = {
         {"date": "2026-03-10", "channel": "sms", "counts": {"delivered": 126, "failed": 5}, "total": 131},
     ],
 }
-RESEND_IN = {"to": "tesoreria@ferreterialosandes.com.ar"}
-REPLY_OUT = {
+RESEND_IN: Example = {"to": "tesoreria@ferreterialosandes.com.ar"}
+REPLY_OUT: Example = {
     "id": REPLY_ID,
     "channel": "email",
     "from_address": "pagos@ferreterialosandes.com.ar",
@@ -100,13 +106,13 @@ REPLY_OUT = {
     "opt_out": False,
     "received_at": "2026-03-10T17:22:48Z",
 }
-OPT_OUT_IN = {
+OPT_OUT_IN: Example = {
     "channel": "email",
     "address": "compras@ferreterialosandes.com.ar",
     "customer_id": CUSTOMER_ID,
     "reason": "Pidió no recibir más correos de cobranza en esta casilla",
 }
-SUPPRESSION_OUT = {
+SUPPRESSION_OUT: Example = {
     "id": SUPPRESSION_ID,
     "channel": "email",
     "address": "compras@ferreterialosandes.com.ar",
@@ -116,8 +122,12 @@ SUPPRESSION_OUT = {
     "created_at": "2026-03-11T14:05:31Z",
 }
 PARTIAL_BODY = "Carla Gómez\nDepartamento de Cobros, {{ company.name }}\n{{ collections.phone }}"
-PARTIAL_CREATE = {"name": "firma_cobros", "description": "Firma del departamento de cobros", "body": PARTIAL_BODY}
-PARTIAL_OUT = {
+PARTIAL_CREATE: Example = {
+    "name": "firma_cobros",
+    "description": "Firma del departamento de cobros",
+    "body": PARTIAL_BODY,
+}
+PARTIAL_OUT: Example = {
     "id": PARTIAL_ID,
     "name": "firma_cobros",
     "description": "Firma del departamento de cobros",
@@ -126,8 +136,8 @@ PARTIAL_OUT = {
     "created_at": "2026-02-02T15:10:00Z",
     "updated_at": "2026-02-09T11:25:40Z",
 }
-PARTIAL_UPDATE = {"body": PARTIAL_BODY + "\nLunes a viernes de 9 a 18"}
-_TEMPLATE_SOURCE = {
+PARTIAL_UPDATE: Example = {"body": PARTIAL_BODY + "\nLunes a viernes de 9 a 18"}
+_TEMPLATE_SOURCE: Example = {
     "subject": "Factura vencida: {{ company.name }} ({{ oldest_days_overdue }} días, {{ total }})",
     "body_text": "Estimada/o {{ recipient_name }}:\n\nLe escribimos de {{ company.name }}. "
     "{% for invoice in invoices %}La factura {{ invoice.number }} por {{ invoice.open_amount }} venció el "
@@ -137,7 +147,7 @@ _TEMPLATE_SOURCE = {
     "whatsapp_language": None,
     "whatsapp_parameters": [],
 }
-TEMPLATE_OUT = {
+TEMPLATE_OUT: Example = {
     "id": TEMPLATE_ID,
     "kind": "overdue",
     "channel": "email",
@@ -151,8 +161,8 @@ TEMPLATE_OUT = {
     "created_at": "2026-02-02T15:12:00Z",
     "updated_at": "2026-02-27T18:01:22Z",
 }
-TEMPLATE_UPDATE = {"subject": _TEMPLATE_SOURCE["subject"], "body_text": _TEMPLATE_SOURCE["body_text"]}
-DEFAULT_TEMPLATE_OUT = {
+TEMPLATE_UPDATE: Example = {"subject": _TEMPLATE_SOURCE["subject"], "body_text": _TEMPLATE_SOURCE["body_text"]}
+DEFAULT_TEMPLATE_OUT: Example = {
     "ref": "default:overdue/whatsapp/es/1",
     "kind": "overdue",
     "channel": "whatsapp",
@@ -166,12 +176,12 @@ DEFAULT_TEMPLATE_OUT = {
     "whatsapp_language": "es_AR",
     "whatsapp_parameters": ["{{ recipient_name }}", "{{ company.name }}", "{{ total }}"],
 }
-TAG_OUT = {
+TAG_OUT: Example = {
     "name": "advisor",
     "description": "The customer's business advisor (asesor de negocios)",
     "attributes": ["email", "name", "phone", "whatsapp", "whatsapp_link"],
 }
-PREVIEW_OUT = {
+PREVIEW_OUT: Example = {
     "template_ref": "default:overdue/email/es/1",
     "subject": SUBJECT,
     "body_text": BODY_TEXT,
@@ -184,9 +194,9 @@ PREVIEW_OUT = {
         "oldest_days_overdue": 7,
     },
 }
-_WINDOW = {"start": "08:00", "end": "20:00", "days": [1, 2, 3, 4, 5]}
-_CAP = {"max_messages": 2, "window_days": 7}
-SETTINGS_OUT = {
+_WINDOW: Example = {"start": "08:00", "end": "20:00", "days": [1, 2, 3, 4, 5]}
+_CAP: Example = {"max_messages": 2, "window_days": 7}
+SETTINGS_OUT: Example = {
     "profile": {
         "company": {
             "display_name": "Distribuidora Los Andes",

@@ -2,16 +2,17 @@
 
 from fastapi import FastAPI
 
-from services.messaging.configuration.router import router as settings_router
 from services.messaging.inbound.router import router as replies_router
+from services.messaging.inbound.webhooks import router as webhooks_router
 from services.messaging.messages.router import router as messages_router
 from services.messaging.optouts.router import invalid_router
 from services.messaging.optouts.router import router as optout_router
+from services.messaging.optouts.unsubscribe import router as unsubscribe_router
 from services.messaging.partials.router import router as partials_router
 from services.messaging.settings import MessagingSettings
 from services.messaging.templates.router import router as templates_router
+from services.messaging.tenant_settings.router import router as settings_router
 from services.messaging.test_clock.router import router as test_clock_router
-from services.messaging.webhooks import router as webhooks_router
 from shared.app import create_service_app
 
 TAGS = [
@@ -36,6 +37,7 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
             invalid_router,
             optout_router,
             webhooks_router,
+            unsubscribe_router,
             test_clock_router,
         ],
         tags=TAGS,

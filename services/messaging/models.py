@@ -12,21 +12,29 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.clock import TenantClock
-from shared.db import IdMixin, TimestampMixin, make_base, tenant_keys, tenant_reference
+from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "messaging"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    """The messaging schema's declarative base, a class of its own so that the type checker sees the models."""
+
+    metadata = schema_metadata(SCHEMA)
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -99,7 +107,11 @@ class TemplatePartial(IdMixin, TimestampMixin, Base):
     template of the tenant may include, import or extend."""
 
     __tablename__ = "template_partials"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"), *tenant_keys("template_partials", "id"))
+    # Named as PostgreSQL named it: migration 0014 created the constraint without a name.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="template_partials_tenant_id_name_key"),
+        *tenant_keys("template_partials", "id"),
+    )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
@@ -253,3 +265,11 @@ class Reply(IdMixin, Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's ``Table`` for Core statements (SQLAlchemy types ``__table__`` as any FromClause; a declarative
+    model's is always a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -6,25 +6,26 @@ seconds for what becomes due later (deferred messages at the window's opening, r
 unfinished by a worker that died.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import cron
 from arq.worker import func
 
-from services.messaging.calendars import on_calendar_changed
 from services.messaging.delivery.acceptance import on_send_communications
 from services.messaging.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
 from services.messaging.delivery.jobs import DELIVER
 from services.messaging.inbound.apply import on_webhook_received
 from services.messaging.models import SCHEMA
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import on_tenant_changed
+from services.messaging.tenant_settings.handlers import on_calendar_changed, on_tenant_changed
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import SendCommunications, WebhookReceived
+from shared.inbox import Handlers
 from shared.worker import worker_settings
 
-HANDLERS = {
+HANDLERS: Handlers = {
     SendCommunications: on_send_communications,
     TenantChanged: on_tenant_changed,
     CalendarChanged: on_calendar_changed,
@@ -51,13 +52,14 @@ def build_worker_settings(settings: MessagingSettings) -> type:
         ],
         on_startup=startup,
     )
-    original_shutdown = base.on_shutdown
+    # worker_settings builds the class at run time: its hooks are read and set by name.
+    original_shutdown: Callable[[dict[str, Any]], Awaitable[None]] = getattr(base, "on_shutdown")  # noqa: B009
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await shutdown(ctx)
         await original_shutdown(ctx)
 
-    base.on_shutdown = staticmethod(on_shutdown)
+    setattr(base, "on_shutdown", staticmethod(on_shutdown))  # noqa: B010
     return base
 
 

@@ -2,11 +2,13 @@
 endpoint, a broken promise announced to it and its delivery log. ``tests/platform/test_examples.py`` validates
 every example against its schema."""
 
+from typing import Any
+
 ENDPOINT_ID = "0b8f9c4e-3a51-4c1e-9d7a-5f2e8b6c1a90"
 DELIVERY_ID = "5d0e7c2a-9b1f-4c3e-8a6d-2f4b1c9e7a35"
 EVENT_ID = "msg_2f1c0e7a9b4d4e8f9a1b2c3d4e5f6a7b"
 
-ENDPOINT_OUT = {
+ENDPOINT_OUT: dict[str, Any] = {
     "id": ENDPOINT_ID,
     "url": "https://erp.example.com/cobranza/webhooks",
     "description": "ERP: suspend service on action items",
@@ -19,17 +21,17 @@ ENDPOINT_OUT = {
     "created_at": "2026-11-23T12:00:00Z",
     "updated_at": "2026-11-23T12:00:00Z",
 }
-ENDPOINT_CREATED = {
+ENDPOINT_CREATED: dict[str, Any] = {
     **ENDPOINT_OUT,
     "last_success_at": None,
     "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 }
-SECRET_ROTATED = {
+SECRET_ROTATED: dict[str, Any] = {
     "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
     "previous_expires_at": "2026-12-07T14:00:00Z",
 }
-SETTINGS_OUT = {"allow_private_urls": False, "disable_after_days": 5}
-EVENT_OUT = {
+SETTINGS_OUT: dict[str, Any] = {"allow_private_urls": False, "disable_after_days": 5}
+EVENT_OUT: dict[str, Any] = {
     "event_id": EVENT_ID,
     "type": "promise.broken",
     "occurred_at": "2026-12-06T14:03:10Z",
@@ -41,7 +43,7 @@ EVENT_OUT = {
         "promised_date": "2026-12-05",
     },
 }
-DELIVERY_OUT = {
+DELIVERY_OUT: dict[str, Any] = {
     "id": DELIVERY_ID,
     "endpoint_id": ENDPOINT_ID,
     "event_id": EVENT_ID,
@@ -55,7 +57,7 @@ DELIVERY_OUT = {
     "created_at": "2026-12-06T14:03:10Z",
     "updated_at": "2026-12-06T14:03:16Z",
 }
-ATTEMPTS = [
+ATTEMPTS: list[dict[str, Any]] = [
     {
         "id": "7e3a9c1d-2b4f-4d6e-8a0c-1e3f5a7b9c2d",
         "at": "2026-12-06T14:03:11Z",
@@ -73,6 +75,6 @@ ATTEMPTS = [
         "error": None,
     },
 ]
-DELIVERY_DETAIL = {**DELIVERY_OUT, "attempts_log": ATTEMPTS}
-REPLAY_RESULT = {"deliveries": 1, "delivery_ids": [DELIVERY_ID]}
-PING_SENT = {"event_id": "msg_ping_4e1b9d7c2a6f4b3e8d0c1a2b3c4d5e6f", "delivery_id": DELIVERY_ID}
+DELIVERY_DETAIL: dict[str, Any] = {**DELIVERY_OUT, "attempts_log": ATTEMPTS}
+REPLAY_RESULT: dict[str, Any] = {"deliveries": 1, "delivery_ids": [DELIVERY_ID]}
+PING_SENT: dict[str, Any] = {"event_id": "msg_ping_4e1b9d7c2a6f4b3e8d0c1a2b3c4d5e6f", "delivery_id": DELIVERY_ID}

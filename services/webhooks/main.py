@@ -3,12 +3,12 @@
 
 from fastapi import FastAPI
 
-from services.webhooks.catalogue import document_webhooks
+from services.webhooks.deliveries.catalogue import document_webhooks
 from services.webhooks.deliveries.router import events_router
 from services.webhooks.deliveries.router import router as deliveries_router
-from services.webhooks.endpoints.router import internal_router, settings_router
 from services.webhooks.endpoints.router import router as endpoints_router
 from services.webhooks.settings import WebhooksSettings
+from services.webhooks.tenant_settings.router import internal_router, settings_router
 from services.webhooks.test_clock.router import router as test_clock_router
 from shared.app import create_service_app
 

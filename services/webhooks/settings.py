@@ -7,7 +7,7 @@ from shared.settings import ServiceSettings
 
 # Seconds to wait after each failed attempt (the 1st, 2nd, ...): 3 days and 3 hours in all, ten attempts; then
 # the delivery is abandoned (a replay can still send it).
-RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400]
+RETRY_SCHEDULE_SECONDS: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400]
 
 
 class WebhooksSettings(ServiceSettings):

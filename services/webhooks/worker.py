@@ -5,8 +5,9 @@ import asyncio
 from typing import Any
 
 from arq import cron
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks.catalogue import CONSUMED_MESSAGES
+from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES
 from services.webhooks.deliveries.repository import purge
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_forever
 from services.webhooks.deliveries.service import on_catalogue_messages
@@ -38,8 +39,8 @@ async def stop_delivery(ctx: dict[str, Any]) -> None:
 
 async def purge_old(ctx: dict[str, Any]) -> tuple[int, int]:
     """Daily: forget what is older than ``retention_days`` (``repository.purge``)."""
-    async with ctx["engine"].begin() as conn:
-        return await purge(conn, settings.retention_days)
+    async with ctx["engine"].begin() as conn, AsyncSession(bind=conn) as session:
+        return await purge(session, settings.retention_days)
 
 
 WorkerSettings = worker_settings(
@@ -50,7 +51,8 @@ WorkerSettings = worker_settings(
     cron_jobs=[cron(purge_old, name="webhooks.purge_old", hour={4}, minute={23}, unique=True)],
     on_startup=start_delivery,
 )
-_shutdown = WorkerSettings.on_shutdown
+# worker_settings answers a bare ``type``: the hook arq reads is set on it, so mypy does not know it.
+_shutdown = WorkerSettings.on_shutdown  # type: ignore[attr-defined]
 
 
 async def _shutdown_all(ctx: dict[str, Any]) -> None:
@@ -58,4 +60,4 @@ async def _shutdown_all(ctx: dict[str, Any]) -> None:
     await _shutdown(ctx)
 
 
-WorkerSettings.on_shutdown = staticmethod(_shutdown_all)
+WorkerSettings.on_shutdown = staticmethod(_shutdown_all)  # type: ignore[attr-defined]

@@ -11,7 +11,6 @@ class ActionItemChanged(Event):
     """An action step reached (suspend service, legal, write off, call): feeds the daily actions alarm."""
 
     message_type = "dunning.action_item_changed"
-    consumers = ("alarms", "webhooks")
 
     action_item_id: uuid.UUID
     customer_id: uuid.UUID
@@ -36,7 +35,6 @@ class CalendarChanged(Event):
     messages off them and alarms keeps digests to the same business days. The whole state, not a delta."""
 
     message_type = "dunning.calendar_changed"
-    consumers = ("messaging", "alarms")
 
     holiday_subdivision: str | None = None
     company_holidays: list[date] = []

@@ -11,7 +11,6 @@ from shared.messages import Event, register
 @register
 class TenantChanged(Event):
     message_type = "gateway.tenant_changed"
-    consumers = ("receivables", "dunning", "messaging", "alarms")
 
     tenant_id: uuid.UUID
     slug: str
@@ -32,7 +31,6 @@ class UserChanged(Event):
     """A person of the tenant (collector, supervisor, ...) was created or changed."""
 
     message_type = "gateway.user_changed"
-    consumers = ("receivables", "alarms")
 
     user_id: uuid.UUID
     email: str
@@ -47,7 +45,6 @@ class LoginFailuresExceeded(Event):
     announced once per window, whether or not ``username`` is a user (the caller is never told)."""
 
     message_type = "gateway.login_failures_exceeded"
-    consumers = ("alarms",)
 
     tenant_id: uuid.UUID
     username: str = Field(max_length=320)

@@ -93,7 +93,6 @@ class SendCommunications(Command):
     """Batches, because one job per message would cost more than the message (issue 4)."""
 
     message_type = "messaging.send_communications"
-    consumers = ("messaging",)
 
     communications: list[Communication]
 
@@ -114,7 +113,6 @@ class MessageStatusChanged(Event):
     """A message was accepted (``queued``/``deferred``) or its delivery moved on."""
 
     message_type = "messaging.message_status_changed"
-    consumers = ("receivables", "dunning", "webhooks")
 
     message_id: uuid.UUID
     idempotency_key: str
@@ -144,7 +142,6 @@ class ContactInvalidated(Event):
     """A permanent delivery error (invalid number, hard bounce): the contact must not be used again."""
 
     message_type = "messaging.contact_invalidated"
-    consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
     customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
@@ -158,7 +155,6 @@ class OptOutRecorded(Event):
     """The customer asked for no more messages on a channel (SMS STOP, unsubscribe link)."""
 
     message_type = "messaging.opt_out_recorded"
-    consumers = ("receivables", "webhooks")
 
     customer_id: uuid.UUID
     customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
@@ -177,7 +173,6 @@ class ReplyReceived(Event):
     """
 
     message_type = "messaging.reply_received"
-    consumers = ("receivables", "dunning", "webhooks")
 
     reply_id: uuid.UUID
     customer_id: uuid.UUID | None = None
@@ -201,7 +196,6 @@ class WebhookReceived(Command):
     """
 
     message_type = "messaging.webhook_received"
-    consumers = ("messaging",)
 
     request_id: uuid.UUID = Field(description="The gateway's stored request")
     path: str

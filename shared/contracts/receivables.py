@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
 from shared.messages import Command, Event, register
@@ -48,7 +48,6 @@ class CustomerChanged(Event, CustomerSnapshot):
     """One customer changed (API, people, credits, opt-outs)."""
 
     message_type = "receivables.customer_changed"
-    consumers = ("dunning", "alarms")
 
 
 @register
@@ -57,7 +56,6 @@ class CustomersChanged(Event):
     consumers apply in one statement, instead of one ``CustomerChanged`` per customer."""
 
     message_type = "receivables.customers_changed"
-    consumers = ("dunning", "alarms")
 
     customers: list[CustomerSnapshot]
 
@@ -91,7 +89,6 @@ class InvoiceChanged(Event, InvoiceSnapshot):
     """One invoice changed (API, payments, promises, credits)."""
 
     message_type = "receivables.invoice_changed"
-    consumers = ("dunning", "alarms")
 
     reason: str | None = None
 
@@ -106,7 +103,6 @@ class InvoicesChanged(Event):
     (``unnest``), and do not repeat the field names 10,000 times. ``snapshots()`` gives them as objects."""
 
     message_type = "receivables.invoices_changed"
-    consumers = ("dunning", "alarms")
 
     reason: str | None = None
     invoice_id: list[uuid.UUID]
@@ -149,7 +145,6 @@ class Allocation(BaseModel):
 @register
 class PaymentApplied(Event):
     message_type = "receivables.payment_applied"
-    consumers = ("webhooks",)
 
     payment_id: uuid.UUID
     customer_id: uuid.UUID
@@ -168,7 +163,6 @@ class OutcomeRecorded(Event):
     """A personal contact and its result (seed 000, the five outcomes)."""
 
     message_type = "receivables.outcome_recorded"
-    consumers = ()  # announced for integrations; no service reads it yet
 
     outcome_id: uuid.UUID
     customer_id: uuid.UUID
@@ -189,7 +183,6 @@ class OutcomeRecorded(Event):
 @register
 class PromiseBroken(Event):
     message_type = "receivables.promise_broken"
-    consumers = ("alarms", "webhooks")
 
     promise_id: uuid.UUID
     invoice_id: uuid.UUID
@@ -224,7 +217,6 @@ class PromiseMade(_PromiseOnInvoice):
     the trigger on ``receivables.promises`` (migration 0027), so every way a promise opens announces it."""
 
     message_type = "receivables.promise_made"
-    consumers = ("webhooks",)
 
     outcome_id: uuid.UUID | None = None
     collector_id: uuid.UUID | None = None
@@ -237,7 +229,6 @@ class PromiseKept(_PromiseOnInvoice):
     trigger on ``receivables.promises`` (migration 0027) when a promise goes from open to kept."""
 
     message_type = "receivables.promise_kept"
-    consumers = ("webhooks",)
 
     kept_on: date
 
@@ -252,7 +243,6 @@ class InvoiceStatusChanged(Event):
     ``reason`` is what the writer declared with ``events.explain_invoice_changes`` (None if it did not)."""
 
     message_type = "receivables.invoice_status_changed"
-    consumers = ("webhooks",)
 
     invoice_id: uuid.UUID
     revision: int
@@ -277,7 +267,6 @@ class InvoiceStatusChanged(Event):
 @register
 class TaskChanged(Event):
     message_type = "receivables.task_changed"
-    consumers = ()  # announced for integrations; no service reads it yet
 
     task_id: uuid.UUID
     revision: int
@@ -290,11 +279,22 @@ class TaskChanged(Event):
 
 
 @register
+class TenantSettingsChanged(Event):
+    """The tenant-wide settings receivables owns that other services act on (issue 16: one owner per setting), sent
+    whole on every change of receivables' settings (``PATCH /v1/receivables-settings``)."""
+
+    message_type = "receivables.tenant_settings_changed"
+
+    action_owner_id: uuid.UUID | None = Field(
+        None, description="Who gets new action items (dunning); None: each customer's collector"
+    )
+
+
+@register
 class CreateTask(Command):
     """Ask receivables for a task (e.g. dunning found no channel left for a customer)."""
 
     message_type = "receivables.create_task"
-    consumers = ("receivables",)
 
     idempotency_key: str
     customer_id: uuid.UUID

@@ -71,7 +71,6 @@ class WebhookEndpointDisabled(Event):
     admins."""
 
     message_type = "webhooks.endpoint_disabled"
-    consumers = ("alarms",)
 
     endpoint_id: uuid.UUID
     url: str
@@ -112,7 +111,7 @@ class _Invoice(_Customer):
     open_amount: DecimalString = Field(description="What is still owed on it, after this change")
 
 
-_INVOICE_EXAMPLE = {
+_INVOICE_EXAMPLE: dict[str, Any] = {
     "customer_id": _C,
     "customer_external_id": "ERP-C-100",
     "invoice_id": _I,
@@ -195,9 +194,19 @@ class PromiseBrokenV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "promise_id": _P}
-                | {"invoice_id": _I, "invoice_external_id": "ERP-F-2031", "promised_date": "2026-12-15"}
-                | {"broken_on": "2026-12-16", "currency": "ARS", "open_amount": "150000.00", "collector_id": None}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": "ERP-C-100",
+                    "promise_id": _P,
+                    "invoice_id": _I,
+                    "invoice_external_id": "ERP-F-2031",
+                    "promised_date": "2026-12-15",
+                    "broken_on": "2026-12-16",
+                    "currency": "ARS",
+                    "open_amount": "150000.00",
+                    "collector_id": None,
+                }
             ]
         }
     )
@@ -241,10 +250,19 @@ class PaymentAllocatedV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "payment_id": _P}
-                | {"payment_external_id": "ERP-R-7788", "currency": "ARS", "amount": "200000.00"}
-                | {"payment_date": "2026-12-05", "unapplied_amount": "50000.00", "reversed": False}
-                | {"allocations": [{"invoice_id": _I, "invoice_external_id": None, "amount": "150000.00"}]}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": "ERP-C-100",
+                    "payment_id": _P,
+                    "payment_external_id": "ERP-R-7788",
+                    "currency": "ARS",
+                    "amount": "200000.00",
+                    "payment_date": "2026-12-05",
+                    "unapplied_amount": "50000.00",
+                    "reversed": False,
+                    "allocations": [{"invoice_id": _I, "invoice_external_id": None, "amount": "150000.00"}],
+                }
             ]
         }
     )
@@ -300,9 +318,18 @@ class ActionItemCreatedV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": None, "action_item_id": _P}
-                | {"invoice_ids": [_I], "action": "suspend_service", "assignee_id": None, "created_on": "2026-12-06"}
-                | {"note": None, "notice_state": "sent"}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": None,
+                    "action_item_id": _P,
+                    "invoice_ids": [_I],
+                    "action": "suspend_service",
+                    "assignee_id": None,
+                    "created_on": "2026-12-06",
+                    "note": None,
+                    "notice_state": "sent",
+                }
             ]
         }
     )
@@ -323,9 +350,17 @@ class ActionItemResolvedV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": None, "action_item_id": _P}
-                | {"invoice_ids": [_I], "action": "suspend_service", "created_on": "2026-12-06"}
-                | {"resolution": "cancelled", "resolution_reason": "Customer paid before suspension"}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": None,
+                    "action_item_id": _P,
+                    "invoice_ids": [_I],
+                    "action": "suspend_service",
+                    "created_on": "2026-12-06",
+                    "resolution": "cancelled",
+                    "resolution_reason": "Customer paid before suspension",
+                }
             ]
         }
     )
@@ -339,7 +374,7 @@ class ActionItemResolvedV1(_Customer):
     resolution_reason: str | None = Field(None, description="Why it was cancelled, or how it was done")
 
 
-_MESSAGE_EXAMPLE = {
+_MESSAGE_EXAMPLE: dict[str, Any] = {
     "version": 1,
     "customer_id": _C,
     "customer_external_id": "ERP-C-100",
@@ -415,8 +450,14 @@ class ContactInvalidV1(_ContactPoint):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "channel": "sms"}
-                | {"address": "+5491155550000", "reason": "21211 invalid 'To' phone number"}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": "ERP-C-100",
+                    "channel": "sms",
+                    "address": "+5491155550000",
+                    "reason": "21211 invalid 'To' phone number",
+                }
             ]
         }
     )
@@ -431,8 +472,14 @@ class CustomerOptedOutV1(_ContactPoint):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "channel": "sms"}
-                | {"address": "+5491155550000", "source": "sms_stop"}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": "ERP-C-100",
+                    "channel": "sms",
+                    "address": "+5491155550000",
+                    "source": "sms_stop",
+                }
             ]
         }
     )
@@ -447,10 +494,19 @@ class CustomerRepliedV1(_Payload):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "customer_id": _C, "customer_external_id": "ERP-C-100", "reply_id": _P}
-                | {"channel": "whatsapp", "from_address": "+5491155550000", "subject": None}
-                | {"body": "Pago el viernes", "in_reply_to": None, "opt_out": False}
-                | {"received_at": "2026-12-06T14:20:00Z"}
+                {
+                    "version": 1,
+                    "customer_id": _C,
+                    "customer_external_id": "ERP-C-100",
+                    "reply_id": _P,
+                    "channel": "whatsapp",
+                    "from_address": "+5491155550000",
+                    "subject": None,
+                    "body": "Pago el viernes",
+                    "in_reply_to": None,
+                    "opt_out": False,
+                    "received_at": "2026-12-06T14:20:00Z",
+                }
             ]
         }
     )
@@ -474,8 +530,12 @@ class WebhookPingV1(_Payload):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"version": 1, "endpoint_id": _P, "url": "https://erp.example.com/hooks/cobranza"}
-                | {"sent_at": "2026-12-06T13:05:00Z"}
+                {
+                    "version": 1,
+                    "endpoint_id": _P,
+                    "url": "https://erp.example.com/hooks/cobranza",
+                    "sent_at": "2026-12-06T13:05:00Z",
+                }
             ]
         }
     )
@@ -511,17 +571,21 @@ PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
 def _envelope(event_type: WebhookEventType, payload: type[BaseModel]) -> type[BaseModel]:
     """The body on the wire for one type: ``{"type", "timestamp", "data"}``, exact per type (OpenAPI)."""
     name = payload.__name__.removesuffix("V1") + "Event"
-    example = {"type": event_type.value, "timestamp": "2026-12-06T13:05:00Z"}
+    example: dict[str, Any] = {"type": event_type.value, "timestamp": "2026-12-06T13:05:00Z"}
+    # a Literal of a value known only at run time: a type to pydantic, not to mypy
+    type_field: Any = (Literal[event_type.value], Field(description="The event type"))
     model = create_model(
         name,
         __base__=_Payload,
         __doc__=f"The body of a ``{event_type.value}`` webhook. {payload.__doc__}",
-        type=(Literal[event_type.value], Field(description="The event type")),  # type: ignore[valid-type]
+        type=type_field,
         timestamp=(datetime, Field(description="When it happened")),
         data=(payload, Field(description="The payload, versioned (its `version`)")),
     )
-    examples = (payload.model_config.get("json_schema_extra") or {}).get("examples", [])  # type: ignore[union-attr]
-    model.model_config["json_schema_extra"] = {"examples": [example | {"data": e} for e in examples]}
+    extra = payload.model_config.get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    data = examples if isinstance(examples, list) else []
+    model.model_config["json_schema_extra"] = {"examples": [example | {"data": e} for e in data]}
     model.model_rebuild(force=True)
     return model
 

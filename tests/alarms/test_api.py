@@ -5,7 +5,7 @@ from datetime import date
 
 import httpx
 
-from services.alarms.directory import receivables_client
+from services.alarms.digests.directory import receivables_client
 from services.alarms.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, collector, run

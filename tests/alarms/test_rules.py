@@ -8,8 +8,9 @@ from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.alarms import rules
-from services.alarms.rules import Alarm, AlarmSchedule, Audience, Directory, Recipient
+from services.alarms.digests import rules, wording
+from services.alarms.digests.rules import Audience, Directory, Recipient
+from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule, Cadence
 
 BUENOS_AIRES = "America/Argentina/Buenos_Aires"
 MONDAY = date(2026, 11, 23)
@@ -114,7 +115,7 @@ def test_once_due_an_alarm_stays_due_until_its_period_ends(schedule, moment, zon
         return
     assert due == rules.period(schedule.alarm, now.date())
     if rules.period(schedule.alarm, later.date()) == due and (
-        (schedule.cadence is rules.Cadence.WEEKLY and rules.NO_HOLIDAYS.is_business_day(later.date()))
+        (schedule.cadence is Cadence.WEEKLY and rules.NO_HOLIDAYS.is_business_day(later.date()))
         or later.date() == now.date()
     ):
         assert rules.due_period(schedule, later) == due
@@ -240,7 +241,7 @@ def dispute_row(n: int) -> dict:
 
 def test_a_long_digest_lists_the_first_lines_and_counts_the_rest():
     rows = [dispute_row(n) for n in range(5)]
-    text = rules.compose(
+    text = wording.compose(
         Alarm.DISPUTES,
         Audience.AREA,
         rows[:3],
@@ -271,13 +272,13 @@ def test_digests_speak_the_tenants_language():
         "open_totals": {"USD": "99.90"},
     }
     common = {"row_count": 1, "customers": 1, "totals": {"USD": "99.90"}}
-    en = rules.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="en", country="US", **common)
+    en = wording.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="en", country="US", **common)
     assert en.title == "Customers with actions to take"
     assert en.lines == ("Acme Inc.: write off, since Nov 20, 2026 (1 day), 1 invoice, balance $99.90",)
     assert en.summary == "1 customer with pending actions (1 action), balance $99.90."
-    pt = rules.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="pt", country="BR", **common)
+    pt = wording.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="pt", country="BR", **common)
     assert pt.lines[0].startswith("Acme Inc.: baixar a venda, desde 20 de nov. de 2026 (1 dia), 1 fatura, saldo US$")
-    fallback = rules.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="fr", **common)
+    fallback = wording.compose(Alarm.ACTIONS, Audience.ACTION_OWNER, [row], language="fr", **common)
     assert fallback.title == "Clientes con los que se deben tomar acciones"
     assert set(en.data()) == {"title", "summary", "lines", "action"}
 
@@ -299,7 +300,7 @@ def test_rows_sort_oldest_case_first():
 )
 def test_money_reads_as_babel_writes_it(amount, currency, place):
     """Digests write money with ``shared.words``, as messages do (issue 12, point 5): babel with that pattern."""
-    words = rules.wording(*place)
+    words = wording.wording(*place)
     pattern = words.words.pattern(currency)
     expected = format_currency(amount, currency, format=pattern, locale=words.locale, currency_digits=True)
     assert words.amount(amount, currency) == expected

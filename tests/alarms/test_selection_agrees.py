@@ -1,5 +1,6 @@
-"""The set-based SQL (``digests/selection.py``) and the pure rules (``rules.py``) make the same decisions: on random
-portfolios, every alarm's rows, recipients, order, counts and totals per currency come out the same both ways."""
+"""The set-based SQL (``digests/selection_repository.py``) and the pure rules (``rules.py``) make the same
+decisions: on random portfolios, every alarm's rows, recipients, order, counts and totals per currency come out the
+same both ways."""
 
 import random
 import uuid
@@ -10,11 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms import rules
-from services.alarms.digests import selection
+from services.alarms.digests import rules, selection_repository
+from services.alarms.digests.rules import AUDIENCES, Area, Audience, Directory
 from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice
-from services.alarms.rules import AUDIENCES, Alarm, AlarmSchedule, Area, Audience, Directory
+from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule
 
 AS_OF = date(2026, 11, 23)
 STATUSES = ["normal", "promise_to_pay", "payment_reported", "dispute", "paid", "written_off", "void"]
@@ -237,14 +239,15 @@ async def test_sql_and_rules_agree_on_random_portfolios(api, stack, seed):
             (ActionItem, data["items"]),
         ):
             await conn.execute(insert(model.__table__), rows)
+        session = AsyncSession(bind=conn)
         decided = 0
         for alarm in Alarm:
             schedule = AlarmSchedule(alarm, threshold_days=random.Random(seed).randint(0, 8))
-            params = selection.parameters(
+            params = selection_repository.parameters(
                 alarm, schedule, tenant_id=tenant_id, as_of=AS_OF, timezone="UTC", directory=data["directory"]
             )
-            groups = await selection.select_groups(conn, alarm, params, full=True)
-            heads = await selection.select_groups(conn, alarm, params, head=3)
+            groups = await selection_repository.select_groups(session, alarm, params, full=True)
+            heads = await selection_repository.select_groups(session, alarm, params, head=3)
             assert [h.rows for h in heads] == [g.rows[:3] for g in groups]
             assert all(g.row_count == len(g.rows) for g in groups)
             assert {g.audience for g in groups} <= set(AUDIENCES[alarm])

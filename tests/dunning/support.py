@@ -38,6 +38,16 @@ async def dunning_tenant(api: httpx.AsyncClient, stack: Stack, **overrides: Any)
     return tenant
 
 
+async def set_action_owner(api: httpx.AsyncClient, stack: Stack, tenant: TenantCtx, owner_id: str | None) -> None:
+    """The tenant's action owner, set where it lives (receivables' settings) and announced to dunning the real way:
+    receivables outbox -> relay -> dunning's worker (issue 16: one owner per setting)."""
+    response = await api.patch("/v1/receivables-settings", json={"action_owner_id": owner_id}, headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    while await relay_once(stack.engine, stack.arq, "receivables"):
+        pass
+    await run_worker(WorkerSettings)
+
+
 async def create_strategy(api: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
     payload = {"name": "Standard", "priority": 100, "is_default": True, "steps": STANDARD_STEPS, **body}
     response = await api.post("/v1/strategies", json=payload, headers=headers)

@@ -4,7 +4,7 @@ left), listed, assigned, resolved; an open action item stops the reminders of it
 import uuid
 from datetime import date, timedelta
 
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
+from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run, set_action_owner
 from tests.support import create_user
 
 MONDAY = date(2025, 6, 2)
@@ -13,7 +13,7 @@ MONDAY = date(2025, 6, 2)
 async def test_action_step_opens_an_action_item_once_its_notice_is_accepted_and_follows_the_notice(api, stack):
     tenant = await dunning_tenant(api, stack)
     owner, _ = await create_user(api, tenant, "supervisor")
-    await api.patch("/v1/dunning-settings", json={"action_owner_id": owner["id"]}, headers=tenant.admin)
+    await set_action_owner(api, stack, tenant, owner["id"])  # in receivables' settings, its one owner
     await create_strategy(api, tenant.admin)
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)

@@ -1,6 +1,7 @@
-"""Dunning keeps no users: the action owner and an action item's assignee are asked of the gateway. A user of the
-tenant (created a moment ago included) is taken; another tenant's user or no user is a 422 naming the field (the
-isolation walk found another tenant's user stored); the gateway out of reach is a 503, not a false 422."""
+"""Dunning keeps no users: an action item's assignee is asked of the gateway (the action owner is receivables'
+setting, checked there). A user of the tenant (created a moment ago included) is taken; another tenant's user or no
+user is a 422 naming the field (the isolation walk found another tenant's user stored); the gateway out of reach is a
+503, not a false 422."""
 
 import uuid
 
@@ -14,24 +15,19 @@ from tests.platform.test_auth import assert_problem
 from tests.support import create_user
 
 
-async def test_only_the_tenants_users_are_owners_and_assignees(api, stack):
+async def test_only_the_tenants_users_are_assignees(api, stack):
     tenant = await dunning_tenant(api, stack)
     other = await dunning_tenant(api, stack)
     mine, _ = await create_user(api, tenant, "manager")  # no event has reached anyone yet
     stranger, _ = await create_user(api, other, "manager")
-    ok = await api.patch("/v1/dunning-settings", json={"action_owner_id": mine["id"]}, headers=tenant.admin)
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["action_owner_id"] == mine["id"]
-    for user_id in (stranger["id"], str(uuid.uuid4())):
-        refused = await api.patch("/v1/dunning-settings", json={"action_owner_id": user_id}, headers=tenant.admin)
-        assert assert_problem(refused, 422)["errors"] == [
-            {"field": "action_owner_id", "message": "is not a user of this tenant"}
-        ]
-    cleared = await api.patch("/v1/dunning-settings", json={"action_owner_id": None}, headers=tenant.admin)
-    assert cleared.json()["action_owner_id"] is None
     unknown_item = f"/v1/action-items/{uuid.uuid4()}/assign"
-    refused = await api.post(unknown_item, json={"assignee_id": stranger["id"]}, headers=tenant.admin)
-    assert assert_problem(refused, 422)["errors"][0]["field"] == "assignee_id"
+    for user_id in (stranger["id"], str(uuid.uuid4())):
+        refused = await api.post(unknown_item, json={"assignee_id": user_id}, headers=tenant.admin)
+        assert assert_problem(refused, 422)["errors"] == [
+            {"field": "assignee_id", "message": "is not a user of this tenant"}
+        ]
+    taken = await api.post(unknown_item, json={"assignee_id": mine["id"]}, headers=tenant.admin)
+    assert taken.status_code == 404  # the user is taken; the item does not exist
 
 
 async def test_the_gateway_out_of_reach_is_a_503_not_a_false_422(api, stack):
@@ -47,8 +43,8 @@ async def test_the_gateway_out_of_reach_is_a_503_not_a_false_422(api, stack):
 
         app.dependency_overrides[tenant_users] = unreachable
         try:
-            response = await api.patch(
-                "/v1/dunning-settings", json={"action_owner_id": mine["id"]}, headers=tenant.admin
+            response = await api.post(
+                f"/v1/action-items/{uuid.uuid4()}/assign", json={"assignee_id": mine["id"]}, headers=tenant.admin
             )
             untouched = await api.patch("/v1/dunning-settings", json={"run_hour": 7}, headers=tenant.admin)
         finally:

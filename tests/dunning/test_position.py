@@ -6,15 +6,17 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.dunning import rules
-from services.dunning.rules import Contact, CustomerView, DueItem, InvoiceView, StepKind, StepSpec
+from services.dunning.projection.rules import Contact, CustomerView, InvoiceView, position
+from services.dunning.runs.rules import DueItem, communication_tone, plan_customer
 from services.dunning.strategies import convert
+from services.dunning.strategies.rules import StepKind, StepSpec, assign_keys
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
+from shared.contracts.messaging import tone_by_age
 
 DAY = date(2025, 6, 4)
 CUSTOMER_ID = uuid.UUID("00000000-0000-0000-0000-0000000000c1")
 STRATEGY_ID = uuid.UUID("00000000-0000-0000-0000-00000000000a")
-STEPS = rules.assign_keys(
+STEPS = assign_keys(
     STRATEGY_ID,
     [
         StepSpec(StepKind.PRE_DUE, (Channel.EMAIL,), days=3),
@@ -62,7 +64,7 @@ def the_five() -> dict[str, InvoiceView]:
 
 def test_seed_004_position_lists_every_open_invoice_overdue_oldest_first_then_upcoming():
     five = the_five()
-    held = rules.position(five.values(), {}, DAY, frozenset({five["A-5"].id}))
+    held = position(five.values(), {}, DAY, frozenset({five["A-5"].id}))
     assert [line.invoice.number for line in held.lines] == ["A-84", "A-PR", "A-30", "A-5", "A-UP"]
     assert [line.days_overdue for line in held.lines] == [84, 40, 30, 5, -10]
     assert [line.triggered for line in held.lines] == [False, False, False, True, False]
@@ -71,7 +73,7 @@ def test_seed_004_position_lists_every_open_invoice_overdue_oldest_first_then_up
 def test_seed_004_paused_invoices_are_listed_but_not_demanded_counted_or_aged():
     five = the_five()
     five["A-84"] = inv("A-84", 84, "2500.50", status=InvoiceStatus.DISPUTE)
-    held = rules.position(five.values(), {}, DAY)
+    held = position(five.values(), {}, DAY)
     demanded = {line.invoice.number: line.demanded for line in held.lines}
     assert demanded == {"A-84": False, "A-PR": False, "A-30": True, "A-5": True, "A-UP": True}
     promised = next(line for line in held.lines if line.invoice.number == "A-PR")
@@ -91,7 +93,7 @@ def test_seed_004_totals_are_per_currency_net_of_that_currencys_credit_never_bel
         inv("E-1", 12, "10", "EUR"),
     ]
     credits = {"ARS": Decimal("200"), "USD": Decimal("75"), "BRL": Decimal("9")}
-    held = rules.position(invoices, credits, DAY)
+    held = position(invoices, credits, DAY)
     assert held.totals == {"ARS": Decimal("1300"), "EUR": Decimal("10"), "USD": Decimal("0")}
     assert held.open_totals == {"ARS": Decimal("1600"), "EUR": Decimal("10"), "USD": Decimal("0")}
     assert held.credits == credits  # a BRL credit is never spent on ARS or USD
@@ -108,14 +110,14 @@ def test_credit_notes_closed_unowed_and_unlisted_invoices_stay_out_of_the_positi
         inv("A-ZERO", 10, open_amount=Decimal(0)),
         inv("A-GONE", 10, missing_upstream=True),
     ]
-    held = rules.position(invoices, {}, DAY)
+    held = position(invoices, {}, DAY)
     assert [line.invoice.number for line in held.lines] == ["A-1"]
     assert held.totals == {"ARS": Decimal("1000")}
     assert held.credits == {}
 
 
 def test_nothing_overdue_means_no_overdue_total_no_count_and_no_age():
-    held = rules.position([inv("A-UP", -3, "300"), inv("A-TODAY", 0, "200")], {}, DAY)
+    held = position([inv("A-UP", -3, "300"), inv("A-TODAY", 0, "200")], {}, DAY)
     assert held.totals == {}
     assert held.open_totals == {"ARS": Decimal("500")}
     assert held.overdue_count == 0
@@ -123,22 +125,22 @@ def test_nothing_overdue_means_no_overdue_total_no_count_and_no_age():
 
 
 def test_seed_004_tone_by_age_three_levels():
-    assert [rules.tone_by_age(d) for d in (None, -3, 0, 15, 16, 45, 46, 120)] == [1, 1, 1, 1, 2, 2, 3, 3]
+    assert [tone_by_age(d) for d in (None, -3, 0, 15, 16, 45, 46, 120)] == [1, 1, 1, 1, 2, 2, 3, 3]
 
 
 def test_seed_004_tone_follows_the_oldest_overdue_invoice_unless_the_step_pins_it():
-    assert rules.communication_tone([OD_1], 84) == 3
-    assert rules.communication_tone([OD_1], 20) == 2
-    assert rules.communication_tone([OD_1], None) == 1
-    assert rules.communication_tone([OD_15_PINNED], 84) == 2  # pinned: the strategy's tone stands
-    assert rules.communication_tone([PRE_DUE, OD_1], 3) == 1
+    assert communication_tone([OD_1], 84) == 3
+    assert communication_tone([OD_1], 20) == 2
+    assert communication_tone([OD_1], None) == 1
+    assert communication_tone([OD_15_PINNED], 84) == 2  # pinned: the strategy's tone stands
+    assert communication_tone([PRE_DUE, OD_1], 3) == 1
 
 
 def test_one_message_when_one_invoice_reaches_a_step_carries_the_whole_position():
     """Issue 12's done-when on the rules: one invoice reaches a step, the one message states all five."""
     five = the_five()
     trigger = DueItem(five["A-5"], OD_1, STRATEGY_ID)
-    plan = rules.plan_customer(customer({"ARS": Decimal("500")}), [trigger], DAY, open_invoices=list(five.values()))
+    plan = plan_customer(customer({"ARS": Decimal("500")}), [trigger], DAY, open_invoices=list(five.values()))
     (comm,) = plan.communications
     assert [i.invoice.number for i in comm.items] == ["A-5"]  # the step is recorded for the trigger only
     held = comm.position
@@ -161,10 +163,10 @@ def test_a_run_plans_the_tone_from_the_debts_age_and_builds_the_position_as_it_w
     with the whole position (``test_selection_agrees`` holds the two to agreement on random portfolios)."""
     five = the_five()
     trigger = DueItem(five["A-5"], OD_1, STRATEGY_ID)
-    (comm,) = rules.plan_customer(customer(), [trigger], DAY, debt_age=84).communications
+    (comm,) = plan_customer(customer(), [trigger], DAY, debt_age=84).communications
     assert comm.position is None
     assert comm.tone == 3
-    (alone,) = rules.plan_customer(customer(), [trigger], DAY).communications
+    (alone,) = plan_customer(customer(), [trigger], DAY).communications
     assert alone.tone == 1  # nothing known but the trigger itself, 5 days overdue
 
 

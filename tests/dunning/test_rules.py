@@ -9,19 +9,40 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.dunning import rules
-from services.dunning.rules import (
-    ActionKind,
-    BusinessCalendar,
-    Contact,
-    CustomerView,
+from services.dunning.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
+from services.dunning.runs.rules import (
     DueItem,
-    InvoiceView,
+    choose_channel,
+    communication_key,
+    communication_tone,
+    decide_invoice,
+    evaluate_customer,
+    fallback_exclusion,
+    oldest_overdue,
+    plan_customer,
+    reply_pause,
+    totals_and_oldest,
+)
+from services.dunning.strategies.rules import (
+    BEFORE_DUE_KINDS,
+    ActionKind,
     Match,
     StepKind,
     StepSpec,
     Strategy,
+    StrategyChoice,
+    assign_keys,
+    effective_date,
+    matched_conditions,
+    next_step,
+    overdue_amounts,
+    reached_index,
+    select_strategy,
+    step_id,
+    target_step,
+    validate_steps,
 )
+from shared.calendar import BusinessCalendar
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 
 EMAIL, SMS, WA = Channel.EMAIL, Channel.SMS, Channel.WHATSAPP
@@ -62,13 +83,13 @@ def make_strategy(
         if specs is None
         else specs
     )
-    assert rules.validate_steps(specs, manual_only) == []
+    assert validate_steps(specs, manual_only) == []
     return Strategy(
         id=strategy_id,
         name=name,
         priority=priority,
         version=1,
-        steps=rules.assign_keys(strategy_id, specs),
+        steps=assign_keys(strategy_id, specs),
         match=match or Match(),
         is_default=is_default,
         manual_only=manual_only,
@@ -104,7 +125,7 @@ def invoice(due: date, **kw) -> InvoiceView:
 
 
 def had(inv: InvoiceView, *keys: str) -> InvoiceView:
-    ids = frozenset(rules.step_id(STRATEGY_ID, k) for k in keys)
+    ids = frozenset(step_id(STRATEGY_ID, k) for k in keys)
     return InvoiceView(**{**_fields(inv), "steps_done": inv.steps_done | ids})
 
 
@@ -114,8 +135,8 @@ def _fields(inv: InvoiceView) -> dict:
 
 def decide(inv: InvoiceView, day: date, cust: CustomerView | None = None, calendar=NO_HOLIDAYS, tolerances=None):
     cust = cust or customer()
-    choice = rules.select_strategy([STANDARD], cust)
-    return rules.decide_invoice(inv, cust, choice, day, calendar, tolerances or {})
+    choice = select_strategy([STANDARD], cust)
+    return decide_invoice(inv, cust, choice, day, calendar, tolerances or {})
 
 
 # A Wednesday with no AR holiday around it, so the plain step kinds are not shifted.
@@ -166,14 +187,14 @@ def test_pre_due_and_new_invoice_steps_are_not_sent_once_the_invoice_is_overdue(
         [StepSpec(StepKind.PRE_DUE, (EMAIL,), days=3), StepSpec(StepKind.OVERDUE, (EMAIL,), days=7, tone=1)]
     )
     inv = invoice(DUE)
-    assert rules.target_step(strategy.steps, inv, DUE).step.kind == StepKind.PRE_DUE
-    assert rules.target_step(strategy.steps, inv, DUE + timedelta(days=2)).reason == "no_step_yet"
+    assert target_step(strategy.steps, inv, DUE).step.kind == StepKind.PRE_DUE
+    assert target_step(strategy.steps, inv, DUE + timedelta(days=2)).reason == "no_step_yet"
 
 
 def test_a_step_is_not_sent_twice_nor_while_awaiting_acceptance():
     inv = had(invoice(DUE), "new_invoice", "pre_due-3", "overdue-1")
     assert decide(inv, DUE + timedelta(days=5)).reason == "step_already_sent"
-    step15 = rules.step_id(STRATEGY_ID, "overdue-15")
+    step15 = step_id(STRATEGY_ID, "overdue-15")
     pending = InvoiceView(**{**_fields(inv), "pending_step_id": step15, "pending_active": True})
     assert decide(pending, DUE + timedelta(days=15)).reason == "awaiting_acceptance"
     expired = InvoiceView(**{**_fields(inv), "pending_step_id": step15, "pending_active": False})
@@ -194,7 +215,7 @@ def test_catch_up_an_invoice_imported_40_days_overdue_gets_the_step_for_40_days_
     decision = decide(inv, DUE + timedelta(days=40))
     assert decision.step.key == "overdue-30"
     cust = customer()
-    plan = rules.evaluate_customer(cust, [inv], [STANDARD], DUE + timedelta(days=40), NO_HOLIDAYS, {}).plan
+    plan = evaluate_customer(cust, [inv], [STANDARD], DUE + timedelta(days=40), NO_HOLIDAYS, {}).plan
     assert [i.step.key for i in plan.items] == ["overdue-30"]
 
 
@@ -220,7 +241,7 @@ def test_one_communication_per_customer_and_channel_with_every_due_invoice_in_th
     a = invoice(DUE, number="A-1")
     b = invoice(DUE + timedelta(days=14), number="A-2", open_amount=Decimal("250.50"))
     c = invoice(DUE, number="U-1", currency="USD", open_amount=Decimal("10"))
-    plan = rules.plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-1"), item(c, "overdue-15")], day)
+    plan = plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-1"), item(c, "overdue-15")], day)
     assert len(plan.communications) == 1
     (comm,) = plan.communications
     assert comm.channel == EMAIL
@@ -228,7 +249,7 @@ def test_one_communication_per_customer_and_channel_with_every_due_invoice_in_th
     assert comm.tone == 2
     assert comm.kind == StepKind.OVERDUE
     assert [i.invoice.number for i in comm.items] == ["A-1", "U-1", "A-2"]  # by due date, then number
-    totals, oldest = rules.totals_and_oldest(comm.items, day)
+    totals, oldest = totals_and_oldest(comm.items, day)
     assert totals == {"ARS": Decimal("1250.50"), "USD": Decimal("10")}
     assert oldest == 15
 
@@ -238,7 +259,7 @@ def test_invoices_whose_steps_prefer_different_channels_make_one_communication_p
     day = DUE + timedelta(days=30)
     a = invoice(DUE, number="A-1")
     b = invoice(DUE + timedelta(days=29), number="A-2")
-    plan = rules.plan_customer(cust, [item(a, "overdue-30"), item(b, "overdue-1")], day)
+    plan = plan_customer(cust, [item(a, "overdue-30"), item(b, "overdue-1")], day)
     assert {(c.channel, c.tone, len(c.items)) for c in plan.communications} == {(WA, 3, 1), (EMAIL, 1, 1)}
 
 
@@ -246,7 +267,7 @@ def test_kind_of_a_mixed_communication_is_the_highest_and_carries_the_action():
     day = DUE + timedelta(days=45)
     a = invoice(DUE, number="A-1")
     b = invoice(DUE + timedelta(days=4), number="A-2")
-    plan = rules.plan_customer(customer(), [item(a, "action-45"), item(b, "overdue-1")], day)
+    plan = plan_customer(customer(), [item(a, "action-45"), item(b, "overdue-1")], day)
     (comm,) = plan.communications
     assert comm.kind == StepKind.ACTION
     assert comm.action == ActionKind.LEGAL
@@ -256,10 +277,10 @@ def test_kind_of_a_mixed_communication_is_the_highest_and_carries_the_action():
 def test_idempotency_key_is_deterministic_and_independent_of_order():
     day = DUE + timedelta(days=15)
     a, b = invoice(DUE, number="A-1"), invoice(DUE, number="A-2")
-    one = rules.plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-15")], day)
-    two = rules.plan_customer(customer(), [item(b, "overdue-15"), item(a, "overdue-15")], day)
+    one = plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-15")], day)
+    two = plan_customer(customer(), [item(b, "overdue-15"), item(a, "overdue-15")], day)
     assert one.communications[0].key == two.communications[0].key
-    other_day = rules.plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-15")], day + timedelta(1))
+    other_day = plan_customer(customer(), [item(a, "overdue-15"), item(b, "overdue-15")], day + timedelta(1))
     assert other_day.communications[0].key != one.communications[0].key
     assert one.communications[0].key.startswith(f"dunning:{customer().id}:email:{day.isoformat()}:")
 
@@ -269,24 +290,24 @@ def test_idempotency_key_is_deterministic_and_independent_of_order():
 
 def test_opted_out_channel_falls_back_to_the_next_one():
     cust = customer(opted_out=frozenset({EMAIL}))
-    plan = rules.plan_customer(cust, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
+    plan = plan_customer(cust, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
     assert plan.communications[0].channel == SMS
     assert plan.communications[0].address == "+5491155551234"
 
 
 def test_invalid_contact_falls_back_to_the_next_valid_one_on_the_channel_or_the_next_channel():
     two_emails = customer(contacts=(Contact(EMAIL, "old@x.example", invalid=True), Contact(EMAIL, "new@x.example")))
-    plan = rules.plan_customer(two_emails, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
+    plan = plan_customer(two_emails, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
     assert plan.communications[0].address == "new@x.example"
     bounced = customer(contacts=(Contact(EMAIL, "old@x.example", invalid=True), Contact(SMS, "+5491155551234")))
-    plan = rules.plan_customer(bounced, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
+    plan = plan_customer(bounced, [item(invoice(DUE), "overdue-1")], DUE + timedelta(days=1))
     assert plan.communications[0].channel == SMS
 
 
 def test_no_channel_left_becomes_a_task_for_the_collector():
     cust = customer(contacts=(Contact(SMS, "+5491155551234"),), opted_out=frozenset({SMS}))
     inv = invoice(DUE)
-    plan = rules.plan_customer(cust, [item(inv, "overdue-1")], DUE + timedelta(days=1))
+    plan = plan_customer(cust, [item(inv, "overdue-1")], DUE + timedelta(days=1))
     assert plan.communications == ()
     assert [i.invoice.id for i in plan.tasks[0].items] == [inv.id]
     assert cust.channel_problem(EMAIL) == "no contact"
@@ -299,7 +320,7 @@ def test_usable_channels_for_set_based_queries():
         Contact(SMS, "+5491155551234"),
         Contact(WA, "+5491155551234"),
     ]
-    assert rules.usable_channels(contacts, ["whatsapp"]) == ["sms"]
+    assert usable_channels(contacts, ["whatsapp"]) == ["sms"]
 
 
 # ----------------------------------------------------------------------------------------------- exclusions
@@ -341,8 +362,8 @@ def test_customer_level_exclusions():
     inv = invoice(DUE)
     deleted = customer(deleted=True)
     assert decide(inv, DUE + timedelta(days=1), cust=deleted).reason == "customer_deleted"
-    choice = rules.select_strategy([], customer())
-    assert rules.decide_invoice(inv, customer(), choice, DUE, NO_HOLIDAYS, {}).reason == "no_strategy"
+    choice = select_strategy([], customer())
+    assert decide_invoice(inv, customer(), choice, DUE, NO_HOLIDAYS, {}).reason == "no_strategy"
 
 
 def test_manual_only_strategy_sends_nothing_seed_000_vip():
@@ -351,7 +372,7 @@ def test_manual_only_strategy_sends_nothing_seed_000_vip():
     )
     default = make_strategy(is_default=True)
     cust = customer(vip=True)
-    evaluation = rules.evaluate_customer(cust, [invoice(DUE)], [default, vip], DUE + timedelta(days=1), NO_HOLIDAYS, {})
+    evaluation = evaluate_customer(cust, [invoice(DUE)], [default, vip], DUE + timedelta(days=1), NO_HOLIDAYS, {})
     assert evaluation.choice.strategy.name == "VIP"
     assert evaluation.decisions[0].reason == "manual_only"
     assert evaluation.plan.items == []
@@ -367,7 +388,7 @@ def test_a_step_falling_on_a_weekend_goes_out_the_next_business_day():
     assert decide(inv, saturday, calendar=AR).reason == "not_business_day"
     assert "2025-06-09" in decide(inv, saturday, calendar=AR).detail
     assert decide(inv, monday, calendar=AR).step.key == "overdue-1"
-    assert rules.effective_date(STANDARD.steps[2], inv, AR) == monday
+    assert effective_date(STANDARD.steps[2], inv, AR) == monday
 
 
 def test_a_step_falling_on_a_public_holiday_of_the_tenants_country_moves_to_the_next_business_day():
@@ -377,7 +398,7 @@ def test_a_step_falling_on_a_public_holiday_of_the_tenants_country_moves_to_the_
     assert "public holiday" in AR.closed_reason(date(2025, 3, 24))
     assert decide(inv, date(2025, 3, 24), calendar=AR).reason == "not_business_day"
     assert decide(inv, date(2025, 3, 25), calendar=AR).step.key == "overdue-1"
-    assert rules.next_step(STANDARD.steps, inv, date(2025, 3, 21), AR) == (STANDARD.steps[2], date(2025, 3, 25))
+    assert next_step(STANDARD.steps, inv, date(2025, 3, 21), AR) == (STANDARD.steps[2], date(2025, 3, 25))
     # Uruguay works that day
     assert BusinessCalendar(country="UY").is_business_day(date(2025, 3, 24))
 
@@ -391,12 +412,12 @@ def test_company_holidays_and_carnival():
 
 def test_next_step_and_its_date():
     inv = had(invoice(DUE), "new_invoice", "pre_due-3", "overdue-1")
-    assert rules.next_step(STANDARD.steps, inv, DUE + timedelta(days=2), NO_HOLIDAYS) == (
+    assert next_step(STANDARD.steps, inv, DUE + timedelta(days=2), NO_HOLIDAYS) == (
         STANDARD.steps[3],
         DUE + timedelta(days=15),
     )
     finished = had(inv, "overdue-15", "overdue-30", "action-45")
-    assert rules.next_step(STANDARD.steps, finished, DUE + timedelta(days=50), NO_HOLIDAYS) is None
+    assert next_step(STANDARD.steps, finished, DUE + timedelta(days=50), NO_HOLIDAYS) is None
 
 
 # ---------------------------------------------------------------------------------- strategy selection
@@ -414,13 +435,13 @@ def test_strategy_selection_by_rules_and_priority_seed_003():
     )
     default = make_strategy(name="Standard", is_default=True, strategy_id=uuid.uuid4())
     pool = [default, wholesale, high_risk, vip]
-    pick = lambda **kw: rules.select_strategy(pool, customer(**kw)).strategy.name  # noqa: E731
+    pick = lambda **kw: select_strategy(pool, customer(**kw)).strategy.name  # noqa: E731
     assert pick(vip=True, risk_level="high") == "VIP"
     assert pick(risk_level="high", segment="wholesale") == "High risk"
     assert pick(segment="WHOLESALE") == "Wholesale"  # segments compare case-insensitively
     assert pick(segment="retail") == "Standard"
     assert pick(segment=None) == "Standard"  # a missing attribute never matches
-    choice = rules.select_strategy(pool, customer(risk_level="high"))
+    choice = select_strategy(pool, customer(risk_level="high"))
     assert choice.reason == "priority 10: risk level is high"
 
 
@@ -428,20 +449,20 @@ def test_inactive_strategies_are_skipped_and_ties_break_by_name():
     a = make_strategy(name="B", priority=5, strategy_id=uuid.uuid4())
     b = make_strategy(name="A", priority=5, strategy_id=uuid.uuid4())
     off = make_strategy(name="0", priority=1, active=False, strategy_id=uuid.uuid4())
-    assert rules.select_strategy([a, b, off], customer()).strategy.name == "A"
-    assert rules.select_strategy([off], customer()).strategy is None
+    assert select_strategy([a, b, off], customer()).strategy.name == "A"
+    assert select_strategy([off], customer()).strategy is None
 
 
 def test_tags_countries_and_amount_overdue_rules():
     cust = customer(tags=frozenset({"north", "key-account"}), country="AR")
-    assert rules.matched_conditions(Match(tags_any=("NORTH", "south")), cust, {}) == ["tagged north"]
-    assert rules.matched_conditions(Match(tags_all=("north", "south")), cust, {}) is None
-    assert rules.matched_conditions(Match(countries=("ar",)), cust, {}) == ["country is AR"]
+    assert matched_conditions(Match(tags_any=("NORTH", "south")), cust, {}) == ["tagged north"]
+    assert matched_conditions(Match(tags_all=("north", "south")), cust, {}) is None
+    assert matched_conditions(Match(countries=("ar",)), cust, {}) == ["country is AR"]
     big = Match(amount_currency="ARS", amount_min=Decimal("100000"))
-    assert rules.matched_conditions(big, cust, {"ARS": Decimal("99999.99")}) is None
-    assert rules.matched_conditions(big, cust, {"ARS": Decimal("100000"), "USD": Decimal("1")}) is not None
-    assert rules.matched_conditions(big, cust, {"USD": Decimal("1000000")}) is None  # never across currencies
-    assert rules.matched_conditions(Match(), cust, {}) == []
+    assert matched_conditions(big, cust, {"ARS": Decimal("99999.99")}) is None
+    assert matched_conditions(big, cust, {"ARS": Decimal("100000"), "USD": Decimal("1")}) is not None
+    assert matched_conditions(big, cust, {"USD": Decimal("1000000")}) is None  # never across currencies
+    assert matched_conditions(Match(), cust, {}) == []
 
 
 def test_overdue_amounts_per_currency():
@@ -454,14 +475,14 @@ def test_overdue_amounts_per_currency():
         invoice(DUE, open_amount=Decimal("3"), status=InvoiceStatus.PAID),
         invoice(DUE, open_amount=Decimal("2"), kind=InvoiceKind.CREDIT_NOTE),
     ]
-    assert rules.overdue_amounts(invoices, day) == {"ARS": Decimal("15"), "USD": Decimal("7")}
+    assert overdue_amounts(invoices, day) == {"ARS": Decimal("15"), "USD": Decimal("7")}
 
 
 # ------------------------------------------------------------------------------------ step validation
 
 
 def test_validation_names_the_step_and_field():
-    errors = rules.validate_steps(
+    errors = validate_steps(
         [
             StepSpec(StepKind.PRE_DUE, (EMAIL,), days=3),
             StepSpec(StepKind.PRE_DUE, (EMAIL,), days=5),
@@ -487,17 +508,17 @@ def test_validation_names_the_step_and_field():
 
 
 def test_validation_accepts_a_good_strategy_and_requires_a_step_unless_manual():
-    assert rules.validate_steps([], manual_only=True) == []
-    assert rules.validate_steps([], manual_only=False) == [
+    assert validate_steps([], manual_only=True) == []
+    assert validate_steps([], manual_only=False) == [
         {"field": "steps", "message": "a strategy that sends automatic messages needs a step"}
     ]
 
 
 def test_keys_are_stable_across_edits_so_no_step_is_sent_again():
     sid = uuid.uuid4()
-    v1 = rules.assign_keys(sid, [StepSpec(StepKind.OVERDUE, (EMAIL,), days=7, tone=1)])
+    v1 = assign_keys(sid, [StepSpec(StepKind.OVERDUE, (EMAIL,), days=7, tone=1)])
     # v2 changes tone and channels without giving keys, and inserts a step before it
-    v2 = rules.assign_keys(
+    v2 = assign_keys(
         sid,
         [StepSpec(StepKind.OVERDUE, (SMS,), days=3, tone=1), StepSpec(StepKind.OVERDUE, (SMS, EMAIL), days=7, tone=2)],
         v1,
@@ -505,10 +526,10 @@ def test_keys_are_stable_across_edits_so_no_step_is_sent_again():
     assert v2[1].id == v1[0].id
     assert v2[1].key == "overdue-7"
     # v3 moves the step to 10 days keeping its key explicitly
-    v3 = rules.assign_keys(sid, [StepSpec(StepKind.OVERDUE, (EMAIL,), days=10, tone=2, key="overdue-7")], v2)
+    v3 = assign_keys(sid, [StepSpec(StepKind.OVERDUE, (EMAIL,), days=10, tone=2, key="overdue-7")], v2)
     assert v3[0].id == v1[0].id
     # same days twice without keys get distinct keys
-    dup = rules.assign_keys(
+    dup = assign_keys(
         sid, [StepSpec(StepKind.PRE_DUE, (EMAIL,), days=3)] * 1 + [StepSpec(StepKind.OVERDUE, (EMAIL,), days=3, tone=1)]
     )
     assert [s.key for s in dup] == ["pre_due-3", "overdue-3"]
@@ -552,7 +573,7 @@ def simulate(strategy: Strategy, inv: InvoiceView, start: date, days: int, calen
         day = start + timedelta(days=n)
         if not calendar.is_business_day(day):
             continue
-        target = rules.target_step(strategy.steps, inv, day)
+        target = target_step(strategy.steps, inv, day)
         if target.step is not None:
             sent.append((day, target.step))
             inv = InvoiceView(**{**_fields(inv), "steps_done": inv.steps_done | {target.step.id}})
@@ -570,7 +591,7 @@ def test_property_daily_runs_never_repeat_a_step_and_only_move_forward(case):
     tones = [step.tone for _, step in sent if step.kind == StepKind.OVERDUE]
     assert tones == sorted(tones)
     for day, step in sent:
-        if step.kind in rules.BEFORE_DUE_KINDS:
+        if step.kind in BEFORE_DUE_KINDS:
             assert day <= inv.due_date
         assert day >= step.scheduled_date(inv.issue_date, inv.due_date)
 
@@ -583,7 +604,7 @@ def test_property_first_send_is_the_highest_step_reached_catch_up(case):
     if not sent:
         return
     day, step = sent[0]
-    idx = rules.reached_index(strategy.steps, inv.issue_date, inv.due_date, day)
+    idx = reached_index(strategy.steps, inv.issue_date, inv.due_date, day)
     assert strategy.steps[idx] == step
 
 
@@ -613,7 +634,7 @@ def test_property_grouping_covers_every_item_once(items_spec, reachable, opted_o
     contacts = tuple(Contact(c, f"{c.value}-addr") for c in sorted(reachable, key=str))
     cust = customer(contacts=contacts, opted_out=frozenset(opted_out))
     due_items = [item(invoice(DUE - timedelta(days=n), number=f"N{i}"), key) for i, (n, key) in enumerate(items_spec)]
-    plan = rules.plan_customer(cust, due_items, DUE + timedelta(days=60))
+    plan = plan_customer(cust, due_items, DUE + timedelta(days=60))
     placed = [i.invoice.id for i in plan.items]
     assert sorted(map(str, placed)) == sorted(str(i.invoice.id) for i in due_items)
     channels = [c.channel for c in plan.communications]
@@ -621,12 +642,12 @@ def test_property_grouping_covers_every_item_once(items_spec, reachable, opted_o
     assert len(plan.tasks) <= 1
     for comm in plan.communications:
         assert comm.channel in reachable - opted_out
-        age = rules.oldest_overdue(comm.items, DUE + timedelta(days=60))
-        assert comm.tone == rules.communication_tone([i.step for i in comm.items], age)
+        age = oldest_overdue(comm.items, DUE + timedelta(days=60))
+        assert comm.tone == communication_tone([i.step for i in comm.items], age)
         assert comm.tone >= max(i.step.tone for i in comm.items)
-        assert all(rules.choose_channel(cust, i.step)[0] == comm.channel for i in comm.items)
+        assert all(choose_channel(cust, i.step)[0] == comm.channel for i in comm.items)
     for task in plan.tasks:
-        assert all(rules.choose_channel(cust, i.step) is None for i in task.items)
+        assert all(choose_channel(cust, i.step) is None for i in task.items)
 
 
 # ------------------------------------------------------------------------------------ fallback, replies (issue 10)
@@ -643,40 +664,40 @@ def test_fallback_tries_the_next_address_on_the_channel_then_the_steps_next_chan
     )
     step = STANDARD.steps[2]  # overdue-1: email, then sms
     tried = frozenset({(EMAIL, "pagos@sur.example")})
-    assert rules.choose_channel(cust, step, tried) == (EMAIL, "admin@sur.example")
+    assert choose_channel(cust, step, tried) == (EMAIL, "admin@sur.example")
     tried |= {(EMAIL, "admin@sur.example")}
-    assert rules.choose_channel(cust, step, tried) == (SMS, "+5491155551234")
+    assert choose_channel(cust, step, tried) == (SMS, "+5491155551234")
     tried |= {(SMS, "+5491155551234")}
-    assert rules.choose_channel(cust, step, tried) is None
+    assert choose_channel(cust, step, tried) is None
     opted_out = customer(opted_out=frozenset({SMS}))
-    assert rules.choose_channel(opted_out, step, frozenset({(EMAIL, "pagos@sur.example")})) is None
+    assert choose_channel(opted_out, step, frozenset({(EMAIL, "pagos@sur.example")})) is None
 
 
 def test_a_fallback_plan_has_its_own_keys_and_a_task_when_nothing_is_left():
     inv = invoice(DUE)
     item = DueItem(inv, STANDARD.steps[2], STRATEGY_ID)
     day = DUE + timedelta(days=1)
-    first = rules.plan_customer(customer(), [item], day)
-    fallback = rules.plan_customer(customer(), [item], day, tried=frozenset({(EMAIL, "pagos@sur.example")}))
+    first = plan_customer(customer(), [item], day)
+    fallback = plan_customer(customer(), [item], day, tried=frozenset({(EMAIL, "pagos@sur.example")}))
     (original,), (again,) = first.communications, fallback.communications
     assert again.channel == SMS
-    assert again.key.startswith(rules.communication_key(customer().id, "sms", day, [item]))
-    assert again.key != rules.communication_key(customer().id, "sms", day, [item])
-    assert original.key == rules.communication_key(customer().id, "email", day, [item])
+    assert again.key.startswith(communication_key(customer().id, "sms", day, [item]))
+    assert again.key != communication_key(customer().id, "sms", day, [item])
+    assert original.key == communication_key(customer().id, "email", day, [item])
     tried = frozenset({(EMAIL, "pagos@sur.example"), (SMS, "+5491155551234")})
-    nothing_left = rules.plan_customer(customer(), [item], day, tried=tried)
+    nothing_left = plan_customer(customer(), [item], day, tried=tried)
     assert nothing_left.communications == ()
     assert nothing_left.tasks[0].key.endswith(":fallback:task:" + nothing_left.tasks[0].key.rsplit(":", 1)[1])
 
 
 def test_a_failed_message_gets_no_fallback_when_paid_paused_or_superseded_but_does_after_its_action_notice():
     steps = STANDARD.steps
-    assert rules.fallback_exclusion(invoice(DUE), steps, 2, {}) is None
-    assert rules.fallback_exclusion(invoice(DUE, status=InvoiceStatus.PAID), steps, 2, {}) == "closed"
-    assert rules.fallback_exclusion(invoice(DUE, status=InvoiceStatus.DISPUTE), steps, 2, {}) == "paused_dispute"
-    assert rules.fallback_exclusion(had(invoice(DUE), "overdue-15"), steps, 2, {}) == "superseded"
+    assert fallback_exclusion(invoice(DUE), steps, 2, {}) is None
+    assert fallback_exclusion(invoice(DUE, status=InvoiceStatus.PAID), steps, 2, {}) == "closed"
+    assert fallback_exclusion(invoice(DUE, status=InvoiceStatus.DISPUTE), steps, 2, {}) == "paused_dispute"
+    assert fallback_exclusion(had(invoice(DUE), "overdue-15"), steps, 2, {}) == "superseded"
     notice = invoice(DUE, stopped_by_action=True, open_action_item=uuid.uuid4())
-    assert rules.fallback_exclusion(notice, steps, len(steps) - 1, {}) is None
+    assert fallback_exclusion(notice, steps, len(steps) - 1, {}) is None
 
 
 @given(st.integers(min_value=0, max_value=60), st.integers(min_value=-5, max_value=70))
@@ -684,12 +705,12 @@ def test_a_reply_pauses_reminders_for_exactly_the_tenants_days(pause_days, offse
     replied = date(2025, 6, 2)
     cust = customer(replied_on=replied)
     day = replied + timedelta(days=offset)
-    paused = rules.reply_pause(cust, day, pause_days)
+    paused = reply_pause(cust, day, pause_days)
     assert (paused is not None) == (offset < pause_days)
     if paused:
         assert paused.startswith("paused: customer replied on 2025-06-02")
-        decision = rules.decide_invoice(
-            invoice(day - timedelta(days=1)), cust, rules.StrategyChoice(STANDARD, ""), day, NO_HOLIDAYS, {}, pause_days
+        decision = decide_invoice(
+            invoice(day - timedelta(days=1)), cust, StrategyChoice(STANDARD, ""), day, NO_HOLIDAYS, {}, pause_days
         )
         assert decision.reason == "paused_reply"
-    assert rules.reply_pause(customer(), day, pause_days) is None
+    assert reply_pause(customer(), day, pause_days) is None

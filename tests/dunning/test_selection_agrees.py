@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from services.dunning import rules
 from services.dunning.projection.views import customer_view, invoice_view
-from services.dunning.runs import payloads, selection, statements
+from services.dunning.runs import handover, payloads, selection, statements
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
+from services.dunning.runs.rules import CustomerPlan, evaluate_customer
+from services.dunning.strategies.rules import Strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import Communication
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
@@ -86,7 +87,7 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
     return out
 
 
-async def _scramble_history(stack, rng: random.Random, strategies: list[rules.Strategy]) -> None:
+async def _scramble_history(stack, rng: random.Random, strategies: list[Strategy]) -> None:
     """Random steps done, pending (fresh or expired), stopped by action, missing upstream."""
     step_ids = [s.id for strategy in strategies for s in strategy.steps]
     async with stack.engine.begin() as conn:
@@ -128,7 +129,7 @@ async def _scramble_history(stack, rng: random.Random, strategies: list[rules.St
         )
 
 
-def _summary(customer_plans: list[rules.CustomerPlan]) -> set[tuple]:
+def _summary(customer_plans: list[CustomerPlan]) -> set[tuple]:
     out = set()
     for plan in customer_plans:
         for c in plan.communications:
@@ -140,7 +141,7 @@ def _summary(customer_plans: list[rules.CustomerPlan]) -> set[tuple]:
     return out
 
 
-async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> list[rules.CustomerPlan]:
+async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> list[CustomerPlan]:
     async with stack.engine.connect() as conn:
         customers = (await conn.execute(text("SELECT * FROM dunning.customers"))).mappings().all()
         invoices = (await conn.execute(text("SELECT * FROM dunning.invoices ORDER BY id"))).mappings().all()
@@ -154,7 +155,7 @@ async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> 
     plans = []
     for row in customers:
         own = [invoice_view(i, cutoff, open_items) for i in invoices if i["customer_id"] == row["id"]]
-        evaluation = rules.evaluate_customer(
+        evaluation = evaluate_customer(
             customer_view(row), own, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
         )
         if evaluation.plan.items:
@@ -236,11 +237,11 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
         if tenant.calendar.closed_reason(day) is None:
             await statements.plan_into(conn, PLANNED, compiled, params)
         rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
-        query = statements.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
-        built = (await conn.execute(text(query), statements.message_params(tenant, day))).mappings().all()
+        query = handover.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
+        built = (await conn.execute(text(query), handover.message_params(tenant, day))).mappings().all()
         task_rows = await conn.execute(
-            text(statements.task_payloads_query(f"SELECT * FROM {PLANNED}")),
-            statements.task_params(tenant, day, params),
+            text(handover.task_payloads_query(f"SELECT * FROM {PLANNED}")),
+            handover.task_params(tenant, day, params),
         )
         tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
     assert all(0 <= row["part"] < 4 for row in rows)
@@ -262,7 +263,7 @@ def _rows_summary(rows) -> set[tuple]:
     return out
 
 
-def _pure_messages(plans: list[rules.CustomerPlan], tenant, day: date) -> dict[str, dict]:
+def _pure_messages(plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
     out = {}
     for plan in plans:
         for c in plan.communications:
@@ -271,7 +272,7 @@ def _pure_messages(plans: list[rules.CustomerPlan], tenant, day: date) -> dict[s
     return out
 
 
-def _pure_tasks(plans: list[rules.CustomerPlan], tenant, day: date) -> dict[str, dict]:
+def _pure_tasks(plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
     return {
         t.key: CreateTask.model_validate(payloads.task(t, plan.customer, tenant, day)).model_dump()
         for plan in plans

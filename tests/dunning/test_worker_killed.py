@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from services.dunning.runs.jobs import sweep_runs
-from services.dunning.runs.service import STALE_SECONDS
+from services.dunning.runs.lifecycle import STALE_SECONDS
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 
 pytestmark = pytest.mark.timeout(600)  # two worker processes and two runs: about a minute on a busy machine

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.messaging.channels.config import EmailConfig, SmtpConfig
 from services.messaging.channels.email import _refused, build_email
-from services.messaging.domain.bounces import (
+from services.messaging.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
+from services.messaging.inbound.rules import (
     BounceKind,
+    inbound_email_signature,
     invalid_recipient,
     our_message_ids,
     parse_message,
@@ -28,8 +30,6 @@ from services.messaging.domain.bounces import (
     reply_address,
     verp_address,
 )
-from services.messaging.domain.signatures import inbound_email_signature
-from services.messaging.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
 from services.messaging.settings import MessagingSettings
 from services.messaging.stubs.smtp_server import delivery_status_notification
 from shared.db import unit_of_work

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.delivery.acceptance import accept
-from services.messaging.domain.compliance import ContactWindow, FrequencyCap, next_opening, schedule
+from services.messaging.delivery.rules import ContactWindow, FrequencyCap, next_opening, schedule
 from shared.calendar import BusinessCalendar
 from shared.outbox import relay_once
 from tests.messaging.support import communication, messaging_tenant, run_messaging, settings

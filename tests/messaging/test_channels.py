@@ -11,7 +11,8 @@ from services.messaging.channels.email import Attachment, build_email, encoded_w
 from services.messaging.channels.providers import whatsapp_payload
 from services.messaging.delivery.events import status_changed, status_rows
 from services.messaging.delivery.statement import statement_attachments
-from services.messaging.templates.context import SAMPLE_PROFILE, TenantView, sample_communication
+from services.messaging.templates.context import TenantView
+from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared.contracts.messaging import MessageStatusChanged
 from shared.messages import Envelope
 

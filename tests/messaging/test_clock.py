@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.messaging.channels.config import configured, email_config, sms_config, whatsapp_config
-from services.messaging.delivery import repository
+from services.messaging.delivery import queue
 from services.messaging.settings import MessagingSettings
 from shared.contracts.gateway import TenantChanged
 from shared.messages import Envelope
@@ -59,8 +61,8 @@ async def set_clock(stack, tenant: TenantCtx, at: datetime | None, *, sandbox: b
 
 
 async def pending(stack, tenant_id: uuid.UUID) -> int:
-    async with stack.engine.connect() as conn:
-        return await repository.pending(conn, tenant_id)
+    async with AsyncSession(stack.engine) as session:
+        return await queue.pending(session, tenant_id)
 
 
 async def test_quiet_hours_holidays_and_the_release_follow_a_test_clock_months_away(api, stack, mailbox):

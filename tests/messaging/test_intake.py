@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import text
 
-from services.gateway.intake import purge_handed_over
 from services.gateway.main import create_app as create_gateway
+from services.gateway.proxy.intake import purge_handed_over
 from services.gateway.settings import GatewaySettings
 from services.messaging.channels.config import SmsConfig
 from services.messaging.channels.providers import send_sms
-from services.messaging.delivery.repository import RECORD
-from services.messaging.domain.signatures import twilio_signature
+from services.messaging.delivery.queue import RECORD
+from services.messaging.inbound.rules import twilio_signature
 from services.messaging.worker import HANDLERS
 from shared.inbox import process_batch
 from shared.outbox import relay_once

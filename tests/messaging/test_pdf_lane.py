@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.messaging.delivery import dispatch, repository
+from services.messaging.delivery import dispatch, queue
 from services.messaging.delivery.acceptance import accept
 from services.messaging.delivery.statement import needs_pdf
 from services.messaging.templates.context import TenantView
@@ -23,8 +23,8 @@ async def accepted(stack, tenant_id: uuid.UUID, communications: list) -> None:
 
 
 async def claim(stack, limit: int, *, pdf: bool) -> list[Any]:
-    async with stack.engine.begin() as conn:
-        return await repository.claim_due(conn, limit, pdf=pdf)
+    async with unit_of_work(async_sessionmaker(stack.engine)) as session:
+        return await queue.claim_due(session, limit, pdf=pdf)
 
 
 def pdf_emails(count: int) -> list:
@@ -103,15 +103,15 @@ async def test_one_deliver_round_sends_all_other_messages_in_one_full_batch_whil
     await accepted(stack, a.id, pdf_emails(12))
     await accepted(stack, b.id, plain(20, 10))
     claims: list[tuple[bool, list[Any]]] = []
-    real_claim = repository.claim_due
+    real_claim = queue.claim_due
 
-    async def watched(conn, limit, *, pdf=False):
-        rows = await real_claim(conn, limit, pdf=pdf)
+    async def watched(session, limit, *, pdf=False):
+        rows = await real_claim(session, limit, pdf=pdf)
         if rows:
             claims.append((pdf, rows))
         return rows
 
-    monkeypatch.setattr(repository, "claim_due", watched)
+    monkeypatch.setattr(queue, "claim_due", watched)
     monkeypatch.setattr(dispatch, "pdf_batch_limit", lambda _settings: 5)
     await deliver(stack, settings(smtp_port=mailbox.port, provider_url=provider.url, delivery_batch_size=30))
 

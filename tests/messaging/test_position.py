@@ -8,12 +8,16 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_decimal
 
-from services.alarms import rules as alarm_rules
+from services.alarms.digests import rules as alarm_rules
+from services.alarms.digests import wording as alarm_wording
+from services.alarms.tenant_settings.rules import Alarm
 from services.messaging.delivery.acceptance import invoices_about
 from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.context import TAGS, TenantView, build_context
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context
 from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import check, render
+from services.messaging.templates.engine import render
+from services.messaging.templates.tags import TAGS
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize
@@ -258,8 +262,8 @@ def test_money_is_written_the_same_in_a_message_a_digest_and_a_statement():
         position(totals=[{"currency": "USD", "amount": str(amount)}]), TENANT, language="es", today=TODAY
     )
     assert message["total"] == written
-    digest = alarm_rules.compose(
-        alarm_rules.Alarm.DISPUTES,
+    digest = alarm_wording.compose(
+        Alarm.DISPUTES,
         alarm_rules.Audience.AREA,
         [],
         row_count=0,

@@ -7,22 +7,19 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.messaging.domain.compliance import ContactWindow, FrequencyCap, cap_release, next_opening, schedule
-from services.messaging.domain.delivery import (
+from services.messaging.delivery.rules import (
+    ContactWindow,
+    FrequencyCap,
     RetryPolicy,
     SendResult,
     after_attempt,
     apply_report,
-    is_stop_request,
+    cap_release,
+    next_opening,
+    schedule,
 )
-from services.messaging.domain.signatures import (
-    read_unsubscribe_token,
-    twilio_signature,
-    unsubscribe_token,
-    verify_twilio,
-    verify_whatsapp,
-    whatsapp_signature,
-)
+from services.messaging.inbound.rules import twilio_signature, verify_twilio, verify_whatsapp, whatsapp_signature
+from services.messaging.optouts.rules import is_stop_request, read_unsubscribe_token, unsubscribe_token
 
 BUENOS_AIRES = ZoneInfo("America/Argentina/Buenos_Aires")
 OFFICE = ContactWindow(time(8), time(20))

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from services.messaging.delivery.dispatch import pdf_batch_limit
 from services.messaging.delivery.statement import statement_attachments, statement_formats
-from services.messaging.templates.context import SAMPLE_PROFILE, TenantView, sample_communication
+from services.messaging.templates.context import TenantView
+from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared import statement
 from shared.contracts.messaging import Communication
 from shared.words import words

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.models import Template
-from services.messaging.templates import engine, renders
-from services.messaging.templates.engine import TemplateLimit, render
+from services.messaging.templates import budget, renders
+from services.messaging.templates.budget import TemplateLimit
+from services.messaging.templates.engine import render
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, send, settings
 
 ABUSES = {
@@ -119,10 +120,10 @@ ENDLESS = "{% for i in range(30000) %}{% for j in range(30000) %}{% endfor %}{% 
 @pytest.fixture
 def lifted():
     """No iteration budget to speak of: the wall-clock cap and the per-tenant cap are what is left."""
-    before = engine.limits()
-    engine.configure(dataclasses.replace(before, iterations=10**12, seconds=3.0))
+    before = budget.limits()
+    budget.configure(dataclasses.replace(before, iterations=10**12, seconds=3.0))
     yield
-    engine.configure(before)
+    budget.configure(before)
 
 
 async def _running(tenant_id: uuid.UUID, count: int) -> None:

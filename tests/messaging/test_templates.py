@@ -10,17 +10,12 @@ from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.context import (
-    SAMPLE_PROFILE,
-    TenantView,
-    build_context,
-    formatter,
-    sample_communication,
-    tone_for,
-    whatsapp_link,
-)
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context, tone_for
 from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import check, render
+from services.messaging.templates.engine import render
+from services.messaging.templates.formatting import formatter, whatsapp_link
+from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 

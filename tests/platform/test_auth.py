@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from services.gateway.security import issue_access_token
+from services.gateway.identity.credentials import issue_access_token
 from services.gateway.settings import GatewaySettings
 from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login, two_pages
 

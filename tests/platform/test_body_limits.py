@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from services.gateway.limits import body_limit
+from services.gateway.limits.rules import body_limit
 from services.gateway.main import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem

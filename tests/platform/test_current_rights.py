@@ -8,9 +8,9 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from services.gateway.auth import Authenticator
+from services.gateway.identity.authenticator import Authenticator
+from services.gateway.identity.credentials import issue_access_token
 from services.gateway.main import create_app as create_gateway
-from services.gateway.security import issue_access_token
 from services.gateway.settings import GatewaySettings
 from shared.problems import Unauthorized
 from tests.platform.test_auth import assert_problem

@@ -28,7 +28,7 @@ def test_kubernetes_has_deployment_service_probes_and_autoscaler_per_service():
     kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
     for service in SERVICES:
         assert {("Deployment", service), ("Service", service), ("HorizontalPodAutoscaler", service)} <= kinds
-        assert {("Deployment", f"{service}-worker"), ("HorizontalPodAutoscaler", f"{service}-worker")} <= kinds
+        assert {("Deployment", f"{service}-worker"), ("ScaledObject", f"{service}-worker")} <= kinds
     for doc in documents:
         if doc["kind"] == "Deployment" and not doc["metadata"]["name"].endswith("-worker"):
             container = doc["spec"]["template"]["spec"]["containers"][0]

@@ -1,5 +1,6 @@
-"""How the gateway forwards (services.gateway.proxy.Upstream on its pooled httpx transport), against real sockets on
-loopback: a small HTTP/1.1 server whose behaviour each test picks (keep-alive, close, chunks, a broken answer)."""
+"""How the gateway forwards (services.gateway.proxy.forwarding.Upstream on its pooled httpx transport), against real
+sockets on loopback: a small HTTP/1.1 server whose behaviour each test picks (keep-alive, close, chunks, a broken
+answer)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -8,7 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 from starlette.requests import Request
 
-from services.gateway.proxy import Upstream
+from services.gateway.proxy.forwarding import Upstream
 from services.gateway.settings import GatewaySettings
 from shared.problems import BadGateway, GatewayTimeout
 from tests.support import free_port

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from services.gateway.login_throttle import LoginSubject, LoginThrottle, backoff_schedule_ms, backoff_seconds
+from services.gateway.tokens.rules import backoff_schedule_ms, backoff_seconds
+from services.gateway.tokens.throttle import LoginSubject, LoginThrottle
 from shared.problems import TooManyRequests
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant

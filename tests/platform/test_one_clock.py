@@ -40,10 +40,10 @@ WALL_CLOCK: dict[str, str] = {
     "shared/calendar.py::local_now": "the calendar's default instant; callers pass the tenant's (checked here)",
     "shared/messages.py::Envelope": "when a message was written: a fact of the system, not of the calendar played",
     # gateway: people's sessions and keys, provider callbacks' arrival
-    "services/gateway/refresh.py::issue": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/refresh.py::rotate": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
-    "services/gateway/intake.py::store": "when a provider's callback arrived: a fact of the system",
+    "services/gateway/tokens/service.py::issue": "refresh tokens' expiry: people's sessions stay real",
+    "services/gateway/tokens/service.py::rotate": "refresh tokens' expiry: people's sessions stay real",
+    "services/gateway/api_keys/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
+    "services/gateway/proxy/intake.py::store": "when a provider's callback arrived: a fact of the system",
     "services/gateway/test_clock/advance.py::advance": "when an advance began and ended: a fact of the system",
     # webhooks: deliveries, retries and the signed timestamp stay real (receivers check it against their clock)
     "services/webhooks/deliveries/service.py::send_ping": "the webhook-timestamp header: receivers check it",
@@ -58,10 +58,10 @@ WALL_CLOCK: dict[str, str] = {
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases
     "services/dunning/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
-    "services/dunning/runs/service.py::execute_dry_run": "when a run finished: a fact of the system",
+    "services/dunning/runs/dry_runs.py::execute_dry_run": "when a run finished: a fact of the system",
     "services/dunning/runs/service.py::_plan": "when a run finished: a fact of the system",
     "services/dunning/runs/service.py::_complete": "when a run finished: a fact of the system",
-    "services/dunning/runs/service.py::_fail": "when a run finished: a fact of the system",
+    "services/dunning/runs/lifecycle.py::fail_run": "when a run finished: a fact of the system",
     "services/dunning/runs/jobs.py::sweep_runs": "a lost run's lease",
     "services/dunning/runs/context.py::pending_cutoff": "a communication's patience: a real-time timeout",
     "services/dunning/runs/jobs.py::schedule_runs": "the instant of the tenants without a test clock (the SQL "
@@ -79,7 +79,7 @@ WALL_CLOCK: dict[str, str] = {
     "services/alarms/digests/jobs.py::sweep_runs": "a lost digest run's lease",
     "services/alarms/digests/jobs.py::schedule_runs": "the instant of the tenants without a test clock (each "
     "test clock's is read)",
-    "services/alarms/alarm_settings/router.py::_out": "how far back taken slots are read (a bound, not a date)",
+    "services/alarms/tenant_settings/service.py::settings_out": "how far back taken slots are read (a bound)",
     "services/alarms/digests/jobs.py::run_alarms": "when a digest run failed: a fact of the system",
 }
 

@@ -174,7 +174,7 @@ async def test_user_events_reach_the_receivables_projection(stack, api):
 async def test_an_operator_replays_a_dead_letter_once_the_cause_is_fixed(stack, effects, capsys):
     import argparse
 
-    from shared.admin import list_dead_letters, replay
+    from services.gateway.admin import list_dead_letters, replay
 
     sessionmaker = create_sessionmaker(stack.engine)
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.gateway.main import create_app as create_gateway
-from services.gateway.routing import SERVICE_RESOURCES, service_for
+from services.gateway.proxy.routing import SERVICE_RESOURCES, service_for
 from services.gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem
 from tests.support import create_tenant, free_port, in_process_urls, running

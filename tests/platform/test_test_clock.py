@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.alarms.alarm_settings.repository import load_tenant as alarms_tenant
+from services.alarms.tenant_settings.repository import load_tenant as alarms_tenant
 from services.dunning.runs.context import load_tenant as dunning_tenant
 from services.dunning.worker import WorkerSettings as DunningWorker
 from services.messaging.models import TenantSettings

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from services.dunning.worker import WorkerSettings as DunningWorker
-from services.gateway.routing import REFERENCE_SEGMENTS
+from services.gateway.proxy.routing import REFERENCE_SEGMENTS
 from services.messaging.settings import MessagingSettings
 from shared.external_ids import ExternalIdLookUp, external_id_look_up
 from shared.internal import InternalClient

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.webhooks.catalogue import CONSUMED_MESSAGES, document_webhooks, event_id, webhook_events
+from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES, document_webhooks, event_id, webhook_events
 from shared.contracts.common import Channel, InvoiceStatus
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.messaging import (

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.webhooks.catalogue import CONSUMED_MESSAGES
+from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES
 from services.webhooks.deliveries.repository import purge
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_due, deliver_forever
 from services.webhooks.deliveries.service import store_events
@@ -259,8 +260,8 @@ async def test_finished_deliveries_and_events_are_forgotten_after_the_retention_
     await execute(stack, aged.format(t="deliveries", c="updated_at"), e=[old.event_id, waiting.event_id])
     await execute(stack, aged.format(t="events", c="created_at"), e=[old.event_id, waiting.event_id])
 
-    async with stack.engine.begin() as conn:
-        assert await purge(conn, 30) == (1, 1)
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        assert await purge(session, 30) == (1, 1)
     left = await fetch(stack, "SELECT event_id FROM webhooks.events ORDER BY event_id")
     assert {r["event_id"] for r in left} == {recent.event_id, waiting.event_id}
     rows = await fetch(stack, "SELECT count(*) AS n FROM webhooks.attempts")

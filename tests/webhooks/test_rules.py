@@ -97,8 +97,7 @@ def test_an_endpoint_is_disabled_after_the_period_without_success():
 @given(st.dictionaries(st.text(max_size=10), st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20), max_size=5))
 def test_what_is_signed_is_what_is_sent_and_verifies_with_every_secret(data):
     secrets = [new_secret(), new_secret()]
-    claimed = {"type": "promise.broken", "occurred_at": NOW, "data": data, "event_id": "msg_1", "secrets": secrets}
-    content, headers = signed_request(claimed, datetime.now(UTC))
+    content, headers = signed_request("msg_1", "promise.broken", NOW, data, secrets, datetime.now(UTC))
     assert headers["webhook-id"] == "msg_1" and headers["content-type"] == "application/json"
     assert len(headers["webhook-signature"].split(" ")) == 2
     for secret in secrets:

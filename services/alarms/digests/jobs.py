@@ -10,19 +10,13 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.connections import ArqRedis
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms import rules
-from services.alarms.alarm_settings.repository import (
-    business_calendar,
-    load_tenant,
-    schedule_of,
-    tenants_with_calendars,
-)
+from services.alarms.digests import repository, rules, selection_repository
+from services.alarms.digests.directory import DirectoryUnavailable
 from services.alarms.digests.service import execute_run
-from services.alarms.directory import DirectoryUnavailable
-from services.alarms.models import AlarmSetting, Run, Tenant
-from services.alarms.rules import Alarm
+from services.alarms.tenant_settings.repository import active_tenants, load_tenant, schedules_by_tenant
+from services.alarms.tenant_settings.rules import DEFAULTS, Alarm
 from shared.clock import wall_now
 from shared.db import connection_unavailable, unit_of_work
 from shared.internal import InternalClient
@@ -36,18 +30,6 @@ SCHEDULE_JOB = "alarms.schedule"
 SWEEP_JOB = "alarms.sweep_runs"
 LOST_AFTER_SECONDS = 60
 CONNECTION_RETRY_SECONDS = 10
-
-_runs = Run.__table__
-
-_TAKE_SLOTS = text(
-    """
-INSERT INTO alarms.schedule_slots (tenant_id, alarm, period, run_id)
-SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:alarms AS text[]), CAST(:periods AS text[]),
-                     CAST(:runs AS uuid[]))
-ON CONFLICT DO NOTHING
-RETURNING tenant_id, alarm, run_id
-"""
-)
 
 
 async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
@@ -71,55 +53,28 @@ async def schedule_runs(
     if at is not None and tenant_id is None:
         raise ValueError("at plays one tenant's clock: give its tenant_id")
     now = now or wall_now()
-    query = tenants_with_calendars().where(Tenant.active.is_(True))
-    settings_query = select(AlarmSetting.__table__)
-    if tenant_id is not None:
-        query = query.where(Tenant.tenant_id == tenant_id)
-        settings_query = settings_query.where(AlarmSetting.tenant_id == tenant_id)
-    async with ctx["engine"].begin() as conn:
-        tenants = (await conn.execute(query)).mappings().all()
-        rows: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
-        for row in (await conn.execute(settings_query)).mappings():
-            rows[row["tenant_id"]][row["alarm"]] = row
+    async with ctx["engine"].begin() as conn, AsyncSession(bind=conn) as session:
+        tenants = await active_tenants(session, tenant_id)
+        schedules = await schedules_by_tenant(session, tenant_id)
         slots: list[tuple[uuid.UUID, str, str, uuid.UUID]] = []
         as_of = {}
         for tenant in tenants:
-            tenant_id = tenant["tenant_id"]
-            instant = at or tenant["test_clock"] or now  # the tenant's clock (``shared.clock.tenant_now``)
-            local = rules.local_now(instant, tenant["timezone"])
-            schedules = [schedule_of(alarm, rows[tenant_id].get(alarm.value)) for alarm in Alarm]
-            business = business_calendar(tenant["country"], tenant["holiday_subdivision"], tenant["company_holidays"])
-            due = rules.due_alarms(schedules, local, business)
+            instant = at or tenant.test_clock or now  # the tenant's clock (``shared.clock.tenant_now``)
+            local = rules.local_now(instant, tenant.timezone)
+            settings = schedules.get(tenant.tenant_id, DEFAULTS)
+            due = rules.due_alarms([settings[alarm] for alarm in Alarm], local, tenant.calendar)
             if due:
                 run_id = uuid.uuid4()
-                as_of[run_id] = (tenant_id, local.date())
-                slots.extend((tenant_id, alarm.value, per, run_id) for alarm, per in due)
+                as_of[run_id] = (tenant.tenant_id, local.date())
+                slots.extend((tenant.tenant_id, alarm.value, per, run_id) for alarm, per in due)
         taken: dict[uuid.UUID, list[str]] = defaultdict(list)
-        if slots:
-            tenants_, alarms_, periods_, runs_ = (list(column) for column in zip(*slots, strict=True))
-            result = await conn.execute(
-                _TAKE_SLOTS, {"tenants": tenants_, "alarms": alarms_, "periods": periods_, "runs": runs_}
-            )
-            for _, alarm, run_id in result:
-                taken[run_id].append(alarm)
-        if taken:
-            await conn.execute(
-                _runs.insert(),
-                [
-                    {
-                        "id": run_id,
-                        "tenant_id": as_of[run_id][0],
-                        "as_of": as_of[run_id][1],
-                        "trigger": "schedule",
-                        "alarms": [a.value for a in Alarm if a.value in alarms],
-                        "status": "queued",
-                        "requested_by": "schedule",
-                    }
-                    for run_id, alarms in taken.items()
-                ],
-            )
-        # rows staged by runs that never finished (their transaction rolled back)
-        await conn.execute(text("DELETE FROM alarms.digest_staging WHERE created_at < now() - interval '1 hour'"))
+        for slot in await repository.take_schedule_slots(session, slots):
+            taken[slot.run_id].append(slot.alarm)
+        runs = {
+            run_id: (*as_of[run_id], [a.value for a in Alarm if a.value in alarms]) for run_id, alarms in taken.items()
+        }
+        await repository.insert_scheduled_runs(session, runs)
+        await selection_repository.forget_stale_staging(session)
     for run_id in taken:
         await enqueue_run(ctx["redis"], run_id)
     return len(taken)
@@ -130,18 +85,8 @@ async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[u
     due: its job was lost (an enqueue that failed, a worker killed mid-run: the run's transaction rolled back, a
     job that found no database connection, Redis lost it). So an interrupted run resumes within a minute."""
     stale = (now or wall_now()) - timedelta(seconds=LOST_AFTER_SECONDS)  # a lease: real time
-    async with ctx["engine"].connect() as conn:
-        lost = list(
-            (
-                await conn.execute(
-                    select(_runs.c.id).where(
-                        _runs.c.status == "queued",
-                        _runs.c.created_at < stale,
-                        or_(_runs.c.retry_at.is_(None), _runs.c.retry_at < stale),
-                    )
-                )
-            ).scalars()
-        )
+    async with ctx["engine"].connect() as conn, AsyncSession(bind=conn) as session:
+        lost = await repository.lost_runs(session, stale)
     for run_id in lost:
         await enqueue_run(ctx["redis"], run_id)
     if lost:
@@ -162,35 +107,26 @@ async def run_alarms(ctx: dict[str, Any], run_id: str) -> str:
     try:
         async with unit_of_work(ctx["sessionmaker"]) as session:
             # a run another job is executing right now is locked: skip it rather than wait and run it twice
-            query = select(_runs).where(_runs.c.id == rid).with_for_update(skip_locked=True)
-            run = (await session.execute(query)).mappings().first()
-            if run is None or run["status"] != "queued":
+            run = await repository.lock_run(session, rid)
+            if run is None or run.status != "queued":
                 return "skipped"
-            tenant = await load_tenant(session, run["tenant_id"])
+            tenant = await load_tenant(session, run.tenant_id)
             if tenant is None:
-                await session.execute(
-                    update(_runs).where(_runs.c.id == rid).values(status="failed", error="tenant not known")
-                )
+                await repository.fail_run(session, rid, "tenant not known")
                 return "failed"
-            alarms = [Alarm(a) for a in run["alarms"]]
-            await execute_run(session, ctx["engine"], receivables(ctx), settings, tenant, rid, alarms, run["as_of"])
+            alarms = [Alarm(a) for a in run.alarms]
+            await execute_run(session, ctx["engine"], receivables(ctx), settings, tenant, rid, alarms, run.as_of)
         return "completed"
     except DirectoryUnavailable as exc:
         job_try = ctx.get("job_try", 1)
         if job_try < settings.run_max_tries:
             delay = retry_delay(job_try, settings.retry_base_seconds * 10)
             log.warning("alarms_run_retry", run_id=run_id, job_try=job_try, in_seconds=delay, error=exc.detail)
-            async with ctx["engine"].begin() as conn:  # the sweeper leaves it to this retry while it is due
-                await conn.execute(
-                    update(_runs).where(_runs.c.id == rid).values(retry_at=func.now() + timedelta(seconds=delay))
-                )
+            async with ctx["engine"].begin() as conn, AsyncSession(bind=conn) as session:
+                await repository.retry_run_at(session, rid, timedelta(seconds=delay))  # the sweeper waits for it
             raise Retry(defer=delay) from exc
         async with unit_of_work(ctx["sessionmaker"]) as session:
-            await session.execute(
-                update(_runs)
-                .where(_runs.c.id == rid, _runs.c.status == "queued")
-                .values(status="failed", error=exc.detail, finished_at=wall_now())
-            )
+            await repository.fail_run(session, rid, exc.detail, finished_at=wall_now())
         return "failed"
     except Exception as exc:
         if connection_unavailable(exc):  # no connection to be had: retried shortly, not left queued

@@ -5,10 +5,14 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.alarm_settings.repository import TenantView, load_schedules, load_tenant
 from services.alarms.digests import repository, service
+from services.alarms.digests.auth import AlarmsRead, AlarmsRun, own_digests_only
+from services.alarms.digests.directory import ReceivablesDep
+from services.alarms.digests.repository import RunRow
+from services.alarms.digests.rules import Audience
 from services.alarms.digests.schemas import (
     FIRST_DAY,
     LAST_DAY,
@@ -18,30 +22,21 @@ from services.alarms.digests.schemas import (
     RunOut,
     digest_out,
 )
-from services.alarms.directory import ReceivablesDep
-from services.alarms.rules import Alarm, Audience
+from services.alarms.tenant_settings.repository import TenantView, load_schedules, load_tenant
+from services.alarms.tenant_settings.rules import Alarm
 from shared import calendar
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page, page_of
 from shared.problems import Conflict, Forbidden, NotFound, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/alarms", tags=["alarms"], responses=problem_responses(401, 403, 422))
 runs_router = APIRouter(prefix="/v1/alarms/runs", tags=["alarm-runs"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Runner = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION, SERVICE))]
-SEES_ALL = (ADMIN, MANAGER, SUPERVISOR, INTEGRATION, SERVICE)
 UNAVAILABLE = problem_responses(409, 503)
 
 
-def own_digests_only(identity: Identity) -> uuid.UUID | None:
-    """A collector reads the digests addressed to them; the other roles read every digest of the tenant."""
-    return None if identity.has_any(SEES_ALL) else (identity.user_id or uuid.UUID(int=0))
-
-
-async def require_tenant(db: Any, tenant_id: uuid.UUID) -> TenantView:
-    tenant = await load_tenant(db, tenant_id)
+async def require_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView:
+    tenant = await load_tenant(session, tenant_id)
     if tenant is None:
         raise Conflict("The tenant's profile has not reached alarms yet (gateway.tenant_changed): try again shortly")
     return tenant
@@ -83,26 +78,26 @@ def planned_out(d: service.Planned, include_rows: bool) -> dict[str, Any]:
     }
 
 
-def run_out(row: Any) -> dict[str, Any]:
+def run_out(row: RunRow) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "as_of": row["as_of"],
-        "trigger": row["trigger"],
-        "alarms": row["alarms"],
+        "id": row.id,
+        "as_of": row.as_of,
+        "trigger": row.trigger,
+        "alarms": row.alarms,
         "dry_run": False,
-        "status": row["status"],
-        "counts": {"digests": row["digests"], "rows": row["rows"], "already_sent": row["already_sent"]},
-        "unrouted": row["unrouted"],
-        "requested_by": row["requested_by"],
-        "error": row["error"],
-        "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
+        "status": row.status,
+        "counts": {"digests": row.digests, "rows": row.rows, "already_sent": row.already_sent},
+        "unrouted": row.unrouted,
+        "requested_by": row.requested_by,
+        "error": row.error,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
     }
 
 
 @runs_router.post("", response_model=RunDetail, status_code=status.HTTP_201_CREATED, responses=UNAVAILABLE)
 async def create_alarm_run(
-    identity: Runner,
+    identity: AlarmsRun,
     data: RunCreate,
     request: Request,
     session: SessionDep,
@@ -151,43 +146,43 @@ async def create_alarm_run(
     run_id = await service.create_run(session, identity.tenant_id, as_of, alarms, "manual", identity.actor)
     result = await service.execute_run(session, engine, receivables, settings, tenant, run_id, alarms, as_of)
     row = await repository.get_run(session, identity.tenant_id, run_id)
+    assert row is not None, "the run was created in this transaction"
     return {**run_out(row), "digests": [planned_out(d, include_rows=False) for d in result.digests]}
 
 
 @runs_router.get("", response_model=Page[RunOut])
 async def list_alarm_runs(
-    identity: Reader,
-    engine: EngineDep,
+    identity: AlarmsRead,
+    session: SessionDep,
     page: PageDep,
     trigger: Annotated[str | None, Query(description="`schedule` or `manual`")] = None,
     run_status: Annotated[str | None, Query(alias="status", description="`queued`, `completed`, `failed`")] = None,
 ) -> dict[str, Any]:
     """Runs, newest first: when each alarm ran, what it sent, which rows had nobody to go to."""
-    async with engine.connect() as conn:
-        rows = await repository.list_runs(
-            conn, identity.tenant_id, limit=page.limit, after=page.cursor, trigger=trigger, status=run_status
-        )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"].isoformat(), r["id"]], item=run_out)
+    rows = await repository.list_runs(
+        session, identity.tenant_id, limit=page.limit, after=page.cursor, trigger=trigger, status=run_status
+    )
+    return make_page(rows, page.limit, key=lambda r: [r.created_at.isoformat(), r.id], item=run_out)
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail, responses=problem_responses(404))
-async def get_alarm_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_alarm_run(identity: AlarmsRead, run_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """A run and the digests it sent (a collector sees only theirs)."""
     only = own_digests_only(identity)
-    async with engine.connect() as conn:
-        row = await repository.get_run(conn, identity.tenant_id, run_id)
-        if row is None:
-            raise NotFound("Alarm run not found")
-        digests = await repository.run_digests(conn, identity.tenant_id, run_id)
-    visible = [d for d in digests if only is None or d["recipient_user_id"] == only]
+    row = await repository.get_run(session, identity.tenant_id, run_id)
+    if row is None:
+        raise NotFound("Alarm run not found")
+    digests = await repository.run_digests(session, identity.tenant_id, run_id)
+    visible = [d for d in digests if only is None or d.recipient_user_id == only]
     return {**run_out(row), "digests": [digest_out(d, include_rows=False) for d in visible]}
 
 
 @router.get("/preview", response_model=Page[DigestOut], responses=UNAVAILABLE)
 async def preview_alarm_digests(
-    identity: Reader,
+    identity: AlarmsRead,
     params: PageDep,
     request: Request,
+    session: SessionDep,
     engine: EngineDep,
     receivables: ReceivablesDep,
     alarm: Annotated[Alarm | None, Query(description="One alarm (default: every alarm)")] = None,
@@ -203,13 +198,12 @@ async def preview_alarm_digests(
         if recipient is not None and recipient != only:
             raise Forbidden("A collector previews only their own digests")
         recipient = only
-    async with engine.connect() as conn:
-        tenant = await require_tenant(conn, identity.tenant_id)
-        day = check_as_of(as_of, tenant)
-        alarms = [alarm] if alarm else list(Alarm)
-        result = await service.plan(
-            conn, engine, receivables, request.app.state.settings, tenant, alarms, day, recipient, all_rows=include_rows
-        )
+    tenant = await require_tenant(session, identity.tenant_id)
+    day = check_as_of(as_of, tenant)
+    alarms = [alarm] if alarm else list(Alarm)
+    result = await service.plan(
+        session, engine, receivables, request.app.state.settings, tenant, alarms, day, recipient, all_rows=include_rows
+    )
     full = include_rows or recipient is not None
     return page_of(
         result.digests,
@@ -222,8 +216,8 @@ async def preview_alarm_digests(
 
 @router.get("", response_model=Page[DigestOut])
 async def list_alarm_digests(
-    identity: Reader,
-    engine: EngineDep,
+    identity: AlarmsRead,
+    session: SessionDep,
     page: PageDep,
     alarm: Alarm | None = None,
     audience: Audience | None = None,
@@ -234,35 +228,33 @@ async def list_alarm_digests(
     as_of_to: date | None = None,
 ) -> dict[str, Any]:
     """Digests sent, newest first: alarm, recipient, period, row count, status (rows: see the detail)."""
-    async with engine.connect() as conn:
-        rows = await repository.list_digests(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            alarm=alarm,
-            audience=audience,
-            recipient_id=recipient,
-            period=period,
-            run_id=run_id,
-            as_of_from=as_of_from,
-            as_of_to=as_of_to,
-            only_user=own_digests_only(identity),
-        )
+    rows = await repository.list_digests(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        alarm=alarm,
+        audience=audience,
+        recipient_id=recipient,
+        period=period,
+        run_id=run_id,
+        as_of_from=as_of_from,
+        as_of_to=as_of_to,
+        only_user=own_digests_only(identity),
+    )
     return make_page(
         rows,
         page.limit,
-        key=lambda r: [r["created_at"].isoformat(), r["id"]],
+        key=lambda r: [r.created_at.isoformat(), r.id],
         item=lambda r: digest_out(r, include_rows=False),
     )
 
 
 @router.get("/{digest_id}", response_model=DigestOut, responses=problem_responses(404))
-async def get_alarm_digest(identity: Reader, digest_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_alarm_digest(identity: AlarmsRead, digest_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """A digest with every row, in the order the email lists them."""
-    async with engine.connect() as conn:
-        row = await repository.get_digest(conn, identity.tenant_id, digest_id)
+    row = await repository.get_digest(session, identity.tenant_id, digest_id)
     only = own_digests_only(identity)
-    if row is None or (only is not None and row["recipient_user_id"] != only):
+    if row is None or (only is not None and row.recipient_user_id != only):
         raise NotFound("Alarm digest not found")
     return digest_out(row, include_rows=True)

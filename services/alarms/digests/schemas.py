@@ -7,7 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.alarms import examples
-from services.alarms.rules import Alarm, Audience
+from services.alarms.digests.repository import DigestRow
+from services.alarms.digests.rules import Audience
+from services.alarms.tenant_settings.rules import Alarm
 
 # The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -187,33 +189,33 @@ class RunCreate(BaseModel):
     dry_run: bool = Field(False, description="Answer the digests without storing or sending anything")
 
 
-def digest_out(row: Any, include_rows: bool) -> dict[str, Any]:
+def digest_out(row: DigestRow, include_rows: bool) -> dict[str, Any]:
     """A stored digest (a row of ``alarms.digests``) as the API shows it."""
-    data = row["data"]
+    data = row.data
     return {
-        "id": row["id"],
-        "run_id": row["run_id"],
-        "alarm": row["alarm"],
-        "audience": row["audience"],
-        "period": row["period"],
-        "as_of": row["as_of"],
+        "id": row.id,
+        "run_id": row.run_id,
+        "alarm": row.alarm,
+        "audience": row.audience,
+        "period": row.period,
+        "as_of": row.as_of,
         "recipient": {
-            "id": row["recipient_id"],
-            "kind": row["recipient_kind"],
-            "user_id": row["recipient_user_id"],
-            "name": row["recipient_name"],
-            "email": row["recipient_email"],
+            "id": row.recipient_id,
+            "kind": row.recipient_kind,
+            "user_id": row.recipient_user_id,
+            "name": row.recipient_name,
+            "email": row.recipient_email,
         },
-        "language": row["language"],
-        "row_count": row["row_count"],
-        "customers": row["customers"],
-        "totals": row["totals"],
+        "language": row.language,
+        "row_count": row.row_count,
+        "customers": row.customers,
+        "totals": row.totals,
         "title": data["title"],
         "summary": data["summary"],
         "lines": data["lines"],
         "action": data["action"],
-        "status": row["status"],
-        "idempotency_key": row["idempotency_key"],
-        "created_at": row["created_at"],
-        "rows": row["rows"] if include_rows else None,
+        "status": row.status,
+        "idempotency_key": row.idempotency_key,
+        "created_at": row.created_at,
+        "rows": row.rows if include_rows else None,
     }

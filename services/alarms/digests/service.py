@@ -7,35 +7,25 @@ an empty digest is never written nor sent.
 """
 
 import asyncio
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.alarms import rules
-from services.alarms.alarm_settings.repository import TenantView, load_schedules
-from services.alarms.digests import selection
-from services.alarms.directory import fetch_directory
-from services.alarms.models import Digest, Run, outbox
-from services.alarms.rules import Alarm, Audience, Recipient
+from services.alarms.digests import repository, rules, selection_repository, wording
+from services.alarms.digests.directory import fetch_directory
+from services.alarms.digests.rules import Audience, Recipient
+from services.alarms.models import outbox
 from services.alarms.settings import AlarmsSettings
+from services.alarms.tenant_settings.repository import TenantView, load_schedules
+from services.alarms.tenant_settings.rules import Alarm
 from shared.clock import wall_now
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, SendCommunications
 from shared.internal import InternalClient
 from shared.outbox import emit_many
-
-Db = AsyncConnection | AsyncSession
-_digests = Digest.__table__
-_runs = Run.__table__
-# For this transaction only: sort a large tenant's rows in memory rather than on disk, and look rows up by their
-# index (the projection is small and hot: a seq scan of a million invoices to find 15,000 is the wrong plan).
-PLANNER = (text("SET LOCAL work_mem = '64MB'"), text("SET LOCAL random_page_cost = 1.1"))
 
 
 @dataclass
@@ -47,8 +37,8 @@ class Planned:
     period: str
     as_of: date
     recipient: Recipient
-    group: selection.Group
-    text: rules.DigestText
+    group: selection_repository.Group
+    text: wording.DigestText
     idempotency_key: str
     language: str
     status: str = "would_send"
@@ -71,12 +61,13 @@ class Unrouted:
 
 @dataclass
 class Plan:
+    as_of: date
     digests: list[Planned]
     unrouted: list[Unrouted]
 
 
 async def plan(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -93,12 +84,12 @@ async def plan(
     first rows (what the email lists), or all of them with ``all_rows`` and for the one ``recipient_id`` asked."""
     schedules = await load_schedules(db, tenant.tenant_id)
     directory = await fetch_directory(db, client, tenant.tenant_id, alarms)
-    language = tenant.language if tenant.language in rules.LANGUAGES else "es"
+    language = tenant.language if tenant.language in wording.LANGUAGES else "es"
     full_keys: list[uuid.UUID] = []
     if recipient_id is not None:
         full_keys = [recipient_id, *(p.id for p in directory.people.values() if p.user_id == recipient_id)]
     parameters = {
-        alarm: selection.parameters(
+        alarm: selection_repository.parameters(
             alarm,
             schedules[alarm],
             tenant_id=tenant.tenant_id,
@@ -109,7 +100,7 @@ async def plan(
         for alarm in alarms
     }
 
-    def word(alarm: Alarm, groups: list[selection.Group]) -> tuple[list[Planned], list[Unrouted]]:
+    def word(alarm: Alarm, groups: list[selection_repository.Group]) -> tuple[list[Planned], list[Unrouted]]:
         """Each group's recipient (or why it has none) and its digest's words."""
         digests: list[Planned] = []
         unrouted: list[Unrouted] = []
@@ -122,7 +113,7 @@ async def plan(
                 continue
             if recipient_id is not None and recipient_id not in (target.id, target.user_id):
                 continue
-            text = rules.compose(
+            text = wording.compose(
                 alarm,
                 audience,
                 group.rows[: settings.digest_max_lines],
@@ -140,11 +131,10 @@ async def plan(
         return digests, unrouted
 
     async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
-        async with engine.begin() as conn:
-            for setting in PLANNER:
-                await conn.execute(setting)
-            groups = await selection.select_groups(
-                conn,
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+            await selection_repository.tune_planner(session)
+            groups = await selection_repository.select_groups(
+                session,
                 alarm,
                 parameters[alarm],
                 run_id=run_id,
@@ -161,20 +151,14 @@ async def plan(
         digests.extend(planned)
         unrouted.extend(missed)
     await _mark_already_sent(db, tenant.tenant_id, digests)
-    return Plan(digests, unrouted)
+    return Plan(as_of, digests, unrouted)
 
 
-async def _mark_already_sent(db: Db, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
-    if not digests:
-        return
+async def _mark_already_sent(db: AsyncSession, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
     keys = [(d.alarm.value, d.audience.value, d.recipient.id, d.period) for d in digests]
-    identity = (_digests.c.alarm, _digests.c.audience, _digests.c.recipient_id, _digests.c.period)
-    rows = await db.execute(
-        select(*identity, _digests.c.id, _digests.c.run_id, _digests.c.created_at).where(
-            _digests.c.tenant_id == tenant_id, tuple_(*identity).in_(keys)
-        )
-    )
-    sent = {(r.alarm, r.audience, r.recipient_id, r.period): r for r in rows}
+    sent = {
+        (s.alarm, s.audience, s.recipient_id, s.period): s for s in await repository.sent_digests(db, tenant_id, keys)
+    }
     for d in digests:
         stored = sent.get((d.alarm.value, d.audience.value, d.recipient.id, d.period))
         if stored is not None:
@@ -195,66 +179,35 @@ def communication(d: Planned) -> Communication:
     )
 
 
-# The digests' rows go from alarms.digest_staging (filled by the selection) to alarms.digests on the server.
-_INSERT = text(
-    """
-INSERT INTO alarms.digests (id, tenant_id, run_id, alarm, audience, period, as_of, recipient_id, recipient_kind,
-                            recipient_user_id, recipient_name, recipient_email, language, row_count, customers,
-                            totals, rows, data, idempotency_key, status)
-SELECT p.id, CAST(:tenant AS uuid), CAST(:run AS uuid), p.alarm, p.audience, p.period, CAST(:as_of AS date),
-       p.recipient_id, p.kind, p.user_id, p.name, p.email, p.language, p.row_count, p.customers, p.totals, g.rows,
-       p.data, p.idempotency_key, 'sent'
-FROM unnest(CAST(:ids AS uuid[]), CAST(:alarms AS text[]), CAST(:audiences AS text[]), CAST(:periods AS text[]),
-            CAST(:recipients AS uuid[]), CAST(:kinds AS text[]), CAST(:user_ids AS uuid[]), CAST(:names AS text[]),
-            CAST(:emails AS text[]), CAST(:languages AS text[]), CAST(:row_counts AS int[]),
-            CAST(:customers AS int[]), CAST(CAST(:totals AS text[]) AS jsonb[]), CAST(CAST(:data AS text[]) AS jsonb[]),
-            CAST(:keys AS text[]))
-     AS p(id, alarm, audience, period, recipient_id, kind, user_id, name, email, language, row_count, customers,
-          totals, data, idempotency_key)
-JOIN alarms.digest_staging g
-  ON g.run_id = CAST(:run AS uuid) AND g.alarm = p.alarm AND g.audience = p.audience AND g.key = p.recipient_id
-ON CONFLICT DO NOTHING
-RETURNING id, created_at
-"""
-)
+def _new_digest(d: Planned) -> selection_repository.NewDigest:
+    return selection_repository.NewDigest(
+        id=d.id,
+        alarm=d.alarm.value,
+        audience=d.audience.value,
+        period=d.period,
+        recipient_id=d.recipient.id,
+        recipient_kind=d.recipient.kind,
+        recipient_user_id=d.recipient.user_id,
+        recipient_name=d.recipient.name,
+        recipient_email=d.recipient.email,
+        language=d.language,
+        row_count=d.group.row_count,
+        customers=d.group.customers,
+        totals=d.group.totals,
+        data=d.text.data(),
+        idempotency_key=d.idempotency_key,
+    )
 
 
-_UNSTAGE = text("DELETE FROM alarms.digest_staging WHERE run_id = CAST(:run AS uuid)")
-
-
-async def send(db: Db, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan) -> None:
+async def send(
+    db: AsyncSession, settings: AlarmsSettings, tenant_id: uuid.UUID, run_id: uuid.UUID, result: Plan
+) -> None:
     """Store the new digests (their rows straight from the staging, on the server) and write their commands, in the
     caller's transaction, after a ``plan(..., run_id=run_id)``. A digest another run wrote in the meantime loses
-    the unique index race here (``ON CONFLICT DO NOTHING``) and is not sent again."""
+    the unique index race here and is not sent again."""
     fresh = [d for d in result.digests if d.status == "would_send"]
-    if not fresh:
-        await db.execute(_UNSTAGE, {"run": run_id})
-        return
-    returned = await db.execute(
-        _INSERT,
-        {
-            "tenant": tenant_id,
-            "run": run_id,
-            "as_of": fresh[0].as_of,
-            "ids": [d.id for d in fresh],
-            "alarms": [d.alarm.value for d in fresh],
-            "audiences": [d.audience.value for d in fresh],
-            "periods": [d.period for d in fresh],
-            "recipients": [d.recipient.id for d in fresh],
-            "kinds": [d.recipient.kind for d in fresh],
-            "user_ids": [d.recipient.user_id for d in fresh],
-            "names": [d.recipient.name[:200] for d in fresh],
-            "emails": [d.recipient.email for d in fresh],
-            "languages": [d.language for d in fresh],
-            "row_counts": [d.group.row_count for d in fresh],
-            "customers": [d.group.customers for d in fresh],
-            "totals": [json.dumps(d.group.totals) for d in fresh],
-            "data": [json.dumps(d.text.data()) for d in fresh],
-            "keys": [d.idempotency_key for d in fresh],
-        },
-    )
-    created = {row.id: row.created_at for row in returned}
-    await db.execute(_UNSTAGE, {"run": run_id})
+    fresh_rows = [_new_digest(d) for d in fresh]
+    created = await selection_repository.store_staged_digests(db, tenant_id, run_id, result.as_of, fresh_rows)
     new = []
     for d in fresh:
         if d.id in created:
@@ -291,7 +244,7 @@ def counts(result: Plan) -> dict[str, Any]:
 
 
 async def execute_run(
-    db: Db,
+    db: AsyncSession,
     engine: AsyncEngine,
     client: InternalClient,
     settings: AlarmsSettings,
@@ -304,24 +257,20 @@ async def execute_run(
     result = await plan(db, engine, client, settings, tenant, alarms, as_of, run_id=run_id)
     await send(db, settings, tenant.tenant_id, run_id, result)
     summary = counts(result)
-    await db.execute(
-        update(_runs)
-        .where(_runs.c.id == run_id)
-        .values(
-            status="completed",
-            digests=summary["digests"],
-            rows=summary["rows"],
-            already_sent=summary["already_sent"],
-            unrouted=summary["unrouted"],
-            error=None,
-            finished_at=wall_now(),
-        )
+    await repository.complete_run(
+        db,
+        run_id,
+        digests=summary["digests"],
+        rows=summary["rows"],
+        already_sent=summary["already_sent"],
+        unrouted=summary["unrouted"],
+        finished_at=wall_now(),
     )
     return result
 
 
 async def create_run(
-    db: Db,
+    db: AsyncSession,
     tenant_id: uuid.UUID,
     as_of: date,
     alarms: list[Alarm],
@@ -330,15 +279,5 @@ async def create_run(
     run_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     run_id = run_id or uuid.uuid4()
-    await db.execute(
-        insert(_runs).values(
-            id=run_id,
-            tenant_id=tenant_id,
-            as_of=as_of,
-            trigger=trigger,
-            alarms=[a.value for a in alarms],
-            status="queued",
-            requested_by=requested_by,
-        )
-    )
+    await repository.create_run(db, run_id, tenant_id, as_of, [a.value for a in alarms], trigger, requested_by)
     return run_id

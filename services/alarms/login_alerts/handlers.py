@@ -4,12 +4,13 @@ event's, so a repeated event sends nothing twice)."""
 
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.admin_alerts import active_admins, emails_to_admins, tenant_language
+from services.alarms.admin_alerts import emails_to_admins, tenant_language
+from services.alarms.login_alerts import repository
 from services.alarms.login_alerts.words import alert_data
-from services.alarms.models import LoginAlert, outbox
+from services.alarms.models import outbox
+from services.alarms.projection.repository import active_admins
 from shared.contracts.gateway import LoginFailuresExceeded
 from shared.inbox import Received
 from shared.outbox import emit
@@ -25,20 +26,16 @@ async def on_login_failures_exceeded(
 async def _alert(session: AsyncSession, received: Received[LoginFailuresExceeded]) -> None:
     m, tenant_id = received.message, received.tenant_id
     admins = await active_admins(session, tenant_id)
-    alert_id = await session.scalar(
-        insert(LoginAlert)
-        .values(
-            id=received.envelope.id,
-            tenant_id=tenant_id,
-            username=m.username,
-            address=m.address,
-            failures=m.failures,
-            window_seconds=m.window_seconds,
-            occurred_at=received.envelope.occurred_at,
-            recipients=[a.email for a in admins],
-        )
-        .on_conflict_do_nothing()
-        .returning(LoginAlert.id)
+    alert_id = await repository.insert_alert(
+        session,
+        tenant_id,
+        received.envelope.id,
+        username=m.username,
+        address=m.address,
+        failures=m.failures,
+        window_seconds=m.window_seconds,
+        occurred_at=received.envelope.occurred_at,
+        recipients=[a.email for a in admins],
     )
     if alert_id is None or not admins:
         return

@@ -3,21 +3,19 @@ they name accounts and addresses)."""
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from services.alarms import examples
-from services.alarms.models import LoginAlert
+from services.alarms.login_alerts import repository
+from services.alarms.login_alerts.auth import LoginAlertsRead
 from shared.db import SessionDep
-from shared.identity import ADMIN, SERVICE, Identity, require_roles
-from shared.pagination import Page, PageDep, keyset, make_page
+from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/alarms/login-alerts", tags=["alarms"], responses=problem_responses(401, 403, 422))
-Admin = Annotated[Identity, Depends(require_roles(ADMIN, SERVICE))]
 
 
 class LoginAlertOut(BaseModel):
@@ -33,18 +31,9 @@ class LoginAlertOut(BaseModel):
 
 
 @router.get("", response_model=Page[LoginAlertOut])
-async def list_login_alerts(identity: Admin, session: SessionDep, params: PageDep) -> dict:
+async def list_login_alerts(identity: LoginAlertsRead, session: SessionDep, params: PageDep) -> dict[str, Any]:
     """Accounts that failed to log in too often (`login_alarm_failures` in the gateway's window), newest first."""
-    query = select(LoginAlert).where(LoginAlert.tenant_id == identity.tenant_id)
-    query = keyset(
-        query,
-        (LoginAlert.occurred_at, LoginAlert.id),
-        (datetime.fromisoformat, uuid.UUID),
-        params.cursor,
-        params.limit,
-        newest_first=True,
-    )
-    alerts = list((await session.scalars(query)).all())
+    alerts = await repository.list_alerts(session, identity.tenant_id, limit=params.limit, after=params.cursor)
     return make_page(
         alerts, params.limit, key=lambda a: [a.occurred_at.isoformat(), str(a.id)], item=LoginAlertOut.model_validate
     )

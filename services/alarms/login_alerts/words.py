@@ -4,7 +4,7 @@ from typing import Any
 
 from shared.validation import LANGUAGES
 
-_TEXTS = {
+_TEXTS: dict[str, dict[str, Any]] = {
     "es": {
         "title": "Inicios de sesión fallidos",
         "summary": "La cuenta {username} falló {failures} veces al iniciar sesión en {window}.",
@@ -43,7 +43,7 @@ _TEXTS = {
 
 def _counted(texts: dict[str, Any], unit: str, n: int) -> str:
     """ "the last hour", "the last 2 hours": one is singular in Spanish, English and Portuguese."""
-    return texts[unit] if n == 1 else texts[f"{unit}s"].format(n=n)
+    return str(texts[unit] if n == 1 else texts[f"{unit}s"].format(n=n))
 
 
 def alert_data(language: str | None, username: str, failures: int, address: str, window_seconds: int) -> dict[str, Any]:

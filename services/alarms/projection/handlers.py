@@ -1,4 +1,5 @@
-"""Inbox handlers keeping the projection: every new message of a type in one set-based statement.
+"""Inbox handlers keeping the projection: every new message of a type in one set-based statement
+(``repository``).
 
 An older event never overwrites a newer state: snapshots of customers and invoices carry a ``revision``; tenants,
 users and action items carry none, so the event's ``occurred_at`` orders them. A broken promise is a fact,
@@ -10,11 +11,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
+from services.alarms.projection import repository
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.receivables import (
@@ -26,22 +25,7 @@ from shared.contracts.receivables import (
     PromiseBroken,
 )
 from shared.inbox import Received
-from shared.projection import columns_of, unnest_source, upsert_newest
-
-CUSTOMER_FIELDS = ("revision", "external_id", "name", "collector_id", "deleted")
-INVOICE_FIELDS = (
-    "customer_id",
-    "revision",
-    "number",
-    "currency",
-    "amount",
-    "open_amount",
-    "due_date",
-    "status",
-    "promised_date",
-    "reported_date",
-    "dispute_area_id",
-)
+from shared.projection import columns_of
 
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
@@ -59,8 +43,7 @@ async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: l
         }
         for r in batch
     ]
-    fields = ("name", "country", "timezone", "language", "active", "sandbox", "test_clock", "announced_at")
-    await upsert_newest(session, Tenant.__table__, rows, ("tenant_id",), "announced_at", fields)
+    await repository.upsert_tenants(session, rows)
 
 
 async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[UserChanged]]) -> None:
@@ -76,8 +59,7 @@ async def on_user_changed(ctx: dict[str, Any], session: AsyncSession, batch: lis
         }
         for r in batch
     ]
-    fields = ("email", "full_name", "roles", "active", "announced_at")
-    await upsert_newest(session, User.__table__, rows, ("tenant_id", "user_id"), "announced_at", fields)
+    await repository.upsert_users(session, rows)
 
 
 def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
@@ -95,8 +77,7 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
 async def on_customer_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[CustomerChanged]]
 ) -> None:
-    rows = [customer_row(r.tenant_id, r.message) for r in batch]
-    await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
+    await repository.upsert_customers(session, [customer_row(r.tenant_id, r.message) for r in batch])
 
 
 async def on_customers_changed(
@@ -104,10 +85,7 @@ async def on_customers_changed(
 ) -> None:
     """A bulk load's batches: the same upsert as single changes."""
     rows = [customer_row(r.tenant_id, snapshot) for r in batch for snapshot in r.message.customers]
-    await upsert_newest(session, Customer.__table__, rows, ("tenant_id", "id"), "revision", CUSTOMER_FIELDS)
-
-
-INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS, "status_since")
+    await repository.upsert_customers(session, rows)
 
 
 def invoice_rows(batch: list[Received[InvoiceChanged]]) -> list[dict[str, Any]]:
@@ -151,34 +129,15 @@ def batch_columns(tenant_id: uuid.UUID, announced_at: datetime, m: InvoicesChang
     return {
         "tenant_id": [tenant_id] * count,
         "id": m.invoice_id,
-        **{f: getattr(m, f) for f in INVOICE_FIELDS if f not in ("currency", "status")},
+        **{f: getattr(m, f) for f in repository.INVOICE_FIELDS if f not in ("currency", "status")},
         "currency": [currency.upper() for currency in m.currency],
         "status": [status.value for status in m.status],
         "status_since": [announced_at] * count,
     }
 
 
-async def upsert_invoice_columns(session: AsyncSession, columns: dict[str, list[Any]]) -> None:
-    """One statement for any number of invoices (a bulk load's batch of 10,000 as well as one), each at most once:
-    an older revision than the stored one changes nothing; a status kept keeps its start."""
-    if not columns["id"]:
-        return
-    source, params = unnest_source(Invoice.__table__, columns)
-    await session.execute(
-        text(
-            f"INSERT INTO alarms.invoices ({', '.join(columns)}) {source} "
-            "ON CONFLICT (tenant_id, id) DO UPDATE SET "
-            f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, "
-            "status_since = CASE WHEN alarms.invoices.status = excluded.status THEN alarms.invoices.status_since "
-            "ELSE excluded.status_since END "
-            "WHERE alarms.invoices.revision <= excluded.revision"
-        ),
-        params,
-    )
-
-
 async def on_invoice_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[InvoiceChanged]]) -> None:
-    await upsert_invoice_columns(session, columns_of(invoice_rows(batch), INVOICE_COLUMNS))
+    await repository.upsert_invoice_columns(session, columns_of(invoice_rows(batch), repository.INVOICE_COLUMNS))
 
 
 async def on_invoices_changed(
@@ -187,7 +146,7 @@ async def on_invoices_changed(
     """A bulk load's batches: the same upsert as single changes, one statement per batch (in order: a later batch
     may carry the same invoices at a later revision)."""
     for r in batch:
-        await upsert_invoice_columns(session, batch_columns(r.tenant_id, r.envelope.occurred_at, r.message))
+        await repository.upsert_invoice_columns(session, batch_columns(r.tenant_id, r.envelope.occurred_at, r.message))
 
 
 async def on_promise_broken(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[PromiseBroken]]) -> None:
@@ -205,8 +164,7 @@ async def on_promise_broken(ctx: dict[str, Any], session: AsyncSession, batch: l
         }
         for r in batch
     }
-    if rows:
-        await session.execute(insert(BrokenPromise.__table__).values(list(rows.values())).on_conflict_do_nothing())
+    await repository.insert_broken_promises(session, list(rows.values()))
 
 
 async def on_action_item_changed(
@@ -227,14 +185,4 @@ async def on_action_item_changed(
         }
         for r in batch
     ]
-    fields = (
-        "customer_id",
-        "invoice_ids",
-        "action",
-        "status",
-        "assignee_id",
-        "created_on",
-        "changed_at",
-        "notice_state",
-    )
-    await upsert_newest(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", fields)
+    await repository.upsert_action_items(session, rows)

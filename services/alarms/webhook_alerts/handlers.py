@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.admin_alerts import active_admins, emails_to_admins, tenant_language
+from services.alarms.admin_alerts import emails_to_admins, tenant_language
 from services.alarms.models import outbox
+from services.alarms.projection.repository import active_admins
 from services.alarms.webhook_alerts.words import disabled_data
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.inbox import Received

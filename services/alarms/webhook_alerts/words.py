@@ -5,7 +5,7 @@ from typing import Any
 
 from shared.validation import LANGUAGES
 
-_TEXTS = {
+_TEXTS: dict[str, dict[str, Any]] = {
     "es": {
         "title": "Webhook desactivado",
         "summary": "El endpoint {url} no recibió ningún evento desde el {since} y fue desactivado el {disabled}.",

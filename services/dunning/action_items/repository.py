@@ -1,17 +1,45 @@
 """Action item queries."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning.models import ActionItem, Customer, Invoice
+from services.dunning.models import ActionItem, Customer, Invoice, row_as, table_of
 from shared.pagination import keyset
 
-_items = ActionItem.__table__
-_customers = Customer.__table__
+_items = table_of(ActionItem)
+_customers = table_of(Customer)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItemRow:
+    """An action item as stored (``models.ActionItem``), with its customer's name when the listing joins it."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    customer_id: uuid.UUID
+    invoice_ids: list[uuid.UUID]
+    action: str
+    status: str
+    source: str
+    assignee_id: uuid.UUID | None
+    created_on: date
+    note: str | None
+    notice_state: str | None
+    strategy_id: uuid.UUID | None
+    step_key: str | None
+    dispatch_id: uuid.UUID | None
+    resolution_reason: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    customer_name: str | None = None
 
 
 def _with_customer_name() -> Any:
@@ -31,9 +59,10 @@ async def ids_by_external_id(
     return {row.external_id: row.id for row in await session.execute(query)}
 
 
-async def read(conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> Any:
+async def read(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> ActionItemRow | None:
     query = _with_customer_name().where(_items.c.tenant_id == tenant_id, _items.c.id == item_id)
-    return (await conn.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else row_as(ActionItemRow, row)
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> ActionItem | None:
@@ -43,7 +72,7 @@ async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, item_id: u
 
 
 async def list_items(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -54,7 +83,7 @@ async def list_items(
     action: str | None = None,
     created_from: date | None = None,
     created_to: date | None = None,
-) -> list[Any]:
+) -> list[ActionItemRow]:
     """Newest first (created_at, id descending), keyset-paginated."""
     query = _with_customer_name().where(_items.c.tenant_id == tenant_id)
     if status:
@@ -72,11 +101,13 @@ async def list_items(
     query = keyset(
         query, (_items.c.created_at, _items.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
     )
-    return list((await conn.execute(query)).mappings().all())
+    return [row_as(ActionItemRow, row) for row in (await session.execute(query)).mappings()]
 
 
-async def open_items_of_customer(conn: AsyncConnection, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[Any]:
+async def open_items_of_customer(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID
+) -> list[ActionItemRow]:
     query = select(_items).where(
         _items.c.tenant_id == tenant_id, _items.c.customer_id == customer_id, _items.c.status == "open"
     )
-    return list((await conn.execute(query)).mappings().all())
+    return [row_as(ActionItemRow, row) for row in (await session.execute(query)).mappings()]

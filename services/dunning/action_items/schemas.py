@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dunning import examples
-from services.dunning.rules import ActionKind
+from services.dunning.strategies.rules import ActionKind
 
 
 class ActionItemStatus(StrEnum):

@@ -20,7 +20,10 @@ from shared.problems import Conflict, NotFound, ValidationProblem
 
 def changed(item: Any, change: str, customer_external_id: str | None) -> ActionItemChanged:
     """The announcement of ``item``; ``change`` says what happened to it (created, assigned, notice, resolved)."""
-    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name)
+
+    def get(name: str) -> Any:
+        return item.get(name) if isinstance(item, dict) else getattr(item, name)
+
     return ActionItemChanged(
         action_item_id=get("id"),
         customer_id=get("customer_id"),

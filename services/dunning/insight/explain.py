@@ -8,85 +8,86 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning import rules
 from services.dunning.action_items.repository import open_items_of_customer
 from services.dunning.projection.views import customer_view, invoice_view
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
-from services.dunning.runs.repository import customer_dispatches
+from services.dunning.runs.repository import DispatchRow, customer_dispatches
+from services.dunning.runs.rules import Decision, evaluate_customer, reply_pause
 from services.dunning.runs.selection import OPEN_STATUSES
 from services.dunning.runs.service import plan_items
 from services.dunning.settings import DunningSettings
+from services.dunning.strategies.rules import Step, next_step
 from shared.contracts.common import Channel
 from shared.problems import NotFound
 
 WAITING = frozenset({"no_step_yet", "step_already_sent", "awaiting_acceptance", "not_business_day"})
 
 
-def _outcome(decision: rules.Decision) -> str:
+def _outcome(decision: Decision) -> str:
     if decision.due:
         return "due"
     return "waiting" if decision.reason in WAITING else "excluded"
 
 
-def _last_step(invoice_id: uuid.UUID, history: list[Any]) -> dict[str, Any] | None:
+def _last_step(invoice_id: uuid.UUID, history: list[DispatchRow]) -> dict[str, Any] | None:
     for d in history:  # newest first
-        if invoice_id in d["invoice_ids"] and d["state"] in ("sent", "accepted", "pending", "task"):
-            key = d["step_keys"][d["invoice_ids"].index(invoice_id)]
+        if invoice_id in d.invoice_ids and d.state in ("sent", "accepted", "pending", "task"):
+            key = d.step_keys[d.invoice_ids.index(invoice_id)]
             return {
                 "step_key": key,
-                "as_of": d["as_of"],
-                "channel": d["channel"],
-                "state": d["state"],
-                "delivery_state": d["delivery_state"],
-                "dispatched_at": d["created_at"],
+                "as_of": d.as_of,
+                "channel": d.channel,
+                "state": d.state,
+                "delivery_state": d.delivery_state,
+                "dispatched_at": d.created_at,
             }
     return None
 
 
-def _fate(d: Any) -> dict[str, Any]:
+def _fate(d: DispatchRow) -> dict[str, Any]:
     return {
-        "id": d["id"],
-        "as_of": d["as_of"],
-        "channel": d["channel"],
-        "address": d["address"],
-        "message_id": d["message_id"],
-        "state": d["state"],
-        "delivery_state": d["delivery_state"],
-        "error": d["error"],
-        "dispatched_at": d["created_at"],
+        "id": d.id,
+        "as_of": d.as_of,
+        "channel": d.channel,
+        "address": d.address,
+        "message_id": d.message_id,
+        "state": d.state,
+        "delivery_state": d.delivery_state,
+        "error": d.error,
+        "dispatched_at": d.created_at,
     }
 
 
-def _history(rows: list[Any]) -> list[dict[str, Any]]:
+def _history(rows: list[DispatchRow]) -> list[dict[str, Any]]:
     """What runs handed over, newest first, each with the fallbacks its failure took (oldest first)."""
-    fallbacks: dict[Any, list[dict[str, Any]]] = {}
+    fallbacks: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for d in reversed(rows):
-        if d["origin_id"] is not None:
-            fallbacks.setdefault(d["origin_id"], []).append(_fate(d))
+        if d.origin_id is not None:
+            fallbacks.setdefault(d.origin_id, []).append(_fate(d))
     return [
         {
             **_fate(d),
-            "kind": d["kind"],
-            "tone": d["tone"],
-            "invoice_ids": d["invoice_ids"],
-            "step_keys": d["step_keys"],
-            "fallbacks": fallbacks.get(d["id"], []),
+            "kind": d.kind,
+            "tone": d.tone,
+            "invoice_ids": d.invoice_ids,
+            "step_keys": d.step_keys,
+            "fallbacks": fallbacks.get(d.id, []),
         }
         for d in rows
-        if d["origin_id"] is None
+        if d.origin_id is None
     ][:20]
 
 
 async def explain_customer(
-    conn: AsyncConnection, settings: DunningSettings, tenant_id: uuid.UUID, customer_id: uuid.UUID, as_of: date | None
+    session: AsyncSession, settings: DunningSettings, tenant_id: uuid.UUID, customer_id: uuid.UUID, as_of: date | None
 ) -> dict[str, Any]:
-    tenant = await load_tenant(conn, tenant_id)
+    tenant = await load_tenant(session, tenant_id)
     day = as_of or tenant.today()
     customer_row = (
         (
-            await conn.execute(
+            await session.execute(
                 text("SELECT * FROM dunning.customers WHERE tenant_id = :t AND id = :c"),
                 {"t": tenant_id, "c": customer_id},
             )
@@ -98,7 +99,7 @@ async def explain_customer(
         raise NotFound("Customer not found in dunning's projection")
     invoice_rows = (
         (
-            await conn.execute(
+            await session.execute(
                 text(
                     "SELECT * FROM dunning.invoices WHERE tenant_id = :t AND customer_id = :c "
                     f"AND status IN {OPEN_STATUSES} "
@@ -111,18 +112,18 @@ async def explain_customer(
         .all()
     )
     open_items = {
-        inv: item["id"]
-        for item in await open_items_of_customer(conn, tenant_id, customer_id)
-        for inv in item["invoice_ids"]
+        inv: item.id
+        for item in await open_items_of_customer(session, tenant_id, customer_id)
+        for inv in item.invoice_ids
     }
     cutoff = pending_cutoff(settings.pending_expiry_hours)
     customer = customer_view(customer_row)
     invoices = [invoice_view(r, cutoff, open_items) for r in invoice_rows]
-    strategies = await load_strategies(conn, tenant_id)
-    evaluation = rules.evaluate_customer(
+    strategies = await load_strategies(session, tenant_id)
+    evaluation = evaluate_customer(
         customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
     )
-    history = await customer_dispatches(conn, tenant_id, customer_id)
+    history = await customer_dispatches(session, tenant_id, customer_id)
     channel_of: dict[uuid.UUID, str] = {}
     for c in evaluation.plan.communications:
         channel_of.update({i.invoice.id: c.channel.value for i in c.items})
@@ -135,7 +136,7 @@ async def explain_customer(
         inv = decision.invoice
         upcoming = None
         if strategy is not None and not strategy.manual_only and decision.reason in WAITING | {"due"}:
-            upcoming = rules.next_step(strategy.steps, inv, day, tenant.calendar, sent_today=decision.step)
+            upcoming = next_step(strategy.steps, inv, day, tenant.calendar, sent_today=decision.step)
         out_invoices.append(
             {
                 "invoice_id": inv.id,
@@ -181,7 +182,7 @@ async def explain_customer(
             else None
         ),
         "strategy_reason": evaluation.choice.reason,
-        "paused": rules.reply_pause(customer, day, tenant.reply_pause_days),
+        "paused": reply_pause(customer, day, tenant.reply_pause_days),
         "channels": [
             {
                 "channel": channel,
@@ -197,7 +198,7 @@ async def explain_customer(
     }
 
 
-def _step(step: rules.Step, channel: str | None = None) -> dict[str, Any]:
+def _step(step: Step, channel: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": step.key,
         "kind": step.kind,

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning import rules
 from services.dunning.runs import selection
 from services.dunning.runs.context import TenantContext
+from services.dunning.strategies.rules import Step, Strategy
 
 
 def _forecast_query(compiled: selection.CompiledStrategies) -> str:
@@ -65,7 +65,7 @@ FROM sent
 GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""
 
 
-def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[rules.Strategy]) -> dict[str, Any]:
+def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[Strategy]) -> dict[str, Any]:
     steps, next_offs, ch1, ch2, ch3 = [], [], [], [], []
     for strategy in compiled.by_id.values():
         if strategy.manual_only:
@@ -82,9 +82,9 @@ def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[ru
 
 
 async def forecast(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant: TenantContext,
-    strategies: list[rules.Strategy],
+    strategies: list[Strategy],
     start: date,
     days: int,
     pending_cutoff: Any,
@@ -106,8 +106,8 @@ async def forecast(
             "cal_day": window,
             "cal_next": [d if d <= end else None for d in next_bd],
         }
-        rows = list((await conn.execute(text(_forecast_query(compiled)), params)).mappings())
-    steps: dict[uuid.UUID, tuple[rules.Strategy, rules.Step]] = {
+        rows = list((await session.execute(text(_forecast_query(compiled)), params)).mappings())
+    steps: dict[uuid.UUID, tuple[Strategy, Step]] = {
         step.id: (s, step) for s in compiled.by_id.values() for step in s.steps
     }
     per_day: dict[date, dict[str, Any]] = {

@@ -2,17 +2,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.dunning.insight import explain, forecast
+from services.dunning.insight.auth import InsightRead
 from services.dunning.insight.schemas import Explanation, Forecast
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.strategies.repository import read as read_strategy
-from shared.db import EngineDep
-from shared.identity import READERS, Identity, require_roles
+from shared.db import SessionDep
 from shared.problems import NotFound, problem_responses
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
 
 explain_router = APIRouter(
     prefix="/v1/dunning-explain", tags=["dunning-explain"], responses=problem_responses(401, 403, 422)
@@ -29,23 +27,22 @@ ASSUMPTIONS = (
 
 @explain_router.get("/{customer_id}", response_model=Explanation, responses=problem_responses(404))
 async def explain_customer(
-    identity: Reader,
+    identity: InsightRead,
     customer_id: uuid.UUID,
     request: Request,
-    engine: EngineDep,
+    session: SessionDep,
     as_of: Annotated[date | None, Query(description="Default: today on the tenant's clock")] = None,
 ) -> dict[str, Any]:
     """Why did (or didn't) this customer get a message? The strategy and why, and per open invoice: the last
     step, the step due on `as_of` (and its channel) or the exact reason there is none, the next step and date."""
-    async with engine.connect() as conn:
-        return await explain.explain_customer(conn, request.app.state.settings, identity.tenant_id, customer_id, as_of)
+    return await explain.explain_customer(session, request.app.state.settings, identity.tenant_id, customer_id, as_of)
 
 
 @forecast_router.get("", response_model=Forecast, response_model_by_alias=True, responses=problem_responses(404))
 async def forecast_dunning(
-    identity: Reader,
+    identity: InsightRead,
     request: Request,
-    engine: EngineDep,
+    session: SessionDep,
     days: Annotated[int, Query(ge=1, le=120, description="How many days, starting with `from`")] = 30,
     start: Annotated[date | None, Query(alias="from", description="Default: today on the tenant's clock")] = None,
     strategy_id: Annotated[
@@ -55,12 +52,11 @@ async def forecast_dunning(
     """The communications the current strategies will produce over the next days: counts per day, step and
     channel (capacity planning; reviewing a strategy before switching it on)."""
     settings = request.app.state.settings
-    async with engine.connect() as conn:
-        if strategy_id is not None and await read_strategy(conn, identity.tenant_id, strategy_id) is None:
-            raise NotFound("Strategy not found")
-        tenant = await load_tenant(conn, identity.tenant_id)
-        strategies = await load_strategies(conn, identity.tenant_id, preview=strategy_id)
-        result = await forecast.forecast(
-            conn, tenant, strategies, start or tenant.today(), days, pending_cutoff(settings.pending_expiry_hours)
-        )
+    if strategy_id is not None and await read_strategy(session, identity.tenant_id, strategy_id) is None:
+        raise NotFound("Strategy not found")
+    tenant = await load_tenant(session, identity.tenant_id)
+    strategies = await load_strategies(session, identity.tenant_id, preview=strategy_id)
+    result = await forecast.forecast(
+        session, tenant, strategies, start or tenant.today(), days, pending_cutoff(settings.pending_expiry_hours)
+    )
     return {**result, "preview_strategy_id": strategy_id, "assumptions": ASSUMPTIONS}

@@ -5,8 +5,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dunning import examples
-from services.dunning.rules import ActionKind, StepKind
 from services.dunning.runs.schemas import OpenInvoice, PlannedCommunicationOut
+from services.dunning.strategies.rules import ActionKind, StepKind
 from shared.contracts.common import Channel
 
 

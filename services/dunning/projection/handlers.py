@@ -1,5 +1,7 @@
 """Inbox handlers keeping the projection: every new message of a type in one set-based statement."""
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -8,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dunning.projection import upserts
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import ReplyReceived
-from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
+from shared.contracts.receivables import (
+    CustomerChanged,
+    CustomersChanged,
+    InvoiceChanged,
+    InvoicesChanged,
+    TenantSettingsChanged,
+)
 from shared.inbox import Received
 
 # The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in. A tenant with a
@@ -28,6 +36,14 @@ WHERE c.tenant_id = u.tenant_id AND c.id = u.customer_id
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
     await upserts.upsert_tenants(session, [(r.envelope.occurred_at, r.message) for r in batch])
+
+
+async def on_tenant_settings_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantSettingsChanged]]
+) -> None:
+    """Receivables owns the tenant-wide settings dunning acts on (issue 16): the latest of each tenant wins."""
+    latest = sorted(batch, key=lambda r: r.envelope.occurred_at)
+    await upserts.set_action_owners(session, {r.tenant_id: r.message.action_owner_id for r in latest})
 
 
 async def on_customer_changed(
@@ -59,8 +75,8 @@ async def on_invoices_changed(
 
 async def on_reply_received(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[ReplyReceived]]) -> None:
     """A customer wrote back (issue 10): their automatic reminders pause for the tenant's ``reply_pause_days``
-    from that day (``rules.reply_pause``). A STOP/BAJA is an opt-out, not a conversation: it pauses nothing."""
-    replies = {}
+    from that day (``runs.rules.reply_pause``). A STOP/BAJA is an opt-out, not a conversation: it pauses nothing."""
+    replies: dict[tuple[uuid.UUID, uuid.UUID], datetime] = {}
     for r in batch:
         if r.message.opt_out or r.message.customer_id is None:
             continue

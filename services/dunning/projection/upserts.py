@@ -13,8 +13,8 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning import rules
-from services.dunning.models import Customer, Invoice, Tenant
+from services.dunning.models import Customer, Invoice, Tenant, table_of
+from services.dunning.projection.rules import Contact, usable_channels
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
@@ -62,7 +62,7 @@ INVOICE_FIELDS = (
 
 
 def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
-    contacts = [rules.Contact(c.channel, c.address, c.invalid) for c in m.contacts]
+    contacts = [Contact(c.channel, c.address, c.invalid) for c in m.contacts]
     opted_out = [c.value for c in m.opted_out_channels]
     return {
         "tenant_id": tenant_id,
@@ -80,7 +80,7 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
         "tags": sorted({t.strip().lower() for t in m.tags if t.strip()}),
         "contacts": [c.model_dump(mode="json") for c in m.contacts],
         "opted_out_channels": opted_out,
-        "usable_channels": rules.usable_channels(contacts, opted_out),
+        "usable_channels": usable_channels(contacts, opted_out),
         "collector_id": m.collector_id,
         "people": {p: person.model_dump(mode="json") for p in PEOPLE if (person := getattr(m, p)) is not None},
         "credits": credits_json(m),
@@ -126,7 +126,7 @@ async def upsert_customers(
     the credits (a listing that does not carry them must not erase what the events brought)."""
     if not rows:
         return
-    table = Customer.__table__
+    table = table_of(Customer)
     statement = insert(table)
     kept = {*(() if update_people else ("people",)), *(() if update_credits else ("credits",))}
     fields = [f for f in CUSTOMER_FIELDS if f not in kept]
@@ -167,7 +167,7 @@ async def upsert_invoice_columns(db: AsyncSession | AsyncConnection, columns: di
     invoice at most once; an older revision than the stored one changes nothing."""
     if not columns["id"]:
         return
-    source, params = unnest_source(Invoice.__table__, columns)
+    source, params = unnest_source(table_of(Invoice), columns)
     await db.execute(
         text(
             f"INSERT INTO dunning.invoices ({', '.join(columns)}) {source} "
@@ -186,7 +186,7 @@ async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, T
             latest[m.tenant_id] = (at, m)
     if not latest:
         return
-    table = Tenant.__table__
+    table = table_of(Tenant)
     fields = (
         "name",
         "country",
@@ -220,5 +220,20 @@ async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, T
             index_elements=["tenant_id"],
             set_={f: statement.excluded[f] for f in fields},
             where=table.c.announced_at.is_(None) | (table.c.announced_at <= statement.excluded.announced_at),
+        )
+    )
+
+
+async def set_action_owners(db: AsyncSession, owners: dict[uuid.UUID, uuid.UUID | None]) -> None:
+    """Receivables' action owner per tenant (``receivables.tenant_settings_changed``; receivables owns the setting):
+    who new action items go to. A tenant not announced by the gateway yet gets its row now."""
+    if not owners:
+        return
+    statement = insert(table_of(Tenant)).values(
+        [{"tenant_id": tenant_id, "action_owner_id": owner} for tenant_id, owner in owners.items()]
+    )
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id"], set_={"action_owner_id": statement.excluded.action_owner_id}
         )
     )

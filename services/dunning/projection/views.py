@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from services.dunning import rules
+from services.dunning.projection.rules import Contact, CustomerView, InvoiceView
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 
 CUSTOMER_EXTRA = ("external_id", "tax_id", "timezone", "language", "collector_id", "people")
@@ -22,11 +22,11 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 
 
-def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
+def customer_view(row: Mapping[Any, Any]) -> CustomerView:
     extra = {k: row[k] for k in CUSTOMER_EXTRA}
     extra["people"] = _json(extra["people"])
     extra["credits"] = {c: Decimal(a) for c, a in (_json(row.get("credits")) or {}).items()}
-    return rules.CustomerView(
+    return CustomerView(
         id=row["id"],
         name=row["name"],
         vip=row["vip"],
@@ -36,8 +36,7 @@ def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
         country=row["country"],
         language=row["language"],
         contacts=tuple(
-            rules.Contact(CHANNELS[c["channel"]], c["address"], bool(c.get("invalid")))
-            for c in _json(row["contacts"]) or ()
+            Contact(CHANNELS[c["channel"]], c["address"], bool(c.get("invalid"))) for c in _json(row["contacts"]) or ()
         ),
         opted_out=frozenset(CHANNELS[c] for c in row["opted_out_channels"] or ()),
         deleted=row["deleted"],
@@ -47,12 +46,12 @@ def customer_view(row: Mapping[str, Any]) -> rules.CustomerView:
 
 
 def invoice_view(
-    row: Mapping[str, Any],
+    row: Mapping[Any, Any],
     pending_cutoff: datetime | None = None,
     open_action_items: Mapping[uuid.UUID, uuid.UUID] | None = None,
-) -> rules.InvoiceView:
+) -> InvoiceView:
     pending_since = row.get("pending_since")
-    return rules.InvoiceView(
+    return InvoiceView(
         id=row["id"],
         customer_id=row["customer_id"],
         number=row["number"],

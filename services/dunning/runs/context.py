@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning import rules
-from services.dunning.models import Tenant
+from services.dunning.models import Tenant, table_of
 from services.dunning.strategies import convert
 from services.dunning.strategies.repository import live_strategies
-from shared.calendar import local_today
+from services.dunning.strategies.rules import Strategy
+from shared.calendar import BusinessCalendar, local_today
 from shared.clock import TenantClock, wall_now
 
 
@@ -29,7 +29,7 @@ class TenantContext:
     tolerances: dict[str, Decimal] = field(default_factory=dict)
     action_owner_id: uuid.UUID | None = None
     reply_pause_days: int = 3
-    calendar: rules.BusinessCalendar = field(default_factory=rules.BusinessCalendar)
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     sandbox: bool = False
     test_clock: datetime | None = None
 
@@ -57,7 +57,7 @@ def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
         tolerances={k.upper(): Decimal(str(v)) for k, v in (row["tolerances"] or {}).items()},
         action_owner_id=row["action_owner_id"],
         reply_pause_days=row["reply_pause_days"],
-        calendar=rules.BusinessCalendar(
+        calendar=BusinessCalendar(
             country=row["country"],
             subdivision=row["holiday_subdivision"],
             extra_holidays=frozenset(row["extra_holidays"] or ()),
@@ -69,27 +69,34 @@ def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
 
 
 async def load_tenant(conn: Any, tenant_id: uuid.UUID) -> TenantContext:
-    table = Tenant.__table__
+    table = table_of(Tenant)
     row = (await conn.execute(select(table).where(table.c.tenant_id == tenant_id))).mappings().first()
     return tenant_context(tenant_id, row)
 
 
+async def strategies_on(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Strategy]:
+    """``load_strategies`` inside a worker's transaction: a session on its connection (the repositories take
+    sessions; closing it leaves the connection's transaction alone)."""
+    async with AsyncSession(bind=conn) as session:
+        return await load_strategies(session, tenant_id)
+
+
 async def load_strategies(
-    conn: AsyncConnection, tenant_id: uuid.UUID, preview: uuid.UUID | None = None
-) -> list[rules.Strategy]:
+    session: AsyncSession, tenant_id: uuid.UUID, preview: uuid.UUID | None = None
+) -> list[Strategy]:
     """The live strategies; ``preview`` treats one inactive strategy as switched on (forecast)."""
-    rows = await live_strategies(conn, tenant_id)
+    rows = await live_strategies(session, tenant_id)
     strategies = []
     for row in rows:
         strategy = convert.to_domain(row)
-        if preview is not None and row["id"] == preview and not strategy.active:
-            strategy = rules.Strategy(**{**_fields(strategy), "active": True})
+        if preview is not None and row.id == preview and not strategy.active:
+            strategy = Strategy(**{**_fields(strategy), "active": True})
         strategies.append(strategy)
     return strategies
 
 
-def _fields(strategy: rules.Strategy) -> dict[str, Any]:
-    return {name: getattr(strategy, name) for name in rules.Strategy.__dataclass_fields__}
+def _fields(strategy: Strategy) -> dict[str, Any]:
+    return {name: getattr(strategy, name) for name in Strategy.__dataclass_fields__}
 
 
 def pending_cutoff(hours: int, now: datetime | None = None) -> datetime:

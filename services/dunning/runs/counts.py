@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.dunning import rules
+from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind, Strategy
 
 
 def step_counts(
-    counts: Mapping[tuple[uuid.UUID, str], int], strategies: Mapping[uuid.UUID, rules.Strategy]
+    counts: Mapping[tuple[uuid.UUID, str], int], strategies: Mapping[uuid.UUID, Strategy]
 ) -> list[dict[str, Any]]:
     """Invoices per (strategy, step key), named and described from the strategies, in a stable order."""
     steps = []
@@ -58,7 +58,7 @@ SELECT 'notices', NULL, NULL, count(*) FROM {table}
 async def dispatch_counts(
     conn: AsyncConnection,
     run_id: uuid.UUID,
-    strategies: Mapping[uuid.UUID, rules.Strategy],
+    strategies: Mapping[uuid.UUID, Strategy],
     table: str = "dunning.dispatches",
 ) -> dict[str, Any]:
     """A run's counts from its dispatches (a real run: everything it handed over; a dry run: its plan's table)."""
@@ -76,5 +76,5 @@ async def dispatch_counts(
         "by_step": steps,
         "by_channel": dict(sorted(channels.items())),
         "by_tone": dict(sorted(by["tone"].items())),
-        "by_kind": {rules.COMMUNICATION_KIND[rules.StepKind(kind)].value: n for kind, n in sorted(by["kind"].items())},
+        "by_kind": {COMMUNICATION_KIND[StepKind(kind)].value: n for kind, n in sorted(by["kind"].items())},
     }

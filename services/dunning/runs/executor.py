@@ -10,13 +10,15 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.messages import Message
+
 
 def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
 async def insert_outbox(
-    conn: AsyncConnection, tenant_id: uuid.UUID, messages: list[tuple[type, dict[str, Any]]]
+    conn: AsyncConnection, tenant_id: uuid.UUID, messages: list[tuple[type[Message], dict[str, Any]]]
 ) -> None:
     """Outbox rows written directly in SQL (same columns as ``shared.outbox.emit``), for large batches."""
     if not messages:

@@ -1,5 +1,5 @@
 """A failed or bounced message falls back at once (issue 10): the same communication goes on the step's next
-channel or to the customer's next valid contact (``rules.choose_channel`` with the pairs already tried), as a
+channel or to the customer's next valid contact (``choose_channel`` with the pairs already tried), as a
 new dispatch with its own idempotency key, written with its command to the outbox in the handler's
 transaction. With nothing left, a task "could not reach <customer> by <channels>" goes to the collector and
 the steps count as handed over (done), exactly like a run that finds no channel: the collector owns the step
@@ -20,14 +20,23 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.dunning import rules
 from services.dunning.action_items.service import create_from_dispatches, sync_notice_states
-from services.dunning.models import Dispatch
+from services.dunning.models import Dispatch, table_of
+from services.dunning.projection.rules import InvoiceView
 from services.dunning.projection.views import CHANNELS, customer_view, invoice_view
 from services.dunning.runs import payloads
 from services.dunning.runs.context import TenantContext, load_strategies, load_tenant
 from services.dunning.runs.executor import insert_outbox, record_steps_done, record_steps_pending
+from services.dunning.runs.rules import (
+    DueItem,
+    PlannedCommunication,
+    PlannedTask,
+    fallback_exclusion,
+    plan_customer,
+    reply_pause,
+)
 from services.dunning.runs.selection import OPEN_STATUSES, OWED
+from services.dunning.strategies.rules import KIND_RANK, StepKind, Strategy
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
@@ -57,12 +66,13 @@ ORDER BY created_at, id
 
 
 def _root(row: Any) -> uuid.UUID:
-    return row.origin_id or row.id
+    root: uuid.UUID = row.origin_id or row.id
+    return root
 
 
 def fallback_items(
-    row: Any, invoices: dict[uuid.UUID, Any], steps: dict[uuid.UUID, tuple[rules.Strategy, int]], tenant: TenantContext
-) -> list[rules.DueItem]:
+    row: Any, invoices: dict[uuid.UUID, Any], steps: dict[uuid.UUID, tuple[Strategy, int]], tenant: TenantContext
+) -> list[DueItem]:
     """The failed dispatch's (invoice, step) pairs that still warrant this message."""
     items = []
     for invoice_id, step_id in zip(row.invoice_ids, row.step_ids, strict=True):
@@ -71,9 +81,9 @@ def fallback_items(
             continue
         strategy, index = found
         invoice = invoice_view(invoice_row)
-        if rules.fallback_exclusion(invoice, strategy.steps, index, tenant.tolerances):
+        if fallback_exclusion(invoice, strategy.steps, index, tenant.tolerances):
             continue
-        items.append(rules.DueItem(invoice, strategy.steps[index], strategy.id))
+        items.append(DueItem(invoice, strategy.steps[index], strategy.id))
     return items
 
 
@@ -94,10 +104,10 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
     day = tenant.today()
     steps = {
         step.id: (strategy, index)
-        for strategy in await load_strategies(session, tenant_id)  # type: ignore[arg-type]
+        for strategy in await load_strategies(session, tenant_id)
         for index, step in enumerate(strategy.steps)
     }
-    customers = await load_customers(session, tenant_id, list({row.customer_id for row in rows}))  # type: ignore[arg-type]
+    customers = await load_customers(session, tenant_id, list({row.customer_id for row in rows}))
     invoice_rows = (
         (
             await session.execute(
@@ -109,10 +119,10 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         .all()
     )
     invoices = {r["id"]: r for r in invoice_rows}
-    positions = await load_positions(session, tenant_id, list({row.customer_id for row in rows}))  # type: ignore[arg-type]
+    positions = await load_positions(session, tenant_id, list({row.customer_id for row in rows}))
     tried: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for t in (await session.execute(_TRIED, {"tenant_id": tenant_id, "roots": [_root(r) for r in rows]})).all():
-        tried[t.root].append(t)
+    for attempt in (await session.execute(_TRIED, {"tenant_id": tenant_id, "roots": [_root(r) for r in rows]})).all():
+        tried[attempt.root].append(attempt)
 
     records: list[dict[str, Any]] = []
     communications: dict[uuid.UUID, dict[str, Any]] = {}
@@ -125,16 +135,14 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         if customer_row is None:
             continue
         customer = customer_view(customer_row)
-        if customer.deleted or rules.reply_pause(customer, day, tenant.reply_pause_days):
+        if customer.deleted or reply_pause(customer, day, tenant.reply_pause_days):
             continue  # released: a run takes the steps up again when it may
         items = fallback_items(row, invoices, steps, tenant)
         if not items:
             continue
         chain = tried[_root(row)]
         exclude = frozenset((CHANNELS[t.channel], t.address) for t in chain)
-        plan = rules.plan_customer(
-            customer, items, day, tried=exclude, open_invoices=positions.get(row.customer_id, ())
-        )
+        plan = plan_customer(customer, items, day, tried=exclude, open_invoices=positions.get(row.customer_id, ()))
         for c in plan.communications:
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, c))
@@ -146,10 +154,8 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, t))
             tasks[dispatch_id] = payloads.unreachable_task(t, customer, tenant, day, chain)
-            done[dispatch_id] = [
-                (tenant_id, i.invoice.id, i.step.id, i.step.kind == rules.StepKind.ACTION) for i in t.items
-            ]
-            if any(i.step.kind == rules.StepKind.ACTION for i in t.items):
+            done[dispatch_id] = [(tenant_id, i.invoice.id, i.step.id, i.step.kind == StepKind.ACTION) for i in t.items]
+            if any(i.step.kind == StepKind.ACTION for i in t.items):
                 tasks_with_action.append(dispatch_id)
     if not records:
         return
@@ -157,10 +163,10 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
     written = set(
         (
             await session.execute(
-                insert(Dispatch.__table__)
+                insert(table_of(Dispatch))
                 .values(records)
                 .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-                .returning(Dispatch.__table__.c.id)
+                .returning(table_of(Dispatch).c.id)
             )
         ).scalars()
     )
@@ -176,12 +182,12 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
 
 
 def _record(
-    dispatch_id: uuid.UUID, failed: Any, day: date, planned: rules.PlannedCommunication | rules.PlannedTask
+    dispatch_id: uuid.UUID, failed: Any, day: date, planned: PlannedCommunication | PlannedTask
 ) -> dict[str, Any]:
     items = planned.items
-    actions = [i for i in items if i.step.kind == rules.StepKind.ACTION]
-    top = max(items, key=lambda i: (rules.KIND_RANK[i.step.kind], i.step.days))
-    is_message = isinstance(planned, rules.PlannedCommunication)
+    actions = [i for i in items if i.step.kind == StepKind.ACTION]
+    top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
+    is_message = isinstance(planned, PlannedCommunication)
     return {
         "id": dispatch_id,
         "tenant_id": failed.tenant_id,
@@ -208,7 +214,7 @@ _STATUS = {s.value: s for s in InvoiceStatus}
 _KIND = {k.value: k for k in InvoiceKind}
 
 
-async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+async def load_customers(conn: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
     rows = (
@@ -229,7 +235,7 @@ async def load_customers(conn: AsyncConnection, tenant_id: uuid.UUID, ids: list[
     return {row["id"]: row for row in rows}
 
 
-# The customer's open position (``rules.in_position``): open, owed, not a credit note, listed by receivables.
+# The customer's open position (``in_position``): open, owed, not a credit note, listed by receivables.
 _POSITIONS = f"""
 SELECT id, customer_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
        promised_date, reported_date, document_url
@@ -241,9 +247,9 @@ POSITION_BATCH = 5_000
 
 async def load_positions(
     conn: AsyncConnection | AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID], batch: int = POSITION_BATCH
-) -> dict[uuid.UUID, list[rules.InvoiceView]]:
+) -> dict[uuid.UUID, list[InvoiceView]]:
     """Every open invoice of the customers ``ids``, per customer: one query per ``batch`` customers."""
-    out: dict[uuid.UUID, list[rules.InvoiceView]] = defaultdict(list)
+    out: dict[uuid.UUID, list[InvoiceView]] = defaultdict(list)
     if not ids:
         return out
     if isinstance(conn, AsyncSession):
@@ -254,7 +260,7 @@ async def load_positions(
             invoice_id, customer_id, number, kind, currency, amount, open_amount = row[:7]
             issue_date, due_date, status, promised_date, reported_date, document_url = row[7:]
             out[customer_id].append(
-                rules.InvoiceView(
+                InvoiceView(
                     id=invoice_id,
                     customer_id=customer_id,
                     number=number,

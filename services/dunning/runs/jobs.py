@@ -18,7 +18,9 @@ from arq import Retry
 from arq.connections import ArqRedis
 from sqlalchemy import text
 
-from services.dunning.runs.service import STALE_SECONDS, execute_dry_run, execute_run, hand_over_parts
+from services.dunning.runs.dry_runs import execute_dry_run
+from services.dunning.runs.lifecycle import STALE_SECONDS
+from services.dunning.runs.service import execute_run, hand_over_parts
 from shared.clock import wall_now
 from shared.db import connection_unavailable
 from shared.outbox import queue_name

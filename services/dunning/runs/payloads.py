@@ -4,7 +4,7 @@ explain shows, and the reference the run's SQL (``runs/statements.py``) is held 
 ``SendCommunications`` and ``CreateTask``.
 Each communication carries everything a template needs (seed 004: the invoices, the total per currency,
 the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up. Since issue 12
-that is the customer's whole open position (``rules.position``), the invoices that triggered it marked.
+that is the customer's whole open position (``position``), the invoices that triggered it marked.
 """
 
 import uuid
@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from services.dunning import rules
+from services.dunning.projection.rules import CustomerView, InvoiceView, Position, PositionLine
 from services.dunning.runs.context import TenantContext
+from services.dunning.runs.rules import PlannedCommunication, PlannedTask, items_position
+from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind
 
 TASK_TITLES = {
     "es": "Contactar a {name}: no queda canal para el recordatorio automático",
@@ -29,11 +31,11 @@ UNREACHABLE_TITLES = {
 }
 
 
-def _language(customer: rules.CustomerView, tenant: TenantContext) -> str:
+def _language(customer: CustomerView, tenant: TenantContext) -> str:
     return customer.language or tenant.language or "es"
 
 
-def position_line(line: rules.PositionLine) -> dict[str, Any]:
+def position_line(line: PositionLine) -> dict[str, Any]:
     inv = line.invoice
     out: dict[str, Any] = {
         "invoice_id": str(inv.id),
@@ -64,17 +66,17 @@ def _amounts(sums: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def communication_position(
-    planned: rules.PlannedCommunication,
-    customer: rules.CustomerView,
+    planned: PlannedCommunication,
+    customer: CustomerView,
     as_of: date,
-    open_invoices: Sequence[rules.InvoiceView] = (),
-) -> rules.Position:
+    open_invoices: Sequence[InvoiceView] = (),
+) -> Position:
     """The position the plan holds, else the one of the triggering and ``open_invoices`` (the customer's open
     invoices, read by a fallback)."""
-    return planned.position or rules.items_position(planned.items, customer, as_of, open_invoices)
+    return planned.position or items_position(planned.items, customer, as_of, open_invoices)
 
 
-def position_fields(held: rules.Position) -> dict[str, Any]:
+def position_fields(held: Position) -> dict[str, Any]:
     """The communication's position fields (``invoices``, ``totals``, ``open_totals``, ``credits``,
     ``overdue_count``, ``oldest_days_overdue``)."""
     return {
@@ -87,7 +89,7 @@ def position_fields(held: rules.Position) -> dict[str, Any]:
     }
 
 
-def customer_info(customer: rules.CustomerView) -> dict[str, Any]:
+def customer_info(customer: CustomerView) -> dict[str, Any]:
     extra = customer.extra
     return {
         "customer_id": str(customer.id),
@@ -101,18 +103,18 @@ def customer_info(customer: rules.CustomerView) -> dict[str, Any]:
 
 
 def communication(
-    planned: rules.PlannedCommunication,
-    customer: rules.CustomerView,
+    planned: PlannedCommunication,
+    customer: CustomerView,
     tenant: TenantContext,
     as_of: date,
     dispatch_id: uuid.UUID,
     run_id: uuid.UUID,
-    open_invoices: Sequence[rules.InvoiceView] = (),
+    open_invoices: Sequence[InvoiceView] = (),
 ) -> dict[str, Any]:
     people = customer.extra.get("people") or {}
     return {
         "idempotency_key": planned.key,
-        "kind": rules.COMMUNICATION_KIND[planned.kind].value,
+        "kind": COMMUNICATION_KIND[planned.kind].value,
         "channel": planned.channel.value,
         "to": planned.address,
         "language": _language(customer, tenant),
@@ -124,7 +126,7 @@ def communication(
         "collector": people.get("collector"),
         "advisor": people.get("advisor"),
         "supervisor": people.get("supervisor"),
-        "attach_statement": planned.kind in (rules.StepKind.OVERDUE, rules.StepKind.ACTION),
+        "attach_statement": planned.kind in (StepKind.OVERDUE, StepKind.ACTION),
         "data": {
             "as_of": as_of.isoformat(),
             "run_id": str(run_id),
@@ -135,9 +137,7 @@ def communication(
     }
 
 
-def task(
-    planned: rules.PlannedTask, customer: rules.CustomerView, tenant: TenantContext, as_of: date
-) -> dict[str, Any]:
+def task(planned: PlannedTask, customer: CustomerView, tenant: TenantContext, as_of: date) -> dict[str, Any]:
     lines = [
         f"{i.invoice.number}: {i.invoice.open_amount} {i.invoice.currency}, due {i.invoice.due_date.isoformat()}"
         f" ({i.step.describe()}; channels tried: {', '.join(c.value for c in i.step.channels)})"
@@ -157,8 +157,8 @@ def task(
 
 
 def unreachable_task(
-    planned: rules.PlannedTask,
-    customer: rules.CustomerView,
+    planned: PlannedTask,
+    customer: CustomerView,
     tenant: TenantContext,
     as_of: date,
     tried: list[Any],

@@ -1,21 +1,19 @@
 import uuid
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
-from services.dunning.runs import repository, service
+from services.dunning.runs import dry_runs, lifecycle, repository, service
+from services.dunning.runs.auth import RunRead, RunStart
 from services.dunning.runs.jobs import enqueue_dry_run, enqueue_run
 from services.dunning.runs.schemas import DispatchOut, RunCreate, RunOut, RunWithPlan, run_out, run_with_plan_out
 from shared.db import EngineDep, SessionDep
-from shared.identity import ADMIN, INTEGRATION, MANAGER, READERS, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/dunning-runs", tags=["dunning-runs"], responses=problem_responses(401, 403, 422))
-
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Runner = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, INTEGRATION, SERVICE))]
 
 
 _QUEUED_ANSWER = {
@@ -29,7 +27,7 @@ _QUEUED_ANSWER = {
 
 @router.post("", response_model=RunWithPlan, status_code=status.HTTP_201_CREATED, responses={202: _QUEUED_ANSWER})
 async def create_dunning_run(
-    identity: Runner,
+    identity: RunStart,
     data: RunCreate,
     request: Request,
     response: Response,
@@ -45,21 +43,21 @@ async def create_dunning_run(
     settings = request.app.state.settings
     if data.dry_run:
         limit = settings.dry_run_plan_limit if plan_limit is None else plan_limit
-        run_id, queued = await service.request_dry_run(
+        run_id, queued = await dry_runs.request_dry_run(
             engine, settings, identity.tenant_id, data.as_of, identity.actor, limit
         )
         if queued:  # the run is committed: the worker may take it at once
             await enqueue_dry_run(request.app.state.arq, run_id)
         wait = settings.dry_run_wait_seconds if queued else 0
-        run = await service.wait_for_run(engine, identity.tenant_id, run_id, wait)
-        if run["status"] in (service.QUEUED, service.RUNNING):
+        run = await dry_runs.wait_for_run(engine, identity.tenant_id, run_id, wait)
+        if run.status in (lifecycle.QUEUED, lifecycle.RUNNING):
             _accepted(response, run_id)
         return run_with_plan_out(run)
-    run = await service.request_run(session, identity.tenant_id, data.as_of, identity.actor)
+    created = await service.request_run(session, identity.tenant_id, data.as_of, identity.actor)
     # enqueued after the response, hence after the commit; a lost enqueue is re-queued by the scheduler
-    background.add_task(enqueue_run, request.app.state.arq, run.id)
-    _accepted(response, run.id)
-    return {**run_out(run), "plan": [], "plan_truncated": False}
+    background.add_task(enqueue_run, request.app.state.arq, created.id)
+    _accepted(response, created.id)
+    return {**run_out(created), "plan": [], "plan_truncated": False}
 
 
 def _accepted(response: Response, run_id: uuid.UUID) -> None:
@@ -69,8 +67,8 @@ def _accepted(response: Response, run_id: uuid.UUID) -> None:
 
 @router.get("", response_model=Page[RunOut])
 async def list_dunning_runs(
-    identity: Reader,
-    engine: EngineDep,
+    identity: RunRead,
+    session: SessionDep,
     page: PageDep,
     dry_run: bool | None = None,
     status: str | None = None,
@@ -79,42 +77,39 @@ async def list_dunning_runs(
     as_of_to: date | None = None,
 ) -> dict[str, Any]:
     """Runs, newest first, with their counts per step, channel and tone."""
-    async with engine.connect() as conn:
-        rows = await repository.list_runs(
-            conn,
-            identity.tenant_id,
-            limit=page.limit,
-            after=page.cursor,
-            dry_run=dry_run,
-            status=status,
-            trigger=trigger,
-            as_of_from=as_of_from,
-            as_of_to=as_of_to,
-        )
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"].isoformat(), r["id"]], item=run_out)
+    rows = await repository.list_runs(
+        session,
+        identity.tenant_id,
+        limit=page.limit,
+        after=page.cursor,
+        dry_run=dry_run,
+        status=status,
+        trigger=trigger,
+        as_of_from=as_of_from,
+        as_of_to=as_of_to,
+    )
+    return make_page(rows, page.limit, key=lambda r: [r.created_at.isoformat(), r.id], item=run_out)
 
 
 @router.get("/{run_id}", response_model=RunWithPlan, responses=problem_responses(404))
-async def get_dunning_run(identity: Reader, run_id: uuid.UUID, engine: EngineDep) -> dict[str, Any]:
+async def get_dunning_run(identity: RunRead, run_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """One run; for real runs, how many of its dispatches messaging has accepted so far; for dry runs, once
     computed, the plan (the first `plan_limit` entries)."""
-    async with engine.connect() as conn:
-        row = await repository.read(conn, identity.tenant_id, run_id)
-        if row is None:
-            raise NotFound("Run not found")
-        delivery = None if row["dry_run"] else await repository.delivery(conn, run_id)
+    row = await repository.read(session, identity.tenant_id, run_id)
+    if row is None:
+        raise NotFound("Run not found")
+    delivery = None if row.dry_run else await repository.delivery(session, run_id)
     return run_with_plan_out(row, delivery)
 
 
 @router.get("/{run_id}/communications", response_model=Page[DispatchOut], responses=problem_responses(404))
 async def list_dunning_run_communications(
-    identity: Reader, run_id: uuid.UUID, engine: EngineDep, page: PageDep, state: str | None = None
+    identity: RunRead, run_id: uuid.UUID, session: SessionDep, page: PageDep, state: str | None = None
 ) -> dict[str, Any]:
     """What a real run handed over: communications (with messaging's answer) and tasks."""
-    async with engine.connect() as conn:
-        if await repository.read(conn, identity.tenant_id, run_id) is None:
-            raise NotFound("Run not found")
-        rows = await repository.list_dispatches(
-            conn, identity.tenant_id, run_id, limit=page.limit, after=page.cursor, state=state
-        )
-    return make_page(rows, page.limit, key=lambda r: [r["id"]], item=dict)
+    if await repository.read(session, identity.tenant_id, run_id) is None:
+        raise NotFound("Run not found")
+    rows = await repository.list_dispatches(
+        session, identity.tenant_id, run_id, limit=page.limit, after=page.cursor, state=state
+    )
+    return make_page(rows, page.limit, key=lambda r: [r.id], item=asdict)

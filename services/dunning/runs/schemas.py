@@ -6,7 +6,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dunning import examples
-from services.dunning.rules import ActionKind, StepKind
+from services.dunning.models import Run
+from services.dunning.runs.repository import RunRow
+from services.dunning.strategies.rules import ActionKind, StepKind
 from shared.contracts.common import Channel, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
 
@@ -154,28 +156,28 @@ class DispatchOut(BaseModel):
     resolved_at: datetime | None
 
 
-def run_out(row: Any, delivery: dict[str, int] | None = None) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+def run_out(row: RunRow | Run, delivery: dict[str, int] | None = None) -> dict[str, Any]:
+    """A run as the API shows it, from its typed row or the ORM object a request just created."""
     return {
-        "id": get("id"),
-        "as_of": get("as_of"),
-        "dry_run": get("dry_run"),
-        "trigger": get("trigger"),
-        "status": get("status"),
-        "requested_by": get("requested_by"),
-        "counts": get("counts") or {},
-        "strategy_versions": get("strategy_versions") or {},
-        "note": get("note"),
+        "id": row.id,
+        "as_of": row.as_of,
+        "dry_run": row.dry_run,
+        "trigger": row.trigger,
+        "status": row.status,
+        "requested_by": row.requested_by,
+        "counts": row.counts or {},
+        "strategy_versions": row.strategy_versions or {},
+        "note": row.note,
         "delivery": delivery,
-        "created_at": get("created_at"),
-        "started_at": get("started_at"),
-        "finished_at": get("finished_at"),
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
     }
 
 
-def run_with_plan_out(row: Any, delivery: dict[str, int] | None = None) -> dict[str, Any]:
+def run_with_plan_out(row: RunRow, delivery: dict[str, int] | None = None) -> dict[str, Any]:
     """A run with its dry-run plan, once the worker stored it (``{"items": [...], "truncated": bool}``)."""
-    plan = row["plan"]
+    plan = row.plan
     return {
         **run_out(row, delivery),
         "plan": plan["items"] if plan else None,

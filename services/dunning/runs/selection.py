@@ -1,8 +1,9 @@
 """The portfolio-wide selection of due invoices: one SQL statement, whatever the portfolio's size.
 
-It mirrors the pure rules (``services.dunning.rules``): strategy selection becomes a ``CASE`` over the
-customers in priority order, the highest reached step a ``width_bucket`` over the strategy's sorted
-offsets (catch-up for free), "not yet had" an array overlap with the invoice's steps done and pending.
+It mirrors the pure rules (``strategies/rules.py``, ``runs/rules.py``, ``projection/rules.py``): strategy
+selection becomes a ``CASE`` over the customers in priority order, the highest reached step a ``width_bucket``
+over the strategy's sorted offsets (catch-up for free), "not yet had" an array overlap with the invoice's steps
+done and pending.
 The run's statements (``runs/statements.py``) build the plan on it, in the server.
 """
 
@@ -12,13 +13,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.dunning import rules
-from shared.contracts.common import InvoiceStatus
+from services.dunning.projection.rules import CLOSED_STATUSES
+from services.dunning.strategies.rules import (
+    KIND_RANK,
+    Match,
+    StepKind,
+    Strategy,
+    default_strategy,
+    selection_order,
+)
+from shared.contracts.common import Channel, InvoiceStatus
 
-# The statuses of an open invoice (``rules.InvoiceView.is_open``) and an invoice owed and listed by receivables, not
-# a credit note (``rules.in_position`` but its status), as SQL: the selection, the run's statements and the
+# The statuses of an open invoice (``InvoiceView.is_open``) and an invoice owed and listed by receivables, not
+# a credit note (``in_position`` but its status), as SQL: the selection, the run's statements and the
 # fallback's positions read them here.
-OPEN_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in InvoiceStatus if s not in rules.CLOSED_STATUSES) + ")"
+OPEN_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in InvoiceStatus if s not in CLOSED_STATUSES) + ")"
 OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
 
 
@@ -35,11 +44,11 @@ class CompiledStrategies:
     has_new_sql: str
     uses_amount: bool
     params: dict[str, Any] = field(default_factory=dict)
-    by_id: dict[uuid.UUID, rules.Strategy] = field(default_factory=dict)
-    by_k: dict[int, rules.Strategy] = field(default_factory=dict)
+    by_id: dict[uuid.UUID, Strategy] = field(default_factory=dict)
+    by_k: dict[int, Strategy] = field(default_factory=dict)
 
 
-def _condition(match: rules.Match, n: int, params: dict[str, Any]) -> str:
+def _condition(match: Match, n: int, params: dict[str, Any]) -> str:
     parts: list[str] = []
 
     def bind(name: str, value: Any) -> str:
@@ -71,11 +80,11 @@ def _condition(match: rules.Match, n: int, params: dict[str, Any]) -> str:
     return " AND ".join(parts) or "true"
 
 
-def compile_strategies(strategies: list[rules.Strategy]) -> CompiledStrategies:
-    """The same choice as ``rules.select_strategy``: the order is decided once, in Python, for both."""
+def compile_strategies(strategies: list[Strategy]) -> CompiledStrategies:
+    """The same choice as ``select_strategy``: the order is decided once, in Python, for both."""
     params: dict[str, Any] = {}
-    ordered = rules.selection_order(strategies)
-    default = rules.default_strategy(strategies)
+    ordered = selection_order(strategies)
+    default = default_strategy(strategies)
     chosen = [*ordered, *([default] if default else [])]
     by_k = {k: s for k, s in enumerate(chosen, start=1)}
     whens = [f"WHEN {_condition(s.match, k, params)} THEN {k}" for k, s in by_k.items() if s is not default]
@@ -86,10 +95,10 @@ def compile_strategies(strategies: list[rules.Strategy]) -> CompiledStrategies:
     ids, offs, has_new = [], [], []
     for k, s in automatic.items():
         params[f"ids_{k}"] = [step.id for step in s.steps]
-        params[f"offs_{k}"] = [step.offset for step in s.steps if step.kind != rules.StepKind.NEW_INVOICE]
+        params[f"offs_{k}"] = [step.offset for step in s.steps if step.kind != StepKind.NEW_INVOICE]
         ids.append(f"WHEN {k} THEN CAST(:ids_{k} AS uuid[])")
         offs.append(f"WHEN {k} THEN CAST(:offs_{k} AS int[])")
-        has_new.append(f"WHEN {k} THEN {'true' if s.steps[0].kind == rules.StepKind.NEW_INVOICE else 'false'}")
+        has_new.append(f"WHEN {k} THEN {'true' if s.steps[0].kind == StepKind.NEW_INVOICE else 'false'}")
     rows = [(k, idx, step) for k, s in automatic.items() for idx, step in enumerate(s.steps)]
     params.update(
         st_k=[k for k, _, _ in rows],
@@ -104,11 +113,11 @@ def compile_strategies(strategies: list[rules.Strategy]) -> CompiledStrategies:
         st_tone=[step.tone for _, _, step in rows],
         st_pin=[step.pin_tone for _, _, step in rows],
         st_action=[step.action.value if step.action else None for _, _, step in rows],
-        st_rank=[rules.KIND_RANK[step.kind] for _, _, step in rows],
+        st_rank=[KIND_RANK[step.kind] for _, _, step in rows],
         st_describe=[step.describe() for _, _, step in rows],
         **{
             f"st_ch{n}": [step.channels[n - 1].value if len(step.channels) >= n else None for _, _, step in rows]
-            for n in range(1, len(rules.Channel) + 1)
+            for n in range(1, len(Channel) + 1)
         },
     )
 
@@ -155,7 +164,7 @@ cust AS (
 )"""
 
 
-# The filters every reminder passes (``rules.invoice_exclusion``): open and normal, not a credit note, owed,
+# The filters every reminder passes (``invoice_exclusion``): open and normal, not a credit note, owed,
 # not below the currency's tolerance, no open action item, no action notice yet.
 CANDIDATE_FILTER = """
   i.tenant_id = :tenant_id AND i.status = 'normal' AND i.kind <> 'credit_note' AND NOT i.missing_upstream

@@ -3,27 +3,27 @@
 from decimal import Decimal
 from typing import Any
 
-from services.dunning import rules
+from services.dunning.strategies.rules import ActionKind, Match, Step, StepKind, Strategy, step_id
 from shared.contracts.common import Channel
 
 
-def steps_from_json(strategy_id: Any, steps: list[dict[str, Any]]) -> tuple[rules.Step, ...]:
+def steps_from_json(strategy_id: Any, steps: list[dict[str, Any]]) -> tuple[Step, ...]:
     return tuple(
-        rules.Step(
-            id=rules.step_id(strategy_id, s["key"]),
+        Step(
+            id=step_id(strategy_id, s["key"]),
             key=s["key"],
-            kind=rules.StepKind(s["kind"]),
+            kind=StepKind(s["kind"]),
             days=int(s["days"]),
             tone=int(s["tone"]),
             channels=tuple(Channel(c) for c in s["channels"]),
-            action=rules.ActionKind(s["action"]) if s.get("action") else None,
+            action=ActionKind(s["action"]) if s.get("action") else None,
             pin_tone=bool(s.get("pin_tone", False)),
         )
         for s in steps
     )
 
 
-def steps_to_json(steps: tuple[rules.Step, ...]) -> list[dict[str, Any]]:
+def steps_to_json(steps: tuple[Step, ...]) -> list[dict[str, Any]]:
     return [
         {
             "key": s.key,
@@ -42,9 +42,9 @@ def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(values)
 
 
-def match_from_json(match: dict[str, Any]) -> rules.Match:
+def match_from_json(match: dict[str, Any]) -> Match:
     amount = match.get("amount_overdue") or {}
-    return rules.Match(
+    return Match(
         vip=match.get("vip"),
         segments=_tuple(match.get("segments")),
         risk_levels=_tuple(match.get("risk_levels")),
@@ -57,10 +57,13 @@ def match_from_json(match: dict[str, Any]) -> rules.Match:
     )
 
 
-def to_domain(row: Any) -> rules.Strategy:
+def to_domain(row: Any) -> Strategy:
     """A strategy row (ORM object or mapping) as the rules see it."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    return rules.Strategy(
+
+    def get(name: str) -> Any:
+        return row.get(name) if isinstance(row, dict) else getattr(row, name)
+
+    return Strategy(
         id=get("id"),
         name=get("name"),
         priority=get("priority"),

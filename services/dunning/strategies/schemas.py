@@ -6,7 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.dunning import examples
-from services.dunning.rules import ActionKind, StepKind
+from services.dunning.strategies.rules import ActionKind, StepKind
 from shared.contracts.common import Channel
 from shared.money import Currency
 from shared.validation import CountryCode
@@ -103,7 +103,7 @@ class MatchIn(BaseModel):
     amount_overdue: AmountRange | None = Field(None, description="Open amount past due in one currency")
 
 
-STRATEGY_EXAMPLE = {
+STRATEGY_EXAMPLE: examples.Example = {
     "name": "Standard",
     "description": "Every customer not matched by another strategy",
     "priority": 100,

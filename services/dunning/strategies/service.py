@@ -6,16 +6,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning import rules
 from services.dunning.models import Strategy, StrategyVersion
 from services.dunning.strategies import convert, repository
+from services.dunning.strategies.rules import StepSpec, assign_keys, validate_steps
 from services.dunning.strategies.schemas import MatchIn, StepIn, StrategyCreate, StrategyUpdate
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
-def _specs(steps: list[StepIn]) -> list[rules.StepSpec]:
+def _specs(steps: list[StepIn]) -> list[StepSpec]:
     return [
-        rules.StepSpec(
+        StepSpec(
             kind=s.kind,
             channels=tuple(s.channels),
             days=s.days,
@@ -29,7 +29,7 @@ def _specs(steps: list[StepIn]) -> list[rules.StepSpec]:
 
 
 def _check(is_default: bool, manual_only: bool, match: MatchIn, steps: list[StepIn]) -> None:
-    errors = rules.validate_steps(_specs(steps), manual_only)
+    errors = validate_steps(_specs(steps), manual_only)
     if is_default and match.model_dump(exclude_none=True):
         errors.append({"field": "match", "message": "the default strategy applies when no other matches: no rules"})
     if errors:
@@ -90,7 +90,7 @@ async def create_strategy(session: AsyncSession, tenant_id: uuid.UUID, data: Str
         manual_only=data.manual_only,
         active=data.active,
         match=data.match.model_dump(mode="json", exclude_none=True),
-        steps=convert.steps_to_json(rules.assign_keys(strategy_id, _specs(data.steps))),
+        steps=convert.steps_to_json(assign_keys(strategy_id, _specs(data.steps))),
         version=1,
         updated_by=actor,
     )
@@ -123,7 +123,7 @@ async def update_strategy(
     _check(strategy.is_default, strategy.manual_only, match, steps_in)
     strategy.match = match.model_dump(mode="json", exclude_none=True)
     if data.steps is not None:
-        strategy.steps = convert.steps_to_json(rules.assign_keys(strategy.id, _specs(data.steps), previous))
+        strategy.steps = convert.steps_to_json(assign_keys(strategy.id, _specs(data.steps), previous))
     strategy.version += 1
     strategy.updated_by = actor
     await _guard_unique(session, tenant_id, strategy)

@@ -1,11 +1,15 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from services.dunning import examples
+
+# Where the tenant's action owner is set: receivables' settings, its one owner (issue 16).
+ACTION_OWNER_OWNER = "PATCH /v1/receivables-settings"
 
 
 class ResyncReport(BaseModel):
@@ -36,7 +40,10 @@ class DunningSettingsOut(BaseModel):
     )
     holiday_subdivision: str | None = Field(description="A state or province whose holidays also apply")
     extra_holidays: list[date] = Field(description="Company holidays: not business days either")
-    action_owner_id: uuid.UUID | None = Field(description="Who gets new action items (default: the collector)")
+    action_owner_id: uuid.UUID | None = Field(
+        description="Who gets new action items (default: the collector). Read-only here: receivables owns it "
+        f"(`{ACTION_OWNER_OWNER}`)"
+    )
     reply_pause_days: int = Field(
         description="A customer's reply (not a STOP) pauses their automatic reminders for this many days"
     )
@@ -53,7 +60,8 @@ class DunningSettingsUpdate(BaseModel):
     tolerances: dict[str, Decimal] | None = Field(None, max_length=50)
     holiday_subdivision: str | None = Field(None, max_length=10)
     extra_holidays: list[date] | None = Field(None, max_length=400)
-    action_owner_id: uuid.UUID | None = None
+    # Refused (a 422 naming it): receivables owns the action owner (issue 16). Out of the schema; caught to say where.
+    action_owner_id: SkipJsonSchema[Any] = None
     reply_pause_days: int | None = Field(None, ge=0, le=60)
 
 

@@ -13,25 +13,19 @@ import asyncio
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from redis.asyncio import Redis
 
-from services.gateway.auth import Principal, require
 from services.gateway.settings import GatewaySettings
-from services.gateway.test_clock.advance_rules import advance_steps, advance_target
-from services.gateway.test_clock.advance_schemas import AdvanceProgress, AdvanceRequest
+from services.gateway.test_clock.rules import advance_steps, advance_target
+from services.gateway.test_clock.schemas import AdvanceProgress, AdvanceRequest
 from services.gateway.test_clock.service import checked_instant, move_clock, sandbox_tenant
 from shared.clock import wall_now
 from shared.db import unit_of_work
-from shared.identity import ADMIN, ALL_ROLES, SERVICE, identity_headers
-from shared.problems import Conflict, GatewayTimeout, NotFound, ValidationProblem, problem_responses
+from shared.identity import SERVICE, identity_headers
+from shared.problems import Conflict, GatewayTimeout, ValidationProblem
 from shared.test_clock import DAY_PATH, PENDING_PATH, unpublished
-
-router = APIRouter(prefix="/v1/test-clock", tags=["test-clock"], responses=problem_responses(401, 403, 409, 422))
-AdminOnly = Annotated[Principal, require(ADMIN)]
-Anyone = Annotated[Principal, require(*ALL_ROLES)]
 
 # Each stop's work, in the order a day runs it: promises broken first (dunning resumes their reminders), then the
 # run, then the alarms (they list the run's action items and the broken promises), then the deferred messages.
@@ -70,13 +64,15 @@ class Advancer:
         body = {"tenant_id": str(self.tenant_id), "now": instant.isoformat()}
         response = await self.http.post(self._url(service, DAY_PATH), json=body, headers=self.headers)
         response.raise_for_status()
-        return response.json()["done"]
+        done: dict[str, int] = response.json()["done"]
+        return done
 
     async def pending(self, service: str, instant: datetime) -> int:
         params = {"tenant_id": str(self.tenant_id), "now": instant.isoformat()}
         response = await self.http.get(self._url(service, PENDING_PATH), params=params, headers=self.headers)
         response.raise_for_status()
-        return response.json()["pending"]
+        pending: int = response.json()["pending"]
+        return pending
 
     async def in_flight(self, instant: datetime) -> int:
         """The tenant's work not settled yet, summed over the gateway's outbox and every service (asked at once)."""
@@ -143,7 +139,7 @@ async def read_progress(redis: Redis, tenant_id: uuid.UUID) -> AdvanceProgress |
     return AdvanceProgress.model_validate(json.loads(raw)) if raw else None
 
 
-async def _sandbox_clock(request: Request, tenant_id: uuid.UUID) -> datetime:
+async def sandbox_clock(request: Request, tenant_id: uuid.UUID) -> datetime:
     """The sandbox tenant's clock (403 for a live tenant, 409 while its start is not set)."""
     async with request.app.state.sessionmaker() as session:
         tenant = await sandbox_tenant(session, tenant_id)
@@ -152,7 +148,7 @@ async def _sandbox_clock(request: Request, tenant_id: uuid.UUID) -> datetime:
     return tenant.test_clock
 
 
-def _checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> datetime:
+def checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> datetime:
     target = advance_target(current, data.to, data.days)
     field = "to" if data.to is not None else "days"
     if target < current:
@@ -162,36 +158,16 @@ def _checked_target(current: datetime, data: AdvanceRequest, max_days: int) -> d
     return checked_instant(field, target)
 
 
-@router.post("/advance", response_model=AdvanceProgress, responses=problem_responses(504))
-async def advance_test_clock(request: Request, principal: AdminOnly, data: AdvanceRequest) -> Any:
-    """Move the sandbox tenant's test clock forward, to an instant (`to`) or by whole days (`days`), playing every
-    day in between as the services would have: at the clock's start, at each whole day after it (same time of
-    day) and at the target, in order, receivables breaks the promises due, dunning makes the day's run (once its
-    run hour has come), the alarms send their digests, messaging releases the messages deferred until then; each
-    part waits until the services have settled it (messages sent to the sandbox's peers, events handled).
-
-    Answers when the last day has settled; `GET /v1/test-clock/advance` shows the progress meanwhile. Webhook
-    deliveries stay on the wall clock (their `webhook-timestamp` is checked against the receiver's clock). 403 for
-    a tenant that is not a sandbox; 409 while the clock is not set or another advance is under way."""
-    current = await _sandbox_clock(request, principal.tenant_id)
-    target = _checked_target(current, data, request.app.state.settings.test_clock_max_days)
+async def advance_once(request: Request, tenant_id: uuid.UUID, data: AdvanceRequest) -> AdvanceProgress:
+    """Advance the tenant's clock as ``data`` says, holding the tenant's lock meanwhile (409 while another advance
+    holds it)."""
+    current = await sandbox_clock(request, tenant_id)
+    target = checked_target(current, data, request.app.state.settings.test_clock_max_days)
     redis: Redis = request.app.state.redis
-    lock = LOCK_KEY.format(tenant_id=principal.tenant_id)
+    lock = LOCK_KEY.format(tenant_id=tenant_id)
     if not await redis.set(lock, "1", nx=True, ex=LOCK_SECONDS):
         raise Conflict("Another advance of this tenant's clock is under way: see GET /v1/test-clock/advance")
     try:
-        return await Advancer(request, principal.tenant_id).advance(current, target)
+        return await Advancer(request, tenant_id).advance(current, target)
     finally:
         await redis.delete(lock)
-
-
-@router.get("/advance", response_model=AdvanceProgress, responses=problem_responses(403, 404))
-async def get_test_clock_advance(request: Request, principal: Anyone) -> Any:
-    """The progress of the tenant's latest advance of its test clock (under way, settled or failed); 403 for a
-    tenant that is not a sandbox (it has no clock), like every test-clock route."""
-    async with request.app.state.sessionmaker() as session:
-        await sandbox_tenant(session, principal.tenant_id)
-    progress = await read_progress(request.app.state.redis, principal.tenant_id)
-    if progress is None:
-        raise NotFound("The tenant's test clock was never advanced")
-    return progress

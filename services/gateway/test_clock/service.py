@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.gateway.events import tenant_changed
 from services.gateway.models import Tenant, outbox
-from services.gateway.service import get_tenant, tenant_changed
+from services.gateway.tenants.service import get_tenant
 from shared.clock import TenantClock
 from shared.outbox import emit
 from shared.problems import Conflict, Forbidden, ValidationProblem

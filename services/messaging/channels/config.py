@@ -10,7 +10,7 @@ peers), with the sandbox credentials; without a sandbox peer for a channel, the 
 from dataclasses import dataclass
 from typing import Any
 
-from services.messaging.domain.compliance import ContactWindow, FrequencyCap, parse_cap, parse_window
+from services.messaging.delivery.rules import ContactWindow, FrequencyCap, parse_cap, parse_window
 from services.messaging.settings import MessagingSettings
 
 # Contact window and cap when a tenant set none: Monday to Saturday 08:00-20:00 in the customer's zone

@@ -14,12 +14,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 import aiosmtplib
 
 from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.domain.bounces import invalid_recipient
-from services.messaging.domain.delivery import SendResult
+from services.messaging.delivery.rules import SendResult
+from services.messaging.inbound.rules import invalid_recipient
 
 CRLF_BYTES = b"\r\n"
 
@@ -152,8 +153,10 @@ class SmtpPool:
         self.size = size
         self.check_after_idle_seconds = check_after_idle_seconds
         self.max_idle_seconds = max_idle_seconds
-        self._idle: dict[tuple, list[tuple[aiosmtplib.SMTP, float]]] = {}  # (connection, idle since), oldest first
-        self._slots: dict[tuple, asyncio.Semaphore] = {}
+        self._idle: dict[
+            tuple[Any, ...], list[tuple[aiosmtplib.SMTP, float]]
+        ] = {}  # (connection, idle since), oldest first
+        self._slots: dict[tuple[Any, ...], asyncio.Semaphore] = {}
 
     async def _connect(self, config: SmtpConfig) -> aiosmtplib.SMTP:
         client = aiosmtplib.SMTP(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from services.messaging.channels.config import SmsConfig, WhatsAppConfig
-from services.messaging.domain.delivery import (
+from services.messaging.delivery.rules import (
     TWILIO_INVALID_NUMBER_CODES,
     TWILIO_OPT_OUT_CODES,
     WHATSAPP_INVALID_NUMBER_CODES,

@@ -20,13 +20,14 @@ from services.messaging.delivery import repository
 from services.messaging.delivery.events import status_rows
 from services.messaging.delivery.jobs import start_deliveries
 from services.messaging.delivery.rendering import language_of, render_communication, unsubscribe_link
+from services.messaging.delivery.rows import Tenant
+from services.messaging.delivery.rules import schedule, zone
 from services.messaging.delivery.statement import needs_pdf
-from services.messaging.domain.compliance import schedule, tenant_calendar, zone
-from services.messaging.domain.signatures import unsubscribe_token
-from services.messaging.models import outbox
+from services.messaging.models import TenantSettings, outbox
+from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
 from services.messaging.templates.context import TenantView
-from services.messaging.tenants import clock_of, is_sandbox
+from services.messaging.tenant_settings.rules import clock_of, is_sandbox, tenant_calendar
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, ContactInvalidated, SendCommunications
 from shared.inbox import Received
@@ -43,7 +44,7 @@ class TenantNotKnownYet(Retry):
     """A command for a tenant whose ``gateway.tenant_changed`` has not arrived yet: try again shortly."""
 
 
-def tenant_view(row: Any) -> TenantView:
+def tenant_view(row: Tenant | TenantSettings) -> TenantView:
     return TenantView(
         name=row.name or row.slug or "",
         country=row.country,

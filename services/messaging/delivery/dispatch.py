@@ -22,23 +22,18 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.channels.config import email_config, policy, sms_config, whatsapp_config
-from services.messaging.channels.email import SmtpPool, build_email, send_email
-from services.messaging.channels.providers import send_sms, send_whatsapp
-from services.messaging.delivery import repository
-from services.messaging.delivery.acceptance import public_base, tenant_view
+from services.messaging.channels.config import policy
+from services.messaging.channels.email import SmtpPool
+from services.messaging.delivery import queue, repository
 from services.messaging.delivery.events import status_changed, status_rows
 from services.messaging.delivery.jobs import start_deliveries
-from services.messaging.delivery.rendering import message_id_header, unsubscribe_link
-from services.messaging.delivery.statement import statement_files
+from services.messaging.delivery.rows import Claimed, Reclaimed, Recorded, Tenant
+from services.messaging.delivery.rules import Outcome, RetryPolicy, SendResult, after_attempt, next_opening, zone
+from services.messaging.delivery.senders import send_one
 from services.messaging.delivery.suppressions import INVALID, OPT_OUT, suppress
-from services.messaging.domain.bounces import reply_address, verp_address
-from services.messaging.domain.compliance import next_opening, tenant_calendar, zone
-from services.messaging.domain.delivery import Outcome, RetryPolicy, SendResult, after_attempt
-from services.messaging.domain.signatures import unsubscribe_token
 from services.messaging.models import outbox
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import is_sandbox
+from services.messaging.tenant_settings.rules import tenant_calendar
 from shared.clock import tenant_now
 from shared.db import transient_conflict, unit_of_work
 from shared.outbox import emit_many
@@ -93,11 +88,11 @@ async def dispatch(ctx: dict[str, Any]) -> int:
     due. Runs every ten seconds: after a crash or a Redis that lost its jobs, delivery resumes on its own."""
     settings: MessagingSettings = ctx["settings"]
     async with unit_of_work(ctx["sessionmaker"]) as session:
-        reclaimed = await repository.reclaim_interrupted(
+        reclaimed = await queue.reclaim_interrupted(
             session, settings.sending_lease_seconds, settings.retry_max_attempts, RECLAIM_LIMIT
         )
         if reclaimed:
-            await repository.insert_attempts(
+            await queue.insert_attempts(
                 session,
                 [
                     {
@@ -119,14 +114,14 @@ async def dispatch(ctx: dict[str, Any]) -> int:
             for tenant_id in {r.tenant_id for r in dead}:
                 events = [status_changed(r, at=r.failed_at) for r in dead if r.tenant_id == tenant_id]
                 await emit_many(session, outbox, tenant_id, events)
-    async with ctx["engine"].connect() as conn:
-        due = await repository.due_exists(conn)
+    async with ctx["sessionmaker"]() as session:
+        due = await queue.due_exists(session)
     if due:
         await start_deliveries(ctx["redis"], settings.delivery_parallelism)
     return len(reclaimed)
 
 
-async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeued: list[Any]) -> None:
+async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeued: list[Reclaimed]) -> None:
     """A message made due again goes now only if its contact window is open now (seed 002: never outside the allowed
     hours, never on a holiday); else at the window's next opening, as a retry would."""
     tenants = await _tenants(ctx, {row.tenant_id for row in requeued})
@@ -138,7 +133,7 @@ async def _keep_to_the_window(ctx: dict[str, Any], session: AsyncSession, requeu
             opening = next_opening(tenant_now(row.test_clock), zone(row.timezone), window, tenant_calendar(tenant))
             if opening is not None:
                 later.append((row.id, opening))
-    await repository.reschedule(session, later)
+    await queue.reschedule(session, later)
 
 
 async def deliver(ctx: dict[str, Any]) -> int:
@@ -157,7 +152,7 @@ async def deliver(ctx: dict[str, Any]) -> int:
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return sum(results)
+    return sum(result for result in results if not isinstance(result, BaseException))
 
 
 async def _lane(ctx: dict[str, Any], deadline: float, active: dict[bool, bool], *, pdf: bool) -> int:
@@ -169,8 +164,8 @@ async def _lane(ctx: dict[str, Any], deadline: float, active: dict[bool, bool], 
     try:
         while time.monotonic() < deadline and not ctx.get("stopping"):
             limit = pdf_batch_limit(settings) if pdf else settings.delivery_batch_size
-            async with ctx["engine"].begin() as conn:
-                claimed = await repository.claim_due(conn, limit, pdf=pdf)
+            async with unit_of_work(ctx["sessionmaker"]) as session:
+                claimed = await queue.claim_due(session, limit, pdf=pdf)
             if claimed:
                 active[pdf] = True
                 async with _holding(ctx, [row.id for row in claimed]):
@@ -195,8 +190,8 @@ async def _holding(ctx: dict[str, Any], ids: list[uuid.UUID]) -> AsyncIterator[N
         while True:
             await asyncio.sleep(period)
             try:
-                async with ctx["engine"].begin() as conn:
-                    await repository.renew_lease(conn, ids)
+                async with unit_of_work(ctx["sessionmaker"]) as session:
+                    await queue.renew_lease(session, ids)
             except Exception:  # the database may be away for a moment; the next renewal tries again
                 log.warning("sending_lease_not_renewed", messages=len(ids))
 
@@ -208,24 +203,13 @@ async def _holding(ctx: dict[str, Any], ids: list[uuid.UUID]) -> AsyncIterator[N
         await asyncio.gather(task, return_exceptions=True)
 
 
-def tenant_view_cached(ctx: dict[str, Any], tenant: Any) -> Any:
-    """One ``TenantView`` per tenant row (its context parts are built once, not per message)."""
-    views: dict[int, Any] = ctx.setdefault("tenant_views", {})
-    view = views.get(id(tenant))
-    if view is None or view[0] is not tenant:
-        view = views[id(tenant)] = (tenant, tenant_view(tenant))
-        if len(views) > 1000:
-            views.clear()
-    return view[1]
-
-
-async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    cache: dict[uuid.UUID, tuple[float, Any]] = ctx.setdefault("tenant_cache", {})
+async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid.UUID, Tenant]:
+    cache: dict[uuid.UUID, tuple[float, Tenant]] = ctx.setdefault("tenant_cache", {})
     now = time.monotonic()
     missing = [t for t in tenant_ids if t not in cache or cache[t][0] < now]
     if missing:
-        async with ctx["engine"].connect() as conn:
-            for tenant_id, row in (await repository.tenant_settings(conn, missing)).items():
+        async with ctx["sessionmaker"]() as session:
+            for tenant_id, row in (await repository.tenant_settings(session, missing)).items():
                 cache[tenant_id] = (now + TENANT_CACHE_SECONDS, row)
     return {t: cache[t][1] for t in tenant_ids if t in cache}
 
@@ -234,13 +218,13 @@ async def _tenants(ctx: dict[str, Any], tenant_ids: set[uuid.UUID]) -> dict[uuid
 class Finished:
     """One attempt's result and when it ran."""
 
-    row: Any
+    row: Claimed
     result: SendResult
     started: datetime
     finished: datetime
 
 
-async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
+async def send_batch(ctx: dict[str, Any], claimed: list[Claimed]) -> int:
     """Send a claimed batch concurrently, recording results as they come (every ``RECORD_EVERY_SECONDS``), so a
     worker that dies mid-batch repeats only what was handed over in that last moment, not the whole batch."""
     tenants = await _tenants(ctx, {row.tenant_id for row in claimed})
@@ -259,13 +243,13 @@ async def send_batch(ctx: dict[str, Any], claimed: list[Any]) -> int:
     return sent
 
 
-async def _timed(ctx: dict[str, Any], row: Any, tenant: Any) -> Finished:
+async def _timed(ctx: dict[str, Any], row: Claimed, tenant: Tenant | None) -> Finished:
     started = datetime.now(UTC)
-    result = await _send_one(ctx, row, tenant)
+    result = await send_one(ctx, row, tenant)
     return Finished(row, result, started, datetime.now(UTC))
 
 
-async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Any], finished: list[Finished]) -> None:
+async def _record(ctx: dict[str, Any], tenants: dict[uuid.UUID, Tenant], finished: list[Finished]) -> None:
     """Every outcome, its attempt and its event in one transaction."""
     policy_ = retry_policy(ctx["settings"])
     results, attempts = [], []
@@ -316,8 +300,8 @@ async def _write_results(
     ctx: dict[str, Any], finished: list[Finished], results: list[dict[str, Any]], attempts: list[dict[str, Any]]
 ) -> None:
     async with unit_of_work(ctx["sessionmaker"]) as session:
-        updated = await repository.record_results(session, results)
-        await repository.insert_attempts(session, attempts)
+        updated = await queue.record_results(session, results)
+        await queue.insert_attempts(session, attempts)
         await _announce(session, updated, {r["id"]: r["at"] for r in results})
         for f in finished:
             if f.result.invalid_contact or f.result.opted_out:
@@ -333,7 +317,7 @@ async def _write_results(
                 )
 
 
-async def _announce(session: AsyncSession, updated: list[Any], at: dict[uuid.UUID, datetime]) -> None:
+async def _announce(session: AsyncSession, updated: list[Recorded], at: dict[uuid.UUID, datetime]) -> None:
     """Sent, failed and bounced are announced, each at its tenant's instant; a retry scheduled is not (the message
     stays queued)."""
     events = []
@@ -350,79 +334,6 @@ def calendar_instant(test_clock: datetime | None, finished: datetime) -> datetim
     return test_clock if test_clock is not None else finished
 
 
-async def _send_one(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
-    settings: MessagingSettings = ctx["settings"]
-    if tenant is None or not tenant.active:
-        return SendResult.permanent("tenant_inactive", "the tenant is not active")
-    if not policy(tenant.channels, row.channel).enabled:
-        return SendResult.permanent("channel_disabled", "the tenant turned this channel off")
-    try:
-        if row.channel == "email":
-            return await _send_email(ctx, row, tenant)
-        if row.channel == "sms":
-            config = sms_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
-            if config is None:
-                return SendResult.permanent("channel_not_configured", "no SMS provider configured")
-            callback = f"{public_base(settings)}/webhooks/messaging/twilio/{row.tenant_id}/status?message={row.id}"
-            async with ctx["provider_slots"]:
-                return await send_sms(
-                    ctx["http"],
-                    config,
-                    to=row.to_address,
-                    body=row.body_text or "",
-                    status_callback=callback,
-                    timeout_seconds=settings.provider_timeout_seconds,
-                    reference=str(row.id),
-                )
-        config_wa = whatsapp_config(settings, tenant.channels, tenant.secrets, sandbox=is_sandbox(tenant))
-        if config_wa is None:
-            return SendResult.permanent("channel_not_configured", "no WhatsApp provider configured")
-        async with ctx["provider_slots"]:
-            return await send_whatsapp(
-                ctx["http"],
-                config_wa,
-                to=row.to_address,
-                whatsapp=row.whatsapp,
-                text=row.body_text or "",
-                timeout_seconds=settings.provider_timeout_seconds,
-                reference=str(row.id),
-            )
-    except Exception as exc:  # an unexpected error must not lose the batch's other outcomes: retry this one
-        return SendResult.transient("internal_error", f"{type(exc).__name__}: {exc}")
-
-
-async def _send_email(ctx: dict[str, Any], row: Any, tenant: Any) -> SendResult:
-    settings: MessagingSettings = ctx["settings"]
-    config = email_config(settings, tenant.channels, tenant.secrets, tenant.name, sandbox=is_sandbox(tenant))
-    if config is None:
-        return SendResult.permanent("channel_not_configured", "no sandbox SMTP server configured")
-    payload = row.payload or {}
-    today = tenant_now(row.test_clock).astimezone(zone(row.timezone)).date()
-    attachments = (
-        await statement_files(payload, tenant_view_cached(ctx, tenant), row.language, today)
-        if payload.get("attach_statement")
-        else []
-    )
-    token = unsubscribe_token(settings.link_secret(), row.id)
-    message_id = message_id_header(row.id, config.from_address)
-    raw = build_email(
-        config,
-        to=row.to_address,
-        to_name=row.recipient_name,
-        subject=row.subject or "",
-        text=row.body_text or "",
-        html=row.body_html,
-        message_id=message_id,
-        attachments=attachments,
-        unsubscribe_url=unsubscribe_link(public_base(settings), token) if row.kind != "alarm_digest" else None,
-        language=row.language,
-        reply_to=reply_address(row.id, settings.reply_domain) if row.kind != "alarm_digest" else None,
-        date=row.test_clock,
-    )
-    sender = verp_address(row.id, settings.bounce_domain)
-    return await send_email(ctx["smtp"], config, raw, row.to_address, message_id, sender=sender)
-
-
 async def purge_old_bodies(ctx: dict[str, Any]) -> int:
     async with unit_of_work(ctx["sessionmaker"]) as session:
-        return await repository.purge_bodies(session, ctx["settings"].body_retention_days)
+        return await queue.purge_bodies(session, ctx["settings"].body_retention_days)

@@ -8,14 +8,54 @@ models per event; ``test_status_rows_match_the_contract`` keeps the two identica
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from shared.contracts.messaging import MessageState, MessageStatusChanged
 
 PREVIEW_CHARS = 280
 
 
-def preview(row: Any) -> str | None:
+class MessageFacts(Protocol):
+    """What an event reads of a message: an ORM ``Message``, a typed row of ``delivery.rows`` or a row being
+    accepted alike."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def idempotency_key(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_ref(self) -> str | None: ...
+    @property
+    def customer_id(self) -> uuid.UUID | None: ...
+    @property
+    def customer_external_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def to_address(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def invoice_ids(self) -> list[uuid.UUID] | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def scheduled_at(self) -> datetime: ...
+    @property
+    def deferred_reason(self) -> str | None: ...
+
+
+def preview(row: MessageFacts) -> str | None:
     text = getattr(row, "body_text", None)
     if not text:
         return None
@@ -24,7 +64,7 @@ def preview(row: Any) -> str | None:
 
 
 def status_changed(
-    row: Any, state: str | None = None, at: datetime | None = None, with_preview: bool = True
+    row: MessageFacts, state: str | None = None, at: datetime | None = None, with_preview: bool = True
 ) -> MessageStatusChanged:
     """What receivables shows in the timeline and dunning records as a step done. The preview of the text goes
     with the acceptance; later changes of the same message carry none."""
@@ -58,7 +98,7 @@ def _iso(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def status_payload(row: Any, at: datetime, with_preview: bool) -> dict[str, Any]:
+def status_payload(row: MessageFacts, at: datetime, with_preview: bool) -> dict[str, Any]:
     """``MessageStatusChanged.model_dump(mode="json")`` for a row, written by hand."""
     return {
         "message_id": str(row.id),
@@ -83,7 +123,9 @@ def status_payload(row: Any, at: datetime, with_preview: bool) -> dict[str, Any]
     }
 
 
-def status_rows(tenant_id: uuid.UUID, rows: Iterable[Any], at: datetime, with_preview: bool) -> list[dict[str, Any]]:
+def status_rows(
+    tenant_id: uuid.UUID, rows: Iterable[MessageFacts], at: datetime, with_preview: bool
+) -> list[dict[str, Any]]:
     """Outbox rows announcing each row's state, as ``shared.outbox.emit_many`` would write them."""
     return [
         {

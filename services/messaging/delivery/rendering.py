@@ -7,9 +7,10 @@ from datetime import date
 from typing import Any
 
 from services.messaging.models import Template
-from services.messaging.templates.context import TenantView, build_context, normalize_language, tone_for
+from services.messaging.templates.context import TenantView, build_context, tone_for
 from services.messaging.templates.defaults import TemplateSource, default_for
 from services.messaging.templates.engine import render, render_line
+from services.messaging.templates.formatting import normalize_language
 from shared.contracts.messaging import Communication
 
 TemplateKey = tuple[str, str, str, int]

@@ -1,4 +1,5 @@
-"""Queries of the delivery pipeline: set-based, one statement per batch."""
+"""Queries of acceptance and suppressions: the tenant, its templates, the cap, the keys; messages and events written
+with COPY. Set-based, one statement per batch. The sending lane's queries are in ``delivery.queue``."""
 
 import json
 import uuid
@@ -6,32 +7,32 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.delivery.rendering import TemplateKey, index_templates
+from services.messaging.delivery.rows import MessageRow, Tenant, all_of, of
 from services.messaging.models import (
-    Attempt,
     Message,
     MessageContent,
     Suppression,
     Template,
     TemplatePartial,
     TenantSettings,
+    table_of,
 )
 from services.messaging.templates.defaults import TemplateSource
 
-messages = Message.__table__
-contents = MessageContent.__table__
-suppressions = Suppression.__table__
-Executor = AsyncSession | AsyncConnection
+messages = table_of(Message)
+contents = table_of(MessageContent)
+suppressions = table_of(Suppression)
 
 
-async def tenant_settings(db: Executor, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    table = TenantSettings.__table__
-    rows = (await db.execute(select(table).where(table.c.tenant_id.in_(tenant_ids)))).all()
-    return {row.tenant_id: row for row in rows}
+async def tenant_settings(session: AsyncSession, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Tenant]:
+    table = table_of(TenantSettings)
+    rows = (await session.execute(select(table).where(table.c.tenant_id.in_(tenant_ids)))).all()
+    return {row.tenant_id: of(Tenant, row) for row in rows}
 
 
 async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
@@ -48,7 +49,7 @@ async def existing_keys(session: AsyncSession, tenant_id: uuid.UUID, keys: list[
     return set(result.scalars())
 
 
-async def suppressed(session: Executor, tenant_id: uuid.UUID, addresses: list[str]) -> dict[tuple[str, str], str]:
+async def suppressed(session: AsyncSession, tenant_id: uuid.UUID, addresses: list[str]) -> dict[tuple[str, str], str]:
     """(channel, address) -> kind (``opt_out`` wins over ``invalid``)."""
     if not addresses:
         return {}
@@ -101,40 +102,21 @@ async def recent_schedule(
     return found
 
 
-async def tenant_partials(session: Executor, tenant_id: uuid.UUID) -> dict[str, str]:
+async def tenant_partials(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, str]:
     """The tenant's partials, name -> source: what its templates may include or import."""
-    table = TemplatePartial.__table__
+    table = table_of(TemplatePartial)
     rows = await session.execute(select(table.c.name, table.c.body).where(table.c.tenant_id == tenant_id))
     return {row.name: row.body for row in rows}
 
 
 async def template_index(
-    session: Executor, tenant_id: uuid.UUID, partials: dict[str, str] | None = None
+    session: AsyncSession, tenant_id: uuid.UUID, partials: dict[str, str] | None = None
 ) -> dict[TemplateKey, TemplateSource]:
     """The tenant's active templates, each with the tenant's partials (read here unless given), among which
     ``rendering.resolve`` picks."""
-    table = Template.__table__
+    table = table_of(Template)
     rows = await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))
     return index_templates(rows, partials if partials is not None else await tenant_partials(session, tenant_id))
-
-
-# "Now" for a message's tenant (issue 15): its test clock when it has one, else the wall clock.
-TENANT_NOW = "coalesce((SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = {m}.tenant_id), now())"
-# Due by its tenant's clock: a sandbox tenant's deferred messages go when ITS clock reaches them, the others' on
-# the wall clock. The first bound is one value for the whole statement (the latest of all clocks), so the due index
-# is still range-scanned; the second, per row, holds back a test clock behind the wall clock.
-DUE = (
-    "{m}.scheduled_at <= GREATEST(now(), (SELECT max(test_clock) FROM messaging.tenant_settings)) "
-    "AND {m}.scheduled_at <= " + TENANT_NOW
-)
-
-
-def due_by_clock(alias: str) -> str:
-    return DUE.format(m=alias)
-
-
-def tenant_now(alias: str) -> str:
-    return TENANT_NOW.format(m=alias)
 
 
 MESSAGE_COLUMNS = [c.name for c in messages.c]
@@ -151,16 +133,18 @@ def _record(row: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
 
 
 OUTBOX_COLUMNS = ["id", "tenant_id", "message_type", "version", "consumers", "payload", "occurred_at"]
-ATTEMPT_COLUMNS = [c.name for c in Attempt.__table__.c]
 
 
 async def copy_rows(session: AsyncSession, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """COPY rows into a table of the schema, in the session's transaction: several times cheaper than INSERT for
-    hundreds of rows. Only for rows that cannot conflict (new ids, or keys checked under a lock)."""
+    hundreds of rows (raw asyncpg for that reason: SQLAlchemy has no COPY; bench/messaging.py's acceptance figures
+    rest on it). Only for rows that cannot conflict (new ids, or keys checked under a lock)."""
     if not rows:
         return
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:
+        raise RuntimeError("COPY needs the session's asyncpg connection")
     await driver.copy_records_to_table(
         table, schema_name="messaging", columns=columns, records=[_record(row, columns) for row in rows]
     )
@@ -210,9 +194,9 @@ async def customer_external_id(session: AsyncSession, tenant_id: uuid.UUID, cust
     )
 
 
-def _tenant_now(tenant_id: uuid.UUID) -> Any:
+def _tenant_now(tenant_id: uuid.UUID) -> ColumnElement[datetime]:
     """The tenant's "now" as an SQL expression (its test clock, else the database's clock)."""
-    table = TenantSettings.__table__
+    table = table_of(TenantSettings)
     clock = select(table.c.test_clock).where(table.c.tenant_id == tenant_id).scalar_subquery()
     return func.coalesce(clock, func.now())
 
@@ -248,7 +232,7 @@ async def add_suppression(
 
 async def cancel_pending(
     session: AsyncSession, tenant_id: uuid.UUID, channel: str, address: str, code: str, error: str
-) -> list[Any]:
+) -> list[MessageRow]:
     """Fail the messages still waiting for an address that may no longer be used; answers them."""
     result = await session.execute(
         messages.update()
@@ -261,218 +245,4 @@ async def cancel_pending(
         .values(state="failed", error_code=code, error=error, failed_at=_tenant_now(tenant_id), updated_at=func.now())
         .returning(*messages.c)
     )
-    return list(result.all())
-
-
-CLAIMED = """
-    claimed AS (
-        UPDATE messaging.messages m
-           SET state = 'sending', attempts = m.attempts + 1, updated_at = now()
-          FROM due
-         WHERE m.id = due.id
-     RETURNING m.id, m.tenant_id, m.channel, m.kind, m.language, m.to_address, m.recipient_name, m.customer_id,
-               m.subject, m.attempts, m.timezone, m.updated_at, m.needs_pdf,
-               (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
-    )
-    SELECT claimed.*, c.body_text, c.body_html, c.whatsapp, c.payload
-      FROM claimed LEFT JOIN messaging.message_contents c ON c.message_id = claimed.id
-"""
-# Messages without a PDF: the oldest due first, a full batch.
-CLAIM = text(
-    """
-    WITH due AS (
-        SELECT id FROM messaging.messages d
-         WHERE needs_pdf = false AND state IN ('queued', 'deferred') AND """
-    + due_by_clock("d")
-    + """
-         ORDER BY scheduled_at
-         LIMIT :limit
-           FOR UPDATE SKIP LOCKED
-    ),"""
-    + CLAIMED
-)
-# Messages with a PDF: in turns across tenants (each tenant's oldest first, then each one's second...), so one
-# tenant's thousands of PDFs do not hold back another's few. Ranking reads every due PDF message, a few thousand
-# rows at most per claim, and a PDF batch takes seconds to render: cheap beside it. A few more candidates than the
-# limit are ranked, as parallel senders may hold (lock) some of them.
-CLAIM_PDF = text(
-    """
-    WITH ranked AS (
-        SELECT id, scheduled_at, row_number() OVER (PARTITION BY tenant_id ORDER BY scheduled_at) AS turn
-          FROM messaging.messages d
-         WHERE needs_pdf = true AND state IN ('queued', 'deferred') AND """
-    + due_by_clock("d")
-    + """
-    ), due AS (
-        SELECT m.id
-          FROM (SELECT id, scheduled_at, turn FROM ranked ORDER BY turn, scheduled_at LIMIT :scan) r
-          JOIN messaging.messages m ON m.id = r.id
-         WHERE m.state IN ('queued', 'deferred') AND """
-    + due_by_clock("m")
-    + """
-         ORDER BY r.turn, r.scheduled_at
-         LIMIT :limit
-           FOR UPDATE OF m SKIP LOCKED
-    ),"""
-    + CLAIMED
-)
-PDF_SCAN_FACTOR = 4
-
-
-async def claim_due(conn: AsyncConnection, limit: int, *, pdf: bool = False) -> list[Any]:
-    """Take up to ``limit`` due messages for sending (``SKIP LOCKED``: parallel jobs take different ones): those
-    that attach a PDF statement (``pdf``) or all the others. The two are claimed apart, so a batch of others never
-    waits for PDFs to be rendered."""
-    if pdf:
-        return list((await conn.execute(CLAIM_PDF, {"limit": limit, "scan": limit * PDF_SCAN_FACTOR})).all())
-    return list((await conn.execute(CLAIM, {"limit": limit})).all())
-
-
-RECORD = text(
-    """
-    UPDATE messaging.messages m
-       SET state = CASE WHEN m.state = 'sending' THEN r.state ELSE m.state END,
-           provider_message_id = coalesce(r.provider_message_id, m.provider_message_id),
-           error_code = r.error_code,
-           error = r.error,
-           dead_lettered = r.dead_lettered,
-           scheduled_at = coalesce(r.retry_at, m.scheduled_at),
-           sent_at = CASE WHEN r.state = 'sent' THEN coalesce(m.sent_at, r.at) ELSE m.sent_at END,
-           failed_at = CASE WHEN r.state IN ('failed', 'bounced') THEN r.at ELSE m.failed_at END,
-           updated_at = now()
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[]), CAST(:provider_ids AS text[]),
-                  CAST(:codes AS text[]), CAST(:errors AS text[]), CAST(:dead AS boolean[]),
-                  CAST(:retry_at AS timestamptz[]), CAST(:at AS timestamptz[]))
-           AS r(id, state, provider_message_id, error_code, error, dead_lettered, retry_at, at)
-     WHERE m.id = r.id
- RETURNING m.id, m.tenant_id, m.idempotency_key, m.source, m.source_ref, m.customer_id, m.customer_external_id,
-           m.kind, m.channel, m.to_address, m.subject, m.invoice_ids, m.state, m.attempts, m.error, m.error_code,
-           m.scheduled_at, m.deferred_reason, (m.state = r.state) AS changed
-    """
-)
-
-
-LOCK_IN_ORDER = text("SELECT id FROM messaging.messages WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
-
-
-async def record_results(session: AsyncSession, results: list[dict[str, Any]]) -> list[Any]:
-    """Write every attempt's outcome in one statement; answers the updated rows. ``at`` is when it happened in
-    the tenant's calendar (``sent_at``, ``failed_at``). The rows are locked in id order
-    first: two writers of overlapping sets (results coming in, a lease renewal) then never wait on each other
-    in a cycle."""
-    if not results:
-        return []
-    await session.execute(LOCK_IN_ORDER, {"ids": [r["id"] for r in results]})
-    columns = ("id", "state", "provider_message_id", "error_code", "error", "dead_lettered", "retry_at", "at")
-    params = {
-        key: [r[column] for r in results]
-        for key, column in zip(
-            ("ids", "states", "provider_ids", "codes", "errors", "dead", "retry_at", "at"), columns, strict=True
-        )
-    }
-    return list((await session.execute(RECORD, params)).all())
-
-
-async def insert_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    """Each claim numbered its attempt (``attempts + 1``), so (message, number) is new: COPY."""
-    await copy_rows(session, "attempts", ATTEMPT_COLUMNS, attempts)
-
-
-RECLAIM = text(
-    """
-    WITH stale AS (
-        SELECT id, updated_at AS sending_since FROM messaging.messages
-         WHERE state = 'sending' AND updated_at < now() - make_interval(secs => :lease)
-         ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED
-    )
-    UPDATE messaging.messages m
-       SET state = CASE WHEN attempts >= :max_attempts THEN 'failed' ELSE 'queued' END,
-           scheduled_at = CASE WHEN attempts >= :max_attempts THEN scheduled_at ELSE """
-    + tenant_now("m")
-    + """ END,
-           error_code = 'interrupted',
-           error = CASE WHEN attempts >= :max_attempts
-                        THEN 'dead-lettered after ' || attempts || ' attempts: the worker stopped while sending'
-                        ELSE 'the worker stopped while sending; sent again (the provider may have it already)' END,
-           dead_lettered = attempts >= :max_attempts,
-           failed_at = CASE WHEN attempts >= :max_attempts THEN """
-    + tenant_now("m")
-    + """ ELSE failed_at END,
-           updated_at = now()
-      FROM stale
-     WHERE m.id = stale.id
- RETURNING m.*, stale.sending_since,
-           (SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = m.tenant_id) AS test_clock
-    """
-)
-
-
-async def reclaim_interrupted(session: AsyncSession, lease_seconds: float, max_attempts: int, limit: int) -> list[Any]:
-    """Messages whose sender stopped holding them (its lease ran out: the worker died or lost the database) are
-    due again at once, or dead-lettered when that was their last attempt. At-least-once: the provider may have
-    taken them before the worker died; the repeat carries the same Message-ID / provider reference."""
-    params = {"lease": lease_seconds, "max_attempts": max_attempts, "limit": limit}
-    return list((await session.execute(RECLAIM, params)).all())
-
-
-async def reschedule(session: AsyncSession, due: list[tuple[uuid.UUID, datetime]]) -> None:
-    """Move queued messages to a later time (the next opening of their window)."""
-    if due:
-        await session.execute(
-            text(
-                "UPDATE messaging.messages m SET scheduled_at = d.at FROM unnest(CAST(:ids AS uuid[]), "
-                "CAST(:ats AS timestamptz[])) AS d(id, at) WHERE m.id = d.id AND m.state = 'queued'"
-            ),
-            {"ids": [i for i, _ in due], "ats": [a for _, a in due]},
-        )
-
-
-async def renew_lease(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
-    """A sender still busy with its batch keeps holding it (a slow SMTP server must not make it look dead)."""
-    await conn.execute(
-        text(
-            "UPDATE messaging.messages SET updated_at = now() WHERE id IN ("
-            "SELECT id FROM messaging.messages WHERE id = ANY(CAST(:ids AS uuid[])) AND state = 'sending' "
-            "ORDER BY id FOR UPDATE SKIP LOCKED)"  # a row locked now is being recorded: no need to hold it
-        ),
-        {"ids": ids},
-    )
-
-
-async def due_exists(conn: AsyncConnection) -> bool:
-    """Whether any message is due, of either lane (each probe one look into the due index)."""
-    probe = (
-        "EXISTS (SELECT 1 FROM messaging.messages d "
-        "WHERE needs_pdf = {} AND state IN ('queued', 'deferred') AND " + due_by_clock("d") + ")"
-    )
-    return bool(await conn.scalar(text(f"SELECT {probe.format('false')} OR {probe.format('true')}")))
-
-
-PENDING = text(
-    """
-    SELECT count(*) FROM messaging.messages m
-     WHERE m.tenant_id = :tenant_id
-       AND (m.state = 'sending' OR (m.state IN ('queued', 'deferred') AND """
-    + due_by_clock("m")
-    + """))
-    """
-)
-
-
-async def pending(conn: Executor, tenant_id: uuid.UUID) -> int:
-    """A tenant's messages still to be sent by its clock (due now, or being sent): what a test clock's advance waits
-    for (issue 15). Messages deferred past the clock are not pending: they go when the clock reaches them."""
-    return int(await conn.scalar(PENDING, {"tenant_id": tenant_id}) or 0)
-
-
-async def purge_bodies(session: AsyncSession, days: int) -> int:
-    result = await session.execute(
-        text(
-            "UPDATE messaging.message_contents c SET body_html = NULL, body_text = NULL, payload = '{}'::jsonb "
-            "FROM messaging.messages m WHERE m.id = c.message_id AND c.body_text IS NOT NULL "
-            f"AND m.created_at < {tenant_now('m')} - make_interval(days => :days) "
-            "AND m.state NOT IN ('queued', 'deferred', 'sending')"
-        ),
-        {"days": days},
-    )
-    return result.rowcount or 0
+    return all_of(MessageRow, result)

@@ -2,7 +2,7 @@
 
 The gateway stored the request and answered the provider; here its signature is checked exactly as a direct call
 would have been (an unverifiable request is logged, counted and dropped), statuses move messages on (late and
-out-of-order reports are ordered by ``domain.delivery.apply_report``), and inbound messages become replies (STOP is
+out-of-order reports are ordered by ``delivery.rules.apply_report``), and inbound messages become replies (STOP is
 also an opt-out). A status naming a provider id not recorded yet (the callback raced the send's commit, and the
 request carries no id of ours) raises ``CallbackTooEarly``: the batch is retried later by the inbox (with back-off,
 then kept as a dead letter to replay), so it is never lost.
@@ -16,15 +16,17 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.messaging.delivery.reports import apply_status
+from services.messaging.delivery.rules import TWILIO_STATUSES, WHATSAPP_STATUSES
 from services.messaging.delivery.suppressions import OPT_OUT, suppress
-from services.messaging.domain.delivery import TWILIO_STATUSES, WHATSAPP_STATUSES, is_stop_request
 from services.messaging.inbound import repository
 from services.messaging.inbound.email import apply_inbound_email, verify_inbound_email
 from services.messaging.inbound.replies import record_reply
 from services.messaging.inbound.stored import StoredRequest, read_stored
+from services.messaging.inbound.webhooks import verified_twilio_params, verified_whatsapp_tenants
 from services.messaging.models import Message
+from services.messaging.optouts.rules import is_stop_request
 from services.messaging.settings import MessagingSettings
-from services.messaging.webhooks import apply_status, verified_twilio_params, verified_whatsapp_tenants
 from shared.contracts.messaging import WebhookReceived
 from shared.inbox import Received
 from shared.validation import normalize_phone

@@ -15,26 +15,28 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.messaging.delivery.reports import apply_status
 from services.messaging.delivery.suppressions import INVALID, suppress
-from services.messaging.domain.bounces import (
+from services.messaging.inbound import repository
+from services.messaging.inbound.replies import record_reply
+from services.messaging.inbound.rules import (
     REPLY_PREFIX,
     VERP_PREFIX,
     Bounce,
     BounceKind,
+    header_text,
+    is_auto_reply,
     is_delivery_report,
     our_message_ids,
     parse_message,
     read_delivery_report,
     read_plain_bounce,
     read_tagged_address,
+    reply_text,
+    verify_inbound_email_signature,
 )
-from services.messaging.domain.email_replies import header_text, is_auto_reply, reply_text
-from services.messaging.domain.signatures import verify_inbound_email_signature
-from services.messaging.inbound import repository
-from services.messaging.inbound.replies import record_reply
 from services.messaging.models import Message
 from services.messaging.settings import MessagingSettings
-from services.messaging.webhooks import apply_status
 
 log = structlog.get_logger()
 

@@ -4,11 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.models import Message, Reply
+from services.messaging.models import Message, Reply, TenantSettings
+from services.messaging.settings import MessagingSettings
 from shared.pagination import keyset
 
 
@@ -46,7 +47,7 @@ async def list_replies(
     limit: int,
 ) -> list[Reply]:
     """Newest first, by (received_at, id)."""
-    query: Select[tuple[Reply]] = select(Reply).where(Reply.tenant_id == tenant_id)
+    query = select(Reply).where(Reply.tenant_id == tenant_id)
     if customer_id is not None:
         query = query.where(Reply.customer_id == customer_id)
     if channel is not None:
@@ -107,3 +108,28 @@ async def email_message(session: AsyncSession, message_ids: list[uuid.UUID]) -> 
     query = select(Message).where(Message.id.in_(message_ids), Message.channel == "email").with_for_update()
     found = {message.id: message for message in (await session.scalars(query)).all()}
     return next((found[i] for i in message_ids if i in found), None)
+
+
+async def whatsapp_tenants(
+    session: AsyncSession, settings: MessagingSettings, tenant_id: uuid.UUID | None, phone_ids: set[str]
+) -> list[TenantSettings]:
+    """The tenants a WhatsApp webhook may be for: the one in the URL, else those owning its phone numbers."""
+    if tenant_id is not None:
+        tenant = await session.get(TenantSettings, tenant_id)
+        return [tenant] if tenant is not None else []
+    owner = TenantSettings.channels["whatsapp"]["provider"]["phone_number_id"].astext
+    conditions = [owner.in_(phone_ids)] if phone_ids else []
+    if settings.dev_whatsapp_phone_number_id in phone_ids:
+        conditions.append(TenantSettings.sandbox.is_(True))  # a sandbox tenant's WhatsApp is the sandbox number
+        if settings.development:
+            conditions.append(TenantSettings.channels["whatsapp"]["provider"].is_(None))
+            conditions.append(~TenantSettings.channels.has_key("whatsapp"))
+    if not conditions:
+        return []
+    return list((await session.scalars(select(TenantSettings).where(or_(*conditions)))).all())
+
+
+async def verify_token_owned(session: AsyncSession, token: str) -> bool:
+    """Whether some tenant set this WhatsApp verify token (the platform-wide webhook URL names no tenant)."""
+    owner = TenantSettings.secrets["whatsapp_verify_token"].astext
+    return bool(await session.scalar(select(TenantSettings.tenant_id).where(owner == token).limit(1)))

@@ -4,23 +4,22 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.channels.config import policy
 from services.messaging.delivery import repository as delivery_repository
 from services.messaging.delivery.acceptance import normalize_address, public_base, tenant_view
 from services.messaging.delivery.events import status_changed
 from services.messaging.delivery.rendering import render_communication, unsubscribe_link
+from services.messaging.delivery.rules import RESENDABLE, schedule, zone
 from services.messaging.delivery.suppressions import OPT_OUT
-from services.messaging.domain.compliance import schedule, tenant_calendar, zone
-from services.messaging.domain.delivery import RESENDABLE
-from services.messaging.domain.signatures import unsubscribe_token
 from services.messaging.messages import repository
 from services.messaging.messages.schemas import DayCount, MessageStats
-from services.messaging.models import Message, MessageContent, TenantSettings, outbox
+from services.messaging.models import Message, outbox
+from services.messaging.optouts.rules import unsubscribe_token
 from services.messaging.settings import MessagingSettings
-from services.messaging.tenants import clock_of
+from services.messaging.tenant_settings import repository as tenant_settings_repository
+from services.messaging.tenant_settings.rules import clock_of, tenant_calendar
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication
 from shared.outbox import emit
@@ -32,9 +31,7 @@ async def resend(
 ) -> Message:
     """Queue a failed or bounced message again (to a corrected address if given), under the same compliance
     rules as a new one: the contact window and the cap apply, an opted-out address is refused."""
-    message = await session.scalar(
-        select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id).with_for_update()
-    )
+    message = await repository.locked_message(session, tenant_id, message_id)
     if message is None:
         raise NotFound("Message not found")
     if message.state not in RESENDABLE:
@@ -50,9 +47,11 @@ async def resend(
         raise Conflict("The customer opted out of this channel at this address")
     if blocked:
         raise Conflict("The address is known invalid: give another one, or remove it from the invalid contacts")
-    tenant = await session.get(TenantSettings, tenant_id)
+    tenant = await tenant_settings_repository.load(session, tenant_id)
+    if tenant is None:  # never: a message is accepted only for a tenant whose settings row exists
+        raise NotFound("Message not found")
     now = clock_of(tenant).now()
-    content = await session.get(MessageContent, (message.tenant_id, message.id), with_for_update=True)
+    content = await repository.locked_content(session, message.tenant_id, message.id)
     if address != message.to_address and content is not None and content.payload:
         communication = Communication.model_validate({**content.payload, "to": address})
         view = tenant_view(tenant)
@@ -94,16 +93,16 @@ async def resend(
 
 
 async def stats(
-    conn: AsyncConnection, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
+    session: AsyncSession, tenant_id: uuid.UUID, since: date | None, until: date | None, channel: str | None
 ) -> MessageStats:
-    tenant = (await conn.execute(select(TenantSettings.__table__).where(TenantSettings.tenant_id == tenant_id))).first()
+    tenant = await tenant_settings_repository.load(session, tenant_id)
     tz = zone(tenant.timezone if tenant else None)
     today = clock_of(tenant).now().astimezone(tz).date()
     until = until or today
     since = since or until - timedelta(days=29)
     start = datetime.combine(since, time(), tzinfo=tz)
     end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
-    rows = await repository.daily_counts(conn, tenant_id, str(tz), start, end, channel)
+    rows = await repository.daily_counts(session, tenant_id, str(tz), start, end, channel)
     days: dict[tuple[date, str], dict[str, int]] = defaultdict(dict)
     for row in rows:
         days[(row.day, row.channel)][row.state] = row.n

@@ -6,7 +6,7 @@ would only end at the render's recursion limit), and no deeper than the engine's
 
 from collections.abc import Iterable, Mapping
 
-from services.messaging.templates.engine import references
+from services.messaging.templates.checks import references
 
 Graph = Mapping[str, frozenset[str]]
 

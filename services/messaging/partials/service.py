@@ -9,25 +9,24 @@ body (a change that would break one is a 422 naming it). A partial in use cannot
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.delivery.repository import tenant_partials
 from services.messaging.models import Template, TemplatePartial
-from services.messaging.partials import rules
+from services.messaging.partials import repository, rules
 from services.messaging.partials.schemas import PartialCreate, PartialUpdate
+from services.messaging.templates import repository as templates_repository
 from services.messaging.templates import service as templates
-from services.messaging.templates.engine import check, limits
-from shared.pagination import keyset
+from services.messaging.templates.budget import limits
+from services.messaging.templates.checks import check
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
 async def get(
     session: AsyncSession, tenant_id: uuid.UUID, partial_id: uuid.UUID, lock: bool = False
 ) -> TemplatePartial:
-    query = select(TemplatePartial).where(TemplatePartial.tenant_id == tenant_id, TemplatePartial.id == partial_id)
-    partial = await session.scalar(query.with_for_update() if lock else query)
+    partial = await repository.find_partial(session, tenant_id, partial_id, lock)
     if partial is None:
         raise NotFound("Partial not found")
     return partial
@@ -36,9 +35,7 @@ async def get(
 async def list_partials(
     session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
 ) -> list[TemplatePartial]:
-    query = select(TemplatePartial).where(TemplatePartial.tenant_id == tenant_id)
-    query = keyset(query, (TemplatePartial.name,), (str,), after, limit)
-    return list((await session.scalars(query)).all())
+    return await repository.list_partials(session, tenant_id, limit=limit, after=after)
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, data: PartialCreate) -> TemplatePartial:
@@ -89,7 +86,7 @@ async def delete(session: AsyncSession, tenant_id: uuid.UUID, partial_id: uuid.U
 
 
 async def _templates_using(session: AsyncSession, tenant_id: uuid.UUID, names: set[str]) -> list[Template]:
-    rows = await session.scalars(select(Template).where(Template.tenant_id == tenant_id).order_by(Template.name))
+    rows = await templates_repository.templates_by_name(session, tenant_id)
     return [t for t in rows if rules.uses_any(templates.template_values(t).values(), names)]
 
 

@@ -1,3 +1,7 @@
+# Over 400 lines on purpose: one local peer (``ProviderStub``) standing in for Twilio and the WhatsApp Cloud API at
+# once, as one process with one state: the request log, the faults (which may name either channel) and the queue of
+# callbacks retried in order per message are shared by both channels' routes. Split by channel, that state would be
+# split or passed around; it is a test double, not product code.
 """A local SMS / WhatsApp provider on loopback, for local runs and tests: the shape of Twilio's Messages API and of
 the WhatsApp Cloud API (see shared PROVIDERS.md), recording every request, able to fail on demand and to send
 signed status callbacks and inbound messages.
@@ -539,7 +543,8 @@ def _twilio_reference(request: Request, form: dict[str, str]) -> str | None:
     callback = form.get("StatusCallback")
     if not callback:
         return None
-    return (parse_qs(urlsplit(callback).query).get("message") or [None])[0]
+    values = parse_qs(urlsplit(callback).query).get("message")
+    return values[0] if values else None
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:

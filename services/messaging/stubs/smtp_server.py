@@ -21,17 +21,19 @@ import mailbox
 import secrets
 import socket
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.messaging.domain.signatures import inbound_email_signature
+from services.messaging.inbound.rules import inbound_email_signature
 from services.messaging.settings import MessagingSettings
 
 HARD_BOUNCE = "550 5.1.1 Recipient address rejected: User unknown"
@@ -149,7 +151,7 @@ class MaildirHandler:
         self.posted = 0  # inbound messages the webhook took
         self.refused_posts = 0  # posts the webhook did not take (each is tried again)
         self.hostname = socket.getfqdn() or "localhost"
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -194,7 +196,7 @@ class MaildirHandler:
             if rcpt.rpartition("@")[2].lower() in self.inbound.domains:
                 self._spawn(self._post(stamp + f"Delivered-To: {rcpt}\r\n".encode() + content))
 
-    def _spawn(self, coroutine) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

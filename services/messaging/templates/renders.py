@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from typing import Any, TypeVar
 
-from services.messaging.templates import engine
+from services.messaging.templates import budget
 from shared.problems import TooManyRequests
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ def _release(tenant_id: uuid.UUID) -> None:
 async def render(tenant_id: uuid.UUID, function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in a render thread: ``TemplateLimit('render_seconds')`` past the cap, 429 past the
     tenant's concurrent renders."""
-    limits = engine.limits()
+    limits = budget.limits()
     with _lock:
         if _running.get(tenant_id, 0) >= limits.per_tenant:
             raise TooManyRequests(
@@ -61,7 +61,7 @@ async def render(tenant_id: uuid.UUID, function: Callable[..., T], *args: Any) -
         _running[tenant_id] = _running.get(tenant_id, 0) + 1
     stop = threading.Event()
     context = copy_context()
-    context.run(engine.abandoned.set, stop)
+    context.run(budget.abandoned.set, stop)
     try:
         future: Future[T] = _pool(limits.threads).submit(context.run, function, *args)
     except BaseException:
@@ -71,7 +71,7 @@ async def render(tenant_id: uuid.UUID, function: Callable[..., T], *args: Any) -
     try:
         return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), limits.seconds)
     except TimeoutError:
-        raise engine.TemplateLimit("render_seconds", f"rendering took more than {limits.seconds} s") from None
+        raise budget.TemplateLimit("render_seconds", f"rendering took more than {limits.seconds} s") from None
     finally:
         if not future.done():  # abandoned (past the cap, or the request went away)
             stop.set()

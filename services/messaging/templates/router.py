@@ -1,12 +1,12 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.messaging.templates import service
-from services.messaging.templates.context import TAGS, attributes
+from services.messaging.templates.auth import TemplateRead, TemplateWrite
+from services.messaging.templates.checks import ListOf, normalize_type
 from services.messaging.templates.defaults import all_defaults
-from services.messaging.templates.engine import ListOf, normalize_type
 from services.messaging.templates.schemas import (
     DefaultTemplateOut,
     PreviewIn,
@@ -16,21 +16,18 @@ from services.messaging.templates.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
+from services.messaging.templates.tags import TAGS, attributes
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 from shared.db import SessionDep
-from shared.identity import ADMIN, MANAGER, READERS, SUPERVISOR, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page, page_of
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=problem_responses(401, 403, 422))
 
-Reader = Annotated[Identity, Depends(require_roles(*READERS))]
-Editor = Annotated[Identity, Depends(require_roles(ADMIN, MANAGER, SUPERVISOR))]
-
 
 @router.get("/tags", response_model=Page[TagOut])
-async def list_template_tags(identity: Reader, params: PageDep) -> dict:
+async def list_template_tags(identity: TemplateRead, params: PageDep) -> dict[str, Any]:
     """Every tag a template may use, with its attributes (an unknown one is refused when a template is saved)."""
     out = []
     for name, (kind, description) in TAGS.items():
@@ -43,13 +40,13 @@ async def list_template_tags(identity: Reader, params: PageDep) -> dict:
 
 @router.get("/defaults", response_model=Page[DefaultTemplateOut])
 async def list_default_templates(
-    identity: Reader,
+    identity: TemplateRead,
     params: PageDep,
     kind: CommunicationKind | None = None,
     channel: Channel | None = None,
     language: Annotated[str | None, Query(pattern="^(es|en|pt)$")] = None,
     tone: Annotated[int | None, Query(ge=1, le=3)] = None,
-) -> dict:
+) -> dict[str, Any]:
     """The shipped templates (Spanish, English, Portuguese; every kind, channel and tone), to copy and adapt, by
     `ref`."""
     out = []
@@ -78,26 +75,26 @@ async def list_default_templates(
 
 
 @router.post("/preview", response_model=PreviewOut, responses=problem_responses(404, 429))
-async def preview_template(identity: Reader, data: PreviewIn, session: SessionDep) -> PreviewOut:
+async def preview_template(identity: TemplateRead, data: PreviewIn, session: SessionDep) -> PreviewOut:
     """Render a template (saved, in force, or sent here) with sample data, a communication, or a message's data."""
     return await service.preview(session, identity.tenant_id, data)
 
 
 @router.post("", response_model=TemplateOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 429))
-async def create_template(identity: Editor, data: TemplateCreate, session: SessionDep) -> TemplateOut:
+async def create_template(identity: TemplateWrite, data: TemplateCreate, session: SessionDep) -> TemplateOut:
     """Override a shipped template. Checked first: a syntax error or an unknown tag is a 422 naming it."""
     return TemplateOut.model_validate(await service.create(session, identity.tenant_id, data))
 
 
 @router.get("", response_model=Page[TemplateOut])
 async def list_templates(
-    identity: Reader,
+    identity: TemplateRead,
     session: SessionDep,
     page: PageDep,
     kind: CommunicationKind | None = None,
     channel: Channel | None = None,
     language: Annotated[str | None, Query(pattern="^(es|en|pt)$")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """The tenant's own templates (the shipped ones are at `/v1/templates/defaults`)."""
     rows = await service.list_templates(
         session,
@@ -117,20 +114,20 @@ async def list_templates(
 
 
 @router.get("/{template_id}", response_model=TemplateOut, responses=problem_responses(404))
-async def get_template(identity: Reader, template_id: uuid.UUID, session: SessionDep) -> TemplateOut:
+async def get_template(identity: TemplateRead, template_id: uuid.UUID, session: SessionDep) -> TemplateOut:
     return TemplateOut.model_validate(await service.get(session, identity.tenant_id, template_id))
 
 
 @router.patch("/{template_id}", response_model=TemplateOut, responses=problem_responses(404, 429))
 async def update_template(
-    identity: Editor, template_id: uuid.UUID, data: TemplateUpdate, session: SessionDep
+    identity: TemplateWrite, template_id: uuid.UUID, data: TemplateUpdate, session: SessionDep
 ) -> TemplateOut:
     """Change a template; checked like a new one. New messages use it at once."""
     return TemplateOut.model_validate(await service.update(session, identity.tenant_id, template_id, data))
 
 
 @router.delete("/{template_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-async def delete_template(identity: Editor, template_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_template(identity: TemplateWrite, template_id: uuid.UUID, session: SessionDep) -> Response:
     """Remove a template: the shipped default applies again."""
     await service.delete(session, identity.tenant_id, template_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,28 +7,22 @@ from datetime import date
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.messaging.delivery import repository as delivery_repository
 from services.messaging.delivery.acceptance import tenant_view
 from services.messaging.delivery.rendering import render_source, resolve, source_from_row
-from services.messaging.models import Message, MessageContent, Template, TenantSettings
-from services.messaging.templates import renders
-from services.messaging.templates.context import (
-    SAMPLE_PROFILE,
-    TenantView,
-    build_context,
-    sample_communication,
-    tone_for,
-)
+from services.messaging.models import Template
+from services.messaging.templates import renders, repository
+from services.messaging.templates.checks import check
+from services.messaging.templates.context import TenantView, build_context, tone_for
 from services.messaging.templates.defaults import TemplateSource
-from services.messaging.templates.engine import check
+from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
 from services.messaging.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
+from services.messaging.tenant_settings import repository as tenant_settings_repository
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
-from shared.pagination import keyset
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 WHATSAPP_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
@@ -36,7 +30,7 @@ SAMPLE_UNSUBSCRIBE = "https://cobranza.example/webhooks/messaging/unsubscribe/sa
 
 
 async def tenant_of(session: AsyncSession, tenant_id: uuid.UUID) -> TenantView:
-    row = await session.get(TenantSettings, tenant_id)
+    row = await tenant_settings_repository.load(session, tenant_id)
     return tenant_view(row) if row is not None else TenantView(name="")
 
 
@@ -82,10 +76,10 @@ async def validate(
     if channel == Channel.EMAIL and not values.get("subject"):
         errors.append({"field": "subject", "message": "an email template needs a subject"})
     if channel == Channel.WHATSAPP:
-        name = values.get("whatsapp_template")
-        if not name:
+        template_name = values.get("whatsapp_template")
+        if not template_name:
             errors.append({"field": "whatsapp_template", "message": "a WhatsApp template names its approved template"})
-        elif not WHATSAPP_NAME.match(name):
+        elif not WHATSAPP_NAME.match(template_name):
             errors.append({"field": "whatsapp_template", "message": "lowercase letters, digits and underscores only"})
     for field, (source, html) in sources.items():
         problems = check(source, html=html, partials=partials.keys())
@@ -171,8 +165,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, data: TemplateCrea
 
 
 async def get(session: AsyncSession, tenant_id: uuid.UUID, template_id: uuid.UUID, lock: bool = False) -> Template:
-    query = select(Template).where(Template.tenant_id == tenant_id, Template.id == template_id)
-    template = await session.scalar(query.with_for_update() if lock else query)
+    template = await repository.find_template(session, tenant_id, template_id, lock)
     if template is None:
         raise NotFound("Template not found")
     return template
@@ -219,13 +212,9 @@ async def list_templates(
     channel: str | None,
     language: str | None,
 ) -> list[Template]:
-    key = (Template.kind, Template.channel, Template.language, Template.tone, Template.id)
-    query = select(Template).where(Template.tenant_id == tenant_id)
-    for column, value in ((Template.kind, kind), (Template.channel, channel), (Template.language, language)):
-        if value:
-            query = query.where(column == value)
-    query = keyset(query, key, (str, str, str, int, uuid.UUID), after, limit)
-    return list((await session.scalars(query)).all())
+    return await repository.list_templates(
+        session, tenant_id, limit=limit, after=after, kind=kind, channel=channel, language=language
+    )
 
 
 async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) -> PreviewOut:
@@ -291,11 +280,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
 
 async def _preview_data(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn, today: date) -> Communication:
     if data.message_id is not None:
-        payload = await session.scalar(
-            select(MessageContent.payload)
-            .join(Message, Message.id == MessageContent.message_id)
-            .where(Message.tenant_id == tenant_id, Message.id == data.message_id)
-        )
+        payload = await repository.message_payload(session, tenant_id, data.message_id)
         if not payload:
             raise NotFound("Message not found (or its data was purged)")
         return Communication.model_validate(payload)

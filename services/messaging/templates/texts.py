@@ -1,3 +1,6 @@
+# Over 400 lines on purpose: a table of texts, each message's wording in Spanish, English and Portuguese side by
+# side per kind and tone (``ES``, ``EN``, ``PT`` share the markers of ``COMMON``). Read and corrected as one table;
+# split, one message's three languages would drift apart.
 """The words of the shipped templates, in Spanish, English and Portuguese, per kind and tone.
 
 Written to seed 004's eight principles: the subject names the company and the urgency (the overdue total and the

@@ -5,27 +5,17 @@ import uuid
 from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy import text
 
 from services.messaging.delivery.jobs import start_deliveries
 from services.messaging.models import SCHEMA
+from services.messaging.test_clock.repository import in_flight
 from shared.test_clock import common_pending
-
-# Messages being sent, or waiting although their moment has come by the tenant's clock. Those deferred to a later
-# moment are not in flight: a later day releases them.
-_DUE = text(
-    """
-SELECT count(*) FROM messaging.messages
- WHERE tenant_id = :tenant_id
-   AND (state = 'sending' OR (state IN ('queued', 'deferred') AND scheduled_at <= :now))
-"""
-)
 
 
 async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
     state = request.app.state
-    async with state.engine.connect() as conn:
-        due = int((await conn.execute(_DUE, {"tenant_id": tenant_id, "now": now})).scalar_one())
+    async with state.sessionmaker() as session:
+        due = await in_flight(session, tenant_id, now)
     if due:
         await start_deliveries(state.arq, state.settings.delivery_parallelism)
     return {"due": due}
@@ -35,8 +25,8 @@ async def pending(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict
     """Due messages with no deliver job to take them (accepted while the last job was ending) get one now, as the
     ten-second ``dispatch`` cron would give them: the advance does not wait for the cron."""
     state = request.app.state
-    async with state.engine.connect() as conn:
-        due = int((await conn.execute(_DUE, {"tenant_id": tenant_id, "now": now})).scalar_one())
+    async with state.sessionmaker() as session:
+        due = await in_flight(session, tenant_id, now)
     counts = {**await common_pending(request, SCHEMA, tenant_id), "messages": due}
     if due and not counts["jobs"]:
         await start_deliveries(state.arq, state.settings.delivery_parallelism)

@@ -7,7 +7,7 @@ sends it as one ``InvoicesChanged`` with the snapshots of the batch's invoices, 
 one statement; the request does not build 10,000 payloads, nor the consumers take 10,000 messages.
 Same batch twice: every row compares equal to what is stored, nothing is written, nothing is announced.
 A row with an older ``version`` than the stored one is ignored; a newer or unversioned row with other content
-updates the invoice. The status follows ``invoices.status.after_ingest``.
+updates the invoice. The status follows ``invoices.rules.after_ingest``.
 """
 
 from dataclasses import dataclass

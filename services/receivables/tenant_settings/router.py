@@ -1,12 +1,15 @@
 from fastapi import APIRouter
 
+from services.receivables.models import outbox
 from services.receivables.payments.credits import apply_credits
 from services.receivables.people.repository import require_user
 from services.receivables.tenant_settings import repository
 from services.receivables.tenant_settings.auth import SettingsRead, SettingsWrite
 from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate
+from shared.contracts.receivables import TenantSettingsChanged
 from shared.db import SessionDep
 from shared.identity import Identity
+from shared.outbox import emit
 from shared.problems import problem_responses
 from shared.tenant_users import TenantUsersDep
 
@@ -52,6 +55,10 @@ async def update_receivables_settings(
             values.pop(field)
     if values:
         await repository.upsert_settings(session, identity.tenant_id, values)
+    if "action_owner_id" in values:  # the one owner of this setting: dunning learns it from the event (issue 16)
+        await emit(
+            session, outbox, identity.tenant_id, TenantSettingsChanged(action_owner_id=values["action_owner_id"])
+        )
     if values.get("auto_apply_credits"):
         profile = await repository.load_profile(session, identity.tenant_id)
         await apply_credits(session, profile, None, identity.actor)

@@ -5,8 +5,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import CursorResult, func, insert, literal, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.webhooks.deliveries.rows import AttemptRow, ClaimedDelivery, DeliveryRow, EndpointRow, StoredEvent
 from services.webhooks.models import Attempt, Delivery, Endpoint, Event, Secret
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType
 from shared.pagination import keyset
@@ -17,7 +18,6 @@ attempts = Attempt.__table__
 endpoints = Endpoint.__table__
 secrets = Secret.__table__
 
-Conn = AsyncConnection | AsyncSession
 PING = WebhookEventType.PING.value
 
 
@@ -82,13 +82,14 @@ async def insert_event(session: AsyncSession, event: OutgoingEvent) -> None:
     )
 
 
-async def get_event(conn: Conn, tenant_id: uuid.UUID, event_id: str) -> Any:
+async def get_event(session: AsyncSession, tenant_id: uuid.UUID, event_id: str) -> StoredEvent | None:
     query = select(events).where(events.c.tenant_id == tenant_id, events.c.event_id == event_id)
-    return (await conn.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else StoredEvent.of(row)
 
 
 async def list_events(
-    conn: Conn,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
     limit: int,
@@ -96,7 +97,7 @@ async def list_events(
     event_type: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> list[Any]:
+) -> list[StoredEvent]:
     """Newest first."""
     query = select(events).where(events.c.tenant_id == tenant_id)
     if event_type:
@@ -107,12 +108,12 @@ async def list_events(
         query = query.where(events.c.occurred_at < until)
     key = (events.c.occurred_at, events.c.event_id)
     query = keyset(query, key, (datetime.fromisoformat, str), after, limit, newest_first=True)
-    return list((await conn.execute(query)).mappings().all())
+    return [StoredEvent.of(row) for row in (await session.execute(query)).mappings()]
 
 
 async def add_deliveries(
     session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_ids: list[str], *, replay: bool
-) -> list[Any]:
+) -> list[DeliveryRow]:
     """New pending deliveries of stored events to one endpoint (a test ping, a replay), due at once."""
     if not event_ids:
         return []
@@ -133,11 +134,11 @@ async def add_deliveries(
         .from_select(["tenant_id", "id", "endpoint_id", "event_id", "event_type", "replay"], chosen)
         .returning(deliveries)
     )
-    return list((await session.execute(statement)).mappings().all())
+    return [DeliveryRow.of(row) for row in (await session.execute(statement)).mappings()]
 
 
 async def events_in_range(
-    conn: Conn,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     since: datetime,
     until: datetime,
@@ -157,11 +158,11 @@ async def events_in_range(
     if wanted:
         query = query.where(events.c.type.in_(wanted))
     query = query.order_by(events.c.occurred_at, events.c.event_id).limit(limit + 1)
-    return list((await conn.execute(query)).scalars().all())
+    return list((await session.execute(query)).scalars().all())
 
 
 async def list_deliveries(
-    conn: Conn,
+    session: AsyncSession,
     tenant_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     *,
@@ -169,7 +170,7 @@ async def list_deliveries(
     after: list[Any] | None,
     state: str | None,
     event_id: str | None,
-) -> list[Any]:
+) -> list[DeliveryRow]:
     """An endpoint's delivery log, newest first."""
     query = select(deliveries).where(deliveries.c.tenant_id == tenant_id, deliveries.c.endpoint_id == endpoint_id)
     if state:
@@ -178,25 +179,28 @@ async def list_deliveries(
         query = query.where(deliveries.c.event_id == event_id)
     key = (deliveries.c.created_at, deliveries.c.id)
     query = keyset(query, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return list((await conn.execute(query)).mappings().all())
+    return [DeliveryRow.of(row) for row in (await session.execute(query)).mappings()]
 
 
-async def get_delivery(conn: Conn, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Any:
+async def get_delivery(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
+) -> DeliveryRow | None:
     query = select(deliveries).where(
         deliveries.c.tenant_id == tenant_id,
         deliveries.c.endpoint_id == endpoint_id,
         deliveries.c.id == delivery_id,
     )
-    return (await conn.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else DeliveryRow.of(row)
 
 
-async def list_attempts(conn: Conn, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[Any]:
+async def list_attempts(session: AsyncSession, tenant_id: uuid.UUID, delivery_id: uuid.UUID) -> list[AttemptRow]:
     query = (
         select(attempts)
         .where(attempts.c.tenant_id == tenant_id, attempts.c.delivery_id == delivery_id)
         .order_by(attempts.c.at, attempts.c.id)
     )
-    return list((await conn.execute(query)).mappings().all())
+    return [AttemptRow.of(row) for row in (await session.execute(query)).mappings()]
 
 
 CLAIM = text(
@@ -243,13 +247,13 @@ SCAN_FACTOR = 4
 
 
 async def claim_due(
-    conn: AsyncConnection,
+    session: AsyncSession,
     limit: int,
     lease_seconds: float,
     *,
     per_endpoint: int,
     busy: Sequence[uuid.UUID] = (),
-) -> list[Any]:
+) -> list[ClaimedDelivery]:
     """Take up to ``limit`` due deliveries of enabled endpoints, oldest first, at most ``per_endpoint`` of one
     endpoint and none of the ``busy`` ones (those already at their cap in this process), skipping those another
     worker holds; hide them for the lease: a worker that dies with them leaves them due again when it ends."""
@@ -260,12 +264,13 @@ async def claim_due(
         "busy": list(busy),
         "lease": lease_seconds,
     }
-    return list((await conn.execute(CLAIM, params)).mappings().all())
+    return [ClaimedDelivery.of(row) for row in (await session.execute(CLAIM, params)).mappings()]
 
 
-async def record_attempts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def record_attempts(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert attempts: ``attempts`` column values, one dict per attempt (one executemany)."""
     if rows:
-        await conn.execute(insert(attempts), rows)
+        await session.execute(insert(attempts), rows)
 
 
 FINISH = text(
@@ -282,25 +287,25 @@ FINISH = text(
 )
 
 
-async def finish_deliveries(conn: AsyncConnection, changes: list[tuple[Any, ...]]) -> None:
+async def finish_deliveries(session: AsyncSession, changes: list[tuple[Any, ...]]) -> None:
     """Each attempted delivery's new state: ``(tenant_id, id, state, attempts, next_attempt_at, last_status,
     last_error)`` rows, in one statement."""
     if not changes:
         return
     columns = list(zip(*changes, strict=True))
     names = ("tenant_ids", "ids", "states", "attempts", "next_attempts", "statuses", "errors")
-    await conn.execute(FINISH, {name: list(column) for name, column in zip(names, columns, strict=True)})
+    await session.execute(FINISH, {name: list(column) for name, column in zip(names, columns, strict=True)})
 
 
-async def endpoint_succeeded(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
-    await conn.execute(
+async def endpoint_succeeded(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    await session.execute(
         update(endpoints)
         .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
         .values(failing_since=None, last_success_at=func.now())
     )
 
 
-async def endpoint_failed(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> Any:
+async def endpoint_failed(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> EndpointRow | None:
     """Mark the endpoint failing (from now, unless it already was); answers its row after the change."""
     statement = (
         update(endpoints)
@@ -308,10 +313,13 @@ async def endpoint_failed(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_
         .values(failing_since=func.coalesce(endpoints.c.failing_since, func.now()))
         .returning(endpoints)
     )
-    return (await conn.execute(statement)).mappings().first()
+    row = (await session.execute(statement)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
-async def disable_endpoint(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, reason: str) -> Any:
+async def disable_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, reason: str
+) -> EndpointRow | None:
     """Disable an enabled endpoint; None when it was disabled already (by another worker, or by hand)."""
     statement = (
         update(endpoints)
@@ -319,7 +327,8 @@ async def disable_endpoint(conn: AsyncConnection, tenant_id: uuid.UUID, endpoint
         .values(enabled=False, disabled_reason=reason, disabled_at=func.now(), updated_at=func.now())
         .returning(endpoints)
     )
-    return (await conn.execute(statement)).mappings().first()
+    row = (await session.execute(statement)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
 PURGE_DELIVERIES = text(
@@ -337,9 +346,9 @@ PURGE_EVENTS = text(
 )
 
 
-async def purge(conn: AsyncConnection, days: int) -> tuple[int, int]:
+async def purge(session: AsyncSession, days: int) -> tuple[int, int]:
     """Forget finished deliveries (with their attempts) and events older than ``days``; a pending delivery and
     its event stay. Answers (deliveries, events) deleted."""
-    deliveries_deleted = (await conn.execute(PURGE_DELIVERIES, {"days": days})).rowcount
-    events_deleted = (await conn.execute(PURGE_EVENTS, {"days": days})).rowcount
+    deleted = [await session.execute(statement, {"days": days}) for statement in (PURGE_DELIVERIES, PURGE_EVENTS)]
+    deliveries_deleted, events_deleted = (r.rowcount if isinstance(r, CursorResult) else 0 for r in deleted)
     return deliveries_deleted, events_deleted

@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from standardwebhooks.webhooks import Webhook
 
-from services.webhooks.addresses import url_refusal
 from services.webhooks.deliveries import repository, rules
+from services.webhooks.deliveries.rows import ClaimedDelivery
+from services.webhooks.endpoints.addresses import url_refusal
 from services.webhooks.models import FAILED, SUCCEEDED, outbox
 from services.webhooks.settings import WebhooksSettings
 from shared.contracts.webhooks import WebhookEndpointDisabled
@@ -46,19 +47,21 @@ def create_delivery_client(settings: WebhooksSettings) -> httpx.AsyncClient:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    claimed: Any
+    claimed: ClaimedDelivery
     status_code: int | None
     latency_ms: int
     excerpt: str | None
     error: str | None
 
 
-def signed_request(claimed: Any, now: datetime) -> tuple[bytes, dict[str, str]]:
+def signed_request(
+    event_id: str, event_type: str, occurred_at: datetime, data: dict[str, Any], secrets: list[str], now: datetime
+) -> tuple[bytes, dict[str, str]]:
     """The body and headers of one attempt: signed with every secret that signs now, at the real time."""
-    content = rules.body(claimed["type"], claimed["occurred_at"], claimed["data"])
-    signatures = [Webhook(secret).sign(claimed["event_id"], now, content) for secret in claimed["secrets"]]
+    content = rules.body(event_type, occurred_at, data)
+    signatures = [Webhook(secret).sign(event_id, now, content) for secret in secrets]
     headers = {
-        "webhook-id": claimed["event_id"],
+        "webhook-id": event_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": rules.signature_header(signatures),
         "content-type": "application/json",
@@ -66,7 +69,7 @@ def signed_request(claimed: Any, now: datetime) -> tuple[bytes, dict[str, str]]:
     return content, headers
 
 
-async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: Any) -> Outcome:
+async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: ClaimedDelivery) -> Outcome:
     """One attempt; never raises (a failure is an outcome)."""
     started = time.perf_counter()
 
@@ -74,14 +77,15 @@ async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: A
         return Outcome(claimed, status, int((time.perf_counter() - started) * 1000), excerpt, error)
 
     refusal, addresses = await url_refusal(
-        claimed["url"], development=settings.environment == "development", allow_private=claimed["allow_private_urls"]
+        claimed.url, development=settings.environment == "development", allow_private=claimed.allow_private_urls
     )
     if refusal is not None:
         return outcome(error=f"url {refusal}")
-    if not claimed["secrets"]:
+    if not claimed.secrets:
         return outcome(error="the endpoint has no signing secret")
-    url = httpx.URL(claimed["url"])
-    content, headers = signed_request(claimed, datetime.now(UTC))
+    url = httpx.URL(claimed.url)
+    event = (claimed.event_id, claimed.type, claimed.occurred_at, claimed.data, claimed.secrets)
+    content, headers = signed_request(*event, datetime.now(UTC))
     headers["host"] = url.netloc.decode("ascii")
     try:
         async with asyncio.timeout(settings.timeout_seconds):
@@ -91,7 +95,7 @@ async def send(client: httpx.AsyncClient, settings: WebhooksSettings, claimed: A
     except httpx.HTTPError as exc:
         return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
     except Exception as exc:  # whatever else went wrong on the way out is this attempt's failure, logged
-        log.exception("webhook_attempt_error", delivery_id=str(claimed["id"]))
+        log.exception("webhook_attempt_error", delivery_id=str(claimed.id))
         return outcome(error=f"{type(exc).__name__}: {exc}"[:500])
     return outcome(status, rules.excerpt(head))
 
@@ -123,18 +127,18 @@ async def _post_to_first_reachable(
     raise AssertionError("no address to send to")  # url_refusal answers at least one address or a refusal
 
 
-async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:
+async def record(session: AsyncSession, settings: WebhooksSettings, outcomes: list[Outcome]) -> None:
     """Store the attempts and each delivery's next state (a few statements for the whole batch); an endpoint
     that succeeded is failing no more; one that is gone, or has failed for its tenant's period, is disabled and
     announced to alarms in the same transaction."""
     now = datetime.now(UTC)
     await repository.record_attempts(
-        conn,
+        session,
         [
             {
-                "tenant_id": o.claimed["tenant_id"],
+                "tenant_id": o.claimed.tenant_id,
                 "id": uuid.uuid4(),
-                "delivery_id": o.claimed["id"],
+                "delivery_id": o.claimed.id,
                 "status_code": o.status_code,
                 "latency_ms": o.latency_ms,
                 "response_excerpt": o.excerpt,
@@ -146,61 +150,65 @@ async def record(conn: AsyncConnection, settings: WebhooksSettings, outcomes: li
     changes = []
     by_endpoint: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Outcome]] = {}
     for o in outcomes:
-        made = o.claimed["attempts"] + 1
+        made = o.claimed.attempts + 1
         state, delay = rules.after_attempt(made, o.status_code, settings.retry_schedule_seconds)
         next_attempt_at = None if delay is None else now + timedelta(seconds=delay)
-        changes.append((o.claimed["tenant_id"], o.claimed["id"], state, made, next_attempt_at, o.status_code, o.error))
-        by_endpoint.setdefault((o.claimed["tenant_id"], o.claimed["endpoint_id"]), {})[state] = o
-    await repository.finish_deliveries(conn, changes)
+        changes.append((o.claimed.tenant_id, o.claimed.id, state, made, next_attempt_at, o.status_code, o.error))
+        by_endpoint.setdefault((o.claimed.tenant_id, o.claimed.endpoint_id), {})[state] = o
+    await repository.finish_deliveries(session, changes)
     for key in sorted(by_endpoint):  # one order in every worker: no deadlock between two recording at once
         states = by_endpoint[key]
         if FAILED in states:
-            await _disable(conn, states[FAILED], "gone: the endpoint answered 410")
+            await _disable(session, states[FAILED], "gone: the endpoint answered 410")
         elif SUCCEEDED in states:  # it answered in this batch: not failing any more
-            await repository.endpoint_succeeded(conn, *key)
+            await repository.endpoint_succeeded(session, *key)
         else:
             o = next(iter(states.values()))
-            endpoint = await repository.endpoint_failed(conn, *key)
-            days = o.claimed["disable_after_days"]
-            if endpoint is not None and rules.should_disable(endpoint["failing_since"], now, days):
-                await _disable(conn, o, f"failing: no successful delivery for {days} days")
+            endpoint = await repository.endpoint_failed(session, *key)
+            days = o.claimed.disable_after_days
+            if endpoint is not None and rules.should_disable(endpoint.failing_since, now, days):
+                await _disable(session, o, f"failing: no successful delivery for {days} days")
 
 
-async def _disable(conn: AsyncConnection, o: Outcome, reason: str) -> None:
-    tenant_id = o.claimed["tenant_id"]
-    endpoint = await repository.disable_endpoint(conn, tenant_id, o.claimed["endpoint_id"], reason)
-    if endpoint is None:
+async def _disable(session: AsyncSession, o: Outcome, reason: str) -> None:
+    tenant_id = o.claimed.tenant_id
+    endpoint = await repository.disable_endpoint(session, tenant_id, o.claimed.endpoint_id, reason)
+    if endpoint is None or endpoint.disabled_at is None:  # disabled_at: set by the statement
         return
-    log.warning("webhook_endpoint_disabled", tenant_id=str(tenant_id), endpoint_id=str(endpoint["id"]), reason=reason)
+    disabled_at = endpoint.disabled_at
+    log.warning("webhook_endpoint_disabled", tenant_id=str(tenant_id), endpoint_id=str(endpoint.id), reason=reason)
     last_error = o.error or (f"HTTP {o.status_code}" if o.status_code is not None else None)
     message = WebhookEndpointDisabled(
-        endpoint_id=endpoint["id"],
-        url=endpoint["url"],
-        failing_since=endpoint["failing_since"] or endpoint["disabled_at"],
-        disabled_at=endpoint["disabled_at"],
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        failing_since=endpoint.failing_since or disabled_at,
+        disabled_at=disabled_at,
         last_error=last_error,
     )
-    await emit(conn, outbox, tenant_id, message)
+    await emit(session, outbox, tenant_id, message)
 
 
 async def deliver_due(engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> int:
     """One pass: claim (committed at once, so the lease holds whatever happens next), send, record.
     Returns how many deliveries were attempted."""
-    async with engine.begin() as conn:
+    async with engine.begin() as conn, AsyncSession(bind=conn) as session:
         claimed = await repository.claim_due(
-            conn, settings.delivery_batch_size, settings.lease_seconds, per_endpoint=settings.max_in_flight_per_endpoint
+            session,
+            settings.delivery_batch_size,
+            settings.lease_seconds,
+            per_endpoint=settings.max_in_flight_per_endpoint,
         )
     if not claimed:
         return 0
     limit = asyncio.Semaphore(settings.delivery_concurrency)
 
-    async def bounded(row: Any) -> Outcome:
+    async def bounded(row: ClaimedDelivery) -> Outcome:
         async with limit:
             return await send(client, settings, row)
 
     outcomes = await asyncio.gather(*(bounded(row) for row in claimed))
-    async with engine.begin() as conn:
-        await record(conn, settings, list(outcomes))
+    async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+        await record(session, settings, list(outcomes))
     return len(outcomes)
 
 
@@ -219,7 +227,7 @@ class DeliveryLoop:
     def __init__(self, engine: AsyncEngine, client: httpx.AsyncClient, settings: WebhooksSettings) -> None:
         self.engine, self.client, self.settings = engine, client, settings
         self.cap = settings.max_in_flight_per_endpoint
-        self.queued: dict[uuid.UUID, deque[Any]] = defaultdict(deque)  # claimed, waiting for a slot
+        self.queued: dict[uuid.UUID, deque[ClaimedDelivery]] = defaultdict(deque)  # claimed, waiting for a slot
         self.in_flight: Counter[uuid.UUID] = Counter()
         self.sending: set[asyncio.Task[None]] = set()
         self.outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
@@ -234,11 +242,11 @@ class DeliveryLoop:
         """Endpoints with a share in flight or waiting: a claim leaves them out."""
         return {e for e in set(self.in_flight) | set(self.queued) if self.held(e) >= self.cap}
 
-    async def attempt(self, row: Any) -> None:
+    async def attempt(self, row: ClaimedDelivery) -> None:
         try:
             await self.outcomes.put(await send(self.client, self.settings, row))
         finally:
-            self.in_flight[row["endpoint_id"]] -= 1
+            self.in_flight[row.endpoint_id] -= 1
 
     def dispatch(self) -> None:
         """Start what the slots allow, endpoint by endpoint."""
@@ -253,9 +261,9 @@ class DeliveryLoop:
 
     async def claim(self, full: set[uuid.UUID]) -> int:
         try:
-            async with self.engine.begin() as conn:
+            async with self.engine.begin() as conn, AsyncSession(bind=conn) as session:
                 claimed = await repository.claim_due(
-                    conn,
+                    session,
                     self.settings.delivery_batch_size,
                     self.settings.lease_seconds,
                     per_endpoint=self.cap * CLAIM_AHEAD,
@@ -265,7 +273,7 @@ class DeliveryLoop:
             log.exception("webhook_claim_failed")
             return 0
         for row in claimed:
-            self.queued[row["endpoint_id"]].append(row)
+            self.queued[row.endpoint_id].append(row)
         return len(claimed)
 
     async def run(self) -> None:
@@ -307,7 +315,7 @@ async def _record_forever(engine: AsyncEngine, settings: WebhooksSettings, outco
         while not outcomes.empty() and len(batch) < settings.delivery_batch_size:
             batch.append(outcomes.get_nowait())
         try:
-            async with engine.begin() as conn:
-                await record(conn, settings, batch)
+            async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+                await record(session, settings, batch)
         except Exception:
             log.exception("webhook_record_failed", deliveries=len(batch))

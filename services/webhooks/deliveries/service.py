@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks import catalogue
-from services.webhooks.deliveries import repository
+from services.webhooks.deliveries import catalogue, repository
+from services.webhooks.deliveries.rows import DeliveryRow
 from services.webhooks.deliveries.schemas import WebhookReplayRange
 from services.webhooks.endpoints.service import load
 from shared.contracts.webhooks import OutgoingEvent, WebhookEventType, WebhookPingV1
@@ -32,23 +32,25 @@ async def on_catalogue_messages(ctx: dict[str, Any], session: AsyncSession, batc
 async def send_ping(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> dict[str, Any]:
     """A ``webhook.ping`` to this endpoint only (delivered by the worker like any event)."""
     endpoint = await load(session, tenant_id, endpoint_id)
-    if not endpoint["enabled"]:
+    if not endpoint.enabled:
         detail = "The endpoint is disabled: enable it first (POST .../enable)"
-        raise Conflict(detail, disabled_reason=endpoint["disabled_reason"])
+        raise Conflict(detail, disabled_reason=endpoint.disabled_reason)
     now = datetime.now(UTC)
     event = OutgoingEvent(
         tenant_id=tenant_id,
         event_id=f"msg_ping_{uuid.uuid4().hex}",
         event_type=WebhookEventType.PING,
         occurred_at=now,
-        data=WebhookPingV1(endpoint_id=endpoint["id"], url=endpoint["url"], sent_at=now).model_dump(mode="json"),
+        data=WebhookPingV1(endpoint_id=endpoint.id, url=endpoint.url, sent_at=now).model_dump(mode="json"),
     )
     await repository.insert_event(session, event)
     (delivery,) = await repository.add_deliveries(session, tenant_id, endpoint_id, [event.event_id], replay=True)
-    return {"event_id": event.event_id, "delivery_id": delivery["id"]}
+    return {"event_id": event.event_id, "delivery_id": delivery.id}
 
 
-async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_id: str) -> list[Any]:
+async def replay_event(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, event_id: str
+) -> list[DeliveryRow]:
     await load(session, tenant_id, endpoint_id)
     if await repository.get_event(session, tenant_id, event_id) is None:
         raise NotFound("Webhook event not found")
@@ -57,7 +59,7 @@ async def replay_event(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id:
 
 async def replay_range(
     session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, data: WebhookReplayRange
-) -> list[Any]:
+) -> list[DeliveryRow]:
     endpoint = await load(session, tenant_id, endpoint_id)
     event_ids = await repository.events_in_range(
         session,
@@ -65,7 +67,7 @@ async def replay_range(
         data.since,
         data.until,
         [t.value for t in data.event_types],
-        endpoint["event_types"],
+        endpoint.event_types,
         MAX_REPLAY,
     )
     if len(event_ids) > MAX_REPLAY:

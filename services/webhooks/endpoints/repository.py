@@ -1,62 +1,58 @@
+"""Endpoints and their secrets: all of the endpoints' SQL, answering ``EndpointRow`` (the same row the delivery
+loop reads and changes, so both name the same fields)."""
+
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks.models import PENDING, Delivery, Endpoint, Secret, TenantSettings
+from services.webhooks.deliveries.rows import EndpointRow
+from services.webhooks.models import PENDING, Delivery, Endpoint, Secret
 from shared.pagination import keyset
 
 endpoints = Endpoint.__table__
 secrets = Secret.__table__
-tenant_settings = TenantSettings.__table__
 deliveries = Delivery.__table__
 
-Conn = AsyncConnection | AsyncSession
 
-
-async def load_settings(conn: Conn, tenant_id: uuid.UUID) -> Any:
-    return (
-        (await conn.execute(select(tenant_settings).where(tenant_settings.c.tenant_id == tenant_id))).mappings().first()
-    )
-
-
-async def upsert_settings(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> Any:
-    statement = pg_insert(tenant_settings).values(tenant_id=tenant_id, **values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["tenant_id"], set_={**values, "updated_at": func.now()}
-    ).returning(tenant_settings)
-    return (await session.execute(statement)).mappings().one()
-
-
-async def get_endpoint(conn: Conn, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False) -> Any:
+async def get_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, lock: bool = False
+) -> EndpointRow | None:
     query = select(endpoints).where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
     if lock:
         query = query.with_for_update()
-    return (await conn.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
-async def list_endpoints(conn: Conn, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None) -> list[Any]:
+async def list_endpoints(
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
+) -> list[EndpointRow]:
+    """Oldest first, ``limit + 1`` rows (keyset pagination)."""
     query = select(endpoints).where(endpoints.c.tenant_id == tenant_id)
     query = keyset(query, (endpoints.c.created_at, endpoints.c.id), (datetime.fromisoformat, uuid.UUID), after, limit)
-    return list((await conn.execute(query)).mappings().all())
+    return [EndpointRow.of(row) for row in (await session.execute(query)).mappings()]
 
 
-async def insert_endpoint(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> Any:
+async def insert_endpoint(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> EndpointRow:
     statement = insert(endpoints).values(id=uuid.uuid4(), tenant_id=tenant_id, **values).returning(endpoints)
-    return (await session.execute(statement)).mappings().one()
+    return EndpointRow.of((await session.execute(statement)).mappings().one())
 
 
-async def update_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any) -> Any:
+async def update_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any
+) -> EndpointRow | None:
+    """The endpoint after the change; None when there is none."""
     statement = (
         update(endpoints)
         .where(endpoints.c.tenant_id == tenant_id, endpoints.c.id == endpoint_id)
         .values(**values, updated_at=func.now())
         .returning(endpoints)
     )
-    return (await session.execute(statement)).mappings().first()
+    row = (await session.execute(statement)).mappings().first()
+    return None if row is None else EndpointRow.of(row)
 
 
 async def delete_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> bool:

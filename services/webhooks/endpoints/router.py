@@ -1,42 +1,34 @@
 """``/v1/webhook-endpoints``: tenant admins manage endpoints and their secrets; integrations (API keys) may read
-them (never a secret: it is shown once, at creation or rotation). ``/v1/webhook-settings``: the tenant's settings."""
+them (never a secret: it is shown once, at creation or rotation). The tenant's webhook settings: ``tenant_settings``.
+"""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from services.webhooks.deliveries.rows import EndpointRow
 from services.webhooks.endpoints import repository, service
+from services.webhooks.endpoints.auth import EndpointsRead, EndpointsWrite
 from services.webhooks.endpoints.schemas import (
-    PrivateUrlsSetting,
     WebhookEndpointCreate,
     WebhookEndpointCreated,
     WebhookEndpointOut,
     WebhookEndpointUpdate,
     WebhookSecretRotated,
     WebhookSecretRotation,
-    WebhookSettingsOut,
-    WebhookSettingsUpdate,
 )
 from services.webhooks.settings import WebhooksSettings
 from shared.db import SessionDep
-from shared.identity import ADMIN, INTEGRATION, SERVICE, Identity, require_roles
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], responses=problem_responses(401, 403, 422))
-settings_router = APIRouter(
-    prefix="/v1/webhook-settings", tags=["webhooks"], responses=problem_responses(401, 403, 422)
-)
-internal_router = APIRouter(prefix="/internal/webhook-settings", include_in_schema=False)
-
-Admin = Annotated[Identity, Depends(require_roles(ADMIN, SERVICE))]
-Reader = Annotated[Identity, Depends(require_roles(ADMIN, INTEGRATION, SERVICE))]
-Service = Annotated[Identity, Depends(require_roles(SERVICE))]
 
 
 def _settings(request: Request) -> WebhooksSettings:
-    return request.app.state.settings
+    settings: WebhooksSettings = request.app.state.settings
+    return settings
 
 
 SettingsDep = Annotated[WebhooksSettings, Depends(_settings)]
@@ -44,35 +36,39 @@ SettingsDep = Annotated[WebhooksSettings, Depends(_settings)]
 
 @router.post("", response_model=WebhookEndpointCreated, status_code=status.HTTP_201_CREATED)
 async def create_endpoint(
-    identity: Admin, data: WebhookEndpointCreate, session: SessionDep, settings: SettingsDep
-) -> dict:
+    identity: EndpointsWrite, data: WebhookEndpointCreate, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Register an endpoint (admins). The answer holds its signing secret, shown this once: keep it. The URL must
     be https and public (a private address only if the platform operator allowed the tenant)."""
     return await service.create_endpoint(session, settings, identity.tenant_id, data)
 
 
 @router.get("", response_model=Page[WebhookEndpointOut])
-async def list_endpoints(identity: Reader, session: SessionDep, page: PageDep) -> dict:
+async def list_endpoints(identity: EndpointsRead, session: SessionDep, page: PageDep) -> dict[str, Any]:
     """The tenant's endpoints, oldest first (admins, integrations)."""
     rows = await repository.list_endpoints(session, identity.tenant_id, limit=page.limit, after=page.cursor)
-    return make_page(rows, page.limit, key=lambda r: [r["created_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.created_at, r.id], item=EndpointRow.as_dict)
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
-async def get_endpoint(identity: Reader, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
-    return dict(await service.load(session, identity.tenant_id, endpoint_id))
+async def get_endpoint(identity: EndpointsRead, endpoint_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+    return (await service.load(session, identity.tenant_id, endpoint_id)).as_dict()
 
 
 @router.patch("/{endpoint_id}", response_model=WebhookEndpointOut, responses=problem_responses(404))
 async def update_endpoint(
-    identity: Admin, endpoint_id: uuid.UUID, data: WebhookEndpointUpdate, session: SessionDep, settings: SettingsDep
-) -> dict:
+    identity: EndpointsWrite,
+    endpoint_id: uuid.UUID,
+    data: WebhookEndpointUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
     """Change the URL (checked again), description, event types, or enable / disable it (admins)."""
-    return dict(await service.update_endpoint(session, settings, identity.tenant_id, endpoint_id, data))
+    return (await service.update_endpoint(session, settings, identity.tenant_id, endpoint_id, data)).as_dict()
 
 
 @router.delete("/{endpoint_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404))
-async def delete_endpoint(identity: Admin, endpoint_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_endpoint(identity: EndpointsWrite, endpoint_id: uuid.UUID, session: SessionDep) -> Response:
     """Remove the endpoint with its secrets and delivery log (admins); the events stay."""
     await service.delete_endpoint(session, identity.tenant_id, endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -80,12 +76,12 @@ async def delete_endpoint(identity: Admin, endpoint_id: uuid.UUID, session: Sess
 
 @router.post("/{endpoint_id}/rotate-secret", response_model=WebhookSecretRotated, responses=problem_responses(404))
 async def rotate_secret(
-    identity: Admin,
+    identity: EndpointsWrite,
     endpoint_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
     data: WebhookSecretRotation | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A new signing secret, shown this once (admins). The previous one keeps signing for the overlap (24 h unless
     `overlap_seconds` says): meanwhile every delivery's `webhook-signature` carries both signatures."""
     return await service.rotate_secret(
@@ -94,29 +90,7 @@ async def rotate_secret(
 
 
 @router.post("/{endpoint_id}/enable", response_model=WebhookEndpointOut, responses=problem_responses(404))
-async def enable_endpoint(identity: Admin, endpoint_id: uuid.UUID, session: SessionDep) -> dict:
+async def enable_endpoint(identity: EndpointsWrite, endpoint_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """Re-enable a disabled endpoint (admins): the deliveries it kept pending go out at once; events that came
     while it was disabled were not queued for it (replay their time range)."""
-    return dict(await service.enable(session, identity.tenant_id, endpoint_id))
-
-
-@settings_router.get("", response_model=WebhookSettingsOut)
-async def get_webhook_settings(identity: Reader, session: SessionDep) -> dict:
-    """The tenant's webhook settings (admins, integrations)."""
-    return await service.tenant_settings(session, identity.tenant_id)
-
-
-@settings_router.patch("", response_model=WebhookSettingsOut)
-async def update_webhook_settings(identity: Admin, data: WebhookSettingsUpdate, session: SessionDep) -> dict:
-    """How many days without a successful delivery disable an endpoint (admins)."""
-    return dict(
-        await repository.upsert_settings(session, identity.tenant_id, disable_after_days=data.disable_after_days)
-    )
-
-
-@internal_router.put("/private-urls", response_model=WebhookSettingsOut)
-async def set_private_urls(identity: Service, data: PrivateUrlsSetting, session: SessionDep) -> dict:
-    """Allow (or forbid) the tenant endpoints on private addresses: the gateway's operator route calls it."""
-    return dict(
-        await repository.upsert_settings(session, identity.tenant_id, allow_private_urls=data.allow_private_urls)
-    )
+    return (await service.enable(session, identity.tenant_id, endpoint_id)).as_dict()

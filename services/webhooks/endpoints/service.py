@@ -8,14 +8,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks.addresses import url_refusal
+from services.webhooks.deliveries.rows import EndpointRow
 from services.webhooks.endpoints import repository
+from services.webhooks.endpoints.addresses import url_refusal
 from services.webhooks.endpoints.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, WebhookSecretRotation
 from services.webhooks.settings import WebhooksSettings
+from services.webhooks.tenant_settings import service as tenant_settings
 from shared.problems import NotFound, ValidationProblem
 
 SECRET_BYTES = 32
-DEFAULT_DISABLE_AFTER_DAYS = 5
 
 
 def new_secret() -> str:
@@ -23,26 +24,23 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(random.token_bytes(SECRET_BYTES)).decode()
 
 
-async def tenant_settings(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.load_settings(session, tenant_id)
-    if row is None:
-        return {"allow_private_urls": False, "disable_after_days": DEFAULT_DISABLE_AFTER_DAYS}
-    return {"allow_private_urls": row["allow_private_urls"], "disable_after_days": row["disable_after_days"]}
-
-
 async def check_url(session: AsyncSession, settings: WebhooksSettings, tenant_id: uuid.UUID, url: str) -> None:
     """A 422 naming ``url`` when it may not be called (``endpoints.rules``)."""
-    allow_private = (await tenant_settings(session, tenant_id))["allow_private_urls"]
+    allow_private = (await tenant_settings.current(session, tenant_id)).allow_private_urls
     refusal, _ = await url_refusal(url, development=settings.environment == "development", allow_private=allow_private)
     if refusal is not None:
         raise ValidationProblem.field("url", refusal)
 
 
-async def load(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, lock: bool = False) -> Any:
-    endpoint = await repository.get_endpoint(session, tenant_id, endpoint_id, lock=lock)
+def _found(endpoint: EndpointRow | None) -> EndpointRow:
     if endpoint is None:
         raise NotFound("Webhook endpoint not found")
     return endpoint
+
+
+async def load(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, lock: bool = False) -> EndpointRow:
+    """The tenant's endpoint, or a 404."""
+    return _found(await repository.get_endpoint(session, tenant_id, endpoint_id, lock=lock))
 
 
 async def create_endpoint(
@@ -60,8 +58,8 @@ async def create_endpoint(
         disabled_at=None if data.enabled else datetime.now(UTC),
     )
     secret = new_secret()
-    await repository.add_secret(session, tenant_id, endpoint["id"], secret)
-    return {**endpoint, "secret": secret}
+    await repository.add_secret(session, tenant_id, endpoint.id, secret)
+    return {**endpoint.as_dict(), "secret": secret}
 
 
 async def update_endpoint(
@@ -70,26 +68,26 @@ async def update_endpoint(
     tenant_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     data: WebhookEndpointUpdate,
-) -> Any:
+) -> EndpointRow:
     endpoint = await load(session, tenant_id, endpoint_id, lock=True)
     values: dict[str, Any] = {}
-    if data.url is not None and data.url != endpoint["url"]:
+    if data.url is not None and data.url != endpoint.url:
         await check_url(session, settings, tenant_id, data.url)
         values["url"] = data.url
     if "description" in data.model_fields_set:
         values["description"] = data.description
     if data.event_types is not None:
         values["event_types"] = sorted({t.value for t in data.event_types})
-    if data.enabled is False and endpoint["enabled"]:
+    if data.enabled is False and endpoint.enabled:
         values |= {"enabled": False, "disabled_reason": "disabled by request", "disabled_at": datetime.now(UTC)}
-    if data.enabled is True and not endpoint["enabled"]:
+    if data.enabled is True and not endpoint.enabled:
         return await enable(session, tenant_id, endpoint_id, **values)
     if not values:
         return endpoint
-    return await repository.update_endpoint(session, tenant_id, endpoint_id, **values)
+    return _found(await repository.update_endpoint(session, tenant_id, endpoint_id, **values))
 
 
-async def enable(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any) -> Any:
+async def enable(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, **values: Any) -> EndpointRow:
     """Re-enable: the pending deliveries it kept are due at once; the failure clock starts again."""
     await load(session, tenant_id, endpoint_id, lock=True)
     endpoint = await repository.update_endpoint(
@@ -103,7 +101,7 @@ async def enable(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.
         failing_since=None,
     )
     await repository.resume_deliveries(session, tenant_id, endpoint_id)
-    return endpoint
+    return _found(endpoint)
 
 
 async def delete_endpoint(session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:

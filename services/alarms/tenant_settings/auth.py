@@ -1,0 +1,11 @@
+"""Who may read and change a tenant's alarm settings (``shared.permissions``: ``tenant-settings``)."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from shared.identity import Identity
+from shared.permissions import require
+
+SettingsRead = Annotated[Identity, Depends(require("tenant-settings", "read"))]
+SettingsWrite = Annotated[Identity, Depends(require("tenant-settings", "write"))]

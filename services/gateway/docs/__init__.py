@@ -1,0 +1,1 @@
+"""The merged OpenAPI document of the public API and its offline pages (Swagger UI, ReDoc)."""

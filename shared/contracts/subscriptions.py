@@ -1,0 +1,114 @@
+"""Who reads which message: each consuming service declares here the messages its worker handles.
+
+The outbox relay sends a message to the queues of the services that list it (``consumers_of``): a producer names no
+consumer, and a new consumer subscribes by adding a line here and a handler in its worker. A worker refuses to start
+when its handlers and its line here differ (``check_handlers``, called by ``shared.worker.worker_settings``), so the
+routing can neither name a service that would drop a message nor miss one that waits for it.
+"""
+
+from collections.abc import Iterable
+
+from shared.contracts.dunning import ActionItemChanged, CalendarChanged
+from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserChanged
+from shared.contracts.messaging import (
+    ContactInvalidated,
+    MessageStatusChanged,
+    OptOutRecorded,
+    ReplyReceived,
+    SendCommunications,
+    WebhookReceived,
+)
+from shared.contracts.receivables import (
+    CreateTask,
+    CustomerChanged,
+    CustomersChanged,
+    InvoiceChanged,
+    InvoicesChanged,
+    InvoiceStatusChanged,
+    PaymentApplied,
+    PromiseBroken,
+    PromiseKept,
+    PromiseMade,
+    TenantSettingsChanged,
+)
+from shared.contracts.webhooks import WebhookEndpointDisabled
+from shared.messages import Message
+
+SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
+    # the system of record learns the people, the tenants and what happened to its customers' messages
+    "receivables": frozenset(
+        {
+            TenantChanged,
+            UserChanged,
+            MessageStatusChanged,
+            ContactInvalidated,
+            OptOutRecorded,
+            ReplyReceived,
+            CreateTask,
+        }
+    ),
+    # dunning keeps its projection of the portfolio and learns each communication's fate
+    "dunning": frozenset(
+        {
+            TenantChanged,
+            CustomerChanged,
+            CustomersChanged,
+            InvoiceChanged,
+            InvoicesChanged,
+            MessageStatusChanged,
+            ReplyReceived,
+            TenantSettingsChanged,  # the action owner: receivables owns it (issue 16)
+        }
+    ),
+    # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks
+    "messaging": frozenset({SendCommunications, TenantChanged, CalendarChanged, WebhookReceived}),
+    # alarms keeps its own projection and raises the alarms of seed 000 and the admins' alerts
+    "alarms": frozenset(
+        {
+            TenantChanged,
+            UserChanged,
+            CustomerChanged,
+            CustomersChanged,
+            InvoiceChanged,
+            InvoicesChanged,
+            PromiseBroken,
+            ActionItemChanged,
+            CalendarChanged,
+            LoginFailuresExceeded,
+            WebhookEndpointDisabled,
+        }
+    ),
+    # webhooks turns the facts integrations care about into its catalogue's events
+    "webhooks": frozenset(
+        {
+            InvoiceStatusChanged,
+            PaymentApplied,
+            PromiseMade,
+            PromiseKept,
+            PromiseBroken,
+            ActionItemChanged,
+            MessageStatusChanged,
+            ContactInvalidated,
+            OptOutRecorded,
+            ReplyReceived,
+        }
+    ),
+}
+
+
+def consumers_of(message: type[Message]) -> tuple[str, ...]:
+    """The services whose queues receive ``message``, in a stable order."""
+    return tuple(sorted(service for service, messages in SUBSCRIPTIONS.items() if message in messages))
+
+
+def check_handlers(service: str, handled: Iterable[type[Message]]) -> None:
+    """Refuse a worker whose handlers differ from its subscriptions: one would be dropped, or never sent."""
+    declared, handled_set = SUBSCRIPTIONS.get(service, frozenset()), frozenset(handled)
+    if declared != handled_set:
+        missing = sorted(m.__name__ for m in declared - handled_set)
+        extra = sorted(m.__name__ for m in handled_set - declared)
+        raise RuntimeError(
+            f"{service}'s worker handles what it does not subscribe to ({', '.join(extra) or 'nothing'}) or "
+            f"subscribes to what it does not handle ({', '.join(missing) or 'nothing'}): "
+            "shared/contracts/subscriptions.py and the worker's handlers must agree"
+        )
