@@ -11,13 +11,13 @@ with the ``service`` role.
 import hashlib
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from shared.problems import Forbidden, Unauthorized, answers
+from shared.problems import Unauthorized, answers
 
 TENANT_HEADER = "x-cobranza-tenant"
 ACTOR_HEADER = "x-cobranza-actor"
@@ -99,21 +99,6 @@ current_identity.admitted_roles = frozenset(READERS)  # type: ignore[attr-define
 
 
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
-
-
-def require_roles(*roles: str) -> Callable[[Identity], Awaitable[Identity]]:
-    """A dependency admitting only callers that hold one of ``roles`` (the service role is always admitted
-    where ``service`` is listed). It keeps them in ``admitted_roles``: the OpenAPI document says what it enforces."""
-    allowed = frozenset(roles)
-
-    @answers(403)
-    async def dependency(identity: CurrentIdentity) -> Identity:
-        if identity.roles.isdisjoint(allowed):
-            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")
-        return identity
-
-    dependency.admitted_roles = allowed  # type: ignore[attr-defined]
-    return dependency
 
 
 def admits(dependant: Any) -> frozenset[str] | None:

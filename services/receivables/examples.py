@@ -1,11 +1,10 @@
+# Over 400 lines on purpose: one story whose ids and amounts every domain's examples share, so it stays one table
+# of data (no behaviour) rather than a copy of the story beside each ``schemas.py``.
 """Examples of receivables' request and response bodies, for the OpenAPI document (``json_schema_extra`` of the
 schemas). One made-up story throughout, so that ids and amounts agree: Ferretería Los Andes (ERP-C-100), a customer
 of Distribuidora Los Andes in Argentina, owes invoice A-0001-00000451 (ARS 125,000.00 due 2026-03-03); it paid
 ARS 40,000.00 on 2026-03-12, and its collector Carla Gómez got a promise for the rest by 2026-03-20.
-``tests/platform/test_examples.py`` validates every example against its schema.
-
-Longer than 400 lines on purpose: one story whose ids and amounts every domain's examples share, so it stays one
-table of data (no behaviour) rather than a copy of the story beside each ``schemas.py``. Typed ``JsonDict``: what
+``tests/platform/test_examples.py`` validates every example against its schema. Typed ``JsonDict``: what
 pydantic's ``json_schema_extra`` takes."""
 
 from pydantic.config import JsonDict

@@ -1,7 +1,6 @@
+# Over 400 lines on purpose: only table definitions (no behaviour), one class per table, kept in one module so that
+# the whole schema reads in one place next to its migrations (tests/platform/test_models_match_migrations.py).
 """The receivables schema: every table lives in the ``receivables`` PostgreSQL schema.
-
-Longer than 400 lines on purpose: it is only table definitions (no behaviour), one class per table, kept in one
-module so that the whole schema reads in one place next to its migrations (``tests`` hold it to them).
 
 The models mirror migration 0002 column for column. Writes that touch many rows use these tables through
 Core or plain SQL (set-based); the ORM is used where one row is changed at a time.

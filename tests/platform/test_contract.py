@@ -19,7 +19,8 @@ from services.gateway.idempotency.rules import idempotent
 from services.gateway.limits import ratelimit
 from services.gateway.proxy.routing import service_for
 from shared.app import create_service_app, declared_query
-from shared.identity import ADMIN, ALL_ROLES, COLLECTOR, INTEGRATION, MANAGER, SUPERVISOR, require_roles
+from shared.identity import ADMIN, ALL_ROLES, COLLECTOR, INTEGRATION, MANAGER, SUPERVISOR
+from shared.permissions import require
 from shared.settings import ServiceSettings
 from tests.support import create_api_key, create_tenant, create_user
 
@@ -283,7 +284,9 @@ def test_roles_are_read_from_every_check_a_route_depends_on():
     router = APIRouter(prefix="/v1/things", tags=["things"])
 
     @router.get(
-        "/both", dependencies=[Depends(require_roles(ADMIN, MANAGER)), Depends(require_roles(MANAGER, "service"))]
+        # the matrix: admin, manager, supervisor write templates; admin, manager, integration write people
+        "/both",
+        dependencies=[Depends(require("templates", "write")), Depends(require("people", "write"))],
     )
     async def both() -> None:
         """Both checks."""
@@ -298,8 +301,8 @@ def test_roles_are_read_from_every_check_a_route_depends_on():
 
     app = create_service_app(ServiceSettings(), title="t", description="t", routers=[router])
     paths = app.openapi()["paths"]
-    assert paths["/v1/things/both"]["get"]["x-roles"] == [MANAGER]
-    assert paths["/v1/things/both"]["get"]["description"] == "Both checks.\n\nRoles: manager."
+    assert paths["/v1/things/both"]["get"]["x-roles"] == [ADMIN, MANAGER]
+    assert paths["/v1/things/both"]["get"]["description"] == "Both checks.\n\nRoles: admin, manager."
     assert paths["/v1/things/public"]["get"]["x-roles"] == []
     assert paths["/v1/things/public"]["get"]["description"] == "Roles: none needed (no credentials)."
     assert paths["/v1/things/operator"]["get"]["description"] == "Roles: the operator's token."
