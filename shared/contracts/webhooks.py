@@ -1,3 +1,5 @@
+# Over 400 lines on purpose: the catalogue an ERP integrates against, every event type's payload with its example,
+# read as one document (the OpenAPI ``webhooks`` section is made from it); most of its length is the examples.
 """Webhooks out to integrations (issue 14): the catalogue of event types an ERP can subscribe to, the versioned
 payload of each, and the event that tells alarms an endpoint was disabled.
 
@@ -9,7 +11,7 @@ carry cobranza's ids and the ERP's (``*_external_id``, None when the ERP gave no
 it), money as decimal strings beside its currency, dates in ISO 8601.
 
 The webhooks service (``services/webhooks``) turns the services' internal events into ``OutgoingEvent``s
-(``services/webhooks/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its type.
+(``services/webhooks/deliveries/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its type.
 """
 
 import uuid

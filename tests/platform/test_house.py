@@ -3,7 +3,7 @@
 - ``shared/`` imports no service, and no service imports another (they talk through events and HTTP);
 - role checks come from the one matrix (``shared/permissions.py``) through each package's ``auth.py``: no router
   builds its own;
-- no module of the services passes 450 lines without saying why at its top (``# Over N lines on purpose: ...``).
+- no module of the services (nor of shared/) passes 450 lines without saying why at its top (``# Over N lines on purpose: ...``).
 """
 
 import ast
@@ -87,7 +87,7 @@ def test_routers_take_their_roles_from_their_package_auth():
 
 def test_no_module_passes_450_lines_without_saying_why():
     offenders = []
-    for path in SERVICES.values():
+    for path in [*SERVICES.values(), "shared"]:
         for module in _modules(path):
             text = module.read_text()
             lines = text.count("\n")
