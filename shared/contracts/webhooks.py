@@ -11,7 +11,8 @@ carry cobranza's ids and the ERP's (``*_external_id``, None when the ERP gave no
 it), money as decimal strings beside its currency, dates in ISO 8601.
 
 The webhooks service (``services/webhooks``) turns the services' internal events into ``OutgoingEvent``s
-(``services/webhooks/deliveries/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its type.
+(``services/webhooks/deliveries/catalogue.py``), stores them, and delivers each to every endpoint subscribed to its
+type.
 """
 
 import uuid

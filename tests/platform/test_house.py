@@ -3,7 +3,8 @@
 - ``shared/`` imports no service, and no service imports another (they talk through events and HTTP);
 - role checks come from the one matrix (``shared/permissions.py``) through each package's ``auth.py``: no router
   builds its own;
-- no module of the services (nor of shared/) passes 450 lines without saying why at its top (``# Over N lines on purpose: ...``).
+- no module of the services (nor of shared/) passes 450 lines without saying why at its top
+  (``# Over N lines on purpose: ...``).
 """
 
 import ast
