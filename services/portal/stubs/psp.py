@@ -11,9 +11,9 @@ then a redirect to the matching back_url with ``payment_id``, ``status``, ``exte
 - ``POST /_stub/payments/{preference_id}`` ``{"status": "approved"|"rejected"|"pending"|..., "payment_id": null}``
   pays without a browser (or, with ``payment_id``, changes that payment: refunded, charged_back...) and notifies
 - ``GET /_stub/requests`` what was received and the notifications sent; ``DELETE /_stub/requests`` forgets everything
-- ``POST /_stub/faults`` ``{"mode": "http_500"|"http_503"|"http_429"|"timeout"|"bad_signature",
-  "route": "preferences"|"payments"|"notifications"|null, "times": 2|null, "delay_seconds": 30}``;
-  ``DELETE /_stub/faults``
+- ``POST /_stub/faults`` ``{"mode": "http_500"|"http_503"|"http_429"|"timeout", "route": "preferences"|"payments"|null,
+  "times": 2|null, "delay_seconds": 30}`` makes the provider's API fail; ``{"mode": "bad_signature", "times": 1}``
+  signs the next notifications with another secret (a forgery); ``DELETE /_stub/faults``
 - ``POST /_stub/config`` ``{"notification_retries": 3, "retry_base_seconds": 1.0, "webhook_secret": ...}``
 """
 
@@ -302,7 +302,9 @@ class PspStub:
             return JSONResponse({"error": "unknown preference"}, status_code=404)
         if status not in STATUSES:
             return JSONResponse({"error": f"status must be one of {', '.join(STATUSES)}"}, status_code=422)
-        existing = self.payments.get(int(body["payment_id"])) if body.get("payment_id") else None
+        existing = self.payments.get(int(body["payment_id"])) if str(body.get("payment_id") or "").isdigit() else None
+        if body.get("payment_id") and (existing is None or existing.preference_id != preference["id"]):
+            return JSONResponse({"error": "unknown payment_id for this preference"}, status_code=404)
         if existing is not None:
             existing.status, existing.status_detail, existing.date_last_updated = status, STATUS_DETAILS[status], now()
             if status == "approved" and existing.date_approved is None:
