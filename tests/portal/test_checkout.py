@@ -78,13 +78,14 @@ class Psp:
         return await self.http.request(method, self.url + path, **kwargs)
 
 
-def _start_stub() -> tuple[subprocess.Popen[bytes], str]:
+def _start_stub(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The stub as its own process on a port free below the ephemeral range (retried if another worker took it)."""
     for _ in range(5):
         port = free_port_base([0])
         command = [sys.executable, "-m", "services.portal.stubs.psp", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--webhook-secret", SECRET, "--access-token", TOKEN, "--retry-base-seconds", "0.05"]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with log.open("ab") as output:
+            process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while process.poll() is None and time.monotonic() < deadline:
@@ -95,12 +96,12 @@ def _start_stub() -> tuple[subprocess.Popen[bytes], str]:
                 time.sleep(0.05)
         process.kill()
         process.wait()
-    raise RuntimeError("the PSP stub did not start")
+    raise RuntimeError(f"the PSP stub did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
-def stub_process() -> Iterator[str]:
-    process, url = _start_stub()
+def stub_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = _start_stub(tmp_path_factory.mktemp("psp") / "stub.log")
     try:
         yield url
     finally:
@@ -172,8 +173,11 @@ async def test_a_preference_is_created_and_its_checkout_page_served(psp: Psp):
     for status in ("approved", "rejected", "pending"):
         assert f'name="status" value="{status}"' in page.text
     assert "attempt-1" in page.text and "1500.25" in page.text  # 1000.25 + 2 x 250.00
-    (sent,) = (await psp.control("GET", "/_stub/requests")).json()["requests"]
+    again = await psp.client.create_preference(preference_request(psp.receiver), idempotency_key="k-1")
+    assert again == preference  # a retried create (same X-Idempotency-Key) makes no second checkout
+    sent, repeated = (await psp.control("GET", "/_stub/requests")).json()["requests"]
     assert sent["authorization"] == f"Bearer {TOKEN}" and sent["idempotency_key"] == "k-1"
+    assert (sent["repeated"], repeated["repeated"]) == (False, True)
     assert sent["body"]["items"][0]["unit_price"] == 1000.25  # a JSON number, as Mercado Pago takes it
 
 

@@ -67,6 +67,7 @@ class PspStub:
     webhook_secret: str
     notification_retries: int = 3
     retry_base_seconds: float = 1.0
+    public_url: str | None = None  # the base of init_point as a browser reaches it (default: as the caller did)
     requests: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -76,6 +77,7 @@ class PspStub:
     def __post_init__(self) -> None:
         self._ids = itertools.count(int(time.time()) * 10)  # numeric ids, as Mercado Pago's payments have
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._idempotent: dict[str, str] = {}  # X-Idempotency-Key -> preference id
         self.app = Starlette(
             routes=[
                 Route("/checkout/preferences", self.create_preference, methods=["POST"]),
@@ -105,8 +107,12 @@ class PspStub:
         shape_problem = preference_problem(body)
         if shape_problem:
             return self._error(request, body, 400, "invalid_parameter", shape_problem, 4020)
+        key = request.headers.get("x-idempotency-key")
+        if key and key in self._idempotent:  # a retried create: the same preference again
+            self._record(request, "preferences", body, 201, idempotency_key=key, repeated=True)
+            return JSONResponse(self.preferences[self._idempotent[key]], status_code=201)
         preference_id = f"{COLLECTOR_ID}-{uuid.uuid4()}"
-        base = str(request.base_url).rstrip("/")
+        base = (self.public_url or str(request.base_url)).rstrip("/")
         query = urlencode({"pref_id": preference_id})
         answer = {
             **body,
@@ -118,7 +124,9 @@ class PspStub:
             "sandbox_init_point": f"{base}/checkout/v1/redirect?{query}&sandbox=1",
         }
         self.preferences[preference_id] = answer
-        self._record(request, "preferences", body, 201, idempotency_key=request.headers.get("x-idempotency-key"))
+        if key:
+            self._idempotent[key] = preference_id
+        self._record(request, "preferences", body, 201, idempotency_key=key, repeated=False)
         return JSONResponse(answer, status_code=201)
 
     async def get_payment(self, request: Request) -> Response:
@@ -335,6 +343,7 @@ class PspStub:
             records.clear()
         self.preferences.clear()
         self.payments.clear()
+        self._idempotent.clear()
 
     async def reset(self, request: Request) -> Response:
         self.forget()
@@ -372,8 +381,11 @@ def main() -> None:
     parser.add_argument("--access-token", default="dev-psp-access-token")
     parser.add_argument("--notification-retries", type=int, default=3)
     parser.add_argument("--retry-base-seconds", type=float, default=1.0)
+    parser.add_argument("--public-url", help="the base of init_point for browsers (default: the URL the caller used)")
     args = parser.parse_args()
-    stub = PspStub(args.access_token, args.webhook_secret, args.notification_retries, args.retry_base_seconds)
+    stub = PspStub(
+        args.access_token, args.webhook_secret, args.notification_retries, args.retry_base_seconds, args.public_url
+    )
     print(f"psp: Checkout Pro shape on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(stub.app, host=args.host, port=args.port, log_level="warning")
 
