@@ -19,6 +19,7 @@ SERVICES = {
     "messaging": "services/messaging",
     "alarms": "services/alarms",
     "webhooks": "services/webhooks",
+    "portal": "services/portal",
 }
 PACKAGES = {name: path.replace("/", ".") for name, path in SERVICES.items()}
 LONG = 450
