@@ -282,17 +282,20 @@ class Killed(BaseException):
 
 
 class DiesAfterEnqueue:
-    """Redis that takes the relay's first job, then the relay process dies: no other job is enqueued and the rows
-    are not marked published. The relay enqueues concurrently: every call waits until that one job is in Redis
-    before dying, so what was sent never depends on timing."""
+    """Redis that takes the relay's first job (for ``queue``, when given), then the relay process dies: no other
+    job is enqueued and the rows are not marked published. The relay enqueues concurrently: every call waits until
+    that one job is in Redis before dying, so what was sent never depends on timing."""
 
-    def __init__(self, arq) -> None:
-        self.arq = arq
+    def __init__(self, arq, queue: str | None = None) -> None:
+        self.arq, self.queue = arq, queue
         self.first: asyncio.Task | None = None
+        self.taken = asyncio.Event()
 
     async def enqueue_job(self, *args, **kwargs):
-        if self.first is None:
+        if self.first is None and self.queue in (None, kwargs.get("_queue_name")):
             self.first = asyncio.create_task(self.arq.enqueue_job(*args, **kwargs))
+            self.taken.set()
+        await self.taken.wait()
         await self.first
         raise Killed
 

@@ -14,6 +14,7 @@ from services.gateway.models import SCHEMA as GATEWAY
 from services.gateway.models import outbox as gateway_outbox
 from services.receivables.models import SCHEMA as RECEIVABLES
 from services.receivables.settings import ReceivablesSettings
+from services.receivables.worker import HANDLERS as RECEIVABLES_HANDLERS
 from shared.contracts.gateway import UserChanged
 from shared.db import create_sessionmaker, unit_of_work
 from shared.inbox import process_batch
@@ -42,7 +43,10 @@ async def append_effect(ctx, session, batch):
         )
 
 
-COUNTING_WORKER = worker_settings(ReceivablesSettings(), schema=RECEIVABLES, handlers={UserChanged: append_effect})
+# receivables' own handlers, with UserChanged's replaced: a worker must handle all it subscribes to
+COUNTING_WORKER = worker_settings(
+    ReceivablesSettings(), schema=RECEIVABLES, handlers={**RECEIVABLES_HANDLERS, UserChanged: append_effect}
+)
 
 
 async def effect_count(stack) -> int:
@@ -147,7 +151,7 @@ async def test_relay_dies_between_enqueue_and_mark_event_still_takes_effect_once
     async with unit_of_work(sessionmaker) as session:
         await emit(session, gateway_outbox, uuid.uuid4(), user_changed("once@example.com"))
     with pytest.raises(Killed):
-        await relay_once(stack.engine, DiesAfterEnqueue(stack.arq), GATEWAY)
+        await relay_once(stack.engine, DiesAfterEnqueue(stack.arq, queue=queue_name(RECEIVABLES)), GATEWAY)
     assert await unpublished(stack) == 1  # not marked: it will be sent again
     await run_worker(COUNTING_WORKER)  # the first delivery is consumed
     assert await relay_once(stack.engine, stack.arq, GATEWAY) == 1  # sent again after the restart
@@ -204,7 +208,7 @@ async def test_a_failing_batch_is_retried_by_the_worker_until_it_succeeds(stack,
         await append_effect(ctx, session, batch)
 
     settings = ReceivablesSettings(retry_base_seconds=0.01)
-    worker = worker_settings(settings, schema=RECEIVABLES, handlers={UserChanged: flaky})
+    worker = worker_settings(settings, schema=RECEIVABLES, handlers={**RECEIVABLES_HANDLERS, UserChanged: flaky})
     envelope = Envelope.wrap(user_changed("retry@example.com"), uuid.uuid4()).model_dump(mode="json")
     await stack.arq.enqueue_job("handle_messages", [envelope], _queue_name=queue_name(RECEIVABLES))
     await run_worker(worker)
