@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from services.dunning.runs import handover
+from services.dunning.runs import handover_repository
 from services.dunning.worker import WorkerSettings
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 from tests.support import run_worker
@@ -30,15 +30,15 @@ async def test_a_failed_part_fails_the_run_and_the_next_run_sends_the_rest_once(
     messaging = Messaging(stack, tenant.id)
 
     handed_over = []
-    real_hand_over = handover.hand_over_part
+    real_hand_over = handover_repository.hand_over_part
 
-    async def fails_on_the_second_part(conn, tenant_ctx, run_id, as_of, part, batch):
+    async def fails_on_the_second_part(session, tenant_ctx, run_id, as_of, part, batch):
         if handed_over:
             raise RuntimeError("the database refused the part")
         handed_over.append(part)
-        await real_hand_over(conn, tenant_ctx, run_id, as_of, part, batch)
+        await real_hand_over(session, tenant_ctx, run_id, as_of, part, batch)
 
-    monkeypatch.setattr(handover, "hand_over_part", fails_on_the_second_part)
+    monkeypatch.setattr(handover_repository, "hand_over_part", fails_on_the_second_part)
     response = await api.post("/v1/dunning-runs", json={"as_of": MONDAY.isoformat()}, headers=tenant.admin)
     run_id = response.json()["id"]
     await run_worker(WorkerSettings)
@@ -68,7 +68,7 @@ async def test_a_failed_part_fails_the_run_and_the_next_run_sends_the_rest_once(
     assert kept == {"email": len(first), "task": 1}  # what never left the service is gone; the task stays
     assert parts == handed_over
 
-    monkeypatch.setattr(handover, "hand_over_part", real_hand_over)
+    monkeypatch.setattr(handover_repository, "hand_over_part", real_hand_over)
     again = await real_run(api, tenant.admin, MONDAY)
     assert again["status"] == "completed"
     rest = await messaging.take()

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.projection.views import customer_view, invoice_view
-from services.dunning.runs import handover, payloads, selection, statements
+from services.dunning.runs import handover_repository, payloads, plan_repository, selection, statements
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.runs.rules import CustomerPlan, evaluate_customer
 from services.dunning.strategies.rules import Strategy
@@ -209,9 +210,9 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
     customers = _customers(rng, 60)
     await feed(stack, tenant_ctx.id, customers)
     await feed(stack, tenant_ctx.id, _invoices(rng, customers, DAYS[0]))
-    async with stack.engine.connect() as conn:
-        tenant = await load_tenant(conn, tenant_ctx.id)
-        strategies = await load_strategies(conn, tenant_ctx.id)
+    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+        tenant = await load_tenant(session, tenant_ctx.id)
+        strategies = await load_strategies(session, tenant_ctx.id)
     await _scramble_history(stack, rng, strategies)
     cutoff = pending_cutoff(EXPIRY_HOURS)
     compared = 0
@@ -230,18 +231,18 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
     """The run's statements' plan (into a temporary table, as a dry run), its messages and its tasks."""
     compiled = selection.compile_strategies(strategies)
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
-    async with stack.engine.begin() as conn:
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
         await conn.execute(
             text(f"CREATE TEMP TABLE {PLANNED} (LIKE dunning.dispatches INCLUDING DEFAULTS) ON COMMIT DROP")
         )
         if tenant.calendar.closed_reason(day) is None:
-            await statements.plan_into(conn, PLANNED, compiled, params)
+            await plan_repository.plan_into(session, PLANNED, compiled, params)
         rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
-        query = handover.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
-        built = (await conn.execute(text(query), handover.message_params(tenant, day))).mappings().all()
+        query = handover_repository.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
+        built = (await conn.execute(text(query), handover_repository.message_params(tenant, day))).mappings().all()
         task_rows = await conn.execute(
-            text(handover.task_payloads_query(f"SELECT * FROM {PLANNED}")),
-            handover.task_params(tenant, day, params),
+            text(handover_repository.task_payloads_query(f"SELECT * FROM {PLANNED}")),
+            handover_repository.task_params(tenant, day, params),
         )
         tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
     assert all(0 <= row["part"] < 4 for row in rows)

@@ -3,10 +3,9 @@
 
 import uuid
 from collections import defaultdict
-from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.action_items import repository
 from services.dunning.action_items.schemas import ActionItemCreate, Assignment, Resolution, ResolutionIn
@@ -18,93 +17,49 @@ from shared.outbox import emit, emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
-def changed(item: Any, change: str, customer_external_id: str | None) -> ActionItemChanged:
+def changed(
+    item: ActionItem | repository.ChangedItem, change: str, customer_external_id: str | None
+) -> ActionItemChanged:
     """The announcement of ``item``; ``change`` says what happened to it (created, assigned, notice, resolved)."""
-
-    def get(name: str) -> Any:
-        return item.get(name) if isinstance(item, dict) else getattr(item, name)
-
     return ActionItemChanged(
-        action_item_id=get("id"),
-        customer_id=get("customer_id"),
+        action_item_id=item.id,
+        customer_id=item.customer_id,
         customer_external_id=customer_external_id,
-        invoice_ids=list(get("invoice_ids")),
-        action=get("action"),
-        status=get("status"),
-        assignee_id=get("assignee_id"),
-        created_on=get("created_on"),
-        resolution=get("status") if get("status") != "open" else None,
-        resolution_reason=get("resolution_reason"),
-        note=get("note"),
-        notice_state=get("notice_state"),
+        invoice_ids=list(item.invoice_ids),
+        action=item.action,
+        status=item.status,
+        assignee_id=item.assignee_id,
+        created_on=item.created_on,
+        resolution=item.status if item.status != "open" else None,
+        resolution_reason=item.resolution_reason,
+        note=item.note,
+        notice_state=item.notice_state,
         change=change,
     )
 
 
-# The notice's state from the dispatch that carried it: messaging holds it (pending), sent it, or it failed (also
-# while a fallback nobody answered yet is on its way, and when the fallback ended in a task).
-NOTICE_STATE = "CASE d.state WHEN 'sent' THEN 'sent' WHEN 'accepted' THEN 'pending' ELSE 'failed' END"
-_RETURNED = "id, tenant_id, customer_id, invoice_ids, action, status, assignee_id, created_on, resolution_reason, note"
-# The ERP's id of the item's customer (``a``: the item row), for the integrations' announcement.
-_CUSTOMER_EXTERNAL_ID = (
-    "(SELECT ce.external_id FROM dunning.customers ce WHERE ce.tenant_id = {a}.tenant_id AND ce.id = {a}.customer_id) "
-    "AS customer_external_id"
-)
-
-_FROM_DISPATCHES = text(
-    f"""
-INSERT INTO dunning.action_items (id, tenant_id, customer_id, invoice_ids, action, status, source, assignee_id,
-                                  created_on, notice_state, strategy_id, step_key, dispatch_id, created_by)
-SELECT gen_random_uuid(), d.tenant_id, d.customer_id, d.action_invoice_ids, d.action, 'open', 'step',
-       coalesce(t.action_owner_id, c.collector_id), d.as_of, {NOTICE_STATE}, d.strategy_id,
-       d.step_keys[array_position(d.invoice_ids, d.action_invoice_ids[1])], coalesce(d.origin_id, d.id),
-       'service:dunning'
-FROM dunning.dispatches d
-LEFT JOIN dunning.tenants t ON t.tenant_id = d.tenant_id
-LEFT JOIN dunning.customers c ON c.tenant_id = d.tenant_id AND c.id = d.customer_id
-WHERE d.id = ANY(CAST(:ids AS uuid[])) AND d.action IS NOT NULL AND cardinality(d.action_invoice_ids) > 0
-ON CONFLICT (tenant_id, dispatch_id) DO NOTHING
-RETURNING {_RETURNED}, notice_state, {_CUSTOMER_EXTERNAL_ID.format(a="action_items")}
-"""
-)
-# A fallback's answer moves the notice state of the item its chain opened (``dispatch_id`` is the chain's first).
-_SYNC_NOTICE = text(
-    f"""
-UPDATE dunning.action_items a SET notice_state = n.state, updated_at = now()
-FROM (SELECT DISTINCT ON (coalesce(d.origin_id, d.id)) coalesce(d.origin_id, d.id) AS root, {NOTICE_STATE} AS state
-      FROM dunning.dispatches d
-      WHERE d.id = ANY(CAST(:ids AS uuid[])) AND cardinality(d.action_invoice_ids) > 0
-      ORDER BY coalesce(d.origin_id, d.id), d.created_at DESC, d.id) n
-WHERE a.dispatch_id = n.root AND a.notice_state IS DISTINCT FROM n.state
-RETURNING a.id, a.tenant_id, a.customer_id, a.invoice_ids, a.action, a.status, a.assignee_id, a.created_on,
-          a.resolution_reason, a.note, a.notice_state, {_CUSTOMER_EXTERNAL_ID.format(a="a")}
-"""
-)
-
-
-async def _announce(conn: AsyncConnection | AsyncSession, rows: Any, change: str) -> int:
+async def _announce(session: AsyncSession, items: list[repository.ChangedItem], change: str) -> int:
     per_tenant: dict[uuid.UUID, list[ActionItemChanged]] = defaultdict(list)
-    for row in rows:
-        per_tenant[row["tenant_id"]].append(changed(dict(row), change, row["customer_external_id"]))
+    for item in items:
+        per_tenant[item.tenant_id].append(changed(item, change, item.customer_external_id))
     for tenant_id, events in per_tenant.items():
-        await emit_many(conn, outbox, tenant_id, events)
-    return len(rows)
+        await emit_many(session, outbox, tenant_id, events)
+    return len(items)
 
 
-async def create_from_dispatches(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
+async def create_from_dispatches(session: AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
     """One action item per chain of dispatches that carried an action step (once: the id of the chain's first
-    dispatch is unique there)."""
+    dispatch is unique there); each one created is announced."""
     if not dispatch_ids:
         return 0
-    rows = (await conn.execute(_FROM_DISPATCHES, {"ids": dispatch_ids})).mappings().all()
-    return await _announce(conn, rows, "created")
+    return await _announce(session, await repository.create_from_dispatches(session, dispatch_ids), "created")
 
 
-async def sync_notice_states(conn: AsyncConnection | AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
+async def sync_notice_states(session: AsyncSession, dispatch_ids: list[uuid.UUID]) -> int:
     """The action notice's real state follows the message (and its fallbacks); each change is announced."""
     if not dispatch_ids:
         return 0
-    return await _announce(conn, (await conn.execute(_SYNC_NOTICE, {"ids": dispatch_ids})).mappings().all(), "notice")
+    return await _announce(session, await repository.sync_notice_states(session, dispatch_ids), "notice")
 
 
 async def resolved(session: AsyncSession, tenant_id: uuid.UUID, data: ActionItemCreate) -> ActionItemCreate:

@@ -13,10 +13,9 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.dunning.projection import upserts
+from services.dunning.projection import repository
 from services.dunning.settings import DunningSettings
 from shared.clock import wall_now
 from shared.contracts.common import InvoiceStatus
@@ -43,76 +42,44 @@ async def _pages(client: InternalClient, path: str, tenant_id: uuid.UUID, page_s
             return
 
 
-async def _seen(conn: Any, table: str, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
-    """Listed upstream, even when our copy is newer than the listing (an event overtook the page)."""
-    await conn.execute(
-        text(f"UPDATE dunning.{table} SET seen_at = now() WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
-        {"t": tenant_id, "ids": ids},
-    )
-
-
 async def resync_tenant(
     engine: AsyncEngine, client: InternalClient, settings: DunningSettings, tenant_id: uuid.UUID
 ) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        started = await conn.scalar(text("SELECT clock_timestamp()"))
+    async with engine.connect() as conn, AsyncSession(bind=conn) as session:
+        started = await repository.database_now(session)
     report: dict[str, Any] = {"started_at": started.isoformat(), "customers": 0, "invoices": 0}
     try:
         async for items in _pages(client, "/v1/customers", tenant_id, settings.resync_page_size):
             rows = [
-                upserts.customer_row(tenant_id, CustomerChanged.model_validate({**item, "customer_id": item["id"]}))
+                repository.customer_row(tenant_id, CustomerChanged.model_validate({**item, "customer_id": item["id"]}))
                 for item in items
             ]
-            with_people = any(person in item for item in items for person in upserts.PEOPLE)
+            with_people = any(person in item for item in items for person in repository.PEOPLE)
             with_credits = any("credits" in item for item in items)
-            async with engine.begin() as conn:
-                await upserts.upsert_customers(conn, rows, update_people=with_people, update_credits=with_credits)
-                await _seen(conn, "customers", tenant_id, [r["id"] for r in rows])
+            async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+                await repository.upsert_customers(session, rows, update_people=with_people, update_credits=with_credits)
+                await repository.mark_seen(session, "customers", tenant_id, [r["id"] for r in rows])
             report["customers"] += len(rows)
         async for items in _pages(client, "/v1/invoices", tenant_id, settings.resync_page_size, status=OPEN):
             rows = [
-                upserts.invoice_row(tenant_id, InvoiceChanged.model_validate({**item, "invoice_id": item["id"]}))
+                repository.invoice_row(tenant_id, InvoiceChanged.model_validate({**item, "invoice_id": item["id"]}))
                 for item in items
             ]
-            async with engine.begin() as conn:
-                await upserts.upsert_invoices(conn, rows)
-                await _seen(conn, "invoices", tenant_id, [r["id"] for r in rows])
+            async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+                await repository.upsert_invoices(session, rows)
+                await repository.mark_seen(session, "invoices", tenant_id, [r["id"] for r in rows])
             report["invoices"] += len(rows)
-        async with engine.begin() as conn:
-            params = {"tenant_id": tenant_id, "started": started}
-            report["customers_deleted"] = (
-                await conn.execute(
-                    text(
-                        "UPDATE dunning.customers SET deleted = true "
-                        "WHERE tenant_id = :tenant_id AND NOT deleted AND seen_at < :started"
-                    ),
-                    params,
-                )
-            ).rowcount
-            report["invoices_missing"] = (
-                await conn.execute(
-                    text(
-                        "UPDATE dunning.invoices SET missing_upstream = true WHERE tenant_id = :tenant_id "
-                        "AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') "
-                        "AND NOT missing_upstream AND seen_at < :started"
-                    ),
-                    params,
-                )
-            ).rowcount
+        async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+            report["customers_deleted"] = await repository.delete_customers_unseen(session, tenant_id, started)
+            report["invoices_missing"] = await repository.mark_invoices_missing(session, tenant_id, started)
         report["status"] = "completed"
     except Exception as exc:
         log.exception("dunning_resync_failed", tenant_id=str(tenant_id))
         report["status"] = "failed"
         report["error"] = f"{type(exc).__name__}: {exc}"[:1000]
     report["finished_at"] = wall_now().isoformat()
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO dunning.tenants (tenant_id, last_resync) VALUES (:tenant_id, CAST(:report AS jsonb)) "
-                "ON CONFLICT (tenant_id) DO UPDATE SET last_resync = EXCLUDED.last_resync"
-            ),
-            {"tenant_id": tenant_id, "report": _json(report)},
-        )
+    async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+        await repository.save_resync_report(session, tenant_id, _json(report))
     return report
 
 

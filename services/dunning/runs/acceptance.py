@@ -16,11 +16,10 @@ any size: one statement per kind of transition.
 import uuid
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.action_items.service import create_from_dispatches, sync_notice_states
-from services.dunning.runs.executor import record_steps_done
+from services.dunning.runs import dispatch_repository as repository
 from services.dunning.runs.fallback import fall_back
 from shared.contracts.messaging import MessageState, MessageStatusChanged
 from shared.inbox import Received
@@ -39,55 +38,6 @@ RANK = {
     "failed": 7,
     "bounced": 7,
 }
-
-_UNNEST = """unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:message_ids AS uuid[]),
-            CAST(:errors AS text[])) AS u(tenant_id, key, message_id, error)"""
-_RETURNING = """RETURNING d.id, d.tenant_id, d.run_id, d.customer_id, d.as_of, d.channel, d.address, d.invoice_ids,
-          d.step_ids, d.step_keys, d.action_invoice_ids, d.origin_id, u.error"""
-
-_HOLD = text(
-    f"""
-UPDATE dunning.dispatches d SET state = 'accepted', message_id = u.message_id, resolved_at = now()
-FROM {_UNNEST}
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state = 'pending'
-{_RETURNING}"""
-)
-_SEND = text(
-    f"""
-UPDATE dunning.dispatches d
-SET state = 'sent', message_id = u.message_id, resolved_at = coalesce(d.resolved_at, now())
-FROM {_UNNEST}
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'accepted')
-{_RETURNING}"""
-)
-_FAIL = text(
-    f"""
-UPDATE dunning.dispatches d
-SET state = 'failed', message_id = u.message_id, resolved_at = coalesce(d.resolved_at, now())
-FROM {_UNNEST}
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'accepted', 'sent')
-{_RETURNING}"""
-)
-_HELD_STEPS = text(
-    """
-UPDATE dunning.invoices i SET pending_accepted = true
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[]))
-     AS u(tenant_id, invoice_id, step)
-WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id AND i.pending_step_id = u.step
-"""
-)
-_DELIVERY = text(
-    """
-UPDATE dunning.dispatches d
-SET delivery_state = u.state, error = coalesce(u.error, d.error)
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:keys AS text[]), CAST(:states AS text[]), CAST(:ranks AS int[]),
-            CAST(:errors AS text[])) AS u(tenant_id, key, state, rank, error)
-WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.channel IS NOT NULL
-  AND u.rank > CASE d.delivery_state WHEN 'queued' THEN 1 WHEN 'deferred' THEN 2 WHEN 'sending' THEN 3
-                 WHEN 'sent' THEN 4 WHEN 'delivered' THEN 5 WHEN 'read' THEN 6 WHEN 'failed' THEN 7
-                 WHEN 'bounced' THEN 7 ELSE 0 END
-"""
-)
 
 
 def latest(batch: list[Received[MessageStatusChanged]]) -> list[tuple[uuid.UUID, MessageStatusChanged]]:
@@ -109,21 +59,11 @@ def _error(m: MessageStatusChanged) -> str | None:
     return m.error or m.error_code
 
 
-async def _transition(
-    session: AsyncSession, statement: Any, messages: list[tuple[uuid.UUID, MessageStatusChanged]]
-) -> list[Any]:
-    if not messages:
-        return []
-    params = {
-        "tenants": [t for t, _ in messages],
-        "keys": [m.idempotency_key for _, m in messages],
-        "message_ids": [m.message_id for _, m in messages],
-        "errors": [_error(m) for _, m in messages],
-    }
-    return list((await session.execute(statement, params)).all())
+def _answers(messages: list[tuple[uuid.UUID, MessageStatusChanged]]) -> list[repository.Answer]:
+    return [repository.Answer(t, m.idempotency_key, m.message_id, _error(m)) for t, m in messages]
 
 
-def _steps(rows: list[Any]) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bool]]:
+def _steps(rows: list[repository.AnsweredDispatch]) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bool]]:
     return [
         (row.tenant_id, invoice_id, step, invoice_id in row.action_invoice_ids)
         for row in rows
@@ -135,27 +75,13 @@ async def on_message_status_changed(
     ctx: dict[str, Any], session: AsyncSession, batch: list[Received[MessageStatusChanged]]
 ) -> None:
     messages = latest(batch)
-    held = await _transition(session, _HOLD, [(t, m) for t, m in messages if m.state in HELD])
-    if held:
-        steps = _steps(held)
-        await session.execute(
-            _HELD_STEPS,
-            {"tenants": [s[0] for s in steps], "invoices": [s[1] for s in steps], "steps": [s[2] for s in steps]},
-        )
-    sent = await _transition(session, _SEND, [(t, m) for t, m in messages if m.state in SENT])
-    await record_steps_done(session, _steps(sent))
-    failed = await _transition(session, _FAIL, [(t, m) for t, m in messages if m.state in FAILED])
-    if messages:  # what messaging last said, shown by explain
-        await session.execute(
-            _DELIVERY,
-            {
-                "tenants": [t for t, _ in messages],
-                "keys": [m.idempotency_key for _, m in messages],
-                "states": [m.state.value for _, m in messages],
-                "ranks": [RANK[m.state.value] for _, m in messages],
-                "errors": [_error(m) for _, m in messages],
-            },
-        )
+    held = await repository.hold(session, _answers([(t, m) for t, m in messages if m.state in HELD]))
+    await repository.record_steps_accepted(session, [s[:3] for s in _steps(held)])
+    sent = await repository.send(session, _answers([(t, m) for t, m in messages if m.state in SENT]))
+    await repository.record_steps_done(session, _steps(sent))
+    failed = await repository.fail(session, _answers([(t, m) for t, m in messages if m.state in FAILED]))
+    # what messaging last said, shown by explain
+    await repository.record_delivery(session, _answers(messages), [m.state.value for _, m in messages], RANK)
     # an action item opens once messaging holds (or sent) the notice; a failure first tries the fallback
     await create_from_dispatches(session, [row.id for row in [*held, *sent] if row.action_invoice_ids])
     await sync_notice_states(session, [row.id for row in [*held, *sent, *failed] if row.action_invoice_ids])

@@ -6,13 +6,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning.models import Tenant, table_of
 from services.dunning.strategies import convert
 from services.dunning.strategies.repository import live_strategies
 from services.dunning.strategies.rules import Strategy
+from services.dunning.tenant_settings.repository import TenantRow, tenant_row
 from shared.calendar import BusinessCalendar, local_today
 from shared.clock import TenantClock, wall_now
 
@@ -43,42 +42,34 @@ class TenantContext:
         return local_today(self.timezone, now) if now is not None else self.clock.today()
 
 
-def tenant_context(tenant_id: uuid.UUID, row: Any | None) -> TenantContext:
+def tenant_context(tenant_id: uuid.UUID, row: TenantRow | None) -> TenantContext:
+    """The tenant's context from its row; a tenant not known yet takes the defaults."""
     if row is None:
         return TenantContext(tenant_id)
     return TenantContext(
         tenant_id=tenant_id,
-        name=row["name"],
-        country=row["country"],
-        timezone=row["timezone"],
-        language=row["language"],
-        automatic=row["automatic"],
-        run_hour=row["run_hour"],
-        tolerances={k.upper(): Decimal(str(v)) for k, v in (row["tolerances"] or {}).items()},
-        action_owner_id=row["action_owner_id"],
-        reply_pause_days=row["reply_pause_days"],
+        name=row.name,
+        country=row.country,
+        timezone=row.timezone,
+        language=row.language,
+        automatic=row.automatic,
+        run_hour=row.run_hour,
+        tolerances={k.upper(): Decimal(str(v)) for k, v in (row.tolerances or {}).items()},
+        action_owner_id=row.action_owner_id,
+        reply_pause_days=row.reply_pause_days,
         calendar=BusinessCalendar(
-            country=row["country"],
-            subdivision=row["holiday_subdivision"],
-            extra_holidays=frozenset(row["extra_holidays"] or ()),
-            language=row["language"],
+            country=row.country,
+            subdivision=row.holiday_subdivision,
+            extra_holidays=frozenset(row.extra_holidays or ()),
+            language=row.language,
         ),
-        sandbox=row["sandbox"],
-        test_clock=row["test_clock"],
+        sandbox=row.sandbox,
+        test_clock=row.test_clock,
     )
 
 
-async def load_tenant(conn: Any, tenant_id: uuid.UUID) -> TenantContext:
-    table = table_of(Tenant)
-    row = (await conn.execute(select(table).where(table.c.tenant_id == tenant_id))).mappings().first()
-    return tenant_context(tenant_id, row)
-
-
-async def strategies_on(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Strategy]:
-    """``load_strategies`` inside a worker's transaction: a session on its connection (the repositories take
-    sessions; closing it leaves the connection's transaction alone)."""
-    async with AsyncSession(bind=conn) as session:
-        return await load_strategies(session, tenant_id)
+async def load_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantContext:
+    return tenant_context(tenant_id, await tenant_row(session, tenant_id))
 
 
 async def load_strategies(

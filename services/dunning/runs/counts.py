@@ -1,14 +1,13 @@
-"""A run's counts: per channel, tone, kind and step, read from its dispatches (a real run: everything it handed
-over, also before a crash; a dry run: its plan's table)."""
+"""A run's counts: per channel, tone, kind and step, summed from its dispatches' count rows (a real run:
+everything it handed over, also before a crash; a dry run: its plan's table). Pure: the rows come from
+``plan_repository.count_rows``."""
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from services.dunning.runs.plan_repository import CountRow
 from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind, Strategy
 
 
@@ -33,38 +32,11 @@ def step_counts(
     return steps
 
 
-def _dispatch_counts(table: str) -> Any:
-    return text(
-        f"""
-SELECT 'channel' AS dim, coalesce(channel, 'task') AS key, NULL::uuid AS strategy_id, count(*) AS n
-  FROM {table} WHERE run_id = :run_id GROUP BY 2
-UNION ALL
-SELECT 'tone', tone::text, NULL, count(*) FROM {table}
-  WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
-UNION ALL
-SELECT 'kind', kind, NULL, count(*) FROM {table} WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
-UNION ALL
-SELECT 'step', key, strategy_id, count(*) FROM {table}, unnest(step_keys) AS key
-  WHERE run_id = :run_id GROUP BY 2, 3
-UNION ALL
-SELECT 'customers', NULL, NULL, count(DISTINCT customer_id) FROM {table} WHERE run_id = :run_id
-UNION ALL
-SELECT 'notices', NULL, NULL, count(*) FROM {table}
-  WHERE run_id = :run_id AND channel IS NOT NULL AND action IS NOT NULL
-"""
-    )
-
-
-async def dispatch_counts(
-    conn: AsyncConnection,
-    run_id: uuid.UUID,
-    strategies: Mapping[uuid.UUID, Strategy],
-    table: str = "dunning.dispatches",
-) -> dict[str, Any]:
-    """A run's counts from its dispatches (a real run: everything it handed over; a dry run: its plan's table)."""
+def dispatch_counts(rows: Sequence[CountRow], strategies: Mapping[uuid.UUID, Strategy]) -> dict[str, Any]:
+    """A run's counts as it stores them, from its dispatches' (``plan_repository.count_rows``)."""
     by: dict[str, dict[Any, int]] = defaultdict(dict)
-    for dim, key, strategy_id, n in (await conn.execute(_dispatch_counts(table), {"run_id": run_id})).all():
-        by[dim][(strategy_id, key) if dim == "step" else key] = n
+    for row in rows:
+        by[row.dim][(row.strategy_id, row.key) if row.dim == "step" else row.key] = row.n
     steps = step_counts(by["step"], strategies)
     channels = by["channel"]
     return {

@@ -4,39 +4,37 @@ table; their counts and first entries are stored on the run (nothing is sent).""
 import asyncio
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.dunning.models import row_as
-from services.dunning.runs import counts, handover, selection, statements
-from services.dunning.runs.context import load_tenant, pending_cutoff, strategies_on
+from services.dunning.runs import counts, handover_repository, plan_repository, selection, statements
+from services.dunning.runs import lifecycle_repository as repository
+from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
+from services.dunning.runs.handover_repository import POSITION_KEYS, ShownRow
 from services.dunning.runs.lifecycle import (
     COMPLETED,
     QUEUED,
     RUNNING,
-    RUNS,
     SKIPPED,
-    TRY_LOCK,
     closed_note,
     fail_run,
     keep_alive,
+    reading,
     resolve_as_of,
     set_run,
     strategy_versions,
+    transaction,
 )
+from services.dunning.runs.plan_repository import DRY_PLAN
 from services.dunning.runs.repository import RunRow
 from services.dunning.settings import DunningSettings
+from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind, Strategy
 from shared.clock import wall_now
-
-DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
-
-
-CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE {statements.DISPATCHES} INCLUDING DEFAULTS) ON COMMIT DROP"
-
 
 WAIT_POLL_SECONDS = 0.05  # how often a request waiting for its dry run reads the run's status
 
@@ -51,22 +49,19 @@ async def request_dry_run(
 ) -> tuple[uuid.UUID, bool]:
     """Record a dry run for the worker (``execute_dry_run``), committed at once so a worker may take it. Returns
     its id and whether it awaits the worker: a closed day plans nothing, so its run is settled here (skipped)."""
-    async with engine.begin() as conn:
-        tenant = await load_tenant(conn, tenant_id)
+    async with transaction(engine) as session:
+        tenant = await load_tenant(session, tenant_id)
         day = resolve_as_of(tenant, as_of, dry_run=True)
-        run_id = await conn.scalar(
-            insert(RUNS)
-            .values(
-                id=uuid.uuid4(),
-                tenant_id=tenant_id,
-                as_of=day,
-                dry_run=True,
-                trigger="manual",
-                status=QUEUED,
-                requested_by=actor,
-                plan_limit=limit,
-            )
-            .returning(RUNS.c.id)
+        run_id = await repository.insert_run(
+            session,
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            as_of=day,
+            dry_run=True,
+            trigger="manual",
+            status=QUEUED,
+            requested_by=actor,
+            plan_limit=limit,
         )
     if tenant.calendar.closed_reason(day):
         await execute_dry_run(engine, settings, run_id)
@@ -79,14 +74,15 @@ async def wait_for_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.U
     ``WAIT_POLL_SECONDS``): a dry run quick enough is answered in the request, a long one is polled by the
     client and never holds a request near the gateway's timeout."""
     deadline = time.monotonic() + seconds
-    status_query = select(RUNS.c.status).where(RUNS.c.tenant_id == tenant_id, RUNS.c.id == run_id)
     while time.monotonic() < deadline:
-        async with engine.connect() as conn:
-            if await conn.scalar(status_query) not in (QUEUED, RUNNING):
+        async with reading(engine) as session:
+            if await repository.run_status(session, tenant_id, run_id) not in (QUEUED, RUNNING):
                 break
         await asyncio.sleep(WAIT_POLL_SECONDS)
-    async with engine.connect() as conn:
-        return row_as(RunRow, (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().one())
+    async with reading(engine) as session:
+        run = await repository.run_by_id(session, run_id)
+    assert run is not None, "a run is never deleted"
+    return run
 
 
 async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
@@ -96,49 +92,50 @@ async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id
     heartbeat goes stale, which the sweeper re-drives. An advisory lock on the run keeps a second job (the
     sweeper's) from computing it twice at once. Returns the run's status as this job leaves it."""
     try:
-        async with engine.connect() as conn, conn.begin():
-            if not await conn.scalar(TRY_LOCK, {"key": f"dunning-dry-run:{run_id}"}):
+        async with transaction(engine) as session:
+            if not await repository.try_lock(session, f"dunning-dry-run:{run_id}"):
                 return RUNNING  # another worker is computing it
-            run = (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().first()
-            if run is None or run["status"] not in (QUEUED, RUNNING):
-                return run["status"] if run else "missing"
+            run = await repository.run_by_id(session, run_id)
+            if run is None or run.status not in (QUEUED, RUNNING):
+                return run.status if run else "missing"
             await set_run(
                 engine,
                 run_id,
                 status=RUNNING,
-                started_at=func.coalesce(RUNS.c.started_at, func.now()),
+                started_at=func.coalesce(repository.RUNS.c.started_at, func.now()),
                 heartbeat_at=func.now(),
             )
             heartbeat = asyncio.create_task(keep_alive(engine, run_id))
             try:
-                values = await _dry_plan(conn, settings, run)
+                values = await _dry_plan(session, settings, run)
             finally:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
-            await conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values, finished_at=wall_now()))
+            await repository.set_run(session, run_id, **values, finished_at=wall_now())
             status: str = values["status"]
             return status
     except Exception as exc:
         return await fail_run(engine, run_id, exc)
 
 
-async def _dry_plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> dict[str, Any]:
+async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -> dict[str, Any]:
     """A dry run's outcome (the run's new column values): on a business day, the plan written to a temporary
     table dropped with the transaction, its counts and its first ``plan_limit`` entries."""
     clock = time.perf_counter()
-    run_id, day = run["id"], run["as_of"]
-    tenant = await load_tenant(conn, run["tenant_id"])
-    compiled = selection.compile_strategies(await strategies_on(conn, tenant.tenant_id))
+    run_id, day = run.id, run.as_of
+    tenant = await load_tenant(session, run.tenant_id)
+    compiled = selection.compile_strategies(await load_strategies(session, tenant.tenant_id))
     closed = tenant.calendar.closed_reason(day)
     items: list[dict[str, Any]] = []
-    await conn.execute(text(CREATE_DRY_PLAN))
+    await plan_repository.create_dry_plan(session)
     if not closed:  # nothing goes out on a closed day: the plan stays empty
         cutoff = pending_cutoff(settings.pending_expiry_hours)
         params = statements.plan_params(tenant, run_id, day, compiled, cutoff, parts=1)
-        await statements.plan_into(conn, DRY_PLAN, compiled, params)
-        limit = settings.dry_run_plan_limit if run["plan_limit"] is None else run["plan_limit"]
-        items = await handover.shown(conn, tenant, day, DRY_PLAN, limit, compiled.by_id)
-    totals = await counts.dispatch_counts(conn, run_id, compiled.by_id, table=DRY_PLAN)
+        await plan_repository.plan_into(session, DRY_PLAN, compiled, params)
+        limit = settings.dry_run_plan_limit if run.plan_limit is None else run.plan_limit
+        rows = await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
+        items = [shown_item(row, compiled.by_id) for row in rows]
+    totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id, DRY_PLAN), compiled.by_id)
     totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     truncated = totals["communications"] + totals["tasks"] > len(items)
     return {
@@ -148,4 +145,27 @@ async def _dry_plan(conn: AsyncConnection, settings: DunningSettings, run: Any) 
         "note": closed_note(tenant, day),
         # stored as the API shows it (ids, dates and amounts as JSON text)
         "plan": {"items": orjson.loads(orjson.dumps(items, default=str)), "truncated": truncated},
+    }
+
+
+def shown_item(row: ShownRow, strategies: Mapping[uuid.UUID, Strategy]) -> dict[str, Any]:
+    """An entry of a dry run's plan as the API shows it (``service.plan_items``' shape), a message with the
+    position its payload states."""
+    steps = {s.key: s for s in strategies[row.strategy_id].steps} if row.strategy_id in strategies else {}
+    invoices = [
+        {**line, "step_kind": steps[line["step_key"]].kind if line["step_key"] in steps else None}
+        for line in row.invoices or ()
+    ]
+    return {
+        "customer_id": row.customer_id,
+        "customer_name": row.name,
+        "channel": row.channel,
+        "to": row.address,
+        "kind": COMMUNICATION_KIND[StepKind(row.kind)],
+        "tone": row.tone,
+        "action": row.action,
+        "task": row.channel is None,
+        "idempotency_key": row.idempotency_key,
+        "invoices": invoices,
+        "position": {k: row.payload[k] for k in POSITION_KEYS} if row.payload else None,
     }

@@ -16,10 +16,10 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.connections import ArqRedis
-from sqlalchemy import text
 
+from services.dunning.runs import lifecycle_repository as repository
 from services.dunning.runs.dry_runs import execute_dry_run
-from services.dunning.runs.lifecycle import STALE_SECONDS
+from services.dunning.runs.lifecycle import STALE_SECONDS, reading, transaction
 from services.dunning.runs.service import execute_run, hand_over_parts
 from shared.clock import wall_now
 from shared.db import connection_unavailable
@@ -87,42 +87,6 @@ async def hand_over_run_parts(ctx: dict[str, Any], run_id: str) -> str:
     return await _retried_if_unreachable(hand_over_parts(ctx["engine"], ctx["settings"], uuid.UUID(run_id)))
 
 
-# Each tenant's instant is its own clock's: its test clock when it has one (issue 15), else the wall clock
-# (``:now``); ``:at`` plays one tenant's instant given by the caller (a test clock's day being advanced).
-_SCHEDULE = text(
-    """
-WITH clocks AS (
-  SELECT t.tenant_id, t.run_hour,
-         coalesce(CAST(:at AS timestamptz), t.test_clock, CAST(:now AS timestamptz))
-           AT TIME ZONE coalesce(t.timezone, 'UTC') AS local_now
-  FROM dunning.tenants t
-  WHERE t.active AND t.automatic AND (CAST(:tenant_id AS uuid) IS NULL OR t.tenant_id = CAST(:tenant_id AS uuid))
-)
-INSERT INTO dunning.runs (id, tenant_id, as_of, dry_run, trigger, status, requested_by)
-SELECT gen_random_uuid(), c.tenant_id, CAST(c.local_now AS date), false, 'schedule', 'queued', 'schedule'
-FROM clocks c
-WHERE extract(hour FROM c.local_now) >= c.run_hour
-ON CONFLICT (tenant_id, as_of) WHERE trigger = 'schedule' DO NOTHING
-RETURNING id
-"""
-)
-# Runs, dry or real, whose job was lost: queued for a while (no job took them: the enqueue or the job failed, Redis
-# lost it) unless, for a real run, a live real run of the tenant holds it back; or running with a stale heartbeat
-# (their worker died).
-_LOST = text(
-    """
-SELECT r.id, r.dry_run FROM dunning.runs r
-WHERE r.status IN ('queued', 'running') AND (
-    (r.status = 'queued' AND r.created_at < CAST(:stale AS timestamptz)
-     AND (r.dry_run OR NOT EXISTS (
-         SELECT 1 FROM dunning.runs o WHERE o.tenant_id = r.tenant_id AND o.status = 'running' AND NOT o.dry_run
-           AND o.heartbeat_at >= CAST(:stale AS timestamptz))))
-    OR (r.status = 'running' AND coalesce(r.heartbeat_at, r.started_at, r.created_at) < CAST(:stale AS timestamptz))
-)
-"""
-)
-
-
 async def schedule_runs(
     ctx: dict[str, Any],
     now: datetime | None = None,
@@ -136,22 +100,22 @@ async def schedule_runs(
     ``at`` plays that tenant's clock at that instant (advancing a test clock day by day). Returns how many."""
     if at is not None and tenant_id is None:
         raise ValueError("at plays one tenant's clock: give its tenant_id")
-    params = {"now": now or wall_now(), "tenant_id": tenant_id, "at": at}
-    async with ctx["engine"].begin() as conn:
-        created = list((await conn.execute(_SCHEDULE, params)).scalars())
+    async with transaction(ctx["engine"]) as session:
+        created = await repository.schedule(session, now or wall_now(), tenant_id, at)
     for run_id in created:
         await enqueue_run(ctx["redis"], run_id)
     return len(created)
 
 
 async def sweep_runs(ctx: dict[str, Any], now: datetime | None = None) -> list[uuid.UUID]:
-    """Enqueue again every run whose job or worker was lost (see ``_LOST``), so a run interrupted by a killed
-    worker, a lost job or a database outage resumes within a minute. Returns the runs re-driven."""
+    """Enqueue again every run whose job or worker was lost (see ``lifecycle_repository.lost_runs``), so a run
+    interrupted by a killed worker, a lost job or a database outage resumes within a minute. Returns the runs
+    re-driven."""
     stale = (now or wall_now()) - timedelta(seconds=STALE_SECONDS)  # a lease: real time
-    async with ctx["engine"].connect() as conn:
-        lost = (await conn.execute(_LOST, {"stale": stale})).all()
-    for run_id, dry_run in lost:
-        await (enqueue_dry_run if dry_run else enqueue_run)(ctx["redis"], run_id)
+    async with reading(ctx["engine"]) as session:
+        lost = await repository.lost_runs(session, stale)
+    for run in lost:
+        await (enqueue_dry_run if run.dry_run else enqueue_run)(ctx["redis"], run.id)
     if lost:
         log.warning("dunning_runs_resumed", runs=[str(r.id) for r in lost])
     return [r.id for r in lost]

@@ -3,14 +3,16 @@ may take, and what it records of the strategies and the calendar."""
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.dunning.models import Run, table_of
+from services.dunning.runs import lifecycle_repository as repository
 from services.dunning.runs import selection
 from services.dunning.runs.context import TenantContext
 from shared.calendar import future_as_of
@@ -30,9 +32,6 @@ QUEUED, RUNNING, COMPLETED, SKIPPED, FAILED, INTERRUPTED = (
 )
 
 
-RUNS = table_of(Run)
-
-
 # A run being executed stamps ``heartbeat_at`` this often; one whose stamp is older than ``STALE_SECONDS`` lost
 # its worker and is resumed by the sweeper (jobs.sweep_runs).
 HEARTBEAT_SECONDS = 10
@@ -41,7 +40,19 @@ HEARTBEAT_SECONDS = 10
 STALE_SECONDS = 30
 
 
-TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction on a connection of its own, committed when the block ends without an error:
+    what a worker's advisory lock, temporary tables and ``SET LOCAL`` need (they live in that transaction)."""
+    async with engine.begin() as conn, AsyncSession(bind=conn) as session:
+        yield session
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session on a connection of its own for reads (rolled back when the block ends)."""
+    async with engine.connect() as conn, AsyncSession(bind=conn) as session:
+        yield session
 
 
 def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> date:
@@ -54,28 +65,9 @@ def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> d
 
 
 async def set_run(engine: AsyncEngine, run_id: uuid.UUID, **values: Any) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(**values))
-
-
-def drop_unhanded(runs: str) -> Any:
-    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their communications'
-    dispatches: they never left the service, and their keys must not hold back a later run."""
-    return text(
-        f"""
-WITH dropped AS (
-  DELETE FROM dunning.run_parts p USING dunning.runs r
-  WHERE r.tenant_id = :tenant_id AND {runs}
-    AND p.tenant_id = r.tenant_id AND p.run_id = r.id AND p.handed_at IS NULL
-  RETURNING p.run_id, p.part
-)
-DELETE FROM dunning.dispatches d USING dropped
-WHERE d.tenant_id = :tenant_id AND d.run_id = dropped.run_id AND d.part = dropped.part
-  AND d.channel IS NOT NULL  -- tasks were handed over with the plan"""
-    )
-
-
-_DROP_FAILED_RUN = drop_unhanded("r.id = :run_id")
+    """The run's columns set in a transaction of their own."""
+    async with transaction(engine) as session:
+        await repository.set_run(session, run_id, **values)
 
 
 async def fail_run(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> str:
@@ -84,14 +76,10 @@ async def fail_run(engine: AsyncEngine, run_id: uuid.UUID, exc: Exception) -> st
     if connection_unavailable(exc):
         raise exc
     log.exception("dunning_run_failed", run_id=str(run_id))
-    async with engine.begin() as conn:
-        tenant_id = await conn.scalar(select(RUNS.c.tenant_id).where(RUNS.c.id == run_id))
-        await conn.execute(_DROP_FAILED_RUN, {"tenant_id": tenant_id, "run_id": run_id})
-        await conn.execute(
-            update(RUNS)
-            .where(RUNS.c.id == run_id)
-            .values(status=FAILED, note=f"{type(exc).__name__}: {exc}"[:2000], finished_at=wall_now())
-        )
+    async with transaction(engine) as session:
+        await repository.drop_failed_run(session, run_id)
+        note = f"{type(exc).__name__}: {exc}"[:2000]
+        await repository.set_run(session, run_id, status=FAILED, note=note, finished_at=wall_now())
     return FAILED
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.dunning.projection.rules import CustomerView, InvoiceView, Position, PositionLine
 from services.dunning.runs.context import TenantContext
+from services.dunning.runs.dispatch_repository import TriedDispatch
 from services.dunning.runs.rules import PlannedCommunication, PlannedTask, items_position
 from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind
 
@@ -161,7 +162,7 @@ def unreachable_task(
     customer: CustomerView,
     tenant: TenantContext,
     as_of: date,
-    tried: list[Any],
+    tried: Sequence[TriedDispatch],
 ) -> dict[str, Any]:
     """Every channel and contact failed (issue 10): the collector takes over, told what was tried and why it
     failed (``tried``: the chain's failed dispatches, with channel, address, delivery state and error)."""

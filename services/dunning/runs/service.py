@@ -10,30 +10,31 @@ from typing import Any
 
 import structlog
 from arq.worker import Retry
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.dunning.action_items import service as action_items
 from services.dunning.models import Run
 from services.dunning.projection.rules import CustomerView, InvoiceView, Position
-from services.dunning.runs import counts, handover, payloads, selection, statements
-from services.dunning.runs.context import load_tenant, pending_cutoff, strategies_on
+from services.dunning.runs import counts, handover_repository, payloads, plan_repository, selection, statements
+from services.dunning.runs import lifecycle_repository as repository
+from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.runs.lifecycle import (
     COMPLETED,
     INTERRUPTED,
     QUEUED,
     RUNNING,
-    RUNS,
     SKIPPED,
     STALE_SECONDS,
-    TRY_LOCK,
     closed_note,
-    drop_unhanded,
     fail_run,
     keep_alive,
+    reading,
     resolve_as_of,
     strategy_versions,
+    transaction,
 )
+from services.dunning.runs.repository import RunRow
 from services.dunning.runs.rules import CustomerPlan, PlannedCommunication, PlannedTask
 from services.dunning.settings import DunningSettings
 from services.dunning.strategies.rules import COMMUNICATION_KIND, KIND_RANK
@@ -125,17 +126,6 @@ def _lock_key(tenant_id: uuid.UUID) -> str:
     return f"dunning-run:{tenant_id}"
 
 
-# Another run of the tenant still "running" while we hold the lock and none is alive: its worker died.
-_DROP_DEAD_RUNS = drop_unhanded("r.id <> :run_id AND r.status = 'running' AND NOT r.dry_run")
-_OTHER_LIVE_RUN = text(
-    """
-SELECT 1 FROM dunning.runs
-WHERE tenant_id = :tenant_id AND id <> :run_id AND status = 'running' AND NOT dry_run
-  AND coalesce(heartbeat_at, started_at) >= now() - make_interval(secs => :stale)
-LIMIT 1"""
-)
-
-
 async def execute_run(
     engine: AsyncEngine,
     settings: DunningSettings,
@@ -149,13 +139,13 @@ async def execute_run(
     ``run_parallel_parts`` at once in all).
     Returns the run's status; a database out of reach propagates (the job retries shortly)."""
     try:
-        async with engine.connect() as lock, lock.begin():
-            run = (await lock.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().first()
-            if run is None or run["status"] not in (QUEUED, RUNNING):
-                return run["status"] if run else "missing"
-            if not await _acquire(lock, _lock_key(run["tenant_id"]), settings.run_lock_wait_seconds):
+        async with transaction(engine) as lock:
+            run = await repository.run_by_id(lock, run_id)
+            if run is None or run.status not in (QUEUED, RUNNING):
+                return run.status if run else "missing"
+            if not await _acquire(lock, _lock_key(run.tenant_id), settings.run_lock_wait_seconds):
                 raise Retry(defer=settings.run_lock_retry_seconds)  # still busy: give the worker slot back
-            if run["planned_at"] is None:
+            if run.planned_at is None:
                 if not await _others_done(lock, run, settings.run_lock_wait_seconds):
                     raise Retry(defer=settings.run_lock_retry_seconds)  # its parts are still being handed over
                 status = await _plan(lock, settings, run)
@@ -171,81 +161,78 @@ async def execute_run(
     return await hand_over_parts(engine, settings, run_id)
 
 
-async def _plan(conn: AsyncConnection, settings: DunningSettings, run: Any) -> str:
+async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -> str:
     """Under the tenant's lock, in one transaction: the day's plan written to the dispatches (each with its part),
     the tasks handed over, one row per part to hand over. A closed day skips the run."""
-    run_id, tenant_id, as_of = run["id"], run["tenant_id"], run["as_of"]
+    run_id, tenant_id, as_of = run.id, run.tenant_id, run.as_of
     # We hold the tenant's lock and no other run of it is alive: any other still "running" died with its worker.
-    await conn.execute(_DROP_DEAD_RUNS, {"tenant_id": tenant_id, "run_id": run_id})
-    await conn.execute(
-        update(RUNS)
-        .where(RUNS.c.tenant_id == tenant_id, RUNS.c.status == RUNNING, RUNS.c.id != run_id, RUNS.c.dry_run.is_(False))
-        .values(status=INTERRUPTED, finished_at=wall_now(), note="its worker stopped during the run")
+    await repository.interrupt_dead_runs(
+        session,
+        tenant_id,
+        run_id,
+        RUNNING,
+        status=INTERRUPTED,
+        finished_at=wall_now(),
+        note="its worker stopped during the run",
     )
-    tenant = await load_tenant(conn, tenant_id)
+    tenant = await load_tenant(session, tenant_id)
     if tenant.calendar.closed_reason(as_of):
-        await conn.execute(
-            update(RUNS)
-            .where(RUNS.c.id == run_id)
-            .values(status=SKIPPED, note=closed_note(tenant, as_of), finished_at=wall_now())
+        await repository.set_run(
+            session, run_id, status=SKIPPED, note=closed_note(tenant, as_of), finished_at=wall_now()
         )
         return SKIPPED
     started = time.perf_counter()
-    compiled = selection.compile_strategies(await strategies_on(conn, tenant_id))
+    compiled = selection.compile_strategies(await load_strategies(session, tenant_id))
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    await statements.plan_into(conn, statements.DISPATCHES, compiled, params)
-    await handover.hand_over_tasks(conn, tenant, as_of, params)
-    await action_items.create_from_dispatches(conn, await statements.planned_task_actions(conn, tenant_id, run_id))
-    await statements.record_parts(conn, tenant_id, run_id)
-    await conn.execute(
-        update(RUNS)
-        .where(RUNS.c.id == run_id)
-        .values(
-            status=RUNNING,
-            started_at=func.coalesce(RUNS.c.started_at, func.now()),
-            heartbeat_at=func.now(),
-            planned_at=func.now(),
-            strategy_versions=strategy_versions(compiled),
-            counts={"seconds": {"plan": round(time.perf_counter() - started, 3)}},
-        )
+    await plan_repository.plan_into(session, statements.DISPATCHES, compiled, params)
+    await handover_repository.hand_over_tasks(session, tenant, as_of, params)
+    with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
+    await action_items.create_from_dispatches(session, with_action)
+    await plan_repository.record_parts(session, tenant_id, run_id)
+    await repository.set_run(
+        session,
+        run_id,
+        status=RUNNING,
+        started_at=func.coalesce(repository.RUNS.c.started_at, func.now()),
+        heartbeat_at=func.now(),
+        planned_at=func.now(),
+        strategy_versions=strategy_versions(compiled),
+        counts={"seconds": {"plan": round(time.perf_counter() - started, 3)}},
     )
     return RUNNING
 
 
 async def _unhanded_parts(engine: AsyncEngine, run_id: uuid.UUID) -> int:
-    async with engine.connect() as conn:
-        return int(
-            await conn.scalar(
-                text("SELECT count(*) FROM dunning.run_parts WHERE run_id = :run_id AND handed_at IS NULL"),
-                {"run_id": run_id},
-            )
-            or 0
-        )
+    async with reading(engine) as session:
+        return await repository.unhanded_parts(session, run_id)
 
 
 async def hand_over_parts(engine: AsyncEngine, settings: DunningSettings, run_id: uuid.UUID) -> str:
     """Hand over the run's parts nobody holds, one transaction each (``FOR UPDATE SKIP LOCKED``: a part being
     handed over by another worker is skipped; a worker killed in the middle rolls its part back and releases it
     to the next). The last one done completes the run. Returns the run's status as this worker leaves it."""
-    async with engine.connect() as conn:
-        run = (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).mappings().one()
-        tenant = await load_tenant(conn, run["tenant_id"])
-    if run["status"] != RUNNING:
-        return str(run["status"])
+    async with reading(engine) as session:
+        run = await repository.run_by_id(session, run_id)
+        if run is None:
+            return "missing"
+        tenant = await load_tenant(session, run.tenant_id)
+    if run.status != RUNNING:
+        return run.status
     heartbeat = asyncio.create_task(keep_alive(engine, run_id))
     started = time.perf_counter()
     try:
         while True:
-            async with engine.begin() as conn:
-                part = await conn.scalar(_CLAIM_PART, {"tenant_id": tenant.tenant_id, "run_id": run_id})
+            async with transaction(engine) as session:
+                part = await repository.claim_part(session, tenant.tenant_id, run_id)
                 if part is None:
                     break
-                await handover.hand_over_part(conn, tenant, run_id, run["as_of"], part, settings.command_batch_size)
+                batch = settings.command_batch_size
+                await handover_repository.hand_over_part(session, tenant, run_id, run.as_of, part, batch)
                 if settings.run_part_pause_seconds:  # spreads a large run's load on messaging
                     await asyncio.sleep(settings.run_part_pause_seconds)
-                await conn.execute(_PART_HANDED, {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part})
+                await repository.part_handed(session, tenant.tenant_id, run_id, part)
     except Exception as exc:
         return await fail_run(engine, run_id, exc)
     finally:
@@ -254,35 +241,21 @@ async def hand_over_parts(engine: AsyncEngine, settings: DunningSettings, run_id
     return await _complete(engine, run, time.perf_counter() - started)
 
 
-_CLAIM_PART = text(
-    """
-SELECT part FROM dunning.run_parts
-WHERE tenant_id = :tenant_id AND run_id = :run_id AND handed_at IS NULL
-ORDER BY part LIMIT 1 FOR UPDATE SKIP LOCKED"""
-)
-_PART_HANDED = text(
-    "UPDATE dunning.run_parts SET handed_at = now() WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
-)
-
-
-async def _complete(engine: AsyncEngine, run: Any, seconds: float) -> str:
+async def _complete(engine: AsyncEngine, run: RunRow, seconds: float) -> str:
     """Complete the run once every part is handed over (whichever worker gets here last: the status guard makes
     it once). Counts come from everything the run handed over."""
-    run_id = run["id"]
+    run_id = run.id
     if await _unhanded_parts(engine, run_id):
         return RUNNING  # another worker holds a part, or a dead one's part awaits the sweeper
-    async with engine.begin() as conn:
-        strategies = {s.id: s for s in await strategies_on(conn, run["tenant_id"])}
-        totals = await counts.dispatch_counts(conn, run_id, strategies)
-        totals["seconds"] = {**(run["counts"] or {}).get("seconds", {}), "hand_over": round(seconds, 3)}
-        done = await conn.scalar(
-            update(RUNS)
-            .where(RUNS.c.id == run_id, RUNS.c.status == RUNNING)
-            .values(status=COMPLETED, counts=totals, finished_at=wall_now())
-            .returning(RUNS.c.id)
+    async with transaction(engine) as session:
+        strategies = {s.id: s for s in await load_strategies(session, run.tenant_id)}
+        totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id), strategies)
+        totals["seconds"] = {**(run.counts or {}).get("seconds", {}), "hand_over": round(seconds, 3)}
+        done = await repository.complete_run(
+            session, run_id, RUNNING, status=COMPLETED, counts=totals, finished_at=wall_now()
         )
     if done:
-        log.info("dunning_run_completed", run_id=str(run_id), tenant_id=str(run["tenant_id"]), **_summary(totals))
+        log.info("dunning_run_completed", run_id=str(run_id), tenant_id=str(run.tenant_id), **_summary(totals))
     return COMPLETED
 
 
@@ -295,19 +268,18 @@ async def _within(wait_seconds: float, check: Callable[[], Awaitable[Any]]) -> b
     return False
 
 
-async def _others_done(lock: AsyncConnection, run: Any, wait_seconds: float) -> bool:
+async def _others_done(lock: AsyncSession, run: RunRow, wait_seconds: float) -> bool:
     """No other run of the tenant is being handed over (waiting a little for one that is)."""
-    params = {"tenant_id": run["tenant_id"], "run_id": run["id"], "stale": STALE_SECONDS}
 
     async def none_alive() -> bool:
-        return not await lock.scalar(_OTHER_LIVE_RUN, params)
+        return not await repository.other_live_run(lock, run.tenant_id, run.id, STALE_SECONDS)
 
     return await _within(wait_seconds, none_alive)
 
 
-async def _acquire(lock: AsyncConnection, key: str, wait_seconds: float) -> bool:
+async def _acquire(lock: AsyncSession, key: str, wait_seconds: float) -> bool:
     """The tenant's run lock (until ``lock``'s transaction ends), waiting a little for a run in progress."""
-    return await _within(wait_seconds, lambda: lock.scalar(TRY_LOCK, {"key": key}))
+    return await _within(wait_seconds, lambda: repository.try_lock(lock, key))
 
 
 def _summary(counts: dict[str, Any]) -> dict[str, Any]:

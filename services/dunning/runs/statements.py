@@ -1,15 +1,18 @@
-"""A run as a few SQL statements over the whole portfolio (issue 13): no Python per invoice or per customer.
+"""A run as a few SQL statements over the whole portfolio (issue 13): no Python per invoice or per customer. This
+module only BUILDS the plan's SQL text and parameters; ``plan_repository.py`` and ``handover_repository.py`` run
+them.
 
-1. **Plan** (``plan_into``): the due selection (``selection.due_query``), each item's channel and address, the
-   grouping into one communication per customer and channel (one task per customer for the items no channel
-   reaches), each with its idempotency key, kind, tone and action, written in one ``INSERT ... SELECT`` into the
-   dispatches (a real run, ``ON CONFLICT DO NOTHING``: a key already handed over is skipped) or into a temporary
-   table (a dry run). Each row gets its *part* (a hash of the customer) so workers can share the hand-over.
-2. **Tasks** (``handover.hand_over_tasks``, with the plan): the steps of unreachable items done, one ``CreateTask``
-   each.
-3. **Hand-over of a part** (``handover.hand_over_part``): the part's steps marked pending on their invoices and its
-   ``SendCommunications`` commands, each message carrying the customer's whole position built by the server
-   (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
+1. **Plan** (``plan_statement``, run by ``plan_repository.plan_into``): the due selection
+   (``selection.due_query``), each item's channel and address, the grouping into one communication per customer
+   and channel (one task per customer for the items no channel reaches), each with its idempotency key, kind, tone
+   and action, written in one ``INSERT ... SELECT`` into the dispatches (a real run, ``ON CONFLICT DO NOTHING``: a
+   key already handed over is skipped) or into a temporary table (a dry run). Each row gets its *part* (a hash of
+   the customer) so workers can share the hand-over.
+2. **Tasks** (``handover_repository.hand_over_tasks``, with the plan): the steps of unreachable items done, one
+   ``CreateTask`` each.
+3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's steps marked pending on their
+   invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built
+   by the server (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
 
 The pure rules stay the reference: ``plan_customer`` (grouping, channel, tone, key), ``position`` and
 ``payloads.communication`` (the message). ``tests/dunning/test_selection_agrees.py`` holds these statements to
@@ -19,9 +22,6 @@ them on random portfolios, dispatch by dispatch and payload by payload.
 import uuid
 from datetime import date
 from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.dunning.runs import selection
 from services.dunning.runs.context import TenantContext
@@ -161,41 +161,3 @@ def plan_params(
         "as_of_text": as_of.isoformat(),
         "parts": max(1, parts),
     }
-
-
-async def plan_into(
-    conn: AsyncConnection,
-    target: str,
-    compiled: selection.CompiledStrategies,
-    params: dict[str, Any],
-) -> None:
-    """Write the plan into ``target``; nothing when no strategy sends automatic messages."""
-    if not compiled.params.get("st_k"):
-        return
-    await conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
-    # The planner cannot estimate the CTEs' sizes (the due items, their customers): it guesses a few hundred rows
-    # and loops over an index per customer, 4x slower at 100,000 invoices than hashing one scan of the table.
-    await conn.execute(text("SET LOCAL enable_nestloop = off"))
-    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
-    await conn.execute(text(plan_statement(compiled, target)), params)
-    await conn.execute(text("SET LOCAL enable_nestloop = on"))
-
-
-async def record_parts(conn: AsyncConnection, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
-    """One row per part of the run that has communications to hand over."""
-    await conn.execute(
-        text(
-            f"""
-INSERT INTO dunning.run_parts (tenant_id, run_id, part, communications)
-SELECT CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), part, count(*)
-FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NOT NULL GROUP BY part
-ON CONFLICT DO NOTHING"""
-        ),
-        {"tenant_id": tenant_id, "run_id": run_id},
-    )
-
-
-async def planned_task_actions(conn: AsyncConnection, tenant_id: uuid.UUID, run_id: uuid.UUID) -> list[uuid.UUID]:
-    """The run's tasks that carry an action step (each opens its action item)."""
-    query = f"SELECT id FROM ({RUN_TASKS}) t WHERE cardinality(action_invoice_ids) > 0"
-    return list((await conn.execute(text(query), {"tenant_id": tenant_id, "run_id": run_id})).scalars())

@@ -3,14 +3,14 @@ and dunning's own settings)."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning.models import Tenant, table_of
+from services.dunning.models import Tenant, row_as, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,32 @@ class CalendarAndResync:
     holiday_subdivision: str | None = None
     extra_holidays: tuple[date, ...] = ()
     last_resync: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRow:
+    """The tenant as a run sees it (``runs.context.TenantContext`` is built from it)."""
+
+    name: str | None
+    country: str | None
+    timezone: str | None
+    language: str | None
+    automatic: bool
+    run_hour: int
+    tolerances: dict[str, str] | None
+    action_owner_id: uuid.UUID | None
+    reply_pause_days: int
+    holiday_subdivision: str | None
+    extra_holidays: list[date] | None
+    sandbox: bool
+    test_clock: datetime | None
+
+
+async def tenant_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantRow | None:
+    """The tenant's row; None before the gateway announced it or a setting was saved."""
+    table = table_of(Tenant)
+    row = (await session.execute(select(table).where(table.c.tenant_id == tenant_id))).mappings().first()
+    return None if row is None else row_as(TenantRow, row)
 
 
 async def calendar_and_resync(session: AsyncSession, tenant_id: uuid.UUID) -> CalendarAndResync:

@@ -1,4 +1,5 @@
-"""Set-based upserts of the projection, shared by the event handlers and the resync.
+"""The projection's repository: its set-based upserts, shared by the event handlers and the resync, the replies
+that pause a customer's reminders, and the resync's bookkeeping. Every function takes the caller's session.
 
 Snapshots carry a ``revision``: a row is only overwritten by the same or a newer revision, so events
 arriving out of order (or a resync racing them) never bring back an older state. ``seen_at`` tells the
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.models import Customer, Invoice, Tenant, table_of
 from services.dunning.projection.rules import Contact, usable_channels
@@ -117,7 +118,7 @@ def invoice_row(tenant_id: uuid.UUID, m: InvoiceSnapshot) -> dict[str, Any]:
 
 
 async def upsert_customers(
-    db: AsyncSession | AsyncConnection,
+    db: AsyncSession,
     rows: list[dict[str, Any]],
     update_people: bool = True,
     update_credits: bool = True,
@@ -158,11 +159,11 @@ def batch_columns(tenant_id: uuid.UUID, m: InvoicesChanged) -> dict[str, list[An
     }
 
 
-async def upsert_invoices(db: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def upsert_invoices(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await upsert_invoice_columns(db, columns_of(newest(rows, KEY, "revision"), INVOICE_COLUMNS))
 
 
-async def upsert_invoice_columns(db: AsyncSession | AsyncConnection, columns: dict[str, list[Any]]) -> None:
+async def upsert_invoice_columns(db: AsyncSession, columns: dict[str, list[Any]]) -> None:
     """One statement for any number of snapshots (a bulk load's batch of 10,000 as well as one invoice), each
     invoice at most once; an older revision than the stored one changes nothing."""
     if not columns["id"]:
@@ -236,4 +237,82 @@ async def set_action_owners(db: AsyncSession, owners: dict[uuid.UUID, uuid.UUID 
         statement.on_conflict_do_update(
             index_elements=["tenant_id"], set_={"action_owner_id": statement.excluded.action_owner_id}
         )
+    )
+
+
+# The reply's day on the tenant's clock; the latest reply wins, whatever order the events come in. A tenant with a
+# test clock (issue 15) hears the reply on its clock's day: the mail arrived in real time, the calendar is played.
+_REPLIED = text(
+    """
+UPDATE dunning.customers c
+SET replied_on = greatest(
+  c.replied_on, CAST(coalesce(t.test_clock, u.received_at) AT TIME ZONE coalesce(t.timezone, 'UTC') AS date))
+FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[]), CAST(:received AS timestamptz[]))
+     AS u(tenant_id, customer_id, received_at)
+LEFT JOIN dunning.tenants t ON t.tenant_id = u.tenant_id
+WHERE c.tenant_id = u.tenant_id AND c.id = u.customer_id
+"""
+)
+
+
+async def record_replies(session: AsyncSession, replies: dict[tuple[uuid.UUID, uuid.UUID], datetime]) -> None:
+    """Each customer's (tenant, customer) latest reply, received at that instant."""
+    params = {
+        "tenants": [k[0] for k in replies],
+        "customers": [k[1] for k in replies],
+        "received": list(replies.values()),
+    }
+    await session.execute(_REPLIED, params)
+
+
+# ------------------------------------------------------------------------------------------------ the resync
+
+
+async def database_now(session: AsyncSession) -> datetime:
+    """The database's clock (what ``seen_at`` is stamped with)."""
+    now: datetime = await session.scalar(text("SELECT clock_timestamp()"))
+    return now
+
+
+async def mark_seen(session: AsyncSession, table: str, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+    """Listed upstream, even when our copy is newer than the listing (an event overtook the page)."""
+    await session.execute(
+        text(f"UPDATE dunning.{table} SET seen_at = now() WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
+        {"t": tenant_id, "ids": ids},
+    )
+
+
+async def delete_customers_unseen(session: AsyncSession, tenant_id: uuid.UUID, started: datetime) -> int:
+    """Customers receivables no longer lists are marked deleted; how many."""
+    result = await session.execute(
+        text(
+            "UPDATE dunning.customers SET deleted = true "
+            "WHERE tenant_id = :tenant_id AND NOT deleted AND seen_at < :started"
+        ),
+        {"tenant_id": tenant_id, "started": started},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def mark_invoices_missing(session: AsyncSession, tenant_id: uuid.UUID, started: datetime) -> int:
+    """Open invoices receivables no longer lists are marked missing; how many."""
+    result = await session.execute(
+        text(
+            "UPDATE dunning.invoices SET missing_upstream = true WHERE tenant_id = :tenant_id "
+            "AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') "
+            "AND NOT missing_upstream AND seen_at < :started"
+        ),
+        {"tenant_id": tenant_id, "started": started},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def save_resync_report(session: AsyncSession, tenant_id: uuid.UUID, report: str) -> None:
+    """The last resync's report (JSON text), shown by the settings."""
+    await session.execute(
+        text(
+            "INSERT INTO dunning.tenants (tenant_id, last_resync) VALUES (:tenant_id, CAST(:report AS jsonb)) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET last_resync = EXCLUDED.last_resync"
+        ),
+        {"tenant_id": tenant_id, "report": report},
     )

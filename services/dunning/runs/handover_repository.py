@@ -1,18 +1,20 @@
-"""A real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's steps marked pending on their
-invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built by the
-server (JSON aggregation), in batches of ``command_batch_size``, into the outbox; the unreachable items' tasks (one
-``CreateTask`` each, their steps done); and the first entries a dry run shows, built by the same message query.
+"""The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
+steps marked pending on their invoices and its ``SendCommunications`` commands, each message carrying the
+customer's whole position built by the server (JSON aggregation), in batches of ``command_batch_size``, into the
+outbox; the unreachable items' tasks (one ``CreateTask`` each, their steps done); and the first entries a dry run
+shows, built by the same message query. Each statement runs in the caller's session and transaction (its
+``SET LOCAL``s and temporary table live there).
 
 ``tests/dunning/test_selection_agrees.py`` holds these statements to ``payloads.communication`` and the pure rules.
 """
 
 import uuid
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.runs import payloads
 from services.dunning.runs.context import TenantContext
@@ -25,7 +27,6 @@ from services.dunning.runs.statements import (
     STEP_ROWS,
     communication_kind_sql,
 )
-from services.dunning.strategies.rules import COMMUNICATION_KIND, StepKind, Strategy
 from shared.contracts.messaging import SendCommunications
 from shared.contracts.receivables import CreateTask
 from shared.messages import Message
@@ -148,7 +149,7 @@ GROUP BY n / :batch""",
 
 
 async def hand_over_part(
-    conn: AsyncConnection,
+    session: AsyncSession,
     tenant: TenantContext,
     run_id: uuid.UUID,
     as_of: date,
@@ -157,15 +158,15 @@ async def hand_over_part(
 ) -> None:
     """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
-    await conn.execute(text("SET LOCAL jit = off"))
-    await conn.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
     # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
     # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
-    await conn.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
-    await conn.execute(_PART_DISPATCHES, params)
-    await conn.execute(text(f"ANALYZE {PART}"))
-    await conn.execute(_PART_PENDING, params)
-    await conn.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
+    await session.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
+    await session.execute(_PART_DISPATCHES, params)
+    await session.execute(text(f"ANALYZE {PART}"))
+    await session.execute(_PART_PENDING, params)
+    await session.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
 
 
 # --------------------------------------------------------------------------------------------------- tasks
@@ -241,10 +242,10 @@ def task_params(tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> dic
     }
 
 
-async def hand_over_tasks(conn: AsyncConnection, tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> None:
+async def hand_over_tasks(session: AsyncSession, tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> None:
     """The tasks the run just planned: their steps done and one ``CreateTask`` each."""
-    await conn.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]})
-    await conn.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
+    await session.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]})
+    await session.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
 
 
 # --------------------------------------------------------------------------------------------- a dry run
@@ -271,37 +272,25 @@ LEFT JOIN built b ON b.id = s.id
 ORDER BY s.customer_id, s.channel NULLS LAST"""
 
 
-async def shown(
-    conn: AsyncConnection,
-    tenant: TenantContext,
-    as_of: date,
-    table: str,
-    limit: int,
-    strategies: Mapping[uuid.UUID, Strategy],
-) -> list[dict[str, Any]]:
-    """The first ``limit`` entries of a dry run's plan as the API shows them (``service.plan_items``' shape),
-    each message with the position its payload states."""
+@dataclass(frozen=True, slots=True)
+class ShownRow:
+    """One of the first entries of a dry run's plan: the dispatch row, its customer's name, its invoices (JSON:
+    id, number, step key, days overdue, open amount, currency) and, for a message, the payload it would carry."""
+
+    customer_id: uuid.UUID
+    name: str
+    channel: str | None
+    address: str | None
+    kind: str
+    tone: int
+    action: str | None
+    idempotency_key: str
+    strategy_id: uuid.UUID
+    invoices: list[dict[str, Any]] | None
+    payload: dict[str, Any] | None
+
+
+async def shown(session: AsyncSession, tenant: TenantContext, as_of: date, table: str, limit: int) -> list[ShownRow]:
+    """The first ``limit`` entries of a dry run's plan (in ``table``), each message with the payload it states."""
     params = {**message_params(tenant, as_of), "limit": limit}
-    out = []
-    for row in (await conn.execute(text(_shown_query(table)), params)).mappings():
-        steps = {s.key: s for s in strategies[row["strategy_id"]].steps} if row["strategy_id"] in strategies else {}
-        invoices = [
-            {**line, "step_kind": steps[line["step_key"]].kind if line["step_key"] in steps else None}
-            for line in row["invoices"] or ()
-        ]
-        out.append(
-            {
-                "customer_id": row["customer_id"],
-                "customer_name": row["name"],
-                "channel": row["channel"],
-                "to": row["address"],
-                "kind": COMMUNICATION_KIND[StepKind(row["kind"])],
-                "tone": row["tone"],
-                "action": row["action"],
-                "task": row["channel"] is None,
-                "idempotency_key": row["idempotency_key"],
-                "invoices": invoices,
-                "position": {k: row["payload"][k] for k in POSITION_KEYS} if row["payload"] else None,
-            }
-        )
-    return out
+    return [ShownRow(**row) for row in (await session.execute(text(_shown_query(table)), params)).mappings()]
