@@ -7,15 +7,13 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.action_items.repository import open_items_of_customer
-from services.dunning.projection.views import customer_view, invoice_view
+from services.dunning.projection import repository as projection
 from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
 from services.dunning.runs.repository import DispatchRow, customer_dispatches
 from services.dunning.runs.rules import Decision, evaluate_customer, reply_pause
-from services.dunning.runs.selection import OPEN_STATUSES
 from services.dunning.runs.service import plan_items
 from services.dunning.settings import DunningSettings
 from services.dunning.strategies.rules import Step, next_step
@@ -85,40 +83,16 @@ async def explain_customer(
 ) -> dict[str, Any]:
     tenant = await load_tenant(session, tenant_id)
     day = as_of or tenant.today()
-    customer_row = (
-        (
-            await session.execute(
-                text("SELECT * FROM dunning.customers WHERE tenant_id = :t AND id = :c"),
-                {"t": tenant_id, "c": customer_id},
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if customer_row is None:
-        raise NotFound("Customer not found in dunning's projection")
-    invoice_rows = (
-        (
-            await session.execute(
-                text(
-                    "SELECT * FROM dunning.invoices WHERE tenant_id = :t AND customer_id = :c "
-                    f"AND status IN {OPEN_STATUSES} "
-                    "ORDER BY due_date, number, id"
-                ),
-                {"t": tenant_id, "c": customer_id},
-            )
-        )
-        .mappings()
-        .all()
-    )
     open_items = {
         inv: item.id
         for item in await open_items_of_customer(session, tenant_id, customer_id)
         for inv in item.invoice_ids
     }
+    customer = await projection.customer(session, tenant_id, customer_id)
+    if customer is None:
+        raise NotFound("Customer not found in dunning's projection")
     cutoff = pending_cutoff(settings.pending_expiry_hours)
-    customer = customer_view(customer_row)
-    invoices = [invoice_view(r, cutoff, open_items) for r in invoice_rows]
+    invoices = await projection.open_invoices_of_customer(session, tenant_id, customer_id, cutoff, open_items)
     strategies = await load_strategies(session, tenant_id)
     evaluation = evaluate_customer(
         customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days

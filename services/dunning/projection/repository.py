@@ -7,6 +7,7 @@ resync which rows receivables still lists.
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dunning.models import Customer, Invoice, Tenant, table_of
-from services.dunning.projection.rules import Contact, usable_channels
+from services.dunning.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
+from services.dunning.projection.views import customer_view, invoice_view
+from services.dunning.runs.selection import OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
@@ -316,3 +319,26 @@ async def save_resync_report(session: AsyncSession, tenant_id: uuid.UUID, report
         ),
         {"tenant_id": tenant_id, "report": report},
     )
+
+
+async def customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> CustomerView | None:
+    """One customer of the projection as the rules see it (explain), or None."""
+    query = text("SELECT * FROM dunning.customers WHERE tenant_id = :t AND id = :c")
+    row = (await session.execute(query, {"t": tenant_id, "c": customer_id})).mappings().first()
+    return None if row is None else customer_view(row)
+
+
+async def open_invoices_of_customer(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    pending_cutoff: datetime,
+    open_action_items: Mapping[uuid.UUID, uuid.UUID],
+) -> list[InvoiceView]:
+    """A customer's open invoices as the rules see them (explain), oldest due first."""
+    query = text(
+        "SELECT * FROM dunning.invoices WHERE tenant_id = :t AND customer_id = :c "
+        f"AND status IN {OPEN_STATUSES} ORDER BY due_date, number, id"
+    )
+    rows = (await session.execute(query, {"t": tenant_id, "c": customer_id})).mappings()
+    return [invoice_view(row, pending_cutoff, open_action_items) for row in rows]

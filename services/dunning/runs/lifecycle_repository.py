@@ -194,3 +194,9 @@ async def schedule(
 async def lost_runs(session: AsyncSession, stale: datetime) -> list[LostRun]:
     """Runs whose job or worker was lost (see ``_LOST``)."""
     return [LostRun(row.id, row.dry_run) for row in await session.execute(_LOST, {"stale": stale})]
+
+
+async def runs_in_flight(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """The tenant's runs queued or running (a test clock's advance waits for them)."""
+    query = text("SELECT count(*) FROM dunning.runs WHERE tenant_id = :tenant_id AND status IN ('queued', 'running')")
+    return int((await session.execute(query, {"tenant_id": tenant_id})).scalar_one())

@@ -5,13 +5,11 @@ import uuid
 from datetime import datetime
 
 from fastapi import Request
-from sqlalchemy import text
 
 from services.dunning.models import SCHEMA
 from services.dunning.runs.jobs import schedule_runs
+from services.dunning.runs.lifecycle_repository import runs_in_flight
 from shared.test_clock import common_pending
-
-_IN_FLIGHT = text("SELECT count(*) FROM dunning.runs WHERE tenant_id = :tenant_id AND status IN ('queued', 'running')")
 
 
 async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
@@ -22,6 +20,6 @@ async def run_day(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict
 
 async def pending(request: Request, tenant_id: uuid.UUID, now: datetime) -> dict[str, int]:
     """The tenant's runs not finished yet, besides the outbox and the queue."""
-    async with request.app.state.engine.connect() as conn:
-        runs = int((await conn.execute(_IN_FLIGHT, {"tenant_id": tenant_id})).scalar_one())
+    async with request.app.state.sessionmaker() as session:
+        runs = await runs_in_flight(session, tenant_id)
     return {**await common_pending(request, SCHEMA, tenant_id), "runs": runs}
