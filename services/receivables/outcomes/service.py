@@ -32,7 +32,7 @@ from services.receivables.tenant_settings.repository import TenantProfile, load_
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.clock import wall_now
-from shared.contracts.common import Channel, InvoiceKind, MoneyAmount, Person
+from shared.contracts.common import Channel, InvoiceKind, MoneyAmount
 from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
 from shared.contracts.receivables import OutcomeRecorded
 from shared.identity import Identity
@@ -309,9 +309,9 @@ async def _unreachable_email(
         credits=[MoneyAmount(currency=c, amount=a) for c, a in credits.items()],
         overdue_count=sum(1 for x in lines if x.days_overdue > 0),
         oldest_days_overdue=oldest_days_overdue(lines),
-        collector=Person.model_validate(people["collector"]) if people["collector"] else None,
-        advisor=Person.model_validate(people["advisor"]) if people["advisor"] else None,
-        supervisor=Person.model_validate(people["supervisor"]) if people["supervisor"] else None,
+        collector=people.collector,
+        advisor=people.advisor,
+        supervisor=people.supervisor,
         source="receivables",
         source_ref=str(outcome_id),
     )

@@ -13,7 +13,7 @@ from services.receivables.models import CreditApplication, Invoice, Payment, Pay
 from services.receivables.statements.lines import invoice_line
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from shared.aging import aging_bucket
-from shared.contracts.common import OPEN_STATUSES, InvoiceKind
+from shared.contracts.common import OPEN_STATUSES, InvoiceKind, Person
 from shared.problems import NotFound
 from shared.statement import summarize
 
@@ -109,15 +109,21 @@ async def build_statement(
     received = await _payments_on(session, tenant_id, [line["invoice_id"] for line in lines])
     people = await people_of_customer(session, tenant_id, customer_id)
     return {
-        "customer": {k: customer[k] for k in ("id", "external_id", "name", "tax_id", "country", "language")},
+        "customer": {k: getattr(customer, k) for k in ("id", "external_id", "name", "tax_id", "country", "language")},
         "company": profile.name,
         "as_of": today,
         "invoices": lines,
         "credits": credits,
         "payments": received,
         **summarize(lines, credits),
-        **people,
+        "collector": _shown(people.collector),
+        "advisor": _shown(people.advisor),
+        "supervisor": _shown(people.supervisor),
     }
+
+
+def _shown(person: Person | None) -> dict[str, Any] | None:
+    return None if person is None else person.model_dump(mode="json")
 
 
 async def _payments_on(
