@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers import repository as customers
 from services.receivables.customers.rules import usable_address, why_unusable
 from services.receivables.invoices import repository as invoices
+from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import FieldInvalid, TransitionRefused
 from services.receivables.invoices.service import apply_status_changes, require_area
 from services.receivables.models import Customer, Outcome, outbox, table
@@ -53,25 +54,25 @@ SUMMARY = {
 
 async def _invoices_covered(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], day: date
-) -> list[Any]:
+) -> list[InvoiceRow]:
     """The invoices named (locked; a foreign id is a 404; one issued after the contact's ``day`` a 422), or all
     the customer's open invoices that existed on ``day``."""
     if not invoice_ids:
         rows = await invoices.lock_open_invoices(session, tenant_id, customer_id)
-        return [r for r in rows if r["issue_date"] <= day]
+        return [r for r in rows if r.issue_date <= day]
     rows = await invoices.lock_invoices(session, tenant_id, list(dict.fromkeys(invoice_ids)))
-    found = {r["id"]: r for r in rows}
+    found = {r.id: r for r in rows}
     for position, invoice_id in enumerate(invoice_ids):
         row = found.get(invoice_id)
         if row is None:
             raise NotFound("Invoice not found", field=f"invoice_ids[{position}]")
-        if row["customer_id"] != customer_id:
+        if row.customer_id != customer_id:
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is an invoice of another customer")
-        if row["kind"] == InvoiceKind.CREDIT_NOTE:
+        if row.kind == InvoiceKind.CREDIT_NOTE:
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is a credit note: nothing to collect")
     covered = [found[i] for i in dict.fromkeys(invoice_ids)]
     try:
-        check_not_before_issue(day, ((r["issue_date"], r["number"]) for r in covered))
+        check_not_before_issue(day, ((r.issue_date, r.number) for r in covered))
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     return covered
@@ -105,7 +106,7 @@ async def record_outcome(
                 follow_up_days=data.follow_up_days,
                 named_invoices=bool(data.invoice_ids),
             ),
-            {r["id"]: r["status"] for r in rows},
+            {r.id: r.status for r in rows},
             today=day,
             country=profile.country,
             default_follow_up_days=profile.follow_up_days,
@@ -114,17 +115,17 @@ async def record_outcome(
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     except InvoiceRefused as exc:
-        refused = next(r for r in rows if r["id"] == exc.invoice_id)
+        refused = next(r for r in rows if r.id == exc.invoice_id)
         raise Conflict(
-            f"Invoice {refused['number']}: {exc}",
+            f"Invoice {refused.number}: {exc}",
             field=f"invoice_ids[{data.invoice_ids.index(exc.invoice_id)}]",
             invoice_id=str(exc.invoice_id),
-            number=refused["number"],
-            current_status=refused["status"],
+            number=refused.number,
+            current_status=refused.status,
         ) from None
     except TransitionRefused as exc:
         raise Conflict(str(exc)) from None
-    rows = [r for r in rows if r["id"] in set(plan.covered)]  # what the outcome may act on (issue 12 point 4)
+    rows = [r for r in rows if r.id in set(plan.covered)]  # what the outcome may act on (issue 12 point 4)
     area = None
     if data.dispute_area_id is not None:
         area = await require_area(session, tenant_id, data.dispute_area_id, "dispute_area_id")
@@ -140,7 +141,7 @@ async def record_outcome(
             tenant_id,
             customer_id=customer.id,
             body=data.note,
-            invoice_ids=[r["id"] for r in rows],
+            invoice_ids=[r.id for r in rows],
             identity=identity,
             outcome_id=outcome_id,
             at=at,
@@ -186,7 +187,7 @@ async def record_outcome(
         "excuse": data.excuse.value if data.excuse else None,
         "note": data.note,
         "hashtags": parse_hashtags(data.note),
-        "invoice_ids": [r["id"] for r in rows],
+        "invoice_ids": [r.id for r in rows],
         "promised_date": data.promised_date,
         "reported_date": plan.reported_date,
         "reported_reference": data.reported_reference,
@@ -224,7 +225,7 @@ async def record_outcome(
     return {"row": row, "task": task, "area": area}
 
 
-def _timeline_entry(row: Any, invoice_rows: list[Any], area: Any, skipped: str | None) -> dict[str, Any]:
+def _timeline_entry(row: Any, invoice_rows: list[InvoiceRow], area: Any, skipped: str | None) -> dict[str, Any]:
     kind = OutcomeKind(row["kind"])
     summary = SUMMARY[kind].format(promised=row["promised_date"], reported=row["reported_date"])
     if area is not None:
@@ -243,7 +244,7 @@ def _timeline_entry(row: Any, invoice_rows: list[Any], area: Any, skipped: str |
             "excuse": row["excuse"],
             "note": row["note"],
             "hashtags": row["hashtags"],
-            "invoices": [{"invoice_id": r["id"], "number": r["number"]} for r in invoice_rows],
+            "invoices": [{"invoice_id": r.id, "number": r.number} for r in invoice_rows],
             "promised_date": row["promised_date"],
             "reported_date": row["reported_date"],
             "dispute_area": area.name if area is not None else None,
@@ -260,7 +261,7 @@ async def _unreachable_email(
     profile: TenantProfile,
     customer: Customer,
     kind: OutcomeKind,
-    rows: list[Any],
+    rows: list[InvoiceRow],
     plan: OutcomePlan,
     outcome_id: uuid.UUID,
     language: str,
@@ -280,8 +281,8 @@ async def _unreachable_email(
     claimed = set(plan.claimed)
     lines = [
         invoice_line(r, today)
-        for r in sorted(rows, key=lambda r: (r["due_date"], r["number"], str(r["id"])))
-        if r["id"] in claimed and r["open_amount"] > 0
+        for r in sorted(rows, key=lambda r: (r.due_date, r.number, str(r.id)))
+        if r.id in claimed and r.open_amount > 0
     ]
     credits = await unapplied_credits(session, profile.tenant_id, customer.id)
     overdue, owed = claimed_totals(((x.currency, x.open_amount, x.days_overdue) for x in lines), credits)
