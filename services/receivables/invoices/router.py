@@ -99,4 +99,4 @@ async def get_invoice_history(
     if await repository.get_invoice(session, identity.tenant_id, invoice_id) is None:
         raise NotFound("Invoice not found")
     rows = await invoice_history(session, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
-    return make_page(rows, params.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
+    return make_page(rows, params.limit, key=lambda r: [r.occurred_at, r.id])
