@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, exists, insert, select, text, update
+from sqlalchemy import ColumnElement, Exists, FromClause, RowMapping, Select, and_, exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.schemas import InvoiceFilters
@@ -54,7 +54,7 @@ def _invoice(row: RowMapping) -> InvoiceRow:
     return InvoiceRow(**row)
 
 
-def overdue_condition(today: date, source: Any = invoices) -> Any:
+def overdue_condition(today: date, source: FromClause = invoices) -> ColumnElement[bool]:
     """An invoice that is owed, not a credit note, and past its due date at the tenant's today."""
     return and_(
         source.c.status.in_(OPEN),
@@ -64,7 +64,7 @@ def overdue_condition(today: date, source: Any = invoices) -> Any:
     )
 
 
-def has_overdue(today: date) -> Any:
+def has_overdue(today: date) -> Exists:
     """EXISTS clause for customers (``customers`` table) with at least one overdue invoice."""
     return exists().where(
         invoices.c.tenant_id == customers.c.tenant_id,

@@ -124,7 +124,7 @@ async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uui
     return rows
 
 
-async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID, field: str) -> Any:
+async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID, field: str) -> DisputeArea:
     area = await session.scalar(
         select(DisputeArea).where(DisputeArea.tenant_id == tenant_id, DisputeArea.id == area_id)
     )

@@ -193,7 +193,7 @@ async def record_outcome(
         "reported_reference": data.reported_reference,
         "dispute_area_id": data.dispute_area_id,
         "task_id": task.id if task else None,
-        "note_id": note["id"] if note else None,
+        "note_id": note.id if note else None,
         "message_key": message_key,
         "message_skipped": skipped,
         "collector_id": customer.collector_id,
