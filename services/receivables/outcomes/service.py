@@ -1,10 +1,10 @@
 """Recording a contact outcome: one transaction does everything the outcome means (``rules.plan_outcome``)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers import repository as customers
@@ -13,9 +13,10 @@ from services.receivables.invoices import repository as invoices
 from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import FieldInvalid, TransitionRefused
 from services.receivables.invoices.service import apply_status_changes, require_area
-from services.receivables.models import Customer, Outcome, outbox, table
+from services.receivables.models import Customer, DisputeArea, outbox
 from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.service import insert_note
+from services.receivables.outcomes import repository as outcome_rows
 from services.receivables.outcomes.rules import (
     InvoiceRefused,
     OutcomeInput,
@@ -24,10 +25,11 @@ from services.receivables.outcomes.rules import (
     claimed_totals,
     plan_outcome,
 )
-from services.receivables.outcomes.schemas import OutcomeCreate
+from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut
 from services.receivables.payments.repository import unapplied_credits
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue
+from services.receivables.tasks.repository import TaskRow
 from services.receivables.tasks.service import insert_task
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
@@ -41,7 +43,6 @@ from shared.outbox import emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
-outcomes = table(Outcome)
 _STEP = timedelta(microseconds=1)  # entries written for one outcome, at its moment, keep their order
 SUMMARY = {
     OutcomeKind.PROMISE_TO_PAY: "Promise to pay by {promised}",
@@ -78,9 +79,18 @@ async def _invoices_covered(
     return covered
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedOutcome:
+    """The outcome stored, with what it did: the follow-up task and the dispute area it names."""
+
+    outcome: OutcomeOut
+    task: TaskRow | None
+    area: DisputeArea | None
+
+
 async def record_outcome(
     session: AsyncSession, identity: Identity, data: OutcomeCreate, gateway: TenantUsers
-) -> dict[str, Any]:
+) -> RecordedOutcome:
     tenant_id = identity.tenant_id
     profile = await load_profile(session, tenant_id)
     try:
@@ -202,57 +212,58 @@ async def record_outcome(
         "recorded_at": wall_now(),
         "occurred_at": at,
     }
-    row = (await session.execute(insert(outcomes).values(values).returning(outcomes))).mappings().one()
+    row = await outcome_rows.insert_outcome(session, values)
     later = at + _STEP * (len(plan.status_changes) + 1)
     await add_entries(session, tenant_id, [_timeline_entry(row, rows, area, skipped)], at=later)
     event = OutcomeRecorded(
         outcome_id=outcome_id,
         customer_id=customer.id,
-        kind=row["kind"],
-        channel=row["channel"],
-        spoke_with=row["spoke_with"],
-        excuse=row["excuse"],
-        note=row["note"],
-        hashtags=row["hashtags"],
-        invoice_ids=row["invoice_ids"],
-        collector_id=row["collector_id"],
+        kind=row.kind.value,
+        channel=row.channel.value,
+        spoke_with=row.spoke_with,
+        excuse=row.excuse.value if row.excuse else None,
+        note=row.note,
+        hashtags=row.hashtags,
+        invoice_ids=row.invoice_ids,
+        collector_id=row.collector_id,
         recorded_by=actor,
-        recorded_at=row["recorded_at"],
-        occurred_at=row["occurred_at"],
-        promised_date=row["promised_date"],
+        recorded_at=row.recorded_at,
+        occurred_at=row.occurred_at,
+        promised_date=row.promised_date,
     )
     await emit_many(session, outbox, tenant_id, [event, *messages])
-    return {"row": row, "task": task, "area": area}
+    return RecordedOutcome(row, task, area)
 
 
-def _timeline_entry(row: Any, invoice_rows: list[InvoiceRow], area: Any, skipped: str | None) -> dict[str, Any]:
-    kind = OutcomeKind(row["kind"])
-    summary = SUMMARY[kind].format(promised=row["promised_date"], reported=row["reported_date"])
+def _timeline_entry(
+    row: OutcomeOut, invoice_rows: list[InvoiceRow], area: DisputeArea | None, skipped: str | None
+) -> dict[str, Any]:
+    summary = SUMMARY[row.kind].format(promised=row.promised_date, reported=row.reported_date)
     if area is not None:
         summary += f" ({area.name})"
     if invoice_rows:
         summary += f" - {len(invoice_rows)} invoice(s)"
     return {
-        "customer_id": row["customer_id"],
+        "customer_id": row.customer_id,
         "kind": "outcome",
-        "ref_id": row["id"],
+        "ref_id": row.id,
         "summary": summary,
         "data": {
-            "kind": row["kind"],
-            "channel": row["channel"],
-            "spoke_with": row["spoke_with"],
-            "excuse": row["excuse"],
-            "note": row["note"],
-            "hashtags": row["hashtags"],
+            "kind": row.kind.value,
+            "channel": row.channel.value,
+            "spoke_with": row.spoke_with,
+            "excuse": row.excuse.value if row.excuse else None,
+            "note": row.note,
+            "hashtags": row.hashtags,
             "invoices": [{"invoice_id": r.id, "number": r.number} for r in invoice_rows],
-            "promised_date": row["promised_date"],
-            "reported_date": row["reported_date"],
+            "promised_date": row.promised_date,
+            "reported_date": row.reported_date,
             "dispute_area": area.name if area is not None else None,
-            "task_id": row["task_id"],
-            "message_requested": row["message_key"] is not None,
+            "task_id": row.task_id,
+            "message_requested": row.message_requested,
             "message_skipped": skipped,
         },
-        "actor": row["recorded_by"],
+        "actor": row.recorded_by,
     }
 
 
