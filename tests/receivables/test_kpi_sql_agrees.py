@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.kpis import repository
 from services.receivables.kpis.repository import KpiFilter
@@ -216,24 +217,25 @@ async def test_dso_and_cei_statements_agree_with_the_definitions(stack, seed):
         await _store(conn, tenant_id, invoices, allocations)
         f = KpiFilter(tenant_id=tenant_id, date_from=start, date_to=as_of, as_of=as_of)
         months = rng.choice((1, 3, 12))
-        dso = await repository.dso_countback(conn, f, months)
-        cei = await repository.collection_effectiveness(conn, f)
+        session = AsyncSession(bind=conn)
+        dso = await repository.dso_countback(session, f, months)
+        cei = await repository.collection_effectiveness(session, f)
 
     expected_dso = _expected_dso(invoices, as_of, months)
-    assert [r["currency"] for r in dso] == list(expected_dso)
+    assert [r.currency for r in dso] == list(expected_dso)
     for row in dso:
-        receivables, value, exhausted = expected_dso[row["currency"]]
-        assert (row["receivables"], row["exhausted"]) == (receivables, exhausted), row
-        assert _close(row["dso"], value), (row, value)
+        receivables, value, exhausted = expected_dso[row.currency]
+        assert (row.receivables, row.exhausted) == (receivables, exhausted), row
+        assert _close(row.dso, value), (row, value)
 
     expected_cei = _expected_cei(invoices, allocations, start, as_of)
-    assert [r["currency"] for r in cei] == list(expected_cei)
+    assert [r.currency for r in cei] == list(expected_cei)
     for row in cei:
-        beginning, sales, ending_total, ending_current, value = expected_cei[row["currency"]]
-        assert (row["beginning"], row["sales"], row["ending_total"], row["ending_current"]) == (
+        beginning, sales, ending_total, ending_current, value = expected_cei[row.currency]
+        assert (row.beginning, row.sales, row.ending_total, row.ending_current) == (
             beginning,
             sales,
             ending_total,
             ending_current,
         ), row
-        assert _close(row["cei"], value), (row, value)
+        assert _close(row.cei, value), (row, value)

@@ -1,21 +1,59 @@
 """Customer queries. The single-customer read is the API's hottest path: raw asyncpg (see ``read_customer``)."""
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import or_, select, text
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.schemas import CustomerFilters
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
 from services.receivables.invoices.repository import has_overdue as overdue_exists
 from services.receivables.models import Customer, table
+from shared.contracts.common import Person
 from shared.pagination import keyset
 
 _table = table(Customer)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """A stored customer (every column of ``receivables.customers``)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    revision: int
+    external_id: str | None
+    name: str
+    tax_id: str | None
+    country: str | None
+    timezone: str | None
+    language: str | None
+    segment: str | None
+    vip: bool
+    risk_level: str | None
+    tags: list[str]
+    contacts: list[dict[str, Any]]  # [{"channel", "address", "invalid"}]
+    opted_out_channels: list[str]
+    collector_id: uuid.UUID | None
+    advisor_id: uuid.UUID | None
+    deleted: bool
+    source_version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPeople:
+    """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
+
+    collector: Person | None = None
+    advisor: Person | None = None
+    supervisor: Person | None = None
 
 
 _COLUMNS = ", ".join(c.name for c in _table.columns)
@@ -34,12 +72,13 @@ async def read_customer(pool: asyncpg.Pool, tenant_id: uuid.UUID, customer_id: u
     return customer
 
 
-async def load_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Any:
+async def load_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> CustomerRow | None:
     """The customer (not deleted) inside the caller's transaction, or None."""
     query = select(_table).where(
         _table.c.tenant_id == tenant_id, _table.c.id == customer_id, _table.c.deleted.is_(False)
     )
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else CustomerRow(**row)
 
 
 async def get_for_update(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None:
@@ -56,7 +95,7 @@ async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, exter
     )
 
 
-def filtered_customers(tenant_id: uuid.UUID, filters: CustomerFilters, today: date | None) -> Any:
+def filtered_customers(tenant_id: uuid.UUID, filters: CustomerFilters, today: date | None) -> Select[Any]:
     """The tenant's customers that pass the list's filters (``today`` for ``has_overdue``), unordered."""
     query = select(_table).where(_table.c.tenant_id == tenant_id, _table.c.deleted.is_(False))
     if filters.collector_id:
@@ -96,17 +135,24 @@ async def list_customers(
     after: list[Any] | None,
     filters: CustomerFilters,
     today: date | None = None,
-) -> list[Any]:
+) -> list[CustomerRow]:
     """Customers by name then id (deterministic), keyset-paginated."""
     query = keyset(filtered_customers(tenant_id, filters, today), ORDER, (str, uuid.UUID), after, limit)
-    return list((await session.execute(query)).mappings().all())
+    return [CustomerRow(**row) for row in (await session.execute(query)).mappings()]
 
 
-async def people_of_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> dict[str, Any]:
-    """The customer's collector, business advisor and the advisor's supervisor, as messages show them."""
+async def people_of_customer(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> CustomerPeople:
+    """The customer's collector, business advisor and the advisor's supervisor (none for an unknown customer)."""
     query = text(
         f"SELECT {COLLECTOR_JSON} AS collector, {ADVISOR_JSON} AS advisor, {SUPERVISOR_JSON} AS supervisor "
         f"FROM receivables.customers c {PEOPLE_JOINS} WHERE c.tenant_id = :tenant_id AND c.id = :customer_id"
     )
     row = (await session.execute(query, {"tenant_id": tenant_id, "customer_id": customer_id})).mappings().first()
-    return dict(row) if row else {"collector": None, "advisor": None, "supervisor": None}
+    if row is None:
+        return CustomerPeople()
+    return CustomerPeople(
+        **{
+            role: None if row[role] is None else Person.model_validate(row[role])
+            for role in ("collector", "advisor", "supervisor")
+        }
+    )

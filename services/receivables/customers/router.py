@@ -37,7 +37,7 @@ async def list_customers(
     rows = await repository.list_customers(
         session, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today
     )
-    return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.name, r.id], item=CustomerOut.model_validate)
 
 
 @router.get("/export", response_class=Response, responses=export_responses("The customers", CUSTOMERS))

@@ -1,11 +1,13 @@
 """Invoice queries: reads in plain Core, locks for status changes, the tenant's overdue filter."""
 
 import uuid
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, select
+from sqlalchemy import ColumnElement, Exists, FromClause, RowMapping, Select, and_, exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.schemas import InvoiceFilters
@@ -18,7 +20,41 @@ customers = table(Customer)
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 
 
-def overdue_condition(today: date, source: Any = invoices) -> Any:
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """A stored invoice (every column of ``receivables.invoices``); ``days_overdue`` depends on the tenant's today,
+    so the service adds it."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    customer_id: uuid.UUID
+    revision: int
+    external_id: str | None
+    number: str
+    kind: str
+    currency: str
+    amount: Decimal
+    open_amount: Decimal
+    issue_date: date
+    due_date: date
+    document_url: str | None
+    status: str
+    promised_date: date | None
+    reported_date: date | None
+    dispute_area_id: uuid.UUID | None
+    closed_on: date | None
+    source_version: int | None
+    applies_to: list[str]
+    entered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _invoice(row: RowMapping) -> InvoiceRow:
+    return InvoiceRow(**row)
+
+
+def overdue_condition(today: date, source: FromClause = invoices) -> ColumnElement[bool]:
     """An invoice that is owed, not a credit note, and past its due date at the tenant's today."""
     return and_(
         source.c.status.in_(OPEN),
@@ -28,7 +64,7 @@ def overdue_condition(today: date, source: Any = invoices) -> Any:
     )
 
 
-def has_overdue(today: date) -> Any:
+def has_overdue(today: date) -> Exists:
     """EXISTS clause for customers (``customers`` table) with at least one overdue invoice."""
     return exists().where(
         invoices.c.tenant_id == customers.c.tenant_id,
@@ -37,14 +73,15 @@ def has_overdue(today: date) -> Any:
     )
 
 
-async def get_invoice(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> RowMapping | None:
+async def get_invoice(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> InvoiceRow | None:
     query = select(invoices).where(invoices.c.tenant_id == tenant_id, invoices.c.id == invoice_id)
-    return (await session.execute(query)).mappings().first()
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else _invoice(row)
 
 
 async def lock_invoices(
     session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID]
-) -> list[RowMapping]:
+) -> list[InvoiceRow]:
     """The tenant's invoices among ``invoice_ids``, locked in id order (no deadlock between two writers)."""
     query = (
         select(invoices)
@@ -52,10 +89,10 @@ async def lock_invoices(
         .order_by(invoices.c.id)
         .with_for_update()
     )
-    return list((await session.execute(query)).mappings().all())
+    return [_invoice(row) for row in (await session.execute(query)).mappings()]
 
 
-async def lock_open_invoices(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[Any]:
+async def lock_open_invoices(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> list[InvoiceRow]:
     """The customer's open invoices (not credit notes), locked, oldest due first."""
     query = (
         select(invoices)
@@ -68,11 +105,11 @@ async def lock_open_invoices(session: AsyncSession, tenant_id: uuid.UUID, custom
         .order_by(invoices.c.id)
         .with_for_update()
     )
-    rows = list((await session.execute(query)).mappings().all())
-    return sorted(rows, key=lambda r: (r["due_date"], r["issue_date"], r["number"], str(r["id"])))
+    rows = [_invoice(row) for row in (await session.execute(query)).mappings()]
+    return sorted(rows, key=lambda r: (r.due_date, r.issue_date, r.number, str(r.id)))
 
 
-def filtered_invoices(tenant_id: uuid.UUID, filters: InvoiceFilters, today: date) -> Any:
+def filtered_invoices(tenant_id: uuid.UUID, filters: InvoiceFilters, today: date) -> Select[Any]:
     """The tenant's invoices that pass the list's filters, unordered."""
     query = select(invoices).where(invoices.c.tenant_id == tenant_id)
     if filters.customer_id:
@@ -116,7 +153,22 @@ async def list_invoices(
     after: list[Any] | None,
     today: date,
     filters: InvoiceFilters,
-) -> list[Any]:
+) -> list[InvoiceRow]:
     """Invoices by due date then id (deterministic), keyset-paginated."""
     query = keyset(filtered_invoices(tenant_id, filters, today), ORDER, (date.fromisoformat, uuid.UUID), after, limit)
-    return list((await session.execute(query)).mappings().all())
+    return [_invoice(row) for row in (await session.execute(query)).mappings()]
+
+
+async def insert_invoice(session: AsyncSession, values: Mapping[str, Any]) -> InvoiceRow:
+    return _invoice((await session.execute(insert(invoices).values(values).returning(invoices))).mappings().one())
+
+
+async def update_invoice(session: AsyncSession, invoice_id: uuid.UUID, changed: Mapping[str, Any]) -> InvoiceRow:
+    """Apply ``changed``, bump the revision; the invoice as it is now."""
+    query = (
+        update(invoices)
+        .where(invoices.c.id == invoice_id)
+        .values(**changed, revision=invoices.c.revision + 1, updated_at=text("now()"))
+        .returning(invoices)
+    )
+    return _invoice((await session.execute(query)).mappings().one())

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/invoices", tags=["invoices"], responses=problem_r
 
 
 @router.post("", response_model=InvoiceOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: SessionDep) -> dict[str, Any]:
+async def create_invoice(identity: InvoiceWrite, data: InvoiceCreate, session: SessionDep) -> InvoiceOut:
     """Create one invoice (ERPs push many at once with `POST /v1/ingest/invoices`). A zero open amount is paid.
     The customer may be named by the ERP's id instead: `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -45,9 +45,7 @@ async def list_invoices(
     rows = await repository.list_invoices(
         session, identity.tenant_id, limit=page.limit, after=page.cursor, today=today, filters=filters
     )
-    return make_page(
-        rows, page.limit, key=lambda r: [r["due_date"], r["id"]], item=lambda r: service.invoice_out(r, today)
-    )
+    return make_page(rows, page.limit, key=lambda r: [r.due_date, r.id], item=lambda r: service.invoice_out(r, today))
 
 
 @router.get("/export", response_class=Response, responses=export_responses("The invoices", INVOICES))
@@ -66,7 +64,7 @@ async def export_invoices(
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
-async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, session: SessionDep) -> InvoiceOut:
     row = await repository.get_invoice(session, identity.tenant_id, invoice_id)
     if row is None:
         raise NotFound("Invoice not found")
@@ -76,7 +74,7 @@ async def get_invoice(identity: InvoiceRead, invoice_id: uuid.UUID, session: Ses
 @router.patch("/{invoice_id}", response_model=InvoiceOut, responses=problem_responses(404))
 async def update_invoice(
     identity: InvoiceWrite, invoice_id: uuid.UUID, data: InvoiceUpdate, session: SessionDep
-) -> dict[str, Any]:
+) -> InvoiceOut:
     """Correct the number, dates or document link; the change is kept in the invoice's history."""
     row = await service.update_invoice(session, identity, invoice_id, data)
     return service.invoice_out(row, (await load_profile(session, identity.tenant_id)).today())
@@ -85,7 +83,7 @@ async def update_invoice(
 @router.post("/{invoice_id}/status", response_model=InvoiceOut, responses=problem_responses(404, 409))
 async def change_invoice_status(
     identity: InvoiceStatusWrite, invoice_id: uuid.UUID, data: StatusChangeIn, session: SessionDep
-) -> dict[str, Any]:
+) -> InvoiceOut:
     """Move the invoice in its status machine. Allowed: between `normal`, `promise_to_pay` (promised date, not in
     the past), `payment_reported` (reported date) and `dispute` (area), and from those to `written_off` or
     `void`. `paid` comes only from payments; `paid`, `written_off` and `void` are final. Others answer 409."""
@@ -101,4 +99,4 @@ async def get_invoice_history(
     if await repository.get_invoice(session, identity.tenant_id, invoice_id) is None:
         raise NotFound("Invoice not found")
     rows = await invoice_history(session, identity.tenant_id, invoice_id, limit=params.limit, after=params.cursor)
-    return make_page(rows, params.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
+    return make_page(rows, params.limit, key=lambda r: [r.occurred_at, r.id])

@@ -2,17 +2,19 @@
 one UPDATE for all the invoices, their promises, their history and their events."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_invoices_changed, explain_invoice_changes
 from services.receivables.invoices import repository
+from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import (
     CLOSED,
     FieldInvalid,
@@ -21,7 +23,7 @@ from services.receivables.invoices.rules import (
     check_manual_transition,
     status_details,
 )
-from services.receivables.invoices.schemas import InvoiceCreate, InvoiceUpdate, StatusChangeIn
+from services.receivables.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, StatusChangeIn
 from services.receivables.models import DisputeArea, Invoice, table
 from services.receivables.payments.credits import apply_credits
 from services.receivables.promises.rules import PromiseStatus
@@ -39,11 +41,12 @@ def days_overdue(due_date: date, today: date) -> int:
     return (today - due_date).days
 
 
-def invoice_out(row: Mapping[Any, Any], today: date) -> dict[str, Any]:
-    return {**row, "days_overdue": days_overdue(row["due_date"], today)}
+def invoice_out(row: InvoiceRow, today: date) -> InvoiceOut:
+    """The API's invoice: the stored row and its days overdue at the tenant's ``today``."""
+    return InvoiceOut.model_validate({**asdict(row), "days_overdue": days_overdue(row.due_date, today)})
 
 
-async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> RowMapping:
+async def create_invoice(session: AsyncSession, identity: Identity, data: InvoiceCreate) -> InvoiceRow:
     tenant_id = identity.tenant_id
     assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     customer = await load_customer(session, tenant_id, data.customer_id)
@@ -63,47 +66,41 @@ async def create_invoice(session: AsyncSession, identity: Identity, data: Invoic
     }
     try:
         async with session.begin_nested():
-            row = (await session.execute(insert(invoices).values(values).returning(invoices))).mappings().one()
+            row = await repository.insert_invoice(session, values)
     except IntegrityError:
         raise Conflict(f"An invoice with external_id {data.external_id!r} already exists") from None
-    await emit_invoices_changed(session, tenant_id, [row["id"]], "created")
+    await emit_invoices_changed(session, tenant_id, [row.id], "created")
     credit_note = data.kind == InvoiceKind.CREDIT_NOTE
     await apply_credits(
         session, profile, [data.customer_id], identity.actor, credit_touched=[data.customer_id] if credit_note else ()
     )
-    return await _reread(session, tenant_id, row["id"])  # as credit left it
+    return await _reread(session, tenant_id, row.id)  # as credit left it
 
 
 async def update_invoice(
     session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: InvoiceUpdate
-) -> RowMapping:
+) -> InvoiceRow:
     (row,) = await _lock_one(session, identity.tenant_id, invoice_id)
     values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None or k == "document_url"}
-    issue_date = values.get("issue_date", row["issue_date"])
-    if values.get("due_date", row["due_date"]) < issue_date:
+    issue_date = values.get("issue_date", row.issue_date)
+    if values.get("due_date", row.due_date) < issue_date:
         raise ValidationProblem.field("due_date", "cannot be before the issue date")
     if not values:
         return row
-    changed = {k: v for k, v in values.items() if row[k] != v}
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
     if not changed:
         return row
-    query = (
-        update(invoices)
-        .where(invoices.c.id == invoice_id)
-        .values(**changed, revision=invoices.c.revision + 1, updated_at=text("now()"))
-        .returning(invoices)
-    )
-    updated: RowMapping = (await session.execute(query)).mappings().one()
+    updated = await repository.update_invoice(session, invoice_id, changed)
     await add_entries(
         session,
         identity.tenant_id,
         [
             {
-                "customer_id": row["customer_id"],
+                "customer_id": row.customer_id,
                 "invoice_id": invoice_id,
                 "kind": "invoice_updated",
-                "summary": f"Invoice {updated['number']} corrected: {', '.join(sorted(changed))}",
-                "data": {k: {"from": row[k], "to": v} for k, v in changed.items()},
+                "summary": f"Invoice {updated.number} corrected: {', '.join(sorted(changed))}",
+                "data": {k: {"from": getattr(row, k), "to": v} for k, v in changed.items()},
                 "actor": identity.actor,
             }
         ],
@@ -112,7 +109,7 @@ async def update_invoice(
     return updated
 
 
-async def _reread(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> RowMapping:
+async def _reread(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> InvoiceRow:
     """The invoice as the writes of this transaction left it (it exists: it was locked or written)."""
     row = await repository.get_invoice(session, tenant_id, invoice_id)
     if row is None:
@@ -120,14 +117,14 @@ async def _reread(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.
     return row
 
 
-async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> list[RowMapping]:
+async def _lock_one(session: AsyncSession, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> list[InvoiceRow]:
     rows = await repository.lock_invoices(session, tenant_id, [invoice_id])
     if not rows:
         raise NotFound("Invoice not found")
     return rows
 
 
-async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID, field: str) -> Any:
+async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID, field: str) -> DisputeArea:
     area = await session.scalar(
         select(DisputeArea).where(DisputeArea.tenant_id == tenant_id, DisputeArea.id == area_id)
     )
@@ -140,13 +137,13 @@ async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uui
 
 async def change_status(
     session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: StatusChangeIn
-) -> RowMapping:
+) -> InvoiceRow:
     """A person changes one invoice's status (409 for a change the status machine refuses)."""
     tenant_id = identity.tenant_id
     (row,) = await _lock_one(session, tenant_id, invoice_id)
     profile = await load_profile(session, tenant_id)
     try:
-        check_manual_transition(row["status"], data.status)
+        check_manual_transition(row.status, data.status)
         promised, reported, area = status_details(
             data.status,
             today=profile.today(),
@@ -155,7 +152,7 @@ async def change_status(
             dispute_area_id=data.dispute_area_id,
         )
     except TransitionRefused as exc:
-        raise Conflict(str(exc), current_status=row["status"], requested_status=data.status.value) from None
+        raise Conflict(str(exc), current_status=row.status, requested_status=data.status.value) from None
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     if area is not None:
@@ -170,7 +167,7 @@ async def change_status(
 async def apply_status_changes(
     session: AsyncSession,
     profile: TenantProfile,
-    rows: Sequence[Mapping[Any, Any]],
+    rows: Sequence[InvoiceRow],
     changes: Sequence[StatusChange],
     *,
     actor: str,
@@ -189,7 +186,7 @@ async def apply_status_changes(
         return
     at = at or profile.clock.now()
     tenant_id, today = profile.tenant_id, profile.today(at)
-    by_id = {r["id"]: r for r in rows}
+    by_id = {r.id: r for r in rows}
     ids = [c.invoice_id for c in changes]
     await explain_invoice_changes(session, reason)
     await session.execute(
@@ -244,21 +241,21 @@ async def apply_status_changes(
     await emit_invoices_changed(session, tenant_id, ids, reason)
     # A voided credit note takes its credit back; an invoice voided gives it back; one out of dispute may take some
     # (issue 12).
-    credit_notes = [c.invoice_id for c in changes if by_id[c.invoice_id]["kind"] == InvoiceKind.CREDIT_NOTE]
+    credit_notes = [c.invoice_id for c in changes if by_id[c.invoice_id].kind == InvoiceKind.CREDIT_NOTE]
     closed = [c.invoice_id for c in changes if c.status in CLOSED and c.invoice_id not in credit_notes]
     await apply_credits(
         session,
         profile,
-        {r["customer_id"] for r in rows},
+        {r.customer_id for r in rows},
         actor,
         changed_credit_notes=credit_notes,
         rewritten_invoices=closed,
-        credit_touched={by_id[i]["customer_id"] for i in credit_notes},
+        credit_touched={by_id[i].customer_id for i in credit_notes},
     )
 
 
 def _history_entry(
-    row: Mapping[str, Any], change: StatusChange, actor: str, reason: str, outcome_id: uuid.UUID | None
+    row: InvoiceRow, change: StatusChange, actor: str, reason: str, outcome_id: uuid.UUID | None
 ) -> dict[str, Any]:
     detail = ""
     if change.promised_date:
@@ -266,13 +263,13 @@ def _history_entry(
     elif change.reported_date:
         detail = f" (reported paid on {change.reported_date.isoformat()})"
     return {
-        "customer_id": row["customer_id"],
-        "invoice_id": row["id"],
+        "customer_id": row.customer_id,
+        "invoice_id": row.id,
         "kind": "status_change",
         "ref_id": outcome_id,
-        "summary": f"Invoice {row['number']}: {row['status']} -> {change.status.value}{detail}",
+        "summary": f"Invoice {row.number}: {row.status} -> {change.status.value}{detail}",
         "data": {
-            "from": row["status"],
+            "from": row.status,
             "to": change.status.value,
             "promised_date": change.promised_date,
             "reported_date": change.reported_date,

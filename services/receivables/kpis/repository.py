@@ -21,6 +21,91 @@ OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
 
 
 @dataclass(frozen=True, slots=True)
+class AgingRow:
+    currency: str
+    bucket: str
+    amount: Decimal
+    invoices: int
+
+
+@dataclass(frozen=True, slots=True)
+class DsoRow:
+    currency: str
+    receivables: Decimal
+    days_counted: int
+    sales_counted: Decimal
+    dso: Decimal
+    exhausted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CeiRow:
+    currency: str
+    beginning: Decimal
+    sales: Decimal
+    ending_total: Decimal
+    ending_current: Decimal
+    cei: Decimal | None  # rules.collection_effectiveness of the four sums
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenAmount:
+    currency: str
+    amount: Decimal
+    promises: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseCounts:
+    made: int
+    kept: int
+    broken: int
+    cancelled: int
+    open_now: int
+    kept_rate: Decimal | None  # kept / (kept + broken) %, None when none was resolved
+    broken_amounts: list[BrokenAmount]
+
+
+@dataclass(frozen=True, slots=True)
+class ExcuseCount:
+    excuse: str
+    outcomes: int
+    notes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HashtagCount:
+    hashtag: str
+    notes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Excuses:
+    by_reason: list[ExcuseCount]
+    by_hashtag: list[HashtagCount]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCount:
+    """The contacts one person made: in all, customers reached, and by outcome kind."""
+
+    user_id: uuid.UUID | None
+    name: str | None
+    contacts: int
+    customers: int
+    outcomes: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRow:
+    user_id: uuid.UUID | None
+    name: str | None
+    open_tasks: int
+    overdue: int
+    due_today: int
+
+
+@dataclass(frozen=True, slots=True)
 class KpiFilter:
     tenant_id: uuid.UUID
     date_from: date
@@ -69,7 +154,7 @@ class KpiFilter:
         return f" AND {alias}.currency = :currency" if self.currency else ""
 
 
-async def aging(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
+async def aging(session: AsyncSession, f: KpiFilter) -> list[AgingRow]:
     """Open receivables (not credit notes) per currency and aging bucket at the as-of date."""
     query = f"""
         SELECT i.currency, {aging_bucket_sql("(CAST(:as_of AS date) - i.due_date)")} AS bucket,
@@ -78,10 +163,10 @@ async def aging(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
         WHERE i.tenant_id = :tenant_id AND i.status IN {OPEN} AND i.kind <> 'credit_note' AND i.open_amount > 0
               {f.currency_where()}{f.customer_where()}
         GROUP BY 1, 2 ORDER BY 1, 2"""
-    return [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]
+    return [AgingRow(**r) for r in (await session.execute(text(query), f.params())).mappings()]
 
 
-async def dso_countback(session: AsyncSession, f: KpiFilter, months: int) -> list[dict[str, Any]]:
+async def dso_countback(session: AsyncSession, f: KpiFilter, months: int) -> list[DsoRow]:
     """DSO by the countback method (``rules.countback_dso``): the receivables at the as-of date are matched
     against the credit sales of the months before it, most recent first (``rules.countback_months``: month k
     is (as_of - k months, as_of - (k - 1) months], written once in ``periods``). Sales: invoices, installments and
@@ -127,7 +212,7 @@ async def dso_countback(session: AsyncSession, f: KpiFilter, months: int) -> lis
                (r.receivables > 0 AND x.dso IS NULL) AS exhausted
         FROM running r LEFT JOIN crossing x ON x.currency = r.currency
         GROUP BY r.currency, r.receivables, x.dso ORDER BY r.currency"""
-    return [dict(r) for r in (await session.execute(text(query), {**f.params(), "months": months})).mappings()]
+    return [DsoRow(**r) for r in (await session.execute(text(query), {**f.params(), "months": months})).mappings()]
 
 
 def _owed_at(moment: str) -> str:
@@ -144,7 +229,7 @@ def _receivable_at(owed: str, paid_by: str) -> str:
     )
 
 
-async def collection_effectiveness(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
+async def collection_effectiveness(session: AsyncSession, f: KpiFilter) -> list[CeiRow]:
     """CEI over the period (``rules.collection_effectiveness``): beginning receivables (end of the day before
     the period), credit sales in the period, ending total and ending current (not yet due) receivables, each
     invoice's share given by ``rules.receivable_at``. The invoices are first summed in groups that answer the
@@ -178,15 +263,15 @@ async def collection_effectiveness(session: AsyncSession, f: KpiFilter) -> list[
                sum({end}) AS ending_total,
                coalesce(sum({end}) FILTER (WHERE current_at_end), 0) AS ending_current
         FROM alike GROUP BY currency ORDER BY currency"""
-    rows = [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]
-    for row in rows:
-        row["cei"] = rules.collection_effectiveness(
-            row["beginning"], row["sales"], row["ending_total"], row["ending_current"]
+    return [
+        CeiRow(
+            **r, cei=rules.collection_effectiveness(r["beginning"], r["sales"], r["ending_total"], r["ending_current"])
         )
-    return rows
+        for r in (await session.execute(text(query), f.params())).mappings()
+    ]
 
 
-async def promises(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+async def promises(session: AsyncSession, f: KpiFilter) -> PromiseCounts:
     """Promises made in the period, and those resolved in it: kept, broken, cancelled; the kept rate."""
     collector = " AND p.collector_id = :collector_id" if f.collector_id else ""
     segment = f.segment_of("p")
@@ -200,24 +285,26 @@ async def promises(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
             count(*) FILTER (WHERE p.status = 'open') AS open_now
         FROM receivables.promises p
         WHERE p.tenant_id = :tenant_id {f.currency_where("p")}{collector}{segment}"""
-    row = dict((await session.execute(text(query), f.params())).mappings().one())
+    row = (await session.execute(text(query), f.params())).mappings().one()
     resolved = row["kept"] + row["broken"]
-    row["kept_rate"] = None if resolved == 0 else Decimal(row["kept"]) / resolved * 100
     amounts = f"""
         SELECT p.currency, sum(p.amount) AS amount, count(*) AS promises
         FROM receivables.promises p
         WHERE p.tenant_id = :tenant_id AND p.status = 'broken' AND p.resolved_on BETWEEN :date_from AND :date_to
               {f.currency_where("p")}{collector}{segment}
         GROUP BY 1 ORDER BY 1"""
-    row["broken_amounts"] = [dict(r) for r in (await session.execute(text(amounts), f.params())).mappings()]
-    return row
+    return PromiseCounts(
+        **row,
+        kept_rate=None if resolved == 0 else Decimal(row["kept"]) / resolved * 100,
+        broken_amounts=[BrokenAmount(**r) for r in (await session.execute(text(amounts), f.params())).mappings()],
+    )
 
 
 def _period(column: str) -> str:
     return f"{column} >= :date_from AND {column} < CAST(:date_to AS date) + 1"
 
 
-async def excuses(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
+async def excuses(session: AsyncSession, f: KpiFilter) -> Excuses:
     """Outcomes and notes of the period by excuse reason (seed 004's five and other; a note's reason counts when
     the note is not an outcome's, whose excuse is counted already), and notes by hashtag."""
     collector = " AND o.collector_id = :collector_id" if f.collector_id else ""
@@ -242,13 +329,13 @@ async def excuses(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
         FROM receivables.notes n {notes_filter}CROSS JOIN LATERAL unnest(n.hashtags) AS tag
         WHERE n.tenant_id = :tenant_id AND {_period("n.occurred_at")}{f.customer_where()}
         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"""
-    return {
-        "by_reason": [dict(r) for r in (await session.execute(text(by_reason), f.params())).mappings()],
-        "by_hashtag": [dict(r) for r in (await session.execute(text(by_hashtag), f.params())).mappings()],
-    }
+    return Excuses(
+        by_reason=[ExcuseCount(**r) for r in (await session.execute(text(by_reason), f.params())).mappings()],
+        by_hashtag=[HashtagCount(**r) for r in (await session.execute(text(by_hashtag), f.params())).mappings()],
+    )
 
 
-async def contacts(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
+async def contacts(session: AsyncSession, f: KpiFilter) -> list[ContactCount]:
     """Contacts (outcomes recorded) per person who made them, by outcome kind (seed 004: contact counts)."""
     segment = f.segment_of("o")
     collector = " AND o.recorded_by_user_id = :collector_id" if f.collector_id else ""
@@ -270,10 +357,10 @@ async def contacts(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
             person["contacts"], person["customers"] = row["n"], row["customers"]
         else:
             person["outcomes"][row["kind"]] = row["n"]
-    return sorted(people.values(), key=lambda p: (-p["contacts"], p["name"] or ""))
+    return [ContactCount(**p) for p in sorted(people.values(), key=lambda p: (-p["contacts"], p["name"] or ""))]
 
 
-async def workload(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
+async def workload(session: AsyncSession, f: KpiFilter) -> list[WorkloadRow]:
     """Open tasks per assignee: how many, how many overdue, how many due at the as-of date."""
     collector = " AND t.assignee_id = :collector_id" if f.collector_id else ""
     query = f"""
@@ -284,4 +371,4 @@ async def workload(session: AsyncSession, f: KpiFilter) -> list[dict[str, Any]]:
         LEFT JOIN receivables.users u ON u.tenant_id = t.tenant_id AND u.user_id = t.assignee_id
         WHERE t.tenant_id = :tenant_id AND t.status = 'open'{collector}
         GROUP BY t.assignee_id, u.full_name ORDER BY open_tasks DESC, name"""
-    return [dict(r) for r in (await session.execute(text(query), f.params())).mappings()]
+    return [WorkloadRow(**r) for r in (await session.execute(text(query), f.params())).mappings()]

@@ -1,13 +1,14 @@
 """Shapes the KPI query results for the API (rounding, buckets in order with zeros)."""
 
 from collections import defaultdict
+from dataclasses import asdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.kpis import repository
-from services.receivables.kpis.repository import KpiFilter
+from services.receivables.kpis.repository import AgingRow, KpiFilter
 from shared.aging import BUCKET_NAMES
 
 ZERO = Decimal(0)
@@ -19,16 +20,16 @@ def _round(value: Decimal | None, places: str) -> Decimal | None:
 
 async def aging(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
     rows = await repository.aging(session, f)
-    per_currency: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    per_currency: dict[str, dict[str, AgingRow]] = defaultdict(dict)
     for row in rows:
-        per_currency[row["currency"]][row["bucket"]] = row
+        per_currency[row.currency][row.bucket] = row
     currencies = []
     for currency, buckets in sorted(per_currency.items()):
-        ordered = [
+        ordered: list[dict[str, Any]] = [
             {
                 "bucket": name,
-                "amount": buckets[name]["amount"] if name in buckets else ZERO,
-                "invoices": buckets[name]["invoices"] if name in buckets else 0,
+                "amount": buckets[name].amount if name in buckets else ZERO,
+                "invoices": buckets[name].invoices if name in buckets else 0,
             }
             for name in BUCKET_NAMES
         ]
@@ -44,7 +45,7 @@ async def dso(session: AsyncSession, f: KpiFilter, months: int) -> dict[str, Any
         "as_of": f.as_of,
         "method": "countback",
         "months": months,
-        "currencies": [{**r, "dso": _round(r["dso"], "0.1")} for r in rows],
+        "currencies": [{**asdict(r), "dso": _round(r.dso, "0.1")} for r in rows],
     }
 
 
@@ -53,22 +54,28 @@ async def cei(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
     return {
         "date_from": f.date_from,
         "date_to": f.date_to,
-        "currencies": [{**r, "cei": _round(r["cei"], "0.01")} for r in rows],
+        "currencies": [{**asdict(r), "cei": _round(r.cei, "0.01")} for r in rows],
     }
 
 
 async def promises(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
-    row = await repository.promises(session, f)
-    return {"date_from": f.date_from, "date_to": f.date_to, **row, "kept_rate": _round(row["kept_rate"], "0.01")}
+    counts = await repository.promises(session, f)
+    return {
+        "date_from": f.date_from,
+        "date_to": f.date_to,
+        **asdict(counts),
+        "kept_rate": _round(counts.kept_rate, "0.01"),
+    }
 
 
 async def excuses(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
-    return {"date_from": f.date_from, "date_to": f.date_to, **await repository.excuses(session, f)}
+    return {"date_from": f.date_from, "date_to": f.date_to, **asdict(await repository.excuses(session, f))}
 
 
 async def contacts(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
-    return {"date_from": f.date_from, "date_to": f.date_to, "collectors": await repository.contacts(session, f)}
+    collectors = [asdict(c) for c in await repository.contacts(session, f)]
+    return {"date_from": f.date_from, "date_to": f.date_to, "collectors": collectors}
 
 
 async def workload(session: AsyncSession, f: KpiFilter) -> dict[str, Any]:
-    return {"as_of": f.as_of, "assignees": await repository.workload(session, f)}
+    return {"as_of": f.as_of, "assignees": [asdict(w) for w in await repository.workload(session, f)]}

@@ -1,8 +1,9 @@
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Note, table
@@ -10,6 +11,11 @@ from services.receivables.notes.schemas import NoteOut
 from shared.pagination import keyset
 
 notes = table(Note)
+
+
+async def insert_note(session: AsyncSession, values: Mapping[str, Any]) -> NoteOut:
+    row = (await session.execute(insert(notes).values(**values).returning(notes))).mappings().one()
+    return NoteOut.model_validate(dict(row))
 
 
 async def get_note(session: AsyncSession, tenant_id: uuid.UUID, note_id: uuid.UUID) -> NoteOut | None:

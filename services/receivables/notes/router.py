@@ -17,12 +17,12 @@ router = APIRouter(prefix="/v1/notes", tags=["notes"], responses=problem_respons
 
 
 @router.post("", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
-async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep) -> dict[str, Any]:
+async def create_note(identity: NoteWrite, data: NoteCreate, session: SessionDep) -> NoteOut:
     """Write a note on a customer (seed 004): who was spoken to, why they have not paid, what was agreed;
     `#hashtags` in the body categorise it. Its reason and hashtags feed the excuses KPI. The customer and invoices
     may be named by the ERP's ids: `customer_external_id`, `invoice_external_ids`."""
     with fields_named_as_sent(data):
-        return dict(await service.create_note(session, identity, await resolved(session, identity.tenant_id, data)))
+        return await service.create_note(session, identity, await resolved(session, identity.tenant_id, data))
 
 
 @router.get("", response_model=Page[NoteOut])

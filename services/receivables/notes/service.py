@@ -2,23 +2,22 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.invoices.rules import FieldInvalid
-from services.receivables.models import Invoice, Note, table
+from services.receivables.models import Invoice, table
+from services.receivables.notes import repository
 from services.receivables.notes.rules import parse_hashtags
-from services.receivables.notes.schemas import NoteCreate
+from services.receivables.notes.schemas import NoteCreate, NoteOut
 from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.identity import Identity
 from shared.problems import ValidationProblem
 
-notes = table(Note)
 invoices = table(Invoice)
 
 
@@ -55,35 +54,28 @@ async def insert_note(
     reason: str | None = None,
     agreed: str | None = None,
     at: datetime | None = None,
-) -> Any:
+) -> NoteOut:
     """Store a note with its hashtags and seed 004's answers (who, why, what was agreed), as of ``at`` (when it
     happened; default now on the tenant's clock); a note of an outcome is shown within the outcome's timeline
     entry."""
     at = at or (await load_profile(session, tenant_id)).clock.now()
-    row = (
-        (
-            await session.execute(
-                insert(notes)
-                .values(
-                    id=uuid.uuid4(),
-                    tenant_id=tenant_id,
-                    customer_id=customer_id,
-                    body=body,
-                    spoken_with=spoken_with,
-                    reason=reason,
-                    agreed=agreed,
-                    hashtags=parse_hashtags(body),
-                    invoice_ids=invoice_ids,
-                    outcome_id=outcome_id,
-                    author=identity.actor,
-                    author_user_id=identity.user_id,
-                    occurred_at=at,
-                )
-                .returning(notes)
-            )
-        )
-        .mappings()
-        .one()
+    row = await repository.insert_note(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "customer_id": customer_id,
+            "body": body,
+            "spoken_with": spoken_with,
+            "reason": reason,
+            "agreed": agreed,
+            "hashtags": parse_hashtags(body),
+            "invoice_ids": invoice_ids,
+            "outcome_id": outcome_id,
+            "author": identity.actor,
+            "author_user_id": identity.user_id,
+            "occurred_at": at,
+        },
     )
     if outcome_id is None:
         summary = body if len(body) <= 200 else body[:197] + "..."
@@ -94,14 +86,14 @@ async def insert_note(
                 {
                     "customer_id": customer_id,
                     "kind": "note",
-                    "ref_id": row["id"],
+                    "ref_id": row.id,
                     "summary": summary,
                     "data": {
                         "body": body,
                         "spoken_with": spoken_with,
                         "reason": reason,
                         "agreed": agreed,
-                        "hashtags": row["hashtags"],
+                        "hashtags": row.hashtags,
                         "invoice_ids": invoice_ids,
                     },
                     "actor": identity.actor,
@@ -112,7 +104,7 @@ async def insert_note(
     return row
 
 
-async def create_note(session: AsyncSession, identity: Identity, data: NoteCreate) -> Any:
+async def create_note(session: AsyncSession, identity: Identity, data: NoteCreate) -> NoteOut:
     tenant_id = identity.tenant_id
     assert data.customer_id is not None  # resolved() set it from the id or the ERP's id (or answered 422)
     if await load_customer(session, tenant_id, data.customer_id) is None:

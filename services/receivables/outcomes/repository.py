@@ -1,8 +1,9 @@
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Outcome, table
@@ -12,12 +13,12 @@ from shared.pagination import keyset
 outcomes = table(Outcome)
 
 
-def outcome_out(row: Any) -> dict[str, Any]:
-    return {**row, "message_requested": row["message_key"] is not None}
+def _typed(row: RowMapping) -> OutcomeOut:
+    return OutcomeOut.model_validate({**row, "message_requested": row["message_key"] is not None})
 
 
-def _typed(row: Any) -> OutcomeOut:
-    return OutcomeOut.model_validate(outcome_out(row))
+async def insert_outcome(session: AsyncSession, values: Mapping[str, Any]) -> OutcomeOut:
+    return _typed((await session.execute(insert(outcomes).values(values).returning(outcomes))).mappings().one())
 
 
 async def get_outcome(session: AsyncSession, tenant_id: uuid.UUID, outcome_id: uuid.UUID) -> OutcomeOut | None:

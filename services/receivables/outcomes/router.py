@@ -52,9 +52,9 @@ async def record_outcome(
         )
     today = (await load_profile(session, identity.tenant_id)).today()
     return {
-        **repository.outcome_out(done["row"]),
-        "task": task_out(done["task"], today) if done["task"] is not None else None,
-        "dispute_area": await area_out(session, identity.tenant_id, done["area"]) if done["area"] else None,
+        **done.outcome.model_dump(),
+        "task": task_out(done.task, today) if done.task is not None else None,
+        "dispute_area": await area_out(session, identity.tenant_id, done.area) if done.area else None,
     }
 
 

@@ -1,20 +1,22 @@
 """Recording a contact outcome: one transaction does everything the outcome means (``rules.plan_outcome``)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers import repository as customers
 from services.receivables.customers.rules import usable_address, why_unusable
 from services.receivables.invoices import repository as invoices
+from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import FieldInvalid, TransitionRefused
 from services.receivables.invoices.service import apply_status_changes, require_area
-from services.receivables.models import Customer, Outcome, outbox, table
+from services.receivables.models import Customer, DisputeArea, outbox
 from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.service import insert_note
+from services.receivables.outcomes import repository as outcome_rows
 from services.receivables.outcomes.rules import (
     InvoiceRefused,
     OutcomeInput,
@@ -23,16 +25,17 @@ from services.receivables.outcomes.rules import (
     claimed_totals,
     plan_outcome,
 )
-from services.receivables.outcomes.schemas import OutcomeCreate
+from services.receivables.outcomes.schemas import OutcomeCreate, OutcomeOut
 from services.receivables.payments.repository import unapplied_credits
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue
+from services.receivables.tasks.repository import TaskRow
 from services.receivables.tasks.service import insert_task
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
 from shared.clock import wall_now
-from shared.contracts.common import Channel, InvoiceKind, MoneyAmount, Person
+from shared.contracts.common import Channel, InvoiceKind, MoneyAmount
 from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
 from shared.contracts.receivables import OutcomeRecorded
 from shared.identity import Identity
@@ -40,7 +43,6 @@ from shared.outbox import emit_many
 from shared.problems import Conflict, NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
-outcomes = table(Outcome)
 _STEP = timedelta(microseconds=1)  # entries written for one outcome, at its moment, keep their order
 SUMMARY = {
     OutcomeKind.PROMISE_TO_PAY: "Promise to pay by {promised}",
@@ -53,33 +55,42 @@ SUMMARY = {
 
 async def _invoices_covered(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], day: date
-) -> list[Any]:
+) -> list[InvoiceRow]:
     """The invoices named (locked; a foreign id is a 404; one issued after the contact's ``day`` a 422), or all
     the customer's open invoices that existed on ``day``."""
     if not invoice_ids:
         rows = await invoices.lock_open_invoices(session, tenant_id, customer_id)
-        return [r for r in rows if r["issue_date"] <= day]
+        return [r for r in rows if r.issue_date <= day]
     rows = await invoices.lock_invoices(session, tenant_id, list(dict.fromkeys(invoice_ids)))
-    found = {r["id"]: r for r in rows}
+    found = {r.id: r for r in rows}
     for position, invoice_id in enumerate(invoice_ids):
         row = found.get(invoice_id)
         if row is None:
             raise NotFound("Invoice not found", field=f"invoice_ids[{position}]")
-        if row["customer_id"] != customer_id:
+        if row.customer_id != customer_id:
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is an invoice of another customer")
-        if row["kind"] == InvoiceKind.CREDIT_NOTE:
+        if row.kind == InvoiceKind.CREDIT_NOTE:
             raise ValidationProblem.field(f"invoice_ids[{position}]", "is a credit note: nothing to collect")
     covered = [found[i] for i in dict.fromkeys(invoice_ids)]
     try:
-        check_not_before_issue(day, ((r["issue_date"], r["number"]) for r in covered))
+        check_not_before_issue(day, ((r.issue_date, r.number) for r in covered))
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     return covered
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedOutcome:
+    """The outcome stored, with what it did: the follow-up task and the dispute area it names."""
+
+    outcome: OutcomeOut
+    task: TaskRow | None
+    area: DisputeArea | None
+
+
 async def record_outcome(
     session: AsyncSession, identity: Identity, data: OutcomeCreate, gateway: TenantUsers
-) -> dict[str, Any]:
+) -> RecordedOutcome:
     tenant_id = identity.tenant_id
     profile = await load_profile(session, tenant_id)
     try:
@@ -105,7 +116,7 @@ async def record_outcome(
                 follow_up_days=data.follow_up_days,
                 named_invoices=bool(data.invoice_ids),
             ),
-            {r["id"]: r["status"] for r in rows},
+            {r.id: r.status for r in rows},
             today=day,
             country=profile.country,
             default_follow_up_days=profile.follow_up_days,
@@ -114,17 +125,17 @@ async def record_outcome(
     except FieldInvalid as exc:
         raise ValidationProblem.field(exc.field, exc.message) from None
     except InvoiceRefused as exc:
-        refused = next(r for r in rows if r["id"] == exc.invoice_id)
+        refused = next(r for r in rows if r.id == exc.invoice_id)
         raise Conflict(
-            f"Invoice {refused['number']}: {exc}",
+            f"Invoice {refused.number}: {exc}",
             field=f"invoice_ids[{data.invoice_ids.index(exc.invoice_id)}]",
             invoice_id=str(exc.invoice_id),
-            number=refused["number"],
-            current_status=refused["status"],
+            number=refused.number,
+            current_status=refused.status,
         ) from None
     except TransitionRefused as exc:
         raise Conflict(str(exc)) from None
-    rows = [r for r in rows if r["id"] in set(plan.covered)]  # what the outcome may act on (issue 12 point 4)
+    rows = [r for r in rows if r.id in set(plan.covered)]  # what the outcome may act on (issue 12 point 4)
     area = None
     if data.dispute_area_id is not None:
         area = await require_area(session, tenant_id, data.dispute_area_id, "dispute_area_id")
@@ -140,7 +151,7 @@ async def record_outcome(
             tenant_id,
             customer_id=customer.id,
             body=data.note,
-            invoice_ids=[r["id"] for r in rows],
+            invoice_ids=[r.id for r in rows],
             identity=identity,
             outcome_id=outcome_id,
             at=at,
@@ -186,13 +197,13 @@ async def record_outcome(
         "excuse": data.excuse.value if data.excuse else None,
         "note": data.note,
         "hashtags": parse_hashtags(data.note),
-        "invoice_ids": [r["id"] for r in rows],
+        "invoice_ids": [r.id for r in rows],
         "promised_date": data.promised_date,
         "reported_date": plan.reported_date,
         "reported_reference": data.reported_reference,
         "dispute_area_id": data.dispute_area_id,
-        "task_id": task["id"] if task else None,
-        "note_id": note["id"] if note else None,
+        "task_id": task.id if task else None,
+        "note_id": note.id if note else None,
         "message_key": message_key,
         "message_skipped": skipped,
         "collector_id": customer.collector_id,
@@ -201,57 +212,58 @@ async def record_outcome(
         "recorded_at": wall_now(),
         "occurred_at": at,
     }
-    row = (await session.execute(insert(outcomes).values(values).returning(outcomes))).mappings().one()
+    row = await outcome_rows.insert_outcome(session, values)
     later = at + _STEP * (len(plan.status_changes) + 1)
     await add_entries(session, tenant_id, [_timeline_entry(row, rows, area, skipped)], at=later)
     event = OutcomeRecorded(
         outcome_id=outcome_id,
         customer_id=customer.id,
-        kind=row["kind"],
-        channel=row["channel"],
-        spoke_with=row["spoke_with"],
-        excuse=row["excuse"],
-        note=row["note"],
-        hashtags=row["hashtags"],
-        invoice_ids=row["invoice_ids"],
-        collector_id=row["collector_id"],
+        kind=row.kind.value,
+        channel=row.channel.value,
+        spoke_with=row.spoke_with,
+        excuse=row.excuse.value if row.excuse else None,
+        note=row.note,
+        hashtags=row.hashtags,
+        invoice_ids=row.invoice_ids,
+        collector_id=row.collector_id,
         recorded_by=actor,
-        recorded_at=row["recorded_at"],
-        occurred_at=row["occurred_at"],
-        promised_date=row["promised_date"],
+        recorded_at=row.recorded_at,
+        occurred_at=row.occurred_at,
+        promised_date=row.promised_date,
     )
     await emit_many(session, outbox, tenant_id, [event, *messages])
-    return {"row": row, "task": task, "area": area}
+    return RecordedOutcome(row, task, area)
 
 
-def _timeline_entry(row: Any, invoice_rows: list[Any], area: Any, skipped: str | None) -> dict[str, Any]:
-    kind = OutcomeKind(row["kind"])
-    summary = SUMMARY[kind].format(promised=row["promised_date"], reported=row["reported_date"])
+def _timeline_entry(
+    row: OutcomeOut, invoice_rows: list[InvoiceRow], area: DisputeArea | None, skipped: str | None
+) -> dict[str, Any]:
+    summary = SUMMARY[row.kind].format(promised=row.promised_date, reported=row.reported_date)
     if area is not None:
         summary += f" ({area.name})"
     if invoice_rows:
         summary += f" - {len(invoice_rows)} invoice(s)"
     return {
-        "customer_id": row["customer_id"],
+        "customer_id": row.customer_id,
         "kind": "outcome",
-        "ref_id": row["id"],
+        "ref_id": row.id,
         "summary": summary,
         "data": {
-            "kind": row["kind"],
-            "channel": row["channel"],
-            "spoke_with": row["spoke_with"],
-            "excuse": row["excuse"],
-            "note": row["note"],
-            "hashtags": row["hashtags"],
-            "invoices": [{"invoice_id": r["id"], "number": r["number"]} for r in invoice_rows],
-            "promised_date": row["promised_date"],
-            "reported_date": row["reported_date"],
+            "kind": row.kind.value,
+            "channel": row.channel.value,
+            "spoke_with": row.spoke_with,
+            "excuse": row.excuse.value if row.excuse else None,
+            "note": row.note,
+            "hashtags": row.hashtags,
+            "invoices": [{"invoice_id": r.id, "number": r.number} for r in invoice_rows],
+            "promised_date": row.promised_date,
+            "reported_date": row.reported_date,
             "dispute_area": area.name if area is not None else None,
-            "task_id": row["task_id"],
-            "message_requested": row["message_key"] is not None,
+            "task_id": row.task_id,
+            "message_requested": row.message_requested,
             "message_skipped": skipped,
         },
-        "actor": row["recorded_by"],
+        "actor": row.recorded_by,
     }
 
 
@@ -260,7 +272,7 @@ async def _unreachable_email(
     profile: TenantProfile,
     customer: Customer,
     kind: OutcomeKind,
-    rows: list[Any],
+    rows: list[InvoiceRow],
     plan: OutcomePlan,
     outcome_id: uuid.UUID,
     language: str,
@@ -280,8 +292,8 @@ async def _unreachable_email(
     claimed = set(plan.claimed)
     lines = [
         invoice_line(r, today)
-        for r in sorted(rows, key=lambda r: (r["due_date"], r["number"], str(r["id"])))
-        if r["id"] in claimed and r["open_amount"] > 0
+        for r in sorted(rows, key=lambda r: (r.due_date, r.number, str(r.id)))
+        if r.id in claimed and r.open_amount > 0
     ]
     credits = await unapplied_credits(session, profile.tenant_id, customer.id)
     overdue, owed = claimed_totals(((x.currency, x.open_amount, x.days_overdue) for x in lines), credits)
@@ -309,9 +321,9 @@ async def _unreachable_email(
         credits=[MoneyAmount(currency=c, amount=a) for c, a in credits.items()],
         overdue_count=sum(1 for x in lines if x.days_overdue > 0),
         oldest_days_overdue=oldest_days_overdue(lines),
-        collector=Person.model_validate(people["collector"]) if people["collector"] else None,
-        advisor=Person.model_validate(people["advisor"]) if people["advisor"] else None,
-        supervisor=Person.model_validate(people["supervisor"]) if people["supervisor"] else None,
+        collector=people.collector,
+        advisor=people.advisor,
+        supervisor=people.supervisor,
         source="receivables",
         source_ref=str(outcome_id),
     )

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers, emit_invoices_changed
+from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import CLOSED, after_payment, after_reversal
 from services.receivables.payments.rules import Credit, Ledger, Named, OpenItem, plan_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
@@ -127,7 +128,7 @@ async def _undo(
         row = rows[invoice_id]
         if states[invoice_id].status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF):
             continue
-        ledger.adjust(invoice_id, min(amount, row["amount"] - row["open_amount"]))  # never above its amount
+        ledger.adjust(invoice_id, min(amount, row.amount - row.open_amount))  # never above its amount
         state = states[invoice_id]
         state.status = after_reversal(state.status, ledger.items[invoice_id].open_amount)
         if state.status not in CLOSED:
@@ -139,10 +140,10 @@ async def _undo(
     touched = await write_invoices(session, profile, states, ledger, actor, "credit undone")
     entries = [
         {
-            "customer_id": rows[i]["customer_id"],
+            "customer_id": rows[i].customer_id,
             "invoice_id": i,
             "kind": "credit_undone",
-            "summary": f"Credit of {rows[i]['currency']} {amount} given back to {rows[i]['number']}",
+            "summary": f"Credit of {rows[i].currency} {amount} given back to {rows[i].number}",
             "data": {"amount": amount, "reason": "credit note or invoice changed"},
             "actor": actor,
         }
@@ -151,7 +152,7 @@ async def _undo(
     ]
     await add_entries(session, tenant_id, entries + _status_entries(states, actor))
     await emit_invoices_changed(session, tenant_id, touched, "credit undone")
-    customers = {rows[i]["customer_id"] for i in rows}
+    customers = {rows[i].customer_id for i in rows}
     ids = [a["invoice_id"] for a in undone] + [a["credit_id"] for a in undone]
     result = await session.execute(
         text("SELECT DISTINCT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id AND id = ANY(:ids)"),
@@ -198,16 +199,16 @@ async def _apply(
             Credit("payment", p["id"], p["currency"], p["unapplied_amount"], p["payment_date"], named)
         )
     for row in rows.values():
-        if row["kind"] == InvoiceKind.CREDIT_NOTE:
+        if row.kind == InvoiceKind.CREDIT_NOTE:
             named = _named(row, rows)
-            credits[row["customer_id"]].append(
-                Credit("credit_note", row["id"], row["currency"], row["open_amount"], row["issue_date"], named)
+            credits[row.customer_id].append(
+                Credit("credit_note", row.id, row.currency, row.open_amount, row.issue_date, named)
             )
     states, ledger = _ledger(rows)
-    currency_of = {i: r["currency"] for i, r in rows.items()}
+    currency_of = {i: r.currency for i, r in rows.items()}
     applied: list[tuple[Credit, Any]] = []
     for customer_id, theirs in credits.items():
-        own = Ledger(ledger.items[i] for i, r in rows.items() if r["customer_id"] == customer_id)
+        own = Ledger(ledger.items[i] for i, r in rows.items() if r.customer_id == customer_id)
         for credit, result in plan_credits(theirs, own, currency_of):
             applied.append((credit, result))
             if credit.source == "credit_note":
@@ -229,39 +230,35 @@ async def _apply(
 
 async def _lock(
     session: AsyncSession, tenant_id: uuid.UUID, where: str, params: dict[str, Any]
-) -> dict[uuid.UUID, Any]:
+) -> dict[uuid.UUID, InvoiceRow]:
+    """The tenant's invoices that match ``where``, locked in id order, by id."""
     result = await session.execute(
         text(f"SELECT * FROM receivables.invoices WHERE tenant_id = :tenant_id AND {where} ORDER BY id FOR UPDATE"),
         {"tenant_id": tenant_id, **params},
     )
-    return {row["id"]: row for row in result.mappings()}
+    return {row["id"]: InvoiceRow(**row) for row in result.mappings()}
 
 
-def _ledger(rows: dict[uuid.UUID, Any]) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
+def _ledger(rows: dict[uuid.UUID, InvoiceRow]) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
     states = {
-        i: InvoiceState(
-            r["customer_id"], r["currency"], r["number"], r["status"], r["status"], r["closed_on"], r["promised_date"]
-        )
+        i: InvoiceState(r.customer_id, r.currency, r.number, r.status, r.status, r.closed_on, r.promised_date)
         for i, r in rows.items()
     }
-    items = [
-        OpenItem(i, r["open_amount"], r["due_date"], r["issue_date"], r["number"], r["status"], r["kind"])
-        for i, r in rows.items()
-    ]
+    items = [OpenItem(i, r.open_amount, r.due_date, r.issue_date, r.number, r.status, r.kind) for i, r in rows.items()]
     return states, Ledger(items)
 
 
-def _named(credit_note: Any, rows: dict[uuid.UUID, Any]) -> tuple[Named, ...]:
+def _named(credit_note: InvoiceRow, rows: dict[uuid.UUID, InvoiceRow]) -> tuple[Named, ...]:
     """The invoices a credit note names (``applies_to``: ids or the ERP's external ids) among its customer's."""
-    wanted = list(credit_note["applies_to"] or [])
+    wanted = list(credit_note.applies_to or [])
     if not wanted:
         return ()
-    mine = [r for r in rows.values() if r["customer_id"] == credit_note["customer_id"]]
-    by_key = {str(r["id"]): r["id"] for r in mine} | {r["external_id"]: r["id"] for r in mine if r["external_id"]}
+    mine = [r for r in rows.values() if r.customer_id == credit_note.customer_id]
+    by_key = {str(r.id): r.id for r in mine} | {r.external_id: r.id for r in mine if r.external_id}
     found = [by_key[k] for k in wanted if k in by_key]
     # Named invoices that are closed or gone: keep one impossible name so the credit waits instead of going
     # oldest first (plan_credits drops names it cannot find).
-    return tuple(Named(i) for i in dict.fromkeys(found)) or (Named(credit_note["id"]),)
+    return tuple(Named(i) for i in dict.fromkeys(found)) or (Named(credit_note.id),)
 
 
 async def _write_applications(
@@ -311,13 +308,15 @@ async def _write_applications(
         )
 
 
-def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, Any], actor: str) -> list[dict[str, Any]]:
+def _applied_entries(
+    applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, InvoiceRow], actor: str
+) -> list[dict[str, Any]]:
     entries = []
     for credit, result in applied:
-        what = f"credit note {rows[credit.source_id]['number']}" if credit.source == "credit_note" else "over-payment"
+        what = f"credit note {rows[credit.source_id].number}" if credit.source == "credit_note" else "over-payment"
         entries.append(
             {
-                "customer_id": rows[result.allocations[0][0]]["customer_id"],
+                "customer_id": rows[result.allocations[0][0]].customer_id,
                 "kind": "credit_applied",
                 "ref_id": credit.source_id,
                 "summary": f"Credit of {credit.currency} {result.applied} applied ({what})",
@@ -325,7 +324,7 @@ def _applied_entries(applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, An
                     "source": credit.source,
                     "source_id": credit.source_id,
                     "allocations": [
-                        {"invoice_id": i, "number": rows[i]["number"], "amount": a} for i, a in result.allocations
+                        {"invoice_id": i, "number": rows[i].number, "amount": a} for i, a in result.allocations
                     ],
                 },
                 "actor": actor,

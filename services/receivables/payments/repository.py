@@ -30,7 +30,8 @@ async def get_payment(session: AsyncSession, tenant_id: uuid.UUID, payment_id: u
     return None if row is None else PaymentOut.model_validate(dict(row))
 
 
-async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
+async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> uuid.UUID | None:
+    """The id of the tenant's payment with this ERP id, if any."""
     query = select(payments.c.id).where(payments.c.tenant_id == tenant_id, payments.c.external_id == external_id)
     return (await session.execute(query)).scalar()
 

@@ -3,6 +3,7 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
 from services.receivables.models import Customer, DisputeArea, Person, TenantUser, table
+from services.receivables.people.schemas import CollectorOut, PersonOut
 from shared.contracts.gateway import UserChanged
 from shared.identity import COLLECTOR
 from shared.pagination import keyset
@@ -21,6 +23,19 @@ from shared.tenant_users import TenantUsers
 _people = table(Person)
 _users = table(TenantUser)
 _areas = table(DisputeArea)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaRow:
+    """A stored dispute area (its responsible is read apart: ``people_by_id``)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    responsible_id: uuid.UUID | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
 
 
 def name_key(name: str) -> str:
@@ -95,7 +110,7 @@ async def require_user(
     role: str | None = None,
     *,
     gateway: TenantUsers,
-) -> Any:
+) -> None:
     """The tenant's user, or a 422 naming ``field`` (an unknown id, or one without ``role``). A user the projection
     has not heard of yet (created a moment ago) is asked of the gateway, which knows only the tenant's own users."""
     query = select(_users).where(_users.c.tenant_id == tenant_id, _users.c.user_id == user_id)
@@ -106,7 +121,6 @@ async def require_user(
         raise ValidationProblem.field(field, "is not a user of this tenant")
     if role is not None and role not in row.roles:
         raise ValidationProblem.field(field, f"is not a user with the {role} role")
-    return row
 
 
 async def require_person(
@@ -115,7 +129,8 @@ async def require_person(
     person_id: uuid.UUID,
     field: str,
     kind: str | None = None,
-) -> Any:
+) -> None:
+    """The tenant's person, or a 422 naming ``field`` (an unknown id, or one not of ``kind``)."""
     row = (
         await session.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id == person_id))
     ).first()
@@ -123,7 +138,6 @@ async def require_person(
         raise ValidationProblem.field(field, "is not a person of this tenant")
     if kind is not None and row.kind != kind:
         raise ValidationProblem.field(field, f"is not a person of kind {kind}")
-    return row
 
 
 async def get_person(session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID) -> Person:
@@ -135,19 +149,19 @@ async def get_person(session: AsyncSession, tenant_id: uuid.UUID, person_id: uui
 
 async def list_people(
     session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None, kind: str | None, q: str | None
-) -> list[Any]:
+) -> list[PersonOut]:
     query = select(_people).where(_people.c.tenant_id == tenant_id)
     if kind:
         query = query.where(_people.c.kind == kind)
     if q:
         query = query.where(_people.c.name.ilike(f"%{q}%"))
     query = keyset(query, (_people.c.name, _people.c.id), (str, uuid.UUID), after, limit)
-    return list((await session.execute(query)).mappings().all())
+    return [PersonOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
 
 
 async def list_collectors(
     session: AsyncSession, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
-) -> list[Any]:
+) -> list[CollectorOut]:
     customers = table(Customer)
     counts = (
         select(customers.c.collector_id, func.count().label("customers"))
@@ -176,7 +190,7 @@ async def list_collectors(
     if not include_inactive:
         query = query.where(_users.c.active.is_(True))
     query = keyset(query, (_users.c.full_name, _users.c.user_id), (str, uuid.UUID), after, limit)
-    return list((await session.execute(query)).mappings().all())
+    return [CollectorOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
 
 
 async def get_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UUID) -> DisputeArea:
@@ -188,7 +202,9 @@ async def get_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uuid.UU
     return area
 
 
-async def list_areas(session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None) -> list[Any]:
+async def list_areas(
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, after: list[Any] | None
+) -> list[AreaRow]:
     query = keyset(
         select(_areas).where(_areas.c.tenant_id == tenant_id),
         (_areas.c.name, _areas.c.id),
@@ -196,13 +212,13 @@ async def list_areas(session: AsyncSession, tenant_id: uuid.UUID, *, limit: int,
         after,
         limit,
     )
-    return list((await session.execute(query)).mappings().all())
+    return [AreaRow(**row) for row in (await session.execute(query)).mappings()]
 
 
-async def people_by_id(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[str, Any]:
+async def people_by_id(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, PersonOut]:
     if not ids:
         return {}
     rows = (
         await session.execute(select(_people).where(_people.c.tenant_id == tenant_id, _people.c.id.in_(ids)))
     ).mappings()
-    return {row["id"]: dict(row) for row in rows}
+    return {row["id"]: PersonOut.model_validate(dict(row)) for row in rows}

@@ -37,7 +37,7 @@ async def list_collectors(
     rows = await repository.list_collectors(
         session, identity.tenant_id, include_inactive, limit=params.limit, after=params.cursor
     )
-    return make_page(rows, params.limit, key=lambda r: [r["name"], r["user_id"]], item=dict)
+    return make_page(rows, params.limit, key=lambda r: [r.name, r.user_id])
 
 
 @router.post("", response_model=PersonOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
@@ -60,7 +60,7 @@ async def list_people(
     rows = await repository.list_people(
         session, identity.tenant_id, limit=page.limit, after=page.cursor, kind=kind, q=q
     )
-    return make_page(rows, page.limit, key=lambda r: [r["name"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.name, r.id])
 
 
 @router.get("/{person_id}", response_model=PersonOut, responses=problem_responses(404))
@@ -104,14 +104,20 @@ async def create_dispute_area(identity: PeopleWrite, data: DisputeAreaCreate, se
 async def list_dispute_areas(identity: PeopleRead, session: SessionDep, params: PageDep) -> dict[str, Any]:
     """The tenant's dispute areas by name."""
     rows = await repository.list_areas(session, identity.tenant_id, limit=params.limit, after=params.cursor)
-    responsible_ids = [r["responsible_id"] for r in rows if r["responsible_id"]]
+    responsible_ids = [r.responsible_id for r in rows if r.responsible_id]
     people = await repository.people_by_id(session, identity.tenant_id, responsible_ids)
     return make_page(
         rows,
         params.limit,
-        key=lambda r: [r["name"], r["id"]],
+        key=lambda r: [r.name, r.id],
         item=lambda r: DisputeAreaOut(
-            **r, responsible=PersonOut.model_validate(people[r["responsible_id"]]) if r["responsible_id"] else None
+            id=r.id,
+            name=r.name,
+            responsible_id=r.responsible_id,
+            responsible=people[r.responsible_id] if r.responsible_id else None,
+            active=r.active,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
         ),
     )
 

@@ -19,9 +19,7 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=problem_respons
 
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(503))
-async def create_task(
-    identity: TaskWrite, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep
-) -> dict[str, Any]:
+async def create_task(identity: TaskWrite, data: TaskCreate, session: SessionDep, gateway: TenantUsersDep) -> TaskOut:
     """A task: what to do, for whom (default: me), under which supervisor, by when (seed 004); its customer by
     `customer_id` or by the ERP's `customer_external_id`."""
     with fields_named_as_sent(data):
@@ -43,7 +41,7 @@ async def _list(identity: Identity, session: SessionDep, page: PageDep, **filter
     return make_page(
         rows,
         page.limit,
-        key=lambda r: [r["due_date"] or repository.NO_DATE, r["id"]],
+        key=lambda r: [r.due_date or repository.NO_DATE, r.id],
         item=lambda r: service.task_out(r, today),
     )
 
@@ -104,7 +102,7 @@ async def list_supervised_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses=problem_responses(404))
-async def get_task(identity: TaskRead, task_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+async def get_task(identity: TaskRead, task_id: uuid.UUID, session: SessionDep) -> TaskOut:
     row = await repository.get_task(session, identity.tenant_id, task_id)
     if row is None:
         raise NotFound("Task not found")
@@ -114,7 +112,7 @@ async def get_task(identity: TaskRead, task_id: uuid.UUID, session: SessionDep) 
 @router.patch("/{task_id}", response_model=TaskOut, responses=problem_responses(404, 503))
 async def update_task(
     identity: TaskWrite, task_id: uuid.UUID, data: TaskUpdate, session: SessionDep, gateway: TenantUsersDep
-) -> dict[str, Any]:
+) -> TaskOut:
     """Change a task: reassign, reschedule, mark done or cancelled (or reopen)."""
     row = await service.update_task(session, identity, task_id, data, gateway)
     return service.task_out(row, (await load_profile(session, identity.tenant_id)).today())

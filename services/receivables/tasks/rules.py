@@ -1,7 +1,8 @@
-"""Who follows a task up (seed 004, "La promesa como tarea": a task "puede estar dirigida a otra persona dentro de
-la organización en cuyo caso hay que definir el supervisor")."""
+"""Who follows a task up, and when it is overdue (seed 004, "La promesa como tarea": a task "puede estar dirigida
+a otra persona dentro de la organización en cuyo caso hay que definir el supervisor")."""
 
 import uuid
+from datetime import date
 
 from shared.problems import ValidationProblem
 
@@ -16,3 +17,8 @@ def supervisor_for(
     if caller_id is None:
         raise ValidationProblem.field("supervisor_id", "a task for someone else names its supervisor (seed 004)")
     return caller_id
+
+
+def is_overdue(status: str, due_date: date | None, today: date) -> bool:
+    """Open and due before the tenant's today."""
+    return status == "open" and due_date is not None and due_date < today

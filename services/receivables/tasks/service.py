@@ -1,21 +1,21 @@
 """Tasks: created by people, by outcomes and by other services (idempotent by key); every change is announced."""
 
 import uuid
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
 from services.receivables.events import emit_tasks_changed
 from services.receivables.invoices.rules import FieldInvalid
-from services.receivables.models import Task, table
 from services.receivables.people.repository import require_user
 from services.receivables.tasks import repository
-from services.receivables.tasks.rules import supervisor_for
-from services.receivables.tasks.schemas import TaskCreate, TaskStatus, TaskUpdate
+from services.receivables.tasks.repository import ServiceTask, TaskRow
+from services.receivables.tasks.rules import is_overdue, supervisor_for
+from services.receivables.tasks.schemas import TaskCreate, TaskOut, TaskStatus, TaskUpdate
 from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import occurred_at
@@ -25,52 +25,42 @@ from shared.inbox import Received, messages_by_tenant
 from shared.problems import NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
-tasks = table(Task)
+
+def task_out(row: TaskRow, today: date) -> TaskOut:
+    """The API's task: the stored row and whether it is overdue on the tenant's ``today``."""
+    return TaskOut.model_validate({**asdict(row), "overdue": is_overdue(row.status, row.due_date, today)})
 
 
-def task_out(row: Any, today: date) -> dict[str, Any]:
-    overdue = row["status"] == TaskStatus.OPEN and row["due_date"] is not None and row["due_date"] < today
-    return {**row, "overdue": overdue}
-
-
-def _entry(row: Any, summary: str, actor: str) -> dict[str, Any]:
+def _entry(row: TaskRow | ServiceTask, summary: str, actor: str) -> dict[str, Any]:
     return {
-        "customer_id": row["customer_id"],
+        "customer_id": row.customer_id,
         "kind": "task",
-        "ref_id": row["id"],
+        "ref_id": row.id,
         "summary": summary,
         "data": {
-            "title": row["title"],
-            "status": row["status"],
-            "assignee_id": row["assignee_id"],
-            "due_date": row["due_date"],
+            "title": row.title,
+            "status": row.status,
+            "assignee_id": row.assignee_id,
+            "due_date": row.due_date,
         },
         "actor": actor,
     }
 
 
-async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any], actor: str) -> Any:
+async def insert_task(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any], actor: str) -> TaskRow:
     """Store a task, log it on the customer's timeline (at its ``occurred_at``: when it was given, default now on
     the tenant's clock) and announce it."""
     if values.get("occurred_at") is None:
         values = {**values, "occurred_at": (await load_profile(session, tenant_id)).clock.now()}
-    row = (
-        (
-            await session.execute(
-                insert(tasks).values(id=uuid.uuid4(), tenant_id=tenant_id, created_by=actor, **values).returning(tasks)
-            )
-        )
-        .mappings()
-        .one()
-    )
-    if row["customer_id"] is not None:
-        due = f", due {row['due_date'].isoformat()}" if row["due_date"] else ""
-        await add_entries(session, tenant_id, [_entry(row, f"Task: {row['title']}{due}", actor)], at=row["occurred_at"])
-    await emit_tasks_changed(session, tenant_id, [row["id"]])
+    row = await repository.insert_task(session, tenant_id, actor, values)
+    if row.customer_id is not None:
+        due = f", due {row.due_date.isoformat()}" if row.due_date else ""
+        await add_entries(session, tenant_id, [_entry(row, f"Task: {row.title}{due}", actor)], at=row.occurred_at)
+    await emit_tasks_changed(session, tenant_id, [row.id])
     return row
 
 
-async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate, gateway: TenantUsers) -> Any:
+async def create_task(session: AsyncSession, identity: Identity, data: TaskCreate, gateway: TenantUsers) -> TaskRow:
     tenant_id = identity.tenant_id
     if data.customer_id and await load_customer(session, tenant_id, data.customer_id) is None:
         raise ValidationProblem.field("customer_id", "is not a customer of this tenant")
@@ -89,7 +79,7 @@ async def create_task(session: AsyncSession, identity: Identity, data: TaskCreat
 
 async def update_task(
     session: AsyncSession, identity: Identity, task_id: uuid.UUID, data: TaskUpdate, gateway: TenantUsers
-) -> Any:
+) -> TaskRow:
     tenant_id = identity.tenant_id
     current = await repository.get_task(session, tenant_id, task_id)
     if current is None:
@@ -99,33 +89,22 @@ async def update_task(
         if field in values and values[field] is None:
             values.pop(field)
     if "assignee_id" in values or "supervisor_id" in values:
-        assignee = values.get("assignee_id", current["assignee_id"])
-        supervisor = values.get("supervisor_id", current["supervisor_id"])
+        assignee = values.get("assignee_id", current.assignee_id)
+        supervisor = values.get("supervisor_id", current.supervisor_id)
         values["supervisor_id"] = supervisor_for(assignee, supervisor, identity.user_id)
     for field in ("assignee_id", "supervisor_id"):
         if values.get(field) is not None:
             await require_user(session, tenant_id, values[field], field, gateway=gateway)
-    changed = {k: v for k, v in values.items() if current[k] != v}
+    changed = {k: v for k, v in values.items() if getattr(current, k) != v}
     if not changed:
         return current
     if "status" in changed:  # open <-> done / cancelled: who closed it and when
         closing = changed["status"] != TaskStatus.OPEN
         changed["completed_at"] = (await load_profile(session, tenant_id)).clock.now() if closing else None
         changed["completed_by"] = identity.actor if closing else None
-    row = (
-        (
-            await session.execute(
-                update(tasks)
-                .where(tasks.c.id == task_id)
-                .values(**changed, revision=tasks.c.revision + 1, updated_at=text("now()"))
-                .returning(tasks)
-            )
-        )
-        .mappings()
-        .one()
-    )
-    if row["customer_id"] is not None:
-        what = f"Task {row['status']}: {row['title']}" if "status" in values else f"Task changed: {row['title']}"
+    row = await repository.update_task(session, task_id, changed)
+    if row.customer_id is not None:
+        what = f"Task {row.status}: {row.title}" if "status" in values else f"Task changed: {row.title}"
         await add_entries(session, tenant_id, [_entry(row, what, identity.actor)])
     await emit_tasks_changed(session, tenant_id, [task_id])
     return row
@@ -155,36 +134,12 @@ async def insert_service_tasks(session: AsyncSession, tenant_id: uuid.UUID, rows
     assignee defaults to the customer's collector and the due date to the tenant's today (its clock)."""
     if rows:
         profile = await load_profile(session, tenant_id)
-        created = (
-            (
-                await session.execute(
-                    text(
-                        "INSERT INTO receivables.tasks (id, tenant_id, customer_id, title, description, assignee_id, "
-                        "due_date, status, source, idempotency_key, created_by, occurred_at) "
-                        "SELECT receivables.uuid7(), c.tenant_id, c.id, x.title, x.description, "
-                        "coalesce(x.assignee_id, c.collector_id), "
-                        "coalesce(x.due_date, CAST(:today AS date)), 'open', x.source, "
-                        "x.key, 'service:' || x.source, CAST(:now AS timestamptz) "
-                        "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(key text, customer_id uuid, title text, "
-                        "description text, assignee_id uuid, due_date date, source text) "
-                        "JOIN receivables.customers c ON c.tenant_id = :tenant_id AND c.id = x.customer_id "
-                        "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
-                        "RETURNING id, customer_id, title, status, assignee_id, due_date, created_by"
-                    ),
-                    {
-                        "tenant_id": tenant_id,
-                        "rows": orjson.dumps(rows).decode(),
-                        "today": profile.today(),
-                        "now": profile.clock.now(),
-                    },
-                )
-            )
-            .mappings()
-            .all()
+        created = await repository.insert_service_tasks(
+            session, tenant_id, orjson.dumps(rows).decode(), profile.today(), profile.clock.now()
         )
         await add_entries(
             session,
             tenant_id,
-            [_entry(r, f"Task: {r['title']}", r["created_by"]) for r in created],
+            [_entry(r, f"Task: {r.title}", r.created_by) for r in created],
         )
-        await emit_tasks_changed(session, tenant_id, [r["id"] for r in created])
+        await emit_tasks_changed(session, tenant_id, [r.id for r in created])

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import TimelineEntry, table
 from services.receivables.tenant_settings.repository import load_profile
+from services.receivables.timeline.schemas import HistoryEntryOut, TimelineEntryOut
 from shared.ids import uuid7_texts
 from shared.pagination import typed_cursor
 
@@ -70,7 +71,7 @@ async def list_timeline(
     limit: int,
     after: list[Any] | None,
     newest_first: bool = True,
-) -> list[Any]:
+) -> list[TimelineEntryOut]:
     params: dict[str, Any] = {"tenant_id": tenant_id, "customer_id": customer_id, "limit": limit + 1}
     entry_filters = ["tenant_id = :tenant_id", "customer_id = :customer_id"]
     invoice_filters = ["tenant_id = :tenant_id", "customer_id = :customer_id"]
@@ -99,7 +100,9 @@ async def list_timeline(
         )
     union = " UNION ALL ".join(f"({b})" for b in branches)
     query = f"SELECT * FROM ({union}) t ORDER BY occurred_at {direction}, id {direction} LIMIT :limit"
-    return list((await session.execute(text(query), params)).mappings().all())
+    return [
+        TimelineEntryOut.model_validate(dict(row)) for row in (await session.execute(text(query), params)).mappings()
+    ]
 
 
 async def invoice_history(
@@ -109,7 +112,7 @@ async def invoice_history(
     *,
     limit: int,
     after: list[Any] | None,
-) -> list[Any]:
+) -> list[HistoryEntryOut]:
     """The invoice's status changes and other events, oldest first (who, when, why), ``limit + 1`` after the
     cursor's entry."""
     params: dict[str, Any] = {"tenant_id": tenant_id, "invoice_id": invoice_id, "limit": limit + 1}
@@ -121,4 +124,6 @@ async def invoice_history(
         "SELECT id, occurred_at, kind, summary, data, actor FROM receivables.timeline_entries "
         f"WHERE {' AND '.join(filters)} ORDER BY occurred_at, id LIMIT :limit"
     )
-    return list((await session.execute(text(query), params)).mappings().all())
+    return [
+        HistoryEntryOut.model_validate(dict(row)) for row in (await session.execute(text(query), params)).mappings()
+    ]

@@ -38,4 +38,4 @@ async def get_customer_timeline(
         after=page.cursor,
         newest_first=order == "newest",
     )
-    return make_page(rows, page.limit, key=lambda r: [r["occurred_at"], r["id"]], item=dict)
+    return make_page(rows, page.limit, key=lambda r: [r.occurred_at, r.id])
