@@ -124,8 +124,8 @@ class Peers:
                 for path in (self.maildir / sub).glob("*"):
                     path.unlink()
         python = str(VENV_BIN / "python")
-        smtp = [python, "-m", "services.messaging.stubs.smtp_server", "--port", str(self.smtp_port)]
-        provider = [python, "-m", "services.messaging.stubs.provider", "--port", self.provider_url.rsplit(":", 1)[1]]
+        smtp = [python, "-m", "messaging_service.stubs.smtp_server", "--port", str(self.smtp_port)]
+        provider = [python, "-m", "messaging_service.stubs.provider", "--port", self.provider_url.rsplit(":", 1)[1]]
         webhook = f"{self.gateway_url}/webhooks/messaging/whatsapp"
         for name, command in (
             ("smtp", [*smtp, "--maildir", str(self.maildir), "--quiet"]),

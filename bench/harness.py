@@ -35,19 +35,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 APPS = {
-    "gateway": "services.gateway.main:create_app",
+    "gateway": "api_gateway.main:create_app",
     "receivables": "services.receivables.main:create_app",
-    "dunning": "services.dunning.main:create_app",
-    "messaging": "services.messaging.main:create_app",
-    "alarms": "services.alarms.main:create_app",
+    "dunning": "dunning_service.main:create_app",
+    "messaging": "messaging_service.main:create_app",
+    "alarms": "alarms_service.main:create_app",
     "webhooks": "services.webhooks.main:create_app",
 }
 WORKERS = {
-    "gateway": "services.gateway.worker.WorkerSettings",
+    "gateway": "api_gateway.worker.WorkerSettings",
     "receivables": "services.receivables.worker.WorkerSettings",
-    "dunning": "services.dunning.worker.WorkerSettings",
-    "messaging": "services.messaging.worker.WorkerSettings",
-    "alarms": "services.alarms.worker.WorkerSettings",
+    "dunning": "dunning_service.worker.WorkerSettings",
+    "messaging": "messaging_service.worker.WorkerSettings",
+    "alarms": "alarms_service.worker.WorkerSettings",
     "webhooks": "services.webhooks.worker.WorkerSettings",
 }
 OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms": 4, "webhooks": 6}

@@ -30,11 +30,11 @@ from redis.asyncio import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import VENV_BIN, System, arguments, bench_line, cpu_seconds
-from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.channels.email import build_email
-from services.messaging.delivery.rendering import render_communication
-from services.messaging.delivery.statement import statement_attachments
-from services.messaging.templates.context import TenantView
+from messaging_service.channels.config import EmailConfig, SmtpConfig
+from messaging_service.channels.email import build_email
+from messaging_service.delivery.rendering import render_communication
+from messaging_service.delivery.statement import statement_attachments
+from messaging_service.templates.context import TenantView
 from shared.contracts.messaging import Communication, SendCommunications
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name
@@ -188,7 +188,7 @@ async def processes(system: System, smtp: subprocess.Popen[bytes]) -> dict[str, 
 def start_smtp(port: int) -> subprocess.Popen[bytes]:
     """The local SMTP server, counting messages without keeping them (both sides send to it)."""
     return subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "services.messaging.stubs.smtp_server", "--port", str(port), "--discard"],
+        [str(VENV_BIN / "python"), "-m", "messaging_service.stubs.smtp_server", "--port", str(port), "--discard"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

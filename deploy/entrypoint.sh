@@ -15,20 +15,20 @@ worker() {
   exec python -m shared.worker_process "$1"
 }
 case "$role" in
-  gateway)            app services.gateway.main:create_app ;;
+  gateway)            app api_gateway.main:create_app ;;
   receivables)        app services.receivables.main:create_app ;;
-  dunning)            app services.dunning.main:create_app ;;
-  messaging)          app services.messaging.main:create_app ;;
-  alarms)             app services.alarms.main:create_app ;;
+  dunning)            app dunning_service.main:create_app ;;
+  messaging)          app messaging_service.main:create_app ;;
+  alarms)             app alarms_service.main:create_app ;;
   webhooks)           app services.webhooks.main:create_app ;;
-  gateway-worker)     worker services.gateway.worker.WorkerSettings ;;
+  gateway-worker)     worker api_gateway.worker.WorkerSettings ;;
   receivables-worker) worker services.receivables.worker.WorkerSettings ;;
-  dunning-worker)     worker services.dunning.worker.WorkerSettings ;;
-  messaging-worker)   worker services.messaging.worker.WorkerSettings ;;
-  alarms-worker)      worker services.alarms.worker.WorkerSettings ;;
+  dunning-worker)     worker dunning_service.worker.WorkerSettings ;;
+  messaging-worker)   worker messaging_service.worker.WorkerSettings ;;
+  alarms-worker)      worker alarms_service.worker.WorkerSettings ;;
   webhooks-worker)    worker services.webhooks.worker.WorkerSettings ;;
   migrate)            exec alembic upgrade head ;;
-  smtp)               exec python -m services.messaging.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail --inbound-url "${INBOUND_URL:-http://gateway:8000/webhooks/messaging/email/inbound}" ;;
-  provider)           exec python -m services.messaging.stubs.provider --host 0.0.0.0 --port "$port" ;;
+  smtp)               exec python -m messaging_service.stubs.smtp_server --host 0.0.0.0 --port "$port" --maildir /tmp/mail --inbound-url "${INBOUND_URL:-http://gateway:8000/webhooks/messaging/email/inbound}" ;;
+  provider)           exec python -m messaging_service.stubs.provider --host 0.0.0.0 --port "$port" ;;
   *) echo "usage: <gateway|receivables|dunning|messaging|alarms|webhooks>[-worker] | migrate | smtp | provider" >&2; exit 2 ;;
 esac

@@ -10,21 +10,21 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import services.alarms.models
-import services.dunning.models
-import services.gateway.models
-import services.messaging.models
+import alarms_service.models
+import api_gateway.models
+import dunning_service.models
+import messaging_service.models
 import services.receivables.models
 import services.webhooks.models
 from shared.settings import ServiceSettings
 
 config = context.config
 target_metadata = [
-    services.gateway.models.Base.metadata,
+    api_gateway.models.Base.metadata,
     services.receivables.models.Base.metadata,
-    services.dunning.models.Base.metadata,
-    services.messaging.models.Base.metadata,
-    services.alarms.models.Base.metadata,
+    dunning_service.models.Base.metadata,
+    messaging_service.models.Base.metadata,
+    alarms_service.models.Base.metadata,
     services.webhooks.models.Base.metadata,
 ]
 

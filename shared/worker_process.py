@@ -1,4 +1,4 @@
-"""The process of a service's worker: ``python -m shared.worker_process services.dunning.worker.WorkerSettings``.
+"""The process of a service's worker: ``python -m shared.worker_process dunning_service.worker.WorkerSettings``.
 
 arq's own command ends the process when Redis goes away (its poll loop raises), so a 20-second Redis restart
 stopped every worker until someone started them again. This runs the same arq ``Worker`` under a loop that rides

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.gateway.main import create_app as create_gateway
-from services.gateway.settings import GatewaySettings
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
 from shared.internal import InternalClient
 from shared.outbox import HANDLE_MESSAGES, queue_name
 from shared.settings import ServiceSettings
@@ -74,9 +74,9 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
 
 def service_apps() -> dict[str, FastAPI]:
-    from services.alarms.main import create_app as alarms
-    from services.dunning.main import create_app as dunning
-    from services.messaging.main import create_app as messaging
+    from alarms_service.main import create_app as alarms
+    from dunning_service.main import create_app as dunning
+    from messaging_service.main import create_app as messaging
     from services.receivables.main import create_app as receivables
     from services.webhooks.main import create_app as webhooks
 
@@ -116,7 +116,7 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 async def ask_gateway_in_process(services: dict[str, FastAPI], gateway: FastAPI) -> AsyncIterator[None]:
     """The services' look-ups of users (``GET /internal/users``: receivables', dunning's) go to the in-process
     gateway."""
-    from services.dunning.settings import DunningSettings
+    from dunning_service.settings import DunningSettings
     from services.receivables.settings import ReceivablesSettings
     from shared.tenant_users import TenantUsers, tenant_users
 
@@ -141,7 +141,7 @@ async def ask_gateway_in_process(services: dict[str, FastAPI], gateway: FastAPI)
 @asynccontextmanager
 async def ask_receivables_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
     """Messaging's look-up of the ERP's ids (``POST /internal/external-ids``) goes to the in-process receivables."""
-    from services.messaging.settings import MessagingSettings
+    from messaging_service.settings import MessagingSettings
     from shared.external_ids import ExternalIdLookUp, external_id_look_up
 
     async with httpx.AsyncClient(transport=RoutingTransport({"receivables": services["receivables"]})) as http:

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.alarms.digests.directory import receivables_client
+from alarms_service.digests.directory import receivables_client
 from shared.internal import InternalClient
 from tests.alarms.support import routed_receivables
 from tests.messaging.conftest import mailbox  # noqa: F401 - the real SMTP server on loopback, for the e2e test

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from services.alarms.settings import AlarmsSettings
-from services.alarms.worker import HANDLERS, WorkerSettings
+from alarms_service.settings import AlarmsSettings
+from alarms_service.worker import HANDLERS, WorkerSettings
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.messaging import Communication, SendCommunications

@@ -5,8 +5,8 @@ from datetime import date
 
 import httpx
 
-from services.alarms.digests.directory import receivables_client
-from services.alarms.settings import AlarmsSettings
+from alarms_service.digests.directory import receivables_client
+from alarms_service.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, collector, run
 from tests.support import create_tenant, two_pages

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from services.alarms.digests import rules
-from services.alarms.digests.jobs import schedule_runs
-from services.alarms.settings import AlarmsSettings
-from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule, Cadence
+from alarms_service.digests import rules
+from alarms_service.digests.jobs import schedule_runs
+from alarms_service.settings import AlarmsSettings
+from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule, Cadence
 from shared.calendar import BusinessCalendar, local_today
 from shared.contracts.dunning import CalendarChanged
 from tests.alarms.support import alarms_tenant, feed

@@ -6,8 +6,8 @@ alarm nobody."""
 import pytest
 from sqlalchemy import text
 
-from services.alarms.login_alerts.words import alert_data
-from services.gateway.tokens.rules import alarm_due
+from alarms_service.login_alerts.words import alert_data
+from api_gateway.tokens.rules import alarm_due
 from tests.alarms.support import alarms_tenant, deliver_gateway, relay
 from tests.messaging.support import deliver, settings
 from tests.support import create_user

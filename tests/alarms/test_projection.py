@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from services.alarms.worker import HANDLERS
+from alarms_service.worker import HANDLERS
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged, PromiseBroken

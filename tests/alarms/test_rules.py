@@ -8,9 +8,9 @@ from babel.numbers import format_currency
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.alarms.digests import rules, wording
-from services.alarms.digests.rules import Audience, Directory, Recipient
-from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule, Cadence
+from alarms_service.digests import rules, wording
+from alarms_service.digests.rules import Audience, Directory, Recipient
+from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule, Cadence
 
 BUENOS_AIRES = "America/Argentina/Buenos_Aires"
 MONDAY = date(2026, 11, 23)

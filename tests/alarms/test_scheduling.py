@@ -10,8 +10,8 @@ import pytest
 from arq import Retry
 from sqlalchemy import text
 
-from services.alarms.digests.jobs import RUN_JOB, run_alarms, schedule_runs, sweep_runs
-from services.alarms.settings import AlarmsSettings
+from alarms_service.digests.jobs import RUN_JOB, run_alarms, schedule_runs, sweep_runs
+from alarms_service.settings import AlarmsSettings
 from shared.internal import InternalClient
 from tests.alarms.support import Portfolio, alarms_tenant, alarms_worker, collector, sent_communications
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alarms.digests import rules, selection_repository
-from services.alarms.digests.rules import AUDIENCES, Area, Audience, Directory
-from services.alarms.models import ActionItem, BrokenPromise, Customer, Invoice
-from services.alarms.tenant_settings.rules import Alarm, AlarmSchedule
+from alarms_service.digests import rules, selection_repository
+from alarms_service.digests.rules import AUDIENCES, Area, Audience, Directory
+from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice
+from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule
 
 AS_OF = date(2026, 11, 23)
 STATUSES = ["normal", "promise_to_pay", "payment_reported", "dispute", "paid", "written_off", "void"]

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from services.alarms.digests.jobs import schedule_runs
-from services.alarms.settings import AlarmsSettings
+from alarms_service.digests.jobs import schedule_runs
+from alarms_service.settings import AlarmsSettings
 from tests.alarms.support import (
     Portfolio,
     alarms_tenant,

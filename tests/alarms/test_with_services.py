@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text as sa_text
 
-from services.dunning.worker import WorkerSettings as DunningWorker
+from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.identity import MANAGER
 from tests.alarms.support import alarms_worker, collector, deliver_gateway, relay, run

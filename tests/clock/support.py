@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from arq.worker import Worker
 
-from services.alarms.worker import WorkerSettings as AlarmsWorker
-from services.dunning.worker import WorkerSettings as DunningWorker
-from services.messaging.settings import MessagingSettings
-from services.messaging.worker import WorkerSettings as MessagingWorker
-from services.messaging.worker import build_worker_settings
+from alarms_service.worker import WorkerSettings as AlarmsWorker
+from dunning_service.worker import WorkerSettings as DunningWorker
+from messaging_service.settings import MessagingSettings
+from messaging_service.worker import WorkerSettings as MessagingWorker
+from messaging_service.worker import build_worker_settings
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once

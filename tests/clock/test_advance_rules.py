@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.gateway.test_clock.rules import advance_steps, advance_target
+from api_gateway.test_clock.rules import advance_steps, advance_target
 
 START = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)  # noon in Buenos Aires
 

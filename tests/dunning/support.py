@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from services.dunning.worker import HANDLERS, WorkerSettings
+from dunning_service.worker import HANDLERS, WorkerSettings
 from shared.contracts.common import ContactPoint, Person
 from shared.contracts.messaging import Communication, MessageStatusChanged, SendCommunications
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from services.dunning.settings import DunningSettings
+from dunning_service.settings import DunningSettings
 from shared.internal import InternalClient
 from shared.tenant_users import TenantUsers, tenant_users
 from tests.dunning.support import dunning_tenant

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from services.dunning.runs.jobs import DRY_RUN_JOB, sweep_runs
-from services.dunning.worker import WorkerSettings
+from dunning_service.runs.jobs import DRY_RUN_JOB, sweep_runs
+from dunning_service.worker import WorkerSettings
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, post_dry_run
 from tests.support import run_worker
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.dunning.projection.rules import Contact, CustomerView, InvoiceView, position
-from services.dunning.runs.rules import DueItem, communication_tone, plan_customer
-from services.dunning.strategies import convert
-from services.dunning.strategies.rules import StepKind, StepSpec, assign_keys
+from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, position
+from dunning_service.runs.rules import DueItem, communication_tone, plan_customer
+from dunning_service.strategies import convert
+from dunning_service.strategies.rules import StepKind, StepSpec, assign_keys
 from shared.contracts.common import Channel, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import tone_by_age
 

@@ -16,8 +16,8 @@ import uvicorn
 from fastapi import FastAPI, Query, Request
 from sqlalchemy import text
 
-from services.dunning.projection.resync import RESYNC_JOB, resync_tenant
-from services.dunning.settings import DunningSettings
+from dunning_service.projection.resync import RESYNC_JOB, resync_tenant
+from dunning_service.settings import DunningSettings
 from shared.identity import verify_identity
 from shared.internal import InternalClient
 from tests.dunning.support import Portfolio, dunning_tenant

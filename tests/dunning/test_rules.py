@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.dunning.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
-from services.dunning.runs.rules import (
+from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
+from dunning_service.runs.rules import (
     DueItem,
     choose_channel,
     communication_key,
@@ -23,7 +23,7 @@ from services.dunning.runs.rules import (
     reply_pause,
     totals_and_oldest,
 )
-from services.dunning.strategies.rules import (
+from dunning_service.strategies.rules import (
     BEFORE_DUE_KINDS,
     ActionKind,
     Match,

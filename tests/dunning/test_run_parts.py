@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from services.dunning.runs import handover_repository
-from services.dunning.worker import WorkerSettings
+from dunning_service.runs import handover_repository
+from dunning_service.worker import WorkerSettings
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 from tests.support import run_worker
 

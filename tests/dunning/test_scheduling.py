@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from services.dunning.runs.jobs import RUN_JOB, schedule_runs, sweep_runs
-from services.dunning.worker import WorkerSettings
+from dunning_service.runs.jobs import RUN_JOB, schedule_runs, sweep_runs
+from dunning_service.worker import WorkerSettings
 from tests.dunning.support import dunning_tenant
 from tests.support import run_worker
 

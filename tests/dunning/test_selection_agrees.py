@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dunning.projection.views import customer_view, invoice_view
-from services.dunning.runs import handover_repository, payloads, plan_repository, selection, statements
-from services.dunning.runs.context import load_strategies, load_tenant, pending_cutoff
-from services.dunning.runs.rules import CustomerPlan, evaluate_customer
-from services.dunning.strategies.rules import Strategy
+from dunning_service.projection.views import customer_view, invoice_view
+from dunning_service.runs import handover_repository, payloads, plan_repository, selection, statements
+from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
+from dunning_service.runs.rules import CustomerPlan, evaluate_customer
+from dunning_service.strategies.rules import Strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import Communication
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged

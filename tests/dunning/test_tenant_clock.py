@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from services.dunning.runs.jobs import schedule_runs
-from services.dunning.worker import WorkerSettings
+from dunning_service.runs.jobs import schedule_runs
+from dunning_service.worker import WorkerSettings
 from shared.contracts.messaging import ReplyReceived
 from shared.outbox import relay_once
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, feed, real_run

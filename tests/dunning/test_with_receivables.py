@@ -8,13 +8,13 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.alarms.projection.handlers import on_invoices_changed as alarms_invoices_changed
-from services.alarms.worker import HANDLERS as ALARMS_HANDLERS
-from services.dunning.projection.handlers import on_invoices_changed as dunning_invoices_changed
-from services.dunning.projection.resync import resync_tenant
-from services.dunning.settings import DunningSettings
-from services.dunning.worker import HANDLERS as DUNNING_HANDLERS
-from services.dunning.worker import WorkerSettings as DunningWorker
+from alarms_service.projection.handlers import on_invoices_changed as alarms_invoices_changed
+from alarms_service.worker import HANDLERS as ALARMS_HANDLERS
+from dunning_service.projection.handlers import on_invoices_changed as dunning_invoices_changed
+from dunning_service.projection.resync import resync_tenant
+from dunning_service.settings import DunningSettings
+from dunning_service.worker import HANDLERS as DUNNING_HANDLERS
+from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.events import emit_customers_changed, emit_invoices_changed
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged

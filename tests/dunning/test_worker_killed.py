@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.dunning.runs.jobs import sweep_runs
-from services.dunning.runs.lifecycle import STALE_SECONDS
+from dunning_service.runs.jobs import sweep_runs
+from dunning_service.runs.lifecycle import STALE_SECONDS
 from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 
 pytestmark = pytest.mark.timeout(600)  # two worker processes and two runs: about a minute on a busy machine
@@ -60,7 +60,7 @@ def _comparable(communications) -> list[tuple]:
 def _worker() -> subprocess.Popen:
     env = {**os.environ, "DUNNING_RUN_PARTS": str(PARTS), "COBRANZA_LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "arq"), "services.dunning.worker.WorkerSettings"],
+        [str(Path(sys.executable).parent / "arq"), "dunning_service.worker.WorkerSettings"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

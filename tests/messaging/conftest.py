@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from services.messaging.stubs.provider import ProviderStub
-from services.messaging.stubs.smtp_server import MaildirHandler
+from messaging_service.stubs.provider import ProviderStub
+from messaging_service.stubs.smtp_server import MaildirHandler
 from tests.messaging.support import Mailbox, Provider
 from tests.support import free_port
 

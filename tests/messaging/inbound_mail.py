@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.messaging.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
-from services.messaging.settings import MessagingSettings
-from services.messaging.stubs.smtp_server import Inbound, MaildirHandler
+from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
+from messaging_service.settings import MessagingSettings
+from messaging_service.stubs.smtp_server import Inbound, MaildirHandler
 from shared.db import unit_of_work
 from tests.messaging.support import Mailbox
 from tests.support import Stack, free_port

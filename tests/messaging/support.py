@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from services.messaging.delivery.jobs import DELIVER
-from services.messaging.settings import MessagingSettings
-from services.messaging.stubs.provider import ProviderStub
-from services.messaging.stubs.smtp_server import MaildirHandler
-from services.messaging.worker import build_worker_settings
+from messaging_service.delivery.jobs import DELIVER
+from messaging_service.settings import MessagingSettings
+from messaging_service.stubs.provider import ProviderStub
+from messaging_service.stubs.smtp_server import MaildirHandler
+from messaging_service.worker import build_worker_settings
 from shared.contracts.messaging import Communication, SendCommunications
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name, relay_once

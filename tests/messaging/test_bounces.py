@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.channels.email import _refused, build_email
-from services.messaging.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
-from services.messaging.inbound.rules import (
+from messaging_service.channels.config import EmailConfig, SmtpConfig
+from messaging_service.channels.email import _refused, build_email
+from messaging_service.inbound.email import BounceBeforeSendRecorded, apply_inbound_email, verify_inbound_email
+from messaging_service.inbound.rules import (
     BounceKind,
     inbound_email_signature,
     invalid_recipient,
@@ -30,8 +30,8 @@ from services.messaging.inbound.rules import (
     reply_address,
     verp_address,
 )
-from services.messaging.settings import MessagingSettings
-from services.messaging.stubs.smtp_server import delivery_status_notification
+from messaging_service.settings import MessagingSettings
+from messaging_service.stubs.smtp_server import delivery_status_notification
 from shared.db import unit_of_work
 from tests.messaging.inbound_mail import InboundMail, inbound_mail, local_url, mail_server, until, webhook
 from tests.messaging.support import (

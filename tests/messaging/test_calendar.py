@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.delivery.acceptance import accept
-from services.messaging.delivery.rules import ContactWindow, FrequencyCap, next_opening, schedule
+from messaging_service.delivery.acceptance import accept
+from messaging_service.delivery.rules import ContactWindow, FrequencyCap, next_opening, schedule
 from shared.calendar import BusinessCalendar
 from shared.outbox import relay_once
 from tests.messaging.support import communication, messaging_tenant, run_messaging, settings

@@ -6,13 +6,13 @@ import uuid
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.channels.email import Attachment, build_email, encoded_words
-from services.messaging.channels.providers import whatsapp_payload
-from services.messaging.delivery.events import status_changed, status_rows
-from services.messaging.delivery.statement import statement_attachments
-from services.messaging.templates.context import TenantView
-from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
+from messaging_service.channels.config import EmailConfig, SmtpConfig
+from messaging_service.channels.email import Attachment, build_email, encoded_words
+from messaging_service.channels.providers import whatsapp_payload
+from messaging_service.delivery.events import status_changed, status_rows
+from messaging_service.delivery.statement import statement_attachments
+from messaging_service.templates.context import TenantView
+from messaging_service.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared.contracts.messaging import MessageStatusChanged
 from shared.messages import Envelope
 

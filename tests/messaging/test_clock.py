@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.channels.config import configured, email_config, sms_config, whatsapp_config
-from services.messaging.delivery import queue
-from services.messaging.settings import MessagingSettings
+from messaging_service.channels.config import configured, email_config, sms_config, whatsapp_config
+from messaging_service.delivery import queue
+from messaging_service.settings import MessagingSettings
 from shared.contracts.gateway import TenantChanged
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES

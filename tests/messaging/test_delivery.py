@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import text
 
-from services.messaging.delivery.jobs import SLOT_PERIOD_SECONDS, deliver_job_id
-from services.messaging.delivery.rendering import message_id_header
+from messaging_service.delivery.jobs import SLOT_PERIOD_SECONDS, deliver_job_id
+from messaging_service.delivery.rendering import message_id_header
 from shared.calendar import BusinessCalendar
 from shared.messages import Envelope
 from tests.messaging.support import (
@@ -305,7 +305,7 @@ async def test_a_command_before_the_tenant_is_known_waits_for_it(api, stack, mai
 
     tenant = await create_tenant(api)
     await send(stack, tenant.id, [communication()])
-    from services.messaging.worker import build_worker_settings
+    from messaging_service.worker import build_worker_settings
     from tests.support import run_worker
 
     await run_worker(build_worker_settings(settings()), retry_jobs=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services.messaging.inbound.rules import body_text, cut_quoted_history, header_text, is_auto_reply, parse_message
+from messaging_service.inbound.rules import body_text, cut_quoted_history, header_text, is_auto_reply, parse_message
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from tests.messaging.inbound_mail import InboundMail, inbound_mail
 from tests.messaging.support import (

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import text
 
-from services.gateway.main import create_app as create_gateway
-from services.gateway.proxy.intake import purge_handed_over
-from services.gateway.settings import GatewaySettings
-from services.messaging.channels.config import SmsConfig
-from services.messaging.channels.providers import send_sms
-from services.messaging.delivery.queue import RECORD
-from services.messaging.inbound.rules import twilio_signature
-from services.messaging.worker import HANDLERS
+from api_gateway.main import create_app as create_gateway
+from api_gateway.proxy.intake import purge_handed_over
+from api_gateway.settings import GatewaySettings
+from messaging_service.channels.config import SmsConfig
+from messaging_service.channels.providers import send_sms
+from messaging_service.delivery.queue import RECORD
+from messaging_service.inbound.rules import twilio_signature
+from messaging_service.worker import HANDLERS
 from shared.inbox import process_batch
 from shared.outbox import relay_once
 from shared.worker import build_context, close_context

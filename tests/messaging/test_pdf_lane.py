@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.messaging.delivery import dispatch, queue
-from services.messaging.delivery.acceptance import accept
-from services.messaging.delivery.statement import needs_pdf
-from services.messaging.templates.context import TenantView
+from messaging_service.delivery import dispatch, queue
+from messaging_service.delivery.acceptance import accept
+from messaging_service.delivery.statement import needs_pdf
+from messaging_service.templates.context import TenantView
 from shared.db import unit_of_work
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, settings
 

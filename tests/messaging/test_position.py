@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_decimal
 
-from services.alarms.digests import rules as alarm_rules
-from services.alarms.digests import wording as alarm_wording
-from services.alarms.tenant_settings.rules import Alarm
-from services.messaging.delivery.acceptance import invoices_about
-from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.checks import check
-from services.messaging.templates.context import TenantView, build_context
-from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import render
-from services.messaging.templates.tags import TAGS
+from alarms_service.digests import rules as alarm_rules
+from alarms_service.digests import wording as alarm_wording
+from alarms_service.tenant_settings.rules import Alarm
+from messaging_service.delivery.acceptance import invoices_about
+from messaging_service.delivery.rendering import render_source
+from messaging_service.templates.checks import check
+from messaging_service.templates.context import TenantView, build_context
+from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
+from messaging_service.templates.engine import render
+from messaging_service.templates.tags import TAGS
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind
 from shared.statement import render_html, summarize

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from services.messaging.inbound.replies import record_reply
+from messaging_service.inbound.replies import record_reply
 from shared.db import unit_of_work
 from tests.messaging.callbacks import apply_callbacks
 from tests.messaging.support import (

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.messaging.delivery.rules import (
+from messaging_service.delivery.rules import (
     ContactWindow,
     FrequencyCap,
     RetryPolicy,
@@ -18,8 +18,8 @@ from services.messaging.delivery.rules import (
     next_opening,
     schedule,
 )
-from services.messaging.inbound.rules import twilio_signature, verify_twilio, verify_whatsapp, whatsapp_signature
-from services.messaging.optouts.rules import is_stop_request, read_unsubscribe_token, unsubscribe_token
+from messaging_service.inbound.rules import twilio_signature, verify_twilio, verify_whatsapp, whatsapp_signature
+from messaging_service.optouts.rules import is_stop_request, read_unsubscribe_token, unsubscribe_token
 
 BUENOS_AIRES = ZoneInfo("America/Argentina/Buenos_Aires")
 OFFICE = ContactWindow(time(8), time(20))

@@ -7,9 +7,9 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-from services.messaging.channels.config import EmailConfig, SmtpConfig
-from services.messaging.channels.email import SmtpPool, send_email
-from services.messaging.delivery.rules import Outcome
+from messaging_service.channels.config import EmailConfig, SmtpConfig
+from messaging_service.channels.email import SmtpPool, send_email
+from messaging_service.delivery.rules import Outcome
 from tests.support import free_port
 
 RAW = b"From: a@cobranza.test\r\nTo: b@example.com\r\nSubject: Recordatorio\r\n\r\nHola\r\n"

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 from pypdf import PdfReader
 
-from services.messaging.delivery.dispatch import pdf_batch_limit
-from services.messaging.delivery.statement import statement_attachments, statement_formats
-from services.messaging.templates.context import TenantView
-from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
+from messaging_service.delivery.dispatch import pdf_batch_limit
+from messaging_service.delivery.statement import statement_attachments, statement_formats
+from messaging_service.templates.context import TenantView
+from messaging_service.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared import statement
 from shared.contracts.messaging import Communication
 from shared.words import words

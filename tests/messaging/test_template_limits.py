@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.messaging.models import Template
-from services.messaging.templates import budget, renders
-from services.messaging.templates.budget import TemplateLimit
-from services.messaging.templates.engine import render
+from messaging_service.models import Template
+from messaging_service.templates import budget, renders
+from messaging_service.templates.budget import TemplateLimit
+from messaging_service.templates.engine import render
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, send, settings
 
 ABUSES = {

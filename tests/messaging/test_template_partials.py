@@ -4,9 +4,9 @@ naming the limit; a partial change that would break a template using it is refus
 
 import pytest
 
-from services.messaging.partials import rules
-from services.messaging.templates.budget import TemplateLimit
-from services.messaging.templates.engine import render
+from messaging_service.partials import rules
+from messaging_service.templates.budget import TemplateLimit
+from messaging_service.templates.engine import render
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, send, settings
 
 EMAIL = {"kind": "overdue", "channel": "email", "language": "es", "name": "Con pie", "subject": "Hola"}

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from services.messaging.delivery.rendering import render_source
-from services.messaging.templates.checks import check
-from services.messaging.templates.context import TenantView, build_context, tone_for
-from services.messaging.templates.defaults import LANGUAGES, TONES, all_defaults
-from services.messaging.templates.engine import render
-from services.messaging.templates.formatting import formatter, whatsapp_link
-from services.messaging.templates.samples import SAMPLE_PROFILE, sample_communication
+from messaging_service.delivery.rendering import render_source
+from messaging_service.templates.checks import check
+from messaging_service.templates.context import TenantView, build_context, tone_for
+from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
+from messaging_service.templates.engine import render
+from messaging_service.templates.formatting import formatter, whatsapp_link
+from messaging_service.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
 

@@ -6,8 +6,8 @@ import uuid
 
 import httpx
 
-from services.messaging.inbound.apply import REJECTED
-from services.messaging.inbound.rules import twilio_signature, whatsapp_signature
+from messaging_service.inbound.apply import REJECTED
+from messaging_service.inbound.rules import twilio_signature, whatsapp_signature
 from tests.messaging.callbacks import apply_callbacks
 from tests.messaging.support import (
     communication,

@@ -5,8 +5,8 @@ import uuid
 import httpx
 import pytest
 
-from services.gateway.identity.credentials import issue_access_token
-from services.gateway.settings import GatewaySettings
+from api_gateway.identity.credentials import issue_access_token
+from api_gateway.settings import GatewaySettings
 from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login, two_pages
 
 PROBLEM = "application/problem+json"

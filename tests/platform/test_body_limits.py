@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from services.gateway.limits.rules import body_limit
-from services.gateway.main import create_app as create_gateway
-from services.gateway.settings import GatewaySettings
+from api_gateway.limits.rules import body_limit
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem
 from tests.support import RoutingTransport, create_tenant, in_process_urls, running
 

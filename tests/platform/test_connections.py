@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
-from services.gateway.main import create_app as create_gateway
-from services.gateway.settings import GatewaySettings
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
 from services.receivables.main import create_app as create_receivables
 from services.receivables.settings import ReceivablesSettings
 from shared.problems import PROBLEM_BASE

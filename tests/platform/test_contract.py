@@ -15,9 +15,9 @@ import pytest
 from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from services.gateway.idempotency.rules import idempotent
-from services.gateway.limits import ratelimit
-from services.gateway.proxy.routing import service_for
+from api_gateway.idempotency.rules import idempotent
+from api_gateway.limits import ratelimit
+from api_gateway.proxy.routing import service_for
 from shared.app import create_service_app, declared_query
 from shared.identity import ADMIN, ALL_ROLES, COLLECTOR, INTEGRATION, MANAGER, SUPERVISOR
 from shared.permissions import require

@@ -8,10 +8,10 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from services.gateway.identity.authenticator import Authenticator
-from services.gateway.identity.credentials import issue_access_token
-from services.gateway.main import create_app as create_gateway
-from services.gateway.settings import GatewaySettings
+from api_gateway.identity.authenticator import Authenticator
+from api_gateway.identity.credentials import issue_access_token
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
 from shared.problems import Unauthorized
 from tests.platform.test_auth import assert_problem
 from tests.support import RoutingTransport, create_tenant, create_user, free_port, in_process_urls, running

@@ -143,7 +143,7 @@ def test_every_request_example_is_accepted_by_its_model():
     """JSON Schema cannot say everything a model checks (a valid phone number, a currency's decimals, a promised
     date not in the past...): the examples of what clients send pass the models themselves. The bulk bodies are
     read by hand (row by row), so their models are named here."""
-    from services.gateway.main import create_app
+    from api_gateway.main import create_app
 
     apps = {**service_apps(), "gateway": create_app()}
     bodies = [CustomerBatch, InvoiceBatch, PaymentBatch]

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from services.gateway.proxy.external_ids import Reference, references, rewrite
+from api_gateway.proxy.external_ids import Reference, references, rewrite
 from shared.problems import NotFound, ValidationProblem
 
 ID = uuid.UUID("0190d6b4-7b1d-7a8e-8a4f-6a3a3b8e2f10")

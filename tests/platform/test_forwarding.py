@@ -1,4 +1,4 @@
-"""How the gateway forwards (services.gateway.proxy.forwarding.Upstream on its pooled httpx transport), against real
+"""How the gateway forwards (api_gateway.proxy.forwarding.Upstream on its pooled httpx transport), against real
 sockets on loopback: a small HTTP/1.1 server whose behaviour each test picks (keep-alive, close, chunks, a broken
 answer)."""
 
@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import pytest
 from starlette.requests import Request
 
-from services.gateway.proxy.forwarding import Upstream
-from services.gateway.settings import GatewaySettings
+from api_gateway.proxy.forwarding import Upstream
+from api_gateway.settings import GatewaySettings
 from shared.problems import BadGateway, GatewayTimeout
 from tests.support import free_port
 

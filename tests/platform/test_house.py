@@ -13,11 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {
-    "gateway": "services/gateway",
+    "gateway": "api_gateway",
     "receivables": "services/receivables",
-    "dunning": "services/dunning",
-    "messaging": "services/messaging",
-    "alarms": "services/alarms",
+    "dunning": "dunning_service",
+    "messaging": "messaging_service",
+    "alarms": "alarms_service",
     "webhooks": "services/webhooks",
     "portal": "services/portal",
 }

@@ -1,4 +1,4 @@
-"""The identity generation (services.gateway.identity.generation): each gateway process hears every change announced
+"""The identity generation (api_gateway.identity.generation): each gateway process hears every change announced
 by another without reading Redis per request, catches a lost announcement within identity_check_seconds, and reads the
 counter per request whenever its listener is not confirmed. Real Redis (the tests' database of it)."""
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 
-from services.gateway.identity.generation import GENERATION_KEY, IdentityGeneration
+from api_gateway.identity.generation import GENERATION_KEY, IdentityGeneration
 
 
 class CountingRedis(Redis):

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from services.dunning.worker import WorkerSettings as DunningWorker
+from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.identity import MANAGER
 from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 - fixtures: SMTP peer, alarms' directory

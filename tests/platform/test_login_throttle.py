@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from services.gateway.tokens.rules import backoff_schedule_ms, backoff_seconds
-from services.gateway.tokens.throttle import LoginSubject, LoginThrottle
+from api_gateway.tokens.rules import backoff_schedule_ms, backoff_seconds
+from api_gateway.tokens.throttle import LoginSubject, LoginThrottle
 from shared.problems import TooManyRequests
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant

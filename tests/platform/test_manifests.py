@@ -258,7 +258,7 @@ def test_workers_scale_on_their_arq_queue(manifests):
 
 
 def test_the_shipped_secret_has_placeholders_the_processes_refuse(manifests):
-    from services.gateway.settings import GatewaySettings
+    from api_gateway.settings import GatewaySettings
 
     secret = by_kind(manifests, "Secret")["cobranza-secrets"]["stringData"]
     config = by_kind(manifests, "ConfigMap")["cobranza-config"]["data"]
@@ -285,7 +285,7 @@ def test_the_image_runs_as_a_numeric_user_from_a_pinned_base_with_a_dependency_l
     assert dockerfile.rstrip().splitlines()[-1] == "USER 10001:10001"  # the default target is the runtime image
     assert dockerfile.index("COPY requirements.lock") < dockerfile.index("RUN pip install -r requirements.lock")
     assert dockerfile.index("RUN pip install -r requirements.lock") < dockerfile.index("COPY services")
-    assert "rm -rf services/messaging/stubs services/webhooks/stubs && pip install --no-deps ." in dockerfile
+    assert "rm -rf messaging_service/stubs services/webhooks/stubs services/portal/stubs && pip install --no-deps ." in dockerfile
 
 
 def test_the_docker_context_leaves_out_the_developers_things():

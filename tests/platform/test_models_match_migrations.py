@@ -24,21 +24,21 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 
-import services.alarms.models
-import services.dunning.models
-import services.gateway.models
-import services.messaging.models
+import alarms_service.models
+import api_gateway.models
+import dunning_service.models
+import messaging_service.models
 import services.receivables.models
 import services.webhooks.models
 from tests.conftest import TEST_DATABASE, TEST_SERVER
 from tests.support import recreate_database
 
 METADATA: dict[str, MetaData] = {
-    "gateway": services.gateway.models.Base.metadata,
+    "gateway": api_gateway.models.Base.metadata,
     "receivables": services.receivables.models.Base.metadata,
-    "dunning": services.dunning.models.Base.metadata,
-    "messaging": services.messaging.models.Base.metadata,
-    "alarms": services.alarms.models.Base.metadata,
+    "dunning": dunning_service.models.Base.metadata,
+    "messaging": messaging_service.models.Base.metadata,
+    "alarms": alarms_service.models.Base.metadata,
     "webhooks": services.webhooks.models.Base.metadata,
 }
 SCRATCH = f"{TEST_DATABASE}_models"

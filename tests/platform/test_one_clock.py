@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("services", "shared")
+PACKAGES = ("api_gateway", "services", "dunning_service", "messaging_service", "alarms_service", "shared")
 
 WALL_METHODS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}
 WALL_FUNCTIONS = {"wall_now", "utc_now"}
@@ -40,11 +40,11 @@ WALL_CLOCK: dict[str, str] = {
     "shared/calendar.py::local_now": "the calendar's default instant; callers pass the tenant's (checked here)",
     "shared/messages.py::Envelope": "when a message was written: a fact of the system, not of the calendar played",
     # gateway: people's sessions and keys, provider callbacks' arrival
-    "services/gateway/tokens/service.py::issue": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/tokens/service.py::rotate": "refresh tokens' expiry: people's sessions stay real",
-    "services/gateway/api_keys/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
-    "services/gateway/proxy/intake.py::store": "when a provider's callback arrived: a fact of the system",
-    "services/gateway/test_clock/advance.py::advance": "when an advance began and ended: a fact of the system",
+    "api_gateway/tokens/service.py::issue": "refresh tokens' expiry: people's sessions stay real",
+    "api_gateway/tokens/service.py::rotate": "refresh tokens' expiry: people's sessions stay real",
+    "api_gateway/api_keys/service.py::revoke_api_key": "when a key was revoked: a fact of the system",
+    "api_gateway/proxy/intake.py::store": "when a provider's callback arrived: a fact of the system",
+    "api_gateway/test_clock/advance.py::advance": "when an advance began and ended: a fact of the system",
     # webhooks: deliveries, retries and the signed timestamp stay real (receivers check it against their clock)
     "services/webhooks/deliveries/service.py::send_ping": "the webhook-timestamp header: receivers check it",
     "services/webhooks/deliveries/sender.py::send": "the webhook-timestamp header: receivers check it",
@@ -57,30 +57,31 @@ WALL_CLOCK: dict[str, str] = {
     "services/receivables/promises/repository.py::detect_broken": "the hourly job's instant for live tenants; a "
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases
-    "services/dunning/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
-    "services/dunning/runs/dry_runs.py::execute_dry_run": "when a run finished: a fact of the system",
-    "services/dunning/runs/service.py::_plan": "when a run finished: a fact of the system",
-    "services/dunning/runs/service.py::_complete": "when a run finished: a fact of the system",
-    "services/dunning/runs/lifecycle.py::fail_run": "when a run finished: a fact of the system",
-    "services/dunning/runs/jobs.py::sweep_runs": "a lost run's lease",
-    "services/dunning/runs/context.py::pending_cutoff": "a communication's patience: a real-time timeout",
-    "services/dunning/runs/jobs.py::schedule_runs": "the instant of the tenants without a test clock (the SQL "
+    "dunning_service/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
+    "dunning_service/runs/dry_runs.py::execute_dry_run": "when a run finished: a fact of the system",
+    "dunning_service/runs/service.py::_plan": "when a run finished: a fact of the system",
+    "dunning_service/runs/service.py::_complete": "when a run finished: a fact of the system",
+    "dunning_service/runs/lifecycle.py::fail_run": "when a run finished: a fact of the system",
+    "dunning_service/runs/jobs.py::sweep_runs": "a lost run's lease",
+    "dunning_service/runs/context.py::pending_cutoff": "a communication's patience: a real-time timeout",
+    "dunning_service/runs/jobs.py::schedule_runs": "the instant of the tenants without a test clock (the SQL "
     "takes each test clock's)",
     # messaging: sending, its leases and timings, provider reports, real mail headers; the stand-in peers
-    "services/messaging/delivery/dispatch.py::dispatch": "when a send finished: a fact of the system",
-    "services/messaging/delivery/dispatch.py::_timed": "how long a send took",
-    "services/messaging/delivery/events.py::status_changed": "when a delivery event was written",
-    "services/messaging/channels/email.py::build_email": "the Date header: mail servers check it",
-    "services/messaging/inbound/apply.py::_apply_status": "patience for an unknown message: a real-time timeout",
-    "services/messaging/stubs/smtp_server.py::delivery_status_notification": "a stand-in peer, not a service",
-    "services/messaging/stubs/smtp_server.py::handle_DATA": "a stand-in peer, not a service",
+    "messaging_service/delivery/dispatch.py::dispatch": "when a send finished: a fact of the system",
+    "messaging_service/delivery/dispatch.py::_timed": "how long a send took",
+    "messaging_service/delivery/events.py::status_changed": "when a delivery event was written",
+    "messaging_service/channels/email.py::build_email": "the Date header: mail servers check it",
+    "messaging_service/inbound/apply.py::_apply_status": "patience for an unknown message: a real-time timeout",
+    "messaging_service/stubs/smtp_server.py::delivery_status_notification": "a stand-in peer, not a service",
+    "messaging_service/stubs/smtp_server.py::handle_DATA": "a stand-in peer, not a service",
+    "services/portal/stubs/psp_wire.py::now": "a stand-in peer (the PSP), not a service",
     # alarms: its wall clock (callers checked) and digest bookkeeping
-    "services/alarms/digests/service.py::execute_run": "when a digest run finished: a fact of the system",
-    "services/alarms/digests/jobs.py::sweep_runs": "a lost digest run's lease",
-    "services/alarms/digests/jobs.py::schedule_runs": "the instant of the tenants without a test clock (each "
+    "alarms_service/digests/service.py::execute_run": "when a digest run finished: a fact of the system",
+    "alarms_service/digests/jobs.py::sweep_runs": "a lost digest run's lease",
+    "alarms_service/digests/jobs.py::schedule_runs": "the instant of the tenants without a test clock (each "
     "test clock's is read)",
-    "services/alarms/tenant_settings/service.py::settings_out": "how far back taken slots are read (a bound)",
-    "services/alarms/digests/jobs.py::run_alarms": "when a digest run failed: a fact of the system",
+    "alarms_service/tenant_settings/service.py::settings_out": "how far back taken slots are read (a bound)",
+    "alarms_service/digests/jobs.py::run_alarms": "when a digest run failed: a fact of the system",
 }
 
 # Tenant decisions still on the wall clock, each with the work that will move it to the tenant's clock: none now

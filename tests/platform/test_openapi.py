@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 
-from services.gateway.proxy.routing import SERVICE_RESOURCES, service_for
+from api_gateway.proxy.routing import SERVICE_RESOURCES, service_for
 from shared.contracts.webhooks import PAYLOADS, WEBHOOK_BODIES, WebhookEventType
 from tests.platform.test_frontend_contract import generate_and_compile
 from tests.support import service_apps

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from services.gateway.models import SCHEMA as GATEWAY
-from services.gateway.models import outbox as gateway_outbox
+from api_gateway.models import SCHEMA as GATEWAY
+from api_gateway.models import outbox as gateway_outbox
 from services.receivables.models import SCHEMA as RECEIVABLES
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.worker import HANDLERS as RECEIVABLES_HANDLERS
@@ -118,7 +118,7 @@ async def test_a_failing_message_does_not_hold_back_the_batch_and_is_dead_letter
 CRASH_AFTER_COMMIT = textwrap.dedent(
     """
     import asyncio, os, uuid
-    from services.gateway.models import outbox
+    from api_gateway.models import outbox
     from shared.contracts.gateway import UserChanged
     from shared.db import create_engine, create_sessionmaker, unit_of_work
     from shared.outbox import emit
@@ -178,7 +178,7 @@ async def test_user_events_reach_the_receivables_projection(stack, api):
 async def test_an_operator_replays_a_dead_letter_once_the_cause_is_fixed(stack, effects, capsys):
     import argparse
 
-    from services.gateway.admin import list_dead_letters, replay
+    from api_gateway.admin import list_dead_letters, replay
 
     sessionmaker = create_sessionmaker(stack.engine)
 

@@ -16,10 +16,10 @@ import holidays
 import pytest
 from sqlalchemy import text
 
-from services.dunning.models import SCHEMA as DUNNING_SCHEMA
-from services.dunning.settings import DunningSettings
-from services.dunning.worker import FUNCTIONS as DUNNING_FUNCTIONS
-from services.dunning.worker import HANDLERS as DUNNING_HANDLERS
+from dunning_service.models import SCHEMA as DUNNING_SCHEMA
+from dunning_service.settings import DunningSettings
+from dunning_service.worker import FUNCTIONS as DUNNING_FUNCTIONS
+from dunning_service.worker import HANDLERS as DUNNING_HANDLERS
 from services.receivables.models import SCHEMA as RECEIVABLES_SCHEMA
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.worker import HANDLERS as RECEIVABLES_HANDLERS

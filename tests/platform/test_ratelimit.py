@@ -1,6 +1,6 @@
 """Per-API-key rate limits counted in Redis: 429 with Retry-After, exact near the limit."""
 
-from services.gateway.limits.rules import MAX_SLICE, slice_size
+from api_gateway.limits.rules import MAX_SLICE, slice_size
 from tests.platform.test_auth import assert_problem
 from tests.support import create_api_key, create_tenant
 
@@ -27,7 +27,7 @@ async def test_over_the_limit_is_429_with_retry_after(api):
 
 async def test_the_limit_is_shared_by_gateway_replicas(api, stack):
     """Two limiters (two replicas) on one Redis never let more than the limit through."""
-    from services.gateway.limits.ratelimit import RateLimiter
+    from api_gateway.limits.ratelimit import RateLimiter
     from shared.problems import TooManyRequests
 
     replicas = [RateLimiter(stack.redis), RateLimiter(stack.redis)]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from services.gateway.tokens.rules import StoredToken, refusal
-from services.gateway.tokens.service import purge_expired
+from api_gateway.tokens.rules import StoredToken, refusal
+from api_gateway.tokens.service import purge_expired
 from tests.platform.test_auth import assert_problem
 from tests.support import PASSWORD, create_tenant, create_user
 

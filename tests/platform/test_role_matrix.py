@@ -28,8 +28,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from services.gateway.main import create_app as create_gateway
-from services.gateway.settings import GatewaySettings
+from api_gateway.main import create_app as create_gateway
+from api_gateway.settings import GatewaySettings
 from shared.identity import (
     ADMIN,
     ALL_ROLES,

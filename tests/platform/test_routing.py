@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from services.gateway.main import create_app as create_gateway
-from services.gateway.proxy.routing import SERVICE_RESOURCES, service_for
-from services.gateway.settings import GatewaySettings
+from api_gateway.main import create_app as create_gateway
+from api_gateway.proxy.routing import SERVICE_RESOURCES, service_for
+from api_gateway.settings import GatewaySettings
 from tests.platform.test_auth import assert_problem
 from tests.support import create_tenant, free_port, in_process_urls, running
 

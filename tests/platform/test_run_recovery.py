@@ -10,13 +10,13 @@ import pytest
 from arq import Retry
 from sqlalchemy import text
 
-from services.alarms.digests.jobs import RUN_JOB as ALARMS_RUN_JOB
-from services.alarms.digests.jobs import run_alarms
-from services.alarms.digests.jobs import sweep_runs as sweep_alarm_runs
-from services.alarms.settings import AlarmsSettings
-from services.dunning.runs.jobs import RUN_JOB, run_dunning, sweep_runs
-from services.dunning.settings import DunningSettings
-from services.dunning.worker import WorkerSettings
+from alarms_service.digests.jobs import RUN_JOB as ALARMS_RUN_JOB
+from alarms_service.digests.jobs import run_alarms
+from alarms_service.digests.jobs import sweep_runs as sweep_alarm_runs
+from alarms_service.settings import AlarmsSettings
+from dunning_service.runs.jobs import RUN_JOB, run_dunning, sweep_runs
+from dunning_service.settings import DunningSettings
+from dunning_service.worker import WorkerSettings
 from shared.db import create_engine, create_sessionmaker
 from tests.alarms.support import alarms_tenant, alarms_worker
 from tests.conftest import TEST_DATABASE

@@ -10,12 +10,19 @@ from shared.contracts.receivables import CustomerChanged, OutcomeRecorded
 from shared.contracts.subscriptions import SUBSCRIPTIONS, check_handlers, consumers_of
 from shared.messages import REGISTRY
 
-SERVICES = ("receivables", "dunning", "messaging", "alarms", "webhooks")
+WORKERS = {
+    "receivables": "services.receivables.worker",
+    "dunning": "dunning_service.worker",
+    "messaging": "messaging_service.worker",
+    "alarms": "alarms_service.worker",
+    "webhooks": "services.webhooks.worker",
+}
+SERVICES = tuple(WORKERS)
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_worker_handles_exactly_what_its_service_subscribes_to(service: str) -> None:
-    worker = importlib.import_module(f"services.{service}.worker")
+    worker = importlib.import_module(WORKERS[service])
     assert frozenset(worker.HANDLERS) == SUBSCRIPTIONS[service]
 
 

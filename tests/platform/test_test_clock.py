@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.alarms.tenant_settings.repository import load_tenant as alarms_tenant
-from services.dunning.runs.context import load_tenant as dunning_tenant
-from services.dunning.worker import WorkerSettings as DunningWorker
-from services.messaging.models import TenantSettings
+from alarms_service.tenant_settings.repository import load_tenant as alarms_tenant
+from dunning_service.runs.context import load_tenant as dunning_tenant
+from dunning_service.worker import WorkerSettings as DunningWorker
+from messaging_service.models import TenantSettings
 from services.receivables.tenant_settings.repository import load_profile
 from shared.calendar import local_today
 from shared.contracts.gateway import TenantChanged

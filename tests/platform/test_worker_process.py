@@ -119,7 +119,7 @@ async def test_a_worker_rides_out_a_redis_restart():
 
 
 async def test_the_relay_hands_over_again_what_a_redis_that_lost_its_data_dropped(api, stack):
-    from services.gateway.models import outbox
+    from api_gateway.models import outbox
 
     async with stack.engine.begin() as conn:
         await emit(

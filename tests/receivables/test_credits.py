@@ -4,7 +4,7 @@ is left unapplied; dunning sees the net amounts."""
 
 from decimal import Decimal
 
-from services.dunning.worker import WorkerSettings as DunningWorker
+from dunning_service.worker import WorkerSettings as DunningWorker
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.outbox import relay_once
 from tests.receivables.helpers import customer, invoice, outbox, post, rows

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import httpx
 
-from services.dunning.worker import WorkerSettings as DunningWorker
-from services.gateway.proxy.routing import REFERENCE_SEGMENTS
-from services.messaging.settings import MessagingSettings
+from api_gateway.proxy.routing import REFERENCE_SEGMENTS
+from dunning_service.worker import WorkerSettings as DunningWorker
+from messaging_service.settings import MessagingSettings
 from shared.external_ids import ExternalIdLookUp, external_id_look_up
 from shared.internal import InternalClient
 from shared.outbox import relay_once

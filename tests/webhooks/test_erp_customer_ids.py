@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from services.messaging.delivery.reports import apply_status
-from services.messaging.inbound.replies import record_reply
-from services.messaging.models import Message
+from messaging_service.delivery.reports import apply_status
+from messaging_service.inbound.replies import record_reply
+from messaging_service.models import Message
 from services.webhooks import worker as webhooks_worker
 from shared.contracts.webhooks import PAYLOADS, WebhookEventType
 from shared.db import unit_of_work

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from services.alarms.webhook_alerts.words import disabled_data
+from alarms_service.webhook_alerts.words import disabled_data
 from services.webhooks.deliveries import rules
 from services.webhooks.deliveries.sender import signed_request
 from services.webhooks.endpoints.rules import address_is_private, addresses_problem, url_problem

@@ -1,0 +1,148 @@
+"""What a digest says: its title, summary, one line per row and the action asked, in the tenant's language
+(``digests/texts.py`` holds the words). Pure: no I/O."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from alarms_service.digests.rules import Audience
+from alarms_service.digests.texts import TEXTS
+from alarms_service.tenant_settings.rules import DEFAULTS, Alarm, AlarmSchedule
+from shared.words import words as shared_words
+
+LANGUAGES = ("es", "en", "pt")
+
+
+@dataclass(frozen=True)
+class DigestText:
+    """``data`` of the ``alarm_digest`` communication: messaging's templates print exactly these."""
+
+    title: str
+    summary: str
+    lines: tuple[str, ...]
+    action: str
+
+    def data(self) -> dict[str, Any]:
+        return {"title": self.title, "summary": self.summary, "lines": list(self.lines), "action": self.action}
+
+
+class Words:
+    """The texts of one language, with money, dates and plurals written by ``shared.words`` (the tenant's country
+    when babel knows ``<language>_<country>``): an amount reads in a digest as in a reminder (issue 12, point 5)."""
+
+    def __init__(self, language: str | None, country: str | None) -> None:
+        self.language = language if language in LANGUAGES else "es"
+        self.t = TEXTS[self.language]
+        self.words = shared_words(self.language, country)
+        self.locale = self.words.locale
+
+    def count(self, n: int, forms: tuple[str, str]) -> str:
+        return self.words.count(n, forms)
+
+    def date(self, value: date | str) -> str:
+        return self.words.date(value, "medium")
+
+    def amount(self, amount: Decimal | str, currency: str) -> str:
+        return self.words.money(amount, currency)
+
+    def money(self, totals: Mapping[str, Any] | None) -> str:
+        """Amounts per currency, never added across currencies."""
+        return self.words.amounts({currency: str(amount) for currency, amount in (totals or {}).items()}, "; ")
+
+    def owed(self, totals: Mapping[str, Any] | None) -> str:
+        amounts = self.money(totals)
+        return self.t["owed"].format(amounts=amounts) if amounts else ""
+
+
+@lru_cache(maxsize=128)
+def wording(language: str | None, country: str | None) -> Words:
+    return Words(language, country)
+
+
+def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words) -> str:
+    """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes)."""
+    t = words.t
+    template: str = t["line"][(alarm.value, audience.value)]
+    customer = row.get("customer_name") or t["unknown_customer"]
+    if alarm is Alarm.ACTIONS:
+        owed_count = int(row.get("invoices_owed") or 0)
+        return template.format(
+            customer=customer,
+            action=t["actions"].get(row["action"], row["action"]),
+            date=words.date(row["created_on"]),
+            days=words.count(int(row["days_open"]), t["days"]),
+            invoices=f", {words.count(owed_count, t['invoices'])}" if owed_count else "",
+            owed=words.owed(row.get("open_totals")),
+            notice=t["notice"].get(row.get("notice_state") or "", ""),
+        )
+    if alarm is Alarm.BROKEN_PROMISES:
+        promises = row["promises"]
+        details = "; ".join(
+            t["promise"].format(number=p.get("number") or "?", date=words.date(p["promised_date"]))
+            for p in promises[:3]
+        )
+        if len(promises) > 3:
+            details += "; …"
+        return template.format(
+            customer=customer,
+            promises=words.count(len(promises), t["rows"]["broken_promises"]),
+            details=details,
+            owed=words.owed(row.get("open_totals")),
+        )
+    money = {row["currency"]: row["open_amount"]}
+    if alarm is Alarm.PAYMENTS_REPORTED:
+        return template.format(
+            customer=customer,
+            number=row["number"],
+            date=words.date(row["reported_date"]),
+            days=words.count(int(row["days_reported"]), t["days"]),
+            owed=words.owed(money),
+        )
+    return template.format(
+        customer=customer,
+        number=row["number"],
+        area=row.get("area_name") or t["no_area"],
+        date=words.date(row["disputed_since"]),
+        days=words.count(int(row["days_in_dispute"]), t["days"]),
+        owed=words.owed(money),
+    )
+
+
+def compose(
+    alarm: Alarm,
+    audience: Audience,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    row_count: int,
+    customers: int,
+    totals: Mapping[str, Any],
+    areas: Sequence[str] = (),
+    schedule: AlarmSchedule | None = None,
+    language: str | None = "es",
+    country: str | None = None,
+    max_lines: int = 100,
+) -> DigestText:
+    """Title, summary, one line per row (the first ``max_lines`` of the sorted rows; the last line says how many
+    more there are) and the action asked. ``rows`` may hold only the first ``max_lines`` rows: the counts and
+    totals come from the whole group."""
+    words = wording(language, country)
+    t = words.t
+    key = (alarm.value, audience.value)
+    schedule = schedule or DEFAULTS[alarm]
+    lines = [line(alarm, audience, row, words) for row in rows[:max_lines]]
+    if row_count > len(lines):
+        lines.append(t["more"].format(count=row_count - len(lines), alarm=alarm.value))
+    summary = t["summary"][key]
+    if isinstance(summary, tuple):
+        summary = words.words.plural(row_count, summary)
+    summary = summary.format(
+        customers=words.count(customers, t["customers"]),
+        rows=words.count(row_count, t["rows"][alarm.value]),
+        days=words.count(schedule.threshold_days, t["days"]),
+        areas=t["and"].join(areas) if areas else t["no_area"],
+        owed=words.owed(totals),
+    )
+    return DigestText(title=t["title"][key], summary=summary, lines=tuple(lines), action=t["action"][key])

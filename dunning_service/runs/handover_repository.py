@@ -1,0 +1,296 @@
+"""The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
+steps marked pending on their invoices and its ``SendCommunications`` commands, each message carrying the
+customer's whole position built by the server (JSON aggregation), in batches of ``command_batch_size``, into the
+outbox; the unreachable items' tasks (one ``CreateTask`` each, their steps done); and the first entries a dry run
+shows, built by the same message query. Each statement runs in the caller's session and transaction (its
+``SET LOCAL``s and temporary table live there).
+
+``tests/dunning/test_selection_agrees.py`` holds these statements to ``payloads.communication`` and the pure rules.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dunning_service.runs import payloads
+from dunning_service.runs.context import TenantContext
+from dunning_service.runs.selection import OPEN_STATUSES, OWED
+from dunning_service.runs.statements import (
+    CHANNEL_SLOTS,
+    DISPATCHES,
+    RUN_TASKS,
+    RUN_WORK_MEM,
+    STEP_ROWS,
+    communication_kind_sql,
+)
+from shared.contracts.messaging import SendCommunications
+from shared.contracts.receivables import CreateTask
+from shared.messages import Message
+
+# ------------------------------------------------------------------------------------------------- messages
+
+
+def communications_query(source: str) -> str:
+    """Each communication of ``source`` (a query of dispatch rows) as ``payloads.communication`` builds it: the
+    customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
+    currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
+    appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel, payload."""
+    line = """json_strip_nulls(json_build_object(
+        'invoice_id', p.id, 'number', p.number, 'kind', p.kind, 'currency', p.currency,
+        'amount', CAST(p.amount AS text), 'open_amount', CAST(p.open_amount AS text),
+        'issue_date', p.issue_date, 'due_date', p.due_date, 'days_overdue', p.days, 'status', p.status,
+        'triggered', p.id = ANY(d.invoice_ids), 'demanded', p.demanded,
+        'document_url', nullif(p.document_url, ''), 'promised_date', p.promised_date,
+        'reported_date', p.reported_date))"""
+
+    def net(column: str) -> str:
+        amount = f"greatest(0, s.{column} - coalesce(CAST(c.credits ->> s.currency AS numeric), 0))"
+        return f"""coalesce(json_agg(json_build_object('currency', s.currency, 'amount', CAST({amount} AS text))
+                            ORDER BY s.currency COLLATE "C") FILTER (WHERE s.{column} IS NOT NULL), '[]')"""
+
+    return f"""
+WITH d AS ({source}),
+cust AS MATERIALIZED (  -- the customers written to, read once
+  SELECT c.* FROM dunning.customers c
+  WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM d)
+),
+pos AS (
+  SELECT i.customer_id, i.id, i.number, i.kind, i.currency, i.amount, i.open_amount, i.issue_date, i.due_date,
+         i.status, i.promised_date, i.reported_date, i.document_url,
+         CAST(:as_of AS date) - i.due_date AS days, i.status = 'normal' AS demanded
+  FROM dunning.invoices i
+  WHERE i.tenant_id = :tenant_id AND i.customer_id IN (SELECT customer_id FROM d)
+    AND i.status IN {OPEN_STATUSES} AND {OWED}
+),
+sums AS (
+  SELECT customer_id, currency,
+         sum(open_amount) FILTER (WHERE demanded AND days > 0) AS overdue,
+         sum(open_amount) FILTER (WHERE demanded) AS owed,
+         count(*) FILTER (WHERE demanded AND days > 0) AS overdue_count,
+         max(days) FILTER (WHERE demanded AND days > 0) AS oldest
+  FROM pos GROUP BY customer_id, currency
+),
+position AS (
+  SELECT s.customer_id, {net("overdue")} AS totals, {net("owed")} AS open_totals,
+         sum(s.overdue_count) AS overdue_count, max(s.oldest) AS oldest
+  FROM sums s JOIN cust c ON c.id = s.customer_id
+  GROUP BY s.customer_id
+),
+lines AS (
+  SELECT d.id, json_agg({line} ORDER BY p.days <= 0, p.due_date, p.number COLLATE "C", p.id) AS invoices
+  FROM d JOIN pos p ON p.customer_id = d.customer_id
+  GROUP BY d.id
+)
+SELECT d.id, d.customer_id, d.channel, json_build_object(
+  'idempotency_key', d.idempotency_key, 'kind', {communication_kind_sql("d.kind")}, 'channel', d.channel,
+  'to', d.address, 'language', coalesce(nullif(c.language, ''), CAST(:language AS text)), 'tone', d.tone,
+  'customer', json_build_object('customer_id', c.id, 'external_id', c.external_id, 'name', c.name,
+                                 'tax_id', c.tax_id, 'country', c.country, 'timezone', c.timezone,
+                                 'language', c.language),
+  'recipient_name', c.name,
+  'invoices', coalesce(l.invoices, '[]'), 'totals', coalesce(ps.totals, '[]'),
+  'open_totals', coalesce(ps.open_totals, '[]'),
+  'credits', (SELECT coalesce(json_agg(json_build_object('currency', key, 'amount', value) ORDER BY key COLLATE "C"),
+                              '[]')
+              FROM jsonb_each_text(c.credits) WHERE CAST(value AS numeric) > 0),
+  'overdue_count', coalesce(ps.overdue_count, 0), 'oldest_days_overdue', ps.oldest,
+  'action', d.action, 'collector', c.people -> 'collector', 'advisor', c.people -> 'advisor',
+  'supervisor', c.people -> 'supervisor', 'attach_statement', d.kind IN ('overdue', 'action'),
+  'data', json_build_object('as_of', CAST(:as_of_text AS text), 'run_id', CAST(d.run_id AS text),
+                             'steps', (SELECT json_object_agg(CAST(u.invoice_id AS text), u.step_key)
+                                       FROM unnest(d.invoice_ids, d.step_keys) AS u(invoice_id, step_key))),
+  'source', 'dunning', 'source_ref', CAST(d.id AS text)) AS payload
+FROM d
+JOIN cust c ON c.id = d.customer_id
+LEFT JOIN position ps ON ps.customer_id = d.customer_id
+LEFT JOIN lines l ON l.id = d.id"""
+
+
+PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
+_PART_DISPATCHES = text(
+    f"""
+INSERT INTO {PART}
+SELECT * FROM dunning.dispatches
+WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
+)
+_PART_PENDING = text(
+    f"""
+UPDATE dunning.invoices i
+SET pending_step_id = u.step_id, pending_since = now(), pending_accepted = false
+FROM (SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}) u
+WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
+)
+
+
+def _outbox_insert(message: type[Message], payload_select: str) -> str:
+    """An outbox row (``shared.outbox.emit``'s columns) per row of ``payload_select`` (a ``payload`` column)."""
+    consumers = "{" + ",".join(message.consumers) + "}"
+    return f"""
+INSERT INTO dunning.outbox (id, tenant_id, message_type, version, consumers, payload, occurred_at)
+SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), '{message.message_type}', {message.version},
+       CAST('{consumers}' AS varchar[]), payload, clock_timestamp()
+FROM ({payload_select}) rows"""
+
+
+_SEND = text(
+    _outbox_insert(
+        SendCommunications,
+        f"""
+SELECT CAST(json_build_object('communications', json_agg(payload ORDER BY n)) AS jsonb) AS payload
+FROM (SELECT payload, row_number() OVER (ORDER BY customer_id, channel) - 1 AS n
+      FROM ({communications_query(f"SELECT * FROM {PART}")}) built) numbered
+GROUP BY n / :batch""",
+    )
+)
+
+
+async def hand_over_part(
+    session: AsyncSession,
+    tenant: TenantContext,
+    run_id: uuid.UUID,
+    as_of: date,
+    part: int,
+    command_batch_size: int,
+) -> None:
+    """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
+    params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
+    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
+    # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
+    await session.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
+    await session.execute(_PART_DISPATCHES, params)
+    await session.execute(text(f"ANALYZE {PART}"))
+    await session.execute(_PART_PENDING, params)
+    await session.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
+
+
+# --------------------------------------------------------------------------------------------------- tasks
+
+_TASKS_DONE = text(
+    f"""
+UPDATE dunning.invoices i SET
+  steps_done = ARRAY(SELECT DISTINCT s FROM unnest(i.steps_done || u.step_id) s ORDER BY s),
+  pending_step_id = CASE WHEN i.pending_step_id = u.step_id THEN NULL ELSE i.pending_step_id END,
+  pending_since = CASE WHEN i.pending_step_id = u.step_id THEN NULL ELSE i.pending_since END,
+  pending_accepted = i.pending_accepted AND i.pending_step_id IS DISTINCT FROM u.step_id,
+  stopped_by_action = i.stopped_by_action OR u.is_action
+FROM (SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id, action_invoice_ids
+      FROM ({RUN_TASKS}) tasks) t,
+     LATERAL (SELECT t.step_id, t.invoice_id = ANY(t.action_invoice_ids) AS is_action) u
+WHERE i.tenant_id = :tenant_id AND i.id = t.invoice_id"""
+)
+
+
+def task_payloads_query(source: str = RUN_TASKS) -> str:
+    """``payloads.task`` in SQL for the tasks of ``source`` (a query of dispatch rows): title in the customer's
+    language, a line per item, the channels' problems."""
+    slots = ", ".join(f"s.ch{n}" for n in CHANNEL_SLOTS)
+    lines = f"""(SELECT string_agg(i.number || ': ' || CAST(i.open_amount AS text) || ' ' || i.currency || ', due '
+                          || to_char(i.due_date, 'YYYY-MM-DD') || ' (' || s.describe || '; channels tried: '
+                          || concat_ws(', ', {slots}) || ')',
+                          E'\\n' ORDER BY i.due_date, i.number COLLATE "C", i.id)
+        FROM unnest(t.invoice_ids, t.step_ids) AS u(invoice_id, step_id)
+        JOIN dunning.invoices i ON i.tenant_id = t.tenant_id AND i.id = u.invoice_id
+        JOIN step_rows s ON s.step_id = u.step_id)"""
+    problem = """CASE WHEN x.ch = ANY(c.opted_out_channels) THEN 'opted out'
+                      WHEN NOT EXISTS (SELECT 1 FROM jsonb_array_elements(c.contacts) e WHERE e->>'channel' = x.ch)
+                      THEN 'no contact' ELSE 'every contact invalid' END"""
+    problems = f"""(SELECT string_agg(DISTINCT (x.ch || ': ' || {problem}) COLLATE "C", '; '
+                          ORDER BY (x.ch || ': ' || {problem}) COLLATE "C")
+        FROM unnest(t.step_ids) AS u(step_id) JOIN step_rows s ON s.step_id = u.step_id,
+             unnest(ARRAY[{slots}]) AS x(ch)
+        WHERE x.ch IS NOT NULL)"""
+    return f"""
+WITH {STEP_ROWS.strip()},
+titles AS (SELECT * FROM unnest(CAST(:title_lang AS text[]), CAST(:title_text AS text[])) AS x(lang, title))
+SELECT jsonb_build_object(
+  'idempotency_key', t.idempotency_key, 'customer_id', CAST(t.customer_id AS text),
+  'title', left(replace(coalesce(
+      (SELECT title FROM titles WHERE lang = coalesce(nullif(c.language, ''), CAST(:language AS text))),
+      (SELECT title FROM titles WHERE lang = 'en')), '{{name}}', c.name), 300),
+  'description', {lines} || E'\\n\\n' || {problems},
+  'assignee_id', NULL, 'due_date', CAST(:as_of_text AS text), 'source', 'dunning') AS payload
+FROM ({source}) t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id
+WHERE t.channel IS NULL"""
+
+
+_CREATE_TASKS = text(_outbox_insert(CreateTask, task_payloads_query()))
+
+
+def message_params(tenant: TenantContext, as_of: date) -> dict[str, Any]:
+    """What the message queries need besides their rows."""
+    return {
+        "tenant_id": tenant.tenant_id,
+        "as_of": as_of,
+        "as_of_text": as_of.isoformat(),
+        "language": tenant.language or "es",
+    }
+
+
+def task_params(tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> dict[str, Any]:
+    """``task_payloads_query``'s parameters: the plan's steps (``plan``: ``plan_params``) and the titles."""
+    return {
+        **{k: v for k, v in plan.items() if k.startswith("st_")},
+        **message_params(tenant, as_of),
+        "title_lang": list(payloads.TASK_TITLES),
+        "title_text": list(payloads.TASK_TITLES.values()),
+    }
+
+
+async def hand_over_tasks(session: AsyncSession, tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> None:
+    """The tasks the run just planned: their steps done and one ``CreateTask`` each."""
+    await session.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]})
+    await session.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
+
+
+# --------------------------------------------------------------------------------------------- a dry run
+
+POSITION_KEYS = ("invoices", "totals", "open_totals", "credits", "overdue_count", "oldest_days_overdue")
+
+
+def _shown_query(table: str) -> str:
+    first = f"SELECT * FROM {table} ORDER BY customer_id, channel NULLS LAST LIMIT :limit"
+    return f"""
+WITH shown AS ({first}),
+built AS ({communications_query("SELECT * FROM shown WHERE channel IS NOT NULL")})
+SELECT s.customer_id, c.name, s.channel, s.address, s.kind, s.tone, s.action, s.idempotency_key, s.strategy_id,
+       (SELECT jsonb_agg(jsonb_build_object('invoice_id', i.id, 'number', i.number, 'step_key', u.step_key,
+                                            'days_overdue', CAST(:as_of AS date) - i.due_date,
+                                            'open_amount', CAST(i.open_amount AS text), 'currency', i.currency)
+                         ORDER BY u.n)
+        FROM unnest(s.invoice_ids, s.step_keys) WITH ORDINALITY AS u(invoice_id, step_key, n)
+        JOIN dunning.invoices i ON i.tenant_id = s.tenant_id AND i.id = u.invoice_id) AS invoices,
+       b.payload
+FROM shown s
+JOIN dunning.customers c ON c.tenant_id = s.tenant_id AND c.id = s.customer_id
+LEFT JOIN built b ON b.id = s.id
+ORDER BY s.customer_id, s.channel NULLS LAST"""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRow:
+    """One of the first entries of a dry run's plan: the dispatch row, its customer's name, its invoices (JSON:
+    id, number, step key, days overdue, open amount, currency) and, for a message, the payload it would carry."""
+
+    customer_id: uuid.UUID
+    name: str
+    channel: str | None
+    address: str | None
+    kind: str
+    tone: int
+    action: str | None
+    idempotency_key: str
+    strategy_id: uuid.UUID
+    invoices: list[dict[str, Any]] | None
+    payload: dict[str, Any] | None
+
+
+async def shown(session: AsyncSession, tenant: TenantContext, as_of: date, table: str, limit: int) -> list[ShownRow]:
+    """The first ``limit`` entries of a dry run's plan (in ``table``), each message with the payload it states."""
+    params = {**message_params(tenant, as_of), "limit": limit}
+    return [ShownRow(**row) for row in (await session.execute(text(_shown_query(table)), params)).mappings()]

@@ -1,0 +1,245 @@
+"""The portfolio-wide selection of due invoices: one SQL statement, whatever the portfolio's size.
+
+It mirrors the pure rules (``strategies/rules.py``, ``runs/rules.py``, ``projection/rules.py``): strategy
+selection becomes a ``CASE`` over the customers in priority order, the highest reached step a ``width_bucket``
+over the strategy's sorted offsets (catch-up for free), "not yet had" an array overlap with the invoice's steps
+done and pending.
+The run's statements (``runs/statements.py``) build the plan on it, in the server.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dunning_service.projection.rules import CLOSED_STATUSES
+from dunning_service.strategies.rules import (
+    KIND_RANK,
+    Match,
+    StepKind,
+    Strategy,
+    default_strategy,
+    selection_order,
+)
+from shared.contracts.common import Channel, InvoiceStatus
+
+# The statuses of an open invoice (``InvoiceView.is_open``) and an invoice owed and listed by receivables, not
+# a credit note (``in_position`` but its status), as SQL: the selection, the run's statements and the
+# fallback's positions read them here.
+OPEN_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in InvoiceStatus if s not in CLOSED_STATUSES) + ")"
+OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
+
+
+@dataclass
+class CompiledStrategies:
+    """Strategies turned into SQL. Each strategy gets a number ``k`` (its place in the selection order); a
+    ``CASE`` over the customer's attributes yields ``k``, and per-row ``CASE k`` expressions yield the
+    strategy's step ids and sorted offsets as constant arrays: no join on a computed value, so the planner
+    never mistakes the portfolio for a handful of rows."""
+
+    case_sql: str
+    ids_sql: str
+    offs_sql: str
+    has_new_sql: str
+    uses_amount: bool
+    params: dict[str, Any] = field(default_factory=dict)
+    by_id: dict[uuid.UUID, Strategy] = field(default_factory=dict)
+    by_k: dict[int, Strategy] = field(default_factory=dict)
+
+
+def _condition(match: Match, n: int, params: dict[str, Any]) -> str:
+    parts: list[str] = []
+
+    def bind(name: str, value: Any) -> str:
+        params[f"m{n}_{name}"] = value
+        return f":m{n}_{name}"
+
+    if match.vip is not None:
+        parts.append(f"c.vip = {bind('vip', match.vip)}")
+    if match.segments is not None:
+        segments = sorted({s.strip().lower() for s in match.segments})
+        parts.append(f"lower(c.segment) = ANY(CAST({bind('seg', segments)} AS text[]))")
+    if match.risk_levels is not None:
+        parts.append(f"c.risk_level = ANY(CAST({bind('risk', list(match.risk_levels))} AS text[]))")
+    if match.tags_any is not None:
+        tags = sorted({t.strip().lower() for t in match.tags_any})
+        parts.append(f"c.tags && CAST({bind('tany', tags)} AS text[])")
+    if match.tags_all is not None:
+        tags = sorted({t.strip().lower() for t in match.tags_all})
+        parts.append(f"c.tags @> CAST({bind('tall', tags)} AS text[])")
+    if match.countries is not None:
+        countries = sorted({c.upper() for c in match.countries})
+        parts.append(f"upper(c.country) = ANY(CAST({bind('ctry', countries)} AS text[]))")
+    if match.uses_amount:
+        amount = f"coalesce(CAST(ov.amounts ->> CAST({bind('cur', match.amount_currency)} AS text) AS numeric), 0)"
+        if match.amount_min is not None:
+            parts.append(f"{amount} >= CAST({bind('min', str(match.amount_min))} AS numeric)")
+        if match.amount_max is not None:
+            parts.append(f"{amount} <= CAST({bind('max', str(match.amount_max))} AS numeric)")
+    return " AND ".join(parts) or "true"
+
+
+def compile_strategies(strategies: list[Strategy]) -> CompiledStrategies:
+    """The same choice as ``select_strategy``: the order is decided once, in Python, for both."""
+    params: dict[str, Any] = {}
+    ordered = selection_order(strategies)
+    default = default_strategy(strategies)
+    chosen = [*ordered, *([default] if default else [])]
+    by_k = {k: s for k, s in enumerate(chosen, start=1)}
+    whens = [f"WHEN {_condition(s.match, k, params)} THEN {k}" for k, s in by_k.items() if s is not default]
+    fallback = str(len(chosen)) if default else "NULL"
+    case_sql = f"CASE {' '.join(whens)} ELSE {fallback} END" if whens else fallback
+    # manual-only strategies win their customers in the CASE but have no steps, so their invoices drop out
+    automatic = {k: s for k, s in by_k.items() if not s.manual_only and s.steps}
+    ids, offs, has_new = [], [], []
+    for k, s in automatic.items():
+        params[f"ids_{k}"] = [step.id for step in s.steps]
+        params[f"offs_{k}"] = [step.offset for step in s.steps if step.kind != StepKind.NEW_INVOICE]
+        ids.append(f"WHEN {k} THEN CAST(:ids_{k} AS uuid[])")
+        offs.append(f"WHEN {k} THEN CAST(:offs_{k} AS int[])")
+        has_new.append(f"WHEN {k} THEN {'true' if s.steps[0].kind == StepKind.NEW_INVOICE else 'false'}")
+    rows = [(k, idx, step) for k, s in automatic.items() for idx, step in enumerate(s.steps)]
+    params.update(
+        st_k=[k for k, _, _ in rows],
+        st_idx=[idx for _, idx, _ in rows],
+        st_step=[step.id for _, _, step in rows],
+        st_kind=[step.kind.value for _, _, step in rows],
+        st_off=[step.offset or 0 for _, _, step in rows],
+        # what a run's statements need of each step (runs/statements.py)
+        st_strategy=[by_k[k].id for k, _, _ in rows],
+        st_key=[step.key for _, _, step in rows],
+        st_days=[step.days for _, _, step in rows],
+        st_tone=[step.tone for _, _, step in rows],
+        st_pin=[step.pin_tone for _, _, step in rows],
+        st_action=[step.action.value if step.action else None for _, _, step in rows],
+        st_rank=[KIND_RANK[step.kind] for _, _, step in rows],
+        st_describe=[step.describe() for _, _, step in rows],
+        **{
+            f"st_ch{n}": [step.channels[n - 1].value if len(step.channels) >= n else None for _, _, step in rows]
+            for n in range(1, len(Channel) + 1)
+        },
+    )
+
+    def per_k(whens: list[str]) -> str:
+        return f"CASE cu.k {' '.join(whens)} END" if whens else "NULL"
+
+    return CompiledStrategies(
+        case_sql=case_sql,
+        ids_sql=per_k(ids),
+        offs_sql=per_k(offs),
+        has_new_sql=per_k(has_new),
+        uses_amount=any(s.match.uses_amount for s in ordered),
+        params=params,
+        by_id={s.id: s for s in chosen},
+        by_k=by_k,
+    )
+
+
+# The strategies' steps as rows (forecast): one per step, with its strategy's number k.
+STEPS_CTE = """
+steps AS (
+  SELECT * FROM unnest(CAST(:st_k AS int[]), CAST(:st_idx AS int[]), CAST(:st_step AS uuid[]),
+                       CAST(:st_kind AS text[]), CAST(:st_off AS int[])) AS s(k, idx, step_id, kind, off)
+)"""
+
+_OVERDUE = f"""
+ov AS (
+  SELECT customer_id, jsonb_object_agg(currency, total) AS amounts
+  FROM (SELECT customer_id, currency, sum(open_amount) AS total FROM dunning.invoices
+        WHERE tenant_id = :tenant_id AND status IN {OPEN_STATUSES}
+          AND kind <> 'credit_note' AND NOT missing_upstream AND due_date < CAST(:as_of AS date)
+        GROUP BY customer_id, currency) per_currency
+  GROUP BY customer_id
+)"""
+
+
+def customers_cte(compiled: CompiledStrategies, extra_columns: str = "") -> str:
+    join = "LEFT JOIN ov ON ov.customer_id = c.id" if compiled.uses_amount else ""
+    return f"""
+cust AS (
+  SELECT c.id, {compiled.case_sql} AS k {extra_columns}
+  FROM dunning.customers c {join}
+  WHERE c.tenant_id = :tenant_id AND NOT c.deleted
+)"""
+
+
+# The filters every reminder passes (``invoice_exclusion``): open and normal, not a credit note, owed,
+# not below the currency's tolerance, no open action item, no action notice yet.
+CANDIDATE_FILTER = """
+  i.tenant_id = :tenant_id AND i.status = 'normal' AND i.kind <> 'credit_note' AND NOT i.missing_upstream
+  AND NOT i.stopped_by_action AND i.open_amount > 0
+  AND i.open_amount >= coalesce(tol.amount, 0)
+  AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.id = i.id)"""
+
+_COMMON = """
+tol AS (SELECT * FROM unnest(CAST(:tol_cur AS text[]), CAST(:tol_amt AS numeric[])) AS t(currency, amount)),
+blocked AS (
+  SELECT DISTINCT unnest(invoice_ids) AS id FROM dunning.action_items
+  WHERE tenant_id = :tenant_id AND status = 'open'
+)"""
+
+
+def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps: bool = False) -> str:
+    ctes = [STEPS_CTE] if steps else []
+    ctes.append(_COMMON)
+    if compiled.uses_amount:
+        ctes.append(_OVERDUE)
+    ctes.append(customers_cte(compiled, customer_columns))
+    return "WITH " + ",".join(ctes)
+
+
+def due_query(compiled: CompiledStrategies, ordered: bool = True) -> str:
+    """Every invoice due a step, with its strategy's number ``k`` and the step's index (ordered per customer for
+    the Python plan; a run's statements take it unordered)."""
+    order = "ORDER BY customer_id, due_date, number, id" if ordered else ""
+    return f"""{with_clause(compiled, ", c.replied_on")},
+cand AS (
+  SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
+         i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, i.pending_step_id, i.pending_since,
+         i.pending_accepted, cu.k,
+         {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
+  FROM dunning.invoices i
+  JOIN cust cu ON cu.id = i.customer_id
+  LEFT JOIN tol ON tol.currency = i.currency
+  WHERE {CANDIDATE_FILTER} AND i.issue_date <= CAST(:as_of AS date)
+    AND NOT coalesce(cu.replied_on + CAST(:reply_pause_days AS int) > CAST(:as_of AS date), false)
+),
+counted AS (
+  SELECT cand.*, coalesce(width_bucket(CAST(:as_of AS date) - due_date, offs), 0) AS n
+  FROM cand WHERE ids IS NOT NULL
+),
+tgt AS (
+  SELECT counted.*,
+         CASE WHEN n > 0 AND (offs[n] > 0 OR CAST(:as_of AS date) <= due_date) THEN n + has_new::int
+              WHEN n = 0 AND has_new AND CAST(:as_of AS date) BETWEEN issue_date AND due_date THEN 1
+         END AS pos
+  FROM counted
+)
+SELECT id, customer_id, external_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
+       document_url, k, pos - 1 AS step_index
+FROM tgt
+WHERE pos IS NOT NULL
+  AND NOT (steps_done && ids[pos:])
+  AND NOT (pending_step_id IS NOT NULL AND (pending_accepted OR pending_since > :pending_cutoff)
+           AND pending_step_id = ANY(ids[pos:]))
+{order}"""
+
+
+def base_params(
+    tenant_id: uuid.UUID,
+    as_of: date,
+    compiled: CompiledStrategies,
+    tolerances: dict[str, Decimal],
+    pending_cutoff: datetime,
+    reply_pause_days: int = 0,
+) -> dict[str, Any]:
+    return {
+        **compiled.params,
+        "tenant_id": tenant_id,
+        "as_of": as_of,
+        "tol_cur": list(tolerances),
+        "tol_amt": [str(v) for v in tolerances.values()],
+        "pending_cutoff": pending_cutoff,
+        "reply_pause_days": reply_pause_days,
+    }

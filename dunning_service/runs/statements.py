@@ -1,0 +1,163 @@
+"""A run as a few SQL statements over the whole portfolio (issue 13): no Python per invoice or per customer. This
+module only BUILDS the plan's SQL text and parameters; ``plan_repository.py`` and ``handover_repository.py`` run
+them.
+
+1. **Plan** (``plan_statement``, run by ``plan_repository.plan_into``): the due selection
+   (``selection.due_query``), each item's channel and address, the grouping into one communication per customer
+   and channel (one task per customer for the items no channel reaches), each with its idempotency key, kind, tone
+   and action, written in one ``INSERT ... SELECT`` into the dispatches (a real run, ``ON CONFLICT DO NOTHING``: a
+   key already handed over is skipped) or into a temporary table (a dry run). Each row gets its *part* (a hash of
+   the customer) so workers can share the hand-over.
+2. **Tasks** (``handover_repository.hand_over_tasks``, with the plan): the steps of unreachable items done, one
+   ``CreateTask`` each.
+3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's steps marked pending on their
+   invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built
+   by the server (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
+
+The pure rules stay the reference: ``plan_customer`` (grouping, channel, tone, key), ``position`` and
+``payloads.communication`` (the message). ``tests/dunning/test_selection_agrees.py`` holds these statements to
+them on random portfolios, dispatch by dispatch and payload by payload.
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from dunning_service.runs import selection
+from dunning_service.runs.context import TenantContext
+from dunning_service.runs.selection import OWED
+from dunning_service.strategies.rules import COMMUNICATION_KIND, KIND_RANK
+from shared.contracts.common import Channel
+from shared.contracts.messaging import FIRM_TONE, TONE_AGES
+
+CHANNEL_SLOTS = range(1, len(Channel) + 1)  # a step lists each channel at most once
+DISPATCHES = "dunning.dispatches"
+# The tasks of the run being planned (written by its plan in the same transaction).
+RUN_TASKS = f"SELECT * FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NULL"
+# Memory for the sorts and hashes of one run statement (the server's default, 4 MB, spills a million due items to
+# disk): one statement per run or part at a time, so a few of these at once at most.
+RUN_WORK_MEM = "128MB"
+
+
+DISPATCH_COLUMNS = (
+    "id, tenant_id, run_id, customer_id, as_of, idempotency_key, channel, address, kind, tone, action, state, "
+    "strategy_id, invoice_ids, step_ids, step_keys, action_invoice_ids, part"
+)
+
+
+def _tone_by_age(age: str) -> str:
+    """``shared.contracts.messaging.tone_by_age`` as a SQL expression over ``age``."""
+    whens = " ".join(f"WHEN {age} <= {limit} THEN {tone}" for limit, tone in TONE_AGES)
+    return f"CASE WHEN {age} IS NULL THEN {TONE_AGES[0][1]} {whens} ELSE {FIRM_TONE} END"
+
+
+def _kind_of_rank(rank: str) -> str:
+    """The step kind of a ``KIND_RANK`` (one kind per rank): the highest kind among a message's items."""
+    whens = " ".join(f"WHEN {n} THEN '{kind.value}'" for kind, n in KIND_RANK.items())
+    return f"CASE {rank} {whens} END"
+
+
+def communication_kind_sql(kind: str) -> str:
+    """``COMMUNICATION_KIND`` as a SQL expression over a step kind."""
+    whens = " ".join(f"WHEN '{step.value}' THEN '{kind_.value}'" for step, kind_ in COMMUNICATION_KIND.items())
+    return f"CASE {kind} {whens} END"
+
+
+STEP_ROWS = f"""
+step_rows AS (
+  SELECT * FROM unnest(CAST(:st_k AS int[]), CAST(:st_idx AS int[]), CAST(:st_step AS uuid[]),
+                       CAST(:st_strategy AS uuid[]), CAST(:st_key AS text[]), CAST(:st_kind AS text[]),
+                       CAST(:st_days AS int[]), CAST(:st_tone AS int[]), CAST(:st_pin AS boolean[]),
+                       CAST(:st_action AS text[]), CAST(:st_rank AS int[]), CAST(:st_describe AS text[]),
+                       {", ".join(f"CAST(:st_ch{n} AS text[])" for n in CHANNEL_SLOTS)})
+    AS s(k, idx, step_id, strategy_id, step_key, step_kind, step_days, step_tone, pin, step_action, step_rank,
+         describe, {", ".join(f"ch{n}" for n in CHANNEL_SLOTS)})
+)"""
+
+# The customer's first valid address per channel, unless opted out (``CustomerView.address``).
+_FIRST_ADDRESSES = """
+(SELECT jsonb_object_agg(ch, address) FROM (
+   SELECT DISTINCT ON (e->>'channel') e->>'channel' AS ch, e->>'address' AS address
+   FROM jsonb_array_elements(c.contacts) WITH ORDINALITY AS x(e, n)
+   WHERE NOT coalesce(CAST(e->>'invalid' AS boolean), false)
+     AND NOT coalesce(e->>'channel' = ANY(c.opted_out_channels), false)
+   ORDER BY e->>'channel', n) first_per_channel)"""
+
+_ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
+
+
+def plan_statement(compiled: selection.CompiledStrategies, target: str) -> str:
+    """The plan of the day into ``target`` (the dispatches, skipping keys already there; or a dry run's table like
+    them, without indexes: its keys are unique by construction): one row per communication and per task, as
+    ``plan_customer`` groups them. The key's digest is ``communication_key``'s: sha256 of the sorted
+    ``invoice:step`` pairs."""
+    first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
+    return f"""
+WITH due AS ({selection.due_query(compiled, ordered=False)}),
+{STEP_ROWS},
+addr AS MATERIALIZED (  -- once per customer: the CASE below reads it up to six times per item
+  SELECT c.id, {_FIRST_ADDRESSES} AS addresses
+  FROM dunning.customers c
+  WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM due)
+),
+items AS (
+  SELECT d.id AS invoice_id, d.customer_id, d.number, d.due_date, s.*, ch.channel, a.addresses ->> ch.channel AS address
+  FROM due d
+  JOIN step_rows s ON s.k = d.k AND s.idx = d.step_index
+  JOIN addr a ON a.id = d.customer_id
+  CROSS JOIN LATERAL (SELECT CASE {first_reachable} END AS channel) ch
+),
+ages AS (  -- the oldest overdue demanded invoice of each customer (``Position.oldest_days_overdue``)
+  SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
+  FROM dunning.invoices
+  WHERE tenant_id = :tenant_id AND customer_id IN (SELECT customer_id FROM due) AND status = 'normal' AND {OWED}
+    AND due_date < CAST(:as_of AS date)
+  GROUP BY customer_id
+),
+grouped AS (
+  SELECT i.customer_id, i.channel, i.address,
+         string_agg(CAST(i.invoice_id AS text) || ':' || CAST(i.step_id AS text), '|'
+                    ORDER BY (CAST(i.invoice_id AS text) || ':' || CAST(i.step_id AS text)) COLLATE "C") AS pairs,
+         {_kind_of_rank("max(i.step_rank)")} AS kind,
+         max(i.step_tone) AS step_tone,
+         bool_or(i.pin) AS pinned,
+         max(i.step_action) AS action,  -- a strategy has at most one action step (the last)
+         (array_agg(i.strategy_id))[1] AS strategy_id,  -- one customer, one strategy
+         array_agg(i.invoice_id ORDER BY {_ITEM_ORDER}) AS invoice_ids,
+         array_agg(i.step_id ORDER BY {_ITEM_ORDER}) AS step_ids,
+         array_agg(i.step_key ORDER BY {_ITEM_ORDER}) AS step_keys,
+         coalesce(array_agg(i.invoice_id ORDER BY {_ITEM_ORDER}) FILTER (WHERE i.step_kind = 'action'),
+                  CAST('{{}}' AS uuid[])) AS action_invoice_ids
+  FROM items i
+  GROUP BY i.customer_id, i.channel, i.address
+)
+INSERT INTO {target} ({DISPATCH_COLUMNS})
+SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.customer_id, CAST(:as_of AS date),
+       'dunning:' || CAST(g.customer_id AS text) || ':' || coalesce(g.channel, 'task') || ':'
+         || CAST(:as_of_text AS text) || ':' || left(encode(sha256(convert_to(g.pairs, 'UTF8')), 'hex'), 20),
+       g.channel, g.address, g.kind,
+       CASE WHEN g.channel IS NULL OR g.pinned THEN g.step_tone
+            ELSE greatest(g.step_tone, {_tone_by_age("ages.age")}) END,
+       g.action, CASE WHEN g.channel IS NULL THEN 'task' ELSE 'pending' END, g.strategy_id,
+       g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
+       mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts)
+FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id
+{"ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if target == DISPATCHES else ""}"""
+
+
+def plan_params(
+    tenant: TenantContext,
+    run_id: uuid.UUID,
+    as_of: date,
+    compiled: selection.CompiledStrategies,
+    pending_cutoff: Any,
+    parts: int,
+) -> dict[str, Any]:
+    return {
+        **selection.base_params(
+            tenant.tenant_id, as_of, compiled, tenant.tolerances, pending_cutoff, tenant.reply_pause_days
+        ),
+        "run_id": run_id,
+        "as_of_text": as_of.isoformat(),
+        "parts": max(1, parts),
+    }

@@ -1,0 +1,143 @@
+"""Strategies: create, edit (every edit a new version with stable step keys), archive."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dunning_service.models import Strategy, StrategyVersion
+from dunning_service.strategies import convert, repository
+from dunning_service.strategies.rules import StepSpec, assign_keys, validate_steps
+from dunning_service.strategies.schemas import MatchIn, StepIn, StrategyCreate, StrategyUpdate
+from shared.problems import Conflict, NotFound, ValidationProblem
+
+
+def _specs(steps: list[StepIn]) -> list[StepSpec]:
+    return [
+        StepSpec(
+            kind=s.kind,
+            channels=tuple(s.channels),
+            days=s.days,
+            tone=s.tone,
+            action=s.action,
+            key=s.key,
+            pin_tone=s.pin_tone,
+        )
+        for s in steps
+    ]
+
+
+def _check(is_default: bool, manual_only: bool, match: MatchIn, steps: list[StepIn]) -> None:
+    errors = validate_steps(_specs(steps), manual_only)
+    if is_default and match.model_dump(exclude_none=True):
+        errors.append({"field": "match", "message": "the default strategy applies when no other matches: no rules"})
+    if errors:
+        raise ValidationProblem(errors)
+
+
+async def _guard_unique(session: AsyncSession, tenant_id: uuid.UUID, strategy: Strategy) -> None:
+    if strategy.is_default:
+        current = await repository.find_default(session, tenant_id)
+        if current is not None and current.id != strategy.id:
+            raise Conflict(f"Strategy {current.name!r} is already the default; unset it first")
+    same_name = await repository.find_by_name(session, tenant_id, strategy.name)
+    if same_name is not None and same_name.id != strategy.id:
+        raise Conflict(f"A strategy named {strategy.name!r} already exists")
+
+
+def snapshot(strategy: Strategy) -> dict[str, Any]:
+    return {
+        "name": strategy.name,
+        "description": strategy.description,
+        "priority": strategy.priority,
+        "is_default": strategy.is_default,
+        "manual_only": strategy.manual_only,
+        "active": strategy.active,
+        "match": strategy.match,
+        "steps": strategy.steps,
+    }
+
+
+async def _flush_version(session: AsyncSession, strategy: Strategy, actor: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("Another strategy has this name, or the tenant already has a default strategy") from None
+    session.add(
+        StrategyVersion(
+            strategy_id=strategy.id,
+            version=strategy.version,
+            tenant_id=strategy.tenant_id,
+            snapshot=snapshot(strategy),
+            changed_by=actor,
+        )
+    )
+    await session.flush()
+    await session.refresh(strategy)
+
+
+async def create_strategy(session: AsyncSession, tenant_id: uuid.UUID, data: StrategyCreate, actor: str) -> Strategy:
+    _check(data.is_default, data.manual_only, data.match, data.steps)
+    strategy_id = uuid.uuid4()
+    strategy = Strategy(
+        id=strategy_id,
+        tenant_id=tenant_id,
+        name=data.name,
+        description=data.description,
+        priority=data.priority,
+        is_default=data.is_default,
+        manual_only=data.manual_only,
+        active=data.active,
+        match=data.match.model_dump(mode="json", exclude_none=True),
+        steps=convert.steps_to_json(assign_keys(strategy_id, _specs(data.steps))),
+        version=1,
+        updated_by=actor,
+    )
+    await _guard_unique(session, tenant_id, strategy)
+    session.add(strategy)
+    await _flush_version(session, strategy, actor)
+    return strategy
+
+
+async def update_strategy(
+    session: AsyncSession, tenant_id: uuid.UUID, strategy_id: uuid.UUID, data: StrategyUpdate, actor: str
+) -> Strategy:
+    strategy = await repository.get_for_update(session, tenant_id, strategy_id)
+    if strategy is None:
+        raise NotFound("Strategy not found")
+    fields = data.model_dump(exclude_unset=True, exclude={"match", "steps"})
+    for name, value in fields.items():
+        if value is None and name != "description":
+            raise ValidationProblem.field(name, "cannot be null")
+        setattr(strategy, name, value)
+    match = data.match if data.match is not None else MatchIn.model_validate(strategy.match)
+    previous = convert.steps_from_json(strategy.id, strategy.steps)
+    if data.steps is not None:
+        steps_in = data.steps
+    else:  # re-validate the current steps against the new flags, with their keys
+        steps_in = [
+            StepIn.model_validate({**s, "days": None if s["kind"] == "new_invoice" else s["days"]})
+            for s in strategy.steps
+        ]
+    _check(strategy.is_default, strategy.manual_only, match, steps_in)
+    strategy.match = match.model_dump(mode="json", exclude_none=True)
+    if data.steps is not None:
+        strategy.steps = convert.steps_to_json(assign_keys(strategy.id, _specs(data.steps), previous))
+    strategy.version += 1
+    strategy.updated_by = actor
+    await _guard_unique(session, tenant_id, strategy)
+    await _flush_version(session, strategy, actor)
+    return strategy
+
+
+async def archive_strategy(session: AsyncSession, tenant_id: uuid.UUID, strategy_id: uuid.UUID, actor: str) -> None:
+    """Archived strategies stop applying; their history (versions, runs, steps sent) stays."""
+    strategy = await repository.get_for_update(session, tenant_id, strategy_id)
+    if strategy is None:
+        raise NotFound("Strategy not found")
+    strategy.archived = True
+    strategy.active = False
+    strategy.is_default = False
+    strategy.updated_by = actor
+    await session.flush()

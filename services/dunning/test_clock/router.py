@@ -1,4 +1,0 @@
-from services.dunning.test_clock.service import pending, run_day
-from shared.test_clock import internal_router
-
-router = internal_router(run_day, pending)
