@@ -285,7 +285,8 @@ def test_the_image_runs_as_a_numeric_user_from_a_pinned_base_with_a_dependency_l
     assert dockerfile.rstrip().splitlines()[-1] == "USER 10001:10001"  # the default target is the runtime image
     assert dockerfile.index("COPY requirements.lock") < dockerfile.index("RUN pip install -r requirements.lock")
     assert dockerfile.index("RUN pip install -r requirements.lock") < dockerfile.index("COPY services")
-    assert "rm -rf messaging_service/stubs services/webhooks/stubs services/portal/stubs && pip install --no-deps ." in dockerfile
+    stubs = "messaging_service/stubs services/webhooks/stubs services/portal/stubs"
+    assert f"rm -rf {stubs} && pip install --no-deps ." in dockerfile
 
 
 def test_the_docker_context_leaves_out_the_developers_things():
