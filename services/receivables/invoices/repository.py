@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Exists, FromClause, RowMapping, Select, and_, exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.receivables.invoices.rules import StatusChange
 from services.receivables.invoices.schemas import InvoiceFilters
 from services.receivables.models import Customer, Invoice, table
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
@@ -172,3 +173,44 @@ async def update_invoice(session: AsyncSession, invoice_id: uuid.UUID, changed: 
         .returning(invoices)
     )
     return _invoice((await session.execute(query)).mappings().one())
+
+
+async def set_statuses(
+    session: AsyncSession, tenant_id: uuid.UUID, changes: Sequence[StatusChange], today: date, *, closed: list[str]
+) -> None:
+    """Each invoice's new status and its details, in one statement (a closing status records the day it closed)."""
+    await session.execute(
+        text(
+            "UPDATE receivables.invoices i SET status = c.status, promised_date = c.promised_date, "
+            "reported_date = c.reported_date, dispute_area_id = c.dispute_area_id, "
+            "closed_on = CASE WHEN c.status = ANY(:closed) THEN coalesce(i.closed_on, :today) END, "
+            "revision = i.revision + 1, updated_at = now() "
+            "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:promised AS date[]), "
+            "CAST(:reported AS date[]), CAST(:areas AS uuid[])) "
+            "AS c(id, status, promised_date, reported_date, dispute_area_id) "
+            "WHERE i.tenant_id = :tenant_id AND i.id = c.id"
+        ),
+        {
+            "tenant_id": tenant_id,
+            "today": today,
+            "closed": closed,
+            "ids": [c.invoice_id for c in changes],
+            "statuses": [c.status.value for c in changes],
+            "promised": [c.promised_date for c in changes],
+            "reported": [c.reported_date for c in changes],
+            "areas": [c.dispute_area_id for c in changes],
+        },
+    )
+
+
+async def issue_dates_and_numbers(
+    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[date, str]]:
+    """The (issue date, number) of those of ``invoice_ids`` that are the customer's."""
+    invoices = table(Invoice)
+    rows = await session.execute(
+        select(invoices.c.id, invoices.c.issue_date, invoices.c.number).where(
+            invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id, invoices.c.id.in_(invoice_ids)
+        )
+    )
+    return {r.id: (r.issue_date, r.number) for r in rows}

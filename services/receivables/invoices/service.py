@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from services.receivables.invoices.rules import (
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, StatusChangeIn
 from services.receivables.models import DisputeArea, Invoice, table
 from services.receivables.payments.credits import apply_credits
-from services.receivables.promises.rules import PromiseStatus
+from services.receivables.promises import repository as promises
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
@@ -189,49 +189,12 @@ async def apply_status_changes(
     by_id = {r.id: r for r in rows}
     ids = [c.invoice_id for c in changes]
     await explain_invoice_changes(session, reason)
-    await session.execute(
-        text(
-            "UPDATE receivables.invoices i SET status = c.status, promised_date = c.promised_date, "
-            "reported_date = c.reported_date, dispute_area_id = c.dispute_area_id, "
-            "closed_on = CASE WHEN c.status = ANY(:closed) THEN coalesce(i.closed_on, :today) END, "
-            "revision = i.revision + 1, updated_at = now() "
-            "FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:promised AS date[]), "
-            "CAST(:reported AS date[]), CAST(:areas AS uuid[])) "
-            "AS c(id, status, promised_date, reported_date, dispute_area_id) "
-            "WHERE i.tenant_id = :tenant_id AND i.id = c.id"
-        ),
-        {
-            "tenant_id": tenant_id,
-            "today": today,
-            "closed": [s.value for s in CLOSED],
-            "ids": ids,
-            "statuses": [c.status.value for c in changes],
-            "promised": [c.promised_date for c in changes],
-            "reported": [c.reported_date for c in changes],
-            "areas": [c.dispute_area_id for c in changes],
-        },
-    )
+    await repository.set_statuses(session, tenant_id, changes, today, closed=[s.value for s in CLOSED])
     # Any change ends the invoice's open promise (a new promise replaces it); a promise opens one.
-    await session.execute(
-        text(
-            "UPDATE receivables.promises SET status = :cancelled, resolved_on = :today "
-            "WHERE tenant_id = :tenant_id AND invoice_id = ANY(:ids) AND status = 'open'"
-        ),
-        {"tenant_id": tenant_id, "ids": ids, "today": today, "cancelled": PromiseStatus.CANCELLED.value},
-    )
+    await promises.cancel_open(session, tenant_id, ids, today)
     promised_ids = [c.invoice_id for c in changes if c.status == InvoiceStatus.PROMISE_TO_PAY]
     if promised_ids:
-        await session.execute(
-            text(
-                "INSERT INTO receivables.promises (id, tenant_id, customer_id, invoice_id, outcome_id, promised_date, "
-                "currency, amount, collector_id, status, created_by, occurred_at) "
-                "SELECT receivables.uuid7(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
-                "i.currency, i.open_amount, c.collector_id, 'open', :actor, :at "
-                "FROM receivables.invoices i JOIN receivables.customers c ON c.id = i.customer_id "
-                "WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids)"
-            ),
-            {"tenant_id": tenant_id, "ids": promised_ids, "outcome_id": outcome_id, "actor": actor, "at": at},
-        )
+        await promises.open_for_invoices(session, tenant_id, promised_ids, outcome_id=outcome_id, actor=actor, at=at)
     await add_entries(
         session,
         tenant_id,

@@ -3,12 +3,11 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.customers.repository import load_customer
+from services.receivables.invoices import repository as invoices_repository
 from services.receivables.invoices.rules import FieldInvalid
-from services.receivables.models import Invoice, table
 from services.receivables.notes import repository
 from services.receivables.notes.rules import parse_hashtags
 from services.receivables.notes.schemas import NoteCreate, NoteOut
@@ -18,8 +17,6 @@ from services.receivables.timeline.rules import check_not_before_issue, occurred
 from shared.identity import Identity
 from shared.problems import ValidationProblem
 
-invoices = table(Invoice)
-
 
 async def check_invoices_of_customer(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID], field: str
@@ -27,14 +24,7 @@ async def check_invoices_of_customer(
     """The invoices' (issue date, number); 422 naming the position of one that is not the customer's."""
     if not invoice_ids:
         return []
-    rows = await session.execute(
-        select(invoices.c.id, invoices.c.issue_date, invoices.c.number).where(
-            invoices.c.tenant_id == tenant_id,
-            invoices.c.customer_id == customer_id,
-            invoices.c.id.in_(invoice_ids),
-        )
-    )
-    found = {r.id: (r.issue_date, r.number) for r in rows}
+    found = await invoices_repository.issue_dates_and_numbers(session, tenant_id, customer_id, invoice_ids)
     for position, invoice_id in enumerate(invoice_ids):
         if invoice_id not in found:
             raise ValidationProblem.field(f"{field}[{position}]", "is not an invoice of this customer")

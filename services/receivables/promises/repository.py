@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
 from services.receivables.models import Promise, table
+from services.receivables.promises.rules import PromiseStatus
 from services.receivables.promises.schemas import PromiseOut
 from shared.clock import wall_now
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
@@ -133,3 +134,37 @@ async def get_promise(session: AsyncSession, tenant_id: uuid.UUID, promise_id: u
     query = select(promises).where(promises.c.tenant_id == tenant_id, promises.c.id == promise_id)
     row = (await session.execute(query)).mappings().first()
     return None if row is None else PromiseOut.model_validate(dict(row))
+
+
+async def cancel_open(session: AsyncSession, tenant_id: uuid.UUID, invoice_ids: list[uuid.UUID], today: date) -> None:
+    """The invoices' open promises end (their status changed: a new promise replaces one)."""
+    await session.execute(
+        text(
+            "UPDATE receivables.promises SET status = :cancelled, resolved_on = :today "
+            "WHERE tenant_id = :tenant_id AND invoice_id = ANY(:ids) AND status = 'open'"
+        ),
+        {"tenant_id": tenant_id, "ids": invoice_ids, "today": today, "cancelled": PromiseStatus.CANCELLED.value},
+    )
+
+
+async def open_for_invoices(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    invoice_ids: list[uuid.UUID],
+    *,
+    outcome_id: uuid.UUID | None,
+    actor: str,
+    at: datetime,
+) -> None:
+    """A promise for each invoice, of its open amount by its promised date, owned by the customer's collector."""
+    await session.execute(
+        text(
+            "INSERT INTO receivables.promises (id, tenant_id, customer_id, invoice_id, outcome_id, promised_date, "
+            "currency, amount, collector_id, status, created_by, occurred_at) "
+            "SELECT receivables.uuid7(), i.tenant_id, i.customer_id, i.id, :outcome_id, i.promised_date, "
+            "i.currency, i.open_amount, c.collector_id, 'open', :actor, :at "
+            "FROM receivables.invoices i JOIN receivables.customers c ON c.id = i.customer_id "
+            "WHERE i.tenant_id = :tenant_id AND i.id = ANY(:ids)"
+        ),
+        {"tenant_id": tenant_id, "ids": invoice_ids, "outcome_id": outcome_id, "actor": actor, "at": at},
+    )
