@@ -154,9 +154,21 @@ def _access_note(dependant: Dependant) -> str | None:
     return note
 
 
+def _permission(dependant: Dependant) -> Any:
+    """The matrix permission a route's role check carries (``shared.permissions``), if any."""
+    found = getattr(dependant.call, "permission", None)
+    for sub in dependant.dependencies:
+        found = found or _permission(sub)
+    return found
+
+
 def document_roles(operation: dict[str, Any], dependant: Dependant) -> None:
     """``x-roles`` and a "Roles: ..." sentence, read from the role checks the route depends on (``admits``): the
-    document says what is enforced. Only the roles a public credential can hold are named (not ``service``)."""
+    document says what is enforced. Only the roles a public credential can hold are named (not ``service``).
+    ``x-permission`` names the matrix's entry (``customers:write``): a frontend can hide what a role may not do."""
+    permission = _permission(dependant)
+    if permission is not None:
+        operation["x-permission"] = f"{permission.resource}:{permission.action}"
     admitted = admits(dependant)
     roles = [role for role in ALL_ROLES if admitted is not None and role in admitted]
     note = _access_note(dependant)

@@ -182,6 +182,25 @@ def test_every_route_that_asks_who_calls_depends_on_one_permission_of_the_table(
     assert not offenders, f"{len(offenders)} routes off the table:\n" + "\n".join(offenders)
 
 
+def test_the_document_names_each_operation_s_permission_and_its_roles():
+    """``x-permission`` (``customers:write``) and ``x-roles`` say the table's entry: a frontend reads them."""
+    apps = {**service_apps(), "gateway": create_gateway(GatewaySettings())}
+    wrong = []
+    for name, app in apps.items():
+        paths = app.openapi()["paths"]
+        for route in routes_of(name, app):
+            found = permissions_of(route.dependant)
+            operation = paths.get(route.path, {}).get(route.method.lower())
+            if len(found) != 1 or operation is None:  # internal routes are not in the document
+                continue
+            (permission,) = found
+            roles = [role for role in ALL_ROLES if role in MATRIX[permission.resource][permission.action]]
+            expected = (f"{permission.resource}:{permission.action}", roles)
+            if (operation.get("x-permission"), operation.get("x-roles")) != expected:
+                wrong.append(f"{route}: {operation.get('x-permission')} {operation.get('x-roles')}, not {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_every_resource_and_action_of_the_table_is_used():
     """A right nobody enforces is a right that lies: each (resource, action) of the table guards some route."""
     used = {permission for route in all_routes() for permission in permissions_of(route.dependant)}
