@@ -12,57 +12,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.insight.repository import ForecastRow, forecast_rows
 from dunning_service.runs import selection
 from dunning_service.runs.context import TenantContext
 from dunning_service.strategies.rules import Step, Strategy
-
-
-def _forecast_query(compiled: selection.CompiledStrategies) -> str:
-    return f"""{selection.with_clause(compiled, ", c.usable_channels AS usable, c.replied_on", steps=True)},
-fsteps AS (
-  SELECT * FROM unnest(CAST(:f_step AS uuid[]), CAST(:f_next_off AS int[]), CAST(:f_ch1 AS text[]),
-                       CAST(:f_ch2 AS text[]), CAST(:f_ch3 AS text[])) AS f(step_id, next_off, ch1, ch2, ch3)
-),
-cal AS (SELECT * FROM unnest(CAST(:cal_day AS date[]), CAST(:cal_next AS date[])) AS c(day, next_bd)),
-cand AS (
-  SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, i.pending_step_id,
-         cu.k, cu.usable, cu.replied_on, {compiled.ids_sql} AS ids
-  FROM dunning.invoices i
-  JOIN cust cu ON cu.id = i.customer_id
-  LEFT JOIN tol ON tol.currency = i.currency
-  WHERE {selection.CANDIDATE_FILTER}
-),
-expanded AS (
-  SELECT cand.customer_id, cand.usable, cand.due_date, cand.steps_done, cand.pending_step_id, cand.ids,
-         s.step_id, s.idx, s.kind, f.ch1, f.ch2, f.ch3,
-         greatest(CASE WHEN s.kind = 'new_invoice' THEN cand.issue_date ELSE cand.due_date + s.off END,
-                  cand.issue_date, CAST(:start AS date),
-                  cand.replied_on + CAST(:reply_pause_days AS int)) AS eff_from,
-         cand.due_date + f.next_off AS next_sched
-  FROM cand
-  JOIN steps s ON s.k = cand.k
-  JOIN fsteps f ON f.step_id = s.step_id
-  WHERE cand.ids IS NOT NULL
-    AND CASE WHEN s.kind = 'new_invoice' THEN cand.issue_date ELSE cand.due_date + s.off END <= CAST(:end AS date)
-),
-sent AS (
-  SELECT e.customer_id, e.step_id, cal.next_bd AS day,
-         CASE WHEN e.ch1 = ANY(e.usable) THEN e.ch1 WHEN e.ch2 = ANY(e.usable) THEN e.ch2
-              WHEN e.ch3 = ANY(e.usable) THEN e.ch3 END AS channel
-  FROM expanded e JOIN cal ON cal.day = e.eff_from
-  WHERE cal.next_bd IS NOT NULL
-    AND (e.kind NOT IN ('new_invoice', 'pre_due') OR cal.next_bd <= e.due_date)
-    AND (e.next_sched IS NULL OR e.next_sched > cal.next_bd)
-    AND NOT (e.steps_done && e.ids[e.idx + 1:])
-    AND NOT (e.pending_step_id IS NOT NULL AND e.pending_step_id = ANY(e.ids[e.idx + 1:]))
-)
-SELECT day, step_id, channel, GROUPING(step_id) AS by_channel, count(*) AS invoices,
-       count(DISTINCT customer_id) AS customers
-FROM sent
-GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""
 
 
 def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[Strategy]) -> dict[str, Any]:
@@ -94,7 +49,7 @@ async def forecast(
     calendar = tenant.calendar
     next_bd = [calendar.next_business_day(d) for d in window]
     compiled = selection.compile_strategies(strategies)
-    rows: list[Any] = []
+    rows: list[ForecastRow] = []
     if compiled.by_id and any(not s.manual_only for s in compiled.by_id.values()):
         params = {
             **selection.base_params(
@@ -106,7 +61,7 @@ async def forecast(
             "cal_day": window,
             "cal_next": [d if d <= end else None for d in next_bd],
         }
-        rows = list((await session.execute(text(_forecast_query(compiled)), params)).mappings())
+        rows = await forecast_rows(session, compiled, params)
     steps: dict[uuid.UUID, tuple[Strategy, Step]] = {
         step.id: (s, step) for s in compiled.by_id.values() for step in s.steps
     }
@@ -125,25 +80,25 @@ async def forecast(
     }
     by_step: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        day = per_day[row["day"]]
-        if row["by_channel"]:
-            if row["channel"] is None:
-                day["tasks"] += row["customers"]
-                day["by_channel"]["task"] = row["customers"]
+        day = per_day[row.day]
+        if row.by_channel:
+            if row.channel is None:
+                day["tasks"] += row.customers
+                day["by_channel"]["task"] = row.customers
             else:
-                day["communications"] += row["customers"]
-                day["by_channel"][row["channel"]] = row["customers"]
-        else:
-            strategy, step = steps[row["step_id"]]
-            day["invoices"] += row["invoices"]
-            by_step[row["day"]].append(
+                day["communications"] += row.customers
+                day["by_channel"][row.channel] = row.customers
+        elif row.step_id is not None:  # a (day, step) row always names its step
+            strategy, step = steps[row.step_id]
+            day["invoices"] += row.invoices
+            by_step[row.day].append(
                 {
                     "strategy_id": strategy.id,
                     "strategy": strategy.name,
                     "step_key": step.key,
                     "kind": step.kind,
                     "tone": step.tone,
-                    "invoices": row["invoices"],
+                    "invoices": row.invoices,
                 }
             )
     for d, entries in by_step.items():
