@@ -18,29 +18,23 @@ The customers whose credit may have moved get a new snapshot (``CustomerChanged.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers, emit_invoices_changed
 from services.receivables.invoices.repository import InvoiceRow
 from services.receivables.invoices.rules import CLOSED, after_payment, after_reversal
-from services.receivables.payments.rules import Credit, Ledger, Named, OpenItem, plan_credits
+from services.receivables.payments import credits_repository as repo
+from services.receivables.payments.credits_repository import NewAllocation, NewCreditApplication
+from services.receivables.payments.rules import Allocation, Credit, Ledger, Named, OpenItem, plan_credits
 from services.receivables.payments.writes import InvoiceState, write_invoices
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
-
-OPEN = "('normal', 'promise_to_pay', 'payment_reported', 'dispute')"
-
-
-def _scope(column: str, customers: Collection[uuid.UUID] | None) -> str:
-    """SQL condition on ``column``: among ``:customers``, or every customer of the tenant (None)."""
-    return "TRUE" if customers is None else f"{column} = ANY(:customers)"
 
 
 async def apply_credits(
@@ -67,24 +61,9 @@ async def apply_credits(
     if profile.auto_apply_credits:
         announce |= await _apply(session, profile, scope, actor)
     else:
-        announce |= await _customers_with_credit(session, profile.tenant_id, scope)
+        announce |= await repo.customers_with_credit(session, profile.tenant_id, scope)
     if announce:
         await bump_and_emit_customers(session, profile.tenant_id, "c.id = ANY(:ids)", {"ids": sorted(announce)})
-
-
-async def _customers_with_credit(
-    session: AsyncSession, tenant_id: uuid.UUID, scope: list[uuid.UUID] | None
-) -> set[uuid.UUID]:
-    result = await session.execute(
-        text(
-            "SELECT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id AND kind = 'credit_note' "
-            f"AND open_amount > 0 AND status IN {OPEN} AND {_scope('customer_id', scope)} "
-            "UNION SELECT customer_id FROM receivables.payments WHERE tenant_id = :tenant_id AND status = 'applied' "
-            f"AND unapplied_amount > 0 AND {_scope('customer_id', scope)}"
-        ),
-        {"tenant_id": tenant_id, "customers": scope},
-    )
-    return set(result.scalars())
 
 
 async def _undo(
@@ -95,32 +74,18 @@ async def _undo(
     if not changed and not rewritten:
         return set()
     tenant_id = profile.tenant_id
-    undone = (
-        (
-            await session.execute(
-                text(
-                    "SELECT a.id, a.credit_id, a.invoice_id, a.amount, a.credit_id = ANY(:changed) AS credit_changed, "
-                    "a.invoice_id = ANY(:rewritten) AS invoice_gone FROM receivables.credit_applications a "
-                    "WHERE a.tenant_id = :tenant_id AND a.reversed_at IS NULL "
-                    "AND (a.credit_id = ANY(:changed) OR a.invoice_id = ANY(:rewritten)) ORDER BY a.id FOR UPDATE"
-                ),
-                {"tenant_id": tenant_id, "changed": changed, "rewritten": rewritten},
-            )
-        )
-        .mappings()
-        .all()
-    )
+    undone = await repo.lock_active_applications(session, tenant_id, changed, rewritten)
     if not undone:
         return set()
     # Who gets the money back: the invoice when its credit note changed, the credit note when the invoice is gone
     # (voided, written off, or its open amount rewritten by the ERP); neither when both changed.
     back: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
     for a in undone:
-        if a["credit_changed"] and not a["invoice_gone"]:
-            back[a["invoice_id"]] += a["amount"]
-        elif not a["credit_changed"]:
-            back[a["credit_id"]] += a["amount"]
-    rows = await _lock(session, tenant_id, "id = ANY(:ids)", {"ids": sorted(back)})
+        if a.credit_changed and not a.invoice_gone:
+            back[a.invoice_id] += a.amount
+        elif not a.credit_changed:
+            back[a.credit_id] += a.amount
+    rows = await repo.lock_invoices(session, tenant_id, sorted(back))
     states, ledger = _ledger(rows)
     for invoice_id, amount in back.items():
         if invoice_id not in states:
@@ -133,10 +98,7 @@ async def _undo(
         state.status = after_reversal(state.status, ledger.items[invoice_id].open_amount)
         if state.status not in CLOSED:
             state.closed_on = None
-    await session.execute(
-        text("UPDATE receivables.credit_applications SET reversed_at = now() WHERE id = ANY(:ids)"),
-        {"ids": [a["id"] for a in undone]},
-    )
+    await repo.reverse_applications(session, [a.id for a in undone])
     touched = await write_invoices(session, profile, states, ledger, actor, "credit undone")
     entries = [
         {
@@ -153,12 +115,8 @@ async def _undo(
     await add_entries(session, tenant_id, entries + _status_entries(states, actor))
     await emit_invoices_changed(session, tenant_id, touched, "credit undone")
     customers = {rows[i].customer_id for i in rows}
-    ids = [a["invoice_id"] for a in undone] + [a["credit_id"] for a in undone]
-    result = await session.execute(
-        text("SELECT DISTINCT customer_id FROM receivables.invoices WHERE tenant_id = :tenant_id AND id = ANY(:ids)"),
-        {"tenant_id": tenant_id, "ids": ids},
-    )
-    return customers | set(result.scalars())
+    ids = [a.invoice_id for a in undone] + [a.credit_id for a in undone]
+    return customers | await repo.customers_of_invoices(session, tenant_id, ids)
 
 
 async def _apply(
@@ -168,36 +126,18 @@ async def _apply(
     tenant_id, today = profile.tenant_id, profile.today()
     # Most customers of a batch have no credit: find the few that do through the partial indexes first, and
     # read (lock) only their payments and invoices.
-    holders = sorted(await _customers_with_credit(session, tenant_id, scope))
+    holders = sorted(await repo.customers_with_credit(session, tenant_id, scope))
     if not holders:
         return set()
-    params = {"tenant_id": tenant_id, "holders": holders}
     # Payments first, then invoices (in id order): the order the payments engine locks them in.
-    payments = (
-        (
-            await session.execute(
-                text(
-                    "SELECT id, customer_id, currency, unapplied_amount, payment_date, named_invoices "
-                    "FROM receivables.payments WHERE tenant_id = :tenant_id AND status = 'applied' "
-                    "AND unapplied_amount > 0 AND customer_id = ANY(:holders) ORDER BY id FOR UPDATE"
-                ),
-                params,
-            )
-        )
-        .mappings()
-        .all()
-    )
-    rows = await _lock(
-        session, tenant_id, f"customer_id = ANY(:holders) AND status IN {OPEN} AND open_amount > 0", params
-    )
+    payments = await repo.lock_credit_payments(session, tenant_id, holders)
+    rows = await repo.lock_open_invoices(session, tenant_id, holders)
     credits: dict[uuid.UUID, list[Credit]] = defaultdict(list)
     for p in payments:
         # A payment that named its invoices gave them what it named: what is left waits as credit (an impossible
         # name, see ``_named``), it does not go oldest first against the payer's word.
-        named: tuple[Named, ...] = (Named(p["id"]),) if p["named_invoices"] else ()
-        credits[p["customer_id"]].append(
-            Credit("payment", p["id"], p["currency"], p["unapplied_amount"], p["payment_date"], named)
-        )
+        named: tuple[Named, ...] = (Named(p.id),) if p.named_invoices else ()
+        credits[p.customer_id].append(Credit("payment", p.id, p.currency, p.unapplied_amount, p.payment_date, named))
     for row in rows.values():
         if row.kind == InvoiceKind.CREDIT_NOTE:
             named = _named(row, rows)
@@ -206,7 +146,7 @@ async def _apply(
             )
     states, ledger = _ledger(rows)
     currency_of = {i: r.currency for i, r in rows.items()}
-    applied: list[tuple[Credit, Any]] = []
+    applied: list[tuple[Credit, Allocation]] = []
     for customer_id, theirs in credits.items():
         own = Ledger(ledger.items[i] for i, r in rows.items() if r.customer_id == customer_id)
         for credit, result in plan_credits(theirs, own, currency_of):
@@ -226,17 +166,6 @@ async def _apply(
         await add_entries(session, tenant_id, _applied_entries(applied, rows, actor) + _status_entries(states, actor))
         await emit_invoices_changed(session, tenant_id, touched, "credit applied")
     return set(credits)
-
-
-async def _lock(
-    session: AsyncSession, tenant_id: uuid.UUID, where: str, params: dict[str, Any]
-) -> dict[uuid.UUID, InvoiceRow]:
-    """The tenant's invoices that match ``where``, locked in id order, by id."""
-    result = await session.execute(
-        text(f"SELECT * FROM receivables.invoices WHERE tenant_id = :tenant_id AND {where} ORDER BY id FOR UPDATE"),
-        {"tenant_id": tenant_id, **params},
-    )
-    return {row["id"]: InvoiceRow(**row) for row in result.mappings()}
 
 
 def _ledger(rows: dict[uuid.UUID, InvoiceRow]) -> tuple[dict[uuid.UUID, InvoiceState], Ledger]:
@@ -262,54 +191,34 @@ def _named(credit_note: InvoiceRow, rows: dict[uuid.UUID, InvoiceRow]) -> tuple[
 
 
 async def _write_applications(
-    session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Any]], today: date
+    session: AsyncSession, tenant_id: uuid.UUID, applied: list[tuple[Credit, Allocation]], today: date
 ) -> None:
     """Credit notes' applications are dated by the tenant's today (its clock: the statement's date of the line)."""
     notes = [
-        {"tenant_id": tenant_id, "credit_id": c.source_id, "invoice_id": i, "amount": a, "applied_on": today}
+        NewCreditApplication(c.source_id, i, a, today)
         for c, result in applied
         if c.source == "credit_note"
         for i, a in result.allocations
     ]
     if notes:
-        await session.execute(
-            text(
-                "INSERT INTO receivables.credit_applications (tenant_id, credit_id, invoice_id, amount, applied_on) "
-                "VALUES (:tenant_id, :credit_id, :invoice_id, :amount, :applied_on)"
-            ),
-            notes,
-        )
+        await repo.insert_credit_applications(session, tenant_id, notes)
     allocations = [
-        {"tenant_id": tenant_id, "payment_id": c.source_id, "invoice_id": i, "amount": a, "payment_date": c.on}
+        NewAllocation(c.source_id, i, a, c.on)
         for c, result in applied
         if c.source == "payment"
         for i, a in result.allocations
     ]
     if allocations:
-        await session.execute(
-            text(
-                "INSERT INTO receivables.payment_allocations (tenant_id, payment_id, invoice_id, amount, payment_date) "
-                "VALUES (:tenant_id, :payment_id, :invoice_id, :amount, :payment_date)"
-            ),
-            allocations,
-        )
+        await repo.insert_allocations(session, tenant_id, allocations)
         used: dict[uuid.UUID, Decimal] = defaultdict(Decimal)
         for c, result in applied:
             if c.source == "payment":
                 used[c.source_id] += result.applied
-        await session.execute(
-            text(
-                "UPDATE receivables.payments p SET unapplied_amount = p.unapplied_amount - u.used, "
-                "revision = p.revision + 1, updated_at = now() "
-                "FROM unnest(CAST(:ids AS uuid[]), CAST(:used AS numeric[])) AS u(id, used) "
-                "WHERE p.tenant_id = :tenant_id AND p.id = u.id"
-            ),
-            {"tenant_id": tenant_id, "ids": list(used), "used": list(used.values())},
-        )
+        await repo.consume_unapplied(session, tenant_id, used)
 
 
 def _applied_entries(
-    applied: list[tuple[Credit, Any]], rows: dict[uuid.UUID, InvoiceRow], actor: str
+    applied: list[tuple[Credit, Allocation]], rows: dict[uuid.UUID, InvoiceRow], actor: str
 ) -> list[dict[str, Any]]:
     entries = []
     for credit, result in applied:
