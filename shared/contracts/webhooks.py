@@ -114,9 +114,8 @@ class _Invoice(_Customer):
     open_amount: DecimalString = Field(description="What is still owed on it, after this change")
 
 
-_INVOICE_EXAMPLE: dict[str, Any] = {
-    "customer_id": _C,
-    "customer_external_id": "ERP-C-100",
+_CUSTOMER_EXAMPLE: dict[str, Any] = {"customer_id": _C, "customer_external_id": "ERP-C-100"}
+_INVOICE_EXAMPLE: dict[str, Any] = _CUSTOMER_EXAMPLE | {
     "invoice_id": _I,
     "invoice_external_id": "ERP-F-2031",
     "invoice_number": "A-0001-00002031",
@@ -197,10 +196,9 @@ class PromiseBrokenV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
+                _CUSTOMER_EXAMPLE
+                | {
                     "version": 1,
-                    "customer_id": _C,
-                    "customer_external_id": "ERP-C-100",
                     "promise_id": _P,
                     "invoice_id": _I,
                     "invoice_external_id": "ERP-F-2031",
@@ -253,10 +251,9 @@ class PaymentAllocatedV1(_Customer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
+                _CUSTOMER_EXAMPLE
+                | {
                     "version": 1,
-                    "customer_id": _C,
-                    "customer_external_id": "ERP-C-100",
                     "payment_id": _P,
                     "payment_external_id": "ERP-R-7788",
                     "currency": "ARS",
@@ -377,10 +374,8 @@ class ActionItemResolvedV1(_Customer):
     resolution_reason: str | None = Field(None, description="Why it was cancelled, or how it was done")
 
 
-_MESSAGE_EXAMPLE: dict[str, Any] = {
+_MESSAGE_EXAMPLE: dict[str, Any] = _CUSTOMER_EXAMPLE | {
     "version": 1,
-    "customer_id": _C,
-    "customer_external_id": "ERP-C-100",
     "message_id": _P,
     "kind": "overdue",
     "channel": "email",
@@ -453,10 +448,9 @@ class ContactInvalidV1(_ContactPoint):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
+                _CUSTOMER_EXAMPLE
+                | {
                     "version": 1,
-                    "customer_id": _C,
-                    "customer_external_id": "ERP-C-100",
                     "channel": "sms",
                     "address": "+5491155550000",
                     "reason": "21211 invalid 'To' phone number",
@@ -475,10 +469,9 @@ class CustomerOptedOutV1(_ContactPoint):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
+                _CUSTOMER_EXAMPLE
+                | {
                     "version": 1,
-                    "customer_id": _C,
-                    "customer_external_id": "ERP-C-100",
                     "channel": "sms",
                     "address": "+5491155550000",
                     "source": "sms_stop",
@@ -497,10 +490,9 @@ class CustomerRepliedV1(_Payload):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
+                _CUSTOMER_EXAMPLE
+                | {
                     "version": 1,
-                    "customer_id": _C,
-                    "customer_external_id": "ERP-C-100",
                     "reply_id": _P,
                     "channel": "whatsapp",
                     "from_address": "+5491155550000",
