@@ -34,10 +34,11 @@ SCHEMA = "alarms"
 
 
 class Base(DeclarativeBase):
-    """The schema's declarative base (a class, not ``make_base``'s answer: mypy takes only a class as a base)."""
+    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
+    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
 
     metadata = schema_metadata(SCHEMA)
-    __table__: ClassVar[Table]  # every model maps one table (DeclarativeBase says only FromClause)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     func,
     text,
@@ -27,9 +29,11 @@ SCHEMA = "gateway"
 
 
 class Base(DeclarativeBase):
-    """The gateway schema's declarative base (a class, not ``make_base``'s value: the type checker needs one)."""
+    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
+    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
 
     metadata = schema_metadata(SCHEMA)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

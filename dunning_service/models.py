@@ -2,11 +2,9 @@
 action items. Only dunning writes it; the projection is kept from receivables' events."""
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -30,31 +28,15 @@ from shared.db import IdMixin, TimestampMixin, schema_metadata, tenant_keys
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-R = TypeVar("R", bound="DataclassInstance")
-
 SCHEMA = "dunning"
 
 
 class Base(DeclarativeBase):
-    """The dunning schema's declarative base (a class, not ``make_base``'s value: mypy takes it as a base)."""
+    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
+    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
 
     metadata = schema_metadata(SCHEMA)
-
-
-def row_as(cls: type[R], mapping: Mapping[Any, Any]) -> R:
-    """A typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the query left
-    out takes the field's default."""
-    return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
-
-
-def table_of(model: type[Base]) -> Table:
-    """The model's Core table, typed as a ``Table`` (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

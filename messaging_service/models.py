@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -30,9 +30,11 @@ SCHEMA = "messaging"
 
 
 class Base(DeclarativeBase):
-    """The messaging schema's declarative base, a class of its own so that the type checker sees the models."""
+    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
+    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
 
     metadata = schema_metadata(SCHEMA)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)
@@ -265,11 +267,3 @@ class Reply(IdMixin, Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-def table_of(model: type[Base]) -> Table:
-    """A model's ``Table`` for Core statements (SQLAlchemy types ``__table__`` as any FromClause; a declarative
-    model's is always a Table)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table

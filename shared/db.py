@@ -6,10 +6,11 @@ flushes. ``expire_on_commit`` is off so a response can still be built from the o
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import asyncpg
 import orjson
@@ -19,9 +20,12 @@ from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryK
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -62,13 +66,13 @@ def tenant_reference(name: str, column: str, table: str, ondelete: str | None = 
     )
 
 
-def make_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base bound to a service schema."""
+Row = TypeVar("Row", bound="DataclassInstance")
 
-    class Base(DeclarativeBase):
-        metadata = schema_metadata(schema)
 
-    return Base
+def row_as(cls: type[Row], mapping: Mapping[Any, Any]) -> Row:
+    """A repository's typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the
+    query left out takes the field's default."""
+    return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
 
 
 def _unique_statement_name() -> str:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import ActionItem, Customer, Invoice, row_as, table_of
+from dunning_service.models import ActionItem, Customer, Invoice
+from shared.db import row_as
 from shared.pagination import keyset
 
-_items = table_of(ActionItem)
-_customers = table_of(Customer)
+_items = ActionItem.__table__
+_customers = Customer.__table__
 
 
 @dataclass(frozen=True, slots=True)

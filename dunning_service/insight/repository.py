@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.runs import selection
+from shared.db import row_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +77,4 @@ async def forecast_rows(
 ) -> list[ForecastRow]:
     """Run the forecast statement; ``params`` are the selection's base parameters plus the forecast's own."""
     result = await session.execute(text(forecast_query(compiled)), params)
-    return [
-        ForecastRow(
-            day=row.day,
-            step_id=row.step_id,
-            channel=row.channel,
-            by_channel=row.by_channel,
-            invoices=row.invoices,
-            customers=row.customers,
-        )
-        for row in result
-    ]
+    return [row_as(ForecastRow, row) for row in result.mappings()]

@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Customer, Invoice, Tenant, table_of
+from dunning_service.models import Customer, Invoice, Tenant
 from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs.selection import OPEN_STATUSES
@@ -130,7 +130,7 @@ async def upsert_customers(
     the credits (a listing that does not carry them must not erase what the events brought)."""
     if not rows:
         return
-    table = table_of(Customer)
+    table = Customer.__table__
     statement = insert(table)
     kept = {*(() if update_people else ("people",)), *(() if update_credits else ("credits",))}
     fields = [f for f in CUSTOMER_FIELDS if f not in kept]
@@ -171,7 +171,7 @@ async def upsert_invoice_columns(db: AsyncSession, columns: dict[str, list[Any]]
     invoice at most once; an older revision than the stored one changes nothing."""
     if not columns["id"]:
         return
-    source, params = unnest_source(table_of(Invoice), columns)
+    source, params = unnest_source(Invoice.__table__, columns)
     await db.execute(
         text(
             f"INSERT INTO dunning.invoices ({', '.join(columns)}) {source} "
@@ -190,7 +190,7 @@ async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, T
             latest[m.tenant_id] = (at, m)
     if not latest:
         return
-    table = table_of(Tenant)
+    table = Tenant.__table__
     fields = (
         "name",
         "country",
@@ -233,7 +233,7 @@ async def set_action_owners(db: AsyncSession, owners: dict[uuid.UUID, uuid.UUID 
     who new action items go to. A tenant not announced by the gateway yet gets its row now."""
     if not owners:
         return
-    statement = insert(table_of(Tenant)).values(
+    statement = insert(Tenant.__table__).values(
         [{"tenant_id": tenant_id, "action_owner_id": owner} for tenant_id, owner in owners.items()]
     )
     await db.execute(

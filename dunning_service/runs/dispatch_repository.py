@@ -16,11 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Dispatch, row_as, table_of
+from dunning_service.models import Dispatch
 from dunning_service.projection.rules import CustomerView, InvoiceView
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from shared.contracts.common import InvoiceKind, InvoiceStatus
+from shared.db import row_as
 from shared.messages import Message
 
 
@@ -296,7 +297,7 @@ async def tried(session: AsyncSession, tenant_id: uuid.UUID, roots: list[uuid.UU
 
 async def insert_dispatches(session: AsyncSession, records: list[dict[str, Any]]) -> set[uuid.UUID]:
     """The fallbacks' dispatches; a key already there is skipped (a failure handled twice). Returns those written."""
-    table = table_of(Dispatch)
+    table = Dispatch.__table__
     statement = (
         insert(table)
         .values(records)

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Run, row_as, table_of
+from dunning_service.models import Run
 from dunning_service.runs.repository import RunRow
+from shared.db import row_as
 
-RUNS = table_of(Run)
+RUNS = Run.__table__
 
 TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
 

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Dispatch, Run, row_as, table_of
+from dunning_service.models import Dispatch, Run
+from shared.db import row_as
 from shared.pagination import keyset, typed_cursor
 
-_runs = table_of(Run)
-_dispatches = table_of(Dispatch)
+_runs = Run.__table__
+_dispatches = Dispatch.__table__
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Strategy, StrategyVersion, row_as, table_of
+from dunning_service.models import Strategy, StrategyVersion
+from shared.db import row_as
 from shared.pagination import keyset
 
-_table = table_of(Strategy)
+_table = Strategy.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ async def list_versions(
     session: AsyncSession, tenant_id: uuid.UUID, strategy_id: uuid.UUID, *, limit: int, after: list[Any] | None
 ) -> list[StrategyVersionRow]:
     """Newest version first."""
-    table = table_of(StrategyVersion)
+    table = StrategyVersion.__table__
     query = keyset(
         select(table).where(table.c.tenant_id == tenant_id, table.c.strategy_id == strategy_id),
         (table.c.version,),

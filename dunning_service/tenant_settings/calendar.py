@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Tenant, outbox, table_of
+from dunning_service.models import Tenant, outbox
 from shared.contracts.dunning import CalendarChanged
 from shared.outbox import emit
 
@@ -15,7 +15,7 @@ CALENDAR_FIELDS = frozenset({"holiday_subdivision", "extra_holidays"})
 
 
 async def announce_calendar(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    table = table_of(Tenant)
+    table = Tenant.__table__
     row = (
         await session.execute(
             select(table.c.holiday_subdivision, table.c.extra_holidays).where(table.c.tenant_id == tenant_id)

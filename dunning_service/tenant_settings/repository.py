@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.models import Tenant, row_as, table_of
+from dunning_service.models import Tenant
+from shared.db import row_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +45,13 @@ class TenantRow:
 
 async def tenant_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantRow | None:
     """The tenant's row; None before the gateway announced it or a setting was saved."""
-    table = table_of(Tenant)
+    table = Tenant.__table__
     row = (await session.execute(select(table).where(table.c.tenant_id == tenant_id))).mappings().first()
     return None if row is None else row_as(TenantRow, row)
 
 
 async def calendar_and_resync(session: AsyncSession, tenant_id: uuid.UUID) -> CalendarAndResync:
-    table = table_of(Tenant)
+    table = Tenant.__table__
     query = select(table.c.holiday_subdivision, table.c.extra_holidays, table.c.last_resync).where(
         table.c.tenant_id == tenant_id
     )

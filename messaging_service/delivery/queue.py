@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.delivery.repository import copy_rows
 from messaging_service.delivery.rows import Claimed, Reclaimed, Recorded, all_of
-from messaging_service.models import Attempt, table_of
+from messaging_service.models import Attempt
 
 # "Now" for a message's tenant (issue 15): its test clock when it has one, else the wall clock.
 TENANT_NOW = "coalesce((SELECT t.test_clock FROM messaging.tenant_settings t WHERE t.tenant_id = {m}.tenant_id), now())"
@@ -32,7 +32,7 @@ def tenant_now(alias: str) -> str:
     return TENANT_NOW.format(m=alias)
 
 
-ATTEMPT_COLUMNS = [c.name for c in table_of(Attempt).c]
+ATTEMPT_COLUMNS = [c.name for c in Attempt.__table__.c]
 
 
 CLAIMED = """

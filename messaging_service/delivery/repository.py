@@ -20,17 +20,16 @@ from messaging_service.models import (
     Template,
     TemplatePartial,
     TenantSettings,
-    table_of,
 )
 from messaging_service.templates.defaults import TemplateSource
 
-messages = table_of(Message)
-contents = table_of(MessageContent)
-suppressions = table_of(Suppression)
+messages = Message.__table__
+contents = MessageContent.__table__
+suppressions = Suppression.__table__
 
 
 async def tenant_settings(session: AsyncSession, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, Tenant]:
-    table = table_of(TenantSettings)
+    table = TenantSettings.__table__
     rows = (await session.execute(select(table).where(table.c.tenant_id.in_(tenant_ids)))).all()
     return {row.tenant_id: of(Tenant, row) for row in rows}
 
@@ -104,7 +103,7 @@ async def recent_schedule(
 
 async def tenant_partials(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, str]:
     """The tenant's partials, name -> source: what its templates may include or import."""
-    table = table_of(TemplatePartial)
+    table = TemplatePartial.__table__
     rows = await session.execute(select(table.c.name, table.c.body).where(table.c.tenant_id == tenant_id))
     return {row.name: row.body for row in rows}
 
@@ -114,7 +113,7 @@ async def template_index(
 ) -> dict[TemplateKey, TemplateSource]:
     """The tenant's active templates, each with the tenant's partials (read here unless given), among which
     ``rendering.resolve`` picks."""
-    table = table_of(Template)
+    table = Template.__table__
     rows = await session.execute(select(table).where(table.c.tenant_id == tenant_id, table.c.active.is_(True)))
     return index_templates(rows, partials if partials is not None else await tenant_partials(session, tenant_id))
 
@@ -196,7 +195,7 @@ async def customer_external_id(session: AsyncSession, tenant_id: uuid.UUID, cust
 
 def _tenant_now(tenant_id: uuid.UUID) -> ColumnElement[datetime]:
     """The tenant's "now" as an SQL expression (its test clock, else the database's clock)."""
-    table = table_of(TenantSettings)
+    table = TenantSettings.__table__
     clock = select(table.c.test_clock).where(table.c.tenant_id == tenant_id).scalar_subquery()
     return func.coalesce(clock, func.now())
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.messages.schemas import AttemptOut, MessageDetail, MessageOut
-from messaging_service.models import Attempt, Message, MessageContent, table_of
+from messaging_service.models import Attempt, Message, MessageContent
 from shared.pagination import keyset
 
-messages = table_of(Message)
-contents = table_of(MessageContent)
-attempts = table_of(Attempt)
+messages = Message.__table__
+contents = MessageContent.__table__
+attempts = Attempt.__table__
 
 
 async def list_messages(

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging_service.models import Message, Suppression, table_of
+from messaging_service.models import Message, Suppression
 from messaging_service.optouts.schemas import SuppressionOut
 from shared.pagination import typed_cursor
 
-table = table_of(Suppression)
+table = Suppression.__table__
 
 
 async def list_suppressions(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from messaging_service.models import TenantSettings, table_of
+from messaging_service.models import TenantSettings
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.inbox import Received
@@ -40,7 +40,7 @@ async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: l
         }
         for r in batch
     ]
-    await upsert_newest(session, table_of(TenantSettings), rows, ("tenant_id",), "tenant_event_at", TENANT_FIELDS)
+    await upsert_newest(session, TenantSettings.__table__, rows, ("tenant_id",), "tenant_event_at", TENANT_FIELDS)
 
 
 async def on_calendar_changed(
@@ -55,4 +55,4 @@ async def on_calendar_changed(
         }
         for r in batch
     ]
-    await upsert_newest(session, table_of(TenantSettings), rows, ("tenant_id",), "calendar_at", CALENDAR_FIELDS)
+    await upsert_newest(session, TenantSettings.__table__, rows, ("tenant_id",), "calendar_at", CALENDAR_FIELDS)

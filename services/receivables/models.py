@@ -9,7 +9,7 @@ Core or plain SQL (set-based); the ORM is used where one row is changed at a tim
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -37,15 +37,11 @@ SCHEMA = "receivables"
 
 
 class Base(DeclarativeBase):
-    """The declarative base of the receivables schema (a class, not ``make_base``'s value: mypy reads it)."""
+    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
+    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
 
     metadata = schema_metadata(SCHEMA)
-
-
-def table(model: type[Base]) -> Table:
-    """The Core table of a model, typed as the ``Table`` it is (SQLAlchemy types ``__table__`` as a FromClause,
-    which has no ``insert``/``update``): the set-based writes use the tables."""
-    return cast(Table, model.__table__)
+    __table__: ClassVar[Table]
 
 
 outbox = outbox_table(Base.metadata)

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.customers.schemas import CustomerFilters
 from services.receivables.events import ADVISOR_JSON, COLLECTOR_JSON, PEOPLE_JOINS, SUPERVISOR_JSON
 from services.receivables.invoices.repository import has_overdue as overdue_exists
-from services.receivables.models import Customer, table
+from services.receivables.models import Customer
 from shared.contracts.common import Person
 from shared.pagination import keyset
 
-_table = table(Customer)
+_table = Customer.__table__
 
 
 @dataclass(frozen=True, slots=True)

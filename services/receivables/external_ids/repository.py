@@ -6,12 +6,12 @@ from collections.abc import Collection
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Customer, Invoice, Payment, table
+from services.receivables.models import Customer, Invoice, Payment
 
 TABLES: dict[str, Table] = {
-    "customer": table(Customer),
-    "invoice": table(Invoice),
-    "payment": table(Payment),
+    "customer": Customer.__table__,
+    "invoice": Invoice.__table__,
+    "payment": Payment.__table__,
 }
 
 

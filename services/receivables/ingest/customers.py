@@ -19,7 +19,7 @@ from services.receivables.events import OUTBOX_COLUMNS, announce_customers_later
 from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import CustomerRow, RejectedRow, RowError
 from services.receivables.ingest.staging import copy_rows, refresh_statistics, stored_rows
-from services.receivables.models import Person, TenantUser, table
+from services.receivables.models import Person, TenantUser
 from services.receivables.people.repository import learn_users
 from services.receivables.people.schemas import PersonKind
 from services.receivables.tenant_settings.repository import TenantProfile
@@ -97,7 +97,7 @@ SELECT (SELECT count(*) FROM inserted) AS created, (SELECT count(*) FROM updated
 
 
 async def _collectors(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    users = table(TenantUser)
+    users = TenantUser.__table__
     query = select(users.c.user_id, users.c.email).where(
         users.c.tenant_id == tenant_id, any_(users.c.roles) == COLLECTOR
     )
@@ -118,7 +118,7 @@ async def _references(
     )
     if (missing_ids or missing_emails) and await learn_users(session, gateway, tenant_id, missing_ids, missing_emails):
         collectors = await _collectors(session, tenant_id)
-    people = table(Person)
+    people = Person.__table__
     advisor_ids = [r.advisor_id for _, r in rows if r.advisor_id]
     advisor_external_ids = [r.advisor_external_id for _, r in rows if r.advisor_external_id]
     advisors: dict[Any, uuid.UUID] = {}

@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.ingest.invoices import Counts
 from services.receivables.ingest.schemas import PaymentRow, RejectedRow
-from services.receivables.models import Customer, table
+from services.receivables.models import Customer
 from services.receivables.payments.batch import NamedRef, PaymentInput
 from services.receivables.payments.service import apply_payments
 from services.receivables.tenant_settings.repository import TenantProfile
 
-customers = table(Customer)
+customers = Customer.__table__
 
 
 async def upsert_payments(

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.rules import StatusChange
 from services.receivables.invoices.schemas import InvoiceFilters
-from services.receivables.models import Customer, Invoice, table
+from services.receivables.models import Customer, Invoice
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
 
-invoices = table(Invoice)
-customers = table(Customer)
+invoices = Invoice.__table__
+customers = Customer.__table__
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 
 
@@ -207,7 +207,7 @@ async def issue_dates_and_numbers(
     session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, invoice_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[date, str]]:
     """The (issue date, number) of those of ``invoice_ids`` that are the customer's."""
-    invoices = table(Invoice)
+    invoices = Invoice.__table__
     rows = await session.execute(
         select(invoices.c.id, invoices.c.issue_date, invoices.c.number).where(
             invoices.c.tenant_id == tenant_id, invoices.c.customer_id == customer_id, invoices.c.id.in_(invoice_ids)

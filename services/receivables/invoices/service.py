@@ -24,7 +24,7 @@ from services.receivables.invoices.rules import (
     status_details,
 )
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, StatusChangeIn
-from services.receivables.models import DisputeArea, Invoice, table
+from services.receivables.models import DisputeArea, Invoice
 from services.receivables.payments.credits import apply_credits
 from services.receivables.promises import repository as promises
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
@@ -34,7 +34,7 @@ from shared.identity import Identity
 from shared.ids import uuid7_texts
 from shared.problems import Conflict, NotFound, ValidationProblem
 
-invoices = table(Invoice)
+invoices = Invoice.__table__
 
 
 def days_overdue(due_date: date, today: date) -> int:

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Note, table
+from services.receivables.models import Note
 from services.receivables.notes.schemas import NoteOut
 from shared.pagination import keyset
 
-notes = table(Note)
+notes = Note.__table__
 
 
 async def insert_note(session: AsyncSession, values: Mapping[str, Any]) -> NoteOut:

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Outcome, table
+from services.receivables.models import Outcome
 from services.receivables.outcomes.schemas import OutcomeOut
 from shared.pagination import keyset
 
-outcomes = table(Outcome)
+outcomes = Outcome.__table__
 
 
 def _typed(row: RowMapping) -> OutcomeOut:

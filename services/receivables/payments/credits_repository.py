@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.repository import InvoiceRow
+from shared.db import row_as
 
 OPEN = "('normal', 'promise_to_pay', 'payment_reported', 'dispute')"
 
@@ -97,17 +98,7 @@ async def lock_active_applications(
         ),
         {"tenant_id": tenant_id, "changed": changed, "rewritten": rewritten},
     )
-    return [
-        ActiveApplication(
-            id=row.id,
-            credit_id=row.credit_id,
-            invoice_id=row.invoice_id,
-            amount=row.amount,
-            credit_changed=row.credit_changed,
-            invoice_gone=row.invoice_gone,
-        )
-        for row in result
-    ]
+    return [row_as(ActiveApplication, row) for row in result.mappings()]
 
 
 async def reverse_applications(session: AsyncSession, ids: list[uuid.UUID]) -> None:
@@ -138,17 +129,7 @@ async def lock_credit_payments(
         ),
         {"tenant_id": tenant_id, "holders": holders},
     )
-    return [
-        CreditPayment(
-            id=row.id,
-            customer_id=row.customer_id,
-            currency=row.currency,
-            unapplied_amount=row.unapplied_amount,
-            payment_date=row.payment_date,
-            named_invoices=row.named_invoices,
-        )
-        for row in result
-    ]
+    return [row_as(CreditPayment, row) for row in result.mappings()]
 
 
 async def _lock(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation, table
+from services.receivables.models import Customer, Invoice, Payment, PaymentAllocation
 from services.receivables.payments.batch import Allocations, Found, PaymentInput, Plan
 from services.receivables.payments.rules import Ledger, OpenItem
 from services.receivables.payments.schemas import AllocationOut, PaymentOut
@@ -18,9 +18,9 @@ from services.receivables.payments.writes import InvoiceState
 from shared.contracts.common import OPEN_STATUSES, InvoiceKind
 from shared.pagination import keyset
 
-payments = table(Payment)
-allocations = table(PaymentAllocation)
-invoices = table(Invoice)
+payments = Payment.__table__
+allocations = PaymentAllocation.__table__
+invoices = Invoice.__table__
 
 
 async def get_payment(session: AsyncSession, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> PaymentOut | None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import explain_invoice_changes
 from services.receivables.invoices.schemas import quantize
-from services.receivables.models import Payment, PaymentAllocation, table
+from services.receivables.models import Payment, PaymentAllocation
 from services.receivables.payments.rules import ZERO, Ledger, named_key
 from services.receivables.promises.rules import on_payment
 from services.receivables.tenant_settings.repository import TenantProfile
@@ -21,8 +21,8 @@ from shared.contracts.common import InvoiceStatus
 if TYPE_CHECKING:
     from services.receivables.payments.batch import Plan
 
-payments = table(Payment)
-allocations_table = table(PaymentAllocation)
+payments = Payment.__table__
+allocations_table = PaymentAllocation.__table__
 
 
 @dataclass(slots=True)

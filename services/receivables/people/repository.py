@@ -11,7 +11,7 @@ from sqlalchemy import any_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import bump_and_emit_customers
-from services.receivables.models import Customer, DisputeArea, Person, TenantUser, table
+from services.receivables.models import Customer, DisputeArea, Person, TenantUser
 from services.receivables.people.schemas import CollectorOut, PersonOut
 from shared.contracts.gateway import UserChanged
 from shared.identity import COLLECTOR
@@ -20,9 +20,9 @@ from shared.problems import NotFound, ValidationProblem
 from shared.projection import newest, upsert_newest
 from shared.tenant_users import TenantUsers
 
-_people = table(Person)
-_users = table(TenantUser)
-_areas = table(DisputeArea)
+_people = Person.__table__
+_users = TenantUser.__table__
+_areas = DisputeArea.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +162,7 @@ async def list_people(
 async def list_collectors(
     session: AsyncSession, tenant_id: uuid.UUID, include_inactive: bool, *, limit: int, after: list[Any] | None
 ) -> list[CollectorOut]:
-    customers = table(Customer)
+    customers = Customer.__table__
     counts = (
         select(customers.c.collector_id, func.count().label("customers"))
         .where(customers.c.tenant_id == tenant_id, customers.c.deleted.is_(False))

@@ -13,14 +13,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import OUTBOX_COLUMNS, explain_invoice_changes, invoice_payload, outbox_select
-from services.receivables.models import Promise, table
+from services.receivables.models import Promise
 from services.receivables.promises.rules import PromiseStatus
 from services.receivables.promises.schemas import PromiseOut
 from shared.clock import wall_now
 from shared.contracts.receivables import InvoiceChanged, PromiseBroken
 from shared.pagination import keyset
 
-promises = table(Promise)
+promises = Promise.__table__
 
 PROMISE_BROKEN_PAYLOAD = """jsonb_build_object(
     'promise_id', inv.promise_id, 'invoice_id', inv.id, 'invoice_external_id', inv.external_id,

@@ -10,13 +10,13 @@ from sqlalchemy import Date, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.invoices.repository import InvoiceRow
-from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation, table
+from services.receivables.models import CreditApplication, Invoice, Payment, PaymentAllocation
 from shared.contracts.common import OPEN_STATUSES
 
-invoices = table(Invoice)
-payments = table(Payment)
-allocations = table(PaymentAllocation)
-applications = table(CreditApplication)
+invoices = Invoice.__table__
+payments = Payment.__table__
+allocations = PaymentAllocation.__table__
+applications = CreditApplication.__table__
 
 
 @dataclass(frozen=True, slots=True)

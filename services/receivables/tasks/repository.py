@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import RowMapping, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Task, table
+from services.receivables.models import Task
 from shared.pagination import keyset
 
-tasks = table(Task)
+tasks = Task.__table__
 NO_DATE = date(9999, 12, 31)  # undated tasks sort last
 _due_key = func.coalesce(tasks.c.due_date, NO_DATE)
 

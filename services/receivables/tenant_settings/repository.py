@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import Tenant, table
+from services.receivables.models import Tenant
 from services.receivables.tenant_settings.calendar import tenant_today
 from shared.clock import TenantClock
 
-_table = table(Tenant)
+_table = Tenant.__table__
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,13 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.receivables.models import TimelineEntry, table
+from services.receivables.models import TimelineEntry
 from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.timeline.schemas import HistoryEntryOut, TimelineEntryOut
 from shared.ids import uuid7_texts
 from shared.pagination import typed_cursor
 
-_table = table(TimelineEntry)
+_table = TimelineEntry.__table__
 INVOICE_KIND = "invoice"
 # An invoice's place on the timeline: when it entered the tenant's collections (its clock), else when written.
 INVOICE_ENTERED = "coalesce(entered_at, created_at)"
