@@ -441,22 +441,19 @@ class _ContactPoint(_Customer):
     address: str = Field(description="The email address or E.164 phone number")
 
 
+_CONTACT_POINT_EXAMPLE: dict[str, Any] = _CUSTOMER_EXAMPLE | {
+    "version": 1,
+    "channel": "sms",
+    "address": "+5491155550000",
+}
+
+
 class ContactInvalidV1(_ContactPoint):
     """Sent when a contact point got a permanent delivery error (invalid number, hard bounce): cobranza no
     longer uses it; the ERP may want to fix it at the source."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                _CUSTOMER_EXAMPLE
-                | {
-                    "version": 1,
-                    "channel": "sms",
-                    "address": "+5491155550000",
-                    "reason": "21211 invalid 'To' phone number",
-                }
-            ]
-        }
+        json_schema_extra={"examples": [_CONTACT_POINT_EXAMPLE | {"reason": "21211 invalid 'To' phone number"}]}
     )
 
     version: Literal[1] = 1
@@ -466,19 +463,7 @@ class ContactInvalidV1(_ContactPoint):
 class CustomerOptedOutV1(_ContactPoint):
     """Sent when the customer asked for no more messages on a channel (SMS STOP, the unsubscribe link)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                _CUSTOMER_EXAMPLE
-                | {
-                    "version": 1,
-                    "channel": "sms",
-                    "address": "+5491155550000",
-                    "source": "sms_stop",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_CONTACT_POINT_EXAMPLE | {"source": "sms_stop"}]})
 
     version: Literal[1] = 1
     source: str = Field(description="How it was asked: sms_stop, unsubscribe_link, reply...")
