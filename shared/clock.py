@@ -14,6 +14,7 @@ the system, not of the calendar being played.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from shared.calendar import local_now
 
@@ -49,3 +50,21 @@ class TenantClock:
     @property
     def is_test(self) -> bool:
         return self.test_clock is not None
+
+
+class KeepsTenantClock:
+    """What a service's tenant object (its profile, context or view) says of the tenant's time: ``clock`` and
+    ``today``, from the ``timezone`` and ``test_clock`` it holds (issue 15)."""
+
+    if TYPE_CHECKING:  # declared by the class that mixes this in (a dataclass field; not an annotation here)
+        timezone: str | None
+        test_clock: datetime | None
+
+    @property
+    def clock(self) -> TenantClock:
+        """The tenant's clock: its test clock when it is a sandbox with one, else the wall clock."""
+        return TenantClock(self.timezone, self.test_clock)
+
+    def today(self, now: datetime | None = None) -> date:
+        """The tenant's local date at ``now``; without one, its clock's today."""
+        return tenant_today(self.timezone, now) if now is not None else self.clock.today()

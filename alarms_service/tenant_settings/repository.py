@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alarms_service.models import AlarmSetting, ScheduleSlot, Tenant, TenantCalendar
 from alarms_service.tenant_settings.rules import DEFAULTS, Alarm, AlarmSchedule
 from shared.calendar import BusinessCalendar
-from shared.clock import TenantClock
+from shared.clock import KeepsTenantClock
 
 _settings = AlarmSetting.__table__
 _slots = ScheduleSlot.__table__
@@ -23,7 +23,7 @@ _calendars = TenantCalendar.__table__
 
 
 @dataclass(frozen=True)
-class TenantView:
+class TenantView(KeepsTenantClock):
     tenant_id: uuid.UUID
     name: str | None
     country: str | None
@@ -34,11 +34,6 @@ class TenantView:
     company_holidays: frozenset[date] = field(default_factory=frozenset)
     sandbox: bool = False
     test_clock: datetime | None = None
-
-    @property
-    def clock(self) -> TenantClock:
-        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
-        return TenantClock(self.timezone, self.test_clock)
 
     @property
     def calendar(self) -> BusinessCalendar:

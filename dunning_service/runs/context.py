@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,12 +12,12 @@ from dunning_service.strategies import convert
 from dunning_service.strategies.repository import live_strategies
 from dunning_service.strategies.rules import Strategy
 from dunning_service.tenant_settings.repository import TenantRow, tenant_row
-from shared.calendar import BusinessCalendar, local_today
-from shared.clock import TenantClock, wall_now
+from shared.calendar import BusinessCalendar
+from shared.clock import KeepsTenantClock, wall_now
 
 
 @dataclass(frozen=True)
-class TenantContext:
+class TenantContext(KeepsTenantClock):
     tenant_id: uuid.UUID
     name: str | None = None
     country: str | None = None
@@ -31,15 +31,6 @@ class TenantContext:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     sandbox: bool = False
     test_clock: datetime | None = None
-
-    @property
-    def clock(self) -> TenantClock:
-        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
-        return TenantClock(self.timezone, self.test_clock)
-
-    def today(self, now: datetime | None = None) -> date:
-        """Today in the tenant's time zone at ``now``; without one, its clock's today."""
-        return local_today(self.timezone, now) if now is not None else self.clock.today()
 
 
 def tenant_context(tenant_id: uuid.UUID, row: TenantRow | None) -> TenantContext:

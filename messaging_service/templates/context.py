@@ -29,7 +29,7 @@ from messaging_service.templates.tags import (
     Money,
     PaymentNotification,
 )
-from shared.clock import TenantClock
+from shared.clock import KeepsTenantClock
 from shared.contracts.common import InvoiceLine
 from shared.contracts.messaging import Communication, CommunicationKind, tone_by_age
 from shared.money import totals_by_currency
@@ -37,7 +37,7 @@ from shared.statement import NOTIFY_FIELDS  # what to send to notify a payment (
 
 
 @dataclass
-class TenantView:
+class TenantView(KeepsTenantClock):
     """What a template needs of the tenant: the gateway's facts and its messaging profile."""
 
     name: str
@@ -54,11 +54,6 @@ class TenantView:
         if known is None:
             known = self.parts[language] = _tenant_parts(self, language)
         return known
-
-    @property
-    def clock(self) -> TenantClock:
-        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
-        return TenantClock(self.timezone, self.test_clock)
 
 
 def _tenant_parts(tenant: TenantView, language: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,14 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.models import Tenant
-from services.receivables.tenant_settings.calendar import tenant_today
-from shared.clock import TenantClock
+from shared.clock import KeepsTenantClock
 
 _table = Tenant.__table__
 
 
 @dataclass(frozen=True, slots=True)
-class TenantProfile:
+class TenantProfile(KeepsTenantClock):
     tenant_id: uuid.UUID
     name: str | None = None
     country: str | None = None
@@ -30,15 +29,6 @@ class TenantProfile:
     auto_apply_credits: bool = True
     sandbox: bool = False
     test_clock: datetime | None = None
-
-    @property
-    def clock(self) -> TenantClock:
-        """The tenant's clock (issue 15): its test clock when it is a sandbox with one, else the wall clock."""
-        return TenantClock(self.timezone, self.test_clock)
-
-    def today(self, now: datetime | None = None) -> date:
-        """The tenant's local date at ``now``; without one, its clock's today."""
-        return tenant_today(self.timezone, now) if now is not None else self.clock.today()
 
 
 async def load_profile(session: AsyncSession, tenant_id: uuid.UUID) -> TenantProfile:
