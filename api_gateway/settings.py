@@ -34,7 +34,11 @@ class GatewaySettings(ServiceSettings):
     # '{"/v1/ingest/": 52428800}'), any other path max_body_bytes: bulk ingest (10,000 rows a request) gets room;
     # every other route's body is a form or a single record, a provider callback a small form.
     max_body_bytes: PositiveInt = 1024 * 1024
-    body_limits: dict[str, PositiveInt] = {"/v1/ingest/": 50 * 1024 * 1024, "/webhooks/": 1024 * 1024}
+    body_limits: dict[str, PositiveInt] = {
+        "/v1/ingest/": 50 * 1024 * 1024,
+        "/webhooks/": 1024 * 1024,
+        "/portal/": 6 * 1024 * 1024,  # a payment receipt (the portal holds it to its own 5 MB)
+    }
     cors_origins: list[str] = []
     openapi_cache_seconds: float = 30.0
     idempotency_key_hours: int = 48

@@ -14,6 +14,7 @@ import alarms_service.models
 import api_gateway.models
 import dunning_service.models
 import messaging_service.models
+import services.portal.models
 import services.receivables.models
 import services.webhooks.models
 from shared.settings import ServiceSettings
@@ -26,6 +27,7 @@ target_metadata = [
     messaging_service.models.Base.metadata,
     alarms_service.models.Base.metadata,
     services.webhooks.models.Base.metadata,
+    services.portal.models.Base.metadata,
 ]
 
 

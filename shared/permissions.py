@@ -57,8 +57,8 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "invoices": {"read": EVERYONE, "write": ERP_WRITERS, "status": PEOPLE_AND_ERP},
     "kpis": {"read": EVERYONE},
     "notes": {"read": EVERYONE, "write": COLLECTORS},
-    "outcomes": {"read": EVERYONE, "write": COLLECTORS},
-    "payments": {"read": EVERYONE, "write": ERP_WRITERS},
+    "outcomes": {"read": EVERYONE, "write": COLLECTORS | SERVICES},  # service: the portal's debtor actions
+    "payments": {"read": EVERYONE, "write": ERP_WRITERS | SERVICES},  # service: the portal's online payments
     "people": {"read": EVERYONE, "write": ERP_MANAGERS},
     "promises": {"read": EVERYONE, "review": frozenset({ADMIN, MANAGER, SERVICE})},
     "statements": {"read": EVERYONE},
@@ -75,7 +75,7 @@ MATRIX: dict[str, dict[str, Roles]] = {
     # messaging
     "messages": {"read": EVERYONE, "resend": COLLECTORS},
     "replies": {"read": EVERYONE},
-    "opt-outs": {"read": EVERYONE, "write": PEOPLE_AND_ERP, "delete": MANAGERS},
+    "opt-outs": {"read": EVERYONE, "write": PEOPLE_AND_ERP | SERVICES, "delete": MANAGERS},  # service: the portal
     "templates": {"read": EVERYONE, "write": SUPERVISORS},
     # alarms
     "alarm-runs": {"read": EVERYONE, "run": RUNNERS},
@@ -86,6 +86,9 @@ MATRIX: dict[str, dict[str, Roles]] = {
         "read": frozenset({ADMIN, INTEGRATION, SERVICE}),
         "replay": frozenset({ADMIN, INTEGRATION, SERVICE}),
     },
+    # portal: the links to customers' own pages, and what debtors did there (issue 17)
+    "portal-links": {"read": EVERYONE, "write": PEOPLE_AND_ERP, "revoke_all": MANAGERS},
+    "portal-actions": {"read": EVERYONE},
     # the services' calls to each other (/internal/...)
     "internal": {"call": SERVICES},
     # gateway: the tenant's people and keys, checked on the gateway's own routes (a ``Principal``, not an Identity)

@@ -61,6 +61,7 @@ class ServiceSettings(BaseSettings):
     messaging_url: str = "http://127.0.0.1:8003"
     alarms_url: str = "http://127.0.0.1:8004"
     webhooks_url: str = "http://127.0.0.1:8006"
+    portal_url: str = "http://127.0.0.1:8008"
 
     @classmethod
     def settings_customise_sources(

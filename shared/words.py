@@ -135,3 +135,9 @@ class Words:
 def words(language: str | None, country: str | None = None) -> Words:
     """The shared, cached ``Words`` of a language and country."""
     return Words(language, (country or "").upper() or None)
+
+
+def whatsapp_link(phone: str | None) -> str | None:
+    """Seed 002's click-to-chat: ``https://wa.me/<digits>`` (messages and the customer's page)."""
+    digits = re.sub(r"\D", "", phone or "")
+    return f"https://wa.me/{digits}" if digits else None

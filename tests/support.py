@@ -27,7 +27,7 @@ from shared.outbox import HANDLE_MESSAGES, queue_name
 from shared.settings import ServiceSettings
 from shared.worker import JOB_CODEC, deserialize_job, redis_settings
 
-SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks")
+SCHEMAS = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks", "portal")
 OPERATOR = {"X-Operator-Token": GatewaySettings().operator_token}
 PASSWORD = "correct-horse-battery"
 
@@ -77,6 +77,7 @@ def service_apps() -> dict[str, FastAPI]:
     from alarms_service.main import create_app as alarms
     from dunning_service.main import create_app as dunning
     from messaging_service.main import create_app as messaging
+    from services.portal.main import create_app as portal
     from services.receivables.main import create_app as receivables
     from services.webhooks.main import create_app as webhooks
 
@@ -86,12 +87,14 @@ def service_apps() -> dict[str, FastAPI]:
         "messaging": messaging(),
         "alarms": alarms(),
         "webhooks": webhooks(),
+        "portal": portal(),
     }
 
 
 def in_process_urls() -> dict[str, str]:
     return {
-        f"{name}_url": f"http://{name}.test" for name in ("receivables", "dunning", "messaging", "alarms", "webhooks")
+        f"{name}_url": f"http://{name}.test"
+        for name in ("receivables", "dunning", "messaging", "alarms", "webhooks", "portal")
     }
 
 
@@ -158,6 +161,25 @@ async def ask_receivables_in_process(services: dict[str, FastAPI]) -> AsyncItera
 
 
 @asynccontextmanager
+async def portal_asks_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
+    """The portal's calls to receivables and messaging (``services.portal.upstream``) go to the in-process apps."""
+    from services.portal.settings import PortalSettings
+    from services.portal.upstream import Upstream, upstream
+
+    async with httpx.AsyncClient(transport=RoutingTransport(services)) as http:
+        routed_upstream = Upstream(http, PortalSettings(**in_process_urls()))
+
+        async def routed() -> Upstream:
+            return routed_upstream
+
+        services["portal"].dependency_overrides[upstream] = routed
+        try:
+            yield
+        finally:
+            services["portal"].dependency_overrides.pop(upstream, None)
+
+
+@asynccontextmanager
 async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
     services = service_apps()
     gateway = create_gateway(
@@ -173,6 +195,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         )
         await stack.enter_async_context(ask_gateway_in_process(services, gateway))
         await stack.enter_async_context(ask_receivables_in_process(services))
+        await stack.enter_async_context(portal_asks_in_process(services))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

@@ -64,6 +64,29 @@ async def provider_webhook(request: Request) -> Response:
     return forwarded
 
 
+# The customer's page keeps its own cookie (the form nonce) and sees where the request came from; the payment
+# provider's notifications are signed over x-signature (and x-request-id, which the gateway keeps as sent).
+PORTAL_HEADERS = frozenset({b"cookie", b"x-signature", b"x-forwarded-proto", b"x-forwarded-host", b"host"})
+
+
+@router.api_route("/portal/{path:path}", methods=["GET", "POST"])
+async def customer_portal(request: Request) -> Response:
+    """The customer's own page (issue 17) and the payment provider's notifications: public, no caller identity
+    (the link's token is the debtor's credential, the provider's signature the notification's). The caller's
+    address is appended to ``X-Forwarded-For`` for the portal's rate limits and audit."""
+    state = request.app.state
+    peer = request.client.host if request.client else ""
+    claimed = request.headers.get("x-forwarded-for")
+    chain = f"{claimed}, {peer}" if claimed else peer
+    headers = [(k, v) for k, v in request.scope["headers"] if k != b"x-forwarded-for"]
+    request.scope["headers"] = [*headers, (b"x-forwarded-for", chain.encode("latin-1"))]
+    body = await request.body()  # within its limit: BodyLimit
+    forwarded: Response = await state.upstream.forward(
+        request, "portal", None, body, PORTAL_HEADERS | {b"x-forwarded-for"}
+    )
+    return forwarded
+
+
 @router.api_route("/v1/{path:path}", methods=PROXIED_METHODS)
 async def unknown_resource(request: Request) -> Response:
     raise NotFound(f"No resource at {request.url.path}")

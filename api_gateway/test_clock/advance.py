@@ -31,7 +31,7 @@ from shared.test_clock import DAY_PATH, PENDING_PATH, unpublished
 # run, then the alarms (they list the run's action items and the broken promises), then the deferred messages.
 DAY_ORDER = ("receivables", "dunning", "alarms", "messaging")
 # Who may still have the tenant's work in flight (the webhooks service turns events into deliveries).
-SETTLING = ("receivables", "dunning", "alarms", "messaging", "webhooks")
+SETTLING = ("receivables", "dunning", "alarms", "messaging", "webhooks", "portal")
 PROGRESS_KEY = "test-clock:advance:{tenant_id}"
 LOCK_KEY = "test-clock:advancing:{tenant_id}"
 LOCK_SECONDS = 3600  # a gateway that died mid-advance frees the tenant after this long

@@ -18,7 +18,6 @@ from messaging_service.templates.formatting import (
     formatter,
     join_amounts,
     join_words,
-    whatsapp_link,
 )
 from messaging_service.templates.tags import (
     Action,
@@ -34,6 +33,7 @@ from shared.contracts.common import InvoiceLine
 from shared.contracts.messaging import Communication, CommunicationKind, tone_by_age
 from shared.money import totals_by_currency
 from shared.statement import NOTIFY_FIELDS  # what to send to notify a payment (seed 004): statements say it too
+from shared.words import whatsapp_link
 
 
 @dataclass

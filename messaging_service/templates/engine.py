@@ -40,7 +40,7 @@ from messaging_service.templates.budget import (
     partials_var,
     safe_range,
 )
-from messaging_service.templates.formatting import Formatter, formatter, whatsapp_link
+from messaging_service.templates.formatting import Formatter, formatter
 from messaging_service.templates.tags import (
     Action,
     Collections,
@@ -52,6 +52,7 @@ from messaging_service.templates.tags import (
     Money,
     PaymentNotification,
 )
+from shared.words import whatsapp_link
 
 
 def _formatter(context: Context) -> Formatter:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from messaging_service.templates.tags import LANGUAGES, Contact, LocalDate, Money
 from shared.contracts.common import Person
-from shared.words import AND, words
+from shared.words import AND, whatsapp_link, words
 
 ACTION_LABELS = {
     "es": {
@@ -123,12 +123,6 @@ class Formatter:
 @lru_cache(maxsize=256)
 def formatter(language: str, country: str | None) -> Formatter:
     return Formatter(language, country)
-
-
-def whatsapp_link(phone: str | None) -> str | None:
-    """Seed 002's click-to-contact: ``https://wa.me/<digits>``."""
-    digits = re.sub(r"\D", "", phone or "")
-    return f"https://wa.me/{digits}" if digits else None
 
 
 def contact_of(person: Person | None) -> Contact | None:

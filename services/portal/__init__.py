@@ -1,11 +1,12 @@
-"""The customer's own page (issue 17): a debtor opens a signed link from a message, sees the open position, pays
-online, reports a payment, promises a date, disputes an invoice or asks for a plan.
+"""The customer's own page (issue 17): a debtor opens the link a message carried, sees the open position (the
+same figures as the messages), downloads the statement, pays online, reports a payment with its receipt, promises
+a date, disputes an invoice, asks for a call or a plan, or stops a channel. Each action lands in receivables (its
+API), on the timeline, as a webhook, and as a task where a person must act; every one is audited.
 
-The service itself (its app, routes, pages, tables) is not here yet. What is here so far is the online-payment
-foundation it will stand on:
-
-- ``checkout/``: our adapter for a payment-service provider with the shape of Mercado Pago's Checkout Pro (shared
-  PROVIDERS.md): the pure rules (the notification's ``x-signature``, the mapping of the provider's statuses to ours)
-  and the HTTP client (create a preference, fetch a payment);
-- ``stubs/psp.py``: a local Checkout Pro peer on loopback for local runs and tests, like messaging's provider stub.
+- ``links/``: the links (opaque tokens, kept hashed), kept from messaging's ``PortalLinksIssued``, made by hand,
+  revoked; ``visits/``: a debtor's visit (the link checked, rate limits, the form token); ``pages/``: the
+  position page, the frame, friendly error pages, the security headers; ``audit/``: every action on record;
+  ``upstream.py``: the calls to receivables and messaging; ``tenant_settings/``: the tenant's portal.
+- ``checkout/``: the payment provider's adapter (Mercado Pago's Checkout Pro shape); ``stubs/psp.py``: its local
+  peer for runs and tests.
 """

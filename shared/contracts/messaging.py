@@ -204,3 +204,24 @@ class WebhookReceived(Command):
     body_base64: str
     signed_urls: list[str] = Field(description="The public URLs the provider may have called and signed")
     received_at: datetime
+
+
+class PortalLink(BaseModel):
+    """One link to the customer's own page that a message carries (issue 17): only the token's hash travels."""
+
+    token_hash: str = Field(description="SHA-256 of the link's token, hex (``shared.portal_links.token_hash``)")
+    customer_id: uuid.UUID
+    message_id: uuid.UUID | None = None
+    channel: Channel | None = None
+    language: str | None = None
+    issued_at: datetime
+
+
+@register
+class PortalLinksIssued(Event):
+    """Messaging rendered messages carrying ``{{ portal_link }}``: the portal keeps each link, so it opens the
+    customer's page (until it expires or the tenant revokes it). One event per accepted batch."""
+
+    message_type = "messaging.portal_links_issued"
+
+    links: list[PortalLink]

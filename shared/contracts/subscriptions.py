@@ -14,6 +14,7 @@ from shared.contracts.messaging import (
     ContactInvalidated,
     MessageStatusChanged,
     OptOutRecorded,
+    PortalLinksIssued,
     ReplyReceived,
     SendCommunications,
     WebhookReceived,
@@ -93,6 +94,8 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             ReplyReceived,
         }
     ),
+    # the portal keeps the links messages carry to the customer's own page (issue 17)
+    "portal": frozenset({PortalLinksIssued}),
 }
 
 

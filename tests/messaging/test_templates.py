@@ -14,10 +14,11 @@ from messaging_service.templates.checks import check
 from messaging_service.templates.context import TenantView, build_context, tone_for
 from messaging_service.templates.defaults import LANGUAGES, TONES, all_defaults
 from messaging_service.templates.engine import render
-from messaging_service.templates.formatting import formatter, whatsapp_link
+from messaging_service.templates.formatting import formatter
 from messaging_service.templates.samples import SAMPLE_PROFILE, sample_communication
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
+from shared.words import whatsapp_link
 
 TENANT = TenantView(name="Nimbox Dominicana", country="DO", timezone="America/Santo_Domingo", profile=SAMPLE_PROFILE)
 TODAY = date(2026, 11, 23)

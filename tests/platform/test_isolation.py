@@ -88,6 +88,7 @@ KINDS = {
     "advisor_external_id": "person_external_id",
     "task_assignee_id": "user",
     "endpoint_id": "webhook_endpoint",
+    "link_id": "portal_link",
     "delivery_id": "webhook_delivery",
     "event_id": "webhook_event",
     "external_id": None,  # the new object's own id in the ERP: fresh for each request of B
@@ -229,6 +230,7 @@ class World:
         self.item = await self.post("/v1/action-items", item | {"action": "suspend_service"})
         opt_out = {"channel": "email", "address": f"optout@{self.slug}.example", "customer_id": customer}
         self.opt_out = await self.post("/v1/opt-out", opt_out)
+        self.portal_link = await self.post("/v1/portal-links", {"customer_id": customer})
         async with self.stack.engine.begin() as conn:  # the promise as if made 4 days ago (issue 10: no future as-of)
             for table in ("promises", "invoices"):
                 await conn.execute(
@@ -281,6 +283,7 @@ class World:
             "webhook_endpoint": self.webhook_endpoint["id"],
             "webhook_delivery": self.ping["delivery_id"],
             "webhook_event": self.ping["event_id"],
+            "portal_link": self.portal_link["id"],
         }
         if self.partial:
             ids["partial"] = self.partial["id"]

@@ -29,6 +29,7 @@ import alarms_service.models
 import api_gateway.models
 import dunning_service.models
 import messaging_service.models
+import services.portal.models
 import services.receivables.models
 import services.webhooks.models
 from tests.conftest import TEST_DATABASE, TEST_SERVER
@@ -41,6 +42,7 @@ METADATA: dict[str, MetaData] = {
     "messaging": messaging_service.models.Base.metadata,
     "alarms": alarms_service.models.Base.metadata,
     "webhooks": services.webhooks.models.Base.metadata,
+    "portal": services.portal.models.Base.metadata,
 }
 SCRATCH = f"{TEST_DATABASE}_models"
 

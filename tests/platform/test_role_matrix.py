@@ -67,6 +67,8 @@ PUBLIC: dict[tuple[str, str, str], str] = {
     ("gateway", "GET", "/redoc"): "the API reference page",
     ("gateway", "GET", "/webhooks/{path}"): "the providers' webhooks, forwarded: the service checks their signature",
     ("gateway", "POST", "/webhooks/{path}"): "the providers' webhooks, forwarded: the service checks their signature",
+    ("gateway", "GET", "/portal/{path}"): "the customer's page, forwarded: the portal checks the link's token",
+    ("gateway", "POST", "/portal/{path}"): "the customer's page, forwarded: the portal checks the link's token",
     **{
         ("gateway", method, "/v1/{path}"): "the proxy to the services: it authenticates, the service holds the rights"
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -75,6 +77,12 @@ PUBLIC: dict[tuple[str, str, str], str] = {
     ("messaging", "GET", "/webhooks/messaging/whatsapp/{tenant_id}"): "Meta's webhook verification, per tenant",
     ("messaging", "GET", "/webhooks/messaging/unsubscribe/{token}"): "the recipient's unsubscribe link (signed)",
     ("messaging", "POST", "/webhooks/messaging/unsubscribe/{token}"): "one-click unsubscribe (RFC 8058, signed)",
+}
+
+# Every route of the customer's own page (issue 17): the link's token in the path is the debtor's credential
+# (services/portal/visits), the payment provider's signature its notification's.
+PUBLIC_PREFIXES: dict[tuple[str, str], str] = {
+    ("portal", "/portal/"): "the customer's page: the link's token (or the provider's signature) is the credential",
 }
 
 # The platform operator's routes: its token (X-Operator-Token), none of a tenant's roles. They admit no role
@@ -127,7 +135,11 @@ def forwarded(dependant: Dependant) -> bool:
 
 
 def is_public(route: Route) -> bool:
-    return route.key in PUBLIC or (route.method, route.path) in EVERY_APP_PUBLIC
+    return (
+        route.key in PUBLIC
+        or (route.method, route.path) in EVERY_APP_PUBLIC
+        or any(route.app == app and route.path.startswith(prefix) for app, prefix in PUBLIC_PREFIXES)
+    )
 
 
 def holdable(route: Route) -> frozenset[str]:

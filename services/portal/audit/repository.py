@@ -1,0 +1,64 @@
+"""What debtors did on their pages (the audit): written once, read by the tenant's people."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.portal.models import Action
+from shared.db import row_as
+from shared.pagination import keyset
+
+_actions = Action.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    id: uuid.UUID
+    link_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: str
+    detail: dict[str, Any]
+    result: dict[str, Any]
+    ip: str | None
+    user_agent: str | None
+    at: datetime
+
+
+_COLUMNS = [_actions.c[name] for name in ActionRow.__dataclass_fields__]
+
+
+async def insert_action(session: AsyncSession, tenant_id: uuid.UUID, **values: Any) -> uuid.UUID:
+    action_id = uuid.uuid4()
+    await session.execute(insert(_actions).values(tenant_id=tenant_id, id=action_id, **values))
+    return action_id
+
+
+async def set_result(session: AsyncSession, tenant_id: uuid.UUID, action_id: uuid.UUID, result: dict[str, Any]) -> None:
+    await session.execute(
+        update(_actions).where(_actions.c.tenant_id == tenant_id, _actions.c.id == action_id).values(result=result)
+    )
+
+
+async def list_actions(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    customer_id: uuid.UUID | None,
+    kind: str | None,
+    limit: int,
+    after: list[Any] | None,
+) -> list[ActionRow]:
+    """Newest first."""
+    statement = select(*_COLUMNS).where(_actions.c.tenant_id == tenant_id)
+    if customer_id is not None:
+        statement = statement.where(_actions.c.customer_id == customer_id)
+    if kind is not None:
+        statement = statement.where(_actions.c.kind == kind)
+    key = (_actions.c.at, _actions.c.id)
+    statement = keyset(statement, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
+    return [row_as(ActionRow, row) for row in (await session.execute(statement)).mappings()]

@@ -1,0 +1,49 @@
+"""The tenant's portal settings: the defaults until one is set."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.portal.tenant_settings import repository
+from services.portal.tenant_settings.rules import (
+    DEFAULT_LINK_VALID_DAYS,
+    DEFAULT_PLAN_MAX_INSTALLMENTS,
+    plan_limits_problem,
+)
+from services.portal.tenant_settings.schemas import PortalSettingsOut, PortalSettingsUpdate
+from shared.problems import ValidationProblem
+
+DEFAULTS = PortalSettingsOut(
+    enabled=True,
+    link_valid_days=DEFAULT_LINK_VALID_DAYS,
+    pay_online=True,
+    plan_max_installments=DEFAULT_PLAN_MAX_INSTALLMENTS,
+    plan_min_down_payment_percent=Decimal(0),
+    plan_min_amount=None,
+    plan_max_amount=None,
+    links_revoked_before=None,
+)
+
+
+async def current(session: AsyncSession, tenant_id: uuid.UUID) -> PortalSettingsOut:
+    return await repository.load_settings(session, tenant_id) or DEFAULTS
+
+
+async def update(session: AsyncSession, tenant_id: uuid.UUID, data: PortalSettingsUpdate) -> PortalSettingsOut:
+    before = await current(session, tenant_id)
+    values = data.model_dump(exclude_unset=True)
+    after = before.model_copy(update=values)
+    problem = plan_limits_problem(after.plan_min_amount, after.plan_max_amount)
+    if problem is not None:
+        raise ValidationProblem.field("plan_min_amount", problem)
+    if not values:
+        return before
+    return await repository.upsert_settings(session, tenant_id, **values)
+
+
+async def revoke_every_link(session: AsyncSession, tenant_id: uuid.UUID) -> PortalSettingsOut:
+    """Every link issued so far stops opening the page (a leaked batch, a change of portal): new messages bring
+    new ones."""
+    return await repository.revoke_all(session, tenant_id, datetime.now(UTC))
