@@ -4,7 +4,7 @@ Importing this package registers every message class, so an ``Envelope`` can alw
 ``consumers`` from the consumers' own declarations (``subscriptions.py``).
 """
 
-from shared.contracts import alarms, dunning, gateway, messaging, receivables, webhooks  # noqa: F401
+from shared.contracts import alarms, dunning, gateway, messaging, portal, receivables, webhooks  # noqa: F401
 from shared.contracts.subscriptions import consumers_of
 from shared.messages import REGISTRY
 
