@@ -243,7 +243,8 @@ async def test_the_debtor_pays_reports_promises_and_disputes_from_the_emailed_li
 
 async def test_expired_and_tampered_links_get_the_friendly_page_and_no_data(api, system, stack):
     """A link made by hand opens the position; the same link tampered with, or expired, shows no data."""
-    tenant = await messaging_tenant(api, stack)
+    tenant = await messaging_tenant(api, stack, name="Distribuidora Sur S.A.")
+    await system.settle(1)
     body = {"name": "Ferretería Los Andes S.R.L.", "language": "es", "country": "AR"}
     customer = await ok(await api.post("/v1/customers", json=body, headers=tenant.admin), 201)
     invoice = {"customer_id": customer["id"], "number": "A-0001-00000451", "currency": "ARS", "amount": "85000.00"}
@@ -261,7 +262,7 @@ async def test_expired_and_tampered_links_get_the_friendly_page_and_no_data(api,
 
     async with phone() as browser:
         page = await in_browser(see_position, browser, url)
-        assert "Ferretería Los Andes" in page and "A-0001-00000451" in page
+        assert "Distribuidora Sur" in page and "Ferretería Los Andes" in page and "A-0001-00000451" in page
         refused = [
             await in_browser(refused_page, browser, tampered, "90-enlace-alterado"),
             await in_browser(refused_page, browser, expired, "91-enlace-vencido"),
