@@ -221,6 +221,7 @@ async def reset_state(stack: Stack) -> None:
         await conn.execute(text(f"TRUNCATE {', '.join(stack.tables)} RESTART IDENTITY CASCADE"))
     await stack.redis.flushdb()
     stack.gateway.state.authenticator.forget()
+    stack.client.cookies.clear()  # the portal's form cookie: each test is a new browser
 
 
 @dataclass

@@ -56,6 +56,11 @@ async def test_a_link_opens_the_customers_position_with_a_strict_policy(api):
     assert listed["items"][0]["opens"] == 1
     actions = (await api.get("/v1/portal-actions", headers=tenant.admin)).json()["items"]
     assert [a["kind"] for a in actions] == ["opened"]
+    # the address the gateway saw (a client's own X-Forwarded-For is kept before it, never taken for it)
+    spoofed = await api.get(path_of(link["url"]), headers={"X-Forwarded-For": "198.51.100.7"})
+    assert spoofed.status_code == 200
+    addresses = {a["ip"] for a in (await api.get("/v1/portal-actions", headers=tenant.admin)).json()["items"]}
+    assert len(addresses) == 1 and "198.51.100.7" not in addresses
 
 
 async def test_unknown_tampered_revoked_and_expired_links_get_one_friendly_page(api, stack):
