@@ -350,12 +350,20 @@ async def test_the_form_refuses_no_invoice_a_foreign_one_and_two_currencies(debt
         debtor.api, debtor.admin, debtor.customer_id, "NC-0001-00000003", "100.00", kind="credit_note"
     )
 
+    reported = {"status": "payment_reported", "reason": "Transferencia"}
+    answer = await debtor.api.post(
+        f"/v1/invoices/{debtor.invoices[1]['id']}/status", json=reported, headers=debtor.admin
+    )
+    assert answer.status_code == 200, answer.text
+
     form = await debtor.api.get(debtor.path + "/pay")
     assert 'id="invoice-E-0001-00000007"' in form.text and f'value="{credit["id"]}"' not in form.text
+    assert 'id="invoice-A-0001-00000452"' not in form.text  # paused: a payment was reported for it
     answers = {
         "none": await debtor.choose(),
         "foreign": await debtor.choose(str(uuid.uuid4())),
         "credit": await debtor.choose(credit["id"]),
+        "paused": await debtor.choose(debtor.invoices[1]["id"]),
         "mixed": await debtor.choose(debtor.invoices[0]["id"], dollars["id"]),
     }
 
@@ -404,10 +412,14 @@ def test_only_open_demanded_invoices_are_payable():
     lines = [
         _line("1"),
         _line("2", kind="credit_note"),
-        _line("3", demanded=False, status="dispute"),
+        _line("3", demanded=False),
         _line("4", open_amount="0.00"),
+        _line("5", status="dispute"),
+        _line("6", status="payment_reported"),
+        _line("7", status="promise_to_pay"),
+        _line("8", status="normal"),
     ]
-    assert [line["number"] for line in payable_lines(lines)] == ["1"]
+    assert [line["number"] for line in payable_lines(lines)] == ["1", "8"]
 
 
 def test_a_choice_is_one_currency_of_payable_invoices():
