@@ -1,5 +1,6 @@
-"""Pure decisions about the payment provider's messages: is a notification really signed by it, and what does a
-payment's status mean for us. No I/O: the caller passes the headers, the secret and the time.
+"""Pure decisions about paying online: is a notification really signed by the provider, what does a payment's
+status mean for us, which invoices one checkout may charge, and what a payment does to its checkout. No I/O: the
+caller passes the headers, the secret, the time and the statement's lines.
 
 Only a payment fetched from the provider is trusted (``client.fetch_payment``); a verified notification only says
 "go and fetch payment N".
