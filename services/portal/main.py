@@ -5,6 +5,7 @@ debtors' actions, the portal's settings."""
 from fastapi import FastAPI
 
 from services.portal.audit.router import router as actions_router
+from services.portal.checkout.router import router as checkout_router
 from services.portal.links.router import router as links_router
 from services.portal.pages.errors import install_error_pages
 from services.portal.pages.router import router as pages_router
@@ -29,7 +30,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         settings,
         title="cobranza portal",
         description="The customer's own page, its links and its audit.",
-        routers=[links_router, actions_router, settings_router, test_clock_router, pages_router],
+        routers=[links_router, actions_router, settings_router, test_clock_router, checkout_router, pages_router],
         tags=TAGS,
     )
     install_error_pages(app)

@@ -1,5 +1,6 @@
-"""Pure decisions about the payment provider's messages: is a notification really signed by it, and what does a
-payment's status mean for us. No I/O: the caller passes the headers, the secret and the time.
+"""Pure decisions about paying online: is a notification really signed by the provider, what does a payment's
+status mean for us, which invoices one checkout may charge, and what a payment does to its checkout. No I/O: the
+caller passes the headers, the secret, the time and the statement's lines.
 
 Only a payment fetched from the provider is trusted (``client.fetch_payment``); a verified notification only says
 "go and fetch payment N".
@@ -7,10 +8,14 @@ Only a payment fetched from the provider is trusted (``client.fetch_payment``); 
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
+
+from shared.statement import PAUSED
 
 DEFAULT_MAX_AGE: Final = timedelta(minutes=5)
 # A ts at or above this is in milliseconds (Mercado Pago has sent both); in seconds it would be the year 33658.
@@ -126,3 +131,85 @@ def verify_signature(
     if signed_at - now > max_age:
         return SignatureCheck.FUTURE
     return SignatureCheck.VALID
+
+
+class ChoiceProblem(StrEnum):
+    """Why the invoices posted to the pay form cannot make one checkout (the form says it next to the field)."""
+
+    NONE_CHOSEN = "none_chosen"
+    NOT_PAYABLE = "not_payable"  # not one of the customer's open, demanded invoices (never trust the form's ids)
+    MIXED_CURRENCIES = "mixed_currencies"  # one checkout charges one currency
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The invoices of one checkout, in the statement's order, with what is paid for each."""
+
+    lines: tuple[dict[str, Any], ...]
+    currency: str
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((Decimal(str(line["open_amount"])) for line in self.lines), Decimal(0))
+
+
+def payable_lines(statement_lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statement's lines a debtor may pay online: invoices (not credit notes) with an open amount that are
+    demanded (a disputed invoice, or one under a promise or a reported payment, is paused: listed, not asked for;
+    seed 000's statuses)."""
+    return [
+        line
+        for line in statement_lines
+        if line.get("kind", "invoice") != "credit_note"
+        and line.get("demanded", True)
+        and line.get("status") not in PAUSED
+        and Decimal(str(line["open_amount"])) > 0
+    ]
+
+
+def choose(payable: Sequence[dict[str, Any]], posted_ids: Iterable[str]) -> Choice | ChoiceProblem:
+    """The checkout for the ids a form posted, or why there is none."""
+    wanted = {posted.strip() for posted in posted_ids if posted.strip()}
+    if not wanted:
+        return ChoiceProblem.NONE_CHOSEN
+    by_id = {str(line["invoice_id"]): line for line in payable}
+    if not wanted <= by_id.keys():
+        return ChoiceProblem.NOT_PAYABLE
+    lines = tuple(line for line in payable if str(line["invoice_id"]) in wanted)
+    currencies = {str(line["currency"]) for line in lines}
+    if len(currencies) > 1:
+        return ChoiceProblem.MIXED_CURRENCIES
+    return Choice(lines=lines, currency=currencies.pop())
+
+
+def shown_state(state: str) -> str:
+    """What the return page says: a checkout nobody has paid yet is still pending for the debtor."""
+    return "pending" if state == "created" else state
+
+
+class Step(StrEnum):
+    """What a fetched payment does to its checkout."""
+
+    RECORD = "record"  # a payment in receivables allocated to the chosen invoices; the checkout is paid
+    REVERSE = "reverse"  # the payment in receivables reversed; the checkout is reversed
+    PENDING = "pending"
+    FAILED = "failed"
+    KEEP = "keep"  # nothing changes (a repeated notification, another attempt after the checkout was settled)
+
+
+def next_step(state: str, paid_by: str | None, payment_id: str, outcome: PaymentOutcome) -> Step:
+    """The step for a payment of the checkout: ``state`` is the checkout's, ``paid_by`` the provider's id of the
+    payment it last heard of. Once paid, only that payment moves it (to reversed); a second attempt on the same
+    preference, rejected after the first was approved, changes nothing. Never two payments in receivables."""
+    settled = state in ("paid", "reversed")
+    if settled and paid_by != payment_id:
+        return Step.KEEP
+    if outcome is PaymentOutcome.PAID:
+        return Step.KEEP if settled else Step.RECORD
+    if outcome is PaymentOutcome.REVERSED:
+        if state == "paid":
+            return Step.REVERSE
+        return Step.KEEP if state == "reversed" else Step.FAILED
+    if settled:
+        return Step.KEEP
+    return Step.PENDING if outcome is PaymentOutcome.PENDING else Step.FAILED

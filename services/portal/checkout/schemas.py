@@ -1,7 +1,7 @@
 """The wire shapes of Mercado Pago's Checkout Pro (shared PROVIDERS.md) as we send and read them.
 
-No API of ours yet: the portal's routes (issue 17) will come with the service. Amounts are ``Decimal`` here and
-JSON numbers on the wire (Mercado Pago takes and gives numbers).
+Not part of our API: only the provider reads and writes them. Amounts are ``Decimal`` here and JSON numbers on
+the wire (Mercado Pago takes and gives numbers).
 """
 
 from datetime import datetime
@@ -41,7 +41,7 @@ class PreferenceRequest(BaseModel):
     payment made through this preference."""
 
     items: list[PreferenceItem] = Field(min_length=1)
-    payer: Payer
+    payer: Payer | None = None  # the customer's email when receivables knows one (the checkout asks otherwise)
     external_reference: str = Field(min_length=1, max_length=256)
     notification_url: HttpUrl
     back_urls: BackUrls

@@ -234,7 +234,7 @@ class PspStub:
             transaction_amount=float(amount),
             currency_id=preference["items"][0]["currency_id"],
             external_reference=preference["external_reference"],
-            payer_email=preference["payer"]["email"],
+            payer_email=str((preference.get("payer") or {}).get("email") or ""),
             date_created=created,
             date_last_updated=created,
             date_approved=created if status == "approved" else None,

@@ -65,8 +65,9 @@ def preference_problem(body: Any) -> str | None:
             return f"items[{n}].currency_id must be a currency code"
     if len({item["currency_id"] for item in items}) > 1:
         return "all items must have the same currency_id"
-    if "@" not in str((body.get("payer") or {}).get("email") or ""):
-        return "payer.email is required"
+    payer = body.get("payer")
+    if payer is not None and (not isinstance(payer, dict) or "@" not in str(payer.get("email") or "")):
+        return "payer.email must be an email address"
     if not str(body.get("external_reference") or "").strip():
         return "external_reference is required"
     if not _http_url(body.get("notification_url")):
