@@ -93,7 +93,7 @@ async def emailed_link(api: httpx.AsyncClient, system: System, tenant: TenantCtx
     mails = system.mail_to(EMAIL)
     assert mails, "the email did not reach the SMTP server"
     links = [link for mail in mails for link in portal_links(mail, system.gateway_url)]
-    assert links, f"no portal link in the email: {mails[0].get_body(('plain', 'html'))}"
+    assert links, f"no portal link in the email: {mails[0].get_body(('plain', 'html')).get_content()}"
     return links[0]
 
 
