@@ -132,7 +132,9 @@ class Upstream:
             raise BadGateway(f"The {service} service is unavailable ({type(exc).__name__})", service=service) from None
         if upstream.status_code in (502, 503, 504):
             content_type = upstream.headers.get("content-type", "")
-            if not content_type.startswith("application/problem+json"):
+            # A service's own problem passes, and the portal's page for a debtor (a person reads it, on a phone).
+            own_page = service == "portal" and content_type.startswith("text/html")
+            if not own_page and not content_type.startswith("application/problem+json"):
                 await upstream.aclose()
                 raise BadGateway(f"The {service} service answered {upstream.status_code}", service=service)
         return ForwardedResponse(upstream)

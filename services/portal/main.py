@@ -34,5 +34,5 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         tags=TAGS,
     )
     install_error_pages(app)
-    app.add_middleware(PortalHeaders, checkout_origin=settings.checkout_origin())
+    app.add_middleware(PortalHeaders)
     return app

@@ -21,20 +21,29 @@ def security_headers(checkout_origin: str) -> list[tuple[bytes, bytes]]:
 
 
 class PortalHeaders:
-    def __init__(self, app: ASGIApp, checkout_origin: str) -> None:
+    """The headers on every response under ``/portal/``; the checkout's origin is read from the app's settings at
+    each request (a test, or an operator's reload, may change the provider)."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.headers = security_headers(checkout_origin)
-        self.names = {name for name, _ in self.headers}
+        self.cached: tuple[str, list[tuple[bytes, bytes]]] | None = None
+
+    def headers(self, checkout_origin: str) -> list[tuple[bytes, bytes]]:
+        if self.cached is None or self.cached[0] != checkout_origin:
+            self.cached = (checkout_origin, security_headers(checkout_origin))
+        return self.cached[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/portal/"):
             await self.app(scope, receive, send)
             return
+        headers = self.headers(scope["app"].state.settings.checkout_origin())
+        names = {name for name, _ in headers}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
-                message["headers"] = kept + self.headers
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message["headers"] = kept + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
