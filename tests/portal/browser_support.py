@@ -20,7 +20,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from services.portal.pages.security import PortalHeaders
 from services.portal.stubs.psp import PspStub
 from services.portal.worker import WorkerSettings as PortalWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
@@ -167,9 +166,9 @@ async def psp_stub() -> AsyncIterator[tuple[str, PspStub]]:
 
 @contextmanager
 def portal_pointed_at(app: FastAPI, gateway_url: str, psp_url: str) -> Iterator[None]:
-    """The portal's settings for this run: links and the provider's back_urls on the gateway's real URL, the PSP stub
-    (its access token and signing secret). The page's Content-Security-Policy names the checkout's origin, fixed when
-    the app was made: its middleware is rebuilt with the stub's origin, and put back after."""
+    """The portal's settings for this run (read per request): links and the provider's back_urls on the gateway's
+    real URL, the PSP stub (its access token and signing secret; the page's Content-Security-Policy lets the pay form
+    lead to its checkout)."""
     before = app.state.settings
     app.state.settings = before.model_copy(
         update={
@@ -180,17 +179,10 @@ def portal_pointed_at(app: FastAPI, gateway_url: str, psp_url: str) -> Iterator[
             "psp_checkout_origin": None,
         }
     )
-    headers = next(m for m in app.user_middleware if m.cls is PortalHeaders)
-    kept = dict(headers.kwargs)
-    headers.kwargs["checkout_origin"] = app.state.settings.checkout_origin()
-    app.middleware_stack = None  # Starlette builds it again on the next request
     try:
         yield
     finally:
         app.state.settings = before
-        headers.kwargs.clear()
-        headers.kwargs.update(kept)
-        app.middleware_stack = None
 
 
 @dataclass
