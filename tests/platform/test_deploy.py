@@ -81,3 +81,40 @@ def test_the_demo_credentials_go_to_a_file_only_its_owner_reads_and_are_never_pr
     seed_demo.write_state("cbz_secret", "http://127.0.0.1:8000/portal/tok")
     assert seed_demo.stored_key() == "cbz_secret"
     assert "COBRANZA_DEMO_PORTAL_LINK=http://127.0.0.1:8000/portal/tok" in seed_demo.STATE.read_text()
+
+
+def test_make_runs_processes_keep_within_the_connection_budget(monkeypatch):
+    """README, "Connection budget": the pools of every process `make run` starts, as deploy/env.sh configures
+    them, leave PostgreSQL's default max_connections = 100 a reserve (its 3 superuser connections, a migration,
+    psql). Issue 17's two portal processes took it to 98 with the portal's default pools."""
+    import importlib
+    import inspect
+    import re
+    import subprocess
+
+    from shared.settings import ServiceSettings
+
+    exported = subprocess.run(
+        ["bash", "-c", "source deploy/env.sh && env -0"], cwd=ROOT, env={}, capture_output=True, check=True
+    ).stdout
+    for entry in exported.decode().split("\0"):
+        name, _, value = entry.partition("=")
+        if name.startswith(("COBRANZA_", "PORTAL_", "GATEWAY_", "WEBHOOKS_", "MESSAGING_")):
+            monkeypatch.setenv(name, value)
+    total = 0
+    for line in (ROOT / "deploy/Procfile").read_text().splitlines():
+        found = re.search(r"--factory (\w+(?:\.\w+)*)\.main:create_app|worker_process (\w+(?:\.\w+)*)\.worker\.", line)
+        if not found:
+            continue  # a protocol peer: no database
+        package = found.group(1) or found.group(2)
+        module = importlib.import_module(f"{package}.settings")
+        (settings_class,) = [
+            c
+            for c in vars(module).values()
+            if inspect.isclass(c) and issubclass(c, ServiceSettings) and c.__module__ == module.__name__
+        ]
+        settings = settings_class()
+        total += (
+            settings.db_pool_size + settings.db_max_overflow + (settings.db_fast_pool_size if found.group(1) else 0)
+        )
+    assert total <= 100 - 5, total
