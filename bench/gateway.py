@@ -23,11 +23,22 @@ from shared.settings import DEVELOPMENT_SECRET
 CONNECTIONS = 8
 
 
-def run_wrk(wrk: str, url: str, headers: dict[str, str], seconds: int) -> dict[str, float]:
-    command = [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+def run_wrk(
+    wrk: str,
+    url: str,
+    headers: dict[str, str],
+    seconds: int,
+    connections: int = CONNECTIONS,
+    script: tuple[str, ...] = (),
+) -> dict[str, float]:
+    """wrk's figures for ``url``; ``script``: a Lua script and its arguments (which requests to make)."""
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if script:
+        command += ["-s", script[0]]
+    trailing = ["--", *script[1:]] if script[1:] else []
+    output = subprocess.run([*command, url, *trailing], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in output:
         raise SystemExit(f"wrk saw errors:\n{output}")
     return {

@@ -41,6 +41,7 @@ APPS = {
     "messaging": "messaging_service.main:create_app",
     "alarms": "alarms_service.main:create_app",
     "webhooks": "services.webhooks.main:create_app",
+    "portal": "services.portal.main:create_app",
 }
 WORKERS = {
     "gateway": "api_gateway.worker.WorkerSettings",
@@ -49,8 +50,9 @@ WORKERS = {
     "messaging": "messaging_service.worker.WorkerSettings",
     "alarms": "alarms_service.worker.WorkerSettings",
     "webhooks": "services.webhooks.worker.WorkerSettings",
+    "portal": "services.portal.worker.WorkerSettings",
 }
-OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms": 4, "webhooks": 6}
+OFFSETS = {"gateway": 0, "receivables": 1, "dunning": 2, "messaging": 3, "alarms": 4, "webhooks": 6, "portal": 8}
 PG_SERVER = os.environ.get("COBRANZA_BENCH_PG", "postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("COBRANZA_BENCH_REDIS", "127.0.0.1:6379")
 # Benchmarks may run at the same time: each flushes only a Redis database of its own.

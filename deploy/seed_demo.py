@@ -1,7 +1,9 @@
 """Seed the demo tenant through the public API, once the system answers, and print where everything is.
 
 Idempotent: a second run finds the tenant and reuses the API key kept in ``.run/demo.env``. The credentials are
-written there (readable by the owner only) and never printed: logs are no place for secrets (issue 11).
+written there (readable by the owner only) and never printed: logs are no place for secrets (issue 11). The one
+exception is a link to a demo customer's own page (issue 17), made afresh on each run: it is there to be opened in
+a browser, and it opens only the demo's invented data.
 """
 
 import argparse
@@ -22,7 +24,8 @@ RECEIVER = os.environ.get("COBRANZA_RECEIVER_URL", "http://127.0.0.1:8007")
 SLUG = "demo"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@demo.cobranza.dev", "demo-admin-123"
 COLLECTOR_EMAIL, COLLECTOR_PASSWORD = "cobrador@demo.cobranza.dev", "demo-collector-123"
-SERVICES = ("receivables", "dunning", "messaging", "alarms", "webhooks")
+SERVICES = ("receivables", "dunning", "messaging", "alarms", "webhooks", "portal")
+PORTAL_CUSTOMER = "C-001"  # the demo customer whose page the printed link opens
 
 CUSTOMERS = [
     {
@@ -144,7 +147,7 @@ async def token(client: httpx.AsyncClient, email: str, password: str) -> dict[st
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def seed(client: httpx.AsyncClient) -> str:
+async def seed(client: httpx.AsyncClient) -> tuple[str, str]:
     response = await client.post(
         f"{GATEWAY}/v1/tenants",
         headers={"X-Operator-Token": OPERATOR_TOKEN},
@@ -199,7 +202,19 @@ async def seed(client: httpx.AsyncClient) -> str:
     for strategy in STRATEGIES:  # 409 when present
         await client.post(f"{GATEWAY}/v1/strategies", headers=admin, json=strategy)
     await demo_webhook(client, admin)
-    return key
+    link = await demo_portal_link(client, integration)
+    write_state(key, link)
+    return key, link
+
+
+async def demo_portal_link(client: httpx.AsyncClient, integration: dict[str, str]) -> str:
+    """A link to the demo customer's own page, made as a collector would by hand (POST /v1/portal-links)."""
+    found = await client.get(f"{GATEWAY}/v1/customers", headers=integration, params={"q": PORTAL_CUSTOMER})
+    found.raise_for_status()
+    (customer,) = [c for c in found.json()["items"] if c["external_id"] == PORTAL_CUSTOMER]
+    created = await client.post(f"{GATEWAY}/v1/portal-links", headers=integration, json={"customer_id": customer["id"]})
+    created.raise_for_status()
+    return str(created.json()["url"])
 
 
 async def demo_webhook(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
@@ -248,7 +263,7 @@ def stored_key() -> str:
     return lines.get("COBRANZA_DEMO_API_KEY", "").strip()
 
 
-def write_state(key: str) -> None:
+def write_state(key: str, portal_link: str = "") -> None:
     """The demo's credentials, for the owner's eyes only (mode 600), in a form a shell can ``source``."""
     STATE.parent.mkdir(exist_ok=True)
     STATE.touch(mode=0o600)
@@ -257,6 +272,7 @@ def write_state(key: str) -> None:
         f"COBRANZA_DEMO_API_KEY={key}\n"
         f"COBRANZA_DEMO_ADMIN={ADMIN_EMAIL}\nCOBRANZA_DEMO_ADMIN_PASSWORD={ADMIN_PASSWORD}\n"
         f"COBRANZA_DEMO_COLLECTOR={COLLECTOR_EMAIL}\nCOBRANZA_DEMO_COLLECTOR_PASSWORD={COLLECTOR_PASSWORD}\n"
+        + (f"COBRANZA_DEMO_PORTAL_LINK={portal_link}\n" if portal_link else "")
     )
 
 
@@ -276,7 +292,7 @@ async def main() -> None:
     args = parser.parse_args()
     async with httpx.AsyncClient(timeout=30) as client:
         await wait_ready(client, args.wait)
-        key = await seed(client)
+        key, portal_link = await seed(client)
         await asyncio.sleep(2)  # the events reach dunning's projection through the queues
         forecast = await planned_reminders(client, key)
     print(
@@ -285,10 +301,13 @@ cobranza is running.
   gateway (the public API)  {GATEWAY}      docs: {GATEWAY}/docs  {GATEWAY}/redoc   OpenAPI: {GATEWAY}/openapi.json
   services (internal)       receivables {os.environ.get("COBRANZA_RECEIVABLES_URL")}  dunning {os.environ.get("COBRANZA_DUNNING_URL")}
                             messaging {os.environ.get("COBRANZA_MESSAGING_URL")}  alarms {os.environ.get("COBRANZA_ALARMS_URL")}
-                            webhooks {os.environ.get("COBRANZA_WEBHOOKS_URL")}
+                            webhooks {os.environ.get("COBRANZA_WEBHOOKS_URL")}  portal {os.environ.get("COBRANZA_PORTAL_URL")}
+  customer's portal         {portal_link}
+                            (the page of {PORTAL_CUSTOMER}, through the gateway; also in {STATE} as COBRANZA_DEMO_PORTAL_LINK)
   webhook receiver          {RECEIVER}/webhooks verifies and prints each event the demo tenant's endpoint gets
   local SMTP server         127.0.0.1:{os.environ.get("SMTP_PORT")} (mail kept in .run/mail/new/)
   SMS/WhatsApp stub         {os.environ.get("COBRANZA_PROVIDER_URL")}
+  payment provider stub     {os.environ.get("PORTAL_PSP_BASE_URL")} (Mercado Pago's Checkout Pro: the portal's "pay" leads there)
   demo tenant               slug "{SLUG}"; the admin's and the collector's logins and an API key are in {STATE}
                             (readable by you only; never printed)
 

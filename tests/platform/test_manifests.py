@@ -30,7 +30,7 @@ from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-SERVICES = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks")
+SERVICES = ("gateway", "receivables", "dunning", "messaging", "alarms", "webhooks", "portal")
 CLUSTER_SCOPED = {"Namespace"}
 POD_TMP = "/tmp/"  # noqa: S108 - the pods' emptyDir, not this machine's temporary directory
 KUBERNETES_VERSION = "1.31.0"  # the oldest minor release still maintained upstream when this was written
@@ -273,6 +273,46 @@ def test_the_shipped_secret_has_placeholders_the_processes_refuse(manifests):
         )
 
 
+def test_the_portal_keeps_receipts_in_a_bucket_and_refuses_the_development_psp_credentials(manifests):
+    """Issue 17: a receipt a debtor uploads outlives the pod (an emptyDir is not storage), and the shipped
+    provider credentials are placeholders a production process refuses."""
+    from services.portal.settings import PortalSettings
+
+    secret = by_kind(manifests, "Secret")["cobranza-secrets"]["stringData"]
+    config = by_kind(manifests, "ConfigMap")["cobranza-config"]["data"]
+    portal = {k.removeprefix("PORTAL_").lower(): v for k, v in {**config, **secret}.items() if k.startswith("PORTAL_")}
+    real = {k: secrets.token_urlsafe(16) if PLACEHOLDER_MARK in v.lower() else v for k, v in portal.items()}
+    settings = PortalSettings(environment="production", internal_secret="a-real-secret", **real)
+    assert settings.storage_s3_bucket and settings.storage_s3_access_key and settings.storage_s3_secret_key
+    assert settings.storage_s3_endpoint and settings.storage_s3_endpoint.startswith("https://")
+    assert settings.psp_base_url.startswith("https://") and settings.public_base().startswith("https://")
+    pod = by_kind(manifests, "Deployment")["portal"]["spec"]["template"]["spec"]
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"]  # nothing kept on the pod's disk
+    with pytest.raises(ValueError, match=r"placeholder value of .*psp_access_token.*psp_webhook_secret"):
+        PortalSettings(environment="production", internal_secret="a-real-secret", **portal)
+
+
+def test_the_portal_goes_out_only_to_the_namespace_the_stores_dns_and_https(manifests):
+    policy = by_kind(manifests, "NetworkPolicy")["portal-egress"]["spec"]
+    (selector,) = policy["podSelector"]["matchExpressions"]
+    assert selector["key"] == "app.kubernetes.io/name" and set(selector["values"]) == {"portal", "portal-worker"}
+    assert policy["policyTypes"] == ["Egress"]
+    ports = set()
+    for rule in policy["egress"]:
+        assert rule["ports"], rule  # no rule lets every port out
+        for peer in rule.get("to", []):
+            assert peer == {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "cobranza"}}}
+        ports |= {(p["port"], p["protocol"], "to" in rule) for p in rule["ports"]}
+    assert ports == {
+        (8000, "TCP", True),
+        (53, "UDP", False),
+        (53, "TCP", False),
+        (5432, "TCP", False),
+        (6379, "TCP", False),
+        (443, "TCP", False),
+    }
+
+
 # --- the image -----------------------------------------------------------------------------------------------------
 
 
@@ -321,7 +361,7 @@ def test_the_lock_pins_every_runtime_dependency_within_pyproject():
 
 def entrypoint_roles() -> list[str]:
     roles = re.findall(r"^\s+([a-z-]+)\)\s", (ROOT / "deploy" / "entrypoint.sh").read_text(), re.M)
-    return [role for role in roles if role not in {"smtp", "provider"}]  # the peers image only
+    return [role for role in roles if role not in {"smtp", "provider", "psp"}]  # the peers image only
 
 
 def production_environment(manifests, container: dict[str, Any], tmp: Path) -> dict[str, str]:

@@ -408,18 +408,19 @@ def _line(number: str, currency: str = "ARS", **extra: Any) -> dict[str, Any]:
     return {"invoice_id": f"id-{number}", "number": number, "currency": currency, "open_amount": "10.00", **extra}
 
 
-def test_only_open_demanded_invoices_are_payable():
+def test_open_invoices_are_payable_but_one_whose_payment_was_reported():
+    """Seed 000: a promise is kept by paying and a dispute pauses reminders, not payments."""
     lines = [
         _line("1"),
         _line("2", kind="credit_note"),
-        _line("3", demanded=False),
+        _line("3", status="promise_to_pay", demanded=False),
         _line("4", open_amount="0.00"),
         _line("5", status="dispute"),
         _line("6", status="payment_reported"),
         _line("7", status="promise_to_pay"),
         _line("8", status="normal"),
     ]
-    assert [line["number"] for line in payable_lines(lines)] == ["1", "8"]
+    assert [line["number"] for line in payable_lines(lines)] == ["1", "3", "5", "7", "8"]
 
 
 def test_a_choice_is_one_currency_of_payable_invoices():

@@ -15,8 +15,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from shared.statement import PAUSED
-
 DEFAULT_MAX_AGE: Final = timedelta(minutes=5)
 # A ts at or above this is in milliseconds (Mercado Pago has sent both); in seconds it would be the year 33658.
 _MILLISECONDS_FROM: Final = 10**12
@@ -154,15 +152,15 @@ class Choice:
 
 
 def payable_lines(statement_lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The statement's lines a debtor may pay online: invoices (not credit notes) with an open amount that are
-    demanded (a disputed invoice, or one under a promise or a reported payment, is paused: listed, not asked for;
-    seed 000's statuses)."""
+    """The statement's lines a debtor may pay online: invoices (not credit notes) with an open amount. A promise
+    is kept by paying, and a disputed invoice may be paid all the same (seed 000's statuses pause reminders, not
+    payments); only an invoice whose payment was already reported waits for that payment to be applied, so it is
+    not paid twice."""
     return [
         line
         for line in statement_lines
         if line.get("kind", "invoice") != "credit_note"
-        and line.get("demanded", True)
-        and line.get("status") not in PAUSED
+        and line.get("status") != "payment_reported"
         and Decimal(str(line["open_amount"])) > 0
     ]
 
