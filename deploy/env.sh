@@ -17,9 +17,6 @@ export COBRANZA_RECEIVER_URL=http://127.0.0.1:$RECEIVER_PORT
 export PORTAL_PSP_BASE_URL=http://127.0.0.1:$PSP_PORT
 export PORTAL_PSP_ACCESS_TOKEN=${PORTAL_PSP_ACCESS_TOKEN:-TEST-dev-access-token-change-me}
 export PORTAL_PSP_WEBHOOK_SECRET=${PORTAL_PSP_WEBHOOK_SECRET:-dev-psp-webhook-secret-change-me}
-# The connection budget (README): the portal's app and worker take 2 + 1 each (and 1 for the app's fast pool), as
-# the webhooks ones do, so the fourteen processes stay within PostgreSQL's default max_connections.
-export PORTAL_DB_POOL_SIZE=${PORTAL_DB_POOL_SIZE:-2} PORTAL_DB_MAX_OVERFLOW=${PORTAL_DB_MAX_OVERFLOW:-1}
 export COBRANZA_PROVIDER_URL=http://127.0.0.1:$PROVIDER_PORT
 export COBRANZA_SMTP_HOST=127.0.0.1 COBRANZA_SMTP_PORT=$SMTP_PORT
 export COBRANZA_DATABASE_URL=${COBRANZA_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/cobranza}

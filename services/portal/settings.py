@@ -10,10 +10,10 @@ class PortalSettings(ServiceSettings):
     service_name: ClassVar[str] = "portal"
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
-    # Small pools (README, "Connection budget"): a page is a few short reads; most of its time is spent asking
-    # receivables and messaging over HTTP.
-    db_pool_size: int = 3
-    db_max_overflow: int = 2
+    # Small pools (README, "Connection budget"): a page holds a connection only for its short transactions (the
+    # visit, the audit), never while receivables and messaging answer.
+    db_pool_size: int = 2
+    db_max_overflow: int = 1
     db_fast_pool_size: int = 1
     # Where the debtor's browser reaches us: the gateway's public URL (links, the provider's back_urls and
     # notification_url). Default: the gateway's URL.

@@ -86,7 +86,7 @@ def test_the_demo_credentials_go_to_a_file_only_its_owner_reads_and_are_never_pr
 def test_make_runs_processes_keep_within_the_connection_budget(monkeypatch):
     """README, "Connection budget": the pools of every process `make run` starts, as deploy/env.sh configures
     them, leave PostgreSQL's default max_connections = 100 a reserve (its 3 superuser connections, a migration,
-    psql). Issue 17's two portal processes took it to 98 with the portal's default pools."""
+    psql)."""
     import importlib
     import inspect
     import re

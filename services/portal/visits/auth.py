@@ -15,11 +15,14 @@ from services.portal.visits.service import (
     forms_secret,
     open_visit,
 )
-from shared.db import SessionDep
+from shared.db import SessionDep, unit_of_work
 
 
-async def page_visit(request: Request, token: str, session: SessionDep) -> Visit:
-    return await open_visit(request, session, token, page_view=True)
+async def page_visit(request: Request, token: str) -> Visit:
+    """A transaction of its own, committed before the page asks receivables and messaging: no pooled connection
+    (nor the link's row, whose opens it counts) is held while they answer."""
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        return await open_visit(request, session, token, page_view=True)
 
 
 async def form_visit(request: Request, token: str, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Visit:
