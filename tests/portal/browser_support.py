@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -55,7 +55,13 @@ class Phone:
         self.wait_for(ready)
 
     def wait_for(self, css: str) -> WebElement:
-        return WebDriverWait(self.driver, PAGE_WAIT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+        """The element, once on the page; else a failure that says which page came instead (and its screenshot)."""
+        try:
+            return WebDriverWait(self.driver, PAGE_WAIT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+        except TimeoutException:
+            shot = self.screenshot("failed")
+            body = self.driver.find_element(By.TAG_NAME, "body").text[:3000]
+            raise AssertionError(f"{css} is not on {self.driver.current_url} ({shot}):\n{body}") from None
 
     def text(self, css: str = "body") -> str:
         return str(self.driver.find_element(By.CSS_SELECTOR, css).text)
@@ -88,10 +94,13 @@ class Phone:
         else:
             self.fill(name, value)
 
-    def choose(self, name: str, index: int = 1) -> str:
-        """Pick an option of a select by position (0 is often the prompt); its value."""
+    def choose(self, name: str, value: str | None = None) -> str:
+        """Pick an option of a select by its value, or the first after the prompt; the value picked."""
         select = Select(self.driver.find_element(By.NAME, name))
-        select.select_by_index(index)
+        if value is None:
+            select.select_by_index(1)
+        else:
+            select.select_by_value(value)
         return str(select.first_selected_option.get_attribute("value"))
 
     def attach(self, name: str, path: Path) -> None:

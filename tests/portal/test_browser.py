@@ -61,15 +61,17 @@ async def ok(response: httpx.Response, status: int = 200) -> Any:
 
 
 async def debtor(api: httpx.AsyncClient, system: System) -> tuple[TenantCtx, dict[str, Any], dict[str, dict]]:
-    """A tenant known to every service, an advisor and a dispute area, and a customer (email, es) with four overdue
-    invoices."""
+    """A tenant known to every service, an advisor and the dispute area damaged goods go to, and a customer (email,
+    es) with four overdue invoices."""
     tenant = await messaging_tenant(api, system.stack, name="Distribuidora Sur S.A.")
     await system.settle(1)
     admin = tenant.admin
     person = {"kind": "advisor", "name": "Juan Gómez", "email": "juan@distribuidora-sur.example"}
     advisor = await ok(await api.post("/v1/people", json=person, headers=admin), 201)
-    area = {"name": "Comercial", "responsible_id": advisor["id"]}
-    await ok(await api.post("/v1/dispute-areas", json=area, headers=admin), 201)
+    area = {"name": "Logística", "responsible_id": advisor["id"]}
+    area = await ok(await api.post("/v1/dispute-areas", json=area, headers=admin), 201)
+    reasons = {"dispute_areas": {"damaged": area["id"], "not_received": area["id"]}}  # seed 000: the area responsible
+    await ok(await api.patch("/v1/portal-settings", json=reasons, headers=admin))
     body = {"name": "Ferretería Los Andes S.R.L.", "external_id": "C-1", "language": "es", "country": "AR"}
     body |= {"contacts": [{"channel": "email", "address": EMAIL}], "advisor_id": advisor["id"]}
     customer = await ok(await api.post("/v1/customers", json=body, headers=admin), 201)
@@ -159,7 +161,7 @@ def dispute(browser: Phone, link: str, invoice_id: str) -> str:
     browser.open(link, "h1")
     browser.click("a[href$='/dispute']", then="#submit")
     browser.check(f"input[name=invoice_id][value='{invoice_id}']")
-    browser.choose("reason")
+    browser.choose("reason", "damaged")
     browser.fill("comment", "La mercadería llegó dañada: pedimos nota de crédito.")
     browser.screenshot("09-disputa")
     browser.click("#submit", then="#done")
@@ -232,6 +234,8 @@ async def test_the_debtor_pays_reports_promises_and_disputes_from_the_emailed_li
     assert {"payment", "outcome", "status_change", "task"} <= kinds
     outcomes = {entry["data"].get("kind") for entry in entries if entry["kind"] == "outcome"}
     assert {"payment_reported", "promise_to_pay", "dispute"} <= outcomes
+    disputed = [e["data"] for e in entries if e["kind"] == "status_change" and e["data"].get("to") == "dispute"]
+    assert disputed and disputed[0]["dispute_area_id"], "the dispute goes to the area its reason maps to"
     tasks = await ok(await api.get("/v1/tasks", params={"customer_id": customer["id"]}, headers=tenant.admin))
     assert tasks["items"], "asking for a call leaves a task for the collector"
     assert len(system.mail_to(EMAIL)) > mails_before, "the promise is confirmed by email"
