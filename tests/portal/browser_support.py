@@ -174,10 +174,10 @@ async def psp_stub() -> AsyncIterator[tuple[str, PspStub]]:
 
 
 @contextmanager
-def portal_pointed_at(app: FastAPI, gateway_url: str, psp_url: str) -> Iterator[None]:
+def portal_pointed_at(app: FastAPI, gateway_url: str, psp_url: str, receipts: Path) -> Iterator[None]:
     """The portal's settings for this run (read per request): links and the provider's back_urls on the gateway's
     real URL, the PSP stub (its access token and signing secret; the page's Content-Security-Policy lets the pay form
-    lead to its checkout)."""
+    lead to its checkout), receipts kept in the test's own directory."""
     before = app.state.settings
     app.state.settings = before.model_copy(
         update={
@@ -186,6 +186,7 @@ def portal_pointed_at(app: FastAPI, gateway_url: str, psp_url: str) -> Iterator[
             "psp_access_token": PSP_TOKEN,
             "psp_webhook_secret": PSP_SECRET,
             "psp_checkout_origin": None,
+            "storage_dir": str(receipts),
         }
     )
     try:

@@ -9,6 +9,7 @@ the phone are kept under test-artifacts/portal/."""
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,9 +48,9 @@ SETTLE_ROUNDS = 20  # worker passes a payment may need to land (notification, al
 
 
 @pytest.fixture
-async def system(gateway_url, mailbox, stack, capsys) -> AsyncIterator[System]:  # noqa: F811
+async def system(gateway_url, mailbox, stack, capsys, tmp_path) -> AsyncIterator[System]:  # noqa: F811
     async with psp_stub() as (psp_url, psp):
-        with portal_pointed_at(stack.services["portal"], gateway_url, psp_url):
+        with portal_pointed_at(stack.services["portal"], gateway_url, psp_url, tmp_path / "receipts"):
             yield System(stack, gateway_url, mailbox, psp_url, psp)
     with capsys.disabled():
         print(f"\nportal screenshots: {ARTIFACTS}")
@@ -103,6 +104,11 @@ async def invoice_status(api: httpx.AsyncClient, tenant: TenantCtx, invoice: dic
     return (await ok(await api.get(f"/v1/invoices/{invoice['id']}", headers=tenant.admin)))["status"]
 
 
+def as_typed_in_argentina(amount: str) -> str:
+    """12500.50 as a debtor in Argentina types it: 12.500,50."""
+    return f"{Decimal(amount):,.2f}".translate(str.maketrans(",.", ".,"))
+
+
 # ---- what the debtor does on the phone (each step in a thread: the servers run in the test's event loop) ----------
 
 
@@ -135,7 +141,7 @@ def report_payment(browser: Phone, link: str, number: str, amount: str, receipt:
     browser.click("a[href$='/report']", then="#submit")
     browser.check(f"#invoice-{number}")
     browser.fill("paid_on", (TODAY - timedelta(days=1)).isoformat())
-    browser.fill("amount", amount)
+    browser.fill("amount", as_typed_in_argentina(amount))
     browser.fill("bank", "Banco de Galicia")
     browser.fill("account", "CBU 0070999030004123456789")
     browser.fill("reference", "TRF-000123")
@@ -241,6 +247,10 @@ async def test_the_debtor_pays_reports_promises_and_disputes_from_the_emailed_li
     assert len(system.mail_to(EMAIL)) > mails_before, "the promise is confirmed by email"
     actions = await ok(await api.get("/v1/portal-actions", headers=tenant.admin))
     done_kinds = {a["kind"] for a in actions["items"]}
+    (reported,) = [a for a in actions["items"] if a["kind"] == "payment_reported"]
+    kept = await api.get(f"/v1/portal-receipts/{reported['result']['receipt_id']}", headers=tenant.admin)
+    assert kept.status_code == 200 and kept.headers["content-type"] == "application/pdf"
+    assert kept.content == receipt.read_bytes()
     assert {"opened", "checkout_started", "payment_notified", "payment_reported", "promise", "dispute"} <= done_kinds
     events = await ok(await api.get("/v1/webhook-events", headers=tenant.admin))
     types = {event["type"] for event in events["items"]}
