@@ -168,7 +168,7 @@ async def test_defaults_tags_and_preview(api, stack):
     )
     assert rest.json()["next_cursor"] is None
     refs = [t["ref"] for t in first["items"] + rest.json()["items"]]
-    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 7 * 3 * 3 and refs == sorted(refs)
+    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 8 * 3 * 3 and refs == sorted(refs)
     tags = {t["name"]: t for t in await two_pages(api, "/v1/templates/tags", tenant.admin, limit=10)}
     assert "whatsapp_link" in tags["advisor"]["attributes"]
     assert "DueDays" in tags
