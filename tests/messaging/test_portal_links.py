@@ -87,6 +87,15 @@ async def test_a_tenant_with_the_portal_off_gets_no_link_and_no_event(api, stack
             )
         ).scalar_one()
     assert enabled is False
+    other = await api.patch("/v1/portal-settings", json={"pay_online": False}, headers=tenant.admin)
+    assert other.status_code == 200
+    async with stack.engine.connect() as conn:
+        announced = (
+            await conn.execute(
+                text("SELECT count(*) FROM portal.outbox WHERE message_type = 'portal.settings_changed'")
+            )
+        ).scalar_one()
+    assert announced == 1  # what messaging does not read is not announced
 
     await send(stack, tenant.id, [communication(), communication("whatsapp", "+5491155551234")])
     await run_messaging(settings())
