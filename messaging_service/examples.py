@@ -206,6 +206,7 @@ SETTINGS_OUT: Example = {
             "phone": "+541143210000",
             "website": "https://www.andina.com.ar",
             "address": "Av. Corrientes 1234, C1043 CABA, Argentina",
+            "logo_url": "https://www.andina.com.ar/logo.png",
         },
         "collections": {
             "name": "Carla Gómez",

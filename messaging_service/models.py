@@ -68,6 +68,9 @@ class TenantSettings(TimestampMixin, Base):
     holiday_subdivision: Mapped[str | None] = mapped_column(String(10))
     company_holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list, server_default=text("'{}'::date[]"))
     calendar_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The portal's ``portal.settings_changed`` (issue 17): messages carry ``{{ portal_link }}`` unless turned off.
+    portal_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    portal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def clock(self) -> TenantClock:

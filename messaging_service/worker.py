@@ -18,10 +18,15 @@ from messaging_service.delivery.jobs import DELIVER
 from messaging_service.inbound.apply import on_webhook_received
 from messaging_service.models import SCHEMA
 from messaging_service.settings import MessagingSettings
-from messaging_service.tenant_settings.handlers import on_calendar_changed, on_tenant_changed
+from messaging_service.tenant_settings.handlers import (
+    on_calendar_changed,
+    on_portal_settings_changed,
+    on_tenant_changed,
+)
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import SendCommunications, WebhookReceived
+from shared.contracts.portal import PortalSettingsChanged
 from shared.inbox import Handlers
 from shared.worker import worker_settings
 
@@ -30,6 +35,7 @@ HANDLERS: Handlers = {
     TenantChanged: on_tenant_changed,
     CalendarChanged: on_calendar_changed,
     WebhookReceived: on_webhook_received,
+    PortalSettingsChanged: on_portal_settings_changed,
 }
 
 

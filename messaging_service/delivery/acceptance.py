@@ -19,9 +19,10 @@ from messaging_service.channels.config import configured, policy
 from messaging_service.delivery import repository
 from messaging_service.delivery.events import status_rows
 from messaging_service.delivery.jobs import start_deliveries
+from messaging_service.delivery.portal_links import carried, issued, mint
 from messaging_service.delivery.rendering import language_of, render_communication, unsubscribe_link
 from messaging_service.delivery.rows import Tenant
-from messaging_service.delivery.rules import schedule, zone
+from messaging_service.delivery.rules import UNCAPPED_KINDS, schedule, zone
 from messaging_service.delivery.statement import needs_pdf
 from messaging_service.models import TenantSettings, outbox
 from messaging_service.optouts.rules import unsubscribe_token
@@ -29,7 +30,13 @@ from messaging_service.settings import MessagingSettings
 from messaging_service.templates.context import TenantView
 from messaging_service.tenant_settings.rules import clock_of, is_sandbox, tenant_calendar
 from shared.contracts.common import Channel
-from shared.contracts.messaging import Communication, ContactInvalidated, SendCommunications
+from shared.contracts.messaging import (
+    Communication,
+    ContactInvalidated,
+    PortalLink,
+    PortalLinksIssued,
+    SendCommunications,
+)
 from shared.inbox import Received
 from shared.outbox import emit_many
 from shared.validation import normalize_email, normalize_phone
@@ -52,6 +59,7 @@ def tenant_view(row: Tenant | TenantSettings) -> TenantView:
         language=row.language,
         profile=dict(row.profile or {}),
         test_clock=row.test_clock,
+        portal_enabled=row.portal_enabled,
     )
 
 
@@ -124,6 +132,7 @@ async def accept(
     secret = settings.link_secret()
     rows: list[dict[str, Any]] = []
     invalid: list[ContactInvalidated] = []
+    links: list[PortalLink] = []
     for communication in fresh:
         address = addresses[communication.idempotency_key]
         customer_id = communication.customer.customer_id if communication.customer else None
@@ -140,6 +149,7 @@ async def accept(
         )
         if refusal is None:
             token = unsubscribe_token(secret, row["id"])
+            link = mint(view.portal_enabled, communication, base)
             try:
                 rendered = render_communication(
                     communication,
@@ -147,10 +157,13 @@ async def accept(
                     templates,
                     today=now.astimezone(zone(row["timezone"])).date(),
                     unsubscribe_url=unsubscribe_link(base, token),
+                    portal_link=link.url if link else None,
                 )
             except Exception as exc:  # a tenant's template may fail in many ways; the message says how
                 refusal = ("template_error", f"{type(exc).__name__}: {exc}"[:1000])
             else:
+                if link is not None and customer_id is not None and carried(rendered, link):
+                    links.append(issued(link, customer_id, row["id"], communication.channel, row["language"], now))
                 row.update(
                     subject=rendered.subject,
                     body_text=rendered.body_text,
@@ -173,9 +186,10 @@ async def accept(
                 )
         else:
             times = recent[(customer_id, channel)] if customer_id else []
-            cap = rule.cap if customer_id else None
+            cap = rule.cap if customer_id and communication.kind not in UNCAPPED_KINDS else None
             slot = schedule(now, zone(row["timezone"]), rule.window, cap, times, tenant_calendar(tenant))
-            times.append(slot.at)
+            if communication.kind not in UNCAPPED_KINDS:
+                times.append(slot.at)
             row.update(
                 state="deferred" if slot.deferred else "queued", scheduled_at=slot.at, deferred_reason=slot.reason
             )
@@ -187,7 +201,7 @@ async def accept(
     )
     accepted = [SimpleNamespace(**row) for row in rows]
     await repository.copy_outbox(session, status_rows(tenant_id, accepted, now, with_preview=True))
-    await emit_many(session, outbox, tenant_id, invalid)
+    await emit_many(session, outbox, tenant_id, [*invalid, *([PortalLinksIssued(links=links)] if links else [])])
     return sum(1 for row in rows if row["state"] == "queued")
 
 

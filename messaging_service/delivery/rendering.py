@@ -99,11 +99,19 @@ def render_communication(
     today: date,
     unsubscribe_url: str | None,
     source: TemplateSource | None = None,
+    portal_link: str | None = None,
 ) -> Rendered:
     language = language_of(communication, tenant)
     tone = tone_for(communication)
     chosen = source or resolve(templates, communication.kind.value, communication.channel.value, language, tone)
-    context = build_context(communication, tenant, language=language, today=today, unsubscribe_url=unsubscribe_url)
+    context = build_context(
+        communication,
+        tenant,
+        language=language,
+        today=today,
+        unsubscribe_url=unsubscribe_url,
+        portal_link=portal_link,
+    )
     return render_source(chosen, communication.channel.value, context)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.delivery.rendering import TemplateKey, index_templates
 from messaging_service.delivery.rows import MessageRow, Tenant, all_of, of
+from messaging_service.delivery.rules import UNCAPPED_KINDS
 from messaging_service.models import (
     Message,
     MessageContent,
@@ -82,7 +83,8 @@ async def foreign_customers(
 async def recent_schedule(
     session: AsyncSession, tenant_id: uuid.UUID, customer_ids: set[uuid.UUID], since: datetime
 ) -> dict[tuple[uuid.UUID, str], list[datetime]]:
-    """When each customer's messages per channel went or will go, from ``since`` on (failures do not count)."""
+    """When each customer's messages per channel went or will go, from ``since`` on (failures and transactional
+    messages do not count against the cap)."""
     found: dict[tuple[uuid.UUID, str], list[datetime]] = defaultdict(list)
     if not customer_ids:
         return found
@@ -93,6 +95,7 @@ async def recent_schedule(
                 messages.c.tenant_id == tenant_id,
                 messages.c.scheduled_at > since,
                 messages.c.state.not_in(("failed", "bounced")),
+                messages.c.kind.not_in([kind.value for kind in UNCAPPED_KINDS]),
             )
         )
     ).all()

@@ -51,6 +51,8 @@ class Tenant:
     holiday_subdivision: str | None
     company_holidays: list[date]
     calendar_at: datetime | None
+    portal_enabled: bool
+    portal_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

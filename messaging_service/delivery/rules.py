@@ -8,7 +8,8 @@ A permanent error is never retried; when it says the address is bad, the contact
 Seed 002 lists "llamar fuera del horario establecido" among what a collector must never do: a message outside the
 window is deferred to the next opening, never dropped; the tenant's public and company holidays are outside the
 window all day long. A message over the cap is deferred until the window frees a place, so the cap holds and nothing
-is lost.
+is lost. A transactional message (the confirmation of what the customer did on the portal, issue 17) keeps the
+window but neither waits for the cap nor counts against it: the customer asked for it.
 """
 
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.calendar import BusinessCalendar, zone_or_utc
-from shared.contracts.messaging import MessageState
+from shared.contracts.messaging import CommunicationKind, MessageState
 
 QUEUED, DEFERRED, SENDING, SENT, DELIVERED, READ, FAILED, BOUNCED = (
     MessageState.QUEUED,
@@ -31,6 +32,7 @@ QUEUED, DEFERRED, SENDING, SENT, DELIVERED, READ, FAILED, BOUNCED = (
     MessageState.FAILED,
     MessageState.BOUNCED,
 )
+UNCAPPED_KINDS = frozenset({CommunicationKind.CONFIRMATION})
 TERMINAL_FAILURES = frozenset({FAILED, BOUNCED})
 RESENDABLE = TERMINAL_FAILURES
 # How far a message has come: a report never moves a message back (callbacks arrive out of order).

@@ -10,8 +10,9 @@ from messaging_service.channels.config import policy
 from messaging_service.delivery import repository as delivery_repository
 from messaging_service.delivery.acceptance import normalize_address, public_base, tenant_view
 from messaging_service.delivery.events import status_changed
+from messaging_service.delivery.portal_links import carried, issued, mint
 from messaging_service.delivery.rendering import render_communication, unsubscribe_link
-from messaging_service.delivery.rules import RESENDABLE, schedule, zone
+from messaging_service.delivery.rules import RESENDABLE, UNCAPPED_KINDS, schedule, zone
 from messaging_service.delivery.suppressions import OPT_OUT
 from messaging_service.messages import repository
 from messaging_service.messages.schemas import DayCount, MessageStats
@@ -21,7 +22,7 @@ from messaging_service.settings import MessagingSettings
 from messaging_service.tenant_settings import repository as tenant_settings_repository
 from messaging_service.tenant_settings.rules import clock_of, tenant_calendar
 from shared.contracts.common import Channel
-from shared.contracts.messaging import Communication
+from shared.contracts.messaging import Communication, PortalLinksIssued
 from shared.outbox import emit
 from shared.problems import Conflict, NotFound, ValidationProblem
 
@@ -56,13 +57,18 @@ async def resend(
         communication = Communication.model_validate({**content.payload, "to": address})
         view = tenant_view(tenant)
         token = unsubscribe_token(settings.link_secret(), message.id)
+        link = mint(view.portal_enabled, communication, public_base(settings))
         rendered = render_communication(
             communication,
             view,
             await delivery_repository.template_index(session, tenant_id),
             today=now.astimezone(zone(message.timezone)).date(),
             unsubscribe_url=unsubscribe_link(public_base(settings), token),
+            portal_link=link.url if link else None,
         )
+        if link is not None and message.customer_id is not None and carried(rendered, link):
+            new_link = issued(link, message.customer_id, message.id, communication.channel, message.language, now)
+            await emit(session, outbox, tenant_id, PortalLinksIssued(links=[new_link]))
         content.payload = communication.model_dump(mode="json")
         content.body_text, content.body_html, content.whatsapp = (
             rendered.body_text,
@@ -78,7 +84,7 @@ async def resend(
         )
         recent = found[(message.customer_id, message.channel)]
     calendar = tenant_calendar(tenant) if tenant else None
-    cap = rule.cap if message.customer_id else None
+    cap = rule.cap if message.customer_id and message.kind not in UNCAPPED_KINDS else None
     slot = schedule(now, zone(message.timezone), rule.window, cap, recent, calendar)
     message.to_address = address
     message.state = "deferred" if slot.deferred else "queued"

@@ -46,6 +46,8 @@ class TenantView(KeepsTenantClock):
     language: str | None = None
     profile: dict[str, Any] = field(default_factory=dict)
     test_clock: datetime | None = None
+    # Messages carry a link to the customer's page (the portal's settings, issue 17).
+    portal_enabled: bool = True
     # The tenant's part of the context per language, built once for a whole batch of messages.
     parts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -69,6 +71,7 @@ def _tenant_parts(tenant: TenantView, language: str) -> dict[str, Any]:
         phone=company_profile.get("phone"),
         website=company_profile.get("website"),
         address=company_profile.get("address"),
+        logo_url=company_profile.get("logo_url"),
     )
     collections_profile = profile.get("collections") or {}
     collections = Collections(
@@ -139,6 +142,7 @@ def build_context(
     language: str,
     today: date,
     unsubscribe_url: str | None = None,
+    portal_link: str | None = None,
 ) -> dict[str, Any]:
     """The values of every documented tag for one communication.
 
@@ -227,6 +231,7 @@ def build_context(
         "supervisor": contact_of(communication.supervisor),
         "collector": contact_of(communication.collector),
         "portal_url": portal,
+        "portal_link": portal_link,
         "unsubscribe_url": unsubscribe_url,
         "action": action,
         "statement_attached": communication.attach_statement,

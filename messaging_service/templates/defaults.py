@@ -2,13 +2,16 @@
 
 A default is a complete template source (nothing hidden): a tenant can copy it from ``GET /v1/templates/defaults``
 and override it. The customer layout follows seed 004's model email section by section; the internal layout
-(alarm digests) is a plain list for the collections team.
+(alarm digests) is a plain list for the collections team; confirmations (what the customer did on the portal,
+issue 17) have their own short layout (``confirmation``). Every message to a customer links to the customer's own
+page: ``portal_link`` (a new link per message while the tenant's portal is on), else the tenant's ``portal_url``.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from messaging_service.templates import confirmation
 from messaging_service.templates.texts import labels, phrase
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
@@ -117,8 +120,8 @@ CUSTOMER_HTML = (
 {% if statement_attached %}
 <p>[[attached]]</p>
 {% endif %}
-{% if portal_url %}
-<p><a href="{{ portal_url }}">[[portal]]</a></p>
+{% if portal_link or portal_url %}
+<p><a href="{{ portal_link or portal_url }}">[[portal]]</a></p>
 {% endif %}
 {% if payment_instructions %}
 <h3 style="font-size:15px">[[how_to_pay]]</h3>
@@ -200,9 +203,9 @@ CUSTOMER_TEXT = """\
 
 [[attached]]
 {% endif %}
-{% if portal_url %}
+{% if portal_link or portal_url %}
 
-[[portal]]: {{ portal_url }}
+[[portal]]: {{ portal_link or portal_url }}
 {% endif %}
 {% if payment_instructions %}
 
@@ -303,15 +306,19 @@ DIGEST_TEXT = """\
 {{ company.name }}
 """
 
+# Short: with a link to the customer's page (which lists every way to reach collections) no contact is added.
 SMS_TEXT = (
-    "[[SHORT]]{% if portal_url %} [[sms_pay]] {{ portal_url }}{% endif %}"
-    "{% if advisor and advisor.whatsapp_link %} [[sms_ask]]: {{ advisor.whatsapp_link }}"
+    "[[SHORT]]{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
+    "{% elif advisor and advisor.whatsapp_link %} [[sms_ask]]: {{ advisor.whatsapp_link }}"
     "{% elif collections.phone %} [[sms_ask]]: {{ collections.phone }}{% endif %}"
     "{% if kind != 'alarm_digest' %} [[sms_stop]]{% endif %}"
 )
 
 # The body of the approved WhatsApp template, as the customer reads it; its variables are the parameters below.
-WHATSAPP_TEXT = "[[hello]] {{ recipient_name }}. [[SHORT]]{% if portal_url %} [[sms_pay]]: {{ portal_url }}{% endif %}"
+WHATSAPP_TEXT = (
+    "[[hello]] {{ recipient_name }}. [[SHORT]]{% if portal_link or portal_url %} [[sms_pay]]: "
+    "{{ portal_link or portal_url }}{% endif %}"
+)
 # The approved template's variables {{1}}..{{5}}: who, from whom, how much (what falls due, before the due date),
 # how late (or when due), where to go.
 WHATSAPP_PARAMETERS = (
@@ -320,7 +327,7 @@ WHATSAPP_PARAMETERS = (
     "{{ (triggered_total if kind in ('new_invoice', 'pre_due') else total) or '-' }}",
     "{{ due_date if kind in ('new_invoice', 'pre_due') and due_date else "
     "(days_overdue_text if oldest_days_overdue else (due_date if due_date else '-')) }}",
-    "{{ portal_url or (advisor.whatsapp_link if advisor and advisor.whatsapp_link else '') "
+    "{{ portal_link or portal_url or (advisor.whatsapp_link if advisor and advisor.whatsapp_link else '') "
     "or collections.phone or company.name }}",
 )
 
@@ -341,6 +348,8 @@ def _fill(source: str, language: str, kind: str, tone: int, subject: str) -> str
 
 
 def build_default(kind: str, channel: str, language: str, tone: int) -> TemplateSource:
+    if kind == CommunicationKind.CONFIRMATION:
+        return _confirmation(channel, language, tone)
     subject, *_ = phrase(language, kind, tone)
     ref = f"default:{kind}/{channel}/{language}/{tone}"
     name = f"{kind} {channel} {language} tone {tone} (default)"
@@ -379,6 +388,40 @@ def build_default(kind: str, channel: str, language: str, tone: int) -> Template
         whatsapp_template=f"cobranza_{kind}_{tone}",
         whatsapp_language=WHATSAPP_LANGUAGES[language],
         whatsapp_parameters=WHATSAPP_PARAMETERS,
+        ref=ref,
+    )
+
+
+def _confirmation(channel: str, language: str, tone: int) -> TemplateSource:
+    """The same words in every tone: the customer asked for it."""
+    kind = CommunicationKind.CONFIRMATION.value
+    ref = f"default:{kind}/{channel}/{language}/{tone}"
+    name = f"{kind} {channel} {language} tone {tone} (default)"
+    if channel == Channel.EMAIL:
+        return TemplateSource(
+            kind,
+            channel,
+            language,
+            tone,
+            name,
+            subject=confirmation.subject(language),
+            body_text=confirmation.email_text(language),
+            body_html=confirmation.email_html(language),
+            ref=ref,
+        )
+    if channel == Channel.SMS:
+        return TemplateSource(kind, channel, language, tone, name, None, confirmation.short(language), ref=ref)
+    return TemplateSource(
+        kind,
+        channel,
+        language,
+        tone,
+        name,
+        subject=None,
+        body_text=confirmation.whatsapp_text(language),
+        whatsapp_template=f"cobranza_{kind}",
+        whatsapp_language=WHATSAPP_LANGUAGES[language],
+        whatsapp_parameters=confirmation.whatsapp_parameters(language),
         ref=ref,
     )
 

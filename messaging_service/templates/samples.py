@@ -7,6 +7,17 @@ from typing import Any
 
 from shared.contracts.messaging import Communication, CommunicationKind
 
+# What ``{{ portal_link }}`` prints in a preview: the shape of a real link (a 22-character token), opening nothing.
+SAMPLE_PORTAL_LINK = "https://cobranza.example/portal/MuestraDeEnlaceSinValr"
+# A confirmation's ``data`` (the customer promised to pay, on the portal): what the portal sends, already formatted.
+SAMPLE_CONFIRMATION = {
+    "action": "promise",
+    "promised_date": "15/12/2026",
+    "amount": "US$ 23.427,72",
+    "invoice_numbers": "A-3212 y A-3307",
+    "reference_code": "P-7F3A2C",
+}
+
 
 def sample_communication(
     today: date, kind: CommunicationKind = CommunicationKind.OVERDUE, language: str = "es", channel: str = "email"
@@ -84,6 +95,7 @@ def sample_communication(
                 "subject": None,
                 "message": None,
                 "lines": ["Distribuidora del Sur S.A.: promesa de pago vencida (A-3212)"],
+                **(SAMPLE_CONFIRMATION if kind is CommunicationKind.CONFIRMATION else {}),
             },
             "source": "preview",
         }

@@ -18,7 +18,7 @@ from messaging_service.templates import renders, repository
 from messaging_service.templates.checks import check
 from messaging_service.templates.context import TenantView, build_context, tone_for
 from messaging_service.templates.defaults import TemplateSource
-from messaging_service.templates.samples import SAMPLE_PROFILE, sample_communication
+from messaging_service.templates.samples import SAMPLE_PORTAL_LINK, SAMPLE_PROFILE, sample_communication
 from messaging_service.templates.schemas import PreviewIn, PreviewOut, TemplateCreate, TemplateUpdate
 from messaging_service.tenant_settings import repository as tenant_settings_repository
 from shared.contracts.common import Channel
@@ -42,6 +42,7 @@ def _sample_view(tenant: TenantView) -> TenantView:
         timezone=tenant.timezone,
         language=tenant.language,
         profile={**SAMPLE_PROFILE, **(tenant.profile or {})},
+        portal_enabled=tenant.portal_enabled,
     )
 
 
@@ -94,6 +95,7 @@ async def validate(
             language=language,
             today=tenant.clock.today(),
             unsubscribe_url=SAMPLE_UNSUBSCRIBE,
+            portal_link=SAMPLE_PORTAL_LINK,
         )
         for field, (source, _html) in sources.items():
             try:
@@ -263,6 +265,7 @@ async def preview(session: AsyncSession, tenant_id: uuid.UUID, data: PreviewIn) 
         language=language,
         today=tenant.clock.today(),
         unsubscribe_url=SAMPLE_UNSUBSCRIBE,
+        portal_link=SAMPLE_PORTAL_LINK if tenant.portal_enabled else None,
     )
     try:
         rendered = await renders.render(tenant_id, render_source, source, channel, context)

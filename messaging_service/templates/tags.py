@@ -41,6 +41,7 @@ class Company:
     phone: str | None = None
     website: str | None = None
     address: str | None = None
+    logo_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,10 @@ class Action:
 
 # tag -> (type, description). A list type is written [T]; ``Any`` accepts every attribute below it.
 TAGS: dict[str, tuple[Any, str]] = {
-    "company": (Company, "The company that collects: name, legal_name, tax_id, email, phone, website, address"),
+    "company": (
+        Company,
+        "The company that collects: name, legal_name, tax_id, email, phone, website, address, logo_url (https)",
+    ),
     "customer": (Customer, "The customer: id, external_id, name, tax_id, country"),
     "recipient_name": (str, "Who the message is addressed to (a contact person), else the customer's name"),
     "invoices": (
@@ -176,7 +180,13 @@ TAGS: dict[str, tuple[Any, str]] = {
     "collections": (Collections, "The collections department: name, department, email, phone, fax, whatsapp..."),
     "payment_instructions": ([str], "How to pay: one line per method (bank accounts, cheques, portal)"),
     "payment_notification": (PaymentNotification, "What to send to notify a payment (fields) and where"),
-    "portal_url": (str, "The customer's payment portal link"),
+    "portal_link": (
+        str,
+        "The link to the customer's own page (issue 17: the position, the statement, pay, report a payment, promise "
+        "a date...): a new one in every message to a customer while the tenant's portal is on, else None. Write "
+        "`portal_link or portal_url` to fall back to the tenant's own portal",
+    ),
+    "portal_url": (str, "The tenant's own payment portal (its profile's `portal_url`), for tenants that have one"),
     "unsubscribe_url": (str, "The link that records an opt-out"),
     "action": (
         Action,
@@ -184,13 +194,19 @@ TAGS: dict[str, tuple[Any, str]] = {
         "the label with its article (`la suspensión del servicio`)",
     ),
     "statement_attached": (bool, "Whether the account statement is attached"),
-    "kind": (str, "new_invoice, pre_due, overdue, action_notice, unreachable, alarm_digest, campaign"),
+    "kind": (str, "new_invoice, pre_due, overdue, action_notice, unreachable, alarm_digest, campaign, confirmation"),
     "tone": (int, "1 friendly, 2 concerned, 3 firm (seed 004)"),
     "channel": (str, "email, sms, whatsapp"),
     "language": (str, "es, en, pt"),
     "locale": (str, "The locale used to format money and dates (es_AR, en_US...)"),
     "today": (LocalDate, "The date the message is rendered"),
-    "data": (Any, "Extra data of the command (digests, campaigns): any key"),
+    "data": (
+        Any,
+        "Extra data of the command (digests, campaigns): any key. A confirmation (of what the customer did on the "
+        "portal) reads `data.action` (promise, payment_reported, dispute, call_requested, plan_requested) and, "
+        "formatted, `data.promised_date`, `data.amount`, `data.paid_on`, `data.reference`, `data.invoice_numbers`, "
+        "`data.call_at`, `data.phone`, `data.installments`, `data.reason`, `data.reference_code`",
+    ),
     # Seed 003's variables, for templates written the Debitia way.
     "Name": (str, "Alias (seed 003): the customer's name"),
     "ActualDebit": (str, "Alias (seed 003): the amount owed (`total`)"),

@@ -5,6 +5,8 @@ subject, seed 004; the default zone for quiet hours; the fallback language), san
 From ``dunning.calendar_changed``: the company holidays and holiday subdivision. They are set once, in dunning's
 settings (dunning was first to need them); messaging needs them too so that a deferred message or a retry never
 lands on one (``tenant_settings.rules.tenant_calendar``).
+From ``portal.settings_changed``: whether the tenant's portal is on, so its messages carry ``{{ portal_link }}``
+(issue 17).
 """
 
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from messaging_service.models import TenantSettings
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
+from shared.contracts.portal import PortalSettingsChanged
 from shared.inbox import Received
 from shared.projection import upsert_newest
 
@@ -29,6 +32,7 @@ TENANT_FIELDS = (
     "test_clock",
 )
 CALENDAR_FIELDS = ("holiday_subdivision", "company_holidays")
+PORTAL_FIELDS = ("portal_enabled",)
 
 
 async def on_tenant_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TenantChanged]]) -> None:
@@ -56,3 +60,13 @@ async def on_calendar_changed(
         for r in batch
     ]
     await upsert_newest(session, TenantSettings.__table__, rows, ("tenant_id",), "calendar_at", CALENDAR_FIELDS)
+
+
+async def on_portal_settings_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[PortalSettingsChanged]]
+) -> None:
+    rows = [
+        {"tenant_id": r.tenant_id, "portal_enabled": r.message.enabled, "portal_at": r.envelope.occurred_at}
+        for r in batch
+    ]
+    await upsert_newest(session, TenantSettings.__table__, rows, ("tenant_id",), "portal_at", PORTAL_FIELDS)

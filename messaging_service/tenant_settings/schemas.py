@@ -7,6 +7,7 @@ PATCH sets them (``null`` clears them), a GET only says whether they are set.
 
 from datetime import time
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -110,6 +111,23 @@ class CompanyIn(Strict):
     phone: str | None = Field(None, max_length=40)
     website: str | None = Field(None, max_length=300)
     address: str | None = Field(None, max_length=500)
+    logo_url: str | None = Field(
+        None,
+        max_length=500,
+        examples=["https://empresa.example/logo.png"],
+        description="The company's logo (https), shown on the customer's page (issue 17)",
+    )
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_image(cls, value: str | None) -> str | None:
+        """Only https: the customer's page is served over https and loads no mixed content."""
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() or c in "\"'<>" for c in value):
+            raise ValueError("must be an https URL")
+        return value
 
 
 class CollectionsIn(Strict):

@@ -15,7 +15,18 @@ from shared.messages import Command, Event, register
 
 
 class CommunicationKind(StrEnum):
-    """Seed 000's four automatic communications, the unreachable-customer email, digests, campaigns."""
+    """Seed 000's four automatic communications, the unreachable-customer email, digests, campaigns, and the
+    confirmation of what a customer did on the portal (issue 17).
+
+    ``confirmation`` is transactional: the customer asked for it by acting, so it is not counted against the
+    frequency cap (nor does it delay a reminder); the contact window and opt-outs still apply. Its templates read
+    ``data.action``: ``promise``, ``payment_reported``, ``dispute``, ``call_requested`` or ``plan_requested``, and
+    these keys when the action has them, each already formatted for the customer's language: ``data.promised_date``
+    (promise), ``data.amount`` (payment reported, plan), ``data.paid_on``, ``data.reference`` (payment reported),
+    ``data.invoice_numbers`` (the invoices concerned, one phrase), ``data.call_at`` and ``data.phone`` (call),
+    ``data.installments`` (plan), ``data.reason`` (dispute); ``data.reference_code`` names the request (the audit's
+    id, shortened).
+    """
 
     NEW_INVOICE = "new_invoice"
     PRE_DUE = "pre_due"
@@ -24,6 +35,7 @@ class CommunicationKind(StrEnum):
     UNREACHABLE = "unreachable"
     ALARM_DIGEST = "alarm_digest"
     CAMPAIGN = "campaign"
+    CONFIRMATION = "confirmation"
 
 
 class CustomerInfo(BaseModel):

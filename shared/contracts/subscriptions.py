@@ -19,6 +19,7 @@ from shared.contracts.messaging import (
     SendCommunications,
     WebhookReceived,
 )
+from shared.contracts.portal import PortalSettingsChanged
 from shared.contracts.receivables import (
     CreateTask,
     CustomerChanged,
@@ -61,8 +62,11 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             TenantSettingsChanged,  # the action owner: receivables owns it (issue 16)
         }
     ),
-    # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks
-    "messaging": frozenset({SendCommunications, TenantChanged, CalendarChanged, WebhookReceived}),
+    # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks; its
+    # messages carry links to the customer's page while the tenant's portal is on
+    "messaging": frozenset(
+        {SendCommunications, TenantChanged, CalendarChanged, WebhookReceived, PortalSettingsChanged}
+    ),
     # alarms keeps its own projection and raises the alarms of seed 000 and the admins' alerts
     "alarms": frozenset(
         {

@@ -1,8 +1,10 @@
 """The messaging API through the gateway: settings, templates, messages, opt-outs, tenant isolation."""
 
+import re
 import uuid
 from datetime import date
 
+from shared.portal_links import token_hash
 from tests.messaging.support import communication, deliver, messages, messaging_tenant, outbox, send, settings
 from tests.support import create_user, two_pages
 
@@ -168,7 +170,7 @@ async def test_defaults_tags_and_preview(api, stack):
     )
     assert rest.json()["next_cursor"] is None
     refs = [t["ref"] for t in first["items"] + rest.json()["items"]]
-    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 7 * 3 * 3 and refs == sorted(refs)
+    assert len(first["items"]) == 50 and len(refs) == len(set(refs)) == 8 * 3 * 3 and refs == sorted(refs)
     tags = {t["name"]: t for t in await two_pages(api, "/v1/templates/tags", tenant.admin, limit=10)}
     assert "whatsapp_link" in tags["advisor"]["attributes"]
     assert "DueDays" in tags
@@ -230,6 +232,7 @@ async def test_messages_list_detail_resend_and_stats(api, stack, mailbox):
     assert detail["error_code"] == "smtp_550"
     assert "A-3212" in detail["body_text"]
     assert detail["body_html"].startswith("<!DOCTYPE html>")
+    first_link = re.search(r"/portal/([\w-]{22})", detail["body_text"]).group(1)
 
     sent = next(m for m in listed["items"] if m["state"] == "sent")
     assert (await api.post(f"/v1/messages/{sent['id']}/resend", headers=tenant.admin)).status_code == 409
@@ -247,6 +250,11 @@ async def test_messages_list_detail_resend_and_stats(api, stack, mailbox):
     assert detail["to"] == "pagos@cliente.example"
     assert [a["outcome"] for a in detail["attempt_log"]] == ["permanent_error", "sent"]
     assert any(m["To"].endswith("<pagos@cliente.example>") for m in mailbox.messages())
+    # Rendered again for the new address, it carries a new link to the customer's page, told to the portal.
+    new_link = re.search(r"/portal/([\w-]{22})", detail["body_text"]).group(1)
+    assert new_link != first_link
+    last = (await outbox(stack, "messaging.portal_links_issued"))[-1].payload["links"]
+    assert [(x["message_id"], x["token_hash"]) for x in last] == [(bounced["id"], token_hash(new_link).hex())]
 
     stats = (await api.get("/v1/messages/stats", headers=tenant.admin)).json()
     assert stats["timezone"] == "America/Argentina/Buenos_Aires"

@@ -1,4 +1,5 @@
-"""The tenant's portal settings: the defaults until one is set."""
+"""The tenant's portal settings: the defaults until one is set. Turning the portal on or off, or changing how long
+a link lasts, is announced (``PortalSettingsChanged``): messaging then stops or resumes putting links in messages."""
 
 import uuid
 from datetime import UTC, datetime
@@ -6,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.portal.models import outbox
 from services.portal.tenant_settings import repository
 from services.portal.tenant_settings.rules import (
     DEFAULT_LINK_VALID_DAYS,
@@ -13,6 +15,8 @@ from services.portal.tenant_settings.rules import (
     plan_limits_problem,
 )
 from services.portal.tenant_settings.schemas import PortalSettingsOut, PortalSettingsUpdate
+from shared.contracts.portal import PortalSettingsChanged
+from shared.outbox import emit
 from shared.problems import ValidationProblem
 
 DEFAULTS = PortalSettingsOut(
@@ -40,7 +44,11 @@ async def update(session: AsyncSession, tenant_id: uuid.UUID, data: PortalSettin
         raise ValidationProblem.field("plan_min_amount", problem)
     if not values:
         return before
-    return await repository.upsert_settings(session, tenant_id, **values)
+    saved = await repository.upsert_settings(session, tenant_id, **values)
+    if (saved.enabled, saved.link_valid_days) != (before.enabled, before.link_valid_days):
+        changed = PortalSettingsChanged(enabled=saved.enabled, link_valid_days=saved.link_valid_days)
+        await emit(session, outbox, tenant_id, changed)
+    return saved
 
 
 async def revoke_every_link(session: AsyncSession, tenant_id: uuid.UUID) -> PortalSettingsOut:
