@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -123,7 +123,7 @@ class Phone:
 def _gone(element: WebElement) -> bool:
     try:
         element.is_enabled()
-    except StaleElementReferenceException:  # the page was replaced
+    except WebDriverException:  # stale, or "node does not belong to the document": the page was replaced
         return True
     return False
 
