@@ -34,7 +34,7 @@ def test_sigv4_matches_aws_published_get_object_example():
         headers=headers,
         payload_sha256=EMPTY_SHA256,
         access_key="AKIAIOSFODNN7EXAMPLE",
-        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # noqa: S106 - AWS's published example key
+        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # AWS's published example key
         region="us-east-1",
         service="s3",
         at=datetime(2013, 5, 24),
