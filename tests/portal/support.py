@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 from services.portal.settings import PortalSettings
 from tests.receivables.helpers import Ctx, post, setup_tenant
@@ -83,6 +84,13 @@ async def debtor(api: httpx.AsyncClient, stack: Stack, *amounts: str) -> Debtor:
         invoices.append(await post(api, "/v1/invoices", rc.admin, invoice))
     link = await post(api, "/v1/portal-links", rc.admin, {"customer_id": customer["id"]})
     return Debtor(rc, customer, invoices, "/portal/" + link["url"].rsplit("/portal/", 1)[1])
+
+
+@pytest.fixture
+def own_cookies(stack: Stack) -> Any:
+    """The gateway client is shared by every test: the form nonce a debtor's browser got leaves with the test."""
+    yield
+    stack.client.cookies.clear()
 
 
 @contextmanager

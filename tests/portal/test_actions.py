@@ -8,11 +8,13 @@ from sqlalchemy import text
 
 from services.webhooks import worker as webhooks_worker
 from shared.outbox import relay_once
-from tests.portal.support import debtor, portal_settings
+from tests.portal.support import debtor, own_cookies, portal_settings
 from tests.support import run_worker
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
+
+pytestmark = pytest.mark.usefixtures(own_cookies.__name__)
 
 
 @pytest.fixture
@@ -93,7 +95,10 @@ async def test_seed_000_promise_within_the_horizon_with_a_confirmation(api, stac
     invoice = await d.invoice()
     assert invoice["status"] == "promise_to_pay" and invoice["promised_date"] == promised.isoformat()
     async with stack.engine.begin() as conn:
-        rows = (await conn.execute(text("SELECT message_type, payload FROM portal.outbox ORDER BY seq"))).all()
+        query = "SELECT message_type, payload, consumers FROM portal.outbox ORDER BY seq"
+        rows = [(kind, payload) for kind, payload, consumers in (await conn.execute(text(query))).all()]
+        routed = {kind: consumers for kind, _, consumers in (await conn.execute(text(query))).all()}
+    assert routed == {"messaging.send_communications": ["messaging"], "portal.action_taken": ["webhooks"]}
     sends = [payload for kind, payload in rows if kind == "messaging.send_communications"]
     (message,) = sends[0]["communications"]
     assert message["kind"] == "confirmation" and message["channel"] == "email"
@@ -145,6 +150,21 @@ async def test_seed_000_dispute_goes_to_the_area_the_reason_maps_to(api, stack):
     assert invoice["status"] == "dispute" and invoice["dispute_area_id"] == area["id"]
     (outcome,) = [e for e in await d.timeline() if e["kind"] == "outcome"]
     assert "Se facturó a $900" in outcome["data"]["note"]
+
+
+async def test_a_dispute_without_a_mapped_area_goes_to_the_first_area_else_to_a_person(api, stack):
+    d = await debtor(api, stack, "85000.00", "1200.00")
+    unmapped = {"invoice_id": d.invoices[1]["id"], "reason": "damaged", "comment": "Llegaron dos cajas rotas"}
+    page = await d.submit("dispute", unmapped)
+    assert page.status_code == 200 and 'id="done"' in page.text, page.text
+    (task,) = (await api.get("/v1/tasks", params={"customer_id": d.customer["id"]}, headers=d.rc.admin)).json()["items"]
+    assert "A-0001-00000451" in task["title"] and "Llegaron dos cajas rotas" in task["description"]
+    assert (await d.invoice(1))["status"] == "normal"
+
+    area = (await api.post("/v1/dispute-areas", json={"name": "Logística"}, headers=d.rc.admin)).json()
+    page = await d.submit("dispute", {**unmapped, "invoice_id": d.invoices[0]["id"]})
+    assert page.status_code == 200 and 'id="done"' in page.text, page.text
+    assert (await d.invoice())["dispute_area_id"] == area["id"]
 
 
 def next_workday(after: date) -> date:

@@ -14,9 +14,11 @@ import uvicorn
 from services.portal.receipts.s3_stub import S3Stub
 from services.portal.receipts.sigv4 import EMPTY_SHA256, authorization
 from services.portal.receipts.storage import LocalStorage, S3Storage, StorageError
-from tests.portal.support import debtor, portal_settings
+from tests.portal.support import debtor, own_cookies, portal_settings
 from tests.portal.test_actions import PDF
 from tests.support import free_port
+
+pytestmark = pytest.mark.usefixtures(own_cookies.__name__)
 
 
 def test_sigv4_matches_aws_published_get_object_example():

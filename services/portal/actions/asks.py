@@ -19,7 +19,7 @@ from services.portal.actions.rules import (
     plan_problem,
 )
 from services.portal.actions.schemas import CallForm, OptOutForm, PlanForm
-from services.portal.actions.service import Result, Words, carry_out, contact_for, today_of
+from services.portal.actions.service import Result, Words, carry_out, contact_for, people_of, task, today_of
 from services.portal.audit.schemas import ActionKind
 from services.portal.pages.service import Position
 from services.portal.upstream import Upstream
@@ -63,21 +63,6 @@ async def call_window(upstream: Upstream, visit: Visit) -> tuple[ContactWindow |
 def phone_of(customer: dict[str, Any]) -> str | None:
     found = contact_for(customer, ("whatsapp", "sms"))
     return found[1] if found else None
-
-
-def people_of(position: Position, customer: dict[str, Any]) -> dict[str, str | None]:
-    """The task's assignee (the customer's collector) and its supervisor (the customer's supervisor, else the
-    collector: a service gives no task without naming one)."""
-    collector = customer.get("collector_id")
-    supervisor = (position.statement.get("supervisor") or {}).get("id") or collector
-    return {"assignee_id": collector, "supervisor_id": supervisor if collector else None}
-
-
-async def task(upstream: Upstream, visit: Visit, body: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = await upstream.post_json(
-        "receivables", "/v1/tasks", visit.tenant_id, {"customer_id": str(visit.customer_id), **body}
-    )
-    return answer
 
 
 async def request_call(

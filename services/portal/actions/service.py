@@ -25,12 +25,13 @@ from services.portal.models import outbox
 from services.portal.pages.service import Position
 from services.portal.receipts import repository as receipts
 from services.portal.receipts.router import receipt_path
-from services.portal.receipts.storage import ReceiptStorage
+from services.portal.receipts.storage import ReceiptStorage, StorageError
 from services.portal.upstream import Refused, Upstream
 from services.portal.visits.service import Visit
 from shared.contracts.common import Channel
 from shared.contracts.messaging import Communication, CommunicationKind, CustomerInfo, SendCommunications
 from shared.outbox import emit
+from shared.problems import BadGateway
 from shared.words import words
 
 Words = Callable[[str], str]  # a key of the page's words -> the text in the customer's language
@@ -130,7 +131,10 @@ async def report_payment(
     }
 
     async def act(action_id: uuid.UUID) -> dict[str, Any]:
-        await storage.put(key, content, content_type)
+        try:
+            await storage.put(key, content, content_type)
+        except StorageError as exc:  # nothing reached receivables: the debtor may try again
+            raise BadGateway("The receipts' storage could not keep the file", service="storage") from exc
         note = t("note_report").format(
             bank=form.bank, account=form.account or "-", amount=amount, path=receipt_path(receipt_id)
         )
@@ -251,6 +255,29 @@ async def confirm(
     return channel
 
 
+def people_of(position: Position, customer: dict[str, Any]) -> dict[str, str | None]:
+    """The task's assignee (the customer's collector) and its supervisor (the customer's supervisor, else the
+    collector: a service gives no task without naming one)."""
+    collector = customer.get("collector_id")
+    supervisor = (position.statement.get("supervisor") or {}).get("id") or collector
+    return {"assignee_id": collector, "supervisor_id": supervisor if collector else None}
+
+
+async def task(upstream: Upstream, visit: Visit, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await upstream.post_json(
+        "receivables", "/v1/tasks", visit.tenant_id, {"customer_id": str(visit.customer_id), **body}
+    )
+    return answer
+
+
+async def first_area(upstream: Upstream, visit: Visit) -> uuid.UUID | None:
+    """No area mapped to the reason (nor to ``other``): the tenant's first active dispute area (seed 000: a
+    dispute goes to the area responsible)."""
+    answer = await upstream.get_json("receivables", "/v1/dispute-areas", visit.tenant_id, limit=500)
+    active = sorted((a["name"], a["id"]) for a in answer.get("items", []) if a.get("active", True))
+    return uuid.UUID(active[0][1]) if active else None
+
+
 async def dispute(
     session: AsyncSession, upstream: Upstream, visit: Visit, position: Position, form: DisputeForm, t: Words
 ) -> Result:
@@ -258,16 +285,19 @@ async def dispute(
     if problem := foreign_invoices(position, [form.invoice_id], "invoice_id"):
         return Result([problem])
     area = dispute_area(form.reason, {str(k): str(v) for k, v in visit.settings.dispute_areas.items()})
+    area = area or await first_area(upstream, visit)
     detail = {"invoice_id": str(form.invoice_id), "reason": form.reason.value, "comment": form.comment}
+    number = next(i["number"] for i in position.open_invoices if str(i["invoice_id"]) == detail["invoice_id"])
+    note = f"{t('reason_' + form.reason.value)}: {form.comment}"
 
     async def act(action_id: uuid.UUID) -> dict[str, Any]:
-        body = {
-            "kind": "dispute",
-            "invoice_ids": [detail["invoice_id"]],
-            "dispute_area_id": str(area) if area else None,
-            "note": f"{t('reason_' + form.reason.value)}: {form.comment}",
-        }
-        answer = await outcome(upstream, visit, body)
+        if area is None:  # the tenant has no dispute area yet: a person classifies it
+            customer = await upstream.customer(visit.tenant_id, visit.customer_id)
+            title = t("task_dispute").format(name=customer["name"], number=number)[:200]
+            asked = {"title": title, "description": note, "due_date": today_of(position).isoformat()}
+            return {"task_id": (await task(upstream, visit, {**asked, **people_of(position, customer)}))["id"]}
+        body: dict[str, Any] = {"kind": "dispute", "invoice_ids": [detail["invoice_id"]], "note": note}
+        answer = await outcome(upstream, visit, {**body, "dispute_area_id": str(area)})
         return {"outcome_id": answer["id"], "dispute_area_id": answer["dispute_area_id"]}
 
     errors = await carry_out(session, visit, position, ActionKind.DISPUTE, detail, ("invoice_id", "comment"), act)

@@ -86,6 +86,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "error_no_address": "No tenemos un dato de contacto tuyo en ese canal.",
         "error_refused": "No pudimos registrarlo: {detail}",
         "task_call": "Llamar a {name} ({when})",
+        "task_dispute": "Clasificar el reclamo de {name} por la factura {number} (no hay áreas de reclamos)",
         "task_plan": "Aprobar plan de pagos de {name}: {installments} cuotas",
         "task_plan_note": "Pedido desde el portal. Deuda {debt}; anticipo {down}; {installments} cuotas de {amount}. "
         "El sistema todavía no crea planes de pago: aprobalo y registralo a mano.",
@@ -175,6 +176,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "error_no_address": "We have no contact of yours on that channel.",
         "error_refused": "We could not record it: {detail}",
         "task_call": "Call {name} ({when})",
+        "task_dispute": "Route {name}'s dispute of invoice {number} (no dispute areas set up)",
         "task_plan": "Approve a payment plan for {name}: {installments} installments",
         "task_plan_note": "Asked on the portal. Debt {debt}; down payment {down}; {installments} installments of "
         "{amount}. The system does not create payment plans yet: approve and record it by hand.",
@@ -264,6 +266,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "error_no_address": "Não temos um contato seu nesse canal.",
         "error_refused": "Não conseguimos registrar: {detail}",
         "task_call": "Ligar para {name} ({when})",
+        "task_dispute": "Classificar a contestação de {name} da fatura {number} (não há áreas de contestação)",
         "task_plan": "Aprovar parcelamento de {name}: {installments} parcelas",
         "task_plan_note": "Pedido pelo portal. Dívida {debt}; entrada {down}; {installments} parcelas de {amount}. "
         "O sistema ainda não cria parcelamentos: aprove e registre à mão.",
