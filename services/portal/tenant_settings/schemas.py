@@ -23,7 +23,7 @@ class PortalSettingsOut(BaseModel):
     promise_max_days: int = Field(description="A debtor may promise to pay up to this many days from today")
     dispute_areas: dict[DisputeReason, uuid.UUID] = Field(
         description="The dispute area each reason goes to (seed 000: the area responsible); a reason not listed "
-        "goes to the area of `other`, else to none"
+        "goes to the area of `other`, else to the tenant's first active area, else to a task for the collector"
     )
     links_revoked_before: datetime | None = Field(description="Every link issued before this was revoked")
 
