@@ -56,12 +56,12 @@ class Debtor:
         return [a for a in answer.json()["items"] if a["kind"] != "opened"]
 
 
-async def debtor(api: httpx.AsyncClient, stack: Stack, *amounts: str) -> Debtor:
+async def debtor(api: httpx.AsyncClient, stack: Stack, *amounts: str, language: str = "es") -> Debtor:
     rc = await setup_tenant(api, stack)
     body = {
         "external_id": f"C-{uuid.uuid4().hex[:8]}",
         "name": "Ferretería Los Andes S.R.L.",
-        "language": "es",
+        "language": language,
         "country": "AR",
         "collector_id": str(rc.collector_id),
         "contacts": [

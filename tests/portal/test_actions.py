@@ -1,6 +1,7 @@
 """What the debtor does on its page (issue 17, point 3), through the gateway as a browser does: the form, its token,
 the post; each action lands in receivables or messaging, on the timeline, in the audit, and as a webhook event."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -215,3 +216,17 @@ async def test_seed_004_plan_within_the_rules_is_a_task_for_approval(api, stack)
     assert "todavía no crea planes" in task["description"]
     (action,) = await d.audit()
     assert action["result"]["plan_created"] is False and action["detail"]["installment_amount"] == "20000.00"
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("es", "Informar un pago"), ("en", "Report a payment"), ("pt", "Informar um pagamento")]
+)
+async def test_every_form_speaks_the_customers_language_and_labels_each_field(api, stack, language, word):
+    d = await debtor(api, stack, language=language)
+    for action in ("report", "promise", "dispute", "call", "opt-out", "plan"):
+        page, _ = await d.form(action)
+        assert f'<html lang="{language}">' in page.text and 'id="submit"' in page.text
+        fields = set(re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', page.text))
+        labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', page.text))
+        assert fields and fields <= labelled, (action, fields - labelled)
+    assert word in (await d.form("report"))[0].text
