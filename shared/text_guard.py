@@ -1,7 +1,9 @@
 """Refuse text PostgreSQL cannot store: the NUL character (U+0000) in a path, a query or a body.
 
 Every text column would reject it with a database error deep inside a request; here it is a 422 naming the
-field, before anything is read or written. A JSON body is searched only when its bytes hold an escaped NUL.
+field, before anything is read or written. A JSON body is searched only when its bytes hold an escaped NUL. A
+multipart body (a file upload: the portal's payment receipts) carries binary files, NULs and all: its text fields
+are the receiving form's to check.
 """
 
 from collections.abc import Iterator
@@ -33,6 +35,11 @@ def nul_paths(value: Any, path: str = "") -> Iterator[str]:
             yield from nul_paths(item, f"{path}[{index}]")
 
 
+def _is_multipart(scope: Scope) -> bool:
+    content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
+    return content_type.lower().startswith(b"multipart/form-data")
+
+
 def _field(scope: Scope, body: bytes) -> str | None:
     if "\x00" in scope["path"]:
         return "path"
@@ -42,7 +49,7 @@ def _field(scope: Scope, body: bytes) -> str | None:
             name for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if "\x00" in name + value
         ]
         return names[0] if names else "query"
-    if b"\\u0000" in body or b"\x00" in body:
+    if (b"\\u0000" in body or b"\x00" in body) and not _is_multipart(scope):
         try:
             return next(nul_paths(orjson.loads(body)), "body")
         except orjson.JSONDecodeError:

@@ -30,7 +30,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
     "messaging": ("templates", "messages", "replies", "messaging-settings", "opt-out"),
     "alarms": ("alarms", "alarm-settings"),
     "webhooks": ("webhook-endpoints", "webhook-events", "webhook-settings"),
-    "portal": ("portal-links", "portal-actions", "portal-settings"),
+    "portal": ("portal-links", "portal-actions", "portal-settings", "portal-receipts"),
 }
 
 # Resources whose paths name a customer, invoice or payment right after them (``/v1/customers/{customer_id}/...``):

@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("plan_min_down_payment_percent", sa.Numeric(5, 2), nullable=False, server_default=sa.text("0")),
         sa.Column("plan_min_amount", sa.Numeric(18, 2), nullable=True),
         sa.Column("plan_max_amount", sa.Numeric(18, 2), nullable=True),
+        sa.Column("promise_max_days", sa.SmallInteger, nullable=False, server_default=sa.text("30")),
+        sa.Column("dispute_areas", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
         sa.Column("links_revoked_before", TZ, nullable=True),
         sa.Column("updated_at", TZ, nullable=False, server_default=_now()),
         sa.PrimaryKeyConstraint("tenant_id", name="pk_tenant_settings"),

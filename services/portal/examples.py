@@ -14,6 +14,11 @@ SETTINGS_OUT: dict[str, Any] = {
     "plan_min_down_payment_percent": "20.00",
     "plan_min_amount": "50000.00",
     "plan_max_amount": None,
+    "promise_max_days": 30,
+    "dispute_areas": {
+        "price": "0c6f1f9e-5d1a-4c3b-9b8e-2f4a6d8c0e11",
+        "not_received": "5b7e2a41-9c3d-4e8f-a1b2-c3d4e5f60718",
+    },
     "links_revoked_before": None,
 }
 LINK_OUT: dict[str, Any] = {

@@ -60,6 +60,10 @@ class TenantSettings(Base):
     plan_min_down_payment_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("0"))
     plan_min_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
     plan_max_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
+    # How far ahead a debtor may promise to pay, in days from the tenant's today.
+    promise_max_days: Mapped[int] = mapped_column(SmallInteger, server_default=text("30"))
+    # A dispute's reason (price, not_received, ...) -> the dispute area that resolves it (seed 000).
+    dispute_areas: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # Links issued before this instant are refused (the tenant revoked every link at once).
     links_revoked_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)

@@ -29,6 +29,7 @@ class PortalActionTaken(Event):
 
     action_id: uuid.UUID
     customer_id: uuid.UUID
+    customer_external_id: str | None = Field(None, description="The ERP's id of the customer, when known")
     kind: str = Field(description="The audit's kind: payment_reported, promise, dispute, call_requested...")
     detail: dict[str, Any] = Field(default_factory=dict, description="What the debtor asked")
     result: dict[str, Any] = Field(default_factory=dict, description="What it became (ids of outcome, task...)")

@@ -19,7 +19,7 @@ from shared.contracts.messaging import (
     SendCommunications,
     WebhookReceived,
 )
-from shared.contracts.portal import PortalSettingsChanged
+from shared.contracts.portal import PortalActionTaken, PortalSettingsChanged
 from shared.contracts.receivables import (
     CreateTask,
     CustomerChanged,
@@ -96,6 +96,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             ContactInvalidated,
             OptOutRecorded,
             ReplyReceived,
+            PortalActionTaken,  # what a debtor did on its page (issue 17)
         }
     ),
     # the portal keeps the links messages carry to the customer's own page (issue 17)

@@ -49,6 +49,7 @@ class WebhookEventType(StrEnum):
     CONTACT_INVALID = "contact.invalid"
     CUSTOMER_OPTED_OUT = "customer.opted_out"
     CUSTOMER_REPLIED = "customer.replied"
+    PORTAL_ACTION_TAKEN = "portal.action_taken"
     # Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``): checks the integration end to end.
     PING = "webhook.ping"
 
@@ -504,6 +505,69 @@ class CustomerRepliedV1(_Payload):
     received_at: datetime
 
 
+class PortalActionTakenV1(_Customer):
+    """Sent when a debtor acted on its own page (issue 17): reported a payment, promised, disputed, asked for a call
+    or a plan, stopped a channel, paid online. Its effects in receivables arrive as their own events
+    (``invoice.status_changed``, ``promise.made``...); this one says the debtor did it, on its page. Only the
+    fields of its ``kind`` are set."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _CUSTOMER_EXAMPLE
+                | {
+                    "version": 1,
+                    "action_id": _P,
+                    "kind": "payment_reported",
+                    "taken_at": "2026-12-06T14:20:00Z",
+                    "invoice_ids": [_I],
+                    "promised_date": None,
+                    "paid_on": "2026-12-05",
+                    "amount": "85000.00",
+                    "bank": "Banco Nación",
+                    "account": "CBU 0110599520000001234567",
+                    "reference": "TRF-23763172736",
+                    "reason": None,
+                    "comment": None,
+                    "channel": None,
+                    "call_at": None,
+                    "phone": None,
+                    "installments": None,
+                    "down_payment": None,
+                    "outcome_id": _P,
+                    "task_id": None,
+                    "receipt_id": _P,
+                }
+            ]
+        }
+    )
+
+    version: Literal[1] = 1
+    action_id: uuid.UUID = Field(description="The portal's id of the action (``/v1/portal-actions``)")
+    kind: str = Field(
+        description="payment_reported, promise, dispute, call_requested, opted_out, plan_requested, "
+        "checkout_started, payment_notified"
+    )
+    taken_at: datetime
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, description="The invoices it names (none: all)")
+    promised_date: date | None = Field(None, description="promise: the date promised")
+    paid_on: date | None = Field(None, description="payment_reported: when the debtor says it paid")
+    amount: DecimalString | None = Field(None, description="payment_reported: the amount the debtor says it paid")
+    bank: str | None = Field(None, description="payment_reported: the bank it paid through (seed 004)")
+    account: str | None = Field(None, description="payment_reported: the account it paid into")
+    reference: str | None = Field(None, description="payment_reported: the transfer's or deposit's reference")
+    reason: str | None = Field(None, description="dispute: price, not_received, damaged, wrong_invoice, ...")
+    comment: str | None = Field(None, description="dispute, plan_requested: the debtor's words")
+    channel: str | None = Field(None, description="opted_out: the channel stopped")
+    call_at: str | None = Field(None, description="call_requested: the local date and time asked for")
+    phone: str | None = Field(None, description="call_requested: the number to call")
+    installments: int | None = Field(None, description="plan_requested: the installments asked for")
+    down_payment: DecimalString | None = Field(None, description="plan_requested: the down payment offered")
+    outcome_id: uuid.UUID | None = Field(None, description="The outcome it became in receivables")
+    task_id: uuid.UUID | None = Field(None, description="The task it became (a call, a plan to approve)")
+    receipt_id: uuid.UUID | None = Field(None, description="payment_reported: the receipt (/v1/portal-receipts)")
+
+
 class WebhookPingV1(_Payload):
     """Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``) to check the integration."""
 
@@ -543,6 +607,7 @@ PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
     WebhookEventType.CONTACT_INVALID: ContactInvalidV1,
     WebhookEventType.CUSTOMER_OPTED_OUT: CustomerOptedOutV1,
     WebhookEventType.CUSTOMER_REPLIED: CustomerRepliedV1,
+    WebhookEventType.PORTAL_ACTION_TAKEN: PortalActionTakenV1,
     WebhookEventType.PING: WebhookPingV1,
 }
 """Each event type's payload (the body's ``data``)."""

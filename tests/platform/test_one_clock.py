@@ -52,6 +52,17 @@ WALL_CLOCK: dict[str, str] = {
     "services/webhooks/endpoints/service.py::create_endpoint": "when an endpoint was disabled: a fact",
     "services/webhooks/endpoints/service.py::update_endpoint": "when an endpoint was disabled: a fact",
     "services/webhooks/endpoints/service.py::rotate_secret": "the old secret's overlap: a real-time grace",
+    # portal: a debtor's link lives in real days (it is opened by a person, now), and the provider signs in real time
+    "services/portal/links/router.py::list_links": "a link's state: links expire in real days",
+    "services/portal/links/router.py::revoke_link": "when a link was revoked: a fact of the system",
+    "services/portal/links/router.py::revoke_customer_links": "when links were revoked: a fact of the system",
+    "services/portal/links/router.py::revoke_every_link": "when links were revoked: a fact of the system",
+    "services/portal/links/service.py::create_link": "when a link was made: links expire in real days",
+    "services/portal/tenant_settings/service.py::revoke_every_link": "when links were revoked: a fact",
+    "services/portal/visits/service.py::open_visit": "whether a link is still open: links expire in real days",
+    "services/portal/checkout/router.py::psp_notification": "the provider's signature age: it signs in real time",
+    "services/portal/checkout/service.py::_record_payment": "the provider's approval is real time; a payment "
+    "without its date is dated when it reached us",
     # receivables: when a row was written
     "services/receivables/outcomes/service.py::record_outcome": "recorded_at: when the outcome was written",
     "services/receivables/promises/repository.py::detect_broken": "the hourly job's instant for live tenants; a "

@@ -19,6 +19,7 @@ from shared.contracts.messaging import (
     OptOutRecorded,
     ReplyReceived,
 )
+from shared.contracts.portal import PortalActionTaken
 from shared.contracts.receivables import (
     Allocation,
     InvoiceStatusChanged,
@@ -141,6 +142,15 @@ SAMPLES: dict[WebhookEventType, Message] = {
         from_address="+5491155550000",
         body="Pago el viernes",
         received_at=AT,
+    ),
+    T.PORTAL_ACTION_TAKEN: PortalActionTaken(
+        action_id=uuid.uuid4(),
+        customer_id=CUSTOMER,
+        customer_external_id="ERP-C-1",
+        kind="promise",
+        detail={"promised_date": "2026-12-20"},
+        result={"outcome_id": str(PROMISE)},
+        at=AT,
     ),
 }
 

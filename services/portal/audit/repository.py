@@ -38,10 +38,16 @@ async def insert_action(session: AsyncSession, tenant_id: uuid.UUID, **values: A
     return action_id
 
 
-async def set_result(session: AsyncSession, tenant_id: uuid.UUID, action_id: uuid.UUID, result: dict[str, Any]) -> None:
-    await session.execute(
-        update(_actions).where(_actions.c.tenant_id == tenant_id, _actions.c.id == action_id).values(result=result)
+async def set_result(
+    session: AsyncSession, tenant_id: uuid.UUID, action_id: uuid.UUID, result: dict[str, Any]
+) -> ActionRow:
+    statement = (
+        update(_actions)
+        .where(_actions.c.tenant_id == tenant_id, _actions.c.id == action_id)
+        .values(result=result)
+        .returning(*_COLUMNS)
     )
+    return row_as(ActionRow, (await session.execute(statement)).mappings().one())
 
 
 async def list_actions(

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.portal.actions.texts import TEXTS as ACTION_TEXTS
 from services.portal.checkout.texts import TEXTS as PAY_TEXTS
 from services.portal.pages.texts import TEXTS
 from services.portal.visits.rules import LANGUAGES, form_token
@@ -19,7 +20,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
 # Every table of words the pages use (the frame's, then each action's): one ChainMap per language.
-TEXT_TABLES: tuple[dict[str, dict[str, str]], ...] = (TEXTS, PAY_TEXTS)
+TEXT_TABLES: tuple[dict[str, dict[str, str]], ...] = (TEXTS, PAY_TEXTS, ACTION_TEXTS)
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),

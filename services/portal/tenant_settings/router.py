@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.portal.tenant_settings import service
 from services.portal.tenant_settings.auth import SettingsRead, SettingsWrite
 from services.portal.tenant_settings.schemas import PortalSettingsOut, PortalSettingsUpdate
+from services.portal.upstream import UpstreamDep
 from shared.db import SessionDep
 from shared.problems import problem_responses
 
@@ -19,7 +20,9 @@ async def get_portal_settings(identity: SettingsRead, session: SessionDep) -> Po
 
 @router.patch("", response_model=PortalSettingsOut)
 async def update_portal_settings(
-    identity: SettingsWrite, data: PortalSettingsUpdate, session: SessionDep
+    identity: SettingsWrite, data: PortalSettingsUpdate, session: SessionDep, upstream: UpstreamDep
 ) -> PortalSettingsOut:
-    """Change the portal's settings (managers): fields left out keep their value."""
+    """Change the portal's settings (managers): fields left out keep their value. The dispute areas named must
+    be receivables' (`/v1/dispute-areas`)."""
+    await service.check_dispute_areas(upstream, identity.tenant_id, data)
     return await service.update(session, identity.tenant_id, data)

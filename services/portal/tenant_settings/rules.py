@@ -6,6 +6,7 @@ from typing import Final
 DEFAULT_LINK_VALID_DAYS: Final = 30
 # Seed 004: "renegociar la deuda a tres plazos".
 DEFAULT_PLAN_MAX_INSTALLMENTS: Final = 3
+DEFAULT_PROMISE_MAX_DAYS: Final = 30
 
 
 def plan_limits_problem(min_amount: Decimal | None, max_amount: Decimal | None) -> str | None:

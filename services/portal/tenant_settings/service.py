@@ -12,9 +12,11 @@ from services.portal.tenant_settings import repository
 from services.portal.tenant_settings.rules import (
     DEFAULT_LINK_VALID_DAYS,
     DEFAULT_PLAN_MAX_INSTALLMENTS,
+    DEFAULT_PROMISE_MAX_DAYS,
     plan_limits_problem,
 )
 from services.portal.tenant_settings.schemas import PortalSettingsOut, PortalSettingsUpdate
+from services.portal.upstream import Upstream
 from shared.contracts.portal import PortalSettingsChanged
 from shared.outbox import emit
 from shared.problems import ValidationProblem
@@ -27,6 +29,8 @@ DEFAULTS = PortalSettingsOut(
     plan_min_down_payment_percent=Decimal(0),
     plan_min_amount=None,
     plan_max_amount=None,
+    promise_max_days=DEFAULT_PROMISE_MAX_DAYS,
+    dispute_areas={},
     links_revoked_before=None,
 )
 
@@ -38,6 +42,8 @@ async def current(session: AsyncSession, tenant_id: uuid.UUID) -> PortalSettings
 async def update(session: AsyncSession, tenant_id: uuid.UUID, data: PortalSettingsUpdate) -> PortalSettingsOut:
     before = await current(session, tenant_id)
     values = data.model_dump(exclude_unset=True)
+    if "dispute_areas" in values:  # stored as JSON: reason -> area id
+        values["dispute_areas"] = {reason.value: str(area) for reason, area in (data.dispute_areas or {}).items()}
     after = before.model_copy(update=values)
     problem = plan_limits_problem(after.plan_min_amount, after.plan_max_amount)
     if problem is not None:
@@ -55,3 +61,14 @@ async def revoke_every_link(session: AsyncSession, tenant_id: uuid.UUID) -> Port
     """Every link issued so far stops opening the page (a leaked batch, a change of portal): new messages bring
     new ones."""
     return await repository.revoke_all(session, tenant_id, datetime.now(UTC))
+
+
+async def check_dispute_areas(upstream: Upstream, tenant_id: uuid.UUID, data: PortalSettingsUpdate) -> None:
+    """Each area a reason maps to is one of receivables' dispute areas (422 naming the reason otherwise)."""
+    if not data.dispute_areas:
+        return
+    answer = await upstream.get_json("receivables", "/v1/dispute-areas", tenant_id, limit=200)
+    known = {item["id"] for item in answer["items"]} if isinstance(answer, dict) else set()
+    for reason, area in data.dispute_areas.items():
+        if str(area) not in known:
+            raise ValidationProblem.field(f"dispute_areas.{reason.value}", "is not a dispute area of this tenant")

@@ -55,6 +55,7 @@ class ContactChannel(StrEnum):
     SMS = "sms"
     IN_PERSON = "in_person"
     VIDEO_CALL = "video_call"
+    PORTAL = "portal"  # the debtor acted on its own page (issue 17)
     OTHER = "other"
 
 

@@ -20,6 +20,7 @@ Each real-world fact is announced once, by one internal event:
   ``bounced``. Queued, deferred and sending are internal steps.
 - ``contact.invalid``, ``customer.opted_out``, ``customer.replied``: ``ContactInvalidated``, ``OptOutRecorded``,
   ``ReplyReceived``.
+- ``portal.action_taken``: the portal's ``PortalActionTaken`` (a debtor's action on its page, once it is done).
 
 The ``event_id`` is ``evt_`` + ``uuid5(basis, type)``: the basis is the fact's own id where it has one that
 happens once (a promise, an action item, a message, a reply), else the internal envelope's id. A repeated internal
@@ -44,6 +45,7 @@ from shared.contracts.messaging import (
     OptOutRecorded,
     ReplyReceived,
 )
+from shared.contracts.portal import PortalActionTaken
 from shared.contracts.receivables import (
     InvoiceStatusChanged,
     PaymentApplied,
@@ -69,6 +71,7 @@ from shared.contracts.webhooks import (
     OutgoingEvent,
     PaymentAllocatedV1,
     PaymentReportedV1,
+    PortalActionTakenV1,
     PromiseBrokenV1,
     PromiseKeptV1,
     PromiseMadeV1,
@@ -242,6 +245,34 @@ def _reply(r: Received[ReplyReceived]) -> list[Announcement]:
     return [(T.CUSTOMER_REPLIED, m.reply_id, replied)]
 
 
+PORTAL_FIELDS = frozenset(PortalActionTakenV1.model_fields) - {
+    "version",
+    "customer_id",
+    "customer_external_id",
+    "action_id",
+    "kind",
+    "taken_at",
+}
+
+
+def _portal_action(r: Received[PortalActionTaken]) -> list[Announcement]:
+    """The action's own fields from what the debtor asked and what it became (an invoice named alone is a list
+    of one; anything else of the audit's stays in ``/v1/portal-actions``)."""
+    m = r.message
+    fields = {k: v for k, v in {**m.detail, **m.result}.items() if k in PORTAL_FIELDS and v is not None}
+    if "invoice_id" in m.detail:
+        fields["invoice_ids"] = [m.detail["invoice_id"]]
+    taken = PortalActionTakenV1(
+        customer_id=m.customer_id,
+        customer_external_id=m.customer_external_id,
+        action_id=m.action_id,
+        kind=m.kind,
+        taken_at=m.at,
+        **fields,
+    )
+    return [(T.PORTAL_ACTION_TAKEN, m.action_id, taken)]
+
+
 MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     InvoiceStatusChanged: _status_changed,
     PromiseMade: _promise_made,
@@ -253,6 +284,7 @@ MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     ContactInvalidated: _contact_invalidated,
     OptOutRecorded: _opt_out,
     ReplyReceived: _reply,
+    PortalActionTaken: _portal_action,
 }
 
 CONSUMED_MESSAGES: tuple[type[Message], ...] = tuple(MAPPING)
