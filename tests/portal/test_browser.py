@@ -56,7 +56,7 @@ async def system(gateway_url, mailbox, stack, capsys, tmp_path) -> AsyncIterator
         print(f"\nportal screenshots: {ARTIFACTS}")
 
 
-async def ok(response: httpx.Response, status: int = 200) -> Any:
+def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
 
@@ -68,20 +68,20 @@ async def debtor(api: httpx.AsyncClient, system: System) -> tuple[TenantCtx, dic
     await system.settle(1)
     admin = tenant.admin
     person = {"kind": "advisor", "name": "Juan Gómez", "email": "juan@distribuidora-sur.example"}
-    advisor = await ok(await api.post("/v1/people", json=person, headers=admin), 201)
+    advisor = ok(await api.post("/v1/people", json=person, headers=admin), 201)
     area = {"name": "Logística", "responsible_id": advisor["id"]}
-    area = await ok(await api.post("/v1/dispute-areas", json=area, headers=admin), 201)
+    area = ok(await api.post("/v1/dispute-areas", json=area, headers=admin), 201)
     reasons = {"dispute_areas": {"damaged": area["id"], "not_received": area["id"]}}  # seed 000: the area responsible
-    await ok(await api.patch("/v1/portal-settings", json=reasons, headers=admin))
+    ok(await api.patch("/v1/portal-settings", json=reasons, headers=admin))
     body = {"name": "Ferretería Los Andes S.R.L.", "external_id": "C-1", "language": "es", "country": "AR"}
     body |= {"contacts": [{"channel": "email", "address": EMAIL}], "advisor_id": advisor["id"]}
-    customer = await ok(await api.post("/v1/customers", json=body, headers=admin), 201)
+    customer = ok(await api.post("/v1/customers", json=body, headers=admin), 201)
     invoices = {}
     for purpose, (number, amount, days) in INVOICES.items():
         due = TODAY - timedelta(days=days)
         invoice = {"customer_id": customer["id"], "external_id": f"F-{number}", "number": number, "currency": "ARS"}
         invoice |= {"amount": amount, "issue_date": (due - timedelta(days=30)).isoformat(), "due_date": due.isoformat()}
-        invoices[purpose] = await ok(await api.post("/v1/invoices", json=invoice, headers=admin), 201)
+        invoices[purpose] = ok(await api.post("/v1/invoices", json=invoice, headers=admin), 201)
     await system.settle(1)
     return tenant, customer, invoices
 
@@ -91,7 +91,7 @@ async def emailed_link(api: httpx.AsyncClient, system: System, tenant: TenantCtx
     day, where a dunning run waits for a business day); the portal's link in that email, kept by the portal once
     messaging announced it."""
     outcome = {"customer_id": customer["id"], "kind": "unreachable", "note": "No atiende el teléfono"}
-    await ok(await api.post("/v1/outcomes", json=outcome, headers=tenant.admin), 201)
+    ok(await api.post("/v1/outcomes", json=outcome, headers=tenant.admin), 201)
     await system.settle(2)
     mails = system.mail_to(EMAIL)
     assert mails, "the email did not reach the SMTP server"
@@ -101,7 +101,7 @@ async def emailed_link(api: httpx.AsyncClient, system: System, tenant: TenantCtx
 
 
 async def invoice_status(api: httpx.AsyncClient, tenant: TenantCtx, invoice: dict) -> str:
-    return (await ok(await api.get(f"/v1/invoices/{invoice['id']}", headers=tenant.admin)))["status"]
+    return (ok(await api.get(f"/v1/invoices/{invoice['id']}", headers=tenant.admin)))["status"]
 
 
 def as_typed_in_argentina(amount: str) -> str:
@@ -234,7 +234,7 @@ async def test_the_debtor_pays_reports_promises_and_disputes_from_the_emailed_li
 
     statuses = {purpose: await invoice_status(api, tenant, invoice) for purpose, invoice in invoices.items()}
     assert statuses == {"pay": "paid", "report": "payment_reported", "promise": "promise_to_pay", "dispute": "dispute"}
-    timeline = await ok(await api.get(f"/v1/customers/{customer['id']}/timeline", headers=tenant.admin))
+    timeline = ok(await api.get(f"/v1/customers/{customer['id']}/timeline", headers=tenant.admin))
     entries = timeline["items"] if isinstance(timeline, dict) else timeline
     kinds = {entry["kind"] for entry in entries}
     assert {"payment", "outcome", "status_change", "task"} <= kinds
@@ -242,17 +242,17 @@ async def test_the_debtor_pays_reports_promises_and_disputes_from_the_emailed_li
     assert {"payment_reported", "promise_to_pay", "dispute"} <= outcomes
     disputed = [e["data"] for e in entries if e["kind"] == "status_change" and e["data"].get("to") == "dispute"]
     assert disputed and disputed[0]["dispute_area_id"], "the dispute goes to the area its reason maps to"
-    tasks = await ok(await api.get("/v1/tasks", params={"customer_id": customer["id"]}, headers=tenant.admin))
+    tasks = ok(await api.get("/v1/tasks", params={"customer_id": customer["id"]}, headers=tenant.admin))
     assert tasks["items"], "asking for a call leaves a task for the collector"
     assert len(system.mail_to(EMAIL)) > mails_before, "the promise is confirmed by email"
-    actions = await ok(await api.get("/v1/portal-actions", headers=tenant.admin))
+    actions = ok(await api.get("/v1/portal-actions", headers=tenant.admin))
     done_kinds = {a["kind"] for a in actions["items"]}
     (reported,) = [a for a in actions["items"] if a["kind"] == "payment_reported"]
     kept = await api.get(f"/v1/portal-receipts/{reported['result']['receipt_id']}", headers=tenant.admin)
     assert kept.status_code == 200 and kept.headers["content-type"] == "application/pdf"
     assert kept.content == receipt.read_bytes()
     assert {"opened", "checkout_started", "payment_notified", "payment_reported", "promise", "dispute"} <= done_kinds
-    events = await ok(await api.get("/v1/webhook-events", headers=tenant.admin))
+    events = ok(await api.get("/v1/webhook-events", headers=tenant.admin))
     types = {event["type"] for event in events["items"]}
     assert {"payment.allocated", "payment.reported", "promise.made", "dispute.opened", "portal.action_taken"} <= types
     portal_kinds = {e["data"]["kind"] for e in events["items"] if e["type"] == "portal.action_taken"}
@@ -264,12 +264,12 @@ async def test_expired_and_tampered_links_get_the_friendly_page_and_no_data(api,
     tenant = await messaging_tenant(api, stack, name="Distribuidora Sur S.A.")
     await system.settle(1)
     body = {"name": "Ferretería Los Andes S.R.L.", "language": "es", "country": "AR"}
-    customer = await ok(await api.post("/v1/customers", json=body, headers=tenant.admin), 201)
+    customer = ok(await api.post("/v1/customers", json=body, headers=tenant.admin), 201)
     invoice = {"customer_id": customer["id"], "number": "A-0001-00000451", "currency": "ARS", "amount": "85000.00"}
     invoice |= {"issue_date": "2026-10-01", "due_date": "2026-11-01"}
-    await ok(await api.post("/v1/invoices", json=invoice, headers=tenant.admin), 201)
-    good = await ok(await api.post("/v1/portal-links", json={"customer_id": customer["id"]}, headers=tenant.admin), 201)
-    old = await ok(await api.post("/v1/portal-links", json={"customer_id": customer["id"]}, headers=tenant.admin), 201)
+    ok(await api.post("/v1/invoices", json=invoice, headers=tenant.admin), 201)
+    good = ok(await api.post("/v1/portal-links", json={"customer_id": customer["id"]}, headers=tenant.admin), 201)
+    old = ok(await api.post("/v1/portal-links", json={"customer_id": customer["id"]}, headers=tenant.admin), 201)
     async with stack.engine.begin() as conn:
         await conn.execute(
             text("UPDATE portal.links SET issued_at = now() - interval '400 days' WHERE id = :id"), {"id": old["id"]}
