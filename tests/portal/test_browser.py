@@ -112,9 +112,9 @@ def as_typed_in_argentina(amount: str) -> str:
 # ---- what the debtor does on the phone (each step in a thread: the servers run in the test's event loop) ----------
 
 
-def see_position(browser: Phone, link: str) -> str:
+def see_position(browser: Phone, link: str, name: str = "01-posicion") -> str:
     browser.open(link, "h1")
-    browser.screenshot("01-posicion")
+    browser.screenshot(name)
     return browser.text()
 
 
@@ -279,7 +279,7 @@ async def test_expired_and_tampered_links_get_the_friendly_page_and_no_data(api,
     tampered = url[:-1] + ("A" if url[-1] != "A" else "B")
 
     async with phone() as browser:
-        page = await in_browser(see_position, browser, url)
+        page = await in_browser(see_position, browser, url, "89-enlace-valido")
         assert "Distribuidora Sur" in page and "Ferretería Los Andes" in page and "A-0001-00000451" in page
         refused = [
             await in_browser(refused_page, browser, tampered, "90-enlace-alterado"),
