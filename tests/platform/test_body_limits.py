@@ -25,7 +25,7 @@ def test_the_longest_matching_prefix_gives_the_limit():
 
 
 def test_the_table_is_set_from_the_environment_as_json(monkeypatch):
-    assert GatewaySettings().body_limits == {"/v1/ingest/": 50 * MB, "/webhooks/": MB}  # the defaults
+    assert GatewaySettings().body_limits == {"/v1/ingest/": 50 * MB, "/webhooks/": MB, "/portal/": 6 * MB}  # defaults
     assert GatewaySettings().max_body_bytes == MB
     monkeypatch.setenv("GATEWAY_BODY_LIMITS", '{"/v1/notes": 300, "/v1/ingest/": 1000000}')
     monkeypatch.setenv("GATEWAY_MAX_BODY_BYTES", "5000")

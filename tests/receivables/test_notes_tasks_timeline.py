@@ -1,6 +1,7 @@
 """Notes with hashtags, tasks (my tasks, overdue), the customer's timeline, the account statement."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.contracts.receivables import TaskChanged
 from tests.receivables.helpers import customer, invoice, outbox, post, sync
@@ -250,3 +251,23 @@ async def test_statement_json_and_printable_html(rc):
     assert "US$" in page  # money in the customer's locale (es_AR)
     english = await rc.api.get(f"/v1/customers/{c['id']}/statement.html?language=en", headers=rc.admin)
     assert "Account statement" in english.text
+
+
+async def test_a_late_evening_contact_counts_on_the_tenants_day_not_on_utcs(rc):
+    """The KPIs' period is on the tenant's calendar: a note at 22:30 in Buenos Aires (01:30 UTC the next day) is
+    the day's, and not the next day's."""
+    c = await customer(rc)
+    yesterday = date.today() - timedelta(days=2)
+    evening = datetime.combine(yesterday, time(22, 30), ZoneInfo("America/Argentina/Buenos_Aires"))
+    body = {"customer_id": c["id"], "body": "Llamé tarde", "reason": "forgetting", "occurred_at": evening.isoformat()}
+    await post(rc.api, "/v1/notes", rc.collector, body)
+
+    def counted(day: date) -> list[dict]:
+        return [r for r in excuses[day]["by_reason"] if r["excuse"] == "forgetting"]
+
+    excuses = {}
+    for day in (yesterday, yesterday + timedelta(days=1)):
+        params = {"from": day.isoformat(), "to": day.isoformat(), "as_of": day.isoformat()}
+        excuses[day] = (await rc.api.get("/v1/kpis/excuses", params=params, headers=rc.admin)).json()
+    assert counted(yesterday) == [{"excuse": "forgetting", "outcomes": 0, "notes": 1}]
+    assert counted(yesterday + timedelta(days=1)) == []

@@ -210,15 +210,6 @@ def contact_for(customer: dict[str, Any], order: Iterable[str] = CONTACT_ORDER) 
     return None
 
 
-def confirmation(**fields: Any) -> Communication:
-    """A ``confirmation`` communication. Helper msg adds the kind (and its templates) to ``CommunicationKind``;
-    until that is merged the kind is set without validation (the wire format is the same string)."""
-    kind = CommunicationKind.__members__.get("CONFIRMATION")
-    if kind is not None:
-        return Communication(kind=kind, **fields)
-    return Communication.model_construct(kind="confirmation", **fields)  # type: ignore[arg-type]
-
-
 async def confirm(
     session: AsyncSession,
     visit: Visit,
@@ -240,7 +231,8 @@ async def confirm(
         timezone=customer.get("timezone"),
         language=position.language,
     )
-    message = confirmation(
+    message = Communication(
+        kind=CommunicationKind.CONFIRMATION,
         idempotency_key=f"portal:{action_id}",
         channel=Channel(channel),
         to=address,

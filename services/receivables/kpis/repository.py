@@ -114,10 +114,12 @@ class KpiFilter:
     collector_id: uuid.UUID | None = None
     segment: str | None = None
     currency: str | None = None
+    timezone: str = "UTC"  # the tenant's: a period's days begin and end at its midnight
 
     def params(self) -> dict[str, Any]:
         return {
             "tenant_id": self.tenant_id,
+            "tz": self.timezone,
             "date_from": self.date_from,
             "date_to": self.date_to,
             "as_of": self.as_of,
@@ -301,7 +303,11 @@ async def promises(session: AsyncSession, f: KpiFilter) -> PromiseCounts:
 
 
 def _period(column: str) -> str:
-    return f"{column} >= :date_from AND {column} < CAST(:date_to AS date) + 1"
+    """The period's days on the tenant's calendar: from ``date_from``'s midnight to the one after ``date_to``, in
+    the tenant's timezone (a contact at 22:00 in Buenos Aires is that day's, though UTC is on the next)."""
+    start = "(CAST(:date_from AS date)::timestamp AT TIME ZONE :tz)"
+    end = "((CAST(:date_to AS date) + 1)::timestamp AT TIME ZONE :tz)"
+    return f"{column} >= {start} AND {column} < {end}"
 
 
 async def excuses(session: AsyncSession, f: KpiFilter) -> Excuses:

@@ -54,12 +54,22 @@ Months = Annotated[int, Query(ge=1, le=36, description="Months of sales the DSO 
 
 
 async def _filter(session: object, identity: Identity, p: KpiParams) -> KpiFilter:
-    as_of = p.as_of or (await load_profile(session, identity.tenant_id)).today()  # type: ignore[arg-type]
+    profile = await load_profile(session, identity.tenant_id)  # type: ignore[arg-type]
+    as_of = p.as_of or profile.today()
     date_to = p.date_to or as_of
     date_from = p.date_from or date_to.replace(day=1)
     if date_from > date_to:
         raise ValidationProblem.field("from", "must not be after `to`")
-    return KpiFilter(identity.tenant_id, date_from, date_to, as_of, p.collector_id, p.segment, p.currency)
+    return KpiFilter(
+        identity.tenant_id,
+        date_from,
+        date_to,
+        as_of,
+        p.collector_id,
+        p.segment,
+        p.currency,
+        profile.timezone or "UTC",
+    )
 
 
 @router.get("", response_model=KpisOut)
