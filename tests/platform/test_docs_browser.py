@@ -6,41 +6,20 @@ names only the gateway), so the pages work on a machine without internet."""
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-
-from tests.support import free_port
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 # Not skipped when missing: `make test` installs them (deploy/infra.sh), so a missing browser is a failed set-up.
 pytestmark = pytest.mark.timeout(90)
 PAGE_WAIT = 20  # seconds the browser may take to render a page: a bound on a busy machine, not a timing assertion
-
-
-@pytest.fixture
-async def gateway_url(api, stack) -> AsyncIterator[str]:
-    """The test stack's gateway (its services in process) on a real port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(stack.gateway, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from sqlalchemy import text
 
 from tests.messaging.conftest import mailbox  # noqa: F401 - fixture: the SMTP server on loopback
 from tests.messaging.support import messaging_tenant
-from tests.platform.test_docs_browser import gateway_url  # noqa: F401 - fixture: the gateway on a real port
 from tests.portal.browser_support import (
     ARTIFACTS,
     Phone,

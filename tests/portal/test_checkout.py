@@ -9,7 +9,7 @@ import hmac
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -78,7 +78,7 @@ class Psp:
         return await self.http.request(method, self.url + path, **kwargs)
 
 
-def _start_stub(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_stub(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The stub as its own process on a port free below the ephemeral range (retried if another worker took it)."""
     for _ in range(5):
         port = free_port_base([0])
@@ -100,16 +100,6 @@ def _start_stub(log: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 @pytest.fixture(scope="module")
-def stub_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = _start_stub(tmp_path_factory.mktemp("psp") / "stub.log")
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
 async def receiver() -> AsyncIterator[Receiver]:
     port = free_port_base([0])
     receiver = Receiver(f"http://127.0.0.1:{port}/notifications")
@@ -126,13 +116,13 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def psp(stub_process: str, receiver: Receiver) -> AsyncIterator[Psp]:
+async def psp(psp_url: str, receiver: Receiver) -> AsyncIterator[Psp]:
     receiver.received.clear()
     receiver.answers.clear()
     async with httpx.AsyncClient() as http:
-        assert (await http.delete(stub_process + "/_stub/requests")).status_code == 204
-        client = CheckoutClient(http, CheckoutConfig(stub_process, TOKEN, timeout_seconds=5))
-        yield Psp(stub_process, http, client, receiver)
+        assert (await http.delete(psp_url + "/_stub/requests")).status_code == 204
+        client = CheckoutClient(http, CheckoutConfig(psp_url, TOKEN, timeout_seconds=5))
+        yield Psp(psp_url, http, client, receiver)
 
 
 def preference_request(receiver: Receiver, reference: str = "attempt-1") -> PreferenceRequest:

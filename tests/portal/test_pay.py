@@ -9,7 +9,7 @@ import hmac
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 
 from services.portal.checkout.rules import (
@@ -28,37 +27,9 @@ from services.portal.checkout.rules import (
     next_step,
     payable_lines,
 )
-from tests.portal.test_checkout import SECRET, TOKEN, _start_stub
+from tests.portal.test_checkout import SECRET, TOKEN
 from tests.portal.test_page import CUSTOMER, make_link, path_of
-from tests.support import create_tenant, free_port
-
-
-@pytest.fixture(scope="module")
-def psp_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = _start_stub(tmp_path_factory.mktemp("psp") / "stub.log")
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-async def gateway_url(api, stack) -> AsyncIterator[str]:
-    """The test stack's gateway on a real port: where the stub's notifications and back_urls lead."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(stack.gateway, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+from tests.support import create_tenant
 
 
 @dataclass
