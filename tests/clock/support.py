@@ -15,13 +15,14 @@ from dunning_service.worker import WorkerSettings as DunningWorker
 from messaging_service.settings import MessagingSettings
 from messaging_service.worker import WorkerSettings as MessagingWorker
 from messaging_service.worker import build_worker_settings
+from services.portal.worker import WorkerSettings as PortalWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once
 from tests.alarms.support import routed_receivables
 from tests.support import Stack, TenantCtx, create_tenant, run_worker, worker_options
 
-SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks")
+SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks", "portal")
 POLL_SECONDS = 0.01
 
 
@@ -58,6 +59,7 @@ async def live_services(stack: Stack, messaging: MessagingSettings) -> AsyncIter
         _worker(AlarmsWorker, on_startup=alarms_startup, on_shutdown=alarms_shutdown),
         _worker(build_worker_settings(messaging)),
         _worker(WebhooksWorker),
+        _worker(PortalWorker),
     ]
     tasks = [asyncio.create_task(w.main()) for w in workers]
     tasks.append(asyncio.create_task(_relay_forever(stack)))
@@ -82,6 +84,7 @@ async def sandbox_tenant(api: httpx.AsyncClient, clock: datetime | None, stack: 
         for schema in SCHEMAS:
             while await relay_once(stack.engine, stack.arq, schema):
                 pass
-        for worker_settings in (ReceivablesWorker, DunningWorker, AlarmsWorker, MessagingWorker, WebhooksWorker):
+        workers = (ReceivablesWorker, DunningWorker, AlarmsWorker, MessagingWorker, WebhooksWorker, PortalWorker)
+        for worker_settings in workers:
             await run_worker(worker_settings)
     return tenant
