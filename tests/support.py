@@ -6,7 +6,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -238,13 +240,22 @@ async def login(client: httpx.AsyncClient, slug: str, email: str, password: str 
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+TENANT_TIMEZONE = "America/Argentina/Buenos_Aires"  # create_tenant's
+
+
+def tenant_today() -> date:
+    """Today on the test tenants' calendar (Buenos Aires): between 21:00 and 24:00 there it is still yesterday in
+    UTC's terms, and a run or a check for "today" must use the tenant's."""
+    return datetime.now(ZoneInfo(TENANT_TIMEZONE)).date()
+
+
 async def create_tenant(client: httpx.AsyncClient, slug: str | None = None, **overrides: Any) -> TenantCtx:
     slug = slug or f"t-{uuid.uuid4().hex[:10]}"
     body = {
         "slug": slug,
         "name": f"Empresa {slug}",
         "country": "AR",
-        "timezone": "America/Argentina/Buenos_Aires",
+        "timezone": TENANT_TIMEZONE,
         "default_currency": "ARS",
         "language": "es",
         "admin": {"email": f"admin@{slug}.example", "full_name": "Ana Admin", "password": PASSWORD},

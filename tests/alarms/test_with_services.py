@@ -3,7 +3,7 @@ reach alarms through the outboxes, the relay and alarms' worker); alarms asks re
 its digests reach messaging, which accepts them, renders them with its shipped alarm_digest template and delivers
 them to a real SMTP server on loopback."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text as sa_text
@@ -13,7 +13,7 @@ from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.identity import MANAGER
 from tests.alarms.support import alarms_worker, collector, deliver_gateway, relay, run
 from tests.messaging.support import deliver, settings
-from tests.support import create_api_key, create_tenant, create_user, run_worker
+from tests.support import create_api_key, create_tenant, create_user, run_worker, tenant_today
 
 
 async def everyone(stack, *schemas: str) -> None:
@@ -49,7 +49,7 @@ async def test_a_broken_promise_and_an_action_item_become_digests_that_messaging
             headers=erp,
         )
     )
-    today = date.today()
+    today = tenant_today()
     invoices = {}
     for number in ("A-1", "A-2"):
         invoice = await created(

@@ -27,9 +27,9 @@ SEED = "20261123"
 # 120 s default in 2 of 3 runs, so the test has a generous limit of its own and each request 60 s.
 @pytest.mark.timeout(900)
 async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer():
-    services = ("receivables", "dunning", "messaging", "alarms", "webhooks")
+    services = ("receivables", "dunning", "messaging", "alarms", "webhooks", "portal")
     system = System(
-        f"fuzz_{TEST_DATABASE}", services=services, port_base=free_port_base(range(7)), redis_db=int(TEST_REDIS_DB)
+        f"fuzz_{TEST_DATABASE}", services=services, port_base=free_port_base(range(9)), redis_db=int(TEST_REDIS_DB)
     )
     async with system:
         tenant = await system.tenant_api_key()

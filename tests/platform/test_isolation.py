@@ -14,6 +14,7 @@ ids), read with A's token, is equal after the walk and after every worker has ru
 ignored: none changes by itself within the test). The allow-lists (``PUBLIC``, ``OPAQUE``, ``COHERENT``) say why.
 """
 
+import hashlib
 import json
 import re
 import uuid
@@ -24,6 +25,7 @@ import httpx
 from sqlalchemy import text
 
 from dunning_service.worker import WorkerSettings as DunningWorker
+from services.portal.receipts.storage import storage_for
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.identity import MANAGER
 from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 - fixtures: SMTP peer, alarms' directory
@@ -39,6 +41,7 @@ from tests.support import (
     create_tenant,
     create_user,
     run_worker,
+    tenant_today,
 )
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -89,6 +92,7 @@ KINDS = {
     "task_assignee_id": "user",
     "endpoint_id": "webhook_endpoint",
     "link_id": "portal_link",
+    "receipt_id": "portal_receipt",
     "delivery_id": "webhook_delivery",
     "event_id": "webhook_event",
     "external_id": None,  # the new object's own id in the ERP: fresh for each request of B
@@ -160,7 +164,7 @@ class World:
         self.api, self.stack, self.document, self.amounts = api, stack, document, amounts
         self.mark = uuid.uuid4().hex[:12]
         self.slug = f"alfa-{self.mark}"
-        self.today = date.today()
+        self.today = tenant_today()
 
     async def post(self, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
         return await created(await self.api.post(path, json=body, headers=self.admin), status)
@@ -231,6 +235,7 @@ class World:
         opt_out = {"channel": "email", "address": f"optout@{self.slug}.example", "customer_id": customer}
         self.opt_out = await self.post("/v1/opt-out", opt_out)
         self.portal_link = await self.post("/v1/portal-links", {"customer_id": customer})
+        self.receipt_id = await self.portal_receipt(customer)
         async with self.stack.engine.begin() as conn:  # the promise as if made 4 days ago (issue 10: no future as-of)
             for table in ("promises", "invoices"):
                 await conn.execute(
@@ -238,6 +243,31 @@ class World:
                     {"t": self.tenant.id},
                 )
         await self.post("/v1/promises/detect-broken", {"as_of": self.today.isoformat()}, 200)
+
+    async def portal_receipt(self, customer: str) -> uuid.UUID:
+        """A receipt a debtor uploaded with a reported payment, as the portal stores it (the upload itself, through
+        the page's form, is tests/portal/test_actions.py's)."""
+        action_id, receipt_id = uuid.uuid4(), uuid.uuid4()
+        values = {"t": self.tenant.id, "a": action_id, "r": receipt_id, "c": customer, "l": self.portal_link["id"]}
+        key, content = f"{self.tenant.id}/{receipt_id}.pdf", f"%PDF-1.4 {self.mark}".encode()
+        portal = self.stack.services["portal"]
+        await storage_for(portal.state.settings, portal.state.http).put(key, content, "application/pdf")
+        async with self.stack.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO portal.actions (tenant_id, id, link_id, customer_id, kind) "
+                    "VALUES (:t, :a, :l, :c, 'payment_reported')"
+                ),
+                values,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO portal.receipts (tenant_id, id, action_id, customer_id, storage_key, content_type, "
+                    "size, sha256) VALUES (:t, :r, :a, :c, :key, 'application/pdf', :size, :sha)"
+                ),
+                values | {"sha": hashlib.sha256(content).hexdigest(), "key": key, "size": len(content)},
+            )
+        return receipt_id
 
     async def alarms(self) -> None:
         """Alarm digests, which go out as messages."""
@@ -284,6 +314,7 @@ class World:
             "webhook_delivery": self.ping["delivery_id"],
             "webhook_event": self.ping["event_id"],
             "portal_link": self.portal_link["id"],
+            "portal_receipt": str(self.receipt_id),
         }
         if self.partial:
             ids["partial"] = self.partial["id"]

@@ -13,6 +13,9 @@ ALLOWED = {
     ("gateway.api_keys", "uq_api_keys_key_hash"): "authentication finds the tenant from the key's hash",
     ("gateway.refresh_tokens", "uq_refresh_tokens_token_hash"): "a refresh finds the tenant from the token's hash",
     ("gateway.webhook_requests", "*"): "providers' callbacks, stored before the tenant is known (tenant_id is null)",
+    ("portal.links", "uq_links_token_hash"): "a debtor's link finds the tenant from the token's hash",
+    ("portal.checkouts", "uq_checkouts_preference_id"): "the provider's notification names no tenant: its "
+    "preference finds the checkout",
     ("alarms.digest_staging", "*"): "unlogged scratch rows of one alarms run, deleted when the run ends",
     **{(f"{s}.outbox", "*"): "per-service queue, ordered by seq across tenants for the relay" for s in SCHEMAS},
     **{(f"{s}.inbox", "*"): "per-service dedup of consumed event ids, which are unique on their own" for s in SCHEMAS},

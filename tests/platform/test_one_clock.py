@@ -60,6 +60,8 @@ WALL_CLOCK: dict[str, str] = {
     "services/portal/links/service.py::create_link": "when a link was made: links expire in real days",
     "services/portal/tenant_settings/service.py::revoke_every_link": "when links were revoked: a fact",
     "services/portal/visits/service.py::open_visit": "whether a link is still open: links expire in real days",
+    "services/portal/actions/asks.py::request_call": "a call is asked for a real moment: a person will phone",
+    "services/portal/receipts/storage.py::_signed": "the S3 request's signed time: the bucket checks it",
     "services/portal/checkout/router.py::psp_notification": "the provider's signature age: it signs in real time",
     "services/portal/checkout/service.py::_record_payment": "the provider's approval is real time; a payment "
     "without its date is dated when it reached us",

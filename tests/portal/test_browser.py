@@ -8,11 +8,10 @@ the phone are kept under test-artifacts/portal/."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -31,11 +30,11 @@ from tests.portal.browser_support import (
     psp_stub,
     small_pdf,
 )
-from tests.support import TenantCtx
+from tests.support import TenantCtx, tenant_today
 
 pytestmark = pytest.mark.timeout(300)
 EMAIL = "pagos@ferreteria-andes.example"
-TODAY = datetime.now(ZoneInfo("America/Argentina/Buenos_Aires")).date()  # the tenant's today (its timezone)
+TODAY = tenant_today()
 # Four overdue invoices, one per thing the debtor does with it.
 INVOICES = {
     "pay": ("A-0001-00000451", "85000.00", 40),

@@ -107,3 +107,18 @@ async def test_bad_settings_name_the_field(api):
 
 def test_the_portal_worker_handles_the_link_announcement():
     assert set(HANDLERS) == {PortalLinksIssued}
+
+
+async def test_links_name_the_customer_by_the_erps_id_too(api):
+    tenant = await create_tenant(api)
+    customer, _ = await customer_with_invoice(api, tenant.admin)
+    made = await api.post("/v1/portal-links", json={"customer_external_id": "C-1"}, headers=tenant.admin)
+    assert made.status_code == 201 and made.json()["customer_id"] == customer["id"]
+    unknown = await api.post("/v1/portal-links", json={"customer_external_id": "C-404"}, headers=tenant.admin)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "customer_external_id"
+    both = await api.post(
+        "/v1/portal-links", json={"customer_id": customer["id"], "customer_external_id": "C-1"}, headers=tenant.admin
+    )
+    assert both.status_code == 422
+    revoked = await api.post("/v1/portal-links/revoke", json={"customer_external_id": "C-1"}, headers=tenant.admin)
+    assert revoked.json() == {"revoked": 1}

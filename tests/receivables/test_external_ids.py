@@ -373,6 +373,8 @@ BODY_REFERENCES = {
     ("post", "/v1/tasks"): {"customer_id"},
     ("post", "/v1/action-items"): {"customer_id", "invoice_ids"},
     ("post", "/v1/opt-out"): {"customer_id"},
+    ("post", "/v1/portal-links"): {"customer_id"},
+    ("post", "/v1/portal-links/revoke"): {"customer_id"},
     ("post", "/v1/ingest/payments"): {"items[].invoices[].invoice_id"},  # the ERP's bulk load: its own tests
 }
 # A template preview's ``communication`` is sample data in the command's shape, not a reference to look up.

@@ -59,10 +59,15 @@ async def revoke_link(identity: LinksWrite, link_id: uuid.UUID, session: Session
 
 
 @router.post("/revoke", response_model=LinksRevoked)
-async def revoke_customer_links(identity: LinksWrite, data: CustomerLinksRevoke, session: SessionDep) -> dict[str, int]:
+async def revoke_customer_links(
+    identity: LinksWrite, data: CustomerLinksRevoke, session: SessionDep, upstream: UpstreamDep
+) -> dict[str, int]:
     """Every link of this customer stops opening the page (new messages bring new ones)."""
+    customer_id = await service.customer_named(
+        upstream, identity.tenant_id, data.customer_id, data.customer_external_id
+    )
     now = datetime.now(UTC)
-    return {"revoked": await repository.revoke(session, identity.tenant_id, now, customer_id=data.customer_id)}
+    return {"revoked": await repository.revoke(session, identity.tenant_id, now, customer_id=customer_id)}
 
 
 @router.post("/revoke-all", response_model=LinksRevoked)

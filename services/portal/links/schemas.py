@@ -17,7 +17,10 @@ class LinkCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"customer_id": examples.CUSTOMER_ID, "language": "es"}]}
     )
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     language: str | None = Field(None, pattern="^(es|en|pt)$", description="Default: the customer's language")
 
 
@@ -53,4 +56,7 @@ class LinksRevoked(BaseModel):
 class CustomerLinksRevoke(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"customer_id": examples.CUSTOMER_ID}]})
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
