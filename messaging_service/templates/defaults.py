@@ -351,78 +351,56 @@ def build_default(kind: str, channel: str, language: str, tone: int) -> Template
     if kind == CommunicationKind.CONFIRMATION:
         return _confirmation(channel, language, tone)
     subject, *_ = phrase(language, kind, tone)
-    ref = f"default:{kind}/{channel}/{language}/{tone}"
-    name = f"{kind} {channel} {language} tone {tone} (default)"
     internal = kind == CommunicationKind.ALARM_DIGEST
     if channel == Channel.EMAIL:
-        return TemplateSource(
-            kind,
-            channel,
-            language,
-            tone,
-            name,
-            subject=subject,
-            body_html=_fill(DIGEST_HTML if internal else CUSTOMER_HTML, language, kind, tone, subject),
-            body_text=_fill(DIGEST_TEXT if internal else CUSTOMER_TEXT, language, kind, tone, subject),
-            ref=ref,
-        )
+        html = _fill(DIGEST_HTML if internal else CUSTOMER_HTML, language, kind, tone, subject)
+        text = _fill(DIGEST_TEXT if internal else CUSTOMER_TEXT, language, kind, tone, subject)
+        return _source(kind, channel, language, tone, text, subject=subject, html=html)
     if channel == Channel.SMS:
-        return TemplateSource(
-            kind,
-            channel,
-            language,
-            tone,
-            name,
-            subject=None,
-            body_text=_fill(SMS_TEXT, language, kind, tone, ""),
-            ref=ref,
-        )
-    return TemplateSource(
-        kind,
-        channel,
-        language,
-        tone,
-        name,
-        subject=None,
-        body_text=_fill(WHATSAPP_TEXT, language, kind, tone, ""),
-        whatsapp_template=f"cobranza_{kind}_{tone}",
-        whatsapp_language=WHATSAPP_LANGUAGES[language],
-        whatsapp_parameters=WHATSAPP_PARAMETERS,
-        ref=ref,
-    )
+        return _source(kind, channel, language, tone, _fill(SMS_TEXT, language, kind, tone, ""))
+    text = _fill(WHATSAPP_TEXT, language, kind, tone, "")
+    return _source(kind, channel, language, tone, text, whatsapp=(f"cobranza_{kind}_{tone}", WHATSAPP_PARAMETERS))
 
 
 def _confirmation(channel: str, language: str, tone: int) -> TemplateSource:
     """The same words in every tone: the customer asked for it."""
     kind = CommunicationKind.CONFIRMATION.value
-    ref = f"default:{kind}/{channel}/{language}/{tone}"
-    name = f"{kind} {channel} {language} tone {tone} (default)"
     if channel == Channel.EMAIL:
-        return TemplateSource(
-            kind,
-            channel,
-            language,
-            tone,
-            name,
-            subject=confirmation.subject(language),
-            body_text=confirmation.email_text(language),
-            body_html=confirmation.email_html(language),
-            ref=ref,
-        )
+        text, html = confirmation.email_text(language), confirmation.email_html(language)
+        return _source(kind, channel, language, tone, text, subject=confirmation.subject(language), html=html)
     if channel == Channel.SMS:
-        return TemplateSource(kind, channel, language, tone, name, None, confirmation.short(language), ref=ref)
+        return _source(kind, channel, language, tone, confirmation.short(language))
+    whatsapp = (f"cobranza_{kind}", confirmation.whatsapp_parameters(language))
+    return _source(kind, channel, language, tone, confirmation.whatsapp_text(language), whatsapp=whatsapp)
+
+
+def _source(
+    kind: str,
+    channel: str,
+    language: str,
+    tone: int,
+    text: str,
+    *,
+    subject: str | None = None,
+    html: str | None = None,
+    whatsapp: tuple[str, tuple[str, ...]] | None = None,
+) -> TemplateSource:
+    """A shipped template: its name and ref say what it is; WhatsApp's carries the approved template's name and
+    parameters."""
+    name, parameters = whatsapp or (None, ())
     return TemplateSource(
         kind,
         channel,
         language,
         tone,
-        name,
-        subject=None,
-        body_text=confirmation.whatsapp_text(language),
-        whatsapp_template=f"cobranza_{kind}",
-        whatsapp_language=WHATSAPP_LANGUAGES[language],
-        whatsapp_parameters=confirmation.whatsapp_parameters(language),
-        ref=ref,
+        f"{kind} {channel} {language} tone {tone} (default)",
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        whatsapp_template=name,
+        whatsapp_language=WHATSAPP_LANGUAGES[language] if whatsapp else None,
+        whatsapp_parameters=parameters,
+        ref=f"default:{kind}/{channel}/{language}/{tone}",
     )
 
 
