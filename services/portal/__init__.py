@@ -7,6 +7,8 @@ API), on the timeline, as a webhook, and as a task where a person must act; ever
   revoked; ``visits/``: a debtor's visit (the link checked, rate limits, the form token); ``pages/``: the
   position page, the frame, friendly error pages, the security headers; ``audit/``: every action on record;
   ``upstream.py``: the calls to receivables and messaging; ``tenant_settings/``: the tenant's portal.
-- ``checkout/``: the payment provider's adapter (Mercado Pago's Checkout Pro shape); ``stubs/psp.py``: its local
-  peer for runs and tests.
+- ``actions/``: what the debtor does besides paying (report, promise, dispute, call, opt out, plan);
+  ``receipts/``: the uploaded receipts and their storage (a local directory, or an S3-compatible bucket).
+- ``checkout/``: paying online through the provider (Mercado Pago's Checkout Pro shape): the pay form, the return
+  page, the signed notifications; ``stubs/psp.py``: the provider's local peer for runs and tests.
 """
