@@ -69,6 +69,11 @@ class Customer(IdMixin, TimestampMixin, Base):
     segment: Mapped[str | None] = mapped_column(String(60), nullable=True)
     vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Computed from payment behaviour (issue 18, seed 001: ``signs/``), beside the ERP's label above.
+    computed_risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    computed_risk_reasons: Mapped[list[str]] = mapped_column(
+        ARRAY(String(300)), default=list, server_default=text("'{}'")
+    )
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
     # [{"channel": "email", "address": "...", "invalid": false}]: small, read and written with the customer.
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
@@ -78,6 +83,24 @@ class Customer(IdMixin, TimestampMixin, Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # The ERP's version of the row (bulk ingestion): an older version never overwrites a newer one.
     source_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class WarningSign(Base):
+    """One warning sign a customer shows (seed 001: "Demoras en el pago de facturas", "Pagar las facturas pequeñas
+    antes que las grandes", ...) with its evidence; refreshed daily and on each payment (``signs/``)."""
+
+    __tablename__ = "warning_signs"
+    __table_args__ = (
+        *tenant_keys("warning_signs", "customer_id", "sign"),
+        tenant_reference("fk_warning_signs_customer_id_customers", "customer_id", "receivables.customers"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    sign: Mapped[str] = mapped_column(String(30), primary_key=True)  # shared.contracts.receivables.WarningSignKind
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    first_seen_on: Mapped[date] = mapped_column(Date)
+    refreshed_on: Mapped[date] = mapped_column(Date)
 
 
 class TenantUser(Base):

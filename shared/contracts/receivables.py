@@ -7,6 +7,8 @@ lets an older event overwrite a newer state.
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -41,6 +43,9 @@ class CustomerSnapshot(BaseModel):
     deleted: bool = False
     # Unapplied credit per currency (open credit notes not applied + unapplied over-payments), issue 12.
     credits: list[MoneyAmount] = []
+    # Computed from payment behaviour (issue 18: receivables' warning signs), beside the ERP's ``risk_level``.
+    computed_risk_level: str | None = None
+    computed_risk_reasons: list[str] = []
 
 
 @register
@@ -303,3 +308,42 @@ class CreateTask(Command):
     assignee_id: uuid.UUID | None = None  # default: the customer's collector
     due_date: date | None = None
     source: str
+
+
+class WarningSignKind(StrEnum):
+    """The signs of a customer in trouble (issue 18; seed 001: "Demoras en el pago de facturas", "Pagar las facturas
+    pequeñas antes que las grandes"), computed by receivables from payment behaviour."""
+
+    DAYS_LATE_TREND = "days_late_trend"  # the last payments come later than the customer's history
+    SMALL_BEFORE_LARGE = "small_before_large"  # small invoices paid while larger, older ones stay open
+    BROKEN_PROMISES = "broken_promises"  # promises broken in the last 90 days
+    BAD_CONTACTS = "bad_contacts"  # bounced or invalid contact points
+    GROWING_OVERDUE = "growing_overdue"  # the overdue balance keeps growing
+
+
+class WarningSign(BaseModel):
+    sign: WarningSignKind
+    evidence: dict[str, Any] = Field(default_factory=dict, description="What the sign was computed from")
+    first_seen_on: date
+
+
+class CustomerSigns(BaseModel):
+    """One customer's warning signs and computed risk after a refresh: the whole state, not a delta."""
+
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    collector_id: uuid.UUID | None = None
+    computed_risk_level: str | None = None
+    computed_risk_reasons: list[str] = []
+    signs: list[WarningSign] = []
+
+
+@register
+class WarningSignsChanged(Event):
+    """A refresh changed some customers' warning signs or computed risk (daily, or after a payment): one message per
+    refresh and up to 10,000 customers, each with its whole current state (an empty ``signs``: none any more)."""
+
+    message_type = "receivables.warning_signs_changed"
+
+    day: date
+    customers: list[CustomerSigns]

@@ -36,6 +36,8 @@ class CustomerRow:
     segment: str | None
     vip: bool
     risk_level: str | None
+    computed_risk_level: str | None
+    computed_risk_reasons: list[str]
     tags: list[str]
     contacts: list[dict[str, Any]]  # [{"channel", "address", "invalid"}]
     opted_out_channels: list[str]

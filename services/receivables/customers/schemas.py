@@ -126,7 +126,11 @@ class CustomerOut(BaseModel):
     language: str | None
     segment: str | None
     vip: bool
-    risk_level: str | None
+    risk_level: str | None = Field(description="The ERP's label")
+    computed_risk_level: str | None = Field(
+        None, description="Computed from payment behaviour (warning signs): low, medium, high; None until refreshed"
+    )
+    computed_risk_reasons: list[str] = Field(default_factory=list, description="Why the computed risk level")
     tags: list[str]
     contacts: list[ContactOut]
     opted_out_channels: list[str]
