@@ -5,14 +5,18 @@ Keyset pagination stays fast on the millionth row, unlike OFFSET.
 """
 
 import base64
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import orjson
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Row, row_as
 from shared.problems import ValidationProblem
 
 T = TypeVar("T")
@@ -87,6 +91,36 @@ def keyset(
         last = tuple_(*typed_cursor(after, *types))
         query = query.where(tuple_(*key) < last if newest_first else tuple_(*key) > last)
     return query.order_by(*([column.desc() for column in key] if newest_first else key)).limit(limit + 1)
+
+
+def where_equal(query: Any, equal: Mapping[Any, Any]) -> Any:
+    """``query`` narrowed to the rows whose columns hold the given values; a filter not given (``None``, or an
+    empty query parameter) narrows nothing."""
+    given = [column == value for column, value in equal.items() if value is not None and value != ""]
+    return query.where(*given) if given else query
+
+
+async def newest_first(
+    session: AsyncSession,
+    query: Any,
+    time_column: Any,
+    id_column: Any,
+    after: list[Any] | None,
+    limit: int,
+    row_type: type[Row],
+    equal: Mapping[Any, Any] | None = None,
+) -> list[Row]:
+    """The lists read newest first (a timestamp, then a uuid id to break ties), ``limit + 1`` rows after the
+    cursor's as ``row_type``, narrowed by the ``equal`` filters given (``where_equal``)."""
+    query = keyset(
+        where_equal(query, equal or {}),
+        (time_column, id_column),
+        (datetime.fromisoformat, uuid.UUID),
+        after,
+        limit,
+        newest_first=True,
+    )
+    return [row_as(row_type, row) for row in (await session.execute(query)).mappings()]
 
 
 class PageParams(BaseModel):

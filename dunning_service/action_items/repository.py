@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import ActionItem, Customer, Invoice
 from shared.db import row_as
-from shared.pagination import keyset
+from shared.pagination import newest_first
 
 _items = ActionItem.__table__
 _customers = Customer.__table__
@@ -105,22 +105,17 @@ async def list_items(
 ) -> list[ActionItemRow]:
     """Newest first (created_at, id descending), keyset-paginated."""
     query = _with_customer_name().where(_items.c.tenant_id == tenant_id)
-    if status:
-        query = query.where(_items.c.status == status)
-    if assignee_id:
-        query = query.where(_items.c.assignee_id == assignee_id)
-    if customer_id:
-        query = query.where(_items.c.customer_id == customer_id)
-    if action:
-        query = query.where(_items.c.action == action)
     if created_from:
         query = query.where(_items.c.created_on >= created_from)
     if created_to:
         query = query.where(_items.c.created_on <= created_to)
-    query = keyset(
-        query, (_items.c.created_at, _items.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
-    )
-    return [row_as(ActionItemRow, row) for row in (await session.execute(query)).mappings()]
+    equal = {
+        _items.c.status: status,
+        _items.c.assignee_id: assignee_id,
+        _items.c.customer_id: customer_id,
+        _items.c.action: action,
+    }
+    return await newest_first(session, query, _items.c.created_at, _items.c.id, after, limit, ActionItemRow, equal)
 
 
 async def open_items_of_customer(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import Dispatch, Run
 from shared.db import row_as
-from shared.pagination import keyset, typed_cursor
+from shared.pagination import newest_first, typed_cursor
 
 _runs = Run.__table__
 _dispatches = Dispatch.__table__
@@ -96,20 +96,12 @@ async def list_runs(
 ) -> list[RunRow]:
     """Newest first, without dry runs' plans (read one run for its plan)."""
     query = select(*(c for c in _runs.c if c.name != "plan")).where(_runs.c.tenant_id == tenant_id)
-    if dry_run is not None:
-        query = query.where(_runs.c.dry_run.is_(dry_run))
-    if status:
-        query = query.where(_runs.c.status == status)
-    if trigger:
-        query = query.where(_runs.c.trigger == trigger)
     if as_of_from:
         query = query.where(_runs.c.as_of >= as_of_from)
     if as_of_to:
         query = query.where(_runs.c.as_of <= as_of_to)
-    query = keyset(
-        query, (_runs.c.created_at, _runs.c.id), (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True
-    )
-    return [row_as(RunRow, row) for row in (await session.execute(query)).mappings()]
+    equal = {_runs.c.dry_run: dry_run, _runs.c.status: status, _runs.c.trigger: trigger}
+    return await newest_first(session, query, _runs.c.created_at, _runs.c.id, after, limit, RunRow, equal)
 
 
 async def list_dispatches(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.models import Action
 from shared.db import row_as
-from shared.pagination import keyset
+from shared.pagination import newest_first
 
 _actions = Action.__table__
 
@@ -61,10 +61,5 @@ async def list_actions(
 ) -> list[ActionRow]:
     """Newest first."""
     statement = select(*_COLUMNS).where(_actions.c.tenant_id == tenant_id)
-    if customer_id is not None:
-        statement = statement.where(_actions.c.customer_id == customer_id)
-    if kind is not None:
-        statement = statement.where(_actions.c.kind == kind)
-    key = (_actions.c.at, _actions.c.id)
-    statement = keyset(statement, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return [row_as(ActionRow, row) for row in (await session.execute(statement)).mappings()]
+    equal = {_actions.c.customer_id: customer_id, _actions.c.kind: kind}
+    return await newest_first(session, statement, _actions.c.at, _actions.c.id, after, limit, ActionRow, equal)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.models import Link
 from shared.db import row_as
-from shared.pagination import keyset
+from shared.pagination import newest_first
 
 _links = Link.__table__
 
@@ -61,11 +61,8 @@ async def list_links(
 ) -> list[LinkRow]:
     """Newest first."""
     statement = select(*_COLUMNS).where(_links.c.tenant_id == tenant_id)
-    if customer_id is not None:
-        statement = statement.where(_links.c.customer_id == customer_id)
-    key = (_links.c.issued_at, _links.c.id)
-    statement = keyset(statement, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return [row_as(LinkRow, row) for row in (await session.execute(statement)).mappings()]
+    equal = {_links.c.customer_id: customer_id}
+    return await newest_first(session, statement, _links.c.issued_at, _links.c.id, after, limit, LinkRow, equal)
 
 
 async def record_open(session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID, now: datetime) -> None:
