@@ -2,7 +2,8 @@
 guards each post): GET shows the form, POST acts and shows what was done, or the form again with its errors."""
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -36,6 +37,92 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 
 F = TypeVar("F", bound=Form)
 Act = Callable[[AsyncSession, Upstream, Visit, Position, F, Words], Awaitable[Result]]
+RequestAct = Callable[[Request, AsyncSession, Upstream, Visit, Position, F, Words], Awaitable[Result]]
+
+
+@dataclass(frozen=True)
+class PortalAction(Generic[F]):
+    """One of the debtor's actions: its page under ``/portal/{token}/<path>``, its form, and what posting it does
+    (``doc``: what it becomes)."""
+
+    name: str
+    path: str
+    form: type[F]
+    act: RequestAct[F]
+    doc: str
+
+
+def without_request(act: Act[F]) -> RequestAct[F]:
+    """An action that needs nothing of the request beyond its form."""
+
+    async def acted(request: Request, s: AsyncSession, u: Upstream, v: Visit, p: Position, form: F, t: Words) -> Result:
+        return await act(s, u, v, p, form, t)
+
+    return acted
+
+
+async def report_payment(
+    request: Request, s: AsyncSession, u: Upstream, v: Visit, p: Position, form: ReportForm, t: Words
+) -> Result:
+    """The receipt comes with the form: read it within the size allowed (one byte more tells it is too big)."""
+    settings: PortalSettings = request.app.state.settings
+    upload = (await request.form()).get("receipt")
+    content = await upload.read(settings.receipt_max_bytes + 1) if isinstance(upload, UploadFile) else b""
+    filename = upload.filename if isinstance(upload, UploadFile) else None
+    storage = storage_for(settings, request.app.state.http)
+    return await service.report_payment(s, u, storage, v, p, form, content, filename, settings.receipt_max_bytes, t)
+
+
+async def promise(
+    request: Request, s: AsyncSession, u: Upstream, v: Visit, p: Position, form: PromiseForm, t: Words
+) -> Result:
+    return await service.promise(s, u, v, p, form)
+
+
+ACTIONS: tuple[PortalAction[Any], ...] = (
+    PortalAction(
+        "report",
+        "report",
+        ReportForm,
+        report_payment,
+        "A payment made by transfer or deposit, with its receipt (seed 004) -> ``payment_reported`` (seed 000).",
+    ),
+    PortalAction(
+        "promise",
+        "promise",
+        PromiseForm,
+        promise,
+        "A date within the tenant's horizon -> ``promise_to_pay`` and a confirmation message.",
+    ),
+    PortalAction(
+        "dispute",
+        "dispute",
+        DisputeForm,
+        without_request(service.dispute),
+        "One invoice, a reason and a comment -> ``dispute`` with the area the reason maps to.",
+    ),
+    PortalAction(
+        "call",
+        "call",
+        CallForm,
+        without_request(asks.request_call),
+        "A call inside the contact window -> a task for the customer's collector.",
+    ),
+    PortalAction(
+        "opt_out",
+        "opt-out",
+        OptOutForm,
+        without_request(asks.opt_out),
+        "No more messages on a channel -> an opt-out in messaging for the customer's addresses on it.",
+    ),
+    PortalAction(
+        "plan",
+        "plan",
+        PlanForm,
+        without_request(asks.request_plan),
+        "A plan within the tenant's rules -> a task for approval (no payment-plan feature yet).",
+    ),
+)
 
 
 async def show(request: Request, visit: Visit, upstream: Upstream, action: str) -> HTMLResponse:
@@ -44,91 +131,32 @@ async def show(request: Request, visit: Visit, upstream: Upstream, action: str) 
 
 
 async def post(
-    request: Request, visit: Visit, upstream: Upstream, session: AsyncSession, action: str, model: type[F], act: Act[F]
+    request: Request, visit: Visit, upstream: Upstream, session: AsyncSession, action: PortalAction[F]
 ) -> HTMLResponse:
     """Read the form; a bad field answers it again (422), else the action is carried out."""
     position = await load_position(upstream, visit, request.headers.get("accept-language"))
     values = form_values(await request.form())
-    form, errors = read_form(model, values, position.customer.get("country"))
-    t = texts(position.language)
-    result = Result(errors) if form is None else await act(session, upstream, visit, position, form, t.__getitem__)
-    return await answer(request, upstream, visit, position, Shown(action, values, result))
+    form, errors = read_form(action.form, values, position.customer.get("country"))
+    t = texts(position.language).__getitem__
+    result = Result(errors) if form is None else await action.act(request, session, upstream, visit, position, form, t)
+    return await answer(request, upstream, visit, position, Shown(action.name, values, result))
 
 
-@router.get("/{token}/report", response_class=HTMLResponse)
-async def report_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "report")
+def register(action: PortalAction[Any]) -> None:
+    """The action's pair of routes: GET shows its form, POST carries it out."""
+
+    async def show_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
+        return await show(request, visit, upstream, action.name)
+
+    async def post_form(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
+        return await post(request, visit, upstream, session, action)
+
+    path = f"/{{token}}/{action.path}"
+    router.add_api_route(path, show_form, methods=["GET"], response_class=HTMLResponse, name=f"{action.name}_form")
+    router.add_api_route(
+        path, post_form, methods=["POST"], response_class=HTMLResponse, name=action.name, description=action.doc
+    )
 
 
-@router.post("/{token}/report", response_class=HTMLResponse)
-async def report(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """A payment made by transfer or deposit, with its receipt (seed 004) -> ``payment_reported`` (seed 000)."""
-    settings: PortalSettings = request.app.state.settings
-    upload = (await request.form()).get("receipt")
-    content = await upload.read(settings.receipt_max_bytes + 1) if isinstance(upload, UploadFile) else b""
-    filename = upload.filename if isinstance(upload, UploadFile) else None
-    storage = storage_for(settings, request.app.state.http)
-
-    async def act(s: AsyncSession, u: Upstream, v: Visit, p: Position, form: ReportForm, t: Words) -> Result:
-        return await service.report_payment(s, u, storage, v, p, form, content, filename, settings.receipt_max_bytes, t)
-
-    return await post(request, visit, upstream, session, "report", ReportForm, act)
-
-
-@router.get("/{token}/promise", response_class=HTMLResponse)
-async def promise_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "promise")
-
-
-@router.post("/{token}/promise", response_class=HTMLResponse)
-async def promise(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """A date within the tenant's horizon -> ``promise_to_pay`` and a confirmation message."""
-
-    async def act(s: AsyncSession, u: Upstream, v: Visit, p: Position, form: PromiseForm, t: Words) -> Result:
-        return await service.promise(s, u, v, p, form)
-
-    return await post(request, visit, upstream, session, "promise", PromiseForm, act)
-
-
-@router.get("/{token}/dispute", response_class=HTMLResponse)
-async def dispute_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "dispute")
-
-
-@router.post("/{token}/dispute", response_class=HTMLResponse)
-async def dispute(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """One invoice, a reason and a comment -> ``dispute`` with the area the reason maps to."""
-    return await post(request, visit, upstream, session, "dispute", DisputeForm, service.dispute)
-
-
-@router.get("/{token}/call", response_class=HTMLResponse)
-async def call_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "call")
-
-
-@router.post("/{token}/call", response_class=HTMLResponse)
-async def call(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """A call inside the contact window -> a task for the customer's collector."""
-    return await post(request, visit, upstream, session, "call", CallForm, asks.request_call)
-
-
-@router.get("/{token}/opt-out", response_class=HTMLResponse)
-async def opt_out_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "opt_out")
-
-
-@router.post("/{token}/opt-out", response_class=HTMLResponse)
-async def opt_out(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """No more messages on a channel -> an opt-out in messaging for the customer's addresses on it."""
-    return await post(request, visit, upstream, session, "opt_out", OptOutForm, asks.opt_out)
-
-
-@router.get("/{token}/plan", response_class=HTMLResponse)
-async def plan_form(request: Request, visit: PageVisit, upstream: UpstreamDep) -> HTMLResponse:
-    return await show(request, visit, upstream, "plan")
-
-
-@router.post("/{token}/plan", response_class=HTMLResponse)
-async def plan(request: Request, visit: FormVisit, upstream: UpstreamDep, session: SessionDep) -> HTMLResponse:
-    """A plan within the tenant's rules -> a task for approval (no payment-plan feature yet)."""
-    return await post(request, visit, upstream, session, "plan", PlanForm, asks.request_plan)
+for _action in ACTIONS:
+    register(_action)
