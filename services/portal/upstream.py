@@ -72,9 +72,11 @@ class Upstream:
         answer: dict[str, Any] = await self.get_json("receivables", f"/v1/customers/{customer_id}/statement", tenant_id)
         return answer
 
-    async def statement_pdf(self, tenant_id: uuid.UUID, customer_id: uuid.UUID, language: str) -> httpx.Response:
+    async def statement_pdf(self, tenant_id: uuid.UUID, customer_id: uuid.UUID, language: str | None) -> httpx.Response:
+        """The statement receivables prints, in ``language`` (None: receivables takes the customer's)."""
         path = f"/v1/customers/{customer_id}/statement.pdf"
-        return await self.call("GET", "receivables", path, tenant_id, params={"language": language})
+        params = {"language": language} if language else {}
+        return await self.call("GET", "receivables", path, tenant_id, params=params)
 
     async def profile(self, tenant_id: uuid.UUID) -> dict[str, Any]:
         """The tenant's messaging profile (company, logo, payment instructions, how to notify a payment)."""

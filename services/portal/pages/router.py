@@ -12,6 +12,7 @@ from services.portal.pages.rendering import STATIC, page
 from services.portal.pages.service import load_position
 from services.portal.upstream import UpstreamDep
 from services.portal.visits.auth import PageVisit
+from services.portal.visits.rules import known_language
 from shared.db import SessionDep
 from shared.problems import NotFound
 from shared.words import whatsapp_link
@@ -39,10 +40,10 @@ async def position_page(request: Request, visit: PageVisit, upstream: UpstreamDe
 
 
 @router.get("/{token}/statement.pdf")
-async def statement_pdf(request: Request, visit: PageVisit, upstream: UpstreamDep, session: SessionDep) -> Response:
-    """The PDF statement receivables prints, in the page's language."""
-    position = await load_position(upstream, visit, request.headers.get("accept-language"))
-    answer = await upstream.statement_pdf(visit.tenant_id, visit.customer_id, position.language)
+async def statement_pdf(visit: PageVisit, upstream: UpstreamDep, session: SessionDep) -> Response:
+    """The PDF statement receivables prints (building the statement itself), in the link's language, else the
+    customer's: receivables' own default, so the position is not loaded here only to choose the language."""
+    answer = await upstream.statement_pdf(visit.tenant_id, visit.customer_id, known_language(visit.link_language))
     await audit.record(session, visit, ActionKind.STATEMENT_DOWNLOADED, {})
     disposition = answer.headers.get("content-disposition", 'inline; filename="statement.pdf"')
     return Response(answer.content, media_type="application/pdf", headers={"Content-Disposition": disposition})

@@ -30,12 +30,14 @@ def client_address(forwarded_for: str | None, peer: str | None) -> str | None:
     return peer[:64] if peer else None
 
 
+def known_language(candidate: str | None) -> str | None:
+    """``candidate``'s language if we speak it (``en-GB`` is ``en``), else None."""
+    return candidate[:2].lower() if candidate and candidate[:2].lower() in LANGUAGES else None
+
+
 def page_language(link_language: str | None, customer_language: str | None, accept_language: str | None) -> str:
     """The customer's language (the link's, then the customer's), else the browser's first we speak, else es."""
-    for candidate in (link_language, customer_language):
-        if candidate and candidate[:2].lower() in LANGUAGES:
-            return candidate[:2].lower()
-    return browser_language(accept_language)
+    return known_language(link_language) or known_language(customer_language) or browser_language(accept_language)
 
 
 def browser_language(accept_language: str | None) -> str:
