@@ -8,138 +8,222 @@ or a plan is a person's task), names the request and links back to the page. Sam
 customer asked for it. Seed 002: always say who writes.
 """
 
+from collections.abc import Callable
+
 from messaging_service.templates.texts import labels
 
 ACTIONS = ("promise", "payment_reported", "dispute", "call_requested", "plan_requested")
 OTHER = "other"
-# One line per action's detail, reused by every language: ``{{ data.get('x') }}`` only when the portal sent it.
-INVOICES = "{% if data.get('invoice_numbers') %} ({{ data.get('invoice_numbers') }}){% endif %}"
 
-# TEXTS[language][part][action]: the subject, the email's sentence, the SMS / WhatsApp sentence.
-TEXTS: dict[str, dict[str, dict[str, str]]] = {
+Phrases = dict[str, str]  # one action's words in one language: ``subject``, ``said``, ``next``, ``short``, joiners
+
+
+def value(key: str) -> str:
+    return f"{{{{ data.get('{key}') }}}}"
+
+
+def detail(key: str, before: str, after: str = "") -> str:
+    """``before`` the action's detail ``after``, only when the portal sent it."""
+    return f"{{% if data.get('{key}') %}}{before}{value(key)}{after}{{% endif %}}"
+
+
+INVOICES = detail("invoice_numbers", " (", ")")
+
+# The email's sentence of each action, the same in every language: what was recorded, its details (each only when
+# the portal sent it), what happens next.
+BODY: dict[str, Callable[[Phrases], str]] = {
+    "promise": lambda p: f"{p['said']}{detail('amount', ' ')}{p['on']}{value('promised_date')}{INVOICES}. {p['next']}",
+    "payment_reported": lambda p: (
+        p["said"]
+        + detail("amount", p["for"])
+        + detail("paid_on", p["of"])
+        + detail("reference", p["reference"])
+        + f"{INVOICES}. {p['next']}"
+    ),
+    "dispute": lambda p: f"{p['said']}{INVOICES}{detail('reason', ': ')}. {p['next']}",
+    "call_requested": lambda p: f"{p['said']}{detail('call_at', p['on'])}{detail('phone', p['at'])}. {p['next']}",
+    "plan_requested": lambda p: (
+        p["said"] + detail("installments", p["in"], p["installments"]) + f"{detail('amount', p['for'])}. {p['next']}"
+    ),
+    OTHER: lambda p: p["said"],
+}
+# The SMS / WhatsApp sentence where it carries a detail (the others are their ``short`` phrase alone).
+SHORT: dict[str, Callable[[Phrases], str]] = {
+    "promise": lambda p: f"{p['short']} {value('promised_date')}.",
+    "payment_reported": lambda p: f"{p['short']}{detail('amount', p['for'])}{p['short_next']}",
+    "call_requested": lambda p: f"{p['short']}{detail('call_at', p['short_on'])}.",
+}
+
+# PHRASES[language][action]: the words BODY and SHORT put together, and the subject (before the company's name).
+PHRASES: dict[str, dict[str, Phrases]] = {
     "es": {
-        "subject": {
-            "promise": "Confirmamos su promesa de pago - {{ company.name }}",
-            "payment_reported": "Recibimos su aviso de pago - {{ company.name }}",
-            "dispute": "Recibimos su reclamo - {{ company.name }}",
-            "call_requested": "Recibimos su pedido de llamada - {{ company.name }}",
-            "plan_requested": "Recibimos su solicitud de plan de pagos - {{ company.name }}",
-            OTHER: "Recibimos su solicitud - {{ company.name }}",
+        "promise": {
+            "subject": "Confirmamos su promesa de pago",
+            "said": "Registramos su compromiso de pagar",
+            "on": " el ",
+            "next": "Hasta esa fecha no le enviaremos recordatorios por esas facturas.",
+            "short": "registramos su promesa de pago para el",
         },
-        "body": {
-            "promise": "Registramos su compromiso de pagar{% if data.get('amount') %} {{ data.get('amount') }}"
-            "{% endif %} el {{ data.get('promised_date') }}" + INVOICES + ". Hasta esa fecha no le enviaremos "
-            "recordatorios por esas facturas.",
-            "payment_reported": "Recibimos su aviso de pago{% if data.get('amount') %} por {{ data.get('amount') }}"
-            "{% endif %}{% if data.get('paid_on') %} del {{ data.get('paid_on') }}{% endif %}"
-            "{% if data.get('reference') %}, referencia {{ data.get('reference') }}{% endif %}" + INVOICES + ". "
-            "Lo verificaremos y aplicaremos a su cuenta; mientras tanto no le reclamaremos esas facturas.",
-            "dispute": "Recibimos su reclamo" + INVOICES + "{% if data.get('reason') %}: {{ data.get('reason') }}"
-            "{% endif %}. Lo derivamos al área que corresponde, que le responderá a la brevedad; mientras se "
-            "revisa no le reclamaremos esa factura.",
-            "call_requested": "Recibimos su pedido de que le llamemos{% if data.get('call_at') %} el "
-            "{{ data.get('call_at') }}{% endif %}{% if data.get('phone') %} al {{ data.get('phone') }}{% endif %}. "
-            "Una persona de nuestro equipo se comunicará con usted.",
-            "plan_requested": "Recibimos su solicitud de un plan de pagos{% if data.get('installments') %} en "
-            "{{ data.get('installments') }} cuotas{% endif %}{% if data.get('amount') %} por "
-            "{{ data.get('amount') }}{% endif %}. La revisaremos y le responderemos con nuestra propuesta.",
-            OTHER: "Recibimos su solicitud desde su página de cuenta y le responderemos a la brevedad.",
+        "payment_reported": {
+            "subject": "Recibimos su aviso de pago",
+            "said": "Recibimos su aviso de pago",
+            "for": " por ",
+            "of": " del ",
+            "reference": ", referencia ",
+            "next": "Lo verificaremos y aplicaremos a su cuenta; mientras tanto no le reclamaremos esas facturas.",
+            "short": "recibimos su aviso de pago",
+            "short_next": "; lo verificaremos.",
         },
-        "short": {
-            "promise": "registramos su promesa de pago para el {{ data.get('promised_date') }}.",
-            "payment_reported": "recibimos su aviso de pago{% if data.get('amount') %} por "
-            "{{ data.get('amount') }}{% endif %}; lo verificaremos.",
-            "dispute": "recibimos su reclamo; le responderemos a la brevedad.",
-            "call_requested": "recibimos su pedido de llamada{% if data.get('call_at') %} para el "
-            "{{ data.get('call_at') }}{% endif %}.",
-            "plan_requested": "recibimos su solicitud de plan de pagos; le responderemos.",
-            OTHER: "recibimos su solicitud.",
+        "dispute": {
+            "subject": "Recibimos su reclamo",
+            "said": "Recibimos su reclamo",
+            "next": "Lo derivamos al área que corresponde, que le responderá a la brevedad; mientras se revisa no le "
+            "reclamaremos esa factura.",
+            "short": "recibimos su reclamo; le responderemos a la brevedad.",
         },
-        "words": {"code": "Número de solicitud", "page": "Ver su cuenta", "thanks": "Gracias por avisarnos."},
+        "call_requested": {
+            "subject": "Recibimos su pedido de llamada",
+            "said": "Recibimos su pedido de que le llamemos",
+            "on": " el ",
+            "at": " al ",
+            "next": "Una persona de nuestro equipo se comunicará con usted.",
+            "short": "recibimos su pedido de llamada",
+            "short_on": " para el ",
+        },
+        "plan_requested": {
+            "subject": "Recibimos su solicitud de plan de pagos",
+            "said": "Recibimos su solicitud de un plan de pagos",
+            "in": " en ",
+            "installments": " cuotas",
+            "for": " por ",
+            "next": "La revisaremos y le responderemos con nuestra propuesta.",
+            "short": "recibimos su solicitud de plan de pagos; le responderemos.",
+        },
+        OTHER: {
+            "subject": "Recibimos su solicitud",
+            "said": "Recibimos su solicitud desde su página de cuenta y le responderemos a la brevedad.",
+            "short": "recibimos su solicitud.",
+        },
     },
     "en": {
-        "subject": {
-            "promise": "Your promise to pay is confirmed - {{ company.name }}",
-            "payment_reported": "We received your payment notice - {{ company.name }}",
-            "dispute": "We received your dispute - {{ company.name }}",
-            "call_requested": "We received your call request - {{ company.name }}",
-            "plan_requested": "We received your payment plan request - {{ company.name }}",
-            OTHER: "We received your request - {{ company.name }}",
+        "promise": {
+            "subject": "Your promise to pay is confirmed",
+            "said": "We recorded your commitment to pay",
+            "on": " on ",
+            "next": "Until then we will send you no reminders about those invoices.",
+            "short": "we recorded your promise to pay on",
         },
-        "body": {
-            "promise": "We recorded your commitment to pay{% if data.get('amount') %} {{ data.get('amount') }}"
-            "{% endif %} on {{ data.get('promised_date') }}" + INVOICES + ". Until then we will send you no "
-            "reminders about those invoices.",
-            "payment_reported": "We received your payment notice{% if data.get('amount') %} for "
-            "{{ data.get('amount') }}{% endif %}{% if data.get('paid_on') %} of {{ data.get('paid_on') }}"
-            "{% endif %}{% if data.get('reference') %}, reference {{ data.get('reference') }}{% endif %}"
-            + INVOICES
-            + ". We will verify it and apply it to your account; meanwhile we will not ask you for those invoices.",
-            "dispute": "We received your dispute" + INVOICES + "{% if data.get('reason') %}: {{ data.get('reason') }}"
-            "{% endif %}. We passed it to the team in charge, who will answer you shortly; while it is reviewed "
-            "we will not ask you for that invoice.",
-            "call_requested": "We received your request for a call{% if data.get('call_at') %} on "
-            "{{ data.get('call_at') }}{% endif %}{% if data.get('phone') %} at {{ data.get('phone') }}{% endif %}. "
-            "A member of our team will call you.",
-            "plan_requested": "We received your request for a payment plan{% if data.get('installments') %} in "
-            "{{ data.get('installments') }} installments{% endif %}{% if data.get('amount') %} for "
-            "{{ data.get('amount') }}{% endif %}. We will review it and answer you with our proposal.",
-            OTHER: "We received your request from your account page and will answer you shortly.",
+        "payment_reported": {
+            "subject": "We received your payment notice",
+            "said": "We received your payment notice",
+            "for": " for ",
+            "of": " of ",
+            "reference": ", reference ",
+            "next": "We will verify it and apply it to your account; meanwhile we will not ask you for those invoices.",
+            "short": "we received your payment notice",
+            "short_next": "; we will verify it.",
         },
-        "short": {
-            "promise": "we recorded your promise to pay on {{ data.get('promised_date') }}.",
-            "payment_reported": "we received your payment notice{% if data.get('amount') %} for "
-            "{{ data.get('amount') }}{% endif %}; we will verify it.",
-            "dispute": "we received your dispute; we will answer you shortly.",
-            "call_requested": "we received your call request{% if data.get('call_at') %} for "
-            "{{ data.get('call_at') }}{% endif %}.",
-            "plan_requested": "we received your payment plan request; we will answer you.",
-            OTHER: "we received your request.",
+        "dispute": {
+            "subject": "We received your dispute",
+            "said": "We received your dispute",
+            "next": "We passed it to the team in charge, who will answer you shortly; while it is reviewed we will not "
+            "ask you for that invoice.",
+            "short": "we received your dispute; we will answer you shortly.",
         },
-        "words": {"code": "Request number", "page": "See your account", "thanks": "Thank you for letting us know."},
+        "call_requested": {
+            "subject": "We received your call request",
+            "said": "We received your request for a call",
+            "on": " on ",
+            "at": " at ",
+            "next": "A member of our team will call you.",
+            "short": "we received your call request",
+            "short_on": " for ",
+        },
+        "plan_requested": {
+            "subject": "We received your payment plan request",
+            "said": "We received your request for a payment plan",
+            "in": " in ",
+            "installments": " installments",
+            "for": " for ",
+            "next": "We will review it and answer you with our proposal.",
+            "short": "we received your payment plan request; we will answer you.",
+        },
+        OTHER: {
+            "subject": "We received your request",
+            "said": "We received your request from your account page and will answer you shortly.",
+            "short": "we received your request.",
+        },
     },
     "pt": {
-        "subject": {
-            "promise": "Confirmamos sua promessa de pagamento - {{ company.name }}",
-            "payment_reported": "Recebemos seu aviso de pagamento - {{ company.name }}",
-            "dispute": "Recebemos sua contestação - {{ company.name }}",
-            "call_requested": "Recebemos seu pedido de ligação - {{ company.name }}",
-            "plan_requested": "Recebemos sua solicitação de parcelamento - {{ company.name }}",
-            OTHER: "Recebemos sua solicitação - {{ company.name }}",
+        "promise": {
+            "subject": "Confirmamos sua promessa de pagamento",
+            "said": "Registramos seu compromisso de pagar",
+            "on": " em ",
+            "next": "Até essa data não enviaremos lembretes sobre essas faturas.",
+            "short": "registramos sua promessa de pagamento para",
         },
-        "body": {
-            "promise": "Registramos seu compromisso de pagar{% if data.get('amount') %} {{ data.get('amount') }}"
-            "{% endif %} em {{ data.get('promised_date') }}" + INVOICES + ". Até essa data não enviaremos "
-            "lembretes sobre essas faturas.",
-            "payment_reported": "Recebemos seu aviso de pagamento{% if data.get('amount') %} de "
-            "{{ data.get('amount') }}{% endif %}{% if data.get('paid_on') %} em {{ data.get('paid_on') }}"
-            "{% endif %}{% if data.get('reference') %}, referência {{ data.get('reference') }}{% endif %}"
-            + INVOICES
-            + ". Vamos verificá-lo e aplicá-lo à sua conta; enquanto isso não cobraremos essas faturas.",
-            "dispute": "Recebemos sua contestação" + INVOICES + "{% if data.get('reason') %}: "
-            "{{ data.get('reason') }}{% endif %}. Encaminhamos à área responsável, que responderá em breve; "
-            "enquanto é analisada não cobraremos essa fatura.",
-            "call_requested": "Recebemos seu pedido de ligação{% if data.get('call_at') %} para "
-            "{{ data.get('call_at') }}{% endif %}{% if data.get('phone') %} no {{ data.get('phone') }}{% endif %}. "
-            "Uma pessoa da nossa equipe entrará em contato.",
-            "plan_requested": "Recebemos sua solicitação de parcelamento{% if data.get('installments') %} em "
-            "{{ data.get('installments') }} parcelas{% endif %}{% if data.get('amount') %} de "
-            "{{ data.get('amount') }}{% endif %}. Vamos analisá-la e responder com nossa proposta.",
-            OTHER: "Recebemos sua solicitação pela página da sua conta e responderemos em breve.",
+        "payment_reported": {
+            "subject": "Recebemos seu aviso de pagamento",
+            "said": "Recebemos seu aviso de pagamento",
+            "for": " de ",
+            "of": " em ",
+            "reference": ", referência ",
+            "next": "Vamos verificá-lo e aplicá-lo à sua conta; enquanto isso não cobraremos essas faturas.",
+            "short": "recebemos seu aviso de pagamento",
+            "short_next": "; vamos verificá-lo.",
         },
-        "short": {
-            "promise": "registramos sua promessa de pagamento para {{ data.get('promised_date') }}.",
-            "payment_reported": "recebemos seu aviso de pagamento{% if data.get('amount') %} de "
-            "{{ data.get('amount') }}{% endif %}; vamos verificá-lo.",
-            "dispute": "recebemos sua contestação; responderemos em breve.",
-            "call_requested": "recebemos seu pedido de ligação{% if data.get('call_at') %} para "
-            "{{ data.get('call_at') }}{% endif %}.",
-            "plan_requested": "recebemos sua solicitação de parcelamento; responderemos.",
-            OTHER: "recebemos sua solicitação.",
+        "dispute": {
+            "subject": "Recebemos sua contestação",
+            "said": "Recebemos sua contestação",
+            "next": "Encaminhamos à área responsável, que responderá em breve; enquanto é analisada não cobraremos "
+            "essa fatura.",
+            "short": "recebemos sua contestação; responderemos em breve.",
         },
-        "words": {"code": "Número da solicitação", "page": "Ver sua conta", "thanks": "Obrigado por nos avisar."},
+        "call_requested": {
+            "subject": "Recebemos seu pedido de ligação",
+            "said": "Recebemos seu pedido de ligação",
+            "on": " para ",
+            "at": " no ",
+            "next": "Uma pessoa da nossa equipe entrará em contato.",
+            "short": "recebemos seu pedido de ligação",
+            "short_on": " para ",
+        },
+        "plan_requested": {
+            "subject": "Recebemos sua solicitação de parcelamento",
+            "said": "Recebemos sua solicitação de parcelamento",
+            "in": " em ",
+            "installments": " parcelas",
+            "for": " de ",
+            "next": "Vamos analisá-la e responder com nossa proposta.",
+            "short": "recebemos sua solicitação de parcelamento; responderemos.",
+        },
+        OTHER: {
+            "subject": "Recebemos sua solicitação",
+            "said": "Recebemos sua solicitação pela página da sua conta e responderemos em breve.",
+            "short": "recebemos sua solicitação.",
+        },
     },
 }
+# The words around the sentence: the request's number, the link to the page, the thanks.
+WORDS: dict[str, dict[str, str]] = {
+    "es": {"code": "Número de solicitud", "page": "Ver su cuenta", "thanks": "Gracias por avisarnos."},
+    "en": {"code": "Request number", "page": "See your account", "thanks": "Thank you for letting us know."},
+    "pt": {"code": "Número da solicitação", "page": "Ver sua conta", "thanks": "Obrigado por nos avisar."},
+}
+
+
+def sentences(language: str) -> dict[str, dict[str, str]]:
+    """``{part: {action: source}}`` in ``language``: the subject, the email's sentence, the short sentence."""
+    phrases = PHRASES[language]
+    actions = (*ACTIONS, OTHER)
+    return {
+        "subject": {a: f"{phrases[a]['subject']} - {{{{ company.name }}}}" for a in actions},
+        "body": {a: BODY[a](phrases[a]) for a in actions},
+        "short": {a: SHORT[a](phrases[a]) if a in SHORT else phrases[a]["short"] for a in actions},
+    }
+
+
+TEXTS = {language: sentences(language) for language in PHRASES}
 
 LINK = "portal_link or portal_url"
 
@@ -158,7 +242,7 @@ def subject(language: str) -> str:
 
 
 def email_text(language: str) -> str:
-    words, common = TEXTS[language]["words"], labels(language)
+    words, common = WORDS[language], labels(language)
     return (
         f"{common['greeting']} {{{{ recipient_name }}}}:\n\n{by_action(TEXTS[language]['body'])}\n"
         f"{{% if data.get('reference_code') %}}\n\n{words['code']}: {{{{ data.get('reference_code') }}}}\n"
@@ -172,7 +256,7 @@ def email_text(language: str) -> str:
 
 
 def email_html(language: str) -> str:
-    words, common = TEXTS[language]["words"], labels(language)
+    words, common = WORDS[language], labels(language)
     return (
         '<!DOCTYPE html>\n<html lang="{{ language }}">\n<head><meta charset="utf-8"><title>'
         f"{subject(language)}</title></head>\n"
@@ -193,7 +277,7 @@ def short(language: str) -> str:
     """The SMS: the company, what was recorded, the page; kept to the point (one link, no contacts)."""
     return (
         f"{{{{ company.name }}}}: {by_action(TEXTS[language]['short'])}"
-        f"{{% if {LINK} %}} {TEXTS[language]['words']['page']}: {{{{ {LINK} }}}}{{% endif %}}"
+        f"{{% if {LINK} %}} {WORDS[language]['page']}: {{{{ {LINK} }}}}{{% endif %}}"
         f" {labels(language)['sms_stop']}"
     )
 
