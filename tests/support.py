@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import uvicorn
 from alembic import command
 from alembic.config import Config
 from arq import create_pool
@@ -39,6 +40,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@asynccontextmanager
+async def serve_on_loopback(app: Any, port: int) -> AsyncIterator[str]:
+    """``app`` (ASGI) served by a real uvicorn server on ``127.0.0.1:port`` inside the test's event loop, for a
+    peer our code calls over HTTP; yields its base URL. At the block's end it stops, giving a request still in
+    flight one second."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    server.config.timeout_graceful_shutdown = 1
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def recreate_database(server: str, name: str) -> None:

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
@@ -37,6 +36,7 @@ from services.portal.checkout.rules import (
     verify_signature,
 )
 from services.portal.checkout.schemas import PaymentNotification, PreferenceRequest
+from tests.support import serve_on_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-webhook-secret"
@@ -104,15 +104,8 @@ async def receiver() -> AsyncIterator[Receiver]:
     port = free_port_base([0])
     receiver = Receiver(f"http://127.0.0.1:{port}/notifications")
     app = Starlette(routes=[Route("/notifications", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
+    async with serve_on_loopback(app, port):
         yield receiver
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

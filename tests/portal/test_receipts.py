@@ -2,21 +2,19 @@
 publishes it, a bucket on loopback (services/portal/receipts/s3_stub.py) that checks every signature, and a
 debtor's receipt kept there and served back to the tenant's people."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 import httpx
 import pytest
-import uvicorn
 
 from services.portal.receipts.s3_stub import S3Stub
 from services.portal.receipts.sigv4 import EMPTY_SHA256, authorization
 from services.portal.receipts.storage import LocalStorage, S3Storage, StorageError
 from tests.portal.support import debtor, own_cookies, portal_settings
 from tests.portal.test_actions import PDF
-from tests.support import free_port
+from tests.support import free_port, serve_on_loopback
 
 pytestmark = pytest.mark.usefixtures(own_cookies.__name__)
 
@@ -50,16 +48,9 @@ def test_sigv4_matches_aws_published_get_object_example():
 
 @asynccontextmanager
 async def bucket() -> AsyncIterator[tuple[S3Stub, str]]:
-    stub, port = S3Stub(), free_port()
-    server = uvicorn.Server(uvicorn.Config(stub, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield stub, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    stub = S3Stub()
+    async with serve_on_loopback(stub, free_port()) as endpoint:
+        yield stub, endpoint
 
 
 async def test_an_s3_compatible_bucket_keeps_and_gives_back_a_receipt_and_refuses_a_wrong_secret():

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import text
 
 from services.webhooks.deliveries.sender import create_delivery_client, deliver_due
 from services.webhooks.settings import WebhooksSettings
-from tests.support import OPERATOR, Stack, free_port
+from tests.support import OPERATOR, Stack, free_port, serve_on_loopback
 
 FAST = [0.0] * 9  # the schedule's length, without the waits: a retry is due on the next pass
 
@@ -66,19 +65,12 @@ class Receiver:
 @asynccontextmanager
 async def receiver() -> AsyncIterator[Receiver]:
     stub = Receiver(free_port())
-    config = uvicorn.Config(stub, host="127.0.0.1", port=stub.port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield stub
-    finally:
-        if stub.hold is not None:
-            stub.hold.set()
-        server.should_exit = True
-        await task
+    async with serve_on_loopback(stub, stub.port):
+        try:
+            yield stub
+        finally:
+            if stub.hold is not None:  # a request held in flight ends before the server stops
+                stub.hold.set()
 
 
 def settings(**overrides: Any) -> WebhooksSettings:
