@@ -10,17 +10,17 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import asyncpg
 import orjson
 import sqlalchemy.exc
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryKeyConstraint, func
+from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryKeyConstraint, Table, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 from shared.settings import ServiceSettings
 
@@ -39,6 +39,24 @@ NAMING_CONVENTION = {
 def schema_metadata(schema: str) -> MetaData:
     """The MetaData of one service: every table lives in the service's own PostgreSQL schema."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+class SchemaBase(DeclarativeBase):
+    """What each service's declarative base shares: ``class Base(SchemaBase, schema="dunning")`` is the base of
+    one service's models, with a registry of its own and the schema's MetaData (``schema_metadata``); its
+    subclasses are the mapped tables. ``__table__`` is typed as the ``Table`` every model maps (DeclarativeBase
+    says only FromClause), for Core statements: ``Model.__table__``."""
+
+    __table__: ClassVar[Table]
+
+    def __init_subclass__(cls, schema: str | None = None, **kw: Any) -> None:
+        if schema is None:  # a model of a service's Base: mapped in that Base's registry
+            super().__init_subclass__(**kw)
+            return
+        # a service's Base: a declarative base of its own, as DeclarativeBase sets up its direct subclasses
+        cls.registry = registry(metadata=schema_metadata(schema))
+        cls.metadata = cls.registry.metadata
+        cls._sa_registry = cls.registry
 
 
 class IdMixin:

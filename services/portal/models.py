@@ -5,7 +5,7 @@ step with ``migrations/versions/20261207_0031_portal.py``."""
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,25 +18,21 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
-    Table,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import conv
 
-from shared.db import schema_metadata, tenant_keys, tenant_reference
+from shared.db import SchemaBase, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "portal"
 
 
-class Base(DeclarativeBase):
-    """The schema's declarative base (see ``services/webhooks/models.py``): ``Model.__table__`` is a ``Table``."""
-
-    metadata = schema_metadata(SCHEMA)
-    __table__: ClassVar[Table]
+class Base(SchemaBase, schema=SCHEMA):
+    """The base of this schema's models (``shared.db.SchemaBase``)."""
 
 
 outbox = outbox_table(Base.metadata)

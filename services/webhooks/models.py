@@ -4,7 +4,7 @@ endpoint with its attempts, the tenant's settings. Only webhooks writes it. Kept
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -15,27 +15,22 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
-    Table,
     Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import conv
 
-from shared.db import schema_metadata, tenant_keys, tenant_reference
+from shared.db import SchemaBase, tenant_keys, tenant_reference
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
 SCHEMA = "webhooks"
 
 
-class Base(DeclarativeBase):
-    """The schema's declarative base: a class (mypy takes only a class as a base), its ``__table__`` typed as the
-    ``Table`` every model maps (DeclarativeBase says only FromClause), for Core statements: ``Model.__table__``."""
-
-    metadata = schema_metadata(SCHEMA)
-    __table__: ClassVar[Table]
+class Base(SchemaBase, schema=SCHEMA):
+    """The base of this schema's models (``shared.db.SchemaBase``)."""
 
 
 outbox = outbox_table(Base.metadata)
