@@ -18,13 +18,19 @@ os.environ["COBRANZA_REDIS_URL"] = f"redis://{TEST_REDIS}/{TEST_REDIS_DB}"
 os.environ["COBRANZA_RELAY_ENABLED"] = "false"  # tests relay explicitly, when they mean to
 os.environ.setdefault("COBRANZA_LOG_LEVEL", "WARNING")
 
-import asyncio  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 
 import pytest  # noqa: E402
-import uvicorn  # noqa: E402
 
-from tests.support import Stack, create_stack, free_port, migrate, recreate_database, reset_state  # noqa: E402
+from tests.support import (  # noqa: E402
+    Stack,
+    create_stack,
+    free_port,
+    migrate,
+    recreate_database,
+    reset_state,
+    serve_on_loopback,
+)
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +56,5 @@ async def api(stack: Stack):
 @pytest.fixture
 async def gateway_url(api, stack) -> AsyncIterator[str]:
     """The test stack's gateway (its services in process) on a real port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(stack.gateway, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_loopback(stack.gateway, free_port()) as url:
+        yield url

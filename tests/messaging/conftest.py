@@ -1,17 +1,15 @@
 """Messaging tests run against real peers on loopback: an aiosmtpd SMTP server, the provider stub over HTTP,
 and the gateway served on a real port (for signed provider callbacks)."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from messaging_service.stubs.provider import ProviderStub
 from messaging_service.stubs.smtp_server import MaildirHandler
 from tests.messaging.support import Mailbox, Provider
-from tests.support import free_port
+from tests.support import free_port, serve_on_loopback
 
 
 @pytest.fixture
@@ -28,26 +26,11 @@ async def mailbox(tmp_path: Path) -> AsyncIterator[Mailbox]:
         controller.stop()
 
 
-async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    return server, task
-
-
 @pytest.fixture(scope="session")
 async def provider_server() -> AsyncIterator[Provider]:
     stub = ProviderStub()
-    port = free_port()
-    server, task = await _serve(stub.app, port)
-    try:
-        yield Provider(f"http://127.0.0.1:{port}", stub)
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_loopback(stub.app, free_port()) as url:
+        yield Provider(url, stub)
 
 
 @pytest.fixture
@@ -68,10 +51,5 @@ async def provider(provider_server: Provider) -> Provider:
 @pytest.fixture(scope="session")
 async def public_gateway(stack) -> AsyncIterator[str]:
     """The in-process gateway served on a real loopback port, so the provider stub can call it back."""
-    port = free_port()
-    server, task = await _serve(stack.gateway, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_loopback(stack.gateway, free_port()) as url:
+        yield url

@@ -20,10 +20,9 @@ from shared.inbox import process_batch
 from shared.outbox import relay_once
 from shared.worker import build_context, close_context
 from tests.messaging.callbacks import apply_callbacks, stored_requests
-from tests.messaging.conftest import _serve
 from tests.messaging.support import messages, run_messaging, settings
 from tests.messaging.test_webhooks import DEV, sent_sms, stub
-from tests.support import RoutingTransport, free_port, in_process_urls, queued_envelopes, running
+from tests.support import RoutingTransport, free_port, in_process_urls, queued_envelopes, running, serve_on_loopback
 
 
 async def test_a_status_callback_is_stored_while_messaging_is_down_and_applied_later(
@@ -160,14 +159,10 @@ async def test_the_stub_retries_failed_callbacks_in_order_until_a_receiver_answe
         )
         assert answer["retrying"] is True
     assert provider.stub.callback_summary()["pending"] == 2
-    server, task = await _serve(stack.gateway, port)
-    try:
+    async with serve_on_loopback(stack.gateway, port):
         deadline = time.monotonic() + 120
         while provider.stub.callback_summary()["pending"] and time.monotonic() < deadline:  # noqa: ASYNC110 - polls a peer
             await asyncio.sleep(0.1)
-    finally:
-        server.should_exit = True
-        await task
     counts = provider.stub.callback_summary()
     assert (counts["pending"], counts["delivered"]) == (0, 2)
     assert counts["retried"] >= 1  # the first, until the receiver came up; the second waited behind it

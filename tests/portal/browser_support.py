@@ -25,11 +25,10 @@ from services.portal.worker import WorkerSettings as PortalWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from tests.alarms.support import alarms_worker, relay
-from tests.messaging.conftest import _serve
 from tests.messaging.support import Mailbox, deliver, settings
 from tests.platform.test_docs_browser import CHROMEDRIVER, CHROMIUM
 from tests.platform.test_isolation import dunning_worker
-from tests.support import SCHEMAS, Stack, free_port, run_worker
+from tests.support import SCHEMAS, Stack, free_port, run_worker, serve_on_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "portal"
@@ -164,13 +163,11 @@ async def psp_stub() -> AsyncIterator[tuple[str, PspStub]]:
     """The PSP stub (Checkout Pro's shape) on a loopback port, in this process: its notifications reach the gateway
     served in the same event loop."""
     stub = PspStub(PSP_TOKEN, PSP_SECRET, retry_base_seconds=0.2)
-    server, task = await _serve(stub.app, free_port())
-    try:
-        yield f"http://127.0.0.1:{server.config.port}", stub
-    finally:
-        stub.forget()
-        server.should_exit = True
-        await task
+    async with serve_on_loopback(stub.app, free_port()) as url:
+        try:
+            yield url, stub
+        finally:
+            stub.forget()  # its pending notifications end before the server stops
 
 
 @contextmanager
