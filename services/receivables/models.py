@@ -141,6 +141,8 @@ class Tenant(Base):
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     # Credit notes and over-payments go to open invoices by themselves; off: kept as credit and only reported.
     auto_apply_credits: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # The points each reason of the worklist is worth (issue 18); only the tenant's changes, the rest default.
+    worklist_weights: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
