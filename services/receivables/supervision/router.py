@@ -26,7 +26,7 @@ async def get_collectors_situation(
         Team | None,
         Query(
             description="`mine`: the collectors the caller supervises (a supervisor's default); `all`: every "
-            "collector (managers; their default)"
+            "collector (a manager's default)"
         ),
     ] = None,
 ) -> SupervisionOut:

@@ -27,6 +27,19 @@ class CollectorSituation(BaseModel):
 
 
 class SupervisionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "2026-03-16",
+                    "to": "2026-03-16",
+                    "today": "2026-03-16",
+                    "collectors": [examples.COLLECTOR_SITUATION],
+                }
+            ]
+        }
+    )
+
     date_from: date = Field(serialization_alias="from")
     date_to: date = Field(serialization_alias="to")
     today: date

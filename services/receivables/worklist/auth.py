@@ -1,7 +1,7 @@
 """Who may use the worklist routes: the roles of ``shared.permissions.MATRIX["worklist"]``.
 
-``read``: one's own list (a collector's desk); ``team``: another collector's list or one's team; ``all``: the whole
-portfolio's. The route depends on ``read``; the service asks ``may`` for the wider scopes.
+``worklist.read`` gives one's own list (a collector's desk). Another collector's list, a team's or the whole
+portfolio's is supervision: the roles of ``supervision.read``, asked by the service with ``check_supervises``.
 """
 
 from typing import Annotated
@@ -15,9 +15,11 @@ from shared.problems import Forbidden
 WorklistRead = Annotated[Identity, Depends(require("worklist", "read"))]
 """May read a worklist (one's own at least)."""
 
+SUPERVISING = Permission("supervision", "read")
 
-def check(identity: Identity, action: str, what: str) -> None:
-    """A 403 unless the caller's roles have ``action`` on the worklist (``team``, ``all``)."""
-    roles = allowed_roles(Permission("worklist", action))
+
+def check_supervises(identity: Identity, what: str) -> None:
+    """A 403 unless the caller may read others' work (``supervision.read``)."""
+    roles = allowed_roles(SUPERVISING)
     if not identity.has_any(roles):
         raise Forbidden(f"{what} needs one of the roles: {', '.join(sorted(roles))}")

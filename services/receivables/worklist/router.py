@@ -21,11 +21,15 @@ async def get_worklist(
     session: SessionDep,
     page: PageDep,
     collector_id: Annotated[
-        uuid.UUID | None, Query(description="Another collector's list (supervisors, managers); default: the caller's")
+        uuid.UUID | None,
+        Query(description="Another collector's list (supervisors and managers); default: the caller's"),
     ] = None,
     team: Annotated[
         Team | None,
-        Query(description="`mine`: the collectors the caller supervises; `all`: the whole portfolio (managers)"),
+        Query(
+            description="`mine`: the collectors the caller supervises; `all`: the whole portfolio, customers "
+            "without a collector included (both for supervisors and managers)"
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Today's customers to contact (the tenant's day), best score first: each with the reasons that make its score

@@ -34,7 +34,10 @@ class ReasonOut(BaseModel):
     weight: int = Field(description="The tenant's weight of this reason")
     points: Decimal = Field(description="What it adds to the score: the weight times the reason's factor")
     text: str = Field(description="The reason in a sentence, with its evidence")
-    evidence: dict[str, Any] = Field(description="The facts behind the sentence, as data")
+    evidence: dict[str, Any] = Field(
+        description="The facts behind the sentence, as data; an open object by design: one shape per reason code "
+        "(amounts as strings, dates ISO)"
+    )
 
 
 class ObjectiveOut(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.worklist import repository, rules
-from services.receivables.worklist.auth import check
+from services.receivables.worklist.auth import check_supervises
 from services.receivables.worklist.repository import Day, Scope
 from services.receivables.worklist.schemas import (
     ChannelOut,
@@ -38,18 +38,18 @@ async def scope_for(
     session: AsyncSession, identity: Identity, collector_id: uuid.UUID | None, team: Team | None
 ) -> Scope:
     """Whose customers the caller asked for, if the caller may: by default its own (a person's call); another
-    collector's or its team (``team``); the whole portfolio (``all``)."""
+    collector's, the caller's team (``mine``) or the whole portfolio (``all``) for those who supervise."""
     if collector_id is not None and team is not None:
         raise ValidationProblem.field("team", "give either collector_id or team, not both")
     if team is Team.ALL:
-        check(identity, "all", "the whole portfolio's worklist")
+        check_supervises(identity, "the whole portfolio's worklist")
         return Scope(everyone=True)
     if team is Team.MINE:
-        check(identity, "team", "a team's worklist")
+        check_supervises(identity, "a team's worklist")
         supervisor = _person(identity, "team")
         return Scope(tuple(await repository.team_of(session, identity.tenant_id, supervisor)))
     if collector_id is not None and collector_id != identity.user_id:
-        check(identity, "team", "another collector's worklist")
+        check_supervises(identity, "another collector's worklist")
         return Scope((collector_id,))
     return Scope((_person(identity, "collector_id"),))
 
