@@ -456,6 +456,13 @@ class TimelineEntry(IdMixin, Base):
             "occurred_at",
             postgresql_where=text("invoice_id IS NOT NULL"),
         ),
+        Index(  # the worklist's "reply waiting" (issue 18): a customer's replies without its other entries
+            "ix_timeline_entries_replies",
+            "tenant_id",
+            "customer_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'reply_received'"),
+        ),
         Index(
             "uq_timeline_entries_message",
             "tenant_id",
