@@ -183,6 +183,10 @@ async def test_each_reason_appears_when_its_fact_is_there(rc):
         },
     )
 
+    reported_online, _ = await owing(rc, amount="800.00", days=6)
+    outcome = {"customer_id": reported_online["id"], "kind": "payment_reported", "channel": "portal"}
+    await as_portal(rc, "/v1/outcomes", outcome)
+
     troubled, _ = await owing(
         rc,
         amount="500.00",
@@ -234,6 +238,11 @@ async def test_each_reason_appears_when_its_fact_is_there(rc):
     portal = items[on_portal["id"]]
     assert codes(portal) == {"portal_action", "days_since_contact"}
     assert "Llamar al cliente (pedido en su página)" in reason(portal, "portal_action")["text"]
+    online = items[reported_online["id"]]
+    assert codes(online) == {"portal_action", "days_since_contact"}  # reported: no longer "overdue"
+    assert reason(online, "portal_action")["text"] == (
+        "1 action(s) on the customer's page and no contact yet, the last: outcome payment_reported"
+    )
     hard = items[troubled["id"]]
     assert codes(hard) == {"overdue", "bounced_contact", "warning_signs", "days_since_contact"}
     assert reason(hard, "bounced_contact")["text"] == "contact(s) found invalid: email pagos@troubled.example"
@@ -373,3 +382,21 @@ async def test_whose_list_a_caller_may_read(rc):
     both = await worklist(rc, expect=422, headers=manager_headers, team="all", collector_id=other["id"])
     assert both["errors"][0]["field"] == "team"
     await worklist(rc, headers=rc.erp, expect=403)  # an integration has no desk
+
+
+async def test_amounts_are_never_added_across_currencies(rc):
+    """A's ARS debt is the smaller of the collector's two ARS debts (share 0.5), but its USD debt is the only USD
+    one (share 1): its overdue part is its USD part, and says so."""
+    a, _ = await owing(rc, amount="1000.00", days=10)
+    due = (rc.today - timedelta(days=5)).isoformat()
+    await invoice(rc, a["id"], amount="10.00", currency="USD", issue_date="2026-01-01", due_date=due)
+    b, _ = await owing(rc, amount="5000.00", days=10)
+    items = by_customer(await worklist(rc))
+    overdue = reason(items[a["id"]], "overdue")
+    assert (overdue["points"], overdue["evidence"]["currency"], overdue["evidence"]["amount"]) == (
+        "40.00",
+        "USD",
+        "10.00",
+    )
+    assert overdue["text"].startswith("USD 10,00 overdue in 1 invoice(s), the oldest 5 days")
+    assert reason(items[b["id"]], "overdue")["evidence"]["share"] == "1.0000"
