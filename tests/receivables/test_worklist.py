@@ -113,8 +113,10 @@ async def test_a_broken_promise_outranks_a_fresh_small_debt_with_its_reasons_and
     assert [i["customer"]["id"] for i in (await worklist(rc))["items"]] == [promised_by["id"]]
 
 
-async def test_a_contact_of_yesterday_or_by_a_service_keeps_the_customer_on_the_list(rc):
+async def test_a_contact_of_yesterday_keeps_the_customer_on_the_list_and_follows_up_its_broken_promise(rc):
     c, _ = await owing(rc)
+    await break_promise(rc, c, days_ago=4)
+    assert "broken_promise" in codes((await worklist(rc))["items"][0])
     yesterday = rc.today - timedelta(days=1)
     await post(
         rc.api,
@@ -124,7 +126,8 @@ async def test_a_contact_of_yesterday_or_by_a_service_keeps_the_customer_on_the_
     )
     (item,) = (await worklist(rc))["items"]
     assert reason(item, "days_since_contact")["text"] == f"last contacted yesterday ({yesterday.strftime('%d/%m/%Y')})"
-    assert item["objective"]["code"] == "remind"
+    assert codes(item) == {"overdue", "days_since_contact"}  # the broken promise was followed up yesterday
+    assert item["objective"]["code"] == "generate_action"  # an excuse was given (with the promise)
 
 
 async def as_portal(rc, path, body):

@@ -2,7 +2,8 @@
 tenant's), scores them with ``rules.score_sql`` and pages by score; the same statement counts a team's lists.
 
 Each fact is an aggregate per customer over the customers in scope, joined once: overdue invoices in status normal
-per currency (the best currency's share), recent broken promises on invoices still owed, promises due today or
+per currency (the best currency's share), recent broken promises on invoices still owed and not followed up by a
+personal contact since (the day it broke counts as not followed up), promises due today or
 tomorrow, open tasks due, replies and portal actions after the last personal contact (an outcome not recorded by a
 ``service:``), warning signs, bounced contacts. A personal contact on the tenant's today takes the customer off.
 """
@@ -83,8 +84,10 @@ broken AS (
                       ORDER BY p.resolved_on DESC, p.promised_date DESC))[1] AS last
     FROM receivables.promises p JOIN scope s ON s.id = p.customer_id
     JOIN receivables.invoices i ON i.tenant_id = p.tenant_id AND i.id = p.invoice_id
+    LEFT JOIN contact k ON k.customer_id = p.customer_id
     WHERE p.tenant_id = :tenant_id AND p.status = 'broken' AND p.resolved_on >= :broken_since
           AND i.status IN {OPEN} AND i.open_amount > 0
+          AND (k.at IS NULL OR p.resolved_on >= CAST(k.at AT TIME ZONE :tz AS date))
     GROUP BY 1
 ),
 due AS (

@@ -313,9 +313,9 @@ PARTS: tuple[Callable[[Facts, Weights, Words], Reason | None], ...] = (
 
 def on_list(f: Facts) -> bool:
     """A customer is on today's list when something asks for a contact: overdue money it owes in status normal, a
-    recent broken promise, a promise due today or tomorrow, a task due, a reply or a portal action waiting. Bounced
-    contacts, warning signs and the days since the last contact only add to the score. (A contact recorded today
-    takes the customer off: the repository leaves it out.)"""
+    recent broken promise not followed up yet, a promise due today or tomorrow, a task due, a reply or a portal
+    action waiting. Bounced contacts, warning signs and the days since the last contact only add to the score. (A
+    contact recorded today takes the customer off: the repository leaves it out.)"""
     return bool(
         f.overdue_amount or f.broken_promises or f.promises_due or f.tasks_due or f.replies_waiting or f.portal_actions
     )

@@ -65,7 +65,9 @@ class WeightsOut(BaseModel):
     """The points each reason of the worklist is worth (issue 18)."""
 
     overdue: int = Field(description="Times the overdue share (0-1): amount x days against the collector's debts")
-    broken_promise: int = Field(description="A promise broken in the last 30 days, its invoice still owed")
+    broken_promise: int = Field(
+        description="A promise broken in the last 30 days, its invoice still owed, not followed up since"
+    )
     promise_due: int = Field(description="A promise due today or tomorrow")
     task_due: int = Field(description="Open tasks of the customer due today or before")
     reply_waiting: int = Field(description="A reply of the customer since the last personal contact")
