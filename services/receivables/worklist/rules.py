@@ -147,10 +147,11 @@ def points(weight: int, factor: Decimal | int) -> Decimal:
 
 
 def money(words: Words, amount: Decimal, currency: str) -> str:
-    """ "ARS 45.000,00": the currency's code, never its symbol ($ is also the US dollar), in the tenant's locale."""
-    shown = words.money(amount, currency)
-    number = shown.lstrip("-").lstrip("".join(ch for ch in shown if not (ch.isdigit() or ch in ".,")))
-    return f"{'-' if shown.startswith('-') else ''}{currency} {number.strip()}"
+    """ "ARS 45.000,00": the currency's code, never its symbol ($ is also the US dollar), the number in the tenant's
+    locale (``Words.money`` without its symbol)."""
+    shown = words.money(abs(amount), currency)
+    number = shown[next(i for i, ch in enumerate(shown) if ch.isdigit()) :]
+    return f"{'-' if amount < 0 else ''}{currency} {number}"
 
 
 def days_ago(days: int) -> str:
