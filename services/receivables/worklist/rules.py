@@ -9,9 +9,9 @@ cliente en un objetivo claro para el contacto" (``objective``), "Escoger el cana
 
 Amounts are never added across currencies: the overdue part is computed per currency, as the share of the
 collector's customers owing in that currency whose overdue amount x days is at most this customer's (a cumulative
-distribution, 0 to 1), and the customer's part is its best currency's. It reads "ranks above 80% of this collector's
-ARS debts": meaningful in any currency, and the same in the collector's list and in a team's (the share is per
-collector).
+distribution, 0 to 1), and the customer's part is its best currency's. It reads "amount x days at or above 80% of
+the collector's ARS debts": meaningful in any currency, and the same in the collector's list and in a team's (the
+share is per collector).
 """
 
 from collections.abc import Callable, Iterable, Mapping
