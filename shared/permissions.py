@@ -64,6 +64,9 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "statements": {"read": EVERYONE},
     "tasks": {"read": EVERYONE, "write": COLLECTORS | SERVICES},
     "timeline": {"read": EVERYONE},
+    # the collector's desk (issue 18): one's own worklist; another collector's, a team's or everyone's is supervision
+    "worklist": {"read": COLLECTORS},
+    "supervision": {"read": SUPERVISORS},
     # the tenant's settings, one section per service
     "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
     # dunning

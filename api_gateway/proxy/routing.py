@@ -18,6 +18,8 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "dispute-areas",
         "ingest",
         "receivables-settings",
+        "worklist",
+        "supervision",
     ),
     "dunning": (
         "strategies",

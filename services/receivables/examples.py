@@ -416,6 +416,17 @@ SETTINGS_OUT: JsonDict = {
     "follow_up_days": 3,
     "action_owner_id": None,
     "auto_apply_credits": True,
+    "worklist_weights": {
+        "overdue": 40,
+        "broken_promise": 60,
+        "promise_due": 25,
+        "task_due": 30,
+        "reply_waiting": 35,
+        "portal_action": 35,
+        "bounced_contact": 10,
+        "warning_sign": 10,
+        "days_since_contact": 10,
+    },
 }
 HISTORY_ENTRY_OUT: JsonDict = {
     "id": ENTRY_ID,
@@ -498,4 +509,73 @@ PAYMENT_BATCH: JsonDict = {
             "version": 1,
         },
     ]
+}
+WORKLIST_ITEM: JsonDict = {
+    "customer": {
+        "id": CUSTOMER_ID,
+        "external_id": "ERP-C-100",
+        "name": "Ferretería Los Andes S.R.L.",
+        "collector_id": COLLECTOR_ID,
+    },
+    "score": "121.00",
+    "reasons": [
+        {
+            "code": "broken_promise",
+            "weight": 60,
+            "points": "60.00",
+            "text": "promise of 20/03/2026 broken 3 days ago (ARS 85.000,00), still owed",
+            "evidence": {
+                "promised_date": "2026-03-20",
+                "broken_on": "2026-03-23",
+                "amount": "85000.00",
+                "currency": "ARS",
+                "broken_promises": 1,
+            },
+        },
+        {
+            "code": "overdue",
+            "weight": 40,
+            "points": "34.00",
+            "text": "ARS 85.000,00 overdue in 1 invoice(s), the oldest 23 days: amount x days at or above 85% of "
+            "the collector's ARS debts",
+            "evidence": {"currency": "ARS", "amount": "85000.00", "invoices": 1, "oldest_days": 23, "share": "0.8500"},
+        },
+        {
+            "code": "days_since_contact",
+            "weight": 10,
+            "points": "3.00",
+            "text": "last contacted 10 days ago (16/03/2026)",
+            "evidence": {"days": 10, "last_contact_on": "2026-03-16"},
+        },
+        {
+            "code": "warning_signs",
+            "weight": 10,
+            "points": "10.00",
+            "text": "1 warning sign(s): broken promises",
+            "evidence": {"signs": ["broken_promises"]},
+        },
+    ],
+    "objective": {
+        "code": "generate_action",
+        "why": "the customer has given an excuse or let the debt age: get a commitment",
+    },
+    "channel": {
+        "code": "call",
+        "address": "+5491144445555",
+        "why": "call suits 'generate action' and has a valid contact",
+    },
+}
+COLLECTOR_SITUATION: JsonDict = {
+    "user_id": COLLECTOR_ID,
+    "name": "Carla Gómez",
+    "customers": 412,
+    "worklist_size": 37,
+    "contacts": 22,
+    "customers_contacted": 19,
+    "promises_obtained": 6,
+    "promises_kept": 3,
+    "promises_broken": 1,
+    "excuses": {"forgetting": 5, "inability_to_pay": 2},
+    "tasks_open": 14,
+    "tasks_overdue": 3,
 }

@@ -17,10 +17,12 @@ from services.receivables.people.router import router as people_router
 from services.receivables.promises.router import router as promises_router
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.statements.router import router as statements_router
+from services.receivables.supervision.router import router as supervision_router
 from services.receivables.tasks.router import router as tasks_router
 from services.receivables.tenant_settings.router import router as settings_router
 from services.receivables.test_clock.router import router as test_clock_router
 from services.receivables.timeline.router import router as timeline_router
+from services.receivables.worklist.router import router as worklist_router
 from shared.app import create_service_app
 
 TAGS = [
@@ -59,6 +61,8 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             people_router,
             areas_router,
             kpis_router,
+            worklist_router,
+            supervision_router,
             ingest_router,
             settings_router,
             external_ids_router,

@@ -136,6 +136,8 @@ class Tenant(Base):
     action_owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     # Credit notes and over-payments go to open invoices by themselves; off: kept as credit and only reported.
     auto_apply_credits: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # The points each reason of the worklist is worth (issue 18); only the tenant's changes, the rest default.
+    worklist_weights: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -448,6 +450,13 @@ class TimelineEntry(IdMixin, Base):
             "invoice_id",
             "occurred_at",
             postgresql_where=text("invoice_id IS NOT NULL"),
+        ),
+        Index(  # the worklist's "reply waiting" (issue 18): a customer's replies without its other entries
+            "ix_timeline_entries_replies",
+            "tenant_id",
+            "customer_id",
+            "occurred_at",
+            postgresql_where=text("kind = 'reply_received'"),
         ),
         Index(
             "uq_timeline_entries_message",

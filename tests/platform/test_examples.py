@@ -24,6 +24,7 @@ OPEN_BY_DESIGN = {
     "WebhookEventOut.data",  # every catalogue type's payload in one list; each shape is in the `webhooks` section
     "ActionOut.detail",  # what a debtor asked on the portal: one shape per kind of action
     "ActionOut.result",  # what it became: the ids of the outcome, task, payment or receipt
+    "ReasonOut.evidence",  # the facts behind a worklist reason: one shape per reason code
 }
 
 

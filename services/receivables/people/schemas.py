@@ -20,8 +20,14 @@ class PersonFields(BaseModel):
     email: EmailAddress | None = None
     phone: E164Phone | None = None
     whatsapp: E164Phone | None = None
-    supervisor_id: uuid.UUID | None = Field(None, description="An advisor's supervisor (a person of kind supervisor)")
-    user_id: uuid.UUID | None = Field(None, description="The gateway user this person is (kind staff)")
+    supervisor_id: uuid.UUID | None = Field(
+        None,
+        description="An advisor's supervisor, or a collector's (kind staff: the collector is in the team of the "
+        "supervisor's user, `GET /v1/worklist?team=mine`); a person of kind supervisor",
+    )
+    user_id: uuid.UUID | None = Field(
+        None, description="The gateway user this person is (kind staff; or a supervisor who is a user)"
+    )
     active: bool | None = None
 
 

@@ -33,8 +33,8 @@ async def _check_links(
     session: AsyncSession, tenant_id: uuid.UUID, kind: str, values: dict[str, Any], gateway: TenantUsers
 ) -> None:
     if values.get("supervisor_id") is not None:
-        if kind != PersonKind.ADVISOR:
-            raise ValidationProblem.field("supervisor_id", "only an advisor has a supervisor")
+        if kind not in (PersonKind.ADVISOR, PersonKind.STAFF):
+            raise ValidationProblem.field("supervisor_id", "only an advisor or a staff profile has a supervisor")
         await require_person(session, tenant_id, values["supervisor_id"], "supervisor_id", PersonKind.SUPERVISOR)
     if values.get("user_id") is not None:
         await require_user(session, tenant_id, values["user_id"], "user_id", gateway=gateway)

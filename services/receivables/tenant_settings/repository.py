@@ -1,7 +1,7 @@
 """The tenant profile (from the gateway's events) and the tenant's receivables settings."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ class TenantProfile(KeepsTenantClock):
     follow_up_days: int = 3
     action_owner_id: uuid.UUID | None = None
     auto_apply_credits: bool = True
+    worklist_weights: dict[str, Any] = field(default_factory=dict)  # the tenant's changes (worklist/rules.Weights)
     sandbox: bool = False
     test_clock: datetime | None = None
 
@@ -47,6 +48,7 @@ async def load_profile(session: AsyncSession, tenant_id: uuid.UUID) -> TenantPro
         follow_up_days=row["follow_up_days"],
         action_owner_id=row["action_owner_id"],
         auto_apply_credits=row["auto_apply_credits"],
+        worklist_weights=row["worklist_weights"],
         sandbox=row["sandbox"],
         test_clock=row["test_clock"],
     )

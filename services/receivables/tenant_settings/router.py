@@ -6,6 +6,8 @@ from services.receivables.people.repository import require_user
 from services.receivables.tenant_settings import repository
 from services.receivables.tenant_settings.auth import SettingsRead, SettingsWrite
 from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate
+from services.receivables.worklist.rules import Weights, changed_weights
+from services.receivables.worklist.schemas import WeightsOut
 from shared.contracts.receivables import TenantSettingsChanged
 from shared.db import SessionDep
 from shared.identity import Identity
@@ -32,6 +34,7 @@ async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
         follow_up_days=profile.follow_up_days,
         action_owner_id=profile.action_owner_id,
         auto_apply_credits=profile.auto_apply_credits,
+        worklist_weights=WeightsOut(**Weights.from_stored(profile.worklist_weights).as_dict()),
     )
 
 
@@ -50,9 +53,12 @@ async def update_receivables_settings(
     values = data.model_dump(exclude_unset=True)
     if values.get("action_owner_id") is not None:
         await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id", gateway=gateway)
-    for field in ("promise_grace_days", "follow_up_days", "auto_apply_credits"):
+    for field in ("promise_grace_days", "follow_up_days", "auto_apply_credits", "worklist_weights"):
         if field in values and values[field] is None:
             values.pop(field)
+    if "worklist_weights" in values:
+        profile = await repository.load_profile(session, identity.tenant_id)
+        values["worklist_weights"] = changed_weights(profile.worklist_weights, values["worklist_weights"])
     if values:
         await repository.upsert_settings(session, identity.tenant_id, values)
     if "action_owner_id" in values:  # the one owner of this setting: dunning learns it from the event (issue 16)

@@ -3,6 +3,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.receivables import examples
+from services.receivables.worklist.schemas import WeightsOut, WeightsUpdate
 
 
 class SettingsOut(BaseModel):
@@ -25,6 +26,7 @@ class SettingsOut(BaseModel):
         description="Credit notes and over-payments settle open invoices by themselves (oldest first unless they "
         "name invoices, never across currencies); false: they stay as credit, reported in statements and messages",
     )
+    worklist_weights: WeightsOut = Field(description="The points of each reason of the worklist (`GET /v1/worklist`)")
 
 
 class SettingsUpdate(BaseModel):
@@ -40,3 +42,6 @@ class SettingsUpdate(BaseModel):
     follow_up_days: int | None = Field(None, ge=1, le=90)
     action_owner_id: uuid.UUID | None = None
     auto_apply_credits: bool | None = None
+    worklist_weights: WeightsUpdate | None = Field(
+        None, description="The worklist's weights to change; a weight given as null goes back to its default"
+    )
