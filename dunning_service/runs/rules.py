@@ -200,6 +200,7 @@ class PlannedCall:
     customer_id: uuid.UUID
     step: Step
     items: tuple[DueItem, ...]
+    position: "Position | None" = None  # what the script's tags read: the customer's whole open position
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +275,7 @@ def plan_customer(
     by_channel: dict[tuple[Channel, str], list[DueItem]] = defaultdict(list)
     unreachable: list[DueItem] = []
     ordered = sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id))
-    calls = plan_calls(customer, [i for i in ordered if i.step.kind == StepKind.CALL], as_of)
+    calls = plan_calls(customer, [i for i in ordered if i.step.kind == StepKind.CALL], as_of, open_invoices)
     for item in ordered:
         if item.step.kind == StepKind.CALL:
             continue
@@ -311,16 +312,21 @@ def plan_customer(
     return CustomerPlan(customer, tuple(communications), tasks, calls)
 
 
-def plan_calls(customer: CustomerView, due: Sequence[DueItem], as_of: date) -> tuple[PlannedCall, ...]:
+def plan_calls(
+    customer: CustomerView, due: Sequence[DueItem], as_of: date, open_invoices: Sequence[InvoiceView] | None = None
+) -> tuple[PlannedCall, ...]:
     """One call per call step due (several invoices reaching it the same day: one task naming them all), keyed
-    like a message (customer, ``call``, day, the (invoice, step) pairs): a re-run never asks for it twice."""
+    like a message (customer, ``call``, day, the (invoice, step) pairs): a re-run never asks for it twice. With
+    ``open_invoices`` each call holds the customer's position, as a message does."""
     by_step: dict[uuid.UUID, list[DueItem]] = defaultdict(list)
     for item in due:
         by_step[item.step.id].append(item)
-    return tuple(
-        PlannedCall(communication_key(customer.id, "call", as_of, items), customer.id, items[0].step, tuple(items))
-        for items in sorted(by_step.values(), key=lambda items: items[0].step.days)
-    )
+    calls = []
+    for items in sorted(by_step.values(), key=lambda items: items[0].step.days):
+        key = communication_key(customer.id, "call", as_of, items)
+        held = items_position(items, customer, as_of, open_invoices) if open_invoices is not None else None
+        calls.append(PlannedCall(key, customer.id, items[0].step, tuple(items), held))
+    return tuple(calls)
 
 
 @dataclass(frozen=True, slots=True)
