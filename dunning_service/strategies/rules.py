@@ -12,7 +12,7 @@ that stops reminders), seed 003 (strategies segmented by risk or stage, coordina
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -326,8 +326,9 @@ class StepSpec:
 
 def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[str, str]]:
     """Every problem, each naming its step and field (``steps[2].days``): offsets strictly ordered (new
-    invoice, then pre-due from furthest to nearest, then overdue and the action), at least one channel,
-    a tone for overdue steps, an action (and nothing after it) for the action step."""
+    invoice, then pre-due from furthest to nearest, then overdue, call and the action), at least one channel
+    (none for a call step, which has a script instead), a tone for overdue steps, an action (and nothing after it)
+    for the action step."""
     errors: list[dict[str, str]] = []
 
     def err(i: int, name: str, message: str) -> None:
@@ -338,9 +339,10 @@ def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[st
     previous: tuple[int, int, int] | None = None  # (phase, offset, index) of the previous timed step
     keys: dict[str, int] = {}
     for i, spec in enumerate(specs):
-        _check_call_fields(spec, lambda name, message, i=i: err(i, name, message))
+        for name, message in _call_problems(spec):
+            err(i, name, message)
         if spec.kind == StepKind.CALL:
-            pass  # no message: no channel (checked above)
+            pass  # no message: no channel (``_call_problems``)
         elif not spec.channels:
             err(i, "channels", "name at least one channel, in order of preference")
         elif len(set(spec.channels)) != len(spec.channels):
@@ -390,19 +392,19 @@ def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[st
     return errors
 
 
-def _check_call_fields(spec: StepSpec, err: Callable[[str, str], None]) -> None:
-    """A call step has a script (its tags are checked by messaging, which owns them) and no channel; no other
-    step has a script."""
+def _call_problems(spec: StepSpec) -> list[tuple[str, str]]:
+    """(field, problem): a call step has a script (its tags are checked by messaging, which owns them) and no
+    channel; no other step has a script."""
     if spec.kind != StepKind.CALL:
-        if spec.script is not None:
-            err("script", "only a call step has a script")
-        return
+        return [("script", "only a call step has a script")] if spec.script is not None else []
+    problems = []
     if spec.channels:
-        err("channels", "a call step sends no message: leave channels out")
+        problems.append(("channels", "a call step sends no message: leave channels out"))
     if spec.script is None or not spec.script.strip():
-        err("script", "a call step needs the script the collector follows, with the templates' tags")
+        problems.append(("script", "a call step needs the script the collector follows, with the templates' tags"))
     elif len(spec.script) > SCRIPT_MAX_LENGTH:
-        err("script", f"at most {SCRIPT_MAX_LENGTH} characters")
+        problems.append(("script", f"at most {SCRIPT_MAX_LENGTH} characters"))
+    return problems
 
 
 def assign_keys(strategy_id: uuid.UUID, specs: Sequence[StepSpec], previous: Sequence[Step] = ()) -> tuple[Step, ...]:

@@ -4,6 +4,7 @@ step's script rendered for the customer (dunning's run -> messaging renders -> r
 redelivered command creates no second task; the outcome recorded against the task closes it; the script is checked
 by messaging when the strategy is saved; explain and the forecast know call steps."""
 
+import uuid
 from datetime import date
 
 from sqlalchemy import text
@@ -118,8 +119,12 @@ async def test_a_call_step_gives_the_collector_one_task_with_the_rendered_script
     await deliver(stack, "messaging")
     assert len(await call_tasks(api, tenant.admin, customer)) == 1
 
-    # The outcome of the call, recorded against the task, closes it.
+    # The outcome of the call, recorded against the task, closes it (a task not the customer's is refused).
     outcome = {"customer_id": customer, "kind": "no_commitment", "note": "Llamado: pide la cuenta corriente"}
+    stranger = await api.post(
+        "/v1/outcomes", json={**outcome, "closes_task_id": str(uuid.uuid4())}, headers=tenant.admin
+    )
+    assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "closes_task_id", stranger.text
     recorded = await api.post("/v1/outcomes", json={**outcome, "closes_task_id": task["id"]}, headers=tenant.admin)
     assert recorded.status_code == 201, recorded.text
     (closed,) = [t for t in await call_tasks(api, tenant.admin, customer) if t["id"] == task["id"]]
