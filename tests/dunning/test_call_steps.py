@@ -17,7 +17,7 @@ from shared.contracts.messaging import PrepareCallTasks
 from shared.inbox import process_batch
 from shared.messages import Envelope
 from shared.outbox import relay_once
-from tests.dunning.support import create_strategy, real_run
+from tests.dunning.support import create_strategy, dry_run, real_run
 from tests.support import create_api_key, create_tenant, create_user, run_worker
 
 DUE = date(2025, 6, 3)  # a Tuesday
@@ -83,6 +83,12 @@ async def test_a_call_step_gives_the_collector_one_task_with_the_rendered_script
     explained = await api.get(f"/v1/dunning-explain/{customer}", params={"as_of": "2025-06-06"}, headers=tenant.admin)
     upcoming = explained.json()["invoices"][0]["next_step"]
     assert (upcoming["kind"], upcoming["date"], upcoming["script"]) == ("call", MONDAY.isoformat(), SCRIPT)
+
+    preview = await dry_run(api, tenant.admin, MONDAY)
+    (planned,) = preview["plan"]
+    assert (planned["call"], planned["task"], planned["channel"], preview["counts"]["calls"]) == (True, True, None, 1)
+    assert sorted(i["number"] for i in planned["invoices"]) == ["A-1", "A-2"]
+    assert {i["step_kind"] for i in planned["invoices"]} == {"call"}
 
     monday = await real_run(api, tenant.admin, MONDAY)
     assert (monday["counts"]["calls"], monday["counts"]["communications"]) == (1, 0)
