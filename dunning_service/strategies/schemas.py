@@ -128,6 +128,13 @@ STRATEGY_EXAMPLE: examples.Example = {
         {"key": "pre-due-3", "kind": "pre_due", "days": 3, "channels": ["email", "whatsapp"]},
         {"key": "overdue-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "sms"]},
         {"key": "overdue-15", "kind": "overdue", "days": 15, "tone": 2, "channels": ["whatsapp", "email"]},
+        {
+            "key": "call-20",
+            "kind": "call",
+            "days": 20,
+            "script": "Buenos días, {{ recipient_name }}. Le llamo de {{ company.name }}: tiene {{ total }} vencido "
+            "({{ triggered_numbers }}). ¿Cuándo podría pagarlo?",
+        },
         {"key": "overdue-30", "kind": "overdue", "days": 30, "tone": 3, "channels": ["email", "sms"]},
         {"key": "legal-60", "kind": "action", "days": 60, "action": "legal", "channels": ["email"]},
     ],
