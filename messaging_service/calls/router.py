@@ -4,12 +4,10 @@ owns the tag catalogue and its checks, so nobody else keeps a copy of either."""
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from messaging_service.calls.auth import ServiceCall
 from messaging_service.calls.scripts import check_script
-from messaging_service.templates.auth import ServiceCall
 
 router = APIRouter(prefix="/internal/script-checks", include_in_schema=False)
-
-CHECK_PATH = "/internal/script-checks"
 
 
 class ScriptChecksIn(BaseModel):

@@ -10,4 +10,3 @@ from shared.permissions import require
 
 TemplateRead = Annotated[Identity, Depends(require("templates", "read"))]
 TemplateWrite = Annotated[Identity, Depends(require("templates", "write"))]
-ServiceCall = Annotated[Identity, Depends(require("internal", "call"))]
