@@ -71,6 +71,8 @@ def test_a_call_step_is_timed_like_an_overdue_step_and_moves_off_a_weekend():
         date(2025, 6, 9),
     )
     assert target_step(CALLS.steps, inv, date(2025, 6, 9)).step == CALL_4
+    before_holiday = invoice(date(2025, 7, 5))  # its call falls on 9 July, Independence Day in Argentina
+    assert effective_date(CALL_4, before_holiday, AR) == date(2025, 7, 10)
     # catch-up: an invoice first seen 25 days overdue reaches the second call, not the first
     assert target_step(CALLS.steps, inv, DUE + timedelta(days=25)).step == CALL_20
 
