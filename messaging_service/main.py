@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from messaging_service.calls.router import router as script_checks_router
 from messaging_service.inbound.router import router as replies_router
 from messaging_service.inbound.webhooks import router as webhooks_router
 from messaging_service.messages.router import router as messages_router
@@ -39,6 +40,7 @@ def create_app(settings: MessagingSettings | None = None) -> FastAPI:
             webhooks_router,
             unsubscribe_router,
             test_clock_router,
+            script_checks_router,
         ],
         tags=TAGS,
     )

@@ -12,6 +12,7 @@ from typing import Any
 from arq import cron
 from arq.worker import func
 
+from messaging_service.calls.handlers import on_prepare_call_tasks
 from messaging_service.delivery.acceptance import on_send_communications
 from messaging_service.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
 from messaging_service.delivery.jobs import DELIVER
@@ -25,13 +26,14 @@ from messaging_service.tenant_settings.handlers import (
 )
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.messaging import SendCommunications, WebhookReceived
+from shared.contracts.messaging import PrepareCallTasks, SendCommunications, WebhookReceived
 from shared.contracts.portal import PortalSettingsChanged
 from shared.inbox import Handlers
 from shared.worker import worker_settings
 
 HANDLERS: Handlers = {
     SendCommunications: on_send_communications,
+    PrepareCallTasks: on_prepare_call_tasks,
     TenantChanged: on_tenant_changed,
     CalendarChanged: on_calendar_changed,
     WebhookReceived: on_webhook_received,

@@ -182,6 +182,25 @@ async def ask_receivables_in_process(services: dict[str, FastAPI]) -> AsyncItera
 
 
 @asynccontextmanager
+async def dunning_asks_messaging_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
+    """Dunning's check of a call step's script (``POST /internal/script-checks``) goes to the in-process messaging."""
+    from dunning_service.settings import DunningSettings
+    from dunning_service.strategies.scripts import ScriptChecks, script_checks
+
+    async with httpx.AsyncClient(transport=RoutingTransport({"messaging": services["messaging"]})) as http:
+        checks = ScriptChecks(InternalClient(http, DunningSettings(messaging_url="http://messaging.test")))
+
+        async def routed() -> ScriptChecks:
+            return checks
+
+        services["dunning"].dependency_overrides[script_checks] = routed
+        try:
+            yield
+        finally:
+            services["dunning"].dependency_overrides.pop(script_checks, None)
+
+
+@asynccontextmanager
 async def portal_asks_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
     """The portal's calls to receivables and messaging (``services.portal.upstream``) go to the in-process apps."""
     from services.portal.settings import PortalSettings
@@ -217,6 +236,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         await stack.enter_async_context(ask_gateway_in_process(services, gateway))
         await stack.enter_async_context(ask_receivables_in_process(services))
         await stack.enter_async_context(portal_asks_in_process(services))
+        await stack.enter_async_context(dunning_asks_messaging_in_process(services))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

@@ -103,6 +103,8 @@ async def explain_customer(
         channel_of.update({i.invoice.id: c.channel.value for i in c.items})
     for t in evaluation.plan.tasks:
         channel_of.update({i.invoice.id: "task" for i in t.items})
+    for call in evaluation.plan.calls:
+        channel_of.update({i.invoice.id: "call" for i in call.items})
     strategy = evaluation.choice.strategy
     closed = tenant.calendar.closed_reason(day)
     out_invoices = []
@@ -181,6 +183,7 @@ def _step(step: Step, channel: str | None = None) -> dict[str, Any]:
         "channels": list(step.channels),
         "action": step.action,
         "description": step.describe(),
+        "script": step.script,
     }
     if channel is not None:
         out["channel"] = channel

@@ -1,5 +1,6 @@
-"""Forecast: the communications the strategies will produce over the next days, per day, step and channel,
-for capacity planning and for reviewing a strategy before switching it on.
+"""Forecast: the communications the strategies will produce over the next days, per day, step and channel, and
+the call steps' tasks to come (issue 18: per day, customer and call step), for capacity planning and for reviewing
+a strategy before switching it on.
 
 Assumes nothing changes: no payment, no new invoice, no reply, every communication sent the day it goes out.
 One SQL statement over the portfolio: each (invoice, step) not yet had goes out on the first business day
@@ -34,6 +35,24 @@ def _forecast_params(compiled: selection.CompiledStrategies, strategies: list[St
             ch2.append(channels[1])
             ch3.append(channels[2])
     return {"f_step": steps, "f_next_off": next_offs, "f_ch1": ch1, "f_ch2": ch2, "f_ch3": ch3}
+
+
+CALL_ROW = 2  # ``ForecastRow.by_channel`` of a call task to come
+CALLS_LISTED = 200  # call tasks listed per day (``calls`` counts them all)
+
+
+def _add_call(day: dict[str, Any], row: ForecastRow, steps: dict[uuid.UUID, tuple[Strategy, Step]]) -> None:
+    """One call task to come (a customer, a call step, a day): counted, and listed with its invoices."""
+    _, step = steps[row.step_id] if row.step_id else (None, None)
+    day["calls"] += 1
+    day["call_tasks"].append(
+        {
+            "customer_id": row.customer_id,
+            "customer_name": row.customer_name or "",
+            "step_key": step.key if step else "",
+            "invoices": row.invoices,
+        }
+    )
 
 
 async def forecast(
@@ -72,6 +91,8 @@ async def forecast(
             "closed_reason": calendar.closed_reason(d),
             "communications": 0,
             "tasks": 0,
+            "calls": 0,
+            "call_tasks": [],
             "invoices": 0,
             "by_channel": {},
             "by_step": [],
@@ -81,8 +102,12 @@ async def forecast(
     by_step: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         day = per_day[row.day]
-        if row.by_channel:
-            if row.channel is None:
+        if row.by_channel == CALL_ROW:
+            _add_call(day, row, steps)
+        elif row.by_channel:
+            if row.channel == "call":
+                day["by_channel"]["call"] = row.customers
+            elif row.channel is None:
                 day["tasks"] += row.customers
                 day["by_channel"]["task"] = row.customers
             else:
@@ -105,6 +130,7 @@ async def forecast(
         per_day[d]["by_step"] = sorted(entries, key=lambda e: (e["strategy"], e["step_key"]))
     for day in per_day.values():
         day["by_channel"] = dict(sorted(day["by_channel"].items()))
+        day["call_tasks"] = sorted(day["call_tasks"], key=lambda c: (c["customer_name"], c["step_key"]))[:CALLS_LISTED]
     out_days = [per_day[d] for d in window]
     return {
         "from": start,
@@ -113,6 +139,7 @@ async def forecast(
         "totals": {
             "communications": sum(d["communications"] for d in out_days),
             "tasks": sum(d["tasks"] for d in out_days),
+            "calls": sum(d["calls"] for d in out_days),
             "invoices": sum(d["invoices"] for d in out_days),
         },
     }

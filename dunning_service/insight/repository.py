@@ -14,9 +14,11 @@ from shared.db import row_as
 
 @dataclass(frozen=True, slots=True)
 class ForecastRow:
-    """One grouping-set row: per (day, step) when ``by_channel`` is 0, per (day, channel) when 1.
+    """One grouping-set row: per (day, step) when ``by_channel`` is 0, per (day, channel) when 1; per (day, call
+    step, customer) when 2: one call task to come, ``customer_id`` and ``customer_name`` set.
 
-    ``channel`` is None on a by-channel row for steps no usable channel can carry (they become tasks).
+    ``channel`` is None on a by-channel row for steps no usable channel can carry (they become tasks), ``call`` for
+    call steps (issue 18: a task with a script, no channel).
     """
 
     day: date
@@ -25,6 +27,8 @@ class ForecastRow:
     by_channel: int
     invoices: int
     customers: int
+    customer_id: uuid.UUID | None = None
+    customer_name: str | None = None
 
 
 def forecast_query(compiled: selection.CompiledStrategies) -> str:
@@ -57,7 +61,8 @@ expanded AS (
 ),
 sent AS (
   SELECT e.customer_id, e.step_id, cal.next_bd AS day,
-         CASE WHEN e.ch1 = ANY(e.usable) THEN e.ch1 WHEN e.ch2 = ANY(e.usable) THEN e.ch2
+         CASE WHEN e.kind = 'call' THEN 'call'
+              WHEN e.ch1 = ANY(e.usable) THEN e.ch1 WHEN e.ch2 = ANY(e.usable) THEN e.ch2
               WHEN e.ch3 = ANY(e.usable) THEN e.ch3 END AS channel
   FROM expanded e JOIN cal ON cal.day = e.eff_from
   WHERE cal.next_bd IS NOT NULL
@@ -67,9 +72,14 @@ sent AS (
     AND NOT (e.pending_step_id IS NOT NULL AND e.pending_step_id = ANY(e.ids[e.idx + 1:]))
 )
 SELECT day, step_id, channel, GROUPING(step_id) AS by_channel, count(*) AS invoices,
-       count(DISTINCT customer_id) AS customers
+       count(DISTINCT customer_id) AS customers, NULL::uuid AS customer_id, NULL::text AS customer_name
 FROM sent
-GROUP BY GROUPING SETS ((day, step_id), (day, channel))"""
+GROUP BY GROUPING SETS ((day, step_id), (day, channel))
+UNION ALL  -- the call tasks to come: one per day, call step and customer (as a run groups them)
+SELECT s.day, s.step_id, s.channel, 2, count(*), 1, s.customer_id, min(c.name)
+FROM sent s JOIN dunning.customers c ON c.tenant_id = :tenant_id AND c.id = s.customer_id
+WHERE s.channel = 'call'
+GROUP BY s.day, s.step_id, s.channel, s.customer_id"""
 
 
 async def forecast_rows(

@@ -18,7 +18,10 @@ class StepInfo(BaseModel):
     channels: list[Channel]
     action: ActionKind | None
     description: str
-    channel: str | None = Field(None, description="Due step: the channel it goes out on, or `task`")
+    channel: str | None = Field(
+        None, description="Due step: the channel it goes out on, `task` (no channel left) or `call` (a call step)"
+    )
+    script: str | None = Field(None, description="A call step's script, as the tenant wrote it")
     date: dt.date | None = Field(None, description="Next step: the business day it goes out")
 
 
@@ -133,12 +136,25 @@ class ForecastStep(BaseModel):
     invoices: int
 
 
+class ForecastCall(BaseModel):
+    """A call step's task to come: the customer's collector calls with the step's script."""
+
+    customer_id: uuid.UUID
+    customer_name: str
+    step_key: str
+    invoices: int = Field(description="Invoices reaching the call step that day (one task names them all)")
+
+
 class ForecastDay(BaseModel):
     date: dt.date
     business_day: bool
     closed_reason: str | None
     communications: int
     tasks: int
+    calls: int = Field(0, description="Call steps' tasks that day (one per customer and call step)")
+    call_tasks: list[ForecastCall] = Field(
+        default_factory=list, description="Those tasks, by customer name (the first 200 of the day)"
+    )
     invoices: int
     by_channel: dict[str, int]
     by_step: list[ForecastStep]
@@ -147,6 +163,7 @@ class ForecastDay(BaseModel):
 class ForecastTotals(BaseModel):
     communications: int
     tasks: int
+    calls: int = 0
     invoices: int
 
 

@@ -42,8 +42,9 @@ def dispatch_counts(rows: Sequence[CountRow], strategies: Mapping[uuid.UUID, Str
     return {
         "customers": by["customers"].get(None, 0),
         "invoices": sum(by["step"].values()),
-        "communications": sum(n for c, n in channels.items() if c != "task"),
+        "communications": sum(n for c, n in channels.items() if c not in ("task", "call")),
         "tasks": channels.get("task", 0),
+        "calls": channels.get("call", 0),
         "action_notices": by["notices"].get(None, 0),
         "by_step": steps,
         "by_channel": dict(sorted(channels.items())),

@@ -137,7 +137,7 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
         items = [shown_item(row, compiled.by_id) for row in rows]
     totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id, DRY_PLAN), compiled.by_id)
     totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
-    truncated = totals["communications"] + totals["tasks"] > len(items)
+    truncated = totals["communications"] + totals["tasks"] + totals["calls"] > len(items)
     return {
         "status": SKIPPED if closed else COMPLETED,
         "counts": totals,
@@ -165,6 +165,7 @@ def shown_item(row: ShownRow, strategies: Mapping[uuid.UUID, Strategy]) -> dict[
         "tone": row.tone,
         "action": row.action,
         "task": row.channel is None,
+        "call": row.kind == StepKind.CALL,
         "idempotency_key": row.idempotency_key,
         "invoices": invoices,
         "position": {k: row.payload[k] for k in POSITION_KEYS} if row.payload else None,

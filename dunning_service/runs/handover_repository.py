@@ -22,12 +22,13 @@ from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from dunning_service.runs.statements import (
     CHANNEL_SLOTS,
     DISPATCHES,
+    RUN_CALLS,
     RUN_TASKS,
     RUN_WORK_MEM,
     STEP_ROWS,
     communication_kind_sql,
 )
-from shared.contracts.messaging import SendCommunications
+from shared.contracts.messaging import PrepareCallTasks, SendCommunications
 from shared.contracts.receivables import CreateTask
 from shared.messages import Message
 
@@ -216,7 +217,7 @@ SELECT jsonb_build_object(
   'description', {lines} || E'\\n\\n' || {problems},
   'assignee_id', NULL, 'due_date', CAST(:as_of_text AS text), 'source', 'dunning') AS payload
 FROM ({source}) t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id
-WHERE t.channel IS NULL"""
+WHERE t.channel IS NULL AND t.kind <> 'call'"""
 
 
 _CREATE_TASKS = text(_outbox_insert(CreateTask, task_payloads_query()))
@@ -242,10 +243,46 @@ def task_params(tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> dic
     }
 
 
-async def hand_over_tasks(session: AsyncSession, tenant: TenantContext, as_of: date, plan: dict[str, Any]) -> None:
-    """The tasks the run just planned: their steps done and one ``CreateTask`` each."""
-    await session.execute(_TASKS_DONE, {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]})
+def call_payloads_query(source: str = RUN_CALLS) -> str:
+    """Each call of ``source`` (a query of dispatch rows of kind ``call``) as a ``CallTask``: the position a message
+    would carry (``communications_query``), the step's script and key, the customer's collector and the day.
+    Columns: dispatch id, customer id, payload (jsonb)."""
+    return f"""
+WITH scripts AS (SELECT * FROM unnest(CAST(:st_step AS uuid[]), CAST(:st_script AS text[])) AS x(step_id, script))
+SELECT t.id, t.customer_id, CAST(b.payload AS jsonb) || jsonb_build_object(
+  'customer_id', t.customer_id, 'assignee_id', c.collector_id, 'due_date', CAST(:as_of_text AS text),
+  'step_key', t.step_keys[1], 'script', x.script) AS payload
+FROM ({source}) t
+JOIN ({communications_query(source)}) b ON b.id = t.id
+JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id
+JOIN scripts x ON x.step_id = t.step_ids[1]"""
+
+
+_PREPARE_CALLS = text(
+    _outbox_insert(
+        PrepareCallTasks,
+        f"""
+SELECT jsonb_build_object('calls', jsonb_agg(payload ORDER BY n)) AS payload
+FROM (SELECT payload, row_number() OVER (ORDER BY customer_id, id) - 1 AS n
+      FROM ({call_payloads_query()}) built) numbered
+GROUP BY n / :batch""",
+    )
+)
+
+
+async def hand_over_tasks(
+    session: AsyncSession, tenant: TenantContext, as_of: date, plan: dict[str, Any], command_batch_size: int = 500
+) -> None:
+    """The tasks the run just planned: their steps done, one ``CreateTask`` per unreachable customer, and the call
+    steps' calls to messaging (``PrepareCallTasks``, ``command_batch_size`` calls a command)."""
+    params = {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]}
+    await session.execute(_TASKS_DONE, params)
     await session.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
+    if "call" not in plan.get("st_kind", ()):
+        return  # no strategy has a call step: nothing to ask
+    steps = {k: v for k, v in plan.items() if k in ("st_step", "st_script")}
+    batch = max(1, command_batch_size)
+    await session.execute(_PREPARE_CALLS, {**params, **steps, **message_params(tenant, as_of), "batch": batch})
 
 
 # --------------------------------------------------------------------------------------------- a dry run

@@ -15,7 +15,7 @@ from typing import Any
 from dunning_service.projection.rules import CustomerView, InvoiceView, Position, PositionLine
 from dunning_service.runs.context import TenantContext
 from dunning_service.runs.dispatch_repository import TriedDispatch
-from dunning_service.runs.rules import PlannedCommunication, PlannedTask, items_position
+from dunning_service.runs.rules import PlannedCall, PlannedCommunication, PlannedTask, items_position
 from dunning_service.strategies.rules import COMMUNICATION_KIND, StepKind
 
 TASK_TITLES = {
@@ -100,6 +100,42 @@ def customer_info(customer: CustomerView) -> dict[str, Any]:
         "country": customer.country,
         "timezone": extra.get("timezone"),
         "language": customer.language,
+    }
+
+
+def call_task(
+    planned: PlannedCall,
+    customer: CustomerView,
+    tenant: TenantContext,
+    as_of: date,
+    run_id: uuid.UUID,
+    open_invoices: Sequence[InvoiceView] = (),
+) -> dict[str, Any]:
+    """A call step's ``CallTask`` for messaging (issue 18): the script and what its tags read, the position a
+    message carries (``handover_repository.call_payloads_query`` builds the same in SQL)."""
+    people = customer.extra.get("people") or {}
+    collector_id = customer.extra.get("collector_id")
+    held = planned.position or items_position(planned.items, customer, as_of, open_invoices)
+    return {
+        "idempotency_key": planned.key,
+        "customer_id": str(customer.id),
+        "assignee_id": str(collector_id) if collector_id else None,
+        "due_date": as_of.isoformat(),
+        "step_key": planned.step.key,
+        "script": planned.step.script or "",
+        "language": _language(customer, tenant),
+        "tone": planned.step.tone,
+        "customer": customer_info(customer),
+        "recipient_name": customer.name,
+        **position_fields(held),
+        "collector": people.get("collector"),
+        "advisor": people.get("advisor"),
+        "supervisor": people.get("supervisor"),
+        "data": {
+            "as_of": as_of.isoformat(),
+            "run_id": str(run_id),
+            "steps": {str(i.invoice.id): i.step.key for i in planned.items},
+        },
     }
 
 

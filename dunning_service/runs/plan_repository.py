@@ -73,7 +73,8 @@ async def planned_task_actions(session: AsyncSession, tenant_id: uuid.UUID, run_
 
 def _dispatch_counts(table: str) -> str:
     return f"""
-SELECT 'channel' AS dim, coalesce(channel, 'task') AS key, NULL::uuid AS strategy_id, count(*) AS n
+SELECT 'channel' AS dim, coalesce(channel, CASE kind WHEN 'call' THEN 'call' ELSE 'task' END) AS key,
+       NULL::uuid AS strategy_id, count(*) AS n
   FROM {table} WHERE run_id = :run_id GROUP BY 2
 UNION ALL
 SELECT 'tone', tone::text, NULL, count(*) FROM {table}

@@ -192,14 +192,31 @@ class PlannedTask:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """A call step due (issue 18): one task for the customer's collector, with the step's script rendered by
+    messaging, naming every invoice that reached the step that day."""
+
+    key: str
+    customer_id: uuid.UUID
+    step: Step
+    items: tuple[DueItem, ...]
+    position: "Position | None" = None  # what the script's tags read: the customer's whole open position
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerPlan:
     customer: CustomerView
     communications: tuple[PlannedCommunication, ...] = ()
     tasks: tuple[PlannedTask, ...] = ()
+    calls: tuple[PlannedCall, ...] = ()
 
     @property
     def items(self) -> list[DueItem]:
-        return [i for c in self.communications for i in c.items] + [i for t in self.tasks for i in t.items]
+        return [
+            *(i for c in self.communications for i in c.items),
+            *(i for t in self.tasks for i in t.items),
+            *(i for c in self.calls for i in c.items),
+        ]
 
 
 def _digest(items: Iterable[DueItem]) -> str:
@@ -247,8 +264,8 @@ def plan_customer(
     debt_age: int | None = None,
 ) -> CustomerPlan:
     """One communication per channel, triggered by every due invoice whose step prefers that channel; items
-    with no channel left become one task for the collector. With ``tried`` (a fallback after a failed message)
-    the pairs tried are skipped and the keys are fallback keys.
+    with no channel left become one task for the collector; call steps' items one call per step (``plan_calls``).
+    With ``tried`` (a fallback after a failed message) the pairs tried are skipped and the keys are fallback keys.
 
     With ``open_invoices`` (the projection's open invoices of the customer) each communication carries the
     customer's whole open position (issue 12): those plus the due ones, net of the customer's credits. Its tone
@@ -257,7 +274,11 @@ def plan_customer(
     for what it writes) or the due invoices' own."""
     by_channel: dict[tuple[Channel, str], list[DueItem]] = defaultdict(list)
     unreachable: list[DueItem] = []
-    for item in sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id)):
+    ordered = sorted(due, key=lambda i: (i.invoice.due_date, i.invoice.number, i.invoice.id))
+    calls = plan_calls(customer, [i for i in ordered if i.step.kind == StepKind.CALL], as_of, open_invoices)
+    for item in ordered:
+        if item.step.kind == StepKind.CALL:
+            continue
         chosen = choose_channel(customer, item.step, tried)
         if chosen is None:
             unreachable.append(item)
@@ -288,7 +309,24 @@ def plan_customer(
     if unreachable:
         key = communication_key(customer.id, "task", as_of, unreachable)
         tasks = (PlannedTask(fallback_key(key, "task", None) if tried else key, customer.id, tuple(unreachable)),)
-    return CustomerPlan(customer, tuple(communications), tasks)
+    return CustomerPlan(customer, tuple(communications), tasks, calls)
+
+
+def plan_calls(
+    customer: CustomerView, due: Sequence[DueItem], as_of: date, open_invoices: Sequence[InvoiceView] | None = None
+) -> tuple[PlannedCall, ...]:
+    """One call per call step due (several invoices reaching it the same day: one task naming them all), keyed
+    like a message (customer, ``call``, day, the (invoice, step) pairs): a re-run never asks for it twice. With
+    ``open_invoices`` each call holds the customer's position, as a message does."""
+    by_step: dict[uuid.UUID, list[DueItem]] = defaultdict(list)
+    for item in due:
+        by_step[item.step.id].append(item)
+    calls = []
+    for items in sorted(by_step.values(), key=lambda items: items[0].step.days):
+        key = communication_key(customer.id, "call", as_of, items)
+        held = items_position(items, customer, as_of, open_invoices) if open_invoices is not None else None
+        calls.append(PlannedCall(key, customer.id, items[0].step, tuple(items), held))
+    return tuple(calls)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,12 @@ class RunCounts(BaseModel):
     invoices: int = 0
     communications: int = 0
     tasks: int = Field(0, description="Customers with no channel left: a task for the collector instead")
+    calls: int = Field(0, description="Call steps' tasks (one per customer and call step), with their scripts")
     action_notices: int = 0
     by_step: list[StepCount] = Field(default_factory=list, description="Invoices per step")
-    by_channel: dict[str, int] = Field(default_factory=dict, description="Communications per channel (and tasks)")
+    by_channel: dict[str, int] = Field(
+        default_factory=dict, description="Communications per channel (and tasks, calls)"
+    )
     by_tone: dict[str, int] = Field(default_factory=dict, description="Communications per tone")
     by_kind: dict[str, int] = Field(default_factory=dict, description="Communications per kind")
     seconds: dict[str, float] | None = Field(None, description="Time spent planning and writing (operations)")
@@ -112,12 +115,13 @@ class PositionOut(BaseModel):
 class PlannedCommunicationOut(BaseModel):
     customer_id: uuid.UUID
     customer_name: str
-    channel: Channel | None = Field(description="Null for a task (no channel left)")
+    channel: Channel | None = Field(description="Null for a task (no channel left, or a call step)")
     to: str | None
-    kind: CommunicationKind
+    kind: CommunicationKind = Field(description="A call step's task shows `overdue` (the debt it is about)")
     tone: int
     action: ActionKind | None
     task: bool
+    call: bool = Field(False, description="A call step's task: the collector calls with the step's script")
     idempotency_key: str
     invoices: list[PlannedInvoice] = Field(description="The invoices that reached a step: they cause the message")
     position: PositionOut | None = Field(None, description="Messages (not tasks): what the message states")

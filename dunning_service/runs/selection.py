@@ -115,6 +115,7 @@ def compile_strategies(strategies: list[Strategy]) -> CompiledStrategies:
         st_action=[step.action.value if step.action else None for _, _, step in rows],
         st_rank=[KIND_RANK[step.kind] for _, _, step in rows],
         st_describe=[step.describe() for _, _, step in rows],
+        st_script=[step.script for _, _, step in rows],  # call steps' scripts (the run's calls to messaging)
         **{
             f"st_ch{n}": [step.channels[n - 1].value if len(step.channels) >= n else None for _, _, step in rows]
             for n in range(1, len(Channel) + 1)

@@ -35,7 +35,7 @@ from dunning_service.runs.lifecycle import (
     transaction,
 )
 from dunning_service.runs.repository import RunRow
-from dunning_service.runs.rules import CustomerPlan, PlannedCommunication, PlannedTask
+from dunning_service.runs.rules import CustomerPlan, PlannedCall, PlannedCommunication, PlannedTask
 from dunning_service.settings import DunningSettings
 from dunning_service.strategies.rules import COMMUNICATION_KIND, KIND_RANK
 from shared.clock import wall_now
@@ -58,10 +58,11 @@ def plan_items(
         customer = customer_plan.customer
         entries: list[tuple[Any, Any]] = [(c, c.items) for c in customer_plan.communications]
         entries += [(t, t.items) for t in customer_plan.tasks]
+        entries += [(c, c.items) for c in customer_plan.calls]
         for entry, items in entries:
             if len(out) >= limit:
                 return out
-            is_task = isinstance(entry, PlannedTask)
+            is_task = isinstance(entry, PlannedTask | PlannedCall)
             top = max(items, key=lambda i: (KIND_RANK[i.step.kind], i.step.days))
             out.append(
                 {
@@ -73,6 +74,7 @@ def plan_items(
                     "tone": max(i.step.tone for i in items) if is_task else entry.tone,
                     "action": None if is_task else entry.action,
                     "task": is_task,
+                    "call": isinstance(entry, PlannedCall),
                     "idempotency_key": entry.key,
                     "invoices": [
                         {
@@ -187,7 +189,7 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
     await plan_repository.plan_into(session, statements.DISPATCHES, compiled, params)
-    await handover_repository.hand_over_tasks(session, tenant, as_of, params)
+    await handover_repository.hand_over_tasks(session, tenant, as_of, params, settings.command_batch_size)
     with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
     await action_items.create_from_dispatches(session, with_action)
     await plan_repository.record_parts(session, tenant_id, run_id)

@@ -9,7 +9,9 @@ them.
    key already handed over is skipped) or into a temporary table (a dry run). Each row gets its *part* (a hash of
    the customer) so workers can share the hand-over.
 2. **Tasks** (``handover_repository.hand_over_tasks``, with the plan): the steps of unreachable items done, one
-   ``CreateTask`` each.
+   ``CreateTask`` each; the call steps' items (grouped apart: one task per customer and call step, issue 18) done,
+   and their calls to messaging (``PrepareCallTasks``, each with the customer's whole position, as a message's),
+   which renders the scripts and asks receivables for the tasks.
 3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's steps marked pending on their
    invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built
    by the server (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
@@ -32,8 +34,10 @@ from shared.contracts.messaging import FIRM_TONE, TONE_AGES
 
 CHANNEL_SLOTS = range(1, len(Channel) + 1)  # a step lists each channel at most once
 DISPATCHES = "dunning.dispatches"
-# The tasks of the run being planned (written by its plan in the same transaction).
+# The tasks of the run being planned (written by its plan in the same transaction): the unreachable items' and the
+# call steps' (``kind = 'call'``); both have their steps done with the plan.
 RUN_TASKS = f"SELECT * FROM {DISPATCHES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND channel IS NULL"
+RUN_CALLS = f"{RUN_TASKS} AND kind = 'call'"
 # Memory for the sorts and hashes of one run statement (the server's default, 4 MB, spills a million due items to
 # disk): one statement per run or part at a time, so a few of these at once at most.
 RUN_WORK_MEM = "128MB"
@@ -101,7 +105,9 @@ addr AS MATERIALIZED (  -- once per customer: the CASE below reads it up to six 
   WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM due)
 ),
 items AS (
-  SELECT d.id AS invoice_id, d.customer_id, d.number, d.due_date, s.*, ch.channel, a.addresses ->> ch.channel AS address
+  SELECT d.id AS invoice_id, d.customer_id, d.number, d.due_date, s.*, ch.channel,
+         a.addresses ->> ch.channel AS address,
+         CASE WHEN s.step_kind = 'call' THEN s.step_id END AS call_step  -- one task per customer and call step
   FROM due d
   JOIN step_rows s ON s.k = d.k AND s.idx = d.step_index
   JOIN addr a ON a.id = d.customer_id
@@ -115,7 +121,7 @@ ages AS (  -- the oldest overdue demanded invoice of each customer (``Position.o
   GROUP BY customer_id
 ),
 grouped AS (
-  SELECT i.customer_id, i.channel, i.address,
+  SELECT i.customer_id, i.channel, i.address, i.call_step,
          string_agg(CAST(i.invoice_id AS text) || ':' || CAST(i.step_id AS text), '|'
                     ORDER BY (CAST(i.invoice_id AS text) || ':' || CAST(i.step_id AS text)) COLLATE "C") AS pairs,
          {_kind_of_rank("max(i.step_rank)")} AS kind,
@@ -129,11 +135,12 @@ grouped AS (
          coalesce(array_agg(i.invoice_id ORDER BY {_ITEM_ORDER}) FILTER (WHERE i.step_kind = 'action'),
                   CAST('{{}}' AS uuid[])) AS action_invoice_ids
   FROM items i
-  GROUP BY i.customer_id, i.channel, i.address
+  GROUP BY i.customer_id, i.channel, i.address, i.call_step
 )
 INSERT INTO {target} ({DISPATCH_COLUMNS})
 SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.customer_id, CAST(:as_of AS date),
-       'dunning:' || CAST(g.customer_id AS text) || ':' || coalesce(g.channel, 'task') || ':'
+       'dunning:' || CAST(g.customer_id AS text) || ':'
+         || coalesce(g.channel, CASE WHEN g.call_step IS NULL THEN 'task' ELSE 'call' END) || ':'
          || CAST(:as_of_text AS text) || ':' || left(encode(sha256(convert_to(g.pairs, 'UTF8')), 'hex'), 20),
        g.channel, g.address, g.kind,
        CASE WHEN g.channel IS NULL OR g.pinned THEN g.step_tone

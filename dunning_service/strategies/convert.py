@@ -18,6 +18,7 @@ def steps_from_json(strategy_id: Any, steps: list[dict[str, Any]]) -> tuple[Step
             channels=tuple(Channel(c) for c in s["channels"]),
             action=ActionKind(s["action"]) if s.get("action") else None,
             pin_tone=bool(s.get("pin_tone", False)),
+            script=s.get("script"),
         )
         for s in steps
     )
@@ -33,6 +34,7 @@ def steps_to_json(steps: tuple[Step, ...]) -> list[dict[str, Any]]:
             "channels": [c.value for c in s.channels],
             "action": s.action.value if s.action else None,
             "pin_tone": s.pin_tone,
+            "script": s.script,
         }
         for s in steps
     ]

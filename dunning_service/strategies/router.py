@@ -8,6 +8,7 @@ from dunning_service.strategies import convert, repository, service
 from dunning_service.strategies.auth import StrategyRead, StrategyWrite
 from dunning_service.strategies.repository import StrategyRow
 from dunning_service.strategies.schemas import StrategyCreate, StrategyOut, StrategyUpdate, StrategyVersionOut
+from dunning_service.strategies.scripts import ScriptChecksDep
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
 from shared.problems import NotFound, problem_responses
@@ -41,6 +42,7 @@ def strategy_out(row: StrategyRow | dict[str, Any]) -> dict[str, Any]:
                 "channels": list(s.channels),
                 "action": s.action,
                 "pin_tone": s.pin_tone,
+                "script": s.script,
             }
             for s in steps
         ],
@@ -55,10 +57,13 @@ def _orm_out(strategy: Any) -> dict[str, Any]:
     return strategy_out({c: getattr(strategy, c) for c in StrategyOut.model_fields if hasattr(strategy, c)})
 
 
-@router.post("", response_model=StrategyOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
-async def create_strategy(identity: StrategyWrite, data: StrategyCreate, session: SessionDep) -> dict[str, Any]:
-    """Create a strategy. Bad steps answer 422 naming the step and field (`steps[2].days`)."""
-    strategy = await service.create_strategy(session, identity.tenant_id, data, identity.actor)
+@router.post("", response_model=StrategyOut, status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 503))
+async def create_strategy(
+    identity: StrategyWrite, data: StrategyCreate, session: SessionDep, checks: ScriptChecksDep
+) -> dict[str, Any]:
+    """Create a strategy. Bad steps answer 422 naming the step and field (`steps[2].days`); a call step's script
+    is checked by messaging like a template (`steps[2].script`), 503 when messaging does not answer."""
+    strategy = await service.create_strategy(session, identity.tenant_id, data, identity.actor, checks)
     return _orm_out(strategy)
 
 
@@ -90,12 +95,12 @@ async def get_strategy(identity: StrategyRead, strategy_id: uuid.UUID, session: 
     return strategy_out(row)
 
 
-@router.patch("/{strategy_id}", response_model=StrategyOut, responses=problem_responses(404, 409))
+@router.patch("/{strategy_id}", response_model=StrategyOut, responses=problem_responses(404, 409, 503))
 async def update_strategy(
-    identity: StrategyWrite, strategy_id: uuid.UUID, data: StrategyUpdate, session: SessionDep
+    identity: StrategyWrite, strategy_id: uuid.UUID, data: StrategyUpdate, session: SessionDep, checks: ScriptChecksDep
 ) -> dict[str, Any]:
     """Edit a strategy: a new version. Steps keep their identity by key, so no step already sent is sent again."""
-    strategy = await service.update_strategy(session, identity.tenant_id, strategy_id, data, identity.actor)
+    strategy = await service.update_strategy(session, identity.tenant_id, strategy_id, data, identity.actor, checks)
     return _orm_out(strategy)
 
 

@@ -33,6 +33,10 @@ class StepKind(StrEnum):
     PRE_DUE = "pre_due"  # N days before the due date
     OVERDUE = "overdue"  # N days after the due date, in a tone
     ACTION = "action"  # N days after the due date: notice, action item, no more reminders
+    # N days after the due date: a task for the customer's collector carrying the step's script rendered for the
+    # customer (issue 18; seed 001: "Crear un plan de llamadas de cobro", "un guion establecido"). No message, no
+    # channel; reminders go on. Not the action step with action ``call`` (a notice + an action item, reminders stop).
+    CALL = "call"
 
 
 class ActionKind(StrEnum):
@@ -47,9 +51,13 @@ COMMUNICATION_KIND = {
     StepKind.PRE_DUE: CommunicationKind.PRE_DUE,
     StepKind.OVERDUE: CommunicationKind.OVERDUE,
     StepKind.ACTION: CommunicationKind.ACTION_NOTICE,
+    StepKind.CALL: CommunicationKind.OVERDUE,  # a call is about the overdue debt (plans show it with ``call``)
 }
-KIND_RANK = {StepKind.NEW_INVOICE: 0, StepKind.PRE_DUE: 1, StepKind.OVERDUE: 2, StepKind.ACTION: 3}
-DEFAULT_TONE = {StepKind.NEW_INVOICE: 1, StepKind.PRE_DUE: 1, StepKind.ACTION: 3}
+# One kind per rank (the run's SQL reads a group's kind back from its highest rank). A call step's items are
+# grouped apart from messages (one task per customer and call step), so its rank never competes with theirs.
+KIND_RANK = {StepKind.NEW_INVOICE: 0, StepKind.PRE_DUE: 1, StepKind.OVERDUE: 2, StepKind.ACTION: 3, StepKind.CALL: 4}
+DEFAULT_TONE = {StepKind.NEW_INVOICE: 1, StepKind.PRE_DUE: 1, StepKind.ACTION: 3, StepKind.CALL: 1}
+SCRIPT_MAX_LENGTH = 4000  # a call step's script as the tenant writes it; its rendering is cut at the task's limit
 # Sent only while the invoice is not yet overdue: a "will be due" message after the due date is wrong.
 BEFORE_DUE_KINDS = frozenset({StepKind.NEW_INVOICE, StepKind.PRE_DUE})
 
@@ -65,11 +73,12 @@ class Step:
     id: uuid.UUID
     key: str
     kind: StepKind
-    days: int  # before the due date (pre_due), after it (overdue, action); 0 for new_invoice
+    days: int  # before the due date (pre_due), after it (overdue, action, call); 0 for new_invoice
     tone: int
     channels: tuple[Channel, ...]
     action: ActionKind | None = None
     pin_tone: bool = False  # the step's tone is used as is, not raised by the age of the debt (seed 004)
+    script: str | None = None  # call steps: what the collector says, with the templates' tags
 
     @property
     def offset(self) -> int | None:
@@ -91,6 +100,8 @@ class Step:
             return f"reminder {self.days} days before the due date"
         if self.kind == StepKind.OVERDUE:
             return f"reminder {self.days} days after the due date (tone {self.tone})"
+        if self.kind == StepKind.CALL:
+            return f"call {self.days} days after the due date (a task for the collector, with the script)"
         return f"action notice {self.days} days after the due date ({self.action})"
 
 
@@ -310,12 +321,14 @@ class StepSpec:
     action: ActionKind | None = None
     key: str | None = None
     pin_tone: bool = False
+    script: str | None = None
 
 
 def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[str, str]]:
     """Every problem, each naming its step and field (``steps[2].days``): offsets strictly ordered (new
-    invoice, then pre-due from furthest to nearest, then overdue and the action), at least one channel,
-    a tone for overdue steps, an action (and nothing after it) for the action step."""
+    invoice, then pre-due from furthest to nearest, then overdue, call and the action), at least one channel
+    (none for a call step, which has a script instead), a tone for overdue steps, an action (and nothing after it)
+    for the action step."""
     errors: list[dict[str, str]] = []
 
     def err(i: int, name: str, message: str) -> None:
@@ -326,7 +339,11 @@ def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[st
     previous: tuple[int, int, int] | None = None  # (phase, offset, index) of the previous timed step
     keys: dict[str, int] = {}
     for i, spec in enumerate(specs):
-        if not spec.channels:
+        for name, message in _call_problems(spec):
+            err(i, name, message)
+        if spec.kind == StepKind.CALL:
+            pass  # no message: no channel (``_call_problems``)
+        elif not spec.channels:
             err(i, "channels", "name at least one channel, in order of preference")
         elif len(set(spec.channels)) != len(spec.channels):
             err(i, "channels", "a channel is listed twice")
@@ -375,6 +392,21 @@ def validate_steps(specs: Sequence[StepSpec], manual_only: bool) -> list[dict[st
     return errors
 
 
+def _call_problems(spec: StepSpec) -> list[tuple[str, str]]:
+    """(field, problem): a call step has a script (its tags are checked by messaging, which owns them) and no
+    channel; no other step has a script."""
+    if spec.kind != StepKind.CALL:
+        return [("script", "only a call step has a script")] if spec.script is not None else []
+    problems = []
+    if spec.channels:
+        problems.append(("channels", "a call step sends no message: leave channels out"))
+    if spec.script is None or not spec.script.strip():
+        problems.append(("script", "a call step needs the script the collector follows, with the templates' tags"))
+    elif len(spec.script) > SCRIPT_MAX_LENGTH:
+        problems.append(("script", f"at most {SCRIPT_MAX_LENGTH} characters"))
+    return problems
+
+
 def assign_keys(strategy_id: uuid.UUID, specs: Sequence[StepSpec], previous: Sequence[Step] = ()) -> tuple[Step, ...]:
     """Turn validated specs into steps with stable keys. A spec without a key takes the key of the
     previous version's step of the same kind and days (an edit of tone or channels keeps the step's
@@ -406,6 +438,7 @@ def assign_keys(strategy_id: uuid.UUID, specs: Sequence[StepSpec], previous: Seq
                 channels=tuple(spec.channels),
                 action=spec.action,
                 pin_tone=spec.pin_tone,
+                script=spec.script if spec.kind == StepKind.CALL else None,
             )
         )
     return tuple(steps)

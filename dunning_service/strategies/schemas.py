@@ -6,7 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dunning_service import examples
-from dunning_service.strategies.rules import ActionKind, StepKind
+from dunning_service.strategies.rules import SCRIPT_MAX_LENGTH, ActionKind, StepKind
 from shared.contracts.common import Channel
 from shared.money import Currency
 from shared.validation import CountryCode
@@ -36,8 +36,8 @@ class StepIn(BaseModel):
         None,
         ge=-3650,
         le=3650,
-        description="pre_due: days before the due date; overdue and action: days after it; new_invoice: none "
-        "(sent on the issue date).",
+        description="pre_due: days before the due date; overdue, action and call: days after it; new_invoice: "
+        "none (sent on the issue date).",
         examples=[7],
     )
     tone: int | None = Field(
@@ -46,7 +46,21 @@ class StepIn(BaseModel):
     channels: list[Channel] = Field(
         default_factory=list, max_length=3, description="In order of preference", examples=[["email", "sms"]]
     )
-    action: ActionKind | None = Field(None, description="Action steps only: what the company does next")
+    action: ActionKind | None = Field(
+        None,
+        description="Action steps only: what the company does next. The action `call` sends an action notice, "
+        "opens an action item and stops the reminders; a step of kind `call` instead gives the collector a task "
+        "with a script, sends nothing and lets the reminders go on.",
+    )
+    script: str | None = Field(
+        None,
+        max_length=SCRIPT_MAX_LENGTH,
+        description="Call steps only (required there): what the collector says, written with the message "
+        "templates' tags (`{{ customer.name }}`, `{{ total }}`, `{% for invoice in overdue_invoices %}`...; "
+        "`GET /v1/templates/tags`). A syntax error or an unknown tag is refused naming `steps[i].script`. On the "
+        "step's day it is rendered for the customer into the task's description.",
+        examples=["Hola {{ recipient_name }}, le llamo de {{ company.name }} por {{ total }} vencido."],
+    )
     pin_tone: bool = Field(
         False,
         description="Use this step's tone as is. By default a message's tone is raised to what the age of the "
@@ -65,6 +79,7 @@ class SnapshotStep(BaseModel):
     channels: list[Channel]
     action: ActionKind | None = None
     pin_tone: bool = False
+    script: str | None = None
 
 
 class StepOut(SnapshotStep):
@@ -113,6 +128,13 @@ STRATEGY_EXAMPLE: examples.Example = {
         {"key": "pre-due-3", "kind": "pre_due", "days": 3, "channels": ["email", "whatsapp"]},
         {"key": "overdue-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "sms"]},
         {"key": "overdue-15", "kind": "overdue", "days": 15, "tone": 2, "channels": ["whatsapp", "email"]},
+        {
+            "key": "call-20",
+            "kind": "call",
+            "days": 20,
+            "script": "Buenos días, {{ recipient_name }}. Le llamo de {{ company.name }}: tiene {{ total }} vencido "
+            "({{ triggered_numbers }}). ¿Cuándo podría pagarlo?",
+        },
         {"key": "overdue-30", "kind": "overdue", "days": 30, "tone": 3, "channels": ["email", "sms"]},
         {"key": "legal-60", "kind": "action", "days": 60, "action": "legal", "channels": ["email"]},
     ],

@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import Strategy, StrategyVersion
 from dunning_service.strategies import convert, repository
-from dunning_service.strategies.rules import StepSpec, assign_keys, validate_steps
+from dunning_service.strategies.rules import StepKind, StepSpec, assign_keys, validate_steps
 from dunning_service.strategies.schemas import MatchIn, StepIn, StrategyCreate, StrategyUpdate
+from dunning_service.strategies.scripts import ScriptChecks
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
@@ -23,17 +24,38 @@ def _specs(steps: list[StepIn]) -> list[StepSpec]:
             action=s.action,
             key=s.key,
             pin_tone=s.pin_tone,
+            script=s.script,
         )
         for s in steps
     ]
 
 
-def _check(is_default: bool, manual_only: bool, match: MatchIn, steps: list[StepIn]) -> None:
+async def _check(
+    checks: ScriptChecks,
+    tenant_id: uuid.UUID,
+    is_default: bool,
+    manual_only: bool,
+    match: MatchIn,
+    steps: list[StepIn],
+) -> None:
     errors = validate_steps(_specs(steps), manual_only)
     if is_default and match.model_dump(exclude_none=True):
         errors.append({"field": "match", "message": "the default strategy applies when no other matches: no rules"})
+    if not errors:  # messaging is asked only about a strategy otherwise fine
+        errors = await _script_errors(checks, tenant_id, steps)
     if errors:
         raise ValidationProblem(errors)
+
+
+async def _script_errors(checks: ScriptChecks, tenant_id: uuid.UUID, steps: list[StepIn]) -> list[dict[str, str]]:
+    """The call steps' scripts as messaging checks them (syntax, unknown tags), each naming ``steps[i].script``."""
+    scripts = [(i, s.script) for i, s in enumerate(steps) if s.kind == StepKind.CALL and s.script]
+    answers = await checks.problems(tenant_id, [script for _, script in scripts])
+    return [
+        {"field": f"steps[{i}].script", "message": "; ".join(problems)}
+        for (i, _), problems in zip(scripts, answers, strict=True)
+        if problems
+    ]
 
 
 async def _guard_unique(session: AsyncSession, tenant_id: uuid.UUID, strategy: Strategy) -> None:
@@ -77,8 +99,10 @@ async def _flush_version(session: AsyncSession, strategy: Strategy, actor: str) 
     await session.refresh(strategy)
 
 
-async def create_strategy(session: AsyncSession, tenant_id: uuid.UUID, data: StrategyCreate, actor: str) -> Strategy:
-    _check(data.is_default, data.manual_only, data.match, data.steps)
+async def create_strategy(
+    session: AsyncSession, tenant_id: uuid.UUID, data: StrategyCreate, actor: str, checks: ScriptChecks
+) -> Strategy:
+    await _check(checks, tenant_id, data.is_default, data.manual_only, data.match, data.steps)
     strategy_id = uuid.uuid4()
     strategy = Strategy(
         id=strategy_id,
@@ -101,7 +125,12 @@ async def create_strategy(session: AsyncSession, tenant_id: uuid.UUID, data: Str
 
 
 async def update_strategy(
-    session: AsyncSession, tenant_id: uuid.UUID, strategy_id: uuid.UUID, data: StrategyUpdate, actor: str
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    strategy_id: uuid.UUID,
+    data: StrategyUpdate,
+    actor: str,
+    checks: ScriptChecks,
 ) -> Strategy:
     strategy = await repository.get_for_update(session, tenant_id, strategy_id)
     if strategy is None:
@@ -120,7 +149,7 @@ async def update_strategy(
             StepIn.model_validate({**s, "days": None if s["kind"] == "new_invoice" else s["days"]})
             for s in strategy.steps
         ]
-    _check(strategy.is_default, strategy.manual_only, match, steps_in)
+    await _check(checks, tenant_id, strategy.is_default, strategy.manual_only, match, steps_in)
     strategy.match = match.model_dump(mode="json", exclude_none=True)
     if data.steps is not None:
         strategy.steps = convert.steps_to_json(assign_keys(strategy.id, _specs(data.steps), previous))

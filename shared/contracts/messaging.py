@@ -4,7 +4,7 @@ A communication carries everything its template needs, so messaging never looks 
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -107,6 +107,43 @@ class SendCommunications(Command):
     message_type = "messaging.send_communications"
 
     communications: list[Communication]
+
+
+class CallTask(BaseModel):
+    """A call step due for one customer (issue 18): the script the tenant wrote and what its tags read (the same
+    position a dunning message carries), for the customer's collector."""
+
+    idempotency_key: str = Field(description="The task's key in receivables: a second command creates no second task")
+    customer_id: uuid.UUID
+    assignee_id: uuid.UUID | None = Field(None, description="The customer's collector (None: receivables' default)")
+    due_date: date = Field(description="The run's business day")
+    step_key: str
+    script: str = Field(description="The step's script, a text template with the message templates' tags")
+    language: str = "es"
+    tone: int | None = Field(None, ge=1, le=3)
+    customer: CustomerInfo | None = None
+    recipient_name: str | None = None
+    invoices: list[InvoiceLine] = Field(default_factory=list, description="The whole open position, as a message's")
+    totals: list[MoneyAmount] = Field(default_factory=list)
+    open_totals: list[MoneyAmount] = Field(default_factory=list)
+    credits: list[MoneyAmount] = Field(default_factory=list)
+    overdue_count: int | None = None
+    oldest_days_overdue: int | None = None
+    collector: Person | None = None
+    advisor: Person | None = None
+    supervisor: Person | None = None
+    data: dict[str, Any] = Field(default_factory=dict, description="`as_of`, `run_id`, `steps` (invoice id: step key)")
+
+
+@register
+class PrepareCallTasks(Command):
+    """Dunning's call steps of a run: messaging renders each script for its customer (the templates' engine, tags
+    and sandbox) and asks receivables for the task (``receivables.create_task``), rendered or, when the script
+    fails, with the raw script and the problem."""
+
+    message_type = "messaging.prepare_call_tasks"
+
+    calls: list[CallTask]
 
 
 class MessageState(StrEnum):

@@ -15,6 +15,7 @@ from shared.contracts.messaging import (
     MessageStatusChanged,
     OptOutRecorded,
     PortalLinksIssued,
+    PrepareCallTasks,
     ReplyReceived,
     SendCommunications,
     WebhookReceived,
@@ -63,9 +64,9 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
         }
     ),
     # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks; its
-    # messages carry links to the customer's page while the tenant's portal is on
+    # messages carry links to the customer's page while the tenant's portal is on; it renders call steps' scripts
     "messaging": frozenset(
-        {SendCommunications, TenantChanged, CalendarChanged, WebhookReceived, PortalSettingsChanged}
+        {SendCommunications, PrepareCallTasks, TenantChanged, CalendarChanged, WebhookReceived, PortalSettingsChanged}
     ),
     # alarms keeps its own projection and raises the alarms of seed 000 and the admins' alerts
     "alarms": frozenset(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from shared.contracts.messaging import ReplyReceived
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, feed, real_run
+from tests.dunning.support import STANDARD_STEPS, Messaging, Portfolio, create_strategy, dunning_tenant, feed, real_run
 
 START = date(2025, 6, 2)
 
@@ -65,10 +65,12 @@ async def test_explain_answers_why_and_what_next(api, stack):
 
 @pytest.mark.parametrize("seed", [7, 11])
 async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
-    """Also with customers who replied (issue 10): their reminders wait for the pause's end in both."""
+    """Also with customers who replied (issue 10): their reminders wait for the pause's end in both; and a call
+    step (issue 18): its tasks to come are the calls the runs then ask for."""
     rng = random.Random(seed)
     tenant = await dunning_tenant(api, stack)
-    await create_strategy(api, tenant.admin)
+    call = {"key": "call-8", "kind": "call", "days": 8, "script": "Llamar a {{ customer.name }}"}
+    await create_strategy(api, tenant.admin, steps=[*STANDARD_STEPS[:3], call, *STANDARD_STEPS[3:]])
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)
     replies = []
@@ -119,8 +121,10 @@ async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
         got = actual[entry["date"]]
         assert dict(got["by_channel"]) == entry["by_channel"], entry["date"]
         assert dict(got["by_step"]) == {s["step_key"]: s["invoices"] for s in entry["by_step"]}, entry["date"]
-        assert entry["communications"] == sum(v for k, v in got["by_channel"].items() if k != "task")
+        assert entry["communications"] == sum(v for k, v in got["by_channel"].items() if k not in ("task", "call"))
+        assert entry["calls"] == got["by_channel"].get("call", 0) == len(entry["call_tasks"]), entry["date"]
     assert forecast["totals"]["communications"] > 10
+    assert forecast["totals"]["calls"] > 0
 
 
 async def test_forecast_previews_an_inactive_strategy(api, stack):

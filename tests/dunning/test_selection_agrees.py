@@ -1,8 +1,8 @@
 """The run's set-based SQL and the pure rules must decide the same: random portfolios (strategies chosen by rules
 and priority, every exclusion, step histories, pending, accepted and expired communications, open action items,
-opt-outs, tolerances, customers paused by a reply, credits), several days. The selection's plan, the run's
-statements' plan (``runs/statements.py``: the dispatches, keys, tones) and every message and task they build
-equal what the rules and ``payloads`` build."""
+opt-outs, tolerances, customers paused by a reply, credits, call steps), several days. The selection's plan, the
+run's statements' plan (``runs/statements.py``: the dispatches, keys, tones) and every message, task and call
+they build equal what the rules and ``payloads`` build."""
 
 import random
 import uuid
@@ -19,7 +19,7 @@ from dunning_service.runs.context import load_strategies, load_tenant, pending_c
 from dunning_service.runs.rules import CustomerPlan, evaluate_customer
 from dunning_service.strategies.rules import Strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
-from shared.contracts.messaging import Communication
+from shared.contracts.messaging import CallTask, Communication
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
 from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenant, feed
 
@@ -27,6 +27,8 @@ DAYS = [date(2025, 6, 2), date(2025, 6, 4), date(2025, 6, 20), date(2025, 7, 9)]
 EXPIRY_HOURS = 48
 RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000013")
 PLANNED = "planned"  # the statements' plan, as a dry run writes it
+CALL_20 = {"key": "call-20", "kind": "call", "days": 20, "script": "Hola {{ customer.name }}: {{ total }}"}
+CALL_8 = {"key": "call-8", "kind": "call", "days": 8, "tone": 2, "script": "Llamar por {{ triggered_numbers }}"}
 CREDITS = [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
 
 
@@ -139,6 +141,9 @@ def _summary(customer_plans: list[CustomerPlan]) -> set[tuple]:
         for t in plan.tasks:
             items = tuple(sorted((str(i.invoice.id), i.step.key) for i in t.items))
             out.add((str(plan.customer.id), "task", None, None, t.key, items))
+        for call in plan.calls:
+            items = tuple(sorted((str(i.invoice.id), i.step.key) for i in call.items))
+            out.add((str(plan.customer.id), "call", None, call.step.tone, call.key, items))
     return out
 
 
@@ -170,7 +175,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
     tenant_ctx = await dunning_tenant(api, stack)
     headers = tenant_ctx.admin
     await api.patch("/v1/dunning-settings", json={"tolerances": {"ARS": "100", "USD": "5"}}, headers=headers)
-    await create_strategy(api, headers)
+    await create_strategy(api, headers, steps=[*STANDARD_STEPS[:3], CALL_8, *STANDARD_STEPS[3:]])
     await create_strategy(
         api, headers, name="VIP", priority=1, is_default=False, manual_only=True, steps=[], match={"vip": True}
     )
@@ -185,6 +190,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
             {"key": "pre-5", "kind": "pre_due", "days": 5, "channels": ["sms", "email"]},
             {"key": "od-1", "kind": "overdue", "days": 1, "tone": 2, "channels": ["sms", "whatsapp"]},
             {"key": "od-10", "kind": "overdue", "days": 10, "tone": 3, "channels": ["whatsapp", "sms", "email"]},
+            {"key": "call-14", "kind": "call", "days": 14, "tone": 3, "script": "Llamar: {{ total }}"},
             {"key": "suspend-20", "kind": "action", "days": 20, "action": "suspend_service", "channels": ["email"]},
         ],
     )
@@ -195,7 +201,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         priority=20,
         is_default=False,
         match={"segments": ["wholesale"], "tags_any": ["north"], "countries": ["AR"]},
-        steps=STANDARD_STEPS[2:5],
+        steps=[*STANDARD_STEPS[2:4], CALL_20, *STANDARD_STEPS[4:5]],
     )
     await create_strategy(
         api,
@@ -204,7 +210,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         priority=5,
         is_default=False,
         match={"amount_overdue": {"currency": "ARS", "min": "5000"}},
-        steps=[{"key": "od-3", "kind": "overdue", "days": 3, "tone": 3, "channels": ["email", "sms"]}],
+        steps=[{"key": "od-3", "kind": "overdue", "days": 3, "tone": 3, "channels": ["email", "sms"]}, CALL_20],
     )
     await create_strategy(api, headers, name="Draft", priority=0, is_default=False, active=False, steps=STANDARD_STEPS)
     customers = _customers(rng, 60)
@@ -215,15 +221,18 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         strategies = await load_strategies(session, tenant_ctx.id)
     await _scramble_history(stack, rng, strategies)
     cutoff = pending_cutoff(EXPIRY_HOURS)
-    compared = 0
+    compared = called = 0
     for day in DAYS:
         pure = await _pure_plan(stack, tenant, strategies, day, cutoff)
-        sql_plan, messages, tasks = await _statements_plan(stack, tenant, strategies, day, cutoff)
+        sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff)
         assert _rows_summary(sql_plan) == _summary(pure), day
         assert messages == _pure_messages(pure, tenant, day), day
         assert tasks == _pure_tasks(pure, tenant, day), day
+        assert calls == _pure_calls(pure, tenant, day), day
         compared += len(messages) + len(tasks)
+        called += len(calls)
     assert compared > 20  # the portfolios are not trivially empty
+    assert called > 0
     assert all(Channel(row["channel"]) for row in sql_plan if row["channel"])
 
 
@@ -245,19 +254,26 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
             handover_repository.task_params(tenant, day, params),
         )
         tasks = {p["idempotency_key"]: CreateTask.model_validate(p).model_dump() for p in task_rows.scalars()}
+        call_rows = await conn.execute(
+            text(handover_repository.call_payloads_query(f"SELECT * FROM {PLANNED} WHERE kind = 'call'")),
+            {**handover_repository.task_params(tenant, day, params), "run_id": RUN_ID},
+        )
+        calls = {row.payload["idempotency_key"]: CallTask.model_validate(row.payload).model_dump() for row in call_rows}
     assert all(0 <= row["part"] < 4 for row in rows)
     messages = {}
     for row in built:
         message = Communication.model_validate(row["payload"])
         messages[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
-    return rows, messages, tasks
+    return rows, messages, tasks, calls
 
 
 def _rows_summary(rows) -> set[tuple]:
     out = set()
     for row in rows:
         items = tuple(sorted((str(i), k) for i, k in zip(row["invoice_ids"], row["step_keys"], strict=True)))
-        if row["channel"] is None:
+        if row["kind"] == "call":
+            out.add((str(row["customer_id"]), "call", None, row["tone"], row["idempotency_key"], items))
+        elif row["channel"] is None:
             out.add((str(row["customer_id"]), "task", None, None, row["idempotency_key"], items))
         else:
             out.add((str(row["customer_id"]), row["channel"], row["kind"], row["tone"], row["idempotency_key"], items))
@@ -278,4 +294,12 @@ def _pure_tasks(plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]
         t.key: CreateTask.model_validate(payloads.task(t, plan.customer, tenant, day)).model_dump()
         for plan in plans
         for t in plan.tasks
+    }
+
+
+def _pure_calls(plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
+    return {
+        call.key: CallTask.model_validate(payloads.call_task(call, plan.customer, tenant, day, RUN_ID)).model_dump()
+        for plan in plans
+        for call in plan.calls
     }

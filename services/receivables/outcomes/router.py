@@ -38,6 +38,8 @@ async def record_outcome(
     - `unreachable`: an email to the customer with the invoices being claimed (open and not paused: no promise,
       reported payment or dispute; totals net of unapplied credit), and a task to call again the next business
       day (the tenant country's holidays are not business days).
+    With `closes_task_id` the contact answers an open task of the customer (a dunning call step's task): it is
+    done, completed when the contact happened (409 when already closed, 422 when not the customer's).
     An outcome acts only on open invoices whose status allows it: a promise takes `normal` ones and renews
     promises (never a dispute or a reported payment: resolve the dispute first); a reported payment also takes
     promised ones; a dispute takes all. Without `invoice_ids` it covers the customer's open invoices that allow

@@ -51,6 +51,11 @@ class OutcomeCreate(BaseModel):
     dispute_area_id: uuid.UUID | None = Field(None, description="dispute: the area responsible for resolving it")
     follow_up_days: int | None = Field(None, description="no_commitment: days to the follow-up task (tenant default)")
     task_assignee_id: uuid.UUID | None = Field(None, description="Who gets the task; default the customer's collector")
+    closes_task_id: uuid.UUID | None = Field(
+        None,
+        description="The open task of the customer this contact answers (a dunning call step's task): it is done, "
+        "completed when the contact happened. `task_id` in the answer is the follow-up task the outcome creates",
+    )
     occurred_at: AwareDatetime | None = Field(
         None,
         description="When the contact happened (default now on the tenant's clock; not in the future, not before "

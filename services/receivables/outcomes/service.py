@@ -30,7 +30,7 @@ from services.receivables.payments.repository import unapplied_credits
 from services.receivables.people.repository import require_user
 from services.receivables.statements.lines import invoice_line, oldest_days_overdue
 from services.receivables.tasks.repository import TaskRow
-from services.receivables.tasks.service import insert_task
+from services.receivables.tasks.service import close_answered_task, insert_task
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from services.receivables.timeline.rules import check_not_before_issue, occurred_at
@@ -156,6 +156,8 @@ async def record_outcome(
             outcome_id=outcome_id,
             at=at,
         )
+    if data.closes_task_id is not None:  # the contact answers a task (a call step's): it is done
+        await close_answered_task(session, tenant_id, data.closes_task_id, customer.id, actor, at)
     task = None
     if plan.task is not None:
         task = await insert_task(

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -22,7 +22,7 @@ from services.receivables.timeline.rules import occurred_at
 from shared.contracts.receivables import CreateTask
 from shared.identity import Identity
 from shared.inbox import Received, messages_by_tenant
-from shared.problems import NotFound, ValidationProblem
+from shared.problems import Conflict, NotFound, ValidationProblem
 from shared.tenant_users import TenantUsers
 
 
@@ -106,6 +106,24 @@ async def update_task(
     if row.customer_id is not None:
         what = f"Task {row.status}: {row.title}" if "status" in values else f"Task changed: {row.title}"
         await add_entries(session, tenant_id, [_entry(row, what, identity.actor)])
+    await emit_tasks_changed(session, tenant_id, [task_id])
+    return row
+
+
+async def close_answered_task(
+    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, customer_id: uuid.UUID, actor: str, at: datetime
+) -> TaskRow:
+    """The task an outcome answers (a call step's, issue 18: the call was made) is done when the contact happened;
+    one of another customer is refused naming ``closes_task_id``, one already closed is a conflict."""
+    current = await repository.get_task(session, tenant_id, task_id)
+    if current is None or current.customer_id != customer_id:
+        raise ValidationProblem.field("closes_task_id", "is not a task of this customer")
+    if current.status != TaskStatus.OPEN:
+        raise Conflict(f"Task {current.title!r} is already {current.status}", field="closes_task_id")
+    row = await repository.update_task(
+        session, task_id, {"status": TaskStatus.DONE, "completed_at": at, "completed_by": actor}
+    )
+    await add_entries(session, tenant_id, [_entry(row, f"Task done: {row.title}", actor)], at=at)
     await emit_tasks_changed(session, tenant_id, [task_id])
     return row
 
