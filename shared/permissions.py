@@ -64,6 +64,7 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "statements": {"read": EVERYONE},
     "tasks": {"read": EVERYONE, "write": COLLECTORS | SERVICES},
     "timeline": {"read": EVERYONE},
+    "warning-signs": {"read": EVERYONE, "refresh": MANAGERS},  # issue 18: seed 001's signs, the computed risk
     # the tenant's settings, one section per service
     "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
     # dunning

@@ -18,6 +18,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "dispute-areas",
         "ingest",
         "receivables-settings",
+        "warning-signs",
     ),
     "dunning": (
         "strategies",
