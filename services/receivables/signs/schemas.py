@@ -1,6 +1,5 @@
 import uuid
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -9,9 +8,66 @@ from services.receivables.signs.rules import RiskLevel
 from shared.contracts.receivables import WarningSignKind
 
 
+class DaysLateTrendEvidence(BaseModel):
+    """``days_late_trend``: the last invoice payments against the ones before them (last 365 days)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recent_payments: int
+    recent_avg_days_late: int
+    earlier_payments: int
+    earlier_avg_days_late: int
+
+
+class SmallBeforeLargeEvidence(BaseModel):
+    """``small_before_large``: invoices paid while a larger, older overdue one stayed open; the latest such."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payments: int
+    window_days: int
+    latest_paid: str | None = Field(description="The number of the smaller invoice paid")
+    latest_left_open: str | None = Field(description="The number of the larger, older invoice left open")
+
+
+class BrokenPromisesEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    broken: int
+    window_days: int
+    last_broken_on: date | None
+
+
+class BadContactsEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    invalid: int
+    contacts: list[str] = Field(description="channel:address of each invalid contact point")
+
+
+class GrowingOverdueEvidence(BaseModel):
+    """``growing_overdue``: the overdue balance in the customer's currency with the most overdue, money as text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str | None
+    overdue_60_days_ago: str
+    overdue_30_days_ago: str
+    overdue_now: str
+
+
+Evidence = (
+    DaysLateTrendEvidence
+    | SmallBeforeLargeEvidence
+    | BrokenPromisesEvidence
+    | BadContactsEvidence
+    | GrowingOverdueEvidence
+)
+
+
 class WarningSignOut(BaseModel):
     sign: WarningSignKind
-    evidence: dict[str, Any] = Field(description="What the sign was computed from (its fields depend on the sign)")
+    evidence: Evidence = Field(description="What the sign was computed from (its fields depend on the sign)")
     first_seen_on: date = Field(description="The first refresh that found it (kept while it stays)")
     refreshed_on: date = Field(description="The last refresh that found it")
 
