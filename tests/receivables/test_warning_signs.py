@@ -2,7 +2,7 @@
 not on a clean one, with its evidence; the computed risk; the refresh on payment and daily; the events."""
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from shared.contracts.common import Channel
@@ -232,3 +232,27 @@ async def test_lists_filter_by_sign_collector_and_computed_risk(rc):
     assert sorted(c["id"] for c in medium.json()["items"]) == sorted(late)
     missing = await rc.api.get(f"/v1/customers/{uuid.uuid4()}/warning-signs", headers=rc.collector)
     assert missing.status_code == 404
+
+
+async def test_a_sandbox_is_refreshed_once_per_day_of_its_test_clock(api, stack):
+    from datetime import UTC, datetime
+
+    from services.receivables.signs.service import refresh_due_tenants
+    from shared.clock import wall_now
+    from shared.db import create_sessionmaker
+    from tests.receivables.helpers import setup_tenant, sync
+
+    start = datetime(2027, 4, 10, 15, 0, tzinfo=UTC)  # months after the wall clock's today
+    rc = await setup_tenant(api, stack, sandbox=True)
+    await post(api, "/v1/test-clock", rc.admin, {"frozen_time": start.isoformat()}, expect=200)
+    await sync(stack)
+    c = await customer(rc)
+    for due in ("2027-02-08", "2027-03-10", "2027-04-01"):  # overdue 1000, 2000, 3000 on the tenant's clock only
+        await invoice(rc, c["id"], issue_date="2027-01-01", due_date=due)
+    sessionmaker = create_sessionmaker(stack.engine)
+    refresh = [await refresh_due_tenants(sessionmaker, wall_now(), rc.tenant_id, at=start) for _ in range(2)]
+    assert refresh == [1, 0]  # once on its day
+    (changed,) = await outbox(stack, WarningSignsChanged)
+    assert changed.day == date(2027, 4, 10)
+    assert [s.sign for s in changed.customers[0].signs] == ["growing_overdue"]
+    assert await refresh_due_tenants(sessionmaker, wall_now(), rc.tenant_id, at=start + timedelta(days=1)) == 1
