@@ -38,7 +38,7 @@ CUSTOMER_OUT: JsonDict = {
     "vip": False,
     "risk_level": "medium",
     "computed_risk_level": "high",
-    "computed_risk_reasons": ["pays later than before: 24 days late on the last 3 payments against 6 before"],
+    "computed_risk_reasons": ["pays later than before: 24 days late on the last 3 payments against 6"],
     "tags": ["cuenta-clave", "zona-norte"],
     "contacts": [
         {"channel": "email", "address": "pagos@ferreterialosandes.com.ar", "invalid": False},
