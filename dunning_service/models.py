@@ -88,6 +88,8 @@ class Customer(Base):
     segment: Mapped[str | None] = mapped_column(String(60), nullable=True)
     vip: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Receivables' computed risk (issue 18: warning signs), beside the ERP's label: selection rules may use either.
+    computed_risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     opted_out_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)

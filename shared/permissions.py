@@ -67,6 +67,7 @@ MATRIX: dict[str, dict[str, Roles]] = {
     # the collector's desk (issue 18): one's own worklist; another collector's, a team's or everyone's is supervision
     "worklist": {"read": COLLECTORS},
     "supervision": {"read": SUPERVISORS},
+    "warning-signs": {"read": EVERYONE, "refresh": MANAGERS},  # issue 18: seed 001's signs, the computed risk
     # the tenant's settings, one section per service
     "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
     # dunning

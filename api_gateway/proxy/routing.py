@@ -20,6 +20,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "receivables-settings",
         "worklist",
         "supervision",
+        "warning-signs",
     ),
     "dunning": (
         "strategies",

@@ -137,6 +137,7 @@ async def explain_customer(
             "vip": customer.vip,
             "segment": customer.segment,
             "risk_level": customer.risk_level,
+            "computed_risk_level": customer.computed_risk_level,
             "tags": sorted(customer.tags),
             "country": customer.country,
             "deleted": customer.deleted,

@@ -73,6 +73,7 @@ class CustomerRef(BaseModel):
     vip: bool
     segment: str | None
     risk_level: str | None
+    computed_risk_level: str | None = None
     tags: list[str]
     country: str | None
     deleted: bool

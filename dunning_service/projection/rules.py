@@ -43,6 +43,7 @@ class CustomerView:
     vip: bool = False
     segment: str | None = None
     risk_level: str | None = None
+    computed_risk_level: str | None = None  # receivables' warning signs (issue 18), beside the ERP's label
     tags: frozenset[str] = frozenset()
     country: str | None = None
     language: str | None = None

@@ -32,6 +32,7 @@ def customer_view(row: Mapping[Any, Any]) -> CustomerView:
         vip=row["vip"],
         segment=row["segment"],
         risk_level=row["risk_level"],
+        computed_risk_level=row.get("computed_risk_level"),
         tags=frozenset(row["tags"] or ()),
         country=row["country"],
         language=row["language"],

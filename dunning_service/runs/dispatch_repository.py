@@ -319,7 +319,7 @@ async def customers(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.
         (
             await session.execute(
                 text(
-                    "SELECT id, name, vip, segment, risk_level, tags, country, language, "
+                    "SELECT id, name, vip, segment, risk_level, computed_risk_level, tags, country, language, "
                     "CAST(contacts AS text) AS contacts, opted_out_channels, deleted, external_id, tax_id, timezone, "
                     "collector_id, CAST(people AS text) AS people, CAST(credits AS text) AS credits, replied_on "
                     "FROM dunning.customers WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[]))"

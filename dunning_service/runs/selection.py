@@ -62,6 +62,9 @@ def _condition(match: Match, n: int, params: dict[str, Any]) -> str:
         parts.append(f"lower(c.segment) = ANY(CAST({bind('seg', segments)} AS text[]))")
     if match.risk_levels is not None:
         parts.append(f"c.risk_level = ANY(CAST({bind('risk', list(match.risk_levels))} AS text[]))")
+    if match.computed_risk_levels is not None:
+        levels = list(match.computed_risk_levels)
+        parts.append(f"c.computed_risk_level = ANY(CAST({bind('crisk', levels)} AS text[]))")
     if match.tags_any is not None:
         tags = sorted({t.strip().lower() for t in match.tags_any})
         parts.append(f"c.tags && CAST({bind('tany', tags)} AS text[])")

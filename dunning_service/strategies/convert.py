@@ -50,6 +50,7 @@ def match_from_json(match: dict[str, Any]) -> Match:
         vip=match.get("vip"),
         segments=_tuple(match.get("segments")),
         risk_levels=_tuple(match.get("risk_levels")),
+        computed_risk_levels=_tuple(match.get("computed_risk_levels")),
         tags_any=_tuple(match.get("tags_any")),
         tags_all=_tuple(match.get("tags_all")),
         countries=_tuple(match.get("countries")),

@@ -116,6 +116,7 @@ class Match:
     vip: bool | None = None
     segments: tuple[str, ...] | None = None
     risk_levels: tuple[str, ...] | None = None
+    computed_risk_levels: tuple[str, ...] | None = None  # receivables' warning signs (issue 18)
     tags_any: tuple[str, ...] | None = None
     tags_all: tuple[str, ...] | None = None
     countries: tuple[str, ...] | None = None
@@ -164,6 +165,11 @@ def matched_conditions(match: Match, customer: CustomerView, overdue: Mapping[st
         if customer.risk_level is None or customer.risk_level not in match.risk_levels:
             return None
         met.append(f"risk level is {customer.risk_level}")
+    if match.computed_risk_levels is not None:
+        level = customer.computed_risk_level
+        if level is None or level not in match.computed_risk_levels:
+            return None
+        met.append(f"computed risk level is {level}")
     tags = {t.lower() for t in customer.tags}
     if match.tags_any is not None:
         hits = sorted(tags & set(_casefold(match.tags_any) or ()))

@@ -111,7 +111,10 @@ class MatchIn(BaseModel):
 
     vip: bool | None = None
     segments: list[str] | None = Field(None, max_length=50, examples=[["wholesale"]])
-    risk_levels: list[RiskLevel] | None = Field(None, examples=[["high"]])
+    risk_levels: list[RiskLevel] | None = Field(None, examples=[["high"]], description="The ERP's label")
+    computed_risk_levels: list[RiskLevel] | None = Field(
+        None, examples=[["high"]], description="The risk receivables computes from the warning signs (issue 18)"
+    )
     tags_any: list[str] | None = Field(None, max_length=50, description="Has at least one of these tags")
     tags_all: list[str] | None = Field(None, max_length=50, description="Has every one of these tags")
     countries: list[CountryCode] | None = Field(None, max_length=50, examples=[["AR", "UY"]])

@@ -141,7 +141,9 @@ def customer_payload(c: str = "c") -> str:
         'segment', {c}.segment, 'vip', {c}.vip, 'risk_level', {c}.risk_level, 'tags', to_jsonb({c}.tags),
         'contacts', {c}.contacts, 'opted_out_channels', to_jsonb({c}.opted_out_channels),
         'collector_id', {c}.collector_id, 'collector', {COLLECTOR_JSON}, 'advisor', {ADVISOR_JSON},
-        'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted, 'credits', {credits_json(c)})"""
+        'supervisor', {SUPERVISOR_JSON}, 'deleted', {c}.deleted, 'credits', {credits_json(c)},
+        'computed_risk_level', {c}.computed_risk_level,
+        'computed_risk_reasons', to_jsonb({c}.computed_risk_reasons))"""
 
 
 def announce_customers_later(ids_sql: str, tenant_sql: str) -> str:

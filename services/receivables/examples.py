@@ -38,7 +38,7 @@ CUSTOMER_OUT: JsonDict = {
     "vip": False,
     "risk_level": "medium",
     "computed_risk_level": "high",
-    "computed_risk_reasons": ["pays later than before: 24 days late on the last 3 payments against 6 before"],
+    "computed_risk_reasons": ["pays later than before: 24 days late on the last 3 payments against 6"],
     "tags": ["cuenta-clave", "zona-norte"],
     "contacts": [
         {"channel": "email", "address": "pagos@ferreterialosandes.com.ar", "invalid": False},
@@ -427,6 +427,15 @@ SETTINGS_OUT: JsonDict = {
         "warning_sign": 10,
         "days_since_contact": 10,
     },
+    "warning_signs": {
+        "recent_payments": 3,
+        "days_late_increase": 10,
+        "small_before_large": 2,
+        "broken_promises": 1,
+        "bad_contacts": 1,
+        "overdue_growth_pct": 20,
+        "for_high_risk": 2,
+    },
 }
 HISTORY_ENTRY_OUT: JsonDict = {
     "id": ENTRY_ID,
@@ -578,4 +587,37 @@ COLLECTOR_SITUATION: JsonDict = {
     "excuses": {"forgetting": 5, "inability_to_pay": 2},
     "tasks_open": 14,
     "tasks_overdue": 3,
+}
+
+
+CUSTOMER_SIGNS_OUT: JsonDict = {
+    "customer_id": "0193a1f2-7c4e-7d6b-9a51-3f2b8c1d4e5f",
+    "external_id": "C-000123",
+    "name": "Ferretería Los Andes S.R.L.",
+    "collector_id": "0193a1f2-0000-7000-8000-000000000007",
+    "risk_level": "medium",
+    "computed_risk_level": "high",
+    "computed_risk_reasons": [
+        "pays later than before: 24 days late on the last 3 payments against 6",
+        "broke 2 promises in 90 days",
+    ],
+    "signs": [
+        {
+            "sign": "days_late_trend",
+            "evidence": {
+                "recent_payments": 3,
+                "recent_avg_days_late": 24,
+                "earlier_payments": 9,
+                "earlier_avg_days_late": 6,
+            },
+            "first_seen_on": "2026-11-02",
+            "refreshed_on": "2026-11-23",
+        },
+        {
+            "sign": "broken_promises",
+            "evidence": {"broken": 2, "window_days": 90, "last_broken_on": "2026-11-18"},
+            "first_seen_on": "2026-10-20",
+            "refreshed_on": "2026-11-23",
+        },
+    ],
 }

@@ -16,6 +16,7 @@ from services.receivables.people.router import areas_router
 from services.receivables.people.router import router as people_router
 from services.receivables.promises.router import router as promises_router
 from services.receivables.settings import ReceivablesSettings
+from services.receivables.signs.router import router as signs_router
 from services.receivables.statements.router import router as statements_router
 from services.receivables.supervision.router import router as supervision_router
 from services.receivables.tasks.router import router as tasks_router
@@ -50,6 +51,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
         description="The system of record: customers, invoices, payments, contact outcomes, notes, tasks.",
         routers=[
             customers_router,
+            signs_router,
             timeline_router,
             statements_router,
             invoices_router,

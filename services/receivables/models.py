@@ -138,6 +138,15 @@ class Tenant(Base):
     auto_apply_credits: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # The points each reason of the worklist is worth (issue 18); only the tenant's changes, the rest default.
     worklist_weights: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # The warning signs' thresholds (issue 18, ``signs/rules.py``) and the tenant's local day of the last daily refresh.
+    signs_recent_payments: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    signs_days_late_increase: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
+    signs_small_before_large: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
+    signs_broken_promises: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    signs_bad_contacts: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    signs_overdue_growth_pct: Mapped[int] = mapped_column(Integer, default=20, server_default=text("20"))
+    signs_for_high_risk: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
+    signs_refreshed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -12,3 +12,6 @@ class ReceivablesSettings(ServiceSettings):
     ingest_max_rows: int = 10_000  # rows per bulk request
     # The broken-promise detection runs every hour at this minute, for every tenant at its own local date.
     broken_promises_minute: int = 5
+    # The warning signs' refresh looks every hour at this minute for tenants whose local day has not had one yet
+    # (after the promises broken: they are a sign).
+    warning_signs_minute: int = 20

@@ -1,4 +1,5 @@
-"""The receivables worker: consumes the events it needs, answers commands, and breaks due promises every hour."""
+"""The receivables worker: consumes the events it needs, answers commands, breaks due promises every hour and
+refreshes each tenant's warning signs once a day (issue 18)."""
 
 import uuid
 from datetime import date
@@ -12,10 +13,12 @@ from services.receivables.models import SCHEMA
 from services.receivables.people.handlers import on_user_changed
 from services.receivables.promises.repository import detect_broken
 from services.receivables.settings import ReceivablesSettings
+from services.receivables.signs.service import refresh_due_tenants
 from services.receivables.tasks.service import on_create_task
 from services.receivables.tenant_settings.handlers import on_tenant_changed
 from services.receivables.timeline.handlers import on_message_status_changed
 from services.receivables.timeline.replies import on_reply_received
+from shared.clock import wall_now
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded, ReplyReceived
 from shared.contracts.receivables import CreateTask
@@ -45,17 +48,29 @@ async def detect_broken_promises(ctx: dict[str, Any], tenant_id: str | None = No
     return count
 
 
+async def refresh_warning_signs(ctx: dict[str, Any], tenant_id: str | None = None) -> int:
+    """The daily refresh of the warning signs: each tenant once on its local day (its clock), on the first run of
+    the hourly cron after its midnight. Answers how many tenants were refreshed."""
+    return await refresh_due_tenants(ctx["sessionmaker"], wall_now(), uuid.UUID(tenant_id) if tenant_id else None)
+
+
 WorkerSettings = worker_settings(
     settings,
     schema=SCHEMA,
     handlers=HANDLERS,
-    functions=[detect_broken_promises],
+    functions=[detect_broken_promises, refresh_warning_signs],
     cron_jobs=[
         cron(
             detect_broken_promises,
             minute={settings.broken_promises_minute},
             name="receivables.detect_broken_promises",
             unique=True,
-        )
+        ),
+        cron(
+            refresh_warning_signs,
+            minute={settings.warning_signs_minute},
+            name="receivables.refresh_warning_signs",
+            unique=True,
+        ),
     ],
 )

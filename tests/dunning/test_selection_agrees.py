@@ -50,6 +50,7 @@ def _customers(rng: random.Random, n: int) -> list[CustomerChanged]:
                 vip=rng.random() < 0.1,
                 segment=rng.choice([None, "wholesale", "Retail", "WHOLESALE"]),
                 risk_level=rng.choice([None, "low", "medium", "high"]),
+                computed_risk_level=rng.choice([None, "low", "medium", "high"]),
                 tags=rng.sample(["north", "south", "key-account"], rng.randint(0, 2)),
                 country=rng.choice(["AR", "UY", None]),
                 contacts=contacts,
@@ -193,6 +194,15 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
             {"key": "call-14", "kind": "call", "days": 14, "tone": 3, "script": "Llamar: {{ total }}"},
             {"key": "suspend-20", "kind": "action", "days": 20, "action": "suspend_service", "channels": ["email"]},
         ],
+    )
+    await create_strategy(
+        api,
+        headers,
+        name="Computed high risk",  # receivables' warning signs (issue 18)
+        priority=15,
+        is_default=False,
+        match={"computed_risk_levels": ["high", "medium"], "vip": False},
+        steps=STANDARD_STEPS[1:4],
     )
     await create_strategy(
         api,

@@ -106,6 +106,7 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
         "receivables.promise_kept",
         "receivables.invoice_status_changed",
         "receivables.task_changed",
+        "receivables.warning_signs_changed",  # the payments' refresh of the paying customers (issue 18)
         "messaging.send_communications",
     }
 

@@ -108,6 +108,8 @@ def filtered_customers(tenant_id: uuid.UUID, filters: CustomerFilters, today: da
         query = query.where(_table.c.vip.is_(filters.vip))
     if filters.risk_level:
         query = query.where(_table.c.risk_level == filters.risk_level)
+    if filters.computed_risk_level:
+        query = query.where(_table.c.computed_risk_level == filters.computed_risk_level)
     if filters.has_overdue is not None and today is not None:
         query = query.where(overdue_exists(today) if filters.has_overdue else ~overdue_exists(today))
     if filters.segment:

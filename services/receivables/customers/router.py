@@ -32,7 +32,8 @@ async def create_customer(
 async def list_customers(
     identity: CustomerRead, session: SessionDep, page: PageDep, filters: Annotated[CustomerFilters, Query()]
 ) -> dict[str, Any]:
-    """Customers by name; filter by collector, advisor, segment, tag, VIP, risk, overdue invoices, or search text."""
+    """Customers by name; filter by collector, advisor, segment, tag, VIP, risk (the ERP's or the computed one),
+    overdue invoices, or search text."""
     today = (await load_profile(session, identity.tenant_id)).today() if filters.has_overdue is not None else None
     rows = await repository.list_customers(
         session, identity.tenant_id, limit=page.limit, after=page.cursor, filters=filters, today=today

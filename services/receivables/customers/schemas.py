@@ -46,7 +46,8 @@ class CustomerFilters(BaseModel):
     q: str | None = Field(None, max_length=100, description="Search in name, tax id and external id")
     advisor_id: uuid.UUID | None = None
     vip: bool | None = None
-    risk_level: RiskLevel | None = None
+    risk_level: RiskLevel | None = Field(None, description="The ERP's label")
+    computed_risk_level: RiskLevel | None = Field(None, description="Computed from the warning signs (issue 18)")
     has_overdue: bool | None = Field(
         None, description="With (true) or without (false) an invoice past due at the tenant's today"
     )

@@ -28,6 +28,7 @@ from services.receivables.payments.batch import (
 from services.receivables.payments.credits import apply_credits
 from services.receivables.payments.rules import ZERO
 from services.receivables.payments.writes import InvoiceState, write_invoices, write_payments, write_timeline
+from services.receivables.signs.service import refresh_customers
 from services.receivables.tenant_settings.repository import TenantProfile
 from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import Allocation, PaymentApplied
@@ -105,6 +106,8 @@ async def apply_payments(
         actor,
         credit_touched={customer_of(p) for p in credit_moved},
     )
+    # The paying customers' warning signs, in this transaction (signs/service.py says why).
+    await refresh_customers(session, tenant_id, today, {customer_of(p) for p in plans})
     for plan in plans:
         outcome = {"create": "created", "reapply": "updated", "reverse": "reversed"}[plan.action]
         results[plan.row.index] = RowResult(plan.row.index, outcome, plan.payment_id)

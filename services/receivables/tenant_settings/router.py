@@ -1,11 +1,14 @@
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
 from services.receivables.models import outbox
 from services.receivables.payments.credits import apply_credits
 from services.receivables.people.repository import require_user
+from services.receivables.signs.repository import load_thresholds
 from services.receivables.tenant_settings import repository
 from services.receivables.tenant_settings.auth import SettingsRead, SettingsWrite
-from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate
+from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate, SignThresholds
 from services.receivables.worklist.rules import Weights, changed_weights
 from services.receivables.worklist.schemas import WeightsOut
 from shared.contracts.receivables import TenantSettingsChanged
@@ -35,6 +38,7 @@ async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
         action_owner_id=profile.action_owner_id,
         auto_apply_credits=profile.auto_apply_credits,
         worklist_weights=WeightsOut(**Weights.from_stored(profile.worklist_weights).as_dict()),
+        warning_signs=SignThresholds.model_validate(asdict(await load_thresholds(session, identity.tenant_id))),
     )
 
 
@@ -48,9 +52,12 @@ async def get_receivables_settings(identity: SettingsRead, session: SessionDep) 
 async def update_receivables_settings(
     identity: SettingsWrite, data: SettingsUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> SettingsOut:
-    """Change the promise grace days, the no-commitment follow-up days, the action owner, or whether credits are
-    applied automatically (switched on, the credit waiting is applied at once)."""
+    """Change the promise grace days, the no-commitment follow-up days, the action owner, whether credits are
+    applied automatically (switched on, the credit waiting is applied at once), the worklist's weights, or the
+    warning signs' thresholds (the next refresh applies them)."""
     values = data.model_dump(exclude_unset=True)
+    thresholds = values.pop("warning_signs", None) or {}
+    values |= {f"signs_{name}": value for name, value in thresholds.items() if value is not None}
     if values.get("action_owner_id") is not None:
         await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id", gateway=gateway)
     for field in ("promise_grace_days", "follow_up_days", "auto_apply_credits", "worklist_weights"):

@@ -6,6 +6,36 @@ from services.receivables import examples
 from services.receivables.worklist.schemas import WeightsOut, WeightsUpdate
 
 
+class SignThresholds(BaseModel):
+    """The warning signs' thresholds (issue 18, seed 001: ``signs/rules.py``); each sign fires at or above its own."""
+
+    recent_payments: int = Field(3, ge=1, le=20, description="The days-late trend looks at the last N invoice payments")
+    days_late_increase: int = Field(
+        10, ge=1, le=365, description="... late on average by this many days more than the payments before them"
+    )
+    small_before_large: int = Field(
+        2, ge=1, le=100, description="Smaller invoices paid while larger, older overdue ones stay open, in 90 days"
+    )
+    broken_promises: int = Field(1, ge=1, le=100, description="Promises broken in 90 days")
+    bad_contacts: int = Field(1, ge=1, le=20, description="Contact points bounced or found invalid")
+    overdue_growth_pct: int = Field(
+        20, ge=0, le=10_000, description="The overdue balance grew 60 -> 30 days ago -> today, by this % overall"
+    )
+    for_high_risk: int = Field(2, ge=1, le=5, description="Signs that make the computed risk high (one: medium)")
+
+
+class SignThresholdsUpdate(BaseModel):
+    """Some of the thresholds; those left out stay."""
+
+    recent_payments: int | None = Field(None, ge=1, le=20)
+    days_late_increase: int | None = Field(None, ge=1, le=365)
+    small_before_large: int | None = Field(None, ge=1, le=100)
+    broken_promises: int | None = Field(None, ge=1, le=100)
+    bad_contacts: int | None = Field(None, ge=1, le=20)
+    overdue_growth_pct: int | None = Field(None, ge=0, le=10_000)
+    for_high_risk: int | None = Field(None, ge=1, le=5)
+
+
 class SettingsOut(BaseModel):
     """The tenant as receivables sees it: its profile (from the gateway) and its collections settings."""
 
@@ -27,6 +57,9 @@ class SettingsOut(BaseModel):
         "name invoices, never across currencies); false: they stay as credit, reported in statements and messages",
     )
     worklist_weights: WeightsOut = Field(description="The points of each reason of the worklist (`GET /v1/worklist`)")
+    warning_signs: SignThresholds = Field(
+        default_factory=SignThresholds, description="The warning signs' thresholds (issue 18)"
+    )
 
 
 class SettingsUpdate(BaseModel):
@@ -45,3 +78,4 @@ class SettingsUpdate(BaseModel):
     worklist_weights: WeightsUpdate | None = Field(
         None, description="The worklist's weights to change; a weight given as null goes back to its default"
     )
+    warning_signs: SignThresholdsUpdate | None = None
