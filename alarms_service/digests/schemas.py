@@ -10,6 +10,7 @@ from alarms_service import examples
 from alarms_service.digests.repository import DigestRow
 from alarms_service.digests.rules import Audience
 from alarms_service.tenant_settings.rules import Alarm
+from shared.contracts.receivables import WarningSignKind
 
 # The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -166,6 +167,16 @@ class ContactRateRow(BaseModel):
     percent_of_plan: int
 
 
+class SignOut(BaseModel):
+    """A warning sign as receivables computed it (seed 001), with its evidence."""
+
+    sign: WarningSignKind
+    evidence: dict[str, str | int | float | bool | list[str] | None] = Field(
+        description="What the sign was computed from (e.g. `recent_avg_days_late`, `broken`, `overdue_now`)"
+    )
+    first_seen_on: date
+
+
 class WarningSignsRow(BaseModel):
     """Warning signs: one customer with its signs (and their evidence) and its computed risk (seed 001)."""
 
@@ -174,7 +185,7 @@ class WarningSignsRow(BaseModel):
     customer_external_id: str | None
     risk_level: str | None
     risk_reasons: list[str]
-    signs: list[dict[str, Any]] = Field(description="Each sign: `sign`, `evidence`, `first_seen_on`")
+    signs: list[SignOut]
     refreshed_on: date
 
 
