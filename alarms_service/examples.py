@@ -149,11 +149,17 @@ LOGIN_ALERT_OUT: dict[str, Any] = {
 }
 INBOX_ITEM_OUT: dict[str, Any] = {
     "id": "0193a3c1-6f2e-7d41-9b1a-5c2f8e4d7a10",
-    "digest_id": "0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21",
+    "kind": "digest",
+    "source_id": "0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21",
     "alarm": "tasks_overdue",
     "period": "2026-11-23",
     "title": "Tareas vencidas",
     "summary": "Tiene 2 tareas vencidas sin completar.",
+    "lines": [
+        "Conciliar el depósito (Ferretería Norte): vencida el 20 nov 2026 (3 días)",
+        "Enviar estado de cuenta: vencida el 18 nov 2026 (5 días)",
+    ],
+    "action": "Complete cada tarea o reprograme su vencimiento.",
     "row_count": 2,
     "created_at": "2026-11-23T11:00:04Z",
     "acknowledged_at": None,

@@ -370,24 +370,29 @@ class ThresholdCrossing(Base):
 
 
 class InboxItem(Base):
-    """What alarms sent a user (issue 18, the inbox): one item per digest addressed to the user, written with the
-    digest; acknowledged by the user (``acknowledged_at``)."""
+    """What alarms sent a user (issue 18, the inbox): each digest addressed to the user (written with the digest) and
+    each alert to the tenant's admins (a login under attack, a webhook endpoint disabled), with what its email said;
+    acknowledged by the user (``acknowledged_at``). ``source_id``: the digest's id, the login alert's, or the
+    webhook alert's event."""
 
     __tablename__ = "inbox_items"
     __table_args__ = (
         Index("ix_inbox_items_user_created_at", "tenant_id", "user_id", "created_at"),
-        Index("uq_inbox_items_digest_id", "tenant_id", "digest_id", unique=True),
+        Index("uq_inbox_items_source", "tenant_id", "user_id", "kind", "source_id", unique=True),
         *tenant_keys("inbox_items", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    digest_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    alarm: Mapped[str] = mapped_column(String(40))
-    period: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))  # digest | login_alert | webhook_disabled
+    source_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    alarm: Mapped[str | None] = mapped_column(String(40), nullable=True)  # a digest's alarm
+    period: Mapped[str | None] = mapped_column(String(10), nullable=True)  # a digest's period
     title: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
+    lines: Mapped[list[str]] = mapped_column(JSONB)
+    action: Mapped[str] = mapped_column(Text)
     row_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

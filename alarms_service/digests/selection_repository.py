@@ -642,10 +642,10 @@ async def forget_stale_staging(session: AsyncSession) -> None:
 # The inbox (issue 18): each stored digest addressed to a user is an item of that user's inbox, written with it.
 _FILL_INBOX = text(
     """
-INSERT INTO alarms.inbox_items (id, tenant_id, user_id, digest_id, alarm, period, title, summary, row_count,
-                                created_at)
-SELECT gen_random_uuid(), d.tenant_id, d.recipient_user_id, d.id, d.alarm, d.period, d.data->>'title',
-       d.data->>'summary', d.row_count, d.created_at
+INSERT INTO alarms.inbox_items (id, tenant_id, user_id, kind, source_id, alarm, period, title, summary, lines,
+                                action, row_count, created_at)
+SELECT gen_random_uuid(), d.tenant_id, d.recipient_user_id, 'digest', d.id, d.alarm, d.period, d.data->>'title',
+       d.data->>'summary', d.data->'lines', d.data->>'action', d.row_count, d.created_at
 FROM alarms.digests d
 WHERE d.tenant_id = CAST(:tenant AS uuid) AND d.id = ANY(CAST(:ids AS uuid[])) AND d.recipient_user_id IS NOT NULL
 ON CONFLICT DO NOTHING

@@ -1,6 +1,6 @@
 """The inbox's reads and writes, always scoped by tenant and user: newest first, keyset pagination; an item is
-acknowledged once (the first time is kept). The items are written with their digests
-(``digests/selection_repository.fill_inbox``)."""
+acknowledged once (the first time is kept). The digests' items are written with their digests
+(``digests/selection_repository.fill_inbox``), the admins' alerts' here (``file_items``)."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms_service.models import InboxItem
@@ -23,11 +24,14 @@ class InboxRow:
     id: uuid.UUID
     tenant_id: uuid.UUID
     user_id: uuid.UUID
-    digest_id: uuid.UUID
-    alarm: str
-    period: str
+    kind: str
+    source_id: uuid.UUID
+    alarm: str | None
+    period: str | None
     title: str
     summary: str
+    lines: list[str]
+    action: str
     row_count: int
     created_at: datetime
     acknowledged_at: datetime | None
@@ -42,12 +46,15 @@ async def list_items(
     after: list[Any] | None,
     unacknowledged: bool = False,
     alarm: str | None = None,
+    kind: str | None = None,
 ) -> list[InboxRow]:
     query = select(_items).where(_items.c.tenant_id == tenant_id, _items.c.user_id == user_id)
     if unacknowledged:
         query = query.where(_items.c.acknowledged_at.is_(None))
     if alarm is not None:
         query = query.where(_items.c.alarm == alarm)
+    if kind is not None:
+        query = query.where(_items.c.kind == kind)
     key = (_items.c.created_at, _items.c.id)
     paged = keyset(query, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
     return [InboxRow(**row) for row in (await session.execute(paged)).mappings()]
@@ -81,3 +88,9 @@ async def get_item(
     query = select(_items).where(_items.c.tenant_id == tenant_id, _items.c.user_id == user_id, _items.c.id == item_id)
     row = (await session.execute(query)).mappings().first()
     return None if row is None else InboxRow(**row)
+
+
+async def file_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Items of the inboxes (one per user); one already filed for the same user and source is left as it is."""
+    if rows:
+        await session.execute(insert(_items).on_conflict_do_nothing(), rows)

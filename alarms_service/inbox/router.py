@@ -1,5 +1,6 @@
-"""The alarms inbox (issue 18): what alarms sent the calling user (every digest addressed to them), newest first;
-acknowledge one or all. A user sees only their own items."""
+"""The alarms inbox (issue 18): what alarms sent the calling user (every digest addressed to them, and to an admin
+the alerts of a login under attack or a webhook endpoint disabled), newest first; acknowledge one or all. A user
+sees only their own items."""
 
 import uuid
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query
 from alarms_service.inbox import repository
 from alarms_service.inbox.auth import InboxAcknowledge, InboxRead, owner
 from alarms_service.inbox.repository import InboxRow
-from alarms_service.inbox.schemas import AcknowledgedOut, InboxItemOut
+from alarms_service.inbox.schemas import AcknowledgedOut, InboxItemOut, InboxKind
 from alarms_service.tenant_settings.rules import Alarm
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep, make_page
@@ -21,11 +22,14 @@ router = APIRouter(prefix="/v1/alarms/inbox", tags=["alarm-inbox"], responses=pr
 def item_out(row: InboxRow) -> dict[str, Any]:
     return {
         "id": row.id,
-        "digest_id": row.digest_id,
+        "kind": row.kind,
+        "source_id": row.source_id,
         "alarm": row.alarm,
         "period": row.period,
         "title": row.title,
         "summary": row.summary,
+        "lines": row.lines,
+        "action": row.action,
         "row_count": row.row_count,
         "created_at": row.created_at,
         "acknowledged_at": row.acknowledged_at,
@@ -38,9 +42,10 @@ async def list_inbox(
     session: SessionDep,
     page: PageDep,
     unacknowledged: Annotated[bool, Query(description="Only the items not acknowledged yet")] = False,
-    alarm: Annotated[Alarm | None, Query(description="One alarm's items")] = None,
+    alarm: Annotated[Alarm | None, Query(description="One alarm's digests")] = None,
+    kind: Annotated[InboxKind | None, Query(description="Digests or one kind of alert")] = None,
 ) -> dict[str, Any]:
-    """The calling user's alarm digests, newest first."""
+    """The calling user's alarm digests and alerts, newest first."""
     rows = await repository.list_items(
         session,
         identity.tenant_id,
@@ -49,6 +54,7 @@ async def list_inbox(
         after=page.cursor,
         unacknowledged=unacknowledged,
         alarm=alarm.value if alarm else None,
+        kind=kind.value if kind else None,
     )
     return make_page(rows, page.limit, key=lambda r: [r.created_at.isoformat(), r.id], item=item_out)
 

@@ -1,7 +1,7 @@
 """alarms: the manager's alarms, the weekly warning signs and the inbox (issue 18). The settings of the new alarms
 (the workload's spread, the contacts planned per day, the overdue thresholds per currency: constant defaults, adding
 them rewrites nothing); the projection of tasks, contacts and warning signs; the crossings of the overdue threshold
-already told; the inbox of each user.
+already told; the inbox of each user (the digests and the admins' alerts sent to them).
 
 Revision ID: 0037
 Revises: 0033
@@ -99,11 +99,14 @@ def upgrade() -> None:
         _uuid("id"),
         _uuid("tenant_id"),
         _uuid("user_id"),
-        _uuid("digest_id"),
-        sa.Column("alarm", sa.String(40), nullable=False),
-        sa.Column("period", sa.String(10), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        _uuid("source_id"),
+        sa.Column("alarm", sa.String(40), nullable=True),
+        sa.Column("period", sa.String(10), nullable=True),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("summary", sa.Text, nullable=False),
+        sa.Column("lines", pg.JSONB, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
         sa.Column("row_count", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
@@ -112,7 +115,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_inbox_items_id", "inbox_items", ["id"], schema=S)
     op.create_index("ix_inbox_items_user_created_at", "inbox_items", ["tenant_id", "user_id", "created_at"], schema=S)
-    op.create_index("uq_inbox_items_digest_id", "inbox_items", ["tenant_id", "digest_id"], unique=True, schema=S)
+    op.create_index(
+        "uq_inbox_items_source", "inbox_items", ["tenant_id", "user_id", "kind", "source_id"], unique=True, schema=S
+    )
 
 
 def downgrade() -> None:

@@ -1,9 +1,10 @@
 """The alarms inbox (issue 18): each user lists what alarms sent them, newest first, and acknowledges one or all;
 nobody sees another's items."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from tests.alarms.support import alarms_tenant, collector, run
+from shared.contracts.gateway import LoginFailuresExceeded
+from tests.alarms.support import alarms_tenant, collector, feed, run
 from tests.alarms.test_manager_alarms import task
 from tests.support import create_tenant, two_pages
 
@@ -27,8 +28,11 @@ async def test_each_user_lists_and_acknowledges_their_own_items(api, stack):
         ("tasks_overdue", "2026-11-24", None),
         ("tasks_overdue", "2026-11-23", None),
     ]
-    assert items[0]["title"] == "Tareas vencidas" and items[0]["row_count"] == 1
-    digest = await api.get(f"/v1/alarms/{items[0]['digest_id']}", headers=carla_headers)
+    assert {i["kind"] for i in items} == {"digest"}
+    assert (items[0]["title"], items[0]["row_count"]) == ("Tareas vencidas", 1)
+    assert items[0]["lines"] == ["Llamar: vencida el 20 nov 2026 (5 días)"]
+    assert items[0]["action"] == "Complete cada tarea o reprograme su vencimiento."
+    digest = await api.get(f"/v1/alarms/{items[0]['source_id']}", headers=carla_headers)
     assert digest.json()["rows"][0]["title"] == "Llamar"
     # newest first, by pages
     assert [i["id"] for i in await two_pages(api, "/v1/alarms/inbox", carla_headers, limit=2)] == [
@@ -72,3 +76,19 @@ async def test_bad_input_names_the_field(api, stack):
     bad_alarm = await api.get("/v1/alarms/inbox", params={"alarm": "nope"}, headers=tenant.admin)
     assert bad_alarm.status_code == 422
     assert "alarm" in [e["field"] for e in bad_alarm.json()["errors"]]
+
+
+async def test_an_admin_finds_each_login_alert_in_their_inbox(api, stack):
+    tenant = await alarms_tenant(api, stack)
+    alert = LoginFailuresExceeded(
+        tenant_id=tenant.id, username="carla@acme.example", address="203.0.113.7", failures=10, window_seconds=3600
+    )
+    await feed(stack, tenant.id, [alert], at=datetime(2026, 11, 23, 12, tzinfo=UTC))
+    await feed(stack, tenant.id, [alert])  # the next window's announcement: another alert
+    items = (await api.get("/v1/alarms/inbox", params={"kind": "login_alert"}, headers=tenant.admin)).json()["items"]
+    assert [(i["kind"], i["alarm"], i["period"], i["row_count"]) for i in items] == [("login_alert", None, None, 1)] * 2
+    assert items[0]["summary"] == "La cuenta carla@acme.example falló 10 veces al iniciar sesión en la última hora."
+    listed = (await api.get("/v1/alarms/login-alerts", headers=tenant.admin)).json()["items"]
+    assert [i["source_id"] for i in items] == [a["id"] for a in listed]
+    _, collector_headers = await collector(api, stack, tenant)
+    assert (await api.get("/v1/alarms/inbox", headers=collector_headers)).json()["items"] == []
