@@ -327,3 +327,10 @@ def route(audience: Audience, key: uuid.UUID | None, problem: str | None, direct
 def idempotency_key(tenant_id: uuid.UUID, alarm: Alarm, audience: Audience, recipient_id: uuid.UUID, per: str) -> str:
     """One digest per tenant, alarm, audience, recipient and period: a rerun or a crash never sends it twice."""
     return f"alarms:{tenant_id}:{alarm.value}:{audience.value}:{recipient_id}:{per}"
+
+
+def digest_id(key: str) -> uuid.UUID:
+    """A digest's id, from its idempotency key: a preview or a dry run names a digest by the id it will be stored
+    under, and asking again answers the same id (the key is unique per tenant, alarm, audience, recipient and
+    period, as the stored digests are)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, key)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from alarms_service.digests import repository, rules, selection_repository, wording
+from alarms_service.digests import manager_selection, repository, rules, selection_repository, wording
 from alarms_service.digests.directory import fetch_directory
 from alarms_service.digests.rules import Audience, Recipient
 from alarms_service.models import outbox
@@ -129,7 +129,9 @@ async def plan(
                 max_lines=settings.digest_max_lines,
             )
             key = rules.idempotency_key(tenant.tenant_id, alarm, audience, target.id, per)
-            digests.append(Planned(alarm, audience, per, as_of, target, group, text, key, language))
+            digests.append(
+                Planned(alarm, audience, per, as_of, target, group, text, key, language, id=rules.digest_id(key))
+            )
         return digests, unrouted
 
     async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
@@ -210,9 +212,9 @@ async def send(
     fresh = [d for d in result.digests if d.status == "would_send"]
     fresh_rows = [_new_digest(d) for d in fresh]
     created = await selection_repository.store_staged_digests(db, tenant_id, run_id, result.as_of, fresh_rows)
-    await selection_repository.fill_inbox(db, tenant_id, list(created))
+    await repository.fill_inbox(db, tenant_id, list(created))
     if result.thresholds:  # the overdue threshold ran: its crossings told, and those that ended
-        await selection_repository.record_threshold_crossings(db, tenant_id, run_id, result.as_of, result.thresholds)
+        await manager_selection.record_threshold_crossings(db, tenant_id, run_id, result.as_of, result.thresholds)
     new = []
     for d in fresh:
         if d.id in created:
