@@ -82,9 +82,10 @@ WITH {_OVERDUE}, {_MANAGERS}, per_customer AS (
 
 # The team: every active collector and everyone customers are assigned to (an idle collector lowers the mean too).
 # A collector is listed when their overdue customers, or their overdue amount in some currency, is above the
-# team's mean by more than ``spread`` percent (``rules.above_spread``).
+# team's mean by more than ``spread`` percent (``rules.above_spread``: compared in integers and exact decimals,
+# value x 100 x team size against the team's total x (100 + spread), never through a rounded mean).
 WORKLOAD = f"""
-WITH {_OVERDUE}, {_MANAGERS}, team AS (
+WITH {_OVERDUE}, {_MANAGERS}, members AS (
     SELECT c.collector_id FROM alarms.customers c
     WHERE c.tenant_id = CAST(:tenant AS uuid) AND c.collector_id IS NOT NULL AND NOT c.deleted
     UNION
@@ -97,27 +98,27 @@ WITH {_OVERDUE}, {_MANAGERS}, team AS (
     WHERE c.collector_id IS NOT NULL AND NOT c.deleted
 ), per_collector AS (
     SELECT t.collector_id, count(DISTINCT a.customer_id) AS customers
-    FROM team t LEFT JOIN assigned a ON a.collector_id = t.collector_id GROUP BY t.collector_id
+    FROM members t LEFT JOIN assigned a ON a.collector_id = t.collector_id GROUP BY t.collector_id
 ), amounts AS (
     SELECT collector_id, currency, sum(amount) AS amount FROM assigned GROUP BY collector_id, currency
-), means AS (
-    SELECT a.currency, sum(a.amount) / (SELECT count(*) FROM team) AS mean FROM amounts a GROUP BY a.currency
-), mean_customers AS (
-    SELECT avg(customers) AS mean FROM per_collector
+), team_totals AS (
+    SELECT a.currency, sum(a.amount) AS total FROM amounts a GROUP BY a.currency
+), team AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM per_collector) AS n, (SELECT sum(customers) FROM per_collector) AS customers
 ), above AS (
-    SELECT p.collector_id, p.customers, mc.mean AS mean_customers,
-           (p.customers > mc.mean * (100 + CAST(:spread AS int)) / 100) AS over_customers,
+    SELECT p.collector_id, p.customers, tm.customers / tm.n AS mean_customers,
+           p.customers * 100 * tm.n > tm.customers * (100 + CAST(:spread AS int)) AS over_customers,
            coalesce((SELECT json_object_agg(a.currency, a.amount::text ORDER BY a.currency)
                      FROM amounts a WHERE a.collector_id = p.collector_id), '{{}}'::json) AS totals,
-           coalesce((SELECT json_object_agg(m.currency, round(m.mean, 2)::text ORDER BY m.currency)
-                     FROM means m), '{{}}'::json) AS mean_totals,
-           coalesce((SELECT array_agg(a.currency ORDER BY a.currency) FROM amounts a JOIN means m USING (currency)
+           coalesce((SELECT json_object_agg(t.currency, round(t.total / tm.n, 2)::text ORDER BY t.currency)
+                     FROM team_totals t), '{{}}'::json) AS mean_totals,
+           coalesce((SELECT array_agg(a.currency ORDER BY a.currency) FROM amounts a JOIN team_totals t USING (currency)
                      WHERE a.collector_id = p.collector_id
-                       AND a.amount > m.mean * (100 + CAST(:spread AS int)) / 100), '{{}}') AS over_currencies,
-           greatest(p.customers / nullif(mc.mean, 0),
-                    (SELECT max(a.amount / nullif(m.mean, 0)) FROM amounts a JOIN means m USING (currency)
+                       AND a.amount * 100 * tm.n > t.total * (100 + CAST(:spread AS int))), '{{}}') AS over_currencies,
+           greatest(p.customers * tm.n / nullif(tm.customers, 0),
+                    (SELECT max(a.amount * tm.n / nullif(t.total, 0)) FROM amounts a JOIN team_totals t USING (currency)
                      WHERE a.collector_id = p.collector_id)) AS ratio
-    FROM per_collector p CROSS JOIN mean_customers mc
+    FROM per_collector p CROSS JOIN team tm
 ), flagged AS (
     SELECT ab.*, u.full_name FROM above ab
     LEFT JOIN alarms.users u ON u.tenant_id = CAST(:tenant AS uuid) AND u.user_id = ab.collector_id

@@ -220,9 +220,10 @@ def task_overdue(status: str, due_date: date | None, as_of: date) -> bool:
     return status == "open" and due_date is not None and due_date < as_of
 
 
-def above_spread(value: Decimal, team_mean: Decimal, spread_percent: int) -> bool:
-    """A collector's overdue customers or amount (one currency) above the team's mean by more than the spread."""
-    return value * 100 > team_mean * (100 + spread_percent)
+def above_spread(value: Decimal, team_total: Decimal, team_size: int, spread_percent: int) -> bool:
+    """A collector's overdue customers or amount (one currency) above the team's mean (``team_total`` over
+    ``team_size``) by more than the spread; compared without dividing, so no rounded mean decides an edge."""
+    return value * 100 * team_size > team_total * (100 + spread_percent)
 
 
 def threshold_crossed(overdue_total: Decimal, threshold: Decimal | None, told: bool) -> bool:

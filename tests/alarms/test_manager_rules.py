@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,10 +33,11 @@ def test_below_plan_is_fewer_contacts_than_planned(contacts, per_day, days):
     assert not rules.below_plan(contacts, per_day, 0)
 
 
-@given(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(1, 300))
-def test_above_spread_is_strictly_above_the_mean_plus_the_spread(value, mean, spread):
-    above = rules.above_spread(Decimal(value), Decimal(mean), spread)
-    assert above is (Decimal(value) > Decimal(mean) * (1 + Decimal(spread) / 100))
+@given(st.integers(0, 10_000), st.integers(0, 100_000), st.integers(1, 30), st.integers(1, 300))
+def test_above_spread_is_strictly_above_the_mean_plus_the_spread(value, total, size, spread):
+    above = rules.above_spread(Decimal(value), Decimal(total), size, spread)
+    assert above is (Fraction(value) > Fraction(total, size) * (1 + Fraction(spread, 100)))
+    assert not rules.above_spread(Decimal(5), Decimal(10), 3, 50)  # 5 is exactly 10/3 x 1.5: not above
 
 
 def test_a_crossing_is_told_once():
