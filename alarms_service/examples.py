@@ -41,6 +41,51 @@ ALARM_SETTINGS_OUT: dict[str, Any] = {
         "hour": 8,
         "next_at": "2026-11-30T11:00:00Z",
     },
+    "tasks_overdue": {
+        "enabled": True,
+        "cadence": "daily",
+        "hour": 8,
+        "weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        "next_at": "2026-11-24T11:00:00Z",
+    },
+    "unassigned_customers": {
+        "enabled": True,
+        "cadence": "daily",
+        "hour": 9,
+        "weekdays": ["monday"],
+        "next_at": "2026-11-30T12:00:00Z",
+    },
+    "workload": {
+        "enabled": True,
+        "cadence": "weekly",
+        "weekday": "monday",
+        "hour": 8,
+        "next_at": "2026-11-30T11:00:00Z",
+        "spread_percent": 50,
+    },
+    "overdue_threshold": {
+        "enabled": True,
+        "cadence": "daily",
+        "hour": 8,
+        "weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        "next_at": "2026-11-24T11:00:00Z",
+        "thresholds": {"ARS": "1000000.00", "USD": "5000.00"},
+    },
+    "contact_rate": {
+        "enabled": True,
+        "cadence": "weekly",
+        "weekday": "monday",
+        "hour": 8,
+        "next_at": "2026-11-30T11:00:00Z",
+        "contacts_per_day": 20,
+    },
+    "warning_signs": {
+        "enabled": False,
+        "cadence": "weekly",
+        "weekday": "monday",
+        "hour": 8,
+        "next_at": None,
+    },
 }
 RUN_OUT: dict[str, Any] = {
     "id": RUN_ID,
@@ -101,4 +146,21 @@ LOGIN_ALERT_OUT: dict[str, Any] = {
     "window_seconds": 900,
     "occurred_at": "2026-11-21T03:14:55Z",
     "recipients": ["lucia.fernandez@andina.com.ar", "sistemas@andina.com.ar"],
+}
+INBOX_ITEM_OUT: dict[str, Any] = {
+    "id": "0193a3c1-6f2e-7d41-9b1a-5c2f8e4d7a10",
+    "kind": "digest",
+    "source_id": "0b7d2c4e-8f7a-4a8e-bb1a-2d5d4f1e9c21",
+    "alarm": "tasks_overdue",
+    "period": "2026-11-23",
+    "title": "Tareas vencidas",
+    "summary": "Tiene 2 tareas vencidas sin completar.",
+    "lines": [
+        "Conciliar el depósito (Ferretería Norte): vencida el 20 nov 2026 (3 días)",
+        "Enviar estado de cuenta: vencida el 18 nov 2026 (5 días)",
+    ],
+    "action": "Complete cada tarea o reprograme su vencimiento.",
+    "row_count": 2,
+    "created_at": "2026-11-23T11:00:04Z",
+    "acknowledged_at": None,
 }

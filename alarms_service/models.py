@@ -1,6 +1,7 @@
 """The alarms schema: a projection of what the alarms look at (tenants, users, customers, invoices, broken
 promises, action items: all from events), the settings of each alarm per tenant, runs, and the digests sent.
-Only alarms writes it. Kept in step with ``migrations/versions/20261123_0005_alarms.py``."""
+Only alarms writes it. Kept in step with ``migrations/versions/20261123_0005_alarms.py`` and the later alarms
+migrations (issue 18: ``20261207_0037_manager_alarms.py``)."""
 
 import uuid
 from datetime import date, datetime
@@ -176,6 +177,10 @@ class AlarmSetting(Base):
     weekday: Mapped[int] = mapped_column(SmallInteger)
     threshold_days: Mapped[int] = mapped_column(SmallInteger)
     lookback_days: Mapped[int] = mapped_column(SmallInteger)
+    # issue 18: the workload's spread, the contacts planned per day, the overdue thresholds per currency
+    spread_percent: Mapped[int] = mapped_column(SmallInteger, server_default=text("50"))
+    contacts_per_day: Mapped[int] = mapped_column(SmallInteger, server_default=text("20"))
+    thresholds: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
 
@@ -298,3 +303,91 @@ class LoginAlert(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[list[str]] = mapped_column(ARRAY(Text))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+
+
+class Task(Base):
+    """``receivables.task_changed``: a task, its assignee and due date (the tasks-overdue alarm, issue 18)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_open_due", "tenant_id", "due_date", postgresql_where=text("status = 'open'")),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class Contact(Base):
+    """``receivables.outcome_recorded``: a contact a person made (the contact-rate alarm, issue 18), a fact written
+    once. ``user_id`` is who recorded it (a user), else the customer's collector."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_tenant_id_contacted_at", "tenant_id", "contacted_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(30))
+    contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomerSigns(Base):
+    """``receivables.warning_signs_changed``: a customer's whole state of warning signs and computed risk (issue 18,
+    seed 001); an empty ``signs`` means none any more. ``announced_at`` orders the refreshes."""
+
+    __tablename__ = "customer_signs"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    risk_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    risk_reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    signs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    day: Mapped[date] = mapped_column(Date)
+    announced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ThresholdCrossing(Base):
+    """A customer whose overdue total in a currency is above the tenant's threshold and was told (issue 18): told
+    once per crossing; the row goes when the total falls back under, so a new crossing is told again."""
+
+    __tablename__ = "threshold_crossings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    crossed_on: Mapped[date] = mapped_column(Date)
+
+
+class InboxItem(Base):
+    """What alarms sent a user (issue 18, the inbox): each digest addressed to the user (written with the digest) and
+    each alert to the tenant's admins (a login under attack, a webhook endpoint disabled), with what its email said;
+    acknowledged by the user (``acknowledged_at``). ``source_id``: the digest's id, the login alert's, or the
+    webhook alert's event."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        Index("ix_inbox_items_user_created_at", "tenant_id", "user_id", "created_at"),
+        Index("uq_inbox_items_source", "tenant_id", "user_id", "kind", "source_id", unique=True),
+        *tenant_keys("inbox_items", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(20))  # digest | login_alert | webhook_disabled
+    source_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    alarm: Mapped[str | None] = mapped_column(String(40), nullable=True)  # a digest's alarm
+    period: Mapped[str | None] = mapped_column(String(10), nullable=True)  # a digest's period
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    lines: Mapped[list[str]] = mapped_column(JSONB)
+    action: Mapped[str] = mapped_column(Text)
+    row_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=NOW)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -11,9 +11,12 @@ from alarms_service.projection.handlers import (
     on_customers_changed,
     on_invoice_changed,
     on_invoices_changed,
+    on_outcome_recorded,
     on_promise_broken,
+    on_task_changed,
     on_tenant_changed,
     on_user_changed,
+    on_warning_signs_changed,
 )
 from alarms_service.settings import AlarmsSettings
 from alarms_service.webhook_alerts.handlers import on_webhook_endpoint_disabled
@@ -24,7 +27,10 @@ from shared.contracts.receivables import (
     CustomersChanged,
     InvoiceChanged,
     InvoicesChanged,
+    OutcomeRecorded,
     PromiseBroken,
+    TaskChanged,
+    WarningSignsChanged,
 )
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.inbox import Handlers
@@ -44,6 +50,9 @@ HANDLERS: Handlers = {
     CalendarChanged: on_calendar_changed,
     LoginFailuresExceeded: on_login_failures_exceeded,
     WebhookEndpointDisabled: on_webhook_endpoint_disabled,
+    TaskChanged: on_task_changed,
+    OutcomeRecorded: on_outcome_recorded,
+    WarningSignsChanged: on_warning_signs_changed,
 }
 
 FUNCTIONS = [

@@ -13,7 +13,9 @@ Printed side by side, measured in the same run:
 - the dry run through the API: every digest computed (selection, recipients, totals, sorted rows, texts) and
   answered, goal well under a second;
 - the real run: the same, plus the digests stored and their commands written to the outbox; and a rerun of the
-  same day (sends nothing).
+  same day (sends nothing);
+- the manager's alarms of issue 18 as a dry run (customers without collector, workload, overdue threshold read
+  every overdue invoice of the portfolio; the projection has no tasks, contacts or signs here).
 
 Beside each run's time, the CPU it took: the bench database's server processes and the services' (gateway,
 receivables, alarms), from /proc when PostgreSQL runs on this machine. On a shared machine the times follow the
@@ -42,6 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import System, arguments, bench_line, cpu_seconds
 
 COLLECTORS = 50
+MANAGER_ALARMS = ["tasks_overdue", "unassigned_customers", "workload", "overdue_threshold", "contact_rate"]
+# About 1 % of the customers reach it: the threshold digests carry some rows.
+THRESHOLDS = {"overdue_threshold": {"thresholds": {"ARS": "600000", "USD": "600000"}}}
 USERS_SQL = """
 INSERT INTO alarms.users (tenant_id, user_id, email, full_name, roles, active, announced_at)
 SELECT $1, gen_random_uuid(), 'cobrador' || g || '@bench.example', 'Cobrador ' || g, ARRAY['collector'], true, now()
@@ -190,7 +195,7 @@ async def main() -> None:
                     "/v1/dispute-areas", headers=admin, json={"name": f"Área {n}", "responsible_id": person["id"]}
                 )
                 areas.append(uuid.UUID(area.json()["id"]))
-            await until_ok(client, "GET", "/v1/alarm-settings", admin, lambda s: True)
+            await until_ok(client, "PATCH", "/v1/alarm-settings", admin, lambda s: True, json=THRESHOLDS)
 
             conn = await asyncpg.connect(system.dsn)
             try:
@@ -216,9 +221,10 @@ async def main() -> None:
                 heavy = await measure(system, conn, client, admin, tenant_id, as_of, "heavy")
             finally:
                 await conn.close()
-    for mix, (bare, dry, real) in (("", usual), ("_heavy", heavy)):
+    for mix, (bare, dry, real, manager) in (("", usual), ("_heavy", heavy)):
         print(bench_line(f"alarms_dry_run{mix}", dry * 1000, bare * 1000, "ms"))
         print(bench_line(f"alarms_real_run{mix}", real * 1000, bare * 1000, "ms"))
+        print(bench_line(f"alarms_manager_dry_run{mix}", manager * 1000, bare * 1000, "ms"))
 
 
 async def analyze(conn: asyncpg.Connection) -> None:
@@ -234,8 +240,9 @@ async def measure(
     tenant_id: uuid.UUID,
     as_of: date,
     mix: str,
-) -> tuple[float, float, float]:
-    """The bare reads, a dry run, a real run and a rerun of the same day; answers the first three, in seconds."""
+) -> tuple[float, float, float, float]:
+    """The bare reads, a dry run, a real run, a rerun of the same day and a dry run of the manager's alarms;
+    answers all but the rerun, in seconds."""
     database = await conn.fetchval("SELECT current_database()")
 
     async def cpu() -> dict[int, float]:
@@ -260,10 +267,9 @@ async def measure(
     bare_seconds, fetched = await timed(bare, repeat=5)
     print(f"{mix}: bare reads {bare_seconds * 1000:.1f} ms for {fetched:,} rows")
 
-    async def post(dry_run: bool) -> dict:
-        response = await client.post(
-            "/v1/alarms/runs", json={"as_of": as_of.isoformat(), "dry_run": dry_run}, headers=admin
-        )
+    async def post(dry_run: bool, alarms: list[str] | None = None) -> dict:
+        body = {"as_of": as_of.isoformat(), "dry_run": dry_run, **({"alarms": alarms} if alarms else {})}
+        response = await client.post("/v1/alarms/runs", json=body, headers=admin)
         response.raise_for_status()
         return response.json()
 
@@ -286,7 +292,12 @@ async def measure(
         f"{rerun['counts']['digests']} digests sent, "
         f"{rerun['counts']['already_sent']} already sent"
     )
-    return bare_seconds, dry_seconds, real_seconds
+    manager_seconds, manager, manager_cpu = await timed_cpu(lambda: post(True, MANAGER_ALARMS), repeat=3)
+    print(
+        f"{mix}: manager's alarms dry run {manager_seconds * 1000:.0f} ms (CPU {manager_cpu * 1000:.0f} ms): "
+        f"{manager['counts']['digests']} digests, {manager['counts']['rows']:,} rows"
+    )
+    return bare_seconds, dry_seconds, real_seconds, manager_seconds
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "templates": {"read": EVERYONE, "write": SUPERVISORS},
     # alarms
     "alarm-runs": {"read": EVERYONE, "run": RUNNERS},
+    "alarm-inbox": {"read": COLLECTORS, "acknowledge": COLLECTORS},  # each person their own items (issue 18)
     "login-alerts": {"write": frozenset({ADMIN, SERVICE})},
     # webhooks
     "webhook-endpoints": {"read": frozenset({ADMIN, INTEGRATION, SERVICE}), "write": frozenset({ADMIN, SERVICE})},

@@ -1,6 +1,7 @@
 """Runs and digests: reads (always scoped by tenant; newest first, keyset pagination) and the scheduler's and run
 job's writes (schedule slots, queued runs, their retries, failures and completion). A run's new digests are stored
-from the rows the selection staged, by ``selection_repository.store_staged_digests``."""
+from the rows the selection staged, by ``selection_repository.store_staged_digests``; their items in their users'
+inboxes (issue 18) by ``fill_inbox``."""
 
 import uuid
 from collections.abc import Mapping, Sequence
@@ -327,3 +328,23 @@ async def fail_run(
 async def retry_run_at(session: AsyncSession, run_id: uuid.UUID, delay: timedelta) -> None:
     """The run waits for a retry due in ``delay`` (the sweeper leaves it alone until then)."""
     await session.execute(update(_runs).where(_runs.c.id == run_id).values(retry_at=func.now() + delay))
+
+
+# The inbox (issue 18): each stored digest addressed to a user is an item of that user's inbox, written with it.
+_FILL_INBOX = text(
+    """
+INSERT INTO alarms.inbox_items (id, tenant_id, user_id, kind, source_id, alarm, period, title, summary, lines,
+                                action, row_count, created_at)
+SELECT gen_random_uuid(), d.tenant_id, d.recipient_user_id, 'digest', d.id, d.alarm, d.period, d.data->>'title',
+       d.data->>'summary', d.data->'lines', d.data->>'action', d.row_count, d.created_at
+FROM alarms.digests d
+WHERE d.tenant_id = CAST(:tenant AS uuid) AND d.id = ANY(CAST(:ids AS uuid[])) AND d.recipient_user_id IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+)
+
+
+async def fill_inbox(session: AsyncSession, tenant_id: uuid.UUID, digest_ids: Sequence[uuid.UUID]) -> None:
+    """Put the new digests in their recipients' inboxes (a person who is no user has none)."""
+    if digest_ids:
+        await session.execute(_FILL_INBOX, {"tenant": tenant_id, "ids": list(digest_ids)})

@@ -30,6 +30,8 @@ class Audience(StrEnum):
     ACTION_OWNER = "action_owner"  # the tenant's action owner (receivables setting), else each item's assignee
     COLLECTOR = "collector"
     AREA = "area"  # the person responsible for a dispute area
+    ASSIGNEE = "assignee"  # the person a task is assigned to (issue 18)
+    MANAGER = "manager"  # the tenant's active managers; a tenant without one, its active admins (issue 18)
 
 
 # Whom each alarm writes to; the disputes alarm writes two digests (seed 000: "Además se envía otro mail semanal
@@ -39,6 +41,13 @@ AUDIENCES: dict[Alarm, tuple[Audience, ...]] = {
     Alarm.BROKEN_PROMISES: (Audience.COLLECTOR,),
     Alarm.PAYMENTS_REPORTED: (Audience.COLLECTOR,),
     Alarm.DISPUTES: (Audience.AREA, Audience.COLLECTOR),
+    # issue 18 (seed 004: "El cobrador esta sobrecargado y nadie se detiene a observar su labor"; seed 001's signs)
+    Alarm.TASKS_OVERDUE: (Audience.ASSIGNEE,),
+    Alarm.UNASSIGNED_CUSTOMERS: (Audience.MANAGER,),
+    Alarm.WORKLOAD: (Audience.MANAGER,),
+    Alarm.OVERDUE_THRESHOLD: (Audience.COLLECTOR, Audience.MANAGER),
+    Alarm.CONTACT_RATE: (Audience.MANAGER,),
+    Alarm.WARNING_SIGNS: (Audience.COLLECTOR,),
 }
 OWED_STATUSES = ("normal", "promise_to_pay", "payment_reported", "dispute")
 # A tenant whose calendar is not known: weekends only, no holidays.
@@ -196,6 +205,50 @@ def action_pending(status: str, created_on: date, as_of: date, known_invoices: i
     return status == "open" and created_on <= as_of and (known_invoices == 0 or owed_invoices > 0)
 
 
+# --- what: the manager's alarms (issue 18) -----------------------------------------------------------------------
+# Seed 004 asks to follow every collector up and to notice an unmanageable volume ("El cobrador esta sobrecargado y
+# nadie se detiene a observar su labor"); the statements in ``digests/selection_repository.py`` apply these.
+
+
+def overdue(status: str | None, open_amount: Decimal | None, due_date: date, as_of: date) -> bool:
+    """Owed and due before the day the alarm looks at."""
+    return owes(status, open_amount) and due_date < as_of
+
+
+def task_overdue(status: str, due_date: date | None, as_of: date) -> bool:
+    """An open task past its due date (receivables' ``tasks.rules.is_overdue``)."""
+    return status == "open" and due_date is not None and due_date < as_of
+
+
+def above_spread(value: Decimal, team_total: Decimal, team_size: int, spread_percent: int) -> bool:
+    """A collector's overdue customers or amount (one currency) above the team's mean (``team_total`` over
+    ``team_size``) by more than the spread; compared without dividing, so no rounded mean decides an edge."""
+    return value * 100 * team_size > team_total * (100 + spread_percent)
+
+
+def threshold_crossed(overdue_total: Decimal, threshold: Decimal | None, told: bool) -> bool:
+    """A customer's overdue total in a currency reaches the tenant's threshold for that currency, and this crossing
+    was not told yet (told once per crossing: falling back under it forgets it)."""
+    return threshold is not None and overdue_total >= threshold and not told
+
+
+def contact_week(as_of: date) -> tuple[date, date]:
+    """The week the contact-rate digest of ``as_of``'s week looks at: the ISO week before (Monday to the next
+    Monday, exclusive), a whole week of contacts."""
+    monday = as_of - timedelta(days=as_of.isoweekday() - 1)
+    return monday - timedelta(days=7), monday
+
+
+def business_days(since: date, until: date, business: calendar.BusinessCalendar) -> int:
+    """The business days from ``since`` to ``until`` (exclusive): the days a collector was expected to call."""
+    return sum(1 for n in range((until - since).days) if business.is_business_day(since + timedelta(days=n)))
+
+
+def below_plan(contacts: int, contacts_per_day: int, days: int) -> bool:
+    """Fewer contacts than planned over the week (a week without business days plans none)."""
+    return contacts < contacts_per_day * days
+
+
 def sort_key(alarm: Alarm, audience: Audience, row: Mapping[str, Any]) -> tuple[Any, ...]:
     """The order of a digest's rows: the oldest case first, then the customer, then the invoice. Names compare
     by code point (the SQL orders with ``COLLATE "C"``)."""
@@ -275,3 +328,10 @@ def route(audience: Audience, key: uuid.UUID | None, problem: str | None, direct
 def idempotency_key(tenant_id: uuid.UUID, alarm: Alarm, audience: Audience, recipient_id: uuid.UUID, per: str) -> str:
     """One digest per tenant, alarm, audience, recipient and period: a rerun or a crash never sends it twice."""
     return f"alarms:{tenant_id}:{alarm.value}:{audience.value}:{recipient_id}:{per}"
+
+
+def digest_id(key: str) -> uuid.UUID:
+    """A digest's id, from its idempotency key: a preview or a dry run names a digest by the id it will be stored
+    under, and asking again answers the same id (the key is unique per tenant, alarm, audience, recipient and
+    period, as the stored digests are)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, key)

@@ -10,6 +10,7 @@ from alarms_service import examples
 from alarms_service.digests.repository import DigestRow
 from alarms_service.digests.rules import Audience
 from alarms_service.tenant_settings.rules import Alarm
+from shared.contracts.receivables import WarningSignKind
 
 # The dates a run may look at: wide, but with room for the date arithmetic of the thresholds.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -100,7 +101,106 @@ class DisputeRow(_InvoiceRow):
     days_in_dispute: int
 
 
-Row = ActionRow | BrokenPromiseRow | ReportedPaymentRow | DisputeRow
+class TaskRow(BaseModel):
+    """Tasks overdue: one open task past its due date."""
+
+    task_id: uuid.UUID
+    title: str
+    customer_id: uuid.UUID | None
+    customer_name: str | None
+    customer_external_id: str | None
+    due_date: date
+    days_overdue: int
+
+
+class UnassignedCustomerRow(BaseModel):
+    """Customers without collector: one customer with overdue debt and nobody assigned."""
+
+    customer_id: uuid.UUID
+    customer_name: str | None
+    customer_external_id: str | None
+    oldest_due_date: date
+    days_overdue: int
+    invoices: int = Field(description="Overdue invoices")
+    overdue_totals: dict[str, Decimal] = TOTALS
+
+
+class WorkloadRow(BaseModel):
+    """Workload: one collector above the team's mean by more than the spread."""
+
+    collector_id: uuid.UUID
+    collector_name: str | None
+    overdue_customers: int
+    team_mean_customers: Decimal
+    overdue_totals: dict[str, Decimal] = TOTALS
+    team_mean_totals: dict[str, Decimal] = Field(description="The team's mean overdue amount per currency")
+    over_customers: bool = Field(description="Above the spread by its overdue customers")
+    over_currencies: list[str] = Field(description="The currencies whose overdue amount is above the spread")
+    percent_of_mean: int = Field(description="The largest of its loads against the team's mean, in percent")
+
+
+class OverdueThresholdRow(BaseModel):
+    """Overdue threshold: a customer whose overdue total in a currency reached the tenant's threshold."""
+
+    customer_id: uuid.UUID
+    customer_name: str | None
+    customer_external_id: str | None
+    collector_id: uuid.UUID | None
+    collector_name: str | None
+    currency: str
+    overdue_amount: Decimal
+    threshold: Decimal
+    invoices: int
+    oldest_due_date: date
+
+
+class ContactRateRow(BaseModel):
+    """Contact rate: a collector with fewer contacts than planned over the last week."""
+
+    collector_id: uuid.UUID
+    collector_name: str | None
+    contacts: int
+    planned: int
+    business_days: int
+    week_from: date
+    week_to: date
+    percent_of_plan: int
+
+
+class SignOut(BaseModel):
+    """A warning sign as receivables computed it (seed 001), with its evidence."""
+
+    sign: WarningSignKind
+    evidence: dict[str, str | int | float | bool | list[str] | None] = Field(
+        description="What the sign was computed from (e.g. `recent_avg_days_late`, `broken`, `overdue_now`)"
+    )
+    first_seen_on: date
+
+
+class WarningSignsRow(BaseModel):
+    """Warning signs: one customer with its signs (and their evidence) and its computed risk (seed 001)."""
+
+    customer_id: uuid.UUID
+    customer_name: str | None
+    customer_external_id: str | None
+    risk_level: str | None
+    risk_reasons: list[str]
+    signs: list[SignOut]
+    refreshed_on: date
+
+
+Row = (
+    ActionRow
+    | BrokenPromiseRow
+    | ReportedPaymentRow
+    | DisputeRow
+    | TaskRow
+    | UnassignedCustomerRow
+    | WorkloadRow
+    | OverdueThresholdRow
+    | ContactRateRow
+    | WarningSignsRow
+)
 
 
 class DigestOut(BaseModel):

@@ -10,6 +10,8 @@ and words each recipient's digest from its first rows; it never loops over invoi
 go from the statement to ``alarms.digests`` without leaving the server (through ``alarms.digest_staging``). The
 weekly alarms read the invoices through a partial index on the two statuses they look at.
 
+The statements of issue 18's alarms are ``manager_selection``'s, on the same frame (``r`` and ``money``).
+
 The staging's whole life is here: the statements fill it, ``store_staged_digests`` moves a run's rows into its new
 digests and empties it, ``forget_stale_staging`` drops what runs that rolled back left.
 """
@@ -24,9 +26,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.digests import rules
+from alarms_service.digests import manager_selection, rules
 from alarms_service.digests.rules import Audience, Directory
-from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule
+from alarms_service.tenant_settings.rules import MANAGER_ALARMS, Alarm, AlarmSchedule
+from shared.calendar import BusinessCalendar
 
 OWED = "i.status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') AND i.open_amount > 0"
 
@@ -218,6 +221,7 @@ SELECTIONS = {
     Alarm.BROKEN_PROMISES: BROKEN_PROMISES,
     Alarm.PAYMENTS_REPORTED: PAYMENTS_REPORTED,
     Alarm.DISPUTES: DISPUTES,
+    **manager_selection.SELECTIONS,
 }
 STATEMENTS = {
     (alarm, save): text(
@@ -253,9 +257,12 @@ def parameters(
     as_of: date,
     timezone: str | None,
     directory: Directory,
+    business: BusinessCalendar = rules.NO_HOLIDAYS,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"tenant": tenant_id, "as_of": as_of}
-    if alarm is Alarm.ACTIONS:
+    if alarm in MANAGER_ALARMS:
+        params.update(manager_selection.parameters(alarm, schedule, as_of=as_of, timezone=timezone, business=business))
+    elif alarm is Alarm.ACTIONS:
         params["owner"] = directory.action_owner_id
     elif alarm is Alarm.BROKEN_PROMISES:
         params["since"] = rules.broken_since(as_of, schedule.lookback_days)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from alarms_service.digests import repository, rules, selection_repository, wording
+from alarms_service.digests import manager_selection, repository, rules, selection_repository, wording
 from alarms_service.digests.directory import fetch_directory
 from alarms_service.digests.rules import Audience, Recipient
 from alarms_service.models import outbox
@@ -64,6 +64,7 @@ class Plan:
     as_of: date
     digests: list[Planned]
     unrouted: list[Unrouted]
+    thresholds: dict[str, Any] = field(default_factory=dict)  # the overdue threshold's parameters, if it ran
 
 
 async def plan(
@@ -96,6 +97,7 @@ async def plan(
             as_of=as_of,
             timezone=tenant.timezone,
             directory=directory,
+            business=tenant.calendar,
         )
         for alarm in alarms
     }
@@ -127,7 +129,9 @@ async def plan(
                 max_lines=settings.digest_max_lines,
             )
             key = rules.idempotency_key(tenant.tenant_id, alarm, audience, target.id, per)
-            digests.append(Planned(alarm, audience, per, as_of, target, group, text, key, language))
+            digests.append(
+                Planned(alarm, audience, per, as_of, target, group, text, key, language, id=rules.digest_id(key))
+            )
         return digests, unrouted
 
     async def select(alarm: Alarm) -> tuple[list[Planned], list[Unrouted]]:
@@ -151,7 +155,7 @@ async def plan(
         digests.extend(planned)
         unrouted.extend(missed)
     await _mark_already_sent(db, tenant.tenant_id, digests)
-    return Plan(as_of, digests, unrouted)
+    return Plan(as_of, digests, unrouted, parameters.get(Alarm.OVERDUE_THRESHOLD, {}))
 
 
 async def _mark_already_sent(db: AsyncSession, tenant_id: uuid.UUID, digests: list[Planned]) -> None:
@@ -208,6 +212,9 @@ async def send(
     fresh = [d for d in result.digests if d.status == "would_send"]
     fresh_rows = [_new_digest(d) for d in fresh]
     created = await selection_repository.store_staged_digests(db, tenant_id, run_id, result.as_of, fresh_rows)
+    await repository.fill_inbox(db, tenant_id, list(created))
+    if result.thresholds:  # the overdue threshold ran: its crossings told, and those that ended
+        await manager_selection.record_threshold_crossings(db, tenant_id, run_id, result.as_of, result.thresholds)
     new = []
     for d in fresh:
         if d.id in created:

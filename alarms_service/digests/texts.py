@@ -7,6 +7,8 @@ templates print ``data.title`` as the subject, then ``data.summary``, ``data.lin
 
 from typing import Any
 
+from alarms_service.digests.manager_texts import MANAGER_TEXTS
+
 TEXTS: dict[str, dict[str, Any]] = {
     "es": {
         "title": {
@@ -197,3 +199,17 @@ TEXTS: dict[str, dict[str, Any]] = {
         "more": "… e mais {count} (a lista completa está no cobranza: alarme {alarm}).",
     },
 }
+
+
+def _merge_manager_texts() -> None:
+    """Issue 18's words (``manager_texts``) beside seed 000's: the tables of each kind are joined, the rest added."""
+    for language, extra in MANAGER_TEXTS.items():
+        for key, value in extra.items():
+            current = TEXTS[language].get(key)
+            if isinstance(current, dict) and key in ("title", "summary", "action", "rows", "line"):
+                current.update(value)
+            else:
+                TEXTS[language][key] = value
+
+
+_merge_manager_texts()

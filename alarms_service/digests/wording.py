@@ -10,7 +10,7 @@ from typing import Any
 
 from alarms_service.digests.rules import Audience
 from alarms_service.digests.texts import TEXTS
-from alarms_service.tenant_settings.rules import DEFAULTS, Alarm, AlarmSchedule
+from alarms_service.tenant_settings.rules import DEFAULTS, MANAGER_ALARMS, Alarm, AlarmSchedule
 from shared.words import words as shared_words
 
 LANGUAGES = ("es", "en", "pt")
@@ -63,10 +63,13 @@ def wording(language: str | None, country: str | None) -> Words:
 
 
 def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words) -> str:
-    """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes)."""
+    """One line of a digest: a customer (actions, broken promises) or an invoice (reported payments, disputes);
+    issue 18's alarms: ``manager_line``."""
     t = words.t
     template: str = t["line"][(alarm.value, audience.value)]
     customer = row.get("customer_name") or t["unknown_customer"]
+    if alarm in MANAGER_ALARMS:
+        return manager_line(alarm, template, row, words)
     if alarm is Alarm.ACTIONS:
         owed_count = int(row.get("invoices_owed") or 0)
         return template.format(
@@ -111,6 +114,74 @@ def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words)
     )
 
 
+def manager_line(alarm: Alarm, template: str, row: Mapping[str, Any], words: Words) -> str:
+    """One line of issue 18's digests: a task, a customer, a collector or a customer with its warning signs."""
+    t = words.t
+    customer = row.get("customer_name") or t["unknown_customer"]
+    collector = row.get("collector_name") or (t["unknown_collector"] if row.get("collector_id") else t["no_collector"])
+    if alarm is Alarm.TASKS_OVERDUE:
+        named = t["task_customer"].format(customer=customer) if row.get("customer_id") else ""
+        days = words.count(int(row["days_overdue"]), t["days"])
+        return template.format(title=row["title"], customer=named, date=words.date(row["due_date"]), days=days)
+    if alarm is Alarm.UNASSIGNED_CUSTOMERS:
+        return template.format(
+            customer=customer,
+            invoices=words.count(int(row["invoices"]), t["overdue_invoices"]),
+            date=words.date(row["oldest_due_date"]),
+            days=words.count(int(row["days_overdue"]), t["days"]),
+            owed=words.owed(row.get("overdue_totals")),
+        )
+    if alarm is Alarm.WORKLOAD:
+        mean = words.money(row.get("team_mean_totals"))
+        return template.format(
+            collector=collector,
+            customers=words.count(int(row["overdue_customers"]), t["customers"]),
+            mean=row["team_mean_customers"],
+            owed=words.owed(row.get("overdue_totals")) + (t["team_owed"].format(amounts=mean) if mean else ""),
+            percent=row["percent_of_mean"],
+        )
+    if alarm is Alarm.OVERDUE_THRESHOLD:
+        return template.format(
+            customer=customer,
+            collector=collector,
+            amount=words.amount(row["overdue_amount"], row["currency"]),
+            threshold=words.amount(row["threshold"], row["currency"]),
+            invoices=words.count(int(row["invoices"]), t["invoices"]),
+            date=words.date(row["oldest_due_date"]),
+        )
+    if alarm is Alarm.CONTACT_RATE:
+        return template.format(
+            collector=collector,
+            contacts=row["contacts"],
+            planned=row["planned"],
+            percent=row["percent_of_plan"],
+            since=words.date(row["week_from"]),
+            until=words.date(row["week_to"]),
+        )
+    level = row.get("risk_level")
+    risk = t["risk"].format(level=t["risk_levels"].get(level, level)) if level else ""
+    signs = "; ".join(sign_words(sign, words) for sign in row.get("signs") or [])
+    return template.format(customer=customer, risk=risk, signs=signs)
+
+
+def sign_words(sign: Mapping[str, Any], words: Words) -> str:
+    """A warning sign in words, with its evidence (seed 001); amounts in the evidence's currency. A sign whose
+    evidence lacks what the words name is said by its label."""
+    t = words.t
+    kind = str(sign.get("sign"))
+    evidence = dict(sign.get("evidence") or {})
+    currency = evidence.get("currency")
+    if currency:
+        for name, value in evidence.items():
+            if name.startswith("overdue_") and value is not None:
+                evidence[name] = words.amount(str(value), currency)
+    template = t["signs"].get(kind)
+    try:
+        return str(template.format(**evidence)) if template else kind
+    except (KeyError, IndexError, ValueError):
+        return str(t["labels"].get(kind, kind))
+
+
 def compose(
     alarm: Alarm,
     audience: Audience,
@@ -144,5 +215,7 @@ def compose(
         days=words.count(schedule.threshold_days, t["days"]),
         areas=t["and"].join(areas) if areas else t["no_area"],
         owed=words.owed(totals),
+        spread=schedule.spread_percent,
+        planned=schedule.contacts_per_day,
     )
     return DigestText(title=t["title"][key], summary=summary, lines=tuple(lines), action=t["action"][key])

@@ -1,12 +1,12 @@
 """``gateway.login_failures_exceeded``: record the alert and email each active admin of the tenant, through
 messaging, in the inbox's transaction (the alert row and its command commit together; the alert's id is the
-event's, so a repeated event sends nothing twice)."""
+event's, so a repeated event sends nothing twice); each admin finds it in their alarms inbox too."""
 
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.admin_alerts import emails_to_admins, tenant_language
+from alarms_service.admin_alerts import emails_to_admins, file_for_admins, tenant_language
 from alarms_service.login_alerts import repository
 from alarms_service.login_alerts.words import alert_data
 from alarms_service.models import outbox
@@ -43,3 +43,4 @@ async def _alert(session: AsyncSession, received: Received[LoginFailuresExceeded
     data = alert_data(language, m.username, m.failures, m.address, m.window_seconds)
     key = f"alarms:{tenant_id}:login_failures:{alert_id}"
     await emit(session, outbox, tenant_id, emails_to_admins(admins, language, data, key, str(alert_id)))
+    await file_for_admins(session, tenant_id, admins, "login_alert", alert_id, data)

@@ -22,7 +22,10 @@ from shared.contracts.receivables import (
     CustomerSnapshot,
     InvoiceChanged,
     InvoicesChanged,
+    OutcomeRecorded,
     PromiseBroken,
+    TaskChanged,
+    WarningSignsChanged,
 )
 from shared.inbox import Received
 from shared.projection import columns_of
@@ -186,3 +189,72 @@ async def on_action_item_changed(
         for r in batch
     ]
     await repository.upsert_action_items(session, rows)
+
+
+async def on_task_changed(ctx: dict[str, Any], session: AsyncSession, batch: list[Received[TaskChanged]]) -> None:
+    """Receivables emits a task's whole state on each create, update and completion (also the tasks its
+    ``CreateTask`` handler makes): the tasks-overdue alarm reads this projection, not receivables' API."""
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "id": r.message.task_id,
+            "revision": r.message.revision,
+            "customer_id": r.message.customer_id,
+            "title": r.message.title[:300],
+            "assignee_id": r.message.assignee_id,
+            "due_date": r.message.due_date,
+            "status": r.message.status,
+        }
+        for r in batch
+    ]
+    await repository.upsert_tasks(session, rows)
+
+
+def contact_user(m: OutcomeRecorded) -> uuid.UUID | None:
+    """Who made the contact: the user who recorded it; recorded by a key or a service, the customer's collector."""
+    kind, _, value = m.recorded_by.partition(":")
+    if kind == "user":
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return m.collector_id
+    return m.collector_id
+
+
+async def on_outcome_recorded(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[OutcomeRecorded]]
+) -> None:
+    """A contact and who made it, for the contact-rate alarm: a fact, written once."""
+    rows = {
+        (r.tenant_id, r.message.outcome_id): {
+            "tenant_id": r.tenant_id,
+            "id": r.message.outcome_id,
+            "user_id": contact_user(r.message),
+            "customer_id": r.message.customer_id,
+            "kind": r.message.kind,
+            "contacted_at": r.message.occurred_at or r.message.recorded_at,
+        }
+        for r in batch
+    }
+    await repository.insert_contacts(session, list(rows.values()))
+
+
+async def on_warning_signs_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[WarningSignsChanged]]
+) -> None:
+    """Each customer's whole state of warning signs (an empty list: none any more), for the weekly digest."""
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "customer_id": c.customer_id,
+            "collector_id": c.collector_id,
+            "risk_level": c.computed_risk_level,
+            "risk_reasons": list(c.computed_risk_reasons),
+            "signs": [s.model_dump(mode="json") for s in c.signs],
+            "day": r.message.day,
+            "announced_at": r.envelope.occurred_at,
+        }
+        for r in batch
+        for c in r.message.customers
+    ]
+    await repository.upsert_customer_signs(session, rows)

@@ -12,7 +12,17 @@ from sqlalchemy import any_, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice, Tenant, User
+from alarms_service.models import (
+    ActionItem,
+    BrokenPromise,
+    Contact,
+    Customer,
+    CustomerSigns,
+    Invoice,
+    Task,
+    Tenant,
+    User,
+)
 from shared.identity import ADMIN
 from shared.projection import unnest_source, upsert_newest
 
@@ -83,6 +93,26 @@ async def insert_broken_promises(session: AsyncSession, rows: list[dict[str, Any
 
 async def upsert_action_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await upsert_newest(session, ActionItem.__table__, rows, ("tenant_id", "id"), "changed_at", ACTION_ITEM_FIELDS)
+
+
+TASK_FIELDS = ("revision", "customer_id", "title", "assignee_id", "due_date", "status")
+SIGNS_FIELDS = ("collector_id", "risk_level", "risk_reasons", "signs", "day")
+
+
+async def upsert_tasks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await upsert_newest(session, Task.__table__, rows, ("tenant_id", "id"), "revision", TASK_FIELDS)
+
+
+async def insert_contacts(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Contact.__table__).on_conflict_do_nothing(), rows)
+
+
+async def upsert_customer_signs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """A refresh announced later wins (the daily refresh and one after a payment may share a day)."""
+    await upsert_newest(
+        session, CustomerSigns.__table__, rows, ("tenant_id", "customer_id"), "announced_at", SIGNS_FIELDS
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, select
@@ -96,6 +97,9 @@ def _schedule_of(alarm: Alarm, row: RowMapping | None) -> AlarmSchedule:
         weekday=row["weekday"],
         threshold_days=row["threshold_days"],
         lookback_days=row["lookback_days"],
+        spread_percent=row["spread_percent"],
+        contacts_per_day=row["contacts_per_day"],
+        thresholds={currency: Decimal(amount) for currency, amount in (row["thresholds"] or {}).items()},
     )
 
 
@@ -137,6 +141,9 @@ async def save_schedules(
             "weekday": s.weekday,
             "threshold_days": s.threshold_days,
             "lookback_days": s.lookback_days,
+            "spread_percent": s.spread_percent,
+            "contacts_per_day": s.contacts_per_day,
+            "thresholds": {currency: str(amount) for currency, amount in s.thresholds.items()},
             "updated_by": actor,
         }
         for s in schedules
@@ -144,7 +151,18 @@ async def save_schedules(
     if not rows:
         return
     statement = insert(_settings).values(rows)
-    fields = ("enabled", "hour", "weekdays", "weekday", "threshold_days", "lookback_days", "updated_by")
+    fields = (
+        "enabled",
+        "hour",
+        "weekdays",
+        "weekday",
+        "threshold_days",
+        "lookback_days",
+        "spread_percent",
+        "contacts_per_day",
+        "thresholds",
+        "updated_by",
+    )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "alarm"],

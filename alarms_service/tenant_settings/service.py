@@ -35,6 +35,12 @@ def _alarm_out(
         out["lookback_days"] = schedule.lookback_days
     if schedule.alarm is Alarm.PAYMENTS_REPORTED:
         out["threshold_days"] = schedule.threshold_days
+    if schedule.alarm is Alarm.WORKLOAD:
+        out["spread_percent"] = schedule.spread_percent
+    if schedule.alarm is Alarm.OVERDUE_THRESHOLD:
+        out["thresholds"] = dict(schedule.thresholds)
+    if schedule.alarm is Alarm.CONTACT_RATE:
+        out["contacts_per_day"] = schedule.contacts_per_day
     return out
 
 

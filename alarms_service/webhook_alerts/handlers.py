@@ -1,12 +1,13 @@
 """``webhooks.endpoint_disabled``: email each active admin of the tenant, through messaging, in the inbox's
-transaction (the inbox makes a repeated event send nothing twice; the idempotency key names the event too)."""
+transaction (the inbox makes a repeated event send nothing twice; the idempotency key names the event too); each
+admin finds it in their alarms inbox too."""
 
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.admin_alerts import emails_to_admins, tenant_language
+from alarms_service.admin_alerts import emails_to_admins, file_for_admins, tenant_language
 from alarms_service.models import outbox
 from alarms_service.projection.repository import active_admins
 from alarms_service.webhook_alerts.words import disabled_data
@@ -31,3 +32,4 @@ async def _alert(session: AsyncSession, received: Received[WebhookEndpointDisabl
     data = disabled_data(language, m.url, m.failing_since.astimezone(UTC), m.disabled_at.astimezone(UTC), m.last_error)
     key = f"alarms:{tenant_id}:webhook_disabled:{received.envelope.id}"
     await emit(session, outbox, tenant_id, emails_to_admins(admins, language, data, key, str(m.endpoint_id)))
+    await file_for_admins(session, tenant_id, admins, "webhook_disabled", received.envelope.id, data)

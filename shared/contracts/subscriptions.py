@@ -28,11 +28,14 @@ from shared.contracts.receivables import (
     InvoiceChanged,
     InvoicesChanged,
     InvoiceStatusChanged,
+    OutcomeRecorded,
     PaymentApplied,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
+    TaskChanged,
     TenantSettingsChanged,
+    WarningSignsChanged,
 )
 from shared.contracts.webhooks import WebhookEndpointDisabled
 from shared.messages import Message
@@ -68,7 +71,8 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
     "messaging": frozenset(
         {SendCommunications, PrepareCallTasks, TenantChanged, CalendarChanged, WebhookReceived, PortalSettingsChanged}
     ),
-    # alarms keeps its own projection and raises the alarms of seed 000 and the admins' alerts
+    # alarms keeps its own projection and raises the alarms of seed 000, the manager's alarms and the weekly
+    # warning signs of issue 18 (tasks, contacts, signs), and the admins' alerts
     "alarms": frozenset(
         {
             TenantChanged,
@@ -82,6 +86,9 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             CalendarChanged,
             LoginFailuresExceeded,
             WebhookEndpointDisabled,
+            TaskChanged,
+            OutcomeRecorded,
+            WarningSignsChanged,
         }
     ),
     # webhooks turns the facts integrations care about into its catalogue's events

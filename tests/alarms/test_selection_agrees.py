@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alarms_service.digests import rules, selection_repository
 from alarms_service.digests.rules import AUDIENCES, Area, Audience, Directory
 from alarms_service.models import ActionItem, BrokenPromise, Customer, Invoice
-from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule
+from alarms_service.tenant_settings.rules import MANAGER_ALARMS, Alarm, AlarmSchedule
 
 AS_OF = date(2026, 11, 23)
 STATUSES = ["normal", "promise_to_pay", "payment_reported", "dispute", "paid", "written_off", "void"]
 NAMES = ["Acme", "acme", "Bazar", "Ñandú", "Zeta", "Álamo", "Casa", "Bazar"]
+
+# The four alarms of seed 000 (issue 18's are checked by tests/alarms/test_manager_alarms.py).
+SEED_000 = [alarm for alarm in Alarm if alarm not in MANAGER_ALARMS]
 
 
 def portfolio(seed: int, tenant_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
@@ -241,7 +244,7 @@ async def test_sql_and_rules_agree_on_random_portfolios(api, stack, seed):
             await conn.execute(insert(model.__table__), rows)
         session = AsyncSession(bind=conn)
         decided = 0
-        for alarm in Alarm:
+        for alarm in SEED_000:
             schedule = AlarmSchedule(alarm, threshold_days=random.Random(seed).randint(0, 8))
             params = selection_repository.parameters(
                 alarm, schedule, tenant_id=tenant_id, as_of=AS_OF, timezone="UTC", directory=data["directory"]

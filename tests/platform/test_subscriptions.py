@@ -29,7 +29,7 @@ def test_each_worker_handles_exactly_what_its_service_subscribes_to(service: str
 def test_a_message_goes_to_the_services_that_subscribe_to_it() -> None:
     assert CustomerChanged.consumers == consumers_of(CustomerChanged) == ("alarms", "dunning")
     assert TenantChanged.consumers == ("alarms", "dunning", "messaging", "receivables")
-    assert OutcomeRecorded.consumers == ()  # announced for integrations; no service reads it yet
+    assert OutcomeRecorded.consumers == ("alarms",)  # the contact-rate alarm counts the contacts (issue 18)
 
 
 def test_every_subscription_names_a_registered_message() -> None:
