@@ -1,7 +1,7 @@
 """The alarms schema: a projection of what the alarms look at (tenants, users, customers, invoices, broken
 promises, action items: all from events), the settings of each alarm per tenant, runs, and the digests sent.
 Only alarms writes it. Kept in step with ``migrations/versions/20261123_0005_alarms.py`` and the later alarms
-migrations (issue 18: ``20261207_0037_manager_alarms.py``)."""
+migrations (issue 18: ``20261207_0036_manager_alarms.py``)."""
 
 import uuid
 from datetime import date, datetime

@@ -3,8 +3,8 @@
 them rewrites nothing); the projection of tasks, contacts and warning signs; the crossings of the overdue threshold
 already told; the inbox of each user (the digests and the admins' alerts sent to them).
 
-Revision ID: 0037
-Revises: 0033
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-revision = "0037"
-down_revision = "0033"
+revision = "0036"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
