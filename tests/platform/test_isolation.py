@@ -59,6 +59,7 @@ KINDS = {
     "promise_id": "promise",
     "note_id": "note",
     "task_id": "task",
+    "closes_task_id": "task",
     "person_id": "person",
     "advisor_id": "person",
     "responsible_id": "person",
@@ -528,6 +529,7 @@ B_REF = object()  # in COHERENT: that reference too, with B's id
 COHERENT = {
     ("post", "/v1/outcomes", "dispute_area_id"): {"kind": "dispute", "promised_date": None},
     ("post", "/v1/outcomes", "task_assignee_id"): {"kind": "no_commitment", "promised_date": None},
+    ("post", "/v1/outcomes", "closes_task_id"): {"kind": "no_commitment", "promised_date": None},
     ("post", "/v1/tasks", "assignee_id"): {"supervisor_id": B_REF},  # seed 004: a task for another names one
 }
 # References that are no look-up: the operation takes the id as a label of what B sends, and stores or renders it

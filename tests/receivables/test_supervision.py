@@ -1,6 +1,7 @@
 """The supervisor's view of each collector (issue 18, seed 004: "Identifica la situación de cada cobrador") on a
 day built by hand through the API; the figures are written here, not recomputed."""
 
+import uuid
 from datetime import timedelta
 
 from tests.receivables.helpers import customer, invoice, post
@@ -125,5 +126,7 @@ async def test_who_may_see_the_collectors_and_the_period_is_checked(rc):
         rc, m_headers, expect=422, **{"from": rc.today.isoformat(), "to": (rc.today - timedelta(days=1)).isoformat()}
     )
     assert bad["errors"][0]["field"] == "from"
+    stranger = await _get(rc, m_headers, expect=422, collector_id=str(uuid.uuid4()))
+    assert stranger["errors"][0]["field"] == "collector_id"  # not a user of the tenant
     _lone, lone_headers = await create_user(rc.api, rc.tenant, "supervisor")
     assert (await _get(rc, lone_headers))["collectors"] == []  # supervises no one yet

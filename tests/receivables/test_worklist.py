@@ -384,6 +384,8 @@ async def test_whose_list_a_caller_may_read(rc):
     assert ids(everyone) == {mine["id"], theirs["id"], nobody["id"]}
     both = await worklist(rc, expect=422, headers=manager_headers, team="all", collector_id=other["id"])
     assert both["errors"][0]["field"] == "team"
+    stranger = await worklist(rc, expect=422, headers=manager_headers, collector_id=str(uuid.uuid4()))
+    assert stranger["errors"][0]["field"] == "collector_id"  # not a user of the tenant: not an empty list
     await worklist(rc, headers=rc.erp, expect=403)  # an integration has no desk
 
 

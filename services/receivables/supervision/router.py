@@ -10,6 +10,7 @@ from services.receivables.tenant_settings.repository import load_profile
 from services.receivables.worklist.schemas import Team
 from shared.db import SessionDep
 from shared.problems import problem_responses
+from shared.tenant_users import TenantUsersDep
 from shared.validation import SaneDate
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"], responses=problem_responses(401, 403, 422))
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1/supervision", tags=["supervision"], responses=pro
 async def get_collectors_situation(
     identity: SupervisionRead,
     session: SessionDep,
+    gateway: TenantUsersDep,
     date_from: Annotated[SaneDate | None, Query(alias="from", description="Period start (default: `to`)")] = None,
     date_to: Annotated[SaneDate | None, Query(alias="to", description="Period end, inclusive (default: today)")] = None,
     collector_id: Annotated[uuid.UUID | None, Query(description="One collector only")] = None,
@@ -34,5 +36,5 @@ async def get_collectors_situation(
     contacts made, promises obtained, kept and broken, excuses by reason in the period, open and overdue tasks."""
     profile = await load_profile(session, identity.tenant_id)
     period = service.period_of(profile, date_from, date_to)
-    user_ids = await service.collectors_of(session, identity, collector_id, team)
+    user_ids = await service.collectors_of(session, identity, collector_id, team, gateway)
     return await service.situation(session, profile, user_ids, period)

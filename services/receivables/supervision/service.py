@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.receivables.people.repository import require_user
 from services.receivables.supervision import repository
 from services.receivables.supervision.repository import Period
 from services.receivables.supervision.schemas import CollectorSituation, SupervisionOut
@@ -18,6 +19,7 @@ from services.receivables.worklist.service import day_of
 from shared.identity import Identity
 from shared.permissions import MANAGERS
 from shared.problems import ValidationProblem
+from shared.tenant_users import TenantUsers
 
 MAX_DAYS = 366
 
@@ -28,11 +30,16 @@ def default_team(identity: Identity) -> Team:
 
 
 async def collectors_of(
-    session: AsyncSession, identity: Identity, collector_id: uuid.UUID | None, team: Team | None
+    session: AsyncSession,
+    identity: Identity,
+    collector_id: uuid.UUID | None,
+    team: Team | None,
+    gateway: TenantUsers,
 ) -> list[uuid.UUID]:
     if collector_id is not None:
         if team is not None:
             raise ValidationProblem.field("team", "give either collector_id or team, not both")
+        await require_user(session, identity.tenant_id, collector_id, "collector_id", gateway=gateway)
         return [collector_id]
     if (team or default_team(identity)) is Team.ALL:
         return await worklist.collectors(session, identity.tenant_id)

@@ -11,6 +11,7 @@ from services.receivables.worklist.schemas import Team, WorklistItem
 from shared.db import SessionDep
 from shared.pagination import Page, PageDep
 from shared.problems import problem_responses
+from shared.tenant_users import TenantUsersDep
 
 router = APIRouter(prefix="/v1/worklist", tags=["worklist"], responses=problem_responses(401, 403, 422))
 
@@ -20,6 +21,7 @@ async def get_worklist(
     identity: WorklistRead,
     session: SessionDep,
     page: PageDep,
+    gateway: TenantUsersDep,
     collector_id: Annotated[
         uuid.UUID | None,
         Query(description="Another collector's list (supervisors and managers); default: the caller's"),
@@ -36,5 +38,5 @@ async def get_worklist(
     (and their evidence), the objective of the contact and the channel to use (seed 004). A personal contact
     recorded today takes the customer off the list."""
     profile = await load_profile(session, identity.tenant_id)
-    scope = await service.scope_for(session, identity, collector_id, team)
+    scope = await service.scope_for(session, identity, collector_id, team, gateway)
     return await service.worklist(session, profile, scope, page, Weights.from_stored(profile.worklist_weights))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.receivables.people.repository import require_user
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.worklist import repository, rules
 from services.receivables.worklist.auth import check_supervises
@@ -24,6 +25,7 @@ from services.receivables.worklist.schemas import (
 from shared.identity import Identity
 from shared.pagination import PageParams, make_page, typed_cursor
 from shared.problems import ValidationProblem
+from shared.tenant_users import TenantUsers
 from shared.words import Words, words
 
 
@@ -35,7 +37,11 @@ def day_of(profile: TenantProfile) -> Day:
 
 
 async def scope_for(
-    session: AsyncSession, identity: Identity, collector_id: uuid.UUID | None, team: Team | None
+    session: AsyncSession,
+    identity: Identity,
+    collector_id: uuid.UUID | None,
+    team: Team | None,
+    gateway: TenantUsers,
 ) -> Scope:
     """Whose customers the caller asked for, if the caller may: by default its own (a person's call); another
     collector's, the caller's team (``mine``) or the whole portfolio (``all``) for those who supervise."""
@@ -50,6 +56,7 @@ async def scope_for(
         return Scope(tuple(await repository.team_of(session, identity.tenant_id, supervisor)))
     if collector_id is not None and collector_id != identity.user_id:
         check_supervises(identity, "another collector's worklist")
+        await require_user(session, identity.tenant_id, collector_id, "collector_id", gateway=gateway)
         return Scope((collector_id,))
     return Scope((_person(identity, "collector_id"),))
 
