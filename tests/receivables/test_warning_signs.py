@@ -256,3 +256,21 @@ async def test_a_sandbox_is_refreshed_once_per_day_of_its_test_clock(api, stack)
     assert changed.day == date(2027, 4, 10)
     assert [s.sign for s in changed.customers[0].signs] == ["growing_overdue"]
     assert await refresh_due_tenants(sessionmaker, wall_now(), rc.tenant_id, at=start + timedelta(days=1)) == 1
+
+
+async def test_the_collectors_weekly_digest_words_the_signs_computed_here(rc):
+    """Issue 18: the signs a payment computed reach alarms (``WarningSignsChanged`` through the outbox and alarms'
+    subscription) and the customer's collector reads them, with their evidence, in the weekly digest."""
+    from tests.alarms.support import alarms_worker, deliver_gateway, relay, run
+
+    await deliver_gateway(rc.stack)  # alarms knows the tenant and its collector
+    late = await _history(rc, [0, 2, 1, 30, 35, 40])
+    await relay(rc.stack, "receivables")
+    await alarms_worker(rc.stack)
+    result = await run(rc.api, rc.admin, as_of=rc.today.isoformat(), alarms=["warning_signs"])
+    (digest,) = result["digests"]
+    assert (digest["audience"], digest["recipient"]["id"]) == ("collector", str(rc.collector_id))
+    (line,) = digest["lines"]
+    name = (await rc.api.get(f"/v1/customers/{late}", headers=rc.admin)).json()["name"]
+    evidence = "paga más tarde que antes (35 días de atraso en los últimos 3 pagos contra 1)"
+    assert line == f"{name} (riesgo medio): {evidence}"
