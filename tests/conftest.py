@@ -19,12 +19,36 @@ os.environ["COBRANZA_RELAY_ENABLED"] = "false"  # tests relay explicitly, when t
 os.environ.setdefault("COBRANZA_LOG_LEVEL", "WARNING")
 
 import asyncio  # noqa: E402
+import functools  # noqa: E402
+import ssl  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
+from typing import Any  # noqa: E402
 
+import httpx._transports.default  # noqa: E402
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 
 from tests.support import Stack, create_stack, free_port, migrate, recreate_database, reset_state  # noqa: E402
+
+# httpx reads the whole CA bundle into a new SSL context for every transport it creates (~25 ms of CPU): each
+# service's worker builds its HTTP client at start, and the tests start burst workers thousands of times (a third
+# of an empty burst's time). In the test process the default context is read once and shared; a client given
+# its own ``verify`` or ``cert`` still gets a context of its own. The suite makes no TLS connection.
+_create_ssl_context = httpx._transports.default.create_ssl_context
+
+
+@functools.cache
+def _default_ssl_context(trust_env: bool) -> ssl.SSLContext:
+    return _create_ssl_context(verify=True, cert=None, trust_env=trust_env)
+
+
+def _ssl_context_read_once(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+    if verify is True and cert is None:
+        return _default_ssl_context(trust_env)
+    return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+httpx._transports.default.create_ssl_context = _ssl_context_read_once  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")
