@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import System, free_port_base  # noqa: E402
 
 SEED = "20261123"
-CONFIG = Path(__file__).with_name("schemathesis.toml")  # the coverage phase on the widest bodies (its comments)
 # The system runs no worker: a dry run that is queued can never finish, and dunning's wait for it (5 s by default)
 # always ended in the documented 202 (poll the run). Without the wait the answer is the same, at once.
 NO_WORKER_TO_WAIT_FOR = {"DUNNING_DRY_RUN_WAIT_SECONDS": "0"}
@@ -46,8 +45,6 @@ async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answe
             assert "x-unavailable-services" not in (await client.get(gateway + "/openapi.json")).json()
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "schemathesis"),
-            "--config-file",
-            str(CONFIG),
             "run",
             f"{gateway}/openapi.json",
             "-H",
