@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,10 +62,14 @@ async def serve_on_loopback(app: Any, port: int) -> AsyncIterator[str]:
 
 
 async def recreate_database(server: str, name: str) -> None:
+    """An empty database whose commits do not wait for the WAL to reach the disk (``synchronous_commit = off``):
+    what a transaction sees is the same, only a crash of the server could lose the last commits, which a test
+    database can afford; a suite that commits after nearly every request stops waiting on fsync."""
     conn = await asyncpg.connect(f"postgresql://{server}/postgres")
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await conn.close()
 
@@ -128,6 +133,9 @@ class Stack:
     redis: Redis
     engine: Any
     tables: list[str] = field(default_factory=list)
+    written_tables_query: str = "SELECT NULL WHERE false"  # see written_tables_query()
+    sequences: dict[str, str | None] = field(default_factory=dict)  # table -> its identity sequence
+    deletable: bool = True  # tables in an order DELETE can empty them in (see owned_tables)
 
 
 @asynccontextmanager
@@ -244,22 +252,82 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         stack.push_async_callback(redis.aclose)
         stack.push_async_callback(arq.aclose)
         async with engine.connect() as conn:
-            tables = (
-                (
-                    await conn.execute(
-                        text("SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname = ANY(:schemas)"),
-                        {"schemas": list(SCHEMAS)},
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        yield Stack(gateway, services, client, arq, redis, engine, list(tables))
+            try:
+                tables, deletable = await owned_tables(conn), True
+            except CycleError:  # foreign keys in a cycle: no table can be emptied first, reset_state truncates
+                tables, deletable = {name: None for name in await all_tables(conn)}, False
+        query = written_tables_query(tables)
+        yield Stack(gateway, services, client, arq, redis, engine, list(tables), query, tables, deletable)
+
+
+async def owned_tables(conn: Any) -> dict[str, str | None]:
+    """Every table of the services' schemas, with the identity sequence it owns (None when it has none), children
+    before the tables their foreign keys point at: the order rows can be deleted in (``CycleError`` when foreign
+    keys make a cycle: no such order)."""
+    rows = await conn.execute(
+        text(
+            "SELECT n.nspname || '.' || t.relname AS name, "
+            "(SELECT sn.nspname || '.' || s.relname FROM pg_depend d "
+            " JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+            " JOIN pg_namespace sn ON sn.oid = s.relnamespace "
+            " WHERE d.refobjid = t.oid AND d.deptype IN ('a', 'i') LIMIT 1) AS sequence "
+            "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE t.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas) ORDER BY 1"
+        ),
+        {"schemas": list(SCHEMAS)},
+    )
+    sequences = {row.name: row.sequence for row in rows}
+    keys = await conn.execute(
+        text(
+            "SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = ANY(:schemas)"
+        ),
+        {"schemas": list(SCHEMAS)},
+    )
+    children: dict[str, set[str]] = {name: set() for name in sequences}
+    for key in keys:
+        if key.child != key.parent:
+            children.setdefault(key.parent, set()).add(key.child)
+    order = TopologicalSorter(children).static_order()  # a table comes after every table pointing at it
+    return {name: sequences[name] for name in order if name in sequences}
+
+
+async def all_tables(conn: Any) -> list[str]:
+    rows = await conn.execute(
+        text("SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname = ANY(:schemas) ORDER BY 1"),
+        {"schemas": list(SCHEMAS)},
+    )
+    return list(rows.scalars().all())
+
+
+def written_tables_query(tables: dict[str, str | None]) -> str:
+    """One query naming the tables a test left rows in, or whose identity sequence it moved on, in ``tables``'
+    order."""
+    probes = [
+        f"SELECT {rank} AS rank, '{name}' AS name WHERE EXISTS (SELECT FROM {name})"
+        + (f" OR (SELECT is_called FROM {sequence})" if sequence else "")
+        for rank, (name, sequence) in enumerate(tables.items())
+    ]
+    return f"SELECT name FROM ({' UNION ALL '.join(probes)}) AS written ORDER BY rank"
 
 
 async def reset_state(stack: Stack) -> None:
+    """Every table empty and every identity restarted, as after ``TRUNCATE`` of them all, but only the tables the
+    last test wrote are emptied, and by ``DELETE`` (children first). TRUNCATE gives each table and index a new file
+    and makes every pooled connection reload its cache of them: of all 76 tables it took 0.5 s on a busy 2-core
+    machine before each of 1,100 tests, of the 8 a tenant's creation writes 70 ms, their DELETE 12 ms. What a
+    DELETE could leave behind (a row a trigger wrote) is truncated, and so is everything written when foreign keys
+    make a cycle (no order to delete in)."""
     async with stack.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(stack.tables)} RESTART IDENTITY CASCADE"))
+        written = (await conn.execute(text(stack.written_tables_query))).scalars().all()
+        for name in written if stack.deletable else []:
+            await conn.execute(text(f"DELETE FROM {name}"))
+            if stack.sequences.get(name):
+                await conn.execute(text(f"ALTER SEQUENCE {stack.sequences[name]} RESTART"))
+        left = (await conn.execute(text(stack.written_tables_query))).scalars().all() if written else []
+        left = left if stack.deletable else written
+        if left:
+            await conn.execute(text(f"TRUNCATE {', '.join(left)} RESTART IDENTITY CASCADE"))
     await stack.redis.flushdb()
     stack.gateway.state.authenticator.forget()
     stack.client.cookies.clear()  # the portal's form cookie: each test is a new browser

@@ -24,13 +24,22 @@ CUSTOMERS = 100  # three messages each
 BATCH_SIZE, PARALLELISM = 25, 4
 IN_FLIGHT = BATCH_SIZE * PARALLELISM  # what one messaging worker may have handed to the peers when it dies
 QUIET_SECONDS, STALL_SECONDS = 5.0, 90.0
+# A batch being sent is leased to its sender, renewed every third of the lease; a killed sender's batch waits for
+# its lease to run out before the dispatch cron (every 10 s) hands it on. 10 s instead of the default 30 s: the
+# same recovery, sooner; a renewal late by more than the lease can only re-send a batch in flight, which
+# IN_FLIGHT already allows.
+SENDING_LEASE_SECONDS = 10
 
 pytestmark = pytest.mark.timeout(600)  # bounded by STALL_SECONDS per fault; well under 2 minutes when it heals
 
 
 @pytest.fixture(scope="module")
 async def system():
-    env = {"MESSAGING_DELIVERY_BATCH_SIZE": str(BATCH_SIZE), "MESSAGING_DELIVERY_PARALLELISM": str(PARALLELISM)}
+    env = {
+        "MESSAGING_DELIVERY_BATCH_SIZE": str(BATCH_SIZE),
+        "MESSAGING_DELIVERY_PARALLELISM": str(PARALLELISM),
+        "MESSAGING_SENDING_LEASE_SECONDS": str(SENDING_LEASE_SECONDS),
+    }
     async with running_system(f"faults_{TEST_DATABASE}", free_port_base(PORT_OFFSETS), CUSTOMERS, env) as running:
         yield running
 
