@@ -69,6 +69,8 @@ WALL_CLOCK: dict[str, str] = {
     "services/receivables/outcomes/service.py::record_outcome": "recorded_at: when the outcome was written",
     "services/receivables/promises/repository.py::detect_broken": "the hourly job's instant for live tenants; a "
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
+    "services/receivables/worker.py::refresh_warning_signs": "the hourly job's instant for live tenants; a sandbox "
+    "tenant's test clock overrides it in the SQL (signs/service.py: coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases
     "dunning_service/projection/resync.py::resync_tenant": "when a resync finished: a fact of the system",
     "dunning_service/runs/dry_runs.py::execute_dry_run": "when a run finished: a fact of the system",
