@@ -16,7 +16,7 @@ with shorter outages: a smoke run of a few minutes).
 The plan is the dry run's; then the real run is started through the API and the fault injected:
 
 - ``dunning_worker_kill9``: kill -9 the dunning worker while the run is ``running`` (the run is chunked and
-  paced by ``DUNNING_RUN_CHUNK_*`` so it lasts a few seconds);
+  paced by ``DUNNING_RUN_PARTS`` and ``DUNNING_RUN_PART_PAUSE_SECONDS`` so it lasts a few seconds);
 - ``messaging_worker_kill9`` / ``messaging_worker_sigterm``: the messaging worker, once a tenth of the plan is
   sent;
 - ``redis_stop_20s``: the harness's Redis stopped for 20 s, then started on the same port, empty;
@@ -618,7 +618,7 @@ async def run_fault(ctx: Context, name: str, quiet: float, stall: float, baselin
 # ---- the system -----------------------------------------------------------------------------------------------
 
 
-def system_env(port_base: int, customers: int) -> dict[str, str]:
+def system_env(port_base: int) -> dict[str, str]:
     gateway = f"http://127.0.0.1:{port_base}"
     return {
         "COBRANZA_SMTP_HOST": "127.0.0.1",
@@ -629,8 +629,8 @@ def system_env(port_base: int, customers: int) -> dict[str, str]:
         "COBRANZA_GATEWAY_URL": gateway,
         "COBRANZA_RELAY_ENABLED": "true",  # the test suite turns it off for its in-process apps
         # A run of this size takes a few seconds: the dunning worker can be killed while it runs.
-        "DUNNING_RUN_CHUNK_SIZE": str(max(1, customers // 20)),
-        "DUNNING_RUN_CHUNK_PAUSE_SECONDS": "0.5",
+        "DUNNING_RUN_PARTS": "20",
+        "DUNNING_RUN_PART_PAUSE_SECONDS": "0.5",
     }
 
 
@@ -650,7 +650,7 @@ async def running_system(name: str, port_base: int, customers: int, extra_env: d
         workers=WORKERS,
         port_base=port_base,
         redis_url=redis.url,
-        extra_env={**system_env(port_base, customers), **(extra_env or {})},
+        extra_env={**system_env(port_base), **(extra_env or {})},
     )
     peers = Peers(port_base, system.url("gateway"), system.log_dir)
     try:
