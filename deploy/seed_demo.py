@@ -179,9 +179,13 @@ async def seed(client: httpx.AsyncClient) -> tuple[str, str]:
         "roles": ["collector"],
     }
     await client.post(f"{GATEWAY}/v1/users", headers=admin, json=collector)  # 409 on a second run
+    me = await client.get(f"{GATEWAY}/v1/auth/me", headers=await token(client, COLLECTOR_EMAIL, COLLECTOR_PASSWORD))
+    collector_id = me.json()["actor"].removeprefix("user:")  # the demo's customers are the collector's (worklist)
     integration = {"X-API-Key": key}
-    for customer in CUSTOMERS:
-        await client.post(f"{GATEWAY}/v1/customers", headers=integration, json=customer)  # 409 when present
+    for customer in CUSTOMERS:  # 409 when present
+        await client.post(
+            f"{GATEWAY}/v1/customers", headers=integration, json={**customer, "collector_id": collector_id}
+        )
     # Bulk ingestion is idempotent: a second run finds the same invoices and the same payment, and changes nothing.
     today = date.today()
     invoices = await client.post(
@@ -317,6 +321,10 @@ cobranza is running.
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/customers
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/dunning-forecast?days=7
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" -H "content-type: application/json" -d '{{"dry_run": true}}' {GATEWAY}/v1/dunning-runs
+        # the collector's day: today's worklist, ranked, each customer with its reasons
+        TOKEN=$(curl -s -d "tenant={SLUG}&username=$COBRANZA_DEMO_COLLECTOR&password=$COBRANZA_DEMO_COLLECTOR_PASSWORD" \\
+          {GATEWAY}/v1/auth/token | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
+        curl -H "Authorization: Bearer $TOKEN" {GATEWAY}/v1/worklist
 Ctrl-C stops everything.
 """,
         flush=True,
