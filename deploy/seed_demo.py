@@ -321,10 +321,8 @@ cobranza is running.
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/customers
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/dunning-forecast?days=7
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" -H "content-type: application/json" -d '{{"dry_run": true}}' {GATEWAY}/v1/dunning-runs
-        # the collector's day: today's worklist, ranked, each customer with its reasons
-        TOKEN=$(curl -s -d "tenant={SLUG}&username=$COBRANZA_DEMO_COLLECTOR&password=$COBRANZA_DEMO_COLLECTOR_PASSWORD" \\
-          {GATEWAY}/v1/auth/token | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
-        curl -H "Authorization: Bearer $TOKEN" {GATEWAY}/v1/worklist
+  the collector's day       GET {GATEWAY}/v1/worklist with the demo collector's login (in {STATE}): today's
+                            customers to contact, ranked, each with its reasons
 Ctrl-C stops everything.
 """,
         flush=True,
