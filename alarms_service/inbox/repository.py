@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms_service.models import InboxItem
-from shared.pagination import keyset
+from shared.pagination import newest_first
 
 _items = InboxItem.__table__
 
@@ -51,13 +51,8 @@ async def list_items(
     query = select(_items).where(_items.c.tenant_id == tenant_id, _items.c.user_id == user_id)
     if unacknowledged:
         query = query.where(_items.c.acknowledged_at.is_(None))
-    if alarm is not None:
-        query = query.where(_items.c.alarm == alarm)
-    if kind is not None:
-        query = query.where(_items.c.kind == kind)
-    key = (_items.c.created_at, _items.c.id)
-    paged = keyset(query, key, (datetime.fromisoformat, uuid.UUID), after, limit, newest_first=True)
-    return [InboxRow(**row) for row in (await session.execute(paged)).mappings()]
+    equal = {_items.c.alarm: alarm, _items.c.kind: kind}
+    return await newest_first(session, query, _items.c.created_at, _items.c.id, after, limit, InboxRow, equal)
 
 
 async def unacknowledged_count(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
