@@ -16,7 +16,7 @@ import asyncpg
 import orjson
 import sqlalchemy.exc
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryKeyConstraint, Table, func
+from sqlalchemy import DateTime, ForeignKeyConstraint, Index, MetaData, PrimaryKeyConstraint, Table, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -217,3 +217,14 @@ async def pg_pool_dependency(request: Request) -> asyncpg.Pool:
 
 
 PgPoolDep = Annotated[asyncpg.Pool, Depends(pg_pool_dependency)]
+
+
+async def set_local(session: AsyncSession, **settings: str | int | float) -> None:
+    """PostgreSQL settings for the rest of the caller's transaction (``SET LOCAL``), in one round trip: the plan of
+    a statement whose estimates mislead the planner (JIT compiling a plan priced in the trillions, a nested loop
+    over a mis-estimated set). Each caller says beside the call what it measured."""
+    calls = ", ".join(f"set_config(:name_{n}, :value_{n}, true)" for n in range(len(settings)))
+    params: dict[str, str] = {}
+    for n, (name, value) in enumerate(settings.items()):
+        params |= {f"name_{n}": name, f"value_{n}": str(value)}
+    await session.execute(text(f"SELECT {calls}"), params)

@@ -30,6 +30,7 @@ from dunning_service.runs.statements import (
 )
 from shared.contracts.messaging import PrepareCallTasks, SendCommunications
 from shared.contracts.receivables import CreateTask
+from shared.db import set_local
 from shared.messages import Message
 
 # ------------------------------------------------------------------------------------------------- messages
@@ -159,8 +160,7 @@ async def hand_over_part(
 ) -> None:
     """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
-    await session.execute(text("SET LOCAL jit = off"))
-    await session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
     # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
     # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
     await session.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.runs import selection
 from dunning_service.runs.statements import DISPATCHES, RUN_TASKS, RUN_WORK_MEM, plan_statement
+from shared.db import set_local
 
 DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
 CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE {DISPATCHES} INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -37,13 +38,12 @@ async def plan_into(
     """Write the plan into ``target``; nothing when no strategy sends automatic messages."""
     if not compiled.params.get("st_k"):
         return
-    await session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these statements
-    # The planner cannot estimate the CTEs' sizes (the due items, their customers): it guesses a few hundred rows
-    # and loops over an index per customer, 4x slower at 100,000 invoices than hashing one scan of the table.
-    await session.execute(text("SET LOCAL enable_nestloop = off"))
-    await session.execute(text(f"SET LOCAL work_mem = '{RUN_WORK_MEM}'"))
+    # JIT: compiling costs more than it saves on these statements. The planner cannot estimate the CTEs' sizes (the
+    # due items, their customers): it guesses a few hundred rows and loops over an index per customer, 4x slower at
+    # 100,000 invoices than hashing one scan of the table.
+    await set_local(session, jit="off", enable_nestloop="off", work_mem=RUN_WORK_MEM)
     await session.execute(text(plan_statement(compiled, target)), params)
-    await session.execute(text("SET LOCAL enable_nestloop = on"))
+    await set_local(session, enable_nestloop="on")
 
 
 async def create_dry_plan(session: AsyncSession) -> None:

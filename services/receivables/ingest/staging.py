@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import set_local
+
 
 async def _staging(session: AsyncSession, table: str, columns: Sequence[tuple[str, str]]) -> Any:
     """The temporary ``table``, empty; answers the driver's connection. It lives as long as the pooled connection
@@ -24,7 +26,7 @@ async def copy_rows(
     """Stage ``records`` (Python values, COPY's binary format) in the temporary ``table``."""
     driver = await _staging(session, table, columns)
     await driver.copy_records_to_table(table, records=records, columns=[name for name, _ in columns])
-    await session.execute(text(BULK_PLAN))
+    await set_local(session, **BULK_PLAN)
 
 
 async def copy_lines(session: AsyncSession, table: str, columns: Sequence[tuple[str, str]], lines: list[str]) -> None:
@@ -33,7 +35,7 @@ async def copy_lines(session: AsyncSession, table: str, columns: Sequence[tuple[
     driver = await _staging(session, table, columns)
     data = memoryview(("\n".join(lines) + "\n").encode())  # a buffer: asyncpg would take bytes for a file name
     await driver.copy_to_table(table, source=data, columns=[name for name, _ in columns], format="text")
-    await session.execute(text(BULK_PLAN))
+    await set_local(session, **BULK_PLAN)
 
 
 async def refresh_statistics(session: AsyncSession, *tables: str) -> None:
@@ -63,11 +65,13 @@ async def refresh_statistics(session: AsyncSession, *tables: str) -> None:
 # rest is joined by hashing batch-sized sets: no nested loops, no seq scans of big tables. Plans are made for each
 # batch's own keys (a generic plan could not hash them). JIT is off: these plans look expensive to the planner,
 # which would spend seconds compiling them for a statement that runs in a fraction of that.
-BULK_PLAN = (
-    "SELECT set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true), "
-    "set_config('enable_mergejoin', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "set_config('jit', 'off', true)"
-)
+BULK_PLAN = {
+    "enable_nestloop": "off",
+    "enable_seqscan": "off",
+    "enable_mergejoin": "off",
+    "plan_cache_mode": "force_custom_plan",
+    "jit": "off",
+}
 
 
 def stored_rows(table: str, alias: str, keys_param: str, columns: str) -> str:

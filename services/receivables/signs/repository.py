@@ -21,6 +21,7 @@ from services.receivables.models import Tenant
 from services.receivables.signs.rules import GROWTH_STEP_DAYS, HISTORY_DAYS, WINDOW_DAYS, Features, Thresholds
 from services.receivables.signs.schemas import CustomerSignsOut, WarningSignFilters
 from shared.contracts.receivables import WarningSignKind, WarningSignsChanged
+from shared.db import set_local
 
 EVENT_CHUNK = 10_000  # customers per WarningSignsChanged (and per deferred CustomersChanged)
 
@@ -316,7 +317,6 @@ _FEW = 1000
 
 # The planner cannot see through the features' aggregates and prices the statement in the trillions: JIT then
 # spends seconds compiling what runs in a fraction of that (measured: 5 s of 10 s over 100k invoices).
-_NO_JIT = text("SET LOCAL jit = off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +360,7 @@ async def refresh(
     """Refresh the signs and computed risk of the tenant's customers (all, or ``customer_ids``) as of ``today``,
     and write the events of what changed, in the caller's transaction: the decisions staged (one statement), then
     the writes (one statement)."""
-    await session.execute(_NO_JIT)
+    await set_local(session, jit="off")
     for statement in _STAGING:
         await session.execute(text(statement))
     params = _params(tenant_id, today, thresholds, customer_ids)
@@ -375,7 +375,7 @@ async def features(
     session: AsyncSession, tenant_id: uuid.UUID, today: date, thresholds: Thresholds
 ) -> dict[uuid.UUID, Features]:
     """Every customer's features as the refresh computes them (for the agreement test and for diagnosis)."""
-    await session.execute(_NO_JIT)
+    await set_local(session, jit="off")
     result = await session.execute(
         text(f"WITH {FEATURES} SELECT * FROM features"), _params(tenant_id, today, thresholds, None)
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.worklist import rules
 from shared.contracts.common import OPEN_STATUSES
+from shared.db import set_local
 
 OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
 PORTAL = "service:portal"
@@ -174,9 +175,10 @@ CACHED_RANDOM_PAGE_COST = 1.1
 
 async def _plan_for(session: AsyncSession, scope: Scope) -> None:
     """This transaction's planner settings for the worklist's statement (measured above)."""
-    await session.execute(text("SET LOCAL jit = off"))
     if not scope.everyone and len(scope.collector_ids) == 1:
-        await session.execute(text(f"SET LOCAL random_page_cost = {CACHED_RANDOM_PAGE_COST}"))
+        await set_local(session, jit="off", random_page_cost=CACHED_RANDOM_PAGE_COST)
+    else:
+        await set_local(session, jit="off")
 
 
 def _params(tenant_id: uuid.UUID, scope: Scope, day: Day) -> dict[str, Any]:
