@@ -9,6 +9,7 @@ from shared.contracts.common import Channel
 from shared.contracts.messaging import ContactInvalidated
 from shared.contracts.receivables import CustomersChanged, WarningSignsChanged
 from shared.outbox import queue_name
+from tests.alarms.support import alarms_worker, deliver_gateway, relay, run
 from tests.receivables.helpers import Ctx, customer, invoice, outbox, post, promises_made_earlier
 from tests.receivables.test_consumers import deliver
 from tests.support import run_worker
@@ -261,8 +262,6 @@ async def test_a_sandbox_is_refreshed_once_per_day_of_its_test_clock(api, stack)
 async def test_the_collectors_weekly_digest_words_the_signs_computed_here(rc):
     """Issue 18: the signs a payment computed reach alarms (``WarningSignsChanged`` through the outbox and alarms'
     subscription) and the customer's collector reads them, with their evidence, in the weekly digest."""
-    from tests.alarms.support import alarms_worker, deliver_gateway, relay, run
-
     await deliver_gateway(rc.stack)  # alarms knows the tenant and its collector
     late = await _history(rc, [0, 2, 1, 30, 35, 40])
     await relay(rc.stack, "receivables")
