@@ -22,6 +22,7 @@ from services.receivables.worklist.schemas import (
     WorklistCustomer,
     WorklistItem,
 )
+from shared.db import row_as
 from shared.identity import Identity
 from shared.pagination import PageParams, make_page, typed_cursor
 from shared.problems import ValidationProblem
@@ -68,33 +69,17 @@ def _person(identity: Identity, field: str) -> uuid.UUID:
 
 
 def facts_of(row: dict[str, Any], today: date) -> rules.Facts:
-    """The repository's row as the rules' facts."""
-    return rules.Facts(
-        today=today,
-        overdue_currency=row["overdue_currency"],
-        overdue_amount=row["overdue_amount"],
-        overdue_invoices=row["overdue_invoices"],
-        overdue_oldest_days=row["overdue_oldest_days"],
-        overdue_share=row["overdue_share"],
-        broken_promises=row["broken_promises"],
-        last_broken=_promise(row["last_broken"]),
-        promises_due=row["promises_due"],
-        next_promise=_promise(row["next_promise"]),
-        tasks_due=row["tasks_due"],
-        oldest_task_due=row["oldest_task_due"],
-        oldest_task_title=row["oldest_task_title"],
-        replies_waiting=row["replies_waiting"],
-        last_reply_channel=row["last_reply_channel"],
-        last_reply_text=row["last_reply_text"],
-        portal_actions=row["portal_actions"],
-        last_portal_action=row["last_portal_action"],
-        signs=tuple(row["signs"]),
-        last_contact_at=row["last_contact_at"],
-        last_contact_on=row["last_contact_on"],
-        last_excuse=row["last_excuse"],
-        contacts=tuple(row["contacts"] or ()),
-        opted_out=tuple(row["opted_out_channels"] or ()),
-    )
+    """The repository's row as the rules' facts: the columns taken by name (``row_as``), the promises, signs and
+    contacts made the rules' types."""
+    converted = {
+        "today": today,
+        "last_broken": _promise(row["last_broken"]),
+        "next_promise": _promise(row["next_promise"]),
+        "signs": tuple(row["signs"]),
+        "contacts": tuple(row["contacts"] or ()),
+        "opted_out": tuple(row["opted_out_channels"] or ()),
+    }
+    return row_as(rules.Facts, row | converted)
 
 
 def _promise(data: dict[str, Any] | None) -> rules.PromiseFact | None:
