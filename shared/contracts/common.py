@@ -26,6 +26,11 @@ class InvoiceStatus(StrEnum):
     PAID = "paid"
     WRITTEN_OFF = "written_off"
     VOID = "void"
+    # Issue 19: grouped in an accepted payment plan. The plan's installments (invoices of kind ``installment``)
+    # carry its debt from then on, so it is neither open (positions, totals, KPIs and reminders count the
+    # installments instead) nor closed: a completed plan makes it ``paid``, a broken one ``normal`` again with its
+    # own due date (its age as it was) and its open amount net of what the plan collected.
+    IN_PLAN = "in_plan"
 
 
 OPEN_STATUSES = frozenset(
@@ -89,3 +94,30 @@ class InvoiceLine(BaseModel):
     demanded: bool = True
     promised_date: date | None = None
     reported_date: date | None = None
+
+
+class ChargeKind(StrEnum):
+    """Issue 19: how a late charge is computed (Chaser's and ERPNext's late fees and interest)."""
+
+    FIXED = "fixed"  # a fixed amount when the invoice reaches a step
+    PERCENTAGE = "percentage"  # a percentage of the invoice's open amount when it reaches a step
+    INTEREST = "interest"  # an annual rate for the days overdue, one charge per period
+
+
+class ChargeStatus(StrEnum):
+    OPEN = "open"  # owed, shown in messages and statements
+    WAIVED = "waived"  # a manager forgave it, with a reason
+    INVOICED = "invoiced"  # the ERP invoiced it: its own invoice carries the debt from then on
+
+
+class ChargeLine(BaseModel):
+    """A late charge as a message or a statement shows it: a document of its own, beside the invoices."""
+
+    charge_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str
+    kind: ChargeKind
+    description: str
+    currency: Currency
+    amount: Decimal
+    charged_on: date

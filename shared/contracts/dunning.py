@@ -2,7 +2,11 @@
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
+from pydantic import BaseModel
+
+from shared.contracts.common import ChargeKind
 from shared.messages import Event, register
 
 
@@ -38,3 +42,31 @@ class CalendarChanged(Event):
 
     holiday_subdivision: str | None = None
     company_holidays: list[date] = []
+
+
+class AssessedCharge(BaseModel):
+    """One late charge a run assessed (issue 19): ``key`` is derived from (invoice, rule, period), so assessing the
+    same period again, any day, yields the same key and receivables records it once."""
+
+    charge_id: uuid.UUID  # uuid5 of the key in the tenant: the same charge has the same id wherever it is computed
+    key: str
+    invoice_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: ChargeKind
+    rule_key: str
+    period: str  # the step's key (fixed, percentage) or the interest period ("2026-11")
+    strategy_id: uuid.UUID | None = None
+    description: str
+    currency: str
+    amount: Decimal
+    charged_on: date  # the run's day
+
+
+@register
+class ChargesAssessed(Event):
+    """A run assessed late charges (up to 10,000 a message): receivables records each once, by its key."""
+
+    message_type = "dunning.charges_assessed"
+
+    run_id: uuid.UUID | None = None
+    charges: list[AssessedCharge]

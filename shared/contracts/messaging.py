@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.common import Channel, InvoiceLine, MoneyAmount, Person
+from shared.contracts.common import Channel, ChargeLine, InvoiceLine, MoneyAmount, Person
 from shared.messages import Command, Event, register
 
 
@@ -84,6 +84,9 @@ class Communication(BaseModel):
         description="Per currency: everything open and demanded (overdue and not yet due) minus credits, never below 0",
     )
     credits: list[MoneyAmount] = Field(default_factory=list, description="Unapplied credits per currency")
+    charges: list[ChargeLine] = Field(
+        default_factory=list, description="Open late charges (issue 19), documents of their own beside the invoices"
+    )
     overdue_count: int | None = Field(None, description="Overdue demanded invoices in the position")
     oldest_days_overdue: int | None = Field(None, description="Days overdue of the oldest overdue demanded invoice")
     action: str | None = None

@@ -12,7 +12,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus, MoneyAmount, Person
+from shared.contracts.common import (
+    Channel,
+    ChargeKind,
+    ChargeStatus,
+    ContactPoint,
+    InvoiceKind,
+    InvoiceStatus,
+    MoneyAmount,
+    Person,
+)
 from shared.messages import Command, Event, register
 
 
@@ -87,6 +96,8 @@ class InvoiceSnapshot(BaseModel):
     reported_date: date | None = None
     dispute_area_id: uuid.UUID | None = None
     document_url: str | None = None
+    # issue 19: an installment's payment plan (kind ``installment``), or the plan an ``in_plan`` invoice is grouped in
+    plan_id: uuid.UUID | None = None
 
 
 @register
@@ -126,6 +137,15 @@ class InvoicesChanged(Event):
     reported_date: list[date | None]
     dispute_area_id: list[uuid.UUID | None]
     document_url: list[str | None]
+    # issue 19; empty when no invoice of the batch belongs to a plan (producers before it never sent it)
+    plan_id: list[uuid.UUID | None] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_plans(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("plan_id") and isinstance(data.get("invoice_id"), list):
+            return {**data, "plan_id": [None] * len(data["invoice_id"])}
+        return data
 
     @model_validator(mode="after")
     def _columns_of_one_length(self) -> "InvoicesChanged":
@@ -347,3 +367,85 @@ class WarningSignsChanged(Event):
 
     day: date
     customers: list[CustomerSigns]
+
+
+class PlanStatus(StrEnum):
+    """Issue 19: a payment plan's life (seed 004's fifth objective, "Renegociar la deuda a tres plazos")."""
+
+    PROPOSED = "proposed"  # by a collector, the portal (within the tenant's limits) or the ERP; changes nothing yet
+    ACCEPTED = "accepted"  # its invoices are ``in_plan``; its installments are invoices dunning follows
+    COMPLETED = "completed"  # every installment paid: its invoices are paid
+    BROKEN = "broken"  # an installment unpaid past the grace days: its invoices are back to normal
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class PlanSource(StrEnum):
+    COLLECTOR = "collector"
+    PORTAL = "portal"
+    ERP = "erp"
+
+
+class PlanInstallment(BaseModel):
+    number: int  # 0 is the down payment, when there is one
+    invoice_id: uuid.UUID | None = None  # the installment's invoice, once the plan is accepted
+    due_date: date
+    amount: Decimal
+    paid_amount: Decimal = Decimal(0)
+    status: str = "pending"  # pending, paid, void
+
+
+@register
+class PaymentPlanChanged(Event):
+    """A payment plan was proposed, accepted, rejected, cancelled, completed or broken, or an installment was paid:
+    the plan's whole state at ``revision``."""
+
+    message_type = "receivables.payment_plan_changed"
+
+    plan_id: uuid.UUID
+    revision: int
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    collector_id: uuid.UUID | None = None
+    currency: str
+    status: PlanStatus
+    source: PlanSource
+    proposed_by: str | None = None
+    invoice_ids: list[uuid.UUID] = []
+    installments: list[PlanInstallment] = []
+    principal: Decimal
+    down_payment: Decimal = Decimal(0)
+    interest_annual_rate: Decimal = Decimal(0)
+    interest_amount: Decimal = Decimal(0)
+    total: Decimal
+    paid_amount: Decimal = Decimal(0)
+    grace_days: int = 0
+    accepted_on: date | None = None
+    completed_on: date | None = None
+    broken_on: date | None = None
+    reason: str | None = None
+
+
+@register
+class ChargeChanged(Event):
+    """Issue 19: a late charge was recorded (as dunning assessed it), waived by a manager, or invoiced by the ERP:
+    the charge's whole state. Dunning drops waived and invoiced charges from its messages; webhooks tells the ERP."""
+
+    message_type = "receivables.charge_changed"
+
+    charge_id: uuid.UUID
+    key: str  # the idempotency key (invoice, rule, period)
+    invoice_id: uuid.UUID
+    invoice_external_id: str | None = None
+    invoice_number: str
+    customer_id: uuid.UUID
+    customer_external_id: str | None = None
+    kind: ChargeKind
+    description: str
+    currency: str
+    amount: Decimal
+    charged_on: date
+    status: ChargeStatus
+    waived_by: str | None = None
+    waive_reason: str | None = None
+    erp_document: str | None = None  # the ERP's invoice for it, when invoiced
