@@ -1,6 +1,7 @@
 from fastapi import FastAPI
 
 from dunning_service.action_items.router import router as action_items_router
+from dunning_service.experiments.router import router as experiments_router
 from dunning_service.insight.router import explain_router, forecast_router
 from dunning_service.projection.router import router as projection_router
 from dunning_service.runs.router import router as runs_router
@@ -12,6 +13,10 @@ from shared.app import create_service_app
 
 TAGS = [
     {"name": "strategies", "description": "Who is reminded of what, when, on which channel, in which tone."},
+    {
+        "name": "strategy-experiments",
+        "description": "A/B/n tests of strategies: customers dealt to variants, results with confidence intervals.",
+    },
     {"name": "dunning-runs", "description": "Daily runs (scheduled or on demand), dry runs, what they sent."},
     {"name": "action-items", "description": "Actions decided by action steps or people: suspend, legal, write off."},
     {"name": "dunning-explain", "description": "Why a customer did or didn't get a message."},
@@ -31,6 +36,7 @@ def create_app(settings: DunningSettings | None = None) -> FastAPI:
         description="Strategies, daily dunning runs, action items, explain and forecast.",
         routers=[
             strategies_router,
+            experiments_router,
             runs_router,
             action_items_router,
             explain_router,

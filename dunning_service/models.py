@@ -305,3 +305,52 @@ class ActionItem(IdMixin, TimestampMixin, Base):
     resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class Experiment(IdMixin, TimestampMixin, Base):
+    """A strategy experiment (issue 19): the customers the normal selection gives ``scope_strategy_id`` are dealt to
+    ``variants`` ([{key, name, strategy_id, weight}]) by stratum; draft, running, then stopped (with a chosen variant
+    everyone follows from then on, or none: back to the normal selection). At most one running per scope."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        Index(
+            "uq_experiments_running_scope",
+            "tenant_id",
+            "scope_strategy_id",
+            unique=True,
+            postgresql_where=text("status = 'running'"),
+        ),
+        *tenant_keys("experiments", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10))  # draft | running | stopped
+    scope_strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    stratify_by: Mapped[str] = mapped_column(String(24))  # segment | risk_level | computed_risk_level | none
+    started_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the end of the hold period
+    window_days: Mapped[int] = mapped_column(Integer)  # "paid within N days"
+    chosen_variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stopped_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class ExperimentAssignment(Base):
+    """A customer's variant in an experiment: dealt once (``experiments/rules.py``), never changed."""
+
+    __tablename__ = "experiment_assignments"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "experiment_id", "customer_id"),
+        Index("ix_experiment_assignments_customer", "tenant_id", "customer_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    experiment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    variant_key: Mapped[str] = mapped_column(String(40))
+    strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    stratum: Mapped[str] = mapped_column(String(120))
+    assigned_on: Mapped[date] = mapped_column(Date)

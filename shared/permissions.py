@@ -72,6 +72,7 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
     # dunning
     "strategies": {"read": EVERYONE, "write": MANAGERS},
+    "strategy-experiments": {"read": EVERYONE, "write": MANAGERS},  # issue 19: A/B/n tests of strategies
     "dunning-runs": {"read": EVERYONE, "run": RUNNERS},
     "dunning-projection": {"resync": frozenset({ADMIN, MANAGER, SERVICE})},
     "action-items": {"read": EVERYONE, "work": COLLECTORS, "assign": SUPERVISORS},

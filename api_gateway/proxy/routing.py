@@ -24,6 +24,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
     ),
     "dunning": (
         "strategies",
+        "strategy-experiments",
         "dunning-runs",
         "action-items",
         "dunning-explain",

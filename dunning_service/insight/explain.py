@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.action_items.repository import open_items_of_customer
+from dunning_service.experiments import service as experiments
+from dunning_service.experiments.rules import choose
 from dunning_service.projection import repository as projection
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.repository import DispatchRow, customer_dispatches
 from dunning_service.runs.rules import Decision, evaluate_customer, reply_pause
 from dunning_service.runs.service import plan_items
 from dunning_service.settings import DunningSettings
-from dunning_service.strategies.rules import Step, next_step
+from dunning_service.strategies.rules import Step, next_step, overdue_amounts
 from shared.contracts.common import Channel
 from shared.problems import NotFound
 
@@ -94,8 +96,10 @@ async def explain_customer(
     cutoff = pending_cutoff(settings.pending_expiry_hours)
     invoices = await projection.open_invoices_of_customer(session, tenant_id, customer_id, cutoff, open_items)
     strategies = await load_strategies(session, tenant_id)
+    steering, held = await experiments.steering_of(session, tenant_id, customer_id)  # "experiment X, variant B"
+    choice = choose(strategies, customer, overdue_amounts(invoices, day), steering, held)
     evaluation = evaluate_customer(
-        customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
+        customer, invoices, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days, choice
     )
     history = await customer_dispatches(session, tenant_id, customer_id)
     channel_of: dict[uuid.UUID, str] = {}

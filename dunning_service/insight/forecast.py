@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.experiments import service as experiments
 from dunning_service.insight.repository import ForecastRow, forecast_rows
 from dunning_service.runs import selection
 from dunning_service.runs.context import TenantContext
@@ -67,7 +68,7 @@ async def forecast(
     window = [start + timedelta(days=n) for n in range(days)]
     calendar = tenant.calendar
     next_bd = [calendar.next_business_day(d) for d in window]
-    compiled = selection.compile_strategies(strategies)
+    compiled = await experiments.steered(session, tenant.tenant_id, strategies, start)  # the variants (issue 19)
     rows: list[ForecastRow] = []
     if compiled.by_id and any(not s.manual_only for s in compiled.by_id.values()):
         params = {

@@ -12,7 +12,8 @@ import orjson
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dunning_service.runs import counts, handover_repository, plan_repository, selection, statements
+from dunning_service.experiments import service as experiments
+from dunning_service.runs import counts, handover_repository, plan_repository, statements
 from dunning_service.runs import lifecycle_repository as repository
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.handover_repository import POSITION_KEYS, ShownRow
@@ -124,7 +125,9 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
     clock = time.perf_counter()
     run_id, day = run.id, run.as_of
     tenant = await load_tenant(session, run.tenant_id)
-    compiled = selection.compile_strategies(await load_strategies(session, tenant.tenant_id))
+    compiled = await experiments.steered(
+        session, tenant.tenant_id, await load_strategies(session, tenant.tenant_id), day
+    )
     closed = tenant.calendar.closed_reason(day)
     items: list[dict[str, Any]] = []
     await plan_repository.create_dry_plan(session)

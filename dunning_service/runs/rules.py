@@ -344,9 +344,11 @@ def evaluate_customer(
     calendar: BusinessCalendar,
     tolerances: Mapping[str, Decimal],
     reply_pause_days: int = 0,
+    choice: StrategyChoice | None = None,
 ) -> CustomerEvaluation:
-    """The whole decision for one customer on one day: strategy, each invoice, and what goes out."""
-    choice = select_strategy(strategies, customer, overdue_amounts(invoices, as_of))
+    """The whole decision for one customer on one day: strategy (``choice`` when an experiment steered it:
+    ``experiments.rules.steer``), each invoice, and what goes out."""
+    choice = choice or select_strategy(strategies, customer, overdue_amounts(invoices, as_of))
     decisions = tuple(
         decide_invoice(inv, customer, choice, as_of, calendar, tolerances, reply_pause_days) for inv in invoices
     )

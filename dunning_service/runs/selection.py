@@ -8,11 +8,12 @@ The run's statements (``runs/statements.py``) build the plan on it, in the serve
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from dunning_service.experiments.rules import InForce
 from dunning_service.projection.rules import CLOSED_STATUSES
 from dunning_service.strategies.rules import (
     KIND_RANK,
@@ -46,6 +47,44 @@ class CompiledStrategies:
     params: dict[str, Any] = field(default_factory=dict)
     by_id: dict[uuid.UUID, Strategy] = field(default_factory=dict)
     by_k: dict[int, Strategy] = field(default_factory=dict)
+    steer_sql: str | None = None  # the experiments in force (``_steering``); None: the match alone decides
+
+
+def _steering(in_force: InForce, k_of: dict[uuid.UUID, int], params: dict[str, Any]) -> str | None:
+    """``experiments.rules.steer`` in SQL: the customer's assignment in the first experiment in force whose strategy
+    is live (a join on a handful of constant rows), else the scope strategies redirected by a stop, else ``k0``
+    (the match's choice, ``case_sql``)."""
+    rows = [(e, key, k_of[s.strategy_id]) for (e, key), s in in_force.variants.items() if s.strategy_id in k_of]
+    rank = {e: n for n, e in enumerate(in_force.order)}
+    redirects = [
+        (k_of[scope], k_of[s.strategy_id])
+        for scope, s in in_force.redirects.items()
+        if scope in k_of and s.strategy_id in k_of
+    ]
+    if not rows and not redirects:
+        return None
+    params.update(
+        xm_exp=[e for e, _, _ in rows],
+        xm_key=[key for _, key, _ in rows],
+        xm_k=[k for _, _, k in rows],
+        xm_rank=[rank[e] for e, _, _ in rows],
+        xm_exps=sorted({e for e, _, _ in rows}, key=str),
+    )
+    whens = " ".join(f"WHEN {a} THEN {b}" for a, b in redirects)
+    return f"coalesce(xa.k, CASE m.k0 {whens} ELSE m.k0 END)" if redirects else "coalesce(xa.k, m.k0)"
+
+
+# The assignments steering the selection (``_steering``'s parameters): the first in precedence per customer.
+_ASSIGNED = """
+  LEFT JOIN (
+    SELECT DISTINCT ON (a.customer_id) a.customer_id, xm.k
+    FROM dunning.experiment_assignments a
+    JOIN unnest(CAST(:xm_exp AS uuid[]), CAST(:xm_key AS text[]), CAST(:xm_k AS int[]), CAST(:xm_rank AS int[]))
+         AS xm(experiment_id, variant_key, k, rank)
+      ON xm.experiment_id = a.experiment_id AND xm.variant_key = a.variant_key
+    WHERE a.tenant_id = :tenant_id AND a.experiment_id = ANY(CAST(:xm_exps AS uuid[]))
+    ORDER BY a.customer_id, xm.rank
+  ) xa ON xa.customer_id = c.id"""
 
 
 def _condition(match: Match, n: int, params: dict[str, Any]) -> str:
@@ -83,8 +122,9 @@ def _condition(match: Match, n: int, params: dict[str, Any]) -> str:
     return " AND ".join(parts) or "true"
 
 
-def compile_strategies(strategies: list[Strategy]) -> CompiledStrategies:
-    """The same choice as ``select_strategy``: the order is decided once, in Python, for both."""
+def compile_strategies(strategies: list[Strategy], in_force: InForce | None = None) -> CompiledStrategies:
+    """The same choice as ``select_strategy`` (steered by the experiments ``in_force``, as ``steer``): the order is
+    decided once, in Python, for both."""
     params: dict[str, Any] = {}
     ordered = selection_order(strategies)
     default = default_strategy(strategies)
@@ -137,6 +177,7 @@ def compile_strategies(strategies: list[Strategy]) -> CompiledStrategies:
         params=params,
         by_id={s.id: s for s in chosen},
         by_k=by_k,
+        steer_sql=_steering(in_force, {s.id: k for k, s in by_k.items()}, params) if in_force else None,
     )
 
 
@@ -160,12 +201,26 @@ ov AS (
 
 def customers_cte(compiled: CompiledStrategies, extra_columns: str = "") -> str:
     join = "LEFT JOIN ov ON ov.customer_id = c.id" if compiled.uses_amount else ""
+    if compiled.steer_sql:
+        return f"""
+cust AS (
+  SELECT c.id, {compiled.steer_sql} AS k {extra_columns}
+  FROM dunning.customers c {join}
+  CROSS JOIN LATERAL (SELECT {compiled.case_sql} AS k0) m {_ASSIGNED}
+  WHERE c.tenant_id = :tenant_id AND NOT c.deleted
+)"""
     return f"""
 cust AS (
   SELECT c.id, {compiled.case_sql} AS k {extra_columns}
   FROM dunning.customers c {join}
   WHERE c.tenant_id = :tenant_id AND NOT c.deleted
 )"""
+
+
+def match_with(compiled: CompiledStrategies) -> str:
+    """``WITH`` each customer's strategy number ``k`` by the match alone (an experiment's population)."""
+    ctes = [_OVERDUE] if compiled.uses_amount else []
+    return "WITH " + ",".join([*ctes, customers_cte(replace(compiled, steer_sql=None))])
 
 
 # The filters every reminder passes (``invoice_exclusion``): open and normal, not a credit note, owed,

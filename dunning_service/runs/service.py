@@ -14,9 +14,10 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_service.action_items import service as action_items
+from dunning_service.experiments import service as experiments
 from dunning_service.models import Run
 from dunning_service.projection.rules import CustomerView, InvoiceView, Position
-from dunning_service.runs import counts, handover_repository, payloads, plan_repository, selection, statements
+from dunning_service.runs import counts, handover_repository, payloads, plan_repository, statements
 from dunning_service.runs import lifecycle_repository as repository
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.lifecycle import (
@@ -184,7 +185,8 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
         )
         return SKIPPED
     started = time.perf_counter()
-    compiled = selection.compile_strategies(await load_strategies(session, tenant_id))
+    # the experiments in force steer the selection; running ones deal their newcomers first (issue 19)
+    compiled = await experiments.steered(session, tenant_id, await load_strategies(session, tenant_id), as_of, True)
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
 from services.receivables.customers.router import router as customers_router
+from services.receivables.experiment_facts.router import router as experiment_facts_router
 from services.receivables.external_ids.router import router as external_ids_router
 from services.receivables.ingest.router import INGEST_MODELS
 from services.receivables.ingest.router import router as ingest_router
@@ -68,6 +69,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             ingest_router,
             settings_router,
             external_ids_router,
+            experiment_facts_router,
             test_clock_router,
         ],
         tags=TAGS,
