@@ -159,7 +159,7 @@ var AS (
 ),
 pop AS (
   SELECT c.id, {STRATUM_SQL[by]} AS s,
-         md5(CAST(:experiment_id AS text) || ':' || CAST(c.id AS text)) COLLATE "C" AS h
+         md5(CAST(CAST(:experiment_id AS uuid) AS text) || ':' || CAST(c.id AS text)) COLLATE "C" AS h
   FROM cust JOIN dunning.customers c ON c.tenant_id = :tenant_id AND c.id = cust.id
   WHERE cust.k = :scope_k AND NOT EXISTS (
     SELECT 1 FROM dunning.experiment_assignments a
