@@ -6,6 +6,7 @@ they build equal what the rules and ``payloads`` build."""
 
 import random
 import uuid
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,11 +14,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.experiments import repository as experiments_repository
+from dunning_service.experiments.rules import HeldAssignment, InForce, choose, in_force
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs import handover_repository, payloads, plan_repository, selection, statements
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.rules import CustomerPlan, evaluate_customer
-from dunning_service.strategies.rules import Strategy
+from dunning_service.strategies.rules import Strategy, overdue_amounts, select_strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
 from shared.contracts.messaging import CallTask, Communication
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
@@ -70,7 +73,9 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
     for i in range(len(customers) * 3):
         customer = rng.choice(customers)
         due = base + timedelta(days=rng.randint(-70, 40))
-        status = rng.choices(list(InvoiceStatus), weights=[14, 1, 1, 1, 1, 1, 1])[0]
+        # in_plan (issue 19's contract) is left to the payment plans' work on the projection's rules
+        weights = [14 if s == "normal" else 0 if s == "in_plan" else 1 for s in InvoiceStatus]
+        status = rng.choices(list(InvoiceStatus), weights=weights)[0]
         currency = rng.choice(["ARS", "ARS", "USD"])
         open_amount = Decimal(rng.choice(["50", "99.99", "100", "1500", "7000", "4.99", "0"]))
         out.append(
@@ -148,7 +153,46 @@ def _summary(customer_plans: list[CustomerPlan]) -> set[tuple]:
     return out
 
 
-async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> list[CustomerPlan]:
+async def _experiments(api, stack, tenant_id, headers, strategies: list[Strategy]) -> tuple[InForce, dict]:
+    """Issue 19: a running experiment on the default strategy (three weighted variants, one manual-only), one stopped
+    with a choice (its assigned customers and its scope's newcomers follow the chosen strategy) and one running whose
+    variant is not live (the match decides); what steers each customer, read back as explain reads it."""
+    ids = {s.name: str(s.id) for s in strategies}
+
+    async def start(name: str, scope: str, weights: dict[str, int], by: str) -> str:
+        variants = [
+            {"key": f"v{n}", "name": v, "strategy_id": ids[v], "weight": w} for n, (v, w) in enumerate(weights.items())
+        ]
+        body = {"name": name, "scope_strategy_id": ids[scope], "variants": variants, "stratify_by": by}
+        created = await api.post("/v1/strategy-experiments", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        started = await api.post(f"/v1/strategy-experiments/{created.json()['id']}/start", headers=headers)
+        assert started.status_code == 200, started.text
+        assert started.json()["assignments"], started.text
+        return created.json()["id"]
+
+    stopped = await start("Big or north", "Wholesale north", {"Wholesale north": 1, "Big debt": 1}, "none")
+    answer = await api.post(f"/v1/strategy-experiments/{stopped}/stop", json={"chosen_variant": "v1"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    await start("Tones", "Standard", {"Standard": 1, "High risk": 2, "VIP": 1}, "risk_level")
+    await start("Draft", "High risk", {"High risk": 1, "Draft": 1}, "segment")
+    held: dict[uuid.UUID, list[HeldAssignment]] = defaultdict(list)
+    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+        steering = in_force([r.state() for r in await experiments_repository.steering(session, tenant_id)])
+        rows = await conn.execute(text("SELECT * FROM dunning.experiment_assignments"))
+        for r in rows:
+            held[r.customer_id].append(HeldAssignment(r.experiment_id, r.variant_key, r.stratum))
+    assert len(held) > 10
+    return steering, held
+
+
+def _held(steering: tuple[InForce, dict], customer) -> tuple[InForce, list[HeldAssignment]]:
+    return steering[0], steering[1].get(customer.id, [])
+
+
+async def _pure_plan(
+    stack, tenant, strategies, day: date, cutoff: datetime, steering: tuple[InForce, dict] | None = None
+) -> list[CustomerPlan]:
     async with stack.engine.connect() as conn:
         customers = (await conn.execute(text("SELECT * FROM dunning.customers"))).mappings().all()
         invoices = (await conn.execute(text("SELECT * FROM dunning.invoices ORDER BY id"))).mappings().all()
@@ -162,16 +206,21 @@ async def _pure_plan(stack, tenant, strategies, day: date, cutoff: datetime) -> 
     plans = []
     for row in customers:
         own = [invoice_view(i, cutoff, open_items) for i in invoices if i["customer_id"] == row["id"]]
+        customer = customer_view(row)
+        choice = None
+        if steering is not None:  # issue 19: the experiments' reference (``experiments.rules.choose``)
+            in_force_now, held = steering
+            choice = choose(strategies, customer, overdue_amounts(own, day), in_force_now, held.get(customer.id, []))
         evaluation = evaluate_customer(
-            customer_view(row), own, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days
+            customer, own, strategies, day, tenant.calendar, tenant.tolerances, tenant.reply_pause_days, choice
         )
         if evaluation.plan.items:
             plans.append(evaluation.plan)
     return plans
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
+@pytest.mark.parametrize(("seed", "experiments"), [(1, False), (2, False), (3, False), (4, True)])
+async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments):
     rng = random.Random(seed)
     tenant_ctx = await dunning_tenant(api, stack)
     headers = tenant_ctx.admin
@@ -230,11 +279,13 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         tenant = await load_tenant(session, tenant_ctx.id)
         strategies = await load_strategies(session, tenant_ctx.id)
     await _scramble_history(stack, rng, strategies)
+    steering = await _experiments(api, stack, tenant_ctx.id, headers, strategies) if experiments else None
     cutoff = pending_cutoff(EXPIRY_HOURS)
     compared = called = 0
     for day in DAYS:
-        pure = await _pure_plan(stack, tenant, strategies, day, cutoff)
-        sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff)
+        pure = await _pure_plan(stack, tenant, strategies, day, cutoff, steering)
+        in_force_now = steering[0] if steering else None
+        sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff, in_force_now)
         assert _rows_summary(sql_plan) == _summary(pure), day
         assert messages == _pure_messages(pure, tenant, day), day
         assert tasks == _pure_tasks(pure, tenant, day), day
@@ -242,13 +293,19 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         compared += len(messages) + len(tasks)
         called += len(calls)
     assert compared > 20  # the portfolios are not trivially empty
+    if steering is not None:  # the experiments steer many customers away from their match
+        async with stack.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT * FROM dunning.customers"))).mappings().all()
+        views = [customer_view(r) for r in rows]
+        steered = [c for c in views if choose(strategies, c, {}, *_held(steering, c)) != select_strategy(strategies, c)]
+        assert len(steered) > 5
     assert called > 0
     assert all(Channel(row["channel"]) for row in sql_plan if row["channel"])
 
 
-async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetime):
+async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetime, in_force_now=None):
     """The run's statements' plan (into a temporary table, as a dry run), its messages and its tasks."""
-    compiled = selection.compile_strategies(strategies)
+    compiled = selection.compile_strategies(strategies, in_force_now)
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
     async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
         await conn.execute(
