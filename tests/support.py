@@ -209,6 +209,26 @@ async def dunning_asks_messaging_in_process(services: dict[str, FastAPI]) -> Asy
 
 
 @asynccontextmanager
+async def dunning_asks_receivables_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
+    """Dunning's ask for an experiment's facts (``POST /internal/experiment-facts``) goes to the in-process
+    receivables (issue 19)."""
+    from dunning_service.experiments.router import internal_client
+    from dunning_service.settings import DunningSettings
+
+    async with httpx.AsyncClient(transport=RoutingTransport({"receivables": services["receivables"]})) as http:
+        client = InternalClient(http, DunningSettings(receivables_url="http://receivables.test"))
+
+        async def routed() -> InternalClient:
+            return client
+
+        services["dunning"].dependency_overrides[internal_client] = routed
+        try:
+            yield
+        finally:
+            services["dunning"].dependency_overrides.pop(internal_client, None)
+
+
+@asynccontextmanager
 async def portal_asks_in_process(services: dict[str, FastAPI]) -> AsyncIterator[None]:
     """The portal's calls to receivables and messaging (``services.portal.upstream``) go to the in-process apps."""
     from services.portal.settings import PortalSettings
@@ -245,6 +265,7 @@ async def create_stack(**gateway_overrides: Any) -> AsyncIterator[Stack]:
         await stack.enter_async_context(ask_receivables_in_process(services))
         await stack.enter_async_context(portal_asks_in_process(services))
         await stack.enter_async_context(dunning_asks_messaging_in_process(services))
+        await stack.enter_async_context(dunning_asks_receivables_in_process(services))
         arq = await create_pool(redis_settings(settings.redis_url), **JOB_CODEC)
         redis = Redis.from_url(settings.redis_url)
         engine = create_async_engine(settings.database_url)

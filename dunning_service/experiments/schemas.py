@@ -87,7 +87,9 @@ class ExperimentCreate(BaseModel):
         description="The population: the customers the normal selection gives this strategy"
     )
     variants: list[VariantIn] = Field(
-        min_length=2, max_length=10, description="2..n variants; the control is the first that runs the scope strategy, else the first"
+        max_length=10,
+        description="2 to 10 variants (fewer: 422 naming `variants`); the control is the first that runs the scope "
+        "strategy, else the first",
     )
     stratify_by: StratifyBy = Field(
         StratifyBy.SEGMENT, description="Customers are dealt to the variants within each value of this attribute"

@@ -25,6 +25,8 @@ async def _check_strategies(
     session: AsyncSession, tenant_id: uuid.UUID, scope: uuid.UUID, variants: list[VariantIn]
 ) -> None:
     errors: list[dict[str, str]] = []
+    if len(variants) < 2:  # here rather than in the schema: every problem of the body in one answer
+        errors.append({"field": "variants", "message": "an experiment compares at least 2 variants"})
     row = await strategies.read(session, tenant_id, scope)
     if row is None or row.archived:
         errors.append({"field": "scope_strategy_id", "message": "no such strategy (or it is archived)"})

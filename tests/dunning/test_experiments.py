@@ -8,45 +8,24 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.experiments import stats
-from dunning_service.experiments.router import internal_client
 from dunning_service.experiments.rules import Assignment, StratifyBy, Variant, assign
 from dunning_service.projection.views import customer_view
-from dunning_service.settings import DunningSettings
 from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
-from shared.internal import InternalClient
 from shared.outbox import relay_once
 from tests.dunning.support import Messaging, create_strategy, dunning_tenant, real_run
-from tests.support import RoutingTransport, create_api_key, run_worker
+from tests.support import create_api_key, run_worker
 from tests.tenant_clock_support import start_test_clock
 
 OD1_EMAIL = [{"key": "od-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "sms"]}]
 OD1_SMS = [{"key": "od-1", "kind": "overdue", "days": 1, "tone": 3, "channels": ["sms"]}]
 WINDOW = 10
 CLOCK = datetime(2027, 4, 14, 15, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Buenos Aires
-
-
-@pytest.fixture
-async def facts_in_process(stack):
-    """Dunning's ask for receivables' facts (``POST /internal/experiment-facts``) goes to the in-process receivables."""
-    dunning = stack.services["dunning"]
-    async with httpx.AsyncClient(transport=RoutingTransport({"receivables": stack.services["receivables"]})) as http:
-        client = InternalClient(http, DunningSettings(receivables_url="http://receivables.test"))
-
-        async def routed() -> InternalClient:
-            return client
-
-        dunning.dependency_overrides[internal_client] = routed
-        try:
-            yield
-        finally:
-            dunning.dependency_overrides.pop(internal_client, None)
 
 
 async def deliver(stack) -> None:
@@ -113,7 +92,7 @@ async def _explain(api, headers, customer: str) -> dict:
     return response.json()
 
 
-async def test_an_experiment_from_draft_to_results(api, stack, facts_in_process):
+async def test_an_experiment_from_draft_to_results(api, stack):
     await plan_id_column(stack)
     tenant = await dunning_tenant(api, stack, sandbox=True)
     admin, erp = tenant.admin, await create_api_key(api, tenant, rate_limit_per_minute=100000)

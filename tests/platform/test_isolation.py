@@ -75,6 +75,8 @@ KINDS = {
     "recipient": "user",
     "key_id": "api_key",
     "strategy_id": "strategy",
+    "scope_strategy_id": "strategy",
+    "experiment_id": "experiment",
     "item_id": "action_item",
     "action_item_id": "action_item",
     "template_id": "template",
@@ -199,6 +201,11 @@ class World:
             self.invoices.append(await self.post("/v1/invoices", body | {"due_date": DUE.isoformat()}))
         strategy = {"name": f"Estrategia {mark}", "priority": 100, "is_default": True, "steps": STANDARD_STEPS}
         self.strategy = await self.post("/v1/strategies", strategy)
+        variants = [{"key": key, "name": key, "strategy_id": self.strategy["id"]} for key in ("a", "b")]
+        experiment = {"name": f"Experimento {mark}", "scope_strategy_id": self.strategy["id"], "variants": variants}
+        self.experiment = await self.post("/v1/strategy-experiments", experiment)
+        started = await api.post(f"/v1/strategy-experiments/{self.experiment['id']}/start", headers=admin)
+        await created(started, 200)
         template = {"kind": "overdue", "channel": "email", "language": "es", "tone": 1, "name": f"Plantilla {mark}"}
         template |= {"subject": "Saldo", "body_text": "Estimado/a {{ recipient_name }}: {{ total }}"}
         self.template = await self.post("/v1/templates", template)
@@ -297,6 +304,7 @@ class World:
             "user": self.carla["id"],
             "api_key": self.key["id"],
             "strategy": self.strategy["id"],
+            "experiment": self.experiment["id"],
             "dunning_run": self.dunning_run["id"],
             "action_item": self.item["id"],
             "template": self.template["id"],
