@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.experiments import service as experiments_service
 from dunning_service.experiments import stats
 from dunning_service.experiments.rules import Assignment, StratifyBy, Variant, assign
 from dunning_service.projection.views import customer_view
+from dunning_service.runs.context import load_strategies
 from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.outbox import relay_once
-from tests.dunning.support import Messaging, create_strategy, dunning_tenant, real_run
+from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
 from tests.support import create_api_key, run_worker
 from tests.tenant_clock_support import start_test_clock
 
@@ -228,3 +230,46 @@ async def test_an_experiment_from_draft_to_results(api, stack):
     diff = stats.difference(expected["firm"]["days"], expected["control"]["days"])
     assert same(by_key["firm"]["vs_control"]["days_to_pay"], diff)
     assert by_key["control"]["vs_control"] is None
+
+
+async def test_the_sql_deals_as_the_rule_with_weights_strata_and_newcomers(api, stack):
+    """Weights 1:2:1 stratified by risk level; the population at the start, then newcomers dealt by a run's step
+    (``service.steered(..., assign=True)``) on top of the held ones: the table equals ``rules.assign`` each time, the
+    held never move, and a customer outside the scope strategy's population is never dealt."""
+    tenant = await dunning_tenant(api, stack)
+    admin = tenant.admin
+    standard = await create_strategy(api, admin, steps=OD1_EMAIL)
+    vip = await create_strategy(
+        api, admin, name="VIP", priority=1, is_default=False, match={"vip": True}, manual_only=True, steps=[]
+    )
+    firm = await create_strategy(
+        api, admin, name="Firm", priority=50, is_default=False, match={"segments": ["nobody"]}, steps=OD1_SMS
+    )
+    portfolio = Portfolio(stack, tenant.id)
+    risks = [None, "low", "medium", "high", "High"]
+    for n in range(40):
+        await portfolio.customer(f"C{n}", email=f"c{n}@x.example", risk_level=risks[n % 5], vip=n % 13 == 0)
+    weights = {"control": (standard["id"], 1), "firm": (firm["id"], 2), "quiet": (vip["id"], 1)}
+    variants = [{"key": k, "name": k, "strategy_id": s, "weight": w} for k, (s, w) in weights.items()]
+    body = {"name": "Weights", "scope_strategy_id": standard["id"], "variants": variants, "stratify_by": "risk_level"}
+    eid = (await _post(api, "/v1/strategy-experiments", admin, body))["id"]
+    await _post(api, f"/v1/strategy-experiments/{eid}/start", admin, None, 200)
+    domain = [Variant(k, k, uuid.UUID(s), w) for k, (s, w) in weights.items()]
+
+    async def population() -> list:
+        async with stack.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT * FROM dunning.customers WHERE tenant_id = :t"), {"t": tenant.id})
+            return [c for c in map(customer_view, rows.mappings()) if not c.vip]
+
+    first = await _assignments(stack, eid)
+    assert first == assign(uuid.UUID(eid), domain, StratifyBy.RISK_LEVEL, {}, await population())
+    assert len(first) == 40 - 4  # the VIP customers (n = 0, 13, 26, 39) are another strategy's
+    for n in range(40, 65):
+        await portfolio.customer(f"C{n}", email=f"c{n}@x.example", risk_level=risks[n % 7 % 5])
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        strategies = await load_strategies(session, tenant.id)
+        await experiments_service.steered(session, tenant.id, strategies, date(2025, 6, 4), assign=True)
+    after = await _assignments(stack, eid)
+    assert all(after[c] == a for c, a in first.items())
+    assert after == {**first, **assign(uuid.UUID(eid), domain, StratifyBy.RISK_LEVEL, first, await population())}
+    assert len(after) == 36 + 25
