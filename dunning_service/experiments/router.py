@@ -26,9 +26,19 @@ ClientDep = Annotated[InternalClient, Depends(internal_client)]
 
 
 async def _out(session: SessionDep, row: ExperimentRow) -> dict[str, Any]:
-    counts = await repository.counts(session, row.tenant_id, row.id)
-    fields = {name: getattr(row, name) for name in ExperimentOut.model_fields if hasattr(row, name)}
-    return {**fields, "assignments": [_count(c) for c in counts]}
+    return (await _shown(session, [row]))[0]
+
+
+async def _shown(session: SessionDep, rows: list[ExperimentRow]) -> list[dict[str, Any]]:
+    """Experiments as the API shows them, with their customers per variant and stratum."""
+    counts = await repository.counts(session, rows[0].tenant_id, [r.id for r in rows]) if rows else {}
+    return [
+        {
+            **{name: getattr(row, name) for name in ExperimentOut.model_fields if hasattr(row, name)},
+            "assignments": [_count(c) for c in counts[row.id]],
+        }
+        for row in rows
+    ]
 
 
 def _count(c: repository.CountRow) -> dict[str, Any]:
@@ -48,8 +58,7 @@ async def list_experiments(
 ) -> dict[str, Any]:
     """Oldest first."""
     rows = await repository.list_experiments(session, identity.tenant_id, page.limit, page.cursor, status)
-    shown = [await _out(session, r) for r in rows]
-    return make_page(shown, page.limit, key=lambda r: [r["created_at"], r["id"]])
+    return make_page(await _shown(session, rows), page.limit, key=lambda r: [r["created_at"], r["id"]])
 
 
 @router.get("/{experiment_id}", response_model=ExperimentOut, responses=problem_responses(404))

@@ -135,6 +135,9 @@ async def test_an_experiment_from_draft_to_results(api, stack):
     domain = [Variant(v["key"], v["name"], uuid.UUID(v["strategy_id"]), 1) for v in variants]
     assert held == await _pure_assignments(stack, tenant.id, eid, domain, set(customers))  # the SQL deals as the rule
     await _post(api, f"/v1/strategy-experiments/{eid}/start", admin, None, 409)
+    listed = (await api.get("/v1/strategy-experiments", params={"status": "running"}, headers=admin)).json()
+    assert [(e["id"], e["assignments"]) for e in listed["items"]] == [(eid, started["assignments"])]
+    assert (await api.get(f"/v1/strategy-experiments/{eid}", headers=admin)).json() == started
     rival = await _post(api, "/v1/strategy-experiments", admin, body | {"name": "Rival"})
     bad = await _post(api, f"/v1/strategy-experiments/{rival['id']}/start", admin, None, 422)
     assert [e["field"] for e in bad["errors"]] == ["scope_strategy_id"]
