@@ -128,7 +128,7 @@ WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
 )
 
 
-def _outbox_insert(message: type[Message], payload_select: str) -> str:
+def outbox_insert(message: type[Message], payload_select: str) -> str:
     """An outbox row (``shared.outbox.emit``'s columns) per row of ``payload_select`` (a ``payload`` column)."""
     consumers = "{" + ",".join(message.consumers) + "}"
     return f"""
@@ -139,7 +139,7 @@ FROM ({payload_select}) rows"""
 
 
 _SEND = text(
-    _outbox_insert(
+    outbox_insert(
         SendCommunications,
         f"""
 SELECT CAST(json_build_object('communications', json_agg(payload ORDER BY n)) AS jsonb) AS payload
@@ -220,7 +220,7 @@ FROM ({source}) t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id
 WHERE t.channel IS NULL AND t.kind <> 'call'"""
 
 
-_CREATE_TASKS = text(_outbox_insert(CreateTask, task_payloads_query()))
+_CREATE_TASKS = text(outbox_insert(CreateTask, task_payloads_query()))
 
 
 def message_params(tenant: TenantContext, as_of: date) -> dict[str, Any]:
@@ -259,7 +259,7 @@ JOIN scripts x ON x.step_id = t.step_ids[1]"""
 
 
 _PREPARE_CALLS = text(
-    _outbox_insert(
+    outbox_insert(
         PrepareCallTasks,
         f"""
 SELECT jsonb_build_object('calls', jsonb_agg(payload ORDER BY n)) AS payload
