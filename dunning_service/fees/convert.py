@@ -112,3 +112,23 @@ def fee_rules(
             )
         )
     return out
+
+
+def rule_json(rule: FeeRule) -> dict[str, Any]:
+    """A rule as the API shows it (``FeeRuleIn``), from the assessment's form."""
+    cap: dict[str, Any] = {}
+    if rule.cap_amounts:
+        cap["amounts"] = dict(rule.cap_amounts)
+    if rule.cap_percent is not None:
+        cap["percent"] = rule.cap_percent
+    out: dict[str, Any] = {"key": rule.key, "kind": rule.kind, "grace_days": rule.grace_days}
+    optional = {
+        "name": rule.name or None,
+        "at_step": rule.at_step,
+        "amounts": dict(rule.amounts) or None,
+        "percent": rule.percent,
+        "annual_rate": rule.annual_rate,
+        "minimum": dict(rule.minimum) or None,
+        "cap": cap or None,
+    }
+    return out | {k: v for k, v in optional.items() if v is not None}

@@ -42,7 +42,9 @@ class FeeRuleIn(BaseModel):
     raised to ``minimum``, and never takes the rule's charges on an invoice above ``cap`` nor all its charges above
     the tenant's legal maximum."""
 
-    model_config = ConfigDict(json_schema_mode_override="validation", json_schema_extra={"examples": list(FEE_RULES_EXAMPLE)})
+    model_config = ConfigDict(
+        json_schema_mode_override="validation", json_schema_extra={"examples": list(FEE_RULES_EXAMPLE)}
+    )
 
     key: str = Field(pattern=FEE_KEY_PATTERN, description="The rule's identity: part of each charge's key")
     kind: ChargeKind

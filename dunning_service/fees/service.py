@@ -2,18 +2,22 @@
 (a real run: recorded and announced; a dry run: summed up), and what a customer's messages and explain show."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.fees import repository, statements
-from dunning_service.fees.convert import fee_rules
-from dunning_service.fees.repository import ChargeTotal
-from dunning_service.fees.rules import FeeSetup
+from dunning_service.fees.convert import fee_rules, rule_json
+from dunning_service.fees.repository import ChargeRow, ChargeTotal
+from dunning_service.fees.rules import ExistingCharge, FeeSetup, InvoiceFacts, NewCharge, assess
+from dunning_service.projection.rules import InvoiceView
 from dunning_service.runs import selection
 from dunning_service.strategies.repository import StrategyRow, live_strategies
 from dunning_service.tenant_settings.repository import tenant_row
+from shared.contracts.common import ChargeStatus, InvoiceKind, InvoiceStatus
 
 
 def setup_from(rows: list[StrategyRow], defaults: list[dict[str, Any]], legal: Any) -> FeeSetup:
@@ -42,7 +46,7 @@ def totals_json(totals: list[ChargeTotal]) -> dict[str, Any]:
     }
 
 
-async def assess(
+async def assess_day(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     as_of: date,
@@ -59,3 +63,61 @@ async def assess(
     params = statements.assess_params(setup, compiled, tenant_id, as_of, run_id)
     statement = statements.dry_statement(compiled) if dry else statements.assess_statement(compiled)
     return await repository.totals(session, statement, params)
+
+
+def _eligible(invoice: InvoiceView) -> bool:
+    """An invoice the assessment charges (``statements``' ``inv``), overdue or not."""
+    return (
+        invoice.status == InvoiceStatus.NORMAL
+        and invoice.kind != InvoiceKind.CREDIT_NOTE
+        and not invoice.missing_upstream
+        and invoice.open_amount > 0
+    )
+
+
+def _charge_out(c: ChargeRow | NewCharge, status: str, number: str) -> dict[str, Any]:
+    return {
+        "charge_id": c.id if isinstance(c, ChargeRow) else c.charge_id,
+        "key": c.key,
+        "invoice_id": c.invoice_id,
+        "invoice_number": number,
+        "kind": c.kind,
+        "description": c.description,
+        "currency": c.currency,
+        "amount": c.amount,
+        "charged_on": c.charged_on,
+        "status": status,
+    }
+
+
+async def explain(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    strategy_id: uuid.UUID | None,
+    invoices: Sequence[InvoiceView],
+    day: date,
+) -> dict[str, Any]:
+    """What explain says of a customer's late charges: the rules that apply (the strategy's or the tenant's), the
+    charges recorded, and those a run on ``day`` would add (``rules.assess``, the run's reference)."""
+    setup = await load_setup(session, tenant_id)
+    rules = setup.rules_for(strategy_id)
+    recorded = (await repository.customer_charges(session, tenant_id, [customer_id], only_open=False)).get(
+        customer_id, []
+    )
+    existing: dict[uuid.UUID, list[ExistingCharge]] = defaultdict(list)
+    for c in recorded:
+        existing[c.invoice_id].append(ExistingCharge(c.key, c.rule_key, c.amount, c.status == ChargeStatus.WAIVED))
+    due = []
+    for inv in invoices:
+        if _eligible(inv):
+            facts = InvoiceFacts(inv.id, inv.customer_id, inv.currency, inv.amount, inv.open_amount, inv.due_date)
+            for new in assess(tenant_id, facts, rules, setup.legal_max_annual_rate, day, existing[inv.id]):
+                due.append(_charge_out(new, "due", inv.number))
+    return {
+        "fee_rules_from": "strategy" if strategy_id in setup.by_strategy else "tenant",
+        "fee_rules": [rule_json(r) for r in rules],
+        "legal_max_annual_rate": setup.legal_max_annual_rate,
+        "charges": [_charge_out(c, c.status, c.invoice_number) for c in recorded],
+        "charges_due": due,
+    }

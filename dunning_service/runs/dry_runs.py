@@ -137,7 +137,7 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
         rows = await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
         items = [shown_item(row, compiled.by_id) for row in rows]
     totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id, DRY_PLAN), compiled.by_id)
-    if not closed and (charged := await fees.assess(session, tenant.tenant_id, day, compiled, None, dry=True)):
+    if not closed and (charged := await fees.assess_day(session, tenant.tenant_id, day, compiled, None, dry=True)):
         totals["charges"] = fees.totals_json(charged)
     totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     truncated = totals["communications"] + totals["tasks"] + totals["calls"] > len(items)

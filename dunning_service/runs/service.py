@@ -194,7 +194,7 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
     with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
     await action_items.create_from_dispatches(session, with_action)
     await plan_repository.record_parts(session, tenant_id, run_id)
-    charged = await fees.assess(session, tenant_id, as_of, compiled, run_id, dry=False)
+    charged = await fees.assess_day(session, tenant_id, as_of, compiled, run_id, dry=False)
     await repository.set_run(
         session,
         run_id,

@@ -155,7 +155,7 @@ async def update_strategy(
     strategy = await repository.get_for_update(session, tenant_id, strategy_id)
     if strategy is None:
         raise NotFound("Strategy not found")
-    fields = data.model_dump(exclude_unset=True, exclude={"match", "steps"})
+    fields = data.model_dump(exclude_unset=True, exclude={"match", "steps", "fees"})
     for name, value in fields.items():
         if value is None and name != "description":
             raise ValidationProblem.field(name, "cannot be null")

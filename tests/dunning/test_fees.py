@@ -13,7 +13,16 @@ from dunning_service.fees.rules import charge_id
 from shared.contracts.common import ChargeKind, ChargeStatus
 from shared.contracts.dunning import ChargesAssessed
 from shared.contracts.receivables import ChargeChanged
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dry_run, dunning_tenant, feed, real_run
+from tests.dunning.support import (
+    STANDARD_STEPS,
+    Messaging,
+    Portfolio,
+    create_strategy,
+    dry_run,
+    dunning_tenant,
+    feed,
+    real_run,
+)
 
 DAY = date(2026, 3, 2)  # a Monday, a business day in AR
 
@@ -95,3 +104,129 @@ async def test_fixed_at_a_step_and_monthly_interest_with_grace_charged_once(api,
         "interest:2026-02": Decimal("18.00"),
         "interest:2026-03": Decimal("186.00"),
     }
+
+
+async def test_tenant_defaults_percentage_minimum_cap_and_legal_maximum(api, stack):
+    tenant = await dunning_tenant(api, stack)
+    defaults = [
+        {"key": "pct", "kind": "percentage", "percent": "2", "grace_days": 10, "minimum": {"ARS": "100.00"}},
+        {"key": "int", "kind": "interest", "annual_rate": "0.40", "cap": {"amounts": {"ARS": "150.00"}}},
+    ]
+    settings = {"legal_max_annual_rate": "0.50", "fee_rules": defaults}
+    response = await api.patch("/v1/dunning-settings", json=settings, headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    shown = (await api.get("/v1/dunning-settings", headers=tenant.admin)).json()
+    assert shown["legal_max_annual_rate"] == "0.50"
+    assert [r["key"] for r in shown["fee_rules"]] == ["pct", "int"]
+    await create_strategy(api, tenant.admin)  # no fees of its own: the tenant's defaults apply
+    portfolio = Portfolio(stack, tenant.id)
+    ana = await portfolio.customer("Ana SRL", email="ana@example.com")
+    # 60 days overdue: 2% of 1000 = 20, raised to the minimum, 100; the legal maximum is 1000 x 0.5 x 60 / 365 =
+    # 82.19, so the fee is clipped to it and the interest (Jan: 32.88, Feb: 30.68) finds no room left
+    small = await portfolio.invoice(ana, "F-1", due=date(2026, 1, 1), issue=date(2025, 12, 1), amount="1000.00")
+    # 121 days overdue: 2% = 2000; interest Nov (29 days: 3178.08) clipped to its cap, 150, the later months to 0
+    large = await portfolio.invoice(ana, "F-2", due=date(2025, 11, 1), issue=date(2025, 10, 1), amount="100000.00")
+    # a credit note and an invoice under a promise owe nothing
+    await portfolio.invoice(ana, "NC-1", due=date(2025, 11, 1), amount="500.00", kind="credit_note")
+    await portfolio.invoice(ana, "F-3", due=date(2025, 11, 1), amount="500.00", status="promise_to_pay")
+
+    plan = await dry_run(api, tenant.admin, DAY)
+    assert plan["counts"]["charges"] == {"count": 3, "amounts": [{"currency": "ARS", "amount": "2232.19"}]}
+    assert await _charges(stack, tenant.id) == {}  # a dry run writes nothing
+
+    run = await real_run(api, tenant.admin, DAY)
+    assert run["counts"]["charges"] == plan["counts"]["charges"]
+    charges = await _charges(stack, tenant.id)
+    assert _short(charges, small) == {"pct:overdue": Decimal("82.19")}
+    assert _short(charges, large) == {"pct:overdue": Decimal("2000.00"), "int:2025-11": Decimal("150.00")}
+    again = await real_run(api, tenant.admin, DAY)
+    assert again["counts"].get("charges") is None
+    assert await _charges(stack, tenant.id) == charges
+
+
+async def test_fee_rules_are_checked_naming_the_field(api, stack):
+    tenant = await dunning_tenant(api, stack)
+    response = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "0.50"}, headers=tenant.admin)
+    assert response.status_code == 200, response.text
+    fees = [
+        {"key": "fee", "kind": "fixed", "at_step": "nope", "amounts": {"ARS": "10.001"}},
+        {"key": "int", "kind": "interest"},
+        {"key": "usury", "kind": "interest", "annual_rate": "0.60"},
+        {"key": "early", "kind": "percentage", "percent": "1", "at_step": "pre-3"},
+    ]
+    body = {"name": "Standard", "is_default": True, "steps": STANDARD_STEPS, "fees": fees}
+    response = await api.post("/v1/strategies", json=body, headers=tenant.admin)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "fees[0].at_step",
+        "fees[0].amounts.ARS",
+        "fees[1].annual_rate",
+        "fees[2].annual_rate",
+        "fees[3].at_step",
+    ]
+    ok = [{"key": "int", "kind": "interest", "annual_rate": "0.40"}]
+    strategy = await create_strategy(api, tenant.admin, fees=ok)
+    # the legal maximum cannot go below a rule's rate; the defaults name no step
+    lower = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "0.30"}, headers=tenant.admin)
+    assert lower.status_code == 422, lower.text
+    assert [e["field"] for e in lower.json()["errors"]] == ["legal_max_annual_rate"]
+    bad = [{"key": "f", "kind": "fixed", "at_step": "od-1", "amounts": {"ARS": "5"}}]
+    response = await api.patch("/v1/dunning-settings", json={"fee_rules": bad}, headers=tenant.admin)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["fee_rules[0].at_step"]
+    # removing a step a fee names is refused too; fees left out stay, null goes back to the tenant's defaults
+    fixed = [{"key": "f", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "5"}}]
+    edited = await api.patch(f"/v1/strategies/{strategy['id']}", json={"fees": fixed}, headers=tenant.admin)
+    assert edited.status_code == 200, edited.text
+    steps = [s for s in STANDARD_STEPS if s["key"] != "od-15"]
+    gone = await api.patch(f"/v1/strategies/{strategy['id']}", json={"steps": steps}, headers=tenant.admin)
+    assert gone.status_code == 422, gone.text
+    assert [e["field"] for e in gone.json()["errors"]] == ["fees[0].at_step"]
+    cleared = await api.patch(f"/v1/strategies/{strategy['id']}", json={"fees": None}, headers=tenant.admin)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["fees"] is None
+
+
+async def test_messages_carry_open_charges_and_a_waived_one_leaves_them(api, stack):
+    tenant = await dunning_tenant(api, stack)
+    fees = [
+        {"key": "late-fee", "kind": "fixed", "name": "Cargo por mora", "at_step": "od-1", "amounts": {"ARS": "500"}}
+    ]
+    await create_strategy(api, tenant.admin, fees=fees)
+    portfolio = Portfolio(stack, tenant.id)
+    messaging = Messaging(stack, tenant.id)
+    ana = await portfolio.customer("Ana SRL", email="ana@example.com")
+    f1 = await portfolio.invoice(ana, "F-1", due=DAY - timedelta(days=1), issue=DAY - timedelta(days=31))
+
+    explained = (await api.get(f"/v1/dunning-explain/{ana}?as_of={DAY}", headers=tenant.admin)).json()
+    assert explained["fee_rules_from"] == "strategy"
+    assert [(c["key"], c["amount"], c["status"]) for c in explained["charges_due"]] == [
+        (f"fee:{f1}:late-fee:od-1", "500.00", "due")
+    ]
+    await real_run(api, tenant.admin, DAY)
+    (sent,) = await messaging.take_and_accept()
+    (line,) = sent.charges
+    key = f"fee:{f1}:late-fee:od-1"
+    assert line.charge_id == charge_id(tenant.id, key)
+    assert (line.invoice_number, line.kind, line.amount, line.description) == (
+        "F-1",
+        "fixed",
+        500,
+        "Cargo por mora od-1",
+    )
+    explained = (await api.get(f"/v1/dunning-explain/{ana}?as_of={DAY}", headers=tenant.admin)).json()
+    assert [(c["key"], c["status"]) for c in explained["charges"]] == [(key, "open")]
+    assert explained["charges_due"] == []
+
+    # receivables: recorded (open), then a manager waived it
+    changed = dict(
+        charge_id=line.charge_id, key=key, invoice_id=f1, invoice_number="F-1", customer_id=ana,
+        kind=ChargeKind.FIXED, description=line.description, currency="ARS", amount=Decimal(500), charged_on=DAY,
+    )  # fmt: skip
+    waived = ChargeChanged(**changed, status=ChargeStatus.WAIVED, waived_by="manager", waive_reason="good customer")
+    await feed(stack, tenant.id, [waived, ChargeChanged(**changed, status=ChargeStatus.OPEN)])  # a late 'open'
+    assert (await _charges(stack, tenant.id))[key][1] == "waived"
+    await real_run(api, tenant.admin, DAY + timedelta(days=14))
+    (later,) = await messaging.take_and_accept()
+    assert later.data["steps"] == {str(f1): "od-15"}
+    assert later.charges == []
