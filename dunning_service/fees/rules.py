@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_DOWN, Decimal, localcontext
 
 from shared.contracts.common import ChargeKind
 from shared.money import minor_units
@@ -120,8 +120,8 @@ def charge_id(tenant_id: uuid.UUID, key: str) -> uuid.UUID:
 
 
 def money(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` with the currency's minor units (exact: amounts are checked to have no more decimals)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    """``amount`` in the currency's minor units, rounded down (a charge clipped by a cap never exceeds it)."""
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_DOWN)
 
 
 def divide(numerator: Decimal, denominator: int, currency: str, *, half_up: bool) -> Decimal:
@@ -244,7 +244,7 @@ def assess(
         charged = _clip(amount, legal_room)
         if legal_room is not None:
             legal_room -= amount
-        if charged <= 0:
+        if money(charged, invoice.currency) <= 0:
             continue
         key = charge_key(invoice.id, c.rule.key, c.period)
         out.append(

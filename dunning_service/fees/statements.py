@@ -122,7 +122,7 @@ legal AS (
   WINDOW w AS (PARTITION BY c.id ORDER BY c.became_due, c.idx, c.period COLLATE "C"
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
-charged AS (SELECT * FROM legal WHERE c2 > 0)"""
+charged AS (SELECT * FROM legal WHERE trunc(c2, minor) > 0)"""
 
 
 _COLUMNS = (
@@ -149,7 +149,7 @@ GROUP BY n / {CHARGES_PER_MESSAGE}""",
 ins AS (
   INSERT INTO dunning.charges ({_COLUMNS})
   SELECT CAST(:tenant_id AS uuid), {_CHARGE_ID}, c.key, c.id, c.customer_id, c.number, c.strategy_id, c.rule_key,
-         c.kind, c.period, c.label || ' ' || c.period, c.currency, round(c.c2, c.minor), CAST(:as_of AS date),
+         c.kind, c.period, c.label || ' ' || c.period, c.currency, trunc(c.c2, c.minor), CAST(:as_of AS date),
          CAST(:run_id AS uuid)
   FROM charged c {_HASH}
   ON CONFLICT (tenant_id, key) DO NOTHING
@@ -162,14 +162,14 @@ SELECT currency, count(*) AS n, sum(amount) AS amount FROM ins GROUP BY currency
 def dry_statement(compiled: selection.CompiledStrategies) -> str:
     """What a run would charge, per currency (currency, count, amount), writing nothing."""
     return f"""{_charged(compiled)}
-SELECT currency, count(*) AS n, sum(round(c2, minor)) AS amount FROM charged GROUP BY currency ORDER BY currency"""
+SELECT currency, count(*) AS n, sum(trunc(c2, minor)) AS amount FROM charged GROUP BY currency ORDER BY currency"""
 
 
 def rows_statement(compiled: selection.CompiledStrategies) -> str:
     """The new charges themselves, writing nothing (the agreement test compares them with ``rules.assess``)."""
     return f"""{_charged(compiled)}
 SELECT {_CHARGE_ID} AS charge_id, c.key, c.id AS invoice_id, c.customer_id, c.kind, c.rule_key, c.period,
-       c.strategy_id, c.label || ' ' || c.period AS description, c.currency, round(c.c2, c.minor) AS amount
+       c.strategy_id, c.label || ' ' || c.period AS description, c.currency, trunc(c.c2, c.minor) AS amount
 FROM charged c {_HASH}"""
 
 
