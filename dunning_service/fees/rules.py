@@ -19,6 +19,9 @@ The reference the run's SQL (``fees/statements.py``) is held to by ``tests/dunni
   365 (caps are rounded down). Charges already recorded (but waived ones) count against both; new ones are clipped
   in a fixed order (the day each became due, the rule's place, the period). A charge clipped to nothing is not
   charged (a later day, with more room, may charge it: its key was never used).
+- Amounts read the invoice's open amount on the day of the assessment (a month's interest is assessed once the month
+  is over, on what is still owed then); a rule's key is its identity across strategies (two strategies' rules with
+  one key charge a period once).
 - Which invoices: open, ``normal`` (a promise, reported payment or dispute pauses charges as it pauses reminders),
   owed (not a credit note, open amount > 0) and overdue; payment plans' installments too, by the rules of the
   strategy that follows them. The rules of an invoice are its customer's strategy's ``fees`` when that strategy sets
