@@ -70,32 +70,40 @@ inv AS (
   WHERE i.tenant_id = :tenant_id AND i.status = 'normal' AND i.kind <> 'credit_note' AND NOT i.missing_upstream
     AND i.open_amount > 0 AND i.due_date < CAST(:as_of AS date)
 ),
-raw AS (
-  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.minimum, r.cap_amounts, r.cap_pct, r.period,
-         v.due_date + r.threshold AS became_due,
-         CASE r.kind WHEN 'fixed' THEN CAST(r.amounts ->> v.currency AS numeric)
-                     ELSE {_round_div("v.open_amount * r.pct", 100)} END AS amount
+months AS (  -- the complete months over before the day, from the oldest due date's (a join, not a series per row)
+  SELECT CAST(m AS date) AS first, CAST(m + interval '1 month' AS date) - 1 AS last
+  FROM generate_series(date_trunc('month', CAST((SELECT min(due_date) FROM inv) AS timestamp)),
+                       CAST(CAST(:as_of AS date) AS timestamp) - interval '1 month', interval '1 month') AS m
+),
+raw AS (  -- every (invoice, rule, period) due by the day; amounts only for the new ones (below: cheaper)
+  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.amounts, r.pct, r.rate, r.minimum,
+         r.cap_amounts, r.cap_pct, r.period, v.due_date + r.threshold AS became_due, NULL::int AS period_days
   FROM inv v JOIN fr r ON r.k = v.fk AND r.kind <> 'interest' AND v.days >= r.threshold
   UNION ALL
-  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.minimum, r.cap_amounts, r.cap_pct,
-         to_char(p.first, 'YYYY-MM'), p.last,
-         {_round_div("v.open_amount * r.rate * (p.last - greatest(p.first, v.due_date + r.grace + 1) + 1)", 365)}
+  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.amounts, r.pct, r.rate, r.minimum,
+         r.cap_amounts, r.cap_pct, to_char(p.first, 'YYYY-MM'), p.last,
+         p.last - greatest(p.first, v.due_date + r.grace + 1) + 1
   FROM inv v JOIN fr r ON r.k = v.fk AND r.kind = 'interest'
-  CROSS JOIN LATERAL (
-    SELECT CAST(m AS date) AS first, CAST(m + interval '1 month' AS date) - 1 AS last
-    FROM generate_series(date_trunc('month', CAST(v.due_date + r.grace + 1 AS timestamp)),
-                         CAST(CAST(:as_of AS date) AS timestamp) - interval '1 month', interval '1 month') AS m
-  ) p
+  JOIN months p ON p.last >= v.due_date + r.grace + 1
 ),
-cand AS (
-  SELECT raw.*, 'fee:' || CAST(raw.id AS text) || ':' || raw.rule_key || ':' || raw.period AS key,
-         greatest(raw.amount, CAST(raw.minimum ->> raw.currency AS numeric)) AS charge
-  FROM raw WHERE raw.amount IS NOT NULL
+unseen AS (  -- the keys never charged
+  SELECT raw.* FROM raw
+  WHERE NOT EXISTS (
+    SELECT 1 FROM dunning.charges x
+    WHERE x.tenant_id = :tenant_id
+      AND x.key = 'fee:' || CAST(raw.id AS text) || ':' || raw.rule_key || ':' || raw.period)
+),
+priced AS (
+  SELECT u.*, 'fee:' || CAST(u.id AS text) || ':' || u.rule_key || ':' || u.period AS key,
+         CASE u.kind WHEN 'fixed' THEN CAST(u.amounts ->> u.currency AS numeric)
+                     WHEN 'percentage' THEN {_round_div("u.open_amount * u.pct", 100)}
+                     ELSE {_round_div("u.open_amount * u.rate * u.period_days", 365)} END AS amount
+  FROM unseen u
 ),
 new AS (
-  SELECT c.* FROM cand c
-  WHERE c.charge > 0
-    AND NOT EXISTS (SELECT 1 FROM dunning.charges x WHERE x.tenant_id = :tenant_id AND x.key = c.key)
+  SELECT p.*, greatest(p.amount, CAST(p.minimum ->> p.currency AS numeric)) AS charge
+  FROM priced p WHERE p.amount IS NOT NULL
+    AND greatest(p.amount, CAST(p.minimum ->> p.currency AS numeric)) > 0
 ),
 used AS (  -- what the invoices' charges already recorded (not waived) take of each rule's cap
   SELECT invoice_id, rule_key, sum(amount) AS amount FROM dunning.charges
