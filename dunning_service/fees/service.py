@@ -15,9 +15,11 @@ from dunning_service.fees.repository import ChargeRow, ChargeTotal
 from dunning_service.fees.rules import ExistingCharge, FeeSetup, InvoiceFacts, NewCharge, assess
 from dunning_service.projection.rules import InvoiceView
 from dunning_service.runs import selection
+from dunning_service.runs.statements import RUN_WORK_MEM
 from dunning_service.strategies.repository import StrategyRow, live_strategies
 from dunning_service.tenant_settings.repository import tenant_row
 from shared.contracts.common import ChargeStatus, InvoiceKind, InvoiceStatus
+from shared.db import set_local
 
 
 def setup_from(rows: list[StrategyRow], defaults: list[dict[str, Any]], legal: Any) -> FeeSetup:
@@ -61,6 +63,8 @@ async def assess_day(
     if not setup.charges_anything:
         return []
     params = statements.assess_params(setup, compiled, tenant_id, as_of, run_id)
+    # the run's planner settings: a month's first day prices a charge per overdue invoice (sorts, windows)
+    await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
     statement = statements.dry_statement(compiled) if dry else statements.assess_statement(compiled)
     return await repository.totals(session, statement, params)
 

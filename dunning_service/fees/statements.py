@@ -75,30 +75,28 @@ months AS (  -- the complete months over before the day, from the oldest due dat
   FROM generate_series(date_trunc('month', CAST((SELECT min(due_date) FROM inv) AS timestamp)),
                        CAST(CAST(:as_of AS date) AS timestamp) - interval '1 month', interval '1 month') AS m
 ),
-raw AS (  -- every (invoice, rule, period) due by the day; amounts only for the new ones (below: cheaper)
-  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.amounts, r.pct, r.rate, r.minimum,
-         r.cap_amounts, r.cap_pct, r.period, v.due_date + r.threshold AS became_due, NULL::int AS period_days
+raw AS (  -- every (invoice, rule, period) due by the day, narrow: the amounts only for the new ones, below
+  SELECT v.id, r.k, r.idx, r.rule_key, r.period, v.due_date + r.threshold AS became_due, NULL::int AS period_days
   FROM inv v JOIN fr r ON r.k = v.fk AND r.kind <> 'interest' AND v.days >= r.threshold
   UNION ALL
-  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.amounts, r.pct, r.rate, r.minimum,
-         r.cap_amounts, r.cap_pct, to_char(p.first, 'YYYY-MM'), p.last,
+  SELECT v.id, r.k, r.idx, r.rule_key, to_char(p.first, 'YYYY-MM'), p.last,
          p.last - greatest(p.first, v.due_date + r.grace + 1) + 1
   FROM inv v JOIN fr r ON r.k = v.fk AND r.kind = 'interest'
   JOIN months p ON p.last >= v.due_date + r.grace + 1
 ),
-unseen AS (  -- the keys never charged
+unseen AS (  -- the periods never charged (the key is made of these three: compared as columns, not as text)
   SELECT raw.* FROM raw
-  WHERE NOT EXISTS (
-    SELECT 1 FROM dunning.charges x
-    WHERE x.tenant_id = :tenant_id
-      AND x.key = 'fee:' || CAST(raw.id AS text) || ':' || raw.rule_key || ':' || raw.period)
+  WHERE NOT EXISTS (SELECT 1 FROM dunning.charges x
+                    WHERE x.tenant_id = :tenant_id AND x.invoice_id = raw.id AND x.rule_key = raw.rule_key
+                      AND x.period = raw.period)
 ),
 priced AS (
-  SELECT u.*, 'fee:' || CAST(u.id AS text) || ':' || u.rule_key || ':' || u.period AS key,
-         CASE u.kind WHEN 'fixed' THEN CAST(u.amounts ->> u.currency AS numeric)
-                     WHEN 'percentage' THEN {_round_div("u.open_amount * u.pct", 100)}
-                     ELSE {_round_div("u.open_amount * u.rate * u.period_days", 365)} END AS amount
-  FROM unseen u
+  SELECT v.*, r.idx, r.rule_key, r.kind, r.label, r.strategy_id, r.minimum, r.cap_amounts, r.cap_pct, u.period,
+         u.became_due, 'fee:' || CAST(u.id AS text) || ':' || u.rule_key || ':' || u.period AS key,
+         CASE r.kind WHEN 'fixed' THEN CAST(r.amounts ->> v.currency AS numeric)
+                     WHEN 'percentage' THEN {_round_div("v.open_amount * r.pct", 100)}
+                     ELSE {_round_div("v.open_amount * r.rate * u.period_days", 365)} END AS amount
+  FROM unseen u JOIN inv v ON v.id = u.id JOIN fr r ON r.k = u.k AND r.idx = u.idx
 ),
 new AS (
   SELECT p.*, greatest(p.amount, CAST(p.minimum ->> p.currency AS numeric)) AS charge
