@@ -1,5 +1,7 @@
 """Dunning run at portfolio scale: 1,000,000 open invoices of 200,000 customers in dunning's projection
 (--scale small: 20,000 / 4,000), in steady state (every earlier business day already ran), then today's run.
+``--fees`` (issue 19) turns late charges on: the standard strategy gets an interest rule and a fixed fee at a step,
+assessed up to the previous business day first (untimed), so the timed runs assess one day's new charges.
 
 Printed side by side, measured in the same run on the real processes (gateway, dunning app and worker):
 - baseline: the bare SQL statement selecting the invoices that a step falls due on today, grouped per
@@ -66,6 +68,11 @@ HIGH_RISK_STEPS = [
     {"key": "suspend-20", "kind": "action", "days": 20, "action": "suspend_service", "channels": ["email", "sms"]},
 ]
 TERM_DAYS = 30  # every bench invoice is issued 30 days before it is due
+# --fees (issue 19): the standard strategy's late charges, an interest rule and a fixed fee at a step
+FEES = [
+    {"key": "late-fee", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "500", "USD": "5"}},
+    {"key": "interest", "kind": "interest", "annual_rate": "0.6", "grace_days": 5, "cap": {"percent": "20"}},
+]
 
 CUSTOMERS_SQL = """
 INSERT INTO dunning.customers (tenant_id, id, revision, external_id, name, country, language, segment, vip,
@@ -346,6 +353,12 @@ def shape_options(parser) -> None:
     parser.add_argument("--shape", choices=("steady", "catch-up"), default="steady")
     parser.add_argument("--size", type=int, default=0, help="invoices of the catch-up shape")
     parser.add_argument(
+        "--fees",
+        action="store_true",
+        help="steady shape: late charges on (an interest rule and a fixed fee at od-15), already assessed up to "
+        "the previous business day",
+    )
+    parser.add_argument(
         "--dunning-workers", type=int, default=2, help="dunning worker processes (a run's parts spread over them)"
     )
 
@@ -357,7 +370,7 @@ async def dunning_system(name: str, args, receivables: bool = False) -> AsyncIte
     redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
     services = ("receivables", "dunning") if receivables else ("dunning",)
     async with System(
-        name,
+        name + os.environ.get("COBRANZA_BENCH_SUFFIX", ""),  # a database of its own beside another checkout's
         services=services,
         workers=("gateway", *services),
         port_base=args.port_base,
@@ -394,8 +407,9 @@ async def main() -> None:
                 if settings.json()["country"] == "AR":
                     break
                 await asyncio.sleep(0.1)
+            fees = {"fees": FEES} if args.fees else {}
             standard = await client.post(
-                "/v1/strategies", headers=admin, json={"name": "Standard", "is_default": True, "steps": STEPS}
+                "/v1/strategies", headers=admin, json={"name": "Standard", "is_default": True, "steps": STEPS, **fees}
             )
             high = await client.post(
                 "/v1/strategies",
@@ -451,6 +465,16 @@ async def main() -> None:
                     f"{time.perf_counter() - started:.1f} s; as of {as_of} (previous business day {previous})"
                 )
 
+                if args.fees:  # steady state: every charge due by the previous business day already assessed
+                    response = await client.post(
+                        "/v1/dunning-runs", json={"as_of": previous.isoformat()}, headers=admin
+                    )
+                    response.raise_for_status()
+                    before = await wait_run(client, admin, response.json()["id"])
+                    assert before["status"] == "completed", before
+                    await conn.execute("VACUUM ANALYZE dunning.charges")
+                    print(f"fees: {before['counts'].get('charges')} assessed up to {previous} (not timed)")
+
                 # the days a step can fall on today: (previous business day, as_of]
                 window = [previous + timedelta(days=n) for n in range(1, (as_of - previous).days + 1)]
                 offsets = {r[3] for r in rows} | {-TERM_DAYS}  # the new-invoice notice: issue = due - 30
@@ -491,7 +515,7 @@ async def main() -> None:
                     f"real run: {real_seconds:.2f} s from the POST to completed ({execution:.2f} s in the worker): "
                     f"{run['counts']['communications']:,} communications in "
                     f"{commands:,} send_communications commands, steps pending on "
-                    f"{run['counts']['invoices']:,} invoices"
+                    f"{run['counts']['invoices']:,} invoices; charges {run['counts'].get('charges')}"
                 )
                 relay_start = time.perf_counter()
                 while await conn.fetchval("SELECT count(*) FROM dunning.outbox WHERE published_at IS NULL"):  # noqa: ASYNC110
@@ -507,8 +531,9 @@ async def main() -> None:
                 print(f"rerun of the same day: {rerun_seconds:.2f} s, {sent_again} communications")
             finally:
                 await conn.close()
-    print(bench_line("dunning_dry_run", dry_seconds * 1000, bare * 1000, "ms"))
-    print(bench_line("dunning_real_run", real_seconds * 1000, bare * 1000, "ms"))
+    suffix = "_fees" if args.fees else ""
+    print(bench_line(f"dunning_dry_run{suffix}", dry_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line(f"dunning_real_run{suffix}", real_seconds * 1000, bare * 1000, "ms"))
     print(bench_line("dunning_payload_bytes", ours_bytes, baseline_bytes, "bytes"))
 
 

@@ -68,6 +68,9 @@ class Tenant(Base):
     # a customer's reply pauses their automatic reminders for this many days (issue 10)
     reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default="3")  # as migration 0008: '3'::smallint
     last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    # issue 19: the default fee rules (a strategy without ``fees`` takes them) and the legal maximum annual rate
+    fee_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    legal_max_annual_rate: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
 
 
@@ -166,6 +169,7 @@ class Strategy(IdMixin, TimestampMixin, Base):
     archived: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     match: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    fees: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB, nullable=True)  # NULL: the tenant's defaults
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     updated_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
@@ -354,3 +358,36 @@ class ExperimentAssignment(Base):
     strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     stratum: Mapped[str] = mapped_column(String(120))
     assigned_on: Mapped[date] = mapped_column(Date)
+
+
+class Charge(Base):
+    """A late charge a run assessed (issue 19, ``dunning_service.fees``): one per idempotency key (invoice, rule,
+    period), so no day charges it twice. Receivables records it as a document of its own; its status (open, waived,
+    invoiced) comes back with ``ChargeChanged``, and messages carry the customer's open ones."""
+
+    __tablename__ = "charges"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "key"),
+        Index("ix_charges_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        Index("ix_charges_open_customer", "tenant_id", "customer_id", postgresql_where=text("status = 'open'")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    key: Mapped[str] = mapped_column(String(200))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_number: Mapped[str] = mapped_column(String(60))
+    strategy_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    rule_key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(12))
+    period: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    charged_on: Mapped[date] = mapped_column(Date)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'open'"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,6 +1,7 @@
 from arq import cron
 from arq.worker import func
 
+from dunning_service.fees.handlers import on_charge_changed
 from dunning_service.models import SCHEMA
 from dunning_service.projection.handlers import (
     on_customer_changed,
@@ -29,6 +30,7 @@ from dunning_service.settings import DunningSettings
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.messaging import MessageStatusChanged, ReplyReceived
 from shared.contracts.receivables import (
+    ChargeChanged,
     CustomerChanged,
     CustomersChanged,
     InvoiceChanged,
@@ -49,6 +51,7 @@ HANDLERS: Handlers = {
     InvoicesChanged: on_invoices_changed,
     MessageStatusChanged: on_message_status_changed,
     ReplyReceived: on_reply_received,
+    ChargeChanged: on_charge_changed,
 }
 
 FUNCTIONS = [

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.action_items.repository import open_items_of_customer
 from dunning_service.experiments import service as experiments
 from dunning_service.experiments.rules import choose
+from dunning_service.fees import service as fees
 from dunning_service.projection import repository as projection
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.repository import DispatchRow, customer_dispatches
@@ -176,6 +177,7 @@ async def explain_customer(
         "invoices": out_invoices,
         "planned": plan_items([evaluation.plan], day, 100) if evaluation.plan.items else [],
         "history": _history(history),
+        **await fees.explain(session, tenant_id, customer_id, strategy.id if strategy else None, invoices, day),
     }
 
 

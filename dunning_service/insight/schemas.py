@@ -1,13 +1,15 @@
 import datetime as dt
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunning_service import examples
+from dunning_service.fees.schemas import FeeRuleIn
 from dunning_service.runs.schemas import OpenInvoice, PlannedCommunicationOut
 from dunning_service.strategies.rules import ActionKind, StepKind
-from shared.contracts.common import Channel
+from shared.contracts.common import Channel, ChargeKind
 
 
 class StepInfo(BaseModel):
@@ -109,6 +111,21 @@ class HistoryEntry(MessageFate):
     )
 
 
+class ChargeInfo(BaseModel):
+    """A late charge (issue 19): recorded (open, waived, invoiced) or due on the day (a run would add it)."""
+
+    charge_id: uuid.UUID
+    key: str = Field(description="fee:<invoice>:<rule>:<period>: charged once, whatever the day")
+    invoice_id: uuid.UUID
+    invoice_number: str
+    kind: ChargeKind
+    description: str
+    currency: str
+    amount: Decimal
+    charged_on: date
+    status: str = Field(description="open, waived, invoiced; due: a run on as_of would charge it")
+
+
 class Explanation(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.EXPLANATION]})
 
@@ -126,6 +143,11 @@ class Explanation(BaseModel):
     invoices: list[InvoiceExplanation]
     planned: list[PlannedCommunicationOut] = Field(description="What a run on as_of sends this customer")
     history: list[HistoryEntry] = Field(description="The latest communications and tasks, newest first")
+    fee_rules_from: str | None = Field(None, description="strategy (its own `fees`) or tenant (the defaults)")
+    fee_rules: list[FeeRuleIn] = Field(default_factory=list, description="The late charges' rules that apply")
+    legal_max_annual_rate: Decimal | None = None
+    charges: list[ChargeInfo] = Field(default_factory=list, description="The customer's late charges recorded")
+    charges_due: list[ChargeInfo] = Field(default_factory=list, description="What a run on as_of would charge")
 
 
 class ForecastStep(BaseModel):

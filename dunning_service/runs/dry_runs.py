@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_service.experiments import service as experiments
+from dunning_service.fees import service as fees
 from dunning_service.runs import counts, handover_repository, plan_repository, statements
 from dunning_service.runs import lifecycle_repository as repository
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
@@ -139,6 +140,8 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
         rows = await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
         items = [shown_item(row, compiled.by_id) for row in rows]
     totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id, DRY_PLAN), compiled.by_id)
+    if not closed and (charged := await fees.assess_day(session, tenant.tenant_id, day, compiled, None, dry=True)):
+        totals["charges"] = fees.totals_json(charged)
     totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     truncated = totals["communications"] + totals["tasks"] + totals["calls"] > len(items)
     return {

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.action_items.service import create_from_dispatches, sync_notice_states
+from dunning_service.fees import repository as fees
 from dunning_service.projection.rules import InvoiceView
 from dunning_service.projection.views import CHANNELS
 from dunning_service.runs import dispatch_repository as repository
@@ -84,6 +85,7 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
     customers = await repository.customers(session, tenant_id, customer_ids)
     invoices = await repository.invoices(session, tenant_id, list({p[1] for p in pairs}))
     positions = await repository.positions(session, tenant_id, customer_ids)
+    charges = await fees.customer_charges(session, tenant_id, customer_ids)
     tried: dict[uuid.UUID, list[TriedDispatch]] = defaultdict(list)
     for attempt in await repository.tried(session, tenant_id, [_root(r) for r in rows]):
         tried[attempt.root].append(attempt)
@@ -109,7 +111,9 @@ async def _fall_back_tenant(session: AsyncSession, tenant_id: uuid.UUID, rows: l
         for c in plan.communications:
             dispatch_id = uuid.uuid4()
             records.append(_record(dispatch_id, row, day, c))
-            payload = payloads.communication(c, customer, tenant, day, dispatch_id, row.run_id)
+            payload = payloads.communication(
+                c, customer, tenant, day, dispatch_id, row.run_id, charges=charges.get(row.customer_id, ())
+            )
             payload["data"]["fallback_of"] = str(row.id)
             communications[dispatch_id] = payload
             pending[dispatch_id] = [(tenant_id, i.invoice.id, i.step.id) for i in c.items]

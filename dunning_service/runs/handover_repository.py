@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.fees.repository import OPEN_CHARGES_ORDER
 from dunning_service.runs import payloads
 from dunning_service.runs.context import TenantContext
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
@@ -86,6 +87,15 @@ lines AS (
   SELECT d.id, json_agg({line} ORDER BY p.days <= 0, p.due_date, p.number COLLATE "C", p.id) AS invoices
   FROM d JOIN pos p ON p.customer_id = d.customer_id
   GROUP BY d.id
+),
+chg AS (  -- the customers' open late charges (issue 19: ``payloads.charge_line``)
+  SELECT customer_id, json_agg(json_build_object(
+           'charge_id', id, 'invoice_id', invoice_id, 'invoice_number', invoice_number, 'kind', kind,
+           'description', description, 'currency', currency, 'amount', CAST(amount AS text), 'charged_on', charged_on)
+         ORDER BY {OPEN_CHARGES_ORDER}) AS charges
+  FROM dunning.charges
+  WHERE tenant_id = :tenant_id AND status = 'open' AND customer_id IN (SELECT customer_id FROM d)
+  GROUP BY customer_id
 )
 SELECT d.id, d.customer_id, d.channel, json_build_object(
   'idempotency_key', d.idempotency_key, 'kind', {communication_kind_sql("d.kind")}, 'channel', d.channel,
@@ -99,6 +109,7 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
   'credits', (SELECT coalesce(json_agg(json_build_object('currency', key, 'amount', value) ORDER BY key COLLATE "C"),
                               '[]')
               FROM jsonb_each_text(c.credits) WHERE CAST(value AS numeric) > 0),
+  'charges', coalesce(ch.charges, '[]'),
   'overdue_count', coalesce(ps.overdue_count, 0), 'oldest_days_overdue', ps.oldest,
   'action', d.action, 'collector', c.people -> 'collector', 'advisor', c.people -> 'advisor',
   'supervisor', c.people -> 'supervisor', 'attach_statement', d.kind IN ('overdue', 'action'),
@@ -109,7 +120,8 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
 FROM d
 JOIN cust c ON c.id = d.customer_id
 LEFT JOIN position ps ON ps.customer_id = d.customer_id
-LEFT JOIN lines l ON l.id = d.id"""
+LEFT JOIN lines l ON l.id = d.id
+LEFT JOIN chg ch ON ch.customer_id = d.customer_id"""
 
 
 PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
@@ -128,7 +140,7 @@ WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
 )
 
 
-def _outbox_insert(message: type[Message], payload_select: str) -> str:
+def outbox_insert(message: type[Message], payload_select: str) -> str:
     """An outbox row (``shared.outbox.emit``'s columns) per row of ``payload_select`` (a ``payload`` column)."""
     consumers = "{" + ",".join(message.consumers) + "}"
     return f"""
@@ -139,7 +151,7 @@ FROM ({payload_select}) rows"""
 
 
 _SEND = text(
-    _outbox_insert(
+    outbox_insert(
         SendCommunications,
         f"""
 SELECT CAST(json_build_object('communications', json_agg(payload ORDER BY n)) AS jsonb) AS payload
@@ -220,7 +232,7 @@ FROM ({source}) t JOIN dunning.customers c ON c.tenant_id = t.tenant_id AND c.id
 WHERE t.channel IS NULL AND t.kind <> 'call'"""
 
 
-_CREATE_TASKS = text(_outbox_insert(CreateTask, task_payloads_query()))
+_CREATE_TASKS = text(outbox_insert(CreateTask, task_payloads_query()))
 
 
 def message_params(tenant: TenantContext, as_of: date) -> dict[str, Any]:
@@ -259,7 +271,7 @@ JOIN scripts x ON x.step_id = t.step_ids[1]"""
 
 
 _PREPARE_CALLS = text(
-    _outbox_insert(
+    outbox_insert(
         PrepareCallTasks,
         f"""
 SELECT jsonb_build_object('calls', jsonb_agg(payload ORDER BY n)) AS payload

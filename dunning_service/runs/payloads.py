@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from dunning_service.fees.repository import ChargeRow
 from dunning_service.projection.rules import CustomerView, InvoiceView, Position, PositionLine
 from dunning_service.runs.context import TenantContext
 from dunning_service.runs.dispatch_repository import TriedDispatch
@@ -90,6 +91,20 @@ def position_fields(held: Position) -> dict[str, Any]:
     }
 
 
+def charge_line(charge: ChargeRow) -> dict[str, Any]:
+    """An open late charge as a message lists it (``Communication.charges``; issue 19)."""
+    return {
+        "charge_id": str(charge.id),
+        "invoice_id": str(charge.invoice_id),
+        "invoice_number": charge.invoice_number,
+        "kind": charge.kind,
+        "description": charge.description,
+        "currency": charge.currency,
+        "amount": str(charge.amount),
+        "charged_on": charge.charged_on.isoformat(),
+    }
+
+
 def customer_info(customer: CustomerView) -> dict[str, Any]:
     extra = customer.extra
     return {
@@ -147,7 +162,9 @@ def communication(
     dispatch_id: uuid.UUID,
     run_id: uuid.UUID,
     open_invoices: Sequence[InvoiceView] = (),
+    charges: Sequence[ChargeRow] = (),
 ) -> dict[str, Any]:
+    """``charges``: the customer's open late charges (``fees.repository.customer_charges``), in their order."""
     people = customer.extra.get("people") or {}
     return {
         "idempotency_key": planned.key,
@@ -159,6 +176,7 @@ def communication(
         "customer": customer_info(customer),
         "recipient_name": customer.name,
         **position_fields(communication_position(planned, customer, as_of, open_invoices)),
+        "charges": [charge_line(c) for c in charges],
         "action": planned.action.value if planned.action else None,
         "collector": people.get("collector"),
         "advisor": people.get("advisor"),

@@ -9,7 +9,7 @@ from dunning_service import examples
 from dunning_service.models import Run
 from dunning_service.runs.repository import RunRow
 from dunning_service.strategies.rules import ActionKind, StepKind
-from shared.contracts.common import Channel, InvoiceStatus
+from shared.contracts.common import Channel, InvoiceStatus, MoneyAmount
 from shared.contracts.messaging import CommunicationKind
 
 
@@ -31,6 +31,13 @@ class StepCount(BaseModel):
     invoices: int
 
 
+class ChargeCounts(BaseModel):
+    """Issue 19: the late charges of a run."""
+
+    count: int = 0
+    amounts: list[MoneyAmount] = Field(default_factory=list, description="Per currency, never added across")
+
+
 class RunCounts(BaseModel):
     customers: int = 0
     invoices: int = 0
@@ -44,6 +51,9 @@ class RunCounts(BaseModel):
     )
     by_tone: dict[str, int] = Field(default_factory=dict, description="Communications per tone")
     by_kind: dict[str, int] = Field(default_factory=dict, description="Communications per kind")
+    charges: ChargeCounts | None = Field(
+        None, description="Late charges assessed (a dry run: that it would assess), when the tenant has fee rules"
+    )
     seconds: dict[str, float] | None = Field(None, description="Time spent planning and writing (operations)")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_service.action_items import service as action_items
 from dunning_service.experiments import service as experiments
+from dunning_service.fees import service as fees
 from dunning_service.models import Run
 from dunning_service.projection.rules import CustomerView, InvoiceView, Position
 from dunning_service.runs import counts, handover_repository, payloads, plan_repository, statements
@@ -195,6 +196,7 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
     with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
     await action_items.create_from_dispatches(session, with_action)
     await plan_repository.record_parts(session, tenant_id, run_id)
+    charged = await fees.assess_day(session, tenant_id, as_of, compiled, run_id, dry=False)
     await repository.set_run(
         session,
         run_id,
@@ -203,7 +205,10 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
         heartbeat_at=func.now(),
         planned_at=func.now(),
         strategy_versions=strategy_versions(compiled),
-        counts={"seconds": {"plan": round(time.perf_counter() - started, 3)}},
+        counts={
+            "seconds": {"plan": round(time.perf_counter() - started, 3)},
+            **({"charges": fees.totals_json(charged)} if charged else {}),
+        },
     )
     return RUNNING
 
@@ -255,6 +260,8 @@ async def _complete(engine: AsyncEngine, run: RunRow, seconds: float) -> str:
         strategies = {s.id: s for s in await load_strategies(session, run.tenant_id)}
         totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id), strategies)
         totals["seconds"] = {**(run.counts or {}).get("seconds", {}), "hand_over": round(seconds, 3)}
+        if "charges" in (run.counts or {}):
+            totals["charges"] = run.counts["charges"]
         done = await repository.complete_run(
             session, run_id, RUNNING, status=COMPLETED, counts=totals, finished_at=wall_now()
         )

@@ -34,6 +34,7 @@ class StrategyRow:
     updated_by: str | None
     created_at: datetime
     updated_at: datetime
+    fees: list[dict[str, Any]] | None = None  # issue 19: None takes the tenant's default fee rules
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ def strategy_out(row: StrategyRow | dict[str, Any]) -> dict[str, Any]:
             }
             for s in steps
         ],
+        "fees": get("fees"),
         "version": get("version"),
         "updated_by": get("updated_by"),
         "created_at": get("created_at"),

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dunning_service import examples
+from dunning_service.fees.schemas import FeeRuleIn
 from dunning_service.strategies.rules import SCRIPT_MAX_LENGTH, ActionKind, StepKind
 from shared.contracts.common import Channel
 from shared.money import Currency
@@ -155,6 +156,12 @@ class StrategyCreate(BaseModel):
     active: bool = Field(True, description="Inactive strategies are never applied; forecast can preview them")
     match: MatchIn = Field(default_factory=MatchIn)
     steps: list[StepIn] = Field(default_factory=list, max_length=30)
+    fees: list[FeeRuleIn] | None = Field(
+        None,
+        max_length=20,
+        description="Late fees and interest (issue 19) for this strategy's customers; null: the tenant's default "
+        "rules (`PATCH /v1/dunning-settings`), []: none. A fee's `at_step` names a step of this strategy.",
+    )
 
 
 class StrategyUpdate(BaseModel):
@@ -170,6 +177,13 @@ class StrategyUpdate(BaseModel):
     active: bool | None = None
     match: MatchIn | None = None
     steps: list[StepIn] | None = Field(None, max_length=30)
+    fees: list[FeeRuleIn] | None = Field(
+        None,
+        max_length=20,
+        description="Late fees and interest (issue 19) for this strategy's customers (left out: as they are); "
+        "null: the tenant's default rules (`PATCH /v1/dunning-settings`), []: none. A fee's `at_step` names a step "
+        "of this strategy.",
+    )
 
 
 class StrategyOut(BaseModel):
@@ -184,6 +198,7 @@ class StrategyOut(BaseModel):
     active: bool
     match: MatchIn
     steps: list[StepOut]
+    fees: list[FeeRuleIn] | None = Field(None, description="Null: the tenant's default fee rules apply")
     version: int
     updated_by: str | None
     created_at: datetime
@@ -201,6 +216,7 @@ class StrategySnapshot(BaseModel):
     active: bool = True
     match: MatchIn
     steps: list[SnapshotStep]
+    fees: list[FeeRuleIn] | None = None
 
 
 class StrategyVersionOut(BaseModel):

@@ -6,11 +6,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.fees.convert import check_fees, fees_to_json
+from dunning_service.fees.schemas import FeeRuleIn
 from dunning_service.models import Strategy, StrategyVersion
 from dunning_service.strategies import convert, repository
 from dunning_service.strategies.rules import StepKind, StepSpec, assign_keys, validate_steps
 from dunning_service.strategies.schemas import MatchIn, StepIn, StrategyCreate, StrategyUpdate
 from dunning_service.strategies.scripts import ScriptChecks
+from dunning_service.tenant_settings.repository import tenant_row
 from shared.problems import Conflict, NotFound, ValidationProblem
 
 
@@ -58,6 +61,21 @@ async def _script_errors(checks: ScriptChecks, tenant_id: uuid.UUID, steps: list
     ]
 
 
+async def _checked_fees(
+    session: AsyncSession, tenant_id: uuid.UUID, fees: list[FeeRuleIn] | None, steps: list[dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """The strategy's fee rules to store (issue 19), checked against its steps (keys as assigned) and the tenant's
+    legal maximum; a 422 naming ``fees[i].field``."""
+    if fees is None:
+        return None
+    by_key = {s["key"]: (s["kind"], int(s.get("days") or 0)) for s in steps}
+    tenant = await tenant_row(session, tenant_id)
+    errors = check_fees(fees, by_key, tenant.legal_max_annual_rate if tenant else None)
+    if errors:
+        raise ValidationProblem(errors)
+    return fees_to_json(fees)
+
+
 async def _guard_unique(session: AsyncSession, tenant_id: uuid.UUID, strategy: Strategy) -> None:
     if strategy.is_default:
         current = await repository.find_default(session, tenant_id)
@@ -78,6 +96,7 @@ def snapshot(strategy: Strategy) -> dict[str, Any]:
         "active": strategy.active,
         "match": strategy.match,
         "steps": strategy.steps,
+        "fees": strategy.fees,
     }
 
 
@@ -118,6 +137,7 @@ async def create_strategy(
         version=1,
         updated_by=actor,
     )
+    strategy.fees = await _checked_fees(session, tenant_id, data.fees, strategy.steps)
     await _guard_unique(session, tenant_id, strategy)
     session.add(strategy)
     await _flush_version(session, strategy, actor)
@@ -135,7 +155,7 @@ async def update_strategy(
     strategy = await repository.get_for_update(session, tenant_id, strategy_id)
     if strategy is None:
         raise NotFound("Strategy not found")
-    fields = data.model_dump(exclude_unset=True, exclude={"match", "steps"})
+    fields = data.model_dump(exclude_unset=True, exclude={"match", "steps", "fees"})
     for name, value in fields.items():
         if value is None and name != "description":
             raise ValidationProblem.field(name, "cannot be null")
@@ -153,6 +173,11 @@ async def update_strategy(
     strategy.match = match.model_dump(mode="json", exclude_none=True)
     if data.steps is not None:
         strategy.steps = convert.steps_to_json(assign_keys(strategy.id, _specs(data.steps), previous))
+    if "fees" in data.model_fields_set:
+        strategy.fees = await _checked_fees(session, tenant_id, data.fees, strategy.steps)
+    elif strategy.fees is not None:  # the current fees still name steps of the new version
+        current = [FeeRuleIn.model_validate(f) for f in strategy.fees]
+        strategy.fees = await _checked_fees(session, tenant_id, current, strategy.steps)
     strategy.version += 1
     strategy.updated_by = actor
     await _guard_unique(session, tenant_id, strategy)

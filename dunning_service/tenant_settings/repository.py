@@ -2,8 +2,9 @@
 and dunning's own settings)."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,8 @@ class CalendarAndResync:
     holiday_subdivision: str | None = None
     extra_holidays: tuple[date, ...] = ()
     last_resync: dict[str, Any] | None = None
+    fee_rules: tuple[dict[str, Any], ...] = ()
+    legal_max_annual_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class TenantRow:
     extra_holidays: list[date] | None
     sandbox: bool
     test_clock: datetime | None
+    fee_rules: list[dict[str, Any]] = field(default_factory=list)  # issue 19: the default fee rules
+    legal_max_annual_rate: Decimal | None = None
 
 
 async def tenant_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantRow | None:
@@ -52,13 +57,23 @@ async def tenant_row(session: AsyncSession, tenant_id: uuid.UUID) -> TenantRow |
 
 async def calendar_and_resync(session: AsyncSession, tenant_id: uuid.UUID) -> CalendarAndResync:
     table = Tenant.__table__
-    query = select(table.c.holiday_subdivision, table.c.extra_holidays, table.c.last_resync).where(
-        table.c.tenant_id == tenant_id
-    )
+    query = select(
+        table.c.holiday_subdivision,
+        table.c.extra_holidays,
+        table.c.last_resync,
+        table.c.fee_rules,
+        table.c.legal_max_annual_rate,
+    ).where(table.c.tenant_id == tenant_id)
     row = (await session.execute(query)).first()
     if row is None:
         return CalendarAndResync()
-    return CalendarAndResync(row.holiday_subdivision, tuple(sorted(row.extra_holidays or [])), row.last_resync)
+    return CalendarAndResync(
+        row.holiday_subdivision,
+        tuple(sorted(row.extra_holidays or [])),
+        row.last_resync,
+        tuple(row.fee_rules or ()),
+        row.legal_max_annual_rate,
+    )
 
 
 async def save_settings(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from dunning_service import examples
+from dunning_service.fees.schemas import FeeRuleIn
 
 # Where the tenant's action owner is set: receivables' settings, its one owner (issue 16).
 ACTION_OWNER_OWNER = "PATCH /v1/receivables-settings"
@@ -48,6 +49,15 @@ class DunningSettingsOut(BaseModel):
         description="A customer's reply (not a STOP) pauses their automatic reminders for this many days"
     )
     last_resync: ResyncReport | None
+    fee_rules: list[FeeRuleIn] = Field(
+        default_factory=list,
+        description="Issue 19: the late fees and interest of every customer whose strategy sets no `fees` of its own",
+    )
+    legal_max_annual_rate: Decimal | None = Field(
+        None,
+        description="A fraction a year (0.75): an invoice's late charges never add up to more than its open amount "
+        "x this rate x its days overdue / 365, and no interest rule's rate may exceed it. Null: none.",
+    )
 
 
 class DunningSettingsUpdate(BaseModel):
@@ -63,6 +73,10 @@ class DunningSettingsUpdate(BaseModel):
     # Refused (a 422 naming it): receivables owns the action owner (issue 16). Out of the schema; caught to say where.
     action_owner_id: SkipJsonSchema[Any] = None
     reply_pause_days: int | None = Field(None, ge=0, le=60)
+    fee_rules: list[FeeRuleIn] | None = Field(
+        None, max_length=20, description="The default fee rules (no `at_step`: they belong to no strategy)"
+    )
+    legal_max_annual_rate: Decimal | None = Field(None, gt=0, le=10, description="Null removes it")
 
 
 class ResyncAccepted(BaseModel):

@@ -22,6 +22,7 @@ from shared.contracts.messaging import (
 )
 from shared.contracts.portal import PortalActionTaken, PortalSettingsChanged
 from shared.contracts.receivables import (
+    ChargeChanged,
     CreateTask,
     CustomerChanged,
     CustomersChanged,
@@ -64,6 +65,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             MessageStatusChanged,
             ReplyReceived,
             TenantSettingsChanged,  # the action owner: receivables owns it (issue 16)
+            ChargeChanged,  # a late charge waived or invoiced leaves the messages (issue 19)
         }
     ),
     # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks; its

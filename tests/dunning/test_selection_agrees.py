@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.experiments import repository as experiments_repository
 from dunning_service.experiments.rules import HeldAssignment, InForce, choose, in_force
+from dunning_service.fees import repository as fees
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs import handover_repository, payloads, plan_repository, selection, statements
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
@@ -274,23 +275,26 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
     await create_strategy(api, headers, name="Draft", priority=0, is_default=False, active=False, steps=STANDARD_STEPS)
     customers = _customers(rng, 60)
     await feed(stack, tenant_ctx.id, customers)
-    await feed(stack, tenant_ctx.id, _invoices(rng, customers, DAYS[0]))
+    invoices = _invoices(rng, customers, DAYS[0])
+    await feed(stack, tenant_ctx.id, invoices)
+    await _record_charges(stack, random.Random(-seed), tenant_ctx.id, invoices)  # the portfolio's stream untouched
     async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
         tenant = await load_tenant(session, tenant_ctx.id)
         strategies = await load_strategies(session, tenant_ctx.id)
     await _scramble_history(stack, rng, strategies)
     steering = await _experiments(api, stack, tenant_ctx.id, headers, strategies) if experiments else None
     cutoff = pending_cutoff(EXPIRY_HOURS)
-    compared = called = 0
+    compared = called = charged = 0
     for day in DAYS:
         pure = await _pure_plan(stack, tenant, strategies, day, cutoff, steering)
         in_force_now = steering[0] if steering else None
         sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff, in_force_now)
         assert _rows_summary(sql_plan) == _summary(pure), day
-        assert messages == _pure_messages(pure, tenant, day), day
+        assert messages == await _pure_messages(stack, pure, tenant, day), day
         assert tasks == _pure_tasks(pure, tenant, day), day
         assert calls == _pure_calls(pure, tenant, day), day
         compared += len(messages) + len(tasks)
+        charged += sum(1 for m in messages.values() if m["charges"])
         called += len(calls)
     assert compared > 20  # the portfolios are not trivially empty
     if steering is not None:  # the experiments steer many customers away from their match
@@ -299,6 +303,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
         views = [customer_view(r) for r in rows]
         steered = [c for c in views if choose(strategies, c, {}, *_held(steering, c)) != select_strategy(strategies, c)]
         assert len(steered) > 5
+    assert charged > 0  # and messages list late charges
     assert called > 0
     assert all(Channel(row["channel"]) for row in sql_plan if row["channel"])
 
@@ -347,11 +352,34 @@ def _rows_summary(rows) -> set[tuple]:
     return out
 
 
-def _pure_messages(plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
+async def _record_charges(stack, rng: random.Random, tenant_id: uuid.UUID, invoices: list[InvoiceChanged]) -> None:
+    """Late charges of some invoices (issue 19), open, waived or invoiced: a message lists its customer's open ones."""
+    async with stack.engine.begin() as conn:
+        for n, inv in enumerate(rng.sample(invoices, len(invoices) // 4)):
+            await conn.execute(
+                text(
+                    "INSERT INTO dunning.charges (tenant_id, id, key, invoice_id, customer_id, invoice_number, "
+                    "rule_key, kind, period, description, currency, amount, charged_on, status) VALUES (:t, "
+                    "gen_random_uuid(), :key, :inv, :cust, :num, 'r', :kind, 'p', :d, :cur, :amount, :day, :status)"
+                ),
+                {
+                    "t": tenant_id, "key": f"k{n}", "inv": inv.invoice_id, "cust": inv.customer_id,
+                    "num": inv.number, "kind": rng.choice(["fixed", "percentage", "interest"]), "d": f"Cargo {n}",
+                    "cur": inv.currency, "amount": Decimal(rng.choice(["500", "12.34", "0.99"])),
+                    "day": DAYS[0] - timedelta(rng.randint(0, 3)),
+                    "status": rng.choice(["open", "open", "waived", "invoiced"]),
+                },
+            )  # fmt: skip
+
+
+async def _pure_messages(stack, plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
+    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+        charges = await fees.customer_charges(session, tenant.tenant_id, [p.customer.id for p in plans])
     out = {}
     for plan in plans:
         for c in plan.communications:
-            payload = payloads.communication(c, plan.customer, tenant, day, uuid.uuid4(), RUN_ID)
+            own = charges.get(plan.customer.id, ())
+            payload = payloads.communication(c, plan.customer, tenant, day, uuid.uuid4(), RUN_ID, charges=own)
             out[c.key] = Communication.model_validate(payload).model_dump(exclude={"source_ref"})
     return out
 
