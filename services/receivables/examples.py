@@ -621,3 +621,28 @@ CUSTOMER_SIGNS_OUT: JsonDict = {
         },
     ],
 }
+
+# issue 19: the invoice's late charges (interest for November at the tenant's rate), recorded from dunning's run
+CHARGE_ID = "0192f5b1-2a3b-5c4d-8e5f-6a7b8c9d0e1f"
+CHARGE_OUT: JsonDict = {
+    "id": CHARGE_ID,
+    "key": f"{INVOICE_ID}:interest:2026-03",
+    "invoice_id": INVOICE_ID,
+    "customer_id": CUSTOMER_ID,
+    "kind": "interest",
+    "description": "Interés por mora, marzo 2026 (60% anual)",
+    "currency": "ARS",
+    "amount": "2095.89",
+    "charged_on": "2026-03-31",
+    "status": "open",
+    "waived_by": None,
+    "waived_at": None,
+    "waive_reason": None,
+    "erp_document": None,
+    "invoiced_at": None,
+    "revision": 1,
+    "created_at": "2026-03-31T09:00:02Z",
+    "updated_at": "2026-03-31T09:00:02Z",
+}
+CHARGE_WAIVE_IN: JsonDict = {"reason": "Cliente de 10 años; pagó el capital el 2026-03-20 como prometió"}
+CHARGE_INVOICED_IN: JsonDict = {"erp_document": "ND-0001-00000077"}
