@@ -104,6 +104,30 @@ POSITION_TABLE_HTML = """\
 {% endif %}
 """
 
+# The open late charges (issue 19): documents of their own, below the position and never in its totals.
+CHARGES_TABLE_HTML = """\
+{% if charges %}
+<h3 style="font-size:15px">[[charges]]</h3>
+<table cellpadding="6" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#ddd;font-size:13px">
+<thead style="background:#f3f3f3"><tr><th>[[charged_on]]</th><th align="left">[[invoice]]</th>\
+<th align="left">[[charge]]</th><th align="right">[[amount]]</th></tr></thead>
+<tbody>
+{% for charge in charges %}
+<tr><td>{{ charge.charged_on }}</td><td>{{ charge.invoice_number }}</td><td>{{ charge.description }}</td>\
+<td align="right">{{ charge.amount }}</td></tr>
+{% endfor %}
+</tbody>
+<tfoot>
+{% for amount in charge_totals %}
+<tr><td colspan="3" align="right"><strong>[[charges_total]] {{ amount.currency }}</strong></td>\
+<td align="right"><strong>{{ amount }}</strong></td></tr>
+{% endfor %}
+</tfoot>
+</table>
+<p style="font-size:12px;color:#777">[[charges_note]]</p>
+{% endif %}
+"""
+
 CUSTOMER_HTML = (
     """\
 <!DOCTYPE html>
@@ -116,6 +140,7 @@ CUSTOMER_HTML = (
 <p><strong>[[ACTION]]</strong></p>
 """
     + POSITION_TABLE_HTML
+    + CHARGES_TABLE_HTML
     + """\
 {% if statement_attached %}
 <p>[[attached]]</p>
@@ -198,6 +223,17 @@ CUSTOMER_TEXT = """\
 [[total_open]] {{ amount.currency }}: {{ amount }}
 {% endfor %}
 {% endif %}
+{% endif %}
+{% if charges %}
+
+[[charges]]
+{% for charge in charges %}
+- {{ charge.charged_on }} · [[invoice]] {{ charge.invoice_number }} · {{ charge.description }} · {{ charge.amount }}
+{% endfor %}
+{% for amount in charge_totals %}
+[[charges_total]] {{ amount.currency }}: {{ amount }}
+{% endfor %}
+[[charges_note]]
 {% endif %}
 {% if statement_attached %}
 
@@ -308,15 +344,19 @@ DIGEST_TEXT = """\
 
 # Short: with a link to the customer's page (which lists every way to reach collections) no contact is added.
 SMS_TEXT = (
-    "[[SHORT]]{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
+    "[[SHORT]]{% if charges %} [[sms_charges]]: {{ charge_total }}.{% endif %}"
+    "{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
     "{% elif advisor and advisor.whatsapp_link %} [[sms_ask]]: {{ advisor.whatsapp_link }}"
     "{% elif collections.phone %} [[sms_ask]]: {{ collections.phone }}{% endif %}"
     "{% if kind != 'alarm_digest' %} [[sms_stop]]{% endif %}"
 )
 
 # The body of the approved WhatsApp template, as the customer reads it; its variables are the parameters below.
+# Open late charges (issue 19) are one more sentence of the text (a session message, a preview); the approved
+# template's parameters stay the five below (adding one means approving the template again at Meta).
 WHATSAPP_TEXT = (
-    "[[hello]] {{ recipient_name }}. [[SHORT]]{% if portal_link or portal_url %} [[sms_pay]]: "
+    "[[hello]] {{ recipient_name }}. [[SHORT]]{% if charges %} [[sms_charges]]: {{ charge_total }}.{% endif %}"
+    "{% if portal_link or portal_url %} [[sms_pay]]: "
     "{{ portal_link or portal_url }}{% endif %}"
 )
 # The approved template's variables {{1}}..{{5}}: who, from whom, how much (what falls due, before the due date),
