@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from messaging_service.templates import confirmation
+from messaging_service.templates.charges import CHARGES_SHORT, CHARGES_TABLE_HTML, CHARGES_TEXT
 from messaging_service.templates.texts import labels, phrase
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
@@ -104,30 +105,6 @@ POSITION_TABLE_HTML = """\
 {% endif %}
 """
 
-# The open late charges (issue 19): documents of their own, below the position and never in its totals.
-CHARGES_TABLE_HTML = """\
-{% if charges %}
-<h3 style="font-size:15px">[[charges]]</h3>
-<table cellpadding="6" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#ddd;font-size:13px">
-<thead style="background:#f3f3f3"><tr><th>[[charged_on]]</th><th align="left">[[invoice]]</th>\
-<th align="left">[[charge]]</th><th align="right">[[amount]]</th></tr></thead>
-<tbody>
-{% for charge in charges %}
-<tr><td>{{ charge.charged_on }}</td><td>{{ charge.invoice_number }}</td><td>{{ charge.description }}</td>\
-<td align="right">{{ charge.amount }}</td></tr>
-{% endfor %}
-</tbody>
-<tfoot>
-{% for amount in charge_totals %}
-<tr><td colspan="3" align="right"><strong>[[charges_total]] {{ amount.currency }}</strong></td>\
-<td align="right"><strong>{{ amount }}</strong></td></tr>
-{% endfor %}
-</tfoot>
-</table>
-<p style="font-size:12px;color:#777">[[charges_note]]</p>
-{% endif %}
-"""
-
 CUSTOMER_HTML = (
     """\
 <!DOCTYPE html>
@@ -197,7 +174,8 @@ CUSTOMER_HTML = (
 """
 )
 
-CUSTOMER_TEXT = """\
+CUSTOMER_TEXT = (
+    """\
 [[greeting]] {{ recipient_name }}:
 
 [[from_company]] {{ company.name | sentence }}
@@ -224,17 +202,9 @@ CUSTOMER_TEXT = """\
 {% endfor %}
 {% endif %}
 {% endif %}
-{% if charges %}
-
-[[charges]]
-{% for charge in charges %}
-- {{ charge.charged_on }} · [[invoice]] {{ charge.invoice_number }} · {{ charge.description }} · {{ charge.amount }}
-{% endfor %}
-{% for amount in charge_totals %}
-[[charges_total]] {{ amount.currency }}: {{ amount }}
-{% endfor %}
-[[charges_note]]
-{% endif %}
+"""
+    + CHARGES_TEXT
+    + """\
 {% if statement_attached %}
 
 [[attached]]
@@ -294,6 +264,7 @@ CUSTOMER_TEXT = """\
 [[unsubscribe]]: {{ unsubscribe_url }}
 {% endif %}
 """
+)
 
 DIGEST_HTML = (
     """\
@@ -344,8 +315,7 @@ DIGEST_TEXT = """\
 
 # Short: with a link to the customer's page (which lists every way to reach collections) no contact is added.
 SMS_TEXT = (
-    "[[SHORT]]{% if charges %} [[sms_charges]]: {{ charge_total }}.{% endif %}"
-    "{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
+    "[[SHORT]]" + CHARGES_SHORT + "{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
     "{% elif advisor and advisor.whatsapp_link %} [[sms_ask]]: {{ advisor.whatsapp_link }}"
     "{% elif collections.phone %} [[sms_ask]]: {{ collections.phone }}{% endif %}"
     "{% if kind != 'alarm_digest' %} [[sms_stop]]{% endif %}"
@@ -355,8 +325,7 @@ SMS_TEXT = (
 # Open late charges (issue 19) are one more sentence of the text (a session message, a preview); the approved
 # template's parameters stay the five below (adding one means approving the template again at Meta).
 WHATSAPP_TEXT = (
-    "[[hello]] {{ recipient_name }}. [[SHORT]]{% if charges %} [[sms_charges]]: {{ charge_total }}.{% endif %}"
-    "{% if portal_link or portal_url %} [[sms_pay]]: "
+    "[[hello]] {{ recipient_name }}. [[SHORT]]" + CHARGES_SHORT + "{% if portal_link or portal_url %} [[sms_pay]]: "
     "{{ portal_link or portal_url }}{% endif %}"
 )
 # The approved template's variables {{1}}..{{5}}: who, from whom, how much (what falls due, before the due date),

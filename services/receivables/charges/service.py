@@ -2,6 +2,7 @@
 customer's timeline in the same transaction (recording them from dunning: ``handlers.py``)."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +19,15 @@ from shared.problems import Conflict, NotFound
 
 
 async def _close(
-    session: AsyncSession, identity: Identity, charge_id: uuid.UUID, target: ChargeStatus, values: dict[str, Any]
+    session: AsyncSession,
+    identity: Identity,
+    charge_id: uuid.UUID,
+    target: ChargeStatus,
+    values: dict[str, Any],
+    at: datetime,
 ) -> ChargeRow:
+    """Close an open charge (``values``: its new state, at ``at`` on the tenant's clock), log it and announce it;
+    404 when it is not the tenant's, 409 when it is no longer open."""
     row = await repository.close_open(session, identity.tenant_id, charge_id, values)
     if row is None:
         current = await repository.get_charge(session, identity.tenant_id, charge_id)
@@ -47,7 +55,7 @@ async def _close(
         },
         "actor": identity.actor,
     }
-    await add_entries(session, identity.tenant_id, [entry], at=values.get("waived_at") or values.get("invoiced_at"))
+    await add_entries(session, identity.tenant_id, [entry], at=at)
     await repository.emit_charges_changed(session, identity.tenant_id, [row.id])
     return row
 
@@ -61,7 +69,7 @@ async def waive(session: AsyncSession, identity: Identity, charge_id: uuid.UUID,
         "waived_at": now,
         "waive_reason": reason,
     }
-    return await _close(session, identity, charge_id, ChargeStatus.WAIVED, values)
+    return await _close(session, identity, charge_id, ChargeStatus.WAIVED, values, now)
 
 
 async def mark_invoiced(
@@ -70,4 +78,4 @@ async def mark_invoiced(
     """The ERP invoiced an open charge (409 when it is not open): its document carries the debt from now on."""
     now = (await load_profile(session, identity.tenant_id)).clock.now()
     values = {"status": ChargeStatus.INVOICED.value, "erp_document": erp_document, "invoiced_at": now}
-    return await _close(session, identity, charge_id, ChargeStatus.INVOICED, values)
+    return await _close(session, identity, charge_id, ChargeStatus.INVOICED, values, now)
