@@ -68,6 +68,8 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "worklist": {"read": COLLECTORS},
     "supervision": {"read": SUPERVISORS},
     "warning-signs": {"read": EVERYONE, "refresh": MANAGERS},  # issue 18: seed 001's signs, the computed risk
+    # issue 19: late charges, documents of their own; a manager forgives one, the ERP invoices it
+    "charges": {"read": EVERYONE, "waive": MANAGERS, "invoice": frozenset({ADMIN, INTEGRATION})},
     # the tenant's settings, one section per service
     "tenant-settings": {"read": EVERYONE, "write": MANAGERS},
     # dunning

@@ -6,7 +6,9 @@ customer reads one statement whichever way it reached them.
 A statement dict has: ``customer`` (name, tax_id, external_id), ``as_of`` (date), ``invoices`` (number, issue_date,
 due_date, days_overdue, status, promised_date, reported_date, currency, amount, open_amount, document_url),
 ``credits`` (kind, reference, currency, amount, date), ``payments`` (date, reference, invoice, currency, amount),
-what ``summarize`` adds (aging, totals, overdue_count, oldest_days_overdue), the tenant's part from ``tenant_parts``
+what ``summarize`` adds (aging, totals, overdue_count, oldest_days_overdue), the open late charges (issue 19:
+``charges``, each invoice_number, description, charged_on, currency, amount; and ``charge_totals`` from
+``charge_totals``: documents of their own, never added to the invoices' totals), the tenant's part from ``tenant_parts``
 (company, collections, payment_instructions, payment_notification) and the contacts (advisor, supervisor,
 collector: name, email, phone, whatsapp). Missing keys are left out of the page.
 
@@ -79,6 +81,10 @@ LABELS: dict[str, dict[str, str]] = {
         "credit_note": "Nota de crédito",
         "unapplied_payment": "Pago a cuenta sin aplicar",
         "credit_generic": "Crédito a favor",
+        "charges": "Cargos por mora",
+        "charge": "Concepto",
+        "charges_total": "Total de cargos",
+        "charges_note": "Documentos propios, no incluidos en los saldos de las facturas.",
     },
     "en": {
         "title": "Account statement",
@@ -122,6 +128,10 @@ LABELS: dict[str, dict[str, str]] = {
         "credit_note": "Credit note",
         "unapplied_payment": "Unapplied payment",
         "credit_generic": "Credit",
+        "charges": "Late charges",
+        "charge": "Charge",
+        "charges_total": "Total late charges",
+        "charges_note": "Documents of their own, not included in the invoices' balances.",
     },
     "pt": {
         "title": "Extrato de conta",
@@ -165,6 +175,10 @@ LABELS: dict[str, dict[str, str]] = {
         "credit_note": "Nota de crédito",
         "unapplied_payment": "Pagamento não aplicado",
         "credit_generic": "Crédito",
+        "charges": "Encargos por atraso",
+        "charge": "Encargo",
+        "charges_total": "Total de encargos",
+        "charges_note": "Documentos próprios, não incluídos nos saldos das faturas.",
     },
 }
 # An invoice's status as the statement says it (the words of the messages' status texts); {date} is the promised
@@ -275,6 +289,16 @@ def summarize(invoices: Iterable[Mapping[str, Any]], credits: Iterable[Mapping[s
         "overdue_count": count,
         "oldest_days_overdue": oldest,
     }
+
+
+def charge_totals(charges: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The open late charges' total per currency (issue 19), currencies in order; never added across currencies
+    nor into the invoices' totals (a charge is a document of its own)."""
+    totals: dict[str, Decimal] = {}
+    for charge in charges:
+        currency = charge["currency"]
+        totals[currency] = totals.get(currency, _zero(currency)) + charge["amount"]
+    return [{"currency": c, "amount": totals[c]} for c in sorted(totals)]
 
 
 def tenant_parts(profile: Mapping[str, Any] | None, tenant_name: str | None, language: str) -> dict[str, Any]:

@@ -3,9 +3,10 @@ facturas"), in the customer's language: a PDF, a CSV for the payer's accounts-pa
 as the tenant chose (``statement_formats`` in its messaging profile; default PDF and CSV).
 
 Built from the message's stored payload when the email goes out: the customer's whole open position (issue 12),
-its credits, the tenant's identity, payment instructions and how to notify a payment. The page is the one
-statement layout of ``shared.statement``, the same receivables' ``statement.pdf`` download uses. A PDF costs tens
-to hundreds of milliseconds of CPU: ``statement_files`` renders it in the statements' own threads, off the loop.
+its credits and open late charges (issue 19), the tenant's identity, payment instructions and how to notify a
+payment. The page is the one statement layout of ``shared.statement``, the same receivables' ``statement.pdf``
+download uses. A PDF costs tens to hundreds of milliseconds of CPU: ``statement_files`` renders it in the
+statements' own threads, off the loop.
 """
 
 import csv
@@ -16,7 +17,7 @@ from typing import Any
 
 from messaging_service.channels.email import Attachment
 from messaging_service.templates.context import TenantView
-from shared.statement import html_to_pdf, render_html, summarize, tenant_parts, to_pdf
+from shared.statement import charge_totals, html_to_pdf, render_html, summarize, tenant_parts, to_pdf
 
 FORMATS = ("pdf", "html", "csv")
 DEFAULT_FORMATS = ("pdf", "csv")
@@ -66,6 +67,13 @@ def statement_document(payload: dict[str, Any], tenant: TenantView, language: st
         {"kind": "credit_generic", "currency": c["currency"], "amount": Decimal(str(c["amount"]))}
         for c in payload.get("credits") or ()
     ]
+    charges = sorted(
+        (
+            {**c, "amount": Decimal(str(c["amount"])), "charged_on": _day(c["charged_on"])}
+            for c in payload.get("charges") or ()
+        ),
+        key=lambda c: (c["charged_on"], c["invoice_number"]),
+    )
     return {
         "customer": {
             "name": customer.get("name") or payload.get("recipient_name") or "",
@@ -76,6 +84,8 @@ def statement_document(payload: dict[str, Any], tenant: TenantView, language: st
         "invoices": invoices,
         "credits": credits,
         **summarize(invoices, credits),
+        "charges": charges,  # issue 19: the open late charges, a section of their own
+        "charge_totals": charge_totals(charges),
         **tenant_parts(tenant.profile, tenant.name, language),
         **{role: payload.get(role) for role in ("advisor", "supervisor", "collector")},
     }

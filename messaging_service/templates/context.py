@@ -21,6 +21,7 @@ from messaging_service.templates.formatting import (
 )
 from messaging_service.templates.tags import (
     Action,
+    Charge,
     Collections,
     Company,
     Customer,
@@ -29,7 +30,7 @@ from messaging_service.templates.tags import (
     PaymentNotification,
 )
 from shared.clock import KeepsTenantClock
-from shared.contracts.common import InvoiceLine
+from shared.contracts.common import ChargeLine, InvoiceLine
 from shared.contracts.messaging import Communication, CommunicationKind, tone_by_age
 from shared.money import totals_by_currency
 from shared.statement import NOTIFY_FIELDS  # what to send to notify a payment (seed 004): statements say it too
@@ -176,6 +177,8 @@ def build_context(
         open_totals = money(_net(demanded_lines, credit_sums))
     triggered_totals = money(totals_by_currency((i.currency, i.open_amount) for i in triggered_lines))
     credits = money(credit_sums)
+    charges = [_charge(line, fmt) for line in sorted(communication.charges, key=_charge_order)]
+    charge_totals = money(totals_by_currency((c.currency, c.amount) for c in communication.charges))
     total = join_amounts(totals, language)
     days = oldest_days(communication)
     oldest_overdue = next((line for line in demanded_lines if line.days_overdue > 0), None)
@@ -223,6 +226,9 @@ def build_context(
         "triggered_total": join_amounts(triggered_totals, language),
         "credits": credits,
         "credit_total": join_amounts(credits, language),
+        "charges": charges,
+        "charge_totals": charge_totals,
+        "charge_total": join_amounts(charge_totals, language),
         "oldest_days_overdue": days,
         "days_overdue_text": days_overdue_text(days, language, country),
         "due_date": due,
@@ -247,6 +253,21 @@ def build_context(
         "DueDays": days,
         "DueDate": fmt.date(oldest_overdue.due_date) if oldest_overdue else due,
     }
+
+
+def _charge_order(line: ChargeLine) -> tuple[date, str, str]:
+    return line.charged_on, line.invoice_number, str(line.charge_id)
+
+
+def _charge(line: ChargeLine, fmt: Formatter) -> Charge:
+    return Charge(
+        invoice_number=line.invoice_number,
+        kind=line.kind.value,
+        description=line.description,
+        currency=line.currency,
+        amount=fmt.money(line.amount, line.currency),
+        charged_on=fmt.date(line.charged_on),
+    )
 
 
 def _invoice(line: InvoiceLine, fmt: Formatter, language: str) -> Invoice:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from messaging_service.templates import confirmation
+from messaging_service.templates.charges import CHARGES_SHORT, CHARGES_TABLE_HTML, CHARGES_TEXT
 from messaging_service.templates.texts import labels, phrase
 from shared.contracts.common import Channel
 from shared.contracts.messaging import CommunicationKind
@@ -116,6 +117,7 @@ CUSTOMER_HTML = (
 <p><strong>[[ACTION]]</strong></p>
 """
     + POSITION_TABLE_HTML
+    + CHARGES_TABLE_HTML
     + """\
 {% if statement_attached %}
 <p>[[attached]]</p>
@@ -172,7 +174,8 @@ CUSTOMER_HTML = (
 """
 )
 
-CUSTOMER_TEXT = """\
+CUSTOMER_TEXT = (
+    """\
 [[greeting]] {{ recipient_name }}:
 
 [[from_company]] {{ company.name | sentence }}
@@ -199,6 +202,9 @@ CUSTOMER_TEXT = """\
 {% endfor %}
 {% endif %}
 {% endif %}
+"""
+    + CHARGES_TEXT
+    + """\
 {% if statement_attached %}
 
 [[attached]]
@@ -258,6 +264,7 @@ CUSTOMER_TEXT = """\
 [[unsubscribe]]: {{ unsubscribe_url }}
 {% endif %}
 """
+)
 
 DIGEST_HTML = (
     """\
@@ -308,15 +315,17 @@ DIGEST_TEXT = """\
 
 # Short: with a link to the customer's page (which lists every way to reach collections) no contact is added.
 SMS_TEXT = (
-    "[[SHORT]]{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
+    "[[SHORT]]" + CHARGES_SHORT + "{% if portal_link or portal_url %} [[sms_pay]] {{ portal_link or portal_url }}"
     "{% elif advisor and advisor.whatsapp_link %} [[sms_ask]]: {{ advisor.whatsapp_link }}"
     "{% elif collections.phone %} [[sms_ask]]: {{ collections.phone }}{% endif %}"
     "{% if kind != 'alarm_digest' %} [[sms_stop]]{% endif %}"
 )
 
 # The body of the approved WhatsApp template, as the customer reads it; its variables are the parameters below.
+# Open late charges (issue 19) are one more sentence of the text (a session message, a preview); the approved
+# template's parameters stay the five below (adding one means approving the template again at Meta).
 WHATSAPP_TEXT = (
-    "[[hello]] {{ recipient_name }}. [[SHORT]]{% if portal_link or portal_url %} [[sms_pay]]: "
+    "[[hello]] {{ recipient_name }}. [[SHORT]]" + CHARGES_SHORT + "{% if portal_link or portal_url %} [[sms_pay]]: "
     "{{ portal_link or portal_url }}{% endif %}"
 )
 # The approved template's variables {{1}}..{{5}}: who, from whom, how much (what falls due, before the due date),

@@ -119,6 +119,19 @@ class Invoice:
 
 
 @dataclass(frozen=True, slots=True)
+class Charge:
+    """An open late charge (issue 19): a fee or interest charged on an invoice, a document of its own (its amount
+    is not in the invoice's nor in the totals)."""
+
+    invoice_number: str
+    kind: str
+    description: str
+    currency: str
+    amount: Money
+    charged_on: LocalDate
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     """An action notice's action: ``label`` for titles ("suspensión del servicio"), ``noun`` with its article
     for sentences ("hemos dispuesto la suspensión del servicio")."""
@@ -170,6 +183,14 @@ TAGS: dict[str, tuple[Any, str]] = {
     "triggered_total": (str, "Those amounts in one phrase (what a new-invoice or pre-due reminder is about)"),
     "credits": ([Money], "Unapplied credits in the customer's favour, per currency (credit notes, over-payments)"),
     "credit_total": (str, "The credits in one phrase"),
+    "charges": (
+        [Charge],
+        "The customer's open late charges (issue 19), oldest first: invoice_number, kind (fixed, percentage, "
+        "interest), description, currency, amount, charged_on. Documents of their own: not in the invoices' open "
+        "amounts nor in `totals`; empty when there are none",
+    ),
+    "charge_totals": ([Money], "The open late charges' total per currency (never added across currencies)"),
+    "charge_total": (str, "Those totals in one phrase: `$ 1.573,97 y US$ 12,50` (empty when there are none)"),
     "oldest_days_overdue": (int, "Days overdue of the oldest overdue invoice asked for (0 when none)"),
     "days_overdue_text": (str, "`84 días de atraso` / `84 days overdue` (singular or plural as the number asks)"),
     "due_date": (LocalDate, "The nearest due date among the invoices that caused the message (None when none)"),

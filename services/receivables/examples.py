@@ -24,6 +24,7 @@ PROMISE_ID = "0192f5a8-9c0d-7e1f-8a2b-3c4d5e6f7a8a"
 TASK_ID = "0192f5a9-0d1e-7f2a-9b3c-4d5e6f7a8b9b"
 NOTE_ID = "0192f5a9-1e2f-7a3b-8c4d-5e6f7a8b9cac"
 ENTRY_ID = "0192f5af-7e8f-7a9b-8cad-becfd0e1f203"
+CHARGE_ID = "0192f5b1-2a3b-5c4d-8e5f-6a7b8c9d0e1f"
 
 CUSTOMER_OUT: JsonDict = {
     "id": CUSTOMER_ID,
@@ -394,6 +395,19 @@ STATEMENT_OUT: JsonDict = {
     ],
     "overdue_count": 1,
     "oldest_days_overdue": 13,
+    "charges": [
+        {
+            "charge_id": CHARGE_ID,
+            "invoice_id": INVOICE_ID,
+            "invoice_number": "A-0001-00000451",
+            "kind": "fixed",
+            "description": "Cargo por gestión de cobranza",
+            "currency": "ARS",
+            "amount": "1500.00",
+            "charged_on": "2026-03-11",
+        }
+    ],
+    "charge_totals": [{"currency": "ARS", "amount": "1500.00"}],
     "collector": {"id": COLLECTOR_ID, **_PERSON, "whatsapp": "+5491144442222"},
     "advisor": {
         "id": ADVISOR_ID,
@@ -621,3 +635,27 @@ CUSTOMER_SIGNS_OUT: JsonDict = {
         },
     ],
 }
+
+# issue 19: the invoice's late charges (interest for November at the tenant's rate), recorded from dunning's run
+CHARGE_OUT: JsonDict = {
+    "id": CHARGE_ID,
+    "key": f"{INVOICE_ID}:interest:2026-03",
+    "invoice_id": INVOICE_ID,
+    "customer_id": CUSTOMER_ID,
+    "kind": "interest",
+    "description": "Interés por mora, marzo 2026 (60% anual)",
+    "currency": "ARS",
+    "amount": "2095.89",
+    "charged_on": "2026-03-31",
+    "status": "open",
+    "waived_by": None,
+    "waived_at": None,
+    "waive_reason": None,
+    "erp_document": None,
+    "invoiced_at": None,
+    "revision": 1,
+    "created_at": "2026-03-31T09:00:02Z",
+    "updated_at": "2026-03-31T09:00:02Z",
+}
+CHARGE_WAIVE_IN: JsonDict = {"reason": "Cliente de 10 años; pagó el capital el 2026-03-20 como prometió"}
+CHARGE_INVOICED_IN: JsonDict = {"erp_document": "ND-0001-00000077"}

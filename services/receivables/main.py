@@ -3,6 +3,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
+from services.receivables.charges.router import router as charges_router
 from services.receivables.customers.router import router as customers_router
 from services.receivables.experiment_facts.router import router as experiment_facts_router
 from services.receivables.external_ids.router import router as external_ids_router
@@ -35,6 +36,7 @@ TAGS = [
     {"name": "payments", "description": "Payments, their allocation to invoices, credit, reversals."},
     {"name": "outcomes", "description": "Results of personal contacts (seed 000's five) and all they do."},
     {"name": "promises", "description": "Promises to pay: kept, broken (daily detection), cancelled."},
+    {"name": "charges", "description": "Late charges (fees, interest): recorded from dunning, waived, invoiced."},
     {"name": "notes", "description": "Notes with #hashtags (seed 004)."},
     {"name": "tasks", "description": "Tasks: what to do, for whom, by when; my tasks; overdue tasks."},
     {"name": "people", "description": "Collectors, business advisors and their supervisors (seed 002)."},
@@ -59,6 +61,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             payments_router,
             outcomes_router,
             promises_router,
+            charges_router,
             notes_router,
             tasks_router,
             people_router,

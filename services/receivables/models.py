@@ -1,4 +1,4 @@
-# Over 400 lines on purpose: only table definitions (no behaviour), one class per table, kept in one module so that
+# Over 500 lines on purpose: only table definitions (no behaviour), one class per table, kept in one module so that
 # the whole schema reads in one place next to its migrations (tests/platform/test_models_match_migrations.py).
 """The receivables schema: every table lives in the ``receivables`` PostgreSQL schema.
 
@@ -486,3 +486,34 @@ class TimelineEntry(IdMixin, Base):
     summary: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
     actor: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class Charge(IdMixin, TimestampMixin, Base):
+    """A late charge (issue 19): a document of its own beside its invoice. ``id`` is dunning's ``charge_id`` and
+    ``key`` its idempotency key (invoice, rule, period): recorded once, however often it is assessed."""
+
+    __tablename__ = "charges"
+    __table_args__ = (
+        Index("uq_charges_tenant_key", "tenant_id", "key", unique=True),
+        Index("ix_charges_tenant_customer", "tenant_id", "customer_id", "created_at"),
+        Index("ix_charges_tenant_invoice", "tenant_id", "invoice_id"),
+        Index("ix_charges_tenant_created", "tenant_id", "created_at", "id"),
+        *tenant_keys("charges", "id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(20))  # shared.contracts.common.ChargeKind
+    description: Mapped[str] = mapped_column(String(300))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    charged_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default=text("'open'"))  # ChargeStatus
+    waived_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    waived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    waive_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    erp_document: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    invoiced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))

@@ -8,6 +8,7 @@ from typing import Any
 from arq import cron
 
 import services.receivables.events  # noqa: F401  (registers the deferred outbox rows the relay expands)
+from services.receivables.charges.handlers import on_charges_assessed
 from services.receivables.customers.handlers import on_contact_invalidated, on_opt_out_recorded
 from services.receivables.models import SCHEMA
 from services.receivables.people.handlers import on_user_changed
@@ -19,6 +20,7 @@ from services.receivables.tenant_settings.handlers import on_tenant_changed
 from services.receivables.timeline.handlers import on_message_status_changed
 from services.receivables.timeline.replies import on_reply_received
 from shared.clock import wall_now
+from shared.contracts.dunning import ChargesAssessed
 from shared.contracts.gateway import TenantChanged, UserChanged
 from shared.contracts.messaging import ContactInvalidated, MessageStatusChanged, OptOutRecorded, ReplyReceived
 from shared.contracts.receivables import CreateTask
@@ -36,6 +38,7 @@ HANDLERS: Handlers = {
     OptOutRecorded: on_opt_out_recorded,
     CreateTask: on_create_task,
     ReplyReceived: on_reply_received,
+    ChargesAssessed: on_charges_assessed,
 }
 
 

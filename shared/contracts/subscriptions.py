@@ -8,7 +8,7 @@ routing can neither name a service that would drop a message nor miss one that w
 
 from collections.abc import Iterable
 
-from shared.contracts.dunning import ActionItemChanged, CalendarChanged
+from shared.contracts.dunning import ActionItemChanged, CalendarChanged, ChargesAssessed
 from shared.contracts.gateway import LoginFailuresExceeded, TenantChanged, UserChanged
 from shared.contracts.messaging import (
     ContactInvalidated,
@@ -52,6 +52,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             OptOutRecorded,
             ReplyReceived,
             CreateTask,
+            ChargesAssessed,  # issue 19: late charges, recorded once each by key
         }
     ),
     # dunning keeps its projection of the portfolio and learns each communication's fate
@@ -107,6 +108,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             OptOutRecorded,
             ReplyReceived,
             PortalActionTaken,  # what a debtor did on its page (issue 17)
+            ChargeChanged,  # issue 19: late charges recorded, waived, invoiced
         }
     ),
     # the portal keeps the links messages carry to the customer's own page (issue 17)

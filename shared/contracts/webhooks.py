@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
 
-from shared.contracts.common import Channel, InvoiceStatus
+from shared.contracts.common import Channel, ChargeKind, InvoiceStatus
 from shared.contracts.messaging import CommunicationKind
 from shared.messages import Event, register
 from shared.money import Currency
@@ -50,6 +50,9 @@ class WebhookEventType(StrEnum):
     CUSTOMER_OPTED_OUT = "customer.opted_out"
     CUSTOMER_REPLIED = "customer.replied"
     PORTAL_ACTION_TAKEN = "portal.action_taken"
+    CHARGE_RECORDED = "charge.recorded"
+    CHARGE_WAIVED = "charge.waived"
+    CHARGE_INVOICED = "charge.invoiced"
     # Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``): checks the integration end to end.
     PING = "webhook.ping"
 
@@ -568,6 +571,65 @@ class PortalActionTakenV1(_Customer):
     receipt_id: uuid.UUID | None = Field(None, description="payment_reported: the receipt (/v1/portal-receipts)")
 
 
+class _Charge(_Customer):
+    """Issue 19: a late charge, a document of its own beside its invoice."""
+
+    version: Literal[1] = 1
+    charge_id: uuid.UUID = Field(description="cobranza's id of the charge (/v1/charges/{id})")
+    key: str = Field(description="Its idempotency key, from (invoice, rule, period): the same charge never twice")
+    invoice_id: uuid.UUID = Field(description="cobranza's id of the invoice it is charged on")
+    invoice_external_id: str | None = Field(None, description="The ERP's id of the invoice, when it gave one")
+    invoice_number: str = Field(description="The invoice's number as printed")
+    kind: ChargeKind = Field(description="fixed (a fee at a step), percentage (of the open amount), interest")
+    description: str = Field(description="What it is, as messages and statements show it")
+    currency: Currency
+    amount: DecimalString = Field(description="The charge's amount (never added to the invoice's)")
+    charged_on: date = Field(description="The day it was assessed (the tenant's day)")
+
+
+_CHARGE_EXAMPLE: dict[str, Any] = _CUSTOMER_EXAMPLE | {
+    "version": 1,
+    "charge_id": "0193a1b4-2a3b-5c4d-8e5f-6a7b8c9d0e1f",
+    "key": f"{_I}:interest:2026-11",
+    "invoice_id": _I,
+    "invoice_external_id": "ERP-F-2031",
+    "invoice_number": "A-0001-00002031",
+    "kind": "interest",
+    "description": "Interés por mora, noviembre 2026 (60% anual)",
+    "currency": "ARS",
+    "amount": "7397.26",
+    "charged_on": "2026-11-30",
+}
+
+
+class ChargeRecordedV1(_Charge):
+    """Sent when a late charge (a fee or interest) is recorded: the ERP may invoice it (then says so with
+    ``POST /v1/charges/{id}/invoiced``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CHARGE_EXAMPLE]})
+
+
+class ChargeWaivedV1(_Charge):
+    """Sent when a manager forgives a late charge, with a reason: it is no longer owed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_CHARGE_EXAMPLE | {"waived_by": f"user:{_P}", "waive_reason": "Cliente histórico"}]
+        }
+    )
+
+    waived_by: str | None = Field(None, description="Who waived it (user:<id>)")
+    waive_reason: str | None = Field(None, description="Why")
+
+
+class ChargeInvoicedV1(_Charge):
+    """Sent when the ERP invoiced a late charge: its own document carries the debt from now on."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_CHARGE_EXAMPLE | {"erp_document": "ND-0001-00000077"}]})
+
+    erp_document: str | None = Field(None, description="The ERP's document that invoiced it")
+
+
 class WebhookPingV1(_Payload):
     """Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``) to check the integration."""
 
@@ -608,6 +670,9 @@ PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
     WebhookEventType.CUSTOMER_OPTED_OUT: CustomerOptedOutV1,
     WebhookEventType.CUSTOMER_REPLIED: CustomerRepliedV1,
     WebhookEventType.PORTAL_ACTION_TAKEN: PortalActionTakenV1,
+    WebhookEventType.CHARGE_RECORDED: ChargeRecordedV1,
+    WebhookEventType.CHARGE_WAIVED: ChargeWaivedV1,
+    WebhookEventType.CHARGE_INVOICED: ChargeInvoicedV1,
     WebhookEventType.PING: WebhookPingV1,
 }
 """Each event type's payload (the body's ``data``)."""

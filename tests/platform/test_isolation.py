@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -27,7 +28,11 @@ from sqlalchemy import text
 from dunning_service.worker import WorkerSettings as DunningWorker
 from services.portal.receipts.storage import storage_for
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
+from shared.contracts.common import ChargeKind
+from shared.contracts.dunning import AssessedCharge, ChargesAssessed
 from shared.identity import MANAGER
+from shared.messages import Envelope
+from shared.outbox import HANDLE_MESSAGES, queue_name
 from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 - fixtures: SMTP peer, alarms' directory
 from tests.alarms.support import alarms_worker, relay
 from tests.dunning.support import STANDARD_STEPS
@@ -57,6 +62,7 @@ KINDS = {
     "payment_id": "payment",
     "outcome_id": "outcome",
     "promise_id": "promise",
+    "charge_id": "charge",  # issue 19: a late charge
     "note_id": "note",
     "task_id": "task",
     "closes_task_id": "task",
@@ -251,6 +257,26 @@ class World:
                     {"t": self.tenant.id},
                 )
         await self.post("/v1/promises/detect-broken", {"as_of": self.today.isoformat()}, 200)
+        await self.late_charge()
+
+    async def late_charge(self) -> None:
+        """A late charge dunning assessed (issue 19), on its way to receivables as the relay would send it."""
+        invoice, key = self.invoices[0], f"{self.invoices[0]['id']}:interest:2025-06"
+        assessed = AssessedCharge(
+            charge_id=uuid.uuid5(uuid.NAMESPACE_URL, key),
+            key=key,
+            invoice_id=invoice["id"],
+            customer_id=invoice["customer_id"],
+            kind=ChargeKind.INTEREST,
+            rule_key="interest",
+            period="2025-06",
+            description=f"Interés {self.mark}",
+            currency="ARS",
+            amount=Decimal("17.29"),
+            charged_on=AS_OF,
+        )
+        envelope = Envelope.wrap(ChargesAssessed(charges=[assessed]), self.tenant.id).model_dump(mode="json")
+        await self.stack.arq.enqueue_job(HANDLE_MESSAGES, [envelope], _queue_name=queue_name("receivables"))
 
     async def portal_receipt(self, customer: str) -> uuid.UUID:
         """A receipt a debtor uploaded with a reported payment, as the portal stores it (the upload itself, through
@@ -297,6 +323,7 @@ class World:
             "payment": self.payment["id"],
             "outcome": self.outcome["id"],
             "promise": (await self.first("/v1/promises"))["id"],
+            "charge": (await self.first("/v1/charges"))["id"],
             "note": self.note["id"],
             "task": self.task["id"],
             "person": self.person["id"],
@@ -548,7 +575,7 @@ OPAQUE = {
     **{
         ("post", "/v1/templates/preview", name): "a preview's `communication` is sample data B sends in full; it is "
         "rendered as sent, nothing is looked up by its ids (message_id and template_id are: 404)"
-        for name in ("customer_id", "invoice_id", "source_ref", "collector_id", "advisor_id", "user_id")
+        for name in ("customer_id", "invoice_id", "source_ref", "collector_id", "advisor_id", "user_id", "charge_id")
     },
 }
 

@@ -21,6 +21,7 @@ from shared.contracts.receivables import (
 from shared.messages import REGISTRY
 from shared.outbox import envelopes_of
 from tests.receivables.helpers import OUTBOX_ROWS, customer, invoice, post, promises_made_earlier, setup_tenant
+from tests.receivables.test_charges import assess, charge
 
 
 async def test_ingest_status_sql_agrees_with_the_rule(stack):
@@ -79,6 +80,9 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
     ingested |= {"amount": "5.00", "issue_date": "2026-01-01", "due_date": "2026-02-01"}
     await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [ingested]}, expect=200)
     await post(rc.api, "/v1/ingest/customers", rc.erp, {"items": [{"external_id": "C-1", "name": "Uno"}]}, expect=200)
+    assessed = charge(inv)
+    await assess(rc, assessed)  # a late charge recorded (issue 19), then waived: both written by SQL
+    await post(rc.api, f"/v1/charges/{assessed.charge_id}/waive", rc.admin, {"reason": "cortesía"}, expect=200)
     assert inv["status"] == "normal"
     seen = set()
     async with stack.engine.connect() as conn:
@@ -107,6 +111,7 @@ async def test_every_event_payload_has_exactly_the_contract_fields(api, stack):
         "receivables.invoice_status_changed",
         "receivables.task_changed",
         "receivables.warning_signs_changed",  # the payments' refresh of the paying customers (issue 18)
+        "receivables.charge_changed",
         "messaging.send_communications",
     }
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.webhooks.deliveries.catalogue import CONSUMED_MESSAGES, document_webhooks, event_id, webhook_events
-from shared.contracts.common import Channel, InvoiceStatus
+from shared.contracts.common import Channel, ChargeKind, ChargeStatus, InvoiceStatus
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.messaging import (
     CommunicationKind,
@@ -22,6 +22,7 @@ from shared.contracts.messaging import (
 from shared.contracts.portal import PortalActionTaken
 from shared.contracts.receivables import (
     Allocation,
+    ChargeChanged,
     InvoiceStatusChanged,
     PaymentApplied,
     PromiseBroken,
@@ -72,6 +73,14 @@ def action_item(status: str, change: str | None, item_id: uuid.UUID | None = Non
         resolution_reason="paid" if status == "cancelled" else None,
         change=change,
     )
+
+
+def charge_changed(status: ChargeStatus, charge_id: uuid.UUID | None = None, **more: object) -> ChargeChanged:
+    fields = {"charge_id": charge_id or uuid.uuid4(), "key": f"{INVOICE}:interest:2026-11", "invoice_id": INVOICE}
+    fields |= {"invoice_external_id": "ERP-F-1", "invoice_number": "A-1", "customer_id": CUSTOMER}
+    fields |= {"customer_external_id": "ERP-C-1", "kind": ChargeKind.INTEREST, "description": "Interés noviembre"}
+    fields |= {"currency": "ARS", "amount": Decimal("73.97"), "charged_on": date(2026, 11, 30), "status": status}
+    return ChargeChanged(**fields | more)
 
 
 PROMISE = uuid.uuid4()
@@ -152,6 +161,9 @@ SAMPLES: dict[WebhookEventType, Message] = {
         result={"outcome_id": str(PROMISE)},
         at=AT,
     ),
+    T.CHARGE_RECORDED: charge_changed(ChargeStatus.OPEN),
+    T.CHARGE_WAIVED: charge_changed(ChargeStatus.WAIVED, waived_by="user:1", waive_reason="Cliente histórico"),
+    T.CHARGE_INVOICED: charge_changed(ChargeStatus.INVOICED, erp_document="ND-0001-77"),
 }
 
 
@@ -336,3 +348,20 @@ def test_the_openapi_document_declares_every_type_with_its_exact_body():
         assert set(payload["properties"]) == set(PAYLOADS[event_type].model_fields)
         assert body["examples"][0]["data"]["version"] == 1
     assert "HTTPValidationError" not in schemas
+
+
+def test_a_charge_is_recorded_waived_and_invoiced_once_each():
+    """Issue 19: ``ChargeChanged``'s status names the event; the charge's id is its basis, so a repeated
+    announcement (a replay) is the same event, and its three events have three ids."""
+    charge_id = uuid.uuid4()
+    recorded = charge_changed(ChargeStatus.OPEN, charge_id)
+    waived = charge_changed(ChargeStatus.WAIVED, charge_id, waived_by="user:1", waive_reason="Cliente histórico")
+    invoiced = charge_changed(ChargeStatus.INVOICED, charge_id, erp_document="ND-0001-77")
+    events = webhook_events([received(m) for m in (recorded, recorded, waived, invoiced)])
+    assert [e.event_type for e in events] == [T.CHARGE_RECORDED, T.CHARGE_RECORDED, T.CHARGE_WAIVED, T.CHARGE_INVOICED]
+    assert events[0].event_id == events[1].event_id == event_id(charge_id, T.CHARGE_RECORDED)
+    assert len({e.event_id for e in events[1:]}) == 3
+    assert events[0].data["amount"] == "73.97" and events[0].data["invoice_external_id"] == "ERP-F-1"
+    assert "waive_reason" not in events[0].data and "erp_document" not in events[0].data
+    assert (events[2].data["waived_by"], events[2].data["waive_reason"]) == ("user:1", "Cliente histórico")
+    assert events[3].data["erp_document"] == "ND-0001-77"

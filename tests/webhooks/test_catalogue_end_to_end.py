@@ -68,3 +68,32 @@ async def test_receivables_changes_arrive_as_catalogue_events(api, stack, hook, 
     assert allocated["allocations"] == [{"invoice_id": inv["id"], "invoice_external_id": "ERP-F-9", "amount": "300.00"}]
     made, kept = by_type[("promise.made", None)], by_type[("promise.kept", None)]
     assert made["promise_id"] == kept["promise_id"] and kept["kept_on"] == rc.today.isoformat()
+
+
+async def test_late_charges_reach_the_erp_recorded_and_waived(api, stack, hook, monkeypatch):
+    """Issue 19: a charge dunning assessed (the event sent here as the relay would) is recorded by receivables and
+    announced ``charge.recorded``; a manager's waiver is ``charge.waived``, with its reason."""
+    from tests.receivables.test_charges import assess, charge
+
+    monkeypatch.setattr(webhooks_worker.settings, "delivery_loop_enabled", False)
+    rc = await setup_tenant(api, stack)
+    await allow_private(api, rc.tenant_id)
+    endpoint = await register(api, rc.admin, hook.url)
+    c = await customer(rc)
+    inv = await invoice(rc, c["id"], external_id="ERP-F-10")
+    assessed = charge(inv)
+    await assess(rc, assessed)
+    await assess(rc, assessed)  # assessed again: recorded (and announced) once
+    await post(rc.api, f"/v1/charges/{assessed.charge_id}/waive", rc.admin, {"reason": "Cliente histórico"}, 200)
+    while await relay_once(stack.engine, stack.arq, "receivables"):
+        pass
+    await run_worker(webhooks_worker.WorkerSettings)
+    await deliver(stack)
+    got = [Webhook(endpoint["secret"]).verify(r.body, r.headers) for r in hook.received]
+    charges = {g["type"]: g["data"] for g in got if g["type"].startswith("charge.")}
+    assert set(charges) == {"charge.recorded", "charge.waived"}
+    assert [g["type"] for g in got].count("charge.recorded") == 1
+    recorded, waived = charges["charge.recorded"], charges["charge.waived"]
+    assert (recorded["charge_id"], recorded["invoice_external_id"]) == (str(assessed.charge_id), "ERP-F-10")
+    assert (recorded["amount"], recorded["customer_external_id"]) == ("150.00", c["external_id"])
+    assert waived["waive_reason"] == "Cliente histórico"

@@ -47,6 +47,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "menu_plan": "Pedir un plan de pagos",
         "menu_opt_out": "Dejar de recibir mensajes",
         "status_label": "Estado",
+        "charges": "Cargos por mora",
+        "charges_total": "Total de cargos",
+        "charges_note": "Son aparte de tus facturas: no están sumados en los saldos de arriba.",
     },
     "en": {
         "title": "Your account with {company}",
@@ -91,6 +94,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "menu_plan": "Ask for a payment plan",
         "menu_opt_out": "Stop receiving messages",
         "status_label": "Status",
+        "charges": "Late charges",
+        "charges_total": "Total late charges",
+        "charges_note": "Separate from your invoices: not included in the balances above.",
     },
     "pt": {
         "title": "Sua conta com {company}",
@@ -135,5 +141,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "menu_plan": "Pedir um parcelamento",
         "menu_opt_out": "Parar de receber mensagens",
         "status_label": "Situação",
+        "charges": "Encargos por atraso",
+        "charges_total": "Total de encargos",
+        "charges_note": "São à parte das suas faturas: não estão somados nos saldos acima.",
     },
 }

@@ -5,7 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.receivables import examples
-from shared.contracts.common import InvoiceLine, Person
+from shared.contracts.common import ChargeLine, InvoiceLine, Person
 
 
 class StatementCustomer(BaseModel):
@@ -56,6 +56,11 @@ class StatementPayment(BaseModel):
     amount: Decimal
 
 
+class StatementChargeTotal(BaseModel):
+    currency: str
+    amount: Decimal = Field(description="The open late charges of this currency")
+
+
 class StatementOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.STATEMENT_OUT]})
 
@@ -69,6 +74,13 @@ class StatementOut(BaseModel):
     )
     aging: list[StatementAging]
     totals: list[StatementTotal]
+    charges: list[ChargeLine] = Field(
+        default_factory=list,
+        description="Open late charges (issue 19), oldest first: documents of their own, not in the invoices' totals",
+    )
+    charge_totals: list[StatementChargeTotal] = Field(
+        default_factory=list, description="The open late charges' total per currency (never added across currencies)"
+    )
     overdue_count: int = Field(description="Overdue invoices that are demanded (not paused)")
     oldest_days_overdue: int | None = Field(description="Days overdue of the oldest demanded overdue invoice")
     collector: Person | None = None

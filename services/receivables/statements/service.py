@@ -1,5 +1,6 @@
 """The account statement of a customer: open invoices with days overdue, the payments received on them, credits,
-aging and totals per currency (``shared.statement.summarize``, the same figures messaging's attachment shows)."""
+the open late charges (issue 19), aging and totals per currency (``shared.statement.summarize``, the same figures
+messaging's attachment shows)."""
 
 import uuid
 from dataclasses import asdict
@@ -8,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.receivables.charges.repository import OpenCharge, open_charges
 from services.receivables.customers.repository import load_customer, people_of_customer
 from services.receivables.statements import repository
 from services.receivables.statements.lines import invoice_line
@@ -15,7 +17,7 @@ from services.receivables.tenant_settings.repository import TenantProfile, load_
 from shared.aging import aging_bucket
 from shared.contracts.common import InvoiceKind, Person
 from shared.problems import NotFound
-from shared.statement import summarize
+from shared.statement import charge_totals, summarize
 
 
 async def build_statement(
@@ -67,6 +69,7 @@ async def build_statement(
 
     received = [asdict(r) for r in await repository.received_on(session, tenant_id, [x["invoice_id"] for x in lines])]
     people = await people_of_customer(session, tenant_id, customer_id)
+    charges = [_charge_line(c) for c in await open_charges(session, tenant_id, customer_id)]
     return {
         "customer": {k: getattr(customer, k) for k in ("id", "external_id", "name", "tax_id", "country", "language")},
         "company": profile.name,
@@ -75,10 +78,18 @@ async def build_statement(
         "credits": credits,
         "payments": received,
         **summarize(lines, credits),
+        "charges": charges,
+        "charge_totals": charge_totals(charges),
         "collector": _shown(people.collector),
         "advisor": _shown(people.advisor),
         "supervisor": _shown(people.supervisor),
     }
+
+
+def _charge_line(charge: OpenCharge) -> dict[str, Any]:
+    """A ``ChargeLine``'s fields (the shape messages carry too)."""
+    line = asdict(charge)
+    return {"charge_id": line.pop("id"), **line}
 
 
 def _shown(person: Person | None) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ ENTRY_DATA = (
     "[{invoice_id, amount}]; `credit_applied`: source, source_id, allocations; "
     "`credit_undone`: amount, reason; `outcome`: kind, channel, spoke_with, excuse, note, hashtags, invoices; "
     "`note`: body, spoken_with, reason, agreed, hashtags, invoice_ids; `task`: title, status, assignee_id, "
-    "due_date; `invoice`: number, kind, currency, amount, issue_date, due_date, external_id."
+    "due_date; `invoice`: number, kind, currency, amount, issue_date, due_date, external_id; "
+    "`charge`: charge_id, key, kind, description, currency, amount, charged_on, status, reason, erp_document."
 )
 
 
@@ -35,6 +36,7 @@ class TimelineKind(StrEnum):
     CONTACT = "contact"  # a contact found invalid, an opt-out
     PROMISE = "promise"  # kept or broken
     CUSTOMER = "customer"
+    CHARGE = "charge"  # a late charge recorded, waived or invoiced (issue 19)
 
 
 class TimelineEntryOut(BaseModel):

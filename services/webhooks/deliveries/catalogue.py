@@ -21,6 +21,8 @@ Each real-world fact is announced once, by one internal event:
 - ``contact.invalid``, ``customer.opted_out``, ``customer.replied``: ``ContactInvalidated``, ``OptOutRecorded``,
   ``ReplyReceived``.
 - ``portal.action_taken``: the portal's ``PortalActionTaken`` (a debtor's action on its page, once it is done).
+- ``charge.recorded`` / ``.waived`` / ``.invoiced``: receivables' ``ChargeChanged`` in status ``open`` / ``waived``
+  / ``invoiced`` (issue 19: a late charge recorded once by key, forgiven by a manager, invoiced by the ERP).
 
 The ``event_id`` is ``evt_`` + ``uuid5(basis, type)``: the basis is the fact's own id where it has one that
 happens once (a promise, an action item, a message, a reply), else the internal envelope's id. A repeated internal
@@ -36,7 +38,7 @@ from typing import Annotated, Any
 from fastapi import Body, FastAPI
 from pydantic import BaseModel
 
-from shared.contracts.common import InvoiceStatus
+from shared.contracts.common import ChargeStatus, InvoiceStatus
 from shared.contracts.dunning import ActionItemChanged
 from shared.contracts.messaging import (
     ContactInvalidated,
@@ -47,6 +49,7 @@ from shared.contracts.messaging import (
 )
 from shared.contracts.portal import PortalActionTaken
 from shared.contracts.receivables import (
+    ChargeChanged,
     InvoiceStatusChanged,
     PaymentApplied,
     PromiseBroken,
@@ -59,6 +62,9 @@ from shared.contracts.webhooks import (
     ActionItemCreatedV1,
     ActionItemResolvedV1,
     AllocationV1,
+    ChargeInvoicedV1,
+    ChargeRecordedV1,
+    ChargeWaivedV1,
     ContactInvalidV1,
     CustomerOptedOutV1,
     CustomerRepliedV1,
@@ -273,6 +279,20 @@ def _portal_action(r: Received[PortalActionTaken]) -> list[Announcement]:
     return [(T.PORTAL_ACTION_TAKEN, m.action_id, taken)]
 
 
+CHARGE_EVENTS: dict[ChargeStatus, tuple[WebhookEventType, type[BaseModel]]] = {
+    ChargeStatus.OPEN: (T.CHARGE_RECORDED, ChargeRecordedV1),
+    ChargeStatus.WAIVED: (T.CHARGE_WAIVED, ChargeWaivedV1),
+    ChargeStatus.INVOICED: (T.CHARGE_INVOICED, ChargeInvoicedV1),
+}
+
+
+def _charge(r: Received[ChargeChanged]) -> list[Announcement]:
+    """A charge is recorded, waived and invoiced once each: its id is the basis, a repeat is the same event."""
+    m = r.message
+    event_type, model = CHARGE_EVENTS[m.status]
+    return [(event_type, m.charge_id, model(**m.model_dump(exclude={"status"})))]
+
+
 MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     InvoiceStatusChanged: _status_changed,
     PromiseMade: _promise_made,
@@ -285,6 +305,7 @@ MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     OptOutRecorded: _opt_out,
     ReplyReceived: _reply,
     PortalActionTaken: _portal_action,
+    ChargeChanged: _charge,
 }
 
 CONSUMED_MESSAGES: tuple[type[Message], ...] = tuple(MAPPING)
