@@ -30,6 +30,7 @@ from shared.contracts.receivables import (
     InvoiceStatusChanged,
     OutcomeRecorded,
     PaymentApplied,
+    PaymentPlanChanged,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -105,6 +106,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             OptOutRecorded,
             ReplyReceived,
             PortalActionTaken,  # what a debtor did on its page (issue 17)
+            PaymentPlanChanged,  # a payment plan's life (issue 19)
         }
     ),
     # the portal keeps the links messages carry to the customer's own page (issue 17)

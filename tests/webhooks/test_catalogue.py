@@ -24,6 +24,9 @@ from shared.contracts.receivables import (
     Allocation,
     InvoiceStatusChanged,
     PaymentApplied,
+    PaymentPlanChanged,
+    PlanInstallment,
+    PlanStatus,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -75,6 +78,32 @@ def action_item(status: str, change: str | None, item_id: uuid.UUID | None = Non
 
 
 PROMISE = uuid.uuid4()
+PLAN = uuid.uuid4()
+
+
+def plan_changed(status: PlanStatus, paid: str = "0", revision: int = 1) -> PaymentPlanChanged:
+    """A three-installment plan (seed 004: "Renegociar la deuda a tres plazos") in ``status``."""
+    installments = [
+        PlanInstallment(number=n, invoice_id=uuid.uuid4(), due_date=date(2027, n, 10), amount=Decimal("100.00"))
+        for n in (1, 2, 3)
+    ]
+    return PaymentPlanChanged(
+        plan_id=PLAN,
+        revision=revision,
+        customer_id=CUSTOMER,
+        customer_external_id="ERP-C-1",
+        currency="ARS",
+        status=status,
+        source="portal",
+        invoice_ids=[INVOICE],
+        installments=installments,
+        principal=Decimal("300.00"),
+        total=Decimal("300.00"),
+        paid_amount=Decimal(paid),
+        grace_days=5,
+    )
+
+
 # One internal message per catalogue event type (the ping is the webhooks service's own).
 SAMPLES: dict[WebhookEventType, Message] = {
     T.INVOICE_STATUS_CHANGED: status_change(S.NORMAL, S.VOID),
@@ -152,6 +181,13 @@ SAMPLES: dict[WebhookEventType, Message] = {
         result={"outcome_id": str(PROMISE)},
         at=AT,
     ),
+    T.PAYMENT_PLAN_PROPOSED: plan_changed(PlanStatus.PROPOSED),
+    T.PAYMENT_PLAN_ACCEPTED: plan_changed(PlanStatus.ACCEPTED),
+    T.PAYMENT_PLAN_UPDATED: plan_changed(PlanStatus.ACCEPTED, paid="100.00", revision=3),
+    T.PAYMENT_PLAN_COMPLETED: plan_changed(PlanStatus.COMPLETED, paid="300.00"),
+    T.PAYMENT_PLAN_BROKEN: plan_changed(PlanStatus.BROKEN, paid="100.00"),
+    T.PAYMENT_PLAN_REJECTED: plan_changed(PlanStatus.REJECTED),
+    T.PAYMENT_PLAN_CANCELLED: plan_changed(PlanStatus.CANCELLED),
 }
 
 
@@ -336,3 +372,21 @@ def test_the_openapi_document_declares_every_type_with_its_exact_body():
         assert set(payload["properties"]) == set(PAYLOADS[event_type].model_fields)
         assert body["examples"][0]["data"]["version"] == 1
     assert "HTTPValidationError" not in schemas
+
+
+def test_a_plan_is_announced_once_per_status_and_each_installment_payment_once():
+    """Issue 19: the ERP hears of a plan's proposal, acceptance, end, and each payment allocated to it."""
+    accepted = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, revision=2))])
+    again = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, revision=2))])  # redelivered
+    assert [e.event_type for e in accepted] == [T.PAYMENT_PLAN_ACCEPTED]
+    assert accepted[0].event_id == again[0].event_id == event_id(PLAN, T.PAYMENT_PLAN_ACCEPTED)
+    first = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, paid="100.00", revision=3))])
+    second = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, paid="200.00", revision=4))])
+    assert [e.event_type for e in first + second] == [T.PAYMENT_PLAN_UPDATED] * 2
+    assert first[0].event_id != second[0].event_id
+    (broken,) = webhook_events([received(plan_changed(PlanStatus.BROKEN, paid="100.00", revision=5))])
+    assert broken.event_type == T.PAYMENT_PLAN_BROKEN
+    assert broken.data["paid_amount"] == "100.00" and broken.data["status"] == "broken"
+    assert [i["number"] for i in broken.data["installments"]] == [1, 2, 3]
+    assert broken.data["installments"][0]["amount"] == "100.00"
+    assert broken.data["customer_external_id"] == "ERP-C-1" and broken.data["plan_id"] == str(PLAN)

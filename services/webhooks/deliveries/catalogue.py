@@ -21,6 +21,9 @@ Each real-world fact is announced once, by one internal event:
 - ``contact.invalid``, ``customer.opted_out``, ``customer.replied``: ``ContactInvalidated``, ``OptOutRecorded``,
   ``ReplyReceived``.
 - ``portal.action_taken``: the portal's ``PortalActionTaken`` (a debtor's action on its page, once it is done).
+- ``payment_plan.proposed`` / ``.accepted`` / ``.completed`` / ``.broken`` / ``.rejected`` / ``.cancelled``:
+  receivables' ``PaymentPlanChanged`` in that status (issue 19), once per plan and status; an accepted plan that
+  already collected something (an installment paid) is ``payment_plan.updated``, once per revision.
 
 The ``event_id`` is ``evt_`` + ``uuid5(basis, type)``: the basis is the fact's own id where it has one that
 happens once (a promise, an action item, a message, a reply), else the internal envelope's id. A repeated internal
@@ -49,6 +52,8 @@ from shared.contracts.portal import PortalActionTaken
 from shared.contracts.receivables import (
     InvoiceStatusChanged,
     PaymentApplied,
+    PaymentPlanChanged,
+    PlanStatus,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -70,6 +75,14 @@ from shared.contracts.webhooks import (
     MessageSentV1,
     OutgoingEvent,
     PaymentAllocatedV1,
+    PaymentPlanAcceptedV1,
+    PaymentPlanBrokenV1,
+    PaymentPlanCancelledV1,
+    PaymentPlanCompletedV1,
+    PaymentPlanInstallmentV1,
+    PaymentPlanProposedV1,
+    PaymentPlanRejectedV1,
+    PaymentPlanUpdatedV1,
     PaymentReportedV1,
     PortalActionTakenV1,
     PromiseBrokenV1,
@@ -273,6 +286,31 @@ def _portal_action(r: Received[PortalActionTaken]) -> list[Announcement]:
     return [(T.PORTAL_ACTION_TAKEN, m.action_id, taken)]
 
 
+PLAN_EVENTS: dict[PlanStatus, tuple[WebhookEventType, type[BaseModel]]] = {
+    PlanStatus.PROPOSED: (T.PAYMENT_PLAN_PROPOSED, PaymentPlanProposedV1),
+    PlanStatus.ACCEPTED: (T.PAYMENT_PLAN_ACCEPTED, PaymentPlanAcceptedV1),
+    PlanStatus.COMPLETED: (T.PAYMENT_PLAN_COMPLETED, PaymentPlanCompletedV1),
+    PlanStatus.BROKEN: (T.PAYMENT_PLAN_BROKEN, PaymentPlanBrokenV1),
+    PlanStatus.REJECTED: (T.PAYMENT_PLAN_REJECTED, PaymentPlanRejectedV1),
+    PlanStatus.CANCELLED: (T.PAYMENT_PLAN_CANCELLED, PaymentPlanCancelledV1),
+}
+PLAN_FIELDS = frozenset(PaymentPlanAcceptedV1.model_fields) - {"version", "installments"}
+
+
+def _payment_plan(r: Received[PaymentPlanChanged]) -> list[Announcement]:
+    """A status is announced once per plan (basis: the plan); an accepted plan that collected something is an
+    update, once per revision (basis: the plan and its revision)."""
+    m = r.message
+    event_type, model = PLAN_EVENTS[m.status]
+    basis = m.plan_id
+    if m.status == PlanStatus.ACCEPTED and m.paid_amount > 0:
+        event_type, model = T.PAYMENT_PLAN_UPDATED, PaymentPlanUpdatedV1
+        basis = uuid.uuid5(m.plan_id, f"revision-{m.revision}")
+    installments = [PaymentPlanInstallmentV1(**i.model_dump()) for i in m.installments]
+    payload = model(**m.model_dump(include=set(PLAN_FIELDS)), installments=installments)
+    return [(event_type, basis, payload)]
+
+
 MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     InvoiceStatusChanged: _status_changed,
     PromiseMade: _promise_made,
@@ -285,6 +323,7 @@ MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     OptOutRecorded: _opt_out,
     ReplyReceived: _reply,
     PortalActionTaken: _portal_action,
+    PaymentPlanChanged: _payment_plan,
 }
 
 CONSUMED_MESSAGES: tuple[type[Message], ...] = tuple(MAPPING)
