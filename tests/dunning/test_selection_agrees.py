@@ -29,6 +29,7 @@ RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000013")
 PLANNED = "planned"  # the statements' plan, as a dry run writes it
 CALL_20 = {"key": "call-20", "kind": "call", "days": 20, "script": "Hola {{ customer.name }}: {{ total }}"}
 CALL_8 = {"key": "call-8", "kind": "call", "days": 8, "tone": 2, "script": "Llamar por {{ triggered_numbers }}"}
+PLANS = [uuid.UUID(int=n) for n in range(1, 4)]  # payment plans (issue 19)
 CREDITS = [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
 
 
@@ -70,7 +71,11 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
     for i in range(len(customers) * 3):
         customer = rng.choice(customers)
         due = base + timedelta(days=rng.randint(-70, 40))
-        status = rng.choices(list(InvoiceStatus), weights=[14, 1, 1, 1, 1, 1, 1])[0]
+        status = rng.choices(list(InvoiceStatus), weights=[14, 1, 1, 1, 1, 1, 1, 1])[0]
+        kind = rng.choices(list(InvoiceKind), weights=[10, 3, 1, 1])[0]
+        # issue 19: most installments name their plan (the plans' strategy follows them), as in_plan invoices do
+        in_a_plan = kind == InvoiceKind.INSTALLMENT or status == InvoiceStatus.IN_PLAN
+        plan_id = PLANS[i % len(PLANS)] if in_a_plan and rng.random() < 0.8 else None
         currency = rng.choice(["ARS", "ARS", "USD"])
         open_amount = Decimal(rng.choice(["50", "99.99", "100", "1500", "7000", "4.99", "0"]))
         out.append(
@@ -79,7 +84,8 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
                 revision=1,
                 customer_id=customer.customer_id,
                 number=f"F-{i:04d}",
-                kind=rng.choices(list(InvoiceKind), weights=[10, 2, 1, 1])[0],
+                kind=kind,
+                plan_id=plan_id,
                 currency=currency,
                 amount=max(open_amount, Decimal(100)),
                 open_amount=open_amount,
@@ -223,6 +229,19 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         steps=[{"key": "od-3", "kind": "overdue", "days": 3, "tone": 3, "channels": ["email", "sms"]}, CALL_20],
     )
     await create_strategy(api, headers, name="Draft", priority=0, is_default=False, active=False, steps=STANDARD_STEPS)
+    await create_strategy(  # issue 19: the installments of payment plans, whatever their customer's strategy
+        api,
+        headers,
+        name="Installments",
+        priority=0,
+        is_default=False,
+        for_payment_plans=True,
+        steps=[
+            {"key": "inst-pre-5", "kind": "pre_due", "days": 5, "channels": ["whatsapp", "email"]},
+            {"key": "inst-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["email", "sms"]},
+            {"key": "inst-call-9", "kind": "call", "days": 9, "script": "Cuota vencida: {{ total }}"},
+        ],
+    )
     customers = _customers(rng, 60)
     await feed(stack, tenant_ctx.id, customers)
     await feed(stack, tenant_ctx.id, _invoices(rng, customers, DAYS[0]))
@@ -231,7 +250,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         strategies = await load_strategies(session, tenant_ctx.id)
     await _scramble_history(stack, rng, strategies)
     cutoff = pending_cutoff(EXPIRY_HOURS)
-    compared = called = 0
+    compared = called = installments = 0
     for day in DAYS:
         pure = await _pure_plan(stack, tenant, strategies, day, cutoff)
         sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff)
@@ -241,6 +260,8 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
         assert calls == _pure_calls(pure, tenant, day), day
         compared += len(messages) + len(tasks)
         called += len(calls)
+        installments += sum(key.startswith("inst-") for row in sql_plan for key in row["step_keys"])
+    assert installments > 0  # the payment plans' strategy followed some installments
     assert compared > 20  # the portfolios are not trivially empty
     assert called > 0
     assert all(Channel(row["channel"]) for row in sql_plan if row["channel"])
