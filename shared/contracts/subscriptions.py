@@ -90,6 +90,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             TaskChanged,
             OutcomeRecorded,
             WarningSignsChanged,
+            PaymentPlanChanged,  # a broken plan: the plans_broken alarm (issue 19)
         }
     ),
     # webhooks turns the facts integrations care about into its catalogue's events
