@@ -3,11 +3,20 @@ invoices are back to normal) is an alarm, daily, to the plan's collector (else t
 managers. Receivables' ``PaymentPlanChanged`` through alarms' inbox -> run -> the exact digests, once per day; on by
 default, like broken promises."""
 
+import random
 import uuid
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
-from alarms_service.digests import rules
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alarms_service.digests import rules, selection_repository
+from alarms_service.digests.rules import Directory
+from alarms_service.models import Customer, PaymentPlan
+from alarms_service.tenant_settings.rules import Alarm, AlarmSchedule
 from shared.contracts.receivables import PaymentPlanChanged, PlanInstallment, PlanStatus
 from tests.alarms.support import Portfolio, alarms_tenant, collector, feed, run, sent_communications
 
@@ -125,3 +134,77 @@ def test_a_plan_is_pending_while_broken_within_the_look_back():
     assert not rules.plan_broken_pending("broken", date(2026, 11, 24), AS_OF, 30)  # not yet
     assert not rules.plan_broken_pending("accepted", date(2026, 11, 20), AS_OF, 30)
     assert not rules.plan_broken_pending("broken", None, AS_OF, 30)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_the_selection_agrees_with_the_rule_on_random_plans(api, stack, seed):
+    """``plan_selection.PLANS_BROKEN`` applies ``rules.plan_broken_pending`` and routes as the alarm says: the
+    plan's collector, else the customer's, else the managers (none here: one unrouted group)."""
+    rnd, tenant_id = random.Random(seed), uuid.uuid4()
+    collectors = [uuid.uuid4() for _ in range(3)]
+    customers = [
+        {
+            "tenant_id": tenant_id,
+            "id": uuid.uuid4(),
+            "revision": 1,
+            "name": f"Cliente {n}",
+            "collector_id": rnd.choice([*collectors, None]),
+            "deleted": rnd.random() < 0.1,
+        }
+        for n in range(15)
+    ]
+    plans = []
+    for _ in range(60):
+        status = rnd.choice(["broken", "broken", "accepted", "completed", "cancelled"])
+        plans.append(
+            {
+                "tenant_id": tenant_id,
+                "plan_id": uuid.uuid4(),
+                "revision": 1,
+                "customer_id": rnd.choice(customers)["id"],
+                "collector_id": rnd.choice([*collectors, None, None]),
+                "status": status,
+                "currency": rnd.choice(["ARS", "USD"]),
+                "principal": Decimal(rnd.choice([300, 1200])),
+                "paid_amount": Decimal(rnd.choice([0, 100, 1500])),
+                "installments": 3,
+                "unpaid_installments": rnd.randint(1, 3),
+                "broken_on": AS_OF - timedelta(days=rnd.randint(-3, 40)) if status == "broken" else None,
+                "reason": None,
+            }
+        )
+    schedule = AlarmSchedule(Alarm.PLANS_BROKEN, lookback_days=20)
+    by_customer = {c["id"]: c for c in customers}
+    want: dict[tuple, tuple[list[str], dict[str, Decimal]]] = defaultdict(lambda: ([], defaultdict(Decimal)))
+    for plan_row in sorted(plans, key=lambda p: (p["broken_on"] or AS_OF, by_customer[p["customer_id"]]["name"])):
+        customer_row = by_customer[plan_row["customer_id"]]
+        pending = rules.plan_broken_pending(plan_row["status"], plan_row["broken_on"], AS_OF, schedule.lookback_days)
+        if customer_row["deleted"] or not pending:
+            continue
+        key = plan_row["collector_id"] or customer_row["collector_id"]
+        group = ("collector", key, None) if key else ("manager", None, "no_manager")
+        want[group][0].append(str(plan_row["plan_id"]))
+        unpaid = max(plan_row["principal"] - plan_row["paid_amount"], Decimal(0))
+        want[group][1][plan_row["currency"]] += unpaid
+    async with stack.engine.begin() as conn:
+        await conn.execute(insert(Customer.__table__), customers)
+        await conn.execute(insert(PaymentPlan.__table__), plans)
+        session = AsyncSession(bind=conn)
+        params = selection_repository.parameters(
+            Alarm.PLANS_BROKEN, schedule, tenant_id=tenant_id, as_of=AS_OF, timezone="UTC", directory=Directory()
+        )
+        groups = await selection_repository.select_groups(session, Alarm.PLANS_BROKEN, params, full=True)
+    got = {
+        (g.audience.value, g.key, g.problem): (
+            sorted(r["plan_id"] for r in g.rows),
+            {k: Decimal(v) for k, v in g.totals.items() if Decimal(v) != 0},
+        )
+        for g in groups
+    }
+    assert got == {
+        group: (sorted(ids), {k: v for k, v in totals.items() if v != 0}) for group, (ids, totals) in want.items()
+    }
+    assert sum(len(ids) for ids, _ in got.values()) > 5
+    for g in groups:  # each group's rows in ``rules.sort_key`` order
+        keys = [rules.sort_key(Alarm.PLANS_BROKEN, g.audience, r) for r in g.rows]
+        assert keys == sorted(keys)
