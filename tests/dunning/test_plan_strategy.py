@@ -39,9 +39,13 @@ async def _accept_plan(portfolio: Portfolio, customer: uuid.UUID, grouped: list[
     return plan_id
 
 
+RUNS: list[dict] = []
+
+
 async def _sent_on(api, headers, messaging: Messaging, day: date) -> list:
     run = await real_run(api, headers, day)
     assert run["status"] == "completed", run
+    RUNS.append(run)
     return await messaging.take_and_accept()
 
 
@@ -79,6 +83,9 @@ async def test_installments_follow_the_plans_strategy_and_the_other_invoices_the
     # the grouped invoices are paused and out of the position, the installments in it
     assert await _dispatched_steps(stack, tenant.id, NEXT_MONDAY) == {"C-1": "cuota-pre-5", "F-9": "od-1"}
     assert {line.number for line in second.invoices} == {"C-1", "C-2", "C-3", "F-9"}
+    # the run counts each step under its own strategy, though one message carries both
+    by_step = {(s["strategy"], s["step_key"]): s["invoices"] for s in RUNS[-1]["counts"]["by_step"]}
+    assert by_step == {("Cuotas", "cuota-pre-5"): 1, ("Standard", "od-1"): 1}
     assert [(t.currency, t.amount) for t in second.open_totals] == [("ARS", 3100)]  # 3 x 700 + 1000
 
     explained = await api.get(

@@ -242,7 +242,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed):
             {"key": "inst-call-9", "kind": "call", "days": 9, "script": "Cuota vencida: {{ total }}"},
         ],
     )
-    customers = _customers(rng, 60)
+    customers = _customers(rng, 100)
     await feed(stack, tenant_ctx.id, customers)
     await feed(stack, tenant_ctx.id, _invoices(rng, customers, DAYS[0]))
     async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
