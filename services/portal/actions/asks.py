@@ -31,6 +31,8 @@ from shared.words import words
 # Calls are made on the phone: the window of the phone-number channels (seed 002: never call outside the allowed
 # hours). messaging keeps one per channel; SMS's stands for the phone.
 CALL_WINDOW_CHANNEL = "sms"
+# Receivables' payment plans (issue 19): a plan the debtor asks for is proposed there, as ``service:portal``.
+PLANS_PATH = "/v1/payment-plans"
 
 
 def window_of(messaging_settings: dict[str, Any]) -> ContactWindow | None:
@@ -161,9 +163,6 @@ async def request_plan(
     fields = ("installments", "down_payment")
     errors = await carry_out(session, visit, position, ActionKind.PLAN_REQUESTED, detail, fields, act)
     return Result(errors, {} if errors else shown | after)
-
-
-PLANS_PATH = "/v1/payment-plans"
 
 
 async def plan_task(
