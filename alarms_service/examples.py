@@ -86,6 +86,14 @@ ALARM_SETTINGS_OUT: dict[str, Any] = {
         "hour": 8,
         "next_at": None,
     },
+    "plans_broken": {
+        "enabled": True,
+        "cadence": "daily",
+        "hour": 8,
+        "weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        "next_at": "2026-11-24T11:00:00Z",
+        "lookback_days": 30,
+    },
 }
 RUN_OUT: dict[str, Any] = {
     "id": RUN_ID,

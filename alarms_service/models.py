@@ -145,6 +145,30 @@ class BrokenPromise(Base):
     open_amount: Mapped[Decimal] = mapped_column(Numeric)
 
 
+class PaymentPlan(Base):
+    """``receivables.payment_plan_changed`` (issue 19): a plan's latest state, by revision; the broken ones make the
+    ``plans_broken`` alarm."""
+
+    __tablename__ = "payment_plans"
+    __table_args__ = (
+        Index("ix_payment_plans_broken", "tenant_id", "broken_on", postgresql_where=text("status = 'broken'")),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    principal: Mapped[Decimal] = mapped_column(Numeric)
+    paid_amount: Mapped[Decimal] = mapped_column(Numeric)
+    installments: Mapped[int] = mapped_column(Integer)
+    unpaid_installments: Mapped[int] = mapped_column(Integer)
+    broken_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ActionItem(Base):
     """``dunning.action_item_changed``; ``changed_at`` (the event's time) orders the changes."""
 

@@ -12,6 +12,7 @@ from alarms_service.projection.handlers import (
     on_invoice_changed,
     on_invoices_changed,
     on_outcome_recorded,
+    on_payment_plan_changed,
     on_promise_broken,
     on_task_changed,
     on_tenant_changed,
@@ -28,6 +29,7 @@ from shared.contracts.receivables import (
     InvoiceChanged,
     InvoicesChanged,
     OutcomeRecorded,
+    PaymentPlanChanged,
     PromiseBroken,
     TaskChanged,
     WarningSignsChanged,
@@ -53,6 +55,7 @@ HANDLERS: Handlers = {
     TaskChanged: on_task_changed,
     OutcomeRecorded: on_outcome_recorded,
     WarningSignsChanged: on_warning_signs_changed,
+    PaymentPlanChanged: on_payment_plan_changed,
 }
 
 FUNCTIONS = [

@@ -136,6 +136,9 @@ class Invoice(Base):
     reported_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     dispute_area_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     document_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # issue 19: an installment's payment plan (kind ``installment``: the plans' strategy follows it), or the plan an
+    # ``in_plan`` invoice is grouped in
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     missing_upstream: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     # dunning state
@@ -156,6 +159,13 @@ class Strategy(IdMixin, TimestampMixin, Base):
             "uq_strategies_one_default", "tenant_id", unique=True, postgresql_where=text("is_default AND NOT archived")
         ),
         Index("uq_strategies_name", "tenant_id", "name", unique=True, postgresql_where=text("NOT archived")),
+        # issue 19: at most one live strategy for the installments of payment plans
+        Index(
+            "uq_strategies_one_for_plans",
+            "tenant_id",
+            unique=True,
+            postgresql_where=text("for_payment_plans AND active AND NOT archived"),
+        ),
         *tenant_keys("strategies", "id"),
     )
 
@@ -165,6 +175,8 @@ class Strategy(IdMixin, TimestampMixin, Base):
     priority: Mapped[int] = mapped_column(Integer)
     is_default: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     manual_only: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # issue 19: follows the installments of payment plans; never chosen for a customer
+    for_payment_plans: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     archived: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     match: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -24,7 +24,7 @@ _NO_MONEY = """, money AS (
            NULL::numeric AS amount WHERE false
 )"""
 # Whom the manager's digests go to: the tenant's active managers; a tenant without one, its active admins.
-_MANAGERS = """managers AS (
+MANAGERS = """managers AS (
     SELECT u.user_id FROM alarms.users u
     WHERE u.tenant_id = CAST(:tenant AS uuid) AND u.active AND ('manager' = ANY(u.roles) OR ('admin' = ANY(u.roles)
           AND NOT EXISTS (SELECT 1 FROM alarms.users m WHERE m.tenant_id = u.tenant_id AND m.active
@@ -59,7 +59,7 @@ WITH r AS MATERIALIZED (
 )
 
 UNASSIGNED_CUSTOMERS = f"""
-WITH {_OVERDUE}, {_MANAGERS}, per_customer AS (
+WITH {_OVERDUE}, {MANAGERS}, per_customer AS (
     SELECT o.customer_id, c.name, c.external_id, min(o.oldest_due) AS oldest_due, sum(o.invoices) AS invoices,
            json_object_agg(o.currency, o.amount::text ORDER BY o.currency) AS totals
     FROM overdue o
@@ -85,7 +85,7 @@ WITH {_OVERDUE}, {_MANAGERS}, per_customer AS (
 # team's mean by more than ``spread`` percent (``rules.above_spread``: compared in integers and exact decimals,
 # value x 100 x team size against the team's total x (100 + spread), never through a rounded mean).
 WORKLOAD = f"""
-WITH {_OVERDUE}, {_MANAGERS}, members AS (
+WITH {_OVERDUE}, {MANAGERS}, members AS (
     SELECT c.collector_id FROM alarms.customers c
     WHERE c.tenant_id = CAST(:tenant AS uuid) AND c.collector_id IS NOT NULL AND NOT c.deleted
     UNION
@@ -150,7 +150,7 @@ _OVER_THRESHOLD = f"""thresholds AS (
     HAVING sum(i.open_amount) >= t.threshold
 )"""
 OVERDUE_THRESHOLD = f"""
-WITH {_OVER_THRESHOLD}, {_MANAGERS}, crossed AS MATERIALIZED (
+WITH {_OVER_THRESHOLD}, {MANAGERS}, crossed AS MATERIALIZED (
     SELECT o.customer_id, o.currency, o.amount, c.collector_id, u.full_name AS collector_name,
            json_build_object(
                'customer_id', o.customer_id, 'customer_name', c.name, 'customer_external_id', c.external_id,
@@ -179,7 +179,7 @@ WITH {_OVER_THRESHOLD}, {_MANAGERS}, crossed AS MATERIALIZED (
 # exclusive), against the plan: ``planned`` (contacts per day x that week's business days).
 CONTACT_RATE = (
     f"""
-WITH {_MANAGERS}, made AS (
+WITH {MANAGERS}, made AS (
     SELECT k.user_id, count(*) AS contacts
     FROM alarms.contacts k
     WHERE k.tenant_id = CAST(:tenant AS uuid)

@@ -48,6 +48,8 @@ AUDIENCES: dict[Alarm, tuple[Audience, ...]] = {
     Alarm.OVERDUE_THRESHOLD: (Audience.COLLECTOR, Audience.MANAGER),
     Alarm.CONTACT_RATE: (Audience.MANAGER,),
     Alarm.WARNING_SIGNS: (Audience.COLLECTOR,),
+    # issue 19: a broken payment plan to its collector (the plan's, else the customer's), else to the managers
+    Alarm.PLANS_BROKEN: (Audience.COLLECTOR, Audience.MANAGER),
 }
 OWED_STATUSES = ("normal", "promise_to_pay", "payment_reported", "dispute")
 # A tenant whose calendar is not known: weekends only, no holidays.
@@ -200,6 +202,13 @@ def broken_promise_pending(
     )
 
 
+def plan_broken_pending(status: str, broken_on: date | None, as_of: date, lookback_days: int) -> bool:
+    """Issue 19: a payment plan broken within the look-back (seed 004, "Renegociar la deuda a tres plazos": the
+    renegotiation failed, its invoices are back to normal and the collector must call again). A plan accepted again
+    or otherwise changed since is no longer broken."""
+    return status == "broken" and broken_on is not None and broken_since(as_of, lookback_days) <= broken_on <= as_of
+
+
 def action_pending(status: str, created_on: date, as_of: date, known_invoices: int, owed_invoices: int) -> bool:
     """An open action item still worth taking: some of its invoices still owe money (or none is known yet)."""
     return status == "open" and created_on <= as_of and (known_invoices == 0 or owed_invoices > 0)
@@ -259,6 +268,8 @@ def sort_key(alarm: Alarm, audience: Audience, row: Mapping[str, Any]) -> tuple[
         return (row["oldest_broken_on"], name, str(row["customer_id"]))
     if alarm is Alarm.PAYMENTS_REPORTED:
         return (row["reported_date"], name, row["number"], str(row["invoice_id"]))
+    if alarm is Alarm.PLANS_BROKEN:
+        return (row["broken_on"], name, str(row["plan_id"]))
     if audience is Audience.AREA:
         return (row.get("area_name") or "", row["disputed_since"], name, row["number"], str(row["invoice_id"]))
     return (row["disputed_since"], name, row["number"], str(row["invoice_id"]))

@@ -189,6 +189,24 @@ class WarningSignsRow(BaseModel):
     refreshed_on: date
 
 
+class BrokenPlanRow(BaseModel):
+    """Payment plans broken (issue 19): one plan broken within the look-back, its invoices back to normal."""
+
+    plan_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str | None
+    customer_external_id: str | None
+    collector_id: uuid.UUID | None = Field(description="The plan's collector, else the customer's; null: nobody")
+    broken_on: date
+    currency: str
+    principal: Decimal = Field(description="The debt the plan grouped")
+    paid_amount: Decimal = Field(description="What its installments collected")
+    unpaid_amount: Decimal = Field(description="What it left unpaid (the grouped invoices' open amounts now)")
+    installments: int
+    unpaid_installments: int
+    reason: str | None
+
+
 Row = (
     ActionRow
     | BrokenPromiseRow
@@ -200,6 +218,7 @@ Row = (
     | OverdueThresholdRow
     | ContactRateRow
     | WarningSignsRow
+    | BrokenPlanRow
 )
 
 

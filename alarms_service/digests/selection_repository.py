@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alarms_service.digests import manager_selection, rules
+from alarms_service.digests import manager_selection, plan_selection, rules
 from alarms_service.digests.rules import Audience, Directory
 from alarms_service.tenant_settings.rules import MANAGER_ALARMS, Alarm, AlarmSchedule
 from shared.calendar import BusinessCalendar
@@ -222,6 +222,7 @@ SELECTIONS = {
     Alarm.PAYMENTS_REPORTED: PAYMENTS_REPORTED,
     Alarm.DISPUTES: DISPUTES,
     **manager_selection.SELECTIONS,
+    Alarm.PLANS_BROKEN: plan_selection.PLANS_BROKEN,
 }
 STATEMENTS = {
     (alarm, save): text(
@@ -264,7 +265,7 @@ def parameters(
         params.update(manager_selection.parameters(alarm, schedule, as_of=as_of, timezone=timezone, business=business))
     elif alarm is Alarm.ACTIONS:
         params["owner"] = directory.action_owner_id
-    elif alarm is Alarm.BROKEN_PROMISES:
+    elif alarm in (Alarm.BROKEN_PROMISES, Alarm.PLANS_BROKEN):
         params["since"] = rules.broken_since(as_of, schedule.lookback_days)
     elif alarm is Alarm.PAYMENTS_REPORTED:
         params["cutoff"] = rules.reported_cutoff(as_of, schedule.threshold_days)

@@ -8,6 +8,7 @@ templates print ``data.title`` as the subject, then ``data.summary``, ``data.lin
 from typing import Any
 
 from alarms_service.digests.manager_texts import MANAGER_TEXTS
+from alarms_service.digests.plan_texts import PLAN_TEXTS
 
 TEXTS: dict[str, dict[str, Any]] = {
     "es": {
@@ -201,9 +202,10 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _merge_manager_texts() -> None:
-    """Issue 18's words (``manager_texts``) beside seed 000's: the tables of each kind are joined, the rest added."""
-    for language, extra in MANAGER_TEXTS.items():
+def _merge_texts(more: dict[str, dict[str, Any]]) -> None:
+    """Issue 18's words (``manager_texts``) and issue 19's (``plan_texts``) beside seed 000's: the tables of each
+    kind are joined, the rest added."""
+    for language, extra in more.items():
         for key, value in extra.items():
             current = TEXTS[language].get(key)
             if isinstance(current, dict) and key in ("title", "summary", "action", "rows", "line"):
@@ -212,4 +214,5 @@ def _merge_manager_texts() -> None:
                 TEXTS[language][key] = value
 
 
-_merge_manager_texts()
+_merge_texts(MANAGER_TEXTS)
+_merge_texts(PLAN_TEXTS)

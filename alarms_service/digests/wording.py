@@ -95,6 +95,17 @@ def line(alarm: Alarm, audience: Audience, row: Mapping[str, Any], words: Words)
             details=details,
             owed=words.owed(row.get("open_totals")),
         )
+    if alarm is Alarm.PLANS_BROKEN:
+        currency = row["currency"]
+        return template.format(
+            customer=customer,
+            date=words.date(row["broken_on"]),
+            installments=words.count(int(row["unpaid_installments"]), t["installments"]),
+            total=row["installments"],
+            reason=t["plan_reason"].format(reason=row["reason"]) if row.get("reason") else "",
+            paid=words.amount(row["paid_amount"], currency),
+            owed=words.owed({currency: row["unpaid_amount"]}),
+        )
     money = {row["currency"]: row["open_amount"]}
     if alarm is Alarm.PAYMENTS_REPORTED:
         return template.format(

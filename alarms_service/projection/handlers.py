@@ -23,6 +23,7 @@ from shared.contracts.receivables import (
     InvoiceChanged,
     InvoicesChanged,
     OutcomeRecorded,
+    PaymentPlanChanged,
     PromiseBroken,
     TaskChanged,
     WarningSignsChanged,
@@ -168,6 +169,32 @@ async def on_promise_broken(ctx: dict[str, Any], session: AsyncSession, batch: l
         for r in batch
     }
     await repository.insert_broken_promises(session, list(rows.values()))
+
+
+async def on_payment_plan_changed(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[PaymentPlanChanged]]
+) -> None:
+    """A plan's latest state by revision (issue 19): a broken one is listed by the ``plans_broken`` alarm."""
+    rows = [
+        {
+            "tenant_id": r.tenant_id,
+            "plan_id": m.plan_id,
+            "revision": m.revision,
+            "customer_id": m.customer_id,
+            "collector_id": m.collector_id,
+            "status": m.status.value,
+            "currency": m.currency.upper(),
+            "principal": m.principal,
+            "paid_amount": m.paid_amount,
+            "installments": len(m.installments),
+            "unpaid_installments": sum(1 for i in m.installments if i.status != "paid"),
+            "broken_on": m.broken_on,
+            "reason": m.reason,
+        }
+        for r in batch
+        for m in (r.message,)
+    ]
+    await repository.upsert_payment_plans(session, rows)
 
 
 async def on_action_item_changed(

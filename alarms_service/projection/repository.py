@@ -19,6 +19,7 @@ from alarms_service.models import (
     Customer,
     CustomerSigns,
     Invoice,
+    PaymentPlan,
     Task,
     Tenant,
     User,
@@ -89,6 +90,24 @@ async def upsert_invoice_columns(session: AsyncSession, columns: dict[str, list[
 async def insert_broken_promises(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(BrokenPromise.__table__).values(rows).on_conflict_do_nothing())
+
+
+PLAN_FIELDS = (
+    "customer_id",
+    "collector_id",
+    "status",
+    "currency",
+    "principal",
+    "paid_amount",
+    "installments",
+    "unpaid_installments",
+    "broken_on",
+    "reason",
+)
+
+
+async def upsert_payment_plans(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await upsert_newest(session, PaymentPlan.__table__, rows, ("tenant_id", "plan_id"), "revision", PLAN_FIELDS)
 
 
 async def upsert_action_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -24,6 +24,8 @@ class Alarm(StrEnum):
     OVERDUE_THRESHOLD = "overdue_threshold"
     CONTACT_RATE = "contact_rate"
     WARNING_SIGNS = "warning_signs"
+    # issue 19: payment plans broken, to the plan's collector (else the managers); on by default, like broken promises
+    PLANS_BROKEN = "plans_broken"
 
 
 class Cadence(StrEnum):
@@ -42,6 +44,7 @@ CADENCE = {
     Alarm.OVERDUE_THRESHOLD: Cadence.DAILY,
     Alarm.CONTACT_RATE: Cadence.WEEKLY,
     Alarm.WARNING_SIGNS: Cadence.WEEKLY,
+    Alarm.PLANS_BROKEN: Cadence.DAILY,
 }
 # The alarms of issue 18: a tenant turns them on (``enabled`` defaults to false), so a tenant that did not ask for
 # them gets no new email.
@@ -71,7 +74,7 @@ class AlarmSchedule:
     weekdays: frozenset[int] = WORKDAYS
     weekday: int = 1
     threshold_days: int = 5  # payments reported: listed once reported more than this many days ago (seed: "x días")
-    lookback_days: int = 30  # broken promises: listed while broken at most this many days ago and still unpaid
+    lookback_days: int = 30  # broken promises (and plans): listed while broken at most this many days ago
     spread_percent: int = 50  # workload: a collector above the team's mean by more than this (overdue or customers)
     contacts_per_day: int = 20  # contact rate: the contacts planned per collector and business day
     # overdue threshold: per currency, the overdue total whose crossing is told (none set: nothing is told)

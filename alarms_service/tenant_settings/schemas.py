@@ -87,6 +87,10 @@ class AlarmSettingsOut(BaseModel):
     )
     contact_rate: ContactRateAlarm = Field(description="Collectors with fewer contacts than planned, to managers")
     warning_signs: WeeklyAlarm = Field(description="Each collector's customers with warning signs (seed 001)")
+    plans_broken: BrokenPromisesAlarm = Field(
+        description="Payment plans broken in the last `lookback_days` (issue 19), to the plan's collector, else "
+        "the managers"
+    )
 
 
 # Every field of an update may be left out, but not set to null: typed without None, defaulting to None (a default
@@ -164,3 +168,4 @@ class AlarmSettingsUpdate(BaseModel):
     overdue_threshold: OverdueThresholdUpdate = None  # type: ignore[assignment]
     contact_rate: ContactRateUpdate = None  # type: ignore[assignment]
     warning_signs: WeeklyAlarmUpdate = None  # type: ignore[assignment]
+    plans_broken: BrokenPromisesUpdate = None  # type: ignore[assignment]

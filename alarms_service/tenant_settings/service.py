@@ -31,7 +31,7 @@ def _alarm_out(
         out["weekdays"] = [WEEKDAY_NAMES[d - 1] for d in sorted(schedule.weekdays)]
     else:
         out["weekday"] = WEEKDAY_NAMES[schedule.weekday - 1]
-    if schedule.alarm is Alarm.BROKEN_PROMISES:
+    if schedule.alarm in (Alarm.BROKEN_PROMISES, Alarm.PLANS_BROKEN):
         out["lookback_days"] = schedule.lookback_days
     if schedule.alarm is Alarm.PAYMENTS_REPORTED:
         out["threshold_days"] = schedule.threshold_days

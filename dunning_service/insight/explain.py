@@ -19,7 +19,8 @@ from dunning_service.runs.repository import DispatchRow, customer_dispatches
 from dunning_service.runs.rules import Decision, evaluate_customer, reply_pause
 from dunning_service.runs.service import plan_items
 from dunning_service.settings import DunningSettings
-from dunning_service.strategies.rules import Step, next_step, overdue_amounts
+from dunning_service.strategies.installments import invoice_choice, plan_strategy
+from dunning_service.strategies.rules import Step, Strategy, next_step, overdue_amounts
 from shared.contracts.common import Channel
 from shared.problems import NotFound
 
@@ -111,13 +112,16 @@ async def explain_customer(
     for call in evaluation.plan.calls:
         channel_of.update({i.invoice.id: "call" for i in call.items})
     strategy = evaluation.choice.strategy
+    plans = plan_strategy(strategies)
     closed = tenant.calendar.closed_reason(day)
     out_invoices = []
     for decision in evaluation.decisions:
         inv = decision.invoice
+        followed = invoice_choice(inv, evaluation.choice, plans)  # issue 19: an installment follows the plans'
         upcoming = None
-        if strategy is not None and not strategy.manual_only and decision.reason in WAITING | {"due"}:
-            upcoming = next_step(strategy.steps, inv, day, tenant.calendar, sent_today=decision.step)
+        own = followed.strategy
+        if own is not None and not own.manual_only and decision.reason in WAITING | {"due"}:
+            upcoming = next_step(own.steps, inv, day, tenant.calendar, sent_today=decision.step)
         out_invoices.append(
             {
                 "invoice_id": inv.id,
@@ -133,6 +137,8 @@ async def explain_customer(
                 "due_step": _step(decision.step, channel_of.get(inv.id)) if decision.step else None,
                 "last_step": _last_step(inv.id, history),
                 "next_step": {**_step(upcoming[0]), "date": upcoming[1]} if upcoming else None,
+                "strategy": _strategy_ref(own),
+                "strategy_reason": followed.reason,
             }
         )
     return {
@@ -151,18 +157,7 @@ async def explain_customer(
         "business_day": closed is None,
         "closed_reason": closed,
         "next_business_day": tenant.calendar.next_business_day(day),
-        "strategy": (
-            {
-                "id": strategy.id,
-                "name": strategy.name,
-                "version": strategy.version,
-                "manual_only": strategy.manual_only,
-                "priority": strategy.priority,
-                "is_default": strategy.is_default,
-            }
-            if strategy
-            else None
-        ),
+        "strategy": _strategy_ref(strategy),
         "strategy_reason": evaluation.choice.reason,
         "paused": reply_pause(customer, day, tenant.reply_pause_days),
         "channels": [
@@ -178,6 +173,20 @@ async def explain_customer(
         "planned": plan_items([evaluation.plan], day, 100) if evaluation.plan.items else [],
         "history": _history(history),
         **await fees.explain(session, tenant_id, customer_id, strategy.id if strategy else None, invoices, day),
+    }
+
+
+def _strategy_ref(strategy: Strategy | None) -> dict[str, Any] | None:
+    if strategy is None:
+        return None
+    return {
+        "id": strategy.id,
+        "name": strategy.name,
+        "version": strategy.version,
+        "manual_only": strategy.manual_only,
+        "priority": strategy.priority,
+        "is_default": strategy.is_default,
+        "for_payment_plans": strategy.for_payment_plans,
     }
 
 

@@ -44,13 +44,19 @@ class InvoiceExplanation(OpenInvoice):
     reason: str = Field(
         description="due, no_step_yet, step_already_sent, awaiting_acceptance (its message is not sent yet), "
         "not_business_day, closed, missing_upstream, credit_note, paused_promise_to_pay, paused_payment_reported, "
-        "paused_dispute, nothing_owed, below_tolerance, open_action_item, action_taken, customer_deleted, "
+        "paused_dispute, in_plan, nothing_owed, below_tolerance, open_action_item, action_taken, customer_deleted, "
         "paused_reply (the customer replied), no_strategy, manual_only"
     )
     detail: str
     due_step: StepInfo | None
     last_step: LastStep | None
     next_step: StepInfo | None
+    strategy: "StrategyRef | None" = Field(
+        None,
+        description="The strategy this invoice follows: the customer's, or for an installment of a payment plan "
+        "the payment plans' strategy when the tenant has one (issue 19)",
+    )
+    strategy_reason: str | None = Field(None, description="Why it follows that strategy")
 
 
 class StrategyRef(BaseModel):
@@ -60,6 +66,7 @@ class StrategyRef(BaseModel):
     manual_only: bool
     priority: int
     is_default: bool
+    for_payment_plans: bool = False
 
 
 class ChannelState(BaseModel):

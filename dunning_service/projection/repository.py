@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.models import Customer, Invoice, Tenant
 from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
 from dunning_service.projection.views import customer_view, invoice_view
-from dunning_service.runs.selection import OPEN_STATUSES
+from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
@@ -63,6 +63,7 @@ INVOICE_FIELDS = (
     "reported_date",
     "dispute_area_id",
     "document_url",
+    "plan_id",  # issue 19
 )
 
 
@@ -119,6 +120,7 @@ def invoice_row(tenant_id: uuid.UUID, m: InvoiceSnapshot) -> dict[str, Any]:
         "reported_date": m.reported_date,
         "dispute_area_id": m.dispute_area_id,
         "document_url": m.document_url,
+        "plan_id": m.plan_id,
     }
 
 
@@ -300,11 +302,11 @@ async def delete_customers_unseen(session: AsyncSession, tenant_id: uuid.UUID, s
 
 
 async def mark_invoices_missing(session: AsyncSession, tenant_id: uuid.UUID, started: datetime) -> int:
-    """Open invoices receivables no longer lists are marked missing; how many."""
+    """Open (or ``in_plan``) invoices receivables no longer lists are marked missing; how many."""
     result = await session.execute(
         text(
             "UPDATE dunning.invoices SET missing_upstream = true WHERE tenant_id = :tenant_id "
-            "AND status IN ('normal', 'promise_to_pay', 'payment_reported', 'dispute') "
+            f"AND status IN {LISTED_STATUSES} "
             "AND NOT missing_upstream AND seen_at < :started"
         ),
         {"tenant_id": tenant_id, "started": started},

@@ -1,6 +1,6 @@
 """Rebuild the projection from receivables' API (after an outage, a lost queue, or a new deployment).
 
-Pages through ``GET /v1/customers`` and ``GET /v1/invoices?status=<each open status>`` (cursor pagination,
+Pages through ``GET /v1/customers`` and ``GET /v1/invoices?status=<each open status and in_plan>`` (cursor pagination,
 items shaped like the ``customer_changed`` / ``invoice_changed`` snapshots with ``id``) and upserts them
 with the same revision rule as the events, so a resync racing live events never brings back an older
 state. Customers receivables no longer lists are marked deleted; open invoices it no longer lists are
@@ -16,19 +16,18 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_service.projection import repository
+from dunning_service.runs.selection import LISTED
 from dunning_service.settings import DunningSettings
 from shared.clock import wall_now
-from shared.contracts.common import InvoiceStatus
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged
 from shared.internal import InternalClient
 
 log = structlog.get_logger()
 
 RESYNC_JOB = "dunning.resync"
-OPEN = [
-    s.value
-    for s in (InvoiceStatus.NORMAL, InvoiceStatus.PROMISE_TO_PAY, InvoiceStatus.PAYMENT_REPORTED, InvoiceStatus.DISPUTE)
-]
+# The open statuses, and ``in_plan`` (issue 19): a grouped invoice keeps its row and its steps done while its plan
+# lasts, and comes back with them when the plan breaks.
+OPEN = [s.value for s in LISTED]
 
 
 async def _pages(client: InternalClient, path: str, tenant_id: uuid.UUID, page_size: int, **filters: Any) -> Any:

@@ -23,7 +23,10 @@ PAUSED_STATUSES = {
     InvoiceStatus.PAYMENT_REPORTED: "paused_payment_reported",
     InvoiceStatus.DISPUTE: "paused_dispute",
 }
-CLOSED_STATUSES = frozenset({InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.VOID})
+# Issue 19: ``in_plan`` is closed for dunning (out of every position, total and reminder: the plan's installments
+# carry the debt) though not for receivables; its row and its steps done stay, so a broken plan, which brings the
+# invoice back to ``normal``, never repeats a step already sent.
+CLOSED_STATUSES = frozenset({InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.VOID, InvoiceStatus.IN_PLAN})
 
 
 # ----------------------------------------------------------------------------------------------------- customers
@@ -119,6 +122,7 @@ class InvoiceView:
     stopped_by_action: bool = False  # an action notice went out: no more reminders
     open_action_item: uuid.UUID | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    plan_id: uuid.UUID | None = None  # issue 19: an installment's plan, or the plan an ``in_plan`` invoice is in
 
     @property
     def is_open(self) -> bool:

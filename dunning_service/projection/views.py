@@ -74,4 +74,5 @@ def invoice_view(
         stopped_by_action=bool(row.get("stopped_by_action")),
         open_action_item=(open_action_items or {}).get(row["id"]),
         extra={"external_id": row.get("external_id"), "document_url": row.get("document_url")},
+        plan_id=row.get("plan_id"),
     )

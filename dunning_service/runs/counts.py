@@ -35,8 +35,13 @@ def step_counts(
 def dispatch_counts(rows: Sequence[CountRow], strategies: Mapping[uuid.UUID, Strategy]) -> dict[str, Any]:
     """A run's counts as it stores them, from its dispatches' (``plan_repository.count_rows``)."""
     by: dict[str, dict[Any, int]] = defaultdict(dict)
+    owner = {step.id: s.id for s in strategies.values() for step in s.steps}  # a step's own strategy (issue 19)
     for row in rows:
-        by[row.dim][(row.strategy_id, row.key) if row.dim == "step" else row.key] = row.n
+        if row.dim == "step":
+            key = (owner.get(row.step_id, row.strategy_id) if row.step_id else row.strategy_id, row.key)
+            by["step"][key] = by["step"].get(key, 0) + row.n
+        else:
+            by[row.dim][row.key] = row.n
     steps = step_counts(by["step"], strategies)
     channels = by["channel"]
     return {

@@ -157,7 +157,9 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
 def shown_item(row: ShownRow, strategies: Mapping[uuid.UUID, Strategy]) -> dict[str, Any]:
     """An entry of a dry run's plan as the API shows it (``service.plan_items``' shape), a message with the
     position its payload states."""
-    steps = {s.key: s for s in strategies[row.strategy_id].steps} if row.strategy_id in strategies else {}
+    # a message can mix the customer's strategy and the payment plans' (issue 19): its own strategy's keys first
+    steps = {step.key: step for s in strategies.values() if s.id != row.strategy_id for step in s.steps}
+    steps |= {s.key: s for s in strategies[row.strategy_id].steps} if row.strategy_id in strategies else {}
     invoices = [
         {**line, "step_kind": steps[line["step_key"]].kind if line["step_key"] in steps else None}
         for line in row.invoices or ()

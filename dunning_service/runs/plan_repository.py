@@ -21,12 +21,14 @@ CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE {DISPATCHES} INCLUDING DE
 @dataclass(frozen=True, slots=True)
 class CountRow:
     """One count of a run's dispatches: ``dim`` is channel, tone, kind, step, customers or notices; ``key`` the
-    value counted (a step's key with its ``strategy_id``), None for the totals."""
+    value counted (a step's key with its ``strategy_id`` and ``step_id``), None for the totals. A message can carry
+    steps of two strategies (the customer's and the payment plans', issue 19): the step's id names its own."""
 
     dim: str
     key: str | None
     strategy_id: uuid.UUID | None
     n: int
+    step_id: uuid.UUID | None = None
 
 
 async def plan_into(
@@ -74,20 +76,20 @@ async def planned_task_actions(session: AsyncSession, tenant_id: uuid.UUID, run_
 def _dispatch_counts(table: str) -> str:
     return f"""
 SELECT 'channel' AS dim, coalesce(channel, CASE kind WHEN 'call' THEN 'call' ELSE 'task' END) AS key,
-       NULL::uuid AS strategy_id, count(*) AS n
+       NULL::uuid AS strategy_id, count(*) AS n, NULL::uuid AS step_id
   FROM {table} WHERE run_id = :run_id GROUP BY 2
 UNION ALL
-SELECT 'tone', tone::text, NULL, count(*) FROM {table}
+SELECT 'tone', tone::text, NULL, count(*), NULL FROM {table}
   WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
 UNION ALL
-SELECT 'kind', kind, NULL, count(*) FROM {table} WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
+SELECT 'kind', kind, NULL, count(*), NULL FROM {table} WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
 UNION ALL
-SELECT 'step', key, strategy_id, count(*) FROM {table}, unnest(step_keys) AS key
-  WHERE run_id = :run_id GROUP BY 2, 3
+SELECT 'step', u.key, d.strategy_id, count(*), u.step_id
+  FROM {table} d, unnest(d.step_keys, d.step_ids) AS u(key, step_id) WHERE d.run_id = :run_id GROUP BY 2, 3, 5
 UNION ALL
-SELECT 'customers', NULL, NULL, count(DISTINCT customer_id) FROM {table} WHERE run_id = :run_id
+SELECT 'customers', NULL, NULL, count(DISTINCT customer_id), NULL FROM {table} WHERE run_id = :run_id
 UNION ALL
-SELECT 'notices', NULL, NULL, count(*) FROM {table}
+SELECT 'notices', NULL, NULL, count(*), NULL FROM {table}
   WHERE run_id = :run_id AND channel IS NOT NULL AND action IS NOT NULL
 """
 
@@ -96,4 +98,4 @@ async def count_rows(session: AsyncSession, run_id: uuid.UUID, table: str = DISP
     """A run's counts from its dispatches (a real run: everything it handed over; a dry run: its plan's table),
     summed up by ``counts.dispatch_counts``."""
     result = await session.execute(text(_dispatch_counts(table)), {"run_id": run_id})
-    return [CountRow(dim, key, strategy_id, n) for dim, key, strategy_id, n in result.all()]
+    return [CountRow(dim, key, strategy_id, n, step_id) for dim, key, strategy_id, n, step_id in result.all()]

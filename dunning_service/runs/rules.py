@@ -27,6 +27,7 @@ from dunning_service.projection.rules import (
     customer_credits,
     position,
 )
+from dunning_service.strategies.installments import invoice_choice, plan_strategy
 from dunning_service.strategies.rules import (
     KIND_RANK,
     ActionKind,
@@ -63,6 +64,8 @@ class Decision:
 def invoice_exclusion(invoice: InvoiceView, tolerances: Mapping[str, Decimal]) -> tuple[str, str] | None:
     """Why an invoice gets no automatic reminder whatever the strategy (seed 000: promise to pay, payment
     reported and dispute pause reminders), or None."""
+    if invoice.status == InvoiceStatus.IN_PLAN:
+        return "in_plan", f"grouped in payment plan {invoice.plan_id}: its installments are reminded instead"
     if invoice.status in CLOSED_STATUSES:
         return "closed", f"the invoice is {invoice.status.value.replace('_', ' ')}"
     if invoice.missing_upstream:
@@ -347,10 +350,13 @@ def evaluate_customer(
     choice: StrategyChoice | None = None,
 ) -> CustomerEvaluation:
     """The whole decision for one customer on one day: strategy (``choice`` when an experiment steered it:
-    ``experiments.rules.steer``), each invoice, and what goes out."""
+    ``experiments.rules.steer``), each invoice (an installment of a payment plan follows the plans' strategy when
+    there is one, issue 19), and what goes out."""
     choice = choice or select_strategy(strategies, customer, overdue_amounts(invoices, as_of))
+    plans = plan_strategy(strategies)
     decisions = tuple(
-        decide_invoice(inv, customer, choice, as_of, calendar, tolerances, reply_pause_days) for inv in invoices
+        decide_invoice(inv, customer, invoice_choice(inv, choice, plans), as_of, calendar, tolerances, reply_pause_days)
+        for inv in invoices
     )
     due = [DueItem(d.invoice, d.step, d.strategy.id) for d in decisions if d.step is not None and d.strategy]
     return CustomerEvaluation(choice, decisions, plan_customer(customer, due, as_of, open_invoices=invoices))

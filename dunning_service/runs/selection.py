@@ -15,6 +15,7 @@ from typing import Any
 
 from dunning_service.experiments.rules import InForce
 from dunning_service.projection.rules import CLOSED_STATUSES
+from dunning_service.strategies.installments import plan_strategy
 from dunning_service.strategies.rules import (
     KIND_RANK,
     Match,
@@ -30,6 +31,11 @@ from shared.contracts.common import Channel, InvoiceStatus
 # fallback's positions read them here.
 OPEN_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in InvoiceStatus if s not in CLOSED_STATUSES) + ")"
 OWED = "kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0"
+# What dunning keeps from receivables' listing (the resync): the open statuses and ``in_plan`` (issue 19).
+LISTED = [s for s in InvoiceStatus if s not in CLOSED_STATUSES or s == InvoiceStatus.IN_PLAN]
+LISTED_STATUSES = "(" + ", ".join(f"'{s.value}'" for s in LISTED) + ")"
+# An installment of a payment plan (``installments.follows_plan``), over the invoice ``i``.
+INSTALLMENT = "i.kind = 'installment' AND i.plan_id IS NOT NULL"
 
 
 @dataclass
@@ -40,6 +46,7 @@ class CompiledStrategies:
     never mistakes the portfolio for a handful of rows."""
 
     case_sql: str
+    k_sql: str  # the invoice's strategy number: the customer's (``cu.k``), or the plans' for an installment
     ids_sql: str
     offs_sql: str
     has_new_sql: str
@@ -128,11 +135,17 @@ def compile_strategies(strategies: list[Strategy], in_force: InForce | None = No
     params: dict[str, Any] = {}
     ordered = selection_order(strategies)
     default = default_strategy(strategies)
+    plans = plan_strategy(strategies)
     chosen = [*ordered, *([default] if default else [])]
     by_k = {k: s for k, s in enumerate(chosen, start=1)}
     whens = [f"WHEN {_condition(s.match, k, params)} THEN {k}" for k, s in by_k.items() if s is not default]
     fallback = str(len(chosen)) if default else "NULL"
     case_sql = f"CASE {' '.join(whens)} ELSE {fallback} END" if whens else fallback
+    k_sql = "cu.k"
+    if plans is not None:  # issue 19: never a customer's (not in the CASE); an installment's, per invoice
+        by_k[len(chosen) + 1] = plans
+        k_sql = f"(CASE WHEN {INSTALLMENT} THEN {len(chosen) + 1} ELSE cu.k END)"
+        chosen.append(plans)
     # manual-only strategies win their customers in the CASE but have no steps, so their invoices drop out
     automatic = {k: s for k, s in by_k.items() if not s.manual_only and s.steps}
     ids, offs, has_new = [], [], []
@@ -166,10 +179,11 @@ def compile_strategies(strategies: list[Strategy], in_force: InForce | None = No
     )
 
     def per_k(whens: list[str]) -> str:
-        return f"CASE cu.k {' '.join(whens)} END" if whens else "NULL"
+        return f"CASE {k_sql} {' '.join(whens)} END" if whens else "NULL"
 
     return CompiledStrategies(
         case_sql=case_sql,
+        k_sql=k_sql,
         ids_sql=per_k(ids),
         offs_sql=per_k(offs),
         has_new_sql=per_k(has_new),
@@ -256,7 +270,7 @@ def due_query(compiled: CompiledStrategies, ordered: bool = True) -> str:
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
          i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, i.pending_step_id, i.pending_since,
-         i.pending_accepted, cu.k,
+         i.pending_accepted, {compiled.k_sql} AS k,
          {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id

@@ -128,7 +128,9 @@ grouped AS (
          max(i.step_tone) AS step_tone,
          bool_or(i.pin) AS pinned,
          max(i.step_action) AS action,  -- a strategy has at most one action step (the last)
-         (array_agg(i.strategy_id))[1] AS strategy_id,  -- one customer, one strategy
+         -- the first item's strategy: a message may mix the customer's and the payment plans' (issue 19), each
+         -- item's own is its step's (``step_ids``)
+         (array_agg(i.strategy_id ORDER BY {_ITEM_ORDER}))[1] AS strategy_id,
          array_agg(i.invoice_id ORDER BY {_ITEM_ORDER}) AS invoice_ids,
          array_agg(i.step_id ORDER BY {_ITEM_ORDER}) AS step_ids,
          array_agg(i.step_key ORDER BY {_ITEM_ORDER}) AS step_keys,

@@ -76,4 +76,5 @@ def to_domain(row: Any) -> Strategy:
         is_default=get("is_default"),
         manual_only=get("manual_only"),
         active=get("active"),
+        for_payment_plans=bool(get("for_payment_plans")),
     )

@@ -28,6 +28,7 @@ class StrategyRow:
     manual_only: bool
     active: bool
     archived: bool
+    for_payment_plans: bool
     match: dict[str, Any]
     steps: list[dict[str, Any]]
     version: int
@@ -67,6 +68,18 @@ async def find_default(session: AsyncSession, tenant_id: uuid.UUID) -> Strategy 
     return await session.scalar(
         select(Strategy).where(
             Strategy.tenant_id == tenant_id, Strategy.is_default.is_(True), Strategy.archived.is_(False)
+        )
+    )
+
+
+async def find_for_plans(session: AsyncSession, tenant_id: uuid.UUID) -> Strategy | None:
+    """The active strategy that follows payment plans' installments (issue 19), if any."""
+    return await session.scalar(
+        select(Strategy).where(
+            Strategy.tenant_id == tenant_id,
+            Strategy.for_payment_plans.is_(True),
+            Strategy.active.is_(True),
+            Strategy.archived.is_(False),
         )
     )
 

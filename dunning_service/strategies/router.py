@@ -30,6 +30,7 @@ def strategy_out(row: StrategyRow | dict[str, Any]) -> dict[str, Any]:
         "priority": get("priority"),
         "is_default": get("is_default"),
         "manual_only": get("manual_only"),
+        "for_payment_plans": get("for_payment_plans"),
         "active": get("active"),
         "match": get("match"),
         "steps": [

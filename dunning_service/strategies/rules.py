@@ -140,6 +140,7 @@ class Strategy:
     is_default: bool = False
     manual_only: bool = False
     active: bool = True
+    for_payment_plans: bool = False  # issue 19: follows plans' installments (``installments.py``), no customer's
 
 
 # ----------------------------------------------------------------------------------------------------- selection
@@ -196,14 +197,13 @@ def matched_conditions(match: Match, customer: CustomerView, overdue: Mapping[st
 
 
 def selection_order(strategies: Iterable[Strategy]) -> list[Strategy]:
-    """Active non-default strategies in the order they are tried: priority, then name, then id."""
-    return sorted(
-        (s for s in strategies if s.active and not s.is_default), key=lambda s: (s.priority, s.name, str(s.id))
-    )
+    """Active non-default strategies for customers in the order they are tried: priority, name, id."""
+    tried = (s for s in strategies if s.active and not s.is_default and not s.for_payment_plans)
+    return sorted(tried, key=lambda s: (s.priority, s.name, str(s.id)))
 
 
 def default_strategy(strategies: Iterable[Strategy]) -> Strategy | None:
-    return next((s for s in strategies if s.active and s.is_default), None)
+    return next((s for s in strategies if s.active and s.is_default and not s.for_payment_plans), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,13 @@ class MatchIn(BaseModel):
     amount_overdue: AmountRange | None = Field(None, description="Open amount past due in one currency")
 
 
+FOR_PLANS = (
+    "Follows the installments of payment plans (issue 19): each installment is reminded before and after its own "
+    "due date by this strategy's steps, while the customer's other invoices keep the customer's strategy. Never "
+    "chosen for a customer: no rules, not the default. At most one active per tenant; without one, installments "
+    "follow the customer's strategy."
+)
+
 STRATEGY_EXAMPLE: examples.Example = {
     "name": "Standard",
     "description": "Every customer not matched by another strategy",
@@ -153,6 +160,7 @@ class StrategyCreate(BaseModel):
     priority: int = Field(100, ge=0, le=1_000_000, description="Lower is tried first; ties by name")
     is_default: bool = Field(False, description="Applies when no other strategy matches (one per tenant)")
     manual_only: bool = Field(False, description="No automatic messages at all (seed 000: VIP customers)")
+    for_payment_plans: bool = Field(False, description=FOR_PLANS)
     active: bool = Field(True, description="Inactive strategies are never applied; forecast can preview them")
     match: MatchIn = Field(default_factory=MatchIn)
     steps: list[StepIn] = Field(default_factory=list, max_length=30)
@@ -174,6 +182,7 @@ class StrategyUpdate(BaseModel):
     priority: int | None = Field(None, ge=0, le=1_000_000)
     is_default: bool | None = None
     manual_only: bool | None = None
+    for_payment_plans: bool | None = None
     active: bool | None = None
     match: MatchIn | None = None
     steps: list[StepIn] | None = Field(None, max_length=30)
@@ -195,6 +204,7 @@ class StrategyOut(BaseModel):
     priority: int
     is_default: bool
     manual_only: bool
+    for_payment_plans: bool = Field(description=FOR_PLANS)
     active: bool
     match: MatchIn
     steps: list[StepOut]
@@ -213,6 +223,7 @@ class StrategySnapshot(BaseModel):
     priority: int
     is_default: bool
     manual_only: bool = False
+    for_payment_plans: bool = False
     active: bool = True
     match: MatchIn
     steps: list[SnapshotStep]

@@ -40,14 +40,30 @@ async def _check(
     manual_only: bool,
     match: MatchIn,
     steps: list[StepIn],
+    for_payment_plans: bool = False,
 ) -> None:
     errors = validate_steps(_specs(steps), manual_only)
     if is_default and match.model_dump(exclude_none=True):
         errors.append({"field": "match", "message": "the default strategy applies when no other matches: no rules"})
+    errors += _plans_problems(for_payment_plans, is_default, match)
     if not errors:  # messaging is asked only about a strategy otherwise fine
         errors = await _script_errors(checks, tenant_id, steps)
     if errors:
         raise ValidationProblem(errors)
+
+
+def _plans_problems(for_payment_plans: bool, is_default: bool, match: MatchIn) -> list[dict[str, str]]:
+    """Issue 19: the payment plans' strategy follows installments, never a customer: no rules, not the default."""
+    if not for_payment_plans:
+        return []
+    problems = []
+    if is_default:
+        problems.append({"field": "for_payment_plans", "message": "the default strategy is a customer's: not both"})
+    if match.model_dump(exclude_none=True):
+        problems.append(
+            {"field": "match", "message": "the payment plans' strategy follows every installment: no customer rules"}
+        )
+    return problems
 
 
 async def _script_errors(checks: ScriptChecks, tenant_id: uuid.UUID, steps: list[StepIn]) -> list[dict[str, str]]:
@@ -81,6 +97,10 @@ async def _guard_unique(session: AsyncSession, tenant_id: uuid.UUID, strategy: S
         current = await repository.find_default(session, tenant_id)
         if current is not None and current.id != strategy.id:
             raise Conflict(f"Strategy {current.name!r} is already the default; unset it first")
+    if strategy.for_payment_plans and strategy.active:
+        plans = await repository.find_for_plans(session, tenant_id)
+        if plans is not None and plans.id != strategy.id:
+            raise Conflict(f"Strategy {plans.name!r} already follows payment plans; unset or deactivate it first")
     same_name = await repository.find_by_name(session, tenant_id, strategy.name)
     if same_name is not None and same_name.id != strategy.id:
         raise Conflict(f"A strategy named {strategy.name!r} already exists")
@@ -93,6 +113,7 @@ def snapshot(strategy: Strategy) -> dict[str, Any]:
         "priority": strategy.priority,
         "is_default": strategy.is_default,
         "manual_only": strategy.manual_only,
+        "for_payment_plans": strategy.for_payment_plans,
         "active": strategy.active,
         "match": strategy.match,
         "steps": strategy.steps,
@@ -104,7 +125,9 @@ async def _flush_version(session: AsyncSession, strategy: Strategy, actor: str) 
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("Another strategy has this name, or the tenant already has a default strategy") from None
+        raise Conflict(
+            "Another strategy has this name, or the tenant already has a default strategy or one for payment plans"
+        ) from None
     session.add(
         StrategyVersion(
             strategy_id=strategy.id,
@@ -121,7 +144,7 @@ async def _flush_version(session: AsyncSession, strategy: Strategy, actor: str) 
 async def create_strategy(
     session: AsyncSession, tenant_id: uuid.UUID, data: StrategyCreate, actor: str, checks: ScriptChecks
 ) -> Strategy:
-    await _check(checks, tenant_id, data.is_default, data.manual_only, data.match, data.steps)
+    await _check(checks, tenant_id, data.is_default, data.manual_only, data.match, data.steps, data.for_payment_plans)
     strategy_id = uuid.uuid4()
     strategy = Strategy(
         id=strategy_id,
@@ -131,6 +154,7 @@ async def create_strategy(
         priority=data.priority,
         is_default=data.is_default,
         manual_only=data.manual_only,
+        for_payment_plans=data.for_payment_plans,
         active=data.active,
         match=data.match.model_dump(mode="json", exclude_none=True),
         steps=convert.steps_to_json(assign_keys(strategy_id, _specs(data.steps))),
@@ -169,7 +193,8 @@ async def update_strategy(
             StepIn.model_validate({**s, "days": None if s["kind"] == "new_invoice" else s["days"]})
             for s in strategy.steps
         ]
-    await _check(checks, tenant_id, strategy.is_default, strategy.manual_only, match, steps_in)
+    flags = (strategy.is_default, strategy.manual_only)
+    await _check(checks, tenant_id, *flags, match, steps_in, strategy.for_payment_plans)
     strategy.match = match.model_dump(mode="json", exclude_none=True)
     if data.steps is not None:
         strategy.steps = convert.steps_to_json(assign_keys(strategy.id, _specs(data.steps), previous))

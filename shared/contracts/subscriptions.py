@@ -31,6 +31,7 @@ from shared.contracts.receivables import (
     InvoiceStatusChanged,
     OutcomeRecorded,
     PaymentApplied,
+    PaymentPlanChanged,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -92,6 +93,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             TaskChanged,
             OutcomeRecorded,
             WarningSignsChanged,
+            PaymentPlanChanged,  # a broken plan: the plans_broken alarm (issue 19)
         }
     ),
     # webhooks turns the facts integrations care about into its catalogue's events
@@ -109,6 +111,7 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
             ReplyReceived,
             PortalActionTaken,  # what a debtor did on its page (issue 17)
             ChargeChanged,  # issue 19: late charges recorded, waived, invoiced
+            PaymentPlanChanged,  # a payment plan's life (issue 19)
         }
     ),
     # the portal keeps the links messages carry to the customer's own page (issue 17)

@@ -53,6 +53,14 @@ class WebhookEventType(StrEnum):
     CHARGE_RECORDED = "charge.recorded"
     CHARGE_WAIVED = "charge.waived"
     CHARGE_INVOICED = "charge.invoiced"
+    # issue 19: a payment plan's life (receivables' ``PaymentPlanChanged``)
+    PAYMENT_PLAN_PROPOSED = "payment_plan.proposed"
+    PAYMENT_PLAN_ACCEPTED = "payment_plan.accepted"
+    PAYMENT_PLAN_UPDATED = "payment_plan.updated"
+    PAYMENT_PLAN_COMPLETED = "payment_plan.completed"
+    PAYMENT_PLAN_BROKEN = "payment_plan.broken"
+    PAYMENT_PLAN_REJECTED = "payment_plan.rejected"
+    PAYMENT_PLAN_CANCELLED = "payment_plan.cancelled"
     # Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``): checks the integration end to end.
     PING = "webhook.ping"
 
@@ -630,6 +638,106 @@ class ChargeInvoicedV1(_Charge):
     erp_document: str | None = Field(None, description="The ERP's document that invoiced it")
 
 
+class PaymentPlanInstallmentV1(_Payload):
+    number: int = Field(description="0 is the down payment, when there is one")
+    invoice_id: uuid.UUID | None = Field(None, description="The installment's invoice, once the plan is accepted")
+    due_date: date
+    amount: DecimalString
+    paid_amount: DecimalString = Field(description="What was paid on it so far")
+    status: str = Field(description="pending, paid or void")
+
+
+_PLAN_EXAMPLE: dict[str, Any] = _CUSTOMER_EXAMPLE | {
+    "version": 1,
+    "plan_id": _P,
+    "revision": 2,
+    "status": "accepted",
+    "source": "portal",
+    "collector_id": None,
+    "currency": "ARS",
+    "invoice_ids": [_I],
+    "installments": [
+        {
+            "number": n,
+            "invoice_id": None,
+            "due_date": f"2027-0{n}-10",
+            "amount": "100000.00",
+            "paid_amount": "0",
+            "status": "pending",
+        }
+        for n in (1, 2, 3)
+    ],
+    "principal": "300000.00",
+    "down_payment": "0",
+    "interest_annual_rate": "0",
+    "interest_amount": "0",
+    "total": "300000.00",
+    "paid_amount": "0",
+    "grace_days": 5,
+    "accepted_on": "2026-12-07",
+    "completed_on": None,
+    "broken_on": None,
+    "reason": None,
+}
+
+
+class _PaymentPlan(_Customer):
+    """A payment plan's whole state (seed 004: "Renegociar la deuda a tres plazos"): the invoices it groups, its
+    installments (each an invoice of kind ``installment`` once accepted), what was paid."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_PLAN_EXAMPLE]})
+
+    version: Literal[1] = 1
+    plan_id: uuid.UUID = Field(description="cobranza's id of the plan (``/v1/payment-plans``)")
+    revision: int = Field(description="The plan's revision: a later one is a later state")
+    status: str = Field(description="proposed, accepted, completed, broken, rejected or cancelled")
+    source: str = Field(description="Who proposed it: collector, portal or erp")
+    collector_id: uuid.UUID | None = None
+    currency: Currency
+    invoice_ids: list[uuid.UUID] = Field(description="The invoices it groups (``in_plan`` while it is accepted)")
+    installments: list[PaymentPlanInstallmentV1]
+    principal: DecimalString = Field(description="The grouped debt")
+    down_payment: DecimalString
+    interest_annual_rate: DecimalString
+    interest_amount: DecimalString
+    total: DecimalString = Field(description="Principal plus interest: what the installments add up to")
+    paid_amount: DecimalString = Field(description="What the installments collected so far")
+    grace_days: int = Field(description="Days an installment may stay unpaid past its due date")
+    accepted_on: date | None = None
+    completed_on: date | None = None
+    broken_on: date | None = None
+    reason: str | None = Field(None, description="Why it was rejected, cancelled or broken")
+
+
+class PaymentPlanProposedV1(_PaymentPlan):
+    """Sent when a plan is proposed (by a collector, the debtor's portal or the ERP): nothing changes yet."""
+
+
+class PaymentPlanAcceptedV1(_PaymentPlan):
+    """Sent when a plan is accepted: its invoices are ``in_plan`` and its installments are invoices of their own."""
+
+
+class PaymentPlanUpdatedV1(_PaymentPlan):
+    """Sent when an accepted plan changes without ending, e.g. a payment allocated to an installment."""
+
+
+class PaymentPlanCompletedV1(_PaymentPlan):
+    """Sent when every installment is paid: the grouped invoices are paid."""
+
+
+class PaymentPlanBrokenV1(_PaymentPlan):
+    """Sent when an installment stayed unpaid past the grace days: the unpaid installments are void and the grouped
+    invoices are back to ``normal`` with their own due dates, their open amounts net of what the plan collected."""
+
+
+class PaymentPlanRejectedV1(_PaymentPlan):
+    """Sent when a proposed plan is rejected."""
+
+
+class PaymentPlanCancelledV1(_PaymentPlan):
+    """Sent when a plan is cancelled."""
+
+
 class WebhookPingV1(_Payload):
     """Sent on request to one endpoint (``POST /v1/webhook-endpoints/{id}/test``) to check the integration."""
 
@@ -673,6 +781,13 @@ PAYLOADS: dict[WebhookEventType, type[BaseModel]] = {
     WebhookEventType.CHARGE_RECORDED: ChargeRecordedV1,
     WebhookEventType.CHARGE_WAIVED: ChargeWaivedV1,
     WebhookEventType.CHARGE_INVOICED: ChargeInvoicedV1,
+    WebhookEventType.PAYMENT_PLAN_PROPOSED: PaymentPlanProposedV1,
+    WebhookEventType.PAYMENT_PLAN_ACCEPTED: PaymentPlanAcceptedV1,
+    WebhookEventType.PAYMENT_PLAN_UPDATED: PaymentPlanUpdatedV1,
+    WebhookEventType.PAYMENT_PLAN_COMPLETED: PaymentPlanCompletedV1,
+    WebhookEventType.PAYMENT_PLAN_BROKEN: PaymentPlanBrokenV1,
+    WebhookEventType.PAYMENT_PLAN_REJECTED: PaymentPlanRejectedV1,
+    WebhookEventType.PAYMENT_PLAN_CANCELLED: PaymentPlanCancelledV1,
     WebhookEventType.PING: WebhookPingV1,
 }
 """Each event type's payload (the body's ``data``)."""

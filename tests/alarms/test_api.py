@@ -92,7 +92,10 @@ async def test_runs_validate_their_body(api, stack):
         assert field in [e["field"] for e in response.json()["errors"]]
     await api.patch(
         "/v1/alarm-settings",
-        json={a: {"enabled": False} for a in ("actions", "broken_promises", "payments_reported", "disputes")},
+        json={
+            a: {"enabled": False}
+            for a in ("actions", "broken_promises", "payments_reported", "disputes", "plans_broken")
+        },
         headers=tenant.admin,
     )
     none_enabled = await api.post("/v1/alarms/runs", json={}, headers=tenant.admin)

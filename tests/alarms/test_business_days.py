@@ -124,7 +124,8 @@ async def test_the_scheduler_keeps_to_public_and_company_holidays(api, stack):
     assert await scheduled_days(stack) == [date(2026, 12, 10)]
     async with stack.engine.connect() as conn:
         alarms = (await conn.execute(text("SELECT alarms FROM alarms.runs"))).scalar_one()
-    assert alarms == ["actions", "broken_promises", "payments_reported", "disputes"]  # the weekly ones on Thursday
+    # the weekly ones on Thursday
+    assert alarms == ["actions", "broken_promises", "payments_reported", "disputes", "plans_broken"]
 
 
 async def test_the_settings_show_the_next_digest_on_a_business_day(api, stack):

@@ -76,6 +76,7 @@ def test_due_alarms_in_a_stable_order():
         (Alarm.OVERDUE_THRESHOLD, "2026-11-23"),
         (Alarm.CONTACT_RATE, "2026-W48"),
         (Alarm.WARNING_SIGNS, "2026-W48"),
+        (Alarm.PLANS_BROKEN, "2026-11-23"),
     ]
     # Tuesday: the weekly ones are still due for the same week (the scheduler takes each period once)
     assert rules.due_alarms(schedules, local(date(2026, 11, 24), 8)) == [
@@ -89,6 +90,7 @@ def test_due_alarms_in_a_stable_order():
         (Alarm.OVERDUE_THRESHOLD, "2026-11-24"),
         (Alarm.CONTACT_RATE, "2026-W48"),
         (Alarm.WARNING_SIGNS, "2026-W48"),
+        (Alarm.PLANS_BROKEN, "2026-11-24"),
     ]
     assert rules.due_alarms(schedules, local(date(2026, 11, 24), 7)) == [
         (Alarm.PAYMENTS_REPORTED, "2026-W48"),
@@ -232,7 +234,8 @@ def test_one_idempotency_key_per_tenant_alarm_audience_recipient_and_period():
         for audience in rules.AUDIENCES[alarm]
         for per in ("2026-11-23", "2026-W48")
     }
-    assert len(keys) == 24  # 12 (alarm, audience) pairs: disputes and overdue_threshold write to two audiences
+    # 14 (alarm, audience) pairs: disputes, overdue_threshold and plans_broken write to two audiences
+    assert len(keys) == 28
     assert rules.idempotency_key(tenant, Alarm.DISPUTES, Audience.AREA, recipient, "2026-W48") == (
         f"alarms:{tenant}:disputes:area:{recipient}:2026-W48"
     )

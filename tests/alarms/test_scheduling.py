@@ -56,18 +56,23 @@ async def test_alarms_go_out_at_each_tenants_local_time_once_per_period(api, sta
     assert await schedule_runs(c, now=datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) == 0  # Saturday: none
     runs = await scheduled(stack)
     assert runs == [
-        (mexico.id, monday, ["actions"], "queued"),
+        (mexico.id, monday, ["actions", "plans_broken"], "queued"),
         (mexico.id, monday, ["broken_promises"], "queued"),
         (
             buenos_aires.id,
             date(2026, 11, 24),
-            ["actions", "broken_promises", "payments_reported", "disputes"],
+            ["actions", "broken_promises", "payments_reported", "disputes", "plans_broken"],
             "queued",
         ),
         *sorted(
             [
-                (buenos_aires.id, date(2026, 11, 27), ["actions", "broken_promises"], "queued"),
-                (mexico.id, date(2026, 11, 27), ["actions", "broken_promises", "payments_reported"], "queued"),
+                (buenos_aires.id, date(2026, 11, 27), ["actions", "broken_promises", "plans_broken"], "queued"),
+                (
+                    mexico.id,
+                    date(2026, 11, 27),
+                    ["actions", "broken_promises", "payments_reported", "plans_broken"],
+                    "queued",
+                ),
             ],
             key=lambda r: r[0],
         ),

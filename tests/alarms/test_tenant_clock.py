@@ -79,7 +79,7 @@ async def test_the_alarms_schedule_reads_each_tenants_clock(api, stack):
 
     wall = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # a Wednesday, 06:00 in Buenos Aires: not the live tenant's hour
     assert await schedule_runs(ctx, now=wall) == 1
-    everything = ["actions", "broken_promises", "payments_reported", "disputes"]
+    everything = ["actions", "broken_promises", "payments_reported", "disputes", "plans_broken"]
     assert await _scheduled(stack) == [(clocked.id, MONDAY, everything)]  # Monday on its clock: all four
     assert await schedule_runs(ctx, now=wall + timedelta(minutes=15)) == 0  # its clock stands still: once
 
@@ -90,7 +90,7 @@ async def test_the_alarms_schedule_reads_each_tenants_clock(api, stack):
     assert await schedule_runs(ctx, tenant_id=clocked.id, at=tuesday + timedelta(hours=3)) == 0
     assert await _scheduled(stack) == [
         (clocked.id, MONDAY, everything),
-        (clocked.id, date(2027, 3, 2), ["actions", "broken_promises"]),  # the daily ones
+        (clocked.id, date(2027, 3, 2), ["actions", "broken_promises", "plans_broken"]),  # the daily ones
     ]
     with pytest.raises(ValueError, match="tenant_id"):
         await schedule_runs(ctx, at=tuesday)

@@ -71,6 +71,18 @@ async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
     tenant = await dunning_tenant(api, stack)
     call = {"key": "call-8", "kind": "call", "days": 8, "script": "Llamar a {{ customer.name }}"}
     await create_strategy(api, tenant.admin, steps=[*STANDARD_STEPS[:3], call, *STANDARD_STEPS[3:]])
+    await create_strategy(  # issue 19: the installments of payment plans follow a strategy of their own
+        api,
+        tenant.admin,
+        name="Cuotas",
+        priority=1,
+        is_default=False,
+        for_payment_plans=True,
+        steps=[
+            {"key": "cuota-pre-5", "kind": "pre_due", "days": 5, "channels": ["sms", "email", "whatsapp"]},
+            {"key": "cuota-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["email", "sms"]},
+        ],
+    )
     portfolio = Portfolio(stack, tenant.id)
     messaging = Messaging(stack, tenant.id)
     replies = []
@@ -93,10 +105,11 @@ async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
                     received_at=replied,
                 )
             )
+        plan = {"kind": "installment", "plan_id": uuid.uuid4()} if n % 3 == 1 else {}
         for k in range(rng.randint(1, 3)):
             due = START + timedelta(days=rng.randint(-50, 35))
             await portfolio.invoice(
-                customer, f"F-{n}-{k}", due=due, issue=due - timedelta(days=rng.choice([0, 15, 30]))
+                customer, f"F-{n}-{k}", due=due, issue=due - timedelta(days=rng.choice([0, 15, 30])), **plan
             )
     await feed(stack, tenant.id, replies)
     days = 30
@@ -125,6 +138,7 @@ async def test_forecast_matches_what_the_runs_then_send(api, stack, seed):
         assert entry["calls"] == got["by_channel"].get("call", 0) == len(entry["call_tasks"]), entry["date"]
     assert forecast["totals"]["communications"] > 10
     assert forecast["totals"]["calls"] > 0
+    assert any(s["strategy"] == "Cuotas" for d in forecast["days"] for s in d["by_step"])
 
 
 async def test_forecast_previews_an_inactive_strategy(api, stack):

@@ -43,7 +43,8 @@ def receivables_stub(customers: list[dict[str, Any]], invoices: list[dict[str, A
         request: Request, status: Annotated[list[str], Query()], limit: int = 50, cursor: str | None = None
     ) -> dict:
         verify_identity(secret, request.headers)
-        assert sorted(status) == ["dispute", "normal", "payment_reported", "promise_to_pay"]  # repeatable filter
+        # a repeatable filter: the open statuses and in_plan (issue 19: its row and steps done are kept)
+        assert sorted(status) == ["dispute", "in_plan", "normal", "payment_reported", "promise_to_pay"]
         app.state.calls.append(("invoices", status, cursor))
         return page(invoices, limit, cursor)
 

@@ -33,6 +33,7 @@ RUN_ID = uuid.UUID("00000000-0000-4000-8000-000000000013")
 PLANNED = "planned"  # the statements' plan, as a dry run writes it
 CALL_20 = {"key": "call-20", "kind": "call", "days": 20, "script": "Hola {{ customer.name }}: {{ total }}"}
 CALL_8 = {"key": "call-8", "kind": "call", "days": 8, "tone": 2, "script": "Llamar por {{ triggered_numbers }}"}
+PLANS = [uuid.UUID(int=n) for n in range(1, 4)]  # payment plans (issue 19)
 CREDITS = [[], [], [{"currency": "ARS", "amount": "120.50"}], [{"currency": "USD", "amount": "9"}]]
 
 
@@ -74,9 +75,11 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
     for i in range(len(customers) * 3):
         customer = rng.choice(customers)
         due = base + timedelta(days=rng.randint(-70, 40))
-        # in_plan (issue 19's contract) is left to the payment plans' work on the projection's rules
-        weights = [14 if s == "normal" else 0 if s == "in_plan" else 1 for s in InvoiceStatus]
-        status = rng.choices(list(InvoiceStatus), weights=weights)[0]
+        status = rng.choices(list(InvoiceStatus), weights=[14, 1, 1, 1, 1, 1, 1, 1])[0]
+        kind = rng.choices(list(InvoiceKind), weights=[10, 3, 1, 1])[0]
+        # issue 19: most installments name their plan (the plans' strategy follows them), as in_plan invoices do
+        in_a_plan = kind == InvoiceKind.INSTALLMENT or status == InvoiceStatus.IN_PLAN
+        plan_id = PLANS[i % len(PLANS)] if in_a_plan and rng.random() < 0.8 else None
         currency = rng.choice(["ARS", "ARS", "USD"])
         open_amount = Decimal(rng.choice(["50", "99.99", "100", "1500", "7000", "4.99", "0"]))
         out.append(
@@ -85,7 +88,8 @@ def _invoices(rng: random.Random, customers: list[CustomerChanged], base: date) 
                 revision=1,
                 customer_id=customer.customer_id,
                 number=f"F-{i:04d}",
-                kind=rng.choices(list(InvoiceKind), weights=[10, 2, 1, 1])[0],
+                kind=kind,
+                plan_id=plan_id,
                 currency=currency,
                 amount=max(open_amount, Decimal(100)),
                 open_amount=open_amount,
@@ -273,7 +277,20 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
         steps=[{"key": "od-3", "kind": "overdue", "days": 3, "tone": 3, "channels": ["email", "sms"]}, CALL_20],
     )
     await create_strategy(api, headers, name="Draft", priority=0, is_default=False, active=False, steps=STANDARD_STEPS)
-    customers = _customers(rng, 60)
+    await create_strategy(  # issue 19: the installments of payment plans, whatever their customer's strategy
+        api,
+        headers,
+        name="Installments",
+        priority=0,
+        is_default=False,
+        for_payment_plans=True,
+        steps=[
+            {"key": "inst-pre-5", "kind": "pre_due", "days": 5, "channels": ["whatsapp", "email"]},
+            {"key": "inst-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["email", "sms"]},
+            {"key": "inst-call-9", "kind": "call", "days": 9, "script": "Cuota vencida: {{ total }}"},
+        ],
+    )
+    customers = _customers(rng, 100)
     await feed(stack, tenant_ctx.id, customers)
     invoices = _invoices(rng, customers, DAYS[0])
     await feed(stack, tenant_ctx.id, invoices)
@@ -284,7 +301,7 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
     await _scramble_history(stack, rng, strategies)
     steering = await _experiments(api, stack, tenant_ctx.id, headers, strategies) if experiments else None
     cutoff = pending_cutoff(EXPIRY_HOURS)
-    compared = called = charged = 0
+    compared = called = charged = installments = 0
     for day in DAYS:
         pure = await _pure_plan(stack, tenant, strategies, day, cutoff, steering)
         in_force_now = steering[0] if steering else None
@@ -296,6 +313,8 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
         compared += len(messages) + len(tasks)
         charged += sum(1 for m in messages.values() if m["charges"])
         called += len(calls)
+        installments += sum(key.startswith("inst-") for row in sql_plan for key in row["step_keys"])
+    assert installments > 0  # the payment plans' strategy followed some installments
     assert compared > 20  # the portfolios are not trivially empty
     if steering is not None:  # the experiments steer many customers away from their match
         async with stack.engine.connect() as conn:

@@ -12,9 +12,11 @@ from services.portal.actions.rules import (
     PlanRules,
     call_problem,
     dispute_area,
+    first_installment_date,
     installment_amount,
     least_down_payment,
     plan_problem,
+    plan_request,
     promise_problem,
     receipt_problem,
     receipt_type,
@@ -104,3 +106,29 @@ def test_a_receipt_is_what_its_bytes_say():
     assert receipt_problem(b"%PDF-" + b"0" * 200, 100).code == "error_receipt_large"
     assert receipt_problem(b"MZ\x90\x00", 100).code == "error_receipt_type"
     assert receipt_problem(b"%PDF-1.7", 100) is None
+
+
+@pytest.mark.parametrize(
+    ("today", "first"),
+    [
+        (date(2026, 12, 7), date(2027, 1, 7)),
+        (date(2027, 1, 31), date(2027, 2, 28)),
+        (date(2028, 1, 30), date(2028, 2, 29)),
+        (date(2027, 3, 31), date(2027, 4, 30)),
+    ],
+)
+def test_a_plan_asked_on_the_portal_pays_monthly_from_a_month_later(today, first):
+    assert first_installment_date(today) == first
+
+
+def test_the_proposal_sent_to_receivables_payment_plans():
+    """Issue 19: the body of ``POST /v1/payment-plans`` as ``service:portal`` (seed 004: "a tres plazos")."""
+    customer, invoice = uuid.uuid4(), uuid.uuid4()
+    assert plan_request(customer, "ARS", 3, date(2027, 1, 7)) == {
+        "customer_id": str(customer),
+        "currency": "ARS",
+        "installments": {"count": 3, "first_due_date": "2027-01-07", "every": "month"},
+    }
+    picked = plan_request(customer, "USD", 6, date(2027, 1, 7), Decimal("250.00"), [invoice])
+    assert picked["down_payment"] == "250.00" and picked["invoice_ids"] == [str(invoice)]
+    assert picked["installments"]["count"] == 6 and picked["currency"] == "USD"

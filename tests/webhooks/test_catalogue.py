@@ -25,6 +25,9 @@ from shared.contracts.receivables import (
     ChargeChanged,
     InvoiceStatusChanged,
     PaymentApplied,
+    PaymentPlanChanged,
+    PlanInstallment,
+    PlanStatus,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -84,6 +87,32 @@ def charge_changed(status: ChargeStatus, charge_id: uuid.UUID | None = None, **m
 
 
 PROMISE = uuid.uuid4()
+PLAN = uuid.uuid4()
+
+
+def plan_changed(status: PlanStatus, paid: str = "0", revision: int = 1) -> PaymentPlanChanged:
+    """A three-installment plan (seed 004: "Renegociar la deuda a tres plazos") in ``status``."""
+    installments = [
+        PlanInstallment(number=n, invoice_id=uuid.uuid4(), due_date=date(2027, n, 10), amount=Decimal("100.00"))
+        for n in (1, 2, 3)
+    ]
+    return PaymentPlanChanged(
+        plan_id=PLAN,
+        revision=revision,
+        customer_id=CUSTOMER,
+        customer_external_id="ERP-C-1",
+        currency="ARS",
+        status=status,
+        source="portal",
+        invoice_ids=[INVOICE],
+        installments=installments,
+        principal=Decimal("300.00"),
+        total=Decimal("300.00"),
+        paid_amount=Decimal(paid),
+        grace_days=5,
+    )
+
+
 # One internal message per catalogue event type (the ping is the webhooks service's own).
 SAMPLES: dict[WebhookEventType, Message] = {
     T.INVOICE_STATUS_CHANGED: status_change(S.NORMAL, S.VOID),
@@ -164,6 +193,13 @@ SAMPLES: dict[WebhookEventType, Message] = {
     T.CHARGE_RECORDED: charge_changed(ChargeStatus.OPEN),
     T.CHARGE_WAIVED: charge_changed(ChargeStatus.WAIVED, waived_by="user:1", waive_reason="Cliente histórico"),
     T.CHARGE_INVOICED: charge_changed(ChargeStatus.INVOICED, erp_document="ND-0001-77"),
+    T.PAYMENT_PLAN_PROPOSED: plan_changed(PlanStatus.PROPOSED),
+    T.PAYMENT_PLAN_ACCEPTED: plan_changed(PlanStatus.ACCEPTED),
+    T.PAYMENT_PLAN_UPDATED: plan_changed(PlanStatus.ACCEPTED, paid="100.00", revision=3),
+    T.PAYMENT_PLAN_COMPLETED: plan_changed(PlanStatus.COMPLETED, paid="300.00"),
+    T.PAYMENT_PLAN_BROKEN: plan_changed(PlanStatus.BROKEN, paid="100.00"),
+    T.PAYMENT_PLAN_REJECTED: plan_changed(PlanStatus.REJECTED),
+    T.PAYMENT_PLAN_CANCELLED: plan_changed(PlanStatus.CANCELLED),
 }
 
 
@@ -365,3 +401,21 @@ def test_a_charge_is_recorded_waived_and_invoiced_once_each():
     assert "waive_reason" not in events[0].data and "erp_document" not in events[0].data
     assert (events[2].data["waived_by"], events[2].data["waive_reason"]) == ("user:1", "Cliente histórico")
     assert events[3].data["erp_document"] == "ND-0001-77"
+
+
+def test_a_plan_is_announced_once_per_status_and_each_installment_payment_once():
+    """Issue 19: the ERP hears of a plan's proposal, acceptance, end, and each payment allocated to it."""
+    accepted = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, revision=2))])
+    again = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, revision=2))])  # redelivered
+    assert [e.event_type for e in accepted] == [T.PAYMENT_PLAN_ACCEPTED]
+    assert accepted[0].event_id == again[0].event_id == event_id(PLAN, T.PAYMENT_PLAN_ACCEPTED)
+    first = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, paid="100.00", revision=3))])
+    second = webhook_events([received(plan_changed(PlanStatus.ACCEPTED, paid="200.00", revision=4))])
+    assert [e.event_type for e in first + second] == [T.PAYMENT_PLAN_UPDATED] * 2
+    assert first[0].event_id != second[0].event_id
+    (broken,) = webhook_events([received(plan_changed(PlanStatus.BROKEN, paid="100.00", revision=5))])
+    assert broken.event_type == T.PAYMENT_PLAN_BROKEN
+    assert broken.data["paid_amount"] == "100.00" and broken.data["status"] == "broken"
+    assert [i["number"] for i in broken.data["installments"]] == [1, 2, 3]
+    assert broken.data["installments"][0]["amount"] == "100.00"
+    assert broken.data["customer_external_id"] == "ERP-C-1" and broken.data["plan_id"] == str(PLAN)

@@ -1,6 +1,6 @@
 """What the debtor asks of a person or of messaging: a call at a chosen time (a task for its collector, inside the
-contact window), a payment plan within the tenant's rules (a task for approval: the payment-plan feature does not
-exist yet), no more messages on a channel (an opt-out in messaging)."""
+contact window), a payment plan within the tenant's rules (a proposal to receivables' payment plans, issue 19; a task
+for approval when receivables refuses it), no more messages on a channel (an opt-out in messaging)."""
 
 import uuid
 from datetime import UTC, datetime, time
@@ -15,20 +15,24 @@ from services.portal.actions.rules import (
     FieldError,
     PlanRules,
     call_problem,
+    first_installment_date,
     installment_amount,
     plan_problem,
+    plan_request,
 )
 from services.portal.actions.schemas import CallForm, OptOutForm, PlanForm
 from services.portal.actions.service import Result, Words, carry_out, contact_for, people_of, task, today_of
 from services.portal.audit.schemas import ActionKind
 from services.portal.pages.service import Position
-from services.portal.upstream import Upstream
+from services.portal.upstream import Refused, Upstream
 from services.portal.visits.service import Visit
 from shared.words import words
 
 # Calls are made on the phone: the window of the phone-number channels (seed 002: never call outside the allowed
 # hours). messaging keeps one per channel; SMS's stands for the phone.
 CALL_WINDOW_CHANNEL = "sms"
+# Receivables' payment plans (issue 19): a plan the debtor asks for is proposed there, as ``service:portal``.
+PLANS_PATH = "/v1/payment-plans"
 
 
 def window_of(messaging_settings: dict[str, Any]) -> ContactWindow | None:
@@ -125,7 +129,9 @@ def debt_of(position: Position) -> tuple[Decimal, str]:
 async def request_plan(
     session: AsyncSession, upstream: Upstream, visit: Visit, position: Position, form: PlanForm, t: Words
 ) -> Result:
-    """Within the tenant's rules -> a task for approval (seed 004: "renegociar la deuda a tres plazos")."""
+    """Within the portal's rules -> a proposal to receivables (issue 19; seed 004: "renegociar la deuda a tres
+    plazos"), which accepts it or leaves it proposed within the tenant's limits. Refused there (422, its detail shown
+    to the debtor) or not offered (no payment plans: 404), a task for the collector to approve by hand, as before."""
     debt, currency = debt_of(position)
     if problem := plan_problem(debt, form.installments, form.down_payment, plan_rules(visit)):
         return Result([problem])
@@ -135,17 +141,46 @@ async def request_plan(
     shown |= {"amount": w.money(each, currency), "installments": str(form.installments)}
     detail = {"currency": currency, "debt": str(debt), "installments": form.installments}
     detail |= {"down_payment": str(form.down_payment), "installment_amount": str(each), "comment": form.comment}
+    first = first_installment_date(today_of(position))
+    proposal = plan_request(visit.customer_id, currency, form.installments, first, form.down_payment)
+    after: dict[str, str] = {}
 
     async def act(action_id: uuid.UUID) -> dict[str, Any]:
-        customer = await upstream.customer(visit.tenant_id, visit.customer_id)
-        body = {
-            "title": t("task_plan").format(name=customer["name"], installments=form.installments)[:200],
-            "description": "\n".join(x for x in (t("task_plan_note").format(**shown), form.comment) if x),
-            "due_date": today_of(position).isoformat(),
-            **people_of(position, customer),
-        }
-        return {"task_id": (await task(upstream, visit, body))["id"], "plan_created": False}
+        headers = {"Idempotency-Key": f"portal-plan:{action_id}"}
+        try:
+            plan = await upstream.post_json("receivables", PLANS_PATH, visit.tenant_id, proposal, headers=headers)
+        except Refused as refused:
+            if refused.status not in (404, 422):
+                raise
+            refusal = refused.detail if refused.status == 422 else None
+            after["next"] = t("plan_next_refused").format(detail=refusal) if refusal else t("plan_next_review")
+            return {**await plan_task(upstream, visit, position, form, shown, t, refusal), "plan_created": False}
+        accepted = plan.get("status") == "accepted"
+        first_due = w.date(first, "long")
+        after["next"] = t("plan_next_accepted").format(first=first_due) if accepted else t("plan_next_review")
+        return {"plan_id": plan["id"], "plan_status": plan.get("status"), "plan_created": True}
 
     fields = ("installments", "down_payment")
     errors = await carry_out(session, visit, position, ActionKind.PLAN_REQUESTED, detail, fields, act)
-    return Result(errors, {} if errors else shown)
+    return Result(errors, {} if errors else shown | after)
+
+
+async def plan_task(
+    upstream: Upstream,
+    visit: Visit,
+    position: Position,
+    form: PlanForm,
+    shown: dict[str, str],
+    t: Words,
+    refusal: str | None,
+) -> dict[str, Any]:
+    """The plan for the collector to approve by hand (receivables' refusal, when it gave one, in the task)."""
+    customer = await upstream.customer(visit.tenant_id, visit.customer_id)
+    notes = (t("task_plan_note").format(**shown), refusal and t("task_plan_refused").format(detail=refusal))
+    body = {
+        "title": t("task_plan").format(name=customer["name"], installments=form.installments)[:200],
+        "description": "\n".join(x for x in (*notes, form.comment) if x),
+        "due_date": today_of(position).isoformat(),
+        **people_of(position, customer),
+    }
+    return {"task_id": (await task(upstream, visit, body))["id"]}

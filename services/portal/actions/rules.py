@@ -5,11 +5,13 @@ Each check answers ``None`` (fine) or a ``FieldError`` naming the form field it 
 to that field."""
 
 import uuid
+from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,37 @@ def plan_problem(debt: Decimal, installments: int, down_payment: Decimal, rules:
 def installment_amount(debt: Decimal, down_payment: Decimal, installments: int) -> Decimal:
     """Each installment after the down payment (the last one absorbs the cents)."""
     return ((debt - down_payment) / installments).quantize(CENT, ROUND_HALF_UP)
+
+
+def first_installment_date(today: date) -> date:
+    """A month after ``today`` (the same day, or the month's last when it has fewer days): a plan asked on the
+    portal pays monthly from then."""
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return date(year, month, min(today.day, monthrange(year, month)[1]))
+
+
+def plan_request(
+    customer_id: uuid.UUID,
+    currency: str,
+    installments: int,
+    first_due_date: date,
+    down_payment: Decimal = Decimal(0),
+    invoice_ids: Sequence[uuid.UUID] = (),
+) -> dict[str, Any]:
+    """The proposal the portal sends to receivables' ``POST /v1/payment-plans`` as ``service:portal`` (issue 19): the
+    customer's open invoices of ``currency`` (or those it picked) in ``installments`` monthly installments, the down
+    payment when it offers one. Receivables decides within the tenant's limits (201, proposed or accepted) or
+    refuses (422)."""
+    body: dict[str, Any] = {
+        "customer_id": str(customer_id),
+        "currency": currency,
+        "installments": {"count": installments, "first_due_date": first_due_date.isoformat(), "every": "month"},
+    }
+    if down_payment > 0:
+        body["down_payment"] = str(down_payment)
+    if invoice_ids:
+        body["invoice_ids"] = [str(i) for i in invoice_ids]
+    return body
 
 
 def dispute_area(reason: DisputeReason, areas: dict[str, str]) -> uuid.UUID | None:

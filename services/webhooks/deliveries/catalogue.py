@@ -23,6 +23,9 @@ Each real-world fact is announced once, by one internal event:
 - ``portal.action_taken``: the portal's ``PortalActionTaken`` (a debtor's action on its page, once it is done).
 - ``charge.recorded`` / ``.waived`` / ``.invoiced``: receivables' ``ChargeChanged`` in status ``open`` / ``waived``
   / ``invoiced`` (issue 19: a late charge recorded once by key, forgiven by a manager, invoiced by the ERP).
+- ``payment_plan.proposed`` / ``.accepted`` / ``.completed`` / ``.broken`` / ``.rejected`` / ``.cancelled``:
+  receivables' ``PaymentPlanChanged`` in that status (issue 19), once per plan and status; an accepted plan that
+  already collected something (an installment paid) is ``payment_plan.updated``, once per revision.
 
 The ``event_id`` is ``evt_`` + ``uuid5(basis, type)``: the basis is the fact's own id where it has one that
 happens once (a promise, an action item, a message, a reply), else the internal envelope's id. A repeated internal
@@ -52,6 +55,8 @@ from shared.contracts.receivables import (
     ChargeChanged,
     InvoiceStatusChanged,
     PaymentApplied,
+    PaymentPlanChanged,
+    PlanStatus,
     PromiseBroken,
     PromiseKept,
     PromiseMade,
@@ -76,6 +81,14 @@ from shared.contracts.webhooks import (
     MessageSentV1,
     OutgoingEvent,
     PaymentAllocatedV1,
+    PaymentPlanAcceptedV1,
+    PaymentPlanBrokenV1,
+    PaymentPlanCancelledV1,
+    PaymentPlanCompletedV1,
+    PaymentPlanInstallmentV1,
+    PaymentPlanProposedV1,
+    PaymentPlanRejectedV1,
+    PaymentPlanUpdatedV1,
     PaymentReportedV1,
     PortalActionTakenV1,
     PromiseBrokenV1,
@@ -293,6 +306,31 @@ def _charge(r: Received[ChargeChanged]) -> list[Announcement]:
     return [(event_type, m.charge_id, model(**m.model_dump(exclude={"status"})))]
 
 
+PLAN_EVENTS: dict[PlanStatus, tuple[WebhookEventType, type[BaseModel]]] = {
+    PlanStatus.PROPOSED: (T.PAYMENT_PLAN_PROPOSED, PaymentPlanProposedV1),
+    PlanStatus.ACCEPTED: (T.PAYMENT_PLAN_ACCEPTED, PaymentPlanAcceptedV1),
+    PlanStatus.COMPLETED: (T.PAYMENT_PLAN_COMPLETED, PaymentPlanCompletedV1),
+    PlanStatus.BROKEN: (T.PAYMENT_PLAN_BROKEN, PaymentPlanBrokenV1),
+    PlanStatus.REJECTED: (T.PAYMENT_PLAN_REJECTED, PaymentPlanRejectedV1),
+    PlanStatus.CANCELLED: (T.PAYMENT_PLAN_CANCELLED, PaymentPlanCancelledV1),
+}
+PLAN_FIELDS = frozenset(PaymentPlanAcceptedV1.model_fields) - {"version", "installments"}
+
+
+def _payment_plan(r: Received[PaymentPlanChanged]) -> list[Announcement]:
+    """A status is announced once per plan (basis: the plan); an accepted plan that collected something is an
+    update, once per revision (basis: the plan and its revision)."""
+    m = r.message
+    event_type, model = PLAN_EVENTS[m.status]
+    basis = m.plan_id
+    if m.status == PlanStatus.ACCEPTED and m.paid_amount > 0:
+        event_type, model = T.PAYMENT_PLAN_UPDATED, PaymentPlanUpdatedV1
+        basis = uuid.uuid5(m.plan_id, f"revision-{m.revision}")
+    installments = [PaymentPlanInstallmentV1(**i.model_dump()) for i in m.installments]
+    payload = model(**m.model_dump(include=set(PLAN_FIELDS)), installments=installments)
+    return [(event_type, basis, payload)]
+
+
 MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     InvoiceStatusChanged: _status_changed,
     PromiseMade: _promise_made,
@@ -306,6 +344,7 @@ MAPPING: dict[type[Message], Callable[[Received[Any]], list[Announcement]]] = {
     ReplyReceived: _reply,
     PortalActionTaken: _portal_action,
     ChargeChanged: _charge,
+    PaymentPlanChanged: _payment_plan,
 }
 
 CONSUMED_MESSAGES: tuple[type[Message], ...] = tuple(MAPPING)
