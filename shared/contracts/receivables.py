@@ -1,5 +1,5 @@
-# Over 450 lines on purpose: only message classes (no behaviour), one per message receivables produces, kept in one
-# module so that the producer's whole contract reads in one place (shared/contracts/subscriptions.py names its consumers).
+# Over 450 lines on purpose: only message classes (no behaviour), one per message receivables produces, kept in
+# one module so that the producer's whole contract reads in one place (subscriptions.py names its consumers).
 """Events of receivables, the system of record; dunning keeps its projection from them.
 
 Snapshot events carry the entity's ``revision`` (it grows with every change), so a consumer never
