@@ -3,7 +3,7 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -101,9 +101,11 @@ async def explain(
     strategy_id: uuid.UUID | None,
     invoices: Sequence[InvoiceView],
     day: date,
+    invoice_strategies: Mapping[uuid.UUID, uuid.UUID | None] | None = None,
 ) -> dict[str, Any]:
     """What explain says of a customer's late charges: the rules that apply (the strategy's or the tenant's), the
-    charges recorded, and those a run on ``day`` would add (``rules.assess``, the run's reference)."""
+    charges recorded, and those a run on ``day`` would add (``rules.assess``, the run's reference). An invoice that
+    follows another strategy than its customer's (``invoice_strategies``: a plan's installment) takes that one's."""
     setup = await load_setup(session, tenant_id)
     rules = setup.rules_for(strategy_id)
     recorded = (await repository.customer_charges(session, tenant_id, [customer_id], only_open=False)).get(
@@ -116,7 +118,8 @@ async def explain(
     for inv in invoices:
         if _eligible(inv):
             facts = InvoiceFacts(inv.id, inv.customer_id, inv.currency, inv.amount, inv.open_amount, inv.due_date)
-            for new in assess(tenant_id, facts, rules, setup.legal_max_annual_rate, day, existing[inv.id]):
+            own = setup.rules_for((invoice_strategies or {}).get(inv.id, strategy_id))
+            for new in assess(tenant_id, facts, own, setup.legal_max_annual_rate, day, existing[inv.id]):
                 due.append(_charge_out(new, "due", inv.number))
     return {
         "fee_rules_from": "strategy" if strategy_id in setup.by_strategy else "tenant",

@@ -115,9 +115,11 @@ async def explain_customer(
     plans = plan_strategy(strategies)
     closed = tenant.calendar.closed_reason(day)
     out_invoices = []
+    invoice_strategies = {}
     for decision in evaluation.decisions:
         inv = decision.invoice
         followed = invoice_choice(inv, evaluation.choice, plans)  # issue 19: an installment follows the plans'
+        invoice_strategies[inv.id] = followed.strategy.id if followed.strategy else None
         upcoming = None
         own = followed.strategy
         if own is not None and not own.manual_only and decision.reason in WAITING | {"due"}:
@@ -172,7 +174,9 @@ async def explain_customer(
         "invoices": out_invoices,
         "planned": plan_items([evaluation.plan], day, 100) if evaluation.plan.items else [],
         "history": _history(history),
-        **await fees.explain(session, tenant_id, customer_id, strategy.id if strategy else None, invoices, day),
+        **await fees.explain(
+            session, tenant_id, customer_id, strategy.id if strategy else None, invoices, day, invoice_strategies
+        ),
     }
 
 

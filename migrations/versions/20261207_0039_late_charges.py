@@ -3,7 +3,7 @@ tenant's default fee rules and legal maximum annual rate, and the charges each r
 idempotency key (invoice, rule, period), its status kept from receivables' ``ChargeChanged``).
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0039"
-down_revision = "0036"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 

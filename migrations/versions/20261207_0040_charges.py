@@ -3,7 +3,7 @@
 waive it with a reason, the ERP marks it invoiced. A new table: nothing existing is rewritten.
 
 Revision ID: 0040
-Revises: 0036
+Revises: 0039
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0040"
-down_revision = "0036"
+down_revision = "0039"
 branch_labels = None
 depends_on = None
 

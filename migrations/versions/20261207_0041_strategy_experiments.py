@@ -3,7 +3,7 @@ normal selection gives its scope strategy; each customer's variant is held in ``
 while the experiment runs; after a stop with a chosen variant, everyone follows the chosen strategy).
 
 Revision ID: 0041
-Revises: 0036
+Revises: 0040
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0041"
-down_revision = "0036"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ from dunning_service.fees.rules import ExistingCharge, InvoiceFacts, assess, cha
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs import selection
 from dunning_service.runs.context import load_strategies
+from dunning_service.strategies.installments import invoice_choice, plan_strategy
 from dunning_service.strategies.rules import select_strategy
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.dunning import ChargesAssessed
@@ -35,6 +36,10 @@ RISK_FEES = [
     {"key": "pct", "kind": "percentage", "percent": "3.5", "at_step": "od-1", "cap": {"amounts": {"ARS": "200"}}},
     {"key": "int", "kind": "interest", "annual_rate": "1.2"},
 ]
+PLAN_FEES = [
+    {"key": "late", "kind": "fixed", "at_step": "inst-od-3", "amounts": {"ARS": "90", "USD": "1", "CLP": "900"}}
+]
+PLANS = [uuid.uuid4() for _ in range(3)]
 DEFAULT_FEES = [
     {"key": "pct", "kind": "percentage", "percent": "1.5", "grace_days": 10, "minimum": {"ARS": "50", "USD": "1"}},
     {"key": "int", "kind": "interest", "annual_rate": "0.3", "cap": {"amounts": {"USD": "12.5"}, "percent": "4"}},
@@ -61,13 +66,17 @@ def _portfolio(rng: random.Random, n: int) -> tuple[list[CustomerChanged], list[
         if currency == "CLP":
             open_amount = open_amount.quantize(Decimal(1))
         due = DAYS[0] + timedelta(days=rng.randint(-200, 30))
+        kind = rng.choices(list(InvoiceKind), weights=[10] + [1] * (len(InvoiceKind) - 1))[0]
+        # issue 19: most installments name their plan, and follow the payment plans' strategy and its fee rules
+        plan_id = rng.choice(PLANS) if kind == InvoiceKind.INSTALLMENT and rng.random() < 0.8 else None
         invoices.append(
             InvoiceChanged(
                 invoice_id=uuid.uuid4(),
                 revision=1,
                 customer_id=rng.choice(customers).customer_id,
                 number=f"F-{i:04d}",
-                kind=rng.choices(list(InvoiceKind), weights=[10] + [1] * (len(InvoiceKind) - 1))[0],
+                kind=kind,
+                plan_id=plan_id,
                 currency=currency,
                 amount=max(open_amount, Decimal(rng.choice(["100", "9000"]))),
                 open_amount=open_amount,
@@ -117,12 +126,13 @@ async def _pure(stack, tenant_id: uuid.UUID, strategies, day: date) -> set[tuple
         customer = customer_view(row)
         if customer.deleted:
             continue
-        strategy = select_strategy(strategies, customer).strategy
-        rules = setup.rules_for(strategy.id if strategy else None)
+        choice = select_strategy(strategies, customer)
         for i in invoices:
             inv = invoice_view(i, None, {})
             if inv.customer_id != customer.id or inv.status != InvoiceStatus.NORMAL:
                 continue
+            strategy = invoice_choice(inv, choice, plan_strategy(strategies)).strategy  # a plan's installment
+            rules = setup.rules_for(strategy.id if strategy else None)
             if inv.kind == InvoiceKind.CREDIT_NOTE or inv.missing_upstream or inv.open_amount <= 0:
                 continue
             facts = InvoiceFacts(inv.id, inv.customer_id, inv.currency, inv.amount, inv.open_amount, inv.due_date)
@@ -162,6 +172,9 @@ async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
         match={"segments": ["wholesale"]},
         steps=STANDARD_STEPS,
     )  # fmt: skip (tenant's defaults)
+    await create_strategy(api, headers, name="Installments", priority=0, is_default=False, for_payment_plans=True,
+                          steps=[{"key": "inst-od-3", "kind": "overdue", "days": 3, "tone": 2, "channels": ["email"]}],
+                          fees=PLAN_FEES)  # fmt: skip
     customers, invoices = _portfolio(rng, 40)
     await feed(stack, tenant.id, customers)
     await feed(stack, tenant.id, invoices)
@@ -175,7 +188,7 @@ async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
         assert sorted(sql - pure, key=str) == sorted(pure - sql, key=str), day
         compared += len(pure)
     assert compared > 50
-    assert {row[5] for row in pure} == {"fee", "int", "pct"}  # every rule charged something
+    assert {row[5] for row in pure} == {"fee", "int", "pct", "late"}  # every rule charged something
 
     # the real statement records exactly these, announced in messages that validate
     compiled = selection.compile_strategies(strategies)
