@@ -21,6 +21,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "worklist",
         "supervision",
         "warning-signs",
+        "payment-plans",
     ),
     "dunning": (
         "strategies",

@@ -14,6 +14,7 @@ from services.receivables.outcomes.router import router as outcomes_router
 from services.receivables.payments.router import router as payments_router
 from services.receivables.people.router import areas_router
 from services.receivables.people.router import router as people_router
+from services.receivables.plans.router import router as plans_router
 from services.receivables.promises.router import router as promises_router
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.signs.router import router as signs_router
@@ -58,6 +59,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             payments_router,
             outcomes_router,
             promises_router,
+            plans_router,
             notes_router,
             tasks_router,
             people_router,

@@ -35,6 +35,7 @@ class TimelineKind(StrEnum):
     CONTACT = "contact"  # a contact found invalid, an opt-out
     PROMISE = "promise"  # kept or broken
     CUSTOMER = "customer"
+    PAYMENT_PLAN = "payment_plan"  # issue 19: a plan proposed, accepted, rejected, cancelled, completed or broken
 
 
 class TimelineEntryOut(BaseModel):
