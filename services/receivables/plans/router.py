@@ -1,19 +1,17 @@
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
 
 from services.receivables.plans import repository, service
 from services.receivables.plans.auth import PlanCancel, PlanDecide, PlanRead, PlanReview
 from services.receivables.plans.auth import PlanPropose as PlanProposer
 from services.receivables.plans.lifecycle import break_due
 from services.receivables.plans.rules import PlanInvalid
-from services.receivables.plans.schemas import PlanKpisOut, PlanOut, PlanPropose, ReasonIn
+from services.receivables.plans.schemas import PlanDetectIn, PlanKpisOut, PlanOut, PlanPropose, PlansBrokenOut, ReasonIn
 from services.receivables.plans.state import plan_out
 from services.receivables.tenant_settings.repository import load_profile
 from shared.calendar import future_as_of
@@ -91,32 +89,15 @@ async def get_payment_plan_kpis(
     )
 
 
-class DetectBrokenIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"as_of": "2026-03-16"}]})
-
-    as_of: date | None = None
-
-
-class DetectBrokenOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"as_of": "2026-03-16", "plan_ids": ["0193a1f0-7c1e-7b6a-9f00-5e4d1c2b3a10"]}]}
-    )
-
-    as_of: date
-    plan_ids: list[uuid.UUID]
-
-
-@router.post("/detect-broken", response_model=DetectBrokenOut)
-async def detect_broken_payment_plans(
-    identity: PlanReview, data: DetectBrokenIn, session: SessionDep
-) -> DetectBrokenOut:
+@router.post("/detect-broken", response_model=PlansBrokenOut)
+async def detect_broken_payment_plans(identity: PlanReview, data: PlanDetectIn, session: SessionDep) -> PlansBrokenOut:
     """Run the broken-plan detection now for this tenant (it also runs every hour for every tenant at its local
     day): a plan breaks on the day after an unpaid installment's due date plus its grace days. Idempotent."""
     today = (await load_profile(session, identity.tenant_id)).today()
     as_of = data.as_of or today
     if refusal := future_as_of(as_of, today):
         raise ValidationProblem.field("as_of", refusal)
-    return DetectBrokenOut(as_of=as_of, plan_ids=await break_due(session, identity.tenant_id, as_of))
+    return PlansBrokenOut(as_of=as_of, plan_ids=await break_due(session, identity.tenant_id, as_of))
 
 
 @router.get("/{plan_id}", response_model=PlanOut, responses=problem_responses(404))

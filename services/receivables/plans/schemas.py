@@ -189,3 +189,18 @@ class PlanKpisOut(BaseModel):
     broken: int = Field(description="Plans broken in the period")
     kept_rate: Decimal | None = Field(description="completed / (completed + broken); null when neither happened")
     recovered: list[MoneyAmount] = Field(description="Money allocated to installments in the period, per currency")
+
+
+class PlanDetectIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"as_of": "2026-03-16"}]})
+
+    as_of: date | None = None
+
+
+class PlansBrokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"as_of": "2026-03-16", "plan_ids": ["0193a1f0-7c1e-7b6a-9f00-5e4d1c2b3a10"]}]}
+    )
+
+    as_of: date
+    plan_ids: list[uuid.UUID]
