@@ -256,3 +256,15 @@ async def test_kpis_on_a_hand_built_history(rc):
     listed = await _get(rc, "/v1/payment-plans?status=completed")
     assert [p["id"] for p in listed["items"]] == [kept["id"]]
     assert date.fromisoformat(kpis["date_to"]) == rc.today
+
+
+async def test_the_erp_proposes_with_its_own_ids(rc):
+    c, _ = await _owing(rc, ("100.00", "2026-01-20"))
+    inv = await invoice(rc, c["id"], amount="500.00", due_date="2026-01-10", external_id=f"F-{c['external_id']}")
+    body = _three(rc, c, customer_external_id=c["external_id"], invoice_external_ids=[inv["external_id"]])
+    del body["customer_id"]
+    plan = await post(rc.api, "/v1/payment-plans", rc.erp, body)
+    assert (plan["customer_id"], plan["invoice_ids"], plan["source"]) == (c["id"], [inv["id"]], "erp")
+    body["invoice_external_ids"] = ["NO-SUCH"]
+    response = await rc.api.post("/v1/payment-plans", json=body, headers=rc.erp)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "invoice_external_ids[0]"

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.receivables.external_ids.service import fields_named_as_sent, resolve_references
 from services.receivables.plans import repository, service
 from services.receivables.plans.auth import PlanCancel, PlanDecide, PlanRead, PlanReview
 from services.receivables.plans.auth import PlanPropose as PlanProposer
@@ -41,8 +42,18 @@ async def propose_payment_plan(identity: PlanProposer, data: PlanPropose, sessio
     caller: a person (collector), an API key (erp) or the portal, whose proposals must keep the tenant's
     `plan_limits` (422 naming the field) and are accepted at once when `portal_auto_accept`."""
     profile = await load_profile(session, identity.tenant_id)
-    with naming_fields():
-        return await service.propose(session, profile, identity, data)
+    customer_id, invoice_ids = await resolve_references(
+        session,
+        identity.tenant_id,
+        customer_id=data.customer_id,
+        customer_external_id=data.customer_external_id,
+        invoice_ids=data.invoice_ids or (),
+        invoice_external_ids=data.invoice_external_ids or (),
+    )
+    named = data.invoice_ids is not None or data.invoice_external_ids is not None
+    resolved = data.model_copy(update={"customer_id": customer_id, "invoice_ids": invoice_ids if named else None})
+    with fields_named_as_sent(data), naming_fields():
+        return await service.propose(session, profile, identity, resolved)
 
 
 @router.get("", response_model=Page[PlanOut])

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict, JsonValue
@@ -96,9 +96,15 @@ class PlanPropose(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [PROPOSE_EXAMPLE]})
 
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(None, description="The customer (or `customer_external_id`)")
+    customer_external_id: str | None = Field(
+        None, min_length=1, max_length=100, description="The ERP's id of the customer, instead of `customer_id`"
+    )
     currency: Currency
     invoice_ids: list[uuid.UUID] | None = Field(None, min_length=1, max_length=500)
+    invoice_external_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        None, min_length=1, max_length=500, description="The ERP's ids of the invoices, instead of `invoice_ids`"
+    )
     rule: PlanRule | None = None
     schedule: list[ScheduledIn] | None = Field(None, min_length=1, max_length=120)
     down_payment: Decimal = Field(Decimal(0), ge=0, max_digits=18)

@@ -83,6 +83,7 @@ def build_schedule(data: PlanPropose, principal: Decimal, today: date) -> Schedu
 async def propose(session: AsyncSession, profile: TenantProfile, identity: Identity, data: PlanPropose) -> PlanOut:
     tenant_id, today = profile.tenant_id, profile.today()
     source = source_of(identity)
+    assert data.customer_id is not None  # resolved from either form by the router
     if data.external_id and await repository.external_id_taken(session, tenant_id, data.external_id):
         raise Conflict(f"A payment plan with external_id {data.external_id!r} exists")
     if data.customer_id not in await repository.customer_refs(session, tenant_id, [data.customer_id]):
