@@ -268,3 +268,32 @@ async def test_the_erp_proposes_with_its_own_ids(rc):
     body["invoice_external_ids"] = ["NO-SUCH"]
     response = await rc.api.post("/v1/payment-plans", json=body, headers=rc.erp)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "invoice_external_ids[0]"
+
+
+async def test_the_erp_cannot_put_an_invoice_in_a_plan_and_its_updates_keep_it_there(rc):
+    customers = [{"external_id": "C-PLAN", "name": "Cliente Plan", "country": "AR"}]
+    await post(rc.api, "/v1/ingest/customers", rc.erp, {"items": customers}, expect=200)
+    row = {
+        "external_id": "F-PLAN",
+        "customer_external_id": "C-PLAN",
+        "number": "A-0001",
+        "currency": "ARS",
+        "amount": "500.00",
+        "issue_date": "2026-01-01",
+        "due_date": "2026-02-01",
+    }
+    await post(rc.api, "/v1/ingest/invoices", rc.erp, {"items": [row]}, expect=200)
+    c = {
+        "id": str((await rows(rc.stack, "SELECT id FROM receivables.customers WHERE external_id = 'C-PLAN'"))[0]["id"])
+    }
+    plan = await _accepted_plan(rc, c)
+    updated = await post(
+        rc.api, "/v1/ingest/invoices", rc.erp, {"items": [row | {"document_url": "https://erp.example/F.pdf"}]}, 200
+    )
+    assert updated["updated"] == 1
+    (stored,) = await rows(rc.stack, "SELECT status, plan_id FROM receivables.invoices WHERE external_id = 'F-PLAN'")
+    assert (stored["status"], str(stored["plan_id"])) == ("in_plan", plan["id"])
+    last = [a for a in await invoice_announcements(rc.stack) if a.number == "A-0001"][-1]
+    assert (last.status, str(last.plan_id), last.reason) == ("in_plan", plan["id"], "updated by the ERP")
+    refused = await rc.api.post("/v1/ingest/invoices", json={"items": [row | {"status": "in_plan"}]}, headers=rc.erp)
+    assert refused.status_code == 422 or refused.json()["rejected"], refused.text
