@@ -189,6 +189,16 @@ async def test_cancel_restores_an_accepted_plan_reject_only_a_proposed_one(rc):
     assert (got["status"], got["open_amount"]) == ("normal", "600.00")
     other = await post(rc.api, "/v1/payment-plans", rc.erp, _three(rc, c))
     assert other["source"] == "erp"
+    late = await post(rc.api, "/v1/payment-plans", rc.erp, _three(rc, c))
+    await execute(
+        rc.stack,
+        "UPDATE receivables.payment_plans SET schedule = jsonb_set(schedule, '{0,due_date}', "
+        "to_jsonb(CAST(:d AS text))) WHERE id = CAST(:p AS uuid)",
+        d=(rc.today - timedelta(days=1)).isoformat(),
+        p=late["id"],
+    )
+    stale = await rc.api.post(f"/v1/payment-plans/{late['id']}/accept", json={}, headers=rc.erp)
+    assert stale.status_code == 409 and "propose it again" in stale.json()["detail"]
     rejected = await post(rc.api, f"/v1/payment-plans/{other['id']}/reject", rc.erp, {"reason": "No"}, expect=200)
     assert rejected["status"] == "rejected"
 

@@ -155,6 +155,9 @@ async def accept(session: AsyncSession, profile: TenantProfile, identity: Identi
         return await read(session, tenant_id, plan_id)
     if plan.status != PlanStatus.PROPOSED:
         raise Conflict(f"The plan is {plan.status}: only a proposed plan can be accepted")
+    first_due = min(date.fromisoformat(entry["due_date"]) for entry in plan.schedule)
+    if first_due < today:
+        raise Conflict(f"The plan's first installment was due on {first_due.isoformat()}: propose it again")
     invoices = await repository.grouped_invoices(session, tenant_id, plan.invoice_ids)
     try:
         check_groupable(invoices, plan.customer_id, plan.currency, "invoice_ids")
