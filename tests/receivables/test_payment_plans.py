@@ -307,3 +307,30 @@ async def test_the_erp_cannot_put_an_invoice_in_a_plan_and_its_updates_keep_it_t
     assert (last.status, str(last.plan_id), last.reason) == ("in_plan", plan["id"], "updated by the ERP")
     refused = await rc.api.post("/v1/ingest/invoices", json={"items": [row | {"status": "in_plan"}]}, headers=rc.erp)
     assert refused.status_code == 422 or refused.json()["rejected"], refused.text
+
+
+async def test_a_sandbox_plan_breaks_on_the_days_of_its_test_clock(api, stack):
+    from datetime import UTC, datetime
+
+    from services.receivables.plans.lifecycle import break_due
+    from shared.db import create_sessionmaker, unit_of_work
+    from tests.receivables.helpers import setup_tenant, sync
+
+    start = datetime(2027, 4, 10, 15, 0, tzinfo=UTC)  # months after the wall clock's today
+    rc = await setup_tenant(api, stack, sandbox=True)
+    await post(api, "/v1/test-clock", rc.admin, {"frozen_time": start.isoformat()}, expect=200)
+    await sync(stack)
+    rc.today = date(2027, 4, 10)
+    c, _ = await _owing(rc, ("300.00", "2027-03-01"))
+    plan = await _accepted_plan(rc, c, grace_days=2)  # first installment due 2027-04-20
+    assert plan["accepted_on"] == "2027-04-10"
+    sessionmaker = create_sessionmaker(stack.engine)
+
+    async def broken_at(at: datetime | None) -> list[Any]:
+        async with unit_of_work(sessionmaker) as session:
+            return await break_due(session, None, None, at)
+
+    assert await broken_at(None) == []  # the tenant's clock: 2027-04-10
+    assert await broken_at(start + timedelta(days=12)) == []  # 2027-04-22: the last day of grace
+    assert [str(p) for p in await broken_at(start + timedelta(days=13))] == [plan["id"]]
+    assert (await _get(rc, f"/v1/payment-plans/{plan['id']}"))["broken_on"] == "2027-04-23"
