@@ -334,3 +334,16 @@ async def test_a_sandbox_plan_breaks_on_the_days_of_its_test_clock(api, stack):
     assert await broken_at(start + timedelta(days=12)) == []  # 2027-04-22: the last day of grace
     assert [str(p) for p in await broken_at(start + timedelta(days=13))] == [plan["id"]]
     assert (await _get(rc, f"/v1/payment-plans/{plan['id']}"))["broken_on"] == "2027-04-23"
+
+
+async def test_installments_are_no_new_sales_for_the_dso(rc):
+    from services.receivables.plans.rules import add_months
+
+    c = await customer(rc)
+    issued, due = rc.today - timedelta(days=10), rc.today - timedelta(days=5)
+    await invoice(rc, c["id"], amount="900.00", issue_date=issued.isoformat(), due_date=due.isoformat())
+    await _accepted_plan(rc, c)
+    (ars,) = (await _get(rc, f"/v1/kpis/dso?as_of={rc.today.isoformat()}"))["currencies"]
+    # receivables: the installments' 900; sales of the last month: the invoice's 900 only (not the installments)
+    month = (rc.today - add_months(rc.today, -1)).days
+    assert (ars["receivables"], D(ars["dso"])) == ("900.00", D(month))
