@@ -61,6 +61,14 @@ MATRIX: dict[str, dict[str, Roles]] = {
     "payments": {"read": EVERYONE, "write": ERP_WRITERS | SERVICES},  # service: the portal's online payments
     "people": {"read": EVERYONE, "write": ERP_MANAGERS},
     "promises": {"read": EVERYONE, "review": frozenset({ADMIN, MANAGER, SERVICE})},
+    # issue 19: payment plans; service: the portal proposes (and may accept) for the debtor
+    "payment-plans": {
+        "read": EVERYONE,
+        "propose": PEOPLE_AND_ERP | SERVICES,
+        "decide": PEOPLE_AND_ERP | SERVICES,
+        "cancel": PEOPLE_AND_ERP,
+        "review": frozenset({ADMIN, MANAGER, SERVICE}),
+    },
     "statements": {"read": EVERYONE},
     "tasks": {"read": EVERYONE, "write": COLLECTORS | SERVICES},
     "timeline": {"read": EVERYONE},

@@ -22,6 +22,7 @@ SERVICE_RESOURCES: dict[str, tuple[str, ...]] = {
         "supervision",
         "warning-signs",
         "charges",
+        "payment-plans",
     ),
     "dunning": (
         "strategies",

@@ -46,9 +46,6 @@ def invoice_fields(a: str = "i") -> list[tuple[str, str]]:
     """The ``InvoiceSnapshot`` fields of the invoice row aliased ``a``: ``(name, SQL expression)``; money as text,
     as pydantic's JSON mode writes it."""
     expressions = {"invoice_id": f"{a}.id", "amount": f"{a}.amount::text", "open_amount": f"{a}.open_amount::text"}
-    # TEMPORARY (helper feesrec): HEAD's contract has InvoiceSnapshot.plan_id but no invoices.plan_id column yet
-    # (helper plans adds it); drop this line at merge.
-    expressions["plan_id"] = "CAST(NULL AS uuid)"
     return [(name, expressions.get(name, f"{a}.{name}")) for name in InvoiceSnapshot.model_fields]
 
 

@@ -16,6 +16,7 @@ from services.receivables.outcomes.router import router as outcomes_router
 from services.receivables.payments.router import router as payments_router
 from services.receivables.people.router import areas_router
 from services.receivables.people.router import router as people_router
+from services.receivables.plans.router import router as plans_router
 from services.receivables.promises.router import router as promises_router
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.signs.router import router as signs_router
@@ -62,6 +63,7 @@ def create_app(settings: ReceivablesSettings | None = None) -> FastAPI:
             outcomes_router,
             promises_router,
             charges_router,
+            plans_router,
             notes_router,
             tasks_router,
             people_router,

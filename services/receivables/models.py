@@ -147,6 +147,8 @@ class Tenant(Base):
     signs_overdue_growth_pct: Mapped[int] = mapped_column(Integer, default=20, server_default=text("20"))
     signs_for_high_risk: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
     signs_refreshed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # issue 19: the limits of the plans the portal proposes (``plans/rules.PlanLimits``); only the tenant's changes
+    plan_limits: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -206,6 +208,7 @@ class Invoice(IdMixin, TimestampMixin, Base):
                 "'payment_reported', 'dispute')"
             ),
         ),
+        Index("ix_invoices_plan_id", "tenant_id", "plan_id", postgresql_where=text("plan_id IS NOT NULL")),
         *tenant_keys("invoices", "id"),
     )
 
@@ -235,6 +238,48 @@ class Invoice(IdMixin, TimestampMixin, Base):
     # When it entered the tenant's collections, on its clock (issue 15): the timeline's place of the invoice
     # (NULL for invoices loaded before it: their created_at).
     entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # issue 19: an installment's payment plan, or the plan an ``in_plan`` invoice is grouped in (``plans/``)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+
+
+class PaymentPlan(Base):
+    """A payment plan (issue 19, seed 004: "Renegociar la deuda a tres plazos"): open invoices of one customer and
+    one currency grouped into installments; ``schedule`` is the installments proposed (number, due_date, amount)."""
+
+    __tablename__ = "payment_plans"
+    __table_args__ = (
+        *tenant_keys("payment_plans", "id"),
+        Index("uq_payment_plans_tenant_number", "tenant_id", "number", unique=True),
+        Index("uq_payment_plans_tenant_external_id", "tenant_id", "external_id", unique=True),
+        Index("ix_payment_plans_tenant_customer", "tenant_id", "customer_id"),
+        Index("ix_payment_plans_accepted", "tenant_id", postgresql_where=text("status = 'accepted'")),
+        tenant_reference("fk_payment_plans_customer_id_customers", "customer_id", "receivables.customers"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    number: Mapped[str] = mapped_column(String(30))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), server_default=text("'proposed'"))
+    source: Mapped[str] = mapped_column(String(12))
+    proposed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=text("'{}'"))
+    schedule: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    principal: Mapped[Decimal] = mapped_column(Numeric)
+    down_payment: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    interest_annual_rate: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    interest_amount: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    total: Mapped[Decimal] = mapped_column(Numeric)
+    grace_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    accepted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    broken_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Payment(IdMixin, TimestampMixin, Base):

@@ -15,3 +15,5 @@ class ReceivablesSettings(ServiceSettings):
     # The warning signs' refresh looks every hour at this minute for tenants whose local day has not had one yet
     # (after the promises broken: they are a sign).
     warning_signs_minute: int = 20
+    # Issue 19: the broken-plan detection runs every hour at this minute, each tenant at its own local day.
+    broken_plans_minute: int = 10

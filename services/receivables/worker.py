@@ -1,5 +1,5 @@
-"""The receivables worker: consumes the events it needs, answers commands, breaks due promises every hour and
-refreshes each tenant's warning signs once a day (issue 18)."""
+"""The receivables worker: consumes the events it needs, answers commands, breaks due promises and payment plans
+(issue 19) every hour and refreshes each tenant's warning signs once a day (issue 18)."""
 
 import uuid
 from datetime import date
@@ -12,6 +12,7 @@ from services.receivables.charges.handlers import on_charges_assessed
 from services.receivables.customers.handlers import on_contact_invalidated, on_opt_out_recorded
 from services.receivables.models import SCHEMA
 from services.receivables.people.handlers import on_user_changed
+from services.receivables.plans.lifecycle import break_due
 from services.receivables.promises.repository import detect_broken
 from services.receivables.settings import ReceivablesSettings
 from services.receivables.signs.service import refresh_due_tenants
@@ -51,6 +52,16 @@ async def detect_broken_promises(ctx: dict[str, Any], tenant_id: str | None = No
     return count
 
 
+async def detect_broken_plans(ctx: dict[str, Any], tenant_id: str | None = None, as_of: str | None = None) -> int:
+    """Break every accepted payment plan with an installment unpaid past its grace days, each tenant at its own
+    local date on its clock (or ``as_of``). Idempotent."""
+    async with unit_of_work(ctx["sessionmaker"]) as session:
+        broken = await break_due(
+            session, uuid.UUID(tenant_id) if tenant_id else None, date.fromisoformat(as_of) if as_of else None
+        )
+    return len(broken)
+
+
 async def refresh_warning_signs(ctx: dict[str, Any], tenant_id: str | None = None) -> int:
     """The daily refresh of the warning signs: each tenant once on its local day (its clock), on the first run of
     the hourly cron after its midnight. Answers how many tenants were refreshed."""
@@ -61,12 +72,18 @@ WorkerSettings = worker_settings(
     settings,
     schema=SCHEMA,
     handlers=HANDLERS,
-    functions=[detect_broken_promises, refresh_warning_signs],
+    functions=[detect_broken_promises, detect_broken_plans, refresh_warning_signs],
     cron_jobs=[
         cron(
             detect_broken_promises,
             minute={settings.broken_promises_minute},
             name="receivables.detect_broken_promises",
+            unique=True,
+        ),
+        cron(
+            detect_broken_plans,
+            minute={settings.broken_plans_minute},
+            name="receivables.detect_broken_plans",
             unique=True,
         ),
         cron(

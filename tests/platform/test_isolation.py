@@ -63,6 +63,7 @@ KINDS = {
     "outcome_id": "outcome",
     "promise_id": "promise",
     "charge_id": "charge",  # issue 19: a late charge
+    "plan_id": "payment_plan",
     "note_id": "note",
     "task_id": "task",
     "closes_task_id": "task",
@@ -242,6 +243,9 @@ class World:
         promise |= {"promised_date": (self.today + timedelta(days=1)).isoformat(), "note": f"Paga #{mark}"}
         self.outcome = await self.post("/v1/outcomes", promise)
         self.note = await self.post("/v1/notes", {"customer_id": customer, "body": f"Nota #{mark}"})
+        rule = {"count": 3, "first_due_date": (self.today + timedelta(days=10)).isoformat(), "every": "month"}
+        plan = {"customer_id": customer, "currency": "ARS", "invoice_ids": [self.invoices[0]["id"]], "rule": rule}
+        self.plan = await self.post("/v1/payment-plans", plan | {"external_id": f"PP-{mark}"})  # proposed: no effect
         task = {"customer_id": customer, "title": f"Llamar {mark}", "assignee_id": self.carla["id"]}
         self.task = await self.post("/v1/tasks", task)
         item = {"customer_id": self.customers[1]["id"], "invoice_ids": [self.invoices[1]["id"]]}
@@ -325,6 +329,7 @@ class World:
             "promise": (await self.first("/v1/promises"))["id"],
             "charge": (await self.first("/v1/charges"))["id"],
             "note": self.note["id"],
+            "payment_plan": self.plan["id"],
             "task": self.task["id"],
             "person": self.person["id"],
             "area": self.area["id"],

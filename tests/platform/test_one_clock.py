@@ -69,6 +69,8 @@ WALL_CLOCK: dict[str, str] = {
     "services/receivables/outcomes/service.py::record_outcome": "recorded_at: when the outcome was written",
     "services/receivables/promises/repository.py::detect_broken": "the hourly job's instant for live tenants; a "
     "sandbox tenant's test clock overrides it in the SQL (coalesce(:at, t.test_clock, :now))",
+    "services/receivables/plans/lifecycle.py::break_due": "the hourly job's instant for live tenants; a sandbox "
+    "tenant's test clock overrides it in the SQL (plans/repository.py: coalesce(:at, t.test_clock, :now))",
     "services/receivables/worker.py::refresh_warning_signs": "the hourly job's instant for live tenants; a sandbox "
     "tenant's test clock overrides it in the SQL (signs/service.py: coalesce(:at, t.test_clock, :now))",
     # dunning: run bookkeeping and leases

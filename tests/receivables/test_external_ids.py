@@ -375,6 +375,7 @@ BODY_REFERENCES = {
     ("post", "/v1/opt-out"): {"customer_id"},
     ("post", "/v1/portal-links"): {"customer_id"},
     ("post", "/v1/portal-links/revoke"): {"customer_id"},
+    ("post", "/v1/payment-plans"): {"customer_id", "invoice_ids"},  # issue 19: tests/receivables/test_payment_plans
     ("post", "/v1/ingest/payments"): {"items[].invoices[].invoice_id"},  # the ERP's bulk load: its own tests
 }
 # A template preview's ``communication`` is sample data in the command's shape, not a reference to look up.

@@ -65,6 +65,12 @@ async def _invoice_in(rc, c, status, area_id):
             },
         )
         return inv
+    if status == S.IN_PLAN:  # issue 19: only an accepted payment plan puts it there
+        rule = {"count": 2, "first_due_date": (rc.today + timedelta(days=10)).isoformat()}
+        body = {"customer_id": c["id"], "currency": "ARS", "invoice_ids": [inv["id"]], "rule": rule}
+        plan = await post(rc.api, "/v1/payment-plans", rc.admin, body)
+        await post(rc.api, f"/v1/payment-plans/{plan['id']}/accept", rc.admin, {}, expect=200)
+        return inv
     body = {"status": status.value, **_details(rc, status, area_id)}
     await post(rc.api, f"/v1/invoices/{inv['id']}/status", rc.admin, body, expect=200)
     return inv
@@ -79,7 +85,7 @@ def _details(rc, status, area_id):
 
 
 async def test_every_transition_is_allowed_or_409(rc):
-    """All 7 x 7 pairs: the allowed ones succeed, every other one answers 409 problem+json."""
+    """All 8 x 8 pairs: the allowed ones succeed, every other one answers 409 problem+json."""
     c = await customer(rc)
     area = await post(rc.api, "/v1/dispute-areas", rc.admin, {"name": "Logística"})
     for current, target in itertools.product(S, S):

@@ -189,7 +189,11 @@ def _expected_cei(invoices: list[Invoice], allocations: list[Allocation], start:
         base = [
             i
             for i in invoices
-            if i.currency == currency and i.kind != "credit_note" and i.status != "void" and i.issue_date <= end
+            # an invoice waiting in a payment plan counts nowhere: its installments carry the debt (issue 19)
+            if i.currency == currency
+            and i.kind != "credit_note"
+            and i.status not in ("void", "in_plan")
+            and i.issue_date <= end
         ]
         if not base:
             continue

@@ -49,6 +49,7 @@ class InvoiceRow:
     entered_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    plan_id: uuid.UUID | None = None  # issue 19
 
 
 def _invoice(row: RowMapping) -> InvoiceRow:

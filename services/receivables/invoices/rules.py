@@ -36,6 +36,8 @@ MANUAL_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     S.PAID: frozenset(),
     S.WRITTEN_OFF: frozenset(),
     S.VOID: frozenset(),
+    # issue 19: only its plan moves it (accepted, completed, broken, cancelled: ``plans/``)
+    S.IN_PLAN: frozenset(),
 }
 
 
@@ -50,6 +52,8 @@ def check_manual_transition(current: InvoiceStatus | str, target: InvoiceStatus 
     if target not in MANUAL_TRANSITIONS[current]:
         if current in CLOSED:
             raise TransitionRefused(f"The invoice is {current.value}: its status can no longer change")
+        if current == S.IN_PLAN:
+            raise TransitionRefused("The invoice is in a payment plan: its installments carry the debt")
         raise TransitionRefused(f"An invoice cannot go from {current.value} to {target.value}")
 
 

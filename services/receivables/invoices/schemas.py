@@ -176,5 +176,8 @@ class InvoiceOut(BaseModel):
     dispute_area_id: uuid.UUID | None
     closed_on: date | None
     applies_to: list[str] = Field(default_factory=list, description="A credit note: the invoices it settles")
+    plan_id: uuid.UUID | None = Field(
+        None, description="An installment's payment plan, or the plan an `in_plan` invoice waits in (issue 19)"
+    )
     created_at: datetime
     updated_at: datetime

@@ -18,6 +18,9 @@ from services.receivables.kpis.rules import aging_bucket_sql
 from shared.contracts.common import OPEN_STATUSES
 
 OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)) + ")"
+# Issue 19: a payment plan's installments restructure debt already sold (its grouped invoices): no new credit sales.
+# While a plan runs, its installments carry the debt and the grouped ``in_plan`` invoices count nowhere.
+PLAN_INSTALLMENT = "(i.kind = 'installment' AND i.plan_id IS NOT NULL)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,10 @@ async def dso_countback(session: AsyncSession, f: KpiFilter, months: int) -> lis
     promissory notes not voided, by issue date. One scan of the invoices; each sale finds its month by a binary
     search of the months' first days (``width_bucket``), a third of the cost of the calendar age per invoice."""
     first_days = "(SELECT array_agg(first_day ORDER BY k DESC) FROM periods)"  # ascending, as width_bucket wants
-    sale = "i.status <> 'void' AND i.issue_date >= (SELECT min(first_day) FROM periods) AND i.issue_date <= :as_of"
+    sale = (
+        f"i.status <> 'void' AND NOT {PLAN_INSTALLMENT} AND i.issue_date >= (SELECT min(first_day) FROM periods) "
+        "AND i.issue_date <= :as_of"
+    )
     query = f"""
         WITH periods AS (
             SELECT k, (CAST(:as_of AS date) - make_interval(months => k))::date + 1 AS first_day,
@@ -251,11 +257,12 @@ async def collection_effectiveness(session: AsyncSession, f: KpiFilter) -> list[
         alike AS (
             SELECT i.currency, {_owed_at("CAST(:before AS date)")} AS owed_before,
                    {_owed_at("CAST(:date_to AS date)")} AS owed_at_end, i.status IN {OPEN} AS is_open,
-                   i.issue_date >= :date_from AS sold_in_period, i.due_date >= :date_to AS current_at_end,
+                   i.issue_date >= :date_from AND NOT {PLAN_INSTALLMENT} AS sold_in_period,
+                   i.due_date >= :date_to AS current_at_end,
                    sum(i.amount) AS amount, sum(i.open_amount) AS open_amount, sum(p.in_all) AS paid_in_all,
                    sum(p.before) AS paid_before, sum(p.by_end) AS paid_by_end
             FROM receivables.invoices i LEFT JOIN paid p ON p.invoice_id = i.id {f.customer_join()}
-            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note' AND i.status <> 'void'
+            WHERE i.tenant_id = :tenant_id AND i.kind <> 'credit_note' AND i.status NOT IN ('void', 'in_plan')
                   AND i.issue_date <= :date_to {f.currency_where()}{f.customer_where()}
             GROUP BY 1, 2, 3, 4, 5, 6
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from services.receivables.payments.rules import NAMEABLE, ZERO, Ledger, Named, allocate, named_key
 from services.receivables.payments.writes import InvoiceState
-from shared.contracts.common import InvoiceKind
+from shared.contracts.common import InvoiceKind, InvoiceStatus
 
 # Rows read for a batch, found by ("id", their id) or ("ext", the ERP's id): payments or named invoices.
 Found = dict[tuple[str, Any], Any]
@@ -97,9 +97,26 @@ def resolve_named(row: PaymentInput, references: Found) -> list[Named] | None:
             raise Rejected(where, f"the invoice is in {invoice.currency}, the payment in {row.currency}")
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             raise Rejected(where, "a credit note does not take payments")
+        if invoice.status == InvoiceStatus.IN_PLAN:
+            named.extend(to_installments(ref.amount, references.get(("plan", invoice.plan_id), [])))
+            continue
         if invoice.status not in NAMEABLE:
             raise Rejected(where, f"the invoice is {invoice.status} and takes no payments")
         named.append(Named(invoice.id, ref.amount))
+    return named
+
+
+def to_installments(amount: Decimal | None, unpaid: list[tuple[uuid.UUID, Decimal]]) -> list[Named]:
+    """An invoice waiting in a payment plan (issue 19) takes no money itself: what is named for it goes to the
+    plan's unpaid installments in due date order (all of them when no amount is named)."""
+    if amount is None:
+        return [Named(invoice_id) for invoice_id, _ in unpaid]
+    named, left = [], amount
+    for invoice_id, open_amount in unpaid:
+        share = min(left, open_amount)
+        if share > 0:
+            named.append(Named(invoice_id, share))
+            left -= share
     return named
 
 

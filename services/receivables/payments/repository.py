@@ -15,7 +15,7 @@ from services.receivables.payments.batch import Allocations, Found, PaymentInput
 from services.receivables.payments.rules import Ledger, OpenItem
 from services.receivables.payments.schemas import AllocationOut, PaymentOut
 from services.receivables.payments.writes import InvoiceState
-from shared.contracts.common import OPEN_STATUSES, InvoiceKind
+from shared.contracts.common import OPEN_STATUSES, InvoiceKind, InvoiceStatus
 from shared.pagination import keyset
 
 payments = Payment.__table__
@@ -158,12 +158,28 @@ async def named_invoices(session: AsyncSession, tenant_id: uuid.UUID, inputs: Se
         invoices.c.currency,
         invoices.c.status,
         invoices.c.kind,
+        invoices.c.plan_id,
     ).where(invoices.c.tenant_id == tenant_id, invoices.c.id.in_(ids) | invoices.c.external_id.in_(external_ids))
     found: dict[tuple[str, Any], Any] = {}
     for row in await session.execute(query):
         found[("id", row.id)] = row
         if row.external_id:
             found[("ext", row.external_id)] = row
+    plan_ids = {row.plan_id for row in found.values() if row.status == InvoiceStatus.IN_PLAN and row.plan_id}
+    if plan_ids:  # issue 19: a payment naming an invoice in a plan goes to the plan's unpaid installments, in order
+        unpaid = (
+            select(invoices.c.id, invoices.c.plan_id, invoices.c.open_amount)
+            .where(
+                invoices.c.tenant_id == tenant_id,
+                invoices.c.plan_id.in_(list(plan_ids)),
+                invoices.c.kind == InvoiceKind.INSTALLMENT,
+                invoices.c.status.in_([s.value for s in OPEN_STATUSES]),
+                invoices.c.open_amount > 0,
+            )
+            .order_by(invoices.c.plan_id, invoices.c.due_date, invoices.c.number)
+        )
+        for installment in await session.execute(unpaid):
+            found.setdefault(("plan", installment.plan_id), []).append((installment.id, installment.open_amount))
     return found
 
 

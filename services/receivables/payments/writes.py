@@ -13,6 +13,7 @@ from services.receivables.events import explain_invoice_changes
 from services.receivables.invoices.schemas import quantize
 from services.receivables.models import Payment, PaymentAllocation
 from services.receivables.payments.rules import ZERO, Ledger, named_key
+from services.receivables.plans.lifecycle import after_money
 from services.receivables.promises.rules import on_payment
 from services.receivables.tenant_settings.repository import TenantProfile
 from services.receivables.timeline.repository import add_entries
@@ -92,6 +93,8 @@ async def write_invoices(
                 "statuses": [str(st) for _, _, st in resolved],
             },
         )
+    # Installments paid: their plans announced, completed when every installment is paid (issue 19).
+    await after_money(session, profile.tenant_id, profile.today(), touched, actor)
     return touched
 
 

@@ -28,6 +28,7 @@ class TenantProfile(KeepsTenantClock):
     action_owner_id: uuid.UUID | None = None
     auto_apply_credits: bool = True
     worklist_weights: dict[str, Any] = field(default_factory=dict)  # the tenant's changes (worklist/rules.Weights)
+    plan_limits: dict[str, Any] = field(default_factory=dict)  # the tenant's changes (plans/rules.PlanLimits)
     sandbox: bool = False
     test_clock: datetime | None = None
 
@@ -49,6 +50,7 @@ async def load_profile(session: AsyncSession, tenant_id: uuid.UUID) -> TenantPro
         action_owner_id=row["action_owner_id"],
         auto_apply_credits=row["auto_apply_credits"],
         worklist_weights=row["worklist_weights"],
+        plan_limits=row["plan_limits"],
         sandbox=row["sandbox"],
         test_clock=row["test_clock"],
     )

@@ -5,10 +5,11 @@ from fastapi import APIRouter
 from services.receivables.models import outbox
 from services.receivables.payments.credits import apply_credits
 from services.receivables.people.repository import require_user
+from services.receivables.plans import rules
 from services.receivables.signs.repository import load_thresholds
 from services.receivables.tenant_settings import repository
 from services.receivables.tenant_settings.auth import SettingsRead, SettingsWrite
-from services.receivables.tenant_settings.schemas import SettingsOut, SettingsUpdate, SignThresholds
+from services.receivables.tenant_settings.schemas import PlanLimits, SettingsOut, SettingsUpdate, SignThresholds
 from services.receivables.worklist.rules import Weights, changed_weights
 from services.receivables.worklist.schemas import WeightsOut
 from shared.contracts.receivables import TenantSettingsChanged
@@ -39,6 +40,7 @@ async def _out(session: SessionDep, identity: Identity) -> SettingsOut:
         auto_apply_credits=profile.auto_apply_credits,
         worklist_weights=WeightsOut(**Weights.from_stored(profile.worklist_weights).as_dict()),
         warning_signs=SignThresholds.model_validate(asdict(await load_thresholds(session, identity.tenant_id))),
+        plan_limits=PlanLimits.model_validate(asdict(rules.PlanLimits.from_stored(profile.plan_limits))),
     )
 
 
@@ -53,10 +55,14 @@ async def update_receivables_settings(
     identity: SettingsWrite, data: SettingsUpdate, session: SessionDep, gateway: TenantUsersDep
 ) -> SettingsOut:
     """Change the promise grace days, the no-commitment follow-up days, the action owner, whether credits are
-    applied automatically (switched on, the credit waiting is applied at once), the worklist's weights, or the
-    warning signs' thresholds (the next refresh applies them)."""
+    applied automatically (switched on, the credit waiting is applied at once), the worklist's weights, the
+    warning signs' thresholds (the next refresh applies them) or the limits of the portal's payment plans."""
     values = data.model_dump(exclude_unset=True)
     thresholds = values.pop("warning_signs", None) or {}
+    limits = {k: v for k, v in (values.pop("plan_limits", None) or {}).items() if v is not None}
+    if limits:  # only the tenant's changes are stored, as JSON (the defaults stay in plans/rules.PlanLimits)
+        stored = (await repository.load_profile(session, identity.tenant_id)).plan_limits
+        values["plan_limits"] = {**stored, **{k: v if isinstance(v, bool | int) else str(v) for k, v in limits.items()}}
     values |= {f"signs_{name}": value for name, value in thresholds.items() if value is not None}
     if values.get("action_owner_id") is not None:
         await require_user(session, identity.tenant_id, values["action_owner_id"], "action_owner_id", gateway=gateway)

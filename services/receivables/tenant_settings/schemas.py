@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,29 @@ class SignThresholdsUpdate(BaseModel):
     for_high_risk: int | None = Field(None, ge=1, le=5)
 
 
+class PlanLimits(BaseModel):
+    """The limits of the payment plans the portal proposes (issue 19, ``plans/rules.PlanLimits``); staff and the
+    ERP are not held to them."""
+
+    max_installments: int = Field(6, ge=1, le=120, description="Installments besides the down payment")
+    max_days: int = Field(180, ge=1, le=3660, description="Days from the proposal to the last installment")
+    min_down_payment_percent: Decimal = Field(Decimal(0), ge=0, le=100, description="Of the principal")
+    max_interest_annual_rate: Decimal = Field(Decimal(100), ge=0, le=1000, description="Percent a year")
+    grace_days: int = Field(5, ge=0, le=90, description="Default grace days of a plan, before it breaks")
+    portal_auto_accept: bool = Field(False, description="A portal proposal within the limits is accepted at once")
+
+
+class PlanLimitsUpdate(BaseModel):
+    """Some of the plan limits; those left out stay."""
+
+    max_installments: int | None = Field(None, ge=1, le=120)
+    max_days: int | None = Field(None, ge=1, le=3660)
+    min_down_payment_percent: Decimal | None = Field(None, ge=0, le=100)
+    max_interest_annual_rate: Decimal | None = Field(None, ge=0, le=1000)
+    grace_days: int | None = Field(None, ge=0, le=90)
+    portal_auto_accept: bool | None = None
+
+
 class SettingsOut(BaseModel):
     """The tenant as receivables sees it: its profile (from the gateway) and its collections settings."""
 
@@ -60,6 +84,9 @@ class SettingsOut(BaseModel):
     warning_signs: SignThresholds = Field(
         default_factory=SignThresholds, description="The warning signs' thresholds (issue 18)"
     )
+    plan_limits: PlanLimits = Field(
+        default_factory=PlanLimits, description="The limits of the payment plans the portal proposes (issue 19)"
+    )
 
 
 class SettingsUpdate(BaseModel):
@@ -79,3 +106,4 @@ class SettingsUpdate(BaseModel):
         None, description="The worklist's weights to change; a weight given as null goes back to its default"
     )
     warning_signs: SignThresholdsUpdate | None = None
+    plan_limits: PlanLimitsUpdate | None = None

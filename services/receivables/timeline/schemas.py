@@ -37,6 +37,7 @@ class TimelineKind(StrEnum):
     PROMISE = "promise"  # kept or broken
     CUSTOMER = "customer"
     CHARGE = "charge"  # a late charge recorded, waived or invoiced (issue 19)
+    PAYMENT_PLAN = "payment_plan"  # issue 19: a plan proposed, accepted, rejected, cancelled, completed or broken
 
 
 class TimelineEntryOut(BaseModel):
