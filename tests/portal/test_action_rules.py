@@ -127,8 +127,8 @@ def test_the_proposal_sent_to_receivables_payment_plans():
     assert plan_request(customer, "ARS", 3, date(2027, 1, 7)) == {
         "customer_id": str(customer),
         "currency": "ARS",
-        "installments": {"count": 3, "first_due_date": "2027-01-07", "every": "month"},
+        "rule": {"count": 3, "first_due_date": "2027-01-07", "every": "month"},
     }
     picked = plan_request(customer, "USD", 6, date(2027, 1, 7), Decimal("250.00"), [invoice])
     assert picked["down_payment"] == "250.00" and picked["invoice_ids"] == [str(invoice)]
-    assert picked["installments"]["count"] == 6 and picked["currency"] == "USD"
+    assert picked["rule"]["count"] == 6 and picked["currency"] == "USD"

@@ -200,7 +200,11 @@ async def test_opt_out_of_a_channel_the_customer_has(api, stack):
     assert [(o["channel"], o["address"]) for o in listed] == [("sms", "+5491155550001")]
 
 
-async def test_seed_004_plan_within_the_rules_is_a_task_for_approval(api, stack):
+async def test_seed_004_plan_within_the_rules_becomes_a_payment_plan(api, stack):
+    """Seed 004: "Renegociar la deuda a tres plazos". Within the portal's rules the debtor's plan is proposed to
+    receivables' payment plans (issue 19) with a task for the collector to accept or reject it; with the tenant's
+    auto-accept it is accepted at once (its invoice in the plan); beyond receivables' limits the collector gets the
+    plan by hand, with receivables' reason."""
     d = await debtor(api, stack)
     rules = {"plan_max_installments": 3, "plan_min_down_payment_percent": "20"}
     assert (await api.patch("/v1/portal-settings", json=rules, headers=d.rc.admin)).status_code == 200
@@ -210,14 +214,39 @@ async def test_seed_004_plan_within_the_rules_is_a_task_for_approval(api, stack)
     assert small.status_code == 422 and 'id="error-down_payment"' in small.text and "17.000,00" in small.text
     page = await d.submit("plan", {"installments": "3", "down_payment": "25.000,00", "comment": "Cobro el 10"})
     assert page.status_code == 200 and 'id="done"' in page.text, page.text
+    assert "Tu asesor lo revisa y te confirma el plan." in page.text
+    plans = await api.get("/v1/payment-plans", params={"customer_id": d.customer["id"]}, headers=d.rc.admin)
+    (plan,) = plans.json()["items"]
+    assert (plan["status"], plan["source"], plan["down_payment"]) == ("proposed", "portal", "25000.00")
+    assert [i["amount"] for i in plan["installments"]] == ["25000.00", "20000.00", "20000.00", "20000.00"]
     tasks = (await api.get("/v1/tasks", params={"customer_id": d.customer["id"]}, headers=d.rc.admin)).json()
     (task,) = tasks["items"]
     assert "3 cuotas" in task["title"] and "20.000,00" in task["description"]
-    # receivables offers no payment plans here (404): the collector approves it by hand, as before issue 19
-    assert "registralo como plan de pagos" in task["description"]
-    assert "Tu asesor lo revisa y te confirma el plan." in page.text
+    assert f"propuesto como plan de pagos {plan['number']}: aceptalo o rechazalo" in task["description"]
     (action,) = await d.audit()
-    assert action["result"]["plan_created"] is False and action["detail"]["installment_amount"] == "20000.00"
+    assert action["result"]["plan_created"] is True and action["result"]["plan_id"] == plan["id"]
+
+    rejected = await api.post(f"/v1/payment-plans/{plan['id']}/reject", json={"reason": "Pide otra fecha"},
+                              headers=d.rc.admin)  # fmt: skip
+    assert rejected.status_code == 200, rejected.text
+    auto = {"plan_limits": {"portal_auto_accept": True}}
+    assert (await api.patch("/v1/receivables-settings", json=auto, headers=d.rc.admin)).status_code == 200
+    page = await d.submit("plan", {"installments": "3", "down_payment": "25.000,00"})
+    assert "Tu plan quedó aprobado: la primera cuota vence el" in page.text, page.text
+    invoice = (await api.get(f"/v1/invoices/{d.invoices[0]['id']}", headers=d.rc.admin)).json()
+    assert invoice["status"] == "in_plan" and invoice["plan_id"]
+
+    other = await debtor(api, stack)  # receivables' limits are narrower than the portal's: refused there
+    assert (await api.patch("/v1/portal-settings", json=rules, headers=other.rc.admin)).status_code == 200
+    narrow = {"plan_limits": {"max_installments": 2}}
+    assert (await api.patch("/v1/receivables-settings", json=narrow, headers=other.rc.admin)).status_code == 200
+    page = await other.submit("plan", {"installments": "3", "down_payment": "25.000,00"})
+    assert "No pudimos aprobarlo en el momento" in page.text, page.text
+    tasks = (await api.get("/v1/tasks", params={"customer_id": other.customer["id"]}, headers=other.rc.admin)).json()
+    (task,) = tasks["items"]
+    assert "registralo como plan de pagos" in task["description"] and "El plan no se creó solo" in task["description"]
+    (action,) = await other.audit()
+    assert action["result"]["plan_created"] is False
 
 
 @pytest.mark.parametrize(

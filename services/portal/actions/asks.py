@@ -155,10 +155,12 @@ async def request_plan(
             refusal = refused.detail if refused.status == 422 else None
             after["next"] = t("plan_next_refused").format(detail=refusal) if refusal else t("plan_next_review")
             return {**await plan_task(upstream, visit, position, form, shown, t, refusal), "plan_created": False}
-        accepted = plan.get("status") == "accepted"
-        first_due = w.date(first, "long")
-        after["next"] = t("plan_next_accepted").format(first=first_due) if accepted else t("plan_next_review")
-        return {"plan_id": plan["id"], "plan_status": plan.get("status"), "plan_created": True}
+        created = {"plan_id": plan["id"], "plan_status": plan.get("status"), "plan_created": True}
+        if plan.get("status") == "accepted":
+            after["next"] = t("plan_next_accepted").format(first=w.date(first, "long"))
+            return created
+        after["next"] = t("plan_next_review")  # proposed: the collector accepts or rejects it
+        return {**created, **await plan_task(upstream, visit, position, form, shown, t, None, plan["number"])}
 
     fields = ("installments", "down_payment")
     errors = await carry_out(session, visit, position, ActionKind.PLAN_REQUESTED, detail, fields, act)
@@ -173,10 +175,17 @@ async def plan_task(
     shown: dict[str, str],
     t: Words,
     refusal: str | None,
+    proposed: str | None = None,
 ) -> dict[str, Any]:
-    """The plan for the collector to approve by hand (receivables' refusal, when it gave one, in the task)."""
+    """The plan for the collector to approve: the proposal receivables holds (its number), else by hand
+    (receivables' refusal, when it gave one, in the task)."""
     customer = await upstream.customer(visit.tenant_id, visit.customer_id)
-    notes = (t("task_plan_note").format(**shown), refusal and t("task_plan_refused").format(detail=refusal))
+    then = t("task_plan_proposed").format(number=proposed) if proposed else t("task_plan_record")
+    notes = (
+        t("task_plan_note").format(**shown),
+        then,
+        refusal and t("task_plan_refused").format(detail=refusal),
+    )
     body = {
         "title": t("task_plan").format(name=customer["name"], installments=form.installments)[:200],
         "description": "\n".join(x for x in (*notes, form.comment) if x),

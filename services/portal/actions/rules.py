@@ -136,7 +136,7 @@ def plan_request(
     body: dict[str, Any] = {
         "customer_id": str(customer_id),
         "currency": currency,
-        "installments": {"count": installments, "first_due_date": first_due_date.isoformat(), "every": "month"},
+        "rule": {"count": installments, "first_due_date": first_due_date.isoformat(), "every": "month"},
     }
     if down_payment > 0:
         body["down_payment"] = str(down_payment)

@@ -91,8 +91,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "task_call": "Llamar a {name} ({when})",
         "task_dispute": "Clasificar el reclamo de {name} por la factura {number} (no hay áreas de reclamos)",
         "task_plan": "Aprobar plan de pagos de {name}: {installments} cuotas",
-        "task_plan_note": "Pedido desde el portal. Deuda {debt}; anticipo {down}; {installments} cuotas de {amount}. "
-        "Revisalo y, si corresponde, registralo como plan de pagos.",
+        "task_plan_note": "Pedido desde el portal. Deuda {debt}; anticipo {down}; {installments} cuotas de {amount}.",
+        "task_plan_record": "Revisalo y, si corresponde, registralo como plan de pagos.",
+        "task_plan_proposed": "Quedó propuesto como plan de pagos {number}: aceptalo o rechazalo.",
         "task_plan_refused": "El plan no se creó solo: {detail}",
         "note_report": "Pago informado desde el portal: banco {bank}, cuenta {account}, monto {amount}. "
         "Comprobante: {path}",
@@ -186,7 +187,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "task_dispute": "Route {name}'s dispute of invoice {number} (no dispute areas set up)",
         "task_plan": "Approve a payment plan for {name}: {installments} installments",
         "task_plan_note": "Asked on the portal. Debt {debt}; down payment {down}; {installments} installments of "
-        "{amount}. Review it and, if it fits, record it as a payment plan.",
+        "{amount}.",
+        "task_plan_record": "Review it and, if it fits, record it as a payment plan.",
+        "task_plan_proposed": "It is proposed as payment plan {number}: accept or reject it.",
         "task_plan_refused": "The plan was not created by itself: {detail}",
         "note_report": "Payment reported on the portal: bank {bank}, account {account}, amount {amount}. "
         "Receipt: {path}",
@@ -279,8 +282,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "task_call": "Ligar para {name} ({when})",
         "task_dispute": "Classificar a contestação de {name} da fatura {number} (não há áreas de contestação)",
         "task_plan": "Aprovar parcelamento de {name}: {installments} parcelas",
-        "task_plan_note": "Pedido pelo portal. Dívida {debt}; entrada {down}; {installments} parcelas de {amount}. "
-        "Analise e, se couber, registre como parcelamento.",
+        "task_plan_note": "Pedido pelo portal. Dívida {debt}; entrada {down}; {installments} parcelas de {amount}.",
+        "task_plan_record": "Analise e, se couber, registre como parcelamento.",
+        "task_plan_proposed": "Ficou proposto como parcelamento {number}: aceite ou recuse.",
         "task_plan_refused": "O parcelamento não foi criado sozinho: {detail}",
         "note_report": "Pagamento informado pelo portal: banco {bank}, conta {account}, valor {amount}. "
         "Comprovante: {path}",
