@@ -2,6 +2,9 @@
 (--scale small: 20,000 / 4,000), in steady state (every earlier business day already ran), then today's run.
 ``--fees`` (issue 19) turns late charges on: the standard strategy gets an interest rule and a fixed fee at a step,
 assessed up to the previous business day first (untimed), so the timed runs assess one day's new charges.
+``--plans`` (issue 19) switches payment plans on: one customer in 50 has its ARS invoices grouped in an accepted plan
+(``in_plan``) and three installments (one overdue, one due in 3 days, one next month) that a strategy for payment
+plans follows, each with the steps it had by the previous business day.
 
 Printed side by side, measured in the same run on the real processes (gateway, dunning app and worker):
 - baseline: the bare SQL statement selecting the invoices that a step falls due on today, grouped per
@@ -73,6 +76,12 @@ FEES = [
     {"key": "late-fee", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "500", "USD": "5"}},
     {"key": "interest", "kind": "interest", "annual_rate": "0.6", "grace_days": 5, "cap": {"percent": "20"}},
 ]
+# --plans (issue 19): the strategy that follows the installments of payment plans
+PLAN_STEPS = [
+    {"key": "inst-pre-3", "kind": "pre_due", "days": 3, "channels": ["whatsapp", "email"]},
+    {"key": "inst-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["email", "sms"]},
+    {"key": "inst-od-10", "kind": "overdue", "days": 10, "tone": 3, "channels": ["whatsapp", "sms", "email"]},
+]
 
 CUSTOMERS_SQL = """
 INSERT INTO dunning.customers (tenant_id, id, revision, external_id, name, country, language, segment, vip,
@@ -127,6 +136,31 @@ LEFT JOIN LATERAL (
     AND (CASE WHEN st.kind = 'new_invoice' THEN b.due - $4::int ELSE b.due + st.off END) <= $11::date
 ) h ON true
 ORDER BY b.due
+"""
+# One customer in 50 (not VIP) has its normal ARS invoices in an accepted payment plan, as receivables' events
+# would have built it: the invoices ``in_plan``, three installments of a third each (the plan strategy's steps had by
+# the previous business day recorded like the invoices').
+PLANS_SQL = """
+WITH st AS (SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[]) AS s(step_id, off, kind)),
+grouped AS (
+  UPDATE dunning.invoices i SET status = 'in_plan',
+         plan_id = CAST(md5('plan' || CAST(i.customer_id AS text)) AS uuid)
+  FROM dunning.customers c
+  WHERE i.tenant_id = $1 AND c.tenant_id = $1 AND c.id = i.customer_id AND NOT c.vip
+    AND i.status = 'normal' AND i.currency = 'ARS' AND abs(hashtext(CAST(c.id AS text))) % 50 = 0
+  RETURNING i.customer_id, i.plan_id, i.open_amount, c.external_id
+),
+plans AS (
+  SELECT customer_id, plan_id, external_id, sum(open_amount) AS principal FROM grouped
+  GROUP BY customer_id, plan_id, external_id
+)
+INSERT INTO dunning.invoices (tenant_id, id, customer_id, revision, number, kind, currency, amount, open_amount,
+                              issue_date, due_date, status, plan_id, steps_done)
+SELECT $1, gen_random_uuid(), p.customer_id, 1, 'PP-' || p.external_id || ' ' || n || '/3', 'installment', 'ARS',
+       round(p.principal / 3, 2), round(p.principal / 3, 2), $5::date - 20, d.due, 'normal', p.plan_id,
+       coalesce((SELECT array_agg(st.step_id) FROM st WHERE d.due + st.off <= $6::date), '{}')
+FROM plans p
+CROSS JOIN LATERAL (VALUES (1, $5::date - 15), (2, $5::date + 3), (3, $5::date + 33)) AS d(n, due)
 """
 BARE_SQL = """
 SELECT customer_id, array_agg(id) AS invoice_ids
@@ -359,6 +393,12 @@ def shape_options(parser) -> None:
         "the previous business day",
     )
     parser.add_argument(
+        "--plans",
+        action="store_true",
+        help="steady shape: payment plans on (one customer in 50 with an accepted plan of 3 installments that a "
+        "strategy for payment plans follows)",
+    )
+    parser.add_argument(
         "--dunning-workers", type=int, default=2, help="dunning worker processes (a run's parts spread over them)"
     )
 
@@ -429,6 +469,13 @@ async def main() -> None:
             for response in (standard, high, vip):
                 response.raise_for_status()
             standard, high = standard.json(), high.json()
+            if args.plans:
+                plan_strategy = await client.post(
+                    "/v1/strategies",
+                    headers=admin,
+                    json={"name": "Payment plans", "priority": 0, "for_payment_plans": True, "steps": PLAN_STEPS},
+                )
+                plan_strategy.raise_for_status()
 
             conn = await asyncpg.connect(system.dsn)
             try:
@@ -449,6 +496,21 @@ async def main() -> None:
                     uuid.UUID(standard["id"]),
                     previous,
                 )
+                if args.plans:
+                    plan_rows = step_rows(plan_strategy.json())
+                    await conn.execute(
+                        PLANS_SQL,
+                        tenant_id,
+                        [r[1] for r in plan_rows],
+                        [r[3] for r in plan_rows],
+                        [r[2] for r in plan_rows],
+                        as_of,
+                        previous,
+                    )
+                    in_plans = await conn.fetchval(
+                        "SELECT count(*) FROM dunning.invoices WHERE tenant_id = $1 AND kind = 'installment'", tenant_id
+                    )
+                    print(f"plans: {in_plans // 3:,} customers' ARS invoices in an accepted plan of 3 installments")
                 await conn.execute(
                     "INSERT INTO dunning.action_items (id, tenant_id, customer_id, invoice_ids, action, status, "
                     "source, created_on) SELECT gen_random_uuid(), tenant_id, customer_id, ARRAY[id], 'call', "
@@ -504,6 +566,11 @@ async def main() -> None:
 
                 real_seconds, run = await timed(real)
                 assert run["status"] == "completed", run
+                if args.plans:  # the installments went out by the plans' strategy
+                    followed = {c["step_key"]: c["invoices"] for c in run["counts"]["by_step"]}
+                    installments = {k: n for k, n in followed.items() if k.startswith("inst-")}
+                    assert installments, followed
+                    print(f"plans: installments reminded by the payment plans' strategy today: {installments}")
                 assert run["counts"]["communications"] == counts["communications"], (run["counts"], counts)
                 commands = await conn.fetchval(
                     "SELECT count(*) FROM dunning.outbox WHERE message_type = 'messaging.send_communications'"
@@ -531,7 +598,7 @@ async def main() -> None:
                 print(f"rerun of the same day: {rerun_seconds:.2f} s, {sent_again} communications")
             finally:
                 await conn.close()
-    suffix = "_fees" if args.fees else ""
+    suffix = ("_fees" if args.fees else "") + ("_plans" if args.plans else "")
     print(bench_line(f"dunning_dry_run{suffix}", dry_seconds * 1000, bare * 1000, "ms"))
     print(bench_line(f"dunning_real_run{suffix}", real_seconds * 1000, bare * 1000, "ms"))
     print(bench_line("dunning_payload_bytes", ours_bytes, baseline_bytes, "bytes"))
