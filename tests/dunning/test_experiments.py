@@ -38,13 +38,6 @@ async def deliver(stack) -> None:
     await run_worker(DunningWorker)
 
 
-async def plan_id_column(stack) -> None:
-    """Until the payment plans' migration is merged, receivables' invoice events read ``plan_id`` (the lead's contract
-    in HEAD): the column it adds, added here if missing (a no-op once merged)."""
-    async with stack.engine.begin() as conn:
-        await conn.execute(text("ALTER TABLE receivables.invoices ADD COLUMN IF NOT EXISTS plan_id uuid"))
-
-
 async def _post(api, path, headers, body, expect=201):
     response = await api.post(path, json=body, headers=headers)
     assert response.status_code == expect, response.text
@@ -95,7 +88,6 @@ async def _explain(api, headers, customer: str) -> dict:
 
 
 async def test_an_experiment_from_draft_to_results(api, stack):
-    await plan_id_column(stack)
     tenant = await dunning_tenant(api, stack, sandbox=True)
     admin, erp = tenant.admin, await create_api_key(api, tenant, rate_limit_per_minute=100000)
     await start_test_clock(api, tenant, CLOCK)  # a business day, whatever the wall clock's
