@@ -3,13 +3,13 @@ This module only BUILDS its text and parameters; ``fees/repository.py`` runs it.
 
 It mirrors ``rules.assess`` (the reference; ``tests/dunning/test_fees_agree.py`` holds the two together): the
 customers' strategies as the run chooses them (``selection.with_clause``), each eligible invoice's rules (its
-strategy's, else the tenant's defaults: ``k = 0``), the fixed and percentage fees once their day came and one
-interest charge per complete month (``generate_series``), the keys already charged left out, the minimum, then the
-rule's cap and the legal maximum as running sums in the fixed order (window functions). Divisions are exact
-(``div`` of the scaled numerator, as ``rules.divide``; annual rates are percents: one division by
-``rules.RATE_DIVISOR``, 365 x 100). A real run inserts the charges (``ON CONFLICT (tenant_id,
-key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up to
-``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
+strategy's, ``CompiledStrategies.k_sql``: the plans' for a plan's installment; else the tenant's defaults: ``k = 0``),
+the fixed and percentage fees once their day came and one interest charge per complete month (``generate_series``),
+the keys already charged left out, the minimum, then the rule's cap and the legal maximum as running sums in the
+fixed order (window functions). Divisions are exact (``div`` of the scaled numerator, as ``rules.divide``; annual
+rates are percents: one division by ``rules.RATE_DIVISOR``, 365 x 100). A real run inserts the charges (``ON
+CONFLICT (tenant_id, key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up
+to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
 """
 
 import uuid
@@ -47,6 +47,7 @@ _HASH = """CROSS JOIN LATERAL (SELECT md5(decode(replace(CAST(:tenant_id AS text
 
 def _charged(compiled: selection.CompiledStrategies) -> str:
     """The CTEs up to ``charged``: the new charges of the day, their amount in ``c2``."""
+    k = compiled.k_sql  # the invoice's strategy: its customer's, the plans' for an installment
     legal_cap = _floor_div("c.open_amount * CAST(:legal AS numeric) * c.days", RATE_DIVISOR)
     return f"""{selection.with_clause(compiled)},
 fr AS (
@@ -65,7 +66,7 @@ cur AS (
 inv AS (
   SELECT i.id, i.customer_id, i.number, i.currency, i.amount AS invoice_amount, i.open_amount, i.due_date,
          CAST(:as_of AS date) - i.due_date AS days, m.scale, m.minor,
-         CASE WHEN cu.k = ANY(CAST(:fee_ks AS int[])) THEN cu.k ELSE 0 END AS fk
+         CASE WHEN {k} = ANY(CAST(:fee_ks AS int[])) THEN {k} ELSE 0 END AS fk
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   JOIN cur m ON m.currency = i.currency
