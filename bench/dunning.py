@@ -74,7 +74,7 @@ TERM_DAYS = 30  # every bench invoice is issued 30 days before it is due
 # --fees (issue 19): the standard strategy's late charges, an interest rule and a fixed fee at a step
 FEES = [
     {"key": "late-fee", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "500", "USD": "5"}},
-    {"key": "interest", "kind": "interest", "annual_rate": "0.6", "grace_days": 5, "cap": {"percent": "20"}},
+    {"key": "interest", "kind": "interest", "annual_rate": "60", "grace_days": 5, "cap": {"percent": "20"}},
 ]
 # --plans (issue 19): the strategy that follows the installments of payment plans
 PLAN_STEPS = [

@@ -53,7 +53,7 @@ STRATEGY_OUT: Example = {
     "steps": _STEPS_OUT,
     "fees": [
         {"key": "late-fee", "kind": "fixed", "at_step": "overdue-15", "amounts": {"ARS": "500.00", "USD": "5.00"}},
-        {"key": "interest", "kind": "interest", "name": "Interés por mora", "annual_rate": "0.60", "grace_days": 5},
+        {"key": "interest", "kind": "interest", "name": "Interés por mora", "annual_rate": "60", "grace_days": 5},
     ],
     "version": 3,
     "updated_by": ACTOR,
@@ -367,8 +367,8 @@ DUNNING_SETTINGS_OUT: Example = {
     "extra_holidays": ["2026-12-24", "2026-12-31"],
     "action_owner_id": None,
     "reply_pause_days": 3,
-    "fee_rules": [{"key": "interest", "kind": "interest", "annual_rate": "0.45", "grace_days": 10}],
-    "legal_max_annual_rate": "0.75",
+    "fee_rules": [{"key": "interest", "kind": "interest", "annual_rate": "45", "grace_days": 10}],
+    "legal_max_annual_rate": "75",
     "last_resync": {
         "status": "completed",
         "started_at": "2026-03-02T06:00:00Z",

@@ -69,6 +69,7 @@ class Tenant(Base):
     reply_pause_days: Mapped[int] = mapped_column(SmallInteger, server_default="3")  # as migration 0008: '3'::smallint
     last_resync: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     # issue 19: the default fee rules (a strategy without ``fees`` takes them) and the legal maximum annual rate
+    # (a percent a year: 120 is 120%)
     fee_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     legal_max_annual_rate: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

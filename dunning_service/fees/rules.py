@@ -9,16 +9,17 @@ The reference the run's SQL (``fees/statements.py``) is held to by ``tests/dunni
 - **fixed** / **percentage**: once the invoice is ``at_days`` overdue (the step's days; 1 without a step) and past
   its ``grace_days``: a fixed amount in the invoice's currency (none in that currency: no charge) or ``percent`` of
   its open amount.
-- **interest**: ``annual_rate`` (a fraction: 0.60 is 60% a year) on the open amount for the days overdue after the
+- **interest**: ``annual_rate`` (a percent a year: 60 is 60% a year, as ``percent`` and the payment plans'
+  ``interest_annual_rate``) on the open amount for the days overdue after the
   grace days, one charge per **complete** calendar month (a month is charged once it is over: deterministic, never
   a partial month that would have to be topped up), pro rata of the overdue days inside it, over a 365-day year.
 - Amounts are rounded to the currency's minor units (half up); a charge below the rule's ``minimum`` in that
   currency is raised to it; then the caps clip it: the rule's **cap** (a fixed amount per currency and/or a percent
   of the invoice's amount) bounds the total of that rule's charges on the invoice, and the tenant's **legal
-  maximum** bounds the total of all the invoice's charges by open amount x legal_max_annual_rate x days overdue /
-  365 (caps are rounded down). Charges already recorded (but waived ones) count against both; new ones are clipped
-  in a fixed order (the day each became due, the rule's place, the period). A charge clipped to nothing is not
-  charged (a later day, with more room, may charge it: its key was never used).
+  maximum** bounds the total of all the invoice's charges by open amount x legal_max_annual_rate (a percent a
+  year) x days overdue / (365 x 100) (caps are rounded down). Charges already recorded (but waived ones) count
+  against both; new ones are clipped in a fixed order (the day each became due, the rule's place, the period). A
+  charge clipped to nothing is not charged (a later day, with more room, may charge it: its key was never used).
 - Amounts read the invoice's open amount on the day of the assessment (a month's interest is assessed once the month
   is over, on what is still owed then); a rule's key is its identity across strategies (two strategies' rules with
   one key charge a period once).
@@ -38,6 +39,7 @@ from shared.contracts.common import ChargeKind
 from shared.money import minor_units
 
 DAYS_IN_YEAR = 365
+RATE_DIVISOR = DAYS_IN_YEAR * 100  # an annual rate is a percent: amount x rate x days / (365 x 100), one division
 ONCE_PERIOD = "overdue"  # the period of a fixed or percentage fee that names no step
 
 
@@ -172,7 +174,7 @@ def _candidates(invoice: InvoiceFacts, rules: Sequence[FeeRule], as_of: date) ->
             for first, last in month_periods(accrues_from, as_of):
                 overdue_days = (last - max(first, accrues_from)).days + 1
                 numerator = invoice.open_amount * (rule.annual_rate or Decimal(0)) * overdue_days
-                raws.append((first.strftime("%Y-%m"), last, divide(numerator, DAYS_IN_YEAR, currency, half_up=True)))
+                raws.append((first.strftime("%Y-%m"), last, divide(numerator, RATE_DIVISOR, currency, half_up=True)))
         elif days >= rule.threshold:
             became_due = invoice.due_date + timedelta(days=rule.threshold)
             if rule.kind == ChargeKind.FIXED:
@@ -204,7 +206,7 @@ def legal_limit(invoice: InvoiceFacts, legal_max_annual_rate: Decimal | None, as
     if legal_max_annual_rate is None:
         return None
     days = max(0, (as_of - invoice.due_date).days)
-    return divide(invoice.open_amount * legal_max_annual_rate * days, DAYS_IN_YEAR, invoice.currency, half_up=False)
+    return divide(invoice.open_amount * legal_max_annual_rate * days, RATE_DIVISOR, invoice.currency, half_up=False)
 
 
 def _clip(amount: Decimal, room: Decimal | None) -> Decimal:
@@ -272,7 +274,7 @@ def assess(
 @dataclass(frozen=True)
 class FeeSetup:
     """The tenant's fee rules: those of each strategy that sets ``fees``, the tenant's defaults (for every other
-    customer) and its legal maximum annual rate (None: no legal maximum)."""
+    customer) and its legal maximum annual rate (a percent; None: no legal maximum)."""
 
     by_strategy: Mapping[uuid.UUID, Sequence[FeeRule]] = field(default_factory=dict)
     defaults: Sequence[FeeRule] = ()

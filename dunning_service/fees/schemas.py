@@ -16,7 +16,7 @@ FEE_RULES_EXAMPLE: list[dict[str, Any]] = [
         "key": "interest",
         "kind": "interest",
         "name": "Interés por mora",
-        "annual_rate": "0.60",
+        "annual_rate": "60",
         "grace_days": 5,
         "minimum": {"ARS": "50.00"},
         "cap": {"percent": "20"},
@@ -37,10 +37,10 @@ class FeeCap(BaseModel):
 class FeeRuleIn(BaseModel):
     """A late fee or interest rule. ``fixed``: ``amounts`` per currency when the invoice reaches ``at_step`` (or
     once it is overdue past the grace days, without a step). ``percentage``: ``percent`` of the open amount, the same
-    way. ``interest``: ``annual_rate`` (a fraction: 0.60 is 60% a year) on the open amount for the days overdue after
-    ``grace_days``, charged once per complete calendar month. Each charge is rounded to the currency's minor units,
-    raised to ``minimum``, and never takes the rule's charges on an invoice above ``cap`` nor all its charges above
-    the tenant's legal maximum."""
+    way. ``interest``: ``annual_rate`` (a percent a year: 60 is 60% a year) on the open amount for the days overdue
+    after ``grace_days``, charged once per complete calendar month. Each charge is rounded to the currency's minor
+    units, raised to ``minimum``, and never takes the rule's charges on an invoice above ``cap`` nor all its charges
+    above the tenant's legal maximum."""
 
     model_config = ConfigDict(
         json_schema_mode_override="validation", json_schema_extra={"examples": list(FEE_RULES_EXAMPLE)}
@@ -54,7 +54,9 @@ class FeeRuleIn(BaseModel):
     )
     amounts: dict[Currency, Decimal] = Field(default_factory=dict, description="fixed: the fee per currency")
     percent: Decimal | None = Field(None, gt=0, le=100, description="percentage: of the open amount")
-    annual_rate: Decimal | None = Field(None, gt=0, le=10, description="interest: a fraction a year (0.60)")
+    annual_rate: Decimal | None = Field(
+        None, gt=0, le=1000, description="interest: a percent a year (60 is 60% a year), as `percent`"
+    )
     grace_days: int = Field(0, ge=0, le=3650, description="No charge until the invoice is this many days overdue")
     minimum: dict[Currency, Decimal] = Field(default_factory=dict, description="Per currency: the smallest charge")
     cap: FeeCap | None = None

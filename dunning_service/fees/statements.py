@@ -3,12 +3,13 @@ This module only BUILDS its text and parameters; ``fees/repository.py`` runs it.
 
 It mirrors ``rules.assess`` (the reference; ``tests/dunning/test_fees_agree.py`` holds the two together): the
 customers' strategies as the run chooses them (``selection.with_clause``), each eligible invoice's rules (its
-strategy's, else the tenant's defaults: ``k = 0``), the fixed and percentage fees once their day came and one
-interest charge per complete month (``generate_series``), the keys already charged left out, the minimum, then the
-rule's cap and the legal maximum as running sums in the fixed order (window functions). Divisions are exact
-(``div`` of the scaled numerator, as ``rules.divide``). A real run inserts the charges (``ON CONFLICT (tenant_id,
-key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up to
-``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
+strategy's, ``CompiledStrategies.k_sql``: the plans' for a plan's installment; else the tenant's defaults: ``k = 0``),
+the fixed and percentage fees once their day came and one interest charge per complete month (``generate_series``),
+the keys already charged left out, the minimum, then the rule's cap and the legal maximum as running sums in the
+fixed order (window functions). Divisions are exact (``div`` of the scaled numerator, as ``rules.divide``; annual
+rates are percents: one division by ``rules.RATE_DIVISOR``, 365 x 100). A real run inserts the charges (``ON
+CONFLICT (tenant_id, key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up
+to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
 """
 
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 from babel.numbers import get_currency_precision
 
-from dunning_service.fees.rules import FeeRule, FeeSetup
+from dunning_service.fees.rules import RATE_DIVISOR, FeeRule, FeeSetup
 from dunning_service.runs import selection
 from dunning_service.runs.handover_repository import outbox_insert
 from shared.contracts.dunning import ChargesAssessed
@@ -46,6 +47,8 @@ _HASH = """CROSS JOIN LATERAL (SELECT md5(decode(replace(CAST(:tenant_id AS text
 
 def _charged(compiled: selection.CompiledStrategies) -> str:
     """The CTEs up to ``charged``: the new charges of the day, their amount in ``c2``."""
+    k = compiled.k_sql  # the invoice's strategy: its customer's, the plans' for an installment
+    legal_cap = _floor_div("c.open_amount * CAST(:legal AS numeric) * c.days", RATE_DIVISOR)
     return f"""{selection.with_clause(compiled)},
 fr AS (
   SELECT * FROM unnest(CAST(:fr_k AS int[]), CAST(:fr_idx AS int[]), CAST(:fr_key AS text[]),
@@ -63,7 +66,7 @@ cur AS (
 inv AS (
   SELECT i.id, i.customer_id, i.number, i.currency, i.amount AS invoice_amount, i.open_amount, i.due_date,
          CAST(:as_of AS date) - i.due_date AS days, m.scale, m.minor,
-         CASE WHEN cu.k = ANY(CAST(:fee_ks AS int[])) THEN cu.k ELSE 0 END AS fk
+         CASE WHEN {k} = ANY(CAST(:fee_ks AS int[])) THEN {k} ELSE 0 END AS fk
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   JOIN cur m ON m.currency = i.currency
@@ -95,7 +98,7 @@ priced AS (
          u.became_due, 'fee:' || CAST(u.id AS text) || ':' || u.rule_key || ':' || u.period AS key,
          CASE r.kind WHEN 'fixed' THEN CAST(r.amounts ->> v.currency AS numeric)
                      WHEN 'percentage' THEN {_round_div("v.open_amount * r.pct", 100)}
-                     ELSE {_round_div("v.open_amount * r.rate * u.period_days", 365)} END AS amount
+                     ELSE {_round_div("v.open_amount * r.rate * u.period_days", RATE_DIVISOR)} END AS amount
   FROM unseen u JOIN inv v ON v.id = u.id JOIN fr r ON r.k = u.k AND r.idx = u.idx
 ),
 new AS (
@@ -121,7 +124,7 @@ capped AS (
 ),
 legal AS (
   SELECT c.*, CASE WHEN CAST(:legal AS numeric) IS NULL THEN c.c1
-                   ELSE greatest(0, least(c.c1, {_floor_div("c.open_amount * CAST(:legal AS numeric) * c.days", 365)}
+                   ELSE greatest(0, least(c.c1, {legal_cap}
                                                 - coalesce(t.amount, 0) - coalesce(sum(c.c1) OVER w, 0))) END AS c2
   FROM capped c
   LEFT JOIN (SELECT invoice_id, sum(amount) AS amount FROM used GROUP BY invoice_id) t ON t.invoice_id = c.id

@@ -152,7 +152,7 @@ class Explanation(BaseModel):
     history: list[HistoryEntry] = Field(description="The latest communications and tasks, newest first")
     fee_rules_from: str | None = Field(None, description="strategy (its own `fees`) or tenant (the defaults)")
     fee_rules: list[FeeRuleIn] = Field(default_factory=list, description="The late charges' rules that apply")
-    legal_max_annual_rate: Decimal | None = None
+    legal_max_annual_rate: Decimal | None = Field(None, description="The tenant's, a percent a year (120: 120%)")
     charges: list[ChargeInfo] = Field(default_factory=list, description="The customer's late charges recorded")
     charges_due: list[ChargeInfo] = Field(default_factory=list, description="What a run on as_of would charge")
 

@@ -55,8 +55,9 @@ class DunningSettingsOut(BaseModel):
     )
     legal_max_annual_rate: Decimal | None = Field(
         None,
-        description="A fraction a year (0.75): an invoice's late charges never add up to more than its open amount "
-        "x this rate x its days overdue / 365, and no interest rule's rate may exceed it. Null: none.",
+        description="A percent a year (75 is 75% a year): an invoice's late charges never add up to more than its "
+        "open amount x this rate / 100 x its days overdue / 365, and no interest rule's rate may exceed it. "
+        "Null: none.",
     )
 
 
@@ -76,7 +77,9 @@ class DunningSettingsUpdate(BaseModel):
     fee_rules: list[FeeRuleIn] | None = Field(
         None, max_length=20, description="The default fee rules (no `at_step`: they belong to no strategy)"
     )
-    legal_max_annual_rate: Decimal | None = Field(None, gt=0, le=10, description="Null removes it")
+    legal_max_annual_rate: Decimal | None = Field(
+        None, gt=0, le=1000, description="A percent a year (120 is 120% a year). Null removes it"
+    )
 
 
 class ResyncAccepted(BaseModel):

@@ -67,16 +67,16 @@ def test_a_percentage_of_the_open_amount_rounded_half_up_and_raised_to_the_minim
 
 
 def test_interest_one_charge_per_complete_month_pro_rata_after_the_grace_days():
-    rule = FeeRule("int", ChargeKind.INTEREST, annual_rate=D("0.365"), grace_days=5)
+    rule = FeeRule("int", ChargeKind.INTEREST, annual_rate=D("36.5"), grace_days=5)
     invoice = _invoice("10000.00", due=date(2026, 1, 10))  # accrues from Jan 16: 16 days of January
     assert assess(TENANT, invoice, [rule], None, date(2026, 1, 31)) == []  # January is not over
     assert _amounts(assess(TENANT, invoice, [rule], None, date(2026, 2, 1))) == {"int:2026-01": D("160.00")}
     march = assess(TENANT, invoice, [rule], None, date(2026, 3, 15))
     assert _amounts(march) == {"int:2026-01": D("160.00"), "int:2026-02": D("280.00")}
     assert [c.kind for c in march] == [ChargeKind.INTEREST] * 2
-    # a currency without minor units: 100000 x 0.5 x 30 / 365 = 4109.589 -> 4110
+    # a currency without minor units: 100000 x 50% x 30 / 365 = 4109.589 -> 4110
     clp = _invoice("100000", due=date(2026, 3, 31), currency="CLP")
-    half = FeeRule("int", ChargeKind.INTEREST, annual_rate=D("0.5"))
+    half = FeeRule("int", ChargeKind.INTEREST, annual_rate=D(50))
     assert _amounts(assess(TENANT, clp, [half], None, date(2026, 5, 1))) == {"int:2026-04": D(4110)}
     assert month_periods(date(2026, 1, 16), date(2026, 3, 1)) == [
         (date(2026, 1, 1), date(2026, 1, 31)),
@@ -87,7 +87,7 @@ def test_interest_one_charge_per_complete_month_pro_rata_after_the_grace_days():
 def test_a_rules_cap_and_the_legal_maximum_clip_in_order():
     invoice = _invoice("1000.00", due=date(2026, 1, 1))
     pct = FeeRule("pct", ChargeKind.PERCENTAGE, percent=D(2), grace_days=10, minimum={"ARS": D(100)})
-    interest = FeeRule("int", ChargeKind.INTEREST, annual_rate=D("0.40"), cap_amounts={"ARS": D(40)})
+    interest = FeeRule("int", ChargeKind.INTEREST, annual_rate=D(40), cap_amounts={"ARS": D(40)})
     day = date(2026, 3, 2)  # 60 days overdue
     # no legal maximum: 100 (the minimum), January 32.88, February 30.68 clipped to the cap's 40 - 32.88
     assert _amounts(assess(TENANT, invoice, [pct, interest], None, day)) == {
@@ -95,9 +95,9 @@ def test_a_rules_cap_and_the_legal_maximum_clip_in_order():
         "int:2026-01": D("32.88"),
         "int:2026-02": D("7.12"),
     }
-    # legal maximum 0.5: 1000 x 0.5 x 60 / 365 = 82.19 in all, the fee (due first, Jan 12) takes it
-    assert legal_limit(invoice, D("0.5"), day) == D("82.19")
-    assert _amounts(assess(TENANT, invoice, [pct, interest], D("0.5"), day)) == {"pct:overdue": D("82.19")}
+    # legal maximum 50 (% a year): 1000 x 50% x 60 / 365 = 82.19 in all, the fee (due first, Jan 12) takes it
+    assert legal_limit(invoice, D(50), day) == D("82.19")
+    assert _amounts(assess(TENANT, invoice, [pct, interest], D(50), day)) == {"pct:overdue": D("82.19")}
     # charges recorded count against both (a waived one does not)
     existing = [ExistingCharge(f"fee:{invoice.id}:x:1", "int", D(30)), ExistingCharge("w", "pct", D(999), waived=True)]
     assert _amounts(assess(TENANT, invoice, [interest], None, day, existing)) == {"int:2026-01": D(10)}
@@ -108,7 +108,7 @@ def test_a_rules_cap_and_the_legal_maximum_clip_in_order():
 def test_a_period_already_charged_is_never_charged_again():
     rules = [
         FeeRule("fee", ChargeKind.FIXED, at_step="od-1", at_days=1, amounts={"ARS": D(50)}),
-        FeeRule("int", ChargeKind.INTEREST, annual_rate=D("0.5")),
+        FeeRule("int", ChargeKind.INTEREST, annual_rate=D(50)),
     ]
     invoice = _invoice()
     first = assess(TENANT, invoice, rules, None, date(2026, 3, 1))
@@ -122,7 +122,7 @@ def test_a_period_already_charged_is_never_charged_again():
 # --------------------------------------------------------------------------------------------- properties
 
 _money = st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2)
-_rates = st.decimals(min_value=D("0.01"), max_value=D("2"), places=3)
+_rates = st.decimals(min_value=D(1), max_value=D(200), places=1)  # percents a year
 
 
 @st.composite

@@ -58,7 +58,7 @@ async def test_fixed_at_a_step_and_monthly_interest_with_grace_charged_once(api,
     tenant = await dunning_tenant(api, stack)
     fees = [
         {"key": "late-fee", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "500.00"}},
-        {"key": "interest", "kind": "interest", "annual_rate": "0.73", "grace_days": 5},
+        {"key": "interest", "kind": "interest", "annual_rate": "73", "grace_days": 5},
     ]
     strategy = await create_strategy(api, tenant.admin, fees=fees)
     assert strategy["fees"][0]["at_step"] == "od-15"
@@ -72,13 +72,13 @@ async def test_fixed_at_a_step_and_monthly_interest_with_grace_charged_once(api,
     run = await real_run(api, tenant.admin, DAY)
     assert run["counts"]["charges"] == {"count": 4, "amounts": [{"currency": "ARS", "amount": "1398.00"}]}
     charges = await _charges(stack, tenant.id)
-    # 10000 x 0.73 x 16 / 365 = 320.00; x 28 / 365 = 560.00
+    # 10000 x 73% x 16 / 365 = 320.00; x 28 / 365 = 560.00
     assert _short(charges, f1) == {
         "late-fee:od-15": Decimal("500.00"),
         "interest:2026-01": Decimal("320.00"),
         "interest:2026-02": Decimal("560.00"),
     }
-    assert _short(charges, f2) == {"interest:2026-02": Decimal("18.00")}  # 3000 x 0.73 x 3 / 365
+    assert _short(charges, f2) == {"interest:2026-02": Decimal("18.00")}  # 3000 x 73% x 3 / 365
     (announced,) = await _assessed(stack, tenant.id)
     assert announced.run_id == uuid.UUID(run["id"])
     assert {c.key for c in announced.charges} == set(charges)
@@ -110,18 +110,18 @@ async def test_tenant_defaults_percentage_minimum_cap_and_legal_maximum(api, sta
     tenant = await dunning_tenant(api, stack)
     defaults = [
         {"key": "pct", "kind": "percentage", "percent": "2", "grace_days": 10, "minimum": {"ARS": "100.00"}},
-        {"key": "int", "kind": "interest", "annual_rate": "0.40", "cap": {"amounts": {"ARS": "150.00"}}},
+        {"key": "int", "kind": "interest", "annual_rate": "40", "cap": {"amounts": {"ARS": "150.00"}}},
     ]
-    settings = {"legal_max_annual_rate": "0.50", "fee_rules": defaults}
+    settings = {"legal_max_annual_rate": "50", "fee_rules": defaults}
     response = await api.patch("/v1/dunning-settings", json=settings, headers=tenant.admin)
     assert response.status_code == 200, response.text
     shown = (await api.get("/v1/dunning-settings", headers=tenant.admin)).json()
-    assert shown["legal_max_annual_rate"] == "0.50"
+    assert shown["legal_max_annual_rate"] == "50"
     assert [r["key"] for r in shown["fee_rules"]] == ["pct", "int"]
     await create_strategy(api, tenant.admin)  # no fees of its own: the tenant's defaults apply
     portfolio = Portfolio(stack, tenant.id)
     ana = await portfolio.customer("Ana SRL", email="ana@example.com")
-    # 60 days overdue: 2% of 1000 = 20, raised to the minimum, 100; the legal maximum is 1000 x 0.5 x 60 / 365 =
+    # 60 days overdue: 2% of 1000 = 20, raised to the minimum, 100; the legal maximum is 1000 x 50% x 60 / 365 =
     # 82.19, so the fee is clipped to it and the interest (Jan: 32.88, Feb: 30.68) finds no room left
     small = await portfolio.invoice(ana, "F-1", due=date(2026, 1, 1), issue=date(2025, 12, 1), amount="1000.00")
     # 121 days overdue: 2% = 2000; interest Nov (29 days: 3178.08) clipped to its cap, 150, the later months to 0
@@ -146,12 +146,12 @@ async def test_tenant_defaults_percentage_minimum_cap_and_legal_maximum(api, sta
 
 async def test_fee_rules_are_checked_naming_the_field(api, stack):
     tenant = await dunning_tenant(api, stack)
-    response = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "0.50"}, headers=tenant.admin)
+    response = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "50"}, headers=tenant.admin)
     assert response.status_code == 200, response.text
     fees = [
         {"key": "fee", "kind": "fixed", "at_step": "nope", "amounts": {"ARS": "10.001"}},
         {"key": "int", "kind": "interest"},
-        {"key": "usury", "kind": "interest", "annual_rate": "0.60"},
+        {"key": "usury", "kind": "interest", "annual_rate": "60"},
         {"key": "early", "kind": "percentage", "percent": "1", "at_step": "pre-3"},
     ]
     body = {"name": "Standard", "is_default": True, "steps": STANDARD_STEPS, "fees": fees}
@@ -164,12 +164,16 @@ async def test_fee_rules_are_checked_naming_the_field(api, stack):
         "fees[2].annual_rate",
         "fees[3].at_step",
     ]
-    ok = [{"key": "int", "kind": "interest", "annual_rate": "0.40"}]
+    ok = [{"key": "int", "kind": "interest", "annual_rate": "40"}]
     strategy = await create_strategy(api, tenant.admin, fees=ok)
     # the legal maximum cannot go below a rule's rate; the defaults name no step
-    lower = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "0.30"}, headers=tenant.admin)
+    lower = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "30"}, headers=tenant.admin)
     assert lower.status_code == 422, lower.text
     assert [e["field"] for e in lower.json()["errors"]] == ["legal_max_annual_rate"]
+    # rates are percents a year, up to 1000 (a fraction such as 0.6 reads as 0.6% a year)
+    above = await api.patch("/v1/dunning-settings", json={"legal_max_annual_rate": "1001"}, headers=tenant.admin)
+    assert above.status_code == 422, above.text
+    assert [e["field"] for e in above.json()["errors"]] == ["legal_max_annual_rate"]
     bad = [{"key": "f", "kind": "fixed", "at_step": "od-1", "amounts": {"ARS": "5"}}]
     response = await api.patch("/v1/dunning-settings", json={"fee_rules": bad}, headers=tenant.admin)
     assert response.status_code == 422, response.text

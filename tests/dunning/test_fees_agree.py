@@ -29,12 +29,12 @@ from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenan
 DAYS = [date(2026, 3, 2), date(2026, 3, 17), date(2026, 5, 1), date(2026, 9, 30)]
 STANDARD_FEES = [
     {"key": "fee", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "500", "USD": "5", "CLP": "3000"}},
-    {"key": "int", "kind": "interest", "annual_rate": "0.6", "grace_days": 5, "minimum": {"ARS": "10"},
+    {"key": "int", "kind": "interest", "annual_rate": "60", "grace_days": 5, "minimum": {"ARS": "10"},
      "cap": {"percent": "10"}},
 ]  # fmt: skip
 RISK_FEES = [
     {"key": "pct", "kind": "percentage", "percent": "3.5", "at_step": "od-1", "cap": {"amounts": {"ARS": "200"}}},
-    {"key": "int", "kind": "interest", "annual_rate": "1.2"},
+    {"key": "int", "kind": "interest", "annual_rate": "120"},
 ]
 PLAN_FEES = [
     {"key": "late", "kind": "fixed", "at_step": "inst-od-3", "amounts": {"ARS": "90", "USD": "1", "CLP": "900"}}
@@ -42,7 +42,7 @@ PLAN_FEES = [
 PLANS = [uuid.uuid4() for _ in range(3)]
 DEFAULT_FEES = [
     {"key": "pct", "kind": "percentage", "percent": "1.5", "grace_days": 10, "minimum": {"ARS": "50", "USD": "1"}},
-    {"key": "int", "kind": "interest", "annual_rate": "0.3", "cap": {"amounts": {"USD": "12.5"}, "percent": "4"}},
+    {"key": "int", "kind": "interest", "annual_rate": "30", "cap": {"amounts": {"USD": "12.5"}, "percent": "4"}},
 ]
 
 
@@ -156,7 +156,7 @@ async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
     rng = random.Random(seed)
     tenant = await dunning_tenant(api, stack)
     headers = tenant.admin
-    settings = {"legal_max_annual_rate": rng.choice(["1.5", "1.2"]), "fee_rules": DEFAULT_FEES}
+    settings = {"legal_max_annual_rate": rng.choice(["150", "120"]), "fee_rules": DEFAULT_FEES}
     assert (await api.patch("/v1/dunning-settings", json=settings, headers=headers)).status_code == 200
     await create_strategy(api, headers, fees=STANDARD_FEES)
     await create_strategy(api, headers, name="VIP", priority=1, is_default=False, manual_only=True, steps=[],
