@@ -84,39 +84,22 @@ def _installment_status(status: str | None) -> str:
 def plan_event(
     plan: PlanRow, invoices: Sequence[InvoiceFacts], customer: tuple[str | None, uuid.UUID | None]
 ) -> PaymentPlanChanged:
+    """The plan as the API shows it (``plan_out``), announced with its customer's ERP id and collector."""
+    out = plan_out(plan, invoices)
+    same = out.model_dump(include=set(PaymentPlanChanged.model_fields) - {"installments"})
+    installments = [
+        PlanInstallment(
+            number=i.number,
+            invoice_id=i.invoice_id,
+            due_date=i.due_date,
+            amount=i.amount,
+            paid_amount=i.paid_amount,
+            status=_installment_status(i.status if i.invoice_id else None),
+        )
+        for i in out.installments
+    ]
     return PaymentPlanChanged(
-        plan_id=plan.id,
-        revision=plan.revision,
-        customer_id=plan.customer_id,
-        customer_external_id=customer[0],
-        collector_id=customer[1],
-        currency=plan.currency,
-        status=PlanStatus(plan.status),
-        source=PlanSource(plan.source),
-        proposed_by=plan.proposed_by,
-        invoice_ids=plan.invoice_ids,
-        installments=[
-            PlanInstallment(
-                number=i.number,
-                invoice_id=i.invoice_id,
-                due_date=i.due_date,
-                amount=i.amount,
-                paid_amount=i.paid_amount,
-                status=_installment_status(i.status if i.invoice_id else None),
-            )
-            for i in installments_out(plan, invoices)
-        ],
-        principal=plan.principal,
-        down_payment=plan.down_payment,
-        interest_annual_rate=plan.interest_annual_rate,
-        interest_amount=plan.interest_amount,
-        total=plan.total,
-        paid_amount=paid_amount(invoices),
-        grace_days=plan.grace_days,
-        accepted_on=plan.accepted_on,
-        completed_on=plan.completed_on,
-        broken_on=plan.broken_on,
-        reason=plan.reason,
+        **same, plan_id=plan.id, customer_external_id=customer[0], collector_id=customer[1], installments=installments
     )
 
 
