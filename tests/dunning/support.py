@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import text
 
 from dunning_service.worker import HANDLERS, WorkerSettings
+from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.contracts.common import ContactPoint, Person
 from shared.contracts.messaging import Communication, MessageStatusChanged, SendCommunications
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
@@ -255,3 +256,13 @@ async def dry_run(api: httpx.AsyncClient, headers: dict[str, str], day: date, **
         return response.json()
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def deliver(stack: Stack, *schemas: str) -> None:
+    """With the real receivables: relay the outboxes of ``schemas`` (the gateway's and receivables' by default),
+    then let receivables' and dunning's workers take what reached their queues."""
+    for schema in schemas or ("gateway", "receivables"):
+        while await relay_once(stack.engine, stack.arq, schema):
+            pass
+    await run_worker(ReceivablesWorker)
+    await run_worker(WorkerSettings)

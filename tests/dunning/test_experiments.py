@@ -17,25 +17,14 @@ from dunning_service.experiments import stats
 from dunning_service.experiments.rules import Assignment, StratifyBy, Variant, assign
 from dunning_service.projection.views import customer_view
 from dunning_service.runs.context import load_strategies
-from dunning_service.worker import WorkerSettings as DunningWorker
-from services.receivables.worker import WorkerSettings as ReceivablesWorker
-from shared.outbox import relay_once
-from tests.dunning.support import Messaging, Portfolio, create_strategy, dunning_tenant, real_run
-from tests.support import create_api_key, run_worker
+from tests.dunning.support import Messaging, Portfolio, create_strategy, deliver, dunning_tenant, real_run
+from tests.support import create_api_key
 from tests.tenant_clock_support import start_test_clock
 
 OD1_EMAIL = [{"key": "od-1", "kind": "overdue", "days": 1, "tone": 1, "channels": ["email", "sms"]}]
 OD1_SMS = [{"key": "od-1", "kind": "overdue", "days": 1, "tone": 3, "channels": ["sms"]}]
 WINDOW = 10
 CLOCK = datetime(2027, 4, 14, 15, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Buenos Aires
-
-
-async def deliver(stack) -> None:
-    for schema in ("gateway", "receivables"):
-        while await relay_once(stack.engine, stack.arq, schema):
-            pass
-    await run_worker(ReceivablesWorker)
-    await run_worker(DunningWorker)
 
 
 async def _post(api, path, headers, body, expect=201):

@@ -9,11 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from dunning_service.worker import WorkerSettings as DunningWorker
-from services.receivables.worker import WorkerSettings as ReceivablesWorker
-from shared.outbox import relay_once
-from tests.dunning.support import Messaging, create_strategy, dunning_tenant, real_run
-from tests.support import create_api_key, run_worker
+from tests.dunning.support import Messaging, create_strategy, deliver, dunning_tenant, real_run
+from tests.support import create_api_key
 from tests.tenant_clock_support import start_test_clock
 
 CLOCK = datetime(2027, 4, 16, 15, 0, tzinfo=UTC)  # Friday 16 April 2027, 12:00 in Buenos Aires
@@ -24,15 +21,6 @@ PLAN_STEPS = [
     {"key": "cuota-pre-3", "kind": "pre_due", "days": 3, "channels": ["email"]},
     {"key": "cuota-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["email"]},
 ]
-
-
-async def deliver(stack) -> None:
-    """Relay the outboxes, then let receivables' and dunning's workers take what reached their queues."""
-    for schema in ("gateway", "receivables"):
-        while await relay_once(stack.engine, stack.arq, schema):
-            pass
-    await run_worker(ReceivablesWorker)
-    await run_worker(DunningWorker)
 
 
 async def _post(api, path: str, headers, body, expect: int = 201) -> dict:

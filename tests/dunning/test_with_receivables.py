@@ -14,29 +14,18 @@ from dunning_service.projection.handlers import on_invoices_changed as dunning_i
 from dunning_service.projection.resync import resync_tenant
 from dunning_service.settings import DunningSettings
 from dunning_service.worker import HANDLERS as DUNNING_HANDLERS
-from dunning_service.worker import WorkerSettings as DunningWorker
 from services.receivables.events import emit_customers_changed, emit_invoices_changed
-from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.contracts.receivables import CustomerChanged, CustomersChanged, InvoiceChanged, InvoicesChanged
 from shared.db import unit_of_work
 from shared.inbox import Received, process_batch
 from shared.internal import InternalClient
 from shared.messages import Envelope
 from shared.outbox import queue_name, relay_once
-from tests.dunning.support import Messaging, create_strategy, real_run
-from tests.support import RoutingTransport, create_api_key, create_tenant, queued_envelopes, run_worker
+from tests.dunning.support import Messaging, create_strategy, deliver, real_run
+from tests.support import RoutingTransport, create_api_key, create_tenant, queued_envelopes
 
 DUE = date(2025, 6, 3)  # a Tuesday
 AS_OF = date(2025, 6, 4)
-
-
-async def deliver(stack, *schemas: str) -> None:
-    """Relay the outboxes, then let both workers take what reached their queues."""
-    for schema in schemas:
-        while await relay_once(stack.engine, stack.arq, schema):
-            pass
-    await run_worker(ReceivablesWorker)
-    await run_worker(DunningWorker)
 
 
 async def test_receivables_events_drive_dunning_and_resync_uses_the_real_api(api, stack):
