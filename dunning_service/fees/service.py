@@ -63,8 +63,11 @@ async def assess_day(
     if not setup.charges_anything:
         return []
     params = statements.assess_params(setup, compiled, tenant_id, as_of, run_id)
-    # the run's planner settings: a month's first day prices a charge per overdue invoice (sorts, windows)
-    await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
+    # the run's planner settings: a month's first day prices a charge per overdue invoice (sorts, windows); every
+    # period due so far is checked against the charges already recorded, which the planner underestimates (the rules
+    # join as a handful of rows) and probes one by one: a hash anti join over the charges is twice as fast at 1M
+    # invoices (bench/dunning.py --fees: 10.6 s -> 5.0 s)
+    await set_local(session, jit="off", work_mem=RUN_WORK_MEM, enable_nestloop="off")
     statement = statements.dry_statement(compiled) if dry else statements.assess_statement(compiled)
     return await repository.totals(session, statement, params)
 
