@@ -121,6 +121,16 @@ STRATEGIES = [
             {"key": "suspend-60", "kind": "action", "days": 60, "action": "suspend_service", "channels": ["email"]},
         ],
     },
+    {
+        "name": "Cuotas",
+        "description": "The installments of accepted payment plans (issue 19; seed 004: renegotiated debt)",
+        "priority": 5,
+        "for_payment_plans": True,
+        "steps": [
+            {"key": "cuota-pre-3", "kind": "pre_due", "days": 3, "channels": ["whatsapp", "email"]},
+            {"key": "cuota-od-2", "kind": "overdue", "days": 2, "tone": 2, "channels": ["whatsapp", "email", "sms"]},
+        ],
+    },
 ]
 
 
@@ -315,7 +325,7 @@ cobranza is running.
   demo tenant               slug "{SLUG}"; the admin's and the collector's logins and an API key are in {STATE}
                             (readable by you only; never printed)
 
-  reminders planned         {forecast}   (strategies "VIP" manual-only, "Estándar" default)
+  reminders planned         {forecast}   (strategies "VIP" manual-only, "Estándar" default, "Cuotas" for payment plans)
 
   try:  source {STATE}
         curl -H "X-API-Key: $COBRANZA_DEMO_API_KEY" {GATEWAY}/v1/customers
