@@ -23,8 +23,10 @@ The reference the run's SQL (``fees/statements.py``) is held to by ``tests/dunni
 - Amounts read the invoice's open amount on the day of the assessment (a month's interest is assessed once the month
   is over, on what is still owed then); a rule's key is its identity across strategies (two strategies' rules with
   one key charge a period once).
-- Which invoices: open, ``normal`` (a promise, reported payment or dispute pauses charges as it pauses reminders),
-  owed (not a credit note, open amount > 0) and overdue; payment plans' installments too, by the rules of the
+- Which invoices: open, ``normal`` (a promise, reported payment, dispute or payment plan pauses the assessment as
+  it pauses reminders; it defers, it does not forgive: the periods never charged, a paused month's interest among
+  them, are charged the first day the invoice is ``normal`` again), owed (not a credit note, open amount > 0) and
+  overdue; payment plans' installments too, by the rules of the
   strategy that follows them. The rules of an invoice are its customer's strategy's ``fees`` when that strategy sets
   them, else the tenant's defaults.
 """

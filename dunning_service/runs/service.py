@@ -167,7 +167,18 @@ async def execute_run(
 
 async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -> str:
     """Under the tenant's lock, in one transaction: the day's plan written to the dispatches (each with its part),
-    the tasks handed over, one row per part to hand over. A closed day skips the run."""
+    the tasks handed over, one row per part to hand over, the day's late charges assessed. A closed day skips the
+    run.
+
+    The charges are assessed after the plan but before any message is built: the plan only chooses who gets what
+    (dispatch rows); each message's payload, its ``charges`` among them, is built at hand-over
+    (``handover_repository.communications_query``), after this transaction commits, from the customer's charges
+    open then. So a message lists the charges assessed on its own day too, on purpose: the message is how the
+    customer learns of a new charge, and it states the whole position (seed 004), so it shows what the debt is
+    now rather than leaving it to the next message (``test_fees.test_messages_carry_open_charges...`` holds it).
+    Whether a customer is written to never depends on its charges (they are not in the position's totals). A dry
+    run only counts the day's charges (``counts.charges``): the messages it shows list the charges already
+    recorded, without that day's."""
     run_id, tenant_id, as_of = run.id, run.tenant_id, run.as_of
     # We hold the tenant's lock and no other run of it is alive: any other still "running" died with its worker.
     await repository.interrupt_dead_runs(

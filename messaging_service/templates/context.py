@@ -255,8 +255,10 @@ def build_context(
     }
 
 
-def _charge_order(line: ChargeLine) -> tuple[date, str, str]:
-    return line.charged_on, line.invoice_number, str(line.charge_id)
+def _charge_order(line: ChargeLine) -> tuple[date, str]:
+    """Oldest first, by invoice; a stable sort: the charges of one invoice and day keep the payload's order
+    (dunning's, by key), as the attached statement lists them (``delivery/statement.py``)."""
+    return line.charged_on, line.invoice_number
 
 
 def _charge(line: ChargeLine, fmt: Formatter) -> Charge:

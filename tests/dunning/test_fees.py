@@ -209,9 +209,11 @@ async def test_messages_carry_open_charges_and_a_waived_one_leaves_them(api, sta
     ]
     await real_run(api, tenant.admin, DAY)
     (sent,) = await messaging.take_and_accept()
+    # the charge assessed by this very run is in its message (charges are assessed before hand-over builds them)
     (line,) = sent.charges
     key = f"fee:{f1}:late-fee:od-1"
     assert line.charge_id == charge_id(tenant.id, key)
+    assert line.charged_on == DAY
     assert (line.invoice_number, line.kind, line.amount, line.description) == (
         "F-1",
         "fixed",

@@ -102,3 +102,19 @@ def test_the_attached_statement_has_the_late_charges_section(language):
         position(language=language).model_dump(mode="json"), TENANT, language, TODAY, formats=("pdf",)
     )
     assert title not in pdf_text(plain.content)
+
+
+def test_the_body_and_the_attached_statement_list_one_days_charges_in_the_same_order():
+    """Two charges of one invoice and day (a step's fee and a month's interest): both keep the payload's order, not
+    the charges' ids'."""
+    day = date(2026, 10, 31)
+    first = charge("F-1", "Interés octubre", "73.97", "USD", day).model_copy(update={"charge_id": uuid.UUID(int=2)})
+    second = charge("F-1", "Cargo fijo", "25.00", "USD", day).model_copy(update={"charge_id": uuid.UUID(int=1)})
+    communication = position(charges=[first, second])
+    body = rendered(communication).body_text
+    assert body.index("Interés octubre") < body.index("Cargo fijo ·")
+    ctx = build_context(communication, TENANT, language="es", today=TODAY)
+    assert [c.description for c in ctx["charges"]] == ["Interés octubre", "Cargo fijo"]
+    (page,) = statement_attachments(communication.model_dump(mode="json"), TENANT, "es", TODAY, formats=("html",))
+    html = page.content.decode() if isinstance(page.content, bytes) else page.content
+    assert html.index("Interés octubre") < html.index("Cargo fijo<")

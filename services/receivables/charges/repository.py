@@ -183,7 +183,7 @@ SELECT g.id, g.invoice_id, i.number AS invoice_number, g.kind, g.description, g.
 FROM receivables.charges g
 JOIN receivables.invoices i ON i.tenant_id = g.tenant_id AND i.id = g.invoice_id
 WHERE g.tenant_id = :tenant_id AND g.customer_id = :customer_id AND g.status = 'open'
-ORDER BY g.charged_on, i.number, g.key
+ORDER BY g.charged_on, i.number COLLATE "C", g.key COLLATE "C"  -- dunning's order (``OPEN_CHARGES_ORDER``)
 """
 )
 
