@@ -165,6 +165,20 @@ async def test_a_missed_installment_past_grace_breaks_the_plan_and_restores_the_
     assert (last.status, last.plan_id, last.reason) == ("normal", None, "payment plan broken")
 
 
+async def test_an_installment_is_not_voided_or_written_off_by_hand_while_its_plan_runs(rc):
+    """Ended by hand, an installment would leave its plan neither completable nor breakable, its invoices waiting
+    ``in_plan`` for ever: 409, the plan is cancelled instead; once it has ended, its installments are ordinary."""
+    c, _ = await _owing(rc, ("300.00", "2026-01-10"))
+    plan = await _accepted_plan(rc, c)
+    first = plan["installments"][0]["invoice_id"]
+    for target in ("void", "written_off"):
+        response = await rc.api.post(f"/v1/invoices/{first}/status", json={"status": target}, headers=rc.admin)
+        assert response.status_code == 409 and "cancel the plan" in response.json()["detail"], response.text
+    assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "normal"
+    await post(rc.api, f"/v1/payment-plans/{plan['id']}/cancel", rc.admin, {"reason": "renegotiated"}, expect=200)
+    assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "void"
+
+
 async def test_the_hourly_job_breaks_plans_of_every_tenant(rc):
     from services.receivables.worker import WorkerSettings
     from tests.support import run_worker
