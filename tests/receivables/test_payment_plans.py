@@ -179,6 +179,36 @@ async def test_an_installment_is_not_voided_or_written_off_by_hand_while_its_pla
     assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "void"
 
 
+async def test_a_payment_in_flight_and_the_break_of_its_plan_wait_for_each_other_without_deadlock(rc):
+    """A payment locks the installment it pays, then updates its plan (``after_money``); the break locks the
+    installments before the plan, so it waits for the payment (it took the plan first: a deadlock, answered 500)."""
+    c, _ = await _owing(rc, ("300.00", "2026-01-10"))
+    plan = await _accepted_plan(rc, c, grace_days=0)
+    await _installments_earlier(rc, plan["id"], 11)
+    first = plan["installments"][0]["invoice_id"]
+    async with rc.stack.engine.connect() as payment:
+        await payment.execute(text("SELECT id FROM receivables.invoices WHERE id = :i FOR UPDATE"), {"i": first})
+        detect = asyncio.create_task(rc.api.post("/v1/payment-plans/detect-broken", json={}, headers=rc.admin))
+        for _ in range(200):  # until the break waits for the installment (not a guess at how long it takes)
+            waiting = (
+                await payment.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar()
+            if waiting or detect.done():
+                break
+            await asyncio.sleep(0.02)
+        await payment.execute(
+            text("UPDATE receivables.payment_plans SET updated_at = now() WHERE id = :p"), {"p": plan["id"]}
+        )
+        await payment.commit()
+    answer = await detect
+    assert answer.status_code == 200 and answer.json()["plan_ids"] == [plan["id"]], answer.text
+
+
 async def test_the_hourly_job_breaks_plans_of_every_tenant(rc):
     from services.receivables.worker import WorkerSettings
     from tests.support import run_worker

@@ -205,6 +205,7 @@ async def cancel(
 ) -> PlanOut:
     """A proposed plan withdrawn, or an accepted one ended by staff: its invoices restored as when broken (net of
     what it collected), but the status is ``cancelled`` (no alarm: somebody decided it)."""
+    await repository.lock_installments(session, profile.tenant_id, plan_id)
     plan = await _locked(session, profile.tenant_id, plan_id)
     if plan.status == PlanStatus.PROPOSED:
         await repository.set_plan(
