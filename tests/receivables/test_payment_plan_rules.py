@@ -1,13 +1,17 @@
 """Payment plans' pure rules (issue 19, seed 004: "Renegociar la deuda a tres plazos"): schedules computed by hand,
 the limits, the break and completion decisions, the restoration of a broken plan's invoices; and properties."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.receivables.payments.batch import NamedRef, PaymentInput, resolve_named
+from services.receivables.payments.rules import Named
 from services.receivables.plans import rules
 from services.receivables.plans.rules import GroupedInvoice, InstallmentState, PlanInvalid, PlanLimits
 
@@ -201,3 +205,21 @@ def test_restoring_never_takes_more_than_collected_nor_owes_below_zero(opens, co
     # oldest first: an invoice keeps money owed only when every older one is fully covered... the other way round
     owing = [r.open_amount > 0 for r in restored]
     assert owing == sorted(owing)
+
+
+def test_two_invoices_of_one_plan_named_by_a_payment_fill_its_installments_in_turn():
+    """A payment naming 100 for each of two invoices waiting in one plan pays installments 1 and 2, not the first
+    one twice (which left the second 100 unapplied)."""
+    customer, plan = uuid.uuid4(), uuid.uuid4()
+    a, b, i1, i2, i3 = (uuid.uuid4() for _ in range(5))
+    waiting = {"customer_id": customer, "currency": "ARS", "kind": "invoice", "status": "in_plan", "plan_id": plan}
+    refs = {("id", a): SimpleNamespace(id=a, **waiting), ("id", b): SimpleNamespace(id=b, **waiting)}
+    refs[("plan", plan)] = [(i1, D("100.00")), (i2, D("100.00")), (i3, D("100.00"))]
+    row = PaymentInput(
+        index=0,
+        customer_id=customer,
+        currency="ARS",
+        amount=D("250.00"),
+        named=[NamedRef(a, None, D("100.00")), NamedRef(b, None, D("150.00"))],
+    )
+    assert resolve_named(row, refs) == [Named(i1, D("100.00")), Named(i2, D("100.00")), Named(i3, D("50.00"))]

@@ -2,11 +2,13 @@
 pauses its invoices, creates its installments, takes payments, completes when paid, breaks on a missed installment
 past the grace days and restores its invoices; the portal's limits; accept and break once; the plans' KPIs."""
 
+import asyncio
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from services.receivables.settings import ServiceSettings
 from shared.contracts.receivables import InvoiceChanged, PaymentPlanChanged
@@ -163,6 +165,50 @@ async def test_a_missed_installment_past_grace_breaks_the_plan_and_restores_the_
     assert (last.status, last.plan_id, last.reason) == ("normal", None, "payment plan broken")
 
 
+async def test_an_installment_is_not_voided_or_written_off_by_hand_while_its_plan_runs(rc):
+    """Ended by hand, an installment would leave its plan neither completable nor breakable, its invoices waiting
+    ``in_plan`` for ever: 409, the plan is cancelled instead; once it has ended, its installments are ordinary."""
+    c, _ = await _owing(rc, ("300.00", "2026-01-10"))
+    plan = await _accepted_plan(rc, c)
+    first = plan["installments"][0]["invoice_id"]
+    for target in ("void", "written_off"):
+        response = await rc.api.post(f"/v1/invoices/{first}/status", json={"status": target}, headers=rc.admin)
+        assert response.status_code == 409 and "cancel the plan" in response.json()["detail"], response.text
+    assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "normal"
+    await post(rc.api, f"/v1/payment-plans/{plan['id']}/cancel", rc.admin, {"reason": "renegotiated"}, expect=200)
+    assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "void"
+
+
+async def test_a_payment_in_flight_and_the_break_of_its_plan_wait_for_each_other_without_deadlock(rc):
+    """A payment locks the installment it pays, then updates its plan (``after_money``); the break locks the
+    installments before the plan, so it waits for the payment (it took the plan first: a deadlock, answered 500)."""
+    c, _ = await _owing(rc, ("300.00", "2026-01-10"))
+    plan = await _accepted_plan(rc, c, grace_days=0)
+    await _installments_earlier(rc, plan["id"], 11)
+    first = plan["installments"][0]["invoice_id"]
+    async with rc.stack.engine.connect() as payment:
+        await payment.execute(text("SELECT id FROM receivables.invoices WHERE id = :i FOR UPDATE"), {"i": first})
+        detect = asyncio.create_task(rc.api.post("/v1/payment-plans/detect-broken", json={}, headers=rc.admin))
+        for _ in range(200):  # until the break waits for the installment (not a guess at how long it takes)
+            waiting = (
+                await payment.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar()
+            if waiting or detect.done():
+                break
+            await asyncio.sleep(0.02)
+        await payment.execute(
+            text("UPDATE receivables.payment_plans SET updated_at = now() WHERE id = :p"), {"p": plan["id"]}
+        )
+        await payment.commit()
+    answer = await detect
+    assert answer.status_code == 200 and answer.json()["plan_ids"] == [plan["id"]], answer.text
+
+
 async def test_the_hourly_job_breaks_plans_of_every_tenant(rc):
     from services.receivables.worker import WorkerSettings
     from tests.support import run_worker
@@ -278,6 +324,49 @@ async def test_the_erp_proposes_with_its_own_ids(rc):
     body["invoice_external_ids"] = ["NO-SUCH"]
     response = await rc.api.post("/v1/payment-plans", json=body, headers=rc.erp)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "invoice_external_ids[0]"
+
+
+async def test_a_proposal_racing_another_with_its_external_id_answers_409(rc):
+    """The ERP sends its plan twice at once (no Idempotency-Key): while the first holds the tenant's plan numbering
+    (uncommitted, its plan inserted), the second waits for it and then answers the 409 naming the external id (it
+    used to check before the lock, see nothing, and hit the unique index: the safety net's anonymous 409)."""
+    c, _ = await _owing(rc, ("100.00", "2026-01-20"))
+    first = await post(rc.api, "/v1/payment-plans", rc.erp, _three(rc, c))
+    external_id = f"PP-{c['id']}"
+    async with rc.stack.engine.connect() as holder:
+        await holder.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended('receivables.payment_plans:' || :t, 0))"),
+            {"t": str(rc.tenant_id)},
+        )
+        await holder.execute(
+            text(
+                "INSERT INTO receivables.payment_plans SELECT (jsonb_populate_record(p, jsonb_build_object("
+                "'id', gen_random_uuid(), 'number', 'PP-racing', 'external_id', CAST(:e AS text)))).* "
+                "FROM receivables.payment_plans p WHERE p.id = :id"
+            ),
+            {"e": external_id, "id": first["id"]},
+        )
+        second = asyncio.create_task(
+            rc.api.post("/v1/payment-plans", json=_three(rc, c, external_id=external_id), headers=rc.erp)
+        )
+        for _ in range(200):  # until the second request waits for the lock (not a guess at how long it takes)
+            waiting = (
+                await holder.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar()
+            if waiting or second.done():
+                break
+            await asyncio.sleep(0.02)
+        await holder.commit()
+        answer = await second
+    assert answer.status_code == 409, answer.text
+    assert external_id in answer.json()["detail"]
+    stored = await rows(rc.stack, "SELECT id FROM receivables.payment_plans WHERE external_id = :e", e=external_id)
+    assert len(stored) == 1
 
 
 async def test_the_erp_cannot_put_an_invoice_in_a_plan_and_its_updates_keep_it_there(rc):

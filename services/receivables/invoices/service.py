@@ -26,10 +26,12 @@ from services.receivables.invoices.rules import (
 from services.receivables.invoices.schemas import InvoiceCreate, InvoiceOut, InvoiceUpdate, StatusChangeIn
 from services.receivables.models import DisputeArea, Invoice
 from services.receivables.payments.credits import apply_credits
+from services.receivables.plans import repository as plans
 from services.receivables.promises import repository as promises
 from services.receivables.tenant_settings.repository import TenantProfile, load_profile
 from services.receivables.timeline.repository import add_entries
 from shared.contracts.common import InvoiceKind, InvoiceStatus
+from shared.contracts.receivables import PlanStatus
 from shared.identity import Identity
 from shared.ids import uuid7_texts
 from shared.problems import Conflict, NotFound, ValidationProblem
@@ -135,6 +137,28 @@ async def require_area(session: AsyncSession, tenant_id: uuid.UUID, area_id: uui
     return area
 
 
+# The manual changes that close an invoice without a payment.
+ENDING = frozenset({InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF})
+
+
+async def refuse_ending_an_installment(
+    session: AsyncSession, tenant_id: uuid.UUID, row: InvoiceRow, target: InvoiceStatus
+) -> None:
+    """Issue 19: an installment of an accepted payment plan is not voided or written off by hand: its plan would
+    neither complete (it waits for every installment to be paid) nor break (a closed installment is not missed) and
+    its invoices would wait ``in_plan`` for ever. The plan is cancelled instead (``POST .../cancel``), which voids
+    its unpaid installments and restores its invoices."""
+    if row.kind != InvoiceKind.INSTALLMENT or row.plan_id is None or target not in ENDING:
+        return
+    plan = await plans.get_plan(session, tenant_id, row.plan_id)
+    if plan is not None and plan.status == PlanStatus.ACCEPTED:
+        raise Conflict(
+            f"The invoice is an installment of payment plan {plan.number}: cancel the plan instead",
+            current_status=row.status,
+            requested_status=target.value,
+        )
+
+
 async def change_status(
     session: AsyncSession, identity: Identity, invoice_id: uuid.UUID, data: StatusChangeIn
 ) -> InvoiceRow:
@@ -142,6 +166,7 @@ async def change_status(
     tenant_id = identity.tenant_id
     (row,) = await _lock_one(session, tenant_id, invoice_id)
     profile = await load_profile(session, tenant_id)
+    await refuse_ending_an_installment(session, tenant_id, row, data.status)
     try:
         check_manual_transition(row.status, data.status)
         promised, reported, area = status_details(

@@ -3,6 +3,7 @@
 ``rules.py``. No I/O: the rows read for the batch come in, a plan per input goes out."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -81,7 +82,7 @@ def same_content(old: Any, row: PaymentInput, named: list[Named] | None) -> bool
 def resolve_named(row: PaymentInput, references: Found) -> list[Named] | None:
     if not row.named:
         return None
-    named = []
+    named: list[Named] = []
     for position, ref in enumerate(row.named):
         where = f"invoices[{position}]"
         key = ("id", ref.invoice_id) if ref.invoice_id else ("ext", ref.invoice_external_id)
@@ -98,7 +99,7 @@ def resolve_named(row: PaymentInput, references: Found) -> list[Named] | None:
         if invoice.kind == InvoiceKind.CREDIT_NOTE:
             raise Rejected(where, "a credit note does not take payments")
         if invoice.status == InvoiceStatus.IN_PLAN:
-            named.extend(to_installments(ref.amount, references.get(("plan", invoice.plan_id), [])))
+            named.extend(to_installments(ref.amount, references.get(("plan", invoice.plan_id), []), named))
             continue
         if invoice.status not in NAMEABLE:
             raise Rejected(where, f"the invoice is {invoice.status} and takes no payments")
@@ -106,14 +107,22 @@ def resolve_named(row: PaymentInput, references: Found) -> list[Named] | None:
     return named
 
 
-def to_installments(amount: Decimal | None, unpaid: list[tuple[uuid.UUID, Decimal]]) -> list[Named]:
+def to_installments(
+    amount: Decimal | None, unpaid: list[tuple[uuid.UUID, Decimal]], already: Sequence[Named] = ()
+) -> list[Named]:
     """An invoice waiting in a payment plan (issue 19) takes no money itself: what is named for it goes to the
-    plan's unpaid installments in due date order (all of them when no amount is named)."""
+    plan's unpaid installments in due date order (all of them when no amount is named), after the amounts
+    ``already`` named for them by the payment's earlier lines (two invoices of one plan fill its installments in
+    turn, not the first one twice)."""
     if amount is None:
         return [Named(invoice_id) for invoice_id, _ in unpaid]
+    taken: dict[uuid.UUID, Decimal] = {}
+    for entry in already:
+        if entry.amount is not None:
+            taken[entry.invoice_id] = taken.get(entry.invoice_id, ZERO) + entry.amount
     named, left = [], amount
     for invoice_id, open_amount in unpaid:
-        share = min(left, open_amount)
+        share = min(left, open_amount - taken.get(invoice_id, ZERO))
         if share > 0:
             named.append(Named(invoice_id, share))
             left -= share

@@ -71,6 +71,7 @@ async def break_due(
     tenant at its own local day (or ``as_of``). Idempotent: a broken plan is no longer accepted."""
     broken = []
     for tenant, plan_id, today in await repository.plans_to_break(session, tenant_id, as_of, at, wall_now()):
+        await repository.lock_installments(session, tenant, plan_id)
         plan = await repository.get_plan(session, tenant, plan_id, lock=True)
         if plan is None or plan.status != PlanStatus.ACCEPTED:
             continue

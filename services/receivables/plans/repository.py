@@ -120,6 +120,19 @@ async def get_plan(
     return None if row is None else row_as(PlanRow, row)
 
 
+async def lock_installments(session: AsyncSession, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> None:
+    """Lock the plan's installment invoices (id order) before the plan itself: the order payments take (they lock
+    the invoices they pay, then update their plans, ``lifecycle.after_money``), so a payment and the break or the
+    cancellation of its plan wait for each other instead of deadlocking."""
+    await session.execute(
+        text(
+            "SELECT i.id FROM receivables.invoices i WHERE i.tenant_id = :t AND i.plan_id = :plan "
+            "AND i.kind = 'installment' ORDER BY i.id FOR UPDATE"
+        ),
+        {"t": tenant_id, "plan": plan_id},
+    )
+
+
 async def get_plans(session: AsyncSession, tenant_id: uuid.UUID, plan_ids: list[uuid.UUID]) -> list[PlanRow]:
     query = select(plans).where(plans.c.tenant_id == tenant_id, plans.c.id.in_(plan_ids)).order_by(plans.c.id)
     return [row_as(PlanRow, r) for r in (await session.execute(query)).mappings()]

@@ -84,6 +84,9 @@ async def propose(session: AsyncSession, profile: TenantProfile, identity: Ident
     tenant_id, today = profile.tenant_id, profile.today()
     source = source_of(identity)
     assert data.customer_id is not None  # resolved from either form by the router
+    # The tenant's numbering lock first: two proposals with one external_id are checked one after the other (the
+    # second answers the 409 naming it, not the unique index's anonymous one).
+    number = await repository.next_number(session, tenant_id)
     if data.external_id and await repository.external_id_taken(session, tenant_id, data.external_id):
         raise Conflict(f"A payment plan with external_id {data.external_id!r} exists")
     if data.customer_id not in await repository.customer_refs(session, tenant_id, [data.customer_id]):
@@ -108,7 +111,7 @@ async def propose(session: AsyncSession, profile: TenantProfile, identity: Ident
         {
             "tenant_id": tenant_id,
             "id": uuid.UUID(uuid7_texts(1)[0]),
-            "number": await repository.next_number(session, tenant_id),
+            "number": number,
             "customer_id": data.customer_id,
             "currency": data.currency,
             "status": PlanStatus.PROPOSED.value,
@@ -202,6 +205,7 @@ async def cancel(
 ) -> PlanOut:
     """A proposed plan withdrawn, or an accepted one ended by staff: its invoices restored as when broken (net of
     what it collected), but the status is ``cancelled`` (no alarm: somebody decided it)."""
+    await repository.lock_installments(session, profile.tenant_id, plan_id)
     plan = await _locked(session, profile.tenant_id, plan_id)
     if plan.status == PlanStatus.PROPOSED:
         await repository.set_plan(
