@@ -105,6 +105,12 @@ async def test_an_experiment_from_draft_to_results(api, stack):
     unknown = [{**variants[0], "strategy_id": str(uuid.uuid4())}, variants[1]]
     bad = await _post(api, "/v1/strategy-experiments", admin, body | {"variants": unknown}, 422)
     assert [e["field"] for e in bad["errors"]] == ["variants[0].strategy_id"]
+    plans = await create_strategy(api, admin, name="Plans", is_default=False, for_payment_plans=True, steps=OD1_SMS)
+    on_plans = [variants[0], {**variants[1], "strategy_id": plans["id"]}]  # it follows installments, not customers
+    bad = await _post(api, "/v1/strategy-experiments", admin, body | {"scope_strategy_id": plans["id"]}, 422)
+    assert [e["field"] for e in bad["errors"]] == ["scope_strategy_id"]
+    bad = await _post(api, "/v1/strategy-experiments", admin, body | {"variants": on_plans}, 422)
+    assert [e["field"] for e in bad["errors"]] == ["variants[1].strategy_id"]
     draft = await _post(api, "/v1/strategy-experiments", admin, body)
     assert (draft["status"], draft["assignments"]) == ("draft", [])
     eid = draft["id"]
