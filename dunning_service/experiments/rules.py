@@ -84,7 +84,8 @@ def deal(variants: Sequence[Variant], counts: Mapping[str, int], n: int) -> list
 
 
 def slot_scale(variants: Sequence[Variant]) -> int:
-    """The common multiple of the weights: the SQL orders the slots by the exact integers ``n * scale / weight``."""
+    """The common multiple of the weights: the SQL orders the slots by the exact integers ``n * scale / weight``
+    (numerics: ten coprime weights near 1000 make a scale of about 10^30)."""
     return lcm(*(v.weight for v in variants))
 
 

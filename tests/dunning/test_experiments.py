@@ -263,3 +263,25 @@ async def test_the_sql_deals_as_the_rule_with_weights_strata_and_newcomers(api, 
     assert all(after[c] == a for c, a in first.items())
     assert after == {**first, **assign(uuid.UUID(eid), domain, StratifyBy.RISK_LEVEL, first, await population())}
     assert len(after) == 36 + 25
+
+
+async def test_large_coprime_weights_deal_as_the_rule(api, stack):
+    """Seven variants of weights near 1000 (the schema's bound): the weights' common multiple (about 10^21) and its
+    slots overflow a bigint, so the SQL orders them as exact numerics; the deal still equals ``rules.assign``."""
+    tenant = await dunning_tenant(api, stack)
+    standard = await create_strategy(api, tenant.admin, steps=OD1_EMAIL)
+    portfolio = Portfolio(stack, tenant.id)
+    for n in range(30):
+        await portfolio.customer(f"C{n}", email=f"c{n}@x.example")
+    weights = [997, 991, 983, 977, 971, 967, 953]
+    variants = [{"key": f"v{w}", "name": f"V{w}", "strategy_id": standard["id"], "weight": w} for w in weights]
+    body = {"name": "Primes", "scope_strategy_id": standard["id"], "variants": variants, "stratify_by": "none"}
+    eid = (await _post(api, "/v1/strategy-experiments", tenant.admin, body))["id"]
+    await _post(api, f"/v1/strategy-experiments/{eid}/start", tenant.admin, None, 200)
+    async with stack.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT * FROM dunning.customers WHERE tenant_id = :t"), {"t": tenant.id})
+        population = [customer_view(r) for r in rows.mappings()]
+    domain = [Variant(v["key"], v["name"], uuid.UUID(v["strategy_id"]), v["weight"]) for v in variants]
+    held = await _assignments(stack, eid)
+    assert len(held) == 30
+    assert held == assign(uuid.UUID(eid), domain, StratifyBy.NONE, {}, population)
