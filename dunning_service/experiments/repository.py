@@ -1,4 +1,5 @@
-"""Experiment queries: the experiments, their assignments (dealt set-based, ``ASSIGN``), what steers a customer."""
+"""Experiment queries: the experiments, their assignments (dealt set-based: ``assign_query``), what steers
+a customer."""
 
 import uuid
 from dataclasses import dataclass
