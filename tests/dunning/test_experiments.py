@@ -217,9 +217,11 @@ async def test_an_experiment_from_draft_to_results(api, stack):
         assert same(got["days_to_pay"], e["days"])
         (ars,) = got["collected"]
         assert Decimal(ars["total"]) == e["total"] and same(ars["per_customer"], e["amount"])
-    diff = stats.difference(expected["firm"]["days"], expected["control"]["days"])
-    assert same(by_key["firm"]["vs_control"]["days_to_pay"], diff)
-    assert by_key["control"]["vs_control"] is None
+    firm, control = expected["firm"], expected["control"]
+    for metric, name in (("promise_rate", "promise"), ("paid_within", "within"), ("days_to_pay", "days")):
+        assert same(by_key["firm"]["vs_control"][metric], stats.difference(firm[name], control[name])), metric
+    assert same(by_key["firm"]["collected"][0]["vs_control"], stats.difference(firm["amount"], control["amount"]))
+    assert by_key["control"]["vs_control"] is None and by_key["control"]["collected"][0]["vs_control"] is None
 
 
 async def test_the_sql_deals_as_the_rule_with_weights_strata_and_newcomers(api, stack):
