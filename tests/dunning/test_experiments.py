@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.experiments import service as experiments_service
@@ -287,3 +287,32 @@ async def test_large_coprime_weights_deal_as_the_rule(api, stack):
     held = await _assignments(stack, eid)
     assert len(held) == 30
     assert held == assign(uuid.UUID(eid), domain, StratifyBy.NONE, {}, population)
+
+
+async def test_a_run_without_an_experiment_in_force_costs_one_small_query(api, stack):
+    """A draft and an experiment stopped without a choice steer nobody: a run's ``steered(..., assign=True)`` reads
+    the experiments (one statement on a handful of rows), deals nobody and compiles the plain selection."""
+    tenant = await dunning_tenant(api, stack)
+    standard = await create_strategy(api, tenant.admin, steps=OD1_EMAIL)
+    firm = await create_strategy(
+        api, tenant.admin, name="Firm", priority=50, is_default=False, match={"segments": ["x"]}, steps=OD1_SMS
+    )
+    await Portfolio(stack, tenant.id).customer("C0", email="c0@x.example")
+    variants = [{"key": k, "name": k, "strategy_id": s["id"]} for k, s in (("a", standard), ("b", firm))]
+    body = {"name": "Off", "scope_strategy_id": standard["id"], "variants": variants}
+    await _post(api, "/v1/strategy-experiments", tenant.admin, body)  # a draft
+    stopped = (await _post(api, "/v1/strategy-experiments", tenant.admin, body | {"name": "Done"}))["id"]
+    await _post(api, f"/v1/strategy-experiments/{stopped}/start", tenant.admin, None, 200)
+    await _post(api, f"/v1/strategy-experiments/{stopped}/stop", tenant.admin, {}, 200)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        strategies = await load_strategies(session, tenant.id)
+        event.listen(conn.sync_connection, "before_cursor_execute", seen)
+        compiled = await experiments_service.steered(session, tenant.id, strategies, date(2025, 6, 4), assign=True)
+        event.remove(conn.sync_connection, "before_cursor_execute", seen)
+    assert compiled.steer_sql is None
+    assert len(statements) == 1 and "dunning.experiments" in statements[0], statements
