@@ -1,8 +1,10 @@
-"""Experiment queries: the experiments, their assignments (dealt set-based, ``ASSIGN``), what steers a customer."""
+"""Experiment queries: the experiments, their assignments (dealt set-based: ``assign_query``), what steers
+a customer."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
@@ -158,7 +160,7 @@ def assign_query(compiled: CompiledStrategies, by: StratifyBy) -> str:
     ``n``-th member of a variant comes at ``n * scale / weight``, ties by the variants' order)."""
     return f"""{match_with(compiled)},
 var AS (
-  SELECT * FROM unnest(CAST(:v_key AS text[]), CAST(:v_strategy AS uuid[]), CAST(:v_step AS bigint[]),
+  SELECT * FROM unnest(CAST(:v_key AS text[]), CAST(:v_strategy AS uuid[]), CAST(:v_step AS numeric[]),
                        CAST(:v_idx AS int[])) AS v(key, strategy_id, step, idx)
 ),
 pop AS (
@@ -205,7 +207,7 @@ async def assign_newcomers(
         "as_of": as_of,
         "v_key": [v.key for v in variants],
         "v_strategy": [v.strategy_id for v in variants],
-        "v_step": [scale // v.weight for v in variants],
+        "v_step": [Decimal(scale // v.weight) for v in variants],  # exact: the scale can pass a bigint's range
         "v_idx": list(range(len(variants))),
     }
     result = await session.execute(text(assign_query(compiled, StratifyBy(experiment.stratify_by))), params)

@@ -1,9 +1,9 @@
 """Strategy experiments (issue 19, point 3: "A/B/n tests of strategies: customers assigned at random to variants
 (stable, stratified by segment)"): who is in which variant, and which strategy that gives a customer.
 
-Pure functions over plain values. The SQL twins: ``repository.ASSIGN`` deals the newcomers exactly as ``deal``,
-``runs/selection.py`` steers the selection as ``steer``; tests/dunning/test_experiment_rules.py and
-tests/dunning/test_selection_agrees.py hold them to agreement.
+Pure functions over plain values. The SQL twins: ``repository.assign_query`` deals the newcomers exactly as ``assign``,
+``runs/selection.py`` steers the selection as ``steer``; tests/dunning/test_experiments.py (the deal) and
+tests/dunning/test_selection_agrees.py (the steering) hold them to agreement.
 
 - **Random but reproducible**: a customer's place in the deal is the md5 of ``"<experiment id>:<customer id>"``.
 - **Stratified**: customers are dealt within their stratum (their segment, risk level or computed risk level;
@@ -84,7 +84,8 @@ def deal(variants: Sequence[Variant], counts: Mapping[str, int], n: int) -> list
 
 
 def slot_scale(variants: Sequence[Variant]) -> int:
-    """The common multiple of the weights: the SQL orders the slots by the exact integers ``n * scale / weight``."""
+    """The common multiple of the weights: the SQL orders the slots by the exact integers ``n * scale / weight``
+    (numerics: ten coprime weights near 1000 make a scale of about 10^30)."""
     return lcm(*(v.weight for v in variants))
 
 

@@ -16,9 +16,20 @@ from dunning_service.runs import selection
 from dunning_service.runs.context import load_strategies, load_tenant
 from dunning_service.runs.selection import CompiledStrategies
 from dunning_service.strategies import repository as strategies
+from dunning_service.strategies.repository import StrategyRow
 from dunning_service.strategies.rules import Strategy
 from shared.internal import InternalClient
 from shared.problems import Conflict, NotFound, ValidationProblem
+
+
+def _unfit(row: StrategyRow | None) -> str | None:
+    """Why a strategy cannot be an experiment's scope or variant: gone, or the payment plans' (it follows
+    installments, never a customer: ``selection_order`` leaves it out, so no customer could be given it)."""
+    if row is None or row.archived:
+        return "no such strategy (or it is archived)"
+    if row.for_payment_plans:
+        return "is the strategy for payment plans: it follows installments, not customers"
+    return None
 
 
 async def _check_strategies(
@@ -28,16 +39,16 @@ async def _check_strategies(
     if len(variants) < 2:  # here rather than in the schema: every problem of the body in one answer
         errors.append({"field": "variants", "message": "an experiment compares at least 2 variants"})
     row = await strategies.read(session, tenant_id, scope)
-    if row is None or row.archived:
-        errors.append({"field": "scope_strategy_id", "message": "no such strategy (or it is archived)"})
+    if (problem := _unfit(row)) is not None:
+        errors.append({"field": "scope_strategy_id", "message": problem})
     seen: set[str] = set()
     for i, v in enumerate(variants):
         if v.key in seen:
             errors.append({"field": f"variants[{i}].key", "message": f"{v.key!r} is already a variant's key"})
         seen.add(v.key)
         row = await strategies.read(session, tenant_id, v.strategy_id)
-        if row is None or row.archived:
-            errors.append({"field": f"variants[{i}].strategy_id", "message": "no such strategy (or it is archived)"})
+        if (problem := _unfit(row)) is not None:
+            errors.append({"field": f"variants[{i}].strategy_id", "message": problem})
     if errors:
         raise ValidationProblem(errors)
 

@@ -47,7 +47,8 @@ def mean(values: Sequence[float], z: float = Z95) -> Estimate:
 
 
 def difference(variant: Estimate, control: Estimate, z: float = Z95) -> Estimate:
-    """``variant - control`` with its interval; None when either lacks a value or a variance."""
+    """``variant - control`` with its interval. No value when either lacks one; the value without an interval
+    when either lacks a variance (a mean of fewer than two values)."""
     if variant.value is None or control.value is None:
         return Estimate(None, None, None, 0)
     d = variant.value - control.value

@@ -191,7 +191,10 @@ def compile_strategies(strategies: list[Strategy], in_force: InForce | None = No
         params=params,
         by_id={s.id: s for s in chosen},
         by_k=by_k,
-        steer_sql=_steering(in_force, {s.id: k for k, s in by_k.items()}, params) if in_force else None,
+        # a customer's strategies only (as ``steer``'s live ones): never the payment plans', which follows invoices
+        steer_sql=_steering(in_force, {s.id: k for k, s in by_k.items() if s is not plans}, params)
+        if in_force
+        else None,
     )
 
 

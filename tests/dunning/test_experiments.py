@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.experiments import service as experiments_service
@@ -105,6 +105,12 @@ async def test_an_experiment_from_draft_to_results(api, stack):
     unknown = [{**variants[0], "strategy_id": str(uuid.uuid4())}, variants[1]]
     bad = await _post(api, "/v1/strategy-experiments", admin, body | {"variants": unknown}, 422)
     assert [e["field"] for e in bad["errors"]] == ["variants[0].strategy_id"]
+    plans = await create_strategy(api, admin, name="Plans", is_default=False, for_payment_plans=True, steps=OD1_SMS)
+    on_plans = [variants[0], {**variants[1], "strategy_id": plans["id"]}]  # it follows installments, not customers
+    bad = await _post(api, "/v1/strategy-experiments", admin, body | {"scope_strategy_id": plans["id"]}, 422)
+    assert [e["field"] for e in bad["errors"]] == ["scope_strategy_id"]
+    bad = await _post(api, "/v1/strategy-experiments", admin, body | {"variants": on_plans}, 422)
+    assert [e["field"] for e in bad["errors"]] == ["variants[1].strategy_id"]
     draft = await _post(api, "/v1/strategy-experiments", admin, body)
     assert (draft["status"], draft["assignments"]) == ("draft", [])
     eid = draft["id"]
@@ -211,9 +217,11 @@ async def test_an_experiment_from_draft_to_results(api, stack):
         assert same(got["days_to_pay"], e["days"])
         (ars,) = got["collected"]
         assert Decimal(ars["total"]) == e["total"] and same(ars["per_customer"], e["amount"])
-    diff = stats.difference(expected["firm"]["days"], expected["control"]["days"])
-    assert same(by_key["firm"]["vs_control"]["days_to_pay"], diff)
-    assert by_key["control"]["vs_control"] is None
+    firm, control = expected["firm"], expected["control"]
+    for metric, name in (("promise_rate", "promise"), ("paid_within", "within"), ("days_to_pay", "days")):
+        assert same(by_key["firm"]["vs_control"][metric], stats.difference(firm[name], control[name])), metric
+    assert same(by_key["firm"]["collected"][0]["vs_control"], stats.difference(firm["amount"], control["amount"]))
+    assert by_key["control"]["vs_control"] is None and by_key["control"]["collected"][0]["vs_control"] is None
 
 
 async def test_the_sql_deals_as_the_rule_with_weights_strata_and_newcomers(api, stack):
@@ -257,3 +265,54 @@ async def test_the_sql_deals_as_the_rule_with_weights_strata_and_newcomers(api, 
     assert all(after[c] == a for c, a in first.items())
     assert after == {**first, **assign(uuid.UUID(eid), domain, StratifyBy.RISK_LEVEL, first, await population())}
     assert len(after) == 36 + 25
+
+
+async def test_large_coprime_weights_deal_as_the_rule(api, stack):
+    """Seven variants of weights near 1000 (the schema's bound): the weights' common multiple (about 10^21) and its
+    slots overflow a bigint, so the SQL orders them as exact numerics; the deal still equals ``rules.assign``."""
+    tenant = await dunning_tenant(api, stack)
+    standard = await create_strategy(api, tenant.admin, steps=OD1_EMAIL)
+    portfolio = Portfolio(stack, tenant.id)
+    for n in range(30):
+        await portfolio.customer(f"C{n}", email=f"c{n}@x.example")
+    weights = [997, 991, 983, 977, 971, 967, 953]
+    variants = [{"key": f"v{w}", "name": f"V{w}", "strategy_id": standard["id"], "weight": w} for w in weights]
+    body = {"name": "Primes", "scope_strategy_id": standard["id"], "variants": variants, "stratify_by": "none"}
+    eid = (await _post(api, "/v1/strategy-experiments", tenant.admin, body))["id"]
+    await _post(api, f"/v1/strategy-experiments/{eid}/start", tenant.admin, None, 200)
+    async with stack.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT * FROM dunning.customers WHERE tenant_id = :t"), {"t": tenant.id})
+        population = [customer_view(r) for r in rows.mappings()]
+    domain = [Variant(v["key"], v["name"], uuid.UUID(v["strategy_id"]), v["weight"]) for v in variants]
+    held = await _assignments(stack, eid)
+    assert len(held) == 30
+    assert held == assign(uuid.UUID(eid), domain, StratifyBy.NONE, {}, population)
+
+
+async def test_a_run_without_an_experiment_in_force_costs_one_small_query(api, stack):
+    """A draft and an experiment stopped without a choice steer nobody: a run's ``steered(..., assign=True)`` reads
+    the experiments (one statement on a handful of rows), deals nobody and compiles the plain selection."""
+    tenant = await dunning_tenant(api, stack)
+    standard = await create_strategy(api, tenant.admin, steps=OD1_EMAIL)
+    firm = await create_strategy(
+        api, tenant.admin, name="Firm", priority=50, is_default=False, match={"segments": ["x"]}, steps=OD1_SMS
+    )
+    await Portfolio(stack, tenant.id).customer("C0", email="c0@x.example")
+    variants = [{"key": k, "name": k, "strategy_id": s["id"]} for k, s in (("a", standard), ("b", firm))]
+    body = {"name": "Off", "scope_strategy_id": standard["id"], "variants": variants}
+    await _post(api, "/v1/strategy-experiments", tenant.admin, body)  # a draft
+    stopped = (await _post(api, "/v1/strategy-experiments", tenant.admin, body | {"name": "Done"}))["id"]
+    await _post(api, f"/v1/strategy-experiments/{stopped}/start", tenant.admin, None, 200)
+    await _post(api, f"/v1/strategy-experiments/{stopped}/stop", tenant.admin, {}, 200)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        strategies = await load_strategies(session, tenant.id)
+        event.listen(conn.sync_connection, "before_cursor_execute", seen)
+        compiled = await experiments_service.steered(session, tenant.id, strategies, date(2025, 6, 4), assign=True)
+        event.remove(conn.sync_connection, "before_cursor_execute", seen)
+    assert compiled.steer_sql is None
+    assert len(statements) == 1 and "dunning.experiments" in statements[0], statements

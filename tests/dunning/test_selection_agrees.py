@@ -4,6 +4,7 @@ opt-outs, tolerances, customers paused by a reply, credits, call steps), several
 run's statements' plan (``runs/statements.py``: the dispatches, keys, tones) and every message, task and call
 they build equal what the rules and ``payloads`` build."""
 
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -180,9 +181,18 @@ async def _experiments(api, stack, tenant_id, headers, strategies: list[Strategy
     answer = await api.post(f"/v1/strategy-experiments/{stopped}/stop", json={"chosen_variant": "v1"}, headers=headers)
     assert answer.status_code == 200, answer.text
     await start("Tones", "Standard", {"Standard": 1, "High risk": 2, "VIP": 1}, "risk_level")
-    await start("Draft", "High risk", {"High risk": 1, "Draft": 1}, "segment")
+    draft = await start("Draft", "High risk", {"High risk": 1, "Draft": 1}, "segment")
     held: dict[uuid.UUID, list[HeldAssignment]] = defaultdict(list)
-    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+    async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        # a variant that became the payment plans' strategy after the start (the API refuses it at creation): it
+        # steers nobody, as a strategy that is not live (``steer``), and never gives a customer the plans' steps
+        plans = {"key": "v1", "name": "Installments", "strategy_id": ids["Installments"], "weight": 1}
+        await conn.execute(
+            text(
+                "UPDATE dunning.experiments SET variants = jsonb_set(variants, '{1}', CAST(:v AS jsonb)) WHERE id = :e"
+            ),
+            {"v": json.dumps(plans), "e": draft},
+        )
         steering = in_force([r.state() for r in await experiments_repository.steering(session, tenant_id)])
         rows = await conn.execute(text("SELECT * FROM dunning.experiment_assignments"))
         for r in rows:

@@ -22,6 +22,7 @@ SELECT i.customer_id, i.id AS invoice_id, i.currency, i.due_date, i.closed_on, i
 FROM receivables.invoices i
 WHERE i.tenant_id = :tenant_id AND i.customer_id = ANY(CAST(:ids AS uuid[]))
   AND i.kind <> 'credit_note' AND i.status <> 'void' AND i.due_date <= :end
+  AND (i.plan_id IS NULL OR i.kind = 'installment')  -- a plan's grouped invoices: its installments carry the debt
   AND (i.due_date >= :start OR (i.issue_date <= :start AND (i.closed_on IS NULL OR i.closed_on >= :start)))
 ORDER BY i.customer_id, i.due_date, i.id"""
 

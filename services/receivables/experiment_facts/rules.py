@@ -1,5 +1,6 @@
 """An invoice's part in an experiment's results (issue 19, point 3): counted when due by the end of the period and
-open at its start or falling due in it; paid within N days when paid no later than N days after max(due date,
+open at its start or falling due in it (a payment plan's installments, not the invoices it groups, which a
+completed plan closes: the debt counts once); paid within N days when paid no later than N days after max(due date,
 start); its days to pay counted from that day (0 when paid before it). Pure: tests/dunning/test_experiments.py."""
 
 from dataclasses import dataclass
