@@ -4,6 +4,7 @@
 nor a public holiday of the tenant's country (the maintained ``holidays`` library), nor a company holiday.
 """
 
+import calendar
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -119,3 +120,11 @@ def future_as_of(as_of: date, today: date) -> str | None:
             "rehearsals are for test clocks"
         )
     return None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month ``months`` later, the month's last day when it has no such day (Jan 31 -> Feb 28):
+    a payment plan's monthly installments, whoever proposes them."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -426,7 +426,7 @@ async def test_a_sandbox_plan_breaks_on_the_days_of_its_test_clock(api, stack):
 
 
 async def test_installments_are_no_new_sales_for_the_dso(rc):
-    from services.receivables.plans.rules import add_months
+    from shared.calendar import add_months
 
     c = await customer(rc)
     issued, due = rc.today - timedelta(days=10), rc.today - timedelta(days=5)

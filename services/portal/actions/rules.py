@@ -5,13 +5,14 @@ Each check answers ``None`` (fine) or a ``FieldError`` naming the form field it 
 to that field."""
 
 import uuid
-from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Final
+
+from shared.calendar import add_months
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +118,7 @@ def installment_amount(debt: Decimal, down_payment: Decimal, installments: int) 
 def first_installment_date(today: date) -> date:
     """A month after ``today`` (the same day, or the month's last when it has fewer days): a plan asked on the
     portal pays monthly from then."""
-    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    return date(year, month, min(today.day, monthrange(year, month)[1]))
+    return add_months(today, 1)
 
 
 def plan_request(

@@ -12,7 +12,6 @@ exactly zero (its amounts sum to the principal plus the interest less the down p
 rounded half up to the currency's minor units. ``interest_annual_rate`` is a percentage (36 means 36% a year).
 """
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
+from shared.calendar import add_months
 from shared.money import minor_units
 
 ZERO = Decimal(0)
@@ -91,13 +91,6 @@ class PlanLimits:
 
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month ``months`` later, the month's last day when it has no such day (Jan 31 -> Feb 28)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def due_dates(first: date, count: int, every: str | int) -> list[date]:
