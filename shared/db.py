@@ -228,3 +228,16 @@ async def set_local(session: AsyncSession, **settings: str | int | float) -> Non
     for n, (name, value) in enumerate(settings.items()):
         params |= {f"name_{n}": name, f"value_{n}": str(value)}
     await session.execute(text(f"SELECT {calls}"), params)
+
+
+@asynccontextmanager
+async def planner_settings(session: AsyncSession, **settings: str | int | float) -> AsyncIterator[None]:
+    """``set_local`` for the statements inside the block only: each setting goes back to what it was after it, so
+    the rest of the caller's transaction is planned as before. (An error inside aborts the transaction, and the
+    settings with it.)"""
+    names = list(settings)
+    reads = ", ".join(f"current_setting(:name_{n})" for n in range(len(names)))
+    before = (await session.execute(text(f"SELECT {reads}"), {f"name_{n}": name for n, name in enumerate(names)})).one()
+    await set_local(session, **settings)
+    yield
+    await set_local(session, **dict(zip(names, before, strict=True)))

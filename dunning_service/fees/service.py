@@ -19,7 +19,7 @@ from dunning_service.runs.statements import RUN_WORK_MEM
 from dunning_service.strategies.repository import StrategyRow, live_strategies
 from dunning_service.tenant_settings.repository import tenant_row
 from shared.contracts.common import ChargeStatus, InvoiceKind, InvoiceStatus
-from shared.db import set_local
+from shared.db import planner_settings
 
 
 def setup_from(rows: list[StrategyRow], defaults: list[dict[str, Any]], legal: Any) -> FeeSetup:
@@ -67,9 +67,9 @@ async def assess_day(
     # period due so far is checked against the charges already recorded, which the planner underestimates (the rules
     # join as a handful of rows) and probes one by one: a hash anti join over the charges is twice as fast at 1M
     # invoices (bench/dunning.py --fees: 10.6 s -> 5.0 s)
-    await set_local(session, jit="off", work_mem=RUN_WORK_MEM, enable_nestloop="off")
     statement = statements.dry_statement(compiled) if dry else statements.assess_statement(compiled)
-    return await repository.totals(session, statement, params)
+    async with planner_settings(session, jit="off", work_mem=RUN_WORK_MEM, enable_nestloop="off"):
+        return await repository.totals(session, statement, params)
 
 
 def _eligible(invoice: InvoiceView) -> bool:
