@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import structlog
 from arq.connections import ArqRedis
 from sqlalchemy import (
@@ -225,8 +226,11 @@ async def _take_rows(conn: AsyncConnection, schema: str, batch_size: int) -> lis
     wanted = [h.seq for h in taken if h.stored_bytes]
     payloads: dict[int, Any] = {}
     if wanted:
-        query = text(f"SELECT seq, payload FROM {schema}.outbox WHERE seq = ANY(:seqs)")
-        payloads = dict((await conn.execute(query, {"seqs": wanted})).all())
+        # The payload travels as the JSON text the database keeps, spliced into the job as it is (an orjson
+        # fragment): decoding it into Python objects only to encode them again was most of the relay's work (a
+        # dunning run's 92 MB of messages at 1M invoices: 1.6 s of CPU).
+        query = text(f"SELECT seq, CAST(payload AS text) FROM {schema}.outbox WHERE seq = ANY(:seqs)")
+        payloads = {seq: orjson.Fragment(raw) for seq, raw in (await conn.execute(query, {"seqs": wanted})).all()}
     return [SimpleNamespace(**head._mapping, payload=payloads.get(head.seq)) for head in taken]
 
 

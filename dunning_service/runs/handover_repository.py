@@ -42,13 +42,17 @@ def communications_query(source: str) -> str:
     customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
     currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
     appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel, payload."""
-    line = """json_strip_nulls(json_build_object(
-        'invoice_id', p.id, 'number', p.number, 'kind', p.kind, 'currency', p.currency,
+    fields = """'invoice_id', p.id, 'number', p.number, 'kind', p.kind, 'currency', p.currency,
         'amount', CAST(p.amount AS text), 'open_amount', CAST(p.open_amount AS text),
         'issue_date', p.issue_date, 'due_date', p.due_date, 'days_overdue', p.days, 'status', p.status,
-        'triggered', p.id = ANY(d.invoice_ids), 'demanded', p.demanded,
-        'document_url', nullif(p.document_url, ''), 'promised_date', p.promised_date,
-        'reported_date', p.reported_date))"""
+        'triggered', p.id = ANY(d.invoice_ids), 'demanded', p.demanded"""
+    # the optional fields only when set (``position_line``); most lines have none, and stripping the nulls of
+    # every line re-reads its text (a third of the line's cost)
+    line = f"""CASE WHEN nullif(p.document_url, '') IS NULL AND p.promised_date IS NULL AND p.reported_date IS NULL
+        THEN json_build_object({fields})
+        ELSE json_strip_nulls(json_build_object({fields},
+          'document_url', nullif(p.document_url, ''), 'promised_date', p.promised_date,
+          'reported_date', p.reported_date)) END"""
 
     def net(column: str) -> str:
         amount = f"greatest(0, s.{column} - coalesce(CAST(c.credits ->> s.currency AS numeric), 0))"
@@ -125,17 +129,23 @@ LEFT JOIN chg ch ON ch.customer_id = d.customer_id"""
 
 
 PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
+PART_ITEMS = "part_items"  # their (invoice, step) pairs, one row each (a temporary table, analyzed)
 _PART_DISPATCHES = text(
     f"""
 INSERT INTO {PART}
 SELECT * FROM dunning.dispatches
 WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
 )
+_PART_ITEMS = text(
+    f"""
+CREATE TEMP TABLE {PART_ITEMS} ON COMMIT DROP AS
+SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}"""
+)
 _PART_PENDING = text(
     f"""
 UPDATE dunning.invoices i
 SET pending_step_id = u.step_id, pending_since = now(), pending_accepted = false
-FROM (SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}) u
+FROM {PART_ITEMS} u
 WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
 )
 
@@ -178,6 +188,10 @@ async def hand_over_part(
     await session.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
     await session.execute(_PART_DISPATCHES, params)
     await session.execute(text(f"ANALYZE {PART}"))
+    # the pairs counted too: an unnest is guessed at 10 rows an array, and at that guess the planner hashed every
+    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 30 ms)
+    await session.execute(_PART_ITEMS)
+    await session.execute(text(f"ANALYZE {PART_ITEMS}"))
     await session.execute(_PART_PENDING, params)
     await session.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
 
