@@ -121,8 +121,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=True,
         connect_args=connect_args,
-        # JSONB read back (outbox payloads the relay hands on: megabytes a run) parses with orjson, not the
-        # standard library's json, which took a fifth of a dunning worker's CPU in a 1M-invoice run.
+        # JSON read back parses with orjson, not the standard library's json, which took a fifth of a dunning
+        # worker's CPU in a 1M-invoice run (outbox payloads, before the relay passed them on as text).
         json_deserializer=orjson.loads,
     )
 

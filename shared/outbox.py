@@ -36,7 +36,7 @@ from sqlalchemy import (
     insert,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.messages import Envelope, Message
@@ -69,7 +69,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("message_type", String(120), nullable=False),
         Column("version", Integer, nullable=False),
         Column("consumers", ARRAY(String(40)), nullable=False),
-        Column("payload", JSONB, nullable=False),
+        # ``json``, not ``jsonb``: a payload is written once and read once, as text (the relay splices it into the
+        # job); jsonb parsed each one on the way in and printed it again on the way out (migration 0042)
+        Column("payload", JSON, nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True),
         Index(None, "seq", postgresql_where=text("published_at IS NULL")),

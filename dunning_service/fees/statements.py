@@ -149,8 +149,7 @@ def assess_statement(compiled: selection.CompiledStrategies) -> str:
     announce = outbox_insert(
         ChargesAssessed,
         f"""
-SELECT CAST(json_build_object('run_id', CAST(:run_id AS uuid), 'charges', json_agg({charge} ORDER BY n)) AS jsonb)
-       AS payload
+SELECT json_build_object('run_id', CAST(:run_id AS uuid), 'charges', json_agg({charge} ORDER BY n)) AS payload
 FROM (SELECT ins.*, row_number() OVER (ORDER BY customer_id, invoice_id, key COLLATE "C") - 1 AS n FROM ins) numbered
 GROUP BY n / {CHARGES_PER_MESSAGE}""",
     )

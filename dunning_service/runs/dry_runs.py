@@ -131,11 +131,11 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
     )
     closed = tenant.calendar.closed_reason(day)
     items: list[dict[str, Any]] = []
-    await plan_repository.create_dry_plan(session)
-    if not closed:  # nothing goes out on a closed day: the plan stays empty
-        cutoff = pending_cutoff(settings.pending_expiry_hours)
-        params = statements.plan_params(tenant, run_id, day, compiled, cutoff, parts=1)
-        await plan_repository.plan_into(session, DRY_PLAN, compiled, params)
+    cutoff = pending_cutoff(settings.pending_expiry_hours)
+    # nothing goes out on a closed day: its plan is empty
+    params = None if closed else statements.plan_params(tenant, run_id, day, compiled, cutoff, parts=1)
+    await plan_repository.plan_table(session, DRY_PLAN, compiled, params)
+    if not closed:
         limit = settings.dry_run_plan_limit if run.plan_limit is None else run.plan_limit
         rows = await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
         items = [shown_item(row, compiled.by_id) for row in rows]

@@ -164,7 +164,7 @@ _SEND = text(
     outbox_insert(
         SendCommunications,
         f"""
-SELECT CAST(json_build_object('communications', json_agg(payload ORDER BY n)) AS jsonb) AS payload
+SELECT json_build_object('communications', json_agg(payload ORDER BY n)) AS payload
 FROM (SELECT payload, row_number() OVER (ORDER BY customer_id, channel) - 1 AS n
       FROM ({communications_query(f"SELECT * FROM {PART}")}) built) numbered
 GROUP BY n / :batch""",

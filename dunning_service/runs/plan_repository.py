@@ -1,5 +1,5 @@
-"""A run's plan in the database: written by ``statements.plan_statement`` into the dispatches (a real run) or a
-temporary table (a dry run), its parts recorded, its tasks with an action found, and its counts read back. Every
+"""A run's plan in the database: ``statements.plan_select`` written into a temporary table (a dry run's plan) and,
+for a real run, into the dispatches, its parts recorded, its tasks with an action found, and its counts read back. Every
 function runs in the caller's session and transaction (the ``SET LOCAL``s and the dry run's temporary table live
 there)."""
 
@@ -8,14 +8,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.models import Dispatch
 from dunning_service.runs import selection
-from dunning_service.runs.statements import DISPATCHES, RUN_TASKS, RUN_WORK_MEM, plan_statement
+from dunning_service.runs.statements import DISPATCH_COLUMNS as COLUMNS
+from dunning_service.runs.statements import DISPATCHES, RUN_TASKS, RUN_WORK_MEM, plan_select
 from shared.db import set_local
 
 DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
-CREATE_DRY_PLAN = f"CREATE TEMP TABLE {DRY_PLAN} (LIKE {DISPATCHES} INCLUDING DEFAULTS) ON COMMIT DROP"
+PLANNED = "planned"  # a real run's plan before it is copied into the dispatches (a temporary table, likewise)
+# the plan's columns with the dispatches' types, whatever the expressions computing them: every plan table has the
+# same row type (a prepared statement over it stays valid from one transaction to the next)
+_TYPED = ", ".join(
+    f"CAST({c} AS {Dispatch.__table__.c[c].type.compile(dialect=postgresql.dialect())}) AS {c}"
+    for c in COLUMNS.split(", ")
+)
+_EMPTY_PLAN = f"SELECT {COLUMNS} FROM {DISPATCHES} WHERE false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,26 +41,33 @@ class CountRow:
     step_id: uuid.UUID | None = None
 
 
-async def plan_into(
-    session: AsyncSession,
-    target: str,
-    compiled: selection.CompiledStrategies,
-    params: dict[str, Any],
+async def plan_table(
+    session: AsyncSession, table: str, compiled: selection.CompiledStrategies, params: dict[str, Any] | None
 ) -> None:
-    """Write the plan into ``target``; nothing when no strategy sends automatic messages."""
-    if not compiled.params.get("st_k"):
+    """The plan of the day as a new temporary table ``table`` (``DISPATCH_COLUMNS``), dropped when the session's
+    transaction ends; empty when no strategy sends automatic messages (or on a closed day: ``params`` None)."""
+    if params is None or not compiled.params.get("st_k"):
+        await session.execute(text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {_EMPTY_PLAN}"))
         return
     # JIT: compiling costs more than it saves on these statements. The planner cannot estimate the CTEs' sizes (the
     # due items, their customers): it guesses a few hundred rows and loops over an index per customer, 4x slower at
-    # 100,000 invoices than hashing one scan of the table.
+    # 100,000 invoices than hashing one scan of the table. ``CREATE TABLE AS``: the due selection's scan may use a
+    # parallel worker (on the core a run's plan otherwise leaves idle), which ``INSERT ... SELECT`` never does.
     await set_local(session, jit="off", enable_nestloop="off", work_mem=RUN_WORK_MEM)
-    await session.execute(text(plan_statement(compiled, target)), params)
+    plan = f"SELECT {_TYPED} FROM ({plan_select(compiled)}) AS p({COLUMNS})"
+    await session.execute(text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {plan}"), params)
     await set_local(session, enable_nestloop="on")
 
 
-async def create_dry_plan(session: AsyncSession) -> None:
-    """The dry run's table (``DRY_PLAN``), dropped when the session's transaction ends."""
-    await session.execute(text(CREATE_DRY_PLAN))
+async def plan_into(session: AsyncSession, compiled: selection.CompiledStrategies, params: dict[str, Any]) -> None:
+    """A real run's plan written into the dispatches, skipping the keys already there (a rerun of the day)."""
+    await plan_table(session, PLANNED, compiled, params)
+    await session.execute(
+        text(
+            f"INSERT INTO {DISPATCHES} ({COLUMNS}) SELECT {COLUMNS} FROM {PLANNED} "
+            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
+        )
+    )
 
 
 async def record_parts(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:

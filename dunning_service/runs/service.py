@@ -202,7 +202,7 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    await plan_repository.plan_into(session, statements.DISPATCHES, compiled, params)
+    await plan_repository.plan_into(session, compiled, params)
     await handover_repository.hand_over_tasks(session, tenant, as_of, params, settings.command_batch_size)
     with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
     await action_items.create_from_dispatches(session, with_action)

@@ -2,12 +2,13 @@
 module only BUILDS the plan's SQL text and parameters; ``plan_repository.py`` and ``handover_repository.py`` run
 them.
 
-1. **Plan** (``plan_statement``, run by ``plan_repository.plan_into``): the due selection
+1. **Plan** (``plan_select``, written by ``plan_repository.plan_table`` and ``plan_into``): the due selection
    (``selection.due_query``), each item's channel and address, the grouping into one communication per customer
    and channel (one task per customer for the items no channel reaches), each with its idempotency key, kind, tone
-   and action, written in one ``INSERT ... SELECT`` into the dispatches (a real run, ``ON CONFLICT DO NOTHING``: a
-   key already handed over is skipped) or into a temporary table (a dry run). Each row gets its *part* (a hash of
-   the customer) so workers can share the hand-over.
+   and action, written by one ``CREATE TEMP TABLE ... AS`` (which PostgreSQL may scan in parallel: an
+   ``INSERT ... SELECT`` it never does) and, for a real run, copied into the dispatches (``ON CONFLICT DO
+   NOTHING``: a key already handed over is skipped). Each row gets its *part* (a hash of the customer) so workers
+   can share the hand-over.
 2. **Tasks** (``handover_repository.hand_over_tasks``, with the plan): the steps of unreachable items done, one
    ``CreateTask`` each; the call steps' items (grouped apart: one task per customer and call step, issue 18) done,
    and their calls to messaging (``PrepareCallTasks``, each with the customer's whole position, as a message's),
@@ -90,11 +91,10 @@ _FIRST_ADDRESSES = """
 _ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
 
 
-def plan_statement(compiled: selection.CompiledStrategies, target: str) -> str:
-    """The plan of the day into ``target`` (the dispatches, skipping keys already there; or a dry run's table like
-    them, without indexes: its keys are unique by construction): one row per communication and per task, as
-    ``plan_customer`` groups them. The key's digest is ``communication_key``'s: sha256 of the sorted
-    ``invoice:step`` pairs."""
+def plan_select(compiled: selection.CompiledStrategies) -> str:
+    """The plan of the day, ``DISPATCH_COLUMNS`` as a query: one row per communication and per task, as
+    ``plan_customer`` groups them (its keys unique by construction). The key's digest is ``communication_key``'s:
+    sha256 of the sorted ``invoice:step`` pairs."""
     first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
 WITH due AS ({selection.due_query(compiled, ordered=False)}),
@@ -139,7 +139,6 @@ grouped AS (
   FROM items i
   GROUP BY i.customer_id, i.channel, i.address, i.call_step
 )
-INSERT INTO {target} ({DISPATCH_COLUMNS})
 SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.customer_id, CAST(:as_of AS date),
        'dunning:' || CAST(g.customer_id AS text) || ':'
          || coalesce(g.channel, CASE WHEN g.call_step IS NULL THEN 'task' ELSE 'call' END) || ':'
@@ -150,8 +149,7 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
        g.action, CASE WHEN g.channel IS NULL THEN 'task' ELSE 'pending' END, g.strategy_id,
        g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
        mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts)
-FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id
-{"ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if target == DISPATCHES else ""}"""
+FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id"""
 
 
 def plan_params(

@@ -84,7 +84,7 @@ async def invoices_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[str
             "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'invoice_ids' AS ids, payload->>'reason' AS reason "
             "FROM receivables.outbox WHERE seq = :seq) "
             f"SELECT jsonb_build_object('reason', min(o.reason), {invoice_columns('i')}) AS payload "
-            "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
+            "FROM o CROSS JOIN LATERAL json_array_elements_text(o.ids) AS e(id) "
             "JOIN receivables.invoices i ON i.tenant_id = o.tenant_id AND i.id = CAST(e.id AS uuid) "
             "HAVING count(*) > 0"
         ),
@@ -166,7 +166,7 @@ async def customers_as_relayed(conn: AsyncConnection, row: Any) -> list[tuple[st
             "WITH o AS MATERIALIZED (SELECT tenant_id, payload->'customer_ids' AS ids "
             "FROM receivables.outbox WHERE seq = :seq) "
             f"SELECT jsonb_build_object('customers', jsonb_agg({customer_payload('c')} ORDER BY c.id)) AS payload "
-            "FROM o CROSS JOIN LATERAL jsonb_array_elements_text(o.ids) AS e(id) "
+            "FROM o CROSS JOIN LATERAL json_array_elements_text(o.ids) AS e(id) "
             "JOIN receivables.customers c ON c.tenant_id = o.tenant_id AND c.id = CAST(e.id AS uuid) "
             f"{PEOPLE_JOINS} HAVING count(*) > 0"
         ),

@@ -342,11 +342,8 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
     compiled = selection.compile_strategies(strategies, in_force_now)
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
     async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
-        await conn.execute(
-            text(f"CREATE TEMP TABLE {PLANNED} (LIKE dunning.dispatches INCLUDING DEFAULTS) ON COMMIT DROP")
-        )
-        if tenant.calendar.closed_reason(day) is None:
-            await plan_repository.plan_into(session, PLANNED, compiled, params)
+        open_day = tenant.calendar.closed_reason(day) is None
+        await plan_repository.plan_table(session, PLANNED, compiled, params if open_day else None)
         rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
         query = handover_repository.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
         built = (await conn.execute(text(query), handover_repository.message_params(tenant, day))).mappings().all()
