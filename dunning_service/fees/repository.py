@@ -93,18 +93,18 @@ WITH changed AS (
   WHERE tenant_id = :tenant_id AND assigned_on >= :since_day {newly_overdue if uses_amount else ""}
 ),
 ids AS (
-  SELECT i.id FROM dunning.invoices i
+  SELECT i.id, i.customer_id FROM dunning.invoices i
   JOIN unnest(CAST(:after AS date[]), CAST(:up_to AS date[])) AS w(after, up_to)
     ON i.due_date > w.after AND i.due_date <= w.up_to
   WHERE i.tenant_id = :tenant_id AND i.status = 'normal'
-  UNION SELECT i.id FROM dunning.invoices i JOIN changed ch ON ch.customer_id = i.customer_id
+  UNION SELECT i.id, i.customer_id FROM changed ch JOIN dunning.invoices i ON i.customer_id = ch.customer_id
   WHERE i.tenant_id = :tenant_id AND i.status = 'normal'
-  UNION SELECT invoice_id FROM dunning.charges WHERE tenant_id = :tenant_id AND status_changed_at >= :since
-  UNION SELECT invoice_id FROM dunning.fee_retries WHERE tenant_id = :tenant_id
+  UNION SELECT i.id, i.customer_id FROM dunning.charges x JOIN dunning.invoices i ON i.id = x.invoice_id
+  WHERE x.tenant_id = :tenant_id AND x.status_changed_at >= :since AND i.tenant_id = :tenant_id AND i.status = 'normal'
+  UNION SELECT i.id, i.customer_id FROM dunning.fee_retries r JOIN dunning.invoices i ON i.id = r.invoice_id
+  WHERE r.tenant_id = :tenant_id AND i.tenant_id = :tenant_id AND i.status = 'normal'
 )
-INSERT INTO {CANDIDATES} (invoice_id, customer_id)
-SELECT i.id, i.customer_id FROM ids JOIN dunning.invoices i ON i.tenant_id = :tenant_id AND i.id = ids.id
-WHERE i.status = 'normal'"""
+INSERT INTO {CANDIDATES} (invoice_id, customer_id) SELECT id, customer_id FROM ids"""
 
 
 async def gather_candidates(session: AsyncSession, uses_amount: bool, params: dict[str, Any]) -> int:
