@@ -9,7 +9,9 @@ the keys already charged left out, the minimum, then the rule's cap and the lega
 fixed order (window functions). Divisions are exact (``div`` of the scaled numerator, as ``rules.divide``; annual
 rates are percents: one division by ``rules.RATE_DIVISOR``, 365 x 100). A real run inserts the charges (``ON
 CONFLICT (tenant_id, key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up
-to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
+to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement, and keeps the invoices it left a due period
+clipped to nothing (``fee_retries``); a dry run only sums them up. Incremental (``fees/watermark.py``): the same
+statement over the invoices of ``repository.CANDIDATES`` (and their customers) only.
 """
 
 import uuid

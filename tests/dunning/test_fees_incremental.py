@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.fees import repository as fee_repository
 from dunning_service.fees import service as fees
-from dunning_service.fees import statements
+from dunning_service.fees import statements, watermark
 from dunning_service.runs import selection
 from dunning_service.runs.context import load_strategies
 from shared.contracts.common import InvoiceKind, InvoiceStatus
@@ -202,9 +202,9 @@ async def test_incremental_assessment_charges_what_the_full_one_does(api, stack,
     assert retried_and_charged > 0
 
 
-async def test_a_run_of_an_earlier_day_assesses_in_full(api, stack):
+async def test_a_run_of_an_earlier_day_assesses_in_full(api, stack, monkeypatch):
     """A day before the watermark's is assessed in full and moves the watermark back to it; the next day is
-    incremental from there."""
+    incremental from there; with more candidates than ``MAX_CANDIDATES`` (a resync marks every row seen) in full."""
     tenant, _, _ = await fee_tenant(api, stack, random.Random(6))
     compiled = await _compiled(stack, tenant.id)
     days = [
@@ -218,3 +218,7 @@ async def test_a_run_of_an_earlier_day_assesses_in_full(api, stack):
         _, inserted, candidates = await _real(stack, tenant.id, compiled, day)
         assert inserted == full, day
         assert (candidates is None) == in_full, day
+    monkeypatch.setattr(watermark, "MAX_CANDIDATES", 1)
+    full = await _full(stack, tenant.id, compiled, date(2026, 3, 12))
+    _, inserted, candidates = await _real(stack, tenant.id, compiled, date(2026, 3, 12))
+    assert inserted == full and candidates is None
