@@ -79,6 +79,8 @@ class Customer(Base):
     """Projection of receivables' customers (snapshot events with a revision: an older one never wins)."""
 
     __tablename__ = "customers"
+    # the customers changed since the last assessment of late charges (issue 19: fees/watermark.py)
+    __table_args__ = (Index("ix_customers_seen", "tenant_id", "seen_at"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -118,6 +120,8 @@ class Invoice(Base):
         # The run's partial index: only invoices that can be reminded, by due date.
         Index("ix_invoices_dunnable", "tenant_id", "due_date", postgresql_where=text("status = 'normal'")),
         Index("ix_invoices_customer", "tenant_id", "customer_id"),
+        # the invoices changed since the last assessment of late charges (issue 19: fees/watermark.py)
+        Index("ix_invoices_seen", "tenant_id", "seen_at"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -384,6 +388,13 @@ class Charge(Base):
         UniqueConstraint("tenant_id", "key"),
         Index("ix_charges_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_charges_open_customer", "tenant_id", "customer_id", postgresql_where=text("status = 'open'")),
+        # the charges waived (or invoiced) since the last assessment (fees/watermark.py)
+        Index(
+            "ix_charges_status_changed",
+            "tenant_id",
+            "status_changed_at",
+            postgresql_where=text("status_changed_at IS NOT NULL"),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -404,3 +415,26 @@ class Charge(Base):
     status: Mapped[str] = mapped_column(String(10), server_default=text("'open'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FeeWatermark(Base):
+    """The last real assessment of a tenant's late charges (``fees/watermark.py``): the day, its transaction's
+    ``now()``, a fingerprint of its configuration, how many invoices it looked at (NULL: all of them)."""
+
+    __tablename__ = "fee_watermarks"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class FeeRetry(Base):
+    """An invoice the last real assessment left a due period uncharged, clipped to nothing by a cap or the legal
+    maximum whose room may grow: the next assessment looks at it again (``fees/watermark.py``)."""
+
+    __tablename__ = "fee_retries"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

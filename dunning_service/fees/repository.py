@@ -1,5 +1,5 @@
-"""Late charges in dunning's schema: the run's assessment (``statements.py``), the status receivables announces,
-and the open charges a message or explain shows."""
+"""Late charges in dunning's schema: the run's assessment (``statements.py``) with its watermark, candidates and
+retries (``watermark.py``), the status receivables announces, and the open charges a message or explain shows."""
 
 import uuid
 from collections import defaultdict
@@ -12,7 +12,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.fees.watermark import Watermark
+from dunning_service.runs.selection import OPEN_STATUSES
 from shared.db import row_as
+
+# The invoices an incremental assessment looks at (``fees/watermark.py``), a temporary table of the transaction.
+CANDIDATES = "pg_temp.fee_candidates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,74 @@ async def totals(session: AsyncSession, statement: str, params: dict[str, Any]) 
     """Run an assessment statement (``statements.assess_statement`` or ``dry_statement``): totals per currency."""
     rows = (await session.execute(text(statement), params)).all()
     return [ChargeTotal(currency, n, amount) for currency, n, amount in rows]
+
+
+async def watermark(session: AsyncSession, tenant_id: uuid.UUID) -> Watermark | None:
+    query = "SELECT as_of, assessed_at, fingerprint FROM dunning.fee_watermarks WHERE tenant_id = :tenant_id"
+    row = (await session.execute(text(query), {"tenant_id": tenant_id})).first()
+    return None if row is None else Watermark(row.as_of, row.assessed_at, row.fingerprint)
+
+
+async def save_watermark(
+    session: AsyncSession, tenant_id: uuid.UUID, as_of: date, fingerprint: str, candidates: int | None
+) -> None:
+    """A real assessment of ``as_of`` (``candidates``: how many invoices it looked at; None: all), stamped with its
+    transaction's ``now()``."""
+    await session.execute(
+        text(
+            """
+INSERT INTO dunning.fee_watermarks (tenant_id, as_of, assessed_at, fingerprint, candidates)
+VALUES (:tenant_id, :as_of, now(), :fingerprint, :candidates)
+ON CONFLICT (tenant_id) DO UPDATE SET as_of = excluded.as_of, assessed_at = excluded.assessed_at,
+  fingerprint = excluded.fingerprint, candidates = excluded.candidates"""
+        ),
+        {"tenant_id": tenant_id, "as_of": as_of, "fingerprint": fingerprint, "candidates": candidates},
+    )
+
+
+def _candidates_query(uses_amount: bool) -> str:
+    """The invoices an incremental assessment looks at (``watermark.py``'s reasons), each from an index."""
+    newly_overdue = f"""
+  UNION SELECT customer_id FROM dunning.invoices  -- the strategy may weigh the overdue amount: it grew
+  WHERE tenant_id = :tenant_id AND status IN {OPEN_STATUSES} AND due_date >= :since_day AND due_date < :as_of"""
+    return f"""
+WITH changed AS (
+  SELECT id AS customer_id FROM dunning.customers WHERE tenant_id = :tenant_id AND seen_at >= :since
+  UNION SELECT customer_id FROM dunning.invoices WHERE tenant_id = :tenant_id AND seen_at >= :since
+  UNION SELECT customer_id FROM dunning.experiment_assignments  -- a variant dealt: another strategy
+  WHERE tenant_id = :tenant_id AND assigned_on >= :since_day {newly_overdue if uses_amount else ""}
+),
+ids AS (
+  SELECT i.id, i.customer_id FROM dunning.invoices i
+  JOIN unnest(CAST(:after AS date[]), CAST(:up_to AS date[])) AS w(after, up_to)
+    ON i.due_date > w.after AND i.due_date <= w.up_to
+  WHERE i.tenant_id = :tenant_id AND i.status = 'normal'
+  UNION SELECT i.id, i.customer_id FROM changed ch JOIN dunning.invoices i ON i.customer_id = ch.customer_id
+  WHERE i.tenant_id = :tenant_id AND i.status = 'normal'
+  UNION SELECT i.id, i.customer_id FROM dunning.charges x JOIN dunning.invoices i ON i.id = x.invoice_id
+  WHERE x.tenant_id = :tenant_id AND x.status_changed_at >= :since AND i.tenant_id = :tenant_id AND i.status = 'normal'
+  UNION SELECT i.id, i.customer_id FROM dunning.fee_retries r JOIN dunning.invoices i ON i.id = r.invoice_id
+  WHERE r.tenant_id = :tenant_id AND i.tenant_id = :tenant_id AND i.status = 'normal'
+)
+INSERT INTO {CANDIDATES} (invoice_id, customer_id) SELECT id, customer_id FROM ids"""
+
+
+async def gather_candidates(session: AsyncSession, uses_amount: bool, params: dict[str, Any]) -> int:
+    """``CANDIDATES`` filled (a table of the transaction, analyzed: the planner then knows a few thousand from a
+    million); how many. ``params``: tenant_id, as_of, since, since_day, after, up_to."""
+    await session.execute(text(f"DROP TABLE IF EXISTS {CANDIDATES}"))
+    create = f"CREATE TEMP TABLE {CANDIDATES} (invoice_id uuid PRIMARY KEY, customer_id uuid) ON COMMIT DROP"
+    await session.execute(text(create))
+    result = await session.execute(text(_candidates_query(uses_amount)), params)
+    await session.execute(text(f"ANALYZE {CANDIDATES}"))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # an INSERT's result is a CursorResult
+
+
+async def clear_retries(session: AsyncSession, tenant_id: uuid.UUID, incremental: bool) -> None:
+    """Before a real assessment: the retries of the invoices it assesses go (it keeps those it clips again)."""
+    only = f"AND invoice_id IN (SELECT invoice_id FROM {CANDIDATES})" if incremental else ""
+    query = f"DELETE FROM dunning.fee_retries WHERE tenant_id = :tenant_id {only}"
+    await session.execute(text(query), {"tenant_id": tenant_id})
 
 
 async def set_statuses(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:

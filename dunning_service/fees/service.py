@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.fees import repository, statements
+from dunning_service.fees import repository, statements, watermark
 from dunning_service.fees.convert import fee_rules, rule_json
 from dunning_service.fees.repository import ChargeRow, ChargeTotal
 from dunning_service.fees.rules import ExistingCharge, FeeSetup, InvoiceFacts, NewCharge, assess
@@ -18,7 +18,7 @@ from dunning_service.runs import selection
 from dunning_service.runs.statements import RUN_WORK_MEM
 from dunning_service.strategies.repository import StrategyRow, live_strategies
 from dunning_service.tenant_settings.repository import tenant_row
-from shared.contracts.common import ChargeStatus, InvoiceKind, InvoiceStatus
+from shared.contracts.common import ChargeKind, ChargeStatus, InvoiceKind, InvoiceStatus
 from shared.db import planner_settings
 
 
@@ -58,18 +58,58 @@ async def assess_day(
     dry: bool,
 ) -> list[ChargeTotal]:
     """The day's new charges for the tenant (``compiled``: the strategies as the run chose them): a real run
-    records them and writes ``ChargesAssessed`` in the caller's transaction; a dry run only sums them up."""
+    records them and writes ``ChargesAssessed`` in the caller's transaction; a dry run only sums them up.
+
+    Both look at the invoices that may owe something new since the last real assessment (``fees/watermark.py``),
+    or at all of them when its reasoning does not hold; a real run then moves the watermark, in its transaction."""
     setup = await load_setup(session, tenant_id)
     if not setup.charges_anything:
         return []
     params = statements.assess_params(setup, compiled, tenant_id, as_of, run_id)
+    config = watermark.fingerprint(params, compiled.case_sql, compiled.k_sql, compiled.steer_sql)
+    decision = watermark.decide(await repository.watermark(session, tenant_id), as_of, config, _has_interest(params))
+    candidates = None
+    if decision.watermark is not None:
+        candidates = await repository.gather_candidates(
+            session, compiled.uses_amount, _candidate_params(params, decision.watermark)
+        )
+        if candidates > watermark.MAX_CANDIDATES:
+            candidates = None
+    incremental = candidates is not None
+    if not dry:
+        await repository.clear_retries(session, tenant_id, incremental)
     # the run's planner settings: a month's first day prices a charge per overdue invoice (sorts, windows); every
     # period due so far is checked against the charges already recorded, which the planner underestimates (the rules
     # join as a handful of rows) and probes one by one: a hash anti join over the charges is twice as fast at 1M
-    # invoices (bench/dunning.py --fees: 10.6 s -> 5.0 s)
-    statement = statements.dry_statement(compiled) if dry else statements.assess_statement(compiled)
-    async with planner_settings(session, jit="off", work_mem=RUN_WORK_MEM, enable_nestloop="off"):
-        return await repository.totals(session, statement, params)
+    # invoices (bench/dunning.py --fees: 10.6 s -> 5.0 s). The candidates (analyzed) are probed by their indexes.
+    statement = (statements.dry_statement if dry else statements.assess_statement)(compiled, incremental)
+    full_only = {} if incremental else {"enable_nestloop": "off"}
+    async with planner_settings(session, jit="off", work_mem=RUN_WORK_MEM, **full_only):
+        totals = await repository.totals(session, statement, params)
+    if not dry:
+        await repository.save_watermark(session, tenant_id, as_of, config, candidates)
+    return totals
+
+
+def _has_interest(params: dict[str, Any]) -> bool:
+    return ChargeKind.INTEREST.value in params["fr_kind"]
+
+
+def _candidate_params(params: dict[str, Any], mark: watermark.Watermark) -> dict[str, Any]:
+    """The candidates' parameters (``repository.gather_candidates``): the fixed and percentage periods due since
+    the watermark's day, the changes since its time (less the margin)."""
+    thresholds = [
+        t for t, kind in zip(params["fr_threshold"], params["fr_kind"], strict=True) if kind != ChargeKind.INTEREST
+    ]
+    windows = watermark.due_windows(thresholds, mark.as_of, params["as_of"])
+    return {
+        "tenant_id": params["tenant_id"],
+        "as_of": params["as_of"],
+        "since": watermark.changed_since(mark),
+        "since_day": mark.as_of,
+        "after": [after for after, _ in windows],
+        "up_to": [up_to for _, up_to in windows],
+    }
 
 
 def _eligible(invoice: InvoiceView) -> bool:

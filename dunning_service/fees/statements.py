@@ -9,7 +9,9 @@ the keys already charged left out, the minimum, then the rule's cap and the lega
 fixed order (window functions). Divisions are exact (``div`` of the scaled numerator, as ``rules.divide``; annual
 rates are percents: one division by ``rules.RATE_DIVISOR``, 365 x 100). A real run inserts the charges (``ON
 CONFLICT (tenant_id, key) DO NOTHING``: a key is charged once, whatever the day) and writes ``ChargesAssessed`` (up
-to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement; a dry run only sums them up.
+to ``CHARGES_PER_MESSAGE`` a message) to the outbox in the same statement, and keeps the invoices it left a due period
+clipped to nothing (``fee_retries``); a dry run only sums them up. Incremental (``fees/watermark.py``): the same
+statement over the invoices of ``repository.CANDIDATES`` (and their customers) only.
 """
 
 import uuid
@@ -19,6 +21,7 @@ from typing import Any
 import orjson
 from babel.numbers import get_currency_precision
 
+from dunning_service.fees.repository import CANDIDATES
 from dunning_service.fees.rules import RATE_DIVISOR, FeeRule, FeeSetup
 from dunning_service.runs import selection
 from dunning_service.runs.handover_repository import outbox_insert
@@ -27,6 +30,7 @@ from shared.money import ISO_4217
 
 CHARGES_PER_MESSAGE = 10_000
 _CURRENCIES = sorted(ISO_4217)
+_ONLY = f"IN (SELECT customer_id FROM {CANDIDATES})"
 
 
 def _round_div(numerator: str, denominator: int) -> str:
@@ -45,11 +49,13 @@ _HASH = """CROSS JOIN LATERAL (SELECT md5(decode(replace(CAST(:tenant_id AS text
                                          || convert_to(c.key, 'UTF8')) AS h) h"""
 
 
-def _charged(compiled: selection.CompiledStrategies) -> str:
-    """The CTEs up to ``charged``: the new charges of the day, their amount in ``c2``."""
+def _charged(compiled: selection.CompiledStrategies, incremental: bool) -> str:
+    """The CTEs up to ``charged``: the new charges of the day, their amount in ``c2`` (``legal``: every period due
+    and priced, charged or clipped to nothing). ``incremental``: the invoices of ``CANDIDATES`` only."""
     k = compiled.k_sql  # the invoice's strategy: its customer's, the plans' for an installment
     legal_cap = _floor_div("c.open_amount * CAST(:legal AS numeric) * c.days", RATE_DIVISOR)
-    return f"""{selection.with_clause(compiled)},
+    only = f"AND i.id IN (SELECT invoice_id FROM {CANDIDATES})" if incremental else ""
+    return f"""{selection.with_clause(compiled, only=_ONLY if incremental else "")},
 fr AS (
   SELECT * FROM unnest(CAST(:fr_k AS int[]), CAST(:fr_idx AS int[]), CAST(:fr_key AS text[]),
                        CAST(:fr_kind AS text[]), CAST(:fr_period AS text[]), CAST(:fr_threshold AS int[]),
@@ -71,7 +77,7 @@ inv AS (
   JOIN cust cu ON cu.id = i.customer_id
   JOIN cur m ON m.currency = i.currency
   WHERE i.tenant_id = :tenant_id AND i.status = 'normal' AND i.kind <> 'credit_note' AND NOT i.missing_upstream
-    AND i.open_amount > 0 AND i.due_date < CAST(:as_of AS date)
+    AND i.open_amount > 0 AND i.due_date < CAST(:as_of AS date) {only}
 ),
 months AS (  -- the complete months over before the day, from the oldest due date's (a join, not a series per row)
   SELECT CAST(m AS date) AS first, CAST(m + interval '1 month' AS date) - 1 AS last
@@ -114,7 +120,8 @@ used AS (  -- what the invoices' charges already recorded (not waived) take of e
 capped AS (
   SELECT n.*, CASE WHEN cap.amount IS NULL THEN n.charge
                    ELSE greatest(0, least(n.charge, cap.amount - coalesce(u.amount, 0)
-                                                    - coalesce(sum(n.charge) OVER w, 0))) END AS c1
+                                                    - coalesce(sum(n.charge) OVER w, 0))) END AS c1,
+         coalesce(cap.amount - coalesce(u.amount, 0) <= 0, false) AS exhausted  -- by the charges recorded
   FROM new n
   LEFT JOIN used u ON u.invoice_id = n.id AND u.rule_key = n.rule_key
   CROSS JOIN LATERAL (SELECT least(CAST(n.cap_amounts ->> n.currency AS numeric),
@@ -134,15 +141,27 @@ legal AS (
 charged AS (SELECT * FROM legal WHERE trunc(c2, minor) > 0)"""
 
 
+# A real run's retries: the invoices with a period due and priced but clipped to nothing, unless the rule's cap is
+# used up by the charges recorded (only a waiver, an edit of the invoice or of the rule frees it: the candidates
+# catch those); the legal maximum's room grows every day, a cap's room left by the day's other new charges may too.
+_RETRIES = """
+retried AS (
+  INSERT INTO dunning.fee_retries (tenant_id, invoice_id)
+  SELECT DISTINCT CAST(:tenant_id AS uuid), id FROM legal WHERE trunc(c2, minor) <= 0 AND NOT exhausted
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)"""
+
+
 _COLUMNS = (
     "tenant_id, id, key, invoice_id, customer_id, invoice_number, strategy_id, rule_key, kind, period, description, "
     "currency, amount, charged_on, run_id"
 )
 
 
-def assess_statement(compiled: selection.CompiledStrategies) -> str:
-    """A real run's assessment: the new charges inserted, announced in the same statement; its rows are the
-    charges inserted per currency (currency, count, amount)."""
+def assess_statement(compiled: selection.CompiledStrategies, incremental: bool = False) -> str:
+    """A real run's assessment: the new charges inserted, announced in the same statement, the retries kept; its
+    rows are the charges inserted per currency (currency, count, amount)."""
     charge = """json_build_object('charge_id', id, 'key', key, 'invoice_id', invoice_id, 'customer_id', customer_id,
         'kind', kind, 'rule_key', rule_key, 'period', period, 'strategy_id', strategy_id, 'description', description,
         'currency', currency, 'amount', CAST(amount AS text), 'charged_on', charged_on)"""
@@ -153,7 +172,7 @@ SELECT json_build_object('run_id', CAST(:run_id AS uuid), 'charges', json_agg({c
 FROM (SELECT ins.*, row_number() OVER (ORDER BY customer_id, invoice_id, key COLLATE "C") - 1 AS n FROM ins) numbered
 GROUP BY n / {CHARGES_PER_MESSAGE}""",
     )
-    return f"""{_charged(compiled)},
+    return f"""{_charged(compiled, incremental)},
 ins AS (
   INSERT INTO dunning.charges ({_COLUMNS})
   SELECT CAST(:tenant_id AS uuid), {_CHARGE_ID}, c.key, c.id, c.customer_id, c.number, c.strategy_id, c.rule_key,
@@ -163,19 +182,20 @@ ins AS (
   ON CONFLICT (tenant_id, key) DO NOTHING
   RETURNING *
 ),
-announced AS ({announce.strip()} RETURNING 1)
+announced AS ({announce.strip()} RETURNING 1),{_RETRIES}
 SELECT currency, count(*) AS n, sum(amount) AS amount FROM ins GROUP BY currency ORDER BY currency"""
 
 
-def dry_statement(compiled: selection.CompiledStrategies) -> str:
+def dry_statement(compiled: selection.CompiledStrategies, incremental: bool = False) -> str:
     """What a run would charge, per currency (currency, count, amount), writing nothing."""
-    return f"""{_charged(compiled)}
+    return f"""{_charged(compiled, incremental)}
 SELECT currency, count(*) AS n, sum(trunc(c2, minor)) AS amount FROM charged GROUP BY currency ORDER BY currency"""
 
 
-def rows_statement(compiled: selection.CompiledStrategies) -> str:
-    """The new charges themselves, writing nothing (the agreement test compares them with ``rules.assess``)."""
-    return f"""{_charged(compiled)}
+def rows_statement(compiled: selection.CompiledStrategies, incremental: bool = False) -> str:
+    """The new charges themselves, writing nothing (the agreement tests compare them with ``rules.assess`` and
+    with the incremental assessment)."""
+    return f"""{_charged(compiled, incremental)}
 SELECT {_CHARGE_ID} AS charge_id, c.key, c.id AS invoice_id, c.customer_id, c.kind, c.rule_key, c.period,
        c.strategy_id, c.label || ' ' || c.period AS description, c.currency, trunc(c.c2, c.minor) AS amount
 FROM charged c {_HASH}"""

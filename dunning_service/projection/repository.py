@@ -293,7 +293,9 @@ async def delete_customers_unseen(session: AsyncSession, tenant_id: uuid.UUID, s
     """Customers receivables no longer lists are marked deleted; how many."""
     result = await session.execute(
         text(
-            "UPDATE dunning.customers SET deleted = true "
+            # seen_at: a change the next assessment of late charges looks at (fees/watermark.py); such a row is
+            # deleted, so the resync's "not seen since" no longer reads it
+            "UPDATE dunning.customers SET deleted = true, seen_at = now() "
             "WHERE tenant_id = :tenant_id AND NOT deleted AND seen_at < :started"
         ),
         {"tenant_id": tenant_id, "started": started},
@@ -305,7 +307,8 @@ async def mark_invoices_missing(session: AsyncSession, tenant_id: uuid.UUID, sta
     """Open (or ``in_plan``) invoices receivables no longer lists are marked missing; how many."""
     result = await session.execute(
         text(
-            "UPDATE dunning.invoices SET missing_upstream = true WHERE tenant_id = :tenant_id "
+            # seen_at: its customer's overdue amount, hence strategy, may change (fees/watermark.py)
+            "UPDATE dunning.invoices SET missing_upstream = true, seen_at = now() WHERE tenant_id = :tenant_id "
             f"AND status IN {LISTED_STATUSES} "
             "AND NOT missing_upstream AND seen_at < :started"
         ),

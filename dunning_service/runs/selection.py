@@ -205,38 +205,44 @@ steps AS (
                        CAST(:st_kind AS text[]), CAST(:st_off AS int[])) AS s(k, idx, step_id, kind, off)
 )"""
 
-_OVERDUE = f"""
+
+def _overdue(only: str = "") -> str:
+    return f"""
 ov AS (
   SELECT customer_id, jsonb_object_agg(currency, total) AS amounts
   FROM (SELECT customer_id, currency, sum(open_amount) AS total FROM dunning.invoices
         WHERE tenant_id = :tenant_id AND status IN {OPEN_STATUSES}
           AND kind <> 'credit_note' AND NOT missing_upstream AND due_date < CAST(:as_of AS date)
+          {f"AND customer_id {only}" if only else ""}
         GROUP BY customer_id, currency) per_currency
   GROUP BY customer_id
 )"""
 
 
-def customers_cte(compiled: CompiledStrategies, extra_columns: str = "") -> str:
+def customers_cte(compiled: CompiledStrategies, extra_columns: str = "", only: str = "") -> str:
+    """Each customer's strategy number ``k``; ``only``: a condition on the customer's id that keeps a few (``IN
+    (...)``: the late charges' candidates)."""
     join = "LEFT JOIN ov ON ov.customer_id = c.id" if compiled.uses_amount else ""
+    where = f"WHERE c.tenant_id = :tenant_id AND NOT c.deleted {f'AND c.id {only}' if only else ''}"
     if compiled.steer_sql:
         return f"""
 cust AS (
   SELECT c.id, {compiled.steer_sql} AS k {extra_columns}
   FROM dunning.customers c {join}
   CROSS JOIN LATERAL (SELECT {compiled.case_sql} AS k0) m {_ASSIGNED}
-  WHERE c.tenant_id = :tenant_id AND NOT c.deleted
+  {where}
 )"""
     return f"""
 cust AS (
   SELECT c.id, {compiled.case_sql} AS k {extra_columns}
   FROM dunning.customers c {join}
-  WHERE c.tenant_id = :tenant_id AND NOT c.deleted
+  {where}
 )"""
 
 
 def match_with(compiled: CompiledStrategies) -> str:
     """``WITH`` each customer's strategy number ``k`` by the match alone (an experiment's population)."""
-    ctes = [_OVERDUE] if compiled.uses_amount else []
+    ctes = [_overdue()] if compiled.uses_amount else []
     return "WITH " + ",".join([*ctes, customers_cte(replace(compiled, steer_sql=None))])
 
 
@@ -256,12 +262,13 @@ blocked AS (
 )"""
 
 
-def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps: bool = False) -> str:
+def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps: bool = False, only: str = "") -> str:
+    """The selection's common CTEs and ``cust``; ``only`` keeps a few customers (``customers_cte``)."""
     ctes = [STEPS_CTE] if steps else []
     ctes.append(_COMMON)
     if compiled.uses_amount:
-        ctes.append(_OVERDUE)
-    ctes.append(customers_cte(compiled, customer_columns))
+        ctes.append(_overdue(only))
+    ctes.append(customers_cte(compiled, customer_columns, only))
     return "WITH " + ",".join(ctes)
 
 

@@ -151,9 +151,13 @@ async def _sql(stack, tenant_id: uuid.UUID, strategies, day: date) -> set[tuple]
     return {tuple(row) for row in rows}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
-    rng = random.Random(seed)
+BIG_DEBT_FEES = [{"key": "big", "kind": "fixed", "at_step": "od-15", "amounts": {"ARS": "700", "USD": "7"}}]
+
+
+async def fee_tenant(api, stack, rng: random.Random, *, by_amount: bool = False, customers: int = 40):
+    """A tenant with fee rules everywhere (its defaults, strategies' own, the payment plans'), a legal maximum, a
+    random portfolio and charges already recorded; ``by_amount``: a strategy chosen by the customer's overdue amount
+    too. Returns the tenant, its customers and invoices as fed."""
     tenant = await dunning_tenant(api, stack)
     headers = tenant.admin
     settings = {"legal_max_annual_rate": rng.choice(["150", "120"]), "fee_rules": DEFAULT_FEES}
@@ -175,10 +179,20 @@ async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
     await create_strategy(api, headers, name="Installments", priority=0, is_default=False, for_payment_plans=True,
                           steps=[{"key": "inst-od-3", "kind": "overdue", "days": 3, "tone": 2, "channels": ["email"]}],
                           fees=PLAN_FEES)  # fmt: skip
-    customers, invoices = _portfolio(rng, 40)
-    await feed(stack, tenant.id, customers)
+    if by_amount:
+        await create_strategy(api, headers, name="Big debt", priority=5, is_default=False, fees=BIG_DEBT_FEES,
+                              match={"amount_overdue": {"currency": "ARS", "min": "20000"}})  # fmt: skip
+    fed, invoices = _portfolio(rng, customers)
+    await feed(stack, tenant.id, fed)
     await feed(stack, tenant.id, invoices)
     await _record_some(stack, rng, tenant.id, invoices)
+    return tenant, fed, invoices
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_sql_assessment_and_pure_rules_agree(api, stack, seed):
+    rng = random.Random(seed)
+    tenant, _, _ = await fee_tenant(api, stack, rng)
     async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
         strategies = await load_strategies(session, tenant.id)
     compared: set[tuple] = set()
