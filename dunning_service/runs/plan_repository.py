@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import Dispatch
@@ -21,9 +21,9 @@ DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches
 PLANNED = "planned"  # a real run's plan before it is copied into the dispatches (a temporary table, likewise)
 # the plan's columns with the dispatches' types, whatever the expressions computing them: every plan table has the
 # same row type (a prepared statement over it stays valid from one transaction to the next)
+_DIALECT = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialects' __init__ untyped
 _TYPED = ", ".join(
-    f"CAST({c} AS {Dispatch.__table__.c[c].type.compile(dialect=postgresql.dialect())}) AS {c}"
-    for c in COLUMNS.split(", ")
+    f"CAST({c} AS {Dispatch.__table__.c[c].type.compile(dialect=_DIALECT)}) AS {c}" for c in COLUMNS.split(", ")
 )
 _EMPTY_PLAN = f"SELECT {COLUMNS} FROM {DISPATCHES} WHERE false"
 
