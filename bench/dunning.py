@@ -583,7 +583,9 @@ async def main() -> None:
                     response.raise_for_status()
                     return await wait_run(client, admin, response.json()["id"])
 
+                cpu_before = system.cpu_by_role()
                 real_seconds, run = await timed(real)
+                cpu_after = system.cpu_by_role()
                 assert run["status"] == "completed", run
                 if args.plans:  # the installments went out by the plans' strategy
                     followed = {c["step_key"]: c["invoices"] for c in run["counts"]["by_step"]}
@@ -602,6 +604,14 @@ async def main() -> None:
                     f"{run['counts']['communications']:,} communications in "
                     f"{commands:,} send_communications commands, steps pending on "
                     f"{run['counts']['invoices']:,} invoices; charges {run['counts'].get('charges')}"
+                )
+                seconds = run["counts"].get("seconds", {})
+                used = ", ".join(
+                    f"{name} {after - cpu_before.get(name, 0):.2f}" for name, after in sorted(cpu_after.items())
+                )
+                print(
+                    f"real run: plan {seconds.get('plan')} s, hand-over {seconds.get('hand_over')} s; cpu seconds "
+                    f"during it ({real_seconds:.2f} s x {os.cpu_count()} cores): {used}"
                 )
                 relay_start = time.perf_counter()
                 while await conn.fetchval("SELECT count(*) FROM dunning.outbox WHERE published_at IS NULL"):  # noqa: ASYNC110

@@ -20,7 +20,7 @@ from dunning_service.models import Run
 from dunning_service.projection.rules import CustomerView, InvoiceView, Position
 from dunning_service.runs import counts, handover_repository, payloads, plan_repository, statements
 from dunning_service.runs import lifecycle_repository as repository
-from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
+from dunning_service.runs.context import TenantContext, load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.lifecycle import (
     COMPLETED,
     INTERRUPTED,
@@ -38,6 +38,7 @@ from dunning_service.runs.lifecycle import (
 )
 from dunning_service.runs.repository import RunRow
 from dunning_service.runs.rules import CustomerPlan, PlannedCall, PlannedCommunication, PlannedTask
+from dunning_service.runs.selection import CompiledStrategies
 from dunning_service.settings import DunningSettings
 from dunning_service.strategies.rules import COMMUNICATION_KIND, KIND_RANK
 from shared.clock import wall_now
@@ -152,7 +153,7 @@ async def execute_run(
             if run.planned_at is None:
                 if not await _others_done(lock, run, settings.run_lock_wait_seconds):
                     raise Retry(defer=settings.run_lock_retry_seconds)  # its parts are still being handed over
-                status = await _plan(lock, settings, run)
+                status = await _plan(engine, lock, settings, run)
                 if status != RUNNING:
                     return status
     except Retry:
@@ -165,10 +166,15 @@ async def execute_run(
     return await hand_over_parts(engine, settings, run_id)
 
 
-async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -> str:
-    """Under the tenant's lock, in one transaction: the day's plan written to the dispatches (each with its part),
-    the tasks handed over, one row per part to hand over, the day's late charges assessed. A closed day skips the
-    run.
+async def _plan(engine: AsyncEngine, session: AsyncSession, settings: DunningSettings, run: RunRow) -> str:
+    """Under the tenant's lock (``session``'s transaction): the day's plan written to the dispatches (each with its
+    part), the tasks handed over, one row per part to hand over; beside it, on a connection and in a transaction of
+    its own, the day's late charges assessed. A closed day skips the run.
+
+    The plan and the assessment are independent statements, so they run at once (a run's plan is one statement on
+    one core: the other is free); the running experiments' newcomers are dealt first, in a transaction of their own,
+    so that both see them. The assessment commits first: if the worker dies before the plan commits, the resumed
+    run plans again and assesses nothing twice (a charge's key), though its counts then miss those charges.
 
     The charges are assessed after the plan but before any message is built: the plan only chooses who gets what
     (dispatch rows); each message's payload, its ``charges`` among them, is built at hand-over
@@ -197,17 +203,19 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
         )
         return SKIPPED
     started = time.perf_counter()
-    # the experiments in force steer the selection; running ones deal their newcomers first (issue 19)
-    compiled = await experiments.steered(session, tenant_id, await load_strategies(session, tenant_id), as_of, True)
+    strategies = await load_strategies(session, tenant_id)
+    async with transaction(engine) as dealing:  # the experiments in force steer the selection (issue 19)
+        compiled = await experiments.steered(dealing, tenant_id, strategies, as_of, True)
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    await plan_repository.plan_into(session, compiled, params)
-    await handover_repository.hand_over_tasks(session, tenant, as_of, params, settings.command_batch_size)
-    with_action = await plan_repository.planned_task_actions(session, tenant_id, run_id)
-    await action_items.create_from_dispatches(session, with_action)
-    await plan_repository.record_parts(session, tenant_id, run_id)
-    charged = await fees.assess_day(session, tenant_id, as_of, compiled, run_id, dry=False)
+    try:
+        async with transaction(engine) as charging, asyncio.TaskGroup() as both:
+            assessed = both.create_task(fees.assess_day(charging, tenant_id, as_of, compiled, run_id, dry=False))
+            both.create_task(_write_plan(session, settings, tenant, run_id, as_of, compiled, params))
+    except ExceptionGroup as failed:  # the first error, as the caller knows them (a database out of reach retries)
+        raise failed.exceptions[0] from failed
+    charged = assessed.result()
     await repository.set_run(
         session,
         run_id,
@@ -222,6 +230,23 @@ async def _plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -
         },
     )
     return RUNNING
+
+
+async def _write_plan(
+    session: AsyncSession,
+    settings: DunningSettings,
+    tenant: TenantContext,
+    run_id: uuid.UUID,
+    as_of: date,
+    compiled: CompiledStrategies,
+    params: dict[str, Any],
+) -> None:
+    """The plan into the dispatches, its tasks handed over (with their action items), its parts recorded."""
+    await plan_repository.plan_into(session, compiled, params)
+    await handover_repository.hand_over_tasks(session, tenant, as_of, params, settings.command_batch_size)
+    with_action = await plan_repository.planned_task_actions(session, tenant.tenant_id, run_id)
+    await action_items.create_from_dispatches(session, with_action)
+    await plan_repository.record_parts(session, tenant.tenant_id, run_id)
 
 
 async def _unhanded_parts(engine: AsyncEngine, run_id: uuid.UUID) -> int:
