@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dunning_service.experiments import service as experiments
 from dunning_service.fees import service as fees
+from dunning_service.fees.repository import ChargeTotal
 from dunning_service.runs import counts, handover_repository, plan_repository, statements
 from dunning_service.runs import lifecycle_repository as repository
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
@@ -29,6 +30,7 @@ from dunning_service.runs.lifecycle import (
     reading,
     resolve_as_of,
     set_run,
+    side_by_side,
     strategy_versions,
     transaction,
 )
@@ -109,7 +111,7 @@ async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id
             )
             heartbeat = asyncio.create_task(keep_alive(engine, run_id))
             try:
-                values = await _dry_plan(session, settings, run)
+                values = await _dry_plan(engine, session, settings, run)
             finally:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
@@ -120,9 +122,12 @@ async def execute_dry_run(engine: AsyncEngine, settings: DunningSettings, run_id
         return await fail_run(engine, run_id, exc)
 
 
-async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRow) -> dict[str, Any]:
+async def _dry_plan(
+    engine: AsyncEngine, session: AsyncSession, settings: DunningSettings, run: RunRow
+) -> dict[str, Any]:
     """A dry run's outcome (the run's new column values): on a business day, the plan written to a temporary
-    table dropped with the transaction, its counts and its first ``plan_limit`` entries."""
+    table dropped with the transaction, its counts and its first ``plan_limit`` entries, and beside them (on a
+    connection of its own, as a real run) what the day would charge."""
     clock = time.perf_counter()
     run_id, day = run.id, run.as_of
     tenant = await load_tenant(session, run.tenant_id)
@@ -130,18 +135,26 @@ async def _dry_plan(session: AsyncSession, settings: DunningSettings, run: RunRo
         session, tenant.tenant_id, await load_strategies(session, tenant.tenant_id), day
     )
     closed = tenant.calendar.closed_reason(day)
-    items: list[dict[str, Any]] = []
     cutoff = pending_cutoff(settings.pending_expiry_hours)
     # nothing goes out on a closed day: its plan is empty
     params = None if closed else statements.plan_params(tenant, run_id, day, compiled, cutoff, parts=1)
-    await plan_repository.plan_table(session, DRY_PLAN, compiled, params)
-    if not closed:
-        limit = settings.dry_run_plan_limit if run.plan_limit is None else run.plan_limit
-        rows = await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
-        items = [shown_item(row, compiled.by_id) for row in rows]
+    limit = settings.dry_run_plan_limit if run.plan_limit is None else run.plan_limit
+
+    async def planned() -> list[dict[str, Any]]:
+        await plan_repository.plan_table(session, DRY_PLAN, compiled, params)
+        rows = [] if closed else await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
+        return [shown_item(row, compiled.by_id) for row in rows]
+
+    async def charged() -> list[ChargeTotal]:
+        if closed:
+            return []
+        async with reading(engine) as charging:
+            return await fees.assess_day(charging, tenant.tenant_id, day, compiled, None, dry=True)
+
+    items, charges = await side_by_side(planned(), charged())
     totals = counts.dispatch_counts(await plan_repository.count_rows(session, run_id, DRY_PLAN), compiled.by_id)
-    if not closed and (charged := await fees.assess_day(session, tenant.tenant_id, day, compiled, None, dry=True)):
-        totals["charges"] = fees.totals_json(charged)
+    if charges:
+        totals["charges"] = fees.totals_json(charges)
     totals["seconds"] = {"plan": round(time.perf_counter() - clock, 3)}
     truncated = totals["communications"] + totals["tasks"] + totals["calls"] > len(items)
     return {

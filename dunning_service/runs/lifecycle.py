@@ -3,7 +3,7 @@ may take, and what it records of the strategies and the calendar."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
@@ -62,6 +62,17 @@ def resolve_as_of(tenant: TenantContext, as_of: date | None, dry_run: bool) -> d
     if not dry_run and (refusal := future_as_of(as_of, today)):
         raise ValidationProblem.field("as_of", refusal)
     return as_of
+
+
+async def side_by_side(*steps: Coroutine[Any, Any, Any]) -> list[Any]:
+    """The steps' results, run at once (each on a connection of its own); when one fails, the others are cancelled
+    and its error is raised as it is (a database out of reach is retried, not a failure)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(step) for step in steps]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from failed
+    return [task.result() for task in tasks]
 
 
 async def set_run(engine: AsyncEngine, run_id: uuid.UUID, **values: Any) -> None:

@@ -33,6 +33,7 @@ from dunning_service.runs.lifecycle import (
     keep_alive,
     reading,
     resolve_as_of,
+    side_by_side,
     strategy_versions,
     transaction,
 )
@@ -209,13 +210,11 @@ async def _plan(engine: AsyncEngine, session: AsyncSession, settings: DunningSet
     params = statements.plan_params(
         tenant, run_id, as_of, compiled, pending_cutoff(settings.pending_expiry_hours), settings.run_parts
     )
-    try:
-        async with transaction(engine) as charging, asyncio.TaskGroup() as both:
-            assessed = both.create_task(fees.assess_day(charging, tenant_id, as_of, compiled, run_id, dry=False))
-            both.create_task(_write_plan(session, settings, tenant, run_id, as_of, compiled, params))
-    except ExceptionGroup as failed:  # the first error, as the caller knows them (a database out of reach retries)
-        raise failed.exceptions[0] from failed
-    charged = assessed.result()
+    async with transaction(engine) as charging:
+        charged, _ = await side_by_side(
+            fees.assess_day(charging, tenant_id, as_of, compiled, run_id, dry=False),
+            _write_plan(session, settings, tenant, run_id, as_of, compiled, params),
+        )
     await repository.set_run(
         session,
         run_id,
