@@ -42,17 +42,16 @@ def communications_query(source: str) -> str:
     customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
     currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
     appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel, payload."""
-    fields = """'invoice_id', p.id, 'number', p.number, 'kind', p.kind, 'currency', p.currency,
-        'amount', CAST(p.amount AS text), 'open_amount', CAST(p.open_amount AS text),
-        'issue_date', p.issue_date, 'due_date', p.due_date, 'days_overdue', p.days, 'status', p.status,
-        'triggered', p.id = ANY(d.invoice_ids), 'demanded', p.demanded"""
-    # the optional fields only when set (``position_line``); most lines have none, and stripping the nulls of
-    # every line re-reads its text (a third of the line's cost)
+    # A line is a row turned into JSON as a whole (``to_json``: a third cheaper than naming each field in
+    # ``json_build_object``); the optional fields only when set (``position_line``): most lines have none, and
+    # stripping the nulls of every line re-reads its text.
+    fields = """p.id AS invoice_id, p.number, p.kind, p.currency, CAST(p.amount AS text) AS amount,
+        CAST(p.open_amount AS text) AS open_amount, p.issue_date, p.due_date, p.days AS days_overdue, p.status,
+        p.id = ANY(d.invoice_ids) AS triggered, p.demanded"""
     line = f"""CASE WHEN nullif(p.document_url, '') IS NULL AND p.promised_date IS NULL AND p.reported_date IS NULL
-        THEN json_build_object({fields})
-        ELSE json_strip_nulls(json_build_object({fields},
-          'document_url', nullif(p.document_url, ''), 'promised_date', p.promised_date,
-          'reported_date', p.reported_date)) END"""
+        THEN to_json((SELECT x FROM (SELECT {fields}) x))
+        ELSE json_strip_nulls(to_json((SELECT x FROM (SELECT {fields}, nullif(p.document_url, '') AS document_url,
+                                                      p.promised_date, p.reported_date) x))) END"""
 
     def net(column: str) -> str:
         amount = f"greatest(0, s.{column} - coalesce(CAST(c.credits ->> s.currency AS numeric), 0))"
@@ -93,10 +92,9 @@ lines AS (
   GROUP BY d.id
 ),
 chg AS (  -- the customers' open late charges (issue 19: ``payloads.charge_line``)
-  SELECT customer_id, json_agg(json_build_object(
-           'charge_id', id, 'invoice_id', invoice_id, 'invoice_number', invoice_number, 'kind', kind,
-           'description', description, 'currency', currency, 'amount', CAST(amount AS text), 'charged_on', charged_on)
-         ORDER BY {OPEN_CHARGES_ORDER}) AS charges
+  SELECT customer_id, json_agg((SELECT x FROM (SELECT id AS charge_id, invoice_id, invoice_number, kind, description,
+                                                      currency, CAST(amount AS text) AS amount, charged_on) x)
+                                ORDER BY {OPEN_CHARGES_ORDER}) AS charges
   FROM dunning.charges
   WHERE tenant_id = :tenant_id AND status = 'open' AND customer_id IN (SELECT customer_id FROM d)
   GROUP BY customer_id
