@@ -187,7 +187,7 @@ async def hand_over_part(
     await session.execute(_PART_DISPATCHES, params)
     await session.execute(text(f"ANALYZE {PART}"))
     # the pairs counted too: an unnest is guessed at 10 rows an array, and at that guess the planner hashed every
-    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 30 ms)
+    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 50 ms)
     await session.execute(_PART_ITEMS)
     await session.execute(text(f"ANALYZE {PART_ITEMS}"))
     await session.execute(_PART_PENDING, params)

@@ -1,6 +1,6 @@
 """A run's plan in the database: ``statements.plan_select`` written into a temporary table (a dry run's plan) and,
-for a real run, into the dispatches, its parts recorded, its tasks with an action found, and its counts read back. Every
-function runs in the caller's session and transaction (the ``SET LOCAL``s and the dry run's temporary table live
+for a real run, copied into the dispatches; its parts recorded, its tasks with an action found, its counts read
+back. Every function runs in the caller's session and transaction (the ``SET LOCAL``s and the temporary tables live
 there)."""
 
 import uuid
