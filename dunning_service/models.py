@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import IdMixin, SchemaBase, TimestampMixin, tenant_keys
@@ -415,6 +415,19 @@ class Charge(Base):
     status: Mapped[str] = mapped_column(String(10), server_default=text("'open'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OpenCharges(Base):
+    """A customer's open late charges as a message lists them (``fees.repository.OPEN_CHARGES``), kept by each
+    assessment and status change: a run's messages copy the list instead of gathering ~10 charges each. Written
+    only by the fees' statements, in key order (two writers wait for each other, never deadlock)."""
+
+    __tablename__ = "open_charges"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "customer_id"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    charges: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class FeeWatermark(Base):

@@ -18,6 +18,33 @@ from shared.db import row_as
 
 # The invoices an incremental assessment looks at (``fees/watermark.py``), a temporary table of the transaction.
 CANDIDATES = "pg_temp.fee_candidates"
+OPEN_CHARGES_ORDER = 'charged_on, invoice_number COLLATE "C", key COLLATE "C"'
+# A customer's open charges as a message lists them (``payloads.charge_line``, in ``OPEN_CHARGES_ORDER``), over rows
+# of the charges' columns, each turned into JSON as a whole (a third cheaper than naming each field): kept per
+# customer in ``dunning.open_charges`` by ``keep_open_charges`` and by the assessment for the customers it charges.
+OPEN_CHARGES = f"""coalesce(json_agg((SELECT x FROM (SELECT id AS charge_id, invoice_id, invoice_number, kind,
+    description, currency, CAST(amount AS text) AS amount, charged_on) x) ORDER BY {OPEN_CHARGES_ORDER})
+    FILTER (WHERE id IS NOT NULL), '[]')"""
+
+
+def keep_open_charges_sql(charges: str) -> str:
+    """``dunning.open_charges`` written for the customers of ``charges`` (a query of open charges' rows; a customer
+    with a row of NULLs keeps an empty list), in key order."""
+    return f"""
+INSERT INTO dunning.open_charges (tenant_id, customer_id, charges)
+SELECT tenant_id, customer_id, {OPEN_CHARGES} FROM ({charges}) c
+GROUP BY tenant_id, customer_id ORDER BY tenant_id, customer_id
+ON CONFLICT (tenant_id, customer_id) DO UPDATE SET charges = excluded.charges"""
+
+
+# The customers (tenant, customer) of a change (``:tenants``, ``:customers``), with their open charges if any.
+_KEEP_OPEN_CHARGES = keep_open_charges_sql(
+    """
+SELECT u.tenant_id, u.customer_id, x.id, x.invoice_id, x.invoice_number, x.kind, x.description, x.currency,
+       x.amount, x.charged_on, x.key
+FROM (SELECT DISTINCT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[]))) u(tenant_id, customer_id)
+LEFT JOIN dunning.charges x ON x.tenant_id = u.tenant_id AND x.customer_id = u.customer_id AND x.status = 'open'"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,16 +154,17 @@ async def clear_retries(session: AsyncSession, tenant_id: uuid.UUID, incremental
 
 async def set_statuses(session: AsyncSession, changes: Sequence[dict[str, Any]]) -> None:
     """Each charge's status as receivables announced it (``tenant_id``, ``id``, ``status``); a charge dunning does
-    not hold (another system's) is ignored."""
+    not hold (another system's) is ignored. The customers' open charges are kept again."""
     if not changes:
         return
-    await session.execute(
+    changed = await session.execute(
         text(
             """
 UPDATE dunning.charges c SET status = u.status, status_changed_at = now()
 FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:ids AS uuid[]), CAST(:statuses AS text[])) AS u(tenant_id, id, status)
 WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.status IS DISTINCT FROM u.status
-  AND NOT (u.status = 'open' AND c.status <> 'open')  -- a late 'recorded' never reopens a waived or invoiced one"""
+  AND NOT (u.status = 'open' AND c.status <> 'open')  -- a late 'recorded' never reopens a waived or invoiced one
+RETURNING c.tenant_id, c.customer_id"""
         ),
         {
             "tenant_ids": [c["tenant_id"] for c in changes],
@@ -144,9 +172,14 @@ WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND c.status IS DISTINCT FROM u.
             "statuses": [c["status"] for c in changes],
         },
     )
+    await keep_open_charges(session, [(tenant_id, customer_id) for tenant_id, customer_id in changed.all()])
 
 
-OPEN_CHARGES_ORDER = 'charged_on, invoice_number COLLATE "C", key COLLATE "C"'
+async def keep_open_charges(session: AsyncSession, customers: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """The open charges of these (tenant, customer) kept again as JSON (``dunning.open_charges``)."""
+    if customers:
+        params = {"tenants": [t for t, _ in customers], "customers": [c for _, c in customers]}
+        await session.execute(text(_KEEP_OPEN_CHARGES), params)
 
 
 async def customer_charges(

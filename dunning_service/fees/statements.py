@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from babel.numbers import get_currency_precision
 
-from dunning_service.fees.repository import CANDIDATES
+from dunning_service.fees.repository import CANDIDATES, keep_open_charges_sql
 from dunning_service.fees.rules import RATE_DIVISOR, FeeRule, FeeSetup
 from dunning_service.runs import selection
 from dunning_service.runs.handover_repository import outbox_insert
@@ -157,6 +157,16 @@ _COLUMNS = (
     "tenant_id, id, key, invoice_id, customer_id, invoice_number, strategy_id, rule_key, kind, period, description, "
     "currency, amount, charged_on, run_id"
 )
+# The charged customers' open charges kept (``dunning.open_charges``): the ones recorded before (the statement
+# cannot see its own inserts in the table) and the new ones (``ins``, open).
+_OPEN_BEFORE_AND_NEW = """
+SELECT * FROM dunning.charges
+WHERE tenant_id = :tenant_id AND status = 'open' AND customer_id IN (SELECT customer_id FROM ins)
+UNION ALL SELECT * FROM ins"""
+_KEPT = f"""
+kept AS ({keep_open_charges_sql(_OPEN_BEFORE_AND_NEW)}
+  RETURNING 1
+)"""
 
 
 def assess_statement(compiled: selection.CompiledStrategies, incremental: bool = False) -> str:
@@ -182,7 +192,7 @@ ins AS (
   ON CONFLICT (tenant_id, key) DO NOTHING
   RETURNING *
 ),
-announced AS ({announce.strip()} RETURNING 1),{_RETRIES}
+announced AS ({announce.strip()} RETURNING 1),{_RETRIES},{_KEPT}
 SELECT currency, count(*) AS n, sum(amount) AS amount FROM ins GROUP BY currency ORDER BY currency"""
 
 

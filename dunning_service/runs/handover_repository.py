@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.fees.repository import OPEN_CHARGES_ORDER
 from dunning_service.runs import payloads
 from dunning_service.runs.context import TenantContext
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
@@ -90,14 +89,6 @@ lines AS (
   SELECT d.id, json_agg({line} ORDER BY p.days <= 0, p.due_date, p.number COLLATE "C", p.id) AS invoices
   FROM d JOIN pos p ON p.customer_id = d.customer_id
   GROUP BY d.id
-),
-chg AS (  -- the customers' open late charges (issue 19: ``payloads.charge_line``)
-  SELECT customer_id, json_agg((SELECT x FROM (SELECT id AS charge_id, invoice_id, invoice_number, kind, description,
-                                                      currency, CAST(amount AS text) AS amount, charged_on) x)
-                                ORDER BY {OPEN_CHARGES_ORDER}) AS charges
-  FROM dunning.charges
-  WHERE tenant_id = :tenant_id AND status = 'open' AND customer_id IN (SELECT customer_id FROM d)
-  GROUP BY customer_id
 )
 SELECT d.id, d.customer_id, d.channel, json_build_object(
   'idempotency_key', d.idempotency_key, 'kind', {communication_kind_sql("d.kind")}, 'channel', d.channel,
@@ -111,7 +102,7 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
   'credits', (SELECT coalesce(json_agg(json_build_object('currency', key, 'amount', value) ORDER BY key COLLATE "C"),
                               '[]')
               FROM jsonb_each_text(c.credits) WHERE CAST(value AS numeric) > 0),
-  'charges', coalesce(ch.charges, '[]'),
+  'charges', coalesce(oc.charges, '[]'),  -- kept as JSON per customer (``fees.repository.OPEN_CHARGES``)
   'overdue_count', coalesce(ps.overdue_count, 0), 'oldest_days_overdue', ps.oldest,
   'action', d.action, 'collector', c.people -> 'collector', 'advisor', c.people -> 'advisor',
   'supervisor', c.people -> 'supervisor', 'attach_statement', d.kind IN ('overdue', 'action'),
@@ -123,7 +114,7 @@ FROM d
 JOIN cust c ON c.id = d.customer_id
 LEFT JOIN position ps ON ps.customer_id = d.customer_id
 LEFT JOIN lines l ON l.id = d.id
-LEFT JOIN chg ch ON ch.customer_id = d.customer_id"""
+LEFT JOIN dunning.open_charges oc ON oc.tenant_id = :tenant_id AND oc.customer_id = d.customer_id"""
 
 
 PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dunning_service.fees import repository as fee_repository
 from dunning_service.fees import service as fees
 from dunning_service.fees import statements
 from dunning_service.fees.rules import ExistingCharge, InvoiceFacts, assess, charge_id, charge_key
@@ -110,6 +111,8 @@ async def _record_some(stack, rng: random.Random, tenant_id: uuid.UUID, invoices
                     "cur": inv.currency, "amount": amount, "day": DAYS[0], "status": status,
                 },
             )  # fmt: skip
+        async with AsyncSession(bind=conn) as session:  # as the assessment that recorded them keeps them
+            await fee_repository.keep_open_charges(session, [(tenant_id, row[1].customer_id) for row in rows])
 
 
 async def _pure(stack, tenant_id: uuid.UUID, strategies, day: date) -> set[tuple]:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.fees import repository as fee_repository
 from dunning_service.fees import service as fees
 from dunning_service.fees import statements, watermark
-from dunning_service.runs import selection
+from dunning_service.runs import payloads, selection
 from dunning_service.runs.context import load_strategies
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.receivables import InvoiceChanged
@@ -159,6 +159,19 @@ class _Receivables:
                 await fee_repository.set_statuses(session, [change])
 
 
+async def _open_charges_kept(stack, tenant_id: uuid.UUID) -> None:
+    """``dunning.open_charges`` holds each customer's open charges as a message lists them (``payloads.charge_line``
+    over the charges recorded): kept by every assessment and waiver."""
+    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+        query = "SELECT customer_id, charges FROM dunning.open_charges WHERE tenant_id = :t"
+        kept = {row.customer_id: row.charges for row in await conn.execute(text(query), {"t": tenant_id})}
+        charged = await _scalar_set(stack, "SELECT customer_id FROM dunning.charges WHERE tenant_id = :t", tenant_id)
+        recorded = await fee_repository.customer_charges(session, tenant_id, list(charged))
+    assert {customer: charges for customer, charges in kept.items() if charges} == {
+        customer: [payloads.charge_line(charge) for charge in charges] for customer, charges in recorded.items()
+    }
+
+
 async def _edit_rules(api, tenant) -> None:
     """The high-risk strategy's percentage raised and its cap moved: the fingerprint changes."""
     listed = (await api.get("/v1/strategies", headers=tenant.admin)).json()
@@ -192,6 +205,7 @@ async def test_incremental_assessment_charges_what_the_full_one_does(api, stack,
         assert sorted(inserted, key=str) == sorted(full, key=str), day
         assert dry == real, day
         assert sum(t.n for t in real) == len(full), day
+        await _open_charges_kept(stack, tenant.id)
         # the retries are the invoices clipped by the legal maximum (or a cap with room left): some are charged later
         by_key = {key.split(":")[1] for _, key, _ in inserted}
         retried_and_charged += len({str(i) for i in retries} & by_key)

@@ -396,6 +396,8 @@ async def _record_charges(stack, rng: random.Random, tenant_id: uuid.UUID, invoi
                     "status": rng.choice(["open", "open", "waived", "invoiced"]),
                 },
             )  # fmt: skip
+        async with AsyncSession(bind=conn) as session:  # as an assessment keeps them for the messages
+            await fees.keep_open_charges(session, [(tenant_id, inv.customer_id) for inv in invoices])
 
 
 async def _pure_messages(stack, plans: list[CustomerPlan], tenant, day: date) -> dict[str, dict]:
