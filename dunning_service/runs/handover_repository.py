@@ -102,7 +102,10 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
   'credits', (SELECT coalesce(json_agg(json_build_object('currency', key, 'amount', value) ORDER BY key COLLATE "C"),
                               '[]')
               FROM jsonb_each_text(c.credits) WHERE CAST(value AS numeric) > 0),
-  'charges', coalesce(oc.charges, '[]'),  -- kept as JSON per customer (``fees.repository.OPEN_CHARGES``)
+  -- the customer's open charges, kept as JSON (``fees.repository.OPEN_CHARGES``): found by key for each message (as a
+  -- join the planner hashed all the tenant's lists for every part)
+  'charges', coalesce((SELECT oc.charges FROM dunning.open_charges oc
+                       WHERE oc.tenant_id = :tenant_id AND oc.customer_id = d.customer_id), '[]'),
   'overdue_count', coalesce(ps.overdue_count, 0), 'oldest_days_overdue', ps.oldest,
   'action', d.action, 'collector', c.people -> 'collector', 'advisor', c.people -> 'advisor',
   'supervisor', c.people -> 'supervisor', 'attach_statement', d.kind IN ('overdue', 'action'),
@@ -113,8 +116,7 @@ SELECT d.id, d.customer_id, d.channel, json_build_object(
 FROM d
 JOIN cust c ON c.id = d.customer_id
 LEFT JOIN position ps ON ps.customer_id = d.customer_id
-LEFT JOIN lines l ON l.id = d.id
-LEFT JOIN dunning.open_charges oc ON oc.tenant_id = :tenant_id AND oc.customer_id = d.customer_id"""
+LEFT JOIN lines l ON l.id = d.id"""
 
 
 PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
