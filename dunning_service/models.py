@@ -1,3 +1,5 @@
+# Over 450 lines on purpose: only table definitions (no behaviour), one class per table of the dunning schema, kept
+# in one module so that the migrations are checked against one place (tests/platform/test_models_match_migrations.py).
 """The dunning schema: the projection of customers and open invoices, strategies, runs, what was sent,
 action items. Only dunning writes it; the projection is kept from receivables' events."""
 
