@@ -241,3 +241,11 @@ async def planner_settings(session: AsyncSession, **settings: str | int | float)
     await set_local(session, **settings)
     yield
     await set_local(session, **dict(zip(names, before, strict=True)))
+
+
+async def analyzed_table(session: AsyncSession, name: str, query: str, params: Mapping[str, Any] | None = None) -> None:
+    """``query``'s rows as a temporary table of the caller's transaction, analyzed: the planner then knows how many
+    they are. A set made on the fly is guessed at (an ``unnest`` at 10 rows an array, a fresh run's rows with no
+    statistics), and at a wrong guess it hashes a whole table to update a few thousand of its rows."""
+    await session.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"), dict(params or {}))
+    await session.execute(text(f"ANALYZE {name}"))

@@ -30,7 +30,7 @@ from dunning_service.runs.statements import (
 )
 from shared.contracts.messaging import PrepareCallTasks, SendCommunications
 from shared.contracts.receivables import CreateTask
-from shared.db import set_local
+from shared.db import analyzed_table, set_local
 from shared.messages import Message
 
 # ------------------------------------------------------------------------------------------------- messages
@@ -121,17 +121,10 @@ LEFT JOIN lines l ON l.id = d.id"""
 
 PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
 PART_ITEMS = "part_items"  # their (invoice, step) pairs, one row each (a temporary table, analyzed)
-_PART_DISPATCHES = text(
-    f"""
-INSERT INTO {PART}
-SELECT * FROM dunning.dispatches
+_PART_DISPATCHES = f"""
+SELECT * FROM {DISPATCHES}
 WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
-)
-_PART_ITEMS = text(
-    f"""
-CREATE TEMP TABLE {PART_ITEMS} ON COMMIT DROP AS
-SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}"""
-)
+_PART_ITEMS = f"SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}"
 _PART_PENDING = text(
     f"""
 UPDATE dunning.invoices i
@@ -174,15 +167,12 @@ async def hand_over_part(
     """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
     await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
-    # a table of its own, analyzed: the planner then knows the part's size (a fresh run's rows in the dispatches
-    # have no statistics yet, and a nested loop over a mis-estimated part re-aggregates positions per row)
-    await session.execute(text(f"CREATE TEMP TABLE {PART} (LIKE {DISPATCHES}) ON COMMIT DROP"))
-    await session.execute(_PART_DISPATCHES, params)
-    await session.execute(text(f"ANALYZE {PART}"))
-    # the pairs counted too: an unnest is guessed at 10 rows an array, and at that guess the planner hashed every
-    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 50 ms)
-    await session.execute(_PART_ITEMS)
-    await session.execute(text(f"ANALYZE {PART_ITEMS}"))
+    # the part's size known to the planner (a fresh run's rows in the dispatches have no statistics yet, and a
+    # nested loop over a mis-estimated part re-aggregates positions per row), and its pairs' (at the guess of 10 a
+    # dispatch, the planner hashed every invoice of the tenant to mark a few thousand: 340 ms a part of 4,900 at
+    # 1M; by the pairs' index: 50 ms)
+    await analyzed_table(session, PART, _PART_DISPATCHES, params)
+    await analyzed_table(session, PART_ITEMS, _PART_ITEMS)
     await session.execute(_PART_PENDING, params)
     await session.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
 
@@ -190,11 +180,8 @@ async def hand_over_part(
 # --------------------------------------------------------------------------------------------------- tasks
 
 TASK_ITEMS = "task_items"  # the run's tasks' (invoice, step) pairs, one row each (a temporary table, analyzed)
-_TASK_ITEMS = text(
-    f"""
-CREATE TEMP TABLE {TASK_ITEMS} ON COMMIT DROP AS
+_TASK_ITEMS = f"""
 SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id, action_invoice_ids FROM ({RUN_TASKS}) tasks"""
-)
 _TASKS_DONE = text(
     f"""
 UPDATE dunning.invoices i SET
@@ -300,8 +287,7 @@ async def hand_over_tasks(
     params = {"tenant_id": tenant.tenant_id, "run_id": plan["run_id"]}
     # counted first, as a part's pending marks are (``hand_over_part``): guessed at 10 rows a task, the pairs of
     # 1,100 tasks made the planner hash the tenant's million invoices (560 ms of the serial plan), now found by key
-    await session.execute(_TASK_ITEMS, params)
-    await session.execute(text(f"ANALYZE {TASK_ITEMS}"))
+    await analyzed_table(session, TASK_ITEMS, _TASK_ITEMS, params)
     await session.execute(_TASKS_DONE, params)
     await session.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
     if "call" not in plan.get("st_kind", ()):

@@ -15,7 +15,7 @@ from dunning_service.models import Dispatch
 from dunning_service.runs import selection
 from dunning_service.runs.statements import DISPATCH_COLUMNS as COLUMNS
 from dunning_service.runs.statements import DISPATCHES, RUN_TASKS, RUN_WORK_MEM, plan_select
-from shared.db import set_local
+from shared.db import planner_settings, set_local
 
 DRY_PLAN = "dry_plan"  # a dry run's plan: a temporary table like the dispatches, dropped with its transaction
 PLANNED = "planned"  # a real run's plan before it is copied into the dispatches (a temporary table, likewise)
@@ -53,10 +53,10 @@ async def plan_table(
     # due items, their customers): it guesses a few hundred rows and loops over an index per customer, 4x slower at
     # 100,000 invoices than hashing one scan of the table. ``CREATE TABLE AS``: the due selection's scan may use a
     # parallel worker (on the core a run's plan otherwise leaves idle), which ``INSERT ... SELECT`` never does.
-    await set_local(session, jit="off", enable_nestloop="off", work_mem=RUN_WORK_MEM)
+    await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
     plan = f"SELECT {_TYPED} FROM ({plan_select(compiled)}) AS p({COLUMNS})"
-    await session.execute(text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {plan}"), params)
-    await set_local(session, enable_nestloop="on")
+    async with planner_settings(session, enable_nestloop="off"):
+        await session.execute(text(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {plan}"), params)
 
 
 async def plan_into(session: AsyncSession, compiled: selection.CompiledStrategies, params: dict[str, Any]) -> None:
