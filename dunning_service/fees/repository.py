@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.fees.watermark import Watermark
 from dunning_service.runs.selection import OPEN_STATUSES
-from shared.db import row_as
+from shared.db import analyzed_table, row_as
 
 # The invoices an incremental assessment looks at (``fees/watermark.py``), a temporary table of the transaction.
 CANDIDATES = "pg_temp.fee_candidates"
@@ -131,18 +131,15 @@ ids AS (
   UNION SELECT i.id, i.customer_id FROM dunning.fee_retries r JOIN dunning.invoices i ON i.id = r.invoice_id
   WHERE r.tenant_id = :tenant_id AND i.tenant_id = :tenant_id AND i.status = 'normal'
 )
-INSERT INTO {CANDIDATES} (invoice_id, customer_id) SELECT id, customer_id FROM ids"""
+SELECT id AS invoice_id, customer_id FROM ids"""
 
 
 async def gather_candidates(session: AsyncSession, uses_amount: bool, params: dict[str, Any]) -> int:
     """``CANDIDATES`` filled (a table of the transaction, analyzed: the planner then knows a few thousand from a
     million); how many. ``params``: tenant_id, as_of, since, since_day, after, up_to."""
     await session.execute(text(f"DROP TABLE IF EXISTS {CANDIDATES}"))
-    create = f"CREATE TEMP TABLE {CANDIDATES} (invoice_id uuid PRIMARY KEY, customer_id uuid) ON COMMIT DROP"
-    await session.execute(text(create))
-    result = await session.execute(text(_candidates_query(uses_amount)), params)
-    await session.execute(text(f"ANALYZE {CANDIDATES}"))
-    return int(result.rowcount)  # type: ignore[attr-defined]  # an INSERT's result is a CursorResult
+    await analyzed_table(session, CANDIDATES, _candidates_query(uses_amount), params)
+    return int(await session.scalar(text(f"SELECT count(*) FROM {CANDIDATES}")) or 0)
 
 
 async def clear_retries(session: AsyncSession, tenant_id: uuid.UUID, incremental: bool) -> None:
