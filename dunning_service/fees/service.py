@@ -67,12 +67,10 @@ async def assess_day(
         return []
     params = statements.assess_params(setup, compiled, tenant_id, as_of, run_id)
     config = watermark.fingerprint(params, compiled.case_sql, compiled.k_sql, compiled.steer_sql)
-    decision = watermark.decide(await repository.watermark(session, tenant_id), as_of, config, _has_interest(params))
+    since = watermark.decide(await repository.watermark(session, tenant_id), as_of, config, _has_interest(params))
     candidates = None
-    if decision.watermark is not None:
-        candidates = await repository.gather_candidates(
-            session, compiled.uses_amount, _candidate_params(params, decision.watermark)
-        )
+    if since is not None:
+        candidates = await repository.gather_candidates(session, compiled.uses_amount, _candidate_params(params, since))
         if candidates > watermark.MAX_CANDIDATES:
             candidates = None
     incremental = candidates is not None

@@ -40,15 +40,6 @@ class Watermark:
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Full (every invoice) or incremental (the candidates since ``watermark``), and why."""
-
-    full: bool
-    reason: str
-    watermark: Watermark | None = None
-
-
 def fingerprint(params: Mapping[str, Any], case_sql: str, k_sql: str, steer_sql: str | None) -> str:
     """What decides which rules apply to whom and how much they charge: the assessment's parameters (the fee rules,
     the legal maximum, the currencies, the compiled strategies' and experiments' parameters) but the tenant, the day
@@ -65,19 +56,15 @@ def month_completed(since: date, as_of: date) -> bool:
     return (as_of.year, as_of.month) != (since.year, since.month)
 
 
-def decide(watermark: Watermark | None, as_of: date, config: str, has_interest: bool) -> Decision:
-    """Incremental only when the last real assessment's reasoning still holds for ``as_of``: the same configuration,
-    not an earlier day (the same day again: only what changed since and the retries), no interest month completed
-    since."""
-    if watermark is None:
-        return Decision(True, "no assessment yet")
-    if as_of < watermark.as_of:
-        return Decision(True, f"a day before the last assessment ({watermark.as_of})")
-    if config != watermark.fingerprint:
-        return Decision(True, "the fee rules or the strategies changed")
+def decide(watermark: Watermark | None, as_of: date, config: str, has_interest: bool) -> Watermark | None:
+    """The watermark an incremental assessment of ``as_of`` starts from, or None for the full one: incremental only
+    when the last real assessment's reasoning still holds, the same configuration, not an earlier day (the same day
+    again: only what changed since and the retries), no interest month completed since."""
+    if watermark is None or as_of < watermark.as_of or config != watermark.fingerprint:
+        return None
     if has_interest and month_completed(watermark.as_of, as_of):
-        return Decision(True, "a month of interest completed")
-    return Decision(False, f"since {watermark.as_of}", watermark)
+        return None
+    return watermark
 
 
 def due_windows(thresholds: Iterable[int], since: date, as_of: date) -> list[tuple[date, date]]:

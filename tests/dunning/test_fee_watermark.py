@@ -20,18 +20,17 @@ MARK = Watermark(date(2026, 3, 16), datetime(2026, 3, 16, 11, tzinfo=UTC), "f1")
 
 
 def test_full_without_a_watermark_before_it_on_another_configuration_or_a_month_of_interest():
-    assert decide(None, date(2026, 3, 17), "f1", False).full
-    assert decide(MARK, date(2026, 3, 13), "f1", False).full  # an earlier day
-    assert decide(MARK, date(2026, 3, 17), "f2", False).full  # a rule, the legal maximum or a strategy changed
-    assert decide(MARK, date(2026, 4, 1), "f1", True).full  # March's interest is due from every overdue invoice
-    assert decide(MARK, date(2026, 5, 4), "f1", True).full
+    assert decide(None, date(2026, 3, 17), "f1", False) is None
+    assert decide(MARK, date(2026, 3, 13), "f1", False) is None  # an earlier day
+    assert decide(MARK, date(2026, 3, 17), "f2", False) is None  # a rule, the legal maximum or a strategy changed
+    assert decide(MARK, date(2026, 4, 1), "f1", True) is None  # March's interest is due from every overdue invoice
+    assert decide(MARK, date(2026, 5, 4), "f1", True) is None
 
 
 def test_incremental_otherwise_the_same_day_again_too():
     for day, interest in [(date(2026, 3, 17), True), (date(2026, 3, 31), True), (date(2026, 4, 1), False)]:
-        decision = decide(MARK, day, "f1", interest)
-        assert not decision.full and decision.watermark == MARK, day
-    assert not decide(MARK, MARK.as_of, "f1", True).full  # only what changed since and the retries
+        assert decide(MARK, day, "f1", interest) == MARK, day
+    assert decide(MARK, MARK.as_of, "f1", True) == MARK  # only what changed since and the retries
 
 
 def test_month_completed_is_a_first_day_in_the_range_after_the_watermark():
