@@ -177,15 +177,15 @@ async def _plan(engine: AsyncEngine, session: AsyncSession, settings: DunningSet
     so that both see them. The assessment commits first: if the worker dies before the plan commits, the resumed
     run plans again and assesses nothing twice (a charge's key), though its counts then miss those charges.
 
-    The charges are assessed after the plan but before any message is built: the plan only chooses who gets what
+    The charges are assessed with the plan and before any message is built: the plan only chooses who gets what
     (dispatch rows); each message's payload, its ``charges`` among them, is built at hand-over
-    (``handover_repository.communications_query``), after this transaction commits, from the customer's charges
-    open then. So a message lists the charges assessed on its own day too, on purpose: the message is how the
-    customer learns of a new charge, and it states the whole position (seed 004), so it shows what the debt is
-    now rather than leaving it to the next message (``test_fees.test_messages_carry_open_charges...`` holds it).
-    Whether a customer is written to never depends on its charges (they are not in the position's totals). A dry
-    run only counts the day's charges (``counts.charges``): the messages it shows list the charges already
-    recorded, without that day's."""
+    (``handover_repository.communications_query``), after both transactions commit, from the customer's charges open
+    then (kept as JSON: ``dunning.open_charges``). So a message lists the charges assessed on its own day too, on
+    purpose: the message is how the customer learns of a new charge, and it states the whole position (seed 004), so
+    it shows what the debt is now rather than leaving it to the next message
+    (``test_fees.test_messages_carry_open_charges...`` holds it). Whether a customer is written to never depends on
+    its charges (they are not in the position's totals). A dry run only counts the day's charges
+    (``counts.charges``): the messages it shows list the charges already recorded, without that day's."""
     run_id, tenant_id, as_of = run.id, run.tenant_id, run.as_of
     # We hold the tenant's lock and no other run of it is alive: any other still "running" died with its worker.
     await repository.interrupt_dead_runs(
