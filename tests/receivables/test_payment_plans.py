@@ -179,6 +179,19 @@ async def test_an_installment_is_not_voided_or_written_off_by_hand_while_its_pla
     assert (await _get(rc, f"/v1/invoices/{first}"))["status"] == "void"
 
 
+async def _until_waiting(holder, request: asyncio.Task) -> None:
+    """Until another session waits for a lock ``holder`` holds, or ``request`` ended: counted, not a guess at how
+    long it takes."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    for _ in range(200):
+        if (await holder.execute(query)).scalar() or request.done():
+            return
+        await asyncio.sleep(0.02)
+
+
 async def test_a_payment_in_flight_and_the_break_of_its_plan_wait_for_each_other_without_deadlock(rc):
     """A payment locks the installment it pays, then updates its plan (``after_money``); the break locks the
     installments before the plan, so it waits for the payment (it took the plan first: a deadlock, answered 500)."""
@@ -189,18 +202,7 @@ async def test_a_payment_in_flight_and_the_break_of_its_plan_wait_for_each_other
     async with rc.stack.engine.connect() as payment:
         await payment.execute(text("SELECT id FROM receivables.invoices WHERE id = :i FOR UPDATE"), {"i": first})
         detect = asyncio.create_task(rc.api.post("/v1/payment-plans/detect-broken", json={}, headers=rc.admin))
-        for _ in range(200):  # until the break waits for the installment (not a guess at how long it takes)
-            waiting = (
-                await payment.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar()
-            if waiting or detect.done():
-                break
-            await asyncio.sleep(0.02)
+        await _until_waiting(payment, detect)  # the break waits for the installment
         await payment.execute(
             text("UPDATE receivables.payment_plans SET updated_at = now() WHERE id = :p"), {"p": plan["id"]}
         )
@@ -349,18 +351,7 @@ async def test_a_proposal_racing_another_with_its_external_id_answers_409(rc):
         second = asyncio.create_task(
             rc.api.post("/v1/payment-plans", json=_three(rc, c, external_id=external_id), headers=rc.erp)
         )
-        for _ in range(200):  # until the second request waits for the lock (not a guess at how long it takes)
-            waiting = (
-                await holder.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                    )
-                )
-            ).scalar()
-            if waiting or second.done():
-                break
-            await asyncio.sleep(0.02)
+        await _until_waiting(holder, second)  # the second request waits for the lock
         await holder.commit()
         answer = await second
     assert answer.status_code == 409, answer.text
