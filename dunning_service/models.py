@@ -298,6 +298,35 @@ class Dispatch(IdMixin, Base):
     part: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # the run's part (RunPart); None: fallback
 
 
+class PlannedMessage(Base):
+    """A communication a real run planned, waiting for its part to be handed over: the part writes its dispatch (the
+    tone then raised by the customer's oldest debt when ``aged``) and deletes the row, in one transaction
+    (``runs.handover_repository.hand_over_part``). Only the key: the plan writes these on one core."""
+
+    __tablename__ = "planned_messages"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "run_id", "part", "id"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    part: Mapped[int] = mapped_column(SmallInteger)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    as_of: Mapped[date] = mapped_column(Date)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    tone: Mapped[int] = mapped_column(SmallInteger)  # the steps' (``aged``: before the oldest debt raises it)
+    aged: Mapped[bool] = mapped_column(Boolean)
+    action: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    state: Mapped[str] = mapped_column(String(12))
+    strategy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    step_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    step_keys: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    action_invoice_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+
+
 class ActionItem(IdMixin, TimestampMixin, Base):
     """Something a person must do with a customer (seed 000: suspend service, legal, write off, call).
     While open, its invoices get no reminders; it feeds the daily actions alarm."""

@@ -141,7 +141,7 @@ async def _dry_plan(
     limit = settings.dry_run_plan_limit if run.plan_limit is None else run.plan_limit
 
     async def planned() -> list[dict[str, Any]]:
-        await plan_repository.plan_table(session, DRY_PLAN, compiled, params)
+        await plan_repository.plan_table(session, DRY_PLAN, compiled, params, final_tones=True)
         rows = [] if closed else await handover_repository.shown(session, tenant, day, DRY_PLAN, limit)
         return [shown_item(row, compiled.by_id) for row in rows]
 

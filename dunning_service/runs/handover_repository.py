@@ -1,5 +1,6 @@
 """The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
-steps marked pending on their invoices and its ``SendCommunications`` commands, each message carrying the
+dispatches written from its planned messages, its steps marked pending on their invoices and its
+``SendCommunications`` commands, each message carrying the
 customer's whole position built by the server (JSON aggregation), in batches of ``command_batch_size``, into the
 outbox; the unreachable items' tasks (one ``CreateTask`` each, their steps done); and the first entries a dry run
 shows, built by the same message query. Each statement runs in the caller's session and transaction (its
@@ -21,11 +22,14 @@ from dunning_service.runs.context import TenantContext
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from dunning_service.runs.statements import (
     CHANNEL_SLOTS,
+    DISPATCH_COLUMNS,
     DISPATCHES,
+    PLANNED_MESSAGES,
     RUN_CALLS,
     RUN_TASKS,
     RUN_WORK_MEM,
     STEP_ROWS,
+    aged_tone,
     communication_kind_sql,
 )
 from shared.contracts.messaging import PrepareCallTasks, SendCommunications
@@ -36,11 +40,25 @@ from shared.messages import Message
 # ------------------------------------------------------------------------------------------------- messages
 
 
-def communications_query(source: str) -> str:
+def positions_query(customers: str) -> str:
+    """The open invoices that the positions of ``customers`` (a query of customer ids) list, each with its days
+    overdue (``days``, negative before the due date) and whether it is demanded (normal: not promised, reported or
+    disputed)."""
+    return f"""
+SELECT i.customer_id, i.id, i.number, i.kind, i.currency, i.amount, i.open_amount, i.issue_date, i.due_date,
+       i.status, i.promised_date, i.reported_date, i.document_url,
+       CAST(:as_of AS date) - i.due_date AS days, i.status = 'normal' AS demanded
+FROM dunning.invoices i
+WHERE i.tenant_id = :tenant_id AND i.customer_id IN ({customers}) AND i.status IN {OPEN_STATUSES} AND {OWED}"""
+
+
+def communications_query(source: str, positions: str | None = None) -> str:
     """Each communication of ``source`` (a query of dispatch rows) as ``payloads.communication`` builds it: the
     customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
     currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
-    appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel, payload."""
+    appended as it goes, cheaper than ``jsonb``'s containers). ``positions``: a table holding ``positions_query``'s
+    rows of (at least) these customers, else they are read from the invoices. Columns: dispatch id, customer id,
+    channel, payload."""
     # A line is a row turned into JSON as a whole (``to_json``: a third cheaper than naming each field in
     # ``json_build_object``); the optional fields only when set (``position_line``): most lines have none, and
     # stripping the nulls of every line re-reads its text.
@@ -63,14 +81,11 @@ cust AS MATERIALIZED (  -- the customers written to, read once
   SELECT c.* FROM dunning.customers c
   WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM d)
 ),
-pos AS (
-  SELECT i.customer_id, i.id, i.number, i.kind, i.currency, i.amount, i.open_amount, i.issue_date, i.due_date,
-         i.status, i.promised_date, i.reported_date, i.document_url,
-         CAST(:as_of AS date) - i.due_date AS days, i.status = 'normal' AS demanded
-  FROM dunning.invoices i
-  WHERE i.tenant_id = :tenant_id AND i.customer_id IN (SELECT customer_id FROM d)
-    AND i.status IN {OPEN_STATUSES} AND {OWED}
-),
+pos AS ({
+        f"SELECT * FROM {positions} WHERE customer_id IN (SELECT customer_id FROM d)"
+        if positions
+        else positions_query("SELECT customer_id FROM d")
+    }),
 sums AS (
   SELECT customer_id, currency,
          sum(open_amount) FILTER (WHERE demanded AND days > 0) AS overdue,
@@ -119,8 +134,32 @@ LEFT JOIN position ps ON ps.customer_id = d.customer_id
 LEFT JOIN lines l ON l.id = d.id"""
 
 
-PART = "part_dispatches"  # the communications of the part being handed over (a temporary table, analyzed)
-PART_ITEMS = "part_items"  # their (invoice, step) pairs, one row each (a temporary table, analyzed)
+# The part being handed over, in temporary tables of its transaction, analyzed: its planned messages, their
+# customers' positions (read once: for the tones and the messages), the dispatches written, their (invoice, step)
+# pairs (one row each)
+PART_PLAN = "part_plan"
+PART_POSITIONS = "part_positions"
+PART = "part_dispatches"
+PART_ITEMS = "part_items"
+_PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
+_PART_POSITIONS = positions_query(f"SELECT customer_id FROM {PART_PLAN}")
+_DISPATCHED = ", ".join(
+    aged_tone("p.tone", "p.aged", "ages.age") if c == "tone" else f"p.{c}" for c in DISPATCH_COLUMNS.split(", ")
+)
+# Its dispatches with their final tone (the oldest overdue demanded invoice of each customer, as the message's
+# ``oldest_days_overdue``), skipping a key an earlier run of the day handed over; its planned messages done.
+_PART_WRITE = text(
+    f"""
+INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
+SELECT {_DISPATCHED}
+FROM {PART_PLAN} p
+LEFT JOIN (SELECT customer_id, max(days) FILTER (WHERE demanded AND days > 0) AS age
+           FROM {PART_POSITIONS} GROUP BY customer_id) ages ON ages.customer_id = p.customer_id
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"""
+)
+_PART_PLANNED_DONE = text(
+    f"DELETE FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
+)
 _PART_DISPATCHES = f"""
 SELECT * FROM {DISPATCHES}
 WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
@@ -150,7 +189,7 @@ _SEND = text(
         f"""
 SELECT json_build_object('communications', json_agg(payload ORDER BY n)) AS payload
 FROM (SELECT payload, row_number() OVER (ORDER BY customer_id, channel) - 1 AS n
-      FROM ({communications_query(f"SELECT * FROM {PART}")}) built) numbered
+      FROM ({communications_query(f"SELECT * FROM {PART}", PART_POSITIONS)}) built) numbered
 GROUP BY n / :batch""",
     )
 )
@@ -164,17 +203,23 @@ async def hand_over_part(
     part: int,
     command_batch_size: int,
 ) -> None:
-    """The part's steps pending on their invoices and its commands to messaging, in the caller's transaction."""
+    """The part's dispatches, its steps pending on their invoices and its commands to messaging, in the caller's
+    transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
+    built = {**params, **message_params(tenant, as_of)}
     await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
-    # the part's size known to the planner (a fresh run's rows in the dispatches have no statistics yet, and a
-    # nested loop over a mis-estimated part re-aggregates positions per row), and its pairs' (at the guess of 10 a
-    # dispatch, the planner hashed every invoice of the tenant to mark a few thousand: 340 ms a part of 4,900 at
-    # 1M; by the pairs' index: 50 ms)
+    # each set's size known to the planner: a fresh run's rows have no statistics yet (a nested loop over a
+    # mis-estimated part re-aggregates positions per row), and the pairs guessed at 10 a dispatch made the planner
+    # hash every invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index:
+    # 50 ms)
+    await analyzed_table(session, PART_PLAN, _PART_PLAN, params)
+    await analyzed_table(session, PART_POSITIONS, _PART_POSITIONS, built)
+    await session.execute(_PART_WRITE, built)
+    await session.execute(_PART_PLANNED_DONE, params)
     await analyzed_table(session, PART, _PART_DISPATCHES, params)
     await analyzed_table(session, PART_ITEMS, _PART_ITEMS)
     await session.execute(_PART_PENDING, params)
-    await session.execute(_SEND, {**params, **message_params(tenant, as_of), "batch": max(1, command_batch_size)})
+    await session.execute(_SEND, {**built, "batch": max(1, command_batch_size)})
 
 
 # --------------------------------------------------------------------------------------------------- tasks

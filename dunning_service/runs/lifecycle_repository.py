@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import Run
 from dunning_service.runs.repository import RunRow
+from dunning_service.runs.statements import PLANNED_MESSAGES
 from shared.db import row_as
 
 RUNS = Run.__table__
@@ -55,8 +56,8 @@ async def insert_run(session: AsyncSession, **values: Any) -> uuid.UUID:
 
 
 def drop_unhanded(runs: str) -> TextClause:
-    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their communications'
-    dispatches: they never left the service, and their keys must not hold back a later run."""
+    """Delete the parts not handed over of the tenant's ``runs`` (a condition on ``r``) and their planned messages:
+    they never left the service (a part writes its dispatches as it hands them over)."""
     return text(
         f"""
 WITH dropped AS (
@@ -65,9 +66,8 @@ WITH dropped AS (
     AND p.tenant_id = r.tenant_id AND p.run_id = r.id AND p.handed_at IS NULL
   RETURNING p.run_id, p.part
 )
-DELETE FROM dunning.dispatches d USING dropped
-WHERE d.tenant_id = :tenant_id AND d.run_id = dropped.run_id AND d.part = dropped.part
-  AND d.channel IS NOT NULL  -- tasks were handed over with the plan"""
+DELETE FROM {PLANNED_MESSAGES} m USING dropped
+WHERE m.tenant_id = :tenant_id AND m.run_id = dropped.run_id AND m.part = dropped.part"""
     )
 
 

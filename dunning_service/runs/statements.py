@@ -6,14 +6,15 @@ them.
    (``selection.due_query``), each item's channel and address, the grouping into one communication per customer
    and channel (one task per customer for the items no channel reaches), each with its idempotency key, kind, tone
    and action, written by one ``CREATE TEMP TABLE ... AS`` (which PostgreSQL may scan in parallel: an
-   ``INSERT ... SELECT`` it never does) and, for a real run, copied into the dispatches (``ON CONFLICT DO
-   NOTHING``: a key already handed over is skipped). Each row gets its *part* (a hash of the customer) so workers
-   can share the hand-over.
+   ``INSERT ... SELECT`` it never does). Each row gets its *part* (a hash of the customer) so workers can share
+   the hand-over. A dry run's table gets its messages' final tone at once (``with_ages``); a real run copies its
+   tasks into the dispatches and its messages into ``dunning.planned_messages``, where they wait for their part.
 2. **Tasks** (``handover_repository.hand_over_tasks``, with the plan): the steps of unreachable items done, one
    ``CreateTask`` each; the call steps' items (grouped apart: one task per customer and call step, issue 18) done,
    and their calls to messaging (``PrepareCallTasks``, each with the customer's whole position, as a message's),
    which renders the scripts and asks receivables for the tasks.
-3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's steps marked pending on their
+3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's dispatches written (``ON CONFLICT
+   DO NOTHING``: a key already handed over is skipped) with their final tone, its steps marked pending on their
    invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built
    by the server (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
 
@@ -48,12 +49,22 @@ DISPATCH_COLUMNS = (
     "id, tenant_id, run_id, customer_id, as_of, idempotency_key, channel, address, kind, tone, action, state, "
     "strategy_id, invoice_ids, step_ids, step_keys, action_invoice_ids, part"
 )
+# The plan's columns: a dispatch's and ``aged``, whether the customer's oldest debt may raise the tone (``aged_tone``)
+PLAN_COLUMNS = f"{DISPATCH_COLUMNS}, aged"
+PLANNED_MESSAGES = "dunning.planned_messages"
 
 
 def _tone_by_age(age: str) -> str:
     """``shared.contracts.messaging.tone_by_age`` as a SQL expression over ``age``."""
     whens = " ".join(f"WHEN {age} <= {limit} THEN {tone}" for limit, tone in TONE_AGES)
     return f"CASE WHEN {age} IS NULL THEN {TONE_AGES[0][1]} {whens} ELSE {FIRM_TONE} END"
+
+
+def aged_tone(tone: str, aged: str, age: str) -> str:
+    """A planned row's final tone (``plan_customer``): a message's steps' tone raised to what the customer's oldest
+    overdue debt (``age``, days) calls for, unless one of its steps pins it; a task keeps its steps' (``aged``
+    false for both)."""
+    return f"CASE WHEN {aged} THEN greatest({tone}, {_tone_by_age(age)}) ELSE {tone} END"
 
 
 def _kind_of_rank(rank: str) -> str:
@@ -92,8 +103,9 @@ _ITEM_ORDER = 'i.due_date, i.number COLLATE "C", i.invoice_id'
 
 
 def plan_select(compiled: selection.CompiledStrategies) -> str:
-    """The plan of the day, ``DISPATCH_COLUMNS`` as a query: one row per communication and per task, as
-    ``plan_customer`` groups them (its keys unique by construction). The key's digest is ``communication_key``'s:
+    """The plan of the day, ``PLAN_COLUMNS`` as a query: one row per communication and per task, as
+    ``plan_customer`` groups them (its keys unique by construction), each with its steps' tone (``aged``: the
+    customer's oldest debt may raise it, ``aged_tone``). The key's digest is ``communication_key``'s:
     sha256 of the sorted ``invoice:step`` pairs."""
     first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
@@ -112,13 +124,6 @@ items AS (
   JOIN step_rows s ON s.k = d.k AND s.idx = d.step_index
   JOIN addr a ON a.id = d.customer_id
   CROSS JOIN LATERAL (SELECT CASE {first_reachable} END AS channel) ch
-),
-ages AS (  -- the oldest overdue demanded invoice of each customer (``Position.oldest_days_overdue``)
-  SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
-  FROM dunning.invoices
-  WHERE tenant_id = :tenant_id AND customer_id IN (SELECT customer_id FROM due) AND status = 'normal' AND {OWED}
-    AND due_date < CAST(:as_of AS date)
-  GROUP BY customer_id
 ),
 grouped AS (
   SELECT i.customer_id, i.channel, i.address, i.call_step,
@@ -143,13 +148,33 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
        'dunning:' || CAST(g.customer_id AS text) || ':'
          || coalesce(g.channel, CASE WHEN g.call_step IS NULL THEN 'task' ELSE 'call' END) || ':'
          || CAST(:as_of_text AS text) || ':' || left(encode(sha256(convert_to(g.pairs, 'UTF8')), 'hex'), 20),
-       g.channel, g.address, g.kind,
-       CASE WHEN g.channel IS NULL OR g.pinned THEN g.step_tone
-            ELSE greatest(g.step_tone, {_tone_by_age("ages.age")}) END,
+       g.channel, g.address, g.kind, g.step_tone,
        g.action, CASE WHEN g.channel IS NULL THEN 'task' ELSE 'pending' END, g.strategy_id,
        g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
-       mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts)
-FROM grouped g LEFT JOIN ages ON ages.customer_id = g.customer_id"""
+       mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts),
+       g.channel IS NOT NULL AND NOT g.pinned
+FROM grouped g"""
+
+
+def with_ages(plan: str) -> str:
+    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``), the customers' oldest overdue
+    debt read from their invoices (``Position.oldest_days_overdue``): a dry run's. A real run's parts take it from
+    the positions they build anyway (``handover_repository.hand_over_part``)."""
+    columns = ", ".join(
+        f"{aged_tone('p.tone', 'p.aged', 'ages.age')} AS tone" if c == "tone" else f"p.{c}"
+        for c in PLAN_COLUMNS.split(", ")
+    )
+    return f"""
+WITH p AS MATERIALIZED ({plan}),
+ages AS (
+  SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
+  FROM dunning.invoices
+  WHERE tenant_id = :tenant_id AND customer_id IN (SELECT customer_id FROM p) AND status = 'normal' AND {OWED}
+    AND due_date < CAST(:as_of AS date)
+  GROUP BY customer_id
+)
+SELECT {columns}
+FROM p LEFT JOIN ages ON ages.customer_id = p.customer_id"""
 
 
 def plan_params(

@@ -24,7 +24,7 @@ from dunning_service.runs.context import load_strategies, load_tenant, pending_c
 from dunning_service.runs.rules import CustomerPlan, evaluate_customer
 from dunning_service.strategies.rules import Strategy, overdue_amounts, select_strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
-from shared.contracts.messaging import CallTask, Communication
+from shared.contracts.messaging import CallTask, Communication, SendCommunications
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
 from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenant, feed
 
@@ -318,6 +318,10 @@ async def test_sql_selection_and_pure_rules_agree(api, stack, seed, experiments)
         sql_plan, messages, tasks, calls = await _statements_plan(stack, tenant, strategies, day, cutoff, in_force_now)
         assert _rows_summary(sql_plan) == _summary(pure), day
         assert messages == await _pure_messages(stack, pure, tenant, day), day
+        # a real run's way: the messages planned without their tones, each part's dispatches written with them
+        dispatched, handed = await _handed_over(stack, tenant, strategies, day, cutoff, in_force_now)
+        assert _rows_summary(dispatched) == _summary(pure), day
+        assert handed == messages, day
         assert tasks == _pure_tasks(pure, tenant, day), day
         assert calls == _pure_calls(pure, tenant, day), day
         compared += len(messages) + len(tasks)
@@ -343,7 +347,7 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
     params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
     async with stack.engine.begin() as conn, AsyncSession(bind=conn) as session:
         open_day = tenant.calendar.closed_reason(day) is None
-        await plan_repository.plan_table(session, PLANNED, compiled, params if open_day else None)
+        await plan_repository.plan_table(session, PLANNED, compiled, params if open_day else None, final_tones=True)
         rows = (await conn.execute(text(f"SELECT * FROM {PLANNED}"))).mappings().all()
         query = handover_repository.communications_query(f"SELECT * FROM {PLANNED} WHERE channel IS NOT NULL")
         built = (await conn.execute(text(query), handover_repository.message_params(tenant, day))).mappings().all()
@@ -363,6 +367,34 @@ async def _statements_plan(stack, tenant, strategies, day: date, cutoff: datetim
         message = Communication.model_validate(row["payload"])
         messages[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
     return rows, messages, tasks, calls
+
+
+async def _handed_over(stack, tenant, strategies, day: date, cutoff: datetime, in_force_now=None):
+    """A real run's plan and the hand-over of its parts (rolled back): the dispatches written and the messages of
+    the commands to messaging."""
+    compiled = selection.compile_strategies(strategies, in_force_now)
+    params = statements.plan_params(tenant, RUN_ID, day, compiled, cutoff, parts=4)
+    if tenant.calendar.closed_reason(day) is not None:
+        return [], {}
+    async with stack.engine.connect() as conn, AsyncSession(bind=conn) as session:
+        await plan_repository.plan_into(session, compiled, params)
+        for part in range(4):
+            await handover_repository.hand_over_part(session, tenant, RUN_ID, day, part, command_batch_size=7)
+            # each part has a transaction of its own in a run: its temporary tables go with it
+            await conn.execute(text("DROP TABLE part_plan, part_positions, part_dispatches, part_items"))
+        rows = (await conn.execute(text("SELECT * FROM dunning.dispatches WHERE run_id = :r"), {"r": RUN_ID})).all()
+        commands = await conn.execute(
+            text("SELECT payload FROM dunning.outbox WHERE tenant_id = :t AND message_type = :m"),
+            {"t": tenant.tenant_id, "m": SendCommunications.message_type},
+        )
+        handed = {}
+        for command in commands.scalars():
+            for payload in command["communications"]:
+                message = Communication.model_validate(payload)
+                assert message.data["run_id"] == str(RUN_ID)
+                handed[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
+        await session.rollback()
+    return [row._mapping for row in rows], handed
 
 
 def _rows_summary(rows) -> set[tuple]:
