@@ -37,7 +37,7 @@ from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 
 from tests.alarms.support import alarms_worker, relay
 from tests.dunning.support import STANDARD_STEPS
 from tests.messaging.support import deliver, settings
-from tests.receivables.helpers import post_refresh
+from tests.receivables.helpers import refresh_signs
 from tests.support import (
     OPERATOR,
     PASSWORD,
@@ -263,9 +263,7 @@ class World:
                     {"t": self.tenant.id},
                 )
         await self.post("/v1/promises/detect-broken", {"as_of": self.today.isoformat()}, 200)
-        refreshed = await post_refresh(self.api, self.admin)  # computed by receivables' worker meanwhile
-        assert refreshed.status_code in (200, 202), refreshed.text
-        self.signs_refresh = refreshed.json()
+        self.signs_refresh = await refresh_signs(self.api, self.admin)  # computed by receivables' worker
         await self.late_charge()
 
     async def late_charge(self) -> None:

@@ -89,15 +89,15 @@ async def post_refresh(api: httpx.AsyncClient, headers: dict[str, str]) -> httpx
     return request.result()
 
 
-async def refresh_signs(ctx: Ctx) -> dict[str, Any]:
+async def refresh_signs(api: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
     """A refresh of the tenant's warning signs through the API, completed: answered at once (200), or (a slow
     machine, past the service's wait) 202 and then the refresh, polled once the worker is done."""
     from services.receivables.worker import WorkerSettings
 
-    response = await post_refresh(ctx.api, ctx.admin)
+    response = await post_refresh(api, headers)
     if response.status_code == 202:
         await run_worker(WorkerSettings)
-        response = await ctx.api.get(response.headers["location"], headers=ctx.admin)
+        response = await api.get(response.headers["location"], headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "completed", response.text
     body: dict[str, Any] = response.json()

@@ -41,7 +41,7 @@ async def _signs(rc: Ctx, customer_id: str) -> dict[str, Any]:
 
 
 async def _refresh(rc: Ctx) -> dict[str, Any]:
-    return await refresh_signs(rc)
+    return await refresh_signs(rc.api, rc.admin)
 
 
 def _kinds(signs: dict[str, Any]) -> list[str]:
