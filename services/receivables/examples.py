@@ -659,3 +659,29 @@ CHARGE_OUT: JsonDict = {
 }
 CHARGE_WAIVE_IN: JsonDict = {"reason": "Cliente de 10 años; pagó el capital el 2026-03-20 como prometió"}
 CHARGE_INVOICED_IN: JsonDict = {"erp_document": "ND-0001-00000077"}
+
+SIGNS_REFRESH_ID = "0192f5b2-3b4c-7d5e-8f6a-7b8c9d0e1f2a"
+SIGNS_REFRESH_OUT: JsonDict = {
+    "id": SIGNS_REFRESH_ID,
+    "status": "completed",
+    "day": "2026-11-23",
+    "customers": 1200,
+    "changed": 37,
+    "risk_changed": 12,
+    "signs": 310,
+    "trigger": "manual",
+    "requested_by": "user:0192f5a3-1a2b-7c3d-8e4f-5a6b7c8d9e01",
+    "requested_at": "2026-11-23T12:00:00Z",
+    "started_at": "2026-11-23T12:00:00.120000Z",
+    "finished_at": "2026-11-23T12:00:01.840000Z",
+    "error": None,
+}
+SIGNS_REFRESH_QUEUED: JsonDict = {
+    **SIGNS_REFRESH_OUT,
+    "status": "running",
+    "customers": None,
+    "changed": None,
+    "risk_changed": None,
+    "signs": None,
+    "finished_at": None,
+}

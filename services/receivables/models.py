@@ -98,6 +98,38 @@ class WarningSign(Base):
     refreshed_on: Mapped[date] = mapped_column(Date)
 
 
+class SignsRefresh(Base):
+    """A refresh of a whole tenant's warning signs (issue 13, point 6): requested through the API and computed by
+    the worker, or run by the daily cron; at most one queued or running per tenant (``signs/service.py``)."""
+
+    __tablename__ = "signs_refreshes"
+    __table_args__ = (
+        *tenant_keys("signs_refreshes", "id"),
+        Index("ix_signs_refreshes_tenant_requested", "tenant_id", "requested_at", "id"),
+        Index(
+            "uq_signs_refreshes_active",
+            "tenant_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)  # the tenant's today the signs are computed on
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'queued'"))  # queued/running/completed/failed
+    trigger: Mapped[str] = mapped_column(String(10))  # manual (the API) or daily (the cron)
+    requested_by: Mapped[str | None] = mapped_column(String(80), nullable=True)  # the actor; None for the cron
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    customers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    changed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    risk_changed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+
+
 class TenantUser(Base):
     """The tenant's people as the gateway announces them (collectors, supervisors, ...): a projection. A user not
     announced yet is asked of the gateway (``announced_at`` NULL then: any event replaces that row)."""

@@ -1,11 +1,13 @@
 """The receivables worker: consumes the events it needs, answers commands, breaks due promises and payment plans
-(issue 19) every hour and refreshes each tenant's warning signs once a day (issue 18)."""
+(issue 19) every hour, refreshes each tenant's warning signs once a day (issue 18) and computes the refreshes the
+API records (issue 13, point 6)."""
 
 import uuid
 from datetime import date
 from typing import Any
 
 from arq import cron
+from arq.worker import func
 
 import services.receivables.events  # noqa: F401  (registers the deferred outbox rows the relay expands)
 from services.receivables.charges.handlers import on_charges_assessed
@@ -15,6 +17,7 @@ from services.receivables.people.handlers import on_user_changed
 from services.receivables.plans.lifecycle import break_due
 from services.receivables.promises.repository import detect_broken
 from services.receivables.settings import ReceivablesSettings
+from services.receivables.signs.jobs import REFRESH_JOB, redrive_refreshes, refresh_signs
 from services.receivables.signs.service import refresh_due_tenants
 from services.receivables.tasks.service import on_create_task
 from services.receivables.tenant_settings.handlers import on_tenant_changed
@@ -64,7 +67,9 @@ async def detect_broken_plans(ctx: dict[str, Any], tenant_id: str | None = None,
 
 async def refresh_warning_signs(ctx: dict[str, Any], tenant_id: str | None = None) -> int:
     """The daily refresh of the warning signs: each tenant once on its local day (its clock), on the first run of
-    the hourly cron after its midnight. Answers how many tenants were refreshed."""
+    the hourly cron after its midnight; and the refreshes the API recorded whose job was lost queued again.
+    Answers how many tenants were refreshed."""
+    await redrive_refreshes(ctx["sessionmaker"], ctx["redis"])
     return await refresh_due_tenants(ctx["sessionmaker"], wall_now(), uuid.UUID(tenant_id) if tenant_id else None)
 
 
@@ -72,7 +77,12 @@ WorkerSettings = worker_settings(
     settings,
     schema=SCHEMA,
     handlers=HANDLERS,
-    functions=[detect_broken_promises, detect_broken_plans, refresh_warning_signs],
+    functions=[
+        detect_broken_promises,
+        detect_broken_plans,
+        refresh_warning_signs,
+        func(refresh_signs, name=REFRESH_JOB),
+    ],
     cron_jobs=[
         cron(
             detect_broken_promises,

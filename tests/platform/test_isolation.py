@@ -37,6 +37,7 @@ from tests.alarms.conftest import mailbox, receivables_in_process  # noqa: F401 
 from tests.alarms.support import alarms_worker, relay
 from tests.dunning.support import STANDARD_STEPS
 from tests.messaging.support import deliver, settings
+from tests.receivables.helpers import refresh_signs
 from tests.support import (
     OPERATOR,
     PASSWORD,
@@ -92,6 +93,7 @@ KINDS = {
     "contact_id": "invalid_contact",
     "opt_out_id": "opt_out",
     "digest_id": "digest",
+    "refresh_id": "signs_refresh",  # a refresh of the warning signs
     "source_ref": "dunning_run",
     "collector_email": "user_email",
     "q": "search",  # a list's text search: the tenant's marker, in its every name
@@ -261,6 +263,7 @@ class World:
                     {"t": self.tenant.id},
                 )
         await self.post("/v1/promises/detect-broken", {"as_of": self.today.isoformat()}, 200)
+        self.signs_refresh = await refresh_signs(self.api, self.admin)  # computed by receivables' worker
         await self.late_charge()
 
     async def late_charge(self) -> None:
@@ -345,6 +348,7 @@ class World:
             "opt_out": self.opt_out["id"],
             "alarm_run": self.alarm_run["id"],
             "digest": (await self.first("/v1/alarms"))["id"],
+            "signs_refresh": self.signs_refresh["id"],
             "email": f"pagos@{self.slug}.example",
             "search": self.mark,
             "user_email": self.carla["email"],

@@ -1,5 +1,6 @@
 """Helpers for the receivables tests: a tenant with people, projections synced, factories, outbox readers."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,6 +75,33 @@ async def invoice(ctx: Ctx, customer_id: str, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     return await post(ctx.api, "/v1/invoices", ctx.admin, body)
+
+
+async def post_refresh(api: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    """``POST /v1/warning-signs/refresh`` while receivables' worker (burst, started again until the request answers)
+    computes the refresh, as a running worker would."""
+    from services.receivables.worker import WorkerSettings
+
+    request = asyncio.create_task(api.post("/v1/warning-signs/refresh", json={}, headers=headers))
+    while not request.done():
+        await run_worker(WorkerSettings)
+        await asyncio.sleep(0.01)
+    return request.result()
+
+
+async def refresh_signs(api: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    """A refresh of the tenant's warning signs through the API, completed: answered at once (200), or (a slow
+    machine, past the service's wait) 202 and then the refresh, polled once the worker is done."""
+    from services.receivables.worker import WorkerSettings
+
+    response = await post_refresh(api, headers)
+    if response.status_code == 202:
+        await run_worker(WorkerSettings)
+        response = await api.get(response.headers["location"], headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "completed", response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 # The outbox's rows as the relay reads them (with the stored size it weighs envelopes by).

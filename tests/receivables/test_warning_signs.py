@@ -10,7 +10,7 @@ from shared.contracts.messaging import ContactInvalidated
 from shared.contracts.receivables import CustomersChanged, WarningSignsChanged
 from shared.outbox import queue_name
 from tests.alarms.support import alarms_worker, deliver_gateway, relay, run
-from tests.receivables.helpers import Ctx, customer, invoice, outbox, post, promises_made_earlier
+from tests.receivables.helpers import Ctx, customer, invoice, outbox, post, promises_made_earlier, refresh_signs
 from tests.receivables.test_consumers import deliver
 from tests.support import run_worker
 
@@ -41,7 +41,7 @@ async def _signs(rc: Ctx, customer_id: str) -> dict[str, Any]:
 
 
 async def _refresh(rc: Ctx) -> dict[str, Any]:
-    return await post(rc.api, "/v1/warning-signs/refresh", rc.admin, {}, expect=200)
+    return await refresh_signs(rc.api, rc.admin)
 
 
 def _kinds(signs: dict[str, Any]) -> list[str]:

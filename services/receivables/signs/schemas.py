@@ -1,11 +1,24 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.receivables import examples
 from services.receivables.signs.rules import RiskLevel
 from shared.contracts.receivables import WarningSignKind
+
+
+class RefreshStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class RefreshTrigger(StrEnum):
+    MANUAL = "manual"
+    DAILY = "daily"
 
 
 class DaysLateTrendEvidence(BaseModel):
@@ -96,14 +109,28 @@ class WarningSignFilters(BaseModel):
 
 
 class RefreshOut(BaseModel):
+    """A refresh of every customer's warning signs and computed risk: its counts once completed."""
+
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"day": "2026-11-23", "customers": 1200, "changed": 37, "risk_changed": 12, "signs": 310}]
-        }
+        json_schema_extra={"examples": [examples.SIGNS_REFRESH_OUT, examples.SIGNS_REFRESH_QUEUED]}
     )
 
-    day: date = Field(description="The tenant's today the signs were computed on")
-    customers: int = Field(description="Customers refreshed")
-    changed: int = Field(description="Customers whose signs or computed risk changed (announced)")
-    risk_changed: int = Field(description="Customers whose computed risk level or reasons changed")
-    signs: int = Field(description="Signs shown after the refresh")
+    id: uuid.UUID
+    status: RefreshStatus = Field(description="queued, running (poll until it leaves them), completed or failed")
+    day: date = Field(description="The tenant's today the signs are computed on")
+    customers: int | None = Field(description="Customers refreshed (once completed)")
+    changed: int | None = Field(description="Customers whose signs or computed risk changed (announced)")
+    risk_changed: int | None = Field(description="Customers whose computed risk level or reasons changed")
+    signs: int | None = Field(description="Signs shown after the refresh")
+    trigger: RefreshTrigger = Field(description="manual: `POST /v1/warning-signs/refresh`; daily: the daily refresh")
+    requested_by: str | None = Field(description="Who asked for it (`user:<id>`, `apikey:<id>`); null: daily")
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = Field(description="Why a failed refresh failed")
+
+
+class RefreshFilters(BaseModel):
+    """The filters of the refreshes' list (query parameters)."""
+
+    status: RefreshStatus | None = None
