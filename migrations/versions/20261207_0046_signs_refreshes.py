@@ -3,8 +3,8 @@ records one and the worker computes it, so no request holds a whole portfolio's 
 near the gateway's upstream timeout; the daily cron records its own. At most one queued or running refresh per
 tenant (a partial unique index): a second request answers the one in flight.
 
-Revision ID: 0045
-Revises: 0044
+Revision ID: 0046
+Revises: 0045
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-revision = "0045"
-down_revision = "0044"
+revision = "0046"
+down_revision = "0045"
 branch_labels = None
 depends_on = None
 
