@@ -1,11 +1,12 @@
-"""Forwarding a public request to the service that owns it, over the process's one pooled httpx transport.
+"""Forwarding a public request to the service that owns it, over the process's keep-alive connections.
 
-Only an allow-list of headers goes through, and never identity headers sent by the caller: the gateway
-sets them itself, signed. A service that is down answers 502, one too slow 504, both as problem+json.
+Only an allow-list of headers goes through, and never identity headers sent by the caller: the gateway sets them
+itself, signed. A service that is down answers 502, one too slow 504, both as problem+json.
 
 This is the gateway's hot path, so it avoids what it does not need: the proxy is a route object matched
-before FastAPI's own routes (no dependency solving); requests go to the httpx transport directly (no cookie,
-auth or redirect handling, which the client would add per request); headers stay the bytes ASGI has, and the
+before FastAPI's own routes (no dependency solving); requests go out as httpcore's (the transport httpx is built
+on) on connections of a free-list of ours (``connections``: no pool walk per request) over asyncio's transports
+(``network``), with no httpx Request or Response built around them; headers stay the bytes ASGI has, and the
 signed identity headers of a caller are computed once per identity, not per request; the answer streams back
 as the service sent it (no decoding, no re-wrapping of its headers).
 """
@@ -119,6 +120,7 @@ class Upstream:
                 retries=CONNECT_RETRIES,
                 limit=settings.upstream_max_connections,
                 pool_timeout=settings.upstream_timeout_seconds,
+                connect_timeout=settings.upstream_connect_timeout_seconds,
             )
             for service, address in self.addresses.items()
         }
