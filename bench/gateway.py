@@ -7,6 +7,7 @@ gateway with one process, the service), which says what the gateway's own work c
 """
 
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -58,7 +59,13 @@ async def main() -> None:
     args = arguments(__doc__)
     seconds = 5 if args.scale == "small" else 20
     wrk = require_wrk()
-    async with System("gateway", services=("receivables",), port_base=args.port_base) as system:
+    redis_db = os.environ.get("COBRANZA_BENCH_REDIS_DB")  # default: the harness's database for this bench
+    async with System(
+        "gateway" + os.environ.get("COBRANZA_BENCH_SUFFIX", ""),  # a database of its own beside another checkout's
+        services=("receivables",),
+        port_base=args.port_base,
+        redis_db=int(redis_db) if redis_db else None,
+    ) as system:
         # The gateway is stateless and scales by processes: measured with one and with two (one per core).
         two_workers = system.start_app("gateway", args.port_base + 10, workers=2)
         await system.wait_ready([two_workers])

@@ -1,6 +1,6 @@
-"""How the gateway forwards (api_gateway.proxy.forwarding.Upstream on its pooled httpx transport), against real
-sockets on loopback: a small HTTP/1.1 server whose behaviour each test picks (keep-alive, close, chunks, a broken
-answer)."""
+"""How the gateway forwards (api_gateway.proxy.forwarding.Upstream over httpcore's connections in its own
+free-list, on asyncio's transports), against real sockets on loopback: a small HTTP/1.1 server whose behaviour
+each test picks (keep-alive, close, chunks, a broken answer, a slow one)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -193,3 +193,94 @@ async def test_a_service_url_with_a_path_prefixes_every_request():
         await forward(proxy, target="/v1/customers?limit=1")
         await proxy.aclose()
     assert seen["requests"][0].startswith(b"GET /receivables/v1/customers?limit=1 HTTP/1.1\r\n")
+
+
+async def test_an_idle_connection_the_service_closed_is_taken_for_a_new_one():
+    async def answer_then_close(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(200, b"x"))  # keep-alive by default, yet the server closes it (as at its idle timeout)
+        return False
+
+    async with server(answer_then_close) as seen:
+        proxy = upstream(seen["url"])
+        assert (await forward(proxy))["body"] == b"x"
+        idle = proxy.connections["receivables"]._idle
+        for _ in range(100):  # until the event loop has seen the server's end of stream (1 s, under the keep-alive)
+            if idle[0].has_expired():
+                break
+            await asyncio.sleep(0.01)
+        assert (await forward(proxy))["body"] == b"x"  # not a 502 from the closed one
+        await proxy.aclose()
+    assert seen["connections"] == 2
+
+
+async def test_idle_connections_past_their_keep_alive_are_not_reused():
+    async with server(ok) as seen:
+        proxy = upstream(seen["url"], http_keepalive_seconds=0.05)
+        await forward(proxy)
+        await forward(proxy)
+        await asyncio.sleep(0.1)
+        await forward(proxy)
+        await proxy.aclose()
+    assert seen["connections"] == 2
+
+
+async def test_a_large_answer_streams_through_whole_and_its_connection_is_reused():
+    body = bytes(range(256)) * 8192  # 2 MiB: more than the connection buffers unread
+
+    async def large(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(answer(200, body, "Content-Type: application/octet-stream"))
+        await writer.drain()
+        return True
+
+    async with server(large) as seen:
+        proxy = upstream(seen["url"])
+        assert (await forward(proxy))["body"] == body
+        assert (await forward(proxy, "POST", body=body[:100_000]))["body"] == body
+        await proxy.aclose()
+    assert seen["connections"] == 1
+    assert seen["requests"][1].endswith(body[:100_000])
+
+
+async def test_past_the_connection_limit_a_request_waits_for_a_free_connection():
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def held(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        arrived.set()
+        if b"/first" in request:
+            await release.wait()
+        writer.write(answer(200, request.split(b" ")[1]))
+        return True
+
+    async with server(held) as seen:
+        proxy = upstream(seen["url"], upstream_max_connections=1)
+        first = asyncio.create_task(forward(proxy, target="/v1/customers/first"))
+        second = asyncio.create_task(forward(proxy, target="/v1/customers/second"))
+        await arrived.wait()
+        await asyncio.sleep(0.05)
+        assert len(seen["requests"]) == 1 and not second.done()  # the second waits for the one connection
+        release.set()
+        assert (await first)["body"] == b"/v1/customers/first"
+        assert (await second)["body"] == b"/v1/customers/second"
+        await proxy.aclose()
+    assert seen["connections"] == 1
+
+
+async def test_no_connection_coming_free_in_time_is_504():
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def held(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        arrived.set()
+        await release.wait()
+        writer.write(answer(200, b"late"))
+        return True
+
+    async with server(held) as seen:
+        proxy = upstream(seen["url"], upstream_max_connections=1, upstream_timeout_seconds=0.2)
+        first = asyncio.create_task(forward(proxy))
+        await arrived.wait()
+        with pytest.raises(GatewayTimeout):  # waited for the pool: the first holds the only connection
+            await forward(proxy)
+        with pytest.raises(GatewayTimeout):  # and the first's answer never came in time either
+            await first
+        release.set()
+        await proxy.aclose()
