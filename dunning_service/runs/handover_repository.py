@@ -212,11 +212,11 @@ async def hand_over_part(
     # mis-estimated part re-aggregates positions per row), and the pairs guessed at 10 a dispatch made the planner
     # hash every invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index:
     # 50 ms)
-    await analyzed_table(session, PART_PLAN, _PART_PLAN, params)
-    await analyzed_table(session, PART_POSITIONS, _PART_POSITIONS, built)
+    await analyzed_table(session, PART_PLAN, _PART_PLAN, params, columns=("customer_id",))
+    await analyzed_table(session, PART_POSITIONS, _PART_POSITIONS, built, columns=("customer_id",))
     await session.execute(_PART_WRITE, built)
     await session.execute(_PART_PLANNED_DONE, params)
-    await analyzed_table(session, PART, _PART_DISPATCHES, params)
+    await analyzed_table(session, PART, _PART_DISPATCHES, params, columns=("id", "customer_id"))
     await analyzed_table(session, PART_ITEMS, _PART_ITEMS)
     await session.execute(_PART_PENDING, params)
     await session.execute(_SEND, {**built, "batch": max(1, command_batch_size)})
