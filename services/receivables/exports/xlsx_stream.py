@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from services.receivables.exports.tables import Column, Table
 from services.receivables.exports.writers import Batches, text
@@ -159,7 +159,8 @@ def xml_text(value: str) -> str:
     value = value[:MAX_TEXT]
     if "_x" in value:
         value = _LOOKS_ESCAPED.sub("_x005F_", value)
-    return escape(value, {"\r": "&#13;"})
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value.replace("\r", "&#13;") if "\r" in value else value
 
 
 def column_letters(index: int) -> str:
@@ -194,7 +195,8 @@ def _number(value: Decimal | int | float) -> str | None:
 def cell_xml(reference: str, column: Column, value: Any, currency: str | None) -> str:
     """One ``<c>``, or nothing for an empty cell. The number format comes from the column's kind (money with the
     row's currency, date, datetime) or, for a date in another column, from the value."""
-    value = xlsx_value(column, value)
+    if type(value) is not str:  # half the cells are plain text: straight to it
+        value = xlsx_value(column, value)
     if value is None:
         return ""
     if isinstance(value, bool):
