@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from services.receivables.exports.tables import AGING, CUSTOMERS, INVOICES, KPIS, Column, aging_rows
-from services.receivables.exports.writers import _money_format, csv_cell, xlsx_value
+from services.receivables.exports.writers import csv_cell
+from services.receivables.exports.xlsx_stream import money_format, xlsx_value
 
 BUENOS_AIRES = timezone(timedelta(hours=-3))
 
@@ -33,9 +34,9 @@ def test_xlsx_values_keep_numbers_and_dates():
 
 
 def test_money_shows_the_currency_s_decimals():
-    assert _money_format("ARS") == "#,##0.00"
-    assert _money_format("CLP") == "#,##0"
-    assert _money_format("KWD") == "#,##0.000"
+    assert money_format("ARS") == "#,##0.00"
+    assert money_format("CLP") == "#,##0"
+    assert money_format("KWD") == "#,##0.000"
 
 
 def test_aging_has_one_row_per_currency_with_every_bucket():
