@@ -1,9 +1,9 @@
 """The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
 dispatches written from its planned messages, its steps marked pending on their invoices and its
 ``SendCommunications`` commands, each message carrying the customer's whole position built by the server (JSON
-aggregation), in batches of ``command_batch_size``, into the outbox; the unreachable items' tasks (one ``CreateTask`` each, their steps done); and the first entries a dry run
-shows, built by the same message query. Each statement runs in the caller's session and transaction (its
-``SET LOCAL``s and temporary table live there).
+aggregation), in batches of ``command_batch_size``, into the outbox; the unreachable items' tasks (one
+``CreateTask`` each, their steps done); and the first entries a dry run shows, built by the same message query.
+Each statement runs in the caller's session and transaction (its ``SET LOCAL``s and temporary tables live there).
 
 ``tests/dunning/test_selection_agrees.py`` holds these statements to ``payloads.communication`` and the pure rules.
 """
