@@ -350,7 +350,8 @@ def _shown_query(table: str) -> str:
     first = f"SELECT * FROM {table} ORDER BY customer_id, channel NULLS LAST LIMIT :limit"
     return f"""
 WITH shown AS ({first}),
-built AS ({communications_query("SELECT * FROM shown WHERE channel IS NOT NULL")})
+-- built once: over the plan's table (no statistics) the planner built every message again for each row shown
+built AS MATERIALIZED ({communications_query("SELECT * FROM shown WHERE channel IS NOT NULL")})
 SELECT s.customer_id, c.name, s.channel, s.address, s.kind, s.tone, s.action, s.idempotency_key, s.strategy_id,
        (SELECT jsonb_agg(jsonb_build_object('invoice_id', i.id, 'number', i.number, 'step_key', u.step_key,
                                             'days_overdue', CAST(:as_of AS date) - i.due_date,
