@@ -243,6 +243,12 @@ async def planner_settings(session: AsyncSession, **settings: str | int | float)
     await set_local(session, **dict(zip(names, before, strict=True)))
 
 
+async def advisory_xact_lock(session: AsyncSession, key: str) -> None:
+    """PostgreSQL's advisory lock on ``key`` (hashed), waited for and held until the session's transaction ends:
+    one writer at a time of something a row lock cannot cover (a tenant's whole refresh, its next number)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 async def analyzed_table(
     session: AsyncSession,
     name: str,

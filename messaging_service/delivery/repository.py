@@ -23,6 +23,7 @@ from messaging_service.models import (
     TenantSettings,
 )
 from messaging_service.templates.defaults import TemplateSource
+from shared.db import advisory_xact_lock
 
 messages = Message.__table__
 contents = MessageContent.__table__
@@ -37,7 +38,7 @@ async def tenant_settings(session: AsyncSession, tenant_ids: list[uuid.UUID]) ->
 
 async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Acceptance for one tenant runs one at a time, so the frequency cap counts every message."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"messaging:{tenant_id}", 0))))
+    await advisory_xact_lock(session, f"messaging:{tenant_id}")
 
 
 async def existing_keys(session: AsyncSession, tenant_id: uuid.UUID, keys: list[str]) -> set[str]:

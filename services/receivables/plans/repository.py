@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.receivables.events import explain_invoice_changes
 from services.receivables.models import PaymentPlan
-from shared.db import row_as
+from shared.db import advisory_xact_lock, row_as
 from shared.ids import uuid7_texts
 from shared.pagination import newest_first
 
@@ -72,10 +72,7 @@ INVOICE_FACTS = (
 
 async def next_number(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     """The tenant's next readable number (PP-1, PP-2, ...): one proposal at a time per tenant takes it."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended('receivables.payment_plans:' || :t, 0))"),
-        {"t": str(tenant_id)},
-    )
+    await advisory_xact_lock(session, f"receivables.payment_plans:{tenant_id}")
     count = await session.scalar(select(func.count()).select_from(plans).where(plans.c.tenant_id == tenant_id))
     return f"PP-{(count or 0) + 1}"
 

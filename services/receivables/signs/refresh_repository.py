@@ -2,7 +2,7 @@
 unique index ``uq_signs_refreshes_active`` keeps one queued or running refresh per tenant."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.receivables.models import SignsRefresh
 from services.receivables.signs.repository import RefreshCounts
 from services.receivables.signs.schemas import RefreshStatus, RefreshTrigger
-from shared.db import row_as
+from shared.db import advisory_xact_lock, row_as
 from shared.pagination import newest_first
 
 ACTIVE = (RefreshStatus.QUEUED, RefreshStatus.RUNNING)
@@ -93,10 +93,7 @@ async def start(session: AsyncSession, refresh_id: uuid.UUID) -> RefreshRow | No
 async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Whole-tenant refreshes one at a time (the API's and the cron's): their writes to the same signs would
     otherwise interleave, and may deadlock. Held until the transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended('receivables.signs_refresh:' || :t, 0))"),
-        {"t": str(tenant_id)},
-    )
+    await advisory_xact_lock(session, f"receivables.signs_refresh:{tenant_id}")
 
 
 async def still_running(session: AsyncSession, tenant_id: uuid.UUID, refresh_id: uuid.UUID) -> bool:
@@ -106,20 +103,11 @@ async def still_running(session: AsyncSession, tenant_id: uuid.UUID, refresh_id:
     return (await session.execute(query)).scalar_one_or_none() in ACTIVE
 
 
-def _counts(counts: RefreshCounts) -> dict[str, int]:
-    return {
-        "customers": counts.customers,
-        "changed": counts.changed,
-        "risk_changed": counts.risk_changed,
-        "signs": counts.signs,
-    }
-
-
 async def complete(session: AsyncSession, tenant_id: uuid.UUID, refresh_id: uuid.UUID, counts: RefreshCounts) -> None:
     statement = (
         update(_refreshes)
         .where(_c.tenant_id == tenant_id, _c.id == refresh_id)
-        .values(status=RefreshStatus.COMPLETED, finished_at=func.clock_timestamp(), error=None, **_counts(counts))
+        .values(status=RefreshStatus.COMPLETED, finished_at=func.clock_timestamp(), error=None, **asdict(counts))
     )
     await session.execute(statement)
 
@@ -144,7 +132,7 @@ async def record_daily(session: AsyncSession, tenant_id: uuid.UUID, day: date, c
         requested_at=func.now(),
         started_at=func.now(),
         finished_at=func.clock_timestamp(),
-        **_counts(counts),
+        **asdict(counts),
     )
     await session.execute(statement)
 
