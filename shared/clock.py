@@ -12,6 +12,9 @@ it against their own clock), rate limits, and the moment a row was written (``cr
 the system, not of the calendar being played.
 """
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +25,17 @@ from shared.calendar import local_now
 def wall_now() -> datetime:
     """The real instant (aware, UTC): for the things listed above, never for a tenant's decision."""
     return datetime.now(UTC)
+
+
+async def wait_until(done: Callable[[], Awaitable[bool]], seconds: float, every: float) -> bool:
+    """Whether ``done()`` comes true within ``seconds`` of the wall clock, asked every ``every`` seconds: a request
+    waiting a little for a job's result before it answers the job to poll instead."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await done():
+            return True
+        await asyncio.sleep(every)
+    return False
 
 
 def tenant_now(test_clock: datetime | None) -> datetime:

@@ -38,7 +38,7 @@ from dunning_service.runs.plan_repository import DRY_PLAN
 from dunning_service.runs.repository import RunRow
 from dunning_service.settings import DunningSettings
 from dunning_service.strategies.rules import COMMUNICATION_KIND, StepKind, Strategy
-from shared.clock import wall_now
+from shared.clock import wait_until, wall_now
 
 WAIT_POLL_SECONDS = 0.05  # how often a request waiting for its dry run reads the run's status
 
@@ -77,12 +77,12 @@ async def wait_for_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.U
     """The run once it left queued/running, or as it is after ``seconds`` (a cheap read of its status every
     ``WAIT_POLL_SECONDS``): a dry run quick enough is answered in the request, a long one is polled by the
     client and never holds a request near the gateway's timeout."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    async def settled() -> bool:
         async with reading(engine) as session:
-            if await repository.run_status(session, tenant_id, run_id) not in (QUEUED, RUNNING):
-                break
-        await asyncio.sleep(WAIT_POLL_SECONDS)
+            return await repository.run_status(session, tenant_id, run_id) not in (QUEUED, RUNNING)
+
+    await wait_until(settled, seconds, WAIT_POLL_SECONDS)
     async with reading(engine) as session:
         run = await repository.run_by_id(session, run_id)
     assert run is not None, "a run is never deleted"

@@ -11,8 +11,6 @@ the computed risk never lag a committed payment, a crash loses nothing to redo, 
 statement over the paying customers only.
 """
 
-import asyncio
-import time
 import uuid
 from collections.abc import Collection
 from datetime import date, datetime
@@ -26,6 +24,7 @@ from services.receivables.signs.refresh_repository import ACTIVE, RefreshRow
 from services.receivables.signs.repository import RefreshCounts
 from services.receivables.signs.schemas import RefreshStatus
 from services.receivables.tenant_settings.repository import load_profile
+from shared.clock import wait_until
 from shared.db import connection_unavailable, unit_of_work
 
 log = structlog.get_logger()
@@ -112,12 +111,12 @@ async def wait_for_refresh(
 ) -> RefreshRow:
     """The refresh once it left queued/running, or as it is after ``seconds`` (a cheap read of its status every
     ``WAIT_POLL_SECONDS``): a small portfolio is answered in the request, a large one is polled by the client."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    async def settled() -> bool:
         async with sessionmaker() as session:
-            if await refresh_repository.status(session, tenant_id, refresh_id) not in ACTIVE:
-                break
-        await asyncio.sleep(WAIT_POLL_SECONDS)
+            return await refresh_repository.status(session, tenant_id, refresh_id) not in ACTIVE
+
+    await wait_until(settled, seconds, WAIT_POLL_SECONDS)
     async with sessionmaker() as session:
         refresh = await refresh_repository.read(session, tenant_id, refresh_id)
     assert refresh is not None, "a refresh is never deleted"
