@@ -28,7 +28,7 @@ from dunning_service.runs.statements import (
     RUN_TASKS,
     RUN_WORK_MEM,
     STEP_ROWS,
-    aged_tone,
+    aged_columns,
     communication_kind_sql,
 )
 from shared.contracts.messaging import PrepareCallTasks, SendCommunications
@@ -142,15 +142,12 @@ PART = "part_dispatches"
 PART_ITEMS = "part_items"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
 _PART_POSITIONS = positions_query(f"SELECT customer_id FROM {PART_PLAN}")
-_DISPATCHED = ", ".join(
-    aged_tone("p.tone", "p.aged", "ages.age") if c == "tone" else f"p.{c}" for c in DISPATCH_COLUMNS.split(", ")
-)
 # Its dispatches with their final tone (the oldest overdue demanded invoice of each customer, as the message's
 # ``oldest_days_overdue``), skipping a key an earlier run of the day handed over; its planned messages done.
 _PART_WRITE = text(
     f"""
 INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
-SELECT {_DISPATCHED}
+SELECT {aged_columns(DISPATCH_COLUMNS, "ages.age")}
 FROM {PART_PLAN} p
 LEFT JOIN (SELECT customer_id, max(days) FILTER (WHERE demanded AND days > 0) AS age
            FROM {PART_POSITIONS} GROUP BY customer_id) ages ON ages.customer_id = p.customer_id

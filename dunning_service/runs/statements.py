@@ -67,6 +67,12 @@ def aged_tone(tone: str, aged: str, age: str) -> str:
     return f"CASE WHEN {aged} THEN greatest({tone}, {_tone_by_age(age)}) ELSE {tone} END"
 
 
+def aged_columns(columns: str, age: str) -> str:
+    """``columns`` (of ``PLAN_COLUMNS``) of a planned row ``p``, its tone made final by ``aged_tone``."""
+    tone = f"{aged_tone('p.tone', 'p.aged', age)} AS tone"
+    return ", ".join(tone if c == "tone" else f"p.{c}" for c in columns.split(", "))
+
+
 def _kind_of_rank(rank: str) -> str:
     """The step kind of a ``KIND_RANK`` (one kind per rank): the highest kind among a message's items."""
     whens = " ".join(f"WHEN {n} THEN '{kind.value}'" for kind, n in KIND_RANK.items())
@@ -160,10 +166,6 @@ def with_ages(plan: str) -> str:
     """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``), the customers' oldest overdue
     debt read from their invoices (``Position.oldest_days_overdue``): a dry run's. A real run's parts take it from
     the positions they build anyway (``handover_repository.hand_over_part``)."""
-    columns = ", ".join(
-        f"{aged_tone('p.tone', 'p.aged', 'ages.age')} AS tone" if c == "tone" else f"p.{c}"
-        for c in PLAN_COLUMNS.split(", ")
-    )
     return f"""
 WITH p AS MATERIALIZED ({plan}),
 ages AS (
@@ -173,7 +175,7 @@ ages AS (
     AND due_date < CAST(:as_of AS date)
   GROUP BY customer_id
 )
-SELECT {columns}
+SELECT {aged_columns(PLAN_COLUMNS, "ages.age")}
 FROM p LEFT JOIN ages ON ages.customer_id = p.customer_id"""
 
 
