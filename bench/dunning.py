@@ -12,11 +12,13 @@ Printed side by side, measured in the same run on the real processes (gateway, d
 - the dry run through the API (the whole plan computed: strategies chosen by rules, catch-up, exclusions,
   grouping per customer and channel; nothing sent), goal < 5 s at full scale;
 - the real run (POST, then the worker: dispatches, steps pending on their invoices, the commands to
-  messaging in the outbox, in chunks), goal < 15 s; then how long the relay takes to hand every command
-  to messaging's queue, and a rerun of the same day (sends nothing);
-- the average size of a communication handed to messaging (the JSON of each one in the outbox): every message
-  carries the customer's whole open position (issue 12); the baseline is the same message with only the
-  invoices that triggered it, as messages were before.
+  messaging in the outbox naming the dispatches, in chunks), goal < 15 s; then how long the relay takes to hand
+  every command to messaging's queue, and a rerun of the same day (sends nothing);
+- messaging's asks: every communication of the run built by dunning as messaging's acceptance asks for them
+  (``POST /internal/dispatched-communications``, one request after the other), and the CPU it took;
+- the average size of a communication handed to messaging (the JSON of each one asked): every message carries
+  the customer's whole open position (issue 12); the baseline is the same message with only the invoices that
+  triggered it, as messages were before.
 
 The projection is filled with set-based SQL (what the events would have built), not through 1.2 million
 events: this measures the run, not the ingestion.
@@ -54,7 +56,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import System, arguments, bench_line
 from bench.ingest import BATCH, invoice_body, raw_copy, send_all
 from bench.ingest import customers as ingest_customers
+from messaging_service.delivery.dispatched import dispatched_communications
+from messaging_service.settings import MessagingSettings
 from shared.calendar import BusinessCalendar
+from shared.contracts.messaging import SendDispatchedCommunications
+from shared.internal import InternalClient
 
 STEPS = [
     {"key": "new", "kind": "new_invoice", "channels": ["email"]},
@@ -204,19 +210,49 @@ def triggered_only(communication: dict) -> dict:
     }
 
 
-async def payload_sizes(conn: asyncpg.Connection) -> tuple[float, float, float]:
-    """Average bytes of a communication's JSON (ours, triggered only) and invoices per message, from the outbox."""
-    ours = baseline = lines = count = 0
-    rows = await conn.fetch(
-        "SELECT payload::text AS payload FROM dunning.outbox WHERE message_type = 'messaging.send_communications'"
+def payload_sizes(communications: list[dict]) -> tuple[float, float, float]:
+    """Average bytes of a communication's JSON (ours, triggered only) and invoices per message."""
+    ours = baseline = lines = 0
+    for communication in communications:
+        ours += len(orjson.dumps(communication))
+        baseline += len(orjson.dumps(triggered_only(communication)))
+        lines += len(communication["invoices"])
+    count = max(len(communications), 1)
+    return ours / count, baseline / count, lines / count
+
+
+async def asked_by_messaging(
+    system: System, conn: asyncpg.Connection, tenant_id: uuid.UUID, run_id: str
+) -> tuple[float, list[dict]]:
+    """The run's communications as messaging's acceptance asks dunning for them (issue 13: its commands name the
+    dispatches; ``POST /internal/dispatched-communications``, ``DISPATCHES_ASKED_AT_ONCE`` at a time, one request
+    after the other, as one messaging worker does): seconds and the communications."""
+    commands = await conn.fetch(
+        "SELECT payload::text AS payload FROM dunning.outbox WHERE message_type = $1 AND payload->>'dispatch_ids' "
+        "IS NOT NULL ORDER BY seq",
+        SendDispatchedCommunications.message_type,
     )
-    for row in rows:
-        for communication in orjson.loads(row["payload"])["communications"]:
-            ours += len(orjson.dumps(communication))
-            baseline += len(orjson.dumps(triggered_only(communication)))
-            lines += len(communication["invoices"])
-            count += 1
-    return ours / max(count, 1), baseline / max(count, 1), lines / max(count, 1)
+    ids = [uuid.UUID(i) for row in commands for i in orjson.loads(row["payload"])["dispatch_ids"]]
+    mine = {r["id"] for r in await conn.fetch("SELECT id FROM dunning.dispatches WHERE run_id = $1", uuid.UUID(run_id))}
+    ids = [i for i in ids if i in mine]
+    cpu_before = system.cpu_by_role()
+    async with httpx.AsyncClient(timeout=600) as http:
+        dunning = InternalClient(http, MessagingSettings(dunning_url=system.url("dunning")))
+        started = time.perf_counter()
+        built = await dispatched_communications(dunning, tenant_id, ids)
+        seconds = time.perf_counter() - started
+    assert len(built) == len(ids), (len(built), len(ids))
+    print(
+        f"messaging's asks: the run's {len(built):,} communications built by dunning in {seconds:.2f} s "
+        f"({len(built) / seconds:,.0f}/s, one request after the other); cpu seconds: "
+        f"{cpu_spent(cpu_before, system.cpu_by_role())}",
+        flush=True,
+    )
+    return seconds, built
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds - before.get(name, 0):.2f}" for name, seconds in sorted(after.items()))
 
 
 def step_rows(strategy: dict) -> list[tuple]:
@@ -389,6 +425,7 @@ async def catch_up(args) -> None:
                     f"{run['counts']['invoices']:,} invoices",
                     flush=True,
                 )
+                asked_seconds, _ = await asked_by_messaging(system, conn, tenant_id, run["id"])
                 raw_rate = await raw_copy(system.dsn, rows)
                 raw_seconds = invoice_count / raw_rate
                 print(f"raw asyncpg COPY of the same invoice rows into a bare table: {raw_seconds:.2f} s", flush=True)
@@ -399,6 +436,7 @@ async def catch_up(args) -> None:
     print(bench_line("dunning_catchup_load_to_ready", ready_seconds, raw_seconds, "s"))
     print(bench_line("dunning_catchup_dry_run", dry_seconds * 1000, bare * 1000, "ms"))
     print(bench_line("dunning_catchup_real_run", real_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line("dunning_catchup_contents", asked_seconds * 1000, bare * 1000, "ms"))
 
 
 def shape_options(parser) -> None:
@@ -602,7 +640,8 @@ async def main() -> None:
                     print(f"plans: installments reminded by the payment plans' strategy today: {installments}")
                 assert run["counts"]["communications"] == counts["communications"], (run["counts"], counts)
                 commands = await conn.fetchval(
-                    "SELECT count(*) FROM dunning.outbox WHERE message_type = 'messaging.send_communications'"
+                    "SELECT count(*) FROM dunning.outbox WHERE message_type = $1",
+                    SendDispatchedCommunications.message_type,
                 )
                 execution = (
                     datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
@@ -610,22 +649,20 @@ async def main() -> None:
                 print(
                     f"real run: {real_seconds:.2f} s from the POST to completed ({execution:.2f} s in the worker): "
                     f"{run['counts']['communications']:,} communications in "
-                    f"{commands:,} send_communications commands, steps pending on "
+                    f"{commands:,} send_dispatched_communications commands, steps pending on "
                     f"{run['counts']['invoices']:,} invoices; charges {run['counts'].get('charges')}"
                 )
                 seconds = run["counts"].get("seconds", {})
-                used = ", ".join(
-                    f"{name} {after - cpu_before.get(name, 0):.2f}" for name, after in sorted(cpu_after.items())
-                )
                 print(
                     f"real run: plan {seconds.get('plan')} s, hand-over {seconds.get('hand_over')} s; cpu seconds "
-                    f"during it ({real_seconds:.2f} s x {os.cpu_count()} cores): {used}"
+                    f"during it ({real_seconds:.2f} s x {os.cpu_count()} cores): {cpu_spent(cpu_before, cpu_after)}"
                 )
                 relay_start = time.perf_counter()
                 while await conn.fetchval("SELECT count(*) FROM dunning.outbox WHERE published_at IS NULL"):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 print(f"relay: every command on messaging's queue {time.perf_counter() - relay_start:.2f} s later")
-                ours_bytes, baseline_bytes, per_message = await payload_sizes(conn)
+                asked_seconds, built = await asked_by_messaging(system, conn, tenant_id, run["id"])
+                ours_bytes, baseline_bytes, per_message = payload_sizes(built)
                 print(
                     f"payload: {ours_bytes:,.0f} bytes per communication on average ({per_message:.1f} invoices of "
                     f"the customer's position each); {baseline_bytes:,.0f} bytes with only the triggering invoices"
@@ -638,6 +675,7 @@ async def main() -> None:
     suffix = ("_fees" if args.fees else "") + ("_plans" if args.plans else "")
     print(bench_line(f"dunning_dry_run{suffix}", dry_seconds * 1000, bare * 1000, "ms"))
     print(bench_line(f"dunning_real_run{suffix}", real_seconds * 1000, bare * 1000, "ms"))
+    print(bench_line(f"dunning_contents{suffix}", asked_seconds * 1000, bare * 1000, "ms"))
     print(bench_line("dunning_payload_bytes", ours_bytes, baseline_bytes, "bytes"))
 
 

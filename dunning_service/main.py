@@ -4,6 +4,7 @@ from dunning_service.action_items.router import router as action_items_router
 from dunning_service.experiments.router import router as experiments_router
 from dunning_service.insight.router import explain_router, forecast_router
 from dunning_service.projection.router import router as projection_router
+from dunning_service.runs.internal_router import router as dispatched_router
 from dunning_service.runs.router import router as runs_router
 from dunning_service.settings import DunningSettings
 from dunning_service.strategies.router import router as strategies_router
@@ -44,6 +45,7 @@ def create_app(settings: DunningSettings | None = None) -> FastAPI:
             settings_router,
             projection_router,
             test_clock_router,
+            dispatched_router,
         ],
         tags=TAGS,
     )

@@ -13,7 +13,7 @@ from arq import cron
 from arq.worker import func
 
 from messaging_service.calls.handlers import on_prepare_call_tasks
-from messaging_service.delivery.acceptance import on_send_communications
+from messaging_service.delivery.acceptance import on_send_communications, on_send_dispatched_communications
 from messaging_service.delivery.dispatch import deliver, dispatch, purge_old_bodies, shutdown, startup
 from messaging_service.delivery.jobs import DELIVER
 from messaging_service.inbound.apply import on_webhook_received
@@ -26,13 +26,19 @@ from messaging_service.tenant_settings.handlers import (
 )
 from shared.contracts.dunning import CalendarChanged
 from shared.contracts.gateway import TenantChanged
-from shared.contracts.messaging import PrepareCallTasks, SendCommunications, WebhookReceived
+from shared.contracts.messaging import (
+    PrepareCallTasks,
+    SendCommunications,
+    SendDispatchedCommunications,
+    WebhookReceived,
+)
 from shared.contracts.portal import PortalSettingsChanged
 from shared.inbox import Handlers
 from shared.worker import worker_settings
 
 HANDLERS: Handlers = {
     SendCommunications: on_send_communications,
+    SendDispatchedCommunications: on_send_dispatched_communications,
     PrepareCallTasks: on_prepare_call_tasks,
     TenantChanged: on_tenant_changed,
     CalendarChanged: on_calendar_changed,

@@ -9,3 +9,5 @@ from shared.permissions import require
 
 RunRead = Annotated[Identity, Depends(require("dunning-runs", "read"))]
 RunStart = Annotated[Identity, Depends(require("dunning-runs", "run"))]
+# messaging asking for a run's communications (``POST /internal/dispatched-communications``)
+ServiceCall = Annotated[Identity, Depends(require("internal", "call"))]

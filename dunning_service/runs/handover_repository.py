@@ -1,9 +1,10 @@
 """The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
 dispatches written from its planned messages, its steps marked pending on their invoices and its
-``SendCommunications`` commands, each message carrying the customer's whole position built by the server (JSON
-aggregation), in batches of ``command_batch_size``, into the outbox; the unreachable items' tasks (one
-``CreateTask`` each, their steps done); and the first entries a dry run shows, built by the same message query.
-Each statement runs in the caller's session and transaction (its ``SET LOCAL``s and temporary tables live there).
+``SendDispatchedCommunications`` commands naming its dispatches, in batches of ``command_batch_size``, into the
+outbox; each message's content, the customer's whole position built by the server (JSON aggregation), when
+messaging asks for it (``dispatched_communications``); the unreachable items' tasks (one ``CreateTask`` each, their
+steps done); and the first entries a dry run shows, built by the same message query. Each statement runs in the
+caller's session and transaction (its ``SET LOCAL``s and temporary tables live there).
 
 ``tests/dunning/test_selection_agrees.py`` holds these statements to ``payloads.communication`` and the pure rules.
 """
@@ -31,7 +32,7 @@ from dunning_service.runs.statements import (
     aged_columns,
     communication_kind_sql,
 )
-from shared.contracts.messaging import PrepareCallTasks, SendCommunications
+from shared.contracts.messaging import PrepareCallTasks, SendDispatchedCommunications
 from shared.contracts.receivables import CreateTask
 from shared.db import analyzed_table, set_local
 from shared.messages import Message
@@ -51,13 +52,12 @@ FROM dunning.invoices i
 WHERE i.tenant_id = :tenant_id AND i.customer_id IN ({customers}) AND i.status IN {OPEN_STATUSES} AND {OWED}"""
 
 
-def communications_query(source: str, positions: str | None = None) -> str:
+def communications_query(source: str) -> str:
     """Each communication of ``source`` (a query of dispatch rows) as ``payloads.communication`` builds it: the
     customer's whole open position (``position``: overdue first, the triggering invoices marked, totals per
     currency net of the customer's credits, never below zero), as JSON built by the server (``json``: text
-    appended as it goes, cheaper than ``jsonb``'s containers). ``positions``: a table holding ``positions_query``'s
-    rows of (at least) these customers, else they are read from the invoices. Columns: dispatch id, customer id,
-    channel, payload."""
+    appended as it goes, cheaper than ``jsonb``'s containers). Columns: dispatch id, customer id, channel,
+    payload."""
     # A line is a row turned into JSON as a whole (``to_json``: a third cheaper than naming each field in
     # ``json_build_object``); the optional fields only when set (``position_line``): most lines have none, and
     # stripping the nulls of every line re-reads its text.
@@ -80,11 +80,7 @@ cust AS MATERIALIZED (  -- the customers written to, read once
   SELECT c.* FROM dunning.customers c
   WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM d)
 ),
-pos AS ({
-        f"SELECT * FROM {positions} WHERE customer_id IN (SELECT customer_id FROM d)"
-        if positions
-        else positions_query("SELECT customer_id FROM d")
-    }),
+pos AS ({positions_query("SELECT customer_id FROM d")}),
 sums AS (
   SELECT customer_id, currency,
          sum(open_amount) FILTER (WHERE demanded AND days > 0) AS overdue,
@@ -133,24 +129,25 @@ LEFT JOIN position ps ON ps.customer_id = d.customer_id
 LEFT JOIN lines l ON l.id = d.id"""
 
 
-# The part being handed over, in temporary tables of its transaction, analyzed: its planned messages, their
-# customers' positions (read once: for the tones and the messages), the dispatches written, their (invoice, step)
-# pairs (one row each)
+# The part being handed over, in temporary tables of its transaction, analyzed: its planned messages, the
+# dispatches written, their (invoice, step) pairs (one row each)
 PART_PLAN = "part_plan"
-PART_POSITIONS = "part_positions"
 PART = "part_dispatches"
 PART_ITEMS = "part_items"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
-_PART_POSITIONS = positions_query(f"SELECT customer_id FROM {PART_PLAN}")
-# Its dispatches with their final tone (the oldest overdue demanded invoice of each customer, as the message's
-# ``oldest_days_overdue``), skipping a key an earlier run of the day handed over; its planned messages done.
+# Its dispatches with their final tone (by the days overdue of each customer's oldest overdue demanded invoice, the
+# message's ``oldest_days_overdue``: ``positions_query``'s demanded lines past due), skipping a key an earlier run of
+# the day handed over; its planned messages done.
 _PART_WRITE = text(
     f"""
 INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
 SELECT {aged_columns(DISPATCH_COLUMNS, "ages.age")}
 FROM {PART_PLAN} p
-LEFT JOIN (SELECT customer_id, max(days) FILTER (WHERE demanded AND days > 0) AS age
-           FROM {PART_POSITIONS} GROUP BY customer_id) ages ON ages.customer_id = p.customer_id
+LEFT JOIN (SELECT i.customer_id, max(CAST(:as_of AS date) - i.due_date) AS age
+           FROM dunning.invoices i
+           WHERE i.tenant_id = :tenant_id AND i.customer_id IN (SELECT customer_id FROM {PART_PLAN})
+             AND i.status = 'normal' AND {OWED} AND i.due_date < :as_of
+           GROUP BY i.customer_id) ages ON ages.customer_id = p.customer_id
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"""
 )
 _PART_PLANNED_DONE = text(
@@ -179,13 +176,13 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), '{message.message_type}', {m
 FROM ({payload_select}) rows"""
 
 
+# The part's messages by reference, ``:batch`` dispatches a command, a customer's messages together
 _SEND = text(
     outbox_insert(
-        SendCommunications,
+        SendDispatchedCommunications,
         f"""
-SELECT json_build_object('communications', json_agg(payload ORDER BY n)) AS payload
-FROM (SELECT payload, row_number() OVER (ORDER BY customer_id, channel) - 1 AS n
-      FROM ({communications_query(f"SELECT * FROM {PART}", PART_POSITIONS)}) built) numbered
+SELECT json_build_object('dispatch_ids', json_agg(id ORDER BY n)) AS payload
+FROM (SELECT id, row_number() OVER (ORDER BY customer_id, channel, id) - 1 AS n FROM {PART}) numbered
 GROUP BY n / :batch""",
     )
 )
@@ -202,20 +199,47 @@ async def hand_over_part(
     """The part's dispatches, its steps pending on their invoices and its commands to messaging, in the caller's
     transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
-    built = {**params, **message_params(tenant, as_of)}
     await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
     # each set's size known to the planner: a fresh run's rows have no statistics yet (a nested loop over a
-    # mis-estimated part re-aggregates positions per row), and the pairs guessed at 10 a dispatch made the planner
-    # hash every invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index:
-    # 50 ms)
+    # mis-estimated part re-aggregates per row), and the pairs guessed at 10 a dispatch made the planner hash every
+    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 50 ms)
     await analyzed_table(session, PART_PLAN, _PART_PLAN, params, columns=("customer_id",))
-    await analyzed_table(session, PART_POSITIONS, _PART_POSITIONS, built, columns=("customer_id",))
-    await session.execute(_PART_WRITE, built)
+    await session.execute(_PART_WRITE, {**params, "as_of": as_of})
     await session.execute(_PART_PLANNED_DONE, params)
     await analyzed_table(session, PART, _PART_DISPATCHES, params, columns=("id", "customer_id"))
     await analyzed_table(session, PART_ITEMS, _PART_ITEMS)
     await session.execute(_PART_PENDING, params)
-    await session.execute(_SEND, {**built, "batch": max(1, command_batch_size)})
+    await session.execute(_SEND, {**params, "batch": max(1, command_batch_size)})
+
+
+ASKED = "asked_dispatches"  # the dispatches messaging asks for (a temporary table, analyzed)
+_ASKED = f"""
+SELECT * FROM {DISPATCHES}
+WHERE tenant_id = :tenant_id AND id = ANY(CAST(:ids AS uuid[])) AND channel IS NOT NULL"""
+_ASKED_DAYS = text(f"SELECT DISTINCT as_of FROM {ASKED}")
+_ASKED_BUILT = text(
+    f"SELECT id, CAST(payload AS text) FROM ({communications_query(f'SELECT * FROM {ASKED} WHERE as_of = :as_of')}) b"
+)
+
+
+async def dispatched_communications(
+    session: AsyncSession, tenant: TenantContext, dispatch_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The communications of these dispatches (a run's messages, ``SendDispatchedCommunications``) as JSON texts by
+    dispatch id, each as the run would have built it (``communications_query``), the customer's position read now;
+    a dispatch unknown or of a task is left out."""
+    await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
+    # counted first: guessed at one row (the dispatches' statistics lag a day's runs), the planner built every
+    # message's lines again for each message (27 s for 1,000 at 1M, by key 0.2 s)
+    await analyzed_table(
+        session, ASKED, _ASKED, {"tenant_id": tenant.tenant_id, "ids": dispatch_ids}, ("id", "customer_id")
+    )
+    found: dict[uuid.UUID, str] = {}
+    for (as_of,) in (await session.execute(_ASKED_DAYS)).all():  # one day (the run's), as a rule
+        rows = await session.execute(_ASKED_BUILT, message_params(tenant, as_of))
+        found.update((row[0], row[1]) for row in rows)
+    await session.execute(text(f"DROP TABLE {ASKED}"))  # the caller's transaction may ask again
+    return found
 
 
 # --------------------------------------------------------------------------------------------------- tasks

@@ -10,7 +10,7 @@ from dunning_service.models import Run
 from dunning_service.runs.repository import RunRow
 from dunning_service.strategies.rules import ActionKind, StepKind
 from shared.contracts.common import Channel, InvoiceStatus, MoneyAmount
-from shared.contracts.messaging import CommunicationKind
+from shared.contracts.messaging import DISPATCHES_ASKED_AT_ONCE, CommunicationKind
 
 
 class RunCreate(BaseModel):
@@ -197,3 +197,10 @@ def run_with_plan_out(row: RunRow, delivery: dict[str, int] | None = None) -> di
         "plan": plan["items"] if plan else None,
         "plan_truncated": plan["truncated"] if plan else None,
     }
+
+
+class DispatchedAsked(BaseModel):
+    """Messaging's question for a run's communications (``SendDispatchedCommunications``' ids, several commands'
+    worth at a time)."""
+
+    dispatch_ids: list[uuid.UUID] = Field(min_length=1, max_length=DISPATCHES_ASKED_AT_ONCE)

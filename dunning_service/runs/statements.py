@@ -15,8 +15,9 @@ them.
    which renders the scripts and asks receivables for the tasks.
 3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's dispatches written (``ON CONFLICT
    DO NOTHING``: a key already handed over is skipped) with their final tone, its steps marked pending on their
-   invoices and its ``SendCommunications`` commands, each message carrying the customer's whole position built
-   by the server (JSON aggregation), in batches of ``command_batch_size``, into the outbox.
+   invoices and its ``SendDispatchedCommunications`` commands naming them, in batches of ``command_batch_size``,
+   into the outbox; each message, the customer's whole position built by the server (JSON aggregation), when
+   messaging asks for it (``handover_repository.dispatched_communications``).
 
 The pure rules stay the reference: ``plan_customer`` (grouping, channel, tone, key), ``position`` and
 ``payloads.communication`` (the message). ``tests/dunning/test_selection_agrees.py`` holds these statements to

@@ -1,4 +1,5 @@
-"""Accepting ``messaging.send_communications``: one set-based pass per tenant in the batch.
+"""Accepting ``messaging.send_communications`` (and a dunning run's ``send_dispatched_communications``, their
+content asked of dunning first): one set-based pass per tenant in the batch.
 
 Each communication becomes one message, rendered now, in state ``queued`` (due now), ``deferred`` (outside the
 contact window or over the frequency cap: it goes at the next opening, never dropped) or ``failed`` (opted out,
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messaging_service.channels.config import configured, policy
 from messaging_service.delivery import repository
+from messaging_service.delivery.dispatched import dispatched_communications
 from messaging_service.delivery.events import status_rows
 from messaging_service.delivery.jobs import start_deliveries
 from messaging_service.delivery.portal_links import carried, issued, mint
@@ -36,8 +38,9 @@ from shared.contracts.messaging import (
     PortalLink,
     PortalLinksIssued,
     SendCommunications,
+    SendDispatchedCommunications,
 )
-from shared.inbox import Received
+from shared.inbox import Received, messages_by_tenant
 from shared.outbox import emit_many
 from shared.validation import normalize_email, normalize_phone
 
@@ -81,6 +84,24 @@ async def on_send_communications(
         # The JSON each communication arrived as is what is stored (no need to serialize the model again).
         raw = received.envelope.payload["communications"]
         per_tenant[received.tenant_id].extend(zip(received.message.communications, raw, strict=True))
+    await _accept_all(ctx, session, per_tenant)
+
+
+async def on_send_dispatched_communications(
+    ctx: dict[str, Any], session: AsyncSession, batch: list[Received[SendDispatchedCommunications]]
+) -> None:
+    """A run's communications by reference: their content asked of dunning first, then accepted as any."""
+    per_tenant: dict[uuid.UUID, list[tuple[Communication, dict[str, Any]]]] = defaultdict(list)
+    for tenant_id, commands in messages_by_tenant(batch).items():
+        ids = [dispatch_id for command in commands for dispatch_id in command.dispatch_ids]
+        raw = await dispatched_communications(ctx["dunning"], tenant_id, ids)
+        per_tenant[tenant_id].extend((Communication.model_validate(r), r) for r in raw)
+    await _accept_all(ctx, session, per_tenant)
+
+
+async def _accept_all(
+    ctx: dict[str, Any], session: AsyncSession, per_tenant: dict[uuid.UUID, list[tuple[Communication, dict[str, Any]]]]
+) -> None:
     due = 0
     for tenant_id, items in per_tenant.items():
         due += await accept(session, ctx["settings"], tenant_id, [c for c, _ in items], None, [r for _, r in items])

@@ -36,6 +36,7 @@ from messaging_service.settings import MessagingSettings
 from messaging_service.tenant_settings.rules import tenant_calendar
 from shared.clock import tenant_now
 from shared.db import transient_conflict, unit_of_work
+from shared.internal import InternalClient
 from shared.outbox import emit_many
 from shared.statement import PDF_THREADS, pdf_rate
 
@@ -76,6 +77,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["smtp"] = SmtpPool(settings.smtp_connections)
     ctx["provider_slots"] = asyncio.Semaphore(settings.provider_concurrency)
     ctx["tenant_cache"] = {}
+    ctx.setdefault("dunning", InternalClient(ctx["http"], settings))  # a run's messages' content (tests route it)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

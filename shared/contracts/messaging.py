@@ -1,6 +1,8 @@
 """Commands to messaging, and the events it reports back (timeline, acceptance, delivery, opt-outs).
 
-A communication carries everything its template needs, so messaging never looks anything up.
+A communication carries everything its template needs, so messaging never looks anything up; except a dunning run's
+(``SendDispatchedCommunications``, issue 13): those name the run's dispatches, and messaging asks dunning for their
+content when it accepts them.
 """
 
 import uuid
@@ -110,6 +112,25 @@ class SendCommunications(Command):
     message_type = "messaging.send_communications"
 
     communications: list[Communication]
+
+
+# The most dispatches messaging asks dunning for in one request (and a command names)
+DISPATCHES_ASKED_AT_ONCE = 1000
+
+
+@register
+class SendDispatchedCommunications(Command):
+    """A dunning run's communications by reference (issue 13: "the communication's content materialized later by
+    messaging"): the run writes its dispatches and these small commands, and messaging, accepting them, asks dunning
+    for their communications (``POST /internal/dispatched-communications``), each as ``SendCommunications`` would
+    carry it, the customer's position read then. A run over a million invoices so no longer builds and moves some
+    hundred megabytes of messages that messaging takes minutes to send anyway."""
+
+    message_type = "messaging.send_dispatched_communications"
+
+    dispatch_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=DISPATCHES_ASKED_AT_ONCE, description="Dunning's dispatches, in order"
+    )
 
 
 class CallTask(BaseModel):

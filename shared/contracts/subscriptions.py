@@ -18,6 +18,7 @@ from shared.contracts.messaging import (
     PrepareCallTasks,
     ReplyReceived,
     SendCommunications,
+    SendDispatchedCommunications,
     WebhookReceived,
 )
 from shared.contracts.portal import PortalActionTaken, PortalSettingsChanged
@@ -73,7 +74,15 @@ SUBSCRIPTIONS: dict[str, frozenset[type[Message]]] = {
     # messaging sends what dunning decided, on the tenant's calendar, and takes the providers' callbacks; its
     # messages carry links to the customer's page while the tenant's portal is on; it renders call steps' scripts
     "messaging": frozenset(
-        {SendCommunications, PrepareCallTasks, TenantChanged, CalendarChanged, WebhookReceived, PortalSettingsChanged}
+        {
+            SendCommunications,
+            SendDispatchedCommunications,
+            PrepareCallTasks,
+            TenantChanged,
+            CalendarChanged,
+            WebhookReceived,
+            PortalSettingsChanged,
+        }
     ),
     # alarms keeps its own projection and raises the alarms of seed 000, the manager's alarms and the weekly
     # warning signs of issue 18 (tasks, contacts, signs), and the admins' alerts

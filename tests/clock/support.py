@@ -20,6 +20,7 @@ from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once
 from tests.alarms.support import routed_receivables
+from tests.messaging.support import dunning_routed
 from tests.support import Stack, TenantCtx, create_tenant, run_worker, worker_options
 
 SCHEMAS = ("gateway", "receivables", "dunning", "alarms", "messaging", "webhooks", "portal")
@@ -53,11 +54,12 @@ async def live_services(stack: Stack, messaging: MessagingSettings) -> AsyncIter
         await ctx["receivables"].http.aclose()
         await AlarmsWorker.on_shutdown(ctx)
 
+    messaging_worker = build_worker_settings(messaging)
     workers = [
         _worker(ReceivablesWorker),
         _worker(DunningWorker),
         _worker(AlarmsWorker, on_startup=alarms_startup, on_shutdown=alarms_shutdown),
-        _worker(build_worker_settings(messaging)),
+        _worker(messaging_worker, **dunning_routed(stack, messaging_worker)),
         _worker(WebhooksWorker),
         _worker(PortalWorker),
     ]

@@ -11,13 +11,20 @@ import httpx
 from sqlalchemy import text
 
 from dunning_service.worker import HANDLERS, WorkerSettings
+from messaging_service.delivery.dispatched import dispatched_communications
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from shared.contracts.common import ContactPoint, Person
-from shared.contracts.messaging import Communication, MessageStatusChanged, SendCommunications
+from shared.contracts.messaging import (
+    Communication,
+    MessageStatusChanged,
+    SendCommunications,
+    SendDispatchedCommunications,
+)
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
 from shared.inbox import process_batch
 from shared.messages import Envelope, Message
 from shared.outbox import relay_once
+from tests.messaging.support import routed_dunning
 from tests.support import Stack, TenantCtx, create_tenant, run_worker
 
 STANDARD_STEPS = [
@@ -176,6 +183,15 @@ class Messaging:
             self.last_seq = max(self.last_seq, row.seq)
             if row.message_type == SendCommunications.message_type:
                 communications.extend(SendCommunications.model_validate(row.payload).communications)
+            elif row.message_type == SendDispatchedCommunications.message_type:  # a run's, asked as messaging does
+                ids = SendDispatchedCommunications.model_validate(row.payload).dispatch_ids
+                dunning = routed_dunning(self.stack)
+                try:
+                    built = await dispatched_communications(dunning, self.tenant_id, ids)
+                finally:
+                    await dunning.http.aclose()
+                assert len(built) == len(ids), "dunning built every dispatch named"
+                communications.extend(Communication.model_validate(c) for c in built)
             elif row.message_type == CreateTask.message_type:
                 self.tasks.append(CreateTask.model_validate(row.payload))
             else:

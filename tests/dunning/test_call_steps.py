@@ -18,6 +18,7 @@ from shared.inbox import process_batch
 from shared.messages import Envelope
 from shared.outbox import relay_once
 from tests.dunning.support import create_strategy, dry_run, real_run
+from tests.messaging.support import dunning_routed
 from tests.support import create_api_key, create_tenant, create_user, run_worker
 
 DUE = date(2025, 6, 3)  # a Tuesday
@@ -40,8 +41,9 @@ async def deliver(stack, *schemas: str) -> None:
     for schema in schemas:
         while await relay_once(stack.engine, stack.arq, schema):
             pass
-    for worker in (ReceivablesWorker, DunningWorker, MessagingWorker):
-        await run_worker(worker)
+    await run_worker(ReceivablesWorker)
+    await run_worker(DunningWorker)
+    await run_worker(MessagingWorker, **dunning_routed(stack, MessagingWorker))
 
 
 async def call_tasks(api, headers, customer_id: str) -> list[dict]:

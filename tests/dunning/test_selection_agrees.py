@@ -24,7 +24,7 @@ from dunning_service.runs.context import load_strategies, load_tenant, pending_c
 from dunning_service.runs.rules import CustomerPlan, evaluate_customer
 from dunning_service.strategies.rules import Strategy, overdue_amounts, select_strategy
 from shared.contracts.common import Channel, ContactPoint, InvoiceKind, InvoiceStatus
-from shared.contracts.messaging import CallTask, Communication, SendCommunications
+from shared.contracts.messaging import CallTask, Communication, SendDispatchedCommunications
 from shared.contracts.receivables import CreateTask, CustomerChanged, InvoiceChanged
 from tests.dunning.support import STANDARD_STEPS, create_strategy, dunning_tenant, feed
 
@@ -381,18 +381,21 @@ async def _handed_over(stack, tenant, strategies, day: date, cutoff: datetime, i
         for part in range(4):
             await handover_repository.hand_over_part(session, tenant, RUN_ID, day, part, command_batch_size=7)
             # each part has a transaction of its own in a run: its temporary tables go with it
-            await conn.execute(text("DROP TABLE part_plan, part_positions, part_dispatches, part_items"))
+            await conn.execute(text("DROP TABLE part_plan, part_dispatches, part_items"))
         rows = (await conn.execute(text("SELECT * FROM dunning.dispatches WHERE run_id = :r"), {"r": RUN_ID})).all()
         commands = await conn.execute(
             text("SELECT payload FROM dunning.outbox WHERE tenant_id = :t AND message_type = :m"),
-            {"t": tenant.tenant_id, "m": SendCommunications.message_type},
+            {"t": tenant.tenant_id, "m": SendDispatchedCommunications.message_type},
         )
+        named = [uuid.UUID(i) for command in commands.scalars() for i in command["dispatch_ids"]]
+        assert sorted(named) == sorted(row.id for row in rows if row.channel is not None)  # each message once
+        # their content as messaging gets it (``POST /internal/dispatched-communications``), in the run's transaction
+        built = await handover_repository.dispatched_communications(session, tenant, named)
         handed = {}
-        for command in commands.scalars():
-            for payload in command["communications"]:
-                message = Communication.model_validate(payload)
-                assert message.data["run_id"] == str(RUN_ID)
-                handed[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
+        for dispatch_id in named:
+            message = Communication.model_validate_json(built[dispatch_id])
+            assert message.data["run_id"] == str(RUN_ID) and message.source_ref == str(dispatch_id)
+            handed[message.idempotency_key] = message.model_dump(exclude={"source_ref"})
         await session.rollback()
     return [row._mapping for row in rows], handed
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from email.message import Message
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 
 from messaging_service.delivery.jobs import DELIVER
@@ -16,9 +17,10 @@ from messaging_service.stubs.provider import ProviderStub
 from messaging_service.stubs.smtp_server import MaildirHandler
 from messaging_service.worker import build_worker_settings
 from shared.contracts.messaging import Communication, SendCommunications
+from shared.internal import InternalClient
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name, relay_once
-from tests.support import Stack, TenantCtx, create_tenant, run_worker
+from tests.support import RoutingTransport, Stack, TenantCtx, create_tenant, run_worker
 
 QUEUE = queue_name("messaging")
 
@@ -57,6 +59,27 @@ def settings(**overrides: Any) -> MessagingSettings:
 
 async def run_messaging(worker_settings: MessagingSettings) -> None:
     await run_worker(build_worker_settings(worker_settings))
+
+
+def routed_dunning(stack: Stack) -> InternalClient:
+    """Messaging's client of dunning's internal API (a run's communications by reference), routed to the in-process
+    dunning app."""
+    http = httpx.AsyncClient(transport=RoutingTransport(stack.services))
+    return InternalClient(http, MessagingSettings(dunning_url="http://dunning.test"))
+
+
+def dunning_routed(stack: Stack, worker_settings: type) -> dict[str, Any]:
+    """``run_worker`` options that give messaging's worker its client of dunning routed in-process."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["dunning"] = routed_dunning(stack)  # kept by the worker's own start-up
+        await worker_settings.on_startup(ctx)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["dunning"].http.aclose()
+        await worker_settings.on_shutdown(ctx)
+
+    return {"on_startup": startup, "on_shutdown": shutdown}
 
 
 async def messaging_tenant(api: Any, stack: Stack, *, always_open: bool = True, **overrides: Any) -> TenantCtx:
