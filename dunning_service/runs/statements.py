@@ -165,8 +165,8 @@ FROM grouped g"""
 
 def with_ages(plan: str) -> str:
     """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``), the customers' oldest overdue
-    debt read from their invoices (``Position.oldest_days_overdue``): a dry run's. A real run's parts take it from
-    the positions they build anyway (``handover_repository.hand_over_part``)."""
+    debt read from their invoices (``Position.oldest_days_overdue``): a dry run's. A real run's parts raise them
+    likewise as they write their dispatches (``handover_repository.hand_over_part``)."""
     return f"""
 WITH p AS MATERIALIZED ({plan}),
 ages AS (

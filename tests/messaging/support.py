@@ -104,10 +104,12 @@ async def send(stack: Stack, tenant_id: uuid.UUID, communications: list[Communic
 
 
 async def deliver(stack: Stack, worker_settings: MessagingSettings) -> None:
-    """Process what is queued (commands), then run the deliver job once (it sends until nothing is due)."""
-    await run_messaging(worker_settings)
+    """Process what is queued (commands; a dunning run's content asked of the in-process dunning), then run the
+    deliver job once (it sends until nothing is due)."""
+    worker = build_worker_settings(worker_settings)
+    await run_worker(worker, **dunning_routed(stack, worker))
     await stack.arq.enqueue_job(DELIVER, _queue_name=QUEUE, _job_id=f"test-deliver-{uuid.uuid4()}")
-    await run_messaging(worker_settings)
+    await run_worker(worker, **dunning_routed(stack, worker))
 
 
 async def relay_messaging(stack: Stack) -> None:
