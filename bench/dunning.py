@@ -419,9 +419,11 @@ async def catch_up(args) -> None:
                 execution = (
                     datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
                 ).total_seconds()
+                seconds = run["counts"].get("seconds", {})
                 print(
                     f"first real run: {real_seconds:.2f} s from the POST to completed ({execution:.2f} s in the "
-                    f"worker): {run['counts']['communications']:,} communications, steps pending on "
+                    f"worker: plan {seconds.get('plan')} s, hand-over {seconds.get('hand_over')} s): "
+                    f"{run['counts']['communications']:,} communications, steps pending on "
                     f"{run['counts']['invoices']:,} invoices",
                     flush=True,
                 )
