@@ -252,7 +252,10 @@ async def asked_by_messaging(
 
 
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> str:
-    return ", ".join(f"{name} {seconds - before.get(name, 0):.2f}" for name, seconds in sorted(after.items()))
+    """Each role's CPU seconds between two samples; a role whose processes ended between them (PostgreSQL backends
+    that closed) lost what they used: unknown."""
+    spent = {name: seconds - before.get(name, 0) for name, seconds in sorted(after.items())}
+    return ", ".join(f"{name} {s:.2f}" if s >= 0 else f"{name} unknown (processes ended)" for name, s in spent.items())
 
 
 def step_rows(strategy: dict) -> list[tuple]:
