@@ -3,8 +3,9 @@ explain shows, and the reference the run's SQL (``runs/statements.py``) is held 
 ``tests/dunning/test_selection_agrees.py``; ``tests/dunning`` validates what lands in the outbox against
 ``SendCommunications`` and ``CreateTask``.
 Each communication carries everything a template needs (seed 004: the invoices, the total per currency,
-the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up. Since issue 12
-that is the customer's whole open position (``position``), the invoices that triggered it marked.
+the oldest days overdue; seed 002: the advisor and supervisor), so messaging looks nothing up beyond the
+communication itself (a run's, it asks dunning for by its dispatch: ``SendDispatchedCommunications``). Since
+issue 12 that is the customer's whole open position (``position``), the invoices that triggered it marked.
 """
 
 import uuid

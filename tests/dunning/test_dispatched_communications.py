@@ -1,7 +1,8 @@
 """A run's communications by reference (issue 13: "the communication's content materialized later from a snapshot
 id by messaging"): the run's commands name its dispatches; messaging's acceptance asks dunning for their content
-(``POST /internal/dispatched-communications``), the same JSON the run built before, with the real services. Dunning
-not answering leaves the command to be taken again, nothing accepted; only services may ask."""
+(``POST /internal/dispatched-communications``), the same JSON the run built before, the customer's position read
+when messaging asks (a payment recorded in between shows), with the real services. Dunning not answering leaves the
+command to be taken again, nothing accepted; only services may ask."""
 
 import uuid
 from datetime import date
@@ -72,7 +73,14 @@ async def test_messaging_accepts_a_run_s_communications_with_the_content_dunning
         await nowhere.http.aclose()
     assert await messages(stack, tenant.id) == []
 
-    # dunning answers: one message, the content the run would have carried, and the dispatch accepted in return
+    # a payment of 500.00 on A-2 reaches dunning's projection between the run and the acceptance
+    async with stack.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE dunning.invoices SET open_amount = 200.00 WHERE tenant_id = :t AND number = 'A-2'"),
+            {"t": tenant.id},
+        )
+
+    # dunning answers: one message, the run's, its position read now, and the dispatch accepted in return
     dunning = routed_dunning(stack)
     try:
         assert await _accept(stack, envelope, dunning) == 1
@@ -90,9 +98,9 @@ async def test_messaging_accepts_a_run_s_communications_with_the_content_dunning
     )
     assert [(i.number, str(i.open_amount), i.days_overdue, i.triggered) for i in content.invoices] == [
         ("A-1", "1500.00", 3, True),
-        ("A-2", "700.00", 3, True),
+        ("A-2", "200.00", 3, True),
     ]
-    assert [(t.currency, str(t.amount)) for t in content.totals] == [("ARS", "2200.00")]
+    assert [(t.currency, str(t.amount)) for t in content.totals] == [("ARS", "1700.00")]
     assert content.data == {
         "as_of": FRIDAY.isoformat(),
         "run_id": run["id"],
