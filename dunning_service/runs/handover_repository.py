@@ -30,6 +30,7 @@ from dunning_service.runs.statements import (
     RUN_WORK_MEM,
     STEP_ROWS,
     aged_columns,
+    ages_query,
     communication_kind_sql,
 )
 from shared.contracts.messaging import PrepareCallTasks, SendDispatchedCommunications
@@ -135,19 +136,14 @@ PART_PLAN = "part_plan"
 PART = "part_dispatches"
 PART_ITEMS = "part_items"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
-# Its dispatches with their final tone (by the days overdue of each customer's oldest overdue demanded invoice, the
-# message's ``oldest_days_overdue``: ``positions_query``'s demanded lines past due), skipping a key an earlier run of
-# the day handed over; its planned messages done.
+# Its dispatches with their final tone (``ages_query``, as a dry run's), skipping a key an earlier run of the day
+# handed over; its planned messages done.
 _PART_WRITE = text(
     f"""
 INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
 SELECT {aged_columns(DISPATCH_COLUMNS, "ages.age")}
 FROM {PART_PLAN} p
-LEFT JOIN (SELECT i.customer_id, max(CAST(:as_of AS date) - i.due_date) AS age
-           FROM dunning.invoices i
-           WHERE i.tenant_id = :tenant_id AND i.customer_id IN (SELECT customer_id FROM {PART_PLAN})
-             AND i.status = 'normal' AND {OWED} AND i.due_date < :as_of
-           GROUP BY i.customer_id) ages ON ages.customer_id = p.customer_id
+LEFT JOIN ({ages_query(f"SELECT customer_id FROM {PART_PLAN}")}) ages ON ages.customer_id = p.customer_id
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"""
 )
 _PART_PLANNED_DONE = text(

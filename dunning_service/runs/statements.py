@@ -163,19 +163,23 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
 FROM grouped g"""
 
 
+def ages_query(customers: str) -> str:
+    """The days overdue of each customer's oldest overdue demanded invoice (``Position.oldest_days_overdue``, what
+    ``aged_tone`` reads), for the customers of ``customers`` (a query of customer ids). Columns: customer_id, age."""
+    return f"""
+SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
+FROM dunning.invoices
+WHERE tenant_id = :tenant_id AND customer_id IN ({customers}) AND status = 'normal' AND {OWED}
+  AND due_date < CAST(:as_of AS date)
+GROUP BY customer_id"""
+
+
 def with_ages(plan: str) -> str:
-    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``), the customers' oldest overdue
-    debt read from their invoices (``Position.oldest_days_overdue``): a dry run's. A real run's parts raise them
-    likewise as they write their dispatches (``handover_repository.hand_over_part``)."""
+    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``, by ``ages_query``): a dry run's.
+    A real run's parts raise them likewise as they write their dispatches (``handover_repository.hand_over_part``)."""
     return f"""
 WITH p AS MATERIALIZED ({plan}),
-ages AS (
-  SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
-  FROM dunning.invoices
-  WHERE tenant_id = :tenant_id AND customer_id IN (SELECT customer_id FROM p) AND status = 'normal' AND {OWED}
-    AND due_date < CAST(:as_of AS date)
-  GROUP BY customer_id
-)
+ages AS ({ages_query("SELECT customer_id FROM p")})
 SELECT {aged_columns(PLAN_COLUMNS, "ages.age")}
 FROM p LEFT JOIN ages ON ages.customer_id = p.customer_id"""
 
