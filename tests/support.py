@@ -430,6 +430,21 @@ def worker_options(worker_settings: type, **overrides: Any) -> dict[str, Any]:
     return {**{name: getattr(worker_settings, name) for name in WORKER_OPTIONS}, **overrides}
 
 
+def with_client(worker_settings: type, key: str, client: Callable[[], InternalClient]) -> dict[str, Any]:
+    """``run_worker`` options that put ``client()`` (a client of another service's API, routed in-process) in the
+    worker's context as ``ctx[key]`` before its own start-up (which keeps one given) and close it at shutdown."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx[key] = client()
+        await worker_settings.on_startup(ctx)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx[key].http.aclose()
+        await worker_settings.on_shutdown(ctx)
+
+    return {"on_startup": startup, "on_shutdown": shutdown}
+
+
 async def run_worker(worker_settings: type, **overrides: Any) -> None:
     """Run a service's arq worker until its queue is empty (``burst``), as the arq docs test jobs."""
     options = worker_options(worker_settings, **overrides)

@@ -137,7 +137,6 @@ SELECT id AS invoice_id, customer_id FROM ids"""
 async def gather_candidates(session: AsyncSession, uses_amount: bool, params: dict[str, Any]) -> int:
     """``CANDIDATES`` filled (a table of the transaction, analyzed: the planner then knows a few thousand from a
     million); how many. ``params``: tenant_id, as_of, since, since_day, after, up_to."""
-    await session.execute(text(f"DROP TABLE IF EXISTS {CANDIDATES}"))
     await analyzed_table(session, CANDIDATES, _candidates_query(uses_amount), params)
     return int(await session.scalar(text(f"SELECT count(*) FROM {CANDIDATES}")) or 0)
 

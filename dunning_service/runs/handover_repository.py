@@ -234,7 +234,6 @@ async def dispatched_communications(
     for (as_of,) in (await session.execute(_ASKED_DAYS)).all():  # one day (the run's), as a rule
         rows = await session.execute(_ASKED_BUILT, message_params(tenant, as_of))
         found.update((row[0], row[1]) for row in rows)
-    await session.execute(text(f"DROP TABLE {ASKED}"))  # the caller's transaction may ask again
     return found
 
 

@@ -20,7 +20,7 @@ from shared.inbox import process_batch
 from shared.internal import InternalClient
 from shared.messages import Envelope, Message
 from shared.outbox import relay_once
-from tests.support import RoutingTransport, Stack, TenantCtx, create_tenant, create_user, run_worker
+from tests.support import RoutingTransport, Stack, TenantCtx, create_tenant, create_user, run_worker, with_client
 
 
 def routed_receivables(stack: Stack) -> InternalClient:
@@ -35,18 +35,14 @@ async def relay(stack: Stack, *schemas: str) -> None:
             pass
 
 
+def receivables_routed(stack: Stack) -> dict[str, Any]:
+    """``run_worker`` options that give the alarms worker its client of receivables routed in-process."""
+    return with_client(WorkerSettings, "receivables", lambda: routed_receivables(stack))
+
+
 async def alarms_worker(stack: Stack) -> None:
     """The alarms worker until its queue is empty, with receivables' API routed in-process."""
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        await WorkerSettings.on_startup(ctx)
-        ctx["receivables"] = routed_receivables(stack)
-
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["receivables"].http.aclose()
-        await WorkerSettings.on_shutdown(ctx)
-
-    await run_worker(WorkerSettings, on_startup=startup, on_shutdown=shutdown)
+    await run_worker(WorkerSettings, **receivables_routed(stack))
 
 
 async def deliver_gateway(stack: Stack) -> None:

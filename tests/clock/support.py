@@ -19,7 +19,7 @@ from services.portal.worker import WorkerSettings as PortalWorker
 from services.receivables.worker import WorkerSettings as ReceivablesWorker
 from services.webhooks.worker import WorkerSettings as WebhooksWorker
 from shared.outbox import relay_once
-from tests.alarms.support import routed_receivables
+from tests.alarms.support import receivables_routed
 from tests.messaging.support import dunning_routed
 from tests.support import Stack, TenantCtx, create_tenant, run_worker, worker_options
 
@@ -46,19 +46,11 @@ async def live_services(stack: Stack, messaging: MessagingSettings) -> AsyncIter
     """Every worker (their crons off: the test clock's advance drives the days) and the relays, until the block
     ends."""
 
-    async def alarms_startup(ctx: dict[str, Any]) -> None:
-        await AlarmsWorker.on_startup(ctx)
-        ctx["receivables"] = routed_receivables(stack)
-
-    async def alarms_shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["receivables"].http.aclose()
-        await AlarmsWorker.on_shutdown(ctx)
-
     messaging_worker = build_worker_settings(messaging)
     workers = [
         _worker(ReceivablesWorker),
         _worker(DunningWorker),
-        _worker(AlarmsWorker, on_startup=alarms_startup, on_shutdown=alarms_shutdown),
+        _worker(AlarmsWorker, **receivables_routed(stack)),
         _worker(messaging_worker, **dunning_routed(stack, messaging_worker)),
         _worker(WebhooksWorker),
         _worker(PortalWorker),

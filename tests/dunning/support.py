@@ -179,23 +179,23 @@ class Messaging:
                 )
             ).all()
         communications = []
-        for row in rows:
-            self.last_seq = max(self.last_seq, row.seq)
-            if row.message_type == SendCommunications.message_type:
-                communications.extend(SendCommunications.model_validate(row.payload).communications)
-            elif row.message_type == SendDispatchedCommunications.message_type:  # a run's, asked as messaging does
-                ids = SendDispatchedCommunications.model_validate(row.payload).dispatch_ids
-                dunning = routed_dunning(self.stack)
-                try:
+        dunning = routed_dunning(self.stack)
+        try:
+            for row in rows:
+                self.last_seq = max(self.last_seq, row.seq)
+                if row.message_type == SendCommunications.message_type:
+                    communications.extend(SendCommunications.model_validate(row.payload).communications)
+                elif row.message_type == SendDispatchedCommunications.message_type:  # a run's, asked as messaging
+                    ids = SendDispatchedCommunications.model_validate(row.payload).dispatch_ids
                     built = await dispatched_communications(dunning, self.tenant_id, ids)
-                finally:
-                    await dunning.http.aclose()
-                assert len(built) == len(ids), "dunning built every dispatch named"
-                communications.extend(Communication.model_validate(c) for c in built)
-            elif row.message_type == CreateTask.message_type:
-                self.tasks.append(CreateTask.model_validate(row.payload))
-            else:
-                self.events.append({"type": row.message_type, **row.payload})
+                    assert len(built) == len(ids), "dunning built every dispatch named"
+                    communications.extend(Communication.model_validate(c) for c in built)
+                elif row.message_type == CreateTask.message_type:
+                    self.tasks.append(CreateTask.model_validate(row.payload))
+                else:
+                    self.events.append({"type": row.message_type, **row.payload})
+        finally:
+            await dunning.http.aclose()
         return communications
 
     async def answer(

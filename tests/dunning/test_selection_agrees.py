@@ -380,8 +380,6 @@ async def _handed_over(stack, tenant, strategies, day: date, cutoff: datetime, i
         await plan_repository.plan_into(session, compiled, params)
         for part in range(4):
             await handover_repository.hand_over_part(session, tenant, RUN_ID, day, part, command_batch_size=7)
-            # each part has a transaction of its own in a run: its temporary tables go with it
-            await conn.execute(text("DROP TABLE part_plan, part_dispatches, part_items"))
         rows = (await conn.execute(text("SELECT * FROM dunning.dispatches WHERE run_id = :r"), {"r": RUN_ID})).all()
         commands = await conn.execute(
             text("SELECT payload FROM dunning.outbox WHERE tenant_id = :t AND message_type = :m"),

@@ -20,7 +20,7 @@ from shared.contracts.messaging import Communication, SendCommunications
 from shared.internal import InternalClient
 from shared.messages import Envelope
 from shared.outbox import HANDLE_MESSAGES, queue_name, relay_once
-from tests.support import RoutingTransport, Stack, TenantCtx, create_tenant, run_worker
+from tests.support import RoutingTransport, Stack, TenantCtx, create_tenant, run_worker, with_client
 
 QUEUE = queue_name("messaging")
 
@@ -70,16 +70,7 @@ def routed_dunning(stack: Stack) -> InternalClient:
 
 def dunning_routed(stack: Stack, worker_settings: type) -> dict[str, Any]:
     """``run_worker`` options that give messaging's worker its client of dunning routed in-process."""
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["dunning"] = routed_dunning(stack)  # kept by the worker's own start-up
-        await worker_settings.on_startup(ctx)
-
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        await ctx["dunning"].http.aclose()
-        await worker_settings.on_shutdown(ctx)
-
-    return {"on_startup": startup, "on_shutdown": shutdown}
+    return with_client(worker_settings, "dunning", lambda: routed_dunning(stack))
 
 
 async def messaging_tenant(api: Any, stack: Stack, *, always_open: bool = True, **overrides: Any) -> TenantCtx:
