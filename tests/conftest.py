@@ -25,6 +25,7 @@ from typing import Any  # noqa: E402
 
 import httpx._transports.default  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from tests.support import (  # noqa: E402
     Stack,
@@ -35,6 +36,12 @@ from tests.support import (  # noqa: E402
     reset_state,
     serve_on_loopback,
 )
+
+# Property tests are bounded by their number of examples, never by the clock: on a busy 2-core machine one draw
+# or one example may take a second (Hypothesis's default deadline is 200 ms and its health check fails slow
+# input generation).
+settings.register_profile("cobranza", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("cobranza")
 
 # httpx reads the whole CA bundle into a new SSL context for every transport it creates (~25 ms of CPU): each
 # service's worker builds its HTTP client at start, and the tests start burst workers thousands of times (a third
