@@ -91,7 +91,8 @@ PLAN_STEPS = [
 
 CUSTOMERS_SQL = """
 INSERT INTO dunning.customers (tenant_id, id, revision, external_id, name, country, language, segment, vip,
-                               risk_level, tags, contacts, opted_out_channels, usable_channels, people, seen_at)
+                               risk_level, tags, contacts, opted_out_channels, usable_channels, addresses, people,
+                               seen_at)
 SELECT $1, gen_random_uuid(), 1, 'C-' || g, 'Cliente ' || g, 'AR', 'es',
        (ARRAY['retail', 'wholesale', 'government'])[1 + g % 3], g % 50 = 0,
        (ARRAY['low', 'medium', 'medium', 'high'])[1 + g % 4], ARRAY['zone-' || g % 7],
@@ -105,6 +106,9 @@ SELECT $1, gen_random_uuid(), 1, 'C-' || g, 'Cliente ' || g, 'AR', 'es',
        array_remove(array_remove(array_remove(ARRAY[
            CASE WHEN e AND g % 97 <> 0 AND g % 41 <> 0 THEN 'email' END,
            CASE WHEN s THEN 'sms' END, CASE WHEN w THEN 'whatsapp' END], NULL), NULL), NULL),
+       jsonb_strip_nulls(jsonb_build_object(
+           'email', CASE WHEN e AND g % 97 <> 0 AND g % 41 <> 0 THEN 'c' || g || '@example.com' END,
+           'sms', CASE WHEN s THEN '+5491155551234' END, 'whatsapp', CASE WHEN w THEN '+5491155551234' END)),
        jsonb_build_object('advisor', jsonb_build_object('name', 'Asesor ' || g % 40, 'whatsapp', '+5491155550000')),
        now() - interval '2 days'
 FROM (SELECT g, g % 20 <> 0 AS e, g % 5 < 2 AS s, g % 10 < 3 AS w FROM generate_series(1, $2) g) flags

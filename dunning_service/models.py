@@ -103,6 +103,9 @@ class Customer(Base):
     opted_out_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
     # channels with a valid contact and no opt-out: derived on write, read by set-based queries (forecast)
     usable_channels: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=EMPTY_TEXTS)
+    # the first valid address per channel, unless opted out (``first_addresses``): derived on write, read by the
+    # run's plan
+    addresses: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     collector_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     people: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))  # collector, advisor…
     # unapplied credit per currency ({"ARS": "120.00"}) from the snapshot: messages state the debt net of it

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.models import Customer, Invoice, Tenant
-from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, usable_channels
+from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, first_addresses, usable_channels
 from dunning_service.projection.views import customer_view, invoice_view
 from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
@@ -42,6 +42,7 @@ CUSTOMER_FIELDS = (
     "contacts",
     "opted_out_channels",
     "usable_channels",
+    "addresses",
     "collector_id",
     "people",
     "credits",
@@ -88,6 +89,7 @@ def customer_row(tenant_id: uuid.UUID, m: CustomerSnapshot) -> dict[str, Any]:
         "contacts": [c.model_dump(mode="json") for c in m.contacts],
         "opted_out_channels": opted_out,
         "usable_channels": usable_channels(contacts, opted_out),
+        "addresses": first_addresses(contacts, opted_out),
         "collector_id": m.collector_id,
         "people": {p: person.model_dump(mode="json") for p in PEOPLE if (person := getattr(m, p)) is not None},
         "credits": credits_json(m),
