@@ -114,6 +114,9 @@ class Customer(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     # the tenant's local day of the customer's latest reply (not a STOP): reminders pause from it
     replied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # the oldest due date of its demanded invoices (normal, owed), kept as they change (projection.repository
+    # .keep_oldest_due): the age that raises a message's tone
+    oldest_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Invoice(Base):
