@@ -8,14 +8,20 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import asyncpg
 from sqlalchemy import text
 
 from dunning_service.projection import repository
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.contracts.receivables import CustomerChanged, InvoiceChanged, InvoicesChanged, InvoiceSnapshot
+from tests.conftest import TEST_DATABASE, TEST_SERVER
 from tests.dunning.support import dunning_tenant, feed
+from tests.support import migrate, recreate_database
 
 OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
+SCRATCH = f"{TEST_DATABASE}_oldest_due"
+URL = f"postgresql+asyncpg://{TEST_SERVER}/{SCRATCH}"
+DSN = f"postgresql://{TEST_SERVER}/{SCRATCH}"
 
 
 def _invoice(customer_id: uuid.UUID, due: date, revision: int = 1, **fields) -> InvoiceChanged:
@@ -84,3 +90,34 @@ async def test_the_oldest_due_date_follows_every_change_of_the_customers_invoice
     async with stack.services["dunning"].state.sessionmaker() as session, session.begin():
         assert await repository.mark_invoices_missing(session, tenant.id, datetime.now(UTC) + timedelta(hours=1)) == 3
     assert await _oldest(stack, ana, bruno) == [None, None]
+
+
+async def test_migration_0048_fills_the_oldest_due_date_of_the_customers_it_finds():
+    tenant, ana, bruno, carla = (uuid.uuid4() for _ in range(4))
+    invoices = [  # (customer, due date, status, kind, open amount)
+        (ana, NOV, "normal", "invoice", 100),
+        (ana, OCT, "normal", "invoice", 100),
+        (ana, date(2026, 9, 1), "normal", "credit_note", 100),
+        (bruno, OCT, "promise_to_pay", "invoice", 100),
+        (bruno, DEC, "normal", "installment", 100),
+        (carla, OCT, "paid", "invoice", 0),
+    ]
+    await recreate_database(TEST_SERVER, SCRATCH)
+    await migrate(URL, "0047")
+    conn = await asyncpg.connect(DSN)
+    try:
+        await conn.executemany(
+            "INSERT INTO dunning.customers (tenant_id, id, revision, name) VALUES ($1, $2, 1, 'Cliente')",
+            [(tenant, c) for c in (ana, bruno, carla)],
+        )
+        await conn.executemany(
+            "INSERT INTO dunning.invoices (tenant_id, id, customer_id, revision, number, kind, currency, amount, "
+            "open_amount, issue_date, due_date, status) VALUES ($1, gen_random_uuid(), $2, 1, 'F', $3, 'ARS', 100, "
+            "$4, $5, $5, $6)",
+            [(tenant, c, kind, amount, due, status) for c, due, status, kind, amount in invoices],
+        )
+        await migrate(URL, "0048")
+        rows = await conn.fetch("SELECT id, oldest_due_date FROM dunning.customers")
+        assert dict((row["id"], row["oldest_due_date"]) for row in rows) == {ana: OCT, bruno: DEC, carla: None}
+    finally:
+        await conn.close()
