@@ -190,14 +190,6 @@ FROM (SELECT DISTINCT ON (i.customer_id) i.id FROM dunning.invoices i JOIN touch
       WHERE i.tenant_id = $1 ORDER BY i.customer_id, i.due_date) one
 WHERE i.tenant_id = $1 AND i.id = one.id
 """
-# Each customer's oldest due date among its demanded invoices, as the projection keeps it when invoices change
-# (``keep_oldest_due``), once for the whole portfolio
-OLDEST_DUE_SQL = """
-UPDATE dunning.customers c SET oldest_due_date = o.oldest
-FROM (SELECT customer_id, min(due_date) AS oldest FROM dunning.invoices
-      WHERE tenant_id = $1 AND status = 'normal' AND kind <> 'credit_note' AND NOT missing_upstream AND open_amount > 0
-      GROUP BY customer_id) o
-WHERE c.tenant_id = $1 AND c.id = o.customer_id"""
 BARE_SQL = """
 SELECT customer_id, array_agg(id) AS invoice_ids
 FROM dunning.invoices
@@ -592,9 +584,8 @@ async def main() -> None:
                     as_of,
                     customers // 200,
                 )
-                await conn.execute("VACUUM ANALYZE dunning.invoices")
-                await conn.execute(OLDEST_DUE_SQL, tenant_id)
                 await conn.execute("VACUUM ANALYZE dunning.customers")
+                await conn.execute("VACUUM ANALYZE dunning.invoices")
                 invoices = await conn.fetchval("SELECT count(*) FROM dunning.invoices")
                 print(
                     f"projection: {invoices:,} open invoices, {customers:,} customers, built in "

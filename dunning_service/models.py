@@ -114,9 +114,6 @@ class Customer(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     # the tenant's local day of the customer's latest reply (not a STOP): reminders pause from it
     replied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    # the oldest due date of its demanded invoices (normal, owed), kept as they change (projection.repository
-    # .keep_oldest_due): the age that raises a message's tone
-    oldest_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Invoice(Base):
@@ -130,7 +127,7 @@ class Invoice(Base):
         Index("ix_invoices_customer", "tenant_id", "customer_id"),
         # the invoices changed since the last assessment of late charges (issue 19: fees/watermark.py)
         Index("ix_invoices_seen", "tenant_id", "seen_at"),
-        # a tenth of each page free: a run's marks (pending, accepted, done) stay heap-only updates (migration 0049)
+        # a tenth of each page free: a run's marks (pending, accepted, done) stay heap-only updates (migration 0048)
         {"postgresql_with": {"fillfactor": 90}},
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.models import Customer, Invoice, Tenant
 from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, first_addresses, usable_channels
 from dunning_service.projection.views import customer_view, invoice_view
-from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES, OWED
+from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
@@ -142,17 +142,14 @@ async def upsert_customers(
     fields = [f for f in CUSTOMER_FIELDS if f not in kept]
     # The rows as parameters (executemany), not in the statement: SQLAlchemy compiles the statement once and
     # caches it, where ``values(rows)`` compiled 20 parameters per row on every call.
-    rows = newest(rows, KEY, "revision")
     await db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],
             set_={**{f: statement.excluded[f] for f in fields}, "seen_at": func.now()},
             where=table.c.revision <= statement.excluded.revision,
         ),
-        rows,
+        newest(rows, KEY, "revision"),
     )
-    # a customer may arrive after its invoices (another queue): its oldest due date from them
-    await keep_oldest_due(db, [(row["tenant_id"], row["id"]) for row in rows])
 
 
 INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS)
@@ -181,52 +178,15 @@ async def upsert_invoice_columns(db: AsyncSession, columns: dict[str, list[Any]]
     if not columns["id"]:
         return
     source, params = unnest_source(Invoice.__table__, columns)
-    # the customers whose oldest due date may change: each written invoice's, and the one it left (the CTEs all
-    # read the table as it was before the statement)
-    touched = await db.execute(
+    await db.execute(
         text(
-            f"""
-WITH source AS ({source}),
-left_behind AS (
-  SELECT i.tenant_id, i.customer_id FROM dunning.invoices i JOIN source s ON s.tenant_id = i.tenant_id AND s.id = i.id
-  WHERE i.customer_id <> s.customer_id
-),
-written AS (
-  INSERT INTO dunning.invoices ({", ".join(columns)}) SELECT * FROM source
-  ON CONFLICT (tenant_id, id) DO UPDATE SET
-  {", ".join(f"{f} = excluded.{f}" for f in INVOICE_FIELDS)}, seen_at = now(), missing_upstream = false
-  WHERE dunning.invoices.revision <= excluded.revision
-  RETURNING tenant_id, customer_id
-)
-SELECT tenant_id, customer_id FROM written UNION SELECT tenant_id, customer_id FROM left_behind"""
+            f"INSERT INTO dunning.invoices ({', '.join(columns)}) {source} "
+            "ON CONFLICT (tenant_id, id) DO UPDATE SET "
+            f"{', '.join(f'{f} = excluded.{f}' for f in INVOICE_FIELDS)}, seen_at = now(), missing_upstream = false "
+            "WHERE dunning.invoices.revision <= excluded.revision"
         ),
         params,
     )
-    await keep_oldest_due(db, [(t, c) for t, c in touched.all()])
-
-
-# Each customer's oldest due date among its demanded invoices (normal and owed), kept on the customer: a message's
-# tone rises with the age of the oldest overdue one (``runs.statements.ages_query``), which a run would otherwise
-# look up in every due customer's invoices. ``keep_oldest_due`` sets it for the customers whose invoices were written.
-OLDEST_DUE = f"""
-SELECT min(i.due_date) FROM dunning.invoices i
-WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id AND i.status = 'normal' AND {OWED}"""
-_KEEP_OLDEST_DUE = text(
-    f"""
-UPDATE dunning.customers c SET oldest_due_date = x.oldest
-FROM (SELECT k.tenant_id, k.customer_id, ({OLDEST_DUE}) AS oldest
-      FROM (SELECT DISTINCT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:customers AS uuid[])) AS u(t, c)) AS
-           k(tenant_id, customer_id)) x
-WHERE c.tenant_id = x.tenant_id AND c.id = x.customer_id AND c.oldest_due_date IS DISTINCT FROM x.oldest"""
-)
-
-
-async def keep_oldest_due(db: AsyncSession, customers: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """The oldest due date (``OLDEST_DUE``) of these (tenant id, customer id), read from their invoices now."""
-    if customers:
-        await db.execute(
-            _KEEP_OLDEST_DUE, {"tenants": [t for t, _ in customers], "customers": [c for _, c in customers]}
-        )
 
 
 async def upsert_tenants(db: AsyncSession, announcements: list[tuple[datetime, TenantChanged]]) -> None:
@@ -352,13 +312,11 @@ async def mark_invoices_missing(session: AsyncSession, tenant_id: uuid.UUID, sta
             # seen_at: its customer's overdue amount, hence strategy, may change (fees/watermark.py)
             "UPDATE dunning.invoices SET missing_upstream = true, seen_at = now() WHERE tenant_id = :tenant_id "
             f"AND status IN {LISTED_STATUSES} "
-            "AND NOT missing_upstream AND seen_at < :started RETURNING customer_id"
+            "AND NOT missing_upstream AND seen_at < :started"
         ),
         {"tenant_id": tenant_id, "started": started},
     )
-    missing = list(result.scalars())
-    await keep_oldest_due(session, [(tenant_id, customer_id) for customer_id in missing])
-    return len(missing)
+    return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def save_resync_report(session: AsyncSession, tenant_id: uuid.UUID, report: str) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from dunning_service.runs import selection
 from dunning_service.runs.context import TenantContext
+from dunning_service.runs.selection import OWED
 from dunning_service.strategies.rules import COMMUNICATION_KIND, KIND_RANK
 from shared.contracts.common import Channel
 from shared.contracts.messaging import FIRM_TONE, TONE_AGES
@@ -161,12 +162,13 @@ FROM grouped g"""
 
 def ages_query(customers: str) -> str:
     """The days overdue of each customer's oldest overdue demanded invoice (``Position.oldest_days_overdue``, what
-    ``aged_tone`` reads), for the customers of ``customers`` (a query of customer ids), from the oldest due date the
-    projection keeps (``projection.repository.keep_oldest_due``). Columns: customer_id, age."""
+    ``aged_tone`` reads), for the customers of ``customers`` (a query of customer ids). Columns: customer_id, age."""
     return f"""
-SELECT id AS customer_id, CAST(:as_of AS date) - oldest_due_date AS age
-FROM dunning.customers
-WHERE tenant_id = :tenant_id AND id IN ({customers}) AND oldest_due_date < CAST(:as_of AS date)"""
+SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
+FROM dunning.invoices
+WHERE tenant_id = :tenant_id AND customer_id IN ({customers}) AND status = 'normal' AND {OWED}
+  AND due_date < CAST(:as_of AS date)
+GROUP BY customer_id"""
 
 
 def with_ages(plan: str) -> str:

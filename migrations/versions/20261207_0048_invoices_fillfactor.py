@@ -5,15 +5,15 @@ indexes gets an entry. Measured on the 1M bench portfolio, marking a part's 5,00
 to 90%; a table already loaded keeps its pages until it is rewritten (``VACUUM FULL dunning.invoices``, which locks
 it: a maintenance window) or until its rows have changed.
 
-Revision ID: 0049
-Revises: 0048
+Revision ID: 0048
+Revises: 0047
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
-revision = "0049"
-down_revision = "0048"
+revision = "0048"
+down_revision = "0047"
 branch_labels = None
 depends_on = None
 
