@@ -273,14 +273,15 @@ def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps:
 
 
 def due_query(compiled: CompiledStrategies, ordered: bool = True) -> str:
-    """Every invoice due a step, with its strategy's number ``k`` and the step's index (ordered per customer for
-    the Python plan; a run's statements take it unordered)."""
+    """Every invoice due a step, with its strategy's number ``k``, the step's index and its customer's first
+    addresses (``first_addresses``, read with the customer's strategy: the plan needs no second pass over the
+    customers); ordered per customer for the Python plan, a run's statements take it unordered."""
     order = "ORDER BY customer_id, due_date, number, id" if ordered else ""
-    return f"""{with_clause(compiled, ", c.replied_on")},
+    return f"""{with_clause(compiled, ", c.replied_on, c.addresses")},
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
          i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, i.pending_step_id, i.pending_since,
-         i.pending_accepted, {compiled.k_sql} AS k,
+         i.pending_accepted, cu.addresses, {compiled.k_sql} AS k,
          {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
@@ -300,7 +301,7 @@ tgt AS (
   FROM counted
 )
 SELECT id, customer_id, external_id, number, kind, currency, amount, open_amount, issue_date, due_date, status,
-       document_url, k, pos - 1 AS step_index
+       document_url, addresses, k, pos - 1 AS step_index
 FROM tgt
 WHERE pos IS NOT NULL
   AND NOT (steps_done && ids[pos:])

@@ -107,22 +107,16 @@ def plan_select(compiled: selection.CompiledStrategies) -> str:
     ``plan_customer`` groups them (its keys unique by construction), each with its steps' tone (``aged``: the
     customer's oldest debt may raise it, ``aged_tone``). The key's digest is ``communication_key``'s:
     sha256 of the sorted ``invoice:step`` pairs."""
-    first_reachable = " ".join(f"WHEN a.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
+    first_reachable = " ".join(f"WHEN d.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
 WITH due AS MATERIALIZED ({selection.due_query(compiled, ordered=False)}),
 {STEP_ROWS},
-addr AS MATERIALIZED (  -- once per customer: the CASE below reads it up to six times per item
-  SELECT c.id, c.addresses  -- ``first_addresses``, kept by the projection
-  FROM dunning.customers c
-  WHERE c.tenant_id = :tenant_id AND c.id IN (SELECT customer_id FROM due)
-),
 items AS (
   SELECT d.id AS invoice_id, d.customer_id, d.number, d.due_date, s.*, ch.channel,
-         a.addresses ->> ch.channel AS address,
+         d.addresses ->> ch.channel AS address,  -- ``first_addresses``, kept by the projection
          CASE WHEN s.step_kind = 'call' THEN s.step_id END AS call_step  -- one task per customer and call step
   FROM due d
   JOIN step_rows s ON s.k = d.k AND s.idx = d.step_index
-  JOIN addr a ON a.id = d.customer_id
   CROSS JOIN LATERAL (SELECT CASE {first_reachable} END AS channel) ch
 ),
 grouped AS (
