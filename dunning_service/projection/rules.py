@@ -94,9 +94,9 @@ def first_addresses(contacts: Iterable[Contact], opted_out: Iterable[str]) -> di
 
 
 def usable_channels(contacts: Iterable[Contact], opted_out: Iterable[str]) -> list[str]:
-    """Channels with a valid contact and no opt-out, kept in the projection for set-based queries."""
-    out = set(opted_out)
-    return sorted({c.channel.value for c in contacts if not c.invalid and c.channel.value not in out})
+    """Channels with a valid contact and no opt-out (those ``first_addresses`` has an address on), kept in the
+    projection for set-based queries."""
+    return sorted(first_addresses(contacts, opted_out))
 
 
 def customer_credits(customer: CustomerView) -> dict[str, Decimal]:

@@ -272,11 +272,10 @@ def with_clause(compiled: CompiledStrategies, customer_columns: str = "", steps:
     return "WITH " + ",".join(ctes)
 
 
-def due_query(compiled: CompiledStrategies, ordered: bool = True) -> str:
+def due_query(compiled: CompiledStrategies) -> str:
     """Every invoice due a step, with its strategy's number ``k``, the step's index and its customer's first
     addresses (``first_addresses``, read with the customer's strategy: the plan needs no second pass over the
-    customers); ordered per customer for the Python plan, a run's statements take it unordered."""
-    order = "ORDER BY customer_id, due_date, number, id" if ordered else ""
+    customers), unordered (the plan groups it)."""
     return f"""{with_clause(compiled, ", c.replied_on, c.addresses")},
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
@@ -306,8 +305,7 @@ FROM tgt
 WHERE pos IS NOT NULL
   AND NOT (steps_done && ids[pos:])
   AND NOT (pending_step_id IS NOT NULL AND (pending_accepted OR pending_since > :pending_cutoff)
-           AND pending_step_id = ANY(ids[pos:]))
-{order}"""
+           AND pending_step_id = ANY(ids[pos:]))"""
 
 
 def base_params(

@@ -109,7 +109,7 @@ def plan_select(compiled: selection.CompiledStrategies) -> str:
     sha256 of the sorted ``invoice:step`` pairs."""
     first_reachable = " ".join(f"WHEN d.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
-WITH due AS MATERIALIZED ({selection.due_query(compiled, ordered=False)}),
+WITH due AS MATERIALIZED ({selection.due_query(compiled)}),
 {STEP_ROWS},
 items AS (
   SELECT d.id AS invoice_id, d.customer_id, d.number, d.due_date, s.*, ch.channel,
