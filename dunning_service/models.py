@@ -153,13 +153,25 @@ class Invoice(Base):
     plan_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     missing_upstream: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
-    # dunning state
+    # dunning state (the step awaiting messaging's answer is a ``PendingStep``)
     steps_done: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), server_default=EMPTY_UUIDS)
-    pending_step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
-    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # messaging accepted the pending step's message and still holds it: the pending expiry does not apply
-    pending_accepted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     stopped_by_action: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class PendingStep(Base):
+    """An invoice's step handed to messaging and not sent yet: a later run does not hand it over again while
+    messaging holds it (``accepted``) or nobody answered for less than the pending expiry. A narrow table of its
+    own (migration 0049): a run marks every invoice it reminds, and an insert here costs a fraction of an update of
+    the wide invoice row with its four indexes (a catch-up run marks every invoice of the portfolio)."""
+
+    __tablename__ = "pending_steps"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    step_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # messaging accepted the step's message and still holds it: the pending expiry does not apply
+    accepted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Strategy(IdMixin, TimestampMixin, Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.runs import selection
+from dunning_service.runs import pending, selection
 from shared.db import row_as
 
 
@@ -39,11 +39,12 @@ fsteps AS (
 ),
 cal AS (SELECT * FROM unnest(CAST(:cal_day AS date[]), CAST(:cal_next AS date[])) AS c(day, next_bd)),
 cand AS (
-  SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, i.pending_step_id,
+  SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, p.step_id AS pending_step_id,
          {compiled.k_sql} AS k, cu.usable, cu.replied_on, {compiled.ids_sql} AS ids
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   LEFT JOIN tol ON tol.currency = i.currency
+  {pending.JOIN}
   WHERE {selection.CANDIDATE_FILTER}
 ),
 expanded AS (

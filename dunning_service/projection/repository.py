@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.models import Customer, Invoice, Tenant
 from dunning_service.projection.rules import Contact, CustomerView, InvoiceView, first_addresses, usable_channels
 from dunning_service.projection.views import customer_view, invoice_view
+from dunning_service.runs import pending
 from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
@@ -346,8 +347,9 @@ async def open_invoices_of_customer(
 ) -> list[InvoiceView]:
     """A customer's open invoices as the rules see them (explain), oldest due first."""
     query = text(
-        "SELECT * FROM dunning.invoices WHERE tenant_id = :t AND customer_id = :c "
-        f"AND status IN {OPEN_STATUSES} ORDER BY due_date, number, id"
+        f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} "
+        f"WHERE i.tenant_id = :t AND i.customer_id = :c AND i.status IN {OPEN_STATUSES} "
+        "ORDER BY i.due_date, i.number, i.id"
     )
     rows = (await session.execute(query, {"t": tenant_id, "c": customer_id})).mappings()
     return [invoice_view(row, pending_cutoff, open_action_items) for row in rows]

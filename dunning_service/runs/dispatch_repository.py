@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dunning_service.models import Dispatch
 from dunning_service.projection.rules import CustomerView, InvoiceView
 from dunning_service.projection.views import customer_view, invoice_view
+from dunning_service.runs import pending
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from shared.contracts.common import InvoiceKind, InvoiceStatus
 from shared.db import row_as
@@ -95,14 +96,6 @@ FROM {_UNNEST}
 WHERE d.tenant_id = u.tenant_id AND d.idempotency_key = u.key AND d.state IN ('pending', 'accepted', 'sent')
 {_RETURNING}"""
 )
-_HELD_STEPS = text(
-    """
-UPDATE dunning.invoices i SET pending_accepted = true
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[]))
-     AS u(tenant_id, invoice_id, step)
-WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id AND i.pending_step_id = u.step
-"""
-)
 _DELIVERY = text(
     """
 UPDATE dunning.dispatches d
@@ -148,10 +141,7 @@ async def record_steps_accepted(session: AsyncSession, steps: list[tuple[uuid.UU
     """(tenant, invoice, step) pending and held by messaging: the pending expiry no longer applies."""
     if not steps:
         return
-    await session.execute(
-        _HELD_STEPS,
-        {"tenants": [s[0] for s in steps], "invoices": [s[1] for s in steps], "steps": [s[2] for s in steps]},
-    )
+    await session.execute(pending.ACCEPT, _triples(steps))
 
 
 async def record_delivery(
@@ -173,6 +163,11 @@ async def record_delivery(
 
 
 # ------------------------------------------------------------------------------------ steps and commands
+
+
+def _triples(steps: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> dict[str, list[uuid.UUID]]:
+    """(tenant, invoice, step) triples as ``pending.TRIPLES``' parameters."""
+    return {"tenants": [s[0] for s in steps], "invoices": [s[1] for s in steps], "steps": [s[2] for s in steps]}
 
 
 def _json(value: Any) -> str:
@@ -210,16 +205,7 @@ async def record_steps_pending(session: AsyncSession, steps: list[tuple[uuid.UUI
     pending expiry applies until messaging accepts it."""
     if not steps:
         return
-    await session.execute(
-        text(
-            "UPDATE dunning.invoices i "
-            "SET pending_step_id = u.step_id, pending_since = now(), pending_accepted = false "
-            "FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoice_ids AS uuid[]), CAST(:step_ids AS uuid[])) "
-            "AS u(tenant_id, invoice_id, step_id) "
-            "WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id"
-        ),
-        {"tenants": [s[0] for s in steps], "invoice_ids": [s[1] for s in steps], "step_ids": [s[2] for s in steps]},
-    )
+    await session.execute(pending.MARK, _triples(steps))
 
 
 async def record_steps_done(session: AsyncSession, steps: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, bool]]) -> None:
@@ -236,12 +222,6 @@ async def record_steps_done(session: AsyncSession, steps: list[tuple[uuid.UUID, 
         text(
             "UPDATE dunning.invoices i SET "
             "steps_done = ARRAY(SELECT DISTINCT s FROM unnest(i.steps_done || CAST(u.steps AS uuid[])) s ORDER BY s), "
-            "pending_step_id = CASE WHEN i.pending_step_id = ANY(CAST(u.steps AS uuid[])) THEN NULL "
-            "ELSE i.pending_step_id END, "
-            "pending_since = CASE WHEN i.pending_step_id = ANY(CAST(u.steps AS uuid[])) THEN NULL "
-            "ELSE i.pending_since END, "
-            "pending_accepted = i.pending_accepted AND NOT coalesce(i.pending_step_id = ANY(CAST(u.steps AS uuid[])), "
-            "false), "
             "stopped_by_action = i.stopped_by_action OR u.is_action "
             "FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS text[]), "
             "CAST(:actions AS boolean[])) AS u(tenant_id, invoice_id, steps, is_action) "
@@ -254,20 +234,16 @@ async def record_steps_done(session: AsyncSession, steps: list[tuple[uuid.UUID, 
             "actions": [v[1] for v in merged.values()],
         },
     )
+    await session.execute(pending.CLEAR, _triples([step[:3] for step in steps]))
 
 
 # ------------------------------------------------------------------------------------------- a fallback
 
-# The failed steps are not done (a late failure undoes them) and no longer pending.
+# The failed steps are not done (a late failure undoes them) and no longer pending (``pending.CLEAR``).
 _UNDO = text(
-    """
-UPDATE dunning.invoices i SET
-  steps_done = array_remove(i.steps_done, u.step),
-  pending_step_id = CASE WHEN i.pending_step_id = u.step THEN NULL ELSE i.pending_step_id END,
-  pending_since = CASE WHEN i.pending_step_id = u.step THEN NULL ELSE i.pending_since END,
-  pending_accepted = i.pending_accepted AND i.pending_step_id IS DISTINCT FROM u.step
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[]))
-     AS u(tenant_id, invoice_id, step)
+    f"""
+UPDATE dunning.invoices i SET steps_done = array_remove(i.steps_done, u.step_id)
+FROM {pending.TRIPLES}
 WHERE i.tenant_id = u.tenant_id AND i.id = u.invoice_id
 """
 )
@@ -284,9 +260,8 @@ ORDER BY created_at, id
 
 async def undo_steps(session: AsyncSession, pairs: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> None:
     """(tenant, invoice, step) failed: not done, no longer pending."""
-    await session.execute(
-        _UNDO, {"tenants": [p[0] for p in pairs], "invoices": [p[1] for p in pairs], "steps": [p[2] for p in pairs]}
-    )
+    await session.execute(_UNDO, _triples(pairs))
+    await session.execute(pending.CLEAR, _triples(pairs))
 
 
 async def tried(session: AsyncSession, tenant_id: uuid.UUID, roots: list[uuid.UUID]) -> list[TriedDispatch]:
@@ -335,7 +310,10 @@ async def customers(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.
 
 async def invoices(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, InvoiceView]:
     """The invoices ``ids`` as the rules see them."""
-    query = text("SELECT * FROM dunning.invoices WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))")
+    query = text(
+        f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} "
+        "WHERE i.tenant_id = :t AND i.id = ANY(CAST(:ids AS uuid[]))"
+    )
     rows = (await session.execute(query, {"t": tenant_id, "ids": ids})).mappings()
     return {row["id"]: invoice_view(row) for row in rows}
 

@@ -1,5 +1,5 @@
 """The hand-over's repository: a real run's hand-over in SQL (issue 13; the plan is ``statements.py``): a part's
-dispatches written from its planned messages, its steps marked pending on their invoices and its
+dispatches written from its planned messages, its steps marked pending (``pending``) and its
 ``SendDispatchedCommunications`` commands naming its dispatches, in batches of ``command_batch_size``, into the
 outbox; each message's content, the customer's whole position built by the server (JSON aggregation), when
 messaging asks for it (``dispatched_communications``); the unreachable items' tasks (one ``CreateTask`` each, their
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dunning_service.runs import payloads
+from dunning_service.runs import payloads, pending
 from dunning_service.runs.context import TenantContext
 from dunning_service.runs.selection import OPEN_STATUSES, OWED
 from dunning_service.runs.statements import (
@@ -131,10 +131,9 @@ LEFT JOIN lines l ON l.id = d.id"""
 
 
 # The part being handed over, in temporary tables of its transaction, analyzed: its planned messages, the
-# dispatches written, their (invoice, step) pairs (one row each)
+# dispatches written
 PART_PLAN = "part_plan"
 PART = "part_dispatches"
-PART_ITEMS = "part_items"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
 # Its dispatches with their final tone (``ages_query``, as a dry run's), skipping a key an earlier run of the day
 # handed over; its planned messages done.
@@ -152,13 +151,11 @@ _PART_PLANNED_DONE = text(
 _PART_DISPATCHES = f"""
 SELECT * FROM {DISPATCHES}
 WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
-_PART_ITEMS = f"SELECT unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id FROM {PART}"
 _PART_PENDING = text(
-    f"""
-UPDATE dunning.invoices i
-SET pending_step_id = u.step_id, pending_since = now(), pending_accepted = false
-FROM {PART_ITEMS} u
-WHERE i.tenant_id = :tenant_id AND i.id = u.invoice_id"""
+    pending.mark_query(
+        f"SELECT CAST(:tenant_id AS uuid) AS tenant_id, unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id "
+        f"FROM {PART}"
+    )
 )
 
 
@@ -192,18 +189,15 @@ async def hand_over_part(
     part: int,
     command_batch_size: int,
 ) -> None:
-    """The part's dispatches, its steps pending on their invoices and its commands to messaging, in the caller's
-    transaction."""
+    """The part's dispatches, its steps pending and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
     await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
     # each set's size known to the planner: a fresh run's rows have no statistics yet (a nested loop over a
-    # mis-estimated part re-aggregates per row), and the pairs guessed at 10 a dispatch made the planner hash every
-    # invoice of the tenant to mark a few thousand (340 ms a part of 4,900 at 1M; by the pairs' index: 50 ms)
+    # mis-estimated part re-aggregates per row)
     await analyzed_table(session, PART_PLAN, _PART_PLAN, params, columns=("customer_id",))
     await session.execute(_PART_WRITE, {**params, "as_of": as_of})
     await session.execute(_PART_PLANNED_DONE, params)
     await analyzed_table(session, PART, _PART_DISPATCHES, params, columns=("id", "customer_id"))
-    await analyzed_table(session, PART_ITEMS, _PART_ITEMS)
     await session.execute(_PART_PENDING, params)
     await session.execute(_SEND, {**params, "batch": max(1, command_batch_size)})
 
@@ -246,13 +240,13 @@ _TASKS_DONE = text(
     f"""
 UPDATE dunning.invoices i SET
   steps_done = ARRAY(SELECT DISTINCT s FROM unnest(i.steps_done || u.step_id) s ORDER BY s),
-  pending_step_id = CASE WHEN i.pending_step_id = u.step_id THEN NULL ELSE i.pending_step_id END,
-  pending_since = CASE WHEN i.pending_step_id = u.step_id THEN NULL ELSE i.pending_since END,
-  pending_accepted = i.pending_accepted AND i.pending_step_id IS DISTINCT FROM u.step_id,
   stopped_by_action = i.stopped_by_action OR u.is_action
 FROM {TASK_ITEMS} t,
      LATERAL (SELECT t.step_id, t.invoice_id = ANY(t.action_invoice_ids) AS is_action) u
 WHERE i.tenant_id = :tenant_id AND i.id = t.invoice_id"""
+)
+_TASKS_NOT_PENDING = text(
+    pending.clear_query(f"SELECT CAST(:tenant_id AS uuid) AS tenant_id, invoice_id, step_id FROM {TASK_ITEMS}")
 )
 
 
@@ -349,6 +343,7 @@ async def hand_over_tasks(
     # 1,100 tasks made the planner hash the tenant's million invoices (560 ms of the serial plan), now found by key
     await analyzed_table(session, TASK_ITEMS, _TASK_ITEMS, params)
     await session.execute(_TASKS_DONE, params)
+    await session.execute(_TASKS_NOT_PENDING, params)
     await session.execute(_CREATE_TASKS, {**task_params(tenant, as_of, plan), "run_id": plan["run_id"]})
     if "call" not in plan.get("st_kind", ()):
         return  # no strategy has a call step: nothing to ask

@@ -15,6 +15,7 @@ from typing import Any
 
 from dunning_service.experiments.rules import InForce
 from dunning_service.projection.rules import CLOSED_STATUSES
+from dunning_service.runs import pending
 from dunning_service.strategies.installments import plan_strategy
 from dunning_service.strategies.rules import (
     KIND_RANK,
@@ -279,12 +280,13 @@ def due_query(compiled: CompiledStrategies) -> str:
     return f"""{with_clause(compiled, ", c.replied_on, c.addresses")},
 cand AS (
   SELECT i.id, i.customer_id, i.external_id, i.number, i.kind, i.currency, i.amount, i.open_amount,
-         i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, i.pending_step_id, i.pending_since,
-         i.pending_accepted, cu.addresses, {compiled.k_sql} AS k,
+         i.issue_date, i.due_date, i.status, i.document_url, i.steps_done, {pending.COLUMNS}, cu.addresses,
+         {compiled.k_sql} AS k,
          {compiled.ids_sql} AS ids, {compiled.offs_sql} AS offs, {compiled.has_new_sql} AS has_new
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   LEFT JOIN tol ON tol.currency = i.currency
+  {pending.JOIN}
   WHERE {CANDIDATE_FILTER} AND i.issue_date <= CAST(:as_of AS date)
     AND NOT coalesce(cu.replied_on + CAST(:reply_pause_days AS int) > CAST(:as_of AS date), false)
 ),

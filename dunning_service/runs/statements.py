@@ -14,8 +14,8 @@ them.
    and their calls to messaging (``PrepareCallTasks``, each with the customer's whole position, as a message's),
    which renders the scripts and asks receivables for the tasks.
 3. **Hand-over of a part** (``handover_repository.hand_over_part``): the part's dispatches written (``ON CONFLICT
-   DO NOTHING``: a key already handed over is skipped) with their final tone, its steps marked pending on their
-   invoices and its ``SendDispatchedCommunications`` commands naming them, in batches of ``command_batch_size``,
+   DO NOTHING``: a key already handed over is skipped) with their final tone, its steps marked pending
+   (``pending``) and its ``SendDispatchedCommunications`` commands naming them, in batches of ``command_batch_size``,
    into the outbox; each message, the customer's whole position built by the server (JSON aggregation), when
    messaging asks for it (``handover_repository.dispatched_communications``).
 

@@ -47,7 +47,7 @@ async def test_steps_are_done_only_after_sent_and_an_accepted_message_never_expi
     assert await _steps_done(stack, "F-1") == []
     # messaging holds it for longer than the pending expiry: the step still waits for it (no second message)
     async with stack.engine.begin() as conn:
-        await conn.execute(text("UPDATE dunning.invoices SET pending_since = now() - interval '100 hours'"))
+        await conn.execute(text("UPDATE dunning.pending_steps SET since = now() - interval '100 hours'"))
     why = await _explain(api, tenant, ana, MONDAY + timedelta(days=3))
     assert why["invoices"][0]["reason"] == "awaiting_acceptance"
     await real_run(api, tenant.admin, MONDAY + timedelta(days=3))
@@ -66,7 +66,7 @@ async def test_an_unanswered_dispatch_expires_and_is_sent_again(api, stack):
     await real_run(api, tenant.admin, MONDAY)
     assert len(await messaging.take()) == 1  # messaging never answers
     async with stack.engine.begin() as conn:
-        await conn.execute(text("UPDATE dunning.invoices SET pending_since = now() - interval '100 hours'"))
+        await conn.execute(text("UPDATE dunning.pending_steps SET since = now() - interval '100 hours'"))
     await real_run(api, tenant.admin, MONDAY + timedelta(days=3))
     assert len(await messaging.take()) == 1
 

@@ -19,7 +19,7 @@ from dunning_service.experiments import repository as experiments_repository
 from dunning_service.experiments.rules import HeldAssignment, InForce, choose, in_force
 from dunning_service.fees import repository as fees
 from dunning_service.projection.views import customer_view, invoice_view
-from dunning_service.runs import handover_repository, payloads, plan_repository, selection, statements
+from dunning_service.runs import handover_repository, payloads, pending, plan_repository, selection, statements
 from dunning_service.runs.context import load_strategies, load_tenant, pending_cutoff
 from dunning_service.runs.rules import CustomerPlan, evaluate_customer
 from dunning_service.strategies.rules import Strategy, overdue_amounts, select_strategy
@@ -122,12 +122,19 @@ async def _scramble_history(stack, rng: random.Random, strategies: list[Strategy
             }
             await conn.execute(
                 text(
-                    "UPDATE dunning.invoices SET steps_done = CAST(:done AS uuid[]), pending_step_id = :pending, "
-                    "pending_since = :since, pending_accepted = :accepted, stopped_by_action = :stopped, "
+                    "UPDATE dunning.invoices SET steps_done = CAST(:done AS uuid[]), stopped_by_action = :stopped, "
                     "missing_upstream = :missing WHERE id = :id"
                 ),
                 values,
             )
+            if values["pending"] is not None:
+                await conn.execute(
+                    text(
+                        "INSERT INTO dunning.pending_steps (tenant_id, invoice_id, step_id, since, accepted) "
+                        "SELECT tenant_id, id, :pending, :since, :accepted FROM dunning.invoices WHERE id = :id"
+                    ),
+                    values,
+                )
         customers = list((await conn.execute(text("SELECT id FROM dunning.customers"))).scalars())
         for customer_id in rng.sample(customers, len(customers) // 4):  # replied around the days compared
             replied = DAYS[rng.randrange(len(DAYS))] - timedelta(days=rng.choice([0, 1, 2, 3, 5]))
@@ -212,7 +219,15 @@ async def _pure_plan(
 ) -> list[CustomerPlan]:
     async with stack.engine.connect() as conn:
         customers = (await conn.execute(text("SELECT * FROM dunning.customers"))).mappings().all()
-        invoices = (await conn.execute(text("SELECT * FROM dunning.invoices ORDER BY id"))).mappings().all()
+        invoices = (
+            (
+                await conn.execute(
+                    text(f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} ORDER BY i.id")
+                )
+            )
+            .mappings()
+            .all()
+        )
         open_items = {
             invoice_id: item_id
             for item_id, invoice_ids in (

@@ -1,5 +1,6 @@
 """A run's parts are handed over by two real arq worker processes; one is killed (SIGKILL) in the middle of a
-part (blocked on a row the test holds, so the kill lands inside the part's transaction). The part rolls back,
+part (blocked on a row the test holds: an expired pending mark of one invoice, which the part replaces, so the kill
+lands inside the part's transaction). The part rolls back,
 the sweeper re-drives the run, the surviving worker hands the part over: every communication goes out exactly
 once, and what went out is identical to the same portfolio's run by one worker (issue 13)."""
 
@@ -122,10 +123,22 @@ async def test_two_workers_one_killed_mid_part_send_every_communication_once(api
     assert len(set(parts_of.values())) >= 2  # the customers spread over several parts
     held_number = max(parts_of, key=lambda number: (parts_of[number], number))  # in the last part claimed
 
+    async with stack.engine.begin() as conn:  # long expired: the run reminds the invoice and marks it again
+        await conn.execute(
+            text(
+                "INSERT INTO dunning.pending_steps (tenant_id, invoice_id, step_id, since) "
+                "SELECT tenant_id, id, gen_random_uuid(), now() - interval '1000 hours' FROM dunning.invoices "
+                "WHERE tenant_id = :t AND number = :n"
+            ),
+            {"t": tenant.id, "n": held_number},
+        )
     holder = await stack.engine.connect()
     await holder.begin()
     await holder.execute(
-        text("SELECT 1 FROM dunning.invoices WHERE tenant_id = :t AND number = :n FOR UPDATE"),
+        text(
+            "SELECT 1 FROM dunning.pending_steps p JOIN dunning.invoices i ON i.tenant_id = p.tenant_id "
+            "AND i.id = p.invoice_id WHERE i.tenant_id = :t AND i.number = :n FOR UPDATE OF p"
+        ),
         {"t": tenant.id, "n": held_number},
     )
     response = await api.post("/v1/dunning-runs", json={"as_of": MONDAY.isoformat()}, headers=tenant.admin)
@@ -180,7 +193,7 @@ async def test_two_workers_one_killed_mid_part_send_every_communication_once(api
     async with stack.engine.connect() as conn:
         dispatches = await conn.scalar(text("SELECT count(*) FROM dunning.dispatches WHERE run_id = :r"), {"r": run_id})
         pending = await conn.scalar(
-            text("SELECT count(*) FROM dunning.invoices WHERE tenant_id = :t AND pending_step_id IS NOT NULL"),
+            text("SELECT count(*) FROM dunning.pending_steps WHERE tenant_id = :t"),
             {"t": tenant.id},
         )
     assert dispatches == CUSTOMERS
