@@ -259,9 +259,10 @@ async def analyzed_table(
     """``query``'s rows as a temporary table of the caller's transaction, analyzed: the planner then knows how many
     they are. A set made on the fly is guessed at (an ``unnest`` at 10 rows an array, a fresh run's rows with no
     statistics), and at a wrong guess it hashes a whole table to update a few thousand of its rows. ``columns``:
-    only these get statistics (the ones joined on), the row count all the same: a wide table's every column costs
-    (a run's part: 25,000 position lines took 90 ms to analyze in full). A table of that name made earlier in the
-    transaction is replaced (a worker's transaction may hand over two parts, an endpoint answer twice)."""
+    only these get statistics (the ones joined or filtered on), the row count all the same: a wide table's every
+    column costs (a run's part: 25,000 position lines took 90 ms to analyze in full). A table of that name made
+    earlier in the transaction is replaced (a worker's transaction may hand over two parts, an endpoint answer
+    twice)."""
     await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     await session.execute(text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"), dict(params or {}))
     await session.execute(text(f"ANALYZE {name} ({', '.join(columns)})" if columns else f"ANALYZE {name}"))
