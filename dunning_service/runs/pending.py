@@ -11,8 +11,8 @@ COLUMNS = "p.step_id AS pending_step_id, p.since AS pending_since, p.accepted AS
 
 # (tenant, invoice, step) triples given as three arrays
 TRIPLES = (
-    "unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[])) AS u(tenant_id, invoice_id, "
-    "step_id)"
+    "unnest(CAST(:tenants AS uuid[]), CAST(:invoices AS uuid[]), CAST(:steps AS uuid[])) "
+    "AS u(tenant_id, invoice_id, step_id)"
 )
 
 
