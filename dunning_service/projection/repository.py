@@ -347,8 +347,7 @@ async def open_invoices_of_customer(
 ) -> list[InvoiceView]:
     """A customer's open invoices as the rules see them (explain), oldest due first."""
     query = text(
-        f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} "
-        f"WHERE i.tenant_id = :t AND i.customer_id = :c AND i.status IN {OPEN_STATUSES} "
+        f"{pending.INVOICES} WHERE i.tenant_id = :t AND i.customer_id = :c AND i.status IN {OPEN_STATUSES} "
         "ORDER BY i.due_date, i.number, i.id"
     )
     rows = (await session.execute(query, {"t": tenant_id, "c": customer_id})).mappings()

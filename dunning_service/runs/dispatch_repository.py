@@ -310,10 +310,7 @@ async def customers(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.
 
 async def invoices(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, InvoiceView]:
     """The invoices ``ids`` as the rules see them."""
-    query = text(
-        f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} "
-        "WHERE i.tenant_id = :t AND i.id = ANY(CAST(:ids AS uuid[]))"
-    )
+    query = text(f"{pending.INVOICES} WHERE i.tenant_id = :t AND i.id = ANY(CAST(:ids AS uuid[]))")
     rows = (await session.execute(query, {"t": tenant_id, "ids": ids})).mappings()
     return {row["id"]: invoice_view(row) for row in rows}
 

@@ -8,6 +8,8 @@ from sqlalchemy import text
 # An invoice ``i``'s mark, if any, joined as ``p``, and its columns as ``invoice_view`` reads them
 JOIN = "LEFT JOIN dunning.pending_steps p ON p.tenant_id = i.tenant_id AND p.invoice_id = i.id"
 COLUMNS = "p.step_id AS pending_step_id, p.since AS pending_since, p.accepted AS pending_accepted"
+# The invoices ``i`` as the rules read them, each with its mark (``invoice_view``): add the conditions
+INVOICES = f"SELECT i.*, {COLUMNS} FROM dunning.invoices i {JOIN}"
 
 # (tenant, invoice, step) triples given as three arrays
 TRIPLES = (

@@ -219,15 +219,7 @@ async def _pure_plan(
 ) -> list[CustomerPlan]:
     async with stack.engine.connect() as conn:
         customers = (await conn.execute(text("SELECT * FROM dunning.customers"))).mappings().all()
-        invoices = (
-            (
-                await conn.execute(
-                    text(f"SELECT i.*, {pending.COLUMNS} FROM dunning.invoices i {pending.JOIN} ORDER BY i.id")
-                )
-            )
-            .mappings()
-            .all()
-        )
+        invoices = (await conn.execute(text(f"{pending.INVOICES} ORDER BY i.id"))).mappings().all()
         open_items = {
             invoice_id: item_id
             for item_id, invoice_ids in (
