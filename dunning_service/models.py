@@ -125,6 +125,14 @@ class Invoice(Base):
         # The run's partial index: only invoices that can be reminded, by due date.
         Index("ix_invoices_dunnable", "tenant_id", "due_date", postgresql_where=text("status = 'normal'")),
         Index("ix_invoices_customer", "tenant_id", "customer_id"),
+        # a customer's oldest debt, one probe (``runs/statements.oldest_debt``, migration 0050)
+        Index(
+            "ix_invoices_customer_dunnable",
+            "tenant_id",
+            "customer_id",
+            "due_date",
+            postgresql_where=text("status = 'normal'"),
+        ),
         # the invoices changed since the last assessment of late charges (issue 19: fees/watermark.py)
         Index("ix_invoices_seen", "tenant_id", "seen_at"),
         # a tenth of each page free: a run's marks (pending, accepted, done) stay heap-only updates (migration 0048)

@@ -30,8 +30,8 @@ from dunning_service.runs.statements import (
     RUN_WORK_MEM,
     STEP_ROWS,
     aged_columns,
-    ages_query,
     communication_kind_sql,
+    oldest_debt,
 )
 from shared.contracts.messaging import PrepareCallTasks, SendDispatchedCommunications
 from shared.contracts.receivables import CreateTask
@@ -135,14 +135,14 @@ LEFT JOIN lines l ON l.id = d.id"""
 PART_PLAN = "part_plan"
 PART = "part_dispatches"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
-# Its dispatches with their final tone (``ages_query``, as a dry run's), skipping a key an earlier run of the day
+# Its dispatches with their final tone (``oldest_debt``, as a dry run's), skipping a key an earlier run of the day
 # handed over; its planned messages done.
 _PART_WRITE = text(
     f"""
 INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
 SELECT {aged_columns(DISPATCH_COLUMNS, "ages.age")}
 FROM {PART_PLAN} p
-LEFT JOIN ({ages_query(f"SELECT customer_id FROM {PART_PLAN}")}) ages ON ages.customer_id = p.customer_id
+{oldest_debt("p")}
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"""
 )
 _PART_PLANNED_DONE = text(

@@ -154,25 +154,29 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
 FROM grouped g"""
 
 
-def ages_query(customers: str) -> str:
-    """The days overdue of each customer's oldest overdue demanded invoice (``Position.oldest_days_overdue``, what
-    ``aged_tone`` reads), for the customers of ``customers`` (a query of customer ids). Columns: customer_id, age."""
+def oldest_debt(row: str) -> str:
+    """A ``LEFT JOIN LATERAL`` giving the planned row ``row`` its customer's oldest debt, ``ages.age``: the days
+    overdue of the customer's oldest overdue demanded invoice (``Position.oldest_days_overdue``, what ``aged_tone``
+    reads), looked up only for a row whose tone it may raise (``aged``). One probe of the customer's dunnable
+    invoices by due date (``ix_invoices_customer_dunnable``, migration 0050) per row: grouping all the customers'
+    open invoices instead was a serial scan of the portfolio (0.5-0.6 s of a 1M dry run)."""
     return f"""
-SELECT customer_id, CAST(:as_of AS date) - min(due_date) AS age
-FROM dunning.invoices
-WHERE tenant_id = :tenant_id AND customer_id IN ({customers}) AND status = 'normal' AND {OWED}
-  AND due_date < CAST(:as_of AS date)
-GROUP BY customer_id"""
+LEFT JOIN LATERAL (
+  SELECT CAST(:as_of AS date) - min(due_date) AS age
+  FROM dunning.invoices  -- its columns unqualified (``OWED``): the innermost FROM is searched first
+  WHERE {row}.aged AND tenant_id = :tenant_id AND customer_id = {row}.customer_id AND status = 'normal' AND {OWED}
+    AND due_date < CAST(:as_of AS date)
+) ages ON true"""
 
 
 def with_ages(plan: str) -> str:
-    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``, by ``ages_query``): a dry run's.
-    A real run's parts raise them likewise as they write their dispatches (``handover_repository.hand_over_part``)."""
+    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``, by ``oldest_debt``): a dry
+    run's. A real run's parts raise them likewise as they write their dispatches
+    (``handover_repository.hand_over_part``)."""
     return f"""
-WITH p AS MATERIALIZED ({plan}),
-ages AS ({ages_query("SELECT customer_id FROM p")})
+WITH p AS MATERIALIZED ({plan})
 SELECT {aged_columns(PLAN_COLUMNS, "ages.age")}
-FROM p LEFT JOIN ages ON ages.customer_id = p.customer_id"""
+FROM p {oldest_debt("p")}"""
 
 
 def plan_params(
