@@ -40,7 +40,7 @@ fsteps AS (
 cal AS (SELECT * FROM unnest(CAST(:cal_day AS date[]), CAST(:cal_next AS date[])) AS c(day, next_bd)),
 cand AS (
   SELECT i.id, i.customer_id, i.issue_date, i.due_date, i.steps_done, p.step_id AS pending_step_id,
-         {compiled.k_sql} AS k, cu.usable, cu.replied_on, {compiled.ids_sql} AS ids
+         {compiled.k_sql} AS k, cu.usable, cu.replied_on, {compiled.per_k("ids")} AS ids
   FROM dunning.invoices i
   JOIN cust cu ON cu.id = i.customer_id
   LEFT JOIN tol ON tol.currency = i.currency
