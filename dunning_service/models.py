@@ -341,7 +341,7 @@ class PlannedMessage(Base):
     channel: Mapped[str] = mapped_column(String(10))
     address: Mapped[str | None] = mapped_column(String(254), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))
-    tone: Mapped[int] = mapped_column(SmallInteger)  # the steps' (``aged``: before the oldest debt raises it)
+    tone: Mapped[int] = mapped_column(SmallInteger)  # the steps', raised by its own items' age (``aged``: not final)
     aged: Mapped[bool] = mapped_column(Boolean)
     action: Mapped[str | None] = mapped_column(String(20), nullable=True)
     state: Mapped[str] = mapped_column(String(12))

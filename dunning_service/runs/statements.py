@@ -50,7 +50,8 @@ DISPATCH_COLUMNS = (
     "id, tenant_id, run_id, customer_id, as_of, idempotency_key, channel, address, kind, tone, action, state, "
     "strategy_id, invoice_ids, step_ids, step_keys, action_invoice_ids, part"
 )
-# The plan's columns: a dispatch's and ``aged``, whether the customer's oldest debt may raise the tone (``aged_tone``)
+# The plan's columns: a dispatch's and ``aged``, whether the customer's oldest debt may still raise the tone
+# (``aged_tone``)
 PLAN_COLUMNS = f"{DISPATCH_COLUMNS}, aged"
 PLANNED_MESSAGES = "dunning.planned_messages"
 
@@ -104,9 +105,12 @@ _ITEM_ORDER = 'due_date, number COLLATE "C", invoice_id'
 
 def plan_select(compiled: selection.CompiledStrategies) -> str:
     """The plan of the day, ``PLAN_COLUMNS`` as a query: one row per communication and per task, as
-    ``plan_customer`` groups them (its keys unique by construction), each with its steps' tone (``aged``: the
-    customer's oldest debt may raise it, ``aged_tone``). The key's digest is ``communication_key``'s:
-    sha256 of the sorted ``invoice:step`` pairs."""
+    ``plan_customer`` groups them (its keys unique by construction), each with its steps' tone raised already by its
+    own items' age (the customer's oldest debt is at least that old), and ``aged`` where the customer's oldest debt
+    may raise it further (``aged_tone``): not once it is firm, so most messages need no look-up of the customer's
+    other invoices (in a catch-up run nearly none). The key's digest is ``communication_key``'s: sha256 of the
+    sorted ``invoice:step`` pairs."""
+    raised = f"greatest(g.step_tone, {_tone_by_age('g.own_age')})"  # by the message's own items (``own_age``)
     first_reachable = " ".join(f"WHEN d.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
 WITH due AS MATERIALIZED ({selection.due_query(compiled)}),
@@ -129,6 +133,8 @@ grouped AS (
                     ORDER BY (CAST(i.invoice_id AS text) || ':' || CAST(i.step_id AS text)) COLLATE "C") AS pairs,
          {_kind_of_rank("max(i.step_rank)")} AS kind,
          max(i.step_tone) AS step_tone,
+         -- the days overdue of the message's own oldest overdue item: a lower bound of the customer's oldest debt
+         max(CAST(:as_of AS date) - i.due_date) FILTER (WHERE i.due_date < CAST(:as_of AS date)) AS own_age,
          bool_or(i.pin) AS pinned,
          max(i.step_action) AS action,  -- a strategy has at most one action step (the last)
          -- the first item's strategy: a message may mix the customer's and the payment plans' (issue 19), each
@@ -146,11 +152,12 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
        'dunning:' || CAST(g.customer_id AS text) || ':'
          || coalesce(g.channel, CASE WHEN g.call_step IS NULL THEN 'task' ELSE 'call' END) || ':'
          || CAST(:as_of_text AS text) || ':' || left(encode(sha256(convert_to(g.pairs, 'UTF8')), 'hex'), 20),
-       g.channel, g.address, g.kind, g.step_tone,
+       g.channel, g.address, g.kind,
+       CASE WHEN g.channel IS NOT NULL AND NOT g.pinned THEN {raised} ELSE g.step_tone END,
        g.action, CASE WHEN g.channel IS NULL THEN 'task' ELSE 'pending' END, g.strategy_id,
        g.invoice_ids, g.step_ids, g.step_keys, g.action_invoice_ids,
        mod(mod(hashtextextended(CAST(g.customer_id AS text), 0), :parts) + :parts, :parts),
-       g.channel IS NOT NULL AND NOT g.pinned
+       g.channel IS NOT NULL AND NOT g.pinned AND {raised} < {FIRM_TONE}
 FROM grouped g"""
 
 
