@@ -117,23 +117,28 @@ async def planned_task_actions(session: AsyncSession, tenant_id: uuid.UUID, run_
 
 
 def _dispatch_counts(table: str) -> str:
+    """Every count of a run from one read of its dispatches (``d``); its steps counted per distinct list of steps
+    (``lists``) before the lists are unnested: unnesting every dispatch's took 0.66 s of the 1.1 s that six reads
+    of a 1M catch-up's 200,000 dispatches took."""
     return f"""
+WITH d AS MATERIALIZED (
+  SELECT channel, kind, tone, action, customer_id, strategy_id, step_keys, step_ids FROM {table} WHERE run_id = :run_id
+),
+lists AS (SELECT strategy_id, step_keys, step_ids, count(*) AS n FROM d GROUP BY strategy_id, step_keys, step_ids)
 SELECT 'channel' AS dim, coalesce(channel, CASE kind WHEN 'call' THEN 'call' ELSE 'task' END) AS key,
        NULL::uuid AS strategy_id, count(*) AS n, NULL::uuid AS step_id
-  FROM {table} WHERE run_id = :run_id GROUP BY 2
+  FROM d GROUP BY 2
 UNION ALL
-SELECT 'tone', tone::text, NULL, count(*), NULL FROM {table}
-  WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
+SELECT 'tone', tone::text, NULL, count(*), NULL FROM d WHERE channel IS NOT NULL GROUP BY 2
 UNION ALL
-SELECT 'kind', kind, NULL, count(*), NULL FROM {table} WHERE run_id = :run_id AND channel IS NOT NULL GROUP BY 2
+SELECT 'kind', kind, NULL, count(*), NULL FROM d WHERE channel IS NOT NULL GROUP BY 2
 UNION ALL
-SELECT 'step', u.key, d.strategy_id, count(*), u.step_id
-  FROM {table} d, unnest(d.step_keys, d.step_ids) AS u(key, step_id) WHERE d.run_id = :run_id GROUP BY 2, 3, 5
+SELECT 'step', u.key, l.strategy_id, CAST(sum(l.n) AS bigint), u.step_id
+  FROM lists l, unnest(l.step_keys, l.step_ids) AS u(key, step_id) GROUP BY 2, 3, 5
 UNION ALL
-SELECT 'customers', NULL, NULL, count(DISTINCT customer_id), NULL FROM {table} WHERE run_id = :run_id
+SELECT 'customers', NULL, NULL, count(*), NULL FROM (SELECT DISTINCT customer_id FROM d) c
 UNION ALL
-SELECT 'notices', NULL, NULL, count(*), NULL FROM {table}
-  WHERE run_id = :run_id AND channel IS NOT NULL AND action IS NOT NULL
+SELECT 'notices', NULL, NULL, count(*), NULL FROM d WHERE channel IS NOT NULL AND action IS NOT NULL
 """
 
 
