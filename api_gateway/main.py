@@ -8,6 +8,7 @@ from api_gateway.api_keys.router import router as api_keys_router
 from api_gateway.docs.openapi import MergedOpenAPI
 from api_gateway.docs.router import install_docs
 from api_gateway.idempotency.middleware import IdempotencyMiddleware
+from api_gateway.identity import credentials
 from api_gateway.identity.authenticator import Authenticator
 from api_gateway.limits.body import BodyLimit
 from api_gateway.limits.ratelimit import RateLimiter
@@ -39,6 +40,7 @@ def create_app(
 ) -> FastAPI:
     """``upstream_transport`` lets tests route to in-process service apps instead of sockets."""
     settings = settings or GatewaySettings()
+    credentials.use_password_hashing(settings.password_hashing)
 
     async def startup(app: FastAPI) -> None:
         app.state.upstream = Upstream(settings, upstream_transport)

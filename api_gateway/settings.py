@@ -1,4 +1,4 @@
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import PositiveFloat, PositiveInt, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -63,6 +63,9 @@ class GatewaySettings(ServiceSettings):
     test_clock_poll_seconds: PositiveFloat = 0.02
     test_clock_settle_polls: PositiveInt = 30_000
     test_clock_max_days: PositiveInt = 400
+    # The argon2id parameters of new passwords (``identity/credentials.py``): "cheapest" is the test suite's, and
+    # refused outside development.
+    password_hashing: Literal["rfc9106-low-memory", "cheapest"] = "rfc9106-low-memory"  # noqa: S105 - a profile's name
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> "GatewaySettings":
@@ -70,4 +73,6 @@ class GatewaySettings(ServiceSettings):
             self.jwt_secret == DEVELOPMENT_JWT_SECRET or self.operator_token == DEVELOPMENT_OPERATOR_TOKEN
         ):
             raise ValueError("jwt_secret and operator_token must be set outside development")
+        if self.environment != "development" and self.password_hashing == "cheapest":  # noqa: S105 - a profile
+            raise ValueError("password_hashing 'cheapest' is for tests: refused outside development")
         return self

@@ -16,6 +16,10 @@ TEST_REDIS_DB = str(int(os.environ.get("COBRANZA_TEST_REDIS_DB", "15")) - _WORKE
 os.environ["COBRANZA_DATABASE_URL"] = f"postgresql+asyncpg://{TEST_SERVER}/{TEST_DATABASE}"
 os.environ["COBRANZA_REDIS_URL"] = f"redis://{TEST_REDIS}/{TEST_REDIS_DB}"
 os.environ["COBRANZA_RELAY_ENABLED"] = "false"  # tests relay explicitly, when they mean to
+# Passwords hashed with argon2id's cheapest parameters (refused outside development): the suite creates and logs in
+# thousands of users, and at the real cost (0.12 s of CPU each way) that was half the time of the service tests.
+# The processes the tests start inherit it; tests/platform/test_auth.py holds the real cost to the default.
+os.environ["GATEWAY_PASSWORD_HASHING"] = "cheapest"
 os.environ.setdefault("COBRANZA_LOG_LEVEL", "WARNING")
 
 import functools  # noqa: E402

@@ -5,6 +5,7 @@ import uuid
 import httpx
 import pytest
 
+from api_gateway.identity import credentials
 from api_gateway.identity.credentials import issue_access_token
 from api_gateway.settings import GatewaySettings
 from tests.support import PASSWORD, create_api_key, create_tenant, create_user, login, two_pages
@@ -189,3 +190,30 @@ async def test_api_keys_come_in_pages_oldest_first(api):
     keys = await two_pages(api, "/v1/api-keys", tenant.admin, limit=2)
     assert len({k["id"] for k in keys}) == 3
     assert [k["created_at"] for k in keys] == sorted(k["created_at"] for k in keys)
+
+
+def test_passwords_are_hashed_at_rfc_9106s_cost_unless_the_tests_say_otherwise(monkeypatch):
+    """The suite hashes with the cheapest parameters (tests/conftest.py); everywhere else a new password gets
+    argon2id at RFC 9106's low-memory cost, the cheap setting is refused outside development, and a hash made
+    under one setting still verifies under the other (each hash carries its parameters)."""
+    monkeypatch.delenv("GATEWAY_PASSWORD_HASHING")
+    assert GatewaySettings().password_hashing == "rfc9106-low-memory"
+    with pytest.raises(ValueError, match="password_hashing"):
+        GatewaySettings(
+            environment="production",
+            jwt_secret="a-real-secret",
+            operator_token="a-real-token",
+            internal_secret="a-real-internal-secret",
+            password_hashing="cheapest",
+        )
+    try:
+        credentials.use_password_hashing("rfc9106-low-memory")
+        real = credentials.hash_password("correct horse")
+        credentials.use_password_hashing("cheapest")
+        cheap = credentials.hash_password("correct horse")
+    finally:
+        credentials.use_password_hashing("cheapest")
+    assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert not cheap.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert credentials.verify_password(real, "correct horse") and credentials.verify_password(cheap, "correct horse")
+    assert not credentials.verify_password(real, "wrong horse")
