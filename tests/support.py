@@ -86,6 +86,32 @@ async def migrate(url: str, target: str, down: bool = False) -> None:
     await asyncio.to_thread(run, config, target)
 
 
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A migration test's database of its own, beside its worker's: moved to any revision and back while the test
+    reads and writes through ``conn``."""
+
+    url: str
+    conn: asyncpg.Connection
+
+    async def migrate(self, target: str, down: bool = False) -> None:
+        await migrate(self.url, target, down)
+
+
+@asynccontextmanager
+async def scratch_database(server: str, name: str, revision: str) -> AsyncIterator[ScratchDatabase]:
+    """The database ``name`` on ``server`` created empty and migrated to ``revision``, with a connection (closed
+    after the block)."""
+    await recreate_database(server, name)
+    url = f"postgresql+asyncpg://{server}/{name}"
+    await migrate(url, revision)
+    conn = await asyncpg.connect(f"postgresql://{server}/{name}")
+    try:
+        yield ScratchDatabase(url, conn)
+    finally:
+        await conn.close()
+
+
 class RoutingTransport(httpx.AsyncBaseTransport):
     """Sends each request to the in-process app of its host (``http://receivables.test`` -> receivables)."""
 

@@ -7,16 +7,12 @@ import json
 import random
 import uuid
 
-import asyncpg
-
 from dunning_service.projection.rules import Contact, CustomerView, first_addresses
 from shared.contracts.common import Channel
 from tests.conftest import TEST_DATABASE, TEST_SERVER
-from tests.support import migrate, recreate_database
+from tests.support import scratch_database
 
 SCRATCH = f"{TEST_DATABASE}_addresses"
-URL = f"postgresql+asyncpg://{TEST_SERVER}/{SCRATCH}"
-DSN = f"postgresql://{TEST_SERVER}/{SCRATCH}"
 
 
 def test_the_first_valid_address_of_each_channel_not_opted_out():
@@ -51,10 +47,8 @@ async def test_migration_0047_fills_the_addresses_of_the_customers_it_finds_as_t
     rng = random.Random(47)
     tenant = uuid.uuid4()
     customers = {uuid.uuid4(): _random_contacts(rng) for _ in range(60)}
-    await recreate_database(TEST_SERVER, SCRATCH)
-    await migrate(URL, "0046")
-    conn = await asyncpg.connect(DSN)
-    try:
+    async with scratch_database(TEST_SERVER, SCRATCH, "0046") as db:
+        conn = db.conn
         await conn.executemany(
             "INSERT INTO dunning.customers (tenant_id, id, revision, name, contacts, opted_out_channels) "
             "VALUES ($1, $2, 1, 'Cliente', $3::jsonb, $4)",
@@ -68,10 +62,8 @@ async def test_migration_0047_fills_the_addresses_of_the_customers_it_finds_as_t
                 for customer_id, (cs, opted_out) in customers.items()
             ],
         )
-        await migrate(URL, "0047")
+        await db.migrate("0047")
         rows = await conn.fetch("SELECT id, CAST(addresses AS text) AS addresses FROM dunning.customers")
         kept = {row["id"]: json.loads(row["addresses"]) for row in rows}
         assert kept == {customer_id: first_addresses(cs, out) for customer_id, (cs, out) in customers.items()}
         assert any(len(addresses) > 1 for addresses in kept.values()) and {} in kept.values()
-    finally:
-        await conn.close()

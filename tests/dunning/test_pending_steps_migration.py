@@ -6,14 +6,10 @@ send a reminder messaging still holds). The marks' life (pending, accepted, expi
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import asyncpg
-
 from tests.conftest import TEST_DATABASE, TEST_SERVER
-from tests.support import migrate, recreate_database
+from tests.support import scratch_database
 
 SCRATCH = f"{TEST_DATABASE}_pending"
-URL = f"postgresql+asyncpg://{TEST_SERVER}/{SCRATCH}"
-DSN = f"postgresql://{TEST_SERVER}/{SCRATCH}"
 
 
 async def test_migration_0049_moves_every_pending_mark_to_its_table_and_back():
@@ -21,10 +17,8 @@ async def test_migration_0049_moves_every_pending_mark_to_its_table_and_back():
     held, unanswered, plain = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     step_2, step_3 = uuid.uuid4(), uuid.uuid4()
     since = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-    await recreate_database(TEST_SERVER, SCRATCH)
-    await migrate(URL, "0048")
-    conn = await asyncpg.connect(DSN)
-    try:
+    async with scratch_database(TEST_SERVER, SCRATCH, "0048") as db:
+        conn = db.conn
         await conn.executemany(
             "INSERT INTO dunning.invoices (tenant_id, id, customer_id, revision, number, currency, amount, "
             "open_amount, issue_date, due_date, status, steps_done, pending_step_id, pending_since, pending_accepted) "
@@ -35,7 +29,7 @@ async def test_migration_0049_moves_every_pending_mark_to_its_table_and_back():
                 (tenant, plain, customer, "F-3", date(2026, 10, 1), date(2026, 11, 1), [step_2], None, None, False),
             ],
         )
-        await migrate(URL, "0049")
+        await db.migrate("0049")
         marks = await conn.fetch("SELECT tenant_id, invoice_id, step_id, since, accepted FROM dunning.pending_steps")
         assert {tuple(mark) for mark in marks} == {
             (tenant, held, step_3, since, True),
@@ -51,7 +45,7 @@ async def test_migration_0049_moves_every_pending_mark_to_its_table_and_back():
         await conn.execute(
             "UPDATE dunning.pending_steps SET since = since + interval '1 day' WHERE invoice_id = $1", unanswered
         )
-        await migrate(URL, "0048", down=True)
+        await db.migrate("0048", down=True)
         back = await conn.fetch(
             "SELECT id, pending_step_id, pending_since, pending_accepted FROM dunning.invoices ORDER BY number"
         )
@@ -60,5 +54,3 @@ async def test_migration_0049_moves_every_pending_mark_to_its_table_and_back():
             (unanswered, step_2, since + timedelta(days=1), False),
             (plain, None, None, False),
         ]
-    finally:
-        await conn.close()

@@ -8,11 +8,9 @@ import asyncpg
 import pytest
 
 from tests.conftest import TEST_DATABASE, TEST_SERVER
-from tests.support import migrate, recreate_database
+from tests.support import scratch_database
 
 SCRATCH = f"{TEST_DATABASE}_keys"
-URL = f"postgresql+asyncpg://{TEST_SERVER}/{SCRATCH}"
-DSN = f"postgresql://{TEST_SERVER}/{SCRATCH}"
 
 # Each statement names its ids: t tenant, u user, c customer, i invoice, p payment, m message.
 SEED = [
@@ -75,16 +73,14 @@ COUNTS = (
 async def test_keys_migration_on_a_database_with_data():
     ids = {name: uuid.uuid4() for name in "tucipm"}
     tenant, customer = ids["t"], ids["c"]
-    await recreate_database(TEST_SERVER, SCRATCH)
-    await migrate(URL, "0020")
-    conn = await asyncpg.connect(DSN)
-    try:
+    async with scratch_database(TEST_SERVER, SCRATCH, "0020") as db:
+        conn = db.conn
         async with conn.transaction():
             for statement, names in SEED:
                 await conn.execute(statement, *(ids[name] for name in names))
         assert await conn.fetchval(COUNTS) == 5
 
-        await migrate(URL, "head")
+        await db.migrate("head")
         assert await conn.fetchval(COUNTS) == 5
         assert await conn.fetchval("SELECT tenant_id FROM messaging.message_contents") == tenant
         with pytest.raises(asyncpg.ForeignKeyViolationError):  # the customer is another tenant's
@@ -94,12 +90,10 @@ async def test_keys_migration_on_a_database_with_data():
                 customer,
             )
 
-        await migrate(URL, "0020", down=True)
+        await db.migrate("0020", down=True)
         assert await conn.fetchval(COUNTS) == 5
         keys = await conn.fetch(
             "SELECT conname FROM pg_constraint WHERE conname IN ('pk_invoices', 'pk_message_contents') "
             "AND pg_get_constraintdef(oid) NOT LIKE '%tenant_id%'"
         )
         assert len(keys) == 2
-    finally:
-        await conn.close()
