@@ -125,7 +125,7 @@ class Invoice(Base):
         # The run's partial index: only invoices that can be reminded, by due date.
         Index("ix_invoices_dunnable", "tenant_id", "due_date", postgresql_where=text("status = 'normal'")),
         Index("ix_invoices_customer", "tenant_id", "customer_id"),
-        # a customer's oldest debt, one probe (``runs/statements.oldest_debt``, migration 0050)
+        # a customer's oldest debt, one probe (``runs/statements.final_tones``, migration 0050)
         Index(
             "ix_invoices_customer_dunnable",
             "tenant_id",

@@ -29,9 +29,8 @@ from dunning_service.runs.statements import (
     RUN_TASKS,
     RUN_WORK_MEM,
     STEP_ROWS,
-    aged_columns,
     communication_kind_sql,
-    oldest_debt,
+    final_tones,
 )
 from shared.contracts.messaging import PrepareCallTasks, SendDispatchedCommunications
 from shared.contracts.receivables import CreateTask
@@ -135,14 +134,12 @@ LEFT JOIN lines l ON l.id = d.id"""
 PART_PLAN = "part_plan"
 PART = "part_dispatches"
 _PART_PLAN = f"SELECT * FROM {PLANNED_MESSAGES} WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part"
-# Its dispatches with their final tone (``oldest_debt``, as a dry run's), skipping a key an earlier run of the day
+# Its dispatches with their final tone (``final_tones``, as a dry run's), skipping a key an earlier run of the day
 # handed over; its planned messages done.
 _PART_WRITE = text(
     f"""
 INSERT INTO {DISPATCHES} ({DISPATCH_COLUMNS})
-SELECT {aged_columns(DISPATCH_COLUMNS, "ages.age")}
-FROM {PART_PLAN} p
-{oldest_debt("p")}
+{final_tones(DISPATCH_COLUMNS, PART_PLAN)}
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"""
 )
 _PART_PLANNED_DONE = text(

@@ -51,7 +51,7 @@ DISPATCH_COLUMNS = (
     "strategy_id, invoice_ids, step_ids, step_keys, action_invoice_ids, part"
 )
 # The plan's columns: a dispatch's and ``aged``, whether the customer's oldest debt may still raise the tone
-# (``aged_tone``)
+# (``final_tones``)
 PLAN_COLUMNS = f"{DISPATCH_COLUMNS}, aged"
 PLANNED_MESSAGES = "dunning.planned_messages"
 
@@ -62,17 +62,9 @@ def _tone_by_age(age: str) -> str:
     return f"CASE WHEN {age} IS NULL THEN {TONE_AGES[0][1]} {whens} ELSE {FIRM_TONE} END"
 
 
-def aged_tone(tone: str, aged: str, age: str) -> str:
-    """A planned row's final tone (``plan_customer``): a message's steps' tone raised to what the customer's oldest
-    overdue debt (``age``, days) calls for, unless one of its steps pins it; a task keeps its steps' (``aged``
-    false for both)."""
-    return f"CASE WHEN {aged} THEN greatest({tone}, {_tone_by_age(age)}) ELSE {tone} END"
-
-
-def aged_columns(columns: str, age: str) -> str:
-    """``columns`` (of ``PLAN_COLUMNS``) of a planned row ``p``, its tone made final by ``aged_tone``."""
-    tone = f"{aged_tone('p.tone', 'p.aged', age)} AS tone"
-    return ", ".join(tone if c == "tone" else f"p.{c}" for c in columns.split(", "))
+def _raised(tone: str, age: str) -> str:
+    """``tone`` raised to what a debt ``age`` days overdue calls for (``plan_customer``'s rule)."""
+    return f"greatest({tone}, {_tone_by_age(age)})"
 
 
 def _kind_of_rank(rank: str) -> str:
@@ -107,10 +99,10 @@ def plan_select(compiled: selection.CompiledStrategies) -> str:
     """The plan of the day, ``PLAN_COLUMNS`` as a query: one row per communication and per task, as
     ``plan_customer`` groups them (its keys unique by construction), each with its steps' tone raised already by its
     own items' age (the customer's oldest debt is at least that old), and ``aged`` where the customer's oldest debt
-    may raise it further (``aged_tone``): not once it is firm, so most messages need no look-up of the customer's
+    may raise it further (``final_tones``): not once it is firm, so most messages need no look-up of the customer's
     other invoices (in a catch-up run nearly none). The key's digest is ``communication_key``'s: sha256 of the
     sorted ``invoice:step`` pairs."""
-    raised = f"greatest(g.step_tone, {_tone_by_age('g.own_age')})"  # by the message's own items (``own_age``)
+    raised = _raised("g.step_tone", "g.own_age")  # by the message's own items (``own_age``)
     first_reachable = " ".join(f"WHEN d.addresses ->> s.ch{n} IS NOT NULL THEN s.ch{n}" for n in CHANNEL_SLOTS)
     return f"""
 WITH due AS MATERIALIZED ({selection.due_query(compiled)}),
@@ -161,29 +153,32 @@ SELECT gen_random_uuid(), CAST(:tenant_id AS uuid), CAST(:run_id AS uuid), g.cus
 FROM grouped g"""
 
 
-def oldest_debt(row: str) -> str:
-    """A ``LEFT JOIN LATERAL`` giving the planned row ``row`` its customer's oldest debt, ``ages.age``: the days
-    overdue of the customer's oldest overdue demanded invoice (``Position.oldest_days_overdue``, what ``aged_tone``
-    reads), looked up only for a row whose tone it may raise (``aged``). One probe of the customer's dunnable
-    invoices by due date (``ix_invoices_customer_dunnable``, migration 0050) per row: grouping all the customers'
-    open invoices instead was a serial scan of the portfolio (0.5-0.6 s of a 1M dry run)."""
+def final_tones(columns: str, source: str) -> str:
+    """``columns`` (of ``PLAN_COLUMNS``) of the planned rows of ``source`` (a table or CTE), each message's tone made
+    final (``plan_customer``): raised to what its customer's oldest overdue demanded invoice calls for
+    (``Position.oldest_days_overdue``) where ``aged`` says it may (a task's, a pinned or an already firm tone
+    stays). The oldest debt is one probe of the customer's dunnable invoices by due date per such row
+    (``ix_invoices_customer_dunnable``, migration 0050): grouping all the customers' open invoices instead was a
+    serial scan of the portfolio (0.5-0.6 s of a 1M dry run). A dry run's plan (``with_ages``) and a real run's
+    parts (``handover_repository.hand_over_part``) read it."""
+    selected = ", ".join(
+        f"CASE WHEN p.aged THEN {_raised('p.tone', 'ages.age')} ELSE p.tone END AS tone" if c == "tone" else f"p.{c}"
+        for c in columns.split(", ")
+    )
     return f"""
+SELECT {selected}
+FROM {source} p
 LEFT JOIN LATERAL (
   SELECT CAST(:as_of AS date) - min(due_date) AS age
   FROM dunning.invoices  -- its columns unqualified (``OWED``): the innermost FROM is searched first
-  WHERE {row}.aged AND tenant_id = :tenant_id AND customer_id = {row}.customer_id AND status = 'normal' AND {OWED}
+  WHERE p.aged AND tenant_id = :tenant_id AND customer_id = p.customer_id AND status = 'normal' AND {OWED}
     AND due_date < CAST(:as_of AS date)
 ) ages ON true"""
 
 
 def with_ages(plan: str) -> str:
-    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``aged_tone``, by ``oldest_debt``): a dry
-    run's. A real run's parts raise them likewise as they write their dispatches
-    (``handover_repository.hand_over_part``)."""
-    return f"""
-WITH p AS MATERIALIZED ({plan})
-SELECT {aged_columns(PLAN_COLUMNS, "ages.age")}
-FROM p {oldest_debt("p")}"""
+    """``plan`` (a query of ``PLAN_COLUMNS``) with its final tones (``final_tones``): a dry run's."""
+    return f"WITH p AS MATERIALIZED ({plan}) {final_tones(PLAN_COLUMNS, 'p')}"
 
 
 def plan_params(

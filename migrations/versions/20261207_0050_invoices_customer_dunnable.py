@@ -1,5 +1,5 @@
 """dunning: the dunnable invoices by customer and due date (``ix_invoices_customer_dunnable``), so that a run finds a
-customer's oldest debt (the age that raises a message's tone, ``statements.oldest_debt``) with one probe of the
+customer's oldest debt (the age that raises a message's tone, ``statements.final_tones``) with one probe of the
 index instead of grouping every open invoice of the tenant. Measured on the 1M bench portfolio: the dry run's
 customers' ages took a serial scan of 0.5-0.6 s. Its columns and predicate are already indexed (``customer_id``,
 ``due_date``, ``status``), so a run's marks on an invoice stay heap-only updates (migration 0048).
