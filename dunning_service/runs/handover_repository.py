@@ -189,8 +189,9 @@ async def hand_over_part(
     """The part's dispatches, its steps pending and its commands to messaging, in the caller's transaction."""
     params = {"tenant_id": tenant.tenant_id, "run_id": run_id, "part": part}
     await set_local(session, jit="off", work_mem=RUN_WORK_MEM)
-    # each set's size known to the planner: a fresh run's rows have no statistics yet (a nested loop over a
-    # mis-estimated part re-aggregates per row)
+    # each set's size known to the planner (a fresh run's rows have no statistics yet). The planned messages taken
+    # by a ``DELETE ... RETURNING`` feeding the insert instead, one statement, were slower: 1M catch-up's 8 parts
+    # 9.2 s against 8.0 s for the copy, the insert and the delete
     await analyzed_table(session, PART_PLAN, _PART_PLAN, params, columns=("customer_id",))
     await session.execute(_PART_WRITE, {**params, "as_of": as_of})
     await session.execute(_PART_PLANNED_DONE, params)
