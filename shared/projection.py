@@ -6,10 +6,11 @@ newer one.
 """
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, or_
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import ARRAY, JSON, Table, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,30 +28,63 @@ def newest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list
 async def upsert_newest(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], order: str, fields: Any
 ) -> None:
-    """Insert the rows or update ``fields`` (and ``order``) of the stored ones, unless the stored row is newer."""
+    """Insert the rows or update ``fields`` (and ``order``) of the stored ones, unless the stored row is newer: one
+    statement for the whole batch (``unnest_source``)."""
     rows = newest(rows, key, order)
     if not rows:
         return
-    statement = insert(table)
-    # The rows as parameters (executemany), not in the statement: SQLAlchemy compiles the statement once and caches
-    # it, where ``values(rows)`` compiled a parameter per value on every call.
+    columns = list(rows[0])
+    source, params = unnest_source(table, columns_of(rows, columns))
+    name = f"{table.schema}.{table.name}"
+    updated = ", ".join(f"{f} = excluded.{f}" for f in sorted({*fields, order}))
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={f: statement.excluded[f] for f in sorted({*fields, order})},
-            where=or_(table.c[order].is_(None), table.c[order] <= statement.excluded[order]),
+        text(
+            f"INSERT INTO {name} ({', '.join(columns)}) {source} ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            f"{updated} WHERE {name}.{order} IS NULL OR {name}.{order} <= excluded.{order}"
         ),
-        rows,
+        params,
     )
 
 
 def unnest_source(table: Table, columns: dict[str, list[Any]]) -> tuple[str, dict[str, list[Any]]]:
     """``SELECT`` of rows given as columns (one list per column of ``table``, one item per row) through ``unnest``,
     and its parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES``
-    would need one per value (asyncpg takes 32,767 at most) and SQLAlchemy would compile each of them."""
+    would need one per value (asyncpg takes 32,767 at most), SQLAlchemy would compile each of them, and
+    ``executemany`` would run the statement once per row (a 10,000-customer batch: 0.45-0.65 s against ~0.1 s).
+    ``unnest`` flattens an array of arrays, so an array column's items travel as array literals and a JSON
+    column's as JSON texts, each cast back in the ``SELECT``."""
     dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialects' __init__ untyped
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    return f"SELECT * FROM unnest({arrays}) AS u({', '.join(columns)})", columns
+    arrays, selected, params = [], [], {}
+    for c, values in columns.items():
+        kind = table.c[c].type
+        sql_type = kind.compile(dialect=dialect)
+        if isinstance(kind, ARRAY | JSON):
+            encode = _array_literal if isinstance(kind, ARRAY) else _json_text
+            arrays.append(f"CAST(:{c} AS text[])")
+            selected.append(f"CAST(u.{c} AS {sql_type}) AS {c}")
+            params[c] = [encode(v) for v in values]
+        else:
+            arrays.append(f"CAST(:{c} AS {sql_type}[])")
+            selected.append(f"u.{c}")
+            params[c] = values
+    return f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({', '.join(columns)})", params
+
+
+def _array_literal(items: Sequence[Any] | None) -> str | None:
+    """A PostgreSQL array literal of ``items``, each quoted (NULL for None); None stays NULL."""
+    if items is None:
+        return None
+    return "{" + ",".join("NULL" if v is None else _quoted(v.value if isinstance(v, Enum) else v) for v in items) + "}"
+
+
+def _quoted(value: Any) -> str:
+    """An array literal's item: double-quoted, its backslashes and double quotes escaped."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's value as text; None is JSON's null, as SQLAlchemy's ``JSON`` type writes it."""
+    return orjson.dumps(value).decode()
 
 
 def columns_of(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
