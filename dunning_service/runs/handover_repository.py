@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dunning_service.runs import payloads, pending
@@ -148,12 +149,12 @@ _PART_PLANNED_DONE = text(
 _PART_DISPATCHES = f"""
 SELECT * FROM {DISPATCHES}
 WHERE tenant_id = :tenant_id AND run_id = :run_id AND part = :part AND channel IS NOT NULL"""
-_PART_PENDING = text(
-    pending.mark_query(
-        f"SELECT CAST(:tenant_id AS uuid) AS tenant_id, unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id "
-        f"FROM {PART}"
-    )
+_PART_STEPS = (
+    f"SELECT CAST(:tenant_id AS uuid) AS tenant_id, unnest(invoice_ids) AS invoice_id, unnest(step_ids) AS step_id "
+    f"FROM {PART}"
 )
+_PART_NEW_MARKS = text(pending.new_marks_query(_PART_STEPS))
+_PART_PENDING = text(pending.mark_query(_PART_STEPS))
 
 
 def outbox_insert(message: type[Message], payload_select: str) -> str:
@@ -196,8 +197,19 @@ async def hand_over_part(
     await session.execute(_PART_WRITE, {**params, "as_of": as_of})
     await session.execute(_PART_PLANNED_DONE, params)
     await analyzed_table(session, PART, _PART_DISPATCHES, params, columns=("id", "customer_id"))
-    await session.execute(_PART_PENDING, params)
+    await _mark_pending(session, params)
     await session.execute(_SEND, {**params, "batch": max(1, command_batch_size)})
+
+
+async def _mark_pending(session: AsyncSession, params: dict[str, Any]) -> None:
+    """The part's steps pending: as new marks (``pending.new_marks_query``), or, when one of its invoices was
+    marked already (an earlier run's step messaging never answered; a fallback's at the same moment), by
+    replacing the marks (``pending.mark_query``), the first attempt undone to its savepoint."""
+    try:
+        async with session.begin_nested():
+            await session.execute(_PART_NEW_MARKS, params)
+    except IntegrityError:
+        await session.execute(_PART_PENDING, params)
 
 
 ASKED = "asked_dispatches"  # the dispatches messaging asks for (a temporary table, analyzed)

@@ -69,6 +69,9 @@ async def test_an_unanswered_dispatch_expires_and_is_sent_again(api, stack):
         await conn.execute(text("UPDATE dunning.pending_steps SET since = now() - interval '100 hours'"))
     await real_run(api, tenant.admin, MONDAY + timedelta(days=3))
     assert len(await messaging.take()) == 1
+    async with stack.engine.connect() as conn:  # the expired mark is replaced by the new hand-over's
+        fresh = await conn.scalar(text("SELECT since > now() - interval '1 hour' FROM dunning.pending_steps"))
+    assert fresh is True
 
 
 async def test_a_bounce_after_acceptance_falls_back_to_the_next_channel_at_once(api, stack):
