@@ -1,6 +1,5 @@
 """The FastAPI app factory every service uses: lifespan resources, problem+json, observability."""
 
-import gc
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from starlette.types import ASGIApp
 
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.db import create_engine, create_pg_pool, create_sessionmaker
+from shared.heap import settle_after_start_up
 from shared.http import create_http_client
 from shared.identity import ALL_ROLES, admits
 from shared.logging import configure_logging
@@ -64,10 +64,7 @@ def create_service_app(
         app.state.http = create_http_client(settings)
         if on_startup is not None:
             await on_startup(app)
-        # What is loaded by now lives as long as the process: keep it out of the collector's full passes, which
-        # a 10,000-row request would otherwise trigger over every module, route and schema (shared.app).
-        gc.collect()
-        gc.freeze()
+        settle_after_start_up()  # what is loaded by now lives as long as the process (shared.heap)
         try:
             yield
         finally:

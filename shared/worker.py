@@ -18,6 +18,7 @@ from arq.worker import Function, func
 import shared.contracts  # noqa: F401  (registers every message class)
 from shared.contracts.subscriptions import check_handlers
 from shared.db import connection_unavailable, create_engine, create_sessionmaker
+from shared.heap import settle_after_start_up
 from shared.http import create_http_client
 from shared.inbox import Handlers, process_batch
 from shared.logging import configure_logging
@@ -128,6 +129,7 @@ def worker_settings(
             )
         if on_startup is not None:
             await on_startup(ctx)
+        settle_after_start_up()  # what is loaded by now lives as long as the process (shared.heap)
         log.info("worker_started", queue=queue_name(service))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
