@@ -35,7 +35,7 @@ async def upsert_newest(
         return
     columns = list(rows[0])
     source, params = unnest_source(table, columns_of(rows, columns))
-    name = f"{table.schema}.{table.name}"
+    name = table.fullname
     updated = ", ".join(f"{f} = excluded.{f}" for f in sorted({*fields, order}))
     await session.execute(
         text(
@@ -50,7 +50,8 @@ def unnest_source(table: Table, columns: dict[str, list[Any]]) -> tuple[str, dic
     """``SELECT`` of rows given as columns (one list per column of ``table``, one item per row) through ``unnest``,
     and its parameters: a batch of 10,000 rows in one statement with one parameter per column, where ``VALUES``
     would need one per value (asyncpg takes 32,767 at most), SQLAlchemy would compile each of them, and
-    ``executemany`` would run the statement once per row (a 10,000-customer batch: 0.45-0.65 s against ~0.1 s).
+    ``executemany`` would run the statement once per row (dunning's 10,000-customer batch: 0.44-0.66 s against
+    0.28-0.40 s, the parameters' encoding included).
     ``unnest`` flattens an array of arrays, so an array column's items travel as array literals and a JSON
     column's as JSON texts, each cast back in the ``SELECT``."""
     dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialects' __init__ untyped
