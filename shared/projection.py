@@ -5,14 +5,15 @@ grows with each announcement (a revision, or when it was announced), so a late o
 newer one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, JSON, Table, text
+from sqlalchemy import ARRAY, JSON, Float, Numeric, Table, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 
 def newest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list[dict[str, Any]]:
@@ -52,23 +53,41 @@ def unnest_source(table: Table, columns: dict[str, list[Any]]) -> tuple[str, dic
     would need one per value (asyncpg takes 32,767 at most), SQLAlchemy would compile each of them, and
     ``executemany`` would run the statement once per row (dunning's 10,000-customer batch: 0.44-0.66 s against
     0.28-0.40 s, the parameters' encoding included).
-    ``unnest`` flattens an array of arrays, so an array column's items travel as array literals and a JSON
-    column's as JSON texts, each cast back in the ``SELECT``."""
+    Some columns travel as texts, cast back in the ``SELECT`` (``_as_text``): ``unnest`` flattens an array of
+    arrays, so an array column's items go as array literals and a JSON column's as JSON texts; and an amount goes
+    as its decimal text, which asyncpg sends for a third of what it spends encoding a ``Decimal`` as ``numeric``
+    (an invoices' batch's two amounts: 10-15 ms of the dunning worker's CPU against 42-48 ms)."""
     dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialects' __init__ untyped
     arrays, selected, params = [], [], {}
     for c, values in columns.items():
         kind = table.c[c].type
         sql_type = kind.compile(dialect=dialect)
-        if isinstance(kind, ARRAY | JSON):
-            encode = _array_literal if isinstance(kind, ARRAY) else _json_text
-            arrays.append(f"CAST(:{c} AS text[])")
-            selected.append(f"CAST(u.{c} AS {sql_type}) AS {c}")
-            params[c] = [encode(v) for v in values]
-        else:
+        encode = _as_text(kind)
+        if encode is None:
             arrays.append(f"CAST(:{c} AS {sql_type}[])")
             selected.append(f"u.{c}")
             params[c] = values
+        else:
+            arrays.append(f"CAST(:{c} AS text[])")
+            selected.append(f"CAST(u.{c} AS {sql_type}) AS {c}")
+            params[c] = [encode(v) for v in values]
     return f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS u({', '.join(columns)})", params
+
+
+def _as_text(kind: TypeEngine[Any]) -> Callable[[Any], str | None] | None:
+    """How a value of a column of type ``kind`` travels as text, or None when it travels as it is."""
+    if isinstance(kind, ARRAY):
+        return _array_literal
+    if isinstance(kind, JSON):
+        return _json_text
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return _decimal_text
+    return None
+
+
+def _decimal_text(value: Any) -> str | None:
+    """An amount as its decimal text (``Decimal`` writes it exactly); None stays NULL."""
+    return None if value is None else str(value)
 
 
 def _array_literal(items: Sequence[Any] | None) -> str | None:

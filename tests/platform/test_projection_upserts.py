@@ -1,15 +1,18 @@
-"""``shared.projection``: a batch of announced rows written by one statement (``unnest_source``), array and JSON
-columns included (they travel as texts, since ``unnest`` flattens an array of arrays), and the newest announcement
-of each row winning (``upsert_newest``, dunning's customers)."""
+"""``shared.projection``: a batch of announced rows written by one statement (``unnest_source``), array, JSON and
+amount columns included (they travel as texts: ``unnest`` flattens an array of arrays, and a decimal text costs
+less to send than a ``numeric``), and the newest announcement of each row winning (``upsert_newest``, dunning's
+customers)."""
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alarms_service.models import User
 from alarms_service.projection.repository import upsert_users
-from dunning_service.projection.repository import upsert_customers
+from dunning_service.projection.repository import upsert_customers, upsert_invoice_columns
 
 AWKWARD = ['a "quoted" tag', "back\\slash", "comma, brace {x}", "NULL", "", "ñandú"]
 
@@ -114,3 +117,47 @@ async def test_upsert_newest_writes_an_array_column_and_keeps_the_newest_announc
         ).one()
         await conn.rollback()
     assert row.roles == ["admin", 'odd "role"'] and row.full_name == "Ana"
+
+
+async def test_invoice_amounts_travel_exactly_as_decimal_texts(stack):
+    """Amounts go to the projection as their decimal texts (cheaper to send than ``numeric``): the stored value is
+    the announced one to the cent, the largest the column holds included."""
+    tenant_id, customer_id = uuid.uuid4(), uuid.uuid4()
+    amounts = [Decimal("0.01"), Decimal("1234.50"), Decimal("9999999999999999.99")]
+    ids = [uuid.uuid4() for _ in amounts]
+    columns = {
+        "tenant_id": [tenant_id] * 3,
+        "id": ids,
+        "customer_id": [customer_id] * 3,
+        "revision": [1] * 3,
+        "external_id": ["F-1", "F-2", "F-3"],
+        "number": ["1", "2", "3"],
+        "kind": ["invoice"] * 3,
+        "currency": ["ARS"] * 3,
+        "amount": amounts,
+        "open_amount": [Decimal("0.00"), amounts[1], amounts[2]],
+        "issue_date": [date(2026, 1, 1)] * 3,
+        "due_date": [date(2026, 2, 1)] * 3,
+        "status": ["normal"] * 3,
+        "promised_date": [None] * 3,
+        "reported_date": [None] * 3,
+        "dispute_area_id": [None] * 3,
+        "document_url": [None] * 3,
+        "plan_id": [None] * 3,
+    }
+    async with stack.engine.connect() as conn, conn.begin(), AsyncSession(bind=conn) as session:
+        await upsert_invoice_columns(session, columns)
+        stored = dict(
+            (
+                await session.execute(
+                    text("SELECT id, (amount, open_amount) FROM dunning.invoices WHERE tenant_id = :t"),
+                    {"t": tenant_id},
+                )
+            ).all()
+        )
+        await conn.rollback()
+    assert [stored[i] for i in ids] == [
+        (amounts[0], Decimal("0.00")),
+        (amounts[1], amounts[1]),
+        (amounts[2], amounts[2]),
+    ]
