@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import asyncpg
@@ -91,6 +92,18 @@ def row_as(cls: type[Row], mapping: Mapping[Any, Any]) -> Row:
     """A repository's typed row (a frozen dataclass) from a result mapping, its fields taken by name; a column the
     query left out takes the field's default."""
     return cls(**{f.name: mapping[f.name] for f in fields(cls) if f.name in mapping})
+
+
+def array_literal(items: Sequence[Any]) -> str:
+    """A PostgreSQL array literal of ``items``: each item double-quoted with its backslashes and double quotes
+    escaped (an enum by its value), NULL for None; what ``CAST(... AS text[])`` and COPY's text format read."""
+    quoted = (
+        "NULL"
+        if v is None
+        else '"' + str(v.value if isinstance(v, Enum) else v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in items
+    )
+    return "{" + ",".join(quoted) + "}"
 
 
 def _unique_statement_name() -> str:

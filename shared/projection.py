@@ -6,7 +6,6 @@ newer one.
 """
 
 from collections.abc import Callable, Sequence
-from enum import Enum
 from typing import Any
 
 import orjson
@@ -14,6 +13,8 @@ from sqlalchemy import ARRAY, JSON, Float, Numeric, Table, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
+
+from shared.db import array_literal
 
 
 def newest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list[dict[str, Any]]:
@@ -91,15 +92,8 @@ def _decimal_text(value: Any) -> str | None:
 
 
 def _array_literal(items: Sequence[Any] | None) -> str | None:
-    """A PostgreSQL array literal of ``items``, each quoted (NULL for None); None stays NULL."""
-    if items is None:
-        return None
-    return "{" + ",".join("NULL" if v is None else _quoted(v.value if isinstance(v, Enum) else v) for v in items) + "}"
-
-
-def _quoted(value: Any) -> str:
-    """An array literal's item: double-quoted, its backslashes and double quotes escaped."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """An array column's value as an array literal (``shared.db.array_literal``); None stays NULL."""
+    return None if items is None else array_literal(items)
 
 
 def _json_text(value: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeGuard
 from services.receivables.ingest.schemas import InvoiceRow, RejectedRow
 from services.receivables.ingest.validation import validate_rows
 from shared.contracts.common import InvoiceKind
+from shared.db import array_literal
 from shared.money import ISO_4217, minor_units
 
 MINOR_UNITS = {code: minor_units(code) for code in ISO_4217}
@@ -47,8 +48,7 @@ def copy_text(value: str) -> str:
 
 def copy_array(values: list[str]) -> str:
     """A list of strings as a COPY text field holding a PostgreSQL array literal (each element quoted)."""
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return copy_text("{" + ",".join(quoted) + "}")
+    return copy_text(array_literal(values))
 
 
 def _amount(value: Any, places: int) -> str | None:
