@@ -28,17 +28,24 @@ def newest(rows: list[dict[str, Any]], key: tuple[str, ...], order: str) -> list
 
 
 async def upsert_newest(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...], order: str, fields: Any
+    session: AsyncSession,
+    table: Table,
+    rows: list[dict[str, Any]],
+    key: tuple[str, ...],
+    order: str,
+    fields: Any,
+    also_set: str = "",
 ) -> None:
     """Insert the rows or update ``fields`` (and ``order``) of the stored ones, unless the stored row is newer: one
-    statement for the whole batch (``unnest_source``)."""
+    statement for the whole batch (``unnest_source``). ``also_set``: more assignments of the update, in SQL."""
     rows = newest(rows, key, order)
     if not rows:
         return
     columns = list(rows[0])
     source, params = unnest_source(table, columns_of(rows, columns))
     name = table.fullname
-    updated = ", ".join(f"{f} = excluded.{f}" for f in sorted({*fields, order}))
+    assignments = [f"{f} = excluded.{f}" for f in sorted({*fields, order})]
+    updated = ", ".join([*assignments, also_set] if also_set else assignments)
     await session.execute(
         text(
             f"INSERT INTO {name} ({', '.join(columns)}) {source} ON CONFLICT ({', '.join(key)}) DO UPDATE SET "

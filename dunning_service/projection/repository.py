@@ -23,7 +23,7 @@ from dunning_service.runs.selection import LISTED_STATUSES, OPEN_STATUSES
 from shared.contracts.gateway import TenantChanged
 from shared.contracts.receivables import CustomerSnapshot, InvoicesChanged, InvoiceSnapshot
 from shared.money import totals_by_currency
-from shared.projection import columns_of, newest, unnest_source
+from shared.projection import columns_of, newest, unnest_source, upsert_newest
 
 PEOPLE = ("collector", "advisor", "supervisor")
 KEY = ("tenant_id", "id")  # one row per key and statement, the highest revision (shared.projection.newest)
@@ -138,16 +138,8 @@ async def upsert_customers(
     if not rows:
         return
     kept = {*(() if update_people else ("people",)), *(() if update_credits else ("credits",))}
-    updated = ", ".join(f"{f} = excluded.{f}" for f in CUSTOMER_FIELDS if f not in kept)
-    columns = ("tenant_id", "id", *CUSTOMER_FIELDS)
-    source, params = unnest_source(Customer.__table__, columns_of(newest(rows, KEY, "revision"), columns))
-    await db.execute(
-        text(
-            f"INSERT INTO dunning.customers ({', '.join(columns)}) {source} ON CONFLICT (tenant_id, id) DO UPDATE SET "
-            f"{updated}, seen_at = now() WHERE dunning.customers.revision <= excluded.revision"
-        ),
-        params,
-    )
+    fields = [f for f in CUSTOMER_FIELDS if f not in kept]
+    await upsert_newest(db, Customer.__table__, rows, KEY, "revision", fields, also_set="seen_at = now()")
 
 
 INVOICE_COLUMNS = ("tenant_id", "id", *INVOICE_FIELDS)
